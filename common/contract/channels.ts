@@ -1,0 +1,186 @@
+/**
+ * Every request channel: name → input and output schemas.
+ * Names are `namespace:method`; the client factory turns them into `clinic.namespace.method(input)`.
+ */
+import { z } from 'zod';
+import { channel } from './define';
+import {
+  auditEntry,
+  bareJid,
+  connectionState,
+  contact,
+  conversationSummary,
+  fingerprint,
+  lockReason,
+  message,
+  notificationPreview,
+
+  theme,
+} from './domain';
+
+const none = z.null();
+const profileId = z.string().regex(/^[a-z0-9-]{8,64}$/);
+const cursor = z.string().max(200).nullable();
+const pageLimit = z.number().int().min(1).max(200);
+
+export const serverConfig = z.object({
+  /** Host to connect to; defaults to the JID's domain. */
+  host: z.string().min(1).max(253).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  /** 'starttls' on 5222 (default) or 'direct' TLS (5223). Plaintext is never offered. */
+  tls: z.enum(['starttls', 'direct']).default('starttls'),
+});
+
+export const channels = {
+  // --- app ---------------------------------------------------------------
+  'app:info': channel(
+    none,
+    z.object({ name: z.string(), version: z.string(), platform: z.string(), harness: z.boolean() }),
+    { whileLocked: true },
+  ),
+  /** The renderer reports user input (throttled); resets the inactivity timer. */
+  'app:activity': channel(none, none, { whileLocked: true }),
+  'app:connection': channel(
+    none,
+    z.object({ state: connectionState, detail: z.string().nullable() }),
+    { whileLocked: true },
+  ),
+
+  // --- vault: profiles, unlock, lock ----------------------------------------
+  'vault:status': channel(
+    none,
+    z.object({
+      state: z.enum(['no-profiles', 'locked', 'unlocked']),
+      activeProfileId: profileId.nullable(),
+      keychain: z.object({ available: z.boolean(), reason: z.string().nullable() }),
+      /** Ciphertext-only count of what arrived while locked ("N new secure messages"). */
+      pendingWhileLocked: z.number().int().nonnegative(),
+    }),
+    { whileLocked: true },
+  ),
+  'vault:listProfiles': channel(
+    none,
+    z.array(z.object({ id: profileId, displayName: z.string(), openable: z.boolean() })),
+    { whileLocked: true },
+  ),
+  /** First sign-in on this workstation: creates the profile, signs in, generates and publishes keys. */
+  'vault:createProfile': channel(
+    z.object({
+      jid: bareJid,
+      displayName: z.string().min(1).max(100),
+      xmppPassword: z.string().min(1).max(1024),
+      passphrase: z.string().min(1).max(1024),
+      server: serverConfig,
+      policyAcknowledged: z.literal(true),
+    }),
+    z.object({ profileId }),
+    { whileLocked: true },
+  ),
+  'vault:unlock': channel(z.object({ profileId, passphrase: z.string().min(1).max(1024) }), z.object({ profileId }), {
+    whileLocked: true,
+  }),
+  'vault:lock': channel(z.object({ reason: lockReason.default('manual') }), none, { whileLocked: true }),
+  /** Locks the current profile; the renderer then shows the chooser. */
+  'vault:switchUser': channel(none, none, { whileLocked: true }),
+  'vault:removeProfile': channel(z.object({ profileId }), none, { whileLocked: true }),
+  'vault:changePassphrase': channel(
+    z.object({ current: z.string().min(1).max(1024), next: z.string().min(1).max(1024) }),
+    none,
+  ),
+
+  // --- account ----------------------------------------------------------------
+  'account:me': channel(
+    none,
+    z.object({ jid: bareJid, displayName: z.string(), fingerprint: fingerprint.nullable() }),
+  ),
+
+  // --- conversations --------------------------------------------------------
+  'conversations:list': channel(
+    z.object({ cursor, limit: pageLimit.default(50) }),
+    z.object({ items: z.array(conversationSummary), nextCursor: cursor }),
+  ),
+  'conversations:open': channel(z.object({ peerJid: bareJid }), z.object({ conversationId: z.string() })),
+  'conversations:markRead': channel(z.object({ conversationId: z.string().max(200) }), none),
+
+  // --- messages ------------------------------------------------------------------
+  'messages:page': channel(
+    z.object({ conversationId: z.string().max(200), before: cursor, limit: pageLimit.default(50) }),
+    z.object({ items: z.array(message), nextCursor: cursor }),
+  ),
+  'messages:send': channel(z.object({ conversationId: z.string().max(200), body: z.string().min(1).max(8000) }), message),
+  'messages:retry': channel(z.object({ messageId: z.string().max(200) }), message),
+  'messages:search': channel(
+    z.object({ query: z.string().min(1).max(200), cursor, limit: pageLimit.default(20) }),
+    z.object({
+      items: z.array(
+        z.object({
+          messageId: z.string(),
+          conversationId: z.string(),
+          title: z.string(),
+          text: z.string(),
+          /** Highlight ranges into `text`, [start, end) in UTF-16 code units. Never HTML. */
+          ranges: z.array(z.tuple([z.number().int(), z.number().int()])),
+          at: z.number().int(),
+        }),
+      ),
+      nextCursor: cursor,
+    }),
+  ),
+
+  // --- contacts / directory -----------------------------------------------------
+  'contacts:directory': channel(none, z.array(contact)),
+  'contacts:get': channel(z.object({ jid: bareJid }), contact),
+  /** A person compared fingerprints (or scanned the QR code) and confirms they match. */
+  'contacts:verify': channel(z.object({ jid: bareJid, fingerprint }), contact),
+  /** A person acknowledged a changed key; sending is unblocked (the key is pinned, not verified). */
+  'contacts:acceptKeyChange': channel(z.object({ jid: bareJid, fingerprint }), contact),
+
+  // --- settings & policy ------------------------------------------------------------
+  'settings:get': channel(
+    none,
+    z.object({
+      lockTimeoutMinutes: z.number().positive(),
+      notificationPreview,
+      theme,
+      limits: z.object({ maxLockTimeoutMinutes: z.number().positive(), maxNotificationPreview: notificationPreview }),
+    }),
+  ),
+  'settings:update': channel(
+    z.object({
+      lockTimeoutMinutes: z.number().positive().max(24 * 60).optional(),
+      notificationPreview: notificationPreview.optional(),
+      theme: theme.optional(),
+    }),
+    none,
+  ),
+  'policy:get': channel(
+    none,
+    z.object({
+      source: z.string().nullable(),
+      error: z.string().nullable(),
+      messagingPolicyText: z.string(),
+      exportAllowed: z.boolean(),
+      screenshotsAllowed: z.boolean(),
+    }),
+    { whileLocked: true },
+  ),
+
+  // --- audit -------------------------------------------------------------------------
+  'audit:list': channel(
+    z.object({ before: z.number().int().nullable(), limit: pageLimit.default(100) }),
+    z.object({ items: z.array(auditEntry), nextBefore: z.number().int().nullable() }),
+  ),
+  'audit:verify': channel(
+    none,
+    z.object({
+      ok: z.boolean(),
+      checked: z.number().int(),
+      problems: z.array(z.object({ seq: z.number().int(), kind: z.enum(['edited', 'deleted', 'inserted', 'reordered']) })),
+    }),
+  ),
+  'audit:exportCsv': channel(none, z.object({ filename: z.string(), csv: z.string() })),
+} as const;
+
+export type Channels = typeof channels;
+export type ChannelName = keyof Channels & string;
+

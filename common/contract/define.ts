@@ -1,0 +1,15 @@
+/** Helpers to declare channels and events; used only by the contract files. */
+import type { z } from 'zod';
+
+export interface ChannelDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  input: I;
+  output: O;
+  /** Answers while the session is locked (vault unlock, profile list, switch user…). */
+  whileLocked?: boolean;
+}
+
+export const channel = <I extends z.ZodType, O extends z.ZodType>(
+  input: I,
+  output: O,
+  opts: { whileLocked?: boolean } = {},
+): ChannelDef<I, O> => ({ input, output, ...opts });

@@ -1,0 +1,115 @@
+/** Domain schemas shared by main and renderer. Types are inferred: one definition, no drift. */
+import { z } from 'zod';
+
+/** A bare JID: local@domain, lower-case, no resource. */
+export const bareJid = z
+  .string()
+  .min(3)
+  .max(320)
+  .regex(/^[^@/\s]+@[^@/\s]+$/, 'expected a bare JID such as alice@clinic.example');
+
+export const fingerprint = z.string().regex(/^[0-9A-F]{40}$/, 'expected a 40-character v4 fingerprint');
+
+export const presence = z.enum(['available', 'away', 'dnd', 'offline']);
+export type Presence = z.infer<typeof presence>;
+
+/** unknown: never fetched; pinned: trust on first use; verified: fingerprint compared by a person;
+ *  changed: the key differs from the pinned one (sending blocked); unavailable: cannot be fetched. */
+export const trustState = z.enum(['unknown', 'pinned', 'verified', 'changed', 'unavailable']);
+export type TrustState = z.infer<typeof trustState>;
+
+export const messageState = z.enum(['queued', 'sent', 'acked', 'delivered', 'read', 'failed', 'unverified']);
+export type MessageState = z.infer<typeof messageState>;
+
+export const role = z.enum(['reception', 'physician', 'nurse', 'admin', 'staff']);
+export type Role = z.infer<typeof role>;
+
+/** Milliseconds since the epoch. */
+export const timestamp = z.number().int().nonnegative();
+
+export const message = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  direction: z.enum(['in', 'out']),
+  state: messageState,
+  /** null when the message could not be verified: the body is never shown then. */
+  body: z.string().nullable(),
+  sentAt: timestamp,
+  receivedAt: timestamp.nullable(),
+  readAt: timestamp.nullable(),
+  originId: z.string().nullable(),
+});
+export type Message = z.infer<typeof message>;
+
+export const conversationSummary = z.object({
+  id: z.string(),
+  peerJid: bareJid,
+  title: z.string(),
+  role: role.nullable(),
+  presence,
+  trust: trustState,
+  lastMessage: z
+    .object({ preview: z.string().nullable(), at: timestamp, direction: z.enum(['in', 'out']), state: messageState })
+    .nullable(),
+  unread: z.number().int().nonnegative(),
+});
+export type ConversationSummary = z.infer<typeof conversationSummary>;
+
+export const contact = z.object({
+  jid: bareJid,
+  displayName: z.string(),
+  role: role.nullable(),
+  presence,
+  trust: trustState,
+  fingerprint: fingerprint.nullable(),
+  /** Set when trust is 'changed': the new key's fingerprint, for comparison. */
+  pendingFingerprint: fingerprint.nullable(),
+  firstSeen: timestamp.nullable(),
+  verifiedAt: timestamp.nullable(),
+});
+export type Contact = z.infer<typeof contact>;
+
+export const connectionState = z.enum(['offline', 'connecting', 'online', 'error']);
+export type ConnectionState = z.infer<typeof connectionState>;
+
+export const lockReason = z.enum(['idle', 'manual', 'os-lock', 'suspend', 'switch-user', 'startup', 'quit']);
+export type LockReason = z.infer<typeof lockReason>;
+
+export const notificationPreview = z.enum(['none', 'sender', 'full']);
+export type NotificationPreview = z.infer<typeof notificationPreview>;
+
+export const theme = z.enum(['system', 'light', 'dark']);
+
+export const auditEventType = z.enum([
+  'sign-in',
+  'unlock',
+  'unlock-failed',
+  'lock',
+  'profile-wiped',
+  'policy-applied',
+  'policy-acknowledged',
+  'passphrase-changed',
+  'message-sent',
+  'message-received',
+  'message-rejected',
+  'message-opened',
+  'key-generated',
+  'key-published',
+  'key-pinned',
+  'key-changed',
+  'key-change-acknowledged',
+  'key-verified',
+  'key-unavailable',
+  'export',
+  'wipe-command',
+]);
+export type AuditEventType = z.infer<typeof auditEventType>;
+
+export const auditEntry = z.object({
+  seq: z.number().int(),
+  at: timestamp,
+  type: auditEventType,
+  /** Ids, JIDs, reasons — never message text. */
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+export type AuditEntry = z.infer<typeof auditEntry>;

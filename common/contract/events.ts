@@ -1,0 +1,25 @@
+/** Every main → renderer event: name → payload schema. */
+import { z } from 'zod';
+import { connectionState, contact, conversationSummary, lockReason, message, presence, bareJid } from './domain';
+
+export const events = {
+  'session:locked': z.object({ reason: lockReason }),
+  'session:unlocked': z.object({ profileId: z.string() }),
+  'connection:state': z.object({ state: connectionState, detail: z.string().nullable() }),
+  'message:received': message,
+  'message:updated': message,
+  'conversation:updated': conversationSummary,
+  'contact:updated': contact,
+  'presence:changed': z.object({ jid: bareJid, presence }),
+  'sync:progress': z.object({ done: z.number().int(), total: z.number().int().nullable(), finished: z.boolean() }),
+  /** What main decided to show as an OS notification (already stripped of PHI per policy). */
+  'notification:shown': z.object({ conversationId: z.string(), title: z.string(), body: z.string() }),
+  /** The renderer should open this conversation (notification clicked). */
+  'ui:openConversation': z.object({ conversationId: z.string() }),
+  /** Ctrl+L or a menu item asked for the lock; sent so the renderer can drop state at once. */
+  'policy:changed': z.object({ error: z.string().nullable() }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events & string;
+export type EventPayload<E extends EventName> = z.infer<Events[E]>;

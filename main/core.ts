@@ -1,0 +1,60 @@
+/**
+ * The composition root (STYLE.md: Bitwarden's Main). main/index.ts (Electron) and the test
+ * harness both call createAppCore; nothing here has side effects at import time.
+ */
+import type { EventBus } from './events';
+import { createEventBus } from './events';
+import { createHandlers } from './ipc/handlers';
+import type { AppInfo } from './ipc/handlers/context';
+import { createRouter, type Router } from './ipc/router';
+import { createConsoleLogger, type Logger } from './log';
+import { systemClock, type Clock } from './clock';
+import { loadPolicy, managedPolicyPath, type LoadedPolicy } from './policy/load';
+import type { PolicyInput } from './policy/schema';
+import type { Session } from './session/types';
+
+export interface AppCoreOptions {
+  /** Per-OS user data folder (Electron's app.getPath('userData')) or a temp dir in tests. */
+  userDataDir: string;
+  appVersion: string;
+  platform?: string;
+  /** True when served by the test/demo harness instead of Electron. */
+  harness?: boolean;
+  logger?: Logger;
+  clock?: Clock;
+  /** Managed policy file; defaults to the per-OS path. null: built-in defaults only. */
+  policyPath?: string | null;
+  /** Policy given directly (tests, demo). Takes precedence over policyPath. */
+  policy?: PolicyInput;
+}
+
+export interface AppCore {
+  router: Router;
+  events: EventBus;
+  session: Session;
+  policy: LoadedPolicy;
+  dispose(): Promise<void>;
+}
+
+export function createAppCore(options: AppCoreOptions): AppCore {
+  const logger = options.logger ?? createConsoleLogger();
+  const clock = options.clock ?? systemClock;
+  const events = createEventBus(logger);
+  const policy = loadPolicy(options.policyPath === undefined ? managedPolicyPath() : options.policyPath, options.policy);
+  if (policy.error) logger.warn('managed policy rejected; strict defaults apply', { source: policy.source });
+  const app: AppInfo = {
+    name: 'Clinic Messenger',
+    version: options.appVersion,
+    platform: options.platform ?? process.platform,
+    harness: options.harness ?? false,
+  };
+  void clock;
+  const session: Session = {
+    isUnlocked: () => false,
+    reportActivity: () => {},
+    connection: () => ({ state: 'offline', detail: null }),
+    dispose: async () => {},
+  };
+  const router = createRouter({ handlers: createHandlers({ app, session, events, policy, logger }), isLocked: () => !session.isUnlocked(), logger });
+  return { router, events, session, policy, dispose: () => session.dispose() };
+}

@@ -1,0 +1,60 @@
+/**
+ * Transport-agnostic IPC router (ARCHITECTURE.md §3). Dispatches through an explicit handler
+ * map, validates input and output against the contract, and answers a Result. It never calls
+ * a method by a name the renderer supplies: the channel name only selects a map entry.
+ */
+import { channels, isChannelName, type ChannelName, type ChannelOutput, type ChannelParsedInput } from '../../common/ipc-contract';
+import { AppError, fail, ok, type Result } from '../../common/result';
+import type { Logger } from '../log';
+
+export type Handler<C extends ChannelName> = (
+  input: ChannelParsedInput<C>,
+) => ChannelOutput<C> | Promise<ChannelOutput<C>>;
+
+export type HandlerMap = { [C in ChannelName]: Handler<C> };
+
+export interface RouterOptions {
+  handlers: HandlerMap;
+  isLocked: () => boolean;
+  logger: Logger;
+}
+
+export interface Router {
+  dispatch(channel: unknown, payload: unknown): Promise<Result<unknown>>;
+}
+
+export function createRouter({ handlers, isLocked, logger }: RouterOptions): Router {
+  for (const name of Object.keys(channels)) {
+    if (typeof handlers[name as ChannelName] !== 'function') throw new Error(`no handler for channel ${name}`);
+  }
+  return {
+    async dispatch(channel, payload) {
+      if (!isChannelName(channel)) return fail('UNKNOWN_CHANNEL', 'Unknown channel.');
+      const def = channels[channel];
+      if (isLocked() && !('whileLocked' in def && def.whileLocked)) {
+        return fail('LOCKED', 'The session is locked.');
+      }
+      const parsed = def.input.safeParse(payload);
+      if (!parsed.success) {
+        // Issue paths and messages only; never echo the payload (it may hold PHI or a passphrase).
+        const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+        return fail('BAD_INPUT', `Invalid input for ${channel}: ${detail}`);
+      }
+      let value: unknown;
+      try {
+        const handler = handlers[channel] as (input: unknown) => unknown;
+        value = await handler(parsed.data);
+      } catch (err) {
+        if (err instanceof AppError) return fail(err.code, err.message, err.details);
+        logger.error('ipc handler failed', { channel, error: err instanceof Error ? err.name : 'unknown' });
+        return fail('INTERNAL', 'Something went wrong. The error was logged.');
+      }
+      const out = def.output.safeParse(value === undefined ? null : value);
+      if (!out.success) {
+        logger.error('ipc handler returned an invalid value', { channel });
+        return fail('INTERNAL', 'Something went wrong. The error was logged.');
+      }
+      return ok(out.data);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The managed policy IT deploys (ARCHITECTURE.md §7). Validated with zod; an invalid file is an
+ * error on screen, never a crash and never silently ignored. Users can tighten, never loosen.
+ */
+import { z } from 'zod';
+import { fingerprint, notificationPreview } from '../../common/ipc-contract';
+
+export const policySchema = z
+  .object({
+    /** Pre-set clinic server; null lets the user type it at first run. */
+    server: z
+      .object({ domain: z.string().min(1), host: z.string().optional(), port: z.number().int().optional(), tls: z.enum(['starttls', 'direct']).default('starttls') })
+      .nullable()
+      .default(null),
+    /** PEM of a clinic CA to trust for the XMPP server's certificate, in addition to the system store. */
+    trustedCaPem: z.string().nullable().default(null),
+    lockTimeoutMaxMinutes: z.number().positive().max(24 * 60).default(5),
+    lockOnOsLock: z.boolean().default(true),
+    maxFailedUnlocks: z.number().int().min(3).max(100).default(10),
+    passphraseMinLength: z.number().int().min(8).max(128).default(12),
+    argon2: z
+      .object({
+        memoryKiB: z.number().int().min(19 * 1024).max(4 * 1024 * 1024).default(64 * 1024),
+        iterations: z.number().int().min(1).max(20).default(3),
+        parallelism: z.number().int().min(1).max(16).default(2),
+      })
+      .default({ memoryKiB: 64 * 1024, iterations: 3, parallelism: 2 }),
+    notificationPreview: notificationPreview.default('none'),
+    screenshotsAllowed: z.boolean().default(false),
+    exportAllowed: z.boolean().default(false),
+    retentionDays: z.number().int().positive().nullable().default(null),
+    adminKeyFingerprints: z.array(fingerprint).default([]),
+    wipeOnAccountDisabled: z.boolean().default(false),
+    updateFeedUrl: z.string().url().startsWith('https://').nullable().default(null),
+    messagingPolicyText: z
+      .string()
+      .max(20_000)
+      .default(
+        'Use Clinic Messenger only for clinic business with approved colleagues. Share the minimum necessary patient information. Lock the workstation (Ctrl+L) whenever you step away. Never forward messages outside the clinic.',
+      ),
+  })
+  .strict();
+
+export type Policy = z.infer<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+
+export const defaultPolicy: Policy = policySchema.parse({});
