@@ -2,12 +2,56 @@
  * The session: which profile is unlocked and the services open for it. Handlers reach every
  * PHI-holding service only through `active()`, which throws LOCKED when nothing is unlocked.
  */
-import type { ConnectionState } from '../../common/ipc-contract';
+import type { ChannelOutput, ChannelParsedInput, ConnectionState, LockReason, NotificationPreview } from '../../common/ipc-contract';
+import type { AuditLog } from '../audit';
+import type { Store } from '../store';
+import type { Messaging } from '../xmpp';
+
+/** What is open while a profile is unlocked. Never cache it: it is gone after lock. */
+export interface ActiveSession {
+  profileId: string;
+  jid: string;
+  displayName: string;
+  store: Store;
+  audit: AuditLog;
+  messaging: Messaging;
+}
+
+export type VaultStatus = ChannelOutput<'vault:status'>;
+export type ProfileListItem = ChannelOutput<'vault:listProfiles'>[number];
+export type CreateProfileInput = ChannelParsedInput<'vault:createProfile'>;
+
+/** The user's settings after clamping to policy (users may only tighten). */
+export interface EffectiveSettings {
+  lockTimeoutMinutes: number;
+  notificationPreview: NotificationPreview;
+  theme: 'system' | 'light' | 'dark';
+}
 
 export interface Session {
   isUnlocked(): boolean;
   /** Restarts the inactivity timer (renderer input, throttled). */
   reportActivity(): void;
   connection(): { state: ConnectionState; detail: string | null };
+  /** The unlocked profile's services. Throws AppError('LOCKED') when locked. */
+  active(): ActiveSession;
   dispose(): Promise<void>;
+
+  // --- vault operations (main/ipc/handlers/vault.ts) ---------------------------------
+  status(): Promise<VaultStatus>;
+  listProfiles(): Promise<ProfileListItem[]>;
+  /** First sign-in: profile + keys + store + first XMPP connect; removes the half-made profile on failure. */
+  createProfile(input: CreateProfileInput): Promise<{ profileId: string }>;
+  /** WRONG_PASSPHRASE | THROTTLED | PROFILE_WIPED | DEVICE_MISMATCH | KEYCHAIN_UNAVAILABLE | NOT_FOUND | STORE_* */
+  unlock(profileId: string, passphrase: string): Promise<{ profileId: string }>;
+  /** Idempotent: locking a locked session does nothing (and emits nothing). */
+  lock(reason: LockReason): Promise<void>;
+  removeProfile(profileId: string): Promise<void>;
+  changePassphrase(current: string, next: string): Promise<void>;
+
+  // --- settings (main/ipc/handlers/settings.ts) --------------------------------------
+  /** Reads the unlocked profile's settings clamped to policy. Throws LOCKED. */
+  settings(): EffectiveSettings;
+  /** Stores the change (FORBIDDEN when it loosens policy) and re-arms the idle timer. Throws LOCKED. */
+  updateSettings(change: Partial<EffectiveSettings>): void;
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs a command with a real, unlocked Secret Service (gnome-keyring) on the D-Bus session bus,
+# so tests, benches and the demo exercise the OS keychain for real (ARCHITECTURE.md §4).
+#
+#   scripts/with-keyring.sh <command> [args…]
+#
+# - Without a session bus, re-executes itself inside `dbus-run-session` (the bus, and with it the
+#   daemon, goes away when the command ends).
+# - Inside a session whose bus already has org.freedesktop.secrets (a desktop, or a nested call),
+#   the command runs as is: we never replace somebody's keyring.
+# - Otherwise starts gnome-keyring-daemon (secrets component only) with a throwaway keyring
+#   directory and a random password on stdin, so the 'login' collection is created unlocked.
+# The exit status is the command's.
+set -euo pipefail
+
+if [ "$#" -eq 0 ]; then
+  echo "usage: $0 <command> [args…]" >&2
+  exit 64
+fi
+
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+  if ! command -v dbus-run-session >/dev/null 2>&1; then
+    echo "with-keyring: dbus-run-session not found (Debian/Ubuntu: apt-get install dbus-bin dbus-x11)" >&2
+    exit 69
+  fi
+  exec dbus-run-session -- "$0" "$@"
+fi
+
+has_secrets() {
+  dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true
+}
+
+if has_secrets; then
+  exec "$@"
+fi
+
+if ! command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  echo "with-keyring: gnome-keyring-daemon not found (Debian/Ubuntu: apt-get install gnome-keyring)" >&2
+  exit 69
+fi
+
+state_dir="$(mktemp -d "${TMPDIR:-/tmp}/with-keyring.XXXXXX")"
+chmod 700 "$state_dir"
+daemon_pid=""
+cleanup() {
+  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; fi
+  rm -rf "$state_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Throwaway password: only this run's keyring uses it, and the keyring is deleted afterwards.
+password="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+mkdir -p "$state_dir/data" "$state_dir/control"
+printf '%s' "$password" | XDG_DATA_HOME="$state_dir/data" \
+  gnome-keyring-daemon --foreground --unlock --components=secrets --control-directory="$state_dir/control" \
+  >"$state_dir/daemon.log" 2>&1 &
+daemon_pid=$!
+unset password
+
+for _ in $(seq 1 100); do
+  if has_secrets; then break; fi
+  if ! kill -0 "$daemon_pid" 2>/dev/null; then break; fi
+  sleep 0.05
+done
+if ! has_secrets; then
+  echo "with-keyring: gnome-keyring-daemon did not register org.freedesktop.secrets:" >&2
+  cat "$state_dir/daemon.log" >&2 || true
+  exit 69
+fi
+
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"
