@@ -1,0 +1,102 @@
+/**
+ * Browser side of the harness (bundled with esbuild as an IIFE and served as
+ * /__harness/shim.js, before the app's module script). It builds `window.clinic` with the same
+ * createClinicApi the Electron preload uses, over the harness WebSocket, so the renderer
+ * cannot tell the two apart (ARCHITECTURE.md §3).
+ *
+ * The per-run token arrives in the URL fragment (#token=…): a fragment is never sent to a
+ * server or in a Referer header. The shim keeps it in sessionStorage (this tab only) so a
+ * reload still connects, and removes it from the visible URL.
+ */
+import { createClinicApi, type ClinicTransport } from '../../../common/client-api';
+import type { ChannelName } from '../../../common/ipc-contract';
+import type { Result } from '../../../common/result';
+
+const STORAGE_KEY = 'clinic-harness-token';
+
+function takeToken(): string {
+  const hash = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const fromHash = hash.get('token');
+  if (fromHash) {
+    sessionStorage.setItem(STORAGE_KEY, fromHash);
+    hash.delete('token');
+    const rest = hash.toString();
+    history.replaceState(history.state, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
+    return fromHash;
+  }
+  return sessionStorage.getItem(STORAGE_KEY) ?? '';
+}
+
+const token = takeToken();
+const wsUrl = `ws://${location.host}/__harness/ipc?token=${encodeURIComponent(token)}`;
+
+type Pending = (r: Result<unknown>) => void;
+const pending = new Map<number, Pending>();
+const listeners = new Set<(event: string, payload: unknown) => void>();
+let nextId = 1;
+let socket: Promise<WebSocket> | null = null;
+
+const lost = (): Result<never> => ({
+  ok: false,
+  error: { code: 'INTERNAL', message: 'The connection to the app service was lost. Reload the page.' },
+});
+
+function connect(): Promise<WebSocket> {
+  socket ??= new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(wsUrl);
+    ws.onopen = () => resolve(ws);
+    ws.onmessage = (ev: MessageEvent) => {
+      if (typeof ev.data !== 'string') return;
+      let msg: { id?: number; result?: Result<unknown>; event?: string; payload?: unknown };
+      try {
+        msg = JSON.parse(ev.data) as typeof msg;
+      } catch {
+        return;
+      }
+      if (typeof msg.id === 'number' && msg.result) {
+        pending.get(msg.id)?.(msg.result);
+        pending.delete(msg.id);
+      } else if (typeof msg.event === 'string') {
+        for (const l of listeners) l(msg.event, msg.payload);
+      }
+    };
+    ws.onclose = () => {
+      socket = null;
+      for (const p of pending.values()) p(lost());
+      pending.clear();
+      reject(new Error('harness connection closed'));
+    };
+  });
+  return socket;
+}
+
+const transport: ClinicTransport = {
+  async invoke(channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
+    let ws: WebSocket;
+    try {
+      ws = await connect();
+    } catch {
+      return lost();
+    }
+    const id = nextId++;
+    return new Promise((resolve) => {
+      pending.set(id, resolve);
+      ws.send(JSON.stringify({ id, channel, payload }));
+    });
+  },
+  subscribe(listener) {
+    listeners.add(listener);
+    // Events flow only over an open socket: open it now so none are missed.
+    connect().catch(() => {});
+    return () => {
+      listeners.delete(listener);
+    };
+  },
+};
+
+Object.defineProperty(window, 'clinic', {
+  value: createClinicApi(transport),
+  writable: false,
+  configurable: false,
+  enumerable: true,
+});
