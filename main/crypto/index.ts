@@ -1,0 +1,34 @@
+/**
+ * OpenPGP for XMPP (XEP-0373 / XEP-0374) as pure functions: keys, <signcrypt/>, receive
+ * checks and a decrypt pool for catch-up. No XMPP I/O here; main/xmpp/ calls these.
+ */
+export {
+  generateIdentity,
+  loadIdentity,
+  parseContactKey,
+  normalizeBareJid,
+  normalizeFingerprint,
+  type Identity,
+  type ContactKey,
+  type GeneratedIdentity,
+} from './keys';
+export {
+  signcrypt,
+  openSigncrypt,
+  defaultOxLimits,
+  OX_NS,
+  type SigncryptInput,
+  type OpenSigncryptInput,
+  type OpenedSigncrypt,
+  type OxLimits,
+} from './signcrypt';
+export {
+  SigncryptRejectedError,
+  KeyRejectedError,
+  rejectReasons,
+  keyRejectReasons,
+  isRejectReason,
+  type RejectReason,
+  type KeyRejectReason,
+} from './errors';
+export { formatXmppDateTime, parseXmppDateTime } from './time';

@@ -1,0 +1,216 @@
+/**
+ * <signcrypt/> for XEP-0374 chats (XEP-0373 §3.1): build, sign, encrypt; and the receive
+ * checks of PROTOCOL.md "Receiving: reject unless all hold". Pure functions: no I/O, no
+ * logging (the plaintext never leaves this module except as the returned body).
+ */
+import * as openpgp from 'openpgp';
+import type { PrivateKey, PublicKey } from 'openpgp';
+import { randomInt } from 'node:crypto';
+import { SigncryptRejectedError } from './errors';
+import { normalizeBareJid, type ContactKey, type Identity } from './keys';
+import { formatXmppDateTime, parseXmppDateTime } from './time';
+import { childElements, escapeAttr, escapeText, isXmlSafe, parseXml, textOf, XmlError, type XmlElement } from './xml';
+
+export const OX_NS = 'urn:xmpp:openpgp:0';
+const CLIENT_NS = 'jabber:client';
+
+export interface OxLimits {
+  /** Checked on the raw base64 before decoding anything. */
+  maxBase64Chars: number;
+  /** Decrypted (and decompressed) plaintext, enforced inside openpgp too (zip bombs). */
+  maxPlaintextBytes: number;
+  maxXmlDepth: number;
+  /** Accepted distance of <time/> before / after the reference (delay stamp, else now). */
+  maxPastMs: number;
+  maxFutureMs: number;
+}
+// messages:send caps a body at 8,000 chars (≤ 32 KiB UTF-8); leave room for rpad and markup.
+export const defaultOxLimits: OxLimits = {
+  maxBase64Chars: 128 * 1024,
+  maxPlaintextBytes: 64 * 1024,
+  maxXmlDepth: 16,
+  maxPastMs: 60 * 60_000,
+  maxFutureMs: 5 * 60_000,
+};
+
+export interface SigncryptInput {
+  identity: Identity;
+  /** Everyone who must be able to read it; our own key is always added (XEP-0374 §2.1). */
+  recipients: ContactKey[];
+  /** Bare JID(s) written into <to/>; normally the chat partner. */
+  to: string | string[];
+  body: string;
+  now?: Date;
+}
+
+const RPAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** XEP-0373 §3.1 <rpad/>: random length, random content, hides the body length a little. */
+function randomPad(): string {
+  const len = randomInt(16, 201);
+  let s = '';
+  for (let i = 0; i < len; i++) s += RPAD_ALPHABET[randomInt(RPAD_ALPHABET.length)];
+  return s;
+}
+
+export function buildSigncryptXml(to: string[], body: string, now: Date): string {
+  if (!isXmlSafe(body)) throw new RangeError('message body contains control characters XML cannot carry');
+  const tos = to.map((j) => `<to jid='${escapeAttr(normalizeBareJid(j))}'/>`).join('');
+  return (
+    `<signcrypt xmlns='${OX_NS}'>${tos}<time stamp='${formatXmppDateTime(now)}'/>` +
+    `<rpad>${randomPad()}</rpad>` +
+    `<payload><body xmlns='${CLIENT_NS}'>${escapeText(body)}</body></payload></signcrypt>`
+  );
+}
+
+export async function signcrypt(input: SigncryptInput): Promise<string> {
+  const { identity } = input;
+  const to = Array.isArray(input.to) ? input.to : [input.to];
+  if (to.length === 0) throw new RangeError('signcrypt needs at least one <to/> JID');
+  const xml = buildSigncryptXml(to, input.body, input.now ?? new Date());
+  const keys = new Map<string, PublicKey>([[identity.fingerprint, identity.publicKey]]);
+  for (const r of input.recipients) keys.set(r.fingerprint, r.publicKey);
+  // Binary literal data, not text: openpgp's text mode rewrites line endings, and the body
+  // must come back byte-for-byte.
+  const message = await openpgp.createMessage({ binary: new TextEncoder().encode(xml) });
+  const encrypted = await openpgp.encrypt({
+    message,
+    encryptionKeys: [...keys.values()],
+    signingKeys: identity.privateKey,
+    format: 'binary',
+    ...(input.now ? { date: input.now } : {}),
+  });
+  return Buffer.from(encrypted).toString('base64');
+}
+
+export interface OpenSigncryptInput {
+  identity: Identity;
+  /** The PINNED key of the bare JID in the outer `from`. */
+  senderKey: ContactKey;
+  base64: string;
+  /** Our bare JID (the outer `to`). */
+  ourJid: string;
+  /** XEP-0203 delay stamp of an offline / archived message, if any. */
+  delayStamp?: Date;
+  now: Date;
+  limits?: Partial<OxLimits>;
+}
+
+export interface OpenedSigncrypt {
+  body: string;
+  /** The sender's <time stamp/>. */
+  timestamp: Date;
+  /** Every bare JID in the inner <to/> elements. */
+  to: string[];
+  senderFingerprint: string;
+}
+
+const reject = (reason: ConstructorParameters<typeof SigncryptRejectedError>[0], msg?: string) =>
+  new SigncryptRejectedError(reason, msg);
+
+/** Strict base64: whitespace (XML line wrapping) is allowed, nothing else outside the alphabet. */
+export function decodeBase64Strict(text: string, maxChars: number): Uint8Array {
+  if (text.length > maxChars * 1.1 + 1024) throw reject('too-large', 'encoded message over the size limit');
+  const compact = text.replace(/[\t\n\r ]+/g, '');
+  if (compact.length > maxChars) throw reject('too-large', 'encoded message over the size limit');
+  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    throw reject('malformed', 'not valid base64');
+  }
+  return new Uint8Array(Buffer.from(compact, 'base64'));
+}
+
+/** Decrypt + verify only; returns the literal data. Exported for the worker pool. */
+export async function decryptAndVerify(
+  privateKey: PrivateKey,
+  sender: PublicKey,
+  bytes: Uint8Array,
+  now: Date,
+  limits: OxLimits,
+): Promise<Uint8Array> {
+  const config = { maxDecompressedMessageSize: limits.maxPlaintextBytes };
+  let message: openpgp.Message<Uint8Array>;
+  try {
+    message = await openpgp.readMessage({ binaryMessage: bytes, config });
+  } catch {
+    throw reject('malformed', 'not an OpenPGP message');
+  }
+  let decrypted: Awaited<ReturnType<openpgp.Message<Uint8Array>['decrypt']>>;
+  try {
+    decrypted = await message.decrypt([privateKey], undefined, undefined, now, { ...openpgp.config, ...config });
+  } catch (err) {
+    if (err instanceof Error && /decompressed|too large|exceeds/i.test(err.message)) throw reject('too-large');
+    throw reject('decrypt-failed', 'could not decrypt with our key');
+  }
+  const data = decrypted.getLiteralData();
+  if (!(data instanceof Uint8Array)) throw reject('malformed', 'no literal data');
+  if (data.length > limits.maxPlaintextBytes) throw reject('too-large', 'plaintext over the size limit');
+  // openpgp's own `expectSigned: true` folds "unsigned" and "wrong key" into one error;
+  // we check the same conditions separately so the audit log says which one it was.
+  const sigs = await decrypted.verify([sender], now, openpgp.config);
+  if (sigs.length === 0) throw reject('not-signed', 'message is not signed');
+  const results = await Promise.allSettled(sigs.map((s) => s.verified));
+  // Every signature must be valid and by the pinned key; an extra signature by someone
+  // else is not "also signed by the sender", it is a message we did not expect.
+  if (results.some((r) => r.status === 'rejected')) throw reject('wrong-signer', 'not signed by the pinned key');
+  return data;
+}
+
+export async function openSigncrypt(input: OpenSigncryptInput): Promise<OpenedSigncrypt> {
+  const limits = { ...defaultOxLimits, ...input.limits };
+  const bytes = decodeBase64Strict(input.base64, limits.maxBase64Chars);
+  const data = await decryptAndVerify(input.identity.privateKey, input.senderKey.publicKey, bytes, input.now, limits);
+  return checkSigncryptPlaintext(data, {
+    ourJid: input.ourJid,
+    now: input.now,
+    delayStamp: input.delayStamp,
+    limits,
+    senderFingerprint: input.senderKey.fingerprint,
+  });
+}
+
+/** The checks on the decrypted, signature-verified plaintext (XEP-0373 §3.1, PROTOCOL.md). */
+export function checkSigncryptPlaintext(
+  data: Uint8Array,
+  ctx: { ourJid: string; now: Date; delayStamp?: Date | undefined; limits: OxLimits; senderFingerprint: string },
+): OpenedSigncrypt {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    throw reject('malformed', 'plaintext is not UTF-8');
+  }
+  let root: XmlElement;
+  try {
+    root = parseXml(text, { maxDepth: ctx.limits.maxXmlDepth, maxNodes: 2_000 });
+  } catch (err) {
+    if (err instanceof XmlError) throw reject('malformed', `bad XML: ${err.message}`);
+    throw err;
+  }
+  if (root.name !== 'signcrypt' || root.ns !== OX_NS) throw reject('malformed', 'not a <signcrypt/> element');
+
+  const to = childElements(root, 'to', OX_NS).map((el) => el.attrs.jid ?? '');
+  const ours = ctx.ourJid.split('/')[0]!.toLowerCase();
+  if (!to.some((j) => j.split('/')[0]!.toLowerCase() === ours)) {
+    throw reject('bad-recipient', 'inner <to/> does not name us');
+  }
+  const times = childElements(root, 'time', OX_NS);
+  const stamp = times.length === 1 ? parseXmppDateTime(times[0]!.attrs.stamp ?? '') : null;
+  if (!stamp) throw reject('bad-time', 'missing or unparsable <time/>');
+  const ref = (ctx.delayStamp ?? ctx.now).getTime();
+  const delta = stamp.getTime() - ref;
+  if (delta > ctx.limits.maxFutureMs || -delta > ctx.limits.maxPastMs) {
+    throw reject('bad-time', '<time/> too far from the delay stamp / now');
+  }
+  const payloads = childElements(root, 'payload', OX_NS);
+  if (payloads.length !== 1) throw reject('malformed', 'need exactly one <payload/>');
+  const bodies = childElements(payloads[0]!, 'body', CLIENT_NS);
+  const body = bodies.find((b) => !b.attrs['xml:lang']) ?? bodies[0];
+  if (!body) throw reject('malformed', 'payload has no <body/>');
+  if (childElements(body).length) throw reject('malformed', '<body/> has child elements');
+  return {
+    body: textOf(body),
+    timestamp: stamp,
+    to: to.map((j) => j.split('/')[0]!.toLowerCase()),
+    senderFingerprint: ctx.senderFingerprint,
+  };
+}
