@@ -1,45 +1,98 @@
-// ESLint flat config. The import-boundary rules enforce the "may import" column of
-// ARCHITECTURE.md §2 (VS Code's code-layering rule is the model); test/unit/lint-boundaries.test.ts
-// proves that each forbidden import fails.
+// ESLint flat config. The `local/layering` rule enforces the "may import" column of
+// ARCHITECTURE.md §2 (VS Code's `local/code-layering` is the model): it resolves each import
+// (static, dynamic, re-export, require) against the importing file's folder and refuses
+// imports across the wrong line. test/unit/lint-boundaries.test.ts proves each forbidden import fails.
 import js from '@eslint/js';
+import { builtinModules } from 'node:module';
+import { dirname, relative, resolve, sep } from 'node:path';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = [
-  'node:*',
-  'fs',
-  'fs/*',
-  'path',
-  'os',
-  'crypto',
-  'child_process',
-  'worker_threads',
-  'net',
-  'tls',
-  'http',
-  'https',
-  'url',
-  'util',
-  'events',
-  'stream',
-  'buffer',
-  'process',
-];
+/** Packages that only work in Node: never in a page, even one that could bundle them. */
+const nodeOnlyPackages = ['better-sqlite3-multiple-ciphers', 'better-sqlite3', '@napi-rs/keyring', '@node-rs/argon2', '@xmpp/client', 'ws', 'electron-updater', 'openpgp'];
 
-const electronOnly = { group: ['electron', 'electron/*'], message: 'Only main/electron/ and preload/ may import electron (ARCHITECTURE.md §2).' };
+/**
+ * Layer → what it may import. layers: folders it may reach with relative imports;
+ * npm: true (any), false (none) or an allow-list; node: Node built-ins; electron: the electron module.
+ */
+const LAYERS = {
+  common: { layers: ['common'], npm: ['zod'], node: false, electron: false },
+  main: { layers: ['common', 'main'], npm: true, node: true, electron: false },
+  'main-entry': { layers: ['common', 'main', 'main-electron'], npm: true, node: true, electron: false },
+  'main-electron': { layers: ['common', 'main', 'main-electron'], npm: true, node: true, electron: true },
+  preload: { layers: ['common', 'preload'], npm: false, node: false, electron: true },
+  renderer: { layers: ['common', 'renderer'], npm: 'browser', node: false, electron: false },
+};
 
-/** @param {string[]} group @param {string} message */
-const deny = (group, message) => ({ group, message });
+/** @param {string} rel path relative to the repo root, '/'-separated */
+function layerOf(rel) {
+  if (rel === 'main/index.ts') return 'main-entry';
+  if (rel.startsWith('main/electron/')) return 'main-electron';
+  for (const name of ['common', 'main', 'preload', 'renderer']) if (rel.startsWith(`${name}/`)) return name;
+  if (rel.startsWith('..')) return 'outside';
+  return 'other';
+}
+
+const builtins = new Set(builtinModules);
+const packageName = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+
+/** @type {import('eslint').Rule.RuleModule} */
+const layering = {
+  meta: { type: 'problem', schema: [], messages: { denied: '{{from}} may not import {{what}} (ARCHITECTURE.md §2 import table).' } },
+  create(context) {
+    const cwd = context.cwd;
+    const file = context.filename;
+    const fileRel = relative(cwd, file).split(sep).join('/');
+    const layer = layerOf(fileRel);
+    const rules = LAYERS[layer];
+    if (!rules) return {};
+    const check = (node, raw) => {
+      if (typeof raw !== 'string') return;
+      const spec = raw.replace(/[?#].*$/, '');
+      let what = null;
+      if (spec.startsWith('.') || spec.startsWith('/')) {
+        const target = relative(cwd, resolve(dirname(file), spec)).split(sep).join('/');
+        const targetLayer = layerOf(target);
+        if (!rules.layers.includes(targetLayer)) what = `${targetLayer === 'other' || targetLayer === 'outside' ? target : `${targetLayer}/`} (${spec})`;
+      } else if (spec === 'electron' || spec.startsWith('electron/')) {
+        if (!rules.electron) what = "'electron' (only main/electron/ and preload/ may)";
+      } else if (spec.startsWith('node:') || builtins.has(spec) || builtins.has(packageName(spec))) {
+        if (!rules.node) what = `the Node built-in '${spec}'`;
+      } else {
+        const pkg = packageName(spec);
+        const allowed =
+          rules.npm === true ||
+          (rules.npm === 'browser' && !nodeOnlyPackages.includes(pkg)) ||
+          (Array.isArray(rules.npm) && rules.npm.includes(pkg));
+        if (!allowed) what = `the package '${pkg}'`;
+      }
+      if (what) context.report({ node, messageId: 'denied', data: { from: `${layer === 'main-entry' ? 'main/index.ts' : layer.replace('main-electron', 'main/electron') + '/'}`, what } });
+    };
+    const literal = (n) => (n && n.type === 'Literal' ? n.value : undefined);
+    return {
+      ImportDeclaration: (n) => check(n, literal(n.source)),
+      ExportNamedDeclaration: (n) => n.source && check(n, literal(n.source)),
+      ExportAllDeclaration: (n) => check(n, literal(n.source)),
+      ImportExpression: (n) => check(n, literal(n.source)),
+      TSImportEqualsDeclaration: (n) => n.moduleReference.type === 'TSExternalModuleReference' && check(n, literal(n.moduleReference.expression)),
+      CallExpression: (n) => {
+        if (n.callee.type === 'Identifier' && n.callee.name === 'require' && n.arguments.length === 1) check(n, literal(n.arguments[0]));
+      },
+    };
+  },
+};
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'release/', 'artifacts/', 'test/fixtures/lint/**', '.native/'] },
+  { ignores: ['node_modules/', 'dist/', 'release/', 'artifacts/', 'test/fixtures/lint/**', '.native/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],
   {
+    plugins: { local: { rules: { layering } } },
     languageOptions: { globals: { ...globals.node } },
     rules: {
+      'local/layering': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-eval': 'error',
@@ -55,80 +108,9 @@ export default tseslint.config(
       parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] },
     },
   },
-  // --- boundaries -----------------------------------------------------------
   {
-    files: ['common/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            deny(['*', '!zod', '!./*', '!../*', '!./**', '!../**'], 'common/ may import nothing but zod and common/ (ARCHITECTURE.md §2).'),
-            deny(['../main/**', '../../main/**', '../renderer/**', '../../renderer/**', '../preload/**', '../../preload/**'], 'common/ may import only common/.'),
-            deny(nodeBuiltins, 'common/ runs in every process: no Node built-ins.'),
-            electronOnly,
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['main/**/*.ts'],
-    ignores: ['main/electron/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            electronOnly,
-            deny(['**/renderer/**', '**/preload/**', '**/test/**'], 'main/ may import common/, Node and npm only.'),
-            deny(['**/electron/**'], 'main/ services must not depend on main/electron/ (only main/index.ts wires it).'),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['main/index.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [electronOnly] }] },
-  },
-  {
-    files: ['main/electron/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [deny(['**/renderer/**', '**/preload/**', '**/test/**'], 'main/electron/ may import main/, common/ and electron.')] },
-      ],
-    },
-  },
-  {
-    files: ['preload/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            deny(['**/main/**', '**/renderer/**', '**/test/**'], 'preload/ may import common/ and electron only.'),
-            deny(nodeBuiltins, 'preload/ runs sandboxed: no Node built-ins.'),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            electronOnly,
-            deny(['**/main/**', '**/preload/**', '**/test/**'], 'renderer/ may import common/ and its own files only.'),
-            deny(nodeBuiltins, 'renderer/ runs in a sandboxed page: no Node built-ins.'),
-          ],
-        },
-      ],
-    },
+    files: ['renderer/**/*.ts', 'preload/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['test/**/*.ts', 'scripts/**/*.{ts,mjs,js}', '*.config.{ts,js}'],

@@ -26,6 +26,12 @@ export interface AppCoreOptions {
   policyPath?: string | null;
   /** Policy given directly (tests, demo). Takes precedence over policyPath. */
   policy?: PolicyInput;
+  /**
+   * Electron only: path of better-sqlite3-multiple-ciphers built for Electron's ABI
+   * (.native/electron/better_sqlite3.node); pass to openStore → better-sqlite3 `nativeBinding`.
+   * Undefined in Node (tests, harness): the node_modules build is used.
+   */
+  sqliteNativeBinding?: string;
 }
 
 export interface AppCore {

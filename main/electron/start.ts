@@ -1,0 +1,128 @@
+/**
+ * The Electron shell: wires the hardened window, the app:// protocol, IPC, lock triggers, tray,
+ * notifications and updates around an AppCore. Called once by main/index.ts; importing this
+ * module has no side effects.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { app, BrowserWindow, ipcMain, Menu, Notification, powerMonitor, protocol, session, shell, Tray } from 'electron';
+import type { LockReason } from '../../common/ipc-contract';
+import type { AppCore } from '../core';
+import { createConsoleLogger, type Logger } from '../log';
+import { registerAppScheme, serveRenderer } from './app-protocol';
+import { APP_ENTRY_URL, enableProcessSandbox, guardWebContents, installPermissionHandlers } from './hardening';
+import { wireIpc } from './ipc';
+import { appMenuTemplate, installAppMenu, installPowerLockTriggers } from './lock-triggers';
+import { sqliteNativeBindingPath } from './native-binding';
+import { installTrayAndNotifications } from './tray';
+import { startUpdater, type UpdaterLike } from './updater';
+import { createMainWindow, focusWindow } from './window';
+
+/** What the shell knows that createAppCore needs (main/index.ts passes these through). */
+export interface ShellEnvironment {
+  userDataDir: string;
+  appVersion: string;
+  /** Electron-ABI better-sqlite3 binding, when built (scripts/rebuild-electron-native.mjs). */
+  sqliteNativeBinding: string | undefined;
+}
+
+export interface ShellOptions {
+  createCore: (env: ShellEnvironment) => AppCore;
+  /** Folder of the bundled main file (dist/main); preload and renderer sit beside it. */
+  bundleDir: string;
+  logger?: Logger;
+}
+
+export interface ShellHandle {
+  /** Resolves with the window once the app is ready and the renderer is loading. */
+  ready: Promise<{ core: AppCore; window: BrowserWindow }>;
+}
+
+/** Returns null when another instance already runs (that one is focused instead). */
+export function startElectronShell(opts: ShellOptions): ShellHandle | null {
+  const logger = opts.logger ?? createConsoleLogger();
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return null;
+  }
+  // Before ready: sandbox every renderer, and make app:// a standard, secure origin.
+  enableProcessSandbox(app);
+  registerAppScheme(protocol);
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents, shell));
+
+  let window: BrowserWindow | null = null;
+  let core: AppCore | null = null;
+  app.on('second-instance', () => focusWindow(window));
+  // PHI workstation: closing the window quits (and locks) on every OS, macOS included.
+  app.on('window-all-closed', () => app.quit());
+
+  let disposed = false;
+  app.on('will-quit', (event) => {
+    if (disposed || !core) return;
+    event.preventDefault();
+    disposed = true;
+    void core.dispose().finally(() => app.exit(0));
+  });
+
+  const ready = app.whenReady().then(() => {
+    const isDevelopment = !app.isPackaged;
+    const resources = (...p: string[]) => (app.isPackaged ? join(process.resourcesPath, ...p) : join(app.getAppPath(), 'resources', ...p));
+    core = opts.createCore({
+      userDataDir: app.getPath('userData'),
+      appVersion: app.getVersion(),
+      sqliteNativeBinding: sqliteNativeBindingPath({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath(), exists: existsSync }),
+    });
+    const theCore = core;
+    const { policy } = theCore.policy;
+
+    installPermissionHandlers(session.defaultSession);
+    serveRenderer(protocol, join(opts.bundleDir, '..', 'renderer'));
+
+    const win = createMainWindow({
+      BrowserWindow,
+      preloadPath: join(opts.bundleDir, '..', 'preload', 'index.cjs'),
+      isDevelopment,
+      screenshotsAllowed: policy.screenshotsAllowed,
+    });
+    window = win;
+    win.on('closed', () => {
+      window = null;
+    });
+
+    wireIpc({ ipcMain, router: theCore.router, events: theCore.events, getWindow: () => window, logger });
+
+    const lock = (reason: LockReason) => {
+      theCore.session.lock(reason).catch((err: unknown) => logger.error('lock failed', { reason, error: err instanceof Error ? err.name : 'unknown' }));
+    };
+    installPowerLockTriggers(powerMonitor, lock, { lockOnOsLock: policy.lockOnOsLock });
+    installAppMenu(Menu, appMenuTemplate({ lock, quit: () => app.quit(), isDevelopment, isMac: process.platform === 'darwin' }));
+    try {
+      installTrayAndNotifications(
+        { Tray, Menu, Notification, app, icon: resources('icons', 'tray.png') },
+        { events: theCore.events, showWindow: () => focusWindow(window), lock, quit: () => app.quit() },
+      );
+    } catch (err) {
+      // Some Linux desktops have no status area; the app works without a tray.
+      logger.warn('tray unavailable', { error: err instanceof Error ? err.name : 'unknown' });
+    }
+    void startUpdater({
+      feedUrl: policy.updateFeedUrl,
+      platform: process.platform,
+      appUpdateYml: app.isPackaged ? readOptional(join(process.resourcesPath, 'app-update.yml')) : null,
+      logger,
+      loadUpdater: async () => (await import('electron-updater')).autoUpdater as unknown as UpdaterLike,
+    });
+
+    void win.loadURL(APP_ENTRY_URL);
+    return { core: theCore, window: win };
+  });
+  return { ready };
+}
+
+function readOptional(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}

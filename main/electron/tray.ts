@@ -1,0 +1,82 @@
+/**
+ * Tray icon with the unread count, and OS notifications for what main decided to show
+ * ('notification:shown' is already stripped of PHI per policy.notificationPreview).
+ * Clicking a notification brings the window up and emits 'ui:openConversation'.
+ */
+import type { App, Menu as MenuType, NativeImage, Notification as NotificationType, Tray as TrayType } from 'electron';
+import type { EventBus } from '../events';
+import type { LockFn } from './lock-triggers';
+
+export interface TrayDeps {
+  Tray: new (image: NativeImage | string) => Pick<TrayType, 'setToolTip' | 'setContextMenu' | 'on' | 'destroy'>;
+  Menu: Pick<typeof MenuType, 'buildFromTemplate'>;
+  Notification: (new (opts: { title: string; body: string; silent?: boolean }) => Pick<NotificationType, 'on' | 'show' | 'close'>) & {
+    isSupported(): boolean;
+  };
+  app: Pick<App, 'setBadgeCount'>;
+  icon: NativeImage | string;
+}
+
+export interface TrayOptions {
+  events: EventBus;
+  showWindow: () => void;
+  lock: LockFn;
+  quit: () => void;
+}
+
+export function unreadLabel(total: number): string {
+  return total > 0 ? `Clinic Messenger — ${total} unread` : 'Clinic Messenger';
+}
+
+/** Returns a disposer. */
+export function installTrayAndNotifications(deps: TrayDeps, opts: TrayOptions): () => void {
+  const tray = new deps.Tray(deps.icon);
+  tray.setContextMenu(
+    deps.Menu.buildFromTemplate([
+      { label: 'Open Clinic Messenger', click: () => opts.showWindow() },
+      { label: 'Lock', click: () => opts.lock('manual') },
+      { type: 'separator' },
+      { label: 'Quit', click: () => opts.quit() },
+    ]),
+  );
+  tray.on('click', () => opts.showWindow());
+
+  const unread = new Map<string, number>();
+  // Keep shown notifications referenced: a garbage-collected Notification loses its click handler.
+  const shown = new Set<Pick<NotificationType, 'on' | 'show' | 'close'>>();
+  const render = () => {
+    let total = 0;
+    for (const n of unread.values()) total += n;
+    tray.setToolTip(unreadLabel(total));
+    deps.app.setBadgeCount(total);
+  };
+  render();
+
+  const unsubscribe = opts.events.subscribe((name, payload) => {
+    if (name === 'conversation:updated') {
+      const c = payload as { id: string; unread: number };
+      unread.set(c.id, c.unread);
+      render();
+    } else if (name === 'session:locked') {
+      // Locked: nothing derived from the open profile stays on screen, notifications included.
+      unread.clear();
+      render();
+      for (const n of shown) n.close();
+      shown.clear();
+    } else if (name === 'notification:shown' && deps.Notification.isSupported()) {
+      const { conversationId, title, body } = payload as { conversationId: string; title: string; body: string };
+      const n = new deps.Notification({ title, body, silent: false });
+      shown.add(n);
+      n.on('click', () => {
+        opts.showWindow();
+        opts.events.emit('ui:openConversation', { conversationId });
+      });
+      n.on('close', () => shown.delete(n));
+      n.show();
+    }
+  });
+  return () => {
+    unsubscribe();
+    tray.destroy();
+  };
+}

@@ -1,0 +1,39 @@
+/*
+ * SECURITY-SENSITIVE — CHANGE ONLY WITH REVIEW (tested by test/unit/electron-hardening.test.ts).
+ * The one application window. Its webPreferences come only from hardening.ts.
+ */
+import type { BrowserWindow as BrowserWindowType, BrowserWindowConstructorOptions } from 'electron';
+import { secureWebPreferences } from './hardening';
+
+export interface MainWindowOptions {
+  BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindowType;
+  preloadPath: string;
+  isDevelopment: boolean;
+  /** policy.screenshotsAllowed: when false the window's pixels are excluded from captures. */
+  screenshotsAllowed: boolean;
+}
+
+export function createMainWindow(opts: MainWindowOptions): BrowserWindowType {
+  const win = new opts.BrowserWindow({
+    width: 1200,
+    height: 800,
+    minWidth: 760,
+    minHeight: 520,
+    show: false,
+    title: 'Clinic Messenger',
+    autoHideMenuBar: true,
+    webPreferences: secureWebPreferences(opts.preloadPath, opts.isDevelopment),
+  });
+  // PHI on screen: keep it out of screenshots and screen sharing unless policy allows (HIPAA.md).
+  if (!opts.screenshotsAllowed) win.setContentProtection(true);
+  win.once('ready-to-show', () => win.show());
+  return win;
+}
+
+/** Second instance or tray click: bring the existing window forward instead of a new one. */
+export function focusWindow(win: BrowserWindowType | null): void {
+  if (!win || win.isDestroyed()) return;
+  if (win.isMinimized()) win.restore();
+  win.show();
+  win.focus();
+}
