@@ -1,0 +1,260 @@
+/**
+ * Profiles and their keys (ARCHITECTURE.md §4): create, unlock (with a growing, persisted delay
+ * and a wipe after the policy's maximum failures), change passphrase (re-wraps MK only), remove.
+ * Returns VaultKeys to the session, which owns them and zero-fills them on lock.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../../common/result';
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import type { Policy } from '../policy/schema';
+import { appendDeviceLog } from './device-log';
+import { SECRET_BYTES, type Keychain } from './keychain';
+import { deriveKek, deriveSubkeys, deriveWrappingKey, SALT_BYTES, unwrapMasterKey, wrapMasterKey, type KdfParams, type VaultKeys } from './keys';
+import { assertPassphrase } from './passphrase';
+import { DB_FILE, eraseProfileDir, listProfileIds, profileDir, readProfile, readUnlockState, writeProfile, writeUnlockState, type ProfileRecord } from './profiles';
+
+export interface VaultOptions {
+  userDataDir: string;
+  policy: Policy;
+  keychain: Keychain;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface OpenedProfile {
+  profile: ProfileRecord;
+  keys: VaultKeys;
+  dir: string;
+  dbFile: string;
+}
+
+export interface ProfileSummary {
+  id: string;
+  displayName: string;
+  jid: string | null;
+  /** False when this PC's keychain has no entry for it (copied folder) or profile.json is damaged. */
+  openable: boolean;
+}
+
+export interface Vault {
+  listProfiles(): Promise<ProfileSummary[]>;
+  createProfile(input: { jid: string; displayName: string; passphrase: string }): Promise<OpenedProfile>;
+  unlock(profileId: string, passphrase: string): Promise<OpenedProfile>;
+  changePassphrase(profileId: string, current: string, next: string): Promise<void>;
+  removeProfile(profileId: string, reason: 'user' | 'first-sign-in-failed'): Promise<void>;
+}
+
+const MAX_DELAY_MS = 5 * 60_000;
+
+/** Wait after `failures` consecutive wrong passphrases: none after the first, then 1 s, 2 s, 4 s … capped at 5 min. */
+export function unlockDelayMs(failures: number): number {
+  if (failures <= 1) return 0;
+  return Math.min(1000 * 2 ** (failures - 2), MAX_DELAY_MS);
+}
+
+export function createVault({ userDataDir, policy, keychain, clock, logger }: VaultOptions): Vault {
+  const kdfParams = (): KdfParams => ({ ...policy.argon2 });
+  const max = policy.maxFailedUnlocks;
+  // One vault operation at a time, so two concurrent unlock attempts cannot both read the same failure count.
+  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  async function deviceSecret(id: string): Promise<Buffer> {
+    const secret = await keychain.get(id);
+    if (secret) return secret;
+    const probe = await keychain.probe();
+    if (!probe.available) throw new AppError('KEYCHAIN_UNAVAILABLE', probe.reason ?? 'The system keychain is not available.');
+    appendDeviceLog(userDataDir, { at: clock.now(), event: 'device-mismatch', profileId: id });
+    throw new AppError(
+      'DEVICE_MISMATCH',
+      "This profile can't be opened on this device: its key is not in this computer's keychain (the folder was copied from another PC, or the keychain entry was removed). You can remove it from this PC and sign in again.",
+      { profileId: id },
+    );
+  }
+
+  /** KDF + keychain secret → MK, or null when the tag does not verify. Zero-fills every intermediate. */
+  async function openMasterKey(record: ProfileRecord, passphrase: string, secret: Buffer): Promise<Buffer | null> {
+    const salt = Buffer.from(record.kdf.salt, 'base64');
+    const kek = await deriveKek(passphrase, salt, record.kdf);
+    const wk = deriveWrappingKey(kek, secret, salt);
+    kek.fill(0);
+    try {
+      return unwrapMasterKey(record.wrappedMasterKey, wk, record.id);
+    } finally {
+      wk.fill(0);
+    }
+  }
+
+  async function wipe(id: string, failures: number): Promise<void> {
+    eraseProfileDir(userDataDir, id);
+    let keychainDeleted = false;
+    try {
+      keychainDeleted = await keychain.delete(id);
+    } catch {
+      // The folder (wrapped MK, database) is gone; an orphaned device secret opens nothing.
+      logger.warn('keychain entry could not be deleted during wipe', { profileId: id });
+    }
+    appendDeviceLog(userDataDir, { at: clock.now(), event: 'profile-wiped', profileId: id, detail: { reason: 'max-failed-unlocks', failures, keychainDeleted } });
+    logger.warn('profile wiped after too many failed unlocks', { profileId: id, failures });
+  }
+
+  /** Throttle check, failure counting and wipe around one passphrase check. */
+  async function verified(id: string, passphrase: string): Promise<{ record: ProfileRecord; master: Buffer }> {
+    const record = readProfile(userDataDir, id);
+    const state = readUnlockState(userDataDir, id);
+    const failures = Math.min(state.failures, max - 1);
+    const waitMs = state.lastAttemptAt + unlockDelayMs(failures) - clock.now();
+    if (waitMs > 0) {
+      throw new AppError('THROTTLED', `Too many wrong passphrases. Try again in ${Math.ceil(waitMs / 1000)} s.`, {
+        retryAfterMs: waitMs,
+        failures,
+        remaining: max - failures,
+      });
+    }
+    const secret = await deviceSecret(id);
+    // Count the attempt before the KDF runs: killing the app mid-attempt must not reset the counter.
+    writeUnlockState(userDataDir, id, { failures: failures + 1, lastAttemptAt: clock.now() });
+    let master: Buffer | null;
+    try {
+      master = await openMasterKey(record, passphrase, secret);
+    } finally {
+      secret.fill(0);
+    }
+    if (master) {
+      writeUnlockState(userDataDir, id, { failures: 0, lastAttemptAt: clock.now() });
+      return { record, master };
+    }
+    const now = failures + 1;
+    if (now >= max) {
+      await wipe(id, now);
+      throw new AppError('PROFILE_WIPED', `The passphrase was wrong ${now} times, so this profile was erased from this PC. Sign in again to create a new one.`, {
+        profileId: id,
+      });
+    }
+    throw new AppError('WRONG_PASSPHRASE', 'That passphrase is not correct.', { failures: now, remaining: max - now, retryAfterMs: unlockDelayMs(now) });
+  }
+
+  const opened = (record: ProfileRecord, master: Buffer): OpenedProfile => {
+    const dir = profileDir(userDataDir, record.id);
+    return { profile: record, keys: deriveSubkeys(master), dir, dbFile: join(dir, DB_FILE) };
+  };
+
+  return {
+    async listProfiles() {
+      const out: ProfileSummary[] = [];
+      for (const id of listProfileIds(userDataDir)) {
+        let record: ProfileRecord;
+        try {
+          record = readProfile(userDataDir, id);
+        } catch {
+          out.push({ id, displayName: 'Damaged profile', jid: null, openable: false });
+          continue;
+        }
+        let openable = true;
+        try {
+          const secret = await keychain.get(id);
+          openable = secret !== null;
+          secret?.fill(0);
+        } catch {
+          // Keychain unavailable: vault:status says so; the profile itself may be fine.
+        }
+        out.push({ id, displayName: record.displayName, jid: record.jid, openable });
+      }
+      return out;
+    },
+
+    createProfile: ({ jid, displayName, passphrase }) =>
+      exclusive(async () => {
+        assertPassphrase(passphrase, { minLength: policy.passphraseMinLength, personal: [jid.split('@')[0] ?? '', jid, displayName] });
+        for (const id of listProfileIds(userDataDir)) {
+          try {
+            if (readProfile(userDataDir, id).jid.toLowerCase() === jid.toLowerCase()) {
+              throw new AppError('CONFLICT', 'A profile for this account already exists on this PC. Unlock it, or remove it first.');
+            }
+          } catch (err) {
+            if (err instanceof AppError && err.code === 'CONFLICT') throw err;
+          }
+        }
+        const id = randomUUID();
+        const secret = randomBytes(SECRET_BYTES);
+        try {
+          // The keychain first: without it nothing is written to disk.
+          await keychain.set(id, secret);
+          const salt = randomBytes(SALT_BYTES);
+          const params = kdfParams();
+          const master = randomBytes(32);
+          const kek = await deriveKek(passphrase, salt, params);
+          const wk = deriveWrappingKey(kek, secret, salt);
+          kek.fill(0);
+          const record: ProfileRecord = {
+            format: 1,
+            id,
+            displayName,
+            jid: jid.toLowerCase(),
+            createdAt: clock.now(),
+            kdf: { alg: 'argon2id', salt: salt.toString('base64'), ...params },
+            wrappedMasterKey: wrapMasterKey(master, wk, id),
+          };
+          wk.fill(0);
+          mkdirSync(profileDir(userDataDir, id), { recursive: true, mode: 0o700 });
+          writeProfile(userDataDir, record);
+          writeUnlockState(userDataDir, id, { failures: 0, lastAttemptAt: clock.now() });
+          appendDeviceLog(userDataDir, { at: clock.now(), event: 'profile-created', profileId: id });
+          return opened(record, master);
+        } catch (err) {
+          eraseProfileDir(userDataDir, id);
+          await keychain.delete(id).catch(() => false);
+          throw err;
+        } finally {
+          secret.fill(0);
+        }
+      }),
+
+    unlock: (id, passphrase) =>
+      exclusive(async () => {
+        const { record, master } = await verified(id, passphrase);
+        return opened(record, master);
+      }),
+
+    changePassphrase: (id, current, next) =>
+      exclusive(async () => {
+        const before = readProfile(userDataDir, id);
+        assertPassphrase(next, { minLength: policy.passphraseMinLength, personal: [before.jid.split('@')[0] ?? '', before.jid, before.displayName] });
+        const { record, master } = await verified(id, current);
+        const secret = await deviceSecret(id);
+        try {
+          // New salt and today's policy parameters; the same MK, so no data is re-encrypted.
+          const salt = randomBytes(SALT_BYTES);
+          const params = kdfParams();
+          const kek = await deriveKek(next, salt, params);
+          const wk = deriveWrappingKey(kek, secret, salt);
+          kek.fill(0);
+          const wrapped = wrapMasterKey(master, wk, id);
+          wk.fill(0);
+          writeProfile(userDataDir, { ...record, kdf: { alg: 'argon2id', salt: salt.toString('base64'), ...params }, wrappedMasterKey: wrapped });
+        } finally {
+          secret.fill(0);
+          master.fill(0);
+        }
+      }),
+
+    removeProfile: (id, reason) =>
+      exclusive(async () => {
+        eraseProfileDir(userDataDir, id);
+        let keychainDeleted = false;
+        try {
+          keychainDeleted = await keychain.delete(id);
+        } catch (err) {
+          logger.warn('keychain entry could not be deleted', { profileId: id, code: err instanceof AppError ? err.code : 'unknown' });
+        }
+        appendDeviceLog(userDataDir, { at: clock.now(), event: 'profile-removed', profileId: id, detail: { reason, keychainDeleted } });
+      }),
+  };
+}
