@@ -1,0 +1,88 @@
+/**
+ * The audit log (ARCHITECTURE.md §7): append-only, HMAC-chained rows in the encrypted store.
+ * Details carry ids, JIDs, codes and reasons — never message text; keys that look like text
+ * are refused so a careless caller fails loudly instead of leaking PHI into the log.
+ */
+import type { AuditEntry, AuditEventType } from '../../common/contract/domain';
+import type { Clock } from '../clock';
+import type { AuditRow, Store } from '../store/types';
+import { GENESIS, headMac, rowMac, verifyChain, type Problem } from './chain';
+import { toCsv } from './csv';
+
+export type AuditDetail = Record<string, string | number | boolean | null>;
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  checked: number;
+  problems: Problem[];
+}
+
+export interface AuditLog {
+  append(type: AuditEventType, detail?: AuditDetail): void;
+  /** Newest first; `before` is a seq (exclusive), null for the newest. */
+  list(before: number | null, limit: number): { items: AuditEntry[]; nextBefore: number | null };
+  verify(): AuditVerifyResult;
+  /** CSV report: seq, time (ISO 8601), event, detail — ids and JIDs only. */
+  exportCsv(): { filename: string; csv: string };
+}
+
+export interface CreateAuditLogOptions {
+  store: Store;
+  /** The vault's 32-byte audit MAC key. */
+  key: Buffer;
+  clock?: Pick<Clock, 'now'>;
+}
+
+const FORBIDDEN_DETAIL = /body|text|plaintext|passphrase|password|secret|privatekey|content/i;
+
+/** Sorted keys so the stored JSON (which the MAC covers) does not depend on insertion order. */
+export function canonicalDetail(detail: AuditDetail): string {
+  const out: AuditDetail = {};
+  for (const k of Object.keys(detail).sort()) {
+    if (FORBIDDEN_DETAIL.test(k)) throw new Error(`audit detail key "${k}" is not allowed (no message text or secrets in the audit log)`);
+    const v = detail[k];
+    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw new Error(`audit detail "${k}" must be a scalar`);
+    out[k] = v as AuditDetail[string];
+  }
+  return JSON.stringify(out);
+}
+
+export function createAuditLog({ store, key, clock }: CreateAuditLogOptions): AuditLog {
+  if (key.length !== 32) throw new Error('audit key must be 32 bytes');
+  const macKey = Buffer.from(key); // our own copy: the vault zero-fills its buffer on lock
+  const now = () => (clock ? clock.now() : Date.now());
+  const toEntry = (r: { seq: number; at: number; type: AuditEventType; detail: string }): AuditEntry => ({
+    seq: r.seq,
+    at: r.at,
+    type: r.type,
+    detail: JSON.parse(r.detail) as AuditDetail,
+  });
+
+  return {
+    append(type, detail = {}) {
+      const json = canonicalDetail(detail);
+      store.transaction(() => {
+        const last = store.audit.last();
+        const seq = (last?.seq ?? 0) + 1;
+        const prevMac = last?.mac ?? GENESIS;
+        const row: AuditRow = { seq, at: now(), type, detail: json, prevMac, mac: Buffer.alloc(0) };
+        row.mac = rowMac(macKey, row);
+        store.audit.append(row, { seq, mac: row.mac, headMac: headMac(macKey, seq, row.mac) });
+      });
+    },
+    list(before, limit) {
+      const rows = store.audit.list(before, limit + 1);
+      const more = rows.length > limit;
+      const items = (more ? rows.slice(0, limit) : rows).map(toEntry);
+      return { items, nextBefore: more ? items[items.length - 1]!.seq : null };
+    },
+    verify() {
+      const { checked, problems } = verifyChain(macKey, store.audit.all(), store.audit.head());
+      return { ok: problems.length === 0, checked, problems };
+    },
+    exportCsv() {
+      const stamp = new Date(now()).toISOString().slice(0, 10);
+      return { filename: `clinic-messenger-audit-${stamp}.csv`, csv: toCsv(store.audit.all()) };
+    },
+  };
+}

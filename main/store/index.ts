@@ -1,0 +1,27 @@
+/**
+ * The encrypted local cache (ARCHITECTURE.md §5, issue 4). Call openStore with the vault's raw
+ * 32-byte db key; it throws AppError STORE_WRONG_KEY | STORE_CORRUPT | STORE_TOO_NEW.
+ */
+import { AppError } from '../../common/result';
+import { buildStore } from './build-store';
+import { runMigrations } from './migrations';
+import { openDb } from './open-db';
+import type { OpenStoreOptions, Store } from './types';
+
+export type * from './types';
+
+export function openStore(opts: OpenStoreOptions): Store {
+  if (!Buffer.isBuffer(opts.key) || opts.key.length !== 32) {
+    throw new AppError('INTERNAL', 'The store key must be 32 bytes.');
+  }
+  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger });
+  let version: number;
+  try {
+    version = runMigrations(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  opts.logger?.info('store: opened', { version });
+  return buildStore(db, { file: opts.file, version });
+}

@@ -1,0 +1,48 @@
+/**
+ * The migration registry (Signal-Desktop's ts/sql/migrations/ is the model): one function per
+ * schema version, versions strictly increasing from 1 with no gaps, each applied in its own
+ * transaction together with `PRAGMA user_version`.
+ */
+import { AppError } from '../../../common/result';
+import type { Db } from '../open-db';
+import { migrate0001Init } from './0001-init';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: (db: Db) => void;
+}
+
+export const migrations: readonly Migration[] = [{ version: 1, name: 'init', up: migrate0001Init }];
+
+/** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */
+export function checkRegistry(list: readonly Migration[]): void {
+  list.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration registry out of order at index ${i}: version ${m.version}`);
+  });
+}
+
+export function latestVersion(list: readonly Migration[] = migrations): number {
+  return list.length === 0 ? 0 : list[list.length - 1]!.version;
+}
+
+/** Brings the database to `target` (default: latest). Refuses a database newer than this build. */
+export function runMigrations(db: Db, list: readonly Migration[] = migrations, target = latestVersion(list)): number {
+  checkRegistry(list);
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latestVersion(list)) {
+    throw new AppError('STORE_TOO_NEW', 'The message cache was written by a newer version of Clinic Messenger. Update the app to open it.', {
+      schemaVersion: current,
+      supportedVersion: latestVersion(list),
+    });
+  }
+  for (const m of list) {
+    if (m.version <= current || m.version > target) continue;
+    db.transaction(() => {
+      m.up(db);
+      // PRAGMA takes no bound parameters; the value is our own integer.
+      db.pragma(`user_version = ${m.version | 0}`);
+    })();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

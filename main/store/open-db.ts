@@ -1,0 +1,152 @@
+/**
+ * Opening the SQLCipher file (ARCHITECTURE.md §5; issue 4 §1, §5).
+ *
+ * - SQLCipher format through SQLite3MultipleCiphers (`cipher='sqlcipher'`, `legacy=4`), keyed with
+ *   the vault's raw 32-byte key as `x'…'`: no passphrase KDF on open (the vault already ran Argon2id).
+ * - The key is checked at once by reading sqlite_master. SQLite reports both a wrong key and a
+ *   damaged first page as SQLITE_NOTADB, so a sidecar `<file>.keycheck` (an HMAC of a constant
+ *   under the key: it reveals nothing the encrypted file itself does not) tells them apart:
+ *   check matches → the key is right and the file is damaged (STORE_CORRUPT, set aside);
+ *   check differs → STORE_WRONG_KEY, file untouched.
+ * - A corrupt file is renamed to `<file>.corrupt-<time>` (with its -wal/-shm), never overwritten.
+ */
+import Database from 'better-sqlite3-multiple-ciphers';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { AppError } from '../../common/result';
+import type { Logger } from '../log';
+
+export type Db = Database.Database;
+
+/** Chosen by measurement (ARCHITECTURE.md §5, test/bench/store.bench.ts): 64 KiB pages, 64 MiB cache. */
+export const PAGE_SIZE = 65536;
+export const CACHE_KIB = 64 * 1024;
+
+interface KeyCheckFile {
+  v: 1;
+  pageSize: number;
+  check: string;
+}
+
+function keyCheckPath(file: string): string {
+  return `${file}.keycheck`;
+}
+
+function keyCheck(key: Buffer): Buffer {
+  return createHmac('sha256', key).update('clinic-messenger store key check v1').digest();
+}
+
+function readKeyCheck(file: string): KeyCheckFile | null {
+  try {
+    const parsed = JSON.parse(readFileSync(keyCheckPath(file), 'utf8')) as Partial<KeyCheckFile>;
+    if (parsed.v === 1 && typeof parsed.check === 'string' && typeof parsed.pageSize === 'number') return parsed as KeyCheckFile;
+  } catch {
+    // missing or unreadable: fall back to the file-shape heuristics below
+  }
+  return null;
+}
+
+function looksLikePlainSqlite(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    return n === 16 && head.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Moves a damaged database (and its -wal/-shm) aside; never overwrites an existing file. */
+export function setAside(file: string, now = Date.now()): string {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  let target = `${file}.corrupt-${stamp}`;
+  for (let i = 1; existsSync(target); i++) target = `${file}.corrupt-${stamp}-${i}`;
+  renameSync(file, target);
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(file + suffix)) renameSync(file + suffix, target + suffix);
+  }
+  return target;
+}
+
+export interface OpenDbOptions {
+  file: string;
+  /** null only for the plain-SQLite baseline in benchmarks and the at-rest control test. */
+  key: Buffer | null;
+  logger?: Logger;
+  readonly?: boolean;
+  pageSize?: number;
+  cacheKiB?: number;
+}
+
+function applyKey(db: Db, key: Buffer, pageSize: number): void {
+  db.pragma(`cipher = 'sqlcipher'`);
+  db.pragma('legacy = 4');
+  db.pragma(`legacy_page_size = ${pageSize | 0}`);
+  // Raw key, hex from our own buffer (never user input): SQLCipher skips PBKDF2 for x'…' keys.
+  db.pragma(`key = "x'${key.toString('hex')}'"`);
+}
+
+function tune(db: Db, cacheKiB: number, readonly: boolean): void {
+  if (!readonly) db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`cache_size = -${cacheKiB | 0}`);
+  db.pragma('temp_store = MEMORY');
+  db.pragma('busy_timeout = 5000');
+}
+
+/**
+ * Opens (creating when missing) and verifies the key. Throws AppError STORE_WRONG_KEY or
+ * STORE_CORRUPT; on STORE_CORRUPT the file has already been set aside.
+ */
+export function openDb(opts: OpenDbOptions): Db {
+  const { file, key, logger } = opts;
+  const existed = existsSync(file) && statSync(file).size > 0;
+  const check = key ? keyCheck(key) : null;
+  const stored = existed ? readKeyCheck(file) : null;
+  const pageSize = stored?.pageSize ?? opts.pageSize ?? PAGE_SIZE;
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (err) {
+    throw new AppError('STORE_CORRUPT', `The message cache cannot be opened (${(err as { code?: string }).code ?? 'error'}).`);
+  }
+  try {
+    if (key) applyKey(db, key, pageSize);
+    else if (!existed) db.pragma(`page_size = ${pageSize | 0}`);
+    // The first read decrypts page 1: this is where a wrong key or a damaged header shows.
+    db.prepare('SELECT count(*) AS n FROM sqlite_master').get();
+    tune(db, opts.cacheKiB ?? CACHE_KIB, opts.readonly ?? false);
+  } catch (err) {
+    db.close();
+    const code = (err as { code?: string }).code ?? '';
+    if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') throw err;
+    if (key && isWrongKey(file, stored, check!)) {
+      logger?.warn('store: wrong key', { file: 'cache.db' });
+      throw new AppError('STORE_WRONG_KEY', 'The message cache cannot be opened with this key.');
+    }
+    const movedTo = setAside(file);
+    logger?.error('store: corrupt database set aside', { code });
+    throw new AppError('STORE_CORRUPT', 'The message cache is damaged. It was set aside unchanged and a new one can be created.', {
+      setAsideAs: movedTo.slice(movedTo.lastIndexOf('/') + 1),
+    });
+  }
+  if (key && !stored) {
+    const record: KeyCheckFile = { v: 1, pageSize, check: check!.toString('hex') };
+    writeFileSync(keyCheckPath(file), JSON.stringify(record), { mode: 0o600 });
+  }
+  return db;
+}
+
+function isWrongKey(file: string, stored: KeyCheckFile | null, check: Buffer): boolean {
+  if (stored) {
+    const want = Buffer.from(stored.check, 'hex');
+    return !(want.length === check.length && timingSafeEqual(want, check));
+  }
+  // No sidecar (older file or lost): a plain SQLite file or a size that is not a whole number
+  // of pages cannot be one of our encrypted stores; anything else may be ours under another key.
+  if (looksLikePlainSqlite(file)) return false;
+  const size = statSync(file).size;
+  return size % PAGE_SIZE === 0 || size % 4096 === 0;
+}

@@ -1,0 +1,122 @@
+/**
+ * Conversations and the list the UI shows: newest activity first, keyset-paged on
+ * (last_at, id) through conversations_by_activity; the last message comes from messages_page
+ * and the unread count from the partial index messages_unread (both per-row index seeks, so
+ * the first page costs the same at 1k or 1M messages).
+ */
+import type { MessageState, Role, TrustState } from '../../../common/contract/domain';
+import { decodeCursor, encodeCursor, parseId } from '../ids';
+import type { Db } from '../open-db';
+import type { ConversationListItem, ConversationRepo, ConversationRow } from '../types';
+
+const PREVIEW_CHARS = 140;
+
+interface ConvRow {
+  id: number;
+  peer_jid: string;
+  created_at: number;
+  last_at: number;
+}
+
+interface ListRow {
+  id: number;
+  peer_jid: string;
+  last_at: number;
+  display_name: string | null;
+  role: Role | null;
+  trust: TrustState | null;
+  m_body: string | null;
+  m_sent_at: number | null;
+  m_direction: 'in' | 'out' | null;
+  m_state: MessageState | null;
+  unread: number;
+}
+
+const toConv = (r: ConvRow): ConversationRow => ({ id: String(r.id), peerJid: r.peer_jid, createdAt: r.created_at, lastAt: r.last_at });
+
+function preview(body: string | null): string | null {
+  if (body === null) return null;
+  const flat = body.replace(/\s+/g, ' ').trim();
+  if (flat.length <= PREVIEW_CHARS) return flat;
+  // Do not cut a surrogate pair in half.
+  let end = PREVIEW_CHARS;
+  const c = flat.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end -= 1;
+  return `${flat.slice(0, end)}…`;
+}
+
+const toItem = (r: ListRow): ConversationListItem => ({
+  id: String(r.id),
+  peerJid: r.peer_jid,
+  title: r.display_name ?? r.peer_jid,
+  role: r.role,
+  trust: r.trust ?? 'unknown',
+  lastMessage:
+    r.m_sent_at === null
+      ? null
+      : { preview: preview(r.m_body), at: r.m_sent_at, direction: r.m_direction!, state: r.m_state! },
+  unread: r.unread,
+});
+
+const SELECT_ITEM = `
+  SELECT c.id, c.peer_jid, c.last_at, ct.display_name, ct.role, ct.trust,
+         m.body AS m_body, m.sent_at AS m_sent_at, m.direction AS m_direction, m.state AS m_state,
+         (SELECT count(*) FROM messages u
+           WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.read_at IS NULL) AS unread
+    FROM conversations c
+    LEFT JOIN contacts ct ON ct.jid = c.peer_jid
+    LEFT JOIN messages m ON m.id = (SELECT x.id FROM messages x WHERE x.conversation_id = c.id
+                                    ORDER BY x.sent_at DESC, x.id DESC LIMIT 1)`;
+
+export function createConversationRepo(db: Db): ConversationRepo {
+  const byId = db.prepare<[number], ConvRow>('SELECT * FROM conversations WHERE id = ?');
+  const byPeer = db.prepare<[string], ConvRow>('SELECT * FROM conversations WHERE peer_jid = ?');
+  const insert = db.prepare<[string, number, number]>(
+    'INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?) ON CONFLICT (peer_jid) DO NOTHING',
+  );
+  const first = db.prepare<[number], ListRow>(`${SELECT_ITEM} ORDER BY c.last_at DESC, c.id DESC LIMIT ?`);
+  const next = db.prepare<[number, number, number], ListRow>(
+    `${SELECT_ITEM} WHERE (c.last_at, c.id) < (?, ?) ORDER BY c.last_at DESC, c.id DESC LIMIT ?`,
+  );
+  const one = db.prepare<[number], ListRow>(`${SELECT_ITEM} WHERE c.id = ?`);
+  const markRead = db.prepare<[number, number]>(
+    `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL`,
+  );
+  const unreadTotal = db.prepare<[], { n: number }>(
+    `SELECT count(*) AS n FROM messages WHERE direction = 'in' AND read_at IS NULL`,
+  );
+
+  return {
+    getOrCreate(peerJid, now = Date.now()) {
+      insert.run(peerJid, now, now);
+      return toConv(byPeer.get(peerJid)!);
+    },
+    get(id) {
+      const n = parseId(id);
+      const r = n === null ? undefined : byId.get(n);
+      return r ? toConv(r) : undefined;
+    },
+    byPeer(peerJid) {
+      const r = byPeer.get(peerJid);
+      return r ? toConv(r) : undefined;
+    },
+    list({ cursor, limit }) {
+      const after = decodeCursor(cursor);
+      const rows = after ? next.all(after.at, after.id, limit + 1) : first.all(limit + 1);
+      const more = rows.length > limit;
+      const page = more ? rows.slice(0, limit) : rows;
+      const last = page[page.length - 1];
+      return { items: page.map(toItem), nextCursor: more && last ? encodeCursor(last.last_at, last.id) : null };
+    },
+    summary(id) {
+      const n = parseId(id);
+      const r = n === null ? undefined : one.get(n);
+      return r ? toItem(r) : undefined;
+    },
+    markRead(id, at) {
+      const n = parseId(id);
+      return n === null ? 0 : markRead.run(at, n).changes;
+    },
+    unreadTotal: () => unreadTotal.get()!.n,
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * Messages: insert with dedup, catch-up bulk insert, state moves, keyset pages.
+ * Dedup relies on the partial unique indexes messages_origin / messages_stanza:
+ * `ON CONFLICT DO NOTHING` makes a re-delivery a no-op (CHECK and FK errors still throw).
+ */
+import type { Message, MessageState } from '../../../common/contract/domain';
+import { AppError } from '../../../common/result';
+import { decodeCursor, encodeCursor, parseId } from '../ids';
+import type { Db } from '../open-db';
+import type { BulkInsertResult, InsertResult, MessageRepo, NewMessage } from '../types';
+import { createSearch } from './search';
+
+interface Row {
+  id: number;
+  conversation_id: number;
+  direction: 'in' | 'out';
+  state: MessageState;
+  origin_id: string | null;
+  stanza_id: string | null;
+  body: string | null;
+  sent_at: number;
+  received_at: number | null;
+  read_at: number | null;
+}
+
+export const toMessage = (r: Row): Message => ({
+  id: String(r.id),
+  conversationId: String(r.conversation_id),
+  direction: r.direction,
+  state: r.state,
+  body: r.body,
+  sentAt: r.sent_at,
+  receivedAt: r.received_at,
+  readAt: r.read_at,
+  originId: r.origin_id,
+});
+
+/** The delivery ladder; a state only moves up it (a late receipt never undoes a read marker). */
+const RANK: Record<MessageState, number> = { queued: 0, sent: 1, acked: 2, delivered: 3, read: 4, failed: -1, unverified: -2 };
+
+export function allowedMove(from: MessageState, to: MessageState): boolean {
+  if (from === to || from === 'unverified' || to === 'unverified') return false;
+  if (to === 'failed') return from === 'queued' || from === 'sent';
+  if (from === 'failed') return to === 'queued' || RANK[to] > RANK.sent; // retry, or a late ack proves it went out
+  return RANK[to] > RANK[from];
+}
+
+function convId(id: string): number {
+  const n = parseId(id);
+  if (n === null) throw new AppError('NOT_FOUND', 'No such conversation.');
+  return n;
+}
+
+export function createMessageRepo(db: Db): MessageRepo {
+  const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null]>(
+    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  );
+  const touch = db.prepare<[number, number]>('UPDATE conversations SET last_at = max(last_at, ?) WHERE id = ?');
+  const byId = db.prepare<[number], Row>('SELECT * FROM messages WHERE id = ?');
+  const byOrigin = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_id = ?');
+  const byStanza = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND stanza_id = ?');
+  const setStanza = db.prepare<[string, number]>('UPDATE OR IGNORE messages SET stanza_id = ? WHERE id = ? AND stanza_id IS NULL');
+  const setState = db.prepare<[string, number]>('UPDATE messages SET state = ? WHERE id = ?');
+  const setRead = db.prepare<[number, number]>('UPDATE messages SET read_at = coalesce(read_at, ?) WHERE id = ?');
+  const setReceived = db.prepare<[number, number]>('UPDATE messages SET received_at = coalesce(received_at, ?) WHERE id = ?');
+  const pageFirst = db.prepare<[number, number], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? ORDER BY sent_at DESC, id DESC LIMIT ?',
+  );
+  const pageNext = db.prepare<[number, number, number, number], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND (sent_at, id) < (?, ?) ORDER BY sent_at DESC, id DESC LIMIT ?',
+  );
+
+  const findExisting = (conv: number, m: NewMessage): Row | undefined =>
+    (m.originId ? byOrigin.get(conv, m.originId) : undefined) ?? (m.stanzaId ? byStanza.get(conv, m.stanzaId) : undefined);
+
+  /** One insert without its own transaction; `touchConv` false lets bulk insert batch the touch. */
+  const insertOne = (m: NewMessage, touchConv: boolean): InsertResult => {
+    const conv = convId(m.conversationId);
+    const info = insert.run(conv, m.direction, m.state, m.originId ?? null, m.stanzaId ?? null, m.body, m.sentAt, m.receivedAt ?? null, m.readAt ?? null);
+    if (info.changes === 0) {
+      const existing = findExisting(conv, m);
+      if (!existing) throw new Error('insert ignored but no duplicate found');
+      // A MAM replay of a message first seen live carries the archive id: remember it.
+      if (m.stanzaId && existing.stanza_id === null) setStanza.run(m.stanzaId, existing.id);
+      return { id: String(existing.id), inserted: false };
+    }
+    if (touchConv) touch.run(m.sentAt, conv);
+    return { id: String(info.lastInsertRowid), inserted: true };
+  };
+
+  const insertMany = db.transaction((ms: NewMessage[]): BulkInsertResult => {
+    const latest = new Map<number, number>();
+    const results: InsertResult[] = [];
+    let inserted = 0;
+    for (const m of ms) {
+      const r = insertOne(m, false);
+      results.push(r);
+      if (r.inserted) {
+        inserted++;
+        const conv = Number(m.conversationId);
+        if ((latest.get(conv) ?? -1) < m.sentAt) latest.set(conv, m.sentAt);
+      }
+    }
+    for (const [conv, at] of latest) touch.run(at, conv);
+    return { results, inserted, duplicates: ms.length - inserted };
+  });
+
+  const get = (id: string): Message | undefined => {
+    const n = parseId(id);
+    const r = n === null ? undefined : byId.get(n);
+    return r ? toMessage(r) : undefined;
+  };
+
+  const move = db.transaction((row: Row, state: MessageState, at: number): Message => {
+    if (allowedMove(row.state, state)) {
+      setState.run(state, row.id);
+      if (state === 'read' && row.direction === 'out') setRead.run(at, row.id);
+      if (state === 'delivered' && row.direction === 'out') setReceived.run(at, row.id);
+    }
+    return toMessage(byId.get(row.id)!);
+  });
+
+  const search = createSearch(db);
+
+  return {
+    insert: (m) => db.transaction(() => insertOne(m, true))(),
+    insertMany: (ms) => insertMany(ms),
+    get,
+    findByOriginId(conversationId, originId) {
+      const n = parseId(conversationId);
+      const r = n === null ? undefined : byOrigin.get(n, originId);
+      return r ? toMessage(r) : undefined;
+    },
+    findByStanzaId(conversationId, stanzaId) {
+      const n = parseId(conversationId);
+      const r = n === null ? undefined : byStanza.get(n, stanzaId);
+      return r ? toMessage(r) : undefined;
+    },
+    updateState(id, state, at = Date.now()) {
+      const n = parseId(id);
+      const row = n === null ? undefined : byId.get(n);
+      return row ? move(row, state, at) : undefined;
+    },
+    updateStateByOriginId(conversationId, originId, state, at = Date.now()) {
+      const n = parseId(conversationId);
+      const row = n === null ? undefined : byOrigin.get(n, originId);
+      return row ? move(row, state, at) : undefined;
+    },
+    setStanzaId(id, stanzaId) {
+      const n = parseId(id);
+      if (n !== null) setStanza.run(stanzaId, n);
+    },
+    page(conversationId, { before, limit }) {
+      const conv = parseId(conversationId);
+      if (conv === null) return { items: [], nextCursor: null };
+      const after = decodeCursor(before);
+      const rows = after ? pageNext.all(conv, after.at, after.id, limit + 1) : pageFirst.all(conv, limit + 1);
+      const more = rows.length > limit;
+      const page = more ? rows.slice(0, limit) : rows;
+      const last = page[page.length - 1];
+      return { items: page.map(toMessage), nextCursor: more && last ? encodeCursor(last.sent_at, last.id) : null };
+    },
+    search,
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * The store's public shape (ARCHITECTURE.md §5, issue 4). XMPP, the session and the IPC handlers
+ * code against these types; the SQL behind them lives only in main/store/.
+ *
+ * Ids cross the IPC boundary as strings (common/contract/domain.ts); inside the database they are
+ * INTEGER rowids. A string id that is not one of ours is simply "not found", never an error.
+ */
+import type { AuditEventType, Contact, ConversationSummary, Message, MessageState, Role, TrustState } from '../../common/contract/domain';
+
+export type { Message, MessageState };
+
+/** A contact as stored: the domain Contact without presence (presence is live, from XMPP). */
+export type StoredContact = Omit<Contact, 'presence'> & {
+  /** The pinned OpenPGP public key (binary transferable key), when fetched. */
+  publicKey: Uint8Array | null;
+  updatedAt: number;
+};
+
+export interface ContactUpsert {
+  jid: string;
+  displayName?: string;
+  role?: Role | null;
+}
+
+export interface ContactKeyUpdate {
+  trust: TrustState;
+  fingerprint?: string | null;
+  pendingFingerprint?: string | null;
+  publicKey?: Uint8Array | null;
+  /** Set when a person verified the fingerprint; null clears it. */
+  verifiedAt?: number | null;
+  /** Set once, the first time a key is pinned; ignored when already set. */
+  firstSeen?: number | null;
+}
+
+export interface ContactRepo {
+  /** Creates or updates name/role; never touches trust. Returns the stored row. */
+  upsert(c: ContactUpsert, now?: number): StoredContact;
+  get(jid: string): StoredContact | undefined;
+  list(): StoredContact[];
+  /** Key and trust changes (pin, change, verify, accept). Creates the contact if missing. */
+  setKey(jid: string, update: ContactKeyUpdate, now?: number): StoredContact;
+}
+
+export interface ConversationRow {
+  id: string;
+  peerJid: string;
+  createdAt: number;
+  /** Max of createdAt and the newest message's sentAt: the list's sort key. */
+  lastAt: number;
+}
+
+/** A conversation-list row without presence (the IPC handler adds live presence). */
+export type ConversationListItem = Omit<ConversationSummary, 'presence'>;
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass back to get the next (older) page. null: no more. */
+  nextCursor: string | null;
+}
+
+export interface ConversationRepo {
+  /** The one conversation with this peer, created on first use. */
+  getOrCreate(peerJid: string, now?: number): ConversationRow;
+  get(id: string): ConversationRow | undefined;
+  byPeer(peerJid: string): ConversationRow | undefined;
+  /** Newest activity first, with last message and unread count. Keyset cursor. */
+  list(opts: { cursor: string | null; limit: number }): Page<ConversationListItem>;
+  /** One row of the list (for 'conversation:updated' events). */
+  summary(id: string): ConversationListItem | undefined;
+  /** Marks every unread inbound message read; returns how many changed. */
+  markRead(id: string, at: number): number;
+  /** Total unread inbound messages (badge). */
+  unreadTotal(): number;
+}
+
+export interface NewMessage {
+  conversationId: string;
+  direction: 'in' | 'out';
+  state: MessageState;
+  /** null for a message that could not be verified (never shown). */
+  body: string | null;
+  /** XEP-0359 origin-id set by the sender. */
+  originId?: string | null;
+  /** XEP-0359 stanza-id assigned by the archive (MAM, XEP-0313). */
+  stanzaId?: string | null;
+  sentAt: number;
+  receivedAt?: number | null;
+  readAt?: number | null;
+}
+
+export interface InsertResult {
+  id: string;
+  /** false: a re-delivery (same origin-id or stanza-id in this conversation): nothing changed. */
+  inserted: boolean;
+}
+
+export interface BulkInsertResult {
+  /** Same order as the input. */
+  results: InsertResult[];
+  inserted: number;
+  duplicates: number;
+}
+
+export interface SearchHit {
+  messageId: string;
+  conversationId: string;
+  title: string;
+  /** The body, or a window of it around the first match when long. */
+  text: string;
+  /** [start, end) into `text`, UTF-16 code units. Never HTML. */
+  ranges: [number, number][];
+  at: number;
+}
+
+export interface MessageRepo {
+  /** Dedups on (conversation, origin-id) and (conversation, stanza-id): a re-delivery is a no-op. */
+  insert(m: NewMessage): InsertResult;
+  /** Catch-up: many messages in one transaction, same dedup rules. */
+  insertMany(ms: NewMessage[]): BulkInsertResult;
+  get(id: string): Message | undefined;
+  findByOriginId(conversationId: string, originId: string): Message | undefined;
+  findByStanzaId(conversationId: string, stanzaId: string): Message | undefined;
+  /**
+   * Moves a message along queued → sent → acked → delivered → read (never backwards, so a late
+   * receipt cannot undo a read marker); 'failed' only from queued/sent; 'queued' again only from
+   * failed (retry); 'unverified' is final. Returns the row after the update, or undefined.
+   */
+  updateState(id: string, state: MessageState, at?: number): Message | undefined;
+  updateStateByOriginId(conversationId: string, originId: string, state: MessageState, at?: number): Message | undefined;
+  /** Records the archive's stanza-id on our own sent message once the server reflects it. */
+  setStanzaId(id: string, stanzaId: string): void;
+  /** Newest first; `before` is the previous page's nextCursor. */
+  page(conversationId: string, opts: { before: string | null; limit: number }): Page<Message>;
+  /** FTS5: prefix, case- and diacritics-insensitive, ranked by bm25. */
+  search(query: string, opts: { cursor: string | null; limit: number }): Page<SearchHit>;
+}
+
+export interface OutboxItem {
+  messageId: string;
+  conversationId: string;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+}
+
+export interface OutboxRepo {
+  enqueue(messageId: string, nextAttemptAt: number, now?: number): void;
+  /** Items whose nextAttemptAt <= now, oldest first. */
+  due(now: number, limit?: number): OutboxItem[];
+  all(): OutboxItem[];
+  /** Counts an attempt and schedules the next one. `error` is a code, never message text. */
+  reschedule(messageId: string, nextAttemptAt: number, error: string | null): void;
+  remove(messageId: string): void;
+}
+
+export interface NewAttachment {
+  messageId: string;
+  fileName: string;
+  mime: string;
+  size: number;
+  sha256: string;
+  /** Path of the encrypted blob relative to the profile's attachments/ folder. */
+  localPath: string | null;
+  url: string | null;
+  /** Per-file key + IV material (the blob on disk is encrypted with it). */
+  key: Uint8Array;
+}
+
+export interface AttachmentRow extends NewAttachment {
+  id: string;
+  createdAt: number;
+}
+
+export interface AttachmentRepo {
+  add(a: NewAttachment, now?: number): AttachmentRow;
+  get(id: string): AttachmentRow | undefined;
+  forMessage(messageId: string): AttachmentRow[];
+  setLocalPath(id: string, localPath: string | null): void;
+  remove(id: string): void;
+}
+
+/** Raw audit rows; main/audit/ computes and checks the MAC chain. */
+export interface AuditRow {
+  seq: number;
+  at: number;
+  type: AuditEventType;
+  /** Canonical JSON of the detail object. */
+  detail: string;
+  prevMac: Buffer;
+  mac: Buffer;
+}
+
+export interface AuditHead {
+  seq: number;
+  mac: Buffer;
+  headMac: Buffer;
+}
+
+export interface AuditRepo {
+  last(): AuditRow | undefined;
+  head(): AuditHead | undefined;
+  /** Appends a row and moves the head in one transaction. */
+  append(row: AuditRow, head: AuditHead): void;
+  /** Newest first, seq < before (null: from the newest). */
+  list(before: number | null, limit: number): AuditRow[];
+  /** All rows in seq order (verify, export). */
+  all(): IterableIterator<AuditRow>;
+  count(): number;
+}
+
+/** Heavy operations that must not stall IPC (issue 4 §1): run off the main thread where measured to matter. */
+export interface BackgroundOps {
+  insertMany(ms: NewMessage[]): Promise<BulkInsertResult>;
+  search(query: string, opts: { cursor: string | null; limit: number }): Promise<Page<SearchHit>>;
+}
+
+export interface Store {
+  readonly file: string;
+  /** Schema version (PRAGMA user_version). */
+  readonly version: number;
+  getSetting<T>(key: string): T | undefined;
+  /** JSON values. */
+  setSetting(key: string, value: unknown): void;
+  deleteSetting(key: string): void;
+  contacts: ContactRepo;
+  conversations: ConversationRepo;
+  messages: MessageRepo;
+  outbox: OutboxRepo;
+  attachments: AttachmentRepo;
+  audit: AuditRepo;
+  background: BackgroundOps;
+  /** Runs fn in one transaction (e.g. insert a message and enqueue it in the outbox). */
+  transaction<T>(fn: () => T): T;
+  /** Stops background workers, checkpoints the WAL and closes; later calls throw. Await it before zero-filling keys. */
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  file: string;
+  /** The raw 32-byte SQLCipher key from the vault (no passphrase KDF on open). */
+  key: Buffer;
+  logger?: import('../log').Logger;
+}
