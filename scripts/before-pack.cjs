@@ -1,0 +1,12 @@
+// electron-builder beforePack hook (electron-builder.yml): refuse to package without the
+// Electron-ABI SQLCipher binding, which would otherwise be skipped silently and leave an app
+// that cannot open its encrypted store. Build it with `npm run rebuild:electron` first.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+exports.default = async function beforePack(context) {
+  const binding = join(context.packager.projectDir, '.native', 'electron', 'better_sqlite3.node');
+  if (!existsSync(binding)) {
+    throw new Error(`${binding} is missing: run \`npm run rebuild:electron\` on this OS/arch before packaging.`);
+  }
+};
