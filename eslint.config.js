@@ -113,7 +113,12 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    files: ['test/**/*.ts', 'scripts/**/*.{ts,mjs,js}', '*.config.{ts,js}'],
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['test/**/*.ts', 'scripts/**/*.{ts,mjs,js,cjs}', '*.config.{ts,js}'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 );
