@@ -161,6 +161,8 @@ export const channels = {
       messagingPolicyText: z.string(),
       exportAllowed: z.boolean(),
       screenshotsAllowed: z.boolean(),
+      /** Shown on the first-run screen next to the passphrase field (policy passphraseMinLength). */
+      passphraseMinLength: z.number().int().positive().optional(),
     }),
     { whileLocked: true },
   ),

@@ -1,0 +1,100 @@
+/** Pure display helpers: times, day labels, fingerprints, links. No HTML is ever produced. */
+
+export function timeLabel(at: number, now = Date.now()): string {
+  const d = new Date(at);
+  const today = new Date(now);
+  if (d.toDateString() === today.toDateString()) {
+    return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  }
+  const diffDays = (now - at) / 86_400_000;
+  if (diffDays < 6) return d.toLocaleDateString(undefined, { weekday: 'short' });
+  return d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+}
+
+export function clockLabel(at: number): string {
+  return new Date(at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+export function dayKey(at: number): string {
+  const d = new Date(at);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+export function dayLabel(at: number, now = Date.now()): string {
+  const key = dayKey(at);
+  if (key === dayKey(now)) return 'Today';
+  if (key === dayKey(now - 86_400_000)) return 'Yesterday';
+  return new Date(at).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+/** 40 hex digits → ten groups of four, the form people read aloud to compare. */
+export function groupFingerprint(fpr: string): string[] {
+  return fpr.match(/.{1,4}/g) ?? [];
+}
+
+export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
+
+const urlPattern = /\bhttps?:\/\/[^\s<>"']+/gi;
+
+/**
+ * Splits message text into plain text and links. Only https: URLs become links (issue 6 §6);
+ * http: and anything else stays text. Trailing punctuation is left out of the link.
+ */
+export function splitLinks(text: string): TextPart[] {
+  const parts: TextPart[] = [];
+  let last = 0;
+  for (const m of text.matchAll(urlPattern)) {
+    let raw = m[0];
+    const trail = /[.,;:!?)\]]+$/.exec(raw);
+    if (trail) raw = raw.slice(0, -trail[0].length);
+    const start = m.index ?? 0;
+    let href: string | null = null;
+    try {
+      const u = new URL(raw);
+      if (u.protocol === 'https:') href = u.href;
+    } catch {
+      href = null;
+    }
+    if (!href) continue;
+    if (start > last) parts.push({ kind: 'text', text: text.slice(last, start) });
+    parts.push({ kind: 'link', text: raw, href });
+    last = start + raw.length;
+  }
+  if (last < text.length) parts.push({ kind: 'text', text: text.slice(last) });
+  return parts;
+}
+
+/** Highlight ranges [start, end) → spans; overlapping or out-of-range ranges are clipped. */
+export function splitHighlights(text: string, ranges: [number, number][]): { text: string; hit: boolean }[] {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  const out: { text: string; hit: boolean }[] = [];
+  let pos = 0;
+  for (const [s0, e0] of sorted) {
+    const s = Math.max(pos, Math.min(s0, text.length));
+    const e = Math.max(s, Math.min(e0, text.length));
+    if (s > pos) out.push({ text: text.slice(pos, s), hit: false });
+    if (e > s) out.push({ text: text.slice(s, e), hit: true });
+    pos = e;
+  }
+  if (pos < text.length) out.push({ text: text.slice(pos), hit: false });
+  return out;
+}
+
+export const roleLabel: Record<string, string> = {
+  reception: 'Reception',
+  physician: 'Physician',
+  nurse: 'Nurse',
+  admin: 'Administrator',
+  staff: 'Staff',
+};
+
+export const presenceLabel: Record<string, string> = {
+  available: 'Available',
+  away: 'Away',
+  dnd: 'Do not disturb',
+  offline: 'Offline',
+};
+
+export function errorText(e: { code: string; message: string }): string {
+  return e.message || e.code;
+}

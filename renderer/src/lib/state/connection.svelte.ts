@@ -1,0 +1,33 @@
+/** Server connection state; no PHI, kept across lock. */
+import type { ConnectionState } from '../../../../common/ipc-contract';
+import { clinic } from '../clinic';
+
+class ConnectionStore {
+  state = $state<ConnectionState>('offline');
+  detail = $state<string | null>(null);
+  syncing = $state(false);
+
+  start(): () => void {
+    void clinic()
+      .app.connection()
+      .then((r) => {
+        if (r.ok) {
+          this.state = r.value.state;
+          this.detail = r.value.detail;
+        }
+      });
+    const a = clinic().on('connection:state', (p) => {
+      this.state = p.state;
+      this.detail = p.detail;
+    });
+    const b = clinic().on('sync:progress', (p) => {
+      this.syncing = !p.finished;
+    });
+    return () => {
+      a();
+      b();
+    };
+  }
+}
+
+export const connection = new ConnectionStore();

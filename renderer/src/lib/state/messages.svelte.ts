@@ -1,0 +1,111 @@
+/**
+ * The open conversation's history, oldest first, paged backwards from the store with
+ * messages:page. Big arrays live in $state.raw and are replaced, never mutated in place.
+ * PHI: dropped on lock (the conversation id is kept so unlock returns to the same place).
+ */
+import type { Message } from '../../../../common/ipc-contract';
+import type { IpcError } from '../../../../common/result';
+import { clinic } from '../clinic';
+import { registerPhiReset } from '../phi';
+
+export const PAGE_SIZE = 200;
+
+class MessagesState {
+  conversationId = $state<string | null>(null);
+  items = $state.raw<Message[]>([]);
+  olderCursor = $state<string | null>(null);
+  hasOlder = $state(false);
+  loading = $state(false);
+  sendError = $state<IpcError | null>(null);
+  /** Bumped when new messages are appended at the end (the list scrolls down if it was there). */
+  appended = $state(0);
+  private epoch = 0;
+
+  constructor() {
+    registerPhiReset(() => this.reset());
+  }
+
+  reset(): void {
+    this.epoch += 1;
+    this.items = [];
+    this.olderCursor = null;
+    this.hasOlder = false;
+    this.loading = false;
+    this.sendError = null;
+  }
+
+  async show(conversationId: string): Promise<void> {
+    this.reset();
+    this.conversationId = conversationId;
+    const epoch = this.epoch;
+    this.loading = true;
+    const r = await clinic().messages.page({ conversationId, before: null, limit: PAGE_SIZE });
+    if (epoch !== this.epoch) return;
+    this.loading = false;
+    if (!r.ok) return;
+    this.items = [...r.value.items].sort((a, b) => a.sentAt - b.sentAt);
+    this.olderCursor = r.value.nextCursor;
+    this.hasOlder = r.value.nextCursor !== null;
+    this.appended += 1;
+  }
+
+  /** Returns how many messages were prepended. */
+  async loadOlder(): Promise<number> {
+    if (!this.conversationId || !this.olderCursor || this.loading) return 0;
+    const epoch = this.epoch;
+    this.loading = true;
+    const r = await clinic().messages.page({
+      conversationId: this.conversationId,
+      before: this.olderCursor,
+      limit: PAGE_SIZE,
+    });
+    if (epoch !== this.epoch) return 0;
+    this.loading = false;
+    if (!r.ok) return 0;
+    const seen = new Set(this.items.map((m) => m.id));
+    const older = r.value.items.filter((m) => !seen.has(m.id)).sort((a, b) => a.sentAt - b.sentAt);
+    this.items = [...older, ...this.items];
+    this.olderCursor = r.value.nextCursor;
+    this.hasOlder = r.value.nextCursor !== null;
+    return older.length;
+  }
+
+  /** A message arrived or changed state (message:received / message:updated). */
+  apply(m: Message): void {
+    if (m.conversationId !== this.conversationId) return;
+    const i = this.items.findIndex((x) => x.id === m.id);
+    if (i >= 0) {
+      const next = this.items.slice();
+      next[i] = m;
+      this.items = next;
+      return;
+    }
+    const last = this.items[this.items.length - 1];
+    if (!last || last.sentAt <= m.sentAt) {
+      this.items = [...this.items, m];
+    } else {
+      this.items = [...this.items, m].sort((a, b) => a.sentAt - b.sentAt);
+    }
+    this.appended += 1;
+  }
+
+  async send(body: string): Promise<boolean> {
+    if (!this.conversationId) return false;
+    this.sendError = null;
+    const r = await clinic().messages.send({ conversationId: this.conversationId, body });
+    if (!r.ok) {
+      this.sendError = r.error;
+      return false;
+    }
+    this.apply(r.value);
+    return true;
+  }
+
+  async retry(messageId: string): Promise<void> {
+    const r = await clinic().messages.retry({ messageId });
+    if (r.ok) this.apply(r.value);
+    else this.sendError = r.error;
+  }
+}
+
+export const messages = new MessagesState();

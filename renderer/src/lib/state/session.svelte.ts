@@ -1,0 +1,118 @@
+/**
+ * Session state: vault status, profiles (names only), unlock / lock. On 'session:locked' every
+ * PHI-bearing state is dropped at once (issue 3 §3) before the lock screen renders.
+ */
+import type { IpcError } from '../../../../common/result';
+import { clinic } from '../clinic';
+import { dropPhi } from '../phi';
+
+export type SessionPhase = 'loading' | 'no-profiles' | 'locked' | 'unlocked' | 'unavailable';
+
+export interface ProfileEntry {
+  id: string;
+  displayName: string;
+  openable: boolean;
+}
+
+class SessionState {
+  phase = $state<SessionPhase>('loading');
+  profiles = $state<ProfileEntry[]>([]);
+  activeProfileId = $state<string | null>(null);
+  keychain = $state<{ available: boolean; reason: string | null }>({ available: true, reason: null });
+  pendingWhileLocked = $state(0);
+  lockReason = $state<string | null>(null);
+  /** Bumped on every unlock; screens use it to re-load their data. */
+  generation = $state(0);
+  /** Whether the user explicitly asked for first-run while profiles exist ("add a person"). */
+  addingProfile = $state(false);
+  loadError = $state<string | null>(null);
+
+  private unsubs: (() => void)[] = [];
+
+  async start(): Promise<void> {
+    const api = clinic();
+    this.unsubs.push(
+      api.on('session:locked', (p) => {
+        dropPhi();
+        this.lockReason = p.reason;
+        this.phase = 'locked';
+        void this.refresh();
+      }),
+      api.on('session:unlocked', (p) => {
+        if (this.phase !== 'unlocked') this.enterUnlocked(p.profileId);
+      }),
+    );
+    await this.refresh();
+  }
+
+  stop(): void {
+    for (const u of this.unsubs.splice(0)) u();
+  }
+
+  async refresh(): Promise<void> {
+    const api = clinic();
+    const [status, profiles] = await Promise.all([api.vault.status(), api.vault.listProfiles()]);
+    if (!status.ok) {
+      this.loadError = status.error.message;
+      this.phase = 'unavailable';
+      return;
+    }
+    this.loadError = null;
+    this.keychain = status.value.keychain;
+    this.pendingWhileLocked = status.value.pendingWhileLocked;
+    this.profiles = profiles.ok ? profiles.value : [];
+    if (status.value.state === 'unlocked' && status.value.activeProfileId) {
+      if (this.phase !== 'unlocked') this.enterUnlocked(status.value.activeProfileId);
+    } else {
+      if (this.phase === 'unlocked') dropPhi();
+      this.phase = status.value.state;
+    }
+  }
+
+  private enterUnlocked(profileId: string): void {
+    this.activeProfileId = profileId;
+    this.lockReason = null;
+    this.addingProfile = false;
+    this.generation += 1;
+    this.phase = 'unlocked';
+  }
+
+  async unlock(profileId: string, passphrase: string): Promise<IpcError | null> {
+    const r = await clinic().vault.unlock({ profileId, passphrase });
+    if (!r.ok) return r.error;
+    performance.mark('clinic:unlock-ok');
+    this.enterUnlocked(r.value.profileId);
+    return null;
+  }
+
+  async createProfile(input: {
+    jid: string;
+    displayName: string;
+    xmppPassword: string;
+    passphrase: string;
+    server: { host?: string; port?: number; tls: 'starttls' | 'direct' };
+  }): Promise<IpcError | null> {
+    const r = await clinic().vault.createProfile({ ...input, policyAcknowledged: true });
+    if (!r.ok) return r.error;
+    await this.refresh();
+    if (this.phase !== 'unlocked') this.enterUnlocked(r.value.profileId);
+    return null;
+  }
+
+  /** Drops PHI first so nothing lingers even if main's event is slow. */
+  async lock(reason: 'manual' | 'switch-user' = 'manual'): Promise<void> {
+    dropPhi();
+    this.phase = 'locked';
+    if (reason === 'switch-user') await clinic().vault.switchUser();
+    else await clinic().vault.lock({ reason });
+    await this.refresh();
+  }
+
+  async removeProfile(profileId: string): Promise<IpcError | null> {
+    const r = await clinic().vault.removeProfile({ profileId });
+    await this.refresh();
+    return r.ok ? null : r.error;
+  }
+}
+
+export const session = new SessionState();

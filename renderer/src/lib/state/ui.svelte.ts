@@ -1,0 +1,65 @@
+/**
+ * Navigation and transient UI: which screen, which conversation, open dialogs, toasts, the
+ * unread count in the document title. Ids only (never text), so the current conversation id
+ * survives a lock and unlock returns to the same place (issue 3 §6).
+ */
+import { registerPhiReset } from '../phi';
+
+export type Screen = 'inbox' | 'directory' | 'contact' | 'settings' | 'audit';
+export type Dialog = 'switcher' | 'search' | null;
+
+export interface Toast {
+  id: number;
+  title: string;
+  body: string;
+  conversationId: string | null;
+}
+
+class UiState {
+  screen = $state<Screen>('inbox');
+  conversationId = $state<string | null>(null);
+  contactJid = $state<string | null>(null);
+  dialog = $state<Dialog>(null);
+  toasts = $state<Toast[]>([]);
+  /** Announced politely to screen readers (no PHI). */
+  announcement = $state('');
+  private nextToast = 1;
+
+  constructor() {
+    registerPhiReset(() => {
+      this.dialog = null;
+      this.toasts = [];
+      this.contactJid = null;
+      if (this.screen === 'contact') this.screen = 'inbox';
+    });
+  }
+
+  go(screen: Screen): void {
+    this.dialog = null;
+    this.screen = screen;
+  }
+
+  openConversation(id: string): void {
+    this.dialog = null;
+    this.screen = 'inbox';
+    this.conversationId = id;
+  }
+
+  openContact(jid: string): void {
+    this.dialog = null;
+    this.contactJid = jid;
+    this.screen = 'contact';
+  }
+
+  toast(t: Omit<Toast, 'id'>): void {
+    const id = this.nextToast++;
+    this.toasts = [...this.toasts.slice(-2), { ...t, id }];
+    setTimeout(() => this.dismiss(id), 8000);
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+}
+
+export const ui = new UiState();
