@@ -14,7 +14,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   if (!Buffer.isBuffer(opts.key) || opts.key.length !== 32) {
     throw new AppError('INTERNAL', 'The store key must be 32 bytes.');
   }
-  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger });
+  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger, nativeBinding: opts.nativeBinding });
   let version: number;
   try {
     version = runMigrations(db);

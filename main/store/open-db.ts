@@ -75,6 +75,7 @@ export interface OpenDbOptions {
   key: Buffer | null;
   logger?: Logger;
   readonly?: boolean;
+  nativeBinding?: string;
   pageSize?: number;
   cacheKiB?: number;
 }
@@ -108,9 +109,14 @@ export function openDb(opts: OpenDbOptions): Db {
   const pageSize = stored?.pageSize ?? opts.pageSize ?? PAGE_SIZE;
   let db: Db;
   try {
-    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    db = new Database(file, {
+      readonly: opts.readonly ?? false,
+      fileMustExist: opts.readonly ?? false,
+      ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+    });
   } catch (err) {
-    throw new AppError('STORE_CORRUPT', `The message cache cannot be opened (${(err as { code?: string }).code ?? 'error'}).`);
+    // Cannot even open the file (permissions, missing folder, addon): not a statement about its contents.
+    throw new AppError('INTERNAL', `The message cache file cannot be opened (${(err as { code?: string }).code ?? 'error'}).`);
   }
   try {
     if (key) applyKey(db, key, pageSize);

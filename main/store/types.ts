@@ -242,4 +242,6 @@ export interface OpenStoreOptions {
   /** The raw 32-byte SQLCipher key from the vault (no passphrase KDF on open). */
   key: Buffer;
   logger?: import('../log').Logger;
+  /** better-sqlite3 `nativeBinding`: the Electron-ABI build of the addon (AppCoreOptions.sqliteNativeBinding). */
+  nativeBinding?: string;
 }

@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type NewMessage, type Store } from '../../main/store';
+
+let dir: string;
+let store: Store;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'store-msg-'));
+  store = openStore({ file: join(dir, 'cache.db'), key: randomBytes(32) });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const msg = (conversationId: string, i: number, extra: Partial<NewMessage> = {}): NewMessage => ({
+  conversationId,
+  direction: 'in',
+  state: 'delivered',
+  body: `message number ${i}`,
+  originId: `origin-${conversationId}-${i}`,
+  sentAt: 1_000 + i,
+  ...extra,
+});
+
+describe('message dedup', () => {
+  it('treats a re-delivery with the same origin-id as a no-op returning the first row', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const first = store.messages.insert(msg(c.id, 1));
+    const again = store.messages.insert(msg(c.id, 1, { body: 'different text' }));
+    expect(first.inserted).toBe(true);
+    expect(again).toEqual({ id: first.id, inserted: false });
+    expect(store.messages.get(first.id)?.body).toBe('message number 1');
+    expect(store.messages.page(c.id, { before: null, limit: 10 }).items).toHaveLength(1);
+  });
+
+  it('dedups on stanza-id and records the archive id on a message first seen live', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const live = store.messages.insert(msg(c.id, 1, { stanzaId: null }));
+    const mam = store.messages.insert(msg(c.id, 1, { stanzaId: 'mam-1' }));
+    expect(mam).toEqual({ id: live.id, inserted: false });
+    expect(store.messages.findByStanzaId(c.id, 'mam-1')?.id).toBe(live.id);
+    const replay = store.messages.insert(msg(c.id, 99, { originId: null, stanzaId: 'mam-1' }));
+    expect(replay).toEqual({ id: live.id, inserted: false });
+  });
+
+  it('keeps the same origin-id apart in different conversations', () => {
+    const a = store.conversations.getOrCreate('a@clinic.example');
+    const b = store.conversations.getOrCreate('b@clinic.example');
+    expect(store.messages.insert(msg(a.id, 1, { originId: 'same' })).inserted).toBe(true);
+    expect(store.messages.insert(msg(b.id, 1, { originId: 'same' })).inserted).toBe(true);
+  });
+
+  it('bulk-inserts a catch-up batch, counting duplicates inside and outside the batch', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example', 0);
+    store.messages.insert(msg(c.id, 3));
+    const batch = [1, 2, 3, 4, 2].map((i) => msg(c.id, i));
+    const r = store.messages.insertMany(batch);
+    expect(r.inserted).toBe(3);
+    expect(r.duplicates).toBe(2);
+    expect(r.results[4]!.id).toBe(r.results[1]!.id);
+    expect(store.conversations.get(c.id)!.lastAt).toBe(1_004);
+  });
+
+  it('rolls a whole batch back when one row is invalid', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const bad = { ...msg(c.id, 2), state: 'nonsense' } as unknown as NewMessage;
+    expect(() => store.messages.insertMany([msg(c.id, 1), bad])).toThrow();
+    expect(store.messages.page(c.id, { before: null, limit: 10 }).items).toHaveLength(0);
+  });
+});
+
+describe('message state', () => {
+  it('moves forward along queued → sent → acked → delivered → read and never back', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const { id } = store.messages.insert(msg(c.id, 1, { direction: 'out', state: 'queued' }));
+    expect(store.messages.updateState(id, 'sent')?.state).toBe('sent');
+    expect(store.messages.updateState(id, 'read', 5_000)?.state).toBe('read');
+    expect(store.messages.get(id)?.readAt).toBe(5_000);
+    expect(store.messages.updateState(id, 'delivered')?.state).toBe('read');
+    expect(store.messages.updateState(id, 'failed')?.state).toBe('read');
+  });
+
+  it('allows failed → queued for a retry, and updates by origin-id', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const { id } = store.messages.insert(msg(c.id, 1, { direction: 'out', state: 'sent', originId: 'o-x' }));
+    expect(store.messages.updateStateByOriginId(c.id, 'o-x', 'failed')?.state).toBe('failed');
+    expect(store.messages.updateState(id, 'queued')?.state).toBe('queued');
+    expect(store.messages.updateStateByOriginId(c.id, 'missing', 'sent')).toBeUndefined();
+    expect(store.messages.updateState('not-an-id', 'sent')).toBeUndefined();
+  });
+});
+
+describe('paging and the conversation list', () => {
+  it('pages messages newest first with a keyset cursor, no gaps or repeats', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    // Equal timestamps on purpose: the id breaks the tie.
+    store.messages.insertMany(Array.from({ length: 25 }, (_, i) => msg(c.id, i, { sentAt: 1_000 + Math.floor(i / 3) })));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = store.messages.page(c.id, { before: cursor, limit: 7 });
+      seen.push(...page.items.map((m) => m.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+    const all = store.messages.page(c.id, { before: null, limit: 100 }).items;
+    for (let i = 1; i < all.length; i++) expect(all[i - 1]!.sentAt).toBeGreaterThanOrEqual(all[i]!.sentAt);
+  });
+
+  it('lists conversations by latest activity with last message and unread count', () => {
+    const a = store.conversations.getOrCreate('a@clinic.example', 10);
+    const b = store.conversations.getOrCreate('b@clinic.example', 20);
+    store.contacts.upsert({ jid: 'a@clinic.example', displayName: 'Dr. A', role: 'physician' });
+    store.messages.insert(msg(a.id, 1, { sentAt: 100 }));
+    store.messages.insert(msg(a.id, 2, { sentAt: 300, direction: 'out', state: 'sent' }));
+    store.messages.insert(msg(b.id, 1, { sentAt: 200 }));
+    store.messages.insert(msg(b.id, 2, { sentAt: 210 }));
+    const list = store.conversations.list({ cursor: null, limit: 10 });
+    expect(list.items.map((i) => i.peerJid)).toEqual(['a@clinic.example', 'b@clinic.example']);
+    expect(list.items[0]).toMatchObject({ title: 'Dr. A', role: 'physician', unread: 1, lastMessage: { at: 300, direction: 'out', state: 'sent' } });
+    expect(list.items[1]).toMatchObject({ title: 'b@clinic.example', unread: 2, trust: 'unknown' });
+    expect(store.conversations.unreadTotal()).toBe(3);
+    expect(store.conversations.markRead(b.id, 999)).toBe(2);
+    expect(store.conversations.summary(b.id)?.unread).toBe(0);
+    expect(store.conversations.unreadTotal()).toBe(1);
+  });
+
+  it('pages the conversation list with a cursor', () => {
+    for (let i = 0; i < 12; i++) store.conversations.getOrCreate(`u${i}@clinic.example`, 1_000 + (i % 4));
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = store.conversations.list({ cursor, limit: 5 });
+      ids.push(...page.items.map((c) => c.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(ids).toHaveLength(12);
+    expect(new Set(ids).size).toBe(12);
+  });
+});
+
+describe('contacts, outbox, attachments, settings', () => {
+  it('pins a key once and keeps first-seen when the key later changes', () => {
+    store.contacts.upsert({ jid: 'a@clinic.example', displayName: 'A' });
+    const fpr = 'A'.repeat(40);
+    store.contacts.setKey('a@clinic.example', { trust: 'pinned', fingerprint: fpr, publicKey: new Uint8Array([1, 2, 3]), firstSeen: 50 }, 60);
+    const changed = store.contacts.setKey('a@clinic.example', { trust: 'changed', pendingFingerprint: 'B'.repeat(40), firstSeen: 70 }, 80);
+    expect(changed).toMatchObject({ trust: 'changed', fingerprint: fpr, pendingFingerprint: 'B'.repeat(40), firstSeen: 50, displayName: 'A' });
+    expect([...changed.publicKey!]).toEqual([1, 2, 3]);
+  });
+
+  it('keeps a queued message in the outbox until removed and reschedules attempts', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const { id } = store.transaction(() => {
+      const r = store.messages.insert(msg(c.id, 1, { direction: 'out', state: 'queued' }));
+      store.outbox.enqueue(r.id, 100, 90);
+      return r;
+    });
+    expect(store.outbox.due(50)).toEqual([]);
+    expect(store.outbox.due(100)).toMatchObject([{ messageId: id, conversationId: c.id, attempts: 0 }]);
+    store.outbox.reschedule(id, 500, 'NOT_CONNECTED');
+    expect(store.outbox.all()).toMatchObject([{ attempts: 1, nextAttemptAt: 500, lastError: 'NOT_CONNECTED' }]);
+    store.outbox.remove(id);
+    expect(store.outbox.all()).toEqual([]);
+  });
+
+  it('stores attachment metadata against a message', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const { id } = store.messages.insert(msg(c.id, 1));
+    const a = store.attachments.add({ messageId: id, fileName: 'scan.pdf', mime: 'application/pdf', size: 10, sha256: 'ab', localPath: null, url: null, key: new Uint8Array(44) });
+    expect(store.attachments.forMessage(id)).toEqual([a]);
+    store.attachments.setLocalPath(a.id, 'x/y.bin');
+    expect(store.attachments.get(a.id)?.localPath).toBe('x/y.bin');
+  });
+
+  it('round-trips JSON settings', () => {
+    store.setSetting('account', { jid: 'me@clinic.example', server: { tls: 'starttls' } });
+    expect(store.getSetting('account')).toEqual({ jid: 'me@clinic.example', server: { tls: 'starttls' } });
+    store.deleteSetting('account');
+    expect(store.getSetting('account')).toBeUndefined();
+  });
+});

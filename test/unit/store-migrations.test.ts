@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../common/result';
+import { openStore } from '../../main/store';
+import { checkRegistry, latestVersion, migrations, runMigrations, type Migration } from '../../main/store/migrations';
+import { openDb } from '../../main/store/open-db';
+
+const dirs: string[] = [];
+function tmpFile(): string {
+  const d = mkdtempSync(join(tmpdir(), 'store-mig-'));
+  dirs.push(d);
+  return join(d, 'cache.db');
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('migration registry', () => {
+  it('accepts the shipped registry: versions 1..n without gaps', () => {
+    expect(() => checkRegistry(migrations)).not.toThrow();
+    expect(latestVersion()).toBe(migrations.length);
+  });
+
+  it('refuses a registry that does not strictly increase', () => {
+    const up = () => {};
+    const bad: Migration[] = [
+      { version: 1, name: 'a', up },
+      { version: 3, name: 'b', up },
+    ];
+    expect(() => checkRegistry(bad)).toThrow(/out of order/);
+    expect(() => checkRegistry([{ version: 2, name: 'a', up }, { version: 1, name: 'b', up }])).toThrow(/out of order/);
+  });
+
+  it('rolls a failing migration back entirely, user_version unchanged', () => {
+    const db = openDb({ file: tmpFile(), key: randomBytes(32) });
+    const broken: Migration[] = [
+      ...migrations,
+      {
+        version: migrations.length + 1,
+        name: 'broken',
+        up: (d) => {
+          d.exec('CREATE TABLE half_done (x INTEGER) STRICT');
+          d.exec('THIS IS NOT SQL');
+        },
+      },
+    ];
+    runMigrations(db);
+    expect(() => runMigrations(db, broken)).toThrow();
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half_done'").get()).toEqual({ n: 0 });
+    db.close();
+  });
+});
+
+describe('0001-init', () => {
+  it('builds the schema from an empty database: STRICT tables, FTS5, user_version 1', () => {
+    const file = tmpFile();
+    const db = openDb({ file, key: randomBytes(32) });
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    expect(runMigrations(db, migrations, 1)).toBe(1);
+    const tables = db
+      .prepare<[], { name: string; strict: number }>("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%'")
+      .all();
+    expect(tables.map((t) => t.name).sort()).toEqual(['attachments', 'audit_head', 'audit_log', 'contacts', 'conversations', 'messages', 'outbox', 'settings']);
+    expect(tables.every((t) => t.strict === 1)).toBe(true);
+    const fts = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").get();
+    expect(fts?.sql).toMatch(/unicode61 remove_diacritics 2/);
+    // Insert through the new schema, then check the constraints the app relies on.
+    db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('a@b.c', 1, 1);
+    const ins = db.prepare(
+      "INSERT INTO messages (conversation_id, direction, state, origin_id, body, sent_at) VALUES (1, 'in', 'delivered', ?, ?, 5) ON CONFLICT DO NOTHING",
+    );
+    expect(ins.run('o1', 'hello').changes).toBe(1);
+    expect(ins.run('o1', 'hello again').changes).toBe(0);
+    expect(() => db.prepare("INSERT INTO messages (conversation_id, direction, state, sent_at) VALUES (1, 'in', 'bogus', 1)").run()).toThrow(/CHECK/);
+    expect(() => db.prepare("INSERT INTO messages (conversation_id, direction, state, sent_at) VALUES (99, 'in', 'sent', 1)").run()).toThrow(/FOREIGN KEY/);
+    expect(db.prepare("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hel*'").all()).toEqual([{ rowid: 1 }]);
+    db.close();
+  });
+
+  it('is applied once: reopening an up-to-date store runs nothing', async () => {
+    const file = tmpFile();
+    const key = randomBytes(32);
+    const s = openStore({ file, key });
+    s.setSetting('marker', { v: 1 });
+    await s.close();
+    const again = openStore({ file, key });
+    expect(again.version).toBe(latestVersion());
+    expect(again.getSetting('marker')).toEqual({ v: 1 });
+    await again.close();
+  });
+});
+
+describe('a newer schema', () => {
+  it('is refused with STORE_TOO_NEW and left as it was', async () => {
+    const file = tmpFile();
+    const key = randomBytes(32);
+    const s = openStore({ file, key });
+    await s.close();
+    const db = openDb({ file, key });
+    db.pragma(`user_version = ${latestVersion() + 5}`);
+    db.close();
+    let err: unknown;
+    try {
+      openStore({ file, key });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('STORE_TOO_NEW');
+    const check = openDb({ file, key });
+    expect(check.pragma('user_version', { simple: true })).toBe(latestVersion() + 5);
+    check.close();
+  });
+});
