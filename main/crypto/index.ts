@@ -32,3 +32,12 @@ export {
   type KeyRejectReason,
 } from './errors';
 export { formatXmppDateTime, parseXmppDateTime } from './time';
+export {
+  createDecryptPool,
+  DecryptPoolError,
+  type DecryptPool,
+  type DecryptPoolOptions,
+  type DecryptJob,
+  type DecryptOutcome,
+} from './pool';
+export { resolveDecryptWorker, startWorker, BUNDLED_WORKER_FILE, type WorkerLocation } from './worker-path';

@@ -1,0 +1,228 @@
+/**
+ * Decrypt + verify many incoming signcrypts at once, for MAM catch-up (issue 5 §6,
+ * PROTOCOL.md "Speed"). Two modes, same results:
+ * - 'threads': one worker per core, each with many jobs in flight (default; see
+ *   test/bench/crypto.bench.ts for the measurement that picked it);
+ * - 'inline': many jobs in flight on this thread (openpgp's curve ops run on libuv's pool).
+ * Jobs reject with SigncryptRejectedError exactly like openSigncrypt.
+ */
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { SigncryptRejectedError, type RejectReason } from './errors';
+import type { ContactKey, Identity } from './keys';
+import { defaultOxLimits, openSigncrypt, type OpenedSigncrypt, type OxLimits } from './signcrypt';
+import type { WorkerInit, WorkerJob, WorkerReply } from './decrypt-protocol';
+import { resolveDecryptWorker, startWorker, type WorkerLocation } from './worker-path';
+
+export interface DecryptJob {
+  senderKey: ContactKey;
+  base64: string;
+  ourJid: string;
+  delayStamp?: Date;
+  now: Date;
+}
+
+export type DecryptOutcome =
+  | { ok: true; value: OpenedSigncrypt }
+  | { ok: false; reason: RejectReason }
+  /** The pool itself failed (worker died); not the message's fault: retry later. */
+  | { ok: false; reason: 'internal' };
+
+export interface DecryptPoolOptions {
+  identity: Identity;
+  /** Worker count (threads) — defaults to the number of cores. */
+  size?: number;
+  mode?: 'threads' | 'inline';
+  /** Jobs in flight per worker (threads) or in total (inline). */
+  maxInFlight?: number;
+  limits?: Partial<OxLimits>;
+  /** Override where the worker script is (tests, unusual packaging). */
+  worker?: WorkerLocation;
+}
+
+export interface DecryptPool {
+  readonly mode: 'threads' | 'inline';
+  readonly size: number;
+  open(job: DecryptJob): Promise<OpenedSigncrypt>;
+  /** Results in input order; never throws for a bad message. */
+  openMany(jobs: DecryptJob[]): Promise<DecryptOutcome[]>;
+  close(): Promise<void>;
+}
+
+export class DecryptPoolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecryptPoolError';
+  }
+}
+
+export function createDecryptPool(opts: DecryptPoolOptions): DecryptPool {
+  const limits = { ...defaultOxLimits, ...opts.limits };
+  if (opts.mode === 'inline') return inlinePool(opts.identity, opts.maxInFlight ?? 64, limits);
+  return threadPool(opts, limits);
+}
+
+async function openMany(pool: Pick<DecryptPool, 'open'>, jobs: DecryptJob[]): Promise<DecryptOutcome[]> {
+  return Promise.all(
+    jobs.map((j) =>
+      pool.open(j).then(
+        (value): DecryptOutcome => ({ ok: true, value }),
+        (err: unknown): DecryptOutcome =>
+          err instanceof SigncryptRejectedError ? { ok: false, reason: err.reason } : { ok: false, reason: 'internal' },
+      ),
+    ),
+  );
+}
+
+function inlinePool(identity: Identity, maxInFlight: number, limits: OxLimits): DecryptPool {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  let closed = false;
+  const pool: DecryptPool = {
+    mode: 'inline',
+    size: 1,
+    async open(job) {
+      if (closed) throw new DecryptPoolError('decrypt pool is closed');
+      if (active >= maxInFlight) await new Promise<void>((r) => waiting.push(r));
+      active++;
+      try {
+        return await openSigncrypt({ identity, limits, ...job });
+      } finally {
+        active--;
+        waiting.shift()?.();
+      }
+    },
+    openMany: (jobs) => openMany(pool, jobs),
+    async close() {
+      closed = true;
+    },
+  };
+  return pool;
+}
+
+interface Pending {
+  resolve(v: OpenedSigncrypt): void;
+  reject(e: Error): void;
+  /** null while still queued. */
+  worker: Slot | null;
+}
+interface Slot {
+  worker: Worker;
+  inFlight: number;
+  knownKeys: Set<string>;
+  outbox: WorkerJob[];
+  dead: boolean;
+}
+
+function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
+  const size = Math.max(1, opts.size ?? availableParallelism());
+  const maxInFlight = opts.maxInFlight ?? 64;
+  const where = opts.worker ?? resolveDecryptWorker();
+  const init: WorkerInit = { armoredSecretKey: opts.identity.armoredSecretKey, limits };
+  const pending = new Map<number, Pending>();
+  const queue: { job: DecryptJob; id: number }[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  const spawn = (): Slot => {
+    const worker = startWorker(where, init);
+    const slot: Slot = { worker, inFlight: 0, knownKeys: new Set(), outbox: [], dead: false };
+    worker.on('message', (replies: WorkerReply[]) => {
+      for (const r of replies) settle(slot, r);
+      pump();
+    });
+    const fail = () => {
+      if (slot.dead) return;
+      slot.dead = true;
+      for (const [id, p] of pending) {
+        if (p.worker !== slot) continue;
+        pending.delete(id);
+        p.reject(new DecryptPoolError('decrypt worker stopped'));
+      }
+      if (!closed) {
+        slots[slots.indexOf(slot)] = spawn();
+        pump();
+      }
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+    worker.unref(); // an idle pool must not keep the process alive; ref'd while busy
+    return slot;
+  };
+  const slots: Slot[] = Array.from({ length: size }, spawn);
+
+  function settle(slot: Slot, r: WorkerReply) {
+    const p = pending.get(r.id);
+    if (!p) return;
+    pending.delete(r.id);
+    if (--slot.inFlight === 0) slot.worker.unref();
+    if (r.ok) p.resolve({ body: r.body, timestamp: new Date(r.timestamp), to: r.to, senderFingerprint: r.senderFingerprint });
+    else if ('reason' in r) p.reject(new SigncryptRejectedError(r.reason));
+    else p.reject(new DecryptPoolError('decrypt worker failed'));
+  }
+
+  let scheduled = false;
+  function pump() {
+    while (queue.length) {
+      let best: Slot | undefined;
+      for (const s of slots) if (!s.dead && s.inFlight < maxInFlight && (!best || s.inFlight < best.inFlight)) best = s;
+      if (!best) break;
+      const { job, id } = queue.shift()!;
+      const p = pending.get(id);
+      if (p) p.worker = best;
+      if (best.inFlight++ === 0) best.worker.ref();
+      const k = job.senderKey;
+      const cacheKey = `${k.bareJid} ${k.fingerprint}`;
+      const first = !best.knownKeys.has(cacheKey);
+      best.knownKeys.add(cacheKey);
+      best.outbox.push({
+        id,
+        senderJid: k.bareJid,
+        senderFingerprint: k.fingerprint,
+        ...(first ? { senderBinary: k.binary } : {}),
+        base64: job.base64,
+        ourJid: job.ourJid,
+        ...(job.delayStamp ? { delayStamp: job.delayStamp.getTime() } : {}),
+        now: job.now.getTime(),
+      });
+    }
+    // One postMessage per worker per turn instead of one per job.
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(() => {
+        scheduled = false;
+        for (const s of slots) {
+          if (!s.outbox.length || s.dead) continue;
+          const batch = s.outbox;
+          s.outbox = [];
+          s.worker.postMessage(batch);
+        }
+      });
+    }
+  }
+
+  const pool: DecryptPool = {
+    mode: 'threads',
+    size,
+    open(job) {
+      if (closed) return Promise.reject(new DecryptPoolError('decrypt pool is closed'));
+      const id = nextId++;
+      const p = new Promise<OpenedSigncrypt>((resolve, reject) => {
+        pending.set(id, { resolve, reject, worker: null });
+      });
+      queue.push({ job, id });
+      pump();
+      return p;
+    },
+    openMany: (jobs) => openMany(pool, jobs),
+    async close() {
+      closed = true;
+      for (const { id } of queue.splice(0)) {
+        pending.get(id)?.reject(new DecryptPoolError('decrypt pool is closed'));
+        pending.delete(id);
+      }
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+  return pool;
+}

@@ -1,0 +1,48 @@
+/**
+ * Where the decrypt worker lives and how to start it.
+ * - Bundled (dist/main/*.cjs): the separately built entry `crypto-decrypt-worker.cjs` beside
+ *   the bundle. Build entry: main/crypto/decrypt-worker.ts → dist/main/crypto-decrypt-worker.cjs
+ *   (esbuild, format cjs, platform node, external openpgp is fine or bundle it).
+ * - From source (tsx, vitest): decrypt-worker.ts next to this file. On Node 20, hooks from
+ *   `execArgv: ['--import', 'tsx']` are not applied to a worker's own .ts entry
+ *   (ERR_UNKNOWN_FILE_EXTENSION, checked on 20.20), so the worker starts from a two-line
+ *   bootstrap that registers tsx's ESM hooks inside the worker, then imports the .ts file.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+export const BUNDLED_WORKER_FILE = 'crypto-decrypt-worker.cjs';
+
+export interface WorkerLocation {
+  file: string;
+  /** true when `file` is TypeScript and needs tsx inside the worker. */
+  tsx: boolean;
+}
+
+function currentFile(): string {
+  // CJS bundle: esbuild leaves __filename; ESM source: import.meta.url.
+  if (typeof __filename === 'string' && __filename) return __filename;
+  return fileURLToPath(import.meta.url);
+}
+
+export function resolveDecryptWorker(): WorkerLocation {
+  const here = currentFile();
+  if (/\.[cm]?ts$/.test(here)) return { file: join(dirname(here), 'decrypt-worker.ts'), tsx: true };
+  return { file: join(dirname(here), BUNDLED_WORKER_FILE), tsx: false };
+}
+
+export function startWorker(where: WorkerLocation, workerData: unknown): Worker {
+  if (!where.tsx) return new Worker(where.file, { workerData });
+  const require = createRequire(where.file);
+  const pkgFile = require.resolve('tsx/package.json');
+  const pkg = require(pkgFile) as { exports: Record<string, { import?: { default?: string } } | string> };
+  const entry = pkg.exports['./esm/api'];
+  const rel = typeof entry === 'object' ? entry.import?.default : undefined;
+  if (!rel) throw new Error('tsx ESM API entry not found');
+  const api = pathToFileURL(join(dirname(pkgFile), rel)).href;
+  const target = pathToFileURL(where.file).href;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+  return new Worker(code, { eval: true, workerData });
+}
