@@ -29,10 +29,12 @@ export function passphraseProblem(passphrase: string, ctx: PassphraseContext): s
   const distinct = new Set(lower).size;
   if (distinct <= 2) return 'Use more than one or two different characters.';
   if (isSequence(lower)) return 'Avoid keyboard or number sequences.';
-  for (const word of ctx.personal ?? []) {
-    const w = word.toLowerCase().trim();
-    if (w.length >= 3 && lower.replace(/[^\p{L}\p{N}]/gu, '') === w.replace(/[^\p{L}\p{N}]/gu, '')) return 'Do not use your name or user name as the passphrase.';
-    if (w.length >= 3 && core === w) return 'Do not use your name or user name as the passphrase.';
+  // Built from the user's own name or user name ("Alice!2024Alice"): fewer than 4 other letters left.
+  const personal = (ctx.personal ?? []).flatMap((w) => w.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length >= 3);
+  if (personal.length > 0) {
+    let rest = lower;
+    for (const w of personal.sort((a, b) => b.length - a.length)) rest = rest.split(w).join('');
+    if (rest.replace(/[^\p{L}]/gu, '').length < 4) return 'Do not build the passphrase from your name or user name.';
   }
   return null;
 }

@@ -35,6 +35,9 @@ describe('passphrase rules', () => {
     expect(passphraseProblem('abcdefghijklmn', ctx)).toMatch(/sequences/);
     expect(passphraseProblem('alice@clinic.example', ctx)).toMatch(/name/);
     expect(passphraseProblem('Alice Moreau!!', ctx)).toMatch(/name/);
+    expect(passphraseProblem('Alice!2024Alice', ctx)).toMatch(/name/);
+    expect(passphraseProblem('moreau alice 1999', ctx)).toMatch(/name/);
+    expect(passphraseProblem('alice loves orbit lanterns', ctx)).toBeNull();
   });
 
   it('throws WEAK_PASSPHRASE without echoing the passphrase', () => {

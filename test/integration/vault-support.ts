@@ -1,0 +1,68 @@
+/** Shared pieces for the vault/session integration tests (real keychain, temp folders, fake clock). */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '../../main/clock';
+import { policySchema, type Policy, type PolicyInput } from '../../main/policy/schema';
+import { createOsKeychain, type Keychain } from '../../main/vault/keychain';
+
+export interface FakeClock extends Clock {
+  advance(ms: number): void;
+  pending(): number;
+}
+
+export function fakeClock(start = 1_800_000_000_000): FakeClock {
+  let now = start;
+  let nextId = 1;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = nextId++;
+      timers.set(id, { at: now + ms, fn });
+      return id;
+    },
+    clearTimeout(h) {
+      timers.delete(h as number);
+    },
+    advance(ms) {
+      const until = now + ms;
+      for (;;) {
+        const due = [...timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        timers.delete(due[0]);
+        now = Math.max(now, due[1].at);
+        due[1].fn();
+      }
+      now = until;
+    },
+    pending: () => timers.size,
+  };
+}
+
+/** Fast KDF for tests that are not about the KDF: the policy floor (19 MiB, t=1). */
+export const FAST_ARGON2 = { memoryKiB: 19 * 1024, iterations: 1, parallelism: 1 };
+
+export function testPolicy(extra: PolicyInput = {}): Policy {
+  return policySchema.parse({ argon2: FAST_ARGON2, ...extra });
+}
+
+export const PASS = 'orbit lantern staple mango';
+export const OTHER = 'quartz meadow violin tide';
+
+/** A keychain under a service name of its own, so tests never touch each other's (or a real user's) entries. */
+export function testKeychain(service = `clinic-messenger-test-${randomUUID()}`): { keychain: Keychain; service: string } {
+  return { keychain: createOsKeychain({ service }), service };
+}
+
+export function tempDir(prefix = 'vault-test-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Fails fast, with the fix, when the suite is not run inside scripts/with-keyring.sh. */
+export async function requireKeychain(): Promise<void> {
+  const probe = await createOsKeychain({ service: 'clinic-messenger-test-probe' }).probe();
+  if (!probe.available) throw new Error(`These tests need a real keychain: run them inside scripts/with-keyring.sh (${probe.reason})`);
+}
