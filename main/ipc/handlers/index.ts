@@ -1,10 +1,16 @@
 import type { HandlerMap } from '../router';
 import { appHandlers } from './app';
+import { auditHandlers } from './audit';
+import { conversationHandlers } from './conversations';
+import { messageReadHandlers } from './messages-read';
 import type { HandlerContext } from './context';
 
 /** The explicit channel → handler map. Each domain contributes its own slice. */
 export function createHandlers(ctx: HandlerContext): HandlerMap {
   return {
     ...appHandlers(ctx),
+    ...conversationHandlers(ctx),
+    ...messageReadHandlers(ctx),
+    ...auditHandlers(ctx),
   } as HandlerMap;
 }

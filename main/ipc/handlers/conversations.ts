@@ -1,0 +1,47 @@
+/**
+ * conversations:* — the list (with live presence from XMPP), open, mark read.
+ * Everything goes through ctx.session.active(), which throws LOCKED once the profile is locked.
+ */
+import { AppError } from '../../../common/result';
+import type { ConversationSummary } from '../../../common/contract/domain';
+import type { ActiveSession } from '../../session/types';
+import type { ConversationListItem } from '../../store/types';
+import type { DomainHandlers, HandlerContext } from './context';
+
+export function withPresence(active: ActiveSession, item: ConversationListItem): ConversationSummary {
+  return { ...item, presence: active.messaging.presenceOf(item.peerJid) };
+}
+
+const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1).toLowerCase();
+
+export function conversationHandlers(
+  ctx: HandlerContext,
+): DomainHandlers<'conversations:list' | 'conversations:open' | 'conversations:markRead'> {
+  return {
+    'conversations:list': ({ cursor, limit }) => {
+      const active = ctx.session.active();
+      const page = active.store.conversations.list({ cursor, limit });
+      return { items: page.items.map((i) => withPresence(active, i)), nextCursor: page.nextCursor };
+    },
+    'conversations:open': ({ peerJid }) => {
+      const active = ctx.session.active();
+      const peer = peerJid.toLowerCase();
+      // Recipients are limited to the clinic's own domain (HIPAA.md: nothing sent outside the organisation).
+      if (domainOf(peer) !== domainOf(active.jid)) {
+        throw new AppError('FORBIDDEN', 'Conversations are limited to colleagues on your clinic server.');
+      }
+      if (peer === active.jid.toLowerCase()) throw new AppError('BAD_INPUT', 'You cannot start a conversation with yourself.');
+      return { conversationId: active.store.conversations.getOrCreate(peer).id };
+    },
+    'conversations:markRead': ({ conversationId }) => {
+      const active = ctx.session.active();
+      if (!active.store.conversations.get(conversationId)) throw new AppError('NOT_FOUND', 'No such conversation.');
+      const changed = active.store.conversations.markRead(conversationId, Date.now());
+      if (changed > 0) {
+        const summary = active.store.conversations.summary(conversationId);
+        if (summary) ctx.events.emit('conversation:updated', withPresence(active, summary));
+      }
+      return null;
+    },
+  };
+}
