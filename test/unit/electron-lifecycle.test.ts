@@ -1,0 +1,190 @@
+/**
+ * What the shell does around the window: lock on OS lock / suspend / Ctrl+L, tray badge and
+ * notifications, updater only with a policy feed, a clean dispose on quit, and where the
+ * Electron-ABI SQLCipher binding is looked for.
+ */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../../main/log';
+import { FakeBrowserWindow, FakeNotification, FakeTray, fake, fakeCore, resetElectronFake } from '../support/electron-fake';
+
+const updater = vi.hoisted(() => ({
+  autoDownload: true,
+  autoInstallOnAppQuit: true,
+  allowDowngrade: true,
+  allowPrerelease: true,
+  setFeedURL: vi.fn(),
+  on: vi.fn(),
+  checkForUpdates: vi.fn(async () => null),
+}));
+vi.mock('electron', async () => (await import('../support/electron-fake')).electronModule);
+vi.mock('electron-updater', () => ({ autoUpdater: updater }));
+
+const { startElectronShell } = await import('../../main/electron/start');
+const { sqliteNativeBindingPath } = await import('../../main/electron/native-binding');
+const { signatureVerifiedDownloads, startUpdater } = await import('../../main/electron/updater');
+
+async function start(policy = {}) {
+  const doubles = fakeCore(policy);
+  const handle = startElectronShell({ createCore: () => doubles.core, bundleDir: '/app/dist/main', logger: silentLogger });
+  const { window } = await handle!.ready;
+  return { ...doubles, window: window as unknown as FakeBrowserWindow };
+}
+
+type MenuItem = { id?: string; accelerator?: string; click?: () => void; submenu?: MenuItem[]; label?: string };
+const menuItems = (): MenuItem[] => {
+  const template = fake.Menu.setApplicationMenu.mock.calls.at(-1)?.[0] as { template: MenuItem[] };
+  return template.template.flatMap((m) => m.submenu ?? []);
+};
+
+beforeEach(() => {
+  resetElectronFake();
+  vi.clearAllMocks();
+});
+
+describe('locking', () => {
+  it('locks when the OS screen locks, when policy says so', async () => {
+    const { lock } = await start({ lockOnOsLock: true });
+    fake.powerMonitor.fire('lock-screen');
+    expect(lock).toHaveBeenCalledWith('os-lock');
+  });
+
+  it('leaves OS screen lock alone when policy turns it off', async () => {
+    const { lock } = await start({ lockOnOsLock: false });
+    fake.powerMonitor.fire('lock-screen');
+    expect(lock).not.toHaveBeenCalled();
+  });
+
+  it('always locks on suspend', async () => {
+    const { lock } = await start({ lockOnOsLock: false });
+    fake.powerMonitor.fire('suspend');
+    expect(lock).toHaveBeenCalledWith('suspend');
+  });
+
+  it('locks on Ctrl+L from the application menu', async () => {
+    const { lock } = await start();
+    const item = menuItems().find((i) => i.id === 'lock');
+    expect(item?.accelerator).toBe('CmdOrCtrl+L');
+    item!.click!();
+    expect(lock).toHaveBeenCalledWith('manual');
+  });
+
+  it('offers devtools in the menu only in development', async () => {
+    fake.app.isPackaged = true;
+    await start();
+    expect(JSON.stringify(fake.Menu.setApplicationMenu.mock.calls)).not.toContain('toggleDevTools');
+  });
+
+  it('disposes the core (which locks) before the app exits', async () => {
+    const { dispose } = await start();
+    const event = { preventDefault: vi.fn() };
+    fake.app.fire('will-quit', event);
+    expect(event.preventDefault).toHaveBeenCalled();
+    expect(dispose).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(fake.app.exit).toHaveBeenCalledWith(0));
+    fake.app.fire('will-quit', { preventDefault: vi.fn() });
+    expect(dispose).toHaveBeenCalledTimes(1);
+  });
+
+  it('quits when the window closes, on every platform', async () => {
+    await start();
+    fake.app.fire('window-all-closed');
+    expect(fake.app.quit).toHaveBeenCalled();
+  });
+});
+
+describe('tray and notifications', () => {
+  const summary = (id: string, unread: number) => ({
+    id,
+    peerJid: 'bob@clinic.example',
+    title: 'Bob',
+    role: null,
+    presence: 'available' as const,
+    trust: 'pinned' as const,
+    lastMessage: null,
+    unread,
+  });
+
+  it('shows the unread total in the tray tooltip and the app badge', async () => {
+    const { events } = await start();
+    const tray = FakeTray.instances[0]!;
+    events.emit('conversation:updated', summary('c1', 2));
+    events.emit('conversation:updated', summary('c2', 3));
+    events.emit('conversation:updated', summary('c1', 0));
+    expect(tray.setToolTip).toHaveBeenLastCalledWith('Clinic Messenger — 3 unread');
+    expect(fake.app.setBadgeCount).toHaveBeenLastCalledWith(3);
+  });
+
+  it('shows a notification and opens its conversation when clicked', async () => {
+    const { events, window } = await start();
+    const seen: unknown[] = [];
+    events.subscribe((name, payload) => name === 'ui:openConversation' && seen.push(payload));
+    events.emit('notification:shown', { conversationId: 'c7', title: 'New secure message', body: '' });
+    const n = FakeNotification.instances[0]!;
+    expect(n.options.title).toBe('New secure message');
+    expect(n.show).toHaveBeenCalled();
+    n.fire('click');
+    expect(seen).toEqual([{ conversationId: 'c7' }]);
+    expect(window.focus).toHaveBeenCalled();
+  });
+
+  it('clears the badge and closes notifications on lock', async () => {
+    const { events } = await start();
+    events.emit('conversation:updated', summary('c1', 4));
+    events.emit('notification:shown', { conversationId: 'c1', title: 'New secure message', body: '' });
+    events.emit('session:locked', { reason: 'idle' });
+    expect(fake.app.setBadgeCount).toHaveBeenLastCalledWith(0);
+    expect(FakeNotification.instances[0]!.close).toHaveBeenCalled();
+  });
+});
+
+describe('updates', () => {
+  it('never checks without a policy feed', async () => {
+    await start({ updateFeedUrl: null });
+    await Promise.resolve();
+    expect(updater.setFeedURL).not.toHaveBeenCalled();
+    expect(updater.checkForUpdates).not.toHaveBeenCalled();
+  });
+
+  it('checks the policy feed and does not auto-download where signatures are not verified', async () => {
+    await start({ updateFeedUrl: 'https://updates.clinic.example/feed' });
+    await vi.waitFor(() => expect(updater.checkForUpdates).toHaveBeenCalled());
+    expect(updater.setFeedURL).toHaveBeenCalledWith({ provider: 'generic', url: 'https://updates.clinic.example/feed' });
+    if (process.platform === 'linux') expect(updater.autoDownload).toBe(false);
+    expect(updater.allowDowngrade).toBe(false);
+  });
+
+  it('auto-downloads only on macOS or on Windows with a pinned publisher', async () => {
+    expect(signatureVerifiedDownloads('linux', null)).toBe(false);
+    expect(signatureVerifiedDownloads('win32', null)).toBe(false);
+    expect(signatureVerifiedDownloads('win32', 'provider: generic\nurl: https://u\n')).toBe(false);
+    expect(signatureVerifiedDownloads('win32', 'provider: generic\npublisherName:\n  - Clinic Group Ltd\n')).toBe(true);
+    expect(signatureVerifiedDownloads('darwin', null)).toBe(true);
+    const u = { ...updater, autoDownload: true, on: vi.fn(), setFeedURL: vi.fn(), checkForUpdates: vi.fn(async () => null) };
+    await startUpdater({ feedUrl: 'https://u.example/', platform: 'win32', appUpdateYml: null, logger: silentLogger, loadUpdater: async () => u });
+    expect(u.autoDownload).toBe(false);
+    expect(u.autoInstallOnAppQuit).toBe(false);
+  });
+
+  it('refuses a non-https feed even if one slips past the policy schema', async () => {
+    const load = vi.fn();
+    expect(await startUpdater({ feedUrl: 'http://u.example/', platform: 'darwin', appUpdateYml: null, logger: silentLogger, loadUpdater: load })).toBe(false);
+    expect(load).not.toHaveBeenCalled();
+  });
+});
+
+describe('Electron-ABI SQLCipher binding', () => {
+  it('uses .native/electron in development and resources/native when packaged, only if present', () => {
+    const seen: string[] = [];
+    const exists = (p: string) => (seen.push(p), true);
+    expect(sqliteNativeBindingPath({ isPackaged: false, resourcesPath: '/r', appPath: '/app', exists })).toBe('/app/.native/electron/better_sqlite3.node');
+    expect(sqliteNativeBindingPath({ isPackaged: true, resourcesPath: '/r', appPath: '/app', exists })).toBe('/r/native/better_sqlite3.node');
+    expect(sqliteNativeBindingPath({ isPackaged: true, resourcesPath: '/r', appPath: '/app', exists: () => false })).toBeUndefined();
+  });
+
+  it('passes it and the Electron paths to createAppCore', async () => {
+    const doubles = fakeCore();
+    const createCore = vi.fn(() => doubles.core);
+    await startElectronShell({ createCore, bundleDir: '/app/dist/main', logger: silentLogger })!.ready;
+    expect(createCore).toHaveBeenCalledWith({ userDataDir: '/tmp/clinic-messenger-test-userdata', appVersion: '0.1.0-test', sqliteNativeBinding: undefined });
+  });
+});
