@@ -6,6 +6,7 @@ export {
   generateIdentity,
   loadIdentity,
   parseContactKey,
+  identityAsContact,
   normalizeBareJid,
   normalizeFingerprint,
   type Identity,

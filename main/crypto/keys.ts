@@ -97,6 +97,16 @@ export async function loadIdentity(armoredSecretKey: string, opts: { now?: Date 
   };
 }
 
+/** Our own key in contact form: the "sender key" for our sent messages read on another device. */
+export function identityAsContact(identity: Identity): ContactKey {
+  return {
+    bareJid: identity.bareJid,
+    fingerprint: identity.fingerprint,
+    publicKey: identity.publicKey,
+    binary: identity.publicKeyBinary,
+  };
+}
+
 /**
  * XEP-0373 §4.3 / PROTOCOL.md "Fetching": the key must be the one the public-keys-list
  * announced and must carry the user ID `xmpp:<that bare JID>`; otherwise it is refused.

@@ -88,7 +88,10 @@ export interface OpenSigncryptInput {
   /** The PINNED key of the bare JID in the outer `from`. */
   senderKey: ContactKey;
   base64: string;
-  /** Our bare JID (the outer `to`). */
+  /**
+   * The bare JID of the outer `to` (PROTOCOL.md): our JID for incoming messages; the peer's
+   * JID when reading a copy of our own sent message (carbon, archive) from another device.
+   */
   ourJid: string;
   /** XEP-0203 delay stamp of an offline / archived message, if any. */
   delayStamp?: Date;
@@ -146,12 +149,20 @@ export async function decryptAndVerify(
   if (data.length > limits.maxPlaintextBytes) throw reject('too-large', 'plaintext over the size limit');
   // openpgp's own `expectSigned: true` folds "unsigned" and "wrong key" into one error;
   // we check the same conditions separately so the audit log says which one it was.
-  const sigs = await decrypted.verify([sender], now, openpgp.config);
+  // Verify "as of" now + the allowed clock skew: openpgp refuses signatures made after the
+  // date it is given, and a sender whose clock runs a little fast is not an attacker.
+  const verifyAt = new Date(now.getTime() + limits.maxFutureMs);
+  const sigs = await decrypted.verify([sender], verifyAt, openpgp.config);
   if (sigs.length === 0) throw reject('not-signed', 'message is not signed');
   const results = await Promise.allSettled(sigs.map((s) => s.verified));
   // Every signature must be valid and by the pinned key; an extra signature by someone
   // else is not "also signed by the sender", it is a message we did not expect.
-  if (results.some((r) => r.status === 'rejected')) throw reject('wrong-signer', 'not signed by the pinned key');
+  for (const [i, r] of results.entries()) {
+    if (r.status === 'fulfilled') continue;
+    const created = await sigs[i]!.signature.then((s) => s.packets[0]?.created ?? null).catch(() => null);
+    if (created && created.getTime() > verifyAt.getTime()) throw reject('bad-time', 'signed in the future');
+    throw reject('wrong-signer', 'not signed by the pinned key');
+  }
   return data;
 }
 

@@ -1,0 +1,50 @@
+/** Real keys and hand-crafted OpenPGP messages for the crypto tests (no mocks). */
+import * as openpgp from 'openpgp';
+import { generateIdentity, loadIdentity, parseContactKey, type ContactKey, type Identity } from '../../main/crypto/index';
+
+export interface Party {
+  jid: string;
+  identity: Identity;
+  /** The public key as a contact would pin it. */
+  contact: ContactKey;
+}
+
+/** Keys are dated well before the tests' fixed clocks so back-dated messages stay signable. */
+export const KEY_DATE = new Date('2026-01-01T00:00:00Z');
+
+export async function makeParty(jid: string): Promise<Party> {
+  const g = await generateIdentity(jid, { date: KEY_DATE });
+  const identity = await loadIdentity(g.armoredSecretKey);
+  const contact = await parseContactKey(jid, g.publicKeyBinary, g.fingerprint);
+  return { jid, identity, contact };
+}
+
+/** Sign (optionally) and encrypt arbitrary plaintext bytes, the way a hostile peer could. */
+export async function craft(opts: {
+  plaintext: string | Uint8Array;
+  encryptTo: Party[];
+  signedBy?: Party;
+  config?: openpgp.PartialConfig;
+  date?: Date;
+}): Promise<string> {
+  const binary = typeof opts.plaintext === 'string' ? new TextEncoder().encode(opts.plaintext) : opts.plaintext;
+  const out = await openpgp.encrypt({
+    message: await openpgp.createMessage({ binary }),
+    encryptionKeys: opts.encryptTo.map((p) => p.identity.publicKey),
+    ...(opts.signedBy ? { signingKeys: opts.signedBy.identity.privateKey } : {}),
+    format: 'binary',
+    ...(opts.config ? { config: opts.config } : {}),
+    ...(opts.date ? { date: opts.date } : {}),
+  });
+  return Buffer.from(out).toString('base64');
+}
+
+export const stamp = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function signcryptXml(opts: { to: string[]; time: string; body: string; extra?: string }): string {
+  return (
+    `<signcrypt xmlns='urn:xmpp:openpgp:0'>${opts.to.map((t) => `<to jid='${t}'/>`).join('')}` +
+    `<time stamp='${opts.time}'/><rpad>abc</rpad>` +
+    `<payload><body xmlns='jabber:client'>${opts.body}</body>${opts.extra ?? ''}</payload></signcrypt>`
+  );
+}
