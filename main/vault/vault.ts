@@ -29,6 +29,8 @@ export interface OpenedProfile {
   keys: VaultKeys;
   dir: string;
   dbFile: string;
+  /** Wrong passphrases since the last successful unlock (for the audit log, which only opens now). */
+  failedBefore: number;
 }
 
 export interface ProfileSummary {
@@ -106,7 +108,7 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
   }
 
   /** Throttle check, failure counting and wipe around one passphrase check. */
-  async function verified(id: string, passphrase: string): Promise<{ record: ProfileRecord; master: Buffer }> {
+  async function verified(id: string, passphrase: string, allowWipe: boolean): Promise<{ record: ProfileRecord; master: Buffer; failedBefore: number }> {
     const record = readProfile(userDataDir, id);
     const state = readUnlockState(userDataDir, id);
     const failures = Math.min(state.failures, max - 1);
@@ -129,21 +131,24 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
     }
     if (master) {
       writeUnlockState(userDataDir, id, { failures: 0, lastAttemptAt: clock.now() });
-      return { record, master };
+      return { record, master, failedBefore: failures };
     }
     const now = failures + 1;
-    if (now >= max) {
+    // changePassphrase runs while the store is open: it never wipes; the next unlock attempt will.
+    if (now >= max && allowWipe) {
       await wipe(id, now);
       throw new AppError('PROFILE_WIPED', `The passphrase was wrong ${now} times, so this profile was erased from this PC. Sign in again to create a new one.`, {
         profileId: id,
       });
     }
-    throw new AppError('WRONG_PASSPHRASE', 'That passphrase is not correct.', { failures: now, remaining: max - now, retryAfterMs: unlockDelayMs(now) });
+    if (now >= max) writeUnlockState(userDataDir, id, { failures: max - 1, lastAttemptAt: clock.now() });
+    const shown = Math.min(now, max - 1);
+    throw new AppError('WRONG_PASSPHRASE', 'That passphrase is not correct.', { failures: shown, remaining: max - shown, retryAfterMs: unlockDelayMs(shown) });
   }
 
-  const opened = (record: ProfileRecord, master: Buffer): OpenedProfile => {
+  const opened = (record: ProfileRecord, master: Buffer, failedBefore = 0): OpenedProfile => {
     const dir = profileDir(userDataDir, record.id);
-    return { profile: record, keys: deriveSubkeys(master), dir, dbFile: join(dir, DB_FILE) };
+    return { profile: record, keys: deriveSubkeys(master), dir, dbFile: join(dir, DB_FILE), failedBefore };
   };
 
   return {
@@ -219,15 +224,15 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
 
     unlock: (id, passphrase) =>
       exclusive(async () => {
-        const { record, master } = await verified(id, passphrase);
-        return opened(record, master);
+        const { record, master, failedBefore } = await verified(id, passphrase, true);
+        return opened(record, master, failedBefore);
       }),
 
     changePassphrase: (id, current, next) =>
       exclusive(async () => {
         const before = readProfile(userDataDir, id);
         assertPassphrase(next, { minLength: policy.passphraseMinLength, personal: [before.jid.split('@')[0] ?? '', before.jid, before.displayName] });
-        const { record, master } = await verified(id, current);
+        const { record, master } = await verified(id, current, false);
         const secret = await deviceSecret(id);
         try {
           // New salt and today's policy parameters; the same MK, so no data is re-encrypted.

@@ -7,7 +7,7 @@ import { silentLogger } from '../../main/log';
 import { readDeviceLog } from '../../main/vault/device-log';
 import { isAllZero, zeroKeys } from '../../main/vault/keys';
 import { createVault, type Vault } from '../../main/vault/vault';
-import { fakeClock, OTHER, PASS, requireKeychain, tempDir, testKeychain, testPolicy, type FakeClock } from './vault-support';
+import { fakeClock, OTHER, PASS, requireKeychain, tempDir, testKeychain, testPolicy } from './vault-support';
 
 const JID = 'alice@clinic.example';
 const cleanups: (() => void | Promise<unknown>)[] = [];

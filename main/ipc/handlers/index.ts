@@ -4,11 +4,19 @@ import { auditHandlers } from './audit';
 import { conversationHandlers } from './conversations';
 import { messageReadHandlers } from './messages-read';
 import type { HandlerContext } from './context';
+import { vaultHandlers } from './vault';
+import { settingsHandlers } from './settings';
+import { accountHandlers } from './account';
+import { policyHandlers } from './policy';
 
 /** The explicit channel → handler map. Each domain contributes its own slice. */
 export function createHandlers(ctx: HandlerContext): HandlerMap {
   return {
     ...appHandlers(ctx),
+    ...vaultHandlers(ctx),
+    ...settingsHandlers(ctx),
+    ...accountHandlers(ctx),
+    ...policyHandlers(ctx),
     ...conversationHandlers(ctx),
     ...messageReadHandlers(ctx),
     ...auditHandlers(ctx),

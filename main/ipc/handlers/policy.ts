@@ -1,0 +1,14 @@
+import type { DomainHandlers, HandlerContext } from './context';
+
+/** What the renderer may know of the managed policy: the text to acknowledge and the switches it shows. */
+export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'> {
+  return {
+    'policy:get': () => ({
+      source: ctx.policy.source,
+      error: ctx.policy.error,
+      messagingPolicyText: ctx.policy.policy.messagingPolicyText,
+      exportAllowed: ctx.policy.policy.exportAllowed,
+      screenshotsAllowed: ctx.policy.policy.screenshotsAllowed,
+    }),
+  };
+}

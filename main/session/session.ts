@@ -1,0 +1,230 @@
+/**
+ * The session (ARCHITECTURE.md §4): unlock → open the encrypted store → audit log → messaging
+ * (started in the background); lock → stop messaging, close the store, zero-fill every key,
+ * tell the renderer. Locks on inactivity, on demand, on OS lock/suspend and on switch user.
+ */
+import type { ConnectionState, LockReason } from '../../common/ipc-contract';
+import { AppError } from '../../common/result';
+import { createAuditLog, type AuditLog } from '../audit';
+import type { Clock } from '../clock';
+import type { EventBus } from '../events';
+import type { Logger } from '../log';
+import type { LoadedPolicy } from '../policy/load';
+import { openStore, type Store } from '../store';
+import { createMessaging, type Messaging } from '../xmpp';
+import type { Keychain } from '../vault/keychain';
+import { zeroKeys, type VaultKeys } from '../vault/keys';
+import { createVault, type OpenedProfile, type Vault } from '../vault/vault';
+import { createIdleTimer } from './idle';
+import { readSettings, writeSettings } from './settings';
+import type { ActiveSession, CreateProfileInput, Session } from './types';
+
+/** The XMPP account as kept inside the encrypted database (never in profile.json). */
+export interface AccountSetting {
+  jid: string;
+  password: string;
+  server: { host?: string; port?: number; tls: 'starttls' | 'direct' };
+}
+
+/** The services a session opens; tests may substitute createMessaging when no server is involved. */
+export interface SessionServices {
+  openStore: typeof openStore;
+  createAuditLog: typeof createAuditLog;
+  createMessaging: typeof createMessaging;
+}
+
+export interface SessionOptions {
+  userDataDir: string;
+  policy: LoadedPolicy;
+  keychain: Keychain;
+  clock: Clock;
+  logger: Logger;
+  events: EventBus;
+  tls?: { ca?: string };
+  services?: Partial<SessionServices>;
+  /** Test hook: sees every key set the session holds, so a test can assert they are all zero after lock. */
+  inspectKeys?: (keys: VaultKeys) => void;
+}
+
+interface Open {
+  active: ActiveSession;
+  keys: VaultKeys;
+}
+
+const KEYCHAIN_PROBE_TTL_MS = 5_000;
+
+export function createSession(opts: SessionOptions): Session {
+  const { userDataDir, keychain, clock, logger, events } = opts;
+  const policy = opts.policy.policy;
+  const services: SessionServices = { openStore, createAuditLog, createMessaging, ...opts.services };
+  const vault: Vault = createVault({ userDataDir, policy, keychain, clock, logger });
+  let current: Open | null = null;
+  let probe: { at: number; value: { available: boolean; reason: string | null } } | null = null;
+
+  // Vault and lifecycle operations run one at a time: a lock that arrives during an unlock runs right after it.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  const idle = createIdleTimer(clock, () => {
+    void session.lock('idle').catch((err: unknown) => logger.error('idle lock failed', { error: err instanceof Error ? err.name : 'unknown' }));
+  });
+
+  const requireOpen = (): Open => {
+    if (!current) throw new AppError('LOCKED', 'The session is locked.');
+    return current;
+  };
+
+  /** Store → audit → messaging for an opened profile. Zero-fills the keys if any step fails. */
+  function openServices(opened: OpenedProfile, account: AccountSetting | null): Open {
+    const { keys, profile } = opened;
+    opts.inspectKeys?.(keys);
+    let store: Store | null = null;
+    try {
+      store = services.openStore({ file: opened.dbFile, key: keys.db, logger });
+      if (account) store.setSetting('account', account);
+      const acct = store.getSetting<AccountSetting>('account');
+      if (!acct) throw new AppError('STORE_CORRUPT', 'This profile has no account settings. Remove it and sign in again.');
+      const audit: AuditLog = services.createAuditLog({ store, key: keys.audit, clock });
+      const messaging: Messaging = services.createMessaging({ account: acct, store, audit, events, logger, policy, clock, tls: opts.tls });
+      return { keys, active: { profileId: profile.id, jid: profile.jid, displayName: profile.displayName, store, audit, messaging } };
+    } catch (err) {
+      const s = store;
+      if (s) void s.close().catch(() => undefined);
+      zeroKeys(keys);
+      throw err;
+    }
+  }
+
+  function becomeUnlocked(open: Open): void {
+    current = open;
+    idle.start(readSettings(open.active.store, policy).lockTimeoutMinutes * 60_000);
+    events.emit('session:unlocked', { profileId: open.active.profileId });
+  }
+
+  /** Tears down without the lock bookkeeping (audit, event): used by lock and by a failed first sign-in. */
+  async function teardown(open: Open): Promise<void> {
+    try {
+      await open.active.messaging.stop();
+    } catch (err) {
+      logger.warn('messaging stop failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
+    }
+    try {
+      await open.active.store.close();
+    } catch (err) {
+      logger.warn('store close failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
+    }
+    zeroKeys(open.keys);
+  }
+
+  async function lockNow(reason: LockReason): Promise<void> {
+    const open = current;
+    if (!open) return;
+    // From here every non-whileLocked channel answers LOCKED (router asks isUnlocked()).
+    current = null;
+    idle.stop();
+    try {
+      open.active.audit.append('lock', { reason, profileId: open.active.profileId });
+    } catch (err) {
+      logger.warn('audit append failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
+    }
+    await teardown(open);
+    events.emit('session:locked', { reason });
+    logger.info('session locked', { reason });
+  }
+
+  const session: Session = {
+    isUnlocked: () => current !== null,
+    reportActivity: () => {
+      if (current) idle.activity();
+    },
+    connection(): { state: ConnectionState; detail: string | null } {
+      return current ? current.active.messaging.connection() : { state: 'offline', detail: null };
+    },
+    active: () => requireOpen().active,
+
+    async status() {
+      if (!probe || clock.now() - probe.at > KEYCHAIN_PROBE_TTL_MS) probe = { at: clock.now(), value: await keychain.probe() };
+      const profiles = await vault.listProfiles();
+      return {
+        state: current ? 'unlocked' : profiles.length === 0 ? 'no-profiles' : 'locked',
+        activeProfileId: current?.active.profileId ?? null,
+        keychain: probe.value,
+        // Messaging stops on lock, so nothing arrives while locked; the server keeps it (MAM) until unlock.
+        pendingWhileLocked: 0,
+      };
+    },
+
+    async listProfiles() {
+      return (await vault.listProfiles()).map((p) => ({ id: p.id, displayName: p.displayName, openable: p.openable }));
+    },
+
+    createProfile: (input: CreateProfileInput) =>
+      serial(async () => {
+        await lockNow('switch-user');
+        probe = null;
+        const opened = await vault.createProfile({ jid: input.jid, displayName: input.displayName, passphrase: input.passphrase });
+        const id = opened.profile.id;
+        let open: Open | null = null;
+        try {
+          open = openServices(opened, { jid: opened.profile.jid, password: input.xmppPassword, server: input.server });
+          open.active.audit.append('sign-in', { profileId: id, jid: opened.profile.jid, firstRun: true });
+          open.active.audit.append('policy-acknowledged', { profileId: id, source: opts.policy.source });
+          await open.active.messaging.start({ firstRun: true });
+        } catch (err) {
+          // A half-made profile (wrong XMPP password, no TLS, server unreachable) is removed, not left behind.
+          if (open) await teardown(open);
+          else zeroKeys(opened.keys);
+          await vault.removeProfile(id, 'first-sign-in-failed');
+          throw err;
+        }
+        becomeUnlocked(open);
+        return { profileId: id };
+      }),
+
+    unlock: (profileId, passphrase) =>
+      serial(async () => {
+        if (current?.active.profileId === profileId) return { profileId };
+        await lockNow('switch-user');
+        const opened = await vault.unlock(profileId, passphrase);
+        const open = openServices(opened, null);
+        if (opened.failedBefore > 0) open.active.audit.append('unlock-failed', { profileId, attempts: opened.failedBefore });
+        open.active.audit.append('unlock', { profileId });
+        becomeUnlocked(open);
+        // Unlock does not wait for the network: the UI shows the cache at once and the connection state as it changes.
+        void open.active.messaging.start().catch((err: unknown) => {
+          logger.warn('messaging start failed after unlock', { code: err instanceof AppError ? err.code : 'unknown' });
+        });
+        return { profileId };
+      }),
+
+    lock: (reason) => serial(() => lockNow(reason)),
+
+    removeProfile: (profileId) =>
+      serial(async () => {
+        if (current?.active.profileId === profileId) await lockNow('manual');
+        await vault.removeProfile(profileId, 'user');
+      }),
+
+    changePassphrase: (currentPassphrase, next) =>
+      serial(async () => {
+        const open = requireOpen();
+        await vault.changePassphrase(open.active.profileId, currentPassphrase, next);
+        open.active.audit.append('passphrase-changed', { profileId: open.active.profileId });
+      }),
+
+    settings: () => readSettings(requireOpen().active.store, policy),
+
+    updateSettings(change) {
+      const open = requireOpen();
+      const next = writeSettings(open.active.store, policy, change);
+      idle.start(next.lockTimeoutMinutes * 60_000);
+    },
+
+    dispose: () => serial(() => lockNow('quit')),
+  };
+  return session;
+}
