@@ -7,9 +7,9 @@ let alice: Party, bob: Party, carol: Party, mallory: Party;
 const now = new Date('2026-11-28T10:00:00Z');
 
 beforeAll(async () => {
-  [alice, bob, carol, mallory] = await Promise.all(
+  [alice, bob, carol, mallory] = (await Promise.all(
     ['alice@clinic.test', 'bob@clinic.test', 'carol@clinic.test', 'mallory@clinic.test'].map(makeParty),
-  );
+  )) as [Party, Party, Party, Party];
 });
 
 const openAsBob = (base64: string, extra: { delayStamp?: Date; now?: Date; sender?: Party } = {}) =>
