@@ -41,6 +41,8 @@ export interface SessionOptions {
   logger: Logger;
   events: EventBus;
   tls?: { ca?: string };
+  /** Electron: the Electron-ABI SQLCipher addon (AppCoreOptions.sqliteNativeBinding). */
+  sqliteNativeBinding?: string;
   services?: Partial<SessionServices>;
   /** Test hook: sees every key set the session holds, so a test can assert they are all zero after lock. */
   inspectKeys?: (keys: VaultKeys) => void;
@@ -84,7 +86,7 @@ export function createSession(opts: SessionOptions): Session {
     opts.inspectKeys?.(keys);
     let store: Store | null = null;
     try {
-      store = services.openStore({ file: opened.dbFile, key: keys.db, logger });
+      store = services.openStore({ file: opened.dbFile, key: keys.db, logger, nativeBinding: opts.sqliteNativeBinding });
       if (account) store.setSetting('account', account);
       const acct = store.getSetting<AccountSetting>('account');
       if (!acct) throw new AppError('STORE_CORRUPT', 'This profile has no account settings. Remove it and sign in again.');

@@ -9,6 +9,7 @@ export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'
       messagingPolicyText: ctx.policy.policy.messagingPolicyText,
       exportAllowed: ctx.policy.policy.exportAllowed,
       screenshotsAllowed: ctx.policy.policy.screenshotsAllowed,
+      passphraseMinLength: ctx.policy.policy.passphraseMinLength,
     }),
   };
 }
