@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDecryptPool, openSigncrypt, signcrypt, type DecryptJob, type DecryptPool } from '../../main/crypto/index';
+import { resolveDecryptWorker } from '../../main/crypto/worker-path';
+import { craft, makeParty, signcryptXml, stamp, type Party } from './crypto-fixtures';
+
+let alice: Party, bob: Party, mallory: Party;
+const now = new Date('2026-11-28T10:00:00Z');
+const pools: DecryptPool[] = [];
+
+beforeAll(async () => {
+  [alice, bob, mallory] = (await Promise.all(['alice@clinic.test', 'bob@clinic.test', 'mallory@clinic.test'].map(makeParty))) as [
+    Party,
+    Party,
+    Party,
+  ];
+});
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+async function mixedJobs(n: number): Promise<{ jobs: DecryptJob[]; expected: (string | null)[] }> {
+  const jobs: DecryptJob[] = [];
+  const expected: (string | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    const body = `message ${i} <&>`;
+    if (i % 5 === 3) {
+      // hostile: signed by Mallory but claiming to be Alice
+      const b64 = await signcrypt({ identity: mallory.identity, recipients: [bob.contact], to: bob.jid, body, now });
+      jobs.push({ senderKey: alice.contact, base64: b64, ourJid: bob.jid, now });
+      expected.push(null);
+    } else {
+      const b64 = await signcrypt({ identity: alice.identity, recipients: [bob.contact], to: bob.jid, body, now });
+      jobs.push({ senderKey: alice.contact, base64: b64, ourJid: bob.jid, now });
+      expected.push(body);
+    }
+  }
+  return { jobs, expected };
+}
+
+describe('decrypt pool', () => {
+  it('finds the worker script next to the source when running from TypeScript', () => {
+    expect(resolveDecryptWorker()).toMatchObject({ tsx: true });
+    expect(resolveDecryptWorker().file).toMatch(/main[\\/]crypto[\\/]decrypt-worker\.ts$/);
+  });
+
+  it.each(['threads', 'inline'] as const)('%s: gives the same answers as openSigncrypt, in input order', async (mode) => {
+    const { jobs, expected } = await mixedJobs(40);
+    const pool = createDecryptPool({ identity: bob.identity, mode, size: 2, maxInFlight: 8 });
+    pools.push(pool);
+    const out = await pool.openMany(jobs);
+    expect(out.map((o) => (o.ok ? o.value.body : null))).toEqual(expected);
+    expect(out.filter((o) => !o.ok).every((o) => !o.ok && o.reason === 'wrong-signer')).toBe(true);
+    const direct = await openSigncrypt({ identity: bob.identity, ...jobs[0]! });
+    const viaPool = await pool.open(jobs[0]!);
+    expect(viaPool).toEqual(direct);
+  }, 30_000);
+
+  it('threads: every reject reason crosses the thread boundary intact', async () => {
+    const pool = createDecryptPool({ identity: bob.identity, mode: 'threads', size: 1 });
+    pools.push(pool);
+    const base = (b64: string): DecryptJob => ({ senderKey: alice.contact, base64: b64, ourJid: bob.jid, now });
+    const xmlTo = (to: string, time = stamp(now)) => signcryptXml({ to: [to], time, body: 'x' });
+    const cases: [DecryptJob, string][] = [
+      [base('###'), 'malformed'],
+      [base('A'.repeat(300_000)), 'too-large'],
+      [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [bob] })), 'not-signed'],
+      [base(await craft({ plaintext: xmlTo('carol@clinic.test'), encryptTo: [bob], signedBy: alice })), 'bad-recipient'],
+      [base(await craft({ plaintext: xmlTo(bob.jid, '2020-01-01T00:00:00Z'), encryptTo: [bob], signedBy: alice })), 'bad-time'],
+      [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [mallory], signedBy: alice })), 'decrypt-failed'],
+    ];
+    const out = await pool.openMany(cases.map(([j]) => j));
+    expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual(cases.map(([, r]) => r));
+  }, 30_000);
+
+  it('threads: a closed pool refuses new work', async () => {
+    const pool = createDecryptPool({ identity: bob.identity, mode: 'threads', size: 1 });
+    await pool.close();
+    const { jobs } = await mixedJobs(1);
+    await expect(pool.open(jobs[0]!)).rejects.toThrow(/closed/);
+  });
+});
