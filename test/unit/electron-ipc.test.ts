@@ -60,6 +60,13 @@ describe('ipcMain wiring', () => {
     expect(dispatch).not.toHaveBeenCalled();
   });
 
+  it('refuses a call whose sender is another web contents, whatever frame it names', async () => {
+    const { window, dispatch } = await start();
+    const answer = await invoke('vault:status', { sender: new FakeWebContents(), senderFrame: window.webContents.mainFrame }, null);
+    expect(answer).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(dispatch).not.toHaveBeenCalled();
+  });
+
   it('refuses our main frame once it shows anything but app://renderer', async () => {
     const { window, dispatch } = await start();
     for (const url of ['https://evil.example/', 'file:///etc/passwd', 'app://other/index.html', 'app://renderer.evil/x']) {
