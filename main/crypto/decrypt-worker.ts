@@ -2,7 +2,7 @@
  * Worker-thread side of the decrypt pool (catch-up, PROTOCOL.md "Speed"). Loads our
  * identity once, parses each sender key once, and runs many decrypts concurrently (the
  * curve operations go to libuv's thread pool, so one worker overlaps its own jobs too).
- * Bundled builds ship this as dist/main/crypto-decrypt-worker.cjs (see worker-path.ts).
+ * Bundled builds ship this as dist/main/decrypt-worker.cjs (see worker-path.ts).
  * Never logs: only reject reasons and results go back to the pool.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,8 +1,8 @@
 /**
  * Where the decrypt worker lives and how to start it.
- * - Bundled (dist/main/*.cjs): the separately built entry `crypto-decrypt-worker.cjs` beside
- *   the bundle. Build entry: main/crypto/decrypt-worker.ts → dist/main/crypto-decrypt-worker.cjs
- *   (esbuild, format cjs, platform node, external openpgp is fine or bundle it).
+ * - Bundled (dist/main/index.cjs): the separately built entry `decrypt-worker.cjs` beside the
+ *   bundle. Build entry: main/crypto/decrypt-worker.ts → dist/main/decrypt-worker.cjs
+ *   (scripts/build-main.mjs builds every `*-worker.ts` under main/ that way).
  * - From source (tsx, vitest): decrypt-worker.ts next to this file. On Node 20, hooks from
  *   `execArgv: ['--import', 'tsx']` are not applied to a worker's own .ts entry
  *   (ERR_UNKNOWN_FILE_EXTENSION, checked on 20.20), so the worker starts from a two-line
@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-export const BUNDLED_WORKER_FILE = 'crypto-decrypt-worker.cjs';
+export const BUNDLED_WORKER_FILE = 'decrypt-worker.cjs';
 
 export interface WorkerLocation {
   file: string;
