@@ -43,9 +43,10 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
       if (bg) await bg.close();
       try {
         db.pragma('wal_checkpoint(TRUNCATE)');
-      } finally {
-        db.close();
+      } catch {
+        // e.g. disk full: the WAL stays and is replayed on the next open; nothing is lost.
       }
+      db.close();
     },
   };
   if (opts.background) bg = opts.background(store);
