@@ -71,6 +71,6 @@ describe('at rest', () => {
     const found = leaks(file);
     await store.close();
     expect(found.length).toBeGreaterThan(0);
-    expect(leaks(file).some((f) => f.startsWith('db:'))).toBe(true);
+    expect(leaks(file).some((f) => f.startsWith('db#'))).toBe(true);
   });
 });
