@@ -34,6 +34,8 @@ export function createRouter({ handlers, isLocked, logger }: RouterOptions): Rou
       if (isLocked() && !('whileLocked' in def && def.whileLocked)) {
         return fail('LOCKED', 'The session is locked.');
       }
+      const shape = inspectPayload(payload);
+      if (shape) return fail('BAD_INPUT', `Invalid input for ${channel}: ${shape}`);
       const parsed = def.input.safeParse(payload);
       if (!parsed.success) {
         // Issue paths and messages only; never echo the payload (it may hold PHI or a passphrase).
@@ -57,4 +59,33 @@ export function createRouter({ handlers, isLocked, logger }: RouterOptions): Rou
       return ok(out.data);
     },
   };
+}
+
+/** Far above any channel's legitimate input (the largest is an 8000-character message). */
+const MAX_PAYLOAD_UNITS = 256 * 1024;
+const MAX_DEPTH = 16;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Checks the raw payload before zod sees it: zod strips unknown keys, so an oversized or
+ * prototype-polluting extra field would otherwise pass silently. Returns the problem, or null.
+ */
+export function inspectPayload(payload: unknown): string | null {
+  let units = 0;
+  const stack: [unknown, number][] = [[payload, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > MAX_DEPTH) return 'input is nested too deeply';
+    if (typeof value === 'string') units += value.length;
+    else if (ArrayBuffer.isView(value)) units += value.byteLength;
+    else if (value !== null && typeof value === 'object') {
+      for (const key of Reflect.ownKeys(value)) {
+        if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) return `forbidden key ${key}`;
+        units += typeof key === 'string' ? key.length : 1;
+        stack.push([(value as Record<PropertyKey, unknown>)[key], depth + 1]);
+      }
+    } else units += 1;
+    if (units > MAX_PAYLOAD_UNITS) return 'input is too large';
+  }
+  return null;
 }
