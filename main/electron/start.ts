@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, Notification, powerMonitor, protocol, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, powerMonitor, protocol, session, shell, Tray } from 'electron';
 import type { LockReason } from '../../common/ipc-contract';
 import type { AppCore } from '../core';
 import { createConsoleLogger, type Logger } from '../log';
@@ -65,6 +65,20 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
   });
 
   const ready = app.whenReady().then(() => {
+    try {
+      return onReady();
+    } catch (err) {
+      // A core that cannot be built (unreadable user data, missing native module…) is shown to
+      // the user and ends the process, rather than leaving a windowless app running.
+      const message = err instanceof Error ? err.message : String(err);
+      logger.error('startup failed', { error: err instanceof Error ? err.name : 'unknown' });
+      dialog.showErrorBox('Clinic Messenger cannot start', `${message}\n\nPlease contact your IT department.`);
+      app.exit(1);
+      throw err;
+    }
+  });
+
+  function onReady(): { core: AppCore; window: BrowserWindow } {
     const isDevelopment = !app.isPackaged;
     const resources = (...p: string[]) => (app.isPackaged ? join(process.resourcesPath, ...p) : join(app.getAppPath(), 'resources', ...p));
     core = opts.createCore({
@@ -115,7 +129,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
 
     void win.loadURL(APP_ENTRY_URL);
     return { core: theCore, window: win };
-  });
+  }
   return { ready };
 }
 

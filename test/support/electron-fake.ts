@@ -116,6 +116,7 @@ function makeFake() {
       removeHandler: vi.fn((channel: string) => ipcHandlers.delete(channel)),
     },
     shell: { openExternal: vi.fn(async (_url: string) => undefined) },
+    dialog: { showErrorBox: vi.fn() },
     powerMonitor: new Emitter(),
     Menu: { buildFromTemplate: vi.fn((template: unknown) => ({ template })), setApplicationMenu: vi.fn() },
   };
@@ -147,6 +148,9 @@ export const electronModule = {
   },
   get shell() {
     return fake.shell;
+  },
+  get dialog() {
+    return fake.dialog;
   },
   get powerMonitor() {
     return fake.powerMonitor;

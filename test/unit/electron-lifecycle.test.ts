@@ -85,6 +85,20 @@ describe('locking', () => {
     expect(dispose).toHaveBeenCalledTimes(1);
   });
 
+  it('shows why and exits when the core cannot be built', async () => {
+    const handle = startElectronShell({
+      createCore: () => {
+        throw new Error('The clinic policy file is unreadable.');
+      },
+      bundleDir: '/app/dist/main',
+      logger: silentLogger,
+    });
+    await expect(handle!.ready).rejects.toThrow(/policy file/);
+    expect(fake.dialog.showErrorBox).toHaveBeenCalledWith('Clinic Messenger cannot start', expect.stringContaining('The clinic policy file is unreadable.'));
+    expect(fake.app.exit).toHaveBeenCalledWith(1);
+    expect(FakeBrowserWindow.instances).toHaveLength(0);
+  });
+
   it('quits when the window closes, on every platform', async () => {
     await start();
     fake.app.fire('window-all-closed');
