@@ -163,6 +163,11 @@ export const channels = {
       screenshotsAllowed: z.boolean(),
       /** Shown on the first-run screen next to the passphrase field (policy passphraseMinLength). */
       passphraseMinLength: z.number().int().positive().optional(),
+      /** The clinic server IT pre-set in the policy (first run pre-fills it); null: the user types it. */
+      server: z
+        .object({ domain: z.string(), host: z.string().optional(), port: z.number().int().optional(), tls: z.enum(['starttls', 'direct']) })
+        .nullable()
+        .optional(),
     }),
     { whileLocked: true },
   ),

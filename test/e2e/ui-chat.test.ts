@@ -1,0 +1,128 @@
+// A receptionist and a physician chat through the whole stack (issue 6 §8): two workstations
+// (browser harnesses with the real AppCore), real Prosody, real keychain and SQLCipher, Chromium.
+// Also: states reach "read", search, the injection payload shown literally, lock drops PHI.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium';
+import { startProsody } from '../support/prosody';
+import {
+  closeWorkstation,
+  expectNoPhi,
+  messageFromDirectory,
+  openWorkstation,
+  person,
+  prosodyUsers,
+  screenshot,
+  send,
+  signUp,
+  TEST_ARGON2,
+  unlockAs,
+  type Workstation,
+} from './ui-support';
+
+const DOMAIN = 'clinic.test';
+const reception = person('reception', DOMAIN, 'Robin Reyes', 'reception');
+const physician = person('dr.okafor', DOMAIN, 'Dr. Adaeze Okafor', 'physician');
+const token = `RX${Date.now().toString(36)}`;
+const first = `Patient in room 4 is ready, chart ${token}`;
+const reply = `Thanks, on my way to room 4 (${token}b)`;
+const payloads = ['<img src=x onerror=window.__pwned=1>', '<script>window.__pwned=1</script>'];
+
+let dir: string;
+let prosody: Awaited<ReturnType<typeof startProsody>>;
+let browser: Browser;
+let rec: Workstation;
+let doc: Workstation;
+
+const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-chat-'));
+  prosody = await startProsody({ users: prosodyUsers([reception, physician]) });
+  browser = await launchChromium();
+  const policy = { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem };
+  rec = await openWorkstation(browser, { userDataDir: join(dir, 'reception-pc'), policy });
+  doc = await openWorkstation(browser, { userDataDir: join(dir, 'physician-laptop'), policy });
+  const server = { host: prosody.host, port: prosody.c2sPort };
+  await signUp(rec.page, reception, server);
+  await signUp(doc.page, physician, server);
+});
+
+afterAll(async () => {
+  await closeWorkstation(rec);
+  await closeWorkstation(doc);
+  await browser?.close();
+  await prosody?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('reception desk and physician', () => {
+  it('a receptionist messages a physician, who sees it unread and opens it', async () => {
+    await messageFromDirectory(rec.page, physician);
+    await send(rec.page, first);
+    await messageRow(rec.page, first).waitFor();
+
+    const conv = doc.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(reception.name) });
+    await conv.waitFor({ timeout: 45_000 });
+    await expect.poll(() => conv.textContent(), { timeout: 30_000 }).toContain('1 unread');
+    // The unread count reaches the title; the title never carries names or text.
+    await expect.poll(() => doc.page.title()).toBe('(1) Clinic Messenger');
+    await conv.click();
+    await messageRow(doc.page, first).waitFor({ timeout: 30_000 });
+    await expect.poll(() => doc.page.title()).toBe('Clinic Messenger');
+    await screenshot(doc.page, 'ui-chat-physician');
+  });
+
+  it('the physician replies and the receptionist sees her message reach "read"', async () => {
+    await send(doc.page, reply);
+    await messageRow(rec.page, reply).waitFor({ timeout: 45_000 });
+    const mine = messageRow(rec.page, first);
+    await expect.poll(() => mine.getAttribute('data-state'), { timeout: 45_000 }).toBe('read');
+    await expect.poll(() => mine.getByTestId('message-state').textContent()).toBe('Read');
+    await screenshot(rec.page, 'ui-chat-reception');
+  });
+
+  it('search (Ctrl+F) finds the message and highlights the match', async () => {
+    await rec.page.keyboard.press('Control+f');
+    const box = rec.page.getByRole('searchbox', { name: 'Search messages' });
+    await box.fill(token);
+    const results = rec.page.getByTestId('search-results');
+    await expect.poll(() => results.locator('mark.hit').first().textContent(), { timeout: 15_000 }).toMatch(new RegExp(token, 'i'));
+    expect(await results.textContent()).toContain(first);
+    await results.getByRole('button').first().click();
+    await expect.poll(() => rec.page.getByRole('dialog').count()).toBe(0);
+    await rec.page.getByRole('heading', { name: physician.name, level: 2 }).waitFor();
+  });
+
+  it('an injection payload travels the whole stack, shows literally and never executes', async () => {
+    for (const p of payloads) await send(rec.page, p);
+    for (const p of payloads) await messageRow(doc.page, p).waitFor({ timeout: 45_000 });
+    for (const page of [rec.page, doc.page]) {
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      const list = page.getByTestId('message-list');
+      expect(await list.locator('img, script').count()).toBe(0);
+      const text = await list.innerText();
+      for (const p of payloads) expect(text).toContain(p);
+    }
+  });
+
+  it('Ctrl+L locks: the whole document holds no PHI; unlock returns to the conversation', async () => {
+    await rec.page.keyboard.press('Control+l');
+    await rec.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();
+    await expectNoPhi(rec.page, [first, reply, token, physician.name, physician.jid, ...payloads]);
+    expect(await rec.page.title()).toBe('Clinic Messenger — locked');
+    await screenshot(rec.page, 'ui-chat-locked');
+
+    await unlockAs(rec.page, reception);
+    await rec.page.getByRole('heading', { name: physician.name, level: 2 }).waitFor();
+    await messageRow(rec.page, reply).waitFor({ timeout: 15_000 });
+  });
+
+  it('ran with the CSP enforced and no script errors', () => {
+    expect(rec.problems).toEqual([]);
+    expect(doc.problems).toEqual([]);
+  });
+});
