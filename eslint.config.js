@@ -10,7 +10,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Packages that only work in Node: never in a page, even one that could bundle them. */
-const nodeOnlyPackages = ['better-sqlite3-multiple-ciphers', 'better-sqlite3', '@napi-rs/keyring', '@node-rs/argon2', '@xmpp/client', 'ws', 'electron-updater', 'openpgp'];
+const nodeOnlyPackages = [
+  'better-sqlite3-multiple-ciphers',
+  'better-sqlite3',
+  '@napi-rs/keyring',
+  '@node-rs/argon2',
+  '@xmpp/client',
+  'ws',
+  'electron-updater',
+  'openpgp',
+];
 
 /**
  * Layer → what it may import. layers: folders it may reach with relative imports;
@@ -39,7 +48,11 @@ const packageName = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2
 
 /** @type {import('eslint').Rule.RuleModule} */
 const layering = {
-  meta: { type: 'problem', schema: [], messages: { denied: '{{from}} may not import {{what}} (ARCHITECTURE.md §2 import table).' } },
+  meta: {
+    type: 'problem',
+    schema: [],
+    messages: { denied: '{{from}} may not import {{what}} (ARCHITECTURE.md §2 import table).' },
+  },
   create(context) {
     const cwd = context.cwd;
     const file = context.filename;
@@ -52,9 +65,12 @@ const layering = {
       const spec = raw.replace(/[?#].*$/, '');
       let what = null;
       if (spec.startsWith('.') || spec.startsWith('/')) {
-        const target = relative(cwd, resolve(dirname(file), spec)).split(sep).join('/');
+        const target = relative(cwd, resolve(dirname(file), spec))
+          .split(sep)
+          .join('/');
         const targetLayer = layerOf(target);
-        if (!rules.layers.includes(targetLayer)) what = `${targetLayer === 'other' || targetLayer === 'outside' ? target : `${targetLayer}/`} (${spec})`;
+        if (!rules.layers.includes(targetLayer))
+          what = `${targetLayer === 'other' || targetLayer === 'outside' ? target : `${targetLayer}/`} (${spec})`;
       } else if (spec === 'electron' || spec.startsWith('electron/')) {
         if (!rules.electron) what = "'electron' (only main/electron/ and preload/ may)";
       } else if (spec.startsWith('node:') || builtins.has(spec) || builtins.has(packageName(spec))) {
@@ -67,7 +83,15 @@ const layering = {
           (Array.isArray(rules.npm) && rules.npm.includes(pkg));
         if (!allowed) what = `the package '${pkg}'`;
       }
-      if (what) context.report({ node, messageId: 'denied', data: { from: `${layer === 'main-entry' ? 'main/index.ts' : layer.replace('main-electron', 'main/electron') + '/'}`, what } });
+      if (what)
+        context.report({
+          node,
+          messageId: 'denied',
+          data: {
+            from: `${layer === 'main-entry' ? 'main/index.ts' : layer.replace('main-electron', 'main/electron') + '/'}`,
+            what,
+          },
+        });
     };
     const literal = (n) => (n && n.type === 'Literal' ? n.value : undefined);
     return {
@@ -75,9 +99,11 @@ const layering = {
       ExportNamedDeclaration: (n) => n.source && check(n, literal(n.source)),
       ExportAllDeclaration: (n) => check(n, literal(n.source)),
       ImportExpression: (n) => check(n, literal(n.source)),
-      TSImportEqualsDeclaration: (n) => n.moduleReference.type === 'TSExternalModuleReference' && check(n, literal(n.moduleReference.expression)),
+      TSImportEqualsDeclaration: (n) =>
+        n.moduleReference.type === 'TSExternalModuleReference' && check(n, literal(n.moduleReference.expression)),
       CallExpression: (n) => {
-        if (n.callee.type === 'Identifier' && n.callee.name === 'require' && n.arguments.length === 1) check(n, literal(n.arguments[0]));
+        if (n.callee.type === 'Identifier' && n.callee.name === 'require' && n.arguments.length === 1)
+          check(n, literal(n.arguments[0]));
       },
     };
   },

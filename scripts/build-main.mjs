@@ -33,7 +33,14 @@ const importMetaShim = {
   define: { 'import.meta.url': '__importMetaUrl' },
 };
 
-const common = { bundle: true, format: 'cjs', logLevel: 'warning', legalComments: 'none', sourcemap: false, absWorkingDir: root };
+const common = {
+  bundle: true,
+  format: 'cjs',
+  logLevel: 'warning',
+  legalComments: 'none',
+  sourcemap: false,
+  absWorkingDir: root,
+};
 
 async function main() {
   const workers = findWorkers(join(root, 'main'));
@@ -66,7 +73,9 @@ async function main() {
   const stray = required.filter((r) => r !== 'electron');
   if (stray.length > 0) throw new Error(`sandboxed preload may require only 'electron', found: ${stray.join(', ')}`);
   const rel = (p) => relative(root, p);
-  console.log(`built ${rel(join(outMain, 'index.cjs'))}${workers.length ? ` + ${workers.length} worker(s)` : ''}, ${rel(join(outPreload, 'index.cjs'))}`);
+  console.log(
+    `built ${rel(join(outMain, 'index.cjs'))}${workers.length ? ` + ${workers.length} worker(s)` : ''}, ${rel(join(outPreload, 'index.cjs'))}`,
+  );
 }
 
 main().catch((err) => {

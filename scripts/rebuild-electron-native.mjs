@@ -41,7 +41,9 @@ const gypArgs = [
   `--devdir=${devDir}`,
 ];
 
-console.log(`better-sqlite3-multiple-ciphers for Electron ${electronVersion} (${arch}) → ${join('.native', 'electron', 'better_sqlite3.node')}`);
+console.log(
+  `better-sqlite3-multiple-ciphers for Electron ${electronVersion} (${arch}) → ${join('.native', 'electron', 'better_sqlite3.node')}`,
+);
 if (dryRun) {
   console.log(`would run in ${workDir}: node ${gypArgs.join(' ')}`);
   process.exit(0);
@@ -53,7 +55,11 @@ if (!existsSync(pkgDir)) {
 // Build a copy so node_modules keeps the Node-ABI binary that the test suite loads.
 rmSync(workDir, { recursive: true, force: true });
 cpSync(pkgDir, workDir, { recursive: true, filter: (src) => !src.startsWith(join(pkgDir, 'build')) });
-const result = spawnSync(process.execPath, gypArgs, { cwd: workDir, stdio: 'inherit', env: { ...process.env, npm_config_runtime: 'electron' } });
+const result = spawnSync(process.execPath, gypArgs, {
+  cwd: workDir,
+  stdio: 'inherit',
+  env: { ...process.env, npm_config_runtime: 'electron' },
+});
 if (result.status !== 0) {
   console.error('node-gyp failed. Check the toolchain and that https://electronjs.org/headers is reachable.');
   process.exit(result.status ?? 1);

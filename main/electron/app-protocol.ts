@@ -87,7 +87,10 @@ export function createAppProtocolHandler(rendererDir: string): (request: Request
     const file = await resolveRendererFile(rendererDir, url.pathname);
     if (!file) return refuse(404);
     const body = await readFile(file);
-    const headers = { ...SECURITY_HEADERS, 'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream' };
+    const headers = {
+      ...SECURITY_HEADERS,
+      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    };
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   };
 }

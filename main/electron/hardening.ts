@@ -70,11 +70,15 @@ export function isPermissionAllowed(permission: string, requestingUrl: string | 
   return permission === 'notifications' && typeof requestingUrl === 'string' && isAppUrl(requestingUrl);
 }
 
-export function installPermissionHandlers(session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler'>): void {
+export function installPermissionHandlers(
+  session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler'>,
+): void {
   session.setPermissionRequestHandler((_wc, permission, callback, details) => {
     callback(isPermissionAllowed(permission, details.requestingUrl));
   });
-  session.setPermissionCheckHandler((_wc, permission, requestingOrigin) => isPermissionAllowed(permission, requestingOrigin));
+  session.setPermissionCheckHandler((_wc, permission, requestingOrigin) =>
+    isPermissionAllowed(permission, requestingOrigin),
+  );
   // HID / serial / USB devices: never.
   session.setDevicePermissionHandler(() => false);
 }
@@ -99,7 +103,10 @@ export interface ExternalOpener {
  * Navigation guards for a webContents: the page never navigates (it is a single-page app),
  * never opens a window, never attaches a <webview>; https/mailto links go to the OS.
  */
-export function guardWebContents(contents: Pick<WebContents, 'on' | 'setWindowOpenHandler'>, shell: ExternalOpener): void {
+export function guardWebContents(
+  contents: Pick<WebContents, 'on' | 'setWindowOpenHandler'>,
+  shell: ExternalOpener,
+): void {
   contents.on('will-navigate', (event) => {
     event.preventDefault();
   });

@@ -21,7 +21,12 @@ export function installPowerLockTriggers(
 
 export const LOCK_ACCELERATOR = 'CmdOrCtrl+L';
 
-export function appMenuTemplate(opts: { lock: LockFn; quit: () => void; isDevelopment: boolean; isMac: boolean }): MenuItemConstructorOptions[] {
+export function appMenuTemplate(opts: {
+  lock: LockFn;
+  quit: () => void;
+  isDevelopment: boolean;
+  isMac: boolean;
+}): MenuItemConstructorOptions[] {
   const session: MenuItemConstructorOptions = {
     label: opts.isMac ? 'Clinic Messenger' : 'File',
     submenu: [
@@ -33,15 +38,31 @@ export function appMenuTemplate(opts: { lock: LockFn; quit: () => void; isDevelo
   // Edit roles keep copy/paste working on macOS, where they are bound through the menu.
   const edit: MenuItemConstructorOptions = {
     label: 'Edit',
-    submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }],
+    submenu: [
+      { role: 'undo' },
+      { role: 'redo' },
+      { type: 'separator' },
+      { role: 'cut' },
+      { role: 'copy' },
+      { role: 'paste' },
+      { role: 'selectAll' },
+    ],
   };
   const view: MenuItemConstructorOptions = {
     label: 'View',
-    submenu: [{ role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, ...(opts.isDevelopment ? [{ role: 'toggleDevTools' } as const] : [])],
+    submenu: [
+      { role: 'resetZoom' },
+      { role: 'zoomIn' },
+      { role: 'zoomOut' },
+      ...(opts.isDevelopment ? [{ role: 'toggleDevTools' } as const] : []),
+    ],
   };
   return [session, edit, view];
 }
 
-export function installAppMenu(Menu: Pick<typeof MenuType, 'buildFromTemplate' | 'setApplicationMenu'>, template: MenuItemConstructorOptions[]): void {
+export function installAppMenu(
+  Menu: Pick<typeof MenuType, 'buildFromTemplate' | 'setApplicationMenu'>,
+  template: MenuItemConstructorOptions[],
+): void {
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }

@@ -5,7 +5,19 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, powerMonitor, protocol, session, shell, Tray } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  Notification,
+  powerMonitor,
+  protocol,
+  session,
+  shell,
+  Tray,
+} from 'electron';
 import type { LockReason } from '../../common/ipc-contract';
 import type { AppCore } from '../core';
 import { createConsoleLogger, type Logger } from '../log';
@@ -80,11 +92,17 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
 
   function onReady(): { core: AppCore; window: BrowserWindow } {
     const isDevelopment = !app.isPackaged;
-    const resources = (...p: string[]) => (app.isPackaged ? join(process.resourcesPath, ...p) : join(app.getAppPath(), 'resources', ...p));
+    const resources = (...p: string[]) =>
+      app.isPackaged ? join(process.resourcesPath, ...p) : join(app.getAppPath(), 'resources', ...p);
     core = opts.createCore({
       userDataDir: app.getPath('userData'),
       appVersion: app.getVersion(),
-      sqliteNativeBinding: sqliteNativeBindingPath({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath(), exists: existsSync }),
+      sqliteNativeBinding: sqliteNativeBindingPath({
+        isPackaged: app.isPackaged,
+        resourcesPath: process.resourcesPath,
+        appPath: app.getAppPath(),
+        exists: existsSync,
+      }),
     });
     const theCore = core;
     const { policy } = theCore.policy;
@@ -106,10 +124,17 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
     wireIpc({ ipcMain, router: theCore.router, events: theCore.events, getWindow: () => window, logger });
 
     const lock = (reason: LockReason) => {
-      theCore.session.lock(reason).catch((err: unknown) => logger.error('lock failed', { reason, error: err instanceof Error ? err.name : 'unknown' }));
+      theCore.session
+        .lock(reason)
+        .catch((err: unknown) =>
+          logger.error('lock failed', { reason, error: err instanceof Error ? err.name : 'unknown' }),
+        );
     };
     installPowerLockTriggers(powerMonitor, lock, { lockOnOsLock: policy.lockOnOsLock });
-    installAppMenu(Menu, appMenuTemplate({ lock, quit: () => app.quit(), isDevelopment, isMac: process.platform === 'darwin' }));
+    installAppMenu(
+      Menu,
+      appMenuTemplate({ lock, quit: () => app.quit(), isDevelopment, isMac: process.platform === 'darwin' }),
+    );
     try {
       installTrayAndNotifications(
         { Tray, Menu, Notification, app, icon: resources('icons', 'tray.png') },

@@ -10,7 +10,11 @@ import type { LockFn } from './lock-triggers';
 export interface TrayDeps {
   Tray: new (image: NativeImage | string) => Pick<TrayType, 'setToolTip' | 'setContextMenu' | 'on' | 'destroy'>;
   Menu: Pick<typeof MenuType, 'buildFromTemplate'>;
-  Notification: (new (opts: { title: string; body: string; silent?: boolean }) => Pick<NotificationType, 'on' | 'show' | 'close'>) & {
+  Notification: (new (opts: {
+    title: string;
+    body: string;
+    silent?: boolean;
+  }) => Pick<NotificationType, 'on' | 'show' | 'close'>) & {
     isSupported(): boolean;
   };
   app: Pick<App, 'setBadgeCount'>;

@@ -21,7 +21,11 @@ function electronBinary(): { path: string | null; reason: string } {
   const pathFile = join(pkg, 'path.txt');
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
   if (!existsSync(pathFile) && !override) {
-    return { path: null, reason: 'Electron binary not installed (ELECTRON_SKIP_BINARY_DOWNLOAD): node_modules/electron/path.txt is missing' };
+    return {
+      path: null,
+      reason:
+        'Electron binary not installed (ELECTRON_SKIP_BINARY_DOWNLOAD): node_modules/electron/path.txt is missing',
+    };
   }
   const exe = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : 'electron';
   const full = override ? join(override, exe) : join(pkg, 'dist', exe);
@@ -68,7 +72,9 @@ describe('Electron app', () => {
   });
 
   it.skipIf(!binary.path)('answers app:info through the contract over IPC', async () => {
-    const info = await page.evaluate(() => (window as unknown as { clinic: { app: { info(): Promise<unknown> } } }).clinic.app.info());
+    const info = await page.evaluate(() =>
+      (window as unknown as { clinic: { app: { info(): Promise<unknown> } } }).clinic.app.info(),
+    );
     expect(info).toMatchObject({ ok: true, value: { name: 'Clinic Messenger', harness: false } });
   });
 
@@ -94,7 +100,11 @@ describe('Electron app', () => {
       const wins = BrowserWindow.getAllWindows();
       // ProcessMetric.sandboxed is reported on macOS and Windows; undefined on Linux.
       const tabs = electronApp.getAppMetrics().filter((m) => m.type === 'Tab');
-      return { count: wins.length, url: wins[0]!.webContents.getURL(), unsandboxedTabs: tabs.filter((m) => m.sandboxed === false).length };
+      return {
+        count: wins.length,
+        url: wins[0]!.webContents.getURL(),
+        unsandboxedTabs: tabs.filter((m) => m.sandboxed === false).length,
+      };
     });
     expect(state).toEqual({ count: 1, url: 'app://renderer/index.html', unsandboxedTabs: 0 });
   });

@@ -105,7 +105,11 @@ function makeFake() {
     app,
     protocol: { registerSchemesAsPrivileged: vi.fn(), handle: vi.fn() },
     session: {
-      defaultSession: { setPermissionRequestHandler: vi.fn(), setPermissionCheckHandler: vi.fn(), setDevicePermissionHandler: vi.fn() },
+      defaultSession: {
+        setPermissionRequestHandler: vi.fn(),
+        setPermissionCheckHandler: vi.fn(),
+        setDevicePermissionHandler: vi.fn(),
+      },
     },
     ipcHandlers,
     ipcMain: {
@@ -166,7 +170,10 @@ export const electronModule = {
 /** A core double for shell wiring tests: real event bus and policy, recorded router/session. */
 export function fakeCore(policy: PolicyInput = {}) {
   const events = createEventBus(silentLogger);
-  const dispatch = vi.fn(async (_channel: unknown, _payload: unknown): Promise<Result<unknown>> => ({ ok: true, value: null }));
+  const dispatch = vi.fn(async (_channel: unknown, _payload: unknown): Promise<Result<unknown>> => ({
+    ok: true,
+    value: null,
+  }));
   const lock = vi.fn(async (_reason: LockReason) => undefined);
   const dispose = vi.fn(async () => undefined);
   const core = {

@@ -32,7 +32,11 @@ describe('createClinicApi', () => {
   it('has one namespace per contract domain and one method per channel', () => {
     const api = createClinicApi(recordingTransport().transport) as unknown as Record<string, Record<string, unknown>>;
     const namespaces = [...new Set(channelNames.map((c) => c.split(':')[0]!))].sort();
-    expect(Object.keys(api).filter((k) => k !== 'on').sort()).toEqual(namespaces);
+    expect(
+      Object.keys(api)
+        .filter((k) => k !== 'on')
+        .sort(),
+    ).toEqual(namespaces);
     for (const channel of channelNames) {
       const [ns, method] = channel.split(':') as [string, string];
       expect(typeof api[ns]![method], channel).toBe('function');

@@ -19,7 +19,11 @@ const lastArg = (fn: { mock: { calls: unknown[][] } }) => fn.mock.calls.at(-1)?.
 
 async function start(policy = {}) {
   const { core } = fakeCore(policy);
-  const handle = startElectronShell({ createCore: () => core, bundleDir: '/opt/clinic/resources/app.asar/dist/main', logger: silentLogger });
+  const handle = startElectronShell({
+    createCore: () => core,
+    bundleDir: '/opt/clinic/resources/app.asar/dist/main',
+    logger: silentLogger,
+  });
   if (!handle) throw new Error('shell did not start');
   const { window } = await handle.ready;
   return { window: window as unknown as FakeBrowserWindow, handle };
@@ -44,7 +48,10 @@ function expectStrictCsp(value: string) {
   for (const [directive, sources] of csp) {
     expect(sources, directive).not.toContain("'unsafe-eval'");
     expect(sources, directive).not.toContain("'wasm-unsafe-eval'");
-    expect(sources.some((s) => s === '*' || s === 'http:' || s === 'https:'), `${directive} allows any remote origin`).toBe(false);
+    expect(
+      sources.some((s) => s === '*' || s === 'http:' || s === 'https:'),
+      `${directive} allows any remote origin`,
+    ).toBe(false);
     if (directive.startsWith('script-src') || directive === 'default-src') {
       expect(sources, directive).not.toContain("'unsafe-inline'");
       expect(sources, directive).not.toContain('data:');
@@ -61,17 +68,24 @@ describe('process and scheme setup', () => {
   it('enables the OS sandbox for every renderer before the app is ready', async () => {
     await start();
     expect(fake.app.enableSandbox).toHaveBeenCalledTimes(1);
-    expect(fake.app.enableSandbox.mock.invocationCallOrder[0]).toBeLessThan(fake.app.whenReady.mock.invocationCallOrder[0]!);
+    expect(fake.app.enableSandbox.mock.invocationCallOrder[0]).toBeLessThan(
+      fake.app.whenReady.mock.invocationCallOrder[0]!,
+    );
   });
 
   it('registers app:// as a standard, secure scheme before ready and serves the renderer from it', async () => {
     const { window } = await start();
-    const schemes = fake.protocol.registerSchemesAsPrivileged.mock.calls[0]?.[0] as { scheme: string; privileges: Record<string, boolean> }[];
+    const schemes = fake.protocol.registerSchemesAsPrivileged.mock.calls[0]?.[0] as {
+      scheme: string;
+      privileges: Record<string, boolean>;
+    }[];
     expect(schemes).toHaveLength(1);
     expect(schemes[0]!.scheme).toBe('app');
     expect(schemes[0]!.privileges).toMatchObject({ standard: true, secure: true });
     expect(schemes[0]!.privileges.bypassCSP).toBeFalsy();
-    expect(fake.protocol.registerSchemesAsPrivileged.mock.invocationCallOrder[0]).toBeLessThan(fake.app.whenReady.mock.invocationCallOrder[0]!);
+    expect(fake.protocol.registerSchemesAsPrivileged.mock.invocationCallOrder[0]).toBeLessThan(
+      fake.app.whenReady.mock.invocationCallOrder[0]!,
+    );
     expect(fake.protocol.handle).toHaveBeenCalledWith('app', expect.any(Function));
     expect(window.loadURL).toHaveBeenCalledWith('app://renderer/index.html');
     expect(JSON.stringify(window.loadURL.mock.calls)).not.toContain('file:');
@@ -139,7 +153,19 @@ describe('content security policy', () => {
 });
 
 describe('permissions', () => {
-  const permissions = ['media', 'geolocation', 'clipboard-read', 'display-capture', 'fullscreen', 'openExternal', 'midiSysex', 'hid', 'serial', 'usb', 'notifications'];
+  const permissions = [
+    'media',
+    'geolocation',
+    'clipboard-read',
+    'display-capture',
+    'fullscreen',
+    'openExternal',
+    'midiSysex',
+    'hid',
+    'serial',
+    'usb',
+    'notifications',
+  ];
 
   it('grants requests for notifications from our own origin and nothing else', async () => {
     await start();
@@ -196,7 +222,16 @@ describe('navigation and new windows', () => {
     const open = contents.windowOpenHandler!;
     expect(open).toBeTypeOf('function');
     const allowed = ['https://www.hhs.gov/hipaa/', 'mailto:it@clinic.example'];
-    const refused = ['javascript:alert(1)', 'file:///etc/passwd', 'http://example.com/', 'data:text/html,hi', 'app://renderer/index.html', 'https://user:pw@example.com/', 'smb://share/x', 'not a url'];
+    const refused = [
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'http://example.com/',
+      'data:text/html,hi',
+      'app://renderer/index.html',
+      'https://user:pw@example.com/',
+      'smb://share/x',
+      'not a url',
+    ];
     for (const url of [...allowed, ...refused]) expect(open({ url }), url).toEqual({ action: 'deny' });
     const opened = fake.shell.openExternal.mock.calls.map((c) => c[0]);
     expect(opened).toEqual(allowed);

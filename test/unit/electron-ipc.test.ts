@@ -15,7 +15,11 @@ const { startElectronShell } = await import('../../main/electron/start');
 
 async function start() {
   const doubles = fakeCore();
-  const handle = startElectronShell({ createCore: () => doubles.core, bundleDir: '/app/dist/main', logger: silentLogger });
+  const handle = startElectronShell({
+    createCore: () => doubles.core,
+    bundleDir: '/app/dist/main',
+    logger: silentLogger,
+  });
   const { window } = await handle!.ready;
   return { ...doubles, window: window as unknown as FakeBrowserWindow };
 }
@@ -62,16 +66,29 @@ describe('ipcMain wiring', () => {
 
   it('refuses a call whose sender is another web contents, whatever frame it names', async () => {
     const { window, dispatch } = await start();
-    const answer = await invoke('vault:status', { sender: new FakeWebContents(), senderFrame: window.webContents.mainFrame }, null);
+    const answer = await invoke(
+      'vault:status',
+      { sender: new FakeWebContents(), senderFrame: window.webContents.mainFrame },
+      null,
+    );
     expect(answer).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     expect(dispatch).not.toHaveBeenCalled();
   });
 
   it('refuses our main frame once it shows anything but app://renderer', async () => {
     const { window, dispatch } = await start();
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'app://other/index.html', 'app://renderer.evil/x']) {
+    for (const url of [
+      'https://evil.example/',
+      'file:///etc/passwd',
+      'app://other/index.html',
+      'app://renderer.evil/x',
+    ]) {
       window.webContents.mainFrame.url = url;
-      const answer = await invoke('messages:send', { sender: window.webContents, senderFrame: window.webContents.mainFrame }, { conversationId: 'c', body: 'x' });
+      const answer = await invoke(
+        'messages:send',
+        { sender: window.webContents, senderFrame: window.webContents.mainFrame },
+        { conversationId: 'c', body: 'x' },
+      );
       expect(answer, url).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     }
     expect(dispatch).not.toHaveBeenCalled();
@@ -79,9 +96,13 @@ describe('ipcMain wiring', () => {
 
   it('refuses a destroyed frame and calls after the window closed', async () => {
     const { window, dispatch } = await start();
-    expect(await invoke('app:info', { sender: window.webContents, senderFrame: null }, null)).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    expect(await invoke('app:info', { sender: window.webContents, senderFrame: null }, null)).toMatchObject({
+      error: { code: 'FORBIDDEN' },
+    });
     window.fire('closed');
-    expect(await invoke('app:info', { sender: window.webContents, senderFrame: window.webContents.mainFrame }, null)).toMatchObject({
+    expect(
+      await invoke('app:info', { sender: window.webContents, senderFrame: window.webContents.mainFrame }, null),
+    ).toMatchObject({
       error: { code: 'FORBIDDEN' },
     });
     expect(dispatch).not.toHaveBeenCalled();
@@ -92,7 +113,10 @@ describe('events to the renderer', () => {
   it('forwards bus events on the transport channel with name and payload', async () => {
     const { window, events } = await start();
     events.emit('connection:state', { state: 'online', detail: null });
-    expect(window.webContents.send).toHaveBeenCalledWith(EVENT_TRANSPORT_CHANNEL, 'connection:state', { state: 'online', detail: null });
+    expect(window.webContents.send).toHaveBeenCalledWith(EVENT_TRANSPORT_CHANNEL, 'connection:state', {
+      state: 'online',
+      detail: null,
+    });
   });
 
   it('drops events after the window is gone', async () => {

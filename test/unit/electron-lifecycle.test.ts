@@ -5,7 +5,14 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../main/log';
-import { FakeBrowserWindow, FakeNotification, FakeTray, fake, fakeCore, resetElectronFake } from '../support/electron-fake';
+import {
+  FakeBrowserWindow,
+  FakeNotification,
+  FakeTray,
+  fake,
+  fakeCore,
+  resetElectronFake,
+} from '../support/electron-fake';
 
 const updater = vi.hoisted(() => ({
   autoDownload: true,
@@ -25,7 +32,11 @@ const { signatureVerifiedDownloads, startUpdater } = await import('../../main/el
 
 async function start(policy = {}) {
   const doubles = fakeCore(policy);
-  const handle = startElectronShell({ createCore: () => doubles.core, bundleDir: '/app/dist/main', logger: silentLogger });
+  const handle = startElectronShell({
+    createCore: () => doubles.core,
+    bundleDir: '/app/dist/main',
+    logger: silentLogger,
+  });
   const { window } = await handle!.ready;
   return { ...doubles, window: window as unknown as FakeBrowserWindow };
 }
@@ -94,7 +105,10 @@ describe('locking', () => {
       logger: silentLogger,
     });
     await expect(handle!.ready).rejects.toThrow(/policy file/);
-    expect(fake.dialog.showErrorBox).toHaveBeenCalledWith('Clinic Messenger cannot start', expect.stringContaining('The clinic policy file is unreadable.'));
+    expect(fake.dialog.showErrorBox).toHaveBeenCalledWith(
+      'Clinic Messenger cannot start',
+      expect.stringContaining('The clinic policy file is unreadable.'),
+    );
     expect(fake.app.exit).toHaveBeenCalledWith(1);
     expect(FakeBrowserWindow.instances).toHaveLength(0);
   });
@@ -162,7 +176,10 @@ describe('updates', () => {
   it('checks the policy feed and does not auto-download where signatures are not verified', async () => {
     await start({ updateFeedUrl: 'https://updates.clinic.example/feed' });
     await vi.waitFor(() => expect(updater.checkForUpdates).toHaveBeenCalled());
-    expect(updater.setFeedURL).toHaveBeenCalledWith({ provider: 'generic', url: 'https://updates.clinic.example/feed' });
+    expect(updater.setFeedURL).toHaveBeenCalledWith({
+      provider: 'generic',
+      url: 'https://updates.clinic.example/feed',
+    });
     if (process.platform === 'linux') expect(updater.autoDownload).toBe(false);
     expect(updater.allowDowngrade).toBe(false);
   });
@@ -173,15 +190,35 @@ describe('updates', () => {
     expect(signatureVerifiedDownloads('win32', 'provider: generic\nurl: https://u\n')).toBe(false);
     expect(signatureVerifiedDownloads('win32', 'provider: generic\npublisherName:\n  - Clinic Group Ltd\n')).toBe(true);
     expect(signatureVerifiedDownloads('darwin', null)).toBe(true);
-    const u = { ...updater, autoDownload: true, on: vi.fn(), setFeedURL: vi.fn(), checkForUpdates: vi.fn(async () => null) };
-    await startUpdater({ feedUrl: 'https://u.example/', platform: 'win32', appUpdateYml: null, logger: silentLogger, loadUpdater: async () => u });
+    const u = {
+      ...updater,
+      autoDownload: true,
+      on: vi.fn(),
+      setFeedURL: vi.fn(),
+      checkForUpdates: vi.fn(async () => null),
+    };
+    await startUpdater({
+      feedUrl: 'https://u.example/',
+      platform: 'win32',
+      appUpdateYml: null,
+      logger: silentLogger,
+      loadUpdater: async () => u,
+    });
     expect(u.autoDownload).toBe(false);
     expect(u.autoInstallOnAppQuit).toBe(false);
   });
 
   it('refuses a non-https feed even if one slips past the policy schema', async () => {
     const load = vi.fn();
-    expect(await startUpdater({ feedUrl: 'http://u.example/', platform: 'darwin', appUpdateYml: null, logger: silentLogger, loadUpdater: load })).toBe(false);
+    expect(
+      await startUpdater({
+        feedUrl: 'http://u.example/',
+        platform: 'darwin',
+        appUpdateYml: null,
+        logger: silentLogger,
+        loadUpdater: load,
+      }),
+    ).toBe(false);
     expect(load).not.toHaveBeenCalled();
   });
 });
@@ -190,15 +227,25 @@ describe('Electron-ABI SQLCipher binding', () => {
   it('uses .native/electron in development and resources/native when packaged, only if present', () => {
     const seen: string[] = [];
     const exists = (p: string) => (seen.push(p), true);
-    expect(sqliteNativeBindingPath({ isPackaged: false, resourcesPath: '/r', appPath: '/app', exists })).toBe('/app/.native/electron/better_sqlite3.node');
-    expect(sqliteNativeBindingPath({ isPackaged: true, resourcesPath: '/r', appPath: '/app', exists })).toBe('/r/native/better_sqlite3.node');
-    expect(sqliteNativeBindingPath({ isPackaged: true, resourcesPath: '/r', appPath: '/app', exists: () => false })).toBeUndefined();
+    expect(sqliteNativeBindingPath({ isPackaged: false, resourcesPath: '/r', appPath: '/app', exists })).toBe(
+      '/app/.native/electron/better_sqlite3.node',
+    );
+    expect(sqliteNativeBindingPath({ isPackaged: true, resourcesPath: '/r', appPath: '/app', exists })).toBe(
+      '/r/native/better_sqlite3.node',
+    );
+    expect(
+      sqliteNativeBindingPath({ isPackaged: true, resourcesPath: '/r', appPath: '/app', exists: () => false }),
+    ).toBeUndefined();
   });
 
   it('passes it and the Electron paths to createAppCore', async () => {
     const doubles = fakeCore();
     const createCore = vi.fn(() => doubles.core);
     await startElectronShell({ createCore, bundleDir: '/app/dist/main', logger: silentLogger })!.ready;
-    expect(createCore).toHaveBeenCalledWith({ userDataDir: '/tmp/clinic-messenger-test-userdata', appVersion: '0.1.0-test', sqliteNativeBinding: undefined });
+    expect(createCore).toHaveBeenCalledWith({
+      userDataDir: '/tmp/clinic-messenger-test-userdata',
+      appVersion: '0.1.0-test',
+      sqliteNativeBinding: undefined,
+    });
   });
 });

@@ -30,7 +30,8 @@ describe('electron-builder.yml', () => {
     expect(files).toContain('dist/**/*');
     expect(files.filter((f) => !f.startsWith('!')).every((f) => f.startsWith('dist/'))).toBe(true);
     expect(files).toContain('!**/test/**');
-    for (const f of files.filter((x) => !x.startsWith('!'))) expect(f).not.toMatch(/test|harness|support|scripts|\.native/);
+    for (const f of files.filter((x) => !x.startsWith('!')))
+      expect(f).not.toMatch(/test|harness|support|scripts|\.native/);
   });
 
   it('ships the default policy, icons and the Electron-ABI SQLCipher binding as resources', () => {
@@ -58,8 +59,16 @@ describe('electron-builder.yml', () => {
     const plist = readFileSync(config.mac.entitlements as string, 'utf8');
     const keys = [...plist.matchAll(/<key>([^<]+)<\/key>/g)].map((m) => m[1]);
     expect(keys).toContain('com.apple.security.cs.allow-jit');
-    for (const risky of ['disable-library-validation', 'allow-dyld-environment-variables', 'allow-unsigned-executable-memory', 'get-task-allow']) {
-      expect(keys.some((k) => k!.endsWith(risky)), risky).toBe(false);
+    for (const risky of [
+      'disable-library-validation',
+      'allow-dyld-environment-variables',
+      'allow-unsigned-executable-memory',
+      'get-task-allow',
+    ]) {
+      expect(
+        keys.some((k) => k!.endsWith(risky)),
+        risky,
+      ).toBe(false);
     }
   });
 
@@ -92,6 +101,8 @@ describe('electron-builder.yml', () => {
     };
     const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
     await expect(validateConfiguration(structuredClone(config), new DebugLogger(false))).resolves.toBeUndefined();
-    await expect(validateConfiguration({ ...structuredClone(config), electronFuses: { runAsNode: 'no' } }, new DebugLogger(false))).rejects.toThrow();
+    await expect(
+      validateConfiguration({ ...structuredClone(config), electronFuses: { runAsNode: 'no' } }, new DebugLogger(false)),
+    ).rejects.toThrow();
   });
 });

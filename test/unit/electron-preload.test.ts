@@ -7,7 +7,13 @@ import { channelNames, EVENT_TRANSPORT_CHANNEL } from '../../common/ipc-contract
 
 const electron = vi.hoisted(() => ({
   contextBridge: { exposeInMainWorld: vi.fn() },
-  ipcRenderer: { invoke: vi.fn(async () => ({ ok: true, value: null })), on: vi.fn(), removeListener: vi.fn(), send: vi.fn(), sendSync: vi.fn() },
+  ipcRenderer: {
+    invoke: vi.fn(async () => ({ ok: true, value: null })),
+    on: vi.fn(),
+    removeListener: vi.fn(),
+    send: vi.fn(),
+    sendSync: vi.fn(),
+  },
 }));
 vi.mock('electron', () => electron);
 
@@ -37,7 +43,10 @@ describe('preload', () => {
   });
 
   it('invokes contract channels and listens on the one event channel', async () => {
-    const api = electron.contextBridge.exposeInMainWorld.mock.calls[0]![1] as { app: { info(): Promise<unknown> }; on(e: string, l: () => void): () => void };
+    const api = electron.contextBridge.exposeInMainWorld.mock.calls[0]![1] as {
+      app: { info(): Promise<unknown> };
+      on(e: string, l: () => void): () => void;
+    };
     await api.app.info();
     expect(electron.ipcRenderer.invoke).toHaveBeenCalledWith('app:info', null);
     expect(channelNames).toContain('app:info');

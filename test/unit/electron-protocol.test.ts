@@ -82,7 +82,12 @@ describe('app:// handler on a real folder', () => {
 
   it('answers 404 for traversal, other hosts and symlinks out, without the file', async () => {
     const handle = createAppProtocolHandler(root);
-    for (const url of ['app://renderer/assets/link-out.txt', 'app://other/index.html', 'app://renderer/up/outside.txt', 'app://renderer/%2e%2e/outside.txt']) {
+    for (const url of [
+      'app://renderer/assets/link-out.txt',
+      'app://other/index.html',
+      'app://renderer/up/outside.txt',
+      'app://renderer/%2e%2e/outside.txt',
+    ]) {
       const res = await handle(new Request(url));
       expect(res.status, url).toBe(404);
       expect(res.headers.get('content-security-policy')).toBe(RENDERER_CSP);
@@ -91,7 +96,9 @@ describe('app:// handler on a real folder', () => {
   });
 
   it('refuses methods other than GET and HEAD', async () => {
-    const res = await createAppProtocolHandler(root)(new Request('app://renderer/index.html', { method: 'POST', body: 'x' }));
+    const res = await createAppProtocolHandler(root)(
+      new Request('app://renderer/index.html', { method: 'POST', body: 'x' }),
+    );
     expect(res.status).toBe(405);
   });
 });

@@ -34,7 +34,15 @@ describe('forbidden imports fail lint', () => {
   const deny = fixtures('deny');
   it('covers every forbidden direction the architecture names', () => {
     const names = deny.map((f) => f.name).join(' ');
-    for (const pattern of ['renderer-imports-main', 'renderer-imports-electron', 'common-imports-fs', 'common-imports-node-path', 'common-imports-npm-package', 'main-service-imports-electron', 'preload-imports-main']) {
+    for (const pattern of [
+      'renderer-imports-main',
+      'renderer-imports-electron',
+      'common-imports-fs',
+      'common-imports-node-path',
+      'common-imports-npm-package',
+      'main-service-imports-electron',
+      'preload-imports-main',
+    ]) {
       expect(names).toContain(pattern);
     }
   });
@@ -61,7 +69,9 @@ describe('allowed imports pass lint', () => {
 describe('the real tree', () => {
   it('main/electron is the only main code that imports electron, and preload the only other', async () => {
     const results = await eslint.lintFiles(['common', 'main', 'preload', 'renderer/src']);
-    const layering = results.flatMap((r) => r.messages.filter((m) => m.ruleId === 'local/layering').map((m) => `${r.filePath}:${m.line} ${m.message}`));
+    const layering = results.flatMap((r) =>
+      r.messages.filter((m) => m.ruleId === 'local/layering').map((m) => `${r.filePath}:${m.line} ${m.message}`),
+    );
     expect(layering).toEqual([]);
   }, 120_000);
 });

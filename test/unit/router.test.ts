@@ -20,7 +20,14 @@ const validInputs: Record<string, unknown> = {
   'app:connection': null,
   'vault:status': null,
   'vault:listProfiles': null,
-  'vault:createProfile': { jid, displayName: 'Alice', xmppPassword: 'pw', passphrase: 'correct horse battery', server: {}, policyAcknowledged: true },
+  'vault:createProfile': {
+    jid,
+    displayName: 'Alice',
+    xmppPassword: 'pw',
+    passphrase: 'correct horse battery',
+    server: {},
+    policyAcknowledged: true,
+  },
   'vault:unlock': { profileId, passphrase: 'correct horse battery' },
   'vault:lock': { reason: 'manual' },
   'vault:switchUser': null,
@@ -56,8 +63,17 @@ function malformed(channel: ChannelName): [string, () => unknown][] {
     ['a huge string', () => HUGE],
     ['a function-like string', () => 'constructor'],
     ['an array', () => [valid]],
-    ['prototype pollution (__proto__)', () => JSON.parse(`{"__proto__": {"polluted": true}${valid && typeof valid === 'object' ? `, ${JSON.stringify(valid).slice(1, -1)}` : ''}}`)],
-    ['prototype pollution (constructor.prototype)', () => ({ ...(valid as object), constructor: { prototype: { polluted: true } } })],
+    [
+      'prototype pollution (__proto__)',
+      () =>
+        JSON.parse(
+          `{"__proto__": {"polluted": true}${valid && typeof valid === 'object' ? `, ${JSON.stringify(valid).slice(1, -1)}` : ''}}`,
+        ),
+    ],
+    [
+      'prototype pollution (constructor.prototype)',
+      () => ({ ...(valid as object), constructor: { prototype: { polluted: true } } }),
+    ],
     ['deep nesting', () => JSON.parse('{"a":'.repeat(64) + '1' + '}'.repeat(64))],
   ];
   if (valid === null) {
@@ -132,8 +148,23 @@ describe('malformed input is refused on every channel', () => {
 
 describe('dispatch errors', () => {
   it('answers UNKNOWN_CHANNEL for names outside the contract, including Object.prototype members', async () => {
-    for (const name of ['nope:nope', 'app:', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'APP:INFO', 42, null, undefined, { name: 'app:info' }]) {
-      expect(await router.dispatch(name, null), String(name)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
+    for (const name of [
+      'nope:nope',
+      'app:',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'APP:INFO',
+      42,
+      null,
+      undefined,
+      { name: 'app:info' },
+    ]) {
+      expect(await router.dispatch(name, null), String(name)).toMatchObject({
+        ok: false,
+        error: { code: 'UNKNOWN_CHANNEL' },
+      });
     }
     for (const spy of spies.values()) expect(spy).not.toHaveBeenCalled();
   });
@@ -162,7 +193,10 @@ describe('dispatch errors', () => {
       error: { code: 'THROTTLED', message: 'Wait before trying again.', details: { retryAfterMs: 4000 } },
     });
     spies.get('messages:send')!.mockRejectedValue(new AppError('KEY_CHANGED', 'Key changed.'));
-    expect(await router.dispatch('messages:send', validInputs['messages:send'])).toMatchObject({ ok: false, error: { code: 'KEY_CHANGED' } });
+    expect(await router.dispatch('messages:send', validInputs['messages:send'])).toMatchObject({
+      ok: false,
+      error: { code: 'KEY_CHANGED' },
+    });
   });
 
   it('hides other errors behind INTERNAL without leaking their message', async () => {
@@ -177,8 +211,13 @@ describe('dispatch errors', () => {
   it('validates handler output: a wrong shape is INTERNAL, a right one is returned parsed', async () => {
     spies.get('app:info')!.mockReturnValue({ name: 'x' });
     expect(await router.dispatch('app:info', null)).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
-    spies.get('app:info')!.mockReturnValue({ name: 'Clinic Messenger', version: '1', platform: 'linux', harness: false, leaked: 'x' });
-    expect(await router.dispatch('app:info', null)).toEqual({ ok: true, value: { name: 'Clinic Messenger', version: '1', platform: 'linux', harness: false } });
+    spies
+      .get('app:info')!
+      .mockReturnValue({ name: 'Clinic Messenger', version: '1', platform: 'linux', harness: false, leaked: 'x' });
+    expect(await router.dispatch('app:info', null)).toEqual({
+      ok: true,
+      value: { name: 'Clinic Messenger', version: '1', platform: 'linux', harness: false },
+    });
     spies.get('app:activity')!.mockReturnValue(undefined);
     expect(await router.dispatch('app:activity', null)).toEqual({ ok: true, value: null });
   });
