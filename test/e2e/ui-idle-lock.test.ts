@@ -1,0 +1,78 @@
+// Inactivity lock end to end (issue 3 §6): a policy with a short idle maximum → the lock screen
+// appears by itself with no PHI anywhere in the document → unlock → back in the same conversation.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium';
+import { startProsody } from '../support/prosody';
+import {
+  closeWorkstation,
+  expectNoPhi,
+  messageFromDirectory,
+  openWorkstation,
+  person,
+  prosodyUsers,
+  screenshot,
+  send,
+  signUp,
+  TEST_ARGON2,
+  unlockAs,
+  type Workstation,
+} from './ui-support';
+
+const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
+const physician = person('dr.lind', 'clinic.test', 'Dr. Erik Lindqvist', 'physician');
+const text = `Lab results for bed 7 are in (${Date.now().toString(36)})`;
+// 30 s: long enough that throttled activity reports (≤ 1 per 15 s) keep an active user unlocked.
+const IDLE_MINUTES = 0.5;
+
+let dir: string;
+let prosody: Awaited<ReturnType<typeof startProsody>>;
+let browser: Browser;
+let rec: Workstation;
+let doc: Workstation;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-idle-'));
+  prosody = await startProsody({ users: prosodyUsers([reception, physician]) });
+  browser = await launchChromium();
+  const base = { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem };
+  rec = await openWorkstation(browser, { userDataDir: join(dir, 'desk'), policy: { ...base, lockTimeoutMaxMinutes: IDLE_MINUTES } });
+  doc = await openWorkstation(browser, { userDataDir: join(dir, 'laptop'), policy: base });
+  const server = { host: prosody.host, port: prosody.c2sPort };
+  await signUp(doc.page, physician, server);
+  await signUp(rec.page, reception, server);
+});
+
+afterAll(async () => {
+  await closeWorkstation(rec);
+  await closeWorkstation(doc);
+  await browser?.close();
+  await prosody?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('inactivity lock', () => {
+  it('locks by itself after the policy idle time and the page holds no PHI', async () => {
+    await messageFromDirectory(rec.page, physician);
+    await send(rec.page, text);
+    await rec.page.locator('[data-message-id]', { hasText: text }).waitFor();
+    const idleFrom = Date.now();
+    // No input from here on: only main's idle timer can lock.
+    await rec.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor({ timeout: IDLE_MINUTES * 60_000 + 30_000 });
+    const after = Date.now() - idleFrom;
+    console.log(`idle lock after ${(after / 1000).toFixed(1)} s (policy ${IDLE_MINUTES * 60} s)`);
+    expect(after).toBeGreaterThan(IDLE_MINUTES * 60_000 - 16_000);
+    await expectNoPhi(rec.page, [text, physician.name, physician.jid]);
+    await screenshot(rec.page, 'ui-idle-locked');
+  });
+
+  it('unlocking returns to the same conversation', async () => {
+    await unlockAs(rec.page, reception);
+    await rec.page.getByRole('heading', { name: physician.name, level: 2 }).waitFor();
+    await rec.page.locator('[data-message-id]', { hasText: text }).waitFor({ timeout: 15_000 });
+    expect(rec.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,91 @@
+// The key-change banner (issue 6 §1, ARCHITECTURE.md §6): the physician signs in on a new laptop
+// (new OpenPGP key published to PEP); the receptionist's conversation blocks sending behind a
+// banner showing both fingerprints until a person acknowledges it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium';
+import { startProsody } from '../support/prosody';
+import {
+  axeViolations,
+  closeWorkstation,
+  messageFromDirectory,
+  openWorkstation,
+  person,
+  prosodyUsers,
+  screenshot,
+  send,
+  signUp,
+  TEST_ARGON2,
+  type Workstation,
+} from './ui-support';
+
+const reception = person('desk3', 'clinic.test', 'Pat Desk', 'reception');
+const physician = person('dr.moss', 'clinic.test', 'Dr. Chris Moss', 'physician');
+const hello = `Morning list is ready (${Date.now().toString(36)})`;
+const after = `Confirmed the new key (${Date.now().toString(36)})`;
+
+let dir: string;
+let prosody: Awaited<ReturnType<typeof startProsody>>;
+let browser: Browser;
+let rec: Workstation;
+let oldLaptop: Workstation;
+let newLaptop: Workstation | undefined;
+let policy: object;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-key-'));
+  prosody = await startProsody({ users: prosodyUsers([reception, physician]) });
+  browser = await launchChromium();
+  policy = { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem };
+  rec = await openWorkstation(browser, { userDataDir: join(dir, 'desk'), policy });
+  oldLaptop = await openWorkstation(browser, { userDataDir: join(dir, 'old-laptop'), policy });
+  const server = { host: prosody.host, port: prosody.c2sPort };
+  await signUp(oldLaptop.page, physician, server);
+  await signUp(rec.page, reception, server);
+});
+
+afterAll(async () => {
+  await closeWorkstation(rec);
+  await closeWorkstation(oldLaptop);
+  await closeWorkstation(newLaptop);
+  await browser?.close();
+  await prosody?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('key change', () => {
+  it('shows the banner with both fingerprints and blocks sending when the key changes', async () => {
+    await messageFromDirectory(rec.page, physician);
+    await send(rec.page, hello);
+    await rec.page.locator('[data-message-id]', { hasText: hello }).waitFor();
+
+    // The physician gets a new laptop: a new profile, a new key published for the same account.
+    await closeWorkstation(oldLaptop);
+    newLaptop = await openWorkstation(browser, { userDataDir: join(dir, 'new-laptop'), policy: policy as never });
+    await signUp(newLaptop.page, physician, { host: prosody.host, port: prosody.c2sPort });
+
+    const banner = rec.page.getByTestId('key-change-banner');
+    await banner.waitFor({ timeout: 60_000 });
+    const fprs = await banner.locator('[data-fingerprint]').evaluateAll((els) => els.map((e) => e.getAttribute('data-fingerprint')));
+    expect(fprs).toHaveLength(2);
+    expect(fprs[0]).toMatch(/^[0-9A-F]{40}$/);
+    expect(fprs[1]).toMatch(/^[0-9A-F]{40}$/);
+    expect(fprs[0]).not.toBe(fprs[1]);
+    expect(await rec.page.getByRole('textbox', { name: 'Message' }).isDisabled()).toBe(true);
+    expect(await axeViolations(rec.page)).toEqual([]);
+    await screenshot(rec.page, 'ui-key-change-light');
+  });
+
+  it('acknowledging the new key removes the banner and sending works again', async () => {
+    await rec.page.getByRole('button', { name: /accept the new key/ }).click();
+    await expect.poll(() => rec.page.getByTestId('key-change-banner').count(), { timeout: 15_000 }).toBe(0);
+    await send(rec.page, after);
+    const conv = newLaptop!.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(reception.name) });
+    await conv.click({ timeout: 45_000 });
+    await newLaptop!.page.locator('[data-message-id]', { hasText: after }).waitFor({ timeout: 45_000 });
+    expect(rec.problems).toEqual([]);
+  });
+});
