@@ -7,32 +7,16 @@
  * missing. node_modules/electron/path.txt (written by its installer) names the executable.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findElectronBinary } from '../../scripts/electron-binary.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
-function electronBinary(): { path: string | null; reason: string } {
-  const pkg = join(root, 'node_modules', 'electron');
-  if (!existsSync(join(pkg, 'package.json'))) return { path: null, reason: 'the electron package is not installed' };
-  const pathFile = join(pkg, 'path.txt');
-  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  if (!existsSync(pathFile) && !override) {
-    return {
-      path: null,
-      reason:
-        'Electron binary not installed (ELECTRON_SKIP_BINARY_DOWNLOAD): node_modules/electron/path.txt is missing',
-    };
-  }
-  const exe = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : 'electron';
-  const full = override ? join(override, exe) : join(pkg, 'dist', exe);
-  return existsSync(full) ? { path: full, reason: '' } : { path: null, reason: `Electron binary not found at ${full}` };
-}
-
-const binary = electronBinary();
+const binary = findElectronBinary(root);
 if (!binary.path) console.log(`[electron-launch] skipped: ${binary.reason}`);
 
 describe('Electron app', () => {
