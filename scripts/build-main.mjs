@@ -6,15 +6,18 @@
 // Native modules stay external: they are loaded from node_modules (N-API) or, for SQLCipher,
 // from the Electron-ABI build in .native/electron/ (scripts/rebuild-electron-native.mjs).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outMain = join(root, 'dist', 'main');
-const outPreload = join(root, 'dist', 'preload');
+// --outdir=DIR builds into DIR/main and DIR/preload instead of dist/ (used by the build test).
+const outArg = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length);
+const outRoot = outArg ? resolve(outArg) : join(root, 'dist');
+const outMain = join(outRoot, 'main');
+const outPreload = join(outRoot, 'preload');
 
-export const NATIVE_EXTERNALS = ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', '@node-rs/argon2'];
+const NATIVE_EXTERNALS = ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', '@node-rs/argon2'];
 const ELECTRON_NODE_TARGET = 'node22'; // Electron 45 ships Node 22.
 
 function findWorkers(dir) {
