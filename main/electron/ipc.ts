@@ -1,3 +1,7 @@
+/*
+ * SECURITY-SENSITIVE — CHANGE ONLY WITH REVIEW. This file applies the hardening from hardening.ts;
+ * test/unit/electron-*.test.ts fail if a line that does so is removed.
+ */
 /**
  * ipcMain wiring: one `ipcMain.handle` per contract channel, each refusing senders that are not
  * our own window's main frame (hardening.ts isTrustedSender), then handing the payload to the

@@ -1,3 +1,7 @@
+/*
+ * SECURITY-SENSITIVE — CHANGE ONLY WITH REVIEW. This file applies the hardening from hardening.ts;
+ * test/unit/electron-*.test.ts fail if a line that does so is removed.
+ */
 /**
  * The Electron shell: wires the hardened window, the app:// protocol, IPC, lock triggers, tray,
  * notifications and updates around an AppCore. Called once by main/index.ts; importing this
