@@ -3,6 +3,7 @@
  * 32-byte db key; it throws AppError STORE_WRONG_KEY | STORE_CORRUPT | STORE_TOO_NEW.
  */
 import { AppError } from '../../common/result';
+import { startBackground } from './background';
 import { buildStore } from './build-store';
 import { runMigrations } from './migrations';
 import { openDb } from './open-db';
@@ -14,7 +15,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   if (!Buffer.isBuffer(opts.key) || opts.key.length !== 32) {
     throw new AppError('INTERNAL', 'The store key must be 32 bytes.');
   }
-  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger, nativeBinding: opts.nativeBinding });
+  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger, nativeBinding: opts.nativeBinding, pageSize: opts.pageSize });
   let version: number;
   try {
     version = runMigrations(db);
@@ -23,5 +24,10 @@ export function openStore(opts: OpenStoreOptions): Store {
     throw err;
   }
   opts.logger?.info('store: opened', { version });
-  return buildStore(db, { file: opts.file, version });
+  const worker = opts.worker ?? true;
+  return buildStore(db, {
+    file: opts.file,
+    version,
+    ...(worker ? { background: () => startBackground({ file: opts.file, key: opts.key, nativeBinding: opts.nativeBinding, logger: opts.logger }) } : {}),
+  });
 }

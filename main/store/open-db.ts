@@ -75,6 +75,8 @@ export interface OpenDbOptions {
   key: Buffer | null;
   logger?: Logger;
   readonly?: boolean;
+  /** 'throw' for secondary connections (the worker): only the main open may move a file aside. */
+  onCorrupt?: 'set-aside' | 'throw';
   nativeBinding?: string;
   pageSize?: number;
   cacheKiB?: number;
@@ -132,6 +134,7 @@ export function openDb(opts: OpenDbOptions): Db {
       logger?.warn('store: wrong key', { file: 'cache.db' });
       throw new AppError('STORE_WRONG_KEY', 'The message cache cannot be opened with this key.');
     }
+    if (opts.onCorrupt === 'throw') throw new AppError('STORE_CORRUPT', 'The message cache is damaged.');
     const movedTo = setAside(file);
     logger?.error('store: corrupt database set aside', { code });
     throw new AppError('STORE_CORRUPT', 'The message cache is damaged. It was set aside unchanged and a new one can be created.', {

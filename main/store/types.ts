@@ -244,4 +244,8 @@ export interface OpenStoreOptions {
   logger?: import('../log').Logger;
   /** better-sqlite3 `nativeBinding`: the Electron-ABI build of the addon (AppCoreOptions.sqliteNativeBinding). */
   nativeBinding?: string;
+  /** Run store.background on a worker thread (default true); false runs it on this thread. */
+  worker?: boolean;
+  /** Page size for a NEW file (benchmarks compare sizes); existing files keep theirs (see .keycheck). */
+  pageSize?: number;
 }

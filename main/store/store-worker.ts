@@ -1,0 +1,60 @@
+/**
+ * The store's worker thread (issue 4 §1): runs catch-up bulk inserts and searches on its own
+ * connection to the same SQLCipher file, so the main thread — and with it IPC for the UI — is not
+ * held while they run. WAL lets the main connection keep reading meanwhile.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { AppError } from '../../common/result';
+import { openDb } from './open-db';
+import { createMessageRepo } from './repos/messages';
+import type { NewMessage } from './types';
+
+export interface WorkerInit {
+  file: string;
+  key: Uint8Array;
+  nativeBinding?: string;
+}
+export type WorkerRequest =
+  | { id: number; op: 'insertMany'; ms: NewMessage[] }
+  | { id: number; op: 'search'; query: string; cursor: string | null; limit: number }
+  | { id: number; op: 'close' };
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
+
+/** Rows per write transaction: short enough that a main-thread write waiting on the lock waits ms, not seconds. */
+export const INSERT_CHUNK = 500;
+
+const init = workerData as WorkerInit;
+const key = Buffer.from(init.key);
+const db = openDb({ file: init.file, key, nativeBinding: init.nativeBinding, onCorrupt: 'throw' });
+key.fill(0);
+(init.key as Uint8Array).fill(0);
+const messages = createMessageRepo(db);
+
+function insertMany(ms: NewMessage[]) {
+  const results = [];
+  let inserted = 0;
+  for (let i = 0; i < ms.length; i += INSERT_CHUNK) {
+    const r = messages.insertMany(ms.slice(i, i + INSERT_CHUNK));
+    results.push(...r.results);
+    inserted += r.inserted;
+  }
+  return { results, inserted, duplicates: ms.length - inserted };
+}
+
+parentPort!.on('message', (req: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    if (req.op === 'close') {
+      db.close();
+      parentPort!.postMessage({ id: req.id, ok: true, value: null } satisfies WorkerReply);
+      parentPort!.close();
+      return;
+    }
+    const value = req.op === 'insertMany' ? insertMany(req.ms) : messages.search(req.query, { cursor: req.cursor, limit: req.limit });
+    reply = { id: req.id, ok: true, value };
+  } catch (err) {
+    const code = err instanceof AppError ? err.code : ((err as { code?: string }).code ?? 'INTERNAL');
+    reply = { id: req.id, ok: false, code, message: err instanceof AppError ? err.message : 'store worker operation failed' };
+  }
+  parentPort!.postMessage(reply);
+});

@@ -1,0 +1,229 @@
+/**
+ * Store benchmark (issue 4 §7): encrypted SQLCipher store vs plain SQLite, same schema, same
+ * data, same run. Sizes from BENCH_SIZES (default "100k,1m") over 1,000 conversations.
+ *   BENCH_SIZES=100k npx tsx test/bench/store.bench.ts
+ * Optional: BENCH_PAGE_SIZE (bytes, default the store's PAGE_SIZE) to compare page sizes.
+ * Message text is generated nonsense and is never printed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { openStore, type NewMessage, type Store } from '../../main/store';
+import { buildStore } from '../../main/store/build-store';
+import { runMigrations } from '../../main/store/migrations';
+import { openDb, PAGE_SIZE } from '../../main/store/open-db';
+import { recordBench, type BenchEntry } from './report';
+
+const CONVERSATIONS = 1000;
+const BATCH = 5000;
+const pageSize = Number(process.env.BENCH_PAGE_SIZE ?? PAGE_SIZE);
+const sizes = (process.env.BENCH_SIZES ?? '100k,1m').split(',').map((s) => {
+  const m = /^(\d+)([km]?)$/i.exec(s.trim());
+  if (!m) throw new Error(`bad BENCH_SIZES entry ${s}`);
+  return { label: s.trim().toLowerCase(), n: Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1e6 : m[2] ? 1e3 : 1) };
+});
+
+// Deterministic data: both variants get byte-identical messages.
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const SYL = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'vo', 'si', 'de', 'ga', 'pe', 'xo', 'bri', 'str', 'an', 'el', 'or', 'um', 'zé', 'ça'];
+function makeVocabulary(rand: () => number, n: number): string[] {
+  const words = new Set<string>();
+  while (words.size < n) {
+    const len = 2 + Math.floor(rand() * 3);
+    let w = '';
+    for (let i = 0; i < len; i++) w += SYL[Math.floor(rand() * SYL.length)];
+    words.add(w);
+  }
+  return [...words];
+}
+/** Zipf-like pick: rank r with probability ~ 1/r (natural text). */
+function zipf(rand: () => number, n: number): number {
+  return Math.min(n - 1, Math.floor(Math.exp(rand() * Math.log(n + 1))) - 1);
+}
+
+const vocab = makeVocabulary(prng(7), 20_000);
+
+function* batches(total: number, convIds: string[]): Generator<NewMessage[]> {
+  const rand = prng(42);
+  let t = 1_600_000_000_000;
+  for (let done = 0; done < total; ) {
+    const n = Math.min(BATCH, total - done);
+    const out: NewMessage[] = [];
+    for (let i = 0; i < n; i++, done++) {
+      const words = 4 + Math.floor(rand() * 18);
+      let body = '';
+      for (let w = 0; w < words; w++) body += (w ? ' ' : '') + vocab[zipf(rand, vocab.length)];
+      const inbound = rand() < 0.5;
+      t += 1 + Math.floor(rand() * 3000);
+      out.push({
+        conversationId: convIds[Math.floor(rand() * convIds.length)]!,
+        direction: inbound ? 'in' : 'out',
+        state: inbound ? 'delivered' : 'read',
+        body,
+        originId: `o${done}`,
+        stanzaId: `s${done}`,
+        sentAt: t,
+        receivedAt: t + 5,
+        readAt: inbound && rand() < 0.98 ? t + 60_000 : null,
+      });
+    }
+    yield out;
+  }
+}
+
+function queries(count: number): string[] {
+  const rand = prng(99);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    // Searches are for specific things: a word from the middle of the vocabulary (a name, a drug),
+    // typed as a 4+ letter prefix, or two such words.
+    const pick = () => vocab[200 + Math.floor(rand() * (vocab.length - 200))]!;
+    const one = pick();
+    out.push(i % 2 ? one.slice(0, Math.max(4, Math.ceil(one.length * 0.7))) : `${one} ${pick()}`);
+  }
+  return out;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+function timeMany(n: number, fn: (i: number) => void): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    fn(i);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+interface Result {
+  insertRate: number;
+  listFirstMs: number;
+  pageMs: number;
+  pageNextMs: number;
+  ftsP50: number;
+  ftsP95: number;
+  openMs: number;
+  sizeMiB: number;
+}
+
+function open(file: string, key: Buffer | null): Store {
+  if (key) return openStore({ file, key, pageSize });
+  const db = openDb({ file, key: null, pageSize });
+  return buildStore(db, { file, version: runMigrations(db) });
+}
+
+async function runVariant(total: number, encrypted: boolean): Promise<Result> {
+  const dir = mkdtempSync(join(tmpdir(), `store-bench-${encrypted ? 'enc' : 'plain'}-`));
+  const file = join(dir, 'cache.db');
+  const key = encrypted ? randomBytes(32) : null;
+  try {
+    let store = open(file, key);
+    const convIds: string[] = [];
+    store.transaction(() => {
+      for (let c = 0; c < CONVERSATIONS; c++) {
+        const jid = `user${c}@clinic.example`;
+        store.contacts.upsert({ jid, displayName: `User ${c}`, role: 'staff' }, 0);
+        convIds.push(store.conversations.getOrCreate(jid, 0).id);
+      }
+    });
+    let insertMs = 0;
+    for (const batch of batches(total, convIds)) {
+      const t0 = performance.now();
+      store.messages.insertMany(batch);
+      insertMs += performance.now() - t0;
+    }
+    await store.close();
+
+    const openTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      store = open(file, key);
+      store.conversations.list({ cursor: null, limit: 1 }); // first real read included
+      openTimes.push(performance.now() - t0);
+      if (i < 4) await store.close();
+    }
+    const rand = prng(5);
+    store.conversations.list({ cursor: null, limit: 50 }); // warm once, as the UI would have
+    const list = timeMany(50, () => store.conversations.list({ cursor: null, limit: 50 }));
+    const convs = Array.from({ length: 200 }, () => convIds[Math.floor(rand() * convIds.length)]!);
+    const cursors: (string | null)[] = [];
+    const page = timeMany(200, (i) => cursors.push(store.messages.page(convs[i]!, { before: null, limit: 50 }).nextCursor));
+    const pageNext = timeMany(200, (i) => store.messages.page(convs[i]!, { before: cursors[i]!, limit: 50 }));
+    const qs = queries(200);
+    const fts = timeMany(qs.length, (i) => store.messages.search(qs[i]!, { cursor: null, limit: 20 }));
+    const sizeMiB = statSync(file).size / 1048576;
+    if (encrypted) await measureStall(store, convIds, qs);
+    await store.close();
+    return {
+      insertRate: total / (insertMs / 1000),
+      listFirstMs: pct(list, 50),
+      pageMs: pct(page, 50),
+      pageNextMs: pct(pageNext, 50),
+      ftsP50: pct(fts, 50),
+      ftsP95: pct(fts, 95),
+      openMs: pct(openTimes, 50),
+      sizeMiB,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Issue 4 §1: how long does heavy work hold the event loop (= IPC) when run through store.background? */
+async function measureStall(store: Store, convIds: string[], qs: string[]): Promise<void> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  const catchUp = [...batches(10_000, convIds)].flat().map((m, i) => ({ ...m, originId: `stall-${i}`, stanzaId: `stall-s${i}` }));
+  h.enable();
+  await store.background.insertMany(catchUp);
+  h.disable();
+  const insertMax = h.max / 1e6;
+  h.reset();
+  h.enable();
+  for (const q of qs.slice(0, 50)) await store.background.search(q, { cursor: null, limit: 20 });
+  h.disable();
+  stall.push({ insertMax, searchMax: h.max / 1e6 });
+}
+const stall: { insertMax: number; searchMax: number }[] = [];
+
+const fmt = (x: number, d = 2) => (x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(d));
+const entries: BenchEntry[] = [];
+console.log(`store bench: ${CONVERSATIONS} conversations, page size ${pageSize}, sizes ${sizes.map((s) => s.label).join(', ')}`);
+for (const { label, n } of sizes) {
+  const enc = await runVariant(n, true);
+  const plain = await runVariant(n, false);
+  const rows: [string, keyof Result, string, boolean][] = [
+    ['bulk insert', 'insertRate', 'msg/s', true],
+    ['conversation list, first page', 'listFirstMs', 'ms', false],
+    ['messages page (newest 50)', 'pageMs', 'ms', false],
+    ['messages page (next 50)', 'pageNextMs', 'ms', false],
+    ['FTS search p50', 'ftsP50', 'ms', false],
+    ['FTS search p95', 'ftsP95', 'ms', false],
+    ['open (key check + first read)', 'openMs', 'ms', false],
+    ['file size', 'sizeMiB', 'MiB', false],
+  ];
+  console.log(`\n${label} messages`);
+  console.log('| metric | encrypted | plain | ratio enc/plain |');
+  console.log('|---|---:|---:|---:|');
+  for (const [title, k, unit, isRate] of rows) {
+    const ratio = enc[k] / plain[k];
+    console.log(`| ${title} | ${fmt(enc[k])} ${unit} | ${fmt(plain[k])} ${unit} | ${ratio.toFixed(2)}${isRate ? ' (throughput)' : ''} |`);
+    entries.push({ name: `store/${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-${label}`, value: enc[k], unit, baseline: plain[k], ratio });
+  }
+  const s = stall[stall.length - 1]!;
+  console.log(`event-loop stall through store.background: 10k-message catch-up max ${fmt(s.insertMax)} ms; 50 searches max ${fmt(s.searchMax)} ms`);
+  entries.push({ name: `store/stall-catchup-10k-max-${label}`, value: s.insertMax, unit: 'ms' });
+  entries.push({ name: `store/stall-search-max-${label}`, value: s.searchMax, unit: 'ms' });
+}
+recordBench(entries);
