@@ -1,0 +1,68 @@
+-- Clinic Messenger — production Prosody 0.12 configuration (hardened).
+--
+-- One file for production AND tests: test/support/prosody.ts reads this file and
+-- replaces only the lines marked "site:" (ports, paths, certificates, domain) and adds
+-- test-only switches (run_as_root, lowered SCRAM iterations) — see README.md.
+-- Keep every "site:" setting on ONE line so that replacement stays exact.
+
+---------- Site settings (edit per installation) ----------
+interfaces = { "*" } -- site: listen addresses
+c2s_ports = { 5222 } -- site: STARTTLS client port
+c2s_direct_tls_ports = { 5223 } -- site: direct TLS client port (XEP-0368)
+http_ports = { } -- site: no plain HTTP
+https_ports = { 5281 } -- site: HTTPS for file upload (XEP-0363)
+data_path = "/var/lib/prosody" -- site: accounts, archive, offline, PEP
+certificates = "certs" -- site: <host>.crt / <host>.key per host (relative to this file)
+groups_file = "/etc/prosody/clinic-groups.txt" -- site: shared roster, written by provision.sh
+pidfile = "/run/prosody/prosody.pid" -- site: pid file
+log = { info = "/var/log/prosody/prosody.log"; error = "/var/log/prosody/prosody.err" } -- site: logs
+
+---------- Security (do not loosen) ----------
+admins = { }
+
+-- Only client connections; server-to-server federation is off (PHI stays on this server).
+modules_disabled = { "s2s"; "dialback"; "s2s_bidi" }
+
+modules_enabled = {
+	"disco"; "roster"; "saslauth"; "tls";
+	"groups";      -- shared roster from groups_file: directory of colleagues
+	"pep";         -- XEP-0163: OpenPGP public keys (XEP-0373)
+	"carbons";     -- XEP-0280: copies to the user's other devices
+	"smacks";      -- XEP-0198: stream management and resumption
+	"mam";         -- XEP-0313: archive for catch-up on every device
+	"offline";     -- offline storage for clients that do not query the archive
+	"ping";        -- XEP-0199
+	"vcard4"; "vcard_legacy";
+	"blocklist"; "time"; "uptime";
+	"limits";
+	"posix";
+}
+
+c2s_require_encryption = true      -- no plaintext client streams
+s2s_require_encryption = true
+allow_unencrypted_plain_auth = false
+authentication = "internal_hashed" -- SCRAM-SHA-1 with Prosody's default iteration count
+allow_registration = false         -- accounts are made by IT (provision.sh), never by clients
+ssl = { protocol = "tlsv1_2+" }
+
+-- Generous enough for a burst of encrypted messages, still protects the server.
+limits = { c2s = { rate = "2mb/s"; burst = "4s" } }
+
+-- Archive: every message with a body, <store/> hint or EME is kept (PROTOCOL.md).
+default_archive_policy = true
+archive_expires_after = "4w"
+max_archive_query_results = 250
+
+-- Offline storage is unbounded per user (pre-0.12 limit modules are not used).
+smacks_hibernation_time = 300
+
+storage = "internal"
+
+---------- Hosts ----------
+VirtualHost "clinic.example"
+
+-- XEP-0363 encrypted attachments (ciphertext only ever reaches the server).
+Component "upload.clinic.example" "http_file_share"
+	http_file_share_size_limit = 50 * 1024 * 1024
+	http_file_share_expires_after = 28 * 86400
+	http_file_share_access = { "clinic.example" }

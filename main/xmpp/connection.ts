@@ -1,0 +1,232 @@
+/**
+ * One XMPP client connection: TLS required (STARTTLS or direct TLS, RFC 6120 §5), certificate
+ * checked against the system store plus the clinic CA, SCRAM only (never PLAIN, never without
+ * TLS), stream management with both library defects handled, our own reconnect with
+ * exponential backoff and jitter, and a ping keep-alive (XEP-0199).
+ */
+import { client, xml, type Client, type XmlElement } from '@xmpp/client';
+import type { ConnectionState } from '../../common/contract/domain';
+import { AppError } from '../../common/result';
+import type { Logger } from '../log';
+import { trackStreamManagement } from './stream-management';
+import { installTlsTrust, isCertificateError, trustOptions } from './tls-trust';
+
+export interface ConnectionOptions {
+  jid: string;
+  password: string;
+  host?: string;
+  port?: number;
+  tls: 'starttls' | 'direct';
+  caPems: (string | null | undefined)[];
+  resource?: string;
+  logger: Logger;
+  reconnect?: { baseMs?: number; maxMs?: number };
+  pingIntervalMs?: number;
+  onState(state: ConnectionState, detail: string | null): void;
+  /** Every inbound stanza (messages, presences, IQ sets/gets not answered by the library). */
+  onStanza(el: XmlElement): void;
+  /** The stream is usable (SM enabled). `resumed`: the XEP-0198 session survived, nothing was lost. */
+  onReady(resumed: boolean): void;
+}
+
+export interface XmppConnection {
+  readonly client: Client;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isReady(): boolean;
+  state(): { state: ConnectionState; detail: string | null };
+  /** Sends and resolves when the server acknowledged it (XEP-0198). NOT_CONNECTED when offline. */
+  sendAcked(el: XmlElement): Promise<void>;
+  /** Sends without waiting for the ack (presence, markers, receipts). */
+  send(el: XmlElement): Promise<void>;
+  iq(el: XmlElement, timeoutMs?: number): Promise<XmlElement>;
+}
+
+
+/** Maps whatever the library threw to one of our error codes. */
+export function classifyError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isCertificateError(err)) {
+    return new AppError('TLS_REQUIRED', "The server's certificate is not trusted (wrong name, expired, or unknown issuer).", { reason: 'certificate' });
+  }
+  const e = err as { name?: string; condition?: string; code?: string } | null;
+  if (e?.name === 'SASLError' || e?.condition === 'not-authorized' || e?.condition === 'account-disabled') {
+    return new AppError('AUTH_FAILED', 'The server refused the user name or password.', { condition: e?.condition ?? null });
+  }
+  return new AppError('NOT_CONNECTED', 'Cannot reach the messaging server.', { cause: e?.code ?? e?.condition ?? e?.name ?? 'unknown' });
+}
+
+export function createConnection(opts: ConnectionOptions): XmppConnection {
+  const [local, domain] = opts.jid.split('@') as [string, string];
+  const host = opts.host ?? domain;
+  const direct = opts.tls === 'direct';
+  const port = opts.port ?? (direct ? 5223 : 5222);
+  const service = `${direct ? 'xmpps' : 'xmpp'}://${host}:${port}`;
+  const { logger } = opts;
+  const baseMs = opts.reconnect?.baseMs ?? 1_000;
+  const maxMs = opts.reconnect?.maxMs ?? 60_000;
+
+  const xmpp = client({
+    service,
+    domain,
+    resource: opts.resource,
+    credentials: async (authenticate, mechanisms, _fast, entity) => {
+      // RFC 6120 §6: credentials only ever travel inside TLS; SCRAM only (XEP-0474-style downgrade refusal).
+      if (!entity.isSecure()) throw new AppError('TLS_REQUIRED', 'The server does not offer an encrypted (TLS) connection. Nothing was sent.');
+      if (!mechanisms.includes('SCRAM-SHA-1')) throw new AppError('AUTH_FAILED', 'The server offers no SCRAM sign-in; refusing weaker mechanisms.');
+      await authenticate({ username: local, password: opts.password }, 'SCRAM-SHA-1');
+    },
+  });
+  installTlsTrust(xmpp, trustOptions(domain, opts.caPems));
+  // Our own backoff replaces the library's fixed 1 s reconnect; stopping it first also means stop()
+  // cannot be followed by a surprise re-login (PROTOCOL.md, ejabberd section).
+  xmpp.reconnect.stop();
+  const sm = trackStreamManagement(xmpp);
+  xmpp.streamManagement.requestAckInterval = 15_000;
+  xmpp.streamManagement.timeout = 20_000;
+
+  let state: ConnectionState = 'offline';
+  let detail: string | null = null;
+  let ready = false;
+  let wanted = false;
+  let attempt = 0;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let pingTimer: NodeJS.Timeout | null = null;
+  let readyWaiter: { resolve: () => void; reject: (e: AppError) => void } | null = null;
+
+  const setState = (s: ConnectionState, d: string | null) => {
+    if (s === state && d === detail) return;
+    state = s;
+    detail = d;
+    opts.onState(s, d);
+  };
+
+  const becomeReady = async (resumed: boolean) => {
+    // Defect 2: hold everything until <enabled/> so we never over-acknowledge.
+    const enabled = await sm.waitEnabled(10_000);
+    if (xmpp.status !== 'online') return;
+    if (!enabled) logger.warn('xmpp: stream management not enabled; acks fall back to write completion');
+    ready = true;
+    attempt = 0;
+    setState('online', null);
+    readyWaiter?.resolve();
+    readyWaiter = null;
+    try {
+      opts.onReady(resumed);
+    } catch (err) {
+      logger.error('xmpp: onReady failed', { error: err instanceof Error ? err.name : 'unknown' });
+    }
+  };
+  xmpp.on('online', () => void becomeReady(false));
+  xmpp.streamManagement.on('resumed', () => void becomeReady(true));
+  xmpp.on('stanza', (el: XmlElement) => {
+    try {
+      opts.onStanza(el);
+    } catch (err) {
+      // A handler bug must never take the connection down (hostile input is handled inside).
+      logger.error('xmpp: stanza handler threw', { error: err instanceof Error ? err.name : 'unknown', stanza: el.name });
+    }
+  });
+  xmpp.on('error', (err: unknown) => {
+    const e = classifyError(err);
+    logger.warn('xmpp: connection error', { code: e.code });
+    if (e.code === 'AUTH_FAILED' || e.code === 'TLS_REQUIRED') {
+      // Retrying cannot help: stop and say why.
+      wanted = false;
+      setState('error', e.code);
+      readyWaiter?.reject(e);
+      readyWaiter = null;
+      void xmpp.disconnect().catch(() => undefined);
+    }
+  });
+  xmpp.on('disconnect', () => {
+    ready = false;
+    if (wanted) {
+      setState('connecting', 'reconnecting');
+      scheduleReconnect();
+    } else if (state !== 'error') setState('offline', null);
+  });
+
+  function scheduleReconnect() {
+    if (retryTimer || !wanted) return;
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // "equal jitter": spreads a clinic's reconnects
+    attempt += 1;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      if (!wanted || (xmpp.status !== 'disconnect' && xmpp.status !== 'offline')) return;
+      xmpp
+        .connect(service)
+        .then(() => xmpp.open({ domain }))
+        .catch((err: unknown) => {
+          const e = classifyError(err);
+          logger.info('xmpp: reconnect attempt failed', { code: e.code, attempt });
+          if (wanted && e.code === 'NOT_CONNECTED' && (xmpp.status === 'disconnect' || xmpp.status === 'offline')) scheduleReconnect();
+        });
+    }, delay);
+    retryTimer.unref?.();
+  }
+
+  const ping = () => {
+    if (!ready) return;
+    xmpp.iqCaller.request(xml('iq', { type: 'get', to: domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 15_000).catch(() => {
+      logger.warn('xmpp: ping timed out; dropping the connection to reconnect');
+      void xmpp.disconnect().catch(() => undefined);
+    });
+  };
+
+  return {
+    client: xmpp,
+    async start() {
+      if (wanted) return;
+      wanted = true;
+      setState('connecting', null);
+      const isReady = new Promise<void>((resolve, reject) => (readyWaiter = { resolve, reject }));
+      isReady.catch(() => undefined);
+      try {
+        await xmpp.start();
+      } catch (err) {
+        const e = classifyError(err);
+        readyWaiter = null;
+        wanted = false;
+        setState('error', e.code);
+        await xmpp.stop().catch(() => undefined);
+        throw e;
+      }
+      await isReady;
+      pingTimer = setInterval(ping, opts.pingIntervalMs ?? 60_000);
+      pingTimer.unref?.();
+    },
+    async stop() {
+      wanted = false;
+      ready = false;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+      if (pingTimer) clearInterval(pingTimer);
+      pingTimer = null;
+      xmpp.reconnect.stop();
+      if (xmpp.status !== 'offline') {
+        await Promise.race([xmpp.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 3_000))]);
+      }
+      setState('offline', null);
+    },
+    isReady: () => ready,
+    state: () => ({ state, detail }),
+    async sendAcked(el) {
+      if (!ready) throw new AppError('NOT_CONNECTED', 'Not connected to the messaging server.');
+      if (!xmpp.streamManagement.enabled) return xmpp.send(el);
+      const acked = sm.acked(el);
+      await xmpp.send(el);
+      return acked;
+    },
+    async send(el) {
+      if (!ready) throw new AppError('NOT_CONNECTED', 'Not connected to the messaging server.');
+      await xmpp.send(el);
+    },
+    async iq(el, timeoutMs = 20_000) {
+      if (!ready) throw new AppError('NOT_CONNECTED', 'Not connected to the messaging server.');
+      return xmpp.iqCaller.request(el, timeoutMs);
+    },
+  };
+}
+

@@ -1,0 +1,17 @@
+/** What the messaging parts share: the options, the live connection, our identity, and event helpers. */
+import type { Message } from '../../common/contract/domain';
+import type { Identity } from '../crypto';
+import type { XmppConnection } from './connection';
+import type { Trust } from './trust';
+import type { MessagingOptions } from './types';
+
+export interface MessagingContext {
+  opts: MessagingOptions;
+  ownJid: string;
+  trust: Trust;
+  conn(): XmppConnection | null;
+  identity(): Identity | null;
+  /** A row was inserted (isNew) or changed state. */
+  emitMessage(m: Message, isNew: boolean): void;
+  emitConversation(conversationId: string): void;
+}

@@ -1,0 +1,87 @@
+/**
+ * The directory: the roster including the server's shared-roster groups (Prosody mod_groups),
+ * display names, roles (from role group names, see roles.ts) and live presence (RFC 6121).
+ */
+import { xml, type XmlElement } from '@xmpp/client';
+import type { Presence } from '../../common/contract/domain';
+import type { MessagingContext } from './context';
+import { roleFromGroups } from './roles';
+import { bare, NS } from './stanzas';
+
+const MAX_NAME = 200;
+
+export function createDirectory(ctx: MessagingContext) {
+  const { store, events, clock } = ctx.opts;
+  const resources = new Map<string, Map<string, Presence>>(); // bare JID → resource → presence
+
+  function presenceOf(jid: string): Presence {
+    const r = resources.get(jid);
+    if (!r || r.size === 0) return 'offline';
+    const all = [...r.values()];
+    return all.includes('available') ? 'available' : all.includes('dnd') ? 'dnd' : all.includes('away') ? 'away' : 'offline';
+  }
+
+  function applyItem(item: XmlElement) {
+    const jid = bare(item.attrs.jid);
+    if (!jid.includes('@') || jid === ctx.ownJid) return;
+    if (item.attrs.subscription === 'remove') return;
+    const groups = item.getChildren('group').map((g) => g.getText().trim());
+    const name = (item.attrs.name ?? '').trim().slice(0, MAX_NAME) || jid.split('@')[0]!;
+    const row = store.contacts.upsert({ jid, displayName: name, role: roleFromGroups(groups) }, clock.now());
+    events.emit('contact:updated', ctx.trust.toContact(row));
+  }
+
+  async function loadRoster(): Promise<number> {
+    const conn = ctx.conn();
+    if (!conn) return 0;
+    const res = await conn.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: NS.roster })));
+    const items = res.getChild('query', NS.roster)?.getChildren('item') ?? [];
+    store.transaction(() => items.forEach(applyItem));
+    return items.length;
+  }
+
+  /** Roster pushes (RFC 6121 §2.1.6): only from our own server / account. */
+  function handleRosterPush(iq: XmlElement): boolean {
+    const q = iq.getChild('query', NS.roster);
+    if (!q || iq.attrs.type !== 'set') return false;
+    const from = bare(iq.attrs.from);
+    if (from && from !== ctx.ownJid) return true;
+    q.getChildren('item').forEach(applyItem);
+    void ctx.conn()?.send(xml('iq', { type: 'result', id: iq.attrs.id, to: iq.attrs.from })).catch(() => undefined);
+    return true;
+  }
+
+  function handlePresence(p: XmlElement) {
+    const full = p.attrs.from ?? '';
+    const jid = bare(full);
+    if (!jid.includes('@') || jid === ctx.ownJid) return;
+    const resource = full.slice(jid.length + 1) || '';
+    const type = p.attrs.type;
+    if (type && type !== 'unavailable') return; // subscriptions are managed by the server's shared roster
+    const before = presenceOf(jid);
+    const map = resources.get(jid) ?? new Map<string, Presence>();
+    if (type === 'unavailable') map.delete(resource);
+    else {
+      const show = p.getChildText('show');
+      map.set(resource, show === 'dnd' ? 'dnd' : show === 'away' || show === 'xa' ? 'away' : 'available');
+    }
+    resources.set(jid, map);
+    const after = presenceOf(jid);
+    if (after !== before) events.emit('presence:changed', { jid, presence: after });
+  }
+
+  return {
+    presenceOf,
+    loadRoster,
+    handleRosterPush,
+    handlePresence,
+    /** On disconnect nobody's presence is known any more. */
+    clearPresence() {
+      const jids = [...resources.keys()];
+      resources.clear();
+      for (const jid of jids) events.emit('presence:changed', { jid, presence: 'offline' });
+    },
+  };
+}
+
+export type Directory = ReturnType<typeof createDirectory>;

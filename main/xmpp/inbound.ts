@@ -1,0 +1,185 @@
+/**
+ * Receiving (PROTOCOL.md "Receiving: reject unless all hold", XEP-0374 §2.2): every OX message
+ * is decrypted and verified against the sender's pinned key; anything that fails is stored as
+ * 'unverified' with no body and audited with the reason. Duplicates (live, carbon, offline,
+ * archive) are recognised by origin-id / stanza-id before any decryption.
+ */
+import { createHash } from 'node:crypto';
+import type { XmlElement } from '@xmpp/client';
+import type { Message } from '../../common/contract/domain';
+import { identityAsContact, openSigncrypt, SigncryptRejectedError, type ContactKey } from '../crypto';
+import type { NewMessage } from '../store';
+import type { MessagingContext } from './context';
+import { bare, delayOf, NS, originIdOf, receiptFor, stanzaIdOf } from './stanzas';
+
+export interface OxItem {
+  peer: string;
+  direction: 'in' | 'out';
+  base64: string;
+  originId: string | null;
+  stanzaId: string | null;
+  delay: Date | undefined;
+}
+
+/** Reasons beyond the crypto layer's own: no pinned key, a replayed ciphertext, a bad envelope. */
+export type InboundRejectReason = string;
+
+const MAX_SEEN = 20_000;
+
+export function createInbound(ctx: MessagingContext) {
+  const { store, audit, logger, clock } = ctx.opts;
+  // Ciphertext digests seen this session: a replay under a fresh origin-id is refused. Older replays
+  // fail the <time/> window check (crypto defaultOxLimits.maxPastMs).
+  const seen = new Set<string>();
+  const digest = (b64: string) => createHash('sha256').update(b64).digest('base64');
+  const remember = (d: string) => {
+    seen.add(d);
+    if (seen.size > MAX_SEEN) seen.delete(seen.values().next().value as string);
+  };
+
+  function existing(conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined {
+    return (
+      (it.originId ? store.messages.findByOriginId(conversationId, it.originId) : undefined) ??
+      (it.stanzaId ? store.messages.findByStanzaId(conversationId, it.stanzaId) : undefined)
+    );
+  }
+
+  function rejected(conversationId: string, it: OxItem, _reason: InboundRejectReason): NewMessage {
+    return {
+      conversationId,
+      direction: it.direction,
+      state: 'unverified',
+      body: null,
+      originId: it.originId,
+      stanzaId: it.stanzaId,
+      sentAt: it.delay?.getTime() ?? clock.now(),
+      receivedAt: clock.now(),
+    };
+  }
+
+  function audited(m: NewMessage, id: string, peer: string, reason: string | null) {
+    if (reason) audit.append('message-rejected', { messageId: id, peer, direction: m.direction, reason });
+    else if (m.direction === 'in') audit.append('message-received', { messageId: id, from: peer });
+    else audit.append('message-sent', { messageId: id, to: peer, device: 'other' });
+  }
+
+  /** Decrypts + verifies one item and returns the row to insert (never throws for bad input). */
+  async function open(it: OxItem, conversationId: string, key: ContactKey | null): Promise<{ row: NewMessage; reason: string | null; digest: string }> {
+    const d = digest(it.base64);
+    const identity = ctx.identity();
+    if (!identity) return { row: rejected(conversationId, it, 'no-identity'), reason: 'no-identity', digest: d };
+    if (seen.has(d)) return { row: rejected(conversationId, it, 'replayed'), reason: 'replayed', digest: d };
+    if (!key) return { row: rejected(conversationId, it, 'no-sender-key'), reason: 'no-sender-key', digest: d };
+    try {
+      const opened = await openSigncrypt({
+        identity,
+        senderKey: key,
+        base64: it.base64,
+        // Inner <to/> must name the outer recipient: us for received, the peer for our own sent copies.
+        ourJid: it.direction === 'in' ? ctx.ownJid : it.peer,
+        delayStamp: it.delay,
+        now: new Date(clock.now()),
+      });
+      const row: NewMessage = {
+        conversationId,
+        direction: it.direction,
+        state: it.direction === 'in' ? 'delivered' : 'sent',
+        body: opened.body,
+        originId: it.originId,
+        stanzaId: it.stanzaId,
+        sentAt: opened.timestamp.getTime(),
+        receivedAt: clock.now(),
+      };
+      return { row, reason: null, digest: d };
+    } catch (err) {
+      const reason = err instanceof SigncryptRejectedError ? err.reason : 'malformed';
+      if (reason === 'wrong-signer' && it.direction === 'in') void ctx.trust.refresh(it.peer); // a changed key shows up
+      return { row: rejected(conversationId, it, reason), reason, digest: d };
+    }
+  }
+
+  async function senderKey(it: OxItem): Promise<ContactKey | null> {
+    const identity = ctx.identity();
+    if (it.direction === 'out') return identity ? identityAsContact(identity) : null;
+    return ctx.trust.keyForReceiving(it.peer).catch(() => null);
+  }
+
+  /** One OX item, live or carbon: dedup, open, insert, audit, emit. */
+  async function receive(it: OxItem): Promise<Message | undefined> {
+    const conv = store.conversations.getOrCreate(it.peer, clock.now());
+    const dup = existing(conv.id, it);
+    if (dup) {
+      if (it.stanzaId && dup.direction === 'out') store.messages.setStanzaId(dup.id, it.stanzaId);
+      return dup;
+    }
+    const res = await open(it, conv.id, await senderKey(it));
+    const again = existing(conv.id, it); // it may have arrived another way while we decrypted
+    if (again) return again;
+    const ins = store.messages.insert(res.row);
+    if (!ins.inserted) return store.messages.get(ins.id);
+    remember(res.digest);
+    audited(res.row, ins.id, it.peer, res.reason);
+    if (res.reason) logger.warn('xmpp: message rejected', { messageId: ins.id, reason: res.reason });
+    const msg = store.messages.get(ins.id);
+    if (msg) ctx.emitMessage(msg, true);
+    ctx.emitConversation(conv.id);
+    return msg;
+  }
+
+  /** A top-level <message/> from the live stream (including offline delivery and carbons). */
+  async function handleMessage(el: XmlElement): Promise<void> {
+    const from = bare(el.attrs.from);
+    const own = ctx.ownJid;
+    // XEP-0280 §11: carbons are only genuine when they come from our own bare JID.
+    const carbon = el.getChild('received', NS.carbons) ?? el.getChild('sent', NS.carbons);
+    if (carbon) {
+      if (from !== own) {
+        audit.append('message-rejected', { peer: from, reason: 'forged-carbon', messageId: null, direction: 'in' });
+        return;
+      }
+      const inner = carbon.getChild('forwarded', NS.forward)?.getChild('message');
+      if (!inner) return;
+      const sent = carbon.name === 'sent';
+      await handleChat(inner, sent ? 'out' : 'in', sent ? bare(inner.attrs.to) : bare(inner.attrs.from), false, delayOf(el) ?? delayOf(inner));
+      return;
+    }
+    if (el.getChild('result', NS.mam)) return; // archive results go to catch-up
+    if (!from || from === own) return;
+    await handleChat(el, 'in', from, true, delayOf(el));
+  }
+
+  async function handleChat(m: XmlElement, direction: 'in' | 'out', peer: string, live: boolean, delay: Date | undefined) {
+    if (!peer || peer === ctx.ownJid || !peer.includes('@')) return;
+    // XEP-0184 receipt and XEP-0333 displayed marker for a message of ours.
+    const receipt = m.getChild('received', NS.receipts)?.attrs.id;
+    const displayed = m.getChild('displayed', NS.markers)?.attrs.id;
+    if (direction === 'in' && (receipt || displayed)) {
+      const conv = store.conversations.byPeer(peer);
+      const id = (receipt ?? displayed) as string;
+      const updated = conv && store.messages.updateStateByOriginId(conv.id, id, displayed ? 'read' : 'delivered', clock.now());
+      if (updated) {
+        ctx.emitMessage(updated, false);
+        ctx.emitConversation(updated.conversationId);
+      }
+    }
+    const ox = m.getChild('openpgp', NS.ox);
+    if (!ox) return;
+    const item: OxItem = {
+      peer,
+      direction,
+      base64: ox.getText(),
+      originId: originIdOf(m),
+      stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null,
+      delay,
+    };
+    await receive(item);
+    // XEP-0184 §5.4: acknowledge receipt to the sending device (only for messages sent to us, live).
+    if (live && direction === 'in' && m.getChild('request', NS.receipts) && m.attrs.id) {
+      await ctx.conn()?.send(receiptFor(m.attrs.from ?? peer, m.attrs.id)).catch(() => undefined);
+    }
+  }
+
+  return { handleMessage, open, existing, audited, remember, senderKey, seenDigest: (b64: string) => seen.has(digest(b64)) };
+}
+
+export type Inbound = ReturnType<typeof createInbound>;

@@ -1,0 +1,227 @@
+/**
+ * Composition of the messaging service: connection → (fresh session) carbons, roster, presence,
+ * key publication, catch-up, outbox; (resumed session) outbox only. See index.ts for the map.
+ */
+import { availableParallelism } from 'node:os';
+import { xml, type XmlElement } from '@xmpp/client';
+import type { Contact, Message } from '../../common/contract/domain';
+import { AppError } from '../../common/result';
+import { createDecryptPool, generateIdentity, loadIdentity, type DecryptPool, type Identity } from '../crypto';
+import { createCatchUp } from './catch-up';
+import { createConnection, type XmppConnection } from './connection';
+import type { MessagingContext } from './context';
+import { createDirectory } from './directory';
+import { createInbound } from './inbound';
+import { createOutbox } from './outbox';
+import { publishPublicKey } from './pep-keys';
+import { bare, displayedMarker, NS } from './stanzas';
+import { createTrust } from './trust';
+import type { Messaging, MessagingOptions } from './types';
+
+export const IDENTITY_SETTING = 'identity';
+const PUBLISHED_SETTING = 'xmpp:publishedFingerprint';
+
+interface StoredIdentity {
+  armoredSecretKey: string;
+  fingerprint: string;
+}
+
+export function createMessaging(opts: MessagingOptions): Messaging {
+  const { store, audit, events, logger, clock, policy } = opts;
+  const ownJid = bare(opts.account.jid);
+  let conn: XmppConnection | null = null;
+  let identity: Identity | null = null;
+  let pool: Promise<DecryptPool> | null = null;
+  let stopped = false;
+  let startTimer: NodeJS.Timeout | null = null;
+  let outboxTimer: NodeJS.Timeout | null = null;
+  let inboundChain: Promise<void> = Promise.resolve();
+
+  const ctx: MessagingContext = {
+    opts,
+    ownJid,
+    trust: null as unknown as MessagingContext['trust'],
+    conn: () => conn,
+    identity: () => identity,
+    emitMessage: (m: Message, isNew: boolean) => events.emit(isNew ? 'message:received' : 'message:updated', m),
+    emitConversation(id: string) {
+      const s = store.conversations.summary(id);
+      if (s) events.emit('conversation:updated', { ...s, presence: directory.presenceOf(s.peerJid) });
+    },
+  };
+  const directory = createDirectory(ctx);
+  ctx.trust = createTrust({ store, audit, events, logger, clock, conn: () => conn, presenceOf: (j) => directory.presenceOf(j) });
+  const inbound = createInbound(ctx);
+  const outbox = createOutbox(ctx);
+  const decryptPool = (): Promise<DecryptPool> => {
+    if (!identity) return Promise.reject(new Error('no identity'));
+    const id = identity;
+    pool ??= Promise.resolve().then(() => {
+      try {
+        return createDecryptPool({ identity: id, size: availableParallelism() });
+      } catch (err) {
+        logger.warn('xmpp: decrypt worker pool unavailable; decrypting on this thread', { error: err instanceof Error ? err.name : 'unknown' });
+        return createDecryptPool({ identity: id, mode: 'inline' });
+      }
+    });
+    return pool;
+  };
+  const catchUp = createCatchUp({ ctx, inbound, pool: decryptPool });
+
+  async function ensureIdentity(): Promise<Identity> {
+    if (identity) return identity;
+    let stored = store.getSetting<StoredIdentity>(IDENTITY_SETTING);
+    if (!stored) {
+      // XEP-0373 §4 / PROTOCOL.md "Keys": one key per account, generated at first sign-in.
+      const g = await generateIdentity(ownJid);
+      stored = { armoredSecretKey: g.armoredSecretKey, fingerprint: g.fingerprint };
+      store.setSetting(IDENTITY_SETTING, stored);
+      audit.append('key-generated', { jid: ownJid, fingerprint: g.fingerprint });
+    }
+    identity = await loadIdentity(stored.armoredSecretKey);
+    return identity;
+  }
+
+  function notify(m: Message, peer: string) {
+    const c = store.contacts.get(peer);
+    const title = policy.notificationPreview === 'none' ? 'New message' : (c?.displayName ?? peer);
+    const body = policy.notificationPreview === 'full' && m.body ? m.body : '';
+    events.emit('notification:shown', { conversationId: m.conversationId, title, body });
+  }
+
+  function onStanza(el: XmlElement) {
+    if (el.name === 'presence') return directory.handlePresence(el);
+    if (el.name === 'iq') {
+      directory.handleRosterPush(el);
+      return;
+    }
+    if (el.name !== 'message' || catchUp.accept(el)) return;
+    // One at a time: ordering stays as received and dedup sees earlier inserts.
+    inboundChain = inboundChain
+      .then(() => inbound.handleMessage(el))
+      .catch((err: unknown) => logger.error('xmpp: inbound message failed', { error: err instanceof Error ? err.name : 'unknown' }));
+  }
+
+  async function freshSession(c: XmppConnection) {
+    const id = await ensureIdentity();
+    // XEP-0280 §4: copies of our conversations on every device.
+    await c.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons }))).catch(() => logger.warn('xmpp: carbons not enabled'));
+    await directory.loadRoster().catch(() => logger.warn('xmpp: roster not loaded'));
+    await c.send(xml('presence', {}));
+    if (store.getSetting<string>(PUBLISHED_SETTING) !== id.fingerprint) {
+      await publishPublicKey(c, id.fingerprint, id.publicKeyBinary, new Date(clock.now()));
+      store.setSetting(PUBLISHED_SETTING, id.fingerprint);
+      audit.append('key-published', { jid: ownJid, fingerprint: id.fingerprint });
+    }
+    await outbox.flush(true);
+    await catchUp.run();
+    // Keys of people we talk to may have changed while we were away.
+    for (const contact of store.contacts.list()) if (contact.fingerprint) void ctx.trust.refresh(contact.jid);
+  }
+
+  function onReady(resumed: boolean) {
+    const c = conn;
+    if (!c) return;
+    if (resumed) {
+      void outbox.flush(true);
+      return;
+    }
+    void freshSession(c).catch((err: unknown) => {
+      logger.warn('xmpp: session setup incomplete', { code: err instanceof AppError ? err.code : err instanceof Error ? err.name : 'unknown' });
+      events.emit('sync:progress', { done: 0, total: null, finished: true });
+    });
+  }
+
+  function makeConnection(): XmppConnection {
+    const { account } = opts;
+    return createConnection({
+      jid: ownJid,
+      password: account.password,
+      host: account.server.host,
+      port: account.server.port,
+      tls: account.server.tls,
+      caPems: [policy.trustedCaPem, opts.tls?.ca],
+      resource: opts.resource,
+      logger,
+      reconnect: opts.reconnect,
+      onState: (state, detail) => {
+        if (state !== 'online') directory.clearPresence();
+        events.emit('connection:state', { state, detail });
+      },
+      onStanza,
+      onReady,
+    });
+  }
+
+  async function connectLoop(firstRun: boolean, attempt: number): Promise<void> {
+    if (stopped) return;
+    conn ??= makeConnection();
+    try {
+      await conn.start();
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError('NOT_CONNECTED', 'Cannot reach the messaging server.');
+      if (firstRun || e.code !== 'NOT_CONNECTED' || stopped) throw e;
+      const base = Math.min(60_000, (opts.reconnect?.baseMs ?? 1_000) * 2 ** Math.min(attempt, 6));
+      startTimer = setTimeout(() => void connectLoop(false, attempt + 1).catch(() => undefined), base / 2 + Math.random() * (base / 2));
+      startTimer.unref?.();
+    }
+  }
+
+  const contactOrThrow = (jid: string): Contact => {
+    const c = store.contacts.get(bare(jid));
+    if (!c) throw new AppError('NOT_FOUND', 'No such colleague in the directory.');
+    return ctx.trust.toContact(c);
+  };
+
+  return {
+    async start(o) {
+      stopped = false;
+      await ensureIdentity();
+      outboxTimer ??= setInterval(() => void outbox.flush(), 2_000);
+      outboxTimer.unref?.();
+      await connectLoop(o?.firstRun === true, 0);
+    },
+    async stop() {
+      stopped = true;
+      if (startTimer) clearTimeout(startTimer);
+      if (outboxTimer) clearInterval(outboxTimer);
+      startTimer = outboxTimer = null;
+      const c = conn;
+      conn = null;
+      await c?.stop();
+      await inboundChain;
+      const p = pool;
+      pool = null;
+      if (p) await (await p.catch(() => null))?.close();
+    },
+    connection: () => conn?.state() ?? { state: 'offline', detail: null },
+    async send(conversationId, body) {
+      const conv = store.conversations.get(conversationId);
+      if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
+      const c = store.contacts.get(conv.peerJid);
+      if (c?.trust === 'changed') {
+        throw new AppError('KEY_CHANGED', "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.", { jid: conv.peerJid });
+      }
+      // Without a pinned key we must be able to fetch one now; otherwise refuse (never plaintext).
+      if (!c?.fingerprint && conn?.isReady()) await ctx.trust.keyForSending(conv.peerJid);
+      return outbox.enqueue(conversationId, body);
+    },
+    async retry(messageId) {
+      return outbox.retry(messageId);
+    },
+    async markDisplayed(conversationId) {
+      const conv = store.conversations.get(conversationId);
+      if (!conv || !conn?.isReady()) return;
+      const newest = store.messages.page(conversationId, { before: null, limit: 50 }).items.find((m) => m.direction === 'in' && m.state !== 'unverified' && m.originId);
+      if (newest?.originId) await conn.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);
+    },
+    presenceOf: (jid) => directory.presenceOf(bare(jid)),
+    ownFingerprint: () => identity?.fingerprint ?? store.getSetting<StoredIdentity>(IDENTITY_SETTING)?.fingerprint ?? null,
+    directory: () => store.contacts.list().map((c) => ctx.trust.toContact(c)),
+    contact: contactOrThrow,
+    verifyContact: (jid, fpr) => ctx.trust.verify(bare(jid), fpr),
+    acceptKeyChange: (jid, fpr) => ctx.trust.acceptChange(bare(jid), fpr),
+    // Test / benchmark hooks (not part of the IPC surface).
+    ...({ outboxIdle: (ms: number) => outbox.idle(ms), notify } as object),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * XEP-0373 §4 public-key publication and retrieval over PEP (PROTOCOL.md "Publishing and
+ * fetching"). Pure XML building/reading plus the IQ round trips; trust decisions live in trust.ts.
+ */
+import { xml, type XmlElement } from '@xmpp/client';
+import { formatXmppDateTime } from '../crypto';
+import type { XmppConnection } from './connection';
+
+export const OX_NS = 'urn:xmpp:openpgp:0';
+export const KEYS_LIST_NODE = 'urn:xmpp:openpgp:0:public-keys';
+export const keyDataNode = (fpr: string) => `${KEYS_LIST_NODE}:${fpr}`;
+const PUBSUB = 'http://jabber.org/protocol/pubsub';
+const PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner';
+const MAX_KEY_BASE64 = 64 * 1024;
+
+const dataForm = (formType: string, fields: Record<string, string>) =>
+  xml(
+    'x',
+    { xmlns: 'jabber:x:data', type: 'submit' },
+    xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, formType)),
+    ...Object.entries(fields).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v))),
+  );
+
+// PROTOCOL.md §3: open access so colleagues who are not roster-subscribed can fetch the key.
+const OPEN = { 'pubsub#access_model': 'open' };
+
+function publishIq(node: string, itemId: string, payload: XmlElement, withOptions: boolean) {
+  return xml(
+    'iq',
+    { type: 'set' },
+    xml(
+      'pubsub',
+      { xmlns: PUBSUB },
+      xml('publish', { node }, xml('item', { id: itemId }, payload)),
+      withOptions ? xml('publish-options', {}, dataForm(`${PUBSUB}#publish-options`, OPEN)) : null,
+    ),
+  );
+}
+
+const condition = (err: unknown): string | undefined => (err as { condition?: string } | null)?.condition;
+
+/** Publishes with publish-options; on conflict / precondition-not-met (node exists with other
+ *  options: Prosody says conflict, ejabberd precondition-not-met) it reconfigures the node, then publishes. */
+async function publishOpen(conn: XmppConnection, node: string, itemId: string, payload: XmlElement): Promise<void> {
+  try {
+    await conn.iq(publishIq(node, itemId, payload, true));
+  } catch (err) {
+    const c = condition(err);
+    if (c !== 'conflict' && c !== 'precondition-not-met') throw err;
+    await conn.iq(
+      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node }, dataForm(`${PUBSUB}#node_config`, OPEN)))),
+    );
+    await conn.iq(publishIq(node, itemId, payload, false));
+  }
+}
+
+/** XEP-0373 §4.1: data node first, then the metadata list (item id "current"). */
+export async function publishPublicKey(conn: XmppConnection, fingerprint: string, binary: Uint8Array, now: Date): Promise<void> {
+  const stamp = formatXmppDateTime(now);
+  const data = xml('pubkey', { xmlns: OX_NS }, xml('data', {}, Buffer.from(binary).toString('base64')));
+  await publishOpen(conn, keyDataNode(fingerprint), stamp, data);
+  const list = xml('public-keys-list', { xmlns: OX_NS }, xml('pubkey-metadata', { 'v4-fingerprint': fingerprint, date: stamp }));
+  await publishOpen(conn, KEYS_LIST_NODE, 'current', list);
+}
+
+const itemsIq = (to: string, node: string) =>
+  xml('iq', { type: 'get', to }, xml('pubsub', { xmlns: PUBSUB }, xml('items', { node, max_items: '1' })));
+
+function firstItemPayload(result: XmlElement, name: string): XmlElement | undefined {
+  return result.getChild('items')?.getChild('item')?.getChild(name, OX_NS);
+}
+
+export interface FetchedKey {
+  fingerprint: string;
+  binary: Uint8Array;
+}
+
+/** XEP-0373 §4.3: the list node, then the announced key's data node. Throws on any problem. */
+export async function fetchPublicKey(conn: XmppConnection, bareJid: string): Promise<FetchedKey> {
+  const listRes = await conn.iq(itemsIq(bareJid, KEYS_LIST_NODE));
+  const list = listRes.getChild('pubsub', PUBSUB) ? firstItemPayload(listRes.getChild('pubsub', PUBSUB)!, 'public-keys-list') : undefined;
+  const metas = list?.getChildren('pubkey-metadata') ?? [];
+  // One key per account (PROTOCOL.md); if several are listed, take the newest announcement.
+  const newest = metas
+    .map((m) => ({ fpr: (m.attrs['v4-fingerprint'] ?? '').toUpperCase(), date: m.attrs.date ?? '' }))
+    .filter((m) => /^[0-9A-F]{40}$/.test(m.fpr))
+    .sort((a, b) => (a.date < b.date ? 1 : -1))[0];
+  if (!newest) throw new Error('no OpenPGP key announced');
+  const dataRes = await conn.iq(itemsIq(bareJid, keyDataNode(newest.fpr)));
+  const pubsub = dataRes.getChild('pubsub', PUBSUB);
+  const b64 = (pubsub ? firstItemPayload(pubsub, 'pubkey')?.getChildText('data') : null)?.replace(/\s+/g, '') ?? '';
+  if (!b64 || b64.length > MAX_KEY_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new Error('key data missing or malformed');
+  return { fingerprint: newest.fpr, binary: new Uint8Array(Buffer.from(b64, 'base64')) };
+}

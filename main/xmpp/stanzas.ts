@@ -1,0 +1,74 @@
+/** Stanza shapes we send and the small readers for what we receive (namespaces cited per XEP). */
+import { xml, type XmlElement } from '@xmpp/client';
+import { OX_NS } from './pep-keys';
+
+export const NS = {
+  ox: OX_NS,
+  hints: 'urn:xmpp:hints', // XEP-0334
+  eme: 'urn:xmpp:eme:0', // XEP-0380
+  sid: 'urn:xmpp:sid:0', // XEP-0359
+  receipts: 'urn:xmpp:receipts', // XEP-0184
+  markers: 'urn:xmpp:chat-markers:0', // XEP-0333
+  carbons: 'urn:xmpp:carbons:2', // XEP-0280
+  forward: 'urn:xmpp:forward:0', // XEP-0297
+  delay: 'urn:xmpp:delay', // XEP-0203
+  mam: 'urn:xmpp:mam:2', // XEP-0313
+  rsm: 'http://jabber.org/protocol/rsm', // XEP-0059
+  roster: 'jabber:iq:roster',
+} as const;
+
+export const FALLBACK_BODY = 'This message is encrypted (OpenPGP for XMPP).';
+
+/** XEP-0374 §2.1 + PROTOCOL.md "A message": store hint, EME and fallback body make Prosody archive it. */
+export function oxMessage(to: string, originId: string, base64: string): XmlElement {
+  return xml(
+    'message',
+    { to, type: 'chat', id: originId },
+    xml('openpgp', { xmlns: NS.ox }, base64),
+    xml('store', { xmlns: NS.hints }),
+    xml('encryption', { xmlns: NS.eme, namespace: NS.ox }),
+    xml('body', {}, FALLBACK_BODY),
+    xml('origin-id', { xmlns: NS.sid, id: originId }),
+    xml('request', { xmlns: NS.receipts }),
+    xml('markable', { xmlns: NS.markers }),
+  );
+}
+
+export const receiptFor = (to: string, id: string) =>
+  xml('message', { to, type: 'chat' }, xml('received', { xmlns: NS.receipts, id }), xml('no-store', { xmlns: NS.hints }));
+
+export const displayedMarker = (to: string, id: string) =>
+  xml('message', { to, type: 'chat' }, xml('displayed', { xmlns: NS.markers, id }), xml('store', { xmlns: NS.hints }));
+
+export const bare = (jid: string | undefined): string => (jid ?? '').split('/')[0]!.toLowerCase();
+
+export function originIdOf(m: XmlElement): string | null {
+  const id = m.getChild('origin-id', NS.sid)?.attrs.id ?? m.attrs.id ?? null;
+  return id && id.length <= 128 ? id : null;
+}
+
+/** The archive's id, only when our own server (`by` = our bare JID) stamped it (XEP-0359 §3.1). */
+export function stanzaIdOf(m: XmlElement, ownBare: string): string | null {
+  for (const s of m.getChildren('stanza-id', NS.sid)) if (bare(s.attrs.by) === ownBare && s.attrs.id) return s.attrs.id;
+  return null;
+}
+
+export function delayOf(el: XmlElement | undefined): Date | undefined {
+  const stamp = el?.getChild('delay', NS.delay)?.attrs.stamp;
+  if (!stamp) return undefined;
+  const d = new Date(stamp);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+export function mamQuery(queryId: string, after: string | null, max: number): XmlElement {
+  return xml(
+    'iq',
+    { type: 'set' },
+    xml(
+      'query',
+      { xmlns: NS.mam, queryid: queryId },
+      xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.mam))),
+      xml('set', { xmlns: NS.rsm }, xml('max', {}, String(max)), after ? xml('after', {}, after) : null),
+    ),
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Works around the two @xmpp/client 0.14 stream-management defects (PROTOCOL.md, XEP-0198):
+ *
+ * 1. The inbound counter `h` misses every stanza a middleware consumes before the SM
+ *    middleware sees it (IQ results taken by iqCaller, IQ gets answered by iqCallee). Prosody
+ *    then treats delivered messages as unacknowledged and re-routes them to offline storage:
+ *    duplicates at the next login. We count every inbound stanza ourselves, at the element
+ *    level, and make `sm.inbound` read our counter (the library may only reset it to 0).
+ * 2. `start()` resolves before `<enabled/>`: `waitEnabled` lets callers hold sends until then,
+ *    so the client never acknowledges more than the server sent.
+ *
+ * It also turns the SM queue's ack/fail events into a per-stanza promise: a message counts as
+ * sent only when the server acknowledged it (XEP-0198 §4).
+ */
+import type { Client, XmlElement } from '@xmpp/client';
+import { AppError } from '../../common/result';
+
+const STANZAS = new Set(['message', 'presence', 'iq']);
+
+export interface SmTracker {
+  /** Resolves when the server acknowledged `stanza`; rejects (NOT_CONNECTED) when the queue is failed. */
+  acked(stanza: XmlElement): Promise<void>;
+  /** Resolves once `<enabled/>` (or `<resumed/>`) arrived, or after `timeoutMs` if the server never enables SM. */
+  waitEnabled(timeoutMs: number): Promise<boolean>;
+  /** Number of stanzas received on this SM session (our own count; equals what we report as h). */
+  inbound(): number;
+}
+
+export function trackStreamManagement(xmpp: Client): SmTracker {
+  const sm = xmpp.streamManagement;
+  let count = 0;
+  // Defect 1: every stanza counts, whoever handles it. 'stanza' is emitted for each one right after
+  // 'element', before any later <r/> is processed, so h is exact when we answer an ack request.
+  xmpp.on('stanza', (el: XmlElement) => {
+    if (STANZAS.has(el.name)) count += 1;
+  });
+  Object.defineProperty(sm, 'inbound', {
+    configurable: true,
+    enumerable: true,
+    get: () => count,
+    // The library increments (ignored: we already counted) and resets to 0 on <enabled/> / offline.
+    set: (v: number) => {
+      if (v === 0) count = 0;
+    },
+  });
+
+  const pending = new Map<XmlElement, { resolve: () => void; reject: (e: Error) => void }>();
+  sm.on('ack', (stanza: XmlElement) => {
+    pending.get(stanza)?.resolve();
+    pending.delete(stanza);
+  });
+  sm.on('fail', (stanza: XmlElement) => {
+    pending.get(stanza)?.reject(new AppError('NOT_CONNECTED', 'The connection dropped before the server acknowledged the message.'));
+    pending.delete(stanza);
+  });
+
+  return {
+    acked(stanza) {
+      return new Promise((resolve, reject) => pending.set(stanza, { resolve, reject }));
+    },
+    async waitEnabled(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (!sm.enabled) {
+        if (Date.now() > deadline || xmpp.status !== 'online') return false;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return true;
+    },
+    inbound: () => count,
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Contact keys and trust (ARCHITECTURE.md §6, issue 5 §3): pin on first use, verify after a
+ * person compared fingerprints, a changed key blocks sending until acknowledged, a key that
+ * cannot be fetched is "unavailable" (never a plaintext fallback). Every decision is audited.
+ */
+import type { Contact, Presence } from '../../common/contract/domain';
+import { AppError } from '../../common/result';
+import type { AuditLog } from '../audit';
+import type { Clock } from '../clock';
+import { parseContactKey, type ContactKey } from '../crypto';
+import type { EventBus } from '../events';
+import type { Logger } from '../log';
+import type { Store, StoredContact } from '../store';
+import type { XmppConnection } from './connection';
+import { fetchPublicKey } from './pep-keys';
+
+export interface TrustDeps {
+  store: Store;
+  audit: AuditLog;
+  events: EventBus;
+  logger: Logger;
+  clock: Clock;
+  conn: () => XmppConnection | null;
+  presenceOf: (jid: string) => Presence;
+}
+
+export interface Trust {
+  /** The key to encrypt to. KEY_CHANGED / KEY_UNAVAILABLE refuse; fetches and pins when needed. */
+  keyForSending(jid: string): Promise<ContactKey>;
+  /** The pinned key to check a sender's signature with; fetches and pins on first contact. null: none. */
+  keyForReceiving(jid: string): Promise<ContactKey | null>;
+  /** Re-fetches a contact's key (after a bad signature, or on connect) and records a change. */
+  refresh(jid: string): Promise<void>;
+  verify(jid: string, fingerprint: string): Promise<Contact>;
+  acceptChange(jid: string, fingerprint: string): Promise<Contact>;
+  toContact(c: StoredContact): Contact;
+}
+
+export function createTrust(d: TrustDeps): Trust {
+  const parsed = new Map<string, ContactKey>(); // jid → parsed pinned key (PROTOCOL.md "Speed": parse once)
+  const inflight = new Map<string, Promise<void>>();
+
+  const toContact = (c: StoredContact): Contact => ({
+    jid: c.jid,
+    displayName: c.displayName,
+    role: c.role,
+    presence: d.presenceOf(c.jid),
+    trust: c.trust,
+    fingerprint: c.fingerprint,
+    pendingFingerprint: c.pendingFingerprint,
+    firstSeen: c.firstSeen,
+    verifiedAt: c.verifiedAt,
+  });
+  const emit = (c: StoredContact) => d.events.emit('contact:updated', toContact(c));
+
+  async function pinnedKey(c: StoredContact | undefined): Promise<ContactKey | null> {
+    if (!c?.publicKey || !c.fingerprint) return null;
+    const cached = parsed.get(c.jid);
+    if (cached && cached.fingerprint === c.fingerprint) return cached;
+    const key = await parseContactKey(c.jid, c.publicKey, c.fingerprint);
+    parsed.set(c.jid, key);
+    return key;
+  }
+
+  /** Fetch + validate + record. Never throws: the outcome is in the store (and audited). */
+  async function fetchAndRecord(jid: string): Promise<void> {
+    const conn = d.conn();
+    if (!conn?.isReady()) return;
+    const now = d.clock.now();
+    const before = d.store.contacts.get(jid);
+    let key: ContactKey;
+    try {
+      const fetched = await fetchPublicKey(conn, jid);
+      key = await parseContactKey(jid, fetched.binary, fetched.fingerprint);
+    } catch (err) {
+      const reason = (err as { reason?: string; condition?: string }).reason ?? (err as { condition?: string }).condition ?? 'not-found';
+      d.logger.info('xmpp: contact key unavailable', { jid, reason });
+      if (!before?.fingerprint && before?.trust !== 'unavailable') {
+        emit(d.store.contacts.setKey(jid, { trust: 'unavailable' }, now));
+        d.audit.append('key-unavailable', { jid, reason });
+      }
+      return;
+    }
+    if (!before?.fingerprint) {
+      parsed.set(jid, key);
+      emit(d.store.contacts.setKey(jid, { trust: 'pinned', fingerprint: key.fingerprint, publicKey: key.binary, pendingFingerprint: null, firstSeen: now }, now));
+      d.audit.append('key-pinned', { jid, fingerprint: key.fingerprint });
+    } else if (before.fingerprint !== key.fingerprint) {
+      if (before.trust === 'changed' && before.pendingFingerprint === key.fingerprint) return;
+      // The pinned key stays the pinned key; the new one waits for a person to acknowledge it.
+      emit(d.store.contacts.setKey(jid, { trust: 'changed', pendingFingerprint: key.fingerprint }, now));
+      d.audit.append('key-changed', { jid, pinned: before.fingerprint, announced: key.fingerprint });
+    } else if (before.trust === 'unavailable' || before.trust === 'unknown') {
+      emit(d.store.contacts.setKey(jid, { trust: before.verifiedAt ? 'verified' : 'pinned' }, now));
+    }
+  }
+
+  const refresh = (jid: string): Promise<void> => {
+    const running = inflight.get(jid);
+    if (running) return running;
+    const p = fetchAndRecord(jid).finally(() => inflight.delete(jid));
+    inflight.set(jid, p);
+    return p;
+  };
+
+  return {
+    toContact,
+    refresh,
+    async keyForSending(jid) {
+      let c = d.store.contacts.get(jid);
+      if (!c?.fingerprint) {
+        await refresh(jid);
+        c = d.store.contacts.get(jid);
+      }
+      if (c?.trust === 'changed') {
+        throw new AppError('KEY_CHANGED', "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.", { jid });
+      }
+      const key = await pinnedKey(c);
+      if (!key) throw new AppError('KEY_UNAVAILABLE', "This colleague's encryption key cannot be fetched, so nothing can be sent securely yet.", { jid });
+      return key;
+    },
+    async keyForReceiving(jid) {
+      let c = d.store.contacts.get(jid);
+      if (!c?.fingerprint) {
+        await refresh(jid);
+        c = d.store.contacts.get(jid);
+      }
+      return pinnedKey(c);
+    },
+    async verify(jid, fingerprint) {
+      const c = d.store.contacts.get(jid);
+      if (!c?.fingerprint) throw new AppError('KEY_UNAVAILABLE', 'There is no key for this colleague to verify yet.', { jid });
+      if (c.trust === 'changed') throw new AppError('KEY_CHANGED', 'Accept or reject the changed key first.', { jid });
+      if (c.fingerprint !== fingerprint.toUpperCase()) {
+        throw new AppError('CONFLICT', 'The fingerprint you confirmed is not the pinned key. Do not trust this key; contact IT.', { jid });
+      }
+      const now = d.clock.now();
+      const row = d.store.contacts.setKey(jid, { trust: 'verified', verifiedAt: now }, now);
+      d.audit.append('key-verified', { jid, fingerprint: c.fingerprint });
+      emit(row);
+      return toContact(row);
+    },
+    async acceptChange(jid, fingerprint) {
+      const c = d.store.contacts.get(jid);
+      const fpr = fingerprint.toUpperCase();
+      if (c?.trust !== 'changed' || c.pendingFingerprint !== fpr) {
+        throw new AppError('CONFLICT', 'That is not the changed key waiting for acknowledgement.', { jid });
+      }
+      const conn = d.conn();
+      if (!conn?.isReady()) throw new AppError('NOT_CONNECTED', 'Connect to the server to fetch the new key.');
+      const fetched = await fetchPublicKey(conn, jid).catch(() => null);
+      if (!fetched || fetched.fingerprint !== fpr) throw new AppError('CONFLICT', 'The server now announces a different key; review again.', { jid });
+      const key = await parseContactKey(jid, fetched.binary, fpr);
+      const now = d.clock.now();
+      parsed.set(jid, key);
+      const row = d.store.contacts.setKey(jid, { trust: 'pinned', fingerprint: fpr, publicKey: key.binary, pendingFingerprint: null, verifiedAt: null }, now);
+      d.audit.append('key-change-acknowledged', { jid, previous: c.fingerprint, fingerprint: fpr });
+      emit(row);
+      return toContact(row);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/** The messaging service's public shape (/tmp/interfaces.md "Messaging"); main/session/ creates one per unlock. */
+import type { ConnectionState, Contact, Message, Presence } from '../../common/contract/domain';
+import type { AuditLog } from '../audit';
+import type { Clock } from '../clock';
+import type { EventBus } from '../events';
+import type { Logger } from '../log';
+import type { Policy } from '../policy/schema';
+import type { Store } from '../store';
+
+export interface AccountConfig {
+  jid: string;
+  password: string;
+  /** host/port default to the JID's domain and 5222 (STARTTLS) or 5223 (direct TLS). */
+  server: { host?: string; port?: number; tls: 'starttls' | 'direct' };
+}
+
+export interface MessagingOptions {
+  account: AccountConfig;
+  store: Store;
+  audit: AuditLog;
+  events: EventBus;
+  logger: Logger;
+  policy: Policy;
+  clock: Clock;
+  /** Extra CA (PEM) trusted for the server certificate besides the system store and policy.trustedCaPem. */
+  tls?: { ca?: string };
+  /** Tests and benchmarks: a fixed resource (device) name, reconnect timing. */
+  resource?: string;
+  reconnect?: { baseMs?: number; maxMs?: number };
+  /** Concurrent decrypts during catch-up (default: enough to keep every core busy). */
+  decryptConcurrency?: number;
+}
+
+export interface Messaging {
+  /** Connects (TLS, SCRAM), enables stream management, publishes our key on first run, catches up.
+   *  With firstRun it rejects with AUTH_FAILED / TLS_REQUIRED / NOT_CONNECTED; otherwise it keeps retrying. */
+  start(opts?: { firstRun?: boolean }): Promise<void>;
+  /** Stops reconnecting first (PROTOCOL.md), then closes the stream. */
+  stop(): Promise<void>;
+  connection(): { state: ConnectionState; detail: string | null };
+  /** Stores the message (queued), then signcrypts and sends it; KEY_CHANGED / KEY_UNAVAILABLE refuse. */
+  send(conversationId: string, body: string): Promise<Message>;
+  /** A failed message goes back to the outbox. */
+  retry(messageId: string): Promise<Message>;
+  /** XEP-0333 <displayed/> for the newest inbound message of a conversation. */
+  markDisplayed(conversationId: string): Promise<void>;
+  presenceOf(jid: string): Presence;
+  ownFingerprint(): string | null;
+  directory(): Contact[];
+  contact(jid: string): Contact;
+  verifyContact(jid: string, fingerprint: string): Promise<Contact>;
+  acceptKeyChange(jid: string, fingerprint: string): Promise<Contact>;
+}

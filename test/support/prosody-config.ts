@@ -1,0 +1,104 @@
+/**
+ * Derives the test variant of deploy/prosody/prosody.cfg.lua. Only the lines marked
+ * `-- site:` are replaced (ports, paths, certificates, logs, pid file) and the domain is
+ * renamed; test-only switches (run_as_root, lowered SCRAM iterations) are added at the end
+ * of the global section. Everything else — TLS required, s2s off, registration off, MAM,
+ * shared roster, smacks, carbons — is the production file, byte for byte.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Role } from '../../common/contract/domain';
+import { noRoleGroupName, roleGroupNames } from '../../main/xmpp/roles';
+
+export const productionConfigPath = fileURLToPath(new URL('../../deploy/prosody/prosody.cfg.lua', import.meta.url));
+export const PRODUCTION_DOMAIN = 'clinic.example';
+
+export interface SiteSettings {
+  domain: string;
+  interfaces: string[];
+  c2sPort: number;
+  directTlsPort: number | null;
+  httpPort: number;
+  httpsPort: number | null;
+  dataPath: string;
+  certificates: string;
+  groupsFile: string;
+  pidfile: string;
+  logFile: string;
+}
+
+export interface TestSwitches {
+  /** Prosody refuses to start as root otherwise; tests run as root in the container. */
+  runAsRoot: boolean;
+  /** Lowered SCRAM PBKDF2 iterations so each login is fast (PROTOCOL.md); production keeps 10000. */
+  iterationCount?: number;
+  /** The deliberately insecure variant used to prove the client refuses a server without TLS. */
+  withoutTls?: boolean;
+}
+
+const lua = (s: string) => JSON.stringify(s);
+const luaList = (xs: (string | number)[]) => `{ ${xs.map((x) => (typeof x === 'number' ? String(x) : lua(x))).join('; ')} }`;
+
+export function renderTestConfig(production: string, site: SiteSettings, sw: TestSwitches): string {
+  const replacements: Record<string, string> = {
+    interfaces: luaList(site.interfaces),
+    c2s_ports: luaList([site.c2sPort]),
+    c2s_direct_tls_ports: luaList(site.directTlsPort ? [site.directTlsPort] : []),
+    http_ports: luaList([site.httpPort]),
+    https_ports: luaList(site.httpsPort ? [site.httpsPort] : []),
+    data_path: lua(site.dataPath),
+    certificates: lua(site.certificates),
+    groups_file: lua(site.groupsFile),
+    pidfile: lua(site.pidfile),
+    log: `{ info = ${lua(site.logFile)} }`,
+  };
+  let out = production;
+  for (const [key, value] of Object.entries(replacements)) {
+    const re = new RegExp(`^${key} = .*-- site:.*$`, 'm');
+    if (!re.test(out)) throw new Error(`production config has no single-line site setting "${key}"`);
+    out = out.replace(re, `${key} = ${value} -- test variant`);
+  }
+  out = out.split(PRODUCTION_DOMAIN).join(site.domain);
+
+  const extra = ['', '---------- Test-only switches (test/support/prosody-config.ts) ----------'];
+  if (sw.runAsRoot) extra.push('run_as_root = true');
+  if (sw.iterationCount) extra.push(`default_iteration_count = ${sw.iterationCount}`);
+  if (sw.withoutTls) {
+    extra.push('c2s_require_encryption = false');
+    extra.push(`modules_disabled = { "s2s"; "dialback"; "s2s_bidi"; "tls" }`);
+  }
+  const hostAt = out.search(/^VirtualHost /m);
+  if (hostAt < 0) throw new Error('production config has no VirtualHost');
+  return `${out.slice(0, hostAt)}${extra.join('\n')}\n\n${out.slice(hostAt)}`;
+}
+
+export function readProductionConfig(): string {
+  return readFileSync(productionConfigPath, 'utf8');
+}
+
+export interface GroupMember {
+  jid: string;
+  name: string;
+  role?: Role | null;
+  group?: string | null;
+}
+
+/** mod_groups file: role groups are public (`+`), team groups are not. Names must not contain `=`/newlines. */
+export function renderGroupsFile(members: GroupMember[], extraGroups: string[] = []): string {
+  const groups = new Map<string, { pub: boolean; lines: string[] }>();
+  const add = (group: string, pub: boolean, line?: string) => {
+    const g = groups.get(group) ?? { pub, lines: [] };
+    if (line) g.lines.push(line);
+    groups.set(group, g);
+  };
+  for (const g of extraGroups) add(g, false);
+  for (const m of members) {
+    if (/[=\n\r[\]]/.test(m.name) || /[\s=]/.test(m.jid)) throw new Error(`unsafe shared-roster entry for ${m.jid}`);
+    const line = `${m.jid}=${m.name}`;
+    add(m.role ? roleGroupNames[m.role] : noRoleGroupName, true, line);
+    if (m.group) add(m.group, false, line);
+  }
+  const parts: string[] = [];
+  for (const [name, g] of groups) parts.push(`[${g.pub ? '+' : ''}${name}]`, ...g.lines, '');
+  return parts.join('\n');
+}

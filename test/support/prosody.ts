@@ -1,0 +1,192 @@
+/**
+ * Starts a real Prosody on loopback for tests and the demo: the test variant of
+ * deploy/prosody/prosody.cfg.lua (see prosody-config.ts), a throwaway data dir, free ports,
+ * an openssl-made CA + server certificate (the CA PEM is returned so clients trust it the
+ * way a clinic's own CA is trusted through policy), accounts via `prosodyctl --config`.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Role } from '../../common/contract/domain';
+import { readProductionConfig, renderGroupsFile, renderTestConfig, type GroupMember } from './prosody-config';
+
+const run = promisify(execFile);
+
+export interface ProsodyUser {
+  jid: string;
+  password: string;
+  name: string;
+  role?: Role;
+  group?: string;
+}
+
+export interface StartProsodyOptions {
+  users: ProsodyUser[];
+  /** Extra (empty) team groups to declare. */
+  groups?: string[];
+  domain?: string;
+  /** false: the insecure variant (no certificate, TLS module off) for the TLS_REQUIRED test. */
+  tls?: boolean;
+  /** SCRAM iterations for test accounts; production keeps Prosody's default (10000). */
+  iterationCount?: number;
+}
+
+export interface ProsodyServer {
+  domain: string;
+  host: '127.0.0.1';
+  c2sPort: number;
+  directTlsPort?: number;
+  httpPort: number;
+  caPem: string;
+  dir: string;
+  logFile: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  addUser(user: ProsodyUser): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** CA + server certificate (SANs: domain, upload.domain, 127.0.0.1), EC P-256 for speed. */
+async function makeCertificates(dir: string, domain: string): Promise<string> {
+  const ca = join(dir, 'ca');
+  mkdirSync(ca);
+  const o = (args: string[]) => run('openssl', args, { cwd: ca });
+  await o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2']
+    .concat(['-subj', '/CN=Clinic Test CA', '-keyout', 'ca.key', '-out', 'ca.crt']));
+  await o(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+    .concat(['-subj', `/CN=${domain}`, '-keyout', 'server.key', '-out', 'server.csr']));
+  writeFileSync(join(ca, 'ext.cnf'), `subjectAltName=DNS:${domain},DNS:upload.${domain},IP:127.0.0.1\n`);
+  await o(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2']
+    .concat(['-extfile', 'ext.cnf', '-out', 'server.crt']));
+  const certs = join(dir, 'certs');
+  mkdirSync(certs);
+  // Prosody looks certificates up as <host>.crt / <host>.key in the `certificates` folder.
+  for (const host of [domain, `upload.${domain}`]) {
+    copyFileSync(join(ca, 'server.crt'), join(certs, `${host}.crt`));
+    copyFileSync(join(ca, 'server.key'), join(certs, `${host}.key`));
+  }
+  return readFileSync(join(ca, 'ca.crt'), 'utf8');
+}
+
+export async function startProsody(options: StartProsodyOptions): Promise<ProsodyServer> {
+  const domain = options.domain ?? 'clinic.test';
+  const tls = options.tls !== false;
+  const dir = mkdtempSync(join(tmpdir(), 'prosody-test-'));
+  const dataPath = join(dir, 'data');
+  mkdirSync(dataPath);
+  const caPem = tls ? await makeCertificates(dir, domain) : '';
+  if (!tls) mkdirSync(join(dir, 'certs'));
+  const [c2sPort, directTlsPort, httpPort, httpsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const configFile = join(dir, 'prosody.cfg.lua');
+  const groupsFile = join(dir, 'groups.txt');
+  const logFile = join(dir, 'prosody.log');
+  const members: GroupMember[] = [];
+  writeFileSync(
+    configFile,
+    renderTestConfig(
+      readProductionConfig(),
+      {
+        domain,
+        interfaces: ['127.0.0.1'],
+        c2sPort,
+        directTlsPort: tls ? directTlsPort : null,
+        httpPort,
+        httpsPort: tls ? httpsPort : null,
+        dataPath,
+        certificates: join(dir, 'certs'),
+        groupsFile,
+        pidfile: join(dir, 'prosody.pid'),
+        logFile,
+      },
+      { runAsRoot: true, iterationCount: options.iterationCount ?? 128, withoutTls: !tls },
+    ),
+  );
+  const writeGroups = () => writeFileSync(groupsFile, renderGroupsFile(members, options.groups));
+  writeGroups();
+
+  const register = async (u: ProsodyUser) => {
+    const [local, host] = u.jid.split('@');
+    if (!local || host !== domain) throw new Error(`user ${u.jid} is not on ${domain}`);
+    await run('prosodyctl', ['--config', configFile, 'register', local, domain, u.password]);
+    members.push({ jid: u.jid, name: u.name, role: u.role ?? null, group: u.group ?? null });
+  };
+  for (const u of options.users) await register(u);
+  writeGroups();
+
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    const proc = spawn('prosody', ['--config', configFile, '-F'], { stdio: 'ignore' });
+    child = proc;
+    let exited = false;
+    proc.once('exit', () => (exited = true));
+    const deadline = Date.now() + 15_000;
+    while (!(await portAnswers(c2sPort))) {
+      if (exited) throw new Error(`prosody exited during start; see ${logFile}`);
+      if (Date.now() > deadline) throw new Error(`prosody did not open port ${c2sPort}; see ${logFile}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const kill = async () => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  };
+  await start();
+
+  return {
+    domain,
+    host: '127.0.0.1',
+    c2sPort,
+    directTlsPort: tls ? directTlsPort : undefined,
+    httpPort,
+    caPem,
+    dir,
+    logFile,
+    async restart() {
+      await kill();
+      await start();
+    },
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async addUser(u) {
+      await register(u);
+      writeGroups();
+      // mod_groups reads its file when it loads: a restart makes the new member visible.
+      await kill();
+      await start();
+    },
+  };
+}
