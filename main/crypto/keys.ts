@@ -7,8 +7,9 @@
  * The secret key is returned as UNENCRYPTED armor on purpose: the caller stores it inside
  * the SQLCipher cache DB, whose key comes from the vault (passphrase + OS keychain). An
  * OpenPGP passphrase would have to be stored in that same trust domain (there is nobody to
- * type it), so it would add an S2K cost on every unlock and no protection. The only copy
- * that leaves the workstation (XEP-0373 §5 backup) is encrypted separately, see backup.ts.
+ * type it), so it would add an S2K cost on every unlock and no protection. A copy that ever
+ * leaves the workstation (XEP-0373 §5 secret-key backup, not implemented yet) must be
+ * encrypted separately with its own backup code.
  */
 import * as openpgp from 'openpgp';
 import type { PrivateKey, PublicKey, Key } from 'openpgp';

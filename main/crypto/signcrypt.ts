@@ -53,9 +53,17 @@ function randomPad(): string {
   return s;
 }
 
+function bareOrThrow(jid: string): string {
+  try {
+    return normalizeBareJid(jid);
+  } catch {
+    throw new RangeError('<to/> needs a bare JID (local@domain)');
+  }
+}
+
 export function buildSigncryptXml(to: string[], body: string, now: Date): string {
   if (!isXmlSafe(body)) throw new RangeError('message body contains control characters XML cannot carry');
-  const tos = to.map((j) => `<to jid='${escapeAttr(normalizeBareJid(j))}'/>`).join('');
+  const tos = to.map((j) => `<to jid='${escapeAttr(bareOrThrow(j))}'/>`).join('');
   return (
     `<signcrypt xmlns='${OX_NS}'>${tos}<time stamp='${formatXmppDateTime(now)}'/>` +
     `<rpad>${randomPad()}</rpad>` +

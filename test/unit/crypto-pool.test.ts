@@ -72,6 +72,24 @@ describe('decrypt pool', () => {
     expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual(cases.map(([, r]) => r));
   }, 30_000);
 
+  it('threads: a worker that cannot start fails the jobs as internal instead of hanging or respawning forever', async () => {
+    const pool = createDecryptPool({
+      identity: bob.identity,
+      mode: 'threads',
+      size: 1,
+      worker: { file: '/nonexistent/decrypt-worker.cjs', tsx: false },
+    });
+    pools.push(pool);
+    const { jobs } = await mixedJobs(3);
+    const out = await pool.openMany(jobs);
+    expect(out).toEqual(jobs.map(() => ({ ok: false, reason: 'internal' })));
+    // Each retry spawns one more worker; after a few consecutive deaths the pool gives up for good.
+    const errors: string[] = [];
+    for (let i = 0; i < 6; i++) errors.push(await pool.open(jobs[0]!).then(() => 'ok', (e: Error) => e.message));
+    expect(errors.every((m) => m === 'decrypt worker stopped' || m === 'decrypt workers keep failing')).toBe(true);
+    expect(errors.at(-1)).toBe('decrypt workers keep failing');
+  }, 30_000);
+
   it('threads: a closed pool refuses new work', async () => {
     const pool = createDecryptPool({ identity: bob.identity, mode: 'threads', size: 1 });
     await pool.close();

@@ -74,8 +74,9 @@ describe('signcrypt round trip', () => {
     expect(sizes.size).toBeGreaterThan(1);
   });
 
-  it('refuses to build a body XML cannot carry', async () => {
+  it('refuses to build a body XML cannot carry, or a <to/> that is not a bare JID', async () => {
     await expect(fromAlice('bell \u0007')).rejects.toThrow(RangeError);
+    await expect(fromAlice('hi', { to: "bob'/><to jid='eve@x" })).rejects.toThrow(RangeError);
   });
 });
 
