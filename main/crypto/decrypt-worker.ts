@@ -15,6 +15,11 @@ const port = parentPort;
 if (!port) throw new Error('decrypt-worker must run in a worker thread');
 const init = workerData as WorkerInit;
 const identity = loadIdentity(init.armoredSecretKey);
+// First message = "up and holding the key" (DecryptPool.ready()).
+void identity.then(
+  () => port.postMessage([]),
+  () => port.postMessage([]), // jobs will answer 'internal'; the pool must not wait forever
+);
 const keys = new Map<string, Promise<ContactKey>>();
 
 async function handle(job: WorkerJob): Promise<WorkerReply> {

@@ -44,8 +44,11 @@ export interface DecryptPoolOptions {
 }
 
 export interface DecryptPool {
+  /** 'inline' for an inline pool, or for a threads pool whose workers could not start. */
   readonly mode: 'threads' | 'inline';
   readonly size: number;
+  /** Resolves once the workers have loaded the identity (or the pool fell back to inline). */
+  ready(): Promise<'threads' | 'inline'>;
   open(job: DecryptJob): Promise<OpenedSigncrypt>;
   /** Results in input order; never throws for a bad message. */
   openMany(jobs: DecryptJob[]): Promise<DecryptOutcome[]>;
@@ -96,6 +99,7 @@ function inlinePool(identity: Identity, maxInFlight: number, limits: OxLimits): 
       }
     },
     openMany: (jobs) => openMany(pool, jobs),
+    ready: () => Promise.resolve('inline' as const),
     async close() {
       closed = true;
     },
@@ -127,15 +131,22 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
   let nextId = 1;
   let closed = false;
   // Workers that die before answering anything (missing file, broken build) must not respawn
-  // forever: after a few in a row the pool declares itself broken and fails every job.
+  // forever: after a few in a row the pool falls back to decrypting on this thread.
   let crashesInARow = 0;
-  let broken = false;
+  let fallback: DecryptPool | null = null;
+  const readySlots = new Set<Slot>();
+  let markReady: (m: 'threads' | 'inline') => void = () => {};
+  const readyP = new Promise<'threads' | 'inline'>((r) => (markReady = r));
 
   const spawn = (): Slot => {
     const worker = startWorker(where, init);
     const slot: Slot = { worker, inFlight: 0, knownKeys: new Set(), outbox: [], dead: false };
     worker.on('message', (replies: WorkerReply[]) => {
       crashesInARow = 0;
+      if (!readySlots.has(slot)) {
+        readySlots.add(slot); // the worker's first message (possibly empty) says it is up
+        if (slots.every((s) => readySlots.has(s))) markReady('threads');
+      }
       for (const r of replies) settle(slot, r);
       pump();
     });
@@ -149,8 +160,13 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
       }
       if (closed) return;
       if (++crashesInARow > size * 3) {
-        broken = true;
-        failQueued('decrypt workers keep failing');
+        fallback = inlinePool(opts.identity, maxInFlight, limits);
+        for (const { job, id } of queue.splice(0)) {
+          const p = pending.get(id);
+          pending.delete(id);
+          if (p) fallback.open(job).then(p.resolve, p.reject);
+        }
+        markReady('inline');
         return;
       }
       slots[slots.indexOf(slot)] = spawn();
@@ -221,11 +237,14 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
   }
 
   const pool: DecryptPool = {
-    mode: 'threads',
+    get mode() {
+      return fallback ? 'inline' : 'threads';
+    },
     size,
+    ready: () => readyP,
     open(job) {
       if (closed) return Promise.reject(new DecryptPoolError('decrypt pool is closed'));
-      if (broken) return Promise.reject(new DecryptPoolError('decrypt workers keep failing'));
+      if (fallback) return fallback.open(job);
       const id = nextId++;
       const p = new Promise<OpenedSigncrypt>((resolve, reject) => {
         pending.set(id, { resolve, reject, worker: null });

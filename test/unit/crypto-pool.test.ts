@@ -72,7 +72,14 @@ describe('decrypt pool', () => {
     expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual(cases.map(([, r]) => r));
   }, 30_000);
 
-  it('threads: a worker that cannot start fails the jobs as internal instead of hanging or respawning forever', async () => {
+  it('threads: reports ready once its workers hold the key', async () => {
+    const pool = createDecryptPool({ identity: bob.identity, mode: 'threads', size: 2 });
+    pools.push(pool);
+    await expect(pool.ready()).resolves.toBe('threads');
+    expect(pool.mode).toBe('threads');
+  }, 30_000);
+
+  it('threads: workers that cannot start make it fall back to this thread instead of hanging or respawning forever', async () => {
     const pool = createDecryptPool({
       identity: bob.identity,
       mode: 'threads',
@@ -80,14 +87,17 @@ describe('decrypt pool', () => {
       worker: { file: '/nonexistent/decrypt-worker.cjs', tsx: false },
     });
     pools.push(pool);
-    const { jobs } = await mixedJobs(3);
-    const out = await pool.openMany(jobs);
-    expect(out).toEqual(jobs.map(() => ({ ok: false, reason: 'internal' })));
-    // Each retry spawns one more worker; after a few consecutive deaths the pool gives up for good.
-    const errors: string[] = [];
-    for (let i = 0; i < 6; i++) errors.push(await pool.open(jobs[0]!).then(() => 'ok', (e: Error) => e.message));
-    expect(errors.every((m) => m === 'decrypt worker stopped' || m === 'decrypt workers keep failing')).toBe(true);
-    expect(errors.at(-1)).toBe('decrypt workers keep failing');
+    const { jobs, expected } = await mixedJobs(6);
+    const first = await pool.openMany(jobs);
+    // Jobs already handed to a dying worker come back 'internal' (retry later), never wrong.
+    first.forEach((o, i) => {
+      if (o.ok) expect(o.value.body).toBe(expected[i]);
+      else expect(['internal', 'wrong-signer']).toContain(o.reason);
+    });
+    await expect(pool.ready()).resolves.toBe('inline');
+    expect(pool.mode).toBe('inline');
+    const again = await pool.openMany(jobs);
+    expect(again.map((o) => (o.ok ? o.value.body : null))).toEqual(expected);
   }, 30_000);
 
   it('threads: a closed pool refuses new work', async () => {
