@@ -11,7 +11,9 @@ import { createConsoleLogger, type Logger } from './log';
 import { systemClock, type Clock } from './clock';
 import { loadPolicy, managedPolicyPath, type LoadedPolicy } from './policy/load';
 import type { PolicyInput } from './policy/schema';
+import { createSession } from './session/session';
 import type { Session } from './session/types';
+import { createOsKeychain, type Keychain } from './vault/keychain';
 
 export interface AppCoreOptions {
   /** Per-OS user data folder (Electron's app.getPath('userData')) or a temp dir in tests. */
@@ -32,6 +34,10 @@ export interface AppCoreOptions {
    * Undefined in Node (tests, harness): the node_modules build is used.
    */
   sqliteNativeBinding?: string;
+  /** The OS keychain (default); tests pass one under their own service name. */
+  keychain?: Keychain;
+  /** Extra CA to trust for the XMPP server; defaults to the policy's trustedCaPem. */
+  tls?: { ca?: string };
 }
 
 export interface AppCore {
@@ -54,13 +60,18 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     platform: options.platform ?? process.platform,
     harness: options.harness ?? false,
   };
-  void clock;
-  const session: Session = {
-    isUnlocked: () => false,
-    reportActivity: () => {},
-    connection: () => ({ state: 'offline', detail: null }),
-    dispose: async () => {},
-  };
+  const keychain = options.keychain ?? createOsKeychain();
+  const ca = options.tls?.ca ?? policy.policy.trustedCaPem ?? undefined;
+  const session: Session = createSession({
+    userDataDir: options.userDataDir,
+    policy,
+    keychain,
+    clock,
+    logger,
+    events,
+    tls: ca ? { ca } : undefined,
+    sqliteNativeBinding: options.sqliteNativeBinding,
+  });
   const router = createRouter({ handlers: createHandlers({ app, session, events, policy, logger }), isLocked: () => !session.isUnlocked(), logger });
   return { router, events, session, policy, dispose: () => session.dispose() };
 }

@@ -1,0 +1,262 @@
+/**
+ * The session end to end in the main process: real keychain (gnome-keyring), real SQLCipher
+ * store and audit log, real Prosody on loopback, the real router. Time is a fake clock so the
+ * inactivity lock is tested without waiting.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EventName } from '../../common/ipc-contract';
+import type { Result } from '../../common/result';
+import { createEventBus } from '../../main/events';
+import { createHandlers } from '../../main/ipc/handlers';
+import { createRouter, type Router } from '../../main/ipc/router';
+import { silentLogger } from '../../main/log';
+import { loadPolicy } from '../../main/policy/load';
+import { createSession } from '../../main/session/session';
+import type { Session } from '../../main/session/types';
+import { isAllZero, type VaultKeys } from '../../main/vault/keys';
+import { startProsody } from '../support/prosody';
+import { fakeClock, FAST_ARGON2, OTHER, PASS, requireKeychain, tempDir, testKeychain, type FakeClock } from './vault-support';
+
+type Prosody = Awaited<ReturnType<typeof startProsody>>;
+let prosody: Prosody;
+const pw = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toString('hex') };
+
+beforeAll(async () => {
+  await requireKeychain();
+  prosody = await startProsody({
+    domain: 'clinic.test',
+    users: [
+      { jid: 'alice@clinic.test', password: pw.alice, name: 'Alice Moreau' },
+      { jid: 'bob@clinic.test', password: pw.bob, name: 'Bob Stone' },
+    ],
+  });
+});
+afterAll(async () => {
+  await prosody?.stop();
+});
+
+interface World {
+  dir: string;
+  cleanup(): void;
+  clock: FakeClock;
+  session: Session;
+  router: Router;
+  seen: { name: EventName; payload: unknown }[];
+  keys: VaultKeys[];
+  call<T = unknown>(channel: string, payload?: unknown): Promise<Result<T>>;
+  until(name: EventName): Promise<unknown>;
+}
+const worlds: World[] = [];
+afterEach(async () => {
+  for (const w of worlds.splice(0)) {
+    await w.session.dispose();
+    w.cleanup();
+  }
+});
+
+function world(policy: Record<string, unknown> = {}): World {
+  const { dir, cleanup } = tempDir('vault-session-');
+  const clock = fakeClock();
+  const logger = silentLogger;
+  const events = createEventBus(logger);
+  const loaded = loadPolicy(null, { argon2: FAST_ARGON2, lockTimeoutMaxMinutes: 5, ...policy });
+  const keys: VaultKeys[] = [];
+  const session = createSession({
+    userDataDir: dir,
+    policy: loaded,
+    keychain: testKeychain().keychain,
+    clock,
+    logger,
+    events,
+    tls: { ca: prosody.caPem },
+    inspectKeys: (k) => keys.push(k),
+  });
+  const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
+  const router = createRouter({ handlers: createHandlers({ app, session, events, policy: loaded, logger }), isLocked: () => !session.isUnlocked(), logger });
+  const seen: World['seen'] = [];
+  const waiters: { name: EventName; resolve: (p: unknown) => void }[] = [];
+  events.subscribe((name, payload) => {
+    seen.push({ name, payload });
+    for (const w of waiters.filter((x) => x.name === name)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(payload);
+    }
+  });
+  const w: World = {
+    dir,
+    cleanup,
+    clock,
+    session,
+    router,
+    seen,
+    keys,
+    call: (channel, payload = null) => router.dispatch(channel, payload) as never,
+    until: (name) => new Promise((resolve) => waiters.push({ name, resolve })),
+  };
+  worlds.push(w);
+  return w;
+}
+
+const server = () => ({ host: prosody.host, port: prosody.c2sPort, tls: 'starttls' as const });
+const signIn = (w: World, who: 'alice' | 'bob' = 'alice', passphrase = PASS) =>
+  w.call<{ profileId: string }>('vault:createProfile', {
+    jid: `${who}@${prosody.domain}`,
+    displayName: who === 'alice' ? 'Alice Moreau' : 'Bob Stone',
+    xmppPassword: pw[who],
+    passphrase,
+    server: server(),
+    policyAcknowledged: true,
+  });
+
+function value<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+describe('session lifecycle', () => {
+  it('signs in on first run, then answers as unlocked with the account', async () => {
+    const w = world();
+    const { profileId } = value(await signIn(w));
+    expect(value(await w.call('vault:status'))).toMatchObject({ state: 'unlocked', activeProfileId: profileId, keychain: { available: true, reason: null } });
+    expect(value(await w.call('account:me'))).toMatchObject({ jid: `alice@${prosody.domain}`, displayName: 'Alice Moreau' });
+    expect(w.seen.some((e) => e.name === 'session:unlocked')).toBe(true);
+    const audit = value(await w.call<{ items: { type: string }[] }>('audit:list', { before: null, limit: 50 })).items.map((i) => i.type);
+    expect(audit).toEqual(expect.arrayContaining(['sign-in', 'policy-acknowledged']));
+  });
+
+  it('removes the half-made profile when the first sign-in is refused by the server', async () => {
+    const w = world();
+    const r = await w.call('vault:createProfile', {
+      jid: `alice@${prosody.domain}`,
+      displayName: 'Alice',
+      xmppPassword: 'not-the-password',
+      passphrase: PASS,
+      server: server(),
+      policyAcknowledged: true,
+    });
+    expect(r.ok ? 'ok' : r.error.code).toBe('AUTH_FAILED');
+    expect(value(await w.call('vault:listProfiles'))).toEqual([]);
+    expect(w.session.isUnlocked()).toBe(false);
+    expect(w.keys[0] && isAllZero(w.keys[0].db)).toBe(true);
+  });
+
+  it('locks on demand: closes the store, zero-fills every key, tells the renderer, answers LOCKED', async () => {
+    const w = world();
+    const { profileId } = value(await signIn(w));
+    const locked = w.until('session:locked');
+    expect(value(await w.call('vault:lock', { reason: 'manual' }))).toBeNull();
+    expect(await locked).toEqual({ reason: 'manual' });
+    expect(w.keys).toHaveLength(1);
+    for (const k of w.keys) for (const b of [k.master, k.db, k.files, k.audit]) expect(isAllZero(b)).toBe(true);
+    for (const [channel, payload] of [
+      ['conversations:list', { cursor: null }],
+      ['messages:page', { conversationId: '1', before: null }],
+      ['contacts:directory', null],
+      ['account:me', null],
+      ['settings:get', null],
+      ['audit:list', { before: null }],
+      ['vault:changePassphrase', { current: PASS, next: OTHER }],
+    ] as const) {
+      const r = await w.call(channel, payload);
+      expect(r.ok ? 'ok' : r.error.code, channel).toBe('LOCKED');
+    }
+    expect(() => w.session.active()).toThrow(/locked/);
+    // What still answers: status, profile list, policy, unlock.
+    expect(value(await w.call('vault:status'))).toMatchObject({ state: 'locked', activeProfileId: null });
+    expect(value(await w.call('vault:listProfiles'))).toEqual([{ id: profileId, displayName: 'Alice Moreau', openable: true }]);
+    expect(value(await w.call('policy:get'))).toMatchObject({ exportAllowed: false });
+  });
+
+  it('unlocks again after a wrong passphrase and audits both', async () => {
+    const w = world();
+    const { profileId } = value(await signIn(w));
+    await w.session.lock('manual');
+    const wrong = await w.call('vault:unlock', { profileId, passphrase: OTHER });
+    expect(wrong.ok ? 'ok' : wrong.error.code).toBe('WRONG_PASSPHRASE');
+    value(await w.call('vault:unlock', { profileId, passphrase: PASS }));
+    expect(w.session.isUnlocked()).toBe(true);
+    const items = value(await w.call<{ items: { type: string; detail: Record<string, unknown> }[] }>('audit:list', { before: null, limit: 50 })).items;
+    expect(items.find((i) => i.type === 'unlock-failed')?.detail).toMatchObject({ attempts: 1 });
+    expect(items.map((i) => i.type)).toEqual(expect.arrayContaining(['unlock', 'lock']));
+    // The second unlock derived a second key set; the first was zeroed at lock.
+    expect(w.keys).toHaveLength(2);
+    expect(isAllZero(w.keys[0]!.db)).toBe(true);
+    expect(isAllZero(w.keys[1]!.db)).toBe(false);
+  });
+
+  it('locks after the policy inactivity timeout, and input postpones it', async () => {
+    const w = world({ lockTimeoutMaxMinutes: 2 });
+    value(await signIn(w));
+    w.clock.advance(90_000);
+    w.session.reportActivity();
+    w.clock.advance(90_000);
+    expect(w.session.isUnlocked()).toBe(true);
+    const locked = w.until('session:locked');
+    w.clock.advance(31_000);
+    expect(await locked).toEqual({ reason: 'idle' });
+    expect(w.session.isUnlocked()).toBe(false);
+  });
+
+  it('lets the user shorten the lock timeout but never lengthen it past policy', async () => {
+    const w = world({ lockTimeoutMaxMinutes: 5 });
+    value(await signIn(w));
+    const loosen = await w.call('settings:update', { lockTimeoutMinutes: 10 });
+    expect(loosen.ok ? 'ok' : loosen.error.code).toBe('FORBIDDEN');
+    const preview = await w.call('settings:update', { notificationPreview: 'full' });
+    expect(preview.ok ? 'ok' : preview.error.code).toBe('FORBIDDEN');
+    value(await w.call('settings:update', { lockTimeoutMinutes: 1 }));
+    expect(value(await w.call('settings:get'))).toMatchObject({ lockTimeoutMinutes: 1, notificationPreview: 'none', limits: { maxLockTimeoutMinutes: 5 } });
+    const locked = w.until('session:locked');
+    w.clock.advance(61_000);
+    expect(await locked).toEqual({ reason: 'idle' });
+  });
+
+  it('locks on OS lock and suspend with the reason', async () => {
+    const w = world();
+    const { profileId } = value(await signIn(w));
+    await w.session.lock('os-lock');
+    value(await w.call('vault:unlock', { profileId, passphrase: PASS }));
+    await w.session.lock('suspend');
+    expect(w.seen.filter((e) => e.name === 'session:locked').map((e) => e.payload)).toEqual([{ reason: 'os-lock' }, { reason: 'suspend' }]);
+  });
+
+  it('switches user: locks the current profile and unlocks another', async () => {
+    const w = world();
+    const alice = value(await signIn(w, 'alice'));
+    const bob = value(await signIn(w, 'bob', OTHER));
+    expect(w.seen.filter((e) => e.name === 'session:locked').map((e) => e.payload)).toEqual([{ reason: 'switch-user' }]);
+    expect(value(await w.call('account:me'))).toMatchObject({ jid: `bob@${prosody.domain}` });
+    value(await w.call('vault:switchUser'));
+    expect(w.session.isUnlocked()).toBe(false);
+    value(await w.call('vault:unlock', { profileId: alice.profileId, passphrase: PASS }));
+    expect(value(await w.call('account:me'))).toMatchObject({ jid: `alice@${prosody.domain}` });
+    expect(value(await w.call('vault:listProfiles'))).toHaveLength(2);
+    expect(bob.profileId).not.toBe(alice.profileId);
+  });
+
+  it('removes the open profile: locks first, then erases its folder', async () => {
+    const w = world();
+    const { profileId } = value(await signIn(w));
+    value(await w.call('vault:removeProfile', { profileId }));
+    expect(w.session.isUnlocked()).toBe(false);
+    expect(existsSync(join(w.dir, 'profiles', profileId))).toBe(false);
+    expect(value(await w.call('vault:status'))).toMatchObject({ state: 'no-profiles' });
+  });
+
+  it('changes the passphrase while unlocked and audits it', async () => {
+    const w = world();
+    const { profileId } = value(await signIn(w));
+    const weak = await w.call('vault:changePassphrase', { current: PASS, next: 'password123456' });
+    expect(weak.ok ? 'ok' : weak.error.code).toBe('WEAK_PASSPHRASE');
+    value(await w.call('vault:changePassphrase', { current: PASS, next: OTHER }));
+    await w.session.lock('manual');
+    expect((await w.call('vault:unlock', { profileId, passphrase: PASS })).ok).toBe(false);
+    w.clock.advance(10_000);
+    value(await w.call('vault:unlock', { profileId, passphrase: OTHER }));
+    const types = value(await w.call<{ items: { type: string }[] }>('audit:list', { before: null, limit: 50 })).items.map((i) => i.type);
+    expect(types).toContain('passphrase-changed');
+  });
+});
