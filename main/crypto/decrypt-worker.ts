@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SigncryptRejectedError } from './errors';
-import { loadIdentity, parseContactKey, type ContactKey } from './keys';
+import { loadIdentity, rehydrateContactKey, type ContactKey } from './keys';
 import { openSigncrypt } from './signcrypt';
 import type { WorkerInit, WorkerJob, WorkerReply } from './decrypt-protocol';
 
@@ -28,8 +28,9 @@ async function handle(job: WorkerJob): Promise<WorkerReply> {
     let key = keys.get(cacheKey);
     if (!key) {
       if (!job.senderBinary) return { id: job.id, ok: false, internal: true };
-      key = parseContactKey(job.senderJid, job.senderBinary, job.senderFingerprint, { now: new Date(job.now) });
+      key = rehydrateContactKey(job.senderJid, job.senderBinary, job.senderFingerprint);
       keys.set(cacheKey, key);
+      key.catch(() => keys.delete(cacheKey)); // never cache a failure
     }
     const r = await openSigncrypt({
       identity: await identity,

@@ -109,6 +109,20 @@ export function identityAsContact(identity: Identity): ContactKey {
 }
 
 /**
+ * Rebuild a ContactKey from a copy that parseContactKey already validated (decrypt workers get
+ * the binary across the thread boundary). Only the fingerprint is re-checked: re-running the
+ * pin-time policy here could disagree with the main thread. Key validity at signing time is
+ * still enforced by openpgp when the signature is verified.
+ */
+export async function rehydrateContactKey(bareJid: string, binary: Uint8Array, fingerprint: string): Promise<ContactKey> {
+  const publicKey = await openpgp.readKey({ binaryKey: binary });
+  if (publicKey.isPrivate() || normalizeFingerprint(publicKey.getFingerprint()) !== fingerprint) {
+    throw new KeyRejectedError('fingerprint-mismatch', 'rehydrated key differs from the validated one');
+  }
+  return { bareJid, fingerprint, publicKey, binary };
+}
+
+/**
  * XEP-0373 §4.3 / PROTOCOL.md "Fetching": the key must be the one the public-keys-list
  * announced and must carry the user ID `xmpp:<that bare JID>`; otherwise it is refused.
  */

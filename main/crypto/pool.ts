@@ -193,7 +193,10 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     if (--slot.inFlight === 0) slot.worker.unref();
     if (r.ok) p.resolve({ body: r.body, timestamp: new Date(r.timestamp), to: r.to, senderFingerprint: r.senderFingerprint });
     else if ('reason' in r) p.reject(new SigncryptRejectedError(r.reason));
-    else p.reject(new DecryptPoolError('decrypt worker failed'));
+    else {
+      slot.knownKeys.clear(); // the worker may have dropped a key it failed to load: resend keys
+      p.reject(new DecryptPoolError('decrypt worker failed'));
+    }
   }
 
   let scheduled = false;
