@@ -82,8 +82,19 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   // cannot be followed by a surprise re-login (PROTOCOL.md, ejabberd section).
   xmpp.reconnect.stop();
   const sm = trackStreamManagement(xmpp);
+  // @xmpp/iq 0.14: an error reply that arrives before the request's write callback rejects the
+  // pending promise before anyone listens (an unhandled rejection). Observe it at creation; the
+  // caller still gets the rejection through the library's own race.
+  const handlers = xmpp.iqCaller.handlers as Map<string, { promise?: Promise<unknown> }>;
+  const setHandler = handlers.set.bind(handlers);
+  handlers.set = (id, deferred) => {
+    deferred.promise?.catch(() => undefined);
+    return setHandler(id, deferred);
+  };
   xmpp.streamManagement.requestAckInterval = 15_000;
   xmpp.streamManagement.timeout = 20_000;
+  // Ask for the ack soon after a run of sends: a message counts as sent only once acked.
+  xmpp.streamManagement.requestAckDebounce = 10;
 
   let state: ConnectionState = 'offline';
   let detail: string | null = null;

@@ -14,4 +14,6 @@ export interface MessagingContext {
   /** A row was inserted (isNew) or changed state. */
   emitMessage(m: Message, isNew: boolean): void;
   emitConversation(conversationId: string): void;
+  /** A new verified message arrived live: OS notification per policy preview. */
+  notify(m: Message, peer: string): void;
 }

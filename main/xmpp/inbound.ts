@@ -19,6 +19,8 @@ export interface OxItem {
   originId: string | null;
   stanzaId: string | null;
   delay: Date | undefined;
+  /** Arrived on the live stream (not carbon/archive): worth a notification. */
+  live?: boolean;
 }
 
 /** Reasons beyond the crypto layer's own: no pinned key, a replayed ciphertext, a bad envelope. */
@@ -122,6 +124,7 @@ export function createInbound(ctx: MessagingContext) {
     if (res.reason) logger.warn('xmpp: message rejected', { messageId: ins.id, reason: res.reason });
     const msg = store.messages.get(ins.id);
     if (msg) ctx.emitMessage(msg, true);
+    if (msg && it.live && it.direction === 'in' && !res.reason) ctx.notify(msg, it.peer);
     ctx.emitConversation(conv.id);
     return msg;
   }
@@ -171,6 +174,7 @@ export function createInbound(ctx: MessagingContext) {
       originId: originIdOf(m),
       stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null,
       delay,
+      live,
     };
     await receive(item);
     // XEP-0184 §5.4: acknowledge receipt to the sending device (only for messages sent to us, live).

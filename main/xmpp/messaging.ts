@@ -36,6 +36,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   let startTimer: NodeJS.Timeout | null = null;
   let outboxTimer: NodeJS.Timeout | null = null;
   let inboundChain: Promise<void> = Promise.resolve();
+  /** The current fresh session's setup (carbons, roster, key publication, catch-up). */
+  let sessionSetup: Promise<void> = Promise.resolve();
 
   const ctx: MessagingContext = {
     opts,
@@ -44,6 +46,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     conn: () => conn,
     identity: () => identity,
     emitMessage: (m: Message, isNew: boolean) => events.emit(isNew ? 'message:received' : 'message:updated', m),
+    notify: (m, peer) => notify(m, peer),
     emitConversation(id: string) {
       const s = store.conversations.summary(id);
       if (s) events.emit('conversation:updated', { ...s, presence: directory.presenceOf(s.peerJid) });
@@ -126,7 +129,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       void outbox.flush(true);
       return;
     }
-    void freshSession(c).catch((err: unknown) => {
+    sessionSetup = freshSession(c).catch((err: unknown) => {
       logger.warn('xmpp: session setup incomplete', { code: err instanceof AppError ? err.code : err instanceof Error ? err.name : 'unknown' });
       events.emit('sync:progress', { done: 0, total: null, finished: true });
     });
@@ -180,6 +183,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       outboxTimer ??= setInterval(() => void outbox.flush(), 2_000);
       outboxTimer.unref?.();
       await connectLoop(o?.firstRun === true, 0);
+      // First sign-in: the key must be published before colleagues can write to us.
+      if (o?.firstRun) await sessionSetup;
     },
     async stop() {
       stopped = true;
@@ -222,6 +227,6 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     verifyContact: (jid, fpr) => ctx.trust.verify(bare(jid), fpr),
     acceptKeyChange: (jid, fpr) => ctx.trust.acceptChange(bare(jid), fpr),
     // Test / benchmark hooks (not part of the IPC surface).
-    ...({ outboxIdle: (ms: number) => outbox.idle(ms), notify } as object),
+    ...({ outboxIdle: (ms: number) => outbox.idle(ms), settled: () => sessionSetup } as object),
   };
 }

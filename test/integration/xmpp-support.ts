@@ -1,0 +1,113 @@
+/**
+ * Test clients for the XMPP integration tests: a real Messaging over a real SQLCipher store and a
+ * real audit log in a temp dir, talking to the real Prosody from test/support/prosody.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventName } from '../../common/ipc-contract';
+import { createAuditLog, type AuditLog } from '../../main/audit';
+import { systemClock } from '../../main/clock';
+import { createEventBus } from '../../main/events';
+import { silentLogger } from '../../main/log';
+import { defaultPolicy } from '../../main/policy/schema';
+import { openStore, type Store } from '../../main/store';
+import { createMessaging, type Messaging } from '../../main/xmpp';
+import type { ProsodyServer } from '../support/prosody';
+
+export interface TestClient {
+  jid: string;
+  store: Store;
+  audit: AuditLog;
+  messaging: Messaging;
+  events: { name: EventName; payload: unknown }[];
+  dir: string;
+  /** Stops messaging, closes the store, removes the temp dir. */
+  close(): Promise<void>;
+  /** Same profile (store, keys), fresh Messaging: a restart of the app. */
+  restart(): Promise<void>;
+  outboxIdle(ms?: number): Promise<boolean>;
+}
+
+export async function makeClient(server: ProsodyServer, jid: string, password: string, o: { resource?: string; start?: boolean; dir?: string } = {}): Promise<TestClient> {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-client-'));
+  const key = randomBytes(32);
+  const store = openStore({ file: join(dir, 'cache.db'), key });
+  const audit = createAuditLog({ store, key: randomBytes(32), clock: systemClock });
+  const bus = createEventBus(silentLogger);
+  const events: TestClient['events'] = [];
+  bus.subscribe((name, payload) => events.push({ name, payload }));
+  const build = () =>
+    createMessaging({
+      account: { jid, password, server: { host: server.host, port: server.c2sPort, tls: 'starttls' } },
+      store,
+      audit,
+      events: bus,
+      logger: silentLogger,
+      policy: { ...defaultPolicy, trustedCaPem: server.caPem },
+      clock: systemClock,
+      resource: o.resource,
+      reconnect: { baseMs: 100, maxMs: 1_000 },
+    });
+  const client: TestClient = {
+    jid,
+    store,
+    audit,
+    messaging: build(),
+    events,
+    dir,
+    async close() {
+      await client.messaging.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await client.messaging.stop();
+      client.messaging = build();
+      await client.messaging.start();
+    },
+    outboxIdle(ms = 30_000) {
+      return (client.messaging as unknown as { outboxIdle(ms: number): Promise<boolean> }).outboxIdle(ms);
+    },
+  };
+  if (o.start !== false) await client.messaging.start({ firstRun: true });
+  return client;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** All messages of the conversation with `peer`, oldest first. */
+export function messagesWith(c: TestClient, peer: string) {
+  const conv = c.store.conversations.byPeer(peer);
+  if (!conv) return [];
+  const out = [];
+  let before: string | null = null;
+  for (;;) {
+    const page = c.store.messages.page(conv.id, { before, limit: 500 });
+    out.push(...page.items);
+    if (!page.nextCursor) break;
+    before = page.nextCursor;
+  }
+  return out.reverse();
+}
+
+export const auditTypes = (c: TestClient) => {
+  const types: { type: string; detail: Record<string, unknown> }[] = [];
+  let before: number | null = null;
+  for (;;) {
+    const page = c.audit.list(before, 500);
+    types.push(...page.items.map((i) => ({ type: i.type, detail: i.detail })));
+    if (page.nextBefore === null) break;
+    before = page.nextBefore;
+  }
+  return types;
+};
