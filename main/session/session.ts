@@ -1,7 +1,8 @@
 /**
  * The session (ARCHITECTURE.md §4): unlock → open the encrypted store → audit log → messaging
- * (started in the background); lock → stop messaging, close the store, zero-fill every key,
- * tell the renderer. Locks on inactivity, on demand, on OS lock/suspend and on switch user.
+ * (started in the background); lock → tell the renderer, stop messaging, close the store,
+ * zero-fill every key (lock() resolves after the last step). Locks on inactivity, on demand,
+ * on OS lock/suspend and on switch user.
  */
 import type { ConnectionState, LockReason } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
@@ -133,8 +134,11 @@ export function createSession(opts: SessionOptions): Session {
     } catch (err) {
       logger.warn('audit append failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
     }
-    await teardown(open);
+    // Tell the renderer first so it drops every PHI-holding view at once; the XMPP close handshake
+    // and the store checkpoint (tens to hundreds of ms) follow. Nothing is served meanwhile
+    // (isUnlocked() is already false) and lock() resolves only once the keys are zero.
     events.emit('session:locked', { reason });
+    await teardown(open);
     logger.info('session locked', { reason });
   }
 
