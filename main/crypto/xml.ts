@@ -38,7 +38,10 @@ const NAME_RE = /^[A-Za-z_][-A-Za-z0-9_.]*(?::[A-Za-z_][-A-Za-z0-9_.]*)?$/;
 // eslint-disable-next-line no-control-regex
 const BAD_CHAR_RE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
-export const escapeText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+// CR is written as a reference: XML 1.0 §2.11 makes every reader turn a literal CR LF into LF,
+// and a body must come back byte-for-byte.
+export const escapeText = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
 export const escapeAttr = (s: string): string =>
   escapeText(s).replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
@@ -47,7 +50,9 @@ export const isXmlSafe = (s: string): boolean => !BAD_CHAR_RE.test(s);
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-function decodeEntities(raw: string): string {
+/** XML 1.0 §2.11 end-of-line handling, then references. */
+function decodeEntities(input: string): string {
+  const raw = input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input;
   if (!raw.includes('&')) return raw;
   return raw.replace(/&([^;&]{0,10});?/g, (whole, ref: string) => {
     if (!whole.endsWith(';')) throw new XmlError('unterminated entity reference');
@@ -109,7 +114,7 @@ export function parseXml(src: string, limits: XmlLimits = defaultXmlLimits): Xml
       if (!top) throw new XmlError('CDATA outside the root element');
       const end = src.indexOf(']]>', pos + 9);
       if (end < 0) throw new XmlError('unterminated CDATA');
-      pushText(top.el, src.slice(pos + 9, end));
+      pushText(top.el, src.slice(pos + 9, end).replace(/\r\n?/g, '\n'));
       pos = end + 3;
       continue;
     }

@@ -20,6 +20,11 @@ describe('safe XML reader for <signcrypt/> plaintext', () => {
     expect(textOf(root)).toBe('x & <> <raw & stuff>');
   });
 
+  it('normalises literal line ends (XML 1.0 §2.11) but keeps a CR written as a reference', () => {
+    expect(textOf(parseXml('<a>x\r\ny\rz</a>'))).toBe('x\ny\nz');
+    expect(textOf(parseXml(`<a>${escapeText('x\r\ny')}</a>`))).toBe('x\r\ny');
+  });
+
   it('round-trips escaped text and attributes', () => {
     const s = `<&>"' ]]> \u00e9`;
     const root = parseXml(`<a v='${escapeAttr(s)}'>${escapeText(s)}</a>`);
