@@ -8,6 +8,8 @@ import { vaultHandlers } from './vault';
 import { settingsHandlers } from './settings';
 import { accountHandlers } from './account';
 import { policyHandlers } from './policy';
+import { messageSendHandlers } from './messages-send';
+import { contactHandlers } from './contacts';
 
 /** The explicit channel → handler map. Each domain contributes its own slice. */
 export function createHandlers(ctx: HandlerContext): HandlerMap {
@@ -20,5 +22,7 @@ export function createHandlers(ctx: HandlerContext): HandlerMap {
     ...conversationHandlers(ctx),
     ...messageReadHandlers(ctx),
     ...auditHandlers(ctx),
+    ...messageSendHandlers(ctx),
+    ...contactHandlers(ctx),
   } as HandlerMap;
 }

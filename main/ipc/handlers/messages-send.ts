@@ -1,0 +1,16 @@
+/**
+ * messages:send / messages:retry — through the durable outbox (main/xmpp/outbox.ts). The message
+ * is stored before anything is sent; KEY_CHANGED / KEY_UNAVAILABLE refuse (never plaintext).
+ */
+import type { DomainHandlers, HandlerContext } from './context';
+
+export function messageSendHandlers(ctx: HandlerContext): DomainHandlers<'messages:send' | 'messages:retry'> {
+  return {
+    'messages:send': async ({ conversationId, body }) => {
+      const active = ctx.session.active();
+      ctx.session.reportActivity();
+      return active.messaging.send(conversationId, body);
+    },
+    'messages:retry': async ({ messageId }) => ctx.session.active().messaging.retry(messageId),
+  };
+}
