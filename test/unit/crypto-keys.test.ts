@@ -10,6 +10,7 @@ import {
   loadIdentity,
   openSigncrypt,
   parseContactKey,
+  signcrypt,
   type KeyRejectReason,
 } from '../../main/crypto/index';
 import { makeParty, stamp } from './crypto-fixtures';
@@ -181,6 +182,19 @@ describe.skipIf(!hasGpg)('GnuPG 2.2 interop (skipped when gpg is not installed)'
         now,
       });
       expect(out.body).toBe('from gpg & back');
+
+      // And the other way: GnuPG (as Bob) decrypts our signcrypt and reports Alice's good signature.
+      writeFileSync(join(home, 'bob.sec'), bob.identity.armoredSecretKey, { mode: 0o600 });
+      execFileSync('gpg', ['--batch', '--quiet', '--import', join(home, 'bob.sec')], { env, stdio: 'pipe' });
+      const ours = await signcrypt({ identity: alice.identity, recipients: [bob.contact], to: 'bob@clinic.test', body: 'to gpg', now });
+      const res = spawnSync('gpg', ['--batch', '--status-fd', '2', '--trust-model', 'always', '--decrypt'], {
+        env,
+        input: Buffer.from(ours, 'base64'),
+      });
+      expect(res.status).toBe(0);
+      expect(res.stderr.toString()).toMatch(new RegExp(`VALIDSIG ${alice.identity.fingerprint}`));
+      expect(res.stdout.toString()).toMatch(/^<signcrypt xmlns='urn:xmpp:openpgp:0'><to jid='bob@clinic.test'\/>/);
+      expect(res.stdout.toString()).toContain(`<body xmlns='jabber:client'>to gpg</body>`);
     } finally {
       spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env });
       rmSync(home, { recursive: true, force: true });
