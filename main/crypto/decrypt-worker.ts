@@ -41,7 +41,14 @@ async function handle(job: WorkerJob): Promise<WorkerReply> {
       now: new Date(job.now),
       limits: init.limits,
     });
-    return { id: job.id, ok: true, body: r.body, timestamp: r.timestamp.getTime(), to: r.to, senderFingerprint: r.senderFingerprint };
+    return {
+      id: job.id,
+      ok: true,
+      body: r.body,
+      timestamp: r.timestamp.getTime(),
+      to: r.to,
+      senderFingerprint: r.senderFingerprint,
+    };
   } catch (err) {
     if (err instanceof SigncryptRejectedError) return { id: job.id, ok: false, reason: err.reason };
     return { id: job.id, ok: false, internal: true };

@@ -114,7 +114,11 @@ export function identityAsContact(identity: Identity): ContactKey {
  * pin-time policy here could disagree with the main thread. Key validity at signing time is
  * still enforced by openpgp when the signature is verified.
  */
-export async function rehydrateContactKey(bareJid: string, binary: Uint8Array, fingerprint: string): Promise<ContactKey> {
+export async function rehydrateContactKey(
+  bareJid: string,
+  binary: Uint8Array,
+  fingerprint: string,
+): Promise<ContactKey> {
   const publicKey = await openpgp.readKey({ binaryKey: binary });
   if (publicKey.isPrivate() || normalizeFingerprint(publicKey.getFingerprint()) !== fingerprint) {
     throw new KeyRejectedError('fingerprint-mismatch', 'rehydrated key differs from the validated one');

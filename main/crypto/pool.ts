@@ -191,7 +191,8 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     if (!p) return;
     pending.delete(r.id);
     if (--slot.inFlight === 0) slot.worker.unref();
-    if (r.ok) p.resolve({ body: r.body, timestamp: new Date(r.timestamp), to: r.to, senderFingerprint: r.senderFingerprint });
+    if (r.ok)
+      p.resolve({ body: r.body, timestamp: new Date(r.timestamp), to: r.to, senderFingerprint: r.senderFingerprint });
     else if ('reason' in r) p.reject(new SigncryptRejectedError(r.reason));
     else {
       slot.knownKeys.clear(); // the worker may have dropped a key it failed to load: resend keys

@@ -42,8 +42,7 @@ const BAD_CHAR_RE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 // and a body must come back byte-for-byte.
 export const escapeText = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
-export const escapeAttr = (s: string): string =>
-  escapeText(s).replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+export const escapeAttr = (s: string): string => escapeText(s).replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 /** True if the string can be carried in XML 1.0 at all (no C0 controls other than tab/CR/LF). */
 export const isXmlSafe = (s: string): boolean => !BAD_CHAR_RE.test(s);

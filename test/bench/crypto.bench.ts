@@ -127,12 +127,18 @@ async function main(): Promise<void> {
   console.log(`\ncrypto bench: N=${N} messages, 200-byte bodies, ${CORES} cores`);
   console.log('| path | msg/s | × single | CPU cores used |');
   console.log('|---|---:|---:|---:|');
-  for (const [name, r, cores] of rows) console.log(`| ${name} | ${r} | ${(r / base).toFixed(2)} | ${cores.toFixed(2)} |`);
+  for (const [name, r, cores] of rows)
+    console.log(`| ${name} | ${r} | ${(r / base).toFixed(2)} | ${cores.toFixed(2)} |`);
   console.log(`| pool start-up (${CORES} workers + first ${CORES * 4} msgs) | ${Math.round(startup.ms)} ms | | |`);
 
   const entries: BenchEntry[] = [
     { name: 'crypto/decrypt-verify-rate-single', value: base, unit: 'msg/s' },
-    { name: 'crypto/decrypt-verify-rate-checked-sequential', value: rate(checkedN, checked.ms), unit: 'msg/s', baseline: base },
+    {
+      name: 'crypto/decrypt-verify-rate-checked-sequential',
+      value: rate(checkedN, checked.ms),
+      unit: 'msg/s',
+      baseline: base,
+    },
     { name: 'crypto/decrypt-verify-rate-inline', value: rate(N, inline.ms), unit: 'msg/s', baseline: base },
     { name: 'crypto/decrypt-verify-rate-pool', value: rate(N, threads.ms), unit: 'msg/s', baseline: base },
     { name: 'crypto/decrypt-pool-startup', value: Math.round(startup.ms), unit: 'ms' },

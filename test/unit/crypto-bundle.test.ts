@@ -45,7 +45,10 @@ describe('decrypt pool from an esbuild CommonJS bundle', () => {
       define: { 'import.meta.url': '__importMetaUrl' },
     });
     const stdout = execFileSync(process.execPath, [join(out, 'index.cjs')], { timeout: 30_000 }).toString();
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { where: { file: string; tsx: boolean }; bodies: string[] };
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      where: { file: string; tsx: boolean };
+      bodies: string[];
+    };
     expect(result.where).toEqual({ file: join(out, 'decrypt-worker.cjs'), tsx: false });
     expect(result.bodies).toEqual(['n1', 'n2', 'n3']);
   }, 60_000);

@@ -1,6 +1,12 @@
 /** Real keys and hand-crafted OpenPGP messages for the crypto tests (no mocks). */
 import * as openpgp from 'openpgp';
-import { generateIdentity, loadIdentity, parseContactKey, type ContactKey, type Identity } from '../../main/crypto/index';
+import {
+  generateIdentity,
+  loadIdentity,
+  parseContactKey,
+  type ContactKey,
+  type Identity,
+} from '../../main/crypto/index';
 
 export interface Party {
   jid: string;

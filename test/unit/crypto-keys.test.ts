@@ -36,7 +36,10 @@ describe('generateIdentity', () => {
     expect(key.keyPacket.version).toBe(4);
     expect(key.getUserIDs()).toEqual(['xmpp:alice@clinic.test']);
     expect(key.getAlgorithmInfo()).toMatchObject({ algorithm: 'eddsaLegacy', curve: 'ed25519Legacy' });
-    expect((await key.getEncryptionKey()).getAlgorithmInfo()).toMatchObject({ algorithm: 'ecdh', curve: 'curve25519Legacy' });
+    expect((await key.getEncryptionKey()).getAlgorithmInfo()).toMatchObject({
+      algorithm: 'ecdh',
+      curve: 'curve25519Legacy',
+    });
     expect(key.getFingerprint().toUpperCase()).toBe(g.fingerprint);
   });
 
@@ -74,15 +77,29 @@ describe('parseContactKey', () => {
 
   it('rejects a key whose fingerprint is not the announced one', async () => {
     const [a, b] = await Promise.all([generateIdentity('carol@clinic.test'), generateIdentity('carol@clinic.test')]);
-    await expectKeyReject(parseContactKey('carol@clinic.test', a.publicKeyBinary, b.fingerprint), 'fingerprint-mismatch');
+    await expectKeyReject(
+      parseContactKey('carol@clinic.test', a.publicKeyBinary, b.fingerprint),
+      'fingerprint-mismatch',
+    );
   });
 
-  it("rejects a key whose user ID is not exactly xmpp:<that JID>", async () => {
+  it('rejects a key whose user ID is not exactly xmpp:<that JID>', async () => {
     const other = await generateIdentity('mallory@clinic.test');
-    await expectKeyReject(parseContactKey('carol@clinic.test', other.publicKeyBinary, other.fingerprint), 'bad-user-id');
+    await expectKeyReject(
+      parseContactKey('carol@clinic.test', other.publicKeyBinary, other.fingerprint),
+      'bad-user-id',
+    );
     for (const userID of [{ name: 'Carol', email: 'carol@clinic.test' }, { name: 'xmpp:carol@clinic.test.evil' }]) {
-      const { privateKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [userID], format: 'object' });
-      await expectKeyReject(parseContactKey('carol@clinic.test', publicBinary(privateKey), privateKey.getFingerprint()), 'bad-user-id');
+      const { privateKey } = await openpgp.generateKey({
+        type: 'ecc',
+        curve: 'curve25519Legacy',
+        userIDs: [userID],
+        format: 'object',
+      });
+      await expectKeyReject(
+        parseContactKey('carol@clinic.test', publicBinary(privateKey), privateKey.getFingerprint()),
+        'bad-user-id',
+      );
     }
   });
 
@@ -96,7 +113,10 @@ describe('parseContactKey', () => {
       date: past,
       format: 'object',
     });
-    await expectKeyReject(parseContactKey('carol@clinic.test', publicBinary(expired), expired.getFingerprint()), 'expired');
+    await expectKeyReject(
+      parseContactKey('carol@clinic.test', publicBinary(expired), expired.getFingerprint()),
+      'expired',
+    );
     const { privateKey } = await openpgp.generateKey({
       type: 'ecc',
       curve: 'curve25519Legacy',
@@ -114,25 +134,37 @@ describe('parseContactKey', () => {
       userIDs: [{ name: 'xmpp:carol@clinic.test' }],
       format: 'object',
     });
-    await expectKeyReject(parseContactKey('carol@clinic.test', publicBinary(rsa), rsa.getFingerprint()), 'unsupported-algorithm');
+    await expectKeyReject(
+      parseContactKey('carol@clinic.test', publicBinary(rsa), rsa.getFingerprint()),
+      'unsupported-algorithm',
+    );
     const { privateKey: v6 } = await openpgp.generateKey({
       type: 'curve25519',
       userIDs: [{ name: 'xmpp:carol@clinic.test' }],
       format: 'object',
       config: { v6Keys: true },
     });
-    await expectKeyReject(parseContactKey('carol@clinic.test', publicBinary(v6), v6.getFingerprint()), 'unsupported-algorithm');
+    await expectKeyReject(
+      parseContactKey('carol@clinic.test', publicBinary(v6), v6.getFingerprint()),
+      'unsupported-algorithm',
+    );
   }, 20_000);
 
   it('rejects garbage and secret keys published as public keys', async () => {
-    await expectKeyReject(parseContactKey('carol@clinic.test', new Uint8Array([1, 2, 3]), 'AB'.repeat(20)), 'malformed');
+    await expectKeyReject(
+      parseContactKey('carol@clinic.test', new Uint8Array([1, 2, 3]), 'AB'.repeat(20)),
+      'malformed',
+    );
     const { privateKey } = await openpgp.generateKey({
       type: 'ecc',
       curve: 'curve25519Legacy',
       userIDs: [{ name: 'xmpp:carol@clinic.test' }],
       format: 'object',
     });
-    await expectKeyReject(parseContactKey('carol@clinic.test', privateKey.write(), privateKey.getFingerprint()), 'malformed');
+    await expectKeyReject(
+      parseContactKey('carol@clinic.test', privateKey.write(), privateKey.getFingerprint()),
+      'malformed',
+    );
   });
 });
 
@@ -148,15 +180,22 @@ describe.skipIf(!hasGpg)('GnuPG 2.2 interop (skipped when gpg is not installed)'
       writeFileSync(join(home, 'alice.pub'), alice.identity.publicKeyBinary);
       writeFileSync(join(home, 'alice.sec'), alice.identity.armoredSecretKey, { mode: 0o600 });
       writeFileSync(join(home, 'bob.pub'), bob.identity.publicKeyBinary);
-      execFileSync('gpg', ['--batch', '--quiet', '--import', join(home, 'alice.pub'), join(home, 'bob.pub')], { env, stdio: 'pipe' });
-      const listing = execFileSync('gpg', ['--batch', '--with-colons', '--list-keys', alice.identity.fingerprint], { env }).toString();
+      execFileSync('gpg', ['--batch', '--quiet', '--import', join(home, 'alice.pub'), join(home, 'bob.pub')], {
+        env,
+        stdio: 'pipe',
+      });
+      const listing = execFileSync('gpg', ['--batch', '--with-colons', '--list-keys', alice.identity.fingerprint], {
+        env,
+      }).toString();
       const rows = listing.split('\n').map((l) => l.split(':'));
       const pub = rows.find((r) => r[0] === 'pub')!;
       expect(pub[3]).toBe('22'); // EdDSA
       expect(pub[16]).toBe('ed25519');
       expect(rows.find((r) => r[0] === 'fpr')![9]).toBe(alice.identity.fingerprint);
       // --with-colons escapes ':' in field values as \x3a.
-      const uid = rows.find((r) => r[0] === 'uid')![9]!.replace(/\\x([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+      const uid = rows
+        .find((r) => r[0] === 'uid')![9]!
+        .replace(/\\x([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
       expect(uid).toBe('xmpp:alice@clinic.test');
       const sub = rows.find((r) => r[0] === 'sub')!;
       expect(sub[3]).toBe('18'); // ECDH
@@ -171,7 +210,18 @@ describe.skipIf(!hasGpg)('GnuPG 2.2 interop (skipped when gpg is not installed)'
         `<rpad>xyz</rpad><payload><body xmlns='jabber:client'>from gpg &amp; back</body></payload></signcrypt>`;
       const ct = execFileSync(
         'gpg',
-        ['--batch', '--quiet', '--trust-model', 'always', '-u', alice.identity.fingerprint, '-r', bob.identity.fingerprint, '--sign', '--encrypt'],
+        [
+          '--batch',
+          '--quiet',
+          '--trust-model',
+          'always',
+          '-u',
+          alice.identity.fingerprint,
+          '-r',
+          bob.identity.fingerprint,
+          '--sign',
+          '--encrypt',
+        ],
         { env, input: xml },
       );
       const out = await openSigncrypt({
@@ -186,7 +236,13 @@ describe.skipIf(!hasGpg)('GnuPG 2.2 interop (skipped when gpg is not installed)'
       // And the other way: GnuPG (as Bob) decrypts our signcrypt and reports Alice's good signature.
       writeFileSync(join(home, 'bob.sec'), bob.identity.armoredSecretKey, { mode: 0o600 });
       execFileSync('gpg', ['--batch', '--quiet', '--import', join(home, 'bob.sec')], { env, stdio: 'pipe' });
-      const ours = await signcrypt({ identity: alice.identity, recipients: [bob.contact], to: 'bob@clinic.test', body: 'to gpg', now });
+      const ours = await signcrypt({
+        identity: alice.identity,
+        recipients: [bob.contact],
+        to: 'bob@clinic.test',
+        body: 'to gpg',
+        now,
+      });
       const res = spawnSync('gpg', ['--batch', '--status-fd', '2', '--trust-model', 'always', '--decrypt'], {
         env,
         input: Buffer.from(ours, 'base64'),

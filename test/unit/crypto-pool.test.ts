@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDecryptPool, openSigncrypt, signcrypt, type DecryptJob, type DecryptPool } from '../../main/crypto/index';
+import {
+  createDecryptPool,
+  openSigncrypt,
+  signcrypt,
+  type DecryptJob,
+  type DecryptPool,
+} from '../../main/crypto/index';
 import { resolveDecryptWorker } from '../../main/crypto/worker-path';
 import { craft, makeParty, signcryptXml, stamp, type Party } from './crypto-fixtures';
 
@@ -8,11 +14,9 @@ const now = new Date('2026-11-28T10:00:00Z');
 const pools: DecryptPool[] = [];
 
 beforeAll(async () => {
-  [alice, bob, mallory] = (await Promise.all(['alice@clinic.test', 'bob@clinic.test', 'mallory@clinic.test'].map(makeParty))) as [
-    Party,
-    Party,
-    Party,
-  ];
+  [alice, bob, mallory] = (await Promise.all(
+    ['alice@clinic.test', 'bob@clinic.test', 'mallory@clinic.test'].map(makeParty),
+  )) as [Party, Party, Party];
 });
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
@@ -43,17 +47,21 @@ describe('decrypt pool', () => {
     expect(resolveDecryptWorker().file).toMatch(/main[\\/]crypto[\\/]decrypt-worker\.ts$/);
   });
 
-  it.each(['threads', 'inline'] as const)('%s: gives the same answers as openSigncrypt, in input order', async (mode) => {
-    const { jobs, expected } = await mixedJobs(40);
-    const pool = createDecryptPool({ identity: bob.identity, mode, size: 2, maxInFlight: 8 });
-    pools.push(pool);
-    const out = await pool.openMany(jobs);
-    expect(out.map((o) => (o.ok ? o.value.body : null))).toEqual(expected);
-    expect(out.filter((o) => !o.ok).every((o) => !o.ok && o.reason === 'wrong-signer')).toBe(true);
-    const direct = await openSigncrypt({ identity: bob.identity, ...jobs[0]! });
-    const viaPool = await pool.open(jobs[0]!);
-    expect(viaPool).toEqual(direct);
-  }, 30_000);
+  it.each(['threads', 'inline'] as const)(
+    '%s: gives the same answers as openSigncrypt, in input order',
+    async (mode) => {
+      const { jobs, expected } = await mixedJobs(40);
+      const pool = createDecryptPool({ identity: bob.identity, mode, size: 2, maxInFlight: 8 });
+      pools.push(pool);
+      const out = await pool.openMany(jobs);
+      expect(out.map((o) => (o.ok ? o.value.body : null))).toEqual(expected);
+      expect(out.filter((o) => !o.ok).every((o) => !o.ok && o.reason === 'wrong-signer')).toBe(true);
+      const direct = await openSigncrypt({ identity: bob.identity, ...jobs[0]! });
+      const viaPool = await pool.open(jobs[0]!);
+      expect(viaPool).toEqual(direct);
+    },
+    30_000,
+  );
 
   it('threads: every reject reason crosses the thread boundary intact', async () => {
     const pool = createDecryptPool({ identity: bob.identity, mode: 'threads', size: 1 });
@@ -64,8 +72,14 @@ describe('decrypt pool', () => {
       [base('###'), 'malformed'],
       [base('A'.repeat(300_000)), 'too-large'],
       [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [bob] })), 'not-signed'],
-      [base(await craft({ plaintext: xmlTo('carol@clinic.test'), encryptTo: [bob], signedBy: alice })), 'bad-recipient'],
-      [base(await craft({ plaintext: xmlTo(bob.jid, '2020-01-01T00:00:00Z'), encryptTo: [bob], signedBy: alice })), 'bad-time'],
+      [
+        base(await craft({ plaintext: xmlTo('carol@clinic.test'), encryptTo: [bob], signedBy: alice })),
+        'bad-recipient',
+      ],
+      [
+        base(await craft({ plaintext: xmlTo(bob.jid, '2020-01-01T00:00:00Z'), encryptTo: [bob], signedBy: alice })),
+        'bad-time',
+      ],
       [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [mallory], signedBy: alice })), 'decrypt-failed'],
     ];
     const out = await pool.openMany(cases.map(([j]) => j));

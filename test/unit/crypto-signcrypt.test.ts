@@ -1,6 +1,12 @@
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { identityAsContact, openSigncrypt, signcrypt, SigncryptRejectedError, type RejectReason } from '../../main/crypto/index';
+import {
+  identityAsContact,
+  openSigncrypt,
+  signcrypt,
+  SigncryptRejectedError,
+  type RejectReason,
+} from '../../main/crypto/index';
 import { craft, makeParty, signcryptXml, stamp, type Party } from './crypto-fixtures';
 
 let alice: Party, bob: Party, carol: Party, mallory: Party;
@@ -32,7 +38,13 @@ async function expectReject(p: Promise<unknown>, reason: RejectReason): Promise<
 }
 
 const fromAlice = (body: string, opts: { now?: Date; to?: string } = {}) =>
-  signcrypt({ identity: alice.identity, recipients: [bob.contact], to: opts.to ?? 'bob@clinic.test', body, now: opts.now ?? now });
+  signcrypt({
+    identity: alice.identity,
+    recipients: [bob.contact],
+    to: opts.to ?? 'bob@clinic.test',
+    body,
+    now: opts.now ?? now,
+  });
 
 describe('signcrypt round trip', () => {
   it('delivers the body and the sender time from one identity to another', async () => {
@@ -58,7 +70,13 @@ describe('signcrypt round trip', () => {
     });
     expect(copy.body).toBe('note to colleague');
     // Carol, who is neither recipient nor sender, cannot read it at all.
-    const asCarol = openSigncrypt({ identity: carol.identity, senderKey: alice.contact, base64: b64, ourJid: 'carol@clinic.test', now });
+    const asCarol = openSigncrypt({
+      identity: carol.identity,
+      senderKey: alice.contact,
+      base64: b64,
+      ourJid: 'carol@clinic.test',
+      now,
+    });
     await expectReject(asCarol, 'decrypt-failed');
   });
 
@@ -82,7 +100,13 @@ describe('signcrypt round trip', () => {
 
 describe('openSigncrypt rejects hostile input', () => {
   it('wrong signer: validly signed by a third key', async () => {
-    const b64 = await signcrypt({ identity: mallory.identity, recipients: [bob.contact], to: 'bob@clinic.test', body: 'hi', now });
+    const b64 = await signcrypt({
+      identity: mallory.identity,
+      recipients: [bob.contact],
+      to: 'bob@clinic.test',
+      body: 'hi',
+      now,
+    });
     await expectReject(openAsBob(b64), 'wrong-signer');
   });
 
@@ -91,14 +115,20 @@ describe('openSigncrypt rejects hostile input', () => {
     await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob] })), 'not-signed');
   });
 
-  it('re-addressed: Bob re-encrypts Alice\'s signed message to Carol (surreptitious forwarding)', async () => {
+  it("re-addressed: Bob re-encrypts Alice's signed message to Carol (surreptitious forwarding)", async () => {
     // Alice's signature covers only the literal data, so "Bob decrypts and re-encrypts her
     // signed packets to Carol" yields exactly this: Alice-signed plaintext addressed to Bob,
     // encrypted to Carol. (openpgp.js streams trailing signature packets, so re-encrypting
     // parsed packets directly is not possible with its public API.)
     const xml = signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: 'for Bob only' });
     const fwd = await craft({ plaintext: xml, encryptTo: [carol], signedBy: alice, date: now });
-    const opened = openSigncrypt({ identity: carol.identity, senderKey: alice.contact, base64: fwd, ourJid: 'carol@clinic.test', now });
+    const opened = openSigncrypt({
+      identity: carol.identity,
+      senderKey: alice.contact,
+      base64: fwd,
+      ourJid: 'carol@clinic.test',
+      now,
+    });
     await expectReject(opened, 'bad-recipient');
   });
 
@@ -108,7 +138,13 @@ describe('openSigncrypt rejects hostile input', () => {
   });
 
   it('not encrypted to us: decrypt-failed', async () => {
-    const b64 = await signcrypt({ identity: alice.identity, recipients: [carol.contact], to: 'bob@clinic.test', body: 'x', now });
+    const b64 = await signcrypt({
+      identity: alice.identity,
+      recipients: [carol.contact],
+      to: 'bob@clinic.test',
+      body: 'x',
+      now,
+    });
     await expectReject(openAsBob(b64), 'decrypt-failed');
   });
 
@@ -179,13 +215,25 @@ describe('openSigncrypt rejects hostile input', () => {
     const notUtf8 = new Uint8Array([0x3c, 0x61, 0xff, 0xfe, 0x3e]);
     await expectReject(openAsBob(await craft({ plaintext: notUtf8, encryptTo: [bob], signedBy: alice })), 'malformed');
     const wrongRoot = `<sign xmlns='urn:xmpp:openpgp:0'><to jid='bob@clinic.test'/><time stamp='${stamp(now)}'/></sign>`;
-    await expectReject(openAsBob(await craft({ plaintext: wrongRoot, encryptTo: [bob], signedBy: alice })), 'malformed');
-    const noBody = signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: '' }).replace(/<body[^]*<\/body>/, '');
+    await expectReject(
+      openAsBob(await craft({ plaintext: wrongRoot, encryptTo: [bob], signedBy: alice })),
+      'malformed',
+    );
+    const noBody = signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: '' }).replace(
+      /<body[^]*<\/body>/,
+      '',
+    );
     await expectReject(openAsBob(await craft({ plaintext: noBody, encryptTo: [bob], signedBy: alice })), 'malformed');
   });
 
   it('names the reason only: no plaintext in the error message', async () => {
-    const b64 = await signcrypt({ identity: mallory.identity, recipients: [bob.contact], to: 'bob@clinic.test', body: 'SECRET-PHI-123', now });
+    const b64 = await signcrypt({
+      identity: mallory.identity,
+      recipients: [bob.contact],
+      to: 'bob@clinic.test',
+      body: 'SECRET-PHI-123',
+      now,
+    });
     const err = (await openAsBob(b64).catch((e: unknown) => e)) as Error;
     expect(String(err.message)).not.toContain('SECRET-PHI-123');
     expect(String(err.stack)).not.toContain('SECRET-PHI-123');
