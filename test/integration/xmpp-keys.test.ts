@@ -1,0 +1,93 @@
+import { xml } from '@xmpp/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../main/log';
+import { createConnection } from '../../main/xmpp/connection';
+import { KEYS_LIST_NODE } from '../../main/xmpp/pep-keys';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
+
+const A = 'alice@clinic.test';
+const B = 'bob@clinic.test';
+const C = 'carol@clinic.test';
+const D = 'dave@clinic.test';
+
+describe('XEP-0373 keys and trust against real Prosody', () => {
+  let server: ProsodyServer;
+  let alice: TestClient;
+  let bob: TestClient;
+  const extra: TestClient[] = [];
+
+  beforeAll(async () => {
+    server = await startProsody({
+      users: [
+        { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
+        { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
+        { jid: C, password: 'carol-pw-1', name: 'Carol Cook' },
+        { jid: D, password: 'dave-pw-1', name: 'Dave Dunn' },
+      ],
+    });
+    [alice, bob] = await Promise.all([makeClient(server, A, 'alice-pw-1'), makeClient(server, B, 'bob-pw-1')]);
+  });
+  afterAll(async () => {
+    await Promise.all([alice, bob, ...extra].filter(Boolean).map((c) => c.close()));
+    await server?.stop();
+  });
+
+  it('refuses to send to a colleague without a published key (KEY_UNAVAILABLE), stores nothing, audits it', async () => {
+    const conv = alice.store.conversations.getOrCreate(C);
+    await expect(alice.messaging.send(conv.id, 'hello')).rejects.toMatchObject({ code: 'KEY_UNAVAILABLE' });
+    expect(messagesWith(alice, C)).toEqual([]);
+    expect(alice.store.contacts.get(C)?.trust).toBe('unavailable');
+    expect(auditTypes(alice).some((a) => a.type === 'key-unavailable' && a.detail.jid === C)).toBe(true);
+  });
+
+  it('publishes with open access over a list node another client created with the default access model', async () => {
+    // Another client created the list node with Prosody's default access model first.
+    const raw = createConnection({ jid: D, password: 'dave-pw-1', host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], logger: silentLogger, onState: () => {}, onStanza: () => {}, onReady: () => {} });
+    await raw.start();
+    await raw.iq(
+      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub' }, xml('publish', { node: KEYS_LIST_NODE }, xml('item', { id: 'current' }, xml('public-keys-list', { xmlns: 'urn:xmpp:openpgp:0' }))))),
+    );
+    await raw.stop();
+    const dave = await makeClient(server, D, 'dave-pw-1');
+    extra.push(dave);
+    expect(auditTypes(dave).some((a) => a.type === 'key-published')).toBe(true);
+    const owner = createConnection({ jid: D, password: 'dave-pw-1', host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], resource: 'probe', logger: silentLogger, onState: () => {}, onStanza: () => {}, onReady: () => {} });
+    await owner.start();
+    const cfg = await owner.iq(xml('iq', { type: 'get' }, xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub#owner' }, xml('configure', { node: KEYS_LIST_NODE }))));
+    const fields = cfg.getChild('pubsub')?.getChild('configure')?.getChild('x')?.getChildren('field') ?? [];
+    expect(fields.find((f) => f.attrs.var === 'pubsub#access_model')?.getChildText('value')).toBe('open');
+    await owner.stop();
+    const conv = alice.store.conversations.getOrCreate(D);
+    await alice.messaging.send(conv.id, 'welcome');
+    expect(alice.store.contacts.get(D)).toMatchObject({ trust: 'pinned', fingerprint: dave.messaging.ownFingerprint() });
+    await waitFor('dave receives', () => messagesWith(dave, A).some((m) => m.body === 'welcome'));
+  });
+
+  it('a changed key blocks sending until a person acknowledges the new fingerprint', async () => {
+    const conv = bob.store.conversations.getOrCreate(A);
+    await bob.messaging.send(conv.id, 'first');
+    const oldFpr = alice.messaging.ownFingerprint()!;
+    expect(bob.store.contacts.get(A)?.fingerprint).toBe(oldFpr);
+    // Alice reinstalls: a new profile (new key) for the same account, published over the old one.
+    await alice.close();
+    alice = await makeClient(server, A, 'alice-pw-1');
+    const newFpr = alice.messaging.ownFingerprint()!;
+    expect(newFpr).not.toBe(oldFpr);
+    // Her first message is signed by a key Bob has not accepted: stored unverified, and the change is noticed.
+    const aconv = alice.store.conversations.getOrCreate(B);
+    const m = await alice.messaging.send(aconv.id, 'new device');
+    const got = await waitFor('bob gets it', () => messagesWith(bob, A).find((x) => x.originId === m.originId));
+    expect(got).toMatchObject({ state: 'unverified', body: null });
+    await waitFor('bob sees change', () => bob.store.contacts.get(A)?.trust === 'changed');
+    expect(bob.store.contacts.get(A)).toMatchObject({ fingerprint: oldFpr, pendingFingerprint: newFpr });
+    await expect(bob.messaging.send(conv.id, 'blocked')).rejects.toMatchObject({ code: 'KEY_CHANGED' });
+    await expect(bob.messaging.acceptKeyChange(A, oldFpr)).rejects.toMatchObject({ code: 'CONFLICT' });
+    const accepted = await bob.messaging.acceptKeyChange(A, newFpr);
+    expect(accepted).toMatchObject({ trust: 'pinned', fingerprint: newFpr, pendingFingerprint: null });
+    const after = await bob.messaging.send(conv.id, 'after accepting');
+    await waitFor('alice gets it', () => messagesWith(alice, B).some((x) => x.originId === after.originId && x.body === 'after accepting'));
+    const types = auditTypes(bob).map((a) => a.type);
+    expect(types).toEqual(expect.arrayContaining(['key-pinned', 'key-changed', 'key-change-acknowledged', 'message-rejected']));
+  });
+});
