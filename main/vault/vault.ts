@@ -81,6 +81,23 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
     );
   }
 
+  /** Wraps MK under a passphrase with a new salt and today's policy parameters; no data is re-encrypted. */
+  async function rewrap(record: ProfileRecord, master: Buffer, passphrase: string): Promise<void> {
+    const secret = await deviceSecret(record.id);
+    try {
+      const salt = randomBytes(SALT_BYTES);
+      const params = kdfParams();
+      const kek = await deriveKek(passphrase, salt, params);
+      const wk = deriveWrappingKey(kek, secret, salt);
+      kek.fill(0);
+      const wrapped = wrapMasterKey(master, wk, record.id);
+      wk.fill(0);
+      writeProfile(userDataDir, { ...record, kdf: { alg: 'argon2id', salt: salt.toString('base64'), ...params }, wrappedMasterKey: wrapped });
+    } finally {
+      secret.fill(0);
+    }
+  }
+
   /** KDF + keychain secret → MK, or null when the tag does not verify. Zero-fills every intermediate. */
   async function openMasterKey(record: ProfileRecord, passphrase: string, secret: Buffer): Promise<Buffer | null> {
     const salt = Buffer.from(record.kdf.salt, 'base64');
@@ -225,7 +242,17 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
     unlock: (id, passphrase) =>
       exclusive(async () => {
         const { record, master, failedBefore } = await verified(id, passphrase, true);
-        return opened(record, master, failedBefore);
+        const want = kdfParams();
+        const k = record.kdf;
+        if (k.memoryKiB !== want.memoryKiB || k.iterations !== want.iterations || k.parallelism !== want.parallelism) {
+          // IT changed the policy's KDF cost: re-wrap once now, while we hold the passphrase.
+          try {
+            await rewrap(record, master, passphrase);
+          } catch (err) {
+            logger.warn('could not re-wrap the master key with new KDF parameters', { profileId: id, code: err instanceof AppError ? err.code : 'unknown' });
+          }
+        }
+        return opened(readProfile(userDataDir, id), master, failedBefore);
       }),
 
     changePassphrase: (id, current, next) =>
@@ -233,19 +260,9 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
         const before = readProfile(userDataDir, id);
         assertPassphrase(next, { minLength: policy.passphraseMinLength, personal: [before.jid.split('@')[0] ?? '', before.jid, before.displayName] });
         const { record, master } = await verified(id, current, false);
-        const secret = await deviceSecret(id);
         try {
-          // New salt and today's policy parameters; the same MK, so no data is re-encrypted.
-          const salt = randomBytes(SALT_BYTES);
-          const params = kdfParams();
-          const kek = await deriveKek(next, salt, params);
-          const wk = deriveWrappingKey(kek, secret, salt);
-          kek.fill(0);
-          const wrapped = wrapMasterKey(master, wk, id);
-          wk.fill(0);
-          writeProfile(userDataDir, { ...record, kdf: { alg: 'argon2id', salt: salt.toString('base64'), ...params }, wrappedMasterKey: wrapped });
+          await rewrap(record, master, next);
         } finally {
-          secret.fill(0);
           master.fill(0);
         }
       }),

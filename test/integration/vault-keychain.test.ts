@@ -175,6 +175,19 @@ describe('vault against the real OS keychain', () => {
     await vault.removeProfile(created.profile.id, 'user');
   });
 
+  it('re-wraps the master key with the policy KDF parameters when IT changes them', async () => {
+    const { dir, keychain, clock, vault } = await setup();
+    const created = await vault.createProfile({ jid: JID, displayName: 'Alice', passphrase: PASS });
+    const master = Buffer.from(created.keys.master);
+    const stronger = createVault({ userDataDir: dir, policy: testPolicy({ argon2: { memoryKiB: 24 * 1024, iterations: 2, parallelism: 1 } }), keychain, clock, logger: silentLogger });
+    const opened = await stronger.unlock(created.profile.id, PASS);
+    expect(opened.keys.master.equals(master)).toBe(true);
+    expect(opened.profile.kdf).toMatchObject({ memoryKiB: 24 * 1024, iterations: 2 });
+    expect(JSON.parse(readFileSync(join(dir, 'profiles', created.profile.id, 'profile.json'), 'utf8')).kdf.memoryKiB).toBe(24 * 1024);
+    expect((await stronger.unlock(created.profile.id, PASS)).keys.master.equals(master)).toBe(true);
+    await stronger.removeProfile(created.profile.id, 'user');
+  });
+
   it('uses default KDF parameters of at least 64 MiB that cost at least 0.3 s per unlock', async () => {
     // The 1 s upper bound is load-dependent on a shared CI box; test/bench/vault.bench.ts measures and reports it.
     const { dir, cleanup } = tempDir();
