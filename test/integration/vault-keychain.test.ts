@@ -1,5 +1,5 @@
 import { AsyncEntry } from '@napi-rs/keyring';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
@@ -128,6 +128,16 @@ describe('vault against the real OS keychain', () => {
     expect(log.find((e) => e.event === 'profile-wiped')).toMatchObject({ profileId: profile.id, detail: { reason: 'max-failed-unlocks', failures: 3, keychainDeleted: true } });
     expect(readFileSync(join(dir, 'device-log.jsonl'), 'utf8')).not.toContain('Alice');
     expect((await code(vault.unlock(profile.id, PASS))).code).toBe('NOT_FOUND');
+  });
+
+  it('treats a tampered failure counter as one attempt left, not as zero', async () => {
+    const { dir, vault } = await setup({ maxFailedUnlocks: 5 });
+    const { profile } = await vault.createProfile({ jid: JID, displayName: 'Alice', passphrase: PASS });
+    writeFileSync(join(dir, 'profiles', profile.id, 'unlock-state.json'), '{"failures": "0"}');
+    await vault.unlock(profile.id, PASS);
+    writeFileSync(join(dir, 'profiles', profile.id, 'unlock-state.json'), 'not json');
+    expect((await code(vault.unlock(profile.id, OTHER))).code).toBe('PROFILE_WIPED');
+    expect(existsSync(join(dir, 'profiles', profile.id))).toBe(false);
   });
 
   it('refuses a profile folder copied to another machine, overwrites nothing, and lets it be removed', async () => {
