@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     cleanups.push(() => {
       if (child.exitCode === null) child.kill('SIGTERM');
     });
-    openLine = `Electron is opening the app window. At first sign-in use server ${prosody.host}, port ${prosody.c2sPort}.`;
+    openLine = 'Electron is opening the app window.';
   } else {
     // Each harness is one workstation (its own profiles, keychain entries and session), so two
     // of them let two people chat from one machine. Different ports: separate browser origins.
@@ -106,6 +106,8 @@ ${urls.join('\n')}
 Clinic Messenger demo is running.
 ${openLine}
 XMPP server: ${prosody.domain} at ${prosody.host}:${prosody.c2sPort} (STARTTLS; demo CA ${caFile})
+At sign-in, if the form does not show it already, open "Clinic server settings" and enter
+server address ${prosody.host} and port ${prosody.c2sPort}.
 Shared-roster group "${GROUP}". Demo-only accounts, new passwords every run:
 ${users.map((u) => `    ${u.jid.padEnd(width)}  ${u.password}   ${u.name} (${u.role})`).join('\n')}
 
