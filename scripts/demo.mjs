@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { findElectronBinary } from './electron-binary.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -38,14 +39,7 @@ function run(cmd, args) {
   }
 }
 
-function electronInstalled() {
-  try {
-    const rel = statSync('node_modules/electron/path.txt').isFile();
-    return rel && existsSync('node_modules/electron/dist') && !process.env.CLINIC_DEMO_BROWSER;
-  } catch {
-    return false;
-  }
-}
+const electronInstalled = () => !process.env.CLINIC_DEMO_BROWSER && findElectronBinary(root).path !== null;
 
 if (stale('dist/renderer/index.html', ['renderer', 'common'])) {
   console.log('Building the renderer…');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Role } from '../../../common/contract/domain';
 import { createConsoleLogger } from '../../../main/log';
 import { startProsody } from '../prosody';
-import { findElectronBinary } from './electron-binary';
+import { findElectronBinary } from '../../../scripts/electron-binary.mjs';
 import { startHarness } from './index';
 
 export const DEMO_DOMAIN = 'clinic.test';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   writeFileSync(caFile, prosody.caPem);
 
   const server = { domain: prosody.domain, host: prosody.host, port: prosody.c2sPort, tls: 'starttls' as const };
-  const electron = process.env.CLINIC_DEMO_BROWSER ? null : findElectronBinary();
+  const electron = process.env.CLINIC_DEMO_BROWSER ? null : findElectronBinary(process.cwd()).path;
   let openLine: string;
   if (electron) {
     const userData = join(work, 'electron-user-data');
