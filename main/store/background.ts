@@ -55,6 +55,7 @@ export function startBackground(opts: { file: string; key: Buffer; nativeBinding
   return {
     insertMany: (ms) => call<BulkInsertResult>({ op: 'insertMany', ms }),
     search: (query, { cursor, limit }) => call<Page<SearchHit>>({ op: 'search', query, cursor, limit }),
+    indexed: () => call<void>({ op: 'indexed' }),
     async close() {
       if (dead) return;
       closing = true;

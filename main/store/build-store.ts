@@ -35,8 +35,16 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     background: {
       insertMany: (ms) => (bg ? bg.insertMany(ms) : Promise.resolve().then(() => store.messages.insertMany(ms))),
       search: (q, o) => (bg ? bg.search(q, o) : Promise.resolve().then(() => store.messages.search(q, o))),
+      indexed: () =>
+        bg
+          ? bg.indexed()
+          : Promise.resolve().then(() => {
+              while (store.messages.indexPending(5000) > 0);
+            }),
     },
-    transaction: (fn) => db.transaction(fn)(),
+    // IMMEDIATE: take the write lock up front, so a read-then-write never fails with BUSY_SNAPSHOT
+    // when the worker committed in between (WAL, two connections).
+    transaction: (fn) => db.transaction(fn).immediate(),
     async close() {
       if (closed) return;
       closed = true;

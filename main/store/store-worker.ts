@@ -17,18 +17,51 @@ export interface WorkerInit {
 export type WorkerRequest =
   | { id: number; op: 'insertMany'; ms: NewMessage[] }
   | { id: number; op: 'search'; query: string; cursor: string | null; limit: number }
+  | { id: number; op: 'indexed' }
   | { id: number; op: 'close' };
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
 
 /** Rows per write transaction: short enough that a main-thread write waiting on the lock waits ms, not seconds. */
 export const INSERT_CHUNK = 500;
+/** Rows per indexing step; between steps the worker answers searches and other requests. */
+export const INDEX_CHUNK = 1000;
 
 const init = workerData as WorkerInit;
 const key = Buffer.from(init.key);
 const db = openDb({ file: init.file, key, nativeBinding: init.nativeBinding, onCorrupt: 'throw' });
 key.fill(0);
 (init.key as Uint8Array).fill(0);
-const messages = createMessageRepo(db);
+const messages = createMessageRepo(db, { deferIndex: true });
+
+// The indexer runs in steps on the worker's event loop so queued searches are answered between them.
+let indexing = false;
+const waiters: (() => void)[] = [];
+function kickIndexer(): void {
+  if (indexing) return;
+  indexing = true;
+  let failures = 0;
+  const step = () => {
+    let n = 0;
+    try {
+      n = messages.indexPending(INDEX_CHUNK);
+      failures = 0;
+    } catch {
+      // BUSY beyond busy_timeout, disk full: the queue stays intact; retry a few times, then leave
+      // it for the next catch-up or the next open.
+      if (++failures < 20 && db.open) {
+        setTimeout(step, 50);
+        return;
+      }
+    }
+    if (n > 0) setImmediate(step);
+    else {
+      indexing = false;
+      for (const w of waiters.splice(0)) w();
+    }
+  };
+  setImmediate(step);
+}
+kickIndexer(); // a queue left by an interrupted catch-up
 
 function insertMany(ms: NewMessage[]) {
   const results = [];
@@ -50,7 +83,14 @@ parentPort!.on('message', (req: WorkerRequest) => {
       parentPort!.close();
       return;
     }
+    if (req.op === 'indexed') {
+      const done = () => parentPort!.postMessage({ id: req.id, ok: true, value: null } satisfies WorkerReply);
+      if (indexing) waiters.push(done);
+      else done();
+      return;
+    }
     const value = req.op === 'insertMany' ? insertMany(req.ms) : messages.search(req.query, { cursor: req.cursor, limit: req.limit });
+    if (req.op === 'insertMany') kickIndexer();
     reply = { id: req.id, ok: true, value };
   } catch (err) {
     const code = err instanceof AppError ? err.code : ((err as { code?: string }).code ?? 'INTERNAL');

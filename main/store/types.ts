@@ -134,6 +134,10 @@ export interface MessageRepo {
   page(conversationId: string, opts: { before: string | null; limit: number }): Page<Message>;
   /** FTS5: prefix, case- and diacritics-insensitive, ranked by bm25. */
   search(query: string, opts: { cursor: string | null; limit: number }): Page<SearchHit>;
+  /** Stored rows not yet in the full-text index (a catch-up through store.background is indexed just after). */
+  searchBacklog(): number;
+  /** Indexes up to `limit` queued rows in one transaction; returns how many. */
+  indexPending(limit: number): number;
 }
 
 export interface OutboxItem {
@@ -212,7 +216,13 @@ export interface AuditRepo {
 
 /** Heavy operations that must not stall IPC (issue 4 §1): run off the main thread where measured to matter. */
 export interface BackgroundOps {
+  /**
+   * Catch-up insert on the worker. Resolves once the rows are stored (visible to pages and the
+   * list); the worker then fills the full-text index in steps, so search catches up shortly after.
+   */
   insertMany(ms: NewMessage[]): Promise<BulkInsertResult>;
+  /** Resolves when every stored row is searchable (tests, benchmarks). */
+  indexed(): Promise<void>;
   search(query: string, opts: { cursor: string | null; limit: number }): Promise<Page<SearchHit>>;
 }
 

@@ -7,6 +7,7 @@ import { AppError } from '../../common/result';
 import { openStore } from '../../main/store';
 import { checkRegistry, latestVersion, migrations, runMigrations, type Migration } from '../../main/store/migrations';
 import { openDb } from '../../main/store/open-db';
+import { createFtsIndexer } from '../../main/store/repos/fts-index';
 
 const dirs: string[] = [];
 function tmpFile(): string {
@@ -22,6 +23,7 @@ describe('migration registry', () => {
   it('accepts the shipped registry: versions 1..n without gaps', () => {
     expect(() => checkRegistry(migrations)).not.toThrow();
     expect(latestVersion()).toBe(migrations.length);
+    expect(migrations.map((m) => m.version)).toEqual([1, 2]);
   });
 
   it('refuses a registry that does not strictly increase', () => {
@@ -91,6 +93,39 @@ describe('0001-init', () => {
     expect(again.version).toBe(latestVersion());
     expect(again.getSetting('marker')).toEqual({ v: 1 });
     await again.close();
+  });
+});
+
+describe('0002-deferred-fts-index', () => {
+  it('keeps rows indexed under v1 searchable and queues new rows for the indexer', () => {
+    const db = openDb({ file: tmpFile(), key: randomBytes(32) });
+    runMigrations(db, migrations, 1);
+    db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('a@b.c', 1, 1);
+    const ins = db.prepare("INSERT INTO messages (conversation_id, direction, state, body, sent_at) VALUES (1, 'in', 'delivered', ?, 5)");
+    ins.run('old penicillin note');
+    ins.run('old aspirin note');
+    const match = (q: string) => db.prepare<[string], { rowid: number }>('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid').all(q).map((r) => r.rowid);
+    expect(match('penicillin')).toEqual([1]);
+
+    expect(runMigrations(db, migrations, 2)).toBe(2);
+    expect(match('penicillin')).toEqual([1]); // nothing re-indexed or lost
+    ins.run('new penicillin note');
+    expect(db.prepare('SELECT id FROM fts_pending').all()).toEqual([{ id: 3 }]);
+    expect(match('penicillin')).toEqual([1]); // queued, not yet searchable
+    const idx = createFtsIndexer(db);
+    expect(idx.indexSome(10)).toBe(1);
+    expect(match('penicillin')).toEqual([1, 3]);
+    // Deleting an indexed row and a queued row both leave FTS5 consistent.
+    ins.run('queued then deleted');
+    db.prepare('DELETE FROM messages WHERE id IN (2, 4)').run();
+    db.prepare("UPDATE messages SET body = 'edited amoxicillin' WHERE id = 1").run();
+    idx.indexSome(10);
+    expect(match('aspirin')).toEqual([]);
+    expect(match('penicillin')).toEqual([3]);
+    expect(match('amoxicillin')).toEqual([1]);
+    db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
+    expect(idx.pending()).toBe(0);
+    db.close();
   });
 });
 

@@ -34,6 +34,14 @@ describe('full-text search', () => {
     expect(search('zzz').items).toEqual([]);
   });
 
+  it('matches terms shorter than three letters as whole words only', () => {
+    const bp = add('BP 120/80 at rest');
+    add('bpm 72');
+    const hit = search('bp').items;
+    expect(hit.map((h) => h.messageId)).toEqual([bp]);
+    expect(hit[0]!.ranges.map(([s, e]) => hit[0]!.text.slice(s, e))).toEqual(['BP']);
+  });
+
   it('requires every term', () => {
     const both = add('blood pressure reading for room 4');
     add('blood sample only');
@@ -97,7 +105,7 @@ describe('full-text search', () => {
 describe('search helpers', () => {
   it('folds query terms and quotes them as prefix queries', () => {
     expect(queryTerms('Café  "x" café')).toEqual(['cafe', 'x']);
-    expect(toFtsQuery(['cafe', 'x'])).toBe('"cafe"* "x"*');
+    expect(toFtsQuery(['cafe', 'x'])).toBe('"cafe"* "x"');
   });
 
   it('does not split a surrogate pair at the window edge', () => {

@@ -6,6 +6,7 @@
 import { AppError } from '../../../common/result';
 import type { Db } from '../open-db';
 import { migrate0001Init } from './0001-init';
+import { migrate0002DeferredFtsIndex } from './0002-deferred-fts-index';
 
 export interface Migration {
   version: number;
@@ -13,7 +14,10 @@ export interface Migration {
   up: (db: Db) => void;
 }
 
-export const migrations: readonly Migration[] = [{ version: 1, name: 'init', up: migrate0001Init }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'init', up: migrate0001Init },
+  { version: 2, name: 'deferred-fts-index', up: migrate0002DeferredFtsIndex },
+];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */
 export function checkRegistry(list: readonly Migration[]): void {

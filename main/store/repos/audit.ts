@@ -41,7 +41,7 @@ export function createAuditRepo(db: Db): AuditRepo {
       const r = head.get();
       return r ? { seq: r.seq, mac: r.mac, headMac: r.head_mac } : undefined;
     },
-    append: (row, h) => append(row, h),
+    append: (row, h) => append.immediate(row, h),
     list: (before, limit) => (before === null ? listFirst.all(limit) : listBefore.all(before, limit)).map(toRow),
     all: function* () {
       for (const r of all.iterate()) yield toRow(r);

@@ -52,7 +52,7 @@ export function createContactRepo(db: Db): ContactRepo {
   };
 
   return {
-    upsert: (c, now) => db.transaction(() => upsert(c, now))(),
+    upsert: (c, now) => db.transaction(() => upsert(c, now)).immediate(),
     get: (jid) => {
       const r = get.get(jid);
       return r ? toContact(r) : undefined;
@@ -73,6 +73,6 @@ export function createContactRepo(db: Db): ContactRepo {
           jid,
         );
         return must(jid);
-      })(),
+      }).immediate(),
   };
 }

@@ -8,6 +8,7 @@ import { AppError } from '../../../common/result';
 import { decodeCursor, encodeCursor, parseId } from '../ids';
 import type { Db } from '../open-db';
 import type { BulkInsertResult, InsertResult, MessageRepo, NewMessage } from '../types';
+import { createFtsIndexer } from './fts-index';
 import { createSearch } from './search';
 
 interface Row {
@@ -51,7 +52,20 @@ function convId(id: string): number {
   return n;
 }
 
-export function createMessageRepo(db: Db): MessageRepo {
+export interface MessageRepoOptions {
+  /**
+   * true (the store worker): insertMany leaves new rows queued for the full-text index and the
+   * caller drains the queue with indexPending() afterwards. false: insertMany indexes its rows
+   * in the same transaction, so they are searchable as soon as it returns.
+   */
+  deferIndex?: boolean;
+}
+
+/** Rows per indexing step when draining the queue inline. */
+const INDEX_STEP = 5000;
+
+export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): MessageRepo {
+  const indexer = createFtsIndexer(db);
   const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null]>(
     `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -103,6 +117,7 @@ export function createMessageRepo(db: Db): MessageRepo {
       }
     }
     for (const [conv, at] of latest) touch.run(at, conv);
+    if (!opts.deferIndex) while (indexer.indexSome(INDEX_STEP) > 0);
     return { results, inserted, duplicates: ms.length - inserted };
   });
 
@@ -112,7 +127,8 @@ export function createMessageRepo(db: Db): MessageRepo {
     return r ? toMessage(r) : undefined;
   };
 
-  const move = db.transaction((row: Row, state: MessageState, at: number): Message => {
+  const move = db.transaction((id: number, state: MessageState, at: number): Message => {
+    const row = byId.get(id)!; // re-read inside the write transaction
     if (allowedMove(row.state, state)) {
       setState.run(state, row.id);
       if (state === 'read' && row.direction === 'out') setRead.run(at, row.id);
@@ -124,8 +140,13 @@ export function createMessageRepo(db: Db): MessageRepo {
   const search = createSearch(db);
 
   return {
-    insert: (m) => db.transaction(() => insertOne(m, true))(),
-    insertMany: (ms) => insertMany(ms),
+    insert: (m) =>
+      db.transaction(() => {
+        const r = insertOne(m, true);
+        if (r.inserted && m.body !== null) indexer.indexOne(Number(r.id)); // a live message is searchable at once
+        return r;
+      }).immediate(),
+    insertMany: (ms) => insertMany.immediate(ms),
     get,
     findByOriginId(conversationId, originId) {
       const n = parseId(conversationId);
@@ -140,12 +161,12 @@ export function createMessageRepo(db: Db): MessageRepo {
     updateState(id, state, at = Date.now()) {
       const n = parseId(id);
       const row = n === null ? undefined : byId.get(n);
-      return row ? move(row, state, at) : undefined;
+      return row ? move.immediate(row.id, state, at) : undefined;
     },
     updateStateByOriginId(conversationId, originId, state, at = Date.now()) {
       const n = parseId(conversationId);
       const row = n === null ? undefined : byOrigin.get(n, originId);
-      return row ? move(row, state, at) : undefined;
+      return row ? move.immediate(row.id, state, at) : undefined;
     },
     setStanzaId(id, stanzaId) {
       const n = parseId(id);
@@ -162,5 +183,7 @@ export function createMessageRepo(db: Db): MessageRepo {
       return { items: page.map(toMessage), nextCursor: more && last ? encodeCursor(last.sent_at, last.id) : null };
     },
     search,
+    searchBacklog: () => indexer.pending(),
+    indexPending: (limit) => db.transaction(() => indexer.indexSome(limit)).immediate(),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Full-text search over message bodies (issue 4 §4): FTS5 with unicode61 remove_diacritics 2
- * (case- and diacritics-insensitive), every term a prefix, all terms required, ranked by bm25,
- * offset-paged. Highlights are computed here as UTF-16 [start, end) ranges into the returned
+ * (case- and diacritics-insensitive), terms of 3+ letters as prefixes, all terms required, ranked
+ * by bm25 within the newest RANK_WINDOW matches, offset-paged. Highlights are computed here as UTF-16 [start, end) ranges into the returned
  * text — never HTML, and no marker characters that a body could itself contain.
  */
 import { decodeOffset } from '../ids';
@@ -31,9 +31,14 @@ export function queryTerms(query: string): string[] {
   return terms;
 }
 
-/** Each term as a quoted prefix query: user text never reaches FTS5 syntax (no NEAR, no column filters). */
+/** Terms shorter than this match whole words only: "a*" or "bp*" would match most of the archive. */
+export const MIN_PREFIX = 3;
+/** Ranking window: bm25 orders the newest RANK_WINDOW matches, so a common word costs the same at 1M messages as at 10k. */
+export const RANK_WINDOW = 2000;
+
+/** Each term quoted (user text never reaches FTS5 syntax: no NEAR, no column filters); 3+ letters as a prefix. */
 export function toFtsQuery(terms: string[]): string {
-  return terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' ');
+  return terms.map((t) => `"${t.replace(/"/g, '""')}"${t.length >= MIN_PREFIX ? '*' : ''}`).join(' ');
 }
 
 /** Ranges of tokens in `text` that start with one of the folded terms. */
@@ -41,7 +46,7 @@ export function highlightRanges(text: string, terms: string[]): [number, number]
   const out: [number, number][] = [];
   for (const m of text.matchAll(TOKEN)) {
     const folded = fold(m[0]);
-    if (terms.some((t) => folded.startsWith(t))) out.push([m.index, m.index + m[0].length]);
+    if (terms.some((t) => (t.length >= MIN_PREFIX ? folded.startsWith(t) : folded === t))) out.push([m.index, m.index + m[0].length]);
   }
   return out;
 }
@@ -81,7 +86,8 @@ interface HitRow {
 export function createSearch(db: Db) {
   const stmt = db.prepare<[string, number, number], HitRow>(`
     SELECT m.id, m.conversation_id, m.body, m.sent_at, c.peer_jid, ct.display_name
-      FROM (SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?) f
+      FROM (SELECT rowid, rank FROM (SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ${RANK_WINDOW})
+             ORDER BY rank LIMIT ? OFFSET ?) f
       JOIN messages m ON m.id = f.rowid
       JOIN conversations c ON c.id = m.conversation_id
       LEFT JOIN contacts ct ON ct.jid = c.peer_jid

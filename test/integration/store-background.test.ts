@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type NewMessage, type Store } from '../../main/store';
+
+let dir: string;
+let store: Store;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'store-bg-'));
+  store = openStore({ file: join(dir, 'cache.db'), key: randomBytes(32) });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const batch = (conversationId: string, n: number, word: string): NewMessage[] =>
+  Array.from({ length: n }, (_, i) => ({
+    conversationId,
+    direction: 'in' as const,
+    state: 'delivered' as const,
+    body: `${word} report ${i}`,
+    originId: `${word}-${i}`,
+    sentAt: 10_000 + i,
+  }));
+
+describe('store.background on the worker thread', () => {
+  it('stores a catch-up batch, then makes it searchable, with dedup across calls', async () => {
+    const c = store.conversations.getOrCreate('lab@clinic.example', 0);
+    const r = await store.background.insertMany(batch(c.id, 3000, 'hematology'));
+    expect(r).toMatchObject({ inserted: 3000, duplicates: 0 });
+    // Stored rows are visible to the main connection at once (WAL).
+    expect(store.messages.page(c.id, { before: null, limit: 5 }).items[0]?.body).toBe('hematology report 2999');
+    expect(store.conversations.get(c.id)?.lastAt).toBe(12_999);
+    await store.background.indexed();
+    expect(store.messages.searchBacklog()).toBe(0);
+    const found = await store.background.search('hematol', { cursor: null, limit: 200 });
+    expect(found.items).toHaveLength(200);
+    expect(found.nextCursor).toBe('200');
+    const again = await store.background.insertMany(batch(c.id, 10, 'hematology'));
+    expect(again).toMatchObject({ inserted: 0, duplicates: 10 });
+    expect(again.results[0]!.id).toBe(r.results[0]!.id);
+  });
+
+  it('makes a live message searchable immediately even while a catch-up is being indexed', async () => {
+    const c = store.conversations.getOrCreate('ward@clinic.example', 0);
+    const pending = store.background.insertMany(batch(c.id, 5000, 'cardiology'));
+    await pending;
+    store.messages.insert({ conversationId: c.id, direction: 'in', state: 'delivered', body: 'urgent potassium result', originId: 'live-1', sentAt: 99_999 });
+    expect(store.messages.search('potassium', { cursor: null, limit: 5 }).items).toHaveLength(1);
+    await store.background.indexed();
+    expect((await store.background.search('cardiology', { cursor: null, limit: 5 })).items).toHaveLength(5);
+  });
+
+  it('reports a bad row as an error without storing any of that chunk', async () => {
+    await expect(
+      store.background.insertMany([{ conversationId: '12345', direction: 'in', state: 'delivered', body: 'x', sentAt: 1 }]),
+    ).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+    const c = store.conversations.getOrCreate('x@clinic.example', 0);
+    expect((await store.background.insertMany(batch(c.id, 2, 'ok'))).inserted).toBe(2);
+  });
+
+  it('finishes indexing after a store closed mid-catch-up is reopened', async () => {
+    const key = randomBytes(32);
+    const f = join(dir, 'resume.db');
+    const s1 = openStore({ file: f, key });
+    const c = s1.conversations.getOrCreate('q@clinic.example', 0);
+    await s1.background.insertMany(batch(c.id, 20_000, 'radiology'));
+    await s1.close(); // the worker may be part-way through the index queue
+    const s2 = openStore({ file: f, key });
+    await s2.background.indexed();
+    expect(s2.messages.searchBacklog()).toBe(0);
+    const all = await s2.background.search('radiology report', { cursor: '1990', limit: 200 });
+    expect(all.items).toHaveLength(10); // the newest 2,000 matches are ranked; this is the last page
+    await s2.close();
+  });
+});
