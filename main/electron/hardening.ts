@@ -15,6 +15,8 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'renderer';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
+/** electron-builder.yml appId; Windows needs it as the AppUserModelID for toast notifications. */
+export const APP_USER_MODEL_ID = 'org.clinicmessenger.desktop';
 
 /**
  * Content-Security-Policy sent as a response header for every app:// response; renderer/index.html

@@ -26,7 +26,13 @@ import type { LockReason } from '../../common/ipc-contract';
 import type { AppCore } from '../core';
 import { createConsoleLogger, type Logger } from '../log';
 import { registerAppScheme, serveRenderer } from './app-protocol';
-import { APP_ENTRY_URL, enableProcessSandbox, guardWebContents, installPermissionHandlers } from './hardening';
+import {
+  APP_ENTRY_URL,
+  APP_USER_MODEL_ID,
+  enableProcessSandbox,
+  guardWebContents,
+  installPermissionHandlers,
+} from './hardening';
 import { wireIpc } from './ipc';
 import { appMenuTemplate, installAppMenu, installPowerLockTriggers } from './lock-triggers';
 import { sqliteNativeBindingPath } from './native-binding';
@@ -63,6 +69,8 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
   }
   // Before ready: sandbox every renderer, and make app:// a standard, secure origin.
   enableProcessSandbox(app);
+  // Windows shows toast notifications only for an app with an AppUserModelID (the installer's appId).
+  if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
   registerAppScheme(protocol);
   app.on('web-contents-created', (_event, contents) => guardWebContents(contents, shell));
 

@@ -89,6 +89,11 @@ describe('electron-builder.yml', () => {
     for (const v of values) expect(v).not.toMatch(/-----BEGIN|\.pfx$|\.p12$|^MII/);
   });
 
+  it('uses the appId the shell registers for Windows notifications', async () => {
+    const { APP_USER_MODEL_ID } = await import('../../main/electron/hardening');
+    expect(APP_USER_MODEL_ID).toBe(config.appId);
+  });
+
   it('publishes to a generic (self-hosted) feed', () => {
     expect(config.publish).toMatchObject({ provider: 'generic' });
     expect(config.publish.url).toMatch(/^https:\/\//);
