@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDENTITY_SETTING } from '../../main/xmpp/messaging';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
+
+const A = 'alice@clinic.test';
+const B = 'bob@clinic.test';
+const C = 'carol@clinic.test';
+const D = 'dave@clinic.test';
+const BURST = Number(process.env.XMPP_BURST ?? 1000);
+
+describe('delivery guarantees against real Prosody', () => {
+  let server: ProsodyServer;
+  const clients: TestClient[] = [];
+  const track = (c: TestClient) => (clients.push(c), c);
+
+  beforeAll(async () => {
+    server = await startProsody({
+      users: [
+        { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
+        { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
+        { jid: C, password: 'carol-pw-1', name: 'Carol Cook' },
+        { jid: D, password: 'dave-pw-1', name: 'Dave Dunn' },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.stop();
+  });
+
+  /** A second device of the same account: same OpenPGP key (restored from backup), own store. */
+  async function secondDevice(first: TestClient, password: string, resource: string) {
+    const dev = track(await makeClient(server, first.jid, password, { start: false, resource }));
+    dev.store.setSetting(IDENTITY_SETTING, first.store.getSetting(IDENTITY_SETTING));
+    await dev.messaging.start({ firstRun: true });
+    return dev;
+  }
+
+  it('two devices of one user: carbons of sent and received messages, and the archive on a late device', async () => {
+    const alice1 = track(await makeClient(server, A, 'alice-pw-1', { resource: 'desk-1' }));
+    const bob = track(await makeClient(server, B, 'bob-pw-1'));
+    const alice2 = await secondDevice(alice1, 'alice-pw-1', 'desk-2');
+
+    const out = await alice1.messaging.send(alice1.store.conversations.getOrCreate(B).id, 'sent from desk 1');
+    const copy = await waitFor('desk 2 gets the sent carbon', () => messagesWith(alice2, B).find((m) => m.originId === out.originId));
+    expect(copy).toMatchObject({ direction: 'out', body: 'sent from desk 1' });
+
+    const reply = await bob.messaging.send(bob.store.conversations.getOrCreate(A).id, 'reply to both desks');
+    for (const dev of [alice1, alice2]) {
+      const got = await waitFor('both desks get the reply', () => messagesWith(dev, B).find((m) => m.originId === reply.originId));
+      expect(got).toMatchObject({ direction: 'in', body: 'reply to both desks' });
+    }
+
+    const alice3 = await secondDevice(alice1, 'alice-pw-1', 'desk-3');
+    await (alice3.messaging as unknown as { settled(): Promise<void> }).settled();
+    const history = messagesWith(alice3, B);
+    expect(history.map((m) => [m.direction, m.body])).toEqual([
+      ['out', 'sent from desk 1'],
+      ['in', 'reply to both desks'],
+    ]);
+  });
+
+  it(`Prosody restarted in the middle of a ${BURST}-message burst: every message arrives exactly once`, async () => {
+    const sender = track(await makeClient(server, C, 'carol-pw-1'));
+    const receiver = track(await makeClient(server, D, 'dave-pw-1'));
+    const conv = sender.store.conversations.getOrCreate(D);
+    const before = messagesWith(receiver, C).length;
+    const sent = [];
+    for (let i = 0; i < BURST; i++) sent.push(await sender.messaging.send(conv.id, `burst ${i}`));
+    await waitFor('a third acked', () => sent.filter((m) => sender.store.messages.get(m.id)?.state !== 'queued').length >= BURST / 3, 60_000);
+    const queuedAtRestart = sent.filter((m) => sender.store.messages.get(m.id)?.state === 'queued').length;
+    await server.restart();
+    expect(queuedAtRestart).toBeGreaterThan(0); // the restart really cut the burst
+    expect(await sender.outboxIdle(120_000)).toBe(true);
+    const ids = new Set(sent.map((m) => m.originId));
+    const got = await waitFor(
+      'all burst messages at bob',
+      () => {
+        const rows = messagesWith(receiver, C).filter((m) => ids.has(m.originId));
+        return rows.length >= BURST ? rows : null;
+      },
+      120_000,
+    );
+    await new Promise((r) => setTimeout(r, 1_500)); // late offline / archive copies had their chance
+    const final = messagesWith(receiver, C).filter((m) => ids.has(m.originId));
+    expect(got.length).toBe(BURST);
+    expect(final.length).toBe(BURST);
+    expect(new Set(final.map((m) => m.originId)).size).toBe(BURST);
+    const states = (xs: { state: string }[]) => xs.reduce<Record<string, number>>((acc, m) => ((acc[m.state] = (acc[m.state] ?? 0) + 1), acc), {});
+    expect(states(final)).not.toHaveProperty('unverified');
+    expect(final.every((m) => m.state !== 'unverified' && m.body?.startsWith('burst '))).toBe(true);
+    expect(messagesWith(receiver, C).length).toBe(before + BURST);
+    expect(sent.every((m) => ['sent', 'delivered', 'read'].includes(sender.store.messages.get(m.id)!.state))).toBe(true);
+  }, 240_000);
+});
