@@ -4,7 +4,8 @@
 // scripts/with-keyring.sh, so the OS keychain is real but throwaway. Ctrl+C cleans up.
 //
 // Environment: CLINIC_DEMO_BROWSER=1 forces the browser harness even where Electron exists;
-// CLINIC_DEMO_WORKSTATIONS=N (1–4, default 2) browser workstations.
+// CLINIC_DEMO_WORKSTATIONS=N (1–4, default 2) browser workstations; CLINIC_DEMO_NO_BUILD=1 skips
+// the build step (the demo test: `npm test` has just built).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,11 +42,12 @@ function run(cmd, args) {
 
 const electronInstalled = () => !process.env.CLINIC_DEMO_BROWSER && findElectronBinary(root).path !== null;
 
-if (stale('dist/renderer/index.html', ['renderer', 'common'])) {
+const mayBuild = !process.env.CLINIC_DEMO_NO_BUILD;
+if (mayBuild && stale('dist/renderer/index.html', ['renderer', 'common'])) {
   console.log('Building the renderer…');
   run('npx', ['vite', 'build', '--logLevel', 'warn']);
 }
-if (electronInstalled()) {
+if (mayBuild && electronInstalled()) {
   if (existsSync('scripts/build-main.mjs') && stale('dist/main/index.cjs', ['main', 'common', 'preload'])) {
     console.log('Building main and preload…');
     run('node', ['scripts/build-main.mjs']);
@@ -56,8 +58,11 @@ if (electronInstalled()) {
   }
 }
 
-const keyring = process.platform === 'linux' ? ['bash', ['scripts/with-keyring.sh', 'npx', 'tsx', 'test/support/harness/demo.ts']] : ['npx', ['tsx', 'test/support/harness/demo.ts']];
-const child = spawn(keyring[0], keyring[1], { stdio: 'inherit', shell: process.platform === 'win32' });
+// `node --import tsx` rather than `npx tsx`: one process, so Ctrl+C reaches the demo itself and
+// nothing in between exits before its cleanup has finished.
+const demo = [process.execPath, '--import', 'tsx', 'test/support/harness/demo.ts'];
+const [cmd, ...args] = process.platform === 'linux' ? ['bash', 'scripts/with-keyring.sh', ...demo] : demo;
+const child = spawn(cmd, args, { stdio: 'inherit' });
 
 // Ctrl+C reaches the whole process group; the demo cleans up and exits, and we wait for it.
 process.on('SIGINT', () => {});

@@ -91,7 +91,15 @@ async function main(): Promise<void> {
         // What IT would deploy: the clinic server pre-set and its CA trusted.
         policy: { server, trustedCaPem: prosody.caPem },
       });
-      cleanups.push(() => harness.close());
+      cleanups.push(async () => {
+        // Remove the demo profiles through the app itself, so their OS-keychain entries go too
+        // (on a desktop the keyring is the person's own, not a throwaway one).
+        const list = await harness.core.router.dispatch('vault:listProfiles', null);
+        if (list.ok) {
+          for (const p of list.value as { id: string }[]) await harness.core.router.dispatch('vault:removeProfile', { profileId: p.id });
+        }
+        await harness.close();
+      });
       urls.push(`    workstation ${i + 1}: ${harness.url}`);
     }
     openLine = `No Electron binary installed: open these URLs in Chromium or Chrome on this machine
