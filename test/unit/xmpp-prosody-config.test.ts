@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { readProductionConfig, renderGroupsFile, renderTestConfig } from '../support/prosody-config';
+import { roleFromGroups } from '../../main/xmpp/roles';
+
+const site = {
+  domain: 'clinic.test',
+  interfaces: ['127.0.0.1'],
+  c2sPort: 15222,
+  directTlsPort: 15223,
+  httpPort: 15280,
+  httpsPort: 15281,
+  dataPath: '/tmp/x/data',
+  certificates: '/tmp/x/certs',
+  groupsFile: '/tmp/x/groups.txt',
+  pidfile: '/tmp/x/p.pid',
+  logFile: '/tmp/x/p.log',
+};
+
+describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
+  const prod = readProductionConfig();
+
+  it('production keeps the hardening: TLS required, s2s off, registration off, default SCRAM iterations', () => {
+    expect(prod).toMatch(/^c2s_require_encryption = true/m);
+    expect(prod).toMatch(/^modules_disabled = \{ "s2s";/m);
+    expect(prod).toMatch(/^allow_registration = false/m);
+    expect(prod).not.toMatch(/^default_iteration_count/m);
+    expect(prod).not.toMatch(/^run_as_root/m);
+    for (const mod of ['"groups"', '"pep"', '"carbons"', '"smacks"', '"mam"', '"offline"', '"ping"']) expect(prod).toContain(mod);
+    expect(prod).toMatch(/Component "upload\.clinic\.example" "http_file_share"/);
+  });
+
+  it('the test variant changes only site lines, the domain and the test-only switches', () => {
+    const test = renderTestConfig(prod, site, { runAsRoot: true, iterationCount: 128 });
+    const changed = (a: string, b: string) => {
+      const al = a.split('\n');
+      const bl = new Set(b.split('\n'));
+      return al.filter((l) => !bl.has(l));
+    };
+    const added = changed(test, prod);
+    const removed = changed(prod, test);
+    expect(removed.every((l) => l.includes('-- site:') || l.includes('clinic.example'))).toBe(true);
+    for (const l of added) expect(l).toMatch(/test variant|clinic\.test|run_as_root = true|default_iteration_count = 128|Test-only switches|^$/);
+    expect(test).toMatch(/^c2s_require_encryption = true/m);
+    expect(test.indexOf('run_as_root')).toBeLessThan(test.indexOf('VirtualHost'));
+  });
+
+  it('refuses a production file whose site line went missing', () => {
+    expect(() => renderTestConfig(prod.replace(/^c2s_ports = .*$/m, ''), site, { runAsRoot: true })).toThrow(/c2s_ports/);
+  });
+
+  it('writes role groups as public shared-roster groups the client maps back to roles', () => {
+    const file = renderGroupsFile([
+      { jid: 'a@clinic.test', name: 'Alice A', role: 'physician', group: 'Ward 1' },
+      { jid: 'b@clinic.test', name: 'Bob B' },
+    ]);
+    expect(file).toContain('[+Physicians]\na@clinic.test=Alice A');
+    expect(file).toContain('[Ward 1]\na@clinic.test=Alice A');
+    expect(file).toContain('[+Clinic]\nb@clinic.test=Bob B');
+    expect(roleFromGroups(['Ward 1', 'Physicians'])).toBe('physician');
+    expect(roleFromGroups(['Clinic'])).toBeNull();
+    expect(() => renderGroupsFile([{ jid: 'c@clinic.test', name: 'Eve=admin' }])).toThrow();
+  });
+});
