@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium';
 import { startProsody } from '../support/prosody';
 import {
@@ -57,6 +57,12 @@ afterAll(async () => {
   await browser?.close();
   await prosody?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  await screenshot(rec.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-reception`);
+  await screenshot(doc.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-physician`);
 });
 
 describe('reception desk and physician', () => {
