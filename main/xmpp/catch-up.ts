@@ -67,7 +67,9 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
     }
   }
 
+  const prof = process.env.XMPP_PROFILE ? (label: string, t: number) => console.error(`[catch-up] ${label} ${(performance.now() - t).toFixed(1)}ms`) : () => {};
   async function processPage(results: XmlElement[]): Promise<number> {
+    let t = performance.now();
     const items = results.map(toItem).filter((x): x is OxItem => x !== null);
     const fresh: { it: OxItem; conversationId: string }[] = [];
     for (const it of items) {
@@ -86,6 +88,8 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
       const k = `${f.it.direction}:${f.it.peer}`;
       if (!keys.has(k)) keys.set(k, await inbound.senderKey(f.it));
     }
+    prof('dedup+keys', t);
+    t = performance.now();
     const identity = ctx.identity();
     const p = await pool();
     const jobs = fresh.map((f) => ({ f, key: keys.get(`${f.it.direction}:${f.it.peer}`) ?? null }));
@@ -99,6 +103,8 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
         now: new Date(clock.now()),
       })),
     );
+    prof(`decrypt ${runnable.length}`, t);
+    t = performance.now();
     const byJob = new Map(runnable.map((j, i) => [j, outcomes[i]!]));
     const rows: { row: NewMessage; reason: string | null; peer: string; b64: string }[] = [];
     for (const j of jobs) {
@@ -114,15 +120,21 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
       }
     }
     const res = await store.background.insertMany(rows.map((r) => r.row));
+    prof('insert', t);
+    t = performance.now();
     const touched = new Set<string>();
-    res.results.forEach((r, i) => {
-      if (!r.inserted) return;
-      const x = rows[i]!;
-      inbound.remember(x.b64);
-      inbound.audited(x.row, r.id, x.peer, x.reason);
-      touched.add(x.row.conversationId);
-    });
+    // One transaction for the page's audit rows: one commit instead of one per message.
+    store.transaction(() =>
+      res.results.forEach((r, i) => {
+        if (!r.inserted) return;
+        const x = rows[i]!;
+        inbound.remember(x.b64);
+        inbound.audited(x.row, r.id, x.peer, x.reason);
+        touched.add(x.row.conversationId);
+      }),
+    );
     for (const c of touched) ctx.emitConversation(c);
+    prof('audit+emit', t);
     return res.inserted;
   }
 
@@ -132,12 +144,14 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
     let done = 0;
     let stored = 0;
     events.emit('sync:progress', { done: 0, total: null, finished: false });
+    let tf = performance.now();
     let page = await fetchPage(after);
     for (;;) {
       // Fetch the next page while this one is decrypted (the server and the cores work in parallel).
       const nextAfter = page.last;
       const next = !page.complete && nextAfter ? fetchPage(nextAfter) : null;
       next?.catch(() => undefined);
+      prof('fetch wait', tf);
       stored += await processPage(page.results);
       done += page.results.length;
       if (page.last) {
@@ -146,6 +160,7 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
       }
       events.emit('sync:progress', { done, total: null, finished: !next });
       if (!next) break;
+      tf = performance.now();
       page = await next;
     }
     logger.info('xmpp: catch-up finished', { fetched: done, stored });

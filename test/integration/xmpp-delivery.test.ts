@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../common/contract/domain';
 import { IDENTITY_SETTING } from '../../main/xmpp/messaging';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
@@ -66,7 +67,7 @@ describe('delivery guarantees against real Prosody', () => {
     const receiver = track(await makeClient(server, D, 'dave-pw-1'));
     const conv = sender.store.conversations.getOrCreate(D);
     const before = messagesWith(receiver, C).length;
-    const sent = [];
+    const sent: Message[] = [];
     for (let i = 0; i < BURST; i++) sent.push(await sender.messaging.send(conv.id, `burst ${i}`));
     await waitFor('a third acked', () => sent.filter((m) => sender.store.messages.get(m.id)?.state !== 'queued').length >= BURST / 3, 60_000);
     const queuedAtRestart = sent.filter((m) => sender.store.messages.get(m.id)?.state === 'queued').length;

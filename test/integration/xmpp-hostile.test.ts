@@ -58,7 +58,7 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
     return { row, reason: audit.detail.reason };
   };
 
-  it.each([
+  const cases: [string, () => Promise<string>, readonly string[]][] = [
     ['wrong signer', () => craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: eve }), ['wrong-signer']],
     ['unsigned', () => craft({ plaintext: body('x'), encryptTo: [bobP, malP] }), ['not-signed']],
     ['re-addressed <to>', () => craft({ plaintext: body('x', C), encryptTo: [bobP, malP], signedBy: malP }), ['bad-recipient']],
@@ -67,7 +67,8 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
     ['garbage base64', async () => '%%%not*base64%%%', ['malformed']],
     ['oversized', async () => 'A'.repeat(140_000), ['too-large']],
     ['deeply nested XML inside the signcrypt', () => craft({ plaintext: signcryptXml({ to: [B], time: stamp(new Date()), body: 'x', extra: '<a>'.repeat(200) + '</a>'.repeat(200) }), encryptTo: [bobP, malP], signedBy: malP }), ['malformed', 'too-large']],
-  ] as const)('%s → unverified, no body, audited with the reason', async (_name, make, reasons) => {
+  ];
+  it.each(cases)('%s → unverified, no body, audited with the reason', async (_name, make, reasons) => {
     const originId = await sendRaw(await make());
     const { row, reason } = await rejection(originId);
     expect(row).toMatchObject({ state: 'unverified', body: null, direction: 'in' });

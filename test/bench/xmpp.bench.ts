@@ -1,0 +1,148 @@
+/**
+ * XMPP end-to-end benchmarks against a real Prosody on loopback (issue 5 §9):
+ *   latency   — send() → 'message:received' at the peer, p50 / p99 (two Messaging clients)
+ *   catch-up  — N offline OX messages: MAM fetch + decrypt + verify (pool) + store, msg/s,
+ *               against the single-thread openSigncrypt rate measured in this same run
+ *   ox-ratio  — OX throughput (signcrypt → server → decrypt → store) vs plaintext <body/> over
+ *               the same server
+ *
+ *   npx tsx test/bench/xmpp.bench.ts     BENCH_XMPP_N (catch-up, default 10000),
+ *                                        BENCH_XMPP_LAT_N (latency, 200), BENCH_XMPP_TP_N (throughput, 1000)
+ */
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { xml, type XmlElement } from '@xmpp/client';
+import { identityAsContact, loadIdentity, openSigncrypt, signcrypt, type Identity } from '../../main/crypto';
+import { silentLogger } from '../../main/log';
+import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
+import { IDENTITY_SETTING } from '../../main/xmpp/messaging';
+import { oxMessage } from '../../main/xmpp/stanzas';
+import { makeClient, messagesWith, waitFor, type TestClient } from '../integration/xmpp-support';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { recordBench, type BenchEntry } from './report';
+
+const N = Math.max(100, Number(process.env.BENCH_XMPP_N ?? 10_000));
+const LAT_N = Math.max(20, Number(process.env.BENCH_XMPP_LAT_N ?? 200));
+const TP_N = Math.max(50, Number(process.env.BENCH_XMPP_TP_N ?? 1_000));
+const BODY = 'x'.repeat(200);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const identityOf = async (c: TestClient): Promise<Identity> =>
+  loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
+
+function rawConn(server: ProsodyServer, jid: string, password: string, resource: string, onStanza: (el: XmlElement) => void = () => {}): XmppConnection {
+  return createConnection({ jid, password, host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], resource, logger: silentLogger, onState: () => {}, onStanza, onReady: () => {} });
+}
+
+async function latency(alice: TestClient, bob: TestClient): Promise<number[]> {
+  const conv = alice.store.conversations.getOrCreate(bob.jid);
+  const times: number[] = [];
+  for (let i = 0; i < LAT_N; i++) {
+    const t0 = performance.now();
+    const m = await alice.messaging.send(conv.id, `${BODY} ${i}`);
+    const arrived = () => bob.events.some((e) => e.name === 'message:received' && (e.payload as { originId: string }).originId === m.originId);
+    const deadline = Date.now() + 10_000;
+    while (!arrived()) {
+      if (Date.now() > deadline) throw new Error('message not received');
+      await new Promise((r) => setImmediate(r)); // no polling interval in the measurement
+    }
+    times.push(performance.now() - t0);
+    bob.events.length = 0;
+  }
+  return times;
+}
+
+/** OX: Messaging send → decrypted + stored at the peer. Plaintext: raw <body/> over the same server. */
+async function throughput(server: ProsodyServer, alice: TestClient, bob: TestClient): Promise<{ ox: number; plain: number }> {
+  const conv = alice.store.conversations.getOrCreate(bob.jid);
+  const before = messagesWith(bob, alice.jid).length;
+  let t0 = performance.now();
+  for (let i = 0; i < TP_N; i++) await alice.messaging.send(conv.id, `${BODY} tp ${i}`);
+  await waitFor('ox all stored', () => messagesWith(bob, alice.jid).length >= before + TP_N, 300_000);
+  const ox = TP_N / ((performance.now() - t0) / 1000);
+
+  let got = 0;
+  const rx = rawConn(server, bob.jid, 'bob-pw-1', 'plain-rx', (el) => {
+    if (el.name === 'message' && el.getChild('body')) got++;
+  });
+  const tx = rawConn(server, alice.jid, 'alice-pw-1', 'plain-tx');
+  await Promise.all([rx.start(), tx.start()]);
+  await rx.send(xml('presence', { type: 'unavailable' })); // receive only what is addressed to this resource
+  const to = `${bob.jid}/plain-rx`;
+  t0 = performance.now();
+  await Promise.all(Array.from({ length: TP_N }, (_, i) => tx.sendAcked(xml('message', { to, type: 'chat', id: randomUUID() }, xml('body', {}, `${BODY} ${i}`)))));
+  await waitFor('plain all received', () => got >= TP_N, 300_000);
+  const plain = TP_N / ((performance.now() - t0) / 1000);
+  await Promise.all([rx.stop(), tx.stop()]);
+  return { ox, plain };
+}
+
+async function catchUp(server: ProsodyServer, alice: TestClient, bob: TestClient): Promise<{ rate: number; baseline: number; stored: number }> {
+  const aliceId = await identityOf(alice);
+  const bobId = await identityOf(bob);
+  await bob.messaging.stop();
+  // Produce N messages while Bob is offline: signcrypted by Alice's key, sent over a raw stream.
+  const tx = rawConn(server, alice.jid, 'alice-pw-1', 'bulk');
+  await tx.start();
+  const bobKey = identityAsContact(bobId);
+  const ciphers: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < N) {
+        next++;
+        const b64 = await signcrypt({ identity: aliceId, recipients: [bobKey], to: bob.jid, body: BODY });
+        ciphers.push(b64);
+        await tx.sendAcked(oxMessage(bob.jid, randomUUID(), b64));
+      }
+    }),
+  );
+  await tx.stop();
+
+  // Baseline: openpgp decrypt + verify with all our checks, one at a time, on this thread.
+  const sample = ciphers.slice(0, Math.min(1_000, ciphers.length));
+  const senderKey = identityAsContact(aliceId);
+  let t0 = performance.now();
+  for (const b64 of sample) await openSigncrypt({ identity: bobId, senderKey, base64: b64, ourJid: bob.jid, now: new Date() });
+  const baseline = sample.length / ((performance.now() - t0) / 1000);
+
+  const before = messagesWith(bob, alice.jid).length;
+  t0 = performance.now();
+  await bob.restart(); // same profile, fresh Messaging: connect → MAM catch-up from the last archive id
+  await (bob.messaging as unknown as { settled(): Promise<void> }).settled();
+  const seconds = (performance.now() - t0) / 1000;
+  const stored = messagesWith(bob, alice.jid).length - before;
+  if (stored !== N) throw new Error(`catch-up stored ${stored} of ${N}`);
+  return { rate: stored / seconds, baseline, stored };
+}
+
+async function main() {
+  const server = await startProsody({
+    users: [
+      { jid: 'alice@clinic.test', password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
+      { jid: 'bob@clinic.test', password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
+    ],
+  });
+  const alice = await makeClient(server, 'alice@clinic.test', 'alice-pw-1');
+  const bob = await makeClient(server, 'bob@clinic.test', 'bob-pw-1');
+  const entries: BenchEntry[] = [];
+  try {
+    const lat = await latency(alice, bob);
+    entries.push({ name: 'xmpp/send-receive-p50', value: pct(lat, 50), unit: 'ms' }, { name: 'xmpp/send-receive-p99', value: pct(lat, 99), unit: 'ms' });
+    const tp = await throughput(server, alice, bob);
+    entries.push({ name: 'xmpp/ox-throughput', value: tp.ox, unit: 'msg/s', baseline: tp.plain, ratio: tp.ox / tp.plain });
+    const cu = await catchUp(server, alice, bob);
+    entries.push({ name: `xmpp/catch-up-${N}`, value: cu.rate, unit: 'msg/s', baseline: cu.baseline, ratio: cu.rate / cu.baseline });
+  } finally {
+    await Promise.all([alice.close(), bob.close()]);
+    await server.stop();
+  }
+  console.log(`XMPP benchmarks (loopback Prosody, ${availableParallelism()} cores; latency n=${LAT_N}, throughput n=${TP_N}, catch-up n=${N})`);
+  console.table(entries.map((e) => ({ ...e, value: Number(e.value.toFixed(2)), ratio: e.ratio === undefined ? '' : Number(e.ratio.toFixed(2)) })));
+  recordBench(entries);
+}
+
+await main();
