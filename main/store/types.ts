@@ -217,11 +217,12 @@ export interface AuditRepo {
 /** Heavy operations that must not stall IPC (issue 4 §1): run off the main thread where measured to matter. */
 export interface BackgroundOps {
   /**
-   * Catch-up insert on the worker. Resolves once the rows are stored (visible to pages and the
-   * list); the worker then fills the full-text index in steps, so search catches up shortly after.
+   * Catch-up insert on the worker, in transactions of 5,000 rows (store-worker.ts INSERT_CHUNK),
+   * full-text indexed in the same transactions. Not atomic as a whole: a re-run after a failure
+   * is safe because of the origin-id / stanza-id dedup.
    */
   insertMany(ms: NewMessage[]): Promise<BulkInsertResult>;
-  /** Resolves when every stored row is searchable (tests, benchmarks). */
+  /** Resolves when no row is waiting in the full-text queue (tests, benchmarks). */
   indexed(): Promise<void>;
   search(query: string, opts: { cursor: string | null; limit: number }): Promise<Page<SearchHit>>;
 }

@@ -1,11 +1,13 @@
 /**
- * Version 2: the full-text index is filled from a queue instead of inside every insert.
- * Measured (test/bench/store.bench.ts, 2 cores): FTS5 tokenising and merging is ~75 % of a
- * message insert; with it inline a catch-up ran at ~30k msg/s of CPU, without it at ~140k.
- * New rows with a body go to fts_pending (an append-only rowid list); the indexer
- * (repos/fts-index.ts) moves them into messages_fts — inline for a single live message, in the
- * store worker after a catch-up batch. Deletes and body edits stay exact: a row still pending
- * is only dropped from the queue, an indexed row is removed from FTS5 with its old text.
+ * Version 2: the full-text index is filled from a queue instead of by a per-row trigger.
+ * Measured (test/bench/store.bench.ts, 2 cores): FTS5 is ~75 % of a message insert, and its cost
+ * depends on rows per commit (a segment is flushed at every commit). The queue decouples
+ * indexing from the insert statement: new rows with a body go to fts_pending (append-only rowid
+ * list) and the indexer (repos/fts-index.ts) moves them into messages_fts in as large a step as
+ * the caller chooses — one row for a live message, the whole batch for a catch-up chunk, or
+ * later (a queue left by a crash is drained by the worker at open). Deletes and body edits stay
+ * exact: a row still queued is only dropped from the queue, an indexed row is removed from FTS5
+ * with its old text.
  */
 import type { Db } from '../open-db';
 
