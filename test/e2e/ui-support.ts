@@ -89,7 +89,8 @@ export async function unlockAs(page: Page, p: Person): Promise<void> {
   await page.getByRole('radio', { name: p.name }).click();
   await page.getByLabel(`Passphrase for ${p.name}`).fill(p.passphrase);
   await page.getByRole('button', { name: 'Unlock' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor({ timeout: 30_000 });
+  // Unlock returns to whichever screen was open before the lock.
+  await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 30_000 });
 }
 
 /** Opens (or starts) the conversation with a colleague through the directory. */
@@ -103,7 +104,8 @@ export async function send(page: Page, text: string): Promise<void> {
   const box = page.getByRole('textbox', { name: 'Message' });
   await box.fill(text);
   await box.press('Enter');
-  await expect.poll(() => box.inputValue()).toBe('');
+  // The composer empties once main accepted the message (works in hooks too, unlike expect.poll).
+  await page.waitForFunction(() => (document.getElementById('composer-text') as HTMLTextAreaElement | null)?.value === '', null, { timeout: 30_000 });
 }
 
 /** Everything the page could show or leak as text: visible text, all text nodes, the title. */

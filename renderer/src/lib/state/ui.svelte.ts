@@ -21,8 +21,8 @@ class UiState {
   contactJid = $state<string | null>(null);
   dialog = $state<Dialog>(null);
   toasts = $state<Toast[]>([]);
-  /** Announced politely to screen readers (no PHI). */
-  announcement = $state('');
+  /** Bumped whenever a conversation is opened, even the one already shown: its composer takes focus. */
+  focusRequest = $state(0);
   private nextToast = 1;
 
   constructor() {
@@ -43,6 +43,7 @@ class UiState {
     this.dialog = null;
     this.screen = 'inbox';
     this.conversationId = id;
+    this.focusRequest += 1;
   }
 
   openContact(jid: string): void {
