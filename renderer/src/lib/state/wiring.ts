@@ -39,9 +39,10 @@ export function wireEvents(): () => void {
       if (conv) conversations.patch(conv.id, { presence: p.presence });
     }),
     api.on('notification:shown', (n) => {
-      // Main already stripped PHI per policy; while locked we show nothing but the fact.
-      if (unlocked()) ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId });
-      else session.pendingWhileLocked += 1;
+      // Main already stripped PHI per policy; while locked nothing is shown (the lock screen counts).
+      if (!unlocked()) return;
+      const reading = n.conversationId === ui.conversationId && ui.screen === 'inbox' && document.visibilityState === 'visible';
+      if (!reading) ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId });
     }),
     api.on('ui:openConversation', (p) => {
       if (unlocked()) ui.openConversation(p.conversationId);
