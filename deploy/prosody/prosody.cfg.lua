@@ -56,7 +56,11 @@ max_archive_query_results = 250
 -- Offline storage is unbounded per user (pre-0.12 limit modules are not used).
 smacks_hibernation_time = 300
 
-storage = "internal"
+-- SQLite (Debian: lua-dbi-sqlite3): the archive is indexed, so catch-up pages cost the same at
+-- 100 or 100,000 archived messages, and there is no 10,000-item archive quota to silently truncate.
+storage = "sql"
+sql = { driver = "SQLite3"; database = "prosody.sqlite" } -- relative to data_path
+storage_archive_item_limit = 1000000
 
 ---------- Hosts ----------
 VirtualHost "clinic.example"

@@ -1,12 +1,14 @@
 /**
  * Catch-up on connect (issue 5 §6): paged MAM query (XEP-0313 §4, RSM XEP-0059) from the last
- * archive id we finished; each page is decrypted + verified on the crypto decrypt pool (every
- * core) while the next page is being fetched, then inserted in one transaction. Progress goes
- * to the UI as 'sync:progress'. The last id is saved only after a page is stored.
+ * archive id we finished. Each archived message is handed to the crypto decrypt pool (worker
+ * threads, every core) the moment it arrives, so the server serialising a page, the cores
+ * decrypting + verifying and the next page request all overlap. A page is inserted in one
+ * transaction (dedup on origin-id / stanza-id), its audit rows in another, then the last id is
+ * saved. Progress goes to the UI as 'sync:progress'.
  */
 import { randomUUID } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
-import type { ContactKey, DecryptPool } from '../crypto';
+import { SigncryptRejectedError, type ContactKey, type DecryptOutcome, type DecryptPool } from '../crypto';
 import type { NewMessage } from '../store';
 import type { MessagingContext } from './context';
 import type { Inbound, OxItem } from './inbound';
@@ -21,18 +23,29 @@ export interface CatchUpDeps {
   pool: () => Promise<DecryptPool>;
 }
 
+interface Pending {
+  it: OxItem;
+  conversationId: string;
+  /** null: no key for the sender (rejected as such). */
+  outcome: Promise<DecryptOutcome | null>;
+}
+
+interface Run {
+  pool: DecryptPool;
+  keys: Map<string, Promise<ContactKey | null>>;
+}
+
 export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
   const { store, events, logger, clock } = ctx.opts;
-  const collectors = new Map<string, XmlElement[]>();
+  const collectors = new Map<string, (result: XmlElement) => void>();
 
-  /** Called for every inbound <message/>; true when it was an archive result of ours. */
+  /** Called for every inbound <message/>; true when it was an archive result (ours or not). */
   function accept(el: XmlElement): boolean {
     const result = el.getChild('result', NS.mam);
     if (!result) return false;
     const from = bare(el.attrs.from);
-    const list = collectors.get(result.attrs.queryid ?? '');
-    // Only our own server may answer our queries (XEP-0313 §5: from our bare JID or absent).
-    if (list && (!from || from === ctx.ownJid)) list.push(result);
+    // Only our own server answers our queries (XEP-0313 §5: from our bare JID or absent).
+    if (!from || from === ctx.ownJid) collectors.get(result.attrs.queryid ?? '')?.(result);
     return true;
   }
 
@@ -44,84 +57,87 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
     const from = bare(m.attrs.from);
     const out = from === ctx.ownJid;
     const peer = out ? bare(m.attrs.to) : from;
-    if (!peer || peer === ctx.ownJid) return null;
+    if (!peer || peer === ctx.ownJid || !peer.includes('@')) return null;
     return { peer, direction: out ? 'out' : 'in', base64: ox.getText(), originId: originIdOf(m), stanzaId: result.attrs.id, delay: delayOf(fwd) };
   }
 
-  async function fetchPage(after: string | null): Promise<{ results: XmlElement[]; last: string | null; complete: boolean }> {
+  /** Dedup, then start decrypting right away (the pool queues beyond its in-flight limit). */
+  function begin(run: Run, it: OxItem): Pending | null {
+    const conv = store.conversations.getOrCreate(it.peer, clock.now());
+    const dup = inbound.existing(conv.id, it);
+    if (dup) {
+      if (dup.direction === 'out' && it.stanzaId) store.messages.setStanzaId(dup.id, it.stanzaId);
+      return null;
+    }
+    const k = `${it.direction}:${it.peer}`;
+    let key = run.keys.get(k);
+    if (!key) {
+      key = inbound.senderKey(it); // parsed once per sender per catch-up (PROTOCOL.md "Speed")
+      run.keys.set(k, key);
+    }
+    const outcome = key.then(async (senderKey): Promise<DecryptOutcome | null> => {
+      if (!senderKey) return null;
+      try {
+        const value = await run.pool.open({
+          senderKey,
+          base64: it.base64,
+          ourJid: it.direction === 'in' ? ctx.ownJid : it.peer,
+          delayStamp: it.delay,
+          now: new Date(clock.now()),
+        });
+        return { ok: true, value };
+      } catch (err) {
+        return { ok: false, reason: err instanceof SigncryptRejectedError ? err.reason : 'internal' };
+      }
+    });
+    return { it, conversationId: conv.id, outcome };
+  }
+
+  async function fetchPage(run: Run, after: string | null) {
     const conn = ctx.conn();
     if (!conn?.isReady()) throw new Error('not connected');
     const queryId = randomUUID();
-    const results: XmlElement[] = [];
-    collectors.set(queryId, results);
+    const pending: Pending[] = [];
+    let count = 0;
+    collectors.set(queryId, (result) => {
+      count++;
+      const it = toItem(result);
+      const p = it && begin(run, it);
+      if (p) pending.push(p);
+    });
     try {
-      const res = await conn.iq(mamQuery(queryId, after, PAGE), 60_000);
+      const res = await conn.iq(mamQuery(queryId, after, PAGE), 120_000);
       const fin = res.getChild('fin', NS.mam);
       return {
-        results,
+        pending,
+        count,
         last: fin?.getChild('set', NS.rsm)?.getChildText('last') ?? null,
-        complete: fin?.attrs.complete === 'true' || results.length === 0,
+        complete: fin?.attrs.complete === 'true' || count === 0,
       };
     } finally {
       collectors.delete(queryId);
     }
   }
 
-  const prof = process.env.XMPP_PROFILE ? (label: string, t: number) => console.error(`[catch-up] ${label} ${(performance.now() - t).toFixed(1)}ms`) : () => {};
-  async function processPage(results: XmlElement[]): Promise<number> {
-    let t = performance.now();
-    const items = results.map(toItem).filter((x): x is OxItem => x !== null);
-    const fresh: { it: OxItem; conversationId: string }[] = [];
-    for (const it of items) {
-      const conv = store.conversations.getOrCreate(it.peer, clock.now());
-      const dup = inbound.existing(conv.id, it);
-      if (dup) {
-        if (dup.direction === 'out' && it.stanzaId) store.messages.setStanzaId(dup.id, it.stanzaId);
-        continue;
-      }
-      fresh.push({ it, conversationId: conv.id });
-    }
-    if (fresh.length === 0) return 0;
-    // Parse each sender's key once per page (PROTOCOL.md "Speed").
-    const keys = new Map<string, ContactKey | null>();
-    for (const f of fresh) {
-      const k = `${f.it.direction}:${f.it.peer}`;
-      if (!keys.has(k)) keys.set(k, await inbound.senderKey(f.it));
-    }
-    prof('dedup+keys', t);
-    t = performance.now();
-    const identity = ctx.identity();
-    const p = await pool();
-    const jobs = fresh.map((f) => ({ f, key: keys.get(`${f.it.direction}:${f.it.peer}`) ?? null }));
-    const runnable = jobs.filter((j) => j.key && identity && !inbound.seenDigest(j.f.it.base64));
-    const outcomes = await p.openMany(
-      runnable.map((j) => ({
-        senderKey: j.key!,
-        base64: j.f.it.base64,
-        ourJid: j.f.it.direction === 'in' ? ctx.ownJid : j.f.it.peer,
-        delayStamp: j.f.it.delay,
-        now: new Date(clock.now()),
-      })),
-    );
-    prof(`decrypt ${runnable.length}`, t);
-    t = performance.now();
-    const byJob = new Map(runnable.map((j, i) => [j, outcomes[i]!]));
+  async function commit(pending: Pending[]): Promise<number> {
+    const outcomes = await Promise.all(pending.map((p) => p.outcome));
     const rows: { row: NewMessage; reason: string | null; peer: string; b64: string }[] = [];
-    for (const j of jobs) {
-      const { it, conversationId } = j.f;
-      const o = byJob.get(j);
+    const pageDigests = new Set<string>();
+    pending.forEach(({ it, conversationId }, i) => {
+      const o = outcomes[i];
+      if (o && !o.ok && o.reason === 'internal') return; // pool trouble, not the message's fault: the next catch-up retries
       const base: NewMessage = { conversationId, direction: it.direction, state: 'unverified', body: null, originId: it.originId, stanzaId: it.stanzaId, sentAt: it.delay?.getTime() ?? clock.now(), receivedAt: clock.now() };
-      if (o?.ok) {
+      const replay = inbound.seenDigest(it.base64) || pageDigests.has(it.base64);
+      pageDigests.add(it.base64);
+      if (o?.ok && !replay) {
         rows.push({ row: { ...base, state: it.direction === 'in' ? 'delivered' : 'sent', body: o.value.body, sentAt: o.value.timestamp.getTime() }, reason: null, peer: it.peer, b64: it.base64 });
       } else {
-        const reason = !o ? (j.key ? 'replayed' : 'no-sender-key') : o.reason;
-        if (reason === 'internal') continue; // pool trouble, not the message's fault: the next catch-up retries it
+        const reason = replay ? 'replayed' : !o ? 'no-sender-key' : o.ok ? 'replayed' : o.reason;
         rows.push({ row: base, reason, peer: it.peer, b64: it.base64 });
       }
-    }
+    });
+    if (rows.length === 0) return 0;
     const res = await store.background.insertMany(rows.map((r) => r.row));
-    prof('insert', t);
-    t = performance.now();
     const touched = new Set<string>();
     // One transaction for the page's audit rows: one commit instead of one per message.
     store.transaction(() =>
@@ -134,33 +150,29 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
       }),
     );
     for (const c of touched) ctx.emitConversation(c);
-    prof('audit+emit', t);
     return res.inserted;
   }
 
   /** Runs the whole catch-up; returns how many messages were stored. */
   async function run(): Promise<number> {
+    const r: Run = { pool: await pool(), keys: new Map() };
     let after = store.getSetting<string>(MAM_LAST_SETTING) ?? null;
     let done = 0;
     let stored = 0;
     events.emit('sync:progress', { done: 0, total: null, finished: false });
-    let tf = performance.now();
-    let page = await fetchPage(after);
+    let page = await fetchPage(r, after);
     for (;;) {
-      // Fetch the next page while this one is decrypted (the server and the cores work in parallel).
-      const nextAfter = page.last;
-      const next = !page.complete && nextAfter ? fetchPage(nextAfter) : null;
+      // Ask for the next page at once: it streams into the pool while this page is finished.
+      const next = !page.complete && page.last ? fetchPage(r, page.last) : null;
       next?.catch(() => undefined);
-      prof('fetch wait', tf);
-      stored += await processPage(page.results);
-      done += page.results.length;
+      stored += await commit(page.pending);
+      done += page.count;
       if (page.last) {
         after = page.last;
         store.setSetting(MAM_LAST_SETTING, after);
       }
       events.emit('sync:progress', { done, total: null, finished: !next });
       if (!next) break;
-      tf = performance.now();
       page = await next;
     }
     logger.info('xmpp: catch-up finished', { fetched: done, stored });
