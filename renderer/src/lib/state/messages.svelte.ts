@@ -10,6 +10,20 @@ import { registerPhiReset } from '../phi';
 
 export const PAGE_SIZE = 200;
 
+/**
+ * Display order: the sender's time at second precision (OX <time/> stamps carry whole seconds,
+ * XEP-0082), then arrival order (store row id), so a reply never sorts above the message it
+ * answers when both fall in the same second.
+ */
+export function byTime(a: Message, b: Message): number {
+  const s = Math.floor(a.sentAt / 1000) - Math.floor(b.sentAt / 1000);
+  if (s !== 0) return s;
+  const ia = Number(a.id);
+  const ib = Number(b.id);
+  if (Number.isFinite(ia) && Number.isFinite(ib)) return ia - ib;
+  return a.sentAt - b.sentAt;
+}
+
 class MessagesState {
   conversationId = $state<string | null>(null);
   items = $state.raw<Message[]>([]);
@@ -43,7 +57,7 @@ class MessagesState {
     if (epoch !== this.epoch) return;
     this.loading = false;
     if (!r.ok) return;
-    this.items = [...r.value.items].sort((a, b) => a.sentAt - b.sentAt);
+    this.items = [...r.value.items].sort(byTime);
     this.olderCursor = r.value.nextCursor;
     this.hasOlder = r.value.nextCursor !== null;
     this.appended += 1;
@@ -63,7 +77,7 @@ class MessagesState {
     this.loading = false;
     if (!r.ok) return 0;
     const seen = new Set(this.items.map((m) => m.id));
-    const older = r.value.items.filter((m) => !seen.has(m.id)).sort((a, b) => a.sentAt - b.sentAt);
+    const older = r.value.items.filter((m) => !seen.has(m.id)).sort(byTime);
     this.items = [...older, ...this.items];
     this.olderCursor = r.value.nextCursor;
     this.hasOlder = r.value.nextCursor !== null;
@@ -81,10 +95,10 @@ class MessagesState {
       return;
     }
     const last = this.items[this.items.length - 1];
-    if (!last || last.sentAt <= m.sentAt) {
+    if (!last || byTime(last, m) <= 0) {
       this.items = [...this.items, m];
     } else {
-      this.items = [...this.items, m].sort((a, b) => a.sentAt - b.sentAt);
+      this.items = [...this.items, m].sort(byTime);
     }
     this.appended += 1;
   }
