@@ -76,6 +76,10 @@ describe('reception desk and physician', () => {
     await expect.poll(() => conv.textContent(), { timeout: 30_000 }).toMatch(/1\sunread/);
     // The unread count reaches the title; the title never carries names or text.
     await expect.poll(() => doc.page.title()).toBe('(1) Clinic Messenger');
+    // main decided on a notification; the default policy allows no preview, so the toast has no text of the message.
+    const toasts = doc.page.getByTestId('toasts');
+    await expect.poll(() => toasts.locator('button').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await toasts.innerText()).not.toContain(token);
     await conv.click();
     await messageRow(doc.page, first).waitFor({ timeout: 30_000 });
     await expect.poll(() => doc.page.title()).toBe('Clinic Messenger');
