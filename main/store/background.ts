@@ -12,9 +12,9 @@ import { siblingWorkerUrl, startWorker } from './worker-host';
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-export function startBackground(opts: { file: string; key: Buffer | null; nativeBinding?: string; logger?: Logger }): BackgroundOps & { close(): Promise<void> } {
+export function startBackground(opts: { file: string; key: Buffer | null; nativeBinding?: string; logger?: Logger; cacheKiB?: number }): BackgroundOps & { close(): Promise<void> } {
   const url = siblingWorkerUrl('store-worker', import.meta.url);
-  const worker: Worker = startWorker(url, { workerData: { file: opts.file, key: opts.key ? new Uint8Array(opts.key) : null, nativeBinding: opts.nativeBinding } });
+  const worker: Worker = startWorker(url, { workerData: { file: opts.file, key: opts.key ? new Uint8Array(opts.key) : null, nativeBinding: opts.nativeBinding, cacheKiB: opts.cacheKiB } });
   worker.unref();
   const pending = new Map<number, Pending>();
   let nextId = 1;

@@ -15,7 +15,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   if (!Buffer.isBuffer(opts.key) || opts.key.length !== 32) {
     throw new AppError('INTERNAL', 'The store key must be 32 bytes.');
   }
-  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger, nativeBinding: opts.nativeBinding, pageSize: opts.pageSize });
+  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger, nativeBinding: opts.nativeBinding, pageSize: opts.pageSize, cacheKiB: opts.cacheKiB });
   let version: number;
   try {
     version = runMigrations(db);
@@ -28,6 +28,6 @@ export function openStore(opts: OpenStoreOptions): Store {
   return buildStore(db, {
     file: opts.file,
     version,
-    ...(worker ? { background: () => startBackground({ file: opts.file, key: opts.key, nativeBinding: opts.nativeBinding, logger: opts.logger }) } : {}),
+    ...(worker ? { background: () => startBackground({ file: opts.file, key: opts.key, nativeBinding: opts.nativeBinding, logger: opts.logger, cacheKiB: opts.cacheKiB }) } : {}),
   });
 }

@@ -217,9 +217,10 @@ export interface AuditRepo {
 /** Heavy operations that must not stall IPC (issue 4 §1): run off the main thread where measured to matter. */
 export interface BackgroundOps {
   /**
-   * Catch-up insert on the worker, in transactions of 5,000 rows (store-worker.ts INSERT_CHUNK),
-   * full-text indexed in the same transactions. Not atomic as a whole: a re-run after a failure
-   * is safe because of the origin-id / stanza-id dedup.
+   * Catch-up insert on the worker, in transactions of up to 10,000 rows (store-worker.ts
+   * INSERT_CHUNK), full-text indexed in the same transactions; calls that queue up are coalesced.
+   * Rows per transaction dominate throughput, so hand over MAM pages in large batches (thousands),
+   * not one page per call. Not atomic as a whole: a re-run after a failure is safe (dedup).
    */
   insertMany(ms: NewMessage[]): Promise<BulkInsertResult>;
   /** Resolves when no row is waiting in the full-text queue (tests, benchmarks). */
@@ -257,6 +258,8 @@ export interface OpenStoreOptions {
   nativeBinding?: string;
   /** Run store.background on a worker thread (default true); false runs it on this thread. */
   worker?: boolean;
+  /** Page cache per connection in KiB (default CACHE_KIB in open-db.ts). */
+  cacheKiB?: number;
   /** Page size for a NEW file (benchmarks compare sizes); existing files keep theirs (see .keycheck). */
   pageSize?: number;
 }

@@ -20,7 +20,8 @@ import { recordBench, type BenchEntry } from './report';
 const CONVERSATIONS = 1000;
 /** BENCH_INSERT=inline: insert through store.messages.insertMany on this thread, FTS indexed in the same transaction. */
 const inlinePath = process.env.BENCH_INSERT === 'inline';
-const BATCH = 5000;
+/** Messages per store.background.insertMany call: a catch-up handed over in large batches (see store-worker.ts INSERT_CHUNK). */
+const BATCH = 10_000;
 const pageSize = Number(process.env.BENCH_PAGE_SIZE ?? PAGE_SIZE);
 const sizes = (process.env.BENCH_SIZES ?? '100k,1m').split(',').map((s) => {
   const m = /^(\d+)([km]?)$/i.exec(s.trim());
@@ -143,7 +144,7 @@ async function runVariant(total: number, encrypted: boolean): Promise<Result> {
         convIds.push(store.conversations.getOrCreate(jid, 0).id);
       }
     });
-    // The catch-up path XMPP uses: store.background.insertMany on the worker, 5,000 per call,
+    // The catch-up path XMPP uses: store.background.insertMany on the worker, BATCH per call,
     // timed until every row is also in the full-text index (indexed() waits for any queue).
     const all = [...batches(total, convIds)]; // generated before timing
     let insertMs = 0;

@@ -62,6 +62,21 @@ describe('store.background on the worker thread', () => {
     expect((await store.background.insertMany(batch(c.id, 2, 'ok'))).inserted).toBe(2);
   });
 
+  it('coalesces calls sent together; a bad row fails only its own call', async () => {
+    const c = store.conversations.getOrCreate('pharmacy@clinic.example', 0);
+    const calls = [
+      store.background.insertMany(batch(c.id, 300, 'alpha')),
+      store.background.insertMany([...batch(c.id, 2, 'beta'), { conversationId: '77777', direction: 'in', state: 'delivered', body: 'x', sentAt: 1 }]),
+      store.background.insertMany(batch(c.id, 200, 'gamma')),
+    ];
+    const [a, b, g] = await Promise.allSettled(calls);
+    expect(a).toMatchObject({ status: 'fulfilled', value: { inserted: 300 } });
+    expect(b).toMatchObject({ status: 'rejected', reason: { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' } });
+    expect(g).toMatchObject({ status: 'fulfilled', value: { duplicates: 0 } });
+    expect((await store.background.search('gamma', { cursor: null, limit: 300 })).items).toHaveLength(200);
+    expect((await store.background.search('beta', { cursor: null, limit: 5 })).items).toHaveLength(0);
+  });
+
   it('finishes indexing after a store closed mid-catch-up is reopened', async () => {
     const key = randomBytes(32);
     const f = join(dir, 'resume.db');
