@@ -75,4 +75,18 @@ describe('inactivity lock', () => {
     await rec.page.locator('[data-message-id]', { hasText: text }).waitFor({ timeout: 15_000 });
     expect(rec.problems).toEqual([]);
   });
+
+  it('settings offer only what the policy allows, and the theme override applies at once', async () => {
+    const page = rec.page;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings' }).click();
+    await page.getByText(`The clinic allows at most ${IDLE_MINUTES} minutes`).waitFor();
+    expect(await page.getByLabel('Lock after inactivity (minutes)').getAttribute('max')).toBe(String(IDLE_MINUTES));
+    // The default policy allows no notification preview: no richer option is offered.
+    const options = await page.getByLabel('Notification content').locator('option').allInnerTexts();
+    expect(options).toHaveLength(1);
+    await page.getByRole('radio', { name: 'Dark' }).check();
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.getByRole('radio', { name: 'Follow the system' }).check();
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme ?? 'system')).toBe('system');
+  });
 });
