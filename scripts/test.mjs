@@ -34,7 +34,8 @@ function onPath(cmd) {
 }
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  // Windows: npx is npx.cmd, which only a shell resolves.
+  const r = spawnSync(cmd, args, { stdio: 'inherit', shell: process.platform === 'win32', ...opts });
   if (r.error) throw r.error;
   return r.status ?? (r.signal ? 128 : 1);
 }
@@ -97,7 +98,7 @@ function main() {
   rmSync(jsonFile, { force: true });
   const vitest = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${jsonFile}`, ...process.argv.slice(2)];
   const useKeyring = process.platform === 'linux';
-  const status = useKeyring ? run('bash', ['scripts/with-keyring.sh', 'npx', ...vitest]) : run('npx', vitest, { shell: process.platform === 'win32' });
+  const status = useKeyring ? run('bash', ['scripts/with-keyring.sh', 'npx', ...vitest]) : run('npx', vitest);
   if (!existsSync(jsonFile)) {
     console.error(`vitest wrote no report (exit status ${status})`);
     console.log('0 passed, 1 failed');
