@@ -33,7 +33,7 @@ function newest(dirs) {
 const stale = (output, sources) => !existsSync(output) || statSync(output).mtimeMs < newest(sources);
 
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  const r = spawnSync(cmd, args, { stdio: 'inherit', shell: process.platform === 'win32' });
   if (r.status !== 0) {
     console.error(`\`${[cmd, ...args].join(' ')}\` failed`);
     process.exit(r.status ?? 1);
