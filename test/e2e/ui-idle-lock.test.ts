@@ -55,8 +55,21 @@ afterAll(async () => {
 });
 
 describe('inactivity lock', () => {
-  it('locks by itself after the policy idle time and the page holds no PHI', async () => {
+  it('stays unlocked while the person keeps typing and moving the pointer (throttled activity reports)', async () => {
     await messageFromDirectory(rec.page, physician);
+    const box = rec.page.getByRole('textbox', { name: 'Message' });
+    const started = Date.now();
+    // Longer than the idle time, with input every few seconds: activity reaches main at most every 15 s.
+    while (Date.now() - started < IDLE_MINUTES * 60_000 + 10_000) {
+      await box.press('x');
+      await rec.page.mouse.move(300 + Math.random() * 200, 300);
+      await rec.page.waitForTimeout(4_000);
+    }
+    expect(await rec.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).count()).toBe(0);
+    await box.fill('');
+  });
+
+  it('locks by itself after the policy idle time and the page holds no PHI', async () => {
     await send(rec.page, text);
     await rec.page.locator('[data-message-id]', { hasText: text }).waitFor();
     const idleFrom = Date.now();
