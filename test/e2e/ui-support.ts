@@ -184,10 +184,21 @@ export function seedBigStore(store: Store, opts: { conversations: number; histor
   }
 }
 
+/** Ctrl+L → lock screen painted, the app's own measure (ms); -1 when it was not recorded. */
+export let lastLockToScreenMs = -1;
+
 /** Locks with Ctrl+L, unlocks through the UI, and returns the app's own unlock → inbox-painted measure (ms). */
 export async function unlockToInboxMs(page: Page, p: Person): Promise<number> {
   await page.keyboard.press('Control+l');
   await page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();
+  lastLockToScreenMs = await page.evaluate(async () => {
+    for (let i = 0; i < 40; i++) {
+      const m = performance.getEntriesByName('clinic:lock-to-screen').at(-1);
+      if (m) return m.duration;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return -1;
+  });
   await page.evaluate(() => {
     performance.clearMarks();
     performance.clearMeasures();

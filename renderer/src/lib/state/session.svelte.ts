@@ -33,6 +33,8 @@ class SessionState {
     const api = clinic();
     this.unsubs.push(
       api.on('session:locked', (p) => {
+        // Measured from main's event when the lock was not asked for here (idle, OS lock, suspend).
+        if (this.phase === 'unlocked') performance.mark('clinic:lock-start');
         dropPhi();
         this.lockReason = p.reason;
         this.phase = 'locked';
@@ -101,6 +103,7 @@ class SessionState {
 
   /** Drops PHI first so nothing lingers even if main's event is slow. */
   async lock(reason: 'manual' | 'switch-user' = 'manual'): Promise<void> {
+    performance.mark('clinic:lock-start');
     dropPhi();
     this.phase = 'locked';
     if (reason === 'switch-user') await clinic().vault.switchUser();
