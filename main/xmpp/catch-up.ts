@@ -63,7 +63,8 @@ export function createCatchUp({ ctx, inbound, pool }: CatchUpDeps) {
 
   /** Dedup, then start decrypting right away (the pool queues beyond its in-flight limit). */
   function begin(run: Run, it: OxItem): Pending | null {
-    const conv = store.conversations.getOrCreate(it.peer, clock.now());
+    // Read first: getOrCreate always writes (INSERT OR IGNORE), a write transaction per message.
+    const conv = store.conversations.byPeer(it.peer) ?? store.conversations.getOrCreate(it.peer, clock.now());
     const dup = inbound.existing(conv.id, it);
     if (dup) {
       if (dup.direction === 'out' && it.stanzaId) store.messages.setStanzaId(dup.id, it.stanzaId);

@@ -40,14 +40,12 @@ export function createDirectory(ctx: MessagingContext) {
     return items.length;
   }
 
-  /** Roster pushes (RFC 6121 §2.1.6): only from our own server / account. */
+  /** Roster pushes (RFC 6121 §2.1.6), answered by the library's IQ callee; only from our own account. */
   function handleRosterPush(iq: XmlElement): boolean {
     const q = iq.getChild('query', NS.roster);
-    if (!q || iq.attrs.type !== 'set') return false;
     const from = bare(iq.attrs.from);
-    if (from && from !== ctx.ownJid) return true;
-    q.getChildren('item').forEach(applyItem);
-    void ctx.conn()?.send(xml('iq', { type: 'result', id: iq.attrs.id, to: iq.attrs.from })).catch(() => undefined);
+    if (!q || (from && from !== ctx.ownJid)) return false;
+    store.transaction(() => q.getChildren('item').forEach(applyItem));
     return true;
   }
 

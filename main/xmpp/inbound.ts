@@ -108,7 +108,8 @@ export function createInbound(ctx: MessagingContext) {
 
   /** One OX item, live or carbon: dedup, open, insert, audit, emit. */
   async function receive(it: OxItem): Promise<Message | undefined> {
-    const conv = store.conversations.getOrCreate(it.peer, clock.now());
+    // Read first: getOrCreate always writes (INSERT OR IGNORE), a write transaction per message.
+    const conv = store.conversations.byPeer(it.peer) ?? store.conversations.getOrCreate(it.peer, clock.now());
     const dup = existing(conv.id, it);
     if (dup) {
       if (it.stanzaId && dup.direction === 'out') store.messages.setStanzaId(dup.id, it.stanzaId);

@@ -94,10 +94,6 @@ export function createMessaging(opts: MessagingOptions): Messaging {
 
   function onStanza(el: XmlElement) {
     if (el.name === 'presence') return directory.handlePresence(el);
-    if (el.name === 'iq') {
-      directory.handleRosterPush(el);
-      return;
-    }
     if (el.name !== 'message' || catchUp.accept(el)) return;
     // One at a time: ordering stays as received and dedup sees earlier inserts.
     inboundChain = inboundChain
@@ -110,13 +106,17 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     // XEP-0280 §4: copies of our conversations on every device.
     await c.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons }))).catch(() => logger.warn('xmpp: carbons not enabled'));
     await directory.loadRoster().catch(() => logger.warn('xmpp: roster not loaded'));
-    await c.send(xml('presence', {}));
     if (store.getSetting<string>(PUBLISHED_SETTING) !== id.fingerprint) {
       await publishPublicKey(c, id.fingerprint, id.publicKeyBinary, new Date(clock.now()));
       store.setSetting(PUBLISHED_SETTING, id.fingerprint);
       audit.append('key-published', { jid: ownJid, fingerprint: id.fingerprint });
     }
+    // Archive first, presence second: a session that queried MAM does not get the offline flood
+    // pushed (Prosody mod_mam), so the same messages are not received, decrypted and deduplicated twice.
+    await catchUp.run();
+    await c.send(xml('presence', {}));
     await outbox.flush(true);
+    // Whatever was archived between the catch-up and our presence (it went to offline storage).
     await catchUp.run();
     // Keys of people we talk to may have changed while we were away.
     for (const contact of store.contacts.list()) if (contact.fingerprint) void ctx.trust.refresh(contact.jid);
@@ -137,7 +137,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
 
   function makeConnection(): XmppConnection {
     const { account } = opts;
-    return createConnection({
+    const c = createConnection({
       jid: ownJid,
       password: account.password,
       host: account.server.host,
@@ -154,6 +154,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       onStanza,
       onReady,
     });
+    c.client.iqCallee.set(NS.roster, 'query', ({ stanza }) => directory.handleRosterPush(stanza));
+    return c;
   }
 
   async function connectLoop(firstRun: boolean, attempt: number): Promise<void> {
@@ -180,6 +182,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     async start(o) {
       stopped = false;
       await ensureIdentity();
+      // Start the decrypt workers while TLS + SCRAM run: catch-up should not wait for them.
+      void decryptPool().catch(() => undefined);
       outboxTimer ??= setInterval(() => void outbox.flush(), 2_000);
       outboxTimer.unref?.();
       await connectLoop(o?.firstRun === true, 0);

@@ -50,6 +50,12 @@ declare module '@xmpp/client' {
     request(stanza: XmlElement, timeoutMs?: number): Promise<XmlElement>;
   }
 
+  export interface IqCallee {
+    /** The handler's truthy return becomes an IQ result; falsy → service-unavailable. */
+    set(ns: string, name: string, handler: (ctx: { stanza: XmlElement }) => unknown): void;
+    get(ns: string, name: string, handler: (ctx: { stanza: XmlElement }) => unknown): void;
+  }
+
   export interface Reconnect extends EventEmitter {
     delay: number;
     start(): void;
@@ -68,6 +74,7 @@ declare module '@xmpp/client' {
     reconnect: Reconnect;
     streamManagement: StreamManagement;
     iqCaller: IqCaller;
+    iqCallee: IqCallee;
     timeout: number;
     isSecure(): boolean;
     start(): Promise<Jid>;
