@@ -55,11 +55,28 @@ describe('delivery guarantees against real Prosody', () => {
 
     const alice3 = await secondDevice(alice1, 'alice-pw-1', 'desk-3');
     await (alice3.messaging as unknown as { settled(): Promise<void> }).settled();
+    expect(alice3.events.some((e) => e.name === 'sync:progress' && (e.payload as { finished: boolean; done: number }).finished)).toBe(true);
     const history = messagesWith(alice3, B);
     expect(history.map((m) => [m.direction, m.body])).toEqual([
       ['out', 'sent from desk 1'],
       ['in', 'reply to both desks'],
     ]);
+  });
+
+  it('a message written while signed out stays queued and is sent after the app restarts', async () => {
+    const alice = clients.find((c) => c.jid === A) ?? track(await makeClient(server, A, 'alice-pw-1'));
+    const bob = clients.find((c) => c.jid === B) ?? track(await makeClient(server, B, 'bob-pw-1'));
+    await alice.messaging.stop();
+    const m = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'written offline');
+    expect(m.state).toBe('queued');
+    expect(alice.store.outbox.all().map((o) => o.messageId)).toContain(m.id);
+    await alice.restart();
+    await waitFor('sent after restart', () => alice.store.messages.get(m.id)?.state !== 'queued');
+    await waitFor('bob gets it', () => messagesWith(bob, A).some((x) => x.originId === m.originId));
+    await new Promise((r) => setTimeout(r, 500));
+    const got = messagesWith(bob, A).filter((x) => x.originId === m.originId);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.body).toBe('written offline');
   });
 
   it(`Prosody restarted in the middle of a ${BURST}-message burst: every message arrives exactly once`, async () => {

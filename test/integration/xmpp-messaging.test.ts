@@ -42,6 +42,12 @@ describe('OX messaging between real clients over Prosody', () => {
     const got = await waitFor('bob receives', () => messagesWith(bob, A).find((m) => m.originId === sent.originId));
     expect(got).toMatchObject({ direction: 'in', state: 'delivered', body: 'Patient in room 3 is ready' });
     await waitFor('alice sees delivered', () => alice.store.messages.get(sent.id)?.state === 'delivered');
+    // Events the renderer relies on: connection state, the new message, a PHI-free notification (policy preview 'none').
+    expect(bob.events.some((e) => e.name === 'connection:state' && (e.payload as { state: string }).state === 'online')).toBe(true);
+    expect(bob.events.some((e) => e.name === 'message:received' && (e.payload as { originId: string }).originId === sent.originId)).toBe(true);
+    const note = bob.events.find((e) => e.name === 'notification:shown');
+    expect(note?.payload).toMatchObject({ title: 'New message', body: '' });
+    expect(alice.events.some((e) => e.name === 'message:updated' && (e.payload as { state: string }).state === 'delivered')).toBe(true);
     await waitFor('message-sent audited', () => auditTypes(alice).some((a) => a.type === 'message-sent'));
     expect(auditTypes(alice).map((a) => a.type)).toEqual(expect.arrayContaining(['key-generated', 'key-published', 'key-pinned', 'message-sent']));
     expect(auditTypes(bob).some((a) => a.type === 'message-received' && a.detail.from === A)).toBe(true);
