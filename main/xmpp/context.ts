@@ -1,6 +1,6 @@
 /** What the messaging parts share: the options, the live connection, our identity, and event helpers. */
 import type { Message } from '../../common/contract/domain';
-import type { Identity } from '../crypto';
+import type { DecryptJob, Identity, OpenedSigncrypt } from '../crypto';
 import type { XmppConnection } from './connection';
 import type { Trust } from './trust';
 import type { MessagingOptions } from './types';
@@ -14,6 +14,8 @@ export interface MessagingContext {
   /** A row was inserted (isNew) or changed state. */
   emitMessage(m: Message, isNew: boolean): void;
   emitConversation(conversationId: string): void;
+  /** Decrypt + verify one signcrypt (on the worker pool when it is running). Rejects like openSigncrypt. */
+  decrypt(job: DecryptJob): Promise<OpenedSigncrypt>;
   /** A new verified message arrived live: OS notification per policy preview. */
   notify(m: Message, peer: string): void;
 }

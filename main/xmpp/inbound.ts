@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
 import type { Message } from '../../common/contract/domain';
-import { identityAsContact, openSigncrypt, SigncryptRejectedError, type ContactKey } from '../crypto';
+import { identityAsContact, SigncryptRejectedError, type ContactKey } from '../crypto';
 import type { NewMessage } from '../store';
 import type { MessagingContext } from './context';
 import { bare, delayOf, NS, originIdOf, receiptFor, stanzaIdOf } from './stanzas';
@@ -70,11 +70,9 @@ export function createInbound(ctx: MessagingContext) {
     const d = digest(it.base64);
     const identity = ctx.identity();
     if (!identity) return { row: rejected(conversationId, it, 'no-identity'), reason: 'no-identity', digest: d };
-    if (seen.has(d)) return { row: rejected(conversationId, it, 'replayed'), reason: 'replayed', digest: d };
     if (!key) return { row: rejected(conversationId, it, 'no-sender-key'), reason: 'no-sender-key', digest: d };
     try {
-      const opened = await openSigncrypt({
-        identity,
+      const opened = await ctx.decrypt({
         senderKey: key,
         base64: it.base64,
         // Inner <to/> must name the outer recipient: us for received, the peer for our own sent copies.
@@ -106,82 +104,93 @@ export function createInbound(ctx: MessagingContext) {
     return ctx.trust.keyForReceiving(it.peer).catch(() => null);
   }
 
-  /** One OX item, live or carbon: dedup, open, insert, audit, emit. */
-  async function receive(it: OxItem): Promise<Message | undefined> {
-    // Read first: getOrCreate always writes (INSERT OR IGNORE), a write transaction per message.
+  type Step = () => Promise<void>;
+  const nothing: Step = async () => undefined;
+
+  /**
+   * One OX item, live or carbon. Decryption starts now (in parallel with earlier messages still
+   * being decrypted); the returned step inserts, audits and emits, and is run in arrival order
+   * so dedup and replay detection see every earlier message.
+   */
+  function begin(it: OxItem): Step {
     const conv = store.conversations.byPeer(it.peer) ?? store.conversations.getOrCreate(it.peer, clock.now());
-    const dup = existing(conv.id, it);
-    if (dup) {
-      if (it.stanzaId && dup.direction === 'out') store.messages.setStanzaId(dup.id, it.stanzaId);
-      return dup;
-    }
-    const res = await open(it, conv.id, await senderKey(it));
-    const again = existing(conv.id, it); // it may have arrived another way while we decrypted
-    if (again) return again;
-    const ins = store.messages.insert(res.row);
-    if (!ins.inserted) return store.messages.get(ins.id);
-    remember(res.digest);
-    audited(res.row, ins.id, it.peer, res.reason);
-    if (res.reason) logger.warn('xmpp: message rejected', { messageId: ins.id, reason: res.reason });
-    const msg = store.messages.get(ins.id);
-    if (msg) ctx.emitMessage(msg, true);
-    if (msg && it.live && it.direction === 'in' && !res.reason) ctx.notify(msg, it.peer);
-    ctx.emitConversation(conv.id);
-    return msg;
+    if (existing(conv.id, it)) return async () => void commitDuplicate(conv.id, it);
+    const opened = senderKey(it).then((key) => open(it, conv.id, key));
+    opened.catch(() => undefined);
+    return async () => {
+      const res = await opened;
+      if (commitDuplicate(conv.id, it)) return; // it arrived another way while we decrypted
+      if (!res.reason && seen.has(res.digest)) {
+        res.row = rejected(conv.id, it, 'replayed');
+        res.reason = 'replayed';
+      }
+      const ins = store.messages.insert(res.row);
+      if (!ins.inserted) return;
+      remember(res.digest);
+      audited(res.row, ins.id, it.peer, res.reason);
+      if (res.reason) logger.warn('xmpp: message rejected', { messageId: ins.id, reason: res.reason });
+      const msg = store.messages.get(ins.id);
+      if (msg) ctx.emitMessage(msg, true);
+      if (msg && it.live && it.direction === 'in' && !res.reason) ctx.notify(msg, it.peer);
+      ctx.emitConversation(conv.id);
+    };
   }
 
-  /** A top-level <message/> from the live stream (including offline delivery and carbons). */
-  async function handleMessage(el: XmlElement): Promise<void> {
+  /** true when the item is already stored; records the archive id on our own sent copy. */
+  function commitDuplicate(conversationId: string, it: OxItem): boolean {
+    const dup = existing(conversationId, it);
+    if (dup && it.stanzaId && dup.direction === 'out') store.messages.setStanzaId(dup.id, it.stanzaId);
+    return dup !== undefined;
+  }
+
+  /**
+   * A top-level <message/> from the live stream (including offline delivery and carbons). Called
+   * in arrival order; returns the step that completes it, to be run in that same order.
+   */
+  function handleMessage(el: XmlElement): Step {
     const from = bare(el.attrs.from);
     const own = ctx.ownJid;
     // XEP-0280 §11: carbons are only genuine when they come from our own bare JID.
     const carbon = el.getChild('received', NS.carbons) ?? el.getChild('sent', NS.carbons);
     if (carbon) {
       if (from !== own) {
-        audit.append('message-rejected', { peer: from, reason: 'forged-carbon', messageId: null, direction: 'in' });
-        return;
+        return async () => audit.append('message-rejected', { peer: from, reason: 'forged-carbon', messageId: null, direction: 'in' });
       }
       const inner = carbon.getChild('forwarded', NS.forward)?.getChild('message');
-      if (!inner) return;
+      if (!inner) return nothing;
       const sent = carbon.name === 'sent';
-      await handleChat(inner, sent ? 'out' : 'in', sent ? bare(inner.attrs.to) : bare(inner.attrs.from), false, delayOf(el) ?? delayOf(inner));
-      return;
+      return handleChat(inner, sent ? 'out' : 'in', sent ? bare(inner.attrs.to) : bare(inner.attrs.from), false, delayOf(el) ?? delayOf(inner));
     }
-    if (el.getChild('result', NS.mam)) return; // archive results go to catch-up
-    if (!from || from === own) return;
-    await handleChat(el, 'in', from, true, delayOf(el));
+    if (el.getChild('result', NS.mam)) return nothing; // archive results go to catch-up
+    if (!from || from === own) return nothing;
+    return handleChat(el, 'in', from, true, delayOf(el));
   }
 
-  async function handleChat(m: XmlElement, direction: 'in' | 'out', peer: string, live: boolean, delay: Date | undefined) {
-    if (!peer || peer === ctx.ownJid || !peer.includes('@')) return;
-    // XEP-0184 receipt and XEP-0333 displayed marker for a message of ours.
-    const receipt = m.getChild('received', NS.receipts)?.attrs.id;
-    const displayed = m.getChild('displayed', NS.markers)?.attrs.id;
-    if (direction === 'in' && (receipt || displayed)) {
-      const conv = store.conversations.byPeer(peer);
-      const id = (receipt ?? displayed) as string;
-      const updated = conv && store.messages.updateStateByOriginId(conv.id, id, displayed ? 'read' : 'delivered', clock.now());
-      if (updated) {
-        ctx.emitMessage(updated, false);
-        ctx.emitConversation(updated.conversationId);
-      }
-    }
+  function handleChat(m: XmlElement, direction: 'in' | 'out', peer: string, live: boolean, delay: Date | undefined): Step {
+    if (!peer || peer === ctx.ownJid || !peer.includes('@')) return nothing;
     const ox = m.getChild('openpgp', NS.ox);
-    if (!ox) return;
-    const item: OxItem = {
-      peer,
-      direction,
-      base64: ox.getText(),
-      originId: originIdOf(m),
-      stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null,
-      delay,
-      live,
+    const step = ox
+      ? begin({ peer, direction, base64: ox.getText(), originId: originIdOf(m), stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null, delay, live })
+      : nothing;
+    return async () => {
+      // XEP-0184 receipt and XEP-0333 displayed marker for a message of ours.
+      const receipt = m.getChild('received', NS.receipts)?.attrs.id;
+      const displayed = m.getChild('displayed', NS.markers)?.attrs.id;
+      if (direction === 'in' && (receipt || displayed)) {
+        const conv = store.conversations.byPeer(peer);
+        const id = (receipt ?? displayed) as string;
+        const updated = conv && store.messages.updateStateByOriginId(conv.id, id, displayed ? 'read' : 'delivered', clock.now());
+        if (updated) {
+          ctx.emitMessage(updated, false);
+          ctx.emitConversation(updated.conversationId);
+        }
+      }
+      await step();
+      // XEP-0184 §5.4: acknowledge receipt to the sending device (only for messages sent to us, live).
+      if (ox && live && direction === 'in' && m.getChild('request', NS.receipts) && m.attrs.id) {
+        await ctx.conn()?.send(receiptFor(m.attrs.from ?? peer, m.attrs.id)).catch(() => undefined);
+      }
     };
-    await receive(item);
-    // XEP-0184 §5.4: acknowledge receipt to the sending device (only for messages sent to us, live).
-    if (live && direction === 'in' && m.getChild('request', NS.receipts) && m.attrs.id) {
-      await ctx.conn()?.send(receiptFor(m.attrs.from ?? peer, m.attrs.id)).catch(() => undefined);
-    }
   }
 
   return { handleMessage, open, existing, audited, remember, senderKey, seenDigest: (b64: string) => seen.has(digest(b64)) };

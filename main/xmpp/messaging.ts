@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { xml, type XmlElement } from '@xmpp/client';
 import type { Contact, Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
-import { createDecryptPool, generateIdentity, loadIdentity, type DecryptPool, type Identity } from '../crypto';
+import { createDecryptPool, generateIdentity, loadIdentity, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
 import { createCatchUp } from './catch-up';
 import { createConnection, type XmppConnection } from './connection';
 import type { MessagingContext } from './context';
@@ -47,6 +47,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     identity: () => identity,
     emitMessage: (m: Message, isNew: boolean) => events.emit(isNew ? 'message:received' : 'message:updated', m),
     notify: (m, peer) => notify(m, peer),
+    decrypt: (job) => decryptOne(job),
     emitConversation(id: string) {
       const s = store.conversations.summary(id);
       if (s) events.emit('conversation:updated', { ...s, presence: directory.presenceOf(s.peerJid) });
@@ -70,6 +71,20 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     return pool;
   };
   const catchUp = createCatchUp({ ctx, inbound, pool: decryptPool });
+  let poolReady: DecryptPool | null = null;
+  async function decryptOne(job: DecryptJob): Promise<OpenedSigncrypt> {
+    const id = identity;
+    if (!id) throw new SigncryptRejectedError('decrypt-failed', 'no identity loaded');
+    if (poolReady) {
+      try {
+        return await poolReady.open(job);
+      } catch (err) {
+        if (err instanceof SigncryptRejectedError) throw err;
+        logger.warn('xmpp: decrypt pool failed; decrypting on this thread', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+    }
+    return openSigncrypt({ identity: id, ...job });
+  }
 
   async function ensureIdentity(): Promise<Identity> {
     if (identity) return identity;
@@ -95,9 +110,17 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   function onStanza(el: XmlElement) {
     if (el.name === 'presence') return directory.handlePresence(el);
     if (el.name !== 'message' || catchUp.accept(el)) return;
-    // One at a time: ordering stays as received and dedup sees earlier inserts.
+    // Decryption starts at once (several in flight); storing runs one at a time in arrival order,
+    // so dedup and replay detection see every earlier message.
+    let step: () => Promise<void>;
+    try {
+      step = inbound.handleMessage(el);
+    } catch (err) {
+      logger.error('xmpp: inbound message failed', { error: err instanceof Error ? err.name : 'unknown' });
+      return;
+    }
     inboundChain = inboundChain
-      .then(() => inbound.handleMessage(el))
+      .then(step)
       .catch((err: unknown) => logger.error('xmpp: inbound message failed', { error: err instanceof Error ? err.name : 'unknown' }));
   }
 
@@ -183,7 +206,9 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       stopped = false;
       await ensureIdentity();
       // Start the decrypt workers while TLS + SCRAM run: catch-up should not wait for them.
-      void decryptPool().catch(() => undefined);
+      void decryptPool()
+        .then((p) => (poolReady = p))
+        .catch(() => undefined);
       outboxTimer ??= setInterval(() => void outbox.flush(), 2_000);
       outboxTimer.unref?.();
       await connectLoop(o?.firstRun === true, 0);
@@ -201,6 +226,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       await inboundChain;
       const p = pool;
       pool = null;
+      poolReady = null;
       if (p) await (await p.catch(() => null))?.close();
     },
     connection: () => conn?.state() ?? { state: 'offline', detail: null },
