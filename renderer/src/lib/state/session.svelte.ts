@@ -26,6 +26,8 @@ class SessionState {
   /** Whether the user explicitly asked for first-run while profiles exist ("add a person"). */
   addingProfile = $state(false);
   loadError = $state<string | null>(null);
+  /** A one-off explanation for the next screen (no PHI), e.g. that a profile was just erased. */
+  notice = $state<string | null>(null);
 
   private unsubs: (() => void)[] = [];
 
