@@ -19,12 +19,15 @@ import type { Logger } from '../log';
 export type Db = Database.Database;
 
 /**
- * Chosen by measurement (test/bench/store.bench.ts, 100k messages with FTS5, 2 shared cores, CPU
- * time): encrypted catch-up ran at ~27k msg/cpu-s with 64 KiB pages (0.86 of plain), ~37k with
- * 32 KiB (0.84) and ~43–46k with 16 KiB (0.76–0.87 of plain). Absolute speed wins: 16 KiB.
- * Page reads and FTS queries were within noise of plain at every size.
+ * Chosen by measurement (test/bench/store.bench.ts and a 1M-message catch-up run; 2 shared cores,
+ * msg per CPU-second, encrypted): at 100k messages 4 KiB ≈ 16 KiB ≈ 30k (64 KiB: 27k); at 1M
+ * 4 KiB 19.7k, 16 KiB 16.5k, 64 KiB 10.6k. A catch-up touches index pages all over the file and
+ * every touched page is re-encrypted on commit, so small pages win as the database grows; the
+ * larger pages' advantage in the enc/plain ratio (ARCHITECTURE.md §5) did not carry to absolute
+ * speed. A bigger cache (256 MiB) did not help at 1M (17.2k vs 16.5k). Page reads and FTS
+ * queries were within noise at every size.
  */
-export const PAGE_SIZE = 16384;
+export const PAGE_SIZE = 4096;
 export const CACHE_KIB = 64 * 1024;
 
 interface KeyCheckFile {
