@@ -2,9 +2,10 @@
  * Decrypt + verify many incoming signcrypts at once, for MAM catch-up (issue 5 §6,
  * PROTOCOL.md "Speed"). Two modes, same results:
  * - 'threads' (default): one worker per core, each with many jobs in flight. Chosen by
- *   test/bench/crypto.bench.ts: 10,000 msgs on 2 (shared) cores gave 2,007 msg/s vs 1,592
- *   for 'inline' and 767 for sequential openpgp; it also keeps the main thread free for
- *   stanza parsing and SQLite writes during catch-up. Start-up ≈ 0.9 s (paid once).
+ *   test/bench/crypto.bench.ts (10,000 msgs, 2 cores shared with other work, load 5–10):
+ *   pool vs inline 2,007 vs 1,592, 1,534 vs 1,438 and 1,610 vs 1,393 msg/s; inline won one
+ *   non-interleaved run (1,682 vs 1,366). The pool also keeps the main thread free for
+ *   stanza parsing and SQLite writes during catch-up. Start-up 0.45–1 s, paid once.
  * - 'inline': many jobs in flight on this thread (openpgp's curve ops run on libuv's pool);
  *   no start-up cost, good for a handful of messages.
  * Jobs reject with SigncryptRejectedError exactly like openSigncrypt.
