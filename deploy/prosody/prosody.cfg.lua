@@ -58,6 +58,9 @@ smacks_hibernation_time = 300
 
 -- SQLite (Debian: lua-dbi-sqlite3): the archive is indexed, so catch-up pages cost the same at
 -- 100 or 100,000 archived messages, and there is no 10,000-item archive quota to silently truncate.
+-- Chat is many small stanzas: TCP_NODELAY, or Nagle + delayed ACK add ~40 ms to every message.
+network_settings = { nagle = false }
+
 storage = "sql"
 sql = { driver = "SQLite3"; database = "prosody.sqlite" } -- relative to data_path
 storage_archive_item_limit = 1000000

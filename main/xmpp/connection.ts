@@ -78,6 +78,13 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     },
   });
   installTlsTrust(xmpp, trustOptions(domain, opts.caPems));
+  // Chat is many small writes: without TCP_NODELAY, Nagle + delayed ACK adds ~40 ms per message.
+  xmpp.on('connect', () => {
+    type NoDelay = { setNoDelay?: (on: boolean) => void; socket?: { setNoDelay?: (on: boolean) => void } };
+    const sock = xmpp.socket as NoDelay | null;
+    sock?.setNoDelay?.(true);
+    sock?.socket?.setNoDelay?.(true);
+  });
   // Our own backoff replaces the library's fixed 1 s reconnect; stopping it first also means stop()
   // cannot be followed by a surprise re-login (PROTOCOL.md, ejabberd section).
   xmpp.reconnect.stop();
