@@ -40,6 +40,9 @@ export function conversationHandlers(
       if (changed > 0) {
         const summary = active.store.conversations.summary(conversationId);
         if (summary) ctx.events.emit('conversation:updated', withPresence(active, summary));
+        // XEP-0333: tell the sender their messages were displayed. Best effort: a marker that
+        // cannot be sent now (offline) must not fail the local mark-read.
+        void active.messaging.markDisplayed(conversationId).catch(() => undefined);
       }
       return null;
     },
