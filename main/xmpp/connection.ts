@@ -218,6 +218,9 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     async stop() {
       wanted = false;
       ready = false;
+      // A start() still waiting for the stream must not wait forever.
+      readyWaiter?.reject(new AppError('NOT_CONNECTED', 'Messaging was stopped.'));
+      readyWaiter = null;
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = null;
       if (pingTimer) clearInterval(pingTimer);
