@@ -94,7 +94,17 @@ async function makeCertificates(dir: string, domain: string): Promise<string> {
   return readFileSync(join(ca, 'ca.crt'), 'utf8');
 }
 
+/** deploy/prosody keeps its data in SQLite (see its README): Debian's lua-dbi-sqlite3 must be installed. */
+async function checkSqlDriver(): Promise<void> {
+  try {
+    await run('lua5.4', ['-e', 'require "DBI"; require "dbd.sqlite3"']);
+  } catch {
+    throw new Error('Prosody needs the SQLite driver for Lua: apt-get install lua-dbi-sqlite3 (deploy/prosody/README.md)');
+  }
+}
+
 export async function startProsody(options: StartProsodyOptions): Promise<ProsodyServer> {
+  await checkSqlDriver();
   const domain = options.domain ?? 'clinic.test';
   const tls = options.tls !== false;
   const dir = mkdtempSync(join(tmpdir(), 'prosody-test-'));
