@@ -24,6 +24,8 @@ const SYSTEM_DEPS = [
   { path: 'dbus-send', pkg: 'dbus-bin' },
   { path: 'dbus-launch', pkg: 'dbus-x11' },
   { path: 'openssl', pkg: 'openssl' },
+  // Prosody's SQLite storage (indexed archive; the built-in store caps archives at 10,000 items).
+  { path: `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/lua/5.4/dbd/sqlite3.so`, pkg: 'lua-dbi-sqlite3' },
   { path: '/usr/bin/chromium', pkg: 'chromium' },
 ];
 
