@@ -24,6 +24,8 @@ export interface AuditLog {
   verify(): AuditVerifyResult;
   /** CSV report: seq, time (ISO 8601), event, detail — ids and JIDs only. */
   exportCsv(): { filename: string; csv: string };
+  /** Zero-fills the MAC key (session lock); the log is unusable afterwards. */
+  close(): void;
 }
 
 export interface CreateAuditLogOptions {
@@ -50,6 +52,10 @@ export function canonicalDetail(detail: AuditDetail): string {
 export function createAuditLog({ store, key, clock }: CreateAuditLogOptions): AuditLog {
   if (key.length !== 32) throw new Error('audit key must be 32 bytes');
   const macKey = Buffer.from(key); // our own copy: the vault zero-fills its buffer on lock
+  let closed = false;
+  const open = () => {
+    if (closed) throw new Error('the audit log is closed (session locked)');
+  };
   const now = () => (clock ? clock.now() : Date.now());
   const toEntry = (r: { seq: number; at: number; type: AuditEventType; detail: string }): AuditEntry => ({
     seq: r.seq,
@@ -60,6 +66,7 @@ export function createAuditLog({ store, key, clock }: CreateAuditLogOptions): Au
 
   return {
     append(type, detail = {}) {
+      open();
       const json = canonicalDetail(detail);
       store.transaction(() => {
         const last = store.audit.last();
@@ -77,12 +84,17 @@ export function createAuditLog({ store, key, clock }: CreateAuditLogOptions): Au
       return { items, nextBefore: more ? items[items.length - 1]!.seq : null };
     },
     verify() {
+      open();
       const { checked, problems } = verifyChain(macKey, store.audit.all(), store.audit.head());
       return { ok: problems.length === 0, checked, problems };
     },
     exportCsv() {
       const stamp = new Date(now()).toISOString().slice(0, 10);
       return { filename: `clinic-messenger-audit-${stamp}.csv`, csv: toCsv(store.audit.all()) };
+    },
+    close() {
+      closed = true;
+      macKey.fill(0);
     },
   };
 }

@@ -120,6 +120,7 @@ export function createSession(opts: SessionOptions): Session {
     } catch (err) {
       logger.warn('store close failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
     }
+    open.active.audit.close();
     zeroKeys(open.keys);
   }
 

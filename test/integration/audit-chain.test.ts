@@ -141,3 +141,14 @@ describe('audit chain', () => {
     expect(csv).not.toContain('secret clinical note');
   });
 });
+
+describe('closing the audit log (session lock)', () => {
+  it('refuses appends after close and keeps the chain verifiable with the real key', () => {
+    audit.close();
+    expect(() => audit.append('lock', { reason: 'manual' })).toThrow(/closed/);
+    expect(() => audit.verify()).toThrow(/closed/);
+    // The caller's key buffer is untouched (the vault zero-fills its own); a fresh log verifies.
+    const again = createAuditLog({ store, key: auditKey });
+    expect(again.verify()).toMatchObject({ ok: true, checked: 6 });
+  });
+});
