@@ -10,6 +10,7 @@ export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'
       exportAllowed: ctx.policy.policy.exportAllowed,
       screenshotsAllowed: ctx.policy.policy.screenshotsAllowed,
       passphraseMinLength: ctx.policy.policy.passphraseMinLength,
+      server: ctx.policy.policy.server,
     }),
   };
 }

@@ -1,0 +1,74 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { policyHandlers } from '../../main/ipc/handlers/policy';
+import type { HandlerContext } from '../../main/ipc/handlers/context';
+import { loadPolicy, managedPolicyPath } from '../../main/policy/load';
+import { defaultPolicy } from '../../main/policy/schema';
+
+const dir = mkdtempSync(join(tmpdir(), 'policy-'));
+const write = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('managed policy', () => {
+  it('uses the strict defaults when no policy file is deployed', () => {
+    const r = loadPolicy(join(dir, 'absent.json'));
+    expect(r).toEqual({ policy: defaultPolicy, source: null, error: null });
+    expect(r.policy.notificationPreview).toBe('none');
+    expect(r.policy.exportAllowed).toBe(false);
+    expect(r.policy.lockTimeoutMaxMinutes).toBeLessThanOrEqual(5);
+  });
+
+  it('applies a valid file and fills the rest with defaults', () => {
+    const p = write('ok.json', JSON.stringify({ lockTimeoutMaxMinutes: 2, server: { domain: 'clinic.example' } }));
+    const r = loadPolicy(p);
+    expect(r.error).toBeNull();
+    expect(r.source).toBe(p);
+    expect(r.policy.lockTimeoutMaxMinutes).toBe(2);
+    expect(r.policy.server).toEqual({ domain: 'clinic.example', tls: 'starttls' });
+    expect(r.policy.maxFailedUnlocks).toBe(defaultPolicy.maxFailedUnlocks);
+  });
+
+  it('reports a file that is not JSON instead of crashing or ignoring it', () => {
+    const r = loadPolicy(write('broken.json', '{ "lockTimeoutMaxMinutes": 2, '));
+    expect(r.error).toMatch(/not valid JSON/);
+    expect(r.policy).toEqual(defaultPolicy);
+  });
+
+  it('reports invalid values and unknown keys with the offending field', () => {
+    const bad = loadPolicy(write('bad.json', JSON.stringify({ lockTimeoutMaxMinutes: -1 })));
+    expect(bad.error).toMatch(/lockTimeoutMaxMinutes/);
+    expect(bad.policy).toEqual(defaultPolicy);
+    const unknown = loadPolicy(write('unknown.json', JSON.stringify({ lockTimeoutMaxMinute: 60 })));
+    expect(unknown.error).toMatch(/invalid/);
+    const http = loadPolicy(write('http.json', JSON.stringify({ updateFeedUrl: 'http://updates.clinic.example/' })));
+    expect(http.error).toMatch(/updateFeedUrl/);
+  });
+
+  it('reports a policy path it cannot read', () => {
+    const folder = join(dir, 'a-folder.json');
+    mkdirSync(folder);
+    const r = loadPolicy(folder);
+    expect(r.error).toMatch(/cannot be read \(EISDIR\)/);
+    expect(r.policy).toEqual(defaultPolicy);
+  });
+
+  it('knows where IT deploys the file on each OS', () => {
+    expect(managedPolicyPath('linux')).toBe('/etc/clinic-messenger/policy.json');
+    expect(managedPolicyPath('darwin')).toBe('/Library/Application Support/ClinicMessenger/policy.json');
+    expect(managedPolicyPath('win32', { ProgramData: 'C:\\ProgramData' })).toBe(join('C:\\ProgramData', 'ClinicMessenger', 'policy.json'));
+  });
+
+  it('tells the renderer the error, the text to acknowledge and the pre-set server', () => {
+    const policy = loadPolicy(write('srv.json', JSON.stringify({ server: { domain: 'clinic.example', port: 5223, tls: 'direct' } })));
+    const h = policyHandlers({ policy } as unknown as HandlerContext);
+    const out = h['policy:get'](null) as ReturnType<ReturnType<typeof policyHandlers>['policy:get']>;
+    expect(out).toMatchObject({ error: null, server: { domain: 'clinic.example', port: 5223, tls: 'direct' } });
+    const broken = policyHandlers({ policy: loadPolicy(write('b2.json', 'nope')) } as unknown as HandlerContext);
+    expect(broken['policy:get'](null)).toMatchObject({ error: expect.stringMatching(/not valid JSON/), server: null });
+  });
+});
