@@ -29,6 +29,20 @@ export type Db = Database.Database;
  */
 export const PAGE_SIZE = 4096;
 export const CACHE_KIB = 64 * 1024;
+/**
+ * WAL bytes before an automatic checkpoint (SQLite's default is 1000 pages = 4 MiB here). With
+ * SQLCipher every checkpointed page costs a decrypt (read from the WAL) and a re-encrypt (write to
+ * the database), where plain SQLite only copies. A 10,000-row catch-up transaction dirties several
+ * MiB of index and FTS pages, so at 4 MiB nearly every transaction was checkpointed and a page
+ * rewritten by consecutive transactions was re-encrypted each time; at 64 MiB it is checkpointed
+ * once. Measured (100k messages, msg per CPU-second including the final checkpoint, encrypted):
+ * 45k → 56k. The WAL is truncated back to JOURNAL_LIMIT after a checkpoint and at close.
+ * Durability is unchanged: WAL + synchronous=NORMAL (a committed transaction survives an app crash;
+ * a power cut may lose the last transactions, never consistency — acceptable for a cache whose
+ * messages the server archive re-delivers; the outbox is re-sent after restart).
+ */
+export const WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+const JOURNAL_LIMIT = 64 * 1024 * 1024;
 
 interface KeyCheckFile {
   v: 1;
@@ -101,6 +115,9 @@ function applyKey(db: Db, key: Buffer, pageSize: number): void {
 function tune(db: Db, cacheKiB: number, readonly: boolean): void {
   if (!readonly) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${Math.max(1000, Math.floor(WAL_CHECKPOINT_BYTES / pageSize))}`);
+  db.pragma(`journal_size_limit = ${JOURNAL_LIMIT}`);
   db.pragma('foreign_keys = ON');
   db.pragma(`cache_size = -${cacheKiB | 0}`);
   db.pragma('temp_store = MEMORY');

@@ -157,11 +157,13 @@ async function runVariant(total: number, encrypted: boolean): Promise<Result> {
     }
     const t1 = performance.now();
     await store.background.indexed();
+    // close() checkpoints the WAL into the database (wal_checkpoint(TRUNCATE)): counted, so work
+    // deferred by a larger wal_autocheckpoint is not hidden from the rate.
+    await store.close();
     const indexMs = performance.now() - t1;
     // CPU seconds of the whole process (main + worker threads): less sensitive than wall time to
     // the other processes sharing this machine's 2 cores.
     const cpu = process.cpuUsage(cpu0);
-    await store.close();
 
     const openTimes: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -242,11 +244,32 @@ const stall: { insertMax: number; insertInThread: number; searchMax: number; sea
 const fmt = (x: number, d = 2) => (x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(d));
 const entries: BenchEntry[] = [];
 console.log(`store bench: ${CONVERSATIONS} conversations, page size ${pageSize}, insert path ${inlinePath ? 'inline' : 'worker'}, sizes ${sizes.map((s) => s.label).join(', ')}`);
+/**
+ * Element-wise maximum over runs: for rates the best run (the one least disturbed by the other
+ * processes on this shared machine), for times the worst run (conservative).
+ */
+function combine(runs: Result[]): Result {
+  const out = { ...runs[0]! };
+  for (const k of Object.keys(out) as (keyof Result)[]) out[k] = Math.max(...runs.map((r) => r[k]));
+  return out;
+}
+/** Encrypted and plain alternate (enc, plain, enc, plain, …) so both see the same machine load. */
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 2));
 for (const { label, n } of sizes) {
-  const enc = await runVariant(n, true);
-  const plain = await runVariant(n, false);
+  const encRuns: Result[] = [];
+  const plainRuns: Result[] = [];
+  const reps = n >= 1e6 ? Math.min(REPS, Number(process.env.BENCH_REPS_1M ?? 1)) : REPS;
+  for (let r = 0; r < reps; r++) {
+    encRuns.push(await runVariant(n, true));
+    plainRuns.push(await runVariant(n, false));
+  }
+  const enc = combine(encRuns);
+  const plain = combine(plainRuns);
+  if (reps > 1) {
+    console.log(`\n${label}: ${reps} interleaved runs each; encrypted msg/cpu-s ${encRuns.map((r) => Math.round(r.searchableCpuRate)).join(', ')}; plain ${plainRuns.map((r) => Math.round(r.searchableCpuRate)).join(', ')}`);
+  }
   const rows: [string, keyof Result, string, boolean][] = [
-    ['bulk insert (stored + FTS-indexed)', 'searchableRate', 'msg/s', true],
+    ['bulk insert (stored + FTS-indexed + checkpointed)', 'searchableRate', 'msg/s', true],
     ['  same, per CPU-second', 'searchableCpuRate', 'msg/cpu-s', true],
     ['conversation list, first page', 'listFirstMs', 'ms', false],
     ['messages page (newest 50)', 'pageMs', 'ms', false],

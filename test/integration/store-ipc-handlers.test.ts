@@ -24,6 +24,7 @@ let audit: AuditLog;
 let unlocked = true;
 let exportAllowed = false;
 const events: EventName[] = [];
+const displayed: string[] = [];
 
 function ctx(): HandlerContext {
   const active = {
@@ -32,7 +33,11 @@ function ctx(): HandlerContext {
     displayName: 'Me',
     store,
     audit,
-    messaging: { presenceOf: (jid: string) => (jid.startsWith('a') ? 'available' : 'offline') },
+    messaging: {
+      presenceOf: (jid: string) => (jid.startsWith('a') ? 'available' : 'offline'),
+      // XEP-0333 displayed marker (sent by XMPP; tested in xmpp-*): here only recorded.
+      markDisplayed: async (conversationId: string) => void displayed.push(conversationId),
+    },
   } as unknown as ActiveSession;
   const session = {
     isUnlocked: () => unlocked,
@@ -91,6 +96,7 @@ describe('conversation and message handlers', () => {
     expect(audit.list(null, 10).items[0]).toMatchObject({ type: 'message-opened', detail: { conversationId, count: 2 } });
     await call('conversations:markRead', { conversationId });
     expect(events).toContain('conversation:updated');
+    expect(displayed).toEqual([conversationId]);
     expect(((await call('conversations:list', { cursor: null })) as { items: { unread: number }[] }).items[0]!.unread).toBe(0);
     const found = (await call('messages:search', { query: 'LAB res', cursor: null })) as { items: { ranges: [number, number][] }[] };
     expect(found.items).toHaveLength(3);

@@ -23,7 +23,7 @@ describe('migration registry', () => {
   it('accepts the shipped registry: versions 1..n without gaps', () => {
     expect(() => checkRegistry(migrations)).not.toThrow();
     expect(latestVersion()).toBe(migrations.length);
-    expect(migrations.map((m) => m.version)).toEqual([1, 2]);
+    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3]);
   });
 
   it('refuses a registry that does not strictly increase', () => {
@@ -125,6 +125,34 @@ describe('0002-deferred-fts-index', () => {
     expect(match('amoxicillin')).toEqual([1]);
     db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
     expect(idx.pending()).toBe(0);
+    db.close();
+  });
+});
+
+describe('0003-fts-merge-tuning', () => {
+  it('sets FTS5 automerge without touching rows or the index; search still finds old and new rows', () => {
+    const db = openDb({ file: tmpFile(), key: randomBytes(32) });
+    runMigrations(db, migrations, 2);
+    db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('a@b.c', 1, 1);
+    const ins = db.prepare("INSERT INTO messages (conversation_id, direction, state, body, sent_at) VALUES (1, 'in', 'delivered', ?, 5)");
+    ins.run('indexed penicillin note');
+    ins.run('queued aspirin note');
+    const idx = createFtsIndexer(db);
+    idx.indexOne(1); // row 2 stays queued across the migration
+    const automerge = () =>
+      db.prepare<[], { v: number }>("SELECT v FROM messages_fts_config WHERE k = 'automerge'").get()?.v;
+    expect(automerge()).toBeUndefined(); // FTS5 default (4) before
+    const before = db.prepare('SELECT id, body FROM messages ORDER BY id').all();
+
+    expect(runMigrations(db, migrations, 3)).toBe(3);
+    expect(automerge()).toBe(8);
+    expect(db.prepare('SELECT id, body FROM messages ORDER BY id').all()).toEqual(before);
+    expect(db.prepare('SELECT id FROM fts_pending').all()).toEqual([{ id: 2 }]);
+    idx.indexSome(10);
+    const match = (q: string) => db.prepare<[string], { rowid: number }>('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid').all(q).map((r) => r.rowid);
+    expect(match('penicillin')).toEqual([1]);
+    expect(match('aspirin')).toEqual([2]);
+    db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
     db.close();
   });
 });

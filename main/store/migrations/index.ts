@@ -7,6 +7,7 @@ import { AppError } from '../../../common/result';
 import type { Db } from '../open-db';
 import { migrate0001Init } from './0001-init';
 import { migrate0002DeferredFtsIndex } from './0002-deferred-fts-index';
+import { migrate0003FtsMergeTuning } from './0003-fts-merge-tuning';
 
 export interface Migration {
   version: number;
@@ -17,6 +18,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'init', up: migrate0001Init },
   { version: 2, name: 'deferred-fts-index', up: migrate0002DeferredFtsIndex },
+  { version: 3, name: 'fts-merge-tuning', up: migrate0003FtsMergeTuning },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */
