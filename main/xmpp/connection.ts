@@ -9,6 +9,7 @@ import type { ConnectionState } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import type { Logger } from '../log';
 import { trackStreamManagement } from './stream-management';
+import { guardSockets, TeardownError } from './socket-guard';
 import { installTlsTrust, isCertificateError, trustOptions } from './tls-trust';
 
 export interface ConnectionOptions {
@@ -56,6 +57,9 @@ export function classifyError(err: unknown): AppError {
   return new AppError('NOT_CONNECTED', 'Cannot reach the messaging server.', { cause: e?.code ?? e?.condition ?? e?.name ?? 'unknown' });
 }
 
+/** How long an interrupted negotiation step may still resume (SCRAM hashing on a slow PC). */
+const STALE_SETTLE_MS = 300;
+
 export function createConnection(opts: ConnectionOptions): XmppConnection {
   const [local, domain] = opts.jid.split('@') as [string, string];
   const host = opts.host ?? domain;
@@ -78,6 +82,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     },
   });
   installTlsTrust(xmpp, trustOptions(domain, opts.caPems));
+  const sockets = guardSockets(xmpp, logger);
   // Chat is many small writes: without TCP_NODELAY, Nagle + delayed ACK adds ~40 ms per message.
   xmpp.on('connect', () => {
     type NoDelay = { setNoDelay?: (on: boolean) => void; socket?: { setNoDelay?: (on: boolean) => void } };
@@ -107,6 +112,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   let detail: string | null = null;
   let ready = false;
   let wanted = false;
+  let stopRequested = false;
   let attempt = 0;
   let retryTimer: NodeJS.Timeout | null = null;
   let pingTimer: NodeJS.Timeout | null = null;
@@ -146,6 +152,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     }
   });
   xmpp.on('error', (err: unknown) => {
+    if (err instanceof TeardownError) return; // our own stop(), not a network problem
     const e = classifyError(err);
     logger.warn('xmpp: connection error', { code: e.code });
     if (e.code === 'AUTH_FAILED' || e.code === 'TLS_REQUIRED') {
@@ -154,7 +161,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       setState('error', e.code);
       readyWaiter?.reject(e);
       readyWaiter = null;
-      void xmpp.disconnect().catch(() => undefined);
+      void teardown();
     }
   });
   xmpp.on('disconnect', () => {
@@ -173,6 +180,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     retryTimer = setTimeout(() => {
       retryTimer = null;
       if (!wanted || (xmpp.status !== 'disconnect' && xmpp.status !== 'offline')) return;
+      sockets.dropStale();
       xmpp
         .connect(service)
         .then(() => xmpp.open({ domain }))
@@ -183,6 +191,47 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
         });
     }, delay);
     retryTimer.unref?.();
+  }
+
+  /**
+   * The one way a connection is closed (stop, failed start, fatal error), serialized so two
+   * closes never race on the same socket. A stream that is online is closed politely (SM <a/>,
+   * then </stream:stream>, RFC 6120 §4.4), bounded in time; anything else (TCP connect, TLS
+   * handshake, STARTTLS, SASL) is never written to: its sockets are destroyed (socket-guard.ts).
+   */
+  let closing: Promise<void> | null = null;
+  let cutAt = 0;
+  const teardown = (): Promise<void> =>
+    (closing ??= (async () => {
+      if (xmpp.status !== 'online' && xmpp.status !== 'offline') cutAt = Date.now();
+      if (xmpp.status === 'online') {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([xmpp.stop().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 3_000)))]);
+        clearTimeout(timer);
+      }
+      await sockets.teardown();
+    })().finally(() => (closing = null)));
+
+  /** Connection.start() without its defect: its 'online' promise is observed even when open() fails. */
+  async function openStream(): Promise<void> {
+    sockets.dropStale();
+    await xmpp.connect(service);
+    let unlisten = () => {};
+    const online = new Promise<void>((resolve, reject) => {
+      const ok = () => (unlisten(), resolve());
+      const fail = (err: unknown) => (unlisten(), reject(err));
+      unlisten = () => (xmpp.off('online', ok), xmpp.off('error', fail));
+      xmpp.once('online', ok);
+      xmpp.once('error', fail);
+    });
+    online.catch(() => undefined);
+    try {
+      await xmpp.open({ domain });
+    } catch (err) {
+      unlisten();
+      throw err;
+    }
+    await online;
   }
 
   const ping = () => {
@@ -198,17 +247,27 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     async start() {
       if (wanted) return;
       wanted = true;
+      stopRequested = false;
+      if (closing) await closing;
+      // A negotiation step we cut off (e.g. SCRAM still hashing) resumes a few ms later and would
+      // write into the NEXT stream (a false AUTH_FAILED): let it fail on the dead socket first.
+      // Messaging never hits this (a fresh connection per start); a direct restart might.
+      const settle = cutAt + STALE_SETTLE_MS - Date.now();
+      if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+      if (stopRequested) throw new AppError('NOT_CONNECTED', 'Messaging was stopped.');
       setState('connecting', null);
       const isReady = new Promise<void>((resolve, reject) => (readyWaiter = { resolve, reject }));
       isReady.catch(() => undefined);
       try {
-        await xmpp.start();
+        // stop() rejects isReady: a start() in the middle of the TLS handshake returns at once.
+        await Promise.race([openStream(), isReady]);
       } catch (err) {
-        const e = classifyError(err);
+        const stopped = stopRequested;
+        const e = stopped ? new AppError('NOT_CONNECTED', 'Messaging was stopped.') : classifyError(err);
         readyWaiter = null;
         wanted = false;
-        setState('error', e.code);
-        await xmpp.stop().catch(() => undefined);
+        if (!stopped) setState('error', e.code);
+        await teardown();
         throw e;
       }
       await isReady;
@@ -217,6 +276,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     },
     async stop() {
       wanted = false;
+      stopRequested = true;
       ready = false;
       // A start() still waiting for the stream must not wait forever.
       readyWaiter?.reject(new AppError('NOT_CONNECTED', 'Messaging was stopped.'));
@@ -226,9 +286,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       if (pingTimer) clearInterval(pingTimer);
       pingTimer = null;
       xmpp.reconnect.stop();
-      if (xmpp.status !== 'offline') {
-        await Promise.race([xmpp.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 3_000))]);
-      }
+      await teardown();
       setState('offline', null);
     },
     isReady: () => ready,

@@ -1,0 +1,151 @@
+/**
+ * Makes a stop() at any point of the connect sequence safe (TCP connect, stream open,
+ * STARTTLS (RFC 6120 §5.4), direct TLS handshake, SASL, bind). @xmpp/client 0.14 has
+ * three defects here, each of which crashed the whole main process (found with a real Prosody,
+ * see test/integration/xmpp-stop-during-connect.test.ts):
+ *
+ * 1. Sockets without an 'error' listener. The STARTTLS wrapper socket (@xmpp/tls/lib/Socket.js)
+ *    loses its only error listener when its 'connect' promise settles, and every socket's
+ *    listeners are removed on 'close'. The library's stop() then writes `</stream:stream>` to a
+ *    socket that it already end()ed (a second stop, or one racing the TLS upgrade): Node emits
+ *    ERR_STREAM_WRITE_AFTER_END as an 'error' event nobody listens to, i.e. an uncaught exception.
+ *    → every socket the client creates gets our listener for its whole life.
+ * 2. `Connection._onData` writes to `this.parser`, which is null once the stream closed (or a
+ *    close timed out) while the socket is still open: a TypeError thrown from a socket 'data'
+ *    event, again uncaught. → data without a parser is dropped.
+ * 3. Graceful close of a half-negotiated stream writes into sockets that are mid-handshake.
+ *    → `teardown()` never writes: it destroys every socket and resets the client to 'offline'.
+ *
+ * 4. A negotiation step cut off by the teardown (SASL's `procedure`, `sendReceive`, the 'online'
+ *    promise) stays subscribed to the client forever and consumes the NEXT stream's elements:
+ *    after a stop during SCRAM, the next start() answered the new challenge with the old nonce
+ *    and got a false AUTH_FAILED. → `dropStale()` before every fresh connect removes every client
+ *    listener that was not there when the client was first connected.
+ *
+ * (The fifth, `Connection.start()` leaving its 'online' promise unobserved, is avoided by not
+ * calling it: see openStream in connection.ts.)
+ */
+import type { EventEmitter } from 'node:events';
+import type { Client } from '@xmpp/client';
+import TlsSocket from '@xmpp/tls/lib/Socket.js';
+import type { Logger } from '../log';
+
+/** A net.Socket, a tls.TLSSocket, or @xmpp/tls's wrapper (an EventEmitter whose `.socket` is the TLSSocket). */
+type Sock = EventEmitter & { socket?: Sock | null; destroy?: (err?: Error) => void; destroyed?: boolean };
+
+interface ClientInternals {
+  socket: Sock | null;
+  parser: unknown;
+  _attachSocket(socket: Sock): void;
+  _detachSocket(): void;
+  _detachParser(): void;
+  _onData(data: Buffer): void;
+  _status(status: string, ...args: unknown[]): void;
+}
+
+/** Thrown into pending connect steps when we tear the connection down ourselves. */
+export class TeardownError extends Error {
+  readonly code = 'XMPP_TEARDOWN';
+  constructor() {
+    super('connection torn down by stop()');
+    this.name = 'TeardownError';
+  }
+}
+
+// STARTTLS builds its TLS wrapper inside @xmpp/starttls from the module-level class; the plain
+// socket being upgraded tells us which client it belongs to.
+const onUpgrade = new WeakMap<object, (wrapper: Sock) => void>();
+let wrapped = false;
+function watchStarttls(): void {
+  if (wrapped) return;
+  wrapped = true;
+  const original = TlsSocket.prototype.connect;
+  TlsSocket.prototype.connect = function (this: Sock, ...args: unknown[]) {
+    const plain = (args[0] as { socket?: object } | undefined)?.socket;
+    const hook = plain ? onUpgrade.get(plain) : undefined;
+    hook?.(this); // before connect: the handshake's own errors must already have a listener
+    original.apply(this, args);
+    hook?.(this); // after: the inner TLSSocket now exists
+  };
+}
+
+export interface SocketGuard {
+  /** Destroys every socket of this client (no writes), waits briefly for 'close', leaves it 'offline'. */
+  teardown(): Promise<void>;
+  /** Call right before a fresh connect: unsubscribes what earlier, unfinished attempts left behind. */
+  dropStale(): void;
+}
+
+export function guardSockets(xmpp: Client, logger: Logger): SocketGuard {
+  watchStarttls();
+  const c = xmpp as unknown as ClientInternals;
+  const seen = new WeakSet<object>();
+  const live = new Set<Sock>();
+
+  const onError = (err: unknown) => {
+    if (err instanceof TeardownError) return;
+    const e = err as { code?: string; name?: string } | null;
+    logger.info('xmpp: socket error', { code: e?.code ?? e?.name ?? 'unknown' });
+  };
+  const guard = (s: Sock | null | undefined) => {
+    if (!s || typeof s.on !== 'function') return;
+    if (!seen.has(s)) {
+      seen.add(s);
+      s.on('error', onError);
+      live.add(s);
+      s.once('close', () => live.delete(s));
+      // The plain socket may be upgraded by STARTTLS: guard the wrapper it gets.
+      onUpgrade.set(s, (w) => guard(w));
+    }
+    if (s.socket && s.socket !== s) guard(s.socket);
+  };
+
+  const attach = c._attachSocket.bind(c);
+  c._attachSocket = (socket: Sock) => {
+    guard(socket);
+    attach(socket);
+  };
+  const onData = c._onData.bind(c);
+  c._onData = (data: Buffer) => {
+    if (c.parser) onData(data);
+  };
+  // Direct TLS: the wrapper is attached before its connect() creates the TLSSocket.
+  xmpp.on('connect', () => guard(c.socket));
+
+  type Emitter = EventEmitter & { rawListeners(event: string | symbol): unknown[] };
+  const emitter = xmpp as unknown as Emitter;
+  let baseline: Map<string | symbol, Set<unknown>> | null = null;
+
+  return {
+    dropStale() {
+      if (!baseline) {
+        // First connect: everything subscribed so far is permanent wiring (ours and the library's).
+        baseline = new Map(emitter.eventNames().map((e) => [e, new Set(emitter.rawListeners(e))]));
+        return;
+      }
+      for (const event of emitter.eventNames()) {
+        const keep = baseline.get(event);
+        for (const fn of emitter.rawListeners(event)) if (!keep?.has(fn)) emitter.removeListener(event, fn as (...a: unknown[]) => void);
+      }
+    },
+    async teardown() {
+      const all = new Set([...live].flatMap((s) => [s, ...(s.socket ? [s.socket] : [])]));
+      // TLS layers first, then the TCP socket under them: a TLSSocket whose TCP socket is gone first
+      // never reports 'close'.
+      const sockets = [...all].filter((s) => typeof s.destroy === 'function' && !s.destroyed).sort((a, b) => Number('encrypted' in b) - Number('encrypted' in a));
+      const closed = sockets.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.once('close', () => resolve());
+            // With an error, pending `promise(socket, 'connect')` steps reject instead of hanging.
+            s.destroy?.(new TeardownError());
+          }),
+      );
+      await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 1_000).unref?.())]);
+      live.clear();
+      c._detachParser();
+      c._detachSocket();
+      c._status('offline');
+    },
+  };
+}
