@@ -1,34 +1,14 @@
 // WCAG 2.1 AA on every screen (issue 6 §3), light and dark, with axe-core in Chromium against the
 // real stack; a screenshot of each screen in each theme goes to artifacts/screenshots/.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
-import { startProsody } from '../support/prosody';
-import {
-  axeViolations,
-  closeWorkstation,
-  messageFromDirectory,
-  openWorkstation,
-  person,
-  prosodyUsers,
-  screenshot,
-  send,
-  signUp,
-  TEST_ARGON2,
-  unlockAs,
-  type Workstation,
-} from './ui-support';
+import { axeViolations, messageFromDirectory, person, screenshot, send, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
 
 const reception = person('reception2', 'clinic.test', 'Robin Reyes', 'reception');
 const physician = person('dr.okafor2', 'clinic.test', 'Dr. Adaeze Okafor', 'physician');
 const nurse = person('nurse.tanaka', 'clinic.test', 'Mei Tanaka', 'nurse');
 
-let dir: string;
-let prosody: Awaited<ReturnType<typeof startProsody>>;
-let browser: Browser;
+let clinic: Clinic;
 let rec: Workstation;
 let doc: Workstation;
 const results: Record<string, string[]> = {};
@@ -91,18 +71,14 @@ async function everyScreen(page: Page, scheme: 'light' | 'dark'): Promise<void> 
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'e2e-a11y-'));
-  prosody = await startProsody({ users: prosodyUsers([reception, physician, nurse]) });
-  browser = await launchChromium();
-  const policy = { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem, exportAllowed: true };
-  rec = await openWorkstation(browser, { userDataDir: join(dir, 'desk'), policy });
-  doc = await openWorkstation(browser, { userDataDir: join(dir, 'laptop'), policy });
+  clinic = await startClinic('a11y', [reception, physician, nurse], { exportAllowed: true });
+  rec = await clinic.open('desk');
+  doc = await clinic.open('laptop');
   await rec.page.getByRole('heading', { name: 'Sign in on this workstation' }).waitFor();
   await check(rec.page, 'first-run', 'light');
   await check(rec.page, 'first-run', 'dark');
-  const server = { host: prosody.host, port: prosody.c2sPort };
-  await signUp(doc.page, physician, server);
-  await signUp(rec.page, reception, server);
+  await clinic.signUp(doc.page, physician);
+  await clinic.signUp(rec.page, reception);
   await messageFromDirectory(rec.page, physician);
   await send(rec.page, 'Room 4 is ready for the 10:30 appointment.');
   await send(rec.page, 'Lab portal: https://lab.clinic.test/results (http://insecure.example stays text)');
@@ -113,11 +89,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await closeWorkstation(rec);
-  await closeWorkstation(doc);
-  await browser?.close();
-  await prosody?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await clinic?.close();
 });
 
 describe('accessibility (axe-core, WCAG 2.1 A + AA)', () => {
@@ -155,7 +127,7 @@ describe('accessibility (axe-core, WCAG 2.1 A + AA)', () => {
 
   it('fits a 1920×1080 screen at 150% scaling without horizontal scrolling', async () => {
     // 150% OS scaling of 1920×1080 is a 1280×720 CSS viewport at device scale 1.5.
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1.5 });
+    const ctx = await clinic.browser.newContext({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1.5 });
     try {
       const page = await ctx.newPage();
       await page.goto(rec.harness.url);

@@ -1,25 +1,17 @@
 // A receptionist and a physician chat through the whole stack (issue 6 §8): two workstations
 // (browser harnesses with the real AppCore), real Prosody, real keychain and SQLCipher, Chromium.
 // Also: states reach "read", search, the injection payload shown literally, lock drops PHI.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
-import { startProsody } from '../support/prosody';
 import {
-  closeWorkstation,
   expectNoPhi,
   messageFromDirectory,
-  openWorkstation,
   person,
-  prosodyUsers,
   screenshot,
   send,
-  signUp,
-  TEST_ARGON2,
+  startClinic,
   unlockAs,
+  type Clinic,
   type Workstation,
 } from './ui-support';
 
@@ -31,32 +23,22 @@ const first = `Patient in room 4 is ready, chart ${token}`;
 const reply = `Thanks, on my way to room 4 (${token}b)`;
 const payloads = ['<img src=x onerror=window.__pwned=1>', '<script>window.__pwned=1</script>'];
 
-let dir: string;
-let prosody: Awaited<ReturnType<typeof startProsody>>;
-let browser: Browser;
+let clinic: Clinic;
 let rec: Workstation;
 let doc: Workstation;
 
 const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-chat-'));
-  prosody = await startProsody({ users: prosodyUsers([reception, physician]) });
-  browser = await launchChromium();
-  const policy = { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem };
-  rec = await openWorkstation(browser, { userDataDir: join(dir, 'reception-pc'), policy });
-  doc = await openWorkstation(browser, { userDataDir: join(dir, 'physician-laptop'), policy });
-  const server = { host: prosody.host, port: prosody.c2sPort };
-  await signUp(rec.page, reception, server);
-  await signUp(doc.page, physician, server);
+  clinic = await startClinic('ui-chat', [reception, physician]);
+  rec = await clinic.open('reception-pc');
+  doc = await clinic.open('physician-laptop');
+  await clinic.signUp(rec.page, reception);
+  await clinic.signUp(doc.page, physician);
 });
 
 afterAll(async () => {
-  await closeWorkstation(rec);
-  await closeWorkstation(doc);
-  await browser?.close();
-  await prosody?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await clinic?.close();
 });
 
 afterEach(async (ctx) => {

@@ -1,26 +1,7 @@
 // Inactivity lock end to end (issue 3 §6): a policy with a short idle maximum → the lock screen
 // appears by itself with no PHI anywhere in the document → unlock → back in the same conversation.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
-import { startProsody } from '../support/prosody';
-import {
-  closeWorkstation,
-  expectNoPhi,
-  messageFromDirectory,
-  openWorkstation,
-  person,
-  prosodyUsers,
-  screenshot,
-  send,
-  signUp,
-  TEST_ARGON2,
-  unlockAs,
-  type Workstation,
-} from './ui-support';
+import { expectNoPhi, messageFromDirectory, person, screenshot, send, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
 
 const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
 const physician = person('dr.lind', 'clinic.test', 'Dr. Erik Lindqvist', 'physician');
@@ -28,30 +9,20 @@ const text = `Lab results for bed 7 are in (${Date.now().toString(36)})`;
 // 30 s: long enough that throttled activity reports (≤ 1 per 15 s) keep an active user unlocked.
 const IDLE_MINUTES = 0.5;
 
-let dir: string;
-let prosody: Awaited<ReturnType<typeof startProsody>>;
-let browser: Browser;
+let clinic: Clinic;
 let rec: Workstation;
 let doc: Workstation;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-idle-'));
-  prosody = await startProsody({ users: prosodyUsers([reception, physician]) });
-  browser = await launchChromium();
-  const base = { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem };
-  rec = await openWorkstation(browser, { userDataDir: join(dir, 'desk'), policy: { ...base, lockTimeoutMaxMinutes: IDLE_MINUTES } });
-  doc = await openWorkstation(browser, { userDataDir: join(dir, 'laptop'), policy: base });
-  const server = { host: prosody.host, port: prosody.c2sPort };
-  await signUp(doc.page, physician, server);
-  await signUp(rec.page, reception, server);
+  clinic = await startClinic('ui-idle', [reception, physician]);
+  rec = await clinic.open('desk', { lockTimeoutMaxMinutes: IDLE_MINUTES });
+  doc = await clinic.open('laptop');
+  await clinic.signUp(doc.page, physician);
+  await clinic.signUp(rec.page, reception);
 });
 
 afterAll(async () => {
-  await closeWorkstation(rec);
-  await closeWorkstation(doc);
-  await browser?.close();
-  await prosody?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await clinic?.close();
 });
 
 describe('inactivity lock', () => {

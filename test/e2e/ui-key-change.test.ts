@@ -1,59 +1,29 @@
 // The key-change banner (issue 6 §1, ARCHITECTURE.md §6): the physician signs in on a new laptop
 // (new OpenPGP key published to PEP); the receptionist's conversation blocks sending behind a
 // banner showing both fingerprints until a person acknowledges it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
-import { startProsody } from '../support/prosody';
-import {
-  axeViolations,
-  closeWorkstation,
-  messageFromDirectory,
-  openWorkstation,
-  person,
-  prosodyUsers,
-  screenshot,
-  send,
-  signUp,
-  TEST_ARGON2,
-  type Workstation,
-} from './ui-support';
+import { axeViolations, closeWorkstation, messageFromDirectory, person, screenshot, send, startClinic, type Clinic, type Workstation } from './ui-support';
 
 const reception = person('desk3', 'clinic.test', 'Pat Desk', 'reception');
 const physician = person('dr.moss', 'clinic.test', 'Dr. Chris Moss', 'physician');
 const hello = `Morning list is ready (${Date.now().toString(36)})`;
 const after = `Confirmed the new key (${Date.now().toString(36)})`;
 
-let dir: string;
-let prosody: Awaited<ReturnType<typeof startProsody>>;
-let browser: Browser;
+let clinic: Clinic;
 let rec: Workstation;
 let oldLaptop: Workstation;
 let newLaptop: Workstation | undefined;
-let policy: object;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-key-'));
-  prosody = await startProsody({ users: prosodyUsers([reception, physician]) });
-  browser = await launchChromium();
-  policy = { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem };
-  rec = await openWorkstation(browser, { userDataDir: join(dir, 'desk'), policy });
-  oldLaptop = await openWorkstation(browser, { userDataDir: join(dir, 'old-laptop'), policy });
-  const server = { host: prosody.host, port: prosody.c2sPort };
-  await signUp(oldLaptop.page, physician, server);
-  await signUp(rec.page, reception, server);
+  clinic = await startClinic('ui-key', [reception, physician]);
+  rec = await clinic.open('desk');
+  oldLaptop = await clinic.open('old-laptop');
+  await clinic.signUp(oldLaptop.page, physician);
+  await clinic.signUp(rec.page, reception);
 });
 
 afterAll(async () => {
-  await closeWorkstation(rec);
-  await closeWorkstation(oldLaptop);
-  await closeWorkstation(newLaptop);
-  await browser?.close();
-  await prosody?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await clinic?.close();
 });
 
 describe('key change', () => {
@@ -64,8 +34,8 @@ describe('key change', () => {
 
     // The physician gets a new laptop: a new profile, a new key published for the same account.
     await closeWorkstation(oldLaptop);
-    newLaptop = await openWorkstation(browser, { userDataDir: join(dir, 'new-laptop'), policy: policy as never });
-    await signUp(newLaptop.page, physician, { host: prosody.host, port: prosody.c2sPort });
+    newLaptop = await clinic.open('new-laptop');
+    await clinic.signUp(newLaptop.page, physician);
     // The new laptop writes first: the receptionist's client sees a signature by an unknown key,
     // refetches the physician's published key and finds it changed.
     await messageFromDirectory(newLaptop.page, reception);

@@ -1,55 +1,29 @@
 // A shared reception PC (issue 3 §1): two people each have a profile on one workstation. The
 // chooser shows names only; "switch user" locks one profile and drops its PHI before the other
 // unlocks, and neither sees the other's conversations.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
-import { startProsody } from '../support/prosody';
-import {
-  closeWorkstation,
-  expectNoPhi,
-  messageFromDirectory,
-  openWorkstation,
-  person,
-  prosodyUsers,
-  send,
-  signUp,
-  TEST_ARGON2,
-  unlockAs,
-  type Workstation,
-} from './ui-support';
+import { expectNoPhi, messageFromDirectory, person, send, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
 
 const morning = person('desk.morning', 'clinic.test', 'Alex Morning', 'reception');
 const evening = person('desk.evening', 'clinic.test', 'Jamie Evening', 'reception');
 const physician = person('dr.shared', 'clinic.test', 'Dr. Noor Haddad', 'physician');
 const secret = `Bed 12 discharge papers (${Date.now().toString(36)})`;
 
-let dir: string;
-let prosody: Awaited<ReturnType<typeof startProsody>>;
-let browser: Browser;
+let clinic: Clinic;
 let pc: Workstation;
 let laptop: Workstation;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-shared-'));
-  prosody = await startProsody({ users: prosodyUsers([morning, evening, physician]) });
-  browser = await launchChromium();
-  pc = await openWorkstation(browser, { userDataDir: join(dir, 'front-desk'), policy: { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem } });
+  clinic = await startClinic('ui-shared', [morning, evening, physician]);
+  pc = await clinic.open('front-desk');
   // The physician signs in on a laptop so a key is published to message.
-  laptop = await openWorkstation(browser, { userDataDir: join(dir, 'laptop'), policy: { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem } });
-  await signUp(laptop.page, physician, { host: prosody.host, port: prosody.c2sPort });
-  await signUp(pc.page, morning, { host: prosody.host, port: prosody.c2sPort });
+  laptop = await clinic.open('laptop');
+  await clinic.signUp(laptop.page, physician);
+  await clinic.signUp(pc.page, morning);
 });
 
 afterAll(async () => {
-  await closeWorkstation(pc);
-  await closeWorkstation(laptop);
-  await browser?.close();
-  await prosody?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await clinic?.close();
 });
 
 describe('shared reception PC', () => {
@@ -61,7 +35,7 @@ describe('shared reception PC', () => {
     await page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();
     await expectNoPhi(page, [secret, physician.name, physician.jid]);
     await page.getByRole('button', { name: 'Sign in as someone else' }).click();
-    await signUp(page, evening, { host: prosody.host, port: prosody.c2sPort });
+    await clinic.signUp(page, evening);
     // Evening's inbox holds nothing of Morning's.
     await expectNoPhi(page, [secret]);
 

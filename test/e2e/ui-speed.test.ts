@@ -1,50 +1,26 @@
 // Speed of the renderer against a big real store (issue 6 §7): the inbox paints within 200 ms of
 // unlock with 1,000 conversations (performance marks set by the app, read here), and a
 // 100,000-message conversation scrolls with a bounded number of DOM nodes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordBench } from '../bench/report';
-import { launchChromium } from '../support/chromium';
-import { startProsody } from '../support/prosody';
-import {
-  closeWorkstation,
-  openWorkstation,
-  person,
-  prosodyUsers,
-  scrollHistory,
-  seedBigStore,
-  signUp,
-  TEST_ARGON2,
-  unlockToInboxMs,
-  type Workstation,
-} from './ui-support';
+import { person, scrollHistory, seedBigStore, startClinic, unlockToInboxMs, type Clinic, type Workstation } from './ui-support';
 
 const me = person('speed.desk', 'clinic.test', 'Sam Speed', 'reception');
 const CONVERSATIONS = 1_000;
 const HISTORY = 100_000;
 
-let dir: string;
-let prosody: Awaited<ReturnType<typeof startProsody>>;
-let browser: Browser;
+let clinic: Clinic;
 let ws: Workstation;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-speed-'));
-  prosody = await startProsody({ users: prosodyUsers([me]) });
-  browser = await launchChromium();
-  ws = await openWorkstation(browser, { userDataDir: join(dir, 'desk'), policy: { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem } });
-  await signUp(ws.page, me, { host: prosody.host, port: prosody.c2sPort });
+  clinic = await startClinic('ui-speed', [me]);
+  ws = await clinic.open('desk');
+  await clinic.signUp(ws.page, me);
   seedBigStore(ws.harness.core.session.active().store, { conversations: CONVERSATIONS, history: HISTORY });
 }, 600_000);
 
 afterAll(async () => {
-  await closeWorkstation(ws);
-  await browser?.close();
-  await prosody?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await clinic?.close();
 });
 
 describe('renderer speed with a big store', () => {

@@ -4,13 +4,16 @@
  * the way a person does — labels, buttons, keys — never by calling window.clinic for actions.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Role } from '../../common/contract/domain';
 import type { PolicyInput } from '../../main/policy/schema';
 import type { NewMessage, Store } from '../../main/store/types';
+import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
+import { startProsody, type ProsodyServer } from '../support/prosody';
 
 export const RENDERER_DIR = resolve('dist/renderer');
 export const SCREENSHOT_DIR = resolve('artifacts/screenshots');
@@ -68,6 +71,61 @@ export async function closeWorkstation(w: Workstation | undefined): Promise<void
   if (!w) return;
   await w.context.close().catch(() => undefined);
   await w.harness.close();
+}
+
+/**
+ * One test file's world: a temp dir, a real Prosody holding these people's accounts, one
+ * Chromium, and the workstations opened through it. close() tears down all of it.
+ */
+export interface Clinic {
+  dir: string;
+  prosody: ProsodyServer;
+  browser: Browser;
+  /** The test policy: fast Argon2, trusting this Prosody's CA. */
+  policy: PolicyInput;
+  server: { host: string; port: number };
+  /** Opens a workstation with its profile in `<dir>/<name>`; `extra` adds to the test policy. */
+  open(name: string, extra?: Partial<PolicyInput>): Promise<Workstation>;
+  /** First sign-in through the form against this clinic's Prosody. */
+  signUp(page: Page, p: Person): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startClinic(prefix: string, people: Person[], extra: Partial<PolicyInput> = {}): Promise<Clinic> {
+  const dir = mkdtempSync(join(tmpdir(), `e2e-${prefix}-`));
+  const opened: Workstation[] = [];
+  let prosody: ProsodyServer | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    for (const w of opened) await closeWorkstation(w);
+    await browser?.close();
+    await prosody?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    prosody = await startProsody({ users: prosodyUsers(people) });
+    browser = await launchChromium();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const b = browser;
+  const policy: PolicyInput = { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem, ...extra };
+  const server = { host: prosody.host, port: prosody.c2sPort };
+  return {
+    dir,
+    prosody,
+    browser: b,
+    policy,
+    server,
+    async open(name, more = {}) {
+      const w = await openWorkstation(b, { userDataDir: join(dir, name), policy: { ...policy, ...more } });
+      opened.push(w);
+      return w;
+    },
+    signUp: (page, p) => signUp(page, p, server),
+    close,
+  };
 }
 
 /** First run through the form: server, account, passphrase, policy acknowledgement. */

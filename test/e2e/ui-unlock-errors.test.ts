@@ -1,36 +1,23 @@
 // Failed unlocks as a person meets them (issue 3 §4): attempts left, a growing wait shown as a
 // countdown, and after the policy's maximum the profile is erased and first sign-in says why.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
-import { startProsody } from '../support/prosody';
-import { closeWorkstation, expectNoPhi, openWorkstation, person, prosodyUsers, signUp, TEST_ARGON2, type Workstation } from './ui-support';
+import { expectNoPhi, person, startClinic, type Clinic, type Workstation } from './ui-support';
 
 const me = person('desk.errors', 'clinic.test', 'Lee Errors', 'reception');
 
-let dir: string;
-let prosody: Awaited<ReturnType<typeof startProsody>>;
-let browser: Browser;
+let clinic: Clinic;
 let ws: Workstation;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'e2e-ui-unlock-'));
-  prosody = await startProsody({ users: prosodyUsers([me]) });
-  browser = await launchChromium();
-  ws = await openWorkstation(browser, { userDataDir: join(dir, 'pc'), policy: { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem, maxFailedUnlocks: 3 } });
-  await signUp(ws.page, me, { host: prosody.host, port: prosody.c2sPort });
+  clinic = await startClinic('ui-unlock', [me]);
+  ws = await clinic.open('pc', { maxFailedUnlocks: 3 });
+  await clinic.signUp(ws.page, me);
   await ws.page.keyboard.press('Control+l');
   await ws.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();
 });
 
 afterAll(async () => {
-  await closeWorkstation(ws);
-  await browser?.close();
-  await prosody?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await clinic?.close();
 });
 
 async function wrong(): Promise<void> {
