@@ -58,7 +58,8 @@ export async function resolveRendererFile(rootDir: string, pathname: string): Pr
   }
 }
 
-const MIME: Record<string, string> = {
+/** Content types for the renderer build (the browser harness serves with the same table). */
+export const MIME_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -89,7 +90,7 @@ export function createAppProtocolHandler(rendererDir: string): (request: Request
     const body = await readFile(file);
     const headers = {
       ...SECURITY_HEADERS,
-      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Type': MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
     };
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   };

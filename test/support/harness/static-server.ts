@@ -2,34 +2,22 @@
  * Serves the renderer build on 127.0.0.1 for the browser harness. Test/demo tooling only —
  * never packaged (electron-builder.yml excludes test/).
  *
- * - Only files inside rendererDir are served: the decoded path is resolved and then checked
- *   with path.relative (and realpath, against symlinks), so `..`, `%2e%2e`, backslashes and
- *   NUL bytes cannot escape the root.
+ * - Only files inside rendererDir are served, resolved by the packaged app's app:// resolver
+ *   (main/electron/app-protocol.ts: path.relative, then realpath against symlinks), so `..`,
+ *   `%2e%2e`, backslashes and NUL bytes cannot escape the root; content types are its table too.
  * - index.html keeps the app's own CSP (from renderer/index.html) with one addition: the
  *   harness WebSocket in connect-src. The shim is injected as an external script (CSP forbids
  *   inline scripts) before the app's module script.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { extname, join, resolve } from 'node:path';
+// app-protocol imports only types from 'electron' (erased at runtime), so plain Node can load it.
+import { MIME_TYPES, resolveRendererFile, resolveRendererPath } from '../../../main/electron/app-protocol';
 
 export const SHIM_PATH = '/__harness/shim.js';
 export const IPC_PATH = '/__harness/ipc';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.txt': 'text/plain; charset=utf-8',
-  '.webmanifest': 'application/manifest+json',
-};
 
 const CSP_META = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"\s*\/?>/i;
 
@@ -76,21 +64,11 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Maps a request URL path to a file inside root, or null when it would leave root. */
-export function resolveInside(root: string, urlPath: string): string | null {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return null;
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return null;
-  const rel = decoded.replace(/^\/+/, '') || 'index.html';
-  const full = resolve(root, rel);
-  const r = relative(root, full);
-  if (r === '' || r.startsWith('..') || isAbsolute(r) || r.split(sep).includes('..')) return null;
-  return full;
-}
+/**
+ * Maps a request URL path to a file inside root, or null when it would leave root: the app://
+ * handler's own resolver, so the harness refuses exactly what the packaged app refuses.
+ */
+export const resolveInside = resolveRendererPath;
 
 export async function startStaticServer(opts: StaticServerOptions): Promise<StaticServer> {
   const root = await realpath(resolve(opts.rendererDir));
@@ -122,25 +100,18 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
       return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', head);
     }
     const pathname = (req.url ?? '/').split(/[?#]/)[0] ?? '/';
-    if (pathname === SHIM_PATH) return send(res, 200, TYPES['.js'] as string, opts.shim, head);
+    if (pathname === SHIM_PATH) return send(res, 200, MIME_TYPES['.js'] as string, opts.shim, head);
     if (pathname === IPC_PATH) return send(res, 426, 'text/plain; charset=utf-8', 'Upgrade required\n', head);
-    const file = resolveInside(root, pathname);
-    if (!file) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n', head);
-    let real: string;
-    try {
-      real = await realpath(file);
-      const rr = relative(root, real);
-      if (rr.startsWith('..') || isAbsolute(rr) || !(await stat(real)).isFile()) throw new Error('outside');
-    } catch {
-      return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n', head);
-    }
+    // Resolves, follows symlinks, and insists on a regular file inside the real root.
+    const real = await resolveRendererFile(root, pathname);
+    if (!real) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n', head);
     if (real === indexFile) {
       const { html, csp } = rewriteIndexHtml(await readFile(real, 'utf8'), wsOrigin);
       // The header repeats the meta policy and adds frame-ancestors, which a meta CSP cannot set.
       res.setHeader('Content-Security-Policy', csp);
-      return send(res, 200, TYPES['.html'] as string, html, head);
+      return send(res, 200, MIME_TYPES['.html'] as string, html, head);
     }
-    const type = TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream';
+    const type = MIME_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream';
     return send(res, 200, type, await readFile(real), head);
   };
 
