@@ -41,8 +41,10 @@ describe('shared reception PC', () => {
 
     await page.keyboard.press('Control+l');
     await page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();
-    const names = await page.getByRole('radiogroup', { name: 'Who is using this PC?' }).getByRole('radio').allInnerTexts();
-    expect(names.map((n) => n.replace(/^\s*\S\s+/, '').trim()).sort()).toEqual([morning.name, evening.name].sort());
+    // The chooser fills in after the lock heading paints: poll rather than read it once.
+    const radios = page.getByRole('radiogroup', { name: 'Who is using this PC?' }).getByRole('radio');
+    const names = async () => (await radios.allInnerTexts()).map((n) => n.replace(/^\s*\S\s+/, '').trim()).sort();
+    await expect.poll(names, { timeout: 10_000 }).toEqual([morning.name, evening.name].sort());
     await expectNoPhi(page, [secret, physician.name, physician.jid, morning.jid, evening.jid]);
   });
 
