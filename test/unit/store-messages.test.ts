@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type NewMessage, type Store } from '../../main/store';
+import { dedupKey } from '../../main/store/dedup-key';
+import { openDb } from '../../main/store/open-db';
 
 let dir: string;
 let store: Store;
@@ -183,5 +185,55 @@ describe('contacts, outbox, attachments, settings', () => {
     expect(store.getSetting('account')).toEqual({ jid: 'me@clinic.example', server: { tls: 'starttls' } });
     store.deleteSetting('account');
     expect(store.getSetting('account')).toBeUndefined();
+  });
+});
+
+describe('dedup keys that collide (migration 0004, dedup-key.ts)', () => {
+  // A real 53-bit collision cannot be found in a unit test, so a second connection gives an
+  // existing row the key of the id under test — what a collision looks like to the new row.
+  function tamperedStore() {
+    const key = randomBytes(32);
+    const file = join(dir, 'collide.db');
+    const s = openStore({ file, key, worker: false });
+    const raw = openDb({ file, key });
+    return { s, raw };
+  }
+
+  it('stores a message whose origin-id key is taken by a different id, and dedups its re-delivery', async () => {
+    const { s, raw } = tamperedStore();
+    const c = s.conversations.getOrCreate('bob@clinic.example');
+    const other = s.messages.insert(msg(c.id, 1, { originId: 'other-id' }));
+    raw.prepare('UPDATE messages SET origin_key = ? WHERE id = ?').run(dedupKey('victim-id'), Number(other.id));
+
+    const first = s.messages.insert(msg(c.id, 2, { originId: 'victim-id' }));
+    expect(first.inserted).toBe(true);
+    expect(first.id).not.toBe(other.id);
+    expect(s.messages.insert(msg(c.id, 2, { originId: 'victim-id', body: 'replayed' }))).toEqual({ id: first.id, inserted: false });
+    expect(s.messages.insertMany([msg(c.id, 2, { originId: 'victim-id' })]).duplicates).toBe(1);
+    expect(s.messages.findByOriginId(c.id, 'victim-id')?.body).toBe('message number 2');
+    expect(s.messages.updateStateByOriginId(c.id, 'victim-id', 'read')?.id).toBe(first.id);
+    expect(raw.prepare('SELECT origin_key FROM messages WHERE id = ?').get(Number(first.id))).toEqual({ origin_key: null });
+    expect(s.messages.page(c.id, { before: null, limit: 10 }).items).toHaveLength(2);
+    raw.close();
+    await s.close();
+  });
+
+  it('records an archive stanza-id whose key is taken by a different id', async () => {
+    const { s, raw } = tamperedStore();
+    const c = s.conversations.getOrCreate('bob@clinic.example');
+    const other = s.messages.insert(msg(c.id, 1, { stanzaId: 'mam-other' }));
+    raw.prepare('UPDATE messages SET stanza_key = ? WHERE id = ?').run(dedupKey('mam-2'), Number(other.id));
+    const live = s.messages.insert(msg(c.id, 2, { stanzaId: null }));
+    expect(s.messages.insert(msg(c.id, 2, { stanzaId: 'mam-2' }))).toEqual({ id: live.id, inserted: false });
+    expect(s.messages.findByStanzaId(c.id, 'mam-2')?.id).toBe(live.id);
+    expect(s.messages.insert(msg(c.id, 77, { originId: null, stanzaId: 'mam-2' }))).toEqual({ id: live.id, inserted: false });
+    // A stanza-id already held by another row is not copied onto a second one.
+    const third = s.messages.insert(msg(c.id, 3, { stanzaId: null }));
+    s.messages.setStanzaId(third.id, 'mam-2');
+    expect(raw.prepare('SELECT stanza_id FROM messages WHERE id = ?').get(Number(third.id))).toEqual({ stanza_id: null });
+    expect(raw.prepare("SELECT count(*) AS n FROM messages WHERE stanza_id = 'mam-2'").get()).toEqual({ n: 1 });
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    raw.close();
+    await s.close();
   });
 });

@@ -7,6 +7,7 @@ import { AppError } from '../../common/result';
 import { openStore } from '../../main/store';
 import { checkRegistry, latestVersion, migrations, runMigrations, type Migration } from '../../main/store/migrations';
 import { openDb } from '../../main/store/open-db';
+import { dedupKey } from '../../main/store/dedup-key';
 import { createFtsIndexer } from '../../main/store/repos/fts-index';
 
 const dirs: string[] = [];
@@ -23,7 +24,7 @@ describe('migration registry', () => {
   it('accepts the shipped registry: versions 1..n without gaps', () => {
     expect(() => checkRegistry(migrations)).not.toThrow();
     expect(latestVersion()).toBe(migrations.length);
-    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3]);
+    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4]);
   });
 
   it('refuses a registry that does not strictly increase', () => {
@@ -153,6 +154,47 @@ describe('0003-fts-merge-tuning', () => {
     expect(match('penicillin')).toEqual([1]);
     expect(match('aspirin')).toEqual([2]);
     db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
+    db.close();
+  });
+});
+
+describe('0004-dedup-keys', () => {
+  it('keys existing XEP-0359 ids, swaps the text indexes for key indexes, and still refuses a re-delivery', () => {
+    const db = openDb({ file: tmpFile(), key: randomBytes(32) });
+    runMigrations(db, migrations, 3);
+    db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('a@b.c', 1, 1);
+    const ins = db.prepare("INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at) VALUES (1, 'in', 'delivered', ?, ?, ?, 5)");
+    ins.run('9b2f6a1e-0c4d-4e8a-b1f2-3c4d5e6f7a8b', 'arch-1', 'first note');
+    ins.run('o-2', null, 'second note');
+    ins.run(null, 'arch-3', 'third note');
+    ins.run(null, null, 'no ids');
+    const before = db.prepare('SELECT id, origin_id, stanza_id, body FROM messages ORDER BY id').all();
+
+    expect(runMigrations(db, migrations, 4)).toBe(4);
+    expect(db.prepare('SELECT id, origin_id, stanza_id, body FROM messages ORDER BY id').all()).toEqual(before);
+    const keys = db.prepare<[], { origin_id: string | null; stanza_id: string | null; origin_key: number | null; stanza_key: number | null }>(
+      'SELECT origin_id, stanza_id, origin_key, stanza_key FROM messages ORDER BY id',
+    ).all();
+    for (const k of keys) {
+      expect(k.origin_key).toBe(k.origin_id === null ? null : dedupKey(k.origin_id));
+      expect(k.stanza_key).toBe(k.stanza_id === null ? null : dedupKey(k.stanza_id));
+    }
+    const indexes = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name").all().map((r) => r.name);
+    expect(indexes).toEqual(expect.arrayContaining(['messages_origin_key', 'messages_origin_unkeyed', 'messages_stanza_key', 'messages_stanza_unkeyed']));
+    expect(indexes).not.toContain('messages_origin');
+    expect(indexes).not.toContain('messages_stanza');
+    // The unique key indexes now make a re-delivery a no-op.
+    const again = db.prepare(
+      "INSERT INTO messages (conversation_id, direction, state, origin_id, origin_key, body, sent_at) VALUES (1, 'in', 'delivered', ?, ?, 'x', 6) ON CONFLICT DO NOTHING",
+    );
+    expect(again.run('o-2', dedupKey('o-2')).changes).toBe(0);
+    expect(again.run('o-new', dedupKey('o-new')).changes).toBe(1);
+    // Lookups the repository makes go through the key index, not a scan.
+    const plan = db.prepare<[], { detail: string }>('EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = 1 AND origin_key = 5 AND origin_id = \'o\'').all();
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/messages_origin_key/);
+    const planUnkeyed = db.prepare<[], { detail: string }>('EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = 1 AND origin_key IS NULL AND origin_id = \'o\'').all();
+    expect(planUnkeyed.map((p) => p.detail).join(' ')).toMatch(/messages_origin_unkeyed/);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
   });
 });

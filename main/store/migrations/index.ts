@@ -8,6 +8,7 @@ import type { Db } from '../open-db';
 import { migrate0001Init } from './0001-init';
 import { migrate0002DeferredFtsIndex } from './0002-deferred-fts-index';
 import { migrate0003FtsMergeTuning } from './0003-fts-merge-tuning';
+import { migrate0004DedupKeys } from './0004-dedup-keys';
 
 export interface Migration {
   version: number;
@@ -19,6 +20,7 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: 'init', up: migrate0001Init },
   { version: 2, name: 'deferred-fts-index', up: migrate0002DeferredFtsIndex },
   { version: 3, name: 'fts-merge-tuning', up: migrate0003FtsMergeTuning },
+  { version: 4, name: 'dedup-keys', up: migrate0004DedupKeys },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */

@@ -1,10 +1,12 @@
 /**
  * Messages: insert with dedup, catch-up bulk insert, state moves, keyset pages.
- * Dedup relies on the partial unique indexes messages_origin / messages_stanza:
- * `ON CONFLICT DO NOTHING` makes a re-delivery a no-op (CHECK and FK errors still throw).
+ * Dedup relies on the partial unique indexes of migration 0004 (integer keys of the XEP-0359 ids,
+ * text for the rare colliding key; see ../dedup-key.ts): `ON CONFLICT DO NOTHING` makes a
+ * re-delivery a no-op (CHECK and FK errors still throw). Every lookup compares the id text.
  */
 import type { Message, MessageState } from '../../../common/contract/domain';
 import { AppError } from '../../../common/result';
+import { dedupKey } from '../dedup-key';
 import { decodeCursor, encodeCursor, parseId } from '../ids';
 import type { Db } from '../open-db';
 import type { BulkInsertResult, InsertResult, MessageRepo, NewMessage } from '../types';
@@ -66,15 +68,35 @@ const INDEX_STEP = 5000;
 
 export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): MessageRepo {
   const indexer = createFtsIndexer(db);
-  const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null]>(
-    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null, number | null, number | null]>(
+    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
   const touch = db.prepare<[number, number]>('UPDATE conversations SET last_at = max(last_at, ?) WHERE id = ?');
   const byId = db.prepare<[number], Row>('SELECT * FROM messages WHERE id = ?');
-  const byOrigin = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_id = ?');
-  const byStanza = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND stanza_id = ?');
-  const setStanza = db.prepare<[string, number]>('UPDATE OR IGNORE messages SET stanza_id = ? WHERE id = ? AND stanza_id IS NULL');
+  const originKeyed = db.prepare<[number, number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_key = ? AND origin_id = ?');
+  const originUnkeyed = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_key IS NULL AND origin_id = ?');
+  const stanzaKeyed = db.prepare<[number, number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND stanza_key = ? AND stanza_id = ?');
+  const stanzaUnkeyed = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND stanza_key IS NULL AND stanza_id = ?');
+  const originKeyTaken = db.prepare<[number, number], { id: number }>('SELECT id FROM messages WHERE conversation_id = ? AND origin_key = ?');
+  const stanzaKeyTaken = db.prepare<[number, number], { id: number }>('SELECT id FROM messages WHERE conversation_id = ? AND stanza_key = ?');
+  const setStanzaKeyed = db.prepare<[string, number, number]>('UPDATE OR IGNORE messages SET stanza_id = ?, stanza_key = ? WHERE id = ? AND stanza_id IS NULL');
+  const setStanzaUnkeyed = db.prepare<[string, number]>('UPDATE OR IGNORE messages SET stanza_id = ? WHERE id = ? AND stanza_id IS NULL');
+  const byOrigin = {
+    get: (conv: number, originId: string): Row | undefined => originKeyed.get(conv, dedupKey(originId), originId) ?? originUnkeyed.get(conv, originId),
+  };
+  const byStanza = {
+    get: (conv: number, stanzaId: string): Row | undefined => stanzaKeyed.get(conv, dedupKey(stanzaId), stanzaId) ?? stanzaUnkeyed.get(conv, stanzaId),
+  };
+  /** Remembers a stanza-id on a row that has none, unless another row of the conversation holds it. */
+  const setStanza = {
+    run(stanzaId: string, id: number): void {
+      if (setStanzaKeyed.run(stanzaId, dedupKey(stanzaId), id).changes > 0) return;
+      const row = byId.get(id);
+      if (!row || row.stanza_id !== null || byStanza.get(row.conversation_id, stanzaId)) return;
+      setStanzaUnkeyed.run(stanzaId, id); // the key belongs to a different id: store unkeyed
+    },
+  };
   const setState = db.prepare<[string, number]>('UPDATE messages SET state = ? WHERE id = ?');
   const setRead = db.prepare<[number, number]>('UPDATE messages SET read_at = coalesce(read_at, ?) WHERE id = ?');
   const setReceived = db.prepare<[number, number]>('UPDATE messages SET received_at = coalesce(received_at, ?) WHERE id = ?');
@@ -91,13 +113,26 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
   /** One insert without its own transaction; `touchConv` false lets bulk insert batch the touch. */
   const insertOne = (m: NewMessage, touchConv: boolean): InsertResult => {
     const conv = convId(m.conversationId);
-    const info = insert.run(conv, m.direction, m.state, m.originId ?? null, m.stanzaId ?? null, m.body, m.sentAt, m.receivedAt ?? null, m.readAt ?? null);
+    const origin = m.originId ?? null;
+    const stanza = m.stanzaId ?? null;
+    const okey = origin === null ? null : dedupKey(origin);
+    const skey = stanza === null ? null : dedupKey(stanza);
+    const run = (ok: number | null, sk: number | null) =>
+      insert.run(conv, m.direction, m.state, origin, stanza, m.body, m.sentAt, m.receivedAt ?? null, m.readAt ?? null, ok, sk);
+    let info = run(okey, skey);
     if (info.changes === 0) {
       const existing = findExisting(conv, m);
-      if (!existing) throw new Error('insert ignored but no duplicate found');
-      // A MAM replay of a message first seen live carries the archive id: remember it.
-      if (m.stanzaId && existing.stanza_id === null) setStanza.run(m.stanzaId, existing.id);
-      return { id: String(existing.id), inserted: false };
+      if (existing) {
+        // A MAM replay of a message first seen live carries the archive id: remember it.
+        if (m.stanzaId && existing.stanza_id === null) setStanza.run(m.stanzaId, existing.id);
+        return { id: String(existing.id), inserted: false };
+      }
+      // Not a re-delivery: a key belongs to a different id of this conversation. Store the row
+      // with that key NULL; the unkeyed unique index on the text then guards it.
+      const ok = okey !== null && originKeyTaken.get(conv, okey) ? null : okey;
+      const sk = skey !== null && stanzaKeyTaken.get(conv, skey) ? null : skey;
+      info = run(ok, sk);
+      if (info.changes === 0) throw new Error('insert ignored but no duplicate found');
     }
     if (touchConv) touch.run(m.sentAt, conv);
     return { id: String(info.lastInsertRowid), inserted: true };
