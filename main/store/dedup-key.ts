@@ -5,6 +5,9 @@
  * catch-up transaction dirtied ~10,000 index pages at 300k messages (measured; sequential ids:
  * ~5,000), and with SQLCipher every dirtied page is HMAC-SHA512'd and AES-encrypted on commit
  * (perf: ~30 % of all CPU at 1M). A 53-bit key makes each index entry ~15 bytes instead of ~50.
+ * test/bench/store.bench.ts (UUID ids, msg per CPU-second, encrypted / plain), before this and
+ * the WAL/automerge changes → after: 100k 39.1k / 60.5k (0.65) → 43.6k / 57.7k (0.76);
+ * 1M 12.9k / 29.2k (0.44) → 23.2k / 41.3k (0.56).
  *
  * Exactness does not depend on the hash: a row whose key is already taken by a different id in
  * the same conversation is stored with a NULL key and found through the (normally empty)
