@@ -24,5 +24,5 @@ export function createHandlers(ctx: HandlerContext): HandlerMap {
     ...auditHandlers(ctx),
     ...messageSendHandlers(ctx),
     ...contactHandlers(ctx),
-  } as HandlerMap;
+  };
 }
