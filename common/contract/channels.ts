@@ -107,6 +107,16 @@ export const channels = {
     z.object({ conversationId: z.string().max(200), before: cursor, limit: pageLimit.default(50) }),
     z.object({ items: z.array(message), nextCursor: cursor }),
   ),
+  /**
+   * A window of history around one message (a search result): up to `limit` rows, about half
+   * older and half newer than it, newest first like messages:page. `nextCursor` continues
+   * older with messages:page; `hasNewer` says rows newer than the window exist (ask again
+   * around the newest row held). NOT_FOUND when the message is not in that conversation.
+   */
+  'messages:around': channel(
+    z.object({ conversationId: z.string().max(200), messageId: z.string().max(200), limit: pageLimit.default(50) }),
+    z.object({ items: z.array(message), nextCursor: cursor, hasNewer: z.boolean() }),
+  ),
   'messages:send': channel(z.object({ conversationId: z.string().max(200), body: z.string().min(1).max(8000) }), message),
   'messages:retry': channel(z.object({ messageId: z.string().max(200) }), message),
   'messages:search': channel(

@@ -132,6 +132,11 @@ export interface MessageRepo {
   setStanzaId(id: string, stanzaId: string): void;
   /** Newest first; `before` is the previous page's nextCursor. */
   page(conversationId: string, opts: { before: string | null; limit: number }): Page<Message>;
+  /**
+   * Up to `limit` rows around one message of the conversation (it included; about half older,
+   * the rest newer), newest first. Throws AppError NOT_FOUND when the message is not in that conversation.
+   */
+  around(conversationId: string, messageId: string, limit: number): Page<Message> & { hasNewer: boolean };
   /** FTS5: prefix, case- and diacritics-insensitive, ranked by bm25. */
   search(query: string, opts: { cursor: string | null; limit: number }): Page<SearchHit>;
   /** Stored rows not yet in the full-text index (a catch-up through store.background is indexed just after). */

@@ -237,3 +237,48 @@ describe('dedup keys that collide (migration 0004, dedup-key.ts)', () => {
     await s.close();
   });
 });
+
+describe('messages around one message (search result jump)', () => {
+  it('returns a window around a message in the middle of 1,000 with its neighbours, pageable both ways', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example', 0);
+    const other = store.conversations.getOrCreate('eve@clinic.example', 0);
+    const ids = store.messages.insertMany(Array.from({ length: 1000 }, (_, i) => msg(c.id, i))).results.map((r) => r.id);
+    store.messages.insertMany(Array.from({ length: 50 }, (_, i) => msg(other.id, i)));
+    const target = ids[500]!;
+    const w = store.messages.around(c.id, target, 51);
+    // Newest first: 25 newer (525..501), the target, 25 older (499..475).
+    expect(w.items.map((m) => m.id)).toEqual([...ids.slice(475, 526)].reverse());
+    expect(w.items[25]?.id).toBe(target);
+    expect(w.items.every((m) => m.conversationId === c.id)).toBe(true);
+    expect(w.hasNewer).toBe(true);
+    // Older continues seamlessly with messages:page's cursor.
+    const older = store.messages.page(c.id, { before: w.nextCursor, limit: 3 });
+    expect(older.items.map((m) => m.id)).toEqual([ids[474], ids[473], ids[472]]);
+    // Newer: a window around the newest held row starts right above it.
+    const next = store.messages.around(c.id, w.items[0]!.id, 51);
+    expect(next.items.slice(0, 25).reverse().map((m) => m.id)).toEqual(ids.slice(526, 551));
+  });
+
+  it('fills the window with older rows near the newest end and says when none is newer', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example', 0);
+    const ids = store.messages.insertMany(Array.from({ length: 100 }, (_, i) => msg(c.id, i))).results.map((r) => r.id);
+    const w = store.messages.around(c.id, ids[98]!, 10);
+    expect(w.items.map((m) => m.id)).toEqual(ids.slice(90, 100).reverse());
+    expect(w.hasNewer).toBe(false);
+    expect(w.nextCursor).not.toBeNull();
+    const all = store.messages.around(c.id, ids[0]!, 200);
+    expect(all.items).toHaveLength(100);
+    expect(all.nextCursor).toBeNull();
+    expect(all.hasNewer).toBe(false);
+  });
+
+  it('rejects an unknown message, or one from another conversation, with NOT_FOUND', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example', 0);
+    const other = store.conversations.getOrCreate('eve@clinic.example', 0);
+    const foreign = store.messages.insert(msg(other.id, 1)).id;
+    store.messages.insert(msg(c.id, 1));
+    expect(() => store.messages.around(c.id, '999999', 10)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => store.messages.around(c.id, 'not-an-id', 10)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => store.messages.around(c.id, foreign, 10)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+});

@@ -106,6 +106,11 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
   const pageNext = db.prepare<[number, number, number, number], Row>(
     'SELECT * FROM messages WHERE conversation_id = ? AND (sent_at, id) < (?, ?) ORDER BY sent_at DESC, id DESC LIMIT ?',
   );
+  const inConv = db.prepare<[number, number], Row>('SELECT * FROM messages WHERE id = ? AND conversation_id = ?');
+  // Same keyset as pageNext, the other way: the index on (conversation_id, sent_at, id) serves both.
+  const pageNewer = db.prepare<[number, number, number, number], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND (sent_at, id) > (?, ?) ORDER BY sent_at ASC, id ASC LIMIT ?',
+  );
 
   const findExisting = (conv: number, m: NewMessage): Row | undefined =>
     (m.originId ? byOrigin.get(conv, m.originId) : undefined) ?? (m.stanzaId ? byStanza.get(conv, m.stanzaId) : undefined);
@@ -216,6 +221,29 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
       const page = more ? rows.slice(0, limit) : rows;
       const last = page[page.length - 1];
       return { items: page.map(toMessage), nextCursor: more && last ? encodeCursor(last.sent_at, last.id) : null };
+    },
+    around(conversationId, messageId, limit) {
+      const conv = parseId(conversationId);
+      const id = parseId(messageId);
+      const target = conv === null || id === null ? undefined : inConv.get(id, conv);
+      if (!target || conv === null) throw new AppError('NOT_FOUND', 'No such message in this conversation.');
+      const olderWanted = Math.floor((limit - 1) / 2);
+      // One extra row each way tells whether more exist beyond the window.
+      const newer = pageNewer.all(conv, target.sent_at, target.id, limit - 1 - olderWanted + 1);
+      const hasNewer = newer.length > limit - 1 - olderWanted;
+      const newerKept = hasNewer ? newer.slice(0, limit - 1 - olderWanted) : newer;
+      // A window near the newest end fills up with older rows instead.
+      const olderLimit = limit - 1 - newerKept.length;
+      const older = olderLimit > 0 ? pageNext.all(conv, target.sent_at, target.id, olderLimit + 1) : [];
+      const moreOlder = older.length > olderLimit;
+      const olderKept = moreOlder ? older.slice(0, olderLimit) : older;
+      const oldest = olderKept[olderKept.length - 1] ?? target;
+      const hasOlder = olderLimit > 0 ? moreOlder : pageNext.get(conv, target.sent_at, target.id, 1) !== undefined;
+      return {
+        items: [...newerKept.reverse(), target, ...olderKept].map(toMessage),
+        nextCursor: hasOlder ? encodeCursor(oldest.sent_at, oldest.id) : null,
+        hasNewer,
+      };
     },
     search,
     searchBacklog: () => indexer.pending(),
