@@ -1,6 +1,7 @@
 /**
  * The open conversation's history, oldest first, paged backwards from the store with
- * messages:page. Big arrays live in $state.raw and are replaced, never mutated in place.
+ * messages:page. A search result opens a window around its message (messages:around); then
+ * `hasNewer` is true until paging down reaches the newest row, and live messages wait for it. Big arrays live in $state.raw and are replaced, never mutated in place.
  * PHI: dropped on lock (the conversation id is kept so unlock returns to the same place).
  */
 import type { Message } from '../../../../common/ipc-contract';
@@ -29,11 +30,16 @@ class MessagesState {
   items = $state.raw<Message[]>([]);
   olderCursor = $state<string | null>(null);
   hasOlder = $state(false);
+  /** History beyond the newest held row exists (after a jump to an older message). */
+  hasNewer = $state(false);
+  /** The message to scroll to, highlight and focus; `seq` makes a repeat jump to it count. */
+  target = $state<{ id: string; seq: number } | null>(null);
   loading = $state(false);
   sendError = $state<IpcError | null>(null);
   /** Bumped when new messages are appended at the end (the list scrolls down if it was there). */
   appended = $state(0);
   private epoch = 0;
+  private jumps = 0;
 
   constructor() {
     registerPhiReset(() => this.reset());
@@ -44,6 +50,8 @@ class MessagesState {
     this.items = [];
     this.olderCursor = null;
     this.hasOlder = false;
+    this.hasNewer = false;
+    this.target = null;
     this.loading = false;
     this.sendError = null;
   }
@@ -61,6 +69,45 @@ class MessagesState {
     this.olderCursor = r.value.nextCursor;
     this.hasOlder = r.value.nextCursor !== null;
     this.appended += 1;
+  }
+
+  /** Opens a conversation scrolled to one of its messages (a search result). */
+  async showAround(conversationId: string, messageId: string): Promise<void> {
+    const seq = ++this.jumps; // never reused: the list remembers the last seq it handled
+    this.reset();
+    this.conversationId = conversationId;
+    this.target = { id: messageId, seq }; // set before any await: the view sees a jump is coming
+    const epoch = this.epoch;
+    this.loading = true;
+    const r = await clinic().messages.around({ conversationId, messageId, limit: PAGE_SIZE });
+    if (epoch !== this.epoch) return;
+    this.loading = false;
+    if (!r.ok) {
+      // Gone since the search (or never ours): open the conversation at its newest messages.
+      await this.show(conversationId);
+      return;
+    }
+    this.items = [...r.value.items].sort(byTime);
+    this.olderCursor = r.value.nextCursor;
+    this.hasOlder = r.value.nextCursor !== null;
+    this.hasNewer = r.value.hasNewer;
+  }
+
+  /** After a jump: the next rows above the newest held one. Returns how many were appended. */
+  async loadNewer(): Promise<number> {
+    const newest = this.items[this.items.length - 1];
+    if (!this.conversationId || !this.hasNewer || !newest || this.loading) return 0;
+    const epoch = this.epoch;
+    this.loading = true;
+    const r = await clinic().messages.around({ conversationId: this.conversationId, messageId: newest.id, limit: PAGE_SIZE });
+    if (epoch !== this.epoch) return 0;
+    this.loading = false;
+    if (!r.ok) return 0;
+    const seen = new Set(this.items.map((m) => m.id));
+    const newer = r.value.items.filter((m) => !seen.has(m.id)).sort(byTime);
+    this.items = [...this.items, ...newer].sort(byTime);
+    this.hasNewer = r.value.hasNewer;
+    return newer.length;
   }
 
   /** Returns how many messages were prepended. */
@@ -94,6 +141,8 @@ class MessagesState {
       this.items = next;
       return;
     }
+    // Rows between the window and the newest are not loaded yet: paging down brings this one.
+    if (this.hasNewer) return;
     const last = this.items[this.items.length - 1];
     if (!last || byTime(last, m) <= 0) {
       this.items = [...this.items, m];
@@ -111,7 +160,9 @@ class MessagesState {
       this.sendError = r.error;
       return false;
     }
-    this.apply(r.value);
+    // Sent from a window in the past: show the latest history, where the new message is.
+    if (this.hasNewer) await this.show(this.conversationId);
+    else this.apply(r.value);
     return true;
   }
 

@@ -1,0 +1,96 @@
+// Choosing a search result opens its conversation scrolled to the found message (messages:around):
+// the message is inside the history's viewport, briefly highlighted and focused (WCAG 2.4.3), and
+// scrolling down from there pages newer history back to the latest. Real Prosody, keychain,
+// SQLCipher store (seeded like a long-used workstation) and Chromium.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIG_PEER, person, screenshot, seedBigStore, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
+
+const me = person('jump.desk', 'clinic.test', 'Jo Jumper', 'reception');
+const HISTORY = 2_000;
+const token = `JMP${Date.now().toString(36)}`;
+let clinic: Clinic;
+let ws: Workstation;
+let targetId: string;
+
+beforeAll(async () => {
+  clinic = await startClinic('ui-search-jump', [me]);
+  ws = await clinic.open('desk');
+  await clinic.signUp(ws.page, me);
+  const store = ws.harness.core.session.active().store;
+  seedBigStore(store, { conversations: 3, history: HISTORY });
+  // The target sits between seeded messages ~600 and ~601: 1,400 newer ones, so far outside the
+  // newest page (200) the history opens with.
+  const conv = store.conversations.getOrCreate(BIG_PEER);
+  const around = store.messages.page(conv.id, { before: null, limit: 1400 }).items.at(-1)!;
+  targetId = store.messages.insert({
+    conversationId: conv.id,
+    direction: 'in',
+    state: 'read',
+    body: `Lab result for the search jump ${token}`,
+    sentAt: around.sentAt - 1,
+  }).id;
+  // Lock and unlock so the inbox lists the seeded conversations.
+  await ws.page.keyboard.press('Control+l');
+  await ws.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();
+  await unlockAs(ws.page, me);
+}, 300_000);
+
+afterAll(async () => {
+  await clinic?.close();
+});
+
+describe('search result jump', () => {
+  it('opens the conversation at the found message: in view, highlighted and focused', async () => {
+    const page = ws.page;
+    await page.keyboard.press('Control+f');
+    await page.getByRole('searchbox', { name: 'Search messages' }).fill(token);
+    const results = page.getByTestId('search-results');
+    await results.getByRole('button').first().waitFor({ timeout: 15_000 });
+    expect(await results.getByRole('button').count()).toBe(1);
+    await results.getByRole('button').first().click();
+    await page.getByRole('heading', { name: 'Big History', level: 2 }).waitFor();
+
+    const row = page.locator(`[data-testid="jump-target"]:has([data-message-id="${targetId}"])`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect.poll(() => row.evaluate((el) => el === document.activeElement), { timeout: 5_000 }).toBe(true);
+    expect(await row.evaluate((el) => el.classList.contains('flash'))).toBe(true);
+    const list = page.getByTestId('message-list');
+    const box = (await row.boundingBox())!;
+    const view = (await list.boundingBox())!;
+    expect(box.y).toBeGreaterThanOrEqual(view.y);
+    expect(box.y + box.height).toBeLessThanOrEqual(view.y + view.height);
+    // The newest message is not rendered: the history really opened in the past.
+    expect(await page.locator('[data-message-id]', { hasText: `Seeded message ${HISTORY - 1}` }).count()).toBe(0);
+    await screenshot(page, 'ui-search-jump');
+    // The highlight is brief.
+    await expect.poll(() => row.evaluate((el) => el.classList.contains('flash')), { timeout: 5_000 }).toBe(false);
+  });
+
+  it('scrolling down from the found message pages newer history up to the latest', async () => {
+    const page = ws.page;
+    const list = page.getByTestId('message-list');
+    const newest = page.locator('[data-message-id]', { hasText: new RegExp(`^Seeded message ${HISTORY - 1}\\b`) });
+    for (let i = 0; i < 60 && (await newest.count()) === 0; i++) {
+      await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.waitForTimeout(150);
+    }
+    await newest.first().waitFor({ timeout: 5_000 });
+    expect(await page.getByText('Loading newer messages…').count()).toBe(0);
+  });
+
+  it('a second jump in the already-open conversation lands and focuses again; scrolling up pages older history', async () => {
+    const page = ws.page;
+    await page.keyboard.press('Control+f');
+    const box = page.getByRole('searchbox', { name: 'Search messages' });
+    await box.fill(token);
+    await page.getByTestId('search-results').getByRole('button').first().click();
+    const row = page.locator(`[data-testid="jump-target"]:has([data-message-id="${targetId}"])`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect.poll(() => row.evaluate((el) => el === document.activeElement), { timeout: 5_000 }).toBe(true);
+    const list = page.getByTestId('message-list');
+    const before = await list.evaluate((el) => el.scrollHeight);
+    await list.evaluate((el) => (el.scrollTop = 0));
+    await page.waitForFunction((h) => (document.querySelector('[data-testid="message-list"]')?.scrollHeight ?? 0) > h, before, { timeout: 10_000 });
+    expect(ws.problems).toEqual([]);
+  });
+});
