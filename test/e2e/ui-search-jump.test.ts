@@ -61,6 +61,14 @@ describe('search result jump', () => {
     expect(box.y + box.height).toBeLessThanOrEqual(view.y + view.height);
     // The newest message is not rendered: the history really opened in the past.
     expect(await page.locator('[data-message-id]', { hasText: `Seeded message ${HISTORY - 1}` }).count()).toBe(0);
+    // Audited like any opened page of history (ARCHITECTURE.md §7): ids and counts, no text.
+    const audit = await page.evaluate(async () => {
+      const r = await window.clinic.audit.list({ before: null, limit: 50 });
+      return r.ok ? r.value.items.filter((e) => e.type === 'message-opened') : [];
+    });
+    const opened = audit.find((e) => e.detail.aroundId === targetId);
+    expect(opened?.detail).toMatchObject({ count: 200 });
+    expect(JSON.stringify(audit)).not.toContain(token);
     await screenshot(page, 'ui-search-jump');
     // The highlight is brief.
     await expect.poll(() => row.evaluate((el) => el.classList.contains('flash')), { timeout: 5_000 }).toBe(false);
