@@ -120,6 +120,7 @@ export interface MessageRepo {
   insertMany(ms: NewMessage[]): BulkInsertResult;
   get(id: string): Message | undefined;
   findByOriginId(conversationId: string, originId: string): Message | undefined;
+  /** Only messages without an origin-id are identified by their stanza-id (migration 0005). */
   findByStanzaId(conversationId: string, stanzaId: string): Message | undefined;
   /**
    * Moves a message along queued → sent → acked → delivered → read (never backwards, so a late

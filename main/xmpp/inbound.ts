@@ -39,11 +39,10 @@ export function createInbound(ctx: MessagingContext) {
     if (seen.size > MAX_SEEN) seen.delete(seen.values().next().value as string);
   };
 
+  /** The stored copy: a message is identified by its origin-id when it has one, else by its stanza-id. */
   function existing(conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined {
-    return (
-      (it.originId ? store.messages.findByOriginId(conversationId, it.originId) : undefined) ??
-      (it.stanzaId ? store.messages.findByStanzaId(conversationId, it.stanzaId) : undefined)
-    );
+    if (it.originId) return store.messages.findByOriginId(conversationId, it.originId);
+    return it.stanzaId ? store.messages.findByStanzaId(conversationId, it.stanzaId) : undefined;
   }
 
   function rejected(conversationId: string, it: OxItem, _reason: InboundRejectReason): NewMessage {

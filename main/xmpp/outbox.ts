@@ -4,11 +4,11 @@
  * only when the server acknowledged the stanza (XEP-0198). Unacknowledged messages are retried
  * after reconnects with the SAME origin-id, so the recipient deduplicates a re-send.
  */
-import { randomUUID } from 'node:crypto';
 import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { signcrypt } from '../crypto';
 import type { MessagingContext } from './context';
+import { newOriginId } from './origin-id';
 import { oxMessage } from './stanzas';
 
 const MAX_IN_FLIGHT = 32;
@@ -57,7 +57,8 @@ export function createOutbox(ctx: MessagingContext) {
       }
       const delay = Math.min(60_000, 1_000 * 2 ** Math.min(attempts, 6));
       store.outbox.reschedule(messageId, clock.now() + delay, code);
-      if (code !== 'NOT_CONNECTED') logger.warn('xmpp: send attempt failed', { messageId, code, attempts: attempts + 1 });
+      if (code !== 'NOT_CONNECTED')
+        logger.warn('xmpp: send attempt failed', { messageId, code, attempts: attempts + 1 });
     }
   }
 
@@ -67,7 +68,9 @@ export function createOutbox(ctx: MessagingContext) {
       const conn = ctx.conn();
       if (!conn?.isReady()) return;
       // After a reconnect everything pending is due now (force); otherwise honour the backoff.
-      const items = (force ? store.outbox.all() : store.outbox.due(clock.now(), 1_000)).filter((i) => !inFlight.has(i.messageId));
+      const items = (force ? store.outbox.all() : store.outbox.due(clock.now(), 1_000)).filter(
+        (i) => !inFlight.has(i.messageId),
+      );
       force = false;
       let next = 0;
       const worker = async () => {
@@ -92,7 +95,9 @@ export function createOutbox(ctx: MessagingContext) {
       return flushing;
     }
     flushing = drain(force)
-      .catch((err: unknown) => logger.error('xmpp: outbox flush failed', { error: err instanceof Error ? err.name : 'unknown' }))
+      .catch((err: unknown) =>
+        logger.error('xmpp: outbox flush failed', { error: err instanceof Error ? err.name : 'unknown' }),
+      )
       .finally(() => {
         flushing = null;
       });
@@ -105,7 +110,14 @@ export function createOutbox(ctx: MessagingContext) {
     enqueue(conversationId: string, body: string): Message {
       const now = clock.now();
       const id = store.transaction(() => {
-        const ins = store.messages.insert({ conversationId, direction: 'out', state: 'queued', body, originId: randomUUID(), sentAt: now });
+        const ins = store.messages.insert({
+          conversationId,
+          direction: 'out',
+          state: 'queued',
+          body,
+          originId: newOriginId(now),
+          sentAt: now,
+        });
         store.outbox.enqueue(ins.id, now, now);
         return ins.id;
       });

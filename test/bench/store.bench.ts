@@ -57,16 +57,31 @@ function zipf(rand: () => number, n: number): number {
 const vocab = makeVocabulary(prng(7), 20_000);
 
 /**
- * Origin/stanza ids are shaped like real XEP-0359 ids (random UUIDs; clients and Prosody's
- * archive both use them), deterministic here so both variants get the same ones.
- * BENCH_IDS=sequential uses short sequential ids ("o123") instead, as earlier runs did: they keep
- * each conversation's dedup index append-only, which real ids do not.
+ * Ids shaped like the real ones, deterministic here so both variants get the same ones:
+ * - BENCH_IDS=clinic (default): origin-ids are UUIDv7 carrying the message time, as every Clinic
+ *   Messenger client writes them (main/xmpp/origin-id.ts); stanza-ids are random UUIDs, as
+ *   Prosody's archive assigns them.
+ * - BENCH_IDS=foreign: origin-ids are random UUIDs too, as other XMPP clients write them — the
+ *   worst case for the dedup index (entries land on random pages).
+ * - BENCH_IDS=sequential: short sequential ids ("o123"), as the first runs of this bench used.
  */
-const uuidIds = process.env.BENCH_IDS !== 'sequential';
+const idShape = (process.env.BENCH_IDS ?? 'clinic') as 'clinic' | 'foreign' | 'sequential';
+if (!['clinic', 'foreign', 'sequential'].includes(idShape)) throw new Error(`bad BENCH_IDS ${idShape}`);
+const idSuffix = idShape === 'clinic' ? '' : `-${idShape === 'foreign' ? 'foreign-ids' : 'seq'}`;
 function fakeUuid(rand: () => number): string {
   let h = '';
   for (let i = 0; i < 4; i++) h += Math.floor(rand() * 2 ** 32).toString(16).padStart(8, '0');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+/** UUIDv7 as newOriginId writes it, with the random bits from the bench's PRNG. */
+function fakeUuidV7(ms: number, rand: () => number): string {
+  const t = ms.toString(16).padStart(12, '0');
+  const r = fakeUuid(rand);
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(15, 18)}-${r.slice(19)}`;
+}
+function originIdFor(i: number, ms: number, rand: () => number): string {
+  if (idShape === 'sequential') return `o${i}`;
+  return idShape === 'clinic' ? fakeUuidV7(ms, rand) : fakeUuid(rand);
 }
 
 function* batches(total: number, convIds: string[]): Generator<NewMessage[]> {
@@ -87,8 +102,8 @@ function* batches(total: number, convIds: string[]): Generator<NewMessage[]> {
         direction: inbound ? 'in' : 'out',
         state: inbound ? 'delivered' : 'read',
         body,
-        originId: uuidIds ? fakeUuid(idRand) : `o${done}`,
-        stanzaId: uuidIds ? fakeUuid(idRand) : `s${done}`,
+        originId: originIdFor(done, t, idRand),
+        stanzaId: idShape === 'sequential' ? `s${done}` : fakeUuid(idRand),
         sentAt: t,
         receivedAt: t + 5,
         readAt: inbound && rand() < 0.98 ? t + 60_000 : null,
@@ -257,7 +272,7 @@ const stall: { insertMax: number; insertInThread: number; searchMax: number; sea
 
 const fmt = (x: number, d = 2) => (x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(d));
 const entries: BenchEntry[] = [];
-console.log(`store bench: ${CONVERSATIONS} conversations, page size ${pageSize}, insert path ${inlinePath ? 'inline' : 'worker'}, ids ${uuidIds ? 'uuid' : 'sequential'}, sizes ${sizes.map((s) => s.label).join(', ')}`);
+console.log(`store bench: ${CONVERSATIONS} conversations, page size ${pageSize}, insert path ${inlinePath ? 'inline' : 'worker'}, ids ${idShape}, sizes ${sizes.map((s) => s.label).join(', ')}`);
 /**
  * Element-wise maximum over runs: for rates the best run (the one least disturbed by the other
  * processes on this shared machine), for times the worst run (conservative).
@@ -299,14 +314,14 @@ for (const { label, n } of sizes) {
   for (const [title, k, unit, isRate] of rows) {
     const ratio = enc[k] / plain[k];
     console.log(`| ${title} | ${fmt(enc[k])} ${unit} | ${fmt(plain[k])} ${unit} | ${ratio.toFixed(2)}${isRate ? ' (throughput)' : ''} |`);
-    entries.push({ name: `store/${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-${label}${uuidIds ? '' : '-seq'}`, value: enc[k], unit, baseline: plain[k], ratio });
+    entries.push({ name: `store/${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-${label}${idSuffix}`, value: enc[k], unit, baseline: plain[k], ratio });
   }
   const s = stall[stall.length - 1]!;
   console.log('\nlongest event-loop stall (encrypted) | worker (store.background) | same thread |');
   console.log('|---|---:|---:|');
   console.log(`| 10k-message catch-up insert | ${fmt(s.insertMax)} ms | ${fmt(s.insertInThread)} ms |`);
   console.log(`| 50 searches, one at a time | ${fmt(s.searchMax)} ms | ${fmt(s.searchInThread)} ms |`);
-  entries.push({ name: `store/stall-catchup-10k-worker-${label}${uuidIds ? '' : '-seq'}`, value: s.insertMax, unit: 'ms', baseline: s.insertInThread });
-  entries.push({ name: `store/stall-search-worker-${label}${uuidIds ? '' : '-seq'}`, value: s.searchMax, unit: 'ms', baseline: s.searchInThread });
+  entries.push({ name: `store/stall-catchup-10k-worker-${label}${idSuffix}`, value: s.insertMax, unit: 'ms', baseline: s.insertInThread });
+  entries.push({ name: `store/stall-search-worker-${label}${idSuffix}`, value: s.searchMax, unit: 'ms', baseline: s.searchInThread });
 }
 recordBench(entries);

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type NewMessage, type Store } from '../../main/store';
-import { dedupKey } from '../../main/store/dedup-key';
+import { idKey } from '../../main/store/dedup-key';
 import { openDb } from '../../main/store/open-db';
+import { newOriginId } from '../../main/xmpp/origin-id';
 
 let dir: string;
 let store: Store;
@@ -39,14 +40,43 @@ describe('message dedup', () => {
     expect(store.messages.page(c.id, { before: null, limit: 10 }).items).toHaveLength(1);
   });
 
-  it('dedups on stanza-id and records the archive id on a message first seen live', () => {
+  it('records the archive id on a message first seen live, when its archived copy (same origin-id) comes back', () => {
     const c = store.conversations.getOrCreate('bob@clinic.example');
     const live = store.messages.insert(msg(c.id, 1, { stanzaId: null }));
     const mam = store.messages.insert(msg(c.id, 1, { stanzaId: 'mam-1' }));
     expect(mam).toEqual({ id: live.id, inserted: false });
-    expect(store.messages.findByStanzaId(c.id, 'mam-1')?.id).toBe(live.id);
-    const replay = store.messages.insert(msg(c.id, 99, { originId: null, stanzaId: 'mam-1' }));
-    expect(replay).toEqual({ id: live.id, inserted: false });
+    expect(store.messages.findByOriginId(c.id, 'origin-' + c.id + '-1')?.id).toBe(live.id);
+    // The message is identified by its origin-id: the stanza-id is stored on it but does not identify it.
+    expect(store.messages.findByStanzaId(c.id, 'mam-1')).toBeUndefined();
+  });
+
+  it('identifies a message without an origin-id by its stanza-id', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const first = store.messages.insert(msg(c.id, 1, { originId: null, stanzaId: 'mam-7' }));
+    expect(store.messages.insert(msg(c.id, 1, { originId: null, stanzaId: 'mam-7', body: 'replayed' }))).toEqual({ id: first.id, inserted: false });
+    expect(store.messages.insertMany([msg(c.id, 1, { originId: null, stanzaId: 'mam-7' })]).duplicates).toBe(1);
+    expect(store.messages.findByStanzaId(c.id, 'mam-7')?.id).toBe(first.id);
+    expect(store.messages.get(first.id)?.body).toBe('message number 1');
+  });
+
+  it('does not merge two messages with different origin-ids because a stanza-id repeats', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const a = store.messages.insert(msg(c.id, 1, { stanzaId: 'mam-9' }));
+    const b = store.messages.insert(msg(c.id, 2, { stanzaId: 'mam-9' }));
+    expect(a.inserted && b.inserted).toBe(true);
+    expect(store.messages.page(c.id, { before: null, limit: 10 }).items).toHaveLength(2);
+  });
+
+  it('keeps the same UUIDv7 origin-id apart in different conversations and still dedups each', () => {
+    const a = store.conversations.getOrCreate('a@clinic.example');
+    const b = store.conversations.getOrCreate('b@clinic.example');
+    const id = newOriginId(Date.UTC(2026, 10, 28));
+    const inA = store.messages.insert(msg(a.id, 1, { originId: id }));
+    const inB = store.messages.insert(msg(b.id, 1, { originId: id }));
+    expect(inA.inserted && inB.inserted).toBe(true);
+    expect(store.messages.insert(msg(a.id, 1, { originId: id }))).toEqual({ id: inA.id, inserted: false });
+    expect(store.messages.insert(msg(b.id, 1, { originId: id }))).toEqual({ id: inB.id, inserted: false });
+    expect(store.messages.findByOriginId(b.id, id)?.id).toBe(inB.id);
   });
 
   it('keeps the same origin-id apart in different conversations', () => {
@@ -188,7 +218,7 @@ describe('contacts, outbox, attachments, settings', () => {
   });
 });
 
-describe('dedup keys that collide (migration 0004, dedup-key.ts)', () => {
+describe('dedup keys that collide (migrations 0004 and 0005, dedup-key.ts)', () => {
   // A real 53-bit collision cannot be found in a unit test, so a second connection gives an
   // existing row the key of the id under test — what a collision looks like to the new row.
   function tamperedStore() {
@@ -203,7 +233,7 @@ describe('dedup keys that collide (migration 0004, dedup-key.ts)', () => {
     const { s, raw } = tamperedStore();
     const c = s.conversations.getOrCreate('bob@clinic.example');
     const other = s.messages.insert(msg(c.id, 1, { originId: 'other-id' }));
-    raw.prepare('UPDATE messages SET origin_key = ? WHERE id = ?').run(dedupKey('victim-id'), Number(other.id));
+    raw.prepare('UPDATE messages SET origin_key = ? WHERE id = ?').run(idKey('victim-id'), Number(other.id));
 
     const first = s.messages.insert(msg(c.id, 2, { originId: 'victim-id' }));
     expect(first.inserted).toBe(true);
@@ -218,17 +248,18 @@ describe('dedup keys that collide (migration 0004, dedup-key.ts)', () => {
     await s.close();
   });
 
-  it('records an archive stanza-id whose key is taken by a different id', async () => {
+  it('identifies an origin-less message whose stanza-id key is taken by a different id', async () => {
     const { s, raw } = tamperedStore();
     const c = s.conversations.getOrCreate('bob@clinic.example');
-    const other = s.messages.insert(msg(c.id, 1, { stanzaId: 'mam-other' }));
-    raw.prepare('UPDATE messages SET stanza_key = ? WHERE id = ?').run(dedupKey('mam-2'), Number(other.id));
-    const live = s.messages.insert(msg(c.id, 2, { stanzaId: null }));
-    expect(s.messages.insert(msg(c.id, 2, { stanzaId: 'mam-2' }))).toEqual({ id: live.id, inserted: false });
-    expect(s.messages.findByStanzaId(c.id, 'mam-2')?.id).toBe(live.id);
-    expect(s.messages.insert(msg(c.id, 77, { originId: null, stanzaId: 'mam-2' }))).toEqual({ id: live.id, inserted: false });
-    // A stanza-id already held by another row is not copied onto a second one.
-    const third = s.messages.insert(msg(c.id, 3, { stanzaId: null }));
+    const other = s.messages.insert(msg(c.id, 1, { originId: null, stanzaId: 'mam-other' }));
+    raw.prepare('UPDATE messages SET stanza_key = ? WHERE id = ?').run(idKey('mam-2'), Number(other.id));
+    const first = s.messages.insert(msg(c.id, 2, { originId: null, stanzaId: 'mam-2' }));
+    expect(first.inserted).toBe(true);
+    expect(raw.prepare('SELECT stanza_key FROM messages WHERE id = ?').get(Number(first.id))).toEqual({ stanza_key: null });
+    expect(s.messages.insert(msg(c.id, 77, { originId: null, stanzaId: 'mam-2' }))).toEqual({ id: first.id, inserted: false });
+    expect(s.messages.findByStanzaId(c.id, 'mam-2')?.id).toBe(first.id);
+    // A stanza-id that identifies another row is not copied onto a second origin-less one.
+    const third = s.messages.insert(msg(c.id, 3, { originId: null, stanzaId: null }));
     s.messages.setStanzaId(third.id, 'mam-2');
     expect(raw.prepare('SELECT stanza_id FROM messages WHERE id = ?').get(Number(third.id))).toEqual({ stanza_id: null });
     expect(raw.prepare("SELECT count(*) AS n FROM messages WHERE stanza_id = 'mam-2'").get()).toEqual({ n: 1 });

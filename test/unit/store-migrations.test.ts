@@ -7,7 +7,7 @@ import { AppError } from '../../common/result';
 import { openStore } from '../../main/store';
 import { checkRegistry, latestVersion, migrations, runMigrations, type Migration } from '../../main/store/migrations';
 import { openDb } from '../../main/store/open-db';
-import { dedupKey } from '../../main/store/dedup-key';
+import { dedupKey, idKey } from '../../main/store/dedup-key';
 import { createFtsIndexer } from '../../main/store/repos/fts-index';
 
 const dirs: string[] = [];
@@ -24,7 +24,7 @@ describe('migration registry', () => {
   it('accepts the shipped registry: versions 1..n without gaps', () => {
     expect(() => checkRegistry(migrations)).not.toThrow();
     expect(latestVersion()).toBe(migrations.length);
-    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4]);
+    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('refuses a registry that does not strictly increase', () => {
@@ -194,6 +194,60 @@ describe('0004-dedup-keys', () => {
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/messages_origin_key/);
     const planUnkeyed = db.prepare<[], { detail: string }>('EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = 1 AND origin_key IS NULL AND origin_id = \'o\'').all();
     expect(planUnkeyed.map((p) => p.detail).join(' ')).toMatch(/messages_origin_unkeyed/);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+});
+
+describe('0005-ordered-id-keys', () => {
+  it('re-keys UUIDv7 ids by time, makes origin keys unique table-wide, and keys stanza-ids only of origin-less rows', () => {
+    const db = openDb({ file: tmpFile(), key: randomBytes(32) });
+    runMigrations(db, migrations, 4);
+    const conv = db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)');
+    conv.run('a@b.c', 1, 1);
+    conv.run('d@e.f', 1, 1);
+    const v7 = '019ac8f0-1a2b-7c3d-8e4f-5a6b7c8d9e0f'; // 2025-11-28, the shape newOriginId writes
+    const ins = db.prepare(
+      "INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, origin_key, stanza_key) VALUES (?, 'in', 'delivered', ?, ?, ?, 5, ?, ?)",
+    );
+    const key = (id: string | null) => (id === null ? null : dedupKey(id)); // what version 4 stored
+    const rows: [number, string | null, string | null, string][] = [
+      [1, v7, 'arch-1', 'v7 origin with an archive id'],
+      [2, v7, null, 'the same v7 origin-id in another conversation'],
+      [1, '9b2f6a1e-0c4d-4e8a-b1f2-3c4d5e6f7a8b', 'arch-2', 'v4 origin'],
+      [1, null, 'arch-3', 'no origin-id'],
+      [1, null, null, 'no ids'],
+    ];
+    for (const [c, o, st, body] of rows) ins.run(c, o, st, body, key(o), key(st));
+    const before = db.prepare('SELECT id, conversation_id, origin_id, stanza_id, body FROM messages ORDER BY id').all();
+
+    expect(runMigrations(db, migrations, 5)).toBe(5);
+    expect(db.prepare('SELECT id, conversation_id, origin_id, stanza_id, body FROM messages ORDER BY id').all()).toEqual(before);
+    const keys = db.prepare<[], { origin_key: number | null; stanza_key: number | null }>('SELECT origin_key, stanza_key FROM messages ORDER BY id').all();
+    expect(keys).toEqual([
+      { origin_key: idKey(v7), stanza_key: null },
+      { origin_key: null, stanza_key: null }, // key held by row 1: guarded by the unkeyed text index
+      { origin_key: dedupKey('9b2f6a1e-0c4d-4e8a-b1f2-3c4d5e6f7a8b'), stanza_key: null },
+      { origin_key: null, stanza_key: dedupKey('arch-3') },
+      { origin_key: null, stanza_key: null },
+    ]);
+    expect(idKey(v7)).not.toBe(dedupKey(v7));
+
+    // Re-deliveries stay no-ops under the new indexes, in both conversations.
+    const again = db.prepare(
+      "INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, origin_key, stanza_key, body, sent_at) VALUES (?, 'in', 'delivered', ?, ?, ?, ?, 'x', 6) ON CONFLICT DO NOTHING",
+    );
+    expect(again.run(1, v7, null, idKey(v7), null).changes).toBe(0);
+    expect(again.run(2, v7, null, null, null).changes).toBe(0);
+    expect(again.run(1, null, 'arch-3', null, dedupKey('arch-3')).changes).toBe(0);
+    // A stanza-id does not identify a message that has an origin-id.
+    expect(again.run(1, 'o-new', 'arch-1', dedupKey('o-new'), null).changes).toBe(1);
+
+    const plan = (sql: string) => db.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all().map((p) => p.detail).join(' ');
+    expect(plan("SELECT * FROM messages WHERE conversation_id = 1 AND origin_key = 5 AND origin_id = 'o'")).toMatch(/messages_origin_key/);
+    expect(plan("SELECT id FROM messages WHERE origin_key = 5")).toMatch(/messages_origin_key/);
+    expect(plan("SELECT * FROM messages WHERE conversation_id = 1 AND stanza_key = 5 AND stanza_id = 's' AND origin_id IS NULL")).toMatch(/messages_stanza_key/);
+    expect(plan("SELECT * FROM messages WHERE conversation_id = 1 AND stanza_key IS NULL AND stanza_id = 's' AND origin_id IS NULL")).toMatch(/messages_stanza_unkeyed/);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
   });

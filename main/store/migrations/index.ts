@@ -9,6 +9,7 @@ import { migrate0001Init } from './0001-init';
 import { migrate0002DeferredFtsIndex } from './0002-deferred-fts-index';
 import { migrate0003FtsMergeTuning } from './0003-fts-merge-tuning';
 import { migrate0004DedupKeys } from './0004-dedup-keys';
+import { migrate0005OrderedIdKeys } from './0005-ordered-id-keys';
 
 export interface Migration {
   version: number;
@@ -21,6 +22,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'deferred-fts-index', up: migrate0002DeferredFtsIndex },
   { version: 3, name: 'fts-merge-tuning', up: migrate0003FtsMergeTuning },
   { version: 4, name: 'dedup-keys', up: migrate0004DedupKeys },
+  { version: 5, name: 'ordered-id-keys', up: migrate0005OrderedIdKeys },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */

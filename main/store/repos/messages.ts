@@ -1,12 +1,13 @@
 /**
  * Messages: insert with dedup, catch-up bulk insert, state moves, keyset pages.
- * Dedup relies on the partial unique indexes of migration 0004 (integer keys of the XEP-0359 ids,
- * text for the rare colliding key; see ../dedup-key.ts): `ON CONFLICT DO NOTHING` makes a
+ * Dedup relies on the partial unique indexes of migration 0004 (integer keys of the XEP-0359 ids —
+ * idKey, time-ordered for UUIDv7 since version 5 — and text for the rare colliding key; see
+ * ../dedup-key.ts): `ON CONFLICT DO NOTHING` makes a
  * re-delivery a no-op (CHECK and FK errors still throw). Every lookup compares the id text.
  */
 import type { Message, MessageState } from '../../../common/contract/domain';
 import { AppError } from '../../../common/result';
-import { dedupKey } from '../dedup-key';
+import { idKey } from '../dedup-key';
 import { decodeCursor, encodeCursor, parseId } from '../ids';
 import type { Db } from '../open-db';
 import type { BulkInsertResult, InsertResult, MessageRepo, NewMessage } from '../types';
@@ -74,27 +75,42 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
   );
   const touch = db.prepare<[number, number]>('UPDATE conversations SET last_at = max(last_at, ?) WHERE id = ?');
   const byId = db.prepare<[number], Row>('SELECT * FROM messages WHERE id = ?');
+  // Origin keys are unique across the table (migration 0005); the conversation and text make the match exact.
   const originKeyed = db.prepare<[number, number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_key = ? AND origin_id = ?');
   const originUnkeyed = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_key IS NULL AND origin_id = ?');
-  const stanzaKeyed = db.prepare<[number, number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND stanza_key = ? AND stanza_id = ?');
-  const stanzaUnkeyed = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND stanza_key IS NULL AND stanza_id = ?');
-  const originKeyTaken = db.prepare<[number, number], { id: number }>('SELECT id FROM messages WHERE conversation_id = ? AND origin_key = ?');
-  const stanzaKeyTaken = db.prepare<[number, number], { id: number }>('SELECT id FROM messages WHERE conversation_id = ? AND stanza_key = ?');
-  const setStanzaKeyed = db.prepare<[string, number, number]>('UPDATE OR IGNORE messages SET stanza_id = ?, stanza_key = ? WHERE id = ? AND stanza_id IS NULL');
+  // Stanza-ids identify only messages without an origin-id (migration 0005).
+  const stanzaKeyed = db.prepare<[number, number, string], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND stanza_key = ? AND stanza_id = ? AND origin_id IS NULL',
+  );
+  const stanzaUnkeyed = db.prepare<[number, string], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND stanza_key IS NULL AND stanza_id = ? AND origin_id IS NULL',
+  );
+  const originKeyTaken = db.prepare<[number], { id: number }>('SELECT id FROM messages WHERE origin_key = ?');
+  const stanzaKeyTaken = db.prepare<[number, number], { id: number }>(
+    'SELECT id FROM messages WHERE conversation_id = ? AND stanza_key = ? AND origin_id IS NULL',
+  );
+  const setStanzaKeyed = db.prepare<[string, number, number]>(
+    'UPDATE OR IGNORE messages SET stanza_id = ?, stanza_key = ? WHERE id = ? AND stanza_id IS NULL AND origin_id IS NULL',
+  );
   const setStanzaUnkeyed = db.prepare<[string, number]>('UPDATE OR IGNORE messages SET stanza_id = ? WHERE id = ? AND stanza_id IS NULL');
   const byOrigin = {
-    get: (conv: number, originId: string): Row | undefined => originKeyed.get(conv, dedupKey(originId), originId) ?? originUnkeyed.get(conv, originId),
+    get: (conv: number, originId: string): Row | undefined => originKeyed.get(conv, idKey(originId), originId) ?? originUnkeyed.get(conv, originId),
   };
   const byStanza = {
-    get: (conv: number, stanzaId: string): Row | undefined => stanzaKeyed.get(conv, dedupKey(stanzaId), stanzaId) ?? stanzaUnkeyed.get(conv, stanzaId),
+    get: (conv: number, stanzaId: string): Row | undefined => stanzaKeyed.get(conv, idKey(stanzaId), stanzaId) ?? stanzaUnkeyed.get(conv, stanzaId),
   };
-  /** Remembers a stanza-id on a row that has none, unless another row of the conversation holds it. */
+  /**
+   * Remembers a stanza-id on a row that has none. A row with an origin-id just stores it (its
+   * identity is the origin-id); an origin-less row takes it only if no other row of the
+   * conversation is identified by it.
+   */
   const setStanza = {
     run(stanzaId: string, id: number): void {
-      if (setStanzaKeyed.run(stanzaId, dedupKey(stanzaId), id).changes > 0) return;
+      if (setStanzaKeyed.run(stanzaId, idKey(stanzaId), id).changes > 0) return;
       const row = byId.get(id);
-      if (!row || row.stanza_id !== null || byStanza.get(row.conversation_id, stanzaId)) return;
-      setStanzaUnkeyed.run(stanzaId, id); // the key belongs to a different id: store unkeyed
+      if (!row || row.stanza_id !== null) return;
+      if (row.origin_id === null && byStanza.get(row.conversation_id, stanzaId)) return;
+      setStanzaUnkeyed.run(stanzaId, id); // origin row, or the key belongs to a different id: store unkeyed
     },
   };
   const setState = db.prepare<[string, number]>('UPDATE messages SET state = ? WHERE id = ?');
@@ -112,16 +128,17 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
     'SELECT * FROM messages WHERE conversation_id = ? AND (sent_at, id) > (?, ?) ORDER BY sent_at ASC, id ASC LIMIT ?',
   );
 
+  /** A message is identified by its origin-id when it has one, else by its stanza-id (migration 0005). */
   const findExisting = (conv: number, m: NewMessage): Row | undefined =>
-    (m.originId ? byOrigin.get(conv, m.originId) : undefined) ?? (m.stanzaId ? byStanza.get(conv, m.stanzaId) : undefined);
+    m.originId ? byOrigin.get(conv, m.originId) : m.stanzaId ? byStanza.get(conv, m.stanzaId) : undefined;
 
   /** One insert without its own transaction; `touchConv` false lets bulk insert batch the touch. */
   const insertOne = (m: NewMessage, touchConv: boolean): InsertResult => {
     const conv = convId(m.conversationId);
     const origin = m.originId ?? null;
     const stanza = m.stanzaId ?? null;
-    const okey = origin === null ? null : dedupKey(origin);
-    const skey = stanza === null ? null : dedupKey(stanza);
+    const okey = origin === null ? null : idKey(origin);
+    const skey = stanza === null || origin !== null ? null : idKey(stanza);
     const run = (ok: number | null, sk: number | null) =>
       insert.run(conv, m.direction, m.state, origin, stanza, m.body, m.sentAt, m.receivedAt ?? null, m.readAt ?? null, ok, sk);
     let info = run(okey, skey);
@@ -134,7 +151,7 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
       }
       // Not a re-delivery: a key belongs to a different id of this conversation. Store the row
       // with that key NULL; the unkeyed unique index on the text then guards it.
-      const ok = okey !== null && originKeyTaken.get(conv, okey) ? null : okey;
+      const ok = okey !== null && originKeyTaken.get(okey) ? null : okey;
       const sk = skey !== null && stanzaKeyTaken.get(conv, skey) ? null : skey;
       info = run(ok, sk);
       if (info.changes === 0) throw new Error('insert ignored but no duplicate found');
