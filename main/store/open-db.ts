@@ -108,12 +108,35 @@ export interface OpenDbOptions {
   cacheKiB?: number;
 }
 
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * SQLCipher's raw-key syntax, x'<64 hex digits>', written straight into a Buffer: the key never
+ * becomes a JS string (strings are immutable and linger in the heap until collected; a Buffer is
+ * zero-filled right after use). SQLCipher skips PBKDF2 for a key in this form.
+ */
+export function rawKeySpec(key: Uint8Array): Buffer {
+  const spec = Buffer.alloc(3 + key.length * 2);
+  spec[0] = 0x78; // x
+  spec[1] = 0x27; // '
+  for (let i = 0; i < key.length; i++) {
+    spec[2 + 2 * i] = HEX[key[i]! >> 4]!;
+    spec[3 + 2 * i] = HEX[key[i]! & 15]!;
+  }
+  spec[spec.length - 1] = 0x27;
+  return spec;
+}
+
 function applyKey(db: Db, key: Buffer, pageSize: number): void {
   db.pragma(`cipher = 'sqlcipher'`);
   db.pragma('legacy = 4');
   db.pragma(`legacy_page_size = ${pageSize | 0}`);
-  // Raw key, hex from our own buffer (never user input): SQLCipher skips PBKDF2 for x'…' keys.
-  db.pragma(`key = "x'${key.toString('hex')}'"`);
+  const spec = rawKeySpec(key);
+  try {
+    db.key(spec); // sqlite3_key: the same bytes PRAGMA key = "x'…'" would pass, without the SQL text
+  } finally {
+    spec.fill(0);
+  }
 }
 
 function tune(db: Db, cacheKiB: number, readonly: boolean): void {

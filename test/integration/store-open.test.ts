@@ -6,6 +6,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
 import { openStore } from '../../main/store';
+import { rawKeySpec } from '../../main/store/open-db';
 
 let dir: string;
 let file: string;
@@ -102,6 +103,30 @@ describe('opening the store', () => {
     openError(randomBytes(32));
     const aside = setAsideFiles().map((f) => readFileSync(join(dir, f), 'utf8')).sort();
     expect(aside).toEqual(['first junk', 'second junk']);
+  });
+
+  it('keys the database through sqlite3_key with SQLCipher raw-key bytes: files keyed the old way (PRAGMA key) still open', async () => {
+    const key = randomBytes(32);
+    expect(rawKeySpec(key).toString('latin1')).toBe(`x'${key.toString('hex')}'`);
+    // A cache written by the previous build, which keyed with PRAGMA key = "x'…'" (SQL text).
+    const old = new Database(file);
+    old.pragma(`cipher = 'sqlcipher'`);
+    old.pragma('legacy = 4');
+    old.pragma('legacy_page_size = 4096');
+    old.pragma(`key = "x'${key.toString('hex')}'"`);
+    old.exec("CREATE TABLE legacy (v TEXT); INSERT INTO legacy VALUES ('written under PRAGMA key');");
+    old.close();
+    expect(readFileSync(file).includes('written under PRAGMA key')).toBe(false);
+    const s = openStore({ file, key });
+    expect(s.conversations.list({ cursor: null, limit: 5 }).items).toEqual([]);
+    await s.close();
+    const again = new Database(file, { readonly: true });
+    again.pragma(`cipher = 'sqlcipher'`);
+    again.pragma('legacy = 4');
+    again.pragma(`key = "x'${key.toString('hex')}'"`);
+    expect(again.prepare('SELECT v FROM legacy').get()).toEqual({ v: 'written under PRAGMA key' });
+    again.close();
+    expect(openError(randomBytes(32)).code).toBe('STORE_WRONG_KEY');
   });
 
   it('rejects a key that is not 32 bytes', () => {
