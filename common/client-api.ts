@@ -3,16 +3,13 @@
  * harness's browser shim (loopback WebSocket), so the renderer cannot tell them apart.
  * Functions only: no transport object, no environment, leaks out.
  */
-import {
-  channelNames,
-  isEventName,
-  type ChannelInput,
-  type ChannelName,
-  type ChannelOutput,
-  type EventName,
-  type EventPayload,
-} from './ipc-contract';
+import { CHANNEL_NAMES, EVENT_NAMES } from './contract/names';
+import type { ChannelInput, ChannelName, ChannelOutput, EventName, EventPayload } from './ipc-contract';
 import type { Result } from './result';
+
+// Names only, no schemas: this module is bundled into the sandboxed preload (see contract/names.ts).
+const eventNameSet: ReadonlySet<string> = new Set(EVENT_NAMES);
+const isEventName = (name: unknown): name is EventName => typeof name === 'string' && eventNameSet.has(name);
 
 export interface ClinicTransport {
   invoke(channel: ChannelName, payload: unknown): Promise<Result<unknown>>;
@@ -34,7 +31,7 @@ export type ClinicApi = {
 
 export function createClinicApi(transport: ClinicTransport): ClinicApi {
   const api: Record<string, Record<string, (input?: unknown) => Promise<Result<unknown>>>> = {};
-  for (const name of channelNames) {
+  for (const name of CHANNEL_NAMES) {
     const [ns, method] = name.split(':') as [string, string];
     const bucket = (api[ns] ??= {});
     bucket[method] = (input?: unknown) => transport.invoke(name, input === undefined ? null : input);

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { channels, type ChannelName, type Channels } from './contract/channels';
 import { events, type EventName, type EventPayload, type Events } from './contract/events';
+import { CHANNEL_NAMES, EVENT_NAMES, EVENT_TRANSPORT_CHANNEL } from './contract/names';
 
 export { channels, events };
 export type { ChannelName, Channels, EventName, EventPayload, Events };
@@ -23,5 +24,12 @@ export const isChannelName = (name: unknown): name is ChannelName =>
 export const isEventName = (name: unknown): name is EventName =>
   typeof name === 'string' && Object.prototype.hasOwnProperty.call(events, name);
 
-/** Transport names used by Electron IPC and the harness WebSocket. */
-export const EVENT_TRANSPORT_CHANNEL = 'clinic:event';
+export { CHANNEL_NAMES, EVENT_NAMES, EVENT_TRANSPORT_CHANNEL };
+
+// The schema-free name lists (./contract/names.ts) must name exactly the channels and events
+// defined here: a name missing on either side is a compile error.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const channelNamesMatch: Same<(typeof CHANNEL_NAMES)[number], ChannelName> = true;
+const eventNamesMatch: Same<(typeof EVENT_NAMES)[number], EventName> = true;
+void channelNamesMatch;
+void eventNamesMatch;

@@ -4,7 +4,8 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import { createClinicApi } from '../common/client-api';
-import { EVENT_TRANSPORT_CHANNEL, type ChannelName } from '../common/ipc-contract';
+import { EVENT_TRANSPORT_CHANNEL } from '../common/contract/names';
+import type { ChannelName } from '../common/ipc-contract';
 import type { Result } from '../common/result';
 
 const api = createClinicApi({

@@ -1,0 +1,57 @@
+/**
+ * The contract's names without its schemas: what the preload needs to build `window.clinic`
+ * (preload/index.ts, common/client-api.ts). Importing the zod contract there bundled all of zod
+ * into the sandboxed preload (460 KB); validation happens in main (main/ipc/router.ts) anyway.
+ * common/ipc-contract.ts proves at compile time that these lists and the schema maps have exactly
+ * the same names, and test/unit/contract-names.test.ts checks it at run time.
+ */
+export const CHANNEL_NAMES = [
+  'app:info',
+  'app:activity',
+  'app:connection',
+  'vault:status',
+  'vault:listProfiles',
+  'vault:createProfile',
+  'vault:unlock',
+  'vault:lock',
+  'vault:switchUser',
+  'vault:removeProfile',
+  'vault:changePassphrase',
+  'account:me',
+  'conversations:list',
+  'conversations:open',
+  'conversations:markRead',
+  'messages:page',
+  'messages:around',
+  'messages:send',
+  'messages:retry',
+  'messages:search',
+  'contacts:directory',
+  'contacts:get',
+  'contacts:verify',
+  'contacts:acceptKeyChange',
+  'settings:get',
+  'settings:update',
+  'policy:get',
+  'audit:list',
+  'audit:verify',
+  'audit:exportCsv',
+] as const;
+
+export const EVENT_NAMES = [
+  'session:locked',
+  'session:unlocked',
+  'connection:state',
+  'message:received',
+  'message:updated',
+  'conversation:updated',
+  'contact:updated',
+  'presence:changed',
+  'sync:progress',
+  'notification:shown',
+  'ui:openConversation',
+  'policy:changed',
+] as const;
+
+/** Transport names used by Electron IPC and the harness WebSocket. */
+export const EVENT_TRANSPORT_CHANNEL = 'clinic:event';
