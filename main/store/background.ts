@@ -6,14 +6,23 @@ import type { Worker } from 'node:worker_threads';
 import { AppError, errorCodes, type ErrorCode } from '../../common/result';
 import type { Logger } from '../log';
 import type { WorkerReply, WorkerRequest } from './store-worker';
-import type { BackgroundOps, BulkInsertResult, Page, SearchHit } from './types';
+import type { BackgroundHandle } from './build-store';
+import type { BulkInsertResult, Page, SearchHit } from './types';
 import { siblingWorkerUrl, startWorker } from './worker-host';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-export function startBackground(opts: { file: string; key: Buffer | null; nativeBinding?: string; logger?: Logger; cacheKiB?: number }): BackgroundOps & { close(): Promise<void> } {
-  const url = siblingWorkerUrl('store-worker', import.meta.url);
+export function startBackground(opts: {
+  file: string;
+  key: Buffer | null;
+  nativeBinding?: string;
+  logger?: Logger;
+  cacheKiB?: number;
+  /** Tests: a worker entry that cannot load, to exercise the in-thread fallback (build-store.ts). */
+  workerUrl?: URL;
+}): BackgroundHandle {
+  const url = opts.workerUrl ?? siblingWorkerUrl('store-worker', import.meta.url);
   const worker: Worker = startWorker(url, { workerData: { file: opts.file, key: opts.key ? new Uint8Array(opts.key) : null, nativeBinding: opts.nativeBinding, cacheKiB: opts.cacheKiB } });
   worker.unref();
   const pending = new Map<number, Pending>();
@@ -56,6 +65,7 @@ export function startBackground(opts: { file: string; key: Buffer | null; native
     insertMany: (ms) => call<BulkInsertResult>({ op: 'insertMany', ms }),
     search: (query, { cursor, limit }) => call<Page<SearchHit>>({ op: 'search', query, cursor, limit }),
     indexed: () => call<void>({ op: 'indexed' }),
+    dead: () => dead !== null,
     async close() {
       if (dead) return;
       closing = true;

@@ -1,4 +1,5 @@
 /** Wires the repositories over one open, migrated connection. */
+import type { Logger } from '../log';
 import type { Db } from './open-db';
 import { createAttachmentRepo } from './repos/attachments';
 import { createAuditRepo } from './repos/audit';
@@ -9,17 +10,40 @@ import { createOutboxRepo } from './repos/outbox';
 import { createSettingsRepo } from './repos/settings';
 import type { BackgroundOps, Store } from './types';
 
+/** A background (worker) implementation; dead() is true once its thread failed or exited. */
+export type BackgroundHandle = BackgroundOps & { close(): Promise<void>; dead(): boolean };
+
 export interface BuildStoreOptions {
   file: string;
   version: number;
   /** Off-thread variants of heavy operations; defaults to running them on this connection. */
-  background?: (store: Store) => BackgroundOps & { close(): Promise<void> };
+  background?: (store: Store) => BackgroundHandle;
+  logger?: Logger;
 }
 
 export function buildStore(db: Db, opts: BuildStoreOptions): Store {
   const settings = createSettingsRepo(db);
   let closed = false;
-  let bg: (BackgroundOps & { close(): Promise<void> }) | null = null;
+  let bg: BackgroundHandle | null = null;
+  /**
+   * Runs a heavy operation on the worker; on this connection when there is none, or once the
+   * worker's thread has failed (e.g. its bundle cannot be loaded from the packaged app): then the
+   * UI may stall during a catch-up, but nothing is lost. A call the dead worker left unanswered is
+   * re-run here — safe for all three operations (inserts dedup, search and indexed() only read or
+   * drain the queue).
+   */
+  const heavy = <T>(onWorker: (b: BackgroundHandle) => Promise<T>, here: () => T): Promise<T> => {
+    const b = bg;
+    if (!b) return Promise.resolve().then(here);
+    return onWorker(b).catch((err: unknown) => {
+      if (closed || !b.dead()) throw err;
+      if (bg === b) {
+        bg = null;
+        opts.logger?.warn('store: background worker unavailable; heavy work runs on the main thread', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+      return here();
+    });
+  };
   const store: Store = {
     file: opts.file,
     version: opts.version,
@@ -33,14 +57,15 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     attachments: createAttachmentRepo(db),
     audit: createAuditRepo(db),
     background: {
-      insertMany: (ms) => (bg ? bg.insertMany(ms) : Promise.resolve().then(() => store.messages.insertMany(ms))),
-      search: (q, o) => (bg ? bg.search(q, o) : Promise.resolve().then(() => store.messages.search(q, o))),
+      insertMany: (ms) => heavy((b) => b.insertMany(ms), () => store.messages.insertMany(ms)),
+      search: (q, o) => heavy((b) => b.search(q, o), () => store.messages.search(q, o)),
       indexed: () =>
-        bg
-          ? bg.indexed()
-          : Promise.resolve().then(() => {
-              while (store.messages.indexPending(5000) > 0);
-            }),
+        heavy(
+          (b) => b.indexed(),
+          () => {
+            while (store.messages.indexPending(5000) > 0);
+          },
+        ),
     },
     // IMMEDIATE: take the write lock up front, so a read-then-write never fails with BUSY_SNAPSHOT
     // when the worker committed in between (WAL, two connections).

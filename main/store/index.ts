@@ -28,6 +28,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   return buildStore(db, {
     file: opts.file,
     version,
+    logger: opts.logger,
     ...(worker ? { background: () => startBackground({ file: opts.file, key: opts.key, nativeBinding: opts.nativeBinding, logger: opts.logger, cacheKiB: opts.cacheKiB }) } : {}),
   });
 }

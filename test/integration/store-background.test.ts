@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type NewMessage, type Store } from '../../main/store';
+import { startBackground } from '../../main/store/background';
+import { buildStore } from '../../main/store/build-store';
+import { runMigrations } from '../../main/store/migrations';
+import { openDb } from '../../main/store/open-db';
 
 let dir: string;
 let store: Store;
@@ -90,5 +94,36 @@ describe('store.background on the worker thread', () => {
     const all = await s2.background.search('radiology report', { cursor: '1990', limit: 200 });
     expect(all.items).toHaveLength(10); // the newest 2,000 matches are ranked; this is the last page
     await s2.close();
+  });
+});
+
+describe('store.background when the worker thread cannot run', () => {
+  it('falls back to the main thread: the catch-up is stored, searchable and deduplicated, and the fallback is logged', async () => {
+    const file = join(dir, 'fallback.db');
+    const key = randomBytes(32);
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => warnings.push(msg) };
+    const db = openDb({ file, key });
+    // The packaged app loads dist/main/store-worker.cjs; here the entry does not exist, as when a
+    // bundle is missing from app.asar.
+    const s = buildStore(db, {
+      file,
+      version: runMigrations(db),
+      logger,
+      background: () => startBackground({ file, key, workerUrl: new URL('file:///nonexistent/store-worker.cjs') }),
+    });
+    try {
+      const c = s.conversations.getOrCreate('lab@clinic.example', 0);
+      const r = await s.background.insertMany(batch(c.id, 500, 'serology'));
+      expect(r).toMatchObject({ inserted: 500, duplicates: 0 });
+      expect(warnings).toEqual(['store: background worker unavailable; heavy work runs on the main thread']);
+      expect((await s.background.insertMany(batch(c.id, 500, 'serology'))).duplicates).toBe(500);
+      await s.background.indexed();
+      expect((await s.background.search('serolog', { cursor: null, limit: 50 })).items).toHaveLength(50);
+      expect(s.messages.page(c.id, { before: null, limit: 1 }).items[0]?.body).toBe('serology report 499');
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
   });
 });
