@@ -54,16 +54,20 @@ export const ORDERED_KEY_EPOCH_MS = Date.UTC(2020, 0, 1);
 const ORDERED_KEY_SPAN_MS = 2 ** 42;
 const ORDERED_KEY_HASH_BITS = 2048;
 
+/** Milliseconds since ORDERED_KEY_EPOCH_MS carried by a UUIDv7 in the key's range, else null. */
+function orderedMs(id: string): number | null {
+  if (id.length !== 36 || !UUID_V7.test(id)) return null;
+  const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16) - ORDERED_KEY_EPOCH_MS;
+  return ms >= 0 && ms < ORDERED_KEY_SPAN_MS ? ms : null;
+}
+
 /** True for an id whose key sorts by time (see idKey). */
 export function isTimeOrderedId(id: string): boolean {
-  if (id.length !== 36 || !UUID_V7.test(id)) return false;
-  const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16) - ORDERED_KEY_EPOCH_MS;
-  return ms >= 0 && ms < ORDERED_KEY_SPAN_MS;
+  return orderedMs(id) !== null;
 }
 
 /** The dedup key of an origin-id or stanza-id from schema version 5 on. */
 export function idKey(id: string): number {
-  if (!isTimeOrderedId(id)) return dedupKey(id);
-  const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16) - ORDERED_KEY_EPOCH_MS;
-  return ms * ORDERED_KEY_HASH_BITS + (dedupKey(id) % ORDERED_KEY_HASH_BITS);
+  const ms = orderedMs(id);
+  return ms === null ? dedupKey(id) : ms * ORDERED_KEY_HASH_BITS + (dedupKey(id) % ORDERED_KEY_HASH_BITS);
 }
