@@ -7,6 +7,7 @@ import { xml, type XmlElement } from '@xmpp/client';
 import type { Contact, Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { createDecryptPool, generateIdentity, loadIdentity, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
+import { capsElement, discoInfo, keyListNoticeFrom, NS_DISCO_INFO, NS_PUBSUB_EVENT } from './caps';
 import { createCatchUp } from './catch-up';
 import { createConnection, type XmppConnection } from './connection';
 import type { MessagingContext } from './context';
@@ -107,8 +108,24 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     events.emit('notification:shown', { conversationId: m.conversationId, title, body });
   }
 
+  /**
+   * A colleague published a public-key list (caps.ts). Re-fetch only when it does not announce
+   * exactly the key we pinned — the server also replays the newest list when we come online.
+   */
+  function onKeyListNotice(jid: string, el: XmlElement) {
+    const c = store.contacts.get(jid);
+    if (!c?.fingerprint) return; // nothing pinned yet: pinned on first use, as before
+    const announced = (el.getChild('event', NS_PUBSUB_EVENT)?.getChild('items')?.getChildren('item') ?? [])
+      .flatMap((i) => i.getChild('public-keys-list', NS.ox)?.getChildren('pubkey-metadata') ?? [])
+      .map((m) => String(m.attrs['v4-fingerprint'] ?? '').toUpperCase());
+    const unchanged = announced.length === 1 && announced[0] === c.fingerprint && (c.trust === 'pinned' || c.trust === 'verified');
+    if (!unchanged) void ctx.trust.refresh(jid);
+  }
+
   function onStanza(el: XmlElement) {
     if (el.name === 'presence') return directory.handlePresence(el);
+    const notice = keyListNoticeFrom(el, ownJid);
+    if (notice) return onKeyListNotice(notice, el);
     if (el.name !== 'message' || catchUp.accept(el)) return;
     // Decryption starts at once (several in flight); storing runs one at a time in arrival order,
     // so dedup and replay detection see every earlier message.
@@ -137,7 +154,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     // Archive first, presence second: a session that queried MAM does not get the offline flood
     // pushed (Prosody mod_mam), so the same messages are not received, decrypted and deduplicated twice.
     await catchUp.run();
-    await c.send(xml('presence', {}));
+    // With our capabilities (caps.ts): the server then pushes colleagues' key-list changes.
+    await c.send(xml('presence', {}, capsElement()));
     await outbox.flush(true);
     // Whatever was archived between the catch-up and our presence (it went to offline storage).
     await catchUp.run();
@@ -178,6 +196,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       onReady,
     });
     c.client.iqCallee.set(NS.roster, 'query', ({ stanza }) => directory.handleRosterPush(stanza));
+    // XEP-0115 §6.2: the server asks what `<node>#<ver>` means before it sends +notify events.
+    c.client.iqCallee.get(NS_DISCO_INFO, 'query', ({ element }) => discoInfo(element.attrs.node) ?? xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })));
     return c;
   }
 

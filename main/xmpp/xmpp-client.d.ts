@@ -51,9 +51,12 @@ declare module '@xmpp/client' {
   }
 
   export interface IqCallee {
-    /** The handler's truthy return becomes an IQ result; falsy → service-unavailable. */
-    set(ns: string, name: string, handler: (ctx: { stanza: XmlElement }) => unknown): void;
-    get(ns: string, name: string, handler: (ctx: { stanza: XmlElement }) => unknown): void;
+    /**
+     * The handler's truthy return becomes an IQ result (an element: its child); an <error/>
+     * element becomes an IQ error; falsy → service-unavailable. `element` is the query child.
+     */
+    set(ns: string, name: string, handler: (ctx: { stanza: XmlElement; element: XmlElement }) => unknown): void;
+    get(ns: string, name: string, handler: (ctx: { stanza: XmlElement; element: XmlElement }) => unknown): void;
   }
 
   export interface Reconnect extends EventEmitter {

@@ -2,6 +2,7 @@ import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../main/log';
 import { createConnection } from '../../main/xmpp/connection';
+import { CAPS_NODE, capsVer, NS_DISCO_INFO } from '../../main/xmpp/caps';
 import { KEYS_LIST_NODE } from '../../main/xmpp/pep-keys';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
@@ -10,6 +11,8 @@ const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
 const C = 'carol@clinic.test';
 const D = 'dave@clinic.test';
+const E = 'erin@clinic.test';
+const F = 'frank@clinic.test';
 
 describe('XEP-0373 keys and trust against real Prosody', () => {
   let server: ProsodyServer;
@@ -24,6 +27,8 @@ describe('XEP-0373 keys and trust against real Prosody', () => {
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
         { jid: C, password: 'carol-pw-1', name: 'Carol Cook' },
         { jid: D, password: 'dave-pw-1', name: 'Dave Dunn' },
+        { jid: E, password: 'erin-pw-1', name: 'Erin Eze' },
+        { jid: F, password: 'frank-pw-1', name: 'Frank Fox' },
       ],
     });
     [alice, bob] = await Promise.all([makeClient(server, A, 'alice-pw-1'), makeClient(server, B, 'bob-pw-1')]);
@@ -89,5 +94,45 @@ describe('XEP-0373 keys and trust against real Prosody', () => {
     await waitFor('alice gets it', () => messagesWith(alice, B).some((x) => x.originId === after.originId && x.body === 'after accepting'));
     const types = auditTypes(bob).map((a) => a.type);
     expect(types).toEqual(expect.arrayContaining(['key-pinned', 'key-changed', 'key-change-acknowledged', 'message-rejected']));
+  });
+
+  it('notices a changed key live (PEP +notify), while connected and before any message from the new key', async () => {
+    let erin = await makeClient(server, E, 'erin-pw-1');
+    const frank = await makeClient(server, F, 'frank-pw-1');
+    extra.push(frank);
+    const conv = frank.store.conversations.getOrCreate(E);
+    await frank.messaging.send(conv.id, 'before');
+    const oldFpr = erin.messaging.ownFingerprint()!;
+    expect(frank.store.contacts.get(E)).toMatchObject({ trust: 'pinned', fingerprint: oldFpr });
+    // Erin reinstalls and publishes a new key. She sends nothing; Frank stays connected.
+    await erin.close();
+    erin = await makeClient(server, E, 'erin-pw-1');
+    extra.push(erin);
+    const newFpr = erin.messaging.ownFingerprint()!;
+    await waitFor('frank notices the change without a message or a reconnect', () => frank.store.contacts.get(E)?.trust === 'changed', 10_000);
+    expect(frank.store.contacts.get(E)).toMatchObject({ fingerprint: oldFpr, pendingFingerprint: newFpr });
+    expect(messagesWith(frank, E).filter((m) => m.direction === 'in')).toEqual([]);
+    await expect(frank.messaging.send(conv.id, 'blocked')).rejects.toMatchObject({ code: 'KEY_CHANGED' });
+    expect(auditTypes(frank).filter((a) => a.type === 'key-changed').map((a) => a.detail)).toEqual([{ jid: E, pinned: oldFpr, announced: newFpr }]);
+  });
+
+  it('answers disco#info for its capabilities with the +notify feature (XEP-0115)', async () => {
+    const carol = await makeClient(server, C, 'carol-pw-1', { resource: 'desk-1' });
+    extra.push(carol);
+    const probe = createConnection({ jid: D, password: 'dave-pw-1', host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], logger: silentLogger, onState: () => {}, onStanza: () => {}, onReady: () => {} });
+    await probe.start();
+    try {
+      const node = `${CAPS_NODE}#${capsVer()}`;
+      const res = await probe.iq(xml('iq', { type: 'get', to: `${C}/desk-1` }, xml('query', { xmlns: NS_DISCO_INFO, node })));
+      const query = res.getChild('query', NS_DISCO_INFO)!;
+      expect(query.attrs.node).toBe(node);
+      expect(query.getChildren('feature').map((f) => f.attrs.var)).toContain('urn:xmpp:openpgp:0:public-keys+notify');
+      expect(query.getChild('identity')?.attrs).toMatchObject({ category: 'client', type: 'pc' });
+      await expect(probe.iq(xml('iq', { type: 'get', to: `${C}/desk-1` }, xml('query', { xmlns: NS_DISCO_INFO, node: 'other#node' })))).rejects.toMatchObject({
+        condition: 'item-not-found',
+      });
+    } finally {
+      await probe.stop();
+    }
   });
 });
