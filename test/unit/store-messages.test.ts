@@ -79,6 +79,15 @@ describe('message dedup', () => {
     expect(store.messages.findByOriginId(b.id, id)?.id).toBe(inB.id);
   });
 
+  it('treats an empty origin-id or stanza-id as none: each such message is stored', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const a = store.messages.insert(msg(c.id, 1, { originId: '', stanzaId: '' }));
+    const b = store.messages.insert(msg(c.id, 2, { originId: '', stanzaId: '' }));
+    expect(a.inserted && b.inserted).toBe(true);
+    expect(store.messages.insertMany([msg(c.id, 3, { originId: '' }), msg(c.id, 4, { originId: '' })]).inserted).toBe(2);
+    expect(store.messages.get(a.id)?.originId).toBeNull();
+  });
+
   it('keeps the same origin-id apart in different conversations', () => {
     const a = store.conversations.getOrCreate('a@clinic.example');
     const b = store.conversations.getOrCreate('b@clinic.example');

@@ -135,8 +135,9 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
   /** One insert without its own transaction; `touchConv` false lets bulk insert batch the touch. */
   const insertOne = (m: NewMessage, touchConv: boolean): InsertResult => {
     const conv = convId(m.conversationId);
-    const origin = m.originId ?? null;
-    const stanza = m.stanzaId ?? null;
+    // An empty id is no id (as findExisting reads it): it must neither key nor identify a message.
+    const origin = m.originId || null;
+    const stanza = m.stanzaId || null;
     const okey = origin === null ? null : idKey(origin);
     const skey = stanza === null || origin !== null ? null : idKey(stanza);
     const run = (ok: number | null, sk: number | null) =>
