@@ -26,6 +26,9 @@ export const errorCodes = [
   'NOT_CONNECTED',
   'TLS_REQUIRED',
   'AUTH_FAILED',
+  'KEY_BACKUP_REQUIRED', // first sign-in on another workstation: the account's key backup needs its code
+  'KEY_BACKUP_CODE_WRONG',
+  'ACCOUNT_KEY_EXISTS', // the account has a key without a usable backup: replacing it needs consent
   'TOO_LARGE',
   'INTERNAL',
 ] as const;

@@ -72,6 +72,10 @@ export const channels = {
       passphrase: z.string().min(1).max(1024),
       server: serverConfig,
       policyAcknowledged: z.literal(true),
+      /** XEP-0373 §5: the backup code from another workstation of this account (KEY_BACKUP_REQUIRED). */
+      keyBackupCode: z.string().max(64).optional(),
+      /** Consent to replace an account key that has no usable backup (ACCOUNT_KEY_EXISTS). */
+      replaceAccountKey: z.boolean().optional(),
     }),
     z.object({ profileId }),
     { whileLocked: true },
@@ -93,6 +97,8 @@ export const channels = {
     none,
     z.object({ jid: bareJid, displayName: z.string(), fingerprint: fingerprint.nullable() }),
   ),
+  /** The backup code of our key (XEP-0373 §5), to set up another workstation; audited. null: no backup yet. */
+  'account:keyBackup': channel(none, z.object({ code: z.string(), fingerprint }).nullable()),
 
   // --- conversations --------------------------------------------------------
   'conversations:list': channel(

@@ -100,6 +100,10 @@ export const auditEventType = z.enum([
   'key-change-acknowledged',
   'key-verified',
   'key-unavailable',
+  'key-backup-published',
+  'key-backup-shown',
+  'key-restored',
+  'key-replaced',
   'export',
   'wipe-command',
 ]);

@@ -18,6 +18,7 @@ export const CHANNEL_NAMES = [
   'vault:removeProfile',
   'vault:changePassphrase',
   'account:me',
+  'account:keyBackup',
   'conversations:list',
   'conversations:open',
   'conversations:markRead',

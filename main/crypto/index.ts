@@ -33,6 +33,7 @@ export {
   type KeyRejectReason,
 } from './errors';
 export { formatXmppDateTime, parseXmppDateTime } from './time';
+export { newBackupCode, normalizeBackupCode, encryptSecretKeyBackup, decryptSecretKeyBackup, BackupCodeError } from './key-backup';
 export {
   createDecryptPool,
   DecryptPoolError,

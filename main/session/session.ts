@@ -180,7 +180,7 @@ export function createSession(opts: SessionOptions): Session {
           open = openServices(opened, { jid: opened.profile.jid, password: input.xmppPassword, server: input.server });
           open.active.audit.append('sign-in', { profileId: id, jid: opened.profile.jid, firstRun: true });
           open.active.audit.append('policy-acknowledged', { profileId: id, source: opts.policy.source });
-          await open.active.messaging.start({ firstRun: true });
+          await open.active.messaging.start({ firstRun: true, keyBackupCode: input.keyBackupCode, replaceAccountKey: input.replaceAccountKey });
         } catch (err) {
           // A half-made profile (wrong XMPP password, no TLS, server unreachable) is removed, not left behind.
           if (open) await teardown(open);

@@ -6,7 +6,22 @@ import { availableParallelism } from 'node:os';
 import { xml, type XmlElement } from '@xmpp/client';
 import type { Contact, Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
-import { createDecryptPool, generateIdentity, loadIdentity, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
+import {
+  BackupCodeError,
+  createDecryptPool,
+  decryptSecretKeyBackup,
+  encryptSecretKeyBackup,
+  generateIdentity,
+  loadIdentity,
+  newBackupCode,
+  normalizeBackupCode,
+  openSigncrypt,
+  SigncryptRejectedError,
+  type DecryptJob,
+  type DecryptPool,
+  type Identity,
+  type OpenedSigncrypt,
+} from '../crypto';
 import { capsElement, discoInfo, keyListNoticeFrom, NS_DISCO_INFO, NS_PUBSUB_EVENT } from './caps';
 import { createCatchUp } from './catch-up';
 import { createConnection, type XmppConnection } from './connection';
@@ -14,13 +29,20 @@ import type { MessagingContext } from './context';
 import { createDirectory } from './directory';
 import { createInbound } from './inbound';
 import { createOutbox } from './outbox';
-import { publishPublicKey } from './pep-keys';
+import { fetchOwnAnnouncedKey, fetchSecretKeyBackup, publishPublicKey, publishSecretKeyBackup } from './pep-keys';
 import { bare, displayedMarker, NS } from './stanzas';
 import { createTrust } from './trust';
-import type { Messaging, MessagingOptions } from './types';
+import type { Messaging, MessagingOptions, StartOptions } from './types';
 
 export const IDENTITY_SETTING = 'identity';
 const PUBLISHED_SETTING = 'xmpp:publishedFingerprint';
+/** XEP-0373 §5: the code of the published secret-key backup, and which key it holds. */
+export const KEY_BACKUP_SETTING = 'xmpp:keyBackup';
+
+interface StoredKeyBackup {
+  code: string;
+  fingerprint: string;
+}
 
 interface StoredIdentity {
   armoredSecretKey: string;
@@ -39,6 +61,9 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   let inboundChain: Promise<void> = Promise.resolve();
   /** The current fresh session's setup (carbons, roster, key publication, catch-up). */
   let sessionSetup: Promise<void> = Promise.resolve();
+  /** First run: how to settle the account key (start options), and why it could not be settled. */
+  let firstRun: StartOptions | null = null;
+  let identityError: AppError | null = null;
 
   const ctx: MessagingContext = {
     opts,
@@ -101,6 +126,63 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     return identity;
   }
 
+  /**
+   * The first run on a workstation decides which key this profile uses (XEP-0373 §5): the
+   * account's existing key restored from its backup, or a new key — never silently replacing a
+   * key that other workstations and colleagues rely on.
+   */
+  async function settleIdentity(c: XmppConnection, o: StartOptions): Promise<Identity> {
+    if (identity || store.getSetting<StoredIdentity>(IDENTITY_SETTING)) return ensureIdentity();
+    const announced = await fetchOwnAnnouncedKey(c, ownJid);
+    if (!announced) return ensureIdentity();
+    const backup = await fetchSecretKeyBackup(c, ownJid);
+    if (backup && !(o.replaceAccountKey && !o.keyBackupCode)) {
+      if (!o.keyBackupCode) {
+        throw new AppError(
+          'KEY_BACKUP_REQUIRED',
+          'This account already has an encryption key on another workstation. Enter its backup code (on that workstation: Settings, Key backup) to use the same key here.',
+        );
+      }
+      let restored: Identity;
+      try {
+        restored = await decryptSecretKeyBackup(backup, o.keyBackupCode, ownJid);
+      } catch (err) {
+        if (err instanceof BackupCodeError) throw new AppError('KEY_BACKUP_CODE_WRONG', 'That backup code does not open this account’s key backup. Check the code and try again.');
+        throw new AppError('INTERNAL', 'The key backup on the server is not usable. Ask IT for help.');
+      }
+      if (restored.fingerprint === announced.fingerprint) {
+        store.setSetting(IDENTITY_SETTING, { armoredSecretKey: restored.armoredSecretKey, fingerprint: restored.fingerprint } satisfies StoredIdentity);
+        store.setSetting(PUBLISHED_SETTING, restored.fingerprint);
+        const code = normalizeBackupCode(o.keyBackupCode)!.match(/.{1,4}/g)!.join('-'); // as newBackupCode writes it
+        store.setSetting(KEY_BACKUP_SETTING, { code, fingerprint: restored.fingerprint } satisfies StoredKeyBackup);
+        audit.append('key-restored', { jid: ownJid, fingerprint: restored.fingerprint });
+        identity = restored;
+        return restored;
+      }
+      // A backup of an older key: it cannot continue the announced one.
+    }
+    // No usable backup, or the person chose to start over (e.g. the code is lost): only with consent.
+    if (!o.replaceAccountKey) {
+      throw new AppError(
+        'ACCOUNT_KEY_EXISTS',
+        'This account already has an encryption key, and there is no backup of it on the server. Using this workstation replaces it: colleagues must accept the new key, and other workstations of this account can no longer read new messages.',
+        { fingerprint: announced.fingerprint },
+      );
+    }
+    const fresh = await ensureIdentity();
+    audit.append('key-replaced', { jid: ownJid, previous: announced.fingerprint, fingerprint: fresh.fingerprint });
+    return fresh;
+  }
+
+  /** Publishes an encrypted backup of our key once per key (XEP-0373 §5); the code stays in the encrypted cache. */
+  async function ensureKeyBackup(c: XmppConnection, id: Identity): Promise<void> {
+    if (store.getSetting<StoredKeyBackup>(KEY_BACKUP_SETTING)?.fingerprint === id.fingerprint) return;
+    const code = newBackupCode();
+    await publishSecretKeyBackup(c, await encryptSecretKeyBackup(id, code));
+    store.setSetting(KEY_BACKUP_SETTING, { code, fingerprint: id.fingerprint } satisfies StoredKeyBackup);
+    audit.append('key-backup-published', { jid: ownJid, fingerprint: id.fingerprint });
+  }
+
   function notify(m: Message, peer: string) {
     const c = store.contacts.get(peer);
     const title = policy.notificationPreview === 'none' ? 'New message' : (c?.displayName ?? peer);
@@ -142,7 +224,13 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   }
 
   async function freshSession(c: XmppConnection) {
-    const id = await ensureIdentity();
+    let id: Identity;
+    try {
+      id = firstRun ? await settleIdentity(c, firstRun) : await ensureIdentity();
+    } catch (err) {
+      if (firstRun && err instanceof AppError) identityError = err;
+      throw err;
+    }
     // XEP-0280 §4: copies of our conversations on every device.
     await c.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons }))).catch(() => logger.warn('xmpp: carbons not enabled'));
     await directory.loadRoster().catch(() => logger.warn('xmpp: roster not loaded'));
@@ -151,6 +239,9 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       store.setSetting(PUBLISHED_SETTING, id.fingerprint);
       audit.append('key-published', { jid: ownJid, fingerprint: id.fingerprint });
     }
+    await ensureKeyBackup(c, id).catch((err: unknown) =>
+      logger.warn('xmpp: key backup not published', { error: err instanceof Error ? err.name : 'unknown' }),
+    );
     // Archive first, presence second: a session that queried MAM does not get the offline flood
     // pushed (Prosody mod_mam), so the same messages are not received, decrypted and deduplicated twice.
     await catchUp.run();
@@ -224,7 +315,10 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   return {
     async start(o) {
       stopped = false;
-      await ensureIdentity();
+      firstRun = o?.firstRun ? o : null;
+      identityError = null;
+      // A first run settles the key once connected (settleIdentity); otherwise it is the stored one.
+      if (!firstRun) await ensureIdentity();
       // Start the decrypt workers while TLS + SCRAM run: catch-up should not wait for them.
       void decryptPool()
         .then((p) => (poolReady = p))
@@ -233,7 +327,11 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       outboxTimer.unref?.();
       await connectLoop(o?.firstRun === true, 0);
       // First sign-in: the key must be published before colleagues can write to us.
-      if (o?.firstRun) await sessionSetup;
+      if (o?.firstRun) {
+        await sessionSetup;
+        firstRun = null;
+        if (identityError) throw identityError;
+      }
     },
     async stop() {
       stopped = true;
@@ -276,6 +374,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     contact: contactOrThrow,
     verifyContact: (jid, fpr) => ctx.trust.verify(bare(jid), fpr),
     acceptKeyChange: (jid, fpr) => ctx.trust.acceptChange(bare(jid), fpr),
+    keyBackup: () => store.getSetting<StoredKeyBackup>(KEY_BACKUP_SETTING) ?? null,
     // Test / benchmark hooks (not part of the IPC surface).
     ...({ outboxIdle: (ms: number) => outbox.idle(ms), settled: () => sessionSetup } as object),
   };

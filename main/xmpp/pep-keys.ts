@@ -9,6 +9,8 @@ import type { XmppConnection } from './connection';
 export const OX_NS = 'urn:xmpp:openpgp:0';
 export const KEYS_LIST_NODE = 'urn:xmpp:openpgp:0:public-keys';
 export const keyDataNode = (fpr: string) => `${KEYS_LIST_NODE}:${fpr}`;
+/** XEP-0373 §5: the private node holding the encrypted secret-key backup. */
+export const SECRET_KEY_NODE = 'urn:xmpp:openpgp:0:secret-key';
 const PUBSUB = 'http://jabber.org/protocol/pubsub';
 const PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner';
 const MAX_KEY_BASE64 = 64 * 1024;
@@ -23,8 +25,11 @@ const dataForm = (formType: string, fields: Record<string, string>) =>
 
 // PROTOCOL.md §3: open access so colleagues who are not roster-subscribed can fetch the key.
 const OPEN = { 'pubsub#access_model': 'open' };
+// XEP-0373 §5: only the account itself may read its secret-key backup (PROTOCOL.md: works on
+// Prosody 0.12 although it does not advertise pubsub#access-whitelist).
+const WHITELIST = { 'pubsub#access_model': 'whitelist' };
 
-function publishIq(node: string, itemId: string, payload: XmlElement, withOptions: boolean) {
+function publishIq(node: string, itemId: string, payload: XmlElement, options: Record<string, string> | null) {
   return xml(
     'iq',
     { type: 'set' },
@@ -32,7 +37,7 @@ function publishIq(node: string, itemId: string, payload: XmlElement, withOption
       'pubsub',
       { xmlns: PUBSUB },
       xml('publish', { node }, xml('item', { id: itemId }, payload)),
-      withOptions ? xml('publish-options', {}, dataForm(`${PUBSUB}#publish-options`, OPEN)) : null,
+      options ? xml('publish-options', {}, dataForm(`${PUBSUB}#publish-options`, options)) : null,
     ),
   );
 }
@@ -41,18 +46,19 @@ const condition = (err: unknown): string | undefined => (err as { condition?: st
 
 /** Publishes with publish-options; on conflict / precondition-not-met (node exists with other
  *  options: Prosody says conflict, ejabberd precondition-not-met) it reconfigures the node, then publishes. */
-async function publishOpen(conn: XmppConnection, node: string, itemId: string, payload: XmlElement): Promise<void> {
+async function publishWith(conn: XmppConnection, node: string, itemId: string, payload: XmlElement, options: Record<string, string>): Promise<void> {
   try {
-    await conn.iq(publishIq(node, itemId, payload, true));
+    await conn.iq(publishIq(node, itemId, payload, options));
   } catch (err) {
     const c = condition(err);
     if (c !== 'conflict' && c !== 'precondition-not-met') throw err;
     await conn.iq(
-      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node }, dataForm(`${PUBSUB}#node_config`, OPEN)))),
+      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node }, dataForm(`${PUBSUB}#node_config`, options)))),
     );
-    await conn.iq(publishIq(node, itemId, payload, false));
+    await conn.iq(publishIq(node, itemId, payload, null));
   }
 }
+const publishOpen = (conn: XmppConnection, node: string, itemId: string, payload: XmlElement) => publishWith(conn, node, itemId, payload, OPEN);
 
 /** XEP-0373 §4.1: data node first, then the metadata list (item id "current"). */
 export async function publishPublicKey(conn: XmppConnection, fingerprint: string, binary: Uint8Array, now: Date): Promise<void> {
@@ -91,4 +97,36 @@ export async function fetchPublicKey(conn: XmppConnection, bareJid: string): Pro
   const b64 = (pubsub ? firstItemPayload(pubsub, 'pubkey')?.getChildText('data') : null)?.replace(/\s+/g, '') ?? '';
   if (!b64 || b64.length > MAX_KEY_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new Error('key data missing or malformed');
   return { fingerprint: newest.fpr, binary: new Uint8Array(Buffer.from(b64, 'base64')) };
+}
+
+/** XEP-0373 §5.2: publishes the encrypted secret-key backup (base64) to our whitelist-only node. */
+export async function publishSecretKeyBackup(conn: XmppConnection, base64: string): Promise<void> {
+  await publishWith(conn, SECRET_KEY_NODE, 'current', xml('secretkey', { xmlns: OX_NS }, base64), WHITELIST);
+}
+
+/** Our own encrypted secret-key backup, or null when none is published (XEP-0373 §5.3). */
+export async function fetchSecretKeyBackup(conn: XmppConnection, ownBareJid: string): Promise<string | null> {
+  let res: XmlElement;
+  try {
+    res = await conn.iq(itemsIq(ownBareJid, SECRET_KEY_NODE));
+  } catch (err) {
+    if (condition(err) === 'item-not-found') return null;
+    throw err;
+  }
+  const pubsub = res.getChild('pubsub', PUBSUB);
+  const b64 = (pubsub ? firstItemPayload(pubsub, 'secretkey')?.getText() : '')?.replace(/\s+/g, '') ?? '';
+  if (!b64) return null;
+  if (b64.length > MAX_KEY_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new Error('secret-key backup malformed');
+  return b64;
+}
+
+/** Whether our account already announces a public key (another workstation, another client). */
+export async function fetchOwnAnnouncedKey(conn: XmppConnection, ownBareJid: string): Promise<FetchedKey | null> {
+  try {
+    return await fetchPublicKey(conn, ownBareJid);
+  } catch (err) {
+    const c = condition(err);
+    if (c === 'item-not-found' || (err instanceof Error && err.message === 'no OpenPGP key announced')) return null;
+    throw err;
+  }
 }

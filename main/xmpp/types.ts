@@ -34,7 +34,7 @@ export interface MessagingOptions {
 export interface Messaging {
   /** Connects (TLS, SCRAM), enables stream management, publishes our key on first run, catches up.
    *  With firstRun it rejects with AUTH_FAILED / TLS_REQUIRED / NOT_CONNECTED; otherwise it keeps retrying. */
-  start(opts?: { firstRun?: boolean }): Promise<void>;
+  start(opts?: StartOptions): Promise<void>;
   /** Stops reconnecting first (PROTOCOL.md), then closes the stream. */
   stop(): Promise<void>;
   connection(): { state: ConnectionState; detail: string | null };
@@ -50,4 +50,17 @@ export interface Messaging {
   contact(jid: string): Contact;
   verifyContact(jid: string, fingerprint: string): Promise<Contact>;
   acceptKeyChange(jid: string, fingerprint: string): Promise<Contact>;
+  /** Our key's backup code (XEP-0373 §5), kept in the encrypted cache; null until a backup is published. */
+  keyBackup(): { code: string; fingerprint: string } | null;
+}
+
+export interface StartOptions {
+  firstRun?: boolean;
+  /**
+   * First run on a workstation when the account already has a key: the backup code restores it
+   * (else KEY_BACKUP_REQUIRED / KEY_BACKUP_CODE_WRONG); without a usable backup,
+   * replaceAccountKey consents to a new key (else ACCOUNT_KEY_EXISTS).
+   */
+  keyBackupCode?: string;
+  replaceAccountKey?: boolean;
 }

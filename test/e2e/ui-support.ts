@@ -87,7 +87,9 @@ export interface Clinic {
   /** Opens a workstation with its profile in `<dir>/<name>`; `extra` adds to the test policy. */
   open(name: string, extra?: Partial<PolicyInput>): Promise<Workstation>;
   /** First sign-in through the form against this clinic's Prosody. */
-  signUp(page: Page, p: Person): Promise<void>;
+  signUp(page: Page, p: Person, key?: { backupCode: string } | 'replace'): Promise<void>;
+  /** Fills the first-run form and presses Sign in, without waiting for the outcome. */
+  fillSignUp(page: Page, p: Person): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -123,13 +125,29 @@ export async function startClinic(prefix: string, people: Person[], extra: Parti
       opened.push(w);
       return w;
     },
-    signUp: (page, p) => signUp(page, p, server),
+    signUp: (page, p, key) => signUp(page, p, server, key),
+    fillSignUp: (page, p) => fillSignUp(page, p, server),
     close,
   };
 }
 
-/** First run through the form: server, account, passphrase, policy acknowledgement. */
-export async function signUp(page: Page, p: Person, server: { host: string; port: number }): Promise<void> {
+/**
+ * First run through the form: server, account, passphrase, policy acknowledgement. When the
+ * account already has a key (another workstation), `key` answers the key step that appears:
+ * its backup code, or 'replace' to start over with a new key.
+ */
+export async function signUp(page: Page, p: Person, server: { host: string; port: number }, key?: { backupCode: string } | 'replace'): Promise<void> {
+  await fillSignUp(page, p, server);
+  if (key) {
+    await page.getByTestId('key-step').waitFor({ timeout: 60_000 });
+    if (key === 'replace') await page.getByLabel("I don't have the code: start over with a new key").check();
+    else await page.getByLabel('Backup code', { exact: true }).fill(key.backupCode);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor({ timeout: 60_000 });
+}
+
+export async function fillSignUp(page: Page, p: Person, server: { host: string; port: number }): Promise<void> {
   await page.getByLabel('Account (JID)').fill(p.jid);
   await page.getByLabel('Account password').fill(p.password);
   await page.getByLabel('Your name as colleagues see it').fill(p.name);
@@ -140,7 +158,6 @@ export async function signUp(page: Page, p: Person, server: { host: string; port
   await page.getByLabel('Repeat the passphrase').fill(p.passphrase);
   await page.getByLabel("I have read the clinic's messaging policy and will follow it").check();
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor({ timeout: 60_000 });
 }
 
 export async function unlockAs(page: Page, p: Person): Promise<void> {

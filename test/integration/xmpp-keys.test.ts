@@ -76,7 +76,7 @@ describe('XEP-0373 keys and trust against real Prosody', () => {
     expect(bob.store.contacts.get(A)?.fingerprint).toBe(oldFpr);
     // Alice reinstalls: a new profile (new key) for the same account, published over the old one.
     await alice.close();
-    alice = await makeClient(server, A, 'alice-pw-1');
+    alice = await makeClient(server, A, 'alice-pw-1', { startOptions: { replaceAccountKey: true } });
     const newFpr = alice.messaging.ownFingerprint()!;
     expect(newFpr).not.toBe(oldFpr);
     // Her first message is signed by a key Bob has not accepted: stored unverified, and the change is noticed.
@@ -106,7 +106,7 @@ describe('XEP-0373 keys and trust against real Prosody', () => {
     expect(frank.store.contacts.get(E)).toMatchObject({ trust: 'pinned', fingerprint: oldFpr });
     // Erin reinstalls and publishes a new key. She sends nothing; Frank stays connected.
     await erin.close();
-    erin = await makeClient(server, E, 'erin-pw-1');
+    erin = await makeClient(server, E, 'erin-pw-1', { startOptions: { replaceAccountKey: true } });
     extra.push(erin);
     const newFpr = erin.messaging.ownFingerprint()!;
     await waitFor('frank notices the change without a message or a reconnect', () => frank.store.contacts.get(E)?.trust === 'changed', 10_000);

@@ -14,6 +14,7 @@ import { silentLogger } from '../../main/log';
 import { defaultPolicy } from '../../main/policy/schema';
 import { openStore, type Store } from '../../main/store';
 import { createMessaging, type Messaging } from '../../main/xmpp';
+import type { StartOptions } from '../../main/xmpp/types';
 import type { ProsodyServer } from '../support/prosody';
 
 export interface TestClient {
@@ -30,7 +31,12 @@ export interface TestClient {
   outboxIdle(ms?: number): Promise<boolean>;
 }
 
-export async function makeClient(server: ProsodyServer, jid: string, password: string, o: { resource?: string; start?: boolean; dir?: string } = {}): Promise<TestClient> {
+export async function makeClient(
+  server: ProsodyServer,
+  jid: string,
+  password: string,
+  o: { resource?: string; start?: boolean; dir?: string; startOptions?: Omit<StartOptions, 'firstRun'> } = {},
+): Promise<TestClient> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-client-'));
   const key = randomBytes(32);
   const store = openStore({ file: join(dir, 'cache.db'), key });
@@ -71,7 +77,14 @@ export async function makeClient(server: ProsodyServer, jid: string, password: s
       return (client.messaging as unknown as { outboxIdle(ms: number): Promise<boolean> }).outboxIdle(ms);
     },
   };
-  if (o.start !== false) await client.messaging.start({ firstRun: true });
+  if (o.start !== false) {
+    try {
+      await client.messaging.start({ firstRun: true, ...o.startOptions });
+    } catch (err) {
+      await client.close(); // a failed first run leaves nothing behind, as in the app
+      throw err;
+    }
+  }
   return client;
 }
 

@@ -34,6 +34,7 @@ const validInputs: Record<string, unknown> = {
   'vault:removeProfile': { profileId },
   'vault:changePassphrase': { current: 'a', next: 'b' },
   'account:me': null,
+  'account:keyBackup': null,
   'conversations:list': { cursor: null, limit: 10 },
   'conversations:open': { peerJid: jid },
   'conversations:markRead': { conversationId: 'c1' },

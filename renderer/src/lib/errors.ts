@@ -20,6 +20,8 @@ export function signInErrorText(e: IpcError): string {
       return 'A profile for this account already exists on this PC. Unlock it from the lock screen.';
     case 'BAD_INPUT':
       return `Please check the form: ${e.message}`;
+    case 'KEY_BACKUP_CODE_WRONG':
+      return 'That backup code does not open this account’s key backup. Check it on the other workstation (Settings, Show backup code) and try again.';
     default:
       return e.message || e.code;
   }

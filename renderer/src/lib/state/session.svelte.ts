@@ -95,6 +95,8 @@ class SessionState {
     xmppPassword: string;
     passphrase: string;
     server: { host?: string; port?: number; tls: 'starttls' | 'direct' };
+    keyBackupCode?: string;
+    replaceAccountKey?: boolean;
   }): Promise<IpcError | null> {
     const r = await clinic().vault.createProfile({ ...input, policyAcknowledged: true });
     if (!r.ok) return r.error;
