@@ -109,6 +109,9 @@ const signIn = (w: World, who: 'alice' | 'bob' = 'alice', passphrase = PASS) =>
     passphrase,
     server: server(),
     policyAcknowledged: true,
+    // Every world is a new workstation of the same account: start over with a new key (the
+    // key-backup choice itself is tested in xmpp-key-backup.test.ts).
+    replaceAccountKey: true,
   });
 
 function value<T>(r: Result<T>): T {
