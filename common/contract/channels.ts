@@ -184,6 +184,8 @@ export const channels = {
         .object({ domain: z.string(), host: z.string().optional(), port: z.number().int().optional(), tls: z.enum(['starttls', 'direct']) })
         .nullable()
         .optional(),
+      /** Messages older than this many days are removed from the workstation (null: kept). */
+      retentionDays: z.number().int().positive().nullable().optional(),
     }),
     { whileLocked: true },
   ),

@@ -106,6 +106,7 @@ export const auditEventType = z.enum([
   'key-replaced',
   'export',
   'wipe-command',
+  'retention-purged',
 ]);
 export type AuditEventType = z.infer<typeof auditEventType>;
 

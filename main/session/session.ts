@@ -17,6 +17,7 @@ import type { Keychain } from '../vault/keychain';
 import { zeroKeys, type VaultKeys } from '../vault/keys';
 import { createVault, type OpenedProfile, type Vault } from '../vault/vault';
 import { createIdleTimer } from './idle';
+import { startRetention, type Retention } from './retention';
 import { readSettings, writeSettings } from './settings';
 import type { ActiveSession, CreateProfileInput, Session } from './types';
 
@@ -52,6 +53,7 @@ export interface SessionOptions {
 interface Open {
   active: ActiveSession;
   keys: VaultKeys;
+  retention?: Retention;
 }
 
 const KEYCHAIN_PROBE_TTL_MS = 5_000;
@@ -104,12 +106,16 @@ export function createSession(opts: SessionOptions): Session {
 
   function becomeUnlocked(open: Open): void {
     current = open;
+    const { store, audit } = open.active;
+    open.retention = startRetention({ days: policy.retentionDays, store, audit, clock, logger });
     idle.start(readSettings(open.active.store, policy).lockTimeoutMinutes * 60_000);
     events.emit('session:unlocked', { profileId: open.active.profileId });
   }
 
   /** Tears down without the lock bookkeeping (audit, event): used by lock and by a failed first sign-in. */
   async function teardown(open: Open): Promise<void> {
+    // A purge under way finishes (and is audited) before the store and audit log close.
+    await open.retention?.stop();
     try {
       await open.active.messaging.stop();
     } catch (err) {

@@ -64,6 +64,7 @@ export function startBackground(opts: {
   return {
     insertMany: (ms) => call<BulkInsertResult>({ op: 'insertMany', ms }),
     search: (query, { cursor, limit }) => call<Page<SearchHit>>({ op: 'search', query, cursor, limit }),
+    purgeBefore: (cutoff) => call<number>({ op: 'purgeBefore', cutoff }),
     indexed: () => call<void>({ op: 'indexed' }),
     dead: () => dead !== null,
     async close() {

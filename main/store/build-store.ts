@@ -59,6 +59,7 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     background: {
       insertMany: (ms) => heavy((b) => b.insertMany(ms), () => store.messages.insertMany(ms)),
       search: (q, o) => heavy((b) => b.search(q, o), () => store.messages.search(q, o)),
+      purgeBefore: (cutoff) => heavy((b) => b.purgeBefore(cutoff), () => store.messages.purgeBefore(cutoff)),
       indexed: () =>
         heavy(
           (b) => b.indexed(),

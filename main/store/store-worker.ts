@@ -20,6 +20,7 @@ export type WorkerRequest =
   | { id: number; op: 'insertMany'; ms: NewMessage[] }
   | { id: number; op: 'search'; query: string; cursor: string | null; limit: number }
   | { id: number; op: 'indexed' }
+  | { id: number; op: 'purgeBefore'; cutoff: number }
   | { id: number; op: 'close' };
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
 
@@ -161,7 +162,8 @@ parentPort!.on('message', (req: WorkerRequest) => {
       else done();
       return;
     }
-    reply = { id: req.id, ok: true, value: messages.search(req.query, { cursor: req.cursor, limit: req.limit }) };
+    if (req.op === 'purgeBefore') reply = { id: req.id, ok: true, value: messages.purgeBefore(req.cutoff) };
+    else reply = { id: req.id, ok: true, value: messages.search(req.query, { cursor: req.cursor, limit: req.limit }) };
   } catch (err) {
     reply = errorReply(req.id, err);
   }

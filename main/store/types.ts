@@ -144,6 +144,12 @@ export interface MessageRepo {
   searchBacklog(): number;
   /** Indexes up to `limit` queued rows in one transaction; returns how many. */
   indexPending(limit: number): number;
+  /**
+   * Retention (policy retentionDays): deletes messages sent before `cutoff` (ms), from the
+   * full-text index too, one conversation per transaction. Messages still waiting in the outbox
+   * are kept. Returns how many were deleted.
+   */
+  purgeBefore(cutoff: number): number;
 }
 
 export interface OutboxItem {
@@ -232,6 +238,8 @@ export interface BackgroundOps {
   /** Resolves when no row is waiting in the full-text queue (tests, benchmarks). */
   indexed(): Promise<void>;
   search(query: string, opts: { cursor: string | null; limit: number }): Promise<Page<SearchHit>>;
+  /** messages.purgeBefore on the worker: a first purge of a large cache takes seconds. */
+  purgeBefore(cutoff: number): Promise<number>;
 }
 
 export interface Store {

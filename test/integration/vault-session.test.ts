@@ -17,6 +17,7 @@ import { loadPolicy } from '../../main/policy/load';
 import { createSession } from '../../main/session/session';
 import type { Session } from '../../main/session/types';
 import { isAllZero, type VaultKeys } from '../../main/vault/keys';
+import { RETENTION_INTERVAL_MS } from '../../main/session/retention';
 import { startProsody } from '../support/prosody';
 import { fakeClock, FAST_ARGON2, OTHER, PASS, requireKeychain, tempDir, testKeychain, type FakeClock } from './vault-support';
 
@@ -114,6 +115,14 @@ const signIn = (w: World, who: 'alice' | 'bob' = 'alice', passphrase = PASS) =>
     replaceAccountKey: true,
   });
 
+async function waitUntil(ok: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function value<T>(r: Result<T>): T {
   if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
   return r.value;
@@ -201,6 +210,41 @@ describe('session lifecycle', () => {
     w.clock.advance(31_000);
     expect(await locked).toEqual({ reason: 'idle' });
     expect(w.session.isUnlocked()).toBe(false);
+  });
+
+  it('purges messages older than the policy retention at unlock and every 6 hours, from search too, audited', async () => {
+    const w = world({ retentionDays: 30, lockTimeoutMaxMinutes: 60 * 24 });
+    const { profileId } = value(await signIn(w));
+    // A day-long lock timeout, so advancing the fake clock 6 hours does not lock first.
+    value(await w.call('settings:update', { lockTimeoutMinutes: 60 * 24 }));
+    const day = 24 * 60 * 60 * 1000;
+    const { store } = w.session.active();
+    const conv = store.conversations.getOrCreate(`bob@${prosody.domain}`, w.clock.now());
+    const at = (daysAgo: number) => w.clock.now() - daysAgo * day;
+    const put = (daysAgo: number, word: string) =>
+      store.messages.insert({ conversationId: conv.id, direction: 'in', state: 'delivered', body: `${word} note`, originId: `${word}-${daysAgo}`, sentAt: at(daysAgo) });
+    put(45, 'ancient');
+    put(31, 'expired');
+    put(29.9, 'recent'); // 29 days 21.6 hours: past 30 days within the next 6 hours
+    // Locking and unlocking runs a purge at unlock.
+    value(await w.call('vault:lock', { reason: 'manual' }));
+    value(await w.call('vault:unlock', { profileId, passphrase: PASS }));
+    const active = w.session.active();
+    const bodies = async () => {
+      await active.store.background.indexed();
+      return active.store.messages.page(conv.id, { before: null, limit: 10 }).items.map((m) => m.body);
+    };
+    await waitUntil(async () => (await bodies()).length === 1);
+    expect(await bodies()).toEqual(['recent note']);
+    expect(active.store.messages.search('expired', { cursor: null, limit: 5 }).items).toEqual([]);
+    // The 6-hourly purge takes it once it has passed 30 days.
+    w.clock.advance(RETENTION_INTERVAL_MS);
+    await waitUntil(async () => (await bodies()).length === 0);
+    const purges = value(await w.call<{ items: { type: string; detail: Record<string, unknown> }[] }>('audit:list', { before: null, limit: 100 })).items.filter(
+      (i) => i.type === 'retention-purged',
+    );
+    expect(purges.map((p) => p.detail.deleted).sort()).toEqual([1, 2]);
+    expect(purges.every((p) => p.detail.days === 30)).toBe(true);
   });
 
   it('lets the user shorten the lock timeout but never lengthen it past policy', async () => {

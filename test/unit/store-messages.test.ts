@@ -322,3 +322,26 @@ describe('messages around one message (search result jump)', () => {
     expect(() => store.messages.around(c.id, foreign, 10)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 });
+
+describe('retention purge (policy retentionDays)', () => {
+  it('deletes messages sent before the cutoff, from search too, but keeps what still waits in the outbox', async () => {
+    const a = store.conversations.getOrCreate('a@clinic.example', 0);
+    const b = store.conversations.getOrCreate('b@clinic.example', 0);
+    const put = (c: string, i: number, sentAt: number, word: string) => store.messages.insert(msg(c, i, { sentAt, body: `${word} message ${i}` }));
+    put(a.id, 1, 100, 'oldest');
+    put(b.id, 2, 200, 'older');
+    const unsent = store.messages.insert(msg(a.id, 3, { direction: 'out', state: 'queued', sentAt: 150, body: 'queued message 3' }));
+    store.outbox.enqueue(unsent.id, 150, 150);
+    put(a.id, 4, 5_000, 'kept');
+    put(b.id, 5, 6_000, 'kept');
+
+    expect(await store.background.purgeBefore(1_000)).toBe(2);
+    expect(store.messages.page(a.id, { before: null, limit: 10 }).items.map((m) => m.body)).toEqual(['kept message 4', 'queued message 3']);
+    expect(store.messages.page(b.id, { before: null, limit: 10 }).items.map((m) => m.body)).toEqual(['kept message 5']);
+    await store.background.indexed();
+    expect(store.messages.search('oldest', { cursor: null, limit: 5 }).items).toEqual([]);
+    expect(store.messages.search('older', { cursor: null, limit: 5 }).items).toEqual([]);
+    expect(store.messages.search('kept', { cursor: null, limit: 5 }).items).toHaveLength(2);
+    expect(store.messages.purgeBefore(1_000)).toBe(0);
+  });
+});

@@ -11,6 +11,7 @@ export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'
       screenshotsAllowed: ctx.policy.policy.screenshotsAllowed,
       passphraseMinLength: ctx.policy.policy.passphraseMinLength,
       server: ctx.policy.policy.server,
+      retentionDays: ctx.policy.policy.retentionDays,
     }),
   };
 }

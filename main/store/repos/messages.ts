@@ -196,6 +196,13 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
   });
 
   const search = createSearch(db);
+  const conversationIds = db.prepare<[], { id: number }>('SELECT id FROM conversations ORDER BY id');
+  // The paging index (conversation_id, sent_at, id) finds the old rows; the FTS delete trigger
+  // (migration 0002) removes their text from the search index; outbox and attachments cascade.
+  const purgeConversation = db.prepare<[number, number]>(
+    'DELETE FROM messages WHERE conversation_id = ? AND sent_at < ? AND id NOT IN (SELECT message_id FROM outbox)',
+  );
+  const purgeOne = db.transaction((conv: number, cutoff: number) => purgeConversation.run(conv, cutoff).changes);
 
   return {
     insert: (m) =>
@@ -266,5 +273,10 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
     search,
     searchBacklog: () => indexer.pending(),
     indexPending: (limit) => db.transaction(() => indexer.indexSome(limit)).immediate(),
+    purgeBefore(cutoff) {
+      let deleted = 0;
+      for (const { id } of conversationIds.all()) deleted += purgeOne.immediate(id, cutoff);
+      return deleted;
+    },
   };
 }

@@ -1,0 +1,74 @@
+/**
+ * Message retention (ARCHITECTURE.md §7, HIPAA minimum necessary): when the managed policy sets
+ * retentionDays, messages older than that are deleted from this workstation's cache — at unlock
+ * and every RETENTION_INTERVAL_MS while unlocked — on the store worker, so a first purge of a
+ * large cache does not stall the UI. Each purge that deleted something is audited (how many, the
+ * cutoff), never what. The server archive keeps its own retention (IT configures Prosody).
+ */
+import type { AuditLog } from '../audit';
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import type { Store } from '../store';
+
+export const RETENTION_INTERVAL_MS = 6 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface Retention {
+  /** One purge now; resolves with how many messages were deleted (0 when retention is off). */
+  run(): Promise<number>;
+  /**
+   * No further purges; resolves once a purge under way has finished and been audited, so the
+   * caller may then close the store and the audit log (a deletion is never left unaudited).
+   */
+  stop(): Promise<void>;
+}
+
+export function startRetention(d: {
+  days: number | null;
+  store: Store;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+}): Retention {
+  let handle: unknown = null;
+  let stopped = false;
+  let running: Promise<number> | null = null;
+
+  const purge = async (): Promise<number> => {
+    if (d.days === null) return 0;
+    const cutoff = d.clock.now() - d.days * DAY_MS;
+    const deleted = await d.store.background.purgeBefore(cutoff);
+    if (deleted > 0) d.audit.append('retention-purged', { deleted, cutoff, days: d.days });
+    return deleted;
+  };
+  const run = (): Promise<number> => {
+    running ??= purge()
+      .catch((err: unknown) => {
+        d.logger.warn('retention purge failed', { error: err instanceof Error ? err.name : 'unknown' });
+        return 0;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+  const arm = () => {
+    handle = d.clock.setTimeout(() => {
+      if (stopped) return;
+      void run().then(() => !stopped && arm());
+    }, RETENTION_INTERVAL_MS);
+  };
+  if (d.days !== null) {
+    void run();
+    arm();
+  }
+  return {
+    run,
+    async stop() {
+      stopped = true;
+      if (handle !== null) d.clock.clearTimeout(handle);
+      handle = null;
+      await running;
+    },
+  };
+}
