@@ -19,7 +19,13 @@ const CODE_LENGTH = 24;
 export function newBackupCode(): string {
   let code = '';
   for (let i = 0; i < CODE_LENGTH; i++) code += ALPHABET[randomInt(ALPHABET.length)];
-  return code.match(/.{4}/g)!.join('-');
+  return formatBackupCode(code);
+}
+
+/** The code as shown to people: upper case, in groups of four (what newBackupCode writes). */
+export function formatBackupCode(input: string): string {
+  const c = normalizeBackupCode(input) ?? input.toUpperCase();
+  return c.match(/.{1,4}/g)?.join('-') ?? '';
 }
 
 /** Upper case, without spaces and dashes; null when it cannot be a backup code. */

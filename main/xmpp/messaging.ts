@@ -6,22 +6,8 @@ import { availableParallelism } from 'node:os';
 import { xml, type XmlElement } from '@xmpp/client';
 import type { Contact, Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
-import {
-  BackupCodeError,
-  createDecryptPool,
-  decryptSecretKeyBackup,
-  encryptSecretKeyBackup,
-  generateIdentity,
-  loadIdentity,
-  newBackupCode,
-  normalizeBackupCode,
-  openSigncrypt,
-  SigncryptRejectedError,
-  type DecryptJob,
-  type DecryptPool,
-  type Identity,
-  type OpenedSigncrypt,
-} from '../crypto';
+import { createDecryptPool, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
+import { createAccountKey } from './account-key';
 import { capsElement, discoInfo, keyListNoticeFrom, NS_DISCO_INFO, NS_PUBSUB_EVENT } from './caps';
 import { createCatchUp } from './catch-up';
 import { createConnection, type XmppConnection } from './connection';
@@ -29,31 +15,16 @@ import type { MessagingContext } from './context';
 import { createDirectory } from './directory';
 import { createInbound } from './inbound';
 import { createOutbox } from './outbox';
-import { fetchOwnAnnouncedKey, fetchSecretKeyBackup, publishPublicKey, publishSecretKeyBackup } from './pep-keys';
+import { announcedKeys } from './pep-keys';
 import { bare, displayedMarker, NS } from './stanzas';
 import { createTrust } from './trust';
 import type { Messaging, MessagingOptions, StartOptions } from './types';
 
-export const IDENTITY_SETTING = 'identity';
-const PUBLISHED_SETTING = 'xmpp:publishedFingerprint';
-/** XEP-0373 §5: the code of the published secret-key backup, and which key it holds. */
-export const KEY_BACKUP_SETTING = 'xmpp:keyBackup';
-
-interface StoredKeyBackup {
-  code: string;
-  fingerprint: string;
-}
-
-interface StoredIdentity {
-  armoredSecretKey: string;
-  fingerprint: string;
-}
-
 export function createMessaging(opts: MessagingOptions): Messaging {
   const { store, audit, events, logger, clock, policy } = opts;
   const ownJid = bare(opts.account.jid);
+  const accountKey = createAccountKey({ store, audit, ownJid });
   let conn: XmppConnection | null = null;
-  let identity: Identity | null = null;
   let pool: Promise<DecryptPool> | null = null;
   let stopped = false;
   let startTimer: NodeJS.Timeout | null = null;
@@ -70,7 +41,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     ownJid,
     trust: null as unknown as MessagingContext['trust'],
     conn: () => conn,
-    identity: () => identity,
+    identity: () => accountKey.current(),
     emitMessage: (m: Message, isNew: boolean) => events.emit(isNew ? 'message:received' : 'message:updated', m),
     notify: (m, peer) => notify(m, peer),
     decrypt: (job) => decryptOne(job),
@@ -84,8 +55,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const inbound = createInbound(ctx);
   const outbox = createOutbox(ctx);
   const decryptPool = (): Promise<DecryptPool> => {
-    if (!identity) return Promise.reject(new Error('no identity'));
-    const id = identity;
+    const id = accountKey.current();
+    if (!id) return Promise.reject(new Error('no identity'));
     pool ??= Promise.resolve().then(() => {
       try {
         return createDecryptPool({ identity: id, size: availableParallelism() });
@@ -99,7 +70,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const catchUp = createCatchUp({ ctx, inbound, pool: decryptPool });
   let poolReady: DecryptPool | null = null;
   async function decryptOne(job: DecryptJob): Promise<OpenedSigncrypt> {
-    const id = identity;
+    const id = accountKey.current();
     if (!id) throw new SigncryptRejectedError('decrypt-failed', 'no identity loaded');
     if (poolReady) {
       try {
@@ -110,77 +81,6 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       }
     }
     return openSigncrypt({ identity: id, ...job });
-  }
-
-  async function ensureIdentity(): Promise<Identity> {
-    if (identity) return identity;
-    let stored = store.getSetting<StoredIdentity>(IDENTITY_SETTING);
-    if (!stored) {
-      // XEP-0373 §4 / PROTOCOL.md "Keys": one key per account, generated at first sign-in.
-      const g = await generateIdentity(ownJid);
-      stored = { armoredSecretKey: g.armoredSecretKey, fingerprint: g.fingerprint };
-      store.setSetting(IDENTITY_SETTING, stored);
-      audit.append('key-generated', { jid: ownJid, fingerprint: g.fingerprint });
-    }
-    identity = await loadIdentity(stored.armoredSecretKey);
-    return identity;
-  }
-
-  /**
-   * The first run on a workstation decides which key this profile uses (XEP-0373 §5): the
-   * account's existing key restored from its backup, or a new key — never silently replacing a
-   * key that other workstations and colleagues rely on.
-   */
-  async function settleIdentity(c: XmppConnection, o: StartOptions): Promise<Identity> {
-    if (identity || store.getSetting<StoredIdentity>(IDENTITY_SETTING)) return ensureIdentity();
-    const announced = await fetchOwnAnnouncedKey(c, ownJid);
-    if (!announced) return ensureIdentity();
-    const backup = await fetchSecretKeyBackup(c, ownJid);
-    if (backup && !(o.replaceAccountKey && !o.keyBackupCode)) {
-      if (!o.keyBackupCode) {
-        throw new AppError(
-          'KEY_BACKUP_REQUIRED',
-          'This account already has an encryption key on another workstation. Enter its backup code (on that workstation: Settings, Key backup) to use the same key here.',
-        );
-      }
-      let restored: Identity;
-      try {
-        restored = await decryptSecretKeyBackup(backup, o.keyBackupCode, ownJid);
-      } catch (err) {
-        if (err instanceof BackupCodeError) throw new AppError('KEY_BACKUP_CODE_WRONG', 'That backup code does not open this account’s key backup. Check the code and try again.');
-        throw new AppError('INTERNAL', 'The key backup on the server is not usable. Ask IT for help.');
-      }
-      if (restored.fingerprint === announced.fingerprint) {
-        store.setSetting(IDENTITY_SETTING, { armoredSecretKey: restored.armoredSecretKey, fingerprint: restored.fingerprint } satisfies StoredIdentity);
-        store.setSetting(PUBLISHED_SETTING, restored.fingerprint);
-        const code = normalizeBackupCode(o.keyBackupCode)!.match(/.{1,4}/g)!.join('-'); // as newBackupCode writes it
-        store.setSetting(KEY_BACKUP_SETTING, { code, fingerprint: restored.fingerprint } satisfies StoredKeyBackup);
-        audit.append('key-restored', { jid: ownJid, fingerprint: restored.fingerprint });
-        identity = restored;
-        return restored;
-      }
-      // A backup of an older key: it cannot continue the announced one.
-    }
-    // No usable backup, or the person chose to start over (e.g. the code is lost): only with consent.
-    if (!o.replaceAccountKey) {
-      throw new AppError(
-        'ACCOUNT_KEY_EXISTS',
-        'This account already has an encryption key, and there is no backup of it on the server. Using this workstation replaces it: colleagues must accept the new key, and other workstations of this account can no longer read new messages.',
-        { fingerprint: announced.fingerprint },
-      );
-    }
-    const fresh = await ensureIdentity();
-    audit.append('key-replaced', { jid: ownJid, previous: announced.fingerprint, fingerprint: fresh.fingerprint });
-    return fresh;
-  }
-
-  /** Publishes an encrypted backup of our key once per key (XEP-0373 §5); the code stays in the encrypted cache. */
-  async function ensureKeyBackup(c: XmppConnection, id: Identity): Promise<void> {
-    if (store.getSetting<StoredKeyBackup>(KEY_BACKUP_SETTING)?.fingerprint === id.fingerprint) return;
-    const code = newBackupCode();
-    await publishSecretKeyBackup(c, await encryptSecretKeyBackup(id, code));
-    store.setSetting(KEY_BACKUP_SETTING, { code, fingerprint: id.fingerprint } satisfies StoredKeyBackup);
-    audit.append('key-backup-published', { jid: ownJid, fingerprint: id.fingerprint });
   }
 
   function notify(m: Message, peer: string) {
@@ -197,9 +97,9 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   function onKeyListNotice(jid: string, el: XmlElement) {
     const c = store.contacts.get(jid);
     if (!c?.fingerprint) return; // nothing pinned yet: pinned on first use, as before
-    const announced = (el.getChild('event', NS_PUBSUB_EVENT)?.getChild('items')?.getChildren('item') ?? [])
-      .flatMap((i) => i.getChild('public-keys-list', NS.ox)?.getChildren('pubkey-metadata') ?? [])
-      .map((m) => String(m.attrs['v4-fingerprint'] ?? '').toUpperCase());
+    const announced = (el.getChild('event', NS_PUBSUB_EVENT)?.getChild('items')?.getChildren('item') ?? []).flatMap((i) =>
+      announcedKeys(i.getChild('public-keys-list', NS.ox)).map((k) => k.fpr),
+    );
     const unchanged = announced.length === 1 && announced[0] === c.fingerprint && (c.trust === 'pinned' || c.trust === 'verified');
     if (!unchanged) void ctx.trust.refresh(jid);
   }
@@ -226,7 +126,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   async function freshSession(c: XmppConnection) {
     let id: Identity;
     try {
-      id = firstRun ? await settleIdentity(c, firstRun) : await ensureIdentity();
+      id = firstRun ? await accountKey.settle(c, firstRun) : await accountKey.ensure();
     } catch (err) {
       if (firstRun && err instanceof AppError) identityError = err;
       throw err;
@@ -234,12 +134,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     // XEP-0280 §4: copies of our conversations on every device.
     await c.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons }))).catch(() => logger.warn('xmpp: carbons not enabled'));
     await directory.loadRoster().catch(() => logger.warn('xmpp: roster not loaded'));
-    if (store.getSetting<string>(PUBLISHED_SETTING) !== id.fingerprint) {
-      await publishPublicKey(c, id.fingerprint, id.publicKeyBinary, new Date(clock.now()));
-      store.setSetting(PUBLISHED_SETTING, id.fingerprint);
-      audit.append('key-published', { jid: ownJid, fingerprint: id.fingerprint });
-    }
-    await ensureKeyBackup(c, id).catch((err: unknown) =>
+    await accountKey.publish(c, id, new Date(clock.now()));
+    await accountKey.publishBackup(c, id).catch((err: unknown) =>
       logger.warn('xmpp: key backup not published', { error: err instanceof Error ? err.name : 'unknown' }),
     );
     // Archive first, presence second: a session that queried MAM does not get the offline flood
@@ -317,8 +213,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       stopped = false;
       firstRun = o?.firstRun ? o : null;
       identityError = null;
-      // A first run settles the key once connected (settleIdentity); otherwise it is the stored one.
-      if (!firstRun) await ensureIdentity();
+      // A first run settles the key once connected (accountKey.settle); otherwise it is the stored one.
+      if (!firstRun) await accountKey.ensure();
       // Start the decrypt workers while TLS + SCRAM run: catch-up should not wait for them.
       void decryptPool()
         .then((p) => (poolReady = p))
@@ -369,12 +265,12 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       if (newest?.originId) await conn.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);
     },
     presenceOf: (jid) => directory.presenceOf(bare(jid)),
-    ownFingerprint: () => identity?.fingerprint ?? store.getSetting<StoredIdentity>(IDENTITY_SETTING)?.fingerprint ?? null,
+    ownFingerprint: () => accountKey.fingerprint(),
     directory: () => store.contacts.list().map((c) => ctx.trust.toContact(c)),
     contact: contactOrThrow,
     verifyContact: (jid, fpr) => ctx.trust.verify(bare(jid), fpr),
     acceptKeyChange: (jid, fpr) => ctx.trust.acceptChange(bare(jid), fpr),
-    keyBackup: () => store.getSetting<StoredKeyBackup>(KEY_BACKUP_SETTING) ?? null,
+    keyBackup: () => accountKey.backup(),
     // Test / benchmark hooks (not part of the IPC surface).
     ...({ outboxIdle: (ms: number) => outbox.idle(ms), settled: () => sessionSetup } as object),
   };

@@ -76,6 +76,14 @@ function firstItemPayload(result: XmlElement, name: string): XmlElement | undefi
   return result.getChild('items')?.getChild('item')?.getChild(name, OX_NS);
 }
 
+/** The v4 fingerprints a <public-keys-list/> announces (upper case, well-formed only), newest first. */
+export function announcedKeys(list: XmlElement | undefined): { fpr: string; date: string }[] {
+  return (list?.getChildren('pubkey-metadata') ?? [])
+    .map((m) => ({ fpr: String(m.attrs['v4-fingerprint'] ?? '').toUpperCase(), date: String(m.attrs.date ?? '') }))
+    .filter((m) => /^[0-9A-F]{40}$/.test(m.fpr))
+    .sort((a, b) => (a.date < b.date ? 1 : -1));
+}
+
 export interface FetchedKey {
   fingerprint: string;
   binary: Uint8Array;
@@ -85,12 +93,8 @@ export interface FetchedKey {
 export async function fetchPublicKey(conn: XmppConnection, bareJid: string): Promise<FetchedKey> {
   const listRes = await conn.iq(itemsIq(bareJid, KEYS_LIST_NODE));
   const list = listRes.getChild('pubsub', PUBSUB) ? firstItemPayload(listRes.getChild('pubsub', PUBSUB)!, 'public-keys-list') : undefined;
-  const metas = list?.getChildren('pubkey-metadata') ?? [];
   // One key per account (PROTOCOL.md); if several are listed, take the newest announcement.
-  const newest = metas
-    .map((m) => ({ fpr: (m.attrs['v4-fingerprint'] ?? '').toUpperCase(), date: m.attrs.date ?? '' }))
-    .filter((m) => /^[0-9A-F]{40}$/.test(m.fpr))
-    .sort((a, b) => (a.date < b.date ? 1 : -1))[0];
+  const newest = announcedKeys(list)[0];
   if (!newest) throw new Error('no OpenPGP key announced');
   const dataRes = await conn.iq(itemsIq(bareJid, keyDataNode(newest.fpr)));
   const pubsub = dataRes.getChild('pubsub', PUBSUB);

@@ -16,7 +16,7 @@ import * as openpgp from 'openpgp';
 import { identityAsContact, loadIdentity, signcrypt, type Identity } from '../../main/crypto';
 import { silentLogger } from '../../main/log';
 import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
-import { IDENTITY_SETTING } from '../../main/xmpp/messaging';
+import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { makeClient, messagesWith, waitFor, type TestClient } from '../integration/xmpp-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';

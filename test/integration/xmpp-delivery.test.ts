@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
-import { IDENTITY_SETTING } from '../../main/xmpp/messaging';
+import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
 

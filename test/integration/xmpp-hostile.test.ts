@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityAsContact, loadIdentity, type Identity } from '../../main/crypto';
 import { silentLogger } from '../../main/log';
 import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
-import { IDENTITY_SETTING } from '../../main/xmpp/messaging';
+import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { craft, makeParty, signcryptXml, stamp, type Party } from '../unit/crypto-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
