@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { xml, type XmlElement } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityAsContact, loadIdentity, type Identity } from '../../main/crypto';
+import { systemClock } from '../../main/clock';
 import { silentLogger } from '../../main/log';
 import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
@@ -13,6 +14,8 @@ import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '
 const B = 'bob@clinic.test';
 const M = 'mallory@clinic.test';
 const C = 'carol@clinic.test';
+/** The clients under test run on the system clock; hand-crafted messages are signed by the same one. */
+const now = () => new Date(systemClock.now());
 
 async function partyOf(c: TestClient): Promise<Party> {
   const identity: Identity = await loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
@@ -47,7 +50,7 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
     await server?.stop();
   });
 
-  const body = (text: string, to = B, time = new Date()) => signcryptXml({ to: [to], time: stamp(time), body: text });
+  const body = (text: string, to = B, time = now()) => signcryptXml({ to: [to], time: stamp(time), body: text });
   const sendRaw = async (base64: string, originId = randomUUID()) => {
     await raw.sendAcked(oxMessage(B, originId, base64));
     return originId;
@@ -59,14 +62,14 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
   };
 
   const cases: [string, () => Promise<string>, readonly string[]][] = [
-    ['wrong signer', () => craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: eve }), ['wrong-signer']],
-    ['unsigned', () => craft({ plaintext: body('x'), encryptTo: [bobP, malP] }), ['not-signed']],
-    ['re-addressed <to>', () => craft({ plaintext: body('x', C), encryptTo: [bobP, malP], signedBy: malP }), ['bad-recipient']],
-    ['stale <time>', () => craft({ plaintext: body('x', B, new Date(Date.now() - 86_400_000)), encryptTo: [bobP, malP], signedBy: malP }), ['bad-time']],
-    ['truncated base64', async () => (await craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: malP })).slice(0, 120), ['malformed', 'decrypt-failed']],
+    ['wrong signer', () => craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: eve, date: now() }), ['wrong-signer']],
+    ['unsigned', () => craft({ plaintext: body('x'), encryptTo: [bobP, malP], date: now() }), ['not-signed']],
+    ['re-addressed <to>', () => craft({ plaintext: body('x', C), encryptTo: [bobP, malP], signedBy: malP, date: now() }), ['bad-recipient']],
+    ['stale <time>', () => craft({ plaintext: body('x', B, new Date(systemClock.now() - 86_400_000)), encryptTo: [bobP, malP], signedBy: malP, date: now() }), ['bad-time']],
+    ['truncated base64', async () => (await craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: malP, date: now() })).slice(0, 120), ['malformed', 'decrypt-failed']],
     ['garbage base64', async () => '%%%not*base64%%%', ['malformed']],
     ['oversized', async () => 'A'.repeat(140_000), ['too-large']],
-    ['deeply nested XML inside the signcrypt', () => craft({ plaintext: signcryptXml({ to: [B], time: stamp(new Date()), body: 'x', extra: '<a>'.repeat(200) + '</a>'.repeat(200) }), encryptTo: [bobP, malP], signedBy: malP }), ['malformed', 'too-large']],
+    ['deeply nested XML inside the signcrypt', () => craft({ plaintext: signcryptXml({ to: [B], time: stamp(now()), body: 'x', extra: '<a>'.repeat(200) + '</a>'.repeat(200) }), encryptTo: [bobP, malP], signedBy: malP, date: now() }), ['malformed', 'too-large']],
   ];
   it.each(cases)('%s → unverified, no body, audited with the reason', async (_name, make, reasons) => {
     const originId = await sendRaw(await make());
@@ -76,7 +79,7 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
   });
 
   it('a replayed ciphertext under a new origin-id is rejected; the same stanza again is a no-op', async () => {
-    const b64 = await craft({ plaintext: body('genuine once'), encryptTo: [bobP, malP], signedBy: malP });
+    const b64 = await craft({ plaintext: body('genuine once'), encryptTo: [bobP, malP], signedBy: malP, date: now() });
     const first = await sendRaw(b64);
     const ok = await waitFor('genuine arrives', () => messagesWith(bob, M).find((m) => m.originId === first));
     expect(ok).toMatchObject({ state: 'delivered', body: 'genuine once' });

@@ -25,13 +25,18 @@ export async function makeParty(jid: string): Promise<Party> {
   return { jid, identity, contact };
 }
 
-/** Sign (optionally) and encrypt arbitrary plaintext bytes, the way a hostile peer could. */
+/**
+ * Sign (optionally) and encrypt arbitrary plaintext bytes, the way a hostile peer could.
+ * `date` is required: it is the signature's creation time and must come from the same clock the
+ * receiver verifies against. Left to openpgp it would be the wall clock, and a test with a fixed
+ * `now` would pass only on the day it was written.
+ */
 export async function craft(opts: {
   plaintext: string | Uint8Array;
   encryptTo: Party[];
   signedBy?: Party;
   config?: openpgp.PartialConfig;
-  date?: Date;
+  date: Date;
 }): Promise<string> {
   const binary = typeof opts.plaintext === 'string' ? new TextEncoder().encode(opts.plaintext) : opts.plaintext;
   const out = await openpgp.encrypt({
@@ -40,7 +45,7 @@ export async function craft(opts: {
     ...(opts.signedBy ? { signingKeys: opts.signedBy.identity.privateKey } : {}),
     format: 'binary',
     ...(opts.config ? { config: opts.config } : {}),
-    ...(opts.date ? { date: opts.date } : {}),
+    date: opts.date,
   });
   return Buffer.from(out).toString('base64');
 }

@@ -71,16 +71,16 @@ describe('decrypt pool', () => {
     const cases: [DecryptJob, string][] = [
       [base('###'), 'malformed'],
       [base('A'.repeat(300_000)), 'too-large'],
-      [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [bob] })), 'not-signed'],
+      [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [bob], date: now })), 'not-signed'],
       [
-        base(await craft({ plaintext: xmlTo('carol@clinic.test'), encryptTo: [bob], signedBy: alice })),
+        base(await craft({ plaintext: xmlTo('carol@clinic.test'), encryptTo: [bob], signedBy: alice, date: now })),
         'bad-recipient',
       ],
       [
-        base(await craft({ plaintext: xmlTo(bob.jid, '2020-01-01T00:00:00Z'), encryptTo: [bob], signedBy: alice })),
+        base(await craft({ plaintext: xmlTo(bob.jid, '2020-01-01T00:00:00Z'), encryptTo: [bob], signedBy: alice, date: now })),
         'bad-time',
       ],
-      [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [mallory], signedBy: alice })), 'decrypt-failed'],
+      [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [mallory], signedBy: alice, date: now })), 'decrypt-failed'],
     ];
     const out = await pool.openMany(cases.map(([j]) => j));
     expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual(cases.map(([, r]) => r));

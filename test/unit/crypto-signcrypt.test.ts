@@ -112,7 +112,7 @@ describe('openSigncrypt rejects hostile input', () => {
 
   it('not signed: encrypted only', async () => {
     const xml = signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: 'unsigned' });
-    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob] })), 'not-signed');
+    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], date: now })), 'not-signed');
   });
 
   it("re-addressed: Bob re-encrypts Alice's signed message to Carol (surreptitious forwarding)", async () => {
@@ -134,7 +134,7 @@ describe('openSigncrypt rejects hostile input', () => {
 
   it('inner <to/> naming someone else, even with a valid signature', async () => {
     const xml = signcryptXml({ to: ['carol@clinic.test', 'dave@clinic.test'], time: stamp(now), body: 'x' });
-    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice })), 'bad-recipient');
+    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })), 'bad-recipient');
   });
 
   it('not encrypted to us: decrypt-failed', async () => {
@@ -163,9 +163,9 @@ describe('openSigncrypt rejects hostile input', () => {
 
   it('reads a +0000 time zone (lenient) but rejects an unparsable or missing <time/>', async () => {
     const ok = signcryptXml({ to: ['bob@clinic.test'], time: '2026-11-28T10:00:00+0000', body: 'tz' });
-    expect((await openAsBob(await craft({ plaintext: ok, encryptTo: [bob], signedBy: alice }))).body).toBe('tz');
+    expect((await openAsBob(await craft({ plaintext: ok, encryptTo: [bob], signedBy: alice, date: now }))).body).toBe('tz');
     const bad = signcryptXml({ to: ['bob@clinic.test'], time: 'yesterday', body: 'tz' });
-    await expectReject(openAsBob(await craft({ plaintext: bad, encryptTo: [bob], signedBy: alice })), 'bad-time');
+    await expectReject(openAsBob(await craft({ plaintext: bad, encryptTo: [bob], signedBy: alice, date: now })), 'bad-time');
   });
 
   it('truncated base64', async () => {
@@ -193,6 +193,7 @@ describe('openSigncrypt rejects hostile input', () => {
       encryptTo: [bob],
       signedBy: alice,
       config: { preferredCompressionAlgorithm: openpgp.enums.compression.zlib },
+      date: now,
     });
     expect(b64.length).toBeLessThan(64 * 1024);
     await expectReject(openAsBob(b64), 'too-large');
@@ -201,29 +202,29 @@ describe('openSigncrypt rejects hostile input', () => {
   it('deeply nested XML', async () => {
     const deep = '<a>'.repeat(2_000) + '</a>'.repeat(2_000);
     const xml = signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: 'x', extra: deep });
-    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice })), 'malformed');
+    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })), 'malformed');
   });
 
   it('DTDs and entity expansion (billion laughs)', async () => {
     const xml =
       `<?xml version='1.0'?><!DOCTYPE s [<!ENTITY lol 'lol'>]>` +
       signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: '&lol;' });
-    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice })), 'malformed');
+    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })), 'malformed');
   });
 
   it('plaintext that is not UTF-8, or not a <signcrypt/>', async () => {
     const notUtf8 = new Uint8Array([0x3c, 0x61, 0xff, 0xfe, 0x3e]);
-    await expectReject(openAsBob(await craft({ plaintext: notUtf8, encryptTo: [bob], signedBy: alice })), 'malformed');
+    await expectReject(openAsBob(await craft({ plaintext: notUtf8, encryptTo: [bob], signedBy: alice, date: now })), 'malformed');
     const wrongRoot = `<sign xmlns='urn:xmpp:openpgp:0'><to jid='bob@clinic.test'/><time stamp='${stamp(now)}'/></sign>`;
     await expectReject(
-      openAsBob(await craft({ plaintext: wrongRoot, encryptTo: [bob], signedBy: alice })),
+      openAsBob(await craft({ plaintext: wrongRoot, encryptTo: [bob], signedBy: alice, date: now })),
       'malformed',
     );
     const noBody = signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: '' }).replace(
       /<body[^]*<\/body>/,
       '',
     );
-    await expectReject(openAsBob(await craft({ plaintext: noBody, encryptTo: [bob], signedBy: alice })), 'malformed');
+    await expectReject(openAsBob(await craft({ plaintext: noBody, encryptTo: [bob], signedBy: alice, date: now })), 'malformed');
   });
 
   it('names the reason only: no plaintext in the error message', async () => {
