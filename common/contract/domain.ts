@@ -49,8 +49,17 @@ export const conversationSummary = z.object({
   presence,
   trust: trustState,
   lastMessage: z
-    .object({ preview: z.string().nullable(), at: timestamp, direction: z.enum(['in', 'out']), state: messageState })
+    .object({
+      /** The message's id: conversations:list audits which bodies it previewed (issue 10 §8). */
+      id: z.string(),
+      /** null when there is no text to show; state 'unverified' means it could not be verified. */
+      preview: z.string().nullable(),
+      at: timestamp,
+      direction: z.enum(['in', 'out']),
+      state: messageState,
+    })
     .nullable(),
+  /** Inbound messages not yet read; messages that could not be verified are not counted (issue 10 §9). */
   unread: z.number().int().nonnegative(),
 });
 export type ConversationSummary = z.infer<typeof conversationSummary>;
@@ -93,6 +102,10 @@ export const auditEventType = z.enum([
   'message-received',
   'message-rejected',
   'message-opened',
+  /** messages:search returned results: their count and message ids, never the query (issue 10 §8). */
+  'message-search',
+  /** conversations:list showed the last message's text as a preview: count and message ids. */
+  'message-previewed',
   'key-generated',
   'key-published',
   'key-pinned',

@@ -103,6 +103,58 @@ describe('conversation and message handlers', () => {
     expect(found.items[0]!.ranges).toEqual([[0, 3], [4, 10]]);
   });
 
+  it('audits search results as a read: count and message ids, never the query', async () => {
+    const { conversationId } = (await call('conversations:open', { peerJid: 'alice@clinic.example' })) as { conversationId: string };
+    const { results } = store.messages.insertMany(
+      ['Potassium result for Quinlan', 'Quinlan called back', 'Room 4 is free'].map((body, i) => ({
+        conversationId,
+        direction: 'in' as const,
+        state: 'delivered' as const,
+        body,
+        originId: `s${i}`,
+        sentAt: 1_000 + i,
+      })),
+    );
+    const before = audit.list(null, 100).items.length;
+    const query = 'Quinlan';
+    const found = (await call('messages:search', { query, cursor: null })) as { items: { messageId: string }[] };
+    expect(found.items).toHaveLength(2);
+    const entries = audit.list(null, 100).items;
+    expect(entries).toHaveLength(before + 1);
+    const entry = entries[0]!;
+    expect(entry.type).toBe('message-search');
+    expect(entry.detail.count).toBe(2);
+    const ids = String(entry.detail.messageIds).split(',');
+    expect(ids.sort()).toEqual([results[0]!.id, results[1]!.id].sort());
+    expect(ids.sort()).toEqual(found.items.map((h) => h.messageId).sort());
+    // The query (a patient's name here) appears nowhere in the entry, nor anywhere in the log.
+    expect(JSON.stringify(entry).toLowerCase()).not.toContain(query.toLowerCase());
+    expect(JSON.stringify(audit.list(null, 100).items).toLowerCase()).not.toContain('quinlan');
+    // A search that returns nothing read nothing: no entry.
+    await call('messages:search', { query: 'nothingmatchesthis', cursor: null });
+    expect(audit.list(null, 100).items).toHaveLength(before + 1);
+    expect(audit.verify().ok).toBe(true);
+  });
+
+  it('audits conversation previews as a read: one entry per list call with the previewed message ids', async () => {
+    const a = ((await call('conversations:open', { peerJid: 'alice@clinic.example' })) as { conversationId: string }).conversationId;
+    const b = ((await call('conversations:open', { peerJid: 'bob@clinic.example' })) as { conversationId: string }).conversationId;
+    await call('conversations:open', { peerJid: 'carol@clinic.example' }); // no messages: nothing previewed
+    const shown = store.messages.insert({ conversationId: a, direction: 'in', state: 'delivered', body: 'INR is 2.4', originId: 'p1', sentAt: 2_000 });
+    // The last message in b could not be verified: it has no text, so nothing of it is previewed.
+    store.messages.insert({ conversationId: b, direction: 'in', state: 'unverified', body: null, originId: 'p2', sentAt: 2_001 });
+    const before = audit.list(null, 100).items.length;
+    const list = (await call('conversations:list', { cursor: null })) as { items: { id: string; lastMessage: { id: string; preview: string | null } | null }[] };
+    expect(list.items).toHaveLength(3);
+    const entries = audit.list(null, 100).items;
+    expect(entries).toHaveLength(before + 1);
+    expect(entries[0]).toMatchObject({ type: 'message-previewed', detail: { count: 1, messageIds: shown.id } });
+    expect(JSON.stringify(entries[0])).not.toContain('INR');
+    // Listing again is another read, audited again — still one entry per call.
+    await call('conversations:list', { cursor: null });
+    expect(audit.list(null, 100).items).toHaveLength(before + 2);
+  });
+
   it('refuses a peer outside the clinic domain and unknown conversations', async () => {
     await expect(call('conversations:open', { peerJid: 'eve@elsewhere.example' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(call('messages:page', { conversationId: '999', before: null })).rejects.toMatchObject({ code: 'NOT_FOUND' });

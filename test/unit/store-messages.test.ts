@@ -171,6 +171,24 @@ describe('paging and the conversation list', () => {
     expect(store.conversations.unreadTotal()).toBe(1);
   });
 
+  it('does not count a message that could not be verified as unread, and never previews its text', () => {
+    const a = store.conversations.getOrCreate('a@clinic.example', 10);
+    store.messages.insert(msg(a.id, 1, { sentAt: 100 }));
+    // Verification failed: stored without text, state 'unverified' (issue 10 §9).
+    const bad = store.messages.insert(msg(a.id, 2, { sentAt: 200, state: 'unverified', body: null }));
+    let item = store.conversations.summary(a.id)!;
+    expect(item.unread).toBe(1);
+    expect(item.lastMessage).toEqual({ id: bad.id, preview: null, at: 200, direction: 'in', state: 'unverified' });
+    expect(store.conversations.unreadTotal()).toBe(1);
+    expect(store.conversations.list({ cursor: null, limit: 10 }).items[0]!.unread).toBe(1);
+    // Even a row that carried text would not have it previewed once it is marked unverified.
+    const b = store.conversations.getOrCreate('b@clinic.example', 10);
+    store.messages.insert(msg(b.id, 1, { sentAt: 300, state: 'unverified', body: 'forged text' }));
+    item = store.conversations.summary(b.id)!;
+    expect(item).toMatchObject({ unread: 0, lastMessage: { preview: null, state: 'unverified' } });
+    expect(store.conversations.unreadTotal()).toBe(1);
+  });
+
   it('pages the conversation list with a cursor', () => {
     for (let i = 0; i < 12; i++) store.conversations.getOrCreate(`u${i}@clinic.example`, 1_000 + (i % 4));
     const ids: string[] = [];

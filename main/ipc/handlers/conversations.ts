@@ -21,6 +21,10 @@ export function conversationHandlers(
     'conversations:list': ({ cursor, limit }) => {
       const active = ctx.session.active();
       const page = active.store.conversations.list({ cursor, limit });
+      // The preview is the last message's text: a read of PHI (issue 10 §8). One entry per list
+      // call (not one per row) with the ids of the messages whose text was previewed.
+      const previewed = page.items.flatMap((i) => (i.lastMessage?.preview != null ? [i.lastMessage.id] : []));
+      if (previewed.length > 0) active.audit.append('message-previewed', { count: previewed.length, messageIds: previewed.join(',') });
       return { items: page.items.map((i) => withPresence(active, i)), nextCursor: page.nextCursor };
     },
     'conversations:open': ({ peerJid }) => {

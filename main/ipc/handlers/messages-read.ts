@@ -44,7 +44,13 @@ export function messageReadHandlers(ctx: HandlerContext): DomainHandlers<'messag
     },
     'messages:search': async ({ query, cursor, limit }) => {
       const active = ctx.session.active();
-      return active.store.background.search(query, { cursor, limit });
+      const page = await active.store.background.search(query, { cursor, limit });
+      // Results show message text: a read of PHI (issue 10 §8). Ids and count only — the query
+      // is itself PHI-bearing text (a patient's name) and never reaches the log.
+      if (page.items.length > 0) {
+        active.audit.append('message-search', { count: page.items.length, messageIds: page.items.map((h) => h.messageId).join(',') });
+      }
+      return page;
     },
   };
 }

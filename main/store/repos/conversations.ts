@@ -3,6 +3,10 @@
  * (last_at, id) through conversations_by_activity; the last message comes from messages_page
  * and the unread count from the partial index messages_unread (both per-row index seeks, so
  * the first page costs the same at 1k or 1M messages).
+ *
+ * A message that could not be verified (state 'unverified', body null) is not an unread message:
+ * it is never shown as one, so it must not raise the badge either (issue 10 §9). Checking the
+ * state costs a row lookup per unread row found by the partial index; unread rows are few.
  */
 import type { MessageState, Role, TrustState } from '../../../common/contract/domain';
 import { decodeCursor, encodeCursor, parseId } from '../ids';
@@ -25,6 +29,7 @@ interface ListRow {
   display_name: string | null;
   role: Role | null;
   trust: TrustState | null;
+  m_id: number | null;
   m_body: string | null;
   m_sent_at: number | null;
   m_direction: 'in' | 'out' | null;
@@ -54,15 +59,23 @@ const toItem = (r: ListRow): ConversationListItem => ({
   lastMessage:
     r.m_sent_at === null
       ? null
-      : { preview: preview(r.m_body), at: r.m_sent_at, direction: r.m_direction!, state: r.m_state! },
+      : {
+          id: String(r.m_id),
+          // Never a body of a message that could not be verified, even if one were stored.
+          preview: r.m_state === 'unverified' ? null : preview(r.m_body),
+          at: r.m_sent_at,
+          direction: r.m_direction!,
+          state: r.m_state!,
+        },
   unread: r.unread,
 });
 
 const SELECT_ITEM = `
   SELECT c.id, c.peer_jid, c.last_at, ct.display_name, ct.role, ct.trust,
-         m.body AS m_body, m.sent_at AS m_sent_at, m.direction AS m_direction, m.state AS m_state,
+         m.id AS m_id, m.body AS m_body, m.sent_at AS m_sent_at, m.direction AS m_direction, m.state AS m_state,
          (SELECT count(*) FROM messages u
-           WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.read_at IS NULL) AS unread
+           WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.read_at IS NULL
+             AND u.state <> 'unverified') AS unread
     FROM conversations c
     LEFT JOIN contacts ct ON ct.jid = c.peer_jid
     LEFT JOIN messages m ON m.id = (SELECT x.id FROM messages x WHERE x.conversation_id = c.id
@@ -83,7 +96,7 @@ export function createConversationRepo(db: Db): ConversationRepo {
     `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL`,
   );
   const unreadTotal = db.prepare<[], { n: number }>(
-    `SELECT count(*) AS n FROM messages WHERE direction = 'in' AND read_at IS NULL`,
+    `SELECT count(*) AS n FROM messages WHERE direction = 'in' AND read_at IS NULL AND state <> 'unverified'`,
   );
 
   return {
