@@ -16,8 +16,11 @@ export function parseXmppDateTime(value: string): Date | null {
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const frac = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
-  const utc = Date.UTC(y, mo - 1, d, h, mi, Math.min(s, 59));
-  const check = new Date(utc);
+  // Field setters, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
+  const check = new Date(0);
+  check.setUTCFullYear(y, mo - 1, d);
+  check.setUTCHours(h, mi, Math.min(s, 59), 0);
+  const utc = check.getTime();
   if (check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1) return null;
   let offsetMin = 0;
   const tz = m[8]!;

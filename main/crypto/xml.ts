@@ -55,7 +55,8 @@ function decodeEntities(input: string): string {
   if (!raw.includes('&')) return raw;
   return raw.replace(/&([^;&]{0,10});?/g, (whole, ref: string) => {
     if (!whole.endsWith(';')) throw new XmlError('unterminated entity reference');
-    if (ref in PREDEFINED) return PREDEFINED[ref]!;
+    // Own keys only: `in` would also find Object.prototype's (&toString; became its source text).
+    if (Object.hasOwn(PREDEFINED, ref)) return PREDEFINED[ref]!;
     const m = /^#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}))$/.exec(ref);
     if (!m) throw new XmlError('unknown entity');
     const cp = m[1] !== undefined ? parseInt(m[1], 16) : parseInt(m[2]!, 10);
@@ -189,7 +190,8 @@ function parseStartTag(inner: string, parentScope: Map<string, string>) {
       scope.set(name === 'xmlns' ? '' : name.slice(6), value);
     }
   }
-  const attrs: Record<string, string> = {};
+  // No prototype: an attribute named __proto__ is kept, and an absent `constructor` reads as undefined.
+  const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, value] of raw) {
     if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
     const colon = name.indexOf(':');
