@@ -9,7 +9,7 @@ import type { AppInfo } from './ipc/handlers/context';
 import { createRouter, type Router } from './ipc/router';
 import { createConsoleLogger, type Logger } from './log';
 import { systemClock, type Clock } from './clock';
-import { loadPolicy, managedPolicyPath, type LoadedPolicy } from './policy/load';
+import { loadManagedPolicy, loadPolicy, type LoadedPolicy, type PolicySourceOptions } from './policy/load';
 import type { PolicyInput } from './policy/schema';
 import { createSession } from './session/session';
 import type { Session } from './session/types';
@@ -24,10 +24,12 @@ export interface AppCoreOptions {
   harness?: boolean;
   logger?: Logger;
   clock?: Clock;
-  /** Managed policy file; defaults to the per-OS path. null: built-in defaults only. */
+  /** Managed policy file; defaults to the per-OS path (and HKLM on Windows). null: built-in defaults only. */
   policyPath?: string | null;
   /** Policy given directly (tests, demo). Takes precedence over policyPath. */
   policy?: PolicyInput;
+  /** How the managed policy's protection is checked (tests inject owners, platform, reg/icacls outputs). */
+  policySource?: PolicySourceOptions;
   /**
    * Electron only: path of better-sqlite3-multiple-ciphers built for Electron's ABI
    * (.native/electron/better_sqlite3.node); pass to openStore → better-sqlite3 `nativeBinding`.
@@ -52,8 +54,12 @@ export function createAppCore(options: AppCoreOptions): AppCore {
   const logger = options.logger ?? createConsoleLogger();
   const clock = options.clock ?? systemClock;
   const events = createEventBus(logger);
-  const policy = loadPolicy(options.policyPath === undefined ? managedPolicyPath() : options.policyPath, options.policy);
+  const policy =
+    options.policyPath === undefined && !options.policy
+      ? loadManagedPolicy(options.policySource)
+      : loadPolicy(options.policyPath ?? null, options.policy, options.policySource);
   if (policy.error) logger.warn('managed policy rejected; strict defaults apply', { source: policy.source });
+  if (policy.warnings) logger.warn('managed policy adjusted', { warnings: policy.warnings.join('; ') });
   const app: AppInfo = {
     name: 'Clinic Messenger',
     version: options.appVersion,

@@ -4,10 +4,10 @@
  */
 import { createAppCore } from './core';
 import { startElectronShell } from './electron';
-import { managedPolicyPath } from './policy/load';
 
 startElectronShell({
   bundleDir: __dirname,
   createCore: ({ userDataDir, appVersion, sqliteNativeBinding }) =>
-    createAppCore({ userDataDir, appVersion, policyPath: managedPolicyPath(), sqliteNativeBinding }),
+    // policyPath left out: the per-OS managed location (main/policy/load.ts), checked for protection.
+    createAppCore({ userDataDir, appVersion, sqliteNativeBinding }),
 });

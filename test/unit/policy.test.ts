@@ -60,7 +60,7 @@ describe('managed policy', () => {
   it('knows where IT deploys the file on each OS', () => {
     expect(managedPolicyPath('linux')).toBe('/etc/clinic-messenger/policy.json');
     expect(managedPolicyPath('darwin')).toBe('/Library/Application Support/ClinicMessenger/policy.json');
-    expect(managedPolicyPath('win32', { ProgramData: 'C:\\ProgramData' })).toBe(join('C:\\ProgramData', 'ClinicMessenger', 'policy.json'));
+    // Windows: the known folder from the registry, never %ProgramData% (policy-windows.test.ts).
   });
 
   it('tells the renderer the error, the text to acknowledge and the pre-set server', () => {
