@@ -1,4 +1,5 @@
-/** Pure display helpers: times, day labels, fingerprints, links. No HTML is ever produced. */
+/** Pure display helpers: times, day labels, fingerprints, links, trust. No HTML is ever produced. */
+import type { MessageState, TrustState } from '../../../common/ipc-contract';
 
 export function timeLabel(at: number, now = Date.now()): string {
   const d = new Date(at);
@@ -94,6 +95,49 @@ export const presenceLabel: Record<string, string> = {
   dnd: 'Do not disturb',
   offline: 'Offline',
 };
+
+/** How a colleague's key trust is shown: a word and an icon, never colour alone (WCAG 1.4.1). */
+export interface TrustView {
+  label: string;
+  /** What the state means, after the label: the tooltip and the screen-reader text. */
+  hint: string;
+  /** Names the icon and the style; one kind per state shown. */
+  kind: 'verified' | 'pinned' | 'changed' | 'failed' | 'unchecked';
+}
+
+/**
+ * The four trust states of issue 10 §9, from the stored trust (main/xmpp/trust.ts records every
+ * fetch outcome there):
+ * - verified → "Verified": a person compared the fingerprint.
+ * - pinned → "Not verified": pinned on first use; nobody has compared it yet.
+ * - changed → "Key changed": the published key differs from the pinned one; sending is blocked.
+ * - unavailable → "Could not verify": the key could not be fetched or did not validate, so
+ *   nothing can be sent securely yet. (A pinned key whose later refetch fails stays pinned: it is
+ *   still the key we encrypt to and check signatures against.)
+ * 'unknown' (no key fetched yet: a colleague never messaged) is not a failure — the key is fetched
+ * on first use — so it gets its own neutral "Not checked yet" rather than alarming everyone in the
+ * directory with "Could not verify".
+ */
+export function trustView(trust: TrustState): TrustView {
+  switch (trust) {
+    case 'verified':
+      return { kind: 'verified', label: 'Verified', hint: 'the key’s fingerprint was compared' };
+    case 'pinned':
+      return { kind: 'pinned', label: 'Not verified', hint: 'key pinned on first use, fingerprint not compared yet' };
+    case 'changed':
+      return { kind: 'changed', label: 'Key changed', hint: 'compare the new fingerprint before sending' };
+    case 'unavailable':
+      return { kind: 'failed', label: 'Could not verify', hint: 'no valid encryption key could be fetched' };
+    case 'unknown':
+      return { kind: 'unchecked', label: 'Not checked yet', hint: 'the key is fetched when you first send a message' };
+  }
+}
+
+/** The conversation list's preview line: never "Secure message" for one that could not be verified. */
+export function previewText(last: { preview: string | null; state: MessageState }): string {
+  if (last.state === 'unverified') return 'Message could not be verified';
+  return last.preview ?? 'Secure message';
+}
 
 export function errorText(e: { code: string; message: string }): string {
   return e.message || e.code;

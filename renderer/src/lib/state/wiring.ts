@@ -30,7 +30,11 @@ export function wireEvents(): () => void {
       if (open && c.unread > 0) void conversations.markRead(c.id);
     }),
     api.on('contact:updated', (c) => {
-      if (unlocked()) contacts.upsert(c);
+      if (!unlocked()) return;
+      contacts.upsert(c);
+      // The inbox row shows the same trust as the header (issue 10 §9): keep it current.
+      const conv = conversations.items.find((x) => x.peerJid === c.jid);
+      if (conv && conv.trust !== c.trust) conversations.patch(conv.id, { trust: c.trust });
     }),
     api.on('presence:changed', (p) => {
       if (!unlocked()) return;

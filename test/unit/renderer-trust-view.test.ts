@@ -1,0 +1,34 @@
+// Issue 10 §9: trust is shown as it is — four distinct states, each a word (not colour alone),
+// and a message that could not be verified is never previewed as an ordinary "Secure message".
+import { describe, expect, it } from 'vitest';
+import { trustState } from '../../common/contract/domain';
+import { previewText, trustView } from '../../renderer/src/lib/format';
+
+describe('trust as shown', () => {
+  it('maps the stored trust to Verified, Not verified, Key changed and Could not verify', () => {
+    expect(trustView('verified').label).toBe('Verified');
+    expect(trustView('pinned').label).toBe('Not verified');
+    expect(trustView('pinned').hint).toContain('pinned on first use');
+    expect(trustView('changed').label).toBe('Key changed');
+    expect(trustView('unavailable').label).toBe('Could not verify');
+  });
+
+  it('gives every stored state its own label and kind (so its own icon)', () => {
+    const views = trustState.options.map((t) => trustView(t));
+    expect(new Set(views.map((v) => v.label)).size).toBe(trustState.options.length);
+    expect(new Set(views.map((v) => v.kind)).size).toBe(trustState.options.length);
+  });
+});
+
+describe('conversation preview', () => {
+  it('says a message could not be verified instead of "Secure message"', () => {
+    expect(previewText({ preview: null, state: 'unverified' })).toBe('Message could not be verified');
+    // Even if a preview text were present, an unverified message's text is not shown.
+    expect(previewText({ preview: 'forged', state: 'unverified' })).toBe('Message could not be verified');
+  });
+
+  it('shows the text of a verified message, and "Secure message" only when there is no text', () => {
+    expect(previewText({ preview: 'Room 4 is ready', state: 'delivered' })).toBe('Room 4 is ready');
+    expect(previewText({ preview: null, state: 'delivered' })).toBe('Secure message');
+  });
+});
