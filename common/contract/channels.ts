@@ -80,13 +80,20 @@ export const channels = {
     z.object({ profileId }),
     { whileLocked: true },
   ),
-  'vault:unlock': channel(z.object({ profileId, passphrase: z.string().min(1).max(1024) }), z.object({ profileId }), {
-    whileLocked: true,
-  }),
+  'vault:unlock': channel(
+    z.object({ profileId, passphrase: z.string().min(1).max(1024) }),
+    z.object({
+      profileId,
+      /** The database is older than the audit head this PC mirrored (restored copy): audited, and shown to the user. */
+      auditRollback: z.object({ expectedSeq: z.number().int(), foundSeq: z.number().int() }).optional(),
+    }),
+    { whileLocked: true },
+  ),
   'vault:lock': channel(z.object({ reason: lockReason.default('manual') }), none, { whileLocked: true }),
   /** Locks the current profile; the renderer then shows the chooser. */
   'vault:switchUser': channel(none, none, { whileLocked: true }),
-  'vault:removeProfile': channel(z.object({ profileId }), none, { whileLocked: true }),
+  /** A profile this PC can still open needs its passphrase (a wrong one counts like a failed unlock). */
+  'vault:removeProfile': channel(z.object({ profileId, passphrase: z.string().min(1).max(1024).optional() }), none, { whileLocked: true }),
   'vault:changePassphrase': channel(
     z.object({ current: z.string().min(1).max(1024), next: z.string().min(1).max(1024) }),
     none,
@@ -97,8 +104,12 @@ export const channels = {
     none,
     z.object({ jid: bareJid, displayName: z.string(), fingerprint: fingerprint.nullable() }),
   ),
-  /** The backup code of our key (XEP-0373 §5), to set up another workstation; audited. null: no backup yet. */
-  'account:keyBackup': channel(none, z.object({ code: z.string(), fingerprint }).nullable()),
+  /**
+   * The backup code of our key (XEP-0373 §5), to set up another workstation; audited. null: no
+   * backup yet. Asks for the passphrase again: a wrong one counts and is throttled like a failed
+   * unlock, and at the wipe threshold the session locks.
+   */
+  'account:keyBackup': channel(z.object({ passphrase: z.string().min(1).max(1024) }), z.object({ code: z.string(), fingerprint }).nullable()),
 
   // --- conversations --------------------------------------------------------
   'conversations:list': channel(

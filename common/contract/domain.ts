@@ -93,6 +93,8 @@ export const auditEventType = z.enum([
   'sign-in',
   'unlock',
   'unlock-failed',
+  /** At unlock, the database no longer held the newest audit row this PC mirrored (issue 10 §7). */
+  'audit-rollback',
   'lock',
   'profile-wiped',
   'policy-applied',

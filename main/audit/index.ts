@@ -15,6 +15,32 @@ export interface AuditVerifyResult {
   ok: boolean;
   checked: number;
   problems: Problem[];
+  /**
+   * Stored messages that have no message-sent/-received/-rejected entry (issue 10 §11): a store
+   * written around the audit log. How many, and the first few ids.
+   */
+  unaudited: { count: number; ids: string[] };
+}
+
+const MESSAGE_EVENTS = new Set<AuditEventType>(['message-sent', 'message-received', 'message-rejected']);
+const UNAUDITED_IDS_SHOWN = 20;
+
+/** Messages in the store without their audit entry (a chain can be intact and still miss them). */
+function unauditedMessages(store: Store, rows: Iterable<AuditRow>): { count: number; ids: string[] } {
+  const audited = new Set<string>();
+  for (const r of rows) {
+    if (!MESSAGE_EVENTS.has(r.type)) continue;
+    const id = (JSON.parse(r.detail) as AuditDetail).messageId;
+    if (typeof id === 'string') audited.add(id);
+  }
+  const ids: string[] = [];
+  let count = 0;
+  for (const id of store.messages.auditableIds()) {
+    if (audited.has(id)) continue;
+    count++;
+    if (ids.length < UNAUDITED_IDS_SHOWN) ids.push(id);
+  }
+  return { count, ids };
 }
 
 export interface AuditLog {
@@ -85,8 +111,10 @@ export function createAuditLog({ store, key, clock }: CreateAuditLogOptions): Au
     },
     verify() {
       open();
-      const { checked, problems } = verifyChain(macKey, store.audit.all(), store.audit.head());
-      return { ok: problems.length === 0, checked, problems };
+      const rows = [...store.audit.all()];
+      const { checked, problems } = verifyChain(macKey, rows, store.audit.head());
+      const unaudited = unauditedMessages(store, rows);
+      return { ok: problems.length === 0 && unaudited.count === 0, checked, problems, unaudited };
     },
     exportCsv() {
       const stamp = new Date(now()).toISOString().slice(0, 10);

@@ -20,6 +20,6 @@ export interface WorkerJob {
 }
 
 export type WorkerReply =
-  | { id: number; ok: true; body: string; timestamp: number; to: string[]; senderFingerprint: string }
+  | { id: number; ok: true; body: string; timestamp: number; to: string[]; senderFingerprint: string; contentDigest: string }
   | { id: number; ok: false; reason: RejectReason }
   | { id: number; ok: false; internal: true };

@@ -48,6 +48,7 @@ async function handle(job: WorkerJob): Promise<WorkerReply> {
       timestamp: r.timestamp.getTime(),
       to: r.to,
       senderFingerprint: r.senderFingerprint,
+      contentDigest: r.contentDigest,
     };
   } catch (err) {
     if (err instanceof SigncryptRejectedError) return { id: job.id, ok: false, reason: err.reason };

@@ -193,7 +193,7 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     pending.delete(r.id);
     if (--slot.inFlight === 0) slot.worker.unref();
     if (r.ok)
-      p.resolve({ body: r.body, timestamp: new Date(r.timestamp), to: r.to, senderFingerprint: r.senderFingerprint });
+      p.resolve({ body: r.body, timestamp: new Date(r.timestamp), to: r.to, senderFingerprint: r.senderFingerprint, contentDigest: r.contentDigest });
     else if ('reason' in r) p.reject(new SigncryptRejectedError(r.reason));
     else {
       slot.knownKeys.clear(); // the worker may have dropped a key it failed to load: resend keys

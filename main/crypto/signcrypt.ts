@@ -5,7 +5,7 @@
  */
 import * as openpgp from 'openpgp';
 import type { PrivateKey, PublicKey } from 'openpgp';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { SigncryptRejectedError } from './errors';
 import { normalizeBareJid, type ContactKey, type Identity } from './keys';
 import { formatXmppDateTime, parseXmppDateTime } from './time';
@@ -114,6 +114,11 @@ export interface OpenedSigncrypt {
   /** Every bare JID in the inner <to/> elements. */
   to: string[];
   senderFingerprint: string;
+  /**
+   * SHA-256 (hex) of the signed, decrypted <signcrypt/> bytes: the durable replay guard's key
+   * with the signer (its random <rpad/> makes every genuine message's digest unique).
+   */
+  contentDigest: string;
 }
 
 const reject = (reason: ConstructorParameters<typeof SigncryptRejectedError>[0], msg?: string) =>
@@ -231,5 +236,6 @@ export function checkSigncryptPlaintext(
     timestamp: stamp,
     to: to.map((j) => j.split('/')[0]!.toLowerCase()),
     senderFingerprint: ctx.senderFingerprint,
+    contentDigest: createHash('sha256').update(data).digest('hex'),
   };
 }

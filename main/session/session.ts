@@ -16,6 +16,8 @@ import { createMessaging, type Messaging } from '../xmpp';
 import type { Keychain } from '../vault/keychain';
 import { zeroKeys, type VaultKeys } from '../vault/keys';
 import { createVault, type OpenedProfile, type Vault } from '../vault/vault';
+import { appendDeviceLog } from '../vault/device-log';
+import { createAuditMirror, type AuditMirror, type AuditRollback } from './audit-mirror';
 import { createIdleTimer } from './idle';
 import { startRetention, type Retention } from './retention';
 import { readSettings, writeSettings } from './settings';
@@ -53,6 +55,7 @@ export interface SessionOptions {
 interface Open {
   active: ActiveSession;
   keys: VaultKeys;
+  mirror: AuditMirror;
   retention?: Retention;
 }
 
@@ -93,9 +96,18 @@ export function createSession(opts: SessionOptions): Session {
       if (account) store.setSetting('account', account);
       const acct = store.getSetting<AccountSetting>('account');
       if (!acct) throw new AppError('STORE_CORRUPT', 'This profile has no account settings. Remove it and sign in again.');
-      const audit: AuditLog = services.createAuditLog({ store, key: keys.audit, clock });
+      const mirror = createAuditMirror({ keychain, profileId: profile.id, store, clock, logger });
+      const log = services.createAuditLog({ store, key: keys.audit, clock });
+      // Every append (messaging's included) tells the mirror the chain moved; it writes lazily.
+      const audit: AuditLog = {
+        ...log,
+        append(type, detail) {
+          log.append(type, detail);
+          mirror.touch();
+        },
+      };
       const messaging: Messaging = services.createMessaging({ account: acct, store, audit, events, logger, policy, clock, tls: opts.tls });
-      return { keys, active: { profileId: profile.id, jid: profile.jid, displayName: profile.displayName, store, audit, messaging } };
+      return { keys, mirror, active: { profileId: profile.id, jid: profile.jid, displayName: profile.displayName, store, audit, messaging } };
     } catch (err) {
       const s = store;
       if (s) void s.close().catch(() => undefined);
@@ -114,6 +126,7 @@ export function createSession(opts: SessionOptions): Session {
 
   /** Tears down without the lock bookkeeping (audit, event): used by lock and by a failed first sign-in. */
   async function teardown(open: Open): Promise<void> {
+    open.mirror.stop();
     // A purge under way finishes (and is audited) before the store and audit log close.
     await open.retention?.stop();
     try {
@@ -145,8 +158,48 @@ export function createSession(opts: SessionOptions): Session {
     // and the store checkpoint (tens to hundreds of ms) follow. Nothing is served meanwhile
     // (isUnlocked() is already false) and lock() resolves only once the keys are zero.
     events.emit('session:locked', { reason });
+    try {
+      // Before the store closes: the head is read from it (audit-mirror.ts).
+      await open.mirror.flush();
+    } catch (err) {
+      logger.warn('audit head mirror failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
+    }
     await teardown(open);
     logger.info('session locked', { reason });
+  }
+
+  /**
+   * At unlock: does the database still hold the newest audit row this PC mirrored? A rollback is
+   * appended to the chain as its own event and to the device log (outside the profile folder,
+   * so rolling the database back again does not erase the record). Never blocks the unlock.
+   */
+  async function checkAuditRollback(open: Open): Promise<AuditRollback | null> {
+    let rollback: AuditRollback | null;
+    try {
+      rollback = await open.mirror.check();
+    } catch (err) {
+      logger.warn('audit head mirror could not be read', { code: err instanceof AppError ? err.code : 'unknown' });
+      return null;
+    }
+    if (!rollback) return null;
+    const { profileId } = open.active;
+    logger.warn('audit log rolled back: the database is older than this PC last saw', { profileId, ...rollback });
+    open.active.audit.append('audit-rollback', { profileId, ...rollback });
+    appendDeviceLog(userDataDir, { at: clock.now(), event: 'audit-rollback', profileId, detail: { ...rollback } });
+    return rollback;
+  }
+
+  /**
+   * A passphrase check while the profile is open. When it reaches the wipe threshold the vault
+   * cannot erase the open store, so the session locks: the next wrong unlock then wipes.
+   */
+  async function inSession(check: () => Promise<void>): Promise<void> {
+    try {
+      await check();
+    } catch (err) {
+      if (err instanceof AppError && err.details?.lockRequired === true) await lockNow('manual');
+      throw err;
+    }
   }
 
   const session: Session = {
@@ -204,29 +257,43 @@ export function createSession(opts: SessionOptions): Session {
         await lockNow('switch-user');
         const opened = await vault.unlock(profileId, passphrase);
         const open = openServices(opened, null);
+        const rollback = await checkAuditRollback(open);
         if (opened.failedBefore > 0) open.active.audit.append('unlock-failed', { profileId, attempts: opened.failedBefore });
         open.active.audit.append('unlock', { profileId });
+        // Re-baseline at once, so the same rollback is reported once, not at every unlock.
+        if (rollback) await open.mirror.flush();
         becomeUnlocked(open);
         // Unlock does not wait for the network: the UI shows the cache at once and the connection state as it changes.
         void open.active.messaging.start().catch((err: unknown) => {
           logger.warn('messaging start failed after unlock', { code: err instanceof AppError ? err.code : 'unknown' });
         });
-        return { profileId };
+        return rollback ? { profileId, auditRollback: rollback } : { profileId };
       }),
 
     lock: (reason) => serial(() => lockNow(reason)),
 
-    removeProfile: (profileId) =>
+    removeProfile: (profileId, passphrase) =>
       serial(async () => {
-        if (current?.active.profileId === profileId) await lockNow('manual');
-        await vault.removeProfile(profileId, 'user');
+        if (current?.active.profileId === profileId) {
+          // Prove it first: a wrong passphrase must not lock the session as a side effect.
+          if (!passphrase) throw new AppError('WRONG_PASSPHRASE', "Enter this profile's passphrase to remove it from this PC.", { passphraseRequired: true });
+          await inSession(() => vault.confirmPassphrase(profileId, passphrase));
+          await lockNow('manual');
+        }
+        await vault.removeProfile(profileId, 'user', passphrase);
       }),
 
     changePassphrase: (currentPassphrase, next) =>
       serial(async () => {
         const open = requireOpen();
-        await vault.changePassphrase(open.active.profileId, currentPassphrase, next);
+        await inSession(() => vault.changePassphrase(open.active.profileId, currentPassphrase, next));
         open.active.audit.append('passphrase-changed', { profileId: open.active.profileId });
+      }),
+
+    confirmPassphrase: (passphrase) =>
+      serial(async () => {
+        const open = requireOpen();
+        await inSession(() => vault.confirmPassphrase(open.active.profileId, passphrase));
       }),
 
     settings: () => readSettings(requireOpen().active.store, policy),

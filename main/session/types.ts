@@ -43,11 +43,15 @@ export interface Session {
   /** First sign-in: profile + keys + store + first XMPP connect; removes the half-made profile on failure. */
   createProfile(input: CreateProfileInput): Promise<{ profileId: string }>;
   /** WRONG_PASSPHRASE | THROTTLED | PROFILE_WIPED | DEVICE_MISMATCH | KEYCHAIN_UNAVAILABLE | NOT_FOUND | STORE_* */
-  unlock(profileId: string, passphrase: string): Promise<{ profileId: string }>;
+  /** `auditRollback`: the database is older than the audit head this PC mirrored (audited, reported). */
+  unlock(profileId: string, passphrase: string): Promise<ChannelOutput<'vault:unlock'>>;
   /** Idempotent: locking a locked session does nothing (and emits nothing). */
   lock(reason: LockReason): Promise<void>;
-  removeProfile(profileId: string): Promise<void>;
+  /** A profile this PC can open needs its passphrase (WRONG_PASSPHRASE, counted like an unlock). */
+  removeProfile(profileId: string, passphrase?: string): Promise<void>;
   changePassphrase(current: string, next: string): Promise<void>;
+  /** Re-checks the open profile's passphrase (key-backup code). Counted and throttled like an unlock; locks at the threshold. */
+  confirmPassphrase(passphrase: string): Promise<void>;
 
   // --- settings (main/ipc/handlers/settings.ts) --------------------------------------
   /** Reads the unlocked profile's settings clamped to policy. Throws LOCKED. */

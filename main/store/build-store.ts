@@ -7,6 +7,7 @@ import { createContactRepo } from './repos/contacts';
 import { createConversationRepo } from './repos/conversations';
 import { createMessageRepo } from './repos/messages';
 import { createOutboxRepo } from './repos/outbox';
+import { createReplayRepo } from './repos/replay';
 import { createSettingsRepo } from './repos/settings';
 import type { BackgroundOps, Store } from './types';
 
@@ -56,6 +57,7 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     outbox: createOutboxRepo(db),
     attachments: createAttachmentRepo(db),
     audit: createAuditRepo(db),
+    replay: createReplayRepo(db),
     background: {
       insertMany: (ms) => heavy((b) => b.insertMany(ms), () => store.messages.insertMany(ms)),
       search: (q, o) => heavy((b) => b.search(q, o), () => store.messages.search(q, o)),

@@ -84,8 +84,11 @@ export interface NewMessage {
   originId?: string | null;
   /** XEP-0359 stanza-id assigned by the archive (MAM, XEP-0313). */
   stanzaId?: string | null;
+  /** The honest time that orders the conversation (see the domain Message). */
   sentAt: number;
   receivedAt?: number | null;
+  /** The sender's own claimed <time/> (inbound). */
+  claimedAt?: number | null;
   readAt?: number | null;
 }
 
@@ -145,7 +148,12 @@ export interface MessageRepo {
   /** Indexes up to `limit` queued rows in one transaction; returns how many. */
   indexPending(limit: number): number;
   /**
-   * Retention (policy retentionDays): deletes messages sent before `cutoff` (ms), from the
+   * Ids of every message that was sent or received (all but our own still queued or failed),
+   * oldest row first: audit verification checks that each has its audit entry.
+   */
+  auditableIds(): IterableIterator<string>;
+  /**
+   * Retention (policy retentionDays): deletes messages received before `cutoff` (ms), from the
    * full-text index too, one conversation per transaction. Messages still waiting in the outbox
    * are kept. Returns how many were deleted.
    */
@@ -195,6 +203,16 @@ export interface AttachmentRepo {
   forMessage(messageId: string): AttachmentRow[];
   setLocalPath(id: string, localPath: string | null): void;
   remove(id: string): void;
+}
+
+/**
+ * The durable replay guard (migration 0006): (signer fingerprint, digest of the signed content) of
+ * every verified inbound signcrypt. Written in the caller's transaction with the message.
+ */
+export interface ReplayRepo {
+  seen(signer: string, digest: Buffer): boolean;
+  /** false when it was already there. */
+  add(signer: string, digest: Buffer): boolean;
 }
 
 /** Raw audit rows; main/audit/ computes and checks the MAC chain. */
@@ -256,6 +274,7 @@ export interface Store {
   outbox: OutboxRepo;
   attachments: AttachmentRepo;
   audit: AuditRepo;
+  replay: ReplayRepo;
   background: BackgroundOps;
   /** Runs fn in one transaction (e.g. insert a message and enqueue it in the outbox). */
   transaction<T>(fn: () => T): T;

@@ -11,7 +11,7 @@ export const DEVICE_LOG_FILE = 'device-log.jsonl';
 
 export interface DeviceLogEntry {
   at: number;
-  event: 'profile-created' | 'profile-removed' | 'profile-wiped' | 'device-mismatch';
+  event: 'profile-created' | 'profile-removed' | 'profile-wiped' | 'device-mismatch' | 'unlock-state-rejected' | 'audit-rollback';
   profileId: string;
   detail?: Record<string, string | number | boolean | null>;
 }

@@ -23,9 +23,28 @@ export interface Keychain {
   /** The profile's secret, or null when the keychain has no entry for it. Throws KEYCHAIN_UNAVAILABLE. */
   get(profileId: string): Promise<Buffer | null>;
   set(profileId: string, secret: Buffer): Promise<void>;
-  /** True when an entry was deleted, false when there was none. */
+  /** True when the secret's entry was deleted, false when there was none. Also deletes the profile's records. */
   delete(profileId: string): Promise<boolean>;
+  /**
+   * Small tamper-evidence records kept beside the secrets (see RecordName). They live in the
+   * keychain because the profile folder can be copied aside and restored as a whole; the
+   * keychain cannot be rolled back with it. null when there is none.
+   */
+  getRecord(name: RecordName): Promise<Buffer | null>;
+  setRecord(name: RecordName, value: Buffer): Promise<void>;
 }
+
+/**
+ * `<profileId>:unlock-gen`: the unlock-state file's generation (vault/unlock-state.ts);
+ * `<profileId>:audit-head`: the newest audit row seen (session/audit-mirror.ts);
+ * `device:log-key`: the device log's MAC secret (vault/device-log.ts).
+ * Profile ids match /^[a-z0-9-]{8,64}$/, so none of these account names can collide with one.
+ */
+export type ProfileRecordKind = 'unlock-gen' | 'audit-head';
+export type RecordName = `${string}:${ProfileRecordKind}` | 'device:log-key';
+const PROFILE_RECORDS: readonly ProfileRecordKind[] = ['unlock-gen', 'audit-head'];
+export const profileRecord = (profileId: string, kind: ProfileRecordKind): RecordName => `${profileId}:${kind}`;
+const MAX_RECORD_BYTES = 1024;
 
 export interface OsKeychainOptions {
   /** Keychain service name; tests use their own so they never touch a real profile's entry. */
@@ -87,7 +106,20 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
       await call('write', () => entry(profileId).setSecret(secret));
     },
     async delete(profileId) {
-      return call('delete', () => entry(profileId).deleteCredential());
+      const deleted = await call('delete', () => entry(profileId).deleteCredential());
+      for (const kind of PROFILE_RECORDS) await call('delete', () => entry(profileRecord(profileId, kind)).deleteCredential());
+      return deleted;
+    },
+    async getRecord(name) {
+      const raw = await call('read', () => entry(name).getSecret());
+      if (raw === null) return null;
+      const out = Buffer.from(raw);
+      raw.fill(0);
+      return out;
+    },
+    async setRecord(name, value) {
+      if (value.length === 0 || value.length > MAX_RECORD_BYTES) throw new Error(`keychain record must be 1..${MAX_RECORD_BYTES} bytes`);
+      await call('write', () => entry(name).setSecret(value));
     },
   };
 }

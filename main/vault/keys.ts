@@ -102,6 +102,15 @@ export function deriveSubkeys(master: Buffer): VaultKeys {
   return { master, db: sub('db'), files: sub('files'), audit: sub('audit') };
 }
 
+/**
+ * MAC keys for device-side records that must be checked BEFORE the passphrase is known (the
+ * unlock counter gates the attempt itself), so they come from the keychain secret, not from MK.
+ * Derived on use, never stored; one label per record so a MAC of one can never pass as another.
+ */
+export function deviceMacKey(secret: Buffer, label: 'unlock-state' | 'device-log'): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `clinic-messenger/v1/device/${label}`, KEY_BYTES));
+}
+
 export function zeroKeys(keys: VaultKeys): void {
   keys.master.fill(0);
   keys.db.fill(0);

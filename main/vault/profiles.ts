@@ -1,5 +1,6 @@
 /**
- * Profile folders: <userDataDir>/profiles/<id>/{profile.json, cache.db, attachments/, unlock-state.json}.
+ * Profile folders: <userDataDir>/profiles/<id>/{profile.json, cache.db, attachments/, unlock-state.json}
+ * (the last one: see unlock-state.ts).
  * profile.json holds no secret in the clear: id, display name, JID, KDF salt and parameters, and
  * the wrapped master key. Files are written to a temp name, fsynced and renamed, so a crash
  * leaves the old or the new version, never half of one.
@@ -10,7 +11,6 @@ import { z } from 'zod';
 import { AppError } from '../../common/result';
 
 export const PROFILE_FILE = 'profile.json';
-export const UNLOCK_STATE_FILE = 'unlock-state.json';
 export const DB_FILE = 'cache.db';
 export const ATTACHMENTS_DIR = 'attachments';
 const PROFILE_ID = /^[a-z0-9-]{8,64}$/;
@@ -32,9 +32,6 @@ export const profileRecordSchema = z.object({
   wrappedMasterKey: z.object({ alg: z.literal('A256GCM'), version: z.number().int(), iv: b64, ct: b64, tag: b64 }),
 });
 export type ProfileRecord = z.infer<typeof profileRecordSchema>;
-
-const unlockStateSchema = z.object({ failures: z.number().int().nonnegative(), lastAttemptAt: z.number().int().nonnegative() });
-export type UnlockState = z.infer<typeof unlockStateSchema>;
 
 export const profilesRoot = (userDataDir: string) => join(userDataDir, 'profiles');
 
@@ -90,22 +87,6 @@ export function listProfileIds(userDataDir: string): string[] {
     .filter((d) => d.isDirectory() && PROFILE_ID.test(d.name))
     .map((d) => d.name)
     .sort();
-}
-
-export function readUnlockState(userDataDir: string, id: string): UnlockState {
-  try {
-    const parsed = unlockStateSchema.safeParse(JSON.parse(readFileSync(join(profileDir(userDataDir, id), UNLOCK_STATE_FILE), 'utf8')));
-    if (parsed.success) return parsed.data;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { failures: 0, lastAttemptAt: 0 };
-  }
-  // Damaged or hand-edited state must not reset the counter to zero; the vault clamps this to
-  // one failure short of the wipe.
-  return { failures: Number.MAX_SAFE_INTEGER, lastAttemptAt: 0 };
-}
-
-export function writeUnlockState(userDataDir: string, id: string, state: UnlockState): void {
-  writeFileAtomic(join(profileDir(userDataDir, id), UNLOCK_STATE_FILE), JSON.stringify(state) + '\n');
 }
 
 /** Removes the whole profile folder (database, attachments, profile.json, unlock state). */

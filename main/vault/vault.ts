@@ -14,7 +14,8 @@ import { appendDeviceLog } from './device-log';
 import { SECRET_BYTES, type Keychain } from './keychain';
 import { deriveKek, deriveSubkeys, deriveWrappingKey, SALT_BYTES, unwrapMasterKey, wrapMasterKey, type KdfParams, type VaultKeys } from './keys';
 import { assertPassphrase } from './passphrase';
-import { DB_FILE, eraseProfileDir, listProfileIds, profileDir, readProfile, readUnlockState, writeProfile, writeUnlockState, type ProfileRecord } from './profiles';
+import { DB_FILE, eraseProfileDir, listProfileIds, profileDir, readProfile, writeProfile, type ProfileRecord } from './profiles';
+import { readUnlockState, writeUnlockState } from './unlock-state';
 
 export interface VaultOptions {
   userDataDir: string;
@@ -46,7 +47,19 @@ export interface Vault {
   createProfile(input: { jid: string; displayName: string; passphrase: string }): Promise<OpenedProfile>;
   unlock(profileId: string, passphrase: string): Promise<OpenedProfile>;
   changePassphrase(profileId: string, current: string, next: string): Promise<void>;
-  removeProfile(profileId: string, reason: 'user' | 'first-sign-in-failed'): Promise<void>;
+  /**
+   * Checks the passphrase of a profile that is open (showing the key-backup code): counted and
+   * throttled exactly like an unlock attempt, but never wipes the open profile — when the count
+   * reaches the maximum it throws WRONG_PASSPHRASE with `lockRequired`, the session locks, and
+   * the next wrong unlock wipes. So the open session gives no extra guesses.
+   */
+  confirmPassphrase(profileId: string, passphrase: string): Promise<void>;
+  /**
+   * 'user': a profile that this PC can still open needs its passphrase (a wrong one counts like a
+   * failed unlock); one that cannot be opened (keychain entry gone, profile.json damaged) does
+   * not. 'first-sign-in-failed': the session removing the half-made profile it just created.
+   */
+  removeProfile(profileId: string, reason: 'user' | 'first-sign-in-failed', passphrase?: string): Promise<void>;
 }
 
 const MAX_DELAY_MS = 5 * 60_000;
@@ -127,40 +140,74 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
   /** Throttle check, failure counting and wipe around one passphrase check. */
   async function verified(id: string, passphrase: string, allowWipe: boolean): Promise<{ record: ProfileRecord; master: Buffer; failedBefore: number }> {
     const record = readProfile(userDataDir, id);
-    const state = readUnlockState(userDataDir, id);
-    const failures = Math.min(state.failures, max - 1);
-    const waitMs = state.lastAttemptAt + unlockDelayMs(failures) - clock.now();
-    if (waitMs > 0) {
-      throw new AppError('THROTTLED', `Too many wrong passphrases. Try again in ${Math.ceil(waitMs / 1000)} s.`, {
-        retryAfterMs: waitMs,
-        failures,
-        remaining: max - failures,
-      });
-    }
+    // The secret first: it keys the counter's MAC (unlock-state.ts). A copied folder stops here
+    // (DEVICE_MISMATCH) without touching the counter.
     const secret = await deviceSecret(id);
-    // Count the attempt before the KDF runs: killing the app mid-attempt must not reset the counter.
-    writeUnlockState(userDataDir, id, { failures: failures + 1, lastAttemptAt: clock.now() });
-    let master: Buffer | null;
     try {
-      master = await openMasterKey(record, passphrase, secret);
+      const state = await readUnlockState(userDataDir, keychain, id, secret);
+      if (state.problem) {
+        appendDeviceLog(userDataDir, { at: clock.now(), event: 'unlock-state-rejected', profileId: id, detail: { reason: state.problem } });
+        logger.warn('unlock state not trusted: counting it as one attempt short of the wipe', { profileId: id, reason: state.problem });
+      }
+      const failures = Math.min(state.failures, max - 1);
+      const waitMs = state.lastAttemptAt + unlockDelayMs(failures) - clock.now();
+      if (waitMs > 0) {
+        throw new AppError('THROTTLED', `Too many wrong passphrases. Try again in ${Math.ceil(waitMs / 1000)} s.`, {
+          retryAfterMs: waitMs,
+          failures,
+          remaining: max - failures,
+        });
+      }
+      // Count the attempt before the KDF runs: killing the app mid-attempt must not reset the counter.
+      const counted = await writeUnlockState(userDataDir, keychain, id, secret, { failures: failures + 1, lastAttemptAt: clock.now() }, state.generation);
+      const master = await openMasterKey(record, passphrase, secret);
+      if (master) {
+        try {
+          await writeUnlockState(userDataDir, keychain, id, secret, { failures: 0, lastAttemptAt: clock.now() }, counted);
+        } catch (err) {
+          master.fill(0);
+          throw err;
+        }
+        return { record, master, failedBefore: failures };
+      }
+      const now = failures + 1;
+      // An open profile (changePassphrase, confirmPassphrase) is never wiped under the store: the
+      // session locks instead and the next wrong unlock attempt wipes.
+      if (now >= max && allowWipe) {
+        await wipe(id, now);
+        throw new AppError('PROFILE_WIPED', `The passphrase was wrong ${now} times, so this profile was erased from this PC. Sign in again to create a new one.`, {
+          profileId: id,
+        });
+      }
+      if (now >= max) await writeUnlockState(userDataDir, keychain, id, secret, { failures: max - 1, lastAttemptAt: clock.now() }, counted);
+      const shown = Math.min(now, max - 1);
+      throw new AppError('WRONG_PASSPHRASE', 'That passphrase is not correct.', {
+        failures: shown,
+        remaining: max - shown,
+        retryAfterMs: unlockDelayMs(shown),
+        ...(now >= max ? { lockRequired: true } : {}),
+      });
     } finally {
       secret.fill(0);
     }
-    if (master) {
-      writeUnlockState(userDataDir, id, { failures: 0, lastAttemptAt: clock.now() });
-      return { record, master, failedBefore: failures };
+  }
+
+  /** Whether this PC could open the profile: a readable profile.json and a keychain secret. Throws KEYCHAIN_UNAVAILABLE. */
+  async function canOpen(id: string): Promise<boolean> {
+    try {
+      readProfile(userDataDir, id);
+    } catch {
+      return false;
     }
-    const now = failures + 1;
-    // changePassphrase runs while the store is open: it never wipes; the next unlock attempt will.
-    if (now >= max && allowWipe) {
-      await wipe(id, now);
-      throw new AppError('PROFILE_WIPED', `The passphrase was wrong ${now} times, so this profile was erased from this PC. Sign in again to create a new one.`, {
-        profileId: id,
-      });
+    try {
+      const secret = await keychain.get(id);
+      secret?.fill(0);
+      return secret !== null;
+    } catch (err) {
+      // An entry of the wrong shape opens nothing either.
+      if (err instanceof AppError && err.code === 'DEVICE_MISMATCH') return false;
+      throw err;
     }
-    if (now >= max) writeUnlockState(userDataDir, id, { failures: max - 1, lastAttemptAt: clock.now() });
-    const shown = Math.min(now, max - 1);
-    throw new AppError('WRONG_PASSPHRASE', 'That passphrase is not correct.', { failures: shown, remaining: max - shown, retryAfterMs: unlockDelayMs(shown) });
   }
 
   const opened = (record: ProfileRecord, master: Buffer, failedBefore = 0): OpenedProfile => {
@@ -227,7 +274,7 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
           wk.fill(0);
           mkdirSync(profileDir(userDataDir, id), { recursive: true, mode: 0o700 });
           writeProfile(userDataDir, record);
-          writeUnlockState(userDataDir, id, { failures: 0, lastAttemptAt: clock.now() });
+          await writeUnlockState(userDataDir, keychain, id, secret, { failures: 0, lastAttemptAt: clock.now() }, 0);
           appendDeviceLog(userDataDir, { at: clock.now(), event: 'profile-created', profileId: id });
           return opened(record, master);
         } catch (err) {
@@ -267,8 +314,21 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
         }
       }),
 
-    removeProfile: (id, reason) =>
+    confirmPassphrase: (id, passphrase) =>
       exclusive(async () => {
+        const { master } = await verified(id, passphrase, false);
+        master.fill(0);
+      }),
+
+    removeProfile: (id, reason, passphrase) =>
+      exclusive(async () => {
+        if (reason === 'user' && (await canOpen(id))) {
+          // Someone else at a shared PC must not erase a colleague's profile (and its unsent
+          // messages) from the chooser: prove it is yours. KEYCHAIN_UNAVAILABLE propagates.
+          if (!passphrase) throw new AppError('WRONG_PASSPHRASE', "Enter this profile's passphrase to remove it from this PC.", { passphraseRequired: true });
+          const { master } = await verified(id, passphrase, true);
+          master.fill(0);
+        }
         eraseProfileDir(userDataDir, id);
         let keychainDeleted = false;
         try {

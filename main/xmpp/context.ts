@@ -16,6 +16,8 @@ export interface MessagingContext {
   emitConversation(conversationId: string): void;
   /** Decrypt + verify one signcrypt (on the worker pool when it is running). Rejects like openSigncrypt. */
   decrypt(job: DecryptJob): Promise<OpenedSigncrypt>;
+  /** Whether a peer is on the clinic's domain (the policy's server, else our own): nothing else is sent to or accepted from. */
+  peerAllowed(jid: string): boolean;
   /** A new verified message arrived live: OS notification per policy preview. */
   notify(m: Message, peer: string): void;
 }

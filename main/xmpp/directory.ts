@@ -6,7 +6,7 @@ import { xml, type XmlElement } from '@xmpp/client';
 import type { Presence } from '../../common/contract/domain';
 import type { MessagingContext } from './context';
 import { roleFromGroups } from './roles';
-import { bare, NS } from './stanzas';
+import { bare, fromOwnAccount, NS } from './stanzas';
 
 const MAX_NAME = 200;
 
@@ -40,11 +40,13 @@ export function createDirectory(ctx: MessagingContext) {
     return items.length;
   }
 
-  /** Roster pushes (RFC 6121 §2.1.6), answered by the library's IQ callee; only from our own account. */
+  /**
+   * Roster pushes (RFC 6121 §2.1.6), answered by the library's IQ callee; only from our own account
+   * — no `from`, or exactly our bare JID: another resource of the account is not the server.
+   */
   function handleRosterPush(iq: XmlElement): boolean {
     const q = iq.getChild('query', NS.roster);
-    const from = bare(iq.attrs.from);
-    if (!q || (from && from !== ctx.ownJid)) return false;
+    if (!q || !fromOwnAccount(iq.attrs.from, ctx.ownJid)) return false;
     store.transaction(() => q.getChildren('item').forEach(applyItem));
     return true;
   }

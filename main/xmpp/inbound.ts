@@ -1,176 +1,79 @@
 /**
- * Receiving (PROTOCOL.md "Receiving: reject unless all hold", XEP-0374 §2.2): every OX message
- * is decrypted and verified against the sender's pinned key; anything that fails is stored as
- * 'unverified' with no body and audited with the reason. Duplicates (live, carbon, offline,
- * archive) are recognised by origin-id / stanza-id before any decryption.
+ * The live stream's <message/> stanzas (including offline delivery and carbons): parsed into OX
+ * items here and handed to the one receive path (receive.ts), plus delivery receipts (XEP-0184)
+ * and displayed markers (XEP-0333) for messages of ours. Archive results go to catch-up.ts.
  */
-import { createHash } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
-import type { Message } from '../../common/contract/domain';
-import { identityAsContact, SigncryptRejectedError, type ContactKey } from '../crypto';
-import type { NewMessage } from '../store';
 import type { MessagingContext } from './context';
-import { bare, delayOf, NS, originIdOf, receiptFor, stanzaIdOf } from './stanzas';
+import type { OxItem, Receiver } from './receive';
+import { bare, fromOwnAccount, NS, originIdOf, receiptFor, serverStampOf, stanzaIdOf } from './stanzas';
 
-export interface OxItem {
-  peer: string;
-  direction: 'in' | 'out';
-  base64: string;
-  originId: string | null;
-  stanzaId: string | null;
-  delay: Date | undefined;
-  /** Arrived on the live stream (not carbon/archive): worth a notification. */
-  live?: boolean;
-}
+type Step = () => Promise<void>;
+const nothing: Step = async () => undefined;
 
-/** Reasons beyond the crypto layer's own: no pinned key, a replayed ciphertext, a bad envelope. */
-export type InboundRejectReason = string;
-
-const MAX_SEEN = 20_000;
-
-export function createInbound(ctx: MessagingContext) {
+export function createInbound(ctx: MessagingContext, receiver: Receiver) {
   const { store, audit, logger, clock } = ctx.opts;
-  // Ciphertext digests seen this session: a replay under a fresh origin-id is refused. Older replays
-  // fail the <time/> window check (crypto defaultOxLimits.maxPastMs).
-  const seen = new Set<string>();
-  const digest = (b64: string) => createHash('sha256').update(b64).digest('base64');
-  const remember = (d: string) => {
-    seen.add(d);
-    if (seen.size > MAX_SEEN) seen.delete(seen.values().next().value as string);
-  };
-
-  /** The stored copy: a message is identified by its origin-id when it has one, else by its stanza-id. */
-  function existing(conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined {
-    if (it.originId) return store.messages.findByOriginId(conversationId, it.originId);
-    return it.stanzaId ? store.messages.findByStanzaId(conversationId, it.stanzaId) : undefined;
-  }
-
-  function rejected(conversationId: string, it: OxItem, _reason: InboundRejectReason): NewMessage {
-    return {
-      conversationId,
-      direction: it.direction,
-      state: 'unverified',
-      body: null,
-      originId: it.originId,
-      stanzaId: it.stanzaId,
-      sentAt: it.delay?.getTime() ?? clock.now(),
-      receivedAt: clock.now(),
-    };
-  }
-
-  function audited(m: NewMessage, id: string, peer: string, reason: string | null) {
-    if (reason) audit.append('message-rejected', { messageId: id, peer, direction: m.direction, reason });
-    else if (m.direction === 'in') audit.append('message-received', { messageId: id, from: peer });
-    else audit.append('message-sent', { messageId: id, to: peer, device: 'other' });
-  }
-
-  /** Decrypts + verifies one item and returns the row to insert (never throws for bad input). */
-  async function open(it: OxItem, conversationId: string, key: ContactKey | null): Promise<{ row: NewMessage; reason: string | null; digest: string }> {
-    const d = digest(it.base64);
-    const identity = ctx.identity();
-    if (!identity) return { row: rejected(conversationId, it, 'no-identity'), reason: 'no-identity', digest: d };
-    if (!key) return { row: rejected(conversationId, it, 'no-sender-key'), reason: 'no-sender-key', digest: d };
-    try {
-      const opened = await ctx.decrypt({
-        senderKey: key,
-        base64: it.base64,
-        // Inner <to/> must name the outer recipient: us for received, the peer for our own sent copies.
-        ourJid: it.direction === 'in' ? ctx.ownJid : it.peer,
-        delayStamp: it.delay,
-        now: new Date(clock.now()),
-      });
-      const row: NewMessage = {
-        conversationId,
-        direction: it.direction,
-        state: it.direction === 'in' ? 'delivered' : 'sent',
-        body: opened.body,
-        originId: it.originId,
-        stanzaId: it.stanzaId,
-        sentAt: opened.timestamp.getTime(),
-        receivedAt: clock.now(),
-      };
-      return { row, reason: null, digest: d };
-    } catch (err) {
-      const reason = err instanceof SigncryptRejectedError ? err.reason : 'malformed';
-      if (reason === 'wrong-signer' && it.direction === 'in') void ctx.trust.refresh(it.peer); // a changed key shows up
-      return { row: rejected(conversationId, it, reason), reason, digest: d };
-    }
-  }
-
-  async function senderKey(it: OxItem): Promise<ContactKey | null> {
-    const identity = ctx.identity();
-    if (it.direction === 'out') return identity ? identityAsContact(identity) : null;
-    return ctx.trust.keyForReceiving(it.peer).catch(() => null);
-  }
-
-  type Step = () => Promise<void>;
-  const nothing: Step = async () => undefined;
 
   /**
-   * One OX item, live or carbon. Decryption starts now (in parallel with earlier messages still
-   * being decrypted); the returned step inserts, audits and emits, and is run in arrival order
-   * so dedup and replay detection see every earlier message.
+   * One OX item. Decryption starts now (in parallel with earlier messages still being decrypted);
+   * the returned step stores and announces it, and is run in arrival order so dedup and the replay
+   * guard see every earlier message. Resolves true when the message is stored verified (now, or
+   * already: a sender's re-send after a lost ack still deserves its receipt).
    */
-  function begin(it: OxItem): Step {
-    const conv = store.conversations.byPeer(it.peer) ?? store.conversations.getOrCreate(it.peer, clock.now());
-    if (existing(conv.id, it)) return async () => void commitDuplicate(conv.id, it);
-    const opened = senderKey(it).then((key) => open(it, conv.id, key));
-    opened.catch(() => undefined);
+  function begin(it: OxItem): () => Promise<boolean> {
+    const pending = receiver.prepare(it);
+    if (!pending) {
+      const conv = store.conversations.byPeer(it.peer);
+      const stored = conv && receiver.existing(conv.id, it);
+      return async () => stored !== undefined && stored.state !== 'unverified';
+    }
     return async () => {
-      const res = await opened;
-      if (commitDuplicate(conv.id, it)) return; // it arrived another way while we decrypted
-      if (!res.reason && seen.has(res.digest)) {
-        res.row = rejected(conv.id, it, 'replayed');
-        res.reason = 'replayed';
-      }
-      const ins = store.messages.insert(res.row);
-      if (!ins.inserted) return;
-      remember(res.digest);
-      audited(res.row, ins.id, it.peer, res.reason);
-      if (res.reason) logger.warn('xmpp: message rejected', { messageId: ins.id, reason: res.reason });
-      const msg = store.messages.get(ins.id);
-      if (msg) ctx.emitMessage(msg, true);
-      if (msg && it.live && it.direction === 'in' && !res.reason) ctx.notify(msg, it.peer);
-      ctx.emitConversation(conv.id);
+      const { received } = await receiver.commit([pending]);
+      receiver.announce(received);
+      return received.some((r) => r.reason === null);
     };
   }
 
-  /** true when the item is already stored; records the archive id on our own sent copy. */
-  function commitDuplicate(conversationId: string, it: OxItem): boolean {
-    const dup = existing(conversationId, it);
-    if (dup && it.stanzaId && dup.direction === 'out') store.messages.setStanzaId(dup.id, it.stanzaId);
-    return dup !== undefined;
-  }
-
   /**
-   * A top-level <message/> from the live stream (including offline delivery and carbons). Called
-   * in arrival order; returns the step that completes it, to be run in that same order.
+   * A top-level <message/> from the live stream. Called in arrival order; returns the step that
+   * completes it, to be run in that same order.
    */
   function handleMessage(el: XmlElement): Step {
-    const from = bare(el.attrs.from);
     const own = ctx.ownJid;
-    // XEP-0280 §11: carbons are only genuine when they come from our own bare JID.
+    const now = clock.now();
     const carbon = el.getChild('received', NS.carbons) ?? el.getChild('sent', NS.carbons);
     if (carbon) {
-      if (from !== own) {
-        return async () => audit.append('message-rejected', { peer: from, reason: 'forged-carbon', messageId: null, direction: 'in' });
+      // XEP-0280 §11: a carbon is genuine only from our bare JID (the server), not from another resource.
+      if (!fromOwnAccount(el.attrs.from, own)) {
+        const peer = bare(el.attrs.from);
+        return async () => audit.append('message-rejected', { peer, reason: 'forged-carbon', messageId: null, direction: 'in' });
       }
-      const inner = carbon.getChild('forwarded', NS.forward)?.getChild('message');
+      const fwd = carbon.getChild('forwarded', NS.forward);
+      const inner = fwd?.getChild('message');
       if (!inner) return nothing;
       const sent = carbon.name === 'sent';
-      return handleChat(inner, sent ? 'out' : 'in', sent ? bare(inner.attrs.to) : bare(inner.attrs.from), false, delayOf(el) ?? delayOf(inner));
+      const stamp = serverStampOf(fwd, { bare: own, now }) ?? serverStampOf(inner, { bare: own, now });
+      return handleChat(inner, sent ? 'out' : 'in', sent ? bare(inner.attrs.to) : bare(inner.attrs.from), false, stamp);
     }
     if (el.getChild('result', NS.mam)) return nothing; // archive results go to catch-up
+    const from = bare(el.attrs.from);
     if (!from || from === own) return nothing;
-    return handleChat(el, 'in', from, true, delayOf(el));
+    return handleChat(el, 'in', from, true, serverStampOf(el, { bare: own, now }));
   }
 
-  function handleChat(m: XmlElement, direction: 'in' | 'out', peer: string, live: boolean, delay: Date | undefined): Step {
+  function handleChat(m: XmlElement, direction: 'in' | 'out', peer: string, live: boolean, serverStamp: Date | undefined): Step {
     if (!peer || peer === ctx.ownJid || !peer.includes('@')) return nothing;
     const ox = m.getChild('openpgp', NS.ox);
+    if (ox && !ctx.peerAllowed(peer)) {
+      // Federation is off on the clinic's server; a stanza naming another domain is refused here too.
+      return async () => {
+        audit.append('message-rejected', { peer, reason: 'foreign-domain', messageId: null, direction });
+        logger.warn('xmpp: message from outside the clinic domain refused', { direction });
+      };
+    }
     const step = ox
-      ? begin({ peer, direction, base64: ox.getText(), originId: originIdOf(m), stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null, delay, live })
-      : nothing;
+      ? begin({ peer, direction, base64: ox.getText(), originId: originIdOf(m), stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null, serverStamp, live })
+      : async () => false;
     return async () => {
       // XEP-0184 receipt and XEP-0333 displayed marker for a message of ours.
       const receipt = m.getChild('received', NS.receipts)?.attrs.id;
@@ -184,15 +87,16 @@ export function createInbound(ctx: MessagingContext) {
           ctx.emitConversation(updated.conversationId);
         }
       }
-      await step();
-      // XEP-0184 §5.4: acknowledge receipt to the sending device (only for messages sent to us, live).
-      if (ox && live && direction === 'in' && m.getChild('request', NS.receipts) && m.attrs.id) {
+      const verified = await step();
+      // XEP-0184 §5.4: acknowledge receipt to the sending device — only for a message sent to us,
+      // live, that we stored verified: a receipt for a rejected one would tell the sender it arrived.
+      if (verified && live && direction === 'in' && m.getChild('request', NS.receipts) && m.attrs.id) {
         await ctx.conn()?.send(receiptFor(m.attrs.from ?? peer, m.attrs.id)).catch(() => undefined);
       }
     };
   }
 
-  return { handleMessage, open, existing, audited, remember, senderKey, seenDigest: (b64: string) => seen.has(digest(b64)) };
+  return { handleMessage };
 }
 
 export type Inbound = ReturnType<typeof createInbound>;

@@ -40,15 +40,25 @@ export function createOutbox(ctx: MessagingContext) {
     const identity = ctx.identity();
     if (!conv || !conn?.isReady() || !identity) return;
     try {
+      if (!ctx.peerAllowed(conv.peerJid)) throw new AppError('FORBIDDEN', 'recipient outside the clinic domain');
       const key = await ctx.trust.keyForSending(conv.peerJid);
-      const base64 = await signcrypt({ identity, recipients: [key], to: conv.peerJid, body: msg.body });
+      // The signature and <time/> carry the injected clock's date (STYLE.md "Time").
+      const base64 = await signcrypt({ identity, recipients: [key], to: conv.peerJid, body: msg.body, now: new Date(clock.now()) });
       await conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
-      store.outbox.remove(messageId);
-      setState(messageId, 'sent');
-      audit.append('message-sent', { messageId, to: conv.peerJid });
+      // One commit (issue 10 §11): out of the outbox, marked sent and audited together or not at all.
+      const sent = store.transaction(() => {
+        store.outbox.remove(messageId);
+        const m = store.messages.updateState(messageId, 'sent', clock.now());
+        audit.append('message-sent', { messageId, to: conv.peerJid });
+        return m;
+      });
+      if (sent) {
+        ctx.emitMessage(sent, false);
+        ctx.emitConversation(sent.conversationId);
+      }
     } catch (err) {
       const code = err instanceof AppError ? err.code : 'INTERNAL';
-      if (code === 'KEY_CHANGED' || code === 'KEY_UNAVAILABLE' || attempts + 1 >= MAX_ATTEMPTS) {
+      if (code === 'KEY_CHANGED' || code === 'KEY_UNAVAILABLE' || code === 'FORBIDDEN' || attempts + 1 >= MAX_ATTEMPTS) {
         // Never a plaintext fallback: the message waits as failed until a person acts (retry).
         store.outbox.remove(messageId);
         setState(messageId, 'failed');

@@ -53,11 +53,32 @@ export function stanzaIdOf(m: XmlElement, ownBare: string): string | null {
   return null;
 }
 
-export function delayOf(el: XmlElement | undefined): Date | undefined {
-  const stamp = el?.getChild('delay', NS.delay)?.attrs.stamp;
-  if (!stamp) return undefined;
-  const d = new Date(stamp);
-  return Number.isNaN(d.getTime()) ? undefined : d;
+/**
+ * "From our own account" (RFC 6121 §2.1.6 roster pushes, XEP-0280 §11 carbons, XEP-0313 §5
+ * archive results): no `from` at all, or exactly our bare JID. Another resource of the same
+ * account is a client like any other and is not the server speaking for us.
+ */
+export function fromOwnAccount(from: string | undefined, ownBare: string): boolean {
+  return from === undefined || from === '' || from.toLowerCase() === ownBare;
+}
+
+/**
+ * XEP-0203 delay stamp, trusted only when our own server wrote it (issue 10 §4): `from` our domain
+ * (offline storage) or our bare JID, or — for the `<forwarded/>` of an archive result, which only
+ * our server sends us — no `from`. Clamped to `now`: the server never stores a message in the
+ * future, and a peer that forged a stamp can move its message back, never ahead.
+ */
+export function serverStampOf(el: XmlElement | undefined, own: { bare: string; now: number; allowNoFrom?: boolean }): Date | undefined {
+  const domain = own.bare.slice(own.bare.indexOf('@') + 1);
+  for (const d of el?.getChildren('delay', NS.delay) ?? []) {
+    const from = (d.attrs.from ?? '').toLowerCase();
+    const trusted = from === '' ? own.allowNoFrom === true : from === domain || from === own.bare;
+    if (!trusted || !d.attrs.stamp) continue;
+    const t = new Date(d.attrs.stamp).getTime();
+    if (Number.isNaN(t)) continue;
+    return new Date(Math.min(t, own.now));
+  }
+  return undefined;
 }
 
 export function mamQuery(queryId: string, after: string | null, max: number): XmlElement {

@@ -38,7 +38,14 @@ afterAll(async () => {
 describe('key backup', () => {
   it('moves the key to a second workstation with the backup code shown in Settings', async () => {
     await laptop.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings' }).click();
+    // The passphrase again (issue 10 §12): a wrong one shows no code and says how many tries are left.
+    await laptop.page.getByLabel('Your passphrase').fill(`not ${physician.passphrase}`);
     await laptop.page.getByRole('button', { name: 'Show backup code' }).click();
+    await laptop.page.getByRole('status').filter({ hasText: 'attempts left before this profile is erased' }).waitFor();
+    expect(await laptop.page.getByTestId('backup-code').count()).toBe(0);
+    await laptop.page.getByLabel('Your passphrase').fill(physician.passphrase);
+    await laptop.page.getByRole('button', { name: 'Show backup code' }).click();
+    await laptop.page.getByTestId('backup-code').waitFor();
     const code = (await laptop.page.getByTestId('backup-code').innerText()).trim();
     expect(code).toMatch(/^([A-HJ-NP-Z2-9]{4}-){5}[A-HJ-NP-Z2-9]{4}$/);
     expect(await axeViolations(laptop.page)).toEqual([]);

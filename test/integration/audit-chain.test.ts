@@ -36,7 +36,7 @@ beforeEach(() => {
   dbKey = randomBytes(32);
   auditKey = randomBytes(32);
   reopen();
-  for (let i = 1; i <= 6; i++) audit.append('message-sent', { messageId: String(i), to: 'bob@clinic.example' });
+  for (let i = 1; i <= 6; i++) audit.append('message-sent', { messageId: `seed-${i}`, to: 'bob@clinic.example' });
 });
 afterEach(async () => {
   await store.close();
@@ -45,11 +45,30 @@ afterEach(async () => {
 
 describe('audit chain', () => {
   it('verifies an untouched log, across a close and reopen', async () => {
-    expect(audit.verify()).toEqual({ ok: true, checked: 6, problems: [] });
+    expect(audit.verify()).toEqual({ ok: true, checked: 6, problems: [], unaudited: { count: 0, ids: [] } });
     await store.close();
     reopen();
     audit.append('lock', { reason: 'manual' });
-    expect(audit.verify()).toEqual({ ok: true, checked: 7, problems: [] });
+    expect(audit.verify()).toEqual({ ok: true, checked: 7, problems: [], unaudited: { count: 0, ids: [] } });
+  });
+
+  it('reports stored messages that have no audit entry, though the chain itself is intact (issue 10 §11)', () => {
+    const conv = store.conversations.getOrCreate('bob@clinic.example', t);
+    const msg = (direction: 'in' | 'out', state: 'delivered' | 'sent' | 'queued', originId: string) =>
+      store.messages.insert({ conversationId: conv.id, direction, state, body: null, originId, sentAt: t }).id;
+    const audited = msg('in', 'delivered', 'o-1');
+    audit.append('message-received', { messageId: audited, from: 'bob@clinic.example' });
+    expect(audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0, ids: [] } });
+    // Our own message still in the outbox never left: nothing to audit yet.
+    msg('out', 'queued', 'o-2');
+    expect(audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0 } });
+    // Stored around the audit log (a crash between two commits, or an edit with the database key).
+    const silentIn = msg('in', 'delivered', 'o-3');
+    const silentOut = msg('out', 'sent', 'o-4');
+    const r = audit.verify();
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([]);
+    expect(r.unaudited).toEqual({ count: 2, ids: [silentIn, silentOut] });
   });
 
   it('records every event type the contract defines', () => {
@@ -137,7 +156,7 @@ describe('audit chain', () => {
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe('seq,time,event,detail');
     expect(lines).toHaveLength(7);
-    expect(lines[1]).toMatch(/^1,"\d{4}-\d{2}-\d{2}T[^"]+Z","message-sent","messageId=1; to=bob@clinic.example"$/);
+    expect(lines[1]).toMatch(/^1,"\d{4}-\d{2}-\d{2}T[^"]+Z","message-sent","messageId=seed-1; to=bob@clinic.example"$/);
     expect(csv).not.toContain('secret clinical note');
   });
 });

@@ -84,8 +84,8 @@ describe('vault against the real OS keychain', () => {
     expect((await code(vault.createProfile({ jid: 'Alice@clinic.example', displayName: 'A2', passphrase: OTHER }))).code).toBe('CONFLICT');
     const b = await vault.createProfile({ jid: 'bob@clinic.example', displayName: 'Bob', passphrase: OTHER });
     expect((await vault.listProfiles()).map((p) => p.id).sort()).toEqual([a.profile.id, b.profile.id].sort());
-    await vault.removeProfile(a.profile.id, 'user');
-    await vault.removeProfile(b.profile.id, 'user');
+    await vault.removeProfile(a.profile.id, 'user', PASS);
+    await vault.removeProfile(b.profile.id, 'user', OTHER);
   });
 
   it('grows the delay after wrong passphrases and keeps it across a new vault instance (restart)', async () => {
@@ -109,7 +109,7 @@ describe('vault against the real OS keychain', () => {
     await restarted.unlock(profile.id, PASS);
     // Success resets the counter.
     expect((await code(restarted.unlock(profile.id, OTHER))).details).toMatchObject({ failures: 1, retryAfterMs: 0 });
-    await restarted.removeProfile(profile.id, 'user');
+    await restarted.removeProfile(profile.id, 'user', PASS);
   });
 
   it('wipes the profile after the policy maximum and records it in the device log', async () => {
@@ -159,7 +159,7 @@ describe('vault against the real OS keychain', () => {
     expect(existsSync(join(other.dir, 'profiles', profile.id))).toBe(false);
     // The original, on its own device, still opens.
     expect((await vault.unlock(profile.id, PASS)).profile.id).toBe(profile.id);
-    await vault.removeProfile(profile.id, 'user');
+    await vault.removeProfile(profile.id, 'user', PASS);
   });
 
   it('answers DEVICE_MISMATCH when the keychain entry is gone', async () => {
@@ -182,7 +182,7 @@ describe('vault against the real OS keychain', () => {
     expect(after.keys.master.equals(master)).toBe(true);
     zeroKeys(after.keys);
     expect(isAllZero(after.keys.db)).toBe(true);
-    await vault.removeProfile(created.profile.id, 'user');
+    await vault.removeProfile(created.profile.id, 'user', 'violet harbour engine 7');
   });
 
   it('re-wraps the master key with the policy KDF parameters when IT changes them', async () => {
@@ -195,7 +195,7 @@ describe('vault against the real OS keychain', () => {
     expect(opened.profile.kdf).toMatchObject({ memoryKiB: 24 * 1024, iterations: 2 });
     expect(JSON.parse(readFileSync(join(dir, 'profiles', created.profile.id, 'profile.json'), 'utf8')).kdf.memoryKiB).toBe(24 * 1024);
     expect((await stronger.unlock(created.profile.id, PASS)).keys.master.equals(master)).toBe(true);
-    await stronger.removeProfile(created.profile.id, 'user');
+    await stronger.removeProfile(created.profile.id, 'user', PASS);
   });
 
   it('uses default KDF parameters of at least 64 MiB that cost at least 0.3 s per unlock', async () => {
@@ -209,6 +209,6 @@ describe('vault against the real OS keychain', () => {
     const t0 = performance.now();
     await vault.unlock(profile.id, PASS);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
-    await vault.removeProfile(profile.id, 'user');
+    await vault.removeProfile(profile.id, 'user', PASS);
   });
 });

@@ -287,7 +287,7 @@ describe('session lifecycle', () => {
   it('removes the open profile: locks first, then erases its folder', async () => {
     const w = world();
     const { profileId } = value(await signIn(w));
-    value(await w.call('vault:removeProfile', { profileId }));
+    value(await w.call('vault:removeProfile', { profileId, passphrase: PASS }));
     expect(w.session.isUnlocked()).toBe(false);
     expect(existsSync(join(w.dir, 'profiles', profileId))).toBe(false);
     expect(value(await w.call('vault:status'))).toMatchObject({ state: 'no-profiles' });

@@ -34,7 +34,7 @@ const validInputs: Record<string, unknown> = {
   'vault:removeProfile': { profileId },
   'vault:changePassphrase': { current: 'a', next: 'b' },
   'account:me': null,
-  'account:keyBackup': null,
+  'account:keyBackup': { passphrase: 'correct horse battery' },
   'conversations:list': { cursor: null, limit: 10 },
   'conversations:open': { peerJid: jid },
   'conversations:markRead': { conversationId: 'c1' },

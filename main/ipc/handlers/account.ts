@@ -7,7 +7,9 @@ export function accountHandlers(ctx: HandlerContext): DomainHandlers<'account:me
       const { jid, displayName, messaging } = ctx.session.active();
       return { jid, displayName, fingerprint: messaging.ownFingerprint() };
     },
-    'account:keyBackup': () => {
+    'account:keyBackup': async ({ passphrase }) => {
+      // Whoever stands at an unlocked workstation must not read the code that opens the key.
+      await ctx.session.confirmPassphrase(passphrase);
       const { messaging, audit } = ctx.session.active();
       const backup = messaging.keyBackup();
       // Who saw the code that opens the account key, and when (never the code itself).

@@ -26,8 +26,8 @@ export function vaultHandlers(ctx: HandlerContext): DomainHandlers<VaultChannels
       await session.lock('switch-user');
       return null;
     },
-    'vault:removeProfile': async ({ profileId }) => {
-      await session.removeProfile(profileId);
+    'vault:removeProfile': async ({ profileId, passphrase }) => {
+      await session.removeProfile(profileId, passphrase);
       return null;
     },
     'vault:changePassphrase': async ({ current, next }) => {

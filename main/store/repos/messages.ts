@@ -24,6 +24,7 @@ interface Row {
   body: string | null;
   sent_at: number;
   received_at: number | null;
+  claimed_at: number | null;
   read_at: number | null;
 }
 
@@ -35,6 +36,7 @@ export const toMessage = (r: Row): Message => ({
   body: r.body,
   sentAt: r.sent_at,
   receivedAt: r.received_at,
+  claimedAt: r.claimed_at,
   readAt: r.read_at,
   originId: r.origin_id,
 });
@@ -69,9 +71,9 @@ const INDEX_STEP = 5000;
 
 export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): MessageRepo {
   const indexer = createFtsIndexer(db);
-  const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null, number | null, number | null]>(
-    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null, number | null, number | null, number | null]>(
+    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
   const touch = db.prepare<[number, number]>('UPDATE conversations SET last_at = max(last_at, ?) WHERE id = ?');
   const byId = db.prepare<[number], Row>('SELECT * FROM messages WHERE id = ?');
@@ -141,7 +143,7 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
     const okey = origin === null ? null : idKey(origin);
     const skey = stanza === null || origin !== null ? null : idKey(stanza);
     const run = (ok: number | null, sk: number | null) =>
-      insert.run(conv, m.direction, m.state, origin, stanza, m.body, m.sentAt, m.receivedAt ?? null, m.readAt ?? null, ok, sk);
+      insert.run(conv, m.direction, m.state, origin, stanza, m.body, m.sentAt, m.receivedAt ?? null, m.readAt ?? null, ok, sk, m.claimedAt ?? null);
     let info = run(okey, skey);
     if (info.changes === 0) {
       const existing = findExisting(conv, m);
@@ -197,12 +199,19 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
 
   const search = createSearch(db);
   const conversationIds = db.prepare<[], { id: number }>('SELECT id FROM conversations ORDER BY id');
-  // The paging index (conversation_id, sent_at, id) finds the old rows; the FTS delete trigger
-  // (migration 0002) removes their text from the search index; outbox and attachments cascade.
-  const purgeConversation = db.prepare<[number, number]>(
-    'DELETE FROM messages WHERE conversation_id = ? AND sent_at < ? AND id NOT IN (SELECT message_id FROM outbox)',
+  // Retention is by received time (issue 10 §4): a sender's clock cannot keep a message past it.
+  // sent_at is never later than received_at (migration 0006), so the paging index
+  // (conversation_id, sent_at, id) still bounds the scan; the FTS delete trigger (migration 0002)
+  // removes the text from the search index; outbox and attachments cascade.
+  const purgeConversation = db.prepare<[number, number, number]>(
+    `DELETE FROM messages WHERE conversation_id = ? AND sent_at < ? AND coalesce(received_at, sent_at) < ?
+       AND id NOT IN (SELECT message_id FROM outbox)`,
   );
-  const purgeOne = db.transaction((conv: number, cutoff: number) => purgeConversation.run(conv, cutoff).changes);
+  const purgeOne = db.transaction((conv: number, cutoff: number) => purgeConversation.run(conv, cutoff, cutoff).changes);
+  // Every message that left or reached this workstation; our own still queued or failed never left.
+  const auditableAfter = db.prepare<[number, number], { id: number }>(
+    `SELECT id FROM messages WHERE id > ? AND NOT (direction = 'out' AND state IN ('queued', 'failed')) ORDER BY id LIMIT ?`,
+  );
 
   return {
     insert: (m) =>
@@ -273,6 +282,14 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
     search,
     searchBacklog: () => indexer.pending(),
     indexPending: (limit) => db.transaction(() => indexer.indexSome(limit)).immediate(),
+    *auditableIds() {
+      for (let after = 0; ; ) {
+        const rows = auditableAfter.all(after, 5000);
+        if (rows.length === 0) return;
+        for (const r of rows) yield String(r.id);
+        after = rows[rows.length - 1]!.id;
+      }
+    },
     purgeBefore(cutoff) {
       let deleted = 0;
       for (const { id } of conversationIds.all()) deleted += purgeOne.immediate(id, cutoff);

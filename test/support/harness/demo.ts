@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Role } from '../../../common/contract/domain';
 import { createConsoleLogger } from '../../../main/log';
+import { createOsKeychain } from '../../../main/vault/keychain';
 import { startProsody } from '../prosody';
 import { findElectronBinary } from '../../../scripts/electron-binary.mjs';
 import { startHarness } from './index';
@@ -92,13 +93,13 @@ async function main(): Promise<void> {
         policy: { server, trustedCaPem: prosody.caPem },
       });
       cleanups.push(async () => {
-        // Remove the demo profiles through the app itself, so their OS-keychain entries go too
-        // (on a desktop the keyring is the person's own, not a throwaway one).
+        // Remove the demo profiles' OS-keychain entries too (on a desktop the keyring is the
+        // person's own, not a throwaway one). Not through vault:removeProfile: that asks for each
+        // profile's passphrase, which the demo never knew; the folders go with the work dir.
         const list = await harness.core.router.dispatch('vault:listProfiles', null);
-        if (list.ok) {
-          for (const p of list.value as { id: string }[]) await harness.core.router.dispatch('vault:removeProfile', { profileId: p.id });
-        }
         await harness.close();
+        const keychain = createOsKeychain();
+        if (list.ok) for (const p of list.value as { id: string }[]) await keychain.delete(p.id);
       });
       urls.push(`    workstation ${i + 1}: ${harness.url}`);
     }

@@ -28,6 +28,8 @@ class SessionState {
   loadError = $state<string | null>(null);
   /** A one-off explanation for the next screen (no PHI), e.g. that a profile was just erased. */
   notice = $state<string | null>(null);
+  /** A security warning from the last unlock (no PHI), shown over the app until dismissed. */
+  securityAlert = $state<string | null>(null);
 
   private unsubs: (() => void)[] = [];
 
@@ -85,6 +87,9 @@ class SessionState {
     const r = await clinic().vault.unlock({ profileId, passphrase });
     if (!r.ok) return r.error;
     performance.mark('clinic:unlock-ok');
+    this.securityAlert = r.value.auditRollback
+      ? 'The activity record on this PC is older than when this profile was last used here: its data was replaced with an earlier copy. This has been added to the audit log. Tell your IT or privacy officer.'
+      : null;
     this.enterUnlocked(r.value.profileId);
     return null;
   }
@@ -115,8 +120,9 @@ class SessionState {
     await this.refresh();
   }
 
-  async removeProfile(profileId: string): Promise<IpcError | null> {
-    const r = await clinic().vault.removeProfile({ profileId });
+  /** A profile this PC can open needs its passphrase (main counts a wrong one like a failed unlock). */
+  async removeProfile(profileId: string, passphrase?: string): Promise<IpcError | null> {
+    const r = await clinic().vault.removeProfile(passphrase ? { profileId, passphrase } : { profileId });
     await this.refresh();
     return r.ok ? null : r.error;
   }

@@ -1,0 +1,208 @@
+/**
+ * The one receive path (issue 10 §2; PROTOCOL.md "Receiving: reject unless all hold"). Live
+ * messages, carbons and archive catch-up all turn an OX item into a stored row here:
+ *
+ *   item (parsed by inbound.ts / catch-up.ts) → prepare: dedup on origin-id / stanza-id, start the
+ *   decrypt job → commit: verify outcome, honest time, then ONE transaction with the durable replay
+ *   guard, the row, its audit entry and (catch-up) the archive pointer.
+ *
+ * One transaction means a process killed at any point leaves either the message with its audit
+ * entry and replay row, or none of them (issue 10 §11). An item whose decryption failed for an
+ * internal reason (the decrypt pool died) is not stored at all: it stays in the server archive and
+ * catch-up retries it, because the archive pointer never moves past it.
+ */
+import type { Message } from '../../common/contract/domain';
+import { identityAsContact, SigncryptRejectedError, type ContactKey, type OpenedSigncrypt } from '../crypto';
+import type { NewMessage } from '../store';
+import type { MessagingContext } from './context';
+
+export interface OxItem {
+  peer: string;
+  direction: 'in' | 'out';
+  base64: string;
+  originId: string | null;
+  stanzaId: string | null;
+  /**
+   * Our own server's delay stamp (offline storage, archive), already clamped to now; undefined for
+   * a message that arrived live. Anything else a stanza claims about time is not trusted.
+   */
+  serverStamp: Date | undefined;
+  /** Arrived on the live stream (not carbon/archive): worth a notification. */
+  live?: boolean;
+}
+
+/** What decrypting an item gave: the opened signcrypt, a rejection, or an internal failure (retry later). */
+export type ReceiveOutcome = { ok: true; value: OpenedSigncrypt } | { ok: false; reason: string } | { ok: false; internal: true };
+
+export interface Pending {
+  it: OxItem;
+  conversationId: string;
+  outcome: Promise<ReceiveOutcome>;
+}
+
+export interface Received {
+  it: OxItem;
+  message: Message;
+  /** Why it was rejected; null for a verified message. */
+  reason: string | null;
+}
+
+export interface CommitResult {
+  received: Received[];
+  /** Index (into the committed list) of the first item that failed for an internal reason; null if none. */
+  firstInternal: number | null;
+}
+
+/**
+ * Accepted distance between a sender's <time/> and when the message reached our server or us,
+ * before the received time is shown instead (and never a time later than receipt). Matches the
+ * crypto layer's future skew (defaultOxLimits.maxFutureMs).
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** The time a conversation shows and sorts by (issue 10 §4): never later than receipt. */
+export function honestTime(claimed: number, received: number, skewMs = CLOCK_SKEW_MS): number {
+  return Math.abs(claimed - received) > skewMs ? received : Math.min(claimed, received);
+}
+
+/** Replay key part: the opened content's digest as bytes. */
+const digestBytes = (hex: string) => Buffer.from(hex, 'hex');
+
+export interface ReceiverOptions {
+  /** Looks up the key to verify an item with (catch-up caches it per sender per run). */
+  senderKey?: (it: OxItem) => Promise<ContactKey | null>;
+}
+
+export function createReceiver(ctx: MessagingContext) {
+  const { store, audit, logger, clock } = ctx.opts;
+
+  /** The stored copy: a message is identified by its origin-id when it has one, else by its stanza-id. */
+  function existing(conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined {
+    if (it.originId) return store.messages.findByOriginId(conversationId, it.originId);
+    return it.stanzaId ? store.messages.findByStanzaId(conversationId, it.stanzaId) : undefined;
+  }
+
+  /** true when the item is already stored; records the archive id on our own sent copy. */
+  function duplicate(conversationId: string, it: OxItem): boolean {
+    const dup = existing(conversationId, it);
+    if (dup && it.stanzaId && dup.direction === 'out') store.messages.setStanzaId(dup.id, it.stanzaId);
+    return dup !== undefined;
+  }
+
+  async function senderKey(it: OxItem): Promise<ContactKey | null> {
+    const identity = ctx.identity();
+    if (it.direction === 'out') return identity ? identityAsContact(identity) : null;
+    return ctx.trust.keyForReceiving(it.peer).catch(() => null);
+  }
+
+  async function decrypt(it: OxItem, key: Promise<ContactKey | null>): Promise<ReceiveOutcome> {
+    if (!ctx.identity()) return { ok: false, reason: 'no-identity' };
+    const k = await key;
+    if (!k) return { ok: false, reason: 'no-sender-key' };
+    try {
+      const value = await ctx.decrypt({
+        senderKey: k,
+        base64: it.base64,
+        // Inner <to/> must name the outer recipient: us for received, the peer for our own sent copies.
+        ourJid: it.direction === 'in' ? ctx.ownJid : it.peer,
+        // The <time/> check's reference: our server's stamp when it stored the message, else now.
+        ...(it.serverStamp ? { delayStamp: it.serverStamp } : {}),
+        now: new Date(clock.now()),
+      });
+      return { ok: true, value };
+    } catch (err) {
+      if (!(err instanceof SigncryptRejectedError)) return { ok: false, internal: true };
+      if (err.reason === 'wrong-signer' && it.direction === 'in') void ctx.trust.refresh(it.peer); // a changed key shows up
+      return { ok: false, reason: err.reason };
+    }
+  }
+
+  /**
+   * Dedup, then start decrypting at once (the pool queues beyond its in-flight limit). null: the
+   * item is already stored.
+   */
+  function prepare(it: OxItem, opts: ReceiverOptions = {}): Pending | null {
+    // Read first: getOrCreate always writes (INSERT OR IGNORE), a write transaction per message.
+    const conv = store.conversations.byPeer(it.peer) ?? store.conversations.getOrCreate(it.peer, clock.now());
+    if (duplicate(conv.id, it)) return null;
+    const outcome = decrypt(it, (opts.senderKey ?? senderKey)(it));
+    outcome.catch(() => undefined);
+    return { it, conversationId: conv.id, outcome };
+  }
+
+  function rowFor(p: Pending, o: ReceiveOutcome, replayed: boolean): { row: NewMessage; reason: string | null } {
+    const { it } = p;
+    const received = it.serverStamp?.getTime() ?? clock.now();
+    const base = { conversationId: p.conversationId, direction: it.direction, originId: it.originId, stanzaId: it.stanzaId, receivedAt: received };
+    if (o.ok && !replayed) {
+      const claimed = o.value.timestamp.getTime();
+      const state = it.direction === 'in' ? 'delivered' : 'sent';
+      return { row: { ...base, state, body: o.value.body, sentAt: honestTime(claimed, received), claimedAt: claimed }, reason: null };
+    }
+    const reason = replayed ? 'replayed' : 'reason' in o ? o.reason : 'internal';
+    return { row: { ...base, state: 'unverified', body: null, sentAt: received, claimedAt: null }, reason };
+  }
+
+  function audited(m: NewMessage, id: string, peer: string, reason: string | null) {
+    if (reason) audit.append('message-rejected', { messageId: id, peer, direction: m.direction, reason });
+    else if (m.direction === 'in') audit.append('message-received', { messageId: id, from: peer });
+    else audit.append('message-sent', { messageId: id, to: peer, device: 'other' });
+  }
+
+  /**
+   * Stores what decrypted (or was rejected), in item order, in ONE transaction together with the
+   * replay guard rows, the audit entries and whatever `within` writes (the archive pointer).
+   * Items that failed internally are skipped; the caller decides how far the pointer may move.
+   */
+  async function commit(pending: Pending[], within?: (firstInternal: number | null) => void): Promise<CommitResult> {
+    const outcomes = await Promise.all(pending.map((p) => p.outcome));
+    const firstInternal = outcomes.findIndex((o) => !o.ok && 'internal' in o);
+    const stored = store.transaction(() => {
+      const out: { p: Pending; id: string; reason: string | null }[] = [];
+      pending.forEach((p, i) => {
+        const o = outcomes[i]!;
+        if (!o.ok && 'internal' in o) return;
+        if (duplicate(p.conversationId, p.it)) return; // it arrived another way while we decrypted
+        // The durable replay guard: the same signed content under a fresh origin-id is refused,
+        // whichever path brought it first, and however long ago (migration 0006).
+        const signer = o.ok ? o.value.senderFingerprint : null;
+        const digest = o.ok ? digestBytes(o.value.contentDigest) : null;
+        const replayed = signer !== null && digest !== null && store.replay.seen(signer, digest);
+        const { row, reason } = rowFor(p, o, replayed);
+        const ins = store.messages.insert(row);
+        if (!ins.inserted) return;
+        if (!reason && signer && digest) store.replay.add(signer, digest);
+        audited(row, ins.id, p.it.peer, reason);
+        out.push({ p, id: ins.id, reason });
+      });
+      within?.(firstInternal < 0 ? null : firstInternal);
+      return out;
+    });
+    const received: Received[] = [];
+    for (const s of stored) {
+      if (s.reason) logger.warn('xmpp: message rejected', { messageId: s.id, reason: s.reason });
+      const message = store.messages.get(s.id);
+      if (message) received.push({ it: s.p.it, message, reason: s.reason });
+    }
+    return { received, firstInternal: firstInternal < 0 ? null : firstInternal };
+  }
+
+  /**
+   * Events for stored messages: the UI hears of each once (live) or of each touched conversation
+   * (catch-up, `perMessage` false: no event storm to the renderer); a live, verified one may notify.
+   */
+  function announce(received: Received[], perMessage = true): void {
+    const touched = new Set<string>();
+    for (const r of received) {
+      if (perMessage) ctx.emitMessage(r.message, true);
+      if (r.it.live && r.it.direction === 'in' && !r.reason) ctx.notify(r.message, r.it.peer);
+      touched.add(r.message.conversationId);
+    }
+    for (const c of touched) ctx.emitConversation(c);
+  }
+
+  return { prepare, commit, announce, existing, senderKey };
+}
+
+export type Receiver = ReturnType<typeof createReceiver>;
+
