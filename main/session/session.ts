@@ -185,7 +185,7 @@ export function createSession(opts: SessionOptions): Session {
     const { profileId } = open.active;
     logger.warn('audit log rolled back: the database is older than this PC last saw', { profileId, ...rollback });
     open.active.audit.append('audit-rollback', { profileId, ...rollback });
-    appendDeviceLog(userDataDir, { at: clock.now(), event: 'audit-rollback', profileId, detail: { ...rollback } });
+    await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'audit-rollback', profileId, detail: { ...rollback } });
     return rollback;
   }
 

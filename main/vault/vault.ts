@@ -86,7 +86,7 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
     if (secret) return secret;
     const probe = await keychain.probe();
     if (!probe.available) throw new AppError('KEYCHAIN_UNAVAILABLE', probe.reason ?? 'The system keychain is not available.');
-    appendDeviceLog(userDataDir, { at: clock.now(), event: 'device-mismatch', profileId: id });
+    await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'device-mismatch', profileId: id });
     throw new AppError(
       'DEVICE_MISMATCH',
       "This profile can't be opened on this device: its key is not in this computer's keychain (the folder was copied from another PC, or the keychain entry was removed). You can remove it from this PC and sign in again.",
@@ -133,7 +133,7 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
       // The folder (wrapped MK, database) is gone; an orphaned device secret opens nothing.
       logger.warn('keychain entry could not be deleted during wipe', { profileId: id });
     }
-    appendDeviceLog(userDataDir, { at: clock.now(), event: 'profile-wiped', profileId: id, detail: { reason: 'max-failed-unlocks', failures, keychainDeleted } });
+    await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'profile-wiped', profileId: id, detail: { reason: 'max-failed-unlocks', failures, keychainDeleted } });
     logger.warn('profile wiped after too many failed unlocks', { profileId: id, failures });
   }
 
@@ -146,7 +146,7 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
     try {
       const state = await readUnlockState(userDataDir, keychain, id, secret);
       if (state.problem) {
-        appendDeviceLog(userDataDir, { at: clock.now(), event: 'unlock-state-rejected', profileId: id, detail: { reason: state.problem } });
+        await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'unlock-state-rejected', profileId: id, detail: { reason: state.problem } });
         logger.warn('unlock state not trusted: counting it as one attempt short of the wipe', { profileId: id, reason: state.problem });
       }
       const failures = Math.min(state.failures, max - 1);
@@ -275,7 +275,7 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
           mkdirSync(profileDir(userDataDir, id), { recursive: true, mode: 0o700 });
           writeProfile(userDataDir, record);
           await writeUnlockState(userDataDir, keychain, id, secret, { failures: 0, lastAttemptAt: clock.now() }, 0);
-          appendDeviceLog(userDataDir, { at: clock.now(), event: 'profile-created', profileId: id });
+          await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'profile-created', profileId: id });
           return opened(record, master);
         } catch (err) {
           eraseProfileDir(userDataDir, id);
@@ -336,7 +336,7 @@ export function createVault({ userDataDir, policy, keychain, clock, logger }: Va
         } catch (err) {
           logger.warn('keychain entry could not be deleted', { profileId: id, code: err instanceof AppError ? err.code : 'unknown' });
         }
-        appendDeviceLog(userDataDir, { at: clock.now(), event: 'profile-removed', profileId: id, detail: { reason, keychainDeleted } });
+        await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'profile-removed', profileId: id, detail: { reason, keychainDeleted } });
       }),
   };
 }

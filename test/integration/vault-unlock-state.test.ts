@@ -1,6 +1,7 @@
 /**
- * The failed-unlock counter cannot be reset from the profile folder (issue 10 item 6), and a
- * profile this PC can open is removed only with its passphrase (item 7). Real keychain
+ * The failed-unlock counter cannot be reset from the profile folder (issue 10 item 6), a
+ * profile this PC can open is removed only with its passphrase, and the device log is MAC'd
+ * (item 7). Real keychain
  * (gnome-keyring), real files, fake clock.
  */
 import { AsyncEntry } from '@napi-rs/keyring';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
 import { silentLogger } from '../../main/log';
-import { readDeviceLog } from '../../main/vault/device-log';
+import { readDeviceLog, verifyDeviceLog } from '../../main/vault/device-log';
 import { profileRecord } from '../../main/vault/keychain';
 import { createVault } from '../../main/vault/vault';
 import { fakeClock, OTHER, PASS, requireKeychain, tempDir, testKeychain, testPolicy } from './vault-support';
@@ -140,5 +141,23 @@ describe('removing a profile', () => {
     expect((await vault.listProfiles())[0]).toMatchObject({ id, openable: false });
     await vault.removeProfile(id, 'user');
     expect(existsSync(join(dir, 'profiles', id))).toBe(false);
+  });
+});
+
+describe('device log', () => {
+  it('is MAC-chained: an edited line and a removed line are found, by line and kind', async () => {
+    const { dir, keychain, wrong } = await setup();
+    for (let i = 0; i < MAX; i++) await wrong(); // the last one wipes
+    const file = join(dir, 'device-log.jsonl');
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(readDeviceLog(dir).map((e) => e.event)).toEqual(['profile-created', 'profile-wiped']);
+    expect(await verifyDeviceLog(dir, keychain)).toEqual({ checked: 2, problems: [] });
+    // Someone makes the wipe look like a removal by hand.
+    const wiped = JSON.parse(lines[1]!) as Record<string, unknown>;
+    writeFileSync(file, [lines[0], JSON.stringify({ ...wiped, event: 'profile-removed' })].join('\n') + '\n');
+    expect((await verifyDeviceLog(dir, keychain)).problems).toEqual([{ line: 2, kind: 'edited' }]);
+    // Or drops the first line.
+    writeFileSync(file, lines[1] + '\n');
+    expect((await verifyDeviceLog(dir, keychain)).problems).toEqual([{ line: 1, kind: 'broken-chain' }]);
   });
 });
