@@ -1,5 +1,6 @@
 /** Stanza shapes we send and the small readers for what we receive (namespaces cited per XEP). */
 import { xml, type XmlElement } from '@xmpp/client';
+import { parseXmppDateTime } from '../crypto';
 import { OX_NS } from './pep-keys';
 
 export const NS = {
@@ -74,9 +75,11 @@ export function serverStampOf(el: XmlElement | undefined, own: { bare: string; n
     const from = (d.attrs.from ?? '').toLowerCase();
     const trusted = from === '' ? own.allowNoFrom === true : from === domain || from === own.bare;
     if (!trusted || !d.attrs.stamp) continue;
-    const t = new Date(d.attrs.stamp).getTime();
-    if (Number.isNaN(t)) continue;
-    return new Date(Math.min(t, own.now));
+    // XEP-0203 §3: an XEP-0082 UTC DateTime. `new Date()` would also take '2026-11-28' or a
+    // stamp without a zone, read in the workstation's local time.
+    const stamp = parseXmppDateTime(d.attrs.stamp);
+    if (!stamp) continue;
+    return new Date(Math.min(stamp.getTime(), own.now));
   }
   return undefined;
 }
