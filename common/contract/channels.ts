@@ -212,6 +212,8 @@ export const channels = {
       ok: z.boolean(),
       checked: z.number().int(),
       problems: z.array(z.object({ seq: z.number().int(), kind: z.enum(['edited', 'deleted', 'inserted', 'reordered']) })),
+      /** Stored messages with no audit entry of their own (how many; the first few ids). */
+      unaudited: z.object({ count: z.number().int().nonnegative(), ids: z.array(z.string()).max(20) }),
     }),
   ),
   'audit:exportCsv': channel(none, z.object({ filename: z.string(), csv: z.string() })),

@@ -34,8 +34,16 @@ export const message = z.object({
   state: messageState,
   /** null when the message could not be verified: the body is never shown then. */
   body: z.string().nullable(),
+  /**
+   * The time the conversation sorts by: for a received message, when our server (its trusted delay
+   * stamp) or this device received it; for one sent from here, when it was written. Which time is
+   * shown: common/message-time.ts (issue 10 §4).
+   */
   sentAt: timestamp,
+  /** Received messages: as sentAt; our own sent messages: when the recipient's device confirmed delivery. */
   receivedAt: timestamp.nullable(),
+  /** The sender's own <time/> claim (received messages), shown when within the allowed skew of sentAt. */
+  claimedAt: timestamp.nullable(),
   readAt: timestamp.nullable(),
   originId: z.string().nullable(),
 });

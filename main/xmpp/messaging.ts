@@ -14,6 +14,7 @@ import { createConnection, type XmppConnection } from './connection';
 import type { MessagingContext } from './context';
 import { createDirectory } from './directory';
 import { createInbound } from './inbound';
+import { createReceiver } from './receive';
 import { createOutbox } from './outbox';
 import { announcedKeys } from './pep-keys';
 import { bare, displayedMarker, NS } from './stanzas';
@@ -23,6 +24,8 @@ import type { Messaging, MessagingOptions, StartOptions } from './types';
 export function createMessaging(opts: MessagingOptions): Messaging {
   const { store, audit, events, logger, clock, policy } = opts;
   const ownJid = bare(opts.account.jid);
+  // Federation is off (deploy/): colleagues are on the policy's server domain, else on ours.
+  const allowedDomain = (policy.server?.domain ?? ownJid.slice(ownJid.indexOf('@') + 1)).toLowerCase();
   const accountKey = createAccountKey({ store, audit, ownJid });
   let conn: XmppConnection | null = null;
   let pool: Promise<DecryptPool> | null = null;
@@ -45,6 +48,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     emitMessage: (m: Message, isNew: boolean) => events.emit(isNew ? 'message:received' : 'message:updated', m),
     notify: (m, peer) => notify(m, peer),
     decrypt: (job) => decryptOne(job),
+    peerAllowed: (jid: string) => jid.slice(jid.indexOf('@') + 1) === allowedDomain,
     emitConversation(id: string) {
       const s = store.conversations.summary(id);
       if (s) events.emit('conversation:updated', { ...s, presence: directory.presenceOf(s.peerJid) });
@@ -52,7 +56,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   };
   const directory = createDirectory(ctx);
   ctx.trust = createTrust({ store, audit, events, logger, clock, conn: () => conn, presenceOf: (j) => directory.presenceOf(j) });
-  const inbound = createInbound(ctx);
+  const receiver = createReceiver(ctx);
+  const inbound = createInbound(ctx, receiver);
   const outbox = createOutbox(ctx);
   const decryptPool = (): Promise<DecryptPool> => {
     const id = accountKey.current();
@@ -67,14 +72,15 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     });
     return pool;
   };
-  const catchUp = createCatchUp({ ctx, inbound, pool: decryptPool });
-  let poolReady: DecryptPool | null = null;
+  const catchUp = createCatchUp({ ctx, receiver });
+  /** Live and catch-up alike: on the worker pool once it exists, else (or if it fails) on this thread. */
   async function decryptOne(job: DecryptJob): Promise<OpenedSigncrypt> {
     const id = accountKey.current();
     if (!id) throw new SigncryptRejectedError('decrypt-failed', 'no identity loaded');
-    if (poolReady) {
+    const ready = pool ? await pool.catch(() => null) : null;
+    if (ready) {
       try {
-        return await poolReady.open(job);
+        return await ready.open(job);
       } catch (err) {
         if (err instanceof SigncryptRejectedError) throw err;
         logger.warn('xmpp: decrypt pool failed; decrypting on this thread', { error: err instanceof Error ? err.name : 'unknown' });
@@ -138,6 +144,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     await accountKey.publishBackup(c, id).catch((err: unknown) =>
       logger.warn('xmpp: key backup not published', { error: err instanceof Error ? err.name : 'unknown' }),
     );
+    // The decrypt workers (a first run has only now settled the key they load).
+    await decryptPool().catch(() => undefined);
     // Archive first, presence second: a session that queried MAM does not get the offline flood
     // pushed (Prosody mod_mam), so the same messages are not received, decrypted and deduplicated twice.
     await catchUp.run();
@@ -216,9 +224,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       // A first run settles the key once connected (accountKey.settle); otherwise it is the stored one.
       if (!firstRun) await accountKey.ensure();
       // Start the decrypt workers while TLS + SCRAM run: catch-up should not wait for them.
-      void decryptPool()
-        .then((p) => (poolReady = p))
-        .catch(() => undefined);
+      void decryptPool().catch(() => undefined);
       outboxTimer ??= setInterval(() => void outbox.flush(), 2_000);
       outboxTimer.unref?.();
       await connectLoop(o?.firstRun === true, 0);
@@ -240,13 +246,14 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       await inboundChain;
       const p = pool;
       pool = null;
-      poolReady = null;
       if (p) await (await p.catch(() => null))?.close();
     },
     connection: () => conn?.state() ?? { state: 'offline', detail: null },
     async send(conversationId, body) {
       const conv = store.conversations.get(conversationId);
       if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
+      // Refused here, not only in the UI: federation is off, and a PHI message has one place to go.
+      if (!ctx.peerAllowed(conv.peerJid)) throw new AppError('FORBIDDEN', "Messages can only go to colleagues on the clinic's own server.", { jid: conv.peerJid });
       const c = store.contacts.get(conv.peerJid);
       if (c?.trust === 'changed') {
         throw new AppError('KEY_CHANGED', "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.", { jid: conv.peerJid });

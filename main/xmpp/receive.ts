@@ -3,7 +3,7 @@
  * messages, carbons and archive catch-up all turn an OX item into a stored row here:
  *
  *   item (parsed by inbound.ts / catch-up.ts) → prepare: dedup on origin-id / stanza-id, start the
- *   decrypt job → commit: verify outcome, honest time, then ONE transaction with the durable replay
+ *   decrypt job → commit: verify outcome, time of receipt, then ONE transaction with the durable replay
  *   guard, the row, its audit entry and (catch-up) the archive pointer.
  *
  * One transaction means a process killed at any point leaves either the message with its audit
@@ -51,18 +51,6 @@ export interface CommitResult {
   received: Received[];
   /** Index (into the committed list) of the first item that failed for an internal reason; null if none. */
   firstInternal: number | null;
-}
-
-/**
- * Accepted distance between a sender's <time/> and when the message reached our server or us,
- * before the received time is shown instead (and never a time later than receipt). Matches the
- * crypto layer's future skew (defaultOxLimits.maxFutureMs).
- */
-export const CLOCK_SKEW_MS = 5 * 60_000;
-
-/** The time a conversation shows and sorts by (issue 10 §4): never later than receipt. */
-export function honestTime(claimed: number, received: number, skewMs = CLOCK_SKEW_MS): number {
-  return Math.abs(claimed - received) > skewMs ? received : Math.min(claimed, received);
 }
 
 /** Replay key part: the opened content's digest as bytes. */
@@ -135,9 +123,9 @@ export function createReceiver(ctx: MessagingContext) {
     const received = it.serverStamp?.getTime() ?? clock.now();
     const base = { conversationId: p.conversationId, direction: it.direction, originId: it.originId, stanzaId: it.stanzaId, receivedAt: received };
     if (o.ok && !replayed) {
-      const claimed = o.value.timestamp.getTime();
+      // Ordered by receipt (issue 10 §4, common/message-time.ts): the claim is kept and shown when sane.
       const state = it.direction === 'in' ? 'delivered' : 'sent';
-      return { row: { ...base, state, body: o.value.body, sentAt: honestTime(claimed, received), claimedAt: claimed }, reason: null };
+      return { row: { ...base, state, body: o.value.body, sentAt: received, claimedAt: o.value.timestamp.getTime() }, reason: null };
     }
     const reason = replayed ? 'replayed' : 'reason' in o ? o.reason : 'internal';
     return { row: { ...base, state: 'unverified', body: null, sentAt: received, claimedAt: null }, reason };

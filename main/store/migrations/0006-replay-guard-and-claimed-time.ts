@@ -8,11 +8,11 @@
  *   two genuine messages never share it), not of the ciphertext: the same signed content can be
  *   re-framed into different ciphertext bytes (drop one of the session-key packets) by anyone who
  *   holds the message, which a ciphertext digest would not recognise.
- * - `claimed_at`: the sender's own `<time/>`. `sent_at` (which orders a conversation) becomes the
- *   honest time: never later than when our server or this device received the message
- *   (`received_at`), and the received time itself when the claim is off by more than the allowed
- *   clock skew. So a message cannot sort itself above newer ones, and retention (by received
- *   time) cannot be escaped. Existing rows whose claim is later than their receipt are clamped.
+ * - `claimed_at`: the sender's own `<time/>`. From now on `sent_at`, which orders a conversation,
+ *   is when our server (its trusted delay stamp) or this device received a message, so no sender's
+ *   clock can sort a message above newer ones or keep it past retention (common/message-time.ts
+ *   says which of the two is shown). Existing rows whose claim is later than their receipt are
+ *   clamped to the receipt; older rows keep their order.
  */
 import type { Db } from '../open-db';
 
