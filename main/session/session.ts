@@ -20,6 +20,7 @@ import { appendDeviceLog } from '../vault/device-log';
 import { createAuditMirror, type AuditMirror, type AuditRollback } from './audit-mirror';
 import { createIdleTimer } from './idle';
 import { startRetention, type Retention } from './retention';
+import type { NotificationGate } from './notifications';
 import { readSettings, writeSettings } from './settings';
 import type { ActiveSession, CreateProfileInput, Session } from './types';
 
@@ -86,6 +87,19 @@ export function createSession(opts: SessionOptions): Session {
     return current;
   };
 
+  /**
+   * Locked once 'session:locked' is emitted (current is cleared first), and for good once another
+   * unlock opened other keys: a message still being decrypted then shows nothing (issue 12).
+   */
+  const gateFor = (keys: VaultKeys, store: Store) => (): NotificationGate => {
+    if (current?.keys !== keys) return { locked: true, userPreview: null };
+    try {
+      return { locked: false, userPreview: readSettings(store, policy).notificationPreview };
+    } catch {
+      return { locked: false, userPreview: 'none' }; // settings unreadable: show the least
+    }
+  };
+
   /** Store → audit → messaging for an opened profile. Zero-fills the keys if any step fails. */
   function openServices(opened: OpenedProfile, account: AccountSetting | null): Open {
     const { keys, profile } = opened;
@@ -106,7 +120,7 @@ export function createSession(opts: SessionOptions): Session {
           mirror.touch();
         },
       };
-      const messaging: Messaging = services.createMessaging({ account: acct, store, audit, events, logger, policy, clock, tls: opts.tls });
+      const messaging: Messaging = services.createMessaging({ account: acct, store, audit, events, logger, policy, clock, tls: opts.tls, notificationGate: gateFor(keys, store) });
       return { keys, mirror, active: { profileId: profile.id, jid: profile.jid, displayName: profile.displayName, store, audit, messaging } };
     } catch (err) {
       const s = store;

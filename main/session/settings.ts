@@ -3,15 +3,13 @@
  * may shorten the lock timeout and show less in notifications, never the other way
  * (ARCHITECTURE.md §7: users can tighten, never loosen).
  */
-import type { NotificationPreview } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import type { Policy } from '../policy/schema';
 import type { Store } from '../store';
+import { PREVIEW_ORDER, stricterPreview as stricter } from './notifications';
 import type { EffectiveSettings } from './types';
 
 const KEY = 'settings';
-const PREVIEW_ORDER: Record<NotificationPreview, number> = { none: 0, sender: 1, full: 2 };
-const stricter = (a: NotificationPreview, b: NotificationPreview) => (PREVIEW_ORDER[a] <= PREVIEW_ORDER[b] ? a : b);
 
 type Stored = Partial<EffectiveSettings>;
 

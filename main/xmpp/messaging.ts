@@ -11,6 +11,7 @@ import { createAccountKey } from './account-key';
 import { capsElement, discoInfo, keyListNoticeFrom, NS_DISCO_INFO, NS_PUBSUB_EVENT } from './caps';
 import { createCatchUp } from './catch-up';
 import { createConnection, type XmppConnection } from './connection';
+import { notificationFor } from '../session/notifications';
 import type { MessagingContext } from './context';
 import { createDirectory } from './directory';
 import { createInbound } from './inbound';
@@ -90,10 +91,16 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   }
 
   function notify(m: Message, peer: string) {
-    const c = store.contacts.get(peer);
-    const title = policy.notificationPreview === 'none' ? 'New message' : (c?.displayName ?? peer);
-    const body = policy.notificationPreview === 'full' && m.body ? m.body : '';
-    events.emit('notification:shown', { conversationId: m.conversationId, title, body });
+    // The decision is main/session/notifications.ts: stricter of policy and user, nothing once locked.
+    const gate = opts.notificationGate?.() ?? { locked: false, userPreview: null };
+    const shown = notificationFor({
+      locked: stopped || gate.locked,
+      userPreview: gate.userPreview,
+      policyPreview: policy.notificationPreview,
+      senderName: () => store.contacts.get(peer)?.displayName ?? peer,
+      body: m.body ?? '',
+    });
+    if (shown) events.emit('notification:shown', { conversationId: m.conversationId, ...shown });
   }
 
   /**

@@ -5,6 +5,7 @@ import type { Clock } from '../clock';
 import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
+import type { NotificationGate } from '../session/notifications';
 import type { Store } from '../store';
 
 export interface AccountConfig {
@@ -29,6 +30,8 @@ export interface MessagingOptions {
   reconnect?: { baseMs?: number; maxMs?: number };
   /** Concurrent decrypts during catch-up (default: enough to keep every core busy). */
   decryptConcurrency?: number;
+  /** Asked before each notification: the session's lock state and the user's own preview setting. */
+  notificationGate?: () => NotificationGate;
 }
 
 export interface Messaging {

@@ -1,0 +1,36 @@
+/**
+ * What an OS notification for a new message may say (issue 12; ARCHITECTURE.md §7). Pure: the
+ * messaging service asks, the session supplies the lock state and the user's own setting.
+ *  - The effective preview is the stricter of the clinic policy and the user's setting
+ *    (none < sender < full): a user can show less than the policy allows, never more.
+ *  - Locked (from 'session:locked' on, or a session that is no longer the open one): nothing at all.
+ *    A notification is PHI on the screen of a workstation someone walked away from.
+ */
+import type { NotificationPreview } from '../../common/ipc-contract';
+
+export const PREVIEW_ORDER: Readonly<Record<NotificationPreview, number>> = { none: 0, sender: 1, full: 2 };
+
+export const stricterPreview = (a: NotificationPreview, b: NotificationPreview): NotificationPreview => (PREVIEW_ORDER[a] <= PREVIEW_ORDER[b] ? a : b);
+
+/** What the session knows when a message arrives. */
+export interface NotificationGate {
+  locked: boolean;
+  /** The user's own setting; null when the session has none to give (the policy's level applies). */
+  userPreview: NotificationPreview | null;
+}
+
+export interface NotificationRequest extends NotificationGate {
+  policyPreview: NotificationPreview;
+  /** Read only when the sender is shown (a locked session's store must not be touched). */
+  senderName: () => string;
+  body: string;
+}
+
+export function notificationFor(r: NotificationRequest): { title: string; body: string } | null {
+  if (r.locked) return null;
+  const level = r.userPreview === null ? r.policyPreview : stricterPreview(r.policyPreview, r.userPreview);
+  return {
+    title: level === 'none' ? 'New message' : r.senderName(),
+    body: level === 'full' ? r.body : '',
+  };
+}

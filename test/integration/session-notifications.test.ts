@@ -1,0 +1,158 @@
+// Issue 12: the user's own stricter notification setting wins over the policy, and no
+// notification fires after 'session:locked'. Bob is the whole app core (real keychain, real
+// SQLCipher profile, real Prosody); Alice is a messaging client on the same server.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventName } from '../../common/ipc-contract';
+import type { Result } from '../../common/result';
+import { systemClock } from '../../main/clock';
+import { createEventBus } from '../../main/events';
+import { createHandlers } from '../../main/ipc/handlers';
+import { createRouter, type Router } from '../../main/ipc/router';
+import { silentLogger } from '../../main/log';
+import { loadPolicy } from '../../main/policy/load';
+import type { NotificationGate } from '../../main/session/notifications';
+import { createSession } from '../../main/session/session';
+import type { Session } from '../../main/session/types';
+import { createMessaging } from '../../main/xmpp';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
+import { makeClient, waitFor, type TestClient } from './xmpp-support';
+
+const A = 'alice@clinic.test';
+const B = 'bob@clinic.test';
+const pw = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toString('hex') };
+
+let server: ProsodyServer;
+let alice: TestClient;
+let bob: { session: Session; router: Router; events: ReturnType<typeof createEventBus> };
+/** The gate each messaging service the session created was handed (one per unlock). */
+const gates: (() => NotificationGate)[] = [];
+let cleanup: () => void = () => undefined;
+let profileId = '';
+const seen: { name: EventName; payload: unknown }[] = [];
+
+const value = <T>(r: Result<T>): T => {
+  if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
+  return r.value;
+};
+const call = <T = unknown>(channel: string, payload: unknown = null) => bob.router.dispatch(channel, payload) as Promise<Result<T>>;
+const notes = (from = 0) => seen.slice(from).filter((e) => e.name === 'notification:shown').map((e) => e.payload as { title: string; body: string });
+const received = (from = 0) => seen.slice(from).filter((e) => e.name === 'message:received').length;
+
+beforeAll(async () => {
+  await requireKeychain();
+  server = await startProsody({
+    users: [
+      { jid: A, password: pw.alice, name: 'Alice Archer' },
+      { jid: B, password: pw.bob, name: 'Bob Baker' },
+    ],
+  });
+  const tmp = tempDir('session-notify-');
+  cleanup = tmp.cleanup;
+  const events = createEventBus(silentLogger);
+  // The clinic allows full previews: anything stricter Bob sees comes from Bob's own setting.
+  const policy = loadPolicy(null, { argon2: FAST_ARGON2, notificationPreview: 'full', trustedCaPem: server.caPem });
+  const session = createSession({
+    userDataDir: tmp.dir,
+    policy,
+    keychain: testKeychain().keychain,
+    clock: systemClock,
+    logger: silentLogger,
+    events,
+    // The real messaging service; the test only keeps the gate the session hands it.
+    services: {
+      createMessaging: (o) => {
+        if (o.notificationGate) gates.push(o.notificationGate);
+        return createMessaging(o);
+      },
+    },
+  });
+  const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
+  const router = createRouter({ handlers: createHandlers({ app, session, events, policy, logger: silentLogger }), isLocked: () => !session.isUnlocked(), logger: silentLogger });
+  bob = { session, router, events };
+  bob.events.subscribe((name, payload) => seen.push({ name, payload }));
+  ({ profileId } = value(
+    await call<{ profileId: string }>('vault:createProfile', {
+      jid: B,
+      displayName: 'Bob Baker',
+      xmppPassword: pw.bob,
+      passphrase: PASS,
+      server: { host: server.host, port: server.c2sPort, tls: 'starttls' },
+      policyAcknowledged: true,
+    }),
+  ));
+  alice = await makeClient(server, A, pw.alice);
+  await waitFor('bob online', () => (bob.session.connection().state === 'online' ? true : null));
+});
+
+afterAll(async () => {
+  await alice?.close();
+  await bob?.session.dispose();
+  cleanup();
+  await server?.stop();
+});
+
+const send = (text: string) => alice.messaging.send(alice.store.conversations.getOrCreate(B).id, text);
+
+describe('notifications of a real session', () => {
+  it("follows the policy until the user's own stricter setting, which wins", async () => {
+    let from = seen.length;
+    await send('first note');
+    const full = await waitFor('notification', () => notes(from)[0]);
+    expect(full).toEqual({ conversationId: expect.any(String), title: 'Alice Archer', body: 'first note' });
+
+    value(await call('settings:update', { notificationPreview: 'sender' }));
+    from = seen.length;
+    await send('second note');
+    expect(await waitFor('notification', () => notes(from)[0])).toMatchObject({ title: 'Alice Archer', body: '' });
+
+    value(await call('settings:update', { notificationPreview: 'none' }));
+    from = seen.length;
+    await send('third note');
+    expect(await waitFor('notification', () => notes(from)[0])).toMatchObject({ title: 'New message', body: '' });
+  });
+
+  it("fires no notification after 'session:locked', even for messages already on their way in", async () => {
+    value(await call('settings:update', { notificationPreview: 'full' }));
+    const from = seen.length;
+    // The gate the open session handed its messaging service: open, with the user's level…
+    const gate = gates.at(-1) as () => NotificationGate;
+    expect(gate()).toEqual({ locked: false, userPreview: 'full' });
+    // …and closed from the moment 'session:locked' is emitted (checked inside that very event).
+    let atLockEvent: NotificationGate | null = null;
+    const offLocked = bob.events.subscribe((name) => {
+      if (name === 'session:locked') atLockEvent = gate();
+    });
+    // Lock as the first message of a burst arrives: the rest are in flight, queued or decrypting.
+    let locking: Promise<void> | null = null;
+    const unsubscribe = bob.events.subscribe((name) => {
+      if (name === 'message:received' && !locking) locking = bob.session.lock('manual');
+    });
+    const burst = Array.from({ length: 20 }, (_, i) => `burst ${i}`);
+    for (const text of burst) await send(text);
+    await waitFor('locked', () => locking);
+    await locking;
+    unsubscribe();
+    offLocked();
+    expect(atLockEvent).toEqual({ locked: true, userPreview: null });
+    const lockedAt = seen.findIndex((e, i) => i >= from && e.name === 'session:locked');
+    expect(lockedAt).toBeGreaterThan(from);
+    expect(notes(lockedAt)).toEqual([]);
+    expect(bob.session.isUnlocked()).toBe(false);
+    await waitFor('bob away for alice', () => alice.messaging.presenceOf(B) !== 'available');
+
+    // Unlocked again, a new live message notifies: the gate re-opens for the session that is open now.
+    value(await call('vault:unlock', { profileId, passphrase: PASS }));
+    // Bob sends presence after the archive catch-up; only then do new messages arrive live (PROTOCOL.md).
+    await waitFor('bob online again', () => (bob.session.connection().state === 'online' ? true : null));
+    await waitFor('bob available to alice', () => alice.messaging.presenceOf(B) === 'available');
+    const after = seen.length;
+    await send('after unlock');
+    expect(await waitFor('notification', () => notes(after).find((n) => n.body === 'after unlock'))).toMatchObject({ title: 'Alice Archer' });
+    expect(received(after)).toBeGreaterThan(0);
+    // The service stopped at the lock stays gated although a session is open again.
+    expect(gate()).toEqual({ locked: true, userPreview: null });
+    expect(gates.at(-1)?.()).toEqual({ locked: false, userPreview: 'full' });
+  });
+});
