@@ -133,7 +133,8 @@ describe('conversation and message handlers', () => {
     // A search that returns nothing read nothing: no entry.
     await call('messages:search', { query: 'nothingmatchesthis', cursor: null });
     expect(audit.list(null, 100).items).toHaveLength(before + 1);
-    expect(audit.verify().ok).toBe(true);
+    // The new entry is part of an intact chain (the seeded messages themselves were never received, so not audited).
+    expect(audit.verify().problems).toEqual([]);
   });
 
   it('audits conversation previews as a read: one entry per list call with the previewed message ids', async () => {
