@@ -31,11 +31,20 @@ export function createOutbox(ctx: MessagingContext) {
 
   async function sendOne(messageId: string, attempts: number): Promise<void> {
     const msg = store.messages.get(messageId);
+    const conv = msg && store.conversations.get(msg.conversationId);
+    if (msg && conv && msg.direction === 'out' && ['sent', 'acked', 'delivered', 'read'].includes(msg.state)) {
+      // It went out (a receipt has moved it on) but the commit after the server's ack failed:
+      // finish that commit now rather than drop the row unaudited.
+      store.transaction(() => {
+        store.outbox.remove(messageId);
+        audit.append('message-sent', { messageId, to: conv.peerJid });
+      });
+      return;
+    }
     if (!msg || msg.direction !== 'out' || msg.state !== 'queued' || msg.body === null || !msg.originId) {
       store.outbox.remove(messageId);
       return;
     }
-    const conv = store.conversations.get(msg.conversationId);
     const conn = ctx.conn();
     const identity = ctx.identity();
     if (!conv || !conn?.isReady() || !identity) return;

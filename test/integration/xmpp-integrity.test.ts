@@ -119,7 +119,8 @@ describe('the receive path keeps its promises across every way a message can arr
     await malRaw.sendAcked(oxMessage(B, fourth, b64));
     await waitFor('late live copy stored', () => messagesWith(bob, M).find((m) => m.originId === fourth));
 
-    const copies = messagesWith(bob, M).filter((m) => ([first, second, third, fourth] as string[]).includes(m.originId ?? ''));
+    // In sending order (the archive's stamps have whole seconds, so sorting may interleave them).
+    const copies = [first, second, third, fourth].map((id) => messagesWith(bob, M).find((m) => m.originId === id)!);
     expect(copies.map((m) => m.state)).toEqual(['delivered', 'unverified', 'unverified', 'unverified']);
     expect(copies.filter((m) => m.body !== null)).toHaveLength(1);
     expect(rejections(bob, 'replayed').length - replayedBefore).toBe(3);
@@ -194,6 +195,30 @@ describe('the receive path keeps its promises across every way a message can arr
     const conv = bob.store.conversations.getOrCreate('eve@elsewhere.example', systemClock.now());
     await expect(bob.messaging.send(conv.id, 'x')).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(bob.store.outbox.all()).toEqual([]);
+  });
+
+  it("marks a sent message 'sent', removes it from the outbox and audits it in one commit: a fault leaves it queued and it is retried (§11)", async () => {
+    const append = alice.audit.append.bind(alice.audit);
+    let faults = 0;
+    alice.audit.append = (type, detail) => {
+      if (type === 'message-sent' && faults++ === 0) throw new Error('injected fault between the state and its audit entry');
+      append(type, detail);
+    };
+    let m;
+    try {
+      m = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'sent once, audited once');
+      expect(await alice.outboxIdle()).toBe(true);
+    } finally {
+      alice.audit.append = append;
+    }
+    expect(faults).toBe(2); // the first commit failed; the retry committed (it was on the wire already)
+    expect(alice.store.messages.get(m.id)?.state).toMatch(/sent|delivered|read/);
+    const sentEntries = auditTypes(alice).filter((a) => a.type === 'message-sent' && a.detail.messageId === m.id);
+    expect(sentEntries).toHaveLength(1);
+    expect(alice.audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0 } });
+    // The re-send carried the same origin-id: Bob has it once.
+    await waitFor('bob has it', () => messagesWith(bob, A).find((x) => x.originId === m.originId));
+    expect(messagesWith(bob, A).filter((x) => x.originId === m.originId)).toHaveLength(1);
   });
 
   it('stores a catch-up page with its audit entries and archive pointer in one commit: a fault between them stores nothing (§11)', async () => {

@@ -362,4 +362,15 @@ describe('retention purge (policy retentionDays)', () => {
     expect(store.messages.search('kept', { cursor: null, limit: 5 }).items).toHaveLength(2);
     expect(store.messages.purgeBefore(1_000)).toBe(0);
   });
+
+  it('purges by received time: a sender-dated claim can neither keep a message longer nor drop it early (issue 10 §4)', () => {
+    const c = store.conversations.getOrCreate('c@clinic.example', 0);
+    // A row written before version 6: sorted by the sender's (back-dated) claim, received recently.
+    const backDated = store.messages.insert(msg(c.id, 1, { sentAt: 100, receivedAt: 5_000, claimedAt: 100 })).id;
+    const old = store.messages.insert(msg(c.id, 2, { sentAt: 200, receivedAt: 200 })).id;
+    expect(store.messages.purgeBefore(1_000)).toBe(1);
+    expect(store.messages.get(old)).toBeUndefined();
+    expect(store.messages.get(backDated)?.claimedAt).toBe(100);
+    expect(store.messages.purgeBefore(6_000)).toBe(1);
+  });
 });
