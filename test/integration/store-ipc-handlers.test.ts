@@ -175,7 +175,7 @@ describe('audit handlers', () => {
     audit.append('unlock', { profile: 'profile-1' });
     audit.append('lock', { reason: 'manual' });
     expect(await call('audit:list', { before: null })).toMatchObject({ items: [{ seq: 2, type: 'lock' }, { seq: 1 }], nextBefore: null });
-    expect(await call('audit:verify', null)).toEqual({ ok: true, checked: 2, problems: [] });
+    expect(await call('audit:verify', null)).toEqual({ ok: true, checked: 2, problems: [], unaudited: { count: 0, ids: [] } });
   });
 
   it('refuses CSV export with FORBIDDEN unless policy allows it, auditing both', async () => {
