@@ -78,6 +78,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   async function decryptOne(job: DecryptJob): Promise<OpenedSigncrypt> {
     const id = accountKey.current();
     if (!id) throw new SigncryptRejectedError('decrypt-failed', 'no identity loaded');
+    opts.inspect?.beforeDecrypt?.(job);
     const ready = pool ? await pool.catch(() => null) : null;
     if (ready) {
       try {

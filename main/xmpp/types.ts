@@ -2,6 +2,7 @@
 import type { ConnectionState, Contact, Message, Presence } from '../../common/contract/domain';
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
+import type { DecryptJob } from '../crypto';
 import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
@@ -32,6 +33,17 @@ export interface MessagingOptions {
   decryptConcurrency?: number;
   /** Asked before each notification: the session's lock state and the user's own preview setting. */
   notificationGate?: () => NotificationGate;
+  /** Tests only: explicit fault injection (never set by the app). */
+  inspect?: MessagingInspect;
+}
+
+export interface MessagingInspect {
+  /**
+   * Called before each decryption, live or catch-up. Throwing stands for the crypto layer failing
+   * for an internal reason (a dead worker pool), not for a bad message: the item is not stored and
+   * catch-up retries it (issue 10 §11).
+   */
+  beforeDecrypt?: (job: DecryptJob) => void;
 }
 
 export interface Messaging {

@@ -12,6 +12,7 @@ import { systemClock } from '../../main/clock';
 import { silentLogger } from '../../main/log';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { MAM_LAST_SETTING } from '../../main/xmpp/catch-up';
+import type { MessagingInspect } from '../../main/xmpp/types';
 import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
 import { NS, oxMessage } from '../../main/xmpp/stanzas';
 import { craft, signcryptXml, stamp, type Party } from '../unit/crypto-fixtures';
@@ -22,6 +23,7 @@ const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
 const M = 'mallory@clinic.test';
 const C = 'carol@clinic.test';
+const D = 'dave@clinic.test';
 /** The clients under test run on the system clock; hand-crafted messages are signed by the same one. */
 const now = () => new Date(systemClock.now());
 
@@ -68,6 +70,7 @@ describe('the receive path keeps its promises across every way a message can arr
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker' },
         { jid: M, password: 'mallory-pw-1', name: 'Mallory Mills' },
         { jid: C, password: 'carol-pw-1', name: 'Carol Cook' },
+        { jid: D, password: 'dave-pw-1', name: 'Dave Dunn' },
       ],
     });
     [alice, bob, mallory] = await Promise.all([
@@ -257,5 +260,47 @@ describe('the receive path keeps its promises across every way a message can arr
     const audited = auditTypes(bob).filter((a) => a.type === 'message-received' && stored.some((m) => m.id === a.detail.messageId));
     expect(audited).toHaveLength(3);
     expect(bob.audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0 } });
+  });
+
+  it('never moves the archive pointer past a message that failed for an internal reason: it is fetched and stored on the next catch-up (§11)', async () => {
+    const inspect: MessagingInspect = {};
+    const dave = await makeClient(server, D, 'dave-pw-1', { inspect });
+    try {
+      await dave.messaging.stop();
+      const conv = alice.store.conversations.getOrCreate(D);
+      const sent = [];
+      for (let i = 0; i < 3; i++) sent.push(await alice.messaging.send(conv.id, `to dave ${i}`));
+      expect(await alice.outboxIdle()).toBe(true);
+      const ids = sent.map((m) => m.originId ?? '');
+      const stored = () => ids.map((id) => messagesWith(dave, A).find((m) => m.originId === id));
+
+      // Everything after the first message fails internally, in both catch-ups of the session.
+      let calls = 0;
+      inspect.beforeDecrypt = () => {
+        if (++calls >= 2) throw new Error('injected: the decrypt pool died');
+      };
+      await dave.restart();
+      await settled(dave);
+      expect(calls).toBeGreaterThanOrEqual(3);
+      const [first, second, third] = stored();
+      expect(first?.state).toBe('delivered');
+      // Not stored as "could not be verified": it was not the messages' fault.
+      expect(second).toBeUndefined();
+      expect(third).toBeUndefined();
+      expect(auditTypes(dave).filter((a) => a.type === 'message-rejected')).toEqual([]);
+
+      // Had the pointer moved past the second message, this catch-up would never see it again.
+      inspect.beforeDecrypt = undefined;
+      await dave.restart();
+      await settled(dave);
+      const after = stored();
+      expect(after.map((m) => m?.state)).toEqual(['delivered', 'delivered', 'delivered']);
+      expect(messagesWith(dave, A)).toHaveLength(3); // the third was not stored twice
+      const audited = auditTypes(dave).filter((a) => a.type === 'message-received');
+      expect(audited).toHaveLength(3);
+      expect(dave.audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0 } });
+    } finally {
+      await dave.close();
+    }
   });
 });

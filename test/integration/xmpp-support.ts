@@ -14,7 +14,7 @@ import { silentLogger } from '../../main/log';
 import { defaultPolicy } from '../../main/policy/schema';
 import { openStore, type Store } from '../../main/store';
 import { createMessaging, type Messaging } from '../../main/xmpp';
-import type { StartOptions } from '../../main/xmpp/types';
+import type { MessagingInspect, StartOptions } from '../../main/xmpp/types';
 import type { ProsodyServer } from '../support/prosody';
 
 export interface TestClient {
@@ -35,7 +35,7 @@ export async function makeClient(
   server: ProsodyServer,
   jid: string,
   password: string,
-  o: { resource?: string; start?: boolean; dir?: string; startOptions?: Omit<StartOptions, 'firstRun'> } = {},
+  o: { resource?: string; start?: boolean; dir?: string; startOptions?: Omit<StartOptions, 'firstRun'>; inspect?: MessagingInspect } = {},
 ): Promise<TestClient> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-client-'));
   const key = randomBytes(32);
@@ -55,6 +55,7 @@ export async function makeClient(
       clock: systemClock,
       resource: o.resource,
       reconnect: { baseMs: 100, maxMs: 1_000 },
+      ...(o.inspect ? { inspect: o.inspect } : {}),
     });
   const client: TestClient = {
     jid,
