@@ -56,18 +56,23 @@ export function installTrayAndNotifications(deps: TrayDeps, opts: TrayOptions): 
   };
   render();
 
+  // Second line of defence (the decision itself is main/session/notifications.ts): from
+  // 'session:locked' until the next unlock no OS notification is shown, whatever is emitted.
+  let locked = false;
   const unsubscribe = opts.events.subscribe((name, payload) => {
-    if (name === 'conversation:updated') {
+    if (name === 'session:unlocked') locked = false;
+    else if (name === 'conversation:updated') {
       const c = payload as { id: string; unread: number };
       unread.set(c.id, c.unread);
       render();
     } else if (name === 'session:locked') {
       // Locked: nothing derived from the open profile stays on screen, notifications included.
+      locked = true;
       unread.clear();
       render();
       for (const n of shown) n.close();
       shown.clear();
-    } else if (name === 'notification:shown' && deps.Notification.isSupported()) {
+    } else if (name === 'notification:shown' && !locked && deps.Notification.isSupported()) {
       const { conversationId, title, body } = payload as { conversationId: string; title: string; body: string };
       const n = new deps.Notification({ title, body, silent: false });
       shown.add(n);

@@ -163,6 +163,17 @@ describe('tray and notifications', () => {
     expect(fake.app.setBadgeCount).toHaveBeenLastCalledWith(0);
     expect(FakeNotification.instances[0]!.close).toHaveBeenCalled();
   });
+
+  it('shows no notification from session:locked until the next unlock', async () => {
+    const { events } = await start();
+    events.emit('session:locked', { reason: 'idle' });
+    events.emit('notification:shown', { conversationId: 'c1', title: 'New secure message', body: '' });
+    expect(FakeNotification.instances).toHaveLength(0);
+    events.emit('session:unlocked', { profileId: 'p1' });
+    events.emit('notification:shown', { conversationId: 'c1', title: 'New secure message', body: '' });
+    expect(FakeNotification.instances).toHaveLength(1);
+    expect(FakeNotification.instances[0]!.show).toHaveBeenCalled();
+  });
 });
 
 describe('updates', () => {
