@@ -1,6 +1,6 @@
 /**
- * Certificate trust for both TLS paths of @xmpp/client 0.14. Node's default is the system
- * store only; a clinic's own CA (policy.trustedCaPem) must be added, never replace it, and the
+ * Certificate trust for both TLS paths of @xmpp/client 0.14. The public roots Node bundles are
+ * trusted; a clinic's own CA (policy.trustedCaPem) must be added, never replace them, and the
  * certificate is checked against the XMPP domain (not the host we dialled).
  *
  * Direct TLS: the socket parameters come from `client.socketParameters`, which we wrap per
@@ -32,7 +32,10 @@ export function trustOptions(domain: string, extraCaPems: (string | null | undef
     servername: domain,
     rejectUnauthorized: true,
     minVersion: 'TLSv1.2',
-    ...(extra.length ? { ca: [...rootCertificates, ...extra] } : {}),
+    // Always an explicit list: Node's implicit default also trusts NODE_EXTRA_CA_CERTS, an
+    // environment variable any user can set, and a clinic CA must come only from the managed
+    // policy (issue 10 item 10).
+    ca: [...rootCertificates, ...extra],
   };
 }
 
