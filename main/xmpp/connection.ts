@@ -9,6 +9,7 @@ import type { ConnectionState } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import type { Logger } from '../log';
 import { trackStreamManagement } from './stream-management';
+import { NEGOTIATION_LIMITS, watchNegotiation, type NegotiationLimits, type NegotiationWatchdog } from './negotiation-watchdog';
 import { guardSockets, TeardownError } from './socket-guard';
 import { installTlsTrust, isCertificateError, trustOptions } from './tls-trust';
 
@@ -22,6 +23,8 @@ export interface ConnectionOptions {
   resource?: string;
   logger: Logger;
   reconnect?: { baseMs?: number; maxMs?: number };
+  /** How long a connect sequence may wait for the server (negotiation-watchdog.ts); tests shorten it. */
+  negotiation?: Partial<NegotiationLimits>;
   pingIntervalMs?: number;
   onState(state: ConnectionState, detail: string | null): void;
   /** Every inbound stanza (messages, presences, IQ sets/gets not answered by the library). */
@@ -59,6 +62,8 @@ export function classifyError(err: unknown): AppError {
 
 /** How long an interrupted negotiation step may still resume (SCRAM hashing on a slow PC). */
 const STALE_SETTLE_MS = 300;
+/** The library's own per-step wait once online: bounds the polite close (`</stream:stream>`). */
+const CLOSE_STEP_MS = 2_000;
 
 export function createConnection(opts: ConnectionOptions): XmppConnection {
   const [local, domain] = opts.jid.split('@') as [string, string];
@@ -69,6 +74,9 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   const { logger } = opts;
   const baseMs = opts.reconnect?.baseMs ?? 1_000;
   const maxMs = opts.reconnect?.maxMs ?? 60_000;
+  const limits: NegotiationLimits = { ...NEGOTIATION_LIMITS, ...opts.negotiation };
+  /** The connect sequence under way, if any: every sign of life from the server feeds it. */
+  let watchdog: NegotiationWatchdog | null = null;
 
   const xmpp = client({
     service,
@@ -82,7 +90,10 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     },
   });
   installTlsTrust(xmpp, trustOptions(domain, opts.caPems));
-  const sockets = guardSockets(xmpp, logger);
+  const sockets = guardSockets(xmpp, logger, () => watchdog?.progress());
+  // A status change during negotiation follows an answer of the server (TCP accepted, TLS
+  // handshake done, stream header, SASL success…): progress too.
+  xmpp.on('status', () => watchdog?.progress());
   // Chat is many small writes: without TCP_NODELAY, Nagle + delayed ACK adds ~40 ms per message.
   xmpp.on('connect', () => {
     type NoDelay = { setNoDelay?: (on: boolean) => void; socket?: { setNoDelay?: (on: boolean) => void } };
@@ -97,7 +108,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   // @xmpp/iq 0.14: an error reply that arrives before the request's write callback rejects the
   // pending promise before anyone listens (an unhandled rejection). Observe it at creation; the
   // caller still gets the rejection through the library's own race.
-  const handlers = xmpp.iqCaller.handlers as Map<string, { promise?: Promise<unknown> }>;
+  const handlers = xmpp.iqCaller.handlers as Map<string, { promise?: Promise<unknown>; reject?: (err: unknown) => void }>;
   const setHandler = handlers.set.bind(handlers);
   handlers.set = (id, deferred) => {
     deferred.promise?.catch(() => undefined);
@@ -180,15 +191,11 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     retryTimer = setTimeout(() => {
       retryTimer = null;
       if (!wanted || (xmpp.status !== 'disconnect' && xmpp.status !== 'offline')) return;
-      sockets.dropStale();
-      xmpp
-        .connect(service)
-        .then(() => xmpp.open({ domain }))
-        .catch((err: unknown) => {
-          const e = classifyError(err);
-          logger.info('xmpp: reconnect attempt failed', { code: e.code, attempt });
-          if (wanted && e.code === 'NOT_CONNECTED' && (xmpp.status === 'disconnect' || xmpp.status === 'offline')) scheduleReconnect();
-        });
+      negotiate().catch((err: unknown) => {
+        const e = classifyError(err);
+        logger.info('xmpp: reconnect attempt failed', { code: e.code, attempt });
+        if (wanted && e.code === 'NOT_CONNECTED' && (xmpp.status === 'disconnect' || xmpp.status === 'offline')) scheduleReconnect();
+      });
     }, delay);
     retryTimer.unref?.();
   }
@@ -203,6 +210,9 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   let cutAt = 0;
   const teardown = (): Promise<void> =>
     (closing ??= (async () => {
+      // A connect sequence under way ends now, not when the library's own step wait runs out.
+      watchdog?.abort(new TeardownError());
+      watchdog = null;
       if (xmpp.status !== 'online' && xmpp.status !== 'offline') cutAt = Date.now();
       if (xmpp.status === 'online') {
         let timer: NodeJS.Timeout | undefined;
@@ -212,7 +222,10 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       await sockets.teardown();
     })().finally(() => (closing = null)));
 
-  /** Connection.start() without its defect: its 'online' promise is observed even when open() fails. */
+  /**
+   * Connection.start() without its defect: its 'online' promise is observed even when open()
+   * fails. Also ends on an XEP-0198 resumption (a reconnect), which sets 'online' silently.
+   */
   async function openStream(): Promise<void> {
     sockets.dropStale();
     await xmpp.connect(service);
@@ -220,9 +233,10 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     const online = new Promise<void>((resolve, reject) => {
       const ok = () => (unlisten(), resolve());
       const fail = (err: unknown) => (unlisten(), reject(err));
-      unlisten = () => (xmpp.off('online', ok), xmpp.off('error', fail));
+      unlisten = () => (xmpp.off('online', ok), xmpp.off('error', fail), xmpp.streamManagement.off('resumed', ok));
       xmpp.once('online', ok);
       xmpp.once('error', fail);
+      xmpp.streamManagement.once('resumed', ok);
     });
     online.catch(() => undefined);
     try {
@@ -232,6 +246,35 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       throw err;
     }
     await online;
+  }
+
+  /**
+   * One connect sequence under the watchdog (negotiation-watchdog.ts). The library's per-step
+   * wait (2 s: the cause of issue 10 item 13) is raised past the ceiling meanwhile, a backstop
+   * only, so that the watchdog decides; a sequence the watchdog ends is torn down (its sockets
+   * destroyed) before the error is thrown.
+   */
+  async function negotiate(): Promise<void> {
+    const dog = watchNegotiation(limits);
+    watchdog = dog;
+    xmpp.timeout = limits.ceilingMs + limits.idleMs;
+    try {
+      await Promise.race([openStream(), dog.expired]);
+    } catch (err) {
+      const stall = dog.failure();
+      // The steps' own errors follow from our teardown (TeardownError): the stall is the reason.
+      // A TeardownError from abort() means stop() or a fatal error closed it: theirs is the reason.
+      if (stall instanceof AppError) {
+        logger.warn('xmpp: the server stopped answering during sign-in', { cause: String(stall.details?.cause) });
+        await teardown();
+        throw stall;
+      }
+      throw err;
+    } finally {
+      dog.stop();
+      if (watchdog === dog) watchdog = null;
+      if (!watchdog) xmpp.timeout = CLOSE_STEP_MS;
+    }
   }
 
   const ping = () => {
@@ -260,7 +303,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       isReady.catch(() => undefined);
       try {
         // stop() rejects isReady: a start() in the middle of the TLS handshake returns at once.
-        await Promise.race([openStream(), isReady]);
+        await Promise.race([negotiate(), isReady]);
       } catch (err) {
         const stopped = stopRequested;
         const e = stopped ? new AppError('NOT_CONNECTED', 'Messaging was stopped.') : classifyError(err);
@@ -287,6 +330,12 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       pingTimer = null;
       xmpp.reconnect.stop();
       await teardown();
+      // Requests still waiting for an answer end now: the answer can no longer arrive, and their
+      // callers (a key refresh) learn it was a stop, not a timeout 20 s later.
+      for (const [id, deferred] of [...handlers]) {
+        handlers.delete(id);
+        deferred.reject?.(new AppError('NOT_CONNECTED', 'Messaging was stopped.', { cause: 'stopped' }));
+      }
       setState('offline', null);
     },
     isReady: () => ready,

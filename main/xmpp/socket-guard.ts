@@ -76,7 +76,8 @@ export interface SocketGuard {
   dropStale(): void;
 }
 
-export function guardSockets(xmpp: Client, logger: Logger): SocketGuard {
+/** `onInbound`: called for every chunk the server sends (after TLS: decrypted), a sign of life. */
+export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void = () => undefined): SocketGuard {
   watchStarttls();
   const c = xmpp as unknown as ClientInternals;
   const seen = new WeakSet<object>();
@@ -107,6 +108,7 @@ export function guardSockets(xmpp: Client, logger: Logger): SocketGuard {
   };
   const onData = c._onData.bind(c);
   c._onData = (data: Buffer) => {
+    onInbound();
     if (c.parser) onData(data);
   };
   // Direct TLS: the wrapper is attached before its connect() creates the TLSSocket.
