@@ -24,9 +24,10 @@ export interface NegotiationLimits {
 }
 
 /**
- * 15 s of silence: a server under load answers each step well within it (the slowest step seen
- * under a load average of 19 on 2 cores was a few seconds); a mute one is abandoned in 15 s.
- * 60 s in all: no sign-in attempt waits longer than a minute, however the server behaves.
+ * 15 s of silence: in the ten-sign-ins load test (test/integration/xmpp-sign-in-load.test.ts,
+ * 2 cores, CPU burners) the longest silence measured was 2.6 s and the longest sequence 6 s, so
+ * this leaves ~6× headroom; a mute server is abandoned after 15 s. 60 s in all: no sign-in
+ * attempt waits longer than a minute, however the server behaves.
  */
 export const NEGOTIATION_LIMITS: NegotiationLimits = { idleMs: 15_000, ceilingMs: 60_000 };
 
