@@ -36,6 +36,17 @@ export interface Trust {
   toContact(c: StoredContact): Contact;
 }
 
+/** Why a key fetch failed, for the log and the audit: the server's condition, never a guess. */
+function unavailableReason(err: unknown): string {
+  const e = err as { reason?: unknown; condition?: unknown; name?: unknown; message?: unknown } | null;
+  if (typeof e?.reason === 'string') return e.reason;
+  if (typeof e?.condition === 'string') return e.condition;
+  if (e?.message === 'no OpenPGP key announced') return 'not-found';
+  if (e?.message === 'key data missing or malformed') return 'malformed';
+  if (e?.name === 'TimeoutError') return 'timeout';
+  return 'error';
+}
+
 export function createTrust(d: TrustDeps): Trust {
   const parsed = new Map<string, ContactKey>(); // jid → parsed pinned key (PROTOCOL.md "Speed": parse once)
   const inflight = new Map<string, Promise<void>>();
@@ -73,7 +84,10 @@ export function createTrust(d: TrustDeps): Trust {
       const fetched = await fetchPublicKey(conn, jid);
       key = await parseContactKey(jid, fetched.binary, fetched.fingerprint);
     } catch (err) {
-      const reason = (err as { reason?: string; condition?: string }).reason ?? (err as { condition?: string }).condition ?? 'not-found';
+      // Cut off by stop() or a dropped connection: that says nothing about the colleague's key.
+      // Nothing to record; the refresh on the next connect (or the next send) asks again.
+      if (!conn.isReady() || d.conn() !== conn) return;
+      const reason = unavailableReason(err);
       d.logger.info('xmpp: contact key unavailable', { jid, reason });
       if (!before?.fingerprint && before?.trust !== 'unavailable') {
         emit(d.store.contacts.setKey(jid, { trust: 'unavailable' }, now));
