@@ -9,7 +9,7 @@
  * client hang up right after TLS (negotiation-watchdog.ts). The slow-proxy test below shows the
  * same cause deterministically: a server that takes 2.2 s per answer.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../main/clock';
@@ -60,7 +60,9 @@ function workstation(): Session {
 
 /** Busy loops in child processes (two per core here): the rest of a busy machine competes for CPU. */
 function burnCpu(count: number): ChildProcess[] {
-  return Array.from({ length: count }, () => fork('-e', ['for (;;) {}'], { stdio: 'ignore', execArgv: [] }));
+  // Each ends by itself after 2 minutes, should this process die before it kills them.
+  const loop = 'const end = Date.now() + 120000; while (Date.now() < end);';
+  return Array.from({ length: count }, () => spawn(process.execPath, ['-e', loop], { stdio: 'ignore' }));
 }
 
 const signIn = (session: Session, u: (typeof users)[number]): Promise<{ profileId: string }> => {
