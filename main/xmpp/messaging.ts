@@ -46,11 +46,14 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     trust: null as unknown as MessagingContext['trust'],
     conn: () => conn,
     identity: () => accountKey.current(),
-    emitMessage: (m: Message, isNew: boolean) => events.emit(isNew ? 'message:received' : 'message:updated', m),
+    emitMessage: (m: Message, isNew: boolean) => {
+      if (!quiet()) events.emit(isNew ? 'message:received' : 'message:updated', m);
+    },
     notify: (m, peer) => notify(m, peer),
     decrypt: (job) => decryptOne(job),
     peerAllowed: (jid: string) => jid.slice(jid.indexOf('@') + 1) === allowedDomain,
     emitConversation(id: string) {
+      if (quiet()) return;
       const s = store.conversations.summary(id);
       if (s) events.emit('conversation:updated', { ...s, presence: directory.presenceOf(s.peerJid) });
     },
@@ -78,7 +81,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   async function decryptOne(job: DecryptJob): Promise<OpenedSigncrypt> {
     const id = accountKey.current();
     if (!id) throw new SigncryptRejectedError('decrypt-failed', 'no identity loaded');
-    opts.inspect?.beforeDecrypt?.(job);
+    await opts.inspect?.beforeDecrypt?.(job);
     const ready = pool ? await pool.catch(() => null) : null;
     if (ready) {
       try {
@@ -89,6 +92,14 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       }
     }
     return openSigncrypt({ identity: id, ...job });
+  }
+
+  /**
+   * Once the session locks (or we stop), messages still on their way in are stored — nothing is
+   * lost — but neither they nor previews reach the renderer: it holds no PHI while locked.
+   */
+  function quiet(): boolean {
+    return stopped || (opts.notificationGate?.().locked ?? false);
   }
 
   function notify(m: Message, peer: string) {

@@ -41,9 +41,10 @@ export interface MessagingInspect {
   /**
    * Called before each decryption, live or catch-up. Throwing stands for the crypto layer failing
    * for an internal reason (a dead worker pool), not for a bad message: the item is not stored and
-   * catch-up retries it (issue 10 §11).
+   * catch-up retries it (issue 10 §11). A returned promise holds the decryption until it settles
+   * (a message still on its way in when something else happens, e.g. the session locks).
    */
-  beforeDecrypt?: (job: DecryptJob) => void;
+  beforeDecrypt?: (job: DecryptJob) => void | Promise<void>;
 }
 
 export interface Messaging {

@@ -15,6 +15,7 @@ import type { NotificationGate } from '../../main/session/notifications';
 import { createSession } from '../../main/session/session';
 import type { Session } from '../../main/session/types';
 import { createMessaging } from '../../main/xmpp';
+import type { MessagingInspect } from '../../main/xmpp/types';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
 import { makeClient, waitFor, type TestClient } from './xmpp-support';
@@ -31,6 +32,8 @@ const gates: (() => NotificationGate)[] = [];
 let cleanup: () => void = () => undefined;
 let profileId = '';
 const seen: { name: EventName; payload: unknown }[] = [];
+/** Fault injection handed to every messaging service the session creates (issue 10: hold a decryption). */
+const inspect: MessagingInspect = {};
 
 const value = <T>(r: Result<T>): T => {
   if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
@@ -64,7 +67,7 @@ beforeAll(async () => {
     services: {
       createMessaging: (o) => {
         if (o.notificationGate) gates.push(o.notificationGate);
-        return createMessaging(o);
+        return createMessaging({ ...o, inspect });
       },
     },
   });
@@ -139,6 +142,9 @@ describe('notifications of a real session', () => {
     const lockedAt = seen.findIndex((e, i) => i >= from && e.name === 'session:locked');
     expect(lockedAt).toBeGreaterThan(from);
     expect(notes(lockedAt)).toEqual([]);
+    // Nor any message text or preview: messages still arriving are stored, not shown.
+    const phi = seen.slice(lockedAt).filter((e) => ['message:received', 'message:updated', 'conversation:updated'].includes(e.name));
+    expect(phi).toEqual([]);
     expect(bob.session.isUnlocked()).toBe(false);
     await waitFor('bob away for alice', () => alice.messaging.presenceOf(B) !== 'available');
 
@@ -154,5 +160,41 @@ describe('notifications of a real session', () => {
     // The service stopped at the lock stays gated although a session is open again.
     expect(gate()).toEqual({ locked: true, userPreview: null });
     expect(gates.at(-1)?.()).toEqual({ locked: false, userPreview: 'full' });
+  });
+
+  it('a message still decrypting when the session locks is stored, but neither it nor a preview reaches the renderer', async () => {
+    if (!bob.session.isUnlocked()) value(await call('vault:unlock', { profileId, passphrase: PASS }));
+    await waitFor('bob online', () => (bob.session.connection().state === 'online' ? true : null));
+    await waitFor('bob available to alice', () => alice.messaging.presenceOf(B) === 'available');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let holding = false;
+    inspect.beforeDecrypt = () => {
+      if (holding) return undefined;
+      holding = true;
+      return held;
+    };
+    const from = seen.length;
+    try {
+      const m = await send('arrives while the desk locks');
+      await waitFor('decryption under way', () => holding);
+      const locking = bob.session.lock('manual');
+      await waitFor('session:locked', () => seen.slice(from).some((e) => e.name === 'session:locked'));
+      release(); // the message finishes its way in after the lock
+      await locking;
+      const lockedAt = seen.findIndex((e, i) => i >= from && e.name === 'session:locked');
+      const phi = seen.slice(lockedAt).filter((e) => ['message:received', 'message:updated', 'conversation:updated', 'notification:shown'].includes(e.name));
+      expect(phi).toEqual([]);
+
+      // Nothing lost: it is in the profile at the next unlock.
+      inspect.beforeDecrypt = undefined;
+      value(await call('vault:unlock', { profileId, passphrase: PASS }));
+      const store = bob.session.active().store;
+      const conv = store.conversations.byPeer(A)!;
+      expect(store.messages.findByOriginId(conv.id, m.originId!)).toMatchObject({ state: 'delivered', body: 'arrives while the desk locks' });
+    } finally {
+      inspect.beforeDecrypt = undefined;
+      release();
+    }
   });
 });
