@@ -3,13 +3,12 @@ import { xml, type XmlElement } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityAsContact, loadIdentity, type Identity } from '../../main/crypto';
 import { systemClock } from '../../main/clock';
-import { silentLogger } from '../../main/log';
-import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
+import type { XmppConnection } from '../../main/xmpp/connection';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { craft, makeParty, signcryptXml, stamp, type Party } from '../unit/crypto-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
+import { auditTypes, makeClient, messagesWith, rawConnection, waitFor, type TestClient } from './xmpp-support';
 
 const B = 'bob@clinic.test';
 const M = 'mallory@clinic.test';
@@ -41,7 +40,7 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
     });
     [bob, mallory] = await Promise.all([makeClient(server, B, 'bob-pw-1'), makeClient(server, M, 'mallory-pw-1')]);
     [bobP, malP, eve] = await Promise.all([partyOf(bob), partyOf(mallory), makeParty('eve@clinic.test')]);
-    raw = createConnection({ jid: M, password: 'mallory-pw-1', host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], resource: 'raw', logger: silentLogger, onState: () => {}, onStanza: () => {}, onReady: () => {} });
+    raw = rawConnection(server, M, 'mallory-pw-1', 'raw');
     await raw.start();
   });
   afterAll(async () => {

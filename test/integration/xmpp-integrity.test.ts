@@ -9,15 +9,14 @@ import { xml, type XmlElement } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityAsContact, loadIdentity } from '../../main/crypto';
 import { systemClock } from '../../main/clock';
-import { silentLogger } from '../../main/log';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { MAM_LAST_SETTING } from '../../main/xmpp/catch-up';
 import type { MessagingInspect } from '../../main/xmpp/types';
-import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
+import type { XmppConnection } from '../../main/xmpp/connection';
 import { NS, oxMessage } from '../../main/xmpp/stanzas';
 import { craft, signcryptXml, stamp, type Party } from '../unit/crypto-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
+import { auditTypes, makeClient, messagesWith, rawConnection, waitFor, type TestClient } from './xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -30,22 +29,6 @@ const now = () => new Date(systemClock.now());
 async function partyOf(c: TestClient): Promise<Party> {
   const identity = await loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
   return { jid: c.jid, identity, contact: identityAsContact(identity) };
-}
-
-function rawConnection(server: ProsodyServer, jid: string, password: string, resource: string, onStanza: (el: XmlElement) => void = () => {}): XmppConnection {
-  return createConnection({
-    jid,
-    password,
-    host: server.host,
-    port: server.c2sPort,
-    tls: 'starttls',
-    caPems: [server.caPem],
-    resource,
-    logger: silentLogger,
-    onState: () => {},
-    onStanza,
-    onReady: () => {},
-  });
 }
 
 const settled = (c: TestClient) => (c.messaging as unknown as { settled(): Promise<void> }).settled();

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../main/clock';
 import { createEventBus } from '../../main/events';
 import { silentLogger, type LogFields, type Logger } from '../../main/log';
-import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
+import type { XmppConnection } from '../../main/xmpp/connection';
 import { createTrust } from '../../main/xmpp/trust';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, type TestClient } from './xmpp-support';
+import { auditTypes, makeClient, rawConnection, type TestClient } from './xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -41,19 +41,7 @@ describe('a contact-key refresh cut off by stopping', () => {
     const lines: { level: string; msg: string; fields?: LogFields }[] = [];
     const at = (level: string) => (msg: string, fields?: LogFields) => lines.push({ level, msg, fields });
     const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-    const conn: XmppConnection = createConnection({
-      jid: A,
-      password: 'alice-pw-1',
-      host: server.host,
-      port: server.c2sPort,
-      tls: 'starttls',
-      caPems: [server.caPem],
-      resource,
-      logger: silentLogger,
-      onState: () => {},
-      onStanza: () => {},
-      onReady: () => {},
-    });
+    const conn: XmppConnection = rawConnection(server, A, 'alice-pw-1', resource);
     const trust = createTrust({ store: alice.store, audit: alice.audit, events: createEventBus(silentLogger), logger, clock: systemClock, conn: () => conn, presenceOf: () => 'offline' });
     return { conn, trust, lines };
   }

@@ -14,7 +14,9 @@ import { silentLogger } from '../../main/log';
 import { defaultPolicy } from '../../main/policy/schema';
 import { openStore, type Store } from '../../main/store';
 import { createMessaging, type Messaging } from '../../main/xmpp';
+import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
 import type { MessagingInspect, StartOptions } from '../../main/xmpp/types';
+import type { XmlElement } from '@xmpp/client';
 import type { ProsodyServer } from '../support/prosody';
 
 export interface TestClient {
@@ -125,3 +127,23 @@ export const auditTypes = (c: TestClient) => {
   }
   return types;
 };
+
+/**
+ * A bare XMPP connection of a real account (no messaging service on it): what a hostile colleague,
+ * or a second device of the same account, can send by hand. Call start() before use.
+ */
+export function rawConnection(server: ProsodyServer, jid: string, password: string, resource: string, onStanza: (el: XmlElement) => void = () => {}): XmppConnection {
+  return createConnection({
+    jid,
+    password,
+    host: server.host,
+    port: server.c2sPort,
+    tls: 'starttls',
+    caPems: [server.caPem],
+    resource,
+    logger: silentLogger,
+    onState: () => {},
+    onStanza,
+    onReady: () => {},
+  });
+}
