@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../common/result';
+import { backoffMs } from '../backoff';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
@@ -67,7 +68,7 @@ const MAX_DELAY_MS = 5 * 60_000;
 /** Wait after `failures` consecutive wrong passphrases: none after the first, then 1 s, 2 s, 4 s … capped at 5 min. */
 export function unlockDelayMs(failures: number): number {
   if (failures <= 1) return 0;
-  return Math.min(1000 * 2 ** (failures - 2), MAX_DELAY_MS);
+  return backoffMs(failures - 2, { baseMs: 1_000, maxMs: MAX_DELAY_MS });
 }
 
 export function createVault({ userDataDir, policy, keychain, clock, logger }: VaultOptions): Vault {

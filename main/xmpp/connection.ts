@@ -7,6 +7,7 @@
 import { client, xml, type Client, type XmlElement } from '@xmpp/client';
 import type { ConnectionState } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
+import { backoffMs } from '../backoff';
 import type { Logger } from '../log';
 import { trackStreamManagement } from './stream-management';
 import { NEGOTIATION_LIMITS, watchNegotiation, type NegotiationLimits, type NegotiationWatchdog } from './negotiation-watchdog';
@@ -185,8 +186,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
 
   function scheduleReconnect() {
     if (retryTimer || !wanted) return;
-    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // "equal jitter": spreads a clinic's reconnects
+    const delay = backoffMs(attempt, { baseMs, maxMs, maxExponent: 16, jitter: 'equal' });
     attempt += 1;
     retryTimer = setTimeout(() => {
       retryTimer = null;

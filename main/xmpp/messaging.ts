@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { xml, type XmlElement } from '@xmpp/client';
 import type { Contact, Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
+import { backoffMs } from '../backoff';
 import { createDecryptPool, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
 import { createAccountKey } from './account-key';
 import { capsElement, discoInfo, keyListNoticeFrom, NS_DISCO_INFO, NS_PUBSUB_EVENT } from './caps';
@@ -223,8 +224,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('NOT_CONNECTED', 'Cannot reach the messaging server.');
       if (firstRun || e.code !== 'NOT_CONNECTED' || stopped) throw e;
-      const base = Math.min(60_000, (opts.reconnect?.baseMs ?? 1_000) * 2 ** Math.min(attempt, 6));
-      startTimer = setTimeout(() => void connectLoop(false, attempt + 1).catch(() => undefined), base / 2 + Math.random() * (base / 2));
+      const delay = backoffMs(attempt, { baseMs: opts.reconnect?.baseMs ?? 1_000, maxMs: 60_000, maxExponent: 6, jitter: 'equal' });
+      startTimer = setTimeout(() => void connectLoop(false, attempt + 1).catch(() => undefined), delay);
       startTimer.unref?.();
     }
   }

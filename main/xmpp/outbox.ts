@@ -6,6 +6,7 @@
  */
 import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
+import { backoffMs } from '../backoff';
 import { signcrypt } from '../crypto';
 import type { MessagingContext } from './context';
 import { newOriginId } from './origin-id';
@@ -74,7 +75,7 @@ export function createOutbox(ctx: MessagingContext) {
         logger.warn('xmpp: message not sent', { messageId, code });
         return;
       }
-      const delay = Math.min(60_000, 1_000 * 2 ** Math.min(attempts, 6));
+      const delay = backoffMs(attempts, { baseMs: 1_000, maxMs: 60_000, maxExponent: 6 });
       store.outbox.reschedule(messageId, clock.now() + delay, code);
       if (code !== 'NOT_CONNECTED')
         logger.warn('xmpp: send attempt failed', { messageId, code, attempts: attempts + 1 });
