@@ -14,6 +14,14 @@ export interface Logger {
 
 const SENSITIVE = /body|text|passphrase|password|secret|key|plaintext|token/i;
 
+/**
+ * What a log line may say about a caught error: its class name only. The message can carry
+ * message text, a JID or a path (HIPAA.md), so it never goes into a log field.
+ */
+export function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : 'unknown';
+}
+
 export function redact(fields: LogFields | undefined): LogFields | undefined {
   if (!fields) return fields;
   const out: LogFields = {};

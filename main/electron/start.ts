@@ -24,7 +24,7 @@ import {
 } from 'electron';
 import type { LockReason } from '../../common/ipc-contract';
 import type { AppCore } from '../core';
-import { createConsoleLogger, type Logger } from '../log';
+import { createConsoleLogger, errorName, type Logger } from '../log';
 import { registerAppScheme, serveRenderer } from './app-protocol';
 import {
   APP_ENTRY_URL,
@@ -95,7 +95,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
       // A core that cannot be built (unreadable user data, missing native module…) is shown to
       // the user and ends the process, rather than leaving a windowless app running.
       const message = err instanceof Error ? err.message : String(err);
-      logger.error('startup failed', { error: err instanceof Error ? err.name : 'unknown' });
+      logger.error('startup failed', { error: errorName(err) });
       dialog.showErrorBox('Clinic Messenger cannot start', `${message}\n\nPlease contact your IT department.`);
       app.exit(1);
       throw err;
@@ -139,7 +139,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
       theCore.session
         .lock(reason)
         .catch((err: unknown) =>
-          logger.error('lock failed', { reason, error: err instanceof Error ? err.name : 'unknown' }),
+          logger.error('lock failed', { reason, error: errorName(err) }),
         );
     };
     installPowerLockTriggers(powerMonitor, lock, { lockOnOsLock: policy.lockOnOsLock });
@@ -154,7 +154,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
       );
     } catch (err) {
       // Some Linux desktops have no status area; the app works without a tray.
-      logger.warn('tray unavailable', { error: err instanceof Error ? err.name : 'unknown' });
+      logger.warn('tray unavailable', { error: errorName(err) });
     }
     void startUpdater({
       feedUrl: policy.updateFeedUrl,

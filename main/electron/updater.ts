@@ -5,7 +5,7 @@
  * app-update.yml pins a publisherName (electron-updater verifies the Authenticode signer).
  * Elsewhere (Linux, unsigned Windows builds) it only reports that an update exists; IT deploys it.
  */
-import type { Logger } from '../log';
+import { errorName, type Logger } from '../log';
 
 export interface UpdaterLike {
   autoDownload: boolean;
@@ -48,7 +48,7 @@ export async function startUpdater(opts: UpdaterOptions): Promise<boolean> {
     opts.logger.info('update available', { autoDownload: updater.autoDownload });
   });
   updater.on('error', (err) => {
-    opts.logger.warn('update check failed', { error: err instanceof Error ? err.name : 'unknown' });
+    opts.logger.warn('update check failed', { error: errorName(err) });
   });
   await updater.checkForUpdates().catch(() => undefined);
   return true;

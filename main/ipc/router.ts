@@ -5,7 +5,7 @@
  */
 import { channels, isChannelName, type ChannelName, type ChannelOutput, type ChannelParsedInput } from '../../common/ipc-contract';
 import { AppError, fail, ok, type Result } from '../../common/result';
-import type { Logger } from '../log';
+import { errorName, type Logger } from '../log';
 
 export type Handler<C extends ChannelName> = (
   input: ChannelParsedInput<C>,
@@ -48,7 +48,7 @@ export function createRouter({ handlers, isLocked, logger }: RouterOptions): Rou
         value = await handler(parsed.data);
       } catch (err) {
         if (err instanceof AppError) return fail(err.code, err.message, err.details);
-        logger.error('ipc handler failed', { channel, error: err instanceof Error ? err.name : 'unknown' });
+        logger.error('ipc handler failed', { channel, error: errorName(err) });
         return fail('INTERNAL', 'Something went wrong. The error was logged.');
       }
       const out = def.output.safeParse(value === undefined ? null : value);

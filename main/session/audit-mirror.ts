@@ -15,7 +15,7 @@
  * mirrored row is still in the chain, so a lagging mirror never causes a false alarm.
  */
 import type { Clock } from '../clock';
-import type { Logger } from '../log';
+import { errorName, type Logger } from '../log';
 import type { Store } from '../store';
 import { profileRecord, type Keychain } from '../vault/keychain';
 
@@ -83,7 +83,7 @@ export function createAuditMirror({ keychain, profileId, store, clock, logger }:
         await keychain.setRecord(name, Buffer.from(value, 'utf8'));
       } catch (err) {
         written = null; // try again at the next flush
-        logger.warn('audit head mirror could not be written', { profileId, code: err instanceof Error ? err.name : 'unknown' });
+        logger.warn('audit head mirror could not be written', { profileId, code: errorName(err) });
       }
     });
     return writes;
@@ -110,7 +110,7 @@ export function createAuditMirror({ keychain, profileId, store, clock, logger }:
           void flush();
         } catch (err) {
           // The store closed under a timer that stop() should have cancelled: nothing to mirror.
-          logger.warn('audit head mirror skipped', { profileId, code: err instanceof Error ? err.name : 'unknown' });
+          logger.warn('audit head mirror skipped', { profileId, code: errorName(err) });
         }
       }, AUDIT_MIRROR_DELAY_MS);
     },

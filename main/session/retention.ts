@@ -7,7 +7,7 @@
  */
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
-import type { Logger } from '../log';
+import { errorName, type Logger } from '../log';
 import type { Store } from '../store';
 
 export const RETENTION_INTERVAL_MS = 6 * 60 * 60 * 1000;
@@ -44,7 +44,7 @@ export function startRetention(d: {
   const run = (): Promise<number> => {
     running ??= purge()
       .catch((err: unknown) => {
-        d.logger.warn('retention purge failed', { error: err instanceof Error ? err.name : 'unknown' });
+        d.logger.warn('retention purge failed', { error: errorName(err) });
         return 0;
       })
       .finally(() => {

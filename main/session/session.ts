@@ -9,7 +9,7 @@ import { AppError } from '../../common/result';
 import { createAuditLog, type AuditLog } from '../audit';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
-import type { Logger } from '../log';
+import { errorName, type Logger } from '../log';
 import type { LoadedPolicy } from '../policy/load';
 import { openStore, type Store } from '../store';
 import { createMessaging, type Messaging } from '../xmpp';
@@ -79,7 +79,7 @@ export function createSession(opts: SessionOptions): Session {
   };
 
   const idle = createIdleTimer(clock, () => {
-    void session.lock('idle').catch((err: unknown) => logger.error('idle lock failed', { error: err instanceof Error ? err.name : 'unknown' }));
+    void session.lock('idle').catch((err: unknown) => logger.error('idle lock failed', { error: errorName(err) }));
   });
 
   const requireOpen = (): Open => {
@@ -146,12 +146,12 @@ export function createSession(opts: SessionOptions): Session {
     try {
       await open.active.messaging.stop();
     } catch (err) {
-      logger.warn('messaging stop failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
+      logger.warn('messaging stop failed during lock', { error: errorName(err) });
     }
     try {
       await open.active.store.close();
     } catch (err) {
-      logger.warn('store close failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
+      logger.warn('store close failed during lock', { error: errorName(err) });
     }
     open.active.audit.close();
     zeroKeys(open.keys);
@@ -166,7 +166,7 @@ export function createSession(opts: SessionOptions): Session {
     try {
       open.active.audit.append('lock', { reason, profileId: open.active.profileId });
     } catch (err) {
-      logger.warn('audit append failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
+      logger.warn('audit append failed during lock', { error: errorName(err) });
     }
     // Tell the renderer first so it drops every PHI-holding view at once; the XMPP close handshake
     // and the store checkpoint (tens to hundreds of ms) follow. Nothing is served meanwhile
@@ -176,7 +176,7 @@ export function createSession(opts: SessionOptions): Session {
       // Before the store closes: the head is read from it (audit-mirror.ts).
       await open.mirror.flush();
     } catch (err) {
-      logger.warn('audit head mirror failed during lock', { error: err instanceof Error ? err.name : 'unknown' });
+      logger.warn('audit head mirror failed during lock', { error: errorName(err) });
     }
     await teardown(open);
     logger.info('session locked', { reason });

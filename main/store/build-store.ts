@@ -1,5 +1,5 @@
 /** Wires the repositories over one open, migrated connection. */
-import type { Logger } from '../log';
+import { errorName, type Logger } from '../log';
 import type { Db } from './open-db';
 import { createAttachmentRepo } from './repos/attachments';
 import { createAuditRepo } from './repos/audit';
@@ -40,7 +40,7 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
       if (closed || !b.dead()) throw err;
       if (bg === b) {
         bg = null;
-        opts.logger?.warn('store: background worker unavailable; heavy work runs on the main thread', { error: err instanceof Error ? err.name : 'unknown' });
+        opts.logger?.warn('store: background worker unavailable; heavy work runs on the main thread', { error: errorName(err) });
       }
       return here();
     });

@@ -8,7 +8,7 @@ import { client, xml, type Client, type XmlElement } from '@xmpp/client';
 import type { ConnectionState } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
-import type { Logger } from '../log';
+import { errorName, type Logger } from '../log';
 import { trackStreamManagement } from './stream-management';
 import { NEGOTIATION_LIMITS, watchNegotiation, type NegotiationLimits, type NegotiationWatchdog } from './negotiation-watchdog';
 import { guardSockets, TeardownError } from './socket-guard';
@@ -150,7 +150,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     try {
       opts.onReady(resumed);
     } catch (err) {
-      logger.error('xmpp: onReady failed', { error: err instanceof Error ? err.name : 'unknown' });
+      logger.error('xmpp: onReady failed', { error: errorName(err) });
     }
   };
   xmpp.on('online', () => void becomeReady(false));
@@ -160,7 +160,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       opts.onStanza(el);
     } catch (err) {
       // A handler bug must never take the connection down (hostile input is handled inside).
-      logger.error('xmpp: stanza handler threw', { error: err instanceof Error ? err.name : 'unknown', stanza: el.name });
+      logger.error('xmpp: stanza handler threw', { error: errorName(err), stanza: el.name });
     }
   });
   xmpp.on('error', (err: unknown) => {

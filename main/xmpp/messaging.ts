@@ -7,6 +7,7 @@ import { xml, type XmlElement } from '@xmpp/client';
 import type { Contact, Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
+import { errorName } from '../log';
 import { createDecryptPool, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
 import { createAccountKey } from './account-key';
 import { capsElement, discoInfo, keyListNoticeFrom, NS_DISCO_INFO, NS_PUBSUB_EVENT } from './caps';
@@ -71,7 +72,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       try {
         return createDecryptPool({ identity: id, size: availableParallelism() });
       } catch (err) {
-        logger.warn('xmpp: decrypt worker pool unavailable; decrypting on this thread', { error: err instanceof Error ? err.name : 'unknown' });
+        logger.warn('xmpp: decrypt worker pool unavailable; decrypting on this thread', { error: errorName(err) });
         return createDecryptPool({ identity: id, mode: 'inline' });
       }
     });
@@ -89,7 +90,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
         return await ready.open(job);
       } catch (err) {
         if (err instanceof SigncryptRejectedError) throw err;
-        logger.warn('xmpp: decrypt pool failed; decrypting on this thread', { error: err instanceof Error ? err.name : 'unknown' });
+        logger.warn('xmpp: decrypt pool failed; decrypting on this thread', { error: errorName(err) });
       }
     }
     return openSigncrypt({ identity: id, ...job });
@@ -141,12 +142,12 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     try {
       step = inbound.handleMessage(el);
     } catch (err) {
-      logger.error('xmpp: inbound message failed', { error: err instanceof Error ? err.name : 'unknown' });
+      logger.error('xmpp: inbound message failed', { error: errorName(err) });
       return;
     }
     inboundChain = inboundChain
       .then(step)
-      .catch((err: unknown) => logger.error('xmpp: inbound message failed', { error: err instanceof Error ? err.name : 'unknown' }));
+      .catch((err: unknown) => logger.error('xmpp: inbound message failed', { error: errorName(err) }));
   }
 
   async function freshSession(c: XmppConnection) {
@@ -162,7 +163,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     await directory.loadRoster().catch(() => logger.warn('xmpp: roster not loaded'));
     await accountKey.publish(c, id, new Date(clock.now()));
     await accountKey.publishBackup(c, id).catch((err: unknown) =>
-      logger.warn('xmpp: key backup not published', { error: err instanceof Error ? err.name : 'unknown' }),
+      logger.warn('xmpp: key backup not published', { error: errorName(err) }),
     );
     // The decrypt workers (a first run has only now settled the key they load).
     await decryptPool().catch(() => undefined);
@@ -186,7 +187,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       return;
     }
     sessionSetup = freshSession(c).catch((err: unknown) => {
-      logger.warn('xmpp: session setup incomplete', { code: err instanceof AppError ? err.code : err instanceof Error ? err.name : 'unknown' });
+      logger.warn('xmpp: session setup incomplete', { code: err instanceof AppError ? err.code : errorName(err) });
       events.emit('sync:progress', { done: 0, total: null, finished: true });
     });
   }

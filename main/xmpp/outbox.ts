@@ -8,6 +8,7 @@ import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
 import { signcrypt } from '../crypto';
+import { errorName } from '../log';
 import type { MessagingContext } from './context';
 import { newOriginId } from './origin-id';
 import { oxMessage } from './stanzas';
@@ -116,7 +117,7 @@ export function createOutbox(ctx: MessagingContext) {
     }
     flushing = drain(force)
       .catch((err: unknown) =>
-        logger.error('xmpp: outbox flush failed', { error: err instanceof Error ? err.name : 'unknown' }),
+        logger.error('xmpp: outbox flush failed', { error: errorName(err) }),
       )
       .finally(() => {
         flushing = null;
