@@ -11,6 +11,7 @@ import { normalizeBareJid, type ContactKey, type Identity } from './keys';
 import { formatXmppDateTime, parseXmppDateTime } from './time';
 import { childElements, escapeAttr, escapeText, isXmlSafe, parseXml, textOf, XmlError, type XmlElement } from './xml';
 
+/** XEP-0373 §2: the one definition of the OpenPGP for XMPP namespace; xmpp/ imports it from here. */
 export const OX_NS = 'urn:xmpp:openpgp:0';
 const CLIENT_NS = 'jabber:client';
 

@@ -3,14 +3,13 @@
  * fetching"). Pure XML building/reading plus the IQ round trips; trust decisions live in trust.ts.
  */
 import { xml, type XmlElement } from '@xmpp/client';
-import { formatXmppDateTime } from '../crypto';
+import { formatXmppDateTime, OX_NS } from '../crypto';
 import type { XmppConnection } from './connection';
 
-export const OX_NS = 'urn:xmpp:openpgp:0';
-export const KEYS_LIST_NODE = 'urn:xmpp:openpgp:0:public-keys';
+export const KEYS_LIST_NODE = `${OX_NS}:public-keys`;
 export const keyDataNode = (fpr: string) => `${KEYS_LIST_NODE}:${fpr}`;
 /** XEP-0373 §5: the private node holding the encrypted secret-key backup. */
-export const SECRET_KEY_NODE = 'urn:xmpp:openpgp:0:secret-key';
+export const SECRET_KEY_NODE = `${OX_NS}:secret-key`;
 const PUBSUB = 'http://jabber.org/protocol/pubsub';
 const PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner';
 const MAX_KEY_BASE64 = 64 * 1024;

@@ -1,7 +1,6 @@
 /** Stanza shapes we send and the small readers for what we receive (namespaces cited per XEP). */
 import { xml, type XmlElement } from '@xmpp/client';
-import { parseXmppDateTime } from '../crypto';
-import { OX_NS } from './pep-keys';
+import { OX_NS, parseXmppDateTime } from '../crypto';
 
 export const NS = {
   ox: OX_NS,
