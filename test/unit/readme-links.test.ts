@@ -22,18 +22,22 @@ function withoutCode(md: string): string {
   return fenced.replace(/(`+)[^`\n][\s\S]*?\1/g, (span) => span.replace(/[^\n]/g, ' '));
 }
 
-/** Inline links and images `[text](target "title")` and reference definitions `[id]: target`. */
+/** `(target "title")` after a link's text; the target may be wrapped in <>. */
+const DEST = String.raw`\(\s*(<[^>\n]*>|[^\s)]+)(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)`;
+/** Link text may hold one level of brackets: an image inside a link, `[![badge](b.svg)](page.md)`. */
+const INLINE = new RegExp(String.raw`!?\[(?:[^[\]\\]|\\.|\[(?:[^\]\\]|\\.)*\])*\]` + DEST, 'g');
+const IMAGE = new RegExp(String.raw`!\[(?:[^\]\\]|\\.)*\]` + DEST, 'g');
+const REFERENCE = /^ {0,3}\[[^\]\n]+\]:\s*(<[^>\n]*>|\S+)/gm;
+
+/** Inline links and images `[text](target "title")` and reference definitions `[id]: target`, in order. */
 function markdownLinks(md: string): MdLink[] {
   const text = withoutCode(md);
   const lineAt = (index: number) => text.slice(0, index).split('\n').length;
-  const links: MdLink[] = [];
-  for (const m of text.matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*(<[^>\n]*>|[^\s)]+)(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)/g)) {
-    links.push({ target: m[1]!.replace(/^<|>$/g, ''), line: lineAt(m.index) });
+  const found = new Map<number, string>(); // by position: an image is found by INLINE and IMAGE alike
+  for (const re of [INLINE, IMAGE, REFERENCE]) {
+    for (const m of text.matchAll(re)) found.set(m.index, m[1]!.replace(/^<|>$/g, ''));
   }
-  for (const m of text.matchAll(/^ {0,3}\[[^\]\n]+\]:\s*(<[^>\n]*>|\S+)/gm)) {
-    links.push({ target: m[1]!.replace(/^<|>$/g, ''), line: lineAt(m.index) });
-  }
-  return links;
+  return [...found.entries()].sort(([a], [b]) => a - b).map(([index, target]) => ({ target, line: lineAt(index) }));
 }
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
@@ -78,11 +82,13 @@ function documents(): string[] {
 
 describe('link checker', () => {
   it('finds inline links, images and reference definitions, not links inside code', () => {
-    const md = '[a](docs/a.md) ![b](<docs/b c.png> "t")\n`[x](nope.md)`\n```\n[y](nope.md)\n```\n[ref]: main/core.ts\n';
+    const md = '[a](docs/a.md) ![b](<docs/b c.png> "t")\n`[x](nope.md)`\n```\n[y](nope.md)\n```\n[ref]: main/core.ts\n[![badge](img.png)](target.md)\n';
     expect(markdownLinks(md)).toEqual([
       { target: 'docs/a.md', line: 1 },
       { target: 'docs/b c.png', line: 1 },
       { target: 'main/core.ts', line: 6 },
+      { target: 'target.md', line: 7 },
+      { target: 'img.png', line: 7 },
     ]);
   });
 
