@@ -10,7 +10,6 @@ import { CHANNEL_NAMES, EVENT_NAMES, EVENT_TRANSPORT_CHANNEL } from './contract/
 export { channels, events };
 export type { ChannelName, Channels, EventName, EventPayload, Events };
 export * from './contract/domain';
-export { serverConfig } from './contract/channels';
 
 export type ChannelInput<C extends ChannelName> = z.input<Channels[C]['input']>;
 export type ChannelParsedInput<C extends ChannelName> = z.output<Channels[C]['input']>;

@@ -14,7 +14,8 @@ import {
   lockReason,
   message,
   notificationPreview,
-
+  presetServer,
+  serverConfig,
   theme,
 } from './domain';
 
@@ -22,14 +23,6 @@ const none = z.null();
 const profileId = z.string().regex(/^[a-z0-9-]{8,64}$/);
 const cursor = z.string().max(200).nullable();
 const pageLimit = z.number().int().min(1).max(200);
-
-export const serverConfig = z.object({
-  /** Host to connect to; defaults to the JID's domain. */
-  host: z.string().min(1).max(253).optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-  /** 'starttls' on 5222 (default) or 'direct' TLS (5223). Plaintext is never offered. */
-  tls: z.enum(['starttls', 'direct']).default('starttls'),
-});
 
 export const channels = {
   // --- app ---------------------------------------------------------------
@@ -191,10 +184,7 @@ export const channels = {
       /** Shown on the first-run screen next to the passphrase field (policy passphraseMinLength). */
       passphraseMinLength: z.number().int().positive().optional(),
       /** The clinic server IT pre-set in the policy (first run pre-fills it); null: the user types it. */
-      server: z
-        .object({ domain: z.string(), host: z.string().optional(), port: z.number().int().optional(), tls: z.enum(['starttls', 'direct']) })
-        .nullable()
-        .optional(),
+      server: presetServer.nullable().optional(),
       /** Messages older than this many days are removed from the workstation (null: kept). */
       retentionDays: z.number().int().positive().nullable().optional(),
     }),

@@ -24,6 +24,24 @@ export type MessageState = z.infer<typeof messageState>;
 export const role = z.enum(['reception', 'physician', 'nurse', 'admin', 'staff']);
 export type Role = z.infer<typeof role>;
 
+/**
+ * How to reach the XMPP server: the one definition (issue 11 item 4). The IPC contract, the
+ * policy file, the session, messaging and the connection all derive theirs from it.
+ */
+export const serverConfig = z.object({
+  /** Host to connect to; defaults to the JID's domain. */
+  host: z.string().min(1).max(253).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  /** 'starttls' on 5222 (default) or 'direct' TLS (5223). Plaintext is never offered. */
+  tls: z.enum(['starttls', 'direct']).default('starttls'),
+});
+export type ServerConfig = z.infer<typeof serverConfig>;
+export type ServerTls = ServerConfig['tls'];
+
+/** A server pre-set by the clinic policy: the same settings plus the domain the accounts live on. */
+export const presetServer = serverConfig.extend({ domain: z.string().min(1) });
+export type PresetServer = z.infer<typeof presetServer>;
+
 /** Milliseconds since the epoch. */
 export const timestamp = z.number().int().nonnegative();
 

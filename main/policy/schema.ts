@@ -3,7 +3,7 @@
  * error on screen, never a crash and never silently ignored. Users can tighten, never loosen.
  */
 import { z } from 'zod';
-import { fingerprint, notificationPreview } from '../../common/ipc-contract';
+import { fingerprint, notificationPreview, presetServer } from '../../common/ipc-contract';
 
 /**
  * The built-in Argon2id cost (issue 10 item 10): a managed policy may raise memory and iterations
@@ -16,10 +16,7 @@ export const ARGON2_MINIMUM = { memoryKiB: 256 * 1024, iterations: 10 } as const
 export const policySchema = z
   .object({
     /** Pre-set clinic server; null lets the user type it at first run. */
-    server: z
-      .object({ domain: z.string().min(1), host: z.string().optional(), port: z.number().int().optional(), tls: z.enum(['starttls', 'direct']).default('starttls') })
-      .nullable()
-      .default(null),
+    server: presetServer.nullable().default(null),
     /** PEM of a clinic CA to trust for the XMPP server's certificate, in addition to the system store. */
     trustedCaPem: z.string().nullable().default(null),
     lockTimeoutMaxMinutes: z.number().positive().max(24 * 60).default(5),

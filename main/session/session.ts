@@ -4,7 +4,7 @@
  * zero-fill every key (lock() resolves after the last step). Locks on inactivity, on demand,
  * on OS lock/suspend and on switch user.
  */
-import type { ConnectionState, LockReason } from '../../common/ipc-contract';
+import type { ConnectionState, LockReason, ServerConfig } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import { createAuditLog, type AuditLog } from '../audit';
 import type { Clock } from '../clock';
@@ -28,7 +28,7 @@ import type { ActiveSession, CreateProfileInput, Session } from './types';
 export interface AccountSetting {
   jid: string;
   password: string;
-  server: { host?: string; port?: number; tls: 'starttls' | 'direct' };
+  server: ServerConfig;
 }
 
 /** The services a session opens; tests may substitute createMessaging when no server is involved. */

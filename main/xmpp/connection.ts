@@ -5,7 +5,7 @@
  * exponential backoff and jitter, and a ping keep-alive (XEP-0199).
  */
 import { client, xml, type Client, type XmlElement } from '@xmpp/client';
-import type { ConnectionState } from '../../common/contract/domain';
+import type { ConnectionState, ServerConfig } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
 import { errorName, type Logger } from '../log';
@@ -14,12 +14,9 @@ import { NEGOTIATION_LIMITS, watchNegotiation, type NegotiationLimits, type Nego
 import { guardSockets, TeardownError } from './socket-guard';
 import { installTlsTrust, isCertificateError, trustOptions } from './tls-trust';
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends ServerConfig {
   jid: string;
   password: string;
-  host?: string;
-  port?: number;
-  tls: 'starttls' | 'direct';
   caPems: (string | null | undefined)[];
   resource?: string;
   logger: Logger;

@@ -1,5 +1,5 @@
 /** The messaging service's public shape (/tmp/interfaces.md "Messaging"); main/session/ creates one per unlock. */
-import type { ConnectionState, Contact, Message, Presence } from '../../common/contract/domain';
+import type { ConnectionState, Contact, Message, Presence, ServerConfig } from '../../common/contract/domain';
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
 import type { DecryptJob } from '../crypto';
@@ -13,7 +13,7 @@ export interface AccountConfig {
   jid: string;
   password: string;
   /** host/port default to the JID's domain and 5222 (STARTTLS) or 5223 (direct TLS). */
-  server: { host?: string; port?: number; tls: 'starttls' | 'direct' };
+  server: ServerConfig;
 }
 
 export interface MessagingOptions {

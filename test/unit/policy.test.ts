@@ -49,6 +49,16 @@ describe('managed policy', () => {
     expect(http.error).toMatch(/updateFeedUrl/);
   });
 
+  it('holds a pre-set server to the rules of one typed at first run (one ServerConfig schema)', () => {
+    const port = loadPolicy(write('port.json', JSON.stringify({ server: { domain: 'clinic.example', port: 70000 } })));
+    expect(port.error).toMatch(/server\.port/);
+    expect(port.policy).toEqual(defaultPolicy);
+    const host = loadPolicy(write('host.json', JSON.stringify({ server: { domain: 'clinic.example', host: '' } })));
+    expect(host.error).toMatch(/server\.host/);
+    const tls = loadPolicy(write('tls.json', JSON.stringify({ server: { domain: 'clinic.example', tls: 'none' } })));
+    expect(tls.error).toMatch(/server\.tls/);
+  });
+
   it('reports a policy path it cannot read', () => {
     const folder = join(dir, 'a-folder.json');
     mkdirSync(folder);

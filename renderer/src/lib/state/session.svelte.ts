@@ -2,6 +2,7 @@
  * Session state: vault status, profiles (names only), unlock / lock. On 'session:locked' every
  * PHI-bearing state is dropped at once (issue 3 §3) before the lock screen renders.
  */
+import type { ServerConfig } from '../../../../common/ipc-contract';
 import type { IpcError } from '../../../../common/result';
 import { clinic } from '../clinic';
 import { dropPhi } from '../phi';
@@ -99,7 +100,7 @@ class SessionState {
     displayName: string;
     xmppPassword: string;
     passphrase: string;
-    server: { host?: string; port?: number; tls: 'starttls' | 'direct' };
+    server: ServerConfig;
     keyBackupCode?: string;
     replaceAccountKey?: boolean;
   }): Promise<IpcError | null> {
