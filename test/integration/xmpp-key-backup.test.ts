@@ -14,7 +14,8 @@ import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
 const C = 'carol@clinic.test';
-const PW = { [A]: 'alice-pw-1', [B]: 'bob-pw-1', [C]: 'carol-pw-1' };
+const D = 'dana@clinic.test';
+const PW = { [A]: 'alice-pw-1', [B]: 'bob-pw-1', [C]: 'carol-pw-1', [D]: 'dana-pw-1' };
 
 describe('secret-key backup (XEP-0373 §5) against real Prosody', () => {
   let server: ProsodyServer;
@@ -43,6 +44,7 @@ describe('secret-key backup (XEP-0373 §5) against real Prosody', () => {
         { jid: A, password: PW[A], name: 'Alice Archer', role: 'physician' },
         { jid: B, password: PW[B], name: 'Bob Baker', role: 'nurse' },
         { jid: C, password: PW[C], name: 'Carol Cook' },
+        { jid: D, password: PW[D], name: 'Dana Dale' },
       ],
     });
   });
@@ -98,17 +100,26 @@ describe('secret-key backup (XEP-0373 §5) against real Prosody', () => {
   });
 
   it('keeps the backup node private to its account (whitelist)', async () => {
+    // Dana's own first sign-in publishes her key and its backup (independent of the test above).
+    const dana = track(await makeClient(server, D, PW[D]));
+    expect(dana.messaging.keyBackup()?.fingerprint).toBe(dana.messaging.ownFingerprint());
+    // The server itself refuses a colleague: a stanza error 'forbidden', not a timeout, not a
+    // missing node (that would resolve to null) and not a client-side error.
     const bob = await raw(B);
     try {
-      await expect(fetchSecretKeyBackup(bob, A)).rejects.toBeTruthy();
+      await expect(fetchSecretKeyBackup(bob, D)).rejects.toMatchObject({
+        name: 'StanzaError',
+        condition: 'forbidden',
+        type: 'auth',
+      });
     } finally {
       await bob.stop();
     }
-    const alice = await raw(A);
+    const own = await raw(D);
     try {
-      expect(await fetchSecretKeyBackup(alice, A)).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
+      expect(await fetchSecretKeyBackup(own, D)).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
     } finally {
-      await alice.stop();
+      await own.stop();
     }
   });
 
