@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { defaultPolicy, policySchema } from '../../main/policy/schema';
 
 const text = readFileSync('electron-builder.yml', 'utf8');
 const config = parse(text) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML, checked field by field below
@@ -34,15 +35,23 @@ describe('electron-builder.yml', () => {
       expect(f).not.toMatch(/test|harness|support|scripts|\.native/);
   });
 
-  it('ships the default policy, icons and the Electron-ABI SQLCipher binding as resources', () => {
+  it('ships the policy template, icons and the Electron-ABI SQLCipher binding as resources', () => {
     const extra = config.extraResources as { from: string; to: string }[];
     expect(extra).toContainEqual({ from: 'resources/policy.default.json', to: 'policy.default.json' });
     expect(extra).toContainEqual({ from: '.native/electron/better_sqlite3.node', to: 'native/better_sqlite3.node' });
     expect(extra).toContainEqual({ from: 'resources/icons', to: 'icons' });
-    expect(existsSync('resources/policy.default.json')).toBe(true);
     expect(existsSync('resources/icons/tray.png')).toBe(true);
     expect(config.npmRebuild).toBe(false);
     expect(existsSync(config.beforePack as string)).toBe(true);
+  });
+
+  // The app never reads this file (the defaults are the schema's, built into the signed code);
+  // it is IT's template for the managed policy, so it must list every key with the built-in
+  // value and be a policy the loader accepts as is.
+  it('ships a policy template that is exactly the built-in defaults', () => {
+    const template: unknown = JSON.parse(readFileSync('resources/policy.default.json', 'utf8'));
+    expect(template).toStrictEqual(defaultPolicy);
+    expect(policySchema.parse(template)).toStrictEqual(defaultPolicy);
   });
 
   it('builds per-machine NSIS and MSI installers for IT', () => {
@@ -109,5 +118,7 @@ describe('electron-builder.yml', () => {
     await expect(
       validateConfiguration({ ...structuredClone(config), electronFuses: { runAsNode: 'no' } }, new DebugLogger(false)),
     ).rejects.toThrow();
-  });
+    // Loading electron-builder and compiling its JSON schema takes 2–6 s on a loaded 2-core runner:
+    // past the unit default of 5 s, so this test gets room (a limit for hangs, not a speed check).
+  }, 30_000);
 });
