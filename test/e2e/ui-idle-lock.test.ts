@@ -70,7 +70,11 @@ describe('inactivity lock', () => {
     expect(options).toHaveLength(1);
     await page.getByRole('radio', { name: 'Dark' }).check();
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    // The colours follow (light-dark() in app.css resolves by color-scheme): the dark --bg on a light OS.
+    const bodyBg = (): Promise<string> => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await expect.poll(bodyBg).toBe('rgb(17, 21, 26)');
     await page.getByRole('radio', { name: 'Follow the system' }).check();
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme ?? 'system')).toBe('system');
+    await expect.poll(bodyBg).toBe('rgb(244, 246, 248)');
   });
 });
