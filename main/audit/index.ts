@@ -4,7 +4,7 @@
  * are refused so a careless caller fails loudly instead of leaking PHI into the log.
  */
 import type { AuditEntry, AuditEventType } from '../../common/contract/domain';
-import type { Clock } from '../clock';
+import { systemClock, type Clock } from '../clock';
 import type { AuditRow, Store } from '../store/types';
 import { GENESIS, headMac, rowMac, verifyChain, type Problem } from './chain';
 import { toCsv } from './csv';
@@ -58,6 +58,7 @@ export interface CreateAuditLogOptions {
   store: Store;
   /** The vault's 32-byte audit MAC key. */
   key: Buffer;
+  /** The session's clock; tests that do not care about time leave it out (the system clock). */
   clock?: Pick<Clock, 'now'>;
 }
 
@@ -75,14 +76,14 @@ export function canonicalDetail(detail: AuditDetail): string {
   return JSON.stringify(out);
 }
 
-export function createAuditLog({ store, key, clock }: CreateAuditLogOptions): AuditLog {
+export function createAuditLog({ store, key, clock = systemClock }: CreateAuditLogOptions): AuditLog {
   if (key.length !== 32) throw new Error('audit key must be 32 bytes');
   const macKey = Buffer.from(key); // our own copy: the vault zero-fills its buffer on lock
   let closed = false;
   const open = () => {
     if (closed) throw new Error('the audit log is closed (session locked)');
   };
-  const now = () => (clock ? clock.now() : Date.now());
+  const now = () => clock.now();
   const toEntry = (r: { seq: number; at: number; type: AuditEventType; detail: string }): AuditEntry => ({
     seq: r.seq,
     at: r.at,

@@ -106,7 +106,7 @@ export function createSession(opts: SessionOptions): Session {
     opts.inspectKeys?.(keys);
     let store: Store | null = null;
     try {
-      store = services.openStore({ file: opened.dbFile, key: keys.db, logger, nativeBinding: opts.sqliteNativeBinding });
+      store = services.openStore({ file: opened.dbFile, key: keys.db, logger, nativeBinding: opts.sqliteNativeBinding, clock });
       if (account) store.setSetting('account', account);
       const acct = store.getSetting<AccountSetting>('account');
       if (!acct) throw new AppError('STORE_CORRUPT', 'This profile has no account settings. Remove it and sign in again.');

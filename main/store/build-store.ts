@@ -1,4 +1,5 @@
 /** Wires the repositories over one open, migrated connection. */
+import { systemClock, type Clock } from '../clock';
 import { errorName, type Logger } from '../log';
 import type { Db } from './open-db';
 import { createAttachmentRepo } from './repos/attachments';
@@ -20,10 +21,13 @@ export interface BuildStoreOptions {
   /** Off-thread variants of heavy operations; defaults to running them on this connection. */
   background?: (store: Store) => BackgroundHandle;
   logger?: Logger;
+  /** Default time for rows written without an explicit one; openStore passes the session's. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export function buildStore(db: Db, opts: BuildStoreOptions): Store {
   const settings = createSettingsRepo(db);
+  const clock = opts.clock ?? systemClock;
   let closed = false;
   let bg: BackgroundHandle | null = null;
   /**
@@ -51,11 +55,11 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     getSetting: (key) => settings.get(key),
     setSetting: (key, value) => settings.set(key, value),
     deleteSetting: (key) => settings.delete(key),
-    contacts: createContactRepo(db),
-    conversations: createConversationRepo(db),
-    messages: createMessageRepo(db),
-    outbox: createOutboxRepo(db),
-    attachments: createAttachmentRepo(db),
+    contacts: createContactRepo(db, clock),
+    conversations: createConversationRepo(db, clock),
+    messages: createMessageRepo(db, { clock }),
+    outbox: createOutboxRepo(db, clock),
+    attachments: createAttachmentRepo(db, clock),
     audit: createAuditRepo(db),
     replay: createReplayRepo(db),
     background: {

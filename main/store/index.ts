@@ -3,6 +3,7 @@
  * 32-byte db key; it throws AppError STORE_WRONG_KEY | STORE_CORRUPT | STORE_TOO_NEW.
  */
 import { AppError } from '../../common/result';
+import { systemClock } from '../clock';
 import { startBackground } from './background';
 import { buildStore } from './build-store';
 import { runMigrations } from './migrations';
@@ -15,7 +16,9 @@ export function openStore(opts: OpenStoreOptions): Store {
   if (!Buffer.isBuffer(opts.key) || opts.key.length !== 32) {
     throw new AppError('INTERNAL', 'The store key must be 32 bytes.');
   }
-  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger, nativeBinding: opts.nativeBinding, pageSize: opts.pageSize, cacheKiB: opts.cacheKiB });
+  // Tests that do not care about time open a store without a clock; the session passes its own.
+  const clock = opts.clock ?? systemClock;
+  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger, nativeBinding: opts.nativeBinding, pageSize: opts.pageSize, cacheKiB: opts.cacheKiB, clock });
   let version: number;
   try {
     version = runMigrations(db);
@@ -29,6 +32,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     file: opts.file,
     version,
     logger: opts.logger,
+    clock,
     ...(worker ? { background: () => startBackground({ file: opts.file, key: opts.key, nativeBinding: opts.nativeBinding, logger: opts.logger, cacheKiB: opts.cacheKiB }) } : {}),
   });
 }

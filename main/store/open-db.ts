@@ -14,6 +14,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { AppError } from '../../common/result';
+import { systemClock, type Clock } from '../clock';
 import type { Logger } from '../log';
 
 export type Db = Database.Database;
@@ -84,7 +85,7 @@ function looksLikePlainSqlite(file: string): boolean {
 }
 
 /** Moves a damaged database (and its -wal/-shm) aside; never overwrites an existing file. */
-export function setAside(file: string, now = Date.now()): string {
+export function setAside(file: string, now: number): string {
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   let target = `${file}.corrupt-${stamp}`;
   for (let i = 1; existsSync(target); i++) target = `${file}.corrupt-${stamp}-${i}`;
@@ -106,6 +107,8 @@ export interface OpenDbOptions {
   nativeBinding?: string;
   pageSize?: number;
   cacheKiB?: number;
+  /** Stamps the name of a damaged file moved aside (onCorrupt 'set-aside'); openStore passes the session's. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
@@ -187,7 +190,7 @@ export function openDb(opts: OpenDbOptions): Db {
       throw new AppError('STORE_WRONG_KEY', 'The message cache cannot be opened with this key.');
     }
     if (opts.onCorrupt === 'throw') throw new AppError('STORE_CORRUPT', 'The message cache is damaged.');
-    const movedTo = setAside(file);
+    const movedTo = setAside(file, (opts.clock ?? systemClock).now());
     logger?.error('store: corrupt database set aside', { code });
     throw new AppError('STORE_CORRUPT', 'The message cache is damaged. It was set aside unchanged and a new one can be created.', {
       setAsideAs: movedTo.slice(movedTo.lastIndexOf('/') + 1),

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../../common/result';
+import { systemClock } from '../clock';
 import { openDb } from './open-db';
 import { createMessageRepo } from './repos/messages';
 import type { NewMessage } from './types';
@@ -45,7 +46,9 @@ const db = openDb({ file: init.file, key, nativeBinding: init.nativeBinding, onC
 key?.fill(0);
 init.key?.fill(0);
 // Index inline (same transaction): measured faster than a separate indexing pass in smaller steps.
-const messages = createMessageRepo(db, { deferIndex: false });
+// The system clock is never read here: the worker changes no message state, and every time it
+// writes (sent/received, the purge cutoff) comes in a request from the main thread.
+const messages = createMessageRepo(db, { deferIndex: false, clock: systemClock });
 
 // The indexer runs in steps on the worker's event loop so queued searches are answered between them.
 let indexing = false;

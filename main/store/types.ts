@@ -69,7 +69,8 @@ export interface ConversationRepo {
   /** One row of the list (for 'conversation:updated' events). */
   summary(id: string): ConversationListItem | undefined;
   /** Marks every unread inbound message read; returns how many changed. */
-  markRead(id: string, at: number): number;
+  /** `at` defaults to the store's clock (the session's). */
+  markRead(id: string, at?: number): number;
   /** Total unread inbound messages (badge). */
   unreadTotal(): number;
 }
@@ -295,4 +296,6 @@ export interface OpenStoreOptions {
   cacheKiB?: number;
   /** Page size for a NEW file (benchmarks compare sizes); existing files keep theirs (see .keycheck). */
   pageSize?: number;
+  /** Default time for rows written without one, and the stamp of a damaged file set aside (default: the system clock). */
+  clock?: Pick<import('../clock').Clock, 'now'>;
 }

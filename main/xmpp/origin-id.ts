@@ -7,7 +7,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 
-export function newOriginId(nowMs: number = Date.now()): string {
+export function newOriginId(nowMs: number): string {
   const b = randomFillSync(Buffer.alloc(16));
   const ms = Math.max(0, Math.floor(nowMs));
   b.writeUIntBE(ms, 0, 6);

@@ -40,7 +40,8 @@ export function conversationHandlers(
     'conversations:markRead': ({ conversationId }) => {
       const active = ctx.session.active();
       if (!active.store.conversations.get(conversationId)) throw new AppError('NOT_FOUND', 'No such conversation.');
-      const changed = active.store.conversations.markRead(conversationId, Date.now());
+      // The read time comes from the store's clock: the session's injected one (STYLE.md "Time").
+      const changed = active.store.conversations.markRead(conversationId);
       if (changed > 0) {
         const summary = active.store.conversations.summary(conversationId);
         if (summary) ctx.events.emit('conversation:updated', withPresence(active, summary));

@@ -1,6 +1,7 @@
 /** Attachment metadata; the blobs live encrypted under the profile's attachments/ folder. */
 import { AppError } from '../../../common/result';
 import { parseId } from '../ids';
+import type { Clock } from '../../clock';
 import type { Db } from '../open-db';
 import type { AttachmentRepo, AttachmentRow, NewAttachment } from '../types';
 
@@ -30,7 +31,7 @@ const toRow = (r: Row): AttachmentRow => ({
   createdAt: r.created_at,
 });
 
-export function createAttachmentRepo(db: Db): AttachmentRepo {
+export function createAttachmentRepo(db: Db, clock: Pick<Clock, 'now'>): AttachmentRepo {
   const add = db.prepare<[number, string, string, number, string, string | null, string | null, Buffer, number]>(
     `INSERT INTO attachments (message_id, file_name, mime, size, sha256, local_path, url, key, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -40,7 +41,7 @@ export function createAttachmentRepo(db: Db): AttachmentRepo {
   const setPath = db.prepare<[string | null, number]>('UPDATE attachments SET local_path = ? WHERE id = ?');
   const remove = db.prepare<[number]>('DELETE FROM attachments WHERE id = ?');
   return {
-    add(a: NewAttachment, now = Date.now()) {
+    add(a: NewAttachment, now = clock.now()) {
       const mid = parseId(a.messageId);
       if (mid === null) throw new AppError('NOT_FOUND', 'No such message.');
       const info = add.run(mid, a.fileName, a.mime, a.size, a.sha256, a.localPath, a.url, Buffer.from(a.key), now);

@@ -1,5 +1,6 @@
 /** Contacts: directory data (name, role) plus the pinned key and its trust state. */
 import type { Role, TrustState } from '../../../common/contract/domain';
+import type { Clock } from '../../clock';
 import type { Db } from '../open-db';
 import type { ContactKeyUpdate, ContactRepo, ContactUpsert, StoredContact } from '../types';
 
@@ -29,7 +30,7 @@ const toContact = (r: Row): StoredContact => ({
   updatedAt: r.updated_at,
 });
 
-export function createContactRepo(db: Db): ContactRepo {
+export function createContactRepo(db: Db, clock: Pick<Clock, 'now'>): ContactRepo {
   const get = db.prepare<[string], Row>('SELECT * FROM contacts WHERE jid = ?');
   const list = db.prepare<[], Row>('SELECT * FROM contacts ORDER BY display_name COLLATE NOCASE, jid');
   const insert = db.prepare<[string, string, Role | null, number]>(
@@ -44,7 +45,7 @@ export function createContactRepo(db: Db): ContactRepo {
 
   const must = (jid: string): StoredContact => toContact(get.get(jid)!);
 
-  const upsert = (c: ContactUpsert, now = Date.now()): StoredContact => {
+  const upsert = (c: ContactUpsert, now = clock.now()): StoredContact => {
     insert.run(c.jid, c.displayName ?? c.jid, c.role ?? null, now);
     if (c.displayName !== undefined) rename.run(c.displayName, now, c.jid);
     if (c.role !== undefined) setRole.run(c.role, now, c.jid);
@@ -58,7 +59,7 @@ export function createContactRepo(db: Db): ContactRepo {
       return r ? toContact(r) : undefined;
     },
     list: () => list.all().map(toContact),
-    setKey: (jid, u: ContactKeyUpdate, now = Date.now()) =>
+    setKey: (jid, u: ContactKeyUpdate, now = clock.now()) =>
       db.transaction(() => {
         const cur = get.get(jid) ?? (insert.run(jid, jid, null, now), get.get(jid)!);
         const pick = <K extends keyof ContactKeyUpdate, V>(k: K, fallback: V) => (u[k] === undefined ? fallback : u[k]);

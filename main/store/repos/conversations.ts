@@ -10,6 +10,7 @@
  */
 import type { MessageState, Role, TrustState } from '../../../common/contract/domain';
 import { decodeCursor, encodeCursor, parseId } from '../ids';
+import type { Clock } from '../../clock';
 import type { Db } from '../open-db';
 import type { ConversationListItem, ConversationRepo, ConversationRow } from '../types';
 
@@ -81,7 +82,7 @@ const SELECT_ITEM = `
     LEFT JOIN messages m ON m.id = (SELECT x.id FROM messages x WHERE x.conversation_id = c.id
                                     ORDER BY x.sent_at DESC, x.id DESC LIMIT 1)`;
 
-export function createConversationRepo(db: Db): ConversationRepo {
+export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): ConversationRepo {
   const byId = db.prepare<[number], ConvRow>('SELECT * FROM conversations WHERE id = ?');
   const byPeer = db.prepare<[string], ConvRow>('SELECT * FROM conversations WHERE peer_jid = ?');
   const insert = db.prepare<[string, number, number]>(
@@ -100,7 +101,7 @@ export function createConversationRepo(db: Db): ConversationRepo {
   );
 
   return {
-    getOrCreate(peerJid, now = Date.now()) {
+    getOrCreate(peerJid, now = clock.now()) {
       insert.run(peerJid, now, now);
       return toConv(byPeer.get(peerJid)!);
     },
@@ -126,7 +127,7 @@ export function createConversationRepo(db: Db): ConversationRepo {
       const r = n === null ? undefined : one.get(n);
       return r ? toItem(r) : undefined;
     },
-    markRead(id, at) {
+    markRead(id, at = clock.now()) {
       const n = parseId(id);
       return n === null ? 0 : markRead.run(at, n).changes;
     },

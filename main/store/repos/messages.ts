@@ -7,6 +7,7 @@
  */
 import type { Message, MessageState } from '../../../common/contract/domain';
 import { AppError } from '../../../common/result';
+import type { Clock } from '../../clock';
 import { idKey } from '../dedup-key';
 import { decodeCursor, encodeCursor, parseId } from '../ids';
 import type { Db } from '../open-db';
@@ -58,6 +59,8 @@ function convId(id: string): number {
 }
 
 export interface MessageRepoOptions {
+  /** The default time of a state change (updateState without `at`). */
+  clock: Pick<Clock, 'now'>;
   /**
    * true (the store worker): insertMany leaves new rows queued for the full-text index and the
    * caller drains the queue with indexPending() afterwards. false: insertMany indexes its rows
@@ -69,7 +72,7 @@ export interface MessageRepoOptions {
 /** Rows per indexing step when draining the queue inline. */
 const INDEX_STEP = 5000;
 
-export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): MessageRepo {
+export function createMessageRepo(db: Db, opts: MessageRepoOptions): MessageRepo {
   const indexer = createFtsIndexer(db);
   const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null, number | null, number | null, number | null]>(
     `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at)
@@ -232,12 +235,12 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions = {}): Messag
       const r = n === null ? undefined : byStanza.get(n, stanzaId);
       return r ? toMessage(r) : undefined;
     },
-    updateState(id, state, at = Date.now()) {
+    updateState(id, state, at = opts.clock.now()) {
       const n = parseId(id);
       const row = n === null ? undefined : byId.get(n);
       return row ? move.immediate(row.id, state, at) : undefined;
     },
-    updateStateByOriginId(conversationId, originId, state, at = Date.now()) {
+    updateStateByOriginId(conversationId, originId, state, at = opts.clock.now()) {
       const n = parseId(conversationId);
       const row = n === null ? undefined : byOrigin.get(n, originId);
       return row ? move.immediate(row.id, state, at) : undefined;

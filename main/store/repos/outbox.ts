@@ -1,6 +1,7 @@
 /** Outbox: a message is stored first, then retried until the server acknowledges it (ARCHITECTURE.md §6). */
 import { AppError } from '../../../common/result';
 import { parseId } from '../ids';
+import type { Clock } from '../../clock';
 import type { Db } from '../open-db';
 import type { OutboxItem, OutboxRepo } from '../types';
 
@@ -24,7 +25,7 @@ const toItem = (r: Row): OutboxItem => ({
 
 const SELECT = `SELECT o.*, m.conversation_id FROM outbox o JOIN messages m ON m.id = o.message_id`;
 
-export function createOutboxRepo(db: Db): OutboxRepo {
+export function createOutboxRepo(db: Db, clock: Pick<Clock, 'now'>): OutboxRepo {
   const enqueue = db.prepare<[number, number, number]>(
     `INSERT INTO outbox (message_id, next_attempt_at, created_at) VALUES (?, ?, ?)
      ON CONFLICT (message_id) DO UPDATE SET next_attempt_at = excluded.next_attempt_at`,
@@ -41,7 +42,7 @@ export function createOutboxRepo(db: Db): OutboxRepo {
     return n;
   };
   return {
-    enqueue: (messageId, nextAttemptAt, now = Date.now()) => void enqueue.run(id(messageId), nextAttemptAt, now),
+    enqueue: (messageId, nextAttemptAt, now = clock.now()) => void enqueue.run(id(messageId), nextAttemptAt, now),
     due: (now, limit = 100) => due.all(now, limit).map(toItem),
     all: () => all.all().map(toItem),
     reschedule: (messageId, nextAttemptAt, error) => void reschedule.run(nextAttemptAt, error, id(messageId)),
