@@ -77,9 +77,9 @@ describe('the rendered window', () => {
     expect(s.end - s.start).toBeGreaterThan(viewport / EST_MSG);
     // Spacers plus the rendered rows are exactly the whole history: the scrollbar does not jump.
     expect(s.topPad + (o[s.end]! - o[s.start]!) + s.bottomPad).toBe(total);
-    // The viewport itself is covered by the rendered rows.
-    expect(o[s.start]!).toBeLessThanOrEqual(total / 2);
-    expect(o[s.end]!).toBeGreaterThanOrEqual(total / 2 + viewport);
+    // The viewport and an overscan on each side are covered by the rendered rows.
+    expect(o[s.start]!).toBeLessThanOrEqual(total / 2 - OVERSCAN);
+    expect(o[s.end]!).toBeGreaterThanOrEqual(total / 2 + viewport + OVERSCAN);
   });
 
   it('starts at the first row at the top and ends at the last row at the bottom', () => {
