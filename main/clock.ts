@@ -5,6 +5,26 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/**
+ * Runs `fn` every `ms` on `clock` (an interval built on its setTimeout, so a fake clock drives it
+ * too). Returns the function that stops it.
+ */
+export function every(clock: Clock, ms: number, fn: () => void): () => void {
+  let handle: unknown = null;
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    handle = clock.setTimeout(tick, ms);
+    fn();
+  };
+  handle = clock.setTimeout(tick, ms);
+  return () => {
+    stopped = true;
+    clock.clearTimeout(handle);
+  };
+}
+
+/** The only place main/ reads the wall clock and arms Node's timers; everything else is handed a Clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {

@@ -8,6 +8,7 @@ import { client, xml, type Client, type XmlElement } from '@xmpp/client';
 import type { ConnectionState, ServerConfig } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
+import { every, systemClock, type Clock } from '../clock';
 import { errorName, type Logger } from '../log';
 import { trackStreamManagement } from './stream-management';
 import { NEGOTIATION_LIMITS, watchNegotiation, type NegotiationLimits, type NegotiationWatchdog } from './negotiation-watchdog';
@@ -24,6 +25,8 @@ export interface ConnectionOptions extends ServerConfig {
   /** How long a connect sequence may wait for the server (negotiation-watchdog.ts); tests shorten it. */
   negotiation?: Partial<NegotiationLimits>;
   pingIntervalMs?: number;
+  /** Reconnect waits, keep-alive, waits for the server (default: the system clock; messaging passes its transport clock). */
+  clock?: Clock;
   onState(state: ConnectionState, detail: string | null): void;
   /** Every inbound stanza (messages, presences, IQ sets/gets not answered by the library). */
   onStanza(el: XmlElement): void;
@@ -70,6 +73,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   const port = opts.port ?? (direct ? 5223 : 5222);
   const service = `${direct ? 'xmpps' : 'xmpp'}://${host}:${port}`;
   const { logger } = opts;
+  const clock = opts.clock ?? systemClock;
   const baseMs = opts.reconnect?.baseMs ?? 1_000;
   const maxMs = opts.reconnect?.maxMs ?? 60_000;
   const limits: NegotiationLimits = { ...NEGOTIATION_LIMITS, ...opts.negotiation };
@@ -88,7 +92,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     },
   });
   installTlsTrust(xmpp, trustOptions(domain, opts.caPems));
-  const sockets = guardSockets(xmpp, logger, () => watchdog?.progress());
+  const sockets = guardSockets(xmpp, logger, () => watchdog?.progress(), clock);
   // A status change during negotiation follows an answer of the server (TCP accepted, TLS
   // handshake done, stream header, SASL success…): progress too.
   xmpp.on('status', () => watchdog?.progress());
@@ -102,7 +106,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   // Our own backoff replaces the library's fixed 1 s reconnect; stopping it first also means stop()
   // cannot be followed by a surprise re-login (PROTOCOL.md, ejabberd section).
   xmpp.reconnect.stop();
-  const sm = trackStreamManagement(xmpp);
+  const sm = trackStreamManagement(xmpp, clock);
   // @xmpp/iq 0.14: an error reply that arrives before the request's write callback rejects the
   // pending promise before anyone listens (an unhandled rejection). Observe it at creation; the
   // caller still gets the rejection through the library's own race.
@@ -123,8 +127,8 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   let wanted = false;
   let stopRequested = false;
   let attempt = 0;
-  let retryTimer: NodeJS.Timeout | null = null;
-  let pingTimer: NodeJS.Timeout | null = null;
+  let retryTimer: unknown = null;
+  let stopPing: (() => void) | null = null;
   let readyWaiter: { resolve: () => void; reject: (e: AppError) => void } | null = null;
 
   const setState = (s: ConnectionState, d: string | null) => {
@@ -182,10 +186,10 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   });
 
   function scheduleReconnect() {
-    if (retryTimer || !wanted) return;
+    if (retryTimer !== null || !wanted) return;
     const delay = backoffMs(attempt, { baseMs, maxMs, maxExponent: 16, jitter: 'equal' });
     attempt += 1;
-    retryTimer = setTimeout(() => {
+    retryTimer = clock.setTimeout(() => {
       retryTimer = null;
       if (!wanted || (xmpp.status !== 'disconnect' && xmpp.status !== 'offline')) return;
       negotiate().catch((err: unknown) => {
@@ -194,7 +198,6 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
         if (wanted && e.code === 'NOT_CONNECTED' && (xmpp.status === 'disconnect' || xmpp.status === 'offline')) scheduleReconnect();
       });
     }, delay);
-    retryTimer.unref?.();
   }
 
   /**
@@ -210,11 +213,11 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       // A connect sequence under way ends now, not when the library's own step wait runs out.
       watchdog?.abort(new TeardownError());
       watchdog = null;
-      if (xmpp.status !== 'online' && xmpp.status !== 'offline') cutAt = Date.now();
+      if (xmpp.status !== 'online' && xmpp.status !== 'offline') cutAt = clock.now();
       if (xmpp.status === 'online') {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([xmpp.stop().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 3_000)))]);
-        clearTimeout(timer);
+        let timer: unknown = null;
+        await Promise.race([xmpp.stop().catch(() => undefined), new Promise<void>((r) => (timer = clock.setTimeout(r, 3_000)))]);
+        clock.clearTimeout(timer);
       }
       await sockets.teardown();
     })().finally(() => (closing = null)));
@@ -252,7 +255,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
    * destroyed) before the error is thrown.
    */
   async function negotiate(): Promise<void> {
-    const dog = watchNegotiation(limits);
+    const dog = watchNegotiation(limits, clock);
     watchdog = dog;
     xmpp.timeout = limits.ceilingMs + limits.idleMs;
     try {
@@ -292,8 +295,8 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       // A negotiation step we cut off (e.g. SCRAM still hashing) resumes a few ms later and would
       // write into the NEXT stream (a false AUTH_FAILED): let it fail on the dead socket first.
       // Messaging never hits this (a fresh connection per start); a direct restart might.
-      const settle = cutAt + STALE_SETTLE_MS - Date.now();
-      if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+      const settle = cutAt + STALE_SETTLE_MS - clock.now();
+      if (settle > 0) await new Promise<void>((r) => clock.setTimeout(r, settle));
       if (stopRequested) throw new AppError('NOT_CONNECTED', 'Messaging was stopped.');
       setState('connecting', null);
       const isReady = new Promise<void>((resolve, reject) => (readyWaiter = { resolve, reject }));
@@ -311,8 +314,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
         throw e;
       }
       await isReady;
-      pingTimer = setInterval(ping, opts.pingIntervalMs ?? 60_000);
-      pingTimer.unref?.();
+      stopPing = every(clock, opts.pingIntervalMs ?? 60_000, ping);
     },
     async stop() {
       wanted = false;
@@ -321,10 +323,10 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       // A start() still waiting for the stream must not wait forever.
       readyWaiter?.reject(new AppError('NOT_CONNECTED', 'Messaging was stopped.'));
       readyWaiter = null;
-      if (retryTimer) clearTimeout(retryTimer);
+      if (retryTimer !== null) clock.clearTimeout(retryTimer);
       retryTimer = null;
-      if (pingTimer) clearInterval(pingTimer);
-      pingTimer = null;
+      stopPing?.();
+      stopPing = null;
       xmpp.reconnect.stop();
       await teardown();
       // Requests still waiting for an answer end now: the answer can no longer arrive, and their

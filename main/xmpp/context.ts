@@ -1,5 +1,6 @@
 /** What the messaging parts share: the options, the live connection, our identity, and event helpers. */
 import type { Message } from '../../common/contract/domain';
+import type { Clock } from '../clock';
 import type { DecryptJob, Identity, OpenedSigncrypt } from '../crypto';
 import type { XmppConnection } from './connection';
 import type { Trust } from './trust';
@@ -7,6 +8,8 @@ import type { MessagingOptions } from './types';
 
 export interface MessagingContext {
   opts: MessagingOptions;
+  /** opts.transportClock, resolved: the timers of the network side (MessagingOptions.transportClock). */
+  net: Clock;
   ownJid: string;
   trust: Trust;
   conn(): XmppConnection | null;

@@ -7,6 +7,7 @@ import { xml, type XmlElement } from '@xmpp/client';
 import type { Contact, Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
+import { every, systemClock } from '../clock';
 import { errorName } from '../log';
 import { createDecryptPool, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
 import { createAccountKey } from './account-key';
@@ -33,8 +34,9 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   let conn: XmppConnection | null = null;
   let pool: Promise<DecryptPool> | null = null;
   let stopped = false;
-  let startTimer: NodeJS.Timeout | null = null;
-  let outboxTimer: NodeJS.Timeout | null = null;
+  const net = opts.transportClock ?? systemClock;
+  let startTimer: unknown = null;
+  let stopOutboxTimer: (() => void) | null = null;
   let inboundChain: Promise<void> = Promise.resolve();
   /** The current fresh session's setup (carbons, roster, key publication, catch-up). */
   let sessionSetup: Promise<void> = Promise.resolve();
@@ -44,6 +46,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
 
   const ctx: MessagingContext = {
     opts,
+    net,
     ownJid,
     trust: null as unknown as MessagingContext['trust'],
     conn: () => conn,
@@ -204,6 +207,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       resource: opts.resource,
       logger,
       reconnect: opts.reconnect,
+      clock: net,
       onState: (state, detail) => {
         if (state !== 'online') directory.clearPresence();
         events.emit('connection:state', { state, detail });
@@ -226,8 +230,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       const e = err instanceof AppError ? err : new AppError('NOT_CONNECTED', 'Cannot reach the messaging server.');
       if (firstRun || e.code !== 'NOT_CONNECTED' || stopped) throw e;
       const delay = backoffMs(attempt, { baseMs: opts.reconnect?.baseMs ?? 1_000, maxMs: 60_000, maxExponent: 6, jitter: 'equal' });
-      startTimer = setTimeout(() => void connectLoop(false, attempt + 1).catch(() => undefined), delay);
-      startTimer.unref?.();
+      startTimer = net.setTimeout(() => void connectLoop(false, attempt + 1).catch(() => undefined), delay);
     }
   }
 
@@ -246,8 +249,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       if (!firstRun) await accountKey.ensure();
       // Start the decrypt workers while TLS + SCRAM run: catch-up should not wait for them.
       void decryptPool().catch(() => undefined);
-      outboxTimer ??= setInterval(() => void outbox.flush(), 2_000);
-      outboxTimer.unref?.();
+      stopOutboxTimer ??= every(net, 2_000, () => void outbox.flush());
       await connectLoop(o?.firstRun === true, 0);
       // First sign-in: the key must be published before colleagues can write to us.
       if (o?.firstRun) {
@@ -258,9 +260,9 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     },
     async stop() {
       stopped = true;
-      if (startTimer) clearTimeout(startTimer);
-      if (outboxTimer) clearInterval(outboxTimer);
-      startTimer = outboxTimer = null;
+      if (startTimer !== null) net.clearTimeout(startTimer);
+      stopOutboxTimer?.();
+      startTimer = stopOutboxTimer = null;
       const c = conn;
       conn = null;
       await c?.stop();

@@ -15,6 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { AppError } from '../../common/result';
+import type { Clock } from '../clock';
 
 export interface NegotiationLimits {
   /** Fail when the server sent nothing (no byte, no handshake step) for this long. */
@@ -47,10 +48,11 @@ export interface NegotiationWatchdog {
 // Elapsed time, not a date: the monotonic clock, so a wall-clock change cannot end a sign-in.
 const now = () => performance.now();
 
-export function watchNegotiation(limits: NegotiationLimits): NegotiationWatchdog {
+/** `timers`: the connection's clock arms the checks; elapsed time itself is read from the monotonic clock (above). */
+export function watchNegotiation(limits: NegotiationLimits, timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>): NegotiationWatchdog {
   const started = now();
   let last = started;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: unknown = null;
   let done = false;
   let failure: Error | null = null;
   let fail: (e: Error) => void = () => undefined;
@@ -59,7 +61,7 @@ export function watchNegotiation(limits: NegotiationLimits): NegotiationWatchdog
 
   const finish = (e: Error | null) => {
     done = true;
-    if (timer) clearTimeout(timer);
+    if (timer !== null) timers.clearTimeout(timer);
     timer = null;
     if (e) {
       failure = e;
@@ -81,7 +83,7 @@ export function watchNegotiation(limits: NegotiationLimits): NegotiationWatchdog
   // event loop was blocked, the server's answer may already be waiting: setImmediate runs after
   // that read (the poll phase), so the answer counts as progress before we judge the silence.
   const arm = (ms: number) => {
-    timer = setTimeout(() => setImmediate(check), Math.max(1, ms));
+    timer = timers.setTimeout(() => setImmediate(check), Math.max(1, ms));
   };
   arm(limits.idleMs);
 

@@ -18,6 +18,7 @@ const MAX_ATTEMPTS = 25;
 
 export function createOutbox(ctx: MessagingContext) {
   const { store, audit, logger, clock } = ctx.opts;
+  const { net } = ctx;
   const inFlight = new Set<string>();
   let flushing: Promise<void> | null = null;
   let again = false;
@@ -160,10 +161,10 @@ export function createOutbox(ctx: MessagingContext) {
     },
     /** Waits until nothing is queued or in flight (tests, benchmarks, orderly stop). */
     async idle(timeoutMs: number): Promise<boolean> {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = net.now() + timeoutMs;
       while (store.outbox.all().length > 0 || inFlight.size > 0) {
-        if (Date.now() > deadline) return false;
-        await new Promise((r) => setTimeout(r, 20));
+        if (net.now() > deadline) return false;
+        await new Promise<void>((r) => net.setTimeout(r, 20));
       }
       return true;
     },

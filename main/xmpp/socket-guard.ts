@@ -28,6 +28,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Client } from '@xmpp/client';
 import TlsSocket from '@xmpp/tls/lib/Socket.js';
+import type { Clock } from '../clock';
 import type { Logger } from '../log';
 
 /** A net.Socket, a tls.TLSSocket, or @xmpp/tls's wrapper (an EventEmitter whose `.socket` is the TLSSocket). */
@@ -77,7 +78,7 @@ export interface SocketGuard {
 }
 
 /** `onInbound`: called for every chunk the server sends (after TLS: decrypted), a sign of life. */
-export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void = () => undefined): SocketGuard {
+export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void, clock: Clock): SocketGuard {
   watchStarttls();
   const c = xmpp as unknown as ClientInternals;
   const seen = new WeakSet<object>();
@@ -143,7 +144,9 @@ export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void
             s.destroy?.(new TeardownError());
           }),
       );
-      await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 1_000).unref?.())]);
+      let timer: unknown = null;
+      await Promise.race([Promise.all(closed), new Promise<void>((r) => (timer = clock.setTimeout(r, 1_000)))]);
+      clock.clearTimeout(timer);
       live.clear();
       c._detachParser();
       c._detachSocket();

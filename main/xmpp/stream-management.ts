@@ -14,6 +14,7 @@
  */
 import type { Client, XmlElement } from '@xmpp/client';
 import { AppError } from '../../common/result';
+import type { Clock } from '../clock';
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
 
@@ -26,7 +27,7 @@ export interface SmTracker {
   inbound(): number;
 }
 
-export function trackStreamManagement(xmpp: Client): SmTracker {
+export function trackStreamManagement(xmpp: Client, clock: Clock): SmTracker {
   const sm = xmpp.streamManagement;
   let count = 0;
   // Defect 1: every stanza counts, whoever handles it. 'stanza' is emitted for each one right after
@@ -59,10 +60,10 @@ export function trackStreamManagement(xmpp: Client): SmTracker {
       return new Promise((resolve, reject) => pending.set(stanza, { resolve, reject }));
     },
     async waitEnabled(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = clock.now() + timeoutMs;
       while (!sm.enabled) {
-        if (Date.now() > deadline || xmpp.status !== 'online') return false;
-        await new Promise((r) => setTimeout(r, 5));
+        if (clock.now() > deadline || xmpp.status !== 'online') return false;
+        await new Promise<void>((r) => clock.setTimeout(r, 5));
       }
       return true;
     },

@@ -24,6 +24,12 @@ export interface MessagingOptions {
   logger: Logger;
   policy: Policy;
   clock: Clock;
+  /**
+   * The network's timers: reconnect waits, keep-alive, outbox retries, waits for the server.
+   * Default: the system clock. Apart from `clock` (dates, schedules, the lock) because a test's
+   * fake clock must not stall a real socket; in the app both are the system clock.
+   */
+  transportClock?: Clock;
   /** Extra CA (PEM) trusted for the server certificate besides the system store and policy.trustedCaPem. */
   tls?: { ca?: string };
   /** Tests and benchmarks: a fixed resource (device) name, reconnect timing. */

@@ -1,5 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../main/clock';
 import { watchNegotiation } from '../../main/xmpp/negotiation-watchdog';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -12,13 +13,13 @@ const outcome = (p: Promise<never>) => p.then(() => 'resolved', (e: unknown) => 
 
 describe('negotiation watchdog', () => {
   it('fails with NOT_CONNECTED (no-answer) after a silence of idleMs', async () => {
-    const dog = watchNegotiation({ idleMs: 50, ceilingMs: 10_000 });
+    const dog = watchNegotiation({ idleMs: 50, ceilingMs: 10_000 }, systemClock);
     await expect(dog.expired).rejects.toMatchObject({ code: 'NOT_CONNECTED', details: { cause: 'no-answer' } });
   });
 
   it('keeps waiting while the server shows progress, and ends at the ceiling (too-slow)', async () => {
     // Progress every 10 ms: the ceiling (four times the silence limit) ends it, not the silence.
-    const dog = watchNegotiation({ idleMs: 150, ceilingMs: 600 });
+    const dog = watchNegotiation({ idleMs: 150, ceilingMs: 600 }, systemClock);
     const ticker = setInterval(() => dog.progress(), 10);
     try {
       await expect(dog.expired).rejects.toMatchObject({ code: 'NOT_CONNECTED', details: { cause: 'too-slow' } });
@@ -28,13 +29,13 @@ describe('negotiation watchdog', () => {
   });
 
   it('never fires once stopped, and abort rejects with the given error', async () => {
-    const stopped = watchNegotiation({ idleMs: 30, ceilingMs: 100 });
+    const stopped = watchNegotiation({ idleMs: 30, ceilingMs: 100 }, systemClock);
     let settled: unknown = null;
     void outcome(stopped.expired).then((o) => (settled = o));
     stopped.stop();
     await sleep(150);
     expect(settled).toBeNull();
-    const aborted = watchNegotiation({ idleMs: 10_000, ceilingMs: 10_000 });
+    const aborted = watchNegotiation({ idleMs: 10_000, ceilingMs: 10_000 }, systemClock);
     const err = new Error('torn down');
     aborted.abort(err);
     await expect(aborted.expired).rejects.toBe(err);
@@ -51,7 +52,7 @@ describe('negotiation watchdog', () => {
     await new Promise((r) => client.once('connect', r));
     const peer = await accepted;
     try {
-      const dog = watchNegotiation({ idleMs: 100, ceilingMs: 10_000 });
+      const dog = watchNegotiation({ idleMs: 100, ceilingMs: 10_000 }, systemClock);
       client.on('data', () => dog.progress());
       let settled: unknown = null;
       void outcome(dog.expired).then((o) => (settled = o));
@@ -66,5 +67,18 @@ describe('negotiation watchdog', () => {
       peer.destroy();
       server.close();
     }
+  });
+
+  it('arms its checks on the clock the connection hands it, and disarms them when stopped', () => {
+    const armed = new Map<number, number>();
+    let next = 1;
+    const timers = {
+      setTimeout: (_fn: () => void, ms: number) => (armed.set(next, ms), next++),
+      clearTimeout: (h: unknown) => void armed.delete(h as number),
+    };
+    const dog = watchNegotiation({ idleMs: 40_000, ceilingMs: 90_000 }, timers);
+    expect([...armed.values()]).toEqual([40_000]);
+    dog.stop();
+    expect(armed.size).toBe(0);
   });
 });
