@@ -46,9 +46,11 @@ const db = openDb({ file: init.file, key, nativeBinding: init.nativeBinding, onC
 key?.fill(0);
 init.key?.fill(0);
 // Index inline (same transaction): measured faster than a separate indexing pass in smaller steps.
-// The system clock is never read here: the worker changes no message state, and every time it
-// writes (sent/received, the purge cutoff) comes in a request from the main thread.
-const messages = createMessageRepo(db, { deferIndex: false, clock: systemClock });
+// This thread is its own entry point: its timers (indexing steps) run on the system clock. Its
+// time is never read for data: the worker changes no message state, and every time it writes
+// (sent/received, the purge cutoff) comes in a request from the main thread.
+const clock = systemClock;
+const messages = createMessageRepo(db, { deferIndex: false, clock });
 
 // The indexer runs in steps on the worker's event loop so queued searches are answered between them.
 let indexing = false;
@@ -66,7 +68,7 @@ function kickIndexer(): void {
       // BUSY beyond busy_timeout, disk full: the queue stays intact; retry a few times, then leave
       // it for the next catch-up or the next open.
       if (++failures < 20 && db.open) {
-        setTimeout(step, 50);
+        clock.setTimeout(step, 50);
         return;
       }
     }
@@ -82,10 +84,10 @@ kickIndexer(); // a queue left by an interrupted catch-up
 
 // Catch-up arrives as a stream of batches: index once the stream pauses, so the batches
 // themselves land (and show in the UI) at full speed.
-let kickTimer: NodeJS.Timeout | null = null;
+let kickTimer: unknown = null;
 function kickSoon(): void {
-  if (kickTimer) clearTimeout(kickTimer);
-  kickTimer = setTimeout(() => {
+  if (kickTimer !== null) clock.clearTimeout(kickTimer);
+  kickTimer = clock.setTimeout(() => {
     kickTimer = null;
     kickIndexer();
   }, 25);
@@ -148,7 +150,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   try {
     if (req.op === 'close') {
-      if (kickTimer) clearTimeout(kickTimer);
+      if (kickTimer !== null) clock.clearTimeout(kickTimer);
       db.close();
       parentPort!.postMessage({ id: req.id, ok: true, value: null } satisfies WorkerReply);
       parentPort!.close();
@@ -156,8 +158,8 @@ parentPort!.on('message', (req: WorkerRequest) => {
     }
     if (req.op === 'indexed') {
       const done = () => parentPort!.postMessage({ id: req.id, ok: true, value: null } satisfies WorkerReply);
-      if (kickTimer) {
-        clearTimeout(kickTimer);
+      if (kickTimer !== null) {
+        clock.clearTimeout(kickTimer);
         kickTimer = null;
         kickIndexer();
       }
