@@ -2,12 +2,11 @@ import { AsyncEntry } from '@napi-rs/keyring';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../common/result';
 import { silentLogger } from '../../main/log';
 import { readDeviceLog } from '../../main/vault/device-log';
 import { isAllZero, zeroKeys } from '../../main/vault/keys';
 import { createVault, type Vault } from '../../main/vault/vault';
-import { fakeClock, OTHER, PASS, requireKeychain, tempDir, testKeychain, testPolicy } from './vault-support';
+import { appError, fakeClock, OTHER, PASS, requireKeychain, tempDir, testKeychain, testPolicy } from './vault-support';
 
 const JID = 'alice@clinic.example';
 const cleanups: (() => void | Promise<unknown>)[] = [];
@@ -25,15 +24,7 @@ async function setup(extra = {}) {
   return { dir, ...kc, clock, policy, make, vault: make() };
 }
 
-async function code(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an AppError');
-}
+const code = appError;
 
 beforeAll(requireKeychain);
 

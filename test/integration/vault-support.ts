@@ -3,43 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../../main/clock';
 import { policySchema, type Policy, type PolicyInput } from '../../main/policy/schema';
+import { AppError } from '../../common/result';
 import { createOsKeychain, type Keychain } from '../../main/vault/keychain';
 
-export interface FakeClock extends Clock {
-  advance(ms: number): void;
-  pending(): number;
-}
-
-export function fakeClock(start = 1_800_000_000_000): FakeClock {
-  let now = start;
-  let nextId = 1;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const id = nextId++;
-      timers.set(id, { at: now + ms, fn });
-      return id;
-    },
-    clearTimeout(h) {
-      timers.delete(h as number);
-    },
-    advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        const due = [...timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-        if (!due) break;
-        timers.delete(due[0]);
-        now = Math.max(now, due[1].at);
-        due[1].fn();
-      }
-      now = until;
-    },
-    pending: () => timers.size,
-  };
-}
+export { fakeClock, type FakeClock } from '../support/fake-clock';
 
 /** Fast KDF for tests that are not about the KDF: the policy floor (19 MiB, t=1). */
 export const FAST_ARGON2 = { memoryKiB: 19 * 1024, iterations: 1, parallelism: 1 };
@@ -65,4 +33,15 @@ export function tempDir(prefix = 'vault-test-'): { dir: string; cleanup(): void 
 export async function requireKeychain(): Promise<void> {
   const probe = await createOsKeychain({ service: 'clinic-messenger-test-probe' }).probe();
   if (!probe.available) throw new Error(`These tests need a real keychain: run them inside scripts/with-keyring.sh (${probe.reason})`);
+}
+
+/** The AppError a promise rejects with (fails the test when it resolves, or rejects with anything else). */
+export async function appError(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw new Error(`expected an AppError, got ${err instanceof Error ? err.name : typeof err}`);
+  }
+  throw new Error('expected an AppError');
 }

@@ -8,12 +8,11 @@ import { AsyncEntry } from '@napi-rs/keyring';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../common/result';
 import { silentLogger } from '../../main/log';
 import { readDeviceLog, verifyDeviceLog } from '../../main/vault/device-log';
 import { profileRecord } from '../../main/vault/keychain';
 import { createVault } from '../../main/vault/vault';
-import { fakeClock, OTHER, PASS, requireKeychain, tempDir, testKeychain, testPolicy } from './vault-support';
+import { appError, fakeClock, OTHER, PASS, requireKeychain, tempDir, testKeychain, testPolicy } from './vault-support';
 
 const JID = 'alice@clinic.example';
 const MAX = 5;
@@ -41,15 +40,7 @@ async function setup() {
   return { dir, id, vault, clock, stateFile, wrong, ...kc };
 }
 
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an AppError');
-}
+const failure = appError;
 
 describe('failed-unlock counter', () => {
   it('deleting unlock-state.json after two failures does not reset it: the next wrong passphrase wipes', async () => {

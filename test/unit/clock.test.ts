@@ -1,33 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { every, type Clock } from '../../main/clock';
+import { every } from '../../main/clock';
+import { fakeClock } from '../support/fake-clock';
 
 /** A clock that only moves when told to (timers fire in time order). */
-function manualClock() {
-  let now = 0;
-  let nextId = 1;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  const clock: Clock & { advance(ms: number): void; pending(): number } = {
-    now: () => now,
-    setTimeout(fn, ms) {
-      timers.set(nextId, { at: now + ms, fn });
-      return nextId++;
-    },
-    clearTimeout: (h) => void timers.delete(h as number),
-    advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        const due = [...timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-        if (!due) break;
-        timers.delete(due[0]);
-        now = due[1].at;
-        due[1].fn();
-      }
-      now = until;
-    },
-    pending: () => timers.size,
-  };
-  return clock;
-}
+const manualClock = () => fakeClock(0);
 
 describe('every: an interval on the injected clock', () => {
   it('runs on each period of the clock it is given, never before', () => {

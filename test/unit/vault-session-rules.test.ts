@@ -4,7 +4,7 @@ import { policySchema } from '../../main/policy/schema';
 import { createIdleTimer } from '../../main/session/idle';
 import { readSettings, writeSettings } from '../../main/session/settings';
 import type { Store } from '../../main/store';
-import { fakeClock } from '../integration/vault-support';
+import { fakeClock } from '../support/fake-clock';
 
 /** Only the settings table matters to these rules: a Map stands in for it. */
 function settingsStore(): Store {
