@@ -46,8 +46,6 @@ export const channels = {
       state: z.enum(['no-profiles', 'locked', 'unlocked']),
       activeProfileId: profileId.nullable(),
       keychain: z.object({ available: z.boolean(), reason: z.string().nullable() }),
-      /** Ciphertext-only count of what arrived while locked ("N new secure messages"). */
-      pendingWhileLocked: z.number().int().nonnegative(),
     }),
     { whileLocked: true },
   ),

@@ -18,7 +18,8 @@ export type Presence = z.infer<typeof presence>;
 export const trustState = z.enum(['unknown', 'pinned', 'verified', 'changed', 'unavailable']);
 export type TrustState = z.infer<typeof trustState>;
 
-export const messageState = z.enum(['queued', 'sent', 'acked', 'delivered', 'read', 'failed', 'unverified']);
+/** 'sent' means the server acknowledged the stanza (XEP-0198); there is no separate 'acked'. */
+export const messageState = z.enum(['queued', 'sent', 'delivered', 'read', 'failed', 'unverified']);
 export type MessageState = z.infer<typeof messageState>;
 
 export const role = z.enum(['reception', 'physician', 'nurse', 'admin', 'staff']);

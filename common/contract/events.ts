@@ -17,7 +17,6 @@ export const events = {
   /** The renderer should open this conversation (notification clicked). */
   'ui:openConversation': z.object({ conversationId: z.string() }),
   /** Ctrl+L or a menu item asked for the lock; sent so the renderer can drop state at once. */
-  'policy:changed': z.object({ error: z.string().nullable() }),
 } as const;
 
 export type Events = typeof events;

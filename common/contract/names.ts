@@ -51,7 +51,6 @@ export const EVENT_NAMES = [
   'sync:progress',
   'notification:shown',
   'ui:openConversation',
-  'policy:changed',
 ] as const;
 
 /** Transport names used by Electron IPC and the harness WebSocket. */

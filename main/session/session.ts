@@ -232,9 +232,9 @@ export function createSession(opts: SessionOptions): Session {
       return {
         state: current ? 'unlocked' : profiles.length === 0 ? 'no-profiles' : 'locked',
         activeProfileId: current?.active.profileId ?? null,
+        // No "N new messages while locked": messaging stops on lock and the server keeps what
+        // arrives (MAM) until the next unlock, so there is nothing to count here.
         keychain: probe.value,
-        // Messaging stops on lock, so nothing arrives while locked; the server keeps it (MAM) until unlock.
-        pendingWhileLocked: 0,
       };
     },
 

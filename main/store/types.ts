@@ -127,7 +127,7 @@ export interface MessageRepo {
   /** Only messages without an origin-id are identified by their stanza-id (migration 0005). */
   findByStanzaId(conversationId: string, stanzaId: string): Message | undefined;
   /**
-   * Moves a message along queued → sent → acked → delivered → read (never backwards, so a late
+   * Moves a message along queued → sent → delivered → read (never backwards, so a late
    * receipt cannot undo a read marker); 'failed' only from queued/sent; 'queued' again only from
    * failed (retry); 'unverified' is final. Returns the row after the update, or undefined.
    */

@@ -35,7 +35,7 @@ export function createOutbox(ctx: MessagingContext) {
   async function sendOne(messageId: string, attempts: number): Promise<void> {
     const msg = store.messages.get(messageId);
     const conv = msg && store.conversations.get(msg.conversationId);
-    if (msg && conv && msg.direction === 'out' && ['sent', 'acked', 'delivered', 'read'].includes(msg.state)) {
+    if (msg && conv && msg.direction === 'out' && ['sent', 'delivered', 'read'].includes(msg.state)) {
       // It went out (a receipt has moved it on) but the commit after the server's ack failed:
       // finish that commit now rather than drop the row unaudited.
       store.transaction(() => {

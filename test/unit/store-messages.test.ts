@@ -115,7 +115,7 @@ describe('message dedup', () => {
 });
 
 describe('message state', () => {
-  it('moves forward along queued → sent → acked → delivered → read and never back', () => {
+  it('moves forward along queued → sent → delivered → read and never back', () => {
     const c = store.conversations.getOrCreate('bob@clinic.example');
     const { id } = store.messages.insert(msg(c.id, 1, { direction: 'out', state: 'queued' }));
     expect(store.messages.updateState(id, 'sent')?.state).toBe('sent');

@@ -43,7 +43,7 @@ export const toMessage = (r: Row): Message => ({
 });
 
 /** The delivery ladder; a state only moves up it (a late receipt never undoes a read marker). */
-const RANK: Record<MessageState, number> = { queued: 0, sent: 1, acked: 2, delivered: 3, read: 4, failed: -1, unverified: -2 };
+const RANK: Record<MessageState, number> = { queued: 0, sent: 1, delivered: 3, read: 4, failed: -1, unverified: -2 };
 
 export function allowedMove(from: MessageState, to: MessageState): boolean {
   if (from === to || from === 'unverified' || to === 'unverified') return false;

@@ -20,7 +20,6 @@ class SessionState {
   profiles = $state<ProfileEntry[]>([]);
   activeProfileId = $state<string | null>(null);
   keychain = $state<{ available: boolean; reason: string | null }>({ available: true, reason: null });
-  pendingWhileLocked = $state(0);
   lockReason = $state<string | null>(null);
   /** Bumped on every unlock; screens use it to re-load their data. */
   generation = $state(0);
@@ -66,7 +65,6 @@ class SessionState {
     }
     this.loadError = null;
     this.keychain = status.value.keychain;
-    this.pendingWhileLocked = status.value.pendingWhileLocked;
     this.profiles = profiles.ok ? profiles.value : [];
     if (status.value.state === 'unlocked' && status.value.activeProfileId) {
       if (this.phase !== 'unlocked') this.enterUnlocked(status.value.activeProfileId);
