@@ -126,6 +126,8 @@ export interface MessageRepo {
   findByOriginId(conversationId: string, originId: string): Message | undefined;
   /** Only messages without an origin-id are identified by their stanza-id (migration 0005). */
   findByStanzaId(conversationId: string, stanzaId: string): Message | undefined;
+  /** The newest verified message from the peer that carries an origin-id (what a XEP-0333 marker names). */
+  newestInbound(conversationId: string): Message | undefined;
   /**
    * Moves a message along queued → sent → delivered → read (never backwards, so a late
    * receipt cannot undo a read marker); 'failed' only from queued/sent; 'queued' again only from

@@ -291,7 +291,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     async markDisplayed(conversationId) {
       const conv = store.conversations.get(conversationId);
       if (!conv || !conn?.isReady()) return;
-      const newest = store.messages.page(conversationId, { before: null, limit: 50 }).items.find((m) => m.direction === 'in' && m.state !== 'unverified' && m.originId);
+      const newest = store.messages.newestInbound(conversationId);
       if (newest?.originId) await conn.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);
     },
     presenceOf: (jid) => directory.presenceOf(bare(jid)),

@@ -114,6 +114,18 @@ describe('message dedup', () => {
   });
 });
 
+describe('newest inbound message (the one a displayed marker names)', () => {
+  it('skips our own, unverified and origin-less messages, however many newer ones there are', () => {
+    const c = store.conversations.getOrCreate('bob@clinic.example');
+    const wanted = store.messages.insert(msg(c.id, 1, { sentAt: 1_000 })).id;
+    for (let i = 2; i < 80; i++) store.messages.insert(msg(c.id, i, { direction: 'out', state: 'sent', sentAt: 1_000 + i }));
+    store.messages.insert(msg(c.id, 80, { state: 'unverified', body: null, sentAt: 2_000 }));
+    store.messages.insert(msg(c.id, 81, { originId: null, stanzaId: 'archive-81', sentAt: 2_001 }));
+    expect(store.messages.newestInbound(c.id)?.id).toBe(wanted);
+    expect(store.messages.newestInbound('999')).toBeUndefined();
+  });
+});
+
 describe('message state', () => {
   it('moves forward along queued → sent → delivered → read and never back', () => {
     const c = store.conversations.getOrCreate('bob@clinic.example');

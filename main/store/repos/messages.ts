@@ -128,6 +128,11 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions): MessageRepo
     'SELECT * FROM messages WHERE conversation_id = ? AND (sent_at, id) < (?, ?) ORDER BY sent_at DESC, id DESC LIMIT ?',
   );
   const inConv = db.prepare<[number, number], Row>('SELECT * FROM messages WHERE id = ? AND conversation_id = ?');
+  // Walks the paging index from the newest end; stops at the first match.
+  const newestIn = db.prepare<[number], Row>(
+    `SELECT * FROM messages WHERE conversation_id = ? AND direction = 'in' AND state <> 'unverified' AND origin_id IS NOT NULL
+      ORDER BY sent_at DESC, id DESC LIMIT 1`,
+  );
   // Same keyset as pageNext, the other way: the index on (conversation_id, sent_at, id) serves both.
   const pageNewer = db.prepare<[number, number, number, number], Row>(
     'SELECT * FROM messages WHERE conversation_id = ? AND (sent_at, id) > (?, ?) ORDER BY sent_at ASC, id ASC LIMIT ?',
@@ -228,6 +233,11 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions): MessageRepo
     findByOriginId(conversationId, originId) {
       const n = parseId(conversationId);
       const r = n === null ? undefined : byOrigin.get(n, originId);
+      return r ? toMessage(r) : undefined;
+    },
+    newestInbound(conversationId) {
+      const n = parseId(conversationId);
+      const r = n === null ? undefined : newestIn.get(n);
       return r ? toMessage(r) : undefined;
     },
     findByStanzaId(conversationId, stanzaId) {
