@@ -42,7 +42,8 @@ export interface Pending {
 
 export interface Received {
   it: OxItem;
-  message: Message;
+  messageId: string;
+  conversationId: string;
   /** Why it was rejected; null for a verified message. */
   reason: string | null;
 }
@@ -145,8 +146,8 @@ export function createReceiver(ctx: MessagingContext) {
   async function commit(pending: Pending[], within?: (firstInternal: number | null) => void): Promise<CommitResult> {
     const outcomes = await Promise.all(pending.map((p) => p.outcome));
     const firstInternal = outcomes.findIndex((o) => !o.ok && 'internal' in o);
-    const stored = store.transaction(() => {
-      const out: { p: Pending; id: string; reason: string | null }[] = [];
+    const received = store.transaction(() => {
+      const out: Received[] = [];
       pending.forEach((p, i) => {
         const o = outcomes[i]!;
         if (!o.ok && 'internal' in o) return;
@@ -161,17 +162,12 @@ export function createReceiver(ctx: MessagingContext) {
         if (!ins.inserted) return;
         if (!reason && signer && digest) store.replay.add(signer, digest);
         audited(row, ins.id, p.it.peer, reason);
-        out.push({ p, id: ins.id, reason });
+        out.push({ it: p.it, messageId: ins.id, conversationId: p.conversationId, reason });
       });
       within?.(firstInternal < 0 ? null : firstInternal);
       return out;
     });
-    const received: Received[] = [];
-    for (const s of stored) {
-      if (s.reason) logger.warn('xmpp: message rejected', { messageId: s.id, reason: s.reason });
-      const message = store.messages.get(s.id);
-      if (message) received.push({ it: s.p.it, message, reason: s.reason });
-    }
+    for (const r of received) if (r.reason) logger.warn('xmpp: message rejected', { messageId: r.messageId, reason: r.reason });
     return { received, firstInternal: firstInternal < 0 ? null : firstInternal };
   }
 
@@ -182,9 +178,13 @@ export function createReceiver(ctx: MessagingContext) {
   function announce(received: Received[], perMessage = true): void {
     const touched = new Set<string>();
     for (const r of received) {
-      if (perMessage) ctx.emitMessage(r.message, true);
-      if (r.it.live && r.it.direction === 'in' && !r.reason) ctx.notify(r.message, r.it.peer);
-      touched.add(r.message.conversationId);
+      touched.add(r.conversationId);
+      const notify = r.it.live && r.it.direction === 'in' && !r.reason;
+      // Read back only what an event carries: a catch-up page announces its conversations alone.
+      const message = perMessage || notify ? store.messages.get(r.messageId) : undefined;
+      if (!message) continue;
+      if (perMessage) ctx.emitMessage(message, true);
+      if (notify) ctx.notify(message, r.it.peer);
     }
     for (const c of touched) ctx.emitConversation(c);
   }
