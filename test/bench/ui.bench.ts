@@ -15,7 +15,7 @@ import { createOsKeychain } from '../../main/vault/keychain';
 import { launchChromium } from '../support/chromium';
 import { startHarness } from '../support/harness';
 import { startProsody } from '../support/prosody';
-import { lastLockToScreenMs, person, prosodyUsers, RENDERER_DIR, scrollHistory, seedBigStore, signUp, TEST_ARGON2, unlockToInboxMs } from '../e2e/ui-support';
+import { lastLockToScreenMs, person, prosodyUsers, RENDERER_DIR, scrollHistory, seedBigStore, signUp, TEST_ARGON2, unlockToInboxMs } from '../support/ui-support';
 import { recordBench, type BenchEntry } from './report';
 
 const ROUNDS = Math.max(1, Number(process.env.CLINIC_BENCH_ROUNDS ?? 5));

@@ -18,7 +18,7 @@ import { silentLogger } from '../../main/log';
 import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
-import { makeClient, messagesWith, waitFor, type TestClient } from '../integration/xmpp-support';
+import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { recordBench, type BenchEntry } from './report';
 

@@ -2,7 +2,7 @@
 // real stack; a screenshot of each screen in each theme goes to artifacts/screenshots/.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, messageFromDirectory, person, screenshot, send, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
+import { axeViolations, messageFromDirectory, person, screenshot, send, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
 
 const reception = person('reception2', 'clinic.test', 'Robin Reyes', 'reception');
 const physician = person('dr.okafor2', 'clinic.test', 'Dr. Adaeze Okafor', 'physician');

@@ -4,7 +4,7 @@
 // (test/bench/ui.bench.ts: ui/unlock-to-inbox-paint-1k-*, ui/history-page-load), never an
 // assertion here: a timed assertion fails on a busy machine (issue 10 §1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { person, scrollHistory, seedBigStore, startClinic, unlockToInboxMs, type Clinic, type Workstation } from './ui-support';
+import { person, scrollHistory, seedBigStore, startClinic, unlockToInboxMs, type Clinic, type Workstation } from '../support/ui-support';
 
 const me = person('speed.desk', 'clinic.test', 'Sam Speed', 'reception');
 const CONVERSATIONS = 1_000;

@@ -13,7 +13,7 @@ import {
   unlockAs,
   type Clinic,
   type Workstation,
-} from './ui-support';
+} from '../support/ui-support';
 
 const DOMAIN = 'clinic.test';
 const reception = person('reception', DOMAIN, 'Robin Reyes', 'reception');

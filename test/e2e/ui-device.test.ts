@@ -11,7 +11,7 @@ import { createOsKeychain } from '../../main/vault/keychain';
 import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
 import { startProsody } from '../support/prosody';
-import { expectNoPhi, person, prosodyUsers, RENDERER_DIR, signUp, TEST_ARGON2 } from './ui-support';
+import { expectNoPhi, person, prosodyUsers, RENDERER_DIR, signUp, TEST_ARGON2 } from '../support/ui-support';
 
 const me = person('desk.device', 'clinic.test', 'Dana Device', 'reception');
 // Our own keychain service name: the test never touches another profile's entry.

@@ -1,7 +1,7 @@
 // Inactivity lock end to end (issue 3 §6): a policy with a short idle maximum → the lock screen
 // appears by itself with no PHI anywhere in the document → unlock → back in the same conversation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoPhi, messageFromDirectory, person, screenshot, send, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
+import { expectNoPhi, messageFromDirectory, person, screenshot, send, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
 
 const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
 const physician = person('dr.lind', 'clinic.test', 'Dr. Erik Lindqvist', 'physician');

@@ -12,7 +12,7 @@ import {
   startClinic,
   type Clinic,
   type Workstation,
-} from './ui-support';
+} from '../support/ui-support';
 
 const reception = person('desk5', 'clinic.test', 'Robin Front', 'reception');
 const physician = person('dr.lee', 'clinic.test', 'Dr. Sam Lee', 'physician');

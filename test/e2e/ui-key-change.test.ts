@@ -2,7 +2,7 @@
 // (new OpenPGP key published to PEP); the receptionist's conversation blocks sending behind a
 // banner showing both fingerprints until a person acknowledges it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, closeWorkstation, messageFromDirectory, person, screenshot, send, startClinic, type Clinic, type Workstation } from './ui-support';
+import { axeViolations, closeWorkstation, messageFromDirectory, person, screenshot, send, startClinic, type Clinic, type Workstation } from '../support/ui-support';
 
 const reception = person('desk3', 'clinic.test', 'Pat Desk', 'reception');
 const physician = person('dr.moss', 'clinic.test', 'Dr. Chris Moss', 'physician');

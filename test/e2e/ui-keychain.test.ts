@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
-import { RENDERER_DIR, TEST_ARGON2 } from './ui-support';
+import { RENDERER_DIR, TEST_ARGON2 } from '../support/ui-support';
 
 const realBus = process.env.DBUS_SESSION_BUS_ADDRESS;
 let dir: string;

@@ -3,7 +3,7 @@
 // scrolling down from there pages newer history back to the latest. Real Prosody, keychain,
 // SQLCipher store (seeded like a long-used workstation) and Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIG_PEER, person, screenshot, seedBigStore, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
+import { BIG_PEER, person, screenshot, seedBigStore, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
 
 const me = person('jump.desk', 'clinic.test', 'Jo Jumper', 'reception');
 const HISTORY = 2_000;

@@ -2,7 +2,7 @@
 // chooser shows names only; "switch user" locks one profile and drops its PHI before the other
 // unlocks, and neither sees the other's conversations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoPhi, messageFromDirectory, person, send, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
+import { expectNoPhi, messageFromDirectory, person, send, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
 
 const morning = person('desk.morning', 'clinic.test', 'Alex Morning', 'reception');
 const evening = person('desk.evening', 'clinic.test', 'Jamie Evening', 'reception');

@@ -6,7 +6,7 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrustState } from '../../common/contract/domain';
-import { axeViolations, person, screenshot, startClinic, unlockAs, type Clinic, type Workstation } from './ui-support';
+import { axeViolations, person, screenshot, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
 
 const me = person('trust.desk', 'clinic.test', 'Toni Trust', 'reception');
 const FPR = (c: string) => c.repeat(40);

@@ -1,7 +1,7 @@
 // Failed unlocks as a person meets them (issue 3 §4): attempts left, a growing wait shown as a
 // countdown, and after the policy's maximum the profile is erased and first sign-in says why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoPhi, person, startClinic, type Clinic, type Workstation } from './ui-support';
+import { expectNoPhi, person, startClinic, type Clinic, type Workstation } from '../support/ui-support';
 
 const me = person('desk.errors', 'clinic.test', 'Lee Errors', 'reception');
 

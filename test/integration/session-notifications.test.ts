@@ -18,7 +18,7 @@ import { createMessaging } from '../../main/xmpp';
 import type { MessagingInspect } from '../../main/xmpp/types';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
-import { makeClient, waitFor, type TestClient } from './xmpp-support';
+import { makeClient, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';

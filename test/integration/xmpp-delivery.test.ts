@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
+import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';

@@ -6,9 +6,9 @@ import { systemClock } from '../../main/clock';
 import type { XmppConnection } from '../../main/xmpp/connection';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
-import { craft, makeParty, signcryptXml, stamp, type Party } from '../unit/crypto-fixtures';
+import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, messagesWith, rawConnection, waitFor, type TestClient } from './xmpp-support';
+import { auditTypes, makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 
 const B = 'bob@clinic.test';
 const M = 'mallory@clinic.test';

@@ -14,9 +14,9 @@ import { MAM_LAST_SETTING } from '../../main/xmpp/catch-up';
 import type { MessagingInspect } from '../../main/xmpp/types';
 import type { XmppConnection } from '../../main/xmpp/connection';
 import { NS, oxMessage } from '../../main/xmpp/stanzas';
-import { craft, signcryptXml, stamp, type Party } from '../unit/crypto-fixtures';
+import { craft, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, messagesWith, rawConnection, waitFor, type TestClient } from './xmpp-support';
+import { auditTypes, makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';

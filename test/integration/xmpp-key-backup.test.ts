@@ -9,7 +9,7 @@ import { silentLogger } from '../../main/log';
 import { createConnection } from '../../main/xmpp/connection';
 import { fetchSecretKeyBackup, SECRET_KEY_NODE } from '../../main/xmpp/pep-keys';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
+import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';

@@ -11,7 +11,7 @@ import { silentLogger, type LogFields, type Logger } from '../../main/log';
 import type { XmppConnection } from '../../main/xmpp/connection';
 import { createTrust } from '../../main/xmpp/trust';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, rawConnection, type TestClient } from './xmpp-support';
+import { auditTypes, makeClient, rawConnection, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';

@@ -5,7 +5,7 @@ import { createConnection } from '../../main/xmpp/connection';
 import { CAPS_NODE, capsVer, NS_DISCO_INFO } from '../../main/xmpp/caps';
 import { KEYS_LIST_NODE } from '../../main/xmpp/pep-keys';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from './xmpp-support';
+import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';

@@ -22,7 +22,7 @@ import { createConnection } from '../../main/xmpp/connection';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { closedPort, muteServer, slowProxy, type TestServer } from './net-support';
 import { PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
-import { makeClient } from './xmpp-support';
+import { makeClient } from '../support/xmpp-support';
 
 const N = 10;
 const users = Array.from({ length: N }, (_, i) => ({ jid: `staff${i}@clinic.test`, password: randomBytes(12).toString('hex'), name: `Staff ${i}` }));

@@ -11,7 +11,7 @@ import type { ConnectionState } from '../../common/contract/domain';
 import { silentLogger } from '../../main/log';
 import { createConnection } from '../../main/xmpp/connection';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { makeClient, waitFor } from './xmpp-support';
+import { makeClient, waitFor } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const PW = 'alice-pw-1';

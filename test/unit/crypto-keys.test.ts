@@ -13,7 +13,7 @@ import {
   signcrypt,
   type KeyRejectReason,
 } from '../../main/crypto/index';
-import { makeParty, stamp } from './crypto-fixtures';
+import { makeParty, stamp } from '../support/crypto-fixtures';
 
 async function expectKeyReject(p: Promise<unknown>, reason: KeyRejectReason): Promise<void> {
   const err = await p.then(

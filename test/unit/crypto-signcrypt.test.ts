@@ -7,7 +7,7 @@ import {
   SigncryptRejectedError,
   type RejectReason,
 } from '../../main/crypto/index';
-import { craft, makeParty, signcryptXml, stamp, type Party } from './crypto-fixtures';
+import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 
 let alice: Party, bob: Party, carol: Party, mallory: Party;
 const now = new Date('2026-11-28T10:00:00Z');

@@ -17,7 +17,7 @@ import {
   signcrypt,
   type OpenedSigncrypt,
 } from '../../main/crypto/signcrypt';
-import { craft, makeParty, signcryptXml, stamp, type Party } from './crypto-fixtures';
+import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 import { fuzz, hostileWords, xmlSafeString } from './fuzz-support';
 
 const NOW = new Date('2026-11-28T10:00:00Z');

@@ -17,7 +17,7 @@ import { createMessaging, type Messaging } from '../../main/xmpp';
 import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
 import type { MessagingInspect, StartOptions } from '../../main/xmpp/types';
 import type { XmlElement } from '@xmpp/client';
-import type { ProsodyServer } from '../support/prosody';
+import type { ProsodyServer } from './prosody';
 
 export interface TestClient {
   jid: string;

@@ -11,9 +11,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Role } from '../../common/contract/domain';
 import type { PolicyInput } from '../../main/policy/schema';
 import type { NewMessage, Store } from '../../main/store/types';
-import { launchChromium } from '../support/chromium';
-import { startHarness, type Harness } from '../support/harness';
-import { startProsody, type ProsodyServer } from '../support/prosody';
+import { launchChromium } from './chromium';
+import { startHarness, type Harness } from './harness';
+import { startProsody, type ProsodyServer } from './prosody';
 
 export const RENDERER_DIR = resolve('dist/renderer');
 export const SCREENSHOT_DIR = resolve('artifacts/screenshots');
