@@ -18,7 +18,7 @@ import {
   type Identity,
 } from '../crypto';
 import type { Store } from '../store';
-import type { XmppConnection } from './connection';
+import type { XmppConnection } from './transport/connection';
 import { fetchOwnAnnouncedKey, fetchSecretKeyBackup, publishPublicKey, publishSecretKeyBackup } from './pep-keys';
 import type { StartOptions } from './types';
 

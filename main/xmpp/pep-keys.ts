@@ -4,7 +4,7 @@
  */
 import { xml, type XmlElement } from '@xmpp/client';
 import { formatXmppDateTime, OX_NS } from '../crypto';
-import type { XmppConnection } from './connection';
+import type { XmppConnection } from './transport/connection';
 
 export const KEYS_LIST_NODE = `${OX_NS}:public-keys`;
 export const keyDataNode = (fpr: string) => `${KEYS_LIST_NODE}:${fpr}`;

@@ -2,7 +2,7 @@ import { xml, type XmlElement } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionState } from '../../common/contract/domain';
 import { silentLogger } from '../../main/log';
-import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
+import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, waitFor } from '../support/xmpp-support';
 

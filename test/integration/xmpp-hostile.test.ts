@@ -3,7 +3,7 @@ import { xml, type XmlElement } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityAsContact, loadIdentity, type Identity } from '../../main/crypto';
 import { systemClock } from '../../main/clock';
-import type { XmppConnection } from '../../main/xmpp/connection';
+import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';

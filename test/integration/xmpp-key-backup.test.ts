@@ -6,7 +6,7 @@
 import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../main/log';
-import { createConnection } from '../../main/xmpp/connection';
+import { createConnection } from '../../main/xmpp/transport/connection';
 import { fetchSecretKeyBackup, SECRET_KEY_NODE } from '../../main/xmpp/pep-keys';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';

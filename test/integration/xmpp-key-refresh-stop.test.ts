@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../main/clock';
 import { createEventBus } from '../../main/events';
 import { silentLogger, type LogFields, type Logger } from '../../main/log';
-import type { XmppConnection } from '../../main/xmpp/connection';
+import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { createTrust } from '../../main/xmpp/trust';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { auditTypes, makeClient, rawConnection, type TestClient } from '../support/xmpp-support';

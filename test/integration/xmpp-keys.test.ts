@@ -1,7 +1,7 @@
 import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../main/log';
-import { createConnection } from '../../main/xmpp/connection';
+import { createConnection } from '../../main/xmpp/transport/connection';
 import { CAPS_NODE, capsVer, NS_DISCO_INFO } from '../../main/xmpp/caps';
 import { KEYS_LIST_NODE } from '../../main/xmpp/pep-keys';
 import { startProsody, type ProsodyServer } from '../support/prosody';

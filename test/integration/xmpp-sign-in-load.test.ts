@@ -18,7 +18,7 @@ import { silentLogger } from '../../main/log';
 import { loadPolicy } from '../../main/policy/load';
 import { createSession } from '../../main/session/session';
 import type { CreateProfileInput, Session } from '../../main/session/types';
-import { createConnection } from '../../main/xmpp/connection';
+import { createConnection } from '../../main/xmpp/transport/connection';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { closedPort, muteServer, slowProxy, type TestServer } from './net-support';
 import { PASS, requireKeychain, tempDir, testKeychain } from './vault-support';

@@ -3,13 +3,13 @@
  * With @xmpp/client 0.14 as shipped, a stop() during the TCP connect, the stream open, STARTTLS
  * (RFC 6120 §5.4) or the direct-TLS handshake raised ERR_STREAM_WRITE_AFTER_END as an 'error'
  * event without a listener (an uncaught exception), a TypeError from a socket 'data' event with
- * the parser gone, and unhandled rejections (main/xmpp/socket-guard.ts explains each).
+ * the parser gone, and unhandled rejections (main/xmpp/transport/socket-guard.ts explains each).
  * These loops stop after many different delays against a real Prosody, in both TLS modes.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionState } from '../../common/contract/domain';
 import { silentLogger } from '../../main/log';
-import { createConnection } from '../../main/xmpp/connection';
+import { createConnection } from '../../main/xmpp/transport/connection';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, waitFor } from '../support/xmpp-support';
 

@@ -1,7 +1,7 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../main/clock';
-import { watchNegotiation } from '../../main/xmpp/negotiation-watchdog';
+import { watchNegotiation } from '../../main/xmpp/transport/negotiation-watchdog';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Blocks this thread, as Argon2 setup, key generation or a SQLCipher open on the main thread do. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
-import { classifyError } from '../../main/xmpp/connection';
+import { classifyError } from '../../main/xmpp/transport/connection';
 import { bare, FALLBACK_BODY, mamQuery, NS, originIdOf, oxMessage, stanzaIdOf } from '../../main/xmpp/stanzas';
 import { xml } from '@xmpp/client';
 

@@ -2,7 +2,7 @@
 // list also holds NODE_EXTRA_CA_CERTS (any user can set it), so the list must always be explicit.
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { trustOptions } from '../../main/xmpp/tls-trust';
+import { trustOptions } from '../../main/xmpp/transport/tls-trust';
 
 const CLINIC_CA = '-----BEGIN CERTIFICATE-----\nMIIBclinic\n-----END CERTIFICATE-----\n';
 

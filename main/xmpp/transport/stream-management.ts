@@ -13,8 +13,8 @@
  * sent only when the server acknowledged it (XEP-0198 §4).
  */
 import type { Client, XmlElement } from '@xmpp/client';
-import { AppError } from '../../common/result';
-import type { Clock } from '../clock';
+import { AppError } from '../../../common/result';
+import type { Clock } from '../../clock';
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
 

@@ -14,8 +14,8 @@
  * that never completes — the library had no limit at all for TCP connect and TLS handshake).
  */
 import { performance } from 'node:perf_hooks';
-import { AppError } from '../../common/result';
-import type { Clock } from '../clock';
+import { AppError } from '../../../common/result';
+import type { Clock } from '../../clock';
 
 export interface NegotiationLimits {
   /** Fail when the server sent nothing (no byte, no handshake step) for this long. */

@@ -28,8 +28,8 @@
 import type { EventEmitter } from 'node:events';
 import type { Client } from '@xmpp/client';
 import TlsSocket from '@xmpp/tls/lib/Socket.js';
-import type { Clock } from '../clock';
-import type { Logger } from '../log';
+import type { Clock } from '../../clock';
+import type { Logger } from '../../log';
 
 /** A net.Socket, a tls.TLSSocket, or @xmpp/tls's wrapper (an EventEmitter whose `.socket` is the TLSSocket). */
 type Sock = EventEmitter & { socket?: Sock | null; destroy?: (err?: Error) => void; destroyed?: boolean };

@@ -5,11 +5,11 @@
  * exponential backoff and jitter, and a ping keep-alive (XEP-0199).
  */
 import { client, xml, type Client, type XmlElement } from '@xmpp/client';
-import type { ConnectionState, ServerConfig } from '../../common/contract/domain';
-import { AppError } from '../../common/result';
-import { backoffMs } from '../backoff';
-import { every, systemClock, type Clock } from '../clock';
-import { errorName, type Logger } from '../log';
+import type { ConnectionState, ServerConfig } from '../../../common/contract/domain';
+import { AppError } from '../../../common/result';
+import { backoffMs } from '../../backoff';
+import { every, systemClock, type Clock } from '../../clock';
+import { errorName, type Logger } from '../../log';
 import { trackStreamManagement } from './stream-management';
 import { NEGOTIATION_LIMITS, watchNegotiation, type NegotiationLimits, type NegotiationWatchdog } from './negotiation-watchdog';
 import { guardSockets, TeardownError } from './socket-guard';
