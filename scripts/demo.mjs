@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm run demo`: builds what is missing or stale, then runs test/support/harness/demo.ts
-// (a throwaway Prosody with a demo clinic + the app in Electron or the browser harness) inside
-// scripts/with-keyring.sh, so the OS keychain is real but throwaway. Ctrl+C cleans up.
+// `npm run demo`: checks the system packages as `npm test` does (scripts/system-deps.mjs: as
+// root installs the missing ones, otherwise prints the apt command), builds what is missing or
+// stale, then runs test/support/harness/demo.ts (a throwaway Prosody with a demo clinic + the
+// app in Electron or the browser harness) inside scripts/with-keyring.sh, so the OS keychain is
+// real but throwaway. Ctrl+C cleans up.
 //
 // Environment: CLINIC_DEMO_BROWSER=1 forces the browser harness even where Electron exists;
 // CLINIC_DEMO_WORKSTATIONS=N (1–4, default 2) browser workstations; CLINIC_DEMO_NO_BUILD=1 skips
@@ -10,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findElectronBinary } from './electron-binary.mjs';
+import { ensureSystemDeps } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -41,6 +44,10 @@ function run(cmd, args) {
 }
 
 const electronInstalled = () => !process.env.CLINIC_DEMO_BROWSER && findElectronBinary(root).path !== null;
+
+// Before building: on a fresh machine the first thing to say is what to install (or, as root,
+// to install it), not a Prosody error half-way through the start.
+if (!ensureSystemDeps('demo')) process.exit(1);
 
 const mayBuild = !process.env.CLINIC_DEMO_NO_BUILD;
 if (mayBuild && stale('dist/renderer/index.html', ['renderer', 'common'])) {

@@ -2,63 +2,24 @@
 // `npm test`: every vitest project (unit, integration, e2e) against real components —
 // Prosody on loopback, gnome-keyring in a private D-Bus session, Debian's Chromium.
 //
-// 1. Linux: checks the system tools the tests need. Missing and root → apt-get installs them;
-//    missing and not root → prints the exact apt command and exits 1.
+// 1. Linux: checks the system tools the tests need (scripts/system-deps.mjs, shared with the
+//    demo). Missing and root → apt-get installs them; otherwise prints the exact apt command, exits 1.
 // 2. Builds (renderer with vite; main/preload with scripts/build-main.mjs when present).
 // 3. Runs `vitest run` inside scripts/with-keyring.sh, passing extra args through
 //    (`npm test -- --project unit`), with the JSON reporter writing artifacts/vitest.json.
 // 4. Prints `N passed, N failed, N skipped` from that JSON and exits with vitest's status.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { ensureSystemDeps } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
-
-/** What the tests need from the OS, and which Debian package provides it. */
-const SYSTEM_DEPS = [
-  { path: 'prosody', pkg: 'prosody' },
-  { path: 'prosodyctl', pkg: 'prosody' },
-  { path: 'gnome-keyring-daemon', pkg: 'gnome-keyring' },
-  { path: 'dbus-run-session', pkg: 'dbus-daemon' },
-  { path: 'dbus-send', pkg: 'dbus-bin' },
-  { path: 'dbus-launch', pkg: 'dbus-x11' },
-  { path: 'openssl', pkg: 'openssl' },
-  // Prosody's SQLite storage (indexed archive; the built-in store caps archives at 10,000 items).
-  { path: `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/lua/5.4/dbd/sqlite3.so`, pkg: 'lua-dbi-sqlite3' },
-  { path: '/usr/bin/chromium', pkg: 'chromium' },
-];
-
-function onPath(cmd) {
-  if (cmd.startsWith('/')) return existsSync(cmd);
-  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
-  return dirs.some((d) => d && existsSync(join(d, cmd)));
-}
 
 function run(cmd, args, opts = {}) {
   // Windows: npx is npx.cmd, which only a shell resolves.
   const r = spawnSync(cmd, args, { stdio: 'inherit', shell: process.platform === 'win32', ...opts });
   if (r.error) throw r.error;
   return r.status ?? (r.signal ? 128 : 1);
-}
-
-function ensureSystemDeps() {
-  if (process.platform !== 'linux') return;
-  const missing = [...new Set(SYSTEM_DEPS.filter((d) => !onPath(d.path)).map((d) => d.pkg))];
-  if (missing.length === 0) return;
-  const install = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !onPath('apt-get')) {
-    console.error(`npm test needs these system packages: ${missing.join(' ')}`);
-    console.error(`Install them (Debian/Ubuntu) with:\n\n  sudo apt-get update && sudo ${install}\n`);
-    process.exit(1);
-  }
-  console.log(`Installing missing system packages: ${missing.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (run('apt-get', ['update'], { env }) !== 0 || run('sh', ['-c', install], { env }) !== 0) {
-    console.error('apt-get failed; the tests cannot run without these packages.');
-    process.exit(1);
-  }
 }
 
 function build() {
@@ -93,7 +54,7 @@ function summarize(file) {
 }
 
 function main() {
-  ensureSystemDeps();
+  if (!ensureSystemDeps('test')) process.exit(1);
   build();
   const jsonFile = 'artifacts/vitest.json';
   mkdirSync('artifacts', { recursive: true });
