@@ -99,6 +99,8 @@ declare module '@xmpp/client' {
 }
 
 declare module '@xmpp/tls/lib/Socket.js' {
-  const Socket: { prototype: { connect(...args: unknown[]): void } };
-  export default Socket;
+  /** The TLS socket wrapper STARTTLS builds per upgrade (transport/lib-patches.ts patches its connect). */
+  export default class Socket {
+    connect(...args: unknown[]): unknown;
+  }
 }

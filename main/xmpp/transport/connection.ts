@@ -12,6 +12,7 @@ import { every, systemClock, type Clock } from '../../clock';
 import { errorName, type Logger } from '../../log';
 import { trackStreamManagement } from './stream-management';
 import { NEGOTIATION_LIMITS, watchNegotiation, type NegotiationLimits, type NegotiationWatchdog } from './negotiation-watchdog';
+import { observeEarlyIqErrors, rejectPendingIqs } from './lib-patches';
 import { guardSockets, TeardownError } from './socket-guard';
 import { installTlsTrust, isCertificateError, trustOptions } from './tls-trust';
 
@@ -107,15 +108,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   // cannot be followed by a surprise re-login (PROTOCOL.md, ejabberd section).
   xmpp.reconnect.stop();
   const sm = trackStreamManagement(xmpp, clock);
-  // @xmpp/iq 0.14: an error reply that arrives before the request's write callback rejects the
-  // pending promise before anyone listens (an unhandled rejection). Observe it at creation; the
-  // caller still gets the rejection through the library's own race.
-  const handlers = xmpp.iqCaller.handlers as Map<string, { promise?: Promise<unknown>; reject?: (err: unknown) => void }>;
-  const setHandler = handlers.set.bind(handlers);
-  handlers.set = (id, deferred) => {
-    deferred.promise?.catch(() => undefined);
-    return setHandler(id, deferred);
-  };
+  observeEarlyIqErrors(xmpp);
   xmpp.streamManagement.requestAckInterval = 15_000;
   xmpp.streamManagement.timeout = 20_000;
   // Ask for the ack soon after a run of sends: a message counts as sent only once acked.
@@ -331,10 +324,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       await teardown();
       // Requests still waiting for an answer end now: the answer can no longer arrive, and their
       // callers (a key refresh) learn it was a stop, not a timeout 20 s later.
-      for (const [id, deferred] of [...handlers]) {
-        handlers.delete(id);
-        deferred.reject?.(new AppError('NOT_CONNECTED', 'Messaging was stopped.', { cause: 'stopped' }));
-      }
+      rejectPendingIqs(xmpp, new AppError('NOT_CONNECTED', 'Messaging was stopped.', { cause: 'stopped' }));
       setState('offline', null);
     },
     isReady: () => ready,

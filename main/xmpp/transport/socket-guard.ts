@@ -27,9 +27,9 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Client } from '@xmpp/client';
-import TlsSocket from '@xmpp/tls/lib/Socket.js';
 import type { Clock } from '../../clock';
 import type { Logger } from '../../log';
+import { hookStarttls, patchTlsSocketConnect } from './lib-patches';
 
 /** A net.Socket, a tls.TLSSocket, or @xmpp/tls's wrapper (an EventEmitter whose `.socket` is the TLSSocket). */
 type Sock = EventEmitter & { socket?: Sock | null; destroy?: (err?: Error) => void; destroyed?: boolean };
@@ -53,23 +53,6 @@ export class TeardownError extends Error {
   }
 }
 
-// STARTTLS builds its TLS wrapper inside @xmpp/starttls from the module-level class; the plain
-// socket being upgraded tells us which client it belongs to.
-const onUpgrade = new WeakMap<object, (wrapper: Sock) => void>();
-let wrapped = false;
-function watchStarttls(): void {
-  if (wrapped) return;
-  wrapped = true;
-  const original = TlsSocket.prototype.connect;
-  TlsSocket.prototype.connect = function (this: Sock, ...args: unknown[]) {
-    const plain = (args[0] as { socket?: object } | undefined)?.socket;
-    const hook = plain ? onUpgrade.get(plain) : undefined;
-    hook?.(this); // before connect: the handshake's own errors must already have a listener
-    original.apply(this, args);
-    hook?.(this); // after: the inner TLSSocket now exists
-  };
-}
-
 export interface SocketGuard {
   /** Destroys every socket of this client (no writes), waits briefly for 'close', leaves it 'offline'. */
   teardown(): Promise<void>;
@@ -79,7 +62,7 @@ export interface SocketGuard {
 
 /** `onInbound`: called for every chunk the server sends (after TLS: decrypted), a sign of life. */
 export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void, clock: Clock): SocketGuard {
-  watchStarttls();
+  patchTlsSocketConnect();
   const c = xmpp as unknown as ClientInternals;
   const seen = new WeakSet<object>();
   const live = new Set<Sock>();
@@ -96,8 +79,9 @@ export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void
       s.on('error', onError);
       live.add(s);
       s.once('close', () => live.delete(s));
-      // The plain socket may be upgraded by STARTTLS: guard the wrapper it gets.
-      onUpgrade.set(s, (w) => guard(w));
+      // The plain socket may be upgraded by STARTTLS (built inside @xmpp/starttls): guard the
+      // wrapper it gets, before its handshake and again after it (lib-patches.ts).
+      hookStarttls(s, { wrapper: (w) => guard(w as Sock) });
     }
     if (s.socket && s.socket !== s) guard(s.socket);
   };

@@ -4,27 +4,13 @@
  * certificate is checked against the XMPP domain (not the host we dialled).
  *
  * Direct TLS: the socket parameters come from `client.socketParameters`, which we wrap per
- * client. STARTTLS: @xmpp/starttls creates its TLS socket internally from the module-level
- * Socket class, so we wrap that class's connect once and look up per-connection options by
- * the plain TCP socket being upgraded (a WeakMap: nothing leaks between clients).
+ * client. STARTTLS: @xmpp/starttls creates its TLS socket internally, so the options reach it
+ * through the one patch of that socket's connect (lib-patches.ts), registered for the plain TCP
+ * socket being upgraded.
  */
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
-import TlsSocket from '@xmpp/tls/lib/Socket.js';
 import type { Client } from '@xmpp/client';
-
-const upgradeOptions = new WeakMap<object, ConnectionOptions>();
-let wrapped = false;
-
-function wrapStarttlsSocket(): void {
-  if (wrapped) return;
-  wrapped = true;
-  const original = TlsSocket.prototype.connect;
-  TlsSocket.prototype.connect = function (this: unknown, ...args: unknown[]) {
-    const first = args[0] as { socket?: object } | undefined;
-    const extra = first?.socket ? upgradeOptions.get(first.socket) : undefined;
-    return original.apply(this, extra ? [{ ...first, ...extra }, ...args.slice(1)] : args);
-  };
-}
+import { hookStarttls, patchTlsSocketConnect } from './lib-patches';
 
 export function trustOptions(domain: string, extraCaPems: (string | null | undefined)[]): ConnectionOptions {
   const extra = extraCaPems.filter((p): p is string => typeof p === 'string' && p.trim().length > 0);
@@ -41,7 +27,7 @@ export function trustOptions(domain: string, extraCaPems: (string | null | undef
 
 /** Applies `options` to every TLS handshake `xmpp` makes (direct TLS and STARTTLS). */
 export function installTlsTrust(xmpp: Client, options: ConnectionOptions): void {
-  wrapStarttlsSocket();
+  patchTlsSocketConnect();
   const base = xmpp.socketParameters.bind(xmpp);
   xmpp.socketParameters = (service: string) => {
     const params = base(service);
@@ -49,7 +35,7 @@ export function installTlsTrust(xmpp: Client, options: ConnectionOptions): void 
   };
   // The TCP socket exists once the connection reaches 'connect'; STARTTLS upgrades that socket.
   xmpp.on('connect', () => {
-    if (xmpp.socket && typeof xmpp.socket === 'object') upgradeOptions.set(xmpp.socket, options);
+    if (xmpp.socket && typeof xmpp.socket === 'object') hookStarttls(xmpp.socket, { tlsOptions: options });
   });
 }
 

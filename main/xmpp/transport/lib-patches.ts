@@ -1,0 +1,94 @@
+/**
+ * Every patch of @xmpp/client 0.14's shared objects, in one place, each with the library defect
+ * it works around. A prototype is patched once per process, however many connections exist;
+ * what differs per connection hangs off hooks keyed by the object concerned (WeakMaps: nothing
+ * leaks between clients, nothing outlives its socket).
+ *
+ * Per-instance wrappers that belong to one mechanism stay beside it: socket-guard.ts (a client's
+ * `_attachSocket`/`_onData`), stream-management.ts (`sm.inbound`), tls-trust.ts (`socketParameters`).
+ */
+import type { ConnectionOptions } from 'node:tls';
+import type { Client } from '@xmpp/client';
+import TlsSocket from '@xmpp/tls/lib/Socket.js';
+
+/** What the STARTTLS upgrade of one plain TCP socket gets (both optional, merged per socket). */
+export interface StarttlsHooks {
+  /** TLS options laid over the library's own `{ socket, host }` (tls-trust.ts). */
+  tlsOptions?: ConnectionOptions;
+  /**
+   * Called with the library's TLS wrapper right before its connect (the handshake's own errors
+   * must already have a listener) and right after it (the inner TLSSocket now exists): socket-guard.ts.
+   */
+  wrapper?: (wrapper: object) => void;
+}
+
+type Connect = (this: object, ...args: unknown[]) => unknown;
+
+const starttlsHooks = new WeakMap<object, StarttlsHooks>();
+const patchedPrototypes = new WeakSet<object>();
+
+/** Registers `hooks` for the STARTTLS upgrade of `plain` (the TCP socket being upgraded). */
+export function hookStarttls(plain: object, hooks: StarttlsHooks): void {
+  patchTlsSocketConnect();
+  starttlsHooks.set(plain, { ...starttlsHooks.get(plain), ...hooks });
+}
+
+/**
+ * @xmpp/starttls 0.14 builds its TLS socket inside the library (`new Socket()` from
+ * @xmpp/tls/lib/Socket.js, then `connect({ socket, host })`) and offers no way in: (a) the
+ * handshake would use Node's implicit trust and the dialled host's name, never the clinic CA nor
+ * the XMPP domain (tls-trust.ts); (b) the wrapper has no 'error' listener until the library's
+ * own promise subscribes, so a handshake cut by stop() is an uncaught exception (socket-guard.ts,
+ * defect 1). The class's connect is the one place both can be fixed: it is wrapped here, once,
+ * and the wrapper returns whatever the library's connect returns. (Before, tls-trust.ts and
+ * socket-guard.ts each wrapped it, and socket-guard's wrapper dropped the return value.)
+ *
+ * `proto`: the prototype to patch; only tests pass another one.
+ */
+export function patchTlsSocketConnect(proto: { connect: Connect } = TlsSocket.prototype): void {
+  if (patchedPrototypes.has(proto)) return;
+  patchedPrototypes.add(proto);
+  const original = proto.connect;
+  proto.connect = function (this: object, ...args: unknown[]) {
+    const first = args[0] as { socket?: object } | undefined;
+    const hooks = first?.socket ? starttlsHooks.get(first.socket) : undefined;
+    if (!hooks) return original.apply(this, args);
+    hooks.wrapper?.(this);
+    const result = original.apply(this, hooks.tlsOptions ? [{ ...first, ...hooks.tlsOptions }, ...args.slice(1)] : args);
+    hooks.wrapper?.(this);
+    return result;
+  };
+}
+
+type PendingIq = { promise?: Promise<unknown>; reject?: (err: unknown) => void };
+const observedIqCallers = new WeakSet<object>();
+
+/**
+ * @xmpp/iq 0.14: an error reply that arrives before the request's write callback rejects the
+ * pending promise before anyone listens (an unhandled rejection). Observe it at creation; the
+ * caller still gets the rejection through the library's own race.
+ */
+export function observeEarlyIqErrors(xmpp: Client): void {
+  const handlers = xmpp.iqCaller.handlers as Map<string, PendingIq>;
+  if (observedIqCallers.has(handlers)) return;
+  observedIqCallers.add(handlers);
+  const setHandler = handlers.set.bind(handlers);
+  handlers.set = (id, deferred) => {
+    // Observed only: the caller still gets this rejection through the library's own race.
+    deferred.promise?.catch(() => undefined);
+    return setHandler(id, deferred);
+  };
+}
+
+/**
+ * Ends every request still waiting for an answer with `err`. @xmpp/iq has no cancel: after a
+ * stop the answer can no longer arrive, and without this a caller (a key refresh) would learn it
+ * only from its timeout, 20 s later.
+ */
+export function rejectPendingIqs(xmpp: Client, err: Error): void {
+  const handlers = xmpp.iqCaller.handlers as Map<string, PendingIq>;
+  for (const [id, deferred] of [...handlers]) {
+    handlers.delete(id);
+    deferred.reject?.(err);
+  }
+}

@@ -1,0 +1,79 @@
+// Issue 11 item 2: one patch of @xmpp/tls's Socket.prototype.connect, with the hooks tls-trust.ts
+// and socket-guard.ts register. Before, each of them wrapped it, and socket-guard's wrapper
+// dropped the library's return value.
+import { EventEmitter } from 'node:events';
+import tls from 'node:tls';
+import TlsSocket from '@xmpp/tls/lib/Socket.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../../main/log';
+import { createConnection } from '../../main/xmpp/transport/connection';
+import { hookStarttls, patchTlsSocketConnect } from '../../main/xmpp/transport/lib-patches';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The connect method installed on the library's prototype right now. */
+const installedConnect = (): unknown => Object.getOwnPropertyDescriptor(TlsSocket.prototype, 'connect')?.value;
+
+const connection = (i: number) =>
+  createConnection({
+    jid: `user${i}@clinic.test`,
+    password: 'not-used',
+    host: '127.0.0.1',
+    port: 1,
+    tls: 'starttls',
+    caPems: [],
+    logger: silentLogger,
+    onState: () => {},
+    onStanza: () => {},
+    onReady: () => {},
+  });
+
+describe('lib-patches: the STARTTLS socket connect', () => {
+  it("returns what the library's connect returns, with and without hooks", () => {
+    const returned = { handshake: 'started' };
+    const calls: { self: object; args: unknown[] }[] = [];
+    class FakeTlsSocket {
+      connect(...args: unknown[]): unknown {
+        calls.push({ self: this, args });
+        return returned;
+      }
+    }
+    patchTlsSocketConnect(FakeTlsSocket.prototype);
+
+    const hooked = {};
+    const wrappers: object[] = [];
+    hookStarttls(hooked, { tlsOptions: { servername: 'clinic.test' }, wrapper: (w) => wrappers.push(w) });
+    const socket = new FakeTlsSocket();
+    expect(socket.connect({ socket: hooked, host: '127.0.0.1' }, 'more')).toBe(returned);
+    expect(calls).toEqual([{ self: socket, args: [{ socket: hooked, host: '127.0.0.1', servername: 'clinic.test' }, 'more'] }]);
+    // Before the handshake (its errors need a listener) and after it (the inner TLSSocket exists).
+    expect(wrappers).toEqual([socket, socket]);
+
+    const unhooked = {};
+    expect(socket.connect({ socket: unhooked, host: '127.0.0.1' })).toBe(returned);
+    expect(calls[1]?.args).toEqual([{ socket: unhooked, host: '127.0.0.1' }]);
+  });
+
+  it('patches the library prototype once, however many connections are created', () => {
+    connection(0);
+    const patched = installedConnect();
+    for (let i = 1; i <= 5; i++) connection(i);
+    patchTlsSocketConnect();
+    expect(installedConnect()).toBe(patched);
+
+    // One STARTTLS upgrade runs the library's connect once and each hook once before and once
+    // after it: a second layer of patching would run them twice.
+    const inner = Object.assign(new EventEmitter(), { getProtocol: () => 'TLSv1.3' });
+    const tlsConnect = vi.spyOn(tls, 'connect').mockImplementation(() => inner as unknown as tls.TLSSocket);
+    const plain = new EventEmitter();
+    const wrappers: object[] = [];
+    hookStarttls(plain, { tlsOptions: { servername: 'clinic.test' }, wrapper: (w) => wrappers.push(w) });
+    const wrapper = new TlsSocket();
+    wrapper.connect({ socket: plain, host: '127.0.0.1' });
+    expect(tlsConnect).toHaveBeenCalledTimes(1);
+    expect(tlsConnect).toHaveBeenCalledWith({ socket: plain, host: '127.0.0.1', servername: 'clinic.test' });
+    expect(wrappers).toEqual([wrapper, wrapper]);
+  });
+});
