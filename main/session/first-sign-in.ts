@@ -1,0 +1,38 @@
+/**
+ * First sign-in on this PC: a new profile (vault), its services opened with the account the user
+ * typed, and the first XMPP connection (key publication or restore). Split out of session.ts
+ * (issue 11) because it is the one operation that must undo itself: a half-made profile (wrong
+ * XMPP password, no TLS, server unreachable) is removed, not left behind.
+ */
+import type { Logger } from '../log';
+import { zeroKeys } from '../vault/keys';
+import type { Vault } from '../vault/vault';
+import { closeServices, type OpenServices, type ServiceWiring } from './open-services';
+import type { CreateProfileInput } from './types';
+
+export interface FirstSignInDeps {
+  vault: Vault;
+  wiring: ServiceWiring;
+  logger: Logger;
+  /** Where the policy came from, recorded in the audit log as acknowledged. */
+  policySource: string | null;
+}
+
+/** Resolves with the open, started profile (not yet the session's); throws after removing what it made. */
+export async function firstSignIn({ vault, wiring, logger, policySource }: FirstSignInDeps, input: CreateProfileInput): Promise<OpenServices> {
+  const opened = await vault.createProfile({ jid: input.jid, displayName: input.displayName, passphrase: input.passphrase });
+  const id = opened.profile.id;
+  let open: OpenServices | null = null;
+  try {
+    open = wiring.open(opened, { jid: opened.profile.jid, password: input.xmppPassword, server: input.server });
+    open.active.audit.append('sign-in', { profileId: id, jid: opened.profile.jid, firstRun: true });
+    open.active.audit.append('policy-acknowledged', { profileId: id, source: policySource });
+    await open.active.messaging.start({ firstRun: true, keyBackupCode: input.keyBackupCode, replaceAccountKey: input.replaceAccountKey });
+    return open;
+  } catch (err) {
+    if (open) await closeServices(open, logger);
+    else zeroKeys(opened.keys);
+    await vault.removeProfile(id, 'first-sign-in-failed');
+    throw err;
+  }
+}

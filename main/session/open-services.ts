@@ -1,0 +1,156 @@
+/**
+ * What an unlocked profile has open, and how it is opened and closed: store → audit log (with
+ * its keychain mirror) → messaging, torn down in the reverse order with every key zero-filled.
+ * Split out of session.ts (issue 11): this is the service wiring, which changes when a service
+ * is added or needs another dependency; when the session opens or closes it is lifecycle.ts.
+ */
+import type { ServerConfig } from '../../common/ipc-contract';
+import { AppError } from '../../common/result';
+import { createAuditLog, type AuditLog } from '../audit';
+import type { Clock } from '../clock';
+import type { EventBus } from '../events';
+import { errorName, type Logger } from '../log';
+import type { Policy } from '../policy/schema';
+import { openStore, type Store } from '../store';
+import { createMessaging, type Messaging } from '../xmpp';
+import { appendDeviceLog } from '../vault/device-log';
+import type { Keychain } from '../vault/keychain';
+import { zeroKeys, type VaultKeys } from '../vault/keys';
+import type { OpenedProfile } from '../vault/vault';
+import { createAuditMirror, type AuditMirror, type AuditRollback } from './audit-mirror';
+import { messagingHooks, type NotificationGate } from './notifications';
+import type { Retention } from './retention';
+import { readSettings } from './settings';
+import type { ActiveSession } from './types';
+
+/** The XMPP account as kept inside the encrypted database (never in profile.json). */
+export interface AccountSetting {
+  jid: string;
+  password: string;
+  server: ServerConfig;
+}
+
+/** The services a session opens; tests may substitute createMessaging when no server is involved. */
+export interface SessionServices {
+  openStore: typeof openStore;
+  createAuditLog: typeof createAuditLog;
+  createMessaging: typeof createMessaging;
+}
+
+/** An unlocked profile: what handlers see (active), the keys to zero-fill, and the session's own helpers. */
+export interface OpenServices {
+  active: ActiveSession;
+  keys: VaultKeys;
+  mirror: AuditMirror;
+  retention?: Retention;
+}
+
+export interface ServiceWiringOptions {
+  userDataDir: string;
+  policy: Policy;
+  keychain: Keychain;
+  clock: Clock;
+  logger: Logger;
+  events: EventBus;
+  tls?: { ca?: string };
+  sqliteNativeBinding?: string;
+  services: SessionServices;
+  inspectKeys?: (keys: VaultKeys) => void;
+  /** Whether these keys are the unlocked profile's: false once 'session:locked' was emitted. */
+  isCurrent: (keys: VaultKeys) => boolean;
+}
+
+export interface ServiceWiring {
+  /** Store → audit → messaging for an opened profile (messaging not started). Zero-fills the keys if any step fails. */
+  open(opened: OpenedProfile, account: AccountSetting | null): OpenServices;
+  /**
+   * At unlock: does the database still hold the newest audit row this PC mirrored? A rollback is
+   * appended to the chain as its own event and to the device log (outside the profile folder,
+   * so rolling the database back again does not erase the record). Never blocks the unlock.
+   */
+  checkAuditRollback(open: OpenServices): Promise<AuditRollback | null>;
+}
+
+/** Tears down without the lock bookkeeping (audit, event): used by lock and by a failed first sign-in. */
+export async function closeServices(open: OpenServices, logger: Logger): Promise<void> {
+  open.mirror.stop();
+  // A purge under way finishes (and is audited) before the store and audit log close.
+  await open.retention?.stop();
+  try {
+    await open.active.messaging.stop();
+  } catch (err) {
+    logger.warn('messaging stop failed during lock', { error: errorName(err) });
+  }
+  try {
+    await open.active.store.close();
+  } catch (err) {
+    logger.warn('store close failed during lock', { error: errorName(err) });
+  }
+  open.active.audit.close();
+  zeroKeys(open.keys);
+}
+
+export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
+  const { userDataDir, policy, keychain, clock, logger, events, services } = opts;
+
+  /**
+   * Locked once 'session:locked' is emitted (the lifecycle clears its state first), and for good
+   * once another unlock opened other keys: a message still being decrypted then shows nothing (issue 12).
+   */
+  const gateFor = (keys: VaultKeys, store: Store) => (): NotificationGate => {
+    if (!opts.isCurrent(keys)) return { locked: true, userPreview: null };
+    try {
+      return { locked: false, userPreview: readSettings(store, policy).notificationPreview };
+    } catch {
+      return { locked: false, userPreview: 'none' }; // settings unreadable: show the least
+    }
+  };
+
+  return {
+    open(opened, account) {
+      const { keys, profile } = opened;
+      opts.inspectKeys?.(keys);
+      let store: Store | null = null;
+      try {
+        store = services.openStore({ file: opened.dbFile, key: keys.db, logger, nativeBinding: opts.sqliteNativeBinding, clock });
+        if (account) store.setSetting('account', account);
+        const acct = store.getSetting<AccountSetting>('account');
+        if (!acct) throw new AppError('STORE_CORRUPT', 'This profile has no account settings. Remove it and sign in again.');
+        const mirror = createAuditMirror({ keychain, profileId: profile.id, store, clock, logger });
+        const log = services.createAuditLog({ store, key: keys.audit, clock });
+        // Every append (messaging's included) tells the mirror the chain moved; it writes lazily.
+        const audit: AuditLog = {
+          ...log,
+          append(type, detail) {
+            log.append(type, detail);
+            mirror.touch();
+          },
+        };
+        const messaging: Messaging = services.createMessaging({ account: acct, store, audit, events, logger, policy, clock, tls: opts.tls, ...messagingHooks(gateFor(keys, store), { policyPreview: policy.notificationPreview, store, events }) });
+        return { keys, mirror, active: { profileId: profile.id, jid: profile.jid, displayName: profile.displayName, store, audit, messaging } };
+      } catch (err) {
+        const s = store;
+        // The open failed and that error is the one to report; a close failure on top adds nothing.
+        if (s) void s.close().catch(() => undefined);
+        zeroKeys(keys);
+        throw err;
+      }
+    },
+
+    async checkAuditRollback(open) {
+      let rollback: AuditRollback | null;
+      try {
+        rollback = await open.mirror.check();
+      } catch (err) {
+        logger.warn('audit head mirror could not be read', { code: err instanceof AppError ? err.code : 'unknown' });
+        return null;
+      }
+      if (!rollback) return null;
+      const { profileId } = open.active;
+      logger.warn('audit log rolled back: the database is older than this PC last saw', { profileId, ...rollback });
+      open.active.audit.append('audit-rollback', { profileId, ...rollback });
+      await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'audit-rollback', profileId, detail: { ...rollback } });
+      return rollback;
+    },
+  };
+}
