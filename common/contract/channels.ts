@@ -109,6 +109,12 @@ export const channels = {
   ),
   'conversations:open': channel(z.object({ peerJid: bareJid }), z.object({ conversationId: z.string() })),
   'conversations:markRead': channel(z.object({ conversationId: z.string().max(200) }), none),
+  /**
+   * Which conversation the user has in view: null when none, or the window is hidden or locked.
+   * Sent when that changes, not per message: inbound messages to it are stored read as they
+   * arrive (issue 11 §5), and it is marked read now. NOT_FOUND (nothing in view then) for an unknown id.
+   */
+  'conversations:view': channel(z.object({ conversationId: z.string().max(200).nullable() }), none),
 
   // --- messages ------------------------------------------------------------------
   'messages:page': channel(

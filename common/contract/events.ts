@@ -6,7 +6,7 @@ export const events = {
   'session:locked': z.object({ reason: lockReason }),
   'session:unlocked': z.object({ profileId: z.string() }),
   'connection:state': z.object({ state: connectionState, detail: z.string().nullable() }),
-  'message:received': message,
+  'message:added': message,
   'message:updated': message,
   'conversation:updated': conversationSummary,
   'contact:updated': contact,

@@ -1,12 +1,17 @@
 /**
- * What an OS notification for a new message may say (issue 12; ARCHITECTURE.md §7). Pure: the
- * messaging service asks, the session supplies the lock state and the user's own setting.
+ * What an OS notification for a new message may say (issue 12; ARCHITECTURE.md §7). PHI policy,
+ * not XMPP: the messaging service only reports that a verified live message arrived
+ * (MessagingOptions.onLiveMessage); the session supplies the lock state and the user's own setting.
  *  - The effective preview is the stricter of the clinic policy and the user's setting
  *    (none < sender < full): a user can show less than the policy allows, never more.
  *  - Locked (from 'session:locked' on, or a session that is no longer the open one): nothing at all.
  *    A notification is PHI on the screen of a workstation someone walked away from.
  */
+import type { Message } from '../../common/contract/domain';
 import type { NotificationPreview } from '../../common/ipc-contract';
+import type { EventBus } from '../events';
+import type { Store } from '../store';
+import type { MessagingOptions } from '../xmpp/types';
 
 export const PREVIEW_ORDER: Readonly<Record<NotificationPreview, number>> = { none: 0, sender: 1, full: 2 };
 
@@ -32,5 +37,31 @@ export function notificationFor(r: NotificationRequest): { title: string; body: 
   return {
     title: level === 'none' ? 'New message' : r.senderName(),
     body: level === 'full' ? r.body : '',
+  };
+}
+
+export interface MessagingHookDeps {
+  policyPreview: NotificationPreview;
+  store: Store;
+  events: EventBus;
+}
+
+/**
+ * What the session hands each messaging service it opens, from that unlock's gate: whether the
+ * session is locked (then nothing reaches the renderer), and the notification a new live message
+ * shows — the decision above, with the gate read when the message arrives.
+ */
+export function messagingHooks(gate: () => NotificationGate, d: MessagingHookDeps): Required<Pick<MessagingOptions, 'locked' | 'onLiveMessage'>> {
+  return {
+    locked: () => gate().locked,
+    onLiveMessage(m: Message, peer: string) {
+      const shown = notificationFor({
+        ...gate(),
+        policyPreview: d.policyPreview,
+        senderName: () => d.store.contacts.get(peer)?.displayName ?? peer,
+        body: m.body ?? '',
+      });
+      if (shown) d.events.emit('notification:shown', { conversationId: m.conversationId, ...shown });
+    },
   };
 }

@@ -150,3 +150,5 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
 
   return { accept, run };
 }
+
+export type CatchUp = ReturnType<typeof createCatchUp>;

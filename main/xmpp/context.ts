@@ -2,7 +2,7 @@
 import type { Message } from '../../common/contract/domain';
 import type { Clock } from '../clock';
 import type { DecryptJob, Identity, OpenedSigncrypt } from '../crypto';
-import type { XmppConnection } from './connection';
+import type { XmppConnection } from './transport/connection';
 import type { Trust } from './trust';
 import type { MessagingOptions } from './types';
 
@@ -21,6 +21,10 @@ export interface MessagingContext {
   decrypt(job: DecryptJob): Promise<OpenedSigncrypt>;
   /** Whether a peer is on the clinic's domain (the policy's server, else our own): nothing else is sent to or accepted from. */
   peerAllowed(jid: string): boolean;
-  /** A new verified message arrived live: OS notification per policy preview. */
-  notify(m: Message, peer: string): void;
+  /** A new verified message arrived live (the session decides what it shows: MessagingOptions.onLiveMessage). */
+  announceLive(m: Message, peer: string): void;
+  /** The user has this conversation in view (and the session is open): inbound messages are stored read. */
+  inView(conversationId: string): boolean;
+  /** Inbound messages of a conversation in view were stored read: tell the sender (XEP-0333). */
+  readOnArrival(conversationId: string): void;
 }

@@ -13,6 +13,7 @@
  */
 import type { Message } from '../../common/contract/domain';
 import { identityAsContact, SigncryptRejectedError, type ContactKey, type OpenedSigncrypt } from '../crypto';
+import type { AuditLog } from '../audit';
 import type { NewMessage } from '../store';
 import type { MessagingContext } from './context';
 
@@ -46,6 +47,8 @@ export interface Received {
   conversationId: string;
   /** Why it was rejected; null for a verified message. */
   reason: string | null;
+  /** Stored read: an inbound message to the conversation in view. */
+  read: boolean;
 }
 
 export interface CommitResult {
@@ -60,6 +63,30 @@ const digestBytes = (hex: string) => Buffer.from(hex, 'hex');
 export interface ReceiverOptions {
   /** Looks up the key to verify an item with (catch-up caches it per sender per run). */
   senderKey?: (it: OxItem) => Promise<ContactKey | null>;
+}
+
+/**
+ * The row for a committed item. `now` is the time of receipt for a live item; an inbound message
+ * to the conversation in view is stored read (`readAt`), as conversations:markRead would mark it.
+ */
+function rowFor(p: Pending, o: ReceiveOutcome, replayed: boolean, now: number, inView: boolean): { row: NewMessage; reason: string | null } {
+  const { it } = p;
+  const received = it.serverStamp?.getTime() ?? now;
+  const readAt = it.direction === 'in' && inView ? now : null;
+  const base = { conversationId: p.conversationId, direction: it.direction, originId: it.originId, stanzaId: it.stanzaId, receivedAt: received, readAt };
+  if (o.ok && !replayed) {
+    // Ordered by receipt (issue 10 §4, common/message-time.ts): the claim is kept and shown when sane.
+    const state = it.direction === 'in' ? 'delivered' : 'sent';
+    return { row: { ...base, state, body: o.value.body, sentAt: received, claimedAt: o.value.timestamp.getTime() }, reason: null };
+  }
+  const reason = replayed ? 'replayed' : 'reason' in o ? o.reason : 'internal';
+  return { row: { ...base, state: 'unverified', body: null, sentAt: received, claimedAt: null }, reason };
+}
+
+function audited(audit: AuditLog, m: NewMessage, id: string, peer: string, reason: string | null) {
+  if (reason) audit.append('message-rejected', { messageId: id, peer, direction: m.direction, reason });
+  else if (m.direction === 'in') audit.append('message-received', { messageId: id, from: peer });
+  else audit.append('message-sent', { messageId: id, to: peer, device: 'other' });
 }
 
 export function createReceiver(ctx: MessagingContext) {
@@ -119,25 +146,6 @@ export function createReceiver(ctx: MessagingContext) {
     return { it, conversationId: conv.id, outcome };
   }
 
-  function rowFor(p: Pending, o: ReceiveOutcome, replayed: boolean): { row: NewMessage; reason: string | null } {
-    const { it } = p;
-    const received = it.serverStamp?.getTime() ?? clock.now();
-    const base = { conversationId: p.conversationId, direction: it.direction, originId: it.originId, stanzaId: it.stanzaId, receivedAt: received };
-    if (o.ok && !replayed) {
-      // Ordered by receipt (issue 10 §4, common/message-time.ts): the claim is kept and shown when sane.
-      const state = it.direction === 'in' ? 'delivered' : 'sent';
-      return { row: { ...base, state, body: o.value.body, sentAt: received, claimedAt: o.value.timestamp.getTime() }, reason: null };
-    }
-    const reason = replayed ? 'replayed' : 'reason' in o ? o.reason : 'internal';
-    return { row: { ...base, state: 'unverified', body: null, sentAt: received, claimedAt: null }, reason };
-  }
-
-  function audited(m: NewMessage, id: string, peer: string, reason: string | null) {
-    if (reason) audit.append('message-rejected', { messageId: id, peer, direction: m.direction, reason });
-    else if (m.direction === 'in') audit.append('message-received', { messageId: id, from: peer });
-    else audit.append('message-sent', { messageId: id, to: peer, device: 'other' });
-  }
-
   /**
    * Stores what decrypted (or was rejected), in item order, in ONE transaction together with the
    * replay guard rows, the audit entries and whatever `within` writes (the archive pointer).
@@ -157,12 +165,12 @@ export function createReceiver(ctx: MessagingContext) {
         const signer = o.ok ? o.value.senderFingerprint : null;
         const digest = o.ok ? digestBytes(o.value.contentDigest) : null;
         const replayed = signer !== null && digest !== null && store.replay.seen(signer, digest);
-        const { row, reason } = rowFor(p, o, replayed);
+        const { row, reason } = rowFor(p, o, replayed, clock.now(), ctx.inView(p.conversationId));
         const ins = store.messages.insert(row);
         if (!ins.inserted) return;
         if (!reason && signer && digest) store.replay.add(signer, digest);
-        audited(row, ins.id, p.it.peer, reason);
-        out.push({ it: p.it, messageId: ins.id, conversationId: p.conversationId, reason });
+        audited(audit, row, ins.id, p.it.peer, reason);
+        out.push({ it: p.it, messageId: ins.id, conversationId: p.conversationId, reason, read: row.readAt != null });
       });
       within?.(firstInternal < 0 ? null : firstInternal);
       return out;
@@ -173,20 +181,24 @@ export function createReceiver(ctx: MessagingContext) {
 
   /**
    * Events for stored messages: the UI hears of each once (live) or of each touched conversation
-   * (catch-up, `perMessage` false: no event storm to the renderer); a live, verified one may notify.
+   * (catch-up, `perMessage` false: no event storm to the renderer); a live, verified one is
+   * announced to the session (notification). Messages stored read were seen: the sender hears so.
    */
   function announce(received: Received[], perMessage = true): void {
     const touched = new Set<string>();
+    const read = new Set<string>();
     for (const r of received) {
       touched.add(r.conversationId);
-      const notify = r.it.live && r.it.direction === 'in' && !r.reason;
+      if (r.read) read.add(r.conversationId);
+      const live = r.it.live && r.it.direction === 'in' && !r.reason;
       // Read back only what an event carries: a catch-up page announces its conversations alone.
-      const message = perMessage || notify ? store.messages.get(r.messageId) : undefined;
+      const message = perMessage || live ? store.messages.get(r.messageId) : undefined;
       if (!message) continue;
       if (perMessage) ctx.emitMessage(message, true);
-      if (notify) ctx.notify(message, r.it.peer);
+      if (live) ctx.announceLive(message, r.it.peer);
     }
     for (const c of touched) ctx.emitConversation(c);
+    for (const c of read) ctx.readOnArrival(c);
   }
 
   return { prepare, commit, announce, existing, senderKey };

@@ -11,7 +11,7 @@ import { parseContactKey, type ContactKey } from '../crypto';
 import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Store, StoredContact } from '../store';
-import type { XmppConnection } from './connection';
+import type { XmppConnection } from './transport/connection';
 import { fetchPublicKey } from './pep-keys';
 
 export interface TrustDeps {
@@ -47,6 +47,42 @@ function unavailableReason(err: unknown): string {
   return 'error';
 }
 
+/** Fetch + validate + record. Never throws: the outcome is in the store (and audited). */
+async function fetchAndRecord(d: TrustDeps, jid: string, on: { pinned(key: ContactKey): void; emit(c: StoredContact): void }): Promise<void> {
+  const conn = d.conn();
+  if (!conn?.isReady()) return;
+  const now = d.clock.now();
+  const before = d.store.contacts.get(jid);
+  let key: ContactKey;
+  try {
+    const fetched = await fetchPublicKey(conn, jid);
+    key = await parseContactKey(jid, fetched.binary, fetched.fingerprint);
+  } catch (err) {
+    // Cut off by stop() or a dropped connection: that says nothing about the colleague's key.
+    // Nothing to record; the refresh on the next connect (or the next send) asks again.
+    if (!conn.isReady() || d.conn() !== conn) return;
+    const reason = unavailableReason(err);
+    d.logger.info('xmpp: contact key unavailable', { jid, reason });
+    if (!before?.fingerprint && before?.trust !== 'unavailable') {
+      on.emit(d.store.contacts.setKey(jid, { trust: 'unavailable' }, now));
+      d.audit.append('key-unavailable', { jid, reason });
+    }
+    return;
+  }
+  if (!before?.fingerprint) {
+    on.pinned(key);
+    on.emit(d.store.contacts.setKey(jid, { trust: 'pinned', fingerprint: key.fingerprint, publicKey: key.binary, pendingFingerprint: null, firstSeen: now }, now));
+    d.audit.append('key-pinned', { jid, fingerprint: key.fingerprint });
+  } else if (before.fingerprint !== key.fingerprint) {
+    if (before.trust === 'changed' && before.pendingFingerprint === key.fingerprint) return;
+    // The pinned key stays the pinned key; the new one waits for a person to acknowledge it.
+    on.emit(d.store.contacts.setKey(jid, { trust: 'changed', pendingFingerprint: key.fingerprint }, now));
+    d.audit.append('key-changed', { jid, pinned: before.fingerprint, announced: key.fingerprint });
+  } else if (before.trust === 'unavailable' || before.trust === 'unknown') {
+    on.emit(d.store.contacts.setKey(jid, { trust: before.verifiedAt ? 'verified' : 'pinned' }, now));
+  }
+}
+
 export function createTrust(d: TrustDeps): Trust {
   const parsed = new Map<string, ContactKey>(); // jid → parsed pinned key (PROTOCOL.md "Speed": parse once)
   const inflight = new Map<string, Promise<void>>();
@@ -73,46 +109,10 @@ export function createTrust(d: TrustDeps): Trust {
     return key;
   }
 
-  /** Fetch + validate + record. Never throws: the outcome is in the store (and audited). */
-  async function fetchAndRecord(jid: string): Promise<void> {
-    const conn = d.conn();
-    if (!conn?.isReady()) return;
-    const now = d.clock.now();
-    const before = d.store.contacts.get(jid);
-    let key: ContactKey;
-    try {
-      const fetched = await fetchPublicKey(conn, jid);
-      key = await parseContactKey(jid, fetched.binary, fetched.fingerprint);
-    } catch (err) {
-      // Cut off by stop() or a dropped connection: that says nothing about the colleague's key.
-      // Nothing to record; the refresh on the next connect (or the next send) asks again.
-      if (!conn.isReady() || d.conn() !== conn) return;
-      const reason = unavailableReason(err);
-      d.logger.info('xmpp: contact key unavailable', { jid, reason });
-      if (!before?.fingerprint && before?.trust !== 'unavailable') {
-        emit(d.store.contacts.setKey(jid, { trust: 'unavailable' }, now));
-        d.audit.append('key-unavailable', { jid, reason });
-      }
-      return;
-    }
-    if (!before?.fingerprint) {
-      parsed.set(jid, key);
-      emit(d.store.contacts.setKey(jid, { trust: 'pinned', fingerprint: key.fingerprint, publicKey: key.binary, pendingFingerprint: null, firstSeen: now }, now));
-      d.audit.append('key-pinned', { jid, fingerprint: key.fingerprint });
-    } else if (before.fingerprint !== key.fingerprint) {
-      if (before.trust === 'changed' && before.pendingFingerprint === key.fingerprint) return;
-      // The pinned key stays the pinned key; the new one waits for a person to acknowledge it.
-      emit(d.store.contacts.setKey(jid, { trust: 'changed', pendingFingerprint: key.fingerprint }, now));
-      d.audit.append('key-changed', { jid, pinned: before.fingerprint, announced: key.fingerprint });
-    } else if (before.trust === 'unavailable' || before.trust === 'unknown') {
-      emit(d.store.contacts.setKey(jid, { trust: before.verifiedAt ? 'verified' : 'pinned' }, now));
-    }
-  }
-
   const refresh = (jid: string): Promise<void> => {
     const running = inflight.get(jid);
     if (running) return running;
-    const p = fetchAndRecord(jid).finally(() => inflight.delete(jid));
+    const p = fetchAndRecord(d, jid, { pinned: (key) => parsed.set(jid, key), emit }).finally(() => inflight.delete(jid));
     inflight.set(jid, p);
     return p;
   };

@@ -6,7 +6,6 @@ import type { DecryptJob } from '../crypto';
 import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
-import type { NotificationGate } from '../session/notifications';
 import type { Store } from '../store';
 
 export interface AccountConfig {
@@ -37,8 +36,16 @@ export interface MessagingOptions {
   reconnect?: { baseMs?: number; maxMs?: number };
   /** Concurrent decrypts during catch-up (default: enough to keep every core busy). */
   decryptConcurrency?: number;
-  /** Asked before each notification: the session's lock state and the user's own preview setting. */
-  notificationGate?: () => NotificationGate;
+  /**
+   * The session is locked: messages still arriving are stored, but nothing reaches the renderer
+   * (it holds no PHI while locked). Asked per event; default: never locked.
+   */
+  locked?: () => boolean;
+  /**
+   * A new verified message arrived live (not a carbon, not catch-up), while not locked. What an
+   * OS notification may say is the session's decision (main/session/notifications.ts), not XMPP's.
+   */
+  onLiveMessage?: (m: Message, peer: string) => void;
   /** Tests only: explicit fault injection (never set by the app). */
   inspect?: MessagingInspect;
 }
@@ -74,6 +81,20 @@ export interface Messaging {
   acceptKeyChange(jid: string, fingerprint: string): Promise<Contact>;
   /** Our key's backup code (XEP-0373 §5), kept in the encrypted cache; null until a backup is published. */
   keyBackup(): { code: string; fingerprint: string } | null;
+  /**
+   * The conversation the user has in view, or null (none, window hidden). Inbound messages to it
+   * are stored read as they arrive (issue 11 §5); the renderer says so once, not per message.
+   */
+  view(conversationId: string | null): void;
+  /** Tests and benchmarks: what the service is doing. Not part of the IPC surface. */
+  readonly inspect: MessagingProbe;
+}
+
+export interface MessagingProbe {
+  /** Waits until nothing is queued or in flight in the outbox; false when `timeoutMs` passed first. */
+  outboxIdle(timeoutMs: number): Promise<boolean>;
+  /** Resolves once the current fresh session's setup (key publication, catch-up, presence) has run or given up. */
+  settled(): Promise<void>;
 }
 
 export interface StartOptions {

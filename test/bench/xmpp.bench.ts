@@ -1,6 +1,6 @@
 /**
  * XMPP end-to-end benchmarks against a real Prosody on loopback (issue 5 §9):
- *   latency   — send() → 'message:received' at the peer, p50 / p99 (two Messaging clients)
+ *   latency   — send() → 'message:added' at the peer, p50 / p99 (two Messaging clients)
  *   catch-up  — N offline OX messages: MAM fetch + decrypt + verify (pool) + store, msg/s,
  *               against the single-thread openSigncrypt rate measured in this same run
  *   ox-ratio  — OX throughput (signcrypt → server → decrypt → store) vs plaintext <body/> over
@@ -15,7 +15,7 @@ import { xml, type XmlElement } from '@xmpp/client';
 import * as openpgp from 'openpgp';
 import { identityAsContact, loadIdentity, signcrypt, type Identity } from '../../main/crypto';
 import { silentLogger } from '../../main/log';
-import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
+import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
@@ -44,7 +44,7 @@ async function latency(alice: TestClient, bob: TestClient): Promise<number[]> {
   for (let i = 0; i < LAT_N; i++) {
     const t0 = performance.now();
     const m = await alice.messaging.send(conv.id, `${BODY} ${i}`);
-    const arrived = () => bob.events.some((e) => e.name === 'message:received' && (e.payload as { originId: string }).originId === m.originId);
+    const arrived = () => bob.events.some((e) => e.name === 'message:added' && (e.payload as { originId: string }).originId === m.originId);
     const deadline = Date.now() + 10_000;
     while (!arrived()) {
       if (Date.now() > deadline) throw new Error('message not received');
@@ -64,7 +64,7 @@ async function throughput(server: ProsodyServer, alice: TestClient, bob: TestCli
   let arrived = 0;
   let scanned = bob.events.length;
   const countNew = () => {
-    for (; scanned < bob.events.length; scanned++) if (bob.events[scanned]!.name === 'message:received') arrived++;
+    for (; scanned < bob.events.length; scanned++) if (bob.events[scanned]!.name === 'message:added') arrived++;
     return arrived;
   };
   let t0 = performance.now();
@@ -124,7 +124,7 @@ async function catchUp(server: ProsodyServer, alice: TestClient, bob: TestClient
   const before = messagesWith(bob, alice.jid).length;
   t0 = performance.now();
   await bob.restart(); // same profile, fresh Messaging: connect → MAM catch-up from the last archive id
-  await (bob.messaging as unknown as { settled(): Promise<void> }).settled();
+  await bob.messaging.inspect.settled();
   const seconds = (performance.now() - t0) / 1000;
   const stored = messagesWith(bob, alice.jid).length - before;
   if (stored !== N) throw new Error(`catch-up stored ${stored} of ${N}`);

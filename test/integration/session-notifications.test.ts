@@ -11,7 +11,6 @@ import { createHandlers } from '../../main/ipc/handlers';
 import { createRouter, type Router } from '../../main/ipc/router';
 import { silentLogger } from '../../main/log';
 import { loadPolicy } from '../../main/policy/load';
-import type { NotificationGate } from '../../main/session/notifications';
 import { createSession } from '../../main/session/session';
 import type { Session } from '../../main/session/types';
 import { createMessaging } from '../../main/xmpp';
@@ -27,8 +26,8 @@ const pw = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toStri
 let server: ProsodyServer;
 let alice: TestClient;
 let bob: { session: Session; router: Router; events: ReturnType<typeof createEventBus> };
-/** The gate each messaging service the session created was handed (one per unlock). */
-const gates: (() => NotificationGate)[] = [];
+/** The lock state each messaging service the session created was handed (one per unlock). */
+const gates: (() => boolean)[] = [];
 let cleanup: () => void = () => undefined;
 let profileId = '';
 const seen: { name: EventName; payload: unknown }[] = [];
@@ -41,7 +40,7 @@ const value = <T>(r: Result<T>): T => {
 };
 const call = <T = unknown>(channel: string, payload: unknown = null) => bob.router.dispatch(channel, payload) as Promise<Result<T>>;
 const notes = (from = 0) => seen.slice(from).filter((e) => e.name === 'notification:shown').map((e) => e.payload as { title: string; body: string });
-const received = (from = 0) => seen.slice(from).filter((e) => e.name === 'message:received').length;
+const received = (from = 0) => seen.slice(from).filter((e) => e.name === 'message:added').length;
 
 beforeAll(async () => {
   await requireKeychain();
@@ -63,10 +62,10 @@ beforeAll(async () => {
     clock: systemClock,
     logger: silentLogger,
     events,
-    // The real messaging service; the test only keeps the gate the session hands it.
+    // The real messaging service; the test only keeps the lock state the session hands it.
     services: {
       createMessaging: (o) => {
-        if (o.notificationGate) gates.push(o.notificationGate);
+        if (o.locked) gates.push(o.locked);
         return createMessaging({ ...o, inspect });
       },
     },
@@ -119,18 +118,18 @@ describe('notifications of a real session', () => {
   it("fires no notification after 'session:locked', even for messages already on their way in", async () => {
     value(await call('settings:update', { notificationPreview: 'full' }));
     const from = seen.length;
-    // The gate the open session handed its messaging service: open, with the user's level…
-    const gate = gates.at(-1) as () => NotificationGate;
-    expect(gate()).toEqual({ locked: false, userPreview: 'full' });
-    // …and closed from the moment 'session:locked' is emitted (checked inside that very event).
-    let atLockEvent: NotificationGate | null = null;
+    // The lock state the open session handed its messaging service: open…
+    const gate = gates.at(-1) as () => boolean;
+    expect(gate()).toBe(false);
+    // …and locked from the moment 'session:locked' is emitted (checked inside that very event).
+    let atLockEvent: boolean | null = null;
     const offLocked = bob.events.subscribe((name) => {
       if (name === 'session:locked') atLockEvent = gate();
     });
     // Lock as the first message of a burst arrives: the rest are in flight, queued or decrypting.
     let locking: Promise<void> | null = null;
     const unsubscribe = bob.events.subscribe((name) => {
-      if (name === 'message:received' && !locking) locking = bob.session.lock('manual');
+      if (name === 'message:added' && !locking) locking = bob.session.lock('manual');
     });
     const burst = Array.from({ length: 20 }, (_, i) => `burst ${i}`);
     for (const text of burst) await send(text);
@@ -138,12 +137,12 @@ describe('notifications of a real session', () => {
     await locking;
     unsubscribe();
     offLocked();
-    expect(atLockEvent).toEqual({ locked: true, userPreview: null });
+    expect(atLockEvent).toBe(true);
     const lockedAt = seen.findIndex((e, i) => i >= from && e.name === 'session:locked');
     expect(lockedAt).toBeGreaterThan(from);
     expect(notes(lockedAt)).toEqual([]);
     // Nor any message text or preview: messages still arriving are stored, not shown.
-    const phi = seen.slice(lockedAt).filter((e) => ['message:received', 'message:updated', 'conversation:updated'].includes(e.name));
+    const phi = seen.slice(lockedAt).filter((e) => ['message:added', 'message:updated', 'conversation:updated'].includes(e.name));
     expect(phi).toEqual([]);
     expect(bob.session.isUnlocked()).toBe(false);
     await waitFor('bob away for alice', () => alice.messaging.presenceOf(B) !== 'available');
@@ -158,8 +157,8 @@ describe('notifications of a real session', () => {
     expect(await waitFor('notification', () => notes(after).find((n) => n.body === 'after unlock'))).toMatchObject({ title: 'Alice Archer' });
     expect(received(after)).toBeGreaterThan(0);
     // The service stopped at the lock stays gated although a session is open again.
-    expect(gate()).toEqual({ locked: true, userPreview: null });
-    expect(gates.at(-1)?.()).toEqual({ locked: false, userPreview: 'full' });
+    expect(gate()).toBe(true);
+    expect(gates.at(-1)?.()).toBe(false);
   });
 
   it('a message still decrypting when the session locks is stored, but neither it nor a preview reaches the renderer', async () => {
@@ -183,7 +182,7 @@ describe('notifications of a real session', () => {
       release(); // the message finishes its way in after the lock
       await locking;
       const lockedAt = seen.findIndex((e, i) => i >= from && e.name === 'session:locked');
-      const phi = seen.slice(lockedAt).filter((e) => ['message:received', 'message:updated', 'conversation:updated', 'notification:shown'].includes(e.name));
+      const phi = seen.slice(lockedAt).filter((e) => ['message:added', 'message:updated', 'conversation:updated', 'notification:shown'].includes(e.name));
       expect(phi).toEqual([]);
 
       // Nothing lost: it is in the profile at the next unlock.

@@ -54,7 +54,7 @@ describe('delivery guarantees against real Prosody', () => {
     }
 
     const alice3 = await secondDevice(alice1, 'alice-pw-1', 'desk-3');
-    await (alice3.messaging as unknown as { settled(): Promise<void> }).settled();
+    await alice3.messaging.inspect.settled();
     expect(alice3.events.some((e) => e.name === 'sync:progress' && (e.payload as { finished: boolean; done: number }).finished)).toBe(true);
     const history = messagesWith(alice3, B);
     expect(history.map((m) => [m.direction, m.body])).toEqual([

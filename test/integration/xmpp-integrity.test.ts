@@ -12,7 +12,7 @@ import { systemClock } from '../../main/clock';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { MAM_LAST_SETTING } from '../../main/xmpp/catch-up';
 import type { MessagingInspect } from '../../main/xmpp/types';
-import type { XmppConnection } from '../../main/xmpp/connection';
+import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { NS, oxMessage } from '../../main/xmpp/stanzas';
 import { craft, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
@@ -31,7 +31,7 @@ async function partyOf(c: TestClient): Promise<Party> {
   return { jid: c.jid, identity, contact: identityAsContact(identity) };
 }
 
-const settled = (c: TestClient) => (c.messaging as unknown as { settled(): Promise<void> }).settled();
+const settled = (c: TestClient) => c.messaging.inspect.settled();
 const rejections = (c: TestClient, reason: string) => auditTypes(c).filter((a) => a.type === 'message-rejected' && a.detail.reason === reason);
 const notifications = (c: TestClient) => c.events.filter((e) => e.name === 'notification:shown');
 

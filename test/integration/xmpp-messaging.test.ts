@@ -44,7 +44,7 @@ describe('OX messaging between real clients over Prosody', () => {
     await waitFor('alice sees delivered', () => alice.store.messages.get(sent.id)?.state === 'delivered');
     // Events the renderer relies on: connection state, the new message, a PHI-free notification (policy preview 'none').
     expect(bob.events.some((e) => e.name === 'connection:state' && (e.payload as { state: string }).state === 'online')).toBe(true);
-    expect(bob.events.some((e) => e.name === 'message:received' && (e.payload as { originId: string }).originId === sent.originId)).toBe(true);
+    expect(bob.events.some((e) => e.name === 'message:added' && (e.payload as { originId: string }).originId === sent.originId)).toBe(true);
     const note = bob.events.find((e) => e.name === 'notification:shown');
     expect(note?.payload).toMatchObject({ title: 'New message', body: '' });
     expect(alice.events.some((e) => e.name === 'message:updated' && (e.payload as { state: string }).state === 'delivered')).toBe(true);

@@ -14,7 +14,7 @@ import { silentLogger } from '../../main/log';
 import { defaultPolicy } from '../../main/policy/schema';
 import { openStore, type Store } from '../../main/store';
 import { createMessaging, type Messaging } from '../../main/xmpp';
-import { createConnection, type XmppConnection } from '../../main/xmpp/connection';
+import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
 import type { MessagingInspect, StartOptions } from '../../main/xmpp/types';
 import type { XmlElement } from '@xmpp/client';
 import type { ProsodyServer } from './prosody';
@@ -77,7 +77,7 @@ export async function makeClient(
       await client.messaging.start();
     },
     outboxIdle(ms = 30_000) {
-      return (client.messaging as unknown as { outboxIdle(ms: number): Promise<boolean> }).outboxIdle(ms);
+      return client.messaging.inspect.outboxIdle(ms);
     },
   };
   if (o.start !== false) {

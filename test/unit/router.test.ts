@@ -38,6 +38,7 @@ const validInputs: Record<string, unknown> = {
   'conversations:list': { cursor: null, limit: 10 },
   'conversations:open': { peerJid: jid },
   'conversations:markRead': { conversationId: 'c1' },
+  'conversations:view': { conversationId: 'c1' },
   'messages:page': { conversationId: 'c1', before: null, limit: 10 },
   'messages:around': { conversationId: 'c1', messageId: 'm1', limit: 10 },
   'messages:send': { conversationId: 'c1', body: 'hello' },

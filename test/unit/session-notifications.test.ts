@@ -1,7 +1,10 @@
 // Issue 12: the user's own stricter notification setting wins over the policy; nothing once locked.
 import { describe, expect, it } from 'vitest';
-import type { NotificationPreview } from '../../common/ipc-contract';
-import { notificationFor, stricterPreview } from '../../main/session/notifications';
+import type { Message, NotificationPreview } from '../../common/ipc-contract';
+import { createEventBus } from '../../main/events';
+import { silentLogger } from '../../main/log';
+import { messagingHooks, notificationFor, stricterPreview, type NotificationGate } from '../../main/session/notifications';
+import type { Store } from '../../main/store';
 
 const LEVELS: NotificationPreview[] = ['none', 'sender', 'full'];
 const ask = (policyPreview: NotificationPreview, userPreview: NotificationPreview | null, locked = false) =>
@@ -32,5 +35,32 @@ describe('notification decision', () => {
     expect(notificationFor({ policyPreview: 'full', userPreview: 'none', locked: false, senderName, body: 'x' })).toEqual({ title: 'New message', body: '' });
     expect(notificationFor({ policyPreview: 'full', userPreview: 'full', locked: true, senderName, body: 'x' })).toBeNull();
     expect(asked).toBe(0);
+  });
+});
+
+describe('what the session hands its messaging service (messagingHooks)', () => {
+  it('turns a live message into the decided notification, with the gate read when it arrives', () => {
+    let gate: NotificationGate = { locked: false, userPreview: 'sender' };
+    const events = createEventBus(silentLogger);
+    const shown: { name: string; payload: unknown }[] = [];
+    events.subscribe((name, payload) => shown.push({ name, payload }));
+    // Only the contact lookup is used (the sender's name); the rest of the store is not touched.
+    const store = { contacts: { get: (jid: string) => (jid === 'bob@clinic.test' ? { displayName: 'Dr. Bob' } : undefined) } } as unknown as Store;
+    const hooks = messagingHooks(() => gate, { policyPreview: 'full', store, events });
+    const m = { conversationId: 'c1', body: 'lab results are in' } as Message;
+
+    expect(hooks.locked()).toBe(false);
+    hooks.onLiveMessage(m, 'bob@clinic.test');
+    gate = { locked: false, userPreview: 'full' };
+    hooks.onLiveMessage(m, 'carol@clinic.test');
+    expect(shown).toEqual([
+      { name: 'notification:shown', payload: { conversationId: 'c1', title: 'Dr. Bob', body: '' } },
+      { name: 'notification:shown', payload: { conversationId: 'c1', title: 'carol@clinic.test', body: 'lab results are in' } },
+    ]);
+
+    gate = { locked: true, userPreview: null };
+    expect(hooks.locked()).toBe(true);
+    hooks.onLiveMessage(m, 'bob@clinic.test');
+    expect(shown).toHaveLength(2);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * conversations:* — the list (with live presence from XMPP), open, mark read.
+ * conversations:* — the list (with live presence from XMPP), open, mark read, and which one is in view.
  * Everything goes through ctx.session.active(), which throws LOCKED once the profile is locked.
  */
 import { AppError } from '../../../common/result';
@@ -16,7 +16,7 @@ const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1).toLowerCase();
 
 export function conversationHandlers(
   ctx: HandlerContext,
-): DomainHandlers<'conversations:list' | 'conversations:open' | 'conversations:markRead'> {
+): DomainHandlers<'conversations:list' | 'conversations:open' | 'conversations:markRead' | 'conversations:view'> {
   return {
     'conversations:list': ({ cursor, limit }) => {
       const active = ctx.session.active();
@@ -40,16 +40,31 @@ export function conversationHandlers(
     'conversations:markRead': ({ conversationId }) => {
       const active = ctx.session.active();
       if (!active.store.conversations.get(conversationId)) throw new AppError('NOT_FOUND', 'No such conversation.');
-      // The read time comes from the store's clock: the session's injected one (STYLE.md "Time").
-      const changed = active.store.conversations.markRead(conversationId);
-      if (changed > 0) {
-        const summary = active.store.conversations.summary(conversationId);
-        if (summary) ctx.events.emit('conversation:updated', withPresence(active, summary));
-        // XEP-0333: tell the sender their messages were displayed. Best effort: a marker that
-        // cannot be sent now (offline) must not fail the local mark-read.
-        void active.messaging.markDisplayed(conversationId).catch(() => undefined);
+      markRead(ctx, active, conversationId);
+      return null;
+    },
+    'conversations:view': ({ conversationId }) => {
+      const active = ctx.session.active();
+      if (conversationId !== null && !active.store.conversations.get(conversationId)) {
+        active.messaging.view(null);
+        throw new AppError('NOT_FOUND', 'No such conversation.');
       }
+      // From now on messaging stores inbound messages to it read; what arrived before is read now.
+      active.messaging.view(conversationId);
+      if (conversationId !== null) markRead(ctx, active, conversationId);
       return null;
     },
   };
+}
+
+/** Marks a conversation's inbound messages read; when any changed, the inbox row and the sender hear of it. */
+function markRead(ctx: HandlerContext, active: ActiveSession, conversationId: string): void {
+  // The read time comes from the store's clock: the session's injected one (STYLE.md "Time").
+  const changed = active.store.conversations.markRead(conversationId);
+  if (changed === 0) return;
+  const summary = active.store.conversations.summary(conversationId);
+  if (summary) ctx.events.emit('conversation:updated', withPresence(active, summary));
+  // XEP-0333: tell the sender their messages were displayed. Best effort: a marker that
+  // cannot be sent now (offline) must not fail the local mark-read.
+  void active.messaging.markDisplayed(conversationId).catch(() => undefined);
 }

@@ -131,7 +131,7 @@ class MessagesState {
     return older.length;
   }
 
-  /** A message arrived or changed state (message:received / message:updated). */
+  /** A message arrived or changed state (message:added / message:updated). */
   apply(m: Message): void {
     if (m.conversationId !== this.conversationId) return;
     const i = this.items.findIndex((x) => x.id === m.id);

@@ -8,26 +8,22 @@ import { conversations } from './conversations.svelte';
 import { messages } from './messages.svelte';
 import { session } from './session.svelte';
 import { ui } from './ui.svelte';
+import { view } from './view.svelte';
 
 export function wireEvents(): () => void {
   const api = clinic();
   const unlocked = (): boolean => session.phase === 'unlocked';
   const offs = [
-    api.on('message:received', (m) => {
-      if (!unlocked()) return;
-      messages.apply(m);
-      if (m.conversationId === ui.conversationId && ui.screen === 'inbox' && document.visibilityState === 'visible') {
-        void conversations.markRead(m.conversationId);
-      }
+    // A new message, sent or received. One sent to the conversation in view was stored read by
+    // main (view.svelte.ts told it which one): nothing to call back.
+    api.on('message:added', (m) => {
+      if (unlocked()) messages.apply(m);
     }),
     api.on('message:updated', (m) => {
       if (unlocked()) messages.apply(m);
     }),
     api.on('conversation:updated', (c) => {
-      if (!unlocked()) return;
-      const open = c.id === ui.conversationId && ui.screen === 'inbox' && document.visibilityState === 'visible';
-      conversations.upsert(open && c.unread > 0 ? { ...c, unread: 0 } : c);
-      if (open && c.unread > 0) void conversations.markRead(c.id);
+      if (unlocked()) conversations.upsert(c);
     }),
     api.on('contact:updated', (c) => {
       if (!unlocked()) return;
@@ -45,8 +41,7 @@ export function wireEvents(): () => void {
     api.on('notification:shown', (n) => {
       // Main already stripped PHI per policy; while locked nothing is shown (the lock screen counts).
       if (!unlocked()) return;
-      const reading = n.conversationId === ui.conversationId && ui.screen === 'inbox' && document.visibilityState === 'visible';
-      if (!reading) ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId });
+      if (n.conversationId !== view.conversationId) ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId });
     }),
     api.on('ui:openConversation', (p) => {
       if (unlocked()) ui.openConversation(p.conversationId);

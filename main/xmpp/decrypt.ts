@@ -1,0 +1,70 @@
+/**
+ * The decrypt service: one per messaging service, used by live delivery and catch-up alike through
+ * the context (ctx.decrypt, receive.ts). It owns the worker pool's lifetime — started early, while
+ * TLS and SCRAM run, so catch-up does not wait for the workers; closed on stop — and falls back to
+ * this thread when the pool cannot start or fails for an internal reason. A bad message is not an
+ * internal failure: its SigncryptRejectedError reaches the caller either way.
+ */
+import { availableParallelism } from 'node:os';
+import { createDecryptPool, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
+import { errorName, type Logger } from '../log';
+import type { MessagingInspect } from './types';
+
+export interface DecryptServiceDeps {
+  /** Our identity; null until the account key is loaded (a first run settles it once connected). */
+  identity: () => Identity | null;
+  logger: Logger;
+  inspect?: MessagingInspect;
+}
+
+export interface DecryptService {
+  /** Starts the worker pool for the current identity (once); rejects when there is no identity yet. */
+  start(): Promise<void>;
+  /** Decrypts + verifies one signcrypt; rejects like openSigncrypt. */
+  decrypt(job: DecryptJob): Promise<OpenedSigncrypt>;
+  /** Closes the pool; the next start() makes a new one. */
+  close(): Promise<void>;
+}
+
+export function createDecryptService({ identity, logger, inspect }: DecryptServiceDeps): DecryptService {
+  let pool: Promise<DecryptPool> | null = null;
+
+  return {
+    async start() {
+      const id = identity();
+      if (!id) throw new Error('no identity');
+      pool ??= Promise.resolve().then(() => {
+        try {
+          return createDecryptPool({ identity: id, size: availableParallelism() });
+        } catch (err) {
+          logger.warn('xmpp: decrypt worker pool unavailable; decrypting on this thread', { error: errorName(err) });
+          return createDecryptPool({ identity: id, mode: 'inline' });
+        }
+      });
+      await pool;
+    },
+    /** On the worker pool once it exists, else (or if it fails) on this thread. */
+    async decrypt(job) {
+      const id = identity();
+      if (!id) throw new SigncryptRejectedError('decrypt-failed', 'no identity loaded');
+      await inspect?.beforeDecrypt?.(job);
+      // A pool that could not start: decrypt on this thread (below).
+      const ready = pool ? await pool.catch(() => null) : null;
+      if (ready) {
+        try {
+          return await ready.open(job);
+        } catch (err) {
+          if (err instanceof SigncryptRejectedError) throw err;
+          logger.warn('xmpp: decrypt pool failed; decrypting on this thread', { error: errorName(err) });
+        }
+      }
+      return openSigncrypt({ identity: id, ...job });
+    },
+    async close() {
+      const p = pool;
+      pool = null;
+      // A pool that never started has nothing to close.
+      if (p) await (await p.catch(() => null))?.close();
+    },
+  };
+}

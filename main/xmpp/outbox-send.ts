@@ -1,0 +1,82 @@
+/**
+ * One outbox attempt (issue 5 §5): signcrypt to the recipient and to ourselves (XEP-0374 §2.1),
+ * send, and only when the server acknowledged the stanza (XEP-0198) mark it sent — out of the
+ * outbox, sent and audited in one commit. A refusal (key changed or unavailable, foreign domain)
+ * or too many attempts leaves the message failed until a person retries; anything else is
+ * rescheduled with backoff.
+ */
+import type { Message } from '../../common/contract/domain';
+import { AppError } from '../../common/result';
+import { backoffMs } from '../backoff';
+import { signcrypt } from '../crypto';
+import type { MessagingContext } from './context';
+import { oxMessage } from './stanzas';
+
+const MAX_ATTEMPTS = 25;
+
+export function createOutboxSender(ctx: MessagingContext) {
+  const { store, audit, logger, clock } = ctx.opts;
+
+  function setState(id: string, state: Message['state']) {
+    const m = store.messages.updateState(id, state, clock.now());
+    if (m) {
+      ctx.emitMessage(m, false);
+      ctx.emitConversation(m.conversationId);
+    }
+    return m;
+  }
+
+  async function sendOne(messageId: string, attempts: number): Promise<void> {
+    const msg = store.messages.get(messageId);
+    const conv = msg && store.conversations.get(msg.conversationId);
+    if (msg && conv && msg.direction === 'out' && ['sent', 'delivered', 'read'].includes(msg.state)) {
+      // It went out (a receipt has moved it on) but the commit after the server's ack failed:
+      // finish that commit now rather than drop the row unaudited.
+      store.transaction(() => {
+        store.outbox.remove(messageId);
+        audit.append('message-sent', { messageId, to: conv.peerJid });
+      });
+      return;
+    }
+    if (!msg || msg.direction !== 'out' || msg.state !== 'queued' || msg.body === null || !msg.originId) {
+      store.outbox.remove(messageId);
+      return;
+    }
+    const conn = ctx.conn();
+    const identity = ctx.identity();
+    if (!conv || !conn?.isReady() || !identity) return;
+    try {
+      if (!ctx.peerAllowed(conv.peerJid)) throw new AppError('FORBIDDEN', 'recipient outside the clinic domain');
+      const key = await ctx.trust.keyForSending(conv.peerJid);
+      // The signature and <time/> carry the injected clock's date (STYLE.md "Time").
+      const base64 = await signcrypt({ identity, recipients: [key], to: conv.peerJid, body: msg.body, now: new Date(clock.now()) });
+      await conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
+      // One commit (issue 10 §11): out of the outbox, marked sent and audited together or not at all.
+      const sent = store.transaction(() => {
+        store.outbox.remove(messageId);
+        const m = store.messages.updateState(messageId, 'sent', clock.now());
+        audit.append('message-sent', { messageId, to: conv.peerJid });
+        return m;
+      });
+      if (sent) {
+        ctx.emitMessage(sent, false);
+        ctx.emitConversation(sent.conversationId);
+      }
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : 'INTERNAL';
+      if (code === 'KEY_CHANGED' || code === 'KEY_UNAVAILABLE' || code === 'FORBIDDEN' || attempts + 1 >= MAX_ATTEMPTS) {
+        // Never a plaintext fallback: the message waits as failed until a person acts (retry).
+        store.outbox.remove(messageId);
+        setState(messageId, 'failed');
+        logger.warn('xmpp: message not sent', { messageId, code });
+        return;
+      }
+      const delay = backoffMs(attempts, { baseMs: 1_000, maxMs: 60_000, maxExponent: 6 });
+      store.outbox.reschedule(messageId, clock.now() + delay, code);
+      if (code !== 'NOT_CONNECTED')
+        logger.warn('xmpp: send attempt failed', { messageId, code, attempts: attempts + 1 });
+    }
+  }
+
+  return { sendOne, setState };
+}

@@ -1,0 +1,97 @@
+/**
+ * What a ready stream needs before messages flow (PROTOCOL.md "Connecting"): a fresh session gets
+ * our key settled and published, carbons, the roster, the decrypt workers, the archive catch-up,
+ * our presence and the outbox; a resumed one (XEP-0198) only flushes the outbox, since the server
+ * kept everything else. First run: the key must be settled before sign-in completes.
+ */
+import { xml } from '@xmpp/client';
+import { AppError } from '../../common/result';
+import type { Identity } from '../crypto';
+import { errorName } from '../log';
+import type { AccountKey } from './account-key';
+import { capsElement } from './caps';
+import type { CatchUp } from './catch-up';
+import type { MessagingContext } from './context';
+import type { DecryptService } from './decrypt';
+import type { Directory } from './directory';
+import type { Outbox } from './outbox';
+import { NS } from './stanzas';
+import type { XmppConnection } from './transport/connection';
+import type { StartOptions } from './types';
+
+export interface SessionSetupDeps {
+  ctx: MessagingContext;
+  accountKey: AccountKey;
+  directory: Directory;
+  decryption: DecryptService;
+  catchUp: CatchUp;
+  outbox: Outbox;
+}
+
+export function createSessionSetup({ ctx, accountKey, directory, decryption, catchUp, outbox }: SessionSetupDeps) {
+  const { store, events, logger, clock } = ctx.opts;
+  /** The current fresh session's setup (carbons, roster, key publication, catch-up). */
+  let setup: Promise<void> = Promise.resolve();
+  /** First run: how to settle the account key (start options), and why it could not be settled. */
+  let firstRun: StartOptions | null = null;
+  let identityError: AppError | null = null;
+
+  async function fresh(c: XmppConnection) {
+    let id: Identity;
+    try {
+      id = firstRun ? await accountKey.settle(c, firstRun) : await accountKey.ensure();
+    } catch (err) {
+      if (firstRun && err instanceof AppError) identityError = err;
+      throw err;
+    }
+    // XEP-0280 §4: copies of our conversations on every device.
+    await c.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons }))).catch(() => logger.warn('xmpp: carbons not enabled'));
+    await directory.loadRoster().catch(() => logger.warn('xmpp: roster not loaded'));
+    await accountKey.publish(c, id, new Date(clock.now()));
+    await accountKey.publishBackup(c, id).catch((err: unknown) =>
+      logger.warn('xmpp: key backup not published', { error: errorName(err) }),
+    );
+    // The decrypt workers (a first run has only now settled the key they load).
+    await decryption.start().catch(() => undefined);
+    // Archive first, presence second: a session that queried MAM does not get the offline flood
+    // pushed (Prosody mod_mam), so the same messages are not received, decrypted and deduplicated twice.
+    await catchUp.run();
+    // With our capabilities (caps.ts): the server then pushes colleagues' key-list changes.
+    await c.send(xml('presence', {}, capsElement()));
+    await outbox.flush(true);
+    // Whatever was archived between the catch-up and our presence (it went to offline storage).
+    await catchUp.run();
+    // Keys of people we talk to may have changed while we were away.
+    for (const contact of store.contacts.list()) if (contact.fingerprint) void ctx.trust.refresh(contact.jid);
+  }
+
+  return {
+    /** A start begins: remember how a first run settles the key. */
+    begin(o: StartOptions | undefined) {
+      firstRun = o?.firstRun ? o : null;
+      identityError = null;
+    },
+    /** The stream is ready (connection.ts onReady). */
+    ready(c: XmppConnection, resumed: boolean) {
+      if (resumed) {
+        // flush() logs its own failures; the 2 s timer (lifecycle.ts) tries again.
+        void outbox.flush(true);
+        return;
+      }
+      setup = fresh(c).catch((err: unknown) => {
+        logger.warn('xmpp: session setup incomplete', { code: err instanceof AppError ? err.code : errorName(err) });
+        events.emit('sync:progress', { done: 0, total: null, finished: true });
+      });
+    },
+    /** First sign-in: the key must be published before colleagues can write to us. */
+    async finishFirstRun() {
+      await setup;
+      firstRun = null;
+      if (identityError) throw identityError;
+    },
+    /** The current setup has run (or given up). */
+    settled: (): Promise<void> => setup,
+  };
+}
+
+export type SessionSetup = ReturnType<typeof createSessionSetup>;

@@ -1,0 +1,65 @@
+/**
+ * Where each stanza of the live stream goes: presence to the directory, a colleague's key-list
+ * notice (caps.ts) to trust, archive results to catch-up, every other <message/> to inbound.ts.
+ * Inbound messages start decrypting at once (several in flight) and are stored one at a time in
+ * arrival order, so dedup and replay detection see every earlier message.
+ */
+import type { XmlElement } from '@xmpp/client';
+import { errorName } from '../log';
+import { keyListNoticeFrom, NS_PUBSUB_EVENT } from './caps';
+import type { CatchUp } from './catch-up';
+import type { MessagingContext } from './context';
+import type { Directory } from './directory';
+import type { Inbound } from './inbound';
+import { announcedKeys } from './pep-keys';
+import { NS } from './stanzas';
+
+export interface StanzaRouterDeps {
+  ctx: MessagingContext;
+  directory: Directory;
+  catchUp: CatchUp;
+  inbound: Inbound;
+}
+
+export function createStanzaRouter({ ctx, directory, catchUp, inbound }: StanzaRouterDeps) {
+  const { store, logger } = ctx.opts;
+  let chain: Promise<void> = Promise.resolve();
+
+  /**
+   * A colleague published a public-key list (caps.ts). Re-fetch only when it does not announce
+   * exactly the key we pinned — the server also replays the newest list when we come online.
+   */
+  function onKeyListNotice(jid: string, el: XmlElement) {
+    const c = store.contacts.get(jid);
+    if (!c?.fingerprint) return; // nothing pinned yet: pinned on first use, as before
+    const announced = (el.getChild('event', NS_PUBSUB_EVENT)?.getChild('items')?.getChildren('item') ?? []).flatMap((i) =>
+      announcedKeys(i.getChild('public-keys-list', NS.ox)).map((k) => k.fpr),
+    );
+    const unchanged = announced.length === 1 && announced[0] === c.fingerprint && (c.trust === 'pinned' || c.trust === 'verified');
+    // refresh() never rejects: its outcome is recorded in the store (trust.ts).
+    if (!unchanged) void ctx.trust.refresh(jid);
+  }
+
+  function onStanza(el: XmlElement) {
+    if (el.name === 'presence') return directory.handlePresence(el);
+    const notice = keyListNoticeFrom(el, ctx.ownJid);
+    if (notice) return onKeyListNotice(notice, el);
+    if (el.name !== 'message' || catchUp.accept(el)) return;
+    let step: () => Promise<void>;
+    try {
+      step = inbound.handleMessage(el);
+    } catch (err) {
+      logger.error('xmpp: inbound message failed', { error: errorName(err) });
+      return;
+    }
+    chain = chain.then(step).catch((err: unknown) => logger.error('xmpp: inbound message failed', { error: errorName(err) }));
+  }
+
+  return {
+    onStanza,
+    /** Resolves once every inbound message received so far is stored (or failed). */
+    drained: (): Promise<void> => chain,
+  };
+}
+
+export type StanzaRouter = ReturnType<typeof createStanzaRouter>;

@@ -1,0 +1,157 @@
+// Issue 11 §5 "No ping-pong": the renderer tells main once which conversation is in view
+// (conversations:view); main stores inbound messages to it read as they arrive, so the renderer
+// never calls conversations:markRead per message. A new message, sent or received, is
+// 'message:added'. Bob is the whole app core (real keychain, SQLCipher profile, Prosody) driven
+// through the router as the renderer drives it; Alice and Carol are messaging clients.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../common/contract/domain';
+import type { Result } from '../../common/result';
+import { systemClock } from '../../main/clock';
+import { createEventBus } from '../../main/events';
+import { createHandlers } from '../../main/ipc/handlers';
+import { createRouter, type Router } from '../../main/ipc/router';
+import { silentLogger } from '../../main/log';
+import { loadPolicy } from '../../main/policy/load';
+import { createSession } from '../../main/session/session';
+import type { Session } from '../../main/session/types';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { makeClient, waitFor, type TestClient } from '../support/xmpp-support';
+import { FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
+
+const A = 'alice@clinic.test';
+const B = 'bob@clinic.test';
+const C = 'carol@clinic.test';
+const pw = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toString('hex'), carol: randomBytes(12).toString('hex') };
+
+let server: ProsodyServer;
+let alice: TestClient;
+let carol: TestClient;
+let session: Session;
+let router: Router;
+let cleanup: () => void = () => undefined;
+let profileId = '';
+const seen: { name: string; payload: unknown }[] = [];
+/** Every channel the test dispatched, as the renderer would have called it. */
+const dispatched: string[] = [];
+
+const value = <T>(r: Result<T>): T => {
+  if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
+  return r.value;
+};
+const call = async <T = unknown>(channel: string, payload: unknown = null): Promise<T> => {
+  dispatched.push(channel);
+  return value((await router.dispatch(channel, payload)) as Result<T>);
+};
+const bobStore = () => session.active().store;
+const unread = async (peer: string) => {
+  const list = await call<{ items: { peerJid: string; unread: number }[] }>('conversations:list', { cursor: null });
+  return list.items.find((i) => i.peerJid === peer)?.unread;
+};
+/** Sends from a client to Bob and waits until Bob's profile holds it. */
+async function deliver(from: TestClient, text: string): Promise<Message> {
+  const sent = await from.messaging.send(from.store.conversations.getOrCreate(B).id, text);
+  return waitFor('stored at bob', () => {
+    const conv = bobStore().conversations.byPeer(from.jid);
+    return conv && bobStore().messages.findByOriginId(conv.id, sent.originId!);
+  }, 45_000);
+}
+const added = (from: number) => seen.slice(from).filter((e) => e.name === 'message:added').map((e) => e.payload as Message);
+
+beforeAll(async () => {
+  await requireKeychain();
+  server = await startProsody({
+    users: [
+      { jid: A, password: pw.alice, name: 'Alice Archer' },
+      { jid: B, password: pw.bob, name: 'Bob Baker' },
+      { jid: C, password: pw.carol, name: 'Carol Chen' },
+    ],
+  });
+  const tmp = tempDir('session-read-');
+  cleanup = () => tmp.cleanup();
+  const events = createEventBus(silentLogger);
+  events.subscribe((name, payload) => seen.push({ name, payload }));
+  const policy = loadPolicy(null, { argon2: FAST_ARGON2, trustedCaPem: server.caPem });
+  session = createSession({ userDataDir: tmp.dir, policy, keychain: testKeychain().keychain, clock: systemClock, logger: silentLogger, events });
+  const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
+  router = createRouter({ handlers: createHandlers({ app, session, events, policy, logger: silentLogger }), isLocked: () => !session.isUnlocked(), logger: silentLogger });
+  ({ profileId } = await call<{ profileId: string }>('vault:createProfile', {
+    jid: B,
+    displayName: 'Bob Baker',
+    xmppPassword: pw.bob,
+    passphrase: PASS,
+    server: { host: server.host, port: server.c2sPort, tls: 'starttls' },
+    policyAcknowledged: true,
+  }));
+  alice = await makeClient(server, A, pw.alice);
+  carol = await makeClient(server, C, pw.carol);
+  await waitFor('bob online', () => (session.connection().state === 'online' ? true : null));
+});
+
+afterAll(async () => {
+  await alice?.close();
+  await carol?.close();
+  await session?.dispose();
+  cleanup();
+  await server?.stop();
+});
+
+describe('the conversation in view (conversations:view)', () => {
+  it('stores an inbound message to it read, with no mark-read call, and the sender sees it read', async () => {
+    const { conversationId } = await call<{ conversationId: string }>('conversations:open', { peerJid: A });
+    await call('conversations:view', { conversationId });
+    const from = seen.length;
+    const calls = dispatched.length;
+    const m = await deliver(alice, 'in view');
+    expect(m.readAt).not.toBeNull();
+    expect(added(from).map((e) => e.id)).toEqual([m.id]);
+    // The inbox row the renderer receives already says read: nothing to call back.
+    const row = await waitFor('row event', () => seen.slice(from).find((e) => e.name === 'conversation:updated')?.payload as { unread: number } | undefined);
+    expect(row.unread).toBe(0);
+    expect(dispatched.slice(calls)).toEqual([]);
+    expect(await unread(A)).toBe(0);
+    // XEP-0333: Alice's copy reaches "read" (the displayed marker went out when it was stored read).
+    const mine = alice.store.conversations.byPeer(B)!;
+    await waitFor('read at alice', () => alice.store.messages.findByOriginId(mine.id, m.originId!)?.state === 'read', 45_000);
+    expect(dispatched).not.toContain('conversations:markRead');
+  });
+
+  it('leaves a message to another conversation, or to none in view, unread', async () => {
+    const fromCarol = await deliver(carol, 'not in view');
+    expect(fromCarol.readAt).toBeNull();
+    expect(await unread(C)).toBe(1);
+    await call('conversations:view', { conversationId: null });
+    const fromAlice = await deliver(alice, 'window hidden');
+    expect(fromAlice.readAt).toBeNull();
+    expect(await unread(A)).toBe(1);
+    // Shown again: what arrived meanwhile is read now, by the same call.
+    await call('conversations:view', { conversationId: bobStore().conversations.byPeer(A)!.id });
+    expect(await unread(A)).toBe(0);
+    expect(await unread(C)).toBe(1);
+  });
+
+  it('announces our own message as added, without touching what is read', async () => {
+    const conversationId = bobStore().conversations.byPeer(A)!.id;
+    const from = seen.length;
+    const sent = await call<Message>('messages:send', { conversationId, body: 'from bob' });
+    expect(added(from)).toMatchObject([{ id: sent.id, direction: 'out' }]);
+    expect(seen.slice(from).map((e) => e.name)).not.toContain('message:received');
+    expect(await unread(C)).toBe(1);
+  });
+
+  it('refuses an unknown conversation and then has none in view', async () => {
+    await call('conversations:view', { conversationId: bobStore().conversations.byPeer(A)!.id });
+    const r = await router.dispatch('conversations:view', { conversationId: '999999' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect((await deliver(alice, 'after a bad view')).readAt).toBeNull();
+  });
+
+  it('forgets the view at lock: after unlock nothing is in view until the renderer says so', async () => {
+    await call('conversations:view', { conversationId: bobStore().conversations.byPeer(A)!.id });
+    await call('vault:lock', { reason: 'manual' });
+    await call('vault:unlock', { profileId, passphrase: PASS });
+    await waitFor('bob online again', () => (session.connection().state === 'online' ? true : null), 45_000);
+    await waitFor('bob available to alice', () => alice.messaging.presenceOf(B) === 'available', 45_000);
+    expect((await deliver(alice, 'after unlock')).readAt).toBeNull();
+  });
+});
