@@ -1,6 +1,5 @@
-/** Messages between the decrypt pool (main thread) and its workers. Plain data only. */
+/** What the decrypt pool (main thread) and its workers exchange (main/worker/protocol.ts carries it). Plain data only. */
 import type { OxLimits } from './signcrypt';
-import type { RejectReason } from './errors';
 
 export interface WorkerInit {
   armoredSecretKey: string;
@@ -8,7 +7,6 @@ export interface WorkerInit {
 }
 
 export interface WorkerJob {
-  id: number;
   senderJid: string;
   senderFingerprint: string;
   /** Sent only the first time this worker sees the key; it caches the parsed key. */
@@ -19,7 +17,15 @@ export interface WorkerJob {
   now: number;
 }
 
-export type WorkerReply =
-  | { id: number; ok: true; body: string; timestamp: number; to: string[]; senderFingerprint: string; contentDigest: string }
-  | { id: number; ok: false; reason: RejectReason }
-  | { id: number; ok: false; internal: true };
+export interface OpenedWire {
+  body: string;
+  timestamp: number;
+  to: string[];
+  senderFingerprint: string;
+  contentDigest: string;
+}
+
+export type DecryptOps = { open: { args: WorkerJob; result: OpenedWire } };
+
+/** The error code of a job the worker could not run (not the message's fault); any other code is a RejectReason. */
+export const INTERNAL = 'internal';

@@ -41,5 +41,5 @@ export {
   type DecryptPoolOptions,
   type DecryptJob,
   type DecryptOutcome,
+  resolveDecryptWorker,
 } from './pool';
-export { resolveDecryptWorker, startWorker, BUNDLED_WORKER_FILE, type WorkerLocation } from './worker-path';

@@ -3,12 +3,14 @@
  * connection to the same SQLCipher file, so the main thread — and with it IPC for the UI — is not
  * held while they run. WAL lets the main connection keep reading meanwhile.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { AppError } from '../../common/result';
 import { systemClock } from '../clock';
+import type { WireError } from '../worker/protocol';
+import { serveWorker } from '../worker/serve';
 import { openDb } from './open-db';
 import { createMessageRepo } from './repos/messages';
-import type { NewMessage } from './types';
+import type { BulkInsertResult, NewMessage, Page, SearchHit } from './types';
 
 export interface WorkerInit {
   file: string;
@@ -17,13 +19,13 @@ export interface WorkerInit {
   nativeBinding?: string;
   cacheKiB?: number;
 }
-export type WorkerRequest =
-  | { id: number; op: 'insertMany'; ms: NewMessage[] }
-  | { id: number; op: 'search'; query: string; cursor: string | null; limit: number }
-  | { id: number; op: 'indexed' }
-  | { id: number; op: 'purgeBefore'; cutoff: number }
-  | { id: number; op: 'close' };
-export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
+export type StoreOps = {
+  insertMany: { args: NewMessage[]; result: BulkInsertResult };
+  search: { args: { query: string; cursor: string | null; limit: number }; result: Page<SearchHit> };
+  /** Resolves when the full-text queue is empty. */
+  indexed: { args: null; result: void };
+  purgeBefore: { args: number; result: number };
+};
 
 /**
  * Rows per write transaction. Each commit costs work that grows with the database (FTS5 flushes
@@ -93,7 +95,7 @@ function kickSoon(): void {
   }, 25);
 }
 
-function insertMany(ms: NewMessage[]) {
+function insertMany(ms: NewMessage[]): BulkInsertResult {
   const results = [];
   let inserted = 0;
   for (let i = 0; i < ms.length; i += INSERT_CHUNK) {
@@ -105,20 +107,24 @@ function insertMany(ms: NewMessage[]) {
 }
 
 // insertMany requests that arrive together share transactions (see INSERT_CHUNK).
-let queued: { id: number; ms: NewMessage[] }[] = [];
+interface QueuedInsert {
+  ms: NewMessage[];
+  resolve(r: BulkInsertResult): void;
+  reject(err: unknown): void;
+}
+let queued: QueuedInsert[] = [];
 function flushInserts(): void {
   const batch = queued;
   queued = [];
   if (batch.length === 0) return;
-  const all = batch.flatMap((q) => q.ms);
   try {
-    const r = insertMany(all);
+    const r = insertMany(batch.flatMap((q) => q.ms));
     let at = 0;
     for (const q of batch) {
       const results = r.results.slice(at, at + q.ms.length);
       at += q.ms.length;
       const inserted = results.filter((x) => x.inserted).length;
-      parentPort!.postMessage({ id: q.id, ok: true, value: { results, inserted, duplicates: q.ms.length - inserted } } satisfies WorkerReply);
+      q.resolve({ results, inserted, duplicates: q.ms.length - inserted });
     }
   } catch (err) {
     if (batch.length > 1) {
@@ -130,47 +136,52 @@ function flushInserts(): void {
       }
       return;
     }
-    for (const q of batch) parentPort!.postMessage(errorReply(q.id, err));
+    for (const q of batch) q.reject(err);
   }
   kickSoon();
 }
 
-function errorReply(id: number, err: unknown): WorkerReply {
-  const code = err instanceof AppError ? err.code : ((err as { code?: string }).code ?? 'INTERNAL');
-  return { id, ok: false, code, message: err instanceof AppError ? err.message : 'store worker operation failed' };
+/** Keeps request order: a search sees the inserts sent before it. */
+function inOrder<A, R>(fn: (args: A) => R): (args: A) => R {
+  return (args) => {
+    if (queued.length > 0) flushInserts();
+    return fn(args);
+  };
 }
 
-parentPort!.on('message', (req: WorkerRequest) => {
-  if (req.op === 'insertMany') {
-    if (queued.length === 0) setImmediate(flushInserts);
-    queued.push({ id: req.id, ms: req.ms });
-    return;
-  }
-  if (queued.length > 0) flushInserts(); // keep request order: a search sees the inserts sent before it
-  let reply: WorkerReply;
-  try {
-    if (req.op === 'close') {
+function encodeError(err: unknown): WireError {
+  const code = err instanceof AppError ? err.code : ((err as { code?: string }).code ?? 'INTERNAL');
+  return { code, message: err instanceof AppError ? err.message : 'store worker operation failed' };
+}
+
+serveWorker<StoreOps>(
+  {
+    insertMany: (ms) =>
+      new Promise<BulkInsertResult>((resolve, reject) => {
+        if (queued.length === 0) setImmediate(flushInserts);
+        queued.push({ ms, resolve, reject });
+      }),
+    search: inOrder(({ query, cursor, limit }) => messages.search(query, { cursor, limit })),
+    purgeBefore: inOrder((cutoff) => messages.purgeBefore(cutoff)),
+    indexed: inOrder(
+      () =>
+        new Promise<void>((resolve) => {
+          if (kickTimer !== null) {
+            clock.clearTimeout(kickTimer);
+            kickTimer = null;
+            kickIndexer();
+          }
+          if (indexing) waiters.push(resolve);
+          else resolve();
+        }),
+    ),
+  },
+  {
+    encodeError,
+    onClose() {
+      if (queued.length > 0) flushInserts();
       if (kickTimer !== null) clock.clearTimeout(kickTimer);
       db.close();
-      parentPort!.postMessage({ id: req.id, ok: true, value: null } satisfies WorkerReply);
-      parentPort!.close();
-      return;
-    }
-    if (req.op === 'indexed') {
-      const done = () => parentPort!.postMessage({ id: req.id, ok: true, value: null } satisfies WorkerReply);
-      if (kickTimer !== null) {
-        clock.clearTimeout(kickTimer);
-        kickTimer = null;
-        kickIndexer();
-      }
-      if (indexing) waiters.push(done);
-      else done();
-      return;
-    }
-    if (req.op === 'purgeBefore') reply = { id: req.id, ok: true, value: messages.purgeBefore(req.cutoff) };
-    else reply = { id: req.id, ok: true, value: messages.search(req.query, { cursor: req.cursor, limit: req.limit }) };
-  } catch (err) {
-    reply = errorReply(req.id, err);
-  }
-  parentPort!.postMessage(reply);
-});
+    },
+  },
+);

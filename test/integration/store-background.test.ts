@@ -110,7 +110,7 @@ describe('store.background when the worker thread cannot run', () => {
       file,
       version: runMigrations(db),
       logger,
-      background: () => startBackground({ file, key, workerUrl: new URL('file:///nonexistent/store-worker.cjs') }),
+      background: () => startBackground({ file, key, worker: { file: '/nonexistent/store-worker.cjs', tsx: false } }),
     });
     try {
       const c = s.conversations.getOrCreate('lab@clinic.example', 0);

@@ -6,7 +6,7 @@ import {
   type DecryptJob,
   type DecryptPool,
 } from '../../main/crypto/index';
-import { resolveDecryptWorker } from '../../main/crypto/worker-path';
+import { resolveDecryptWorker } from '../../main/crypto/pool';
 import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 
 let alice: Party, bob: Party, mallory: Party;

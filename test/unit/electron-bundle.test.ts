@@ -9,8 +9,13 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelNames } from '../../common/ipc-contract';
+import { createDecryptPool, generateIdentity, identityAsContact, loadIdentity } from '../../main/crypto';
+import { startBackground } from '../../main/store/background';
+import { runMigrations } from '../../main/store/migrations';
+import { openDb } from '../../main/store/open-db';
 
 interface Stub {
   handlers: Map<string, (event: unknown, payload: unknown) => Promise<unknown>>;
@@ -120,4 +125,36 @@ describe('the bundled main process', () => {
     const escape = await stub.protocolHandler!(new Request('app://renderer/%2e%2e/main/index.cjs'));
     expect(escape.status).toBe(404);
   });
+});
+
+// The packaged app starts its workers from the .cjs files build-main puts beside index.cjs
+// (main/worker/entry.ts); a worker bundle that cannot load would only show as a silent fallback.
+describe('the bundled worker entries', () => {
+  it('store-worker.cjs opens the encrypted cache and answers', async () => {
+    const file = join(out, 'user-data', 'worker.db');
+    const key = randomBytes(32);
+    const db = openDb({ file, key });
+    runMigrations(db);
+    db.close();
+    const bg = startBackground({ file, key, worker: { file: join(out, 'dist', 'main', 'store-worker.cjs'), tsx: false } });
+    try {
+      await expect(bg.search('anything', { cursor: null, limit: 5 })).resolves.toEqual({ items: [], nextCursor: null });
+      expect(bg.dead()).toBe(false);
+    } finally {
+      await bg.close();
+    }
+  }, 30_000);
+
+  it('decrypt-worker.cjs loads the identity and judges a message in a worker thread', async () => {
+    const identity = await loadIdentity((await generateIdentity('bob@clinic.test')).armoredSecretKey);
+    const pool = createDecryptPool({ identity, mode: 'threads', size: 1, worker: { file: join(out, 'dist', 'main', 'decrypt-worker.cjs'), tsx: false } });
+    try {
+      await expect(pool.ready()).resolves.toBe('threads');
+      const [outcome] = await pool.openMany([{ senderKey: identityAsContact(identity), base64: '###', ourJid: 'bob@clinic.test', now: new Date() }]);
+      expect(outcome).toEqual({ ok: false, reason: 'malformed' });
+      expect(pool.mode).toBe('threads');
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
 });
