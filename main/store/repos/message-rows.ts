@@ -1,0 +1,63 @@
+/**
+ * The messages table as rows, and how a message is identified: by its origin-id when it has one,
+ * else by its stanza-id (migration 0005). Integer keys of the XEP-0359 ids (idKey, see
+ * ../dedup-key.ts) find the row through the partial unique indexes of migration 0004; every
+ * lookup compares the id text too, so a colliding key never matches the wrong message.
+ * Shared by the write side (dedup) and the read side (find by id).
+ */
+import type { Message, MessageState } from '../../../common/contract/domain';
+import { idKey } from '../dedup-key';
+import type { Db } from '../open-db';
+
+export interface Row {
+  id: number;
+  conversation_id: number;
+  direction: 'in' | 'out';
+  state: MessageState;
+  origin_id: string | null;
+  stanza_id: string | null;
+  body: string | null;
+  sent_at: number;
+  received_at: number | null;
+  claimed_at: number | null;
+  read_at: number | null;
+}
+
+export const toMessage = (r: Row): Message => ({
+  id: String(r.id),
+  conversationId: String(r.conversation_id),
+  direction: r.direction,
+  state: r.state,
+  body: r.body,
+  sentAt: r.sent_at,
+  receivedAt: r.received_at,
+  claimedAt: r.claimed_at,
+  readAt: r.read_at,
+  originId: r.origin_id,
+});
+
+export interface MessageLookup {
+  byId(id: number): Row | undefined;
+  byOrigin(conv: number, originId: string): Row | undefined;
+  /** Only rows without an origin-id are identified by their stanza-id. */
+  byStanza(conv: number, stanzaId: string): Row | undefined;
+}
+
+export function createMessageLookup(db: Db): MessageLookup {
+  const byId = db.prepare<[number], Row>('SELECT * FROM messages WHERE id = ?');
+  // Origin keys are unique across the table (migration 0005); the conversation and text make the match exact.
+  const originKeyed = db.prepare<[number, number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_key = ? AND origin_id = ?');
+  const originUnkeyed = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_key IS NULL AND origin_id = ?');
+  // Stanza-ids identify only messages without an origin-id (migration 0005).
+  const stanzaKeyed = db.prepare<[number, number, string], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND stanza_key = ? AND stanza_id = ? AND origin_id IS NULL',
+  );
+  const stanzaUnkeyed = db.prepare<[number, string], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND stanza_key IS NULL AND stanza_id = ? AND origin_id IS NULL',
+  );
+  return {
+    byId: (id) => byId.get(id),
+    byOrigin: (conv, originId) => originKeyed.get(conv, idKey(originId), originId) ?? originUnkeyed.get(conv, originId),
+    byStanza: (conv, stanzaId) => stanzaKeyed.get(conv, idKey(stanzaId), stanzaId) ?? stanzaUnkeyed.get(conv, stanzaId),
+  };
+}
