@@ -2,7 +2,6 @@
 import { systemClock, type Clock } from '../clock';
 import { errorName, type Logger } from '../log';
 import type { Db } from './open-db';
-import { createAttachmentRepo } from './repos/attachments';
 import { createAuditRepo } from './repos/audit';
 import { createContactRepo } from './repos/contacts';
 import { createConversationRepo } from './repos/conversations';
@@ -54,12 +53,10 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     version: opts.version,
     getSetting: (key) => settings.get(key),
     setSetting: (key, value) => settings.set(key, value),
-    deleteSetting: (key) => settings.delete(key),
     contacts: createContactRepo(db, clock),
     conversations: createConversationRepo(db, clock),
     messages: createMessageRepo(db, { clock }),
     outbox: createOutboxRepo(db, clock),
-    attachments: createAttachmentRepo(db, clock),
     audit: createAuditRepo(db),
     replay: createReplayRepo(db),
     background: {

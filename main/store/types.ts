@@ -71,8 +71,6 @@ export interface ConversationRepo {
   /** Marks every unread inbound message read; returns how many changed. */
   /** `at` defaults to the store's clock (the session's). */
   markRead(id: string, at?: number): number;
-  /** Total unread inbound messages (badge). */
-  unreadTotal(): number;
 }
 
 export interface NewMessage {
@@ -146,8 +144,6 @@ export interface MessageRepo {
   around(conversationId: string, messageId: string, limit: number): Page<Message> & { hasNewer: boolean };
   /** FTS5: prefix, case- and diacritics-insensitive, ranked by bm25. */
   search(query: string, opts: { cursor: string | null; limit: number }): Page<SearchHit>;
-  /** Stored rows not yet in the full-text index (a catch-up through store.background is indexed just after). */
-  searchBacklog(): number;
   /** Indexes up to `limit` queued rows in one transaction; returns how many. */
   indexPending(limit: number): number;
   /**
@@ -180,32 +176,6 @@ export interface OutboxRepo {
   /** Counts an attempt and schedules the next one. `error` is a code, never message text. */
   reschedule(messageId: string, nextAttemptAt: number, error: string | null): void;
   remove(messageId: string): void;
-}
-
-export interface NewAttachment {
-  messageId: string;
-  fileName: string;
-  mime: string;
-  size: number;
-  sha256: string;
-  /** Path of the encrypted blob relative to the profile's attachments/ folder. */
-  localPath: string | null;
-  url: string | null;
-  /** Per-file key + IV material (the blob on disk is encrypted with it). */
-  key: Uint8Array;
-}
-
-export interface AttachmentRow extends NewAttachment {
-  id: string;
-  createdAt: number;
-}
-
-export interface AttachmentRepo {
-  add(a: NewAttachment, now?: number): AttachmentRow;
-  get(id: string): AttachmentRow | undefined;
-  forMessage(messageId: string): AttachmentRow[];
-  setLocalPath(id: string, localPath: string | null): void;
-  remove(id: string): void;
 }
 
 /**
@@ -244,7 +214,6 @@ export interface AuditRepo {
   list(before: number | null, limit: number): AuditRow[];
   /** All rows in seq order (verify, export). */
   all(): IterableIterator<AuditRow>;
-  count(): number;
 }
 
 /** Heavy operations that must not stall IPC (issue 4 §1): run off the main thread where measured to matter. */
@@ -270,12 +239,10 @@ export interface Store {
   getSetting<T>(key: string): T | undefined;
   /** JSON values. */
   setSetting(key: string, value: unknown): void;
-  deleteSetting(key: string): void;
   contacts: ContactRepo;
   conversations: ConversationRepo;
   messages: MessageRepo;
   outbox: OutboxRepo;
-  attachments: AttachmentRepo;
   audit: AuditRepo;
   replay: ReplayRepo;
   background: BackgroundOps;

@@ -8,12 +8,15 @@ import { startBackground } from '../../main/store/background';
 import { buildStore } from '../../main/store/build-store';
 import { runMigrations } from '../../main/store/migrations';
 import { openDb } from '../../main/store/open-db';
+import { searchBacklog } from '../support/search-backlog';
 
 let dir: string;
 let store: Store;
+let storeKey: Buffer;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'store-bg-'));
-  store = openStore({ file: join(dir, 'cache.db'), key: randomBytes(32) });
+  storeKey = randomBytes(32);
+  store = openStore({ file: join(dir, 'cache.db'), key: storeKey });
 });
 afterEach(async () => {
   await store.close();
@@ -39,7 +42,7 @@ describe('store.background on the worker thread', () => {
     expect(store.messages.page(c.id, { before: null, limit: 5 }).items[0]?.body).toBe('hematology report 2999');
     expect(store.conversations.get(c.id)?.lastAt).toBe(12_999);
     await store.background.indexed();
-    expect(store.messages.searchBacklog()).toBe(0);
+    expect(searchBacklog(store.file, storeKey)).toBe(0);
     const found = await store.background.search('hematol', { cursor: null, limit: 200 });
     expect(found.items).toHaveLength(200);
     expect(found.nextCursor).toBe('200');
@@ -90,7 +93,7 @@ describe('store.background on the worker thread', () => {
     await s1.close(); // the worker may be part-way through the index queue
     const s2 = openStore({ file: f, key });
     await s2.background.indexed();
-    expect(s2.messages.searchBacklog()).toBe(0);
+    expect(searchBacklog(f, key)).toBe(0);
     const all = await s2.background.search('radiology report', { cursor: '1990', limit: 200 });
     expect(all.items).toHaveLength(10); // the newest 2,000 matches are ranked; this is the last page
     await s2.close();

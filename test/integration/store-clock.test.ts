@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 describe('the store takes its default times from the injected clock', () => {
-  it('stamps conversations, contacts, outbox items, attachments and state changes with the clock, not the wall clock', () => {
+  it('stamps conversations, contacts, outbox items and state changes with the clock, not the wall clock', () => {
     const conv = store.conversations.getOrCreate('alice@clinic.example');
     expect(conv.createdAt).toBe(T);
     expect(store.contacts.upsert({ jid: 'alice@clinic.example', displayName: 'Alice' }).updatedAt).toBe(T);
@@ -42,8 +42,6 @@ describe('the store takes its default times from the injected clock', () => {
     expect(store.outbox.all()[0]).toMatchObject({ messageId: out.id, createdAt: T });
     expect(store.messages.updateState(out.id, 'sent')?.state).toBe('sent');
     expect(store.messages.updateState(out.id, 'delivered')?.receivedAt).toBe(T);
-    const attachment = store.attachments.add({ messageId: out.id, fileName: 'a.pdf', mime: 'application/pdf', size: 1, sha256: '0'.repeat(64), localPath: null, url: null, key: new Uint8Array(44) });
-    expect(attachment.createdAt).toBe(T);
 
     const inbound = store.messages.insert({ conversationId: conv.id, direction: 'in', state: 'delivered', body: 'y', sentAt: 2, receivedAt: 2 });
     expect(store.conversations.markRead(conv.id)).toBe(1);

@@ -27,7 +27,6 @@ export function createAuditRepo(db: Db): AuditRepo {
   const listFirst = db.prepare<[number], Row>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?');
   const listBefore = db.prepare<[number, number], Row>('SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?');
   const all = db.prepare<[], Row>('SELECT * FROM audit_log ORDER BY seq');
-  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_log');
   const append = db.transaction((row: AuditRow, h: AuditHead) => {
     insert.run(row.seq, row.at, row.type, row.detail, row.prevMac, row.mac);
     setHead.run(h.seq, h.mac, h.headMac);
@@ -46,6 +45,5 @@ export function createAuditRepo(db: Db): AuditRepo {
     all: function* () {
       for (const r of all.iterate()) yield toRow(r);
     },
-    count: () => count.get()!.n,
   };
 }

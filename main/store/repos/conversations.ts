@@ -96,9 +96,6 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
   const markRead = db.prepare<[number, number]>(
     `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL`,
   );
-  const unreadTotal = db.prepare<[], { n: number }>(
-    `SELECT count(*) AS n FROM messages WHERE direction = 'in' AND read_at IS NULL AND state <> 'unverified'`,
-  );
 
   return {
     getOrCreate(peerJid, now = clock.now()) {
@@ -131,6 +128,5 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
       const n = parseId(id);
       return n === null ? 0 : markRead.run(at, n).changes;
     },
-    unreadTotal: () => unreadTotal.get()!.n,
   };
 }

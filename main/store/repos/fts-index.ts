@@ -2,8 +2,6 @@
 import type { Db } from '../open-db';
 
 export interface FtsIndexer {
-  /** Rows stored but not yet searchable. */
-  pending(): number;
   /** Indexes up to `limit` queued rows (oldest first) in the caller's transaction; returns how many. */
   indexSome(limit: number): number;
   /** Indexes one row now (a live message should be searchable at once). */
@@ -11,7 +9,6 @@ export interface FtsIndexer {
 }
 
 export function createFtsIndexer(db: Db): FtsIndexer {
-  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM fts_pending');
   const lastOfChunk = db.prepare<[number], { id: number }>('SELECT id FROM fts_pending ORDER BY id LIMIT 1 OFFSET ?');
   const maxPending = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM fts_pending');
   const indexRange = db.prepare<[number]>(
@@ -24,7 +21,6 @@ export function createFtsIndexer(db: Db): FtsIndexer {
   );
   const dropRow = db.prepare<[number]>('DELETE FROM fts_pending WHERE id = ?');
   return {
-    pending: () => count.get()!.n,
     indexSome(limit) {
       const upto = lastOfChunk.get(limit - 1)?.id ?? maxPending.get()!.id;
       if (upto === null || upto === undefined) return 0;

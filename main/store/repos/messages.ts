@@ -32,7 +32,6 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions): MessageRepo
     ...createMessageReads(db, rows),
     ...createMessageSweeps(db),
     search: createSearch(db),
-    searchBacklog: () => indexer.pending(),
     indexPending: (limit) => db.transaction(() => indexer.indexSome(limit)).immediate(),
   };
 }

@@ -4,7 +4,6 @@ import type { Db } from '../open-db';
 export interface SettingsRepo {
   get<T>(key: string): T | undefined;
   set(key: string, value: unknown): void;
-  delete(key: string): void;
 }
 
 export function createSettingsRepo(db: Db): SettingsRepo {
@@ -12,7 +11,6 @@ export function createSettingsRepo(db: Db): SettingsRepo {
   const set = db.prepare<[string, string]>(
     'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
-  const del = db.prepare<[string]>('DELETE FROM settings WHERE key = ?');
   return {
     get<T>(key: string): T | undefined {
       const row = get.get(key);
@@ -21,9 +19,6 @@ export function createSettingsRepo(db: Db): SettingsRepo {
     set(key, value) {
       if (value === undefined) throw new TypeError('setting value must not be undefined');
       set.run(key, JSON.stringify(value));
-    },
-    delete(key) {
-      del.run(key);
     },
   };
 }
