@@ -23,7 +23,7 @@
  *    listener that was not there when the client was first connected.
  *
  * (The fifth, `Connection.start()` leaving its 'online' promise unobserved, is avoided by not
- * calling it: see openStream in connection.ts.)
+ * calling it: see openStream in negotiate.ts.)
  */
 import type { EventEmitter } from 'node:events';
 import type { Client } from '@xmpp/client';
