@@ -3,11 +3,12 @@
 // dropped the library's return value.
 import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
+import { client } from '@xmpp/client';
 import TlsSocket from '@xmpp/tls/lib/Socket.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../main/log';
 import { createConnection } from '../../main/xmpp/transport/connection';
-import { hookStarttls, patchTlsSocketConnect } from '../../main/xmpp/transport/lib-patches';
+import { hookClientSockets, hookStarttls, patchTlsSocketConnect } from '../../main/xmpp/transport/lib-patches';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -75,5 +76,22 @@ describe('lib-patches: the STARTTLS socket connect', () => {
     expect(tlsConnect).toHaveBeenCalledTimes(1);
     expect(tlsConnect).toHaveBeenCalledWith({ socket: plain, host: '127.0.0.1', servername: 'clinic.test' });
     expect(wrappers).toEqual([wrapper, wrapper]);
+  });
+});
+
+describe("lib-patches: a client's sockets", () => {
+  it('drops data that arrives when the stream has no parser, instead of throwing from a socket event', () => {
+    const xmpp = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' });
+    const attached: object[] = [];
+    let chunks = 0;
+    hookClientSockets(xmpp, { attaching: (s) => attached.push(s), data: () => (chunks += 1) });
+    const internals = xmpp as unknown as { parser: unknown; _onData(data: Buffer): void; _attachSocket(s: object): void };
+    internals.parser = null;
+    // Unpatched, @xmpp/connection writes to this.parser: a TypeError (socket-guard.ts defect 2).
+    expect(() => internals._onData(Buffer.from('<presence/>'))).not.toThrow();
+    expect(chunks).toBe(1);
+    const socket = new EventEmitter();
+    internals._attachSocket(socket);
+    expect(attached).toEqual([socket]);
   });
 });

@@ -4,8 +4,8 @@
  * what differs per connection hangs off hooks keyed by the object concerned (WeakMaps: nothing
  * leaks between clients, nothing outlives its socket).
  *
- * Per-instance wrappers that belong to one mechanism stay beside it: socket-guard.ts (a client's
- * `_attachSocket`/`_onData`), stream-management.ts (`sm.inbound`), tls-trust.ts (`socketParameters`).
+ * Overrides that are the mechanism itself stay beside it: stream-management.ts (our own
+ * `sm.inbound` counter), tls-trust.ts (`socketParameters`, a documented option hook).
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { Client } from '@xmpp/client';
@@ -57,6 +57,42 @@ export function patchTlsSocketConnect(proto: { connect: Connect } = TlsSocket.pr
     const result = original.apply(this, hooks.tlsOptions ? [{ ...first, ...hooks.tlsOptions }, ...args.slice(1)] : args);
     hooks.wrapper?.(this);
     return result;
+  };
+}
+
+interface ClientSocketInternals {
+  parser: unknown;
+  _attachSocket(socket: object): void;
+  _onData(data: Buffer): void;
+}
+
+/** What socket-guard.ts hears from one client. */
+export interface ClientSocketHooks {
+  /** Every socket the client attaches (TCP, direct TLS wrapper, STARTTLS wrapper), before it is used. */
+  attaching: (socket: object) => void;
+  /** Every chunk the server sends (after TLS: decrypted): a sign of life. */
+  data: () => void;
+}
+
+/**
+ * @xmpp/connection 0.14, per client. (1) A socket gets its listeners from `_attachSocket` and
+ * loses them on 'close': an 'error' after that is an uncaught exception (socket-guard.ts defect
+ * 1), so socket-guard must see each socket as it is attached. (2) `_onData` writes to
+ * `this.parser`, which is null once the stream closed (or a close timed out) while the socket is
+ * still open: a TypeError thrown from a socket 'data' event, uncaught (defect 2). Data without a
+ * parser is dropped here.
+ */
+export function hookClientSockets(xmpp: Client, hooks: ClientSocketHooks): void {
+  const c = xmpp as unknown as ClientSocketInternals;
+  const attach = c._attachSocket.bind(c);
+  c._attachSocket = (socket: object) => {
+    hooks.attaching(socket);
+    attach(socket);
+  };
+  const onData = c._onData.bind(c);
+  c._onData = (data: Buffer) => {
+    hooks.data();
+    if (c.parser) onData(data);
   };
 }
 

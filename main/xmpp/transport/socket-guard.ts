@@ -12,7 +12,7 @@
  *    → every socket the client creates gets our listener for its whole life.
  * 2. `Connection._onData` writes to `this.parser`, which is null once the stream closed (or a
  *    close timed out) while the socket is still open: a TypeError thrown from a socket 'data'
- *    event, again uncaught. → data without a parser is dropped.
+ *    event, again uncaught. → data without a parser is dropped (lib-patches.ts, hookClientSockets).
  * 3. Graceful close of a half-negotiated stream writes into sockets that are mid-handshake.
  *    → `teardown()` never writes: it destroys every socket and resets the client to 'offline'.
  *
@@ -29,18 +29,15 @@ import type { EventEmitter } from 'node:events';
 import type { Client } from '@xmpp/client';
 import type { Clock } from '../../clock';
 import type { Logger } from '../../log';
-import { hookStarttls, patchTlsSocketConnect } from './lib-patches';
+import { hookClientSockets, hookStarttls, patchTlsSocketConnect } from './lib-patches';
 
 /** A net.Socket, a tls.TLSSocket, or @xmpp/tls's wrapper (an EventEmitter whose `.socket` is the TLSSocket). */
 type Sock = EventEmitter & { socket?: Sock | null; destroy?: (err?: Error) => void; destroyed?: boolean };
 
 interface ClientInternals {
   socket: Sock | null;
-  parser: unknown;
-  _attachSocket(socket: Sock): void;
   _detachSocket(): void;
   _detachParser(): void;
-  _onData(data: Buffer): void;
   _status(status: string, ...args: unknown[]): void;
 }
 
@@ -86,16 +83,7 @@ export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void
     if (s.socket && s.socket !== s) guard(s.socket);
   };
 
-  const attach = c._attachSocket.bind(c);
-  c._attachSocket = (socket: Sock) => {
-    guard(socket);
-    attach(socket);
-  };
-  const onData = c._onData.bind(c);
-  c._onData = (data: Buffer) => {
-    onInbound();
-    if (c.parser) onData(data);
-  };
+  hookClientSockets(xmpp, { attaching: (socket) => guard(socket as Sock), data: onInbound });
   // Direct TLS: the wrapper is attached before its connect() creates the TLSSocket.
   xmpp.on('connect', () => guard(c.socket));
 
