@@ -52,7 +52,7 @@ init.key?.fill(0);
 // time is never read for data: the worker changes no message state, and every time it writes
 // (sent/received, the purge cutoff) comes in a request from the main thread.
 const clock = systemClock;
-const messages = createMessageRepo(db, { deferIndex: false, clock });
+const messages = createMessageRepo(db, { clock });
 
 // The indexer runs in steps on the worker's event loop so queued searches are answered between them.
 let indexing = false;

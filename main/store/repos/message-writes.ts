@@ -25,8 +25,8 @@ const INDEX_STEP = 5000;
 
 type MessageWrites = Pick<MessageRepo, 'insert' | 'insertMany' | 'setStanzaId'>;
 
-/** New rows, deduplicated; `deferIndex` as in MessageRepoOptions. */
-export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsIndexer, opts: { deferIndex?: boolean }): MessageWrites {
+/** New rows, deduplicated, full-text indexed in the same transaction (searchable as soon as the call returns). */
+export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsIndexer): MessageWrites {
   const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null, number | null, number | null, number | null]>(
     `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -100,7 +100,7 @@ export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsInd
       }
     }
     for (const [conv, at] of latest) touch.run(at, conv);
-    if (!opts.deferIndex) while (indexer.indexSome(INDEX_STEP) > 0);
+    while (indexer.indexSome(INDEX_STEP) > 0);
     return { results, inserted, duplicates: ms.length - inserted };
   });
 

@@ -15,19 +15,13 @@ import { createSearch } from './search';
 export interface MessageRepoOptions {
   /** The default time of a state change (updateState without `at`). */
   clock: Pick<Clock, 'now'>;
-  /**
-   * true (the store worker): insertMany leaves new rows queued for the full-text index and the
-   * caller drains the queue with indexPending() afterwards. false: insertMany indexes its rows
-   * in the same transaction, so they are searchable as soon as it returns.
-   */
-  deferIndex?: boolean;
 }
 
 export function createMessageRepo(db: Db, opts: MessageRepoOptions): MessageRepo {
   const indexer = createFtsIndexer(db);
   const rows = createMessageLookup(db);
   return {
-    ...createMessageWrites(db, rows, indexer, opts),
+    ...createMessageWrites(db, rows, indexer),
     ...createMessageStateMoves(db, rows, opts.clock),
     ...createMessageReads(db, rows),
     ...createMessageSweeps(db),
