@@ -8,7 +8,7 @@ import TlsSocket from '@xmpp/tls/lib/Socket.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../main/log';
 import { createConnection } from '../../main/xmpp/transport/connection';
-import { hookClientSockets, hookStarttls, patchTlsSocketConnect } from '../../main/xmpp/transport/lib-patches';
+import { hookClientSockets, hookStarttls, patchTlsSocketConnect, replaceSmInboundCounter } from '../../main/xmpp/transport/lib-patches';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -93,5 +93,18 @@ describe("lib-patches: a client's sockets", () => {
     const socket = new EventEmitter();
     internals._attachSocket(socket);
     expect(attached).toEqual([socket]);
+  });
+});
+
+describe('lib-patches: the stream-management inbound counter', () => {
+  it("reports our count as h: the library's own increments are ignored, its reset to 0 is kept", () => {
+    const sm = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' }).streamManagement;
+    let count = 7;
+    replaceSmInboundCounter(sm, { count: () => count, reset: () => (count = 0) });
+    sm.inbound += 1; // what the library does for a stanza its middleware sees (we counted it already)
+    expect(sm.inbound).toBe(7);
+    sm.inbound = 0; // <enabled/>, or offline
+    expect(count).toBe(0);
+    expect(sm.inbound).toBe(0);
   });
 });

@@ -4,11 +4,11 @@
  * what differs per connection hangs off hooks keyed by the object concerned (WeakMaps: nothing
  * leaks between clients, nothing outlives its socket).
  *
- * Overrides that are the mechanism itself stay beside it: stream-management.ts (our own
- * `sm.inbound` counter), tls-trust.ts (`socketParameters`, a documented option hook).
+ * tls-trust.ts's override of `socketParameters` stays beside it: a documented option hook, not a
+ * patch of the library's internals.
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { Client } from '@xmpp/client';
+import type { Client, StreamManagement } from '@xmpp/client';
 import TlsSocket from '@xmpp/tls/lib/Socket.js';
 
 /** What the STARTTLS upgrade of one plain TCP socket gets (both optional, merged per socket). */
@@ -94,6 +94,24 @@ export function hookClientSockets(xmpp: Client, hooks: ClientSocketHooks): void 
     hooks.data();
     if (c.parser) onData(data);
   };
+}
+
+/**
+ * @xmpp/stream-management 0.14 counts inbound stanzas (`sm.inbound`, the h it reports to the
+ * server) only for those its middleware sees: IQ results taken by iqCaller and IQ gets answered by
+ * iqCallee are missed, and Prosody then re-routes delivered messages to offline storage
+ * (duplicates at the next login: stream-management.ts defect 1). `sm.inbound` reads `counter`
+ * instead; the library's increments are ignored, its resets to 0 (<enabled/>, offline) kept.
+ */
+export function replaceSmInboundCounter(sm: StreamManagement, counter: { count: () => number; reset: () => void }): void {
+  Object.defineProperty(sm, 'inbound', {
+    configurable: true,
+    enumerable: true,
+    get: counter.count,
+    set: (v: number) => {
+      if (v === 0) counter.reset();
+    },
+  });
 }
 
 type PendingIq = { promise?: Promise<unknown>; reject?: (err: unknown) => void };

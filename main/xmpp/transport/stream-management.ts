@@ -15,6 +15,7 @@
 import type { Client, XmlElement } from '@xmpp/client';
 import { AppError } from '../../../common/result';
 import type { Clock } from '../../clock';
+import { replaceSmInboundCounter } from './lib-patches';
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
 
@@ -35,13 +36,10 @@ export function trackStreamManagement(xmpp: Client, clock: Clock): SmTracker {
   xmpp.on('stanza', (el: XmlElement) => {
     if (STANZAS.has(el.name)) count += 1;
   });
-  Object.defineProperty(sm, 'inbound', {
-    configurable: true,
-    enumerable: true,
-    get: () => count,
-    // The library increments (ignored: we already counted) and resets to 0 on <enabled/> / offline.
-    set: (v: number) => {
-      if (v === 0) count = 0;
+  replaceSmInboundCounter(sm, {
+    count: () => count,
+    reset: () => {
+      count = 0;
     },
   });
 
