@@ -40,7 +40,8 @@ describe('worker entry location', () => {
   });
 });
 
-describe('worker channel', () => {
+// Each case starts a worker thread through tsx: seconds on a loaded machine, hence the timeout.
+describe('worker channel', { timeout: 30_000 }, () => {
   it('answers each call by its id, results and mapped errors alike, when answers come back out of order', async () => {
     const c = start();
     await c.ready;
