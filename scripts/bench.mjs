@@ -8,6 +8,8 @@
 //
 //   npm run bench                 all bench files
 //   npm run bench -- store crypto only files whose name contains one of the words
+//   BENCH_MEMORY_SIZES=100k npm run bench -- memory
+//                                 main-process memory at 100k cached messages only (default 100k,1m)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
