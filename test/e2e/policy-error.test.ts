@@ -8,6 +8,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
+import { fileKeychain } from '../support/test-keychain';
 
 let dir: string;
 let browser: Browser;
@@ -30,7 +31,7 @@ async function openWithPolicy(name: string, policy: unknown, mode: number, expec
   const policyPath = join(dir, name, 'etc', 'policy.json');
   writeFileSync(policyPath, JSON.stringify(policy));
   chmodSync(policyPath, mode);
-  const harness = await startHarness({ userDataDir: join(dir, name, 'user'), rendererDir: resolve('dist/renderer'), policyPath });
+  const harness = await startHarness({ userDataDir: join(dir, name, 'user'), rendererDir: resolve('dist/renderer'), policyPath, keychain: fileKeychain });
   harnesses.push(harness);
   const page: Page = await browser.newPage();
   const errors: string[] = [];

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
+import { fileKeychain } from '../support/test-keychain';
 
 const RENDERER_DIR = resolve('dist/renderer');
 const SCREENSHOT = resolve('artifacts/screenshots/smoke.png');
@@ -25,7 +26,7 @@ beforeAll(async () => {
     throw new Error('dist/renderer is missing: run `npm test` (it builds first) or `npm run build:renderer`');
   }
   dir = mkdtempSync(join(tmpdir(), 'e2e-smoke-'));
-  harness = await startHarness({ userDataDir: join(dir, 'user'), rendererDir: RENDERER_DIR });
+  harness = await startHarness({ userDataDir: join(dir, 'user'), rendererDir: RENDERER_DIR, keychain: fileKeychain });
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
   page = await context.newPage();

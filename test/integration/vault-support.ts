@@ -31,7 +31,8 @@ export function tempDir(prefix = 'vault-test-'): { dir: string; cleanup(): void 
 
 /** Fails fast, with the fix, when the suite is not run inside scripts/with-keyring.sh. */
 export async function requireKeychain(): Promise<void> {
-  const probe = await createOsKeychain({ service: 'clinic-messenger-test-probe' }).probe();
+  // A service of its own: files run in parallel, and two probes of one service race on its entry.
+  const probe = await createOsKeychain({ service: `clinic-messenger-test-probe-${randomUUID()}` }).probe();
   if (!probe.available) throw new Error(`These tests need a real keychain: run them inside scripts/with-keyring.sh (${probe.reason})`);
 }
 

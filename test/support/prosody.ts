@@ -5,7 +5,7 @@
  * way a clinic's own CA is trusted through policy), accounts via `prosodyctl --config`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,30 @@ async function freePort(): Promise<number> {
   });
 }
 
+async function pickPorts(): Promise<{ c2s: number; directTls: number; http: number; https: number }> {
+  const [c2s, directTls, http, https] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  return { c2s, directTls, http, https };
+}
+
+class PortTakenError extends Error {}
+
+const logSize = (file: string): number => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
+
+/** What Prosody logged since byte `from` ('' before the log exists). */
+function readLogFrom(file: string, from: number): string {
+  try {
+    return readFileSync(file).subarray(from).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
 async function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
@@ -112,31 +136,34 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
   mkdirSync(dataPath);
   const caPem = tls ? await makeCertificates(dir, domain) : '';
   if (!tls) mkdirSync(join(dir, 'certs'));
-  const [c2sPort, directTlsPort, httpPort, httpsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const configFile = join(dir, 'prosody.cfg.lua');
   const groupsFile = join(dir, 'groups.txt');
   const logFile = join(dir, 'prosody.log');
   const members: GroupMember[] = [];
-  writeFileSync(
-    configFile,
-    renderTestConfig(
-      readProductionConfig(),
-      {
-        domain,
-        interfaces: ['127.0.0.1'],
-        c2sPort,
-        directTlsPort: tls ? directTlsPort : null,
-        httpPort,
-        httpsPort: tls ? httpsPort : null,
-        dataPath,
-        certificates: join(dir, 'certs'),
-        groupsFile,
-        pidfile: join(dir, 'prosody.pid'),
-        logFile,
-      },
-      { runAsRoot: true, iterationCount: options.iterationCount ?? 128, withoutTls: !tls },
-    ),
-  );
+  let ports = await pickPorts();
+  const writeConfig = () =>
+    writeFileSync(
+      configFile,
+      renderTestConfig(
+        readProductionConfig(),
+        {
+          domain,
+          interfaces: ['127.0.0.1'],
+          c2sPort: ports.c2s,
+          directTlsPort: tls ? ports.directTls : null,
+          httpPort: ports.http,
+          httpsPort: tls ? ports.https : null,
+          dataPath,
+          certificates: join(dir, 'certs'),
+          groupsFile,
+          pidfile: join(dir, 'prosody.pid'),
+          logFile,
+        },
+        { runAsRoot: true, iterationCount: options.iterationCount ?? 128, withoutTls: !tls },
+      ),
+    );
+  writeConfig();
+  const services = tls ? ['c2s', 'c2s_direct_tls', 'http', 'https'] : ['c2s', 'http'];
   const writeGroups = () => writeFileSync(groupsFile, renderGroupsFile(members, options.groups));
   writeGroups();
 
@@ -151,14 +178,21 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
 
   let child: ChildProcess | null = null;
   const start = async () => {
+    const logFrom = logSize(logFile);
     const proc = spawn('prosody', ['--config', configFile, '-F'], { stdio: 'ignore' });
     child = proc;
     let exited = false;
     proc.once('exit', () => (exited = true));
     const deadline = Date.now() + 15_000;
-    while (!(await portAnswers(c2sPort))) {
+    // Ready when the log says every listening service is up, and the c2s port answers. A port that
+    // something else took meanwhile is only a log line to Prosody (it keeps running), and that
+    // something else would answer our connections: PortTakenError instead.
+    for (;;) {
+      const log = readLogFrom(logFile, logFrom);
+      if (log.includes('Failed to open server port')) throw new PortTakenError(`prosody could not listen on a port; see ${logFile}`);
+      if (services.every((name) => log.includes(`Activated service '${name}'`)) && (await portAnswers(ports.c2s))) return;
       if (exited) throw new Error(`prosody exited during start; see ${logFile}`);
-      if (Date.now() > deadline) throw new Error(`prosody did not open port ${c2sPort}; see ${logFile}`);
+      if (Date.now() > deadline) throw new Error(`prosody did not open port ${ports.c2s}; see ${logFile}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -172,14 +206,26 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
     await gone;
     clearTimeout(timer);
   };
-  await start();
+  // Ports are picked again right before the first start: registering the users takes seconds, in
+  // which test files running in parallel open ports of their own. One taken anyway: pick again.
+  for (let attempt = 1; ; attempt++) {
+    ports = await pickPorts();
+    writeConfig();
+    try {
+      await start();
+      break;
+    } catch (err) {
+      await kill();
+      if (!(err instanceof PortTakenError) || attempt === 3) throw err;
+    }
+  }
 
   return {
     domain,
     host: '127.0.0.1',
-    c2sPort,
-    directTlsPort: tls ? directTlsPort : undefined,
-    httpPort,
+    c2sPort: ports.c2s,
+    directTlsPort: tls ? ports.directTls : undefined,
+    httpPort: ports.http,
     caPem,
     dir,
     logFile,
