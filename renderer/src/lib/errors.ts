@@ -1,28 +1,93 @@
-/** Friendly text for the error codes the sign-in and unlock screens can meet. */
-import type { IpcError } from '../../../common/result';
+/**
+ * Every error text the renderer writes itself (issue 11 item 4): one place to read, reword or
+ * translate what a person is told when something goes wrong. Keyed by situation (the screen or
+ * action), then by the IPC error code. A code a situation does not name shows main's own
+ * AppError message, which main writes for people (errorText).
+ */
+import type { ErrorCode, IpcError } from '../../../common/result';
+
+/** What a failed action's answer carries that the texts use. */
+type ErrorLike = Pick<IpcError, 'code' | 'message' | 'details'>;
+/** A fixed text, or one built from the error (attempts left) and the seconds still to wait. */
+type Text = string | ((e: ErrorLike, waitSeconds: number) => string);
 
 export const KEYCHAIN_HELP =
   "This computer's secure key storage is not available. Clinic Messenger keeps part of each profile's key in the operating system's keychain (GNOME Keyring or KWallet through the Secret Service on Linux, Keychain on macOS, Credential Manager on Windows) and never falls back to a weaker secret. Make sure you are signed in to the desktop and the keychain is unlocked, then try again, or ask IT.";
 
-export function signInErrorText(e: IpcError): string {
-  switch (e.code) {
-    case 'AUTH_FAILED':
-      return 'The clinic server did not accept this account name and password.';
-    case 'TLS_REQUIRED':
-      return 'The clinic server did not offer a secure (TLS) connection, so Clinic Messenger did not connect. Ask IT.';
-    case 'NOT_CONNECTED':
-      return "Couldn't reach the clinic server. Check the server name and the network, then try again.";
-    case 'WEAK_PASSPHRASE':
-      return `This passphrase is too weak: ${e.message}`;
-    case 'KEYCHAIN_UNAVAILABLE':
-      return KEYCHAIN_HELP;
-    case 'CONFLICT':
-      return 'A profile for this account already exists on this PC. Unlock it from the lock screen.';
-    case 'BAD_INPUT':
-      return `Please check the form: ${e.message}`;
-    case 'KEY_BACKUP_CODE_WRONG':
-      return 'That backup code does not open this account’s key backup. Check it on the other workstation (Settings, Show backup code) and try again.';
-    default:
-      return e.message || e.code;
-  }
+/** " 2 attempts left before …" when main said how many wrong passphrases remain, else nothing. */
+function attemptsLeft(e: ErrorLike): string {
+  const left = e.details?.remaining;
+  if (typeof left !== 'number') return '';
+  return ` ${left} ${left === 1 ? 'attempt' : 'attempts'} left before this profile is erased from this PC.`;
 }
+
+const ERROR_TEXTS = {
+  /** First sign-in on this workstation (FirstRun). */
+  signIn: {
+    AUTH_FAILED: 'The clinic server did not accept this account name and password.',
+    TLS_REQUIRED:
+      'The clinic server did not offer a secure (TLS) connection, so Clinic Messenger did not connect. Ask IT.',
+    NOT_CONNECTED: "Couldn't reach the clinic server. Check the server name and the network, then try again.",
+    WEAK_PASSPHRASE: (e) => `This passphrase is too weak: ${e.message}`,
+    KEYCHAIN_UNAVAILABLE: KEYCHAIN_HELP,
+    CONFLICT: 'A profile for this account already exists on this PC. Unlock it from the lock screen.',
+    BAD_INPUT: (e) => `Please check the form: ${e.message}`,
+    KEY_BACKUP_CODE_WRONG:
+      'That backup code does not open this account’s key backup. Check it on the other workstation (Settings, Show backup code) and try again.',
+  },
+  /** Unlocking (or removing) a profile on the lock screen. */
+  unlock: {
+    WRONG_PASSPHRASE: (e) => `Wrong passphrase.${attemptsLeft(e)}`,
+    THROTTLED: (_e, wait) =>
+      `Too many wrong passphrases. ${wait > 0 ? `Try again in ${wait} seconds.` : 'You can try again now.'}`,
+    DEVICE_MISMATCH: "This profile can't be opened on this device. Nothing was changed. You can remove it and sign in again.",
+    KEYCHAIN_UNAVAILABLE: KEYCHAIN_HELP,
+    PROFILE_WIPED: 'Too many wrong passphrases: this profile was erased from this PC. Sign in again to continue.',
+  },
+  /** Sending a message (the conversation's composer). */
+  send: {
+    KEY_CHANGED: 'Not sent: this contact’s key changed. Compare the new key below first.',
+    KEY_UNAVAILABLE: 'Not sent: this contact has no published encryption key yet.',
+    NOT_CONNECTED: 'Not connected to the clinic server. The message will be sent when you reconnect.',
+  },
+  /** Settings, change passphrase: the current one was asked for. */
+  changePassphrase: {
+    WRONG_PASSPHRASE: 'The current passphrase is not correct.',
+  },
+  /** Settings, show the key backup code: the passphrase was asked for. */
+  keyBackup: {
+    WRONG_PASSPHRASE: (e) => `That passphrase is not correct.${attemptsLeft(e)}`,
+  },
+} satisfies Record<string, Partial<Record<ErrorCode, Text>>>;
+
+export type ErrorSituation = keyof typeof ERROR_TEXTS;
+
+/** Main's own message for an error (AppError messages are written for people), else its code. */
+export function errorText(e: Pick<IpcError, 'code' | 'message'>): string {
+  return e.message || e.code;
+}
+
+/** What the person is told when `e` ends `situation`; `waitSeconds` counts down a throttle. */
+export function errorTextFor(situation: ErrorSituation, e: ErrorLike, waitSeconds = 0): string {
+  const texts: Partial<Record<ErrorCode, Text>> = ERROR_TEXTS[situation];
+  const t = texts[e.code];
+  if (t === undefined) return errorText(e);
+  return typeof t === 'string' ? t : t(e, waitSeconds);
+}
+
+/** Friendly text for the error codes the sign-in screen can meet. */
+export const signInErrorText = (e: IpcError): string => errorTextFor('signIn', e);
+
+/** Texts for situations that are not an IPC error code. */
+export const NOTICE_TEXTS = {
+  /** Shown on first sign-in when the last profile was erased after too many wrong passphrases. */
+  profileWiped:
+    'Too many wrong passphrases: that profile and its messages were erased from this PC. Sign in again to continue.',
+  /** The lock screen, for a profile whose keychain entry on this PC is gone (or a copied folder). */
+  profileNotOpenable:
+    "This profile can't be opened on this device: it was copied from another computer or its key in this PC's keychain is gone.",
+  /** Settings: an inactivity lock longer than the clinic's policy allows. */
+  lockTimeoutTooLong: (maxMinutes: number) => `Choose a number of minutes up to ${maxMinutes} (the clinic's maximum).`,
+  /** A contact's QR code could not be drawn. */
+  qrCodeFailed: 'The QR code could not be drawn; compare the digits instead.',
+} as const;

@@ -138,7 +138,3 @@ export function previewText(last: { preview: string | null; state: MessageState 
   if (last.state === 'unverified') return 'Message could not be verified';
   return last.preview ?? 'Secure message';
 }
-
-export function errorText(e: { code: string; message: string }): string {
-  return e.message || e.code;
-}
