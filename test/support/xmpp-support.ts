@@ -12,6 +12,7 @@ import { systemClock } from '../../main/clock';
 import { createEventBus } from '../../main/events';
 import { silentLogger } from '../../main/log';
 import { defaultPolicy } from '../../main/policy/schema';
+import { messagingHooks } from '../../main/session/notifications';
 import { openStore, type Store } from '../../main/store';
 import { createMessaging, type Messaging } from '../../main/xmpp';
 import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
@@ -46,6 +47,7 @@ export async function makeClient(
   const bus = createEventBus(silentLogger);
   const events: TestClient['events'] = [];
   bus.subscribe((name, payload) => events.push({ name, payload }));
+  const policy = { ...defaultPolicy, trustedCaPem: server.caPem };
   const build = () =>
     createMessaging({
       account: { jid, password, server: { host: server.host, port: server.c2sPort, tls: 'starttls' } },
@@ -53,10 +55,12 @@ export async function makeClient(
       audit,
       events: bus,
       logger: silentLogger,
-      policy: { ...defaultPolicy, trustedCaPem: server.caPem },
+      policy,
       clock: systemClock,
       resource: o.resource,
       reconnect: { baseMs: 100, maxMs: 1_000 },
+      // As an open session wires it (main/session/open-services.ts): never locked, the policy's preview.
+      ...messagingHooks(() => ({ locked: false, userPreview: null }), { policyPreview: policy.notificationPreview, store, events: bus }),
       ...(o.inspect ? { inspect: o.inspect } : {}),
     });
   const client: TestClient = {
