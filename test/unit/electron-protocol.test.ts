@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppProtocolHandler, resolveRendererFile, resolveRendererPath } from '../../main/electron/app-protocol';
+import { createAppProtocolHandler } from '../../main/electron/app-protocol';
+import { resolveRendererFile, resolveRendererPath } from '../../main/renderer-files';
 import { RENDERER_CSP } from '../../main/electron/hardening';
 
 const ROOT = resolve('/srv/app/dist/renderer');

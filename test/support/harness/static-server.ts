@@ -3,7 +3,7 @@
  * never packaged (electron-builder.yml excludes test/).
  *
  * - Only files inside rendererDir are served, resolved by the packaged app's app:// resolver
- *   (main/electron/app-protocol.ts: path.relative, then realpath against symlinks), so `..`,
+ *   (main/renderer-files.ts: path.relative, then realpath against symlinks), so `..`,
  *   `%2e%2e`, backslashes and NUL bytes cannot escape the root; content types are its table too.
  * - index.html keeps the app's own CSP (from renderer/index.html) with one addition: the
  *   harness WebSocket in connect-src. The shim is injected as an external script (CSP forbids
@@ -12,8 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-// app-protocol imports only types from 'electron' (erased at runtime), so plain Node can load it.
-import { MIME_TYPES, resolveRendererFile, resolveRendererPath } from '../../../main/electron/app-protocol';
+import { MIME_TYPES, resolveRendererFile, resolveRendererPath } from '../../../main/renderer-files';
 
 export const SHIM_PATH = '/__harness/shim.js';
 export const IPC_PATH = '/__harness/ipc';
