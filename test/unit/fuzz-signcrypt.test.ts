@@ -223,7 +223,11 @@ function mutate(input: Uint8Array, ms: Mutation[]): Uint8Array {
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** Signed (not yet encrypted) packet streams: one-pass signature, literal data, signature. */
-const signedBy = { alice1: new Uint8Array(), alice2: new Uint8Array(), mallory1: new Uint8Array() };
+const signedBy: Record<'alice1' | 'alice2' | 'mallory1', Uint8Array> = {
+  alice1: new Uint8Array(),
+  alice2: new Uint8Array(),
+  mallory1: new Uint8Array(),
+};
 beforeAll(async () => {
   const sign = async (who: Party, body: string) =>
     openpgp.sign({
