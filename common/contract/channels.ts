@@ -214,5 +214,5 @@ export const channels = {
 } as const;
 
 export type Channels = typeof channels;
-export type ChannelName = keyof Channels & string;
+export type ChannelName = keyof Channels;
 

@@ -20,5 +20,5 @@ export const events = {
 } as const;
 
 export type Events = typeof events;
-export type EventName = keyof Events & string;
+export type EventName = keyof Events;
 export type EventPayload<E extends EventName> = z.infer<Events[E]>;

@@ -1,5 +1,6 @@
 /** The audit report as CSV (RFC 4180): seq, time, event, then the detail as key=value pairs. */
 import type { AuditRow } from '../store/types';
+import type { AuditDetail } from './index';
 
 function cell(v: string): string {
   // Quote everything; also defuse spreadsheet formulas (a JID cannot start with these, but be safe).
@@ -10,7 +11,8 @@ function cell(v: string): string {
 export function toCsv(rows: Iterable<AuditRow>): string {
   const lines = ['seq,time,event,detail'];
   for (const r of rows) {
-    const detail = JSON.parse(r.detail) as Record<string, unknown>;
+    // append() stores scalars only (it throws on anything else), so String() is the whole value.
+    const detail = JSON.parse(r.detail) as AuditDetail;
     const pairs = Object.entries(detail)
       .map(([k, v]) => `${k}=${v === null ? '' : String(v)}`)
       .join('; ');

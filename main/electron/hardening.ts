@@ -119,6 +119,7 @@ export function guardWebContents(
     event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
+    // The window is denied either way; a link the OS cannot open leaves nothing to report to.
     if (isAllowedExternalUrl(url)) void shell.openExternal(url).catch(() => undefined);
     return { action: 'deny' };
   });

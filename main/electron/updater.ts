@@ -50,6 +50,7 @@ export async function startUpdater(opts: UpdaterOptions): Promise<boolean> {
   updater.on('error', (err) => {
     opts.logger.warn('update check failed', { error: errorName(err) });
   });
+  // The 'error' listener above has already logged a failed check; it must not fail start-up.
   await updater.checkForUpdates().catch(() => undefined);
   return true;
 }

@@ -67,14 +67,14 @@ const mutatedSeed = fc
     const fields = Object.keys(seed);
     const field = fields[pick % fields.length]!;
     const copy: Record<string, unknown> = { ...(seed as Record<string, unknown>) };
-    if (how === 'keep') return { channel, payload: copy as unknown };
+    if (how === 'keep') return { channel, payload: copy };
     if (how === 'replace') copy[field] = value;
     else if (how === 'drop') delete copy[field];
     // defineProperty, as structured clone and JSON.parse do: an own key even when it is __proto__
     else if (how === 'add') Object.defineProperty(copy, key, { value, enumerable: true, configurable: true, writable: true });
     else if (how === 'json-proto') return { channel, payload: JSON.parse(`{"${key === '__proto__' ? key : 'constructor'}":{"polluted":true},${JSON.stringify(copy).slice(1)}`) as unknown };
     else return { channel, payload: [copy] };
-    return { channel, payload: copy as unknown };
+    return { channel, payload: copy };
   });
 
 function cyclic(width: number): unknown {

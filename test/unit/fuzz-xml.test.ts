@@ -127,7 +127,7 @@ function expected(t: Tree): XmlElement {
   for (const c of t.children) {
     if (!isText(c)) children.push(expected(c));
     else if (c.text === '') continue;
-    else if (typeof children[children.length - 1] === 'string') children[children.length - 1] += c.text;
+    else if (typeof children.at(-1) === 'string') children[children.length - 1] = `${children.at(-1) as string}${c.text}`;
     else children.push(c.text);
   }
   // Object.fromEntries defines own properties, so an attribute named __proto__ is kept.

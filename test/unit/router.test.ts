@@ -164,6 +164,7 @@ describe('dispatch errors', () => {
       undefined,
       { name: 'app:info' },
     ]) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the label names the hostile value, objects too
       expect(await router.dispatch(name, null), String(name)).toMatchObject({
         ok: false,
         error: { code: 'UNKNOWN_CHANNEL' },

@@ -31,6 +31,7 @@ describe('negotiation watchdog', () => {
   it('never fires once stopped, and abort rejects with the given error', async () => {
     const stopped = watchNegotiation({ idleMs: 30, ceilingMs: 100 }, systemClock);
     let settled: unknown = null;
+    // outcome() turns a rejection into a value: this chain never rejects.
     void outcome(stopped.expired).then((o) => (settled = o));
     stopped.stop();
     await sleep(150);
@@ -55,6 +56,7 @@ describe('negotiation watchdog', () => {
       const dog = watchNegotiation({ idleMs: 100, ceilingMs: 10_000 }, systemClock);
       client.on('data', () => dog.progress());
       let settled: unknown = null;
+      // outcome() turns a rejection into a value: this chain never rejects.
       void outcome(dog.expired).then((o) => (settled = o));
       await sleep(20);
       peer.write('<stream:features/>');

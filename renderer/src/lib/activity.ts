@@ -12,6 +12,7 @@ export function startActivityReporting(target: Window = window, intervalMs = ACT
     const now = Date.now();
     if (now - last < intervalMs) return;
     last = now;
+    // A lost activity ping only shortens the idle timer's grace: nothing to report.
     void clinic().app.activity();
   };
   const kinds = ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'] as const;

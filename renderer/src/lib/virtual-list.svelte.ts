@@ -75,6 +75,7 @@ export class VirtualList<R extends SizedRow> {
     );
     if (!changed) return;
     this.#version++;
+    // tick() resolves once the DOM is updated; it does not reject.
     void tick().then(() => {
       if (!this.scroller) return;
       if (this.stickToBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
@@ -85,6 +86,7 @@ export class VirtualList<R extends SizedRow> {
   /** Rows were appended: follow them if the reader was at the newest one. */
   followEnd(): void {
     if (!this.stickToBottom) return;
+    // tick() resolves once the DOM is updated; it does not reject.
     void tick().then(() => {
       if (this.scroller && this.stickToBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
     });

@@ -49,8 +49,10 @@ async function stop(code: number): Promise<never> {
 }
 
 async function main(): Promise<void> {
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  // stop() reports each failed cleanup step and exits: it never rejects.
+  const onSignal = (): void => void stop(0);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const work = mkdtempSync(join(tmpdir(), 'clinic-demo-'));
   cleanups.push(() => rmSync(work, { recursive: true, force: true }));
   const users = demoStaff.map((s) => ({ jid: `${s.local}@${DEMO_DOMAIN}`, password: password(), name: s.name, role: s.role, group: GROUP }));
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
       // The demo CA is trusted through Node's own mechanism; the managed policy is untouched.
       env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile },
     });
+    // The app window was closed: the demo ends with it (stop() never rejects).
     child.on('exit', (code) => void stop(code ?? 0));
     cleanups.push(() => {
       if (child.exitCode === null) child.kill('SIGTERM');
@@ -125,5 +128,6 @@ Press Ctrl+C to stop; the server, profiles and keys above are deleted.`);
 
 main().catch((err: unknown) => {
   console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  // stop() reports each failed cleanup step and exits: it never rejects.
   void stop(1);
 });

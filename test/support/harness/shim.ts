@@ -86,7 +86,8 @@ const transport: ClinicTransport = {
   },
   subscribe(listener) {
     listeners.add(listener);
-    // Events flow only over an open socket: open it now so none are missed.
+    // Events flow only over an open socket: open it now so none are missed. A failed open
+    // needs no report here: the next invoke() reconnects or answers with lost().
     connect().catch(() => {});
     return () => {
       listeners.delete(listener);

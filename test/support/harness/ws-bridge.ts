@@ -68,7 +68,9 @@ export function attachBridge(opts: BridgeOptions): Bridge {
     ws.on('close', unsubscribe);
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
-      void answer(ws, isBinary ? null : data.toString());
+      // answer() turns every failure into an error result or a closed socket: it never rejects.
+      // binaryType is the default 'nodebuffer', so a text frame arrives as one Buffer.
+      void answer(ws, isBinary || !Buffer.isBuffer(data) ? null : data.toString('utf8'));
     });
   });
 
