@@ -1,8 +1,9 @@
 /**
- * Every patch of @xmpp/client 0.14's shared objects, in one place, each with the library defect
- * it works around. A prototype is patched once per process, however many connections exist;
- * what differs per connection hangs off hooks keyed by the object concerned (WeakMaps: nothing
- * leaks between clients, nothing outlives its socket).
+ * Every patch of @xmpp/client 0.14's internals (a class it shares between clients, a client's own
+ * methods and fields), in one place, each with the library defect it works around. A prototype is
+ * patched once per process, however many connections exist; what differs per connection hangs off
+ * hooks keyed by the object concerned (WeakMaps: nothing leaks between clients, nothing outlives
+ * its socket).
  *
  * tls-trust.ts's override of `socketParameters` stays beside it: a documented option hook, not a
  * patch of the library's internals.
