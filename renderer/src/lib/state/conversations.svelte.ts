@@ -88,12 +88,6 @@ class ConversationsState {
     if (!this.items.some((c) => c.id === r.value.conversationId)) await this.load();
     return r.value.conversationId;
   }
-
-  async markRead(id: string): Promise<void> {
-    const c = this.byId(id);
-    if (c && c.unread > 0) this.patch(id, { unread: 0 });
-    await clinic().conversations.markRead({ conversationId: id });
-  }
 }
 
 export const conversations = new ConversationsState();
