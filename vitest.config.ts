@@ -25,6 +25,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Hang guards, not speed limits: beside integration and e2e files a unit test that takes
+          // 1 s alone can take several; vitest's 5 s / 10 s defaults would fail it for that.
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {
