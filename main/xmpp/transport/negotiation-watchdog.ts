@@ -57,6 +57,7 @@ export function watchNegotiation(limits: NegotiationLimits, timers: Pick<Clock, 
   let failure: Error | null = null;
   let fail: (e: Error) => void = () => undefined;
   const expired = new Promise<never>((_, reject) => (fail = reject));
+  // Observed so an expiry nobody races any more is not an unhandled rejection; failure() reports it.
   expired.catch(() => undefined);
 
   const finish = (e: Error | null) => {
