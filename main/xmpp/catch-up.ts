@@ -134,6 +134,7 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     for (;;) {
       // Ask for the next page at once: it streams into the pool while this page is finished.
       let next = !page.complete && page.last ? fetchPage(r, page.last) : null;
+      // Awaited below, or dropped once the run stops early: only an early rejection must not go unhandled.
       next?.catch(() => undefined);
       const c = await commit(page, after);
       stored += c.stored;

@@ -9,7 +9,9 @@ import type { OxItem, Receiver } from './receive';
 import { bare, fromOwnAccount, NS, originIdOf, receiptFor, serverStampOf, stanzaIdOf } from './stanzas';
 
 type Step = () => Promise<void>;
-const nothing: Step = async () => undefined;
+const nothing: Step = () => Promise.resolve();
+/** A step with nothing to wait for (an audit entry): run when its turn in arrival order comes. */
+const later = (fn: () => void): Step => () => Promise.resolve().then(fn);
 
 export function createInbound(ctx: MessagingContext, receiver: Receiver) {
   const { store, audit, logger, clock } = ctx.opts;
@@ -25,7 +27,7 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
     if (!pending) {
       const conv = store.conversations.byPeer(it.peer);
       const stored = conv && receiver.existing(conv.id, it);
-      return async () => stored !== undefined && stored.state !== 'unverified';
+      return () => Promise.resolve(stored !== undefined && stored.state !== 'unverified');
     }
     return async () => {
       const { received } = await receiver.commit([pending]);
@@ -46,7 +48,7 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
       // XEP-0280 §11: a carbon is genuine only from our bare JID (the server), not from another resource.
       if (!fromOwnAccount(el.attrs.from, own)) {
         const peer = bare(el.attrs.from);
-        return async () => audit.append('message-rejected', { peer, reason: 'forged-carbon', messageId: null, direction: 'in' });
+        return later(() => audit.append('message-rejected', { peer, reason: 'forged-carbon', messageId: null, direction: 'in' }));
       }
       const fwd = carbon.getChild('forwarded', NS.forward);
       const inner = fwd?.getChild('message');
@@ -66,14 +68,14 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
     const ox = m.getChild('openpgp', NS.ox);
     if (ox && !ctx.peerAllowed(peer)) {
       // Federation is off on the clinic's server; a stanza naming another domain is refused here too.
-      return async () => {
+      return later(() => {
         audit.append('message-rejected', { peer, reason: 'foreign-domain', messageId: null, direction });
         logger.warn('xmpp: message from outside the clinic domain refused', { direction });
-      };
+      });
     }
     const step = ox
       ? begin({ peer, direction, base64: ox.getText(), originId: originIdOf(m), stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null, serverStamp, live })
-      : async () => false;
+      : () => Promise.resolve(false);
     return async () => {
       // XEP-0184 receipt and XEP-0333 displayed marker for a message of ours.
       const receipt = m.getChild('received', NS.receipts)?.attrs.id;
@@ -91,6 +93,7 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
       // XEP-0184 §5.4: acknowledge receipt to the sending device — only for a message sent to us,
       // live, that we stored verified: a receipt for a rejected one would tell the sender it arrived.
       if (verified && live && direction === 'in' && m.getChild('request', NS.receipts) && m.attrs.id) {
+        // Not retried: the message is stored either way; a lost receipt only leaves it 'sent' at the sender.
         await ctx.conn()?.send(receiptFor(m.attrs.from ?? peer, m.attrs.id)).catch(() => undefined);
       }
     };

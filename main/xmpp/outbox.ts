@@ -84,6 +84,7 @@ export function createOutbox(ctx: MessagingContext) {
       if (!msg) throw new AppError('INTERNAL', 'The message could not be stored.');
       ctx.emitMessage(msg, true);
       ctx.emitConversation(conversationId);
+      // flush() logs its own failures; the 2 s timer (lifecycle.ts) tries again.
       void flush();
       return msg;
     },
@@ -93,6 +94,7 @@ export function createOutbox(ctx: MessagingContext) {
       if (msg.state !== 'failed') throw new AppError('CONFLICT', 'Only a message that failed can be retried.');
       const m = setState(messageId, 'queued');
       store.outbox.enqueue(messageId, clock.now(), clock.now());
+      // As in enqueue: flush() logs its own failures and the timer tries again.
       void flush();
       return m ?? msg;
     },

@@ -108,6 +108,7 @@ export function createReceiver(ctx: MessagingContext) {
   async function senderKey(it: OxItem): Promise<ContactKey | null> {
     const identity = ctx.identity();
     if (it.direction === 'out') return identity ? identityAsContact(identity) : null;
+    // No key to verify with: stored as unverified with 'no-sender-key' and audited (decrypt below).
     return ctx.trust.keyForReceiving(it.peer).catch(() => null);
   }
 
@@ -142,6 +143,7 @@ export function createReceiver(ctx: MessagingContext) {
     const conv = store.conversations.byPeer(it.peer) ?? store.conversations.getOrCreate(it.peer, clock.now());
     if (duplicate(conv.id, it)) return null;
     const outcome = decrypt(it, (opts.senderKey ?? senderKey)(it));
+    // commit() awaits it; until then a rejection must not count as unhandled.
     outcome.catch(() => undefined);
     return { it, conversationId: conv.id, outcome };
   }

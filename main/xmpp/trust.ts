@@ -117,6 +117,21 @@ export function createTrust(d: TrustDeps): Trust {
     return p;
   };
 
+  /** A person compared fingerprints and confirms the pinned key. */
+  function verifyNow(jid: string, fingerprint: string): Contact {
+    const c = d.store.contacts.get(jid);
+    if (!c?.fingerprint) throw new AppError('KEY_UNAVAILABLE', 'There is no key for this colleague to verify yet.', { jid });
+    if (c.trust === 'changed') throw new AppError('KEY_CHANGED', 'Accept or reject the changed key first.', { jid });
+    if (c.fingerprint !== fingerprint.toUpperCase()) {
+      throw new AppError('CONFLICT', 'The fingerprint you confirmed is not the pinned key. Do not trust this key; contact IT.', { jid });
+    }
+    const now = d.clock.now();
+    const row = d.store.contacts.setKey(jid, { trust: 'verified', verifiedAt: now }, now);
+    d.audit.append('key-verified', { jid, fingerprint: c.fingerprint });
+    emit(row);
+    return toContact(row);
+  }
+
   return {
     toContact,
     refresh,
@@ -141,19 +156,8 @@ export function createTrust(d: TrustDeps): Trust {
       }
       return pinnedKey(c);
     },
-    async verify(jid, fingerprint) {
-      const c = d.store.contacts.get(jid);
-      if (!c?.fingerprint) throw new AppError('KEY_UNAVAILABLE', 'There is no key for this colleague to verify yet.', { jid });
-      if (c.trust === 'changed') throw new AppError('KEY_CHANGED', 'Accept or reject the changed key first.', { jid });
-      if (c.fingerprint !== fingerprint.toUpperCase()) {
-        throw new AppError('CONFLICT', 'The fingerprint you confirmed is not the pinned key. Do not trust this key; contact IT.', { jid });
-      }
-      const now = d.clock.now();
-      const row = d.store.contacts.setKey(jid, { trust: 'verified', verifiedAt: now }, now);
-      d.audit.append('key-verified', { jid, fingerprint: c.fingerprint });
-      emit(row);
-      return toContact(row);
-    },
+    // A refusal rejects, as from the other async methods (nothing here waits).
+    verify: (jid, fingerprint) => Promise.resolve().then(() => verifyNow(jid, fingerprint)),
     async acceptChange(jid, fingerprint) {
       const c = d.store.contacts.get(jid);
       const fpr = fingerprint.toUpperCase();
@@ -162,6 +166,7 @@ export function createTrust(d: TrustDeps): Trust {
       }
       const conn = d.conn();
       if (!conn?.isReady()) throw new AppError('NOT_CONNECTED', 'Connect to the server to fetch the new key.');
+      // Not fetchable now: refused below like a different key (CONFLICT), and the person reviews again.
       const fetched = await fetchPublicKey(conn, jid).catch(() => null);
       if (!fetched || fetched.fingerprint !== fpr) throw new AppError('CONFLICT', 'The server now announces a different key; review again.', { jid });
       const key = await parseContactKey(jid, fetched.binary, fpr);
