@@ -77,6 +77,37 @@ describe('reception desk and physician', () => {
     await screenshot(rec.page, 'ui-chat-reception');
   });
 
+  it('a message to the conversation in view arrives read with no call back; the sender calls nothing for her own (issue 11 §5)', async () => {
+    // Both have the conversation open from the tests above. From here, count what crosses the IPC socket.
+    const docFrom = { calls: doc.ipc.calls.length, events: doc.ipc.events.length };
+    const recFrom = { calls: rec.ipc.calls.length, events: rec.ipc.events.length };
+    const inView = `Lab results are back (${token}c)`;
+    await send(rec.page, inView);
+    await messageRow(doc.page, inView).waitFor({ timeout: 45_000 });
+    // Stored read by main (the physician has it in view): the sender sees "read" without any mark-read call.
+    await expect.poll(() => messageRow(rec.page, inView).getAttribute('data-state'), { timeout: 45_000 }).toBe('read');
+    expect(await doc.page.title()).toBe('Clinic Messenger');
+    const docCalls = doc.ipc.calls.slice(docFrom.calls);
+    expect(docCalls.filter((c) => c.startsWith('conversations:') || c.startsWith('messages:'))).toEqual([]);
+    expect(doc.ipc.events.slice(docFrom.events)).toContain('message:added');
+    // The sender's own message is announced as added, and costs her no mark-read either.
+    expect(rec.ipc.events.slice(recFrom.events)).toContain('message:added');
+    expect(rec.ipc.calls.slice(recFrom.calls)).toContain('messages:send');
+    expect(rec.ipc.calls.slice(recFrom.calls)).not.toContain('conversations:markRead');
+
+    // Out of view (another screen): the next one stays unread until the conversation is shown again.
+    const nav = doc.page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('button', { name: 'Directory' }).click();
+    const outOfView = `Call me about room 4 (${token}d)`;
+    await send(rec.page, outOfView);
+    await expect.poll(() => doc.page.title(), { timeout: 45_000 }).toBe('(1) Clinic Messenger');
+    await nav.getByRole('button', { name: 'Inbox' }).click();
+    await messageRow(doc.page, outOfView).waitFor({ timeout: 30_000 });
+    await expect.poll(() => doc.page.title()).toBe('Clinic Messenger');
+    await expect.poll(() => messageRow(rec.page, outOfView).getAttribute('data-state'), { timeout: 45_000 }).toBe('read');
+    expect(doc.ipc.calls.slice(docFrom.calls)).not.toContain('conversations:markRead');
+  });
+
   it('search (Ctrl+F) finds the message and highlights the match', async () => {
     await rec.page.keyboard.press('Control+f');
     const box = rec.page.getByRole('searchbox', { name: 'Search messages' });

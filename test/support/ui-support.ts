@@ -14,6 +14,7 @@ import type { NewMessage, Store } from '../../main/store/types';
 import { launchChromium } from './chromium';
 import { startHarness, type Harness } from './harness';
 import { startProsody, type ProsodyServer } from './prosody';
+import { fileKeychain } from './test-keychain';
 
 export const RENDERER_DIR = resolve('dist/renderer');
 export const SCREENSHOT_DIR = resolve('artifacts/screenshots');
@@ -45,13 +46,25 @@ export interface Workstation {
   page: Page;
   /** Page script errors and CSP violations seen so far. */
   problems: string[];
+  /** Names only (never payloads: they hold PHI) of what crossed the harness's IPC socket, in order. */
+  ipc: { calls: string[]; events: string[] };
+}
+
+/** The `channel` of a request frame or the `event` of an event frame (ws-bridge.ts wire format). */
+function frameName(payload: string | Buffer, field: 'channel' | 'event'): string | null {
+  try {
+    const v = (JSON.parse(payload.toString()) as Record<string, unknown>)[field];
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function openWorkstation(
   browser: Browser,
   opts: { userDataDir: string; policy: PolicyInput; colorScheme?: 'light' | 'dark'; reducedMotion?: boolean },
 ): Promise<Workstation> {
-  const harness = await startHarness({ userDataDir: opts.userDataDir, rendererDir: RENDERER_DIR, policy: opts.policy });
+  const harness = await startHarness({ userDataDir: opts.userDataDir, rendererDir: RENDERER_DIR, policy: opts.policy, keychain: fileKeychain });
   const context = await browser.newContext({
     viewport: { width: 1200, height: 760 },
     colorScheme: opts.colorScheme ?? 'light',
@@ -59,16 +72,28 @@ export async function openWorkstation(
   });
   const page = await context.newPage();
   const problems: string[] = [];
+  const ipc: Workstation['ipc'] = { calls: [], events: [] };
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => {
+      const name = frameName(f.payload, 'channel');
+      if (name) ipc.calls.push(name);
+    });
+    ws.on('framereceived', (f) => {
+      const name = frameName(f.payload, 'event');
+      if (name) ipc.events.push(name);
+    });
+  });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (/violates the following Content Security Policy/i.test(msg.text())) problems.push(`csp: ${msg.text()}`);
   });
   await page.goto(harness.url);
-  return { harness, context, page, problems };
+  return { harness, context, page, problems, ipc };
 }
 
 export async function closeWorkstation(w: Workstation | undefined): Promise<void> {
   if (!w) return;
+  // A context the browser already closed (a crashed page, the browser gone) has nothing left to close.
   await w.context.close().catch(() => undefined);
   await w.harness.close();
 }
