@@ -262,6 +262,9 @@ export default tseslint.config(
       // more. Instead local/discard-reason makes every `void <promise>` and empty catch say why.
       '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: true }],
       '@typescript-eslint/no-misused-promises': 'error',
+      // Passing on a caught error of unknown type is fine (only-throw-error allows the same for
+      // `throw`); what this rule is for is rejecting with a string or a plain object.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
       'local/discard-reason': 'error',
     },
   },
