@@ -150,7 +150,7 @@ export async function parseContactKey(
     throw new KeyRejectedError('fingerprint-mismatch', 'key fingerprint differs from the announced one');
   }
   await validateKey(key, jid, opts.now ?? new Date());
-  const publicKey = key as PublicKey;
+  const publicKey = key;
   return { bareJid: jid, fingerprint, publicKey, binary: publicKey.write() };
 }
 

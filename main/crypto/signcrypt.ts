@@ -173,6 +173,7 @@ export async function decryptAndVerify(
   // else is not "also signed by the sender", it is a message we did not expect.
   for (const [i, r] of results.entries()) {
     if (r.status === 'fulfilled') continue;
+    // A signature whose packet cannot even be read has no creation time: it is 'wrong-signer' below.
     const created = await sigs[i]!.signature.then((s) => s.packets[0]?.created ?? null).catch(() => null);
     if (created && created.getTime() > verifyAt.getTime()) throw reject('bad-time', 'signed in the future');
     throw reject('wrong-signer', 'not signed by the pinned key');

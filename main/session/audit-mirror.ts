@@ -107,6 +107,7 @@ export function createAuditMirror({ keychain, profileId, store, clock, logger }:
       timer = clock.setTimeout(() => {
         timer = null;
         try {
+          // flush() logs a failed write and retries at the next flush: it never rejects.
           void flush();
         } catch (err) {
           // The store closed under a timer that stop() should have cancelled: nothing to mirror.

@@ -55,10 +55,12 @@ export function startRetention(d: {
   const arm = () => {
     handle = d.clock.setTimeout(() => {
       if (stopped) return;
+      // run() logs a failed purge and resolves 0: it never rejects.
       void run().then(() => !stopped && arm());
     }, RETENTION_INTERVAL_MS);
   };
   if (d.days !== null) {
+    // run() logs a failed purge and resolves 0: it never rejects.
     void run();
     arm();
   }

@@ -82,7 +82,7 @@ describe('npm run demo without Electron', () => {
       new Promise((resolve) => {
         const my = ++id;
         const onMessage = (d: WebSocket.RawData) => {
-          const msg = JSON.parse(d.toString()) as { id?: number; result?: never };
+          const msg = JSON.parse((d as Buffer).toString('utf8')) as { id?: number; result?: never };
           if (msg.id === my) {
             ws.off('message', onMessage);
             resolve(msg.result as never);

@@ -32,7 +32,7 @@ function open(url: string, origin?: string): Promise<{ ws: WebSocket } | { statu
 function request(ws: WebSocket, id: number, channel: string, payload: unknown): Promise<unknown> {
   return new Promise((resolve) => {
     const onMessage = (data: WebSocket.RawData) => {
-      const msg = JSON.parse(data.toString()) as { id?: number; result?: unknown };
+      const msg = JSON.parse((data as Buffer).toString('utf8')) as { id?: number; result?: unknown };
       if (msg.id === id) {
         ws.off('message', onMessage);
         resolve(msg.result);
@@ -104,7 +104,7 @@ describe('harness WebSocket bridge', () => {
   it('pushes main → renderer events to connected pages', async () => {
     const r = await open(wsUrl(harness.token), harness.origin);
     if (!('ws' in r)) throw new Error(`refused with ${r.status}`);
-    const got = new Promise((resolve) => r.ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
+    const got = new Promise((resolve) => r.ws.once('message', (d) => resolve(JSON.parse((d as Buffer).toString('utf8')))));
     harness.core.events.emit('connection:state', { state: 'connecting', detail: null });
     expect(await got).toEqual({ event: 'connection:state', payload: { state: 'connecting', detail: null } });
     r.ws.close();

@@ -127,7 +127,8 @@ describe('notifications of a real session', () => {
       if (name === 'session:locked') atLockEvent = gate();
     });
     // Lock as the first message of a burst arrives: the rest are in flight, queued or decrypting.
-    let locking: Promise<void> | null = null;
+    // Declared by a cast: assigned in a callback, it must not narrow to null for the awaits below.
+    let locking = null as Promise<void> | null;
     const unsubscribe = bob.events.subscribe((name) => {
       if (name === 'message:added' && !locking) locking = bob.session.lock('manual');
     });

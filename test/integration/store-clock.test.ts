@@ -48,7 +48,7 @@ describe('the store takes its default times from the injected clock', () => {
     expect(store.messages.get(inbound.id)?.readAt).toBe(T);
   });
 
-  it('conversations:markRead records the read time from the session clock', () => {
+  it('conversations:markRead records the read time from the session clock', async () => {
     const conv = store.conversations.getOrCreate('carol@clinic.example', 5);
     const inbound = store.messages.insert({ conversationId: conv.id, direction: 'in', state: 'delivered', body: 'z', sentAt: 6, receivedAt: 6 });
     const active = { jid: 'me@clinic.example', store, messaging: { presenceOf: () => 'offline', markDisplayed: async () => undefined } } as unknown as ActiveSession;
@@ -57,7 +57,7 @@ describe('the store takes its default times from the injected clock', () => {
       events: createEventBus(silentLogger),
       logger: silentLogger,
     } as unknown as HandlerContext;
-    conversationHandlers(ctx)['conversations:markRead']({ conversationId: conv.id });
+    await conversationHandlers(ctx)['conversations:markRead']({ conversationId: conv.id });
     expect(store.messages.get(inbound.id)?.readAt).toBe(T);
   });
 

@@ -65,7 +65,7 @@ async function call<C extends 'conversations:list' | 'conversations:open' | 'con
   const c = ctx();
   const handlers = { ...conversationHandlers(c), ...messageReadHandlers(c), ...auditHandlers(c) } as Record<ChannelName, (i: unknown) => unknown>;
   const parsed = channels[name].input.parse(input);
-  const out = await handlers[name]!(parsed);
+  const out = await handlers[name](parsed);
   return channels[name].output.parse(out === undefined ? null : out);
 }
 

@@ -56,7 +56,7 @@ describe('opening the store', () => {
     expect(existsSync(file)).toBe(true);
   });
 
-  it('sets a non-database file aside byte-for-byte and reports STORE_CORRUPT', () => {
+  it('sets a non-database file aside byte-for-byte and reports STORE_CORRUPT', async () => {
     const junk = Buffer.concat([Buffer.from('this is not a database\n'), randomBytes(10_000)]);
     writeFileSync(file, junk);
     const err = openError(randomBytes(32));
@@ -70,7 +70,7 @@ describe('opening the store', () => {
     // A fresh store can now be created in its place; the damaged copy stays.
     const fresh = openStore({ file, key: randomBytes(32) });
     expect(fresh.conversations.list({ cursor: null, limit: 5 }).items).toEqual([]);
-    void fresh.close();
+    await fresh.close();
     expect(readFileSync(join(dir, aside[0]!)).equals(junk)).toBe(true);
   });
 

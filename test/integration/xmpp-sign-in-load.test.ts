@@ -52,6 +52,7 @@ function workstation(): Session {
     tls: { ca: prosody.caPem },
   });
   cleanups.push(async () => {
+    // Cleanup after a test that may have failed half-way: a dispose error must not hide that failure.
     await session.dispose().catch(() => undefined);
     cleanup();
   });

@@ -102,6 +102,7 @@ describe('stopping messaging while it is still connecting', () => {
   it('the same connection object can be stopped mid-connect and started again', async () => {
     const { conn } = connection('starttls');
     for (const delay of [0, 5, 10, 20, 30]) {
+      // A stop mid-connect makes this start() reject; the test is about starting again, not that.
       const started = conn.start().catch(() => undefined);
       await sleep(delay);
       await conn.stop();

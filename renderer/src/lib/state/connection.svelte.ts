@@ -8,6 +8,7 @@ class ConnectionStore {
   syncing = $state(false);
 
   start(): () => void {
+    // The IPC call answers with a Result (the state stays 'offline' on failure): it never rejects.
     void clinic()
       .app.connection()
       .then((r) => {

@@ -42,6 +42,7 @@ class SessionState {
         dropPhi();
         this.lockReason = p.reason;
         this.phase = 'locked';
+        // refresh() answers with Results and shows a failure as phase 'unavailable': it never rejects.
         void this.refresh();
       }),
       api.on('session:unlocked', (p) => {
