@@ -1,7 +1,8 @@
 /**
  * The decrypt service: one per messaging service, used by live delivery and catch-up alike through
  * the context (ctx.decrypt, receive.ts). It owns the worker pool's lifetime — started early, while
- * TLS and SCRAM run, so catch-up does not wait for the workers; closed on stop — and falls back to
+ * TLS and SCRAM run, so catch-up does not wait for the workers; closed once a fresh session's
+ * catch-up is done (session-setup.ts) and on stop — and falls back to
  * this thread when the pool cannot start or fails for an internal reason. A bad message is not an
  * internal failure: its SigncryptRejectedError reaches the caller either way.
  */
