@@ -36,8 +36,10 @@ describe('shared reception PC', () => {
     await expectNoPhi(page, [secret, physician.name, physician.jid]);
     await page.getByRole('button', { name: 'Sign in as someone else' }).click();
     await clinic.signUp(page, evening);
-    // Evening's inbox holds nothing of Morning's.
+    // Evening's inbox holds nothing of Morning's, and nothing is open: conversation ids are per
+    // profile, so Morning's open one would name (and mark read) one of Evening's.
     await expectNoPhi(page, [secret]);
+    await page.getByText('Choose a conversation, or press Ctrl+K to switch quickly.').waitFor({ timeout: 10_000 });
 
     await page.keyboard.press('Control+l');
     await page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();

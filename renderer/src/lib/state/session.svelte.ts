@@ -6,6 +6,7 @@ import type { ServerConfig } from '../../../../common/ipc-contract';
 import type { IpcError } from '../../../../common/result';
 import { clinic } from '../clinic';
 import { dropPhi } from '../phi';
+import { ui } from './ui.svelte';
 
 export type SessionPhase = 'loading' | 'no-profiles' | 'locked' | 'unlocked' | 'unavailable';
 
@@ -76,6 +77,10 @@ class SessionState {
   }
 
   private enterUnlocked(profileId: string): void {
+    // The open conversation's id is kept across a lock so unlock returns to it (ui.svelte.ts), but
+    // ids are per profile (rowids): after a switch of user the same id names someone else's
+    // conversation, which the view would show and main would mark read (conversations:view).
+    if (this.activeProfileId !== null && this.activeProfileId !== profileId) ui.leaveConversation();
     this.activeProfileId = profileId;
     this.lockReason = null;
     this.addingProfile = false;

@@ -46,6 +46,12 @@ class UiState {
     this.focusRequest += 1;
   }
 
+  /** Another profile unlocked: nothing of the previous one stays selected (session.svelte.ts). */
+  leaveConversation(): void {
+    this.conversationId = null;
+    this.screen = 'inbox';
+  }
+
   openContact(jid: string): void {
     this.dialog = null;
     this.contactJid = jid;
