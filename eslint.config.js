@@ -268,34 +268,12 @@ export default tseslint.config(
       'local/discard-reason': 'error',
     },
   },
-  // TEMPORARY: the lead turns these to error after the refactors land. Other issue-11 work is
-  // rewriting these folders today; their remaining findings are listed in the item-8 report.
-  // (Before the two blocks below, so the rules those turn off for tests and .svelte stay off.)
   {
-    files: [
-      'main/xmpp/**',
-      'main/vault/**',
-      'main/session/**',
-      'main/store/**',
-      'main/crypto/**',
-      'main/worker/**',
-      'main/electron/start.ts',
-      'test/integration/**',
-      'renderer/src/lib/state/**',
-      // files with other engineers' uncommitted edits at 13:15 (not busy folders otherwise)
-      'renderer/src/components/ConversationView.svelte',
-      'test/support/ui-support.ts',
-    ],
-    rules: Object.fromEntries(
-      [
-        ...Object.entries(typeCheckedRules)
-          .filter(([, level]) => level !== 'off')
-          .map(([rule]) => rule),
-        '@typescript-eslint/no-floating-promises',
-        '@typescript-eslint/no-misused-promises',
-        'local/discard-reason',
-      ].map((rule) => [rule, 'warn']),
-    ),
+    // Issue 11: the next feature lands in a small function, not in an overgrown closure. A factory
+    // such as createMessaging counts whole, everything inside it included, as
+    // scripts/function-sizes.mjs measures it; split along responsibilities when this trips.
+    files: ['main/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 120, skipBlankLines: false, skipComments: false }] },
   },
   {
     // Tests keep the promise rules but not the ones that fight test idioms: a mock is an

@@ -85,7 +85,11 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
     if (disposed || !core) return;
     event.preventDefault();
     disposed = true;
-    void core.dispose().finally(() => app.exit(0));
+    // A failed dispose (the store could not close) is logged; the app quits either way.
+    core
+      .dispose()
+      .catch((err: unknown) => logger.error('shutdown incomplete', { error: errorName(err) }))
+      .finally(() => app.exit(0));
   });
 
   const ready = app.whenReady().then(() => {
@@ -156,15 +160,16 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
       // Some Linux desktops have no status area; the app works without a tray.
       logger.warn('tray unavailable', { error: errorName(err) });
     }
-    void startUpdater({
+    startUpdater({
       feedUrl: policy.updateFeedUrl,
       platform: process.platform,
       appUpdateYml: app.isPackaged ? readOptional(join(process.resourcesPath, 'app-update.yml')) : null,
       logger,
       loadUpdater: async () => (await import('electron-updater')).autoUpdater as unknown as UpdaterLike,
-    });
+    }).catch((err: unknown) => logger.warn('updater not started', { error: errorName(err) }));
 
-    void win.loadURL(APP_ENTRY_URL);
+    // A page that cannot load leaves a blank window: say so in the log (the URL is ours, no PHI).
+    win.loadURL(APP_ENTRY_URL).catch((err: unknown) => logger.error('renderer did not load', { error: errorName(err) }));
     return { core: theCore, window: win };
   }
   return { ready };

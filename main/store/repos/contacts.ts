@@ -65,10 +65,10 @@ export function createContactRepo(db: Db, clock: Pick<Clock, 'now'>): ContactRep
         const pick = <K extends keyof ContactKeyUpdate, V>(k: K, fallback: V) => (u[k] === undefined ? fallback : u[k]);
         setKey.run(
           u.trust,
-          pick('fingerprint', cur.fingerprint) as string | null,
-          pick('pendingFingerprint', cur.pending_fingerprint) as string | null,
+          pick('fingerprint', cur.fingerprint),
+          pick('pendingFingerprint', cur.pending_fingerprint),
           u.publicKey === undefined ? cur.public_key : u.publicKey === null ? null : Buffer.from(u.publicKey),
-          pick('verifiedAt', cur.verified_at) as number | null,
+          pick('verifiedAt', cur.verified_at),
           u.firstSeen ?? null,
           now,
           jid,
