@@ -73,7 +73,8 @@ function layerOf(rel) {
   if (bare === 'test/support/harness/demo') return 'harness-demo';
   if (bare === 'test/support/harness' || rel.startsWith('test/support/harness/')) return 'harness';
   if (rel.startsWith('test/support/')) return 'test-support';
-  for (const name of ['unit', 'integration', 'e2e', 'bench']) if (rel.startsWith(`test/${name}/`)) return `test-${name}`;
+  for (const name of ['unit', 'integration', 'e2e', 'bench'])
+    if (rel.startsWith(`test/${name}/`)) return `test-${name}`;
   if (rel.startsWith('scripts/')) return 'scripts';
   if (rel.startsWith('..')) return 'outside';
   return 'other';
@@ -157,7 +158,8 @@ const layering = {
 /**
  * `void p` and `p.catch(() => undefined)` throw a promise's outcome away. Sometimes that is right
  * (a best-effort close during shutdown, a result another path reports), but the reader must be
- * told why: each needs a `//` comment on its line or the line above. Counted: `void x` where x
+ * told why: each needs a `//` comment on its line or the line above (for a `.catch`, also above
+ * its chain or statement). Counted: `void x` where x
  * is a promise (with type information; without it, any `void` but `void 0`), and any `.catch`
  * whose handler takes no argument and does nothing (`() => undefined`, `() => {}`, `() => null`).
  * `void state.field` in a Svelte $effect (reading a value to track it) is not a promise: allowed.
@@ -179,8 +181,7 @@ const discardReason = {
     const explained = (line) => explainedLines.has(line) || explainedLines.has(line - 1);
     const services = context.sourceCode.parserServices;
     const checker = services?.program ? services.program.getTypeChecker() : null;
-    const thenable = (type) =>
-      type.isUnion() ? type.types.some(thenable) : type.getProperty('then') !== undefined;
+    const thenable = (type) => (type.isUnion() ? type.types.some(thenable) : type.getProperty('then') !== undefined);
     const isPromise = (node) =>
       !checker || thenable(checker.getTypeAtLocation(services.esTreeNodeToTSNodeMap.get(node)));
     const ignoresError = (fn) =>
@@ -199,7 +200,11 @@ const discardReason = {
         const callee = node.callee;
         if (callee.type !== 'MemberExpression' || callee.computed || callee.property.name !== 'catch') return;
         if (node.arguments.length !== 1 || !ignoresError(node.arguments[0])) return;
-        if (!explained(callee.property.loc.start.line)) context.report({ node, messageId: 'swallow' });
+        // The comment may also sit above the statement (or chain) a formatter spread over lines.
+        let stmt = node;
+        while (stmt.parent && !/(Statement|Declaration)$/.test(stmt.type)) stmt = stmt.parent;
+        const lines = [callee.property.loc.start.line, node.loc.start.line, stmt.loc.start.line];
+        if (!lines.some(explained)) context.report({ node, messageId: 'swallow' });
       },
     };
   },

@@ -37,6 +37,28 @@ interface Page {
   complete: boolean;
 }
 
+/** One archive result as a receive item, or null when it is not a message between us and a colleague. */
+function toItem(result: XmlElement, ctx: MessagingContext, now: number): OxItem | null {
+  const fwd = result.getChild('forwarded', NS.forward);
+  const m = fwd?.getChild('message');
+  const ox = m?.getChild('openpgp', NS.ox);
+  if (!m || !ox || !result.attrs.id) return null;
+  const from = bare(m.attrs.from);
+  const out = from === ctx.ownJid;
+  const peer = out ? bare(m.attrs.to) : from;
+  if (!peer || peer === ctx.ownJid || !peer.includes('@') || !ctx.peerAllowed(peer)) return null;
+  // The archive's own stamp on the <forwarded/> (our server wrote the whole result).
+  const serverStamp = serverStampOf(fwd, { bare: ctx.ownJid, now, allowNoFrom: true });
+  return {
+    peer,
+    direction: out ? 'out' : 'in',
+    base64: ox.getText(),
+    originId: originIdOf(m),
+    stanzaId: result.attrs.id,
+    serverStamp,
+  };
+}
+
 export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
   const { store, events, logger, clock } = ctx.opts;
   const collectors = new Map<string, (result: XmlElement) => void>();
@@ -48,20 +70,6 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     // Only our own server answers our queries (XEP-0313 §5: from our bare JID or absent).
     if (fromOwnAccount(el.attrs.from, ctx.ownJid)) collectors.get(result.attrs.queryid ?? '')?.(result);
     return true;
-  }
-
-  function toItem(result: XmlElement): OxItem | null {
-    const fwd = result.getChild('forwarded', NS.forward);
-    const m = fwd?.getChild('message');
-    const ox = m?.getChild('openpgp', NS.ox);
-    if (!m || !ox || !result.attrs.id) return null;
-    const from = bare(m.attrs.from);
-    const out = from === ctx.ownJid;
-    const peer = out ? bare(m.attrs.to) : from;
-    if (!peer || peer === ctx.ownJid || !peer.includes('@') || !ctx.peerAllowed(peer)) return null;
-    // The archive's own stamp on the <forwarded/> (our server wrote the whole result).
-    const serverStamp = serverStampOf(fwd, { bare: ctx.ownJid, now: clock.now(), allowNoFrom: true });
-    return { peer, direction: out ? 'out' : 'in', base64: ox.getText(), originId: originIdOf(m), stanzaId: result.attrs.id, serverStamp };
   }
 
   function begin(run: Run, it: OxItem): Pending | null {
@@ -84,7 +92,7 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     const queryId = randomUUID();
     const page: Page = { ids: [], pending: [], last: null, complete: false };
     collectors.set(queryId, (result) => {
-      const it = toItem(result);
+      const it = toItem(result, ctx, clock.now());
       const p = it && begin(run, it);
       if (p) page.pending.push({ p, at: page.ids.length });
       page.ids.push(result.attrs.id ?? '');
@@ -104,7 +112,10 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
    * Stores the page and moves the pointer in the same transaction. Returns how many were stored
    * and whether the run may go on (false: an internal failure; the pointer stopped before it).
    */
-  async function commit(page: Page, after: string | null): Promise<{ stored: number; pointer: string | null; goOn: boolean }> {
+  async function commit(
+    page: Page,
+    after: string | null,
+  ): Promise<{ stored: number; pointer: string | null; goOn: boolean }> {
     let pointer = page.last ?? after;
     let goOn = true;
     const { received } = await receiver.commit(
@@ -119,7 +130,10 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
       },
     );
     receiver.announce(received, false);
-    if (!goOn) logger.warn('xmpp: catch-up stopped before a message that could not be processed; it is retried on the next catch-up');
+    if (!goOn)
+      logger.warn(
+        'xmpp: catch-up stopped before a message that could not be processed; it is retried on the next catch-up',
+      );
     return { stored: received.length, pointer, goOn };
   }
 

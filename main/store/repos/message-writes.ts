@@ -25,9 +25,25 @@ const INDEX_STEP = 5000;
 
 type MessageWrites = Pick<MessageRepo, 'insert' | 'insertMany' | 'setStanzaId'>;
 
+/** conversation, direction, state, origin-id, stanza-id, body, sent, received, read, origin key, stanza key, claimed. */
+type InsertParams = [
+  number,
+  string,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  number,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+];
+
 /** New rows, deduplicated, full-text indexed in the same transaction (searchable as soon as the call returns). */
 export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsIndexer): MessageWrites {
-  const insert = db.prepare<[number, string, string, string | null, string | null, string | null, number, number | null, number | null, number | null, number | null, number | null]>(
+  const insert = db.prepare<InsertParams>(
     `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
@@ -39,7 +55,9 @@ export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsInd
   const setStanzaKeyed = db.prepare<[string, number, number]>(
     'UPDATE OR IGNORE messages SET stanza_id = ?, stanza_key = ? WHERE id = ? AND stanza_id IS NULL AND origin_id IS NULL',
   );
-  const setStanzaUnkeyed = db.prepare<[string, number]>('UPDATE OR IGNORE messages SET stanza_id = ? WHERE id = ? AND stanza_id IS NULL');
+  const setStanzaUnkeyed = db.prepare<[string, number]>(
+    'UPDATE OR IGNORE messages SET stanza_id = ? WHERE id = ? AND stanza_id IS NULL',
+  );
 
   /**
    * Remembers a stanza-id on a row that has none. A row with an origin-id just stores it (its
@@ -66,7 +84,20 @@ export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsInd
     const okey = origin === null ? null : idKey(origin);
     const skey = stanza === null || origin !== null ? null : idKey(stanza);
     const run = (ok: number | null, sk: number | null) =>
-      insert.run(conv, m.direction, m.state, origin, stanza, m.body, m.sentAt, m.receivedAt ?? null, m.readAt ?? null, ok, sk, m.claimedAt ?? null);
+      insert.run(
+        conv,
+        m.direction,
+        m.state,
+        origin,
+        stanza,
+        m.body,
+        m.sentAt,
+        m.receivedAt ?? null,
+        m.readAt ?? null,
+        ok,
+        sk,
+        m.claimedAt ?? null,
+      );
     let info = run(okey, skey);
     if (info.changes === 0) {
       const existing = findExisting(conv, m);
@@ -106,11 +137,13 @@ export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsInd
 
   return {
     insert: (m) =>
-      db.transaction(() => {
-        const r = insertOne(m, true);
-        if (r.inserted && m.body !== null) indexer.indexOne(Number(r.id)); // a live message is searchable at once
-        return r;
-      }).immediate(),
+      db
+        .transaction(() => {
+          const r = insertOne(m, true);
+          if (r.inserted && m.body !== null) indexer.indexOne(Number(r.id)); // a live message is searchable at once
+          return r;
+        })
+        .immediate(),
     insertMany: (ms) => insertMany.immediate(ms),
     setStanzaId(id, stanzaId) {
       const n = parseId(id);
@@ -137,7 +170,9 @@ export function createMessageStateMoves(
 ): Pick<MessageRepo, 'updateState' | 'updateStateByOriginId'> {
   const setState = db.prepare<[string, number]>('UPDATE messages SET state = ? WHERE id = ?');
   const setRead = db.prepare<[number, number]>('UPDATE messages SET read_at = coalesce(read_at, ?) WHERE id = ?');
-  const setReceived = db.prepare<[number, number]>('UPDATE messages SET received_at = coalesce(received_at, ?) WHERE id = ?');
+  const setReceived = db.prepare<[number, number]>(
+    'UPDATE messages SET received_at = coalesce(received_at, ?) WHERE id = ?',
+  );
   const move = db.transaction((id: number, state: MessageState, at: number): Message => {
     const row = rows.byId(id)!; // re-read inside the write transaction
     if (allowedMove(row.state, state)) {
