@@ -78,6 +78,10 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     tls: ca ? { ca } : undefined,
     sqliteNativeBinding: options.sqliteNativeBinding,
   });
-  const router = createRouter({ handlers: createHandlers({ app, session, events, policy, logger }), isLocked: () => !session.isUnlocked(), logger });
+  const router = createRouter({
+    handlers: createHandlers({ app, session, events, policy, logger }),
+    isLocked: () => !session.isUnlocked(),
+    logger,
+  });
   return { router, events, session, policy, dispose: () => session.dispose() };
 }

@@ -44,14 +44,21 @@ const results = [];
 for (const file of files) {
   console.log(`\n=== ${file}`);
   const started = Date.now();
-  const cmd = process.platform === 'linux' ? ['bash', ['scripts/with-keyring.sh', 'npx', 'tsx', file]] : ['npx', ['tsx', file]];
+  const cmd =
+    process.platform === 'linux' ? ['bash', ['scripts/with-keyring.sh', 'npx', 'tsx', file]] : ['npx', ['tsx', file]];
   const status = run(cmd[0], cmd[1]);
   results.push({ file, status, seconds: (Date.now() - started) / 1000 });
 }
 
 /** Formats a number for a table: integers as is, else 3 significant digits. */
 const fmt = (n) =>
-  n === undefined || n === null ? '' : Number.isInteger(n) ? String(n) : Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3);
+  n === undefined || n === null
+    ? ''
+    : Number.isInteger(n)
+      ? String(n)
+      : Math.abs(n) >= 100
+        ? n.toFixed(0)
+        : n.toPrecision(3);
 
 let entries = [];
 try {
@@ -59,7 +66,10 @@ try {
 } catch {
   entries = [];
 }
-const rows = [['benchmark', 'value', 'unit', 'baseline', 'ratio'], ...entries.map((e) => [e.name, fmt(e.value), e.unit, fmt(e.baseline), fmt(e.ratio)])];
+const rows = [
+  ['benchmark', 'value', 'unit', 'baseline', 'ratio'],
+  ...entries.map((e) => [e.name, fmt(e.value), e.unit, fmt(e.baseline), fmt(e.ratio)]),
+];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 const line = (r) => r.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 console.log(`\n=== combined (${BENCH_FILE})`);

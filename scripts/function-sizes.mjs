@@ -29,7 +29,11 @@ function scan(file) {
   const line = (pos) => src.getLineAndCharacterOfPosition(pos).line;
   const visit = (n) => {
     if (ts.isFunctionLike(n) && 'body' in n && n.body) {
-      rows.push({ lines: line(n.getEnd()) - line(n.getStart()) + 1, at: `${file}:${line(n.getStart()) + 1}`, name: nameOf(n) });
+      rows.push({
+        lines: line(n.getEnd()) - line(n.getStart()) + 1,
+        at: `${file}:${line(n.getStart()) + 1}`,
+        name: nameOf(n),
+      });
     }
     ts.forEachChild(n, visit);
   };

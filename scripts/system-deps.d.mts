@@ -13,7 +13,11 @@ export interface SystemDepsIo {
   error(text: string): void;
 }
 export const SYSTEM_DEPS: SystemDep[];
-export function missingPackages(command: SystemDepCommand, isPresent: (path: string) => boolean, deps?: SystemDep[]): string[];
+export function missingPackages(
+  command: SystemDepCommand,
+  isPresent: (path: string) => boolean,
+  deps?: SystemDep[],
+): string[];
 export function aptInstallCommand(pkgs: string[]): string;
 export function installAdvice(command: SystemDepCommand, pkgs: string[]): string;
 export function onPath(cmd: string, env?: NodeJS.ProcessEnv): boolean;

@@ -39,8 +39,10 @@ export const aptInstallCommand = (pkgs) => `apt-get install -y --no-install-reco
 
 /** What a user who cannot install (not root, or no apt-get) is told: the exact command to run. */
 export function installAdvice(command, pkgs) {
-  return `npm ${command === 'test' ? 'test' : 'run demo'} needs these system packages: ${pkgs.join(' ')}\n` +
-    `Install them (Debian/Ubuntu) with:\n\n  sudo apt-get update && sudo ${aptInstallCommand(pkgs)}\n`;
+  return (
+    `npm ${command === 'test' ? 'test' : 'run demo'} needs these system packages: ${pkgs.join(' ')}\n` +
+    `Install them (Debian/Ubuntu) with:\n\n  sudo apt-get update && sudo ${aptInstallCommand(pkgs)}\n`
+  );
 }
 
 /** A command on PATH (or the sbin folders root's PATH has), or an absolute path that exists. */
@@ -77,7 +79,10 @@ export function ensureSystemDeps(command, io = systemIo) {
   }
   io.log(`Installing missing system packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (io.run('apt-get', ['update'], env) !== 0 || io.run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], env) !== 0) {
+  if (
+    io.run('apt-get', ['update'], env) !== 0 ||
+    io.run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], env) !== 0
+  ) {
     io.error(`apt-get failed; npm ${command === 'test' ? 'test' : 'run demo'} cannot run without these packages.`);
     return false;
   }

@@ -59,7 +59,14 @@ function main() {
   const jsonFile = 'artifacts/vitest.json';
   mkdirSync('artifacts', { recursive: true });
   rmSync(jsonFile, { force: true });
-  const vitest = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${jsonFile}`, ...process.argv.slice(2)];
+  const vitest = [
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile=${jsonFile}`,
+    ...process.argv.slice(2),
+  ];
   const useKeyring = process.platform === 'linux';
   const status = useKeyring ? run('bash', ['scripts/with-keyring.sh', 'npx', ...vitest]) : run('npx', vitest);
   if (!existsSync(jsonFile)) {

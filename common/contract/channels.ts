@@ -33,11 +33,9 @@ export const channels = {
   ),
   /** The renderer reports user input (throttled); resets the inactivity timer. */
   'app:activity': channel(none, none, { whileLocked: true }),
-  'app:connection': channel(
-    none,
-    z.object({ state: connectionState, detail: z.string().nullable() }),
-    { whileLocked: true },
-  ),
+  'app:connection': channel(none, z.object({ state: connectionState, detail: z.string().nullable() }), {
+    whileLocked: true,
+  }),
 
   // --- vault: profiles, unlock, lock ----------------------------------------
   'vault:status': channel(
@@ -84,23 +82,25 @@ export const channels = {
   /** Locks the current profile; the renderer then shows the chooser. */
   'vault:switchUser': channel(none, none, { whileLocked: true }),
   /** A profile this PC can still open needs its passphrase (a wrong one counts like a failed unlock). */
-  'vault:removeProfile': channel(z.object({ profileId, passphrase: z.string().min(1).max(1024).optional() }), none, { whileLocked: true }),
+  'vault:removeProfile': channel(z.object({ profileId, passphrase: z.string().min(1).max(1024).optional() }), none, {
+    whileLocked: true,
+  }),
   'vault:changePassphrase': channel(
     z.object({ current: z.string().min(1).max(1024), next: z.string().min(1).max(1024) }),
     none,
   ),
 
   // --- account ----------------------------------------------------------------
-  'account:me': channel(
-    none,
-    z.object({ jid: bareJid, displayName: z.string(), fingerprint: fingerprint.nullable() }),
-  ),
+  'account:me': channel(none, z.object({ jid: bareJid, displayName: z.string(), fingerprint: fingerprint.nullable() })),
   /**
    * The backup code of our key (XEP-0373 §5), to set up another workstation; audited. null: no
    * backup yet. Asks for the passphrase again: a wrong one counts and is throttled like a failed
    * unlock, and at the wipe threshold the session locks.
    */
-  'account:keyBackup': channel(z.object({ passphrase: z.string().min(1).max(1024) }), z.object({ code: z.string(), fingerprint }).nullable()),
+  'account:keyBackup': channel(
+    z.object({ passphrase: z.string().min(1).max(1024) }),
+    z.object({ code: z.string(), fingerprint }).nullable(),
+  ),
 
   // --- conversations --------------------------------------------------------
   'conversations:list': channel(
@@ -131,7 +131,10 @@ export const channels = {
     z.object({ conversationId: z.string().max(200), messageId: z.string().max(200), limit: pageLimit.default(50) }),
     z.object({ items: z.array(message), nextCursor: cursor, hasNewer: z.boolean() }),
   ),
-  'messages:send': channel(z.object({ conversationId: z.string().max(200), body: z.string().min(1).max(8000) }), message),
+  'messages:send': channel(
+    z.object({ conversationId: z.string().max(200), body: z.string().min(1).max(8000) }),
+    message,
+  ),
   'messages:retry': channel(z.object({ messageId: z.string().max(200) }), message),
   'messages:search': channel(
     z.object({ query: z.string().min(1).max(200), cursor, limit: pageLimit.default(20) }),
@@ -171,7 +174,11 @@ export const channels = {
   ),
   'settings:update': channel(
     z.object({
-      lockTimeoutMinutes: z.number().positive().max(24 * 60).optional(),
+      lockTimeoutMinutes: z
+        .number()
+        .positive()
+        .max(24 * 60)
+        .optional(),
       notificationPreview: notificationPreview.optional(),
       theme: theme.optional(),
     }),
@@ -205,7 +212,9 @@ export const channels = {
     z.object({
       ok: z.boolean(),
       checked: z.number().int(),
-      problems: z.array(z.object({ seq: z.number().int(), kind: z.enum(['edited', 'deleted', 'inserted', 'reordered']) })),
+      problems: z.array(
+        z.object({ seq: z.number().int(), kind: z.enum(['edited', 'deleted', 'inserted', 'reordered']) }),
+      ),
       /** Stored messages with no audit entry of their own (how many; the first few ids). */
       unaudited: z.object({ count: z.number().int().nonnegative(), ids: z.array(z.string()).max(20) }),
     }),
@@ -215,4 +224,3 @@ export const channels = {
 
 export type Channels = typeof channels;
 export type ChannelName = keyof Channels;
-

@@ -46,7 +46,11 @@ export function headMac(key: Buffer, seq: number, mac: Buffer): Buffer {
 const eq = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
 /** Checks rows given in seq order against the key and the stored head. */
-export function verifyChain(key: Buffer, rowsInOrder: Iterable<AuditRow>, head: AuditHead | undefined): { checked: number; problems: Problem[] } {
+export function verifyChain(
+  key: Buffer,
+  rowsInOrder: Iterable<AuditRow>,
+  head: AuditHead | undefined,
+): { checked: number; problems: Problem[] } {
   const rows = [...rowsInOrder];
   const problems: Problem[] = [];
   const macs = new Map<string, number>(); // mac hex → count
@@ -84,7 +88,8 @@ export function verifyChain(key: Buffer, rowsInOrder: Iterable<AuditRow>, head: 
     const headOk = eq(headMac(key, head.seq, head.mac), head.headMac);
     if (!headOk) problems.push({ seq: head.seq, kind: 'edited' });
     else if (!eq(head.mac, lastGood)) {
-      if (head.seq > lastGoodSeq || !macs.has(head.mac.toString('hex'))) problems.push({ seq: lastGoodSeq + 1, kind: 'deleted' });
+      if (head.seq > lastGoodSeq || !macs.has(head.mac.toString('hex')))
+        problems.push({ seq: lastGoodSeq + 1, kind: 'deleted' });
       else problems.push({ seq: head.seq, kind: 'reordered' });
     }
   } else if (rows.length > 0) {

@@ -68,9 +68,11 @@ const FORBIDDEN_DETAIL = /body|text|plaintext|passphrase|password|secret|private
 export function canonicalDetail(detail: AuditDetail): string {
   const out: AuditDetail = {};
   for (const k of Object.keys(detail).sort()) {
-    if (FORBIDDEN_DETAIL.test(k)) throw new Error(`audit detail key "${k}" is not allowed (no message text or secrets in the audit log)`);
+    if (FORBIDDEN_DETAIL.test(k))
+      throw new Error(`audit detail key "${k}" is not allowed (no message text or secrets in the audit log)`);
     const v = detail[k];
-    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw new Error(`audit detail "${k}" must be a scalar`);
+    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v))
+      throw new Error(`audit detail "${k}" must be a scalar`);
     out[k] = v as AuditDetail[string];
   }
   return JSON.stringify(out);

@@ -35,7 +35,13 @@ async function open(job: WorkerJob): Promise<OpenedWire> {
     now: new Date(job.now),
     limits: init.limits,
   });
-  return { body: r.body, timestamp: r.timestamp.getTime(), to: r.to, senderFingerprint: r.senderFingerprint, contentDigest: r.contentDigest };
+  return {
+    body: r.body,
+    timestamp: r.timestamp.getTime(),
+    to: r.to,
+    senderFingerprint: r.senderFingerprint,
+    contentDigest: r.contentDigest,
+  };
 }
 
 serveWorker<DecryptOps>(
@@ -43,7 +49,9 @@ serveWorker<DecryptOps>(
   {
     // Only the reject reason crosses: never text or key material.
     encodeError: (err) =>
-      err instanceof SigncryptRejectedError ? { code: err.reason, message: 'rejected' } : { code: INTERNAL, message: 'decrypt worker failed' },
+      err instanceof SigncryptRejectedError
+        ? { code: err.reason, message: 'rejected' }
+        : { code: INTERNAL, message: 'decrypt worker failed' },
     // "Up and holding the key" (DecryptPool.ready()); also on failure: jobs then answer 'internal'.
     ready: identity,
   },

@@ -33,7 +33,14 @@ export {
   type KeyRejectReason,
 } from './errors';
 export { formatXmppDateTime, parseXmppDateTime } from './time';
-export { newBackupCode, normalizeBackupCode, formatBackupCode, encryptSecretKeyBackup, decryptSecretKeyBackup, BackupCodeError } from './key-backup';
+export {
+  newBackupCode,
+  normalizeBackupCode,
+  formatBackupCode,
+  encryptSecretKeyBackup,
+  decryptSecretKeyBackup,
+  BackupCodeError,
+} from './key-backup';
 export {
   createDecryptPool,
   DecryptPoolError,

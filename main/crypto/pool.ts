@@ -162,7 +162,8 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
       entry,
       workerData: init,
       resourceLimits,
-      decodeError: (e) => (isRejectReason(e.code) ? new SigncryptRejectedError(e.code) : new DecryptPoolError('decrypt worker failed')),
+      decodeError: (e) =>
+        isRejectReason(e.code) ? new SigncryptRejectedError(e.code) : new DecryptPoolError('decrypt worker failed'),
       // Jobs in flight on a worker that died fail as 'internal' (retry later), never as the message's fault.
       stopError: () => new DecryptPoolError('decrypt worker stopped'),
       onStop: () => replace(slot),

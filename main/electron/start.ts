@@ -142,9 +142,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
     const lock = (reason: LockReason) => {
       theCore.session
         .lock(reason)
-        .catch((err: unknown) =>
-          logger.error('lock failed', { reason, error: errorName(err) }),
-        );
+        .catch((err: unknown) => logger.error('lock failed', { reason, error: errorName(err) }));
     };
     installPowerLockTriggers(powerMonitor, lock, { lockOnOsLock: policy.lockOnOsLock });
     installAppMenu(
@@ -169,7 +167,9 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
     }).catch((err: unknown) => logger.warn('updater not started', { error: errorName(err) }));
 
     // A page that cannot load leaves a blank window: say so in the log (the URL is ours, no PHI).
-    win.loadURL(APP_ENTRY_URL).catch((err: unknown) => logger.error('renderer did not load', { error: errorName(err) }));
+    win
+      .loadURL(APP_ENTRY_URL)
+      .catch((err: unknown) => logger.error('renderer did not load', { error: errorName(err) }));
     return { core: theCore, window: win };
   }
   return { ready };

@@ -3,7 +3,13 @@
  * map, validates input and output against the contract, and answers a Result. It never calls
  * a method by a name the renderer supplies: the channel name only selects a map entry.
  */
-import { channels, isChannelName, type ChannelName, type ChannelOutput, type ChannelParsedInput } from '../../common/ipc-contract';
+import {
+  channels,
+  isChannelName,
+  type ChannelName,
+  type ChannelOutput,
+  type ChannelParsedInput,
+} from '../../common/ipc-contract';
 import { AppError, fail, ok, type Result } from '../../common/result';
 import { errorName, type Logger } from '../log';
 

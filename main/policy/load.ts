@@ -2,7 +2,14 @@ import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs'
 import { win32 } from 'node:path';
 import { ARGON2_MINIMUM, defaultPolicy, policySchema, type Policy, type PolicyInput } from './schema';
 import { checkPosixProtection, defaultPosixTrust, type PosixTrust } from './posix-protection';
-import { POLICY_REGISTRY_KEY, programDataFolder, registryPolicy, systemWindowsCommand, windowsProtectionProblem, type WindowsCommand } from './windows';
+import {
+  POLICY_REGISTRY_KEY,
+  programDataFolder,
+  registryPolicy,
+  systemWindowsCommand,
+  windowsProtectionProblem,
+  type WindowsCommand,
+} from './windows';
 
 export interface LoadedPolicy {
   policy: Policy;
@@ -36,7 +43,10 @@ const MAC_PATH = '/Library/Application Support/ClinicMessenger/policy.json';
  * ProgramData known folder read from the registry, never %ProgramData% (windows.ts); throws when
  * the registry cannot say.
  */
-export function managedPolicyPath(platform: NodeJS.Platform = process.platform, windows: WindowsCommand = systemWindowsCommand): string {
+export function managedPolicyPath(
+  platform: NodeJS.Platform = process.platform,
+  windows: WindowsCommand = systemWindowsCommand,
+): string {
   if (platform === 'win32') return win32.join(programDataFolder(windows), 'ClinicMessenger', 'policy.json');
   if (platform === 'darwin') return MAC_PATH;
   return LINUX_PATH;
@@ -70,7 +80,10 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
   }
   if (!path) return { policy: defaultPolicy, source: null, error: null };
   const platform = opts.platform ?? process.platform;
-  const file = platform === 'win32' ? readWindowsFile(path, opts.windows ?? systemWindowsCommand) : readPosixFile(path, opts.posixTrust ?? defaultPosixTrust(platform));
+  const file =
+    platform === 'win32'
+      ? readWindowsFile(path, opts.windows ?? systemWindowsCommand)
+      : readPosixFile(path, opts.posixTrust ?? defaultPosixTrust(platform));
   if ('error' in file) return { policy: defaultPolicy, source: path, error: file.error };
   let input: unknown = undefined;
   const sources: string[] = [];
@@ -87,7 +100,11 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
     try {
       fromRegistry = registryPolicy(opts.windows ?? systemWindowsCommand, defaultPolicy);
     } catch (err) {
-      return { policy: defaultPolicy, source: POLICY_REGISTRY_KEY, error: `The clinic policy in the registry cannot be read: ${err instanceof Error ? err.message : String(err)}.` };
+      return {
+        policy: defaultPolicy,
+        source: POLICY_REGISTRY_KEY,
+        error: `The clinic policy in the registry cannot be read: ${err instanceof Error ? err.message : String(err)}.`,
+      };
     }
     if (fromRegistry && Object.keys(fromRegistry).length > 0) {
       // A registry value replaces the same top-level key of the file (windows.ts).
@@ -100,7 +117,11 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
   const parsed = policySchema.safeParse(input);
   if (!parsed.success) {
     const label = sources.length === 1 && sources[0] === path ? `file ${path}` : source;
-    return { policy: defaultPolicy, source, error: `The clinic policy ${label} is invalid: ${describe(parsed.error.issues)}` };
+    return {
+      policy: defaultPolicy,
+      source,
+      error: `The clinic policy ${label} is invalid: ${describe(parsed.error.issues)}`,
+    };
   }
   const { argon2, warnings } = raiseArgon2(parsed.data.argon2, opts.argon2Minimum ?? ARGON2_MINIMUM);
   return { policy: { ...parsed.data, argon2 }, source, error: null, ...(warnings.length ? { warnings } : {}) };
@@ -109,10 +130,16 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
 /** A managed policy may raise the Argon2 cost, never lower it below the built-in minimum (issue 10). */
 function raiseArgon2(given: Policy['argon2'], min: { memoryKiB: number; iterations: number }) {
   const warnings: string[] = [];
-  if (given.memoryKiB < min.memoryKiB) warnings.push(`argon2.memoryKiB raised from ${given.memoryKiB} to the built-in minimum ${min.memoryKiB}`);
-  if (given.iterations < min.iterations) warnings.push(`argon2.iterations raised from ${given.iterations} to the built-in minimum ${min.iterations}`);
+  if (given.memoryKiB < min.memoryKiB)
+    warnings.push(`argon2.memoryKiB raised from ${given.memoryKiB} to the built-in minimum ${min.memoryKiB}`);
+  if (given.iterations < min.iterations)
+    warnings.push(`argon2.iterations raised from ${given.iterations} to the built-in minimum ${min.iterations}`);
   return {
-    argon2: { ...given, memoryKiB: Math.max(given.memoryKiB, min.memoryKiB), iterations: Math.max(given.iterations, min.iterations) },
+    argon2: {
+      ...given,
+      memoryKiB: Math.max(given.memoryKiB, min.memoryKiB),
+      iterations: Math.max(given.iterations, min.iterations),
+    },
     warnings,
   };
 }
@@ -122,7 +149,9 @@ type FileRead = { text: string | null } | { error: string };
 const refused = (path: string, why: string): FileRead => ({
   error: `The clinic policy file ${path} is refused because a user who is not an administrator could change it: ${why}. Ask IT to make it writable by administrators only.`,
 });
-const unreadable = (path: string, code: string): FileRead => ({ error: `The clinic policy file ${path} cannot be read (${code}).` });
+const unreadable = (path: string, code: string): FileRead => ({
+  error: `The clinic policy file ${path} cannot be read (${code}).`,
+});
 
 /** POSIX: check the protection, then read the very file that was checked (same device and inode). */
 function readPosixFile(path: string, trust: PosixTrust): FileRead {
@@ -140,7 +169,8 @@ function readPosixFile(path: string, trust: PosixTrust): FileRead {
   try {
     const now = fstatSync(fd);
     // Swapped between the check and the open: refuse rather than read an unchecked file.
-    if (now.dev !== checked.stats.dev || now.ino !== checked.stats.ino) return refused(path, 'it was replaced while being checked');
+    if (now.dev !== checked.stats.dev || now.ino !== checked.stats.ino)
+      return refused(path, 'it was replaced while being checked');
     return { text: readFileSync(fd, 'utf8') };
   } catch (err) {
     return unreadable(path, (err as NodeJS.ErrnoException).code ?? 'error');

@@ -26,7 +26,8 @@ export function defaultPosixTrust(platform: NodeJS.Platform = process.platform):
   return { owners: new Set([0]), groups: new Set(platform === 'darwin' ? [0, 80] : [0]) };
 }
 
-export type ProtectionResult = { ok: true; realPath: string; stats: Stats } | { ok: false; reason: string; code?: string };
+export type ProtectionResult =
+  { ok: true; realPath: string; stats: Stats } | { ok: false; reason: string; code?: string };
 
 const MAX_LINKS = 40; // Linux's own limit before ELOOP
 
@@ -63,7 +64,8 @@ export function checkPosixProtection(path: string, trust: PosixTrust): Protectio
         st = lstatSync(next);
         if (st.isSymbolicLink()) {
           // The link itself cannot be edited, only replaced, which the (already checked) directory holding it governs.
-          if (++links > MAX_LINKS) return { ok: false, reason: `${path} goes through too many symbolic links`, code: 'ELOOP' };
+          if (++links > MAX_LINKS)
+            return { ok: false, reason: `${path} goes through too many symbolic links`, code: 'ELOOP' };
           pending = posix.resolve(cur, readlinkSync(next), ...parts.slice(i + 1));
           restarted = true;
           break;
@@ -73,7 +75,8 @@ export function checkPosixProtection(path: string, trust: PosixTrust): Protectio
         cur = next;
       }
       if (restarted) continue;
-      if (!st.isFile()) return { ok: false, reason: `${cur} is not a regular file`, code: st.isDirectory() ? 'EISDIR' : 'EINVAL' };
+      if (!st.isFile())
+        return { ok: false, reason: `${cur} is not a regular file`, code: st.isDirectory() ? 'EISDIR' : 'EINVAL' };
       return { ok: true, realPath: cur, stats: st };
     }
   } catch (err) {

@@ -19,7 +19,11 @@ export const policySchema = z
     server: presetServer.nullable().default(null),
     /** PEM of a clinic CA to trust for the XMPP server's certificate, in addition to the system store. */
     trustedCaPem: z.string().nullable().default(null),
-    lockTimeoutMaxMinutes: z.number().positive().max(24 * 60).default(5),
+    lockTimeoutMaxMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(5),
     lockOnOsLock: z.boolean().default(true),
     maxFailedUnlocks: z.number().int().min(3).max(100).default(10),
     passphraseMinLength: z.number().int().min(8).max(128).default(12),
@@ -27,7 +31,12 @@ export const policySchema = z
       .object({
         // The schema's floor stays low so tests can pass fast parameters directly (test tooling);
         // a policy read from a managed source is raised to ARGON2_MINIMUM.
-        memoryKiB: z.number().int().min(19 * 1024).max(4 * 1024 * 1024).default(ARGON2_MINIMUM.memoryKiB),
+        memoryKiB: z
+          .number()
+          .int()
+          .min(19 * 1024)
+          .max(4 * 1024 * 1024)
+          .default(ARGON2_MINIMUM.memoryKiB),
         iterations: z.number().int().min(1).max(20).default(ARGON2_MINIMUM.iterations),
         parallelism: z.number().int().min(1).max(16).default(2),
       })

@@ -89,7 +89,8 @@ export function programDataFolder(run: WindowsCommand): string {
   const drive = /^[A-Za-z]:/.exec(systemRoot)?.[0];
   if (!drive) throw new Error(`the registry's SystemRoot (${systemRoot}) has no drive`);
   const expanded = raw.replace(/%SystemDrive%/gi, drive).replace(/%SystemRoot%/gi, systemRoot);
-  if (expanded.includes('%') || !/^[A-Za-z]:\\/.test(expanded)) throw new Error(`the registry's ProgramData folder (${raw}) is not a plain local path`);
+  if (expanded.includes('%') || !/^[A-Za-z]:\\/.test(expanded))
+    throw new Error(`the registry's ProgramData folder (${raw}) is not a plain local path`);
   return win32.normalize(expanded);
 }
 
@@ -187,7 +188,8 @@ function convert(v: RegValue, template: unknown): Json {
 export function registryPolicy(run: WindowsCommand, template: Record<string, unknown>): Record<string, Json> | null {
   const out = run('reg', ['query', POLICY_REGISTRY_KEY, '/s']);
   if (out.code === 1) return null; // reg.exe: 1 = no such key, i.e. no registry policy deployed
-  if (out.code !== 0) throw new Error(`the registry key ${POLICY_REGISTRY_KEY} cannot be read (reg.exe exit ${out.code})`);
+  if (out.code !== 0)
+    throw new Error(`the registry key ${POLICY_REGISTRY_KEY} cannot be read (reg.exe exit ${out.code})`);
   const tree = parseRegQuery(out.stdout);
   const result: Record<string, Json> = {};
   for (const [key, values] of tree) {
@@ -199,7 +201,8 @@ export function registryPolicy(run: WindowsCommand, template: Record<string, unk
     } else {
       const nested = template[name];
       const obj: Record<string, Json> = {};
-      for (const [k, v] of values) obj[k] = convert(v, nested && typeof nested === 'object' ? (nested as Record<string, unknown>)[k] : undefined);
+      for (const [k, v] of values)
+        obj[k] = convert(v, nested && typeof nested === 'object' ? (nested as Record<string, unknown>)[k] : undefined);
       result[name] = obj;
     }
   }

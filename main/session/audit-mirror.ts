@@ -56,7 +56,8 @@ interface Mirrored {
 function parse(raw: Buffer): Mirrored | null {
   try {
     const v = JSON.parse(raw.toString('utf8')) as Partial<Mirrored>;
-    if (Number.isSafeInteger(v.seq) && (v.seq ?? 0) > 0 && typeof v.mac === 'string' && /^[0-9a-f]{64}$/.test(v.mac)) return { seq: v.seq!, mac: v.mac };
+    if (Number.isSafeInteger(v.seq) && (v.seq ?? 0) > 0 && typeof v.mac === 'string' && /^[0-9a-f]{64}$/.test(v.mac))
+      return { seq: v.seq!, mac: v.mac };
   } catch {
     // fall through
   }

@@ -19,15 +19,26 @@ export interface FirstSignInDeps {
 }
 
 /** Resolves with the open, started profile (not yet the session's); throws after removing what it made. */
-export async function firstSignIn({ vault, wiring, logger, policySource }: FirstSignInDeps, input: CreateProfileInput): Promise<OpenServices> {
-  const opened = await vault.createProfile({ jid: input.jid, displayName: input.displayName, passphrase: input.passphrase });
+export async function firstSignIn(
+  { vault, wiring, logger, policySource }: FirstSignInDeps,
+  input: CreateProfileInput,
+): Promise<OpenServices> {
+  const opened = await vault.createProfile({
+    jid: input.jid,
+    displayName: input.displayName,
+    passphrase: input.passphrase,
+  });
   const id = opened.profile.id;
   let open: OpenServices | null = null;
   try {
     open = wiring.open(opened, { jid: opened.profile.jid, password: input.xmppPassword, server: input.server });
     open.active.audit.append('sign-in', { profileId: id, jid: opened.profile.jid, firstRun: true });
     open.active.audit.append('policy-acknowledged', { profileId: id, source: policySource });
-    await open.active.messaging.start({ firstRun: true, keyBackupCode: input.keyBackupCode, replaceAccountKey: input.replaceAccountKey });
+    await open.active.messaging.start({
+      firstRun: true,
+      keyBackupCode: input.keyBackupCode,
+      replaceAccountKey: input.replaceAccountKey,
+    });
     return open;
   } catch (err) {
     if (open) await closeServices(open, logger);

@@ -57,7 +57,9 @@ export function createLifecycle({ policy, clock, logger, events }: LifecycleOpti
 
   const idle = createIdleTimer(clock, () => {
     // A timer callback has no caller to report to: the failure is logged.
-    void serial(() => lockNow('idle')).catch((err: unknown) => logger.error('idle lock failed', { error: errorName(err) }));
+    void serial(() => lockNow('idle')).catch((err: unknown) =>
+      logger.error('idle lock failed', { error: errorName(err) }),
+    );
   });
 
   async function lockNow(reason: LockReason): Promise<void> {

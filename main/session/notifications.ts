@@ -15,7 +15,8 @@ import type { MessagingOptions } from '../xmpp/types';
 
 export const PREVIEW_ORDER: Readonly<Record<NotificationPreview, number>> = { none: 0, sender: 1, full: 2 };
 
-export const stricterPreview = (a: NotificationPreview, b: NotificationPreview): NotificationPreview => (PREVIEW_ORDER[a] <= PREVIEW_ORDER[b] ? a : b);
+export const stricterPreview = (a: NotificationPreview, b: NotificationPreview): NotificationPreview =>
+  PREVIEW_ORDER[a] <= PREVIEW_ORDER[b] ? a : b;
 
 /** What the session knows when a message arrives. */
 export interface NotificationGate {
@@ -51,7 +52,10 @@ export interface MessagingHookDeps {
  * session is locked (then nothing reaches the renderer), and the notification a new live message
  * shows — the decision above, with the gate read when the message arrives.
  */
-export function messagingHooks(gate: () => NotificationGate, d: MessagingHookDeps): Required<Pick<MessagingOptions, 'locked' | 'onLiveMessage'>> {
+export function messagingHooks(
+  gate: () => NotificationGate,
+  d: MessagingHookDeps,
+): Required<Pick<MessagingOptions, 'locked' | 'onLiveMessage'>> {
   return {
     locked: () => gate().locked,
     onLiveMessage(m: Message, peer: string) {

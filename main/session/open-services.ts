@@ -112,10 +112,17 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
       opts.inspectKeys?.(keys);
       let store: Store | null = null;
       try {
-        store = services.openStore({ file: opened.dbFile, key: keys.db, logger, nativeBinding: opts.sqliteNativeBinding, clock });
+        store = services.openStore({
+          file: opened.dbFile,
+          key: keys.db,
+          logger,
+          nativeBinding: opts.sqliteNativeBinding,
+          clock,
+        });
         if (account) store.setSetting('account', account);
         const acct = store.getSetting<AccountSetting>('account');
-        if (!acct) throw new AppError('STORE_CORRUPT', 'This profile has no account settings. Remove it and sign in again.');
+        if (!acct)
+          throw new AppError('STORE_CORRUPT', 'This profile has no account settings. Remove it and sign in again.');
         const mirror = createAuditMirror({ keychain, profileId: profile.id, store, clock, logger });
         const log = services.createAuditLog({ store, key: keys.audit, clock });
         // Every append (messaging's included) tells the mirror the chain moved; it writes lazily.
@@ -126,8 +133,29 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
             mirror.touch();
           },
         };
-        const messaging: Messaging = services.createMessaging({ account: acct, store, audit, events, logger, policy, clock, tls: opts.tls, ...messagingHooks(gateFor(keys, store), { policyPreview: policy.notificationPreview, store, events }) });
-        return { keys, mirror, active: { profileId: profile.id, jid: profile.jid, displayName: profile.displayName, store, audit, messaging } };
+        const messaging: Messaging = services.createMessaging({
+          account: acct,
+          store,
+          audit,
+          events,
+          logger,
+          policy,
+          clock,
+          tls: opts.tls,
+          ...messagingHooks(gateFor(keys, store), { policyPreview: policy.notificationPreview, store, events }),
+        });
+        return {
+          keys,
+          mirror,
+          active: {
+            profileId: profile.id,
+            jid: profile.jid,
+            displayName: profile.displayName,
+            store,
+            audit,
+            messaging,
+          },
+        };
       } catch (err) {
         const s = store;
         // The open failed and that error is the one to report; a close failure on top adds nothing.
@@ -149,7 +177,12 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
       const { profileId } = open.active;
       logger.warn('audit log rolled back: the database is older than this PC last saw', { profileId, ...rollback });
       open.active.audit.append('audit-rollback', { profileId, ...rollback });
-      await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'audit-rollback', profileId, detail: { ...rollback } });
+      await appendDeviceLog(userDataDir, keychain, {
+        at: clock.now(),
+        event: 'audit-rollback',
+        profileId,
+        detail: { ...rollback },
+      });
       return rollback;
     },
   };

@@ -68,7 +68,8 @@ export function createSession(opts: SessionOptions): Session {
     active: () => requireOpen().active,
 
     async status() {
-      if (!probe || clock.now() - probe.at > KEYCHAIN_PROBE_TTL_MS) probe = { at: clock.now(), value: await keychain.probe() };
+      if (!probe || clock.now() - probe.at > KEYCHAIN_PROBE_TTL_MS)
+        probe = { at: clock.now(), value: await keychain.probe() };
       const profiles = await vault.listProfiles();
       const current = life.current();
       return {
@@ -100,7 +101,8 @@ export function createSession(opts: SessionOptions): Session {
         const opened = await vault.unlock(profileId, passphrase);
         const open = wiring.open(opened, null);
         const rollback = await wiring.checkAuditRollback(open);
-        if (opened.failedBefore > 0) open.active.audit.append('unlock-failed', { profileId, attempts: opened.failedBefore });
+        if (opened.failedBefore > 0)
+          open.active.audit.append('unlock-failed', { profileId, attempts: opened.failedBefore });
         open.active.audit.append('unlock', { profileId });
         // Re-baseline at once, so the same rollback is reported once, not at every unlock.
         if (rollback) await open.mirror.flush();
@@ -118,7 +120,10 @@ export function createSession(opts: SessionOptions): Session {
       serial(async () => {
         if (life.current()?.active.profileId === profileId) {
           // Prove it first: a wrong passphrase must not lock the session as a side effect.
-          if (!passphrase) throw new AppError('WRONG_PASSPHRASE', "Enter this profile's passphrase to remove it from this PC.", { passphraseRequired: true });
+          if (!passphrase)
+            throw new AppError('WRONG_PASSPHRASE', "Enter this profile's passphrase to remove it from this PC.", {
+              passphraseRequired: true,
+            });
           await inSession(() => vault.confirmPassphrase(profileId, passphrase));
           await lockNow('manual');
         }

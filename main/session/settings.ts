@@ -16,8 +16,14 @@ type Stored = Partial<EffectiveSettings>;
 /** Stored settings clamped to today's policy (the policy may have tightened since they were saved). */
 export function readSettings(store: Store, policy: Policy): EffectiveSettings {
   const s = store.getSetting<Stored>(KEY) ?? {};
-  const timeout = typeof s.lockTimeoutMinutes === 'number' && s.lockTimeoutMinutes > 0 ? s.lockTimeoutMinutes : policy.lockTimeoutMaxMinutes;
-  const preview = s.notificationPreview && s.notificationPreview in PREVIEW_ORDER ? s.notificationPreview : policy.notificationPreview;
+  const timeout =
+    typeof s.lockTimeoutMinutes === 'number' && s.lockTimeoutMinutes > 0
+      ? s.lockTimeoutMinutes
+      : policy.lockTimeoutMaxMinutes;
+  const preview =
+    s.notificationPreview && s.notificationPreview in PREVIEW_ORDER
+      ? s.notificationPreview
+      : policy.notificationPreview;
   return {
     lockTimeoutMinutes: Math.min(timeout, policy.lockTimeoutMaxMinutes),
     notificationPreview: stricter(preview, policy.notificationPreview),
@@ -28,14 +34,25 @@ export function readSettings(store: Store, policy: Policy): EffectiveSettings {
 /** Saves a change; FORBIDDEN (nothing saved) when it would loosen the policy. Returns the new effective settings. */
 export function writeSettings(store: Store, policy: Policy, change: Partial<EffectiveSettings>): EffectiveSettings {
   if (change.lockTimeoutMinutes !== undefined && change.lockTimeoutMinutes > policy.lockTimeoutMaxMinutes) {
-    throw new AppError('FORBIDDEN', `The clinic policy locks the app after at most ${policy.lockTimeoutMaxMinutes} minutes; choose that or less.`, {
-      maxLockTimeoutMinutes: policy.lockTimeoutMaxMinutes,
-    });
+    throw new AppError(
+      'FORBIDDEN',
+      `The clinic policy locks the app after at most ${policy.lockTimeoutMaxMinutes} minutes; choose that or less.`,
+      {
+        maxLockTimeoutMinutes: policy.lockTimeoutMaxMinutes,
+      },
+    );
   }
-  if (change.notificationPreview !== undefined && PREVIEW_ORDER[change.notificationPreview] > PREVIEW_ORDER[policy.notificationPreview]) {
-    throw new AppError('FORBIDDEN', `The clinic policy allows notification previews up to "${policy.notificationPreview}".`, {
-      maxNotificationPreview: policy.notificationPreview,
-    });
+  if (
+    change.notificationPreview !== undefined &&
+    PREVIEW_ORDER[change.notificationPreview] > PREVIEW_ORDER[policy.notificationPreview]
+  ) {
+    throw new AppError(
+      'FORBIDDEN',
+      `The clinic policy allows notification previews up to "${policy.notificationPreview}".`,
+      {
+        maxNotificationPreview: policy.notificationPreview,
+      },
+    );
   }
   const before = store.getSetting<Stored>(KEY) ?? {};
   const next: Stored = { ...before };

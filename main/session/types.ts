@@ -2,7 +2,13 @@
  * The session: which profile is unlocked and the services open for it. Handlers reach every
  * PHI-holding service only through `active()`, which throws LOCKED when nothing is unlocked.
  */
-import type { ChannelOutput, ChannelParsedInput, ConnectionState, LockReason, NotificationPreview } from '../../common/ipc-contract';
+import type {
+  ChannelOutput,
+  ChannelParsedInput,
+  ConnectionState,
+  LockReason,
+  NotificationPreview,
+} from '../../common/ipc-contract';
 import type { AuditLog } from '../audit';
 import type { Store } from '../store';
 import type { Messaging } from '../xmpp';

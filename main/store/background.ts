@@ -19,13 +19,24 @@ export function startBackground(opts: {
   /** Tests: a worker entry that cannot load, to exercise the in-thread fallback (build-store.ts). */
   worker?: WorkerEntry;
 }): BackgroundHandle {
-  const init: WorkerInit = { file: opts.file, key: opts.key ? new Uint8Array(opts.key) : null, nativeBinding: opts.nativeBinding, cacheKiB: opts.cacheKiB };
+  const init: WorkerInit = {
+    file: opts.file,
+    key: opts.key ? new Uint8Array(opts.key) : null,
+    nativeBinding: opts.nativeBinding,
+    cacheKiB: opts.cacheKiB,
+  };
   const channel = startWorkerChannel<StoreOps>({
     entry: opts.worker ?? workerEntry('store-worker', import.meta.url),
     workerData: init,
     decodeError: ({ code, message }) =>
-      (errorCodes as readonly string[]).includes(code) ? new AppError(code as ErrorCode, message) : Object.assign(new Error(message), { code }),
-    stopError: (cause) => new AppError('INTERNAL', cause ? 'The background store worker stopped.' : 'The background store worker has exited.'),
+      (errorCodes as readonly string[]).includes(code)
+        ? new AppError(code as ErrorCode, message)
+        : Object.assign(new Error(message), { code }),
+    stopError: (cause) =>
+      new AppError(
+        'INTERNAL',
+        cause ? 'The background store worker stopped.' : 'The background store worker has exited.',
+      ),
     onStop: (cause) => {
       if (cause) opts.logger?.error('store worker failed', { error: cause.name });
     },

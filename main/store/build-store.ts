@@ -43,7 +43,9 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
       if (closed || !b.dead()) throw err;
       if (bg === b) {
         bg = null;
-        opts.logger?.warn('store: background worker unavailable; heavy work runs on the main thread', { error: errorName(err) });
+        opts.logger?.warn('store: background worker unavailable; heavy work runs on the main thread', {
+          error: errorName(err),
+        });
       }
       return here();
     });
@@ -60,9 +62,21 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     audit: createAuditRepo(db),
     replay: createReplayRepo(db),
     background: {
-      insertMany: (ms) => heavy((b) => b.insertMany(ms), () => store.messages.insertMany(ms)),
-      search: (q, o) => heavy((b) => b.search(q, o), () => store.messages.search(q, o)),
-      purgeBefore: (cutoff) => heavy((b) => b.purgeBefore(cutoff), () => store.messages.purgeBefore(cutoff)),
+      insertMany: (ms) =>
+        heavy(
+          (b) => b.insertMany(ms),
+          () => store.messages.insertMany(ms),
+        ),
+      search: (q, o) =>
+        heavy(
+          (b) => b.search(q, o),
+          () => store.messages.search(q, o),
+        ),
+      purgeBefore: (cutoff) =>
+        heavy(
+          (b) => b.purgeBefore(cutoff),
+          () => store.messages.purgeBefore(cutoff),
+        ),
       indexed: () =>
         heavy(
           (b) => b.indexed(),

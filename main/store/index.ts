@@ -18,7 +18,15 @@ export function openStore(opts: OpenStoreOptions): Store {
   }
   // Tests that do not care about time open a store without a clock; the session passes its own.
   const clock = opts.clock ?? systemClock;
-  const db = openDb({ file: opts.file, key: opts.key, logger: opts.logger, nativeBinding: opts.nativeBinding, pageSize: opts.pageSize, cacheKiB: opts.cacheKiB, clock });
+  const db = openDb({
+    file: opts.file,
+    key: opts.key,
+    logger: opts.logger,
+    nativeBinding: opts.nativeBinding,
+    pageSize: opts.pageSize,
+    cacheKiB: opts.cacheKiB,
+    clock,
+  });
   let version: number;
   try {
     version = runMigrations(db);
@@ -33,6 +41,17 @@ export function openStore(opts: OpenStoreOptions): Store {
     version,
     logger: opts.logger,
     clock,
-    ...(worker ? { background: () => startBackground({ file: opts.file, key: opts.key, nativeBinding: opts.nativeBinding, logger: opts.logger, cacheKiB: opts.cacheKiB }) } : {}),
+    ...(worker
+      ? {
+          background: () =>
+            startBackground({
+              file: opts.file,
+              key: opts.key,
+              nativeBinding: opts.nativeBinding,
+              logger: opts.logger,
+              cacheKiB: opts.cacheKiB,
+            }),
+        }
+      : {}),
   });
 }

@@ -66,7 +66,8 @@ function keyCheck(key: Buffer): Buffer {
 function readKeyCheck(file: string): KeyCheckFile | null {
   try {
     const parsed = JSON.parse(readFileSync(keyCheckPath(file), 'utf8')) as Partial<KeyCheckFile>;
-    if (parsed.v === 1 && typeof parsed.check === 'string' && typeof parsed.pageSize === 'number') return parsed as KeyCheckFile;
+    if (parsed.v === 1 && typeof parsed.check === 'string' && typeof parsed.pageSize === 'number')
+      return parsed as KeyCheckFile;
   } catch {
     // missing or unreadable: fall back to the file-shape heuristics below
   }
@@ -173,7 +174,10 @@ export function openDb(opts: OpenDbOptions): Db {
     });
   } catch (err) {
     // Cannot even open the file (permissions, missing folder, addon): not a statement about its contents.
-    throw new AppError('INTERNAL', `The message cache file cannot be opened (${(err as { code?: string }).code ?? 'error'}).`);
+    throw new AppError(
+      'INTERNAL',
+      `The message cache file cannot be opened (${(err as { code?: string }).code ?? 'error'}).`,
+    );
   }
   try {
     if (key) applyKey(db, key, pageSize);
@@ -192,9 +196,13 @@ export function openDb(opts: OpenDbOptions): Db {
     if (opts.onCorrupt === 'throw') throw new AppError('STORE_CORRUPT', 'The message cache is damaged.');
     const movedTo = setAside(file, (opts.clock ?? systemClock).now());
     logger?.error('store: corrupt database set aside', { code });
-    throw new AppError('STORE_CORRUPT', 'The message cache is damaged. It was set aside unchanged and a new one can be created.', {
-      setAsideAs: movedTo.slice(movedTo.lastIndexOf('/') + 1),
-    });
+    throw new AppError(
+      'STORE_CORRUPT',
+      'The message cache is damaged. It was set aside unchanged and a new one can be created.',
+      {
+        setAsideAs: movedTo.slice(movedTo.lastIndexOf('/') + 1),
+      },
+    );
   }
   if (key && !stored) {
     const record: KeyCheckFile = { v: 1, pageSize, check: check!.toString('hex') };

@@ -44,7 +44,13 @@ export const INDEX_CHUNK = 1000;
 
 const init = workerData as WorkerInit;
 const key = init.key ? Buffer.from(init.key) : null;
-const db = openDb({ file: init.file, key, nativeBinding: init.nativeBinding, onCorrupt: 'throw', cacheKiB: init.cacheKiB });
+const db = openDb({
+  file: init.file,
+  key,
+  nativeBinding: init.nativeBinding,
+  onCorrupt: 'throw',
+  cacheKiB: init.cacheKiB,
+});
 key?.fill(0);
 init.key?.fill(0);
 // Index inline (same transaction): measured faster than a separate indexing pass in smaller steps.

@@ -5,7 +5,15 @@
  * Ids cross the IPC boundary as strings (common/contract/domain.ts); inside the database they are
  * INTEGER rowids. A string id that is not one of ours is simply "not found", never an error.
  */
-import type { AuditEventType, Contact, ConversationSummary, Message, MessageState, Role, TrustState } from '../../common/contract/domain';
+import type {
+  AuditEventType,
+  Contact,
+  ConversationSummary,
+  Message,
+  MessageState,
+  Role,
+  TrustState,
+} from '../../common/contract/domain';
 
 export type { Message, MessageState };
 
@@ -132,7 +140,12 @@ export interface MessageRepo {
    * failed (retry); 'unverified' is final. Returns the row after the update, or undefined.
    */
   updateState(id: string, state: MessageState, at?: number): Message | undefined;
-  updateStateByOriginId(conversationId: string, originId: string, state: MessageState, at?: number): Message | undefined;
+  updateStateByOriginId(
+    conversationId: string,
+    originId: string,
+    state: MessageState,
+    at?: number,
+  ): Message | undefined;
   /** Records the archive's stanza-id on our own sent message once the server reflects it. */
   setStanzaId(id: string, stanzaId: string): void;
   /** Newest first; `before` is the previous page's nextCursor. */

@@ -22,7 +22,13 @@ const KEY_RECORD = 'device:log-key';
 
 export interface DeviceLogEntry {
   at: number;
-  event: 'profile-created' | 'profile-removed' | 'profile-wiped' | 'device-mismatch' | 'unlock-state-rejected' | 'audit-rollback';
+  event:
+    | 'profile-created'
+    | 'profile-removed'
+    | 'profile-wiped'
+    | 'device-mismatch'
+    | 'unlock-state-rejected'
+    | 'audit-rollback';
   profileId: string;
   detail?: Record<string, string | number | boolean | null>;
 }
@@ -43,7 +49,9 @@ export interface DeviceLogProblem {
 const entryText = (e: DeviceLogEntry) => JSON.stringify([e.at, e.event, e.profileId, e.detail ?? null]);
 
 function lineMac(key: Buffer, prev: string, e: DeviceLogEntry): string {
-  return createHmac('sha256', key).update(`clinic-device-log-v1|${prev}|${entryText(e)}`).digest('hex');
+  return createHmac('sha256', key)
+    .update(`clinic-device-log-v1|${prev}|${entryText(e)}`)
+    .digest('hex');
 }
 
 async function macKey(keychain: Keychain, create: boolean): Promise<Buffer | null> {
@@ -79,7 +87,10 @@ function readLines(userDataDir: string): (StoredLine | null)[] {
 
 export async function appendDeviceLog(userDataDir: string, keychain: Keychain, entry: DeviceLogEntry): Promise<void> {
   let mac: string | null = null;
-  const prev = readLines(userDataDir).filter((l): l is StoredLine => l !== null).at(-1)?.mac ?? '';
+  const prev =
+    readLines(userDataDir)
+      .filter((l): l is StoredLine => l !== null)
+      .at(-1)?.mac ?? '';
   try {
     const key = await macKey(keychain, true);
     if (key) {
@@ -102,7 +113,10 @@ export function readDeviceLog(userDataDir: string): DeviceLogEntry[] {
 }
 
 /** Checks each line's MAC and its link to the line before; says which line and how. */
-export async function verifyDeviceLog(userDataDir: string, keychain: Keychain): Promise<{ checked: number; problems: DeviceLogProblem[] }> {
+export async function verifyDeviceLog(
+  userDataDir: string,
+  keychain: Keychain,
+): Promise<{ checked: number; problems: DeviceLogProblem[] }> {
   const lines = readLines(userDataDir);
   const key = await macKey(keychain, false);
   const problems: DeviceLogProblem[] = [];

@@ -25,7 +25,8 @@ export async function deviceSecret({ userDataDir, keychain, clock }: VaultEnv, i
   const secret = await keychain.get(id);
   if (secret) return secret;
   const probe = await keychain.probe();
-  if (!probe.available) throw new AppError('KEYCHAIN_UNAVAILABLE', probe.reason ?? 'The system keychain is not available.');
+  if (!probe.available)
+    throw new AppError('KEYCHAIN_UNAVAILABLE', probe.reason ?? 'The system keychain is not available.');
   await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'device-mismatch', profileId: id });
   throw new AppError(
     'DEVICE_MISMATCH',
@@ -57,7 +58,11 @@ export async function canOpen({ userDataDir, keychain }: VaultEnv, id: string): 
  * failed delete is logged with `warning`, not thrown — with the folder (wrapped MK, database)
  * gone, an orphaned device secret opens nothing.
  */
-export async function eraseProfile({ userDataDir, keychain, logger }: VaultEnv, id: string, warning: string): Promise<boolean> {
+export async function eraseProfile(
+  { userDataDir, keychain, logger }: VaultEnv,
+  id: string,
+  warning: string,
+): Promise<boolean> {
   eraseProfileDir(userDataDir, id);
   try {
     return await keychain.delete(id);

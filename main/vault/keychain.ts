@@ -61,7 +61,8 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
   // On Linux the keyring crate silently falls back to the kernel keyring (keyutils), which is
   // neither persistent nor per-user-protected at rest: pin the Secret Service so a missing
   // keyring is an error, not a fallback.
-  const entryOptions: EntryOptions | undefined = platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
+  const entryOptions: EntryOptions | undefined =
+    platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
   const entry = (account: string) => new AsyncEntry(service, account, entryOptions);
 
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -81,7 +82,11 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
         const back = await e.getSecret();
         await e.deleteCredential();
         if (!back || !Buffer.from(back).equals(probe)) {
-          return { available: false, reason: 'The system keychain did not return what was stored in it. Check the keychain service, then try again.' };
+          return {
+            available: false,
+            reason:
+              'The system keychain did not return what was stored in it. Check the keychain service, then try again.',
+          };
         }
         return { available: true, reason: null };
       } catch (err) {
@@ -97,7 +102,10 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
       raw.fill(0);
       if (secret.length !== SECRET_BYTES) {
         secret.fill(0);
-        throw new AppError('DEVICE_MISMATCH', 'The keychain entry for this profile is not one this app wrote. This profile cannot be opened on this device.');
+        throw new AppError(
+          'DEVICE_MISMATCH',
+          'The keychain entry for this profile is not one this app wrote. This profile cannot be opened on this device.',
+        );
       }
       return secret;
     },
@@ -107,7 +115,8 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
     },
     async delete(profileId) {
       const deleted = await call('delete', () => entry(profileId).deleteCredential());
-      for (const kind of PROFILE_RECORDS) await call('delete', () => entry(profileRecord(profileId, kind)).deleteCredential());
+      for (const kind of PROFILE_RECORDS)
+        await call('delete', () => entry(profileRecord(profileId, kind)).deleteCredential());
       return deleted;
     },
     async getRecord(name) {
@@ -118,7 +127,8 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
       return out;
     },
     async setRecord(name, value) {
-      if (value.length === 0 || value.length > MAX_RECORD_BYTES) throw new Error(`keychain record must be 1..${MAX_RECORD_BYTES} bytes`);
+      if (value.length === 0 || value.length > MAX_RECORD_BYTES)
+        throw new Error(`keychain record must be 1..${MAX_RECORD_BYTES} bytes`);
       await call('write', () => entry(name).setSecret(value));
     },
   };
@@ -134,7 +144,8 @@ export function keychainError(err: unknown, platform: NodeJS.Platform, what: str
       reason =
         'No keychain service is reachable: this session has no working D-Bus session bus. Sign in to a desktop session that runs a Secret Service keyring (GNOME Keyring or KWallet), then start Clinic Messenger again.';
     } else if (/prompt was dismissed|locked/i.test(raw)) {
-      reason = 'The system keychain is locked. Unlock your login keyring (it unlocks when you sign in to the desktop, or in "Passwords and Keys"), then try again.';
+      reason =
+        'The system keychain is locked. Unlock your login keyring (it unlocks when you sign in to the desktop, or in "Passwords and Keys"), then try again.';
     } else if (/no result found|no such object|not provided|service unknown|serviceunknown/i.test(raw)) {
       reason =
         'No usable keychain was found: the Secret Service has no default ("login") keyring. Install and start GNOME Keyring or KWallet and create a login keyring, then try again.';

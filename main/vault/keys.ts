@@ -71,7 +71,13 @@ export function wrapMasterKey(master: Buffer, wrappingKey: Buffer, profileId: st
   const cipher = createCipheriv('aes-256-gcm', wrappingKey, iv);
   cipher.setAAD(aad(profileId, WRAP_VERSION));
   const ct = Buffer.concat([cipher.update(master), cipher.final()]);
-  return { alg: 'A256GCM', version: WRAP_VERSION, iv: iv.toString('base64'), ct: ct.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
+  return {
+    alg: 'A256GCM',
+    version: WRAP_VERSION,
+    iv: iv.toString('base64'),
+    ct: ct.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+  };
 }
 
 /** The master key, or null when the tag does not verify (wrong passphrase, wrong device secret, or tampering). */
@@ -98,7 +104,8 @@ export function unwrapMasterKey(wrapped: WrappedKey, wrappingKey: Buffer, profil
 
 /** Domain-separated subkeys from MK (RFC 5869 info strings); the caller owns and zero-fills them. */
 export function deriveSubkeys(master: Buffer): VaultKeys {
-  const sub = (label: string) => Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `clinic-messenger/v1/${label}`, KEY_BYTES));
+  const sub = (label: string) =>
+    Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `clinic-messenger/v1/${label}`, KEY_BYTES));
   return { master, db: sub('db'), files: sub('files'), audit: sub('audit') };
 }
 

@@ -20,7 +20,10 @@ function assertNoProfileFor(userDataDir: string, jid: string): void {
   for (const id of listProfileIds(userDataDir)) {
     try {
       if (readProfile(userDataDir, id).jid.toLowerCase() === jid.toLowerCase()) {
-        throw new AppError('CONFLICT', 'A profile for this account already exists on this PC. Unlock it, or remove it first.');
+        throw new AppError(
+          'CONFLICT',
+          'A profile for this account already exists on this PC. Unlock it, or remove it first.',
+        );
       }
     } catch (err) {
       if (err instanceof AppError && err.code === 'CONFLICT') throw err;

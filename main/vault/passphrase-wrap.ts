@@ -23,7 +23,10 @@ export async function wrapUnderPassphrase(
   const wk = deriveWrappingKey(kek, secret, salt);
   kek.fill(0);
   try {
-    return { kdf: { alg: 'argon2id', salt: salt.toString('base64'), ...params }, wrappedMasterKey: wrapMasterKey(master, wk, id) };
+    return {
+      kdf: { alg: 'argon2id', salt: salt.toString('base64'), ...params },
+      wrappedMasterKey: wrapMasterKey(master, wk, id),
+    };
   } finally {
     wk.fill(0);
   }
@@ -43,10 +46,19 @@ export async function openMasterKey(record: ProfileRecord, passphrase: string, s
 }
 
 /** Wraps MK under a passphrase with a new salt and today's policy parameters; no data is re-encrypted. */
-export async function rewrapMasterKey(env: VaultEnv, record: ProfileRecord, master: Buffer, passphrase: string, params: KdfParams): Promise<void> {
+export async function rewrapMasterKey(
+  env: VaultEnv,
+  record: ProfileRecord,
+  master: Buffer,
+  passphrase: string,
+  params: KdfParams,
+): Promise<void> {
   const secret = await deviceSecret(env, record.id);
   try {
-    writeProfile(env.userDataDir, { ...record, ...(await wrapUnderPassphrase(record.id, master, passphrase, secret, params)) });
+    writeProfile(env.userDataDir, {
+      ...record,
+      ...(await wrapUnderPassphrase(record.id, master, passphrase, secret, params)),
+    });
   } finally {
     secret.fill(0);
   }

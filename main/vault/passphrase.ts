@@ -20,7 +20,8 @@ export function passphraseProblem(passphrase: string, ctx: PassphraseContext): s
   if (length < ctx.minLength) return `Use at least ${ctx.minLength} characters; a few unrelated words work well.`;
   if (text.trim() !== text) return 'Remove spaces at the start or end.';
   const lower = text.toLowerCase();
-  if (COMMON.has(lower) || COMMON.has(lower.replace(/\s+/g, ''))) return 'This is one of the most common passwords. Choose something less predictable.';
+  if (COMMON.has(lower) || COMMON.has(lower.replace(/\s+/g, '')))
+    return 'This is one of the most common passwords. Choose something less predictable.';
   // "Password123!", "!!summer2024" — a common word with digits or symbols around it.
   const core = lower.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
   if (core.length >= 3 && (COMMON.has(core) || COMMON.has(core.replace(/\s+/g, '')))) {
@@ -30,7 +31,9 @@ export function passphraseProblem(passphrase: string, ctx: PassphraseContext): s
   if (distinct <= 2) return 'Use more than one or two different characters.';
   if (isSequence(lower)) return 'Avoid keyboard or number sequences.';
   // Built from the user's own name or user name ("Alice!2024Alice"): fewer than 4 other letters left.
-  const personal = (ctx.personal ?? []).flatMap((w) => w.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length >= 3);
+  const personal = (ctx.personal ?? [])
+    .flatMap((w) => w.toLowerCase().split(/[^\p{L}\p{N}]+/u))
+    .filter((w) => w.length >= 3);
   if (personal.length > 0) {
     let rest = lower;
     for (const w of personal.sort((a, b) => b.length - a.length)) rest = rest.split(w).join('');
@@ -44,7 +47,17 @@ export function assertPassphrase(passphrase: string, ctx: PassphraseContext): vo
   if (problem) throw new AppError('WEAK_PASSPHRASE', problem, { minLength: ctx.minLength });
 }
 
-const SEQUENCES = ['0123456789', 'abcdefghijklmnopqrstuvwxyz', 'qwertyuiop', 'asdfghjkl', 'zxcvbnm', 'qwertzuiop', 'azertyuiop', '1qaz2wsx3edc4rfv5tgb', '1q2w3e4r5t6y7u8i9o0p'];
+const SEQUENCES = [
+  '0123456789',
+  'abcdefghijklmnopqrstuvwxyz',
+  'qwertyuiop',
+  'asdfghjkl',
+  'zxcvbnm',
+  'qwertzuiop',
+  'azertyuiop',
+  '1qaz2wsx3edc4rfv5tgb',
+  '1q2w3e4r5t6y7u8i9o0p',
+];
 
 /** True for runs like "123456789012", "zyxwvutsrqpo" or "qwertyuiopqw": a walk along one sequence, either way, wrapping round. */
 function isSequence(s: string): boolean {

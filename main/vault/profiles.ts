@@ -5,7 +5,18 @@
  * the wrapped master key. Files are written to a temp name, fsynced and renamed, so a crash
  * leaves the old or the new version, never half of one.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../common/result';
@@ -60,7 +71,8 @@ export function readProfile(userDataDir: string, id: string): ProfileRecord {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('NOT_FOUND', 'This profile no longer exists on this PC.');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new AppError('NOT_FOUND', 'This profile no longer exists on this PC.');
     throw new AppError('STORE_CORRUPT', 'The profile file cannot be read.', { profileId: id });
   }
   let parsed: ReturnType<typeof profileRecordSchema.safeParse>;
@@ -69,7 +81,8 @@ export function readProfile(userDataDir: string, id: string): ProfileRecord {
   } catch {
     throw new AppError('STORE_CORRUPT', 'The profile file is damaged.', { profileId: id });
   }
-  if (!parsed.success || parsed.data.id !== id) throw new AppError('STORE_CORRUPT', 'The profile file is damaged.', { profileId: id });
+  if (!parsed.success || parsed.data.id !== id)
+    throw new AppError('STORE_CORRUPT', 'The profile file is damaged.', { profileId: id });
   return parsed.data;
 }
 

@@ -31,7 +31,12 @@ export interface VerifiedPassphrase {
 
 async function wipe(env: VaultEnv, id: string, failures: number): Promise<void> {
   const keychainDeleted = await eraseProfile(env, id, 'keychain entry could not be deleted during wipe');
-  await appendDeviceLog(env.userDataDir, env.keychain, { at: env.clock.now(), event: 'profile-wiped', profileId: id, detail: { reason: 'max-failed-unlocks', failures, keychainDeleted } });
+  await appendDeviceLog(env.userDataDir, env.keychain, {
+    at: env.clock.now(),
+    event: 'profile-wiped',
+    profileId: id,
+    detail: { reason: 'max-failed-unlocks', failures, keychainDeleted },
+  });
   env.logger.warn('profile wiped after too many failed unlocks', { profileId: id, failures });
 }
 
@@ -40,7 +45,13 @@ async function wipe(env: VaultEnv, id: string, failures: number): Promise<void> 
  * maxFailedUnlocks. `allowWipe` false: the profile is open (changePassphrase, confirmPassphrase)
  * and is never wiped under the store — at the maximum it throws with `lockRequired` instead.
  */
-export async function verifyPassphrase(env: VaultEnv, max: number, id: string, passphrase: string, allowWipe: boolean): Promise<VerifiedPassphrase> {
+export async function verifyPassphrase(
+  env: VaultEnv,
+  max: number,
+  id: string,
+  passphrase: string,
+  allowWipe: boolean,
+): Promise<VerifiedPassphrase> {
   const { userDataDir, keychain, clock, logger } = env;
   const record = readProfile(userDataDir, id);
   // The secret first: it keys the counter's MAC (unlock-state.ts). A copied folder stops here
@@ -49,8 +60,16 @@ export async function verifyPassphrase(env: VaultEnv, max: number, id: string, p
   try {
     const state = await readUnlockState(userDataDir, keychain, id, secret);
     if (state.problem) {
-      await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'unlock-state-rejected', profileId: id, detail: { reason: state.problem } });
-      logger.warn('unlock state not trusted: counting it as one attempt short of the wipe', { profileId: id, reason: state.problem });
+      await appendDeviceLog(userDataDir, keychain, {
+        at: clock.now(),
+        event: 'unlock-state-rejected',
+        profileId: id,
+        detail: { reason: state.problem },
+      });
+      logger.warn('unlock state not trusted: counting it as one attempt short of the wipe', {
+        profileId: id,
+        reason: state.problem,
+      });
     }
     const failures = Math.min(state.failures, max - 1);
     const waitMs = state.lastAttemptAt + unlockDelayMs(failures) - clock.now();
@@ -62,7 +81,14 @@ export async function verifyPassphrase(env: VaultEnv, max: number, id: string, p
       });
     }
     // Count the attempt before the KDF runs: killing the app mid-attempt must not reset the counter.
-    const counted = await writeUnlockState(userDataDir, keychain, id, secret, { failures: failures + 1, lastAttemptAt: clock.now() }, state.generation);
+    const counted = await writeUnlockState(
+      userDataDir,
+      keychain,
+      id,
+      secret,
+      { failures: failures + 1, lastAttemptAt: clock.now() },
+      state.generation,
+    );
     const master = await openMasterKey(record, passphrase, secret);
     if (master) {
       try {
@@ -78,11 +104,23 @@ export async function verifyPassphrase(env: VaultEnv, max: number, id: string, p
     // session locks instead and the next wrong unlock attempt wipes.
     if (now >= max && allowWipe) {
       await wipe(env, id, now);
-      throw new AppError('PROFILE_WIPED', `The passphrase was wrong ${now} times, so this profile was erased from this PC. Sign in again to create a new one.`, {
-        profileId: id,
-      });
+      throw new AppError(
+        'PROFILE_WIPED',
+        `The passphrase was wrong ${now} times, so this profile was erased from this PC. Sign in again to create a new one.`,
+        {
+          profileId: id,
+        },
+      );
     }
-    if (now >= max) await writeUnlockState(userDataDir, keychain, id, secret, { failures: max - 1, lastAttemptAt: clock.now() }, counted);
+    if (now >= max)
+      await writeUnlockState(
+        userDataDir,
+        keychain,
+        id,
+        secret,
+        { failures: max - 1, lastAttemptAt: clock.now() },
+        counted,
+      );
     const shown = Math.min(now, max - 1);
     throw new AppError('WRONG_PASSPHRASE', 'That passphrase is not correct.', {
       failures: shown,

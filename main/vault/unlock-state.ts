@@ -59,7 +59,9 @@ const DISTRUSTED = Number.MAX_SAFE_INTEGER;
 function stateMac(secret: Buffer, profileId: string, s: UnlockState & { generation: number }): Buffer {
   const key = deviceMacKey(secret, 'unlock-state');
   try {
-    return createHmac('sha256', key).update(`clinic-unlock-state-v2|${profileId}|${s.generation}|${s.failures}|${s.lastAttemptAt}`).digest();
+    return createHmac('sha256', key)
+      .update(`clinic-unlock-state-v2|${profileId}|${s.generation}|${s.failures}|${s.lastAttemptAt}`)
+      .digest();
   } finally {
     key.fill(0);
   }
@@ -74,9 +76,19 @@ async function keychainGeneration(keychain: Keychain, profileId: string): Promis
 }
 
 /** The profile's counter, checked against its MAC and the keychain's generation. */
-export async function readUnlockState(userDataDir: string, keychain: Keychain, profileId: string, secret: Buffer): Promise<LoadedUnlockState> {
+export async function readUnlockState(
+  userDataDir: string,
+  keychain: Keychain,
+  profileId: string,
+  secret: Buffer,
+): Promise<LoadedUnlockState> {
   const pinned = await keychainGeneration(keychain, profileId);
-  const distrusted = (problem: UnlockStateProblem): LoadedUnlockState => ({ failures: DISTRUSTED, lastAttemptAt: 0, generation: pinned ?? 0, problem });
+  const distrusted = (problem: UnlockStateProblem): LoadedUnlockState => ({
+    failures: DISTRUSTED,
+    lastAttemptAt: 0,
+    generation: pinned ?? 0,
+    problem,
+  });
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(join(profileDir(userDataDir, profileId), UNLOCK_STATE_FILE), 'utf8'));
@@ -107,7 +119,10 @@ export async function writeUnlockState(
   const generation = Math.min(after, DISTRUSTED - 1) + 1;
   const mac = stateMac(secret, profileId, { ...state, generation }).toString('hex');
   const file = join(profileDir(userDataDir, profileId), UNLOCK_STATE_FILE);
-  writeFileAtomic(file, JSON.stringify({ format: 2, failures: state.failures, lastAttemptAt: state.lastAttemptAt, generation, mac }) + '\n');
+  writeFileAtomic(
+    file,
+    JSON.stringify({ format: 2, failures: state.failures, lastAttemptAt: state.lastAttemptAt, generation, mac }) + '\n',
+  );
   await keychain.setRecord(profileRecord(profileId, 'unlock-gen'), Buffer.from(String(generation), 'utf8'));
   return generation;
 }

@@ -63,14 +63,18 @@ export interface Vault {
 
 /** WEAK_PASSPHRASE unless the passphrase meets the policy and contains nothing from the account's own names. */
 function assertNewPassphrase(policy: Policy, passphrase: string, owner: { jid: string; displayName: string }): void {
-  assertPassphrase(passphrase, { minLength: policy.passphraseMinLength, personal: [owner.jid.split('@')[0] ?? '', owner.jid, owner.displayName] });
+  assertPassphrase(passphrase, {
+    minLength: policy.passphraseMinLength,
+    personal: [owner.jid.split('@')[0] ?? '', owner.jid, owner.displayName],
+  });
 }
 
 export function createVault(opts: VaultOptions): Vault {
   const { userDataDir, policy, keychain, clock, logger } = opts;
   const env: VaultEnv = opts;
   const kdfParams = (): KdfParams => ({ ...policy.argon2 });
-  const verified = (id: string, passphrase: string, allowWipe: boolean) => verifyPassphrase(env, policy.maxFailedUnlocks, id, passphrase, allowWipe);
+  const verified = (id: string, passphrase: string, allowWipe: boolean) =>
+    verifyPassphrase(env, policy.maxFailedUnlocks, id, passphrase, allowWipe);
   // One vault operation at a time, so two concurrent unlock attempts cannot both read the same failure count.
   let tail: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -126,7 +130,10 @@ export function createVault(opts: VaultOptions): Vault {
           try {
             await rewrapMasterKey(env, record, master, passphrase, want);
           } catch (err) {
-            logger.warn('could not re-wrap the master key with new KDF parameters', { profileId: id, code: err instanceof AppError ? err.code : 'unknown' });
+            logger.warn('could not re-wrap the master key with new KDF parameters', {
+              profileId: id,
+              code: err instanceof AppError ? err.code : 'unknown',
+            });
           }
         }
         return opened(readProfile(userDataDir, id), master, failedBefore);
@@ -154,12 +161,20 @@ export function createVault(opts: VaultOptions): Vault {
         if (reason === 'user' && (await canOpen(env, id))) {
           // Someone else at a shared PC must not erase a colleague's profile (and its unsent
           // messages) from the chooser: prove it is yours. KEYCHAIN_UNAVAILABLE propagates.
-          if (!passphrase) throw new AppError('WRONG_PASSPHRASE', "Enter this profile's passphrase to remove it from this PC.", { passphraseRequired: true });
+          if (!passphrase)
+            throw new AppError('WRONG_PASSPHRASE', "Enter this profile's passphrase to remove it from this PC.", {
+              passphraseRequired: true,
+            });
           const { master } = await verified(id, passphrase, true);
           master.fill(0);
         }
         const keychainDeleted = await eraseProfile(env, id, 'keychain entry could not be deleted');
-        await appendDeviceLog(userDataDir, keychain, { at: clock.now(), event: 'profile-removed', profileId: id, detail: { reason, keychainDeleted } });
+        await appendDeviceLog(userDataDir, keychain, {
+          at: clock.now(),
+          event: 'profile-removed',
+          profileId: id,
+          detail: { reason, keychainDeleted },
+        });
       }),
   };
 }

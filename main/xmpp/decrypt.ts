@@ -7,7 +7,15 @@
  * internal failure: its SigncryptRejectedError reaches the caller either way.
  */
 import { availableParallelism } from 'node:os';
-import { createDecryptPool, openSigncrypt, SigncryptRejectedError, type DecryptJob, type DecryptPool, type Identity, type OpenedSigncrypt } from '../crypto';
+import {
+  createDecryptPool,
+  openSigncrypt,
+  SigncryptRejectedError,
+  type DecryptJob,
+  type DecryptPool,
+  type Identity,
+  type OpenedSigncrypt,
+} from '../crypto';
 import { errorName, type Logger } from '../log';
 import type { MessagingInspect } from './types';
 

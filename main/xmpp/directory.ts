@@ -18,7 +18,13 @@ export function createDirectory(ctx: MessagingContext) {
     const r = resources.get(jid);
     if (!r || r.size === 0) return 'offline';
     const all = [...r.values()];
-    return all.includes('available') ? 'available' : all.includes('dnd') ? 'dnd' : all.includes('away') ? 'away' : 'offline';
+    return all.includes('available')
+      ? 'available'
+      : all.includes('dnd')
+        ? 'dnd'
+        : all.includes('away')
+          ? 'away'
+          : 'offline';
   }
 
   function applyItem(item: XmlElement) {

@@ -11,7 +11,10 @@ import { bare, fromOwnAccount, NS, originIdOf, receiptFor, serverStampOf, stanza
 type Step = () => Promise<void>;
 const nothing: Step = () => Promise.resolve();
 /** A step with nothing to wait for (an audit entry): run when its turn in arrival order comes. */
-const later = (fn: () => void): Step => () => Promise.resolve().then(fn);
+const later =
+  (fn: () => void): Step =>
+  () =>
+    Promise.resolve().then(fn);
 
 export function createInbound(ctx: MessagingContext, receiver: Receiver) {
   const { store, audit, logger, clock } = ctx.opts;
@@ -48,7 +51,9 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
       // XEP-0280 §11: a carbon is genuine only from our bare JID (the server), not from another resource.
       if (!fromOwnAccount(el.attrs.from, own)) {
         const peer = bare(el.attrs.from);
-        return later(() => audit.append('message-rejected', { peer, reason: 'forged-carbon', messageId: null, direction: 'in' }));
+        return later(() =>
+          audit.append('message-rejected', { peer, reason: 'forged-carbon', messageId: null, direction: 'in' }),
+        );
       }
       const fwd = carbon.getChild('forwarded', NS.forward);
       const inner = fwd?.getChild('message');
@@ -63,7 +68,13 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
     return handleChat(el, 'in', from, true, serverStampOf(el, { bare: own, now }));
   }
 
-  function handleChat(m: XmlElement, direction: 'in' | 'out', peer: string, live: boolean, serverStamp: Date | undefined): Step {
+  function handleChat(
+    m: XmlElement,
+    direction: 'in' | 'out',
+    peer: string,
+    live: boolean,
+    serverStamp: Date | undefined,
+  ): Step {
     if (!peer || peer === ctx.ownJid || !peer.includes('@')) return nothing;
     const ox = m.getChild('openpgp', NS.ox);
     if (ox && !ctx.peerAllowed(peer)) {
@@ -74,7 +85,15 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
       });
     }
     const step = ox
-      ? begin({ peer, direction, base64: ox.getText(), originId: originIdOf(m), stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null, serverStamp, live })
+      ? begin({
+          peer,
+          direction,
+          base64: ox.getText(),
+          originId: originIdOf(m),
+          stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null,
+          serverStamp,
+          live,
+        })
       : () => Promise.resolve(false);
     return async () => {
       // XEP-0184 receipt and XEP-0333 displayed marker for a message of ours.
@@ -83,7 +102,8 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
       if (direction === 'in' && (receipt || displayed)) {
         const conv = store.conversations.byPeer(peer);
         const id = (receipt ?? displayed) as string;
-        const updated = conv && store.messages.updateStateByOriginId(conv.id, id, displayed ? 'read' : 'delivered', clock.now());
+        const updated =
+          conv && store.messages.updateStateByOriginId(conv.id, id, displayed ? 'read' : 'delivered', clock.now());
         if (updated) {
           ctx.emitMessage(updated, false);
           ctx.emitConversation(updated.conversationId);
@@ -94,7 +114,10 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
       // live, that we stored verified: a receipt for a rejected one would tell the sender it arrived.
       if (verified && live && direction === 'in' && m.getChild('request', NS.receipts) && m.attrs.id) {
         // Not retried: the message is stored either way; a lost receipt only leaves it 'sent' at the sender.
-        await ctx.conn()?.send(receiptFor(m.attrs.from ?? peer, m.attrs.id)).catch(() => undefined);
+        await ctx
+          .conn()
+          ?.send(receiptFor(m.attrs.from ?? peer, m.attrs.id))
+          .catch(() => undefined);
       }
     };
   }

@@ -62,7 +62,13 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
     });
     c.client.iqCallee.set(NS.roster, 'query', ({ stanza }) => directory.handleRosterPush(stanza));
     // XEP-0115 §6.2: the server asks what `<node>#<ver>` means before it sends +notify events.
-    c.client.iqCallee.get(NS_DISCO_INFO, 'query', ({ element }) => discoInfo(element.attrs.node) ?? xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })));
+    c.client.iqCallee.get(
+      NS_DISCO_INFO,
+      'query',
+      ({ element }) =>
+        discoInfo(element.attrs.node) ??
+        xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })),
+    );
     return c;
   }
 
@@ -74,7 +80,12 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('NOT_CONNECTED', 'Cannot reach the messaging server.');
       if (firstRun || e.code !== 'NOT_CONNECTED' || stopped) throw e;
-      const delay = backoffMs(attempt, { baseMs: opts.reconnect?.baseMs ?? 1_000, maxMs: 60_000, maxExponent: 6, jitter: 'equal' });
+      const delay = backoffMs(attempt, {
+        baseMs: opts.reconnect?.baseMs ?? 1_000,
+        maxMs: 60_000,
+        maxExponent: 6,
+        jitter: 'equal',
+      });
       // Each attempt schedules the next; one that throws (stopped, or not a network error) ends the retries.
       startTimer = net.setTimeout(() => void connectLoop(false, attempt + 1).catch(() => undefined), delay);
     }

@@ -88,10 +88,17 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     const conv = store.conversations.get(conversationId);
     if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
     // Refused here, not only in the UI: federation is off, and a PHI message has one place to go.
-    if (!ctx.peerAllowed(conv.peerJid)) throw new AppError('FORBIDDEN', "Messages can only go to colleagues on the clinic's own server.", { jid: conv.peerJid });
+    if (!ctx.peerAllowed(conv.peerJid))
+      throw new AppError('FORBIDDEN', "Messages can only go to colleagues on the clinic's own server.", {
+        jid: conv.peerJid,
+      });
     const c = store.contacts.get(conv.peerJid);
     if (c?.trust === 'changed') {
-      throw new AppError('KEY_CHANGED', "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.", { jid: conv.peerJid });
+      throw new AppError(
+        'KEY_CHANGED',
+        "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.",
+        { jid: conv.peerJid },
+      );
     }
     // Without a pinned key we must be able to fetch one now; otherwise refuse (never plaintext).
     if (!c?.fingerprint && conn()?.isReady()) await trust.keyForSending(conv.peerJid);

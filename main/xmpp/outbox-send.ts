@@ -49,7 +49,13 @@ export function createOutboxSender(ctx: MessagingContext) {
       if (!ctx.peerAllowed(conv.peerJid)) throw new AppError('FORBIDDEN', 'recipient outside the clinic domain');
       const key = await ctx.trust.keyForSending(conv.peerJid);
       // The signature and <time/> carry the injected clock's date (STYLE.md "Time").
-      const base64 = await signcrypt({ identity, recipients: [key], to: conv.peerJid, body: msg.body, now: new Date(clock.now()) });
+      const base64 = await signcrypt({
+        identity,
+        recipients: [key],
+        to: conv.peerJid,
+        body: msg.body,
+        now: new Date(clock.now()),
+      });
       await conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
       // One commit (issue 10 §11): out of the outbox, marked sent and audited together or not at all.
       const sent = store.transaction(() => {
@@ -64,7 +70,12 @@ export function createOutboxSender(ctx: MessagingContext) {
       }
     } catch (err) {
       const code = err instanceof AppError ? err.code : 'INTERNAL';
-      if (code === 'KEY_CHANGED' || code === 'KEY_UNAVAILABLE' || code === 'FORBIDDEN' || attempts + 1 >= MAX_ATTEMPTS) {
+      if (
+        code === 'KEY_CHANGED' ||
+        code === 'KEY_UNAVAILABLE' ||
+        code === 'FORBIDDEN' ||
+        attempts + 1 >= MAX_ATTEMPTS
+      ) {
         // Never a plaintext fallback: the message waits as failed until a person acts (retry).
         store.outbox.remove(messageId);
         setState(messageId, 'failed');

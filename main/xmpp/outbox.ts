@@ -54,9 +54,7 @@ export function createOutbox(ctx: MessagingContext) {
       return flushing;
     }
     flushing = drain(force)
-      .catch((err: unknown) =>
-        logger.error('xmpp: outbox flush failed', { error: errorName(err) }),
-      )
+      .catch((err: unknown) => logger.error('xmpp: outbox flush failed', { error: errorName(err) }))
       .finally(() => {
         flushing = null;
       });

@@ -45,26 +45,46 @@ const condition = (err: unknown): string | undefined => (err as { condition?: st
 
 /** Publishes with publish-options; on conflict / precondition-not-met (node exists with other
  *  options: Prosody says conflict, ejabberd precondition-not-met) it reconfigures the node, then publishes. */
-async function publishWith(conn: XmppConnection, node: string, itemId: string, payload: XmlElement, options: Record<string, string>): Promise<void> {
+async function publishWith(
+  conn: XmppConnection,
+  node: string,
+  itemId: string,
+  payload: XmlElement,
+  options: Record<string, string>,
+): Promise<void> {
   try {
     await conn.iq(publishIq(node, itemId, payload, options));
   } catch (err) {
     const c = condition(err);
     if (c !== 'conflict' && c !== 'precondition-not-met') throw err;
     await conn.iq(
-      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node }, dataForm(`${PUBSUB}#node_config`, options)))),
+      xml(
+        'iq',
+        { type: 'set' },
+        xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node }, dataForm(`${PUBSUB}#node_config`, options))),
+      ),
     );
     await conn.iq(publishIq(node, itemId, payload, null));
   }
 }
-const publishOpen = (conn: XmppConnection, node: string, itemId: string, payload: XmlElement) => publishWith(conn, node, itemId, payload, OPEN);
+const publishOpen = (conn: XmppConnection, node: string, itemId: string, payload: XmlElement) =>
+  publishWith(conn, node, itemId, payload, OPEN);
 
 /** XEP-0373 §4.1: data node first, then the metadata list (item id "current"). */
-export async function publishPublicKey(conn: XmppConnection, fingerprint: string, binary: Uint8Array, now: Date): Promise<void> {
+export async function publishPublicKey(
+  conn: XmppConnection,
+  fingerprint: string,
+  binary: Uint8Array,
+  now: Date,
+): Promise<void> {
   const stamp = formatXmppDateTime(now);
   const data = xml('pubkey', { xmlns: OX_NS }, xml('data', {}, Buffer.from(binary).toString('base64')));
   await publishOpen(conn, keyDataNode(fingerprint), stamp, data);
-  const list = xml('public-keys-list', { xmlns: OX_NS }, xml('pubkey-metadata', { 'v4-fingerprint': fingerprint, date: stamp }));
+  const list = xml(
+    'public-keys-list',
+    { xmlns: OX_NS },
+    xml('pubkey-metadata', { 'v4-fingerprint': fingerprint, date: stamp }),
+  );
   await publishOpen(conn, KEYS_LIST_NODE, 'current', list);
 }
 
@@ -91,14 +111,17 @@ export interface FetchedKey {
 /** XEP-0373 §4.3: the list node, then the announced key's data node. Throws on any problem. */
 export async function fetchPublicKey(conn: XmppConnection, bareJid: string): Promise<FetchedKey> {
   const listRes = await conn.iq(itemsIq(bareJid, KEYS_LIST_NODE));
-  const list = listRes.getChild('pubsub', PUBSUB) ? firstItemPayload(listRes.getChild('pubsub', PUBSUB)!, 'public-keys-list') : undefined;
+  const list = listRes.getChild('pubsub', PUBSUB)
+    ? firstItemPayload(listRes.getChild('pubsub', PUBSUB)!, 'public-keys-list')
+    : undefined;
   // One key per account (PROTOCOL.md); if several are listed, take the newest announcement.
   const newest = announcedKeys(list)[0];
   if (!newest) throw new Error('no OpenPGP key announced');
   const dataRes = await conn.iq(itemsIq(bareJid, keyDataNode(newest.fpr)));
   const pubsub = dataRes.getChild('pubsub', PUBSUB);
   const b64 = (pubsub ? firstItemPayload(pubsub, 'pubkey')?.getChildText('data') : null)?.replace(/\s+/g, '') ?? '';
-  if (!b64 || b64.length > MAX_KEY_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new Error('key data missing or malformed');
+  if (!b64 || b64.length > MAX_KEY_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64))
+    throw new Error('key data missing or malformed');
   return { fingerprint: newest.fpr, binary: new Uint8Array(Buffer.from(b64, 'base64')) };
 }
 
@@ -119,7 +142,8 @@ export async function fetchSecretKeyBackup(conn: XmppConnection, ownBareJid: str
   const pubsub = res.getChild('pubsub', PUBSUB);
   const b64 = (pubsub ? firstItemPayload(pubsub, 'secretkey')?.getText() : '')?.replace(/\s+/g, '') ?? '';
   if (!b64) return null;
-  if (b64.length > MAX_KEY_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new Error('secret-key backup malformed');
+  if (b64.length > MAX_KEY_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64))
+    throw new Error('secret-key backup malformed');
   return b64;
 }
 

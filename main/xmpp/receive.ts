@@ -33,7 +33,8 @@ export interface OxItem {
 }
 
 /** What decrypting an item gave: the opened signcrypt, a rejection, or an internal failure (retry later). */
-export type ReceiveOutcome = { ok: true; value: OpenedSigncrypt } | { ok: false; reason: string } | { ok: false; internal: true };
+export type ReceiveOutcome =
+  { ok: true; value: OpenedSigncrypt } | { ok: false; reason: string } | { ok: false; internal: true };
 
 export interface Pending {
   it: OxItem;
@@ -69,15 +70,31 @@ export interface ReceiverOptions {
  * The row for a committed item. `now` is the time of receipt for a live item; an inbound message
  * to the conversation in view is stored read (`readAt`), as conversations:markRead would mark it.
  */
-function rowFor(p: Pending, o: ReceiveOutcome, replayed: boolean, now: number, inView: boolean): { row: NewMessage; reason: string | null } {
+function rowFor(
+  p: Pending,
+  o: ReceiveOutcome,
+  replayed: boolean,
+  now: number,
+  inView: boolean,
+): { row: NewMessage; reason: string | null } {
   const { it } = p;
   const received = it.serverStamp?.getTime() ?? now;
   const readAt = it.direction === 'in' && inView ? now : null;
-  const base = { conversationId: p.conversationId, direction: it.direction, originId: it.originId, stanzaId: it.stanzaId, receivedAt: received, readAt };
+  const base = {
+    conversationId: p.conversationId,
+    direction: it.direction,
+    originId: it.originId,
+    stanzaId: it.stanzaId,
+    receivedAt: received,
+    readAt,
+  };
   if (o.ok && !replayed) {
     // Ordered by receipt (issue 10 §4, common/message-time.ts): the claim is kept and shown when sane.
     const state = it.direction === 'in' ? 'delivered' : 'sent';
-    return { row: { ...base, state, body: o.value.body, sentAt: received, claimedAt: o.value.timestamp.getTime() }, reason: null };
+    return {
+      row: { ...base, state, body: o.value.body, sentAt: received, claimedAt: o.value.timestamp.getTime() },
+      reason: null,
+    };
   }
   const reason = replayed ? 'replayed' : 'reason' in o ? o.reason : 'internal';
   return { row: { ...base, state: 'unverified', body: null, sentAt: received, claimedAt: null }, reason };
@@ -177,7 +194,8 @@ export function createReceiver(ctx: MessagingContext) {
       within?.(firstInternal < 0 ? null : firstInternal);
       return out;
     });
-    for (const r of received) if (r.reason) logger.warn('xmpp: message rejected', { messageId: r.messageId, reason: r.reason });
+    for (const r of received)
+      if (r.reason) logger.warn('xmpp: message rejected', { messageId: r.messageId, reason: r.reason });
     return { received, firstInternal: firstInternal < 0 ? null : firstInternal };
   }
 
@@ -207,4 +225,3 @@ export function createReceiver(ctx: MessagingContext) {
 }
 
 export type Receiver = ReturnType<typeof createReceiver>;
-

@@ -45,12 +45,14 @@ export function createSessionSetup({ ctx, accountKey, directory, decryption, cat
       throw err;
     }
     // XEP-0280 §4: copies of our conversations on every device.
-    await c.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons }))).catch(() => logger.warn('xmpp: carbons not enabled'));
+    await c
+      .iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons })))
+      .catch(() => logger.warn('xmpp: carbons not enabled'));
     await directory.loadRoster().catch(() => logger.warn('xmpp: roster not loaded'));
     await accountKey.publish(c, id, new Date(clock.now()));
-    await accountKey.publishBackup(c, id).catch((err: unknown) =>
-      logger.warn('xmpp: key backup not published', { error: errorName(err) }),
-    );
+    await accountKey
+      .publishBackup(c, id)
+      .catch((err: unknown) => logger.warn('xmpp: key backup not published', { error: errorName(err) }));
     // The decrypt workers (a first run has only now settled the key they load).
     await decryption.start().catch(() => undefined);
     // Archive first, presence second: a session that queried MAM does not get the offline flood

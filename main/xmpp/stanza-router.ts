@@ -32,10 +32,11 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound }: StanzaR
   function onKeyListNotice(jid: string, el: XmlElement) {
     const c = store.contacts.get(jid);
     if (!c?.fingerprint) return; // nothing pinned yet: pinned on first use, as before
-    const announced = (el.getChild('event', NS_PUBSUB_EVENT)?.getChild('items')?.getChildren('item') ?? []).flatMap((i) =>
-      announcedKeys(i.getChild('public-keys-list', NS.ox)).map((k) => k.fpr),
+    const announced = (el.getChild('event', NS_PUBSUB_EVENT)?.getChild('items')?.getChildren('item') ?? []).flatMap(
+      (i) => announcedKeys(i.getChild('public-keys-list', NS.ox)).map((k) => k.fpr),
     );
-    const unchanged = announced.length === 1 && announced[0] === c.fingerprint && (c.trust === 'pinned' || c.trust === 'verified');
+    const unchanged =
+      announced.length === 1 && announced[0] === c.fingerprint && (c.trust === 'pinned' || c.trust === 'verified');
     // refresh() never rejects: its outcome is recorded in the store (trust.ts).
     if (!unchanged) void ctx.trust.refresh(jid);
   }
@@ -52,7 +53,9 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound }: StanzaR
       logger.error('xmpp: inbound message failed', { error: errorName(err) });
       return;
     }
-    chain = chain.then(step).catch((err: unknown) => logger.error('xmpp: inbound message failed', { error: errorName(err) }));
+    chain = chain
+      .then(step)
+      .catch((err: unknown) => logger.error('xmpp: inbound message failed', { error: errorName(err) }));
   }
 
   return {

@@ -35,7 +35,12 @@ export function oxMessage(to: string, originId: string, base64: string): XmlElem
 }
 
 export const receiptFor = (to: string, id: string) =>
-  xml('message', { to, type: 'chat' }, xml('received', { xmlns: NS.receipts, id }), xml('no-store', { xmlns: NS.hints }));
+  xml(
+    'message',
+    { to, type: 'chat' },
+    xml('received', { xmlns: NS.receipts, id }),
+    xml('no-store', { xmlns: NS.hints }),
+  );
 
 export const displayedMarker = (to: string, id: string) =>
   xml('message', { to, type: 'chat' }, xml('displayed', { xmlns: NS.markers, id }), xml('store', { xmlns: NS.hints }));
@@ -68,7 +73,10 @@ export function fromOwnAccount(from: string | undefined, ownBare: string): boole
  * our server sends us — no `from`. Clamped to `now`: the server never stores a message in the
  * future, and a peer that forged a stamp can move its message back, never ahead.
  */
-export function serverStampOf(el: XmlElement | undefined, own: { bare: string; now: number; allowNoFrom?: boolean }): Date | undefined {
+export function serverStampOf(
+  el: XmlElement | undefined,
+  own: { bare: string; now: number; allowNoFrom?: boolean },
+): Date | undefined {
   const domain = own.bare.slice(own.bare.indexOf('@') + 1);
   for (const d of el?.getChildren('delay', NS.delay) ?? []) {
     const from = (d.attrs.from ?? '').toLowerCase();
@@ -90,7 +98,11 @@ export function mamQuery(queryId: string, after: string | null, max: number): Xm
     xml(
       'query',
       { xmlns: NS.mam, queryid: queryId },
-      xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.mam))),
+      xml(
+        'x',
+        { xmlns: 'jabber:x:data', type: 'submit' },
+        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.mam)),
+      ),
       xml('set', { xmlns: NS.rsm }, xml('max', {}, String(max)), after ? xml('after', {}, after) : null),
     ),
   );

@@ -48,7 +48,11 @@ function unavailableReason(err: unknown): string {
 }
 
 /** Fetch + validate + record. Never throws: the outcome is in the store (and audited). */
-async function fetchAndRecord(d: TrustDeps, jid: string, on: { pinned(key: ContactKey): void; emit(c: StoredContact): void }): Promise<void> {
+async function fetchAndRecord(
+  d: TrustDeps,
+  jid: string,
+  on: { pinned(key: ContactKey): void; emit(c: StoredContact): void },
+): Promise<void> {
   const conn = d.conn();
   if (!conn?.isReady()) return;
   const now = d.clock.now();
@@ -71,7 +75,19 @@ async function fetchAndRecord(d: TrustDeps, jid: string, on: { pinned(key: Conta
   }
   if (!before?.fingerprint) {
     on.pinned(key);
-    on.emit(d.store.contacts.setKey(jid, { trust: 'pinned', fingerprint: key.fingerprint, publicKey: key.binary, pendingFingerprint: null, firstSeen: now }, now));
+    on.emit(
+      d.store.contacts.setKey(
+        jid,
+        {
+          trust: 'pinned',
+          fingerprint: key.fingerprint,
+          publicKey: key.binary,
+          pendingFingerprint: null,
+          firstSeen: now,
+        },
+        now,
+      ),
+    );
     d.audit.append('key-pinned', { jid, fingerprint: key.fingerprint });
   } else if (before.fingerprint !== key.fingerprint) {
     if (before.trust === 'changed' && before.pendingFingerprint === key.fingerprint) return;
@@ -112,7 +128,9 @@ export function createTrust(d: TrustDeps): Trust {
   const refresh = (jid: string): Promise<void> => {
     const running = inflight.get(jid);
     if (running) return running;
-    const p = fetchAndRecord(d, jid, { pinned: (key) => parsed.set(jid, key), emit }).finally(() => inflight.delete(jid));
+    const p = fetchAndRecord(d, jid, { pinned: (key) => parsed.set(jid, key), emit }).finally(() =>
+      inflight.delete(jid),
+    );
     inflight.set(jid, p);
     return p;
   };
@@ -120,10 +138,15 @@ export function createTrust(d: TrustDeps): Trust {
   /** A person compared fingerprints and confirms the pinned key. */
   function verifyNow(jid: string, fingerprint: string): Contact {
     const c = d.store.contacts.get(jid);
-    if (!c?.fingerprint) throw new AppError('KEY_UNAVAILABLE', 'There is no key for this colleague to verify yet.', { jid });
+    if (!c?.fingerprint)
+      throw new AppError('KEY_UNAVAILABLE', 'There is no key for this colleague to verify yet.', { jid });
     if (c.trust === 'changed') throw new AppError('KEY_CHANGED', 'Accept or reject the changed key first.', { jid });
     if (c.fingerprint !== fingerprint.toUpperCase()) {
-      throw new AppError('CONFLICT', 'The fingerprint you confirmed is not the pinned key. Do not trust this key; contact IT.', { jid });
+      throw new AppError(
+        'CONFLICT',
+        'The fingerprint you confirmed is not the pinned key. Do not trust this key; contact IT.',
+        { jid },
+      );
     }
     const now = d.clock.now();
     const row = d.store.contacts.setKey(jid, { trust: 'verified', verifiedAt: now }, now);
@@ -142,10 +165,19 @@ export function createTrust(d: TrustDeps): Trust {
         c = d.store.contacts.get(jid);
       }
       if (c?.trust === 'changed') {
-        throw new AppError('KEY_CHANGED', "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.", { jid });
+        throw new AppError(
+          'KEY_CHANGED',
+          "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.",
+          { jid },
+        );
       }
       const key = await pinnedKey(c);
-      if (!key) throw new AppError('KEY_UNAVAILABLE', "This colleague's encryption key cannot be fetched, so nothing can be sent securely yet.", { jid });
+      if (!key)
+        throw new AppError(
+          'KEY_UNAVAILABLE',
+          "This colleague's encryption key cannot be fetched, so nothing can be sent securely yet.",
+          { jid },
+        );
       return key;
     },
     async keyForReceiving(jid) {
@@ -168,11 +200,16 @@ export function createTrust(d: TrustDeps): Trust {
       if (!conn?.isReady()) throw new AppError('NOT_CONNECTED', 'Connect to the server to fetch the new key.');
       // Not fetchable now: refused below like a different key (CONFLICT), and the person reviews again.
       const fetched = await fetchPublicKey(conn, jid).catch(() => null);
-      if (!fetched || fetched.fingerprint !== fpr) throw new AppError('CONFLICT', 'The server now announces a different key; review again.', { jid });
+      if (!fetched || fetched.fingerprint !== fpr)
+        throw new AppError('CONFLICT', 'The server now announces a different key; review again.', { jid });
       const key = await parseContactKey(jid, fetched.binary, fpr);
       const now = d.clock.now();
       parsed.set(jid, key);
-      const row = d.store.contacts.setKey(jid, { trust: 'pinned', fingerprint: fpr, publicKey: key.binary, pendingFingerprint: null, verifiedAt: null }, now);
+      const row = d.store.contacts.setKey(
+        jid,
+        { trust: 'pinned', fingerprint: fpr, publicKey: key.binary, pendingFingerprint: null, verifiedAt: null },
+        now,
+      );
       d.audit.append('key-change-acknowledged', { jid, previous: c.fingerprint, fingerprint: fpr });
       emit(row);
       return toContact(row);

@@ -22,7 +22,11 @@ declare module '@xmpp/client' {
     clone(): XmlElement;
   }
 
-  export function xml(name: string, attrs?: Record<string, string | number | undefined> | null, ...children: (XmlElement | string | null | undefined | false)[]): XmlElement;
+  export function xml(
+    name: string,
+    attrs?: Record<string, string | number | undefined> | null,
+    ...children: (XmlElement | string | null | undefined | false)[]
+  ): XmlElement;
 
   export interface Jid {
     local: string;
@@ -65,9 +69,23 @@ declare module '@xmpp/client' {
     stop(): void;
   }
 
-  export type Status = 'offline' | 'connecting' | 'connect' | 'opening' | 'open' | 'online' | 'closing' | 'close' | 'disconnecting' | 'disconnect';
+  export type Status =
+    | 'offline'
+    | 'connecting'
+    | 'connect'
+    | 'opening'
+    | 'open'
+    | 'online'
+    | 'closing'
+    | 'close'
+    | 'disconnecting'
+    | 'disconnect';
 
-  export type Authenticate = (credentials: { username: string; password: string }, mechanism: string, userAgent?: XmlElement) => Promise<void>;
+  export type Authenticate = (
+    credentials: { username: string; password: string },
+    mechanism: string,
+    userAgent?: XmlElement,
+  ) => Promise<void>;
 
   export interface Client extends EventEmitter {
     status: Status;

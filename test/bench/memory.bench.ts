@@ -79,7 +79,11 @@ function openCore(setup: ChildSetup): AppCore {
 }
 
 /** One IPC request through the router, as the renderer's window.clinic makes it. */
-async function call<C extends ChannelName>(core: AppCore, channel: C, payload: ChannelInput<C>): Promise<ChannelOutput<C>> {
+async function call<C extends ChannelName>(
+  core: AppCore,
+  channel: C,
+  payload: ChannelInput<C>,
+): Promise<ChannelOutput<C>> {
   const r = await core.router.dispatch(channel, payload);
   if (!r.ok) throw new Error(`${channel} failed: ${r.error.code}`);
   return r.value as ChannelOutput<C>;
@@ -143,7 +147,11 @@ async function measure(setup: ChildSetup): Promise<Measured> {
     }
     let before: string | null = null;
     for (let p = 0; p < SCROLL_PAGES; p++) {
-      const r: ChannelOutput<'messages:page'> = await call(core, 'messages:page', { conversationId, before, limit: PAGE });
+      const r: ChannelOutput<'messages:page'> = await call(core, 'messages:page', {
+        conversationId,
+        before,
+        limit: PAGE,
+      });
       before = r.nextCursor;
       if (!before) break;
     }
@@ -159,7 +167,8 @@ const CHILD_BUNDLE = join(DIST_MAIN, 'memory-bench-child.cjs');
 
 /** This file as a CommonJS bundle beside main's worker bundles (options as in scripts/build-main.mjs). */
 async function bundleChild(): Promise<void> {
-  if (!existsSync(join(DIST_MAIN, 'store-worker.cjs'))) throw new Error('dist/main has no worker bundles: run node scripts/build-main.mjs first');
+  if (!existsSync(join(DIST_MAIN, 'store-worker.cjs')))
+    throw new Error('dist/main has no worker bundles: run node scripts/build-main.mjs first');
   await build({
     entryPoints: [fileURLToPath(import.meta.url)],
     outfile: CHILD_BUNDLE,
@@ -177,8 +186,14 @@ async function bundleChild(): Promise<void> {
       {
         name: 'not-in-the-child',
         setup(b) {
-          b.onResolve({ filter: /^(playwright-core|esbuild)$/ }, (a) => ({ path: a.path, namespace: 'not-in-the-child' }));
-          b.onLoad({ filter: /.*/, namespace: 'not-in-the-child' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+          b.onResolve({ filter: /^(playwright-core|esbuild)$/ }, (a) => ({
+            path: a.path,
+            namespace: 'not-in-the-child',
+          }));
+          b.onLoad({ filter: /.*/, namespace: 'not-in-the-child' }, () => ({
+            contents: 'module.exports = {};',
+            loader: 'js',
+          }));
         },
       },
     ],
@@ -206,12 +221,18 @@ async function parent(): Promise<void> {
   } finally {
     rmSync(CHILD_BUNDLE, { force: true });
   }
-  console.log(`\nmain-process memory (fresh process each, after ${SEARCHES.length} searches and ${SCROLL_PAGES} pages of ${PAGE} scrolled)`);
+  console.log(
+    `\nmain-process memory (fresh process each, after ${SEARCHES.length} searches and ${SCROLL_PAGES} pages of ${PAGE} scrolled)`,
+  );
   console.table(rows);
   recordBench(entries);
 }
 
-async function measureSizes(sizes: { label: string; n: number }[], entries: BenchEntry[], rows: Record<string, string | number>[]): Promise<void> {
+async function measureSizes(
+  sizes: { label: string; n: number }[],
+  entries: BenchEntry[],
+  rows: Record<string, string | number>[],
+): Promise<void> {
   for (const { label, n } of sizes) {
     const dir = mkdtempSync(join(tmpdir(), `memory-bench-${label}-`));
     const me = person('bench.memory', 'clinic.test', 'Bench Memory', 'reception');
@@ -227,13 +248,22 @@ async function measureSizes(sizes: { label: string; n: number }[], entries: Benc
       };
       const t0 = Date.now();
       runChild('seed', setup);
-      console.log(`${label}: seeded ${n.toLocaleString('en-US')} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      const line = runChild('measure', setup).split('\n').find((l) => l.startsWith(RESULT));
+      console.log(
+        `${label}: seeded ${n.toLocaleString('en-US')} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      const line = runChild('measure', setup)
+        .split('\n')
+        .find((l) => l.startsWith(RESULT));
       if (!line) throw new Error('the measure child printed no result');
       const m = JSON.parse(line.slice(RESULT.length)) as Measured;
       // The budget rides along as the entry's baseline, so the combined table shows value/target.
       const target = label === '100k' ? TARGET_MB_100K : undefined;
-      entries.push({ name: `memory/main-rss-${label}`, value: round(m.rssMB), unit: 'MB', ...(target ? { baseline: target } : {}) });
+      entries.push({
+        name: `memory/main-rss-${label}`,
+        value: round(m.rssMB),
+        unit: 'MB',
+        ...(target ? { baseline: target } : {}),
+      });
       entries.push({ name: `memory/main-heap-${label}`, value: round(m.heapMB), unit: 'MB' });
       rows.push({
         messages: label,

@@ -38,7 +38,28 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const SYL = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'vo', 'si', 'de', 'ga', 'pe', 'xo', 'bri', 'str', 'an', 'el', 'or', 'um', 'zé', 'ça'];
+const SYL = [
+  'ka',
+  'lo',
+  'mi',
+  'ne',
+  'ru',
+  'ta',
+  'vo',
+  'si',
+  'de',
+  'ga',
+  'pe',
+  'xo',
+  'bri',
+  'str',
+  'an',
+  'el',
+  'or',
+  'um',
+  'zé',
+  'ça',
+];
 function makeVocabulary(rand: () => number, n: number): string[] {
   const words = new Set<string>();
   while (words.size < n) {
@@ -70,7 +91,10 @@ if (!['clinic', 'foreign', 'sequential'].includes(idShape)) throw new Error(`bad
 const idSuffix = idShape === 'clinic' ? '' : `-${idShape === 'foreign' ? 'foreign-ids' : 'seq'}`;
 function fakeUuid(rand: () => number): string {
   let h = '';
-  for (let i = 0; i < 4; i++) h += Math.floor(rand() * 2 ** 32).toString(16).padStart(8, '0');
+  for (let i = 0; i < 4; i++)
+    h += Math.floor(rand() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 /** UUIDv7 as newOriginId writes it, with the random bits from the bench's PRNG. */
@@ -88,7 +112,7 @@ function* batches(total: number, convIds: string[]): Generator<NewMessage[]> {
   const rand = prng(42);
   const idRand = prng(1234);
   let t = 1_600_000_000_000;
-  for (let done = 0; done < total; ) {
+  for (let done = 0; done < total;) {
     const n = Math.min(BATCH, total - done);
     const out: NewMessage[] = [];
     for (let i = 0; i < n; i++, done++) {
@@ -207,7 +231,9 @@ async function runVariant(total: number, encrypted: boolean): Promise<Result> {
     const list = timeMany(50, () => store.conversations.list({ cursor: null, limit: 50 }));
     const convs = Array.from({ length: 200 }, () => convIds[Math.floor(rand() * convIds.length)]!);
     const cursors: (string | null)[] = [];
-    const page = timeMany(200, (i) => cursors.push(store.messages.page(convs[i]!, { before: null, limit: 50 }).nextCursor));
+    const page = timeMany(200, (i) =>
+      cursors.push(store.messages.page(convs[i]!, { before: null, limit: 50 }).nextCursor),
+    );
     const pageNext = timeMany(200, (i) => store.messages.page(convs[i]!, { before: cursors[i]!, limit: 50 }));
     const qs = queries(200);
     const fts = timeMany(qs.length, (i) => store.messages.search(qs[i]!, { cursor: null, limit: 20 }));
@@ -272,7 +298,9 @@ const stall: { insertMax: number; insertInThread: number; searchMax: number; sea
 
 const fmt = (x: number, d = 2) => (x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(d));
 const entries: BenchEntry[] = [];
-console.log(`store bench: ${CONVERSATIONS} conversations, page size ${pageSize}, insert path ${inlinePath ? 'inline' : 'worker'}, ids ${idShape}, sizes ${sizes.map((s) => s.label).join(', ')}`);
+console.log(
+  `store bench: ${CONVERSATIONS} conversations, page size ${pageSize}, insert path ${inlinePath ? 'inline' : 'worker'}, ids ${idShape}, sizes ${sizes.map((s) => s.label).join(', ')}`,
+);
 /**
  * Element-wise maximum over runs: for rates the best run (the one least disturbed by the other
  * processes on this shared machine), for times the worst run (conservative).
@@ -295,7 +323,9 @@ for (const { label, n } of sizes) {
   const enc = combine(encRuns);
   const plain = combine(plainRuns);
   if (reps > 1) {
-    console.log(`\n${label}: ${reps} interleaved runs each; encrypted msg/cpu-s ${encRuns.map((r) => Math.round(r.searchableCpuRate)).join(', ')}; plain ${plainRuns.map((r) => Math.round(r.searchableCpuRate)).join(', ')}`);
+    console.log(
+      `\n${label}: ${reps} interleaved runs each; encrypted msg/cpu-s ${encRuns.map((r) => Math.round(r.searchableCpuRate)).join(', ')}; plain ${plainRuns.map((r) => Math.round(r.searchableCpuRate)).join(', ')}`,
+    );
   }
   const rows: [string, keyof Result, string, boolean][] = [
     ['bulk insert (stored + FTS-indexed + checkpointed)', 'searchableRate', 'msg/s', true],
@@ -313,15 +343,33 @@ for (const { label, n } of sizes) {
   console.log('|---|---:|---:|---:|');
   for (const [title, k, unit, isRate] of rows) {
     const ratio = enc[k] / plain[k];
-    console.log(`| ${title} | ${fmt(enc[k])} ${unit} | ${fmt(plain[k])} ${unit} | ${ratio.toFixed(2)}${isRate ? ' (throughput)' : ''} |`);
-    entries.push({ name: `store/${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-${label}${idSuffix}`, value: enc[k], unit, baseline: plain[k], ratio });
+    console.log(
+      `| ${title} | ${fmt(enc[k])} ${unit} | ${fmt(plain[k])} ${unit} | ${ratio.toFixed(2)}${isRate ? ' (throughput)' : ''} |`,
+    );
+    entries.push({
+      name: `store/${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-${label}${idSuffix}`,
+      value: enc[k],
+      unit,
+      baseline: plain[k],
+      ratio,
+    });
   }
   const s = stall[stall.length - 1]!;
   console.log('\nlongest event-loop stall (encrypted) | worker (store.background) | same thread |');
   console.log('|---|---:|---:|');
   console.log(`| 10k-message catch-up insert | ${fmt(s.insertMax)} ms | ${fmt(s.insertInThread)} ms |`);
   console.log(`| 50 searches, one at a time | ${fmt(s.searchMax)} ms | ${fmt(s.searchInThread)} ms |`);
-  entries.push({ name: `store/stall-catchup-10k-worker-${label}${idSuffix}`, value: s.insertMax, unit: 'ms', baseline: s.insertInThread });
-  entries.push({ name: `store/stall-search-worker-${label}${idSuffix}`, value: s.searchMax, unit: 'ms', baseline: s.searchInThread });
+  entries.push({
+    name: `store/stall-catchup-10k-worker-${label}${idSuffix}`,
+    value: s.insertMax,
+    unit: 'ms',
+    baseline: s.insertInThread,
+  });
+  entries.push({
+    name: `store/stall-search-worker-${label}${idSuffix}`,
+    value: s.searchMax,
+    unit: 'ms',
+    baseline: s.searchInThread,
+  });
 }
 recordBench(entries);

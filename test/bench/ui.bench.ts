@@ -48,7 +48,13 @@ async function main(): Promise<void> {
   const me = person('bench.desk', 'clinic.test', 'Bench Desk', 'reception');
   const prosody = await startProsody({ users: prosodyUsers([me]) });
   const keychain = createOsKeychain({ service: `clinic-messenger-ui-bench-${randomBytes(4).toString('hex')}` });
-  const start = () => startHarness({ userDataDir: join(dir, 'pc'), rendererDir: RENDERER_DIR, keychain, policy: { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem } });
+  const start = () =>
+    startHarness({
+      userDataDir: join(dir, 'pc'),
+      rendererDir: RENDERER_DIR,
+      keychain,
+      policy: { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem },
+    });
   let harness = await start();
   const browser = await launchChromium();
   try {
@@ -66,7 +72,10 @@ async function main(): Promise<void> {
       // Let messaging finish connecting before the next lock (a stop mid-TLS-handshake is not what we measure).
       await page.locator('[data-testid="connection-state"][data-state="online"]').waitFor({ timeout: 30_000 });
     }
-    await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Big History/ }).click();
+    await page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('button', { name: /Big History/ })
+      .click();
     await page.locator('[data-message-id]').first().waitFor({ timeout: 30_000 });
     const { counts, msPerPage } = await scrollHistory(page, PAGES);
     await context.close();

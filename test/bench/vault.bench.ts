@@ -41,7 +41,13 @@ async function main(): Promise<void> {
   try {
     // 1. KDF + keychain alone (vault layer).
     const vaultDir = join(dir, 'vault-only');
-    const vault = createVault({ userDataDir: vaultDir, policy: policy.policy, keychain, clock: systemClock, logger: silentLogger });
+    const vault = createVault({
+      userDataDir: vaultDir,
+      policy: policy.policy,
+      keychain,
+      clock: systemClock,
+      logger: silentLogger,
+    });
     const created = await vault.createProfile({ jid: 'carol@bench.example', displayName: 'Carol', passphrase: PASS });
     const kdf: number[] = [];
     const kdfCpu: number[] = [];
@@ -62,7 +68,15 @@ async function main(): Promise<void> {
     events.subscribe((name) => {
       if (name === 'session:locked') lockedAt = performance.now();
     });
-    const session = createSession({ userDataDir: join(dir, 'session'), policy, keychain, clock: systemClock, logger: silentLogger, events, tls: { ca: prosody.caPem } });
+    const session = createSession({
+      userDataDir: join(dir, 'session'),
+      policy,
+      keychain,
+      clock: systemClock,
+      logger: silentLogger,
+      events,
+      tls: { ca: prosody.caPem },
+    });
     const { profileId } = await session.createProfile({
       jid: `alice@${prosody.domain}`,
       displayName: 'Alice',
@@ -89,21 +103,46 @@ async function main(): Promise<void> {
 
     const kdfParams = `${policy.policy.argon2.memoryKiB / 1024} MiB, t=${policy.policy.argon2.iterations}, p=${policy.policy.argon2.parallelism}`;
     const rows: [string, BenchEntry][] = [
-      [`unlock: Argon2id (${kdfParams}) + keychain, median`, { name: 'vault/unlock-kdf-keychain-median', value: round(median(kdf)), unit: 'ms' }],
-      ['unlock: Argon2id + keychain, CPU time (all threads), median', { name: 'vault/unlock-kdf-cpu-median', value: round(median(kdfCpu)), unit: 'ms' }],
-      ['unlock: + open store + audit + messaging, median', { name: 'vault/unlock-total-median', value: round(median(unlock)), unit: 'ms' }],
-      ['unlock: + open store + audit + messaging, max', { name: 'vault/unlock-total-max', value: round(max(unlock)), unit: 'ms' }],
-      ['lock: trigger → session:locked, median', { name: 'vault/lock-latency-median', value: round(median(lock)), unit: 'ms' }],
+      [
+        `unlock: Argon2id (${kdfParams}) + keychain, median`,
+        { name: 'vault/unlock-kdf-keychain-median', value: round(median(kdf)), unit: 'ms' },
+      ],
+      [
+        'unlock: Argon2id + keychain, CPU time (all threads), median',
+        { name: 'vault/unlock-kdf-cpu-median', value: round(median(kdfCpu)), unit: 'ms' },
+      ],
+      [
+        'unlock: + open store + audit + messaging, median',
+        { name: 'vault/unlock-total-median', value: round(median(unlock)), unit: 'ms' },
+      ],
+      [
+        'unlock: + open store + audit + messaging, max',
+        { name: 'vault/unlock-total-max', value: round(max(unlock)), unit: 'ms' },
+      ],
+      [
+        'lock: trigger → session:locked, median',
+        { name: 'vault/lock-latency-median', value: round(median(lock)), unit: 'ms' },
+      ],
       ['lock: trigger → session:locked, max', { name: 'vault/lock-latency-max', value: round(max(lock)), unit: 'ms' }],
-      ['lock: trigger → XMPP stopped, store closed, keys zero, median', { name: 'vault/lock-teardown-median', value: round(median(teardown)), unit: 'ms' }],
-      ['lock: trigger → XMPP stopped, store closed, keys zero, max', { name: 'vault/lock-teardown-max', value: round(max(teardown)), unit: 'ms' }],
+      [
+        'lock: trigger → XMPP stopped, store closed, keys zero, median',
+        { name: 'vault/lock-teardown-median', value: round(median(teardown)), unit: 'ms' },
+      ],
+      [
+        'lock: trigger → XMPP stopped, store closed, keys zero, max',
+        { name: 'vault/lock-teardown-max', value: round(max(teardown)), unit: 'ms' },
+      ],
     ];
     const width = Math.max(...rows.map(([label]) => label.length));
     // Wall times on a shared box grow with load; CPU time and the load average help read them.
-    console.log(`\nvault bench (${ROUNDS} rounds, default policy, ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)})\n`);
+    console.log(
+      `\nvault bench (${ROUNDS} rounds, default policy, ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)})\n`,
+    );
     for (const [label, e] of rows) console.log(`  ${label.padEnd(width)}  ${String(e.value).padStart(8)} ${e.unit}`);
     const m = median(unlock);
-    console.log(`\n  unlock target 300–1000 ms: ${m >= 300 && m <= 1000 ? 'met' : 'NOT met'} (median ${round(m)} ms)\n`);
+    console.log(
+      `\n  unlock target 300–1000 ms: ${m >= 300 && m <= 1000 ? 'met' : 'NOT met'} (median ${round(m)} ms)\n`,
+    );
     recordBench(rows.map(([, e]) => e));
   } finally {
     await prosody.stop();

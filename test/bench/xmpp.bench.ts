@@ -34,8 +34,26 @@ const pct = (xs: number[], p: number) => {
 const identityOf = async (c: TestClient): Promise<Identity> =>
   loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
 
-function rawConn(server: ProsodyServer, jid: string, password: string, resource: string, onStanza: (el: XmlElement) => void = () => {}): XmppConnection {
-  return createConnection({ jid, password, host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], resource, logger: silentLogger, onState: () => {}, onStanza, onReady: () => {} });
+function rawConn(
+  server: ProsodyServer,
+  jid: string,
+  password: string,
+  resource: string,
+  onStanza: (el: XmlElement) => void = () => {},
+): XmppConnection {
+  return createConnection({
+    jid,
+    password,
+    host: server.host,
+    port: server.c2sPort,
+    tls: 'starttls',
+    caPems: [server.caPem],
+    resource,
+    logger: silentLogger,
+    onState: () => {},
+    onStanza,
+    onReady: () => {},
+  });
 }
 
 async function latency(alice: TestClient, bob: TestClient): Promise<number[]> {
@@ -44,7 +62,8 @@ async function latency(alice: TestClient, bob: TestClient): Promise<number[]> {
   for (let i = 0; i < LAT_N; i++) {
     const t0 = performance.now();
     const m = await alice.messaging.send(conv.id, `${BODY} ${i}`);
-    const arrived = () => bob.events.some((e) => e.name === 'message:added' && (e.payload as { originId: string }).originId === m.originId);
+    const arrived = () =>
+      bob.events.some((e) => e.name === 'message:added' && (e.payload as { originId: string }).originId === m.originId);
     const deadline = Date.now() + 10_000;
     while (!arrived()) {
       if (Date.now() > deadline) throw new Error('message not received');
@@ -57,7 +76,11 @@ async function latency(alice: TestClient, bob: TestClient): Promise<number[]> {
 }
 
 /** OX: Messaging send → decrypted + stored at the peer. Plaintext: raw <body/> over the same server. */
-async function throughput(server: ProsodyServer, alice: TestClient, bob: TestClient): Promise<{ ox: number; plain: number }> {
+async function throughput(
+  server: ProsodyServer,
+  alice: TestClient,
+  bob: TestClient,
+): Promise<{ ox: number; plain: number }> {
   const conv = alice.store.conversations.getOrCreate(bob.jid);
   const before = messagesWith(bob, alice.jid).length;
   // Count arrivals from the event stream: re-reading the table while waiting would cost more than the work measured.
@@ -82,14 +105,22 @@ async function throughput(server: ProsodyServer, alice: TestClient, bob: TestCli
   await rx.send(xml('presence', { type: 'unavailable' })); // receive only what is addressed to this resource
   const to = `${bob.jid}/plain-rx`;
   t0 = performance.now();
-  await Promise.all(Array.from({ length: TP_N }, (_, i) => tx.sendAcked(xml('message', { to, type: 'chat', id: randomUUID() }, xml('body', {}, `${BODY} ${i}`)))));
+  await Promise.all(
+    Array.from({ length: TP_N }, (_, i) =>
+      tx.sendAcked(xml('message', { to, type: 'chat', id: randomUUID() }, xml('body', {}, `${BODY} ${i}`))),
+    ),
+  );
   await waitFor('plain all received', () => got >= TP_N, 300_000);
   const plain = TP_N / ((performance.now() - t0) / 1000);
   await Promise.all([rx.stop(), tx.stop()]);
   return { ox, plain };
 }
 
-async function catchUp(server: ProsodyServer, alice: TestClient, bob: TestClient): Promise<{ rate: number; baseline: number; stored: number }> {
+async function catchUp(
+  server: ProsodyServer,
+  alice: TestClient,
+  bob: TestClient,
+): Promise<{ rate: number; baseline: number; stored: number }> {
   const aliceId = await identityOf(alice);
   const bobId = await identityOf(bob);
   await bob.messaging.stop();
@@ -116,7 +147,13 @@ async function catchUp(server: ProsodyServer, alice: TestClient, bob: TestClient
   let t0 = performance.now();
   for (const b64 of sample) {
     const message = await openpgp.readMessage({ binaryMessage: Buffer.from(b64, 'base64') });
-    const { signatures } = await openpgp.decrypt({ message, decryptionKeys: bobId.privateKey, verificationKeys: aliceId.publicKey, expectSigned: true, format: 'binary' });
+    const { signatures } = await openpgp.decrypt({
+      message,
+      decryptionKeys: bobId.privateKey,
+      verificationKeys: aliceId.publicKey,
+      expectSigned: true,
+      format: 'binary',
+    });
     await signatures[0]!.verified;
   }
   const baseline = sample.length / ((performance.now() - t0) / 1000);
@@ -143,17 +180,40 @@ async function main() {
   const entries: BenchEntry[] = [];
   try {
     const lat = await latency(alice, bob);
-    entries.push({ name: 'xmpp/send-receive-p50', value: pct(lat, 50), unit: 'ms' }, { name: 'xmpp/send-receive-p99', value: pct(lat, 99), unit: 'ms' });
+    entries.push(
+      { name: 'xmpp/send-receive-p50', value: pct(lat, 50), unit: 'ms' },
+      { name: 'xmpp/send-receive-p99', value: pct(lat, 99), unit: 'ms' },
+    );
     const tp = await throughput(server, alice, bob);
-    entries.push({ name: 'xmpp/ox-throughput', value: tp.ox, unit: 'msg/s', baseline: tp.plain, ratio: tp.ox / tp.plain });
+    entries.push({
+      name: 'xmpp/ox-throughput',
+      value: tp.ox,
+      unit: 'msg/s',
+      baseline: tp.plain,
+      ratio: tp.ox / tp.plain,
+    });
     const cu = await catchUp(server, alice, bob);
-    entries.push({ name: `xmpp/catch-up-${N}`, value: cu.rate, unit: 'msg/s', baseline: cu.baseline, ratio: cu.rate / cu.baseline });
+    entries.push({
+      name: `xmpp/catch-up-${N}`,
+      value: cu.rate,
+      unit: 'msg/s',
+      baseline: cu.baseline,
+      ratio: cu.rate / cu.baseline,
+    });
   } finally {
     await Promise.all([alice.close(), bob.close()]);
     await server.stop();
   }
-  console.log(`XMPP benchmarks (loopback Prosody, ${availableParallelism()} cores; latency n=${LAT_N}, throughput n=${TP_N}, catch-up n=${N})`);
-  console.table(entries.map((e) => ({ ...e, value: Number(e.value.toFixed(2)), ratio: e.ratio === undefined ? '' : Number(e.ratio.toFixed(2)) })));
+  console.log(
+    `XMPP benchmarks (loopback Prosody, ${availableParallelism()} cores; latency n=${LAT_N}, throughput n=${TP_N}, catch-up n=${N})`,
+  );
+  console.table(
+    entries.map((e) => ({
+      ...e,
+      value: Number(e.value.toFixed(2)),
+      ratio: e.ratio === undefined ? '' : Number(e.ratio.toFixed(2)),
+    })),
+  );
   recordBench(entries);
 }
 

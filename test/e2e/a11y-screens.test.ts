@@ -2,7 +2,17 @@
 // real stack; a screenshot of each screen in each theme goes to artifacts/screenshots/.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, messageFromDirectory, person, screenshot, send, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
+import {
+  axeViolations,
+  messageFromDirectory,
+  person,
+  screenshot,
+  send,
+  startClinic,
+  unlockAs,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
 
 const reception = person('reception2', 'clinic.test', 'Robin Reyes', 'reception');
 const physician = person('dr.okafor2', 'clinic.test', 'Dr. Adaeze Okafor', 'physician');
@@ -112,7 +122,9 @@ describe('accessibility (axe-core, WCAG 2.1 A + AA)', () => {
     await rec.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Inbox' }).click();
     await rec.page.getByRole('list', { name: 'Conversations' }).getByRole('button').first().click();
     await links.first().waitFor({ timeout: 15_000 });
-    const all = await links.evaluateAll((as) => as.map((a) => ({ href: a.getAttribute('href'), target: a.getAttribute('target'), rel: a.getAttribute('rel') })));
+    const all = await links.evaluateAll((as) =>
+      as.map((a) => ({ href: a.getAttribute('href'), target: a.getAttribute('target'), rel: a.getAttribute('rel') })),
+    );
     expect(all).toEqual([{ href: 'https://lab.clinic.test/results', target: '_blank', rel: 'noopener noreferrer' }]);
   });
 
@@ -134,7 +146,9 @@ describe('accessibility (axe-core, WCAG 2.1 A + AA)', () => {
       await page.getByRole('heading', { name: 'Inbox' }).waitFor({ timeout: 15_000 });
       await page.getByRole('list', { name: 'Conversations' }).getByRole('button').first().click();
       await page.locator('[data-message-id]').first().waitFor({ timeout: 15_000 });
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+      ).toBe(true);
       await screenshot(page, 'conversation-150pct-light');
     } finally {
       await ctx.close();

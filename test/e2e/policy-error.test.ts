@@ -31,7 +31,12 @@ async function openWithPolicy(name: string, policy: unknown, mode: number, expec
   const policyPath = join(dir, name, 'etc', 'policy.json');
   writeFileSync(policyPath, JSON.stringify(policy));
   chmodSync(policyPath, mode);
-  const harness = await startHarness({ userDataDir: join(dir, name, 'user'), rendererDir: resolve('dist/renderer'), policyPath, keychain: fileKeychain });
+  const harness = await startHarness({
+    userDataDir: join(dir, name, 'user'),
+    rendererDir: resolve('dist/renderer'),
+    policyPath,
+    keychain: fileKeychain,
+  });
   harnesses.push(harness);
   const page: Page = await browser.newPage();
   const errors: string[] = [];
@@ -46,7 +51,12 @@ async function openWithPolicy(name: string, policy: unknown, mode: number, expec
 describe('a managed policy that cannot be applied', () => {
   it('invalid: shows the problem on the first-run screen and keeps the strict defaults', async () => {
     // A typo'd key and a value out of range: both must be reported.
-    const { harness, page, errors } = await openWithPolicy('invalid', { lockTimeoutMaxMinutes: 0, notificationPreveiw: 'full' }, 0o644, /lockTimeoutMaxMinutes/);
+    const { harness, page, errors } = await openWithPolicy(
+      'invalid',
+      { lockTimeoutMaxMinutes: 0, notificationPreveiw: 'full' },
+      0o644,
+      /lockTimeoutMaxMinutes/,
+    );
     expect(harness.core.policy.policy.notificationPreview).toBe('none');
     expect(harness.core.policy.policy.lockTimeoutMaxMinutes).toBe(5);
     // The app still works: the first-run form is there under the banner.

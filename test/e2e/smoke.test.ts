@@ -46,9 +46,14 @@ afterAll(async () => {
 
 describe('renderer against the harness in Chromium', () => {
   it('renders the app version that app:info returns through window.clinic', async () => {
-    await expect.poll(() => page.locator('[data-testid="app-version"]').textContent(), { timeout: 15_000 }).toBe(version);
+    await expect
+      .poll(() => page.locator('[data-testid="app-version"]').textContent(), { timeout: 15_000 })
+      .toBe(version);
     const info = await page.evaluate(() => window.clinic.app.info());
-    expect(info).toEqual({ ok: true, value: { name: 'Clinic Messenger', version, platform: process.platform, harness: true } });
+    expect(info).toEqual({
+      ok: true,
+      value: { name: 'Clinic Messenger', version, platform: process.platform, harness: true },
+    });
   });
 
   it('renders the connection state and follows connection:state events', async () => {

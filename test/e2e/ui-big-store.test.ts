@@ -4,7 +4,15 @@
 // (test/bench/ui.bench.ts: ui/unlock-to-inbox-paint-1k-*, ui/history-page-load), never an
 // assertion here: a timed assertion fails on a busy machine (issue 10 §1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { person, scrollHistory, seedBigStore, startClinic, unlockToInboxMs, type Clinic, type Workstation } from '../support/ui-support';
+import {
+  person,
+  scrollHistory,
+  seedBigStore,
+  startClinic,
+  unlockToInboxMs,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
 
 const me = person('speed.desk', 'clinic.test', 'Sam Speed', 'reception');
 const CONVERSATIONS = 1_000;
@@ -38,7 +46,10 @@ describe('the renderer with a big store', () => {
 
   it(`scrolls a ${HISTORY.toLocaleString('en')}-message history with a bounded number of DOM nodes`, async () => {
     const page = ws.page;
-    await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Big History/ }).click();
+    await page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('button', { name: /Big History/ })
+      .click();
     await page.locator('[data-message-id]').first().waitFor({ timeout: 30_000 });
     const pages = 60;
     const { counts } = await scrollHistory(page, pages);

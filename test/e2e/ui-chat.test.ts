@@ -53,7 +53,9 @@ describe('reception desk and physician', () => {
     await send(rec.page, first);
     await messageRow(rec.page, first).waitFor();
 
-    const conv = doc.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(reception.name) });
+    const conv = doc.page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('button', { name: new RegExp(reception.name) });
     await conv.waitFor({ timeout: 45_000 });
     await expect.poll(() => conv.textContent(), { timeout: 30_000 }).toMatch(/1\sunread/);
     // The unread count reaches the title; the title never carries names or text.
@@ -104,7 +106,9 @@ describe('reception desk and physician', () => {
     await nav.getByRole('button', { name: 'Inbox' }).click();
     await messageRow(doc.page, outOfView).waitFor({ timeout: 30_000 });
     await expect.poll(() => doc.page.title()).toBe('Clinic Messenger');
-    await expect.poll(() => messageRow(rec.page, outOfView).getAttribute('data-state'), { timeout: 45_000 }).toBe('read');
+    await expect
+      .poll(() => messageRow(rec.page, outOfView).getAttribute('data-state'), { timeout: 45_000 })
+      .toBe('read');
     expect(doc.ipc.calls.slice(docFrom.calls)).not.toContain('conversations:markRead');
   });
 
@@ -113,7 +117,9 @@ describe('reception desk and physician', () => {
     const box = rec.page.getByRole('searchbox', { name: 'Search messages' });
     await box.fill(token);
     const results = rec.page.getByTestId('search-results');
-    await expect.poll(() => results.locator('mark.hit').first().textContent(), { timeout: 15_000 }).toMatch(new RegExp(token, 'i'));
+    await expect
+      .poll(() => results.locator('mark.hit').first().textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(token, 'i'));
     expect(await results.textContent()).toContain(first);
     await results.getByRole('button').first().click();
     await expect.poll(() => rec.page.getByRole('dialog').count()).toBe(0);

@@ -29,7 +29,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'e2e-ui-device-'));
   prosody = await startProsody({ users: prosodyUsers([me]) });
   browser = await launchChromium();
-  harness = await startHarness({ userDataDir: join(dir, 'pc'), rendererDir: RENDERER_DIR, keychain, policy: { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem } });
+  harness = await startHarness({
+    userDataDir: join(dir, 'pc'),
+    rendererDir: RENDERER_DIR,
+    keychain,
+    policy: { argon2: TEST_ARGON2, trustedCaPem: prosody.caPem },
+  });
   context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
   page = await context.newPage();
   page.on('pageerror', (e) => problems.push(e.message));

@@ -1,7 +1,17 @@
 // Inactivity lock end to end (issue 3 §6): a policy with a short idle maximum → the lock screen
 // appears by itself with no PHI anywhere in the document → unlock → back in the same conversation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoPhi, messageFromDirectory, person, screenshot, send, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
+import {
+  expectNoPhi,
+  messageFromDirectory,
+  person,
+  screenshot,
+  send,
+  startClinic,
+  unlockAs,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
 
 const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
 const physician = person('dr.lind', 'clinic.test', 'Dr. Erik Lindqvist', 'physician');
@@ -45,7 +55,9 @@ describe('inactivity lock', () => {
     await rec.page.locator('[data-message-id]', { hasText: text }).waitFor();
     const idleFrom = Date.now();
     // No input from here on: only main's idle timer can lock.
-    await rec.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor({ timeout: IDLE_MINUTES * 60_000 + 30_000 });
+    await rec.page
+      .getByRole('heading', { name: 'Clinic Messenger is locked' })
+      .waitFor({ timeout: IDLE_MINUTES * 60_000 + 30_000 });
     const after = Date.now() - idleFrom;
     console.log(`idle lock after ${(after / 1000).toFixed(1)} s (policy ${IDLE_MINUTES * 60} s)`);
     expect(after).toBeGreaterThan(IDLE_MINUTES * 60_000 - 16_000);

@@ -5,7 +5,15 @@ import { copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, person, screenshot, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
+import {
+  axeViolations,
+  person,
+  screenshot,
+  startClinic,
+  unlockAs,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
 
 const me = person('desk.integrity', 'clinic.test', 'Kim Integrity', 'reception');
 

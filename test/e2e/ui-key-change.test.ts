@@ -2,7 +2,17 @@
 // (new OpenPGP key published to PEP); the receptionist's conversation blocks sending behind a
 // banner showing both fingerprints until a person acknowledges it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, closeWorkstation, messageFromDirectory, person, screenshot, send, startClinic, type Clinic, type Workstation } from '../support/ui-support';
+import {
+  axeViolations,
+  closeWorkstation,
+  messageFromDirectory,
+  person,
+  screenshot,
+  send,
+  startClinic,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
 
 const reception = person('desk3', 'clinic.test', 'Pat Desk', 'reception');
 const physician = person('dr.moss', 'clinic.test', 'Dr. Chris Moss', 'physician');
@@ -44,7 +54,9 @@ describe('key change', () => {
 
     const banner = rec.page.getByTestId('key-change-banner');
     await banner.waitFor({ timeout: 60_000 });
-    const fprs = await banner.locator('[data-fingerprint]').evaluateAll((els) => els.map((e) => e.getAttribute('data-fingerprint')));
+    const fprs = await banner
+      .locator('[data-fingerprint]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-fingerprint')));
     expect(fprs).toHaveLength(2);
     expect(fprs[0]).toMatch(/^[0-9A-F]{40}$/);
     expect(fprs[1]).toMatch(/^[0-9A-F]{40}$/);

@@ -20,7 +20,11 @@ let page: Page;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'e2e-ui-keychain-'));
   browser = await launchChromium();
-  harness = await startHarness({ userDataDir: join(dir, 'pc'), rendererDir: RENDERER_DIR, policy: { argon2: TEST_ARGON2 } });
+  harness = await startHarness({
+    userDataDir: join(dir, 'pc'),
+    rendererDir: RENDERER_DIR,
+    policy: { argon2: TEST_ARGON2 },
+  });
   context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
   page = await context.newPage();
 });

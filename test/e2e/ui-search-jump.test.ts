@@ -3,7 +3,16 @@
 // scrolling down from there pages newer history back to the latest. Real Prosody, keychain,
 // SQLCipher store (seeded like a long-used workstation) and Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIG_PEER, person, screenshot, seedBigStore, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
+import {
+  BIG_PEER,
+  person,
+  screenshot,
+  seedBigStore,
+  startClinic,
+  unlockAs,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
 
 const me = person('jump.desk', 'clinic.test', 'Jo Jumper', 'reception');
 const HISTORY = 2_000;
@@ -98,7 +107,11 @@ describe('search result jump', () => {
     const list = page.getByTestId('message-list');
     const before = await list.evaluate((el) => el.scrollHeight);
     await list.evaluate((el) => (el.scrollTop = 0));
-    await page.waitForFunction((h) => (document.querySelector('[data-testid="message-list"]')?.scrollHeight ?? 0) > h, before, { timeout: 10_000 });
+    await page.waitForFunction(
+      (h) => (document.querySelector('[data-testid="message-list"]')?.scrollHeight ?? 0) > h,
+      before,
+      { timeout: 10_000 },
+    );
     expect(ws.problems).toEqual([]);
   });
 });

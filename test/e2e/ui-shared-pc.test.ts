@@ -2,7 +2,16 @@
 // chooser shows names only; "switch user" locks one profile and drops its PHI before the other
 // unlocks, and neither sees the other's conversations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoPhi, messageFromDirectory, person, send, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
+import {
+  expectNoPhi,
+  messageFromDirectory,
+  person,
+  send,
+  startClinic,
+  unlockAs,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
 
 const morning = person('desk.morning', 'clinic.test', 'Alex Morning', 'reception');
 const evening = person('desk.evening', 'clinic.test', 'Jamie Evening', 'reception');
@@ -52,7 +61,10 @@ describe('shared reception PC', () => {
 
   it('switching back unlocks the first profile with its own conversation', async () => {
     await unlockAs(pc.page, morning);
-    await pc.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(physician.name) }).click();
+    await pc.page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('button', { name: new RegExp(physician.name) })
+      .click();
     await pc.page.locator('[data-message-id]', { hasText: secret }).waitFor({ timeout: 15_000 });
     expect(pc.problems).toEqual([]);
   });

@@ -6,7 +6,15 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrustState } from '../../common/contract/domain';
-import { axeViolations, person, screenshot, startClinic, unlockAs, type Clinic, type Workstation } from '../support/ui-support';
+import {
+  axeViolations,
+  person,
+  screenshot,
+  startClinic,
+  unlockAs,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
 
 const me = person('trust.desk', 'clinic.test', 'Toni Trust', 'reception');
 const FPR = (c: string) => c.repeat(40);
@@ -38,10 +46,22 @@ beforeAll(async () => {
       ...(c.trust === 'verified' ? { verifiedAt: now - 3_600_000 } : {}),
     });
     const conv = store.conversations.getOrCreate(c.jid, now - 7_200_000 + i);
-    store.messages.insert({ conversationId: conv.id, direction: 'in', state: 'delivered', body: `Shift note ${i}`, sentAt: now - 600_000 + i });
+    store.messages.insert({
+      conversationId: conv.id,
+      direction: 'in',
+      state: 'delivered',
+      body: `Shift note ${i}`,
+      sentAt: now - 600_000 + i,
+    });
     if (c.forged) {
       // Verification failed: stored without text (main/xmpp/receive.ts), and it is the newest.
-      store.messages.insert({ conversationId: conv.id, direction: 'in', state: 'unverified', body: null, sentAt: now - 60_000 });
+      store.messages.insert({
+        conversationId: conv.id,
+        direction: 'in',
+        state: 'unverified',
+        body: null,
+        sentAt: now - 60_000,
+      });
     }
   });
   // Lock and unlock so the inbox lists the seeded conversations.
@@ -54,7 +74,8 @@ afterAll(async () => {
   await clinic?.close();
 });
 
-const row = (page: Page, name: string) => page.getByRole('list', { name: 'Conversations' }).getByRole('button').filter({ hasText: name });
+const row = (page: Page, name: string) =>
+  page.getByRole('list', { name: 'Conversations' }).getByRole('button').filter({ hasText: name });
 const label = (scope: Locator) => scope.locator('[data-trust] .label').innerText();
 
 describe('trust shown as it is', () => {

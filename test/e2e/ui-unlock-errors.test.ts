@@ -28,7 +28,9 @@ async function wrong(): Promise<void> {
 describe('failed unlocks', () => {
   it('says how many attempts are left', async () => {
     await wrong();
-    await ws.page.getByText('Wrong passphrase. 2 attempts left before this profile is erased from this PC.').waitFor({ timeout: 15_000 });
+    await ws.page
+      .getByText('Wrong passphrase. 2 attempts left before this profile is erased from this PC.')
+      .waitFor({ timeout: 15_000 });
   });
 
   it('makes the person wait, with a visible countdown, after the second failure', async () => {

@@ -79,7 +79,9 @@ describe('audit chain', () => {
   });
 
   it('reports an edited row', async () => {
-    await tamper((db) => db.prepare('UPDATE audit_log SET detail = ? WHERE seq = 3').run('{"messageId":"999","to":"eve@evil.example"}'));
+    await tamper((db) =>
+      db.prepare('UPDATE audit_log SET detail = ? WHERE seq = 3').run('{"messageId":"999","to":"eve@evil.example"}'),
+    );
     expect(audit.verify()).toMatchObject({ ok: false, problems: [{ seq: 3, kind: 'edited' }] });
   });
 
@@ -111,7 +113,11 @@ describe('audit chain', () => {
 
   it('reports a replayed copy of a genuine row as inserted', async () => {
     await tamper((db) =>
-      db.prepare('INSERT INTO audit_log (seq, at, type, detail, prev_mac, mac) SELECT 50, at, type, detail, prev_mac, mac FROM audit_log WHERE seq = 2').run(),
+      db
+        .prepare(
+          'INSERT INTO audit_log (seq, at, type, detail, prev_mac, mac) SELECT 50, at, type, detail, prev_mac, mac FROM audit_log WHERE seq = 2',
+        )
+        .run(),
     );
     expect(audit.verify().problems).toContainEqual({ seq: 50, kind: 'inserted' });
   });

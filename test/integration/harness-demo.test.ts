@@ -23,7 +23,8 @@ const portAnswers = (port: number): Promise<boolean> =>
   });
 
 beforeAll(async () => {
-  if (!existsSync('dist/renderer/index.html')) throw new Error('dist/renderer is missing: run `npm test` (it builds first)');
+  if (!existsSync('dist/renderer/index.html'))
+    throw new Error('dist/renderer is missing: run `npm test` (it builds first)');
   demo = spawn('node', ['scripts/demo.mjs'], {
     // Own process group: the test sends Ctrl+C's SIGINT to the whole group, as a terminal does.
     detached: true,
@@ -46,7 +47,9 @@ afterAll(() => {
 });
 
 const parsed = () => {
-  const urls = [...output.matchAll(/workstation \d: (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/g)].map((m) => m[1] as string);
+  const urls = [...output.matchAll(/workstation \d: (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/g)].map(
+    (m) => m[1] as string,
+  );
   const accounts = [...output.matchAll(/^\s+([\w.]+@clinic\.test)\s+(demo-[\w-]+)\s+(.+) \((\w+)\)$/gm)].map((m) => ({
     jid: m[1] as string,
     password: m[2] as string,
@@ -78,7 +81,10 @@ describe('npm run demo without Electron', () => {
       ws.once('error', reject);
     });
     let id = 0;
-    const call = (channel: string, payload: unknown): Promise<{ ok: boolean; value?: unknown; error?: { code: string } }> =>
+    const call = (
+      channel: string,
+      payload: unknown,
+    ): Promise<{ ok: boolean; value?: unknown; error?: { code: string } }> =>
       new Promise((resolve) => {
         const my = ++id;
         const onMessage = (d: WebSocket.RawData) => {

@@ -12,7 +12,10 @@ let dir: string;
 let harness: Harness;
 
 /** Raw GET: fetch() would normalise `..` away before it reaches the server. */
-function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   const { port } = new URL(harness.origin);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: Number(port), path, method }, (res) => {
@@ -103,12 +106,16 @@ describe('harness static server', () => {
 
 describe('index.html rewriting', () => {
   it('appends to an existing connect-src or adds one', () => {
-    expect(addConnectSrc("default-src 'none'; connect-src 'self'", 'ws://x')).toBe("default-src 'none'; connect-src 'self' ws://x");
+    expect(addConnectSrc("default-src 'none'; connect-src 'self'", 'ws://x')).toBe(
+      "default-src 'none'; connect-src 'self' ws://x",
+    );
     expect(addConnectSrc("default-src 'none';", 'ws://x')).toBe("default-src 'none'; connect-src ws://x");
   });
 
   it('refuses a page without a CSP rather than serving it unprotected', () => {
-    expect(() => rewriteIndexHtml('<html><script src="a.js"></script></html>', 'ws://x')).toThrow(/Content-Security-Policy/);
+    expect(() => rewriteIndexHtml('<html><script src="a.js"></script></html>', 'ws://x')).toThrow(
+      /Content-Security-Policy/,
+    );
   });
 
   it('maps paths only inside the root', () => {

@@ -91,7 +91,12 @@ describe('harness WebSocket bridge', () => {
     const info = await request(r.ws, 1, 'app:info', null);
     expect(info).toEqual({
       ok: true,
-      value: { name: 'Clinic Messenger', version: expect.stringMatching(/^\d+\.\d+\.\d+/), platform: process.platform, harness: true },
+      value: {
+        name: 'Clinic Messenger',
+        version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+        platform: process.platform,
+        harness: true,
+      },
     });
     // The router still validates: a bad payload is a typed error, an unknown channel too.
     const bad = (await request(r.ws, 2, 'vault:unlock', { profileId: 42 })) as { ok: boolean; error: { code: string } };
@@ -104,7 +109,9 @@ describe('harness WebSocket bridge', () => {
   it('pushes main → renderer events to connected pages', async () => {
     const r = await open(wsUrl(harness.token), harness.origin);
     if (!('ws' in r)) throw new Error(`refused with ${r.status}`);
-    const got = new Promise((resolve) => r.ws.once('message', (d) => resolve(JSON.parse((d as Buffer).toString('utf8')))));
+    const got = new Promise((resolve) =>
+      r.ws.once('message', (d) => resolve(JSON.parse((d as Buffer).toString('utf8')))),
+    );
     harness.core.events.emit('connection:state', { state: 'connecting', detail: null });
     expect(await got).toEqual({ event: 'connection:state', payload: { state: 'connecting', detail: null } });
     r.ws.close();

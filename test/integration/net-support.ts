@@ -64,7 +64,10 @@ export function muteServer(o: { trickleMs?: number } = {}): Promise<TestServer> 
   const server = createServer((s) => {
     if (!o.trickleMs) return;
     let i = 0;
-    const timer = setInterval(() => (i < header.length && !s.destroyed ? s.write(header[i++]!) : clearInterval(timer)), o.trickleMs);
+    const timer = setInterval(
+      () => (i < header.length && !s.destroyed ? s.write(header[i++]!) : clearInterval(timer)),
+      o.trickleMs,
+    );
     s.on('close', () => clearInterval(timer));
   });
   return listen(server, sockets);

@@ -38,8 +38,13 @@ const value = <T>(r: Result<T>): T => {
   if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
   return r.value;
 };
-const call = <T = unknown>(channel: string, payload: unknown = null) => bob.router.dispatch(channel, payload) as Promise<Result<T>>;
-const notes = (from = 0) => seen.slice(from).filter((e) => e.name === 'notification:shown').map((e) => e.payload as { title: string; body: string });
+const call = <T = unknown>(channel: string, payload: unknown = null) =>
+  bob.router.dispatch(channel, payload) as Promise<Result<T>>;
+const notes = (from = 0) =>
+  seen
+    .slice(from)
+    .filter((e) => e.name === 'notification:shown')
+    .map((e) => e.payload as { title: string; body: string });
 const received = (from = 0) => seen.slice(from).filter((e) => e.name === 'message:added').length;
 
 beforeAll(async () => {
@@ -71,7 +76,11 @@ beforeAll(async () => {
     },
   });
   const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
-  const router = createRouter({ handlers: createHandlers({ app, session, events, policy, logger: silentLogger }), isLocked: () => !session.isUnlocked(), logger: silentLogger });
+  const router = createRouter({
+    handlers: createHandlers({ app, session, events, policy, logger: silentLogger }),
+    isLocked: () => !session.isUnlocked(),
+    logger: silentLogger,
+  });
   bob = { session, router, events };
   bob.events.subscribe((name, payload) => seen.push({ name, payload }));
   ({ profileId } = value(
@@ -143,7 +152,9 @@ describe('notifications of a real session', () => {
     expect(lockedAt).toBeGreaterThan(from);
     expect(notes(lockedAt)).toEqual([]);
     // Nor any message text or preview: messages still arriving are stored, not shown.
-    const phi = seen.slice(lockedAt).filter((e) => ['message:added', 'message:updated', 'conversation:updated'].includes(e.name));
+    const phi = seen
+      .slice(lockedAt)
+      .filter((e) => ['message:added', 'message:updated', 'conversation:updated'].includes(e.name));
     expect(phi).toEqual([]);
     expect(bob.session.isUnlocked()).toBe(false);
     await waitFor('bob away for alice', () => alice.messaging.presenceOf(B) !== 'available');
@@ -155,7 +166,9 @@ describe('notifications of a real session', () => {
     await waitFor('bob available to alice', () => alice.messaging.presenceOf(B) === 'available');
     const after = seen.length;
     await send('after unlock');
-    expect(await waitFor('notification', () => notes(after).find((n) => n.body === 'after unlock'))).toMatchObject({ title: 'Alice Archer' });
+    expect(await waitFor('notification', () => notes(after).find((n) => n.body === 'after unlock'))).toMatchObject({
+      title: 'Alice Archer',
+    });
     expect(received(after)).toBeGreaterThan(0);
     // The service stopped at the lock stays gated although a session is open again.
     expect(gate()).toBe(true);
@@ -183,7 +196,11 @@ describe('notifications of a real session', () => {
       release(); // the message finishes its way in after the lock
       await locking;
       const lockedAt = seen.findIndex((e, i) => i >= from && e.name === 'session:locked');
-      const phi = seen.slice(lockedAt).filter((e) => ['message:added', 'message:updated', 'conversation:updated', 'notification:shown'].includes(e.name));
+      const phi = seen
+        .slice(lockedAt)
+        .filter((e) =>
+          ['message:added', 'message:updated', 'conversation:updated', 'notification:shown'].includes(e.name),
+        );
       expect(phi).toEqual([]);
 
       // Nothing lost: it is in the profile at the next unlock.
@@ -191,7 +208,10 @@ describe('notifications of a real session', () => {
       value(await call('vault:unlock', { profileId, passphrase: PASS }));
       const store = bob.session.active().store;
       const conv = store.conversations.byPeer(A)!;
-      expect(store.messages.findByOriginId(conv.id, m.originId!)).toMatchObject({ state: 'delivered', body: 'arrives while the desk locks' });
+      expect(store.messages.findByOriginId(conv.id, m.originId!)).toMatchObject({
+        state: 'delivered',
+        body: 'arrives while the desk locks',
+      });
     } finally {
       inspect.beforeDecrypt = undefined;
       release();

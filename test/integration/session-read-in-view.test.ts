@@ -22,7 +22,11 @@ import { FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain } from './vau
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
 const C = 'carol@clinic.test';
-const pw = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toString('hex'), carol: randomBytes(12).toString('hex') };
+const pw = {
+  alice: randomBytes(12).toString('hex'),
+  bob: randomBytes(12).toString('hex'),
+  carol: randomBytes(12).toString('hex'),
+};
 
 let server: ProsodyServer;
 let alice: TestClient;
@@ -51,12 +55,20 @@ const unread = async (peer: string) => {
 /** Sends from a client to Bob and waits until Bob's profile holds it. */
 async function deliver(from: TestClient, text: string): Promise<Message> {
   const sent = await from.messaging.send(from.store.conversations.getOrCreate(B).id, text);
-  return waitFor('stored at bob', () => {
-    const conv = bobStore().conversations.byPeer(from.jid);
-    return conv && bobStore().messages.findByOriginId(conv.id, sent.originId!);
-  }, 45_000);
+  return waitFor(
+    'stored at bob',
+    () => {
+      const conv = bobStore().conversations.byPeer(from.jid);
+      return conv && bobStore().messages.findByOriginId(conv.id, sent.originId!);
+    },
+    45_000,
+  );
 }
-const added = (from: number) => seen.slice(from).filter((e) => e.name === 'message:added').map((e) => e.payload as Message);
+const added = (from: number) =>
+  seen
+    .slice(from)
+    .filter((e) => e.name === 'message:added')
+    .map((e) => e.payload as Message);
 
 beforeAll(async () => {
   await requireKeychain();
@@ -72,9 +84,20 @@ beforeAll(async () => {
   const events = createEventBus(silentLogger);
   events.subscribe((name, payload) => seen.push({ name, payload }));
   const policy = loadPolicy(null, { argon2: FAST_ARGON2, trustedCaPem: server.caPem });
-  session = createSession({ userDataDir: tmp.dir, policy, keychain: testKeychain().keychain, clock: systemClock, logger: silentLogger, events });
+  session = createSession({
+    userDataDir: tmp.dir,
+    policy,
+    keychain: testKeychain().keychain,
+    clock: systemClock,
+    logger: silentLogger,
+    events,
+  });
   const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
-  router = createRouter({ handlers: createHandlers({ app, session, events, policy, logger: silentLogger }), isLocked: () => !session.isUnlocked(), logger: silentLogger });
+  router = createRouter({
+    handlers: createHandlers({ app, session, events, policy, logger: silentLogger }),
+    isLocked: () => !session.isUnlocked(),
+    logger: silentLogger,
+  });
   ({ profileId } = await call<{ profileId: string }>('vault:createProfile', {
     jid: B,
     displayName: 'Bob Baker',
@@ -106,13 +129,20 @@ describe('the conversation in view (conversations:view)', () => {
     expect(m.readAt).not.toBeNull();
     expect(added(from).map((e) => e.id)).toEqual([m.id]);
     // The inbox row the renderer receives already says read: nothing to call back.
-    const row = await waitFor('row event', () => seen.slice(from).find((e) => e.name === 'conversation:updated')?.payload as { unread: number } | undefined);
+    const row = await waitFor(
+      'row event',
+      () => seen.slice(from).find((e) => e.name === 'conversation:updated')?.payload as { unread: number } | undefined,
+    );
     expect(row.unread).toBe(0);
     expect(dispatched.slice(calls)).toEqual([]);
     expect(await unread(A)).toBe(0);
     // XEP-0333: Alice's copy reaches "read" (the displayed marker went out when it was stored read).
     const mine = alice.store.conversations.byPeer(B)!;
-    await waitFor('read at alice', () => alice.store.messages.findByOriginId(mine.id, m.originId!)?.state === 'read', 45_000);
+    await waitFor(
+      'read at alice',
+      () => alice.store.messages.findByOriginId(mine.id, m.originId!)?.state === 'read',
+      45_000,
+    );
     expect(dispatched).not.toContain('conversations:markRead');
   });
 

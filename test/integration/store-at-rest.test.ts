@@ -25,7 +25,14 @@ function writeKnownData(store: Store): void {
   store.contacts.upsert({ jid: SECRETS.jid, displayName: SECRETS.name, role: 'physician' });
   const c = store.conversations.getOrCreate(SECRETS.jid);
   for (let i = 0; i < 50; i++) {
-    store.messages.insert({ conversationId: c.id, direction: i % 2 ? 'in' : 'out', state: 'delivered', body: `${SECRETS.body} #${i}`, originId: `o${i}`, sentAt: i });
+    store.messages.insert({
+      conversationId: c.id,
+      direction: i % 2 ? 'in' : 'out',
+      state: 'delivered',
+      body: `${SECRETS.body} #${i}`,
+      originId: `o${i}`,
+      sentAt: i,
+    });
   }
 }
 

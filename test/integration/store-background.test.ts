@@ -55,7 +55,14 @@ describe('store.background on the worker thread', () => {
     const c = store.conversations.getOrCreate('ward@clinic.example', 0);
     const pending = store.background.insertMany(batch(c.id, 5000, 'cardiology'));
     await pending;
-    store.messages.insert({ conversationId: c.id, direction: 'in', state: 'delivered', body: 'urgent potassium result', originId: 'live-1', sentAt: 99_999 });
+    store.messages.insert({
+      conversationId: c.id,
+      direction: 'in',
+      state: 'delivered',
+      body: 'urgent potassium result',
+      originId: 'live-1',
+      sentAt: 99_999,
+    });
     expect(store.messages.search('potassium', { cursor: null, limit: 5 }).items).toHaveLength(1);
     await store.background.indexed();
     expect((await store.background.search('cardiology', { cursor: null, limit: 5 })).items).toHaveLength(5);
@@ -63,7 +70,9 @@ describe('store.background on the worker thread', () => {
 
   it('reports a bad row as an error without storing any of that chunk', async () => {
     await expect(
-      store.background.insertMany([{ conversationId: '12345', direction: 'in', state: 'delivered', body: 'x', sentAt: 1 }]),
+      store.background.insertMany([
+        { conversationId: '12345', direction: 'in', state: 'delivered', body: 'x', sentAt: 1 },
+      ]),
     ).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
     const c = store.conversations.getOrCreate('x@clinic.example', 0);
     expect((await store.background.insertMany(batch(c.id, 2, 'ok'))).inserted).toBe(2);
@@ -73,7 +82,10 @@ describe('store.background on the worker thread', () => {
     const c = store.conversations.getOrCreate('pharmacy@clinic.example', 0);
     const calls = [
       store.background.insertMany(batch(c.id, 300, 'alpha')),
-      store.background.insertMany([...batch(c.id, 2, 'beta'), { conversationId: '77777', direction: 'in', state: 'delivered', body: 'x', sentAt: 1 }]),
+      store.background.insertMany([
+        ...batch(c.id, 2, 'beta'),
+        { conversationId: '77777', direction: 'in', state: 'delivered', body: 'x', sentAt: 1 },
+      ]),
       store.background.insertMany(batch(c.id, 200, 'gamma')),
     ];
     const [a, b, g] = await Promise.allSettled(calls);

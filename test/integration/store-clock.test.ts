@@ -37,21 +37,45 @@ describe('the store takes its default times from the injected clock', () => {
     expect(store.contacts.upsert({ jid: 'alice@clinic.example', displayName: 'Alice' }).updatedAt).toBe(T);
     expect(store.contacts.setKey('bob@clinic.example', { trust: 'unavailable' }).updatedAt).toBe(T);
 
-    const out = store.messages.insert({ conversationId: conv.id, direction: 'out', state: 'queued', body: 'x', sentAt: 1 });
+    const out = store.messages.insert({
+      conversationId: conv.id,
+      direction: 'out',
+      state: 'queued',
+      body: 'x',
+      sentAt: 1,
+    });
     store.outbox.enqueue(out.id, 1);
     expect(store.outbox.all()[0]).toMatchObject({ messageId: out.id, createdAt: T });
     expect(store.messages.updateState(out.id, 'sent')?.state).toBe('sent');
     expect(store.messages.updateState(out.id, 'delivered')?.receivedAt).toBe(T);
 
-    const inbound = store.messages.insert({ conversationId: conv.id, direction: 'in', state: 'delivered', body: 'y', sentAt: 2, receivedAt: 2 });
+    const inbound = store.messages.insert({
+      conversationId: conv.id,
+      direction: 'in',
+      state: 'delivered',
+      body: 'y',
+      sentAt: 2,
+      receivedAt: 2,
+    });
     expect(store.conversations.markRead(conv.id)).toBe(1);
     expect(store.messages.get(inbound.id)?.readAt).toBe(T);
   });
 
   it('conversations:markRead records the read time from the session clock', async () => {
     const conv = store.conversations.getOrCreate('carol@clinic.example', 5);
-    const inbound = store.messages.insert({ conversationId: conv.id, direction: 'in', state: 'delivered', body: 'z', sentAt: 6, receivedAt: 6 });
-    const active = { jid: 'me@clinic.example', store, messaging: { presenceOf: () => 'offline', markDisplayed: async () => undefined } } as unknown as ActiveSession;
+    const inbound = store.messages.insert({
+      conversationId: conv.id,
+      direction: 'in',
+      state: 'delivered',
+      body: 'z',
+      sentAt: 6,
+      receivedAt: 6,
+    });
+    const active = {
+      jid: 'me@clinic.example',
+      store,
+      messaging: { presenceOf: () => 'offline', markDisplayed: async () => undefined },
+    } as unknown as ActiveSession;
     const ctx = {
       session: { active: () => active, isUnlocked: () => true },
       events: createEventBus(silentLogger),
@@ -72,6 +96,8 @@ describe('the store takes its default times from the injected clock', () => {
     }
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('STORE_CORRUPT');
-    expect(readdirSync(dir).filter((f) => f.startsWith('damaged.db.corrupt-'))).toEqual(['damaged.db.corrupt-2041-03-03T04-05-06-789Z']);
+    expect(readdirSync(dir).filter((f) => f.startsWith('damaged.db.corrupt-'))).toEqual([
+      'damaged.db.corrupt-2041-03-03T04-05-06-789Z',
+    ]);
   });
 });

@@ -38,7 +38,16 @@ describe('crash mid-transaction', () => {
     const key = randomBytes(32);
     const s = openStore({ file, key });
     const conv = s.conversations.getOrCreate('alice@clinic.example', 0).id;
-    s.messages.insertMany(Array.from({ length: 50 }, (_, i) => ({ conversationId: conv, direction: 'out' as const, state: 'sent' as const, body: `committed ${i}`, originId: `c${i}`, sentAt: i })));
+    s.messages.insertMany(
+      Array.from({ length: 50 }, (_, i) => ({
+        conversationId: conv,
+        direction: 'out' as const,
+        state: 'sent' as const,
+        body: `committed ${i}`,
+        originId: `c${i}`,
+        sentAt: i,
+      })),
+    );
     await s.close();
 
     const script = join(dir, 'writer.mts');
@@ -65,7 +74,9 @@ describe('crash mid-transaction', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
     expect(db.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 50 });
-    expect(db.prepare("SELECT count(*) AS n FROM conversations WHERE peer_jid = 'bob@clinic.example'").get()).toEqual({ n: 1 });
+    expect(db.prepare("SELECT count(*) AS n FROM conversations WHERE peer_jid = 'bob@clinic.example'").get()).toEqual({
+      n: 1,
+    });
     db.close();
     const again = openStore({ file, key });
     expect(again.messages.page(conv, { before: null, limit: 100 }).items).toHaveLength(50);

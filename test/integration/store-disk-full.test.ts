@@ -86,7 +86,9 @@ describe('disk full during a write', () => {
     // table and throws SQLITE_CORRUPT_VTAB on any difference), and nothing waits to be indexed.
     const db = openDb({ file, key });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(() => db.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+    expect(() =>
+      db.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run(),
+    ).not.toThrow();
     expect(db.prepare('SELECT count(*) AS n FROM fts_pending').get()).toEqual({ n: 0 });
     expect(db.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: committed.length });
     db.close();

@@ -58,12 +58,22 @@ function ctx(): HandlerContext {
 }
 
 /** Calls a handler with contract-parsed input and checks its output against the contract. */
-async function call<C extends 'conversations:list' | 'conversations:open' | 'conversations:markRead' | 'messages:page' | 'messages:search' | 'audit:list' | 'audit:verify' | 'audit:exportCsv'>(
-  name: C,
-  input: unknown,
-): Promise<unknown> {
+async function call<
+  C extends
+    | 'conversations:list'
+    | 'conversations:open'
+    | 'conversations:markRead'
+    | 'messages:page'
+    | 'messages:search'
+    | 'audit:list'
+    | 'audit:verify'
+    | 'audit:exportCsv',
+>(name: C, input: unknown): Promise<unknown> {
   const c = ctx();
-  const handlers = { ...conversationHandlers(c), ...messageReadHandlers(c), ...auditHandlers(c) } as Record<ChannelName, (i: unknown) => unknown>;
+  const handlers = { ...conversationHandlers(c), ...messageReadHandlers(c), ...auditHandlers(c) } as Record<
+    ChannelName,
+    (i: unknown) => unknown
+  >;
   const parsed = channels[name].input.parse(input);
   const out = await handlers[name](parsed);
   return channels[name].output.parse(out === undefined ? null : out);
@@ -84,27 +94,53 @@ afterEach(async () => {
 
 describe('conversation and message handlers', () => {
   it('opens a conversation, lists it with presence, pages and marks read', async () => {
-    const { conversationId } = (await call('conversations:open', { peerJid: 'alice@clinic.example' })) as { conversationId: string };
+    const { conversationId } = (await call('conversations:open', { peerJid: 'alice@clinic.example' })) as {
+      conversationId: string;
+    };
     store.messages.insertMany(
-      [1, 2, 3].map((i) => ({ conversationId, direction: 'in' as const, state: 'delivered' as const, body: `lab result ${i}`, originId: `o${i}`, sentAt: 1_000 + i })),
+      [1, 2, 3].map((i) => ({
+        conversationId,
+        direction: 'in' as const,
+        state: 'delivered' as const,
+        body: `lab result ${i}`,
+        originId: `o${i}`,
+        sentAt: 1_000 + i,
+      })),
     );
-    const list = (await call('conversations:list', { cursor: null })) as { items: { presence: string; unread: number }[] };
+    const list = (await call('conversations:list', { cursor: null })) as {
+      items: { presence: string; unread: number }[];
+    };
     expect(list.items).toMatchObject([{ presence: 'available', unread: 3 }]);
-    const page = (await call('messages:page', { conversationId, before: null, limit: 2 })) as { items: { body: string }[]; nextCursor: string };
+    const page = (await call('messages:page', { conversationId, before: null, limit: 2 })) as {
+      items: { body: string }[];
+      nextCursor: string;
+    };
     expect(page.items.map((m) => m.body)).toEqual(['lab result 3', 'lab result 2']);
     expect(page.nextCursor).not.toBeNull();
-    expect(audit.list(null, 10).items[0]).toMatchObject({ type: 'message-opened', detail: { conversationId, count: 2 } });
+    expect(audit.list(null, 10).items[0]).toMatchObject({
+      type: 'message-opened',
+      detail: { conversationId, count: 2 },
+    });
     await call('conversations:markRead', { conversationId });
     expect(events).toContain('conversation:updated');
     expect(displayed).toEqual([conversationId]);
-    expect(((await call('conversations:list', { cursor: null })) as { items: { unread: number }[] }).items[0]!.unread).toBe(0);
-    const found = (await call('messages:search', { query: 'LAB res', cursor: null })) as { items: { ranges: [number, number][] }[] };
+    expect(
+      ((await call('conversations:list', { cursor: null })) as { items: { unread: number }[] }).items[0]!.unread,
+    ).toBe(0);
+    const found = (await call('messages:search', { query: 'LAB res', cursor: null })) as {
+      items: { ranges: [number, number][] }[];
+    };
     expect(found.items).toHaveLength(3);
-    expect(found.items[0]!.ranges).toEqual([[0, 3], [4, 10]]);
+    expect(found.items[0]!.ranges).toEqual([
+      [0, 3],
+      [4, 10],
+    ]);
   });
 
   it('audits search results as a read: count and message ids, never the query', async () => {
-    const { conversationId } = (await call('conversations:open', { peerJid: 'alice@clinic.example' })) as { conversationId: string };
+    const { conversationId } = (await call('conversations:open', { peerJid: 'alice@clinic.example' })) as {
+      conversationId: string;
+    };
     const { results } = store.messages.insertMany(
       ['Potassium result for Quinlan', 'Quinlan called back', 'Room 4 is free'].map((body, i) => ({
         conversationId,
@@ -138,14 +174,32 @@ describe('conversation and message handlers', () => {
   });
 
   it('audits conversation previews as a read: one entry per list call with the previewed message ids', async () => {
-    const a = ((await call('conversations:open', { peerJid: 'alice@clinic.example' })) as { conversationId: string }).conversationId;
-    const b = ((await call('conversations:open', { peerJid: 'bob@clinic.example' })) as { conversationId: string }).conversationId;
+    const a = ((await call('conversations:open', { peerJid: 'alice@clinic.example' })) as { conversationId: string })
+      .conversationId;
+    const b = ((await call('conversations:open', { peerJid: 'bob@clinic.example' })) as { conversationId: string })
+      .conversationId;
     await call('conversations:open', { peerJid: 'carol@clinic.example' }); // no messages: nothing previewed
-    const shown = store.messages.insert({ conversationId: a, direction: 'in', state: 'delivered', body: 'INR is 2.4', originId: 'p1', sentAt: 2_000 });
+    const shown = store.messages.insert({
+      conversationId: a,
+      direction: 'in',
+      state: 'delivered',
+      body: 'INR is 2.4',
+      originId: 'p1',
+      sentAt: 2_000,
+    });
     // The last message in b could not be verified: it has no text, so nothing of it is previewed.
-    store.messages.insert({ conversationId: b, direction: 'in', state: 'unverified', body: null, originId: 'p2', sentAt: 2_001 });
+    store.messages.insert({
+      conversationId: b,
+      direction: 'in',
+      state: 'unverified',
+      body: null,
+      originId: 'p2',
+      sentAt: 2_001,
+    });
     const before = audit.list(null, 100).items.length;
-    const list = (await call('conversations:list', { cursor: null })) as { items: { id: string; lastMessage: { id: string; preview: string | null } | null }[] };
+    const list = (await call('conversations:list', { cursor: null })) as {
+      items: { id: string; lastMessage: { id: string; preview: string | null } | null }[];
+    };
     expect(list.items).toHaveLength(3);
     const entries = audit.list(null, 100).items;
     expect(entries).toHaveLength(before + 1);
@@ -157,9 +211,15 @@ describe('conversation and message handlers', () => {
   });
 
   it('refuses a peer outside the clinic domain and unknown conversations', async () => {
-    await expect(call('conversations:open', { peerJid: 'eve@elsewhere.example' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(call('messages:page', { conversationId: '999', before: null })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(call('conversations:markRead', { conversationId: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(call('conversations:open', { peerJid: 'eve@elsewhere.example' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(call('messages:page', { conversationId: '999', before: null })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(call('conversations:markRead', { conversationId: 'nope' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('answers LOCKED once the session is locked', async () => {
@@ -174,8 +234,16 @@ describe('audit handlers', () => {
   it('lists and verifies the chain', async () => {
     audit.append('unlock', { profile: 'profile-1' });
     audit.append('lock', { reason: 'manual' });
-    expect(await call('audit:list', { before: null })).toMatchObject({ items: [{ seq: 2, type: 'lock' }, { seq: 1 }], nextBefore: null });
-    expect(await call('audit:verify', null)).toEqual({ ok: true, checked: 2, problems: [], unaudited: { count: 0, ids: [] } });
+    expect(await call('audit:list', { before: null })).toMatchObject({
+      items: [{ seq: 2, type: 'lock' }, { seq: 1 }],
+      nextBefore: null,
+    });
+    expect(await call('audit:verify', null)).toEqual({
+      ok: true,
+      checked: 2,
+      problems: [],
+      unaudited: { count: 0, ids: [] },
+    });
   });
 
   it('refuses CSV export with FORBIDDEN unless policy allows it, auditing both', async () => {
@@ -185,6 +253,9 @@ describe('audit handlers', () => {
     const out = (await call('audit:exportCsv', null)) as { csv: string };
     expect(out.csv.split('\r\n')[0]).toBe('seq,time,event,detail');
     const types = audit.list(null, 10).items.map((i) => [i.type, i.detail.allowed]);
-    expect(types.slice(0, 2)).toEqual([['export', true], ['export', false]]);
+    expect(types.slice(0, 2)).toEqual([
+      ['export', true],
+      ['export', false],
+    ]);
   });
 });

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
@@ -101,7 +110,9 @@ describe('opening the store', () => {
     openError(randomBytes(32));
     writeFileSync(file, 'second junk');
     openError(randomBytes(32));
-    const aside = setAsideFiles().map((f) => readFileSync(join(dir, f), 'utf8')).sort();
+    const aside = setAsideFiles()
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .sort();
     expect(aside).toEqual(['first junk', 'second junk']);
   });
 

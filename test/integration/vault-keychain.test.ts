@@ -19,7 +19,8 @@ async function setup(extra = {}) {
   const kc = testKeychain();
   const clock = fakeClock();
   const policy = testPolicy(extra);
-  const make = (): Vault => createVault({ userDataDir: dir, policy, keychain: kc.keychain, clock, logger: silentLogger });
+  const make = (): Vault =>
+    createVault({ userDataDir: dir, policy, keychain: kc.keychain, clock, logger: silentLogger });
   cleanups.push(cleanup);
   return { dir, ...kc, clock, policy, make, vault: make() };
 }
@@ -42,7 +43,12 @@ describe('vault against the real OS keychain', () => {
       expect(json).not.toContain(secret.toString('base64'));
     }
     expect(json).not.toContain(PASS);
-    expect(JSON.parse(json)).toMatchObject({ id, jid: JID, displayName: 'Alice Moreau', kdf: { alg: 'argon2id', memoryKiB: 19 * 1024 } });
+    expect(JSON.parse(json)).toMatchObject({
+      id,
+      jid: JID,
+      displayName: 'Alice Moreau',
+      kdf: { alg: 'argon2id', memoryKiB: 19 * 1024 },
+    });
     expect(existsSync(join(dir, 'profiles', id, 'attachments'))).toBe(true);
     expect(await vault.listProfiles()).toEqual([{ id, displayName: 'Alice Moreau', jid: JID, openable: true }]);
   });
@@ -72,7 +78,9 @@ describe('vault against the real OS keychain', () => {
   it('refuses a second profile for the same account on one PC but allows several people', async () => {
     const { vault } = await setup();
     const a = await vault.createProfile({ jid: JID, displayName: 'Alice', passphrase: PASS });
-    expect((await code(vault.createProfile({ jid: 'Alice@clinic.example', displayName: 'A2', passphrase: OTHER }))).code).toBe('CONFLICT');
+    expect(
+      (await code(vault.createProfile({ jid: 'Alice@clinic.example', displayName: 'A2', passphrase: OTHER }))).code,
+    ).toBe('CONFLICT');
     const b = await vault.createProfile({ jid: 'bob@clinic.example', displayName: 'Bob', passphrase: OTHER });
     expect((await vault.listProfiles()).map((p) => p.id).sort()).toEqual([a.profile.id, b.profile.id].sort());
     await vault.removeProfile(a.profile.id, 'user', PASS);
@@ -95,7 +103,10 @@ describe('vault against the real OS keychain', () => {
     expect(still.code).toBe('THROTTLED');
     expect(still.details?.retryAfterMs).toBe(600);
     clock.advance(600);
-    expect((await code(restarted.unlock(profile.id, OTHER))).details).toMatchObject({ failures: 3, retryAfterMs: 2000 });
+    expect((await code(restarted.unlock(profile.id, OTHER))).details).toMatchObject({
+      failures: 3,
+      retryAfterMs: 2000,
+    });
     clock.advance(2000);
     await restarted.unlock(profile.id, PASS);
     // Success resets the counter.
@@ -116,7 +127,10 @@ describe('vault against the real OS keychain', () => {
     expect(await new AsyncEntry(service, profile.id, { linux: { store: 'secret-service' } }).getSecret()).toBeNull();
     expect(await vault.listProfiles()).toEqual([]);
     const log = readDeviceLog(dir);
-    expect(log.find((e) => e.event === 'profile-wiped')).toMatchObject({ profileId: profile.id, detail: { reason: 'max-failed-unlocks', failures: 3, keychainDeleted: true } });
+    expect(log.find((e) => e.event === 'profile-wiped')).toMatchObject({
+      profileId: profile.id,
+      detail: { reason: 'max-failed-unlocks', failures: 3, keychainDeleted: true },
+    });
     expect(readFileSync(join(dir, 'device-log.jsonl'), 'utf8')).not.toContain('Alice');
     expect((await code(vault.unlock(profile.id, PASS))).code).toBe('NOT_FOUND');
   });
@@ -138,14 +152,24 @@ describe('vault against the real OS keychain', () => {
     cleanups.push(other.cleanup);
     cpSync(join(dir, 'profiles'), join(other.dir, 'profiles'), { recursive: true });
     const before = readFileSync(join(other.dir, 'profiles', profile.id, 'profile.json'));
-    const elsewhere = createVault({ userDataDir: other.dir, policy: testPolicy(), keychain: testKeychain().keychain, clock: fakeClock(), logger: silentLogger });
-    expect(await elsewhere.listProfiles()).toEqual([{ id: profile.id, displayName: 'Alice', jid: JID, openable: false }]);
+    const elsewhere = createVault({
+      userDataDir: other.dir,
+      policy: testPolicy(),
+      keychain: testKeychain().keychain,
+      clock: fakeClock(),
+      logger: silentLogger,
+    });
+    expect(await elsewhere.listProfiles()).toEqual([
+      { id: profile.id, displayName: 'Alice', jid: JID, openable: false },
+    ]);
     const err = await code(elsewhere.unlock(profile.id, PASS));
     expect(err.code).toBe('DEVICE_MISMATCH');
     expect(err.message).toMatch(/can't be opened on this device/);
     expect(readFileSync(join(other.dir, 'profiles', profile.id, 'profile.json')).equals(before)).toBe(true);
     // Not a passphrase failure: the counter did not move.
-    expect(JSON.parse(readFileSync(join(other.dir, 'profiles', profile.id, 'unlock-state.json'), 'utf8')).failures).toBe(0);
+    expect(
+      JSON.parse(readFileSync(join(other.dir, 'profiles', profile.id, 'unlock-state.json'), 'utf8')).failures,
+    ).toBe(0);
     await elsewhere.removeProfile(profile.id, 'user');
     expect(existsSync(join(other.dir, 'profiles', profile.id))).toBe(false);
     // The original, on its own device, still opens.
@@ -165,8 +189,12 @@ describe('vault against the real OS keychain', () => {
     const { vault } = await setup();
     const created = await vault.createProfile({ jid: JID, displayName: 'Alice', passphrase: PASS });
     const master = Buffer.from(created.keys.master);
-    expect((await code(vault.changePassphrase(created.profile.id, PASS, 'Alice!2024Alice'))).code).toBe('WEAK_PASSPHRASE');
-    expect((await code(vault.changePassphrase(created.profile.id, OTHER, 'violet harbour engine 7'))).code).toBe('WRONG_PASSPHRASE');
+    expect((await code(vault.changePassphrase(created.profile.id, PASS, 'Alice!2024Alice'))).code).toBe(
+      'WEAK_PASSPHRASE',
+    );
+    expect((await code(vault.changePassphrase(created.profile.id, OTHER, 'violet harbour engine 7'))).code).toBe(
+      'WRONG_PASSPHRASE',
+    );
     await vault.changePassphrase(created.profile.id, PASS, 'violet harbour engine 7');
     expect((await code(vault.unlock(created.profile.id, PASS))).code).toBe('WRONG_PASSPHRASE');
     const after = await vault.unlock(created.profile.id, 'violet harbour engine 7');
@@ -180,11 +208,19 @@ describe('vault against the real OS keychain', () => {
     const { dir, keychain, clock, vault } = await setup();
     const created = await vault.createProfile({ jid: JID, displayName: 'Alice', passphrase: PASS });
     const master = Buffer.from(created.keys.master);
-    const stronger = createVault({ userDataDir: dir, policy: testPolicy({ argon2: { memoryKiB: 24 * 1024, iterations: 2, parallelism: 1 } }), keychain, clock, logger: silentLogger });
+    const stronger = createVault({
+      userDataDir: dir,
+      policy: testPolicy({ argon2: { memoryKiB: 24 * 1024, iterations: 2, parallelism: 1 } }),
+      keychain,
+      clock,
+      logger: silentLogger,
+    });
     const opened = await stronger.unlock(created.profile.id, PASS);
     expect(opened.keys.master.equals(master)).toBe(true);
     expect(opened.profile.kdf).toMatchObject({ memoryKiB: 24 * 1024, iterations: 2 });
-    expect(JSON.parse(readFileSync(join(dir, 'profiles', created.profile.id, 'profile.json'), 'utf8')).kdf.memoryKiB).toBe(24 * 1024);
+    expect(
+      JSON.parse(readFileSync(join(dir, 'profiles', created.profile.id, 'profile.json'), 'utf8')).kdf.memoryKiB,
+    ).toBe(24 * 1024);
     expect((await stronger.unlock(created.profile.id, PASS)).keys.master.equals(master)).toBe(true);
     await stronger.removeProfile(created.profile.id, 'user', PASS);
   });
@@ -194,7 +230,13 @@ describe('vault against the real OS keychain', () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const kc = testKeychain();
-    const vault = createVault({ userDataDir: dir, policy: testPolicy({ argon2: undefined }), keychain: kc.keychain, clock: fakeClock(), logger: silentLogger });
+    const vault = createVault({
+      userDataDir: dir,
+      policy: testPolicy({ argon2: undefined }),
+      keychain: kc.keychain,
+      clock: fakeClock(),
+      logger: silentLogger,
+    });
     const { profile } = await vault.createProfile({ jid: JID, displayName: 'Alice', passphrase: PASS });
     expect(profile.kdf.memoryKiB).toBeGreaterThanOrEqual(64 * 1024);
     const t0 = performance.now();

@@ -34,15 +34,30 @@ console.log(JSON.stringify({ probe, error }));
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, dataDir: string) {
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error(`child printed no result (status ${r.status}): ${r.stderr.slice(-800)}`);
-  return { ...(JSON.parse(line) as { probe: { available: boolean; reason: string | null }; error: { code: string; message: string } | null }), dataDir };
+  return {
+    ...(JSON.parse(line) as {
+      probe: { available: boolean; reason: string | null };
+      error: { code: string; message: string } | null;
+    }),
+    dataDir,
+  };
 }
 
 describe('keychain unavailable', () => {
   it('says there is no keychain service when the D-Bus session bus is unreachable', () => {
     const data = join(work.dir, 'nobus');
-    const out = run(process.execPath, ['--import', 'tsx', script, data], { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' }, data);
+    const out = run(
+      process.execPath,
+      ['--import', 'tsx', script, data],
+      { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
+      data,
+    );
     expect(out.probe.available).toBe(false);
     expect(out.probe.reason).toMatch(/No keychain service is reachable/);
     expect(out.probe.reason).toMatch(/GNOME Keyring or KWallet/);
@@ -58,8 +73,13 @@ describe('keychain unavailable', () => {
     delete env.DBUS_SESSION_BUS_ADDRESS;
     delete env.DISPLAY;
     const lock =
-      "gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock \"['/org/freedesktop/secrets/collection/login']\" >/dev/null";
-    const out = run('scripts/with-keyring.sh', ['sh', '-c', `${lock} && exec "$0" --import tsx "$1" "$2"`, process.execPath, script, data], env, data);
+      'gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "[\'/org/freedesktop/secrets/collection/login\']" >/dev/null';
+    const out = run(
+      'scripts/with-keyring.sh',
+      ['sh', '-c', `${lock} && exec "$0" --import tsx "$1" "$2"`, process.execPath, script, data],
+      env,
+      data,
+    );
     expect(out.probe.available).toBe(false);
     expect(out.probe.reason).toMatch(/keychain is locked/);
     expect(out.error?.code).toBe('KEYCHAIN_UNAVAILABLE');
@@ -113,8 +133,18 @@ process.exit(0);
       encoding: 'utf8',
       timeout: 60_000,
     });
-    const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    const line = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop();
     if (!line) throw new Error(`child printed no result (status ${r.status}): ${r.stderr.slice(-800)}`);
-    expect(JSON.parse(line)).toEqual({ before: 'KEYCHAIN_UNAVAILABLE', owned: true, after: null, profiles: 1, secretBytes: 32 });
+    expect(JSON.parse(line)).toEqual({
+      before: 'KEYCHAIN_UNAVAILABLE',
+      owned: true,
+      after: null,
+      profiles: 1,
+      secretBytes: 32,
+    });
   });
 });

@@ -24,7 +24,10 @@ let prosody: Awaited<ReturnType<typeof startProsody>>;
 const password = randomBytes(12).toString('hex');
 beforeAll(async () => {
   await requireKeychain();
-  prosody = await startProsody({ domain: 'clinic.test', users: [{ jid: 'alice@clinic.test', password, name: 'Alice Moreau' }] });
+  prosody = await startProsody({
+    domain: 'clinic.test',
+    users: [{ jid: 'alice@clinic.test', password, name: 'Alice Moreau' }],
+  });
 });
 afterAll(async () => {
   await prosody?.stop();
@@ -41,15 +44,34 @@ async function world(policy: Record<string, unknown> = {}) {
   const clock = fakeClock();
   const events = createEventBus(silentLogger);
   const loaded = loadPolicy(null, { argon2: FAST_ARGON2, ...policy });
-  const session = createSession({ userDataDir: dir, policy: loaded, keychain: testKeychain().keychain, clock, logger: silentLogger, events, tls: { ca: prosody.caPem } });
-  const router = createRouter({ handlers: createHandlers({ app: { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true }, session, events, policy: loaded, logger: silentLogger }), isLocked: () => !session.isUnlocked(), logger: silentLogger });
+  const session = createSession({
+    userDataDir: dir,
+    policy: loaded,
+    keychain: testKeychain().keychain,
+    clock,
+    logger: silentLogger,
+    events,
+    tls: { ca: prosody.caPem },
+  });
+  const router = createRouter({
+    handlers: createHandlers({
+      app: { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true },
+      session,
+      events,
+      policy: loaded,
+      logger: silentLogger,
+    }),
+    isLocked: () => !session.isUnlocked(),
+    logger: silentLogger,
+  });
   const seen: EventName[] = [];
   events.subscribe((name) => seen.push(name));
   disposers.push(async () => {
     await session.dispose();
     cleanup();
   });
-  const call = <T = unknown>(channel: string, payload: unknown = null) => router.dispatch(channel, payload) as Promise<Result<T>>;
+  const call = <T = unknown>(channel: string, payload: unknown = null) =>
+    router.dispatch(channel, payload) as Promise<Result<T>>;
   const { profileId } = value(
     await call<{ profileId: string }>('vault:createProfile', {
       jid: `alice@${prosody.domain}`,
@@ -83,26 +105,38 @@ describe('audit rollback', () => {
     for (const f of old) copyFileSync(join(w.profileDir, f), `${aside}-${f}`);
 
     // Unlocking a database that is not rolled back reports nothing; it adds unlock + lock rows.
-    const normal = value(await w.call<{ auditRollback?: unknown }>('vault:unlock', { profileId: w.profileId, passphrase: PASS }));
+    const normal = value(
+      await w.call<{ auditRollback?: unknown }>('vault:unlock', { profileId: w.profileId, passphrase: PASS }),
+    );
     expect(normal.auditRollback).toBeUndefined();
     const newest = (await w.audit())[0]!;
     value(await w.call('vault:lock', { reason: 'manual' }));
 
     for (const f of dbFiles(w.profileDir)) rmSync(join(w.profileDir, f));
     for (const f of old) copyFileSync(`${aside}-${f}`, join(w.profileDir, f));
-    const rolled = value(await w.call<{ auditRollback?: { expectedSeq: number; foundSeq: number } }>('vault:unlock', { profileId: w.profileId, passphrase: PASS }));
+    const rolled = value(
+      await w.call<{ auditRollback?: { expectedSeq: number; foundSeq: number } }>('vault:unlock', {
+        profileId: w.profileId,
+        passphrase: PASS,
+      }),
+    );
     // The mirror holds the second lock's row, after `newest`; the restored copy ends before `newest`.
     const { expectedSeq, foundSeq } = rolled.auditRollback!;
     expect(expectedSeq).toBeGreaterThan(newest.seq);
     expect(foundSeq).toBeLessThan(newest.seq);
     const entry = (await w.audit()).find((i) => i.type === 'audit-rollback');
     expect(entry?.detail).toEqual({ profileId: w.profileId, expectedSeq, foundSeq });
-    expect(readDeviceLog(w.dir).find((e) => e.event === 'audit-rollback')).toMatchObject({ profileId: w.profileId, detail: rolled.auditRollback });
+    expect(readDeviceLog(w.dir).find((e) => e.event === 'audit-rollback')).toMatchObject({
+      profileId: w.profileId,
+      detail: rolled.auditRollback,
+    });
     // The restored chain itself is intact: only the mirror can tell it is old.
     expect(value(await w.call<{ ok: boolean }>('audit:verify')).ok).toBe(true);
 
     value(await w.call('vault:lock', { reason: 'manual' }));
-    const again = value(await w.call<{ auditRollback?: unknown }>('vault:unlock', { profileId: w.profileId, passphrase: PASS }));
+    const again = value(
+      await w.call<{ auditRollback?: unknown }>('vault:unlock', { profileId: w.profileId, passphrase: PASS }),
+    );
     expect(again.auditRollback).toBeUndefined();
   });
 
@@ -113,7 +147,10 @@ describe('audit rollback', () => {
     w.clock.advance(10_000); // the coalesced mirror write
     for (let i = 0; i < 50; i++) w.session.active().audit.append('export', { kind: 'test', allowed: false });
     value(await w.call('vault:lock', { reason: 'manual' }));
-    expect(value(await w.call<{ auditRollback?: unknown }>('vault:unlock', { profileId: w.profileId, passphrase: PASS })).auditRollback).toBeUndefined();
+    expect(
+      value(await w.call<{ auditRollback?: unknown }>('vault:unlock', { profileId: w.profileId, passphrase: PASS }))
+        .auditRollback,
+    ).toBeUndefined();
     expect((await w.audit()).some((i) => i.type === 'audit-rollback')).toBe(false);
   });
 });
@@ -122,7 +159,9 @@ describe('passphrase again', () => {
   it('removing the open profile needs its passphrase; a wrong one changes nothing', async () => {
     const w = await world();
     expect(code(await w.call('vault:removeProfile', { profileId: w.profileId }))).toBe('WRONG_PASSPHRASE');
-    expect(code(await w.call('vault:removeProfile', { profileId: w.profileId, passphrase: OTHER }))).toBe('WRONG_PASSPHRASE');
+    expect(code(await w.call('vault:removeProfile', { profileId: w.profileId, passphrase: OTHER }))).toBe(
+      'WRONG_PASSPHRASE',
+    );
     expect(w.session.isUnlocked()).toBe(true);
     expect(existsSync(w.profileDir)).toBe(true);
     w.clock.advance(60_000);

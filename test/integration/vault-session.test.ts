@@ -19,7 +19,16 @@ import type { Session } from '../../main/session/types';
 import { isAllZero, type VaultKeys } from '../../main/vault/keys';
 import { RETENTION_INTERVAL_MS } from '../../main/session/retention';
 import { startProsody } from '../support/prosody';
-import { fakeClock, FAST_ARGON2, OTHER, PASS, requireKeychain, tempDir, testKeychain, type FakeClock } from './vault-support';
+import {
+  fakeClock,
+  FAST_ARGON2,
+  OTHER,
+  PASS,
+  requireKeychain,
+  tempDir,
+  testKeychain,
+  type FakeClock,
+} from './vault-support';
 
 type Prosody = Awaited<ReturnType<typeof startProsody>>;
 let prosody: Prosody;
@@ -76,7 +85,11 @@ function world(policy: Record<string, unknown> = {}): World {
     inspectKeys: (k) => keys.push(k),
   });
   const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
-  const router = createRouter({ handlers: createHandlers({ app, session, events, policy: loaded, logger }), isLocked: () => !session.isUnlocked(), logger });
+  const router = createRouter({
+    handlers: createHandlers({ app, session, events, policy: loaded, logger }),
+    isLocked: () => !session.isUnlocked(),
+    logger,
+  });
   const seen: World['seen'] = [];
   const waiters: { name: EventName; resolve: (p: unknown) => void }[] = [];
   events.subscribe((name, payload) => {
@@ -132,10 +145,19 @@ describe('session lifecycle', () => {
   it('signs in on first run, then answers as unlocked with the account', async () => {
     const w = world();
     const { profileId } = value(await signIn(w));
-    expect(value(await w.call('vault:status'))).toMatchObject({ state: 'unlocked', activeProfileId: profileId, keychain: { available: true, reason: null } });
-    expect(value(await w.call('account:me'))).toMatchObject({ jid: `alice@${prosody.domain}`, displayName: 'Alice Moreau' });
+    expect(value(await w.call('vault:status'))).toMatchObject({
+      state: 'unlocked',
+      activeProfileId: profileId,
+      keychain: { available: true, reason: null },
+    });
+    expect(value(await w.call('account:me'))).toMatchObject({
+      jid: `alice@${prosody.domain}`,
+      displayName: 'Alice Moreau',
+    });
     expect(w.seen.some((e) => e.name === 'session:unlocked')).toBe(true);
-    const audit = value(await w.call<{ items: { type: string }[] }>('audit:list', { before: null, limit: 50 })).items.map((i) => i.type);
+    const audit = value(
+      await w.call<{ items: { type: string }[] }>('audit:list', { before: null, limit: 50 }),
+    ).items.map((i) => i.type);
     expect(audit).toEqual(expect.arrayContaining(['sign-in', 'policy-acknowledged']));
   });
 
@@ -178,7 +200,9 @@ describe('session lifecycle', () => {
     expect(() => w.session.active()).toThrow(/locked/);
     // What still answers: status, profile list, policy, unlock.
     expect(value(await w.call('vault:status'))).toMatchObject({ state: 'locked', activeProfileId: null });
-    expect(value(await w.call('vault:listProfiles'))).toEqual([{ id: profileId, displayName: 'Alice Moreau', openable: true }]);
+    expect(value(await w.call('vault:listProfiles'))).toEqual([
+      { id: profileId, displayName: 'Alice Moreau', openable: true },
+    ]);
     expect(value(await w.call('policy:get'))).toMatchObject({ exportAllowed: false });
   });
 
@@ -190,7 +214,12 @@ describe('session lifecycle', () => {
     expect(wrong.ok ? 'ok' : wrong.error.code).toBe('WRONG_PASSPHRASE');
     value(await w.call('vault:unlock', { profileId, passphrase: PASS }));
     expect(w.session.isUnlocked()).toBe(true);
-    const items = value(await w.call<{ items: { type: string; detail: Record<string, unknown> }[] }>('audit:list', { before: null, limit: 50 })).items;
+    const items = value(
+      await w.call<{ items: { type: string; detail: Record<string, unknown> }[] }>('audit:list', {
+        before: null,
+        limit: 50,
+      }),
+    ).items;
     expect(items.find((i) => i.type === 'unlock-failed')?.detail).toMatchObject({ attempts: 1 });
     expect(items.map((i) => i.type)).toEqual(expect.arrayContaining(['unlock', 'lock']));
     // The second unlock derived a second key set; the first was zeroed at lock.
@@ -222,7 +251,14 @@ describe('session lifecycle', () => {
     const conv = store.conversations.getOrCreate(`bob@${prosody.domain}`, w.clock.now());
     const at = (daysAgo: number) => w.clock.now() - daysAgo * day;
     const put = (daysAgo: number, word: string) =>
-      store.messages.insert({ conversationId: conv.id, direction: 'in', state: 'delivered', body: `${word} note`, originId: `${word}-${daysAgo}`, sentAt: at(daysAgo) });
+      store.messages.insert({
+        conversationId: conv.id,
+        direction: 'in',
+        state: 'delivered',
+        body: `${word} note`,
+        originId: `${word}-${daysAgo}`,
+        sentAt: at(daysAgo),
+      });
     put(45, 'ancient');
     put(31, 'expired');
     put(29.9, 'recent'); // 29 days 21.6 hours: past 30 days within the next 6 hours
@@ -240,9 +276,12 @@ describe('session lifecycle', () => {
     // The 6-hourly purge takes it once it has passed 30 days.
     w.clock.advance(RETENTION_INTERVAL_MS);
     await waitUntil(async () => (await bodies()).length === 0);
-    const purges = value(await w.call<{ items: { type: string; detail: Record<string, unknown> }[] }>('audit:list', { before: null, limit: 100 })).items.filter(
-      (i) => i.type === 'retention-purged',
-    );
+    const purges = value(
+      await w.call<{ items: { type: string; detail: Record<string, unknown> }[] }>('audit:list', {
+        before: null,
+        limit: 100,
+      }),
+    ).items.filter((i) => i.type === 'retention-purged');
     expect(purges.map((p) => p.detail.deleted).sort()).toEqual([1, 2]);
     expect(purges.every((p) => p.detail.days === 30)).toBe(true);
   });
@@ -255,7 +294,11 @@ describe('session lifecycle', () => {
     const preview = await w.call('settings:update', { notificationPreview: 'full' });
     expect(preview.ok ? 'ok' : preview.error.code).toBe('FORBIDDEN');
     value(await w.call('settings:update', { lockTimeoutMinutes: 1 }));
-    expect(value(await w.call('settings:get'))).toMatchObject({ lockTimeoutMinutes: 1, notificationPreview: 'none', limits: { maxLockTimeoutMinutes: 5 } });
+    expect(value(await w.call('settings:get'))).toMatchObject({
+      lockTimeoutMinutes: 1,
+      notificationPreview: 'none',
+      limits: { maxLockTimeoutMinutes: 5 },
+    });
     const locked = w.until('session:locked');
     w.clock.advance(61_000);
     expect(await locked).toEqual({ reason: 'idle' });
@@ -267,14 +310,19 @@ describe('session lifecycle', () => {
     await w.session.lock('os-lock');
     value(await w.call('vault:unlock', { profileId, passphrase: PASS }));
     await w.session.lock('suspend');
-    expect(w.seen.filter((e) => e.name === 'session:locked').map((e) => e.payload)).toEqual([{ reason: 'os-lock' }, { reason: 'suspend' }]);
+    expect(w.seen.filter((e) => e.name === 'session:locked').map((e) => e.payload)).toEqual([
+      { reason: 'os-lock' },
+      { reason: 'suspend' },
+    ]);
   });
 
   it('switches user: locks the current profile and unlocks another', async () => {
     const w = world();
     const alice = value(await signIn(w, 'alice'));
     const bob = value(await signIn(w, 'bob', OTHER));
-    expect(w.seen.filter((e) => e.name === 'session:locked').map((e) => e.payload)).toEqual([{ reason: 'switch-user' }]);
+    expect(w.seen.filter((e) => e.name === 'session:locked').map((e) => e.payload)).toEqual([
+      { reason: 'switch-user' },
+    ]);
     expect(value(await w.call('account:me'))).toMatchObject({ jid: `bob@${prosody.domain}` });
     value(await w.call('vault:switchUser'));
     expect(w.session.isUnlocked()).toBe(false);
@@ -303,7 +351,9 @@ describe('session lifecycle', () => {
     expect((await w.call('vault:unlock', { profileId, passphrase: PASS })).ok).toBe(false);
     w.clock.advance(10_000);
     value(await w.call('vault:unlock', { profileId, passphrase: OTHER }));
-    const types = value(await w.call<{ items: { type: string }[] }>('audit:list', { before: null, limit: 50 })).items.map((i) => i.type);
+    const types = value(
+      await w.call<{ items: { type: string }[] }>('audit:list', { before: null, limit: 50 }),
+    ).items.map((i) => i.type);
     expect(types).toContain('passphrase-changed');
   });
 });

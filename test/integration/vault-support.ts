@@ -20,7 +20,10 @@ export const PASS = 'orbit lantern staple mango';
 export const OTHER = 'quartz meadow violin tide';
 
 /** A keychain under a service name of its own, so tests never touch each other's (or a real user's) entries. */
-export function testKeychain(service = `clinic-messenger-test-${randomUUID()}`): { keychain: Keychain; service: string } {
+export function testKeychain(service = `clinic-messenger-test-${randomUUID()}`): {
+  keychain: Keychain;
+  service: string;
+} {
   return { keychain: createOsKeychain({ service }), service };
 }
 
@@ -33,7 +36,8 @@ export function tempDir(prefix = 'vault-test-'): { dir: string; cleanup(): void 
 export async function requireKeychain(): Promise<void> {
   // A service of its own: files run in parallel, and two probes of one service race on its entry.
   const probe = await createOsKeychain({ service: `clinic-messenger-test-probe-${randomUUID()}` }).probe();
-  if (!probe.available) throw new Error(`These tests need a real keychain: run them inside scripts/with-keyring.sh (${probe.reason})`);
+  if (!probe.available)
+    throw new Error(`These tests need a real keychain: run them inside scripts/with-keyring.sh (${probe.reason})`);
 }
 
 /** The AppError a promise rejects with (fails the test when it resolves, or rejects with anything else). */

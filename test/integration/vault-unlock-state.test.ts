@@ -27,7 +27,13 @@ async function setup() {
   cleanups.push(cleanup);
   const kc = testKeychain();
   const clock = fakeClock();
-  const vault = createVault({ userDataDir: dir, policy: testPolicy({ maxFailedUnlocks: MAX }), keychain: kc.keychain, clock, logger: silentLogger });
+  const vault = createVault({
+    userDataDir: dir,
+    policy: testPolicy({ maxFailedUnlocks: MAX }),
+    keychain: kc.keychain,
+    clock,
+    logger: silentLogger,
+  });
   const { profile, keys } = await vault.createProfile({ jid: JID, displayName: 'Alice', passphrase: PASS });
   keys.master.fill(0);
   const id = profile.id;
@@ -50,7 +56,10 @@ describe('failed-unlock counter', () => {
     rmSync(stateFile);
     expect((await wrong()).code).toBe('PROFILE_WIPED');
     expect(existsSync(join(dir, 'profiles', id))).toBe(false);
-    expect(readDeviceLog(dir).find((e) => e.event === 'unlock-state-rejected')).toMatchObject({ profileId: id, detail: { reason: 'missing' } });
+    expect(readDeviceLog(dir).find((e) => e.event === 'unlock-state-rejected')).toMatchObject({
+      profileId: id,
+      detail: { reason: 'missing' },
+    });
   });
 
   it('an emptied (truncated) file counts as one attempt short of the wipe', async () => {
@@ -75,7 +84,10 @@ describe('failed-unlock counter', () => {
     for (let i = 1; i <= 3; i++) expect((await wrong()).details).toMatchObject({ failures: i });
     copyFileSync(saved, stateFile);
     expect((await wrong()).code).toBe('PROFILE_WIPED');
-    expect(readDeviceLog(dir).find((e) => e.event === 'unlock-state-rejected')).toMatchObject({ profileId: id, detail: { reason: 'rolled-back' } });
+    expect(readDeviceLog(dir).find((e) => e.event === 'unlock-state-rejected')).toMatchObject({
+      profileId: id,
+      detail: { reason: 'rolled-back' },
+    });
   });
 
   it('a file one generation ahead of the keychain (a crash between the two writes) is still believed', async () => {
@@ -91,7 +103,9 @@ describe('failed-unlock counter', () => {
 
   it('accepts a counter from before the MAC once, when the keychain holds no generation (upgrade)', async () => {
     const { id, stateFile, service, wrong } = await setup();
-    await new AsyncEntry(service, profileRecord(id, 'unlock-gen'), { linux: { store: 'secret-service' } }).deleteCredential();
+    await new AsyncEntry(service, profileRecord(id, 'unlock-gen'), {
+      linux: { store: 'secret-service' },
+    }).deleteCredential();
     writeFileSync(stateFile, JSON.stringify({ failures: 2, lastAttemptAt: 0 }));
     expect((await wrong()).details).toMatchObject({ failures: 3 });
     // From now on the keychain pins a generation: the old format is no longer accepted.
@@ -105,7 +119,13 @@ describe('failed-unlock counter', () => {
     await wrong();
     clock.advance(10 * 60_000);
     (await vault.unlock(id, PASS)).keys.master.fill(0);
-    const restarted = createVault({ userDataDir: dir, policy: testPolicy({ maxFailedUnlocks: MAX }), keychain, clock, logger: silentLogger });
+    const restarted = createVault({
+      userDataDir: dir,
+      policy: testPolicy({ maxFailedUnlocks: MAX }),
+      keychain,
+      clock,
+      logger: silentLogger,
+    });
     expect((await failure(restarted.unlock(id, OTHER))).details).toMatchObject({ failures: 1, remaining: MAX - 1 });
     expect(readDeviceLog(dir).some((e) => e.event === 'unlock-state-rejected')).toBe(false);
   });
@@ -117,7 +137,10 @@ describe('removing a profile', () => {
     const missing = await failure(vault.removeProfile(id, 'user'));
     expect(missing.code).toBe('WRONG_PASSPHRASE');
     expect(missing.details).toMatchObject({ passphraseRequired: true });
-    expect((await failure(vault.removeProfile(id, 'user', OTHER))).details).toMatchObject({ failures: 1, remaining: MAX - 1 });
+    expect((await failure(vault.removeProfile(id, 'user', OTHER))).details).toMatchObject({
+      failures: 1,
+      remaining: MAX - 1,
+    });
     expect(existsSync(join(dir, 'profiles', id))).toBe(true);
     await vault.removeProfile(id, 'user', PASS);
     expect(existsSync(join(dir, 'profiles', id))).toBe(false);

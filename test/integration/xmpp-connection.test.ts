@@ -13,7 +13,14 @@ const users = [
   { jid: B, password: 'bob-pw-1', name: 'Bob Baker' },
 ];
 
-function raw(server: ProsodyServer, jid: string, password: string, onStanza: (el: XmlElement) => void = () => {}, tls: 'starttls' | 'direct' = 'starttls', caPem: string | null = server.caPem) {
+function raw(
+  server: ProsodyServer,
+  jid: string,
+  password: string,
+  onStanza: (el: XmlElement) => void = () => {},
+  tls: 'starttls' | 'direct' = 'starttls',
+  caPem: string | null = server.caPem,
+) {
   const states: ConnectionState[] = [];
   const conn: XmppConnection = createConnection({
     jid,
@@ -78,7 +85,12 @@ describe('XMPP connection against real Prosody', () => {
 
   it('counts IQ results in the SM inbound counter: no re-delivered duplicates after logout (defect 1)', async () => {
     const got: string[] = [];
-    const bob = raw(server, B, 'bob-pw-1', (el) => el.name === 'message' && el.getChild('body') && got.push(el.attrs.id ?? ''));
+    const bob = raw(
+      server,
+      B,
+      'bob-pw-1',
+      (el) => el.name === 'message' && el.getChild('body') && got.push(el.attrs.id ?? ''),
+    );
     await bob.conn.start();
     await bob.conn.send(xml('presence', {}));
     const alice = raw(server, A, 'alice-pw-1');
@@ -91,7 +103,12 @@ describe('XMPP connection against real Prosody', () => {
     await waitFor('bob got 30', () => got.length === 30);
     await bob.conn.stop(); // sends <a h=…/>; an undercount makes Prosody re-route "unacked" messages to offline storage
     const again: string[] = [];
-    const bob2 = raw(server, B, 'bob-pw-1', (el) => el.name === 'message' && el.getChild('body') && again.push(el.attrs.id ?? ''));
+    const bob2 = raw(
+      server,
+      B,
+      'bob-pw-1',
+      (el) => el.name === 'message' && el.getChild('body') && again.push(el.attrs.id ?? ''),
+    );
     await bob2.conn.start();
     await bob2.conn.send(xml('presence', {})); // triggers offline delivery
     await new Promise((r) => setTimeout(r, 1_500));
@@ -102,7 +119,12 @@ describe('XMPP connection against real Prosody', () => {
 
   it('holds sends until <enabled/>: a burst right after start is acked, the stream survives (defect 2)', async () => {
     const got: string[] = [];
-    const bob = raw(server, B, 'bob-pw-1', (el) => el.name === 'message' && el.getChild('body') && got.push(el.attrs.id ?? ''));
+    const bob = raw(
+      server,
+      B,
+      'bob-pw-1',
+      (el) => el.name === 'message' && el.getChild('body') && got.push(el.attrs.id ?? ''),
+    );
     await bob.conn.start();
     await bob.conn.send(xml('presence', {}));
     const alice = raw(server, A, 'alice-pw-1');

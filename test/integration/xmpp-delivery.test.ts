@@ -44,18 +44,26 @@ describe('delivery guarantees against real Prosody', () => {
     const alice2 = await secondDevice(alice1, 'alice-pw-1', 'desk-2');
 
     const out = await alice1.messaging.send(alice1.store.conversations.getOrCreate(B).id, 'sent from desk 1');
-    const copy = await waitFor('desk 2 gets the sent carbon', () => messagesWith(alice2, B).find((m) => m.originId === out.originId));
+    const copy = await waitFor('desk 2 gets the sent carbon', () =>
+      messagesWith(alice2, B).find((m) => m.originId === out.originId),
+    );
     expect(copy).toMatchObject({ direction: 'out', body: 'sent from desk 1' });
 
     const reply = await bob.messaging.send(bob.store.conversations.getOrCreate(A).id, 'reply to both desks');
     for (const dev of [alice1, alice2]) {
-      const got = await waitFor('both desks get the reply', () => messagesWith(dev, B).find((m) => m.originId === reply.originId));
+      const got = await waitFor('both desks get the reply', () =>
+        messagesWith(dev, B).find((m) => m.originId === reply.originId),
+      );
       expect(got).toMatchObject({ direction: 'in', body: 'reply to both desks' });
     }
 
     const alice3 = await secondDevice(alice1, 'alice-pw-1', 'desk-3');
     await alice3.messaging.inspect.settled();
-    expect(alice3.events.some((e) => e.name === 'sync:progress' && (e.payload as { finished: boolean; done: number }).finished)).toBe(true);
+    expect(
+      alice3.events.some(
+        (e) => e.name === 'sync:progress' && (e.payload as { finished: boolean; done: number }).finished,
+      ),
+    ).toBe(true);
     const history = messagesWith(alice3, B);
     expect(history.map((m) => [m.direction, m.body])).toEqual([
       ['out', 'sent from desk 1'],
@@ -86,7 +94,11 @@ describe('delivery guarantees against real Prosody', () => {
     const before = messagesWith(receiver, C).length;
     const sent: Message[] = [];
     for (let i = 0; i < BURST; i++) sent.push(await sender.messaging.send(conv.id, `burst ${i}`));
-    await waitFor('a third acked', () => sent.filter((m) => sender.store.messages.get(m.id)?.state !== 'queued').length >= BURST / 3, 60_000);
+    await waitFor(
+      'a third acked',
+      () => sent.filter((m) => sender.store.messages.get(m.id)?.state !== 'queued').length >= BURST / 3,
+      60_000,
+    );
     const queuedAtRestart = sent.filter((m) => sender.store.messages.get(m.id)?.state === 'queued').length;
     await server.restart();
     expect(queuedAtRestart).toBeGreaterThan(0); // the restart really cut the burst
@@ -105,10 +117,13 @@ describe('delivery guarantees against real Prosody', () => {
     expect(got.length).toBe(BURST);
     expect(final.length).toBe(BURST);
     expect(new Set(final.map((m) => m.originId)).size).toBe(BURST);
-    const states = (xs: { state: string }[]) => xs.reduce<Record<string, number>>((acc, m) => ((acc[m.state] = (acc[m.state] ?? 0) + 1), acc), {});
+    const states = (xs: { state: string }[]) =>
+      xs.reduce<Record<string, number>>((acc, m) => ((acc[m.state] = (acc[m.state] ?? 0) + 1), acc), {});
     expect(states(final)).not.toHaveProperty('unverified');
     expect(final.every((m) => m.state !== 'unverified' && m.body?.startsWith('burst '))).toBe(true);
     expect(messagesWith(receiver, C).length).toBe(before + BURST);
-    expect(sent.every((m) => ['sent', 'delivered', 'read'].includes(sender.store.messages.get(m.id)!.state))).toBe(true);
+    expect(sent.every((m) => ['sent', 'delivered', 'read'].includes(sender.store.messages.get(m.id)!.state))).toBe(
+      true,
+    );
   }, 240_000);
 });

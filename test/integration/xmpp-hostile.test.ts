@@ -17,7 +17,9 @@ const C = 'carol@clinic.test';
 const now = () => new Date(systemClock.now());
 
 async function partyOf(c: TestClient): Promise<Party> {
-  const identity: Identity = await loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
+  const identity: Identity = await loadIdentity(
+    c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey,
+  );
   return { jid: c.jid, identity, contact: identityAsContact(identity) };
 }
 
@@ -56,19 +58,59 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
   };
   const rejection = async (originId: string) => {
     const row = await waitFor(`row ${originId}`, () => messagesWith(bob, M).find((m) => m.originId === originId));
-    const audit = await waitFor('audit', () => auditTypes(bob).find((a) => a.type === 'message-rejected' && a.detail.messageId === row.id));
+    const audit = await waitFor('audit', () =>
+      auditTypes(bob).find((a) => a.type === 'message-rejected' && a.detail.messageId === row.id),
+    );
     return { row, reason: audit.detail.reason };
   };
 
   const cases: [string, () => Promise<string>, readonly string[]][] = [
-    ['wrong signer', () => craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: eve, date: now() }), ['wrong-signer']],
+    [
+      'wrong signer',
+      () => craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: eve, date: now() }),
+      ['wrong-signer'],
+    ],
     ['unsigned', () => craft({ plaintext: body('x'), encryptTo: [bobP, malP], date: now() }), ['not-signed']],
-    ['re-addressed <to>', () => craft({ plaintext: body('x', C), encryptTo: [bobP, malP], signedBy: malP, date: now() }), ['bad-recipient']],
-    ['stale <time>', () => craft({ plaintext: body('x', B, new Date(systemClock.now() - 86_400_000)), encryptTo: [bobP, malP], signedBy: malP, date: now() }), ['bad-time']],
-    ['truncated base64', async () => (await craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: malP, date: now() })).slice(0, 120), ['malformed', 'decrypt-failed']],
+    [
+      're-addressed <to>',
+      () => craft({ plaintext: body('x', C), encryptTo: [bobP, malP], signedBy: malP, date: now() }),
+      ['bad-recipient'],
+    ],
+    [
+      'stale <time>',
+      () =>
+        craft({
+          plaintext: body('x', B, new Date(systemClock.now() - 86_400_000)),
+          encryptTo: [bobP, malP],
+          signedBy: malP,
+          date: now(),
+        }),
+      ['bad-time'],
+    ],
+    [
+      'truncated base64',
+      async () =>
+        (await craft({ plaintext: body('x'), encryptTo: [bobP, malP], signedBy: malP, date: now() })).slice(0, 120),
+      ['malformed', 'decrypt-failed'],
+    ],
     ['garbage base64', async () => '%%%not*base64%%%', ['malformed']],
     ['oversized', async () => 'A'.repeat(140_000), ['too-large']],
-    ['deeply nested XML inside the signcrypt', () => craft({ plaintext: signcryptXml({ to: [B], time: stamp(now()), body: 'x', extra: '<a>'.repeat(200) + '</a>'.repeat(200) }), encryptTo: [bobP, malP], signedBy: malP, date: now() }), ['malformed', 'too-large']],
+    [
+      'deeply nested XML inside the signcrypt',
+      () =>
+        craft({
+          plaintext: signcryptXml({
+            to: [B],
+            time: stamp(now()),
+            body: 'x',
+            extra: '<a>'.repeat(200) + '</a>'.repeat(200),
+          }),
+          encryptTo: [bobP, malP],
+          signedBy: malP,
+          date: now(),
+        }),
+      ['malformed', 'too-large'],
+    ],
   ];
   it.each(cases)('%s → unverified, no body, audited with the reason', async (_name, make, reasons) => {
     const originId = await sendRaw(await make());
@@ -90,12 +132,33 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
   });
 
   it('a forged carbon and a deeply nested stanza do not crash the client; real messages still arrive', async () => {
-    const forged = xml('message', { to: B, type: 'chat' }, xml('received', { xmlns: 'urn:xmpp:carbons:2' }, xml('forwarded', { xmlns: 'urn:xmpp:forward:0' }, xml('message', { from: 'carol@clinic.test/x', to: B }, xml('body', {}, 'fake')))));
+    const forged = xml(
+      'message',
+      { to: B, type: 'chat' },
+      xml(
+        'received',
+        { xmlns: 'urn:xmpp:carbons:2' },
+        xml(
+          'forwarded',
+          { xmlns: 'urn:xmpp:forward:0' },
+          xml('message', { from: 'carol@clinic.test/x', to: B }, xml('body', {}, 'fake')),
+        ),
+      ),
+    );
     await raw.send(forged);
     let deep: XmlElement = xml('x', { xmlns: 'urn:example:deep' });
     for (let i = 0; i < 500; i++) deep = xml('x', {}, deep);
-    await raw.send(xml('message', { to: B, type: 'chat', id: randomUUID() }, deep, xml('openpgp', { xmlns: 'urn:xmpp:openpgp:0' }, '!!')));
-    await waitFor('forged carbon audited', () => auditTypes(bob).some((a) => a.type === 'message-rejected' && a.detail.reason === 'forged-carbon'));
+    await raw.send(
+      xml(
+        'message',
+        { to: B, type: 'chat', id: randomUUID() },
+        deep,
+        xml('openpgp', { xmlns: 'urn:xmpp:openpgp:0' }, '!!'),
+      ),
+    );
+    await waitFor('forged carbon audited', () =>
+      auditTypes(bob).some((a) => a.type === 'message-rejected' && a.detail.reason === 'forged-carbon'),
+    );
     const legit = await mallory.messaging.send(mallory.store.conversations.getOrCreate(B).id, 'still working');
     const got = await waitFor('legit arrives', () => messagesWith(bob, M).find((m) => m.originId === legit.originId));
     expect(got).toMatchObject({ state: 'delivered', body: 'still working' });

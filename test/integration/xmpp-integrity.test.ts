@@ -27,12 +27,15 @@ const D = 'dave@clinic.test';
 const now = () => new Date(systemClock.now());
 
 async function partyOf(c: TestClient): Promise<Party> {
-  const identity = await loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
+  const identity = await loadIdentity(
+    c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey,
+  );
   return { jid: c.jid, identity, contact: identityAsContact(identity) };
 }
 
 const settled = (c: TestClient) => c.messaging.inspect.settled();
-const rejections = (c: TestClient, reason: string) => auditTypes(c).filter((a) => a.type === 'message-rejected' && a.detail.reason === reason);
+const rejections = (c: TestClient, reason: string) =>
+  auditTypes(c).filter((a) => a.type === 'message-rejected' && a.detail.reason === reason);
 const notifications = (c: TestClient) => c.events.filter((e) => e.name === 'notification:shown');
 
 describe('the receive path keeps its promises across every way a message can arrive', () => {
@@ -76,7 +79,12 @@ describe('the receive path keeps its promises across every way a message can arr
   });
 
   const signedByMallory = (text: string, opts: { time?: Date } = {}) =>
-    craft({ plaintext: signcryptXml({ to: [B], time: stamp(opts.time ?? now()), body: text }), encryptTo: [bobP, malP], signedBy: malP, date: now() });
+    craft({
+      plaintext: signcryptXml({ to: [B], time: stamp(opts.time ?? now()), body: text }),
+      encryptTo: [bobP, malP],
+      signedBy: malP,
+      date: now(),
+    });
 
   it('one signed message replayed live, as a carbon, through the archive and after a restart: stored once, notified once (§3)', async () => {
     const b64 = await signedByMallory('the one genuine message');
@@ -125,7 +133,11 @@ describe('the receive path keeps its promises across every way a message can arr
     const row = await waitFor('row', () => messagesWith(bob, M).find((m) => m.originId === id));
     expect(row).toMatchObject({ state: 'unverified', body: null });
     expect(row.sentAt).toBeLessThanOrEqual(systemClock.now());
-    await waitFor('audited as bad-time', () => auditTypes(bob).find((a) => a.type === 'message-rejected' && a.detail.messageId === row.id && a.detail.reason === 'bad-time'));
+    await waitFor('audited as bad-time', () =>
+      auditTypes(bob).find(
+        (a) => a.type === 'message-rejected' && a.detail.messageId === row.id && a.detail.reason === 'bad-time',
+      ),
+    );
   });
 
   it('a claim a little ahead of the clock is kept as the claim but never sorts above newer messages (§4)', async () => {
@@ -147,17 +159,34 @@ describe('the receive path keeps its promises across every way a message can arr
   it('roster pushes and carbons from another resource of our own account are refused (§5)', async () => {
     const before = bob.store.contacts.get(M)?.displayName;
     expect(before).toBeTruthy();
-    const push = xml('iq', { type: 'set', to: `${B}/desk`, id: randomUUID() }, xml('query', { xmlns: NS.roster }, xml('item', { jid: M, name: 'IT Administrator' })));
+    const push = xml(
+      'iq',
+      { type: 'set', to: `${B}/desk`, id: randomUUID() },
+      xml('query', { xmlns: NS.roster }, xml('item', { jid: M, name: 'IT Administrator' })),
+    );
     await bobRaw.iq(push).catch(() => undefined); // answered (with an error) once Bob's desk handled it
     expect(bob.store.contacts.get(M)?.displayName).toBe(before);
 
-    const b64 = await craft({ plaintext: signcryptXml({ to: [B], time: stamp(now()), body: 'x' }), encryptTo: [bobP], signedBy: malP, date: now() });
+    const b64 = await craft({
+      plaintext: signcryptXml({ to: [B], time: stamp(now()), body: 'x' }),
+      encryptTo: [bobP],
+      signedBy: malP,
+      date: now(),
+    });
     const forgedBefore = rejections(bob, 'forged-carbon').length;
     await bobRaw.send(
       xml(
         'message',
         { to: `${B}/desk`, type: 'chat' },
-        xml('received', { xmlns: NS.carbons }, xml('forwarded', { xmlns: NS.forward }, xml('message', { from: `${C}/phone`, to: B, type: 'chat' }, xml('openpgp', { xmlns: NS.ox }, b64)))),
+        xml(
+          'received',
+          { xmlns: NS.carbons },
+          xml(
+            'forwarded',
+            { xmlns: NS.forward },
+            xml('message', { from: `${C}/phone`, to: B, type: 'chat' }, xml('openpgp', { xmlns: NS.ox }, b64)),
+          ),
+        ),
       ),
     );
     await waitFor('forged carbon audited', () => rejections(bob, 'forged-carbon').length > forgedBefore);
@@ -165,7 +194,11 @@ describe('the receive path keeps its promises across every way a message can arr
   });
 
   it('sends no delivery receipt for a message that failed verification (§12)', async () => {
-    const unsigned = await craft({ plaintext: signcryptXml({ to: [B], time: stamp(now()), body: 'x' }), encryptTo: [bobP, malP], date: now() });
+    const unsigned = await craft({
+      plaintext: signcryptXml({ to: [B], time: stamp(now()), body: 'x' }),
+      encryptTo: [bobP, malP],
+      date: now(),
+    });
     const bad = randomUUID();
     const good = randomUUID();
     await malRaw.sendAcked(oxMessage(B, bad, unsigned));
@@ -187,7 +220,8 @@ describe('the receive path keeps its promises across every way a message can arr
     const append = alice.audit.append.bind(alice.audit);
     let faults = 0;
     alice.audit.append = (type, detail) => {
-      if (type === 'message-sent' && faults++ === 0) throw new Error('injected fault between the state and its audit entry');
+      if (type === 'message-sent' && faults++ === 0)
+        throw new Error('injected fault between the state and its audit entry');
       append(type, detail);
     };
     let m;
@@ -219,7 +253,8 @@ describe('the receive path keeps its promises across every way a message can arr
     const append = bob.audit.append.bind(bob.audit);
     let received = 0;
     bob.audit.append = (type, detail) => {
-      if (type === 'message-received' && ++received === 2) throw new Error('injected fault between the row and its audit entry');
+      if (type === 'message-received' && ++received === 2)
+        throw new Error('injected fault between the row and its audit entry');
       append(type, detail);
     };
     try {
@@ -240,7 +275,9 @@ describe('the receive path keeps its promises across every way a message can arr
       return got.length === 3 && got;
     });
     expect(stored.every((m) => m.state === 'delivered')).toBe(true);
-    const audited = auditTypes(bob).filter((a) => a.type === 'message-received' && stored.some((m) => m.id === a.detail.messageId));
+    const audited = auditTypes(bob).filter(
+      (a) => a.type === 'message-received' && stored.some((m) => m.id === a.detail.messageId),
+    );
     expect(audited).toHaveLength(3);
     expect(bob.audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0 } });
   });

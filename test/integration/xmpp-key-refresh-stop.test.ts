@@ -42,7 +42,15 @@ describe('a contact-key refresh cut off by stopping', () => {
     const at = (level: string) => (msg: string, fields?: LogFields) => lines.push({ level, msg, fields });
     const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
     const conn: XmppConnection = rawConnection(server, A, 'alice-pw-1', resource);
-    const trust = createTrust({ store: alice.store, audit: alice.audit, events: createEventBus(silentLogger), logger, clock: systemClock, conn: () => conn, presenceOf: () => 'offline' });
+    const trust = createTrust({
+      store: alice.store,
+      audit: alice.audit,
+      events: createEventBus(silentLogger),
+      logger,
+      clock: systemClock,
+      conn: () => conn,
+      presenceOf: () => 'offline',
+    });
     return { conn, trust, lines };
   }
 

@@ -48,24 +48,68 @@ describe('XEP-0373 keys and trust against real Prosody', () => {
 
   it('publishes with open access over a list node another client created with the default access model', async () => {
     // Another client created the list node with Prosody's default access model first.
-    const raw = createConnection({ jid: D, password: 'dave-pw-1', host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], logger: silentLogger, onState: () => {}, onStanza: () => {}, onReady: () => {} });
+    const raw = createConnection({
+      jid: D,
+      password: 'dave-pw-1',
+      host: server.host,
+      port: server.c2sPort,
+      tls: 'starttls',
+      caPems: [server.caPem],
+      logger: silentLogger,
+      onState: () => {},
+      onStanza: () => {},
+      onReady: () => {},
+    });
     await raw.start();
     await raw.iq(
-      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub' }, xml('publish', { node: KEYS_LIST_NODE }, xml('item', { id: 'current' }, xml('public-keys-list', { xmlns: 'urn:xmpp:openpgp:0' }))))),
+      xml(
+        'iq',
+        { type: 'set' },
+        xml(
+          'pubsub',
+          { xmlns: 'http://jabber.org/protocol/pubsub' },
+          xml(
+            'publish',
+            { node: KEYS_LIST_NODE },
+            xml('item', { id: 'current' }, xml('public-keys-list', { xmlns: 'urn:xmpp:openpgp:0' })),
+          ),
+        ),
+      ),
     );
     await raw.stop();
     const dave = await makeClient(server, D, 'dave-pw-1');
     extra.push(dave);
     expect(auditTypes(dave).some((a) => a.type === 'key-published')).toBe(true);
-    const owner = createConnection({ jid: D, password: 'dave-pw-1', host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], resource: 'probe', logger: silentLogger, onState: () => {}, onStanza: () => {}, onReady: () => {} });
+    const owner = createConnection({
+      jid: D,
+      password: 'dave-pw-1',
+      host: server.host,
+      port: server.c2sPort,
+      tls: 'starttls',
+      caPems: [server.caPem],
+      resource: 'probe',
+      logger: silentLogger,
+      onState: () => {},
+      onStanza: () => {},
+      onReady: () => {},
+    });
     await owner.start();
-    const cfg = await owner.iq(xml('iq', { type: 'get' }, xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub#owner' }, xml('configure', { node: KEYS_LIST_NODE }))));
+    const cfg = await owner.iq(
+      xml(
+        'iq',
+        { type: 'get' },
+        xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub#owner' }, xml('configure', { node: KEYS_LIST_NODE })),
+      ),
+    );
     const fields = cfg.getChild('pubsub')?.getChild('configure')?.getChild('x')?.getChildren('field') ?? [];
     expect(fields.find((f) => f.attrs.var === 'pubsub#access_model')?.getChildText('value')).toBe('open');
     await owner.stop();
     const conv = alice.store.conversations.getOrCreate(D);
     await alice.messaging.send(conv.id, 'welcome');
-    expect(alice.store.contacts.get(D)).toMatchObject({ trust: 'pinned', fingerprint: dave.messaging.ownFingerprint() });
+    expect(alice.store.contacts.get(D)).toMatchObject({
+      trust: 'pinned',
+      fingerprint: dave.messaging.ownFingerprint(),
+    });
     await waitFor('dave receives', () => messagesWith(dave, A).some((m) => m.body === 'welcome'));
   });
 
@@ -91,9 +135,13 @@ describe('XEP-0373 keys and trust against real Prosody', () => {
     const accepted = await bob.messaging.acceptKeyChange(A, newFpr);
     expect(accepted).toMatchObject({ trust: 'pinned', fingerprint: newFpr, pendingFingerprint: null });
     const after = await bob.messaging.send(conv.id, 'after accepting');
-    await waitFor('alice gets it', () => messagesWith(alice, B).some((x) => x.originId === after.originId && x.body === 'after accepting'));
+    await waitFor('alice gets it', () =>
+      messagesWith(alice, B).some((x) => x.originId === after.originId && x.body === 'after accepting'),
+    );
     const types = auditTypes(bob).map((a) => a.type);
-    expect(types).toEqual(expect.arrayContaining(['key-pinned', 'key-changed', 'key-change-acknowledged', 'message-rejected']));
+    expect(types).toEqual(
+      expect.arrayContaining(['key-pinned', 'key-changed', 'key-change-acknowledged', 'message-rejected']),
+    );
   });
 
   it('notices a changed key live (PEP +notify), while connected and before any message from the new key', async () => {
@@ -109,26 +157,51 @@ describe('XEP-0373 keys and trust against real Prosody', () => {
     erin = await makeClient(server, E, 'erin-pw-1', { startOptions: { replaceAccountKey: true } });
     extra.push(erin);
     const newFpr = erin.messaging.ownFingerprint()!;
-    await waitFor('frank notices the change without a message or a reconnect', () => frank.store.contacts.get(E)?.trust === 'changed', 10_000);
+    await waitFor(
+      'frank notices the change without a message or a reconnect',
+      () => frank.store.contacts.get(E)?.trust === 'changed',
+      10_000,
+    );
     expect(frank.store.contacts.get(E)).toMatchObject({ fingerprint: oldFpr, pendingFingerprint: newFpr });
     expect(messagesWith(frank, E).filter((m) => m.direction === 'in')).toEqual([]);
     await expect(frank.messaging.send(conv.id, 'blocked')).rejects.toMatchObject({ code: 'KEY_CHANGED' });
-    expect(auditTypes(frank).filter((a) => a.type === 'key-changed').map((a) => a.detail)).toEqual([{ jid: E, pinned: oldFpr, announced: newFpr }]);
+    expect(
+      auditTypes(frank)
+        .filter((a) => a.type === 'key-changed')
+        .map((a) => a.detail),
+    ).toEqual([{ jid: E, pinned: oldFpr, announced: newFpr }]);
   });
 
   it('answers disco#info for its capabilities with the +notify feature (XEP-0115)', async () => {
     const carol = await makeClient(server, C, 'carol-pw-1', { resource: 'desk-1' });
     extra.push(carol);
-    const probe = createConnection({ jid: D, password: 'dave-pw-1', host: server.host, port: server.c2sPort, tls: 'starttls', caPems: [server.caPem], logger: silentLogger, onState: () => {}, onStanza: () => {}, onReady: () => {} });
+    const probe = createConnection({
+      jid: D,
+      password: 'dave-pw-1',
+      host: server.host,
+      port: server.c2sPort,
+      tls: 'starttls',
+      caPems: [server.caPem],
+      logger: silentLogger,
+      onState: () => {},
+      onStanza: () => {},
+      onReady: () => {},
+    });
     await probe.start();
     try {
       const node = `${CAPS_NODE}#${capsVer()}`;
-      const res = await probe.iq(xml('iq', { type: 'get', to: `${C}/desk-1` }, xml('query', { xmlns: NS_DISCO_INFO, node })));
+      const res = await probe.iq(
+        xml('iq', { type: 'get', to: `${C}/desk-1` }, xml('query', { xmlns: NS_DISCO_INFO, node })),
+      );
       const query = res.getChild('query', NS_DISCO_INFO)!;
       expect(query.attrs.node).toBe(node);
       expect(query.getChildren('feature').map((f) => f.attrs.var)).toContain('urn:xmpp:openpgp:0:public-keys+notify');
       expect(query.getChild('identity')?.attrs).toMatchObject({ category: 'client', type: 'pc' });
-      await expect(probe.iq(xml('iq', { type: 'get', to: `${C}/desk-1` }, xml('query', { xmlns: NS_DISCO_INFO, node: 'other#node' })))).rejects.toMatchObject({
+      await expect(
+        probe.iq(
+          xml('iq', { type: 'get', to: `${C}/desk-1` }, xml('query', { xmlns: NS_DISCO_INFO, node: 'other#node' })),
+        ),
+      ).rejects.toMatchObject({
         condition: 'item-not-found',
       });
     } finally {

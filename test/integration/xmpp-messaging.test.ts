@@ -20,7 +20,11 @@ describe('OX messaging between real clients over Prosody', () => {
         { jid: C, password: 'carol-pw-1', name: 'Carol Cook', role: 'reception' },
       ],
     });
-    [alice, bob, carol] = await Promise.all([makeClient(server, A, 'alice-pw-1'), makeClient(server, B, 'bob-pw-1'), makeClient(server, C, 'carol-pw-1')]);
+    [alice, bob, carol] = await Promise.all([
+      makeClient(server, A, 'alice-pw-1'),
+      makeClient(server, B, 'bob-pw-1'),
+      makeClient(server, C, 'carol-pw-1'),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([alice, bob, carol].filter(Boolean).map((c) => c.close()));
@@ -28,7 +32,9 @@ describe('OX messaging between real clients over Prosody', () => {
   });
 
   it('lists the shared-roster directory with display names and roles', async () => {
-    const dir = await waitFor('directory', () => (alice.messaging.directory().length === 2 ? alice.messaging.directory() : null));
+    const dir = await waitFor('directory', () =>
+      alice.messaging.directory().length === 2 ? alice.messaging.directory() : null,
+    );
     const byJid = Object.fromEntries(dir.map((c) => [c.jid, c]));
     expect(byJid[B]).toMatchObject({ displayName: 'Bob Baker', role: 'nurse' });
     expect(byJid[C]).toMatchObject({ displayName: 'Carol Cook', role: 'reception' });
@@ -43,13 +49,23 @@ describe('OX messaging between real clients over Prosody', () => {
     expect(got).toMatchObject({ direction: 'in', state: 'delivered', body: 'Patient in room 3 is ready' });
     await waitFor('alice sees delivered', () => alice.store.messages.get(sent.id)?.state === 'delivered');
     // Events the renderer relies on: connection state, the new message, a PHI-free notification (policy preview 'none').
-    expect(bob.events.some((e) => e.name === 'connection:state' && (e.payload as { state: string }).state === 'online')).toBe(true);
-    expect(bob.events.some((e) => e.name === 'message:added' && (e.payload as { originId: string }).originId === sent.originId)).toBe(true);
+    expect(
+      bob.events.some((e) => e.name === 'connection:state' && (e.payload as { state: string }).state === 'online'),
+    ).toBe(true);
+    expect(
+      bob.events.some(
+        (e) => e.name === 'message:added' && (e.payload as { originId: string }).originId === sent.originId,
+      ),
+    ).toBe(true);
     const note = bob.events.find((e) => e.name === 'notification:shown');
     expect(note?.payload).toMatchObject({ title: 'New message', body: '' });
-    expect(alice.events.some((e) => e.name === 'message:updated' && (e.payload as { state: string }).state === 'delivered')).toBe(true);
+    expect(
+      alice.events.some((e) => e.name === 'message:updated' && (e.payload as { state: string }).state === 'delivered'),
+    ).toBe(true);
     await waitFor('message-sent audited', () => auditTypes(alice).some((a) => a.type === 'message-sent'));
-    expect(auditTypes(alice).map((a) => a.type)).toEqual(expect.arrayContaining(['key-generated', 'key-published', 'key-pinned', 'message-sent']));
+    expect(auditTypes(alice).map((a) => a.type)).toEqual(
+      expect.arrayContaining(['key-generated', 'key-published', 'key-pinned', 'message-sent']),
+    );
     expect(auditTypes(bob).some((a) => a.type === 'message-received' && a.detail.from === A)).toBe(true);
     // Bob opens the conversation → XEP-0333 displayed → Alice's message is read.
     await bob.messaging.markDisplayed(bob.store.conversations.byPeer(A)!.id);

@@ -25,7 +25,11 @@ import { PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
 import { makeClient } from '../support/xmpp-support';
 
 const N = 10;
-const users = Array.from({ length: N }, (_, i) => ({ jid: `staff${i}@clinic.test`, password: randomBytes(12).toString('hex'), name: `Staff ${i}` }));
+const users = Array.from({ length: N }, (_, i) => ({
+  jid: `staff${i}@clinic.test`,
+  password: randomBytes(12).toString('hex'),
+  name: `Staff ${i}`,
+}));
 
 let prosody: ProsodyServer;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -84,7 +88,9 @@ describe('first sign-in under load', () => {
     try {
       const sessions = users.map(() => workstation());
       const results = await Promise.allSettled(users.map((u, i) => signIn(sessions[i]!, u)));
-      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${users[i]!.jid}: ${(r.reason as { code?: string }).code ?? 'error'}`] : []));
+      const failed = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [`${users[i]!.jid}: ${(r.reason as { code?: string }).code ?? 'error'}`] : [],
+      );
       expect(failed).toEqual([]);
       for (const s of sessions) {
         expect(s.isUnlocked()).toBe(true);
@@ -127,7 +133,9 @@ describe('a server that answers slowly, or not at all', () => {
   }, 60_000);
 
   it('fails first sign-in with NOT_CONNECTED when the port is closed', async () => {
-    const c = await makeClient({ ...prosody, c2sPort: await closedPort() }, users[1]!.jid, users[1]!.password, { start: false });
+    const c = await makeClient({ ...prosody, c2sPort: await closedPort() }, users[1]!.jid, users[1]!.password, {
+      start: false,
+    });
     cleanups.push(() => c.close());
     await expect(c.messaging.start({ firstRun: true })).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
   });
@@ -137,7 +145,10 @@ describe('a server that answers slowly, or not at all', () => {
     const mute = await serve(muteServer());
     const c = await makeClient({ ...prosody, c2sPort: mute.port }, users[1]!.jid, users[1]!.password, { start: false });
     cleanups.push(() => c.close());
-    await expect(c.messaging.start({ firstRun: true })).rejects.toMatchObject({ code: 'NOT_CONNECTED', details: { cause: 'no-answer' } });
+    await expect(c.messaging.start({ firstRun: true })).rejects.toMatchObject({
+      code: 'NOT_CONNECTED',
+      details: { cause: 'no-answer' },
+    });
     expect(c.messaging.connection().state).toBe('error');
   }, 40_000);
 

@@ -17,7 +17,9 @@ const A = 'alice@clinic.test';
 const PW = 'alice-pw-1';
 // 0–40 ms covers TCP connect, stream open, STARTTLS / TLS handshake and SASL on loopback;
 // the larger ones land on bind, SM enable and an already-online stream.
-const DELAYS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 17, 20, 22, 25, 27, 30, 35, 40, 45, 50, 60, 70, 80, 100, 150];
+const DELAYS = [
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 17, 20, 22, 25, 27, 30, 35, 40, 45, 50, 60, 70, 80, 100, 150,
+];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -37,7 +37,8 @@ export interface TestSwitches {
 }
 
 const lua = (s: string) => JSON.stringify(s);
-const luaList = (xs: (string | number)[]) => `{ ${xs.map((x) => (typeof x === 'number' ? String(x) : lua(x))).join('; ')} }`;
+const luaList = (xs: (string | number)[]) =>
+  `{ ${xs.map((x) => (typeof x === 'number' ? String(x) : lua(x))).join('; ')} }`;
 
 export function renderTestConfig(production: string, site: SiteSettings, sw: TestSwitches): string {
   const replacements: Record<string, string> = {

@@ -101,13 +101,35 @@ async function makeCertificates(dir: string, domain: string): Promise<string> {
   const ca = join(dir, 'ca');
   mkdirSync(ca);
   const o = (args: string[]) => run('openssl', args, { cwd: ca });
-  await o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2']
-    .concat(['-subj', '/CN=Clinic Test CA', '-keyout', 'ca.key', '-out', 'ca.crt']));
-  await o(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-    .concat(['-subj', `/CN=${domain}`, '-keyout', 'server.key', '-out', 'server.csr']));
+  await o(
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'].concat([
+      '-subj',
+      '/CN=Clinic Test CA',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+    ]),
+  );
+  await o(
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
+      '-subj',
+      `/CN=${domain}`,
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+    ]),
+  );
   writeFileSync(join(ca, 'ext.cnf'), `subjectAltName=DNS:${domain},DNS:upload.${domain},IP:127.0.0.1\n`);
-  await o(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2']
-    .concat(['-extfile', 'ext.cnf', '-out', 'server.crt']));
+  await o(
+    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2'].concat([
+      '-extfile',
+      'ext.cnf',
+      '-out',
+      'server.crt',
+    ]),
+  );
   const certs = join(dir, 'certs');
   mkdirSync(certs);
   // Prosody looks certificates up as <host>.crt / <host>.key in the `certificates` folder.
@@ -123,7 +145,9 @@ async function checkSqlDriver(): Promise<void> {
   try {
     await run('lua5.4', ['-e', 'require "DBI"; require "dbd.sqlite3"']);
   } catch {
-    throw new Error('Prosody needs the SQLite driver for Lua: apt-get install lua-dbi-sqlite3 (deploy/prosody/README.md)');
+    throw new Error(
+      'Prosody needs the SQLite driver for Lua: apt-get install lua-dbi-sqlite3 (deploy/prosody/README.md)',
+    );
   }
 }
 
@@ -189,8 +213,10 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
     // something else would answer our connections: PortTakenError instead.
     for (;;) {
       const log = readLogFrom(logFile, logFrom);
-      if (log.includes('Failed to open server port')) throw new PortTakenError(`prosody could not listen on a port; see ${logFile}`);
-      if (services.every((name) => log.includes(`Activated service '${name}'`)) && (await portAnswers(ports.c2s))) return;
+      if (log.includes('Failed to open server port'))
+        throw new PortTakenError(`prosody could not listen on a port; see ${logFile}`);
+      if (services.every((name) => log.includes(`Activated service '${name}'`)) && (await portAnswers(ports.c2s)))
+        return;
       if (exited) throw new Error(`prosody exited during start; see ${logFile}`);
       if (Date.now() > deadline) throw new Error(`prosody did not open port ${ports.c2s}; see ${logFile}`);
       await new Promise((r) => setTimeout(r, 50));

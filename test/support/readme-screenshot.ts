@@ -63,7 +63,8 @@ async function main(): Promise<void> {
     await desk.page.getByTestId('conversation-trust').getByText('Verified').waitFor({ timeout: 15_000 });
     // The physician has the conversation open: the desk's last message reaches "Read".
     const last = row(desk.page, script.at(-1)!.text);
-    for (let i = 0; i < 150 && (await last.getAttribute('data-state')) !== 'read'; i++) await desk.page.waitForTimeout(200);
+    for (let i = 0; i < 150 && (await last.getAttribute('data-state')) !== 'read'; i++)
+      await desk.page.waitForTimeout(200);
     if ((await last.getAttribute('data-state')) !== 'read') throw new Error('the last message never reached "read"');
     if (desk.problems.length > 0) throw new Error(`page problems: ${desk.problems.join('; ')}`);
 

@@ -64,7 +64,12 @@ export async function openWorkstation(
   browser: Browser,
   opts: { userDataDir: string; policy: PolicyInput; colorScheme?: 'light' | 'dark'; reducedMotion?: boolean },
 ): Promise<Workstation> {
-  const harness = await startHarness({ userDataDir: opts.userDataDir, rendererDir: RENDERER_DIR, policy: opts.policy, keychain: fileKeychain });
+  const harness = await startHarness({
+    userDataDir: opts.userDataDir,
+    rendererDir: RENDERER_DIR,
+    policy: opts.policy,
+    keychain: fileKeychain,
+  });
   const context = await browser.newContext({
     viewport: { width: 1200, height: 760 },
     colorScheme: opts.colorScheme ?? 'light',
@@ -161,7 +166,12 @@ export async function startClinic(prefix: string, people: Person[], extra: Parti
  * account already has a key (another workstation), `key` answers the key step that appears:
  * its backup code, or 'replace' to start over with a new key.
  */
-export async function signUp(page: Page, p: Person, server: { host: string; port: number }, key?: { backupCode: string } | 'replace'): Promise<void> {
+export async function signUp(
+  page: Page,
+  p: Person,
+  server: { host: string; port: number },
+  key?: { backupCode: string } | 'replace',
+): Promise<void> {
   await fillSignUp(page, p, server);
   if (key) {
     await page.getByTestId('key-step').waitFor({ timeout: 60_000 });
@@ -205,13 +215,18 @@ export async function send(page: Page, text: string): Promise<void> {
   await box.fill(text);
   await box.press('Enter');
   // The composer empties once main accepted the message (works in hooks too, unlike expect.poll).
-  await page.waitForFunction(() => (document.getElementById('composer-text') as HTMLTextAreaElement | null)?.value === '', null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => (document.getElementById('composer-text') as HTMLTextAreaElement | null)?.value === '',
+    null,
+    { timeout: 30_000 },
+  );
 }
 
 /** Everything the page could show or leak as text: visible text, all text nodes, the title. */
 export async function wholeDocumentText(page: Page): Promise<string> {
   return page.evaluate(
-    () => `${document.title}\n${document.body.innerText}\n${document.documentElement.textContent ?? ''}\n${[...document.querySelectorAll('input, textarea')].map((e) => (e as HTMLInputElement).value).join('\n')}`,
+    () =>
+      `${document.title}\n${document.body.innerText}\n${document.documentElement.textContent ?? ''}\n${[...document.querySelectorAll('input, textarea')].map((e) => (e as HTMLInputElement).value).join('\n')}`,
   );
 }
 
@@ -232,8 +247,16 @@ const axeSource = readFileSync(resolve('node_modules/axe-core/axe.min.js'), 'utf
 export async function axeViolations(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(ctx: Document, o: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
+    const r = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
     return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
 }
@@ -263,7 +286,13 @@ export function seedBigStore(store: Store, opts: { conversations: number; histor
     const jid = `colleague${i}@clinic.test`;
     store.contacts.upsert({ jid, displayName: `Colleague ${i}`, role: i % 3 === 0 ? 'physician' : 'nurse' });
     const conv = store.conversations.getOrCreate(jid, now - 86_400_000 - i * 60_000);
-    first.push({ conversationId: conv.id, direction: 'in', state: 'delivered', body: `Seeded note ${i}`, sentAt: now - 86_400_000 - i * 60_000 });
+    first.push({
+      conversationId: conv.id,
+      direction: 'in',
+      state: 'delivered',
+      body: `Seeded note ${i}`,
+      sentAt: now - 86_400_000 - i * 60_000,
+    });
   }
   store.messages.insertMany(first);
   store.contacts.upsert({ jid: BIG_PEER, displayName: 'Big History', role: 'physician' });
@@ -324,7 +353,11 @@ export async function scrollHistory(page: Page, pages: number): Promise<{ counts
   for (let i = 0; i < pages; i++) {
     const before = await height();
     await list.evaluate((el) => (el.scrollTop = 0));
-    await page.waitForFunction((h) => (document.querySelector('[data-testid="message-list"]')?.scrollHeight ?? 0) > h, before, { timeout: 10_000 });
+    await page.waitForFunction(
+      (h) => (document.querySelector('[data-testid="message-list"]')?.scrollHeight ?? 0) > h,
+      before,
+      { timeout: 10_000 },
+    );
     counts.push(await nodes());
   }
   const msPerPage = (Date.now() - t0) / pages;

@@ -38,7 +38,13 @@ export async function makeClient(
   server: ProsodyServer,
   jid: string,
   password: string,
-  o: { resource?: string; start?: boolean; dir?: string; startOptions?: Omit<StartOptions, 'firstRun'>; inspect?: MessagingInspect } = {},
+  o: {
+    resource?: string;
+    start?: boolean;
+    dir?: string;
+    startOptions?: Omit<StartOptions, 'firstRun'>;
+    inspect?: MessagingInspect;
+  } = {},
 ): Promise<TestClient> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-client-'));
   const key = randomBytes(32);
@@ -60,7 +66,11 @@ export async function makeClient(
       resource: o.resource,
       reconnect: { baseMs: 100, maxMs: 1_000 },
       // As an open session wires it (main/session/open-services.ts): never locked, the policy's preview.
-      ...messagingHooks(() => ({ locked: false, userPreview: null }), { policyPreview: policy.notificationPreview, store, events: bus }),
+      ...messagingHooks(() => ({ locked: false, userPreview: null }), {
+        policyPreview: policy.notificationPreview,
+        store,
+        events: bus,
+      }),
       ...(o.inspect ? { inspect: o.inspect } : {}),
     });
   const client: TestClient = {
@@ -136,7 +146,13 @@ export const auditTypes = (c: TestClient) => {
  * A bare XMPP connection of a real account (no messaging service on it): what a hostile colleague,
  * or a second device of the same account, can send by hand. Call start() before use.
  */
-export function rawConnection(server: ProsodyServer, jid: string, password: string, resource: string, onStanza: (el: XmlElement) => void = () => {}): XmppConnection {
+export function rawConnection(
+  server: ProsodyServer,
+  jid: string,
+  password: string,
+  resource: string,
+  onStanza: (el: XmlElement) => void = () => {},
+): XmppConnection {
   return createConnection({
     jid,
     password,

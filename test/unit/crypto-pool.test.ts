@@ -77,10 +77,20 @@ describe('decrypt pool', () => {
         'bad-recipient',
       ],
       [
-        base(await craft({ plaintext: xmlTo(bob.jid, '2020-01-01T00:00:00Z'), encryptTo: [bob], signedBy: alice, date: now })),
+        base(
+          await craft({
+            plaintext: xmlTo(bob.jid, '2020-01-01T00:00:00Z'),
+            encryptTo: [bob],
+            signedBy: alice,
+            date: now,
+          }),
+        ),
         'bad-time',
       ],
-      [base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [mallory], signedBy: alice, date: now })), 'decrypt-failed'],
+      [
+        base(await craft({ plaintext: xmlTo(bob.jid), encryptTo: [mallory], signedBy: alice, date: now })),
+        'decrypt-failed',
+      ],
     ];
     const out = await pool.openMany(cases.map(([j]) => j));
     expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual(cases.map(([, r]) => r));

@@ -134,7 +134,10 @@ describe('openSigncrypt rejects hostile input', () => {
 
   it('inner <to/> naming someone else, even with a valid signature', async () => {
     const xml = signcryptXml({ to: ['carol@clinic.test', 'dave@clinic.test'], time: stamp(now), body: 'x' });
-    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })), 'bad-recipient');
+    await expectReject(
+      openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })),
+      'bad-recipient',
+    );
   });
 
   it('not encrypted to us: decrypt-failed', async () => {
@@ -163,9 +166,14 @@ describe('openSigncrypt rejects hostile input', () => {
 
   it('reads a +0000 time zone (lenient) but rejects an unparsable or missing <time/>', async () => {
     const ok = signcryptXml({ to: ['bob@clinic.test'], time: '2026-11-28T10:00:00+0000', body: 'tz' });
-    expect((await openAsBob(await craft({ plaintext: ok, encryptTo: [bob], signedBy: alice, date: now }))).body).toBe('tz');
+    expect((await openAsBob(await craft({ plaintext: ok, encryptTo: [bob], signedBy: alice, date: now }))).body).toBe(
+      'tz',
+    );
     const bad = signcryptXml({ to: ['bob@clinic.test'], time: 'yesterday', body: 'tz' });
-    await expectReject(openAsBob(await craft({ plaintext: bad, encryptTo: [bob], signedBy: alice, date: now })), 'bad-time');
+    await expectReject(
+      openAsBob(await craft({ plaintext: bad, encryptTo: [bob], signedBy: alice, date: now })),
+      'bad-time',
+    );
   });
 
   it('truncated base64', async () => {
@@ -202,19 +210,28 @@ describe('openSigncrypt rejects hostile input', () => {
   it('deeply nested XML', async () => {
     const deep = '<a>'.repeat(2_000) + '</a>'.repeat(2_000);
     const xml = signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: 'x', extra: deep });
-    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })), 'malformed');
+    await expectReject(
+      openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })),
+      'malformed',
+    );
   });
 
   it('DTDs and entity expansion (billion laughs)', async () => {
     const xml =
       `<?xml version='1.0'?><!DOCTYPE s [<!ENTITY lol 'lol'>]>` +
       signcryptXml({ to: ['bob@clinic.test'], time: stamp(now), body: '&lol;' });
-    await expectReject(openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })), 'malformed');
+    await expectReject(
+      openAsBob(await craft({ plaintext: xml, encryptTo: [bob], signedBy: alice, date: now })),
+      'malformed',
+    );
   });
 
   it('plaintext that is not UTF-8, or not a <signcrypt/>', async () => {
     const notUtf8 = new Uint8Array([0x3c, 0x61, 0xff, 0xfe, 0x3e]);
-    await expectReject(openAsBob(await craft({ plaintext: notUtf8, encryptTo: [bob], signedBy: alice, date: now })), 'malformed');
+    await expectReject(
+      openAsBob(await craft({ plaintext: notUtf8, encryptTo: [bob], signedBy: alice, date: now })),
+      'malformed',
+    );
     const wrongRoot = `<sign xmlns='urn:xmpp:openpgp:0'><to jid='bob@clinic.test'/><time stamp='${stamp(now)}'/></sign>`;
     await expectReject(
       openAsBob(await craft({ plaintext: wrongRoot, encryptTo: [bob], signedBy: alice, date: now })),
@@ -224,7 +241,10 @@ describe('openSigncrypt rejects hostile input', () => {
       /<body[^]*<\/body>/,
       '',
     );
-    await expectReject(openAsBob(await craft({ plaintext: noBody, encryptTo: [bob], signedBy: alice, date: now })), 'malformed');
+    await expectReject(
+      openAsBob(await craft({ plaintext: noBody, encryptTo: [bob], signedBy: alice, date: now })),
+      'malformed',
+    );
   });
 
   it('names the reason only: no plaintext in the error message', async () => {

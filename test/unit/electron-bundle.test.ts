@@ -136,7 +136,11 @@ describe('the bundled worker entries', () => {
     const db = openDb({ file, key });
     runMigrations(db);
     db.close();
-    const bg = startBackground({ file, key, worker: { file: join(out, 'dist', 'main', 'store-worker.cjs'), tsx: false } });
+    const bg = startBackground({
+      file,
+      key,
+      worker: { file: join(out, 'dist', 'main', 'store-worker.cjs'), tsx: false },
+    });
     try {
       await expect(bg.search('anything', { cursor: null, limit: 5 })).resolves.toEqual({ items: [], nextCursor: null });
       expect(bg.dead()).toBe(false);
@@ -147,10 +151,17 @@ describe('the bundled worker entries', () => {
 
   it('decrypt-worker.cjs loads the identity and judges a message in a worker thread', async () => {
     const identity = await loadIdentity((await generateIdentity('bob@clinic.test')).armoredSecretKey);
-    const pool = createDecryptPool({ identity, mode: 'threads', size: 1, worker: { file: join(out, 'dist', 'main', 'decrypt-worker.cjs'), tsx: false } });
+    const pool = createDecryptPool({
+      identity,
+      mode: 'threads',
+      size: 1,
+      worker: { file: join(out, 'dist', 'main', 'decrypt-worker.cjs'), tsx: false },
+    });
     try {
       await expect(pool.ready()).resolves.toBe('threads');
-      const [outcome] = await pool.openMany([{ senderKey: identityAsContact(identity), base64: '###', ourJid: 'bob@clinic.test', now: new Date() }]);
+      const [outcome] = await pool.openMany([
+        { senderKey: identityAsContact(identity), base64: '###', ourJid: 'bob@clinic.test', now: new Date() },
+      ]);
       expect(outcome).toEqual({ ok: false, reason: 'malformed' });
       expect(pool.mode).toBe('threads');
     } finally {

@@ -45,13 +45,36 @@ const resultSchema = z.union([
 
 const channelArb: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.constantFrom(...channelNames), weight: 6 },
-  fc.constantFrom(...hostileWords, 'app:', ':', 'APP:INFO', 'app:info ', ' app:info', 'app:info\u0000', 'vault:unlock/..'),
+  fc.constantFrom(
+    ...hostileWords,
+    'app:',
+    ':',
+    'APP:INFO',
+    'app:info ',
+    ' app:info',
+    'app:info\u0000',
+    'vault:unlock/..',
+  ),
   fc.string({ maxLength: 30 }),
   fc.anything({ maxDepth: 1 }),
 );
 
-const cloneable = { withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true, withBoxedValues: true, maxDepth: 4 } as const;
-const hostileKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype'), fc.constantFrom(...hostileWords), fc.string({ maxLength: 8 }));
+const cloneable = {
+  withBigInt: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withTypedArray: true,
+  withSparseArray: true,
+  withNullPrototype: true,
+  withBoxedValues: true,
+  maxDepth: 4,
+} as const;
+const hostileKey = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype'),
+  fc.constantFrom(...hostileWords),
+  fc.string({ maxLength: 8 }),
+);
 const oddValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(NaN, Infinity, -Infinity, -0, 2 ** 53, -1, 1e308, 0.5, '', true, null, undefined),
   fc.anything(cloneable),
@@ -60,7 +83,13 @@ const oddValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** A valid input with one part broken: a field replaced, dropped or added, or the whole wrapped. */
 const mutatedSeed = fc
-  .tuple(fc.constantFrom(...seedChannels), fc.nat(), hostileKey, oddValue, fc.constantFrom('keep', 'replace', 'drop', 'add', 'add', 'json-proto', 'wrap'))
+  .tuple(
+    fc.constantFrom(...seedChannels),
+    fc.nat(),
+    hostileKey,
+    oddValue,
+    fc.constantFrom('keep', 'replace', 'drop', 'add', 'add', 'json-proto', 'wrap'),
+  )
   .map(([channel, pick, key, value, how]) => {
     const seed = seeds[channel];
     if (seed === null || typeof seed !== 'object') return { channel, payload: how === 'wrap' ? [seed] : value };
@@ -71,8 +100,15 @@ const mutatedSeed = fc
     if (how === 'replace') copy[field] = value;
     else if (how === 'drop') delete copy[field];
     // defineProperty, as structured clone and JSON.parse do: an own key even when it is __proto__
-    else if (how === 'add') Object.defineProperty(copy, key, { value, enumerable: true, configurable: true, writable: true });
-    else if (how === 'json-proto') return { channel, payload: JSON.parse(`{"${key === '__proto__' ? key : 'constructor'}":{"polluted":true},${JSON.stringify(copy).slice(1)}`) as unknown };
+    else if (how === 'add')
+      Object.defineProperty(copy, key, { value, enumerable: true, configurable: true, writable: true });
+    else if (how === 'json-proto')
+      return {
+        channel,
+        payload: JSON.parse(
+          `{"${key === '__proto__' ? key : 'constructor'}":{"polluted":true},${JSON.stringify(copy).slice(1)}`,
+        ) as unknown,
+      };
     else return { channel, payload: [copy] };
     return { channel, payload: copy };
   });
@@ -84,14 +120,23 @@ function cyclic(width: number): unknown {
 }
 const nested = fc
   .tuple(fc.integer({ min: 1, max: 5_000 }), fc.boolean())
-  .map(([depth, arrays]) => JSON.parse((arrays ? '[' : '{"a":').repeat(depth) + '1' + (arrays ? ']' : '}').repeat(depth)) as unknown);
+  .map(
+    ([depth, arrays]) =>
+      JSON.parse((arrays ? '[' : '{"a":').repeat(depth) + '1' + (arrays ? ']' : '}').repeat(depth)) as unknown,
+  );
 
-const payloadArb: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue({ maxDepth: 4 }), oddValue, nested, fc.integer({ min: 1, max: 8 }).map(cyclic));
+const payloadArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 4 }),
+  oddValue,
+  nested,
+  fc.integer({ min: 1, max: 8 }).map(cyclic),
+);
 /** Mostly unlocked, so that most cases get past the lock to the checks behind it. */
 const lockedArb = fc.constantFrom(false, false, false, true);
 
 /** What the handler does once called: answer null or anything, or throw a typed or untyped error. */
-type Behaviour = { kind: 'return'; value: unknown } | { kind: 'app-error'; code: ErrorCode } | { kind: 'throw'; value: unknown };
+type Behaviour =
+  { kind: 'return'; value: unknown } | { kind: 'app-error'; code: ErrorCode } | { kind: 'throw'; value: unknown };
 const behaviourArb: fc.Arbitrary<Behaviour> = fc.oneof(
   fc.constant({ kind: 'return' as const, value: null }),
   fc.anything(cloneable).map((value) => ({ kind: 'return' as const, value })),
@@ -122,14 +167,18 @@ function expected(channel: unknown, payload: unknown): { code: ErrorCode | 'ok';
   if (!isChannelName(channel)) return { code: 'UNKNOWN_CHANNEL', reachesHandler: false };
   const def = channels[channel];
   if (locked && !('whileLocked' in def && def.whileLocked)) return { code: 'LOCKED', reachesHandler: false };
-  if (inspectPayload(payload) !== null || !def.input.safeParse(payload).success) return { code: 'BAD_INPUT', reachesHandler: false };
+  if (inspectPayload(payload) !== null || !def.input.safeParse(payload).success)
+    return { code: 'BAD_INPUT', reachesHandler: false };
   if (behaviour.kind === 'app-error') return { code: behaviour.code, reachesHandler: true };
   if (behaviour.kind === 'throw') return { code: 'INTERNAL', reachesHandler: true };
   const valid = def.output.safeParse(behaviour.value === undefined ? null : behaviour.value).success;
   return { code: valid ? 'ok' : 'INTERNAL', reachesHandler: true };
 }
 
-const prototypeShape = () => [Object.getOwnPropertyNames(Object.prototype).sort().join(), Object.getOwnPropertyNames(Array.prototype).sort().join()];
+const prototypeShape = () => [
+  Object.getOwnPropertyNames(Object.prototype).sort().join(),
+  Object.getOwnPropertyNames(Array.prototype).sort().join(),
+];
 const cleanPrototypes = prototypeShape();
 
 async function dispatchAndCheck(channel: unknown, payload: unknown, isLocked: boolean, does: Behaviour): Promise<void> {
@@ -149,7 +198,8 @@ async function dispatchAndCheck(channel: unknown, payload: unknown, isLocked: bo
 
 describe('fuzz: IPC router', () => {
   it('the mutation seeds are valid inputs (the control that makes their mutations meaningful)', () => {
-    for (const channel of seedChannels) expect(channels[channel].input.safeParse(seeds[channel]).success, channel).toBe(true);
+    for (const channel of seedChannels)
+      expect(channels[channel].input.safeParse(seeds[channel]).success, channel).toBe(true);
   });
 
   fuzz(
@@ -160,25 +210,27 @@ describe('fuzz: IPC router', () => {
 
   fuzz(
     'a valid input with one part broken reaches its handler only if the schema still accepts it',
-    fc.asyncProperty(mutatedSeed, lockedArb, behaviourArb, ({ channel, payload }, isLocked, does) => dispatchAndCheck(channel, payload, isLocked, does)),
+    fc.asyncProperty(mutatedSeed, lockedArb, behaviourArb, ({ channel, payload }, isLocked, does) =>
+      dispatchAndCheck(channel, payload, isLocked, does),
+    ),
     { numRuns: 300 },
   );
 
   fuzz(
     'an error never echoes a value from the payload',
-    fc.asyncProperty(
-      mutatedSeed,
-      fc.string({ minLength: 1, maxLength: 20 }),
-      async ({ channel, payload }, secret) => {
-        // Mark every string in the payload; none of the marks may come back.
-        const marked = JSON.parse(JSON.stringify(payload ?? null, (_k, v: unknown) => (typeof v === 'string' ? `SECRET\u2063${secret}` : typeof v === 'bigint' ? Number(v) : v))) as unknown;
-        calls.length = 0;
-        locked = false;
-        behaviour = { kind: 'return', value: null };
-        const answer = await router.dispatch(channel, marked);
-        if (!answer.ok) expect(JSON.stringify(answer)).not.toContain('SECRET\u2063');
-      },
-    ),
+    fc.asyncProperty(mutatedSeed, fc.string({ minLength: 1, maxLength: 20 }), async ({ channel, payload }, secret) => {
+      // Mark every string in the payload; none of the marks may come back.
+      const marked = JSON.parse(
+        JSON.stringify(payload ?? null, (_k, v: unknown) =>
+          typeof v === 'string' ? `SECRET\u2063${secret}` : typeof v === 'bigint' ? Number(v) : v,
+        ),
+      ) as unknown;
+      calls.length = 0;
+      locked = false;
+      behaviour = { kind: 'return', value: null };
+      const answer = await router.dispatch(channel, marked);
+      if (!answer.ok) expect(JSON.stringify(answer)).not.toContain('SECRET\u2063');
+    }),
     { numRuns: 200 },
   );
 });

@@ -80,16 +80,34 @@ function checkAccepted(r: OpenedSigncrypt): void {
 
 const OX = 'urn:xmpp:openpgp:0';
 const jidValue = fc.oneof(
-  fc.constantFrom(OUR_JID, 'BOB@Clinic.Test', `${OUR_JID}/desk`, 'alice@clinic.test', '', ' bob@clinic.test', 'bob@clinic.test.evil'),
+  fc.constantFrom(
+    OUR_JID,
+    'BOB@Clinic.Test',
+    `${OUR_JID}/desk`,
+    'alice@clinic.test',
+    '',
+    ' bob@clinic.test',
+    'bob@clinic.test.evil',
+  ),
   xmlSafeString(20),
 );
 const stampValue = fc.oneof(
   fc.integer({ min: -3 * 3_600_000, max: 3 * 3_600_000 }).map((ms) => stamp(new Date(NOW.getTime() + ms))),
-  fc.constantFrom('', 'yesterday', '2026-11-28T10:00:00', '2026-02-30T00:00:00Z', '0026-11-28T10:00:00Z', '2026-11-28T10:00:00+25:00'),
+  fc.constantFrom(
+    '',
+    'yesterday',
+    '2026-11-28T10:00:00',
+    '2026-02-30T00:00:00Z',
+    '0026-11-28T10:00:00Z',
+    '2026-11-28T10:00:00+25:00',
+  ),
   xmlSafeString(30),
 );
-const nsAttr = fc.oneof(fc.constantFrom(` xmlns='${OX}'`, '', " xmlns='jabber:client'", " xmlns=''", " xmlns='urn:xmpp:openpgp:1'"));
-const escaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/\r/g, '&#13;');
+const nsAttr = fc.oneof(
+  fc.constantFrom(` xmlns='${OX}'`, '', " xmlns='jabber:client'", " xmlns=''", " xmlns='urn:xmpp:openpgp:1'"),
+);
+const escaped = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/\r/g, '&#13;');
 const bodyEl = fc
   .record({
     ns: fc.constantFrom(" xmlns='jabber:client'", '', ` xmlns='${OX}'`),
@@ -97,7 +115,10 @@ const bodyEl = fc
     text: xmlSafeString(40),
     child: fc.boolean(),
   })
-  .map((b) => `<body${b.ns}${b.lang !== undefined ? ` xml:lang='${b.lang}'` : ''}>${escaped(b.text)}${b.child ? '<b/>' : ''}</body>`);
+  .map(
+    (b) =>
+      `<body${b.ns}${b.lang !== undefined ? ` xml:lang='${b.lang}'` : ''}>${escaped(b.text)}${b.child ? '<b/>' : ''}</body>`,
+  );
 const part = fc.oneof(
   jidValue.map((j) => `<to jid='${escaped(j)}'/>`),
   fc.tuple(nsAttr, jidValue).map(([ns, j]) => `<to${ns} jid='${escaped(j)}'/>`),
@@ -118,12 +139,15 @@ const signcryptDoc = fc
 
 // A few parts that make a document likely to pass, so the fuzzer also reaches the later checks.
 const likelyValid = fc
-  .tuple(
-    fc.integer({ min: -3 * 3_600_000, max: 3 * 3_600_000 }),
-    xmlSafeString(60),
-    fc.array(part, { maxLength: 3 }),
-  )
-  .map(([ms, body, extra]) => signcryptXml({ to: [OUR_JID], time: stamp(new Date(NOW.getTime() + ms)), body: escaped(body), extra: extra.join('') }));
+  .tuple(fc.integer({ min: -3 * 3_600_000, max: 3 * 3_600_000 }), xmlSafeString(60), fc.array(part, { maxLength: 3 }))
+  .map(([ms, body, extra]) =>
+    signcryptXml({
+      to: [OUR_JID],
+      time: stamp(new Date(NOW.getTime() + ms)),
+      body: escaped(body),
+      extra: extra.join(''),
+    }),
+  );
 
 describe('fuzz: checkSigncryptPlaintext (the decrypted, verified payload)', () => {
   fuzz(
@@ -155,7 +179,11 @@ describe('fuzz: checkSigncryptPlaintext (the decrypted, verified payload)', () =
       fc.array(fc.constantFrom('carol@clinic.test', 'Dave@Clinic.Test'), { maxLength: 2 }),
       (body, others) => {
         const xml = buildSigncryptXml([OUR_JID, ...others], body, NOW);
-        expect(checkBytes(utf8(xml))).toMatchObject({ body, timestamp: NOW, to: [OUR_JID, ...others.map((o) => o.toLowerCase())] });
+        expect(checkBytes(utf8(xml))).toMatchObject({
+          body,
+          timestamp: NOW,
+          to: [OUR_JID, ...others.map((o) => o.toLowerCase())],
+        });
       },
     ),
     { numRuns: 300 },
@@ -168,37 +196,53 @@ const whitespace = fc.constantFrom(' ', '\n', '\r\n', '\t', '');
 describe('fuzz: decodeBase64Strict', () => {
   fuzz(
     'valid base64 of any bytes, wrapped with any XML whitespace, decodes to those bytes',
-    fc.property(fc.uint8Array({ maxLength: 200 }).filter((b) => b.length > 0), fc.array(fc.tuple(fc.nat(), whitespace), { maxLength: 6 }), (bytes, ws) => {
-      let text = Buffer.from(bytes).toString('base64');
-      for (const [at, w] of ws) text = text.slice(0, at % (text.length + 1)) + w + text.slice(at % (text.length + 1));
-      expect(decodeBase64Strict(text, 10_000)).toEqual(new Uint8Array(bytes));
-    }),
+    fc.property(
+      fc.uint8Array({ maxLength: 200 }).filter((b) => b.length > 0),
+      fc.array(fc.tuple(fc.nat(), whitespace), { maxLength: 6 }),
+      (bytes, ws) => {
+        let text = Buffer.from(bytes).toString('base64');
+        for (const [at, w] of ws) text = text.slice(0, at % (text.length + 1)) + w + text.slice(at % (text.length + 1));
+        expect(decodeBase64Strict(text, 10_000)).toEqual(new Uint8Array(bytes));
+      },
+    ),
     { numRuns: 200 },
   );
 
   fuzz(
     'anything else is refused as malformed or too-large, never decoded leniently',
-    fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.base64String({ maxLength: 60 }), fc.stringMatching(/^[A-Za-z0-9+/=\-_ .]{0,60}$/)), fc.integer({ min: 0, max: 80 }), (text, maxChars) => {
-      let result: Uint8Array | RejectReason;
-      try {
-        result = decodeBase64Strict(text, maxChars);
-      } catch (err) {
-        if (!(err instanceof SigncryptRejectedError)) throw err;
-        result = err.reason;
-      }
-      const compact = text.replace(/[\t\n\r ]+/g, '');
-      const canonical = compact.length > 0 && compact.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact);
-      if (compact.length > maxChars) expect(result).toBe('too-large');
-      else if (!canonical) expect(result).toBe('malformed');
-      else expect(result).toEqual(new Uint8Array(Buffer.from(compact, 'base64')));
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        fc.base64String({ maxLength: 60 }),
+        fc.stringMatching(/^[A-Za-z0-9+/=\-_ .]{0,60}$/),
+      ),
+      fc.integer({ min: 0, max: 80 }),
+      (text, maxChars) => {
+        let result: Uint8Array | RejectReason;
+        try {
+          result = decodeBase64Strict(text, maxChars);
+        } catch (err) {
+          if (!(err instanceof SigncryptRejectedError)) throw err;
+          result = err.reason;
+        }
+        const compact = text.replace(/[\t\n\r ]+/g, '');
+        const canonical = compact.length > 0 && compact.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact);
+        if (compact.length > maxChars) expect(result).toBe('too-large');
+        else if (!canonical) expect(result).toBe('malformed');
+        else expect(result).toEqual(new Uint8Array(Buffer.from(compact, 'base64')));
+      },
+    ),
     { numRuns: 300 },
   );
 });
 
 // --- the whole opener, with real OpenPGP ---------------------------------------------------------
 
-type Mutation = { kind: 'flip'; at: number; bit: number } | { kind: 'truncate'; at: number } | { kind: 'append'; bytes: Uint8Array } | { kind: 'splice'; at: number; bytes: Uint8Array };
+type Mutation =
+  | { kind: 'flip'; at: number; bit: number }
+  | { kind: 'truncate'; at: number }
+  | { kind: 'append'; bytes: Uint8Array }
+  | { kind: 'splice'; at: number; bytes: Uint8Array };
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
@@ -244,10 +288,15 @@ beforeAll(async () => {
 /** Splits new-format OpenPGP packets (RFC 9580 §4.2.1; no partial lengths in these small fixtures). */
 function splitPackets(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const l0 = bytes[i + 1]!;
     if ((bytes[i]! & 0xc0) !== 0xc0 || (l0 >= 224 && l0 < 255)) throw new Error('fixture: unexpected packet header');
-    const [hdr, len] = l0 < 192 ? [2, l0] : l0 < 224 ? [3, ((l0 - 192) << 8) + bytes[i + 2]! + 192] : [6, Buffer.from(bytes).readUInt32BE(i + 2)];
+    const [hdr, len] =
+      l0 < 192
+        ? [2, l0]
+        : l0 < 224
+          ? [3, ((l0 - 192) << 8) + bytes[i + 2]! + 192]
+          : [6, Buffer.from(bytes).readUInt32BE(i + 2)];
     out.push(bytes.subarray(i, i + hdr + len));
     i += hdr + len;
   }
@@ -268,7 +317,13 @@ interface RawSeipd {
  */
 async function encryptPacketsToBob(inner: Uint8Array): Promise<string> {
   const { data, algorithm } = await openpgp.generateSessionKey({ encryptionKeys: bob.identity.publicKey, date: NOW });
-  const pkesk = await openpgp.encryptSessionKey({ data, algorithm, encryptionKeys: bob.identity.publicKey, format: 'binary', date: NOW });
+  const pkesk = await openpgp.encryptSessionKey({
+    data,
+    algorithm,
+    encryptionKeys: bob.identity.publicKey,
+    format: 'binary',
+    date: NOW,
+  });
   const seipd = new openpgp.SymEncryptedIntegrityProtectedDataPacket() as unknown as RawSeipd;
   seipd.version = 1;
   seipd.packets = { write: () => inner };
@@ -282,7 +337,11 @@ describe('fuzz: openSigncrypt (real keys, real OpenPGP)', () => {
   fuzz(
     'arbitrary text in <openpgp/> is refused with a typed reason',
     fc.asyncProperty(
-      fc.oneof(fc.base64String({ maxLength: 400 }), fc.string({ maxLength: 100 }), fc.uint8Array({ maxLength: 300 }).map(b64)),
+      fc.oneof(
+        fc.base64String({ maxLength: 400 }),
+        fc.string({ maxLength: 100 }),
+        fc.uint8Array({ maxLength: 300 }).map(b64),
+      ),
       async (text) => {
         expect(['malformed', 'too-large', 'decrypt-failed']).toContain(await outcome(openAsBob(text)));
       },
@@ -296,7 +355,8 @@ describe('fuzz: openSigncrypt (real keys, real OpenPGP)', () => {
       const msg = genuine[which % genuine.length]!;
       const r = await outcome(openAsBob(b64(mutate(Buffer.from(msg.base64, 'base64'), ms))));
       // A flip in the session-key packet for Alice's own key leaves Bob's intact: that still opens.
-      if (typeof r !== 'string') expect(r).toMatchObject({ body: msg.body, timestamp: NOW, senderFingerprint: alice.contact.fingerprint });
+      if (typeof r !== 'string')
+        expect(r).toMatchObject({ body: msg.body, timestamp: NOW, senderFingerprint: alice.contact.fingerprint });
     }),
     { numRuns: 120 },
   );
@@ -327,7 +387,9 @@ describe('fuzz: openSigncrypt (real keys, real OpenPGP)', () => {
         else {
           // The signature holds: what remains is exactly the payload checks, run on the same bytes.
           const direct = checkBytes(utf8(plaintext));
-          expect(r).toEqual(typeof direct === 'string' ? direct : { ...direct, senderFingerprint: alice.contact.fingerprint });
+          expect(r).toEqual(
+            typeof direct === 'string' ? direct : { ...direct, senderFingerprint: alice.contact.fingerprint },
+          );
         }
       },
     ),
@@ -335,7 +397,9 @@ describe('fuzz: openSigncrypt (real keys, real OpenPGP)', () => {
   );
 
   it('the raw-packet harness opens an undamaged signed stream (the control for the next property)', async () => {
-    expect(await outcome(openAsBob(await encryptPacketsToBob(signedBy.alice1)))).toMatchObject({ body: 'Room 4 is ready.' });
+    expect(await outcome(openAsBob(await encryptPacketsToBob(signedBy.alice1)))).toMatchObject({
+      body: 'Room 4 is ready.',
+    });
   });
 
   fuzz(
@@ -349,11 +413,17 @@ describe('fuzz: openSigncrypt (real keys, real OpenPGP)', () => {
           return new Uint8Array(picks.flatMap((i) => [...pool[i % pool.length]!]));
         }),
         // shaped like a signed message (one-pass signatures, literal data, signatures), parts from any source
-        fc.tuple(fc.array(fc.nat(), { minLength: 1, maxLength: 2 }), fc.nat(), fc.array(fc.nat(), { maxLength: 2 })).map(([ops, lit, sigs]) => () => {
-          const pool = packetPool(); // per source: [one-pass signature, literal data, signature]
-          const pick = (i: number, slot: number) => [...pool[(i % 3) * 3 + slot]!];
-          return new Uint8Array([...ops.flatMap((i) => pick(i, 0)), ...pick(lit, 1), ...sigs.flatMap((i) => pick(i, 2))]);
-        }),
+        fc
+          .tuple(fc.array(fc.nat(), { minLength: 1, maxLength: 2 }), fc.nat(), fc.array(fc.nat(), { maxLength: 2 }))
+          .map(([ops, lit, sigs]) => () => {
+            const pool = packetPool(); // per source: [one-pass signature, literal data, signature]
+            const pick = (i: number, slot: number) => [...pool[(i % 3) * 3 + slot]!];
+            return new Uint8Array([
+              ...ops.flatMap((i) => pick(i, 0)),
+              ...pick(lit, 1),
+              ...sigs.flatMap((i) => pick(i, 2)),
+            ]);
+          }),
         // byte level: a genuine signed stream, damaged
         fc.array(mutationArb, { minLength: 1, maxLength: 3 }).map((ms) => () => mutate(signedBy.alice1, ms)),
         fc.uint8Array({ maxLength: 200 }).map((b) => () => b),

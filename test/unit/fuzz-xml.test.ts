@@ -74,10 +74,7 @@ const elementName = fc.oneof(
   fc.stringMatching(/^[A-Za-z_][-A-Za-z0-9_.]{0,6}$/),
 );
 const attrName = fc.oneof(elementName, fc.constant('xml:lang')).filter((n) => n !== 'xmlns');
-const namespace = fc.oneof(
-  fc.constantFrom('', 'urn:xmpp:openpgp:0', 'jabber:client', 'urn:x'),
-  xmlSafeString(12),
-);
+const namespace = fc.oneof(fc.constantFrom('', 'urn:xmpp:openpgp:0', 'jabber:client', 'urn:x'), xmlSafeString(12));
 
 const treeArb = fc.letrec<{ tree: Tree; child: Tree | Text }>((tie) => ({
   tree: fc.record({
@@ -127,7 +124,8 @@ function expected(t: Tree): XmlElement {
   for (const c of t.children) {
     if (!isText(c)) children.push(expected(c));
     else if (c.text === '') continue;
-    else if (typeof children.at(-1) === 'string') children[children.length - 1] = `${children.at(-1) as string}${c.text}`;
+    else if (typeof children.at(-1) === 'string')
+      children[children.length - 1] = `${children.at(-1) as string}${c.text}`;
     else children.push(c.text);
   }
   // Object.fromEntries defines own properties, so an attribute named __proto__ is kept.
@@ -136,7 +134,11 @@ function expected(t: Tree): XmlElement {
 
 /** Drops empty text nodes (an empty CDATA section) so the comparison is about content. */
 function withoutEmptyText(el: XmlElement): XmlElement {
-  return { ...el, attrs: { ...el.attrs }, children: el.children.filter((c) => c !== '').map((c) => (typeof c === 'string' ? c : withoutEmptyText(c))) };
+  return {
+    ...el,
+    attrs: { ...el.attrs },
+    children: el.children.filter((c) => c !== '').map((c) => (typeof c === 'string' ? c : withoutEmptyText(c))),
+  };
 }
 
 const deepLimits: XmlLimits = { maxDepth: 64, maxNodes: 10_000 };
@@ -145,14 +147,58 @@ const document = treeArb.tree.map((t) => serialize(t, ''));
 // --- hostile input: token soup and mutated documents ------------------------------------------
 
 const token = fc.constantFrom(
-  '<', '>', '/', '</', '/>', '<a>', '</a>', '<a/>', '<p:a>', '="', "='", '"', "'", '=', ':',
-  '&', ';', '&amp;', '&#', '&#x', '&#0;', '&#xD800;', '&#1114112;', '&toString;', '&__proto__;',
-  '<!--', '-->', '<![CDATA[', ']]>', '<!DOCTYPE a [<!ENTITY e "x">]>', '<!ENTITY e SYSTEM "file:///etc/passwd">',
-  '<?xml version="1.0"?>', '<?pi x?>', 'xmlns', 'xmlns:p="u"', 'xml:lang', ' ', '\n', '\r', '\r\n', '\t',
-  '\u0000', '\u0001', '\uFEFF', '\uD800', '\uFFFF', '😀',
+  '<',
+  '>',
+  '/',
+  '</',
+  '/>',
+  '<a>',
+  '</a>',
+  '<a/>',
+  '<p:a>',
+  '="',
+  "='",
+  '"',
+  "'",
+  '=',
+  ':',
+  '&',
+  ';',
+  '&amp;',
+  '&#',
+  '&#x',
+  '&#0;',
+  '&#xD800;',
+  '&#1114112;',
+  '&toString;',
+  '&__proto__;',
+  '<!--',
+  '-->',
+  '<![CDATA[',
+  ']]>',
+  '<!DOCTYPE a [<!ENTITY e "x">]>',
+  '<!ENTITY e SYSTEM "file:///etc/passwd">',
+  '<?xml version="1.0"?>',
+  '<?pi x?>',
+  'xmlns',
+  'xmlns:p="u"',
+  'xml:lang',
+  ' ',
+  '\n',
+  '\r',
+  '\r\n',
+  '\t',
+  '\u0000',
+  '\u0001',
+  '\uFEFF',
+  '\uD800',
+  '\uFFFF',
+  '😀',
 );
 const soup = fc
-  .array(fc.oneof(token, fc.constantFrom(...hostileWords), fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: 40 })
+  .array(fc.oneof(token, fc.constantFrom(...hostileWords), fc.string({ unit: 'binary', maxLength: 4 })), {
+    maxLength: 40,
+  })
   .map((parts) => parts.join(''));
 
 type Mutation = { at: number; del: number; insert: string };
@@ -172,7 +218,12 @@ describe('fuzz: parseXml (decrypted signcrypt plaintext)', () => {
   fuzz(
     'any string gives a tree within the limits or XmlError',
     fc.property(
-      fc.oneof(soup, soup.map((s) => `<r>${s}</r>`), mutatedDocument, fc.string({ unit: 'binary', maxLength: 200 })),
+      fc.oneof(
+        soup,
+        soup.map((s) => `<r>${s}</r>`),
+        mutatedDocument,
+        fc.string({ unit: 'binary', maxLength: 200 }),
+      ),
       fc.record({ maxDepth: fc.integer({ min: 1, max: 20 }), maxNodes: fc.integer({ min: 1, max: 60 }) }),
       (src, limits) => {
         const root = parseOrNull(src, limits);
@@ -207,7 +258,13 @@ describe('fuzz: parseXml (decrypted signcrypt plaintext)', () => {
     { numRuns: 150 },
   );
 
-  const predefined = new Map([['lt', '<'], ['gt', '>'], ['amp', '&'], ['quot', '"'], ['apos', "'"]]);
+  const predefined = new Map([
+    ['lt', '<'],
+    ['gt', '>'],
+    ['amp', '&'],
+    ['quot', '"'],
+    ['apos', "'"],
+  ]);
   fuzz(
     'only the five predefined entities are known, whatever the name',
     fc.property(
@@ -226,13 +283,22 @@ describe('fuzz: parseXml (decrypted signcrypt plaintext)', () => {
   );
 
   const isXmlChar = (cp: number) =>
-    cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff);
   fuzz(
     'character references decode to exactly the allowed XML characters',
-    fc.property(fc.oneof(fc.integer({ min: 0, max: 0x110010 }), fc.integer({ min: 0, max: 0x20 })), fc.boolean(), (cp, hex) => {
-      const root = parseOrNull(`<a>${hex ? `&#x${cp.toString(16)};` : `&#${cp};`}</a>`);
-      expect(root ? root.children : null).toEqual(isXmlChar(cp) ? [String.fromCodePoint(cp)] : null);
-    }),
+    fc.property(
+      fc.oneof(fc.integer({ min: 0, max: 0x110010 }), fc.integer({ min: 0, max: 0x20 })),
+      fc.boolean(),
+      (cp, hex) => {
+        const root = parseOrNull(`<a>${hex ? `&#x${cp.toString(16)};` : `&#${cp};`}</a>`);
+        expect(root ? root.children : null).toEqual(isXmlChar(cp) ? [String.fromCodePoint(cp)] : null);
+      },
+    ),
     { numRuns: 200 },
   );
 
@@ -241,7 +307,14 @@ describe('fuzz: parseXml (decrypted signcrypt plaintext)', () => {
     fc.property(
       document,
       document,
-      fc.constantFrom('<!DOCTYPE r>', '<!ENTITY e "x">', '<!ELEMENT r ANY>', '<?php x?>', '<?xml version="1.0"?>', '<!ATTLIST r a CDATA "x">'),
+      fc.constantFrom(
+        '<!DOCTYPE r>',
+        '<!ENTITY e "x">',
+        '<!ELEMENT r ANY>',
+        '<?php x?>',
+        '<?xml version="1.0"?>',
+        '<!ATTLIST r a CDATA "x">',
+      ),
       fc.boolean(),
       (a, b, decl, beforeRoot) => {
         const src = beforeRoot ? `${decl}<r>${a}${b}</r>` : `<r>${a}${decl}${b}</r>`;
@@ -257,7 +330,8 @@ describe('fuzz: parseXml (decrypted signcrypt plaintext)', () => {
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const isLeap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-const daysIn = (y: number, mo: number) => [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1] ?? 0;
+const daysIn = (y: number, mo: number) =>
+  [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1] ?? 0;
 
 const stampParts = fc.record({
   y: fc.integer({ min: 0, max: 9999 }),
@@ -269,25 +343,38 @@ const stampParts = fc.record({
   frac: fc.option(fc.stringMatching(/^\d{1,9}$/), { nil: undefined }),
   tz: fc.oneof(
     fc.constantFrom('Z', 'z'),
-    fc.record({ sign: fc.constantFrom('+', '-'), oh: fc.integer({ min: 0, max: 25 }), om: fc.integer({ min: 0, max: 60 }), colon: fc.constantFrom(':', '', 'hours') }),
+    fc.record({
+      sign: fc.constantFrom('+', '-'),
+      oh: fc.integer({ min: 0, max: 25 }),
+      om: fc.integer({ min: 0, max: 60 }),
+      colon: fc.constantFrom(':', '', 'hours'),
+    }),
   ),
 });
 type StampParts = typeof stampParts extends fc.Arbitrary<infer T> ? T : never;
 
 function writeStamp(p: StampParts): string {
   const tz =
-    typeof p.tz === 'string' ? p.tz : p.tz.colon === 'hours' ? `${p.tz.sign}${pad(p.tz.oh, 2)}` : `${p.tz.sign}${pad(p.tz.oh, 2)}${p.tz.colon}${pad(p.tz.om, 2)}`;
+    typeof p.tz === 'string'
+      ? p.tz
+      : p.tz.colon === 'hours'
+        ? `${p.tz.sign}${pad(p.tz.oh, 2)}`
+        : `${p.tz.sign}${pad(p.tz.oh, 2)}${p.tz.colon}${pad(p.tz.om, 2)}`;
   return `${pad(p.y, 4)}-${pad(p.mo, 2)}-${pad(p.d, 2)}T${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)}${p.frac ? `.${p.frac}` : ''}${tz}`;
 }
 
 /** The instant a stamp names, computed from Date's field setters (which, unlike Date.UTC, keep years 0–99). */
 function oracle(p: StampParts): number | null {
   const tzOk = typeof p.tz === 'string' || (p.tz.oh <= 23 && (p.tz.colon === 'hours' || p.tz.om <= 59));
-  if (p.mo < 1 || p.mo > 12 || p.d < 1 || p.d > daysIn(p.y, p.mo) || p.h > 23 || p.mi > 59 || p.s > 60 || !tzOk) return null;
+  if (p.mo < 1 || p.mo > 12 || p.d < 1 || p.d > daysIn(p.y, p.mo) || p.h > 23 || p.mi > 59 || p.s > 60 || !tzOk)
+    return null;
   const t = new Date(0);
   t.setUTCFullYear(p.y, p.mo - 1, p.d);
   t.setUTCHours(p.h, p.mi, Math.min(p.s, 59), p.frac ? Number(p.frac.padEnd(3, '0').slice(0, 3)) : 0);
-  const offsetMin = typeof p.tz === 'string' ? 0 : (p.tz.sign === '-' ? -1 : 1) * (p.tz.oh * 60 + (p.tz.colon === 'hours' ? 0 : p.tz.om));
+  const offsetMin =
+    typeof p.tz === 'string'
+      ? 0
+      : (p.tz.sign === '-' ? -1 : 1) * (p.tz.oh * 60 + (p.tz.colon === 'hours' ? 0 : p.tz.om));
   return t.getTime() - offsetMin * 60_000;
 }
 
@@ -295,7 +382,11 @@ describe('fuzz: parseXmppDateTime', () => {
   fuzz(
     'any string gives a valid Date or null, never an exception or an Invalid Date',
     fc.property(
-      fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), stampParts.map(writeStamp), fc.stringMatching(/^[\d:.TZ+-]{0,40}$/)),
+      fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        stampParts.map(writeStamp),
+        fc.stringMatching(/^[\d:.TZ+-]{0,40}$/),
+      ),
       (s) => {
         const d = parseXmppDateTime(s);
         if (d !== null) expect(Number.isNaN(d.getTime())).toBe(false);
@@ -315,7 +406,11 @@ describe('fuzz: parseXmppDateTime', () => {
   fuzz(
     'what formatXmppDateTime writes reads back to the same second, for every year 0000–9999',
     fc.property(
-      fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }),
+      fc.date({
+        min: new Date('0000-01-01T00:00:00.000Z'),
+        max: new Date('9999-12-31T23:59:59.999Z'),
+        noInvalidDate: true,
+      }),
       (d) => {
         expect(parseXmppDateTime(formatXmppDateTime(d))?.getTime()).toBe(Math.floor(d.getTime() / 1000) * 1000);
       },
@@ -326,12 +421,16 @@ describe('fuzz: parseXmppDateTime', () => {
 
 describe('fuzz regressions (found by the properties above)', () => {
   it('refuses entity names that are Object.prototype members (&toString; &__proto__;)', () => {
-    for (const name of ['toString', '__proto__', 'valueOf', 'constructor']) expect(parseOrNull(`<a>&${name};</a>`)).toBeNull();
+    for (const name of ['toString', '__proto__', 'valueOf', 'constructor'])
+      expect(parseOrNull(`<a>&${name};</a>`)).toBeNull();
   });
 
   it('keeps an attribute named __proto__ as an ordinary attribute', () => {
     const root = parseXml(`<a __proto__="x" b="y"/>`);
-    expect(Object.entries(root.attrs)).toEqual([['__proto__', 'x'], ['b', 'y']]);
+    expect(Object.entries(root.attrs)).toEqual([
+      ['__proto__', 'x'],
+      ['b', 'y'],
+    ]);
     expect(root.attrs.constructor).toBeUndefined();
   });
 

@@ -14,7 +14,8 @@ describe('what a log line may say about an error', () => {
   });
 
   it('says unknown for anything thrown that is not an Error', () => {
-    for (const thrown of ['Patient Jane Doe', 42, null, undefined, { name: 'Fake', message: 'x' }]) expect(errorName(thrown)).toBe('unknown');
+    for (const thrown of ['Patient Jane Doe', 42, null, undefined, { name: 'Fake', message: 'x' }])
+      expect(errorName(thrown)).toBe('unknown');
   });
 
   it('redacts sensitive field names and keeps the rest', () => {

@@ -123,7 +123,11 @@ describe.runIf(isRoot)('managed policy from a protected place (POSIX)', () => {
 
   it('treats a missing file in a protected place as "no policy deployed"', () => {
     expect(loadPolicy(join(folder(), 'policy.json'))).toEqual({ policy: defaultPolicy, source: null, error: null });
-    expect(loadPolicy(join(base, 'no-such-folder', 'policy.json'))).toEqual({ policy: defaultPolicy, source: null, error: null });
+    expect(loadPolicy(join(base, 'no-such-folder', 'policy.json'))).toEqual({
+      policy: defaultPolicy,
+      source: null,
+      error: null,
+    });
   });
 
   it('trusts the owners it is given (tests and packagers inject them; the default is root only)', () => {
@@ -149,7 +153,11 @@ describe.runIf(isRoot)('Argon2 cost from a managed policy', () => {
   it('raises a cost below the built-in minimum and says so', () => {
     const r = loadPolicy(write('low.json', { memoryKiB: 19 * 1024, iterations: 1, parallelism: 1 }));
     expect(r.error).toBeNull();
-    expect(r.policy.argon2).toEqual({ memoryKiB: ARGON2_MINIMUM.memoryKiB, iterations: ARGON2_MINIMUM.iterations, parallelism: 1 });
+    expect(r.policy.argon2).toEqual({
+      memoryKiB: ARGON2_MINIMUM.memoryKiB,
+      iterations: ARGON2_MINIMUM.iterations,
+      parallelism: 1,
+    });
     expect(r.warnings).toEqual([
       `argon2.memoryKiB raised from ${19 * 1024} to the built-in minimum ${ARGON2_MINIMUM.memoryKiB}`,
       `argon2.iterations raised from 1 to the built-in minimum ${ARGON2_MINIMUM.iterations}`,

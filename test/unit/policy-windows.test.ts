@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadManagedPolicy, loadPolicy, managedPolicyPath } from '../../main/policy/load';
 import { defaultPolicy } from '../../main/policy/schema';
-import { aclProblem, parseIcacls, parseRegQuery, registryPolicy, windowsProtectionProblem, type CommandOutput, type WindowsCommand } from '../../main/policy/windows';
+import {
+  aclProblem,
+  parseIcacls,
+  parseRegQuery,
+  registryPolicy,
+  windowsProtectionProblem,
+  type CommandOutput,
+  type WindowsCommand,
+} from '../../main/policy/windows';
 
 const PROFILE_LIST = `
 HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList
@@ -49,7 +57,9 @@ const APP_FOLDER = [
 const ADMIN_FILE = ['NT AUTHORITY\\SYSTEM:(I)(F)', 'BUILTIN\\Administrators:(I)(F)', 'BUILTIN\\Users:(I)(RX)'];
 
 /** A fake machine: reg.exe answers from `reg`, icacls from `acls` (default: the protected defaults). */
-function machine(opts: { systemRoot?: string; policyKey?: string | null; acls?: Record<string, string[]> } = {}): WindowsCommand & { calls: string[][] } {
+function machine(
+  opts: { systemRoot?: string; policyKey?: string | null; acls?: Record<string, string[]> } = {},
+): WindowsCommand & { calls: string[][] } {
   const calls: string[][] = [];
   const run = ((tool: 'reg' | 'icacls', args: readonly string[]): CommandOutput => {
     calls.push([tool, ...args]);
@@ -61,7 +71,9 @@ function machine(opts: { systemRoot?: string; policyKey?: string | null; acls?: 
       return NOT_FOUND;
     }
     const path = args[0] ?? '';
-    const aces = opts.acls?.[path] ?? (path.endsWith('.json') ? ADMIN_FILE : path.length <= 3 || path === '/' ? DRIVE_ROOT : PROGRAM_DATA);
+    const aces =
+      opts.acls?.[path] ??
+      (path.endsWith('.json') ? ADMIN_FILE : path.length <= 3 || path === '/' ? DRIVE_ROOT : PROGRAM_DATA);
     return { code: 0, stdout: acl(path, aces) };
   }) as WindowsCommand & { calls: string[][] };
   run.calls = calls;
@@ -74,7 +86,9 @@ describe('Windows: where the policy is', () => {
     process.env.ProgramData = 'C:\\Users\\pat\\AppData\\Local\\Temp\\fake'; // any user can set this for their session
     try {
       expect(managedPolicyPath('win32', machine())).toBe('C:\\ProgramData\\ClinicMessenger\\policy.json');
-      expect(managedPolicyPath('win32', machine({ systemRoot: 'D:\\Windows' }))).toBe('D:\\ProgramData\\ClinicMessenger\\policy.json');
+      expect(managedPolicyPath('win32', machine({ systemRoot: 'D:\\Windows' }))).toBe(
+        'D:\\ProgramData\\ClinicMessenger\\policy.json',
+      );
     } finally {
       if (saved === undefined) delete process.env.ProgramData;
       else process.env.ProgramData = saved;
@@ -85,9 +99,13 @@ describe('Windows: where the policy is', () => {
 
   it('reports on screen, with the strict defaults, when the registry cannot say where ProgramData is', () => {
     const broken: WindowsCommand = (tool, args) =>
-      tool === 'reg' && (args[1] ?? '').endsWith('ProfileList') ? { code: 0, stdout: PROFILE_LIST.replace('%SystemDrive%', '%USERPROFILE%') } : machine()(tool, args);
+      tool === 'reg' && (args[1] ?? '').endsWith('ProfileList')
+        ? { code: 0, stdout: PROFILE_LIST.replace('%SystemDrive%', '%USERPROFILE%') }
+        : machine()(tool, args);
     const r = loadManagedPolicy({ platform: 'win32', windows: broken });
-    expect(r.error).toMatch(/policy folder cannot be determined: the registry's ProgramData folder \(%USERPROFILE%\\ProgramData\) is not a plain local path/);
+    expect(r.error).toMatch(
+      /policy folder cannot be determined: the registry's ProgramData folder \(%USERPROFILE%\\ProgramData\) is not a plain local path/,
+    );
     expect(r.policy).toEqual(defaultPolicy);
   });
 });
@@ -106,7 +124,12 @@ describe('Windows: access lists (icacls)', () => {
   it('accepts the default protection of C:\\, ProgramData, the installer-made folder and an admin-written file', () => {
     const run = machine();
     expect(windowsProtectionProblem(run, 'C:\\ProgramData\\ClinicMessenger\\policy.json')).toBeNull();
-    expect(run.calls.map((c) => c[1])).toEqual(['C:\\ProgramData\\ClinicMessenger\\policy.json', 'C:\\ProgramData\\ClinicMessenger', 'C:\\ProgramData', 'C:\\']);
+    expect(run.calls.map((c) => c[1])).toEqual([
+      'C:\\ProgramData\\ClinicMessenger\\policy.json',
+      'C:\\ProgramData\\ClinicMessenger',
+      'C:\\ProgramData',
+      'C:\\',
+    ]);
   });
 
   it('refuses a file users may modify, a file a user created, and a folder users may delete entries from', () => {
@@ -117,15 +140,23 @@ describe('Windows: access lists (icacls)', () => {
     // Created by a user in the folder (users may add files there): CREATOR OWNER gives them full control.
     expect(withFile([...ADMIN_FILE, 'CLINIC\\pat:(I)(F)'])).toBe(`${file} can be changed by CLINIC\\pat (F)`);
     const folder = 'C:\\ProgramData\\ClinicMessenger';
-    expect(windowsProtectionProblem(machine({ acls: { [folder]: [...APP_FOLDER, 'BUILTIN\\Users:(OI)(CI)(DC)'] } }), file)).toBe(
-      `${folder} can be changed by BUILTIN\\Users (DC)`,
-    );
+    expect(
+      windowsProtectionProblem(machine({ acls: { [folder]: [...APP_FOLDER, 'BUILTIN\\Users:(OI)(CI)(DC)'] } }), file),
+    ).toBe(`${folder} can be changed by BUILTIN\\Users (DC)`);
   });
 
   it('ignores inherit-only and deny entries, and fails closed on names it does not know as administrators', () => {
-    expect(aclProblem('x', parseIcacls('x', acl('x', ['CREATOR OWNER:(OI)(CI)(IO)(F)', 'Everyone:(DENY)(W)', ...ADMIN_FILE])), true)).toBeNull();
+    expect(
+      aclProblem(
+        'x',
+        parseIcacls('x', acl('x', ['CREATOR OWNER:(OI)(CI)(IO)(F)', 'Everyone:(DENY)(W)', ...ADMIN_FILE])),
+        true,
+      ),
+    ).toBeNull();
     // A French Windows prints "BUILTIN\Administrateurs": not recognised, so refused rather than trusted.
-    expect(aclProblem('x', parseIcacls('x', acl('x', ['BUILTIN\\Administrateurs:(I)(F)'])), true)).toMatch(/Administrateurs \(F\)/);
+    expect(aclProblem('x', parseIcacls('x', acl('x', ['BUILTIN\\Administrateurs:(I)(F)'])), true)).toMatch(
+      /Administrateurs \(F\)/,
+    );
     expect(aclProblem('x', [], true)).toMatch(/no readable access list/);
   });
 });
@@ -165,10 +196,17 @@ describe('Windows: policy from HKLM\\Software\\Policies\\ClinicMessenger', () =>
   });
 
   it('applies the registry alone when no file is deployed', () => {
-    const r = loadPolicy(join(dir, 'absent.json'), undefined, { platform: 'win32', windows: machine({ policyKey: POLICY_KEY }) });
+    const r = loadPolicy(join(dir, 'absent.json'), undefined, {
+      platform: 'win32',
+      windows: machine({ policyKey: POLICY_KEY }),
+    });
     expect(r.error).toBeNull();
     expect(r.source).toBe('HKLM\\Software\\Policies\\ClinicMessenger');
-    expect(r.policy).toMatchObject({ lockTimeoutMaxMinutes: 2, exportAllowed: true, server: { domain: 'clinic.example', port: 5223, tls: 'direct' } });
+    expect(r.policy).toMatchObject({
+      lockTimeoutMaxMinutes: 2,
+      exportAllowed: true,
+      server: { domain: 'clinic.example', port: 5223, tls: 'direct' },
+    });
   });
 
   it('lets a registry value replace the same key of a protected file', () => {
@@ -184,14 +222,22 @@ describe('Windows: policy from HKLM\\Software\\Policies\\ClinicMessenger', () =>
   it('refuses a file users can change, even when the registry policy is fine', () => {
     const p = join(dir, 'open.json');
     writeFileSync(p, JSON.stringify({ notificationPreview: 'full' }));
-    const r = loadPolicy(p, undefined, { platform: 'win32', windows: machine({ policyKey: POLICY_KEY, acls: { [p]: [...ADMIN_FILE, 'BUILTIN\\Users:(I)(M)'] } }) });
-    expect(r.error).toMatch(/refused because a user who is not an administrator could change it: .*BUILTIN\\Users \(M\)/);
+    const r = loadPolicy(p, undefined, {
+      platform: 'win32',
+      windows: machine({ policyKey: POLICY_KEY, acls: { [p]: [...ADMIN_FILE, 'BUILTIN\\Users:(I)(M)'] } }),
+    });
+    expect(r.error).toMatch(
+      /refused because a user who is not an administrator could change it: .*BUILTIN\\Users \(M\)/,
+    );
     expect(r.policy).toEqual(defaultPolicy);
   });
 
   it('reports an invalid registry value with its name', () => {
     const bad = POLICY_KEY.replace('REG_SZ    sender', 'REG_SZ    everything');
-    const r = loadPolicy(join(dir, 'absent.json'), undefined, { platform: 'win32', windows: machine({ policyKey: bad }) });
+    const r = loadPolicy(join(dir, 'absent.json'), undefined, {
+      platform: 'win32',
+      windows: machine({ policyKey: bad }),
+    });
     expect(r.error).toMatch(/HKLM\\Software\\Policies\\ClinicMessenger is invalid: notificationPreview/);
     expect(r.policy).toEqual(defaultPolicy);
   });

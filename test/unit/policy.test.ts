@@ -74,7 +74,9 @@ describe('managed policy', () => {
   });
 
   it('tells the renderer the error, the text to acknowledge and the pre-set server', () => {
-    const policy = loadPolicy(write('srv.json', JSON.stringify({ server: { domain: 'clinic.example', port: 5223, tls: 'direct' } })));
+    const policy = loadPolicy(
+      write('srv.json', JSON.stringify({ server: { domain: 'clinic.example', port: 5223, tls: 'direct' } })),
+    );
     const h = policyHandlers({ policy } as unknown as HandlerContext);
     const out = h['policy:get'](null);
     expect(out).toMatchObject({ error: null, server: { domain: 'clinic.example', port: 5223, tls: 'direct' } });

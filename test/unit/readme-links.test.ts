@@ -18,7 +18,9 @@ interface MdLink {
 
 /** Code (fenced blocks, inline spans) blanked out, line breaks kept, so line numbers stay right. */
 function withoutCode(md: string): string {
-  const fenced = md.replace(/^( {0,3})(```|~~~)[^\n]*\n[\s\S]*?^\1\2[^\n]*$/gm, (block) => block.replace(/[^\n]/g, ' '));
+  const fenced = md.replace(/^( {0,3})(```|~~~)[^\n]*\n[\s\S]*?^\1\2[^\n]*$/gm, (block) =>
+    block.replace(/[^\n]/g, ' '),
+  );
   return fenced.replace(/(`+)[^`\n][\s\S]*?\1/g, (span) => span.replace(/[^\n]/g, ' '));
 }
 
@@ -46,7 +48,10 @@ function headingAnchors(md: string): Set<string> {
   const seen = new Map<string, number>();
   for (const m of withoutCode(md).matchAll(/^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$/gm)) {
     const plain = m[1]!.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`]/g, '');
-    const slug = plain.toLowerCase().replace(/[^\p{L}\p{N}\p{M} _-]/gu, '').replace(/ /g, '-');
+    const slug = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     anchors.add(n === 0 ? slug : `${slug}-${n}`);
@@ -69,20 +74,26 @@ function linkProblem(fromFile: string, target: string, root: string = ROOT): str
   const real = relative(root, realpathSync(resolved));
   if (real.startsWith('..') || isAbsolute(real)) return `outside the repository: ${target}`;
   if (fragment && resolved.endsWith('.md') && statSync(resolved).isFile()) {
-    if (!headingAnchors(readFileSync(resolved, 'utf8')).has(fragment.toLowerCase())) return `no heading #${fragment} in ${rel}`;
+    if (!headingAnchors(readFileSync(resolved, 'utf8')).has(fragment.toLowerCase()))
+      return `no heading #${fragment} in ${rel}`;
   }
   return null;
 }
 
 function documents(): string[] {
   const docs = join(ROOT, 'docs');
-  const inDocs = existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f)) : [];
+  const inDocs = existsSync(docs)
+    ? readdirSync(docs)
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => join(docs, f))
+    : [];
   return [join(ROOT, 'README.md'), ...inDocs];
 }
 
 describe('link checker', () => {
   it('finds inline links, images and reference definitions, not links inside code', () => {
-    const md = '[a](docs/a.md) ![b](<docs/b c.png> "t")\n`[x](nope.md)`\n```\n[y](nope.md)\n```\n[ref]: main/core.ts\n[![badge](img.png)](target.md)\n';
+    const md =
+      '[a](docs/a.md) ![b](<docs/b c.png> "t")\n`[x](nope.md)`\n```\n[y](nope.md)\n```\n[ref]: main/core.ts\n[![badge](img.png)](target.md)\n';
     expect(markdownLinks(md)).toEqual([
       { target: 'docs/a.md', line: 1 },
       { target: 'docs/b c.png', line: 1 },
@@ -117,7 +128,15 @@ describe('link checker', () => {
 describe('README.md and docs/*.md', () => {
   it('have docs to check: the README and the four guides', () => {
     const names = documents().map((f) => relative(ROOT, f).split(sep).join('/'));
-    expect(names).toEqual(expect.arrayContaining(['README.md', 'docs/architecture.md', 'docs/security-model.md', 'docs/hipaa.md', 'docs/deployment.md']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'README.md',
+        'docs/architecture.md',
+        'docs/security-model.md',
+        'docs/hipaa.md',
+        'docs/deployment.md',
+      ]),
+    );
   });
 
   it('link only to files inside the repository (external http(s) links are listed)', () => {

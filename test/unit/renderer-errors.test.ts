@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../common/result';
 import { errorText, errorTextFor, KEYCHAIN_HELP, NOTICE_TEXTS, signInErrorText } from '../../renderer/src/lib/errors';
 
-const err = (code: ErrorCode, message = '', details?: Record<string, number>) => ({ code, message, ...(details ? { details } : {}) });
+const err = (code: ErrorCode, message = '', details?: Record<string, number>) => ({
+  code,
+  message,
+  ...(details ? { details } : {}),
+});
 
 describe('renderer error texts', () => {
   it('a wrong unlock passphrase says how many attempts are left, in the singular for one', () => {
@@ -28,7 +32,9 @@ describe('renderer error texts', () => {
   it('the same code reads differently where the person meets it', () => {
     const wrong = err('WRONG_PASSPHRASE', 'main says', { remaining: 3 });
     expect(errorTextFor('changePassphrase', wrong)).toBe('The current passphrase is not correct.');
-    expect(errorTextFor('keyBackup', wrong)).toBe('That passphrase is not correct. 3 attempts left before this profile is erased from this PC.');
+    expect(errorTextFor('keyBackup', wrong)).toBe(
+      'That passphrase is not correct. 3 attempts left before this profile is erased from this PC.',
+    );
     expect(errorTextFor('send', err('NOT_CONNECTED', 'offline'))).toBe(
       'Not connected to the clinic server. The message will be sent when you reconnect.',
     );
@@ -45,7 +51,9 @@ describe('renderer error texts', () => {
     );
     expect(errorTextFor('changePassphrase', err('INTERNAL'))).toBe('INTERNAL');
     expect(errorText(err('LOCKED', 'Locked.'))).toBe('Locked.');
-    expect(signInErrorText(err('WEAK_PASSPHRASE', 'it is a common password'))).toBe('This passphrase is too weak: it is a common password');
+    expect(signInErrorText(err('WEAK_PASSPHRASE', 'it is a common password'))).toBe(
+      'This passphrase is too weak: it is a common password',
+    );
   });
 
   it('texts that are not an error code are there too', () => {
@@ -69,7 +77,9 @@ describe('renderer error texts', () => {
       const src = readFileSync(f, 'utf8');
       // `x.message || x.code` (the fallback) and a branch on a code that picks words
       // (`code === 'X' ? 'Some words'`; a one-word value such as a step name is not a text).
-      return /\.message \|\| \w+(\.\w+)*\.code/.test(src) || /code === '[A-Z_]+'\s*\?\s*(['`])[^'`]* [^'`]*\1/.test(src);
+      return (
+        /\.message \|\| \w+(\.\w+)*\.code/.test(src) || /code === '[A-Z_]+'\s*\?\s*(['`])[^'`]* [^'`]*\1/.test(src)
+      );
     });
     expect(offenders).toEqual([]);
   });

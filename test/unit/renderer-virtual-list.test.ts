@@ -32,7 +32,8 @@ function msg(id: string, sentAt: number): Message {
   };
 }
 
-const rowsOf = (n: number, estimate = EST_MSG): SizedRow[] => Array.from({ length: n }, (_, i) => ({ key: `m${i}`, estimate }));
+const rowsOf = (n: number, estimate = EST_MSG): SizedRow[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `m${i}`, estimate }));
 
 describe('history rows', () => {
   it('puts a day separator before the first message of each day, and only there', () => {
@@ -51,7 +52,12 @@ describe('offsets', () => {
   it('uses the estimate until a row is measured, then the measured height', () => {
     const rows = rowsOf(3);
     expect(Array.from(rowOffsets(rows, new Map()))).toEqual([0, EST_MSG, 2 * EST_MSG, 3 * EST_MSG]);
-    expect(Array.from(rowOffsets(rows, new Map([['m1', 100]])))).toEqual([0, EST_MSG, EST_MSG + 100, 2 * EST_MSG + 100]);
+    expect(Array.from(rowOffsets(rows, new Map([['m1', 100]])))).toEqual([
+      0,
+      EST_MSG,
+      EST_MSG + 100,
+      2 * EST_MSG + 100,
+    ]);
   });
 
   it('finds the row under a y position (the last row starting at or above it)', () => {
@@ -116,7 +122,10 @@ describe('measuring', () => {
       { key: 'm0', height: 70.2 },
       { key: 'm1', height: 50 },
     ];
-    expect(applyMeasurements(rows, rowOffsets(rows, heights), 0, measured, heights, 0)).toEqual({ changed: false, shiftAbove: 0 });
+    expect(applyMeasurements(rows, rowOffsets(rows, heights), 0, measured, heights, 0)).toEqual({
+      changed: false,
+      shiftAbove: 0,
+    });
     expect(heights.get('m1')).toBe(50);
   });
 });
@@ -148,7 +157,11 @@ describe('scroll positions', () => {
     expect(scrollEdges(at(9_400), all)).toEqual({ stickToBottom: true, wantNewer: false, wantOlder: false });
     expect(scrollEdges(at(9_300), all).stickToBottom).toBe(false);
     // After a jump into the middle, the end of what is loaded is not the newest message.
-    expect(scrollEdges(at(9_400), { hasOlder: true, hasNewer: true })).toEqual({ stickToBottom: false, wantNewer: true, wantOlder: false });
+    expect(scrollEdges(at(9_400), { hasOlder: true, hasNewer: true })).toEqual({
+      stickToBottom: false,
+      wantNewer: true,
+      wantOlder: false,
+    });
     expect(scrollEdges(at(OVERSCAN - 1), all).wantOlder).toBe(true);
     expect(scrollEdges(at(OVERSCAN - 1), { hasOlder: false, hasNewer: false }).wantOlder).toBe(false);
     expect(scrollEdges(at(OVERSCAN), all).wantOlder).toBe(false);

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { Message, NotificationPreview } from '../../common/ipc-contract';
 import { createEventBus } from '../../main/events';
 import { silentLogger } from '../../main/log';
-import { messagingHooks, notificationFor, stricterPreview, type NotificationGate } from '../../main/session/notifications';
+import {
+  messagingHooks,
+  notificationFor,
+  stricterPreview,
+  type NotificationGate,
+} from '../../main/session/notifications';
 import type { Store } from '../../main/store';
 
 const LEVELS: NotificationPreview[] = ['none', 'sender', 'full'];
@@ -17,7 +22,9 @@ describe('notification decision', () => {
     expect(ask('full', 'full')).toEqual({ title: 'Dr. Bob', body: 'lab results are in' });
     expect(ask('sender', 'full')).toEqual({ title: 'Dr. Bob', body: '' }); // a user cannot loosen the policy
     expect(ask('none', 'full')).toEqual({ title: 'New message', body: '' });
-    for (const p of LEVELS) for (const u of LEVELS) expect(stricterPreview(p, u)).toBe(LEVELS[Math.min(LEVELS.indexOf(p), LEVELS.indexOf(u))]);
+    for (const p of LEVELS)
+      for (const u of LEVELS)
+        expect(stricterPreview(p, u)).toBe(LEVELS[Math.min(LEVELS.indexOf(p), LEVELS.indexOf(u))]);
   });
 
   it("uses the policy's level when the session has no user setting to give", () => {
@@ -32,8 +39,12 @@ describe('notification decision', () => {
   it('does not look up the sender when it will not be shown', () => {
     let asked = 0;
     const senderName = () => `Dr. ${++asked}`;
-    expect(notificationFor({ policyPreview: 'full', userPreview: 'none', locked: false, senderName, body: 'x' })).toEqual({ title: 'New message', body: '' });
-    expect(notificationFor({ policyPreview: 'full', userPreview: 'full', locked: true, senderName, body: 'x' })).toBeNull();
+    expect(
+      notificationFor({ policyPreview: 'full', userPreview: 'none', locked: false, senderName, body: 'x' }),
+    ).toEqual({ title: 'New message', body: '' });
+    expect(
+      notificationFor({ policyPreview: 'full', userPreview: 'full', locked: true, senderName, body: 'x' }),
+    ).toBeNull();
     expect(asked).toBe(0);
   });
 });
@@ -45,7 +56,9 @@ describe('what the session hands its messaging service (messagingHooks)', () => 
     const shown: { name: string; payload: unknown }[] = [];
     events.subscribe((name, payload) => shown.push({ name, payload }));
     // Only the contact lookup is used (the sender's name); the rest of the store is not touched.
-    const store = { contacts: { get: (jid: string) => (jid === 'bob@clinic.test' ? { displayName: 'Dr. Bob' } : undefined) } } as unknown as Store;
+    const store = {
+      contacts: { get: (jid: string) => (jid === 'bob@clinic.test' ? { displayName: 'Dr. Bob' } : undefined) },
+    } as unknown as Store;
     const hooks = messagingHooks(() => gate, { policyPreview: 'full', store, events });
     const m = { conversationId: 'c1', body: 'lab results are in' } as Message;
 
@@ -55,7 +68,10 @@ describe('what the session hands its messaging service (messagingHooks)', () => 
     hooks.onLiveMessage(m, 'carol@clinic.test');
     expect(shown).toEqual([
       { name: 'notification:shown', payload: { conversationId: 'c1', title: 'Dr. Bob', body: '' } },
-      { name: 'notification:shown', payload: { conversationId: 'c1', title: 'carol@clinic.test', body: 'lab results are in' } },
+      {
+        name: 'notification:shown',
+        payload: { conversationId: 'c1', title: 'carol@clinic.test', body: 'lab results are in' },
+      },
     ]);
 
     gate = { locked: true, userPreview: null };

@@ -53,7 +53,10 @@ describe('message dedup', () => {
   it('identifies a message without an origin-id by its stanza-id', () => {
     const c = store.conversations.getOrCreate('bob@clinic.example');
     const first = store.messages.insert(msg(c.id, 1, { originId: null, stanzaId: 'mam-7' }));
-    expect(store.messages.insert(msg(c.id, 1, { originId: null, stanzaId: 'mam-7', body: 'replayed' }))).toEqual({ id: first.id, inserted: false });
+    expect(store.messages.insert(msg(c.id, 1, { originId: null, stanzaId: 'mam-7', body: 'replayed' }))).toEqual({
+      id: first.id,
+      inserted: false,
+    });
     expect(store.messages.insertMany([msg(c.id, 1, { originId: null, stanzaId: 'mam-7' })]).duplicates).toBe(1);
     expect(store.messages.findByStanzaId(c.id, 'mam-7')?.id).toBe(first.id);
     expect(store.messages.get(first.id)?.body).toBe('message number 1');
@@ -84,7 +87,9 @@ describe('message dedup', () => {
     const a = store.messages.insert(msg(c.id, 1, { originId: '', stanzaId: '' }));
     const b = store.messages.insert(msg(c.id, 2, { originId: '', stanzaId: '' }));
     expect(a.inserted && b.inserted).toBe(true);
-    expect(store.messages.insertMany([msg(c.id, 3, { originId: '' }), msg(c.id, 4, { originId: '' })]).inserted).toBe(2);
+    expect(store.messages.insertMany([msg(c.id, 3, { originId: '' }), msg(c.id, 4, { originId: '' })]).inserted).toBe(
+      2,
+    );
     expect(store.messages.get(a.id)?.originId).toBeNull();
   });
 
@@ -118,7 +123,8 @@ describe('newest inbound message (the one a displayed marker names)', () => {
   it('skips our own, unverified and origin-less messages, however many newer ones there are', () => {
     const c = store.conversations.getOrCreate('bob@clinic.example');
     const wanted = store.messages.insert(msg(c.id, 1, { sentAt: 1_000 })).id;
-    for (let i = 2; i < 80; i++) store.messages.insert(msg(c.id, i, { direction: 'out', state: 'sent', sentAt: 1_000 + i }));
+    for (let i = 2; i < 80; i++)
+      store.messages.insert(msg(c.id, i, { direction: 'out', state: 'sent', sentAt: 1_000 + i }));
     store.messages.insert(msg(c.id, 80, { state: 'unverified', body: null, sentAt: 2_000 }));
     store.messages.insert(msg(c.id, 81, { originId: null, stanzaId: 'archive-81', sentAt: 2_001 }));
     expect(store.messages.newestInbound(c.id)?.id).toBe(wanted);
@@ -151,7 +157,9 @@ describe('paging and the conversation list', () => {
   it('pages messages newest first with a keyset cursor, no gaps or repeats', () => {
     const c = store.conversations.getOrCreate('bob@clinic.example');
     // Equal timestamps on purpose: the id breaks the tie.
-    store.messages.insertMany(Array.from({ length: 25 }, (_, i) => msg(c.id, i, { sentAt: 1_000 + Math.floor(i / 3) })));
+    store.messages.insertMany(
+      Array.from({ length: 25 }, (_, i) => msg(c.id, i, { sentAt: 1_000 + Math.floor(i / 3) })),
+    );
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -169,7 +177,8 @@ describe('paging and the conversation list', () => {
     const a = store.conversations.getOrCreate('a@clinic.example', 10);
     const b = store.conversations.getOrCreate('b@clinic.example', 20);
     // The badge is the sum of the list's unread counts (renderer conversations.unreadTotal, main/electron/tray.ts).
-    const unreadTotal = () => store.conversations.list({ cursor: null, limit: 10 }).items.reduce((n, c) => n + c.unread, 0);
+    const unreadTotal = () =>
+      store.conversations.list({ cursor: null, limit: 10 }).items.reduce((n, c) => n + c.unread, 0);
     store.contacts.upsert({ jid: 'a@clinic.example', displayName: 'Dr. A', role: 'physician' });
     store.messages.insert(msg(a.id, 1, { sentAt: 100 }));
     store.messages.insert(msg(a.id, 2, { sentAt: 300, direction: 'out', state: 'sent' }));
@@ -177,7 +186,12 @@ describe('paging and the conversation list', () => {
     store.messages.insert(msg(b.id, 2, { sentAt: 210 }));
     const list = store.conversations.list({ cursor: null, limit: 10 });
     expect(list.items.map((i) => i.peerJid)).toEqual(['a@clinic.example', 'b@clinic.example']);
-    expect(list.items[0]).toMatchObject({ title: 'Dr. A', role: 'physician', unread: 1, lastMessage: { at: 300, direction: 'out', state: 'sent' } });
+    expect(list.items[0]).toMatchObject({
+      title: 'Dr. A',
+      role: 'physician',
+      unread: 1,
+      lastMessage: { at: 300, direction: 'out', state: 'sent' },
+    });
     expect(list.items[1]).toMatchObject({ title: 'b@clinic.example', unread: 2, trust: 'unknown' });
     expect(unreadTotal()).toBe(3);
     expect(store.conversations.markRead(b.id, 999)).toBe(2);
@@ -186,7 +200,8 @@ describe('paging and the conversation list', () => {
   });
 
   it('does not count a message that could not be verified as unread, and never previews its text', () => {
-    const unreadTotal = () => store.conversations.list({ cursor: null, limit: 10 }).items.reduce((n, c) => n + c.unread, 0);
+    const unreadTotal = () =>
+      store.conversations.list({ cursor: null, limit: 10 }).items.reduce((n, c) => n + c.unread, 0);
     const a = store.conversations.getOrCreate('a@clinic.example', 10);
     store.messages.insert(msg(a.id, 1, { sentAt: 100 }));
     // Verification failed: stored without text, state 'unverified' (issue 10 §9).
@@ -222,9 +237,23 @@ describe('contacts, outbox, settings', () => {
   it('pins a key once and keeps first-seen when the key later changes', () => {
     store.contacts.upsert({ jid: 'a@clinic.example', displayName: 'A' });
     const fpr = 'A'.repeat(40);
-    store.contacts.setKey('a@clinic.example', { trust: 'pinned', fingerprint: fpr, publicKey: new Uint8Array([1, 2, 3]), firstSeen: 50 }, 60);
-    const changed = store.contacts.setKey('a@clinic.example', { trust: 'changed', pendingFingerprint: 'B'.repeat(40), firstSeen: 70 }, 80);
-    expect(changed).toMatchObject({ trust: 'changed', fingerprint: fpr, pendingFingerprint: 'B'.repeat(40), firstSeen: 50, displayName: 'A' });
+    store.contacts.setKey(
+      'a@clinic.example',
+      { trust: 'pinned', fingerprint: fpr, publicKey: new Uint8Array([1, 2, 3]), firstSeen: 50 },
+      60,
+    );
+    const changed = store.contacts.setKey(
+      'a@clinic.example',
+      { trust: 'changed', pendingFingerprint: 'B'.repeat(40), firstSeen: 70 },
+      80,
+    );
+    expect(changed).toMatchObject({
+      trust: 'changed',
+      fingerprint: fpr,
+      pendingFingerprint: 'B'.repeat(40),
+      firstSeen: 50,
+      displayName: 'A',
+    });
     expect([...changed.publicKey!]).toEqual([1, 2, 3]);
   });
 
@@ -270,11 +299,16 @@ describe('dedup keys that collide (migrations 0004 and 0005, dedup-key.ts)', () 
     const first = s.messages.insert(msg(c.id, 2, { originId: 'victim-id' }));
     expect(first.inserted).toBe(true);
     expect(first.id).not.toBe(other.id);
-    expect(s.messages.insert(msg(c.id, 2, { originId: 'victim-id', body: 'replayed' }))).toEqual({ id: first.id, inserted: false });
+    expect(s.messages.insert(msg(c.id, 2, { originId: 'victim-id', body: 'replayed' }))).toEqual({
+      id: first.id,
+      inserted: false,
+    });
     expect(s.messages.insertMany([msg(c.id, 2, { originId: 'victim-id' })]).duplicates).toBe(1);
     expect(s.messages.findByOriginId(c.id, 'victim-id')?.body).toBe('message number 2');
     expect(s.messages.updateStateByOriginId(c.id, 'victim-id', 'read')?.id).toBe(first.id);
-    expect(raw.prepare('SELECT origin_key FROM messages WHERE id = ?').get(Number(first.id))).toEqual({ origin_key: null });
+    expect(raw.prepare('SELECT origin_key FROM messages WHERE id = ?').get(Number(first.id))).toEqual({
+      origin_key: null,
+    });
     expect(s.messages.page(c.id, { before: null, limit: 10 }).items).toHaveLength(2);
     raw.close();
     await s.close();
@@ -287,13 +321,20 @@ describe('dedup keys that collide (migrations 0004 and 0005, dedup-key.ts)', () 
     raw.prepare('UPDATE messages SET stanza_key = ? WHERE id = ?').run(idKey('mam-2'), Number(other.id));
     const first = s.messages.insert(msg(c.id, 2, { originId: null, stanzaId: 'mam-2' }));
     expect(first.inserted).toBe(true);
-    expect(raw.prepare('SELECT stanza_key FROM messages WHERE id = ?').get(Number(first.id))).toEqual({ stanza_key: null });
-    expect(s.messages.insert(msg(c.id, 77, { originId: null, stanzaId: 'mam-2' }))).toEqual({ id: first.id, inserted: false });
+    expect(raw.prepare('SELECT stanza_key FROM messages WHERE id = ?').get(Number(first.id))).toEqual({
+      stanza_key: null,
+    });
+    expect(s.messages.insert(msg(c.id, 77, { originId: null, stanzaId: 'mam-2' }))).toEqual({
+      id: first.id,
+      inserted: false,
+    });
     expect(s.messages.findByStanzaId(c.id, 'mam-2')?.id).toBe(first.id);
     // A stanza-id that identifies another row is not copied onto a second origin-less one.
     const third = s.messages.insert(msg(c.id, 3, { originId: null, stanzaId: null }));
     s.messages.setStanzaId(third.id, 'mam-2');
-    expect(raw.prepare('SELECT stanza_id FROM messages WHERE id = ?').get(Number(third.id))).toEqual({ stanza_id: null });
+    expect(raw.prepare('SELECT stanza_id FROM messages WHERE id = ?').get(Number(third.id))).toEqual({
+      stanza_id: null,
+    });
     expect(raw.prepare("SELECT count(*) AS n FROM messages WHERE stanza_id = 'mam-2'").get()).toEqual({ n: 1 });
     expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
     raw.close();
@@ -305,7 +346,9 @@ describe('messages around one message (search result jump)', () => {
   it('returns a window around a message in the middle of 1,000 with its neighbours, pageable both ways', () => {
     const c = store.conversations.getOrCreate('bob@clinic.example', 0);
     const other = store.conversations.getOrCreate('eve@clinic.example', 0);
-    const ids = store.messages.insertMany(Array.from({ length: 1000 }, (_, i) => msg(c.id, i))).results.map((r) => r.id);
+    const ids = store.messages
+      .insertMany(Array.from({ length: 1000 }, (_, i) => msg(c.id, i)))
+      .results.map((r) => r.id);
     store.messages.insertMany(Array.from({ length: 50 }, (_, i) => msg(other.id, i)));
     const target = ids[500]!;
     const w = store.messages.around(c.id, target, 51);
@@ -319,7 +362,12 @@ describe('messages around one message (search result jump)', () => {
     expect(older.items.map((m) => m.id)).toEqual([ids[474], ids[473], ids[472]]);
     // Newer: a window around the newest held row starts right above it.
     const next = store.messages.around(c.id, w.items[0]!.id, 51);
-    expect(next.items.slice(0, 25).reverse().map((m) => m.id)).toEqual(ids.slice(526, 551));
+    expect(
+      next.items
+        .slice(0, 25)
+        .reverse()
+        .map((m) => m.id),
+    ).toEqual(ids.slice(526, 551));
   });
 
   it('fills the window with older rows near the newest end and says when none is newer', () => {
@@ -350,16 +398,22 @@ describe('retention purge (policy retentionDays)', () => {
   it('deletes messages sent before the cutoff, from search too, but keeps what still waits in the outbox', async () => {
     const a = store.conversations.getOrCreate('a@clinic.example', 0);
     const b = store.conversations.getOrCreate('b@clinic.example', 0);
-    const put = (c: string, i: number, sentAt: number, word: string) => store.messages.insert(msg(c, i, { sentAt, body: `${word} message ${i}` }));
+    const put = (c: string, i: number, sentAt: number, word: string) =>
+      store.messages.insert(msg(c, i, { sentAt, body: `${word} message ${i}` }));
     put(a.id, 1, 100, 'oldest');
     put(b.id, 2, 200, 'older');
-    const unsent = store.messages.insert(msg(a.id, 3, { direction: 'out', state: 'queued', sentAt: 150, body: 'queued message 3' }));
+    const unsent = store.messages.insert(
+      msg(a.id, 3, { direction: 'out', state: 'queued', sentAt: 150, body: 'queued message 3' }),
+    );
     store.outbox.enqueue(unsent.id, 150, 150);
     put(a.id, 4, 5_000, 'kept');
     put(b.id, 5, 6_000, 'kept');
 
     expect(await store.background.purgeBefore(1_000)).toBe(2);
-    expect(store.messages.page(a.id, { before: null, limit: 10 }).items.map((m) => m.body)).toEqual(['kept message 4', 'queued message 3']);
+    expect(store.messages.page(a.id, { before: null, limit: 10 }).items.map((m) => m.body)).toEqual([
+      'kept message 4',
+      'queued message 3',
+    ]);
     expect(store.messages.page(b.id, { before: null, limit: 10 }).items.map((m) => m.body)).toEqual(['kept message 5']);
     await store.background.indexed();
     expect(store.messages.search('oldest', { cursor: null, limit: 5 }).items).toEqual([]);

@@ -34,7 +34,12 @@ describe('migration registry', () => {
       { version: 3, name: 'b', up },
     ];
     expect(() => checkRegistry(bad)).toThrow(/out of order/);
-    expect(() => checkRegistry([{ version: 2, name: 'a', up }, { version: 1, name: 'b', up }])).toThrow(/out of order/);
+    expect(() =>
+      checkRegistry([
+        { version: 2, name: 'a', up },
+        { version: 1, name: 'b', up },
+      ]),
+    ).toThrow(/out of order/);
   });
 
   it('rolls a failing migration back entirely, user_version unchanged', () => {
@@ -65,9 +70,20 @@ describe('0001-init', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     expect(runMigrations(db, migrations, 1)).toBe(1);
     const tables = db
-      .prepare<[], { name: string; strict: number }>("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%'")
+      .prepare<[], { name: string; strict: number }>(
+        "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%'",
+      )
       .all();
-    expect(tables.map((t) => t.name).sort()).toEqual(['attachments', 'audit_head', 'audit_log', 'contacts', 'conversations', 'messages', 'outbox', 'settings']);
+    expect(tables.map((t) => t.name).sort()).toEqual([
+      'attachments',
+      'audit_head',
+      'audit_log',
+      'contacts',
+      'conversations',
+      'messages',
+      'outbox',
+      'settings',
+    ]);
     expect(tables.every((t) => t.strict === 1)).toBe(true);
     const fts = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").get();
     expect(fts?.sql).toMatch(/unicode61 remove_diacritics 2/);
@@ -78,8 +94,16 @@ describe('0001-init', () => {
     );
     expect(ins.run('o1', 'hello').changes).toBe(1);
     expect(ins.run('o1', 'hello again').changes).toBe(0);
-    expect(() => db.prepare("INSERT INTO messages (conversation_id, direction, state, sent_at) VALUES (1, 'in', 'bogus', 1)").run()).toThrow(/CHECK/);
-    expect(() => db.prepare("INSERT INTO messages (conversation_id, direction, state, sent_at) VALUES (99, 'in', 'sent', 1)").run()).toThrow(/FOREIGN KEY/);
+    expect(() =>
+      db
+        .prepare("INSERT INTO messages (conversation_id, direction, state, sent_at) VALUES (1, 'in', 'bogus', 1)")
+        .run(),
+    ).toThrow(/CHECK/);
+    expect(() =>
+      db
+        .prepare("INSERT INTO messages (conversation_id, direction, state, sent_at) VALUES (99, 'in', 'sent', 1)")
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
     expect(db.prepare("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hel*'").all()).toEqual([{ rowid: 1 }]);
     db.close();
   });
@@ -102,10 +126,18 @@ describe('0002-deferred-fts-index', () => {
     const db = openDb({ file: tmpFile(), key: randomBytes(32) });
     runMigrations(db, migrations, 1);
     db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('a@b.c', 1, 1);
-    const ins = db.prepare("INSERT INTO messages (conversation_id, direction, state, body, sent_at) VALUES (1, 'in', 'delivered', ?, 5)");
+    const ins = db.prepare(
+      "INSERT INTO messages (conversation_id, direction, state, body, sent_at) VALUES (1, 'in', 'delivered', ?, 5)",
+    );
     ins.run('old penicillin note');
     ins.run('old aspirin note');
-    const match = (q: string) => db.prepare<[string], { rowid: number }>('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid').all(q).map((r) => r.rowid);
+    const match = (q: string) =>
+      db
+        .prepare<[string], { rowid: number }>(
+          'SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid',
+        )
+        .all(q)
+        .map((r) => r.rowid);
     expect(match('penicillin')).toEqual([1]);
 
     expect(runMigrations(db, migrations, 2)).toBe(2);
@@ -135,7 +167,9 @@ describe('0003-fts-merge-tuning', () => {
     const db = openDb({ file: tmpFile(), key: randomBytes(32) });
     runMigrations(db, migrations, 2);
     db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('a@b.c', 1, 1);
-    const ins = db.prepare("INSERT INTO messages (conversation_id, direction, state, body, sent_at) VALUES (1, 'in', 'delivered', ?, 5)");
+    const ins = db.prepare(
+      "INSERT INTO messages (conversation_id, direction, state, body, sent_at) VALUES (1, 'in', 'delivered', ?, 5)",
+    );
     ins.run('indexed penicillin note');
     ins.run('queued aspirin note');
     const idx = createFtsIndexer(db);
@@ -150,7 +184,13 @@ describe('0003-fts-merge-tuning', () => {
     expect(db.prepare('SELECT id, body FROM messages ORDER BY id').all()).toEqual(before);
     expect(db.prepare('SELECT id FROM fts_pending').all()).toEqual([{ id: 2 }]);
     idx.indexSome(10);
-    const match = (q: string) => db.prepare<[string], { rowid: number }>('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid').all(q).map((r) => r.rowid);
+    const match = (q: string) =>
+      db
+        .prepare<[string], { rowid: number }>(
+          'SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid',
+        )
+        .all(q)
+        .map((r) => r.rowid);
     expect(match('penicillin')).toEqual([1]);
     expect(match('aspirin')).toEqual([2]);
     db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
@@ -163,7 +203,9 @@ describe('0004-dedup-keys', () => {
     const db = openDb({ file: tmpFile(), key: randomBytes(32) });
     runMigrations(db, migrations, 3);
     db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('a@b.c', 1, 1);
-    const ins = db.prepare("INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at) VALUES (1, 'in', 'delivered', ?, ?, ?, 5)");
+    const ins = db.prepare(
+      "INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at) VALUES (1, 'in', 'delivered', ?, ?, ?, 5)",
+    );
     ins.run('9b2f6a1e-0c4d-4e8a-b1f2-3c4d5e6f7a8b', 'arch-1', 'first note');
     ins.run('o-2', null, 'second note');
     ins.run(null, 'arch-3', 'third note');
@@ -172,15 +214,30 @@ describe('0004-dedup-keys', () => {
 
     expect(runMigrations(db, migrations, 4)).toBe(4);
     expect(db.prepare('SELECT id, origin_id, stanza_id, body FROM messages ORDER BY id').all()).toEqual(before);
-    const keys = db.prepare<[], { origin_id: string | null; stanza_id: string | null; origin_key: number | null; stanza_key: number | null }>(
-      'SELECT origin_id, stanza_id, origin_key, stanza_key FROM messages ORDER BY id',
-    ).all();
+    const keys = db
+      .prepare<
+        [],
+        { origin_id: string | null; stanza_id: string | null; origin_key: number | null; stanza_key: number | null }
+      >('SELECT origin_id, stanza_id, origin_key, stanza_key FROM messages ORDER BY id')
+      .all();
     for (const k of keys) {
       expect(k.origin_key).toBe(k.origin_id === null ? null : dedupKey(k.origin_id));
       expect(k.stanza_key).toBe(k.stanza_id === null ? null : dedupKey(k.stanza_id));
     }
-    const indexes = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name").all().map((r) => r.name);
-    expect(indexes).toEqual(expect.arrayContaining(['messages_origin_key', 'messages_origin_unkeyed', 'messages_stanza_key', 'messages_stanza_unkeyed']));
+    const indexes = db
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name",
+      )
+      .all()
+      .map((r) => r.name);
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        'messages_origin_key',
+        'messages_origin_unkeyed',
+        'messages_stanza_key',
+        'messages_stanza_unkeyed',
+      ]),
+    );
     expect(indexes).not.toContain('messages_origin');
     expect(indexes).not.toContain('messages_stanza');
     // The unique key indexes now make a re-delivery a no-op.
@@ -190,9 +247,17 @@ describe('0004-dedup-keys', () => {
     expect(again.run('o-2', dedupKey('o-2')).changes).toBe(0);
     expect(again.run('o-new', dedupKey('o-new')).changes).toBe(1);
     // Lookups the repository makes go through the key index, not a scan.
-    const plan = db.prepare<[], { detail: string }>('EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = 1 AND origin_key = 5 AND origin_id = \'o\'').all();
+    const plan = db
+      .prepare<[], { detail: string }>(
+        "EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = 1 AND origin_key = 5 AND origin_id = 'o'",
+      )
+      .all();
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/messages_origin_key/);
-    const planUnkeyed = db.prepare<[], { detail: string }>('EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = 1 AND origin_key IS NULL AND origin_id = \'o\'').all();
+    const planUnkeyed = db
+      .prepare<[], { detail: string }>(
+        "EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = 1 AND origin_key IS NULL AND origin_id = 'o'",
+      )
+      .all();
     expect(planUnkeyed.map((p) => p.detail).join(' ')).toMatch(/messages_origin_unkeyed/);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
@@ -222,8 +287,14 @@ describe('0005-ordered-id-keys', () => {
     const before = db.prepare('SELECT id, conversation_id, origin_id, stanza_id, body FROM messages ORDER BY id').all();
 
     expect(runMigrations(db, migrations, 5)).toBe(5);
-    expect(db.prepare('SELECT id, conversation_id, origin_id, stanza_id, body FROM messages ORDER BY id').all()).toEqual(before);
-    const keys = db.prepare<[], { origin_key: number | null; stanza_key: number | null }>('SELECT origin_key, stanza_key FROM messages ORDER BY id').all();
+    expect(
+      db.prepare('SELECT id, conversation_id, origin_id, stanza_id, body FROM messages ORDER BY id').all(),
+    ).toEqual(before);
+    const keys = db
+      .prepare<[], { origin_key: number | null; stanza_key: number | null }>(
+        'SELECT origin_key, stanza_key FROM messages ORDER BY id',
+      )
+      .all();
     expect(keys).toEqual([
       { origin_key: idKey(v7), stanza_key: null },
       { origin_key: null, stanza_key: null }, // key held by row 1: guarded by the unkeyed text index
@@ -243,11 +314,26 @@ describe('0005-ordered-id-keys', () => {
     // A stanza-id does not identify a message that has an origin-id.
     expect(again.run(1, 'o-new', 'arch-1', dedupKey('o-new'), null).changes).toBe(1);
 
-    const plan = (sql: string) => db.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all().map((p) => p.detail).join(' ');
-    expect(plan("SELECT * FROM messages WHERE conversation_id = 1 AND origin_key = 5 AND origin_id = 'o'")).toMatch(/messages_origin_key/);
-    expect(plan("SELECT id FROM messages WHERE origin_key = 5")).toMatch(/messages_origin_key/);
-    expect(plan("SELECT * FROM messages WHERE conversation_id = 1 AND stanza_key = 5 AND stanza_id = 's' AND origin_id IS NULL")).toMatch(/messages_stanza_key/);
-    expect(plan("SELECT * FROM messages WHERE conversation_id = 1 AND stanza_key IS NULL AND stanza_id = 's' AND origin_id IS NULL")).toMatch(/messages_stanza_unkeyed/);
+    const plan = (sql: string) =>
+      db
+        .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((p) => p.detail)
+        .join(' ');
+    expect(plan("SELECT * FROM messages WHERE conversation_id = 1 AND origin_key = 5 AND origin_id = 'o'")).toMatch(
+      /messages_origin_key/,
+    );
+    expect(plan('SELECT id FROM messages WHERE origin_key = 5')).toMatch(/messages_origin_key/);
+    expect(
+      plan(
+        "SELECT * FROM messages WHERE conversation_id = 1 AND stanza_key = 5 AND stanza_id = 's' AND origin_id IS NULL",
+      ),
+    ).toMatch(/messages_stanza_key/);
+    expect(
+      plan(
+        "SELECT * FROM messages WHERE conversation_id = 1 AND stanza_key IS NULL AND stanza_id = 's' AND origin_id IS NULL",
+      ),
+    ).toMatch(/messages_stanza_unkeyed/);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
   });

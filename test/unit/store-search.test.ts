@@ -10,7 +10,13 @@ let dir: string;
 let store: Store;
 let conv: string;
 const add = (body: string | null, sentAt = 1_000) =>
-  store.messages.insert({ conversationId: conv, direction: 'in', state: body === null ? 'unverified' : 'delivered', body, sentAt }).id;
+  store.messages.insert({
+    conversationId: conv,
+    direction: 'in',
+    state: body === null ? 'unverified' : 'delivered',
+    body,
+    sentAt,
+  }).id;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'store-search-'));

@@ -15,7 +15,10 @@ import {
 } from '../../scripts/system-deps.mjs';
 
 const allPaths = SYSTEM_DEPS.map((d) => d.path);
-const presentExcept = (...absent: string[]) => (path: string) => !absent.includes(path) && (allPaths.includes(path) || path === 'apt-get');
+const presentExcept =
+  (...absent: string[]) =>
+  (path: string) =>
+    !absent.includes(path) && (allPaths.includes(path) || path === 'apt-get');
 
 function fakeIo(opts: { isRoot: boolean; isPresent: (path: string) => boolean; aptStatus?: number }) {
   const runs: string[] = [];
@@ -48,7 +51,14 @@ describe('missingPackages', () => {
 
   it('the demo needs Prosody, the keyring, D-Bus, openssl and the Lua SQLite driver, but not Chromium', () => {
     const none = () => false;
-    expect(missingPackages('demo', none)).toEqual(['prosody', 'gnome-keyring', 'dbus-daemon', 'dbus-bin', 'openssl', 'lua-dbi-sqlite3']);
+    expect(missingPackages('demo', none)).toEqual([
+      'prosody',
+      'gnome-keyring',
+      'dbus-daemon',
+      'dbus-bin',
+      'openssl',
+      'lua-dbi-sqlite3',
+    ]);
     expect(missingPackages('demo', presentExcept('/usr/bin/chromium'))).toEqual([]);
     expect(missingPackages('test', presentExcept('/usr/bin/chromium'))).toEqual(['chromium']);
   });
@@ -70,7 +80,10 @@ describe('ensureSystemDeps', () => {
   });
 
   it('root without apt-get: prints the command too', () => {
-    const { io, runs, errors } = fakeIo({ isRoot: true, isPresent: (p) => p !== 'apt-get' && presentExcept('gnome-keyring-daemon')(p) });
+    const { io, runs, errors } = fakeIo({
+      isRoot: true,
+      isPresent: (p) => p !== 'apt-get' && presentExcept('gnome-keyring-daemon')(p),
+    });
     expect(ensureSystemDeps('test', io)).toBe(false);
     expect(runs).toEqual([]);
     expect(errors.join('\n')).toContain('npm test needs these system packages: gnome-keyring');
@@ -110,8 +123,12 @@ describe('npm run demo on a machine without the packages', () => {
         timeout: 30_000,
       });
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('npm run demo needs these system packages: prosody gnome-keyring dbus-daemon dbus-bin openssl');
-      expect(r.stderr).toMatch(/sudo apt-get update && sudo apt-get install -y --no-install-recommends prosody gnome-keyring/);
+      expect(r.stderr).toContain(
+        'npm run demo needs these system packages: prosody gnome-keyring dbus-daemon dbus-bin openssl',
+      );
+      expect(r.stderr).toMatch(
+        /sudo apt-get update && sudo apt-get install -y --no-install-recommends prosody gnome-keyring/,
+      );
       expect(r.stderr).not.toContain('chromium');
       expect(r.stdout).not.toContain('Starting Prosody');
     } finally {

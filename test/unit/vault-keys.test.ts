@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deriveKek, deriveSubkeys, deriveWrappingKey, isAllZero, unwrapMasterKey, wrapMasterKey, zeroKeys } from '../../main/vault/keys';
+import {
+  deriveKek,
+  deriveSubkeys,
+  deriveWrappingKey,
+  isAllZero,
+  unwrapMasterKey,
+  wrapMasterKey,
+  zeroKeys,
+} from '../../main/vault/keys';
 
 const fast = { memoryKiB: 19 * 1024, iterations: 1, parallelism: 1 };
 const PROFILE = 'aaaaaaaa-1111-2222-3333-444444444444';
@@ -26,7 +34,9 @@ describe('key hierarchy', () => {
     const secret = randomBytes(32);
     const wrapped = wrapMasterKey(randomBytes(32), await wrappingKey('right passphrase one', secret, salt), PROFILE);
     expect(unwrapMasterKey(wrapped, await wrappingKey('wrong passphrase one', secret, salt), PROFILE)).toBeNull();
-    expect(unwrapMasterKey(wrapped, await wrappingKey('right passphrase one', randomBytes(32), salt), PROFILE)).toBeNull();
+    expect(
+      unwrapMasterKey(wrapped, await wrappingKey('right passphrase one', randomBytes(32), salt), PROFILE),
+    ).toBeNull();
     const wk = await wrappingKey('right passphrase one', secret, salt);
     expect(unwrapMasterKey(wrapped, wk, 'bbbbbbbb-1111-2222-3333-444444444444')).toBeNull();
     const ct = Buffer.from(wrapped.ct, 'base64');

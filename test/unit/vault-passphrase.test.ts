@@ -19,7 +19,15 @@ describe('passphrase rules', () => {
   });
 
   it('rejects the commonest passwords, also with digits and symbols around them', () => {
-    for (const p of ['passwordpassword', 'Password123456!', '!!!Sunshine2024', 'qwertyuiop12', 'correct horse battery staple', 'Welcome to Clinic', 'HOSPITAL2024!!']) {
+    for (const p of [
+      'passwordpassword',
+      'Password123456!',
+      '!!!Sunshine2024',
+      'qwertyuiop12',
+      'correct horse battery staple',
+      'Welcome to Clinic',
+      'HOSPITAL2024!!',
+    ]) {
       expect(passphraseProblem(p, ctx), p).toMatch(/common password/);
     }
   });

@@ -19,16 +19,22 @@ describe('settings within policy', () => {
   const policy = policySchema.parse({ lockTimeoutMaxMinutes: 5, notificationPreview: 'sender' });
 
   it('defaults to the policy ceiling', () => {
-    expect(readSettings(settingsStore(), policy)).toEqual({ lockTimeoutMinutes: 5, notificationPreview: 'sender', theme: 'system' });
+    expect(readSettings(settingsStore(), policy)).toEqual({
+      lockTimeoutMinutes: 5,
+      notificationPreview: 'sender',
+      theme: 'system',
+    });
   });
 
   it('lets the user tighten and refuses loosening without saving anything', () => {
     const store = settingsStore();
-    expect(writeSettings(store, policy, { lockTimeoutMinutes: 2, notificationPreview: 'none', theme: 'dark' })).toEqual({
-      lockTimeoutMinutes: 2,
-      notificationPreview: 'none',
-      theme: 'dark',
-    });
+    expect(writeSettings(store, policy, { lockTimeoutMinutes: 2, notificationPreview: 'none', theme: 'dark' })).toEqual(
+      {
+        lockTimeoutMinutes: 2,
+        notificationPreview: 'none',
+        theme: 'dark',
+      },
+    );
     for (const change of [{ lockTimeoutMinutes: 6 }, { notificationPreview: 'full' as const }]) {
       expect(() => writeSettings(store, policy, change)).toThrow(AppError);
     }

@@ -8,7 +8,10 @@ import type { EchoOps } from '../support/echo-worker';
 const echoEntry: WorkerEntry = { file: resolve(__dirname, '../support/echo-worker.ts'), tsx: true };
 
 class Mapped extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -33,10 +36,18 @@ function start(entry = echoEntry, onStop: (cause: Error | null) => void = () => 
 describe('worker entry location', () => {
   it('takes the .ts sibling through tsx from sources and the .cjs sibling beside a bundle', () => {
     const src = pathToFileURL(join('/app', 'main', 'crypto', 'pool.ts')).href;
-    expect(workerEntry('decrypt-worker', src)).toEqual({ file: join('/app', 'main', 'crypto', 'decrypt-worker.ts'), tsx: true });
+    expect(workerEntry('decrypt-worker', src)).toEqual({
+      file: join('/app', 'main', 'crypto', 'decrypt-worker.ts'),
+      tsx: true,
+    });
     const bundle = pathToFileURL(join('/app', 'dist', 'main', 'index.cjs')).href;
-    expect(workerEntry('store-worker', bundle)).toEqual({ file: join('/app', 'dist', 'main', 'store-worker.cjs'), tsx: false });
-    expect(workerEntry('store-worker', join('/app', 'dist', 'main', 'index.cjs')).file).toBe(join('/app', 'dist', 'main', 'store-worker.cjs'));
+    expect(workerEntry('store-worker', bundle)).toEqual({
+      file: join('/app', 'dist', 'main', 'store-worker.cjs'),
+      tsx: false,
+    });
+    expect(workerEntry('store-worker', join('/app', 'dist', 'main', 'index.cjs')).file).toBe(
+      join('/app', 'dist', 'main', 'store-worker.cjs'),
+    );
   });
 });
 

@@ -25,7 +25,16 @@ const stoppingOffline: ConnState = { kind: 'stopping', shown: { state: 'offline'
 const stoppingError: ConnState = { kind: 'stopping', shown: { state: 'error', detail: 'AUTH_FAILED' } };
 const failed: ConnState = { kind: 'error', error: authFailed };
 
-const STATES: Record<string, ConnState> = { offline, connecting, reconnecting, online, stoppingOnline, stoppingOffline, stoppingError, failed };
+const STATES: Record<string, ConnState> = {
+  offline,
+  connecting,
+  reconnecting,
+  online,
+  stoppingOnline,
+  stoppingOffline,
+  stoppingError,
+  failed,
+};
 const EVENTS: Record<ConnEvent['type'], ConnEvent> = {
   start: { type: 'start' },
   ready: { type: 'ready' },
@@ -104,7 +113,11 @@ describe('connection state transitions', () => {
       stoppingError: { state: 'error', detail: 'AUTH_FAILED' },
       failed: { state: 'error', detail: 'AUTH_FAILED' },
     });
-    expect(Object.entries(STATES).filter(([, s]) => isWanted(s)).map(([k]) => k)).toEqual(['connecting', 'reconnecting', 'online']);
+    expect(
+      Object.entries(STATES)
+        .filter(([, s]) => isWanted(s))
+        .map(([k]) => k),
+    ).toEqual(['connecting', 'reconnecting', 'online']);
   });
 });
 
@@ -112,7 +125,20 @@ describe('connection state machine', () => {
   it('tells the owner each change of what state() shows, once, and nothing else', () => {
     const seen: StateView[] = [];
     const m = createStateMachine((v) => seen.push(v));
-    for (const type of ['start', 'retry', 'retry', 'start', 'disconnected', 'disconnected', 'ready', 'ready', 'stop', 'disconnected', 'stopped', 'stopped'] as const) {
+    for (const type of [
+      'start',
+      'retry',
+      'retry',
+      'start',
+      'disconnected',
+      'disconnected',
+      'ready',
+      'ready',
+      'stop',
+      'disconnected',
+      'stopped',
+      'stopped',
+    ] as const) {
       m.dispatch(EVENTS[type]);
     }
     expect(seen).toEqual([

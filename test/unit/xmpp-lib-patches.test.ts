@@ -8,7 +8,12 @@ import TlsSocket from '@xmpp/tls/lib/Socket.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../main/log';
 import { createConnection } from '../../main/xmpp/transport/connection';
-import { hookClientSockets, hookStarttls, patchTlsSocketConnect, replaceSmInboundCounter } from '../../main/xmpp/transport/lib-patches';
+import {
+  hookClientSockets,
+  hookStarttls,
+  patchTlsSocketConnect,
+  replaceSmInboundCounter,
+} from '../../main/xmpp/transport/lib-patches';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -48,7 +53,9 @@ describe('lib-patches: the STARTTLS socket connect', () => {
     hookStarttls(hooked, { tlsOptions: { servername: 'clinic.test' }, wrapper: (w) => wrappers.push(w) });
     const socket = new FakeTlsSocket();
     expect(socket.connect({ socket: hooked, host: '127.0.0.1' }, 'more')).toBe(returned);
-    expect(calls).toEqual([{ self: socket, args: [{ socket: hooked, host: '127.0.0.1', servername: 'clinic.test' }, 'more'] }]);
+    expect(calls).toEqual([
+      { self: socket, args: [{ socket: hooked, host: '127.0.0.1', servername: 'clinic.test' }, 'more'] },
+    ]);
     // Before the handshake (its errors need a listener) and after it (the inner TLSSocket exists).
     expect(wrappers).toEqual([socket, socket]);
 
@@ -85,7 +92,11 @@ describe("lib-patches: a client's sockets", () => {
     const attached: object[] = [];
     let chunks = 0;
     hookClientSockets(xmpp, { attaching: (s) => attached.push(s), data: () => (chunks += 1) });
-    const internals = xmpp as unknown as { parser: unknown; _onData(data: Buffer): void; _attachSocket(s: object): void };
+    const internals = xmpp as unknown as {
+      parser: unknown;
+      _onData(data: Buffer): void;
+      _attachSocket(s: object): void;
+    };
     internals.parser = null;
     // Unpatched, @xmpp/connection writes to this.parser: a TypeError (socket-guard.ts defect 2).
     expect(() => internals._onData(Buffer.from('<presence/>'))).not.toThrow();

@@ -9,7 +9,11 @@ const blockEventLoop = (ms: number) => {
   const end = performance.now() + ms;
   while (performance.now() < end);
 };
-const outcome = (p: Promise<never>) => p.then(() => 'resolved', (e: unknown) => e);
+const outcome = (p: Promise<never>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => e,
+  );
 
 describe('negotiation watchdog', () => {
   it('fails with NOT_CONNECTED (no-answer) after a silence of idleMs', async () => {

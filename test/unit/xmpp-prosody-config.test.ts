@@ -25,7 +25,8 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
     expect(prod).toMatch(/^allow_registration = false/m);
     expect(prod).not.toMatch(/^default_iteration_count/m);
     expect(prod).not.toMatch(/^run_as_root/m);
-    for (const mod of ['"groups"', '"pep"', '"carbons"', '"smacks"', '"mam"', '"offline"', '"ping"']) expect(prod).toContain(mod);
+    for (const mod of ['"groups"', '"pep"', '"carbons"', '"smacks"', '"mam"', '"offline"', '"ping"'])
+      expect(prod).toContain(mod);
     expect(prod).toMatch(/Component "upload\.clinic\.example" "http_file_share"/);
   });
 
@@ -39,13 +40,18 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
     const added = changed(test, prod);
     const removed = changed(prod, test);
     expect(removed.every((l) => l.includes('-- site:') || l.includes('clinic.example'))).toBe(true);
-    for (const l of added) expect(l).toMatch(/test variant|clinic\.test|run_as_root = true|default_iteration_count = 128|Test-only switches|^$/);
+    for (const l of added)
+      expect(l).toMatch(
+        /test variant|clinic\.test|run_as_root = true|default_iteration_count = 128|Test-only switches|^$/,
+      );
     expect(test).toMatch(/^c2s_require_encryption = true/m);
     expect(test.indexOf('run_as_root')).toBeLessThan(test.indexOf('VirtualHost'));
   });
 
   it('refuses a production file whose site line went missing', () => {
-    expect(() => renderTestConfig(prod.replace(/^c2s_ports = .*$/m, ''), site, { runAsRoot: true })).toThrow(/c2s_ports/);
+    expect(() => renderTestConfig(prod.replace(/^c2s_ports = .*$/m, ''), site, { runAsRoot: true })).toThrow(
+      /c2s_ports/,
+    );
   });
 
   it('writes role groups as public shared-roster groups the client maps back to roles', () => {

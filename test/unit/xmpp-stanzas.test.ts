@@ -18,7 +18,15 @@ describe('XEP-0374 message stanza (PROTOCOL.md "A message")', () => {
   });
 
   it('has exactly these children: nothing else travels in the clear', () => {
-    expect(m.getChildElements().map((c) => c.name)).toEqual(['openpgp', 'store', 'encryption', 'body', 'origin-id', 'request', 'markable']);
+    expect(m.getChildElements().map((c) => c.name)).toEqual([
+      'openpgp',
+      'store',
+      'encryption',
+      'body',
+      'origin-id',
+      'request',
+      'markable',
+    ]);
   });
 });
 
@@ -51,15 +59,23 @@ describe('stanza readers', () => {
     const set = q.getChild('set', NS.rsm)!;
     expect(set.getChildText('max')).toBe('250');
     expect(set.getChildText('after')).toBe('last-id');
-    expect(mamQuery('q2', null, 10).getChild('query', NS.mam)!.getChild('set', NS.rsm)!.getChild('after')).toBeUndefined();
+    expect(
+      mamQuery('q2', null, 10).getChild('query', NS.mam)!.getChild('set', NS.rsm)!.getChild('after'),
+    ).toBeUndefined();
   });
 });
 
 describe('connection error classification', () => {
   it('maps SASL refusals to AUTH_FAILED, certificate problems to TLS_REQUIRED, the rest to NOT_CONNECTED', () => {
-    expect(classifyError(Object.assign(new Error('x'), { name: 'SASLError', condition: 'not-authorized' })).code).toBe('AUTH_FAILED');
-    expect(classifyError(Object.assign(new Error('x'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' })).code).toBe('TLS_REQUIRED');
-    expect(classifyError(Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' })).details).toMatchObject({ reason: 'certificate' });
+    expect(classifyError(Object.assign(new Error('x'), { name: 'SASLError', condition: 'not-authorized' })).code).toBe(
+      'AUTH_FAILED',
+    );
+    expect(classifyError(Object.assign(new Error('x'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' })).code).toBe(
+      'TLS_REQUIRED',
+    );
+    expect(
+      classifyError(Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' })).details,
+    ).toMatchObject({ reason: 'certificate' });
     expect(classifyError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })).code).toBe('NOT_CONNECTED');
     const own = new AppError('TLS_REQUIRED', 'no tls');
     expect(classifyError(own)).toBe(own);

@@ -11,6 +11,7 @@ export function contactHandlers(
     'contacts:directory': () => ctx.session.active().messaging.directory(),
     'contacts:get': ({ jid }) => ctx.session.active().messaging.contact(jid),
     'contacts:verify': ({ jid, fingerprint }) => ctx.session.active().messaging.verifyContact(jid, fingerprint),
-    'contacts:acceptKeyChange': ({ jid, fingerprint }) => ctx.session.active().messaging.acceptKeyChange(jid, fingerprint),
+    'contacts:acceptKeyChange': ({ jid, fingerprint }) =>
+      ctx.session.active().messaging.acceptKeyChange(jid, fingerprint),
   };
 }

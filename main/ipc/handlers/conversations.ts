@@ -24,7 +24,8 @@ export function conversationHandlers(
       // The preview is the last message's text: a read of PHI (issue 10 §8). One entry per list
       // call (not one per row) with the ids of the messages whose text was previewed.
       const previewed = page.items.flatMap((i) => (i.lastMessage?.preview != null ? [i.lastMessage.id] : []));
-      if (previewed.length > 0) active.audit.append('message-previewed', { count: previewed.length, messageIds: previewed.join(',') });
+      if (previewed.length > 0)
+        active.audit.append('message-previewed', { count: previewed.length, messageIds: previewed.join(',') });
       return { items: page.items.map((i) => withPresence(active, i)), nextCursor: page.nextCursor };
     },
     'conversations:open': ({ peerJid }) => {
@@ -34,7 +35,8 @@ export function conversationHandlers(
       if (domainOf(peer) !== domainOf(active.jid)) {
         throw new AppError('FORBIDDEN', 'Conversations are limited to colleagues on your clinic server.');
       }
-      if (peer === active.jid.toLowerCase()) throw new AppError('BAD_INPUT', 'You cannot start a conversation with yourself.');
+      if (peer === active.jid.toLowerCase())
+        throw new AppError('BAD_INPUT', 'You cannot start a conversation with yourself.');
       return { conversationId: active.store.conversations.getOrCreate(peer).id };
     },
     'conversations:markRead': ({ conversationId }) => {

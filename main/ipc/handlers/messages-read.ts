@@ -29,7 +29,9 @@ function openWindow<P extends { items: Message[] }>(
   return page;
 }
 
-export function messageReadHandlers(ctx: HandlerContext): DomainHandlers<'messages:page' | 'messages:around' | 'messages:search'> {
+export function messageReadHandlers(
+  ctx: HandlerContext,
+): DomainHandlers<'messages:page' | 'messages:around' | 'messages:search'> {
   return {
     'messages:page': ({ conversationId, before, limit }) => {
       const active = ctx.session.active();
@@ -48,7 +50,10 @@ export function messageReadHandlers(ctx: HandlerContext): DomainHandlers<'messag
       // Results show message text: a read of PHI (issue 10 §8). Ids and count only — the query
       // is itself PHI-bearing text (a patient's name) and never reaches the log.
       if (page.items.length > 0) {
-        active.audit.append('message-search', { count: page.items.length, messageIds: page.items.map((h) => h.messageId).join(',') });
+        active.audit.append('message-search', {
+          count: page.items.length,
+          messageIds: page.items.map((h) => h.messageId).join(','),
+        });
       }
       return page;
     },

@@ -6,7 +6,10 @@ export function settingsHandlers(ctx: HandlerContext): DomainHandlers<'settings:
   return {
     'settings:get': () => ({
       ...session.settings(),
-      limits: { maxLockTimeoutMinutes: policy.policy.lockTimeoutMaxMinutes, maxNotificationPreview: policy.policy.notificationPreview },
+      limits: {
+        maxLockTimeoutMinutes: policy.policy.lockTimeoutMaxMinutes,
+        maxNotificationPreview: policy.policy.notificationPreview,
+      },
     }),
     'settings:update': (change) => {
       session.updateSettings(change);

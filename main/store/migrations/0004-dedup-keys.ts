@@ -25,7 +25,7 @@ export function migrate0004DedupKeys(db: Db): void {
   );
   const setOrigin = db.prepare<[number, number]>('UPDATE OR IGNORE messages SET origin_key = ? WHERE id = ?');
   const setStanza = db.prepare<[number, number]>('UPDATE OR IGNORE messages SET stanza_key = ? WHERE id = ?');
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const rows = next.all(after, STEP);
     if (rows.length === 0) break;
     for (const r of rows) {

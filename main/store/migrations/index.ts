@@ -43,10 +43,14 @@ export function runMigrations(db: Db, list: readonly Migration[] = migrations, t
   checkRegistry(list);
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > latestVersion(list)) {
-    throw new AppError('STORE_TOO_NEW', 'The message cache was written by a newer version of Clinic Messenger. Update the app to open it.', {
-      schemaVersion: current,
-      supportedVersion: latestVersion(list),
-    });
+    throw new AppError(
+      'STORE_TOO_NEW',
+      'The message cache was written by a newer version of Clinic Messenger. Update the app to open it.',
+      {
+        schemaVersion: current,
+        supportedVersion: latestVersion(list),
+      },
+    );
   }
   for (const m of list) {
     if (m.version <= current || m.version > target) continue;

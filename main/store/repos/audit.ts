@@ -12,11 +12,20 @@ interface Row {
   mac: Buffer;
 }
 
-const toRow = (r: Row): AuditRow => ({ seq: r.seq, at: r.at, type: r.type, detail: r.detail, prevMac: r.prev_mac, mac: r.mac });
+const toRow = (r: Row): AuditRow => ({
+  seq: r.seq,
+  at: r.at,
+  type: r.type,
+  detail: r.detail,
+  prevMac: r.prev_mac,
+  mac: r.mac,
+});
 
 export function createAuditRepo(db: Db): AuditRepo {
   const last = db.prepare<[], Row>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const head = db.prepare<[], { seq: number; mac: Buffer; head_mac: Buffer }>('SELECT seq, mac, head_mac FROM audit_head WHERE id = 1');
+  const head = db.prepare<[], { seq: number; mac: Buffer; head_mac: Buffer }>(
+    'SELECT seq, mac, head_mac FROM audit_head WHERE id = 1',
+  );
   const insert = db.prepare<[number, number, string, string, Buffer, Buffer]>(
     'INSERT INTO audit_log (seq, at, type, detail, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -25,7 +34,9 @@ export function createAuditRepo(db: Db): AuditRepo {
      ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, head_mac = excluded.head_mac`,
   );
   const listFirst = db.prepare<[number], Row>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?');
-  const listBefore = db.prepare<[number, number], Row>('SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?');
+  const listBefore = db.prepare<[number, number], Row>(
+    'SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?',
+  );
   const all = db.prepare<[], Row>('SELECT * FROM audit_log ORDER BY seq');
   const append = db.transaction((row: AuditRow, h: AuditHead) => {
     insert.run(row.seq, row.at, row.type, row.detail, row.prevMac, row.mac);

@@ -36,9 +36,15 @@ export function createContactRepo(db: Db, clock: Pick<Clock, 'now'>): ContactRep
   const insert = db.prepare<[string, string, Role | null, number]>(
     'INSERT INTO contacts (jid, display_name, role, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (jid) DO NOTHING',
   );
-  const rename = db.prepare<[string, number, string]>('UPDATE contacts SET display_name = ?, updated_at = ? WHERE jid = ?');
-  const setRole = db.prepare<[Role | null, number, string]>('UPDATE contacts SET role = ?, updated_at = ? WHERE jid = ?');
-  const setKey = db.prepare<[TrustState, string | null, string | null, Buffer | null, number | null, number | null, number, string]>(
+  const rename = db.prepare<[string, number, string]>(
+    'UPDATE contacts SET display_name = ?, updated_at = ? WHERE jid = ?',
+  );
+  const setRole = db.prepare<[Role | null, number, string]>(
+    'UPDATE contacts SET role = ?, updated_at = ? WHERE jid = ?',
+  );
+  const setKey = db.prepare<
+    [TrustState, string | null, string | null, Buffer | null, number | null, number | null, number, string]
+  >(
     `UPDATE contacts SET trust = ?, fingerprint = ?, pending_fingerprint = ?, public_key = ?, verified_at = ?,
        first_seen = coalesce(first_seen, ?), updated_at = ? WHERE jid = ?`,
   );
@@ -60,20 +66,23 @@ export function createContactRepo(db: Db, clock: Pick<Clock, 'now'>): ContactRep
     },
     list: () => list.all().map(toContact),
     setKey: (jid, u: ContactKeyUpdate, now = clock.now()) =>
-      db.transaction(() => {
-        const cur = get.get(jid) ?? (insert.run(jid, jid, null, now), get.get(jid)!);
-        const pick = <K extends keyof ContactKeyUpdate, V>(k: K, fallback: V) => (u[k] === undefined ? fallback : u[k]);
-        setKey.run(
-          u.trust,
-          pick('fingerprint', cur.fingerprint),
-          pick('pendingFingerprint', cur.pending_fingerprint),
-          u.publicKey === undefined ? cur.public_key : u.publicKey === null ? null : Buffer.from(u.publicKey),
-          pick('verifiedAt', cur.verified_at),
-          u.firstSeen ?? null,
-          now,
-          jid,
-        );
-        return must(jid);
-      }).immediate(),
+      db
+        .transaction(() => {
+          const cur = get.get(jid) ?? (insert.run(jid, jid, null, now), get.get(jid)!);
+          const pick = <K extends keyof ContactKeyUpdate, V>(k: K, fallback: V) =>
+            u[k] === undefined ? fallback : u[k];
+          setKey.run(
+            u.trust,
+            pick('fingerprint', cur.fingerprint),
+            pick('pendingFingerprint', cur.pending_fingerprint),
+            u.publicKey === undefined ? cur.public_key : u.publicKey === null ? null : Buffer.from(u.publicKey),
+            pick('verifiedAt', cur.verified_at),
+            u.firstSeen ?? null,
+            now,
+            jid,
+          );
+          return must(jid);
+        })
+        .immediate(),
   };
 }

@@ -38,7 +38,12 @@ interface ListRow {
   unread: number;
 }
 
-const toConv = (r: ConvRow): ConversationRow => ({ id: String(r.id), peerJid: r.peer_jid, createdAt: r.created_at, lastAt: r.last_at });
+const toConv = (r: ConvRow): ConversationRow => ({
+  id: String(r.id),
+  peerJid: r.peer_jid,
+  createdAt: r.created_at,
+  lastAt: r.last_at,
+});
 
 function preview(body: string | null): string | null {
   if (body === null) return null;

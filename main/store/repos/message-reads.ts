@@ -8,7 +8,10 @@ import type { Db } from '../open-db';
 import type { MessageRepo } from '../types';
 import { toMessage, type MessageLookup, type Row } from './message-rows';
 
-type MessageReads = Pick<MessageRepo, 'get' | 'findByOriginId' | 'findByStanzaId' | 'newestInbound' | 'page' | 'around'>;
+type MessageReads = Pick<
+  MessageRepo,
+  'get' | 'findByOriginId' | 'findByStanzaId' | 'newestInbound' | 'page' | 'around'
+>;
 
 export function createMessageReads(db: Db, rows: MessageLookup): MessageReads {
   const pageFirst = db.prepare<[number, number], Row>(
@@ -41,8 +44,10 @@ export function createMessageReads(db: Db, rows: MessageLookup): MessageReads {
       const r = n === null ? undefined : rows.byId(n);
       return r ? toMessage(r) : undefined;
     },
-    findByOriginId: (conversationId, originId) => inConversation(conversationId, (conv) => rows.byOrigin(conv, originId)),
-    findByStanzaId: (conversationId, stanzaId) => inConversation(conversationId, (conv) => rows.byStanza(conv, stanzaId)),
+    findByOriginId: (conversationId, originId) =>
+      inConversation(conversationId, (conv) => rows.byOrigin(conv, originId)),
+    findByStanzaId: (conversationId, stanzaId) =>
+      inConversation(conversationId, (conv) => rows.byStanza(conv, stanzaId)),
     newestInbound: (conversationId) => inConversation(conversationId, (conv) => newestIn.get(conv)),
     page(conversationId, { before, limit }) {
       const conv = parseId(conversationId);

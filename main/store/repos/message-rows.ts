@@ -46,8 +46,12 @@ export interface MessageLookup {
 export function createMessageLookup(db: Db): MessageLookup {
   const byId = db.prepare<[number], Row>('SELECT * FROM messages WHERE id = ?');
   // Origin keys are unique across the table (migration 0005); the conversation and text make the match exact.
-  const originKeyed = db.prepare<[number, number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_key = ? AND origin_id = ?');
-  const originUnkeyed = db.prepare<[number, string], Row>('SELECT * FROM messages WHERE conversation_id = ? AND origin_key IS NULL AND origin_id = ?');
+  const originKeyed = db.prepare<[number, number, string], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND origin_key = ? AND origin_id = ?',
+  );
+  const originUnkeyed = db.prepare<[number, string], Row>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND origin_key IS NULL AND origin_id = ?',
+  );
   // Stanza-ids identify only messages without an origin-id (migration 0005).
   const stanzaKeyed = db.prepare<[number, number, string], Row>(
     'SELECT * FROM messages WHERE conversation_id = ? AND stanza_key = ? AND stanza_id = ? AND origin_id IS NULL',

@@ -41,14 +41,16 @@ function createMessageSweeps(db: Db): Pick<MessageRepo, 'purgeBefore' | 'auditab
     `DELETE FROM messages WHERE conversation_id = ? AND sent_at < ? AND coalesce(received_at, sent_at) < ?
        AND id NOT IN (SELECT message_id FROM outbox)`,
   );
-  const purgeOne = db.transaction((conv: number, cutoff: number) => purgeConversation.run(conv, cutoff, cutoff).changes);
+  const purgeOne = db.transaction(
+    (conv: number, cutoff: number) => purgeConversation.run(conv, cutoff, cutoff).changes,
+  );
   // Every message that left or reached this workstation; our own still queued or failed never left.
   const auditableAfter = db.prepare<[number, number], { id: number }>(
     `SELECT id FROM messages WHERE id > ? AND NOT (direction = 'out' AND state IN ('queued', 'failed')) ORDER BY id LIMIT ?`,
   );
   return {
     *auditableIds() {
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const found = auditableAfter.all(after, 5000);
         if (found.length === 0) return;
         for (const r of found) yield String(r.id);

@@ -3,7 +3,9 @@ import type { Db } from '../open-db';
 import type { ReplayRepo } from '../types';
 
 export function createReplayRepo(db: Db): ReplayRepo {
-  const has = db.prepare<[string, Buffer], { one: number }>('SELECT 1 AS one FROM inbound_seen WHERE signer = ? AND digest = ?');
+  const has = db.prepare<[string, Buffer], { one: number }>(
+    'SELECT 1 AS one FROM inbound_seen WHERE signer = ? AND digest = ?',
+  );
   const add = db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO inbound_seen (signer, digest) VALUES (?, ?)');
   return {
     seen: (signer, digest) => has.get(signer, digest) !== undefined,

@@ -46,7 +46,8 @@ export function highlightRanges(text: string, terms: string[]): [number, number]
   const out: [number, number][] = [];
   for (const m of text.matchAll(TOKEN)) {
     const folded = fold(m[0]);
-    if (terms.some((t) => (t.length >= MIN_PREFIX ? folded.startsWith(t) : folded === t))) out.push([m.index, m.index + m[0].length]);
+    if (terms.some((t) => (t.length >= MIN_PREFIX ? folded.startsWith(t) : folded === t)))
+      out.push([m.index, m.index + m[0].length]);
   }
   return out;
 }

@@ -26,7 +26,16 @@ export interface ClientEventDeps {
 /** Retrying cannot help with these: the connection stops and says why. */
 const isFatal = (e: AppError) => e.code === 'AUTH_FAILED' || e.code === 'TLS_REQUIRED';
 
-export function wireClientEvents({ xmpp, sm, machine, logger, onStanza, onReady, close, reconnect }: ClientEventDeps): void {
+export function wireClientEvents({
+  xmpp,
+  sm,
+  machine,
+  logger,
+  onStanza,
+  onReady,
+  close,
+  reconnect,
+}: ClientEventDeps): void {
   const becomeReady = async (resumed: boolean) => {
     // Stream-management defect 2: hold everything until <enabled/> so we never over-acknowledge.
     const enabled = await sm.waitEnabled(10_000);

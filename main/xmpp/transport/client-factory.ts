@@ -47,8 +47,13 @@ export function createXmppClient(p: ClientParams): XmppClientParts {
     resource: p.resource,
     credentials: async (authenticate, mechanisms, _fast, entity) => {
       // RFC 6120 §6: credentials only ever travel inside TLS; SCRAM only (XEP-0474-style downgrade refusal).
-      if (!entity.isSecure()) throw new AppError('TLS_REQUIRED', 'The server does not offer an encrypted (TLS) connection. Nothing was sent.');
-      if (!mechanisms.includes('SCRAM-SHA-1')) throw new AppError('AUTH_FAILED', 'The server offers no SCRAM sign-in; refusing weaker mechanisms.');
+      if (!entity.isSecure())
+        throw new AppError(
+          'TLS_REQUIRED',
+          'The server does not offer an encrypted (TLS) connection. Nothing was sent.',
+        );
+      if (!mechanisms.includes('SCRAM-SHA-1'))
+        throw new AppError('AUTH_FAILED', 'The server offers no SCRAM sign-in; refusing weaker mechanisms.');
       await authenticate({ username: local, password: p.password }, 'SCRAM-SHA-1');
     },
   });

@@ -78,7 +78,8 @@ export function transition(s: ConnState, e: ConnEvent): ConnState {
       if (s.kind === 'online') return { kind: 'connecting', attempt: 0, reconnecting: true };
       if (s.kind === 'connecting') return s.reconnecting ? s : { ...s, reconnecting: true };
       // The socket closed under stop(): offline already, unless an error is what stop() will clear.
-      if (s.kind === 'stopping' && s.shown.state !== 'offline' && s.shown.state !== 'error') return { kind: 'stopping', shown: OFFLINE };
+      if (s.kind === 'stopping' && s.shown.state !== 'offline' && s.shown.state !== 'error')
+        return { kind: 'stopping', shown: OFFLINE };
       return s;
     case 'retry':
       return s.kind === 'connecting' ? { ...s, attempt: s.attempt + 1 } : s;

@@ -64,11 +64,32 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   const machine = createStateMachine((v) => opts.onState(v.state, v.detail));
   const isOnline = () => machine.current().kind === 'online';
   // The parts call each other only once the connection runs, after all of them exist.
-  const { xmpp, service, domain, sockets, sm } = createXmppClient({ ...opts, clock, onProgress: () => negotiator.progress() });
+  const { xmpp, service, domain, sockets, sm } = createXmppClient({
+    ...opts,
+    clock,
+    onProgress: () => negotiator.progress(),
+  });
   const teardown = createTeardown(xmpp, sockets, (err) => negotiator.abort(err), clock);
   const limits: NegotiationLimits = { ...NEGOTIATION_LIMITS, ...opts.negotiation };
-  const negotiator = createNegotiator({ xmpp, service, domain, limits, clock, logger, sockets, teardown: () => teardown.close() });
-  const reconnects = createReconnects({ xmpp, machine, clock, logger, baseMs: opts.reconnect?.baseMs ?? 1_000, maxMs: opts.reconnect?.maxMs ?? 60_000, negotiate: negotiator.run });
+  const negotiator = createNegotiator({
+    xmpp,
+    service,
+    domain,
+    limits,
+    clock,
+    logger,
+    sockets,
+    teardown: () => teardown.close(),
+  });
+  const reconnects = createReconnects({
+    xmpp,
+    machine,
+    clock,
+    logger,
+    baseMs: opts.reconnect?.baseMs ?? 1_000,
+    maxMs: opts.reconnect?.maxMs ?? 60_000,
+    negotiate: negotiator.run,
+  });
   const keepAlive = createKeepAlive(xmpp, domain, clock, logger, opts.pingIntervalMs ?? 60_000, isOnline);
   wireClientEvents({
     xmpp,

@@ -55,7 +55,10 @@ export function patchTlsSocketConnect(proto: { connect: Connect } = TlsSocket.pr
     const hooks = first?.socket ? starttlsHooks.get(first.socket) : undefined;
     if (!hooks) return original.apply(this, args);
     hooks.wrapper?.(this);
-    const result = original.apply(this, hooks.tlsOptions ? [{ ...first, ...hooks.tlsOptions }, ...args.slice(1)] : args);
+    const result = original.apply(
+      this,
+      hooks.tlsOptions ? [{ ...first, ...hooks.tlsOptions }, ...args.slice(1)] : args,
+    );
     hooks.wrapper?.(this);
     return result;
   };
@@ -104,7 +107,10 @@ export function hookClientSockets(xmpp: Client, hooks: ClientSocketHooks): void 
  * (duplicates at the next login: stream-management.ts defect 1). `sm.inbound` reads `counter`
  * instead; the library's increments are ignored, its resets to 0 (<enabled/>, offline) kept.
  */
-export function replaceSmInboundCounter(sm: StreamManagement, counter: { count: () => number; reset: () => void }): void {
+export function replaceSmInboundCounter(
+  sm: StreamManagement,
+  counter: { count: () => number; reset: () => void },
+): void {
   Object.defineProperty(sm, 'inbound', {
     configurable: true,
     enumerable: true,

@@ -49,7 +49,10 @@ export interface NegotiationWatchdog {
 const now = () => performance.now();
 
 /** `timers`: the connection's clock arms the checks; elapsed time itself is read from the monotonic clock (above). */
-export function watchNegotiation(limits: NegotiationLimits, timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>): NegotiationWatchdog {
+export function watchNegotiation(
+  limits: NegotiationLimits,
+  timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>,
+): NegotiationWatchdog {
   const started = now();
   let last = started;
   let timer: unknown = null;
@@ -73,10 +76,22 @@ export function watchNegotiation(limits: NegotiationLimits, timers: Pick<Clock, 
     if (done) return;
     const t = now();
     if (t - started >= limits.ceilingMs) {
-      return finish(new AppError('NOT_CONNECTED', `Cannot reach the messaging server: signing in took longer than ${Math.round(limits.ceilingMs / 1000)} s.`, { cause: 'too-slow' }));
+      return finish(
+        new AppError(
+          'NOT_CONNECTED',
+          `Cannot reach the messaging server: signing in took longer than ${Math.round(limits.ceilingMs / 1000)} s.`,
+          { cause: 'too-slow' },
+        ),
+      );
     }
     if (t - last >= limits.idleMs) {
-      return finish(new AppError('NOT_CONNECTED', `Cannot reach the messaging server: it did not answer for ${Math.round(limits.idleMs / 1000)} s.`, { cause: 'no-answer' }));
+      return finish(
+        new AppError(
+          'NOT_CONNECTED',
+          `Cannot reach the messaging server: it did not answer for ${Math.round(limits.idleMs / 1000)} s.`,
+          { cause: 'no-answer' },
+        ),
+      );
     }
     arm(Math.min(last + limits.idleMs, started + limits.ceilingMs) - t);
   };

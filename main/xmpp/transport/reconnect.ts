@@ -28,7 +28,15 @@ export interface ReconnectDeps {
   negotiate: () => Promise<void>;
 }
 
-export function createReconnects({ xmpp, machine, clock, logger, baseMs, maxMs, negotiate }: ReconnectDeps): Reconnects {
+export function createReconnects({
+  xmpp,
+  machine,
+  clock,
+  logger,
+  baseMs,
+  maxMs,
+  negotiate,
+}: ReconnectDeps): Reconnects {
   let timer: unknown = null;
   // Only a stream the library has let go of is reconnected (not one that is already connecting).
   const idle = () => xmpp.status === 'disconnect' || xmpp.status === 'offline';

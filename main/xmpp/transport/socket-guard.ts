@@ -100,14 +100,17 @@ export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void
       }
       for (const event of emitter.eventNames()) {
         const keep = baseline.get(event);
-        for (const fn of emitter.rawListeners(event)) if (!keep?.has(fn)) emitter.removeListener(event, fn as (...a: unknown[]) => void);
+        for (const fn of emitter.rawListeners(event))
+          if (!keep?.has(fn)) emitter.removeListener(event, fn as (...a: unknown[]) => void);
       }
     },
     async teardown() {
       const all = new Set([...live].flatMap((s) => [s, ...(s.socket ? [s.socket] : [])]));
       // TLS layers first, then the TCP socket under them: a TLSSocket whose TCP socket is gone first
       // never reports 'close'.
-      const sockets = [...all].filter((s) => typeof s.destroy === 'function' && !s.destroyed).sort((a, b) => Number('encrypted' in b) - Number('encrypted' in a));
+      const sockets = [...all]
+        .filter((s) => typeof s.destroy === 'function' && !s.destroyed)
+        .sort((a, b) => Number('encrypted' in b) - Number('encrypted' in a));
       const closed = sockets.map(
         (s) =>
           new Promise<void>((resolve) => {

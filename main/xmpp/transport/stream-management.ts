@@ -49,7 +49,9 @@ export function trackStreamManagement(xmpp: Client, clock: Clock): SmTracker {
     pending.delete(stanza);
   });
   sm.on('fail', (stanza: XmlElement) => {
-    pending.get(stanza)?.reject(new AppError('NOT_CONNECTED', 'The connection dropped before the server acknowledged the message.'));
+    pending
+      .get(stanza)
+      ?.reject(new AppError('NOT_CONNECTED', 'The connection dropped before the server acknowledged the message.'));
     pending.delete(stanza);
   });
 

@@ -25,7 +25,12 @@ export interface Teardown {
 }
 
 /** `abortNegotiation`: ends the connect sequence under way now, not when the library's own step wait runs out. */
-export function createTeardown(xmpp: Client, sockets: SocketGuard, abortNegotiation: (err: Error) => void, clock: Clock): Teardown {
+export function createTeardown(
+  xmpp: Client,
+  sockets: SocketGuard,
+  abortNegotiation: (err: Error) => void,
+  clock: Clock,
+): Teardown {
   let closing: Promise<void> | null = null;
   /** When the last close cut a negotiation short (clock ms), 0 if none did. */
   let cutAt = 0;
@@ -36,7 +41,10 @@ export function createTeardown(xmpp: Client, sockets: SocketGuard, abortNegotiat
     if (xmpp.status === 'online') {
       let timer: unknown = null;
       // A polite close that fails is finished by destroying the sockets just below.
-      await Promise.race([xmpp.stop().catch(() => undefined), new Promise<void>((r) => (timer = clock.setTimeout(r, POLITE_CLOSE_MS)))]);
+      await Promise.race([
+        xmpp.stop().catch(() => undefined),
+        new Promise<void>((r) => (timer = clock.setTimeout(r, POLITE_CLOSE_MS))),
+      ]);
       clock.clearTimeout(timer);
     }
     await sockets.teardown();

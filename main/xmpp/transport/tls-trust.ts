@@ -52,5 +52,7 @@ const CERT_ERRORS = new Set([
 
 export function isCertificateError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (CERT_ERRORS.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
+  return (
+    typeof code === 'string' && (CERT_ERRORS.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))
+  );
 }

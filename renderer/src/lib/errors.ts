@@ -40,7 +40,8 @@ const ERROR_TEXTS = {
     WRONG_PASSPHRASE: (e) => `Wrong passphrase.${attemptsLeft(e)}`,
     THROTTLED: (_e, wait) =>
       `Too many wrong passphrases. ${wait > 0 ? `Try again in ${wait} seconds.` : 'You can try again now.'}`,
-    DEVICE_MISMATCH: "This profile can't be opened on this device. Nothing was changed. You can remove it and sign in again.",
+    DEVICE_MISMATCH:
+      "This profile can't be opened on this device. Nothing was changed. You can remove it and sign in again.",
     KEYCHAIN_UNAVAILABLE: KEYCHAIN_HELP,
     PROFILE_WIPED: 'Too many wrong passphrases: this profile was erased from this PC. Sign in again to continue.',
   },

@@ -25,7 +25,12 @@ export function dayLabel(at: number, now = Date.now()): string {
   const key = dayKey(at);
   if (key === dayKey(now)) return 'Today';
   if (key === dayKey(now - 86_400_000)) return 'Yesterday';
-  return new Date(at).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return new Date(at).toLocaleDateString(undefined, {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  });
 }
 
 /** 40 hex digits → ten groups of four, the form people read aloud to compare. */

@@ -55,7 +55,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   const work = mkdtempSync(join(tmpdir(), 'clinic-demo-'));
   cleanups.push(() => rmSync(work, { recursive: true, force: true }));
-  const users = demoStaff.map((s) => ({ jid: `${s.local}@${DEMO_DOMAIN}`, password: password(), name: s.name, role: s.role, group: GROUP }));
+  const users = demoStaff.map((s) => ({
+    jid: `${s.local}@${DEMO_DOMAIN}`,
+    password: password(),
+    name: s.name,
+    role: s.role,
+    group: GROUP,
+  }));
 
   console.log('Starting Prosody with the demo clinic…');
   // Prosody's default SCRAM iteration count, as in production (the tests lower it for speed).

@@ -55,7 +55,9 @@ export function bundleShim(): Promise<string> {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -79,7 +81,13 @@ export async function startHarness(options: StartHarnessOptions): Promise<Harnes
   }
   // 32 random bytes: unguessable by anything else on the machine that can reach the port.
   const token = randomBytes(32).toString('base64url');
-  const bridge = attachBridge({ server: web.server, origin: web.origin, token, router: core.router, events: core.events });
+  const bridge = attachBridge({
+    server: web.server,
+    origin: web.origin,
+    token,
+    router: core.router,
+    events: core.events,
+  });
   let closed: Promise<void> | null = null;
   return {
     url: `${web.origin}/#token=${token}`,

@@ -17,7 +17,6 @@ import { MIME_TYPES, resolveRendererFile, resolveRendererPath } from '../../../m
 export const SHIM_PATH = '/__harness/shim.js';
 export const IPC_PATH = '/__harness/ipc';
 
-
 const CSP_META = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"\s*\/?>/i;
 
 /** Adds `extra` to the connect-src directive of a CSP string (creating it if absent). */

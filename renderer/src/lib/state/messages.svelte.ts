@@ -99,7 +99,11 @@ class MessagesState {
     if (!this.conversationId || !this.hasNewer || !newest || this.loading) return 0;
     const epoch = this.epoch;
     this.loading = true;
-    const r = await clinic().messages.around({ conversationId: this.conversationId, messageId: newest.id, limit: PAGE_SIZE });
+    const r = await clinic().messages.around({
+      conversationId: this.conversationId,
+      messageId: newest.id,
+      limit: PAGE_SIZE,
+    });
     if (epoch !== this.epoch) return 0;
     this.loading = false;
     if (!r.ok) return 0;

@@ -43,7 +43,11 @@ class SettingsState {
     }
   }
 
-  async update(change: { lockTimeoutMinutes?: number; notificationPreview?: 'none' | 'sender' | 'full'; theme?: Theme }): Promise<IpcError | null> {
+  async update(change: {
+    lockTimeoutMinutes?: number;
+    notificationPreview?: 'none' | 'sender' | 'full';
+    theme?: Theme;
+  }): Promise<IpcError | null> {
     if (change.theme) {
       this.theme = change.theme;
       localStorage.setItem(THEME_KEY, change.theme);

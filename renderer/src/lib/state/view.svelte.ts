@@ -11,7 +11,9 @@ import { ui } from './ui.svelte';
 class ViewState {
   /** document.visibilityState, kept reactive (start()). */
   visible = $state(true);
-  readonly conversationId = $derived(session.phase === 'unlocked' && ui.screen === 'inbox' && this.visible ? ui.conversationId : null);
+  readonly conversationId = $derived(
+    session.phase === 'unlocked' && ui.screen === 'inbox' && this.visible ? ui.conversationId : null,
+  );
 
   /** Follows visibility and reports each change of `conversationId`; returns the stop function. */
   start(): () => void {

@@ -41,7 +41,8 @@ export function wireEvents(): () => void {
     api.on('notification:shown', (n) => {
       // Main already stripped PHI per policy; while locked nothing is shown (the lock screen counts).
       if (!unlocked()) return;
-      if (n.conversationId !== view.conversationId) ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId });
+      if (n.conversationId !== view.conversationId)
+        ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId });
     }),
     api.on('ui:openConversation', (p) => {
       if (unlocked()) ui.openConversation(p.conversationId);
