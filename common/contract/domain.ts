@@ -19,7 +19,7 @@ export const trustState = z.enum(['unknown', 'pinned', 'verified', 'changed', 'u
 export type TrustState = z.infer<typeof trustState>;
 
 /** 'sent' means the server acknowledged the stanza (XEP-0198); there is no separate 'acked'. */
-export const messageState = z.enum(['queued', 'sent', 'delivered', 'read', 'failed', 'unverified']);
+const messageState = z.enum(['queued', 'sent', 'delivered', 'read', 'failed', 'unverified']);
 export type MessageState = z.infer<typeof messageState>;
 
 export const role = z.enum(['reception', 'physician', 'nurse', 'admin', 'staff']);
@@ -41,7 +41,6 @@ export type ServerTls = ServerConfig['tls'];
 
 /** A server pre-set by the clinic policy: the same settings plus the domain the accounts live on. */
 export const presetServer = serverConfig.extend({ domain: z.string().min(1) });
-export type PresetServer = z.infer<typeof presetServer>;
 
 /** Milliseconds since the epoch. */
 export const timestamp = z.number().int().nonnegative();

@@ -65,7 +65,7 @@ export interface CreateAuditLogOptions {
 const FORBIDDEN_DETAIL = /body|text|plaintext|passphrase|password|secret|privatekey|content/i;
 
 /** Sorted keys so the stored JSON (which the MAC covers) does not depend on insertion order. */
-export function canonicalDetail(detail: AuditDetail): string {
+function canonicalDetail(detail: AuditDetail): string {
   const out: AuditDetail = {};
   for (const k of Object.keys(detail).sort()) {
     if (FORBIDDEN_DETAIL.test(k))

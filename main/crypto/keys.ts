@@ -55,7 +55,7 @@ export function normalizeFingerprint(fpr: string): string {
   return fpr.replace(/\s+/g, '').toUpperCase();
 }
 
-export const userIdFor = (bareJid: string): string => `xmpp:${bareJid}`;
+const userIdFor = (bareJid: string): string => `xmpp:${bareJid}`;
 
 export async function generateIdentity(bareJid: string, opts: { date?: Date } = {}): Promise<GeneratedIdentity> {
   const jid = normalizeBareJid(bareJid);

@@ -137,7 +137,7 @@ export function decodeBase64Strict(text: string, maxChars: number): Uint8Array {
 }
 
 /** Decrypt + verify only; returns the literal data. Exported for the worker pool. */
-export async function decryptAndVerify(
+async function decryptAndVerify(
   privateKey: PrivateKey,
   sender: PublicKey,
   bytes: Uint8Array,

@@ -13,7 +13,7 @@ import type { App, IpcMainInvokeEvent, Session, WebContents, WebPreferences } fr
 /** The renderer's only origin. Served by main/electron/app-protocol.ts, never file://. */
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'renderer';
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 /** electron-builder.yml appId; Windows needs it as the AppUserModelID for toast notifications. */
 export const APP_USER_MODEL_ID = 'org.clinicmessenger.desktop';
@@ -68,7 +68,7 @@ export function enableProcessSandbox(app: Pick<App, 'enableSandbox'>): void {
 }
 
 /** Only notifications may be granted, and only to our own origin. */
-export function isPermissionAllowed(permission: string, requestingUrl: string | undefined): boolean {
+function isPermissionAllowed(permission: string, requestingUrl: string | undefined): boolean {
   return permission === 'notifications' && typeof requestingUrl === 'string' && isAppUrl(requestingUrl);
 }
 
@@ -86,7 +86,7 @@ export function installPermissionHandlers(
 }
 
 /** External links leave the app only for https: and mailto:, through the OS handler. */
-export function isAllowedExternalUrl(raw: string): boolean {
+function isAllowedExternalUrl(raw: string): boolean {
   let url: URL;
   try {
     url = new URL(raw);
@@ -125,7 +125,7 @@ export function guardWebContents(
   });
 }
 
-export function isAppUrl(raw: string): boolean {
+function isAppUrl(raw: string): boolean {
   try {
     const url = new URL(raw);
     return url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST;

@@ -19,7 +19,7 @@ export function installPowerLockTriggers(
   powerMonitor.on('suspend', () => lock('suspend'));
 }
 
-export const LOCK_ACCELERATOR = 'CmdOrCtrl+L';
+const LOCK_ACCELERATOR = 'CmdOrCtrl+L';
 
 export function appMenuTemplate(opts: {
   lock: LockFn;

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 
-export const SQLITE_BINDING_FILE = 'better_sqlite3.node';
+const SQLITE_BINDING_FILE = 'better_sqlite3.node';
 
 export function sqliteNativeBindingPath(opts: {
   isPackaged: boolean;

@@ -28,7 +28,7 @@ export interface TrayOptions {
   quit: () => void;
 }
 
-export function unreadLabel(total: number): string {
+function unreadLabel(total: number): string {
   return total > 0 ? `Clinic Messenger — ${total} unread` : 'Clinic Messenger';
 }
 

@@ -20,7 +20,7 @@ import type { Store } from '../store';
 import { profileRecord, type Keychain } from '../vault/keychain';
 
 /** How long after an append the mirror is written (coalescing every append in between). */
-export const AUDIT_MIRROR_DELAY_MS = 5_000;
+const AUDIT_MIRROR_DELAY_MS = 5_000;
 
 export interface AuditRollback {
   /** The seq of the newest row this PC had mirrored, which the chain no longer holds. */

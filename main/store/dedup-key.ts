@@ -49,7 +49,7 @@ export function dedupKey(id: string): number {
  * Part of the schema from version 5 on: never change (stored keys would no longer match).
  */
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-export const ORDERED_KEY_EPOCH_MS = Date.UTC(2020, 0, 1);
+const ORDERED_KEY_EPOCH_MS = Date.UTC(2020, 0, 1);
 /** 2^42 ms (139 years) × 2^11 stays below 2^53: a safe integer. */
 const ORDERED_KEY_SPAN_MS = 2 ** 42;
 const ORDERED_KEY_HASH_BITS = 2048;

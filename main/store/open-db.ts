@@ -46,7 +46,7 @@ export const CACHE_KIB = 64 * 1024;
  * a power cut may lose the last transactions, never consistency — acceptable for a cache whose
  * messages the server archive re-delivers; the outbox is re-sent after restart).
  */
-export const WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+const WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 const JOURNAL_LIMIT = 64 * 1024 * 1024;
 
 interface KeyCheckFile {
@@ -86,7 +86,7 @@ function looksLikePlainSqlite(file: string): boolean {
 }
 
 /** Moves a damaged database (and its -wal/-shm) aside; never overwrites an existing file. */
-export function setAside(file: string, now: number): string {
+function setAside(file: string, now: number): string {
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   let target = `${file}.corrupt-${stamp}`;
   for (let i = 1; existsSync(target); i++) target = `${file}.corrupt-${stamp}-${i}`;

@@ -40,7 +40,7 @@ export type StoreOps = {
  */
 export const INSERT_CHUNK = 10_000;
 /** Rows per indexing step; between steps the worker answers searches and other requests. */
-export const INDEX_CHUNK = 1000;
+const INDEX_CHUNK = 1000;
 
 const init = workerData as WorkerInit;
 const key = init.key ? Buffer.from(init.key) : null;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Keychain } from './keychain';
 import { deviceMacKey } from './keys';
 
-export const DEVICE_LOG_FILE = 'device-log.jsonl';
+const DEVICE_LOG_FILE = 'device-log.jsonl';
 const KEY_RECORD = 'device:log-key';
 
 export interface DeviceLogEntry {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../../common/result';
 
 export const SECRET_BYTES = 32;
-export const DEFAULT_KEYCHAIN_SERVICE = 'Clinic Messenger';
+const DEFAULT_KEYCHAIN_SERVICE = 'Clinic Messenger';
 
 export interface KeychainProbe {
   available: boolean;
@@ -135,7 +135,7 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
 }
 
 /** Maps a platform keychain failure to KEYCHAIN_UNAVAILABLE with what is missing and how to fix it. */
-export function keychainError(err: unknown, platform: NodeJS.Platform, what: string): AppError {
+function keychainError(err: unknown, platform: NodeJS.Platform, what: string): AppError {
   if (err instanceof AppError) return err;
   const raw = err instanceof Error ? err.message : String(err);
   let reason: string;

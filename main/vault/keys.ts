@@ -8,11 +8,11 @@
 import { hashRaw, type Algorithm } from '@node-rs/argon2';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-export const KEY_BYTES = 32;
+const KEY_BYTES = 32;
 export const SALT_BYTES = 16;
 const IV_BYTES = 12; // NIST SP 800-38D §8.2: 96-bit IVs for GCM
 /** Bumped when the wrapping scheme changes; bound into the AAD so old blobs cannot be replayed as new. */
-export const WRAP_VERSION = 1;
+const WRAP_VERSION = 1;
 // @node-rs/argon2 declares Algorithm as a const enum, which isolatedModules cannot read: Argon2id = 2.
 const ARGON2ID = 2 as Algorithm;
 

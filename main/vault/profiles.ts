@@ -21,13 +21,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../common/result';
 
-export const PROFILE_FILE = 'profile.json';
+const PROFILE_FILE = 'profile.json';
 export const DB_FILE = 'cache.db';
-export const ATTACHMENTS_DIR = 'attachments';
+const ATTACHMENTS_DIR = 'attachments';
 const PROFILE_ID = /^[a-z0-9-]{8,64}$/;
 
 const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
-export const profileRecordSchema = z.object({
+const profileRecordSchema = z.object({
   format: z.literal(1),
   id: z.string().regex(PROFILE_ID),
   displayName: z.string().min(1).max(100),
@@ -44,7 +44,7 @@ export const profileRecordSchema = z.object({
 });
 export type ProfileRecord = z.infer<typeof profileRecordSchema>;
 
-export const profilesRoot = (userDataDir: string) => join(userDataDir, 'profiles');
+const profilesRoot = (userDataDir: string) => join(userDataDir, 'profiles');
 
 export function profileDir(userDataDir: string, id: string): string {
   // The id reaches a filesystem path: never let '..' or a separator through.

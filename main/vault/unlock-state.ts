@@ -25,7 +25,7 @@ import { profileRecord, type Keychain } from './keychain';
 import { deviceMacKey } from './keys';
 import { profileDir, writeFileAtomic } from './profiles';
 
-export const UNLOCK_STATE_FILE = 'unlock-state.json';
+const UNLOCK_STATE_FILE = 'unlock-state.json';
 
 export interface UnlockState {
   failures: number;

@@ -25,7 +25,7 @@ import type { StartOptions } from './types';
 export const IDENTITY_SETTING = 'identity';
 const PUBLISHED_SETTING = 'xmpp:publishedFingerprint';
 /** XEP-0373 §5: the code of the published secret-key backup, and which key it holds. */
-export const KEY_BACKUP_SETTING = 'xmpp:keyBackup';
+const KEY_BACKUP_SETTING = 'xmpp:keyBackup';
 
 interface StoredIdentity {
   armoredSecretKey: string;

@@ -12,7 +12,7 @@ import { xml, type XmlElement } from '@xmpp/client';
 import { KEYS_LIST_NODE } from './pep-keys';
 import { bare, NS } from './stanzas';
 
-export const NS_CAPS = 'http://jabber.org/protocol/caps';
+const NS_CAPS = 'http://jabber.org/protocol/caps';
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
 /** XEP-0115 §4: a URI that names this software. */

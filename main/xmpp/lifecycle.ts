@@ -121,5 +121,3 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
     },
   };
 }
-
-export type Lifecycle = ReturnType<typeof createLifecycle>;

@@ -7,7 +7,7 @@ import { formatXmppDateTime, OX_NS } from '../crypto';
 import type { XmppConnection } from './transport/connection';
 
 export const KEYS_LIST_NODE = `${OX_NS}:public-keys`;
-export const keyDataNode = (fpr: string) => `${KEYS_LIST_NODE}:${fpr}`;
+const keyDataNode = (fpr: string) => `${KEYS_LIST_NODE}:${fpr}`;
 /** XEP-0373 §5: the private node holding the encrypted secret-key backup. */
 export const SECRET_KEY_NODE = `${OX_NS}:secret-key`;
 const PUBSUB = 'http://jabber.org/protocol/pubsub';

@@ -8,7 +8,7 @@ import type { ActiveSession } from '../../session/types';
 import type { ConversationListItem } from '../../store/types';
 import type { DomainHandlers, HandlerContext } from './context';
 
-export function withPresence(active: ActiveSession, item: ConversationListItem): ConversationSummary {
+function withPresence(active: ActiveSession, item: ConversationListItem): ConversationSummary {
   return { ...item, presence: active.messaging.presenceOf(item.peerJid) };
 }
 

@@ -10,7 +10,7 @@
  */
 import type { Db } from '../open-db';
 
-export const FTS_AUTOMERGE = 8;
+const FTS_AUTOMERGE = 8;
 
 export function migrate0003FtsMergeTuning(db: Db): void {
   // A literal, not a bound parameter: FTS5 wants an INTEGER and a JS number binds as REAL.

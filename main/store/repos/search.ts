@@ -17,7 +17,7 @@ const LEAD = 60;
 const TOKEN = /[\p{L}\p{N}\p{Co}\p{M}]+/gu;
 
 /** Folds as unicode61 with remove_diacritics 2 does: lower case, combining marks dropped. */
-export function fold(s: string): string {
+function fold(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
@@ -32,9 +32,9 @@ export function queryTerms(query: string): string[] {
 }
 
 /** Terms shorter than this match whole words only: "a*" or "bp*" would match most of the archive. */
-export const MIN_PREFIX = 3;
+const MIN_PREFIX = 3;
 /** Ranking window: bm25 orders the newest RANK_WINDOW matches, so a common word costs the same at 1M messages as at 10k. */
-export const RANK_WINDOW = 2000;
+const RANK_WINDOW = 2000;
 
 /** Each term quoted (user text never reaches FTS5 syntax: no NEAR, no column filters); 3+ letters as a prefix. */
 export function toFtsQuery(terms: string[]): string {

@@ -47,7 +47,7 @@ export type ConnEvent =
 
 const OFFLINE: StateView = { state: 'offline', detail: null };
 
-export const INITIAL_STATE: ConnState = { kind: 'offline' };
+const INITIAL_STATE: ConnState = { kind: 'offline' };
 
 export function view(s: ConnState): StateView {
   switch (s.kind) {

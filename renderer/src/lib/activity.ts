@@ -4,7 +4,7 @@
  */
 import { clinic } from './clinic';
 
-export const ACTIVITY_INTERVAL_MS = 15_000;
+const ACTIVITY_INTERVAL_MS = 15_000;
 
 export function startActivityReporting(target: Window = window, intervalMs = ACTIVITY_INTERVAL_MS): () => void {
   let last = 0;

@@ -23,7 +23,7 @@ export const EST_DAY = 40;
 /** Pixels rendered beyond each edge of the viewport, and the distance that triggers paging. */
 export const OVERSCAN = 500;
 /** Closer than this to the end counts as "reading the newest": new messages are followed. */
-export const STICK_PX = 48;
+const STICK_PX = 48;
 
 /** The history as rows: a day separator before the first message of each day. */
 export function historyRows(items: readonly Message[]): HistoryRow[] {

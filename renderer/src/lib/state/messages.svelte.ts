@@ -16,7 +16,7 @@ export const PAGE_SIZE = 200;
  * XEP-0082), then arrival order (store row id), so a reply never sorts above the message it
  * answers when both fall in the same second.
  */
-export function byTime(a: Message, b: Message): number {
+function byTime(a: Message, b: Message): number {
   const s = Math.floor(a.sentAt / 1000) - Math.floor(b.sentAt / 1000);
   if (s !== 0) return s;
   const ia = Number(a.id);
