@@ -17,9 +17,13 @@ beforeAll(async () => {
   await eslint.calculateConfigForFile('main/index.ts');
 }, 60_000);
 
+let texts = 0;
 async function findings(body: string, filePath = 'main/ipc/example.ts') {
   const text = `export async function work(): Promise<void> {}\nexport function run(): void {\n${body}\n}\n`;
-  const [result] = await eslint.lintText(text, { filePath });
+  // A new (virtual) file name per text: with CI=true typescript-eslint assumes a single run and
+  // reuses what it parsed for a file name, so a second text under the same name would be linted
+  // as the first (seen in .ci/run).
+  const [result] = await eslint.lintText(text, { filePath: filePath.replace(/\.ts$/, `-${++texts}.ts`) });
   return result!.messages.filter((m) => m.ruleId === 'local/discard-reason');
 }
 
