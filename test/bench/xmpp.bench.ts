@@ -11,14 +11,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { xml, type XmlElement } from '@xmpp/client';
+import { xml } from '@xmpp/client';
 import * as openpgp from 'openpgp';
 import { identityAsContact, loadIdentity, signcrypt, type Identity } from '../../main/crypto';
-import { silentLogger } from '../../main/log';
-import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
-import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
+import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { recordBench, type BenchEntry } from './report';
 
@@ -33,28 +31,6 @@ const pct = (xs: number[], p: number) => {
 };
 const identityOf = async (c: TestClient): Promise<Identity> =>
   loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
-
-function rawConn(
-  server: ProsodyServer,
-  jid: string,
-  password: string,
-  resource: string,
-  onStanza: (el: XmlElement) => void = () => {},
-): XmppConnection {
-  return createConnection({
-    jid,
-    password,
-    host: server.host,
-    port: server.c2sPort,
-    tls: 'starttls',
-    caPems: [server.caPem],
-    resource,
-    logger: silentLogger,
-    onState: () => {},
-    onStanza,
-    onReady: () => {},
-  });
-}
 
 async function latency(alice: TestClient, bob: TestClient): Promise<number[]> {
   const conv = alice.store.conversations.getOrCreate(bob.jid);
@@ -97,10 +73,10 @@ async function throughput(
   if (messagesWith(bob, alice.jid).length !== before + TP_N) throw new Error('throughput run lost or doubled messages');
 
   let got = 0;
-  const rx = rawConn(server, bob.jid, 'bob-pw-1', 'plain-rx', (el) => {
+  const rx = rawConnection(server, bob.jid, 'bob-pw-1', 'plain-rx', (el) => {
     if (el.name === 'message' && el.getChild('body')) got++;
   });
-  const tx = rawConn(server, alice.jid, 'alice-pw-1', 'plain-tx');
+  const tx = rawConnection(server, alice.jid, 'alice-pw-1', 'plain-tx');
   await Promise.all([rx.start(), tx.start()]);
   await rx.send(xml('presence', { type: 'unavailable' })); // receive only what is addressed to this resource
   const to = `${bob.jid}/plain-rx`;
@@ -125,7 +101,7 @@ async function catchUp(
   const bobId = await identityOf(bob);
   await bob.messaging.stop();
   // Produce N messages while Bob is offline: signcrypted by Alice's key, sent over a raw stream.
-  const tx = rawConn(server, alice.jid, 'alice-pw-1', 'bulk');
+  const tx = rawConnection(server, alice.jid, 'alice-pw-1', 'bulk');
   await tx.start();
   const bobKey = identityAsContact(bobId);
   const ciphers: string[] = [];
