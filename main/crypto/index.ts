@@ -33,6 +33,7 @@ export {
   type KeyRejectReason,
 } from './errors';
 export { formatXmppDateTime, parseXmppDateTime } from './time';
+export { safetyNumber, type KeyOwner } from './safety-number';
 export {
   newBackupCode,
   normalizeBackupCode,

@@ -71,6 +71,12 @@ class ContactsState {
     return null;
   }
 
+  /** The 60-digit number to compare with this colleague for one of their keys (pinned or new), or null. */
+  async safetyNumber(jid: string, fingerprint: string): Promise<string | null> {
+    const r = await clinic().contacts.safetyNumber({ jid, fingerprint });
+    return r.ok ? r.value.number : null;
+  }
+
   async acceptKeyChange(jid: string, fingerprint: string): Promise<IpcError | null> {
     const r = await clinic().contacts.acceptKeyChange({ jid, fingerprint });
     if (!r.ok) return r.error;
