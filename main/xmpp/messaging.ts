@@ -133,3 +133,4 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     },
   };
 }
+    directoryName: () => setup.directoryName(),
