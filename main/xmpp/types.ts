@@ -79,11 +79,11 @@ export interface Messaging {
   contact(jid: string): Contact;
   verifyContact(jid: string, fingerprint: string): Promise<Contact>;
   acceptKeyChange(jid: string, fingerprint: string): Promise<Contact>;
+  /** After a first run's start: our own name in the clinic directory (vCard FN), null when it has none. */
+  directoryName(): string | null;
   /** Our key's backup code (XEP-0373 §5), kept in the encrypted cache; null until a backup is published. */
   keyBackup(): { code: string; fingerprint: string } | null;
   /**
-  /** After a first run's start: our own name in the clinic directory (vCard FN), null when it has none. */
-  directoryName(): string | null;
    * The conversation the user has in view, or null (none, window hidden). Inbound messages to it
    * are stored read as they arrive (issue 11 §5); the renderer says so once, not per message.
    */
@@ -108,9 +108,9 @@ export interface StartOptions {
    */
   keyBackupCode?: string;
   replaceAccountKey?: boolean;
-}
   /**
    * First run without a name typed: the clinic directory must have one (own-name.ts), else the
    * start fails with DISPLAY_NAME_REQUIRED before any key is settled or published (issue 12 §5).
    */
   nameRequired?: boolean;
+}
