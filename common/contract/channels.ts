@@ -56,8 +56,7 @@ export const channels = {
   'vault:createProfile': channel(
     z.object({
       jid: bareJid,
-      /** Only when the directory has no name for the account (DISPLAY_NAME_REQUIRED): the directory's name wins. */
-      displayName: z.string().trim().min(1).max(100).optional(),
+      displayName: z.string().min(1).max(100),
       xmppPassword: z.string().min(1).max(1024),
       passphrase: z.string().min(1).max(1024),
       server: serverConfig,
@@ -109,11 +108,18 @@ export const channels = {
     z.object({ items: z.array(conversationSummary), nextCursor: cursor }),
   ),
   'conversations:open': channel(z.object({ peerJid: bareJid }), z.object({ conversationId: z.string() })),
-  'conversations:markRead': channel(z.object({ conversationId: z.string().max(200) }), none),
   /**
-   * Which conversation the user has in view: null when none, or the window is hidden or locked.
-   * Sent when that changes, not per message: inbound messages to it are stored read as they
-   * arrive (issue 11 §5), and it is marked read now. NOT_FOUND (nothing in view then) for an unknown id.
+   * The person saw the conversation up to this message (issue 12 §1): it was on screen while the
+   * session was unlocked and the window focused. Inbound messages up to it, in display order, are
+   * marked read and the sender gets a XEP-0333 displayed marker; later ones stay unread.
+   */
+  'conversations:markRead': channel(z.object({ conversationId: z.string().max(200), upTo: z.string().max(200) }), none),
+  /**
+   * The conversation the person is following live: on screen at its newest message, unlocked,
+   * window visible and focused; null otherwise. Sent when that changes, not per message: a message
+   * that arrives live in it is stored read (issue 11 §5), as it appears at once where the person is
+   * looking. What arrived before, or by catch-up, is read only once shown (conversations:markRead).
+   * NOT_FOUND (nothing in view then) for an unknown id.
    */
   'conversations:view': channel(z.object({ conversationId: z.string().max(200).nullable() }), none),
 

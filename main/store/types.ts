@@ -76,9 +76,12 @@ export interface ConversationRepo {
   list(opts: { cursor: string | null; limit: number }): Page<ConversationListItem>;
   /** One row of the list (for 'conversation:updated' events). */
   summary(id: string): ConversationListItem | undefined;
-  /** Marks every unread inbound message read; returns how many changed. */
-  /** `at` defaults to the store's clock (the session's). */
-  markRead(id: string, at?: number): number;
+  /**
+   * Marks unread inbound messages read; returns how many changed. With `upTo` (a message id),
+   * only those at or before it in display order (sent_at, id): what the reader has seen.
+   * `at` defaults to the store's clock (the session's).
+   */
+  markRead(id: string, at?: number, upTo?: string): number;
 }
 
 export interface NewMessage {
@@ -132,8 +135,11 @@ export interface MessageRepo {
   findByOriginId(conversationId: string, originId: string): Message | undefined;
   /** Only messages without an origin-id are identified by their stanza-id (migration 0005). */
   findByStanzaId(conversationId: string, stanzaId: string): Message | undefined;
-  /** The newest verified message from the peer that carries an origin-id (what a XEP-0333 marker names). */
-  newestInbound(conversationId: string): Message | undefined;
+  /**
+   * The newest verified message from the peer that carries an origin-id (what a XEP-0333 marker
+   * names); with `upTo`, the newest at or before that message in display order.
+   */
+  newestInbound(conversationId: string, upTo?: string): Message | undefined;
   /**
    * Moves a message along queued → sent → delivered → read (never backwards, so a late
    * receipt cannot undo a read marker); 'failed' only from queued/sent; 'queued' again only from

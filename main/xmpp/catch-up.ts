@@ -35,8 +35,6 @@ interface Page {
   pending: { p: Pending; at: number }[];
   last: string | null;
   complete: boolean;
-  /** RSM <count/> (XEP-0059 §2.6): the size of the whole result set, when the server says. */
-  count: number | null;
 }
 
 /** One archive result as a receive item, or null when it is not a message between us and a colleague. */
@@ -92,7 +90,7 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     const conn = ctx.conn();
     if (!conn?.isReady()) throw new Error('not connected');
     const queryId = randomUUID();
-    const page: Page = { ids: [], pending: [], last: null, complete: false, count: null };
+    const page: Page = { ids: [], pending: [], last: null, complete: false };
     collectors.set(queryId, (result) => {
       const it = toItem(result, ctx, clock.now());
       const p = it && begin(run, it);
@@ -102,10 +100,7 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     try {
       const res = await conn.iq(mamQuery(queryId, after, PAGE), 120_000);
       const fin = res.getChild('fin', NS.mam);
-      const set = fin?.getChild('set', NS.rsm);
-      page.last = set?.getChildText('last') ?? null;
-      const count = Number(set?.getChildText('count') ?? NaN);
-      page.count = Number.isSafeInteger(count) && count >= 0 ? count : null;
+      page.last = fin?.getChild('set', NS.rsm)?.getChildText('last') ?? null;
       page.complete = fin?.attrs.complete === 'true' || page.ids.length === 0;
       return page;
     } finally {
@@ -150,11 +145,6 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     let stored = 0;
     events.emit('sync:progress', { done: 0, total: null, finished: false });
     let page = await fetchPage(r, after);
-    // How many to get, for the progress bar (issue 12 §9). RSM's count is the whole result set,
-    // ignoring <after/> (XEP-0059; Prosody counts the whole archive), so it is the number still to
-    // fetch only when the run starts at the archive's beginning; otherwise the bar is indeterminate.
-    const total = after === null ? page.count : null;
-    if (total !== null) events.emit('sync:progress', { done: 0, total, finished: false });
     for (;;) {
       // Ask for the next page at once: it streams into the pool while this page is finished.
       let next = !page.complete && page.last ? fetchPage(r, page.last) : null;
@@ -165,8 +155,7 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
       done += page.ids.length;
       after = c.pointer;
       if (!c.goOn) next = null;
-      // Messages archived during the run come on top of the count: never report more done than total.
-      events.emit('sync:progress', { done, total: total === null ? null : Math.max(total, done), finished: !next });
+      events.emit('sync:progress', { done, total: null, finished: !next });
       if (!next) break;
       page = await next;
     }

@@ -74,12 +74,15 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const stanzas = createStanzaRouter({ ctx, directory, catchUp, inbound: createInbound(ctx, receiver) });
   const lifecycle = createLifecycle({ ctx, accountKey, directory, decryption, outbox, setup, stanzas });
 
-  /** XEP-0333 <displayed/> for the newest verified inbound message. Best effort: offline, nothing is sent. */
-  async function markDisplayed(conversationId: string): Promise<void> {
+  /**
+   * XEP-0333 <displayed/> for the newest verified inbound message (at or before `upTo`, what the
+   * person saw). Best effort: offline, nothing is sent.
+   */
+  async function markDisplayed(conversationId: string, upTo?: string): Promise<void> {
     const conv = store.conversations.get(conversationId);
     const c = conn();
     if (!conv || !c?.isReady()) return;
-    const newest = store.messages.newestInbound(conversationId);
+    const newest = store.messages.newestInbound(conversationId, upTo);
     // Not retried: the next read sends a marker for a newer message, which covers this one (XEP-0333: a marker acknowledges every earlier message too).
     if (newest?.originId) await c.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);
   }
@@ -127,7 +130,6 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     verifyContact: (jid, fpr) => trust.verify(bare(jid), fpr),
     acceptKeyChange: (jid, fpr) => trust.acceptChange(bare(jid), fpr),
     keyBackup: () => accountKey.backup(),
-    directoryName: () => setup.directoryName(),
     inspect: {
       outboxIdle: (ms) => outbox.idle(ms),
       settled: () => setup.settled(),

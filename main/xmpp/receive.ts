@@ -67,8 +67,12 @@ export interface ReceiverOptions {
 }
 
 /**
- * The row for a committed item. `now` is the time of receipt for a live item; an inbound message
- * to the conversation in view is stored read (`readAt`), as conversations:markRead would mark it.
+ * The row for a committed item. `now` is the time of receipt for a live item. A live inbound
+ * message to the conversation the person is following (`inView`) is stored read (`readAt`): it
+ * appears at once where they are looking. Catch-up items never are, nor live ones the server held
+ * (a delay stamp: offline storage, e.g. ejabberd's flood after the archive): they arrived while the
+ * person was away and are read once the renderer says they were on screen (conversations:markRead,
+ * issue 12 §1).
  */
 function rowFor(
   p: Pending,
@@ -79,7 +83,7 @@ function rowFor(
 ): { row: NewMessage; reason: string | null } {
   const { it } = p;
   const received = it.serverStamp?.getTime() ?? now;
-  const readAt = it.direction === 'in' && inView ? now : null;
+  const readAt = it.direction === 'in' && it.live === true && it.serverStamp === undefined && inView ? now : null;
   const base = {
     conversationId: p.conversationId,
     direction: it.direction,

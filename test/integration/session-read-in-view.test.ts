@@ -1,6 +1,8 @@
-// Issue 11 §5 "No ping-pong": the renderer tells main once which conversation is in view
-// (conversations:view); main stores inbound messages to it read as they arrive, so the renderer
-// never calls conversations:markRead per message. A new message, sent or received, is
+// Issue 11 §5 "No ping-pong": the renderer tells main once which conversation it follows live
+// (conversations:view); main stores live inbound messages to it read as they arrive, so the
+// renderer never calls conversations:markRead per message. Issue 12 §1 "Read means read": what
+// arrived otherwise (before the view, by catch-up) is read only up to the message the renderer
+// says was on screen (conversations:markRead with upTo). A new message, sent or received, is
 // 'message:added'. Bob is the whole app core (real keychain, SQLCipher profile, Prosody) driven
 // through the router as the renderer drives it; Alice and Carol are messaging clients.
 import { randomBytes } from 'node:crypto';
@@ -154,19 +156,53 @@ describe('the conversation in view (conversations:view)', () => {
     const fromAlice = await deliver(alice, 'window hidden');
     expect(fromAlice.readAt).toBeNull();
     expect(await unread(A)).toBe(1);
-    // Shown again: what arrived meanwhile is read now, by the same call.
-    await call('conversations:view', { conversationId: bobStore().conversations.byPeer(A)!.id });
-    expect(await unread(A)).toBe(0);
+    // In view again: what arrived meanwhile is not read by that alone (issue 12 §1)…
+    const conversationId = bobStore().conversations.byPeer(A)!.id;
+    await call('conversations:view', { conversationId });
+    expect(await unread(A)).toBe(1);
+    expect(bobStore().messages.get(fromAlice.id)?.readAt).toBeNull();
+    // …but once the renderer says it was on screen.
+    await call('conversations:markRead', { conversationId, upTo: fromAlice.id });
+    expect(await unread(A)).toBe(1 - 1);
     expect(await unread(C)).toBe(1);
+  });
+
+  it('marks read only up to the message that was on screen, and names that one in the displayed marker', async () => {
+    await call('conversations:view', { conversationId: null });
+    const conversationId = bobStore().conversations.byPeer(A)!.id;
+    const first = await deliver(alice, 'seen one');
+    const second = await deliver(alice, 'below the fold');
+    expect(await unread(A)).toBe(2);
+    await call('conversations:markRead', { conversationId, upTo: first.id });
+    expect(bobStore().messages.get(first.id)?.readAt).not.toBeNull();
+    expect(bobStore().messages.get(second.id)?.readAt).toBeNull();
+    expect(await unread(A)).toBe(1);
+    // Alice sees "read" on the first only; the second stays delivered.
+    const mine = alice.store.conversations.byPeer(B)!;
+    await waitFor(
+      'first read at alice',
+      () => alice.store.messages.findByOriginId(mine.id, first.originId!)?.state === 'read',
+      45_000,
+    );
+    expect(alice.store.messages.findByOriginId(mine.id, second.originId!)?.state).toBe('delivered');
+    // A message of another conversation is refused, and marks nothing.
+    const fromCarol = await deliver(carol, 'other conversation');
+    const r = await router.dispatch('conversations:markRead', { conversationId, upTo: fromCarol.id });
+    expect(r).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await unread(A)).toBe(1);
+    await call('conversations:markRead', { conversationId, upTo: second.id });
+    expect(await unread(A)).toBe(0);
   });
 
   it('announces our own message as added, without touching what is read', async () => {
     const conversationId = bobStore().conversations.byPeer(A)!.id;
+    const unreadBefore = await unread(C);
     const from = seen.length;
     const sent = await call<Message>('messages:send', { conversationId, body: 'from bob' });
     expect(added(from)).toMatchObject([{ id: sent.id, direction: 'out' }]);
     expect(seen.slice(from).map((e) => e.name)).not.toContain('message:received');
-    expect(await unread(C)).toBe(1);
+    expect(await unread(C)).toBe(unreadBefore);
+    expect(unreadBefore).toBeGreaterThan(0);
   });
 
   it('refuses an unknown conversation and then has none in view', async () => {
@@ -183,5 +219,43 @@ describe('the conversation in view (conversations:view)', () => {
     await waitFor('bob online again', () => (session.connection().state === 'online' ? true : null), 45_000);
     await waitFor('bob available to alice', () => alice.messaging.presenceOf(B) === 'available', 45_000);
     expect((await deliver(alice, 'after unlock')).readAt).toBeNull();
+  });
+
+  it('stores what arrived while locked unread, even in the conversation in view, until it was on screen', async () => {
+    const conversationId = bobStore().conversations.byPeer(A)!.id;
+    await call('conversations:markRead', {
+      conversationId,
+      upTo: bobStore().messages.page(conversationId, { before: null, limit: 1 }).items[0]!.id,
+    });
+    expect(await unread(A)).toBe(0);
+    await call('vault:lock', { reason: 'manual' });
+    await waitFor('bob offline to alice', () => alice.messaging.presenceOf(B) !== 'available' || null, 45_000);
+    const sent = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'while locked');
+    await call('vault:unlock', { profileId, passphrase: PASS });
+    // The renderer follows the open conversation again at once (the case the false "Read" came from).
+    await call('conversations:view', { conversationId });
+    const stored = await waitFor(
+      'caught up at bob',
+      () => bobStore().messages.findByOriginId(conversationId, sent.originId!),
+      45_000,
+    );
+    expect(stored.readAt).toBeNull();
+    expect(await unread(A)).toBe(1);
+    // The sender's copy is acknowledged by the server, never "read" until Bob's screen showed it
+    // (no receipt comes back for an archived message: XEP-0184 receipts are for live delivery).
+    const mine = alice.store.conversations.byPeer(B)!;
+    const state = () => alice.store.messages.findByOriginId(mine.id, sent.originId!)?.state;
+    await waitFor('acknowledged at alice', () => state() === 'sent' || state() === 'delivered' || null, 45_000);
+    // Bob's session answered a round trip after catch-up: a marker sent at unlock would be here by now.
+    const roundTrip = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'round trip');
+    await waitFor(
+      'round trip at bob',
+      () => bobStore().messages.findByOriginId(conversationId, roundTrip.originId!),
+      45_000,
+    );
+    expect(state()).not.toBe('read');
+    expect(await unread(A)).toBe(1);
+    await call('conversations:markRead', { conversationId, upTo: stored.id });
+    await waitFor('read at alice', () => state() === 'read' || null, 45_000);
   });
 });

@@ -81,7 +81,7 @@ describe('the store takes its default times from the injected clock', () => {
       events: createEventBus(silentLogger),
       logger: silentLogger,
     } as unknown as HandlerContext;
-    await conversationHandlers(ctx)['conversations:markRead']({ conversationId: conv.id });
+    await conversationHandlers(ctx)['conversations:markRead']({ conversationId: conv.id, upTo: inbound.id });
     expect(store.messages.get(inbound.id)?.readAt).toBe(T);
   });
 

@@ -121,7 +121,11 @@ describe('conversation and message handlers', () => {
       type: 'message-opened',
       detail: { conversationId, count: 2 },
     });
-    await call('conversations:markRead', { conversationId });
+    // Up to the newest on screen (issue 12 §1): here, the newest of the three.
+    const newest = (await call('messages:page', { conversationId, before: null, limit: 1 })) as {
+      items: { id: string }[];
+    };
+    await call('conversations:markRead', { conversationId, upTo: newest.items[0]!.id });
     expect(events).toContain('conversation:updated');
     expect(displayed).toEqual([conversationId]);
     expect(
@@ -217,7 +221,7 @@ describe('conversation and message handlers', () => {
     await expect(call('messages:page', { conversationId: '999', before: null })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    await expect(call('conversations:markRead', { conversationId: 'nope' })).rejects.toMatchObject({
+    await expect(call('conversations:markRead', { conversationId: 'nope', upTo: '1' })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
   });

@@ -11,6 +11,7 @@ import {
   centredScrollTop,
   historyRows,
   indexAt,
+  newestOnScreen,
   rowOffsets,
   scrollEdges,
   visibleSpan,
@@ -165,5 +166,37 @@ describe('scroll positions', () => {
     expect(scrollEdges(at(OVERSCAN - 1), all).wantOlder).toBe(true);
     expect(scrollEdges(at(OVERSCAN - 1), { hasOlder: false, hasNewer: false }).wantOlder).toBe(false);
     expect(scrollEdges(at(OVERSCAN), all).wantOlder).toBe(false);
+  });
+});
+
+describe('the newest message on screen (issue 12 §1: what can have been read)', () => {
+  // Two days, so a day separator sits between the messages: rows are [day, m0, m1, day, m2, m3].
+  const day = 24 * 3600 * 1000;
+  const noon = new Date(2026, 0, 5, 12).getTime();
+  const items = [msg('m0', noon), msg('m1', noon + 1000), msg('m2', noon + day), msg('m3', noon + day + 1000)];
+  const rows = historyRows(items);
+  const offsets = rowOffsets(rows, new Map());
+
+  it('is the last message row whose top part is inside the viewport', () => {
+    const all = offsets[rows.length]!;
+    expect(newestOnScreen(rows, offsets, 0, all)?.id).toBe('m3');
+    // The viewport ends 10 px into m3: not enough of it shows; m2 is the newest seen.
+    const m3Top = offsets[5]!;
+    expect(newestOnScreen(rows, offsets, 0, m3Top + 10)?.id).toBe('m2');
+    expect(newestOnScreen(rows, offsets, 0, m3Top + 20)?.id).toBe('m3');
+  });
+
+  it('skips a day separator at the bottom edge, and is null when only a separator or nothing shows', () => {
+    const secondDayTop = offsets[3]!;
+    expect(newestOnScreen(rows, offsets, 0, secondDayTop + EST_DAY)?.id).toBe('m1');
+    expect(newestOnScreen(rows, offsets, 0, EST_DAY)).toBeNull();
+    expect(newestOnScreen([], new Float64Array([0]), 0, 600)).toBeNull();
+    expect(newestOnScreen(rows, offsets, 0, 0)).toBeNull();
+  });
+
+  it('is null when the viewport is scrolled past every message row', () => {
+    // Only the second separator is on screen: the messages above it scrolled out.
+    const secondDayTop = offsets[3]!;
+    expect(newestOnScreen(rows, offsets, secondDayTop, EST_DAY)).toBeNull();
   });
 });

@@ -37,7 +37,7 @@ const validInputs: Record<string, unknown> = {
   'account:keyBackup': { passphrase: 'correct horse battery' },
   'conversations:list': { cursor: null, limit: 10 },
   'conversations:open': { peerJid: jid },
-  'conversations:markRead': { conversationId: 'c1' },
+  'conversations:markRead': { conversationId: 'c1', upTo: 'm1' },
   'conversations:view': { conversationId: 'c1' },
   'messages:page': { conversationId: 'c1', before: null, limit: 10 },
   'messages:around': { conversationId: 'c1', messageId: 'm1', limit: 10 },

@@ -199,6 +199,27 @@ describe('paging and the conversation list', () => {
     expect(unreadTotal()).toBe(1);
   });
 
+  it('marks read only up to the message on screen, in display order, and names the newest such one for the marker', () => {
+    const c = store.conversations.getOrCreate('upto@clinic.example', 10);
+    // Display order is (sent_at, id): the one inserted last sorts first.
+    const early = store.messages.insert(msg(c.id, 3, { sentAt: 100 }));
+    const shown = store.messages.insert(msg(c.id, 1, { sentAt: 200 }));
+    const later = store.messages.insert(msg(c.id, 2, { sentAt: 300 }));
+    const other = store.conversations.getOrCreate('other@clinic.example', 10);
+    const elsewhere = store.messages.insert(msg(other.id, 1, { sentAt: 150 }));
+    expect(store.messages.newestInbound(c.id, shown.id)?.id).toBe(shown.id);
+    expect(store.messages.newestInbound(c.id)?.id).toBe(later.id);
+    // A message of another conversation names nothing and marks nothing.
+    expect(store.messages.newestInbound(c.id, elsewhere.id)).toBeUndefined();
+    expect(store.conversations.markRead(c.id, 999, elsewhere.id)).toBe(0);
+    expect(store.conversations.markRead(c.id, 999, shown.id)).toBe(2);
+    expect(store.messages.get(early.id)?.readAt).toBe(999);
+    expect(store.messages.get(shown.id)?.readAt).toBe(999);
+    expect(store.messages.get(later.id)?.readAt).toBeNull();
+    expect(store.conversations.summary(c.id)?.unread).toBe(1);
+    expect(store.conversations.markRead(c.id, 1_000, 'not-an-id')).toBe(0);
+  });
+
   it('does not count a message that could not be verified as unread, and never previews its text', () => {
     const unreadTotal = () =>
       store.conversations.list({ cursor: null, limit: 10 }).items.reduce((n, c) => n + c.unread, 0);

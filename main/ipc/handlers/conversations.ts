@@ -39,10 +39,12 @@ export function conversationHandlers(
         throw new AppError('BAD_INPUT', 'You cannot start a conversation with yourself.');
       return { conversationId: active.store.conversations.getOrCreate(peer).id };
     },
-    'conversations:markRead': ({ conversationId }) => {
+    'conversations:markRead': ({ conversationId, upTo }) => {
       const active = ctx.session.active();
       if (!active.store.conversations.get(conversationId)) throw new AppError('NOT_FOUND', 'No such conversation.');
-      markRead(ctx, active, conversationId);
+      if (active.store.messages.get(upTo)?.conversationId !== conversationId)
+        throw new AppError('NOT_FOUND', 'No such message in this conversation.');
+      markRead(ctx, active, conversationId, upTo);
       return null;
     },
     'conversations:view': ({ conversationId }) => {
@@ -51,22 +53,25 @@ export function conversationHandlers(
         active.messaging.view(null);
         throw new AppError('NOT_FOUND', 'No such conversation.');
       }
-      // From now on messaging stores inbound messages to it read; what arrived before is read now.
+      // From now on messaging stores live inbound messages to it read. What arrived before is not
+      // marked here: the renderer says what it showed (conversations:markRead), issue 12 §1.
       active.messaging.view(conversationId);
-      if (conversationId !== null) markRead(ctx, active, conversationId);
       return null;
     },
   };
 }
 
-/** Marks a conversation's inbound messages read; when any changed, the inbox row and the sender hear of it. */
-function markRead(ctx: HandlerContext, active: ActiveSession, conversationId: string): void {
+/**
+ * Marks a conversation's inbound messages up to `upTo` read; when any changed, the inbox row and
+ * the sender hear of it.
+ */
+function markRead(ctx: HandlerContext, active: ActiveSession, conversationId: string, upTo: string): void {
   // The read time comes from the store's clock: the session's injected one (STYLE.md "Time").
-  const changed = active.store.conversations.markRead(conversationId);
+  const changed = active.store.conversations.markRead(conversationId, undefined, upTo);
   if (changed === 0) return;
   const summary = active.store.conversations.summary(conversationId);
   if (summary) ctx.events.emit('conversation:updated', withPresence(active, summary));
   // XEP-0333: tell the sender their messages were displayed. Best effort: a marker that
   // cannot be sent now (offline) must not fail the local mark-read.
-  void active.messaging.markDisplayed(conversationId).catch(() => undefined);
+  void active.messaging.markDisplayed(conversationId, upTo).catch(() => undefined);
 }

@@ -10,7 +10,6 @@ import { accountHandlers } from './account';
 import { policyHandlers } from './policy';
 import { messageSendHandlers } from './messages-send';
 import { contactHandlers } from './contacts';
-import { draftHandlers } from './drafts';
 
 /** The explicit channel → handler map. Each domain contributes its own slice. */
 export function createHandlers(ctx: HandlerContext): HandlerMap {
@@ -25,6 +24,5 @@ export function createHandlers(ctx: HandlerContext): HandlerMap {
     ...auditHandlers(ctx),
     ...messageSendHandlers(ctx),
     ...contactHandlers(ctx),
-    ...draftHandlers(ctx),
   };
 }

@@ -101,6 +101,11 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
   const markRead = db.prepare<[number, number]>(
     `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL`,
   );
+  // Display order is (sent_at, id): a message that sorts after `upTo` was not on screen yet.
+  const markReadUpTo = db.prepare<[number, number, number, number]>(
+    `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL
+      AND (sent_at, id) <= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`,
+  );
 
   return {
     getOrCreate(peerJid, now = clock.now()) {
@@ -129,9 +134,12 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
       const r = n === null ? undefined : one.get(n);
       return r ? toItem(r) : undefined;
     },
-    markRead(id, at = clock.now()) {
+    markRead(id, at = clock.now(), upTo) {
       const n = parseId(id);
-      return n === null ? 0 : markRead.run(at, n).changes;
+      if (n === null) return 0;
+      if (upTo === undefined) return markRead.run(at, n).changes;
+      const last = parseId(upTo);
+      return last === null ? 0 : markReadUpTo.run(at, n, last, n).changes;
     },
   };
 }

@@ -30,6 +30,11 @@ export function createMessageReads(db: Db, rows: MessageLookup): MessageReads {
     `SELECT * FROM messages WHERE conversation_id = ? AND direction = 'in' AND state <> 'unverified' AND origin_id IS NOT NULL
       ORDER BY sent_at DESC, id DESC LIMIT 1`,
   );
+  const newestInUpTo = db.prepare<[number, number, number], Row>(
+    `SELECT * FROM messages WHERE conversation_id = ? AND direction = 'in' AND state <> 'unverified' AND origin_id IS NOT NULL
+      AND (sent_at, id) <= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)
+      ORDER BY sent_at DESC, id DESC LIMIT 1`,
+  );
 
   /** A string id that is not one of ours is "not found", never an error. */
   const inConversation = (conversationId: string, find: (conv: number) => Row | undefined) => {
@@ -48,7 +53,12 @@ export function createMessageReads(db: Db, rows: MessageLookup): MessageReads {
       inConversation(conversationId, (conv) => rows.byOrigin(conv, originId)),
     findByStanzaId: (conversationId, stanzaId) =>
       inConversation(conversationId, (conv) => rows.byStanza(conv, stanzaId)),
-    newestInbound: (conversationId) => inConversation(conversationId, (conv) => newestIn.get(conv)),
+    newestInbound: (conversationId, upTo) =>
+      inConversation(conversationId, (conv) => {
+        if (upTo === undefined) return newestIn.get(conv);
+        const last = parseId(upTo);
+        return last === null ? undefined : newestInUpTo.get(conv, last, conv);
+      }),
     page(conversationId, { before, limit }) {
       const conv = parseId(conversationId);
       if (conv === null) return { items: [], nextCursor: null };

@@ -168,28 +168,25 @@ export function createMessageStateMoves(
   rows: MessageLookup,
   clock: Pick<Clock, 'now'>,
 ): Pick<MessageRepo, 'updateState' | 'updateStateByOriginId'> {
-  // The failure code goes with the state: set by a move to 'failed', cleared by any other move.
-  const setState = db.prepare<[string, string | null, number]>(
-    'UPDATE messages SET state = ?, failure = ? WHERE id = ?',
-  );
+  const setState = db.prepare<[string, number]>('UPDATE messages SET state = ? WHERE id = ?');
   const setRead = db.prepare<[number, number]>('UPDATE messages SET read_at = coalesce(read_at, ?) WHERE id = ?');
   const setReceived = db.prepare<[number, number]>(
     'UPDATE messages SET received_at = coalesce(received_at, ?) WHERE id = ?',
   );
-  const move = db.transaction((id: number, state: MessageState, at: number, failure?: string): Message => {
+  const move = db.transaction((id: number, state: MessageState, at: number): Message => {
     const row = rows.byId(id)!; // re-read inside the write transaction
     if (allowedMove(row.state, state)) {
-      setState.run(state, state === 'failed' ? (failure ?? 'INTERNAL') : null, row.id);
+      setState.run(state, row.id);
       if (state === 'read' && row.direction === 'out') setRead.run(at, row.id);
       if (state === 'delivered' && row.direction === 'out') setReceived.run(at, row.id);
     }
     return toMessage(rows.byId(row.id)!);
   });
   return {
-    updateState(id, state, at = clock.now(), failure) {
+    updateState(id, state, at = clock.now()) {
       const n = parseId(id);
       const row = n === null ? undefined : rows.byId(n);
-      return row ? move.immediate(row.id, state, at, failure) : undefined;
+      return row ? move.immediate(row.id, state, at) : undefined;
     },
     updateStateByOriginId(conversationId, originId, state, at = clock.now()) {
       const n = parseId(conversationId);

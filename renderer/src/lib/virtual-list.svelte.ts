@@ -34,7 +34,7 @@ export class VirtualList<R extends SizedRow> {
   scrollTop = $state(0);
   viewport = $state(600);
   /** The reader is at the newest row: keep it in view as rows arrive or get measured. */
-  stickToBottom: boolean;
+  stickToBottom = $state(false);
 
   readonly #rows: () => readonly R[];
   // Measured heights by row key: a plain Map (not reactive); `#version` says when it changed.

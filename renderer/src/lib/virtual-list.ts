@@ -146,3 +146,29 @@ export function scrollEdges(
     wantOlder: more.hasOlder && s.scrollTop < overscan,
   };
 }
+
+/** How much of a row must be inside the viewport for it to count as seen. */
+const SEEN_PX = 20;
+
+/**
+ * The newest message on screen: the last message row whose top `SEEN_PX` (or all of it, when
+ * shorter) lies inside the viewport. What the person can have read (issue 12 §1): everything up
+ * to it in display order may be marked read, nothing after it. Null when no message is on screen.
+ */
+export function newestOnScreen(
+  rows: readonly HistoryRow[],
+  offsets: Float64Array,
+  scrollTop: number,
+  viewport: number,
+): Message | null {
+  if (rows.length === 0 || viewport <= 0) return null;
+  const bottom = scrollTop + viewport;
+  for (let i = Math.min(rows.length - 1, indexAt(offsets, bottom)); i >= 0; i--) {
+    const top = offsets[i]!;
+    const end = offsets[i + 1]!;
+    if (end <= scrollTop) return null; // above the viewport: nothing on screen is a message
+    const row = rows[i]!;
+    if (row.kind === 'msg' && top + Math.min(SEEN_PX, end - top) <= bottom) return row.m;
+  }
+  return null;
+}

@@ -3,6 +3,11 @@
  * messages:page. A search result opens a window around its message (messages:around); then
  * `hasNewer` is true until paging down reaches the newest row, and live messages wait for it. Big arrays live in $state.raw and are replaced, never mutated in place.
  * PHI: dropped on lock (the conversation id is kept so unlock returns to the same place).
+ *
+ * Read (issue 12 §1): MessageList reports the newest message on screen (`shown`) and whether the
+ * reader is at the newest row (`following`); view.svelte.ts turns that into conversations:view and
+ * conversations:markRead. Messages stored by catch-up reach the open conversation through
+ * refreshTail() (catch-up announces conversations, not each message).
  */
 import type { Message } from '../../../../common/ipc-contract';
 import type { IpcError } from '../../../../common/result';
@@ -38,6 +43,14 @@ class MessagesState {
   sendError = $state<IpcError | null>(null);
   /** Bumped when new messages are appended at the end (the list scrolls down if it was there). */
   appended = $state(0);
+  /** The newest message on screen (MessageList), or null. */
+  shown = $state.raw<Message | null>(null);
+  /** The reader is at the newest row of the conversation (no newer history, scrolled to the end); MessageList's. */
+  following = $state(false);
+  /** The newest message main was told was seen (markSeen), so it is told once. */
+  private readThrough: Message | null = null;
+  /** A catch-up changed this conversation while a page was loading: look again afterwards. */
+  private tailStale = false;
   private epoch = 0;
   private jumps = 0;
 
@@ -54,6 +67,10 @@ class MessagesState {
     this.target = null;
     this.loading = false;
     this.sendError = null;
+    // `following` stays: the list reports it when its scroll state changes, not per load.
+    this.shown = null;
+    this.readThrough = null;
+    this.tailStale = false;
   }
 
   async show(conversationId: string): Promise<void> {
@@ -69,6 +86,72 @@ class MessagesState {
     this.olderCursor = r.value.nextCursor;
     this.hasOlder = r.value.nextCursor !== null;
     this.appended += 1;
+    if (this.tailStale) await this.refreshTail();
+  }
+
+  /**
+   * The conversation changed in the store without a per-message event (catch-up stored a page):
+   * append the rows after the newest held one, so the open conversation shows what was stored.
+   * With a window in the past (`hasNewer`), paging down brings them anyway.
+   */
+  async refreshTail(lastId?: string): Promise<void> {
+    const conversationId = this.conversationId;
+    if (!conversationId || this.hasNewer) return;
+    if (lastId !== undefined && this.items.some((m) => m.id === lastId)) return;
+    if (this.loading) {
+      this.tailStale = true;
+      return;
+    }
+    this.tailStale = false;
+    const newest = this.items[this.items.length - 1];
+    if (!newest) {
+      await this.show(conversationId);
+      return;
+    }
+    const epoch = this.epoch;
+    this.loading = true;
+    const r = await clinic().messages.around({ conversationId, messageId: newest.id, limit: PAGE_SIZE });
+    if (epoch !== this.epoch) return;
+    this.loading = false;
+    if (!r.ok) return;
+    const seen = new Set(this.items.map((m) => m.id));
+    const newer = r.value.items.filter((m) => !seen.has(m.id));
+    if (newer.length > 0) {
+      this.items = [...this.items, ...newer].sort(byTime);
+      this.appended += 1;
+    }
+    this.hasNewer = r.value.hasNewer;
+    if (this.tailStale) await this.refreshTail();
+  }
+
+  /**
+   * Whether something main still counts as unread is on screen: an inbound, verified message at or
+   * before `shown` that is not read and was not reported yet.
+   */
+  hasUnseen(): boolean {
+    const shown = this.shown;
+    if (!shown) return false;
+    const through = this.readThrough;
+    return this.items.some(
+      (m) =>
+        m.direction === 'in' &&
+        m.readAt === null &&
+        m.state !== 'unverified' &&
+        byTime(m, shown) <= 0 &&
+        (through === null || byTime(m, through) > 0),
+    );
+  }
+
+  /** Tells main the person saw the conversation up to `shown` (conversations:markRead). */
+  async markSeen(): Promise<void> {
+    const conversationId = this.conversationId;
+    const upTo = this.shown;
+    if (!conversationId || !upTo) return;
+    const before = this.readThrough;
+    this.readThrough = upTo;
+    const r = await clinic().conversations.markRead({ conversationId, upTo: upTo.id });
+    // Not told (locked meanwhile, gone): the next time it is on screen asks again.
+    if (!r.ok && this.readThrough === upTo) this.readThrough = before;
   }
 
   /** Opens a conversation scrolled to one of its messages (a search result). */

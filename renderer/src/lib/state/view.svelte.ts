@@ -1,27 +1,59 @@
 /**
- * Which conversation the user has in view, told to main once per change (conversations:view,
- * issue 11 §5). Main then stores inbound messages to it read as they arrive, so a message in the
- * open conversation costs one event and no call back. Null when no conversation is open, another
- * screen shows, the window is hidden, or the session is locked.
+ * What the person can see, told to main (issue 11 §5, issue 12 §1 "Read means read"):
+ *
+ * - conversations:view, once per change: the conversation they are following live — the inbox
+ *   shows it at its newest message, the session is unlocked, the window visible and focused.
+ *   Main stores a message that arrives live in it read: it appears where they are looking.
+ * - conversations:markRead, when an unread inbound message has been on screen (MessageList's
+ *   `shown`) for a moment under the same conditions: main marks read up to that message and sends
+ *   the XEP-0333 displayed marker. A message stored by catch-up while locked stays "Delivered" for
+ *   its sender until the person unlocks and it is on their screen.
  */
 import { clinic } from '../clinic';
+import { messages } from './messages.svelte';
 import { session } from './session.svelte';
 import { ui } from './ui.svelte';
+
+/**
+ * How long a message stays on screen before it counts as seen: the list settles (it opens at the
+ * top for a frame before scrolling to the newest row), and rows flicked past are not read.
+ */
+const DWELL_MS = 300;
 
 class ViewState {
   /** document.visibilityState, kept reactive (start()). */
   visible = $state(true);
-  readonly conversationId = $derived(
-    session.phase === 'unlocked' && ui.screen === 'inbox' && this.visible ? ui.conversationId : null,
+  /** The window has the keyboard focus (start()). */
+  focused = $state(true);
+  /** The person is looking at the open conversation: unlocked, inbox, window visible and focused. */
+  readonly looking = $derived(
+    session.phase === 'unlocked' &&
+      ui.screen === 'inbox' &&
+      this.visible &&
+      this.focused &&
+      ui.conversationId !== null &&
+      messages.conversationId === ui.conversationId,
   );
+  /** The conversation followed live, or null. */
+  readonly conversationId = $derived(this.looking && messages.following ? ui.conversationId : null);
 
-  /** Follows visibility and reports each change of `conversationId`; returns the stop function. */
+  /** Follows visibility and focus, reports view changes and what was seen; returns the stop function. */
   start(): () => void {
     const onVisibility = () => {
       this.visible = document.visibilityState === 'visible';
     };
+    const onFocus = () => {
+      this.focused = true;
+    };
+    const onBlur = () => {
+      this.focused = false;
+    };
     onVisibility();
+    this.focused = document.hasFocus();
     document.addEventListener('visibilitychange', onVisibility);
+    window.addEventListener('focus', onFocus);
+    window.addEventListener('blur', onBlur);
+    let dwell: ReturnType<typeof setTimeout> | undefined;
     const stop = $effect.root(() => {
       $effect(() => {
         const conversationId = this.conversationId;
@@ -29,9 +61,18 @@ class ViewState {
         // and it would answer LOCKED anyway. The unlock makes `conversationId` change again.
         if (session.phase === 'unlocked') void clinic().conversations.view({ conversationId });
       });
+      $effect(() => {
+        clearTimeout(dwell);
+        if (!this.looking || !messages.shown || !messages.hasUnseen()) return;
+        // markSeen keeps its failures in state (asks again next time): nothing to catch.
+        dwell = setTimeout(() => void messages.markSeen(), DWELL_MS);
+      });
     });
     return () => {
+      clearTimeout(dwell);
       document.removeEventListener('visibilitychange', onVisibility);
+      window.removeEventListener('focus', onFocus);
+      window.removeEventListener('blur', onBlur);
       stop();
     };
   }

@@ -23,7 +23,11 @@ export function wireEvents(): () => void {
       if (unlocked()) messages.apply(m);
     }),
     api.on('conversation:updated', (c) => {
-      if (unlocked()) conversations.upsert(c);
+      if (!unlocked()) return;
+      conversations.upsert(c);
+      // Catch-up announces conversations, not each message: the open one loads what was stored.
+      // refreshTail() keeps a failed page in state (the list stays as it is): it never rejects.
+      if (c.id === messages.conversationId && c.lastMessage) void messages.refreshTail(c.lastMessage.id);
     }),
     api.on('contact:updated', (c) => {
       if (!unlocked()) return;
