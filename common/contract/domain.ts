@@ -18,6 +18,15 @@ export type Presence = z.infer<typeof presence>;
 export const trustState = z.enum(['unknown', 'pinned', 'verified', 'changed', 'unavailable']);
 export type TrustState = z.infer<typeof trustState>;
 
+/**
+ * Whether a colleague has published an OpenPGP key at all (issue 12 §3), as main last learnt it
+ * from the server in this session. published: a key is pinned or announced; none: the server says
+ * there is none — they have not signed in yet, and messages to them wait in the outbox until their
+ * key appears; unknown: not asked yet, or the answer said nothing (offline, refused: see trust).
+ */
+export const keyStatus = z.enum(['published', 'none', 'unknown']);
+export type KeyStatus = z.infer<typeof keyStatus>;
+
 /** 'sent' means the server acknowledged the stanza (XEP-0198); there is no separate 'acked'. */
 const messageState = z.enum(['queued', 'sent', 'delivered', 'read', 'failed', 'unverified']);
 export type MessageState = z.infer<typeof messageState>;
@@ -96,6 +105,7 @@ export const contact = z.object({
   role: role.nullable(),
   presence,
   trust: trustState,
+  keyStatus,
   fingerprint: fingerprint.nullable(),
   /** Set when trust is 'changed': the new key's fingerprint, for comparison. */
   pendingFingerprint: fingerprint.nullable(),

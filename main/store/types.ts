@@ -18,7 +18,8 @@ import type {
 export type { Message, MessageState };
 
 /** A contact as stored: the domain Contact without presence (presence is live, from XMPP). */
-export type StoredContact = Omit<Contact, 'presence'> & {
+/** Presence is live and keyStatus per session (main/xmpp/key-status.ts): neither is stored. */
+export type StoredContact = Omit<Contact, 'presence' | 'keyStatus'> & {
   /** The pinned OpenPGP public key (binary transferable key), when fetched. */
   publicKey: Uint8Array | null;
   updatedAt: number;

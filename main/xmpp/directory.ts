@@ -74,6 +74,9 @@ export function createDirectory(ctx: MessagingContext) {
     resources.set(jid, map);
     const after = presenceOf(jid);
     if (after !== before) events.emit('presence:changed', { jid, presence: after });
+    // Signed in: someone who had no key publishes it before their presence (session-setup.ts), so
+    // messages waiting for them can go now (issue 12 §3).
+    if (before === 'offline' && after !== 'offline') ctx.trust.recheck(jid);
   }
 
   return {

@@ -5,7 +5,7 @@
  * messaging.ts composes: lifecycle.ts (start, stop, reconnect over transport/connection.ts: its
  * state machine, socket-guard, stream-management, tls-trust, lib-patches), session-setup.ts (fresh session vs resumed), directory.ts,
  * account-key.ts (our key: generate, restore from backup, publish), pep-keys.ts (PEP I/O),
- * trust.ts (contacts' keys), caps.ts (entity caps, live key-list notices), decrypt.ts (the decrypt
+ * trust.ts (contacts' keys; key-status.ts: who has published one at all), caps.ts (entity caps, live key-list notices), decrypt.ts (the decrypt
  * workers), stanza-router.ts → inbound.ts (live) and catch-up.ts (MAM), both through receive.ts,
  * and outbox.ts (+ outbox-send.ts, origin-id.ts).
  */

@@ -23,6 +23,30 @@ import { bare, displayedMarker } from './stanzas';
 import { createTrust } from './trust';
 import type { Messaging, MessagingOptions } from './types';
 
+/**
+ * Whether a message to `peer` may be accepted; throws why not. Refused here, not only in the UI:
+ * federation is off, and a PHI message has one place to go; a changed key blocks until a person
+ * accepts it. Without a pinned key one must be fetchable now (never plaintext) — unless the
+ * colleague has published none yet: then the message waits in the outbox for their first key
+ * (issue 12 §3, outbox-send.ts), which goes through the usual pin-on-first-use.
+ */
+async function checkRecipient(ctx: MessagingContext, peer: string): Promise<void> {
+  if (!ctx.peerAllowed(peer))
+    throw new AppError('FORBIDDEN', "Messages can only go to colleagues on the clinic's own server.", { jid: peer });
+  const c = ctx.opts.store.contacts.get(peer);
+  if (c?.trust === 'changed') {
+    throw new AppError(
+      'KEY_CHANGED',
+      "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.",
+      { jid: peer },
+    );
+  }
+  if (c?.fingerprint || !ctx.conn()?.isReady()) return;
+  await ctx.trust.keyForSending(peer).catch((err: unknown) => {
+    if (!(err instanceof AppError && err.code === 'KEY_UNAVAILABLE' && ctx.trust.keyStatus(peer) === 'none')) throw err;
+  });
+}
+
 export function createMessaging(opts: MessagingOptions): Messaging {
   const { store, audit, events, logger, clock, policy } = opts;
   const ownJid = bare(opts.account.jid);
@@ -30,7 +54,16 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const allowedDomain = (policy.server?.domain ?? ownJid.slice(ownJid.indexOf('@') + 1)).toLowerCase();
   const accountKey = createAccountKey({ store, audit, ownJid });
   const conn = () => lifecycle.conn();
-  const trust = createTrust({ store, audit, events, logger, clock, conn, presenceOf: (j) => directory.presenceOf(j) });
+  const trust = createTrust({
+    store,
+    audit,
+    events,
+    logger,
+    clock,
+    conn,
+    presenceOf: (j) => directory.presenceOf(j),
+    onKeyReady: (j) => outbox.release(j),
+  });
   const decryption = createDecryptService({ identity: () => accountKey.current(), logger, inspect: opts.inspect });
   /** The conversation the user has in view (conversations:view); null: none, or the window is hidden. */
   let viewing: string | null = null;
@@ -90,21 +123,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   async function send(conversationId: string, body: string): Promise<Message> {
     const conv = store.conversations.get(conversationId);
     if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
-    // Refused here, not only in the UI: federation is off, and a PHI message has one place to go.
-    if (!ctx.peerAllowed(conv.peerJid))
-      throw new AppError('FORBIDDEN', "Messages can only go to colleagues on the clinic's own server.", {
-        jid: conv.peerJid,
-      });
-    const c = store.contacts.get(conv.peerJid);
-    if (c?.trust === 'changed') {
-      throw new AppError(
-        'KEY_CHANGED',
-        "This colleague's encryption key changed. Compare the new fingerprint, then accept it to send again.",
-        { jid: conv.peerJid },
-      );
-    }
-    // Without a pinned key we must be able to fetch one now; otherwise refuse (never plaintext).
-    if (!c?.fingerprint && conn()?.isReady()) await trust.keyForSending(conv.peerJid);
+    await checkRecipient(ctx, conv.peerJid);
     return outbox.enqueue(conversationId, body);
   }
 
@@ -121,10 +140,16 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     },
     presenceOf: (jid) => directory.presenceOf(bare(jid)),
     ownFingerprint: () => accountKey.fingerprint(),
-    directory: () => store.contacts.list().map((c) => trust.toContact(c)),
+    directory() {
+      const list = store.contacts.list();
+      // In the background: whoever has never published a key shows "Not set up yet" (issue 12 §3).
+      trust.probe(list.filter((c) => c.trust === 'unknown').map((c) => c.jid));
+      return list.map((c) => trust.toContact(c));
+    },
     contact(jid) {
       const c = store.contacts.get(bare(jid));
       if (!c) throw new AppError('NOT_FOUND', 'No such colleague in the directory.');
+      if (c.trust === 'unknown') trust.probe([c.jid]);
       return trust.toContact(c);
     },
     verifyContact: (jid, fpr) => trust.verify(bare(jid), fpr),

@@ -2,8 +2,8 @@
  * One outbox attempt (issue 5 §5): signcrypt to the recipient and to ourselves (XEP-0374 §2.1),
  * send, and only when the server acknowledged the stanza (XEP-0198) mark it sent — out of the
  * outbox, sent and audited in one commit. A refusal (key changed or unavailable, foreign domain)
- * or too many attempts leaves the message failed until a person retries; anything else is
- * rescheduled with backoff.
+ * or too many attempts leaves the message failed until a person retries; a colleague who has not
+ * published a key yet has it wait, queued, for their key; anything else is rescheduled with backoff.
  */
 import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
@@ -13,6 +13,12 @@ import type { MessagingContext } from './context';
 import { oxMessage } from './stanzas';
 
 const MAX_ATTEMPTS = 25;
+/**
+ * A message waiting for a colleague's first key (issue 12 §3) is released as soon as the key shows
+ * up (trust.ts onKeyReady: their key-list notice or presence) and re-checked on every connect; this
+ * is only the fallback for a server that tells us neither.
+ */
+export const WAIT_RECHECK_MS = 5 * 60_000;
 
 export function createOutboxSender(ctx: MessagingContext) {
   const { store, audit, logger, clock } = ctx.opts;
@@ -70,6 +76,12 @@ export function createOutboxSender(ctx: MessagingContext) {
       }
     } catch (err) {
       const code = err instanceof AppError ? err.code : 'INTERNAL';
+      if (code === 'KEY_UNAVAILABLE' && ctx.trust.keyStatus(conv.peerJid) === 'none') {
+        // They have not signed in yet: it stays queued ("Waiting for … to sign in") and counts no
+        // attempt. enqueue only moves an existing row's next attempt.
+        store.outbox.enqueue(messageId, clock.now() + WAIT_RECHECK_MS);
+        return;
+      }
       if (
         code === 'KEY_CHANGED' ||
         code === 'KEY_UNAVAILABLE' ||

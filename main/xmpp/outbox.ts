@@ -86,6 +86,15 @@ export function createOutbox(ctx: MessagingContext) {
       void flush();
       return msg;
     },
+    /** A colleague's first key appeared (trust.ts onKeyReady): what waits for them is due now, each once. */
+    release(jid: string): void {
+      const now = clock.now();
+      for (const item of store.outbox.all()) {
+        if (store.conversations.get(item.conversationId)?.peerJid === jid) store.outbox.enqueue(item.messageId, now);
+      }
+      // flush() logs its own failures; the 2 s timer (lifecycle.ts) tries again.
+      void flush();
+    },
     retry(messageId: string): Message {
       const msg = store.messages.get(messageId);
       if (!msg || msg.direction !== 'out') throw new AppError('NOT_FOUND', 'No such message.');

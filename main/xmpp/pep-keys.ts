@@ -125,6 +125,23 @@ export async function fetchPublicKey(conn: XmppConnection, bareJid: string): Pro
   return { fingerprint: newest.fpr, binary: new Uint8Array(Buffer.from(b64, 'base64')) };
 }
 
+/**
+ * Whether a colleague announces any key (issue 12 §3): only their list node is read, nothing is
+ * pinned. True / false as the server answers (no node: false); throws when it does not answer.
+ */
+export async function announcesKey(conn: XmppConnection, bareJid: string): Promise<boolean> {
+  let res: XmlElement;
+  try {
+    res = await conn.iq(itemsIq(bareJid, KEYS_LIST_NODE));
+  } catch (err) {
+    // Never published: Prosody has no such node for an account that never signed in.
+    if (condition(err) === 'item-not-found') return false;
+    throw err;
+  }
+  const pubsub = res.getChild('pubsub', PUBSUB);
+  return announcedKeys(pubsub ? firstItemPayload(pubsub, 'public-keys-list') : undefined).length > 0;
+}
+
 /** XEP-0373 §5.2: publishes the encrypted secret-key backup (base64) to our whitelist-only node. */
 export async function publishSecretKeyBackup(conn: XmppConnection, base64: string): Promise<void> {
   await publishWith(conn, SECRET_KEY_NODE, 'current', xml('secretkey', { xmlns: OX_NS }, base64), WHITELIST);

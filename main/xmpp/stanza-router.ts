@@ -31,7 +31,9 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound }: StanzaR
    */
   function onKeyListNotice(jid: string, el: XmlElement) {
     const c = store.contacts.get(jid);
-    if (!c?.fingerprint) return; // nothing pinned yet: pinned on first use, as before
+    // Nothing pinned yet: pinned on first use, as before — unless messages wait for their first
+    // key (issue 12 §3): a colleague who had none has just signed in.
+    if (!c?.fingerprint) return ctx.trust.recheck(jid);
     const announced = (el.getChild('event', NS_PUBSUB_EVENT)?.getChild('items')?.getChildren('item') ?? []).flatMap(
       (i) => announcedKeys(i.getChild('public-keys-list', NS.ox)).map((k) => k.fpr),
     );

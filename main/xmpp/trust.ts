@@ -3,7 +3,7 @@
  * person compared fingerprints, a changed key blocks sending until acknowledged, a key that
  * cannot be fetched is "unavailable" (never a plaintext fallback). Every decision is audited.
  */
-import type { Contact, Presence } from '../../common/contract/domain';
+import type { Contact, KeyStatus, Presence } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
@@ -12,6 +12,7 @@ import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Store, StoredContact } from '../store';
 import type { XmppConnection } from './transport/connection';
+import { createKeyStatus } from './key-status';
 import { fetchPublicKey } from './pep-keys';
 
 export interface TrustDeps {
@@ -22,6 +23,8 @@ export interface TrustDeps {
   clock: Clock;
   conn: () => XmppConnection | null;
   presenceOf: (jid: string) => Presence;
+  /** A colleague who had no key has published one (issue 12 §3): messages waiting for it can go. */
+  onKeyReady?: (jid: string) => void;
 }
 
 export interface Trust {
@@ -34,6 +37,12 @@ export interface Trust {
   verify(jid: string, fingerprint: string): Promise<Contact>;
   acceptChange(jid: string, fingerprint: string): Promise<Contact>;
   toContact(c: StoredContact): Contact;
+  /** Whether the colleague has published a key at all, as far as this session knows (key-status.ts). */
+  keyStatus(jid: string): KeyStatus;
+  /** Asks in the background whether colleagues whose key was never fetched have one (the directory). */
+  probe(jids: string[]): void;
+  /** A hint their key may have appeared (a key-list notice, presence): fetch it if they had none. */
+  recheck(jid: string): void;
 }
 
 /** Why a key fetch failed, for the log and the audit: the server's condition, never a guess. */
@@ -47,11 +56,15 @@ function unavailableReason(err: unknown): string {
   return 'error';
 }
 
+/** What a failed fetch says about whether a key is published: no node or an empty list says none. */
+const statusAfter = (reason: string): KeyStatus | null =>
+  reason === 'item-not-found' || reason === 'not-found' ? 'none' : reason === 'timeout' ? null : 'unknown';
+
 /** Fetch + validate + record. Never throws: the outcome is in the store (and audited). */
 async function fetchAndRecord(
   d: TrustDeps,
   jid: string,
-  on: { pinned(key: ContactKey): void; emit(c: StoredContact): void },
+  on: { pinned(key: ContactKey): void; emit(c: StoredContact): void; status(s: KeyStatus): void },
 ): Promise<void> {
   const conn = d.conn();
   if (!conn?.isReady()) return;
@@ -71,6 +84,9 @@ async function fetchAndRecord(
       on.emit(d.store.contacts.setKey(jid, { trust: 'unavailable' }, now));
       d.audit.append('key-unavailable', { jid, reason });
     }
+    // A timeout says nothing either way: what was known stays (messages waiting keep waiting).
+    const status = statusAfter(reason);
+    if (status) on.status(status);
     return;
   }
   if (!before?.fingerprint) {
@@ -89,6 +105,7 @@ async function fetchAndRecord(
       ),
     );
     d.audit.append('key-pinned', { jid, fingerprint: key.fingerprint });
+    on.status('published');
   } else if (before.fingerprint !== key.fingerprint) {
     if (before.trust === 'changed' && before.pendingFingerprint === key.fingerprint) return;
     // The pinned key stays the pinned key; the new one waits for a person to acknowledge it.
@@ -99,9 +116,44 @@ async function fetchAndRecord(
   }
 }
 
+/** A person compared fingerprints and confirms the pinned key: the stored row, verified. */
+function verifiedRow(d: TrustDeps, jid: string, fingerprint: string): StoredContact {
+  const c = d.store.contacts.get(jid);
+  if (!c?.fingerprint)
+    throw new AppError('KEY_UNAVAILABLE', 'There is no key for this colleague to verify yet.', { jid });
+  if (c.trust === 'changed') throw new AppError('KEY_CHANGED', 'Accept or reject the changed key first.', { jid });
+  if (c.fingerprint !== fingerprint.toUpperCase()) {
+    throw new AppError(
+      'CONFLICT',
+      'The fingerprint you confirmed is not the pinned key. Do not trust this key; contact IT.',
+      { jid },
+    );
+  }
+  const now = d.clock.now();
+  const row = d.store.contacts.setKey(jid, { trust: 'verified', verifiedAt: now }, now);
+  d.audit.append('key-verified', { jid, fingerprint: c.fingerprint });
+  return row;
+}
+
+/** Whether colleagues have a key at all (key-status.ts); a change reaches the renderer and the outbox. */
+function keyStatusBook(d: TrustDeps, emit: (c: StoredContact) => void) {
+  return createKeyStatus({
+    conn: d.conn,
+    changed(jid, from, to) {
+      const c = d.store.contacts.get(jid);
+      if (c) emit(c);
+      // Only a colleague known to have had no key has messages waiting for it (outbox-send.ts);
+      // anyone else's queued messages go with the flush on connect, as always.
+      if (from === 'none' && to === 'published') d.onKeyReady?.(jid);
+    },
+  });
+}
+
 export function createTrust(d: TrustDeps): Trust {
   const parsed = new Map<string, ContactKey>(); // jid → parsed pinned key (PROTOCOL.md "Speed": parse once)
   const inflight = new Map<string, Promise<void>>();
+  const keys = keyStatusBook(d, (c) => emit(c));
+  const statusOf = (jid: string) => keys.of(jid, !!d.store.contacts.get(jid)?.fingerprint);
 
   const toContact = (c: StoredContact): Contact => ({
     jid: c.jid,
@@ -109,6 +161,7 @@ export function createTrust(d: TrustDeps): Trust {
     role: c.role,
     presence: d.presenceOf(c.jid),
     trust: c.trust,
+    keyStatus: keys.of(c.jid, c.fingerprint !== null),
     fingerprint: c.fingerprint,
     pendingFingerprint: c.pendingFingerprint,
     firstSeen: c.firstSeen,
@@ -128,36 +181,24 @@ export function createTrust(d: TrustDeps): Trust {
   const refresh = (jid: string): Promise<void> => {
     const running = inflight.get(jid);
     if (running) return running;
-    const p = fetchAndRecord(d, jid, { pinned: (key) => parsed.set(jid, key), emit }).finally(() =>
-      inflight.delete(jid),
-    );
+    const p = fetchAndRecord(d, jid, {
+      pinned: (key) => parsed.set(jid, key),
+      emit,
+      status: (s) => keys.set(jid, s),
+    }).finally(() => inflight.delete(jid));
     inflight.set(jid, p);
     return p;
   };
 
-  /** A person compared fingerprints and confirms the pinned key. */
-  function verifyNow(jid: string, fingerprint: string): Contact {
-    const c = d.store.contacts.get(jid);
-    if (!c?.fingerprint)
-      throw new AppError('KEY_UNAVAILABLE', 'There is no key for this colleague to verify yet.', { jid });
-    if (c.trust === 'changed') throw new AppError('KEY_CHANGED', 'Accept or reject the changed key first.', { jid });
-    if (c.fingerprint !== fingerprint.toUpperCase()) {
-      throw new AppError(
-        'CONFLICT',
-        'The fingerprint you confirmed is not the pinned key. Do not trust this key; contact IT.',
-        { jid },
-      );
-    }
-    const now = d.clock.now();
-    const row = d.store.contacts.setKey(jid, { trust: 'verified', verifiedAt: now }, now);
-    d.audit.append('key-verified', { jid, fingerprint: c.fingerprint });
-    emit(row);
-    return toContact(row);
-  }
-
   return {
     toContact,
     refresh,
+    keyStatus: statusOf,
+    probe: (jids) => keys.probe(jids),
+    recheck(jid) {
+      // refresh() never rejects: its outcome is recorded, and a pinned key releases waiting messages.
+      if (statusOf(jid) === 'none') void refresh(jid);
+    },
     async keyForSending(jid) {
       let c = d.store.contacts.get(jid);
       if (!c?.fingerprint) {
@@ -189,7 +230,12 @@ export function createTrust(d: TrustDeps): Trust {
       return pinnedKey(c);
     },
     // A refusal rejects, as from the other async methods (nothing here waits).
-    verify: (jid, fingerprint) => Promise.resolve().then(() => verifyNow(jid, fingerprint)),
+    verify: (jid, fingerprint) =>
+      Promise.resolve().then(() => {
+        const row = verifiedRow(d, jid, fingerprint);
+        emit(row);
+        return toContact(row);
+      }),
     async acceptChange(jid, fingerprint) {
       const c = d.store.contacts.get(jid);
       const fpr = fingerprint.toUpperCase();

@@ -67,7 +67,10 @@ export interface Messaging {
   /** Stops reconnecting first (PROTOCOL.md), then closes the stream. */
   stop(): Promise<void>;
   connection(): { state: ConnectionState; detail: string | null };
-  /** Stores the message (queued), then signcrypts and sends it; KEY_CHANGED / KEY_UNAVAILABLE refuse. */
+  /**
+   * Stores the message (queued), then signcrypts and sends it; KEY_CHANGED / KEY_UNAVAILABLE refuse.
+   * To a colleague who has published no key yet it waits, queued, until their key appears (issue 12 §3).
+   */
   send(conversationId: string, body: string): Promise<Message>;
   /** A failed message goes back to the outbox. */
   retry(messageId: string): Promise<Message>;

@@ -20,6 +20,18 @@ describe('trust as shown', () => {
   });
 });
 
+describe('a colleague who has not signed in yet (issue 12 §3)', () => {
+  it('is "Not set up yet" when the server says they published no key, not a failure', () => {
+    for (const t of ['unknown', 'unavailable'] as const) {
+      expect(trustView(t, 'none')).toMatchObject({ label: 'Not set up yet', kind: 'not-set-up' });
+    }
+    // Without that answer the stored trust speaks as before; a published key changes nothing.
+    expect(trustView('unavailable', 'unknown').label).toBe('Could not verify');
+    expect(trustView('unknown', 'published').label).toBe('Not checked yet');
+    expect(trustView('pinned', 'published').label).toBe('Not verified');
+  });
+});
+
 describe('conversation preview', () => {
   it('says a message could not be verified instead of "Secure message"', () => {
     expect(previewText({ preview: null, state: 'unverified' })).toBe('Message could not be verified');

@@ -1,6 +1,7 @@
 /**
  * messages:send / messages:retry — through the durable outbox (main/xmpp/outbox.ts). The message
- * is stored before anything is sent; KEY_CHANGED / KEY_UNAVAILABLE refuse (never plaintext).
+ * is stored before anything is sent; KEY_CHANGED / KEY_UNAVAILABLE refuse (never plaintext); to a
+ * colleague who has not signed in yet (no key published) it waits in the outbox for their key.
  */
 import type { DomainHandlers, HandlerContext } from './context';
 

@@ -1,5 +1,5 @@
 /** Pure display helpers: times, day labels, fingerprints, links, trust. No HTML is ever produced. */
-import type { MessageState, TrustState } from '../../../common/ipc-contract';
+import type { KeyStatus, MessageState, TrustState } from '../../../common/ipc-contract';
 
 export function timeLabel(at: number, now = Date.now()): string {
   const d = new Date(at);
@@ -107,7 +107,7 @@ export interface TrustView {
   /** What the state means, after the label: the tooltip and the screen-reader text. */
   hint: string;
   /** Names the icon and the style; one kind per state shown. */
-  kind: 'verified' | 'pinned' | 'changed' | 'failed' | 'unchecked';
+  kind: 'verified' | 'pinned' | 'changed' | 'failed' | 'unchecked' | 'not-set-up';
 }
 
 /**
@@ -122,8 +122,12 @@ export interface TrustView {
  * 'unknown' (no key fetched yet: a colleague never messaged) is not a failure — the key is fetched
  * on first use — so it gets its own neutral "Not checked yet" rather than alarming everyone in the
  * directory with "Could not verify".
+ * A colleague with no key pinned whom the server reports as having published none (keyStatus
+ * 'none', issue 12 §3) has simply not signed in yet: "Not set up yet", and messages to them wait.
  */
-export function trustView(trust: TrustState): TrustView {
+export function trustView(trust: TrustState, keyStatus?: KeyStatus): TrustView {
+  if (keyStatus === 'none' && (trust === 'unknown' || trust === 'unavailable'))
+    return { kind: 'not-set-up', label: 'Not set up yet', hint: 'has not signed in yet; messages wait until they do' };
   switch (trust) {
     case 'verified':
       return { kind: 'verified', label: 'Verified', hint: 'the key’s fingerprint was compared' };
