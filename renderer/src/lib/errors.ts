@@ -48,9 +48,7 @@ const ERROR_TEXTS = {
   /** Sending a message (the conversation's composer). */
   send: {
     KEY_CHANGED: 'Not sent: this contact’s key changed. Compare the new key below first.',
-    // A colleague with no key yet is not an error any more (their messages wait, issue 12 §3):
-    // this is a key the server refused or that did not validate.
-    KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched. Try again later, or ask IT.',
+    KEY_UNAVAILABLE: 'Not sent: this contact has no published encryption key yet.',
     NOT_CONNECTED: 'Not connected to the clinic server. The message will be sent when you reconnect.',
   },
   /** Settings, change passphrase: the current one was asked for. */
@@ -60,6 +58,11 @@ const ERROR_TEXTS = {
   /** Settings, show the key backup code: the passphrase was asked for. */
   keyBackup: {
     WRONG_PASSPHRASE: (e) => `That passphrase is not correct.${attemptsLeft(e)}`,
+  },
+  /** Settings → Your account, removing one's own profile: the passphrase was asked for. */
+  removeProfile: {
+    WRONG_PASSPHRASE: (e) => `That passphrase is not correct. Nothing was removed.${attemptsLeft(e)}`,
+    THROTTLED: 'Too many wrong passphrases. Nothing was removed. Wait a moment, then try again.',
   },
 } satisfies Record<string, Partial<Record<ErrorCode, Text>>>;
 

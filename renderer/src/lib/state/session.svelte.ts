@@ -5,7 +5,7 @@
 import type { ServerConfig } from '../../../../common/ipc-contract';
 import type { IpcError } from '../../../../common/result';
 import { clinic } from '../clinic';
-import { dropPhi } from '../phi';
+import { dropPhi, registerPhiReset } from '../phi';
 import { ui } from './ui.svelte';
 
 export type SessionPhase = 'loading' | 'no-profiles' | 'locked' | 'unlocked' | 'unavailable';
@@ -31,8 +31,26 @@ class SessionState {
   notice = $state<string | null>(null);
   /** A security warning from the last unlock (no PHI), shown over the app until dismissed. */
   securityAlert = $state<string | null>(null);
+  /**
+   * First sign-in with a new key: its backup code, shown once (first-run/BackupStep.svelte) until
+   * the person confirms they printed or stored it. It opens the key: dropped on any lock.
+   */
+  setupBackup = $state<{ code: string; fingerprint: string } | null>(null);
+
+  constructor() {
+    registerPhiReset(() => {
+      this.setupBackup = null;
+    });
+  }
 
   private unsubs: (() => void)[] = [];
+  private creating = false;
+
+  /** The signed-in person's name (nav rail, lock button), '' while locked. */
+  get activeName(): string {
+    if (this.phase !== 'unlocked') return '';
+    return this.profiles.find((p) => p.id === this.activeProfileId)?.displayName ?? '';
+  }
 
   async start(): Promise<void> {
     const api = clinic();
@@ -41,13 +59,15 @@ class SessionState {
         // Measured from main's event when the lock was not asked for here (idle, OS lock, suspend).
         if (this.phase === 'unlocked') performance.mark('clinic:lock-start');
         dropPhi();
+        if (p.reason === 'switch-user') ui.startOver();
         this.lockReason = p.reason;
         this.phase = 'locked';
         // refresh() answers with Results and shows a failure as phase 'unavailable': it never rejects.
         void this.refresh();
       }),
       api.on('session:unlocked', (p) => {
-        if (this.phase !== 'unlocked') this.enterUnlocked(p.profileId);
+        // A first sign-in enters the session itself, after fetching the backup code to show first.
+        if (this.phase !== 'unlocked' && !this.creating) this.enterUnlocked(p.profileId);
       }),
     );
     await this.refresh();
@@ -80,9 +100,10 @@ class SessionState {
     // The open conversation's id is kept across a lock so unlock returns to it (ui.svelte.ts), but
     // ids are per profile (rowids): after a switch of user the same id names someone else's
     // conversation, which the view would show and main would mark read (conversations:view).
-    if (this.activeProfileId !== null && this.activeProfileId !== profileId) ui.leaveConversation();
+    if (this.activeProfileId !== null && this.activeProfileId !== profileId) ui.startOver();
     this.activeProfileId = profileId;
     this.lockReason = null;
+    this.notice = null;
     this.addingProfile = false;
     this.generation += 1;
     this.phase = 'unlocked';
@@ -101,15 +122,31 @@ class SessionState {
 
   async createProfile(input: {
     jid: string;
-    displayName: string;
+    displayName?: string;
     xmppPassword: string;
     passphrase: string;
     server: ServerConfig;
     keyBackupCode?: string;
     replaceAccountKey?: boolean;
   }): Promise<IpcError | null> {
+    this.creating = true;
+    try {
+      return await this.signInFirstTime(input);
+    } finally {
+      this.creating = false;
+    }
+  }
+
+  private async signInFirstTime(input: Parameters<SessionState['createProfile']>[0]): Promise<IpcError | null> {
     const r = await clinic().vault.createProfile({ ...input, policyAcknowledged: true });
     if (!r.ok) return r.error;
+    // A key made now has a backup code the person must keep (issue 12 §5): shown once, before the
+    // inbox. Read with the passphrase just typed, as Settings does (main audits the showing).
+    // A restored key's code was just typed: nothing to show.
+    if (!input.keyBackupCode) {
+      const b = await clinic().account.keyBackup({ passphrase: input.passphrase });
+      this.setupBackup = b.ok ? b.value : null;
+    }
     await this.refresh();
     if (this.phase !== 'unlocked') this.enterUnlocked(r.value.profileId);
     return null;
@@ -120,8 +157,12 @@ class SessionState {
     performance.mark('clinic:lock-start');
     dropPhi();
     this.phase = 'locked';
-    if (reason === 'switch-user') await clinic().vault.switchUser();
-    else await clinic().vault.lock({ reason });
+    // The lock screen reads it at once (no one preselected after a switch of user); main's event confirms it.
+    this.lockReason = reason;
+    if (reason === 'switch-user') {
+      ui.startOver();
+      await clinic().vault.switchUser();
+    } else await clinic().vault.lock({ reason });
     await this.refresh();
   }
 

@@ -46,9 +46,16 @@ class UiState {
     this.focusRequest += 1;
   }
 
-  /** Another profile unlocked: nothing of the previous one stays selected (session.svelte.ts). */
-  leaveConversation(): void {
+  /**
+   * Switch user, or another profile unlocked: every screen starts over (issue 12 §4), so the next
+   * person never lands in the previous person's conversation, settings, audit or contact pane, nor
+   * in a dialog left open. Ids are per profile (rowids): a kept one would name someone else's row.
+   */
+  startOver(): void {
     this.conversationId = null;
+    this.contactJid = null;
+    this.dialog = null;
+    this.toasts = [];
     this.screen = 'inbox';
   }
 
