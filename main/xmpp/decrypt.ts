@@ -57,14 +57,17 @@ export function createDecryptService({ identity, logger, inspect }: DecryptServi
       const id = identity();
       if (!id) throw new SigncryptRejectedError('decrypt-failed', 'no identity loaded');
       await inspect?.beforeDecrypt?.(job);
+      const current = pool;
       // A pool that could not start: decrypt on this thread (below).
-      const ready = pool ? await pool.catch(() => null) : null;
+      const ready = current ? await current.catch(() => null) : null;
       if (ready) {
         try {
           return await ready.open(job);
         } catch (err) {
           if (err instanceof SigncryptRejectedError) throw err;
-          logger.warn('xmpp: decrypt pool failed; decrypting on this thread', { error: errorName(err) });
+          // Closed on purpose while this job was on it (catch-up done, stop): not a failure.
+          if (pool !== current) logger.debug('xmpp: decrypt pool closed meanwhile; decrypting on this thread');
+          else logger.warn('xmpp: decrypt pool failed; decrypting on this thread', { error: errorName(err) });
         }
       }
       return openSigncrypt({ identity: id, ...job });
