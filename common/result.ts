@@ -29,6 +29,7 @@ export const errorCodes = [
   'KEY_BACKUP_REQUIRED', // first sign-in on another workstation: the account's key backup needs its code
   'KEY_BACKUP_CODE_WRONG',
   'ACCOUNT_KEY_EXISTS', // the account has a key without a usable backup: replacing it needs consent
+  'DISPLAY_NAME_REQUIRED', // first sign-in: the clinic directory has no name for this account, so it is asked for
   'TOO_LARGE',
   'INTERNAL',
 ] as const;

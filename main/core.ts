@@ -13,6 +13,7 @@ import { loadManagedPolicy, loadPolicy, type LoadedPolicy, type PolicySourceOpti
 import type { PolicyInput } from './policy/schema';
 import { createSession } from './session/session';
 import type { Session } from './session/types';
+import { onWindowClosed, type WindowClosedOutcome } from './session/window-close';
 import { createOsKeychain, type Keychain } from './vault/keychain';
 
 export interface AppCoreOptions {
@@ -47,6 +48,8 @@ export interface AppCore {
   events: EventBus;
   session: Session;
   policy: LoadedPolicy;
+  /** The window was closed, the app keeps running: locks when the policy says so (session/window-close.ts). */
+  windowClosed(): Promise<WindowClosedOutcome>;
   dispose(): Promise<void>;
 }
 
@@ -83,5 +86,12 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     isLocked: () => !session.isUnlocked(),
     logger,
   });
-  return { router, events, session, policy, dispose: () => session.dispose() };
+  return {
+    router,
+    events,
+    session,
+    policy,
+    windowClosed: () => onWindowClosed(session, policy.policy),
+    dispose: () => session.dispose(),
+  };
 }

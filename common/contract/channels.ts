@@ -56,7 +56,8 @@ export const channels = {
   'vault:createProfile': channel(
     z.object({
       jid: bareJid,
-      displayName: z.string().min(1).max(100),
+      /** Only when the directory has no name for the account (DISPLAY_NAME_REQUIRED): the directory's name wins. */
+      displayName: z.string().trim().min(1).max(100).optional(),
       xmppPassword: z.string().min(1).max(1024),
       passphrase: z.string().min(1).max(1024),
       server: serverConfig,

@@ -117,7 +117,17 @@ export type Contact = z.infer<typeof contact>;
 export const connectionState = z.enum(['offline', 'connecting', 'online', 'error']);
 export type ConnectionState = z.infer<typeof connectionState>;
 
-export const lockReason = z.enum(['idle', 'manual', 'os-lock', 'suspend', 'switch-user', 'startup', 'quit']);
+export const lockReason = z.enum([
+  'idle',
+  'manual',
+  'os-lock',
+  'suspend',
+  'switch-user',
+  'startup',
+  'quit',
+  // The window was closed while the app keeps running (policy.lockOnWindowClose, issue 12 §4).
+  'window-closed',
+]);
 export type LockReason = z.infer<typeof lockReason>;
 
 export const notificationPreview = z.enum(['none', 'sender', 'full']);

@@ -38,7 +38,7 @@ import { appMenuTemplate, installAppMenu, installPowerLockTriggers } from './loc
 import { sqliteNativeBindingPath } from './native-binding';
 import { installTrayAndNotifications } from './tray';
 import { startUpdater, type UpdaterLike } from './updater';
-import { createMainWindow, focusWindow } from './window';
+import { createMainWindow, focusWindow, hideOnClose, trackQuitting } from './window';
 
 /** What the shell knows that createAppCore needs (main/index.ts passes these through). */
 export interface ShellEnvironment {
@@ -77,7 +77,9 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
   let window: BrowserWindow | null = null;
   let core: AppCore | null = null;
   app.on('second-instance', () => focusWindow(window));
-  // PHI workstation: closing the window quits (and locks) on every OS, macOS included.
+  app.on('activate', () => focusWindow(window));
+  // Only quitting closes the window for real (hideOnClose); once it is gone the app quits, on every OS.
+  const isQuitting = trackQuitting(app);
   app.on('window-all-closed', () => app.quit());
 
   let disposed = false;
@@ -135,6 +137,9 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
     window = win;
     win.on('closed', () => {
       window = null;
+    });
+    hideOnClose(win, isQuitting, () => {
+      theCore.windowClosed().catch((err: unknown) => logger.error('lock on close failed', { error: errorName(err) }));
     });
 
     wireIpc({ ipcMain, router: theCore.router, events: theCore.events, getWindow: () => window, logger });

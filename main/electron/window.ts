@@ -2,7 +2,7 @@
  * SECURITY-SENSITIVE — CHANGE ONLY WITH REVIEW (tested by test/unit/electron-hardening.test.ts).
  * The one application window. Its webPreferences come only from hardening.ts.
  */
-import type { BrowserWindow as BrowserWindowType, BrowserWindowConstructorOptions } from 'electron';
+import type { App, BrowserWindow as BrowserWindowType, BrowserWindowConstructorOptions } from 'electron';
 import { secureWebPreferences } from './hardening';
 
 export interface MainWindowOptions {
@@ -36,4 +36,28 @@ export function focusWindow(win: BrowserWindowType | null): void {
   if (win.isMinimized()) win.restore();
   win.show();
   win.focus();
+}
+
+/** True from the moment the app starts quitting (menu, tray, Ctrl+Q, the OS logging out). */
+export function trackQuitting(app: Pick<App, 'on'>): () => boolean {
+  let quitting = false;
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+  return () => quitting;
+}
+
+/**
+ * Closing the window is not quitting (issue 12 §4): it hides, and `onClosed` runs — the core then
+ * locks the profile when the policy says so (lockOnWindowClose, on by default for shared PCs:
+ * main/session/window-close.ts), so whoever opens it next meets the lock screen. The tray or a
+ * second launch shows it again. While quitting, the window closes for real.
+ */
+export function hideOnClose(win: BrowserWindowType, isQuitting: () => boolean, onClosed: () => void): void {
+  win.on('close', (event) => {
+    if (isQuitting()) return;
+    event.preventDefault();
+    win.hide();
+    onClosed();
+  });
 }

@@ -25,6 +25,12 @@ export const policySchema = z
       .max(24 * 60)
       .default(5),
     lockOnOsLock: z.boolean().default(true),
+    /**
+     * Closing the window locks the profile (issue 12 §4): on by default, for shared reception PCs,
+     * where the next person must meet the lock screen. Off (a person's own laptop): the window
+     * hides and the session stays open behind the tray until the idle lock.
+     */
+    lockOnWindowClose: z.boolean().default(true),
     maxFailedUnlocks: z.number().int().min(3).max(100).default(10),
     passphraseMinLength: z.number().int().min(8).max(128).default(12),
     argon2: z

@@ -23,9 +23,11 @@ export async function firstSignIn(
   { vault, wiring, logger, policySource }: FirstSignInDeps,
   input: CreateProfileInput,
 ): Promise<OpenServices> {
+  // The name colleagues know comes from the clinic directory (issue 12 §5); until it is read, the
+  // one typed (asked for only when the directory has none) or the user name.
   const opened = await vault.createProfile({
     jid: input.jid,
-    displayName: input.displayName,
+    displayName: input.displayName ?? input.jid.split('@')[0]!,
     passphrase: input.passphrase,
   });
   const id = opened.profile.id;
@@ -38,7 +40,13 @@ export async function firstSignIn(
       firstRun: true,
       keyBackupCode: input.keyBackupCode,
       replaceAccountKey: input.replaceAccountKey,
+      nameRequired: input.displayName === undefined,
     });
+    const name = open.active.messaging.directoryName();
+    if (name !== null && name !== open.active.displayName) {
+      await vault.renameProfile(id, name);
+      open.active.displayName = name;
+    }
     return open;
   } catch (err) {
     if (open) await closeServices(open, logger);

@@ -15,7 +15,7 @@ import { deriveSubkeys, type KdfParams, type VaultKeys } from './keys';
 import { writeNewProfile } from './new-profile';
 import { rewrapMasterKey } from './passphrase-wrap';
 import { assertPassphrase } from './passphrase';
-import { DB_FILE, listProfileIds, profileDir, readProfile, type ProfileRecord } from './profiles';
+import { DB_FILE, listProfileIds, profileDir, readProfile, writeProfile, type ProfileRecord } from './profiles';
 import { verifyPassphrase } from './unlock-attempt';
 
 export { unlockDelayMs } from './unlock-attempt';
@@ -53,6 +53,8 @@ export interface Vault {
    * the next wrong unlock wipes. So the open session gives no extra guesses.
    */
   confirmPassphrase(profileId: string, passphrase: string): Promise<void>;
+  /** The name on the chooser: first sign-in sets it to the clinic directory's (issue 12 §5). */
+  renameProfile(profileId: string, displayName: string): Promise<void>;
   /**
    * 'user': a profile that this PC can still open needs its passphrase (a wrong one counts like a
    * failed unlock); one that cannot be opened (keychain entry gone, profile.json damaged) does
@@ -154,6 +156,12 @@ export function createVault(opts: VaultOptions): Vault {
       exclusive(async () => {
         const { master } = await verified(id, passphrase, false);
         master.fill(0);
+      }),
+
+    renameProfile: (id, displayName) =>
+      exclusive(() => {
+        writeProfile(userDataDir, { ...readProfile(userDataDir, id), displayName });
+        return Promise.resolve();
       }),
 
     removeProfile: (id, reason, passphrase) =>

@@ -155,6 +155,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     verifyContact: (jid, fpr) => trust.verify(bare(jid), fpr),
     acceptKeyChange: (jid, fpr) => trust.acceptChange(bare(jid), fpr),
     keyBackup: () => accountKey.backup(),
+    directoryName: () => setup.directoryName(),
     inspect: {
       outboxIdle: (ms) => outbox.idle(ms),
       settled: () => setup.settled(),

@@ -10,6 +10,7 @@ import type { Identity } from '../crypto';
 import { errorName } from '../log';
 import type { AccountKey } from './account-key';
 import { capsElement } from './caps';
+import { fetchOwnName } from './own-name';
 import type { CatchUp } from './catch-up';
 import type { MessagingContext } from './context';
 import type { DecryptService } from './decrypt';
@@ -35,10 +36,14 @@ export function createSessionSetup({ ctx, accountKey, directory, decryption, cat
   /** First run: how to settle the account key (start options), and why it could not be settled. */
   let firstRun: StartOptions | null = null;
   let identityError: AppError | null = null;
+  /** First run: the account's name in the clinic directory (own-name.ts), null when it has none. */
+  let directoryName: string | null = null;
 
   async function fresh(c: XmppConnection) {
     let id: Identity;
     try {
+      // Before the key is settled: a first run that stops here for want of a name has published nothing.
+      if (firstRun) await lookUpName(c, firstRun);
       id = firstRun ? await accountKey.settle(c, firstRun) : await accountKey.ensure();
     } catch (err) {
       if (firstRun && err instanceof AppError) identityError = err;
@@ -71,12 +76,23 @@ export function createSessionSetup({ ctx, accountKey, directory, decryption, cat
     for (const contact of store.contacts.list()) if (contact.fingerprint) void ctx.trust.refresh(contact.jid);
   }
 
+  async function lookUpName(c: XmppConnection, o: StartOptions) {
+    directoryName = await fetchOwnName(c);
+    if (directoryName === null && o.nameRequired)
+      throw new AppError(
+        'DISPLAY_NAME_REQUIRED',
+        'The clinic directory has no name for this account. Enter your name as colleagues should see it.',
+      );
+  }
+
   return {
     /** A start begins: remember how a first run settles the key. */
     begin(o: StartOptions | undefined) {
       firstRun = o?.firstRun ? o : null;
       identityError = null;
     },
+    /** First run: the account's name in the clinic directory, once connected; null when it has none. */
+    directoryName: (): string | null => directoryName,
     /** The stream is ready (connection.ts onReady). */
     ready(c: XmppConnection, resumed: boolean) {
       if (resumed) {

@@ -82,6 +82,8 @@ export interface Messaging {
   contact(jid: string): Contact;
   verifyContact(jid: string, fingerprint: string): Promise<Contact>;
   acceptKeyChange(jid: string, fingerprint: string): Promise<Contact>;
+  /** After a first run's start: our own name in the clinic directory (vCard FN), null when it has none. */
+  directoryName(): string | null;
   /** Our key's backup code (XEP-0373 §5), kept in the encrypted cache; null until a backup is published. */
   keyBackup(): { code: string; fingerprint: string } | null;
   /**
@@ -109,4 +111,9 @@ export interface StartOptions {
    */
   keyBackupCode?: string;
   replaceAccountKey?: boolean;
+  /**
+   * First run without a name typed: the clinic directory must have one (own-name.ts), else the
+   * start fails with DISPLAY_NAME_REQUIRED before any key is settled or published (issue 12 §5).
+   */
+  nameRequired?: boolean;
 }

@@ -54,6 +54,7 @@ export class FakeBrowserWindow extends Emitter {
   setContentProtection = vi.fn();
   loadURL = vi.fn(async (_url: string) => undefined);
   show = vi.fn();
+  hide = vi.fn();
   focus = vi.fn();
   restore = vi.fn();
   isMinimized = () => this.minimized;
@@ -176,12 +177,14 @@ export function fakeCore(policy: PolicyInput = {}) {
   }));
   const lock = vi.fn(async (_reason: LockReason) => undefined);
   const dispose = vi.fn(async () => undefined);
+  const windowClosed = vi.fn(async () => 'locked' as const);
   const core = {
     router: { dispatch },
     events,
     session: { lock },
     policy: loadPolicy(null, policy),
+    windowClosed,
     dispose,
   } as unknown as AppCore;
-  return { core, events, dispatch, lock, dispose };
+  return { core, events, dispatch, lock, dispose, windowClosed };
 }

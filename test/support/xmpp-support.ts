@@ -17,7 +17,7 @@ import { openStore, type Store } from '../../main/store';
 import { createMessaging, type Messaging } from '../../main/xmpp';
 import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
 import type { MessagingInspect, StartOptions } from '../../main/xmpp/types';
-import type { XmlElement } from '@xmpp/client';
+import { xml, type XmlElement } from '@xmpp/client';
 import type { ProsodyServer } from './prosody';
 
 export interface TestClient {
@@ -166,4 +166,26 @@ export function rawConnection(
     onStanza,
     onReady: () => {},
   });
+}
+
+/**
+ * What IT's provisioning does for each account (deploy/prosody/README.md): its name in the clinic
+ * directory as the account's vCard FN, which the app reads at first sign-in (main/xmpp/own-name.ts)
+ * instead of asking for a name.
+ */
+export async function setDirectoryNames(
+  server: ProsodyServer,
+  people: { jid: string; password: string; name: string }[],
+): Promise<void> {
+  await Promise.all(
+    people.map(async (p) => {
+      const c = rawConnection(server, p.jid, p.password, 'provisioning');
+      await c.start();
+      try {
+        await c.iq(xml('iq', { type: 'set' }, xml('vCard', { xmlns: 'vcard-temp' }, xml('FN', {}, p.name))));
+      } finally {
+        await c.stop();
+      }
+    }),
+  );
 }

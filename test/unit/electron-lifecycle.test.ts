@@ -118,6 +118,21 @@ describe('locking', () => {
     fake.app.fire('window-all-closed');
     expect(fake.app.quit).toHaveBeenCalled();
   });
+
+  it('closing the window hides it and tells the core (which locks per policy); quitting closes it', async () => {
+    const { window, windowClosed } = await start();
+    const close = { preventDefault: vi.fn() };
+    window.fire('close', close);
+    expect(close.preventDefault).toHaveBeenCalled();
+    expect(window.hide).toHaveBeenCalled();
+    expect(windowClosed).toHaveBeenCalledTimes(1);
+
+    fake.app.fire('before-quit');
+    const onQuit = { preventDefault: vi.fn() };
+    window.fire('close', onQuit);
+    expect(onQuit.preventDefault).not.toHaveBeenCalled();
+    expect(windowClosed).toHaveBeenCalledTimes(1);
+  });
 });
 
 describe('tray and notifications', () => {

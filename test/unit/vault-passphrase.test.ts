@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
-import { COMMON_PASSWORDS } from '../../main/vault/common-passwords';
+import { COMMON_PASSWORDS } from '../../common/common-passwords';
 import { assertPassphrase, passphraseProblem } from '../../main/vault/passphrase';
 import { unlockDelayMs } from '../../main/vault/vault';
 
