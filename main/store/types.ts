@@ -101,6 +101,8 @@ export interface NewMessage {
   /** The sender's own claimed <time/> (inbound). */
   claimedAt?: number | null;
   readAt?: number | null;
+  /** XEP-0461: the origin-id of the message this one answers (migration 0009). */
+  replyToOriginId?: string | null;
 }
 
 export interface InsertResult {
@@ -145,8 +147,10 @@ export interface MessageRepo {
    * Moves a message along queued → sent → delivered → read (never backwards, so a late
    * receipt cannot undo a read marker); 'failed' only from queued/sent; 'queued' again only from
    * failed (retry); 'unverified' is final. Returns the row after the update, or undefined.
+   * A move to 'failed' records `failure` (an error code, never text; 'INTERNAL' when none is
+   * given) for the conversation to show; leaving 'failed' clears it.
    */
-  updateState(id: string, state: MessageState, at?: number): Message | undefined;
+  updateState(id: string, state: MessageState, at?: number, failure?: string): Message | undefined;
   updateStateByOriginId(
     conversationId: string,
     originId: string,
@@ -176,6 +180,22 @@ export interface MessageRepo {
    * full-text index too, one conversation per transaction. Messages still waiting in the outbox
    * are kept. Returns how many were deleted.
    */
+  purgeBefore(cutoff: number): number;
+}
+
+/** A conversation's unsent composer text (migration 0007). */
+export interface Draft {
+  conversationId: string;
+  text: string;
+  updatedAt: number;
+}
+
+export interface DraftRepo {
+  get(conversationId: string): Draft | undefined;
+  /** Stores the text (blank text removes the draft). NOT_FOUND for a conversation that is not ours. */
+  set(conversationId: string, text: string, now?: number): void;
+  remove(conversationId: string): void;
+  /** Retention: deletes drafts last changed before `cutoff` (ms); returns how many. */
   purgeBefore(cutoff: number): number;
 }
 
@@ -265,6 +285,7 @@ export interface Store {
   outbox: OutboxRepo;
   audit: AuditRepo;
   replay: ReplayRepo;
+  drafts: DraftRepo;
   background: BackgroundOps;
   /** Runs fn in one transaction (e.g. insert a message and enqueue it in the outbox). */
   transaction<T>(fn: () => T): T;

@@ -8,7 +8,7 @@
 import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
-import { signcrypt } from '../crypto';
+import { signcrypt, type ReplyRef } from '../crypto';
 import type { MessagingContext } from './context';
 import { oxMessage } from './stanzas';
 
@@ -23,13 +23,22 @@ export const WAIT_RECHECK_MS = 5 * 60_000;
 export function createOutboxSender(ctx: MessagingContext) {
   const { store, audit, logger, clock } = ctx.opts;
 
-  function setState(id: string, state: Message['state']) {
-    const m = store.messages.updateState(id, state, clock.now());
+  /** `failure`: the error code a move to 'failed' records, for the conversation to show beside Retry. */
+  function setState(id: string, state: Message['state'], failure?: string) {
+    const m = store.messages.updateState(id, state, clock.now(), failure);
     if (m) {
       ctx.emitMessage(m, false);
       ctx.emitConversation(m.conversationId);
     }
     return m;
+  }
+
+  /** A reply's reference and quote (XEP-0461): the answered message's author and origin-id. */
+  function replyFor(msg: Message, peerJid: string): { reply?: ReplyRef & { quote: string } } {
+    const ref = msg.replyTo?.messageId ? store.messages.get(msg.replyTo.messageId) : undefined;
+    if (!ref?.originId) return {};
+    const to = ref.direction === 'in' ? peerJid : ctx.ownJid;
+    return { reply: { to, id: ref.originId, quote: msg.replyTo?.excerpt ?? '' } };
   }
 
   async function sendOne(messageId: string, attempts: number): Promise<void> {
@@ -61,6 +70,7 @@ export function createOutboxSender(ctx: MessagingContext) {
         to: conv.peerJid,
         body: msg.body,
         now: new Date(clock.now()),
+        ...replyFor(msg, conv.peerJid),
       });
       await conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
       // One commit (issue 10 §11): out of the outbox, marked sent and audited together or not at all.
@@ -90,7 +100,7 @@ export function createOutboxSender(ctx: MessagingContext) {
       ) {
         // Never a plaintext fallback: the message waits as failed until a person acts (retry).
         store.outbox.remove(messageId);
-        setState(messageId, 'failed');
+        setState(messageId, 'failed', code);
         logger.warn('xmpp: message not sent', { messageId, code });
         return;
       }

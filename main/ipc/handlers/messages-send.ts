@@ -7,10 +7,14 @@ import type { DomainHandlers, HandlerContext } from './context';
 
 export function messageSendHandlers(ctx: HandlerContext): DomainHandlers<'messages:send' | 'messages:retry'> {
   return {
-    'messages:send': async ({ conversationId, body }) => {
+    'messages:send': async ({ conversationId, body, replyTo }) => {
       const active = ctx.session.active();
       ctx.session.reportActivity();
-      return active.messaging.send(conversationId, body);
+      const sent = await active.messaging.send(conversationId, body, replyTo);
+      // Accepted (stored in the outbox): the draft it came from is done (issue 12 §2). A refusal
+      // rejects above and keeps the draft, so nothing typed is lost.
+      active.store.drafts.remove(conversationId);
+      return sent;
     },
     'messages:retry': async ({ messageId }) => ctx.session.active().messaging.retry(messageId),
   };

@@ -4,6 +4,7 @@
  */
 import { clinic } from '../clinic';
 import { contacts } from './contacts.svelte';
+import { idleWarning } from './idle-warning.svelte';
 import { conversations } from './conversations.svelte';
 import { messages } from './messages.svelte';
 import { session } from './session.svelte';
@@ -47,6 +48,9 @@ export function wireEvents(): () => void {
       if (!unlocked()) return;
       if (n.conversationId !== view.conversationId)
         ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId });
+    }),
+    api.on('session:idleWarning', (p) => {
+      if (unlocked()) idleWarning.show(p.lockInSeconds);
     }),
     api.on('ui:openConversation', (p) => {
       if (unlocked()) ui.openConversation(p.conversationId);
