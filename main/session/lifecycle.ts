@@ -55,12 +55,18 @@ export function createLifecycle({ policy, clock, logger, events }: LifecycleOpti
     return run;
   };
 
-  const idle = createIdleTimer(clock, () => {
-    // A timer callback has no caller to report to: the failure is logged.
-    void serial(() => lockNow('idle')).catch((err: unknown) =>
-      logger.error('idle lock failed', { error: errorName(err) }),
-    );
-  });
+  const idle = createIdleTimer(
+    clock,
+    () => {
+      // A timer callback has no caller to report to: the failure is logged.
+      void serial(() => lockNow('idle')).catch((err: unknown) =>
+        logger.error('idle lock failed', { error: errorName(err) }),
+      );
+    },
+    // The renderer shows "Locking in N s — Stay signed in" (issue 12 §2); null ends the warning.
+    (msLeft) =>
+      events.emit('session:idleWarning', { lockInSeconds: msLeft === null ? null : Math.ceil(msLeft / 1000) }),
+  );
 
   async function lockNow(reason: LockReason): Promise<void> {
     const open = current;

@@ -3,7 +3,8 @@
  * retentionDays, messages older than that are deleted from this workstation's cache — at unlock
  * and every RETENTION_INTERVAL_MS while unlocked — on the store worker, so a first purge of a
  * large cache does not stall the UI. Each purge that deleted something is audited (how many, the
- * cutoff), never what. The server archive keeps its own retention (IT configures Prosody).
+ * cutoff), never what. Unsent drafts older than the cutoff are deleted with them. The server
+ * archive keeps its own retention (IT configures Prosody).
  */
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
@@ -38,7 +39,10 @@ export function startRetention(d: {
     if (d.days === null) return 0;
     const cutoff = d.clock.now() - d.days * DAY_MS;
     const deleted = await d.store.background.purgeBefore(cutoff);
-    if (deleted > 0) d.audit.append('retention-purged', { deleted, cutoff, days: d.days });
+    // Unsent drafts not touched for as long go too (issue 12 §2); a small table, so on this thread.
+    const drafts = d.store.drafts.purgeBefore(cutoff);
+    if (deleted > 0 || drafts > 0)
+      d.audit.append('retention-purged', { deleted, ...(drafts > 0 ? { drafts } : {}), cutoff, days: d.days });
     return deleted;
   };
   const run = (): Promise<number> => {

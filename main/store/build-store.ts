@@ -4,6 +4,7 @@ import { errorName, type Logger } from '../log';
 import type { Db } from './open-db';
 import { createAuditRepo } from './repos/audit';
 import { createContactRepo } from './repos/contacts';
+import { createDraftRepo } from './repos/drafts';
 import { createConversationRepo } from './repos/conversations';
 import { createMessageRepo } from './repos/messages';
 import { createOutboxRepo } from './repos/outbox';
@@ -61,6 +62,7 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     outbox: createOutboxRepo(db, clock),
     audit: createAuditRepo(db),
     replay: createReplayRepo(db),
+    drafts: createDraftRepo(db, clock),
     background: {
       insertMany: (ms) =>
         heavy(

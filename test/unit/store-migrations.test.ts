@@ -24,7 +24,7 @@ describe('migration registry', () => {
   it('accepts the shipped registry: versions 1..n without gaps', () => {
     expect(() => checkRegistry(migrations)).not.toThrow();
     expect(latestVersion()).toBe(migrations.length);
-    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('refuses a registry that does not strictly increase', () => {
@@ -334,6 +334,39 @@ describe('0005-ordered-id-keys', () => {
         "SELECT * FROM messages WHERE conversation_id = 1 AND stanza_key IS NULL AND stanza_id = 's' AND origin_id IS NULL",
       ),
     ).toMatch(/messages_stanza_unkeyed/);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+});
+
+describe('0007-drafts', () => {
+  it('adds the drafts table and a failure column without touching messages; drafts go with their conversation', () => {
+    const db = openDb({ file: tmpFile(), key: randomBytes(32) });
+    runMigrations(db, migrations, 6);
+    db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('a@b.c', 1, 1);
+    db.prepare(
+      "INSERT INTO messages (conversation_id, direction, state, origin_id, body, sent_at) VALUES (1, 'out', 'failed', 'o-1', 'kept', 5)",
+    ).run();
+    const before = db.prepare('SELECT id, conversation_id, state, origin_id, body, sent_at FROM messages').all();
+
+    expect(runMigrations(db, migrations, 7)).toBe(7);
+    expect(db.prepare('SELECT id, conversation_id, state, origin_id, body, sent_at FROM messages').all()).toEqual(
+      before,
+    );
+    // A message that failed before version 7 has no recorded reason (the renderer says "the server").
+    expect(db.prepare('SELECT failure FROM messages').get()).toEqual({ failure: null });
+    db.prepare('INSERT INTO drafts (conversation_id, body, updated_at) VALUES (1, ?, 9)').run('half a sentence');
+    db.prepare('INSERT INTO conversations (peer_jid, created_at, last_at) VALUES (?, ?, ?)').run('d@e.f', 1, 1);
+    // STRICT: a draft is text with a time.
+    expect(() =>
+      db.prepare("INSERT INTO drafts (conversation_id, body, updated_at) VALUES (2, 'x', 'soon')").run(),
+    ).toThrow(/cannot store TEXT value in INTEGER column/);
+    // No draft for a conversation that does not exist (foreign key), and none outlives its conversation.
+    expect(() => db.prepare("INSERT INTO drafts (conversation_id, body, updated_at) VALUES (3, 'x', 1)").run()).toThrow(
+      /FOREIGN KEY/,
+    );
+    db.prepare('DELETE FROM conversations WHERE id = 1').run();
+    expect(db.prepare('SELECT count(*) AS n FROM drafts').get()).toEqual({ n: 0 });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
   });

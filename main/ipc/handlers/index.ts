@@ -10,6 +10,7 @@ import { accountHandlers } from './account';
 import { policyHandlers } from './policy';
 import { messageSendHandlers } from './messages-send';
 import { contactHandlers } from './contacts';
+import { draftHandlers } from './drafts';
 
 /** The explicit channel → handler map. Each domain contributes its own slice. */
 export function createHandlers(ctx: HandlerContext): HandlerMap {
@@ -24,5 +25,6 @@ export function createHandlers(ctx: HandlerContext): HandlerMap {
     ...auditHandlers(ctx),
     ...messageSendHandlers(ctx),
     ...contactHandlers(ctx),
+    ...draftHandlers(ctx),
   };
 }
