@@ -14,9 +14,12 @@ import type { XmlElement } from '@xmpp/client';
 import type { ContactKey } from '../crypto';
 import type { MessagingContext } from './context';
 import type { OxItem, Pending, Receiver } from './receive';
+import { parseXmppDateTime } from '../crypto';
 import { bare, fromOwnAccount, mamQuery, NS, originIdOf, serverStampOf } from './stanzas';
 
 export const MAM_LAST_SETTING = 'xmpp:mamLast';
+/** The archive's own stamp of the message at MAM_LAST_SETTING: where the progress count starts. */
+export const MAM_LAST_AT_SETTING = 'xmpp:mamLastAt';
 const PAGE = 250;
 
 export interface CatchUpDeps {
@@ -31,10 +34,14 @@ interface Run {
 interface Page {
   /** Archive ids of every result of the page, in order (ours or not, OX or not). */
   ids: string[];
+  /** The archive's stamp of each of them (XEP-0203 on the <forwarded/>), when it gave a valid one. */
+  stamps: (string | null)[];
   /** Items to store, each with the index of its result in `ids`. */
   pending: { p: Pending; at: number }[];
   last: string | null;
   complete: boolean;
+  /** RSM <count/> (XEP-0059 §2.6): the size of the whole result set, when the server says. */
+  count: number | null;
 }
 
 /** One archive result as a receive item, or null when it is not a message between us and a colleague. */
@@ -56,6 +63,62 @@ function toItem(result: XmlElement, ctx: MessagingContext, now: number): OxItem 
     originId: originIdOf(m),
     stanzaId: result.attrs.id,
     serverStamp,
+  };
+}
+
+/** The archive's stamp of a result, as sent (for a MAM `start` field), when it is a valid DateTime. */
+function archiveStamp(result: XmlElement): string | null {
+  const raw = result.getChild('forwarded', NS.forward)?.getChild('delay', NS.delay)?.attrs.stamp;
+  return typeof raw === 'string' && parseXmppDateTime(raw) ? raw : null;
+}
+
+/**
+ * How many archived messages follow the pointer, for the progress bar only: a count-only query
+ * (RSM max 0) from the pointer's own second, which counts the pointer itself (and any message
+ * archived in that same second before it, so it can be a few too many). null when unknown.
+ */
+async function countAfterPointer(ctx: MessagingContext, since: string): Promise<number | null> {
+  const conn = ctx.conn();
+  if (!conn?.isReady()) return null;
+  try {
+    const res = await conn.iq(mamQuery(randomUUID(), null, 0, since), 30_000);
+    const n = Number(res.getChild('fin', NS.mam)?.getChild('set', NS.rsm)?.getChildText('count') ?? NaN);
+    return Number.isSafeInteger(n) && n >= 0 ? Math.max(0, n - 1) : null;
+  } catch {
+    return null; // a server without counts: the bar stays indeterminate
+  }
+}
+
+/**
+ * Catch-up's 'sync:progress' (issue 12 §9): messages fetched, the total once known (never below
+ * what is done: messages archived during the run come on top), and exactly one `finished` —
+ * also when the run fails, so the UI never shows a catch-up that is no longer running.
+ */
+function progressReporter(events: MessagingContext['opts']['events']) {
+  let done = 0;
+  let total: number | null = null;
+  let over = false;
+  const emit = () => events.emit('sync:progress', { done, total, finished: over });
+  emit();
+  return {
+    get done() {
+      return done;
+    },
+    total(n: number | null): void {
+      if (n === null || over) return;
+      total = Math.max(n, done);
+      emit();
+    },
+    add(n: number, last: boolean): void {
+      if (over) return;
+      done += n;
+      if (total !== null) total = Math.max(total, done);
+      over = last;
+      emit();
+    },
+    end(): void {
+      if (!over) this.add(0, true);
+    },
   };
 }
 
@@ -90,17 +153,21 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     const conn = ctx.conn();
     if (!conn?.isReady()) throw new Error('not connected');
     const queryId = randomUUID();
-    const page: Page = { ids: [], pending: [], last: null, complete: false };
+    const page: Page = { ids: [], stamps: [], pending: [], last: null, complete: false, count: null };
     collectors.set(queryId, (result) => {
       const it = toItem(result, ctx, clock.now());
       const p = it && begin(run, it);
       if (p) page.pending.push({ p, at: page.ids.length });
       page.ids.push(result.attrs.id ?? '');
+      page.stamps.push(archiveStamp(result));
     });
     try {
       const res = await conn.iq(mamQuery(queryId, after, PAGE), 120_000);
       const fin = res.getChild('fin', NS.mam);
-      page.last = fin?.getChild('set', NS.rsm)?.getChildText('last') ?? null;
+      const set = fin?.getChild('set', NS.rsm);
+      page.last = set?.getChildText('last') ?? null;
+      const count = Number(set?.getChildText('count') ?? NaN);
+      page.count = Number.isSafeInteger(count) && count >= 0 ? count : null;
       page.complete = fin?.attrs.complete === 'true' || page.ids.length === 0;
       return page;
     } finally {
@@ -126,7 +193,10 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
           pointer = at > 0 ? page.ids[at - 1]! : after;
           goOn = false;
         }
-        if (pointer && pointer !== after) store.setSetting(MAM_LAST_SETTING, pointer);
+        if (pointer && pointer !== after) {
+          store.setSetting(MAM_LAST_SETTING, pointer);
+          store.setSetting(MAM_LAST_AT_SETTING, page.stamps[page.ids.lastIndexOf(pointer)] ?? null);
+        }
       },
     );
     receiver.announce(received, false);
@@ -141,25 +211,32 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
   async function run(): Promise<number> {
     const r: Run = { keys: new Map() };
     let after = store.getSetting<string>(MAM_LAST_SETTING) ?? null;
-    let done = 0;
     let stored = 0;
-    events.emit('sync:progress', { done: 0, total: null, finished: false });
-    let page = await fetchPage(r, after);
-    for (;;) {
-      // Ask for the next page at once: it streams into the pool while this page is finished.
-      let next = !page.complete && page.last ? fetchPage(r, page.last) : null;
-      // Awaited below, or dropped once the run stops early: only an early rejection must not go unhandled.
-      next?.catch(() => undefined);
-      const c = await commit(page, after);
-      stored += c.stored;
-      done += page.ids.length;
-      after = c.pointer;
-      if (!c.goOn) next = null;
-      events.emit('sync:progress', { done, total: null, finished: !next });
-      if (!next) break;
-      page = await next;
+    const progress = progressReporter(events);
+    try {
+      // RSM's count ignores <after/> (XEP-0059): used from the archive's start; else counted apart.
+      const since = after === null ? null : (store.getSetting<string | null>(MAM_LAST_AT_SETTING) ?? null);
+      // countAfterPointer answers null on any failure: it never rejects.
+      if (since) void countAfterPointer(ctx, since).then((n) => progress.total(n));
+      let page = await fetchPage(r, after);
+      if (after === null) progress.total(page.count);
+      for (;;) {
+        // Ask for the next page at once: it streams into the pool while this page is finished.
+        let next = !page.complete && page.last ? fetchPage(r, page.last) : null;
+        // Awaited below, or dropped once the run stops early: only an early rejection must not go unhandled.
+        next?.catch(() => undefined);
+        const c = await commit(page, after);
+        stored += c.stored;
+        after = c.pointer;
+        if (!c.goOn) next = null;
+        progress.add(page.ids.length, !next);
+        if (!next) break;
+        page = await next;
+      }
+    } finally {
+      progress.end();
     }
-    logger.info('xmpp: catch-up finished', { fetched: done, stored });
+    logger.info('xmpp: catch-up finished', { fetched: progress.done, stored });
     return stored;
   }
 

@@ -91,7 +91,8 @@ export function serverStampOf(
   return undefined;
 }
 
-export function mamQuery(queryId: string, after: string | null, max: number): XmlElement {
+/** `start` (XEP-0313 §4.1.1, an XEP-0082 DateTime) only for catch-up's count query, never its pages. */
+export function mamQuery(queryId: string, after: string | null, max: number, start?: string): XmlElement {
   return xml(
     'iq',
     { type: 'set' },
@@ -102,6 +103,7 @@ export function mamQuery(queryId: string, after: string | null, max: number): Xm
         'x',
         { xmlns: 'jabber:x:data', type: 'submit' },
         xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.mam)),
+        start ? xml('field', { var: 'start' }, xml('value', {}, start)) : null,
       ),
       xml('set', { xmlns: NS.rsm }, xml('max', {}, String(max)), after ? xml('after', {}, after) : null),
     ),

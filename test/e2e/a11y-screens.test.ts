@@ -44,7 +44,7 @@ async function everyScreen(page: Page, scheme: 'light' | 'dark'): Promise<void> 
   await page.keyboard.press('Escape');
 
   await page.keyboard.press('Control+f');
-  await page.getByRole('searchbox', { name: 'Search messages' }).fill('room');
+  await page.getByRole('combobox', { name: 'Search messages' }).fill('room');
   await page.locator('mark.hit').first().waitFor({ timeout: 15_000 });
   await check(page, 'search', scheme);
   await page.keyboard.press('Escape');

@@ -52,11 +52,11 @@ describe('search result jump', () => {
   it('opens the conversation at the found message: in view, highlighted and focused', async () => {
     const page = ws.page;
     await page.keyboard.press('Control+f');
-    await page.getByRole('searchbox', { name: 'Search messages' }).fill(token);
+    await page.getByRole('combobox', { name: 'Search messages' }).fill(token);
     const results = page.getByTestId('search-results');
-    await results.getByRole('button').first().waitFor({ timeout: 15_000 });
-    expect(await results.getByRole('button').count()).toBe(1);
-    await results.getByRole('button').first().click();
+    await results.getByRole('option').first().waitFor({ timeout: 15_000 });
+    expect(await results.getByRole('option').count()).toBe(1);
+    await results.getByRole('option').first().click();
     await page.getByRole('heading', { name: 'Big History', level: 2 }).waitFor();
 
     const row = page.locator(`[data-testid="jump-target"]:has([data-message-id="${targetId}"])`);
@@ -98,9 +98,9 @@ describe('search result jump', () => {
   it('a second jump in the already-open conversation lands and focuses again; scrolling up pages older history', async () => {
     const page = ws.page;
     await page.keyboard.press('Control+f');
-    const box = page.getByRole('searchbox', { name: 'Search messages' });
+    const box = page.getByRole('combobox', { name: 'Search messages' });
     await box.fill(token);
-    await page.getByTestId('search-results').getByRole('button').first().click();
+    await page.getByTestId('search-results').getByRole('option').first().click();
     const row = page.locator(`[data-testid="jump-target"]:has([data-message-id="${targetId}"])`);
     await row.waitFor({ timeout: 15_000 });
     await expect.poll(() => row.evaluate((el) => el === document.activeElement), { timeout: 5_000 }).toBe(true);

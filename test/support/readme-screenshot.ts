@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     }
     // Reception compares the physician's fingerprint (their key is known once a message went to them).
     await desk.page.getByRole('button', { name: 'Contact details' }).click();
-    await desk.page.getByTestId('contact-fingerprint').waitFor({ timeout: 30_000 });
+    await desk.page.locator('[data-safety-number]').waitFor({ timeout: 30_000 });
     await desk.page.getByRole('button', { name: 'Verify…' }).click();
     await desk.page.getByRole('button', { name: 'Yes, they match — mark as verified' }).click();
     await desk.page.getByRole('button', { name: 'Message', exact: true }).click();

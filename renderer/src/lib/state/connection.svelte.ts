@@ -6,6 +6,8 @@ class ConnectionStore {
   state = $state<ConnectionState>('offline');
   detail = $state<string | null>(null);
   syncing = $state(false);
+  /** Catch-up's progress while it runs (issue 12 §9): messages fetched, and how many when known. */
+  sync = $state<{ done: number; total: number | null } | null>(null);
 
   start(): () => void {
     // The IPC call answers with a Result (the state stays 'offline' on failure): it never rejects.
@@ -23,6 +25,7 @@ class ConnectionStore {
     });
     const b = clinic().on('sync:progress', (p) => {
       this.syncing = !p.finished;
+      this.sync = p.finished ? null : { done: p.done, total: p.total };
     });
     return () => {
       a();

@@ -1,0 +1,82 @@
+/**
+ * The audit log's events in plain words (issue 12 §9): "Opened a conversation with Dr. Okafor",
+ * shown beside the exact record. Built only from the entry's type and its detail — ids, JIDs,
+ * counts and reasons, never message text (main writes none there) — and a name for a JID.
+ */
+import type { AuditEntry, AuditEventType } from '../../../common/ipc-contract';
+
+type Detail = AuditEntry['detail'];
+/** A colleague's name for a JID (the directory's), or the JID itself. */
+export type NameOf = (jid: string) => string;
+
+const str = (d: Detail, k: string): string | null => (typeof d[k] === 'string' ? d[k] : null);
+const num = (d: Detail, k: string): number | null => (typeof d[k] === 'number' ? d[k] : null);
+const plural = (n: number, one: string, many: string): string => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+const lockWords: Partial<Record<string, string>> = {
+  manual: 'Locked by you',
+  idle: 'Locked after a time without use',
+  'os-lock': 'Locked because the computer was locked',
+  suspend: 'Locked because the computer went to sleep',
+  'switch-user': 'Locked to switch user',
+  startup: 'Locked when Clinic Messenger started',
+  quit: 'Locked when Clinic Messenger closed',
+};
+
+/** A name for the JID in `key`, or `fallback` when the entry has none. */
+function who(d: Detail, key: string, nameOf: NameOf, fallback = 'a colleague'): string {
+  const jid = str(d, key);
+  return jid ? nameOf(jid) : fallback;
+}
+
+const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
+  'sign-in': (d) => (d.firstRun ? 'Signed in on this PC for the first time' : 'Signed in'),
+  unlock: () => 'Unlocked Clinic Messenger',
+  'unlock-failed': (d) => {
+    const n = num(d, 'attempts');
+    return n
+      ? `${plural(n, 'wrong passphrase was', 'wrong passphrases were')} typed before this unlock`
+      : 'A wrong passphrase was typed';
+  },
+  'audit-rollback': () => 'This PC’s record was older than expected (an earlier copy may have been put back)',
+  lock: (d) => lockWords[str(d, 'reason') ?? ''] ?? 'Locked',
+  'profile-wiped': () => 'This profile was erased from this PC',
+  'policy-applied': () => 'The clinic’s policy was applied',
+  'policy-acknowledged': () => 'Accepted the clinic’s messaging policy',
+  'passphrase-changed': () => 'Changed the passphrase',
+  'message-sent': (d, n) =>
+    d.device === 'other'
+      ? `Sent a message to ${who(d, 'to', n)} from another workstation`
+      : `Sent a message to ${who(d, 'to', n)}`,
+  'message-received': (d, n) => `Received a message from ${who(d, 'from', n)}`,
+  'message-rejected': (d, n) =>
+    d.direction === 'out'
+      ? `Refused a copy of a message to ${who(d, 'peer', n)} that could not be verified`
+      : `Refused a message from ${who(d, 'peer', n)} that could not be verified`,
+  'message-opened': (d, n) => `Opened a conversation with ${who(d, 'peer', n)}`,
+  'message-search': (d) => `Searched messages (${plural(num(d, 'count') ?? 0, 'result', 'results')} shown)`,
+  'message-previewed': (d) =>
+    `Showed message previews in the inbox (${plural(num(d, 'count') ?? 0, 'message', 'messages')})`,
+  'key-generated': () => 'Created your encryption key',
+  'key-published': () => 'Published your encryption key for colleagues',
+  'key-pinned': (d, n) => `Saved ${who(d, 'jid', n)}’s encryption key on first use`,
+  'key-changed': (d, n) => `${who(d, 'jid', n, 'A colleague')}’s encryption key changed`,
+  'key-change-acknowledged': (d, n) => `Accepted ${who(d, 'jid', n)}’s new encryption key`,
+  'key-verified': (d, n) => `Verified ${who(d, 'jid', n)}’s encryption key`,
+  'key-unavailable': (d, n) => `Could not get ${who(d, 'jid', n)}’s encryption key`,
+  'key-backup-published': () => 'Saved an encrypted backup of your key on the clinic server',
+  'key-backup-shown': () => 'Showed your key backup code',
+  'key-restored': () => 'Restored your encryption key from its backup',
+  'key-replaced': () => 'Replaced your account’s encryption key with a new one',
+  export: (d) => (d.allowed === false ? 'Tried to export the audit report (not allowed)' : 'Exported the audit report'),
+  'wipe-command': () => 'Received an erase command from IT',
+  'retention-purged': (d) =>
+    `Removed ${plural(num(d, 'deleted') ?? 0, 'message', 'messages')} older than ${plural(num(d, 'days') ?? 0, 'day', 'days')}`,
+};
+
+/** One audit entry as a sentence a person understands. */
+export function auditSentence(e: Pick<AuditEntry, 'type' | 'detail'>, nameOf: NameOf): string {
+  const f = words[e.type] as ((d: Detail, n: NameOf) => string) | undefined;
+  // An event this renderer has no words for yet still says something readable.
+  return f ? f(e.detail, nameOf) : e.type.replace(/-/g, ' ');
+}
