@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Role } from '../../common/contract/domain';
+import type { Clock } from '../../main/clock';
 import type { PolicyInput } from '../../main/policy/schema';
 import type { NewMessage, Store } from '../../main/store/types';
 import { launchChromium } from './chromium';
@@ -63,13 +64,21 @@ function frameName(payload: string | Buffer, field: 'channel' | 'event'): string
 
 export async function openWorkstation(
   browser: Browser,
-  opts: { userDataDir: string; policy: PolicyInput; colorScheme?: 'light' | 'dark'; reducedMotion?: boolean },
+  opts: {
+    userDataDir: string;
+    policy: PolicyInput;
+    colorScheme?: 'light' | 'dark';
+    reducedMotion?: boolean;
+    /** Main's clock (default: the system's), e.g. test/support/jump-clock.ts to skip an idle timeout. */
+    clock?: Clock;
+  },
 ): Promise<Workstation> {
   const harness = await startHarness({
     userDataDir: opts.userDataDir,
     rendererDir: RENDERER_DIR,
     policy: opts.policy,
     keychain: fileKeychain,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const context = await browser.newContext({
     viewport: { width: 1200, height: 760 },
