@@ -48,7 +48,9 @@ const ERROR_TEXTS = {
   /** Sending a message (the conversation's composer). */
   send: {
     KEY_CHANGED: 'Not sent: this contact’s key changed. Compare the new key below first.',
-    KEY_UNAVAILABLE: 'Not sent: this contact has no published encryption key yet.',
+    // A colleague with no key yet is not an error any more (their messages wait, issue 12 §3):
+    // this is a key the server refused or that did not validate.
+    KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched. Try again later, or ask IT.',
     NOT_CONNECTED: 'Not connected to the clinic server. The message will be sent when you reconnect.',
   },
   /** Settings, change passphrase: the current one was asked for. */
