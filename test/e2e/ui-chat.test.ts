@@ -115,14 +115,14 @@ describe('reception desk and physician', () => {
 
   it('search (Ctrl+F) finds the message and highlights the match', async () => {
     await rec.page.keyboard.press('Control+f');
-    const box = rec.page.getByRole('searchbox', { name: 'Search messages' });
+    const box = rec.page.getByRole('combobox', { name: 'Search messages' });
     await box.fill(token);
     const results = rec.page.getByTestId('search-results');
     await expect
       .poll(() => results.locator('mark.hit').first().textContent(), { timeout: 15_000 })
       .toMatch(new RegExp(token, 'i'));
     expect(await results.textContent()).toContain(first);
-    await results.getByRole('button').first().click();
+    await results.getByRole('option').first().click();
     await expect.poll(() => rec.page.getByRole('dialog').count()).toBe(0);
     await rec.page.getByRole('heading', { name: physician.name, level: 2 }).waitFor();
   });

@@ -38,6 +38,11 @@ export function groupFingerprint(fpr: string): string[] {
   return fpr.match(/.{1,4}/g) ?? [];
 }
 
+/** A 60-digit safety number → twelve groups of five (issue 12 §8), three rows of four on screen. */
+export function groupSafetyNumber(n: string): string[] {
+  return n.match(/\d{1,5}/g) ?? [];
+}
+
 export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
 
 const urlPattern = /\bhttps?:\/\/[^\s<>"']+/gi;

@@ -6,7 +6,7 @@
 import { registerPhiReset } from '../phi';
 
 export type Screen = 'inbox' | 'directory' | 'contact' | 'settings' | 'audit';
-export type Dialog = 'switcher' | 'search' | null;
+export type Dialog = 'switcher' | 'search' | 'shortcuts' | null;
 
 export interface Toast {
   id: number;
@@ -19,6 +19,8 @@ class UiState {
   screen = $state<Screen>('inbox');
   conversationId = $state<string | null>(null);
   contactJid = $state<string | null>(null);
+  /** The conversation the contact screen was opened from: its back link returns there (issue 12 §8). */
+  contactFrom = $state<string | null>(null);
   dialog = $state<Dialog>(null);
   toasts = $state<Toast[]>([]);
   /** Bumped whenever a conversation is opened, even the one already shown: its composer takes focus. */
@@ -30,6 +32,7 @@ class UiState {
       this.dialog = null;
       this.toasts = [];
       this.contactJid = null;
+      this.contactFrom = null;
       if (this.screen === 'contact') this.screen = 'inbox';
     });
   }
@@ -61,6 +64,7 @@ class UiState {
 
   openContact(jid: string): void {
     this.dialog = null;
+    this.contactFrom = this.screen === 'inbox' ? this.conversationId : null;
     this.contactJid = jid;
     this.screen = 'contact';
   }
