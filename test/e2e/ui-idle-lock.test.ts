@@ -1,9 +1,14 @@
 // Inactivity lock end to end (issue 3 §6): a policy with a short idle maximum → the lock screen
 // appears by itself with no PHI anywhere in the document → unlock → back in the same conversation.
+// The desk's main process runs on a clock the test moves forward (test/support/jump-clock.ts): the
+// idle time is skipped, not waited for, and nothing here depends on how fast the machine is.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jumpClock } from '../support/jump-clock';
 import {
   expectNoPhi,
   messageFromDirectory,
+  openWorkstation,
   person,
   screenshot,
   send,
@@ -16,8 +21,11 @@ import {
 const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
 const physician = person('dr.lind', 'clinic.test', 'Dr. Erik Lindqvist', 'physician');
 const text = `Lab results for bed 7 are in (${Date.now().toString(36)})`;
-// 30 s: long enough that throttled activity reports (≤ 1 per 15 s) keep an active user unlocked.
-const IDLE_MINUTES = 0.5;
+// 2 min: main's clock jumps ahead, but real time runs on beside it (the page throttles its activity
+// reports to one per 15 s of real time); the margins below leave room for both.
+const IDLE_MINUTES = 2;
+const IDLE_MS = IDLE_MINUTES * 60_000;
+const clock = jumpClock();
 
 let clinic: Clinic;
 let rec: Workstation;
@@ -25,7 +33,11 @@ let doc: Workstation;
 
 beforeAll(async () => {
   clinic = await startClinic('ui-idle', [reception, physician]);
-  rec = await clinic.open('desk', { lockTimeoutMaxMinutes: IDLE_MINUTES });
+  rec = await openWorkstation(clinic.browser, {
+    userDataDir: join(clinic.dir, 'desk'),
+    policy: { ...clinic.policy, lockTimeoutMaxMinutes: IDLE_MINUTES },
+    clock,
+  });
   doc = await clinic.open('laptop');
   await clinic.signUp(doc.page, physician);
   await clinic.signUp(rec.page, reception);
@@ -39,13 +51,25 @@ describe('inactivity lock', () => {
   it('stays unlocked while the person keeps typing and moving the pointer (throttled activity reports)', async () => {
     await messageFromDirectory(rec.page, physician);
     const box = rec.page.getByRole('textbox', { name: 'Message' });
-    const started = Date.now();
-    // Longer than the idle time, with input every few seconds: activity reaches main at most every 15 s.
-    while (Date.now() - started < IDLE_MINUTES * 60_000 + 10_000) {
-      await box.press('x');
-      await rec.page.mouse.move(300 + Math.random() * 200, 300);
-      await rec.page.waitForTimeout(4_000);
+    const reports = () => rec.ipc.calls.filter((c) => c === 'app:activity').length;
+    // Two rounds of input, each reaching main as a throttled report (at most one per 15 s of the
+    // page's time), each followed by half the idle time on main's clock: more than the idle time
+    // in all, yet never that long (nor the 30 s warning before it) without input.
+    for (let round = 0; round < 2; round++) {
+      const before = reports();
+      await expect
+        .poll(
+          async () => {
+            await box.press('x');
+            await rec.page.mouse.move(300 + round * 50, 300);
+            return reports();
+          },
+          { timeout: 30_000, intervals: [1_000] },
+        )
+        .toBeGreaterThan(before);
+      clock.advance(IDLE_MS / 2);
     }
+    expect(rec.harness.core.session.isUnlocked()).toBe(true);
     expect(await rec.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).count()).toBe(0);
     await box.fill('');
   });
@@ -53,14 +77,14 @@ describe('inactivity lock', () => {
   it('locks by itself after the policy idle time and the page holds no PHI', async () => {
     await send(rec.page, text);
     await rec.page.locator('[data-message-id]', { hasText: text }).waitFor();
-    const idleFrom = Date.now();
-    // No input from here on: only main's idle timer can lock.
-    await rec.page
-      .getByRole('heading', { name: 'Clinic Messenger is locked' })
-      .waitFor({ timeout: IDLE_MINUTES * 60_000 + 30_000 });
-    const after = Date.now() - idleFrom;
-    console.log(`idle lock after ${(after / 1000).toFixed(1)} s (policy ${IDLE_MINUTES * 60} s)`);
-    expect(after).toBeGreaterThan(IDLE_MINUTES * 60_000 - 16_000);
+    // The send was the last activity main heard of. Not yet at the idle time: still unlocked.
+    rec.harness.core.session.reportActivity();
+    clock.advance(IDLE_MS - 1_000);
+    expect(rec.harness.core.session.isUnlocked()).toBe(true);
+    // No input from here on: past the idle time, only main's idle timer can lock.
+    clock.advance(2_000);
+    await rec.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor({ timeout: 30_000 });
+    expect(rec.harness.core.session.isUnlocked()).toBe(false);
     await expectNoPhi(rec.page, [text, physician.name, physician.jid]);
     await screenshot(rec.page, 'ui-idle-locked');
   });
