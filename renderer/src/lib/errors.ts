@@ -53,6 +53,12 @@ const ERROR_TEXTS = {
     KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched. Try again later, or ask IT.',
     NOT_CONNECTED: 'Not connected to the clinic server. The message will be sent when you reconnect.',
   },
+  /** Our own message that the outbox gave up on (stored 'failed' with its code): shown beside Retry. */
+  failed: {
+    KEY_CHANGED: 'Not sent: this contact’s key changed. Compare the new key, accept it, then retry.',
+    KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched.',
+    FORBIDDEN: 'Not sent: messages can only go to colleagues on the clinic’s own server.',
+  },
   /** Settings, change passphrase: the current one was asked for. */
   changePassphrase: {
     WRONG_PASSPHRASE: 'The current passphrase is not correct.',
@@ -83,6 +89,12 @@ export function errorTextFor(situation: ErrorSituation, e: ErrorLike, waitSecond
   return typeof t === 'string' ? t : t(e, waitSeconds);
 }
 
+/** Why a stored message failed (Message.failure, an error code), in words; any other code: the server. */
+export function failedMessageText(code: string | null | undefined): string {
+  const texts: Partial<Record<string, string>> = ERROR_TEXTS.failed;
+  return (code ? texts[code] : undefined) ?? 'Not sent: the clinic server did not confirm it after several tries.';
+}
+
 /** Friendly text for the error codes the sign-in screen can meet. */
 export const signInErrorText = (e: IpcError): string => errorTextFor('signIn', e);
 
@@ -96,6 +108,6 @@ export const NOTICE_TEXTS = {
     "This profile can't be opened on this device: it was copied from another computer or its key in this PC's keychain is gone.",
   /** Settings: an inactivity lock longer than the clinic's policy allows. */
   lockTimeoutTooLong: (maxMinutes: number) => `Choose a number of minutes up to ${maxMinutes} (the clinic's maximum).`,
-  /** A contact's QR code could not be drawn. */
-  qrCodeFailed: 'The QR code could not be drawn; compare the digits instead.',
+  /** Settings: the inactivity lock field is empty, zero or not a number. */
+  lockTimeoutMissing: (maxMinutes: number) => `Enter a number of minutes from 1 to ${maxMinutes}.`,
 } as const;
