@@ -5,6 +5,11 @@ import { connectionState, contact, conversationSummary, lockReason, message, pre
 export const events = {
   'session:locked': z.object({ reason: lockReason }),
   'session:unlocked': z.object({ profileId: z.string() }),
+  /**
+   * The inactivity lock is near (issue 12 §2): it comes in `lockInSeconds` unless the person does
+   * something ("Stay signed in" reports activity). null: activity arrived, the warning is over.
+   */
+  'session:idleWarning': z.object({ lockInSeconds: z.number().int().nonnegative().nullable() }),
   'connection:state': z.object({ state: connectionState, detail: z.string().nullable() }),
   'message:added': message,
   'message:updated': message,

@@ -11,6 +11,7 @@ import { migrate0003FtsMergeTuning } from './0003-fts-merge-tuning';
 import { migrate0004DedupKeys } from './0004-dedup-keys';
 import { migrate0005OrderedIdKeys } from './0005-ordered-id-keys';
 import { migrate0006ReplayGuardAndClaimedTime } from './0006-replay-guard-and-claimed-time';
+import { migrate0007Drafts } from './0007-drafts';
 
 export interface Migration {
   version: number;
@@ -25,6 +26,7 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'dedup-keys', up: migrate0004DedupKeys },
   { version: 5, name: 'ordered-id-keys', up: migrate0005OrderedIdKeys },
   { version: 6, name: 'replay-guard-and-claimed-time', up: migrate0006ReplayGuardAndClaimedTime },
+  { version: 7, name: 'drafts', up: migrate0007Drafts },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */

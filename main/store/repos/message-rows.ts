@@ -21,6 +21,8 @@ export interface Row {
   received_at: number | null;
   claimed_at: number | null;
   read_at: number | null;
+  /** Why our message failed (migration 0007): an error code, null unless state is 'failed'. */
+  failure: string | null;
 }
 
 export const toMessage = (r: Row): Message => ({
@@ -34,6 +36,7 @@ export const toMessage = (r: Row): Message => ({
   claimedAt: r.claimed_at,
   readAt: r.read_at,
   originId: r.origin_id,
+  failure: r.failure ?? null,
 });
 
 export interface MessageLookup {

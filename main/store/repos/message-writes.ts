@@ -168,25 +168,28 @@ export function createMessageStateMoves(
   rows: MessageLookup,
   clock: Pick<Clock, 'now'>,
 ): Pick<MessageRepo, 'updateState' | 'updateStateByOriginId'> {
-  const setState = db.prepare<[string, number]>('UPDATE messages SET state = ? WHERE id = ?');
+  // The failure code goes with the state: set by a move to 'failed', cleared by any other move.
+  const setState = db.prepare<[string, string | null, number]>(
+    'UPDATE messages SET state = ?, failure = ? WHERE id = ?',
+  );
   const setRead = db.prepare<[number, number]>('UPDATE messages SET read_at = coalesce(read_at, ?) WHERE id = ?');
   const setReceived = db.prepare<[number, number]>(
     'UPDATE messages SET received_at = coalesce(received_at, ?) WHERE id = ?',
   );
-  const move = db.transaction((id: number, state: MessageState, at: number): Message => {
+  const move = db.transaction((id: number, state: MessageState, at: number, failure?: string): Message => {
     const row = rows.byId(id)!; // re-read inside the write transaction
     if (allowedMove(row.state, state)) {
-      setState.run(state, row.id);
+      setState.run(state, state === 'failed' ? (failure ?? 'INTERNAL') : null, row.id);
       if (state === 'read' && row.direction === 'out') setRead.run(at, row.id);
       if (state === 'delivered' && row.direction === 'out') setReceived.run(at, row.id);
     }
     return toMessage(rows.byId(row.id)!);
   });
   return {
-    updateState(id, state, at = clock.now()) {
+    updateState(id, state, at = clock.now(), failure) {
       const n = parseId(id);
       const row = n === null ? undefined : rows.byId(n);
-      return row ? move.immediate(row.id, state, at) : undefined;
+      return row ? move.immediate(row.id, state, at, failure) : undefined;
     },
     updateStateByOriginId(conversationId, originId, state, at = clock.now()) {
       const n = parseId(conversationId);
