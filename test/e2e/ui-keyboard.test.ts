@@ -117,6 +117,15 @@ describe('keyboard', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
     expect(await search.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    // Opened by a shortcut with nothing focused: focus lands on the screen's heading, not nowhere.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('Control+k');
+    await page.getByRole('dialog', { name: 'Quick switcher' }).waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    const heading = page.getByRole('heading', { name: 'Inbox', level: 1 });
+    expect(await heading.evaluate((el) => el === document.activeElement)).toBe(true);
   });
 });
 
