@@ -14,6 +14,7 @@ import {
   lockReason,
   message,
   notificationPreview,
+  ownPresence,
   presetServer,
   serverConfig,
   theme,
@@ -140,10 +141,23 @@ export const channels = {
     z.object({ items: z.array(message), nextCursor: cursor, hasNewer: z.boolean() }),
   ),
   'messages:send': channel(
-    z.object({ conversationId: z.string().max(200), body: z.string().min(1).max(8000) }),
+    z.object({
+      conversationId: z.string().max(200),
+      body: z.string().min(1).max(8000),
+      /** The id of a message of this conversation it answers (XEP-0461 reply, issue 12 §6). */
+      replyTo: z.string().max(200).optional(),
+      /** Marked Urgent: notifies even under Do not disturb, per policy (issue 12 §7). */
+      urgent: z.boolean().optional(),
+    }),
     message,
   ),
   'messages:retry': channel(z.object({ messageId: z.string().max(200) }), message),
+
+  // --- drafts (issue 12 §2: nothing typed is lost) ---------------------------------
+  /** The conversation's unsent composer text ('' when none), kept encrypted in the store. */
+  'drafts:get': channel(z.object({ conversationId: z.string().max(200) }), z.object({ text: z.string() })),
+  /** Saves it (blank text removes it); messages:send removes it once the message is accepted. */
+  'drafts:set': channel(z.object({ conversationId: z.string().max(200), text: z.string().max(8000) }), none),
   'messages:search': channel(
     z.object({ query: z.string().min(1).max(200), cursor, limit: pageLimit.default(20) }),
     z.object({
@@ -169,6 +183,15 @@ export const channels = {
   'contacts:verify': channel(z.object({ jid: bareJid, fingerprint }), contact),
   /** A person acknowledged a changed key; sending is unblocked (the key is pinned, not verified). */
   'contacts:acceptKeyChange': channel(z.object({ jid: bareJid, fingerprint }), contact),
+  /**
+   * The 60-digit safety number of our key and this contact's key (pinned or pending), the same on
+   * both screens (issue 12 §8, main/crypto/safety-number.ts). NOT_FOUND when `fingerprint` is
+   * neither of that contact's keys, or we have no key yet.
+   */
+  'contacts:safetyNumber': channel(
+    z.object({ jid: bareJid, fingerprint }),
+    z.object({ number: z.string().regex(/^\d{60}$/) }),
+  ),
 
   // --- settings & policy ------------------------------------------------------------
   'settings:get': channel(
@@ -177,7 +200,18 @@ export const channels = {
       lockTimeoutMinutes: z.number().positive(),
       notificationPreview,
       theme,
-      limits: z.object({ maxLockTimeoutMinutes: z.number().positive(), maxNotificationPreview: notificationPreview }),
+      /** Notification sounds (issue 12 §7). */
+      sound: z.boolean(),
+      /** Conversations that do not notify (urgent ones still may, per policy). */
+      mutedConversations: z.array(z.string()),
+      /** Our own presence, sent on every connect. */
+      presence: ownPresence,
+      limits: z.object({
+        maxLockTimeoutMinutes: z.number().positive(),
+        maxNotificationPreview: notificationPreview,
+        /** policy.urgentBypassesDnd (issue 12 §7). */
+        urgentBypassesDnd: z.boolean().optional(),
+      }),
     }),
   ),
   'settings:update': channel(
@@ -189,6 +223,10 @@ export const channels = {
         .optional(),
       notificationPreview: notificationPreview.optional(),
       theme: theme.optional(),
+      sound: z.boolean().optional(),
+      /** Mute or unmute one conversation (a conversation action). */
+      mute: z.object({ conversationId: z.string().min(1).max(200), muted: z.boolean() }).optional(),
+      presence: ownPresence.optional(),
     }),
     none,
   ),

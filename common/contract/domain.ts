@@ -13,6 +13,18 @@ export const fingerprint = z.string().regex(/^[0-9A-F]{40}$/, 'expected a 40-cha
 export const presence = z.enum(['available', 'away', 'dnd', 'offline']);
 export type Presence = z.infer<typeof presence>;
 
+/**
+ * What a person can set as their own presence (issue 12 §7); on the wire RFC 6121 <show/> and
+ * <status/> (main/xmpp/own-presence.ts, docs/protocol.md). 'patient' = show dnd + "With a patient".
+ */
+export const ownPresenceShow = z.enum(['available', 'patient', 'dnd', 'away']);
+export type OwnPresenceShow = z.infer<typeof ownPresenceShow>;
+/** A status message: not PHI by policy, still short and never logged. */
+export const STATUS_TEXT_MAX = 80;
+export const statusText = z.string().max(STATUS_TEXT_MAX);
+export const ownPresence = z.object({ show: ownPresenceShow, status: statusText });
+export type OwnPresence = z.infer<typeof ownPresence>;
+
 /** unknown: never fetched; pinned: trust on first use; verified: fingerprint compared by a person;
  *  changed: the key differs from the pinned one (sending blocked); unavailable: cannot be fetched. */
 export const trustState = z.enum(['unknown', 'pinned', 'verified', 'changed', 'unavailable']);
@@ -54,6 +66,8 @@ export const presetServer = serverConfig.extend({ domain: z.string().min(1) });
 /** Milliseconds since the epoch. */
 export const timestamp = z.number().int().nonnegative();
 
+const direction = z.enum(['in', 'out']);
+
 export const message = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -73,6 +87,22 @@ export const message = z.object({
   claimedAt: timestamp.nullable(),
   readAt: timestamp.nullable(),
   originId: z.string().nullable(),
+  /**
+   * Our own message in state 'failed': why, as an error code (KEY_CHANGED, FORBIDDEN, the last
+   * attempt's code when the outbox gave up). The renderer words it (lib/errors.ts) beside Retry.
+   */
+  failure: z.string().max(64).nullable().optional(),
+  /** The sender marked it Urgent; carried inside the signed OX payload only (issue 12 §7). */
+  urgent: z.boolean().optional(),
+  /**
+   * A reply (XEP-0461, issue 12 §6): the message it answers, found only in this conversation.
+   * messageId null: the referenced message is not here (never received, or purged). The excerpt is
+   * the quoted text, null when that message has none to show (unverified).
+   */
+  replyTo: z
+    .object({ messageId: z.string().nullable(), direction: direction.nullable(), excerpt: z.string().nullable() })
+    .nullable()
+    .optional(),
 });
 export type Message = z.infer<typeof message>;
 
@@ -96,6 +126,8 @@ export const conversationSummary = z.object({
     .nullable(),
   /** Inbound messages not yet read; messages that could not be verified are not counted (issue 10 §9). */
   unread: z.number().int().nonnegative(),
+  /** Of those, marked Urgent by the sender (issue 12 §7): the inbox shows them distinctly. */
+  urgentUnread: z.number().int().nonnegative().optional(),
 });
 export type ConversationSummary = z.infer<typeof conversationSummary>;
 
@@ -104,6 +136,8 @@ export const contact = z.object({
   displayName: z.string(),
   role: role.nullable(),
   presence,
+  /** Their status message (RFC 6121 <status/>), when they set one; short, not PHI (issue 12 §7). */
+  presenceStatus: statusText.nullable().optional(),
   trust: trustState,
   keyStatus,
   fingerprint: fingerprint.nullable(),

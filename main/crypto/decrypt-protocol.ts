@@ -19,6 +19,10 @@ export interface WorkerJob {
 
 export interface OpenedWire {
   body: string;
+  /** XEP-0461 reference (origin-id and author), null when none. */
+  replyTo: { to: string; id: string } | null;
+  /** Marked Urgent inside the signed payload (issue 12 §7). */
+  urgent: boolean;
   timestamp: number;
   to: string[];
   senderFingerprint: string;

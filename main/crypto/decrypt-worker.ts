@@ -37,6 +37,8 @@ async function open(job: WorkerJob): Promise<OpenedWire> {
   });
   return {
     body: r.body,
+    replyTo: r.replyTo,
+    urgent: r.urgent,
     timestamp: r.timestamp.getTime(),
     to: r.to,
     senderFingerprint: r.senderFingerprint,

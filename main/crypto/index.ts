@@ -22,6 +22,7 @@ export {
   type OpenSigncryptInput,
   type OpenedSigncrypt,
   type OxLimits,
+  type ReplyRef,
 } from './signcrypt';
 export {
   SigncryptRejectedError,

@@ -14,6 +14,19 @@ import { childElements, escapeAttr, escapeText, isXmlSafe, parseXml, textOf, Xml
 /** XEP-0373 §2: the one definition of the OpenPGP for XMPP namespace; xmpp/ imports it from here. */
 export const OX_NS = 'urn:xmpp:openpgp:0';
 const CLIENT_NS = 'jabber:client';
+/** XEP-0461 message replies and the XEP-0428 fallback marking the quote in the body. */
+export const REPLY_NS = 'urn:xmpp:reply:0';
+/** Our own payload extensions (issue 12 §7): <urgent/> marks a message Urgent, signed and encrypted. */
+export const CLINIC_NS = 'urn:clinicmessenger:0';
+const FALLBACK_NS = 'urn:xmpp:fallback:0';
+/** Longer ids are not ours (origin-ids are ~40 chars): such a reference is ignored, not the message. */
+const MAX_REF_ID = 128;
+
+/** A reply's reference (XEP-0461): the replied-to message's origin-id and its author's bare JID. */
+export interface ReplyRef {
+  to: string;
+  id: string;
+}
 
 export interface OxLimits {
   /** Checked on the raw base64 before decoding anything. */
@@ -42,6 +55,10 @@ export interface SigncryptInput {
   to: string | string[];
   body: string;
   now?: Date;
+  /** A reply: the reference plus the quoted text written as the fallback ("> …" lines). */
+  reply?: ReplyRef & { quote: string };
+  /** Marked Urgent: an <urgent/> in the signed payload, never in the clear stanza. */
+  urgent?: boolean;
 }
 
 const RPAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -62,13 +79,40 @@ function bareOrThrow(jid: string): string {
   }
 }
 
-export function buildSigncryptXml(to: string[], body: string, now: Date): string {
-  if (!isXmlSafe(body)) throw new RangeError('message body contains control characters XML cannot carry');
+/** The quote a client without XEP-0461 shows: each line of the quoted text behind "> ". */
+export function fallbackQuote(quote: string): string {
+  return (
+    quote
+      .split('\n')
+      .map((l) => `> ${l}`)
+      .join('\n') + '\n'
+  );
+}
+
+/** XEP-0461 <reply/> and the XEP-0428 fallback range (code points, XEP-0426) of the quote. */
+function replyXml(reply: ReplyRef, fallback: string): string {
+  if (!reply.id || reply.id.length > MAX_REF_ID) throw new RangeError('reply needs a message id');
+  return (
+    `<reply xmlns='${REPLY_NS}' to='${escapeAttr(bareOrThrow(reply.to))}' id='${escapeAttr(reply.id)}'/>` +
+    `<fallback xmlns='${FALLBACK_NS}' for='${REPLY_NS}'><body start='0' end='${[...fallback].length}'/></fallback>`
+  );
+}
+
+export function buildSigncryptXml(
+  to: string[],
+  body: string,
+  now: Date,
+  reply?: ReplyRef & { quote: string },
+  urgent = false,
+): string {
+  const fallback = reply ? fallbackQuote(reply.quote) : '';
+  const full = fallback + body;
+  if (!isXmlSafe(full)) throw new RangeError('message body contains control characters XML cannot carry');
   const tos = to.map((j) => `<to jid='${escapeAttr(bareOrThrow(j))}'/>`).join('');
   return (
     `<signcrypt xmlns='${OX_NS}'>${tos}<time stamp='${formatXmppDateTime(now)}'/>` +
     `<rpad>${randomPad()}</rpad>` +
-    `<payload><body xmlns='${CLIENT_NS}'>${escapeText(body)}</body></payload></signcrypt>`
+    `<payload>${reply ? replyXml(reply, fallback) : ''}<body xmlns='${CLIENT_NS}'>${escapeText(full)}</body>${urgent ? `<urgent xmlns='${CLINIC_NS}'/>` : ''}</payload></signcrypt>`
   );
 }
 
@@ -76,7 +120,7 @@ export async function signcrypt(input: SigncryptInput): Promise<string> {
   const { identity } = input;
   const to = Array.isArray(input.to) ? input.to : [input.to];
   if (to.length === 0) throw new RangeError('signcrypt needs at least one <to/> JID');
-  const xml = buildSigncryptXml(to, input.body, input.now ?? new Date());
+  const xml = buildSigncryptXml(to, input.body, input.now ?? new Date(), input.reply, input.urgent === true);
   const keys = new Map<string, PublicKey>([[identity.fingerprint, identity.publicKey]]);
   for (const r of input.recipients) keys.set(r.fingerprint, r.publicKey);
   // Binary literal data, not text: openpgp's text mode rewrites line endings, and the body
@@ -110,6 +154,10 @@ export interface OpenSigncryptInput {
 
 export interface OpenedSigncrypt {
   body: string;
+  /** A reply's reference (XEP-0461), the fallback quote already cut from `body`; null when none or unusable. */
+  replyTo: ReplyRef | null;
+  /** The sender marked it Urgent (issue 12 §7). */
+  urgent: boolean;
   /** The sender's <time stamp/>. */
   timestamp: Date;
   /** Every bare JID in the inner <to/> elements. */
@@ -233,11 +281,38 @@ export function checkSigncryptPlaintext(
   const body = bodies.find((b) => !b.attrs['xml:lang']) ?? bodies[0];
   if (!body) throw reject('malformed', 'payload has no <body/>');
   if (childElements(body).length) throw reject('malformed', '<body/> has child elements');
+  const { text: shown, replyTo } = readReply(payloads[0]!, textOf(body));
   return {
-    body: textOf(body),
+    body: shown,
+    replyTo,
+    urgent: childElements(payloads[0]!, 'urgent', CLINIC_NS).length > 0,
     timestamp: stamp,
     to: to.map((j) => j.split('/')[0]!.toLowerCase()),
     senderFingerprint: ctx.senderFingerprint,
     contentDigest: createHash('sha256').update(data).digest('hex'),
   };
+}
+
+/**
+ * The payload's XEP-0461 reference. A reference we cannot use (several, no id, an id longer than
+ * any of ours, a bad JID) is ignored and the body kept whole: the message itself is still good.
+ * The fallback quote is cut only when it is exactly the body's start, as we write it.
+ */
+function readReply(payload: XmlElement, text: string): { text: string; replyTo: ReplyRef | null } {
+  const refs = childElements(payload, 'reply', REPLY_NS);
+  const ref = refs.length === 1 ? refs[0]! : null;
+  const id = ref?.attrs.id ?? '';
+  let to: string | null = null;
+  try {
+    to = ref ? normalizeBareJid(ref.attrs.to ?? '') : null;
+  } catch {
+    to = null;
+  }
+  if (!ref || !to || !id || id.length > MAX_REF_ID) return { text, replyTo: null };
+  const fallback = childElements(payload, 'fallback', FALLBACK_NS).find((f) => f.attrs.for === REPLY_NS);
+  const range = fallback ? childElements(fallback, 'body', FALLBACK_NS) : [];
+  const cps = [...text];
+  const end = range.length === 1 && range[0]!.attrs.start === '0' ? Number(range[0]!.attrs.end) : NaN;
+  const cut = Number.isInteger(end) && end > 0 && end <= cps.length ? cps.slice(end).join('') : text;
+  return { text: cut, replyTo: { to, id } };
 }

@@ -103,6 +103,8 @@ export interface NewMessage {
   readAt?: number | null;
   /** XEP-0461: the origin-id of the message this one answers (migration 0009). */
   replyToOriginId?: string | null;
+  /** Marked Urgent (issue 12 §7, migration 0010). */
+  urgent?: boolean;
 }
 
 export interface InsertResult {

@@ -16,6 +16,7 @@ import { createDirectory } from './directory';
 import { createInbound } from './inbound';
 import { createLifecycle } from './lifecycle';
 import { createOutbox } from './outbox';
+import { sendOwnPresence } from './own-presence';
 import { createReceiver } from './receive';
 import { createSessionSetup } from './session-setup';
 import { createStanzaRouter } from './stanza-router';
@@ -62,6 +63,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     clock,
     conn,
     presenceOf: (j) => directory.presenceOf(j),
+    statusOf: (j) => directory.statusOf(j),
     onKeyReady: (j) => outbox.release(j),
   });
   const decryption = createDecryptService({ identity: () => accountKey.current(), logger, inspect: opts.inspect });
@@ -120,11 +122,13 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     if (newest?.originId) await c.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);
   }
 
-  async function send(conversationId: string, body: string): Promise<Message> {
+  /** `replyTo`: a message of the same conversation this one answers (XEP-0461); it needs an origin-id. */
+  async function send(conversationId: string, body: string, replyTo?: string, urgent = false): Promise<Message> {
     const conv = store.conversations.get(conversationId);
     if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
+    const quoted = replyTo === undefined ? null : answered(store, conversationId, replyTo);
     await checkRecipient(ctx, conv.peerJid);
-    return outbox.enqueue(conversationId, body);
+    return outbox.enqueue(conversationId, body, quoted, urgent);
   }
 
   return {
@@ -139,6 +143,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       viewing = conversationId;
     },
     presenceOf: (jid) => directory.presenceOf(bare(jid)),
+    setPresence: (p) => sendOwnPresence(conn(), p),
     ownFingerprint: () => accountKey.fingerprint(),
     directory() {
       const list = store.contacts.list();
@@ -161,4 +166,13 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       settled: () => setup.settled(),
     },
   };
+}
+
+/** The origin-id a reply names: only a shown message of the same conversation (issue 12 §6). */
+function answered(store: MessagingOptions['store'], conversationId: string, messageId: string): string {
+  const m = store.messages.get(messageId);
+  if (m?.conversationId !== conversationId || !m.originId || m.body === null || m.state === 'unverified') {
+    throw new AppError('NOT_FOUND', 'The message you are replying to is not in this conversation.');
+  }
+  return m.originId;
 }

@@ -71,6 +71,7 @@ export function createOutboxSender(ctx: MessagingContext) {
         body: msg.body,
         now: new Date(clock.now()),
         ...replyFor(msg, conv.peerJid),
+        urgent: msg.urgent === true,
       });
       await conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
       // One commit (issue 10 §11): out of the outbox, marked sent and audited together or not at all.

@@ -64,7 +64,7 @@ export function createOutbox(ctx: MessagingContext) {
   return {
     flush,
     /** Stores the message as queued and schedules it; the UI gets it back at once. */
-    enqueue(conversationId: string, body: string): Message {
+    enqueue(conversationId: string, body: string, replyToOriginId: string | null = null, urgent = false): Message {
       const now = clock.now();
       const id = store.transaction(() => {
         const ins = store.messages.insert({
@@ -74,6 +74,8 @@ export function createOutbox(ctx: MessagingContext) {
           body,
           originId: newOriginId(now),
           sentAt: now,
+          replyToOriginId,
+          urgent,
         });
         store.outbox.enqueue(ins.id, now, now);
         return ins.id;

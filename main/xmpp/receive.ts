@@ -96,7 +96,17 @@ function rowFor(
     // Ordered by receipt (issue 10 §4, common/message-time.ts): the claim is kept and shown when sane.
     const state = it.direction === 'in' ? 'delivered' : 'sent';
     return {
-      row: { ...base, state, body: o.value.body, sentAt: received, claimedAt: o.value.timestamp.getTime() },
+      row: {
+        ...base,
+        state,
+        body: o.value.body,
+        sentAt: received,
+        claimedAt: o.value.timestamp.getTime(),
+        // Resolved only within this conversation when read (message-rows.ts toMessageWithReply).
+        replyToOriginId: o.value.replyTo?.id ?? null,
+        // Only from the signed payload (issue 12 §7): nothing in the clear can mark a message urgent.
+        urgent: o.value.urgent,
+      },
       reason: null,
     };
   }

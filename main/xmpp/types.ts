@@ -1,5 +1,12 @@
 /** The messaging service's public shape (/tmp/interfaces.md "Messaging"); main/session/ creates one per unlock. */
-import type { ConnectionState, Contact, Message, Presence, ServerConfig } from '../../common/contract/domain';
+import type {
+  ConnectionState,
+  Contact,
+  Message,
+  OwnPresence,
+  Presence,
+  ServerConfig,
+} from '../../common/contract/domain';
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
 import type { DecryptJob } from '../crypto';
@@ -41,6 +48,8 @@ export interface MessagingOptions {
    * (it holds no PHI while locked). Asked per event; default: never locked.
    */
   locked?: () => boolean;
+  /** Our presence as the person set it (issue 12 §7), sent on every fresh connect; default Available. */
+  ownPresence?: () => OwnPresence;
   /**
    * A new verified message arrived live (not a carbon, not catch-up), while not locked. What an
    * OS notification may say is the session's decision (main/session/notifications.ts), not XMPP's.
@@ -71,12 +80,16 @@ export interface Messaging {
    * Stores the message (queued), then signcrypts and sends it; KEY_CHANGED / KEY_UNAVAILABLE refuse.
    * To a colleague who has published no key yet it waits, queued, until their key appears (issue 12 §3).
    */
-  send(conversationId: string, body: string): Promise<Message>;
+  /** `replyTo`: the id of a message of this conversation it answers (XEP-0461); NOT_FOUND otherwise. */
+  /** `urgent`: marked Urgent inside the signed payload (issue 12 §7). */
+  send(conversationId: string, body: string, replyTo?: string, urgent?: boolean): Promise<Message>;
   /** A failed message goes back to the outbox. */
   retry(messageId: string): Promise<Message>;
   /** XEP-0333 <displayed/> for the newest inbound message of a conversation. */
   markDisplayed(conversationId: string, upTo?: string): Promise<void>;
   presenceOf(jid: string): Presence;
+  /** Sends our presence now (issue 12 §7) when connected; the session saved it and every connect sends it. */
+  setPresence(p: OwnPresence): void;
   ownFingerprint(): string | null;
   directory(): Contact[];
   contact(jid: string): Contact;

@@ -7,10 +7,10 @@ import type { DomainHandlers, HandlerContext } from './context';
 
 export function messageSendHandlers(ctx: HandlerContext): DomainHandlers<'messages:send' | 'messages:retry'> {
   return {
-    'messages:send': async ({ conversationId, body, replyTo }) => {
+    'messages:send': async ({ conversationId, body, replyTo, urgent }) => {
       const active = ctx.session.active();
       ctx.session.reportActivity();
-      const sent = await active.messaging.send(conversationId, body, replyTo);
+      const sent = await active.messaging.send(conversationId, body, replyTo, urgent === true);
       // Accepted (stored in the outbox): the draft it came from is done (issue 12 §2). A refusal
       // rejects above and keeps the draft, so nothing typed is lost.
       active.store.drafts.remove(conversationId);

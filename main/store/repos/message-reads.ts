@@ -6,7 +6,7 @@ import { AppError } from '../../../common/result';
 import { decodeCursor, encodeCursor, parseId } from '../ids';
 import type { Db } from '../open-db';
 import type { MessageRepo } from '../types';
-import { toMessage, type MessageLookup, type Row } from './message-rows';
+import { toMessageWithReply, type MessageLookup, type Row } from './message-rows';
 
 type MessageReads = Pick<
   MessageRepo,
@@ -14,6 +14,7 @@ type MessageReads = Pick<
 >;
 
 export function createMessageReads(db: Db, rows: MessageLookup): MessageReads {
+  const toMessage = (r: Row) => toMessageWithReply(r, rows);
   const pageFirst = db.prepare<[number, number], Row>(
     'SELECT * FROM messages WHERE conversation_id = ? ORDER BY sent_at DESC, id DESC LIMIT ?',
   );

@@ -23,6 +23,10 @@ export interface Row {
   read_at: number | null;
   /** Why our message failed (migration 0007): an error code, null unless state is 'failed'. */
   failure: string | null;
+  /** The origin-id a reply answers (migration 0009, XEP-0461). */
+  reply_to_origin_id: string | null;
+  /** Marked Urgent inside the signed payload (migration 0010, issue 12 §7). */
+  urgent: 0 | 1;
 }
 
 export const toMessage = (r: Row): Message => ({
@@ -37,7 +41,32 @@ export const toMessage = (r: Row): Message => ({
   readAt: r.read_at,
   originId: r.origin_id,
   failure: r.failure ?? null,
+  ...(r.urgent === 1 ? { urgent: true } : {}),
 });
+
+/** How long a reply's quote may be: enough to recognise the message, never the whole of a long one. */
+export const EXCERPT_CHARS = 200;
+
+/**
+ * The row as a Message with its reply reference resolved, by origin-id, in the row's own
+ * conversation only (issue 12 §6): another conversation's message is never quoted.
+ */
+export function toMessageWithReply(r: Row, lookup: Pick<MessageLookup, 'byOrigin'>): Message {
+  const m = toMessage(r);
+  if (!r.reply_to_origin_id) return m;
+  const q = lookup.byOrigin(r.conversation_id, r.reply_to_origin_id);
+  const shown = q && q.state !== 'unverified' ? q.body : null;
+  return {
+    ...m,
+    replyTo: q
+      ? {
+          messageId: String(q.id),
+          direction: q.direction,
+          excerpt: shown === null ? null : shown.slice(0, EXCERPT_CHARS),
+        }
+      : { messageId: null, direction: null, excerpt: null },
+  };
+}
 
 export interface MessageLookup {
   byId(id: number): Row | undefined;

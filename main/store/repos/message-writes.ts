@@ -12,7 +12,7 @@ import { parseId } from '../ids';
 import type { Db } from '../open-db';
 import type { InsertResult, MessageRepo, NewMessage } from '../types';
 import type { FtsIndexer } from './fts-index';
-import { toMessage, type MessageLookup, type Row } from './message-rows';
+import { toMessageWithReply, type MessageLookup, type Row } from './message-rows';
 
 function convId(id: string): number {
   const n = parseId(id);
@@ -25,7 +25,7 @@ const INDEX_STEP = 5000;
 
 type MessageWrites = Pick<MessageRepo, 'insert' | 'insertMany' | 'setStanzaId'>;
 
-/** conversation, direction, state, origin-id, stanza-id, body, sent, received, read, origin key, stanza key, claimed. */
+/** conversation, direction, state, origin-id, stanza-id, body, sent, received, read, origin key, stanza key, claimed, reply-to, urgent. */
 type InsertParams = [
   number,
   string,
@@ -39,13 +39,15 @@ type InsertParams = [
   number | null,
   number | null,
   number | null,
+  string | null,
+  number,
 ];
 
 /** New rows, deduplicated, full-text indexed in the same transaction (searchable as soon as the call returns). */
 export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsIndexer): MessageWrites {
   const insert = db.prepare<InsertParams>(
-    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at, reply_to_origin_id, urgent)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
   const touch = db.prepare<[number, number]>('UPDATE conversations SET last_at = max(last_at, ?) WHERE id = ?');
   const originKeyTaken = db.prepare<[number], { id: number }>('SELECT id FROM messages WHERE origin_key = ?');
@@ -97,6 +99,8 @@ export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsInd
         ok,
         sk,
         m.claimedAt ?? null,
+        m.replyToOriginId || null,
+        m.urgent ? 1 : 0,
       );
     let info = run(okey, skey);
     if (info.changes === 0) {
@@ -183,7 +187,7 @@ export function createMessageStateMoves(
       if (state === 'read' && row.direction === 'out') setRead.run(at, row.id);
       if (state === 'delivered' && row.direction === 'out') setReceived.run(at, row.id);
     }
-    return toMessage(rows.byId(row.id)!);
+    return toMessageWithReply(rows.byId(row.id)!, rows);
   });
   return {
     updateState(id, state, at = clock.now(), failure) {
