@@ -67,9 +67,13 @@ export function enableProcessSandbox(app: Pick<App, 'enableSandbox'>): void {
   app.enableSandbox();
 }
 
-/** Only notifications may be granted, and only to our own origin. */
+/**
+ * Only notifications and writing the clipboard (a message's "Copy text", issue 12 §6) may be
+ * granted, and only to our own origin. Reading the clipboard never is.
+ */
+const GRANTABLE = new Set(['notifications', 'clipboard-sanitized-write']);
 function isPermissionAllowed(permission: string, requestingUrl: string | undefined): boolean {
-  return permission === 'notifications' && typeof requestingUrl === 'string' && isAppUrl(requestingUrl);
+  return GRANTABLE.has(permission) && typeof requestingUrl === 'string' && isAppUrl(requestingUrl);
 }
 
 export function installPermissionHandlers(

@@ -165,9 +165,11 @@ describe('permissions', () => {
     'serial',
     'usb',
     'notifications',
+    'clipboard-sanitized-write',
   ];
+  const granted = (p: string) => p === 'notifications' || p === 'clipboard-sanitized-write';
 
-  it('grants requests for notifications from our own origin and nothing else', async () => {
+  it('grants requests for notifications and clipboard writes from our own origin and nothing else', async () => {
     await start();
     const handler = lastArg(fake.session.defaultSession.setPermissionRequestHandler);
     expect(handler).toBeTypeOf('function');
@@ -177,15 +179,16 @@ describe('permissions', () => {
       expect(callback).toHaveBeenCalledTimes(1);
       return callback.mock.calls[0]![0] as boolean;
     };
-    for (const p of permissions) expect(ask(p, 'app://renderer/index.html'), p).toBe(p === 'notifications');
+    for (const p of permissions) expect(ask(p, 'app://renderer/index.html'), p).toBe(granted(p));
     expect(ask('notifications', 'https://evil.example/')).toBe(false);
+    expect(ask('clipboard-sanitized-write', 'https://evil.example/')).toBe(false);
   });
 
   it('answers permission checks the same way', async () => {
     await start();
     const check = lastArg(fake.session.defaultSession.setPermissionCheckHandler);
     expect(check).toBeTypeOf('function');
-    for (const p of permissions) expect(check(null, p, 'app://renderer', {}), p).toBe(p === 'notifications');
+    for (const p of permissions) expect(check(null, p, 'app://renderer', {}), p).toBe(granted(p));
     expect(check(null, 'notifications', 'https://evil.example', {})).toBe(false);
   });
 

@@ -9,6 +9,7 @@ import {
   anchoredScrollTop,
   applyMeasurements,
   centredScrollTop,
+  GROUP_MS,
   historyRows,
   indexAt,
   newestOnScreen,
@@ -46,6 +47,39 @@ describe('history rows', () => {
     expect(rows[0]!.estimate).toBe(EST_DAY);
     expect(rows[1]!.estimate).toBe(EST_MSG);
     expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
+  });
+});
+
+describe('message groups (issue 12 §6)', () => {
+  const t0 = new Date(2025, 2, 3, 12).getTime();
+  const shown = (id: string, at: number, extra: Partial<Message> = {}): Message => ({
+    ...msg(id, at),
+    body: 'x',
+    ...extra,
+  });
+  const ends = (items: Message[]) =>
+    historyRows(items).flatMap((r) => (r.kind === 'msg' ? [`${r.key}${r.groupEnd ? '|' : ''}`] : []));
+
+  it('closes a group at a change of sender, a gap over GROUP_MS, a reply or an unverified message', () => {
+    const items = [
+      shown('a', t0),
+      shown('b', t0 + 60_000),
+      shown('c', t0 + 60_000 + GROUP_MS), // exactly the limit: same group
+      shown('d', t0 + 60_000 + 2 * GROUP_MS + 1), // too late
+      shown('e', t0 + 60_000 + 2 * GROUP_MS + 2, { direction: 'out' }),
+      shown('f', t0 + 60_000 + 2 * GROUP_MS + 3, { direction: 'out', replyTo: null }),
+      shown('g', t0 + 60_000 + 2 * GROUP_MS + 4, {
+        direction: 'out',
+        replyTo: { messageId: 'a', direction: 'in', excerpt: 'x' },
+      }),
+      shown('h', t0 + 60_000 + 2 * GROUP_MS + 5, { direction: 'out', state: 'unverified', body: null }),
+    ];
+    expect(ends(items)).toEqual(['a', 'b', 'c|', 'd|', 'e', 'f|', 'g|', 'h|']);
+  });
+
+  it('never groups across a day separator', () => {
+    const late = new Date(2025, 2, 3, 23, 59).getTime();
+    expect(ends([shown('a', late), shown('b', late + 2 * 60_000)])).toEqual(['a|', 'b|']);
   });
 });
 

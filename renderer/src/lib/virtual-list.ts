@@ -16,7 +16,23 @@ export interface SizedRow {
 
 export type HistoryRow =
   | { key: string; estimate: number; kind: 'day'; label: string }
-  | { key: string; estimate: number; kind: 'msg'; m: Message };
+  | {
+      key: string;
+      estimate: number;
+      kind: 'msg';
+      m: Message;
+      /** Last of a group (issue 12 §6): the row that shows the group's time and status. */
+      groupEnd: boolean;
+    };
+
+/** Consecutive messages this close together, same side, same day, form one group. */
+export const GROUP_MS = 3 * 60_000;
+
+/** `b` continues the group of `a`: same sender, both shown, within GROUP_MS, and not a reply. */
+function sameGroup(a: Message, b: Message): boolean {
+  const shown = (m: Message) => m.body !== null && m.state !== 'unverified';
+  return a.direction === b.direction && shown(a) && shown(b) && !b.replyTo && b.sentAt - a.sentAt <= GROUP_MS;
+}
 
 export const EST_MSG = 62;
 export const EST_DAY = 40;
@@ -25,7 +41,10 @@ export const OVERSCAN = 500;
 /** Closer than this to the end counts as "reading the newest": new messages are followed. */
 const STICK_PX = 48;
 
-/** The history as rows: a day separator before the first message of each day. */
+/**
+ * The history as rows: a day separator before the first message of each day; consecutive messages
+ * of one sender a few minutes apart are a group whose last row alone shows time and status.
+ */
 export function historyRows(items: readonly Message[]): HistoryRow[] {
   const out: HistoryRow[] = [];
   let prev = '';
@@ -35,7 +54,9 @@ export function historyRows(items: readonly Message[]): HistoryRow[] {
       out.push({ key: `day:${d}`, estimate: EST_DAY, kind: 'day', label: dayLabel(m.sentAt) });
       prev = d;
     }
-    out.push({ key: m.id, estimate: EST_MSG, kind: 'msg', m });
+    const last = out[out.length - 1];
+    if (last?.kind === 'msg' && sameGroup(last.m, m)) out[out.length - 1] = { ...last, groupEnd: false };
+    out.push({ key: m.id, estimate: EST_MSG, kind: 'msg', m, groupEnd: true });
   }
   return out;
 }

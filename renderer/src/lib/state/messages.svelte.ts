@@ -47,6 +47,12 @@ class MessagesState {
   shown = $state.raw<Message | null>(null);
   /** The reader is at the newest row of the conversation (no newer history, scrolled to the end); MessageList's. */
   following = $state(false);
+  /** The message the composer answers (XEP-0461 reply, issue 12 §6), or null. */
+  replyingTo = $state.raw<Message | null>(null);
+  /** Bumped by each Reply action, so the composer takes focus even for the same message again. */
+  replySeq = $state(0);
+  /** The composer's Urgent toggle (issue 12 §7): marks the next message sent, then turns off. */
+  urgent = $state(false);
   /** The newest message main was told was seen (markSeen), so it is told once. */
   private readThrough: Message | null = null;
   /** A catch-up changed this conversation while a page was loading: look again afterwards. */
@@ -67,6 +73,8 @@ class MessagesState {
     this.target = null;
     this.loading = false;
     this.sendError = null;
+    this.replyingTo = null;
+    this.urgent = false;
     // `following` stays: the list reports it when its scroll state changes, not per load.
     this.shown = null;
     this.readThrough = null;
@@ -242,15 +250,34 @@ class MessagesState {
   async send(body: string): Promise<boolean> {
     if (!this.conversationId) return false;
     this.sendError = null;
-    const r = await clinic().messages.send({ conversationId: this.conversationId, body });
+    const replyTo = this.replyingTo?.id;
+    const r = await clinic().messages.send({
+      conversationId: this.conversationId,
+      body,
+      ...(replyTo !== undefined ? { replyTo } : {}),
+      ...(this.urgent ? { urgent: true } : {}),
+    });
     if (!r.ok) {
       this.sendError = r.error;
       return false;
     }
+    // Urgent is for one message, not a mode (issue 12 §7).
+    this.urgent = false;
+    if (this.replyingTo?.id === replyTo) this.replyingTo = null;
     // Sent from a window in the past: show the latest history, where the new message is.
     if (this.hasNewer) await this.show(this.conversationId);
     else this.apply(r.value);
     return true;
+  }
+
+  /** Reply to `m` (issue 12 §6): the composer shows the quote; `replySeq` asks it to take focus. */
+  startReply(m: Message): void {
+    this.replyingTo = m;
+    this.replySeq += 1;
+  }
+
+  cancelReply(): void {
+    this.replyingTo = null;
   }
 
   async retry(messageId: string): Promise<void> {

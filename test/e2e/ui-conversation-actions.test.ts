@@ -1,0 +1,138 @@
+// Issue 12 §6 "Conversations like the messengers staff already use": a physician answers the
+// receptionist's message with Reply (XEP-0461 inside the signed OX payload): the quote shows above
+// the composer, then in the sent message and in the received one on the other workstation. Copy
+// text puts a message's text on the clipboard. Consecutive messages of one sender show their time
+// and status once. axe finds nothing, light or dark.
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  axeViolations,
+  messageFromDirectory,
+  person,
+  screenshot,
+  send,
+  startClinic,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
+
+const DOMAIN = 'clinic.test';
+const reception = person('reception', DOMAIN, 'Robin Reyes', 'reception');
+const physician = person('dr.okafor', DOMAIN, 'Dr. Adaeze Okafor', 'physician');
+const token = `CA${Date.now().toString(36)}`;
+const question = `Can you see Mr. Lee at 3? (${token}Q)`;
+const answer = `Yes, send him to room 2 (${token}A)`;
+
+let clinic: Clinic;
+let rec: Workstation;
+let doc: Workstation;
+
+const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
+/** The question's own row: replies quoting it contain its text too, and come after it. */
+const questionRow = (page: Page) => messageRow(page, question).first();
+
+beforeAll(async () => {
+  clinic = await startClinic('ui-conv-actions', [reception, physician]);
+  rec = await clinic.open('reception-pc');
+  doc = await clinic.open('physician-laptop');
+  await clinic.signUp(rec.page, reception);
+  await clinic.signUp(doc.page, physician);
+  await messageFromDirectory(rec.page, physician);
+  await send(rec.page, question);
+  await messageFromDirectory(doc.page, reception);
+  await messageRow(doc.page, question).waitFor({ timeout: 45_000 });
+});
+
+afterAll(async () => {
+  await clinic?.close();
+});
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  await screenshot(rec.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-reception`);
+  await screenshot(doc.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-physician`);
+});
+
+describe('reply', () => {
+  it('quotes the answered message above the composer, in the sent message and on the other side', async () => {
+    const row = questionRow(doc.page);
+    await row.hover();
+    await row.getByRole('button', { name: 'Reply' }).click();
+    const replying = doc.page.getByTestId('replying-to');
+    await expect.poll(() => replying.textContent()).toContain(`Replying to ${reception.name}`);
+    expect(await replying.textContent()).toContain(question);
+    // The composer has the focus: the physician just types the answer.
+    await doc.page.keyboard.type(answer);
+    await doc.page.keyboard.press('Enter');
+    await expect.poll(() => replying.count()).toBe(0);
+
+    const sent = messageRow(doc.page, answer);
+    await expect.poll(() => sent.getByTestId('reply-quote').textContent()).toContain(question);
+    expect(await sent.getByTestId('reply-quote').textContent()).toContain(reception.name);
+    // On the receptionist's screen: her own message quoted, the answer without the fallback "> " lines.
+    const got = messageRow(rec.page, answer);
+    await got.waitFor({ timeout: 45_000 });
+    expect(await got.getByTestId('reply-quote').textContent()).toContain(question);
+    expect(await got.getByTestId('reply-quote').textContent()).toContain('You');
+    expect(await got.textContent()).not.toContain('> Can you');
+    expect(await axeViolations(doc.page)).toEqual([]);
+    expect(await axeViolations(rec.page)).toEqual([]);
+  });
+
+  it('Cancel reply takes the quote away and sends a plain message', async () => {
+    const row = messageRow(rec.page, answer);
+    await row.hover();
+    await row.getByRole('button', { name: 'Reply' }).click();
+    await rec.page.getByRole('button', { name: 'Cancel reply' }).click();
+    await expect.poll(() => rec.page.getByTestId('replying-to').count()).toBe(0);
+    const plain = `Thank you (${token}P)`;
+    await send(rec.page, plain);
+    await messageRow(doc.page, plain).waitFor({ timeout: 45_000 });
+    expect(await messageRow(doc.page, plain).getByTestId('reply-quote').count()).toBe(0);
+  });
+});
+
+describe('copy text', () => {
+  it("puts the message's text on the clipboard", async () => {
+    await doc.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await doc.page.evaluate(() => navigator.clipboard.writeText('nothing yet'));
+    const row = questionRow(doc.page);
+    await row.hover();
+    await row.getByRole('button', { name: 'Copy text' }).click();
+    await expect.poll(() => row.getByRole('button', { name: 'Copied' }).count()).toBe(1);
+    expect(await doc.page.evaluate(() => navigator.clipboard.readText())).toBe(question);
+  });
+});
+
+describe('grouping', () => {
+  it('shows time and status once for consecutive messages of one sender', async () => {
+    const burst = [1, 2, 3].map((i) => `Checklist ${i} (${token}G${i})`);
+    for (const text of burst) await send(rec.page, text);
+    for (const page of [rec.page, doc.page]) {
+      await messageRow(page, burst[2]!).waitFor({ timeout: 45_000 });
+      // Each message still shows its text; only the last of the three carries the time line.
+      expect(await messageRow(page, burst[0]!).getByTestId('message-meta').count()).toBe(0);
+      expect(await messageRow(page, burst[1]!).getByTestId('message-meta').count()).toBe(0);
+      await expect.poll(() => messageRow(page, burst[2]!).getByTestId('message-meta').count()).toBe(1);
+    }
+    // The sender's status for the group is on its last message.
+    await expect
+      .poll(() => messageRow(rec.page, burst[2]!).getByTestId('message-state').textContent(), { timeout: 45_000 })
+      .toMatch(/Delivered|Read/);
+    expect(await axeViolations(rec.page)).toEqual([]);
+  });
+});
+
+describe('looks', () => {
+  it('has no axe violations in the dark theme either', async () => {
+    await doc.page.emulateMedia({ colorScheme: 'dark' });
+    const row = questionRow(doc.page);
+    await row.hover();
+    await row.getByRole('button', { name: 'Reply' }).click();
+    expect(await axeViolations(doc.page)).toEqual([]);
+    await screenshot(doc.page, 'ui-conversation-actions-dark');
+    await doc.page.getByRole('button', { name: 'Cancel reply' }).click();
+    await doc.page.emulateMedia({ colorScheme: 'light' });
+    await screenshot(doc.page, 'ui-conversation-actions-light');
+  });
+});
