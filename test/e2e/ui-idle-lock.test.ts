@@ -64,7 +64,7 @@ describe('inactivity lock', () => {
             await rec.page.mouse.move(300 + round * 50, 300);
             return reports();
           },
-          { timeout: 30_000, intervals: [1_000] },
+          { timeout: 30_000, interval: 1_000 },
         )
         .toBeGreaterThan(before);
       clock.advance(IDLE_MS / 2);
