@@ -1,6 +1,15 @@
 /** Every main → renderer event: name → payload schema. */
 import { z } from 'zod';
-import { connectionState, contact, conversationSummary, lockReason, message, presence, bareJid } from './domain';
+import {
+  connectionState,
+  contact,
+  conversationSummary,
+  lockReason,
+  message,
+  presence,
+  bareJid,
+  statusText,
+} from './domain';
 
 export const events = {
   'session:locked': z.object({ reason: lockReason }),
@@ -15,10 +24,18 @@ export const events = {
   'message:updated': message,
   'conversation:updated': conversationSummary,
   'contact:updated': contact,
-  'presence:changed': z.object({ jid: bareJid, presence }),
+  'presence:changed': z.object({ jid: bareJid, presence, status: statusText.nullable().optional() }),
   'sync:progress': z.object({ done: z.number().int(), total: z.number().int().nullable(), finished: z.boolean() }),
   /** What main decided to show as an OS notification (already stripped of PHI per policy). */
-  'notification:shown': z.object({ conversationId: z.string(), title: z.string(), body: z.string() }),
+  'notification:shown': z.object({
+    conversationId: z.string(),
+    title: z.string(),
+    body: z.string(),
+    /** Marked Urgent by the sender (inside the signed payload); may pass Do not disturb per policy. */
+    urgent: z.boolean().optional(),
+    /** The person turned notification sounds off (Settings). */
+    silent: z.boolean().optional(),
+  }),
   /** The renderer should open this conversation (notification clicked). */
   'ui:openConversation': z.object({ conversationId: z.string() }),
   /** Ctrl+L or a menu item asked for the lock; sent so the renderer can drop state at once. */

@@ -4,6 +4,7 @@
  * Clicking a notification brings the window up and emits 'ui:openConversation'.
  */
 import type { App, Menu as MenuType, NativeImage, Notification as NotificationType, Tray as TrayType } from 'electron';
+import type { EventPayload } from '../../common/ipc-contract';
 import type { EventBus } from '../events';
 import type { LockFn } from './lock-triggers';
 
@@ -14,6 +15,7 @@ export interface TrayDeps {
     title: string;
     body: string;
     silent?: boolean;
+    urgency?: 'normal' | 'critical' | 'low';
   }) => Pick<NotificationType, 'on' | 'show' | 'close'>) & {
     isSupported(): boolean;
   };
@@ -73,8 +75,14 @@ export function installTrayAndNotifications(deps: TrayDeps, opts: TrayOptions): 
       for (const n of shown) n.close();
       shown.clear();
     } else if (name === 'notification:shown' && !locked && deps.Notification.isSupported()) {
-      const { conversationId, title, body } = payload as { conversationId: string; title: string; body: string };
-      const n = new deps.Notification({ title, body, silent: false });
+      const { conversationId, title, body, urgent, silent } = payload as EventPayload<'notification:shown'>;
+      // Urgent (issue 12 §7): the OS keeps it on screen ('critical' where the platform has it).
+      const n = new deps.Notification({
+        title,
+        body,
+        silent: silent === true,
+        ...(urgent ? { urgency: 'critical' as const } : {}),
+      });
       shown.add(n);
       n.on('click', () => {
         opts.showWindow();

@@ -48,6 +48,8 @@ export const policySchema = z
       })
       .default({ ...ARGON2_MINIMUM, parallelism: 2 }),
     notificationPreview: notificationPreview.default('none'),
+    /** A message the sender marked Urgent notifies even under Do not disturb or a muted conversation (issue 12 §7). */
+    urgentBypassesDnd: z.boolean().default(true),
     screenshotsAllowed: z.boolean().default(false),
     exportAllowed: z.boolean().default(false),
     retentionDays: z.number().int().positive().nullable().default(null),

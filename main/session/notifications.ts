@@ -6,6 +6,9 @@
  *    (none < sender < full): a user can show less than the policy allows, never more.
  *  - Locked (from 'session:locked' on, or a session that is no longer the open one): nothing at all.
  *    A notification is PHI on the screen of a workstation someone walked away from.
+ *  - Quiet (issue 12 §7): under Do not disturb ('With a patient' too) or in a muted conversation,
+ *    nothing — except a message the sender marked Urgent, when policy.urgentBypassesDnd (default).
+ *  - Sound is the person's choice; the notification says `silent` when it is off.
  */
 import type { Message } from '../../common/contract/domain';
 import type { NotificationPreview } from '../../common/ipc-contract';
@@ -23,6 +26,12 @@ export interface NotificationGate {
   locked: boolean;
   /** The user's own setting; null when the session has none to give (the policy's level applies). */
   userPreview: NotificationPreview | null;
+  /** Our own presence is Do not disturb or With a patient. */
+  dnd?: boolean;
+  /** Conversations the person muted. */
+  muted?: (conversationId: string) => boolean;
+  /** Notification sounds; default on. */
+  sound?: boolean;
 }
 
 export interface NotificationRequest extends NotificationGate {
@@ -30,19 +39,39 @@ export interface NotificationRequest extends NotificationGate {
   /** Read only when the sender is shown (a locked session's store must not be touched). */
   senderName: () => string;
   body: string;
+  /** The sender marked it Urgent (inside the signed payload). */
+  urgent?: boolean;
+  /** The conversation is muted. */
+  conversationMuted?: boolean;
+  /** policy.urgentBypassesDnd; default true, as in the policy schema. */
+  urgentBypassesDnd?: boolean;
 }
 
-export function notificationFor(r: NotificationRequest): { title: string; body: string } | null {
+export interface Notification {
+  title: string;
+  body: string;
+  urgent?: true;
+  silent?: true;
+}
+
+export function notificationFor(r: NotificationRequest): Notification | null {
   if (r.locked) return null;
+  const urgent = r.urgent === true;
+  const quiet = r.dnd === true || r.conversationMuted === true;
+  if (quiet && !(urgent && r.urgentBypassesDnd !== false)) return null;
   const level = r.userPreview === null ? r.policyPreview : stricterPreview(r.policyPreview, r.userPreview);
   return {
-    title: level === 'none' ? 'New message' : r.senderName(),
+    title: level === 'none' ? (urgent ? 'New urgent message' : 'New message') : r.senderName(),
     body: level === 'full' ? r.body : '',
+    ...(urgent ? { urgent: true as const } : {}),
+    ...(r.sound === false ? { silent: true as const } : {}),
   };
 }
 
 export interface MessagingHookDeps {
   policyPreview: NotificationPreview;
+  /** policy.urgentBypassesDnd */
+  urgentBypassesDnd?: boolean;
   store: Store;
   events: EventBus;
 }
@@ -59,8 +88,12 @@ export function messagingHooks(
   return {
     locked: () => gate().locked,
     onLiveMessage(m: Message, peer: string) {
+      const g = gate();
       const shown = notificationFor({
-        ...gate(),
+        ...g,
+        urgent: m.urgent === true,
+        conversationMuted: g.muted?.(m.conversationId) ?? false,
+        urgentBypassesDnd: d.urgentBypassesDnd,
         policyPreview: d.policyPreview,
         senderName: () => d.store.contacts.get(peer)?.displayName ?? peer,
         body: m.body ?? '',

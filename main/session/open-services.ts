@@ -100,7 +100,15 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
   const gateFor = (keys: VaultKeys, store: Store) => (): NotificationGate => {
     if (!opts.isCurrent(keys)) return { locked: true, userPreview: null };
     try {
-      return { locked: false, userPreview: readSettings(store, policy).notificationPreview };
+      const s = readSettings(store, policy);
+      const muted = new Set(s.mutedConversations);
+      return {
+        locked: false,
+        userPreview: s.notificationPreview,
+        dnd: s.presence.show === 'dnd' || s.presence.show === 'patient',
+        muted: (id) => muted.has(id),
+        sound: s.sound,
+      };
     } catch {
       return { locked: false, userPreview: 'none' }; // settings unreadable: show the least
     }
@@ -133,6 +141,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
             mirror.touch();
           },
         };
+        const openedStore = store;
         const messaging: Messaging = services.createMessaging({
           account: acct,
           store,
@@ -142,7 +151,14 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           policy,
           clock,
           tls: opts.tls,
-          ...messagingHooks(gateFor(keys, store), { policyPreview: policy.notificationPreview, store, events }),
+          ...messagingHooks(gateFor(keys, store), {
+            policyPreview: policy.notificationPreview,
+            urgentBypassesDnd: policy.urgentBypassesDnd,
+            store,
+            events,
+          }),
+          // Sent on every connect, so the person's choice survives lock, unlock and restart (issue 12 §7).
+          ownPresence: () => readSettings(openedStore, policy).presence,
         });
         return {
           keys,

@@ -149,6 +149,8 @@ export function createSession(opts: SessionOptions): Session {
       const open = requireOpen();
       const next = writeSettings(open.active.store, policy, change);
       life.restartIdle(next.lockTimeoutMinutes);
+      // Colleagues see the change at once when online; every connect sends it anyway (session-setup.ts).
+      if (change.presence) open.active.messaging.setPresence(next.presence);
     },
 
     dispose: () => serial(() => lockNow('quit')),

@@ -3,11 +3,12 @@
  * may shorten the lock timeout and show less in notifications, never the other way
  * (ARCHITECTURE.md §7: users can tighten, never loosen).
  */
+import { ownPresence, type OwnPresence } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import type { Policy } from '../policy/schema';
 import type { Store } from '../store';
 import { PREVIEW_ORDER, stricterPreview as stricter } from './notifications';
-import type { EffectiveSettings } from './types';
+import type { EffectiveSettings, SettingsChange } from './types';
 
 const KEY = 'settings';
 
@@ -28,11 +29,26 @@ export function readSettings(store: Store, policy: Policy): EffectiveSettings {
     lockTimeoutMinutes: Math.min(timeout, policy.lockTimeoutMaxMinutes),
     notificationPreview: stricter(preview, policy.notificationPreview),
     theme: s.theme === 'light' || s.theme === 'dark' ? s.theme : 'system',
+    sound: s.sound !== false,
+    mutedConversations: Array.isArray(s.mutedConversations) ? s.mutedConversations : [],
+    presence: ownPresence.safeParse(s.presence).data ?? AVAILABLE,
   };
 }
 
+const AVAILABLE: OwnPresence = { show: 'available', status: '' };
+/** How many conversations can be muted: a bound on what one settings row holds. */
+const MAX_MUTED = 1_000;
+
+function applyMute(list: string[], m: { conversationId: string; muted: boolean }): string[] {
+  const rest = list.filter((id) => id !== m.conversationId);
+  if (!m.muted) return rest;
+  if (rest.length >= MAX_MUTED)
+    throw new AppError('TOO_LARGE', `At most ${MAX_MUTED} conversations can be muted; unmute one first.`);
+  return [...rest, m.conversationId];
+}
+
 /** Saves a change; FORBIDDEN (nothing saved) when it would loosen the policy. Returns the new effective settings. */
-export function writeSettings(store: Store, policy: Policy, change: Partial<EffectiveSettings>): EffectiveSettings {
+export function writeSettings(store: Store, policy: Policy, change: SettingsChange): EffectiveSettings {
   if (change.lockTimeoutMinutes !== undefined && change.lockTimeoutMinutes > policy.lockTimeoutMaxMinutes) {
     throw new AppError(
       'FORBIDDEN',
@@ -59,6 +75,10 @@ export function writeSettings(store: Store, policy: Policy, change: Partial<Effe
   if (change.lockTimeoutMinutes !== undefined) next.lockTimeoutMinutes = change.lockTimeoutMinutes;
   if (change.notificationPreview !== undefined) next.notificationPreview = change.notificationPreview;
   if (change.theme !== undefined) next.theme = change.theme;
+  if (change.sound !== undefined) next.sound = change.sound;
+  if (change.mute !== undefined)
+    next.mutedConversations = applyMute(readSettings(store, policy).mutedConversations, change.mute);
+  if (change.presence !== undefined) next.presence = ownPresence.parse(change.presence);
   store.setSetting(KEY, next);
   return readSettings(store, policy);
 }

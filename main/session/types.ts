@@ -8,6 +8,7 @@ import type {
   ConnectionState,
   LockReason,
   NotificationPreview,
+  OwnPresence,
 } from '../../common/ipc-contract';
 import type { AuditLog } from '../audit';
 import type { Store } from '../store';
@@ -32,7 +33,18 @@ export interface EffectiveSettings {
   lockTimeoutMinutes: number;
   notificationPreview: NotificationPreview;
   theme: 'system' | 'light' | 'dark';
+  /** Notification sounds (issue 12 §7). */
+  sound: boolean;
+  /** Conversation ids that do not notify (an urgent message may, per policy.urgentBypassesDnd). */
+  mutedConversations: string[];
+  /** Our own presence, kept across lock and unlock and sent on every connect. */
+  presence: OwnPresence;
 }
+
+/** settings:update: the settings plus the mute action on one conversation. */
+export type SettingsChange = Partial<Omit<EffectiveSettings, 'mutedConversations'>> & {
+  mute?: { conversationId: string; muted: boolean };
+};
 
 export interface Session {
   isUnlocked(): boolean;
@@ -63,5 +75,5 @@ export interface Session {
   /** Reads the unlocked profile's settings clamped to policy. Throws LOCKED. */
   settings(): EffectiveSettings;
   /** Stores the change (FORBIDDEN when it loosens policy) and re-arms the idle timer. Throws LOCKED. */
-  updateSettings(change: Partial<EffectiveSettings>): void;
+  updateSettings(change: SettingsChange): void;
 }

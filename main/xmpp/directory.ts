@@ -5,6 +5,7 @@
 import { xml, type XmlElement } from '@xmpp/client';
 import type { Presence } from '../../common/contract/domain';
 import type { MessagingContext } from './context';
+import { readPresence } from './own-presence';
 import { roleFromGroups } from './roles';
 import { bare, fromOwnAccount, NS } from './stanzas';
 
@@ -13,6 +14,8 @@ const MAX_NAME = 200;
 export function createDirectory(ctx: MessagingContext) {
   const { store, events, clock } = ctx.opts;
   const resources = new Map<string, Map<string, Presence>>(); // bare JID → resource → presence
+  /** Bare JID → resource → status text (issue 12 §7); never logged. */
+  const statuses = new Map<string, Map<string, string>>();
 
   function presenceOf(jid: string): Presence {
     const r = resources.get(jid);
@@ -25,6 +28,16 @@ export function createDirectory(ctx: MessagingContext) {
         : all.includes('away')
           ? 'away'
           : 'offline';
+  }
+
+  /** The status text of the resource whose presence counts (presenceOf's order), else of any. */
+  function statusOf(jid: string): string | null {
+    const r = resources.get(jid);
+    const texts = statuses.get(jid);
+    if (!r || !texts) return null;
+    const shown = presenceOf(jid);
+    for (const [res, p] of r) if (p === shown && texts.has(res)) return texts.get(res)!;
+    return null;
   }
 
   function applyItem(item: XmlElement) {
@@ -65,15 +78,21 @@ export function createDirectory(ctx: MessagingContext) {
     const type = p.attrs.type;
     if (type && type !== 'unavailable') return; // subscriptions are managed by the server's shared roster
     const before = presenceOf(jid);
+    const statusBefore = statusOf(jid);
     const map = resources.get(jid) ?? new Map<string, Presence>();
+    const texts = statuses.get(jid) ?? new Map<string, string>();
+    texts.delete(resource);
     if (type === 'unavailable') map.delete(resource);
     else {
-      const show = p.getChildText('show');
-      map.set(resource, show === 'dnd' ? 'dnd' : show === 'away' || show === 'xa' ? 'away' : 'available');
+      const read = readPresence(p);
+      map.set(resource, read.presence);
+      if (read.status) texts.set(resource, read.status);
     }
     resources.set(jid, map);
+    statuses.set(jid, texts);
     const after = presenceOf(jid);
-    if (after !== before) events.emit('presence:changed', { jid, presence: after });
+    const status = statusOf(jid);
+    if (after !== before || status !== statusBefore) events.emit('presence:changed', { jid, presence: after, status });
     // Signed in: someone who had no key publishes it before their presence (session-setup.ts), so
     // messages waiting for them can go now (issue 12 §3).
     if (before === 'offline' && after !== 'offline') ctx.trust.recheck(jid);
@@ -81,6 +100,7 @@ export function createDirectory(ctx: MessagingContext) {
 
   return {
     presenceOf,
+    statusOf,
     loadRoster,
     handleRosterPush,
     handlePresence,
@@ -88,6 +108,7 @@ export function createDirectory(ctx: MessagingContext) {
     clearPresence() {
       const jids = [...resources.keys()];
       resources.clear();
+      statuses.clear();
       for (const jid of jids) events.emit('presence:changed', { jid, presence: 'offline' });
     },
   };

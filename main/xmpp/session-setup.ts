@@ -9,7 +9,7 @@ import { AppError } from '../../common/result';
 import type { Identity } from '../crypto';
 import { errorName } from '../log';
 import type { AccountKey } from './account-key';
-import { capsElement } from './caps';
+import { ownPresenceStanza } from './own-presence';
 import { fetchOwnName } from './own-name';
 import type { CatchUp } from './catch-up';
 import type { MessagingContext } from './context';
@@ -64,7 +64,8 @@ export function createSessionSetup({ ctx, accountKey, directory, decryption, cat
     // pushed (Prosody mod_mam), so the same messages are not received, decrypted and deduplicated twice.
     await catchUp.run();
     // With our capabilities (caps.ts): the server then pushes colleagues' key-list changes.
-    await c.send(xml('presence', {}, capsElement()));
+    // Show and status as the person last set them (issue 12 §7), kept in the settings.
+    await c.send(ownPresenceStanza(ctx.opts.ownPresence?.() ?? { show: 'available', status: '' }));
     await outbox.flush(true);
     // Whatever was archived between the catch-up and our presence (it went to offline storage).
     await catchUp.run();

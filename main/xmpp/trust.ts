@@ -23,6 +23,8 @@ export interface TrustDeps {
   clock: Clock;
   conn: () => XmppConnection | null;
   presenceOf: (jid: string) => Presence;
+  /** Their status text (issue 12 §7), null when none. */
+  statusOf?: (jid: string) => string | null;
   /** A colleague who had no key has published one (issue 12 §3): messages waiting for it can go. */
   onKeyReady?: (jid: string) => void;
 }
@@ -160,6 +162,7 @@ export function createTrust(d: TrustDeps): Trust {
     displayName: c.displayName,
     role: c.role,
     presence: d.presenceOf(c.jid),
+    presenceStatus: d.statusOf?.(c.jid) ?? null,
     trust: c.trust,
     keyStatus: keys.of(c.jid, c.fingerprint !== null),
     fingerprint: c.fingerprint,

@@ -80,3 +80,72 @@ describe('what the session hands its messaging service (messagingHooks)', () => 
     expect(shown).toHaveLength(2);
   });
 });
+
+// Issue 12 §7: Do not disturb, muted conversations and Urgent messages, within policy.
+describe('notification decision under Do not disturb, mute and Urgent', () => {
+  const base = {
+    policyPreview: 'sender' as const,
+    userPreview: null,
+    locked: false,
+    senderName: () => 'Dr. Bob',
+    body: 'x',
+  };
+
+  it('a normal message does not notify under Do not disturb or in a muted conversation', () => {
+    expect(notificationFor({ ...base, dnd: true })).toBeNull();
+    expect(notificationFor({ ...base, conversationMuted: true })).toBeNull();
+    expect(notificationFor({ ...base, dnd: false, conversationMuted: false })).toEqual({ title: 'Dr. Bob', body: '' });
+  });
+
+  it('an urgent one still notifies, marked urgent, unless the policy says it must not', () => {
+    for (const quiet of [{ dnd: true }, { conversationMuted: true }, { dnd: true, conversationMuted: true }]) {
+      expect(notificationFor({ ...base, ...quiet, urgent: true })).toEqual({
+        title: 'Dr. Bob',
+        body: '',
+        urgent: true,
+      });
+      expect(notificationFor({ ...base, ...quiet, urgent: true, urgentBypassesDnd: true })).toMatchObject({
+        urgent: true,
+      });
+      expect(notificationFor({ ...base, ...quiet, urgent: true, urgentBypassesDnd: false })).toBeNull();
+    }
+    // Not quiet: urgent notifies whatever the policy says, and the policy's preview level still holds.
+    expect(notificationFor({ ...base, urgent: true, urgentBypassesDnd: false, policyPreview: 'none' })).toEqual({
+      title: 'New urgent message',
+      body: '',
+      urgent: true,
+    });
+  });
+
+  it('never shows anything while locked, urgent or not', () => {
+    expect(notificationFor({ ...base, locked: true, urgent: true, dnd: true })).toBeNull();
+    expect(notificationFor({ ...base, locked: true, urgent: true })).toBeNull();
+  });
+
+  it('is silent when the person turned sounds off', () => {
+    expect(notificationFor({ ...base, sound: false })).toEqual({ title: 'Dr. Bob', body: '', silent: true });
+    expect(notificationFor({ ...base, sound: true })).toEqual({ title: 'Dr. Bob', body: '' });
+  });
+
+  it('messagingHooks reads Do not disturb, the muted list and the urgent flag when a message arrives', () => {
+    let gate: NotificationGate = { locked: false, userPreview: 'sender', dnd: true, muted: () => false };
+    const events = createEventBus(silentLogger);
+    const shown: unknown[] = [];
+    events.subscribe((name, payload) => {
+      if (name === 'notification:shown') shown.push(payload);
+    });
+    const store = { contacts: { get: () => ({ displayName: 'Dr. Bob' }) } } as unknown as Store;
+    const hooks = messagingHooks(() => gate, { policyPreview: 'full', urgentBypassesDnd: true, store, events });
+    const normal = { conversationId: 'c1', body: 'b' } as Message;
+    const urgent = { ...normal, urgent: true } as Message;
+    hooks.onLiveMessage(normal, 'bob@clinic.test');
+    hooks.onLiveMessage(urgent, 'bob@clinic.test');
+    gate = { locked: false, userPreview: 'sender', dnd: false, muted: (id) => id === 'c1' };
+    hooks.onLiveMessage(normal, 'bob@clinic.test');
+    hooks.onLiveMessage({ ...normal, conversationId: 'c2' }, 'bob@clinic.test');
+    expect(shown).toEqual([
+      { conversationId: 'c1', title: 'Dr. Bob', body: '', urgent: true },
+      { conversationId: 'c2', title: 'Dr. Bob', body: '' },
+    ]);
+  });
+});

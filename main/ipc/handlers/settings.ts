@@ -9,6 +9,7 @@ export function settingsHandlers(ctx: HandlerContext): DomainHandlers<'settings:
       limits: {
         maxLockTimeoutMinutes: policy.policy.lockTimeoutMaxMinutes,
         maxNotificationPreview: policy.policy.notificationPreview,
+        urgentBypassesDnd: policy.policy.urgentBypassesDnd,
       },
     }),
     'settings:update': (change) => {

@@ -36,6 +36,7 @@ interface ListRow {
   m_direction: 'in' | 'out' | null;
   m_state: MessageState | null;
   unread: number;
+  urgent_unread: number;
 }
 
 const toConv = (r: ConvRow): ConversationRow => ({
@@ -74,6 +75,7 @@ const toItem = (r: ListRow): ConversationListItem => ({
           state: r.m_state!,
         },
   unread: r.unread,
+  urgentUnread: r.urgent_unread,
 });
 
 const SELECT_ITEM = `
@@ -81,7 +83,10 @@ const SELECT_ITEM = `
          m.id AS m_id, m.body AS m_body, m.sent_at AS m_sent_at, m.direction AS m_direction, m.state AS m_state,
          (SELECT count(*) FROM messages u
            WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.read_at IS NULL
-             AND u.state <> 'unverified') AS unread
+             AND u.state <> 'unverified') AS unread,
+         (SELECT count(*) FROM messages g
+           WHERE g.conversation_id = c.id AND g.direction = 'in' AND g.read_at IS NULL
+             AND g.state <> 'unverified' AND g.urgent = 1) AS urgent_unread
     FROM conversations c
     LEFT JOIN contacts ct ON ct.jid = c.peer_jid
     LEFT JOIN messages m ON m.id = (SELECT x.id FROM messages x WHERE x.conversation_id = c.id
