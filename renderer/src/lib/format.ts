@@ -1,5 +1,5 @@
 /** Pure display helpers: times, day labels, fingerprints, links, trust. No HTML is ever produced. */
-import type { KeyStatus, MessageState, TrustState } from '../../../common/ipc-contract';
+import type { KeyStatus, MessageState, OwnPresenceShow, TrustState } from '../../../common/ipc-contract';
 
 export function timeLabel(at: number, now = Date.now()): string {
   const d = new Date(at);
@@ -104,6 +104,21 @@ export const presenceLabel: Record<string, string> = {
   away: 'Away',
   dnd: 'Do not disturb',
   offline: 'Offline',
+};
+
+/** The presence a person can set (issue 12 §7), as the menu and the nav rail word it. */
+export const ownPresenceLabel: Record<OwnPresenceShow, string> = {
+  available: 'Available',
+  patient: 'With a patient',
+  dnd: 'Busy / Do not disturb',
+  away: 'Away',
+};
+/** The dot colour of each choice: 'With a patient' is Do not disturb on the wire. */
+export const ownPresenceDot: Record<OwnPresenceShow, 'available' | 'dnd' | 'away'> = {
+  available: 'available',
+  patient: 'dnd',
+  dnd: 'dnd',
+  away: 'away',
 };
 
 /** How a colleague's key trust is shown: a word and an icon, never colour alone (WCAG 1.4.1). */

@@ -56,11 +56,11 @@ class ContactsState {
     }
   }
 
-  setPresence(jid: string, presence: Presence): void {
+  setPresence(jid: string, presence: Presence, status: string | null = null): void {
     const i = this.directory.findIndex((x) => x.jid === jid);
     if (i < 0) return;
     const next = this.directory.slice();
-    next[i] = { ...next[i]!, presence };
+    next[i] = { ...next[i]!, presence, presenceStatus: status };
     this.directory = next;
   }
 

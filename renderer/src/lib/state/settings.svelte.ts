@@ -1,5 +1,5 @@
 /** User settings within policy limits, the policy summary, and the theme (applied to <html>). */
-import type { ChannelOutput } from '../../../../common/ipc-contract';
+import type { ChannelInput, ChannelOutput, OwnPresence } from '../../../../common/ipc-contract';
 import type { IpcError } from '../../../../common/result';
 import { clinic } from '../clinic';
 
@@ -43,11 +43,16 @@ class SettingsState {
     }
   }
 
-  async update(change: {
-    lockTimeoutMinutes?: number;
-    notificationPreview?: 'none' | 'sender' | 'full';
-    theme?: Theme;
-  }): Promise<IpcError | null> {
+  /** Our own presence as last saved (issue 12 §7); Available until settings load. */
+  get presence(): OwnPresence {
+    return this.value?.presence ?? { show: 'available', status: '' };
+  }
+
+  isMuted(conversationId: string): boolean {
+    return this.value?.mutedConversations.includes(conversationId) ?? false;
+  }
+
+  async update(change: ChannelInput<'settings:update'>): Promise<IpcError | null> {
     if (change.theme) {
       this.theme = change.theme;
       localStorage.setItem(THEME_KEY, change.theme);

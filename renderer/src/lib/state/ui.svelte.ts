@@ -13,6 +13,8 @@ export interface Toast {
   title: string;
   body: string;
   conversationId: string | null;
+  /** Marked Urgent by the sender (issue 12 §7): shown distinctly. */
+  urgent?: boolean;
 }
 
 class UiState {

@@ -39,7 +39,7 @@ export function wireEvents(): () => void {
     }),
     api.on('presence:changed', (p) => {
       if (!unlocked()) return;
-      contacts.setPresence(p.jid, p.presence);
+      contacts.setPresence(p.jid, p.presence, p.status ?? null);
       const conv = conversations.items.find((c) => c.peerJid === p.jid);
       if (conv) conversations.patch(conv.id, { presence: p.presence });
     }),
@@ -47,7 +47,7 @@ export function wireEvents(): () => void {
       // Main already stripped PHI per policy; while locked nothing is shown (the lock screen counts).
       if (!unlocked()) return;
       if (n.conversationId !== view.conversationId)
-        ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId });
+        ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId, urgent: n.urgent === true });
     }),
     api.on('session:idleWarning', (p) => {
       if (unlocked()) idleWarning.show(p.lockInSeconds);
