@@ -99,9 +99,9 @@ describe('npm run demo without Electron', () => {
       });
     const reception = accounts.find((a) => a.role === 'reception');
     if (!reception) throw new Error('no reception account printed');
+    // No name typed: the demo clinic's directory has it (vCard FN, as IT provisions accounts).
     const created = await call('vault:createProfile', {
       jid: reception.jid,
-      displayName: reception.name,
       xmppPassword: reception.password,
       passphrase: 'orange harbor violin seventeen',
       server: { host, port, tls: 'starttls' },
@@ -111,6 +111,8 @@ describe('npm run demo without Electron', () => {
     await expect
       .poll(async () => ((await call('app:connection', null)).value as { state: string }).state, { timeout: 30_000 })
       .toBe('online');
+    const profiles = (await call('vault:listProfiles', null)).value as { displayName: string }[];
+    expect(profiles.map((p) => p.displayName)).toEqual([reception.name]);
     ws.close();
   }, 90_000);
 

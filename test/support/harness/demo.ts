@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Role } from '../../../common/contract/domain';
 import { createConsoleLogger } from '../../../main/log';
 import { createOsKeychain } from '../../../main/vault/keychain';
+import { setDirectoryNames } from '../xmpp-support';
 import { startProsody } from '../prosody';
 import { findElectronBinary } from '../../../scripts/electron-binary.mjs';
 import { startHarness } from './index';
@@ -67,6 +68,9 @@ async function main(): Promise<void> {
   // Prosody's default SCRAM iteration count, as in production (the tests lower it for speed).
   const prosody = await startProsody({ users, domain: DEMO_DOMAIN, iterationCount: 10_000 });
   cleanups.push(() => prosody.stop());
+  // As IT's provisioning does: each account's name in the directory (vCard FN), which first sign-in
+  // reads instead of asking for a name (issue 12 §5).
+  await setDirectoryNames(prosody, users);
   const caFile = join(work, 'demo-ca.pem');
   writeFileSync(caFile, prosody.caPem);
 
