@@ -117,6 +117,14 @@ export const channels = {
    */
   'conversations:markRead': channel(z.object({ conversationId: z.string().max(200), upTo: z.string().max(200) }), none),
   /**
+   * "Mark as unread" (issue 12 §6): the received messages from `from` on count as unread again.
+   * Local only: no marker goes to the sender (a read marker cannot be taken back).
+   */
+  'conversations:markUnread': channel(
+    z.object({ conversationId: z.string().max(200), from: z.string().max(200) }),
+    none,
+  ),
+  /**
    * The conversation the person is following live: on screen at its newest message, unlocked,
    * window visible and focused; null otherwise. Sent when that changes, not per message: a message
    * that arrives live in it is stored read (issue 11 §5), as it appears at once where the person is

@@ -83,6 +83,8 @@ export interface ConversationRepo {
    * `at` defaults to the store's clock (the session's).
    */
   markRead(id: string, at?: number, upTo?: string): number;
+  /** "Mark as unread": the inbound messages at or after `from` (display order) are unread again; returns how many changed. */
+  markUnread(id: string, from: string): number;
 }
 
 export interface NewMessage {

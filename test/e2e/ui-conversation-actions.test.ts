@@ -2,7 +2,10 @@
 // receptionist's message with Reply (XEP-0461 inside the signed OX payload): the quote shows above
 // the composer, then in the sent message and in the received one on the other workstation. Copy
 // text puts a message's text on the clipboard. Consecutive messages of one sender show their time
-// and status once. axe finds nothing, light or dark.
+// and status once. A conversation opens with a "New messages" divider and a jump to it; "Mark as
+// unread" brings a message back as unread without telling the sender. axe finds nothing, light or dark.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -123,16 +126,76 @@ describe('grouping', () => {
   });
 });
 
+describe('unread', () => {
+  const later = [1, 2].map((i) => `Lab results ${i} are in (${token}U${i})`);
+  const conversations = (page: Page) => page.getByRole('list', { name: 'Conversations' });
+
+  it('opens with a "New messages" divider above the first unread, and a jump to it', async () => {
+    // The physician is elsewhere in the app while the receptionist writes.
+    await doc.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Directory' }).click();
+    for (const text of later) await send(rec.page, text);
+    await doc.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Inbox' }).click();
+    await expect.poll(() => conversations(doc.page).textContent(), { timeout: 45_000 }).toMatch(/2\sunread/);
+    await messageFromDirectory(doc.page, reception);
+    const divider = doc.page.getByTestId('unread-divider');
+    await divider.waitFor();
+    expect(await divider.textContent()).toContain('New messages');
+    // The divider sits right above the first of the two: the next row in the list is that message.
+    const next = doc.page.locator('[data-key="unread"] + [data-key]');
+    expect(await next.textContent()).toContain(later[0]);
+    await doc.page.getByRole('button', { name: 'Jump to first unread' }).click();
+    await expect.poll(() => doc.page.getByTestId('jump-target').textContent()).toContain(later[0]);
+    // Seen on screen: read as usual; the divider stays for this visit.
+    await expect.poll(() => conversations(doc.page).textContent(), { timeout: 45_000 }).not.toMatch(/unread/);
+    expect(await divider.count()).toBe(1);
+    expect(await axeViolations(doc.page)).toEqual([]);
+    await screenshot(doc.page, 'ui-conversation-actions-unread');
+  });
+
+  it('Mark as unread brings it back as unread, locally, and it stays so while it is on screen', async () => {
+    const from = doc.ipc.calls.length;
+    const row = messageRow(doc.page, later[1]!);
+    await row.hover();
+    await row.getByRole('button', { name: 'Mark as unread' }).click();
+    await expect.poll(() => conversations(doc.page).textContent()).toMatch(/1\sunread/);
+    // The divider moves to it.
+    expect(await doc.page.locator('[data-key="unread"] + [data-key]').textContent()).toContain(later[1]);
+    await doc.page.waitForTimeout(1_500); // longer than the renderer's dwell before "seen" (view.svelte.ts)
+    expect(await conversations(doc.page).textContent()).toMatch(/1\sunread/);
+    expect(doc.ipc.calls.slice(from)).toContain('conversations:markUnread');
+    expect(doc.ipc.calls.slice(from)).not.toContain('conversations:markRead');
+    // No marker goes back: the receptionist still sees it as read.
+    await expect.poll(() => messageRow(rec.page, later[1]!).getAttribute('data-state')).toBe('read');
+    // Opened again later, it is read once it is on screen.
+    await doc.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Directory' }).click();
+    await messageFromDirectory(doc.page, reception);
+    await expect.poll(() => conversations(doc.page).textContent(), { timeout: 45_000 }).not.toMatch(/unread/);
+  });
+});
+
 describe('looks', () => {
-  it('has no axe violations in the dark theme either', async () => {
-    await doc.page.emulateMedia({ colorScheme: 'dark' });
+  it('has no axe violations in light and dark, and gives the docs their pictures', async () => {
+    // The conversation as the last test left it: a reply, a group, and the divider above the
+    // message marked unread; the physician is answering the question again.
+    await doc.page.getByTestId('unread-divider').waitFor();
     const row = questionRow(doc.page);
     await row.hover();
     await row.getByRole('button', { name: 'Reply' }).click();
-    expect(await axeViolations(doc.page)).toEqual([]);
-    await screenshot(doc.page, 'ui-conversation-actions-dark');
+    // The notifications of the test's own messages would hide the inbox in the picture.
+    const dismiss = doc.page.getByRole('button', { name: 'Dismiss notification' });
+    while ((await dismiss.count()) > 0) await dismiss.first().click();
+    // The newest row in view above the bars the reply and the jump add.
+    const list = doc.page.getByTestId('message-list');
+    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await list.dispatchEvent('scroll');
+    mkdirSync(resolve('docs/screenshots'), { recursive: true });
+    for (const scheme of ['light', 'dark'] as const) {
+      await doc.page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
+      expect(await axeViolations(doc.page), scheme).toEqual([]);
+      const shot = await screenshot(doc.page, `ui-conversation-actions-${scheme}`);
+      copyFileSync(shot, resolve(`docs/screenshots/conversation-${scheme}.png`));
+    }
     await doc.page.getByRole('button', { name: 'Cancel reply' }).click();
     await doc.page.emulateMedia({ colorScheme: 'light' });
-    await screenshot(doc.page, 'ui-conversation-actions-light');
   });
 });

@@ -77,6 +77,18 @@ describe('message groups (issue 12 §6)', () => {
     expect(ends(items)).toEqual(['a', 'b', 'c|', 'd|', 'e', 'f|', 'g|', 'h|']);
   });
 
+  it('puts the "New messages" divider before the first unread, ending the group before it', () => {
+    const rows = historyRows([shown('a', t0), shown('b', t0 + 1), shown('c', t0 + 2)], 'b');
+    expect(rows.map((r) => (r.kind === 'msg' ? `${r.key}${r.groupEnd ? '|' : ''}` : r.kind))).toEqual([
+      'day',
+      'a|',
+      'unread',
+      'b',
+      'c|',
+    ]);
+    expect(historyRows([shown('a', t0)], 'gone').some((r) => r.kind === 'unread')).toBe(false);
+  });
+
   it('never groups across a day separator', () => {
     const late = new Date(2025, 2, 3, 23, 59).getTime();
     expect(ends([shown('a', late), shown('b', late + 2 * 60_000)])).toEqual(['a|', 'b|']);

@@ -16,7 +16,13 @@ const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1).toLowerCase();
 
 export function conversationHandlers(
   ctx: HandlerContext,
-): DomainHandlers<'conversations:list' | 'conversations:open' | 'conversations:markRead' | 'conversations:view'> {
+): DomainHandlers<
+  | 'conversations:list'
+  | 'conversations:open'
+  | 'conversations:markRead'
+  | 'conversations:markUnread'
+  | 'conversations:view'
+> {
   return {
     'conversations:list': ({ cursor, limit }) => {
       const active = ctx.session.active();
@@ -45,6 +51,18 @@ export function conversationHandlers(
       if (active.store.messages.get(upTo)?.conversationId !== conversationId)
         throw new AppError('NOT_FOUND', 'No such message in this conversation.');
       markRead(ctx, active, conversationId, upTo);
+      return null;
+    },
+    'conversations:markUnread': ({ conversationId, from }) => {
+      const active = ctx.session.active();
+      const m = active.store.messages.get(from);
+      // Only a message they received, in this conversation: our own have no "unread".
+      if (m?.conversationId !== conversationId || m.direction !== 'in' || m.state === 'unverified')
+        throw new AppError('NOT_FOUND', 'No such received message in this conversation.');
+      // Nothing goes to the sender: their "Read" stays true, this only brings it back to our attention.
+      if (active.store.conversations.markUnread(conversationId, from) === 0) return null;
+      const summary = active.store.conversations.summary(conversationId);
+      if (summary) ctx.events.emit('conversation:updated', withPresence(active, summary));
       return null;
     },
     'conversations:view': ({ conversationId }) => {

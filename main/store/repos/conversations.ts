@@ -112,6 +112,11 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
       AND (sent_at, id) <= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`,
   );
 
+  const markUnreadFrom = db.prepare<[number, number, number]>(
+    `UPDATE messages SET read_at = NULL WHERE conversation_id = ? AND direction = 'in' AND read_at IS NOT NULL
+      AND (sent_at, id) >= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`,
+  );
+
   return {
     getOrCreate(peerJid, now = clock.now()) {
       insert.run(peerJid, now, now);
@@ -145,6 +150,11 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
       if (upTo === undefined) return markRead.run(at, n).changes;
       const last = parseId(upTo);
       return last === null ? 0 : markReadUpTo.run(at, n, last, n).changes;
+    },
+    markUnread(id, from) {
+      const n = parseId(id);
+      const first = parseId(from);
+      return n === null || first === null ? 0 : markUnreadFrom.run(n, first, n).changes;
     },
   };
 }

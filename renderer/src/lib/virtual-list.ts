@@ -16,6 +16,8 @@ export interface SizedRow {
 
 export type HistoryRow =
   | { key: string; estimate: number; kind: 'day'; label: string }
+  /** "New messages": above the first message that was unread when the conversation opened. */
+  | { key: string; estimate: number; kind: 'unread' }
   | {
       key: string;
       estimate: number;
@@ -43,9 +45,10 @@ const STICK_PX = 48;
 
 /**
  * The history as rows: a day separator before the first message of each day; consecutive messages
- * of one sender a few minutes apart are a group whose last row alone shows time and status.
+ * of one sender a few minutes apart are a group whose last row alone shows time and status; the
+ * "New messages" divider before `unreadFrom` (it also ends the group before it).
  */
-export function historyRows(items: readonly Message[]): HistoryRow[] {
+export function historyRows(items: readonly Message[], unreadFrom: string | null = null): HistoryRow[] {
   const out: HistoryRow[] = [];
   let prev = '';
   for (const m of items) {
@@ -54,6 +57,7 @@ export function historyRows(items: readonly Message[]): HistoryRow[] {
       out.push({ key: `day:${d}`, estimate: EST_DAY, kind: 'day', label: dayLabel(m.sentAt) });
       prev = d;
     }
+    if (m.id === unreadFrom) out.push({ key: 'unread', estimate: EST_DAY, kind: 'unread' });
     const last = out[out.length - 1];
     if (last?.kind === 'msg' && sameGroup(last.m, m)) out[out.length - 1] = { ...last, groupEnd: false };
     out.push({ key: m.id, estimate: EST_MSG, kind: 'msg', m, groupEnd: true });

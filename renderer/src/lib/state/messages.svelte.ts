@@ -49,6 +49,8 @@ class MessagesState {
   following = $state(false);
   /** The message the composer answers (XEP-0461 reply, issue 12 §6), or null. */
   replyingTo = $state.raw<Message | null>(null);
+  /** The first message unread when the conversation opened, or marked unread since: the divider's place. */
+  firstUnread = $state<string | null>(null);
   /** Bumped by each Reply action, so the composer takes focus even for the same message again. */
   replySeq = $state(0);
   /** The composer's Urgent toggle (issue 12 §7): marks the next message sent, then turns off. */
@@ -74,6 +76,7 @@ class MessagesState {
     this.loading = false;
     this.sendError = null;
     this.replyingTo = null;
+    this.firstUnread = null;
     this.urgent = false;
     // `following` stays: the list reports it when its scroll state changes, not per load.
     this.shown = null;
@@ -93,8 +96,31 @@ class MessagesState {
     this.items = [...r.value.items].sort(byTime);
     this.olderCursor = r.value.nextCursor;
     this.hasOlder = r.value.nextCursor !== null;
+    // Fixed for this visit (issue 12 §6): reading them does not move the divider away.
+    this.firstUnread =
+      this.items.find((m) => m.direction === 'in' && m.readAt === null && m.state !== 'unverified')?.id ?? null;
     this.appended += 1;
     if (this.tailStale) await this.refreshTail();
+  }
+
+  /** Scrolls to the "New messages" divider's message (the search jump's machinery). */
+  jumpToFirstUnread(): void {
+    if (this.firstUnread) this.target = { id: this.firstUnread, seq: ++this.jumps };
+  }
+
+  /**
+   * "Mark as unread" from a received message on (issue 12 §6). Main sends no marker. What is on
+   * screen now counts as reported, so it is not marked read again until the conversation is
+   * opened anew.
+   */
+  async markUnread(m: Message): Promise<boolean> {
+    const conversationId = this.conversationId;
+    if (!conversationId || m.direction !== 'in') return false;
+    const r = await clinic().conversations.markUnread({ conversationId, from: m.id });
+    if (!r.ok) return false;
+    this.firstUnread = m.id;
+    this.readThrough = this.items[this.items.length - 1] ?? null;
+    return true;
   }
 
   /**
