@@ -170,6 +170,19 @@ describe('tray and notifications', () => {
     expect(window.focus).toHaveBeenCalled();
   });
 
+  it('an OS notification is silent when the person turned sounds off, and critical when urgent (issue 12 §7)', async () => {
+    const { events } = await start();
+    events.emit('notification:shown', { conversationId: 'c1', title: 'New message', body: '' });
+    events.emit('notification:shown', { conversationId: 'c1', title: 'New message', body: '', silent: true });
+    events.emit('notification:shown', { conversationId: 'c1', title: 'New urgent message', body: '', urgent: true });
+    const opts = FakeNotification.instances.map((n) => n.options as { silent?: boolean; urgency?: string });
+    expect(opts.map((o) => [o.silent, o.urgency])).toEqual([
+      [false, undefined],
+      [true, undefined],
+      [false, 'critical'],
+    ]);
+  });
+
   it('clears the badge and closes notifications on lock', async () => {
     const { events } = await start();
     events.emit('conversation:updated', summary('c1', 4));
