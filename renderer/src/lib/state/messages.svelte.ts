@@ -124,14 +124,26 @@ class MessagesState {
   }
 
   /**
+   * Whether the store holds messages of the open conversation this list has not heard of, judged
+   * from its inbox row: a newest message not held, or more unread than held unread. Catch-up
+   * announces conversations, not messages, and an archived message can sort above the newest held
+   * one (the archive stamps whole seconds), so the newest id alone does not tell.
+   */
+  lacks(row: { id: string; lastMessage: { id: string } | null; unread: number }): boolean {
+    if (row.id !== this.conversationId) return false;
+    if (row.lastMessage && !this.items.some((m) => m.id === row.lastMessage?.id)) return true;
+    const held = this.items.filter((m) => m.direction === 'in' && m.readAt === null && m.state !== 'unverified');
+    return row.unread > held.length;
+  }
+
+  /**
    * The conversation changed in the store without a per-message event (catch-up stored a page):
-   * append the rows after the newest held one, so the open conversation shows what was stored.
+   * load the rows around the newest held one, so the open conversation shows what was stored.
    * With a window in the past (`hasNewer`), paging down brings them anyway.
    */
-  async refreshTail(lastId?: string): Promise<void> {
+  async refreshTail(): Promise<void> {
     const conversationId = this.conversationId;
     if (!conversationId || this.hasNewer) return;
-    if (lastId !== undefined && this.items.some((m) => m.id === lastId)) return;
     if (this.loading) {
       this.tailStale = true;
       return;
@@ -148,12 +160,13 @@ class MessagesState {
     if (epoch !== this.epoch) return;
     this.loading = false;
     if (!r.ok) return;
-    const seen = new Set(this.items.map((m) => m.id));
-    const newer = r.value.items.filter((m) => !seen.has(m.id));
-    if (newer.length > 0) {
-      this.items = [...this.items, ...newer].sort(byTime);
-      this.appended += 1;
-    }
+    // Held rows are replaced by the store's (their read state may have changed too); new ones join.
+    const fresh = new Map(r.value.items.map((m) => [m.id, m]));
+    const held = this.items.map((m) => fresh.get(m.id) ?? m);
+    const heldIds = new Set(held.map((m) => m.id));
+    const added = r.value.items.filter((m) => !heldIds.has(m.id));
+    this.items = [...held, ...added].sort(byTime);
+    if (added.length > 0) this.appended += 1;
     this.hasNewer = r.value.hasNewer;
     if (this.tailStale) await this.refreshTail();
   }

@@ -28,7 +28,7 @@ export function wireEvents(): () => void {
       conversations.upsert(c);
       // Catch-up announces conversations, not each message: the open one loads what was stored.
       // refreshTail() keeps a failed page in state (the list stays as it is): it never rejects.
-      if (c.id === messages.conversationId && c.lastMessage) void messages.refreshTail(c.lastMessage.id);
+      if (messages.lacks(c)) void messages.refreshTail();
     }),
     api.on('contact:updated', (c) => {
       if (!unlocked()) return;
