@@ -103,9 +103,9 @@ export interface NewMessage {
   /** The sender's own claimed <time/> (inbound). */
   claimedAt?: number | null;
   readAt?: number | null;
-  /** XEP-0461: the origin-id of the message this one answers (migration 0009). */
+  /** XEP-0461: the origin-id of the message this one answers (migration 0008). */
   replyToOriginId?: string | null;
-  /** Marked Urgent (issue 12 §7, migration 0010). */
+  /** Marked Urgent (issue 12 §7, migration 0009). */
   urgent?: boolean;
 }
 

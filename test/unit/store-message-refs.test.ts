@@ -1,5 +1,5 @@
 /**
- * Replies in the store (issue 12 §6, migration 0009): a reply keeps the origin-id it answers, and
+ * Replies in the store (issue 12 §6, migration 0008): a reply keeps the origin-id it answers, and
  * reading it resolves that id only within its own conversation.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // Issue 12 §7: a message marked Urgent keeps the mark in the encrypted store (migration
-// 0010-message-urgent, schema version 9), so the row still shows it after a restart and a
+// 0009-message-urgent, schema version 9), so the row still shows it after a restart and a
 // retry sends it Urgent again.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ afterEach(() => {
 
 const URGENT_VERSION = migrations.find((m) => m.name === 'message-urgent')!.version;
 
-describe('0010-message-urgent', () => {
+describe('0009-message-urgent', () => {
   it('adds messages.urgent: earlier rows are not urgent, and only 0 or 1 is stored', () => {
     const db = openDb({ file: tmpFile(), key: randomBytes(32) });
     runMigrations(db, migrations, URGENT_VERSION - 1);

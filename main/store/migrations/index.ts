@@ -12,8 +12,8 @@ import { migrate0004DedupKeys } from './0004-dedup-keys';
 import { migrate0005OrderedIdKeys } from './0005-ordered-id-keys';
 import { migrate0006ReplayGuardAndClaimedTime } from './0006-replay-guard-and-claimed-time';
 import { migrate0007Drafts } from './0007-drafts';
-import { migrate0009MessageRefs } from './0009-message-refs';
-import { migrate0010MessageUrgent } from './0010-message-urgent';
+import { migrate0008MessageRefs } from './0008-message-refs';
+import { migrate0009MessageUrgent } from './0009-message-urgent';
 
 export interface Migration {
   version: number;
@@ -29,8 +29,8 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: 'ordered-id-keys', up: migrate0005OrderedIdKeys },
   { version: 6, name: 'replay-guard-and-claimed-time', up: migrate0006ReplayGuardAndClaimedTime },
   { version: 7, name: 'drafts', up: migrate0007Drafts },
-  { version: 8, name: 'message-refs', up: migrate0009MessageRefs },
-  { version: 9, name: 'message-urgent', up: migrate0010MessageUrgent },
+  { version: 8, name: 'message-refs', up: migrate0008MessageRefs },
+  { version: 9, name: 'message-urgent', up: migrate0009MessageUrgent },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */

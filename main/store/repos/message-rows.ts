@@ -23,9 +23,9 @@ export interface Row {
   read_at: number | null;
   /** Why our message failed (migration 0007): an error code, null unless state is 'failed'. */
   failure: string | null;
-  /** The origin-id a reply answers (migration 0009, XEP-0461). */
+  /** The origin-id a reply answers (migration 0008, XEP-0461). */
   reply_to_origin_id: string | null;
-  /** Marked Urgent inside the signed payload (migration 0010, issue 12 §7). */
+  /** Marked Urgent inside the signed payload (migration 0009, issue 12 §7). */
   urgent: 0 | 1;
 }
 

@@ -6,6 +6,6 @@
  */
 import type { Db } from '../open-db';
 
-export function migrate0009MessageRefs(db: Db): void {
+export function migrate0008MessageRefs(db: Db): void {
   db.exec(`ALTER TABLE messages ADD COLUMN reply_to_origin_id TEXT;`);
 }
