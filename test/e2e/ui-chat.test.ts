@@ -1,13 +1,14 @@
 // A receptionist and a physician chat through the whole stack (issue 6 §8): two workstations
 // (browser harnesses with the real AppCore), real Prosody, real keychain and SQLCipher, Chromium.
 // Also: states reach "read", search, the injection payload shown literally, lock drops PHI.
-import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectNoPhi,
   messageFromDirectory,
+  messageRow,
   person,
   screenshot,
+  screenshotOnFailure,
   send,
   startClinic,
   unlockAs,
@@ -27,8 +28,6 @@ let clinic: Clinic;
 let rec: Workstation;
 let doc: Workstation;
 
-const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
-
 beforeAll(async () => {
   clinic = await startClinic('ui-chat', [reception, physician]);
   rec = await clinic.open('reception-pc');
@@ -41,11 +40,7 @@ afterAll(async () => {
   await clinic?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  await screenshot(rec.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-reception`);
-  await screenshot(doc.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-physician`);
-});
+screenshotOnFailure(() => ({ reception: rec, physician: doc }));
 
 describe('reception desk and physician', () => {
   it('a receptionist messages a physician, who sees it unread and opens it', async () => {

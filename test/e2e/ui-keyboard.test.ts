@@ -3,13 +3,15 @@
 // record, the app's own message for an out-of-range setting, and catch-up progress with a bar for
 // a backlog sent while the receptionist was offline. Real Prosody, keychain, SQLCipher, Chromium.
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   axeViolations,
   closeWorkstation,
   messageFromDirectory,
+  messageRow,
   person,
   screenshot,
+  screenshotOnFailure,
   send,
   startClinic,
   unlockAs,
@@ -27,7 +29,6 @@ let clinic: Clinic;
 let rec: Workstation;
 let doc: Workstation;
 
-const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
 const focusedIs = (page: Page, selector: string) =>
   page.evaluate((s) => document.activeElement === document.querySelector(s), selector);
 
@@ -46,10 +47,7 @@ afterAll(async () => {
   await clinic?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  await screenshot(rec.page, `failed-keys-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}`);
-});
+screenshotOnFailure(() => ({ keys: rec }));
 
 describe('keyboard', () => {
   it('search results work with the arrow keys, and Enter opens the chosen message', async () => {

@@ -4,13 +4,14 @@
 // sign in" instead of an error, and once he signs in for the first time it goes by itself — Sent,
 // then Delivered — and he reads it, once.
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../main/store/types';
 import {
   axeViolations,
   messageFromDirectory,
   person,
   screenshot,
+  screenshotOnFailure,
   send,
   startClinic,
   type Clinic,
@@ -41,10 +42,7 @@ afterAll(async () => {
   await clinic?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  await screenshot(rec.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-reception`);
-});
+screenshotOnFailure(() => ({ reception: rec }));
 
 describe('a colleague who has not signed in yet', () => {
   it('the directory shows "Not set up yet" for them, and axe finds nothing', async () => {

@@ -6,12 +6,14 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   axeViolations,
   messageFromDirectory,
+  messageRow,
   person,
   screenshot,
+  screenshotOnFailure,
   send,
   startClinic,
   type Clinic,
@@ -30,7 +32,6 @@ let doc: Workstation;
 let nur: Workstation;
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
-const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
 const toasts = (page: Page) => page.getByTestId('toasts').locator('.toast');
 
 async function openConversationWith(page: Page, who: Person): Promise<void> {
@@ -80,10 +81,7 @@ afterAll(async () => {
   await clinic?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  await screenshot(rec.page, `failed-presence-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}`);
-});
+screenshotOnFailure(() => ({ presence: rec }));
 
 describe('presence a person sets', () => {
   it('is set from the nav rail and a colleague sees it in the conversation header and the directory', async () => {

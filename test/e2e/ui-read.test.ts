@@ -4,11 +4,13 @@
 // unlock and the physician's screen said "Read". Now: it appears in the open conversation, and
 // "Read" goes back only once it was on her screen while unlocked and the window focused.
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   messageFromDirectory,
+  messageRow,
   person,
   screenshot,
+  screenshotOnFailure,
   send,
   startClinic,
   unlockAs,
@@ -28,7 +30,6 @@ let clinic: Clinic;
 let rec: Workstation;
 let doc: Workstation;
 
-const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
 const stateOf = (page: Page, text: string) => messageRow(page, text).getAttribute('data-state');
 /** The window loses or gets the focus (a headless page cannot be defocused by the OS). */
 const setFocus = (page: Page, focused: boolean) =>
@@ -52,11 +53,7 @@ afterAll(async () => {
   await clinic?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  await screenshot(rec.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-reception`);
-  await screenshot(doc.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-physician`);
-});
+screenshotOnFailure(() => ({ reception: rec, physician: doc }));
 
 describe('a message sent while the reader is locked', () => {
   it('shows in her open conversation after unlock, and stays unread for the sender until she looks', async () => {

@@ -4,13 +4,15 @@
 // physician's key changes, "Not now — ask IT" folds the warning away while sending stays paused.
 // Real Prosody, keychain, SQLCipher stores and Chromium; axe finds nothing in either theme.
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   axeViolations,
   closeWorkstation,
   messageFromDirectory,
+  messageRow,
   person,
   screenshot,
+  screenshotOnFailure,
   send,
   startClinic,
   type Clinic,
@@ -27,7 +29,6 @@ let rec: Workstation;
 let doc: Workstation;
 let newLaptop: Workstation | undefined;
 
-const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
 const safetyNumber = (page: Page) => page.locator('[data-safety-number]').getAttribute('data-safety-number');
 
 async function openConversationWith(page: Page, who: Person): Promise<void> {
@@ -60,10 +61,7 @@ afterAll(async () => {
   await clinic?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  await screenshot(rec.page, `failed-verify-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}`);
-});
+screenshotOnFailure(() => ({ verify: rec }));
 
 describe('verifying a colleague', () => {
   it('shows both people the same 60-digit number, in plain words, with no QR-code instruction', async () => {

@@ -7,16 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName } from '../../common/ipc-contract';
 import type { Result } from '../../common/result';
-import { createEventBus } from '../../main/events';
-import { createHandlers } from '../../main/ipc/handlers';
-import { createRouter } from '../../main/ipc/router';
-import { silentLogger } from '../../main/log';
-import { loadPolicy } from '../../main/policy/load';
-import { createSession } from '../../main/session/session';
 import type { Session } from '../../main/session/types';
 import { newOriginId } from '../../main/xmpp/origin-id';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { fakeClock, FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain, type FakeClock } from './vault-support';
+import { routedSession } from './session-support';
+import { fakeClock, PASS, requireKeychain, type FakeClock } from './vault-support';
 
 let prosody: ProsodyServer;
 const pw = randomBytes(12).toString('hex');
@@ -51,49 +46,24 @@ afterEach(async () => {
 });
 
 async function signedIn(policy: Record<string, unknown>): Promise<World & { profileId: string }> {
-  const { dir, cleanup } = tempDir('session-drafts-');
   const clock = fakeClock();
-  const events = createEventBus(silentLogger);
-  const loaded = loadPolicy(null, { argon2: FAST_ARGON2, ...policy });
-  const session = createSession({
-    userDataDir: dir,
-    policy: loaded,
-    keychain: testKeychain().keychain,
+  const core = await routedSession({
+    server: prosody,
+    account: { jid: ALICE, password: pw, name: 'Alice Moreau' },
+    prefix: 'session-drafts-',
+    policy,
     clock,
-    logger: silentLogger,
-    events,
-    tls: { ca: prosody.caPem },
+    replaceAccountKey: true,
   });
-  cleanups.push(async () => {
-    await session.dispose();
-    cleanup();
-  });
-  const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
-  const router = createRouter({
-    handlers: createHandlers({ app, session, events, policy: loaded, logger: silentLogger }),
-    isLocked: () => !session.isUnlocked(),
-    logger: silentLogger,
-  });
-  const seen: World['seen'] = [];
-  events.subscribe((name, payload) => seen.push({ name, payload }));
-  const call = <T>(channel: string, payload: unknown = null) => router.dispatch(channel, payload) as Promise<Result<T>>;
-  const value = async <T>(r: Promise<Result<T>>): Promise<T> => {
-    const got = await r;
-    if (!got.ok) throw new Error(`${got.error.code}: ${got.error.message}`);
-    return got.value;
+  cleanups.push(() => core.dispose());
+  return {
+    clock,
+    session: core.session,
+    seen: core.seen,
+    call: core.call,
+    value: core.value,
+    profileId: core.profileId,
   };
-  const { profileId } = await value(
-    call<{ profileId: string }>('vault:createProfile', {
-      jid: ALICE,
-      displayName: 'Alice Moreau',
-      xmppPassword: pw,
-      passphrase: PASS,
-      server: { host: prosody.host, port: prosody.c2sPort, tls: 'starttls' },
-      policyAcknowledged: true,
-      replaceAccountKey: true,
-    }),
-  );
-  return { clock, session, seen, call, value, profileId };
 }
 
 const warnings = (w: World) =>

@@ -5,19 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName } from '../../common/ipc-contract';
 import type { Result } from '../../common/result';
-import { systemClock } from '../../main/clock';
-import { createEventBus } from '../../main/events';
-import { createHandlers } from '../../main/ipc/handlers';
-import { createRouter, type Router } from '../../main/ipc/router';
-import { silentLogger } from '../../main/log';
-import { loadPolicy } from '../../main/policy/load';
-import { createSession } from '../../main/session/session';
-import type { Session } from '../../main/session/types';
 import { createMessaging } from '../../main/xmpp';
 import type { MessagingInspect } from '../../main/xmpp/types';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
 import { makeClient, waitFor, type TestClient } from '../support/xmpp-support';
+import { routedSession, type RoutedSession } from './session-support';
+import { PASS, requireKeychain } from './vault-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -25,12 +18,11 @@ const pw = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toStri
 
 let server: ProsodyServer;
 let alice: TestClient;
-let bob: { session: Session; router: Router; events: ReturnType<typeof createEventBus> };
+let bob: RoutedSession;
 /** The lock state each messaging service the session created was handed (one per unlock). */
 const gates: (() => boolean)[] = [];
-let cleanup: () => void = () => undefined;
 let profileId = '';
-const seen: { name: EventName; payload: unknown }[] = [];
+let seen: { name: EventName; payload: unknown }[] = [];
 /** Fault injection handed to every messaging service the session creates (issue 10: hold a decryption). */
 const inspect: MessagingInspect = {};
 
@@ -38,8 +30,7 @@ const value = <T>(r: Result<T>): T => {
   if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
   return r.value;
 };
-const call = <T = unknown>(channel: string, payload: unknown = null) =>
-  bob.router.dispatch(channel, payload) as Promise<Result<T>>;
+const call = <T = unknown>(channel: string, payload: unknown = null) => bob.call<T>(channel, payload);
 const notes = (from = 0) =>
   seen
     .slice(from)
@@ -55,18 +46,12 @@ beforeAll(async () => {
       { jid: B, password: pw.bob, name: 'Bob Baker' },
     ],
   });
-  const tmp = tempDir('session-notify-');
-  cleanup = tmp.cleanup;
-  const events = createEventBus(silentLogger);
-  // The clinic allows full previews: anything stricter Bob sees comes from Bob's own setting.
-  const policy = loadPolicy(null, { argon2: FAST_ARGON2, notificationPreview: 'full', trustedCaPem: server.caPem });
-  const session = createSession({
-    userDataDir: tmp.dir,
-    policy,
-    keychain: testKeychain().keychain,
-    clock: systemClock,
-    logger: silentLogger,
-    events,
+  bob = await routedSession({
+    server,
+    account: { jid: B, password: pw.bob, name: 'Bob Baker' },
+    prefix: 'session-notify-',
+    // The clinic allows full previews: anything stricter Bob sees comes from Bob's own setting.
+    policy: { notificationPreview: 'full' },
     // The real messaging service; the test only keeps the lock state the session hands it.
     services: {
       createMessaging: (o) => {
@@ -75,32 +60,14 @@ beforeAll(async () => {
       },
     },
   });
-  const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
-  const router = createRouter({
-    handlers: createHandlers({ app, session, events, policy, logger: silentLogger }),
-    isLocked: () => !session.isUnlocked(),
-    logger: silentLogger,
-  });
-  bob = { session, router, events };
-  bob.events.subscribe((name, payload) => seen.push({ name, payload }));
-  ({ profileId } = value(
-    await call<{ profileId: string }>('vault:createProfile', {
-      jid: B,
-      displayName: 'Bob Baker',
-      xmppPassword: pw.bob,
-      passphrase: PASS,
-      server: { host: server.host, port: server.c2sPort, tls: 'starttls' },
-      policyAcknowledged: true,
-    }),
-  ));
+  ({ profileId, seen } = bob);
   alice = await makeClient(server, A, pw.alice);
   await waitFor('bob online', () => (bob.session.connection().state === 'online' ? true : null));
 });
 
 afterAll(async () => {
   await alice?.close();
-  await bob?.session.dispose();
-  cleanup();
+  await bob?.dispose();
   await server?.stop();
 });
 

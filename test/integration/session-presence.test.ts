@@ -7,17 +7,10 @@ import { xml, type XmlElement } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Contact, EventName } from '../../common/ipc-contract';
 import type { Result } from '../../common/result';
-import { systemClock } from '../../main/clock';
-import { createEventBus } from '../../main/events';
-import { createHandlers } from '../../main/ipc/handlers';
-import { createRouter, type Router } from '../../main/ipc/router';
-import { silentLogger } from '../../main/log';
-import { loadPolicy } from '../../main/policy/load';
-import { createSession } from '../../main/session/session';
-import type { Session } from '../../main/session/types';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
-import { FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
+import { routedSession, type RoutedSession } from './session-support';
+import { PASS, requireKeychain } from './vault-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -25,17 +18,15 @@ const pw = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toStri
 
 let server: ProsodyServer;
 let alice: TestClient;
-let bob: { session: Session; router: Router };
-let cleanup: () => void = () => undefined;
+let bob: RoutedSession;
 let profileId = '';
-const seen: { name: EventName; payload: unknown }[] = [];
+let seen: { name: EventName; payload: unknown }[] = [];
 
 const value = <T>(r: Result<T>): T => {
   if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
   return r.value;
 };
-const call = <T = unknown>(channel: string, payload: unknown = null) =>
-  bob.router.dispatch(channel, payload) as Promise<Result<T>>;
+const call = <T = unknown>(channel: string, payload: unknown = null) => bob.call<T>(channel, payload);
 const notes = (from: number) =>
   seen
     .slice(from)
@@ -65,36 +56,13 @@ beforeAll(async () => {
       { jid: B, password: pw.bob, name: 'Bob Baker' },
     ],
   });
-  const tmp = tempDir('session-presence-');
-  cleanup = tmp.cleanup;
-  const events = createEventBus(silentLogger);
-  const policy = loadPolicy(null, { argon2: FAST_ARGON2, notificationPreview: 'sender', trustedCaPem: server.caPem });
-  const session = createSession({
-    userDataDir: tmp.dir,
-    policy,
-    keychain: testKeychain().keychain,
-    clock: systemClock,
-    logger: silentLogger,
-    events,
+  bob = await routedSession({
+    server,
+    account: { jid: B, password: pw.bob, name: 'Bob Baker' },
+    prefix: 'session-presence-',
+    policy: { notificationPreview: 'sender' },
   });
-  const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
-  const router = createRouter({
-    handlers: createHandlers({ app, session, events, policy, logger: silentLogger }),
-    isLocked: () => !session.isUnlocked(),
-    logger: silentLogger,
-  });
-  bob = { session, router };
-  events.subscribe((name, payload) => seen.push({ name, payload }));
-  ({ profileId } = value(
-    await call<{ profileId: string }>('vault:createProfile', {
-      jid: B,
-      displayName: 'Bob Baker',
-      xmppPassword: pw.bob,
-      passphrase: PASS,
-      server: { host: server.host, port: server.c2sPort, tls: 'starttls' },
-      policyAcknowledged: true,
-    }),
-  ));
+  ({ profileId, seen } = bob);
   alice = await makeClient(server, A, pw.alice);
   await waitFor('bob online', () => (bob.session.connection().state === 'online' ? true : null));
   await sees({ presence: 'available', presenceStatus: null });
@@ -102,8 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await alice?.close();
-  await bob?.session.dispose();
-  cleanup();
+  await bob?.dispose();
   await server?.stop();
 });
 

@@ -9,17 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
 import type { Result } from '../../common/result';
-import { systemClock } from '../../main/clock';
-import { createEventBus } from '../../main/events';
-import { createHandlers } from '../../main/ipc/handlers';
-import { createRouter, type Router } from '../../main/ipc/router';
-import { silentLogger } from '../../main/log';
-import { loadPolicy } from '../../main/policy/load';
-import { createSession } from '../../main/session/session';
+import type { Router } from '../../main/ipc/router';
 import type { Session } from '../../main/session/types';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, waitFor, type TestClient } from '../support/xmpp-support';
-import { FAST_ARGON2, PASS, requireKeychain, tempDir, testKeychain } from './vault-support';
+import { routedSession, type RoutedSession } from './session-support';
+import { PASS, requireKeychain } from './vault-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -33,11 +28,11 @@ const pw = {
 let server: ProsodyServer;
 let alice: TestClient;
 let carol: TestClient;
+let bob: RoutedSession;
 let session: Session;
 let router: Router;
-let cleanup: () => void = () => undefined;
 let profileId = '';
-const seen: { name: string; payload: unknown }[] = [];
+let seen: { name: string; payload: unknown }[] = [];
 /** Every channel the test dispatched, as the renderer would have called it. */
 const dispatched: string[] = [];
 
@@ -81,33 +76,12 @@ beforeAll(async () => {
       { jid: C, password: pw.carol, name: 'Carol Chen' },
     ],
   });
-  const tmp = tempDir('session-read-');
-  cleanup = () => tmp.cleanup();
-  const events = createEventBus(silentLogger);
-  events.subscribe((name, payload) => seen.push({ name, payload }));
-  const policy = loadPolicy(null, { argon2: FAST_ARGON2, trustedCaPem: server.caPem });
-  session = createSession({
-    userDataDir: tmp.dir,
-    policy,
-    keychain: testKeychain().keychain,
-    clock: systemClock,
-    logger: silentLogger,
-    events,
+  bob = await routedSession({
+    server,
+    account: { jid: B, password: pw.bob, name: 'Bob Baker' },
+    prefix: 'session-read-',
   });
-  const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
-  router = createRouter({
-    handlers: createHandlers({ app, session, events, policy, logger: silentLogger }),
-    isLocked: () => !session.isUnlocked(),
-    logger: silentLogger,
-  });
-  ({ profileId } = await call<{ profileId: string }>('vault:createProfile', {
-    jid: B,
-    displayName: 'Bob Baker',
-    xmppPassword: pw.bob,
-    passphrase: PASS,
-    server: { host: server.host, port: server.c2sPort, tls: 'starttls' },
-    policyAcknowledged: true,
-  }));
+  ({ session, router, profileId, seen } = bob);
   alice = await makeClient(server, A, pw.alice);
   carol = await makeClient(server, C, pw.carol);
   await waitFor('bob online', () => (session.connection().state === 'online' ? true : null));
@@ -116,8 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await alice?.close();
   await carol?.close();
-  await session?.dispose();
-  cleanup();
+  await bob?.dispose();
   await server?.stop();
 });
 

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterEach } from 'vitest';
 import type { Role } from '../../common/contract/domain';
 import type { Clock } from '../../main/clock';
 import type { PolicyInput } from '../../main/policy/schema';
@@ -290,6 +291,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = resolve(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+/** The row of the message holding this text (rows carry data-message-id). */
+export const messageRow = (page: Page, text: string): Locator => page.locator('[data-message-id]', { hasText: text });
+
+/**
+ * Registers an afterEach that, when a test failed, writes a screenshot of each workstation's page
+ * (artifacts/screenshots/failed-<test>-<name>.png). `desks` is read then: the workstations are
+ * opened in beforeAll, after this runs.
+ */
+export function screenshotOnFailure(desks: () => Record<string, Workstation | undefined>): void {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    const test = ctx.task.name.slice(0, 30).replace(/\W+/g, '-');
+    for (const [name, w] of Object.entries(desks())) if (w) await screenshot(w.page, `failed-${test}-${name}`);
+  });
 }
 
 /** The Prosody accounts for these people, all in one shared-roster group (the directory). */
