@@ -31,6 +31,7 @@ import {
   unlockToInboxMs,
   type Person,
 } from '../support/ui-support';
+import { setDirectoryNames } from '../support/xmpp-support';
 import { recordBench, type BenchEntry } from './report';
 
 const ROUNDS = Math.max(1, Number(process.env.CLINIC_BENCH_ROUNDS ?? 5));
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ui-bench-'));
   const me = person('bench.desk', 'clinic.test', 'Bench Desk', 'reception');
   const prosody = await startProsody({ users: prosodyUsers([me]) });
+  // Provisioned as IT does: the name in the directory, which first sign-in reads (issue 12 §5).
+  await setDirectoryNames(prosody, [me]);
   const keychain = createOsKeychain({ service: `clinic-messenger-ui-bench-${randomBytes(4).toString('hex')}` });
   const start = () =>
     startHarness({

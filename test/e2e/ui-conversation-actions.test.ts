@@ -7,12 +7,14 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   axeViolations,
   messageFromDirectory,
+  messageRow,
   person,
   screenshot,
+  screenshotOnFailure,
   send,
   startClinic,
   type Clinic,
@@ -30,7 +32,6 @@ let clinic: Clinic;
 let rec: Workstation;
 let doc: Workstation;
 
-const messageRow = (page: Page, text: string) => page.locator('[data-message-id]', { hasText: text });
 /** The question's own row: replies quoting it contain its text too, and come after it. */
 const questionRow = (page: Page) => messageRow(page, question).first();
 
@@ -50,11 +51,7 @@ afterAll(async () => {
   await clinic?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  await screenshot(rec.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-reception`);
-  await screenshot(doc.page, `failed-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-physician`);
-});
+screenshotOnFailure(() => ({ reception: rec, physician: doc }));
 
 describe('reply', () => {
   it('quotes the answered message above the composer, in the sent message and on the other side', async () => {
@@ -113,10 +110,10 @@ describe('grouping', () => {
     for (const text of burst) await send(rec.page, text);
     for (const page of [rec.page, doc.page]) {
       await messageRow(page, burst[2]!).waitFor({ timeout: 45_000 });
-      // Each message still shows its text; only the last of the three carries the time line.
-      expect(await messageRow(page, burst[0]!).getByTestId('message-meta').count()).toBe(0);
-      expect(await messageRow(page, burst[1]!).getByTestId('message-meta').count()).toBe(0);
-      await expect.poll(() => messageRow(page, burst[2]!).getByTestId('message-meta').count()).toBe(1);
+      // Each message still shows its text; only the last of the three carries the time line (once
+      // the earlier ones left 'queued': a message on its way keeps its own status line).
+      const metas = () => Promise.all(burst.map((t) => messageRow(page, t).getByTestId('message-meta').count()));
+      await expect.poll(metas, { timeout: 45_000 }).toEqual([0, 0, 1]);
     }
     // The sender's status for the group is on its last message.
     await expect

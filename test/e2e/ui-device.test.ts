@@ -12,6 +12,7 @@ import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
 import { startProsody } from '../support/prosody';
 import { expectNoPhi, person, prosodyUsers, RENDERER_DIR, signUp, TEST_ARGON2 } from '../support/ui-support';
+import { setDirectoryNames } from '../support/xmpp-support';
 
 const me = person('desk.device', 'clinic.test', 'Dana Device', 'reception');
 // Our own keychain service name: the test never touches another profile's entry.
@@ -28,6 +29,8 @@ const problems: string[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'e2e-ui-device-'));
   prosody = await startProsody({ users: prosodyUsers([me]) });
+  // Provisioned as IT does: the name in the directory, which first sign-in reads (issue 12 §5).
+  await setDirectoryNames(prosody, [me]);
   browser = await launchChromium();
   harness = await startHarness({
     userDataDir: join(dir, 'pc'),

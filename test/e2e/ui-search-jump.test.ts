@@ -86,12 +86,18 @@ describe('search result jump', () => {
   it('scrolling down from the found message pages newer history up to the latest', async () => {
     const page = ws.page;
     const list = page.getByTestId('message-list');
-    const newest = page.locator('[data-message-id]', { hasText: new RegExp(`^Seeded message ${HISTORY - 1}\\b`) });
-    for (let i = 0; i < 60 && (await newest.count()) === 0; i++) {
-      await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
-      await page.waitForTimeout(150);
-    }
-    await newest.first().waitFor({ timeout: 5_000 });
+    const newest = page.locator('[data-message-id]', { hasText: new RegExp(`\\bSeeded message ${HISTORY - 1}\\b`) });
+    // Each scroll to the end asks for the next page; how many rounds that takes depends on the
+    // machine (a busy one renders fewer rows per frame), so poll until the newest row is there.
+    await expect
+      .poll(
+        async () => {
+          await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+          return newest.count();
+        },
+        { timeout: 90_000, interval: 150 },
+      )
+      .toBeGreaterThan(0);
     expect(await page.getByText('Loading newer messages…').count()).toBe(0);
   });
 

@@ -23,6 +23,10 @@ describe('settings within policy', () => {
       lockTimeoutMinutes: 5,
       notificationPreview: 'sender',
       theme: 'system',
+      // Issue 12 §7: available with no status, sounds on, nothing muted.
+      presence: { show: 'available', status: '' },
+      sound: true,
+      mutedConversations: [],
     });
   });
 
@@ -33,6 +37,9 @@ describe('settings within policy', () => {
         lockTimeoutMinutes: 2,
         notificationPreview: 'none',
         theme: 'dark',
+        presence: { show: 'available', status: '' },
+        sound: true,
+        mutedConversations: [],
       },
     );
     for (const change of [{ lockTimeoutMinutes: 6 }, { notificationPreview: 'full' as const }]) {
