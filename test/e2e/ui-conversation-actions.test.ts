@@ -16,7 +16,7 @@ import {
   screenshot,
   screenshotOnFailure,
   send,
-  startClinic,
+  twoDesks,
   type Clinic,
   type Workstation,
 } from '../support/ui-support';
@@ -36,15 +36,7 @@ let doc: Workstation;
 const questionRow = (page: Page) => messageRow(page, question).first();
 
 beforeAll(async () => {
-  clinic = await startClinic('ui-conv-actions', [reception, physician]);
-  rec = await clinic.open('reception-pc');
-  doc = await clinic.open('physician-laptop');
-  await clinic.signUp(rec.page, reception);
-  await clinic.signUp(doc.page, physician);
-  await messageFromDirectory(rec.page, physician);
-  await send(rec.page, question);
-  await messageFromDirectory(doc.page, reception);
-  await messageRow(doc.page, question).waitFor({ timeout: 45_000 });
+  ({ clinic, from: rec, to: doc } = await twoDesks('ui-conv-actions', reception, physician, question));
 });
 
 afterAll(async () => {

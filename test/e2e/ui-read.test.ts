@@ -6,13 +6,12 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  messageFromDirectory,
   messageRow,
   person,
   screenshot,
   screenshotOnFailure,
   send,
-  startClinic,
+  twoDesks,
   unlockAs,
   type Clinic,
   type Workstation,
@@ -38,15 +37,7 @@ const markReadCalls = (w: Workstation, from: number) =>
   w.ipc.calls.slice(from).filter((c) => c === 'conversations:markRead').length;
 
 beforeAll(async () => {
-  clinic = await startClinic('ui-read', [reception, physician]);
-  rec = await clinic.open('reception-pc');
-  doc = await clinic.open('physician-laptop');
-  await clinic.signUp(rec.page, reception);
-  await clinic.signUp(doc.page, physician);
-  await messageFromDirectory(rec.page, physician);
-  await send(rec.page, hello);
-  await messageFromDirectory(doc.page, reception);
-  await messageRow(doc.page, hello).waitFor({ timeout: 45_000 });
+  ({ clinic, from: rec, to: doc } = await twoDesks('ui-read', reception, physician, hello));
 });
 
 afterAll(async () => {

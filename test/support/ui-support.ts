@@ -293,6 +293,28 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/**
+ * Two workstations of one clinic, both signed up: `from` messages `to` through the directory with
+ * `first`, and `to` has that conversation open with the message shown.
+ */
+export async function twoDesks(
+  prefix: string,
+  from: Person,
+  to: Person,
+  first: string,
+): Promise<{ clinic: Clinic; from: Workstation; to: Workstation }> {
+  const clinic = await startClinic(prefix, [from, to]);
+  const a = await clinic.open('reception-pc');
+  const b = await clinic.open('physician-laptop');
+  await clinic.signUp(a.page, from);
+  await clinic.signUp(b.page, to);
+  await messageFromDirectory(a.page, to);
+  await send(a.page, first);
+  await messageFromDirectory(b.page, from);
+  await messageRow(b.page, first).waitFor({ timeout: 45_000 });
+  return { clinic, from: a, to: b };
+}
+
 /** The row of the message holding this text (rows carry data-message-id). */
 export const messageRow = (page: Page, text: string): Locator => page.locator('[data-message-id]', { hasText: text });
 
