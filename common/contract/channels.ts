@@ -160,6 +160,14 @@ export const channels = {
     message,
   ),
   'messages:retry': channel(z.object({ messageId: z.string().max(200) }), message),
+  /**
+   * Edits our own sent message for everyone (XEP-0308 inside the signed payload, issue 12 §6); the
+   * row then shows "edited". NOT_FOUND: not our message; CONFLICT: not sent yet; NOT_CONNECTED:
+   * offline, nothing changed.
+   */
+  'messages:edit': channel(z.object({ messageId: z.string().max(200), body: z.string().min(1).max(8000) }), message),
+  /** Deletes our own sent message for everyone (XEP-0424); the row then says it was deleted. Errors as messages:edit. */
+  'messages:delete': channel(z.object({ messageId: z.string().max(200) }), message),
 
   // --- drafts (issue 12 §2: nothing typed is lost) ---------------------------------
   /** The conversation's unsent composer text ('' when none), kept encrypted in the store. */

@@ -94,6 +94,10 @@ export const message = z.object({
   failure: z.string().max(64).nullable().optional(),
   /** The sender marked it Urgent; carried inside the signed OX payload only (issue 12 §7). */
   urgent: z.boolean().optional(),
+  /** Its sender edited it (XEP-0308, issue 12 §6): when the shown text replaced the first. */
+  editedAt: timestamp.optional(),
+  /** Its sender deleted it for everyone (XEP-0424): body is null, the row says it was deleted. */
+  deletedAt: timestamp.optional(),
   /**
    * A reply (XEP-0461, issue 12 §6): the message it answers, found only in this conversation.
    * messageId null: the referenced message is not here (never received, or purged). The excerpt is
@@ -183,6 +187,12 @@ export const auditEventType = z.enum([
   'message-sent',
   'message-received',
   'message-rejected',
+  /** Its sender edited a message (XEP-0308, issue 12 §6): its id and who, never the text. */
+  'message-edited',
+  /** Its sender deleted a message for everyone (XEP-0424): its id and who. */
+  'message-deleted',
+  /** An edit or deletion not signed by the message's own sender, or of a message not here. */
+  'message-change-rejected',
   'message-opened',
   /** messages:search returned results: their count and message ids, never the query (issue 10 §8). */
   'message-search',

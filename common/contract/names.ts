@@ -28,6 +28,8 @@ export const CHANNEL_NAMES = [
   'messages:around',
   'messages:send',
   'messages:retry',
+  'messages:edit',
+  'messages:delete',
   'drafts:get',
   'drafts:set',
   'messages:search',

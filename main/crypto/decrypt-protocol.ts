@@ -23,6 +23,8 @@ export interface OpenedWire {
   replyTo: { to: string; id: string } | null;
   /** Marked Urgent inside the signed payload (issue 12 §7). */
   urgent: boolean;
+  /** An edit or deletion (XEP-0308 / XEP-0424) of the message with this origin-id, null when none. */
+  change: { kind: 'edit' | 'retract'; id: string } | null;
   timestamp: number;
   to: string[];
   senderFingerprint: string;

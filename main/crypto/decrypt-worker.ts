@@ -39,6 +39,7 @@ async function open(job: WorkerJob): Promise<OpenedWire> {
     body: r.body,
     replyTo: r.replyTo,
     urgent: r.urgent,
+    change: r.change,
     timestamp: r.timestamp.getTime(),
     to: r.to,
     senderFingerprint: r.senderFingerprint,

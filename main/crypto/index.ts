@@ -15,6 +15,7 @@ export {
 } from './keys';
 export {
   signcrypt,
+  signcryptWithDigest,
   openSigncrypt,
   defaultOxLimits,
   OX_NS,
@@ -34,6 +35,7 @@ export {
   type KeyRejectReason,
 } from './errors';
 export { formatXmppDateTime, parseXmppDateTime } from './time';
+export { CORRECT_NS, RETRACT_NS, type MessageChange } from './message-change';
 export { safetyNumber, type KeyOwner } from './safety-number';
 export {
   newBackupCode,

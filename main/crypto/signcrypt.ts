@@ -9,6 +9,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { SigncryptRejectedError } from './errors';
 import { normalizeBareJid, type ContactKey, type Identity } from './keys';
 import { formatXmppDateTime, parseXmppDateTime } from './time';
+import { changeXml, readChange, RETRACT_FALLBACK_BODY, type MessageChange } from './message-change';
 import { childElements, escapeAttr, escapeText, isXmlSafe, parseXml, textOf, XmlError, type XmlElement } from './xml';
 
 /** XEP-0373 §2: the one definition of the OpenPGP for XMPP namespace; xmpp/ imports it from here. */
@@ -59,6 +60,11 @@ export interface SigncryptInput {
   reply?: ReplyRef & { quote: string };
   /** Marked Urgent: an <urgent/> in the signed payload, never in the clear stanza. */
   urgent?: boolean;
+  /**
+   * An edit (XEP-0308: `body` is the new text) or a deletion for everyone (XEP-0424: `body` is
+   * ignored, a fallback is written) of one of our own messages, by its origin-id.
+   */
+  change?: MessageChange;
 }
 
 const RPAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -104,28 +110,46 @@ export function buildSigncryptXml(
   now: Date,
   reply?: ReplyRef & { quote: string },
   urgent = false,
+  change?: MessageChange,
 ): string {
   const fallback = reply ? fallbackQuote(reply.quote) : '';
-  const full = fallback + body;
+  const full = change?.kind === 'retract' ? RETRACT_FALLBACK_BODY : fallback + body;
   if (!isXmlSafe(full)) throw new RangeError('message body contains control characters XML cannot carry');
   const tos = to.map((j) => `<to jid='${escapeAttr(bareOrThrow(j))}'/>`).join('');
   return (
     `<signcrypt xmlns='${OX_NS}'>${tos}<time stamp='${formatXmppDateTime(now)}'/>` +
     `<rpad>${randomPad()}</rpad>` +
-    `<payload>${reply ? replyXml(reply, fallback) : ''}<body xmlns='${CLIENT_NS}'>${escapeText(full)}</body>${urgent ? `<urgent xmlns='${CLINIC_NS}'/>` : ''}</payload></signcrypt>`
+    `<payload>${change ? changeXml(change) : ''}${reply ? replyXml(reply, fallback) : ''}<body xmlns='${CLIENT_NS}'>${escapeText(full)}</body>${urgent ? `<urgent xmlns='${CLINIC_NS}'/>` : ''}</payload></signcrypt>`
   );
 }
 
 export async function signcrypt(input: SigncryptInput): Promise<string> {
+  return (await signcryptWithDigest(input)).base64;
+}
+
+/**
+ * signcrypt, also returning the content digest the receiving side computes (OpenedSigncrypt
+ * contentDigest): our own edit or deletion enters the replay guard, so its copy coming back from
+ * the archive is not applied twice.
+ */
+export async function signcryptWithDigest(input: SigncryptInput): Promise<{ base64: string; contentDigest: string }> {
   const { identity } = input;
   const to = Array.isArray(input.to) ? input.to : [input.to];
   if (to.length === 0) throw new RangeError('signcrypt needs at least one <to/> JID');
-  const xml = buildSigncryptXml(to, input.body, input.now ?? new Date(), input.reply, input.urgent === true);
+  const xml = buildSigncryptXml(
+    to,
+    input.body,
+    input.now ?? new Date(),
+    input.reply,
+    input.urgent === true,
+    input.change,
+  );
+  const bytes = new TextEncoder().encode(xml);
   const keys = new Map<string, PublicKey>([[identity.fingerprint, identity.publicKey]]);
   for (const r of input.recipients) keys.set(r.fingerprint, r.publicKey);
   // Binary literal data, not text: openpgp's text mode rewrites line endings, and the body
   // must come back byte-for-byte.
-  const message = await openpgp.createMessage({ binary: new TextEncoder().encode(xml) });
+  const message = await openpgp.createMessage({ binary: bytes });
   const encrypted = await openpgp.encrypt({
     message,
     encryptionKeys: [...keys.values()],
@@ -133,7 +157,10 @@ export async function signcrypt(input: SigncryptInput): Promise<string> {
     format: 'binary',
     ...(input.now ? { date: input.now } : {}),
   });
-  return Buffer.from(encrypted).toString('base64');
+  return {
+    base64: Buffer.from(encrypted).toString('base64'),
+    contentDigest: createHash('sha256').update(bytes).digest('hex'),
+  };
 }
 
 export interface OpenSigncryptInput {
@@ -158,6 +185,8 @@ export interface OpenedSigncrypt {
   replyTo: ReplyRef | null;
   /** The sender marked it Urgent (issue 12 §7). */
   urgent: boolean;
+  /** An edit or deletion of an earlier message (XEP-0308 / XEP-0424), null for a new message. */
+  change: MessageChange | null;
   /** The sender's <time stamp/>. */
   timestamp: Date;
   /** Every bare JID in the inner <to/> elements. */
@@ -282,10 +311,13 @@ export function checkSigncryptPlaintext(
   if (!body) throw reject('malformed', 'payload has no <body/>');
   if (childElements(body).length) throw reject('malformed', '<body/> has child elements');
   const { text: shown, replyTo } = readReply(payloads[0]!, textOf(body));
+  const change = readChange(payloads[0]!);
   return {
-    body: shown,
+    // A deletion's body is only the fallback for other clients: nothing of it is kept.
+    body: change?.kind === 'retract' ? '' : shown,
     replyTo,
     urgent: childElements(payloads[0]!, 'urgent', CLINIC_NS).length > 0,
+    change,
     timestamp: stamp,
     to: to.map((j) => j.split('/')[0]!.toLowerCase()),
     senderFingerprint: ctx.senderFingerprint,

@@ -14,6 +14,7 @@ import type {
   Role,
   TrustState,
 } from '../../common/contract/domain';
+import type { ReadMarkers } from './repos/read-markers';
 
 export type { Message, MessageState };
 
@@ -105,9 +106,14 @@ export interface NewMessage {
   readAt?: number | null;
   /** XEP-0461: the origin-id of the message this one answers (migration 0008). */
   replyToOriginId?: string | null;
+  /** The fingerprint that signed a received message (migration 0010): its edits must carry it too. */
+  signer?: string | null;
   /** Marked Urgent (issue 12 §7, migration 0009). */
   urgent?: boolean;
 }
+
+/** What applyChange writes: XEP-0308's new text, or XEP-0424's deletion. */
+export type MessageChangeWrite = { kind: 'edit'; body: string } | { kind: 'retract' };
 
 export interface InsertResult {
   id: string;
@@ -133,7 +139,8 @@ export interface SearchHit {
   at: number;
 }
 
-export interface MessageRepo {
+/** ReadMarkers: XEP-0490 read state across workstations (repos/read-markers.ts). */
+export interface MessageRepo extends ReadMarkers {
   /** Dedups on (conversation, origin-id) and (conversation, stanza-id): a re-delivery is a no-op. */
   insert(m: NewMessage): InsertResult;
   /** Catch-up: many messages in one transaction, same dedup rules. */
@@ -163,6 +170,15 @@ export interface MessageRepo {
   ): Message | undefined;
   /** Records the archive's stanza-id on our own sent message once the server reflects it. */
   setStanzaId(id: string, stanzaId: string): void;
+  /** The fingerprint that signed a received message (migration 0010); null when not recorded. */
+  signerOf(id: string): string | null;
+  /**
+   * Its sender's edit (the new body, editedAt) or deletion for everyone (body gone, deletedAt) of a
+   * shown message (issue 12 §6); search follows at once. Returns the row after the change, or
+   * undefined when nothing changed: an unknown id, a row never shown (unverified), a message
+   * already deleted (final), or an edit to the text it already has.
+   */
+  applyChange(id: string, change: MessageChangeWrite, at: number): Message | undefined;
   /** Newest first; `before` is the previous page's nextCursor. */
   page(conversationId: string, opts: { before: string | null; limit: number }): Page<Message>;
   /**

@@ -15,6 +15,7 @@ import { createDecryptService } from './decrypt';
 import { createDirectory } from './directory';
 import { createInbound } from './inbound';
 import { createLifecycle } from './lifecycle';
+import { sendChange } from './message-change';
 import { createOutbox } from './outbox';
 import { sendOwnPresence } from './own-presence';
 import { createReceiver } from './receive';
@@ -138,6 +139,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     send,
     // A refusal (NOT_FOUND, CONFLICT) rejects, as from the other async methods.
     retry: (messageId) => Promise.resolve().then(() => outbox.retry(messageId)),
+    change: (messageId, change) => sendChange(ctx, messageId, change),
     markDisplayed,
     view(conversationId) {
       viewing = conversationId;

@@ -16,6 +16,7 @@ import { identityAsContact, SigncryptRejectedError, type ContactKey, type Opened
 import type { AuditLog } from '../audit';
 import type { NewMessage } from '../store';
 import type { MessagingContext } from './context';
+import { applyReceivedChange, emitChanged } from './message-change';
 
 export interface OxItem {
   peer: string;
@@ -106,6 +107,8 @@ function rowFor(
         replyToOriginId: o.value.replyTo?.id ?? null,
         // Only from the signed payload (issue 12 §7): nothing in the clear can mark a message urgent.
         urgent: o.value.urgent,
+        // Its later edit or deletion must be signed by the same key (message-change.ts).
+        signer: o.value.senderFingerprint,
       },
       reason: null,
     };
@@ -120,21 +123,26 @@ function audited(audit: AuditLog, m: NewMessage, id: string, peer: string, reaso
   else audit.append('message-sent', { messageId: id, to: peer, device: 'other' });
 }
 
+type Store = MessagingContext['opts']['store'];
+
+/** The stored copy: a message is identified by its origin-id when it has one, else by its stanza-id. */
+function existingIn(store: Store, conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>) {
+  if (it.originId) return store.messages.findByOriginId(conversationId, it.originId);
+  return it.stanzaId ? store.messages.findByStanzaId(conversationId, it.stanzaId) : undefined;
+}
+
+/** true when the item is already stored; records the archive id on our own sent copy. */
+function duplicateIn(store: Store, conversationId: string, it: OxItem): boolean {
+  const dup = existingIn(store, conversationId, it);
+  if (dup && it.stanzaId && dup.direction === 'out') store.messages.setStanzaId(dup.id, it.stanzaId);
+  return dup !== undefined;
+}
+
 export function createReceiver(ctx: MessagingContext) {
   const { store, audit, logger, clock } = ctx.opts;
-
-  /** The stored copy: a message is identified by its origin-id when it has one, else by its stanza-id. */
-  function existing(conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined {
-    if (it.originId) return store.messages.findByOriginId(conversationId, it.originId);
-    return it.stanzaId ? store.messages.findByStanzaId(conversationId, it.stanzaId) : undefined;
-  }
-
-  /** true when the item is already stored; records the archive id on our own sent copy. */
-  function duplicate(conversationId: string, it: OxItem): boolean {
-    const dup = existing(conversationId, it);
-    if (dup && it.stanzaId && dup.direction === 'out') store.messages.setStanzaId(dup.id, it.stanzaId);
-    return dup !== undefined;
-  }
+  const existing = (conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined =>
+    existingIn(store, conversationId, it);
+  const duplicate = (conversationId: string, it: OxItem) => duplicateIn(store, conversationId, it);
 
   async function senderKey(it: OxItem): Promise<ContactKey | null> {
     const identity = ctx.identity();
@@ -187,6 +195,7 @@ export function createReceiver(ctx: MessagingContext) {
   async function commit(pending: Pending[], within?: (firstInternal: number | null) => void): Promise<CommitResult> {
     const outcomes = await Promise.all(pending.map((p) => p.outcome));
     const firstInternal = outcomes.findIndex((o) => !o.ok && 'internal' in o);
+    const changed: Message[] = [];
     const received = store.transaction(() => {
       const out: Received[] = [];
       pending.forEach((p, i) => {
@@ -198,6 +207,13 @@ export function createReceiver(ctx: MessagingContext) {
         const signer = o.ok ? o.value.senderFingerprint : null;
         const digest = o.ok ? digestBytes(o.value.contentDigest) : null;
         const replayed = signer !== null && digest !== null && store.replay.seen(signer, digest);
+        if (o.ok && o.value.change) {
+          // An edit or deletion (issue 12 §6) changes the message it names: no row of its own.
+          // Seen before (the live copy, then the archive's): already applied, nothing to do.
+          const m = replayed ? null : applyReceivedChange(ctx, p, { ...o.value, change: o.value.change });
+          if (m) changed.push(m);
+          return;
+        }
         const { row, reason } = rowFor(p, o, replayed, clock.now(), ctx.inView(p.conversationId));
         const ins = store.messages.insert(row);
         if (!ins.inserted) return;
@@ -210,6 +226,7 @@ export function createReceiver(ctx: MessagingContext) {
     });
     for (const r of received)
       if (r.reason) logger.warn('xmpp: message rejected', { messageId: r.messageId, reason: r.reason });
+    emitChanged(ctx, changed);
     return { received, firstInternal: firstInternal < 0 ? null : firstInternal };
   }
 

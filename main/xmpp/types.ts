@@ -85,6 +85,12 @@ export interface Messaging {
   send(conversationId: string, body: string, replyTo?: string, urgent?: boolean): Promise<Message>;
   /** A failed message goes back to the outbox. */
   retry(messageId: string): Promise<Message>;
+  /**
+   * Edits (XEP-0308) or deletes for everyone (XEP-0424) our own sent message (issue 12 §6,
+   * message-change.ts): sent first, stored and audited once the server took it. NOT_FOUND for a
+   * message that is not ours, CONFLICT before it left, NOT_CONNECTED offline (nothing changes).
+   */
+  change(messageId: string, change: { kind: 'edit'; body: string } | { kind: 'retract' }): Promise<Message>;
   /** XEP-0333 <displayed/> for the newest inbound message of a conversation. */
   markDisplayed(conversationId: string, upTo?: string): Promise<void>;
   presenceOf(jid: string): Presence;

@@ -44,6 +44,8 @@ const validInputs: Record<string, unknown> = {
   'messages:around': { conversationId: 'c1', messageId: 'm1', limit: 10 },
   'messages:send': { conversationId: 'c1', body: 'hello' },
   'messages:retry': { messageId: 'm1' },
+  'messages:edit': { messageId: 'm1', body: 'corrected' },
+  'messages:delete': { messageId: 'm1' },
   'drafts:get': { conversationId: 'c1' },
   'drafts:set': { conversationId: 'c1', text: 'half a sentence' },
   'messages:search': { query: 'x', cursor: null },

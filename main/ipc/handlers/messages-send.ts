@@ -5,7 +5,9 @@
  */
 import type { DomainHandlers, HandlerContext } from './context';
 
-export function messageSendHandlers(ctx: HandlerContext): DomainHandlers<'messages:send' | 'messages:retry'> {
+export function messageSendHandlers(
+  ctx: HandlerContext,
+): DomainHandlers<'messages:send' | 'messages:retry' | 'messages:edit' | 'messages:delete'> {
   return {
     'messages:send': async ({ conversationId, body, replyTo, urgent }) => {
       const active = ctx.session.active();
@@ -17,5 +19,14 @@ export function messageSendHandlers(ctx: HandlerContext): DomainHandlers<'messag
       return sent;
     },
     'messages:retry': async ({ messageId }) => ctx.session.active().messaging.retry(messageId),
+    // Edit and delete for everyone (issue 12 §6): only our own sent messages; main checks, the UI only offers.
+    'messages:edit': async ({ messageId, body }) => {
+      ctx.session.reportActivity();
+      return ctx.session.active().messaging.change(messageId, { kind: 'edit', body });
+    },
+    'messages:delete': async ({ messageId }) => {
+      ctx.session.reportActivity();
+      return ctx.session.active().messaging.change(messageId, { kind: 'retract' });
+    },
   };
 }

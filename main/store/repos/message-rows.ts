@@ -27,6 +27,10 @@ export interface Row {
   reply_to_origin_id: string | null;
   /** Marked Urgent inside the signed payload (migration 0009, issue 12 §7). */
   urgent: 0 | 1;
+  /** Edited / deleted for everyone by its sender, and who signed it (migration 0010, issue 12 §6). */
+  edited_at: number | null;
+  retracted_at: number | null;
+  signer: string | null;
 }
 
 export const toMessage = (r: Row): Message => ({
@@ -42,6 +46,8 @@ export const toMessage = (r: Row): Message => ({
   originId: r.origin_id,
   failure: r.failure ?? null,
   ...(r.urgent === 1 ? { urgent: true } : {}),
+  ...(r.edited_at !== null && r.edited_at !== undefined ? { editedAt: r.edited_at } : {}),
+  ...(r.retracted_at !== null && r.retracted_at !== undefined ? { deletedAt: r.retracted_at } : {}),
 });
 
 /** How long a reply's quote may be: enough to recognise the message, never the whole of a long one. */
@@ -55,7 +61,7 @@ export function toMessageWithReply(r: Row, lookup: Pick<MessageLookup, 'byOrigin
   const m = toMessage(r);
   if (!r.reply_to_origin_id) return m;
   const q = lookup.byOrigin(r.conversation_id, r.reply_to_origin_id);
-  const shown = q && q.state !== 'unverified' ? q.body : null;
+  const shown = q && q.state !== 'unverified' && q.retracted_at === null ? q.body : null;
   return {
     ...m,
     replyTo: q

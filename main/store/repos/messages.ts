@@ -7,7 +7,9 @@ import type { Clock } from '../../clock';
 import type { Db } from '../open-db';
 import type { MessageRepo } from '../types';
 import { createFtsIndexer } from './fts-index';
+import { createMessageChanges } from './message-changes';
 import { createMessageReads } from './message-reads';
+import { createReadMarkers } from './read-markers';
 import { createMessageLookup } from './message-rows';
 import { createMessageStateMoves, createMessageWrites } from './message-writes';
 import { createSearch } from './search';
@@ -23,8 +25,10 @@ export function createMessageRepo(db: Db, opts: MessageRepoOptions): MessageRepo
   return {
     ...createMessageWrites(db, rows, indexer),
     ...createMessageStateMoves(db, rows, opts.clock),
+    ...createMessageChanges(db, rows, indexer),
     ...createMessageReads(db, rows),
     ...createMessageSweeps(db),
+    ...createReadMarkers(db),
     search: createSearch(db),
     indexPending: (limit) => db.transaction(() => indexer.indexSome(limit)).immediate(),
   };

@@ -53,6 +53,12 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
     d.direction === 'out'
       ? `Refused a copy of a message to ${who(d, 'peer', n)} that could not be verified`
       : `Refused a message from ${who(d, 'peer', n)} that could not be verified`,
+  'message-edited': (d, n) => changeWords('Edited', d, n),
+  'message-deleted': (d, n) => changeWords('Deleted', d, n),
+  'message-change-rejected': (d, n) =>
+    `Refused ${d.change === 'retract' ? 'a deletion' : 'an edit'} of a message ${
+      d.reason === 'unknown-message' ? 'that is not on this PC' : 'by someone other than its sender'
+    } (from ${who(d, 'peer', n)})`,
   'message-opened': (d, n) => `Opened a conversation with ${who(d, 'peer', n)}`,
   'message-search': (d) => `Searched messages (${plural(num(d, 'count') ?? 0, 'result', 'results')} shown)`,
   'message-previewed': (d) =>
@@ -73,6 +79,13 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
   'retention-purged': (d) =>
     `Removed ${plural(num(d, 'deleted') ?? 0, 'message', 'messages')} older than ${plural(num(d, 'days') ?? 0, 'day', 'days')}`,
 };
+
+/** Who changed a message (message-change.ts `by`): the colleague, this PC or another workstation of ours. */
+function changeWords(verb: 'Edited' | 'Deleted', d: Detail, n: NameOf): string {
+  if (d.by === 'peer') return `${who(d, 'peer', n, 'A colleague')} ${verb.toLowerCase()} a message for everyone`;
+  const where = d.by === 'other' ? ' from another workstation' : '';
+  return `${verb} a message to ${who(d, 'peer', n)} for everyone${where}`;
+}
 
 /** One audit entry as a sentence a person understands. */
 export function auditSentence(e: Pick<AuditEntry, 'type' | 'detail'>, nameOf: NameOf): string {
