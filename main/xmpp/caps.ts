@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { xml, type XmlElement } from '@xmpp/client';
+import { MDS_NS } from '../crypto/read-sync';
 import { KEYS_LIST_NODE } from './pep-keys';
 import { bare, NS } from './stanzas';
 
@@ -29,6 +30,8 @@ export const FEATURES: readonly string[] = [
   NS.markers,
   NS.ox,
   `${KEYS_LIST_NODE}+notify`,
+  // XEP-0490 §5: our other workstations' read state, live (read-sync.ts).
+  `${MDS_NS}+notify`,
   NS.receipts,
   NS.sid,
   'urn:xmpp:ping',

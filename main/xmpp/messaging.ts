@@ -18,6 +18,7 @@ import { createLifecycle } from './lifecycle';
 import { sendChange } from './message-change';
 import { createOutbox } from './outbox';
 import { sendOwnPresence } from './own-presence';
+import { createReadSync, type ReadSync } from './read-sync';
 import { createReceiver } from './receive';
 import { createSessionSetup } from './session-setup';
 import { createStanzaRouter } from './stanza-router';
@@ -106,22 +107,12 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const receiver = createReceiver(ctx);
   const outbox = createOutbox(ctx);
   const catchUp = createCatchUp({ ctx, receiver });
-  const setup = createSessionSetup({ ctx, accountKey, directory, decryption, catchUp, outbox });
-  const stanzas = createStanzaRouter({ ctx, directory, catchUp, inbound: createInbound(ctx, receiver) });
+  const readSync = createReadSync(ctx);
+  const setup = createSessionSetup({ ctx, accountKey, directory, decryption, catchUp, outbox, readSync });
+  const stanzas = createStanzaRouter({ ctx, directory, catchUp, inbound: createInbound(ctx, receiver), readSync });
   const lifecycle = createLifecycle({ ctx, accountKey, directory, decryption, outbox, setup, stanzas });
 
-  /**
-   * XEP-0333 <displayed/> for the newest verified inbound message (at or before `upTo`, what the
-   * person saw). Best effort: offline, nothing is sent.
-   */
-  async function markDisplayed(conversationId: string, upTo?: string): Promise<void> {
-    const conv = store.conversations.get(conversationId);
-    const c = conn();
-    if (!conv || !c?.isReady()) return;
-    const newest = store.messages.newestInbound(conversationId, upTo);
-    // Not retried: the next read sends a marker for a newer message, which covers this one (XEP-0333: a marker acknowledges every earlier message too).
-    if (newest?.originId) await c.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);
-  }
+  const markDisplayed = (conversationId: string, upTo?: string) => displayed(ctx, readSync, conversationId, upTo);
 
   /** `replyTo`: a message of the same conversation this one answers (XEP-0461); it needs an origin-id. */
   async function send(conversationId: string, body: string, replyTo?: string, urgent = false): Promise<Message> {
@@ -168,6 +159,23 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       settled: () => setup.settled(),
     },
   };
+}
+
+/**
+ * XEP-0333 <displayed/> for the newest verified inbound message (at or before `upTo`, what the
+ * person saw), and the same read state for our other workstations (XEP-0490, read-sync.ts).
+ * Best effort: offline, nothing is sent.
+ */
+async function displayed(ctx: MessagingContext, readSync: ReadSync, conversationId: string, upTo?: string) {
+  // publish() never rejects and runs on its own; the marker below does not wait for it.
+  void readSync.publish(conversationId, upTo);
+  const { store } = ctx.opts;
+  const conv = store.conversations.get(conversationId);
+  const c = ctx.conn();
+  if (!conv || !c?.isReady()) return;
+  const newest = store.messages.newestInbound(conversationId, upTo);
+  // Not retried: the next read sends a marker for a newer message, which covers this one (XEP-0333: a marker acknowledges every earlier message too).
+  if (newest?.originId) await c.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);
 }
 
 /** The origin-id a reply names: only a shown message of the same conversation (issue 12 §6). */

@@ -45,7 +45,7 @@ const condition = (err: unknown): string | undefined => (err as { condition?: st
 
 /** Publishes with publish-options; on conflict / precondition-not-met (node exists with other
  *  options: Prosody says conflict, ejabberd precondition-not-met) it reconfigures the node, then publishes. */
-async function publishWith(
+export async function publishWith(
   conn: XmppConnection,
   node: string,
   itemId: string,

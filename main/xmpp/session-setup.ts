@@ -16,6 +16,7 @@ import type { MessagingContext } from './context';
 import type { DecryptService } from './decrypt';
 import type { Directory } from './directory';
 import type { Outbox } from './outbox';
+import type { ReadSync } from './read-sync';
 import { NS } from './stanzas';
 import type { XmppConnection } from './transport/connection';
 import type { StartOptions } from './types';
@@ -27,9 +28,18 @@ export interface SessionSetupDeps {
   decryption: DecryptService;
   catchUp: CatchUp;
   outbox: Outbox;
+  readSync: ReadSync;
 }
 
-export function createSessionSetup({ ctx, accountKey, directory, decryption, catchUp, outbox }: SessionSetupDeps) {
+export function createSessionSetup({
+  ctx,
+  accountKey,
+  directory,
+  decryption,
+  catchUp,
+  outbox,
+  readSync,
+}: SessionSetupDeps) {
   const { store, events, logger, clock } = ctx.opts;
   /** The current fresh session's setup (carbons, roster, key publication, catch-up). */
   let setup: Promise<void> = Promise.resolve();
@@ -69,6 +79,8 @@ export function createSessionSetup({ ctx, accountKey, directory, decryption, cat
     await outbox.flush(true);
     // Whatever was archived between the catch-up and our presence (it went to offline storage).
     await catchUp.run();
+    // Read state from our other workstations (XEP-0490), now that the messages it names are stored.
+    await readSync.catchUp(c);
     // The workers exist for catch-up's burst (issue 13); live messages come one at a time and
     // decrypt on this thread (decrypt.ts), so the idle workers' memory (about 15 MB each, the
     // memory bench) is given back. A reconnect's fresh session starts them again.

@@ -1,6 +1,7 @@
 /**
  * Where each stanza of the live stream goes: presence to the directory, a colleague's key-list
- * notice (caps.ts) to trust, archive results to catch-up, every other <message/> to inbound.ts.
+ * notice (caps.ts) to trust, our own read-state events (read-sync.ts) to read sync, archive results to
+ * catch-up, every other <message/> to inbound.ts.
  * Inbound messages start decrypting at once (several in flight) and are stored one at a time in
  * arrival order, so dedup and replay detection see every earlier message.
  */
@@ -12,6 +13,7 @@ import type { MessagingContext } from './context';
 import type { Directory } from './directory';
 import type { Inbound } from './inbound';
 import { announcedKeys } from './pep-keys';
+import type { ReadSync } from './read-sync';
 import { NS } from './stanzas';
 
 export interface StanzaRouterDeps {
@@ -19,9 +21,10 @@ export interface StanzaRouterDeps {
   directory: Directory;
   catchUp: CatchUp;
   inbound: Inbound;
+  readSync: ReadSync;
 }
 
-export function createStanzaRouter({ ctx, directory, catchUp, inbound }: StanzaRouterDeps) {
+export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync }: StanzaRouterDeps) {
   const { store, logger } = ctx.opts;
   let chain: Promise<void> = Promise.resolve();
 
@@ -47,6 +50,14 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound }: StanzaR
     if (el.name === 'presence') return directory.handlePresence(el);
     const notice = keyListNoticeFrom(el, ctx.ownJid);
     if (notice) return onKeyListNotice(notice, el);
+    // In the same chain as messages: a mark is applied after the messages that arrived before it.
+    const sync = readSync.notice(el);
+    if (sync) {
+      chain = chain
+        .then(sync)
+        .catch((err: unknown) => logger.error('xmpp: read-state event failed', { error: errorName(err) }));
+      return;
+    }
     if (el.name !== 'message' || catchUp.accept(el)) return;
     let step: () => Promise<void>;
     try {

@@ -10,7 +10,7 @@ import type { EventName } from '../../common/ipc-contract';
 import { createAuditLog, type AuditLog } from '../../main/audit';
 import { systemClock } from '../../main/clock';
 import { createEventBus } from '../../main/events';
-import { silentLogger } from '../../main/log';
+import { silentLogger, type Logger } from '../../main/log';
 import { defaultPolicy } from '../../main/policy/schema';
 import { messagingHooks } from '../../main/session/notifications';
 import { openStore, type Store } from '../../main/store';
@@ -44,6 +44,8 @@ export async function makeClient(
     dir?: string;
     startOptions?: Omit<StartOptions, 'firstRun'>;
     inspect?: MessagingInspect;
+    /** What the service logs (default: nothing); tests check what is logged, and that no content is. */
+    logger?: Logger;
   } = {},
 ): Promise<TestClient> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-client-'));
@@ -60,7 +62,7 @@ export async function makeClient(
       store,
       audit,
       events: bus,
-      logger: silentLogger,
+      logger: o.logger ?? silentLogger,
       policy,
       clock: systemClock,
       resource: o.resource,
