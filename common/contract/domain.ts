@@ -126,6 +126,8 @@ export const conversationSummary = z.object({
       at: timestamp,
       direction: z.enum(['in', 'out']),
       state: messageState,
+      /** Its sender deleted it for everyone (issue 12 §6): no preview, the inbox says it was deleted. */
+      deleted: z.boolean().optional(),
     })
     .nullable(),
   /** Inbound messages not yet read; messages that could not be verified are not counted (issue 10 §9). */

@@ -35,6 +35,7 @@ interface ListRow {
   m_sent_at: number | null;
   m_direction: 'in' | 'out' | null;
   m_state: MessageState | null;
+  m_retracted_at: number | null;
   unread: number;
   urgent_unread: number;
 }
@@ -73,6 +74,8 @@ const toItem = (r: ListRow): ConversationListItem => ({
           at: r.m_sent_at,
           direction: r.m_direction!,
           state: r.m_state!,
+          // Deleted for everyone by its sender (issue 12 §6): the inbox says so instead of a preview.
+          ...(r.m_retracted_at !== null ? { deleted: true } : {}),
         },
   unread: r.unread,
   urgentUnread: r.urgent_unread,
@@ -81,6 +84,7 @@ const toItem = (r: ListRow): ConversationListItem => ({
 const SELECT_ITEM = `
   SELECT c.id, c.peer_jid, c.last_at, ct.display_name, ct.role, ct.trust,
          m.id AS m_id, m.body AS m_body, m.sent_at AS m_sent_at, m.direction AS m_direction, m.state AS m_state,
+         m.retracted_at AS m_retracted_at,
          (SELECT count(*) FROM messages u
            WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.read_at IS NULL
              AND u.state <> 'unverified') AS unread,

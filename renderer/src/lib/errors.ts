@@ -59,6 +59,12 @@ const ERROR_TEXTS = {
     KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched.',
     FORBIDDEN: 'Not sent: messages can only go to colleagues on the clinic’s own server.',
   },
+  /** Editing or deleting one's own sent message for everyone (issue 12 §6): nothing changed. */
+  change: {
+    NOT_CONNECTED: 'Not connected to the clinic server, so nothing was changed. Try again when you are connected.',
+    KEY_CHANGED: 'Nothing was changed: this contact’s key changed. Compare the new key first.',
+    KEY_UNAVAILABLE: 'Nothing was changed: this contact’s encryption key could not be fetched. Try again later.',
+  },
   /** Settings, change passphrase: the current one was asked for. */
   changePassphrase: {
     WRONG_PASSPHRASE: 'The current passphrase is not correct.',

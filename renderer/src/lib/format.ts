@@ -163,7 +163,8 @@ export function trustView(trust: TrustState, keyStatus?: KeyStatus): TrustView {
 }
 
 /** The conversation list's preview line: never "Secure message" for one that could not be verified. */
-export function previewText(last: { preview: string | null; state: MessageState }): string {
+export function previewText(last: { preview: string | null; state: MessageState; deleted?: boolean }): string {
   if (last.state === 'unverified') return 'Message could not be verified';
+  if (last.deleted) return 'Message deleted';
   return last.preview ?? 'Secure message';
 }

@@ -55,6 +55,10 @@ class MessagesState {
   replySeq = $state(0);
   /** The composer's Urgent toggle (issue 12 §7): marks the next message sent, then turns off. */
   urgent = $state(false);
+  /** Our own message being edited in place (issue 12 §6), or null; one at a time. */
+  editing = $state<string | null>(null);
+  /** Why the last edit or delete for everyone was refused (shown by that message), or null. */
+  changeError = $state<{ messageId: string; error: IpcError } | null>(null);
   /** The newest message main was told was seen (markSeen), so it is told once. */
   private readThrough: Message | null = null;
   /** A catch-up changed this conversation while a page was loading: look again afterwards. */
@@ -78,6 +82,8 @@ class MessagesState {
     this.replyingTo = null;
     this.firstUnread = null;
     this.urgent = false;
+    this.editing = null;
+    this.changeError = null;
     // `following` stays: the list reports it when its scroll state changes, not per load.
     this.shown = null;
     this.readThrough = null;
@@ -317,6 +323,47 @@ class MessagesState {
 
   cancelReply(): void {
     this.replyingTo = null;
+  }
+
+  /** Edit our own sent message in place (issue 12 §6): its row becomes an editor. */
+  startEdit(m: Message): void {
+    this.editing = m.id;
+    this.changeError = null;
+  }
+
+  cancelEdit(): void {
+    this.editing = null;
+    this.changeError = null;
+  }
+
+  /**
+   * Sends the new text for everyone (XEP-0308); the row shows it, marked edited. A refusal
+   * (offline, key changed) keeps the editor open with the text and says why; nothing changed.
+   */
+  async saveEdit(m: Message, body: string): Promise<boolean> {
+    const r = await clinic().messages.edit({ messageId: m.id, body });
+    if (!r.ok) {
+      this.changeError = { messageId: m.id, error: r.error };
+      return false;
+    }
+    if (this.editing === m.id) this.editing = null;
+    this.changeError = null;
+    this.apply(r.value);
+    return true;
+  }
+
+  /** Deletes our own sent message for everyone (XEP-0424); the row then says it was deleted. */
+  async deleteForEveryone(m: Message): Promise<boolean> {
+    const r = await clinic().messages.delete({ messageId: m.id });
+    if (!r.ok) {
+      this.changeError = { messageId: m.id, error: r.error };
+      return false;
+    }
+    this.changeError = null;
+    if (this.editing === m.id) this.editing = null;
+    if (this.replyingTo?.id === m.id) this.replyingTo = null;
+    this.apply(r.value);
+    return true;
   }
 
   async retry(messageId: string): Promise<void> {
