@@ -4,6 +4,8 @@
 // deletes a message sent to the wrong person after a confirmation, and both screens and the
 // physician's inbox say it was deleted, with no trace of its text. Received messages offer neither
 // action. axe finds nothing in the editor, the confirmation or the result, light or dark.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -119,13 +121,21 @@ describe('delete for everyone', () => {
 });
 
 describe('looks', () => {
-  it('has no axe violations in light and dark with an edited and a deleted message', async () => {
+  it('has no axe violations in light and dark with a reply, an edited and a deleted message', async () => {
+    // The physician answers the corrected message: the picture shows a reply, an edit, a deletion
+    // and the unread divider together (issue 12 §10).
+    await act(doc.page, corrected, 'Reply');
+    await doc.page.keyboard.type(`On my way (${token}3)`);
+    await doc.page.keyboard.press('Enter');
+    await messageRow(doc.page, `On my way (${token}3)`).getByTestId('reply-quote').waitFor();
     const dismiss = doc.page.getByRole('button', { name: 'Dismiss notification' });
     while ((await dismiss.count()) > 0) await dismiss.first().click();
+    mkdirSync(resolve('docs/screenshots'), { recursive: true });
     for (const scheme of ['light', 'dark'] as const) {
       await doc.page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
       expect(await axeViolations(doc.page), scheme).toEqual([]);
-      await screenshot(doc.page, `ui-edit-delete-${scheme}`);
+      const shot = await screenshot(doc.page, `ui-edit-delete-${scheme}`);
+      copyFileSync(shot, resolve(`docs/screenshots/conversation-edited-${scheme}.png`));
     }
     await doc.page.emulateMedia({ colorScheme: 'light' });
   });
