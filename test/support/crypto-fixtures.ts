@@ -6,7 +6,9 @@ import {
   parseContactKey,
   type ContactKey,
   type Identity,
+  type OpenedSigncrypt,
 } from '../../main/crypto/index';
+import { checkSigncryptPlaintext, defaultOxLimits } from '../../main/crypto/signcrypt';
 
 export interface Party {
   jid: string;
@@ -59,3 +61,22 @@ export function signcryptXml(opts: { to: string[]; time: string; body: string; e
     `<payload><body xmlns='jabber:client'>${opts.body}</body>${opts.extra ?? ''}</payload></signcrypt>`
   );
 }
+
+/**
+ * The receive checks on a plaintext <signcrypt/> whose <payload/> holds `payload`, as Bob
+ * (bob@clinic.test) receives it at `now`: for tests of the payload's elements (replies, edits).
+ */
+export function openPayload(payload: string, now: Date): OpenedSigncrypt {
+  const xml =
+    `<signcrypt xmlns='urn:xmpp:openpgp:0'><to jid='bob@clinic.test'/><time stamp='${stamp(now)}'/>` +
+    `<rpad>x</rpad><payload>${payload}</payload></signcrypt>`;
+  return checkSigncryptPlaintext(new TextEncoder().encode(xml), {
+    ourJid: 'bob@clinic.test',
+    now,
+    limits: defaultOxLimits,
+    senderFingerprint: 'F'.repeat(40),
+  });
+}
+
+/** A XEP-0374 <body/> in the jabber:client namespace. */
+export const bodyXml = (t: string): string => `<body xmlns='jabber:client'>${t}</body>`;

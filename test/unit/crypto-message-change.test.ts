@@ -8,29 +8,18 @@ import { createHash } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { openSigncrypt, signcryptWithDigest, SigncryptRejectedError } from '../../main/crypto/index';
 import { RETRACT_FALLBACK_BODY } from '../../main/crypto/message-change';
-import { buildSigncryptXml, checkSigncryptPlaintext, defaultOxLimits } from '../../main/crypto/signcrypt';
-import { makeParty, type Party } from '../support/crypto-fixtures';
+import { buildSigncryptXml } from '../../main/crypto/signcrypt';
+import { bodyXml, makeParty, openPayload, type Party } from '../support/crypto-fixtures';
 
 const now = new Date('2026-11-28T10:00:00Z');
-const T = '2026-11-28T10:00:00Z';
 let alice: Party, bob: Party;
 
 beforeAll(async () => {
   [alice, bob] = (await Promise.all(['alice@clinic.test', 'bob@clinic.test'].map(makeParty))) as [Party, Party];
 });
 
-function open(payload: string) {
-  const xml =
-    `<signcrypt xmlns='urn:xmpp:openpgp:0'><to jid='bob@clinic.test'/><time stamp='${T}'/>` +
-    `<rpad>x</rpad><payload>${payload}</payload></signcrypt>`;
-  return checkSigncryptPlaintext(new TextEncoder().encode(xml), {
-    ourJid: 'bob@clinic.test',
-    now,
-    limits: defaultOxLimits,
-    senderFingerprint: 'F'.repeat(40),
-  });
-}
-const body = (t: string) => `<body xmlns='jabber:client'>${t}</body>`;
+const open = (payload: string) => openPayload(payload, now);
+const body = bodyXml;
 const replace = (attrs: string) => `<replace xmlns='urn:xmpp:message-correct:0' ${attrs}/>`;
 const retract = (attrs: string) => `<retract xmlns='urn:xmpp:message-retract:1' ${attrs}/>`;
 

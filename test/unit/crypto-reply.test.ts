@@ -5,16 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openSigncrypt, signcrypt } from '../../main/crypto/index';
-import {
-  buildSigncryptXml,
-  checkSigncryptPlaintext,
-  defaultOxLimits,
-  fallbackQuote,
-} from '../../main/crypto/signcrypt';
-import { makeParty, type Party } from '../support/crypto-fixtures';
+import { buildSigncryptXml, fallbackQuote } from '../../main/crypto/signcrypt';
+import { bodyXml, makeParty, openPayload, type Party } from '../support/crypto-fixtures';
 
 const now = new Date('2026-11-28T10:00:00Z');
-const T = '2026-11-28T10:00:00Z';
 let alice: Party, bob: Party;
 
 beforeAll(async () => {
@@ -22,19 +16,8 @@ beforeAll(async () => {
 });
 
 /** The checks on a plaintext <signcrypt/> as Bob receives it. */
-function open(payload: string) {
-  const xml =
-    `<signcrypt xmlns='urn:xmpp:openpgp:0'><to jid='bob@clinic.test'/><time stamp='${T}'/>` +
-    `<rpad>x</rpad><payload>${payload}</payload></signcrypt>`;
-  return checkSigncryptPlaintext(new TextEncoder().encode(xml), {
-    ourJid: 'bob@clinic.test',
-    now,
-    limits: defaultOxLimits,
-    senderFingerprint: 'F'.repeat(40),
-  });
-}
-
-const body = (t: string) => `<body xmlns='jabber:client'>${t}</body>`;
+const open = (payload: string) => openPayload(payload, now);
+const body = bodyXml;
 const reply = (attrs: string) => `<reply xmlns='urn:xmpp:reply:0' ${attrs}/>`;
 const fb = (end: number | string, start: number | string = 0) =>
   `<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='${start}' end='${end}'/></fallback>`;
