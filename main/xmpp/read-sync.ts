@@ -121,7 +121,8 @@ export function createReadSync(ctx: MessagingContext) {
       // Never the item's content or JID: the outcome is a code.
       if (outcome === 'applied') logger.info('xmpp: read state applied from another workstation', { via });
       else if (outcome === 'not-unread') logger.info('xmpp: read-state item changes nothing here', { via });
-      else if (outcome !== 'already-applied') logger.warn('xmpp: read-state item ignored', { via, reason: outcome });
+      else if (outcome === 'already-applied') logger.debug('xmpp: read-state item already applied', { via });
+      else logger.warn('xmpp: read-state item ignored', { via, reason: outcome });
     }
   }
 

@@ -180,6 +180,17 @@ describe('read state across workstations (XEP-0490) against real Prosody', () =>
     ).toBe(true);
   });
 
+  it('reading the node again does not undo "Mark as unread" on this workstation', async () => {
+    const fourth = inbound(desk2).find((m) => m.body === 'fourth')!;
+    expect(desk2.store.conversations.markUnread(convOf(desk2), fourth.id)).toBeGreaterThan(0);
+    const lines = desk2Log.length;
+    await desk2.restart();
+    await waitFor('desk 2 read the node again', () =>
+      desk2Log.slice(lines).some((l) => l.msg === 'xmpp: read-state item already applied' && l.fields?.via === 'fetch'),
+    );
+    expect(desk2.store.messages.get(fourth.id)?.readAt).toBeNull();
+  });
+
   it('an item our account published that is signed by another key, or plain, changes nothing and is logged without content', async () => {
     const d2 = inbound(desk2);
     const sixth = d2.find((m) => m.body === 'sixth')!;
