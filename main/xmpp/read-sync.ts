@@ -88,6 +88,9 @@ export function createReadSync(ctx: MessagingContext) {
     const payload = item.getChildElements();
     const ox = payload.length === 1 ? payload[0] : undefined;
     if (!ox || ox.name !== 'openpgp' || ox.attrs.xmlns !== NS.ox) return 'not-encrypted';
+    // No conversation with them here (e.g. older than the archive): nothing to mark, nothing to decrypt.
+    const conv = store.conversations.byPeer((item.attrs.id ?? '').toLowerCase());
+    if (!conv) return 'no-conversation';
     let mark;
     try {
       mark = await openReadMark(identity, ox.getText(), new Date(clock.now()));
@@ -95,9 +98,7 @@ export function createReadSync(ctx: MessagingContext) {
       return err instanceof SigncryptRejectedError ? err.reason : 'internal';
     }
     // The item id is not signed: the signed conversation must be the item's.
-    if (mark.peer !== (item.attrs.id ?? '').toLowerCase()) return 'wrong-item';
-    const conv = store.conversations.byPeer(mark.peer);
-    if (!conv) return 'no-conversation';
+    if (mark.peer !== conv.peerJid) return 'wrong-item';
     const applied = store.getSetting<Record<string, string>>(APPLIED_SETTING) ?? {};
     if (applied[mark.peer] === mark.stanzaId) return 'already-applied';
     // Unknown here (not caught up yet: the re-read after catch-up finds it), or already read: nothing changes.
@@ -120,7 +121,8 @@ export function createReadSync(ctx: MessagingContext) {
       });
       // Never the item's content or JID: the outcome is a code.
       if (outcome === 'applied') logger.info('xmpp: read state applied from another workstation', { via });
-      else if (outcome === 'not-unread') logger.info('xmpp: read-state item changes nothing here', { via });
+      else if (outcome === 'not-unread' || outcome === 'no-conversation')
+        logger.info('xmpp: read-state item changes nothing here', { via, reason: outcome });
       else if (outcome === 'already-applied') logger.debug('xmpp: read-state item already applied', { via });
       else logger.warn('xmpp: read-state item ignored', { via, reason: outcome });
     }
