@@ -13,26 +13,84 @@ import { fingerprint, notificationPreview, presetServer } from '../../common/ipc
  */
 export const ARGON2_MINIMUM = { memoryKiB: 256 * 1024, iterations: 10 } as const;
 
+/**
+ * The pre-set server with each field described for IT (the policy templates, issue 14 item 1):
+ * the same field schemas as presetServer, so validation does not change.
+ */
+const policyServer = presetServer.extend({
+  domain: presetServer.shape.domain.meta({
+    title: 'Server domain',
+    description:
+      'The domain the staff accounts live on (the part after @ in alice@clinic.example.org). Required whenever another server setting is set.',
+  }),
+  host: presetServer.shape.host.meta({
+    title: 'Server host name',
+    description: 'The host name to connect to, when it differs from the domain. Not set: the domain itself.',
+  }),
+  port: presetServer.shape.port.meta({
+    title: 'Server port',
+    description: 'The TCP port of the XMPP server. Not set: 5222 for starttls, 5223 for direct.',
+  }),
+  tls: presetServer.shape.tls.meta({
+    title: 'Server encryption',
+    description:
+      'How the connection is encrypted: starttls (port 5222, the usual) or direct (TLS from the first byte, port 5223). Unencrypted connections are never made.',
+  }),
+});
+
+/**
+ * Every field carries `.meta({ title, description })` in words IT understands: the policy templates
+ * (main/policy/templates/, `npm run policy:templates`) are generated from them and refuse a field
+ * without a description. `multiline: true` marks text that spans lines (a PEM, paragraphs): Group
+ * Policy writes it as REG_MULTI_SZ, one line per entry, which windows.ts joins with \n.
+ */
 export const policySchema = z
   .object({
     /** Pre-set clinic server; null lets the user type it at first run. */
-    server: presetServer.nullable().default(null),
+    server: policyServer.nullable().default(null).meta({
+      title: 'Clinic server',
+      description:
+        "The clinic's XMPP server, pre-set for everyone: at first sign-in people type only their user name. Not set: each person types the server at first sign-in.",
+    }),
     /** PEM of a clinic CA to trust for the XMPP server's certificate, in addition to the system store. */
-    trustedCaPem: z.string().nullable().default(null),
+    trustedCaPem: z.string().nullable().default(null).meta({
+      title: 'Clinic certificate authority (PEM)',
+      description:
+        "The PEM certificate of the clinic's own certificate authority, trusted for the XMPP server's certificate in addition to the public roots, never instead of them. Not set: the public roots only.",
+      multiline: true,
+    }),
     lockTimeoutMaxMinutes: z
       .number()
       .positive()
       .max(24 * 60)
-      .default(5),
-    lockOnOsLock: z.boolean().default(true),
+      .default(5)
+      .meta({
+        title: 'Longest inactivity before the lock (minutes)',
+        description:
+          'The longest time without use, in minutes, before the app locks. People can choose a shorter time, never a longer one.',
+      }),
+    lockOnOsLock: z.boolean().default(true).meta({
+      title: 'Lock when the computer locks',
+      description: "Lock the app when the operating system's screen locks. Sleep always locks.",
+    }),
     /**
      * Closing the window locks the profile (issue 12 §4): on by default, for shared reception PCs,
      * where the next person must meet the lock screen. Off (a person's own laptop): the window
      * hides and the session stays open behind the tray until the idle lock.
      */
-    lockOnWindowClose: z.boolean().default(true),
-    maxFailedUnlocks: z.number().int().min(3).max(100).default(10),
-    passphraseMinLength: z.number().int().min(8).max(128).default(12),
+    lockOnWindowClose: z.boolean().default(true).meta({
+      title: 'Lock when the window is closed',
+      description:
+        "Closing the window locks the profile, so the next person at a shared reception PC meets the lock screen. Off (a person's own laptop): the window only hides and the session stays open until the inactivity lock.",
+    }),
+    maxFailedUnlocks: z.number().int().min(3).max(100).default(10).meta({
+      title: 'Wrong passphrases before the profile is wiped',
+      description: 'How many wrong passphrases in a row erase the profile from this computer.',
+    }),
+    passphraseMinLength: z.number().int().min(8).max(128).default(12).meta({
+      title: 'Shortest passphrase (characters)',
+      description: 'The fewest characters a new passphrase may have.',
+    }),
     argon2: z
       .object({
         // The schema's floor stays low so tests can pass fast parameters directly (test tooling);
@@ -42,26 +100,83 @@ export const policySchema = z
           .int()
           .min(19 * 1024)
           .max(4 * 1024 * 1024)
-          .default(ARGON2_MINIMUM.memoryKiB),
-        iterations: z.number().int().min(1).max(20).default(ARGON2_MINIMUM.iterations),
-        parallelism: z.number().int().min(1).max(16).default(2),
+          .default(ARGON2_MINIMUM.memoryKiB)
+          .meta({
+            title: 'Passphrase check memory (KiB)',
+            description: `Memory used to check a passphrase, in KiB. Values below ${ARGON2_MINIMUM.memoryKiB} (256 MiB) are raised to it.`,
+          }),
+        iterations: z
+          .number()
+          .int()
+          .min(1)
+          .max(20)
+          .default(ARGON2_MINIMUM.iterations)
+          .meta({
+            title: 'Passphrase check passes',
+            description: `Passes over that memory. Values below ${ARGON2_MINIMUM.iterations} are raised to it.`,
+          }),
+        parallelism: z.number().int().min(1).max(16).default(2).meta({
+          title: 'Passphrase check threads',
+          description:
+            'Processor threads used to check a passphrase: a speed setting only, it does not weaken the protection.',
+        }),
       })
-      .default({ ...ARGON2_MINIMUM, parallelism: 2 }),
-    notificationPreview: notificationPreview.default('none'),
+      .default({ ...ARGON2_MINIMUM, parallelism: 2 })
+      .meta({
+        title: 'Passphrase hashing cost (Argon2id)',
+        description:
+          'How costly a passphrase is to guess on a stolen computer. A policy may raise memory and passes above the built-in values, never lower them.',
+      }),
+    notificationPreview: notificationPreview.default('none').meta({
+      title: 'Notification preview',
+      description:
+        'What a new-message notification shows: none (only that a message arrived), sender (who sent it) or full (sender and text). People may choose less, never more.',
+    }),
     /** A message the sender marked Urgent notifies even under Do not disturb or a muted conversation (issue 12 §7). */
-    urgentBypassesDnd: z.boolean().default(true),
-    screenshotsAllowed: z.boolean().default(false),
-    exportAllowed: z.boolean().default(false),
-    retentionDays: z.number().int().positive().nullable().default(null),
-    adminKeyFingerprints: z.array(fingerprint).default([]),
-    wipeOnAccountDisabled: z.boolean().default(false),
-    updateFeedUrl: z.string().url().startsWith('https://').nullable().default(null),
+    urgentBypassesDnd: z.boolean().default(true).meta({
+      title: 'Urgent messages break through Do not disturb',
+      description:
+        'A message the sender marked Urgent notifies even under Do not disturb or in a muted conversation. Off: Do not disturb and mute silence it too.',
+    }),
+    screenshotsAllowed: z.boolean().default(false).meta({
+      title: 'Allow screenshots',
+      description:
+        "Off: the window is hidden from screenshots, screen recording and screen sharing (the operating system's content protection).",
+    }),
+    exportAllowed: z.boolean().default(false).meta({
+      title: 'Allow audit log export',
+      description: 'Lets people export the audit log as a CSV file.',
+    }),
+    retentionDays: z.number().int().positive().nullable().default(null).meta({
+      title: 'Keep messages on the computer (days)',
+      description:
+        "Delete messages older than this many days from the computer's local copy, at unlock and every 6 hours (audited). Not set: kept. The server's archive has its own retention.",
+    }),
+    adminKeyFingerprints: z.array(fingerprint).default([]).meta({
+      title: 'Admin key fingerprints',
+      description:
+        'OpenPGP fingerprints (40 characters 0-9 and A-F, one per entry) of the admin keys allowed to sign a remote wipe. Accepted, not used yet: remote wipe is planned.',
+    }),
+    wipeOnAccountDisabled: z.boolean().default(false).meta({
+      title: 'Wipe when the server account is disabled',
+      description: "Erase the profile when the person's server account is disabled. Accepted, not used yet (planned).",
+    }),
+    updateFeedUrl: z.string().url().startsWith('https://').nullable().default(null).meta({
+      title: 'Update feed address',
+      description:
+        'The https address of the update feed (the release folder of a build). Not set: automatic updates are off.',
+    }),
     messagingPolicyText: z
       .string()
       .max(20_000)
       .default(
         'Use Clinic Messenger only for clinic business with approved colleagues. Share the minimum necessary patient information. Lock the workstation (Ctrl+L) whenever you step away. Never forward messages outside the clinic.',
-      ),
+      )
+      .meta({
+        title: 'Messaging policy text',
+        description: "The clinic's messaging policy, shown at first sign-in for each person to acknowledge (audited).",
+        multiline: true,
+      }),
   })
   .strict();
 
