@@ -20,6 +20,12 @@ const privateKeyring = ['test/support/file-keyring.ts'];
 // integration projects).
 const runAlone = ['test/integration/xmpp-sign-in-load.test.ts'];
 
+// expect.poll's default gives up after 1 s. An integration or e2e poll waits for a round trip
+// through main, the store, Prosody and back (a row's state, a screen's text), which on a loaded CI
+// machine can take longer than that without anything being wrong. A hang guard, not a speed
+// limit: a poll still returns as soon as its condition holds.
+const expectRoundTrips = { poll: { timeout: 20_000 } };
+
 export default defineConfig({
   test: {
     maxWorkers: workers,
@@ -39,6 +45,7 @@ export default defineConfig({
         plugins: [svelte()],
         test: {
           name: 'integration',
+          expect: expectRoundTrips,
           include: ['test/integration/**/*.test.ts'],
           exclude: runAlone,
           environment: 'node',
@@ -50,6 +57,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration-serial',
+          expect: expectRoundTrips,
           include: runAlone,
           environment: 'node',
           setupFiles: privateKeyring,
@@ -62,6 +70,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          expect: expectRoundTrips,
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           setupFiles: privateKeyring,
