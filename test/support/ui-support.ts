@@ -228,6 +228,21 @@ export async function unlockAs(page: Page, p: Person): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 30_000 });
 }
 
+/**
+ * A second workstation of `p`'s account with the same key (XEP-0373 §5): reads the backup code in
+ * Settings on `first` (which is left there) and signs up a new workstation `name` with it.
+ */
+export async function sameKeyWorkstation(clinic: Clinic, first: Page, p: Person, name: string): Promise<Workstation> {
+  await first.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings' }).click();
+  await first.getByLabel('Your passphrase').fill(p.passphrase);
+  await first.getByRole('button', { name: 'Show backup code' }).click();
+  const backupCode = (await first.getByTestId('backup-code').innerText()).trim();
+  await first.getByRole('button', { name: 'Hide the code' }).click();
+  const w = await clinic.open(name);
+  await clinic.signUp(w.page, p, { backupCode });
+  return w;
+}
+
 /** Opens (or starts) the conversation with a colleague through the directory. */
 export async function messageFromDirectory(page: Page, colleague: Person): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Directory' }).click();
