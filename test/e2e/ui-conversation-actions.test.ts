@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   axeViolations,
+  dismissToasts,
   messageFromDirectory,
   messageRow,
   person,
@@ -171,8 +172,7 @@ describe('looks', () => {
     await row.hover();
     await row.getByRole('button', { name: 'Reply' }).click();
     // The notifications of the test's own messages would hide the inbox in the picture.
-    const dismiss = doc.page.getByRole('button', { name: 'Dismiss notification' });
-    while ((await dismiss.count()) > 0) await dismiss.first().click();
+    await dismissToasts(doc.page);
     // The newest row in view above the bars the reply and the jump add.
     const list = doc.page.getByTestId('message-list');
     await list.evaluate((el) => (el.scrollTop = el.scrollHeight));

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   axeViolations,
+  dismissToasts,
   messageRow,
   person,
   screenshot,
@@ -128,8 +129,7 @@ describe('looks', () => {
     await doc.page.keyboard.type(`On my way (${token}3)`);
     await doc.page.keyboard.press('Enter');
     await messageRow(doc.page, `On my way (${token}3)`).getByTestId('reply-quote').waitFor();
-    const dismiss = doc.page.getByRole('button', { name: 'Dismiss notification' });
-    while ((await dismiss.count()) > 0) await dismiss.first().click();
+    await dismissToasts(doc.page);
     mkdirSync(resolve('docs/screenshots'), { recursive: true });
     for (const scheme of ['light', 'dark'] as const) {
       await doc.page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });

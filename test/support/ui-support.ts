@@ -301,6 +301,18 @@ export async function axeViolations(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * Closes every toast on the page at once. A toast also goes by itself after 8 s, so a locator that
+ * counts toasts and then clicks one can find it gone in between; one click per toast inside the
+ * page cannot.
+ */
+export async function dismissToasts(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const buttons = document.querySelectorAll<HTMLButtonElement>('button[aria-label="Dismiss notification"]');
+    for (const b of buttons) b.click();
+  });
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = resolve(SCREENSHOT_DIR, `${name}.png`);
