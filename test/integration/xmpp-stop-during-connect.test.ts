@@ -73,8 +73,12 @@ describe('stopping messaging while it is still connecting', () => {
         );
         await sleep(delay);
         await conn.stop();
-        // A start() caught mid-handshake returns promptly instead of hanging the unlock/lock cycle.
-        const outcome = await Promise.race([started, sleep(5_000).then(() => 'start-hung')]);
+        // A start() caught mid-handshake returns instead of hanging the unlock/lock cycle. A hang
+        // guard, not a speed limit: 30 s is far beyond any handshake, even on a loaded CI machine.
+        let guard: ReturnType<typeof setTimeout> | undefined;
+        const hung = new Promise<string>((r) => (guard = setTimeout(() => r('start-hung'), 30_000)));
+        const outcome = await Promise.race([started, hung]);
+        clearTimeout(guard);
         outcomes.add(outcome);
         await sleep(2); // lets late socket events ('error' after 'close') fire inside this iteration
         expect(crashes, `${tls}, stop after ${delay} ms`).toEqual([]);
