@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { fingerprint, notificationPreview, presetServer } from '../../common/ipc-contract';
+import { SEMVER_PATTERN } from '../update/version';
 
 /**
  * The built-in Argon2id cost (issue 10 item 10): a managed policy may raise memory and iterations
@@ -37,6 +38,13 @@ const policyServer = presetServer.extend({
       'How the connection is encrypted: starttls (port 5222, the usual) or direct (TLS from the first byte, port 5223). Unencrypted connections are never made.',
   }),
 });
+
+/** A pinned update version: a semantic version such as 2.4.0 (semver.org), or null. */
+const updateVersion = z
+  .string()
+  .regex(SEMVER_PATTERN, 'Must be a version such as 2.4.0 (MAJOR.MINOR.PATCH).')
+  .nullable()
+  .default(null);
 
 /**
  * Every field carries `.meta({ title, description })` in words IT understands: the policy templates
@@ -161,10 +169,31 @@ export const policySchema = z
       title: 'Wipe when the server account is disabled',
       description: "Erase the profile when the person's server account is disabled. Accepted, not used yet (planned).",
     }),
-    updateFeedUrl: z.string().url().startsWith('https://').nullable().default(null).meta({
-      title: 'Update feed address',
+    updateFeedUrl: z
+      .string()
+      .url()
+      .startsWith('https://', 'The update feed must be an https:// address: plain http is refused.')
+      .nullable()
+      .default(null)
+      .meta({
+        title: 'Update feed address',
+        description:
+          'The https address of the update feed (the release folder of a build). Not set: automatic updates are off.',
+      }),
+    updatesDisabled: z.boolean().default(false).meta({
+      title: 'Turn off updates',
       description:
-        'The https address of the update feed (the release folder of a build). Not set: automatic updates are off.',
+        'On: the app never checks the update feed; IT deploys every new version. Off: the app checks the update feed, if one is set.',
+    }),
+    updateMinVersion: updateVersion.meta({
+      title: 'Lowest update version',
+      description:
+        'An update older than this version (for example 2.4.0) is refused. Not set: no lower bound beyond the running version.',
+    }),
+    updateMaxVersion: updateVersion.meta({
+      title: 'Highest update version',
+      description:
+        'An update newer than this version (for example 2.9.99) is refused, so IT can hold the clinic on a tested release. Not set: no upper bound.',
     }),
     messagingPolicyText: z
       .string()
