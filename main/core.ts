@@ -15,6 +15,7 @@ import { createSession } from './session/session';
 import type { Session } from './session/types';
 import { onWindowClosed, type WindowClosedOutcome } from './session/window-close';
 import { createOsKeychain, type Keychain } from './vault/keychain';
+import { createUpdateStatus, type UpdateStatusHolder } from './update/status';
 
 export interface AppCoreOptions {
   /** Per-OS user data folder (Electron's app.getPath('userData')) or a temp dir in tests. */
@@ -48,6 +49,8 @@ export interface AppCore {
   events: EventBus;
   session: Session;
   policy: LoadedPolicy;
+  /** The last update decision, shown in Settings (main/electron/updater.ts sets it). */
+  updates: UpdateStatusHolder;
   /** The window was closed, the app keeps running: locks when the policy says so (session/window-close.ts). */
   windowClosed(): Promise<WindowClosedOutcome>;
   dispose(): Promise<void>;
@@ -81,8 +84,9 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     tls: ca ? { ca } : undefined,
     sqliteNativeBinding: options.sqliteNativeBinding,
   });
+  const updates = createUpdateStatus();
   const router = createRouter({
-    handlers: createHandlers({ app, session, events, policy, logger }),
+    handlers: createHandlers({ app, session, events, policy, logger, updates }),
     isLocked: () => !session.isUnlocked(),
     logger,
   });
@@ -91,6 +95,7 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     events,
     session,
     policy,
+    updates,
     windowClosed: () => onWindowClosed(session, policy.policy),
     dispose: () => session.dispose(),
   };

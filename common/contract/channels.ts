@@ -37,6 +37,14 @@ export const channels = {
   'app:connection': channel(none, z.object({ state: connectionState, detail: z.string().nullable() }), {
     whileLocked: true,
   }),
+  /** The last update check (main/update/status.ts): Settings says when IT installs the update. */
+  'app:updateStatus': channel(
+    none,
+    z.object({
+      state: z.enum(['unknown', 'off', 'up-to-date', 'downloading', 'it-installs', 'refused']),
+      version: z.string().nullable(),
+    }),
+  ),
 
   // --- vault: profiles, unlock, lock ----------------------------------------
   'vault:status': channel(

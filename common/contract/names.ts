@@ -9,6 +9,7 @@ export const CHANNEL_NAMES = [
   'app:info',
   'app:activity',
   'app:connection',
+  'app:updateStatus',
   'vault:status',
   'vault:listProfiles',
   'vault:createProfile',

@@ -37,7 +37,7 @@ import { wireIpc } from './ipc';
 import { appMenuTemplate, installAppMenu, installPowerLockTriggers } from './lock-triggers';
 import { sqliteNativeBindingPath } from './native-binding';
 import { installTrayAndNotifications } from './tray';
-import { startUpdater, type UpdaterLike } from './updater';
+import { detectInstallKind, startUpdater, type UpdaterLike } from './updater';
 import { createMainWindow, focusWindow, hideOnClose, trackQuitting } from './window';
 
 /** What the shell knows that createAppCore needs (main/index.ts passes these through). */
@@ -163,13 +163,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
       // Some Linux desktops have no status area; the app works without a tray.
       logger.warn('tray unavailable', { error: errorName(err) });
     }
-    startUpdater({
-      feedUrl: policy.updateFeedUrl,
-      platform: process.platform,
-      appUpdateYml: app.isPackaged ? readOptional(join(process.resourcesPath, 'app-update.yml')) : null,
-      logger,
-      loadUpdater: async () => (await import('electron-updater')).autoUpdater as unknown as UpdaterLike,
-    }).catch((err: unknown) => logger.warn('updater not started', { error: errorName(err) }));
+    startUpdates(theCore, logger);
 
     // A page that cannot load leaves a blank window: say so in the log (the URL is ours, no PHI).
     win
@@ -178,6 +172,25 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
     return { core: theCore, window: win };
   }
   return { ready };
+}
+
+/** The update channel IT controls (updater.ts); the decision is kept for Settings. */
+function startUpdates(core: AppCore, logger: Logger): void {
+  startUpdater({
+    policy: core.policy.policy,
+    runningVersion: app.getVersion(),
+    installKind: detectInstallKind({
+      platform: process.platform,
+      isPackaged: app.isPackaged,
+      execPath: process.execPath,
+      env: process.env,
+    }),
+    platform: process.platform,
+    appUpdateYml: app.isPackaged ? readOptional(join(process.resourcesPath, 'app-update.yml')) : null,
+    logger,
+    loadUpdater: async () => (await import('electron-updater')).autoUpdater as unknown as UpdaterLike,
+    onDecision: (decision) => core.updates.set(decision),
+  }).catch((err: unknown) => logger.warn('updater not started', { error: errorName(err) }));
 }
 
 function readOptional(path: string): string | null {

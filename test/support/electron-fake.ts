@@ -183,6 +183,7 @@ export function fakeCore(policy: PolicyInput = {}) {
     events,
     session: { lock },
     policy: loadPolicy(null, policy),
+    updates: { get: vi.fn(), set: vi.fn() },
     windowClosed,
     dispose,
   } as unknown as AppCore;

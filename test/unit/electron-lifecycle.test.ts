@@ -4,7 +4,10 @@
  * Electron-ABI SQLCipher binding is looked for.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { UpdaterOptions } from '../../main/electron/updater';
 import { silentLogger } from '../../main/log';
+import type { UpdateDecision } from '../../main/update/decision';
+import type { CheckInput } from '../../main/update/fetch-feed';
 import {
   FakeBrowserWindow,
   FakeNotification,
@@ -22,13 +25,15 @@ const updater = vi.hoisted(() => ({
   setFeedURL: vi.fn(),
   on: vi.fn(),
   checkForUpdates: vi.fn(async () => null),
+  downloadUpdate: vi.fn(async () => null),
 }));
 vi.mock('electron', async () => (await import('../support/electron-fake')).electronModule);
 vi.mock('electron-updater', () => ({ autoUpdater: updater }));
 
 const { startElectronShell } = await import('../../main/electron/start');
 const { sqliteNativeBindingPath } = await import('../../main/electron/native-binding');
-const { signatureVerifiedDownloads, startUpdater } = await import('../../main/electron/updater');
+const { channelFileFor, detectInstallKind, signatureVerifiedDownloads, startUpdater } =
+  await import('../../main/electron/updater');
 
 async function start(policy = {}) {
   const doubles = fakeCore(policy);
@@ -205,60 +210,107 @@ describe('tray and notifications', () => {
 });
 
 describe('updates', () => {
-  it('never checks without a policy feed', async () => {
+  const feedPolicy = {
+    updatesDisabled: false,
+    updateFeedUrl: 'https://updates.clinic.example/feed',
+    updateMinVersion: null,
+    updateMaxVersion: null,
+    trustedCaPem: null,
+  };
+  const SHA = Buffer.alloc(64, 7).toString('base64');
+  const approved: UpdateDecision = {
+    kind: 'may-install',
+    version: '2.5.0',
+    file: { url: 'Setup-2.5.0.exe', sha512: SHA, size: 1 },
+  };
+  const run = (decision: UpdateDecision, over: Partial<UpdaterOptions> = {}) => {
+    const u = { ...updater, on: vi.fn(), setFeedURL: vi.fn(), checkForUpdates: vi.fn(async () => null) };
+    const seen: UpdateDecision[] = [];
+    const check = vi.fn(async (_input: CheckInput) => decision);
+    const started = startUpdater({
+      policy: feedPolicy,
+      runningVersion: '2.4.0',
+      installKind: 'nsis',
+      platform: 'darwin',
+      appUpdateYml: null,
+      logger: silentLogger,
+      loadUpdater: async () => u,
+      onDecision: (d) => seen.push(d),
+      check,
+      ...over,
+    });
+    return { u, seen, check, started };
+  };
+
+  it('never starts electron-updater without a policy feed', async () => {
     await start({ updateFeedUrl: null });
     await Promise.resolve();
     expect(updater.setFeedURL).not.toHaveBeenCalled();
     expect(updater.checkForUpdates).not.toHaveBeenCalled();
   });
 
-  it('checks the policy feed and does not auto-download where signatures are not verified', async () => {
-    await start({ updateFeedUrl: 'https://updates.clinic.example/feed' });
-    await vi.waitFor(() => expect(updater.checkForUpdates).toHaveBeenCalled());
-    expect(updater.setFeedURL).toHaveBeenCalledWith({
-      provider: 'generic',
-      url: 'https://updates.clinic.example/feed',
-    });
-    if (process.platform === 'linux') expect(updater.autoDownload).toBe(false);
-    expect(updater.allowDowngrade).toBe(false);
+  it('starts electron-updater only for an approved update, and downloads only that version', async () => {
+    const { u, seen, started } = run(approved);
+    expect(await started).toBe(true);
+    expect(seen).toEqual([approved]);
+    expect(u.setFeedURL).toHaveBeenCalledWith({ provider: 'generic', url: 'https://updates.clinic.example/feed' });
+    expect(u.autoDownload).toBe(false);
+    expect(u.allowDowngrade).toBe(false);
+    expect(u.checkForUpdates).toHaveBeenCalled();
+    const onAvailable = u.on.mock.calls.find(([event]) => event === 'update-available')![1] as (i: unknown) => void;
+    onAvailable({ version: '2.6.0' }); // the feed changed after the decision: not this one
+    expect(u.downloadUpdate).not.toHaveBeenCalled();
+    onAvailable({ version: '2.5.0' });
+    expect(u.downloadUpdate).toHaveBeenCalledTimes(1);
   });
 
-  it('auto-downloads only on macOS or on Windows with a pinned publisher', async () => {
+  it('leaves electron-updater alone when IT installs, the app is up to date, or the update is refused', async () => {
+    const decisions: UpdateDecision[] = [
+      { kind: 'it-installs', version: '2.5.0' },
+      { kind: 'up-to-date', latest: '2.4.0' },
+      { kind: 'refused', reason: 'out-of-range', detail: '2.5.0 is above the pinned maximum 2.4.9' },
+      { kind: 'refused', reason: 'disabled', detail: 'updates are turned off by policy' },
+    ];
+    for (const decision of decisions) {
+      const { u, seen, started } = run(decision);
+      expect(await started).toBe(false);
+      expect(seen).toEqual([decision]);
+      expect(u.setFeedURL).not.toHaveBeenCalled();
+    }
+  });
+
+  it('tells the decision whether the signature is verified, and which channel file to read', async () => {
+    const win = run(approved, { platform: 'win32', appUpdateYml: 'provider: generic\nurl: https://u\n' });
+    await win.started;
+    expect(win.check.mock.calls[0]![0]).toMatchObject({ signatureVerified: false, channelFile: 'latest.yml' });
+    const signed = run(approved, { platform: 'win32', appUpdateYml: 'publisherName:\n  - Clinic Group Ltd\n' });
+    await signed.started;
+    expect(signed.check.mock.calls[0]![0]).toMatchObject({ signatureVerified: true, installKind: 'nsis' });
+    const linux = run(approved, { platform: 'linux', installKind: 'deb' });
+    await linux.started;
+    expect(linux.check.mock.calls[0]![0]).toMatchObject({ signatureVerified: false, channelFile: 'latest-linux.yml' });
+  });
+
+  it('auto-downloads only on macOS or on Windows with a pinned publisher', () => {
     expect(signatureVerifiedDownloads('linux', null)).toBe(false);
     expect(signatureVerifiedDownloads('win32', null)).toBe(false);
     expect(signatureVerifiedDownloads('win32', 'provider: generic\nurl: https://u\n')).toBe(false);
     expect(signatureVerifiedDownloads('win32', 'provider: generic\npublisherName:\n  - Clinic Group Ltd\n')).toBe(true);
     expect(signatureVerifiedDownloads('darwin', null)).toBe(true);
-    const u = {
-      ...updater,
-      autoDownload: true,
-      on: vi.fn(),
-      setFeedURL: vi.fn(),
-      checkForUpdates: vi.fn(async () => null),
-    };
-    await startUpdater({
-      feedUrl: 'https://u.example/',
-      platform: 'win32',
-      appUpdateYml: null,
-      logger: silentLogger,
-      loadUpdater: async () => u,
-    });
-    expect(u.autoDownload).toBe(false);
-    expect(u.autoInstallOnAppQuit).toBe(false);
   });
 
-  it('refuses a non-https feed even if one slips past the policy schema', async () => {
-    const load = vi.fn();
-    expect(
-      await startUpdater({
-        feedUrl: 'http://u.example/',
-        platform: 'darwin',
-        appUpdateYml: null,
-        logger: silentLogger,
-        loadUpdater: load,
-      }),
-    ).toBe(false);
-    expect(load).not.toHaveBeenCalled();
+  it('knows the MSI from the NSIS install, the AppImage from the deb, and a development run', () => {
+    const base = { isPackaged: true, execPath: 'C:\\Apps\\CM\\Clinic Messenger.exe' };
+    const nsisDir = (p: string) => p.endsWith('Uninstall Clinic Messenger.exe');
+    expect(detectInstallKind({ ...base, platform: 'win32', env: {}, exists: nsisDir })).toBe('nsis');
+    expect(detectInstallKind({ ...base, platform: 'win32', env: {}, exists: () => false })).toBe('msi');
+    expect(detectInstallKind({ ...base, platform: 'linux', env: { APPIMAGE: '/home/a/CM.AppImage' } })).toBe(
+      'appimage',
+    );
+    expect(detectInstallKind({ ...base, platform: 'linux', env: {} })).toBe('deb');
+    expect(detectInstallKind({ ...base, platform: 'darwin', env: {} })).toBe('dmg');
+    expect(detectInstallKind({ ...base, isPackaged: false, platform: 'win32', env: {} })).toBe('unpackaged');
+    expect(channelFileFor('darwin')).toBe('latest-mac.yml');
   });
 });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { policySchema } from '../../main/policy/schema';
 import { decideUpdate, type DecideInput, type InstallKind, type UpdatePolicy } from '../../main/update/decision';
 import { FeedFormatError, parseLatestYml, type FeedManifest } from '../../main/update/latest-yml';
+import { createUpdateStatus, statusOf } from '../../main/update/status';
 import { compareVersions } from '../../main/update/version';
 
 const SHA = createHash('sha512').update('installer bytes').digest('base64');
@@ -144,5 +145,21 @@ describe('parseLatestYml', () => {
     expect(() => parseLatestYml('path: a.exe\n')).toThrow(FeedFormatError);
     expect(() => parseLatestYml('<html>not a feed</html>')).toThrow(FeedFormatError);
     expect(() => parseLatestYml('version: 1.0.0\n  stray: indented\n')).toThrow(/unexpected indentation/);
+  });
+});
+
+describe('statusOf (what Settings shows)', () => {
+  it('says when IT installs the update, and hides refusal details', () => {
+    expect(statusOf({ kind: 'it-installs', version: '2.5.0' })).toEqual({ state: 'it-installs', version: '2.5.0' });
+    expect(statusOf({ kind: 'up-to-date', latest: '2.4.0' })).toEqual({ state: 'up-to-date', version: '2.4.0' });
+    expect(statusOf({ kind: 'refused', reason: 'disabled', detail: 'x' })).toEqual({ state: 'off', version: null });
+    expect(statusOf({ kind: 'refused', reason: 'bad-sha512', detail: 'x' })).toEqual({
+      state: 'refused',
+      version: null,
+    });
+    const holder = createUpdateStatus();
+    expect(holder.get()).toEqual({ state: 'unknown', version: null });
+    holder.set({ kind: 'it-installs', version: '2.5.0' });
+    expect(holder.get().state).toBe('it-installs');
   });
 });

@@ -1,6 +1,8 @@
 import type { DomainHandlers, HandlerContext } from './context';
 
-export function appHandlers(ctx: HandlerContext): DomainHandlers<'app:info' | 'app:activity' | 'app:connection'> {
+export function appHandlers(
+  ctx: HandlerContext,
+): DomainHandlers<'app:info' | 'app:activity' | 'app:connection' | 'app:updateStatus'> {
   return {
     'app:info': () => ({ ...ctx.app }),
     'app:activity': () => {
@@ -8,5 +10,6 @@ export function appHandlers(ctx: HandlerContext): DomainHandlers<'app:info' | 'a
       return null;
     },
     'app:connection': () => ctx.session.connection(),
+    'app:updateStatus': () => ctx.updates?.get() ?? { state: 'unknown', version: null },
   };
 }

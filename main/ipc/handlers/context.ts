@@ -3,6 +3,7 @@ import type { EventBus } from '../../events';
 import type { Logger } from '../../log';
 import type { LoadedPolicy } from '../../policy/load';
 import type { Session } from '../../session/types';
+import type { UpdateStatusHolder } from '../../update/status';
 import type { HandlerMap } from '../router';
 
 export interface AppInfo {
@@ -19,6 +20,8 @@ export interface HandlerContext {
   events: EventBus;
   policy: LoadedPolicy;
   logger: Logger;
+  /** The last update decision (main/electron/updater.ts sets it); absent outside Electron. */
+  updates?: UpdateStatusHolder;
 }
 
 /** A domain contributes the handlers for a subset of channels. */
