@@ -23,6 +23,7 @@ export type RefusalReason =
   | 'feed-not-https'
   | 'feed-unreachable'
   | 'bad-feed'
+  | 'bad-running-version'
   | 'bad-range'
   | 'out-of-range'
   | 'bad-sha512';
@@ -72,6 +73,8 @@ export function decideUpdate(input: DecideInput): UpdateDecision {
   if (early) return early;
   const { feed, policy } = input;
   if (!isSemver(feed.version)) return refused('bad-feed', 'the feed names no valid version');
+  // A build whose own version is not semver cannot be ordered against the feed: never update it.
+  if (!isSemver(input.runningVersion)) return refused('bad-running-version', 'this build has no valid version');
   if (compareVersions(feed.version, input.runningVersion) <= 0) return { kind: 'up-to-date', latest: feed.version };
   const range = outOfRange(policy, feed.version);
   if (range) return refused('out-of-range', range);

@@ -90,6 +90,7 @@ describe('decideUpdate', () => {
     const sha256 = createHash('sha256').update('x').digest('base64');
     expect(decide({ feed: feed('2.5.0', sha256) })).toMatchObject({ reason: 'bad-sha512' });
     expect(decide({ feed: feed('latest') })).toMatchObject({ kind: 'refused', reason: 'bad-feed' });
+    expect(decide({ runningVersion: 'dev' })).toMatchObject({ kind: 'refused', reason: 'bad-running-version' });
   });
 });
 
