@@ -12,7 +12,7 @@ import * as openpgp from 'openpgp';
 import { randomInt } from 'node:crypto';
 import { SigncryptRejectedError, type RejectReason } from './errors';
 import { normalizeBareJid, type Identity } from './keys';
-import { CLINIC_NS, decodeBase64Strict, OX_NS } from './signcrypt';
+import { CLINIC_NS, decodeBase64Strict, decryptAndVerify, defaultOxLimits, OX_NS, type OxLimits } from './signcrypt';
 import { formatXmppDateTime, parseXmppDateTime } from './time';
 import { childElements, escapeAttr, parseXml, XmlError, type XmlElement } from './xml';
 
@@ -22,7 +22,7 @@ const SID_NS = 'urn:xmpp:sid:0';
 /** Archive ids are ~16–40 chars (Prosody: a UUID); a longer one is not ours. */
 const MAX_ID = 128;
 /** A read marker is a few hundred bytes; anything near these limits is not one of ours. */
-const LIMITS = { maxBase64Chars: 16 * 1024, maxPlaintextBytes: 4 * 1024, maxXmlDepth: 8, maxFutureMs: 5 * 60_000 };
+const LIMITS: OxLimits = { ...defaultOxLimits, maxBase64Chars: 16 * 1024, maxPlaintextBytes: 4 * 1024, maxXmlDepth: 8 };
 
 export interface ReadMark {
   /** The colleague's bare JID: the conversation (also the PEP item id, which is not signed). */
@@ -73,31 +73,6 @@ export async function sealReadMark(identity: Identity, mark: ReadMark, now: Date
   return Buffer.from(encrypted).toString('base64');
 }
 
-/** Decrypts with our key and requires every signature to be valid and by our own key. */
-async function decryptOwn(identity: Identity, bytes: Uint8Array, now: Date): Promise<Uint8Array> {
-  const config = { ...openpgp.config, maxDecompressedMessageSize: LIMITS.maxPlaintextBytes };
-  let message: openpgp.Message<Uint8Array>;
-  try {
-    message = await openpgp.readMessage({ binaryMessage: bytes, config });
-  } catch {
-    throw reject('malformed', 'not an OpenPGP message');
-  }
-  let decrypted: Awaited<ReturnType<openpgp.Message<Uint8Array>['decrypt']>>;
-  try {
-    decrypted = await message.decrypt([identity.privateKey], undefined, undefined, now, config);
-  } catch {
-    throw reject('decrypt-failed', 'could not decrypt with our key');
-  }
-  const data = decrypted.getLiteralData();
-  if (!(data instanceof Uint8Array)) throw reject('malformed', 'no literal data');
-  if (data.length > LIMITS.maxPlaintextBytes) throw reject('too-large', 'plaintext over the size limit');
-  const sigs = await decrypted.verify([identity.publicKey], new Date(now.getTime() + LIMITS.maxFutureMs), config);
-  if (sigs.length === 0) throw reject('not-signed', 'read mark is not signed');
-  const results = await Promise.allSettled(sigs.map((s) => s.verified));
-  if (results.some((r) => r.status === 'rejected')) throw reject('wrong-signer', 'not signed by our own key');
-  return data;
-}
-
 const only = (parent: XmlElement, name: string, ns: string): XmlElement => {
   const found = childElements(parent, name, ns);
   if (found.length !== 1) throw reject('malformed', `need exactly one <${name}/>`);
@@ -144,5 +119,7 @@ function readMarkXml(identity: Identity, data: Uint8Array, now: Date): OpenedRea
 /** Opens an item's <openpgp/> text; throws SigncryptRejectedError (never with content) when it is not ours. */
 export async function openReadMark(identity: Identity, base64: string, now: Date): Promise<OpenedReadMark> {
   const bytes = decodeBase64Strict(base64, LIMITS.maxBase64Chars);
-  return readMarkXml(identity, await decryptOwn(identity, bytes, now), now);
+  // Every signature valid and by our own key: only our workstations write these marks.
+  const data = await decryptAndVerify(identity.privateKey, identity.publicKey, bytes, now, LIMITS);
+  return readMarkXml(identity, data, now);
 }

@@ -213,8 +213,11 @@ export function decodeBase64Strict(text: string, maxChars: number): Uint8Array {
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
-/** Decrypt + verify only; returns the literal data. Exported for the worker pool. */
-async function decryptAndVerify(
+/**
+ * Decrypt + verify only; returns the literal data. Every signature must be valid and by `sender`
+ * (read-sync.ts uses it with our own key for the marks only we may write).
+ */
+export async function decryptAndVerify(
   privateKey: PrivateKey,
   sender: PublicKey,
   bytes: Uint8Array,
