@@ -80,14 +80,15 @@ function linkProblem(fromFile: string, target: string, root: string = ROOT): str
   return null;
 }
 
+/** README.md, docs/*.md and the IT guide's pages, docs/deploy/*.md. */
 function documents(): string[] {
-  const docs = join(ROOT, 'docs');
-  const inDocs = existsSync(docs)
-    ? readdirSync(docs)
-        .filter((f) => f.endsWith('.md'))
-        .map((f) => join(docs, f))
-    : [];
-  return [join(ROOT, 'README.md'), ...inDocs];
+  const mdIn = (dir: string) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.md'))
+          .map((f) => join(dir, f))
+      : [];
+  return [join(ROOT, 'README.md'), ...mdIn(join(ROOT, 'docs')), ...mdIn(join(ROOT, 'docs', 'deploy'))];
 }
 
 describe('link checker', () => {
@@ -135,6 +136,8 @@ describe('README.md and docs/*.md', () => {
         'docs/security-model.md',
         'docs/hipaa.md',
         'docs/deployment.md',
+        'docs/deploy/README.md',
+        'docs/deploy/windows.md',
       ]),
     );
   });
