@@ -51,6 +51,11 @@ done < "$CSV"
     echo "[$g]"; awk -F'\t' -v g="$g" '$1 == g { print $2 }' "$TMP/teams"; echo
   done
 } > "$TMP/groups"
-install -m 0640 "$TMP/groups" "$GROUPS_FILE"
+# Debian's Prosody runs as user prosody: a groups file it cannot read is an empty directory.
+if getent group prosody > /dev/null; then
+  install -m 0640 -g prosody "$TMP/groups" "$GROUPS_FILE"
+else
+  install -m 0644 "$TMP/groups" "$GROUPS_FILE"
+fi
 # mod_groups reads the file when it loads.
 prosodyctl --config "$CONFIG" reload || echo "reload failed: restart prosody to apply the directory" >&2
