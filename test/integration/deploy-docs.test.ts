@@ -251,4 +251,25 @@ describe('scripts/check-policy.ts', () => {
     expect(missing.status).toBe(1);
     expect(missing.out).toContain('does not exist');
   });
+
+  it('--content-only accepts a draft its own (non-root) user owns; without it the same draft is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'check-policy-draft-'));
+    scratch.push(dir);
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify({ lockTimeoutMaxMinutes: 3 }), { mode: 0o644 });
+    expect(spawnSync('chown', ['-R', 'nobody:', dir]).status).toBe(0);
+    const asNobody = (args: string[]) => {
+      const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+      const r = spawnSync('runuser', ['-u', 'nobody', '--', tsx, 'scripts/check-policy.ts', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      return { status: r.status, out: `${r.stdout}${r.stderr}` };
+    };
+    expect(asNobody(['--content-only', file])).toEqual({ status: 0, out: `OK: ${file}\n` });
+    const deployed = asNobody([file]);
+    expect(deployed.status).toBe(1);
+    expect(deployed.out).toContain('not by an administrator (root)');
+  });
 });
