@@ -27,6 +27,8 @@ export const SYSTEM_DEPS = [
   // Prosody's SQLite storage (indexed archive; the built-in store caps archives at 10,000 items).
   { path: `/usr/lib/${libArch}-linux-gnu/lua/5.4/dbd/sqlite3.so`, pkg: 'lua-dbi-sqlite3', for: ['test', 'demo'] },
   { path: '/usr/bin/chromium', pkg: 'chromium', for: ['test'] },
+  // The deb's maintainer scripts run for real, as root would run them (test/unit/deb-maintainer-scripts).
+  { path: 'fakeroot', pkg: 'fakeroot', for: ['test'] },
 ];
 
 /** Debian packages (each once, in SYSTEM_DEPS order) whose files `command` needs and `isPresent` does not find. */
