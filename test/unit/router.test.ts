@@ -18,6 +18,7 @@ const validInputs: Record<string, unknown> = {
   'app:info': null,
   'app:activity': null,
   'app:connection': null,
+  'app:updateStatus': null,
   'vault:status': null,
   'vault:listProfiles': null,
   'vault:createProfile': {
