@@ -118,8 +118,11 @@ describe('drafts', () => {
     await rec.page.getByRole('heading', { name: physician.name, level: 2 }).waitFor();
     await expect.poll(composerText).toBe(`${draftDoc} came back`);
 
-    // The OS locks the screen: main locks by itself, after the draft was saved.
+    // The OS locks the screen: main locks by itself, after the draft was saved. typeDraft saw the
+    // save leave the page; the round trip waits until main has stored it (calls are answered in
+    // order), so the lock below cannot overtake it on a busy machine.
     await typeDraft(draftDoc);
+    await roundTrip();
     await rec.harness.core.session.lock('os-lock');
     await rec.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();
     await expectNoPhi(rec.page, [draftDoc]);
