@@ -24,6 +24,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -252,16 +253,30 @@ describe('scripts/check-policy.ts', () => {
     expect(missing.out).toContain('does not exist');
   });
 
-  it('--content-only accepts a draft its own (non-root) user owns; without it the same draft is refused', () => {
+  it('--content-only accepts a draft its own (non-root) user owns; without it the same draft is refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'check-policy-draft-'));
     scratch.push(dir);
     const file = join(dir, 'policy.json');
     writeFileSync(file, JSON.stringify({ lockTimeoutMaxMinutes: 3 }), { mode: 0o644 });
     expect(spawnSync('chown', ['-R', 'nobody:', dir]).status).toBe(0);
+    // The checker bundled into a folder `nobody` can read: the checkout itself may sit below a
+    // folder only root can enter (a CI clone in a mktemp -d folder is one).
+    const bin = mkdtempSync(join(tmpdir(), 'check-policy-bin-'));
+    scratch.push(bin);
+    chmodSync(bin, 0o755);
+    const bundle = join(bin, 'check-policy.cjs');
+    await build({
+      entryPoints: [join(ROOT, 'scripts', 'check-policy.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: bundle,
+      logLevel: 'silent',
+    });
+    chmodSync(bundle, 0o644);
     const asNobody = (args: string[]) => {
-      const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-      const r = spawnSync('runuser', ['-u', 'nobody', '--', tsx, 'scripts/check-policy.ts', ...args], {
-        cwd: ROOT,
+      const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, bundle, ...args], {
+        cwd: bin,
         encoding: 'utf8',
         timeout: 120_000,
       });
