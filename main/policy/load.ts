@@ -17,6 +17,12 @@ export interface LoadedPolicy {
   source: string | null;
   /** Why the managed policy could not be used. When set, the strictest defaults apply and the UI shows it. */
   error: string | null;
+  /**
+   * The top-level policy keys a managed source (or the test/demo `overrides`) actually set, e.g.
+   * ['lockTimeoutMaxMinutes', 'server']: Settings shows these as "Managed by your organization".
+   * Empty for the built-in defaults and whenever `error` is set (then no managed value applies).
+   */
+  managedKeys: string[];
   /** Values the loader changed (an Argon2 cost raised to the built-in minimum); for the log. */
   warnings?: string[];
 }
@@ -59,7 +65,12 @@ export function loadManagedPolicy(opts: PolicySourceOptions = {}): LoadedPolicy 
     path = managedPolicyPath(opts.platform ?? process.platform, opts.windows ?? systemWindowsCommand);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { policy: defaultPolicy, source: null, error: `The clinic policy folder cannot be determined: ${why}.` };
+    return {
+      policy: defaultPolicy,
+      source: null,
+      error: `The clinic policy folder cannot be determined: ${why}.`,
+      managedKeys: [],
+    };
   }
   return loadPolicy(path, undefined, opts);
 }
@@ -75,23 +86,29 @@ export function loadManagedPolicy(opts: PolicySourceOptions = {}): LoadedPolicy 
 export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: PolicySourceOptions = {}): LoadedPolicy {
   if (overrides) {
     const parsed = policySchema.safeParse(overrides);
-    if (!parsed.success) return { policy: defaultPolicy, source: 'overrides', error: describe(parsed.error.issues) };
-    return { policy: parsed.data, source: 'overrides', error: null };
+    if (!parsed.success)
+      return { policy: defaultPolicy, source: 'overrides', error: describe(parsed.error.issues), managedKeys: [] };
+    return { policy: parsed.data, source: 'overrides', error: null, managedKeys: Object.keys(overrides) };
   }
-  if (!path) return { policy: defaultPolicy, source: null, error: null };
+  if (!path) return { policy: defaultPolicy, source: null, error: null, managedKeys: [] };
   const platform = opts.platform ?? process.platform;
   const file =
     platform === 'win32'
       ? readWindowsFile(path, opts.windows ?? systemWindowsCommand)
       : readPosixFile(path, opts.posixTrust ?? defaultPosixTrust(platform));
-  if ('error' in file) return { policy: defaultPolicy, source: path, error: file.error };
+  if ('error' in file) return { policy: defaultPolicy, source: path, error: file.error, managedKeys: [] };
   let input: unknown = undefined;
   const sources: string[] = [];
   if (file.text !== null) {
     try {
       input = JSON.parse(file.text);
     } catch {
-      return { policy: defaultPolicy, source: path, error: `The clinic policy file ${path} is not valid JSON.` };
+      return {
+        policy: defaultPolicy,
+        source: path,
+        error: `The clinic policy file ${path} is not valid JSON.`,
+        managedKeys: [],
+      };
     }
     sources.push(path);
   }
@@ -104,6 +121,7 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
         policy: defaultPolicy,
         source: POLICY_REGISTRY_KEY,
         error: `The clinic policy in the registry cannot be read: ${err instanceof Error ? err.message : String(err)}.`,
+        managedKeys: [],
       };
     }
     if (fromRegistry && Object.keys(fromRegistry).length > 0) {
@@ -112,7 +130,7 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
       sources.push(POLICY_REGISTRY_KEY);
     }
   }
-  if (sources.length === 0) return { policy: defaultPolicy, source: null, error: null };
+  if (sources.length === 0) return { policy: defaultPolicy, source: null, error: null, managedKeys: [] };
   const source = sources.join(' + ');
   const parsed = policySchema.safeParse(input);
   if (!parsed.success) {
@@ -121,10 +139,18 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
       policy: defaultPolicy,
       source,
       error: `The clinic policy ${label} is invalid: ${describe(parsed.error.issues)}`,
+      managedKeys: [],
     };
   }
   const { argon2, warnings } = raiseArgon2(parsed.data.argon2, opts.argon2Minimum ?? ARGON2_MINIMUM);
-  return { policy: { ...parsed.data, argon2 }, source, error: null, ...(warnings.length ? { warnings } : {}) };
+  const managedKeys = isPlainObject(input) ? Object.keys(input) : [];
+  return {
+    policy: { ...parsed.data, argon2 },
+    source,
+    error: null,
+    managedKeys,
+    ...(warnings.length ? { warnings } : {}),
+  };
 }
 
 /** A managed policy may raise the Argon2 cost, never lower it below the built-in minimum (issue 10). */

@@ -17,7 +17,7 @@ const write = (name: string, text: string) => {
 describe('managed policy', () => {
   it('uses the strict defaults when no policy file is deployed', () => {
     const r = loadPolicy(join(dir, 'absent.json'));
-    expect(r).toEqual({ policy: defaultPolicy, source: null, error: null });
+    expect(r).toEqual({ policy: defaultPolicy, source: null, error: null, managedKeys: [] });
     expect(r.policy.notificationPreview).toBe('none');
     expect(r.policy.exportAllowed).toBe(false);
     expect(r.policy.lockTimeoutMaxMinutes).toBeLessThanOrEqual(5);
@@ -31,6 +31,18 @@ describe('managed policy', () => {
     expect(r.policy.lockTimeoutMaxMinutes).toBe(2);
     expect(r.policy.server).toEqual({ domain: 'clinic.example', tls: 'starttls' });
     expect(r.policy.maxFailedUnlocks).toBe(defaultPolicy.maxFailedUnlocks);
+  });
+
+  it('names the top-level keys the managed source set, none when it is refused or absent', () => {
+    const p = write('managed.json', JSON.stringify({ lockTimeoutMaxMinutes: 2, server: { domain: 'clinic.example' } }));
+    expect(loadPolicy(p).managedKeys).toEqual(['lockTimeoutMaxMinutes', 'server']);
+    expect(loadPolicy(write('empty.json', '{}')).managedKeys).toEqual([]);
+    expect(loadPolicy(write('invalid.json', JSON.stringify({ lockTimeoutMaxMinutes: -1 }))).managedKeys).toEqual([]);
+    expect(loadPolicy(null, { exportAllowed: true, lockTimeoutMaxMinutes: 3 }).managedKeys).toEqual([
+      'exportAllowed',
+      'lockTimeoutMaxMinutes',
+    ]);
+    expect(loadPolicy(null).managedKeys).toEqual([]);
   });
 
   it('reports a file that is not JSON instead of crashing or ignoring it', () => {
