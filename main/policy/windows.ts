@@ -1,5 +1,5 @@
 /**
- * Windows sources of the managed policy (issue 10 item 10), without native modules:
+ * Windows sources of the managed policy (issue 10 item 10, issue 14 item 2), without native modules:
  *
  * - The ProgramData folder comes from the registry value SHGetKnownFolderPath(FOLDERID_ProgramData)
  *   itself reads — `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList` ProgramData
@@ -15,18 +15,37 @@
  *   or rename them (DC, D): like a sticky directory on POSIX, what they add is checked on its own.
  *   icacls prints localized principal names; on a non-English Windows the admin groups are not
  *   recognised and the file is refused (fail closed) — use the registry policy there.
- * - Policy values from `HKLM\Software\Policies\ClinicMessenger` (Group Policy / Intune territory,
- *   writable only by administrators by default): a value or subkey replaces the same top-level key
- *   of the file. Values map by the schema's defaults: REG_DWORD → number (0/1 → false/true for
+ * - Policy values from `HKLM\Software\Policies\ClinicMessenger`, then
+ *   `HKCU\Software\Policies\ClinicMessenger` (Group Policy / Intune territory: Computer and User
+ *   Configuration). Per top-level key the strongest source wins: HKLM, then HKCU, then the file
+ *   (load.ts). Values map by the schema's defaults: REG_DWORD → number (0/1 → false/true for
  *   boolean keys), REG_SZ → text, REG_MULTI_SZ → a list (or lines joined by \n for text keys such as
- *   trustedCaPem), a subkey (server, argon2) → an object.
+ *   trustedCaPem), a subkey (server, argon2) → an object, replaced as a whole.
+ * - Each key that holds policy, and each of its subkeys, must be out of reach of non-administrators.
+ *   reg.exe cannot print access lists, so one PowerShell call prints every key's SDDL (Get-Acl) and
+ *   sddl.ts judges owner and ACEs. By default `HKCU\Software\Policies` gives the user read only, so
+ *   a key Group Policy wrote there passes and one the user made (they own it) is refused. The values
+ *   are read before the check: a user who could change them in between fails the check anyway, and
+ *   cannot make a key look administrator-owned (setting another owner needs SeRestorePrivilege).
  *
- * reg.exe and icacls.exe run from `%SystemRoot%\System32`: the one environment variable trusted here,
- * because a user who can change this process's environment already runs code as that user and the
- * Electron fuses refuse NODE_OPTIONS; the ACL check on the resolved folder remains the guard.
+ * Why not `@vscode/policy-watcher` (VS Code's reader, read at 1.3.7; npm has 1.5.0): it is a native
+ * addon (node-gyp, rebuilt per Electron ABI and arch, a no-op stub on Linux); it reads flat
+ * string/number/boolean values of one key, so neither our subkeys (server, argon2) nor a
+ * REG_MULTI_SZ list (it joins adminKeyFingerprints into one string); it opens keys with KEY_READ and
+ * never looks at who may write them (our integrity rule); on macOS it calls
+ * CFPreferencesCopyAppValue, which also returns what the user wrote with `defaults write`, not only
+ * forced values; and 1.3.7 hard-codes `Software\Policies\Microsoft\<product>`, the path Intune's
+ * ADMX import refuses. We mirror its behaviour instead: both hives, HKLM before HKCU. Its
+ * RegisterGPNotification refresh is replaced by re-running the loader (the watcher, item 3, watches
+ * managedPolicyLocations() in load.ts).
+ *
+ * reg.exe, icacls.exe and powershell.exe run from `%SystemRoot%\System32`: the one environment
+ * variable trusted here, because a user who can change this process's environment already runs code
+ * as that user and the Electron fuses refuse NODE_OPTIONS; the ACL checks remain the guard.
  */
 import { execFileSync } from 'node:child_process';
 import { win32 } from 'node:path';
+import { sddlProblem } from './sddl';
 
 export interface CommandOutput {
   /** Process exit code (0 on success; reg.exe answers 1 for a missing key or value). */
@@ -34,11 +53,13 @@ export interface CommandOutput {
   stdout: string;
 }
 
-/** Runs reg.exe / icacls.exe. Tests hand in recorded outputs. */
-export type WindowsCommand = (tool: 'reg' | 'icacls', args: readonly string[]) => CommandOutput;
+/** Runs reg.exe / icacls.exe / powershell.exe. Tests hand in recorded outputs. */
+export type WindowsCommand = (tool: 'reg' | 'icacls' | 'powershell', args: readonly string[]) => CommandOutput;
+
+const TOOL_PATHS = { reg: 'reg.exe', icacls: 'icacls.exe', powershell: 'WindowsPowerShell\\v1.0\\powershell.exe' };
 
 export const systemWindowsCommand: WindowsCommand = (tool, args) => {
-  const exe = win32.join(process.env.SystemRoot ?? 'C:\\Windows', 'System32', `${tool}.exe`);
+  const exe = win32.join(process.env.SystemRoot ?? 'C:\\Windows', 'System32', TOOL_PATHS[tool]);
   try {
     return { code: 0, stdout: execFileSync(exe, [...args], { encoding: 'utf8', windowsHide: true, timeout: 10_000 }) };
   } catch (err) {
@@ -48,6 +69,7 @@ export const systemWindowsCommand: WindowsCommand = (tool, args) => {
 };
 
 export const POLICY_REGISTRY_KEY = 'HKLM\\Software\\Policies\\ClinicMessenger';
+export const USER_POLICY_REGISTRY_KEY = 'HKCU\\Software\\Policies\\ClinicMessenger';
 const PROFILE_LIST_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList';
 const CURRENT_VERSION_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
 
@@ -180,21 +202,42 @@ function convert(v: RegValue, template: unknown): Json {
   return Array.isArray(template) ? [v.data] : v.data;
 }
 
+/** The registry keys IT writes policy to, strongest first (Computer, then User Configuration). */
+export const POLICY_REGISTRY_KEYS = [POLICY_REGISTRY_KEY, USER_POLICY_REGISTRY_KEY] as const;
+
+/** The registry policy under `key`: its values as a JSON-like object, and every key path it read. */
+export interface RegistryRead {
+  policy: Record<string, Json>;
+  keys: string[];
+}
+
 /**
- * The policy keys set under POLICY_REGISTRY_KEY, as a JSON-like object for the schema to validate.
+ * The policy keys set under `key` (default HKLM), as a JSON-like object for the schema to validate.
  * `template` is the default policy: its value types say how a registry value maps. null when the
  * key does not exist; throws when reg.exe fails otherwise.
  */
-export function registryPolicy(run: WindowsCommand, template: Record<string, unknown>): Record<string, Json> | null {
-  const out = run('reg', ['query', POLICY_REGISTRY_KEY, '/s']);
+export function registryPolicy(
+  run: WindowsCommand,
+  template: Record<string, unknown>,
+  key: string = POLICY_REGISTRY_KEY,
+): Record<string, Json> | null {
+  return readRegistryPolicy(run, template, key)?.policy ?? null;
+}
+
+export function readRegistryPolicy(
+  run: WindowsCommand,
+  template: Record<string, unknown>,
+  key: string,
+): RegistryRead | null {
+  const out = run('reg', ['query', key, '/s']);
   if (out.code === 1) return null; // reg.exe: 1 = no such key, i.e. no registry policy deployed
-  if (out.code !== 0)
-    throw new Error(`the registry key ${POLICY_REGISTRY_KEY} cannot be read (reg.exe exit ${out.code})`);
+  if (out.code !== 0) throw new Error(`the registry key ${key} cannot be read (reg.exe exit ${out.code})`);
   const tree = parseRegQuery(out.stdout);
+  const depth = key.split('\\').length; // HKEY_…\Software\Policies\ClinicMessenger[\sub]
   const result: Record<string, Json> = {};
-  for (const [key, values] of tree) {
-    const sub = key.split('\\').slice(4); // HKEY_LOCAL_MACHINE\Software\Policies\ClinicMessenger[\sub]
-    if (sub.length > 1) continue; // the schema nests one level at most
+  for (const [path, values] of tree) {
+    const sub = path.split('\\').slice(depth);
+    if (sub.length > 1) continue; // the schema nests one level at most (the ACL check still covers it)
     const name = sub[0];
     if (name === undefined) {
       for (const [k, v] of values) result[k] = convert(v, template[k]);
@@ -206,5 +249,50 @@ export function registryPolicy(run: WindowsCommand, template: Record<string, unk
       result[name] = obj;
     }
   }
-  return result;
+  return { policy: result, keys: [...tree.keys()] };
+}
+
+/** One PowerShell run printing `<key name>\t<SDDL>` for every policy key and subkey in both hives. */
+export const SDDL_SCRIPT = [
+  "$ErrorActionPreference = 'Stop'",
+  `foreach ($k in @(${POLICY_REGISTRY_KEYS.map((k) => `'${k.replace(/^(HK..)\\/, '$1:\\')}'`).join(', ')})) {`,
+  '  if (Test-Path -LiteralPath $k) {',
+  '    @(Get-Item -LiteralPath $k) + @(Get-ChildItem -LiteralPath $k -Recurse) | ForEach-Object {',
+  '      $_.Name + "`t" + (Get-Acl -LiteralPath $_.PSPath).Sddl',
+  '    }',
+  '  }',
+  '}',
+].join('\n');
+
+/** powershell.exe arguments: no profile (a user's profile script would run), the script UTF-16LE base64. */
+export const SDDL_ARGS = [
+  '-NoProfile',
+  '-NonInteractive',
+  '-EncodedCommand',
+  Buffer.from(SDDL_SCRIPT, 'utf16le').toString('base64'),
+] as const;
+
+/** Parses the script's output: key name (lower-cased) → SDDL. */
+export function parseKeySddl(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split(/\r?\n/)) {
+    const tab = line.indexOf('\t');
+    if (tab > 0) out.set(line.slice(0, tab).trim().toLowerCase(), line.slice(tab + 1).trim());
+  }
+  return out;
+}
+
+/** Why a non-administrator could change one of `keys` (as reg.exe printed them), or null. */
+export function registryKeysProblem(run: WindowsCommand, keys: readonly string[]): string | null {
+  if (keys.length === 0) return null;
+  const out = run('powershell', SDDL_ARGS);
+  if (out.code !== 0) return `the access lists of ${keys[0]} cannot be read (PowerShell exit ${out.code})`;
+  const sddl = parseKeySddl(out.stdout);
+  for (const key of keys) {
+    const descriptor = sddl.get(key.toLowerCase());
+    if (!descriptor) return `${key} has an access list that cannot be read`;
+    const problem = sddlProblem(key, descriptor);
+    if (problem) return problem;
+  }
+  return null;
 }

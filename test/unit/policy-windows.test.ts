@@ -56,19 +56,47 @@ const APP_FOLDER = [
 ];
 const ADMIN_FILE = ['NT AUTHORITY\\SYSTEM:(I)(F)', 'BUILTIN\\Administrators:(I)(F)', 'BUILTIN\\Users:(I)(RX)'];
 
-/** A fake machine: reg.exe answers from `reg`, icacls from `acls` (default: the protected defaults). */
+/** Default SDDL of a key under HKLM\SOFTWARE\Policies (Get-Acl on Windows 11, inherited from Policies). */
+const HKLM_SDDL =
+  'O:BAG:SYD:AI(A;CIIOID;KA;;;CO)(A;CIID;KR;;;BU)(A;CIID;KA;;;BA)(A;CIID;KA;;;SY)(A;CIID;KR;;;AC)' +
+  '(A;CIID;KR;;;S-1-15-3-1024-1065365936-1281604716-3511738428-1654721687-432734479-3232135806-4053264122-3456934681)';
+const USER = 'S-1-5-21-3623811015-3361044348-30300820-1013';
+/** A key Group Policy wrote under HKCU\Software\Policies: owned by Administrators, the user reads only. */
+const HKCU_GPO_SDDL = `O:BAG:SYD:AI(A;CIID;KR;;;${USER})(A;CIID;KA;;;BA)(A;CIID;KA;;;SY)(A;CIID;KR;;;RC)`;
+
+/**
+ * A fake machine: reg.exe answers from `policyKey` (HKLM) / `userKey` (HKCU), icacls from `acls`
+ * (default: the protected defaults), PowerShell's Get-Acl from `sddl` (default: the protected
+ * defaults of each key reg.exe knows).
+ */
 function machine(
-  opts: { systemRoot?: string; policyKey?: string | null; acls?: Record<string, string[]> } = {},
+  opts: {
+    systemRoot?: string;
+    policyKey?: string | null;
+    userKey?: string | null;
+    acls?: Record<string, string[]>;
+    sddl?: Record<string, string>;
+    powershellExit?: number;
+  } = {},
 ): WindowsCommand & { calls: string[][] } {
   const calls: string[][] = [];
-  const run = ((tool: 'reg' | 'icacls', args: readonly string[]): CommandOutput => {
+  const run = ((tool: 'reg' | 'icacls' | 'powershell', args: readonly string[]): CommandOutput => {
     calls.push([tool, ...args]);
     if (tool === 'reg') {
       const key = args[1] ?? '';
       if (key.endsWith('ProfileList')) return { code: 0, stdout: PROFILE_LIST };
       if (key.endsWith('CurrentVersion')) return { code: 0, stdout: CURRENT_VERSION(opts.systemRoot ?? 'C:\\WINDOWS') };
-      if (key.endsWith('ClinicMessenger')) return opts.policyKey ? { code: 0, stdout: opts.policyKey } : NOT_FOUND;
+      const answer = key.startsWith('HKLM\\') ? opts.policyKey : opts.userKey;
+      if (key.endsWith('ClinicMessenger')) return answer ? { code: 0, stdout: answer } : NOT_FOUND;
       return NOT_FOUND;
+    }
+    if (tool === 'powershell') {
+      if (opts.powershellExit) return { code: opts.powershellExit, stdout: '' };
+      const keys = [...parseRegQuery(opts.policyKey ?? '').keys(), ...parseRegQuery(opts.userKey ?? '').keys()];
+      const lines = keys.map(
+        (k) => `${k}\t${opts.sddl?.[k] ?? (k.startsWith('HKEY_LOCAL') ? HKLM_SDDL : HKCU_GPO_SDDL)}`,
+      );
+      return { code: 0, stdout: lines.join('\r\n') + '\r\n' };
     }
     const path = args[0] ?? '';
     const aces =
@@ -214,7 +242,7 @@ describe('Windows: policy from HKLM\\Software\\Policies\\ClinicMessenger', () =>
     writeFileSync(p, JSON.stringify({ lockTimeoutMaxMinutes: 4, retentionDays: 30 }));
     const r = loadPolicy(p, undefined, { platform: 'win32', windows: machine({ policyKey: POLICY_KEY }) });
     expect(r.error).toBeNull();
-    expect(r.source).toBe(`${p} + HKLM\\Software\\Policies\\ClinicMessenger`);
+    expect(r.source).toBe(`HKLM\\Software\\Policies\\ClinicMessenger + ${p}`);
     expect(r.policy.lockTimeoutMaxMinutes).toBe(2);
     expect(r.policy.retentionDays).toBe(30);
   });

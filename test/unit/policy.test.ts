@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { policyHandlers } from '../../main/ipc/handlers/policy';
 import type { HandlerContext } from '../../main/ipc/handlers/context';
-import { loadPolicy, managedPolicyPath } from '../../main/policy/load';
+import { loadPolicy, managedPolicyLocations, managedPolicyPath } from '../../main/policy/load';
 import { defaultPolicy } from '../../main/policy/schema';
 
 const dir = mkdtempSync(join(tmpdir(), 'policy-'));
@@ -83,6 +83,28 @@ describe('managed policy', () => {
     expect(managedPolicyPath('linux')).toBe('/etc/clinic-messenger/policy.json');
     expect(managedPolicyPath('darwin')).toBe('/Library/Application Support/ClinicMessenger/policy.json');
     // Windows: the known folder from the registry, never %ProgramData% (policy-windows.test.ts).
+  });
+
+  it('lists every place a watcher must watch, strongest first, per OS', () => {
+    expect(managedPolicyLocations('linux')).toEqual([{ kind: 'file', path: '/etc/clinic-messenger/policy.json' }]);
+    expect(managedPolicyLocations('darwin', { mac: { userName: 'pat' } })).toEqual([
+      { kind: 'file', path: '/Library/Managed Preferences/org.clinicmessenger.desktop.plist' },
+      { kind: 'file', path: '/Library/Managed Preferences/pat/org.clinicmessenger.desktop.plist' },
+      { kind: 'file', path: '/Library/Application Support/ClinicMessenger/policy.json' },
+    ]);
+    const windows = managedPolicyLocations('win32', {
+      windows: (_tool, args) =>
+        (args[1] ?? '').endsWith('ProfileList')
+          ? { code: 0, stdout: 'HKEY_X\n    ProgramData    REG_EXPAND_SZ    %SystemDrive%\\ProgramData\n' }
+          : { code: 0, stdout: 'HKEY_X\n    SystemRoot    REG_SZ    C:\\WINDOWS\n' },
+    });
+    expect(windows).toEqual([
+      { kind: 'registry', key: 'HKLM\\Software\\Policies\\ClinicMessenger' },
+      { kind: 'registry', key: 'HKCU\\Software\\Policies\\ClinicMessenger' },
+      { kind: 'file', path: 'C:\\ProgramData\\ClinicMessenger\\policy.json' },
+    ]);
+    // The registry cannot say where ProgramData is: the keys are still watched (the loader shows the error).
+    expect(managedPolicyLocations('win32', { windows: () => ({ code: 1, stdout: '' }) })).toEqual(windows.slice(0, 2));
   });
 
   it('tells the renderer the error, the text to acknowledge and the pre-set server', () => {
