@@ -270,3 +270,93 @@ describe('Windows: policy from HKLM\\Software\\Policies\\ClinicMessenger', () =>
     expect(r.policy).toEqual(defaultPolicy);
   });
 });
+
+const USER_KEY = `
+HKEY_CURRENT_USER\\Software\\Policies\\ClinicMessenger
+    lockTimeoutMaxMinutes    REG_DWORD    0x4
+    retentionDays    REG_DWORD    0x1e
+
+HKEY_CURRENT_USER\\Software\\Policies\\ClinicMessenger\\server
+    domain    REG_SZ    user.example
+
+`;
+const HKLM_KEY = 'HKLM\\Software\\Policies\\ClinicMessenger';
+const HKCU_KEY = 'HKCU\\Software\\Policies\\ClinicMessenger';
+
+describe('Windows: HKLM, then HKCU, then the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'policy-win-hkcu-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const load = (run: WindowsCommand, file = join(dir, 'absent.json')) =>
+    loadPolicy(file, undefined, { platform: 'win32', windows: run });
+
+  it('takes each top-level key from the strongest source; a nested object comes whole from one source', () => {
+    const p = join(dir, 'policy.json');
+    writeFileSync(p, JSON.stringify({ retentionDays: 7, maxFailedUnlocks: 3, lockTimeoutMaxMinutes: 5 }));
+    const r = load(machine({ policyKey: POLICY_KEY, userKey: USER_KEY }), p);
+    expect(r.error).toBeNull();
+    expect(r.source).toBe(`${HKLM_KEY} + ${HKCU_KEY} + ${p}`);
+    expect(r.policy.lockTimeoutMaxMinutes).toBe(2); // HKLM beats HKCU's 4 and the file's 5
+    expect(r.policy.retentionDays).toBe(30); // HKCU beats the file's 7
+    expect(r.policy.maxFailedUnlocks).toBe(3); // only the file sets it
+    // HKLM's server subkey replaces HKCU's as a whole: no field of user.example survives.
+    expect(r.policy.server).toEqual({ domain: 'clinic.example', port: 5223, tls: 'direct' });
+    expect([...r.managedKeys].sort()).toEqual(
+      [
+        ...new Set([
+          ...Object.keys(registryPolicy(machine({ policyKey: POLICY_KEY }), defaultPolicy) ?? {}),
+          'retentionDays',
+          'maxFailedUnlocks',
+        ]),
+      ].sort(),
+    );
+  });
+
+  it('applies HKCU alone, read through reg.exe and checked through one PowerShell Get-Acl run', () => {
+    const run = machine({ userKey: USER_KEY });
+    const r = load(run);
+    expect(r.error).toBeNull();
+    expect(r.source).toBe(HKCU_KEY);
+    expect(r.policy).toMatchObject({ lockTimeoutMaxMinutes: 4, retentionDays: 30, server: { domain: 'user.example' } });
+    expect(r.managedKeys).toEqual(['lockTimeoutMaxMinutes', 'retentionDays', 'server']);
+    const ps = run.calls.filter((c) => c[0] === 'powershell');
+    expect(ps).toHaveLength(1);
+    expect(ps[0]?.slice(1, 4)).toEqual(['-NoProfile', '-NonInteractive', '-EncodedCommand']);
+    const script = Buffer.from(ps[0]?.[4] ?? '', 'base64').toString('utf16le');
+    expect(script).toContain(
+      "'HKLM:\\Software\\Policies\\ClinicMessenger', 'HKCU:\\Software\\Policies\\ClinicMessenger'",
+    );
+    expect(script).toContain('(Get-Acl -LiteralPath $_.PSPath).Sddl');
+  });
+
+  it('does not start PowerShell when no registry policy is deployed', () => {
+    const run = machine();
+    expect(load(run)).toEqual({ policy: defaultPolicy, source: null, error: null, managedKeys: [] });
+    expect(run.calls.filter((c) => c[0] === 'powershell')).toEqual([]);
+  });
+
+  it('refuses an HKCU key the user created, on screen, with the strict defaults — even under a good HKLM policy', () => {
+    const USER = 'S-1-5-21-3623811015-3361044348-30300820-1013';
+    const sddl = {
+      'HKEY_CURRENT_USER\\Software\\Policies\\ClinicMessenger': `O:${USER}G:${USER}D:(A;CIID;KA;;;${USER})(A;CIID;KA;;;SY)`,
+    };
+    const r = load(machine({ policyKey: POLICY_KEY, userKey: USER_KEY, sddl }));
+    expect(r.error).toBe(
+      `The clinic policy in the registry is refused because a user who is not an administrator could change it: HKEY_CURRENT_USER\\Software\\Policies\\ClinicMessenger is owned by ${USER}, not by an administrator. Ask IT to set it through Group Policy or Intune only.`,
+    );
+    expect(r.policy).toEqual(defaultPolicy);
+    expect(r.managedKeys).toEqual([]);
+  });
+
+  it('refuses a subkey users may write, a key PowerShell did not list, and a failed PowerShell run', () => {
+    const sub = 'HKEY_CURRENT_USER\\Software\\Policies\\ClinicMessenger\\server';
+    const open = load(machine({ userKey: USER_KEY, sddl: { [sub]: 'O:BAG:SYD:AI(A;CIID;KR;;;BU)(A;CIID;0x2;;;BU)' } }));
+    expect(open.error).toMatch(new RegExp(`${sub.replace(/\\/g, '\\\\')} can be changed by BU \\(0x2\\)`));
+    expect(open.policy).toEqual(defaultPolicy);
+    const missing: WindowsCommand = (tool, args) =>
+      tool === 'powershell' ? { code: 0, stdout: '' } : machine({ userKey: USER_KEY })(tool, args);
+    expect(load(missing).error).toMatch(/ClinicMessenger has an access list that cannot be read/);
+    expect(load(machine({ userKey: USER_KEY, powershellExit: 1 })).error).toMatch(
+      /cannot be read \(PowerShell exit 1\)/,
+    );
+  });
+});
