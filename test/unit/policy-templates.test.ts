@@ -188,7 +188,7 @@ describe('Windows ADMX / ADML', () => {
       );
       expect(policy, leaf.path).toBeDefined();
       if (!policy) continue;
-      expect(attr(policy, 'class')).toBe('Machine'); // windows.ts reads HKLM only
+      expect(attr(policy, 'class')).toBe('Both'); // windows.ts reads HKLM, then HKCU
       const explain = strings.get(ref(attr(policy, 'explainText'), 'string')) ?? '';
       expect(explain.startsWith(leaf.description), `${leaf.path} explain`).toBe(true);
       expect(explain).toContain(`Not configured: ${shown(leaf)}.`);

@@ -5,14 +5,15 @@
  * under `…\Policies\Microsoft\…`), one subkey per nested object (server, argon2), numbers and on/off
  * as REG_DWORD, text and enums as REG_SZ, lists and multi-line text as REG_MULTI_SZ (multiText,
  * one entry per line; ADMX's <list> would write a subkey, which the reader takes for an object).
- * Class Machine: the reader reads HKLM only.
+ * Class Both: the reader takes HKLM (Computer Configuration), then HKCU (User Configuration) under
+ * the same path (windows.ts), so Group Policy offers every setting in both places.
  */
 import { escapeAttr, escapeText } from '../../crypto/xml';
 import { POLICY_REGISTRY_KEY } from '../windows';
 import { DWORD_MAX, allowedText, shownValue, wholeRange, type PolicyEntry, type PolicyField } from './model';
 
 export const ADMX_KEY = POLICY_REGISTRY_KEY.replace(/^HKLM\\/, '');
-export const ADMX_CLASS = 'Machine';
+export const ADMX_CLASS = 'Both';
 const PREFIX = 'ClinicMessenger';
 const ROOT_CATEGORY = 'ClinicMessenger';
 const SUPPORTED = 'SUPPORTED_ClinicMessenger_0_1';
@@ -42,7 +43,7 @@ export function explainText(f: PolicyField): string {
   if (f.kind === 'list') lines.push('Enter one entry per line.');
   else if (isMultiText(f)) lines.push('Each line of the box is one line of the text (empty lines are dropped).');
   lines.push(`Not configured: ${shownValue(f, f.default)}.`);
-  lines.push(`Registry: HKLM\\${keyOf(f)}, value ${f.name} (${registryType(f)}).`);
+  lines.push(`Registry: HKLM or HKCU\\${keyOf(f)}, value ${f.name} (${registryType(f)}); the computer setting wins.`);
   return lines.join('\n');
 }
 
