@@ -9,7 +9,9 @@ import type { AppInfo } from './ipc/handlers/context';
 import { createRouter, type Router } from './ipc/router';
 import { createConsoleLogger, type Logger } from './log';
 import { systemClock, type Clock } from './clock';
-import { loadManagedPolicy, loadPolicy, type LoadedPolicy, type PolicySourceOptions } from './policy/load';
+import { loadManagedPolicy, loadPolicy, managedPolicyPath, type PolicySourceOptions } from './policy/load';
+import { createLivePolicy, type LivePolicy } from './policy/live';
+import { pollIntervalMs, watchPolicy } from './policy/watch';
 import type { PolicyInput } from './policy/schema';
 import { createSession } from './session/session';
 import type { Session } from './session/types';
@@ -48,7 +50,11 @@ export interface AppCore {
   router: Router;
   events: EventBus;
   session: Session;
-  policy: LoadedPolicy;
+  /**
+   * The managed policy in force; it follows changes to its sources while the app runs (issue 14
+   * item 3: main/policy/live.ts). `policy.reload()` re-reads them at once.
+   */
+  policy: LivePolicy;
   /** The last update decision, shown in Settings (main/electron/updater.ts sets it). */
   updates: UpdateStatusHolder;
   /** The window was closed, the app keeps running: locks when the policy says so (session/window-close.ts). */
@@ -60,10 +66,13 @@ export function createAppCore(options: AppCoreOptions): AppCore {
   const logger = options.logger ?? createConsoleLogger();
   const clock = options.clock ?? systemClock;
   const events = createEventBus(logger);
-  const policy =
-    options.policyPath === undefined && !options.policy
-      ? loadManagedPolicy(options.policySource)
-      : loadPolicy(options.policyPath ?? null, options.policy, options.policySource);
+  const managed = options.policyPath === undefined && !options.policy;
+  const policy = createLivePolicy(
+    managed
+      ? () => loadManagedPolicy(options.policySource)
+      : () => loadPolicy(options.policyPath ?? null, options.policy, options.policySource),
+    logger,
+  );
   if (policy.error) logger.warn('managed policy rejected; strict defaults apply', { source: policy.source });
   if (policy.warnings) logger.warn('managed policy adjusted', { warnings: policy.warnings.join('; ') });
   const app: AppInfo = {
@@ -85,6 +94,22 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     sqliteNativeBinding: options.sqliteNativeBinding,
   });
   const updates = createUpdateStatus();
+  const platform = options.policySource?.platform ?? process.platform;
+  // Given directly (tests, demo): nothing to watch. Otherwise the file's folder and a poll.
+  const watch =
+    options.policy || options.policyPath === null
+      ? null
+      : watchPolicy({
+          files: managed ? managedFiles(options.policySource) : [options.policyPath as string],
+          reload: () => policy.reload(),
+          clock,
+          logger,
+          pollMs: pollIntervalMs(platform),
+        });
+  policy.onChange((change) => {
+    session.policyChanged(change);
+    events.emit('policy:changed', { keys: change.keys });
+  });
   const router = createRouter({
     handlers: createHandlers({ app, session, events, policy, logger, updates }),
     isLocked: () => !session.isUnlocked(),
@@ -97,6 +122,18 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     policy,
     updates,
     windowClosed: () => onWindowClosed(session, policy.policy),
-    dispose: () => session.dispose(),
+    dispose: () => {
+      watch?.stop();
+      return session.dispose();
+    },
   };
+}
+
+/** The managed policy files to watch; none when the per-OS location cannot be determined (the error is already on screen). */
+function managedFiles(source: PolicySourceOptions | undefined): string[] {
+  try {
+    return [managedPolicyPath(source?.platform, source?.windows)];
+  } catch {
+    return [];
+  }
 }

@@ -268,6 +268,8 @@ export const channels = {
       server: presetServer.nullable().optional(),
       /** Messages older than this many days are removed from the workstation (null: kept). */
       retentionDays: z.number().int().positive().nullable().optional(),
+      /** The policy keys IT set (Settings shows them as "Managed by your organization", issue 14 item 3). */
+      managedKeys: z.array(z.string()).optional(),
     }),
     { whileLocked: true },
   ),

@@ -36,6 +36,12 @@ export const events = {
     /** The person turned notification sounds off (Settings). */
     silent: z.boolean().optional(),
   }),
+  /**
+   * IT changed the managed policy while the app runs (issue 14 item 3): the policy keys whose
+   * values changed (none when only its source or error did). The renderer reads policy:get and
+   * settings:get again; main has already applied it.
+   */
+  'policy:changed': z.object({ keys: z.array(z.string()) }),
   /** The renderer should open this conversation (notification clicked). */
   'ui:openConversation': z.object({ conversationId: z.string() }),
   /** Ctrl+L or a menu item asked for the lock; sent so the renderer can drop state at once. */

@@ -59,6 +59,7 @@ export const EVENT_NAMES = [
   'presence:changed',
   'sync:progress',
   'notification:shown',
+  'policy:changed',
   'ui:openConversation',
 ] as const;
 

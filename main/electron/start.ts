@@ -38,7 +38,7 @@ import { appMenuTemplate, installAppMenu, installPowerLockTriggers } from './loc
 import { sqliteNativeBindingPath } from './native-binding';
 import { installTrayAndNotifications } from './tray';
 import { detectInstallKind, startUpdater, type UpdaterLike } from './updater';
-import { createMainWindow, focusWindow, hideOnClose, trackQuitting } from './window';
+import { applyContentProtection, createMainWindow, focusWindow, hideOnClose, trackQuitting } from './window';
 
 /** What the shell knows that createAppCore needs (main/index.ts passes these through). */
 export interface ShellEnvironment {
@@ -149,7 +149,12 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
         .lock(reason)
         .catch((err: unknown) => logger.error('lock failed', { reason, error: errorName(err) }));
     };
-    installPowerLockTriggers(powerMonitor, lock, { lockOnOsLock: policy.lockOnOsLock });
+    // The live policy view: lockOnOsLock is read when the screen locks (main/policy/live.ts).
+    installPowerLockTriggers(powerMonitor, lock, policy);
+    theCore.policy.onChange((change) => {
+      if (change.keys.includes('screenshotsAllowed'))
+        applyContentProtection(BrowserWindow.getAllWindows(), policy.screenshotsAllowed);
+    });
     installAppMenu(
       Menu,
       appMenuTemplate({ lock, quit: () => app.quit(), isDevelopment, isMac: process.platform === 'darwin' }),

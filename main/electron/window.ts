@@ -30,6 +30,17 @@ export function createMainWindow(opts: MainWindowOptions): BrowserWindowType {
   return win;
 }
 
+/**
+ * The policy changed while the app runs (issue 14 item 3): every window follows
+ * screenshotsAllowed at once — content protection on when screenshots are not allowed.
+ */
+export function applyContentProtection(
+  windows: readonly Pick<BrowserWindowType, 'isDestroyed' | 'setContentProtection'>[],
+  screenshotsAllowed: boolean,
+): void {
+  for (const win of windows) if (!win.isDestroyed()) win.setContentProtection(!screenshotsAllowed);
+}
+
 /** Second instance or tray click: bring the existing window forward instead of a new one. */
 export function focusWindow(win: BrowserWindowType | null): void {
   if (!win || win.isDestroyed()) return;

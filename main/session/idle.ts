@@ -20,6 +20,11 @@ export function idleWarningMs(timeoutMs: number): number {
 export interface IdleTimer {
   /** (Re)starts with a timeout; counts from now. */
   start(timeoutMs: number): void;
+  /**
+   * A new timeout that counts from the last activity, not from now (the policy changed, issue 14
+   * item 3): already idle longer than the new timeout → locks at once. Does nothing when stopped.
+   */
+  retime(timeoutMs: number): void;
   activity(): void;
   stop(): void;
 }
@@ -68,6 +73,18 @@ export function createIdleTimer(
       timeoutMs = ms;
       last = clock.now();
       arm(ms - idleWarningMs(ms));
+    },
+    retime(ms) {
+      if (handle === null || ms === timeoutMs) return;
+      clock.clearTimeout(handle);
+      handle = null;
+      timeoutMs = ms;
+      // A longer timeout can end a warning that is showing: say so before re-arming.
+      if (warned && clock.now() - last < timeoutMs - idleWarningMs(timeoutMs)) {
+        warned = false;
+        onWarning(null);
+      }
+      fire();
     },
     activity() {
       last = clock.now();

@@ -9,6 +9,7 @@ import { AppError } from '../../common/result';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
 import { errorName, type Logger } from '../log';
+import type { PolicyChange } from '../policy/live';
 import type { Policy } from '../policy/schema';
 import { createIdleTimer } from './idle';
 import { closeServices, type OpenServices } from './open-services';
@@ -42,6 +43,12 @@ export interface SessionLifecycle {
   activity(): void;
   /** (Re)arms the inactivity timer with a new timeout. */
   restartIdle(lockTimeoutMinutes: number): void;
+  /**
+   * The managed policy changed while the app runs (issue 14 item 3; `policy` already reads the new
+   * values): a shorter lock timeout counts from the last activity at once, a changed retention
+   * purges at once, and the open profile's audit log records which keys changed.
+   */
+  policyChanged(change: PolicyChange, source: string | null): void;
 }
 
 export function createLifecycle({ policy, clock, logger, events }: LifecycleOptions): SessionLifecycle {
@@ -120,5 +127,23 @@ export function createLifecycle({ policy, clock, logger, events }: LifecycleOpti
       if (current) idle.activity();
     },
     restartIdle: (minutes) => idle.start(minutes * 60_000),
+    policyChanged(change, source) {
+      const open = current;
+      if (!open) return;
+      const { store, audit } = open.active;
+      try {
+        idle.retime(readSettings(store, policy).lockTimeoutMinutes * 60_000);
+        audit.append('policy-applied', { keys: change.keys.join(','), source: source ?? 'defaults' });
+      } catch (err) {
+        logger.warn('policy change not applied to the session', { error: errorName(err) });
+      }
+      if (!change.keys.includes('retentionDays')) return;
+      // In the queue, so a lock under way closes the store first and this then does nothing.
+      void serial(async () => {
+        if (current !== open) return;
+        await open.retention?.stop();
+        open.retention = startRetention({ days: policy.retentionDays, store, audit, clock, logger });
+      }).catch((err: unknown) => logger.warn('retention restart failed', { error: errorName(err) }));
+    },
   };
 }

@@ -13,6 +13,7 @@
 import type { Message } from '../../common/contract/domain';
 import type { NotificationPreview } from '../../common/ipc-contract';
 import type { EventBus } from '../events';
+import type { Policy } from '../policy/schema';
 import type { Store } from '../store';
 import type { MessagingOptions } from '../xmpp/types';
 
@@ -69,9 +70,11 @@ export function notificationFor(r: NotificationRequest): Notification | null {
 }
 
 export interface MessagingHookDeps {
-  policyPreview: NotificationPreview;
-  /** policy.urgentBypassesDnd */
-  urgentBypassesDnd?: boolean;
+  /**
+   * Read when each message arrives, not when the hooks are built: the session hands the live
+   * policy view (main/policy/live.ts), so a stricter preview applies to the next notification.
+   */
+  policy: Pick<Policy, 'notificationPreview' | 'urgentBypassesDnd'>;
   store: Store;
   events: EventBus;
 }
@@ -93,8 +96,8 @@ export function messagingHooks(
         ...g,
         urgent: m.urgent === true,
         conversationMuted: g.muted?.(m.conversationId) ?? false,
-        urgentBypassesDnd: d.urgentBypassesDnd,
-        policyPreview: d.policyPreview,
+        urgentBypassesDnd: d.policy.urgentBypassesDnd,
+        policyPreview: d.policy.notificationPreview,
         senderName: () => d.store.contacts.get(peer)?.displayName ?? peer,
         body: m.body ?? '',
       });

@@ -152,8 +152,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           clock,
           tls: opts.tls,
           ...messagingHooks(gateFor(keys, store), {
-            policyPreview: policy.notificationPreview,
-            urgentBypassesDnd: policy.urgentBypassesDnd,
+            policy,
             store,
             events,
           }),

@@ -153,6 +153,8 @@ export function createSession(opts: SessionOptions): Session {
       if (change.presence) open.active.messaging.setPresence(next.presence);
     },
 
+    policyChanged: (change) => life.policyChanged(change, opts.policy.source),
+
     dispose: () => serial(() => lockNow('quit')),
   };
   return session;

@@ -11,6 +11,7 @@ import type {
   OwnPresence,
 } from '../../common/ipc-contract';
 import type { AuditLog } from '../audit';
+import type { PolicyChange } from '../policy/live';
 import type { Store } from '../store';
 import type { Messaging } from '../xmpp';
 
@@ -76,4 +77,6 @@ export interface Session {
   settings(): EffectiveSettings;
   /** Stores the change (FORBIDDEN when it loosens policy) and re-arms the idle timer. Throws LOCKED. */
   updateSettings(change: SettingsChange): void;
+  /** The managed policy changed while the app runs (core.ts): the open profile follows it (lifecycle.ts). */
+  policyChanged(change: PolicyChange): void;
 }

@@ -11,6 +11,7 @@ import type { AppCore } from '../../main/core';
 import { createEventBus } from '../../main/events';
 import { silentLogger } from '../../main/log';
 import { loadPolicy } from '../../main/policy/load';
+import { createLivePolicy } from '../../main/policy/live';
 import type { PolicyInput } from '../../main/policy/schema';
 
 type Listener = (...args: unknown[]) => unknown;
@@ -48,6 +49,7 @@ export class FakeWebContents extends Emitter {
 
 export class FakeBrowserWindow extends Emitter {
   static instances: FakeBrowserWindow[] = [];
+  static getAllWindows = () => FakeBrowserWindow.instances;
   webContents = new FakeWebContents();
   minimized = false;
   destroyed = false;
@@ -168,8 +170,17 @@ export const electronModule = {
   Notification: FakeNotification,
 };
 
-/** A core double for shell wiring tests: real event bus and policy, recorded router/session. */
-export function fakeCore(policy: PolicyInput = {}) {
+/**
+ * A core double for shell wiring tests: real event bus and live policy, recorded router/session.
+ * `setPolicy` changes the policy as a changed managed source would (LivePolicy.reload).
+ */
+export function fakeCore(initial: PolicyInput = {}) {
+  let current = initial;
+  const policy = createLivePolicy(() => loadPolicy(null, current), silentLogger);
+  const setPolicy = (next: PolicyInput) => {
+    current = next;
+    policy.reload();
+  };
   const events = createEventBus(silentLogger);
   const dispatch = vi.fn(async (_channel: unknown, _payload: unknown): Promise<Result<unknown>> => ({
     ok: true,
@@ -182,10 +193,10 @@ export function fakeCore(policy: PolicyInput = {}) {
     router: { dispatch },
     events,
     session: { lock },
-    policy: loadPolicy(null, policy),
+    policy,
     updates: { get: vi.fn(), set: vi.fn() },
     windowClosed,
     dispose,
   } as unknown as AppCore;
-  return { core, events, dispatch, lock, dispose, windowClosed };
+  return { core, events, dispatch, lock, dispose, windowClosed, setPolicy };
 }

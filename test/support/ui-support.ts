@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterEach } from 'vitest';
 import type { Role } from '../../common/contract/domain';
 import type { Clock } from '../../main/clock';
+import type { PolicySourceOptions } from '../../main/policy/load';
 import type { PolicyInput } from '../../main/policy/schema';
 import type { NewMessage, Store } from '../../main/store/types';
 import { launchChromium } from './chromium';
@@ -67,7 +68,11 @@ export async function openWorkstation(
   browser: Browser,
   opts: {
     userDataDir: string;
-    policy: PolicyInput;
+    /** The test policy, given directly; or `policyPath`, a managed policy file the app reads and watches. */
+    policy?: PolicyInput;
+    policyPath?: string;
+    /** How that file's protection is checked (e.g. a lower Argon2 minimum for test speed). */
+    policySource?: PolicySourceOptions;
     colorScheme?: 'light' | 'dark';
     reducedMotion?: boolean;
     /** Main's clock (default: the system's), e.g. test/support/jump-clock.ts to skip an idle timeout. */
@@ -77,7 +82,8 @@ export async function openWorkstation(
   const harness = await startHarness({
     userDataDir: opts.userDataDir,
     rendererDir: RENDERER_DIR,
-    policy: opts.policy,
+    ...(opts.policyPath ? { policyPath: opts.policyPath } : { policy: opts.policy ?? {} }),
+    ...(opts.policySource ? { policySource: opts.policySource } : {}),
     keychain: fileKeychain,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });

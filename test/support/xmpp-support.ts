@@ -69,7 +69,7 @@ export async function makeClient(
       reconnect: { baseMs: 100, maxMs: 1_000 },
       // As an open session wires it (main/session/open-services.ts): never locked, the policy's preview.
       ...messagingHooks(() => ({ locked: false, userPreview: null }), {
-        policyPreview: policy.notificationPreview,
+        policy,
         store,
         events: bus,
       }),

@@ -18,7 +18,7 @@ type Handler = (...args: unknown[]) => unknown;
 const lastArg = (fn: { mock: { calls: unknown[][] } }) => fn.mock.calls.at(-1)?.[0] as Handler;
 
 async function start(policy = {}) {
-  const { core } = fakeCore(policy);
+  const { core, setPolicy } = fakeCore(policy);
   const handle = startElectronShell({
     createCore: () => core,
     bundleDir: '/opt/clinic/resources/app.asar/dist/main',
@@ -26,7 +26,7 @@ async function start(policy = {}) {
   });
   if (!handle) throw new Error('shell did not start');
   const { window } = await handle.ready;
-  return { window: window as unknown as FakeBrowserWindow, handle };
+  return { window: window as unknown as FakeBrowserWindow, handle, setPolicy };
 }
 
 /** Parses a CSP header value into directive → sources. */
@@ -126,6 +126,19 @@ describe('the window', () => {
     resetElectronFake();
     const relaxed = await start({ screenshotsAllowed: true });
     expect(relaxed.window.setContentProtection).not.toHaveBeenCalledWith(true);
+  });
+
+  it('follows screenshotsAllowed when the policy changes while running, at once (issue 14 item 3)', async () => {
+    const { window, setPolicy } = await start({ screenshotsAllowed: true });
+    expect(window.setContentProtection).not.toHaveBeenCalled();
+    setPolicy({ screenshotsAllowed: false });
+    expect(window.setContentProtection).toHaveBeenLastCalledWith(true);
+    setPolicy({ screenshotsAllowed: true });
+    expect(window.setContentProtection).toHaveBeenLastCalledWith(false);
+    // A change of another key leaves it alone.
+    window.setContentProtection.mockClear();
+    setPolicy({ screenshotsAllowed: true, exportAllowed: true });
+    expect(window.setContentProtection).not.toHaveBeenCalled();
   });
 });
 

@@ -70,6 +70,13 @@ describe('locking', () => {
     expect(lock).not.toHaveBeenCalled();
   });
 
+  it('follows a policy change while running: lockOnOsLock is read when the screen locks (issue 14 item 3)', async () => {
+    const { lock, setPolicy } = await start({ lockOnOsLock: false });
+    setPolicy({ lockOnOsLock: true });
+    fake.powerMonitor.fire('lock-screen');
+    expect(lock).toHaveBeenCalledWith('os-lock');
+  });
+
   it('always locks on suspend', async () => {
     const { lock } = await start({ lockOnOsLock: false });
     fake.powerMonitor.fire('suspend');

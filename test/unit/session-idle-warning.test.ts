@@ -72,3 +72,50 @@ describe('idle warning', () => {
     expect(30_000 - idleWarningMs(30_000)).toBeGreaterThan(15_000);
   });
 });
+
+// The policy changed while the app runs (issue 14 item 3): the new timeout counts from the last
+// activity, not from the change.
+describe('idle retime', () => {
+  it('a shorter timeout than the time already idle locks at once', () => {
+    const { clock, idle, seen } = timer(30 * 60_000);
+    clock.advance(3 * 60_000);
+    idle.retime(2 * 60_000);
+    expect(seen).toEqual(['locked']);
+  });
+
+  it('a shorter timeout counts from the last activity: the warning and the lock come that much sooner', () => {
+    const { clock, idle, seen } = timer(30 * 60_000);
+    clock.advance(60_000);
+    idle.activity();
+    clock.advance(30_000); // 30 s idle
+    idle.retime(2 * 60_000); // warns at 90 s idle, locks at 120 s
+    expect(seen).toEqual([]);
+    clock.advance(60_000 - 1);
+    expect(seen).toEqual([]);
+    clock.advance(1);
+    expect(seen).toEqual([30_000]);
+    clock.advance(30_000);
+    expect(seen).toEqual([30_000, 'locked']);
+  });
+
+  it('a longer timeout ends a warning that is showing and postpones the lock', () => {
+    const { clock, idle, seen } = timer(2 * 60_000);
+    clock.advance(100_000); // warned at 90 s: 30 s left
+    expect(seen).toEqual([30_000]);
+    idle.retime(10 * 60_000);
+    expect(seen).toEqual([30_000, null]);
+    clock.advance(5 * 60_000);
+    expect(seen).toEqual([30_000, null]);
+    clock.advance(10 * 60_000);
+    expect(seen).toEqual([30_000, null, 30_000, 'locked']);
+  });
+
+  it('does nothing while stopped (locked): no timer is armed by a policy change', () => {
+    const { clock, idle, seen } = timer(5 * 60_000);
+    idle.stop();
+    idle.retime(60_000);
+    expect(clock.pending()).toBe(0);
+    clock.advance(10 * 60_000);
+    expect(seen).toEqual([]);
+  });
+});

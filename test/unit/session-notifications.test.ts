@@ -59,7 +59,11 @@ describe('what the session hands its messaging service (messagingHooks)', () => 
     const store = {
       contacts: { get: (jid: string) => (jid === 'bob@clinic.test' ? { displayName: 'Dr. Bob' } : undefined) },
     } as unknown as Store;
-    const hooks = messagingHooks(() => gate, { policyPreview: 'full', store, events });
+    const hooks = messagingHooks(() => gate, {
+      policy: { notificationPreview: 'full', urgentBypassesDnd: true },
+      store,
+      events,
+    });
     const m = { conversationId: 'c1', body: 'lab results are in' } as Message;
 
     expect(hooks.locked()).toBe(false);
@@ -135,7 +139,11 @@ describe('notification decision under Do not disturb, mute and Urgent', () => {
       if (name === 'notification:shown') shown.push(payload);
     });
     const store = { contacts: { get: () => ({ displayName: 'Dr. Bob' }) } } as unknown as Store;
-    const hooks = messagingHooks(() => gate, { policyPreview: 'full', urgentBypassesDnd: true, store, events });
+    const hooks = messagingHooks(() => gate, {
+      policy: { notificationPreview: 'full', urgentBypassesDnd: true },
+      store,
+      events,
+    });
     const normal = { conversationId: 'c1', body: 'b' } as Message;
     const urgent = { ...normal, urgent: true } as Message;
     hooks.onLiveMessage(normal, 'bob@clinic.test');

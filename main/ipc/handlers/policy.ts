@@ -12,6 +12,7 @@ export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'
       passphraseMinLength: ctx.policy.policy.passphraseMinLength,
       server: ctx.policy.policy.server,
       retentionDays: ctx.policy.policy.retentionDays,
+      managedKeys: ctx.policy.managedKeys,
     }),
   };
 }

@@ -48,6 +48,11 @@ class SettingsState {
     return this.value?.presence ?? { show: 'available', status: '' };
   }
 
+  /** IT set this policy key: Settings shows it locked, "Managed by your organization". */
+  managed(key: string): boolean {
+    return this.policy?.managedKeys?.includes(key) ?? false;
+  }
+
   isMuted(conversationId: string): boolean {
     return this.value?.mutedConversations.includes(conversationId) ?? false;
   }

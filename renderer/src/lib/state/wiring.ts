@@ -8,6 +8,7 @@ import { idleWarning } from './idle-warning.svelte';
 import { conversations } from './conversations.svelte';
 import { messages } from './messages.svelte';
 import { session } from './session.svelte';
+import { settings } from './settings.svelte';
 import { ui } from './ui.svelte';
 import { view } from './view.svelte';
 
@@ -51,6 +52,13 @@ export function wireEvents(): () => void {
     }),
     api.on('session:idleWarning', (p) => {
       if (unlocked()) idleWarning.show(p.lockInSeconds);
+    }),
+    api.on('policy:changed', () => {
+      // IT changed the policy while the app runs (issue 14 item 3): main applied it; show it.
+      // loadPolicy keeps the last policy shown on failure: it never rejects.
+      void settings.loadPolicy();
+      // load() keeps the last settings on failure: it never rejects.
+      if (unlocked()) void settings.load();
     }),
     api.on('ui:openConversation', (p) => {
       if (unlocked()) ui.openConversation(p.conversationId);
