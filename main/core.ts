@@ -9,7 +9,7 @@ import type { AppInfo } from './ipc/handlers/context';
 import { createRouter, type Router } from './ipc/router';
 import { createConsoleLogger, type Logger } from './log';
 import { systemClock, type Clock } from './clock';
-import { loadManagedPolicy, loadPolicy, managedPolicyPath, type PolicySourceOptions } from './policy/load';
+import { loadManagedPolicy, loadPolicy, managedPolicyLocations, type PolicySourceOptions } from './policy/load';
 import { createLivePolicy, type LivePolicy } from './policy/live';
 import { pollIntervalMs, watchPolicy } from './policy/watch';
 import type { PolicyInput } from './policy/schema';
@@ -129,11 +129,7 @@ export function createAppCore(options: AppCoreOptions): AppCore {
   };
 }
 
-/** The managed policy files to watch; none when the per-OS location cannot be determined (the error is already on screen). */
+/** The managed policy files whose folders are watched (macOS: the profiles' plists too); registry keys are polled. */
 function managedFiles(source: PolicySourceOptions | undefined): string[] {
-  try {
-    return [managedPolicyPath(source?.platform, source?.windows)];
-  } catch {
-    return [];
-  }
+  return managedPolicyLocations(source?.platform, source).flatMap((l) => (l.kind === 'file' ? [l.path] : []));
 }
