@@ -1,5 +1,6 @@
 // Issue 10 item 10 on Windows: the folder from the registry (not %ProgramData%), the access lists
-// from icacls, policy values from HKLM. Recorded reg.exe / icacls outputs of a Windows 10/11 machine.
+// from icacls, policy values from HKLM then HKCU, key access lists from Get-Acl (issue 14 item 2).
+// Recorded reg.exe / icacls / PowerShell outputs of a Windows 10/11 machine.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -357,6 +358,13 @@ describe('Windows: HKLM, then HKCU, then the file', () => {
     expect(load(missing).error).toMatch(/ClinicMessenger has an access list that cannot be read/);
     expect(load(machine({ userKey: USER_KEY, powershellExit: 1 })).error).toMatch(
       /cannot be read \(PowerShell exit 1\)/,
+    );
+    // A deeper subkey holds no setting the schema knows, but one a user may write is refused all the same.
+    const deep = 'HKEY_CURRENT_USER\\Software\\Policies\\ClinicMessenger\\server\\extra';
+    const withDeep = `${USER_KEY}${deep}\n    x    REG_SZ    y\n\n`;
+    expect(load(machine({ userKey: withDeep })).error).toBeNull();
+    expect(load(machine({ userKey: withDeep, sddl: { [deep]: 'O:BAG:SYD:(A;;KA;;;BU)' } })).error).toMatch(
+      /ClinicMessenger\\server\\extra can be changed by BU \(KA\)/,
     );
   });
 });
