@@ -100,7 +100,13 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     options.policy || options.policyPath === null
       ? null
       : watchPolicy({
-          files: managed ? managedFiles(options.policySource) : [options.policyPath as string],
+          // A platform simulated by a test (policySource.platform) has no files here to watch.
+          files:
+            platform !== process.platform
+              ? []
+              : managed
+                ? managedFiles(options.policySource)
+                : [options.policyPath as string],
           reload: () => policy.reload(),
           clock,
           logger,

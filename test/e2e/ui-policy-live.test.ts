@@ -5,11 +5,14 @@
 //   - the next notification follows the stricter preview;
 //   - screenshots become blocked (the Electron windows' content protection: unit electron-window).
 // Main runs on a clock the test moves forward (jump-clock.ts): the idle time is skipped, not waited for.
+// The Windows registry path too, through its pure layer: a simulated reg.exe/PowerShell answers
+// with Group Policy's values, which change while the app runs; the poll's reload reads them.
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyInput } from '../../main/policy/schema';
+import type { CommandOutput, WindowsCommand } from '../../main/policy/windows';
 import { jumpClock } from '../support/jump-clock';
 import {
   closeWorkstation,
@@ -27,6 +30,7 @@ import {
 
 const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
 const physician = person('dr.lind', 'clinic.test', 'Dr. Erik Lindqvist', 'physician');
+const nurse = person('n.okafor', 'clinic.test', 'Ada Okafor', 'nurse');
 const clock = jumpClock();
 
 let clinic: Clinic;
@@ -50,7 +54,7 @@ async function openSettings(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  clinic = await startClinic('ui-policy-live', [reception, physician]);
+  clinic = await startClinic('ui-policy-live', [reception, physician, nurse]);
   mkdirSync(join(clinic.dir, 'etc'));
   policyPath = join(clinic.dir, 'etc', 'policy.json');
   writePolicy({ lockTimeoutMaxMinutes: 30, notificationPreview: 'full', screenshotsAllowed: true });
@@ -136,5 +140,76 @@ describe('a managed policy changed while the app runs', () => {
     writePolicy({ lockTimeoutMaxMinutes: 10 });
     await expect.poll(() => banner.count()).toBe(0);
     expect(rec!.harness.core.policy.policy.lockTimeoutMaxMinutes).toBe(10);
+  });
+});
+
+/**
+ * A Windows PC whose Group Policy writes HKLM\Software\Policies\ClinicMessenger, as reg.exe prints
+ * it (values REG_DWORD in hex, REG_MULTI_SZ joined by \0, a subkey per object), with the default
+ * access list of a key under HKLM\Software\Policies (Administrators and SYSTEM full, users read).
+ */
+function windowsPc(values: () => Record<string, string>): WindowsCommand {
+  const root = 'HKEY_LOCAL_MACHINE\\Software\\Policies\\ClinicMessenger';
+  const sddl = 'O:BAG:SYD:AI(A;CIIOID;KA;;;CO)(A;CIID;KR;;;BU)(A;CIID;KA;;;BA)(A;CIID;KA;;;SY)';
+  const line = (name: string, value: string) => `    ${name}    ${value}`;
+  const argon2 = [
+    line('memoryKiB', `REG_DWORD    0x${TEST_ARGON2.memoryKiB.toString(16)}`),
+    line('iterations', `REG_DWORD    0x${TEST_ARGON2.iterations.toString(16)}`),
+    line('parallelism', `REG_DWORD    0x${TEST_ARGON2.parallelism.toString(16)}`),
+  ];
+  const ca = (clinic.policy.trustedCaPem ?? '').trim().split('\n').join('\\0');
+  return (tool, args): CommandOutput => {
+    const key = args[1] ?? '';
+    const full = key.replace(/^HKLM\\/, 'HKEY_LOCAL_MACHINE\\'); // reg.exe prints the hive's full name
+    if (tool === 'reg' && key.endsWith('ProfileList'))
+      return {
+        code: 0,
+        stdout: `\r\n${full}\r\n${line('ProgramData', 'REG_EXPAND_SZ    %SystemDrive%\\ProgramData')}\r\n`,
+      };
+    if (tool === 'reg' && key.endsWith('CurrentVersion'))
+      return { code: 0, stdout: `\r\n${full}\r\n${line('SystemRoot', 'REG_SZ    C:\\WINDOWS')}\r\n` };
+    if (tool === 'reg' && key === 'HKLM\\Software\\Policies\\ClinicMessenger') {
+      const own = Object.entries({ trustedCaPem: `REG_MULTI_SZ    ${ca}`, ...values() }).map(([k, v]) => line(k, v));
+      return { code: 0, stdout: ['', root, ...own, '', `${root}\\argon2`, ...argon2, ''].join('\r\n') };
+    }
+    if (tool === 'powershell') return { code: 0, stdout: `${root}\t${sddl}\r\n${root}\\argon2\t${sddl}\r\n` };
+    return { code: 1, stdout: '' }; // HKCU: no such key; nothing else is asked
+  };
+}
+
+describe('a Group Policy change in the registry while the app runs (through the pure layer)', () => {
+  it('the next read applies it: Settings show the new limits, managed', async () => {
+    let gpo: Record<string, string> = { lockTimeoutMaxMinutes: 'REG_DWORD    0xf', exportAllowed: 'REG_DWORD    0x1' };
+    const pc = await openWorkstation(clinic.browser, {
+      userDataDir: join(clinic.dir, 'windows-pc'),
+      managed: true,
+      policySource: {
+        platform: 'win32',
+        windows: windowsPc(() => gpo),
+        argon2Minimum: { memoryKiB: TEST_ARGON2.memoryKiB, iterations: TEST_ARGON2.iterations },
+      },
+    });
+    try {
+      const core = pc.harness.core;
+      expect(core.policy.error).toBeNull();
+      expect(core.policy.source).toBe('HKLM\\Software\\Policies\\ClinicMessenger');
+      await clinic.signUp(pc.page, nurse);
+      await openSettings(pc.page);
+      const hint = pc.page.locator('#set-timeout-hint');
+      await expect.poll(() => hint.innerText()).toContain('at most 15 minutes');
+      expect(await pc.page.getByTestId('policy-exportAllowed').innerText()).toContain('Audit export: allowed');
+
+      gpo = { lockTimeoutMaxMinutes: 'REG_DWORD    0x3', exportAllowed: 'REG_DWORD    0x0' };
+      // What the poll does on its next tick (every 5 minutes on Windows: watch.ts).
+      expect(core.policy.reload()?.keys).toEqual(['lockTimeoutMaxMinutes', 'exportAllowed']);
+      await expect.poll(() => hint.innerText()).toContain('at most 3 minutes');
+      const exportLine = pc.page.getByTestId('policy-exportAllowed');
+      expect(await exportLine.innerText()).toContain('Audit export: not allowed');
+      expect(await exportLine.getByTestId('managed-badge').count()).toBe(1);
+      expect(await pc.page.locator('#set-timeout-managed').count()).toBe(1);
+      expect(pc.problems).toEqual([]);
+    } finally {
+      await closeWorkstation(pc);
+    }
   });
 });

@@ -71,7 +71,9 @@ export async function openWorkstation(
     /** The test policy, given directly; or `policyPath`, a managed policy file the app reads and watches. */
     policy?: PolicyInput;
     policyPath?: string;
-    /** How that file's protection is checked (e.g. a lower Argon2 minimum for test speed). */
+    /** Read the managed sources as the app does (with `policySource`, e.g. a simulated Windows registry). */
+    managed?: boolean;
+    /** How the managed sources are read and checked (e.g. a lower Argon2 minimum for test speed). */
     policySource?: PolicySourceOptions;
     colorScheme?: 'light' | 'dark';
     reducedMotion?: boolean;
@@ -82,7 +84,12 @@ export async function openWorkstation(
   const harness = await startHarness({
     userDataDir: opts.userDataDir,
     rendererDir: RENDERER_DIR,
-    ...(opts.policyPath ? { policyPath: opts.policyPath } : { policy: opts.policy ?? {} }),
+    // A file, the machine's managed sources (policyPath undefined: as the app reads them), or the test policy.
+    ...(opts.policyPath
+      ? { policyPath: opts.policyPath }
+      : opts.managed
+        ? { policyPath: undefined }
+        : { policy: opts.policy ?? {} }),
     ...(opts.policySource ? { policySource: opts.policySource } : {}),
     keychain: fileKeychain,
     ...(opts.clock ? { clock: opts.clock } : {}),
