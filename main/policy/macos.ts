@@ -43,8 +43,12 @@ export const systemMacCommand: MacCommand = (args, input) => {
   }
 };
 
-/** `-` as the file: plutil reads stdin, so it converts the bytes that passed the protection check. */
-export const PLUTIL_ARGS = ['-convert', 'xml1', '-o', '-', '--', '-'] as const;
+/**
+ * `-` as the file: plutil reads stdin ("The file '-' means stdin", plutil -help), so it converts the
+ * very bytes that passed the protection check rather than opening the path again. No `--`: there is
+ * no path that could look like an option, and not every plutil documents it.
+ */
+export const PLUTIL_ARGS = ['-convert', 'xml1', '-o', '-', '-'] as const;
 
 /** A macOS short user name as the MDM client names its folder; anything else could leave the folder. */
 const SHORT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;

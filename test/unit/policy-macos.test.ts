@@ -85,7 +85,7 @@ describe('XML property lists → policy input (pure)', () => {
       server: { domain: 'user.example' },
     });
     expect(calls).toEqual([{ args: PLUTIL_ARGS, input: binary }]);
-    expect(PLUTIL_ARGS).toEqual(['-convert', 'xml1', '-o', '-', '--', '-']);
+    expect(PLUTIL_ARGS).toEqual(['-convert', 'xml1', '-o', '-', '-']); // stdin: the checked bytes, not the path again
     expect(() => managedPreferences(binary, () => ({ code: 1, stdout: '' }))).toThrow(
       /plutil cannot convert it \(exit 1\)/,
     );
@@ -156,6 +156,25 @@ describe('macOS: device profile, then user profile, then the file', () => {
       server: { domain: 'user.example' },
     });
     expect(setup({}).load()).toEqual({ policy: defaultPolicy, source: null, error: null, managedKeys: [] });
+  });
+
+  it('hands plutil the bytes of the checked binary plist the MDM client wrote', () => {
+    const { prefs, json } = setup({});
+    const binary = Buffer.concat([Buffer.from('bplist00'), Buffer.from([0xd1, 0x01, 0x02, 0x5f])]);
+    writeFileSync(join(prefs, 'org.clinicmessenger.desktop.plist'), binary, { mode: 0o644 });
+    const seen: Buffer[] = [];
+    const plutil: MacCommand = (_args, input) => {
+      seen.push(input);
+      return { code: 0, stdout: DEVICE };
+    };
+    const r = loadPolicy(json, undefined, {
+      platform: 'darwin',
+      posixTrust,
+      mac: { plutil, managedPreferencesDir: prefs, userName: 'pat' },
+    });
+    expect(r.error).toBeNull();
+    expect(r.policy.lockTimeoutMaxMinutes).toBe(2);
+    expect(seen).toEqual([binary]);
   });
 
   it('refuses a managed preference file a non-administrator can change, on screen, with the strict defaults', () => {
