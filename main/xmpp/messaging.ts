@@ -101,7 +101,13 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     },
     inView: (conversationId) => conversationId === viewing && !quiet(),
     // Best effort, as after conversations:markRead: markDisplayed never rejects.
-    readOnArrival: (conversationId) => void markDisplayed(conversationId),
+    // A marker says "read up to here" (XEP-0333, and XEP-0490 to our other workstations). While an
+    // earlier message is still unread (it came while locked and was never on screen), saying so
+    // would mark that one read too: the renderer's markRead covers the new one once it is shown.
+    readOnArrival: (conversationId) => {
+      // markDisplayed never rejects (best effort, offline sends nothing): nothing to report here.
+      if (store.conversations.summary(conversationId)?.unread === 0) void markDisplayed(conversationId);
+    },
   };
   const directory = createDirectory(ctx);
   const receiver = createReceiver(ctx);

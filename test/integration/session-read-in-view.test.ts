@@ -226,6 +226,11 @@ describe('the conversation in view (conversations:view)', () => {
       () => bobStore().messages.findByOriginId(conversationId, roundTrip.originId!),
       45_000,
     );
+    // A marker Bob's session sent when the round trip arrived in view ("read up to here", which
+    // would cover the unread message before it) travels ahead of Bob's next message on the same
+    // stream: once Alice holds that message, any such marker has reached her too.
+    const back = await call<Message>('messages:send', { conversationId, body: 'after the round trip' });
+    await waitFor('bob to alice', () => alice.store.messages.findByOriginId(mine.id, back.originId!), 45_000);
     expect(state()).not.toBe('read');
     expect(await unread(A)).toBe(1);
     await call('conversations:markRead', { conversationId, upTo: stored.id });
