@@ -1,10 +1,9 @@
 // The managed policy while the app runs (issue 14 item 3): main/policy/live.ts re-runs the
 // loader and says what changed; main/policy/watch.ts decides when (a folder watch, a poll).
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../main/clock';
 import { silentLogger } from '../../main/log';
 import { loadPolicy, type LoadedPolicy } from '../../main/policy/load';
 import { changedKeys, createLivePolicy } from '../../main/policy/live';
@@ -89,49 +88,65 @@ describe('policy watch', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('a file replaced in its folder is read once, after the burst settles', async () => {
+  /** A temp folder with a policy watch on `policy.json` in it, on a fake clock (settle and poll). */
+  function watched() {
     const dir = mkdtempSync(join(tmpdir(), 'policy-watch-'));
     dirs.push(dir);
     const file = join(dir, 'policy.json');
     writeFileSync(file, '{}');
-    let reloads = 0;
+    const clock = fakeClock();
+    const reads: string[] = [];
     const w = watchPolicy({
       files: [file],
-      reload: () => reloads++,
-      clock: systemClock,
+      reload: () => reads.push(readFileSync(file, 'utf8')),
+      clock,
       logger: silentLogger,
       pollMs: 3_600_000,
     });
+    return { dir, file, clock, reads, w };
+  }
+
+  /**
+   * Resolves once a second watch on `dir` has seen a `change` of `name`. libuv hands each inotify
+   * event to every watch of the folder in the same turn, so by then the policy watch has it too.
+   */
+  function seen(dir: string, name: string): Promise<void> {
+    return new Promise((resolve) => {
+      const probe = watch(dir, (event, file) => {
+        if (event === 'change' && file === name) {
+          probe.close();
+          resolve();
+        }
+      });
+    });
+  }
+
+  it('a file replaced in its folder is read once, after the burst settles', async () => {
+    const { dir, file, clock, reads, w } = watched();
     try {
+      const last = seen(dir, 'policy.json');
       writeFileSync(`${file}.new`, '{"exportAllowed": true}');
       renameSync(`${file}.new`, file);
       writeFileSync(file, '{"exportAllowed": false}');
-      await expect.poll(() => reloads).toBe(1);
-      // Nothing else arrives for the burst (SETTLE_MS of quiet has passed once reloads is 1).
-      await new Promise((r) => setTimeout(r, SETTLE_MS * 2));
-      expect(reloads).toBe(1);
+      await last;
+      expect(reads).toEqual([]); // settling: nothing read mid-burst
+      clock.advance(SETTLE_MS);
+      expect(reads).toEqual(['{"exportAllowed": false}']);
+      clock.advance(SETTLE_MS * 10);
+      expect(reads).toHaveLength(1);
     } finally {
       w.stop();
     }
   });
 
   it('another file in the folder is not ours: no reload', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'policy-watch-'));
-    dirs.push(dir);
-    const file = join(dir, 'policy.json');
-    let reloads = 0;
-    const w = watchPolicy({
-      files: [file],
-      reload: () => reloads++,
-      clock: systemClock,
-      logger: silentLogger,
-      pollMs: 3_600_000,
-    });
+    const { dir, clock, reads, w } = watched();
     try {
+      const delivered = seen(dir, 'unrelated.txt');
       writeFileSync(join(dir, 'unrelated.txt'), 'x');
-      // Then ours, so the test knows events were delivered before it checks the count.
-      writeFileSync(file, '{}');
-      await expect.poll(() => reloads).toBe(1);
+      await delivered;
+      clock.advance(SETTLE_MS * 10);
+      expect(reads).toEqual([]);
     } finally {
       w.stop();
     }
