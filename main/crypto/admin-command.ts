@@ -39,7 +39,7 @@ export const MAX_ADMIN_COMMAND_VALIDITY_MS = 30 * 24 * 3600_000;
 
 /** Same shape as a workstation profile id (main/vault/profiles.ts PROFILE_ID): the device id. */
 export const DEVICE_ID_RE = /^[a-z0-9-]{8,64}$/;
-const BARE_JID_RE = /^[^\s/@<>'"&]+@[^\s/@<>'"&]+$/;
+export const BARE_JID_RE = /^[^\s/@<>'"&]+@[^\s/@<>'"&]+$/;
 /** 128 random bits, base64url without padding: exactly 22 characters. */
 const NONCE_RE = /^[A-Za-z0-9_-]{22}$/;
 

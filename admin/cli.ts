@@ -1,0 +1,101 @@
+/**
+ * clinic-admin: the administrator's command line (issue 15, ARCHITECTURE.md §2 `admin/`).
+ * `run` parses argv, runs one command and returns the exit code (errors.ts); it never prints a
+ * passphrase or key material. Run it as `npx clinic-admin …` from the repository (admin/README.md).
+ */
+import { parseArgs } from 'node:util';
+import { keygen, KEYGEN_USAGE } from './commands/keygen';
+import { wipe, WIPE_USAGE } from './commands/wipe';
+import { CliError, EXIT_USAGE, usageError } from './errors';
+import type { CliIo } from './io';
+
+export const USAGE = `Usage: clinic-admin <command> [options]   (clinic-admin <command> --help for details)
+
+Commands:
+  keygen   create the admin signing key (passphrase-protected) and print its fingerprint
+  wipe     sign a remote-wipe command for an account, one device or all, into a file
+           (sending: planned)
+
+Planned (issue 15): provision, disable, lease, report, verify-report.`;
+
+const COMMANDS = {
+  keygen: {
+    usage: KEYGEN_USAGE,
+    options: { out: { type: 'string' }, name: { type: 'string' } },
+    positionals: 0,
+    run: (io: CliIo, v: Values) => keygen(io, { out: v.values.out, name: v.values.name }),
+  },
+  wipe: {
+    usage: WIPE_USAGE,
+    options: {
+      device: { type: 'string' },
+      key: { type: 'string' },
+      expires: { type: 'string' },
+      out: { type: 'string' },
+    },
+    positionals: 1,
+    run: (io: CliIo, v: Values) =>
+      wipe(io, {
+        jid: v.positionals[0],
+        device: v.values.device,
+        key: v.values.key,
+        expires: v.values.expires,
+        out: v.values.out,
+      }),
+  },
+} as const;
+
+interface Values {
+  values: Partial<Record<'out' | 'name' | 'device' | 'key' | 'expires', string>>;
+  positionals: string[];
+}
+
+function parse(args: string[], options: Record<string, { type: 'string' }>, positionals: number): Values | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    // parseArgs names the unknown option or the option missing its value.
+    throw usageError(err instanceof Error ? err.message : 'bad arguments');
+  }
+  if (parsed.values.help) return 'help';
+  if (parsed.positionals.length > positionals)
+    throw usageError(`Unexpected argument "${parsed.positionals[positionals]}".`);
+  const values: Values['values'] = {};
+  for (const [k, v] of Object.entries(parsed.values))
+    if (typeof v === 'string') values[k as keyof Values['values']] = v;
+  return { values, positionals: parsed.positionals };
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    io.stdout(topic && topic in COMMANDS ? COMMANDS[topic as keyof typeof COMMANDS].usage : USAGE);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (!(name in COMMANDS)) {
+    io.stderr(`clinic-admin: unknown command "${name}".\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const command = COMMANDS[name as keyof typeof COMMANDS];
+  try {
+    const parsed = parse(rest, command.options, command.positionals);
+    if (parsed === 'help') {
+      io.stdout(command.usage);
+      return 0;
+    }
+    await command.run(io, parsed);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    io.stderr(`clinic-admin ${name}: ${err.message}`);
+    if (err.exitCode === EXIT_USAGE) io.stderr(`Run "clinic-admin ${name} --help" for its usage.`);
+    return err.exitCode;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The admin key's passphrase: from CLINIC_ADMIN_PASSPHRASE (scripts, tests) or typed at the
+ * terminal without echo — never from argv, which any user on the machine can read in `ps`.
+ */
+import { CliError } from './errors';
+import type { CliIo } from './io';
+
+export const PASSPHRASE_ENV = 'CLINIC_ADMIN_PASSPHRASE';
+export const MIN_PASSPHRASE = 12;
+
+/** Reads one line from the terminal with echo off (raw mode); Ctrl+C aborts. */
+function readHidden(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const done = (err: Error | null) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(text);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(null);
+        if (ch === '\u0003') return done(new CliError('Cancelled.'));
+        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+        else if (ch >= ' ') text += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}
+
+export async function readPassphrase(io: CliIo, opts: { confirm: boolean }): Promise<string> {
+  const fromEnv = io.env[PASSPHRASE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (!process.stdin.isTTY)
+    throw new CliError(`No terminal to ask for the passphrase: type it at a terminal, or set ${PASSPHRASE_ENV}.`);
+  const first = await readHidden('Admin key passphrase: ');
+  if (opts.confirm && (await readHidden('Repeat the passphrase: ')) !== first)
+    throw new CliError('The two passphrases differ; nothing was written.');
+  return first;
+}
