@@ -32,8 +32,9 @@ const testFolder = (self) => ({
 
 /**
  * Layer → what it may import. layers: folders it may reach with relative imports (a list, or
- * { except: [...] } for "all but these"); npm: true (any), false (none) or an allow-list;
- * node: Node built-ins; electron: the electron module.
+ * { except: [...] } for "all but these"); paths: folders inside a layer it may not reach that it
+ * may still import ('main/crypto/'); npm: true (any), false (none) or an allow-list; node: Node
+ * built-ins; electron: the electron module.
  */
 const LAYERS = {
   common: { layers: ['common'], npm: ['zod'], node: false, electron: false },
@@ -56,6 +57,9 @@ const LAYERS = {
     node: true,
     electron: false,
   },
+  // clinic-admin (issue 15): the administrator's CLI shares the app's OpenPGP code and nothing
+  // else of main/ (paths: folders reachable beyond whole layers).
+  admin: { layers: ['common', 'admin'], paths: ['main/crypto/'], npm: true, node: true, electron: false },
   'test-support': { layers: { except: TEST_FOLDERS }, npm: true, node: true, electron: true },
   'test-unit': testFolder('test-unit'),
   'test-integration': testFolder('test-integration'),
@@ -67,6 +71,7 @@ const LAYERS = {
 function layerOf(rel) {
   if (rel === 'main/index.ts') return 'main-entry';
   if (rel.startsWith('main/electron/')) return 'main-electron';
+  if (rel.startsWith('admin/')) return 'admin';
   for (const name of ['common', 'main', 'preload', 'renderer']) if (rel.startsWith(`${name}/`)) return name;
   const bare = rel.replace(/\.[cm]?[jt]s$/, '');
   if (bare === 'test/support/harness/shim') return 'harness-shim';
@@ -91,6 +96,7 @@ const LAYER_NAMES = {
 const nameOf = (layer) => LAYER_NAMES[layer] ?? `${layer.replace(/^test-/, 'test/')}/`;
 const mayReach = (rules, layer) =>
   Array.isArray(rules.layers) ? rules.layers.includes(layer) : !rules.layers.except.includes(layer);
+const mayReachPath = (rules, target) => (rules.paths ?? []).some((p) => target.startsWith(p));
 
 const builtins = new Set(builtinModules);
 const packageName = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
@@ -118,7 +124,7 @@ const layering = {
           .split(sep)
           .join('/');
         const targetLayer = layerOf(target);
-        if (!mayReach(rules, targetLayer))
+        if (!mayReach(rules, targetLayer) && !mayReachPath(rules, target))
           what = `${targetLayer === 'other' || targetLayer === 'outside' ? target : nameOf(targetLayer)} (${spec})`;
       } else if (spec === 'electron' || spec.startsWith('electron/')) {
         if (!rules.electron) what = "'electron' (only main/electron/ and preload/ may)";

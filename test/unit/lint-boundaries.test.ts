@@ -59,6 +59,8 @@ describe('forbidden imports fail lint', () => {
       'test-unit-imports-integration',
       'test-bench-imports-e2e',
       'test-support-imports-unit',
+      'admin-imports-main-session',
+      'admin-imports-electron',
     ]) {
       expect(names).toContain(pattern);
     }
@@ -85,7 +87,7 @@ describe('allowed imports pass lint', () => {
 
 describe('the real tree', () => {
   it('main/electron is the only main code that imports electron, and preload the only other; test folders share only test/support', async () => {
-    const results = await eslint.lintFiles(['common', 'main', 'preload', 'renderer/src', 'test']);
+    const results = await eslint.lintFiles(['common', 'main', 'preload', 'renderer/src', 'admin', 'test']);
     const layering = results.flatMap((r) =>
       r.messages.filter((m) => m.ruleId === 'local/layering').map((m) => `${r.filePath}:${m.line} ${m.message}`),
     );
