@@ -11,6 +11,8 @@ export const MIN_PASSPHRASE = 12;
 /** Reads one line from the terminal with echo off (raw mode); Ctrl+C aborts. */
 function readHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
+  // Echo off before the prompt shows: what is typed after seeing it is never echoed.
+  stdin.setRawMode(true);
   process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let text = '';
@@ -30,7 +32,6 @@ function readHidden(prompt: string): Promise<string> {
         else if (ch >= ' ') text += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });

@@ -4,8 +4,8 @@
  * with the printed fingerprint pinned; every bad input gives its message and exit code.
  * The CLI reads the wall clock and the test verifies at the wall clock: one clock, any day.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -88,6 +88,76 @@ describe('clinic-admin keygen', () => {
       expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/No terminal to ask for the passphrase.*CLINIC_ADMIN_PASSPHRASE/);
       for (const f of ['short.asc', 'none.asc']) expect(() => statSync(path(f))).toThrow();
+    },
+    SPAWNS,
+  );
+});
+
+/**
+ * The passphrase typed at a terminal: util-linux `script` gives the CLI a pseudo-terminal and
+ * copies our pipe into it. Each answer is written only after its prompt has appeared (the CLI has
+ * switched echo off by then), so nothing depends on timing.
+ */
+function atTerminal(args: string[], answers: [prompt: string, answer: string][]): Promise<Outcome> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.CLINIC_ADMIN_PASSPHRASE;
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env });
+  let stdout = '';
+  let stderr = '';
+  const pending = [...answers];
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    const next = pending[0];
+    if (next && stdout.includes(next[0], stdout.length - chunk.length - next[0].length)) {
+      pending.shift();
+      child.stdin.write(`${next[1]}\r`);
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe.skipIf(process.platform !== 'linux' || !existsSync('/usr/bin/script'))('the passphrase at a terminal', () => {
+  it(
+    'keygen asks twice without echo; wipe asks once; the passphrase never appears',
+    async () => {
+      const secret = 'typed at the terminal 42';
+      const out = path('tty-key.asc');
+      const k = await atTerminal(
+        ['keygen', '--out', out],
+        [
+          ['Admin key passphrase: ', secret],
+          ['Repeat the passphrase: ', secret],
+        ],
+      );
+      expect(k.code, k.stdout + k.stderr).toBe(0);
+      expect(k.stdout).toMatch(/Admin key passphrase: [\s\S]*Repeat the passphrase: [\s\S]*Fingerprint: [0-9A-F]{40}/);
+      expect(k.stdout).not.toContain(secret);
+      const key = await openpgp.readPrivateKey({ armoredKey: readFileSync(out, 'utf8') });
+      expect((await openpgp.decryptKey({ privateKey: key, passphrase: secret })).isDecrypted()).toBe(true);
+
+      const w = await atTerminal(
+        ['wipe', 'alice@clinic.test', '--key', out, '--out', path('tty-wipe.asc')],
+        [['Admin key passphrase: ', secret]],
+      );
+      expect(w.code, w.stdout + w.stderr).toBe(0);
+      expect(w.stdout).toContain('Wipe command for alice@clinic.test, all devices.');
+      expect(w.stdout).not.toContain(secret);
+
+      const differ = await atTerminal(
+        ['keygen', '--out', path('differ.asc')],
+        [
+          ['Admin key passphrase: ', secret],
+          ['Repeat the passphrase: ', 'something else entirely'],
+        ],
+      );
+      expect(differ.code).toBe(1);
+      expect(differ.stdout).toContain('The two passphrases differ; nothing was written.');
+      expect(existsSync(path('differ.asc'))).toBe(false);
     },
     SPAWNS,
   );
