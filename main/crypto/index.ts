@@ -50,6 +50,7 @@ export {
   DecryptPoolError,
   type DecryptPool,
   type DecryptPoolOptions,
+  type DecryptPoolMetrics,
   type DecryptJob,
   type DecryptOutcome,
   resolveDecryptWorker,

@@ -11,6 +11,7 @@
  * Jobs reject with SigncryptRejectedError exactly like openSigncrypt.
  */
 import { availableParallelism } from 'node:os';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { workerEntry, type WorkerEntry } from '../worker/entry';
 import { startWorkerChannel, type WorkerChannel } from '../worker/host';
 import { isRejectReason, SigncryptRejectedError, type RejectReason } from './errors';
@@ -42,6 +43,16 @@ export interface DecryptPoolOptions {
   limits?: Partial<OxLimits>;
   /** Override where the worker script is (tests, unusual packaging). */
   worker?: WorkerEntry;
+  /** Benchmarks: when each job is on which worker (threads mode). The app passes none: nothing is measured. */
+  metrics?: DecryptPoolMetrics;
+}
+
+/** Where the pool's time goes (test/bench/xmpp.bench.ts). Times are performance.now() milliseconds. */
+export interface DecryptPoolMetrics {
+  /** A job was on worker `worker` (its slot) from `sent` (handed to the thread) until `done` (its answer back). */
+  job(worker: number, sent: number, done: number): void;
+  /** Once per worker as the pool closes: its event loop's active and idle time since it was ready. */
+  worker(worker: number, activeMs: number, idleMs: number): void;
 }
 
 export interface DecryptPool {
@@ -126,6 +137,8 @@ interface Slot {
   /** Sender keys this worker holds parsed: each is sent to a worker once. */
   knownKeys: Set<string>;
   ready: boolean;
+  /** With metrics: the worker's event loop when it became ready (its start-up is not counted). */
+  readyLoop?: EventLoopUtilization;
 }
 
 const toOpened = (r: OpenedWire): OpenedSigncrypt => ({ ...r, timestamp: new Date(r.timestamp) });
@@ -173,6 +186,7 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     void channel.ready.then(() => {
       crashesInARow = 0;
       slot.ready = true;
+      if (opts.metrics) slot.readyLoop = channel.eventLoopUtilization();
       if (slots.every((s) => s.ready)) markReady('threads');
     });
     return slot;
@@ -195,12 +209,16 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     const cacheKey = `${job.senderKey.bareJid} ${job.senderKey.fingerprint}`;
     const first = !slot.knownKeys.has(cacheKey);
     slot.knownKeys.add(cacheKey);
+    const { metrics } = opts;
+    const sent = metrics ? performance.now() : 0;
     slot.channel.call('open', toWire(job, first)).then(
       (r) => {
+        if (metrics) metrics.job(slots.indexOf(slot), sent, performance.now());
         resolve(toOpened(r));
         pump();
       },
       (err: Error) => {
+        if (metrics) metrics.job(slots.indexOf(slot), sent, performance.now());
         if (err instanceof DecryptPoolError) slot.knownKeys.clear(); // it may have dropped a key it failed to load: resend
         reject(err);
         pump();
@@ -238,6 +256,11 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     async close() {
       closed = true;
       for (const q of queue.splice(0)) q.reject(new DecryptPoolError('decrypt pool is closed'));
+      slots.forEach((s, i) => {
+        if (!opts.metrics || !s.readyLoop || s.channel.dead()) return;
+        const { active, idle } = s.channel.eventLoopUtilization(s.readyLoop);
+        opts.metrics.worker(i, active, idle);
+      });
       await Promise.all(slots.map((s) => s.channel.terminate()));
     },
   };

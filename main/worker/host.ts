@@ -4,6 +4,7 @@
  * the decrypt pool (main/crypto/pool.ts) and the store worker (main/store/background.ts); the
  * worker side is serve.ts.
  */
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { spawnWorker, type WorkerEntry } from './entry';
 import type { FromWorker, OpMap, ToWorker, WireError, WireReply, WireRequest } from './protocol';
@@ -35,6 +36,8 @@ export interface WorkerChannel<Ops extends OpMap> {
   close(): Promise<void>;
   /** Stops the thread now; unanswered calls fail with stopError(null). */
   terminate(): Promise<void>;
+  /** The thread's event loop: active and idle time since it started, or since `since` (measurements: the benchmarks). */
+  eventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization;
 }
 
 interface Pending {
@@ -113,5 +116,6 @@ export function startWorkerChannel<Ops extends OpMap>(opts: WorkerChannelOptions
       await worker.terminate();
       await exited;
     },
+    eventLoopUtilization: (since) => worker.performance.eventLoopUtilization(since),
   };
 }

@@ -72,6 +72,18 @@ function archiveStamp(result: XmlElement): string | null {
   return typeof raw === 'string' && parseXmppDateTime(raw) ? raw : null;
 }
 
+/** Adds one archive result to the page: its id and stamp, and the item to store (its decryption started). */
+function addResult(page: Page, result: XmlElement, ctx: MessagingContext, begin: (it: OxItem) => Pending | null) {
+  const { metrics, clock } = ctx.opts;
+  const t0 = metrics?.archiveResult ? performance.now() : 0;
+  const it = toItem(result, ctx, clock.now());
+  const p = it && begin(it);
+  if (p) page.pending.push({ p, at: page.ids.length });
+  page.ids.push(result.attrs.id ?? '');
+  page.stamps.push(archiveStamp(result));
+  metrics?.archiveResult?.(performance.now() - t0);
+}
+
 /**
  * How many archived messages follow the pointer, for the progress bar only: a count-only query
  * (RSM max 0) from the pointer's own second, which counts the pointer itself (and any message
@@ -94,11 +106,15 @@ async function countAfterPointer(ctx: MessagingContext, since: string): Promise<
  * what is done: messages archived during the run come on top), and exactly one `finished` —
  * also when the run fails, so the UI never shows a catch-up that is no longer running.
  */
-function progressReporter(events: MessagingContext['opts']['events']) {
+function progressReporter({ events, metrics }: MessagingContext['opts']) {
   let done = 0;
   let total: number | null = null;
   let over = false;
-  const emit = () => events.emit('sync:progress', { done, total, finished: over });
+  const emit = () => {
+    const t0 = metrics?.events ? performance.now() : 0;
+    events.emit('sync:progress', { done, total, finished: over });
+    metrics?.events?.(performance.now() - t0);
+  };
   emit();
   return {
     get done() {
@@ -123,7 +139,7 @@ function progressReporter(events: MessagingContext['opts']['events']) {
 }
 
 export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
-  const { store, events, logger, clock } = ctx.opts;
+  const { store, logger, metrics } = ctx.opts;
   const collectors = new Map<string, (result: XmlElement) => void>();
 
   /** Called for every inbound <message/>; true when it was an archive result (ours or not). */
@@ -154,15 +170,11 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     if (!conn?.isReady()) throw new Error('not connected');
     const queryId = randomUUID();
     const page: Page = { ids: [], stamps: [], pending: [], last: null, complete: false, count: null };
-    collectors.set(queryId, (result) => {
-      const it = toItem(result, ctx, clock.now());
-      const p = it && begin(run, it);
-      if (p) page.pending.push({ p, at: page.ids.length });
-      page.ids.push(result.attrs.id ?? '');
-      page.stamps.push(archiveStamp(result));
-    });
+    collectors.set(queryId, (result) => addResult(page, result, ctx, (it) => begin(run, it)));
     try {
+      const sent = metrics?.page ? performance.now() : 0;
       const res = await conn.iq(mamQuery(queryId, after, PAGE), 120_000);
+      metrics?.page?.(sent, performance.now(), page.ids.length);
       const fin = res.getChild('fin', NS.mam);
       const set = fin?.getChild('set', NS.rsm);
       page.last = set?.getChildText('last') ?? null;
@@ -212,7 +224,7 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     const r: Run = { keys: new Map() };
     let after = store.getSetting<string>(MAM_LAST_SETTING) ?? null;
     let stored = 0;
-    const progress = progressReporter(events);
+    const progress = progressReporter(ctx.opts);
     try {
       // RSM's count ignores <after/> (XEP-0059): used from the archive's start; else counted apart.
       const since = after === null ? null : (store.getSetting<string | null>(MAM_LAST_AT_SETTING) ?? null);

@@ -13,6 +13,7 @@ import {
   SigncryptRejectedError,
   type DecryptJob,
   type DecryptPool,
+  type DecryptPoolMetrics,
   type Identity,
   type OpenedSigncrypt,
 } from '../crypto';
@@ -24,6 +25,8 @@ export interface DecryptServiceDeps {
   identity: () => Identity | null;
   logger: Logger;
   inspect?: MessagingInspect;
+  /** Benchmarks: the worker pool's timings (MessagingMetrics.pool). */
+  poolMetrics?: DecryptPoolMetrics;
 }
 
 export interface DecryptService {
@@ -35,7 +38,7 @@ export interface DecryptService {
   close(): Promise<void>;
 }
 
-export function createDecryptService({ identity, logger, inspect }: DecryptServiceDeps): DecryptService {
+export function createDecryptService({ identity, logger, inspect, poolMetrics }: DecryptServiceDeps): DecryptService {
   let pool: Promise<DecryptPool> | null = null;
 
   return {
@@ -44,7 +47,11 @@ export function createDecryptService({ identity, logger, inspect }: DecryptServi
       if (!id) throw new Error('no identity');
       pool ??= Promise.resolve().then(() => {
         try {
-          return createDecryptPool({ identity: id, size: availableParallelism() });
+          return createDecryptPool({
+            identity: id,
+            size: availableParallelism(),
+            ...(poolMetrics ? { metrics: poolMetrics } : {}),
+          });
         } catch (err) {
           logger.warn('xmpp: decrypt worker pool unavailable; decrypting on this thread', { error: errorName(err) });
           return createDecryptPool({ identity: id, mode: 'inline' });

@@ -5,7 +5,8 @@
  */
 import type { XmlElement } from '@xmpp/client';
 import type { MessagingContext } from './context';
-import type { OxItem, Receiver } from './receive';
+import { markLive, type OxItem, type Receiver } from './receive';
+import type { LiveStage } from './types';
 import { bare, fromOwnAccount, NS, originIdOf, receiptFor, serverStampOf, stanzaIdOf } from './stanzas';
 
 type Step = () => Promise<void>;
@@ -17,7 +18,8 @@ const later =
     Promise.resolve().then(fn);
 
 export function createInbound(ctx: MessagingContext, receiver: Receiver) {
-  const { store, audit, logger, clock } = ctx.opts;
+  const { store, audit, logger, clock, metrics } = ctx.opts;
+  const mark = (stage: LiveStage, it: OxItem) => markLive(metrics, stage, it);
 
   /**
    * One OX item. Decryption starts now (in parallel with earlier messages still being decrypted);
@@ -26,6 +28,7 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
    * already: a sender's re-send after a lost ack still deserves its receipt).
    */
   function begin(it: OxItem): () => Promise<boolean> {
+    mark('arrived', it);
     const pending = receiver.prepare(it);
     if (!pending) {
       const conv = store.conversations.byPeer(it.peer);
@@ -34,7 +37,9 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
     }
     return async () => {
       const { received } = await receiver.commit([pending]);
+      mark('stored', it);
       receiver.announce(received);
+      mark('announced', it);
       return received.some((r) => r.reason === null);
     };
   }

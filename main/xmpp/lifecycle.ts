@@ -39,7 +39,7 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
   let stopOutboxTimer: (() => void) | null = null;
 
   function makeConnection(): XmppConnection {
-    const { account } = opts;
+    const { account, metrics } = opts;
     const c = createConnection({
       jid: ctx.ownJid,
       password: account.password,
@@ -59,6 +59,7 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
       onReady: (resumed) => {
         if (conn) setup.ready(conn, resumed);
       },
+      ...(metrics?.inboundData ? { onInboundData: metrics.inboundData.bind(metrics) } : {}),
     });
     c.client.iqCallee.set(NS.roster, 'query', ({ stanza }) => directory.handleRosterPush(stanza));
     // XEP-0115 §6.2: the server asks what `<node>#<ver>` means before it sends +notify events.

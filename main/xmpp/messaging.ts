@@ -8,6 +8,7 @@
 import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { systemClock } from '../clock';
+import type { Identity } from '../crypto';
 import { createAccountKey } from './account-key';
 import { createCatchUp } from './catch-up';
 import type { MessagingContext } from './context';
@@ -50,6 +51,10 @@ async function checkRecipient(ctx: MessagingContext, peer: string): Promise<void
   });
 }
 
+/** The decrypt service with the options' hooks: fault injection (tests), the pool's metrics (benchmarks). */
+const decryptService = (opts: MessagingOptions, identity: () => Identity | null) =>
+  createDecryptService({ identity, logger: opts.logger, inspect: opts.inspect, poolMetrics: opts.metrics?.pool });
+
 export function createMessaging(opts: MessagingOptions): Messaging {
   const { store, audit, events, logger, clock, policy } = opts;
   const ownJid = bare(opts.account.jid);
@@ -68,7 +73,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     statusOf: (j) => directory.statusOf(j),
     onKeyReady: (j) => outbox.release(j),
   });
-  const decryption = createDecryptService({ identity: () => accountKey.current(), logger, inspect: opts.inspect });
+  const decryption = decryptService(opts, () => accountKey.current());
   /** The conversation the user has in view (conversations:view); null: none, or the window is hidden. */
   let viewing: string | null = null;
 

@@ -73,7 +73,9 @@ export function createOutboxSender(ctx: MessagingContext) {
         ...replyFor(msg, conv.peerJid),
         urgent: msg.urgent === true,
       });
+      ctx.opts.metrics?.live?.('signed', msg.originId, performance.now());
       await conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
+      ctx.opts.metrics?.live?.('acked', msg.originId, performance.now());
       // One commit (issue 10 §11): out of the outbox, marked sent and audited together or not at all.
       const sent = store.transaction(() => {
         store.outbox.remove(messageId);

@@ -16,6 +16,7 @@ import { identityAsContact, SigncryptRejectedError, type ContactKey, type Opened
 import type { AuditLog } from '../audit';
 import type { NewMessage } from '../store';
 import type { MessagingContext } from './context';
+import type { LiveStage } from './types';
 import { applyReceivedChange, emitChanged } from './message-change';
 
 export interface OxItem {
@@ -124,6 +125,20 @@ function audited(audit: AuditLog, m: NewMessage, id: string, peer: string, reaso
 }
 
 type Store = MessagingContext['opts']['store'];
+type Metrics = MessagingContext['opts']['metrics'];
+
+/** A live message's stage, for the benchmarks' breakdown of its delivery (MessagingMetrics.live). */
+export function markLive(metrics: Metrics, stage: LiveStage, it: OxItem): void {
+  if (metrics?.live && it.live && it.originId) metrics.live(stage, it.originId, performance.now());
+}
+
+/** Appends the audit entry; with commit metrics (benchmarks), adds the time it took to `spent.ms`. */
+function auditTimed(metrics: Metrics, spent: { ms: number }, ...args: Parameters<typeof audited>): void {
+  if (!metrics?.commit) return audited(...args);
+  const t0 = performance.now();
+  audited(...args);
+  spent.ms += performance.now() - t0;
+}
 
 /** The stored copy: a message is identified by its origin-id when it has one, else by its stanza-id. */
 function existingIn(store: Store, conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>) {
@@ -138,23 +153,28 @@ function duplicateIn(store: Store, conversationId: string, it: OxItem): boolean 
   return dup !== undefined;
 }
 
+/** The key to verify an item with: ours for our own sent copies, else the colleague's. */
+async function senderKeyOf(ctx: MessagingContext, it: OxItem): Promise<ContactKey | null> {
+  const identity = ctx.identity();
+  if (it.direction === 'out') return identity ? identityAsContact(identity) : null;
+  // No key to verify with: stored as unverified with 'no-sender-key' and audited (decrypt below).
+  return ctx.trust.keyForReceiving(it.peer).catch(() => null);
+}
+
 export function createReceiver(ctx: MessagingContext) {
-  const { store, audit, logger, clock } = ctx.opts;
+  const { store, audit, logger, clock, metrics } = ctx.opts;
+  const mark = (stage: LiveStage, it: OxItem) => markLive(metrics, stage, it);
   const existing = (conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined =>
     existingIn(store, conversationId, it);
   const duplicate = (conversationId: string, it: OxItem) => duplicateIn(store, conversationId, it);
 
-  async function senderKey(it: OxItem): Promise<ContactKey | null> {
-    const identity = ctx.identity();
-    if (it.direction === 'out') return identity ? identityAsContact(identity) : null;
-    // No key to verify with: stored as unverified with 'no-sender-key' and audited (decrypt below).
-    return ctx.trust.keyForReceiving(it.peer).catch(() => null);
-  }
+  const senderKey = (it: OxItem) => senderKeyOf(ctx, it);
 
   async function decrypt(it: OxItem, key: Promise<ContactKey | null>): Promise<ReceiveOutcome> {
     if (!ctx.identity()) return { ok: false, reason: 'no-identity' };
     const k = await key;
     if (!k) return { ok: false, reason: 'no-sender-key' };
+    mark('decrypt-start', it);
     try {
       const value = await ctx.decrypt({
         senderKey: k,
@@ -165,8 +185,10 @@ export function createReceiver(ctx: MessagingContext) {
         ...(it.serverStamp ? { delayStamp: it.serverStamp } : {}),
         now: new Date(clock.now()),
       });
+      mark('decrypted', it);
       return { ok: true, value };
     } catch (err) {
+      mark('decrypted', it);
       if (!(err instanceof SigncryptRejectedError)) return { ok: false, internal: true };
       if (err.reason === 'wrong-signer' && it.direction === 'in') void ctx.trust.refresh(it.peer); // a changed key shows up
       return { ok: false, reason: err.reason };
@@ -196,6 +218,8 @@ export function createReceiver(ctx: MessagingContext) {
     const outcomes = await Promise.all(pending.map((p) => p.outcome));
     const firstInternal = outcomes.findIndex((o) => !o.ok && 'internal' in o);
     const changed: Message[] = [];
+    const t0 = metrics?.commit ? performance.now() : 0;
+    const auditSpent = { ms: 0 };
     const received = store.transaction(() => {
       const out: Received[] = [];
       pending.forEach((p, i) => {
@@ -218,12 +242,13 @@ export function createReceiver(ctx: MessagingContext) {
         const ins = store.messages.insert(row);
         if (!ins.inserted) return;
         if (!reason && signer && digest) store.replay.add(signer, digest);
-        audited(audit, row, ins.id, p.it.peer, reason);
+        auditTimed(metrics, auditSpent, audit, row, ins.id, p.it.peer, reason);
         out.push({ it: p.it, messageId: ins.id, conversationId: p.conversationId, reason, read: row.readAt != null });
       });
       within?.(firstInternal < 0 ? null : firstInternal);
       return out;
     });
+    metrics?.commit?.(pending.length, performance.now() - t0, auditSpent.ms);
     for (const r of received)
       if (r.reason) logger.warn('xmpp: message rejected', { messageId: r.messageId, reason: r.reason });
     emitChanged(ctx, changed);
@@ -236,6 +261,7 @@ export function createReceiver(ctx: MessagingContext) {
    * announced to the session (notification). Messages stored read were seen: the sender hears so.
    */
   function announce(received: Received[], perMessage = true): void {
+    const t0 = metrics?.events ? performance.now() : 0;
     const touched = new Set<string>();
     const read = new Set<string>();
     for (const r of received) {
@@ -250,6 +276,7 @@ export function createReceiver(ctx: MessagingContext) {
     }
     for (const c of touched) ctx.emitConversation(c);
     for (const c of read) ctx.readOnArrival(c);
+    metrics?.events?.(performance.now() - t0);
   }
 
   return { prepare, commit, announce, existing, senderKey };

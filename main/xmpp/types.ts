@@ -9,7 +9,7 @@ import type {
 } from '../../common/contract/domain';
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
-import type { DecryptJob } from '../crypto';
+import type { DecryptJob, DecryptPoolMetrics } from '../crypto';
 import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
@@ -57,7 +57,32 @@ export interface MessagingOptions {
   onLiveMessage?: (m: Message, peer: string) => void;
   /** Tests only: explicit fault injection (never set by the app). */
   inspect?: MessagingInspect;
+  /** Benchmarks only: where catch-up and live delivery spend their time (never set by the app: nothing is measured). */
+  metrics?: MessagingMetrics;
 }
+
+/**
+ * Measurement hooks for test/bench/xmpp.bench.ts. Every hook is optional and called only when
+ * given; times are performance.now() milliseconds (a monotonic measurement, not the app's Clock).
+ */
+export interface MessagingMetrics {
+  /** One chunk from the server handled on this thread: XML parsing plus the stanza handlers it runs. */
+  inboundData?(ms: number, bytes: number): void;
+  /** One archive page (catch-up): requested at `sent`, complete (its <fin/>) at `done`, with `results` results. */
+  page?(sent: number, done: number, results: number): void;
+  /** One archive result turned into a receive item on this thread (checks, dedup, decryption started). */
+  archiveResult?(ms: number): void;
+  /** One store transaction of received messages: its `ms`, of which `auditMs` appending audit entries. */
+  commit?(items: number, ms: number, auditMs: number): void;
+  /** Events for stored messages and catch-up progress (to the renderer, the session). */
+  events?(ms: number): void;
+  /** The decrypt pool's workers. */
+  pool?: DecryptPoolMetrics;
+  /** One live message reached `stage` (sender: signed, acked; receiver: the rest), by origin-id. */
+  live?(stage: LiveStage, originId: string, at: number): void;
+}
+
+export type LiveStage = 'signed' | 'acked' | 'arrived' | 'decrypt-start' | 'decrypted' | 'stored' | 'announced';
 
 export interface MessagingInspect {
   /**

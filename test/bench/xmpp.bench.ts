@@ -5,6 +5,8 @@
  *               against the single-thread openSigncrypt rate measured in this same run
  *   ox-ratio  — OX throughput (signcrypt → server → decrypt → store) vs plaintext <body/> over
  *               the same server
+ *   stages    — where catch-up's and a live message's time goes (stages.ts, issue 13 item 1),
+ *               through MessagingOptions.metrics, printed after the main table
  *
  *   npx tsx test/bench/xmpp.bench.ts     BENCH_XMPP_N (catch-up, default 10000),
  *                                        BENCH_XMPP_LAT_N (latency, 200), BENCH_XMPP_TP_N (throughput, 1000)
@@ -19,20 +21,20 @@ import { oxMessage } from '../../main/xmpp/stanzas';
 import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { recordBench, type BenchEntry } from './report';
+import { catchUpStages, createStageProbe, liveStages, pct, watchPhase, type StageProbe } from './stages';
 
 const N = Math.max(100, Number(process.env.BENCH_XMPP_N ?? 10_000));
 const LAT_N = Math.max(20, Number(process.env.BENCH_XMPP_LAT_N ?? 200));
 const TP_N = Math.max(50, Number(process.env.BENCH_XMPP_TP_N ?? 1_000));
 const BODY = 'x'.repeat(200);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 const identityOf = async (c: TestClient): Promise<Identity> =>
   loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
 
-async function latency(alice: TestClient, bob: TestClient): Promise<number[]> {
+/** Each message's send() call and the moment its 'message:added' was seen at the peer. */
+type LiveMark = { originId: string; send: number; seen: number };
+
+async function latency(alice: TestClient, bob: TestClient, marks: LiveMark[]): Promise<number[]> {
   const conv = alice.store.conversations.getOrCreate(bob.jid);
   const times: number[] = [];
   for (let i = 0; i < LAT_N; i++) {
@@ -45,7 +47,9 @@ async function latency(alice: TestClient, bob: TestClient): Promise<number[]> {
       if (Date.now() > deadline) throw new Error('message not received');
       await new Promise((r) => setImmediate(r)); // no polling interval in the measurement
     }
-    times.push(performance.now() - t0);
+    const seen = performance.now();
+    times.push(seen - t0);
+    marks.push({ originId: m.originId!, send: t0, seen });
     bob.events.length = 0;
   }
   return times;
@@ -96,7 +100,8 @@ async function catchUp(
   server: ProsodyServer,
   alice: TestClient,
   bob: TestClient,
-): Promise<{ rate: number; baseline: number; stored: number }> {
+  probe: StageProbe,
+): Promise<{ rate: number; baseline: number; stored: number; stages: () => BenchEntry[] }> {
   const aliceId = await identityOf(alice);
   const bobId = await identityOf(bob);
   await bob.messaging.stop();
@@ -135,13 +140,17 @@ async function catchUp(
   const baseline = sample.length / ((performance.now() - t0) / 1000);
 
   const before = messagesWith(bob, alice.jid).length;
+  probe.reset();
+  const phase = watchPhase(server.dir);
   t0 = performance.now();
   await bob.restart(); // same profile, fresh Messaging: connect → MAM catch-up from the last archive id
   await bob.messaging.inspect.settled();
   const seconds = (performance.now() - t0) / 1000;
+  const stats = phase.stop();
   const stored = messagesWith(bob, alice.jid).length - before;
   if (stored !== N) throw new Error(`catch-up stored ${stored} of ${N}`);
-  return { rate: stored / seconds, baseline, stored };
+  const data = probe.data;
+  return { rate: stored / seconds, baseline, stored, stages: () => catchUpStages(`xmpp/catch-up-${N}`, data, stats) };
 }
 
 async function main() {
@@ -151,11 +160,21 @@ async function main() {
       { jid: 'bob@clinic.test', password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
     ],
   });
-  const alice = await makeClient(server, 'alice@clinic.test', 'alice-pw-1');
-  const bob = await makeClient(server, 'bob@clinic.test', 'bob-pw-1');
+  // One probe for both clients: they share this process and its clock (stages.ts).
+  const probe = createStageProbe();
+  const alice = await makeClient(server, 'alice@clinic.test', 'alice-pw-1', { metrics: probe.metrics });
+  const bob = await makeClient(server, 'bob@clinic.test', 'bob-pw-1', { metrics: probe.metrics });
   const entries: BenchEntry[] = [];
+  /** Stage tables, printed after the main table. */
+  const stageTables: (() => BenchEntry[])[] = [];
   try {
-    const lat = await latency(alice, bob);
+    probe.reset();
+    const marks: LiveMark[] = [];
+    const livePhase = watchPhase(server.dir);
+    const lat = await latency(alice, bob, marks);
+    const liveData = probe.data;
+    const liveStats = livePhase.stop();
+    stageTables.push(() => liveStages(`xmpp/live-${LAT_N}`, marks, liveData, liveStats));
     entries.push(
       { name: 'xmpp/send-receive-p50', value: pct(lat, 50), unit: 'ms' },
       { name: 'xmpp/send-receive-p99', value: pct(lat, 99), unit: 'ms' },
@@ -168,7 +187,8 @@ async function main() {
       baseline: tp.plain,
       ratio: tp.ox / tp.plain,
     });
-    const cu = await catchUp(server, alice, bob);
+    const cu = await catchUp(server, alice, bob, probe);
+    stageTables.push(cu.stages);
     entries.push({
       name: `xmpp/catch-up-${N}`,
       value: cu.rate,
@@ -190,7 +210,7 @@ async function main() {
       ratio: e.ratio === undefined ? '' : Number(e.ratio.toFixed(2)),
     })),
   );
-  recordBench(entries);
+  recordBench([...entries, ...stageTables.flatMap((table) => table())]);
 }
 
 await main();

@@ -16,7 +16,7 @@ import { messagingHooks } from '../../main/session/notifications';
 import { openStore, type Store } from '../../main/store';
 import { createMessaging, type Messaging } from '../../main/xmpp';
 import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
-import type { MessagingInspect, StartOptions } from '../../main/xmpp/types';
+import type { MessagingInspect, MessagingMetrics, StartOptions } from '../../main/xmpp/types';
 import { xml, type XmlElement } from '@xmpp/client';
 import type { ProsodyServer } from './prosody';
 
@@ -44,6 +44,8 @@ export async function makeClient(
     dir?: string;
     startOptions?: Omit<StartOptions, 'firstRun'>;
     inspect?: MessagingInspect;
+    /** Benchmarks: where the service's time goes (MessagingOptions.metrics). */
+    metrics?: MessagingMetrics;
     /** What the service logs (default: nothing); tests check what is logged, and that no content is. */
     logger?: Logger;
   } = {},
@@ -74,6 +76,7 @@ export async function makeClient(
         events: bus,
       }),
       ...(o.inspect ? { inspect: o.inspect } : {}),
+      ...(o.metrics ? { metrics: o.metrics } : {}),
     });
   const client: TestClient = {
     jid,

@@ -43,6 +43,8 @@ export interface ConnectionOptions extends ServerConfig {
   onStanza(el: XmlElement): void;
   /** The stream is usable (SM enabled). `resumed`: the XEP-0198 session survived, nothing was lost. */
   onReady(resumed: boolean): void;
+  /** Benchmarks: how long this thread took over each chunk from the server (XML parsing, stanza handlers). */
+  onInboundData?: (ms: number, bytes: number) => void;
 }
 
 export interface XmppConnection {

@@ -57,8 +57,17 @@ export interface SocketGuard {
   dropStale(): void;
 }
 
-/** `onInbound`: called for every chunk the server sends (after TLS: decrypted), a sign of life. */
-export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void, clock: Clock): SocketGuard {
+/**
+ * `onInbound`: called for every chunk the server sends (after TLS: decrypted), a sign of life.
+ * `handled` (benchmarks): how long this thread took over each chunk.
+ */
+export function guardSockets(
+  xmpp: Client,
+  logger: Logger,
+  onInbound: () => void,
+  clock: Clock,
+  handled?: (ms: number, bytes: number) => void,
+): SocketGuard {
   patchTlsSocketConnect();
   const c = xmpp as unknown as ClientInternals;
   const seen = new WeakSet<object>();
@@ -83,7 +92,11 @@ export function guardSockets(xmpp: Client, logger: Logger, onInbound: () => void
     if (s.socket && s.socket !== s) guard(s.socket);
   };
 
-  hookClientSockets(xmpp, { attaching: (socket) => guard(socket as Sock), data: onInbound });
+  hookClientSockets(xmpp, {
+    attaching: (socket) => guard(socket as Sock),
+    data: onInbound,
+    ...(handled ? { handled } : {}),
+  });
   // Direct TLS: the wrapper is attached before its connect() creates the TLSSocket.
   xmpp.on('connect', () => guard(c.socket));
 
