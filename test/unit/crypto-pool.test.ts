@@ -124,6 +124,37 @@ describe('decrypt pool', () => {
     expect(again.map((o) => (o.ok ? o.value.body : null))).toEqual(expected);
   }, 30_000);
 
+  it('threads: with metrics, reports each job on its worker and every worker loop as it closes', async () => {
+    const jobs: [number, number, number][] = [];
+    const loops = new Map<number, { active: number; idle: number }>();
+    const pool = createDecryptPool({
+      identity: bob.identity,
+      mode: 'threads',
+      size: 2,
+      maxInFlight: 4,
+      metrics: {
+        job: (worker, sent, done) => jobs.push([worker, sent, done]),
+        worker: (worker, active, idle) => loops.set(worker, { active, idle }),
+      },
+    });
+    await pool.ready();
+    const { jobs: work } = await mixedJobs(12);
+    const out = await pool.openMany(work);
+    expect(out).toHaveLength(12);
+    // Every job, rejected ones too, on one of the two workers, answered after it was sent.
+    expect(jobs).toHaveLength(12);
+    expect(new Set(jobs.map(([w]) => w))).toEqual(new Set([0, 1]));
+    expect(jobs.every(([, sent, done]) => done >= sent && sent > 0)).toBe(true);
+    expect(loops.size).toBe(0); // reported once, as the pool closes
+    await pool.close();
+    expect([...loops.keys()].sort()).toEqual([0, 1]);
+    // Each worker's loop ran the decrypts it was given.
+    for (const { active, idle } of loops.values()) {
+      expect(active).toBeGreaterThan(0);
+      expect(idle).toBeGreaterThanOrEqual(0);
+    }
+  }, 30_000);
+
   it('threads: a closed pool refuses new work', async () => {
     const pool = createDecryptPool({ identity: bob.identity, mode: 'threads', size: 1 });
     await pool.close();
