@@ -6,10 +6,13 @@
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import type { PrivateKey } from 'openpgp';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   adminCommandRejections,
+  DEVICE_ID_RE,
   MAX_ADMIN_COMMAND_CHARS,
   newWipeCommand,
   signAdminCommand,
@@ -84,6 +87,16 @@ describe('newWipeCommand', () => {
     expect(() => newWipeCommand({ ...base, account: 'a@b', device: '../x' })).toThrow(RangeError);
     expect(() => newWipeCommand({ ...base, account: 'a@b', validityMs: 0 })).toThrow(/30 days/);
     expect(() => newWipeCommand({ ...base, account: 'a@b', validityMs: 31 * DAY })).toThrow(/30 days/);
+  });
+});
+
+describe('the device id is the workstation profile id', () => {
+  it('accepts what new-profile.ts makes, with the same pattern profiles.ts enforces', () => {
+    // main/crypto does not import main/vault (admin/ uses main/crypto and stays out of the vault),
+    // so the pattern is written twice: this fails when one copy changes without the other.
+    expect(readFileSync('main/vault/profiles.ts', 'utf8')).toContain(`const PROFILE_ID = ${String(DEVICE_ID_RE)};`);
+    expect(readFileSync('main/vault/new-profile.ts', 'utf8')).toContain('const id = randomUUID();');
+    expect(DEVICE_ID_RE.test(randomUUID())).toBe(true);
   });
 });
 
