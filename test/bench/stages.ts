@@ -54,6 +54,8 @@ interface Collected {
   pages: { sent: number; done: number; results: number }[];
   inboundMs: number;
   inboundBytes: number;
+  /** The longest single chunk (parsing + handlers): a candidate for the event-loop stall. */
+  inboundMaxMs: number;
   archiveMs: number;
   archiveN: number;
   commits: { end: number; ms: number; auditMs: number; items: number }[];
@@ -67,6 +69,7 @@ const empty = (): Collected => ({
   pages: [],
   inboundMs: 0,
   inboundBytes: 0,
+  inboundMaxMs: 0,
   archiveMs: 0,
   archiveN: 0,
   commits: [],
@@ -83,6 +86,7 @@ export function createStageProbe() {
     inboundData(ms, bytes) {
       c.inboundMs += ms;
       c.inboundBytes += bytes;
+      c.inboundMaxMs = Math.max(c.inboundMaxMs, ms);
     },
     page: (sent, done, results) => c.pages.push({ sent, done, results }),
     archiveResult(ms) {
@@ -192,7 +196,7 @@ export function catchUpStages(prefix: string, data: Collected, phase: PhaseStats
       stage: 'XML parsing + stanza dispatch (main)',
       ms: parseMs,
       cpuMs: parseMs,
-      note: `${f(data.inboundBytes / 1048576)} MiB from the server`,
+      note: `${f(data.inboundBytes / 1048576)} MiB from the server; longest chunk (parsing + handlers) ${f(data.inboundMaxMs)} ms`,
       key: 'parse',
     },
     {
@@ -219,7 +223,7 @@ export function catchUpStages(prefix: string, data: Collected, phase: PhaseStats
       stage: 'store commit (transactions, without audit)',
       ms: commitMs - auditMs,
       cpuMs: commitMs - auditMs,
-      note: `${data.commits.length} transactions, ${data.commits.reduce((a, x) => a + x.items, 0)} items`,
+      note: `${data.commits.length} transactions, ${data.commits.reduce((a, x) => a + x.items, 0)} items; longest ${f(Math.max(...data.commits.map((x) => x.ms)))} ms (with audit)`,
       key: 'store-commit',
     },
     { stage: 'audit entries (inside the transactions)', ms: auditMs, cpuMs: auditMs, note: '', key: 'audit' },
