@@ -57,9 +57,16 @@ const LAYERS = {
     node: true,
     electron: false,
   },
-  // clinic-admin (issue 15): the administrator's CLI shares the app's OpenPGP code and nothing
-  // else of main/ (paths: folders reachable beyond whole layers).
-  admin: { layers: ['common', 'admin'], paths: ['main/crypto/'], npm: true, node: true, electron: false },
+  // clinic-admin (issue 15): the administrator's CLI shares the app's OpenPGP code, and for
+  // `wipe --send` the hardened XMPP transport and the admin-command stanza; nothing else of main/
+  // (paths: folders or files reachable beyond whole layers; import targets have no extension).
+  admin: {
+    layers: ['common', 'admin'],
+    paths: ['main/crypto/', 'main/xmpp/transport/', 'main/xmpp/admin-commands'],
+    npm: true,
+    node: true,
+    electron: false,
+  },
   'test-support': { layers: { except: TEST_FOLDERS }, npm: true, node: true, electron: true },
   'test-unit': testFolder('test-unit'),
   'test-integration': testFolder('test-integration'),

@@ -60,6 +60,7 @@ describe('forbidden imports fail lint', () => {
       'test-bench-imports-e2e',
       'test-support-imports-unit',
       'admin-imports-main-session',
+      'admin-imports-main-xmpp-messaging',
       'admin-imports-electron',
     ]) {
       expect(names).toContain(pattern);
