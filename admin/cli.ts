@@ -13,8 +13,8 @@ export const USAGE = `Usage: clinic-admin <command> [options]   (clinic-admin <c
 
 Commands:
   keygen   create the admin signing key (passphrase-protected) and print its fingerprint
-  wipe     sign a remote-wipe command for an account, one device or all, into a file
-           (sending: planned)
+  wipe     sign a remote-wipe command for an account, one device or all; write it to a file
+           and/or send it over the clinic's XMPP server
 
 Planned (issue 15): provision, disable, lease, report, verify-report.`;
 
@@ -32,6 +32,11 @@ const COMMANDS = {
       key: { type: 'string' },
       expires: { type: 'string' },
       out: { type: 'string' },
+      send: { type: 'boolean' },
+      as: { type: 'string' },
+      server: { type: 'string' },
+      tls: { type: 'string' },
+      ca: { type: 'string' },
     },
     positionals: 1,
     run: (io: CliIo, v: Values) =>
@@ -41,16 +46,28 @@ const COMMANDS = {
         key: v.values.key,
         expires: v.values.expires,
         out: v.values.out,
+        send: v.flags.send,
+        as: v.values.as,
+        server: v.values.server,
+        tls: v.values.tls,
+        ca: v.values.ca,
       }),
   },
 } as const;
 
+type OptionName = 'out' | 'name' | 'device' | 'key' | 'expires' | 'as' | 'server' | 'tls' | 'ca';
+
 interface Values {
-  values: Partial<Record<'out' | 'name' | 'device' | 'key' | 'expires', string>>;
+  values: Partial<Record<OptionName, string>>;
+  flags: Partial<Record<'send', boolean>>;
   positionals: string[];
 }
 
-function parse(args: string[], options: Record<string, { type: 'string' }>, positionals: number): Values | 'help' {
+function parse(
+  args: string[],
+  options: Record<string, { type: 'string' } | { type: 'boolean' }>,
+  positionals: number,
+): Values | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -67,9 +84,12 @@ function parse(args: string[], options: Record<string, { type: 'string' }>, posi
   if (parsed.positionals.length > positionals)
     throw usageError(`Unexpected argument "${parsed.positionals[positionals]}".`);
   const values: Values['values'] = {};
-  for (const [k, v] of Object.entries(parsed.values))
-    if (typeof v === 'string') values[k as keyof Values['values']] = v;
-  return { values, positionals: parsed.positionals };
+  const flags: Values['flags'] = {};
+  for (const [k, v] of Object.entries(parsed.values)) {
+    if (typeof v === 'string') values[k as OptionName] = v;
+    else if (k !== 'help' && v === true) flags[k as keyof Values['flags']] = true;
+  }
+  return { values, flags, positionals: parsed.positionals };
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {

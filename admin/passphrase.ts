@@ -1,6 +1,7 @@
 /**
- * The admin key's passphrase: from CLINIC_ADMIN_PASSPHRASE (scripts, tests) or typed at the
- * terminal without echo — never from argv, which any user on the machine can read in `ps`.
+ * The admin key's passphrase (CLINIC_ADMIN_PASSPHRASE) and the admin account's XMPP password
+ * (CLINIC_ADMIN_XMPP_PASSWORD): from the environment (scripts, tests) or typed at the terminal
+ * without echo — never from argv, which any user on the machine can read in `ps`.
  */
 import { CliError } from './errors';
 import type { CliIo } from './io';
@@ -37,13 +38,28 @@ function readHidden(prompt: string): Promise<string> {
   });
 }
 
-export async function readPassphrase(io: CliIo, opts: { confirm: boolean }): Promise<string> {
-  const fromEnv = io.env[PASSPHRASE_ENV];
+/**
+ * A secret from the environment variable `env` (scripts, tests) or typed at the terminal without
+ * echo after `prompt`; `what` names it in the message when there is neither.
+ */
+async function readSecret(io: CliIo, env: string, prompt: string, what: string): Promise<string> {
+  const fromEnv = io.env[env];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  if (!process.stdin.isTTY)
-    throw new CliError(`No terminal to ask for the passphrase: type it at a terminal, or set ${PASSPHRASE_ENV}.`);
-  const first = await readHidden('Admin key passphrase: ');
+  if (!process.stdin.isTTY) throw new CliError(`No terminal to ask for ${what}: type it at a terminal, or set ${env}.`);
+  return readHidden(prompt);
+}
+
+export async function readPassphrase(io: CliIo, opts: { confirm: boolean }): Promise<string> {
+  const first = await readSecret(io, PASSPHRASE_ENV, 'Admin key passphrase: ', 'the passphrase');
+  if (io.env[PASSPHRASE_ENV]) return first;
   if (opts.confirm && (await readHidden('Repeat the passphrase: ')) !== first)
     throw new CliError('The two passphrases differ; nothing was written.');
   return first;
+}
+
+export const XMPP_PASSWORD_ENV = 'CLINIC_ADMIN_XMPP_PASSWORD';
+
+/** The admin account's password on the XMPP server (`clinic-admin wipe --send --as <jid>`). */
+export function readXmppPassword(io: CliIo, account: string): Promise<string> {
+  return readSecret(io, XMPP_PASSWORD_ENV, `Password of ${account} on the XMPP server: `, `the password of ${account}`);
 }

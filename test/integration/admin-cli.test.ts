@@ -2,16 +2,25 @@
  * clinic-admin as an administrator runs it (issue 15): the real CLI in a child process, real
  * OpenPGP keys and files. keygen → wipe → the workstation's verifyAdminCommand accepts the command
  * with the printed fingerprint pinned; every bad input gives its message and exit code.
+ * `wipe --send` runs against a real Prosody (test/support/prosody.ts): the recipient's own
+ * connection finds the command in its archive.
  * The CLI reads the wall clock and the test verifies at the wall clock: one clock, any day.
  */
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { xml } from '@xmpp/client';
 import { verifyAdminCommand } from '../../main/crypto/admin-command';
+import { archivedAdminCommand } from '../../main/xmpp/admin-commands';
+import { NS } from '../../main/xmpp/stanzas';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { rawConnection } from '../support/xmpp-support';
 
 const run = promisify(execFile);
 const BIN = 'admin/bin/clinic-admin.mjs';
@@ -26,10 +35,12 @@ interface Outcome {
   stderr: string;
 }
 
-async function cli(args: string[], passphrase: string | null = PASS): Promise<Outcome> {
+async function cli(args: string[], passphrase: string | null = PASS, xmppPassword?: string): Promise<Outcome> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.CLINIC_ADMIN_PASSPHRASE;
+  delete env.CLINIC_ADMIN_XMPP_PASSWORD;
   if (passphrase !== null) env.CLINIC_ADMIN_PASSPHRASE = passphrase;
+  if (xmppPassword !== undefined) env.CLINIC_ADMIN_XMPP_PASSWORD = xmppPassword;
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, timeout: 60_000 });
     return { code: 0, stdout, stderr };
@@ -101,6 +112,7 @@ describe('clinic-admin keygen', () => {
 function atTerminal(args: string[], answers: [prompt: string, answer: string][]): Promise<Outcome> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.CLINIC_ADMIN_PASSPHRASE;
+  delete env.CLINIC_ADMIN_XMPP_PASSWORD;
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env });
   let stdout = '';
@@ -182,7 +194,8 @@ describe('clinic-admin wipe', () => {
       expect(r.stdout).toContain('Wipe command for alice@clinic.test, all devices.');
       expect(r.stdout).toContain(`nonce ${verdict.command.nonce}`);
       expect(r.stdout).toContain(`until ${verdict.command.expiresAt}`);
-      expect(r.stdout).toMatch(/Sending it to the workstations: planned \(not yet implemented\); nothing was sent/);
+      expect(r.stdout).toContain(`Written to ${out}.`);
+      expect(r.stdout).toContain('Nothing was sent (no --send).');
       // Never the passphrase or key material on the terminal.
       for (const text of [r.stdout, r.stderr]) {
         expect(text).not.toContain(PASS);
@@ -275,7 +288,15 @@ describe('clinic-admin wipe', () => {
         [['wipe', 'alice', ...key], /"alice" is not a bare JID/],
         [['wipe', ...key], /wipe needs the account/],
         [['wipe', 'alice@clinic.test', '--out', path('x.asc')], /wipe needs --key/],
-        [['wipe', 'alice@clinic.test', '--key', keyFile], /wipe needs --out/],
+        [['wipe', 'alice@clinic.test', '--key', keyFile], /wipe needs --out <file>, --send --as <admin-jid>, or both/],
+        [['wipe', 'alice@clinic.test', '--send', ...key], /--send needs --as <admin-jid>/],
+        [
+          ['wipe', 'alice@clinic.test', '--as', 'it@clinic.test', ...key],
+          /--as, --server, --tls and --ca go with --send/,
+        ],
+        [['wipe', 'alice@clinic.test', '--send', '--as', 'it', ...key], /--as "it" is not a bare JID/],
+        [['wipe', 'a@b.c', '--send', '--as', 'it@b.c', '--tls', 'none', ...key], /--tls must be starttls or direct/],
+        [['wipe', 'a@b.c', '--send', '--as', 'it@b.c', '--server', 'h:99999', ...key], /--server "h:99999" is not/],
         [['wipe', 'alice@clinic.test', '--device', '../etc', ...key], /is not a device id/],
         [['wipe', 'alice@clinic.test', '--expires', '90d', ...key], /at most 30d/],
         [['wipe', 'alice@clinic.test', '--expires', 'soon', ...key], /such as 30m, 12h or 7d/],
@@ -303,7 +324,7 @@ describe('clinic-admin wipe', () => {
     async () => {
       const top = await cli(['--help']);
       expect(top.code).toBe(0);
-      expect(top.stdout).toMatch(/keygen[\s\S]*wipe[\s\S]*\(sending: planned\)/);
+      expect(top.stdout).toMatch(/keygen[\s\S]*wipe[\s\S]*send it over the clinic's XMPP server/);
       for (const name of ['keygen', 'wipe']) {
         const r = await cli([name, '--help']);
         expect(r.code).toBe(0);
@@ -313,6 +334,187 @@ describe('clinic-admin wipe', () => {
       // from fetching a package of that name, so a broken bin entry fails here instead.
       const { stdout } = await run('npx', ['--no', '--', 'clinic-admin', '--help'], { timeout: 60_000 });
       expect(stdout).toContain('Usage: clinic-admin <command>');
+    },
+    SPAWNS,
+  );
+});
+
+describe('clinic-admin wipe --send, over a real Prosody', () => {
+  const ALICE = 'alice@clinic.test';
+  const BOB = 'bob@clinic.test';
+  const IT = 'it-admin@clinic.test';
+  const pw = {
+    alice: randomBytes(12).toString('hex'),
+    bob: randomBytes(12).toString('hex'),
+    it: randomBytes(12).toString('hex'),
+  };
+  let server: ProsodyServer;
+  let caFile: string;
+  const send = (to: string) => ['wipe', to, '--key', keyFile, '--send', '--as', IT];
+  const where = () => ['--server', `127.0.0.1:${server.c2sPort}`, '--ca', caFile];
+
+  beforeAll(async () => {
+    server = await startProsody({
+      users: [
+        { jid: ALICE, password: pw.alice, name: 'Alice Archer' },
+        { jid: BOB, password: pw.bob, name: 'Bob Baker' },
+        { jid: IT, password: pw.it, name: 'Clinic IT' },
+      ],
+    });
+    caFile = path('clinic-ca.pem');
+    writeFileSync(caFile, server.caPem);
+  }, 120_000);
+  afterAll(async () => server?.stop());
+
+  /** What the account's archive holds from `from`: each message, with the admin command's text if it carries one. */
+  async function archivedFrom(jid: string, password: string, from: string): Promise<(string | null)[]> {
+    const queryid = randomUUID();
+    const found: (string | null)[] = [];
+    const conn = rawConnection(server, jid, password, 'archive-check', (el) => {
+      const result = el.getChild('result', NS.mam);
+      if (result?.attrs.queryid === queryid) found.push(archivedAdminCommand(result)?.text ?? null);
+    });
+    await conn.start();
+    try {
+      const field = (name: string, value: string, type?: string) =>
+        xml('field', type ? { var: name, type } : { var: name }, xml('value', {}, value));
+      await conn.iq(
+        xml(
+          'iq',
+          { type: 'set' },
+          xml(
+            'query',
+            { xmlns: NS.mam, queryid },
+            xml(
+              'x',
+              { xmlns: 'jabber:x:data', type: 'submit' },
+              field('FORM_TYPE', NS.mam, 'hidden'),
+              field('with', from),
+            ),
+          ),
+        ),
+      );
+    } finally {
+      await conn.stop();
+    }
+    return found;
+  }
+
+  const noSecrets = (r: Outcome, ...secrets: string[]) => {
+    for (const text of [r.stdout, r.stderr]) {
+      for (const secret of [PASS, ...secrets]) expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/PGP/);
+    }
+  };
+
+  it(
+    'delivers exactly one signed command to the account; the workstation check accepts it with the printed nonce',
+    async () => {
+      const device = 'front-desk-pc-0001';
+      const r = await cli([...send(ALICE), '--device', device, '--expires', '2d', ...where()], PASS, pw.it);
+      expect(r.code, r.stderr).toBe(0);
+      const nonce = /nonce ([A-Za-z0-9_-]{22})\./.exec(r.stdout)?.[1];
+      expect(nonce).toBeDefined();
+      expect(r.stdout).toContain(`Wipe command for ${ALICE}, device ${device}.`);
+      expect(r.stdout).toContain(`Signed by ${fingerprint}.`);
+      expect(r.stdout).toContain(
+        `Sent to ${ALICE} via 127.0.0.1:${server.c2sPort} as ${IT} (the server confirmed it).`,
+      );
+      expect(r.stdout).not.toContain('Nothing was sent');
+      noSecrets(r, pw.it);
+
+      const archived = await archivedFrom(ALICE, pw.alice, IT);
+      expect(archived).toHaveLength(1);
+      const text = archived[0];
+      if (!text) throw new Error('the archived message carries no admin command');
+      const verdict = await verifyAdminCommand(text, { pinnedFingerprints: [fingerprint], date: new Date() });
+      if (!verdict.ok) throw new Error(`refused: ${verdict.reason}`);
+      expect(verdict.command).toMatchObject({ type: 'wipe', account: ALICE, device, nonce });
+      expect(Date.parse(verdict.command.expiresAt) - Date.parse(verdict.command.issuedAt)).toBe(2 * 24 * 3600_000);
+    },
+    SPAWNS,
+  );
+
+  it(
+    'a wrong admin password: exit 1, nothing sent; with --out the file is written first and kept',
+    async () => {
+      const out = path('wrong-password.asc');
+      const wrong = 'not the it password 99';
+      const r = await cli([...send(BOB), '--out', out, ...where()], PASS, wrong);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `refused the password of ${IT}; nothing was sent\\. \\(.*wrong-password\\.asc was written before sending and is kept\\.\\)`,
+        ),
+      );
+      noSecrets(r, wrong, pw.it);
+      const verdict = await verifyAdminCommand(readFileSync(out, 'utf8'), {
+        pinnedFingerprints: [fingerprint],
+        date: new Date(),
+      });
+      expect(verdict.ok).toBe(true);
+      expect(await archivedFrom(BOB, pw.bob, IT)).toEqual([]);
+    },
+    SPAWNS,
+  );
+
+  it(
+    'an unknown account: the server bounces the command, exit 1 "no such account"',
+    async () => {
+      const r = await cli([...send('nobody@clinic.test'), ...where()], PASS, pw.it);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/No such account nobody@clinic\.test on the server .*; nothing will be wiped\./);
+      expect(r.stdout).not.toContain('Sent to');
+      noSecrets(r, pw.it);
+    },
+    SPAWNS,
+  );
+
+  it(
+    'a server that cannot be reached, and one whose certificate is not trusted: exit 1, nothing sent',
+    async () => {
+      // A loopback port that was free a moment ago and is closed now: the connection is refused.
+      const closed = await new Promise<number>((resolve, reject) => {
+        const srv = createServer();
+        srv.on('error', reject);
+        srv.listen(0, '127.0.0.1', () => {
+          const addr = srv.address();
+          srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+        });
+      });
+      const down = await cli([...send(BOB), '--server', `127.0.0.1:${closed}`, '--ca', caFile], PASS, pw.it);
+      expect(down.code, down.stderr).toBe(1);
+      expect(down.stderr).toMatch(
+        new RegExp(`Cannot reach the XMPP server at 127\\.0\\.0\\.1:${closed}.*; nothing was sent\\.`),
+      );
+
+      // Without --ca the test server's certificate (issued by the test CA) is not trusted.
+      const untrusted = await cli([...send(BOB), '--server', `127.0.0.1:${server.c2sPort}`], PASS, pw.it);
+      expect(untrusted.code, untrusted.stderr).toBe(1);
+      expect(untrusted.stderr).toMatch(
+        /TLS problem with 127\.0\.0\.1:\d+: .*certificate.*--ca <pem-file>; nothing was sent\./,
+      );
+      noSecrets(untrusted, pw.it);
+      expect(await archivedFrom(BOB, pw.bob, IT)).toEqual([]);
+    },
+    SPAWNS,
+  );
+
+  it.skipIf(process.platform !== 'linux' || !existsSync('/usr/bin/script'))(
+    'asks the admin password at the terminal without echo, after the key passphrase',
+    async () => {
+      const r = await atTerminal(
+        [...send(BOB), ...where()],
+        [
+          ['Admin key passphrase: ', PASS],
+          [`Password of ${IT} on the XMPP server: `, pw.it],
+        ],
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(`Sent to ${BOB} via 127.0.0.1:${server.c2sPort} as ${IT} (the server confirmed it).`);
+      expect(r.stdout).not.toContain(pw.it);
+      expect(r.stdout).not.toContain(PASS);
+      expect(await archivedFrom(BOB, pw.bob, IT)).toHaveLength(1);
     },
     SPAWNS,
   );
