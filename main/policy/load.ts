@@ -143,6 +143,8 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
   if (overrides) {
     const parsed = policySchema.safeParse(overrides);
     if (!parsed.success) return failed('overrides', describe(parsed.error.issues));
+    const unpaired = remoteWipeUnpaired(parsed.data);
+    if (unpaired) return failed('overrides', unpaired);
     return { policy: parsed.data, source: 'overrides', error: null, managedKeys: Object.keys(overrides) };
   }
   if (!path) return { policy: defaultPolicy, source: null, error: null, managedKeys: [] };
@@ -159,6 +161,8 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
   const parsed = policySchema.safeParse(merged);
   if (!parsed.success)
     return invalid(present.length === 1 && present[0]?.label === path ? `file ${path}` : source, source, merged);
+  const unpaired = remoteWipeUnpaired(parsed.data);
+  if (unpaired) return failed(source, `The clinic policy ${source} is invalid: ${unpaired}`);
   const { argon2, warnings } = raiseArgon2(parsed.data.argon2, opts.argon2Minimum ?? ARGON2_MINIMUM);
   return {
     policy: { ...parsed.data, argon2 },
@@ -251,6 +255,19 @@ function readManagedPreferences(opts: PolicySourceOptions): SourcesRead {
     }
   }
   return { sources };
+}
+
+/**
+ * Remote wipe needs both keys (issue 15): fingerprints without the account would pin keys that no
+ * workstation ever hears from, an account without fingerprints would name a sender whose commands
+ * are all refused. Either alone is IT believing remote wipe is on when it is not: an error.
+ */
+function remoteWipeUnpaired(p: Policy): string | null {
+  const keys = p.adminKeyFingerprints.length > 0;
+  if (keys === (p.adminAccount !== null)) return null;
+  return keys
+    ? 'adminAccount: remote wipe needs the admin account too (the account clinic-admin sends from), beside adminKeyFingerprints'
+    : 'adminKeyFingerprints: remote wipe needs the admin key fingerprint too (clinic-admin keygen prints it), beside adminAccount';
 }
 
 /** A managed policy may raise the Argon2 cost, never lower it below the built-in minimum (issue 10). */

@@ -3,7 +3,7 @@
  * error on screen, never a crash and never silently ignored. Users can tighten, never loosen.
  */
 import { z } from 'zod';
-import { fingerprint, notificationPreview, presetServer } from '../../common/ipc-contract';
+import { bareJid, fingerprint, notificationPreview, presetServer } from '../../common/ipc-contract';
 import { SEMVER_PATTERN } from '../update/version';
 
 /**
@@ -163,11 +163,17 @@ export const policySchema = z
     adminKeyFingerprints: z.array(fingerprint).default([]).meta({
       title: 'Admin key fingerprints',
       description:
-        'OpenPGP fingerprints (40 characters 0-9 and A-F, one per entry) of the admin keys allowed to sign a remote wipe. Accepted, not used yet: remote wipe is planned.',
+        'OpenPGP fingerprints (40 characters 0-9 and A-F, one per entry) of the admin keys allowed to sign a remote wipe; `npx clinic-admin keygen` prints one. Remote wipe is on when this and the admin account are both set (one without the other is an error).',
+    }),
+    adminAccount: bareJid.nullable().default(null).meta({
+      title: 'Admin account',
+      description:
+        'The XMPP account (for example it-admin@clinic.example.org) that clinic-admin sends remote-wipe commands from. Workstations act only on commands from it, signed by a key in Admin key fingerprints, and look for pending ones at every unlock. Not set: remote wipe is off.',
     }),
     wipeOnAccountDisabled: z.boolean().default(false).meta({
       title: 'Wipe when the server account is disabled',
-      description: "Erase the profile when the person's server account is disabled. Accepted, not used yet (planned).",
+      description:
+        'Erase a workstation profile at its next unlock when the clinic server refuses its account, which signed in there before: deleted or disabled on the server, or its password reset there (the person then signs in again). A server that cannot be reached never counts. A session that stays unlocked is not checked until its next unlock.',
     }),
     updateFeedUrl: z
       .string()

@@ -20,6 +20,7 @@ const DEVICE = plist(`<dict>
   <key>exportAllowed</key><false/>
   <key>screenshotsAllowed</key><true/>
   <key>adminKeyFingerprints</key><array><string>${'A'.repeat(40)}</string><string>${'B'.repeat(40)}</string></array>
+  <key>adminAccount</key><string>it-admin@clinic.example</string>
   <key>server</key><dict><key>domain</key><string>clinic.example</string><key>port</key><integer>5223</integer><key>tls</key><string>direct</string></dict>
 </dict>`);
 const USER = plist(`<dict>
@@ -36,6 +37,7 @@ describe('XML property lists → policy input (pure)', () => {
       exportAllowed: false,
       screenshotsAllowed: true,
       adminKeyFingerprints: ['A'.repeat(40), 'B'.repeat(40)],
+      adminAccount: 'it-admin@clinic.example',
       server: { domain: 'clinic.example', port: 5223, tls: 'direct' },
     });
     expect(
@@ -137,6 +139,7 @@ describe('macOS: device profile, then user profile, then the file', () => {
     expect(r.policy.server).toEqual({ domain: 'clinic.example', port: 5223, tls: 'direct' });
     expect(r.policy.adminKeyFingerprints).toEqual(['A'.repeat(40), 'B'.repeat(40)]);
     expect([...r.managedKeys].sort()).toEqual([
+      'adminAccount',
       'adminKeyFingerprints',
       'exportAllowed',
       'lockTimeoutMaxMinutes',

@@ -245,6 +245,7 @@ describe('Windows ADMX / ADML', () => {
       'server.host': 'xmpp.clinic.example.org',
       trustedCaPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
       updateFeedUrl: 'https://updates.clinic.example.org/',
+      adminAccount: 'it-admin@clinic.example.org',
       messagingPolicyText: 'First line.\nSecond line.',
       updateMinVersion: '2.4.0',
       updateMaxVersion: '2.9.99',

@@ -197,6 +197,7 @@ HKEY_LOCAL_MACHINE\\Software\\Policies\\ClinicMessenger
     exportAllowed    REG_DWORD    0x1
     screenshotsAllowed    REG_DWORD    0x0
     adminKeyFingerprints    REG_MULTI_SZ    ${'A'.repeat(40)}\\0${'B'.repeat(40)}
+    adminAccount    REG_SZ    it-admin@clinic.example
     trustedCaPem    REG_MULTI_SZ    -----BEGIN CERTIFICATE-----\\0MIIB\\0-----END CERTIFICATE-----
 
 HKEY_LOCAL_MACHINE\\Software\\Policies\\ClinicMessenger\\server
@@ -218,6 +219,7 @@ describe('Windows: policy from HKLM\\Software\\Policies\\ClinicMessenger', () =>
       exportAllowed: true,
       screenshotsAllowed: false,
       adminKeyFingerprints: ['A'.repeat(40), 'B'.repeat(40)],
+      adminAccount: 'it-admin@clinic.example',
       trustedCaPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
       server: { domain: 'clinic.example', port: 5223, tls: 'direct' },
     });

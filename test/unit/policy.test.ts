@@ -61,6 +61,27 @@ describe('managed policy', () => {
     expect(http.error).toMatch(/updateFeedUrl/);
   });
 
+  it('turns remote wipe on only with both the admin key fingerprints and the admin account; one alone is an error', () => {
+    const fpr = 'A'.repeat(40);
+    const both = loadPolicy(
+      write('wipe-both.json', JSON.stringify({ adminKeyFingerprints: [fpr], adminAccount: 'it-admin@clinic.example' })),
+    );
+    expect(both.error).toBeNull();
+    expect(both.policy).toMatchObject({ adminKeyFingerprints: [fpr], adminAccount: 'it-admin@clinic.example' });
+    const keysOnly = loadPolicy(write('wipe-keys.json', JSON.stringify({ adminKeyFingerprints: [fpr] })));
+    expect(keysOnly.error).toMatch(/adminAccount: remote wipe needs the admin account/);
+    expect(keysOnly.policy).toEqual(defaultPolicy);
+    const accountOnly = loadPolicy(
+      write('wipe-account.json', JSON.stringify({ adminAccount: 'it-admin@clinic.example' })),
+    );
+    expect(accountOnly.error).toMatch(/adminKeyFingerprints: remote wipe needs the admin key fingerprint/);
+    expect(loadPolicy(null, { adminKeyFingerprints: [fpr] }).error).toMatch(/adminAccount/);
+    const notJid = loadPolicy(
+      write('wipe-jid.json', JSON.stringify({ adminKeyFingerprints: [fpr], adminAccount: 'it-admin' })),
+    );
+    expect(notJid.error).toMatch(/adminAccount/);
+  });
+
   it('holds a pre-set server to the rules of one typed at first run (one ServerConfig schema)', () => {
     const port = loadPolicy(write('port.json', JSON.stringify({ server: { domain: 'clinic.example', port: 70000 } })));
     expect(port.error).toMatch(/server\.port/);
