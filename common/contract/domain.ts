@@ -167,6 +167,8 @@ export const lockReason = z.enum([
   'quit',
   // The window was closed while the app keeps running (policy.lockOnWindowClose, issue 12 §4).
   'window-closed',
+  // IT's signed erase command was accepted (issue 15, main/session/remote-wipe.ts): the profile is erased next.
+  'remote-wipe',
 ]);
 export type LockReason = z.infer<typeof lockReason>;
 
@@ -212,7 +214,10 @@ export const auditEventType = z.enum([
   'key-restored',
   'key-replaced',
   'export',
+  /** An admin command (remote wipe, issue 15): accepted, or ignored with the reason. */
   'wipe-command',
+  /** The unlock's check for pending admin commands: whether the server was reached, how many were found. */
+  'admin-check',
   'retention-purged',
 ]);
 export type AuditEventType = z.infer<typeof auditEventType>;

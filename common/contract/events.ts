@@ -15,6 +15,11 @@ export const events = {
   'session:locked': z.object({ reason: lockReason }),
   'session:unlocked': z.object({ profileId: z.string() }),
   /**
+   * A profile was erased by IT's remote wipe (issue 15) while the app ran: after 'session:locked'
+   * { reason: 'remote-wipe' }, once its files and keychain entries are gone.
+   */
+  'session:wiped': z.object({ profileId: z.string() }),
+  /**
    * The inactivity lock is near (issue 12 §2): it comes in `lockInSeconds` unless the person does
    * something ("Stay signed in" reports activity). null: activity arrived, the warning is over.
    */

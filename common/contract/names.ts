@@ -50,6 +50,7 @@ export const CHANNEL_NAMES = [
 export const EVENT_NAMES = [
   'session:locked',
   'session:unlocked',
+  'session:wiped',
   'session:idleWarning',
   'connection:state',
   'message:added',

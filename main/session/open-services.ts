@@ -12,12 +12,13 @@ import type { EventBus } from '../events';
 import { errorName, type Logger } from '../log';
 import type { Policy } from '../policy/schema';
 import { openStore, type Store } from '../store';
-import { createMessaging, type Messaging } from '../xmpp';
+import { checkAdminCommands, createMessaging, type Messaging, type MessagingOptions } from '../xmpp';
 import { appendDeviceLog } from '../vault/device-log';
 import type { Keychain } from '../vault/keychain';
 import { zeroKeys, type VaultKeys } from '../vault/keys';
-import type { OpenedProfile } from '../vault/vault';
+import type { OpenedProfile, WipeOrder } from '../vault/vault';
 import { createAuditMirror, type AuditMirror, type AuditRollback } from './audit-mirror';
+import { createRemoteWipe, type AcceptedWipe, type RemoteWipe } from './remote-wipe';
 import { messagingHooks, type NotificationGate } from './notifications';
 import type { Retention } from './retention';
 import { readSettings } from './settings';
@@ -35,6 +36,7 @@ export interface SessionServices {
   openStore: typeof openStore;
   createAuditLog: typeof createAuditLog;
   createMessaging: typeof createMessaging;
+  checkAdminCommands: typeof checkAdminCommands;
 }
 
 /** An unlocked profile: what handlers see (active), the keys to zero-fill, and the session's own helpers. */
@@ -42,6 +44,8 @@ export interface OpenServices {
   active: ActiveSession;
   keys: VaultKeys;
   mirror: AuditMirror;
+  /** Decides on admin commands for this profile (live, catch-up, the unlock check). */
+  remoteWipe: RemoteWipe;
   retention?: Retention;
 }
 
@@ -58,6 +62,8 @@ export interface ServiceWiringOptions {
   inspectKeys?: (keys: VaultKeys) => void;
   /** Whether these keys are the unlocked profile's: false once 'session:locked' was emitted. */
   isCurrent: (keys: VaultKeys) => boolean;
+  /** A running profile accepted IT's remote wipe (remote-wipe.ts): the session locks and erases it. */
+  onRemoteWipe: (profileId: string, wipe: AcceptedWipe) => void;
 }
 
 export interface ServiceWiring {
@@ -69,6 +75,14 @@ export interface ServiceWiring {
    * so rolling the database back again does not erase the record). Never blocks the unlock.
    */
   checkAuditRollback(open: OpenServices): Promise<AuditRollback | null>;
+  /**
+   * At unlock, before anything is shown (issue 15): when remote wipe is on, asks the server for
+   * pending admin commands over a short connection of its own (xmpp/admin-check.ts) and decides
+   * on each; with policy.wipeOnAccountDisabled, a server that now refuses the account (SASL
+   * failure) is a wipe too. The wipe to carry out, or null. An unreachable server is no refusal:
+   * it is audited and the unlock goes on.
+   */
+  checkAtUnlock(open: OpenServices): Promise<WipeOrder | null>;
 }
 
 /** Tears down without the lock bookkeeping (audit, event): used by lock and by a failed first sign-in. */
@@ -88,6 +102,55 @@ export async function closeServices(open: OpenServices, logger: Logger): Promise
   }
   open.active.audit.close();
   zeroKeys(open.keys);
+}
+
+/** A profile's remote-wipe decisions (remote-wipe.ts) and the messaging hook that feeds them. */
+function remoteWipeFor(
+  opts: ServiceWiringOptions,
+  audit: AuditLog,
+  { id, createdAt }: { id: string; createdAt: number },
+  jid: string,
+): { remoteWipe: RemoteWipe; onAdminCommand: NonNullable<MessagingOptions['onAdminCommand']> } {
+  const { policy, clock, logger, userDataDir } = opts;
+  const profile = { id, jid, createdAt };
+  const remoteWipe = createRemoteWipe({ policy, clock, logger, audit, userDataDir, profile });
+  const onAdminCommand: NonNullable<MessagingOptions['onAdminCommand']> = (found, via) => {
+    // handle() never rejects; the session's wipe runs in its own queue (not awaited here: it
+    // stops this very messaging service, which may be delivering the command).
+    void remoteWipe.handle(found, via).then((o) => {
+      if (o?.accepted) opts.onRemoteWipe(profile.id, o.wipe);
+    });
+  };
+  return { remoteWipe, onAdminCommand };
+}
+
+/** ServiceWiring.checkAtUnlock. */
+async function checkAtUnlock(opts: ServiceWiringOptions, open: OpenServices): Promise<WipeOrder | null> {
+  const { policy, services, logger } = opts;
+  const { adminAccount, adminKeyFingerprints, wipeOnAccountDisabled } = policy;
+  const commands = adminAccount !== null && adminKeyFingerprints.length > 0;
+  if (!commands && !wipeOnAccountDisabled) return null;
+  const account = open.active.store.getSetting<AccountSetting>('account');
+  if (!account) return null; // open() refuses a profile without one
+  const result = await services.checkAdminCommands({
+    account,
+    caPems: [policy.trustedCaPem, opts.tls?.ca],
+    adminAccount: commands ? adminAccount : null,
+    logger,
+  });
+  const { audit } = open.active;
+  if (!result.reached) {
+    // Only the server saying no (SASL) is a refusal; a network failure never is.
+    const refused = result.code === 'AUTH_FAILED';
+    audit.append('admin-check', { reached: false, code: result.code, refused });
+    return refused && wipeOnAccountDisabled ? { reason: 'account-disabled', via: 'unlock' } : null;
+  }
+  audit.append('admin-check', { reached: true, commands: result.commands.length });
+  for (const found of result.commands) {
+    const outcome = await open.remoteWipe.handle(found, 'unlock');
+    if (outcome?.accepted) return { reason: 'admin-command', ...outcome.wipe };
+  }
+  return null;
 }
 
 export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
@@ -142,6 +205,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           },
         };
         const openedStore = store;
+        const { remoteWipe, onAdminCommand } = remoteWipeFor(opts, audit, profile, acct.jid);
         const messaging: Messaging = services.createMessaging({
           account: acct,
           store,
@@ -158,10 +222,12 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           }),
           // Sent on every connect, so the person's choice survives lock, unlock and restart (issue 12 §7).
           ownPresence: () => readSettings(openedStore, policy).presence,
+          onAdminCommand,
         });
         return {
           keys,
           mirror,
+          remoteWipe,
           active: {
             profileId: profile.id,
             jid: profile.jid,
@@ -200,5 +266,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
       });
       return rollback;
     },
+
+    checkAtUnlock: (open) => checkAtUnlock(opts, open),
   };
 }

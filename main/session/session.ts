@@ -13,17 +13,24 @@ import { AppError } from '../../common/result';
 import { createAuditLog } from '../audit';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
-import type { Logger } from '../log';
 import type { LoadedPolicy } from '../policy/load';
 import { openStore } from '../store';
-import { createMessaging } from '../xmpp';
+import { errorName, type Logger } from '../log';
+import { checkAdminCommands, createMessaging } from '../xmpp';
 import type { Keychain } from '../vault/keychain';
 import type { VaultKeys } from '../vault/keys';
-import { createVault, type Vault } from '../vault/vault';
+import { createVault, type Vault, type WipeOrder } from '../vault/vault';
 import { firstSignIn } from './first-sign-in';
-import { createLifecycle } from './lifecycle';
-import { createServiceWiring, type SessionServices } from './open-services';
+import { createLifecycle, type SessionLifecycle } from './lifecycle';
+import {
+  closeServices,
+  createServiceWiring,
+  type OpenServices,
+  type ServiceWiring,
+  type SessionServices,
+} from './open-services';
 import { readSettings, writeSettings } from './settings';
+import type { AcceptedWipe } from './remote-wipe';
 import type { CreateProfileInput, Session } from './types';
 
 export type { AccountSetting, SessionServices } from './open-services';
@@ -44,6 +51,52 @@ export interface SessionOptions {
 }
 
 const KEYCHAIN_PROBE_TTL_MS = 5_000;
+const REMOTE_WIPE_TEXT: Record<WipeOrder['reason'], string> = {
+  'admin-command':
+    "Your clinic's IT erased this profile and its messages from this PC (remote wipe). If this is your computer and you did not expect it, contact IT before signing in again.",
+  'account-disabled':
+    "The clinic server no longer accepts this account, so this profile and its messages were erased from this PC, as your clinic's policy requires. Contact IT if you did not expect this.",
+};
+
+/**
+ * Before anything is shown (issue 15): IT's remote wipe, sent while this PC was locked or offline,
+ * or (policy.wipeOnAccountDisabled) a server that now refuses the account. Either: closes what
+ * unlock opened, erases the profile and throws PROFILE_WIPED { by: 'admin', reason }.
+ */
+async function remoteWipeAtUnlock(
+  { wiring, vault, logger }: { wiring: ServiceWiring; vault: Vault; logger: Logger },
+  open: OpenServices,
+): Promise<void> {
+  let wipe: WipeOrder | null;
+  try {
+    wipe = await wiring.checkAtUnlock(open);
+  } catch (err) {
+    // Not unlocked, so no lock will close what was opened: close it here (keys zero-filled).
+    await closeServices(open, logger);
+    throw err;
+  }
+  if (!wipe) return;
+  await closeServices(open, logger);
+  await vault.wipeProfile(open.active.profileId, wipe);
+  throw new AppError('PROFILE_WIPED', REMOTE_WIPE_TEXT[wipe.reason], { by: 'admin', reason: wipe.reason });
+}
+
+/** IT's command accepted by a running profile (open-services.ts): lock it if still open, erase it, tell the renderer. */
+function eraseWhileRunning(
+  { life, vault, events, logger }: { life: SessionLifecycle; vault: Vault; events: EventBus; logger: Logger },
+  profileId: string,
+  wipe: AcceptedWipe,
+): void {
+  // A callback from messaging has no caller to report to: a failure is logged.
+  void life
+    .serial(async () => {
+      // Lock only if it is still this profile that is open (a switch of user may have come first).
+      if (life.current()?.active.profileId === profileId) await life.lockNow('remote-wipe');
+      await vault.wipeProfile(profileId, { reason: 'admin-command', ...wipe });
+      events.emit('session:wiped', { profileId });
+    })
+    .catch((err: unknown) => logger.error('remote wipe failed', { error: errorName(err) }));
+}
 
 export function createSession(opts: SessionOptions): Session {
   const { userDataDir, keychain, clock, logger, events } = opts;
@@ -54,8 +107,9 @@ export function createSession(opts: SessionOptions): Session {
   const wiring = createServiceWiring({
     ...opts,
     policy,
-    services: { openStore, createAuditLog, createMessaging, ...opts.services },
+    services: { openStore, createAuditLog, createMessaging, checkAdminCommands, ...opts.services },
     isCurrent: (keys) => life.current()?.keys === keys,
+    onRemoteWipe: (profileId, wipe) => eraseWhileRunning({ life, vault, events, logger }, profileId, wipe),
   });
   let probe: { at: number; value: { available: boolean; reason: string | null } } | null = null;
 
@@ -106,6 +160,7 @@ export function createSession(opts: SessionOptions): Session {
         open.active.audit.append('unlock', { profileId });
         // Re-baseline at once, so the same rollback is reported once, not at every unlock.
         if (rollback) await open.mirror.flush();
+        await remoteWipeAtUnlock({ wiring, vault, logger }, open);
         life.becomeUnlocked(open);
         // Unlock does not wait for the network: the UI shows the cache at once and the connection state as it changes.
         void open.active.messaging.start().catch((err: unknown) => {

@@ -71,3 +71,24 @@ export async function eraseProfile(
     return false;
   }
 }
+
+/**
+ * Why a profile is erased on IT's behalf (issue 15), as the device log records it: a signed
+ * command (its nonce: a replay is recognised by it), or — policy.wipeOnAccountDisabled — the server
+ * refusing an account that signed in on this PC before.
+ */
+export type WipeOrder =
+  | { reason: 'admin-command'; nonce: string; signer: string; via: 'live' | 'archive' | 'unlock' }
+  | { reason: 'account-disabled'; via: 'unlock' };
+
+/** Remote wipe (session/remote-wipe.ts decided it): the folder and keychain entries, then the device log. */
+export async function eraseForIt(env: VaultEnv, id: string, order: WipeOrder): Promise<void> {
+  const keychainDeleted = await eraseProfile(env, id, 'keychain entry could not be deleted during remote wipe');
+  await appendDeviceLog(env.userDataDir, env.keychain, {
+    at: env.clock.now(),
+    event: 'profile-wiped',
+    profileId: id,
+    detail: { ...order, keychainDeleted },
+  });
+  env.logger.warn("profile erased on IT's behalf", { profileId: id, reason: order.reason });
+}

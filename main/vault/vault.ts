@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { AppError } from '../../common/result';
 import type { Policy } from '../policy/schema';
 import { appendDeviceLog } from './device-log';
-import { canOpen, eraseProfile, type VaultEnv } from './device-secret';
+import { canOpen, eraseForIt, eraseProfile, type VaultEnv, type WipeOrder } from './device-secret';
 import { deriveSubkeys, type KdfParams, type VaultKeys } from './keys';
 import { writeNewProfile } from './new-profile';
 import { rewrapMasterKey } from './passphrase-wrap';
@@ -41,6 +41,8 @@ export interface ProfileSummary {
   openable: boolean;
 }
 
+export type { WipeOrder } from './device-secret';
+
 export interface Vault {
   listProfiles(): Promise<ProfileSummary[]>;
   createProfile(input: { jid: string; displayName: string; passphrase: string }): Promise<OpenedProfile>;
@@ -61,6 +63,12 @@ export interface Vault {
    * not. 'first-sign-in-failed': the session removing the half-made profile it just created.
    */
   removeProfile(profileId: string, reason: 'user' | 'first-sign-in-failed', passphrase?: string): Promise<void>;
+  /**
+   * Remote wipe (issue 15, session/remote-wipe.ts decided it): erases the profile folder and its
+   * keychain entries without a passphrase, and records why in the device log, which outlives the
+   * profile (a signed command's nonce: a replay is recognised there).
+   */
+  wipeProfile(profileId: string, order: WipeOrder): Promise<void>;
 }
 
 /** WEAK_PASSPHRASE unless the passphrase meets the policy and contains nothing from the account's own names. */
@@ -184,5 +192,7 @@ export function createVault(opts: VaultOptions): Vault {
           detail: { reason, keychainDeleted },
         });
       }),
+
+    wipeProfile: (id, order) => exclusive(() => eraseForIt(env, id, order)),
   };
 }

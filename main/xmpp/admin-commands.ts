@@ -79,15 +79,18 @@ export function archivedAdminCommand(result: XmlElement): AdminCommandText | nul
 const MAX_FETCHED = 50;
 
 /**
- * The admin account's messages in the person's archive since `start`, oldest first: one MAM query
- * (XEP-0313 §4.1.1 `with` + `start`), at most MAX_FETCHED results. Archive results come as
+ * The admin account's newest messages in the person's archive, oldest first: one MAM query
+ * (XEP-0313 §4.1.1 `with`) for the last page (XEP-0059 §2.5, an empty <before/>) of at most
+ * MAX_FETCHED results. No `start`: the archive's times are the server's and the profile's are this
+ * PC's, and the two clocks need not agree; every expired command is refused by its own signed
+ * expiry anyway. Archive results come as
  * messages on the same connection: the caller's onStanza passes each to `collect` (it returns
  * true for ours). Rejects on a server error or timeout; the caller decides what offline means.
  */
 export function fetchAdminCommands(
   conn: Pick<XmppConnection, 'iq'>,
   ownJid: string,
-  query: { with: string; start: string; timeoutMs?: number },
+  query: { with: string; timeoutMs?: number },
 ): { collect: (el: XmlElement) => boolean; done: Promise<AdminCommandText[]> } {
   const queryId = randomUUID();
   const found: AdminCommandText[] = [];
@@ -111,9 +114,8 @@ export function fetchAdminCommands(
         { xmlns: 'jabber:x:data', type: 'submit' },
         xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.mam)),
         xml('field', { var: 'with' }, xml('value', {}, bare(query.with))),
-        xml('field', { var: 'start' }, xml('value', {}, query.start)),
       ),
-      xml('set', { xmlns: NS.rsm }, xml('max', {}, String(MAX_FETCHED))),
+      xml('set', { xmlns: NS.rsm }, xml('max', {}, String(MAX_FETCHED)), xml('before')),
     ),
   );
   // The <fin/> comes after every result of the page (XEP-0313 §4.2): what was collected is complete.

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
 import type { ContactKey } from '../crypto';
+import { archivedAdminCommand } from './admin-commands';
 import type { MessagingContext } from './context';
 import type { OxItem, Pending, Receiver } from './receive';
 import { parseXmppDateTime } from '../crypto';
@@ -76,7 +77,9 @@ function archiveStamp(result: XmlElement): string | null {
 function addResult(page: Page, result: XmlElement, ctx: MessagingContext, begin: (it: OxItem) => Pending | null) {
   const { metrics, clock } = ctx.opts;
   const t0 = metrics?.archiveResult ? performance.now() : 0;
-  const it = toItem(result, ctx, clock.now());
+  const admin = archivedAdminCommand(result);
+  if (admin) ctx.opts.onAdminCommand?.(admin, 'archive');
+  const it = admin ? null : toItem(result, ctx, clock.now());
   const p = it && begin(it);
   if (p) page.pending.push({ p, at: page.ids.length });
   page.ids.push(result.attrs.id ?? '');

@@ -11,3 +11,5 @@
  */
 export type { AccountConfig, Messaging, MessagingOptions } from './types';
 export { createMessaging } from './messaging';
+export { checkAdminCommands, type AdminCheckResult } from './admin-check';
+export type { AdminCommandText, AdminCommandVia } from './admin-commands';

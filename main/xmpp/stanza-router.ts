@@ -1,12 +1,13 @@
 /**
  * Where each stanza of the live stream goes: presence to the directory, a colleague's key-list
  * notice (caps.ts) to trust, our own read-state events (read-sync.ts) to read sync, archive results to
- * catch-up, every other <message/> to inbound.ts.
+ * catch-up, an admin command (admin-commands.ts) to the session, every other <message/> to inbound.ts.
  * Inbound messages start decrypting at once (several in flight) and are stored one at a time in
  * arrival order, so dedup and replay detection see every earlier message.
  */
 import type { XmlElement } from '@xmpp/client';
 import { errorName } from '../log';
+import { liveAdminCommand } from './admin-commands';
 import { keyListNoticeFrom, NS_PUBSUB_EVENT } from './caps';
 import type { CatchUp } from './catch-up';
 import type { MessagingContext } from './context';
@@ -59,6 +60,8 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync 
       return;
     }
     if (el.name !== 'message' || catchUp.accept(el)) return;
+    const admin = liveAdminCommand(el, ctx.ownJid);
+    if (admin) return ctx.opts.onAdminCommand?.(admin, 'live');
     let step: () => Promise<void>;
     try {
       step = inbound.handleMessage(el);

@@ -14,6 +14,7 @@ import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
 import type { Store } from '../store';
+import type { AdminCommandText } from './admin-commands';
 
 export interface AccountConfig {
   jid: string;
@@ -55,6 +56,12 @@ export interface MessagingOptions {
    * OS notification may say is the session's decision (main/session/notifications.ts), not XMPP's.
    */
   onLiveMessage?: (m: Message, peer: string) => void;
+  /**
+   * An admin command (remote wipe, issue 15) was found live or in catch-up: its text, unverified,
+   * and its sender. Whether it is genuine and for us is the session's decision
+   * (main/session/remote-wipe.ts); it is never stored as a message. Called without waiting.
+   */
+  onAdminCommand?: (found: AdminCommandText, via: 'live' | 'archive') => void;
   /** Tests only: explicit fault injection (never set by the app). */
   inspect?: MessagingInspect;
   /** Benchmarks only: where catch-up and live delivery spend their time (never set by the app: nothing is measured). */

@@ -15,6 +15,7 @@ import { loadPolicy } from '../../main/policy/load';
 import type { PolicyInput } from '../../main/policy/schema';
 import { createSession, type SessionOptions } from '../../main/session/session';
 import type { Session } from '../../main/session/types';
+import type { Keychain } from '../../main/vault/keychain';
 import type { ProsodyServer } from '../support/prosody';
 import { FAST_ARGON2, PASS, tempDir, testKeychain } from './vault-support';
 
@@ -25,6 +26,9 @@ export interface RoutedSession {
   /** Every event main emitted, in order (payloads stay in the test process, never printed). */
   seen: { name: EventName; payload: unknown }[];
   profileId: string;
+  /** The workstation's user-data folder (profiles, device log) and its keychain. */
+  dir: string;
+  keychain: Keychain;
   /** Dispatches as the renderer would; the Result as the router returns it. */
   call<T = unknown>(channel: string, payload?: unknown): Promise<Result<T>>;
   /** The value of an ok Result; throws with the code and message of an error. */
@@ -47,10 +51,11 @@ export async function routedSession(opts: {
   const { dir, cleanup } = tempDir(opts.prefix);
   const events = createEventBus(silentLogger);
   const policy = loadPolicy(null, { argon2: FAST_ARGON2, trustedCaPem: opts.server.caPem, ...opts.policy });
+  const { keychain } = testKeychain();
   const session = createSession({
     userDataDir: dir,
     policy,
-    keychain: testKeychain().keychain,
+    keychain,
     clock: opts.clock ?? systemClock,
     logger: silentLogger,
     events,
@@ -86,7 +91,7 @@ export async function routedSession(opts: {
         ...(opts.replaceAccountKey ? { replaceAccountKey: true } : {}),
       }),
     );
-    return { session, router, events, seen, profileId, call, value, dispose };
+    return { session, router, events, seen, profileId, dir, keychain, call, value, dispose };
   } catch (err) {
     await dispose();
     throw err;

@@ -46,6 +46,8 @@ export interface ProsodyServer {
   restart(): Promise<void>;
   stop(): Promise<void>;
   addUser(user: ProsodyUser): Promise<void>;
+  /** Deletes an account while the server runs (the account then refuses to sign in). */
+  deleteUser(jid: string): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -269,6 +271,11 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
       // mod_groups reads its file when it loads: a restart makes the new member visible.
       await kill();
       await start();
+    },
+    async deleteUser(jid) {
+      // As IT's `prosodyctl deluser`: the account is gone from storage; a running session of it
+      // stays until it reconnects, and every new sign-in is refused (SASL not-authorized).
+      await run('prosodyctl', ['--config', configFile, 'deluser', jid]);
     },
   };
 }
