@@ -270,6 +270,8 @@ export const channels = {
       retentionDays: z.number().int().positive().nullable().optional(),
       /** The policy keys IT set (Settings shows them as "Managed by your organization", issue 14 item 3). */
       managedKeys: z.array(z.string()).optional(),
+      /** IT can erase this PC's profiles with a signed command (issue 15: adminKeyFingerprints + adminAccount). */
+      remoteWipe: z.boolean().optional(),
     }),
     { whileLocked: true },
   ),

@@ -13,6 +13,7 @@ export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'
       server: ctx.policy.policy.server,
       retentionDays: ctx.policy.policy.retentionDays,
       managedKeys: ctx.policy.managedKeys,
+      remoteWipe: ctx.policy.policy.adminAccount !== null && ctx.policy.policy.adminKeyFingerprints.length > 0,
     }),
   };
 }

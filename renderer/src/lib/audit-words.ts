@@ -21,6 +21,22 @@ const lockWords: Partial<Record<string, string>> = {
   'switch-user': 'Locked to switch user',
   startup: 'Locked when Clinic Messenger started',
   quit: 'Locked when Clinic Messenger closed',
+  'remote-wipe': 'Locked to erase this profile (IT’s command)',
+};
+
+/** Why a remote-wipe command was ignored (main/session/remote-wipe.ts), in words. */
+const wipeWords: Partial<Record<string, string>> = {
+  'not-enabled': 'remote wipe is not set up on this PC',
+  'wrong-sender': 'not sent by the clinic’s admin account',
+  malformed: 'not a valid command',
+  forged: 'its signature is not valid',
+  'unpinned-signer': 'signed by a key the clinic’s policy does not trust',
+  'not-yet-valid': 'dated in the future',
+  expired: 'expired',
+  'wrong-account': 'meant for another person',
+  'wrong-device': 'meant for another computer',
+  replayed: 'already carried out before',
+  'predates-profile': 'issued before this profile was created',
 };
 
 /** A name for the JID in `key`, or `fallback` when the entry has none. */
@@ -75,7 +91,14 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
   'key-restored': () => 'Restored your encryption key from its backup',
   'key-replaced': () => 'Replaced your account’s encryption key with a new one',
   export: (d) => (d.allowed === false ? 'Tried to export the audit report (not allowed)' : 'Exported the audit report'),
-  'wipe-command': () => 'Received an erase command from IT',
+  'wipe-command': (d) =>
+    d.outcome === 'accepted'
+      ? 'IT’s erase command for this profile was accepted: the profile is being erased'
+      : `Ignored an erase command (${wipeWords[str(d, 'reason') ?? ''] ?? str(d, 'reason') ?? 'not valid'})`,
+  'admin-check': (d) =>
+    d.reached === true
+      ? 'Checked the clinic server for IT commands at unlock'
+      : 'Could not reach the clinic server to check for IT commands at unlock',
   'retention-purged': (d) =>
     `Removed ${plural(num(d, 'deleted') ?? 0, 'message', 'messages')} older than ${plural(num(d, 'days') ?? 0, 'day', 'days')}`,
 };

@@ -43,7 +43,11 @@ const ERROR_TEXTS = {
     DEVICE_MISMATCH:
       "This profile can't be opened on this device. Nothing was changed. You can remove it and sign in again.",
     KEYCHAIN_UNAVAILABLE: KEYCHAIN_HELP,
-    PROFILE_WIPED: 'Too many wrong passphrases: this profile was erased from this PC. Sign in again to continue.',
+    // By IT (issue 15): a signed command, or the server refusing the account; main says which.
+    PROFILE_WIPED: (e) =>
+      e.details?.by === 'admin'
+        ? e.message
+        : 'Too many wrong passphrases: this profile was erased from this PC. Sign in again to continue.',
   },
   /** Sending a message (the conversation's composer). */
   send: {
@@ -109,6 +113,9 @@ export const NOTICE_TEXTS = {
   /** Shown on first sign-in when the last profile was erased after too many wrong passphrases. */
   profileWiped:
     'Too many wrong passphrases: that profile and its messages were erased from this PC. Sign in again to continue.',
+  /** After IT's remote wipe (issue 15) erased a profile, live or at its unlock. */
+  remoteWiped:
+    "Your clinic's IT erased that profile and its messages from this PC (remote wipe). If you did not expect this, contact IT before signing in again.",
   /** The lock screen, for a profile whose keychain entry on this PC is gone (or a copied folder). */
   profileNotOpenable:
     "This profile can't be opened on this device: it was copied from another computer or its key in this PC's keychain is gone.",

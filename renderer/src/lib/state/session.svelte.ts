@@ -5,6 +5,7 @@
 import type { ServerConfig } from '../../../../common/ipc-contract';
 import type { IpcError } from '../../../../common/result';
 import { clinic } from '../clinic';
+import { NOTICE_TEXTS } from '../errors';
 import { dropPhi, registerPhiReset } from '../phi';
 import { ui } from './ui.svelte';
 
@@ -62,6 +63,14 @@ class SessionState {
         if (p.reason === 'switch-user') ui.startOver();
         this.lockReason = p.reason;
         this.phase = 'locked';
+        // refresh() answers with Results and shows a failure as phase 'unavailable': it never rejects.
+        void this.refresh();
+      }),
+      // IT's remote wipe erased the open profile (issue 15): it is gone from the list now; the
+      // chooser or first sign-in says why.
+      api.on('session:wiped', () => {
+        this.notice = NOTICE_TEXTS.remoteWiped;
+        this.addingProfile = false;
         // refresh() answers with Results and shows a failure as phase 'unavailable': it never rejects.
         void this.refresh();
       }),
