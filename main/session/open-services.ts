@@ -140,8 +140,8 @@ async function checkAtUnlock(opts: ServiceWiringOptions, open: OpenServices): Pr
   });
   const { audit } = open.active;
   if (!result.reached) {
-    // Only the server saying no (SASL) is a refusal; a network failure never is.
-    const refused = result.code === 'AUTH_FAILED';
+    // Only the server saying no to the account (SASL) is a refusal; a network failure never is.
+    const { refused } = result;
     audit.append('admin-check', { reached: false, code: result.code, refused });
     return refused && wipeOnAccountDisabled ? { reason: 'account-disabled', via: 'unlock' } : null;
   }

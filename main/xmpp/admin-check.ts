@@ -33,7 +33,24 @@ export interface AdminCheckOptions {
   resource?: string;
 }
 
-export type AdminCheckResult = { reached: true; commands: AdminCommandText[] } | { reached: false; code: string };
+export type AdminCheckResult =
+  | { reached: true; commands: AdminCommandText[] }
+  /** `refused`: the server itself said no to the account (below); anything else is the network or the server failing. */
+  | { reached: false; code: string; refused: boolean };
+
+/**
+ * SASL failures (RFC 6120 §6.5) that mean "this account may not sign in": not its transient
+ * ones (temporary-auth-failure: the server's own database is down; aborted; malformed-request).
+ */
+const REFUSALS = new Set(['not-authorized', 'account-disabled', 'credentials-expired']);
+
+/** Whether a failed sign-in is the server refusing the account (not the network, not a transient SASL failure). */
+export function isAccountRefusal(err: unknown): boolean {
+  const condition = err instanceof AppError ? err.details?.condition : undefined;
+  return (
+    err instanceof AppError && err.code === 'AUTH_FAILED' && typeof condition === 'string' && REFUSALS.has(condition)
+  );
+}
 
 export async function checkAdminCommands(opts: AdminCheckOptions): Promise<AdminCheckResult> {
   const ownJid = bare(opts.account.jid);
@@ -64,8 +81,9 @@ export async function checkAdminCommands(opts: AdminCheckOptions): Promise<Admin
     return { reached: true, commands: await query.done };
   } catch (err) {
     const code = err instanceof AppError ? err.code : errorName(err);
-    opts.logger.warn('admin command check: server not reached', { code });
-    return { reached: false, code };
+    const refused = isAccountRefusal(err);
+    opts.logger.warn('admin command check: server not reached', { code, refused });
+    return { reached: false, code, refused };
   } finally {
     // A close that fails leaves nothing open worth reporting: the check's outcome is what counts.
     await conn.stop().catch(() => undefined);

@@ -17,6 +17,8 @@ import { normalizeFingerprint } from '../../main/crypto/keys';
 import { silentLogger } from '../../main/log';
 import { defaultPolicy, type Policy } from '../../main/policy/schema';
 import { createRemoteWipe, executedNonces } from '../../main/session/remote-wipe';
+import { isAccountRefusal } from '../../main/xmpp/admin-check';
+import { classifyError } from '../../main/xmpp/transport/classify-error';
 import { appendDeviceLog } from '../../main/vault/device-log';
 import type { Keychain } from '../../main/vault/keychain';
 import { fakeClock } from '../support/fake-clock';
@@ -126,5 +128,23 @@ describe('remote wipe: the decision on one command', () => {
     expect(executedNonces(dir).has(command.nonce)).toBe(true);
     const { wipe } = setup();
     expect(await wipe.handle({ text, from: IT }, 'unlock')).toEqual({ accepted: false, reason: 'replayed' });
+  });
+});
+
+describe('wipeOnAccountDisabled: what counts as the server refusing the account', () => {
+  const sasl = (condition: string) =>
+    classifyError(Object.assign(new Error(condition), { name: 'SASLError', condition }));
+
+  it('a SASL not-authorized, account-disabled or credentials-expired: refused', () => {
+    for (const c of ['not-authorized', 'account-disabled', 'credentials-expired'])
+      expect(isAccountRefusal(sasl(c))).toBe(true);
+  });
+
+  it('a transient SASL failure, the network or anything else: never a refusal', () => {
+    for (const c of ['temporary-auth-failure', 'aborted', 'malformed-request', 'invalid-mechanism'])
+      expect(isAccountRefusal(sasl(c))).toBe(false);
+    const refusedConnection = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(isAccountRefusal(classifyError(refusedConnection))).toBe(false);
+    expect(isAccountRefusal(new Error('not-authorized'))).toBe(false);
   });
 });
