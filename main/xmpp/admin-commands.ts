@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { xml, type XmlElement } from '@xmpp/client';
 import { MAX_ADMIN_COMMAND_CHARS } from '../crypto/admin-command';
 import type { XmppConnection } from './transport/connection';
-import { bare, fromOwnAccount, NS } from './stanzas';
+import { bare, fromOwnAccount, mamQuery, NS } from './stanzas';
 
 export const NS_ADMIN = 'urn:clinic-messenger:admin:0';
 
@@ -103,21 +103,7 @@ export function fetchAdminCommands(
     if (cmd && found.length < MAX_FETCHED) found.push(cmd);
     return true;
   };
-  const iq = xml(
-    'iq',
-    { type: 'set' },
-    xml(
-      'query',
-      { xmlns: NS.mam, queryid: queryId },
-      xml(
-        'x',
-        { xmlns: 'jabber:x:data', type: 'submit' },
-        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.mam)),
-        xml('field', { var: 'with' }, xml('value', {}, bare(query.with))),
-      ),
-      xml('set', { xmlns: NS.rsm }, xml('max', {}, String(MAX_FETCHED)), xml('before')),
-    ),
-  );
+  const iq = mamQuery(queryId, null, MAX_FETCHED, undefined, { with: bare(query.with), lastPage: true });
   // The <fin/> comes after every result of the page (XEP-0313 §4.2): what was collected is complete.
   const done = conn.iq(iq, query.timeoutMs).then(() => found);
   return { collect, done };

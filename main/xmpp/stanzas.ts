@@ -91,8 +91,20 @@ export function serverStampOf(
   return undefined;
 }
 
-/** `start` (XEP-0313 §4.1.1, an XEP-0082 DateTime) only for catch-up's count query, never its pages. */
-export function mamQuery(queryId: string, after: string | null, max: number, start?: string): XmlElement {
+/**
+ * A MAM query (XEP-0313 §4) for `max` results after `after`. `start` (§4.1.1, an XEP-0082
+ * DateTime) only for catch-up's count query, never its pages. `with` (§4.1.1): one
+ * correspondent's messages; `lastPage`: the newest `max` (RSM §2.5, an empty <before/>) instead of
+ * the oldest (admin-commands.ts).
+ */
+export function mamQuery(
+  queryId: string,
+  after: string | null,
+  max: number,
+  start?: string,
+  filter: { with?: string; lastPage?: boolean } = {},
+): XmlElement {
+  const field = (name: string, value: string) => xml('field', { var: name }, xml('value', {}, value));
   return xml(
     'iq',
     { type: 'set' },
@@ -103,9 +115,16 @@ export function mamQuery(queryId: string, after: string | null, max: number, sta
         'x',
         { xmlns: 'jabber:x:data', type: 'submit' },
         xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.mam)),
-        start ? xml('field', { var: 'start' }, xml('value', {}, start)) : null,
+        filter.with ? field('with', filter.with) : null,
+        start ? field('start', start) : null,
       ),
-      xml('set', { xmlns: NS.rsm }, xml('max', {}, String(max)), after ? xml('after', {}, after) : null),
+      xml(
+        'set',
+        { xmlns: NS.rsm },
+        xml('max', {}, String(max)),
+        after ? xml('after', {}, after) : null,
+        filter.lastPage ? xml('before') : null,
+      ),
     ),
   );
 }

@@ -5,13 +5,13 @@
 // that date), so the test passes on any day.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as openpgp from 'openpgp';
 import type { PrivateKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newWipeCommand, signAdminCommand } from '../../main/crypto/admin-command';
 import { normalizeFingerprint } from '../../main/crypto/keys';
 import { adminCommandStanza } from '../../main/xmpp/admin-commands';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
+import { adminKey } from '../support/crypto-fixtures';
 import { jumpClock } from '../support/jump-clock';
 import { rawConnection } from '../support/xmpp-support';
 import {
@@ -35,17 +35,6 @@ let other: PrivateKey;
 let desk: Workstation | undefined;
 let cli: XmppConnection;
 
-const key = async (name: string) =>
-  (
-    await openpgp.generateKey({
-      type: 'ecc',
-      curve: 'curve25519Legacy',
-      userIDs: [{ name }],
-      date: new Date('2020-01-01T00:00:00Z'),
-      format: 'object',
-    })
-  ).privateKey;
-
 async function signedWipe(signer: PrivateKey, device: string | null): Promise<string> {
   const now = new Date(clock.now());
   const command = newWipeCommand({ account: reception.jid, device, now, validityMs: 3600_000 });
@@ -53,7 +42,7 @@ async function signedWipe(signer: PrivateKey, device: string | null): Promise<st
 }
 
 beforeAll(async () => {
-  [admin, other] = await Promise.all([key('Clinic IT'), key('Not IT')]);
+  [admin, other] = await Promise.all([adminKey('Clinic IT'), adminKey('Not IT')]);
   clinic = await startClinic('ui-remote-wipe', [reception, itPerson], {
     adminKeyFingerprints: [normalizeFingerprint(admin.getFingerprint())],
     adminAccount: itPerson.jid,

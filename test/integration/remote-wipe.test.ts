@@ -12,7 +12,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as openpgp from 'openpgp';
 import type { PrivateKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../common/ipc-contract';
@@ -21,6 +20,7 @@ import { normalizeFingerprint } from '../../main/crypto/keys';
 import { readDeviceLog } from '../../main/vault/device-log';
 import { adminCommandStanza } from '../../main/xmpp/admin-commands';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
+import { adminKey } from '../support/crypto-fixtures';
 import { fakeClock, type FakeClock } from '../support/fake-clock';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { rawConnection, waitFor } from '../support/xmpp-support';
@@ -36,7 +36,6 @@ const pw = Object.fromEntries(
   ['alice', 'bob', 'it', 'mallory', 'carol'].map((k) => [k, randomBytes(12).toString('hex')]),
 );
 const DAY = 24 * 3600_000;
-const KEY_DATE = new Date('2020-01-01T00:00:00Z');
 
 let server: ProsodyServer;
 let clock: FakeClock;
@@ -45,17 +44,6 @@ let stranger: PrivateKey;
 let itAdmin: XmppConnection;
 let mallory: XmppConnection;
 let alice: RoutedSession;
-
-async function key(name: string): Promise<PrivateKey> {
-  const { privateKey } = await openpgp.generateKey({
-    type: 'ecc',
-    curve: 'curve25519Legacy',
-    userIDs: [{ name }],
-    date: KEY_DATE,
-    format: 'object',
-  });
-  return privateKey;
-}
 
 /** A signed wipe dated by the session's clock (issued `agoMs` ago, valid for `validityMs`). */
 async function wipeFile(
@@ -86,7 +74,7 @@ beforeAll(async () => {
     ],
   });
   clock = fakeClock(Date.parse('2026-06-01T12:00:00Z'));
-  [admin, stranger] = await Promise.all([key('Clinic IT'), key('Someone else')]);
+  [admin, stranger] = await Promise.all([adminKey('Clinic IT'), adminKey('Someone else')]);
   const policy = { adminKeyFingerprints: [normalizeFingerprint(admin.getFingerprint())], adminAccount: IT };
   itAdmin = rawConnection(server, IT, pw.it!, 'admin-cli');
   mallory = rawConnection(server, M, pw.mallory!, 'mallory');

@@ -27,6 +27,18 @@ export async function makeParty(jid: string): Promise<Party> {
   return { jid, identity, contact };
 }
 
+/** An admin signing key as `clinic-admin keygen` makes one (OpenPGP v4 Ed25519), decrypted, dated KEY_DATE. */
+export async function adminKey(name: string): Promise<openpgp.PrivateKey> {
+  const { privateKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name }],
+    date: KEY_DATE,
+    format: 'object',
+  });
+  return privateKey;
+}
+
 /**
  * Sign (optionally) and encrypt arbitrary plaintext bytes, the way a hostile peer could.
  * `date` is required: it is the signature's creation time and must come from the same clock the

@@ -20,9 +20,9 @@ import {
   type AdminCommand,
 } from '../../main/crypto/admin-command';
 import { checkAdminCommand } from '../../main/session/admin-command-check';
+import { adminKey } from '../support/crypto-fixtures';
 import { fuzz } from './fuzz-support';
 
-const KEY_DATE = new Date('2026-01-01T00:00:00Z');
 const NOW = new Date('2026-06-01T12:00:00Z');
 const DAY = 24 * 3600_000;
 const MIN = 60_000;
@@ -33,17 +33,6 @@ let adminFpr: string;
 let other: PrivateKey;
 let command: AdminCommand;
 let file: string;
-
-async function adminKey(name: string): Promise<PrivateKey> {
-  const { privateKey } = await openpgp.generateKey({
-    type: 'ecc',
-    curve: 'curve25519Legacy',
-    userIDs: [{ name }],
-    date: KEY_DATE,
-    format: 'object',
-  });
-  return privateKey;
-}
 
 /** Signs arbitrary bytes the way a hostile or buggy tool could, in the admin command file layout. */
 async function signRaw(bytes: Uint8Array, key: PrivateKey, date = NOW, config?: openpgp.PartialConfig) {

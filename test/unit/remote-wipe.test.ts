@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as openpgp from 'openpgp';
 import type { PrivateKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEventType } from '../../common/ipc-contract';
@@ -21,6 +20,7 @@ import { isAccountRefusal } from '../../main/xmpp/admin-check';
 import { classifyError } from '../../main/xmpp/transport/classify-error';
 import { appendDeviceLog } from '../../main/vault/device-log';
 import type { Keychain } from '../../main/vault/keychain';
+import { adminKey } from '../support/crypto-fixtures';
 import { fakeClock } from '../support/fake-clock';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -35,13 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), 'remote-wipe-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  ({ privateKey: admin } = await openpgp.generateKey({
-    type: 'ecc',
-    curve: 'curve25519Legacy',
-    userIDs: [{ name: 'Clinic IT' }],
-    date: new Date('2026-01-01T00:00:00Z'),
-    format: 'object',
-  }));
+  admin = await adminKey('Clinic IT');
   fpr = normalizeFingerprint(admin.getFingerprint());
 });
 
