@@ -4,7 +4,9 @@
  * passphrase or key material. Run it as `npx clinic-admin …` from the repository (admin/README.md).
  */
 import { parseArgs } from 'node:util';
+import { disable, DISABLE_USAGE } from './commands/disable';
 import { keygen, KEYGEN_USAGE } from './commands/keygen';
+import { provision, PROVISION_USAGE } from './commands/provision';
 import { wipe, WIPE_USAGE } from './commands/wipe';
 import { CliError, EXIT_USAGE, usageError } from './errors';
 import type { CliIo } from './io';
@@ -12,11 +14,13 @@ import type { CliIo } from './io';
 export const USAGE = `Usage: clinic-admin <command> [options]   (clinic-admin <command> --help for details)
 
 Commands:
-  keygen   create the admin signing key (passphrase-protected) and print its fingerprint
-  wipe     sign a remote-wipe command for an account, one device or all; write it to a file
-           and/or send it over the clinic's XMPP server
+  keygen     create the admin signing key (passphrase-protected) and print its fingerprint
+  wipe       sign a remote-wipe command for an account, one device or all; write it to a file
+             and/or send it over the clinic's XMPP server
+  provision  create the accounts of a users.csv and write the directory (on the Prosody server)
+  disable    stop an account from signing in (on the Prosody server)
 
-Planned (issue 15): provision, disable, lease, report, verify-report.`;
+Planned (issue 15): lease, report, verify-report.`;
 
 const COMMANDS = {
   keygen: {
@@ -53,9 +57,27 @@ const COMMANDS = {
         ca: v.values.ca,
       }),
   },
+  provision: {
+    usage: PROVISION_USAGE,
+    options: { 'prosody-config': { type: 'string' }, 'passwords-out': { type: 'string' } },
+    positionals: 1,
+    run: (io: CliIo, v: Values) =>
+      provision(io, {
+        csv: v.positionals[0],
+        prosodyConfig: v.values['prosody-config'],
+        passwordsOut: v.values['passwords-out'],
+      }),
+  },
+  disable: {
+    usage: DISABLE_USAGE,
+    options: { 'prosody-config': { type: 'string' } },
+    positionals: 1,
+    run: (io: CliIo, v: Values) => disable(io, { jid: v.positionals[0], prosodyConfig: v.values['prosody-config'] }),
+  },
 } as const;
 
-type OptionName = 'out' | 'name' | 'device' | 'key' | 'expires' | 'as' | 'server' | 'tls' | 'ca';
+type OptionName =
+  'out' | 'name' | 'device' | 'key' | 'expires' | 'as' | 'server' | 'tls' | 'ca' | 'prosody-config' | 'passwords-out';
 
 interface Values {
   values: Partial<Record<OptionName, string>>;

@@ -43,8 +43,12 @@ export interface ProsodyServer {
   caPem: string;
   dir: string;
   logFile: string;
+  /** The server's prosody.cfg.lua, for tools that run `prosodyctl --config` (clinic-admin). */
+  configFile: string;
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** Stops the server process but keeps its files: restart() brings the same server back (accounts, archive). */
+  halt(): Promise<void>;
   addUser(user: ProsodyUser): Promise<void>;
   /** Deletes an account while the server runs (the account then refuses to sign in). */
   deleteUser(jid: string): Promise<void>;
@@ -257,6 +261,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
     caPem,
     dir,
     logFile,
+    configFile,
     async restart() {
       await kill();
       await start();
@@ -265,6 +270,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
+    halt: () => kill(),
     async addUser(u) {
       await register(u);
       writeGroups();

@@ -1,0 +1,89 @@
+/**
+ * `clinic-admin provision <users.csv> [--prosody-config <file>] [--passwords-out <file>]`: the
+ * accounts and the shared-roster directory from users.csv (../users-csv.ts). The whole file is
+ * checked first (exit 2, nothing changed); then missing accounts are created with random passwords,
+ * written once to a mode-0600 file for hand-over, existing ones are left alone, and the directory
+ * is replaced. The directory is written aside before the first account is made and put in place
+ * only when every account is there, so a server failure (exit 1) leaves the old directory.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync } from 'node:fs';
+import { CliError, usageError } from '../errors';
+import { readSmallText, writeNewFile } from '../files';
+import type { CliIo } from '../io';
+import { openServer, SERVER_OPTIONS_USAGE, type ServerOptions } from '../server/open';
+import { directoryGroups, parseUsersCsv } from '../users-csv';
+
+const DEFAULT_PASSWORDS_OUT = 'initial-passwords.txt';
+
+export const PROVISION_USAGE = `Usage: clinic-admin provision <users.csv> [--prosody-config <file>] [--passwords-out <file>]
+
+Creates the accounts listed in <users.csv> that do not exist yet and rewrites the clinic's
+directory (shared-roster groups) from it. One person a line: jid,display name,role,team
+(role: physician, nurse, reception, admin, staff or empty; team optional; # starts a comment).
+Existing accounts are left alone. The whole file is checked before anything is changed.
+
+${SERVER_OPTIONS_USAGE}
+  --passwords-out <file>   where the new accounts' first passwords go, mode 0600, never
+                           overwritten (default ./${DEFAULT_PASSWORDS_OUT}); hand them over, then
+                           delete the file`;
+
+export interface ProvisionOptions extends ServerOptions {
+  csv: string | undefined;
+  passwordsOut: string | undefined;
+}
+
+/** 18 random bytes: 24 characters of base64url, typed once by the person and then changed. */
+const newPassword = () => randomBytes(18).toString('base64url');
+
+export async function provision(io: CliIo, opts: ProvisionOptions): Promise<void> {
+  if (!opts.csv) throw usageError('provision needs the list: clinic-admin provision <users.csv>.');
+  const server = openServer(opts);
+  const people = parseUsersCsv(readSmallText(opts.csv, 'a users list', 4 * 1024 * 1024), opts.csv, server.domains);
+  const passwordsOut = opts.passwordsOut ?? DEFAULT_PASSWORDS_OUT;
+  const existing = new Set<string>();
+  for (const p of people) if (await server.userExists(p.jid)) existing.add(p.jid);
+  const missing = people.filter((p) => !existing.has(p.jid));
+  if (missing.length > 0 && existsSync(passwordsOut))
+    throw new CliError(
+      `${passwordsOut} already exists (an earlier run's passwords?): hand them over and delete it, or choose another --passwords-out. Nothing was changed.`,
+    );
+  const groups = directoryGroups(people);
+  const staged = await server.stageDirectory(groups);
+  let created = 0;
+  try {
+    if (missing.length > 0) writeNewFile(passwordsOut, '', 0o600);
+    for (const p of people) {
+      const outcome = existing.has(p.jid)
+        ? 'exists'
+        : await createOne(server.createUser.bind(server), p.jid, passwordsOut);
+      if (outcome === 'created') created++;
+      io.stdout(`${outcome} ${p.jid}`);
+    }
+  } catch (err) {
+    staged.discard();
+    const kept =
+      created > 0 ? ` ${created} account(s) were created before it; their passwords are in ${passwordsOut}.` : '';
+    const message = err instanceof Error ? err.message : String(err);
+    throw new CliError(`${message}${kept} The directory was not changed.`);
+  }
+  staged.commit();
+  io.stdout(`groups file written: ${groups.length} groups (${staged.where}).`);
+  io.stdout(staged.applyHint);
+  io.stdout(
+    created > 0
+      ? `${created} created, ${people.length - created} existed. First passwords: ${passwordsOut} (mode 0600): hand them over, then delete it.`
+      : `Nothing created: all ${people.length} accounts existed. No passwords file was written.`,
+  );
+}
+
+async function createOne(
+  createUser: (jid: string, password: string) => Promise<'created' | 'exists'>,
+  jid: string,
+  passwordsOut: string,
+): Promise<'created' | 'exists'> {
+  const password = newPassword();
+  const outcome = await createUser(jid, password);
+  if (outcome === 'created') appendFileSync(passwordsOut, `${jid} ${password}\n`);
+  return outcome;
+}

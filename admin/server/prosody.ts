@@ -1,0 +1,161 @@
+/**
+ * ServerAdmin for Prosody 0.12 (deploy/prosody/): everything goes through
+ * `prosodyctl --config <file>` on the server itself, with argument arrays (no shell) and passwords
+ * on prosodyctl's standard input, never on its command line. Prosody 0.12's prosodyctl has no
+ * `user list` and no account switch (both came later), hence:
+ *  - an account exists when `passwd` with no input says it cannot read a password (rather than
+ *    "That user does not exist"); nothing is changed by asking;
+ *  - `adduser` refuses an existing account ("That user already exists") and is used instead of
+ *    `register`, which silently replaces an existing account's password;
+ *  - disabling replaces the password with a random one nobody sees (admin/README.md › disable), and
+ *    ends live sessions through the admin shell when the running server has mod_admin_shell.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { CliError } from '../errors';
+import { readSmallText } from '../files';
+import { NoSuchAccount, type DirectoryGroup, type ServerAdmin, type StagedDirectory } from './server-admin';
+
+export const DEFAULT_PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
+const CTL_TIMEOUT_MS = 60_000;
+
+interface CtlResult {
+  code: number | null;
+  /** stdout and stderr without the dependency banner, prompts and terminal codes. */
+  text: string;
+}
+
+/** prosodyctl's words without what it prints around them (the lua-unbound banner, password prompts). */
+export function cleanCtlOutput(raw: string): string {
+  return (
+    raw
+      .replace(/\*{10,}[\s\S]*?\*{10,}/g, '')
+      // eslint-disable-next-line no-control-regex -- the terminal codes prosodyctl puts around its prompts
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .replace(/(Enter new|Retype new) password: ?/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !/^sasl\s+warn\s+Iteration count/.test(l))
+      .join('\n')
+  );
+}
+
+function prosodyctl(config: string, args: string[], input: string): Promise<CtlResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('prosodyctl', ['--config', config, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let raw = '';
+    child.stdout.on('data', (d: Buffer) => (raw += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (raw += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CTL_TIMEOUT_MS);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        err.code === 'ENOENT'
+          ? new CliError('prosodyctl was not found: run clinic-admin on the Prosody server (as root, with sudo).')
+          : new CliError(`Cannot run prosodyctl (${err.code ?? err.message}).`),
+      );
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, text: cleanCtlOutput(raw) });
+    });
+    child.stdin.on('error', () => {}); // prosodyctl may exit before reading (e.g. "already exists")
+    child.stdin.end(input);
+  });
+}
+
+const failed = (what: string, r: CtlResult) =>
+  new CliError(`prosodyctl could not ${what}: ${r.text.replace(/\n/g, '; ') || `exit code ${r.code}`}`);
+
+/** The settings clinic-admin needs from a Prosody configuration file (Lua, read as text). */
+export function readProsodyConfig(file: string): { domains: string[]; groupsFile: string | null } {
+  const text = readSmallText(file, 'a Prosody configuration', 1024 * 1024);
+  const domains = [...text.matchAll(/^\s*VirtualHost\s+["']([^"']+)["']/gm)].map((m) => m[1]!.toLowerCase());
+  const groups = /^\s*groups_file\s*=\s*["']([^"']+)["']/m.exec(text)?.[1];
+  // Prosody resolves a relative groups_file against the configuration file's folder.
+  return { domains, groupsFile: groups === undefined ? null : resolve(dirname(file), groups) };
+}
+
+/** mod_groups' file: `[+Name]` for a public group, `[Name]` for a team, then `jid=display name`. */
+export function renderGroupsFile(groups: DirectoryGroup[]): string {
+  return groups
+    .map((g) => [`[${g.public ? '+' : ''}${g.name}]`, ...g.members.map((m) => `${m.jid}=${m.name}`), ''].join('\n'))
+    .map((block) => `${block}\n`)
+    .join('');
+}
+
+/** Debian's Prosody runs as group prosody: a groups file it cannot read is an empty directory. */
+async function prosodyGid(): Promise<number | null> {
+  try {
+    const { stdout } = await promisify(execFile)('getent', ['group', 'prosody']);
+    const gid = Number(stdout.split(':')[2]);
+    return Number.isInteger(gid) ? gid : null;
+  } catch {
+    return null;
+  }
+}
+
+export function prosodyAdmin(config: string): ServerAdmin {
+  const { domains, groupsFile } = readProsodyConfig(config);
+  if (domains.length === 0) throw new CliError(`${config} has no VirtualHost: is it a Prosody configuration?`);
+  const ctl = (args: string[], input = '') => prosodyctl(config, args, input);
+  return {
+    description: `Prosody (${config})`,
+    domains,
+    async userExists(jid) {
+      const r = await ctl(['passwd', jid]); // no input: it cannot change anything
+      if (r.text.includes('That user does not exist')) return false;
+      if (r.text.includes('No password - cancelled')) return true;
+      throw failed(`look up ${jid}`, r);
+    },
+    async createUser(jid, password) {
+      const r = await ctl(['adduser', jid], `${password}\n${password}\n`);
+      if (r.code === 0) return 'created';
+      if (r.text.includes('That user already exists')) return 'exists';
+      throw failed(`create ${jid}`, r);
+    },
+    async disableUser(jid) {
+      const secret = randomBytes(32).toString('base64url');
+      const r = await ctl(['passwd', jid], `${secret}\n${secret}\n`);
+      if (r.text.includes('That user does not exist')) throw new NoSuchAccount(jid);
+      if (r.code !== 0) throw failed(`change the password of ${jid}`, r);
+      // The admin shell only answers on a running server that loads mod_admin_shell.
+      const shell = await ctl(['shell', 'c2s', 'close', jid]);
+      const closed = /Total: (\d+) sessions? closed/.exec(shell.text)?.[1];
+      return {
+        done: `its password was replaced with a random one that nobody was shown (Prosody 0.12 has no account switch); every new sign-in is refused. Its archive, contacts and keys on the server are kept.`,
+        sessions:
+          closed !== undefined
+            ? `${closed} signed-in session(s) ended through the admin shell.`
+            : 'not ended: the running server has no admin shell (mod_admin_shell), or is not running. A session signed in now stays until it disconnects; "sudo systemctl restart prosody" ends it.',
+        undo: `sudo prosodyctl --config ${config} passwd ${jid}, then hand over the new password.`,
+      };
+    },
+    async stageDirectory(groups): Promise<StagedDirectory> {
+      if (groupsFile === null)
+        throw new CliError(`${config} has no groups_file: the directory has nowhere to go (deploy/prosody/README.md).`);
+      const gid = await prosodyGid();
+      const staged = `${groupsFile}.clinic-admin-${randomBytes(6).toString('hex')}`;
+      try {
+        writeFileSync(staged, renderGroupsFile(groups), { flag: 'wx', mode: gid === null ? 0o644 : 0o640 });
+        chmodSync(staged, gid === null ? 0o644 : 0o640); // whatever the umask took away
+        if (gid !== null) chownSync(staged, -1, gid);
+      } catch (err) {
+        rmSync(staged, { force: true });
+        throw new CliError(
+          `Cannot write the groups file next to ${groupsFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+        );
+      }
+      return {
+        where: groupsFile,
+        applyHint:
+          'Restart Prosody to apply it (sudo systemctl restart prosody): mod_groups reads the file only when it starts.',
+        commit: () => renameSync(staged, groupsFile),
+        discard: () => rmSync(staged, { force: true }),
+      };
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * What clinic-admin needs from the clinic's XMPP server, so `provision` and `disable` do not know
+ * which server it is. prosody.ts drives Prosody 0.12 through `prosodyctl`; an ejabberd adapter
+ * (ejabberdctl register / check_account / ban_account / srg_create …) implements the same
+ * interface later. Adapters run server tools with argument arrays, never through a shell, and never
+ * put a password on a command line (other users of the machine can read it in `ps`).
+ */
+
+/** One person in a directory group, with the name colleagues see. */
+export interface DirectoryMember {
+  jid: string;
+  name: string;
+}
+
+/** A shared-roster group: a public one is seen by everyone, a team group only by its members. */
+export interface DirectoryGroup {
+  name: string;
+  public: boolean;
+  members: DirectoryMember[];
+}
+
+/** A directory written aside: commit() puts it in place, discard() leaves the old one. */
+export interface StagedDirectory {
+  commit(): void;
+  discard(): void;
+  /** Where it goes, and what applies it ("restart Prosody"), for the administrator. */
+  readonly where: string;
+  readonly applyHint: string;
+}
+
+export interface DisableOutcome {
+  /** What was done to the account, in a sentence. */
+  done: string;
+  /** Live sessions: ended (with a count when the server says), or why not. */
+  sessions: string;
+  /** How the administrator undoes it. */
+  undo: string;
+}
+
+export interface ServerAdmin {
+  /** "Prosody (/etc/prosody/prosody.cfg.lua)", for messages. */
+  readonly description: string;
+  /** The domains whose accounts this server keeps. */
+  readonly domains: readonly string[];
+  userExists(jid: string): Promise<boolean>;
+  /** Creates the account with this password; 'exists' (untouched) when it is already there. */
+  createUser(jid: string, password: string): Promise<'created' | 'exists'>;
+  /** Stops the account signing in; throws NoSuchAccount for an unknown one. */
+  disableUser(jid: string): Promise<DisableOutcome>;
+  /** Prepares the whole shared-roster directory (replacing the old one) without applying it yet. */
+  stageDirectory(groups: DirectoryGroup[]): Promise<StagedDirectory>;
+}
+
+/** disableUser's answer for an account the server does not have (the CLI exits 1). */
+export class NoSuchAccount extends Error {
+  constructor(readonly jid: string) {
+    super(`no such account: ${jid}`);
+    this.name = 'NoSuchAccount';
+  }
+}
