@@ -28,8 +28,9 @@ function checkLine(fields: string[], domains: readonly string[]): Omit<Person, '
     return `expected jid,display name,role,team (3 or 4 fields), found ${fields.length}${fields.length > 4 ? ' (a comma in a name?)' : ''}`;
   const [rawJid, rawName, rawRole, rawTeam = ''] = fields.map((f) => f.trim()) as [string, string, string, string?];
   const jid = rawJid.toLowerCase();
-  // Beyond a bare JID: nodeprep refuses `:`, and `=` `[` `]` would break the groups file's lines.
-  if (!BARE_JID_RE.test(jid) || /[:=[\]]/.test(jid) || jid.length > 320)
+  // Beyond a bare JID: nodeprep refuses `:` and control characters, and `=` `[` `]` would break the
+  // groups file's lines. What else nodeprep refuses (private-use characters …) prosodyctl reports.
+  if (!BARE_JID_RE.test(jid) || /[:=[\]\p{Cc}]/u.test(jid) || jid.length > 320)
     return `"${rawJid}" is not an account address (name@domain, e.g. alice@clinic.example)`;
   const domain = jid.split('@')[1]!;
   if (!domains.includes(domain)) return `${jid}: the server does not serve ${domain} (it serves ${domains.join(', ')})`;

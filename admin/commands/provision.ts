@@ -7,11 +7,12 @@
  * only when every account is there, so a server failure (exit 1) leaves the old directory.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { CliError, usageError } from '../errors';
 import { readSmallText, writeNewFile } from '../files';
 import type { CliIo } from '../io';
 import { openServer, SERVER_OPTIONS_USAGE, type ServerOptions } from '../server/open';
+import type { ServerAdmin } from '../server/server-admin';
 import { directoryGroups, parseUsersCsv } from '../users-csv';
 
 const DEFAULT_PASSWORDS_OUT = 'initial-passwords.txt';
@@ -50,18 +51,22 @@ export async function provision(io: CliIo, opts: ProvisionOptions): Promise<void
     );
   const groups = directoryGroups(people);
   const staged = await server.stageDirectory(groups);
-  let created = 0;
   try {
     if (missing.length > 0) writeNewFile(passwordsOut, '', 0o600);
+  } catch (err) {
+    staged.discard();
+    throw err;
+  }
+  let created = 0;
+  try {
     for (const p of people) {
-      const outcome = existing.has(p.jid)
-        ? 'exists'
-        : await createOne(server.createUser.bind(server), p.jid, passwordsOut);
+      const outcome = existing.has(p.jid) ? 'exists' : await createOne(server, p.jid, passwordsOut);
       if (outcome === 'created') created++;
       io.stdout(`${outcome} ${p.jid}`);
     }
   } catch (err) {
     staged.discard();
+    if (created === 0 && missing.length > 0) rmSync(passwordsOut, { force: true }); // made above, still empty
     const kept =
       created > 0 ? ` ${created} account(s) were created before it; their passwords are in ${passwordsOut}.` : '';
     const message = err instanceof Error ? err.message : String(err);
@@ -77,13 +82,9 @@ export async function provision(io: CliIo, opts: ProvisionOptions): Promise<void
   );
 }
 
-async function createOne(
-  createUser: (jid: string, password: string) => Promise<'created' | 'exists'>,
-  jid: string,
-  passwordsOut: string,
-): Promise<'created' | 'exists'> {
+async function createOne(server: ServerAdmin, jid: string, passwordsOut: string): Promise<'created' | 'exists'> {
   const password = newPassword();
-  const outcome = await createUser(jid, password);
+  const outcome = await server.createUser(jid, password);
   if (outcome === 'created') appendFileSync(passwordsOut, `${jid} ${password}\n`);
   return outcome;
 }

@@ -6,7 +6,7 @@
  * The passwords the CLI writes are read from its file and never printed.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -190,6 +190,43 @@ describe('clinic-admin provision', () => {
         expect(accountExists(jid), jid).toBe(false);
       expect(existsSync(path('bad-pw.txt'))).toBe(false);
       expect(readFileSync(groupsFile(), 'utf8')).toBe(GROUPS);
+    },
+    SPAWNS,
+  );
+
+  it(
+    'exits 1 on what the server side refuses, before changing anything',
+    async () => {
+      // An address Prosody's nodeprep refuses (a private-use character) though it looks like one.
+      writeFileSync(path('odd.csv'), `${CSV}\ndave@clinic.test,Dave Li,nurse,\ne\uE000@clinic.test,E,nurse,\n`);
+      const odd = await provision(path('odd.csv'), '--passwords-out', path('odd-pw.txt'));
+      expect(odd.code).toBe(1);
+      expect(odd.stderr).toContain('prosodyctl could not look up e\uE000@clinic.test');
+      expect(accountExists('dave@clinic.test')).toBe(false);
+      expect(existsSync(path('odd-pw.txt'))).toBe(false);
+
+      // A configuration without groups_file: the directory has nowhere to go, so no account is made.
+      const noGroups = path('no-groups.cfg.lua');
+      writeFileSync(noGroups, readFileSync(server.configFile, 'utf8').replace(/^groups_file = .*$/m, ''));
+      writeFileSync(path('dave.csv'), `${CSV}\ndave@clinic.test,Dave Li,nurse,\n`);
+      const r = await cli([
+        'provision',
+        path('dave.csv'),
+        '--prosody-config',
+        noGroups,
+        '--passwords-out',
+        path('dave-pw.txt'),
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${noGroups} has no groups_file`);
+      expect(accountExists('dave@clinic.test')).toBe(false);
+      expect(existsSync(path('dave-pw.txt'))).toBe(false);
+
+      const missing = await provision(path('users.csv').replace('users', 'nobody'));
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('(no such file)');
+      expect(readFileSync(groupsFile(), 'utf8')).toBe(GROUPS);
+      expect(readdirSync(server.dir).filter((f) => f.includes('.clinic-admin-'))).toEqual([]);
     },
     SPAWNS,
   );

@@ -54,6 +54,7 @@ describe('users.csv', () => {
         'f@clinic.example,F,nurse,Ward,extra',
         'A@clinic.example,A again,nurse,',
         'g@clinic.example,G\tH,nurse,',
+        'h\u0007@clinic.example,H,nurse,',
       ].join('\n'),
     );
     expect(message.split('\n')).toEqual([
@@ -64,6 +65,7 @@ describe('users.csv', () => {
       'users.csv line 6: expected jid,display name,role,team (3 or 4 fields), found 5 (a comma in a name?)',
       'users.csv line 7: a@clinic.example is already on line 1',
       'users.csv line 8: g@clinic.example: the display name must not contain = [ ] or control characters',
+      'users.csv line 9: "h\u0007@clinic.example" is not an account address (name@domain, e.g. alice@clinic.example)',
       'Nothing was changed.',
     ]);
     expect(refusal('# nobody yet\n')).toBe('users.csv lists nobody; nothing was changed.');
