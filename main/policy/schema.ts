@@ -173,7 +173,7 @@ export const policySchema = z
     wipeOnAccountDisabled: z.boolean().default(false).meta({
       title: 'Wipe when the server account is disabled',
       description:
-        'Erase a workstation profile at its next unlock when the clinic server refuses its account, which signed in there before: deleted or disabled on the server, or its password reset there (the person then signs in again). A server that cannot be reached never counts. A session that stays unlocked is not checked until its next unlock.',
+        'Erase a workstation profile at its next unlock when the clinic server refuses its account, which signed in there before: deleted or disabled on the server, or its password reset there (the person then signs in again). Also while unlocked, at its next reconnect. A server that cannot be reached never counts.',
     }),
     updateFeedUrl: z
       .string()

@@ -18,7 +18,7 @@ import type { Keychain } from '../vault/keychain';
 import { zeroKeys, type VaultKeys } from '../vault/keys';
 import type { OpenedProfile, WipeOrder } from '../vault/vault';
 import { createAuditMirror, type AuditMirror, type AuditRollback } from './audit-mirror';
-import { createRemoteWipe, type AcceptedWipe, type RemoteWipe } from './remote-wipe';
+import { createRemoteWipe, type RemoteWipe } from './remote-wipe';
 import { messagingHooks, type NotificationGate } from './notifications';
 import type { Retention } from './retention';
 import { readSettings } from './settings';
@@ -62,8 +62,11 @@ export interface ServiceWiringOptions {
   inspectKeys?: (keys: VaultKeys) => void;
   /** Whether these keys are the unlocked profile's: false once 'session:locked' was emitted. */
   isCurrent: (keys: VaultKeys) => boolean;
-  /** A running profile accepted IT's remote wipe (remote-wipe.ts): the session locks and erases it. */
-  onRemoteWipe: (profileId: string, wipe: AcceptedWipe) => void;
+  /**
+   * A running profile must be erased for IT (remote-wipe.ts accepted a command, or the server
+   * refused the account under policy.wipeOnAccountDisabled): the session locks and erases it.
+   */
+  onRemoteWipe: (profileId: string, order: WipeOrder) => void;
 }
 
 export interface ServiceWiring {
@@ -104,13 +107,13 @@ export async function closeServices(open: OpenServices, logger: Logger): Promise
   zeroKeys(open.keys);
 }
 
-/** A profile's remote-wipe decisions (remote-wipe.ts) and the messaging hook that feeds them. */
+/** A profile's remote-wipe decisions (remote-wipe.ts) and the messaging hooks that feed them. */
 function remoteWipeFor(
   opts: ServiceWiringOptions,
   audit: AuditLog,
   { id, createdAt }: { id: string; createdAt: number },
   jid: string,
-): { remoteWipe: RemoteWipe; onAdminCommand: NonNullable<MessagingOptions['onAdminCommand']> } {
+): Pick<Required<MessagingOptions>, 'onAdminCommand' | 'onAccountRefused'> & { remoteWipe: RemoteWipe } {
   const { policy, clock, logger, userDataDir } = opts;
   const profile = { id, jid, createdAt };
   const remoteWipe = createRemoteWipe({ policy, clock, logger, audit, userDataDir, profile });
@@ -118,10 +121,15 @@ function remoteWipeFor(
     // handle() never rejects; the session's wipe runs in its own queue (not awaited here: it
     // stops this very messaging service, which may be delivering the command).
     void remoteWipe.handle(found, via).then((o) => {
-      if (o?.accepted) opts.onRemoteWipe(profile.id, o.wipe);
+      if (o?.accepted) opts.onRemoteWipe(profile.id, { reason: 'admin-command', ...o.wipe });
     });
   };
-  return { remoteWipe, onAdminCommand };
+  const onAccountRefused = () => {
+    if (!policy.wipeOnAccountDisabled) return;
+    logger.warn('the server refused this account: erasing the profile (wipeOnAccountDisabled)', { profileId: id });
+    opts.onRemoteWipe(profile.id, { reason: 'account-disabled', via: 'live' });
+  };
+  return { remoteWipe, onAdminCommand, onAccountRefused };
 }
 
 /** ServiceWiring.checkAtUnlock. */
@@ -205,7 +213,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           },
         };
         const openedStore = store;
-        const { remoteWipe, onAdminCommand } = remoteWipeFor(opts, audit, profile, acct.jid);
+        const { remoteWipe, ...wipeHooks } = remoteWipeFor(opts, audit, profile, acct.jid);
         const messaging: Messaging = services.createMessaging({
           account: acct,
           store,
@@ -222,7 +230,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           }),
           // Sent on every connect, so the person's choice survives lock, unlock and restart (issue 12 §7).
           ownPresence: () => readSettings(openedStore, policy).presence,
-          onAdminCommand,
+          ...wipeHooks,
         });
         return {
           keys,

@@ -30,7 +30,6 @@ import {
   type SessionServices,
 } from './open-services';
 import { readSettings, writeSettings } from './settings';
-import type { AcceptedWipe } from './remote-wipe';
 import type { CreateProfileInput, Session } from './types';
 
 export type { AccountSetting, SessionServices } from './open-services';
@@ -81,18 +80,22 @@ async function remoteWipeAtUnlock(
   throw new AppError('PROFILE_WIPED', REMOTE_WIPE_TEXT[wipe.reason], { by: 'admin', reason: wipe.reason });
 }
 
-/** IT's command accepted by a running profile (open-services.ts): lock it if still open, erase it, tell the renderer. */
+/** A running profile erased for IT (open-services.ts onRemoteWipe): lock it if still open, erase it, tell the renderer. */
 function eraseWhileRunning(
   { life, vault, events, logger }: { life: SessionLifecycle; vault: Vault; events: EventBus; logger: Logger },
   profileId: string,
-  wipe: AcceptedWipe,
+  order: WipeOrder,
 ): void {
   // A callback from messaging has no caller to report to: a failure is logged.
   void life
     .serial(async () => {
+      const open = life.current()?.active.profileId === profileId;
+      // A refusal counts only for the unlocked profile: not for a first sign-in with a mistyped
+      // password (not unlocked yet), nor for a session that has locked since.
+      if (order.reason === 'account-disabled' && !open) return;
       // Lock only if it is still this profile that is open (a switch of user may have come first).
-      if (life.current()?.active.profileId === profileId) await life.lockNow('remote-wipe');
-      await vault.wipeProfile(profileId, { reason: 'admin-command', ...wipe });
+      if (open) await life.lockNow('remote-wipe');
+      await vault.wipeProfile(profileId, order);
       events.emit('session:wiped', { profileId });
     })
     .catch((err: unknown) => logger.error('remote wipe failed', { error: errorName(err) }));
@@ -109,7 +112,7 @@ export function createSession(opts: SessionOptions): Session {
     policy,
     services: { openStore, createAuditLog, createMessaging, checkAdminCommands, ...opts.services },
     isCurrent: (keys) => life.current()?.keys === keys,
-    onRemoteWipe: (profileId, wipe) => eraseWhileRunning({ life, vault, events, logger }, profileId, wipe),
+    onRemoteWipe: (profileId, order) => eraseWhileRunning({ life, vault, events, logger }, profileId, order),
   });
   let probe: { at: number; value: { available: boolean; reason: string | null } } | null = null;
 

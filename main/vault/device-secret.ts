@@ -79,7 +79,7 @@ export async function eraseProfile(
  */
 export type WipeOrder =
   | { reason: 'admin-command'; nonce: string; signer: string; via: 'live' | 'archive' | 'unlock' }
-  | { reason: 'account-disabled'; via: 'unlock' };
+  | { reason: 'account-disabled'; via: 'unlock' | 'live' };
 
 /** Remote wipe (session/remote-wipe.ts decided it): the folder and keychain entries, then the device log. */
 export async function eraseForIt(env: VaultEnv, id: string, order: WipeOrder): Promise<void> {

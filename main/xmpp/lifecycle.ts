@@ -17,6 +17,7 @@ import type { Outbox } from './outbox';
 import type { SessionSetup } from './session-setup';
 import type { StanzaRouter } from './stanza-router';
 import { NS } from './stanzas';
+import { isAccountRefusal } from './admin-check';
 import { createConnection, type XmppConnection } from './transport/connection';
 import type { StartOptions } from './types';
 
@@ -51,9 +52,11 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
       logger,
       reconnect: opts.reconnect,
       clock: net,
-      onState: (state, detail) => {
+      onState: (state, detail, error) => {
         if (state !== 'online') directory.clearPresence();
         events.emit('connection:state', { state, detail });
+        // The server refused this account (it signed in before): the session's decision (wipeOnAccountDisabled).
+        if (error && isAccountRefusal(error)) opts.onAccountRefused?.();
       },
       onStanza: stanzas.onStanza,
       onReady: (resumed) => {

@@ -62,6 +62,12 @@ export interface MessagingOptions {
    * (main/session/remote-wipe.ts); it is never stored as a message. Called without waiting.
    */
   onAdminCommand?: (found: AdminCommandText, via: 'live' | 'archive') => void;
+  /**
+   * A reconnect was refused by the server for this account (SASL not-authorized, account-disabled,
+   * credentials-expired: admin-check.ts isAccountRefusal) — never for a network failure. What it
+   * means (policy.wipeOnAccountDisabled) is the session's decision.
+   */
+  onAccountRefused?: () => void;
   /** Tests only: explicit fault injection (never set by the app). */
   inspect?: MessagingInspect;
   /** Benchmarks only: where catch-up and live delivery spend their time (never set by the app: nothing is measured). */

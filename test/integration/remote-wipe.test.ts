@@ -32,8 +32,9 @@ const B = 'bob@clinic.test';
 const IT = 'it-admin@clinic.test';
 const M = 'mallory@clinic.test';
 const C = 'carol@clinic.test';
+const E = 'erin@clinic.test';
 const pw = Object.fromEntries(
-  ['alice', 'bob', 'it', 'mallory', 'carol'].map((k) => [k, randomBytes(12).toString('hex')]),
+  ['alice', 'bob', 'it', 'mallory', 'carol', 'erin'].map((k) => [k, randomBytes(12).toString('hex')]),
 );
 const DAY = 24 * 3600_000;
 
@@ -71,6 +72,7 @@ beforeAll(async () => {
       { jid: IT, password: pw.it!, name: 'Clinic IT' },
       { jid: M, password: pw.mallory!, name: 'Mallory' },
       { jid: C, password: pw.carol!, name: 'Carol Chen' },
+      { jid: E, password: pw.erin!, name: 'Erin Ek' },
     ],
   });
   clock = fakeClock(Date.parse('2026-06-01T12:00:00Z'));
@@ -291,7 +293,7 @@ describe('remote wipe at unlock', () => {
 
   it('an unreachable server does not hold the unlock and is no refusal: it goes on, audited', async () => {
     await bob.session.lock('manual');
-    await server.stop();
+    await server.halt();
     await bob.value(bob.call('vault:unlock', { profileId, passphrase: PASS }));
     const check = bob.session
       .active()
@@ -299,5 +301,63 @@ describe('remote wipe at unlock', () => {
       .items.find((e) => e.type === 'admin-check');
     expect(check?.detail).toEqual({ reached: false, code: 'NOT_CONNECTED', refused: false });
     expect(existsSync(join(bob.dir, 'profiles', profileId))).toBe(true);
+  });
+});
+
+describe('wipe when the server refuses the account of an unlocked workstation (wipeOnAccountDisabled)', () => {
+  let erin: RoutedSession;
+
+  beforeAll(async () => {
+    await server.restart(); // the test before halted it
+    erin = await routedSession({
+      server,
+      account: { jid: E, password: pw.erin!, name: 'Erin Ek' },
+      prefix: 'remote-wipe-erin-',
+      policy: { wipeOnAccountDisabled: true },
+      clock,
+    });
+    await waitFor('erin online', () => (erin.session.connection().state === 'online' ? true : null));
+  });
+  afterAll(async () => {
+    await erin?.dispose();
+  });
+
+  it('erases the profile when a reconnect is refused, and never while the server is only gone', async () => {
+    const from = erin.seen.length;
+    // The server goes away: reconnect attempts fail on the network, which is no refusal.
+    await server.halt();
+    await waitFor('erin offline', () => (erin.session.connection().state !== 'online' ? true : null));
+    expect(erin.session.isUnlocked()).toBe(true);
+    // IT deletes the account; the server comes back and refuses Erin's next reconnect.
+    await server.deleteUser(E);
+    await server.restart();
+    await waitFor(
+      'session:wiped',
+      () => erin.seen.slice(from).find((e) => e.name === 'session:wiped'),
+      90_000, // the reconnect backoff grew while the server was down (at most 60 s)
+    );
+    expect(erin.seen.slice(from).find((e) => e.name === 'session:locked')?.payload).toEqual({ reason: 'remote-wipe' });
+    expect(existsSync(join(erin.dir, 'profiles', erin.profileId))).toBe(false);
+    expect(readDeviceLog(erin.dir).find((e) => e.event === 'profile-wiped')?.detail).toMatchObject({
+      reason: 'account-disabled',
+      via: 'live',
+    });
+  }, 120_000);
+
+  it('a first sign-in the server refuses (a mistyped password) is a sign-in error, not a wipe', async () => {
+    const from = erin.seen.length;
+    const r = await erin.call('vault:createProfile', {
+      jid: A, // Alice's account exists; the password is wrong
+      displayName: 'Alice Archer',
+      xmppPassword: 'not-the-password',
+      passphrase: PASS,
+      server: { host: server.host, port: server.c2sPort, tls: 'starttls' },
+      policyAcknowledged: true,
+    });
+    expect(r.ok ? null : r.error.code).toBe('AUTH_FAILED');
+    // Session operations run one at a time: once this lock returns, an erase queued by the refusal would have run.
+    await erin.session.lock('manual');
+    expect(erin.seen.slice(from).map((e) => e.name)).not.toContain('session:wiped');
+    expect(readDeviceLog(erin.dir).filter((e) => e.event === 'profile-wiped')).toHaveLength(1);
   });
 });

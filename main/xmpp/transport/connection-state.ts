@@ -111,8 +111,8 @@ export interface StateMachine {
   untilOnline(): Promise<void>;
 }
 
-/** Holds the one state value; `onView` hears every change of what state() reports. */
-export function createStateMachine(onView: (v: StateView) => void): StateMachine {
+/** Holds the one state value; `onView` hears every change of what state() reports (and the state behind it). */
+export function createStateMachine(onView: (v: StateView, s: ConnState) => void): StateMachine {
   let state = INITIAL_STATE;
   const waiters = new Set<(s: ConnState) => boolean>();
   return {
@@ -123,7 +123,7 @@ export function createStateMachine(onView: (v: StateView) => void): StateMachine
       const before = view(state);
       state = next;
       const after = view(next);
-      if (after.state !== before.state || after.detail !== before.detail) onView(after);
+      if (after.state !== before.state || after.detail !== before.detail) onView(after, next);
       for (const settle of [...waiters]) if (settle(next)) waiters.delete(settle);
     },
     untilOnline() {

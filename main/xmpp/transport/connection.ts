@@ -38,7 +38,8 @@ export interface ConnectionOptions extends ServerConfig {
   pingIntervalMs?: number;
   /** Reconnect waits, keep-alive, waits for the server (default: the system clock; messaging passes its transport clock). */
   clock?: Clock;
-  onState(state: ConnectionState, detail: string | null): void;
+  /** `error`: what ended the connection, when `state` is 'error' (e.g. AUTH_FAILED with its SASL condition). */
+  onState(state: ConnectionState, detail: string | null, error?: AppError): void;
   /** Every inbound stanza (messages, presences, IQ sets/gets not answered by the library). */
   onStanza(el: XmlElement): void;
   /** The stream is usable (SM enabled). `resumed`: the XEP-0198 session survived, nothing was lost. */
@@ -63,7 +64,9 @@ export interface XmppConnection {
 export function createConnection(opts: ConnectionOptions): XmppConnection {
   const { logger } = opts;
   const clock = opts.clock ?? systemClock;
-  const machine = createStateMachine((v) => opts.onState(v.state, v.detail));
+  const machine = createStateMachine((v, s) =>
+    opts.onState(v.state, v.detail, s.kind === 'error' ? s.error : undefined),
+  );
   const isOnline = () => machine.current().kind === 'online';
   // The parts call each other only once the connection runs, after all of them exist.
   const { xmpp, service, domain, sockets, sm } = createXmppClient({
