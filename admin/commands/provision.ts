@@ -23,6 +23,7 @@ Creates the accounts listed in <users.csv> that do not exist yet and rewrites th
 directory (shared-roster groups) from it. One person a line: jid,display name,role,team
 (role: physician, nurse, reception, admin, staff or empty; team optional; # starts a comment).
 Existing accounts are left alone. The whole file is checked before anything is changed.
+Restart Prosody afterwards to apply the directory.
 
 ${SERVER_OPTIONS_USAGE}
   --passwords-out <file>   where the new accounts' first passwords go, mode 0600, never

@@ -9,8 +9,8 @@ export interface ServerOptions {
   prosodyConfig: string | undefined;
 }
 
-export const SERVER_OPTIONS_USAGE = `  --prosody-config <file>  the Prosody configuration (default ${DEFAULT_PROSODY_CONFIG}); run on the
-                           Prosody server as root (sudo), like prosodyctl`;
+export const SERVER_OPTIONS_USAGE = `  --prosody-config <file>  the Prosody configuration (default ${DEFAULT_PROSODY_CONFIG});
+                           run on the Prosody server as root (sudo), like prosodyctl`;
 
 export function openServer(o: ServerOptions): ServerAdmin {
   return prosodyAdmin(o.prosodyConfig ?? DEFAULT_PROSODY_CONFIG);
