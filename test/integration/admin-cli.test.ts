@@ -22,7 +22,7 @@ import { NS } from '../../main/xmpp/stanzas';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { rawConnection, waitFor } from '../support/xmpp-support';
 import { routedSession } from './session-support';
-import { requireKeychain } from './vault-support';
+import { PASS as WORKSTATION_PASS, requireKeychain } from './vault-support';
 
 const run = promisify(execFile);
 const BIN = 'admin/bin/clinic-admin.mjs';
@@ -346,8 +346,10 @@ describe('clinic-admin wipe --send, over a real Prosody', () => {
   const BOB = 'bob@clinic.test';
   const IT = 'it-admin@clinic.test';
   const DANA = 'dana@clinic.test';
+  const ERIK = 'erik@clinic.test';
   const pw = {
     dana: randomBytes(12).toString('hex'),
+    erik: randomBytes(12).toString('hex'),
     alice: randomBytes(12).toString('hex'),
     bob: randomBytes(12).toString('hex'),
     it: randomBytes(12).toString('hex'),
@@ -364,6 +366,7 @@ describe('clinic-admin wipe --send, over a real Prosody', () => {
         { jid: BOB, password: pw.bob, name: 'Bob Baker' },
         { jid: IT, password: pw.it, name: 'Clinic IT' },
         { jid: DANA, password: pw.dana, name: 'Dana Diaz' },
+        { jid: ERIK, password: pw.erik, name: 'Erik Eng' },
       ],
     });
     caFile = path('clinic-ca.pem');
@@ -548,6 +551,33 @@ describe('clinic-admin wipe --send, over a real Prosody', () => {
         );
         expect(existsSync(join(desk.dir, 'profiles', desk.profileId))).toBe(false);
         expect(await desk.keychain.get(desk.profileId)).toBeNull();
+      } finally {
+        await desk.dispose();
+      }
+    },
+    SPAWNS,
+  );
+
+  it(
+    'end to end: clinic-admin disable, and a workstation with wipeOnAccountDisabled erases the profile at its next unlock',
+    async () => {
+      await requireKeychain();
+      const desk = await routedSession({
+        server,
+        account: { jid: ERIK, password: pw.erik, name: 'Erik Eng' },
+        prefix: 'admin-cli-disable-',
+        policy: { wipeOnAccountDisabled: true },
+      });
+      try {
+        await desk.session.lock('manual');
+        const r = await cli(['disable', ERIK, '--prosody-config', server.configFile], null);
+        expect(r.code, r.stderr).toBe(0);
+        const unlock = await desk.call('vault:unlock', { profileId: desk.profileId, passphrase: WORKSTATION_PASS });
+        expect(unlock.ok ? null : unlock.error).toMatchObject({
+          code: 'PROFILE_WIPED',
+          details: { reason: 'account-disabled' },
+        });
+        expect(existsSync(join(desk.dir, 'profiles', desk.profileId))).toBe(false);
       } finally {
         await desk.dispose();
       }
