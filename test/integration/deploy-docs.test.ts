@@ -39,6 +39,8 @@ const NOT_RUNNABLE: Record<string, string> = {
   'sudo apt-get install -y prosody lua-dbi-sqlite3': 'installs system packages',
   'sudo install -o root -g prosody -m 0644 clinic.example.org.crt upload.clinic.example.org.crt /etc/prosody/certs/':
     "needs the clinic's certificates",
+  'npx clinic-admin wipe alice@clinic.example --key it-admin-key.asc --send --as it-admin@clinic.example':
+    "needs the clinic's server and admin key (test/integration/admin-cli.test.ts runs wipe --send against a real Prosody)",
 };
 
 interface Block {
