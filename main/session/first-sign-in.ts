@@ -4,6 +4,7 @@
  * (issue 11) because it is the one operation that must undo itself: a half-made profile (wrong
  * XMPP password, no TLS, server unreachable) is removed, not left behind.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from '../log';
 import { zeroKeys } from '../vault/keys';
 import type { Vault } from '../vault/vault';
@@ -16,11 +17,13 @@ export interface FirstSignInDeps {
   logger: Logger;
   /** Where the policy came from, recorded in the audit log as acknowledged. */
   policySource: string | null;
+  /** The messaging policy text the person acknowledged: its SHA-256 goes to the audit log (issue 15 item 5). */
+  policyText: string;
 }
 
 /** Resolves with the open, started profile (not yet the session's); throws after removing what it made. */
 export async function firstSignIn(
-  { vault, wiring, logger, policySource }: FirstSignInDeps,
+  { vault, wiring, logger, policySource, policyText }: FirstSignInDeps,
   input: CreateProfileInput,
 ): Promise<OpenServices> {
   // The name colleagues know comes from the clinic directory (issue 12 §5); until it is read, the
@@ -35,7 +38,9 @@ export async function firstSignIn(
   try {
     open = wiring.open(opened, { jid: opened.profile.jid, password: input.xmppPassword, server: input.server });
     open.active.audit.append('sign-in', { profileId: id, jid: opened.profile.jid, firstRun: true });
-    open.active.audit.append('policy-acknowledged', { profileId: id, source: policySource });
+    // The hash proves which wording was accepted, after IT has changed the text since.
+    const policySha256 = createHash('sha256').update(policyText, 'utf8').digest('hex');
+    open.active.audit.append('policy-acknowledged', { profileId: id, source: policySource, policySha256 });
     await open.active.messaging.start({
       firstRun: true,
       keyBackupCode: input.keyBackupCode,

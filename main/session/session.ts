@@ -146,7 +146,10 @@ export function createSession(opts: SessionOptions): Session {
       serial(async () => {
         await lockNow('switch-user');
         probe = null;
-        const open = await firstSignIn({ vault, wiring, logger, policySource: opts.policy.source }, input);
+        const open = await firstSignIn(
+          { vault, wiring, logger, policySource: opts.policy.source, policyText: policy.messagingPolicyText },
+          input,
+        );
         life.becomeUnlocked(open);
         return { profileId: open.active.profileId };
       }),

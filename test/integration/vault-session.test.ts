@@ -3,7 +3,7 @@
  * store and audit log, real Prosody on loopback, the real router. Time is a fake clock so the
  * inactivity lock is tested without waiting.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -155,10 +155,18 @@ describe('session lifecycle', () => {
       displayName: 'Alice Moreau',
     });
     expect(w.seen.some((e) => e.name === 'session:unlocked')).toBe(true);
-    const audit = value(
-      await w.call<{ items: { type: string }[] }>('audit:list', { before: null, limit: 50 }),
-    ).items.map((i) => i.type);
-    expect(audit).toEqual(expect.arrayContaining(['sign-in', 'policy-acknowledged']));
+    const entries = value(
+      await w.call<{ items: { type: string; detail: Record<string, unknown> }[] }>('audit:list', {
+        before: null,
+        limit: 50,
+      }),
+    ).items;
+    expect(entries.map((i) => i.type)).toEqual(expect.arrayContaining(['sign-in', 'policy-acknowledged']));
+    // Which wording was accepted (issue 15 item 5): the SHA-256 of the policy text shown at first sign-in.
+    const policyText = value(await w.call<{ messagingPolicyText: string }>('policy:get')).messagingPolicyText;
+    expect(entries.find((i) => i.type === 'policy-acknowledged')?.detail.policySha256).toBe(
+      createHash('sha256').update(policyText, 'utf8').digest('hex'),
+    );
   });
 
   it('removes the half-made profile when the first sign-in is refused by the server', async () => {
