@@ -49,7 +49,9 @@ export function installTrayAndNotifications(deps: TrayDeps, opts: TrayOptions): 
 
   const unread = new Map<string, number>();
   // Keep shown notifications referenced: a garbage-collected Notification loses its click handler.
-  const shown = new Set<Pick<NotificationType, 'on' | 'show' | 'close'>>();
+  // By conversation: once it has nothing unread (read here, or on another of the person's
+  // workstations: read sync), its notifications are stale and close.
+  const shown = new Map<Pick<NotificationType, 'on' | 'show' | 'close'>, string>();
   const render = () => {
     let total = 0;
     for (const n of unread.values()) total += n;
@@ -67,12 +69,13 @@ export function installTrayAndNotifications(deps: TrayDeps, opts: TrayOptions): 
       const c = payload as { id: string; unread: number };
       unread.set(c.id, c.unread);
       render();
+      if (c.unread === 0) for (const [n, id] of shown) if (id === c.id) n.close();
     } else if (name === 'session:locked') {
       // Locked: nothing derived from the open profile stays on screen, notifications included.
       locked = true;
       unread.clear();
       render();
-      for (const n of shown) n.close();
+      for (const n of shown.keys()) n.close();
       shown.clear();
     } else if (name === 'notification:shown' && !locked && deps.Notification.isSupported()) {
       const { conversationId, title, body, urgent, silent } = payload as EventPayload<'notification:shown'>;
@@ -83,7 +86,7 @@ export function installTrayAndNotifications(deps: TrayDeps, opts: TrayOptions): 
         silent: silent === true,
         ...(urgent ? { urgency: 'critical' as const } : {}),
       });
-      shown.add(n);
+      shown.set(n, conversationId);
       n.on('click', () => {
         opts.showWindow();
         opts.events.emit('ui:openConversation', { conversationId });

@@ -204,6 +204,18 @@ describe('tray and notifications', () => {
     expect(FakeNotification.instances[0]!.close).toHaveBeenCalled();
   });
 
+  it('closes a conversation’s notifications once it has nothing unread (read here or on another workstation)', async () => {
+    const { events } = await start();
+    events.emit('notification:shown', { conversationId: 'c1', title: 'New secure message', body: '' });
+    events.emit('notification:shown', { conversationId: 'c2', title: 'New secure message', body: '' });
+    const [c1, c2] = FakeNotification.instances;
+    events.emit('conversation:updated', summary('c1', 1));
+    expect(c1!.close).not.toHaveBeenCalled();
+    events.emit('conversation:updated', summary('c1', 0));
+    expect(c1!.close).toHaveBeenCalled();
+    expect(c2!.close).not.toHaveBeenCalled();
+  });
+
   it('shows no notification from session:locked until the next unlock', async () => {
     const { events } = await start();
     events.emit('session:locked', { reason: 'idle' });

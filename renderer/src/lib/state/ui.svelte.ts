@@ -80,6 +80,12 @@ class UiState {
   dismiss(id: number): void {
     this.toasts = this.toasts.filter((t) => t.id !== id);
   }
+
+  /** A conversation with nothing unread (read here or on another workstation): its toasts are stale. */
+  dismissConversation(conversationId: string): void {
+    if (this.toasts.some((t) => t.conversationId === conversationId))
+      this.toasts = this.toasts.filter((t) => t.conversationId !== conversationId);
+  }
 }
 
 export const ui = new UiState();

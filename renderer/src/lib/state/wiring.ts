@@ -27,6 +27,8 @@ export function wireEvents(): () => void {
     api.on('conversation:updated', (c) => {
       if (!unlocked()) return;
       conversations.upsert(c);
+      // Read here or on another of the person's workstations (read sync): its toasts go.
+      if (c.unread === 0) ui.dismissConversation(c.id);
       // Catch-up announces conversations, not each message: the open one loads what was stored.
       // refreshTail() keeps a failed page in state (the list stays as it is): it never rejects.
       if (messages.lacks(c)) void messages.refreshTail();
