@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { channel } from './define';
 import {
   auditEntry,
+  auditEventType,
   bareJid,
   connectionState,
   contact,
@@ -18,6 +19,7 @@ import {
   presetServer,
   serverConfig,
   theme,
+  timestamp,
 } from './domain';
 
 const none = z.null();
@@ -278,7 +280,22 @@ export const channels = {
 
   // --- audit -------------------------------------------------------------------------
   'audit:list': channel(
-    z.object({ before: z.number().int().nullable(), limit: pageLimit.default(100) }),
+    z.object({
+      before: z.number().int().nullable(),
+      limit: pageLimit.default(100),
+      /** The audit screen's filter (issue 15 item 5): left out, the whole log as before. */
+      filter: z
+        .object({
+          /** Inclusive bounds (ms); the screen turns local-time days into these. */
+          from: timestamp.optional(),
+          to: timestamp.optional(),
+          types: z.array(auditEventType).min(1).max(auditEventType.options.length).optional(),
+          person: bareJid.optional(),
+        })
+        .strict()
+        .refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, 'the range ends before it starts')
+        .optional(),
+    }),
     z.object({ items: z.array(auditEntry), nextBefore: z.number().int().nullable() }),
   ),
   'audit:verify': channel(

@@ -5,7 +5,7 @@
  */
 import type { AuditEntry, AuditEventType } from '../../common/contract/domain';
 import { systemClock, type Clock } from '../clock';
-import type { AuditRow, Store } from '../store/types';
+import type { AuditFilter, AuditRow, Store } from '../store/types';
 import { GENESIS, headMac, rowMac, verifyChain, type Problem } from './chain';
 import { toCsv } from './csv';
 
@@ -45,8 +45,11 @@ function unauditedMessages(store: Store, rows: Iterable<AuditRow>): { count: num
 
 export interface AuditLog {
   append(type: AuditEventType, detail?: AuditDetail): void;
-  /** Newest first; `before` is a seq (exclusive), null for the newest. */
-  list(before: number | null, limit: number): { items: AuditEntry[]; nextBefore: number | null };
+  /**
+   * Newest first; `before` is a seq (exclusive), null for the newest. With a filter, only matching
+   * entries, paged the same way (the store query filters, so a long log is not read whole).
+   */
+  list(before: number | null, limit: number, filter?: AuditFilter): { items: AuditEntry[]; nextBefore: number | null };
   verify(): AuditVerifyResult;
   /** CSV report: seq, time (ISO 8601), event, detail — ids and JIDs only. */
   exportCsv(): { filename: string; csv: string };
@@ -106,8 +109,8 @@ export function createAuditLog({ store, key, clock = systemClock }: CreateAuditL
         store.audit.append(row, { seq, mac: row.mac, headMac: headMac(macKey, seq, row.mac) });
       });
     },
-    list(before, limit) {
-      const rows = store.audit.list(before, limit + 1);
+    list(before, limit, filter) {
+      const rows = store.audit.list(before, limit + 1, filter);
       const more = rows.length > limit;
       const items = (more ? rows.slice(0, limit) : rows).map(toEntry);
       return { items, nextBefore: more ? items[items.length - 1]!.seq : null };

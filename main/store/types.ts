@@ -265,13 +265,24 @@ export interface AuditHead {
   headMac: Buffer;
 }
 
+/** The audit screen's filter (issue 15 item 5); every part optional, all given parts must match. */
+export interface AuditFilter {
+  /** Inclusive bounds on `at` (ms). */
+  from?: number;
+  to?: number;
+  /** Any of these event types. */
+  types?: AuditEventType[];
+  /** A bare JID named in one of the detail's JID-valued keys (main/store/repos/audit.ts AUDIT_JID_KEYS). */
+  person?: string;
+}
+
 export interface AuditRepo {
   last(): AuditRow | undefined;
   head(): AuditHead | undefined;
   /** Appends a row and moves the head in one transaction. */
   append(row: AuditRow, head: AuditHead): void;
-  /** Newest first, seq < before (null: from the newest). */
-  list(before: number | null, limit: number): AuditRow[];
+  /** Newest first, seq < before (null: from the newest); only rows matching `filter` when given. */
+  list(before: number | null, limit: number, filter?: AuditFilter): AuditRow[];
   /** All rows in seq order (verify, export). */
   all(): IterableIterator<AuditRow>;
 }

@@ -4,7 +4,7 @@ import type { DomainHandlers, HandlerContext } from './context';
 
 export function auditHandlers(ctx: HandlerContext): DomainHandlers<'audit:list' | 'audit:verify' | 'audit:exportCsv'> {
   return {
-    'audit:list': ({ before, limit }) => ctx.session.active().audit.list(before, limit),
+    'audit:list': ({ before, limit, filter }) => ctx.session.active().audit.list(before, limit, filter),
     'audit:verify': () => ctx.session.active().audit.verify(),
     'audit:exportCsv': () => {
       const active = ctx.session.active();
