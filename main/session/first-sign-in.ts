@@ -6,9 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log';
+import type { Policy } from '../policy/schema';
 import { zeroKeys } from '../vault/keys';
 import type { Vault } from '../vault/vault';
 import { closeServices, type OpenServices, type ServiceWiring } from './open-services';
+import { rememberPolicy } from './policy-snapshot';
 import type { CreateProfileInput } from './types';
 
 export interface FirstSignInDeps {
@@ -17,13 +19,13 @@ export interface FirstSignInDeps {
   logger: Logger;
   /** Where the policy came from, recorded in the audit log as acknowledged. */
   policySource: string | null;
-  /** The messaging policy text the person acknowledged: its SHA-256 goes to the audit log (issue 15 item 5). */
-  policyText: string;
+  /** The policy the person signs in under: the SHA-256 of its messaging text goes to the audit log (issue 15 item 5). */
+  policy: Policy;
 }
 
 /** Resolves with the open, started profile (not yet the session's); throws after removing what it made. */
 export async function firstSignIn(
-  { vault, wiring, logger, policySource, policyText }: FirstSignInDeps,
+  { vault, wiring, logger, policySource, policy }: FirstSignInDeps,
   input: CreateProfileInput,
 ): Promise<OpenServices> {
   // The name colleagues know comes from the clinic directory (issue 12 §5); until it is read, the
@@ -39,8 +41,9 @@ export async function firstSignIn(
     open = wiring.open(opened, { jid: opened.profile.jid, password: input.xmppPassword, server: input.server });
     open.active.audit.append('sign-in', { profileId: id, jid: opened.profile.jid, firstRun: true });
     // The hash proves which wording was accepted, after IT has changed the text since.
-    const policySha256 = createHash('sha256').update(policyText, 'utf8').digest('hex');
+    const policySha256 = createHash('sha256').update(policy.messagingPolicyText, 'utf8').digest('hex');
     open.active.audit.append('policy-acknowledged', { profileId: id, source: policySource, policySha256 });
+    rememberPolicy(open.active.store, policy);
     await open.active.messaging.start({
       firstRun: true,
       keyBackupCode: input.keyBackupCode,

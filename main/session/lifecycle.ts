@@ -14,6 +14,7 @@ import type { Policy } from '../policy/schema';
 import { createIdleTimer } from './idle';
 import { closeServices, type OpenServices } from './open-services';
 import { startRetention } from './retention';
+import { rememberPolicy } from './policy-snapshot';
 import { readSettings } from './settings';
 
 export interface LifecycleOptions {
@@ -134,6 +135,7 @@ export function createLifecycle({ policy, clock, logger, events }: LifecycleOpti
       try {
         idle.retime(readSettings(store, policy).lockTimeoutMinutes * 60_000);
         audit.append('policy-applied', { keys: change.keys.join(','), source: source ?? 'defaults' });
+        rememberPolicy(store, policy);
       } catch (err) {
         logger.warn('policy change not applied to the session', { error: errorName(err) });
       }

@@ -30,6 +30,7 @@ import {
   type SessionServices,
 } from './open-services';
 import { readSettings, writeSettings } from './settings';
+import { auditPolicySinceLastUnlock } from './policy-snapshot';
 import type { CreateProfileInput, Session } from './types';
 
 export type { AccountSetting, SessionServices } from './open-services';
@@ -146,10 +147,7 @@ export function createSession(opts: SessionOptions): Session {
       serial(async () => {
         await lockNow('switch-user');
         probe = null;
-        const open = await firstSignIn(
-          { vault, wiring, logger, policySource: opts.policy.source, policyText: policy.messagingPolicyText },
-          input,
-        );
+        const open = await firstSignIn({ vault, wiring, logger, policySource: opts.policy.source, policy }, input);
         life.becomeUnlocked(open);
         return { profileId: open.active.profileId };
       }),
@@ -164,6 +162,7 @@ export function createSession(opts: SessionOptions): Session {
         if (opened.failedBefore > 0)
           open.active.audit.append('unlock-failed', { profileId, attempts: opened.failedBefore });
         open.active.audit.append('unlock', { profileId });
+        auditPolicySinceLastUnlock(open.active.store, open.active.audit, policy, opts.policy.source);
         // Re-baseline at once, so the same rollback is reported once, not at every unlock.
         if (rollback) await open.mirror.flush();
         await remoteWipeAtUnlock({ wiring, vault, logger }, open);

@@ -14,6 +14,7 @@ import { createHandlers } from '../../main/ipc/handlers';
 import { createRouter, type Router } from '../../main/ipc/router';
 import { silentLogger } from '../../main/log';
 import { loadPolicy } from '../../main/policy/load';
+import type { Policy } from '../../main/policy/schema';
 import { createSession } from '../../main/session/session';
 import type { Session } from '../../main/session/types';
 import { isAllZero, type VaultKeys } from '../../main/vault/keys';
@@ -56,6 +57,8 @@ interface World {
   router: Router;
   seen: { name: EventName; payload: unknown }[];
   keys: VaultKeys[];
+  /** The session's policy object: a test may change it as the live policy view would. */
+  policy: Policy;
   call<T = unknown>(channel: string, payload?: unknown): Promise<Result<T>>;
   until(name: EventName): Promise<unknown>;
 }
@@ -107,6 +110,7 @@ function world(policy: Record<string, unknown> = {}): World {
     router,
     seen,
     keys,
+    policy: loaded.policy,
     call: (channel, payload = null) => router.dispatch(channel, payload) as never,
     until: (name) => new Promise((resolve) => waiters.push({ name, resolve })),
   };
@@ -234,6 +238,29 @@ describe('session lifecycle', () => {
     expect(w.keys).toHaveLength(2);
     expect(isAllZero(w.keys[0]!.db)).toBe(true);
     expect(isAllZero(w.keys[1]!.db)).toBe(false);
+  });
+
+  it('audits at unlock a policy IT changed while the profile was locked (the keys, once)', async () => {
+    const w = world({ lockTimeoutMaxMinutes: 5 });
+    const { profileId } = value(await signIn(w));
+    await w.session.lock('manual');
+    // IT changes the policy while nobody is signed in (in the app, the live policy view follows the file).
+    Object.assign(w.policy, { lockTimeoutMaxMinutes: 3, exportAllowed: true });
+    const applied = async () =>
+      value(
+        await w.call<{ items: { type: string; detail: Record<string, unknown> }[] }>('audit:list', {
+          before: null,
+          limit: 50,
+        }),
+      ).items.filter((i) => i.type === 'policy-applied');
+    value(await w.call('vault:unlock', { profileId, passphrase: PASS }));
+    expect((await applied()).map((i) => i.detail)).toEqual([
+      { keys: 'exportAllowed,lockTimeoutMaxMinutes', source: 'overrides', since: 'last-unlock' },
+    ]);
+    // Unchanged since: the next unlock records nothing more.
+    await w.session.lock('manual');
+    value(await w.call('vault:unlock', { profileId, passphrase: PASS }));
+    expect(await applied()).toHaveLength(1);
   });
 
   it('locks after the policy inactivity timeout, and input postpones it', async () => {
