@@ -1,5 +1,6 @@
 /** The audit report: entries (ids and reasons, never message text), chain verification, CSV export. */
 import type { AuditEntry, ChannelOutput } from '../../../../common/ipc-contract';
+import { emptyAuditFilterForm, type AuditFilter, type AuditFilterForm } from '../audit-filter';
 import { clinic } from '../clinic';
 import { registerPhiReset } from '../phi';
 
@@ -9,6 +10,10 @@ class AuditState {
   verifyResult = $state<ChannelOutput<'audit:verify'> | null>(null);
   error = $state<string | null>(null);
   loading = $state(false);
+  /** The filter the listed entries match (issue 15 item 5); undefined: the whole log. */
+  filter = $state.raw<AuditFilter | undefined>(undefined);
+  /** The filter bar's values behind `filter`, so the bar shows them again when the screen comes back. */
+  form = $state.raw<AuditFilterForm>(emptyAuditFilterForm());
 
   constructor() {
     registerPhiReset(() => {
@@ -16,12 +21,22 @@ class AuditState {
       this.nextBefore = null;
       this.verifyResult = null;
       this.error = null;
+      this.filter = undefined;
+      this.form = emptyAuditFilterForm();
     });
   }
 
+  /** The newest entries matching the filter from the start, or (more) the next older page. */
   async load(more = false): Promise<void> {
     this.loading = true;
-    const r = await clinic().audit.list({ before: more ? this.nextBefore : null, limit: 100 });
+    const filter = this.filter;
+    const r = await clinic().audit.list({
+      before: more ? this.nextBefore : null,
+      limit: 100,
+      ...(filter ? { filter } : {}),
+    });
+    // A reply for a filter that changed meanwhile is stale: the newer load shows its own.
+    if (filter !== this.filter) return;
     this.loading = false;
     if (!r.ok) {
       this.error = r.error.message;
@@ -30,6 +45,15 @@ class AuditState {
     this.error = null;
     this.items = more ? [...this.items, ...r.value.items] : r.value.items;
     this.nextBefore = r.value.nextBefore;
+  }
+
+  /** Lists from the newest again with another filter (undefined: none). */
+  async setFilter(form: AuditFilterForm, filter: AuditFilter | undefined): Promise<void> {
+    this.form = form;
+    this.filter = filter;
+    this.items = [];
+    this.nextBefore = null;
+    await this.load();
   }
 
   async verify(): Promise<void> {
