@@ -5,8 +5,10 @@
  * on OS lock/suspend and on switch user.
  * This file turns the vault's profile operations into session ones; beside it (issue 11):
  * lifecycle.ts (the lock state, serial queue, idle timer, lock and unlock steps),
- * open-services.ts (opening and closing store, audit log and messaging for a profile) and
- * first-sign-in.ts (a new profile's first connection, undone when it fails).
+ * open-services.ts (opening and closing store, audit log and messaging for a profile),
+ * first-sign-in.ts (a new profile's first connection, undone when it fails), remote-wipe.ts and
+ * wipe-actions.ts (IT's wipe: the decision, and carrying it out live and at unlock) and
+ * policy-snapshot.ts (a policy changed while locked).
  */
 import type { ConnectionState } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
@@ -15,22 +17,17 @@ import type { Clock } from '../clock';
 import type { EventBus } from '../events';
 import type { LoadedPolicy } from '../policy/load';
 import { openStore } from '../store';
-import { errorName, type Logger } from '../log';
+import type { Logger } from '../log';
 import { checkAdminCommands, createMessaging } from '../xmpp';
 import type { Keychain } from '../vault/keychain';
 import type { VaultKeys } from '../vault/keys';
-import { createVault, type Vault, type WipeOrder } from '../vault/vault';
+import { createVault, type Vault } from '../vault/vault';
 import { firstSignIn } from './first-sign-in';
-import { createLifecycle, type SessionLifecycle } from './lifecycle';
-import {
-  closeServices,
-  createServiceWiring,
-  type OpenServices,
-  type ServiceWiring,
-  type SessionServices,
-} from './open-services';
-import { readSettings, writeSettings } from './settings';
+import { createLifecycle } from './lifecycle';
+import { createServiceWiring, type SessionServices } from './open-services';
 import { auditPolicySinceLastUnlock } from './policy-snapshot';
+import { eraseWhileRunning, remoteWipeAtUnlock } from './wipe-actions';
+import { readSettings, writeSettings } from './settings';
 import type { CreateProfileInput, Session } from './types';
 
 export type { AccountSetting, SessionServices } from './open-services';
@@ -51,57 +48,6 @@ export interface SessionOptions {
 }
 
 const KEYCHAIN_PROBE_TTL_MS = 5_000;
-const REMOTE_WIPE_TEXT: Record<WipeOrder['reason'], string> = {
-  'admin-command':
-    "Your clinic's IT erased this profile and its messages from this PC (remote wipe). If this is your computer and you did not expect it, contact IT before signing in again.",
-  'account-disabled':
-    "The clinic server no longer accepts this account, so this profile and its messages were erased from this PC, as your clinic's policy requires. Contact IT if you did not expect this.",
-};
-
-/**
- * Before anything is shown (issue 15): IT's remote wipe, sent while this PC was locked or offline,
- * or (policy.wipeOnAccountDisabled) a server that now refuses the account. Either: closes what
- * unlock opened, erases the profile and throws PROFILE_WIPED { by: 'admin', reason }.
- */
-async function remoteWipeAtUnlock(
-  { wiring, vault, logger }: { wiring: ServiceWiring; vault: Vault; logger: Logger },
-  open: OpenServices,
-): Promise<void> {
-  let wipe: WipeOrder | null;
-  try {
-    wipe = await wiring.checkAtUnlock(open);
-  } catch (err) {
-    // Not unlocked, so no lock will close what was opened: close it here (keys zero-filled).
-    await closeServices(open, logger);
-    throw err;
-  }
-  if (!wipe) return;
-  await closeServices(open, logger);
-  await vault.wipeProfile(open.active.profileId, wipe);
-  throw new AppError('PROFILE_WIPED', REMOTE_WIPE_TEXT[wipe.reason], { by: 'admin', reason: wipe.reason });
-}
-
-/** A running profile erased for IT (open-services.ts onRemoteWipe): lock it if still open, erase it, tell the renderer. */
-function eraseWhileRunning(
-  { life, vault, events, logger }: { life: SessionLifecycle; vault: Vault; events: EventBus; logger: Logger },
-  profileId: string,
-  order: WipeOrder,
-): void {
-  // A callback from messaging has no caller to report to: a failure is logged.
-  void life
-    .serial(async () => {
-      const open = life.current()?.active.profileId === profileId;
-      // A refusal counts only for the unlocked profile: not for a first sign-in with a mistyped
-      // password (not unlocked yet), nor for a session that has locked since.
-      if (order.reason === 'account-disabled' && !open) return;
-      // Lock only if it is still this profile that is open (a switch of user may have come first).
-      if (open) await life.lockNow('remote-wipe');
-      await vault.wipeProfile(profileId, order);
-      events.emit('session:wiped', { profileId });
-    })
-    .catch((err: unknown) => logger.error('remote wipe failed', { error: errorName(err) }));
-}
-
 export function createSession(opts: SessionOptions): Session {
   const { userDataDir, keychain, clock, logger, events } = opts;
   const policy = opts.policy.policy;
