@@ -1,6 +1,13 @@
 import { userInfo } from 'node:os';
 import { win32 } from 'node:path';
-import { ARGON2_MINIMUM, defaultPolicy, policySchema, type Policy, type PolicyInput } from './schema';
+import {
+  ARGON2_MINIMUM,
+  defaultPolicy,
+  policySchema,
+  remoteWipeEnabled,
+  type Policy,
+  type PolicyInput,
+} from './schema';
 import { readPosixFile, readWindowsFile, type FileRead } from './checked-file';
 import {
   MAC_POLICY_FILE,
@@ -264,7 +271,7 @@ function readManagedPreferences(opts: PolicySourceOptions): SourcesRead {
  */
 function remoteWipeUnpaired(p: Policy): string | null {
   const keys = p.adminKeyFingerprints.length > 0;
-  if (keys === (p.adminAccount !== null)) return null;
+  if (remoteWipeEnabled(p) || (!keys && p.adminAccount === null)) return null;
   return keys
     ? 'adminAccount: remote wipe needs the admin account too (the account clinic-admin sends from), beside adminKeyFingerprints'
     : 'adminKeyFingerprints: remote wipe needs the admin key fingerprint too (clinic-admin keygen prints it), beside adminAccount';

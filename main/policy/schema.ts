@@ -216,6 +216,10 @@ export const policySchema = z
   .strict();
 
 export type Policy = z.infer<typeof policySchema>;
+
+/** Remote wipe is on (issue 15): an admin account to hear commands from and a key to check them with. */
+export const remoteWipeEnabled = (p: Pick<Policy, 'adminAccount' | 'adminKeyFingerprints'>): boolean =>
+  p.adminAccount !== null && p.adminKeyFingerprints.length > 0;
 export type PolicyInput = z.input<typeof policySchema>;
 
 export const defaultPolicy: Policy = policySchema.parse({});

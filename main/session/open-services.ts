@@ -10,7 +10,7 @@ import { createAuditLog, type AuditLog } from '../audit';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
 import { errorName, type Logger } from '../log';
-import type { Policy } from '../policy/schema';
+import { remoteWipeEnabled, type Policy } from '../policy/schema';
 import { openStore, type Store } from '../store';
 import { checkAdminCommands, createMessaging, type Messaging, type MessagingOptions } from '../xmpp';
 import { appendDeviceLog } from '../vault/device-log';
@@ -135,8 +135,8 @@ function remoteWipeFor(
 /** ServiceWiring.checkAtUnlock. */
 async function checkAtUnlock(opts: ServiceWiringOptions, open: OpenServices): Promise<WipeOrder | null> {
   const { policy, services, logger } = opts;
-  const { adminAccount, adminKeyFingerprints, wipeOnAccountDisabled } = policy;
-  const commands = adminAccount !== null && adminKeyFingerprints.length > 0;
+  const { adminAccount, wipeOnAccountDisabled } = policy;
+  const commands = remoteWipeEnabled(policy);
   if (!commands && !wipeOnAccountDisabled) return null;
   const account = open.active.store.getSetting<AccountSetting>('account');
   if (!account) return null; // open() refuses a profile without one

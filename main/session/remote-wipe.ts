@@ -21,7 +21,7 @@ import type { Clock } from '../clock';
 import { verifyAdminCommand } from '../crypto/admin-command';
 import { parseXmppDateTime } from '../crypto/time';
 import { errorName, type Logger } from '../log';
-import type { Policy } from '../policy/schema';
+import { remoteWipeEnabled, type Policy } from '../policy/schema';
 import { readDeviceLog } from '../vault/device-log';
 import type { AdminCommandText, AdminCommandVia } from '../xmpp/admin-commands';
 import { checkAdminCommand } from './admin-command-check';
@@ -66,9 +66,8 @@ export function createRemoteWipe(deps: RemoteWipeDeps) {
     | { accepted: true; wipe: Omit<AcceptedWipe, 'via'> }
     | { accepted: false; reason: string; nonce?: string; signer?: string }
   > {
-    const admin = policy.adminAccount;
-    if (!admin || policy.adminKeyFingerprints.length === 0) return { accepted: false, reason: 'not-enabled' };
-    if (found.from !== admin.toLowerCase()) return { accepted: false, reason: 'wrong-sender' };
+    if (!remoteWipeEnabled(policy)) return { accepted: false, reason: 'not-enabled' };
+    if (found.from !== policy.adminAccount?.toLowerCase()) return { accepted: false, reason: 'wrong-sender' };
     const verified = await verifyAdminCommand(found.text, {
       pinnedFingerprints: policy.adminKeyFingerprints,
       date: new Date(clock.now()),

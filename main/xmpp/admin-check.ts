@@ -15,6 +15,7 @@ import type { Clock } from '../clock';
 import { errorName, type Logger } from '../log';
 import { fetchAdminCommands, type AdminCommandText } from './admin-commands';
 import { bare } from './stanzas';
+import { isAccountRefusal } from './transport/classify-error';
 import { createConnection } from './transport/connection';
 
 /** A server that answers at all answers within this; one that does not must not hold the unlock longer. */
@@ -37,20 +38,6 @@ export type AdminCheckResult =
   | { reached: true; commands: AdminCommandText[] }
   /** `refused`: the server itself said no to the account (below); anything else is the network or the server failing. */
   | { reached: false; code: string; refused: boolean };
-
-/**
- * SASL failures (RFC 6120 §6.5) that mean "this account may not sign in": not its transient
- * ones (temporary-auth-failure: the server's own database is down; aborted; malformed-request).
- */
-const REFUSALS = new Set(['not-authorized', 'account-disabled', 'credentials-expired']);
-
-/** Whether a failed sign-in is the server refusing the account (not the network, not a transient SASL failure). */
-export function isAccountRefusal(err: unknown): boolean {
-  const condition = err instanceof AppError ? err.details?.condition : undefined;
-  return (
-    err instanceof AppError && err.code === 'AUTH_FAILED' && typeof condition === 'string' && REFUSALS.has(condition)
-  );
-}
 
 export async function checkAdminCommands(opts: AdminCheckOptions): Promise<AdminCheckResult> {
   const ownJid = bare(opts.account.jid);

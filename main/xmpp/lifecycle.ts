@@ -17,7 +17,7 @@ import type { Outbox } from './outbox';
 import type { SessionSetup } from './session-setup';
 import type { StanzaRouter } from './stanza-router';
 import { NS } from './stanzas';
-import { isAccountRefusal } from './admin-check';
+import { isAccountRefusal } from './transport/classify-error';
 import { createConnection, type XmppConnection } from './transport/connection';
 import type { StartOptions } from './types';
 

@@ -1,3 +1,4 @@
+import { remoteWipeEnabled } from '../../policy/schema';
 import type { DomainHandlers, HandlerContext } from './context';
 
 /** What the renderer may know of the managed policy: the text to acknowledge and the switches it shows. */
@@ -13,7 +14,7 @@ export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'
       server: ctx.policy.policy.server,
       retentionDays: ctx.policy.policy.retentionDays,
       managedKeys: ctx.policy.managedKeys,
-      remoteWipe: ctx.policy.policy.adminAccount !== null && ctx.policy.policy.adminKeyFingerprints.length > 0,
+      remoteWipe: remoteWipeEnabled(ctx.policy.policy),
     }),
   };
 }

@@ -21,3 +21,17 @@ export function classifyError(err: unknown): AppError {
     cause: e?.code ?? e?.condition ?? e?.name ?? 'unknown',
   });
 }
+
+/**
+ * SASL failures (RFC 6120 §6.5) that mean "this account may not sign in": not its transient
+ * ones (temporary-auth-failure: the server's own database is down; aborted; malformed-request).
+ */
+const REFUSALS = new Set(['not-authorized', 'account-disabled', 'credentials-expired']);
+
+/** Whether a failed sign-in is the server refusing the account (not the network, not a transient SASL failure). */
+export function isAccountRefusal(err: unknown): boolean {
+  const condition = err instanceof AppError ? err.details?.condition : undefined;
+  return (
+    err instanceof AppError && err.code === 'AUTH_FAILED' && typeof condition === 'string' && REFUSALS.has(condition)
+  );
+}
