@@ -175,6 +175,43 @@ export const policySchema = z
       description:
         'Erase a workstation profile at its next unlock when the clinic server refuses its account, which signed in there before: deleted or disabled on the server, or its password reset there (the person then signs in again). Also while unlocked, at its next reconnect. A server that cannot be reached never counts.',
     }),
+    /**
+     * The offline lease (issue 15 item 3): 0 is off. Otherwise the profile's master key is also
+     * wrapped with a lease secret the server keeps for the account (vault/lease.ts), renewed at
+     * every connection and valid offline for this many hours (at most 90 days).
+     */
+    offlineLeaseHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(90 * 24)
+      .default(0)
+      .meta({
+        title: 'Offline lease (hours)',
+        description:
+          'How many hours a workstation may be unlocked without reaching the clinic server (1 to 2160). The profile can then be opened only with a lease the server gives to an account it still accepts; it is renewed at every connection. After that time the person must connect to the clinic network to unlock, and a disabled account never gets a new lease, so its profile stays unreadable. 0 or not set: off. Turning it on or off re-wraps each profile at its next unlock.',
+      }),
+    /** Anchored audit chains (issue 15 item 4): where each workstation sends its new audit entries. */
+    complianceAccount: bareJid.nullable().default(null).meta({
+      title: 'Compliance account',
+      description:
+        'The XMPP account (for example compliance@clinic.example.org) that collects every workstation\'s audit entries for `clinic-admin report`: metadata only, signed by the person\'s key and encrypted to the compliance key. Anchoring is on when this and the compliance key fingerprint are both set (one without the other is an error).',
+    }),
+    complianceKeyFingerprint: fingerprint.nullable().default(null).meta({
+      title: 'Compliance key fingerprint',
+      description:
+        'The OpenPGP fingerprint (40 characters 0-9 and A-F) of the compliance key, which the compliance account publishes (`npx clinic-admin publish-key`). Workstations encrypt their audit entries only to a published key with exactly this fingerprint; any other key is refused and audited.',
+    }),
+    auditAnchorHours: z.number().int().min(1).max(168).default(24).meta({
+      title: 'Audit anchoring interval (hours)',
+      description:
+        'How often an unlocked, connected workstation sends its new audit entries to the compliance account (1 to 168), and at every connection. Used only when the compliance account is set.',
+    }),
+    auditAnchorOverdueHours: z.number().int().min(1).max(2160).default(72).meta({
+      title: 'Audit anchoring overdue after (hours)',
+      description:
+        'After this many hours without a confirmed anchoring, the audit screen warns that anchoring is overdue (1 to 2160). clinic-admin report uses the same threshold for a workstation that stopped anchoring.',
+    }),
     updateFeedUrl: z
       .string()
       .url()
@@ -220,6 +257,9 @@ export type Policy = z.infer<typeof policySchema>;
 /** Remote wipe is on (issue 15): an admin account to hear commands from and a key to check them with. */
 export const remoteWipeEnabled = (p: Pick<Policy, 'adminAccount' | 'adminKeyFingerprints'>): boolean =>
   p.adminAccount !== null && p.adminKeyFingerprints.length > 0;
+/** Audit anchoring is on (issue 15 item 4): a compliance account to send to and the key to encrypt for. */
+export const auditAnchoringEnabled = (p: Pick<Policy, 'complianceAccount' | 'complianceKeyFingerprint'>): boolean =>
+  p.complianceAccount !== null && p.complianceKeyFingerprint !== null;
 export type PolicyInput = z.input<typeof policySchema>;
 
 export const defaultPolicy: Policy = policySchema.parse({});
