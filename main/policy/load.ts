@@ -4,6 +4,7 @@ import {
   ARGON2_MINIMUM,
   defaultPolicy,
   policySchema,
+  auditAnchoringEnabled,
   remoteWipeEnabled,
   type Policy,
   type PolicyInput,
@@ -150,7 +151,7 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
   if (overrides) {
     const parsed = policySchema.safeParse(overrides);
     if (!parsed.success) return failed('overrides', describe(parsed.error.issues));
-    const unpaired = remoteWipeUnpaired(parsed.data);
+    const unpaired = remoteWipeUnpaired(parsed.data) ?? complianceUnpaired(parsed.data);
     if (unpaired) return failed('overrides', unpaired);
     return { policy: parsed.data, source: 'overrides', error: null, managedKeys: Object.keys(overrides) };
   }
@@ -168,7 +169,7 @@ export function loadPolicy(path: string | null, overrides?: PolicyInput, opts: P
   const parsed = policySchema.safeParse(merged);
   if (!parsed.success)
     return invalid(present.length === 1 && present[0]?.label === path ? `file ${path}` : source, source, merged);
-  const unpaired = remoteWipeUnpaired(parsed.data);
+  const unpaired = remoteWipeUnpaired(parsed.data) ?? complianceUnpaired(parsed.data);
   if (unpaired) return failed(source, `The clinic policy ${source} is invalid: ${unpaired}`);
   const { argon2, warnings } = raiseArgon2(parsed.data.argon2, opts.argon2Minimum ?? ARGON2_MINIMUM);
   return {
@@ -275,6 +276,14 @@ function remoteWipeUnpaired(p: Policy): string | null {
   return keys
     ? 'adminAccount: remote wipe needs the admin account too (the account clinic-admin sends from), beside adminKeyFingerprints'
     : 'adminKeyFingerprints: remote wipe needs the admin key fingerprint too (clinic-admin keygen prints it), beside adminAccount';
+}
+
+/** Audit anchoring (issue 15 item 4) likewise: an account without its pinned key, or a key without an account, is an error. */
+function complianceUnpaired(p: Policy): string | null {
+  if (auditAnchoringEnabled(p) || (p.complianceAccount === null && p.complianceKeyFingerprint === null)) return null;
+  return p.complianceAccount === null
+    ? 'complianceAccount: audit anchoring needs the compliance account too (the account that collects the audit entries), beside complianceKeyFingerprint'
+    : 'complianceKeyFingerprint: audit anchoring needs the compliance key fingerprint too (clinic-admin keygen prints it), beside complianceAccount';
 }
 
 /** A managed policy may raise the Argon2 cost, never lower it below the built-in minimum (issue 10). */

@@ -246,6 +246,8 @@ describe('Windows ADMX / ADML', () => {
       trustedCaPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
       updateFeedUrl: 'https://updates.clinic.example.org/',
       adminAccount: 'it-admin@clinic.example.org',
+      complianceAccount: 'compliance@clinic.example.org',
+      complianceKeyFingerprint: 'B'.repeat(40),
       messagingPolicyText: 'First line.\nSecond line.',
       updateMinVersion: '2.4.0',
       updateMaxVersion: '2.9.99',

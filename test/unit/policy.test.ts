@@ -82,6 +82,35 @@ describe('managed policy', () => {
     expect(notJid.error).toMatch(/adminAccount/);
   });
 
+  it('turns audit anchoring on only with both the compliance account and its key fingerprint; one alone is an error', () => {
+    const fpr = 'B'.repeat(40);
+    const both = loadPolicy(
+      write(
+        'anchor-both.json',
+        JSON.stringify({ complianceAccount: 'compliance@clinic.example', complianceKeyFingerprint: fpr }),
+      ),
+    );
+    expect(both.error).toBeNull();
+    expect(both.policy).toMatchObject({
+      complianceAccount: 'compliance@clinic.example',
+      complianceKeyFingerprint: fpr,
+      auditAnchorHours: 24,
+      auditAnchorOverdueHours: 72,
+    });
+    const keyOnly = loadPolicy(write('anchor-key.json', JSON.stringify({ complianceKeyFingerprint: fpr })));
+    expect(keyOnly.error).toMatch(/complianceAccount: audit anchoring needs the compliance account/);
+    expect(keyOnly.policy).toEqual(defaultPolicy);
+    const accountOnly = loadPolicy(
+      write('anchor-account.json', JSON.stringify({ complianceAccount: 'compliance@clinic.example' })),
+    );
+    expect(accountOnly.error).toMatch(/complianceKeyFingerprint: audit anchoring needs the compliance key fingerprint/);
+    expect(loadPolicy(null, { complianceAccount: 'compliance@clinic.example' }).error).toMatch(
+      /complianceKeyFingerprint/,
+    );
+    const zero = loadPolicy(write('anchor-zero.json', JSON.stringify({ auditAnchorHours: 0 })));
+    expect(zero.error).toMatch(/auditAnchorHours/);
+  });
+
   it('holds a pre-set server to the rules of one typed at first run (one ServerConfig schema)', () => {
     const port = loadPolicy(write('port.json', JSON.stringify({ server: { domain: 'clinic.example', port: 70000 } })));
     expect(port.error).toMatch(/server\.port/);
