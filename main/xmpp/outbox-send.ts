@@ -20,6 +20,15 @@ const MAX_ATTEMPTS = 25;
  */
 export const WAIT_RECHECK_MS = 5 * 60_000;
 
+/** An attempt's place in its conversation's wire order (outbox.ts drain). */
+export interface Turn {
+  /** Settles when the message before it in the conversation is on the wire (or will not be). */
+  wait: Promise<void>;
+  /** Lets the next message of the conversation go; idempotent. */
+  done: () => void;
+}
+const FREE_TURN: Turn = { wait: Promise.resolve(), done: () => undefined };
+
 export function createOutboxSender(ctx: MessagingContext) {
   const { store, audit, logger, clock } = ctx.opts;
 
@@ -41,7 +50,22 @@ export function createOutboxSender(ctx: MessagingContext) {
     return { reply: { to, id: ref.originId, quote: msg.replyTo?.excerpt ?? '' } };
   }
 
-  async function sendOne(messageId: string, attempts: number): Promise<void> {
+  /**
+   * `turn`: the wire order within the conversation (outbox.ts). Signcrypt runs as soon as the
+   * attempt starts, concurrently with other messages; the stanza goes out only once `turn.wait`
+   * settled (the one written before it is on the wire, or gave up), and `turn.done` lets the next
+   * one go the moment this stanza is written — before its ack, so sends stay pipelined. Called on
+   * every path out of the attempt.
+   */
+  async function sendOne(messageId: string, attempts: number, turn: Turn = FREE_TURN): Promise<void> {
+    try {
+      await attempt(messageId, attempts, turn);
+    } finally {
+      turn.done();
+    }
+  }
+
+  async function attempt(messageId: string, attempts: number, turn: Turn): Promise<void> {
     const msg = store.messages.get(messageId);
     const conv = msg && store.conversations.get(msg.conversationId);
     if (msg && conv && msg.direction === 'out' && ['sent', 'delivered', 'read'].includes(msg.state)) {
@@ -74,7 +98,10 @@ export function createOutboxSender(ctx: MessagingContext) {
         urgent: msg.urgent === true,
       });
       ctx.opts.metrics?.live?.('signed', msg.originId, performance.now());
-      await conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
+      await turn.wait;
+      const acked = conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
+      turn.done();
+      await acked;
       ctx.opts.metrics?.live?.('acked', msg.originId, performance.now());
       // One commit (issue 10 §11): out of the outbox, marked sent and audited together or not at all.
       const sent = store.transaction(() => {

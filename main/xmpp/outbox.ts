@@ -8,10 +8,32 @@ import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
-import { createOutboxSender } from './outbox-send';
+import { parseId } from '../store/ids';
+import { createOutboxSender, type Turn } from './outbox-send';
 import { newOriginId } from './origin-id';
 
 const MAX_IN_FLIGHT = 32;
+
+/** Message ids grow in the order messages were written (the messages table's rowid). */
+const writtenOrder = (messageId: string): number => parseId(messageId) ?? Number.MAX_SAFE_INTEGER;
+
+/**
+ * One pass's wire order per conversation: signcrypt runs for up to MAX_IN_FLIGHT messages at once
+ * and a short one finishes before a long one, but the colleague must receive a conversation's
+ * messages in the order they were written (receivers order by receipt, common/message-time.ts).
+ * Each message's turn waits for the one written before it in the same conversation.
+ */
+function wireOrder() {
+  const last = new Map<string, Promise<void>>();
+  return {
+    take(conversationId: string): Turn {
+      const wait = last.get(conversationId) ?? Promise.resolve();
+      let done!: () => void;
+      last.set(conversationId, new Promise<void>((r) => (done = r)));
+      return { wait, done };
+    },
+  };
+}
 
 export function createOutbox(ctx: MessagingContext) {
   const { store, logger, clock } = ctx.opts;
@@ -27,17 +49,18 @@ export function createOutbox(ctx: MessagingContext) {
       const conn = ctx.conn();
       if (!conn?.isReady()) return;
       // After a reconnect everything pending is due now (force); otherwise honour the backoff.
-      const items = (force ? store.outbox.all() : store.outbox.due(clock.now(), 1_000)).filter(
-        (i) => !inFlight.has(i.messageId),
-      );
+      const items = (force ? store.outbox.all() : store.outbox.due(clock.now(), 1_000))
+        .filter((i) => !inFlight.has(i.messageId))
+        .sort((a, b) => writtenOrder(a.messageId) - writtenOrder(b.messageId));
       force = false;
+      const turns = wireOrder();
       let next = 0;
       const worker = async () => {
         while (next < items.length) {
           const item = items[next++]!;
           inFlight.add(item.messageId);
           try {
-            await sendOne(item.messageId, item.attempts);
+            await sendOne(item.messageId, item.attempts, turns.take(item.conversationId));
           } finally {
             inFlight.delete(item.messageId);
           }

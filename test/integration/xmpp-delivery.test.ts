@@ -87,6 +87,27 @@ describe('delivery guarantees against real Prosody', () => {
     expect(got[0]!.body).toBe('written offline');
   });
 
+  it("a conversation's messages reach the colleague in the order they were written when the outbox seals many at once", async () => {
+    const alice = clients.find((c) => c.jid === A) ?? track(await makeClient(server, A, 'alice-pw-1'));
+    const bob = clients.find((c) => c.jid === B) ?? track(await makeClient(server, B, 'bob-pw-1'));
+    await alice.messaging.stop();
+    const conv = alice.store.conversations.getOrCreate(B).id;
+    // Queued while signed out, so the restart's outbox pass signcrypts them concurrently (long and
+    // short ones); whichever is sealed first must still wait for the ones written before it.
+    const long = Array.from({ length: 12_000 }, (_, i) => `w${(i * 7919) % 10_007}`).join(' ');
+    const written: Message[] = [];
+    for (let i = 0; i < 100; i++) written.push(await alice.messaging.send(conv, i % 10 === 0 ? long : `short ${i}`));
+    await alice.restart();
+    const origin = new Set(written.map((m) => m.originId));
+    const got = await waitFor('bob has them all', () => {
+      const rows = messagesWith(bob, A).filter((m) => origin.has(m.originId));
+      return rows.length === written.length ? rows : null;
+    });
+    // Bob's row ids are his arrival order (the live copies; receivers order by receipt).
+    const arrival = [...got].sort((x, y) => Number(x.id) - Number(y.id)).map((m) => m.originId);
+    expect(arrival).toEqual(written.map((m) => m.originId));
+  });
+
   it(`Prosody restarted in the middle of a ${BURST}-message burst: every message arrives exactly once`, async () => {
     const sender = track(await makeClient(server, C, 'carol-pw-1'));
     const receiver = track(await makeClient(server, D, 'dave-pw-1'));
