@@ -51,7 +51,7 @@ const box = () => rec.page.getByRole('textbox', { name: 'Message' });
 const composerText = () => box().inputValue();
 const saves = () => rec.ipc.calls.filter((c) => c === 'drafts:set').length;
 
-/** Types into the composer and waits until main was asked to store it (the debounced save). */
+/** Types into the composer and waits until main was asked to store it. */
 async function typeDraft(text: string): Promise<void> {
   const before = saves();
   await box().fill(text);
@@ -118,10 +118,10 @@ describe('drafts', () => {
     await rec.page.getByRole('heading', { name: physician.name, level: 2 }).waitFor();
     await expect.poll(composerText).toBe(`${draftDoc} came back`);
 
-    // The OS locks the screen: main locks by itself, after the draft was saved. typeDraft saw the
-    // save leave the page; the round trip waits until main has stored it (calls are answered in
-    // order), so the lock below cannot overtake it on a busy machine.
-    await typeDraft(draftDoc);
+    // The OS locks the screen right after the last keystroke: main locks by itself. The save left
+    // the page with the change (nothing waits for a pause in typing); the round trip only lets it
+    // arrive (calls are answered in order), so the lock below cannot overtake it on a busy machine.
+    await box().fill(draftDoc);
     await roundTrip();
     await rec.harness.core.session.lock('os-lock');
     await rec.page.getByRole('heading', { name: 'Clinic Messenger is locked' }).waitFor();

@@ -1,19 +1,19 @@
 /**
  * Drafts (issue 12 §2, nothing typed is lost): the composer's text is saved to main (drafts:set,
- * encrypted in the store like the messages) a moment after each change, and at once when the
- * conversation closes, when the idle warning shows and before a lock drops it from this page.
- * Main may lock on its own (idle, OS lock, suspend) and then refuses the save, so the delay is
- * short: only what was typed in the last moment before such a lock can miss it. An idle lock
- * comes long after the last keystroke, so its draft is always saved.
+ * encrypted in the store like the messages) as soon as it changes — while one save is on its way,
+ * further changes wait and go as one save when it is answered — and at once when the conversation
+ * closes, when the idle warning shows and before a lock drops it from this page. Main may lock on
+ * its own (idle, OS lock, suspend) and then refuses a save that arrives after it, so nothing waits
+ * for a pause in typing: only a change made while the previous save was still on its way (a few
+ * milliseconds) can miss such a lock.
  * The text is PHI: it is held here only until it is sent to main, and never logged.
  */
 import { clinic } from './clinic';
 import { registerPhiReset } from './phi';
 
-export const DRAFT_SAVE_DELAY_MS = 300;
-
 let pending: { conversationId: string; text: string } | null = null;
-let timer: ReturnType<typeof setTimeout> | null = null;
+/** The save on its way to main, if any: changes made meanwhile go once it is answered. */
+let inFlight: Promise<void> | null = null;
 /** Conversations whose draft main holds as we last loaded or saved it: nothing to save again. */
 const known = new Map<string, string>();
 
@@ -32,18 +32,24 @@ export async function loadDraft(conversationId: string): Promise<string> {
  * a lock), and main handles calls in order, so it is stored first.
  */
 export function flushDraft(): Promise<void> {
-  if (timer !== null) clearTimeout(timer);
-  timer = null;
   const p = pending;
   pending = null;
-  if (!p) return Promise.resolve();
+  if (!p) return inFlight ?? Promise.resolve();
   known.set(p.conversationId, p.text);
-  return clinic()
+  const save: Promise<void> = clinic()
     .drafts.set(p)
     .then((r) => {
       // Not saved (locked meanwhile, conversation gone): say nothing is known, so the next change saves.
       if (!r.ok) known.delete(p.conversationId);
+    })
+    .finally(() => {
+      if (inFlight !== save) return;
+      inFlight = null;
+      // What was typed while it was on its way. Flushing never rejects: a failed save is a Result.
+      if (pending) void flushDraft();
     });
+  inFlight = save;
+  return save;
 }
 
 /** The composer's text changed (typing, pasting). */
@@ -52,18 +58,13 @@ export function draftChanged(conversationId: string, text: string): void {
   if (pending && pending.conversationId !== conversationId) void flushDraft();
   if (!pending && known.get(conversationId) === text) return;
   pending = { conversationId, text };
-  if (timer !== null) clearTimeout(timer);
   // Flushing never rejects: a failed save is a Result it handles.
-  timer = setTimeout(() => void flushDraft(), DRAFT_SAVE_DELAY_MS);
+  if (!inFlight) void flushDraft();
 }
 
 /** Main accepted the message and removed the draft it came from (messages:send). */
 export function draftSent(conversationId: string): void {
-  if (pending?.conversationId === conversationId) {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    pending = null;
-  }
+  if (pending?.conversationId === conversationId) pending = null;
   known.set(conversationId, '');
 }
 
