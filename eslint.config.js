@@ -67,6 +67,9 @@ const LAYERS = {
     node: true,
     electron: false,
   },
+  // The patient gateway (issue 17): a separate Node service beside the XMPP server; it shares only
+  // common/'s pure modules with the app, never main/ or the renderer.
+  gateway: { layers: ['common', 'gateway'], npm: true, node: true, electron: false },
   'test-support': { layers: { except: TEST_FOLDERS }, npm: true, node: true, electron: true },
   'test-unit': testFolder('test-unit'),
   'test-integration': testFolder('test-integration'),
@@ -79,6 +82,7 @@ function layerOf(rel) {
   if (rel === 'main/index.ts') return 'main-entry';
   if (rel.startsWith('main/electron/')) return 'main-electron';
   if (rel.startsWith('admin/')) return 'admin';
+  if (rel.startsWith('gateway/')) return 'gateway';
   for (const name of ['common', 'main', 'preload', 'renderer']) if (rel.startsWith(`${name}/`)) return name;
   const bare = rel.replace(/\.[cm]?[jt]s$/, '');
   if (bare === 'test/support/harness/shim') return 'harness-shim';
