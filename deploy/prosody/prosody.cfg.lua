@@ -33,6 +33,7 @@ modules_enabled = {
 	"offline";     -- offline storage for clients that do not query the archive
 	"ping";        -- XEP-0199
 	"vcard4"; "vcard_legacy";
+	"private";     -- XEP-0049: the account's offline lease (docs/protocol.md), only its own sessions read it
 	"blocklist"; "time"; "uptime";
 	"limits";
 	"posix";
@@ -68,8 +69,11 @@ storage_archive_item_limit = 1000000
 ---------- Hosts ----------
 VirtualHost "clinic.example"
 
--- XEP-0363 encrypted attachments (ciphertext only ever reaches the server).
+-- XEP-0363 encrypted attachments (issue 16): only ciphertext ever reaches the server, and the app
+-- asks for slots under a random name as application/octet-stream, so names and types stay off it.
 Component "upload.clinic.example" "http_file_share"
-	http_file_share_size_limit = 50 * 1024 * 1024
+	http_file_share_size_limit = 50 * 1024 * 1024 -- per file, as uploaded (the file + 16 bytes)
+	http_file_share_daily_quota = 500 * 1024 * 1024 -- per account, over any 24 hours
+	http_file_share_global_quota = 20 * 1024 * 1024 * 1024 -- the whole upload store on disk
 	http_file_share_expires_after = 28 * 86400
 	http_file_share_access = { "clinic.example" }

@@ -40,8 +40,12 @@ export interface ProsodyServer {
   c2sPort: number;
   directTlsPort?: number;
   httpPort: number;
+  /** HTTPS (XEP-0363 uploads at upload.<domain>), undefined in the insecure variant. */
+  httpsPort?: number;
   caPem: string;
   dir: string;
+  /** Prosody's data_path: accounts, archive, and the upload store (`upload%2e<domain>/http_file_share/`). */
+  dataDir: string;
   logFile: string;
   /** The server's prosody.cfg.lua, for tools that run `prosodyctl --config` (clinic-admin). */
   configFile: string;
@@ -258,8 +262,10 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
     c2sPort: ports.c2s,
     directTlsPort: tls ? ports.directTls : undefined,
     httpPort: ports.http,
+    httpsPort: tls ? ports.https : undefined,
     caPem,
     dir,
+    dataDir: dataPath,
     logFile,
     configFile,
     async restart() {

@@ -20,33 +20,8 @@ import {
   type DamageReason,
   type FileSecrets,
   type PlainFacts,
-  type PlainSink,
 } from '../../main/attachments/file-crypto';
-
-/** A sink that, like the real ones, shows its bytes only after commit(). */
-function memorySink(): PlainSink & { published: Buffer | null; aborted: boolean } {
-  const chunks: Buffer[] = [];
-  const sink = {
-    published: null as Buffer | null,
-    aborted: false,
-    writable: new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        chunks.push(chunk);
-        cb();
-      },
-    }),
-    commit() {
-      sink.published = Buffer.concat(chunks);
-      return Promise.resolve();
-    },
-    abort() {
-      sink.aborted = true;
-      chunks.length = 0;
-      return Promise.resolve();
-    },
-  };
-  return sink;
-}
+import { memorySink } from '../support/attachment-support';
 
 /** Splits `buf` at the given cut points, so the streams see arbitrary chunk boundaries. */
 function chunked(buf: Buffer, cuts: number[] = []): Readable {

@@ -28,6 +28,9 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
     for (const mod of ['"groups"', '"pep"', '"carbons"', '"smacks"', '"mam"', '"offline"', '"ping"'])
       expect(prod).toContain(mod);
     expect(prod).toMatch(/Component "upload\.clinic\.example" "http_file_share"/);
+    // Attachments (issue 16): per-file, per-account and whole-store limits.
+    for (const limit of ['size_limit', 'daily_quota', 'global_quota'])
+      expect(prod).toMatch(new RegExp(`^\\s+http_file_share_${limit} = \\d`, 'm'));
   });
 
   it('the test variant changes only site lines, the domain and the test-only switches', () => {
