@@ -30,6 +30,7 @@ export const errorCodes = [
   'KEY_BACKUP_CODE_WRONG',
   'ACCOUNT_KEY_EXISTS', // the account has a key without a usable backup: replacing it needs consent
   'DISPLAY_NAME_REQUIRED', // first sign-in: the clinic directory has no name for this account, so it is asked for
+  'LEASE_EXPIRED', // the offline lease has expired and the server gave no new one (details.reason): unlock refused, nothing lost
   'TOO_LARGE',
   'INTERNAL',
 ] as const;

@@ -218,6 +218,10 @@ export const auditEventType = z.enum([
   'wipe-command',
   /** The unlock's check for pending admin commands: whether the server was reached, how many were found. */
   'admin-check',
+  /** The offline lease (issue 15 item 3): put on this profile, renewed at a connection (its new expiry), or withdrawn by the server. */
+  'lease-enabled',
+  'lease-renewed',
+  'lease-revoked',
   'retention-purged',
 ]);
 export type AuditEventType = z.infer<typeof auditEventType>;

@@ -38,7 +38,11 @@ export async function firstSignIn(
   const id = opened.profile.id;
   let open: OpenServices | null = null;
   try {
-    open = wiring.open(opened, { jid: opened.profile.jid, password: input.xmppPassword, server: input.server });
+    open = wiring.open(
+      opened,
+      { jid: opened.profile.jid, password: input.xmppPassword, server: input.server },
+      input.passphrase,
+    );
     open.active.audit.append('sign-in', { profileId: id, jid: opened.profile.jid, firstRun: true });
     // The hash proves which wording was accepted, after IT has changed the text since.
     const policySha256 = createHash('sha256').update(policy.messagingPolicyText, 'utf8').digest('hex');

@@ -12,12 +12,13 @@ import type { EventBus } from '../events';
 import { errorName, type Logger } from '../log';
 import { remoteWipeEnabled, type Policy } from '../policy/schema';
 import { openStore, type Store } from '../store';
-import { checkAdminCommands, createMessaging, type Messaging, type MessagingOptions } from '../xmpp';
+import { checkAdminCommands, createMessaging, fetchLeaseOnce, type Messaging, type MessagingOptions } from '../xmpp';
 import { appendDeviceLog } from '../vault/device-log';
 import type { Keychain } from '../vault/keychain';
 import { zeroKeys, type VaultKeys } from '../vault/keys';
-import type { OpenedProfile, WipeOrder } from '../vault/vault';
+import type { OpenedProfile, Vault, WipeOrder } from '../vault/vault';
 import { createAuditMirror, type AuditMirror, type AuditRollback } from './audit-mirror';
+import { createLeaseRenewal, type LeaseRenewal } from './offline-lease';
 import { createRemoteWipe, type RemoteWipe } from './remote-wipe';
 import { messagingHooks, type NotificationGate } from './notifications';
 import type { Retention } from './retention';
@@ -37,6 +38,8 @@ export interface SessionServices {
   createAuditLog: typeof createAuditLog;
   createMessaging: typeof createMessaging;
   checkAdminCommands: typeof checkAdminCommands;
+  /** The unlock's short connection for an expired offline lease (issue 15 item 3). */
+  fetchLease: typeof fetchLeaseOnce;
 }
 
 /** An unlocked profile: what handlers see (active), the keys to zero-fill, and the session's own helpers. */
@@ -67,11 +70,17 @@ export interface ServiceWiringOptions {
    * refused the account under policy.wipeOnAccountDisabled): the session locks and erases it.
    */
   onRemoteWipe: (profileId: string, order: WipeOrder) => void;
+  /** The vault's addLease: an open profile gets the offline lease layer at its first connection. */
+  addLease: Vault['addLease'];
 }
 
 export interface ServiceWiring {
-  /** Store → audit → messaging for an opened profile (messaging not started). Zero-fills the keys if any step fails. */
-  open(opened: OpenedProfile, account: AccountSetting | null): OpenServices;
+  /**
+   * Store → audit → messaging for an opened profile (messaging not started). Zero-fills the keys if
+   * any step fails. `passphrase`: the one just checked, kept only until a policy that asks for an
+   * offline lease has put the layer on (offline-lease.ts).
+   */
+  open(opened: OpenedProfile, account: AccountSetting | null, passphrase?: string): OpenServices;
   /**
    * At unlock: does the database still hold the newest audit row this PC mirrored? A rollback is
    * appended to the chain as its own event and to the device log (outside the profile folder,
@@ -132,6 +141,31 @@ function remoteWipeFor(
   return { remoteWipe, onAdminCommand, onAccountRefused };
 }
 
+/** The offline lease's renewal for an opened profile (offline-lease.ts). */
+function leaseFor(
+  opts: ServiceWiringOptions,
+  o: {
+    audit: AuditLog;
+    keys: VaultKeys;
+    profile: OpenedProfile['profile'];
+    account: AccountSetting;
+    passphrase?: string;
+  },
+): LeaseRenewal {
+  const { policy, userDataDir, keychain, clock, logger } = opts;
+  return createLeaseRenewal({
+    policy,
+    env: { userDataDir, keychain, clock, logger },
+    audit: o.audit,
+    profileId: o.profile.id,
+    account: o.account,
+    keys: o.keys,
+    // Only while the layer is still to be put on.
+    passphrase: policy.offlineLeaseHours > 0 && !o.profile.lease ? (o.passphrase ?? null) : null,
+    addLease: opts.addLease,
+  });
+}
+
 /** ServiceWiring.checkAtUnlock. */
 async function checkAtUnlock(opts: ServiceWiringOptions, open: OpenServices): Promise<WipeOrder | null> {
   const { policy, services, logger } = opts;
@@ -186,7 +220,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
   };
 
   return {
-    open(opened, account) {
+    open(opened, account, passphrase) {
       const { keys, profile } = opened;
       opts.inspectKeys?.(keys);
       let store: Store | null = null;
@@ -214,6 +248,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
         };
         const openedStore = store;
         const { remoteWipe, ...wipeHooks } = remoteWipeFor(opts, audit, profile, acct.jid);
+        const lease = leaseFor(opts, { audit, keys, profile, account: acct, passphrase });
         const messaging: Messaging = services.createMessaging({
           account: acct,
           store,
@@ -231,6 +266,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           // Sent on every connect, so the person's choice survives lock, unlock and restart (issue 12 §7).
           ownPresence: () => readSettings(openedStore, policy).presence,
           ...wipeHooks,
+          onConnected: (conn) => lease.onConnected(conn),
         });
         return {
           keys,

@@ -16,17 +16,19 @@ import { createAuditLog } from '../audit';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
 import type { LoadedPolicy } from '../policy/load';
+import type { Policy } from '../policy/schema';
 import { openStore } from '../store';
 import type { Logger } from '../log';
-import { checkAdminCommands, createMessaging } from '../xmpp';
+import { checkAdminCommands, createMessaging, fetchLeaseOnce } from '../xmpp';
 import type { Keychain } from '../vault/keychain';
 import type { VaultKeys } from '../vault/keys';
-import { createVault, type Vault } from '../vault/vault';
+import { createVault, type OpenedProfile, type Vault } from '../vault/vault';
 import { firstSignIn } from './first-sign-in';
+import { leaseFetcher } from './offline-lease';
 import { createLifecycle } from './lifecycle';
 import { createServiceWiring, type SessionServices } from './open-services';
 import { auditPolicySinceLastUnlock } from './policy-snapshot';
-import { eraseWhileRunning, remoteWipeAtUnlock } from './wipe-actions';
+import { eraseWhileRunning, remoteWipeAtUnlock, wipeOnLeaseRefusal } from './wipe-actions';
 import { readSettings, writeSettings } from './settings';
 import type { CreateProfileInput, Session } from './types';
 
@@ -48,16 +50,45 @@ export interface SessionOptions {
 }
 
 const KEYCHAIN_PROBE_TTL_MS = 5_000;
+const sessionServices = (given?: Partial<SessionServices>): SessionServices => ({
+  openStore,
+  createAuditLog,
+  createMessaging,
+  checkAdminCommands,
+  fetchLease: fetchLeaseOnce,
+  ...given,
+});
+
+/**
+ * The vault's unlock with the offline lease (issue 15 item 3): an expired lease is fetched over a
+ * short connection, and a server that refused the account then is its wipe under wipeOnAccountDisabled.
+ */
+function leaseUnlock(
+  vault: Vault,
+  o: { policy: Policy; services: SessionServices; tls?: { ca?: string }; logger: Logger },
+): (profileId: string, passphrase: string) => Promise<OpenedProfile> {
+  const { policy, logger } = o;
+  const fetchLease = leaseFetcher({ fetch: o.services.fetchLease, caPems: [policy.trustedCaPem, o.tls?.ca], logger });
+  const { wipeOnAccountDisabled } = policy;
+  return (profileId, passphrase) =>
+    vault
+      .unlock(profileId, passphrase, fetchLease)
+      .catch((err: unknown) => wipeOnLeaseRefusal({ vault, wipeOnAccountDisabled }, profileId, err));
+}
+
 export function createSession(opts: SessionOptions): Session {
   const { userDataDir, keychain, clock, logger, events } = opts;
   const policy = opts.policy.policy;
   const vault: Vault = createVault({ userDataDir, policy, keychain, clock, logger });
   const life = createLifecycle({ policy, clock, logger, events });
   const { serial, requireOpen, lockNow, inSession } = life;
+  const services = sessionServices(opts.services);
+  const unlockVault = leaseUnlock(vault, { ...opts, policy, services });
   const wiring = createServiceWiring({
     ...opts,
     policy,
-    services: { openStore, createAuditLog, createMessaging, checkAdminCommands, ...opts.services },
+    services,
+    addLease: (id, input) => vault.addLease(id, input),
     isCurrent: (keys) => life.current()?.keys === keys,
     onRemoteWipe: (profileId, order) => eraseWhileRunning({ life, vault, events, logger }, profileId, order),
   });
@@ -102,8 +133,8 @@ export function createSession(opts: SessionOptions): Session {
       serial(async () => {
         if (life.current()?.active.profileId === profileId) return { profileId };
         await lockNow('switch-user');
-        const opened = await vault.unlock(profileId, passphrase);
-        const open = wiring.open(opened, null);
+        const opened = await unlockVault(profileId, passphrase);
+        const open = wiring.open(opened, null, passphrase);
         const rollback = await wiring.checkAuditRollback(open);
         if (opened.failedBefore > 0)
           open.active.audit.append('unlock-failed', { profileId, attempts: opened.failedBefore });

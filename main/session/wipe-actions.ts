@@ -41,6 +41,25 @@ export async function remoteWipeAtUnlock(
   throw new AppError('PROFILE_WIPED', REMOTE_WIPE_TEXT[wipe.reason], { by: 'admin', reason: wipe.reason });
 }
 
+/**
+ * An unlock the vault refused because the server refused the account while the offline lease had
+ * expired (issue 15 item 3): with policy.wipeOnAccountDisabled that is the disabled account's wipe
+ * too (the profile could not be opened to check at unlock). Rethrows anything else unchanged.
+ */
+export async function wipeOnLeaseRefusal(
+  { vault, wipeOnAccountDisabled }: { vault: Vault; wipeOnAccountDisabled: boolean },
+  profileId: string,
+  err: unknown,
+): Promise<never> {
+  if (!(err instanceof AppError) || err.code !== 'LEASE_EXPIRED' || err.details?.reason !== 'refused') throw err;
+  if (!wipeOnAccountDisabled) throw err;
+  await vault.wipeProfile(profileId, { reason: 'account-disabled', via: 'unlock' });
+  throw new AppError('PROFILE_WIPED', REMOTE_WIPE_TEXT['account-disabled'], {
+    by: 'admin',
+    reason: 'account-disabled',
+  });
+}
+
 /** A running profile erased for IT (open-services.ts onRemoteWipe): lock it if still open, erase it, tell the renderer. */
 export function eraseWhileRunning(
   { life, vault, events, logger }: { life: SessionLifecycle; vault: Vault; events: EventBus; logger: Logger },

@@ -28,7 +28,9 @@ export interface DeviceLogEntry {
     | 'profile-wiped'
     | 'device-mismatch'
     | 'unlock-state-rejected'
-    | 'audit-rollback';
+    | 'audit-rollback'
+    /** The cached offline lease had expired and the server gave no new one (issue 15 item 3). */
+    | 'lease-unlock-refused';
   profileId: string;
   detail?: Record<string, string | number | boolean | null>;
 }

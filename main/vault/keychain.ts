@@ -37,12 +37,13 @@ export interface Keychain {
 /**
  * `<profileId>:unlock-gen`: the unlock-state file's generation (vault/unlock-state.ts);
  * `<profileId>:audit-head`: the newest audit row seen (session/audit-mirror.ts);
+ * `<profileId>:lease`: the cached offline lease and its expiry (vault/lease-keys.ts);
  * `device:log-key`: the device log's MAC secret (vault/device-log.ts).
  * Profile ids match /^[a-z0-9-]{8,64}$/, so none of these account names can collide with one.
  */
-export type ProfileRecordKind = 'unlock-gen' | 'audit-head';
+export type ProfileRecordKind = 'unlock-gen' | 'audit-head' | 'lease';
 export type RecordName = `${string}:${ProfileRecordKind}` | 'device:log-key';
-const PROFILE_RECORDS: readonly ProfileRecordKind[] = ['unlock-gen', 'audit-head'];
+const PROFILE_RECORDS: readonly ProfileRecordKind[] = ['unlock-gen', 'audit-head', 'lease'];
 export const profileRecord = (profileId: string, kind: ProfileRecordKind): RecordName => `${profileId}:${kind}`;
 const MAX_RECORD_BYTES = 1024;
 

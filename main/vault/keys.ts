@@ -35,6 +35,8 @@ export interface VaultKeys {
   db: Buffer;
   files: Buffer;
   audit: Buffer;
+  /** The offline lease secret that opened MK (issue 15 item 3), held to recognise it at renewal. */
+  lease?: Buffer;
 }
 
 /** Argon2id(passphrase) → 32-byte KEK. The passphrase is NFC-normalised so the same text typed on any OS unlocks. */
@@ -123,6 +125,7 @@ export function zeroKeys(keys: VaultKeys): void {
   keys.db.fill(0);
   keys.files.fill(0);
   keys.audit.fill(0);
+  keys.lease?.fill(0);
 }
 
 export const isAllZero = (b: Buffer): boolean => b.every((x) => x === 0);

@@ -2,7 +2,7 @@
  * Profile folders: <userDataDir>/profiles/<id>/{profile.json, cache.db, attachments/, unlock-state.json}
  * (the last one: see unlock-state.ts).
  * profile.json holds no secret in the clear: id, display name, JID, KDF salt and parameters, and
- * the wrapped master key. Files are written to a temp name, fsynced and renamed, so a crash
+ * the wrapped master key (and, with the offline lease, its layer). Files are written to a temp name, fsynced and renamed, so a crash
  * leaves the old or the new version, never half of one.
  */
 import {
@@ -41,6 +41,14 @@ const profileRecordSchema = z.object({
     parallelism: z.number().int().positive(),
   }),
   wrappedMasterKey: z.object({ alg: z.literal('A256GCM'), version: z.number().int(), iv: b64, ct: b64, tag: b64 }),
+  /** The offline lease's layer (vault/lease-keys.ts): present, the passphrase layer wraps P, not MK. */
+  lease: z
+    .object({
+      version: z.number().int(),
+      master: z.object({ iv: b64, ct: b64, tag: b64 }),
+      login: z.object({ iv: b64, ct: b64, tag: b64 }),
+    })
+    .optional(),
 });
 export type ProfileRecord = z.infer<typeof profileRecordSchema>;
 

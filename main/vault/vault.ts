@@ -12,11 +12,12 @@ import type { Policy } from '../policy/schema';
 import { appendDeviceLog } from './device-log';
 import { canOpen, eraseForIt, eraseProfile, type VaultEnv, type WipeOrder } from './device-secret';
 import { deriveSubkeys, type KdfParams, type VaultKeys } from './keys';
+import { addLeaseLayer, unlockThroughLease, type LeaseFetcher, type LeaseLogin } from './lease';
 import { writeNewProfile } from './new-profile';
 import { rewrapMasterKey } from './passphrase-wrap';
 import { assertPassphrase } from './passphrase';
 import { DB_FILE, listProfileIds, profileDir, readProfile, writeProfile, type ProfileRecord } from './profiles';
-import { verifyPassphrase } from './unlock-attempt';
+import { verifyPassphrase, type VerifiedPassphrase } from './unlock-attempt';
 
 export { unlockDelayMs } from './unlock-attempt';
 
@@ -42,11 +43,25 @@ export interface ProfileSummary {
 }
 
 export type { WipeOrder } from './device-secret';
+export type { LeaseFetcher, LeaseLogin } from './lease';
 
 export interface Vault {
   listProfiles(): Promise<ProfileSummary[]>;
   createProfile(input: { jid: string; displayName: string; passphrase: string }): Promise<OpenedProfile>;
-  unlock(profileId: string, passphrase: string): Promise<OpenedProfile>;
+  /**
+   * With an offline lease layer (issue 15 item 3), MK opens only with a valid cached lease or,
+   * after the passphrase was checked, the server's (`fetchLease`); else LEASE_EXPIRED. When the
+   * policy no longer asks for a lease, the layer is taken off here.
+   */
+  unlock(profileId: string, passphrase: string, fetchLease?: LeaseFetcher): Promise<OpenedProfile>;
+  /**
+   * Puts the offline lease layer on an open profile that has none (the policy asks for a lease):
+   * the expiry of the cached lease, or null when the profile already has a layer.
+   */
+  addLease(
+    profileId: string,
+    input: { passphrase: string; master: Buffer; lease: Buffer; login: LeaseLogin },
+  ): Promise<number | null>;
   changePassphrase(profileId: string, current: string, next: string): Promise<void>;
   /**
    * Checks the passphrase of a profile that is open (showing the key-backup code): counted and
@@ -79,8 +94,41 @@ function assertNewPassphrase(policy: Policy, passphrase: string, owner: { jid: s
   });
 }
 
+/**
+ * Unlock after the passphrase was checked: re-wraps once when IT changed the policy's KDF cost
+ * (while we hold the passphrase), then opens MK through the offline lease layer when there is one.
+ */
+async function afterPassphrase(
+  env: VaultEnv,
+  policy: Policy,
+  { record, master }: VerifiedPassphrase,
+  passphrase: string,
+  fetchLease: LeaseFetcher | undefined,
+): Promise<{ master: Buffer; lease?: Buffer }> {
+  const want: KdfParams = { ...policy.argon2 };
+  const k = record.kdf;
+  if (k.memoryKiB !== want.memoryKiB || k.iterations !== want.iterations || k.parallelism !== want.parallelism) {
+    try {
+      await rewrapMasterKey(env, record, master, passphrase, want);
+    } catch (err) {
+      env.logger.warn('could not re-wrap the master key with new KDF parameters', {
+        profileId: record.id,
+        code: err instanceof AppError ? err.code : 'unknown',
+      });
+    }
+  }
+  const current = readProfile(env.userDataDir, record.id);
+  if (!current.lease) return { master };
+  return unlockThroughLease(env, policy.offlineLeaseHours, current, {
+    pre: master,
+    passphrase,
+    fetch: fetchLease,
+    params: want,
+  });
+}
+
 export function createVault(opts: VaultOptions): Vault {
-  const { userDataDir, policy, keychain, clock, logger } = opts;
+  const { userDataDir, policy, keychain, clock } = opts;
   const env: VaultEnv = opts;
   const kdfParams = (): KdfParams => ({ ...policy.argon2 });
   const verified = (id: string, passphrase: string, allowWipe: boolean) =>
@@ -94,9 +142,11 @@ export function createVault(opts: VaultOptions): Vault {
     return run;
   };
 
-  const opened = (record: ProfileRecord, master: Buffer, failedBefore = 0): OpenedProfile => {
+  const opened = (record: ProfileRecord, master: Buffer, failedBefore = 0, lease?: Buffer): OpenedProfile => {
     const dir = profileDir(userDataDir, record.id);
-    return { profile: record, keys: deriveSubkeys(master), dir, dbFile: join(dir, DB_FILE), failedBefore };
+    const keys = deriveSubkeys(master);
+    if (lease) keys.lease = lease;
+    return { profile: record, keys, dir, dbFile: join(dir, DB_FILE), failedBefore };
   };
 
   return {
@@ -130,23 +180,19 @@ export function createVault(opts: VaultOptions): Vault {
         return opened(record, master);
       }),
 
-    unlock: (id, passphrase) =>
+    unlock: (id, passphrase, fetchLease) =>
       exclusive(async () => {
-        const { record, master, failedBefore } = await verified(id, passphrase, true);
-        const want = kdfParams();
-        const k = record.kdf;
-        if (k.memoryKiB !== want.memoryKiB || k.iterations !== want.iterations || k.parallelism !== want.parallelism) {
-          // IT changed the policy's KDF cost: re-wrap once now, while we hold the passphrase.
-          try {
-            await rewrapMasterKey(env, record, master, passphrase, want);
-          } catch (err) {
-            logger.warn('could not re-wrap the master key with new KDF parameters', {
-              profileId: id,
-              code: err instanceof AppError ? err.code : 'unknown',
-            });
-          }
-        }
-        return opened(readProfile(userDataDir, id), master, failedBefore);
+        const checked = await verified(id, passphrase, true);
+        const { master, lease } = await afterPassphrase(env, policy, checked, passphrase, fetchLease);
+        return opened(readProfile(userDataDir, id), master, checked.failedBefore, lease);
+      }),
+
+    addLease: (id, input) =>
+      exclusive(async () => {
+        const record = readProfile(userDataDir, id);
+        if (record.lease) return null;
+        const hours = policy.offlineLeaseHours;
+        return (await addLeaseLayer(env, record, { ...input, hours, params: kdfParams() })).expiresAt;
       }),
 
     changePassphrase: (id, current, next) =>

@@ -13,3 +13,4 @@ export type { AccountConfig, Messaging, MessagingOptions } from './types';
 export { createMessaging } from './messaging';
 export { checkAdminCommands, type AdminCheckResult } from './admin-check';
 export type { AdminCommandText, AdminCommandVia } from './admin-commands';
+export { fetchLeaseOnce, readLease, writeLease, type LeaseFetchResult } from './lease-storage';

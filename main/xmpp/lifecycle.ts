@@ -60,7 +60,10 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
       },
       onStanza: stanzas.onStanza,
       onReady: (resumed) => {
-        if (conn) setup.ready(conn, resumed);
+        if (!conn) return;
+        setup.ready(conn, resumed);
+        // Every connection, fresh or resumed: the session renews the offline lease (issue 15 item 3).
+        opts.onConnected?.(conn);
       },
       ...(metrics?.inboundData ? { onInboundData: metrics.inboundData.bind(metrics) } : {}),
     });

@@ -15,6 +15,7 @@ import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
 import type { Store } from '../store';
 import type { AdminCommandText } from './admin-commands';
+import type { XmppConnection } from './transport/connection';
 
 export interface AccountConfig {
   jid: string;
@@ -68,6 +69,11 @@ export interface MessagingOptions {
    * means (policy.wipeOnAccountDisabled) is the session's decision.
    */
   onAccountRefused?: () => void;
+  /**
+   * The stream is ready (every connection, fresh or resumed): the session renews the offline
+   * lease over it (main/session/offline-lease.ts, xmpp/lease-storage.ts). Called without waiting.
+   */
+  onConnected?: (conn: XmppConnection) => void;
   /** Tests only: explicit fault injection (never set by the app). */
   inspect?: MessagingInspect;
   /** Benchmarks only: where catch-up and live delivery spend their time (never set by the app: nothing is measured). */

@@ -29,6 +29,19 @@ describe('renderer error texts', () => {
     expect(errorTextFor('unlock', err('THROTTLED'), 0)).toBe('Too many wrong passphrases. You can try again now.');
   });
 
+  it("an expired offline lease says how long the clinic allows and what to do; other reasons show main's words", () => {
+    const unreachable = {
+      code: 'LEASE_EXPIRED' as const,
+      message: 'main',
+      details: { reason: 'unreachable', hours: 72 },
+    };
+    expect(errorTextFor('unlock', unreachable)).toBe(
+      'This computer has been offline longer than your clinic allows (72 hours). Connect to the clinic network and unlock again. Nothing was lost.',
+    );
+    const refused = { code: 'LEASE_EXPIRED' as const, message: 'The server refused.', details: { reason: 'refused' } };
+    expect(errorTextFor('unlock', refused)).toBe('The server refused.');
+  });
+
   it('the same code reads differently where the person meets it', () => {
     const wrong = err('WRONG_PASSPHRASE', 'main says', { remaining: 3 });
     expect(errorTextFor('changePassphrase', wrong)).toBe('The current passphrase is not correct.');

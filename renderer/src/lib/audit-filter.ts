@@ -41,6 +41,9 @@ export const auditTypeNames: Record<AuditEventType, string> = {
   export: 'Export',
   'wipe-command': 'Remote wipe command',
   'admin-check': 'Check for IT commands',
+  'lease-enabled': 'Offline lease on',
+  'lease-renewed': 'Offline lease renewed',
+  'lease-revoked': 'Offline lease withdrawn',
   'retention-purged': 'Old messages deleted',
 };
 

@@ -99,6 +99,12 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
     d.reached === true
       ? 'Checked the clinic server for IT commands at unlock'
       : 'Could not reach the clinic server to check for IT commands at unlock',
+  'lease-enabled': () => 'Offline access now needs a lease from the clinic server (clinic policy)',
+  'lease-renewed': (d) =>
+    typeof d.expiresAt === 'number'
+      ? `Offline lease renewed until ${new Date(d.expiresAt).toLocaleString()}`
+      : 'Offline lease renewed',
+  'lease-revoked': () => 'The clinic server withdrew this profile’s offline lease',
   'retention-purged': (d) =>
     `Removed ${plural(num(d, 'deleted') ?? 0, 'message', 'messages')} older than ${plural(num(d, 'days') ?? 0, 'day', 'days')}`,
 };

@@ -43,6 +43,11 @@ const ERROR_TEXTS = {
     DEVICE_MISMATCH:
       "This profile can't be opened on this device. Nothing was changed. You can remove it and sign in again.",
     KEYCHAIN_UNAVAILABLE: KEYCHAIN_HELP,
+    // The offline lease (issue 15 item 3): nothing was changed; main says why when it is not the network.
+    LEASE_EXPIRED: (e) =>
+      e.details?.reason === 'unreachable' && typeof e.details.hours === 'number' && e.details.hours > 0
+        ? `This computer has been offline longer than your clinic allows (${e.details.hours} hours). Connect to the clinic network and unlock again. Nothing was lost.`
+        : e.message,
     // By IT (issue 15): a signed command, or the server refusing the account; main says which.
     PROFILE_WIPED: (e) =>
       e.details?.by === 'admin'
