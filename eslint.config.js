@@ -62,7 +62,14 @@ const LAYERS = {
   // (paths: folders or files reachable beyond whole layers; import targets have no extension).
   admin: {
     layers: ['common', 'admin'],
-    paths: ['main/crypto/', 'main/xmpp/transport/', 'main/xmpp/admin-commands'],
+    paths: [
+      'main/crypto/',
+      'main/xmpp/transport/',
+      'main/xmpp/admin-commands',
+      // `report` (issue 15 item 4): the anchored batches in the compliance archive, and the accounts' published keys.
+      'main/xmpp/audit-anchor-stanza',
+      'main/xmpp/pep-keys',
+    ],
     npm: true,
     node: true,
     electron: false,

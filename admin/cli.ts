@@ -7,6 +7,9 @@ import { parseArgs } from 'node:util';
 import { disable, DISABLE_USAGE } from './commands/disable';
 import { keygen, KEYGEN_USAGE } from './commands/keygen';
 import { provision, PROVISION_USAGE } from './commands/provision';
+import { publishKey, PUBLISH_KEY_USAGE } from './commands/publish-key';
+import { report, REPORT_USAGE } from './commands/report';
+import { verifyReport, VERIFY_REPORT_USAGE } from './commands/verify-report';
 import { wipe, WIPE_USAGE } from './commands/wipe';
 import { CliError, EXIT_USAGE, usageError } from './errors';
 import type { CliIo } from './io';
@@ -19,8 +22,11 @@ Commands:
              and/or send it over the clinic's XMPP server
   provision  create the accounts of a users.csv and write the directory (on the Prosody server)
   disable    stop an account from signing in (on the Prosody server)
+  publish-key  publish the compliance key as the compliance account's key (audit anchoring)
+  report     read the anchored audit entries, verify every chain, write an HTML + CSV report
+  verify-report  recheck a saved report against its signatures
 
-Planned (issue 15): lease, report, verify-report.`;
+Planned (issue 15): lease.`;
 
 const COMMANDS = {
   keygen: {
@@ -74,10 +80,75 @@ const COMMANDS = {
     positionals: 1,
     run: (io: CliIo, v: Values) => disable(io, { jid: v.positionals[0], prosodyConfig: v.values['prosody-config'] }),
   },
+  report: {
+    usage: REPORT_USAGE,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      key: { type: 'string' },
+      out: { type: 'string' },
+      overdue: { type: 'string' },
+      as: { type: 'string' },
+      server: { type: 'string' },
+      tls: { type: 'string' },
+      ca: { type: 'string' },
+    },
+    positionals: 0,
+    run: (io: CliIo, v: Values) =>
+      report(io, {
+        from: v.values.from,
+        to: v.values.to,
+        key: v.values.key,
+        out: v.values.out,
+        overdue: v.values.overdue,
+        as: v.values.as,
+        server: v.values.server,
+        tls: v.values.tls,
+        ca: v.values.ca,
+      }),
+  },
+  'verify-report': {
+    usage: VERIFY_REPORT_USAGE,
+    options: {},
+    positionals: 1,
+    run: (io: CliIo, v: Values) => verifyReport(io, { file: v.positionals[0] }),
+  },
+  'publish-key': {
+    usage: PUBLISH_KEY_USAGE,
+    options: {
+      key: { type: 'string' },
+      as: { type: 'string' },
+      server: { type: 'string' },
+      tls: { type: 'string' },
+      ca: { type: 'string' },
+    },
+    positionals: 0,
+    run: (io: CliIo, v: Values) =>
+      publishKey(io, {
+        key: v.values.key,
+        as: v.values.as,
+        server: v.values.server,
+        tls: v.values.tls,
+        ca: v.values.ca,
+      }),
+  },
 } as const;
 
 type OptionName =
-  'out' | 'name' | 'device' | 'key' | 'expires' | 'as' | 'server' | 'tls' | 'ca' | 'prosody-config' | 'passwords-out';
+  | 'out'
+  | 'name'
+  | 'device'
+  | 'key'
+  | 'expires'
+  | 'as'
+  | 'server'
+  | 'tls'
+  | 'ca'
+  | 'prosody-config'
+  | 'passwords-out'
+  | 'from'
+  | 'to'
+  | 'overdue';
 
 interface Values {
   values: Partial<Record<OptionName, string>>;

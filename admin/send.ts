@@ -59,7 +59,7 @@ async function pingRoundTrip(conn: XmppConnection, to: string): Promise<boolean>
   }
 }
 
-function signInFailure(err: unknown, as: string, via: string): CliError {
+export function signInFailure(err: unknown, as: string, via: string): CliError {
   const e = err instanceof AppError ? err : null;
   // A SASL refusal carries its condition; "no SCRAM offered" is AUTH_FAILED without one.
   if (e?.code === 'AUTH_FAILED' && e.details?.condition !== undefined)

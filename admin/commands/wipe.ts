@@ -58,7 +58,8 @@ function parseAccount(jid: string | undefined): string {
   return parseBareJid(jid, 'The account');
 }
 
-async function unlockKey(io: CliIo, file: string): Promise<PrivateKey> {
+/** An admin key file from keygen, decrypted with its passphrase (also `report`'s compliance key). */
+export async function unlockKey(io: CliIo, file: string): Promise<PrivateKey> {
   let key: PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey: readSmallText(file, 'a key file') });
