@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { disable, DISABLE_USAGE } from './commands/disable';
 import { keygen, KEYGEN_USAGE } from './commands/keygen';
+import { lease, LEASE_USAGE } from './commands/lease';
 import { provision, PROVISION_USAGE } from './commands/provision';
 import { publishKey, PUBLISH_KEY_USAGE } from './commands/publish-key';
 import { report, REPORT_USAGE } from './commands/report';
@@ -22,11 +23,10 @@ Commands:
              and/or send it over the clinic's XMPP server
   provision  create the accounts of a users.csv and write the directory (on the Prosody server)
   disable    stop an account from signing in (on the Prosody server)
+  lease      show or revoke an account's offline lease (on the Prosody server)
   publish-key  publish the compliance key as the compliance account's key (audit anchoring)
   report     read the anchored audit entries, verify every chain, write an HTML + CSV report
-  verify-report  recheck a saved report against its signatures
-
-Planned (issue 15): lease.`;
+  verify-report  recheck a saved report against its signatures`;
 
 const COMMANDS = {
   keygen: {
@@ -79,6 +79,13 @@ const COMMANDS = {
     options: { 'prosody-config': { type: 'string' } },
     positionals: 1,
     run: (io: CliIo, v: Values) => disable(io, { jid: v.positionals[0], prosodyConfig: v.values['prosody-config'] }),
+  },
+  lease: {
+    usage: LEASE_USAGE,
+    options: { 'prosody-config': { type: 'string' } },
+    positionals: 2,
+    run: (io: CliIo, v: Values) =>
+      lease(io, { action: v.positionals[0], jid: v.positionals[1], prosodyConfig: v.values['prosody-config'] }),
   },
   report: {
     usage: REPORT_USAGE,

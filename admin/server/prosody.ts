@@ -17,6 +17,7 @@ import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CliError } from '../errors';
 import { readSmallText } from '../files';
+import { deleteLease, hasLease, prosodySqliteFile } from './prosody-lease';
 import { NoSuchAccount, type DirectoryGroup, type ServerAdmin, type StagedDirectory } from './server-admin';
 
 export const DEFAULT_PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
@@ -134,6 +135,9 @@ export function prosodyAdmin(config: string): ServerAdmin {
         undo: `sudo prosodyctl --config ${config} passwd ${jid}, then hand over the new password.`,
       };
     },
+    // The offline lease lives in mod_private's rows of the SQLite store (prosody-lease.ts).
+    hasLease: (jid) => Promise.resolve().then(() => hasLease(prosodySqliteFile(config), jid)),
+    revokeLease: (jid) => Promise.resolve().then(() => deleteLease(prosodySqliteFile(config), jid)),
     async stageDirectory(groups): Promise<StagedDirectory> {
       if (groupsFile === null)
         throw new CliError(`${config} has no groups_file: the directory has nowhere to go (deploy/prosody/README.md).`);

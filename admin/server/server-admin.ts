@@ -47,6 +47,10 @@ export interface ServerAdmin {
   createUser(jid: string, password: string): Promise<'created' | 'exists'>;
   /** Stops the account signing in; throws NoSuchAccount for an unknown one. */
   disableUser(jid: string): Promise<DisableOutcome>;
+  /** Whether the account has an offline lease (issue 15 item 3) on the server; never its value. */
+  hasLease(jid: string): Promise<boolean>;
+  /** Removes the account's offline lease, so its workstation profiles can no longer renew it; true when there was one. */
+  revokeLease(jid: string): Promise<boolean>;
   /** Prepares the whole shared-roster directory (replacing the old one) without applying it yet. */
   stageDirectory(groups: DirectoryGroup[]): Promise<StagedDirectory>;
 }

@@ -6,9 +6,11 @@
  * turning it on or off re-wraps an existing profile. Real keychain, real SQLCipher files; the
  * session runs on a fake clock, so expiry never depends on the wall clock.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prosodyAdmin } from '../../admin/server/prosody';
 import { createEventBus } from '../../main/events';
@@ -93,6 +95,22 @@ const leaseAudits = (session: Session) =>
 async function renewedAfter(s: RoutedSession, session: Session, before: number) {
   await waitFor('the lease renewed', () => leaseAudits(session) > before);
   return (await cached(s.keychain, s.profileId))!;
+}
+
+/** The real CLI (admin/bin/clinic-admin.mjs) against this test's Prosody; its exit code and output. */
+async function clinicAdmin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['admin/bin/clinic-admin.mjs', ...args, '--prosody-config', server.configFile],
+      { timeout: 120_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
 }
 
 beforeAll(async () => {
@@ -246,4 +264,37 @@ describe('offline lease', () => {
       await server.restart();
     }
   });
+
+  it('clinic-admin lease revoke: the profile withdraws its cached lease at its next connection and then cannot be unlocked', async () => {
+    expect((await clinicAdmin('lease', 'show', A)).stdout).toMatch(/has an offline lease/);
+    // The clock moved on in the tests above: unlocking fetches a fresh lease first.
+    await alice.session.lock('manual');
+    await alice.session.unlock(alice.profileId, PASS);
+    await alice.session.lock('manual');
+    expect(await cached(alice.keychain, alice.profileId)).toMatchObject({ expiresAt: clock.now() + 24 * HOUR });
+    const revoked = await clinicAdmin('lease', 'revoke', A);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/^Revoked the offline lease of alice@clinic\.test/);
+    expect(await serverLease(A, pw.alice!)).toBeNull();
+    expect((await clinicAdmin('lease', 'show', A)).stdout).toMatch(/has no offline lease/);
+    expect((await clinicAdmin('lease', 'revoke', A)).stdout).toMatch(/had no offline lease on .*; nothing was changed/);
+
+    // Still within its cached lease: it unlocks, and its connection finds the lease gone.
+    await alice.session.unlock(alice.profileId, PASS);
+    await waitFor('lease-revoked audited', () => auditTypes(alice.session).includes('lease-revoked'));
+    expect(await cached(alice.keychain, alice.profileId)).toBeNull();
+    expect(await serverLease(A, pw.alice!)).toBeNull(); // the workstation made no new one
+    await alice.session.lock('manual');
+    const refused = await appError(alice.session.unlock(alice.profileId, PASS));
+    expect(refused.code).toBe('LEASE_EXPIRED');
+    expect(refused.details).toMatchObject({ reason: 'revoked' });
+
+    // Bad input: an unknown account exits 1, a wrong action 2; nothing changed.
+    const unknown = await clinicAdmin('lease', 'show', 'nobody@clinic.test');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No such account: nobody@clinic\.test/);
+    const otherDomain = await clinicAdmin('lease', 'revoke', 'alice@elsewhere.test');
+    expect(otherDomain.code).toBe(1);
+    expect((await clinicAdmin('lease', 'renew', A)).code).toBe(2);
+  }, 240_000);
 });
