@@ -223,6 +223,8 @@ export const auditEventType = z.enum([
   'lease-renewed',
   'lease-revoked',
   'retention-purged',
+  /** Audit anchoring (issue 15 item 4) sent nothing: the compliance account publishes no key, or not the pinned one. */
+  'audit-anchor',
 ]);
 export type AuditEventType = z.infer<typeof auditEventType>;
 

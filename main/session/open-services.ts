@@ -258,6 +258,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           policy,
           clock,
           tls: opts.tls,
+          workstationId: profile.id,
           ...messagingHooks(gateFor(keys, store), {
             policy,
             store,

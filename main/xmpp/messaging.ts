@@ -9,7 +9,9 @@ import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { systemClock } from '../clock';
 import type { Identity } from '../crypto';
+import { anchoringStatus } from '../audit/anchor-batches';
 import { createAccountKey } from './account-key';
+import { createAuditAnchoring } from './audit-anchoring';
 import { createCatchUp } from './catch-up';
 import type { MessagingContext } from './context';
 import { createDecryptService } from './decrypt';
@@ -119,7 +121,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const outbox = createOutbox(ctx);
   const catchUp = createCatchUp({ ctx, receiver });
   const readSync = createReadSync(ctx);
-  const setup = createSessionSetup({ ctx, accountKey, directory, decryption, catchUp, outbox, readSync });
+  const anchoring = createAuditAnchoring(ctx);
+  const setup = createSessionSetup({ ctx, accountKey, directory, decryption, catchUp, outbox, readSync, anchoring });
   const stanzas = createStanzaRouter({ ctx, directory, catchUp, inbound: createInbound(ctx, receiver), readSync });
   const lifecycle = createLifecycle({ ctx, accountKey, directory, decryption, outbox, setup, stanzas });
 
@@ -136,7 +139,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
 
   return {
     start: (o) => lifecycle.start(o),
-    stop: () => lifecycle.stop(),
+    stop: () => lifecycle.stop().finally(() => anchoring.stop()),
     connection: () => conn()?.state() ?? { state: 'offline', detail: null },
     send,
     // A refusal (NOT_FOUND, CONFLICT) rejects, as from the other async methods.
@@ -164,10 +167,12 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     verifyContact: (jid, fpr) => trust.verify(bare(jid), fpr),
     acceptKeyChange: (jid, fpr) => trust.acceptChange(bare(jid), fpr),
     keyBackup: () => accountKey.backup(),
+    anchoring: () => anchoringStatus(store, policy, clock.now()),
     directoryName: () => setup.directoryName(),
     inspect: {
       outboxIdle: (ms) => outbox.idle(ms),
       settled: () => setup.settled(),
+      anchor: () => anchoring.run(),
     },
   };
 }

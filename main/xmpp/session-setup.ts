@@ -9,6 +9,7 @@ import { AppError } from '../../common/result';
 import type { Identity } from '../crypto';
 import { errorName } from '../log';
 import type { AccountKey } from './account-key';
+import type { AuditAnchoring } from './audit-anchoring';
 import { ownPresenceStanza } from './own-presence';
 import { fetchOwnName } from './own-name';
 import type { CatchUp } from './catch-up';
@@ -29,6 +30,7 @@ export interface SessionSetupDeps {
   catchUp: CatchUp;
   outbox: Outbox;
   readSync: ReadSync;
+  anchoring: AuditAnchoring;
 }
 
 export function createSessionSetup({
@@ -39,6 +41,7 @@ export function createSessionSetup({
   catchUp,
   outbox,
   readSync,
+  anchoring,
 }: SessionSetupDeps) {
   const { store, events, logger, clock } = ctx.opts;
   /** The current fresh session's setup (carbons, roster, key publication, catch-up). */
@@ -87,6 +90,8 @@ export function createSessionSetup({
     await decryption.close();
     // Keys of people we talk to may have changed while we were away.
     for (const contact of store.contacts.list()) if (contact.fingerprint) void ctx.trust.refresh(contact.jid);
+    // Audit entries to the compliance account (issue 15 item 4): now, then every interval.
+    anchoring.connected(c);
   }
 
   async function lookUpName(c: XmppConnection, o: StartOptions) {

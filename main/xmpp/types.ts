@@ -8,6 +8,7 @@ import type {
   ServerConfig,
 } from '../../common/contract/domain';
 import type { AuditLog } from '../audit';
+import type { AnchoringStatus } from '../audit/anchor-batches';
 import type { Clock } from '../clock';
 import type { DecryptJob, DecryptPoolMetrics } from '../crypto';
 import type { EventBus } from '../events';
@@ -40,6 +41,8 @@ export interface MessagingOptions {
   transportClock?: Clock;
   /** Extra CA (PEM) trusted for the server certificate besides the system store and policy.trustedCaPem. */
   tls?: { ca?: string };
+  /** The workstation profile's id: audit anchoring (issue 15 item 4) names it in each batch; none: no anchoring. */
+  workstationId?: string;
   /** Tests and benchmarks: a fixed resource (device) name, reconnect timing. */
   resource?: string;
   reconnect?: { baseMs?: number; maxMs?: number };
@@ -154,6 +157,8 @@ export interface Messaging {
    * are stored read as they arrive (issue 11 §5); the renderer says so once, not per message.
    */
   view(conversationId: string | null): void;
+  /** Audit anchoring (issue 15 item 4): when this profile's chain was last anchored, and whether that is overdue. */
+  anchoring(): AnchoringStatus;
   /** Tests and benchmarks: what the service is doing. Not part of the IPC surface. */
   readonly inspect: MessagingProbe;
 }
@@ -163,6 +168,8 @@ export interface MessagingProbe {
   outboxIdle(timeoutMs: number): Promise<boolean>;
   /** Resolves once the current fresh session's setup (key publication, catch-up, presence) has run or given up. */
   settled(): Promise<void>;
+  /** Sends the audit entries not yet anchored now (issue 15 item 4); resolves when that run ends, whatever its outcome. */
+  anchor(): Promise<void>;
 }
 
 export interface StartOptions {

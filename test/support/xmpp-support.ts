@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventName } from '../../common/ipc-contract';
 import { createAuditLog, type AuditLog } from '../../main/audit';
-import { systemClock } from '../../main/clock';
+import { systemClock, type Clock } from '../../main/clock';
 import { createEventBus } from '../../main/events';
 import { silentLogger, type Logger } from '../../main/log';
-import { defaultPolicy } from '../../main/policy/schema';
+import { defaultPolicy, type Policy } from '../../main/policy/schema';
 import { messagingHooks } from '../../main/session/notifications';
 import { openStore, type Store } from '../../main/store';
 import { createMessaging, type Messaging } from '../../main/xmpp';
@@ -19,6 +19,9 @@ import { createConnection, type XmppConnection } from '../../main/xmpp/transport
 import type { MessagingInspect, MessagingMetrics, StartOptions } from '../../main/xmpp/types';
 import { xml, type XmlElement } from '@xmpp/client';
 import type { ProsodyServer } from './prosody';
+
+/** What a client needs of a test server: Prosody (prosody.ts) or ejabberd (ejabberd.ts). */
+export type XmppTestServer = Pick<ProsodyServer, 'host' | 'c2sPort' | 'caPem'>;
 
 export interface TestClient {
   jid: string;
@@ -35,7 +38,7 @@ export interface TestClient {
 }
 
 export async function makeClient(
-  server: ProsodyServer,
+  server: XmppTestServer,
   jid: string,
   password: string,
   o: {
@@ -48,16 +51,25 @@ export async function makeClient(
     metrics?: MessagingMetrics;
     /** What the service logs (default: nothing); tests check what is logged, and that no content is. */
     logger?: Logger;
+    /** The app's clock (default: the system clock); the network keeps the system clock. */
+    clock?: Clock;
+    /** Policy keys over the defaults (the server's CA is always added). */
+    policy?: Partial<Policy>;
+    /** The workstation profile's id (audit anchoring names it). */
+    workstationId?: string;
+    /** The store's and the audit log's keys (default: random): to open the same profile again. */
+    keys?: { store: Buffer; audit: Buffer };
   } = {},
 ): Promise<TestClient> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-client-'));
-  const key = randomBytes(32);
+  const key = o.keys?.store ?? randomBytes(32);
+  const clock = o.clock ?? systemClock;
   const store = openStore({ file: join(dir, 'cache.db'), key });
-  const audit = createAuditLog({ store, key: randomBytes(32), clock: systemClock });
+  const audit = createAuditLog({ store, key: o.keys?.audit ?? randomBytes(32), clock });
   const bus = createEventBus(silentLogger);
   const events: TestClient['events'] = [];
   bus.subscribe((name, payload) => events.push({ name, payload }));
-  const policy = { ...defaultPolicy, trustedCaPem: server.caPem };
+  const policy = { ...defaultPolicy, ...o.policy, trustedCaPem: server.caPem };
   const build = () =>
     createMessaging({
       account: { jid, password, server: { host: server.host, port: server.c2sPort, tls: 'starttls' } },
@@ -66,8 +78,10 @@ export async function makeClient(
       events: bus,
       logger: o.logger ?? silentLogger,
       policy,
-      clock: systemClock,
+      clock,
+      transportClock: systemClock,
       resource: o.resource,
+      ...(o.workstationId ? { workstationId: o.workstationId } : {}),
       reconnect: { baseMs: 100, maxMs: 1_000 },
       // As an open session wires it (main/session/open-services.ts): never locked, the policy's preview.
       ...messagingHooks(() => ({ locked: false, userPreview: null }), {
@@ -152,7 +166,7 @@ export const auditTypes = (c: TestClient) => {
  * or a second device of the same account, can send by hand. Call start() before use.
  */
 export function rawConnection(
-  server: ProsodyServer,
+  server: XmppTestServer,
   jid: string,
   password: string,
   resource: string,
@@ -179,7 +193,7 @@ export function rawConnection(
  * instead of asking for a name.
  */
 export async function setDirectoryNames(
-  server: ProsodyServer,
+  server: XmppTestServer,
   people: { jid: string; password: string; name: string }[],
 ): Promise<void> {
   await Promise.all(

@@ -45,6 +45,7 @@ export const auditTypeNames: Record<AuditEventType, string> = {
   'lease-renewed': 'Offline lease renewed',
   'lease-revoked': 'Offline lease withdrawn',
   'retention-purged': 'Old messages deleted',
+  'audit-anchor': 'Record not anchored',
 };
 
 /** The types in the order the menu lists them: by their names. */

@@ -107,6 +107,10 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
   'lease-revoked': () => 'The clinic server withdrew this profile’s offline lease',
   'retention-purged': (d) =>
     `Removed ${plural(num(d, 'deleted') ?? 0, 'message', 'messages')} older than ${plural(num(d, 'days') ?? 0, 'day', 'days')}`,
+  'audit-anchor': (d) =>
+    d.result === 'key-mismatch'
+      ? 'Did not send this record to the compliance account: its key is not the one the clinic policy names'
+      : 'Did not send this record to the compliance account: it has published no key',
 };
 
 /** Who changed a message (message-change.ts `by`): the colleague, this PC or another workstation of ours. */

@@ -1,0 +1,344 @@
+/**
+ * Anchored audit chains and the activity report, end to end (issue 15 item 4, "Done when": a month
+ * of activity from three workstations yields a report that verifies, and each tampering case is
+ * caught). Three real workstations (Messaging over real SQLCipher stores and audit logs) anchor
+ * with the compliance account on a real Prosody over a simulated month on one fake clock; the real
+ * CLI (`clinic-admin keygen`, `publish-key`, `report`, `verify-report`, child processes) reads
+ * the compliance archive. Then: a row edited after it was anchored (alice), a restored old database
+ * (bob), a workstation deleted (carol) and a batch signed by a key that is not the account's (sent
+ * from alice's account) — each named in the next report; an edited saved report fails verify-report.
+ *
+ * Time: the app's clock is a fake one starting a day after the wall clock (keys made now are valid
+ * then); batches are signed at that time and the report checks signatures without a clock
+ * (audit-anchor.ts), so the file passes on any day. The network keeps the real clock.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as openpgp from 'openpgp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anchorState } from '../../main/audit/anchor-batches';
+import { GENESIS_LINK, sealAnchorBatch } from '../../main/crypto/audit-anchor';
+import { openDb } from '../../main/store/open-db';
+import { auditAnchorStanza } from '../../main/xmpp/audit-anchor-stanza';
+import { fakeClock, type FakeClock } from '../support/fake-clock';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { makeClient, rawConnection, type TestClient } from '../support/xmpp-support';
+
+const run = promisify(execFile);
+const BIN = 'admin/bin/clinic-admin.mjs';
+const PASS = 'compliance passphrase 12';
+const DAY = 24 * 3600_000;
+const SPAWNS = 240_000;
+const COMP = 'compliance@clinic.test';
+const people = ['alice', 'bob', 'carol', 'erin'] as const;
+const pw = Object.fromEntries([...people, 'compliance'].map((k) => [k, randomBytes(12).toString('hex')]));
+const jid = (name: string) => `${name}@clinic.test`;
+
+interface Workstation {
+  name: (typeof people)[number];
+  id: string;
+  dir: string;
+  keys: { store: Buffer; audit: Buffer };
+  client: TestClient;
+}
+
+let server: ProsodyServer;
+let clock: FakeClock;
+let dir: string;
+let keyFile: string;
+let caFile: string;
+let fingerprint: string;
+let start: number;
+const ws: Record<string, Workstation> = {};
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, CLINIC_ADMIN_PASSPHRASE: PASS, CLINIC_ADMIN_XMPP_PASSWORD: pw.compliance };
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+const where = () => ['--server', `127.0.0.1:${server.c2sPort}`, '--ca', caFile];
+const day = (i: number) => new Date(start + i * DAY).toISOString().slice(0, 10);
+const policy = () => ({
+  complianceAccount: COMP,
+  complianceKeyFingerprint: fingerprint,
+  auditAnchorHours: 24,
+  auditAnchorOverdueHours: 72,
+});
+
+/** Opens (or reopens, same files and keys) a workstation and waits for its anchoring at connect. */
+async function open(w: Omit<Workstation, 'client'> & { client?: TestClient }, first: boolean, pin = fingerprint) {
+  w.client = await makeClient(server, jid(w.name), pw[w.name]!, {
+    dir: w.dir,
+    keys: w.keys,
+    clock,
+    policy: { ...policy(), complianceKeyFingerprint: pin },
+    workstationId: w.id,
+    resource: w.id,
+    start: false,
+  });
+  await w.client.messaging.start(first ? { firstRun: true } : undefined);
+  await w.client.messaging.inspect.settled();
+  await w.client.messaging.inspect.anchor();
+  return w as Workstation;
+}
+
+/** Stops messaging and closes the store, keeping the files (an app that quit). */
+async function quit(w: Workstation) {
+  await w.client.messaging.stop();
+  await w.client.store.close();
+}
+
+/** A working day at a workstation: unlocks, messages sent and received (ids and peers only), a lock. */
+function workday(w: Workstation, d: number) {
+  const peers = Object.keys(ws).filter((n) => n !== w.name);
+  const { audit } = w.client;
+  audit.append('unlock', {});
+  for (let i = 0; i < 1 + ((d + w.name.length) % 4); i++) {
+    audit.append('message-sent', { messageId: `${w.name}-${d}-${i}`, to: jid(peers[i % peers.length]!) });
+    audit.append('message-received', {
+      messageId: `in-${w.name}-${d}-${i}`,
+      from: jid(peers[(i + 1) % peers.length]!),
+    });
+  }
+  audit.append('lock', { reason: 'idle' });
+}
+
+/** One day passes: each running workstation works, then its anchoring timer fires and its batch is sent. */
+async function passDay(d: number, running: Workstation[]) {
+  for (const w of running) workday(w, d);
+  clock.advance(DAY);
+  await Promise.all(running.map((w) => w.client.messaging.inspect.anchor()));
+}
+
+beforeAll(async () => {
+  server = await startProsody({
+    users: [
+      ...people.map((n) => ({ jid: jid(n), password: pw[n]!, name: n })),
+      { jid: COMP, password: pw.compliance!, name: 'Compliance' },
+    ],
+  });
+  dir = mkdtempSync(join(tmpdir(), 'audit-anchoring-'));
+  caFile = join(dir, 'clinic-ca.pem');
+  writeFileSync(caFile, server.caPem);
+  keyFile = join(dir, 'compliance-key.asc');
+  const k = await cli(['keygen', '--out', keyFile, '--name', 'Clinic compliance']);
+  expect(k.code, k.stderr).toBe(0);
+  fingerprint = /Fingerprint: ([0-9A-F]{40})\n/.exec(k.stdout)?.[1] ?? '';
+  const p = await cli(['publish-key', '--as', COMP, '--key', keyFile, ...where()]);
+  expect(p.code, p.stderr).toBe(0);
+  expect(p.stdout).toContain(`"complianceKeyFingerprint": "${fingerprint}"`);
+  // Noon UTC two days on: the report's days are whole UTC days, and keys made now are valid then.
+  start = Math.floor(Date.now() / DAY) * DAY + 2 * DAY + 12 * 3600_000;
+  clock = fakeClock(start);
+  for (const name of ['alice', 'bob', 'carol'] as const) {
+    const w = { name, id: `ws-${name}-0001`, dir: mkdtempSync(join(tmpdir(), `ws-${name}-`)) };
+    ws[name] = await open({ ...w, keys: { store: randomBytes(32), audit: randomBytes(32) } }, true);
+  }
+}, SPAWNS);
+
+afterAll(async () => {
+  // Cleanup after a failed case: a workstation that is already closed has nothing left to close.
+  for (const w of Object.values(ws)) await w.client?.close().catch(() => undefined);
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a month of activity from three workstations', () => {
+  let backup: string;
+  it(
+    'anchors every day and yields a report that verifies; verify-report catches an edited saved report',
+    async () => {
+      const all = () => Object.values(ws);
+      for (let d = 0; d < 30; d++) {
+        await passDay(d, all());
+        if (d === 26) {
+          // Bob's IT takes a copy of his database (closed: the WAL is checkpointed into the file).
+          await quit(ws.bob!);
+          backup = join(dir, 'bob-backup.db');
+          copyFileSync(join(ws.bob!.dir, 'cache.db'), backup);
+          await open(ws.bob!, false);
+        }
+      }
+      for (const w of all()) {
+        const state = anchorState(w.client.store);
+        expect(state.pending).toBeNull();
+        expect(state.seq).toBe(w.client.store.audit.last()!.seq);
+        expect(state.batch).toBeGreaterThanOrEqual(31);
+      }
+      const out = join(dir, 'clean');
+      const r = await cli([
+        'report',
+        '--from',
+        day(0),
+        '--to',
+        day(29),
+        '--as',
+        COMP,
+        '--key',
+        keyFile,
+        '--out',
+        out,
+        ...where(),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/from 3 workstations/);
+      expect(r.stdout).toMatch(/Verified: every chain is intact/);
+      const html = readFileSync(join(out, 'activity-report.html'), 'utf8');
+      expect(html).toContain("Verified: every workstation's audit chain is intact");
+      const csv = readFileSync(join(out, 'activity.csv'), 'utf8').split('\r\n');
+      expect(csv[0]).toBe('time,account,workstation,seq,event,detail');
+      for (const name of ['alice', 'bob', 'carol'])
+        expect(
+          csv.filter((l) => l.includes(`,${jid(name)},ws-${name}-0001,`) && l.includes(',message-sent,')).length,
+        ).toBeGreaterThan(30);
+      expect(readFileSync(join(out, 'findings.csv'), 'utf8')).toBe('problem,account,workstation,what\r\n');
+      if (process.env.ACTIVITY_REPORT_COPY)
+        copyFileSync(join(out, 'activity-report.html'), process.env.ACTIVITY_REPORT_COPY);
+
+      const intact = await cli(['verify-report', join(out, 'activity-report.html')]);
+      expect(intact.code, intact.stderr).toBe(0);
+      expect(intact.stdout).toMatch(/is intact: \d+ batches/);
+      expect(intact.stdout).toContain(jid('alice'));
+
+      // A compliance officer's "correction": one row's event changed in the saved page.
+      const edited = join(dir, 'edited.html');
+      writeFileSync(edited, html.replace('<td>message-sent</td>', '<td>message-received</td>'));
+      const e1 = await cli(['verify-report', edited]);
+      expect(e1.code).toBe(1);
+      expect(e1.stderr).toMatch(/was edited after it was made: line \d+ is not what its signed evidence gives/);
+      // The verdict of a report with problems turned into a clean one: the evidence no longer matches either.
+      writeFileSync(edited, html.replace(/"from":"alice@clinic\.test"/, '"from":"mallory@clinic.test"'));
+      const e2 = await cli(['verify-report', edited]);
+      expect(e2.code).toBe(1);
+      expect(e2.stderr).toMatch(/was edited/);
+    },
+    SPAWNS,
+  );
+
+  it(
+    'names an edited row, a restored old database, a stopped workstation and a forged batch',
+    async () => {
+      const [alice, bob, carol] = [ws.alice!, ws.bob!, ws.carol!];
+      // Carol's workstation is deleted: it never anchors again.
+      await carol.client.close();
+      delete ws.carol;
+      // Alice's database: a row anchored weeks ago is changed on the workstation.
+      await quit(alice);
+      const db = openDb({ file: join(alice.dir, 'cache.db'), key: alice.keys.store });
+      db.prepare('UPDATE audit_log SET detail = ? WHERE seq = 5').run('{"messageId":"x","to":"eve@clinic.test"}');
+      db.close();
+      await open(alice, false);
+      // Bob's database is put back to the copy of day 26.
+      await quit(bob);
+      for (const f of ['cache.db-wal', 'cache.db-shm']) rmSync(join(bob.dir, f), { force: true });
+      copyFileSync(backup, join(bob.dir, 'cache.db'));
+      await open(bob, false);
+      // From alice's own account, a batch for her workstation signed by a key that is not hers.
+      const stranger = (
+        await openpgp.generateKey({
+          userIDs: [{ name: 'x' }],
+          format: 'object',
+          type: 'ecc',
+          curve: 'curve25519Legacy',
+        })
+      ).privateKey;
+      const compliance = (await openpgp.readPrivateKey({ armoredKey: readFileSync(keyFile, 'utf8') })).toPublic();
+      const entry = { seq: 999, at: clock.now(), type: 'unlock', detail: '{}', prevMac: '', mac: '' };
+      const forged = await sealAnchorBatch(
+        {
+          v: 1,
+          account: jid('alice'),
+          workstation: alice.id,
+          batch: 9999,
+          sentAt: clock.now(),
+          prevLink: GENESIS_LINK,
+          head: { seq: 1, link: GENESIS_LINK },
+          entries: [entry],
+          localProblems: [],
+        },
+        stranger,
+        compliance,
+        new Date(clock.now()),
+      );
+      const raw = rawConnection(server, jid('alice'), pw.alice!, 'forger');
+      await raw.start();
+      await raw.sendAcked(auditAnchorStanza(COMP, forged));
+      await raw.stop();
+      for (let d = 30; d < 35; d++) await passDay(d, [alice, bob]);
+
+      const out = join(dir, 'tampered');
+      const r = await cli([
+        'report',
+        '--from',
+        day(0),
+        '--to',
+        day(34),
+        '--as',
+        COMP,
+        '--key',
+        keyFile,
+        '--out',
+        out,
+        ...where(),
+      ]);
+      expect(r.code, r.stdout).toBe(3);
+      expect(r.stderr).toMatch(/Verification failed: \d+ problem/);
+      const findings = readFileSync(join(out, 'findings.csv'), 'utf8');
+      const named = (kind: string, name: string) =>
+        findings.split('\r\n').filter((l) => l.startsWith(`${kind},${jid(name)},ws-${name}-0001,`));
+      expect(named('edited', 'alice').join('\n')).toMatch(/up to seq \d+, anchored earlier, was changed or removed/);
+      expect(named('edited', 'alice').join('\n')).toMatch(/own chain check found entry 5 edited/);
+      expect(named('rollback', 'bob').join('\n')).toMatch(/arrived twice with different content/);
+      expect(named('stopped', 'carol')).toHaveLength(1);
+      expect(named('forged', 'alice').join('\n')).toMatch(
+        /batch 9999 is not signed by alice@clinic\.test's published key/,
+      );
+      // Nothing is blamed on a workstation that did nothing wrong in its own chain.
+      expect(named('rollback', 'alice')).toEqual([]);
+      expect(findings.split('\r\n').filter((l) => l.includes(jid('carol')))).toHaveLength(1);
+      const html = readFileSync(join(out, 'activity-report.html'), 'utf8');
+      expect(html).toMatch(/Verification failed: \d+ problems/);
+      // The saved report with problems is intact; verify-report says so and keeps its verdict.
+      const again = await cli(['verify-report', join(out, 'activity-report.html')]);
+      expect(again.code).toBe(3);
+      expect(again.stderr).toMatch(/Intact, and its verdict names \d+ problem/);
+    },
+    SPAWNS,
+  );
+});
+
+describe('a compliance account whose key is not the pinned one', () => {
+  it(
+    'sends nothing and audits the refusal',
+    async () => {
+      const erin = await open(
+        {
+          name: 'erin',
+          id: 'ws-erin-0001',
+          dir: mkdtempSync(join(tmpdir(), 'ws-erin-')),
+          keys: { store: randomBytes(32), audit: randomBytes(32) },
+        },
+        true,
+        'C'.repeat(40),
+      );
+      ws.erin = erin;
+      expect(anchorState(erin.client.store)).toMatchObject({ batch: 0, at: null, pending: null });
+      const refused = erin.client.audit.list(null, 50).items.filter((e) => e.type === 'audit-anchor');
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.detail).toMatchObject({ result: 'key-mismatch', jid: COMP });
+      expect(existsSync(erin.dir)).toBe(true);
+    },
+    SPAWNS,
+  );
+});
