@@ -311,6 +311,21 @@ export const channels = {
     }),
   ),
   'audit:exportCsv': channel(none, z.object({ filename: z.string(), csv: z.string() })),
+  /** When this profile's chain was last anchored with the compliance account (issue 15 items 4–5). */
+  'audit:anchoring': channel(
+    none,
+    z.object({
+      /** The policy names a compliance account and key (anchoring is on). */
+      enabled: z.boolean(),
+      /** When the server last confirmed a batch (ms), null: never. */
+      lastAnchoredAt: timestamp.nullable(),
+      /** The newest entry anchored (0: none). */
+      anchoredSeq: z.number().int().nonnegative(),
+      /** Longer ago than the policy's auditAnchorOverdueHours (or never, for longer than that). */
+      overdue: z.boolean(),
+      overdueHours: z.number().int().positive(),
+    }),
+  ),
 } as const;
 
 export type Channels = typeof channels;

@@ -45,6 +45,7 @@ export const CHANNEL_NAMES = [
   'audit:list',
   'audit:verify',
   'audit:exportCsv',
+  'audit:anchoring',
 ] as const;
 
 export const EVENT_NAMES = [

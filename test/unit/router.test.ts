@@ -61,6 +61,7 @@ const validInputs: Record<string, unknown> = {
   'audit:list': { before: null },
   'audit:verify': null,
   'audit:exportCsv': null,
+  'audit:anchoring': null,
 };
 
 const HUGE = 'x'.repeat(2_000_000);

@@ -2,7 +2,9 @@
 import { AppError } from '../../../common/result';
 import type { DomainHandlers, HandlerContext } from './context';
 
-export function auditHandlers(ctx: HandlerContext): DomainHandlers<'audit:list' | 'audit:verify' | 'audit:exportCsv'> {
+export function auditHandlers(
+  ctx: HandlerContext,
+): DomainHandlers<'audit:list' | 'audit:verify' | 'audit:exportCsv' | 'audit:anchoring'> {
   return {
     'audit:list': ({ before, limit, filter }) => ctx.session.active().audit.list(before, limit, filter),
     'audit:verify': () => ctx.session.active().audit.verify(),
@@ -16,5 +18,9 @@ export function auditHandlers(ctx: HandlerContext): DomainHandlers<'audit:list' 
       active.audit.append('export', { kind: 'audit-csv', allowed: true });
       return out;
     },
+    'audit:anchoring': () => ({
+      ...ctx.session.active().messaging.anchoring(),
+      overdueHours: ctx.policy.policy.auditAnchorOverdueHours,
+    }),
   };
 }

@@ -8,6 +8,8 @@ class AuditState {
   items = $state.raw<AuditEntry[]>([]);
   nextBefore = $state<number | null>(null);
   verifyResult = $state<ChannelOutput<'audit:verify'> | null>(null);
+  /** When the chain was last anchored with the compliance account (issue 15 item 5); null until loaded. */
+  anchoring = $state<ChannelOutput<'audit:anchoring'> | null>(null);
   error = $state<string | null>(null);
   loading = $state(false);
   /** The filter the listed entries match (issue 15 item 5); undefined: the whole log. */
@@ -20,6 +22,7 @@ class AuditState {
       this.items = [];
       this.nextBefore = null;
       this.verifyResult = null;
+      this.anchoring = null;
       this.error = null;
       this.filter = undefined;
       this.form = emptyAuditFilterForm();
@@ -54,6 +57,12 @@ class AuditState {
     this.items = [];
     this.nextBefore = null;
     await this.load();
+  }
+
+  /** Reads the anchoring status; a failure leaves the line out (the list's own errors are shown). */
+  async loadAnchoring(): Promise<void> {
+    const r = await clinic().audit.anchoring();
+    this.anchoring = r.ok ? r.value : null;
   }
 
   async verify(): Promise<void> {
