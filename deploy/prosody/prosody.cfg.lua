@@ -16,6 +16,8 @@ certificates = "certs" -- site: <host>.crt / <host>.key per host (relative to th
 groups_file = "/etc/prosody/clinic-groups.txt" -- site: shared roster, written by provision.sh
 pidfile = "/run/prosody/prosody.pid" -- site: pid file
 log = { info = "/var/log/prosody/prosody.log"; error = "/var/log/prosody/prosody.err" } -- site: logs
+component_ports = { 5347 } -- site: XEP-0114 component port (the patient gateway, gateway/README.md)
+component_interfaces = { "127.0.0.1" } -- site: components connect from this machine only
 
 ---------- Security (do not loosen) ----------
 admins = { }
@@ -77,3 +79,9 @@ Component "upload.clinic.example" "http_file_share"
 	http_file_share_global_quota = 20 * 1024 * 1024 * 1024 -- the whole upload store on disk
 	http_file_share_expires_after = 28 * 86400
 	http_file_share_access = { "clinic.example" }
+
+-- The patient gateway (issue 17, gateway/README.md): an XEP-0114 component, so patients appear to
+-- staff as p-…@patients.clinic.example. Its secret comes from the environment Prosody runs in
+-- (systemd: EnvironmentFile=), never from this file; unset, Prosody refuses the gateway.
+Component "patients.clinic.example"
+component_secret = ENV_CLINIC_GATEWAY_SECRET -- site: the same value as gateway.json's xmpp.secret

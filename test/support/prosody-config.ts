@@ -25,6 +25,9 @@ export interface SiteSettings {
   groupsFile: string;
   pidfile: string;
   logFile: string;
+  /** XEP-0114 port for the patient gateway (gateway/), and the component secret it must present. */
+  componentPort: number;
+  componentSecret: string;
 }
 
 export interface TestSwitches {
@@ -52,6 +55,8 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
     groups_file: lua(site.groupsFile),
     pidfile: lua(site.pidfile),
     log: `{ info = ${lua(site.logFile)} }`,
+    component_ports: luaList([site.componentPort]),
+    component_secret: lua(site.componentSecret),
   };
   let out = production;
   for (const [key, value] of Object.entries(replacements)) {

@@ -5,6 +5,7 @@
  * way a clinic's own CA is trusted through policy), accounts via `prosodyctl --config`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,8 @@ export interface ProsodyServer {
   logFile: string;
   /** The server's prosody.cfg.lua, for tools that run `prosodyctl --config` (clinic-admin). */
   configFile: string;
+  /** The patient gateway's component (deploy/prosody: Component "patients.<domain>"): where it connects, its secret. */
+  component: { domain: string; port: number; secret: string };
   restart(): Promise<void>;
   stop(): Promise<void>;
   /** Stops the server process but keeps its files: restart() brings the same server back (accounts, archive). */
@@ -71,9 +74,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function pickPorts(): Promise<{ c2s: number; directTls: number; http: number; https: number }> {
-  const [c2s, directTls, http, https] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  return { c2s, directTls, http, https };
+async function pickPorts(): Promise<{
+  c2s: number;
+  directTls: number;
+  http: number;
+  https: number;
+  component: number;
+}> {
+  const [c2s, directTls, http, https, component] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  return { c2s, directTls, http, https, component };
 }
 
 class PortTakenError extends Error {}
@@ -174,6 +189,8 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
   const groupsFile = join(dir, 'groups.txt');
   const logFile = join(dir, 'prosody.log');
   const members: GroupMember[] = [];
+  // Each server has its own component secret: a gateway test can only reach its own Prosody.
+  const componentSecret = randomBytes(18).toString('base64url');
   let ports = await pickPorts();
   const writeConfig = () =>
     writeFileSync(
@@ -192,12 +209,14 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
           groupsFile,
           pidfile: join(dir, 'prosody.pid'),
           logFile,
+          componentPort: ports.component,
+          componentSecret,
         },
         { runAsRoot: true, iterationCount: options.iterationCount ?? 128, withoutTls: !tls },
       ),
     );
   writeConfig();
-  const services = tls ? ['c2s', 'c2s_direct_tls', 'http', 'https'] : ['c2s', 'http'];
+  const services = tls ? ['c2s', 'c2s_direct_tls', 'http', 'https', 'component'] : ['c2s', 'http', 'component'];
   const writeGroups = () => writeFileSync(groupsFile, renderGroupsFile(members, options.groups));
   writeGroups();
 
@@ -268,6 +287,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
     dataDir: dataPath,
     logFile,
     configFile,
+    component: { domain: `patients.${domain}`, port: ports.component, secret: componentSecret },
     async restart() {
       await kill();
       await start();

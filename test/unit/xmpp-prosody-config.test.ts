@@ -14,6 +14,8 @@ const site = {
   groupsFile: '/tmp/x/groups.txt',
   pidfile: '/tmp/x/p.pid',
   logFile: '/tmp/x/p.log',
+  componentPort: 15347,
+  componentSecret: 'test-component-secret',
 };
 
 describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
@@ -31,6 +33,9 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
     // Attachments (issue 16): per-file, per-account and whole-store limits.
     for (const limit of ['size_limit', 'daily_quota', 'global_quota'])
       expect(prod).toMatch(new RegExp(`^\\s+http_file_share_${limit} = \\d`, 'm'));
+    // The patient gateway (issue 17): a component on loopback whose secret never sits in the file.
+    expect(prod).toMatch(/^component_interfaces = \{ "127\.0\.0\.1" \}/m);
+    expect(prod).toMatch(/^Component "patients\.clinic\.example"\ncomponent_secret = ENV_CLINIC_GATEWAY_SECRET /m);
   });
 
   it('the test variant changes only site lines, the domain and the test-only switches', () => {
@@ -48,6 +53,11 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
         /test variant|clinic\.test|run_as_root = true|default_iteration_count = 128|Test-only switches|^$/,
       );
     expect(test).toMatch(/^c2s_require_encryption = true/m);
+    // The patient gateway's component (issue 17): its port and secret are the test's own.
+    expect(test).toMatch(/^component_ports = \{ 15347 \} -- test variant$/m);
+    expect(test).toMatch(
+      /^Component "patients\.clinic\.test"\ncomponent_secret = "test-component-secret" -- test variant$/m,
+    );
     expect(test.indexOf('run_as_root')).toBeLessThan(test.indexOf('VirtualHost'));
   });
 

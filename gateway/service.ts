@@ -1,0 +1,214 @@
+/**
+ * The gateway's core (issue 17 items 1 and 4), independent of XMPP and HTTP: a send from staff
+ * passes the rules (opt-out, quiet hours, frequency cap), is stored as ciphertext, and its SMS
+ * goes to the provider; provider receipts, inbound keywords and expiry move a message's state,
+ * and every change is reported to the staff account that sent it (`notify`).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from './clock';
+import type { GatewayConfig } from './config';
+import { parseDobVerifier } from './dob';
+import { errorName, type Logger } from './log';
+import { inQuietHours, renderSms } from './rules';
+import { classifyKeyword, OPT_IN_CONFIRMATION, OPT_OUT_CONFIRMATION } from './sms/opt-out';
+import { SmsSendError, type SentSms, type SmsProvider } from './sms/provider';
+import type { GatewayStore, MessageRow, MessageState } from './store/store';
+
+export interface SendRequest {
+  /** The sender's bare JID (the component checked its domain). */
+  staffJid: string;
+  /** The app's id for this send: a repeated request returns the first one's result. */
+  requestId: string;
+  phone: string;
+  dobVerifier: string;
+  /** PHI-free SMS text with {link} once. */
+  smsTemplate: string;
+  /** The link secret, base64url: only ever in the SMS text, never stored. */
+  fragment: string;
+  ciphertext: Buffer;
+  /** Fewer days than the configured expiry (optional). */
+  expiresDays?: number;
+}
+
+/** Why a send was refused: codes the app shows as sentences (docs/protocol.md). */
+export type RefusalReason = 'opted-out' | 'quiet-hours' | 'rate-limited' | 'bad-request' | 'sms-failed';
+
+export type SendOutcome =
+  | { ok: true; id: string; patient: string; state: MessageState; expiresAt: number }
+  | { ok: false; reason: RefusalReason; detail: string; id?: string };
+
+export interface StateChange {
+  id: string;
+  staffJid: string;
+  patient: string;
+  state: MessageState;
+  reason: string | null;
+  at: number;
+}
+
+export interface GatewayService {
+  send(req: SendRequest): Promise<SendOutcome>;
+  /** A delivery receipt from the provider. */
+  providerStatus(providerRef: string, status: 'delivered' | 'failed', code?: string): void;
+  /** An inbound SMS (only keywords mean anything: replies go through the page). */
+  inboundSms(from: string, body: string): Promise<void>;
+  /** Deletes expired ciphertext; returns how many expired. */
+  expire(): number;
+  /** At start: texts stored but never handed to the provider (the gateway stopped) fail. */
+  failStranded(): number;
+}
+
+export interface ServiceDeps {
+  config: GatewayConfig;
+  store: GatewayStore;
+  sms: SmsProvider;
+  clock: Clock;
+  log: Logger;
+  notify: (change: StateChange) => void;
+}
+
+const DAY = 86_400_000;
+const FRAGMENT = /^[A-Za-z0-9_-]{22}$/;
+const PHONE = /^\+[1-9][0-9]{6,14}$/;
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const MAX_CIPHERTEXT_BYTES = 256 * 1024;
+
+export function createGatewayService(deps: ServiceDeps): GatewayService {
+  const { config, store, sms, clock, log } = deps;
+
+  const change = (row: MessageRow, state: MessageState, reason: string | null) => {
+    const at = clock.now();
+    store.setState(row.id, state, reason, at);
+    log('info', 'message-state', { id: row.id, state, ...(reason ? { reason } : {}) });
+    deps.notify({ id: row.id, staffJid: row.staffJid, patient: row.patient, state, reason, at });
+  };
+
+  const refuse = (reason: RefusalReason, detail: string, id?: string): SendOutcome => {
+    log('info', 'send-refused', { reason, ...(id ? { id } : {}) });
+    return { ok: false, reason, detail, ...(id ? { id } : {}) };
+  };
+
+  const outcomeOf = (row: MessageRow): SendOutcome =>
+    row.state === 'failed'
+      ? { ok: false, reason: 'sms-failed', detail: 'the SMS provider did not take the text', id: row.id }
+      : { ok: true, id: row.id, patient: row.patient, state: row.state, expiresAt: row.expiresAt };
+
+  function check(req: SendRequest): string | null {
+    if (!REQUEST_ID.test(req.requestId)) return 'request: 1-64 letters, digits, _ . : -';
+    if (!PHONE.test(req.phone)) return 'phone: an E.164 number';
+    if (!parseDobVerifier(req.dobVerifier)) return 'dob-verifier: scrypt$15$8$1$salt$hash or stronger';
+    if (!FRAGMENT.test(req.fragment)) return 'fragment: 16 bytes, base64url';
+    if (req.ciphertext.length === 0 || req.ciphertext.length > MAX_CIPHERTEXT_BYTES)
+      return `ciphertext: 1 byte to ${MAX_CIPHERTEXT_BYTES / 1024} KiB`;
+    if (req.expiresDays !== undefined && !(Number.isInteger(req.expiresDays) && req.expiresDays >= 1))
+      return 'expires-days: a whole number of days';
+    return null;
+  }
+
+  async function send(req: SendRequest): Promise<SendOutcome> {
+    const problem = check(req);
+    if (problem) return refuse('bad-request', problem);
+    const requestKey = `${req.staffJid} ${req.requestId}`;
+    const earlier = store.byRequest(requestKey);
+    if (earlier) return outcomeOf(earlier);
+    const now = clock.now();
+    if (store.isOptedOut(req.phone)) return refuse('opted-out', 'this number replied STOP: it gets no texts');
+    if (inQuietHours(config.limits.quietHours, now)) return refuse('quiet-hours', 'no texts during quiet hours');
+    const cap = config.limits.perPhonePerDay;
+    if (cap > 0 && store.sentSince(req.phone, now - DAY) >= cap)
+      return refuse('rate-limited', `this number already got ${cap} texts in the last 24 hours`);
+    const id = randomBytes(16).toString('base64url');
+    const rendered = renderSms(req.smsTemplate, `${config.http.publicBaseUrl}/m/${id}#${req.fragment}`);
+    if ('problem' in rendered) return refuse('bad-request', `sms: ${rendered.problem}`);
+    const days = Math.min(req.expiresDays ?? config.messages.expiryDays, config.messages.expiryDays);
+    const patient = store.patientFor(req.phone);
+    store.insert({
+      id,
+      requestKey,
+      staffJid: req.staffJid,
+      patient,
+      phone: req.phone,
+      ciphertext: req.ciphertext,
+      dobVerifier: req.dobVerifier,
+      createdAt: now,
+      expiresAt: now + days * DAY,
+    });
+    log('info', 'message-queued', { id });
+    return handOver(store.get(id)!, rendered.text);
+  }
+
+  async function handOver(row: MessageRow, text: string): Promise<SendOutcome> {
+    let sent: SentSms;
+    try {
+      sent = await sms.send({ to: row.phone, body: text });
+    } catch (err) {
+      const code = err instanceof SmsSendError ? err.code : errorName(err);
+      log('warn', 'sms-send-failed', { id: row.id, code });
+      change(row, 'failed', 'sms-failed');
+      return outcomeOf(store.get(row.id)!);
+    }
+    store.setProviderRef(row.id, sent.providerRef, clock.now());
+    if (sent.delivered) change(row, 'sms-delivered', null);
+    return outcomeOf(store.get(row.id)!);
+  }
+
+  function providerStatus(providerRef: string, status: 'delivered' | 'failed', code?: string): void {
+    const row = store.byProviderRef(providerRef);
+    if (!row) return log('warn', 'status-for-unknown-text', { provider: sms.name });
+    // A receipt arriving after the patient opened the link (or after expiry) changes nothing.
+    if (row.state !== 'queued') return;
+    if (status === 'delivered') change(row, 'sms-delivered', null);
+    else change(row, 'failed', code ? `sms-undelivered:${code}` : 'sms-undelivered');
+  }
+
+  async function inboundSms(from: string, body: string): Promise<void> {
+    if (!PHONE.test(from)) return log('warn', 'inbound-bad-number', {});
+    const kind = classifyKeyword(body);
+    if (kind === 'opt-out') {
+      // At once, and one confirmation only: a second STOP finds the number already out.
+      if (!store.optOut(from, clock.now())) return log('info', 'opt-out-repeated', {});
+      log('info', 'opt-out', {});
+      await confirm(from, OPT_OUT_CONFIRMATION);
+    } else if (kind === 'opt-in') {
+      if (!store.optIn(from)) return;
+      log('info', 'opt-in', {});
+      await confirm(from, OPT_IN_CONFIRMATION);
+    } else {
+      log('info', 'inbound-ignored', {});
+    }
+  }
+
+  async function confirm(to: string, body: string): Promise<void> {
+    try {
+      await sms.send({ to, body });
+    } catch (err) {
+      log('warn', 'confirmation-failed', { code: err instanceof SmsSendError ? err.code : errorName(err) });
+    }
+  }
+
+  return {
+    send,
+    providerStatus,
+    inboundSms,
+    expire() {
+      const rows = store.expireDue(clock.now());
+      for (const r of rows) {
+        log('info', 'message-state', { id: r.id, state: 'expired' });
+        deps.notify({
+          id: r.id,
+          staffJid: r.staffJid,
+          patient: r.patient,
+          state: 'expired',
+          reason: null,
+          at: clock.now(),
+        });
+      }
+      return rows.length;
+    },
+    failStranded() {
+      const rows = store.strandedQueued();
+      for (const r of rows) change(r, 'failed', 'gateway-restarted');
+      return rows.length;
+    },
+  };
+}

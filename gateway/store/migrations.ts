@@ -1,0 +1,26 @@
+/**
+ * The gateway database's migrations (STYLE.md "Database"): one function per version, applied in
+ * order inside one transaction each; PRAGMA user_version records the last one applied. A database
+ * newer than this code is refused rather than guessed at.
+ */
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { migrate0001Init } from './migrations/0001-init';
+
+export const MIGRATIONS: readonly { version: number; name: string; up: (db: Database.Database) => void }[] = [
+  { version: 1, name: 'init', up: migrate0001Init },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION)
+    throw new Error(`the gateway database is version ${current}, newer than this gateway (${SCHEMA_VERSION})`);
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The gateway's SQLite store (issue 17 item 1): plain SQLite (better-sqlite3-multiple-ciphers
+ * without a key), WAL, migrations at open. SQL lives here, parameterised. Rows hold ciphertext,
+ * never message text; see migrations/0001-init.ts for what each column is.
+ */
+import Database from 'better-sqlite3-multiple-ciphers';
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { migrate } from './migrations';
+import type { MESSAGE_STATES } from './migrations/0001-init';
+
+export type MessageState = (typeof MESSAGE_STATES)[number];
+
+export interface MessageRow {
+  id: string;
+  staffJid: string;
+  patient: string;
+  phone: string;
+  ciphertext: Buffer | null;
+  dobVerifier: string;
+  dobFailures: number;
+  lockedUntil: number | null;
+  state: MessageState;
+  reason: string | null;
+  providerRef: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface NewMessage {
+  id: string;
+  requestKey: string;
+  staffJid: string;
+  patient: string;
+  phone: string;
+  ciphertext: Buffer;
+  dobVerifier: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+interface RawRow {
+  id: string;
+  staff_jid: string;
+  patient: string;
+  phone: string;
+  ciphertext: Buffer | null;
+  dob_verifier: string;
+  dob_failures: number;
+  locked_until: number | null;
+  state: MessageState;
+  reason: string | null;
+  provider_ref: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+const toRow = (r: RawRow): MessageRow => ({
+  id: r.id,
+  staffJid: r.staff_jid,
+  patient: r.patient,
+  phone: r.phone,
+  ciphertext: r.ciphertext,
+  dobVerifier: r.dob_verifier,
+  dobFailures: r.dob_failures,
+  lockedUntil: r.locked_until,
+  state: r.state,
+  reason: r.reason,
+  providerRef: r.provider_ref,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+export type GatewayStore = ReturnType<typeof openGatewayStore>;
+
+export function openGatewayStore(path: string) {
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const db = new Database(path);
+  // Phone numbers and ciphertext: readable by the gateway's user only.
+  chmodSync(path, 0o600);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  // Deleted ciphertext is overwritten on disk, not left in free pages.
+  db.pragma('secure_delete = ON');
+  migrate(db);
+
+  const pseudonymKey = loadPseudonymKey(db);
+  const byId = db.prepare<[string], RawRow>('SELECT * FROM messages WHERE id = ?');
+  const byRequest = db.prepare<[string], RawRow>('SELECT * FROM messages WHERE request_key = ?');
+  const byProviderRef = db.prepare<[string], RawRow>('SELECT * FROM messages WHERE provider_ref = ?');
+  const insert = db.prepare(
+    `INSERT INTO messages (id, request_key, staff_jid, patient, phone, ciphertext, dob_verifier, state, created_at, expires_at, updated_at)
+     VALUES (@id, @requestKey, @staffJid, @patient, @phone, @ciphertext, @dobVerifier, 'queued', @createdAt, @expiresAt, @createdAt)`,
+  );
+  const setState = db.prepare<{ state: MessageState; reason: string | null; now: number; id: string }>(
+    // A failed text's ciphertext can never be opened: it goes at once.
+    `UPDATE messages SET state = @state, reason = @reason, updated_at = @now,
+       ciphertext = CASE WHEN @state = 'failed' THEN NULL ELSE ciphertext END WHERE id = @id`,
+  );
+  const setProviderRef = db.prepare<[string, number, string]>(
+    'UPDATE messages SET provider_ref = ?, updated_at = ? WHERE id = ?',
+  );
+  const sentToday = db.prepare<[string, number], { n: number }>(
+    "SELECT count(*) AS n FROM messages WHERE phone = ? AND created_at > ? AND state != 'failed'",
+  );
+  const due = db.prepare<[number], RawRow>(
+    'SELECT * FROM messages WHERE ciphertext IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT 500',
+  );
+  const expire = db.prepare<[number, string]>(
+    "UPDATE messages SET ciphertext = NULL, state = 'expired', updated_at = ? WHERE id = ?",
+  );
+  const strandedQueued = db.prepare<[], RawRow>(
+    "SELECT * FROM messages WHERE state = 'queued' AND provider_ref IS NULL",
+  );
+  const optOut = db.prepare<[string, number]>('INSERT OR IGNORE INTO opt_outs (phone, at) VALUES (?, ?)');
+  const optIn = db.prepare<[string]>('DELETE FROM opt_outs WHERE phone = ?');
+  const isOptedOut = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM opt_outs WHERE phone = ?');
+
+  return {
+    /** The patient's JID local part: the same number always gives the same opaque id. */
+    patientFor(phone: string): string {
+      return `p-${createHmac('sha256', pseudonymKey).update(phone).digest('hex').slice(0, 24)}`;
+    },
+    get(id: string): MessageRow | null {
+      const r = byId.get(id);
+      return r ? toRow(r) : null;
+    },
+    byRequest(requestKey: string): MessageRow | null {
+      const r = byRequest.get(requestKey);
+      return r ? toRow(r) : null;
+    },
+    byProviderRef(ref: string): MessageRow | null {
+      const r = byProviderRef.get(ref);
+      return r ? toRow(r) : null;
+    },
+    insert(m: NewMessage): void {
+      insert.run(m);
+    },
+    setState(id: string, state: MessageState, reason: string | null, now: number): void {
+      setState.run({ state, reason, now, id });
+    },
+    setProviderRef(id: string, ref: string, now: number): void {
+      setProviderRef.run(ref, now, id);
+    },
+    /** Texts to this number since `since` that did not fail (the frequency cap counts these). */
+    sentSince(phone: string, since: number): number {
+      return sentToday.get(phone, since)?.n ?? 0;
+    },
+    /** Deletes the ciphertext of every message past its expiry; returns the rows it expired. */
+    expireDue(now: number): MessageRow[] {
+      return db.transaction(() => {
+        const rows = due.all(now).map(toRow);
+        for (const r of rows) expire.run(now, r.id);
+        return rows;
+      })();
+    },
+    /** Queued messages never handed to the provider (the gateway stopped in between). */
+    strandedQueued(): MessageRow[] {
+      return strandedQueued.all().map(toRow);
+    },
+    optOut(phone: string, now: number): boolean {
+      return optOut.run(phone, now).changes > 0;
+    },
+    optIn(phone: string): boolean {
+      return optIn.run(phone).changes > 0;
+    },
+    isOptedOut(phone: string): boolean {
+      return isOptedOut.get(phone) !== undefined;
+    },
+    close(): void {
+      db.close();
+    },
+  };
+}
+
+function loadPseudonymKey(db: Database.Database): Buffer {
+  const row = db.prepare<[], { value: Buffer }>("SELECT value FROM meta WHERE key = 'pseudonym-key'").get();
+  if (row) return row.value;
+  const key = randomBytes(32);
+  db.prepare("INSERT INTO meta (key, value) VALUES ('pseudonym-key', ?)").run(key);
+  return key;
+}

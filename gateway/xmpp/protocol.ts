@@ -1,0 +1,94 @@
+/**
+ * The desktop ⇄ gateway wire format (docs/protocol.md "Patient gateway"), namespace
+ * urn:clinic-messenger:patient-gateway:0. The app sends an IQ <send/>; the gateway answers
+ * <sent/> or an error carrying <refused reason='…'/>, and later tells the sending account of each
+ * state change with a <message/> carrying <state/>.
+ */
+import { xml, type XmlElement } from '@xmpp/component';
+import type { RefusalReason, SendRequest, StateChange } from '../service';
+
+export const NS = 'urn:clinic-messenger:patient-gateway:0';
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+/** Reads <send/>; returns why it cannot be a request (the service checks the values' shapes). */
+export function parseSend(el: XmlElement, staffJid: string): SendRequest | { problem: string } {
+  const text = (name: string): string | null => {
+    const child = el.getChild(name, NS);
+    return child ? child.text().trim() : null;
+  };
+  const requestId = el.attrs.request;
+  const phone = text('phone');
+  const dobVerifier = text('dob-verifier');
+  const smsTemplate = el.getChild('sms', NS)?.text() ?? null;
+  const fragment = text('fragment');
+  const ciphertextB64 = text('ciphertext');
+  const missing = [
+    ['request', requestId],
+    ['phone', phone],
+    ['dob-verifier', dobVerifier],
+    ['sms', smsTemplate],
+    ['fragment', fragment],
+    ['ciphertext', ciphertextB64],
+  ].find(([, v]) => v === null || v === undefined || v === '');
+  if (missing) return { problem: `${missing[0]} is missing` };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(ciphertextB64!)) return { problem: 'ciphertext: base64' };
+  const days = el.attrs['expires-days'];
+  if (days !== undefined && !/^[0-9]{1,3}$/.test(days)) return { problem: 'expires-days: a whole number' };
+  return {
+    staffJid,
+    requestId: requestId!,
+    phone: phone!,
+    dobVerifier: dobVerifier!,
+    smsTemplate: smsTemplate!,
+    fragment: fragment!,
+    ciphertext: Buffer.from(ciphertextB64!, 'base64'),
+    ...(days !== undefined ? { expiresDays: Number(days) } : {}),
+  };
+}
+
+export function sentElement(o: { id: string; patientJid: string; state: string; expiresAt: number }): XmlElement {
+  return xml('sent', {
+    xmlns: NS,
+    id: o.id,
+    patient: o.patientJid,
+    state: o.state,
+    expires: new Date(o.expiresAt).toISOString(),
+  });
+}
+
+/** RFC 6120 §8.3 condition for each refusal, and the app-specific <refused/> that names it. */
+const CONDITIONS: Record<RefusalReason | 'forbidden', [type: string, condition: string]> = {
+  'opted-out': ['cancel', 'not-acceptable'],
+  'quiet-hours': ['wait', 'policy-violation'],
+  'rate-limited': ['wait', 'resource-constraint'],
+  'bad-request': ['modify', 'bad-request'],
+  'sms-failed': ['wait', 'remote-server-timeout'],
+  forbidden: ['auth', 'forbidden'],
+};
+
+export function refusalError(reason: RefusalReason | 'forbidden', detail: string, id?: string): XmlElement {
+  const [type, condition] = CONDITIONS[reason];
+  return xml(
+    'error',
+    { type },
+    xml(condition, { xmlns: NS_STANZAS }),
+    xml('text', { xmlns: NS_STANZAS, 'xml:lang': 'en' }, detail),
+    xml('refused', { xmlns: NS, reason, ...(id ? { id } : {}) }),
+  );
+}
+
+/** The state change for the staff account, stored offline and in its archive (<store/> hint). */
+export function stateMessage(c: StateChange, componentDomain: string, messageId: string): XmlElement {
+  return xml(
+    'message',
+    { to: c.staffJid, from: `${c.patient}@${componentDomain}`, type: 'normal', id: messageId },
+    xml('state', {
+      xmlns: NS,
+      id: c.id,
+      state: c.state,
+      at: new Date(c.at).toISOString(),
+      ...(c.reason ? { reason: c.reason } : {}),
+    }),
+    xml('store', { xmlns: 'urn:xmpp:hints' }),
+  );
+}

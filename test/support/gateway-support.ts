@@ -1,0 +1,123 @@
+/**
+ * The patient gateway (gateway/) for integration tests: a config pointing at a test Prosody's
+ * component, a temp SQLite file and SMS sink, run in-process with a fake clock; its log lines are
+ * kept so tests can grep them. Staff talk to it over a raw XMPP connection, as the app will.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { xml, type XmlElement } from '@xmpp/client';
+import * as openpgp from 'openpgp';
+import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from '../../gateway/config';
+import { makeDobVerifier } from '../../gateway/dob';
+import { runGateway, type RunningGateway } from '../../gateway/gateway';
+import type { FakeClock } from './fake-clock';
+import type { ProsodyServer } from './prosody';
+
+export const GATEWAY_NS = 'urn:clinic-messenger:patient-gateway:0';
+
+export interface TestGateway extends RunningGateway {
+  config: GatewayConfig;
+  dir: string;
+  sinkDir: string;
+  logLines: string[];
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(
+  server: ProsodyServer,
+  clock: FakeClock,
+  overrides: (base: GatewayConfigInput, dir: string) => GatewayConfigInput = (b) => b,
+  env: Record<string, string> = {},
+): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
+  const sinkDir = join(dir, 'sms-sink');
+  const base: GatewayConfigInput = {
+    xmpp: {
+      domain: server.component.domain,
+      staffDomain: server.domain,
+      secret: { env: 'TEST_GATEWAY_SECRET' },
+      host: '127.0.0.1',
+      port: server.component.port,
+    },
+    http: { listen: { host: '127.0.0.1', port: 0 }, publicBaseUrl: 'http://127.0.0.1:8999', behindProxy: true },
+    storage: { sqlitePath: join(dir, 'gateway.sqlite') },
+    sms: { provider: 'sink', dir: sinkDir },
+  };
+  const config = parseGatewayConfig(overrides(base, dir), dir, {
+    env: { TEST_GATEWAY_SECRET: server.component.secret, ...env },
+    readFile: () => {
+      throw new Error('no files in this test config');
+    },
+  });
+  const logLines: string[] = [];
+  const running = await runGateway(config, { clock, logLine: (l) => logLines.push(l) });
+  return {
+    ...running,
+    config,
+    dir,
+    sinkDir,
+    logLines,
+    baseUrl: `http://127.0.0.1:${running.httpPort}`,
+    async close() {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PatientMessage {
+  text: string;
+  phone: string;
+  dob: string;
+  /** The link secret (base64url, 16 bytes). */
+  fragment: string;
+  ciphertext: Uint8Array;
+}
+
+/** What the desktop will do: a fresh link secret, the text encrypted to it (OpenPGP, password). */
+export async function sealForPatient(text: string, phone: string, dob: string): Promise<PatientMessage> {
+  const fragment = randomBytes(16).toString('base64url');
+  const message = await openpgp.createMessage({ text });
+  const ciphertext = await openpgp.encrypt({ message, passwords: [fragment], format: 'binary' });
+  return { text, phone, dob, fragment, ciphertext };
+}
+
+export async function sendIq(
+  m: PatientMessage,
+  to: string,
+  opts: { request: string; sms?: string; expiresDays?: number },
+): Promise<XmlElement> {
+  return xml(
+    'iq',
+    { type: 'set', to, id: `send-${opts.request}` },
+    xml(
+      'send',
+      {
+        xmlns: GATEWAY_NS,
+        request: opts.request,
+        ...(opts.expiresDays !== undefined ? { 'expires-days': opts.expiresDays } : {}),
+      },
+      xml('phone', {}, m.phone),
+      xml('dob-verifier', {}, await makeDobVerifier(m.dob)),
+      xml('sms', {}, opts.sms ?? 'Your clinic sent you a secure message: {link}'),
+      xml('fragment', {}, m.fragment),
+      xml('ciphertext', {}, Buffer.from(m.ciphertext).toString('base64')),
+    ),
+  );
+}
+
+/** Posts a form to the gateway's HTTP side. */
+export async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields),
+  });
+}
