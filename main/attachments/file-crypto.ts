@@ -28,13 +28,15 @@ export interface FileSecrets {
 export interface PlainFacts {
   size: number;
   sha256: Buffer;
+  /** SHA-256 of the ciphertext ‖ tag, when the sender gave one (XEP-0448's inner <hash/>). */
+  cipherSha256?: Buffer;
 }
 
 export const damageReasons = [
   'too-long', // more ciphertext than the declared size + tag (an extended file)
   'too-short', // less ciphertext than the declared size + tag (a truncated file)
   'tag-mismatch', // GCM authentication failed: altered bytes, or the wrong key / IV
-  'hash-mismatch', // authenticated, but not the plaintext whose SHA-256 was signed
+  'hash-mismatch', // authenticated, but not the plaintext (or ciphertext) whose SHA-256 was signed
 ] as const;
 export type DamageReason = (typeof damageReasons)[number];
 
@@ -65,8 +67,10 @@ function checkSecrets(s: FileSecrets): void {
 export class EncryptStream extends Transform {
   private readonly cipher;
   private readonly hash: Hash = createHash('sha256');
+  /** XEP-0448's inner <hash/>: of the ciphertext ‖ tag as uploaded. */
+  private readonly cipherHash: Hash = createHash('sha256');
   private size = 0;
-  private done: PlainFacts | null = null;
+  private done: (PlainFacts & { cipherSha256: Buffer }) | null = null;
 
   constructor(secrets: FileSecrets) {
     super();
@@ -77,17 +81,20 @@ export class EncryptStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.size += chunk.length;
     this.hash.update(chunk);
-    cb(null, this.cipher.update(chunk));
+    const out = this.cipher.update(chunk);
+    this.cipherHash.update(out);
+    cb(null, out);
   }
 
   override _flush(cb: TransformCallback): void {
-    const last = this.cipher.final();
-    this.done = { size: this.size, sha256: this.hash.digest() };
-    cb(null, Buffer.concat([last, this.cipher.getAuthTag()]));
+    const last = Buffer.concat([this.cipher.final(), this.cipher.getAuthTag()]);
+    this.cipherHash.update(last);
+    this.done = { size: this.size, sha256: this.hash.digest(), cipherSha256: this.cipherHash.digest() };
+    cb(null, last);
   }
 
-  /** Size and SHA-256 of the plaintext; only after the stream has finished. */
-  get facts(): PlainFacts {
+  /** Size and SHA-256 of the plaintext, and SHA-256 of the ciphertext; only after the stream has finished. */
+  get facts(): PlainFacts & { cipherSha256: Buffer } {
     if (!this.done) throw new Error('the encryption has not finished');
     return this.done;
   }
@@ -101,6 +108,7 @@ export class EncryptStream extends Transform {
 export class DecryptStream extends Transform {
   private readonly decipher;
   private readonly hash: Hash = createHash('sha256');
+  private readonly cipherHash: Hash = createHash('sha256');
   private tail: Buffer = Buffer.alloc(0);
   private received = 0;
 
@@ -111,13 +119,15 @@ export class DecryptStream extends Transform {
     super();
     checkSecrets(secrets);
     if (!Number.isSafeInteger(expected.size) || expected.size < 0) throw new RangeError('bad declared file size');
-    if (expected.sha256.length !== 32) throw new RangeError('a SHA-256 is 32 bytes');
+    if (expected.sha256.length !== 32 || (expected.cipherSha256 && expected.cipherSha256.length !== 32))
+      throw new RangeError('a SHA-256 is 32 bytes');
     this.decipher = createDecipheriv('aes-256-gcm', secrets.key, secrets.iv, { authTagLength: TAG_BYTES });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.received += chunk.length;
     if (this.received > this.expected.size + TAG_BYTES) return cb(new FileDamagedError('too-long'));
+    this.cipherHash.update(chunk);
     // Everything but the newest TAG_BYTES is ciphertext body; those may be the tag.
     const joined = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
     const cut = Math.max(0, joined.length - TAG_BYTES);
@@ -139,6 +149,8 @@ export class DecryptStream extends Transform {
     }
     this.hash.update(last);
     if (!this.hash.digest().equals(this.expected.sha256)) return cb(new FileDamagedError('hash-mismatch'));
+    const cipherSha = this.expected.cipherSha256;
+    if (cipherSha && !this.cipherHash.digest().equals(cipherSha)) return cb(new FileDamagedError('hash-mismatch'));
     cb(null, last);
   }
 }

@@ -1,4 +1,5 @@
 /** What the decrypt pool (main thread) and its workers exchange (main/worker/protocol.ts carries it). Plain data only. */
+import type { ReadFileSharing } from './file-sharing';
 import type { OxLimits } from './signcrypt';
 
 export interface WorkerInit {
@@ -25,6 +26,8 @@ export interface OpenedWire {
   urgent: boolean;
   /** An edit or deletion (XEP-0308 / XEP-0424) of the message with this origin-id, null when none. */
   change: { kind: 'edit' | 'retract'; id: string } | null;
+  /** The attachment (XEP-0447/0448) or why it was refused; plain data (Uint8Arrays clone). */
+  attachment: ReadFileSharing | null;
   timestamp: number;
   to: string[];
   senderFingerprint: string;

@@ -40,6 +40,7 @@ async function open(job: WorkerJob): Promise<OpenedWire> {
     replyTo: r.replyTo,
     urgent: r.urgent,
     change: r.change,
+    attachment: r.attachment,
     timestamp: r.timestamp.getTime(),
     to: r.to,
     senderFingerprint: r.senderFingerprint,

@@ -9,6 +9,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { SigncryptRejectedError } from './errors';
 import { normalizeBareJid, type ContactKey, type Identity } from './keys';
 import { formatXmppDateTime, parseXmppDateTime } from './time';
+import { fileSharingXml, readFileSharing, type ReadFileSharing, type SharedFile } from './file-sharing';
 import { changeXml, readChange, RETRACT_FALLBACK_BODY, type MessageChange } from './message-change';
 import { childElements, escapeAttr, escapeText, isXmlSafe, parseXml, textOf, XmlError, type XmlElement } from './xml';
 
@@ -65,6 +66,8 @@ export interface SigncryptInput {
    * ignored, a fallback is written) of one of our own messages, by its origin-id.
    */
   change?: MessageChange;
+  /** An attachment (issue 16): XEP-0447/0448 <file-sharing/>, its key and hash signed with the text. */
+  attachment?: SharedFile;
 }
 
 const RPAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -111,6 +114,7 @@ export function buildSigncryptXml(
   reply?: ReplyRef & { quote: string },
   urgent = false,
   change?: MessageChange,
+  attachment?: SharedFile,
 ): string {
   const fallback = reply ? fallbackQuote(reply.quote) : '';
   const full = change?.kind === 'retract' ? RETRACT_FALLBACK_BODY : fallback + body;
@@ -119,7 +123,7 @@ export function buildSigncryptXml(
   return (
     `<signcrypt xmlns='${OX_NS}'>${tos}<time stamp='${formatXmppDateTime(now)}'/>` +
     `<rpad>${randomPad()}</rpad>` +
-    `<payload>${change ? changeXml(change) : ''}${reply ? replyXml(reply, fallback) : ''}<body xmlns='${CLIENT_NS}'>${escapeText(full)}</body>${urgent ? `<urgent xmlns='${CLINIC_NS}'/>` : ''}</payload></signcrypt>`
+    `<payload>${change ? changeXml(change) : ''}${reply ? replyXml(reply, fallback) : ''}<body xmlns='${CLIENT_NS}'>${escapeText(full)}</body>${urgent ? `<urgent xmlns='${CLINIC_NS}'/>` : ''}${attachment ? fileSharingXml(attachment) : ''}</payload></signcrypt>`
   );
 }
 
@@ -143,6 +147,7 @@ export async function signcryptWithDigest(input: SigncryptInput): Promise<{ base
     input.reply,
     input.urgent === true,
     input.change,
+    input.attachment,
   );
   const bytes = new TextEncoder().encode(xml);
   const keys = new Map<string, PublicKey>([[identity.fingerprint, identity.publicKey]]);
@@ -187,6 +192,8 @@ export interface OpenedSigncrypt {
   urgent: boolean;
   /** An edit or deletion of an earlier message (XEP-0308 / XEP-0424), null for a new message. */
   change: MessageChange | null;
+  /** Its attachment (XEP-0447/0448), or why it was refused (the text stays good); null when none. */
+  attachment: ReadFileSharing | null;
   /** The sender's <time stamp/>. */
   timestamp: Date;
   /** Every bare JID in the inner <to/> elements. */
@@ -321,6 +328,7 @@ export function checkSigncryptPlaintext(
     replyTo,
     urgent: childElements(payloads[0]!, 'urgent', CLINIC_NS).length > 0,
     change,
+    attachment: readFileSharing(payloads[0]!),
     timestamp: stamp,
     to: to.map((j) => j.split('/')[0]!.toLowerCase()),
     senderFingerprint: ctx.senderFingerprint,

@@ -132,6 +132,9 @@ describe('attachment file crypto', () => {
     const { cipher, facts } = await encrypt(plain, secrets);
     const otherHash = { ...facts, sha256: sha(Buffer.from('another file')) };
     expectDamaged(await decryptOutcome(cipher, secrets, otherHash), 'hash-mismatch');
+    const otherCipherHash = { ...facts, cipherSha256: sha(Buffer.from('another upload')) };
+    expectDamaged(await decryptOutcome(cipher, secrets, otherCipherHash), 'hash-mismatch');
+    expect(facts.cipherSha256.equals(sha(cipher))).toBe(true);
     expectDamaged(await decryptOutcome(cipher, secrets, { ...facts, size: facts.size - 1 }), 'too-long');
     expectDamaged(await decryptOutcome(cipher, secrets, { ...facts, size: facts.size + 1 }), 'too-short');
   });
