@@ -55,7 +55,7 @@ function bars(items: [label: string, value: number][], caption: string): string 
   const li = items
     .map(
       ([label, v]) =>
-        `<li><span class="label">${esc(label)}</span><span class="bar" style="width:${((v / max) * 100).toFixed(1)}%"></span><span class="n">${v}</span></li>`,
+        `<li><span class="label">${esc(label)}</span><span class="track"><span class="bar" style="width:${((v / max) * 100).toFixed(1)}%"></span></span><span class="n">${v}</span></li>`,
     )
     .join('');
   return `<ul class="bars" aria-label="${esc(caption)}">${li}</ul>`;
@@ -70,19 +70,20 @@ function perDaySvg(rows: Row[], e: Evidence): string {
     if (d >= 0 && d < days) counts[d]!++;
   }
   const max = Math.max(1, ...counts);
-  const w = 12;
-  const h = 120;
+  const w = 16;
+  const h = 140;
+  const top = 16;
   const rects = counts
     .map((c, i) => {
       const bh = Math.round((c / max) * h);
       const day = iso((first + i) * DAY).slice(0, 10);
-      return `<rect x="${i * w}" y="${h - bh}" width="${w - 2}" height="${bh}"><title>${day}: ${c}</title></rect>`;
+      return `<rect x="${i * w}" y="${top + h - bh}" width="${w - 2}" height="${bh}"><title>${day}: ${c}</title></rect>`;
     })
     .join('');
   return (
-    `<svg class="days" role="img" aria-label="Entries per day" viewBox="0 0 ${days * w} ${h + 16}" width="${days * w}" height="${h + 16}">` +
-    `${rects}<text x="0" y="${h + 13}">${iso(first * DAY).slice(0, 10)}</text>` +
-    `<text x="${days * w}" y="${h + 13}" text-anchor="end">${iso((first + days - 1) * DAY).slice(0, 10)}</text></svg>`
+    `<svg class="days" role="img" aria-label="Entries per day" viewBox="0 0 ${days * w} ${top + h + 16}" width="${days * w}" height="${top + h + 16}">` +
+    `${rects}<text x="2" y="10">most: ${max}</text><text x="0" y="${top + h + 13}">${iso(first * DAY).slice(0, 10)}</text>` +
+    `<text x="${days * w}" y="${top + h + 13}" text-anchor="end">${iso((first + days - 1) * DAY).slice(0, 10)}</text></svg>`
   );
 }
 
@@ -121,7 +122,7 @@ function entriesHtml(rows: Row[]): string {
   const body = rows
     .map(
       (r) =>
-        `<tr data-account="${esc(r.account)}" data-type="${esc(r.type)}"><td>${iso(r.at)}</td><td>${esc(r.account)}</td><td>${esc(r.workstation)}</td><td>${r.seq}</td><td>${esc(r.type)}</td><td><code>${esc(r.detail)}</code></td></tr>`,
+        `<tr data-account="${esc(r.account)}" data-type="${esc(r.type)}"><td class="nowrap">${iso(r.at).replace('T', ' ')}</td><td>${esc(r.account)}</td><td class="nowrap">${esc(r.workstation)}</td><td>${r.seq}</td><td>${esc(r.type)}</td><td><code>${esc(r.detail)}</code></td></tr>`,
     )
     .join('');
   return (
@@ -139,7 +140,9 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:20px 0 8px}.meta{color
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}code{font-size:12px;word-break:break-all}
 .bars{list-style:none;padding:0;margin:0}.bars li{display:flex;align-items:center;gap:8px;margin:3px 0}
-.bars .label{width:260px;overflow:hidden;text-overflow:ellipsis}.bars .bar{background:#2f6fb0;height:14px;display:inline-block}
+.bars .label{flex:0 0 200px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.bars .track{flex:1}
+.bars .bar{background:#2f6fb0;height:14px;display:block;min-width:2px}.bars .n{flex:0 0 48px;text-align:right}
+td.nowrap{white-space:nowrap}
 .days rect{fill:#2f6fb0}.days text{font-size:11px;fill:#555}.filters{display:flex;gap:16px;align-items:center;margin:8px 0}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:24px}.scroll{overflow-x:auto}`;
 

@@ -99,25 +99,33 @@ async function quit(w: Workstation) {
   await w.client.store.close();
 }
 
-/** A working day at a workstation: unlocks, messages sent and received (ids and peers only), a lock. */
+/**
+ * A working day at a workstation: unlocks, messages sent and received (ids and peers only), a
+ * lock; each entry a few minutes after the last, the number of messages varying by person and day.
+ */
 function workday(w: Workstation, d: number) {
   const peers = Object.keys(ws).filter((n) => n !== w.name);
   const { audit } = w.client;
+  const step = () => clock.advance(7 * 60_000 + w.name.length * 60_000);
   audit.append('unlock', {});
-  for (let i = 0; i < 1 + ((d + w.name.length) % 4); i++) {
+  const k = w.name.charCodeAt(0);
+  for (let i = 0; i < 1 + ((d + k) % (2 + (k % 3))); i++) {
+    step();
     audit.append('message-sent', { messageId: `${w.name}-${d}-${i}`, to: jid(peers[i % peers.length]!) });
+    step();
     audit.append('message-received', {
       messageId: `in-${w.name}-${d}-${i}`,
       from: jid(peers[(i + 1) % peers.length]!),
     });
   }
+  step();
   audit.append('lock', { reason: 'idle' });
 }
 
-/** One day passes: each running workstation works, then its anchoring timer fires and its batch is sent. */
+/** One day passes: each running workstation works, then (noon next day) its anchoring timer fires and its batch is sent. */
 async function passDay(d: number, running: Workstation[]) {
   for (const w of running) workday(w, d);
-  clock.advance(DAY);
+  clock.advance(start + (d + 1) * DAY - clock.now());
   await Promise.all(running.map((w) => w.client.messaging.inspect.anchor()));
 }
 
