@@ -6,14 +6,16 @@
  * refused as damaged with nothing published; the server's size limit is a clear error.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileDamagedError, TAG_BYTES } from '../../main/attachments/file-crypto';
 import { downloadDecrypted, type DownloadRequest } from '../../main/attachments/download';
+import { createFileStore } from '../../main/attachments/file-store';
 import { TransferError } from '../../main/attachments/transfer-error';
 import { uploadEncrypted, type Uploaded } from '../../main/attachments/upload';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
@@ -70,6 +72,17 @@ async function download(up: Uploaded, extra: Partial<DownloadRequest> = {}) {
     (e: unknown) => e,
   );
   return { sink, err };
+}
+
+/** Every file under `root` that contains `needle`. */
+function filesContaining(root: string, needle: Buffer): string[] {
+  const hits: string[] = [];
+  for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const p = join(e.parentPath, e.name);
+    if (readFileSync(p).includes(needle)) hits.push(p);
+  }
+  return hits;
 }
 
 /** The one stored file of an upload: Prosody keeps it as <slot>.bin under its data path. */
@@ -216,6 +229,42 @@ describe('attachments over the real server', () => {
       } finally {
         await new Promise((resolve) => hostile.close(resolve));
       }
+    }
+  });
+
+  it('nothing readable sits on the server or in the profile folder after a send and a receive', async () => {
+    const marker = Buffer.from('LAB-RESULT-PDF-PLAINTEXT-MARKER');
+    const plain = Buffer.concat([marker, randomBytes(120 * 1024), marker]);
+    const sample = plain.subarray(50_000, 50_032);
+    const profiles = mkdtempSync(join(tmpdir(), 'attachments-profiles-'));
+    try {
+      // The sender keeps its copy at rest first and uploads from it; the receiver downloads into its own store.
+      const sender = createFileStore({ profileDir: join(profiles, 'sender'), filesKey: randomBytes(32) });
+      const sent = await sender.write('out-1', Readable.from([plain]));
+      const up = await uploadEncrypted({
+        source: await sender.read('out-1', sent),
+        plainSize: sent.size,
+        requestSlot: (size) => requestUploadSlot((el) => conn.iq(el), service, size),
+        trust: trust(),
+      });
+      const receiver = createFileStore({ profileDir: join(profiles, 'receiver'), filesKey: randomBytes(32) });
+      await downloadDecrypted({
+        url: up.getUrl,
+        secrets: up.secrets,
+        expected: up.facts,
+        sink: receiver.sink('in-1'),
+        trust: trust(),
+        allowedHosts: allowedHosts(),
+      });
+      const back: Buffer[] = [];
+      for await (const c of await receiver.read('in-1', up.facts)) back.push(c as Buffer);
+      expect(Buffer.concat(back).equals(plain)).toBe(true);
+      for (const root of [profiles, server.dataDir]) {
+        expect(filesContaining(root, marker), root).toEqual([]);
+        expect(filesContaining(root, sample), root).toEqual([]);
+      }
+    } finally {
+      rmSync(profiles, { recursive: true, force: true });
     }
   });
 });
