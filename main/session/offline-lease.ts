@@ -67,6 +67,9 @@ export function createLeaseRenewal(d: LeaseRenewalDeps): LeaseRenewal {
     }
     // The server answered, and not with this profile's lease: IT withdrew it. The cached copy goes too.
     server?.fill(0);
+    // Once: later connections of this session have no lease to renew.
+    held.fill(0);
+    keys.lease = undefined;
     await dropCachedLease(env, profileId);
     audit.append('lease-revoked', { profileId });
     env.logger.warn('offline lease: the server no longer has this profile’s lease', { profileId });
@@ -87,8 +90,9 @@ export function createLeaseRenewal(d: LeaseRenewalDeps): LeaseRenewal {
         lease = await readLease(conn);
         if (!lease) throw new Error('the server kept no lease');
       }
-      const expiresAt = await d.addLease(profileId, { passphrase: pass, master, lease, login: d.account });
+      // Held no longer, whatever the outcome: a refusal (the passphrase changed) waits for the next unlock.
       passphrase = null;
+      const expiresAt = await d.addLease(profileId, { passphrase: pass, master, lease, login: d.account });
       if (expiresAt === null || locked()) return;
       keys.lease = lease;
       lease = null;

@@ -26,7 +26,7 @@ import {
   openLeaseLogin,
   sealLeaseLayer,
 } from './lease-keys';
-import { wrapUnderPassphrase } from './passphrase-wrap';
+import { openMasterKey, wrapUnderPassphrase } from './passphrase-wrap';
 import { writeProfile, type ProfileRecord } from './profiles';
 
 /** The XMPP account the unlock signs in with to fetch the lease (the database's AccountSetting). */
@@ -130,15 +130,27 @@ export async function addLeaseLayer(
   record: ProfileRecord,
   input: { passphrase: string; master: Buffer; lease: Buffer; login: LeaseLogin; hours: number; params: KdfParams },
 ): Promise<{ record: ProfileRecord; expiresAt: number }> {
-  const pre = randomBytes(32);
   const secret = await deviceSecret(env, record.id);
+  // The passphrase must still be the profile's: one changed since the unlock that handed it over
+  // would otherwise be silently replaced by the old one.
+  const current = await openMasterKey(record, input.passphrase, secret);
+  const same = current?.equals(input.master) ?? false;
+  current?.fill(0);
+  if (!same) {
+    secret.fill(0);
+    throw new AppError(
+      'CONFLICT',
+      'The passphrase changed since this profile was unlocked; the next unlock adds the lease.',
+    );
+  }
+  const pre = randomBytes(32);
   try {
     const lease = sealLeaseLayer(record.id, pre, input.master, input.lease, JSON.stringify(input.login));
     // Never write a layer that does not give MK back.
     const check = openLeasedMaster(record.id, lease, pre, input.lease);
-    const same = check?.equals(input.master) ?? false;
+    const sealed = check?.equals(input.master) ?? false;
     check?.fill(0);
-    if (!same) throw new AppError('INTERNAL', 'The offline lease layer did not check out.');
+    if (!sealed) throw new AppError('INTERNAL', 'The offline lease layer did not check out.');
     const expiresAt = await cacheLease(env, record.id, input.lease, input.hours);
     const next: ProfileRecord = {
       ...record,

@@ -26,12 +26,22 @@ import { deriveSubkeys, zeroKeys } from '../../main/vault/keys';
 import { decodeCachedLease } from '../../main/vault/lease-keys';
 import { openMasterKey } from '../../main/vault/passphrase-wrap';
 import { readProfile } from '../../main/vault/profiles';
+import { createVault } from '../../main/vault/vault';
 import { readLease } from '../../main/xmpp/lease-storage';
 import { fakeClock, type FakeClock } from '../support/fake-clock';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { rawConnection, waitFor } from '../support/xmpp-support';
 import { routedSession, type RoutedSession } from './session-support';
-import { appError, FAST_ARGON2, OTHER, PASS, requireKeychain } from './vault-support';
+import {
+  appError,
+  FAST_ARGON2,
+  OTHER,
+  PASS,
+  requireKeychain,
+  tempDir,
+  testKeychain,
+  testPolicy,
+} from './vault-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -297,4 +307,42 @@ describe('offline lease', () => {
     expect(otherDomain.code).toBe(1);
     expect((await clinicAdmin('lease', 'renew', A)).code).toBe(2);
   }, 240_000);
+
+  it('never puts the layer on with a passphrase that changed since the unlock', async () => {
+    const { dir, cleanup } = tempDir('lease-vault-');
+    const { keychain } = testKeychain();
+    let id: string | null = null;
+    try {
+      const vault = createVault({ userDataDir: dir, policy: testPolicy(LEASE), keychain, clock, logger: silentLogger });
+      const opened = await vault.createProfile({ jid: 'dana@clinic.test', displayName: 'Dana', passphrase: PASS });
+      id = opened.profile.id;
+      // Changed while the session waited for its first connection.
+      await vault.changePassphrase(id, PASS, OTHER);
+      const before = readFileSync(join(dir, 'profiles', id, 'profile.json'));
+      const login = {
+        jid: 'dana@clinic.test',
+        password: 'x',
+        server: { host: 'h', port: 5222, tls: 'starttls' as const },
+      };
+      const stale = await appError(
+        vault.addLease(id, { passphrase: PASS, master: opened.keys.master, lease: randomBytes(32), login }),
+      );
+      expect(stale.code).toBe('CONFLICT');
+      expect(readFileSync(join(dir, 'profiles', id, 'profile.json')).equals(before)).toBe(true);
+      // With the current passphrase it goes on, and that passphrase still unlocks (through the lease).
+      const lease = randomBytes(32);
+      expect(await vault.addLease(id, { passphrase: OTHER, master: opened.keys.master, lease, login })).toBe(
+        clock.now() + 24 * HOUR,
+      );
+      const again = await vault.unlock(id, OTHER);
+      expect(again.keys.master.equals(opened.keys.master)).toBe(true);
+      expect(again.keys.lease?.equals(lease)).toBe(true);
+      zeroKeys(again.keys);
+      zeroKeys(opened.keys);
+    } finally {
+      // The entries live under this test's own keychain service; a failed delete leaves nothing that matters.
+      if (id) await keychain.delete(id).catch(() => false);
+      cleanup();
+    }
+  });
 });
