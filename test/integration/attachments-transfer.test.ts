@@ -155,6 +155,23 @@ describe('attachments over the real server', () => {
     expect(sink.aborted).toBe(true);
   });
 
+  it('a file that grew or shrank while being sent fails as changed, and no file is published on the server', async () => {
+    for (const delta of [1, -1]) {
+      const before = storedFiles();
+      const err = await uploadEncrypted({
+        source: Readable.from([randomBytes(10_000 + delta)]),
+        plainSize: 10_000,
+        requestSlot: (size) => requestUploadSlot((el) => conn.iq(el), service, size),
+        trust: trust(),
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((err as TransferError).reason, String(err)).toBe('size-changed');
+      expect(storedFiles().filter((f) => !before.includes(f))).toEqual([]);
+    }
+  });
+
   it('a file over the server limit is a clear error, from our check and from the server itself', async () => {
     const tooBig = 50 * 1024 * 1024; // + the tag is over the limit
     const never = new Readable({
