@@ -20,8 +20,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anchorState } from '../../main/audit/anchor-batches';
-import { GENESIS_LINK, sealAnchorBatch } from '../../main/crypto/audit-anchor';
+import { createAuditLog } from '../../main/audit';
+import { anchorState, markAnchored, nextBatch } from '../../main/audit/anchor-batches';
+import { chainLink, GENESIS_LINK, sealAnchorBatch } from '../../main/crypto/audit-anchor';
+import { openStore } from '../../main/store';
 import { openDb } from '../../main/store/open-db';
 import { auditAnchorStanza } from '../../main/xmpp/audit-anchor-stanza';
 import { fakeClock, type FakeClock } from '../support/fake-clock';
@@ -349,4 +351,35 @@ describe('a compliance account whose key is not the pinned one', () => {
     },
     SPAWNS,
   );
+});
+
+describe('batches on the workstation (no server)', () => {
+  it('resends an unacknowledged batch unchanged, continues from its head once acknowledged, and splits a backlog', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'anchor-batches-'));
+    const store = openStore({ file: join(folder, 'cache.db'), key: randomBytes(32), worker: false });
+    try {
+      const audit = createAuditLog({ store, key: randomBytes(32), clock });
+      for (let i = 0; i < 450; i++) audit.append('message-opened', { peer: jid('bob'), messageId: `m${i}` });
+      const who = { account: jid('alice'), workstation: 'ws-alice-0009' };
+      const first = nextBatch(store, audit, who, 1_000);
+      expect(first.batch).toMatchObject({ batch: 1, sentAt: 1_000, prevLink: GENESIS_LINK, head: { seq: 200 } });
+      expect(first.batch.entries).toHaveLength(200);
+      expect(first.more).toBe(true);
+      // No ack: built again later, after more activity, it is the same JSON (the receiver drops the copy).
+      audit.append('lock', { reason: 'idle' });
+      expect(JSON.stringify(nextBatch(store, audit, who, 9_000).batch)).toBe(JSON.stringify(first.batch));
+      markAnchored(store, first.batch, 9_000);
+      const second = nextBatch(store, audit, who, 10_000);
+      expect(second.batch).toMatchObject({ batch: 2, prevLink: first.batch.head.link, head: { seq: 400 } });
+      expect(second.batch.head.link).toBe(chainLink(first.batch.head.link, second.batch.entries));
+      markAnchored(store, second.batch, 10_000);
+      const third = nextBatch(store, audit, who, 11_000);
+      expect(third.batch.entries.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => 401 + i));
+      expect(third.more).toBe(false);
+      expect(anchorState(store)).toMatchObject({ batch: 2, seq: 400, at: 10_000, pending: { batch: 3, toSeq: 451 } });
+    } finally {
+      await store.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });

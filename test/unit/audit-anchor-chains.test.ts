@@ -1,14 +1,19 @@
 /**
  * The report's chain check (admin/report/check-chains.ts, issue 15 item 4) on hand-built batches:
- * pure logic, no server, no keys. The integration test (audit-anchoring) runs the same cases end
+ * pure logic, no server; and the batch's sealing and signature check (main/crypto/audit-anchor.ts)
+ * with throwaway keys. The integration test (audit-anchoring) runs the same cases end
  * to end with real workstations, Prosody and the CLI.
  */
+import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { checkChains, type ReceivedBatch } from '../../admin/report/check-chains';
 import {
   batchDigest,
   chainLink,
   GENESIS_LINK,
+  openAnchorBatch,
+  readSignedBatch,
+  sealAnchorBatch,
   type AnchorBatch,
   type AnchorEntry,
 } from '../../main/crypto/audit-anchor';
@@ -118,5 +123,27 @@ describe('checkChains', () => {
     b.batch.localProblems = [{ seq: 2, kind: 'edited' }];
     const r = checkChains([{ ...b, digest: batchDigest(JSON.stringify(b.batch)) }], opts);
     expect(r.findings.map((f) => f.message)).toEqual(["the workstation's own chain check found entry 2 edited"]);
+  });
+});
+
+describe('sealed batches (main/crypto/audit-anchor.ts)', () => {
+  it('opens only with the compliance key, and the signature checks out only against the signing key and the exact bytes', async () => {
+    const make = async (name: string) =>
+      (await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name }], format: 'object' }))
+        .privateKey;
+    const [account, compliance, other] = await Promise.all([make('a'), make('c'), make('o')]);
+    const b = batch(1, [], log.slice(0, 3), T0).batch;
+    const sealed = await sealAnchorBatch(b, account, compliance.toPublic(), new Date(T0));
+    expect(sealed).not.toContain('message-sent'); // encrypted: no row is readable on the wire
+    expect(await openAnchorBatch(sealed, other)).toEqual({ ok: false, reason: 'undecryptable' });
+    const opened = await openAnchorBatch(sealed, compliance);
+    if (!opened.ok) throw new Error('the compliance key must open it');
+    const good = await readSignedBatch(opened.signed, account.toPublic());
+    expect(good).toMatchObject({ ok: true, signatureOk: true, batch: b });
+    expect(await readSignedBatch(opened.signed, other.toPublic())).toMatchObject({ ok: true, signatureOk: false });
+    const edited = Buffer.from(JSON.stringify({ ...b, batch: 2 })).toString('base64');
+    expect(await readSignedBatch({ ...opened.signed, data: edited }, account.toPublic())).toMatchObject({
+      signatureOk: false,
+    });
   });
 });
