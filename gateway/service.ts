@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock';
 import type { GatewayConfig } from './config';
-import { parseDobVerifier } from './dob';
+import { checkDob, parseDobVerifier } from './dob';
 import { errorName, type Logger } from './log';
 import { inQuietHours, renderSms } from './rules';
 import { classifyKeyword, OPT_IN_CONFIRMATION, OPT_OUT_CONFIRMATION } from './sms/opt-out';
@@ -46,7 +46,17 @@ export interface StateChange {
   at: number;
 }
 
+/** The patient page's open step (issue 17 item 3). */
+export type OpenOutcome =
+  | { kind: 'ok'; ciphertext: Buffer }
+  | { kind: 'wrong-dob'; triesLeft: number }
+  | { kind: 'locked'; until: number }
+  | { kind: 'expired' }
+  | { kind: 'not-found' };
+
 export interface GatewayService {
+  /** Checks the DOB (tries, then a lockout) and returns the ciphertext; the first open is reported. */
+  openMessage(id: string, dob: string): Promise<OpenOutcome>;
   send(req: SendRequest): Promise<SendOutcome>;
   /** A delivery receipt from the provider. */
   providerStatus(providerRef: string, status: 'delivered' | 'failed', code?: string): void;
@@ -186,7 +196,47 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
     }
   }
 
+  // One DOB check per link at a time: parallel guesses must not slip past the try count.
+  const opening = new Map<string, Promise<OpenOutcome>>();
+  function openMessage(id: string, dob: string): Promise<OpenOutcome> {
+    const next = (opening.get(id) ?? Promise.resolve(null)).then(() => openNow(id, dob));
+    opening.set(id, next);
+    // The map only serialises: once the last check of this link is done, forget it.
+    const forget = () => {
+      if (opening.get(id) === next) opening.delete(id);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  async function openNow(id: string, dob: string): Promise<OpenOutcome> {
+    const row = store.get(id);
+    if (!row || row.state === 'failed') return { kind: 'not-found' };
+    if (!row.ciphertext || row.state === 'expired') return { kind: 'expired' };
+    const now = clock.now();
+    if (row.lockedUntil !== null && row.lockedUntil > now) return { kind: 'locked', until: row.lockedUntil };
+    // A lockout that has run out starts a fresh set of tries.
+    const failures = row.lockedUntil !== null ? 0 : row.dobFailures;
+    const verifier = parseDobVerifier(row.dobVerifier);
+    if (!verifier || !(await checkDob(dob, verifier))) {
+      const { maxTries, lockoutMinutes } = config.dobCheck;
+      if (failures + 1 >= maxTries) {
+        const until = now + lockoutMinutes * 60_000;
+        store.setDobState(id, 0, until, now);
+        log('warn', 'dob-locked', { id });
+        return { kind: 'locked', until };
+      }
+      store.setDobState(id, failures + 1, null, now);
+      log('info', 'dob-wrong', { id });
+      return { kind: 'wrong-dob', triesLeft: maxTries - failures - 1 };
+    }
+    store.setDobState(id, 0, null, now);
+    if (row.state === 'queued' || row.state === 'sms-delivered') change(row, 'opened', null);
+    return { kind: 'ok', ciphertext: row.ciphertext };
+  }
+
   return {
+    openMessage,
     send,
     providerStatus,
     inboundSms,

@@ -1,5 +1,5 @@
 /**
- * The gateway's HTTP side: the SMS provider's webhooks (webhooks.ts) and, later, the patient page.
+ * The gateway's HTTP side: the SMS provider's webhooks (webhooks.ts) and the patient page (page.ts).
  * HTTPS with the configured certificate, or plain HTTP behind a TLS proxy. Every answer carries
  * headers that keep a browser from doing anything with it it was not meant to (security-headers).
  */
@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config';
 import { errorName, type Logger } from '../log';
 import type { GatewayService } from '../service';
+import { pageRoutes } from './page';
 import { webhookRoutes } from './webhooks';
 
 export interface HttpHandle {
@@ -33,7 +34,7 @@ export function reply(res: ServerResponse, status: number, type: string, body: s
 }
 
 export async function startHttp(config: GatewayConfig, service: GatewayService, log: Logger): Promise<HttpHandle> {
-  const routes: Route[] = [...webhookRoutes(config, service, log)];
+  const routes: Route[] = [...webhookRoutes(config, service, log), ...pageRoutes(service)];
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     // Every failure is answered inside (500); nothing is left for the caller to await.

@@ -114,6 +114,9 @@ export function openGatewayStore(path: string) {
   const strandedQueued = db.prepare<[], RawRow>(
     "SELECT * FROM messages WHERE state = 'queued' AND provider_ref IS NULL",
   );
+  const setDob = db.prepare<[number, number | null, number, string]>(
+    'UPDATE messages SET dob_failures = ?, locked_until = ?, updated_at = ? WHERE id = ?',
+  );
   const optOut = db.prepare<[string, number]>('INSERT OR IGNORE INTO opt_outs (phone, at) VALUES (?, ?)');
   const optIn = db.prepare<[string]>('DELETE FROM opt_outs WHERE phone = ?');
   const isOptedOut = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM opt_outs WHERE phone = ?');
@@ -143,6 +146,10 @@ export function openGatewayStore(path: string) {
     },
     setProviderRef(id: string, ref: string, now: number): void {
       setProviderRef.run(ref, now, id);
+    },
+    /** Wrong-DOB count and lockout of one link. */
+    setDobState(id: string, failures: number, lockedUntil: number | null, now: number): void {
+      setDob.run(failures, lockedUntil, now, id);
     },
     /** Texts to this number since `since` that did not fail (the frequency cap counts these). */
     sentSince(phone: string, since: number): number {
