@@ -12,7 +12,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prosodyAdmin } from '../../admin/server/prosody';
 import { createEventBus } from '../../main/events';
 import { silentLogger } from '../../main/log';
 import { loadPolicy } from '../../main/policy/load';
@@ -201,7 +200,9 @@ describe('offline lease', () => {
     const bob = await workstation(B, pw.bob!, 'lease-bob-', LEASE);
     await renewedAfter(bob, bob.session, 0);
     await bob.session.lock('manual');
-    await prosodyAdmin(server.configFile).disableUser(B);
+    // IT disables the account with the real CLI.
+    const disabled = await clinicAdmin('disable', B);
+    expect(disabled.code, disabled.stderr).toBe(0);
     clock.advance(25 * HOUR);
     for (let i = 0; i < 2; i++) {
       const refused = await appError(bob.session.unlock(bob.profileId, PASS));
@@ -233,7 +234,7 @@ describe('offline lease', () => {
     expect(wiped.code).toBe('PROFILE_WIPED');
     expect(wiped.details).toMatchObject({ by: 'admin', reason: 'account-disabled' });
     expect(existsSync(join(bob.dir, 'profiles', bob.profileId))).toBe(false);
-  });
+  }, 240_000);
 
   it('policy off changes nothing; turning it on, then off again, re-wraps the existing profile', async () => {
     const carol = await workstation(C, pw.carol!, 'lease-carol-', {});
