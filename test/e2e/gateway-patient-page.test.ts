@@ -1,0 +1,124 @@
+/**
+ * The patient page in real Chromium on a phone-sized viewport (issue 17 items 3 and 6), against the
+ * real gateway and a real Prosody: the patient taps, gives the date of birth and reads the message,
+ * decrypted in the page with the link's #fragment. Checked on the way: every request stays on the
+ * gateway's origin, none carries a referrer or the fragment, the fragment leaves the address bar,
+ * axe finds no violation, three wrong dates lock the link, and an altered fragment cannot decrypt.
+ */
+import type { Browser, Page, Request } from 'playwright-core';
+import { xml } from '@xmpp/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSink } from '../../gateway/sms/sink';
+import type { XmppConnection } from '../../main/xmpp/transport/connection';
+import { launchChromium } from '../support/chromium';
+import { fakeClock } from '../support/fake-clock';
+import { GATEWAY_NS, sealForPatient, sendIq, startTestGateway, type TestGateway } from '../support/gateway-support';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { axeViolations, screenshot } from '../support/ui-support';
+import { rawConnection } from '../support/xmpp-support';
+
+const RITA = 'rita@clinic.test';
+const TEXT = 'Your test results are normal. No need to come in.';
+
+describe('patient page in Chromium', () => {
+  const clock = fakeClock();
+  let server: ProsodyServer;
+  let gw: TestGateway;
+  let rita: XmppConnection;
+  let browser: Browser;
+  let n = 0;
+
+  beforeAll(async () => {
+    server = await startProsody({ users: [{ jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' }] });
+    gw = await startTestGateway(server, clock);
+    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk');
+    await rita.start();
+    await rita.send(xml('presence'));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rita?.stop();
+    await gw?.close();
+    await server?.stop();
+  });
+
+  /** Sends a message and returns the link the patient's phone got, on the test gateway's address. */
+  async function textPatient(text: string, dob: string) {
+    const m = await sealForPatient(text, '+15550500000', dob);
+    const res = await rita.iq(await sendIq(m, server.component.domain, { request: `e${++n}` }));
+    const id = res.getChild('sent', GATEWAY_NS)!.attrs.id!;
+    const sms = readSink(gw.sinkDir).find((t) => t.body.includes(`/m/${id}#`))!;
+    const link = new URL(/https?:\/\/\S+/.exec(sms.body)![0]);
+    return { m, id, url: `${gw.baseUrl}${link.pathname}${link.hash}` };
+  }
+
+  async function phone(): Promise<{ page: Page; requests: Request[] }> {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const requests: Request[] = [];
+    page.on('request', (r) => requests.push(r));
+    return { page, requests };
+  }
+
+  it('tap, date of birth, message: decrypted in the page; nothing leaves but the DOB, to the gateway only', async () => {
+    const { m, id, url } = await textPatient(TEXT, '1984-02-29');
+    const { page, requests } = await phone();
+    await page.goto(url);
+    expect(await page.evaluate(() => window.location.hash)).toBe('');
+    expect(await axeViolations(page)).toEqual([]);
+    expect(gw.store.get(id)!.state).toBe('sms-delivered');
+
+    await page.getByRole('button', { name: 'Open the message' }).click();
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'gateway-patient-dob-390x844');
+    await page.getByLabel('Date of birth').fill('1984-02-29');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.locator('#text').textContent()).toBe(TEXT);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'gateway-patient-page-390x844');
+    expect(gw.store.get(id)!.state).toBe('opened');
+
+    for (const r of requests) {
+      expect(r.url().startsWith(`${gw.baseUrl}/`), r.url()).toBe(true);
+      expect(r.url()).not.toContain(m.fragment);
+      expect(r.postData() ?? '').not.toContain(m.fragment);
+      expect(await r.headerValue('referer')).toBeNull();
+    }
+    await page.context().close();
+  });
+
+  it('three wrong dates of birth lock the link; the page says until when', async () => {
+    const { url } = await textPatient('Locked out.', '1970-01-01');
+    const { page } = await phone();
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Open the message' }).click();
+    for (const [i, d] of ['1970-01-02', '1970-01-03'].entries()) {
+      await page.getByLabel('Date of birth').fill(d);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await expect
+        .poll(() => page.getByRole('alert').textContent())
+        .toContain(`${2 - i} ${i === 0 ? 'tries' : 'try'} left`);
+    }
+    await page.getByLabel('Date of birth').fill('1970-01-04');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Too many tries');
+    expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
+    expect(await page.locator('#text').textContent()).toBe('');
+    await page.context().close();
+  });
+
+  it('an altered fragment cannot decrypt: the page says the link was changed and shows nothing', async () => {
+    const { url } = await textPatient('Altered fragment.', '1970-01-01');
+    const [base, fragment] = url.split('#') as [string, string];
+    const altered = `${base}#${fragment.startsWith('A') ? 'B' : 'A'}${fragment.slice(1)}`;
+    const { page } = await phone();
+    await page.goto(altered);
+    await page.getByRole('button', { name: 'Open the message' }).click();
+    await page.getByLabel('Date of birth').fill('1970-01-01');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('was changed');
+    expect(await page.locator('#message').isHidden()).toBe(true);
+    await page.context().close();
+  });
+});
