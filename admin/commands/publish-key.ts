@@ -43,10 +43,16 @@ export async function publishKey(
   }
   const fingerprint = normalizeFingerprint(publicKey.getFingerprint());
   const password = await readXmppPassword(io, sending.as);
-  const via = await withSession(sending.as, password, sending.target, async (conn, v) => {
-    await publishPublicKey(conn, fingerprint, publicKey.write(), io.now());
-    return v;
-  });
+  const via = await withSession(
+    sending.as,
+    password,
+    sending.target,
+    async (conn, v) => {
+      await publishPublicKey(conn, fingerprint, publicKey.write(), io.now());
+      return v;
+    },
+    'nothing was published',
+  );
   io.stdout(`Published the compliance key ${fingerprint} for ${sending.as} via ${via}.`);
   io.stdout('Add to the managed policy (docs/deploy):');
   io.stdout(`  "complianceAccount": "${sending.as}",`);

@@ -92,12 +92,17 @@ export async function report(io: CliIo, opts: ReportOptions): Promise<void> {
   const complianceKey = await unlockKey(io, opts.key);
   const password = await readXmppPassword(io, sending.as);
   const generatedAt = io.now().getTime();
-  const evidence = await withSession(sending.as, password, sending.target, (conn, _via, onStanza) =>
-    collectEvidence(conn, onStanza, {
-      compliance: sending.as,
-      complianceKey,
-      period: { ...period, overdueHours, generatedAt },
-    }),
+  const evidence = await withSession(
+    sending.as,
+    password,
+    sending.target,
+    (conn, _via, onStanza) =>
+      collectEvidence(conn, onStanza, {
+        compliance: sending.as,
+        complianceKey,
+        period: { ...period, overdueHours, generatedAt },
+      }),
+    'no report was written',
   );
   const analysis = await analyse(evidence);
   try {

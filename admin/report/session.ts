@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
 import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
+import { CliError } from '../errors';
 import { signInFailure, type SendTarget } from '../send';
 
 export async function withSession<T>(
@@ -13,6 +14,8 @@ export async function withSession<T>(
   password: string,
   target: SendTarget,
   work: (conn: XmppConnection, via: string, onStanza: (f: (el: XmlElement) => void) => void) => Promise<T>,
+  /** What did not happen when the sign-in fails, e.g. "no report was written". */
+  nothing = 'nothing was done',
 ): Promise<T> {
   const domain = as.split('@')[1] ?? '';
   const host = target.host ?? domain;
@@ -37,7 +40,7 @@ export async function withSession<T>(
     try {
       await conn.start();
     } catch (err) {
-      throw signInFailure(err, as, via);
+      throw new CliError(signInFailure(err, as, via).message.replace('nothing was sent', nothing));
     }
     return await work(conn, via, (f) => {
       handler = f;

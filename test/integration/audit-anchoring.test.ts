@@ -57,8 +57,11 @@ let fingerprint: string;
 let start: number;
 const ws: Record<string, Workstation> = {};
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, CLINIC_ADMIN_PASSPHRASE: PASS, CLINIC_ADMIN_XMPP_PASSWORD: pw.compliance };
+async function cli(
+  args: string[],
+  xmppPassword = pw.compliance,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, CLINIC_ADMIN_PASSPHRASE: PASS, CLINIC_ADMIN_XMPP_PASSWORD: xmppPassword };
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, timeout: 120_000 });
     return { code: 0, stdout, stderr };
@@ -382,4 +385,35 @@ describe('batches on the workstation (no server)', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+});
+
+describe('report and verify-report on bad input', () => {
+  it(
+    'refuses a bad period, a wrong password and a file that is not a report, each with its message',
+    async () => {
+      const base = ['--as', COMP, '--key', keyFile, ...where()];
+      const period = await cli(['report', '--from', '2026-02-30', '--to', day(1), '--out', join(dir, 'x'), ...base]);
+      expect(period.code).toBe(2);
+      expect(period.stderr).toMatch(/--from must be a day as YYYY-MM-DD \(got "2026-02-30"\)/);
+      const backwards = await cli(['report', '--from', day(2), '--to', day(1), '--out', join(dir, 'x'), ...base]);
+      expect(backwards.code).toBe(2);
+      expect(backwards.stderr).toMatch(/--to is before --from/);
+      const wrong = await cli(
+        ['report', '--from', day(0), '--to', day(1), '--out', join(dir, 'y'), ...base],
+        'not the password',
+      );
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/refused the password of compliance@clinic\.test; no report was written/);
+      expect(existsSync(join(dir, 'y'))).toBe(false);
+      const notReport = join(dir, 'not-a-report.html');
+      writeFileSync(notReport, '<!doctype html><p>hello</p>');
+      const nr = await cli(['verify-report', notReport]);
+      expect(nr.code).toBe(1);
+      expect(nr.stderr).toMatch(/is not a clinic-admin activity report/);
+      const missing = await cli(['verify-report', join(dir, 'nowhere.html')]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/Cannot read .*nowhere\.html \(no such file\)/);
+    },
+    SPAWNS,
+  );
 });
