@@ -81,7 +81,7 @@ function refusal(reason: 'unreachable' | 'refused' | 'revoked', hours: number): 
  * MK of a profile with a lease layer, from P (the passphrase layer's key, already checked). The
  * cached lease while valid (or at all, when the policy no longer asks for a lease); otherwise the
  * server's, which is then cached for `hours`. Throws LEASE_EXPIRED and records it in the device
- * log when neither opens it; nothing on disk changes then.
+ * log when neither opens it; the profile is untouched then (an expired cached copy is withdrawn).
  */
 export async function openThroughLease(
   env: VaultEnv,
@@ -117,6 +117,8 @@ export async function openThroughLease(
     detail: { reason, hours, ...(got.reached ? {} : { code: got.code }) },
   });
   env.logger.warn('offline lease: unlock refused', { profileId: id, reason });
+  // An expired copy opens nothing here any more; it is not left in the keychain for anyone else.
+  if (cached) await dropCachedLease(env, id);
   throw refusal(reason, hours);
 }
 

@@ -185,6 +185,8 @@ describe('offline lease', () => {
       expect(sha(profileJson(alice))).toBe(before);
       const log = readDeviceLog(alice.dir).filter((e) => e.event === 'lease-unlock-refused');
       expect(log.at(-1)).toMatchObject({ profileId: alice.profileId, detail: { reason: 'unreachable', hours: 24 } });
+      // The expired copy is withdrawn from the keychain.
+      expect(await cached(alice.keychain, alice.profileId)).toBeNull();
     } finally {
       await server.restart();
     }
