@@ -29,6 +29,10 @@ export const SYSTEM_DEPS = [
   { path: '/usr/bin/chromium', pkg: 'chromium', for: ['test'] },
   // The deb's maintainer scripts run for real, as root would run them (test/unit/deb-maintainer-scripts).
   { path: 'fakeroot', pkg: 'fakeroot', for: ['test'] },
+  // The clustered server (deploy/ejabberd/) and its SQLite driver, for the server matrix tests.
+  { path: 'ejabberdctl', pkg: 'ejabberd', for: ['test'] },
+  // (Debian 12 ships exactly this version; a newer release changes the folder name here.)
+  { path: '/usr/lib/erlang/lib/p1_sqlite3-1.1.14', pkg: 'erlang-p1-sqlite3', for: ['test'] },
 ];
 
 /** Debian packages (each once, in SYSTEM_DEPS order) whose files `command` needs and `isPresent` does not find. */
