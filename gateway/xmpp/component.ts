@@ -60,7 +60,23 @@ export function createGatewayComponent(
   let pending: Promise<unknown> = Promise.resolve();
   return {
     async start() {
-      await xmpp.start();
+      // @xmpp reconnects forever on its own; at start a refusal (wrong secret, no component port)
+      // must instead fail the start, so the CLI exits and says why.
+      let onError: (err: unknown) => void = () => {};
+      const refused = new Promise<never>((_, reject) => {
+        onError = (err) => reject(new Error(startFailure(err, config)));
+        xmpp.on('error', onError);
+      });
+      try {
+        await Promise.race([xmpp.start(), refused]);
+      } catch (err) {
+        xmpp.reconnect.stop();
+        // Best effort: the connection is already refused or closed; the start failure is what matters.
+        await xmpp.stop().catch(() => undefined);
+        throw err;
+      } finally {
+        xmpp.off('error', onError);
+      }
     },
     async stop() {
       await pending;
@@ -74,4 +90,16 @@ export function createGatewayComponent(
         .catch((err: unknown) => log('warn', 'notify-failed', { id: change.id, error: errorName(err) }));
     },
   };
+}
+
+/** Why the component could not come online, in words (never the secret). */
+function startFailure(err: unknown, config: GatewayConfig['xmpp']): string {
+  const where = `${config.host}:${config.port}`;
+  const condition = (err as { condition?: unknown }).condition;
+  if (condition === 'not-authorized')
+    return `the XMPP server at ${where} refused the component ${config.domain}: xmpp.secret differs from Prosody's component_secret`;
+  if (typeof condition === 'string')
+    return `the XMPP server at ${where} refused the component ${config.domain} (${condition})`;
+  const code = (err as NodeJS.ErrnoException).code;
+  return `cannot reach the XMPP server's component port at ${where} (${code ?? errorName(err)})`;
 }
