@@ -14,9 +14,10 @@ import type { CliIo } from '../io';
 import { readXmppPassword } from '../passphrase';
 import { collectEvidence } from '../report/collect';
 import { analyse } from '../report/evidence';
-import { entriesCsv, findingsCsv, reportHtml, rowsInPeriod } from '../report/render';
+import { entriesCsv, findingsCsv, reportHtml, rowsInPeriod, serverCsv } from '../report/render';
 import { withSession } from '../report/session';
 import { parseSendOptions, type SendOptions } from '../send-options';
+import { archiveMetadata } from '../server/prosody-archive';
 import { unlockKey } from './wipe';
 
 export const EXIT_PROBLEMS = 3;
@@ -24,11 +25,12 @@ export const REPORT_FILES = {
   html: 'activity-report.html',
   entries: 'activity.csv',
   findings: 'findings.csv',
+  server: 'server-metadata.csv',
 } as const;
 
 export const REPORT_USAGE = `Usage: clinic-admin report --from <YYYY-MM-DD> --to <YYYY-MM-DD> --as <compliance-jid>
          --key <file> --out <dir> [--overdue <hours>] [--server <host>[:<port>]]
-         [--tls starttls|direct] [--ca <pem-file>]
+         [--tls starttls|direct] [--ca <pem-file>] [--prosody-config <file>]
 
 Reads the audit entries every workstation anchored with the compliance account (the policy's
 complianceAccount), checks every signature and every workstation's chain, and writes into <dir>:
@@ -41,10 +43,13 @@ anchoring is named (account and workstation id). Check a saved report with verif
                     or read from CLINIC_ADMIN_XMPP_PASSWORD
   --key <file>      the compliance key (clinic-admin keygen; its fingerprint is the policy's
                     complianceKeyFingerprint); passphrase asked or read from CLINIC_ADMIN_PASSPHRASE
-  --out <dir>       where the three files go (created if missing; existing files are never replaced)
+  --out <dir>       where the files go (created if missing; existing files are never replaced)
   --overdue <hours> a workstation silent for longer before the end of the period is flagged
                     (default 72, the policy's auditAnchorOverdueHours)
   --server, --tls, --ca  as for wipe --send
+  --prosody-config <file>  also merge the server's own message metadata (who exchanged messages
+                    with whom, when; never content) from Prosody's archive; run on the Prosody
+                    server as root; storage = "sql" with SQLite3, as deploy/prosody's
 
 Exit codes: 0 written and verified, 3 written and problems found, 1 failed, 2 bad usage.`;
 
@@ -72,6 +77,7 @@ export interface ReportOptions extends Omit<SendOptions, 'send'> {
   key: string | undefined;
   out: string | undefined;
   overdue: string | undefined;
+  prosodyConfig: string | undefined;
 }
 
 export async function report(io: CliIo, opts: ReportOptions): Promise<void> {
@@ -87,8 +93,11 @@ export async function report(io: CliIo, opts: ReportOptions): Promise<void> {
     html: join(opts.out, REPORT_FILES.html),
     entries: join(opts.out, REPORT_FILES.entries),
     findings: join(opts.out, REPORT_FILES.findings),
+    server: join(opts.out, REPORT_FILES.server),
   };
   for (const p of Object.values(paths)) refuseExisting(p, 'report');
+  // Read first: a server whose store cannot be read fails before any passphrase is asked.
+  const server = opts.prosodyConfig === undefined ? null : archiveMetadata(opts.prosodyConfig, period, [sending.as]);
   const complianceKey = await unlockKey(io, opts.key);
   const password = await readXmppPassword(io, sending.as);
   const generatedAt = io.now().getTime();
@@ -98,6 +107,7 @@ export async function report(io: CliIo, opts: ReportOptions): Promise<void> {
     sending.target,
     (conn, _via, onStanza) =>
       collectEvidence(conn, onStanza, {
+        server,
         compliance: sending.as,
         complianceKey,
         period: { ...period, overdueHours, generatedAt },
@@ -113,6 +123,7 @@ export async function report(io: CliIo, opts: ReportOptions): Promise<void> {
   writeNewFile(paths.html, reportHtml(evidence, analysis), 0o600);
   writeNewFile(paths.entries, entriesCsv(rowsInPeriod(evidence, analysis)), 0o600);
   writeNewFile(paths.findings, findingsCsv(analysis), 0o600);
+  if (evidence.server !== null) writeNewFile(paths.server, serverCsv(evidence.server), 0o600);
   const ws = analysis.chains.workstations.length;
   io.stdout(
     `Read ${evidence.batches.length} batches from ${ws} workstation${ws === 1 ? '' : 's'} in the archive of ${sending.as}.`,

@@ -29,6 +29,7 @@ export async function collectEvidence(
   conn: XmppConnection,
   onStanza: (f: (el: XmlElement) => void) => void,
   req: {
+    server: Evidence['server'];
     compliance: string;
     complianceKey: PrivateKey;
     period: Pick<Evidence, 'from' | 'to' | 'overdueHours' | 'generatedAt'>;
@@ -54,5 +55,5 @@ export async function collectEvidence(
   const keys: Evidence['keys'] = {};
   for (const account of [...accounts].sort()) keys[account] = await publishedKey(conn, account);
   // Through the schema: its key order is what verify-report re-renders the page with.
-  return evidenceSchema.parse({ v: 1, compliance: req.compliance, ...req.period, keys, batches });
+  return evidenceSchema.parse({ v: 1, compliance: req.compliance, ...req.period, keys, batches, server: req.server });
 }

@@ -31,6 +31,11 @@ export const evidenceSchema = z.strictObject({
   /** account → its published key when the report was made (null: it publishes none). */
   keys: z.record(z.string(), z.strictObject({ fingerprint: z.string(), armored: z.string() }).nullable()),
   batches: z.array(batchEvidence),
+  /**
+   * The server's own metadata (report --prosody-config): who exchanged messages with whom, when.
+   * NOT signed by any workstation: verify-report can only say the page matches it. null: not asked.
+   */
+  server: z.array(z.strictObject({ account: z.string(), peer: z.string(), at: z.number().int() })).nullable(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;
 

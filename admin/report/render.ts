@@ -133,6 +133,30 @@ function entriesHtml(rows: Row[]): string {
   );
 }
 
+/** The server's archive metadata (not signed by workstations): messages per pair of accounts in the period. */
+function serverHtml(server: NonNullable<Evidence['server']>): string {
+  const pairs = new Map<string, { n: number; first: number; last: number }>();
+  for (const x of server) {
+    const key = [x.account, x.peer].sort().join(' ↔ ');
+    const p = pairs.get(key) ?? { n: 0, first: x.at, last: x.at };
+    pairs.set(key, { n: p.n + 1, first: Math.min(p.first, x.at), last: Math.max(p.last, x.at) });
+  }
+  const rows = [...pairs.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([k, p]) => `<tr><td>${esc(k)}</td><td>${p.n}</td><td>${iso(p.first)}</td><td>${iso(p.last)}</td></tr>`)
+    .join('');
+  return (
+    `<section><h2>Server archive metadata</h2><p class="meta">From the XMPP server's own archive: who exchanged messages with whom and when, never content. Each message is counted in each party's archive. Not signed by the workstations.</p>` +
+    `<table><thead><tr><th>Accounts</th><th>Archived messages</th><th>First</th><th>Last</th></tr></thead><tbody>${rows}</tbody></table></section>`
+  );
+}
+
+export function serverCsv(server: NonNullable<Evidence['server']>): string {
+  const lines = [csvLine(['time', 'account', 'peer'])];
+  for (const x of server) lines.push(csvLine([iso(x.at), x.account, x.peer]));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1a1a1a;max-width:1200px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:20px 0 8px}.meta{color:#555;margin:0}
 .verdict{border-radius:6px;padding:8px 16px;margin:16px 0}.verdict h2{margin:8px 0}
@@ -172,6 +196,7 @@ ${verdictHtml(a)}
     'Entries per event type',
   )}</section>
 <h2>Entries</h2>${entriesHtml(rows)}
+${e.server === null ? '' : serverHtml(e.server)}
 </main>
 <script type="application/json" id="${EVIDENCE_ID}">${evidence}</script>
 <script>${SCRIPT}</script></body></html>

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { xml } from '@xmpp/client';
 import { createAuditLog } from '../../main/audit';
 import { anchorState, markAnchored, nextBatch } from '../../main/audit/anchor-batches';
 import { chainLink, GENESIS_LINK, sealAnchorBatch } from '../../main/crypto/audit-anchor';
@@ -413,6 +414,50 @@ describe('report and verify-report on bad input', () => {
       const missing = await cli(['verify-report', join(dir, 'nowhere.html')]);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/Cannot read .*nowhere\.html \(no such file\)/);
+    },
+    SPAWNS,
+  );
+});
+
+describe("the server's own message metadata", () => {
+  it(
+    "merges who exchanged messages with whom and when from Prosody's archive (never content), and verify-report still matches",
+    async () => {
+      const today = new Date().toISOString().slice(0, 10);
+      const a = rawConnection(server, jid('alice'), pw.alice!, 'meta');
+      await a.start();
+      await a.sendAcked(xml('message', { to: jid('bob'), type: 'chat', id: 'meta-1' }, xml('body', {}, 'opaque')));
+      await a.stop();
+      const out = join(dir, 'with-server');
+      const r = await cli([
+        'report',
+        '--from',
+        today,
+        '--to',
+        today,
+        '--as',
+        COMP,
+        '--key',
+        keyFile,
+        '--out',
+        out,
+        '--prosody-config',
+        server.configFile,
+        ...where(),
+      ]);
+      expect([0, 3], r.stderr).toContain(r.code);
+      const csv = readFileSync(join(out, 'server-metadata.csv'), 'utf8').split('\r\n');
+      expect(csv[0]).toBe('time,account,peer');
+      expect(csv.filter((l) => l.endsWith(`,${jid('alice')},${jid('bob')}`))).toHaveLength(1);
+      expect(csv.filter((l) => l.endsWith(`,${jid('bob')},${jid('alice')}`))).toHaveLength(1);
+      expect(csv.join('\n')).not.toContain(COMP); // the anchoring traffic itself is left out
+      const html = readFileSync(join(out, 'activity-report.html'), 'utf8');
+      expect(html).toContain('Server archive metadata');
+      expect(html).toContain(`${jid('alice')} ↔ ${jid('bob')}`);
+      expect(html).not.toContain('opaque');
+      const v = await cli(['verify-report', join(out, 'activity-report.html')]);
+      expect([0, 3], v.stderr).toContain(v.code);
+      expect(v.stderr).not.toMatch(/was edited/);
     },
     SPAWNS,
   );
