@@ -195,7 +195,7 @@ export const policySchema = z
     complianceAccount: bareJid.nullable().default(null).meta({
       title: 'Compliance account',
       description:
-        'The XMPP account (for example compliance@clinic.example.org) that collects every workstation\'s audit entries for `clinic-admin report`: metadata only, signed by the person\'s key and encrypted to the compliance key. Anchoring is on when this and the compliance key fingerprint are both set (one without the other is an error).',
+        "The XMPP account (for example compliance@clinic.example.org) that collects every workstation's audit entries for `clinic-admin report`: metadata only, signed by the person's key and encrypted to the compliance key. Anchoring is on when this and the compliance key fingerprint are both set (one without the other is an error).",
     }),
     complianceKeyFingerprint: fingerprint.nullable().default(null).meta({
       title: 'Compliance key fingerprint',
