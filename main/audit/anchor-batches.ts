@@ -57,17 +57,34 @@ const toEntry = (r: AuditRow): AnchorEntry => ({
 /**
  * The rows up to `fromSeq` hashed again from the store (so a row edited after it was anchored
  * changes the link this batch continues from), and the rows after it: up to `toSeq`, or up to
- * MAX_ANCHOR_ENTRIES new ones.
+ * MAX_ANCHOR_ENTRIES new ones. `known`: the link at `fromSeq` computed earlier in the same run.
  */
-function readRange(store: Store, fromSeq: number, toSeq: number | null): { prevLink: string; entries: AnchorEntry[] } {
-  let prevLink = GENESIS_LINK;
+function readRange(
+  store: Store,
+  fromSeq: number,
+  toSeq: number | null,
+  known: string | undefined,
+): { prevLink: string; entries: AnchorEntry[] } {
+  let prevLink = known ?? GENESIS_LINK;
   const entries: AnchorEntry[] = [];
   for (const row of store.audit.all()) {
-    if (row.seq <= fromSeq) prevLink = entryLink(prevLink, toEntry(row));
-    else if (toSeq === null ? entries.length < MAX_ANCHOR_ENTRIES : row.seq <= toSeq) entries.push(toEntry(row));
+    if (row.seq <= fromSeq) {
+      if (known === undefined) prevLink = entryLink(prevLink, toEntry(row));
+    } else if (toSeq === null ? entries.length < MAX_ANCHOR_ENTRIES : row.seq <= toSeq) entries.push(toEntry(row));
     else break;
   }
   return { prevLink, entries };
+}
+
+/**
+ * What one anchoring run carries from batch to batch, so a backlog of many batches rehashes the log
+ * and runs the HMAC check once per run, not once per batch: the first batch of every run still
+ * recomputes its starting link from the stored rows.
+ */
+export interface AnchorRun {
+  /** The link after `seq`, as the previous batch of this run ended. */
+  head?: { seq: number; link: string };
+  localProblems?: AnchorBatch['localProblems'];
 }
 
 export interface BuiltBatch {
@@ -85,17 +102,20 @@ export function nextBatch(
   audit: Pick<AuditLog, 'verify'>,
   who: { account: string; workstation: string },
   now: number,
+  run: AnchorRun = {},
 ): BuiltBatch {
   const state = anchorState(store);
   let pending = state.pending;
-  const { prevLink, entries } = readRange(store, pending?.fromSeq ?? state.seq, pending?.toSeq ?? null);
+  const fromSeq = pending?.fromSeq ?? state.seq;
+  const known = run.head?.seq === fromSeq ? run.head.link : undefined;
+  const { prevLink, entries } = readRange(store, fromSeq, pending?.toSeq ?? null, known);
   if (!pending) {
     const toSeq = entries.length > 0 ? entries[entries.length - 1]!.seq : state.seq;
     // Kept with the pending batch: a resend must be the same JSON even if the log changed since.
-    const localProblems = audit
+    const localProblems = (run.localProblems ??= audit
       .verify()
       .problems.slice(0, 50)
-      .map((p) => ({ seq: p.seq, kind: p.kind }));
+      .map((p) => ({ seq: p.seq, kind: p.kind })));
     pending = { batch: state.batch + 1, fromSeq: state.seq, toSeq, sentAt: now, localProblems };
     store.setSetting(SETTING, { ...state, pending });
   }
@@ -111,6 +131,7 @@ export function nextBatch(
     entries,
     localProblems: pending.localProblems,
   };
+  run.head = batch.head;
   return { batch, more: (last?.seq ?? 0) > pending.toSeq };
 }
 

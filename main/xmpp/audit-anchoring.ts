@@ -11,7 +11,7 @@
  */
 import * as openpgp from 'openpgp';
 import type { PublicKey } from 'openpgp';
-import { markAnchored, nextBatch } from '../audit/anchor-batches';
+import { markAnchored, nextBatch, type AnchorRun } from '../audit/anchor-batches';
 import { every } from '../clock';
 import { sealAnchorBatch } from '../crypto/audit-anchor';
 import { normalizeFingerprint } from '../crypto/keys';
@@ -71,8 +71,9 @@ export function createAuditAnchoring(ctx: MessagingContext): AuditAnchoring {
       refusalAudited = true;
       return;
     }
+    const carried: AnchorRun = {};
     for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
-      const { batch, more } = nextBatch(store, audit, { account: ctx.ownJid, workstation }, clock.now());
+      const { batch, more } = nextBatch(store, audit, { account: ctx.ownJid, workstation }, clock.now(), carried);
       const armored = await sealAnchorBatch(batch, identity.privateKey, found.key, new Date(clock.now()));
       // No ack (a dropped connection): the batch stays pending and the next run sends it again.
       await c.sendAcked(auditAnchorStanza(policy.complianceAccount!, armored));

@@ -373,7 +373,10 @@ describe('batches on the workstation (no server)', () => {
       audit.append('lock', { reason: 'idle' });
       expect(JSON.stringify(nextBatch(store, audit, who, 9_000).batch)).toBe(JSON.stringify(first.batch));
       markAnchored(store, first.batch, 9_000);
-      const second = nextBatch(store, audit, who, 10_000);
+      // Within one run the next batch starts from the link the previous one ended on (no rehash)…
+      const second = nextBatch(store, audit, who, 10_000, { head: first.batch.head });
+      // …which is the link a new run recomputes from the stored rows: the same batch.
+      expect(JSON.stringify(nextBatch(store, audit, who, 10_500).batch)).toBe(JSON.stringify(second.batch));
       expect(second.batch).toMatchObject({ batch: 2, prevLink: first.batch.head.link, head: { seq: 400 } });
       expect(second.batch.head.link).toBe(chainLink(first.batch.head.link, second.batch.entries));
       markAnchored(store, second.batch, 10_000);
