@@ -10,12 +10,12 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Role } from '../../common/contract/domain';
 import { noRoleGroupName, roleGroupNames } from '../../main/xmpp/roles';
+import { freePort, portAnswers } from './loopback';
 
 const run = promisify(execFile);
 const PRODUCTION = resolve(__dirname, '../../deploy/ejabberd/ejabberd.yml');
@@ -42,26 +42,6 @@ export interface EjabberdServer {
   halt(): Promise<void>;
   addUser(user: EjabberdUser): Promise<void>;
   deleteUser(jid: string): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => ok(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-async function portAnswers(port: number): Promise<boolean> {
-  return new Promise((ok) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), ok(true)));
-    s.once('error', () => ok(false));
-  });
 }
 
 /** A CA and one server certificate for every host ejabberd serves (PEM with its key, as ejabberd wants). */

@@ -7,11 +7,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Role } from '../../common/contract/domain';
+import { freePort, portAnswers } from './loopback';
 import { readProductionConfig, renderGroupsFile, renderTestConfig, type GroupMember } from './prosody-config';
 
 const run = promisify(execFile);
@@ -61,19 +61,6 @@ export interface ProsodyServer {
   deleteUser(jid: string): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function pickPorts(): Promise<{
   c2s: number;
   directTls: number;
@@ -108,17 +95,6 @@ function readLogFrom(file: string, from: number): string {
   } catch {
     return '';
   }
-}
-
-async function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** CA + server certificate (SANs: domain, upload.domain, 127.0.0.1), EC P-256 for speed. */
