@@ -11,14 +11,9 @@
  * the profile is open, and it never throws.
  */
 import { xml } from '@xmpp/client';
-import type { ServerConfig } from '../../common/contract/domain';
-import { AppError } from '../../common/result';
-import type { Clock } from '../clock';
-import { errorName, type Logger } from '../log';
-import { ADMIN_CHECK_LIMITS } from './admin-check';
+import { withShortConnection, type ShortConnectionOptions } from './transport/short-connection';
 import { bare } from './stanzas';
-import { isAccountRefusal } from './transport/classify-error';
-import { createConnection, type XmppConnection } from './transport/connection';
+import type { XmppConnection } from './transport/connection';
 
 export const NS_PRIVATE = 'jabber:iq:private';
 export const NS_LEASE = 'urn:clinic-messenger:lease:0';
@@ -57,14 +52,7 @@ export async function writeLease(conn: XmppConnection, lease: Buffer): Promise<v
   );
 }
 
-export interface LeaseFetchOptions {
-  account: { jid: string; password: string; server: ServerConfig };
-  caPems: (string | null | undefined)[];
-  logger: Logger;
-  /** The network's timers (default: the system clock). */
-  clock?: Clock;
-  resource?: string;
-}
+export type LeaseFetchOptions = ShortConnectionOptions;
 
 export type LeaseFetchResult =
   | { reached: true; lease: Buffer | null }
@@ -73,29 +61,10 @@ export type LeaseFetchResult =
 
 /** One short connection: sign in, read the lease, close. Never throws. */
 export async function fetchLeaseOnce(opts: LeaseFetchOptions): Promise<LeaseFetchResult> {
-  const conn = createConnection({
-    jid: bare(opts.account.jid),
-    password: opts.account.password,
-    ...opts.account.server,
-    caPems: opts.caPems,
-    resource: opts.resource,
-    logger: opts.logger,
-    clock: opts.clock,
-    negotiation: { idleMs: ADMIN_CHECK_LIMITS.idleMs, ceilingMs: ADMIN_CHECK_LIMITS.ceilingMs },
-    onState: () => undefined,
-    onStanza: () => undefined,
-    onReady: () => undefined,
-  });
-  try {
-    await conn.start();
-    return { reached: true, lease: await readLease(conn) };
-  } catch (err) {
-    const code = err instanceof AppError ? err.code : errorName(err);
-    const refused = isAccountRefusal(err);
-    opts.logger.warn('offline lease: server not reached', { code, refused });
-    return { reached: false, code, refused };
-  } finally {
-    // A close that fails leaves nothing open worth reporting: the lease read is what counts.
-    await conn.stop().catch(() => undefined);
-  }
+  const r = await withShortConnection(
+    { ...opts, account: { ...opts.account, jid: bare(opts.account.jid) } },
+    'offline lease',
+    readLease,
+  );
+  return r.reached ? { reached: true, lease: r.value } : r;
 }
