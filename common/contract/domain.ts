@@ -110,6 +110,42 @@ export const message = z.object({
 });
 export type Message = z.infer<typeof message>;
 
+/**
+ * A file a message carries (issue 16, main/store/migrations/0011-attachments.ts). Sent: pending →
+ * uploading → sent. Received: available → downloading → stored, or damaged (altered or cut on
+ * the way: nothing kept). failed: `failure` says why (a code: a transfer failure, 'policy', a
+ * refused element). Never the key, the address or the content: those stay in main.
+ */
+export const attachmentState = z.enum([
+  'pending',
+  'uploading',
+  'sent',
+  'available',
+  'downloading',
+  'stored',
+  'damaged',
+  'failed',
+]);
+export type AttachmentState = z.infer<typeof attachmentState>;
+
+export const attachment = z.object({
+  id: z.string(),
+  messageId: z.string(),
+  direction,
+  /** A safe display name (no path, no control characters: crypto/file-sharing.ts safeDisplayName). */
+  name: z.string(),
+  mediaType: z.string(),
+  /** Bytes of the plaintext. */
+  size: z.number().int().nonnegative(),
+  state: attachmentState,
+  failure: z.string().max(64).nullable(),
+  /** The sender's thumbnail can be read (attachments:thumbnail). */
+  hasThumbnail: z.boolean(),
+  /** The file is in this profile's encrypted store: attachments:read can show it. */
+  local: z.boolean(),
+});
+export type Attachment = z.infer<typeof attachment>;
+
 export const conversationSummary = z.object({
   id: z.string(),
   peerJid: bareJid,

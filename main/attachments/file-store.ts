@@ -11,7 +11,7 @@
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,6 +30,8 @@ export interface FileStore {
   /** The plaintext as a stream; it errors (FileDamagedError) at the end unless tag, size and hash hold. */
   read(id: string, expected: PlainFacts): Promise<Readable>;
   remove(id: string): Promise<void>;
+  /** The ids of every published blob (not the partial files of writes under way). */
+  list(): Promise<string[]>;
 }
 
 function checkId(id: string): void {
@@ -109,6 +111,16 @@ export function createFileStore(opts: { profileDir: string; filesKey: Buffer }):
     async remove(id) {
       checkId(id);
       await rm(blob(id), { force: true });
+    },
+    async list() {
+      const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [] as string[];
+        throw err;
+      });
+      return names
+        .filter((n) => n.endsWith('.blob'))
+        .map((n) => n.slice(0, -'.blob'.length))
+        .filter((id) => ID_RE.test(id));
     },
   };
 }

@@ -111,7 +111,7 @@ export function createLifecycle({ policy, clock, logger, events }: LifecycleOpti
     becomeUnlocked(open) {
       current = open;
       const { store, audit } = open.active;
-      open.retention = startRetention({ days: policy.retentionDays, store, audit, clock, logger });
+      open.retention = startRetention({ days: policy.retentionDays, store, audit, clock, logger, files: open.files });
       idle.start(readSettings(open.active.store, policy).lockTimeoutMinutes * 60_000);
       events.emit('session:unlocked', { profileId: open.active.profileId });
     },
@@ -144,7 +144,7 @@ export function createLifecycle({ policy, clock, logger, events }: LifecycleOpti
       void serial(async () => {
         if (current !== open) return;
         await open.retention?.stop();
-        open.retention = startRetention({ days: policy.retentionDays, store, audit, clock, logger });
+        open.retention = startRetention({ days: policy.retentionDays, store, audit, clock, logger, files: open.files });
       }).catch((err: unknown) => logger.warn('retention restart failed', { error: errorName(err) }));
     },
   };

@@ -4,8 +4,10 @@
  * Split out of session.ts (issue 11): this is the service wiring, which changes when a service
  * is added or needs another dependency; when the session opens or closes it is lifecycle.ts.
  */
+import { dirname } from 'node:path';
 import type { ServerConfig } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
+import { createFileStore, type FileStore } from '../attachments/file-store';
 import { createAuditLog, type AuditLog } from '../audit';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
@@ -50,6 +52,8 @@ export interface OpenServices {
   /** Decides on admin commands for this profile (live, catch-up, the unlock check). */
   remoteWipe: RemoteWipe;
   retention?: Retention;
+  /** The profile's encrypted attachment files (issue 16): <profile>/attachments/, under the files subkey. */
+  files?: FileStore;
 }
 
 export interface ServiceWiringOptions {
@@ -96,6 +100,13 @@ export interface ServiceWiring {
    */
   checkAtUnlock(open: OpenServices): Promise<WipeOrder | null>;
 }
+
+/**
+ * The profile's encrypted attachment files (issue 16), beside its database. The files subkey is
+ * zero-filled at lock (zeroKeys), after messaging stopped its transfers.
+ */
+const profileFiles = (opened: OpenedProfile): FileStore =>
+  createFileStore({ profileDir: dirname(opened.dbFile), filesKey: opened.keys.files });
 
 /** Tears down without the lock bookkeeping (audit, event): used by lock and by a failed first sign-in. */
 export async function closeServices(open: OpenServices, logger: Logger): Promise<void> {
@@ -249,6 +260,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
         const openedStore = store;
         const { remoteWipe, ...wipeHooks } = remoteWipeFor(opts, audit, profile, acct.jid);
         const lease = leaseFor(opts, { audit, keys, profile, account: acct, passphrase });
+        const files = profileFiles(opened);
         const messaging: Messaging = services.createMessaging({
           account: acct,
           store,
@@ -259,11 +271,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           clock,
           tls: opts.tls,
           workstationId: profile.id,
-          ...messagingHooks(gateFor(keys, store), {
-            policy,
-            store,
-            events,
-          }),
+          ...messagingHooks(gateFor(keys, store), { policy, store, events }),
           // Sent on every connect, so the person's choice survives lock, unlock and restart (issue 12 §7).
           ownPresence: () => readSettings(openedStore, policy).presence,
           ...wipeHooks,
@@ -273,6 +281,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           keys,
           mirror,
           remoteWipe,
+          files,
           active: {
             profileId: profile.id,
             jid: profile.jid,

@@ -3,9 +3,12 @@
  * retentionDays, messages older than that are deleted from this workstation's cache — at unlock
  * and every RETENTION_INTERVAL_MS while unlocked — on the store worker, so a first purge of a
  * large cache does not stall the UI. Each purge that deleted something is audited (how many, the
- * cutoff), never what. Unsent drafts older than the cutoff are deleted with them. The server
- * archive keeps its own retention (IT configures Prosody).
+ * cutoff), never what. Unsent drafts older than the cutoff are deleted with them, and so are the
+ * files of purged messages' attachments (issue 16: their rows cascade, sweepFiles removes the
+ * blobs no row names). The server archive keeps its own retention (IT configures Prosody).
  */
+import { sweepFiles } from '../attachments/sweep';
+import type { FileStore } from '../attachments/file-store';
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
 import { errorName, type Logger } from '../log';
@@ -30,6 +33,8 @@ export function startRetention(d: {
   audit: AuditLog;
   clock: Clock;
   logger: Logger;
+  /** The profile's attachment files (issue 16); those of purged messages are deleted. */
+  files?: FileStore;
 }): Retention {
   let handle: unknown = null;
   let stopped = false;
@@ -41,6 +46,7 @@ export function startRetention(d: {
     const deleted = await d.store.background.purgeBefore(cutoff);
     // Unsent drafts not touched for as long go too (issue 12 §2); a small table, so on this thread.
     const drafts = d.store.drafts.purgeBefore(cutoff);
+    if (deleted > 0 && d.files) await sweepFiles(d.store, d.files);
     if (deleted > 0 || drafts > 0)
       d.audit.append('retention-purged', { deleted, ...(drafts > 0 ? { drafts } : {}), cutoff, days: d.days });
     return deleted;

@@ -2,6 +2,7 @@
 import { systemClock, type Clock } from '../clock';
 import { errorName, type Logger } from '../log';
 import type { Db } from './open-db';
+import { createAttachmentRepo } from './repos/attachments';
 import { createAuditRepo } from './repos/audit';
 import { createContactRepo } from './repos/contacts';
 import { createDraftRepo } from './repos/drafts';
@@ -63,6 +64,7 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     audit: createAuditRepo(db),
     replay: createReplayRepo(db),
     drafts: createDraftRepo(db, clock),
+    attachments: createAttachmentRepo(db, clock),
     background: {
       insertMany: (ms) =>
         heavy(

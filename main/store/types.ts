@@ -6,6 +6,7 @@
  * INTEGER rowids. A string id that is not one of ours is simply "not found", never an error.
  */
 import type {
+  AttachmentState,
   AuditEventType,
   Contact,
   ConversationSummary,
@@ -238,6 +239,74 @@ export interface OutboxRepo {
   remove(messageId: string): void;
 }
 
+/** An attachment row as main sees it (migration 0011): key material included, never sent to the renderer. */
+export interface StoredAttachment {
+  id: string;
+  messageId: string;
+  direction: 'in' | 'out';
+  name: string;
+  mediaType: string;
+  size: number;
+  state: AttachmentState;
+  failure: string | null;
+  /** SHA-256 of the plaintext; null for a refused attachment. */
+  sha256: Buffer | null;
+  /** XEP-0448: of the uploaded ciphertext, and the file's key and IV; null until uploaded (sent) or when refused. */
+  cipherSha256: Buffer | null;
+  key: Buffer | null;
+  iv: Buffer | null;
+  url: string | null;
+  /** The blob's id in the profile's encrypted file store (main/attachments/file-store.ts). */
+  localFileId: string | null;
+  thumbnail: { mediaType: string; width: number; height: number; data: Buffer } | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewAttachment {
+  messageId: string;
+  direction: 'in' | 'out';
+  name: string;
+  mediaType: string;
+  size: number;
+  state: AttachmentState;
+  failure?: string | null;
+  sha256?: Uint8Array | null;
+  cipherSha256?: Uint8Array | null;
+  key?: Uint8Array | null;
+  iv?: Uint8Array | null;
+  url?: string | null;
+  localFileId?: string | null;
+  thumbnail?: { mediaType: string; width: number; height: number; data: Uint8Array } | null;
+}
+
+/** Columns an update may change; undefined leaves one as it is, null clears it. */
+export interface AttachmentUpdate {
+  state?: AttachmentState;
+  failure?: string | null;
+  size?: number;
+  sha256?: Uint8Array | null;
+  cipherSha256?: Uint8Array | null;
+  key?: Uint8Array | null;
+  iv?: Uint8Array | null;
+  url?: string | null;
+  localFileId?: string | null;
+}
+
+export interface AttachmentRepo {
+  /** One per message: adding to a message that has one returns the existing row unchanged. */
+  add(a: NewAttachment, now?: number): StoredAttachment;
+  get(id: string): StoredAttachment | undefined;
+  byMessage(messageId: string): StoredAttachment | undefined;
+  /** Oldest first. */
+  ofConversation(conversationId: string): StoredAttachment[];
+  inState(state: AttachmentState): StoredAttachment[];
+  /** The row after the change; undefined for an unknown id. */
+  update(id: string, change: AttachmentUpdate, now?: number): StoredAttachment | undefined;
+  /** Every blob id a row still names: what the file store must keep (retention's sweep). */
+  localFileIds(): Set<string>;
+}
+
 /**
  * The durable replay guard (migration 0006): (signer fingerprint, digest of the signed content) of
  * every verified inbound signcrypt. Written in the caller's transaction with the message.
@@ -317,6 +386,8 @@ export interface Store {
   audit: AuditRepo;
   replay: ReplayRepo;
   drafts: DraftRepo;
+  /** Files carried by messages (issue 16, migration 0011); rows go with their message (ON DELETE CASCADE). */
+  attachments: AttachmentRepo;
   background: BackgroundOps;
   /** Runs fn in one transaction (e.g. insert a message and enqueue it in the outbox). */
   transaction<T>(fn: () => T): T;

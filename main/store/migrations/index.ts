@@ -15,6 +15,7 @@ import { migrate0007Drafts } from './0007-drafts';
 import { migrate0008MessageRefs } from './0008-message-refs';
 import { migrate0009MessageUrgent } from './0009-message-urgent';
 import { migrate0010MessageChanges } from './0010-message-changes';
+import { migrate0011Attachments } from './0011-attachments';
 
 export interface Migration {
   version: number;
@@ -33,6 +34,7 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: 'message-refs', up: migrate0008MessageRefs },
   { version: 9, name: 'message-urgent', up: migrate0009MessageUrgent },
   { version: 10, name: 'message-changes', up: migrate0010MessageChanges },
+  { version: 11, name: 'attachments', up: migrate0011Attachments },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */
