@@ -49,9 +49,9 @@ async function openDesk(): Promise<Workstation> {
 
 const box = () => rec.page.getByRole('textbox', { name: 'Message' });
 const composerText = () => box().inputValue();
-const saves = () => rec.ipc.calls.filter((c) => c === 'drafts:set').length;
+const saves = () => rec.ipc.answered.filter((c) => c === 'drafts:set').length;
 
-/** Types into the composer and waits until main was asked to store it. */
+/** Types into the composer and waits until main has stored it (answered the page's save). */
 async function typeDraft(text: string): Promise<void> {
   const before = saves();
   await box().fill(text);

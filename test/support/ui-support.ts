@@ -50,15 +50,19 @@ export interface Workstation {
   page: Page;
   /** Page script errors and CSP violations seen so far. */
   problems: string[];
-  /** Names only (never payloads: they hold PHI) of what crossed the harness's IPC socket, in order. */
-  ipc: { calls: string[]; events: string[] };
+  /**
+   * Names only (never payloads: they hold PHI) of what crossed the harness's IPC socket, in order:
+   * `calls` as the page sends them, `answered` once main's reply is back (main has handled the call:
+   * what a test that then moves main's clock must wait for), `events` as main pushes them.
+   */
+  ipc: { calls: string[]; answered: string[]; events: string[] };
 }
 
 /** The `channel` of a request frame or the `event` of an event frame (ws-bridge.ts wire format). */
-function frameName(payload: string | Buffer, field: 'channel' | 'event'): string | null {
+function frameField(payload: string | Buffer, field: 'channel' | 'event' | 'id'): string | number | null {
   try {
     const v = (JSON.parse(payload.toString()) as Record<string, unknown>)[field];
-    return typeof v === 'string' ? v : null;
+    return typeof v === 'string' || typeof v === 'number' ? v : null;
   } catch {
     return null;
   }
@@ -101,15 +105,25 @@ export async function openWorkstation(
   });
   const page = await context.newPage();
   const problems: string[] = [];
-  const ipc: Workstation['ipc'] = { calls: [], events: [] };
+  const ipc: Workstation['ipc'] = { calls: [], answered: [], events: [] };
   page.on('websocket', (ws) => {
+    const pending = new Map<number, string>();
     ws.on('framesent', (f) => {
-      const name = frameName(f.payload, 'channel');
-      if (name) ipc.calls.push(name);
+      const name = frameField(f.payload, 'channel');
+      const id = frameField(f.payload, 'id');
+      if (typeof name !== 'string') return;
+      ipc.calls.push(name);
+      if (typeof id === 'number') pending.set(id, name);
     });
     ws.on('framereceived', (f) => {
-      const name = frameName(f.payload, 'event');
-      if (name) ipc.events.push(name);
+      const event = frameField(f.payload, 'event');
+      if (typeof event === 'string') ipc.events.push(event);
+      const id = frameField(f.payload, 'id');
+      const call = typeof id === 'number' ? pending.get(id) : undefined;
+      if (call !== undefined && typeof id === 'number') {
+        pending.delete(id);
+        ipc.answered.push(call);
+      }
     });
   });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
