@@ -43,7 +43,9 @@ fi
 state_dir="$(mktemp -d "${TMPDIR:-/tmp}/with-keyring.XXXXXX")"
 chmod 700 "$state_dir"
 daemon_pid=""
+watch_pid=""
 cleanup() {
+  if [ -n "$watch_pid" ]; then kill "$watch_pid" 2>/dev/null || true; fi
   if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; fi
   rm -rf "$state_dir"
 }
@@ -53,7 +55,7 @@ trap 'exit 143' TERM
 
 # Throwaway password: only this run's keyring uses it, and the keyring is deleted afterwards.
 password="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-mkdir -p "$state_dir/data" "$state_dir/control"
+mkdir -p -m 700 "$state_dir/data" "$state_dir/control"
 printf '%s' "$password" | XDG_DATA_HOME="$state_dir/data" \
   gnome-keyring-daemon --foreground --unlock --components=secrets --control-directory="$state_dir/control" \
   >"$state_dir/daemon.log" 2>&1 &
@@ -70,6 +72,16 @@ if ! has_secrets; then
   cat "$state_dir/daemon.log" >&2 || true
   exit 69
 fi
+
+# A daemon that goes away while the command runs leaves the bus to start a fresh one by D-Bus
+# activation, with no unlocked 'login' keyring: the command then fails far from the cause. Say so
+# at once, with the daemon's own log (it holds no secrets: the password went in on stdin).
+(
+  while kill -0 "$daemon_pid" 2>/dev/null; do sleep 1; done
+  echo "with-keyring: gnome-keyring-daemon (pid $daemon_pid) exited while the command was running; its log:" >&2
+  cat "$state_dir/daemon.log" >&2 2>/dev/null || true
+) &
+watch_pid=$!
 
 set +e
 "$@"

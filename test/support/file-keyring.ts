@@ -28,6 +28,7 @@ function startPrivateKeyring(): Promise<{ address: string; stop: () => void }> {
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => (stderr += chunk));
+  let started = false;
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -35,12 +36,18 @@ function startPrivateKeyring(): Promise<{ address: string; stop: () => void }> {
       out += chunk;
       const line = out.split('\n')[0];
       if (out.includes('\n') && line) {
+        started = true;
         resolve({ address: line, stop: () => child.stdin.end() });
       }
     });
     child.on('error', reject);
     child.on('exit', (code) => {
       reject(new Error(`private keyring for this test file did not start (exit ${String(code)}): ${stderr.trim()}`));
+    });
+    // Once started, what the script says (a daemon that died mid-file, with its log) goes to this
+    // worker's stderr, where the run's output shows it beside the test that then fails.
+    child.stderr.on('data', (chunk: string) => {
+      if (started) process.stderr.write(chunk);
     });
   });
 }
