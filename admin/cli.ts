@@ -21,9 +21,10 @@ Commands:
   keygen     create the admin signing key (passphrase-protected) and print its fingerprint
   wipe       sign a remote-wipe command for an account, one device or all; write it to a file
              and/or send it over the clinic's XMPP server
-  provision  create the accounts of a users.csv and write the directory (on the Prosody server)
-  disable    stop an account from signing in (on the Prosody server)
-  lease      show or revoke an account's offline lease (on the Prosody server)
+  provision  create the accounts of a users.csv and write the directory (on the Prosody or
+             ejabberd server)
+  disable    stop an account from signing in (on the Prosody or ejabberd server)
+  lease      show or revoke an account's offline lease (on the Prosody or ejabberd server)
   publish-key  publish the compliance key as the compliance account's key (audit anchoring)
   report     read the anchored audit entries, verify every chain, write an HTML + CSV report
   verify-report  recheck a saved report against its signatures`;
@@ -65,27 +66,42 @@ const COMMANDS = {
   },
   provision: {
     usage: PROVISION_USAGE,
-    options: { 'prosody-config': { type: 'string' }, 'passwords-out': { type: 'string' } },
+    options: {
+      'prosody-config': { type: 'string' },
+      'ejabberd-api': { type: 'string' },
+      'passwords-out': { type: 'string' },
+    },
     positionals: 1,
     run: (io: CliIo, v: Values) =>
       provision(io, {
         csv: v.positionals[0],
         prosodyConfig: v.values['prosody-config'],
+        ejabberdApi: v.values['ejabberd-api'],
         passwordsOut: v.values['passwords-out'],
       }),
   },
   disable: {
     usage: DISABLE_USAGE,
-    options: { 'prosody-config': { type: 'string' } },
+    options: { 'prosody-config': { type: 'string' }, 'ejabberd-api': { type: 'string' } },
     positionals: 1,
-    run: (io: CliIo, v: Values) => disable(io, { jid: v.positionals[0], prosodyConfig: v.values['prosody-config'] }),
+    run: (io: CliIo, v: Values) =>
+      disable(io, {
+        jid: v.positionals[0],
+        prosodyConfig: v.values['prosody-config'],
+        ejabberdApi: v.values['ejabberd-api'],
+      }),
   },
   lease: {
     usage: LEASE_USAGE,
-    options: { 'prosody-config': { type: 'string' } },
+    options: { 'prosody-config': { type: 'string' }, 'ejabberd-api': { type: 'string' } },
     positionals: 2,
     run: (io: CliIo, v: Values) =>
-      lease(io, { action: v.positionals[0], jid: v.positionals[1], prosodyConfig: v.values['prosody-config'] }),
+      lease(io, {
+        action: v.positionals[0],
+        jid: v.positionals[1],
+        prosodyConfig: v.values['prosody-config'],
+        ejabberdApi: v.values['ejabberd-api'],
+      }),
   },
   report: {
     usage: REPORT_USAGE,
@@ -154,6 +170,7 @@ type OptionName =
   | 'tls'
   | 'ca'
   | 'prosody-config'
+  | 'ejabberd-api'
   | 'passwords-out'
   | 'from'
   | 'to'

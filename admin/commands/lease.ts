@@ -1,5 +1,5 @@
 /**
- * `clinic-admin lease show|revoke <jid> [--prosody-config <file>]`: the account's offline lease
+ * `clinic-admin lease show|revoke <jid> [--prosody-config <file> | --ejabberd-api <url>]`: the account's offline lease
  * (issue 15 item 3). Workstations whose policy sets offlineLeaseHours open a profile only with the
  * lease the server keeps for its account (docs/security-model.md › Offline lease). `revoke` removes
  * it: every workstation profile of that account then stops renewing, withdraws its cached copy
@@ -12,8 +12,8 @@ import type { CliIo } from '../io';
 import { parseBareJid } from '../send-options';
 import { openServer, SERVER_OPTIONS_USAGE, type ServerOptions } from '../server/open';
 
-export const LEASE_USAGE = `Usage: clinic-admin lease show <jid> [--prosody-config <file>]
-       clinic-admin lease revoke <jid> [--prosody-config <file>]
+export const LEASE_USAGE = `Usage: clinic-admin lease show <jid> [--prosody-config <file> | --ejabberd-api <url>]
+       clinic-admin lease revoke <jid> [--prosody-config <file> | --ejabberd-api <url>]
 
 The offline lease of the account <jid> (a bare JID: alice@clinic.example), for workstations whose
 policy sets offlineLeaseHours. "show" says whether the server holds one. "revoke" removes it: the
@@ -31,7 +31,7 @@ export async function lease(
     throw usageError('lease needs what to do and the account: clinic-admin lease show|revoke <jid>.');
   if (!opts.jid) throw usageError(`lease ${opts.action} needs the account: clinic-admin lease ${opts.action} <jid>.`);
   const account = parseBareJid(opts.jid, 'The account');
-  const server = openServer(opts);
+  const server = await openServer(opts);
   const domain = account.split('@')[1] ?? '';
   if (!server.domains.includes(domain) || !(await server.userExists(account)))
     throw new CliError(

@@ -1,5 +1,6 @@
 /**
- * `clinic-admin provision <users.csv> [--prosody-config <file>] [--passwords-out <file>]`: the
+ * `clinic-admin provision <users.csv> [--prosody-config <file> | --ejabberd-api <url>]
+ * [--passwords-out <file>]`: the
  * accounts and the shared-roster directory from users.csv (../users-csv.ts). The whole file is
  * checked first (exit 2, nothing changed); then missing accounts are created with random passwords,
  * written once to a mode-0600 file for hand-over, existing ones are left alone, and the directory
@@ -17,13 +18,14 @@ import { directoryGroups, parseUsersCsv } from '../users-csv';
 
 const DEFAULT_PASSWORDS_OUT = 'initial-passwords.txt';
 
-export const PROVISION_USAGE = `Usage: clinic-admin provision <users.csv> [--prosody-config <file>] [--passwords-out <file>]
+export const PROVISION_USAGE = `Usage: clinic-admin provision <users.csv> [--prosody-config <file> | --ejabberd-api <url>]
+                              [--passwords-out <file>]
 
 Creates the accounts listed in <users.csv> that do not exist yet and rewrites the clinic's
 directory (shared-roster groups) from it. One person a line: jid,display name,role,team
 (role: physician, nurse, reception, admin, staff or empty; team optional; # starts a comment).
 Existing accounts are left alone. The whole file is checked before anything is changed.
-Restart Prosody afterwards to apply the directory.
+Prosody applies the directory when restarted; ejabberd at once (each person's vCard name too).
 
 ${SERVER_OPTIONS_USAGE}
   --passwords-out <file>   where the new accounts' first passwords go, mode 0600, never
@@ -40,7 +42,7 @@ const newPassword = () => randomBytes(18).toString('base64url');
 
 export async function provision(io: CliIo, opts: ProvisionOptions): Promise<void> {
   if (!opts.csv) throw usageError('provision needs the list: clinic-admin provision <users.csv>.');
-  const server = openServer(opts);
+  const server = await openServer(opts);
   const people = parseUsersCsv(readSmallText(opts.csv, 'a users list', 4 * 1024 * 1024), opts.csv, server.domains);
   const passwordsOut = opts.passwordsOut ?? DEFAULT_PASSWORDS_OUT;
   const existing = new Set<string>();
@@ -73,8 +75,13 @@ export async function provision(io: CliIo, opts: ProvisionOptions): Promise<void
     const message = err instanceof Error ? err.message : String(err);
     throw new CliError(`${message}${kept} The directory was not changed.`);
   }
-  staged.commit();
-  io.stdout(`groups file written: ${groups.length} groups (${staged.where}).`);
+  try {
+    await staged.commit();
+  } catch (err) {
+    const kept = created > 0 ? ` ${created} account(s) were created; their passwords are in ${passwordsOut}.` : '';
+    throw new CliError(`${err instanceof Error ? err.message : String(err)}${kept}`);
+  }
+  io.stdout(`${staged.written}: ${groups.length} groups (${staged.where}).`);
   io.stdout(staged.applyHint);
   io.stdout(
     created > 0

@@ -154,6 +154,7 @@ export function prosodyAdmin(config: string): ServerAdmin {
         );
       }
       return {
+        written: 'groups file written',
         where: groupsFile,
         applyHint:
           'Restart Prosody to apply it (sudo systemctl restart prosody): mod_groups reads the file only when it starts.',

@@ -1,8 +1,8 @@
 /**
- * What clinic-admin needs from the clinic's XMPP server, so `provision` and `disable` do not know
- * which server it is. prosody.ts drives Prosody 0.12 through `prosodyctl`; an ejabberd adapter
- * (ejabberdctl register / check_account / ban_account / srg_create …) implements the same
- * interface later. Adapters run server tools with argument arrays, never through a shell, and never
+ * What clinic-admin needs from the clinic's XMPP server, so `provision`, `disable` and `lease` do
+ * not know which server it is. prosody.ts drives Prosody 0.12 through `prosodyctl`; ejabberd.ts
+ * drives ejabberd 23.01 through its HTTP API (register / check_account / change_password +
+ * kick_user / srg_* / private_*); open.ts picks one from the command line. Adapters run server tools with argument arrays, never through a shell, and never
  * put a password on a command line (other users of the machine can read it in `ps`).
  */
 
@@ -19,10 +19,15 @@ export interface DirectoryGroup {
   members: DirectoryMember[];
 }
 
-/** A directory written aside: commit() puts it in place, discard() leaves the old one. */
+/**
+ * A directory prepared aside: commit() puts it in place, discard() leaves the old one. Prosody's
+ * is a file renamed into place; ejabberd's is applied group by group through its API at commit().
+ */
 export interface StagedDirectory {
-  commit(): void;
+  commit(): void | Promise<void>;
   discard(): void;
+  /** What provision prints once it is in place: "groups file written", "directory written". */
+  readonly written: string;
   /** Where it goes, and what applies it ("restart Prosody"), for the administrator. */
   readonly where: string;
   readonly applyHint: string;

@@ -1,20 +1,22 @@
 /**
  * Starts a real ejabberd (Debian's 23.01) on loopback for tests: the test variant of
- * deploy/ejabberd/ejabberd.yml (only its "site:" lines replaced, plus a loopback-only HTTP API
- * for provisioning), a throwaway config dir and spool, free ports, an openssl-made CA + server
- * certificate, an Erlang node bound to loopback with its own cookie. Accounts, shared-roster
- * role groups and vCard names go through the HTTP API (ejabberdctl starts an Erlang VM per call:
- * about 2 s each). The returned object has the fields the messaging tests use from ProsodyServer.
+ * deploy/ejabberd/ejabberd.yml (only its "site:" lines replaced, plus `unregister` for
+ * deleteUser on its loopback HTTP API), a throwaway config dir and spool, free ports, an
+ * openssl-made CA + server certificate, an Erlang node bound to loopback with its own cookie.
+ * Accounts, shared-roster role groups and vCard names are made by clinic-admin's own ejabberd
+ * adapter (admin/server/ejabberd.ts) over the production file's API listener (ejabberdctl starts
+ * an Erlang VM per call: about 2 s each). The returned object has the fields the messaging tests
+ * use from ProsodyServer, and `apiUrl` for `clinic-admin --ejabberd-api`.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Role } from '../../common/contract/domain';
-import { noRoleGroupName, roleGroupNames } from '../../main/xmpp/roles';
+import { ejabberdApi, writeDirectory, type EjabberdCall } from '../../admin/server/ejabberd';
+import { directoryGroups } from '../../admin/users-csv';
 import { freePort, portAnswers } from './loopback';
 
 const run = promisify(execFile);
@@ -34,6 +36,8 @@ export interface EjabberdServer {
   host: '127.0.0.1';
   c2sPort: number;
   caPem: string;
+  /** ejabberd's HTTP API on loopback, as clinic-admin's --ejabberd-api takes it. */
+  apiUrl: string;
   dir: string;
   logFile: string;
   restart(): Promise<void>;
@@ -94,6 +98,7 @@ export function renderEjabberdTestConfig(production: string, site: Site): string
     C2S_PORT: String(site.c2s),
     C2S_TLS_PORT: String(site.c2sTls),
     HTTPS_PORT: String(site.https),
+    API_PORT: String(site.api),
     UPLOAD_URL: `"https://127.0.0.1:${site.https}/upload"`,
     UPLOAD_DIR: `"${site.upload}"`,
     SQLITE_FILE: `"${site.sqlite}"`,
@@ -110,17 +115,14 @@ export function renderEjabberdTestConfig(production: string, site: Site): string
   });
   const missing = Object.keys(values).filter((k) => !seen.has(k));
   if (missing.length > 0) throw new Error(`deploy/ejabberd/ejabberd.yml lacks site lines: ${missing.join(', ')}`);
-  let text = lines.join('\n');
-  // Test only: provisioning over HTTP on loopback (production provisions with ejabberdctl).
-  text = text.replace(
-    /^listen:\n/m,
-    `listen:\n  - port: ${site.api}\n    ip: "127.0.0.1"\n    module: ejabberd_http\n    request_handlers:\n      /api: mod_http_api\n`,
-  );
-  text = text.replace(
-    /^api_permissions:\n/m,
-    `api_permissions:\n  "test provisioning":\n    who:\n      ip: 127.0.0.1/32\n    what: "*"\n`,
-  );
-  return text;
+  // Test only: deleteUser's `unregister`, which clinic-admin never calls (the production file's
+  // permissions allow clinic-admin's commands only, and the tests use exactly those).
+  return lines
+    .join('\n')
+    .replace(
+      /^api_permissions:\n/m,
+      `api_permissions:\n  "test only":\n    from:\n      - mod_http_api\n    who:\n      ip: 127.0.0.1/32\n    what:\n      - unregister\n`,
+    );
 }
 
 export async function startEjabberd(options: { users: EjabberdUser[]; domain?: string }): Promise<EjabberdServer> {
@@ -170,7 +172,8 @@ export async function startEjabberd(options: { users: EjabberdUser[]; domain?: s
       { cwd: dir },
     );
 
-  const apiCall = (command: string, body: Record<string, string>) => callApi(api, command, body);
+  const apiUrl = `http://127.0.0.1:${api}/api`;
+  const call: EjabberdCall = ejabberdApi(new URL(apiUrl));
   const start = async () => {
     await ejabberdctl('start');
     const deadline = Date.now() + 30_000;
@@ -186,44 +189,27 @@ export async function startEjabberd(options: { users: EjabberdUser[]; domain?: s
     await ejabberdctl('stop').catch(() => undefined); // not running: nothing to stop
     await ejabberdctl('stopped').catch(() => undefined);
   };
-  // Prosody's public [+Role] groups (roles.ts): one hidden group holds every account (@all@) and
-  // displays the role groups, so everyone sees each colleague under their role's group name.
-  // A team group displays itself: its members see each other only.
-  const roleGroups = [...Object.values(roleGroupNames), noRoleGroupName];
-  const everyone = async () => {
-    for (const name of roleGroups)
-      await apiCall('srg_create', { group: name, host: domain, label: name, description: name, display: '' });
-    await apiCall('srg_create', {
-      group: 'clinic-everyone',
-      host: domain,
-      label: 'clinic-everyone',
-      description: 'every account sees the role groups',
-      display: roleGroups.join('\\n'),
-    });
-    await apiCall('srg_user_add', { user: '@all@', host: domain, group: 'clinic-everyone', grouphost: domain });
-  };
-  const teams = new Set<string>();
-  const team = async (name: string) => {
-    if (teams.has(name)) return;
-    teams.add(name);
-    await apiCall('srg_create', { group: name, host: domain, label: name, description: name, display: name });
-  };
+  // The directory as clinic-admin provision makes it (admin/server/ejabberd.ts): hidden
+  // clinic-everyone (@all@) displays the role groups; a team group displays itself.
+  const people: EjabberdUser[] = [];
+  const directory = () =>
+    writeDirectory(
+      call,
+      [domain],
+      directoryGroups(
+        people.map((u, line) => ({ line, jid: u.jid, name: u.name, role: u.role ?? null, team: u.group ?? null })),
+      ),
+    );
   const register = async (u: EjabberdUser) => {
     const [user, host] = u.jid.split('@');
     if (!user || host !== domain) throw new Error(`user ${u.jid} is not on ${domain}`);
-    await apiCall('register', { user, host, password: u.password });
-    await apiCall('set_vcard', { user, host, name: 'FN', content: u.name });
-    const roleGroup = u.role ? roleGroupNames[u.role] : noRoleGroupName;
-    await apiCall('srg_user_add', { user, host, group: roleGroup, grouphost: domain });
-    if (u.group) {
-      await team(u.group);
-      await apiCall('srg_user_add', { user, host, group: u.group, grouphost: domain });
-    }
+    await call('register', { user, host, password: u.password });
+    people.push(u);
   };
 
   await start();
-  await everyone();
   for (const u of options.users) await register(u);
+  await directory();
 
   return {
     kind: 'ejabberd',
@@ -231,6 +217,7 @@ export async function startEjabberd(options: { users: EjabberdUser[]; domain?: s
     host: '127.0.0.1',
     c2sPort: c2s,
     caPem,
+    apiUrl,
     dir,
     logFile,
     async restart() {
@@ -242,37 +229,15 @@ export async function startEjabberd(options: { users: EjabberdUser[]; domain?: s
       rmSync(dir, { recursive: true, force: true });
     },
     halt: kill,
-    addUser: register,
+    async addUser(u) {
+      await register(u);
+      await directory();
+    },
     async deleteUser(jid) {
       const [user, host] = jid.split('@');
-      await apiCall('unregister', { user: user ?? '', host: host ?? '' });
+      await call('unregister', { user: user ?? '', host: host ?? '' });
+      const i = people.findIndex((p) => p.jid === jid);
+      if (i >= 0) people.splice(i, 1);
     },
   };
-}
-
-/** One mod_http_api command; throws with ejabberd's answer when it did not return 0/success. */
-function callApi(port: number, command: string, body: Record<string, string>): Promise<void> {
-  const data = JSON.stringify(body);
-  return new Promise((ok, fail) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: `/api/${command}`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          if (res.statusCode === 200 && (text === '0' || text === '""' || !/error/i.test(text))) ok();
-          else fail(new Error(`ejabberd API ${command}: HTTP ${res.statusCode ?? 0} ${text.slice(0, 200)}`));
-        });
-      },
-    );
-    req.on('error', fail);
-    req.end(data);
-  });
 }
