@@ -103,6 +103,34 @@ export const gatewayConfigSchema = z.strictObject({
         .default(60),
     })
     .default({ maxTries: 3, lockoutMinutes: 60 }),
+  /** The identity checks a sender may ask for per message (`check` on <send/>; without it: dob). */
+  identity: z
+    .strictObject({
+      checks: z
+        .array(z.enum(['dob', 'code']))
+        .min(1)
+        .refine((a) => new Set(a).size === a.length, 'each check once'),
+    })
+    .default({ checks: ['dob', 'code'] }),
+  /** One-time SMS codes (a message whose check is `code`). */
+  codeCheck: z
+    .strictObject({
+      /** A code is valid this long after it was texted. */
+      ttlMinutes: z.number().int().min(1).max(60).default(10),
+      /** Wrong codes allowed (per link, whatever code was asked for), then the lockout. */
+      maxTries: z.number().int().min(1).max(10).default(3),
+      lockoutMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(60),
+      /** A new code may be asked for this long after the last one. */
+      resendSeconds: z.number().int().min(10).max(3600).default(60),
+      /** Codes texted per link, ever. */
+      maxSends: z.number().int().min(1).max(20).default(5),
+    })
+    .default({ ttlMinutes: 10, maxTries: 3, lockoutMinutes: 60, resendSeconds: 60, maxSends: 5 }),
   limits: z
     .strictObject({
       /** Texts one phone number may receive per rolling 24 h (0 = no cap). */

@@ -4,7 +4,7 @@
  * goes to the provider; provider receipts, inbound keywords and expiry move a message's state,
  * and every change is reported to the staff account that sent it (`notify`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Clock } from './clock';
 import type { GatewayConfig } from './config';
 import { checkDob, parseDobVerifier } from './dob';
@@ -12,7 +12,7 @@ import { errorName, type Logger } from './log';
 import { inQuietHours, renderSms } from './rules';
 import { classifyKeyword, OPT_IN_CONFIRMATION, OPT_OUT_CONFIRMATION } from './sms/opt-out';
 import { SmsSendError, type SentSms, type SmsProvider } from './sms/provider';
-import type { GatewayStore, MessageRow, MessageState } from './store/store';
+import type { GatewayStore, IdentityCheck, MessageRow, MessageState } from './store/store';
 
 export interface SendRequest {
   /** The sender's bare JID (the component checked its domain). */
@@ -20,6 +20,9 @@ export interface SendRequest {
   /** The app's id for this send: a repeated request returns the first one's result. */
   requestId: string;
   phone: string;
+  /** How the patient proves who they are (default dob); the gateway's config lists the allowed ones. */
+  check?: IdentityCheck;
+  /** The DOB verifier; '' when the check is a code. */
   dobVerifier: string;
   /** PHI-free SMS text with {link} once. */
   smsTemplate: string;
@@ -46,17 +49,46 @@ export interface StateChange {
   at: number;
 }
 
+/** What the patient gives at the open step: the date of birth or the one-time code. */
+export type IdentityProof = { dob: string } | { code: string };
+
 /** The patient page's open step (issue 17 item 3). */
 export type OpenOutcome =
-  | { kind: 'ok'; ciphertext: Buffer }
+  | { kind: 'ok'; ciphertext: Buffer; check: IdentityCheck }
   | { kind: 'wrong-dob'; triesLeft: number }
+  | { kind: 'wrong-code'; triesLeft: number }
+  /** No code to check: none asked for yet, or the last one was used (a replay) or replaced. */
+  | { kind: 'no-code' }
+  | { kind: 'code-expired' }
+  /** The proof is not the kind this message asks for. */
+  | { kind: 'wrong-check'; check: IdentityCheck }
   | { kind: 'locked'; until: number }
   | { kind: 'expired' }
   | { kind: 'not-found' };
 
+/** The patient page asks for a one-time code. */
+export type CodeOutcome =
+  | { kind: 'sent'; expiresAt: number; resendAt: number }
+  | { kind: 'too-soon'; resendAt: number }
+  | { kind: 'too-many' }
+  | { kind: 'opted-out' }
+  | { kind: 'sms-failed' }
+  | { kind: 'wrong-check'; check: IdentityCheck }
+  | { kind: 'locked'; until: number }
+  | { kind: 'expired' }
+  | { kind: 'not-found' };
+
+/** The one-time code's SMS: no PHI, no link. */
+export const codeSms = (code: string, minutes: number): string =>
+  `Your clinic's code is ${code}. It expires in ${minutes} minutes. Do not share it.`;
+
 export interface GatewayService {
-  /** Checks the DOB (tries, then a lockout) and returns the ciphertext; the first open is reported. */
-  openMessage(id: string, dob: string): Promise<OpenOutcome>;
+  /** Which check a link asks for (the page shows the right form); null when the link cannot be opened. */
+  checkOf(id: string): { check: IdentityCheck } | { kind: 'expired' | 'not-found' };
+  /** Checks the DOB or code (tries, then a lockout) and returns the ciphertext; the first open is reported. */
+  openMessage(id: string, proof: IdentityProof): Promise<OpenOutcome>;
+  /** Texts a one-time code to the phone on record (paced and counted). */
+  requestCode(id: string): Promise<CodeOutcome>;
   send(req: SendRequest): Promise<SendOutcome>;
   /** A delivery receipt from the provider. */
   providerStatus(providerRef: string, status: 'delivered' | 'failed', code?: string): void;
@@ -106,7 +138,12 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
   function check(req: SendRequest): string | null {
     if (!REQUEST_ID.test(req.requestId)) return 'request: 1-64 letters, digits, _ . : -';
     if (!PHONE.test(req.phone)) return 'phone: an E.164 number';
-    if (!parseDobVerifier(req.dobVerifier)) return 'dob-verifier: scrypt$15$8$1$salt$hash or stronger';
+    const kind = req.check ?? 'dob';
+    if (!config.identity.checks.includes(kind))
+      return `check: this gateway allows ${config.identity.checks.join(' or ')}`;
+    if (kind === 'dob' && !parseDobVerifier(req.dobVerifier))
+      return 'dob-verifier: scrypt$15$8$1$salt$hash or stronger';
+    if (kind === 'code' && req.dobVerifier !== '') return 'dob-verifier: none when the check is a code';
     if (!FRAGMENT.test(req.fragment)) return 'fragment: 16 bytes, base64url';
     if (req.ciphertext.length === 0 || req.ciphertext.length > MAX_CIPHERTEXT_BYTES)
       return `ciphertext: 1 byte to ${MAX_CIPHERTEXT_BYTES / 1024} KiB`;
@@ -139,6 +176,7 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
       patient,
       phone: req.phone,
       ciphertext: req.ciphertext,
+      check: req.check ?? 'dob',
       dobVerifier: req.dobVerifier,
       createdAt: now,
       expiresAt: now + days * DAY,
@@ -196,47 +234,103 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
     }
   }
 
-  // One DOB check per link at a time: parallel guesses must not slip past the try count.
-  const opening = new Map<string, Promise<OpenOutcome>>();
-  function openMessage(id: string, dob: string): Promise<OpenOutcome> {
-    const next = (opening.get(id) ?? Promise.resolve(null)).then(() => openNow(id, dob));
-    opening.set(id, next);
+  // One check per link at a time: parallel guesses must not slip past the try count.
+  const queues = new Map<string, Promise<unknown>>();
+  function oneAtATime<T>(id: string, run: () => Promise<T>): Promise<T> {
+    const next = (queues.get(id) ?? Promise.resolve(null)).then(run);
+    queues.set(id, next);
     // The map only serialises: once the last check of this link is done, forget it.
     const forget = () => {
-      if (opening.get(id) === next) opening.delete(id);
+      if (queues.get(id) === next) queues.delete(id);
     };
     next.then(forget, forget);
     return next;
   }
 
-  async function openNow(id: string, dob: string): Promise<OpenOutcome> {
+  /** The row if the link can be opened at all, else why not. */
+  function live(id: string): MessageRow | { kind: 'expired' | 'not-found' } {
     const row = store.get(id);
     if (!row || row.state === 'failed') return { kind: 'not-found' };
     if (!row.ciphertext || row.state === 'expired') return { kind: 'expired' };
+    return row;
+  }
+
+  async function openNow(id: string, proof: IdentityProof): Promise<OpenOutcome> {
+    const row = live(id);
+    if ('kind' in row) return row;
     const now = clock.now();
     if (row.lockedUntil !== null && row.lockedUntil > now) return { kind: 'locked', until: row.lockedUntil };
+    const given: IdentityCheck = 'code' in proof ? 'code' : 'dob';
+    if (given !== row.check) return { kind: 'wrong-check', check: row.check };
     // A lockout that has run out starts a fresh set of tries.
     const failures = row.lockedUntil !== null ? 0 : row.dobFailures;
-    const verifier = parseDobVerifier(row.dobVerifier);
-    if (!verifier || !(await checkDob(dob, verifier))) {
-      const { maxTries, lockoutMinutes } = config.dobCheck;
-      if (failures + 1 >= maxTries) {
-        const until = now + lockoutMinutes * 60_000;
+    const wrong = (limits: { maxTries: number; lockoutMinutes: number }): OpenOutcome => {
+      if (failures + 1 >= limits.maxTries) {
+        const until = now + limits.lockoutMinutes * 60_000;
         store.setDobState(id, 0, until, now);
-        log('warn', 'dob-locked', { id });
+        log('warn', `${given}-locked`, { id });
         return { kind: 'locked', until };
       }
       store.setDobState(id, failures + 1, null, now);
-      log('info', 'dob-wrong', { id });
-      return { kind: 'wrong-dob', triesLeft: maxTries - failures - 1 };
+      log('info', `${given}-wrong`, { id });
+      const triesLeft = limits.maxTries - failures - 1;
+      return given === 'dob' ? { kind: 'wrong-dob', triesLeft } : { kind: 'wrong-code', triesLeft };
+    };
+    if ('code' in proof) {
+      const code = store.latestCode(id);
+      if (!code || code.usedAt !== null) {
+        log('info', 'code-none', { id });
+        return { kind: 'no-code' };
+      }
+      if (code.expiresAt <= now) return { kind: 'code-expired' };
+      const hash = Buffer.from(store.codeHash(id, proof.code.trim()), 'hex');
+      if (!timingSafeEqual(hash, Buffer.from(code.codeHash, 'hex'))) return wrong(config.codeCheck);
+      // Used once: a second open with the same code (a replay) finds no code.
+      if (!store.useCode(code.ref, now)) return { kind: 'no-code' };
+    } else {
+      const verifier = parseDobVerifier(row.dobVerifier);
+      if (!verifier || !(await checkDob(proof.dob, verifier))) return wrong(config.dobCheck);
     }
     store.setDobState(id, 0, null, now);
     if (row.state === 'queued' || row.state === 'sms-delivered') change(row, 'opened', null);
-    return { kind: 'ok', ciphertext: row.ciphertext };
+    return { kind: 'ok', ciphertext: row.ciphertext!, check: row.check };
+  }
+
+  async function requestCodeNow(id: string): Promise<CodeOutcome> {
+    const row = live(id);
+    if ('kind' in row) return row;
+    if (row.check !== 'code') return { kind: 'wrong-check', check: row.check };
+    const now = clock.now();
+    if (row.lockedUntil !== null && row.lockedUntil > now) return { kind: 'locked', until: row.lockedUntil };
+    if (store.isOptedOut(row.phone)) return { kind: 'opted-out' };
+    const { resendSeconds, maxSends, ttlMinutes } = config.codeCheck;
+    const last = store.latestCode(id);
+    if (last && last.createdAt + resendSeconds * 1000 > now)
+      return { kind: 'too-soon', resendAt: last.createdAt + resendSeconds * 1000 };
+    if (store.codesSent(id) >= maxSends) {
+      log('warn', 'code-sends-exhausted', { id });
+      return { kind: 'too-many' };
+    }
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const expiresAt = now + ttlMinutes * 60_000;
+    store.addCode(id, store.codeHash(id, code), now, expiresAt);
+    try {
+      await sms.send({ to: row.phone, body: codeSms(code, ttlMinutes) });
+    } catch (err) {
+      log('warn', 'code-send-failed', { id, code: err instanceof SmsSendError ? err.code : errorName(err) });
+      return { kind: 'sms-failed' };
+    }
+    log('info', 'code-sent', { id });
+    return { kind: 'sent', expiresAt, resendAt: now + resendSeconds * 1000 };
   }
 
   return {
-    openMessage,
+    checkOf(id) {
+      const row = live(id);
+      return 'kind' in row ? row : { check: row.check };
+    },
+    openMessage: (id, proof) => oneAtATime(id, () => openNow(id, proof)),
+    requestCode: (id) => oneAtATime(id, () => requestCodeNow(id)),
     send,
     providerStatus,
     inboundSms,

@@ -2,7 +2,8 @@
  * The patient page's HTTP side (issue 17 item 3). GET /m/<id> is the same static page for every
  * id, so a link preview learns nothing and consumes nothing; its script and style are served from
  * here with subresource integrity and a CSP that allows nothing else. POST /api/m/<id>/open takes
- * the date of birth and answers with the ciphertext or why not. The link secret (#fragment) never
+ * the date of birth or a one-time code and answers with the ciphertext or why not; /check says which
+ * of the two a link asks for, /code texts a code to the phone on record. The link secret (#fragment) never
  * reaches this server: browsers do not send fragments.
  */
 import { createHash } from 'node:crypto';
@@ -10,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GatewayService, OpenOutcome } from '../service';
+import type { GatewayService, IdentityProof } from '../service';
 import { BASE_HEADERS, reply, type Route } from './server';
 
 const PAGE_CSP = [
@@ -53,12 +54,46 @@ export function loadPageAssets(): { html: string; assets: Map<string, Asset> } {
   return { html, assets };
 }
 
-const STATUS: Record<Exclude<OpenOutcome['kind'], 'ok'>, number> = {
+type Answer = { kind: string } & Record<string, unknown>;
+
+/** HTTP status per outcome; everything but `ok`/`sent` is an error the page explains. */
+const STATUS: Record<string, number> = {
   'not-found': 404,
   expired: 410,
   'wrong-dob': 403,
+  'wrong-code': 403,
+  'no-code': 403,
+  'code-expired': 403,
+  'wrong-check': 409,
   locked: 429,
+  'too-soon': 429,
+  'too-many': 429,
+  'opted-out': 403,
+  'sms-failed': 502,
 };
+
+const iso = (ms: unknown) => new Date(ms as number).toISOString();
+
+/** The JSON the page gets: times as ISO strings, the ciphertext as base64. */
+function answer(res: Parameters<Route>[1], out: Answer): void {
+  const { kind, ...rest } = out;
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (v instanceof Buffer) body[k] = v.toString('base64');
+    else if (k === 'until' || k === 'expiresAt' || k === 'resendAt') body[k] = iso(v);
+    else body[k] = v;
+  }
+  if (kind === 'ok' || kind === 'sent' || kind === 'check') json(res, 200, body);
+  else json(res, STATUS[kind] ?? 500, { error: kind, ...body });
+}
+
+/** The proof in an open request: exactly one of dob and code, a short string. */
+function proofOf(body: Record<string, unknown>): IdentityProof | null {
+  const { dob, code } = body;
+  if (typeof dob === 'string' && code === undefined && dob.length <= 32) return { dob };
+  if (typeof code === 'string' && dob === undefined && code.length <= 32) return { code };
+  return null;
+}
 
 export function pageRoutes(service: GatewayService): Route[] {
   const { html, assets } = loadPageAssets();
@@ -81,21 +116,23 @@ export function pageRoutes(service: GatewayService): Route[] {
       return true;
     },
     async (req, res, path) => {
-      const m = /^\/api\/m\/([^/]+)\/open$/.exec(path);
+      const m = /^\/api\/m\/([^/]+)\/(check|open|code)$/.exec(path);
       if (!m || req.method !== 'POST') return false;
+      const [, id, step] = m as unknown as [string, string, string];
+      // An unknown, altered or malformed id: all alike, before anything else is looked at.
+      if (!LINK_ID.test(id)) return (json(res, 404, { error: 'not-found' }), true);
       const body = await readJson(req);
-      const id = m[1]!;
-      if (!body || typeof body.dob !== 'string' || !LINK_ID.test(id))
-        return (
-          json(res, LINK_ID.test(id) ? 400 : 404, { error: LINK_ID.test(id) ? 'bad-request' : 'not-found' }),
-          true
-        );
-      const out = await service.openMessage(id, body.dob);
-      if (out.kind === 'ok') json(res, 200, { ciphertext: out.ciphertext.toString('base64') });
-      else if (out.kind === 'wrong-dob') json(res, STATUS[out.kind], { error: out.kind, triesLeft: out.triesLeft });
-      else if (out.kind === 'locked')
-        json(res, STATUS[out.kind], { error: out.kind, until: new Date(out.until).toISOString() });
-      else json(res, STATUS[out.kind], { error: out.kind });
+      if (!body) return (json(res, 400, { error: 'bad-request' }), true);
+      if (step === 'check') {
+        const c = service.checkOf(id);
+        answer(res, 'check' in c ? { kind: 'check', check: c.check } : c);
+      } else if (step === 'code') {
+        answer(res, await service.requestCode(id));
+      } else {
+        const proof = proofOf(body);
+        if (!proof) return (json(res, 400, { error: 'bad-request' }), true);
+        answer(res, await service.openMessage(id, proof));
+      }
       return true;
     },
   ];

@@ -2,7 +2,8 @@
 // The patient page (issue 17 item 3). A link preview only ever GETs the static page: nothing is
 // opened until the patient taps. The link secret is the URL's #fragment: browsers never send it
 // to the server; it stays in this page and decrypts the ciphertext the gateway returns after the
-// date-of-birth check. No third-party request, no referrer, no inline script (CSP).
+// identity check — the date of birth, or a one-time code texted to the phone on record, whichever
+// the sender chose. No third-party request, no referrer, no inline script (CSP).
 'use strict';
 
 (function () {
@@ -15,52 +16,101 @@
   const say = (el, text) => {
     $(el).textContent = text;
   };
-
-  $('tap').addEventListener('click', () => {
-    $('start').hidden = true;
-    $('check').hidden = false;
-    $('dob').focus();
-  });
+  const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const tries = (n) => `${n} ${n === 1 ? 'try' : 'tries'} left.`;
 
   const messages = {
-    'wrong-dob': (a) =>
-      `That date of birth does not match. ${a.triesLeft} ${a.triesLeft === 1 ? 'try' : 'tries'} left.`,
-    locked: (a) =>
-      `Too many tries. You can try again after ${new Date(a.until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.`,
+    'wrong-dob': (a) => `That date of birth does not match. ${tries(a.triesLeft)}`,
+    'wrong-code': (a) => `That code does not match. ${tries(a.triesLeft)}`,
+    'no-code': () => 'That code is no longer valid. Ask for a new code.',
+    'code-expired': () => 'That code has expired. Ask for a new code.',
+    'too-soon': (a) => `A code was just sent. You can ask for another after ${time(a.resendAt)}.`,
+    'too-many': () => 'Too many codes were sent for this message. Please contact your clinic.',
+    'opted-out': () => 'This number asked not to get texts. Text START to the clinic to receive a code.',
+    'sms-failed': () => 'The code could not be sent. Please try again later.',
+    locked: (a) => `Too many tries. You can try again after ${time(a.until)}.`,
     expired: () => 'This message has expired. Please contact your clinic.',
     'not-found': () => 'This link is not valid. Please check the text message or contact your clinic.',
   };
+  const final = new Set(['locked', 'expired', 'not-found', 'too-many']);
 
-  $('check').addEventListener('submit', (event) => {
-    event.preventDefault();
-    say('problem', '');
-    say('status', 'Checking…');
-    fetch(`/api/m/${encodeURIComponent(id)}/open`, {
+  const post = (step, body) =>
+    fetch(`/api/m/${encodeURIComponent(id)}/${step}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ dob: $('dob').value }),
+      body: JSON.stringify(body),
       referrerPolicy: 'no-referrer',
       credentials: 'omit',
-    })
-      .then((res) => res.json())
+    }).then((res) => res.json());
+
+  /** Shows why not; a final answer disables the form's buttons. */
+  function problem(answer, form) {
+    const text = messages[answer.error];
+    say('problem', text ? text(answer) : 'Something went wrong. Please try again later.');
+    if (final.has(answer.error) && form) for (const b of $(form).querySelectorAll('button')) b.disabled = true;
+  }
+  const unreachable = () => say('problem', 'The clinic could not be reached. Please try again later.');
+
+  $('tap').addEventListener('click', () => {
+    $('start').hidden = true;
+    say('status', 'Opening…');
+    post('check', {})
       .then((answer) => {
         say('status', '');
-        if (answer.ciphertext) return show(answer.ciphertext);
-        const text = messages[answer.error];
-        say('problem', text ? text(answer) : 'Something went wrong. Please try again later.');
-        if (answer.error === 'locked' || answer.error === 'expired' || answer.error === 'not-found')
-          $('check').querySelector('button').disabled = true;
+        if (answer.check === 'code') {
+          $('code-check').hidden = false;
+          $('code').focus();
+          return sendCode();
+        }
+        if (answer.check === 'dob') {
+          $('check').hidden = false;
+          $('dob').focus();
+          return undefined;
+        }
+        return problem(answer, null);
       })
-      .catch(() => say('problem', 'The clinic could not be reached. Please try again later.'));
+      .catch(unreachable);
   });
 
-  function show(b64) {
+  function sendCode() {
+    say('problem', '');
+    return post('code', {})
+      .then((answer) => {
+        if (answer.error) return problem(answer, 'code-check');
+        say('status', `We sent a code by text message. It is valid until ${time(answer.expiresAt)}.`);
+        return undefined;
+      })
+      .catch(unreachable);
+  }
+  $('resend').addEventListener('click', sendCode);
+
+  function open(proof, form) {
+    say('problem', '');
+    say('status', 'Checking…');
+    post('open', proof)
+      .then((answer) => {
+        say('status', '');
+        if (answer.ciphertext) return show(answer.ciphertext, form);
+        return problem(answer, form);
+      })
+      .catch(unreachable);
+  }
+  $('check').addEventListener('submit', (event) => {
+    event.preventDefault();
+    open({ dob: $('dob').value }, 'check');
+  });
+  $('code-check').addEventListener('submit', (event) => {
+    event.preventDefault();
+    open({ code: $('code').value }, 'code-check');
+  });
+
+  function show(b64, form) {
     const bytes = Uint8Array.from(window.atob(b64), (c) => c.charCodeAt(0));
     return openpgp
       .readMessage({ binaryMessage: bytes })
       .then((message) => openpgp.decrypt({ message, passwords: [secret], format: 'utf8' }))
       .then(({ data }) => {
-        $('check').hidden = true;
+        $(form).hidden = true;
         $('message').hidden = false;
         say('text', data);
         $('text').focus();

@@ -5,9 +5,11 @@
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { migrate0001Init } from './migrations/0001-init';
+import { migrate0002Codes } from './migrations/0002-codes';
 
 export const MIGRATIONS: readonly { version: number; name: string; up: (db: Database.Database) => void }[] = [
   { version: 1, name: 'init', up: migrate0001Init },
+  { version: 2, name: 'codes', up: migrate0002Codes },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

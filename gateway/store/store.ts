@@ -9,8 +9,10 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './migrations';
 import type { MESSAGE_STATES } from './migrations/0001-init';
+import type { IDENTITY_CHECKS } from './migrations/0002-codes';
 
 export type MessageState = (typeof MESSAGE_STATES)[number];
+export type IdentityCheck = (typeof IDENTITY_CHECKS)[number];
 
 export interface MessageRow {
   id: string;
@@ -18,7 +20,11 @@ export interface MessageRow {
   patient: string;
   phone: string;
   ciphertext: Buffer | null;
+  /** The identity check the sender chose for this message. */
+  check: IdentityCheck;
+  /** '' when the check is a code. */
   dobVerifier: string;
+  /** Wrong answers (dates of birth or codes) since the last lockout. */
   dobFailures: number;
   lockedUntil: number | null;
   state: MessageState;
@@ -35,6 +41,8 @@ export interface NewMessage {
   patient: string;
   phone: string;
   ciphertext: Buffer;
+  /** Default dob. */
+  check?: IdentityCheck;
   dobVerifier: string;
   createdAt: number;
   expiresAt: number;
@@ -46,6 +54,7 @@ interface RawRow {
   patient: string;
   phone: string;
   ciphertext: Buffer | null;
+  check_kind: IdentityCheck;
   dob_verifier: string;
   dob_failures: number;
   locked_until: number | null;
@@ -62,6 +71,7 @@ const toRow = (r: RawRow): MessageRow => ({
   patient: r.patient,
   phone: r.phone,
   ciphertext: r.ciphertext,
+  check: r.check_kind,
   dobVerifier: r.dob_verifier,
   dobFailures: r.dob_failures,
   lockedUntil: r.locked_until,
@@ -71,6 +81,14 @@ const toRow = (r: RawRow): MessageRow => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
 });
+
+export interface CodeRow {
+  ref: number;
+  codeHash: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
 
 export type GatewayStore = ReturnType<typeof openGatewayStore>;
 
@@ -91,8 +109,8 @@ export function openGatewayStore(path: string) {
   const byRequest = db.prepare<[string], RawRow>('SELECT * FROM messages WHERE request_key = ?');
   const byProviderRef = db.prepare<[string], RawRow>('SELECT * FROM messages WHERE provider_ref = ?');
   const insert = db.prepare(
-    `INSERT INTO messages (id, request_key, staff_jid, patient, phone, ciphertext, dob_verifier, state, created_at, expires_at, updated_at)
-     VALUES (@id, @requestKey, @staffJid, @patient, @phone, @ciphertext, @dobVerifier, 'queued', @createdAt, @expiresAt, @createdAt)`,
+    `INSERT INTO messages (id, request_key, staff_jid, patient, phone, ciphertext, check_kind, dob_verifier, state, created_at, expires_at, updated_at)
+     VALUES (@id, @requestKey, @staffJid, @patient, @phone, @ciphertext, @check, @dobVerifier, 'queued', @createdAt, @expiresAt, @createdAt)`,
   );
   const setState = db.prepare<{ state: MessageState; reason: string | null; now: number; id: string }>(
     // A failed text's ciphertext can never be opened: it goes at once.
@@ -120,6 +138,20 @@ export function openGatewayStore(path: string) {
   const optOut = db.prepare<[string, number]>('INSERT OR IGNORE INTO opt_outs (phone, at) VALUES (?, ?)');
   const optIn = db.prepare<[string]>('DELETE FROM opt_outs WHERE phone = ?');
   const isOptedOut = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM opt_outs WHERE phone = ?');
+  const codeKey = loadKey(db, 'code-key');
+  const insertCode = db.prepare<[string, string, number, number]>(
+    'INSERT INTO one_time_codes (message_id, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?)',
+  );
+  const latestCode = db.prepare<[string], CodeRow>(
+    `SELECT rowid AS ref, code_hash AS codeHash, created_at AS createdAt, expires_at AS expiresAt, used_at AS usedAt
+       FROM one_time_codes WHERE message_id = ? ORDER BY rowid DESC LIMIT 1`,
+  );
+  const codesSent = db.prepare<[string], { n: number }>(
+    'SELECT count(*) AS n FROM one_time_codes WHERE message_id = ?',
+  );
+  const useCode = db.prepare<[number, number]>(
+    'UPDATE one_time_codes SET used_at = ? WHERE rowid = ? AND used_at IS NULL',
+  );
 
   return {
     /** The patient's JID local part: the same number always gives the same opaque id. */
@@ -139,7 +171,7 @@ export function openGatewayStore(path: string) {
       return r ? toRow(r) : null;
     },
     insert(m: NewMessage): void {
-      insert.run(m);
+      insert.run({ check: 'dob', ...m });
     },
     setState(id: string, state: MessageState, reason: string | null, now: number): void {
       setState.run({ state, reason, now, id });
@@ -176,6 +208,24 @@ export function openGatewayStore(path: string) {
     isOptedOut(phone: string): boolean {
       return isOptedOut.get(phone) !== undefined;
     },
+    /** The code's HMAC (SHA-256, a key only this database holds): what is stored instead of the code. */
+    codeHash(messageId: string, code: string): string {
+      return createHmac('sha256', codeKey).update(`${messageId}:${code}`).digest('hex');
+    },
+    /** Stores a new code's hash; only the newest code of a message is ever checked. */
+    addCode(messageId: string, codeHash: string, now: number, expiresAt: number): void {
+      insertCode.run(messageId, codeHash, now, expiresAt);
+    },
+    latestCode(messageId: string): CodeRow | null {
+      return latestCode.get(messageId) ?? null;
+    },
+    codesSent(messageId: string): number {
+      return codesSent.get(messageId)?.n ?? 0;
+    },
+    /** Marks a code used; false when it already was (a replay). */
+    useCode(ref: number, now: number): boolean {
+      return useCode.run(now, ref).changes > 0;
+    },
     close(): void {
       db.close();
     },
@@ -183,9 +233,14 @@ export function openGatewayStore(path: string) {
 }
 
 function loadPseudonymKey(db: Database.Database): Buffer {
-  const row = db.prepare<[], { value: Buffer }>("SELECT value FROM meta WHERE key = 'pseudonym-key'").get();
+  return loadKey(db, 'pseudonym-key');
+}
+
+/** A 32-byte key kept in meta, made at first use. */
+function loadKey(db: Database.Database, name: string): Buffer {
+  const row = db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?').get(name);
   if (row) return row.value;
   const key = randomBytes(32);
-  db.prepare("INSERT INTO meta (key, value) VALUES ('pseudonym-key', ?)").run(key);
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(name, key);
   return key;
 }

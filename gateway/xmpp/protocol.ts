@@ -17,15 +17,18 @@ export function parseSend(el: XmlElement, staffJid: string): SendRequest | { pro
     return child ? child.text().trim() : null;
   };
   const requestId = el.attrs.request;
+  const check = el.attrs.check ?? 'dob';
+  if (check !== 'dob' && check !== 'code') return { problem: 'check: dob or code' };
   const phone = text('phone');
-  const dobVerifier = text('dob-verifier');
+  // A code check needs no date of birth.
+  const dobVerifier = check === 'code' ? (text('dob-verifier') ?? '') : text('dob-verifier');
   const smsTemplate = el.getChild('sms', NS)?.text() ?? null;
   const fragment = text('fragment');
   const ciphertextB64 = text('ciphertext');
   const missing = [
     ['request', requestId],
     ['phone', phone],
-    ['dob-verifier', dobVerifier],
+    ...(check === 'dob' ? [['dob-verifier', dobVerifier]] : []),
     ['sms', smsTemplate],
     ['fragment', fragment],
     ['ciphertext', ciphertextB64],
@@ -38,6 +41,7 @@ export function parseSend(el: XmlElement, staffJid: string): SendRequest | { pro
     staffJid,
     requestId: requestId!,
     phone: phone!,
+    check,
     dobVerifier: dobVerifier!,
     smsTemplate: smsTemplate!,
     fragment: fragment!,

@@ -44,9 +44,9 @@ describe('patient page in Chromium', () => {
   });
 
   /** Sends a message and returns the link the patient's phone got, on the test gateway's address. */
-  async function textPatient(text: string, dob: string) {
+  async function textPatient(text: string, dob: string, check?: 'dob' | 'code') {
     const m = await sealForPatient(text, '+15550500000', dob);
-    const res = await rita.iq(await sendIq(m, server.component.domain, { request: `e${++n}` }));
+    const res = await rita.iq(await sendIq(m, server.component.domain, { request: `e${++n}`, check }));
     const id = res.getChild('sent', GATEWAY_NS)!.attrs.id!;
     const sms = readSink(gw.sinkDir).find((t) => t.body.includes(`/m/${id}#`))!;
     const link = new URL(/https?:\/\/\S+/.exec(sms.body)![0]);
@@ -106,6 +106,43 @@ describe('patient page in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
     expect(await page.locator('#text').textContent()).toBe('');
     await page.context().close();
+  });
+
+  it('code check: the tap texts a code, a wrong one says so, the right one opens the message, a reused one does not', async () => {
+    const { id, url } = await textPatient(TEXT, '', 'code');
+    const before = readSink(gw.sinkDir).length;
+    const { page, requests } = await phone();
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Open the message' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('We sent a code by text message');
+    const texts = readSink(gw.sinkDir);
+    expect(texts).toHaveLength(before + 1);
+    const code = /\b([0-9]{6})\b/.exec(texts.at(-1)!.body)![1]!;
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'gateway-patient-code-390x844');
+
+    await page.getByLabel('Code from the text message').fill(code === '000000' ? '000001' : '000000');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That code does not match. 2 tries left.');
+    await page.getByRole('button', { name: 'Text me a new code' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('A code was just sent');
+    await page.getByLabel('Code from the text message').fill(code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.locator('#text').textContent()).toBe(TEXT);
+    expect(gw.store.get(id)!.state).toBe('opened');
+    for (const r of requests) expect(r.url().startsWith(`${gw.baseUrl}/`), r.url()).toBe(true);
+    await page.context().close();
+
+    // The same link on another phone with the code already used: refused.
+    const second = await phone();
+    await second.page.goto(url);
+    await second.page.getByRole('button', { name: 'Open the message' }).click();
+    await expect.poll(() => second.page.getByRole('alert').textContent()).toContain('A code was just sent');
+    await second.page.getByLabel('Code from the text message').fill(code);
+    await second.page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => second.page.getByRole('alert').textContent()).toContain('no longer valid');
+    expect(await second.page.locator('#message').isHidden()).toBe(true);
+    await second.page.context().close();
   });
 
   it('an altered fragment cannot decrypt: the page says the link was changed and shows nothing', async () => {

@@ -88,7 +88,7 @@ export async function sealForPatient(text: string, phone: string, dob: string): 
 export async function sendIq(
   m: PatientMessage,
   to: string,
-  opts: { request: string; sms?: string; expiresDays?: number },
+  opts: { request: string; sms?: string; expiresDays?: number; check?: 'dob' | 'code' },
 ): Promise<XmlElement> {
   return xml(
     'iq',
@@ -99,9 +99,10 @@ export async function sendIq(
         xmlns: GATEWAY_NS,
         request: opts.request,
         ...(opts.expiresDays !== undefined ? { 'expires-days': opts.expiresDays } : {}),
+        ...(opts.check ? { check: opts.check } : {}),
       },
       xml('phone', {}, m.phone),
-      xml('dob-verifier', {}, await makeDobVerifier(m.dob)),
+      opts.check === 'code' ? null : xml('dob-verifier', {}, await makeDobVerifier(m.dob)),
       xml('sms', {}, opts.sms ?? 'Your clinic sent you a secure message: {link}'),
       xml('fragment', {}, m.fragment),
       xml('ciphertext', {}, Buffer.from(m.ciphertext).toString('base64')),
