@@ -1,0 +1,94 @@
+/**
+ * Texting a patient from the desktop (issue 17 item 2), one text end to end:
+ *   the SMS template is checked for PHI (sms-text.ts) → the DOB becomes the gateway's verifier
+ *   (dob-verifier.ts) → the text is encrypted to a fresh link secret and the clinic's archive key
+ *   (crypto/patient-link.ts) → the gateway component gets the IQ (xmpp/patient-gateway.ts).
+ * The archive key is the compliance key the policy pins (`complianceAccount` and
+ * `complianceKeyFingerprint`, issue 15): without it nothing is sent, since the clinic must be able
+ * to read what it sent a patient. The request id makes a retry after a lost answer safe: the
+ * gateway answers it with the first answer and texts nobody twice.
+ */
+import type { PublicKey } from 'openpgp';
+import { AppError } from '../../common/result';
+import { encryptForPatient } from '../crypto/patient-link';
+import {
+  findPatientGateway,
+  PatientGatewayRefused,
+  sendPatientText,
+  type IqCall,
+  type PatientRefusal,
+  type PatientTextSent,
+} from '../xmpp/patient-gateway';
+import { makeDobVerifier } from './dob-verifier';
+import { checkSmsText, describeSmsProblem } from './sms-text';
+
+export interface PatientTextInput {
+  /** The app's id for this text (stored with it before sending: a retry uses the same). */
+  request: string;
+  /** E.164, e.g. +15551230000. */
+  phone: string;
+  /** As the sender typed it: only used to keep it out of the SMS. */
+  patientName: string;
+  /** YYYY-MM-DD. */
+  dob: string;
+  text: string;
+  smsTemplate: string;
+  /** The clinic's own words an SMS never carries. */
+  blockedWords?: readonly string[];
+  expiresDays?: number;
+}
+
+export interface PatientTextDeps {
+  iq: IqCall;
+  /** The staff account's domain: the gateway is one of its components. */
+  domain: string;
+  archiveKey: PublicKey;
+  /** The injected clock's now, for openpgp. */
+  now: () => Date;
+}
+
+/** What the sender reads when the gateway says no. */
+const REFUSALS: Record<PatientRefusal, string> = {
+  'opted-out': 'This number has opted out of texts from the clinic (the patient replied STOP).',
+  'quiet-hours': 'The clinic does not text patients at this hour. Try again later.',
+  'rate-limited': 'This number has had as many texts today as the clinic allows.',
+  'bad-request': 'The patient gateway refused the text as malformed.',
+  'sms-failed': 'The SMS provider did not take the text. Try again later.',
+  forbidden: 'This account may not text patients.',
+};
+
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+
+export async function sendTextToPatient(deps: PatientTextDeps, input: PatientTextInput): Promise<PatientTextSent> {
+  if (!E164.test(input.phone))
+    throw new AppError('BAD_INPUT', 'The phone number must be in international form, e.g. +15551230000.');
+  const sms = checkSmsText(input.smsTemplate, {
+    patientName: input.patientName,
+    ...(input.blockedWords ? { extraWords: input.blockedWords } : {}),
+  });
+  if (!sms.ok)
+    throw new AppError('FORBIDDEN', sms.problems.map(describeSmsProblem).join(' '), {
+      smsProblems: sms.problems.map((p) => p.kind),
+    });
+  const dobVerifier = await makeDobVerifier(input.dob);
+  const sealed = await encryptForPatient(input.text, deps.archiveKey, deps.now());
+  const gateway = await findPatientGateway(deps.iq, deps.domain);
+  if (!gateway) throw new AppError('NOT_FOUND', 'The clinic server has no patient gateway.');
+  try {
+    return await sendPatientText(deps.iq, gateway, {
+      request: input.request,
+      phone: input.phone,
+      dobVerifier,
+      sms: sms.text,
+      fragment: sealed.secret,
+      ciphertext: sealed.ciphertext,
+      ...(input.expiresDays !== undefined ? { expiresDays: input.expiresDays } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof PatientGatewayRefused)) throw err;
+    const code = err.reason === 'forbidden' ? 'FORBIDDEN' : err.reason === 'rate-limited' ? 'THROTTLED' : 'CONFLICT';
+    throw new AppError(code, err.reason ? REFUSALS[err.reason] : 'The patient gateway did not accept the text.', {
+      refused: err.reason ?? err.condition ?? 'unknown',
+    });
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The desktop's side of the patient gateway's wire (issue 17 item 2; docs/protocol.md "Patient
+ * gateway", namespace urn:clinic-messenger:patient-gateway:0): find the gateway component by
+ * service discovery, send one text as an IQ <send/>, read its <sent/> answer or <refused/> error,
+ * and read the <state/> messages the gateway sends from the patient's JID afterwards.
+ * What goes in the request (the ciphertext, the verifier, the checked SMS text) is made by
+ * main/patients/; this file only speaks the stanzas.
+ */
+import { xml, type XmlElement } from '@xmpp/client';
+
+export const NS_PATIENT_GATEWAY = 'urn:clinic-messenger:patient-gateway:0';
+const NS_ITEMS = 'http://jabber.org/protocol/disco#items';
+const NS_INFO = 'http://jabber.org/protocol/disco#info';
+const MAX_ITEMS = 32;
+
+export type IqCall = (el: XmlElement) => Promise<XmlElement>;
+
+export const PATIENT_STATES = ['queued', 'sms-delivered', 'opened', 'replied', 'expired', 'failed'] as const;
+export type PatientTextState = (typeof PATIENT_STATES)[number];
+
+export const REFUSAL_REASONS = [
+  'opted-out',
+  'quiet-hours',
+  'rate-limited',
+  'bad-request',
+  'sms-failed',
+  'forbidden',
+] as const;
+export type PatientRefusal = (typeof REFUSAL_REASONS)[number];
+
+export interface PatientTextRequest {
+  /** The app's id for this text: the same id again is answered with the first answer, nobody texted twice. */
+  request: string;
+  phone: string;
+  dobVerifier: string;
+  /** The checked SMS template, with {link} once. */
+  sms: string;
+  /** The link secret (base64url, 22 characters). */
+  fragment: string;
+  /** The OpenPGP message, base64. */
+  ciphertext: string;
+  expiresDays?: number;
+}
+
+export interface PatientTextSent {
+  /** The gateway's link id. */
+  id: string;
+  /** p-…@patients.<domain>: the same for every text to this number. */
+  patient: string;
+  state: PatientTextState;
+  expires: string;
+}
+
+export interface PatientStateChange {
+  patient: string;
+  id: string;
+  state: PatientTextState;
+  at: string;
+  reason: string | null;
+}
+
+/** The gateway said no, with the reason it gives (or none when the error was not the gateway's). */
+export class PatientGatewayRefused extends Error {
+  constructor(
+    readonly reason: PatientRefusal | null,
+    readonly condition: string | null,
+  ) {
+    super(`patient gateway refused: ${reason ?? condition ?? 'unknown'}`);
+    this.name = 'PatientGatewayRefused';
+  }
+}
+
+const condition = (err: unknown): string | null => {
+  const c = (err as { condition?: unknown } | null)?.condition;
+  return typeof c === 'string' ? c : null;
+};
+
+/** The gateway component among the domain's items (identity gateway/sms, feature NS), or null. */
+export async function findPatientGateway(iq: IqCall, domain: string): Promise<string | null> {
+  const res = await iq(xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_ITEMS })));
+  const items = (res.getChild('query', NS_ITEMS)?.getChildren('item') ?? [])
+    .map((i) => i.attrs.jid)
+    .filter((j): j is string => typeof j === 'string' && j.length > 0)
+    .slice(0, MAX_ITEMS);
+  for (const jid of items) {
+    let info: XmlElement;
+    try {
+      info = await iq(xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS_INFO })));
+    } catch (err) {
+      if (condition(err)) continue; // an item without info for us is not the gateway
+      throw err;
+    }
+    const query = info.getChild('query', NS_INFO);
+    const isGateway = query
+      ?.getChildren('identity')
+      .some((i) => i.attrs.category === 'gateway' && i.attrs.type === 'sms');
+    const speaks = query?.getChildren('feature').some((f) => f.attrs.var === NS_PATIENT_GATEWAY);
+    if (isGateway && speaks) return jid;
+  }
+  return null;
+}
+
+export function sendStanza(gateway: string, r: PatientTextRequest): XmlElement {
+  return xml(
+    'iq',
+    { type: 'set', to: gateway },
+    xml(
+      'send',
+      {
+        xmlns: NS_PATIENT_GATEWAY,
+        request: r.request,
+        ...(r.expiresDays !== undefined ? { 'expires-days': String(r.expiresDays) } : {}),
+      },
+      xml('phone', {}, r.phone),
+      xml('dob-verifier', {}, r.dobVerifier),
+      xml('sms', {}, r.sms),
+      xml('fragment', {}, r.fragment),
+      xml('ciphertext', {}, r.ciphertext),
+    ),
+  );
+}
+
+const isState = (s: unknown): s is PatientTextState => PATIENT_STATES.includes(s as PatientTextState);
+const isReason = (s: unknown): s is PatientRefusal => REFUSAL_REASONS.includes(s as PatientRefusal);
+const PATIENT_LOCAL = /^p-[0-9a-f]{8,64}$/;
+
+/** The patient's bare JID when it is a patient of this gateway, else null. */
+export function patientJidOf(jid: unknown, gateway: string): string | null {
+  if (typeof jid !== 'string') return null;
+  const bare = jid.split('/')[0]!;
+  const at = bare.indexOf('@');
+  if (at <= 0 || bare.slice(at + 1).toLowerCase() !== gateway.toLowerCase()) return null;
+  // JIDs compare case-insensitively (the gateway writes them lower-case).
+  return PATIENT_LOCAL.test(bare.slice(0, at).toLowerCase()) ? bare.toLowerCase() : null;
+}
+
+export function parseSent(res: XmlElement, gateway: string): PatientTextSent {
+  const sent = res.getChild('sent', NS_PATIENT_GATEWAY);
+  const { id, patient, state, expires } = sent?.attrs ?? {};
+  const patientJid = patientJidOf(patient, gateway);
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(id) || !patientJid || !isState(state))
+    throw new PatientGatewayRefused(null, 'malformed-answer');
+  if (typeof expires !== 'string' || Number.isNaN(Date.parse(expires)))
+    throw new PatientGatewayRefused(null, 'malformed-answer');
+  return { id, patient: patientJid, state, expires };
+}
+
+/** Sends one text; throws PatientGatewayRefused with the gateway's reason when it says no. */
+export async function sendPatientText(iq: IqCall, gateway: string, r: PatientTextRequest): Promise<PatientTextSent> {
+  let res: XmlElement;
+  try {
+    res = await iq(sendStanza(gateway, r));
+  } catch (err) {
+    const c = condition(err);
+    if (c === null) throw err; // not an answer from the gateway (the connection): the caller retries
+    // @xmpp's StanzaError: `application` is the error's app-specific child (<refused reason=…/>).
+    const app = (err as { application?: XmlElement }).application;
+    const reason = app?.name === 'refused' && app.attrs.xmlns === NS_PATIENT_GATEWAY ? app.attrs.reason : undefined;
+    throw new PatientGatewayRefused(isReason(reason) ? reason : null, c);
+  }
+  return parseSent(res, gateway);
+}
+
+/** A <message/> from the gateway with a <state/>, or null for anything else (hostile input included). */
+export function parseStateMessage(stanza: XmlElement, gateway: string): PatientStateChange | null {
+  if (stanza.name !== 'message' || stanza.attrs.type === 'error') return null;
+  const patient = patientJidOf(stanza.attrs.from, gateway);
+  const el = stanza.getChild('state', NS_PATIENT_GATEWAY);
+  if (!patient || !el) return null;
+  const { id, state, at, reason } = el.attrs;
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(id) || !isState(state)) return null;
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) return null;
+  const why = typeof reason === 'string' && /^[a-z0-9:_-]{1,64}$/.test(reason) ? reason : null;
+  return { patient, id, state, at: new Date(at).toISOString(), reason: why };
+}
