@@ -9,17 +9,14 @@
  * logged and audited (`audit-anchor`, once per connection). A batch counts as anchored only after
  * the server's stream-management ack; otherwise it stays pending and is resent unchanged.
  */
-import * as openpgp from 'openpgp';
-import type { PublicKey } from 'openpgp';
 import { markAnchored, nextBatch, type AnchorRun } from '../audit/anchor-batches';
 import { every } from '../clock';
 import { sealAnchorBatch } from '../crypto/audit-anchor';
-import { normalizeFingerprint } from '../crypto/keys';
 import { errorName } from '../log';
 import { auditAnchoringEnabled } from '../policy/schema';
 import { auditAnchorStanza } from './audit-anchor-stanza';
 import type { MessagingContext } from './context';
-import { fetchPublicKey } from './pep-keys';
+import { fetchPinnedKey } from './pep-keys';
 import type { XmppConnection } from './transport/connection';
 
 /** A backlog (a first anchoring of a long log) goes in bounded batches; this many per run at most. */
@@ -33,26 +30,6 @@ export interface AuditAnchoring {
   stop(): void;
 }
 
-type KeyResult = { key: PublicKey } | { refused: 'no-key' | 'key-mismatch' };
-
-async function complianceKey(c: XmppConnection, jid: string, pinned: string): Promise<KeyResult> {
-  let fetched: { fingerprint: string; binary: Uint8Array };
-  try {
-    fetched = await fetchPublicKey(c, jid);
-  } catch {
-    return { refused: 'no-key' };
-  }
-  try {
-    const key = await openpgp.readKey({ binaryKey: fetched.binary });
-    // The fingerprint is a hash over the key itself: a substituted key cannot match the pin.
-    if (key.isPrivate() || normalizeFingerprint(key.getFingerprint()) !== normalizeFingerprint(pinned))
-      return { refused: 'key-mismatch' };
-    return { key };
-  } catch {
-    return { refused: 'key-mismatch' };
-  }
-}
-
 export function createAuditAnchoring(ctx: MessagingContext): AuditAnchoring {
   const { store, audit, logger, clock, policy } = ctx.opts;
   const workstation = ctx.opts.workstationId;
@@ -64,7 +41,7 @@ export function createAuditAnchoring(ctx: MessagingContext): AuditAnchoring {
     if (!auditAnchoringEnabled(policy) || !workstation) return;
     const identity = ctx.identity();
     if (!identity) return;
-    const found = await complianceKey(c, policy.complianceAccount!, policy.complianceKeyFingerprint!);
+    const found = await fetchPinnedKey(c, policy.complianceAccount!, policy.complianceKeyFingerprint!);
     if ('refused' in found) {
       logger.warn('audit anchoring: compliance key refused', { reason: found.refused });
       if (!refusalAudited) audit.append('audit-anchor', { result: found.refused, jid: policy.complianceAccount });

@@ -3,7 +3,10 @@
  * fetching"). Pure XML building/reading plus the IQ round trips; trust decisions live in trust.ts.
  */
 import { xml, type XmlElement } from '@xmpp/client';
+import * as openpgp from 'openpgp';
+import type { PublicKey } from 'openpgp';
 import { formatXmppDateTime, OX_NS } from '../crypto';
+import { normalizeFingerprint } from '../crypto/keys';
 import type { XmppConnection } from './transport/connection';
 
 export const KEYS_LIST_NODE = `${OX_NS}:public-keys`;
@@ -123,6 +126,30 @@ export async function fetchPublicKey(conn: XmppConnection, bareJid: string): Pro
   if (!b64 || b64.length > MAX_KEY_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64))
     throw new Error('key data missing or malformed');
   return { fingerprint: newest.fpr, binary: new Uint8Array(Buffer.from(b64, 'base64')) };
+}
+
+export type PinnedKeyResult = { key: PublicKey } | { refused: 'no-key' | 'key-mismatch' };
+
+/**
+ * A clinic key the policy pins by fingerprint (the compliance key: audit anchoring, issue 15, and
+ * the archive recipient of patient texts, issue 17), from its account's published key. Any other
+ * key, or none, is refused: the fingerprint is a hash over the key, so a substitute cannot match.
+ */
+export async function fetchPinnedKey(conn: XmppConnection, jid: string, pinned: string): Promise<PinnedKeyResult> {
+  let fetched: FetchedKey;
+  try {
+    fetched = await fetchPublicKey(conn, jid);
+  } catch {
+    return { refused: 'no-key' };
+  }
+  try {
+    const key = await openpgp.readKey({ binaryKey: fetched.binary });
+    if (key.isPrivate() || normalizeFingerprint(key.getFingerprint()) !== normalizeFingerprint(pinned))
+      return { refused: 'key-mismatch' };
+    return { key };
+  } catch {
+    return { refused: 'key-mismatch' };
+  }
 }
 
 /**
