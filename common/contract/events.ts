@@ -1,6 +1,7 @@
 /** Every main → renderer event: name → payload schema. */
 import { z } from 'zod';
 import {
+  attachment,
   connectionState,
   contact,
   conversationSummary,
@@ -28,6 +29,14 @@ export const events = {
   'message:added': message,
   'message:updated': message,
   'conversation:updated': conversationSummary,
+  /** An attachment row was added or changed state (issue 16): no key, address or content. */
+  'attachment:updated': attachment,
+  /** Bytes moved by an upload or download under way (ciphertext bytes of `total`). */
+  'attachment:progress': z.object({
+    attachmentId: z.string(),
+    done: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+  }),
   'contact:updated': contact,
   'presence:changed': z.object({ jid: bareJid, presence, status: statusText.nullable().optional() }),
   'sync:progress': z.object({ done: z.number().int(), total: z.number().int().nullable(), finished: z.boolean() }),

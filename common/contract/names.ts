@@ -57,6 +57,8 @@ export const EVENT_NAMES = [
   'message:added',
   'message:updated',
   'conversation:updated',
+  'attachment:updated',
+  'attachment:progress',
   'contact:updated',
   'presence:changed',
   'sync:progress',

@@ -155,6 +155,17 @@ export const policySchema = z
       title: 'Allow audit log export',
       description: 'Lets people export the audit log as a CSV file.',
     }),
+    /** Attachments (issue 16): checked on send and on receive (main/xmpp/attachments.ts). */
+    attachmentsAllowed: z.boolean().default(true).meta({
+      title: 'Allow attachments',
+      description:
+        'Lets people send and receive files (photos, scans, PDFs), end-to-end encrypted. Off: a file cannot be attached, and a received one is shown as refused by policy and never downloaded.',
+    }),
+    maxAttachmentMB: z.number().int().min(1).max(4096).default(50).meta({
+      title: 'Largest attachment (MB)',
+      description:
+        "The largest file, in megabytes (1 MB = 1,048,576 bytes), that can be sent or will be downloaded (1 to 4096). The clinic server's upload limit applies too: keep the two the same.",
+    }),
     retentionDays: z.number().int().positive().nullable().default(null).meta({
       title: 'Keep messages on the computer (days)',
       description:

@@ -271,6 +271,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           clock,
           tls: opts.tls,
           workstationId: profile.id,
+          files,
           ...messagingHooks(gateFor(keys, store), { policy, store, events }),
           // Sent on every connect, so the person's choice survives lock, unlock and restart (issue 12 §7).
           ownPresence: () => readSettings(openedStore, policy).presence,

@@ -11,6 +11,7 @@ import { systemClock } from '../clock';
 import type { Identity } from '../crypto';
 import { anchoringStatus } from '../audit/anchor-batches';
 import { createAccountKey } from './account-key';
+import type { Attachments, OutgoingFile } from './attachments';
 import { createAuditAnchoring } from './audit-anchoring';
 import { createCatchUp } from './catch-up';
 import type { MessagingContext } from './context';
@@ -19,7 +20,7 @@ import { createDirectory } from './directory';
 import { createInbound } from './inbound';
 import { createLifecycle } from './lifecycle';
 import { sendChange } from './message-change';
-import { createOutbox } from './outbox';
+import { createOutbox, type Outbox } from './outbox';
 import { sendOwnPresence } from './own-presence';
 import { createReadSync, type ReadSync } from './read-sync';
 import { createReceiver } from './receive';
@@ -139,9 +140,10 @@ export function createMessaging(opts: MessagingOptions): Messaging {
 
   return {
     start: (o) => lifecycle.start(o),
-    stop: () => lifecycle.stop().finally(() => anchoring.stop()),
+    stop: () => stopAll(outbox.attachments, lifecycle, anchoring),
     connection: () => conn()?.state() ?? { state: 'offline', detail: null },
     send,
+    ...attachmentMethods(ctx, outbox),
     // A refusal (NOT_FOUND, CONFLICT) rejects, as from the other async methods.
     retry: (messageId) => Promise.resolve().then(() => outbox.retry(messageId)),
     change: (messageId, change) => sendChange(ctx, messageId, change),
@@ -192,6 +194,51 @@ async function displayed(ctx: MessagingContext, readSync: ReadSync, conversation
   const newest = store.messages.newestInbound(conversationId, upTo);
   // Not retried: the next read sends a marker for a newer message, which covers this one (XEP-0333: a marker acknowledges every earlier message too).
   if (newest?.originId) await c.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);
+}
+
+/** Cancels attachment transfers first (nothing partial is kept), then stops as before. */
+async function stopAll(
+  attachments: Attachments,
+  lifecycle: { stop(): Promise<void> },
+  anchoring: { stop(): unknown },
+): Promise<void> {
+  await attachments.stop();
+  try {
+    await lifecycle.stop();
+  } finally {
+    anchoring.stop();
+  }
+}
+
+/** The attachment half of the Messaging interface (issue 16, attachments.ts). */
+function attachmentMethods(ctx: MessagingContext, outbox: Outbox): Pick<Messaging, 'sendAttachment' | 'attachments'> {
+  return {
+    sendAttachment: (conversationId, file, o) => sendAttachment(ctx, outbox, conversationId, file, o),
+    attachments: (conversationId) => outbox.attachments.list(conversationId),
+  };
+}
+
+/** send() with a file (issue 16): stored encrypted first; a refusal after that removes it again. */
+async function sendAttachment(
+  ctx: MessagingContext,
+  outbox: Outbox,
+  conversationId: string,
+  file: OutgoingFile,
+  o: { body?: string; replyTo?: string; urgent?: boolean } = {},
+): Promise<Message> {
+  const { attachments } = outbox;
+  const { store } = ctx.opts;
+  const conv = store.conversations.get(conversationId);
+  if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
+  const quoted = o.replyTo === undefined ? null : answered(store, conversationId, o.replyTo);
+  await checkRecipient(ctx, conv.peerJid);
+  const prepared = await attachments.prepareOutgoing(file);
+  try {
+    return outbox.enqueue(conversationId, o.body ?? '', quoted, o.urgent === true, prepared);
+  } catch (err) {
+    await attachments.discard(prepared);
+    throw err;
+  }
 }
 
 /** The origin-id a reply names: only a shown message of the same conversation (issue 12 §6). */

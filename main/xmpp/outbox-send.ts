@@ -9,6 +9,7 @@ import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
 import { signcrypt, type ReplyRef } from '../crypto';
+import type { Attachments } from './attachments';
 import type { MessagingContext } from './context';
 import { oxMessage } from './stanzas';
 
@@ -29,7 +30,7 @@ export interface Turn {
 }
 const FREE_TURN: Turn = { wait: Promise.resolve(), done: () => undefined };
 
-export function createOutboxSender(ctx: MessagingContext) {
+export function createOutboxSender(ctx: MessagingContext, attachments: Attachments) {
   const { store, audit, logger, clock } = ctx.opts;
 
   /** `failure`: the error code a move to 'failed' records, for the conversation to show beside Retry. */
@@ -73,6 +74,7 @@ export function createOutboxSender(ctx: MessagingContext) {
       // finish that commit now rather than drop the row unaudited.
       store.transaction(() => {
         store.outbox.remove(messageId);
+        attachments.settled(messageId, 'sent');
         audit.append('message-sent', { messageId, to: conv.peerJid });
       });
       return;
@@ -87,6 +89,7 @@ export function createOutboxSender(ctx: MessagingContext) {
     try {
       if (!ctx.peerAllowed(conv.peerJid)) throw new AppError('FORBIDDEN', 'recipient outside the clinic domain');
       const key = await ctx.trust.keyForSending(conv.peerJid);
+      const attachment = await attachments.forSending(messageId);
       // The signature and <time/> carry the injected clock's date (STYLE.md "Time").
       const base64 = await signcrypt({
         identity,
@@ -96,6 +99,7 @@ export function createOutboxSender(ctx: MessagingContext) {
         now: new Date(clock.now()),
         ...replyFor(msg, conv.peerJid),
         urgent: msg.urgent === true,
+        ...(attachment ? { attachment } : {}),
       });
       ctx.opts.metrics?.live?.('signed', msg.originId, performance.now());
       await turn.wait;
@@ -107,6 +111,7 @@ export function createOutboxSender(ctx: MessagingContext) {
       const sent = store.transaction(() => {
         store.outbox.remove(messageId);
         const m = store.messages.updateState(messageId, 'sent', clock.now());
+        attachments.settled(messageId, 'sent');
         audit.append('message-sent', { messageId, to: conv.peerJid });
         return m;
       });
@@ -126,11 +131,13 @@ export function createOutboxSender(ctx: MessagingContext) {
         code === 'KEY_CHANGED' ||
         code === 'KEY_UNAVAILABLE' ||
         code === 'FORBIDDEN' ||
+        code === 'TOO_LARGE' ||
         attempts + 1 >= MAX_ATTEMPTS
       ) {
         // Never a plaintext fallback: the message waits as failed until a person acts (retry).
         store.outbox.remove(messageId);
         setState(messageId, 'failed', code);
+        attachments.settled(messageId, 'failed', code);
         logger.warn('xmpp: message not sent', { messageId, code });
         return;
       }

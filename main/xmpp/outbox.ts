@@ -9,6 +9,7 @@ import { AppError } from '../../common/result';
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
 import { parseId } from '../store/ids';
+import { createAttachments, type OutgoingAttachment } from './attachments';
 import { createOutboxSender, type Turn } from './outbox-send';
 import { newOriginId } from './origin-id';
 
@@ -38,7 +39,9 @@ function wireOrder() {
 export function createOutbox(ctx: MessagingContext) {
   const { store, logger, clock } = ctx.opts;
   const { net } = ctx;
-  const { sendOne, setState } = createOutboxSender(ctx);
+  // A message's file is uploaded by the outbox attempt that sends it (issue 16).
+  const attachments = createAttachments(ctx);
+  const { sendOne, setState } = createOutboxSender(ctx, attachments);
   const inFlight = new Set<string>();
   let flushing: Promise<void> | null = null;
   let again = false;
@@ -85,9 +88,16 @@ export function createOutbox(ctx: MessagingContext) {
   }
 
   return {
+    attachments,
     flush,
-    /** Stores the message as queued and schedules it; the UI gets it back at once. */
-    enqueue(conversationId: string, body: string, replyToOriginId: string | null = null, urgent = false): Message {
+    /** Stores the message as queued (with its attachment row, issue 16) and schedules it; the UI gets it back at once. */
+    enqueue(
+      conversationId: string,
+      body: string,
+      replyToOriginId: string | null = null,
+      urgent = false,
+      attachment?: OutgoingAttachment,
+    ): Message {
       const now = clock.now();
       const id = store.transaction(() => {
         const ins = store.messages.insert({
@@ -101,11 +111,13 @@ export function createOutbox(ctx: MessagingContext) {
           urgent,
         });
         store.outbox.enqueue(ins.id, now, now);
+        if (attachment) store.attachments.add({ ...attachment, messageId: ins.id }, now);
         return ins.id;
       });
       const msg = store.messages.get(id);
       if (!msg) throw new AppError('INTERNAL', 'The message could not be stored.');
       ctx.emitMessage(msg, true);
+      if (attachment) attachments.emit(store.attachments.byMessage(id));
       ctx.emitConversation(conversationId);
       // flush() logs its own failures; the 2 s timer (lifecycle.ts) tries again.
       void flush();
@@ -125,6 +137,7 @@ export function createOutbox(ctx: MessagingContext) {
       if (!msg || msg.direction !== 'out') throw new AppError('NOT_FOUND', 'No such message.');
       if (msg.state !== 'failed') throw new AppError('CONFLICT', 'Only a message that failed can be retried.');
       const m = setState(messageId, 'queued');
+      attachments.requeued(messageId);
       store.outbox.enqueue(messageId, clock.now(), clock.now());
       // As in enqueue: flush() logs its own failures and the timer tries again.
       void flush();

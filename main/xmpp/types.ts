@@ -1,5 +1,6 @@
 /** The messaging service's public shape (/tmp/interfaces.md "Messaging"); main/session/ creates one per unlock. */
 import type {
+  Attachment,
   ConnectionState,
   Contact,
   Message,
@@ -15,7 +16,9 @@ import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
 import type { Store } from '../store';
+import type { FileStore } from '../attachments/file-store';
 import type { AdminCommandText } from './admin-commands';
+import type { OutgoingFile } from './attachments';
 import type { XmppConnection } from './transport/connection';
 
 export interface AccountConfig {
@@ -77,6 +80,8 @@ export interface MessagingOptions {
    * lease over it (main/session/offline-lease.ts, xmpp/lease-storage.ts). Called without waiting.
    */
   onConnected?: (conn: XmppConnection) => void;
+  /** The profile's encrypted attachment files (issue 16); none: attachments cannot be sent or fetched. */
+  files?: FileStore;
   /** Tests only: explicit fault injection (never set by the app). */
   inspect?: MessagingInspect;
   /** Benchmarks only: where catch-up and live delivery spend their time (never set by the app: nothing is measured). */
@@ -114,6 +119,8 @@ export interface MessagingInspect {
    * (a message still on its way in when something else happens, e.g. the session locks).
    */
   beforeDecrypt?: (job: DecryptJob) => void | Promise<void>;
+  /** Called once an attachment's upload is recorded, before its message is signed and sent (a crash there). */
+  afterUpload?: (messageId: string) => void | Promise<void>;
 }
 
 export interface Messaging {
@@ -130,6 +137,18 @@ export interface Messaging {
   /** `replyTo`: the id of a message of this conversation it answers (XEP-0461); NOT_FOUND otherwise. */
   /** `urgent`: marked Urgent inside the signed payload (issue 12 §7). */
   send(conversationId: string, body: string, replyTo?: string, urgent?: boolean): Promise<Message>;
+  /**
+   * A message carrying a file (issue 16, xmpp/attachments.ts): the file is stored encrypted in the
+   * profile first, then the message (queued) with its attachment row; the outbox uploads it and
+   * sends the message with its XEP-0447/0448 element. FORBIDDEN / TOO_LARGE by policy.
+   */
+  sendAttachment(
+    conversationId: string,
+    file: OutgoingFile,
+    opts?: { body?: string; replyTo?: string; urgent?: boolean },
+  ): Promise<Message>;
+  /** The conversation's attachments, oldest first (no key, address or content). */
+  attachments(conversationId: string): Attachment[];
   /** A failed message goes back to the outbox. */
   retry(messageId: string): Promise<Message>;
   /**

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventName } from '../../common/ipc-contract';
+import { createFileStore } from '../../main/attachments/file-store';
 import { createAuditLog, type AuditLog } from '../../main/audit';
 import { systemClock, type Clock } from '../../main/clock';
 import { createEventBus } from '../../main/events';
@@ -70,6 +71,8 @@ export async function makeClient(
   const events: TestClient['events'] = [];
   bus.subscribe((name, payload) => events.push({ name, payload }));
   const policy = { ...defaultPolicy, ...o.policy, trustedCaPem: server.caPem };
+  // The profile's encrypted attachment files, as the session opens them (open-services.ts).
+  const files = createFileStore({ profileDir: dir, filesKey: randomBytes(32) });
   const build = () =>
     createMessaging({
       account: { jid, password, server: { host: server.host, port: server.c2sPort, tls: 'starttls' } },
@@ -82,6 +85,7 @@ export async function makeClient(
       transportClock: systemClock,
       resource: o.resource,
       ...(o.workstationId ? { workstationId: o.workstationId } : {}),
+      files,
       reconnect: { baseMs: 100, maxMs: 1_000 },
       // As an open session wires it (main/session/open-services.ts): never locked, the policy's preview.
       ...messagingHooks(() => ({ locked: false, userPreview: null }), {

@@ -1,0 +1,112 @@
+/**
+ * Helpers of the attachment service (attachments.ts): transfers that stop() can cancel, the
+ * server's upload service found once per connection, and a file to send stored at rest.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { AppError } from '../../common/result';
+import type { FileStore } from '../attachments/file-store';
+import { safeDisplayName, safeMediaType } from '../crypto/file-sharing';
+import type { Policy } from '../policy/schema';
+import type { NewAttachment } from '../store';
+import type { XmppConnection } from './transport/connection';
+import { findUploadService, type UploadService } from './upload-slot';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+export const MB = 1024 * 1024;
+
+/** A file to send: read once, as a stream. */
+export interface OutgoingFile {
+  name: string;
+  mediaType: string;
+  source: Readable;
+}
+
+/** What the outbox writes with the message (outbox.ts enqueue). */
+export type OutgoingAttachment = Omit<NewAttachment, 'messageId'>;
+
+export const newFileId = (): string => `f${randomBytes(12).toString('hex')}`;
+
+export type Tracked = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/** Transfers under way, each with its AbortController: stop() cancels them all. */
+export function createTransfers(): { tracked: Tracked; stop(): void } {
+  const transfers = new Set<AbortController>();
+  return {
+    async tracked(run) {
+      const ac = new AbortController();
+      transfers.add(ac);
+      try {
+        return await run(ac.signal);
+      } finally {
+        transfers.delete(ac);
+      }
+    },
+    stop() {
+      for (const t of transfers) t.abort();
+    },
+  };
+}
+
+/** The domain's XEP-0363 service, asked once per connection (a failure is asked again next time). */
+export function createUploadServiceFinder(domain: string) {
+  let service: { conn: XmppConnection; found: Promise<UploadService | null> } | null = null;
+  return {
+    of(conn: XmppConnection): Promise<UploadService | null> {
+      if (service?.conn !== conn) {
+        const found = findUploadService((el) => conn.iq(el), domain);
+        found.catch(() => undefined); // awaited below, where a failure is reported
+        service = { conn, found };
+      }
+      const s = service;
+      return s.found.catch((err: unknown) => {
+        if (service === s) service = null;
+        throw err;
+      });
+    },
+    reset() {
+      service = null;
+    },
+  };
+}
+
+/** Passes at most `limit` bytes; one more fails the stream (a file of unknown length). */
+function atMost(limit: number, onOver: () => Error): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      seen += chunk.length;
+      cb(seen > limit ? onOver() : null, chunk);
+    },
+  });
+}
+
+/**
+ * Stores a file to send encrypted at rest (its size and SHA-256 computed on the way) and returns
+ * the row to write with the message. The policy's limit is enforced while reading; a refusal
+ * leaves nothing behind (the store's write removes its partial file).
+ */
+export async function storeOutgoing(
+  fs: FileStore,
+  policy: Pick<Policy, 'maxAttachmentMB'>,
+  file: OutgoingFile,
+  tracked: Tracked,
+): Promise<OutgoingAttachment> {
+  const fileId = newFileId();
+  const tooBig = () =>
+    new AppError('TOO_LARGE', `Files over ${policy.maxAttachmentMB} MB cannot be sent (clinic policy).`, {
+      maxAttachmentMB: policy.maxAttachmentMB,
+    });
+  const limited = atMost(policy.maxAttachmentMB * MB, tooBig);
+  file.source.once('error', (err) => limited.destroy(err));
+  const facts = await tracked((signal) => fs.write(fileId, file.source.pipe(limited), signal));
+  return {
+    direction: 'out',
+    name: safeDisplayName(file.name),
+    mediaType: safeMediaType(file.mediaType),
+    size: facts.size,
+    sha256: facts.sha256,
+    state: 'pending',
+    localFileId: fileId,
+  };
+}

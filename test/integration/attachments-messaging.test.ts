@@ -1,0 +1,177 @@
+/**
+ * Attachments in messages over a real Prosody (issue 16): real Messaging clients over real
+ * SQLCipher stores and encrypted file stores, Prosody's mod_http_file_share for the upload.
+ * The sender stores the message with its file first, uploads ciphertext once and sends the
+ * XEP-0447/0448 element in the signed payload; policy refuses with a clear error and keeps
+ * nothing; a crash between the upload and the send sends it exactly once after the restart.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../common/result';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
+
+const A = 'alice@clinic.test';
+const B = 'bob@clinic.test';
+const C = 'carol@clinic.test';
+const D = 'dave@clinic.test';
+const E = 'erin@clinic.test';
+
+let server: ProsodyServer;
+let alice: TestClient;
+let bob: TestClient;
+const clients: TestClient[] = [];
+const track = (c: TestClient) => (clients.push(c), c);
+
+beforeAll(async () => {
+  server = await startProsody({
+    users: [
+      { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'reception' },
+      { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'physician' },
+      { jid: C, password: 'carol-pw-1', name: 'Carol Cook', role: 'nurse' },
+      { jid: D, password: 'dave-pw-1', name: 'Dave Dunn', role: 'nurse' },
+      { jid: E, password: 'erin-pw-1', name: 'Erin Eads', role: 'reception' },
+    ],
+  });
+  alice = track(await makeClient(server, A, 'alice-pw-1'));
+  bob = track(await makeClient(server, B, 'bob-pw-1'));
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await server?.stop();
+});
+
+/** Ciphertext files in Prosody's upload store. */
+function uploads(): string[] {
+  const dir = join(server.dataDir, `upload%2e${server.domain.replace(/\./g, '%2e')}`, 'http_file_share');
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.bin'))
+        .map((f) => join(dir, f))
+    : [];
+}
+
+/** Blobs in a client's encrypted file store (<profile>/attachments/). */
+function blobs(c: TestClient): string[] {
+  const dir = join(c.dir, 'attachments');
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+const file = (bytes: Buffer, name = 'wound photo.jpg', mediaType = 'image/jpeg') => ({
+  name,
+  mediaType,
+  source: Readable.from([bytes.subarray(0, bytes.length >> 1), bytes.subarray(bytes.length >> 1)]),
+});
+
+async function refusal(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+describe('sending a file', () => {
+  it('stores the message and its file first, uploads ciphertext once, then sends the message', async () => {
+    const marker = Buffer.from('REFERRAL-SCAN-PLAINTEXT-MARKER');
+    const plain = Buffer.concat([marker, randomBytes(200 * 1024), marker]);
+    const before = uploads();
+    const conv = alice.store.conversations.getOrCreate(B);
+    const sent = await alice.messaging.sendAttachment(conv.id, file(plain), { body: 'the wound today' });
+    // Stored at once, before anything left: the message queued with its row and its file at rest.
+    expect(sent).toMatchObject({ direction: 'out', body: 'the wound today' });
+    const row = alice.store.attachments.byMessage(sent.id)!;
+    expect(row).toMatchObject({
+      direction: 'out',
+      name: 'wound photo.jpg',
+      mediaType: 'image/jpeg',
+      size: plain.length,
+    });
+    expect(blobs(alice)).toEqual([`${row.localFileId}.blob`]);
+
+    expect(await alice.outboxIdle()).toBe(true);
+    const done = alice.store.attachments.byMessage(sent.id)!;
+    expect(done).toMatchObject({ state: 'sent', failure: null });
+    expect(done.url).toMatch(/^https:\/\/upload\.clinic\.test/);
+    expect(alice.store.messages.get(sent.id)?.state).toBe('sent');
+    const added = uploads().filter((f) => !before.includes(f));
+    expect(added).toHaveLength(1);
+    const stored = readFileSync(added[0]!);
+    expect(stored.length).toBe(plain.length + 16);
+    expect(stored.includes(marker)).toBe(false);
+    for (const b of blobs(alice)) expect(readFileSync(join(alice.dir, 'attachments', b)).includes(marker)).toBe(false);
+    expect(alice.events.some((e) => e.name === 'attachment:updated')).toBe(true);
+    expect(alice.events.some((e) => e.name === 'attachment:progress')).toBe(true);
+    const got = await waitFor('bob gets the message', () =>
+      messagesWith(bob, A).find((m) => m.originId === sent.originId),
+    );
+    expect(got.body).toBe('the wound today');
+  });
+
+  it('refuses with a clear error when the policy turns attachments off, and keeps nothing', async () => {
+    const carol = track(await makeClient(server, C, 'carol-pw-1', { policy: { attachmentsAllowed: false } }));
+    const conv = carol.store.conversations.getOrCreate(B);
+    const err = await refusal(carol.messaging.sendAttachment(conv.id, file(randomBytes(1000))));
+    expect(err.code).toBe('FORBIDDEN');
+    expect(err.message).toBe("Your clinic's policy does not allow attachments.");
+    expect(messagesWith(carol, B)).toEqual([]);
+    expect(blobs(carol)).toEqual([]);
+  });
+
+  it('refuses a file over the policy limit while reading it, and keeps nothing', async () => {
+    const small = track(await makeClient(server, D, 'dave-pw-1', { policy: { maxAttachmentMB: 1 } }));
+    const conv = small.store.conversations.getOrCreate(B);
+    const err = await refusal(small.messaging.sendAttachment(conv.id, file(randomBytes(1024 * 1024 + 1))));
+    expect(err.code).toBe('TOO_LARGE');
+    expect(err.message).toBe('Files over 1 MB cannot be sent (clinic policy).');
+    expect(messagesWith(small, B)).toEqual([]);
+    expect(blobs(small)).toEqual([]);
+    // Exactly at the limit is allowed.
+    const ok = await small.messaging.sendAttachment(conv.id, file(randomBytes(1024 * 1024)));
+    expect(small.store.attachments.byMessage(ok.id)?.size).toBe(1024 * 1024);
+    expect(await small.outboxIdle()).toBe(true);
+  });
+
+  it('a restart between the upload and the send sends the message exactly once, without uploading again', async () => {
+    let crashed = false;
+    const sender = track(
+      await makeClient(server, E, 'erin-pw-1', {
+        inspect: {
+          // The app dies the moment the upload is recorded: the message has not been signed or sent.
+          afterUpload: async () => {
+            if (crashed) return;
+            crashed = true;
+            await sender.messaging.stop();
+          },
+        },
+      }),
+    );
+    const before = uploads();
+    const conv = sender.store.conversations.getOrCreate(B);
+    const sent = await sender.messaging.sendAttachment(
+      conv.id,
+      file(randomBytes(50_000), 'lab.pdf', 'application/pdf'),
+    );
+    await waitFor('the upload', () => crashed);
+    await waitFor('the attempt to end', () => sender.store.outbox.all()[0]?.attempts === 1);
+    const row = sender.store.attachments.byMessage(sent.id)!;
+    expect(row.url).toMatch(/^https:/);
+    expect(sender.store.messages.get(sent.id)?.state).toBe('queued');
+    expect(uploads().filter((f) => !before.includes(f))).toHaveLength(1);
+
+    await sender.restart();
+    expect(await sender.outboxIdle()).toBe(true);
+    expect(sender.store.messages.get(sent.id)?.state).toBe('sent');
+    expect(sender.store.attachments.byMessage(sent.id)).toMatchObject({ state: 'sent', url: row.url });
+    await waitFor('bob gets it', () => messagesWith(bob, E).find((m) => m.originId === sent.originId));
+    // Give a second copy time to arrive, if one had been sent.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(messagesWith(bob, E).filter((m) => m.originId === sent.originId)).toHaveLength(1);
+    expect(uploads().filter((f) => !before.includes(f))).toHaveLength(1);
+  });
+});
