@@ -276,6 +276,8 @@ describe('the msiProjectCreated hook', () => {
       msi: { upgradeCode: string };
     };
     expect(require(join(process.cwd(), config.msiProjectCreated))).toBe(msi);
-    expect(config.msi.upgradeCode).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+    // The product's upgrade code, fixed for its lifetime: a new one would make the next MSI a
+    // separate product installed beside this one, not an upgrade of it (issue 14 item 4).
+    expect(config.msi.upgradeCode.toLowerCase()).toBe('6f1c3b2e-8a4d-4c1b-9f2e-3d7a5b9c0e14');
   });
 });
