@@ -7,6 +7,7 @@
  * N = 2^15, r = 8, p = 1 costs 32 MiB and ~50-100 ms per guess; verifiers below MIN are refused.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { normalizeDob } from '../common/dob';
 
 export interface ScryptParams {
   logN: number;
@@ -26,16 +27,7 @@ export interface DobVerifier extends ScryptParams {
   hash: Buffer;
 }
 
-/** 'YYYY-MM-DD' for a real calendar date between 1900 and 2100, else null. */
-export function normalizeDob(input: string): string | null {
-  const m = /^\s*(\d{4})-(\d{2})-(\d{2})\s*$/.exec(input);
-  if (!m) return null;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (y < 1900 || y > 2100) return null;
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
-  return `${m[1]}-${m[2]}-${m[3]}`;
-}
+export { normalizeDob };
 
 const b64u = /^[A-Za-z0-9_-]+$/;
 

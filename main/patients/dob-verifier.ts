@@ -6,6 +6,7 @@
  * A date of birth has few possible values, so the hash is slow on purpose (N = 2^15: 32 MiB).
  */
 import { randomBytes, scrypt } from 'node:crypto';
+import { normalizeDob } from '../../common/dob';
 import { AppError } from '../../common/result';
 
 const LOG_N = 15;
@@ -14,16 +15,7 @@ const P = 1;
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 
-/** 'YYYY-MM-DD' for a real calendar date from 1900 to 2100, else null. */
-export function normalizeDob(input: string): string | null {
-  const m = /^\s*(\d{4})-(\d{2})-(\d{2})\s*$/.exec(input);
-  if (!m) return null;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (y < 1900 || y > 2100) return null;
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
-  return `${m[1]}-${m[2]}-${m[3]}`;
-}
+export { normalizeDob };
 
 export async function makeDobVerifier(dob: string): Promise<string> {
   const normal = normalizeDob(dob);
