@@ -18,9 +18,10 @@ pidfile = "/run/prosody/prosody.pid" -- site: pid file
 log = { info = "/var/log/prosody/prosody.log"; error = "/var/log/prosody/prosody.err" } -- site: logs
 component_ports = { 5347 } -- site: XEP-0114 component port (the patient gateway, gateway/README.md)
 component_interfaces = { "127.0.0.1" } -- site: components connect from this machine only
+plugin_paths = { "/etc/prosody/clinic-modules" } -- site: this folder's modules/ (mod_muc_clinic_policy.lua) copied there
 
 ---------- Security (do not loosen) ----------
-admins = { }
+admins = { } -- site: the only accounts that create care-team rooms (they own every room); none by default
 
 -- Only client connections; server-to-server federation is off (PHI stays on this server).
 modules_disabled = { "s2s"; "dialback"; "s2s_bidi" }
@@ -79,6 +80,27 @@ Component "upload.clinic.example" "http_file_share"
 	http_file_share_global_quota = 20 * 1024 * 1024 * 1024 -- the whole upload store on disk
 	http_file_share_expires_after = 28 * 86400
 	http_file_share_access = { "clinic.example" }
+
+-- Care-team rooms (issue 18): XEP-0045 rooms with their archive (XEP-0313). A room's member list
+-- (its affiliation list) is who may join and who receives a message's key; messages are end-to-end
+-- encrypted by the clients, so the server sees who talks in which room, never what.
+-- Every room is members-only, non-anonymous (real JIDs visible to all members), persistent,
+-- unlisted and archived; mod_muc_clinic_policy (modules/) refuses any room configuration that
+-- would change one of those, from anybody. Only the accounts in `admins` create rooms.
+Component "rooms.clinic.example" "muc"
+	name = "Care-team rooms"
+	modules_enabled = { "muc_mam"; "muc_clinic_policy" }
+	restrict_room_creation = true -- admins only
+	muc_room_default_members_only = true
+	muc_room_default_public_jids = true -- whois = anyone: the receive check needs the real JID
+	muc_room_default_persistent = true
+	muc_room_default_public = false
+	muc_room_default_allow_member_invites = false -- membership is the clinic's, not the members'
+	muc_room_allow_public = false
+	muc_room_allow_persistent = false
+	muc_log_all_rooms = true -- archiving cannot be switched off per room
+	muc_log_expires_after = "4w" -- as the one-to-one archive
+	muc_log_presences = false
 
 -- The patient gateway (issue 17, gateway/README.md): an XEP-0114 component, so patients appear to
 -- staff as p-…@patients.clinic.example. Its secret comes from the environment Prosody runs in

@@ -11,6 +11,8 @@ import type { Role } from '../../common/contract/domain';
 import { noRoleGroupName, roleGroupNames } from '../../main/xmpp/roles';
 
 export const productionConfigPath = fileURLToPath(new URL('../../deploy/prosody/prosody.cfg.lua', import.meta.url));
+/** deploy/prosody/modules: the clinic's own Prosody modules (mod_muc_clinic_policy), loaded from the clone in tests. */
+export const clinicModulesPath = fileURLToPath(new URL('../../deploy/prosody/modules', import.meta.url));
 export const PRODUCTION_DOMAIN = 'clinic.example';
 
 export interface SiteSettings {
@@ -28,6 +30,10 @@ export interface SiteSettings {
   /** XEP-0114 port for the patient gateway (gateway/), and the component secret it must present. */
   componentPort: number;
   componentSecret: string;
+  /** Server admins: the accounts that create care-team rooms (default: none, as in production). */
+  admins?: string[];
+  /** Where the clinic's own modules are (default: deploy/prosody/modules in this clone). */
+  pluginPaths?: string[];
 }
 
 export interface TestSwitches {
@@ -57,6 +63,8 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
     log: `{ info = ${lua(site.logFile)} }`,
     component_ports: luaList([site.componentPort]),
     component_secret: lua(site.componentSecret),
+    plugin_paths: luaList(site.pluginPaths ?? [clinicModulesPath]),
+    admins: luaList(site.admins ?? []),
   };
   let out = production;
   for (const [key, value] of Object.entries(replacements)) {

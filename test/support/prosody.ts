@@ -33,6 +33,8 @@ export interface StartProsodyOptions {
   tls?: boolean;
   /** SCRAM iterations for test accounts; production keeps Prosody's default (10000). */
   iterationCount?: number;
+  /** The server's admins (`admins`): they alone create care-team rooms, and own every room. */
+  admins?: string[];
 }
 
 export interface ProsodyServer {
@@ -52,6 +54,8 @@ export interface ProsodyServer {
   configFile: string;
   /** The patient gateway's component (deploy/prosody: Component "patients.<domain>"): where it connects, its secret. */
   component: { domain: string; port: number; secret: string };
+  /** The care-team rooms' MUC service (deploy/prosody: Component "rooms.<domain>" "muc"). */
+  rooms: string;
   restart(): Promise<void>;
   stop(): Promise<void>;
   /** Stops the server process but keeps its files: restart() brings the same server back (accounts, archive). */
@@ -187,6 +191,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
           logFile,
           componentPort: ports.component,
           componentSecret,
+          admins: options.admins ?? [],
         },
         { runAsRoot: true, iterationCount: options.iterationCount ?? 128, withoutTls: !tls },
       ),
@@ -264,6 +269,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
     logFile,
     configFile,
     component: { domain: `patients.${domain}`, port: ports.component, secret: componentSecret },
+    rooms: `rooms.${domain}`,
     async restart() {
       await kill();
       await start();

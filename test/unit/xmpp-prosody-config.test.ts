@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readProductionConfig, renderGroupsFile, renderTestConfig } from '../support/prosody-config';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { clinicModulesPath, readProductionConfig, renderGroupsFile, renderTestConfig } from '../support/prosody-config';
 import { roleFromGroups } from '../../main/xmpp/roles';
 
 const site = {
@@ -59,6 +61,29 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
       /^Component "patients\.clinic\.test"\ncomponent_secret = "test-component-secret" -- test variant$/m,
     );
     expect(test.indexOf('run_as_root')).toBeLessThan(test.indexOf('VirtualHost'));
+  });
+
+  it('care-team rooms (issue 18): a MUC component whose room policy users cannot weaken', () => {
+    const muc = prod.slice(prod.indexOf('Component "rooms.clinic.example" "muc"'));
+    expect(muc).toMatch(/^\tmodules_enabled = \{ "muc_mam"; "muc_clinic_policy" \}/m);
+    for (const line of [
+      'restrict_room_creation = true',
+      'muc_room_default_members_only = true',
+      'muc_room_default_public_jids = true',
+      'muc_room_default_persistent = true',
+      'muc_room_default_public = false',
+      'muc_room_default_allow_member_invites = false',
+      'muc_room_allow_public = false',
+      'muc_room_allow_persistent = false',
+      'muc_log_all_rooms = true',
+    ])
+      expect(muc).toMatch(new RegExp(`^\\t${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`, 'm'));
+    expect(existsSync(join(clinicModulesPath, 'mod_muc_clinic_policy.lua'))).toBe(true);
+    // The test variant loads the module from this clone and names its own admins.
+    const test = renderTestConfig(prod, { ...site, admins: ['it@clinic.test'] }, { runAsRoot: true });
+    expect(test).toContain(`plugin_paths = { ${JSON.stringify(clinicModulesPath)} } -- test variant`);
+    expect(test).toMatch(/^admins = \{ "it@clinic\.test" \} -- test variant$/m);
+    expect(test).toContain('Component "rooms.clinic.test" "muc"');
   });
 
   it('refuses a production file whose site line went missing', () => {

@@ -1,0 +1,50 @@
+-- Clinic Messenger: care-team rooms keep the clinic's room policy (issue 18).
+--
+-- Loaded on the MUC component (prosody.cfg.lua). The component's defaults make every new room
+-- members-only, non-anonymous (whois = anyone), persistent, unlisted and without member invites;
+-- Prosody 0.12 itself only stops non-admins from changing "public" and "persistent"
+-- (muc_room_allow_public / muc_room_allow_persistent). This module refuses, for everybody
+-- including the server's admins, any room configuration form that would weaken one of them:
+-- the whole form is refused with <not-allowed/>, nothing of it is applied.
+--
+-- Clients rely on it: a member accepts a room message only from an occupant whose real JID it can
+-- see (non-anonymous) and who is on the member list (members-only) — see docs/protocol.md.
+
+local st = require "util.stanza";
+
+local function truthy(value)
+	return value == "1" or value == "true";
+end
+
+-- Field → does the submitted value keep the policy?
+local keeps = {
+	["muc#roomconfig_membersonly"] = function(v) return truthy(v); end;
+	["muc#roomconfig_whois"] = function(v) return v == "anyone"; end;
+	["muc#roomconfig_publicroom"] = function(v) return not truthy(v); end;
+	["muc#roomconfig_persistentroom"] = function(v) return truthy(v); end;
+	["{http://prosody.im/protocol/muc}roomconfig_allowmemberinvites"] = function(v) return not truthy(v); end;
+	["muc#roomconfig_enablearchiving"] = function(v) return truthy(v); end;
+};
+
+local function weakened_field(form)
+	for field in form:childtags("field") do
+		local check = keeps[field.attr.var];
+		if check and not check(field:get_child_text("value")) then
+			return field.attr.var;
+		end
+	end
+	return nil;
+end
+
+-- Before mod_muc's own handler (priority 0): a refused form never reaches the room.
+module:hook("iq-set/bare/http://jabber.org/protocol/muc#owner:query", function(event)
+	local stanza = event.stanza;
+	local form = stanza.tags[1]:get_child("x", "jabber:x:data");
+	if not form or form.attr.type ~= "submit" then return; end
+	local field = weakened_field(form);
+	if not field then return; end
+	module:log("warn", "Refused a configuration of %s that would change %s (clinic room policy)", stanza.attr.to, field);
+	event.origin.send(st.error_reply(stanza, "cancel", "not-allowed",
+		"Clinic policy: care-team rooms stay members-only, non-anonymous, persistent, unlisted and archived"));
+	return true;
+end, 10);
