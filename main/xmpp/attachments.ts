@@ -19,7 +19,7 @@ import type { FileStore } from '../attachments/file-store';
 import type { HttpsTrust } from '../attachments/https';
 import { TransferError } from '../attachments/transfer-error';
 import { uploadEncrypted } from '../attachments/upload';
-import type { SharedFile } from '../crypto/file-sharing';
+import type { ReadFileSharing, SharedFile } from '../crypto/file-sharing';
 import type { StoredAttachment } from '../store';
 import { toAttachment } from '../store/repos/attachments';
 import type { MessagingContext } from './context';
@@ -31,6 +31,7 @@ import {
   type OutgoingAttachment,
   type OutgoingFile,
 } from './attachment-transfers';
+import { downloadAttachment, readAttachment, type TransferDeps } from './attachment-download';
 import { requestUploadSlot } from './upload-slot';
 
 export type { OutgoingAttachment, OutgoingFile };
@@ -76,11 +77,94 @@ export function sharedFileOf(a: StoredAttachment): SharedFile | null {
   };
 }
 
+/**
+ * The row for a received message's attachment (receive.ts, in the message's own transaction):
+ * available to download when the policy allows it (attachmentsAllowed, its size within
+ * maxAttachmentMB), else failed with the policy's code and without key or address, so it can
+ * never be fetched. An element the parser refused is a failed row with its reason; the text stays.
+ */
+export function recordReceived(
+  opts: Pick<MessagingContext['opts'], 'store' | 'policy'>,
+  messageId: string,
+  direction: 'in' | 'out',
+  found: ReadFileSharing,
+): void {
+  const { store, policy } = opts;
+  if (!found.ok) {
+    const refused = { name: 'file', mediaType: 'application/octet-stream', size: 0 };
+    store.attachments.add({ messageId, direction, ...refused, state: 'failed', failure: found.reason });
+    return;
+  }
+  const f = found.file;
+  const refusal = !policy.attachmentsAllowed ? 'FORBIDDEN' : f.size > policy.maxAttachmentMB * MB ? 'TOO_LARGE' : null;
+  const fetchable = { key: f.key, iv: f.iv, cipherSha256: f.cipherSha256, url: f.url };
+  store.attachments.add({
+    messageId,
+    direction,
+    name: f.name,
+    mediaType: f.mediaType,
+    size: f.size,
+    sha256: f.sha256,
+    thumbnail: f.thumbnail,
+    ...(refusal ? { state: 'failed', failure: refusal } : { state: 'available', ...fetchable }),
+  });
+}
+
 /** A TransferError as the outbox's error code: too large never succeeds; the rest may on a later attempt. */
 function sendErrorOf(err: unknown): unknown {
   if (err instanceof TransferError)
     return new AppError(err.reason === 'too-large' ? 'TOO_LARGE' : 'INTERNAL', err.message, { transfer: err.reason });
   return err;
+}
+
+/**
+ * The message's attachment ready for the payload, uploading it first when that has not happened
+ * yet; null when the message carries none. Throws AppError (the outbox's codes) on failure.
+ */
+async function forSending(d: TransferDeps, messageId: string): Promise<SharedFile | null> {
+  const { ctx } = d;
+  const { store } = ctx.opts;
+  const a = store.attachments.byMessage(messageId);
+  if (!a) return null;
+  const ready = sharedFileOf(a);
+  if (ready) return ready;
+  d.checkPolicy(a.size);
+  const fs = d.files();
+  const conn = ctx.conn();
+  if (!conn?.isReady()) throw new AppError('NOT_CONNECTED', 'Not connected.');
+  if (!a.localFileId || !a.sha256) throw new AppError('INTERNAL', 'The file to send is missing.');
+  const { localFileId, sha256 } = a;
+  d.emit(store.attachments.update(a.id, { state: 'uploading', failure: null }));
+  try {
+    const svc = await d.uploadService(conn);
+    if (!svc) throw new TransferError('no-upload-service');
+    const up = await d.tracked(async (signal) =>
+      uploadEncrypted({
+        source: await fs.read(localFileId, { size: a.size, sha256 }),
+        plainSize: a.size,
+        requestSlot: (size) => requestUploadSlot((el) => conn.iq(el), svc, size),
+        trust: d.trust(),
+        signal,
+        onProgress: d.progress(a.id),
+      }),
+    );
+    const cipherSha256 = up.facts.cipherSha256;
+    if (!cipherSha256) throw new AppError('INTERNAL', 'The upload gave no ciphertext hash.');
+    const done = store.attachments.update(a.id, {
+      url: up.getUrl,
+      key: up.secrets.key,
+      iv: up.secrets.iv,
+      cipherSha256,
+    });
+    await ctx.opts.inspect?.afterUpload?.(messageId);
+    const shared = done && sharedFileOf(done);
+    if (!shared) throw new AppError('INTERNAL', 'The uploaded file could not be recorded.');
+    return shared;
+  } catch (err) {
+    const reason = err instanceof TransferError ? err.reason : err instanceof AppError ? err.code : 'INTERNAL';
+    d.emit(store.attachments.update(a.id, { state: 'pending', failure: reason }));
+    throw sendErrorOf(err);
+  }
 }
 
 export function createAttachments(ctx: MessagingContext) {
@@ -112,54 +196,6 @@ export function createAttachments(ctx: MessagingContext) {
     if (files && a.localFileId) await files.remove(a.localFileId);
   }
 
-  /**
-   * The message's attachment ready for the payload, uploading it first when that has not happened
-   * yet; null when the message carries none. Throws AppError (the outbox's codes) on failure.
-   */
-  async function forSending(messageId: string): Promise<SharedFile | null> {
-    const a = store.attachments.byMessage(messageId);
-    if (!a) return null;
-    const ready = sharedFileOf(a);
-    if (ready) return ready;
-    checkAttachmentPolicy(policy, a.size);
-    const fs = requireFiles();
-    const conn = ctx.conn();
-    if (!conn?.isReady()) throw new AppError('NOT_CONNECTED', 'Not connected.');
-    if (!a.localFileId || !a.sha256) throw new AppError('INTERNAL', 'The file to send is missing.');
-    const { localFileId, sha256 } = a;
-    emit(store.attachments.update(a.id, { state: 'uploading', failure: null }));
-    try {
-      const svc = await finder.of(conn);
-      if (!svc) throw new TransferError('no-upload-service');
-      const up = await transfers.tracked(async (signal) =>
-        uploadEncrypted({
-          source: await fs.read(localFileId, { size: a.size, sha256 }),
-          plainSize: a.size,
-          requestSlot: (size) => requestUploadSlot((el) => conn.iq(el), svc, size),
-          trust: httpsTrustOf(ctx.opts),
-          signal,
-          onProgress: progress(a.id),
-        }),
-      );
-      const cipherSha256 = up.facts.cipherSha256;
-      if (!cipherSha256) throw new AppError('INTERNAL', 'The upload gave no ciphertext hash.');
-      const done = store.attachments.update(a.id, {
-        url: up.getUrl,
-        key: up.secrets.key,
-        iv: up.secrets.iv,
-        cipherSha256,
-      });
-      await ctx.opts.inspect?.afterUpload?.(messageId);
-      const shared = done && sharedFileOf(done);
-      if (!shared) throw new AppError('INTERNAL', 'The uploaded file could not be recorded.');
-      return shared;
-    } catch (err) {
-      const reason = err instanceof TransferError ? err.reason : err instanceof AppError ? err.code : 'INTERNAL';
-      emit(store.attachments.update(a.id, { state: 'pending', failure: reason }));
-      throw sendErrorOf(err);
-    }
-  }
-
   /** After the outbox's commit: the row follows its message (sent, or failed for good). */
   function settled(messageId: string, outcome: 'sent' | 'failed', failure?: string): void {
     const a = store.attachments.byMessage(messageId);
@@ -178,10 +214,23 @@ export function createAttachments(ctx: MessagingContext) {
     if (a?.direction === 'out' && a.state === 'failed') emit(store.attachments.update(a.id, { state: 'pending' }));
   }
 
+  const downloads: TransferDeps = {
+    ctx,
+    files: requireFiles,
+    tracked: transfers.tracked,
+    uploadService: (conn) => finder.of(conn),
+    trust: () => httpsTrustOf(ctx.opts),
+    emit,
+    progress,
+    checkPolicy: (size) => checkAttachmentPolicy(policy, size),
+  };
+
   return {
     prepareOutgoing,
+    download: (attachmentId: string) => downloadAttachment(downloads, attachmentId),
+    read: (attachmentId: string) => readAttachment(downloads, attachmentId),
     discard,
-    forSending,
+    forSending: (messageId: string) => forSending(downloads, messageId),
     settled,
     requeued,
     /** The conversation's attachments for the renderer, oldest first. */

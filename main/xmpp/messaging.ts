@@ -211,10 +211,15 @@ async function stopAll(
 }
 
 /** The attachment half of the Messaging interface (issue 16, attachments.ts). */
-function attachmentMethods(ctx: MessagingContext, outbox: Outbox): Pick<Messaging, 'sendAttachment' | 'attachments'> {
+function attachmentMethods(
+  ctx: MessagingContext,
+  outbox: Outbox,
+): Pick<Messaging, 'sendAttachment' | 'attachments' | 'downloadAttachment' | 'readAttachment'> {
   return {
     sendAttachment: (conversationId, file, o) => sendAttachment(ctx, outbox, conversationId, file, o),
     attachments: (conversationId) => outbox.attachments.list(conversationId),
+    downloadAttachment: (id) => outbox.attachments.download(id),
+    readAttachment: (id) => outbox.attachments.read(id),
   };
 }
 

@@ -15,6 +15,7 @@ import type { Message } from '../../common/contract/domain';
 import { identityAsContact, SigncryptRejectedError, type ContactKey, type OpenedSigncrypt } from '../crypto';
 import type { AuditLog } from '../audit';
 import type { NewMessage } from '../store';
+import { recordReceived } from './attachments';
 import type { MessagingContext } from './context';
 import type { LiveStage } from './types';
 import { applyReceivedChange, emitChanged } from './message-change';
@@ -153,6 +154,18 @@ function duplicateIn(store: Store, conversationId: string, it: OxItem): boolean 
   return dup !== undefined;
 }
 
+/** Written with a verified row, in its transaction: its replay guard entry, and its file's row (issue 16). */
+function withVerified(
+  ctx: MessagingContext,
+  messageId: string,
+  direction: 'in' | 'out',
+  value: OpenedSigncrypt,
+  guard: { signer: string | null; digest: Buffer | null },
+): void {
+  if (guard.signer && guard.digest) ctx.opts.store.replay.add(guard.signer, guard.digest);
+  if (value.attachment) recordReceived(ctx.opts, messageId, direction, value.attachment);
+}
+
 /** The key to verify an item with: ours for our own sent copies, else the colleague's. */
 async function senderKeyOf(ctx: MessagingContext, it: OxItem): Promise<ContactKey | null> {
   const identity = ctx.identity();
@@ -241,7 +254,7 @@ export function createReceiver(ctx: MessagingContext) {
         const { row, reason } = rowFor(p, o, replayed, clock.now(), ctx.inView(p.conversationId));
         const ins = store.messages.insert(row);
         if (!ins.inserted) return;
-        if (!reason && signer && digest) store.replay.add(signer, digest);
+        if (!reason && o.ok) withVerified(ctx, ins.id, row.direction, o.value, { signer, digest });
         auditTimed(metrics, auditSpent, audit, row, ins.id, p.it.peer, reason);
         out.push({ it: p.it, messageId: ins.id, conversationId: p.conversationId, reason, read: row.readAt != null });
       });

@@ -149,6 +149,14 @@ export interface Messaging {
   ): Promise<Message>;
   /** The conversation's attachments, oldest first (no key, address or content). */
   attachments(conversationId: string): Attachment[];
+  /**
+   * Fetches a received file, checks its size, tag and hash and keeps it encrypted in the profile
+   * (xmpp/attachment-download.ts). Resolves with its state: stored, damaged (nothing kept) or
+   * failed (a transfer failure, may be tried again); rejects on policy, NOT_FOUND, CONFLICT.
+   */
+  downloadAttachment(attachmentId: string): Promise<Attachment>;
+  /** A stored file's bytes for a preview: images (PNG, JPEG, WebP) and PDF whose content matches; FORBIDDEN otherwise. */
+  readAttachment(attachmentId: string): Promise<{ mediaType: string; data: Uint8Array }>;
   /** A failed message goes back to the outbox. */
   retry(messageId: string): Promise<Message>;
   /**

@@ -6,7 +6,7 @@
  * nothing; a crash between the upload and the send sends it exactly once after the restart.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,20 @@ function blobs(c: TestClient): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
+/** A PNG's signature: what a preview checks the content starts with. */
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const marker = Buffer.from('REFERRAL-SCAN-PLAINTEXT-MARKER');
+let firstSent: { plain: Buffer; originId: string } | null = null;
+
+/** Every file under `root` that contains `needle`. */
+function filesContaining(root: string, needle: Buffer): string[] {
+  const hits: string[] = [];
+  for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && readFileSync(join(e.parentPath, e.name)).includes(needle)) hits.push(join(e.parentPath, e.name));
+  }
+  return hits;
+}
+
 const file = (bytes: Buffer, name = 'wound photo.jpg', mediaType = 'image/jpeg') => ({
   name,
   mediaType,
@@ -78,18 +92,20 @@ async function refusal(p: Promise<unknown>): Promise<AppError> {
 
 describe('sending a file', () => {
   it('stores the message and its file first, uploads ciphertext once, then sends the message', async () => {
-    const marker = Buffer.from('REFERRAL-SCAN-PLAINTEXT-MARKER');
-    const plain = Buffer.concat([marker, randomBytes(200 * 1024), marker]);
+    const plain = Buffer.concat([PNG, marker, randomBytes(200 * 1024), marker]);
     const before = uploads();
     const conv = alice.store.conversations.getOrCreate(B);
-    const sent = await alice.messaging.sendAttachment(conv.id, file(plain), { body: 'the wound today' });
+    const sent = await alice.messaging.sendAttachment(conv.id, file(plain, 'wound photo.png', 'image/png'), {
+      body: 'the wound today',
+    });
+    firstSent = { plain, originId: sent.originId! };
     // Stored at once, before anything left: the message queued with its row and its file at rest.
     expect(sent).toMatchObject({ direction: 'out', body: 'the wound today' });
     const row = alice.store.attachments.byMessage(sent.id)!;
     expect(row).toMatchObject({
       direction: 'out',
-      name: 'wound photo.jpg',
-      mediaType: 'image/jpeg',
+      name: 'wound photo.png',
+      mediaType: 'image/png',
       size: plain.length,
     });
     expect(blobs(alice)).toEqual([`${row.localFileId}.blob`]);
@@ -173,5 +189,111 @@ describe('sending a file', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect(messagesWith(bob, E).filter((m) => m.originId === sent.originId)).toHaveLength(1);
     expect(uploads().filter((f) => !before.includes(f))).toHaveLength(1);
+  });
+});
+
+describe('receiving a file', () => {
+  it('stores the row with the message; downloading gives back the identical bytes, kept encrypted', async () => {
+    const { plain, originId } = firstSent!;
+    const msg = await waitFor('bob has the message', () => messagesWith(bob, A).find((m) => m.originId === originId));
+    const row = bob.store.attachments.byMessage(msg.id)!;
+    expect(row).toMatchObject({ direction: 'in', state: 'available', name: 'wound photo.png', size: plain.length });
+    expect(row.url).toMatch(/^https:\/\/upload\.clinic\.test/);
+    expect(row.localFileId).toBeNull();
+    const listed = bob.messaging.attachments(msg.conversationId);
+    expect(listed.map((a) => a.id)).toEqual([row.id]);
+    expect(JSON.stringify(listed)).not.toContain('https:');
+    const notYet = await refusal(bob.messaging.readAttachment(row.id));
+    expect(notYet.code).toBe('NOT_FOUND');
+
+    const done = await bob.messaging.downloadAttachment(row.id);
+    expect(done).toMatchObject({ id: row.id, state: 'stored', failure: null, local: true });
+    const read = await bob.messaging.readAttachment(row.id);
+    expect(read.mediaType).toBe('image/png');
+    expect(Buffer.from(read.data).equals(plain)).toBe(true);
+    expect(bob.events.some((e) => e.name === 'attachment:progress')).toBe(true);
+    // Again: already here, nothing fetched.
+    expect((await bob.messaging.downloadAttachment(row.id)).state).toBe('stored');
+    // Nothing readable at rest on either side, nor on the server.
+    for (const root of [alice.dir, bob.dir, server.dataDir]) expect(filesContaining(root, marker), root).toEqual([]);
+    // The sender previews its own copy from its store.
+    const own = alice.store.attachments.ofConversation(alice.store.conversations.byPeer(B)!.id)[0]!;
+    expect(Buffer.from((await alice.messaging.readAttachment(own.id)).data).equals(plain)).toBe(true);
+  });
+
+  it('a file the server altered is damaged: no content kept, none shown (received in catch-up)', async () => {
+    await bob.messaging.stop();
+    const before = uploads();
+    const conv = alice.store.conversations.getOrCreate(B);
+    const content = Buffer.concat([PNG, randomBytes(64 * 1024)]);
+    const sent = await alice.messaging.sendAttachment(conv.id, file(content, 'x.png', 'image/png'));
+    expect(await alice.outboxIdle()).toBe(true);
+    const stored = uploads().filter((f) => !before.includes(f));
+    expect(stored).toHaveLength(1);
+    const bytes = readFileSync(stored[0]!);
+    bytes[5000] = bytes[5000]! ^ 0x01;
+    writeFileSync(stored[0]!, bytes);
+
+    const blobsBefore = blobs(bob);
+    await bob.restart(); // catch-up brings the message, through the same receive path
+    const msg = await waitFor('bob catches up', () => messagesWith(bob, A).find((m) => m.originId === sent.originId));
+    const row = await waitFor('its row', () => bob.store.attachments.byMessage(msg.id));
+    expect(row.state).toBe('available');
+    const done = await bob.messaging.downloadAttachment(row.id);
+    expect(done).toMatchObject({ state: 'damaged', failure: 'tag-mismatch', local: false });
+    expect(bob.store.attachments.get(row.id)?.localFileId).toBeNull();
+    expect(blobs(bob)).toEqual(blobsBefore);
+    expect((await refusal(bob.messaging.readAttachment(row.id))).code).toBe('NOT_FOUND');
+    const again = await refusal(bob.messaging.downloadAttachment(row.id));
+    expect(again.code).toBe('CONFLICT');
+    expect(again.message).toBe('This file was damaged or altered on its way and cannot be opened.');
+  });
+
+  it('with attachments off by policy the receiver keeps the text; the file is refused and never fetched', async () => {
+    const carol = clients.find((c) => c.jid === C)!; // attachmentsAllowed: false (above)
+    const conv = alice.store.conversations.getOrCreate(C);
+    const pdf = file(randomBytes(2000), 'card.pdf', 'application/pdf');
+    const sent = await alice.messaging.sendAttachment(conv.id, pdf, { body: 'insurance card' });
+    expect(await alice.outboxIdle()).toBe(true);
+    const msg = await waitFor('carol has it', () => messagesWith(carol, A).find((m) => m.originId === sent.originId));
+    expect(msg.body).toBe('insurance card');
+    const row = carol.store.attachments.byMessage(msg.id)!;
+    expect(row).toMatchObject({ state: 'failed', failure: 'FORBIDDEN', name: 'card.pdf', url: null, key: null });
+    const err = await refusal(carol.messaging.downloadAttachment(row.id));
+    expect(err.code).toBe('FORBIDDEN');
+    expect(blobs(carol)).toEqual([]);
+  });
+
+  it("a file over the receiver's policy limit is refused on receipt", async () => {
+    const dave = clients.find((c) => c.jid === D)!; // maxAttachmentMB: 1 (above)
+    const conv = alice.store.conversations.getOrCreate(D);
+    const big = file(randomBytes(1024 * 1024 + 10), 'scan.pdf', 'application/pdf');
+    const sent = await alice.messaging.sendAttachment(conv.id, big);
+    expect(await alice.outboxIdle()).toBe(true);
+    const msg = await waitFor('dave has it', () => messagesWith(dave, A).find((m) => m.originId === sent.originId));
+    const row = dave.store.attachments.byMessage(msg.id)!;
+    expect(row).toMatchObject({ state: 'failed', failure: 'TOO_LARGE', key: null });
+    expect((await refusal(dave.messaging.downloadAttachment(row.id))).code).toBe('TOO_LARGE');
+  });
+
+  it('previews only allowed types whose content matches', async () => {
+    const conv = alice.store.conversations.getOrCreate(B);
+    const fake = await alice.messaging.sendAttachment(
+      conv.id,
+      file(Buffer.from('<svg onload="alert(1)"/>'), 'photo.png', 'image/png'),
+    );
+    const svg = await alice.messaging.sendAttachment(conv.id, file(Buffer.from('<svg/>'), 'a.svg', 'image/svg+xml'));
+    expect(await alice.outboxIdle()).toBe(true);
+    for (const [sent, message] of [
+      [fake, 'This file is not what its type says, so it is not shown.'],
+      [svg, 'This kind of file cannot be previewed.'],
+    ] as const) {
+      const msg = await waitFor('bob has it', () => messagesWith(bob, A).find((m) => m.originId === sent.originId));
+      const row = await waitFor('its row', () => bob.store.attachments.byMessage(msg.id));
+      expect((await bob.messaging.downloadAttachment(row.id)).state).toBe('stored');
+      const err = await refusal(bob.messaging.readAttachment(row.id));
+      expect(err.code).toBe('FORBIDDEN');
+      expect(err.message).toBe(message);
+    }
   });
 });

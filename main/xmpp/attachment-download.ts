@@ -1,0 +1,140 @@
+/**
+ * The receive half of attachments (issue 16), on demand: download, verify and decrypt a received
+ * file into the profile's encrypted file store, and read a stored one back for a preview.
+ *
+ * A download streams: ciphertext from the clinic's upload server (only there: download.ts
+ * allowedHosts), through AES-256-GCM and the size and hash checks, re-encrypted into the file
+ * store as it goes. It is published there only when tag, size and hash all held; any mismatch is
+ * state 'damaged' (with the reason) and nothing is kept. A transfer failure is state 'failed'
+ * with its reason, and may be tried again.
+ */
+import type { Attachment } from '../../common/contract/domain';
+import { AppError } from '../../common/result';
+import { downloadDecrypted } from '../attachments/download';
+import { FileDamagedError } from '../attachments/file-crypto';
+import type { FileStore } from '../attachments/file-store';
+import { TransferError } from '../attachments/transfer-error';
+import type { StoredAttachment } from '../store';
+import { toAttachment } from '../store/repos/attachments';
+import { newFileId, type Tracked } from './attachment-transfers';
+import type { MessagingContext } from './context';
+import type { UploadService } from './upload-slot';
+import type { XmppConnection } from './transport/connection';
+import type { HttpsTrust } from '../attachments/https';
+
+/** What uploads and downloads need from the attachment service (attachments.ts). */
+export interface TransferDeps {
+  ctx: MessagingContext;
+  files: () => FileStore;
+  tracked: Tracked;
+  uploadService: (conn: XmppConnection) => Promise<UploadService | null>;
+  trust: () => HttpsTrust;
+  emit: (a: StoredAttachment | undefined) => StoredAttachment | undefined;
+  progress: (attachmentId: string) => (done: number, total: number) => void;
+  checkPolicy: (size: number) => void;
+}
+
+/** Media types a preview may receive as bytes, each with the signature its content must start with. */
+const PREVIEWABLE: Record<string, (b: Buffer) => boolean> = {
+  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+  'image/webp': (b) =>
+    b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+  'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
+};
+
+export const previewableTypes = Object.keys(PREVIEWABLE);
+
+/** The sender's own copy, or a received file that was stored: its plaintext is in the file store. */
+const isLocal = (a: StoredAttachment): boolean =>
+  a.localFileId !== null &&
+  a.sha256 !== null &&
+  (a.state === 'stored' || (a.direction === 'out' && a.state !== 'failed'));
+
+function fetchable(a: StoredAttachment) {
+  if (!a.url || !a.key || !a.iv || !a.sha256 || !a.cipherSha256) return null;
+  return {
+    url: a.url,
+    secrets: { key: a.key, iv: a.iv },
+    expected: { size: a.size, sha256: a.sha256, cipherSha256: a.cipherSha256 },
+  };
+}
+
+/**
+ * Downloads one attachment into the file store. Resolves with its final state: stored, damaged
+ * (altered or cut: nothing kept) or failed (a transfer failure: `failure` says which; try again).
+ * Rejects without changing anything: NOT_FOUND, FORBIDDEN / TOO_LARGE (policy), CONFLICT
+ * (already downloading, or damaged), NOT_CONNECTED.
+ */
+export async function downloadAttachment(d: TransferDeps, attachmentId: string): Promise<Attachment> {
+  const { store } = d.ctx.opts;
+  const a = store.attachments.get(attachmentId);
+  if (!a) throw new AppError('NOT_FOUND', 'No such attachment.');
+  if (isLocal(a)) return toAttachment(a);
+  if (a.state === 'downloading') throw new AppError('CONFLICT', 'This file is already being downloaded.');
+  if (a.state === 'damaged')
+    throw new AppError('CONFLICT', 'This file was damaged or altered on its way and cannot be opened.');
+  d.checkPolicy(a.size);
+  const src = fetchable(a);
+  if (!src) throw new AppError('NOT_FOUND', 'This attachment cannot be downloaded.', { failure: a.failure });
+  const conn = d.ctx.conn();
+  if (!conn?.isReady()) throw new AppError('NOT_CONNECTED', 'Not connected to the clinic server.');
+  const fs = d.files();
+  const domain = d.ctx.ownJid.slice(d.ctx.ownJid.indexOf('@') + 1).toLowerCase();
+  // The file id is on the row before anything is written: the retention sweep never takes it.
+  const fileId = newFileId();
+  d.emit(store.attachments.update(a.id, { state: 'downloading', failure: null, localFileId: fileId }));
+  try {
+    // Not found (or the query failed): files may still come from the domain itself, nowhere else.
+    const svc = await d.uploadService(conn).catch(() => null);
+    await d.tracked((signal) =>
+      downloadDecrypted({
+        ...src,
+        sink: fs.sink(fileId),
+        trust: d.trust(),
+        allowedHosts: [domain, ...(svc ? [svc.jid.toLowerCase()] : [])],
+        signal,
+        onProgress: d.progress(a.id),
+      }),
+    );
+    return toAttachment(d.emit(store.attachments.update(a.id, { state: 'stored' }))!);
+  } catch (err) {
+    const damaged = err instanceof FileDamagedError;
+    const failure = damaged ? err.reason : err instanceof TransferError ? err.reason : 'interrupted';
+    const after = store.attachments.update(a.id, { state: damaged ? 'damaged' : 'failed', failure, localFileId: null });
+    d.ctx.opts.logger.warn('xmpp: attachment not downloaded', { attachmentId: a.id, failure });
+    return toAttachment(d.emit(after)!);
+  }
+}
+
+/**
+ * A stored file's bytes for a preview: only the types in PREVIEWABLE, and only when the content
+ * starts as that type does (a file named .png that is not one is refused). The file store checks
+ * tag, size and hash as it reads; nothing is returned unless they hold.
+ */
+export async function readAttachment(
+  d: Pick<TransferDeps, 'ctx' | 'files' | 'checkPolicy'>,
+  attachmentId: string,
+): Promise<{ mediaType: string; data: Uint8Array }> {
+  const a = d.ctx.opts.store.attachments.get(attachmentId);
+  if (!a) throw new AppError('NOT_FOUND', 'No such attachment.');
+  d.checkPolicy(a.size);
+  if (!isLocal(a)) throw new AppError('NOT_FOUND', 'This file has not been downloaded.');
+  const matches = PREVIEWABLE[a.mediaType];
+  if (!matches) throw new AppError('FORBIDDEN', 'This kind of file cannot be previewed.', { mediaType: a.mediaType });
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of await d.files().read(a.localFileId!, { size: a.size, sha256: a.sha256! }))
+      chunks.push(c as Buffer);
+  } catch (err) {
+    if (err instanceof FileDamagedError)
+      throw new AppError('STORE_CORRUPT', 'The stored copy of this file is damaged.');
+    throw err;
+  }
+  const data = Buffer.concat(chunks);
+  if (!matches(data))
+    throw new AppError('FORBIDDEN', 'This file is not what its type says, so it is not shown.', {
+      mediaType: a.mediaType,
+    });
+  return { mediaType: a.mediaType, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
