@@ -48,3 +48,18 @@ module:hook("iq-set/bare/http://jabber.org/protocol/muc#owner:query", function(e
 		"Clinic policy: care-team rooms stay members-only, non-anonymous, persistent, unlisted and archived"));
 	return true;
 end, 10);
+
+-- The room's affiliation list is its member list: who may join and whose key every message is
+-- encrypted to. The server's admins (IT) create rooms and, through Prosody's
+-- component_admins_as_room_owners, own every room anyway; they must not appear on the list as
+-- the creator would (mod_muc stores the creator as owner at priority -1, and refuses to demote an
+-- admin afterwards). So an admin's creator entry is dropped right after mod_muc stored it.
+local jid_bare = require "util.jid".bare;
+local is_admin = require "core.usermanager".is_admin;
+
+module:hook("muc-room-pre-create", function(event)
+	local creator = jid_bare(event.stanza.attr.from);
+	if is_admin(creator, module.host) then
+		event.room._affiliations[creator] = nil;
+	end
+end, -2);
