@@ -32,9 +32,14 @@ export async function mucPerson(
   jid: string,
   password: string,
   resource = 'room-test',
+  /** Called with each stanza as it arrives, before it is recorded. */
+  onStanza: (el: XmlElement) => void = () => {},
 ): Promise<MucPerson> {
   const seen: XmlElement[] = [];
-  const conn = rawConnection(server, jid, password, resource, (el) => seen.push(el));
+  const conn = rawConnection(server, jid, password, resource, (el) => {
+    onStanza(el);
+    seen.push(el);
+  });
   await conn.start();
   return { jid, conn, seen, stop: () => conn.stop() };
 }
