@@ -246,7 +246,10 @@ export async function ejabberdAdmin(apiUrl: string): Promise<ServerAdmin> {
       if (!(await exists(jid))) throw new NoSuchAccount(jid);
       const secret = randomBytes(32).toString('base64url');
       await call('change_password', { ...split(jid), newpass: secret });
-      const kicked = await call('kick_user', split(jid));
+      // The password is already changed: a refused kick_user still leaves the account disabled.
+      const kicked = await call('kick_user', split(jid)).catch((err: unknown) =>
+        err instanceof CliError ? err : Promise.reject(err),
+      );
       const n =
         kicked !== null && typeof kicked === 'object' && 'num_resources' in kicked ? kicked.num_resources : null;
       return {
@@ -254,8 +257,10 @@ export async function ejabberdAdmin(apiUrl: string): Promise<ServerAdmin> {
         sessions:
           typeof n === 'number'
             ? `${n} signed-in session(s) ended (kick_user).`
-            : `ejabberd did not say how many were ended (kick_user answered ${JSON.stringify(kicked)}).`,
-        undo: `set a new password with ejabberd's change_password command (the API, or "sudo ejabberdctl change_password ${split(jid).user} ${split(jid).host} <new password>"), then hand it over.`,
+            : kicked instanceof CliError
+              ? `not ended: ${kicked.message} A session signed in now stays until it disconnects; "sudo systemctl restart ejabberd" ends it.`
+              : `ejabberd did not say how many were ended (kick_user answered ${JSON.stringify(kicked)}).`,
+        undo: `sudo ejabberdctl change_password ${split(jid).user} ${split(jid).host} '<new password>' on the server (the password shows in its process list while it runs), then hand it over.`,
       };
     },
     hasLease,
