@@ -41,6 +41,8 @@ const NOT_RUNNABLE: Record<string, string> = {
     "needs the clinic's certificates",
   'npx clinic-admin wipe alice@clinic.example --key it-admin-key.asc --send --as it-admin@clinic.example':
     "needs the clinic's server and admin key (test/integration/admin-cli.test.ts runs wipe --send against a real Prosody)",
+  'npx clinic-admin provision users.csv --ejabberd-api http://127.0.0.1:5281/api':
+    'needs an ejabberd server (test/integration/admin-ejabberd.test.ts runs provision, disable and lease against a real one)',
 };
 
 interface Block {
