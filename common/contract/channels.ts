@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { channel } from './define';
 import {
+  attachment,
   auditEntry,
   auditEventType,
   bareJid,
@@ -178,6 +179,46 @@ export const channels = {
   'messages:edit': channel(z.object({ messageId: z.string().max(200), body: z.string().min(1).max(8000) }), message),
   /** Deletes our own sent message for everyone (XEP-0424); the row then says it was deleted. Errors as messages:edit. */
   'messages:delete': channel(z.object({ messageId: z.string().max(200) }), message),
+
+  // --- attachments (issue 16: files end to end encrypted; policy attachmentsAllowed, maxAttachmentMB) ---
+  /**
+   * Sends a file, with text or without: stored encrypted in the profile first, then uploaded and
+   * sent by the outbox (never twice). Answers the queued message; its file's state follows in
+   * 'attachment:updated' and 'attachment:progress'. FORBIDDEN / TOO_LARGE by policy.
+   */
+  'attachments:send': channel(
+    z.object({
+      conversationId: z.string().max(200),
+      body: z.string().max(8000).optional(),
+      replyTo: z.string().max(200).optional(),
+      urgent: z.boolean().optional(),
+      file: z.object({
+        /** Shown to the recipient after main made it safe (no path, no control characters). */
+        name: z.string().min(1).max(255),
+        mediaType: z.string().max(255),
+        data: z.instanceof(Uint8Array),
+      }),
+    }),
+    message,
+    // The largest file a policy may allow (maxAttachmentMB at most 4096); messaging applies the policy's own limit.
+    { maxBytes: 4096 * 1024 * 1024 },
+  ),
+  /** A conversation's attachments, oldest first: state, name, type and size; never a key, an address or content. */
+  'attachments:list': channel(z.object({ conversationId: z.string().max(200) }), z.array(attachment)),
+  /**
+   * Fetches a received file, checks it and keeps it encrypted in the profile (progress in
+   * 'attachment:progress'). Answers its state: stored, damaged (altered or cut: nothing kept) or
+   * failed (a transfer failure: try again). FORBIDDEN / TOO_LARGE by policy, CONFLICT when damaged.
+   */
+  'attachments:download': channel(z.object({ attachmentId: z.string().max(200) }), attachment),
+  /**
+   * A stored file's bytes, for a preview: only PNG, JPEG, WebP and PDF whose content is what the
+   * type says (the renderer shows them through a blob: URL); FORBIDDEN for any other file.
+   */
+  'attachments:read': channel(
+    z.object({ attachmentId: z.string().max(200) }),
+    z.object({ mediaType: z.string(), data: z.instanceof(Uint8Array) }),
+  ),
 
   // --- drafts (issue 12 §2: nothing typed is lost) ---------------------------------
   /** The conversation's unsent composer text ('' when none), kept encrypted in the store. */

@@ -40,7 +40,7 @@ export function createRouter({ handlers, isLocked, logger }: RouterOptions): Rou
       if (isLocked() && !('whileLocked' in def && def.whileLocked)) {
         return fail('LOCKED', 'The session is locked.');
       }
-      const shape = inspectPayload(payload);
+      const shape = inspectPayload(payload, 'maxBytes' in def ? def.maxBytes : undefined);
       if (shape) return fail('BAD_INPUT', `Invalid input for ${channel}: ${shape}`);
       const parsed = def.input.safeParse(payload);
       if (!parsed.success) {
@@ -75,16 +75,20 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /**
  * Checks the raw payload before zod sees it: zod strips unknown keys, so an oversized or
  * prototype-polluting extra field would otherwise pass silently. Returns the problem, or null.
+ * Bytes (typed arrays) count like text unless the channel allows `maxBytes` of them (a file).
  */
-export function inspectPayload(payload: unknown): string | null {
+export function inspectPayload(payload: unknown, maxBytes?: number): string | null {
   let units = 0;
+  let bytes = 0;
   const stack: [unknown, number][] = [[payload, 0]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
     if (depth > MAX_DEPTH) return 'input is nested too deeply';
     if (typeof value === 'string') units += value.length;
-    else if (ArrayBuffer.isView(value)) units += value.byteLength;
-    else if (value !== null && typeof value === 'object') {
+    else if (ArrayBuffer.isView(value)) {
+      if (maxBytes === undefined) units += value.byteLength;
+      else if ((bytes += value.byteLength) > maxBytes) return 'input is too large';
+    } else if (value !== null && typeof value === 'object') {
       for (const key of Reflect.ownKeys(value)) {
         if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) return `forbidden key ${key}`;
         units += typeof key === 'string' ? key.length : 1;

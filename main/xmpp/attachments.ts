@@ -180,6 +180,9 @@ export function createAttachments(ctx: MessagingContext) {
   const progress = (attachmentId: string) => (done: number, total: number) => {
     if (!(ctx.opts.locked?.() ?? false)) events.emit('attachment:progress', { attachmentId, done, total });
   };
+  // A download the app did not live to finish kept nothing (its partial file is never published): it may be tried again.
+  for (const a of store.attachments.inState('downloading'))
+    store.attachments.update(a.id, { state: 'failed', failure: 'interrupted', localFileId: null });
   function requireFiles(): FileStore {
     if (!files) throw new AppError('INTERNAL', 'Attachments are not available in this session.');
     return files;

@@ -47,6 +47,14 @@ const validInputs: Record<string, unknown> = {
   'messages:retry': { messageId: 'm1' },
   'messages:edit': { messageId: 'm1', body: 'corrected' },
   'messages:delete': { messageId: 'm1' },
+  'attachments:send': {
+    conversationId: 'c1',
+    body: 'the scan',
+    file: { name: 'scan.pdf', mediaType: 'application/pdf', data: new Uint8Array([0x25, 0x50]) },
+  },
+  'attachments:list': { conversationId: 'c1' },
+  'attachments:download': { attachmentId: 'a1' },
+  'attachments:read': { attachmentId: 'a1' },
   'drafts:get': { conversationId: 'c1' },
   'drafts:set': { conversationId: 'c1', text: 'half a sentence' },
   'messages:search': { query: 'x', cursor: null },
@@ -255,5 +263,12 @@ describe('inspectPayload', () => {
     expect(inspectPayload(JSON.parse('{"a":{"__proto__":{}}}'))).toBe('forbidden key __proto__');
     expect(inspectPayload({ prototype: 1 })).toBe('forbidden key prototype');
     expect(inspectPayload(['q'.repeat(300_000)])).toBe('input is too large');
+  });
+  it('counts bytes like text, unless the channel allows a file of them (attachments:send)', () => {
+    const file = { data: new Uint8Array(300_000) };
+    expect(inspectPayload(file)).toBe('input is too large');
+    expect(inspectPayload(file, 300_000)).toBeNull();
+    expect(inspectPayload(file, 299_999)).toBe('input is too large');
+    expect(inspectPayload({ body: 'q'.repeat(300_000), file }, 1_000_000)).toBe('input is too large');
   });
 });

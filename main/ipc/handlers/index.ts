@@ -11,6 +11,7 @@ import { policyHandlers } from './policy';
 import { messageSendHandlers } from './messages-send';
 import { contactHandlers } from './contacts';
 import { draftHandlers } from './drafts';
+import { attachmentHandlers } from './attachments';
 
 /** The explicit channel → handler map. Each domain contributes its own slice. */
 export function createHandlers(ctx: HandlerContext): HandlerMap {
@@ -26,5 +27,6 @@ export function createHandlers(ctx: HandlerContext): HandlerMap {
     ...messageSendHandlers(ctx),
     ...contactHandlers(ctx),
     ...draftHandlers(ctx),
+    ...attachmentHandlers(ctx),
   };
 }
