@@ -17,6 +17,7 @@ import {
   message,
   notificationPreview,
   ownPresence,
+  patientText,
   presetServer,
   serverConfig,
   theme,
@@ -225,6 +226,25 @@ export const channels = {
   'drafts:get': channel(z.object({ conversationId: z.string().max(200) }), z.object({ text: z.string() })),
   /** Saves it (blank text removes it); messages:send removes it once the message is accepted. */
   'drafts:set': channel(z.object({ conversationId: z.string().max(200), text: z.string().max(8000) }), none),
+  // --- patients (issue 17: texts through the clinic's patient gateway) ------------
+  /**
+   * Stores the text, then hands it to the gateway: the patient gets a PHI-free SMS with a link and
+   * opens it after a date-of-birth check. FORBIDDEN: PHI in the SMS text, or no archive key in the
+   * policy; BAD_INPUT: the number or the date; the gateway's refusals as CONFLICT / THROTTLED.
+   * Offline, the text stays 'sending' and goes at the next connection.
+   */
+  'patients:send': channel(
+    z.object({
+      patientName: z.string().trim().min(1).max(200),
+      phone: z.string().max(20),
+      dob: z.string().max(10),
+      text: z.string().trim().min(1).max(8000),
+      smsTemplate: z.string().max(400),
+    }),
+    patientText,
+  ),
+  /** The texts to patients, newest first. */
+  'patients:list': channel(none, z.array(patientText)),
   'messages:search': channel(
     z.object({ query: z.string().min(1).max(200), cursor, limit: pageLimit.default(20) }),
     z.object({

@@ -139,7 +139,7 @@ export const attachment = z.object({
   size: z.number().int().nonnegative(),
   state: attachmentState,
   failure: z.string().max(64).nullable(),
-  /** The sender's thumbnail can be read (attachments:thumbnail). */
+  /** The sender sent a thumbnail (kept; not handed to the renderer until main re-encodes it). */
   hasThumbnail: z.boolean(),
   /** The file is in this profile's encrypted store: attachments:read can show it. */
   local: z.boolean(),
@@ -261,6 +261,8 @@ export const auditEventType = z.enum([
   'retention-purged',
   /** Audit anchoring (issue 15 item 4) sent nothing: the compliance account publishes no key, or not the pinned one. */
   'audit-anchor',
+  /** A text to a patient (issue 17): stored, handed to the gateway, refused, or a new state from it; ids and states only. */
+  'patient-text',
 ]);
 export type AuditEventType = z.infer<typeof auditEventType>;
 
@@ -272,3 +274,34 @@ export const auditEntry = z.object({
   detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
 });
 export type AuditEntry = z.infer<typeof auditEntry>;
+
+/**
+ * A text to a patient through the clinic's patient gateway (issue 17 item 2). 'sending': stored,
+ * not yet taken by the gateway; then the gateway's states (docs/protocol.md "Patient gateway").
+ */
+export const patientTextState = z.enum([
+  'sending',
+  'queued',
+  'sms-delivered',
+  'opened',
+  'replied',
+  'expired',
+  'failed',
+]);
+export type PatientTextState = z.infer<typeof patientTextState>;
+export const patientText = z.object({
+  id: z.string(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  patientName: z.string(),
+  phone: z.string(),
+  body: z.string(),
+  smsText: z.string(),
+  state: patientTextState,
+  /** Why it failed: the gateway's reason code or an error code, never text. */
+  failure: z.string().nullable(),
+  /** p-…@patients.<domain> once the gateway took it. */
+  patientJid: z.string().nullable(),
+  expiresAt: timestamp.nullable(),
+});
+export type PatientText = z.infer<typeof patientText>;

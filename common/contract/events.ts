@@ -7,6 +7,7 @@ import {
   conversationSummary,
   lockReason,
   message,
+  patientText,
   presence,
   bareJid,
   statusText,
@@ -37,6 +38,8 @@ export const events = {
     done: z.number().int().nonnegative(),
     total: z.number().int().nonnegative(),
   }),
+  /** A text to a patient was stored or changed state (issue 17). */
+  'patient:updated': patientText,
   'contact:updated': contact,
   'presence:changed': z.object({ jid: bareJid, presence, status: statusText.nullable().optional() }),
   'sync:progress': z.object({ done: z.number().int(), total: z.number().int().nullable(), finished: z.boolean() }),

@@ -59,7 +59,17 @@ const REFUSALS: Record<PatientRefusal, string> = {
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 
-export async function sendTextToPatient(deps: PatientTextDeps, input: PatientTextInput): Promise<PatientTextSent> {
+export interface PreparedPatientText {
+  phone: string;
+  /** The checked SMS template. */
+  smsText: string;
+  dobVerifier: string;
+}
+
+/** Everything that can be refused before anything is stored or sent: the number, the SMS text, the DOB. */
+export async function preparePatientText(
+  input: Pick<PatientTextInput, 'phone' | 'patientName' | 'dob' | 'smsTemplate' | 'blockedWords'>,
+): Promise<PreparedPatientText> {
   if (!E164.test(input.phone))
     throw new AppError('BAD_INPUT', 'The phone number must be in international form, e.g. +15551230000.');
   const sms = checkSmsText(input.smsTemplate, {
@@ -68,21 +78,31 @@ export async function sendTextToPatient(deps: PatientTextDeps, input: PatientTex
   });
   if (!sms.ok)
     throw new AppError('FORBIDDEN', sms.problems.map(describeSmsProblem).join(' '), {
-      smsProblems: sms.problems.map((p) => p.kind),
+      smsProblems: sms.problems.map((p) => p.kind).join(','),
     });
-  const dobVerifier = await makeDobVerifier(input.dob);
-  const sealed = await encryptForPatient(input.text, deps.archiveKey, deps.now());
+  return { phone: input.phone, smsText: sms.text, dobVerifier: await makeDobVerifier(input.dob) };
+}
+
+/**
+ * Encrypts to a fresh link secret (a resend makes a new one: the gateway answers a repeated
+ * request with its first answer, whose SMS carried the first secret) and hands the text over.
+ */
+export async function deliverPatientText(
+  deps: PatientTextDeps,
+  t: PreparedPatientText & { request: string; text: string; expiresDays?: number },
+): Promise<PatientTextSent> {
+  const sealed = await encryptForPatient(t.text, deps.archiveKey, deps.now());
   const gateway = await findPatientGateway(deps.iq, deps.domain);
   if (!gateway) throw new AppError('NOT_FOUND', 'The clinic server has no patient gateway.');
   try {
     return await sendPatientText(deps.iq, gateway, {
-      request: input.request,
-      phone: input.phone,
-      dobVerifier,
-      sms: sms.text,
+      request: t.request,
+      phone: t.phone,
+      dobVerifier: t.dobVerifier,
+      sms: t.smsText,
       fragment: sealed.secret,
       ciphertext: sealed.ciphertext,
-      ...(input.expiresDays !== undefined ? { expiresDays: input.expiresDays } : {}),
+      ...(t.expiresDays !== undefined ? { expiresDays: t.expiresDays } : {}),
     });
   } catch (err) {
     if (!(err instanceof PatientGatewayRefused)) throw err;
@@ -91,4 +111,14 @@ export async function sendTextToPatient(deps: PatientTextDeps, input: PatientTex
       refused: err.reason ?? err.condition ?? 'unknown',
     });
   }
+}
+
+export async function sendTextToPatient(deps: PatientTextDeps, input: PatientTextInput): Promise<PatientTextSent> {
+  const prepared = await preparePatientText(input);
+  return deliverPatientText(deps, {
+    ...prepared,
+    request: input.request,
+    text: input.text,
+    ...(input.expiresDays !== undefined ? { expiresDays: input.expiresDays } : {}),
+  });
 }

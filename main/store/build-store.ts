@@ -9,6 +9,7 @@ import { createDraftRepo } from './repos/drafts';
 import { createConversationRepo } from './repos/conversations';
 import { createMessageRepo } from './repos/messages';
 import { createOutboxRepo } from './repos/outbox';
+import { createPatientTextRepo } from './repos/patient-texts';
 import { createReplayRepo } from './repos/replay';
 import { createSettingsRepo } from './repos/settings';
 import type { BackgroundOps, Store } from './types';
@@ -64,6 +65,7 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     audit: createAuditRepo(db),
     replay: createReplayRepo(db),
     drafts: createDraftRepo(db, clock),
+    patientTexts: createPatientTextRepo(db, clock),
     attachments: createAttachmentRepo(db, clock),
     background: {
       insertMany: (ms) =>

@@ -15,6 +15,7 @@ import type {
   Role,
   TrustState,
 } from '../../common/contract/domain';
+import type { PatientTextRepo } from './repos/patient-texts';
 import type { ReadMarkers } from './repos/read-markers';
 
 export type { Message, MessageState };
@@ -386,6 +387,8 @@ export interface Store {
   audit: AuditRepo;
   replay: ReplayRepo;
   drafts: DraftRepo;
+  /** Texts to patients through the patient gateway (issue 17). */
+  patientTexts: PatientTextRepo;
   /** Files carried by messages (issue 16, migration 0011); rows go with their message (ON DELETE CASCADE). */
   attachments: AttachmentRepo;
   background: BackgroundOps;

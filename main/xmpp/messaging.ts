@@ -12,7 +12,8 @@ import type { Identity } from '../crypto';
 import { anchoringStatus } from '../audit/anchor-batches';
 import { createAccountKey } from './account-key';
 import type { Attachments, OutgoingFile } from './attachments';
-import { createAuditAnchoring } from './audit-anchoring';
+import { createAuditAnchoring, type AuditAnchoring } from './audit-anchoring';
+import { createPatientTexts } from './patient-texts';
 import { createCatchUp } from './catch-up';
 import type { MessagingContext } from './context';
 import { createDecryptService } from './decrypt';
@@ -24,11 +25,11 @@ import { createOutbox, type Outbox } from './outbox';
 import { sendOwnPresence } from './own-presence';
 import { createReadSync, type ReadSync } from './read-sync';
 import { createReceiver } from './receive';
-import { createSessionSetup } from './session-setup';
+import { createSessionSetup, type SessionSetup } from './session-setup';
 import { createStanzaRouter } from './stanza-router';
 import { bare, displayedMarker } from './stanzas';
 import { createTrust } from './trust';
-import type { Messaging, MessagingOptions } from './types';
+import type { Messaging, MessagingOptions, MessagingProbe } from './types';
 
 /**
  * Whether a message to `peer` may be accepted; throws why not. Refused here, not only in the UI:
@@ -123,8 +124,10 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const catchUp = createCatchUp({ ctx, receiver });
   const readSync = createReadSync(ctx);
   const anchoring = createAuditAnchoring(ctx);
-  const setup = createSessionSetup({ ctx, accountKey, directory, decryption, catchUp, outbox, readSync, anchoring });
-  const stanzas = createStanzaRouter({ ctx, directory, catchUp, inbound: createInbound(ctx, receiver), readSync });
+  const patients = createPatientTexts(ctx);
+  const parts = { ctx, accountKey, directory, decryption, catchUp, outbox, readSync, anchoring, patients };
+  const setup = createSessionSetup(parts);
+  const stanzas = createStanzaRouter({ ...parts, inbound: createInbound(ctx, receiver) });
   const lifecycle = createLifecycle({ ctx, accountKey, directory, decryption, outbox, setup, stanzas });
 
   const markDisplayed = (conversationId: string, upTo?: string) => displayed(ctx, readSync, conversationId, upTo);
@@ -170,12 +173,18 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     acceptKeyChange: (jid, fpr) => trust.acceptChange(bare(jid), fpr),
     keyBackup: () => accountKey.backup(),
     anchoring: () => anchoringStatus(store, policy, clock.now()),
+    patients: { send: (draft) => patients.send(draft), list: () => patients.list() },
     directoryName: () => setup.directoryName(),
-    inspect: {
-      outboxIdle: (ms) => outbox.idle(ms),
-      settled: () => setup.settled(),
-      anchor: () => anchoring.run(),
-    },
+    inspect: probe(outbox, setup, anchoring),
+  };
+}
+
+/** Tests and benchmarks: what the service is doing (Messaging.inspect). */
+function probe(outbox: Outbox, setup: SessionSetup, anchoring: AuditAnchoring): MessagingProbe {
+  return {
+    outboxIdle: (ms) => outbox.idle(ms),
+    settled: () => setup.settled(),
+    anchor: () => anchoring.run(),
   };
 }
 

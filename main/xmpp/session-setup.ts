@@ -10,6 +10,7 @@ import type { Identity } from '../crypto';
 import { errorName } from '../log';
 import type { AccountKey } from './account-key';
 import type { AuditAnchoring } from './audit-anchoring';
+import type { PatientTexts } from './patient-texts';
 import { ownPresenceStanza } from './own-presence';
 import { fetchOwnName } from './own-name';
 import type { CatchUp } from './catch-up';
@@ -31,6 +32,7 @@ export interface SessionSetupDeps {
   outbox: Outbox;
   readSync: ReadSync;
   anchoring: AuditAnchoring;
+  patients: PatientTexts;
 }
 
 export function createSessionSetup({
@@ -42,6 +44,7 @@ export function createSessionSetup({
   outbox,
   readSync,
   anchoring,
+  patients,
 }: SessionSetupDeps) {
   const { store, events, logger, clock } = ctx.opts;
   /** The current fresh session's setup (carbons, roster, key publication, catch-up). */
@@ -92,6 +95,8 @@ export function createSessionSetup({
     for (const contact of store.contacts.list()) if (contact.fingerprint) void ctx.trust.refresh(contact.jid);
     // Audit entries to the compliance account (issue 15 item 4): now, then every interval.
     anchoring.connected(c);
+    // Texts to patients stored while offline (issue 17) go now.
+    patients.connected();
   }
 
   async function lookUpName(c: XmppConnection, o: StartOptions) {

@@ -13,6 +13,7 @@ import type { CatchUp } from './catch-up';
 import type { MessagingContext } from './context';
 import type { Directory } from './directory';
 import type { Inbound } from './inbound';
+import type { PatientTexts } from './patient-texts';
 import { announcedKeys } from './pep-keys';
 import type { ReadSync } from './read-sync';
 import { NS } from './stanzas';
@@ -23,9 +24,10 @@ export interface StanzaRouterDeps {
   catchUp: CatchUp;
   inbound: Inbound;
   readSync: ReadSync;
+  patients: Pick<PatientTexts, 'onStanza'>;
 }
 
-export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync }: StanzaRouterDeps) {
+export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync, patients }: StanzaRouterDeps) {
   const { store, logger } = ctx.opts;
   let chain: Promise<void> = Promise.resolve();
 
@@ -62,6 +64,8 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync 
     if (el.name !== 'message' || catchUp.accept(el)) return;
     const admin = liveAdminCommand(el, ctx.ownJid);
     if (admin) return ctx.opts.onAdminCommand?.(admin, 'live');
+    // The patient gateway's state changes (issue 17): not OX, never to inbound.ts.
+    if (patients.onStanza(el)) return;
     let step: () => Promise<void>;
     try {
       step = inbound.handleMessage(el);

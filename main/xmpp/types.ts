@@ -15,6 +15,7 @@ import type { DecryptJob, DecryptPoolMetrics } from '../crypto';
 import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
+import type { PatientTexts } from './patient-texts';
 import type { Store } from '../store';
 import type { FileStore } from '../attachments/file-store';
 import type { AdminCommandText } from './admin-commands';
@@ -186,6 +187,8 @@ export interface Messaging {
   view(conversationId: string | null): void;
   /** Audit anchoring (issue 15 item 4): when this profile's chain was last anchored, and whether that is overdue. */
   anchoring(): AnchoringStatus;
+  /** Texts to patients through the clinic's patient gateway (issue 17, patient-texts.ts). */
+  readonly patients: Pick<PatientTexts, 'send' | 'list'>;
   /** Tests and benchmarks: what the service is doing. Not part of the IPC surface. */
   readonly inspect: MessagingProbe;
 }

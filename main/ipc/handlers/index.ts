@@ -12,6 +12,7 @@ import { messageSendHandlers } from './messages-send';
 import { contactHandlers } from './contacts';
 import { draftHandlers } from './drafts';
 import { attachmentHandlers } from './attachments';
+import { patientHandlers } from './patients';
 
 /** The explicit channel → handler map. Each domain contributes its own slice. */
 export function createHandlers(ctx: HandlerContext): HandlerMap {
@@ -28,5 +29,6 @@ export function createHandlers(ctx: HandlerContext): HandlerMap {
     ...contactHandlers(ctx),
     ...draftHandlers(ctx),
     ...attachmentHandlers(ctx),
+    ...patientHandlers(ctx),
   };
 }

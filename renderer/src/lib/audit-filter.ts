@@ -46,6 +46,7 @@ export const auditTypeNames: Record<AuditEventType, string> = {
   'lease-revoked': 'Offline lease withdrawn',
   'retention-purged': 'Old messages deleted',
   'audit-anchor': 'Record not anchored',
+  'patient-text': 'Text to a patient',
 };
 
 /** The types in the order the menu lists them: by their names. */

@@ -111,6 +111,20 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
     d.result === 'key-mismatch'
       ? 'Did not send this record to the compliance account: its key is not the one the clinic policy names'
       : 'Did not send this record to the compliance account: it has published no key',
+  'patient-text': (d) => {
+    const state = String(d.state);
+    const words: Record<string, string> = {
+      sending: 'Text to a patient stored, to go to the patient gateway',
+      queued: 'Text to a patient taken by the patient gateway',
+      'sms-delivered': 'Text to a patient: the SMS reached the phone',
+      opened: 'Text to a patient: opened after the identity check',
+      replied: 'Text to a patient: the patient replied',
+      expired: 'Text to a patient: the link expired and the gateway deleted it',
+      failed: 'Text to a patient not sent',
+    };
+    const why = typeof d.reason === 'string' ? ` (${d.reason})` : '';
+    return `${words[state] ?? 'Text to a patient'}${state === 'failed' ? why : ''}`;
+  },
 };
 
 /** Who changed a message (message-change.ts `by`): the colleague, this PC or another workstation of ours. */

@@ -1,0 +1,153 @@
+/**
+ * Texts to patients inside a signed-in session (issue 17 item 2): stored first (the row's id is the
+ * gateway request id), then encrypted and handed to the patient gateway over the session's
+ * connection; offline, a text waits ('sending') and goes at the next connection — the gateway
+ * answers a repeated request id with its first answer, so nobody is texted twice. The gateway's
+ * <state/> messages move each text forward. Every step is audited with ids and states only.
+ * The pieces: main/patients/ (SMS text check, DOB verifier, delivery), patient-gateway.ts (stanzas).
+ */
+import { randomUUID } from 'node:crypto';
+import type { XmlElement } from '@xmpp/client';
+import type { PatientText } from '../../common/contract/domain';
+import { AppError } from '../../common/result';
+import { errorName } from '../log';
+import { deliverPatientText, preparePatientText, type PreparedPatientText } from '../patients/send-text';
+import type { StoredPatientText } from '../store/repos/patient-texts';
+import type { MessagingContext } from './context';
+import { findPatientGateway, NS_PATIENT_GATEWAY, parseStateMessage } from './patient-gateway';
+import { fetchPinnedKey } from './pep-keys';
+
+export interface PatientTextDraft {
+  patientName: string;
+  phone: string;
+  dob: string;
+  text: string;
+  smsTemplate: string;
+}
+
+export interface PatientTexts {
+  send(draft: PatientTextDraft): Promise<PatientText>;
+  list(): PatientText[];
+  /** A message from the patient gateway (true: it was one, and is handled here). */
+  onStanza(el: XmlElement): boolean;
+  /** A fresh connection: texts stored while offline go now. */
+  connected(): void;
+}
+
+const LIST_LIMIT = 200;
+
+const shown = ({ dobVerifier: _v, linkId: _l, ...t }: StoredPatientText): PatientText => t;
+
+export function createPatientTexts(ctx: MessagingContext): PatientTexts {
+  const { store, audit, events, logger, clock, policy } = ctx.opts;
+  const domain = ctx.ownJid.slice(ctx.ownJid.indexOf('@') + 1);
+  let gateway: string | null = null;
+  /** One delivery pass at a time: a text is never handed over twice at once. */
+  let pass: Promise<void> = Promise.resolve();
+
+  const emit = (t: StoredPatientText | undefined) => {
+    if (t) events.emit('patient:updated', shown(t));
+  };
+
+  function archiveAccount(): { jid: string; fingerprint: string } {
+    if (!policy.complianceAccount || !policy.complianceKeyFingerprint)
+      throw new AppError(
+        'FORBIDDEN',
+        "Texting patients needs the clinic's archive key: IT sets complianceAccount and complianceKeyFingerprint in the policy.",
+      );
+    return { jid: policy.complianceAccount, fingerprint: policy.complianceKeyFingerprint };
+  }
+
+  /** Hands one stored text to the gateway; leaves it 'sending' when the connection is the problem. */
+  async function deliver(t: StoredPatientText): Promise<void> {
+    const c = ctx.conn();
+    if (!c?.isReady()) return;
+    const archive = archiveAccount();
+    const key = await fetchPinnedKey(c, archive.jid, archive.fingerprint);
+    if ('refused' in key) {
+      store.patientTexts.fail(t.id, `archive-${key.refused}`);
+      audit.append('patient-text', { id: t.id, state: 'failed', reason: `archive-${key.refused}` });
+      return emit(store.patientTexts.get(t.id));
+    }
+    const prepared: PreparedPatientText = { phone: t.phone, smsText: t.smsText, dobVerifier: t.dobVerifier };
+    try {
+      const sent = await deliverPatientText(
+        { iq: (el) => c.iq(el), domain, archiveKey: key.key, now: () => new Date(clock.now()) },
+        { ...prepared, request: t.id, text: t.body },
+      );
+      gateway = sent.patient.slice(sent.patient.indexOf('@') + 1);
+      store.patientTexts.taken(t.id, {
+        linkId: sent.id,
+        patientJid: sent.patient,
+        state: sent.state,
+        expiresAt: Date.parse(sent.expires),
+      });
+      audit.append('patient-text', { id: t.id, state: sent.state, patient: sent.patient });
+    } catch (err) {
+      // A refusal is the gateway's answer: the text ends there, with the reason to show.
+      if (!(err instanceof AppError) || err.code === 'NOT_FOUND' || err.code === 'NOT_CONNECTED') throw err;
+      const reason = typeof err.details?.refused === 'string' ? err.details.refused : err.code;
+      store.patientTexts.fail(t.id, reason);
+      audit.append('patient-text', { id: t.id, state: 'failed', reason });
+    }
+    emit(store.patientTexts.get(t.id));
+  }
+
+  function deliverUnsent(): Promise<void> {
+    pass = pass.then(async () => {
+      for (const t of store.patientTexts.unsent()) {
+        try {
+          await deliver(t);
+        } catch (err) {
+          // Not the gateway's refusal (the connection went, no gateway yet): tried again at the next connection.
+          logger.warn('patient text not handed over yet', { id: t.id, error: errorName(err) });
+          return;
+        }
+      }
+    });
+    return pass;
+  }
+
+  async function onState(el: XmlElement): Promise<void> {
+    const c = ctx.conn();
+    gateway ??= c?.isReady() ? await findPatientGateway((q) => c.iq(q), domain) : null;
+    const change = gateway ? parseStateMessage(el, gateway) : null;
+    if (!change) return logger.warn('patient gateway: a message that is not a state change was ignored');
+    const t = store.patientTexts.advance(change.id, change.state, change.reason);
+    if (!t) return; // not ours, or not a step forward (a repeat from the archive)
+    audit.append('patient-text', { id: t.id, state: t.state, ...(t.failure ? { reason: t.failure } : {}) });
+    emit(t);
+  }
+
+  return {
+    async send(draft) {
+      archiveAccount();
+      const prepared = await preparePatientText(draft);
+      const t = store.patientTexts.insert({
+        id: randomUUID(),
+        patientName: draft.patientName.trim(),
+        phone: prepared.phone,
+        dobVerifier: prepared.dobVerifier,
+        body: draft.text,
+        smsText: prepared.smsText,
+      });
+      audit.append('patient-text', { id: t.id, state: 'sending' });
+      emit(t);
+      await deliverUnsent();
+      return shown(store.patientTexts.get(t.id) ?? t);
+    },
+    list: () => store.patientTexts.list(LIST_LIMIT).map(shown),
+    onStanza(el) {
+      if (el.name !== 'message' || !el.getChild('state', NS_PATIENT_GATEWAY)) return false;
+      const from = String(el.attrs.from ?? '');
+      // Only from a component of our own server (patients.<domain>); anything else is not the gateway.
+      if (!from.split('/')[0]!.endsWith(`.${domain}`)) return false;
+      onState(el).catch((err: unknown) => logger.warn('patient gateway state failed', { error: errorName(err) }));
+      return true;
+    },
+    connected() {
+      // deliverUnsent never rejects (each failure is logged and left for the next connection).
+      void deliverUnsent();
+    },
+  };
+}
