@@ -131,6 +131,27 @@ export const gatewayConfigSchema = z.strictObject({
       maxSends: z.number().int().min(1).max(20).default(5),
     })
     .default({ ttlMinutes: 10, maxTries: 3, lockoutMinutes: 60, resendSeconds: 60, maxSends: 5 }),
+  /** Patient replies (a send that carries <reply-keys/>). */
+  replies: z
+    .strictObject({
+      /** The largest encrypted reply accepted (OpenPGP ciphertext, bytes). */
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(256 * 1024)
+        .default(32 * 1024),
+      /** Replies per link, ever (0: no replies at all). */
+      maxPerLink: z.number().int().min(0).max(20).default(3),
+      /** After an identity check the page may send one reply within this many minutes. */
+      windowMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(30),
+    })
+    .default({ maxBytes: 32 * 1024, maxPerLink: 3, windowMinutes: 30 }),
   limits: z
     .strictObject({
       /** Texts one phone number may receive per rolling 24 h (0 = no cap). */

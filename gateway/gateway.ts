@@ -47,6 +47,7 @@ export async function runGateway(config: GatewayConfig, options: GatewayOptions 
     clock,
     log,
     notify: (c) => xmpp.notify(c),
+    deliverReply: (r) => xmpp.deliverReply(r),
   });
   const http = await startHttp(config, service, log).catch((err: unknown) => {
     store.close();

@@ -4,11 +4,12 @@
  * goes to the provider; provider receipts, inbound keywords and expiry move a message's state,
  * and every change is reported to the staff account that sent it (`notify`).
  */
-import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Clock } from './clock';
 import type { GatewayConfig } from './config';
 import { checkDob, parseDobVerifier } from './dob';
 import { errorName, type Logger } from './log';
+import { checkReplyCiphertext, readReplyKeys } from './replies';
 import { inQuietHours, renderSms } from './rules';
 import { classifyKeyword, OPT_IN_CONFIRMATION, OPT_OUT_CONFIRMATION } from './sms/opt-out';
 import { SmsSendError, type SentSms, type SmsProvider } from './sms/provider';
@@ -31,7 +32,41 @@ export interface SendRequest {
   ciphertext: Buffer;
   /** Fewer days than the configured expiry (optional). */
   expiresDays?: number;
+  /** Binary OpenPGP public keys the patient's reply is encrypted to (the sender's, the archive's); none: no replies. */
+  replyKeys?: Buffer[];
 }
+
+/** A reply on its way to the staff account, from the patient's JID (docs: gateway/README.md "Replies"). */
+export interface ReplyDelivery {
+  id: string;
+  messageId: string;
+  staffJid: string;
+  patient: string;
+  verified: IdentityCheck;
+  at: number;
+  ciphertext: Buffer;
+}
+
+/** What the page may do after a passed check: one reply, encrypted to `keys`, until `until`. */
+export interface ReplyGrant {
+  token: string;
+  keys: Buffer;
+  until: number;
+}
+
+/** The patient page posts a reply. */
+export type ReplyOutcome =
+  | { kind: 'sent'; replyId: string }
+  /** No valid reply token: none given, used already (a replay), or its window ended. */
+  | { kind: 'not-verified' }
+  | { kind: 'too-large'; maxBytes: number }
+  /** Not an OpenPGP message to exactly the reply keys (`reason` names what is wrong). */
+  | { kind: 'bad-reply'; reason: string }
+  | { kind: 'too-many' }
+  /** The sender gave no reply keys. */
+  | { kind: 'no-replies' }
+  | { kind: 'expired' }
+  | { kind: 'not-found' };
 
 /** Why a send was refused: codes the app shows as sentences (docs/protocol.md). */
 export type RefusalReason = 'opted-out' | 'quiet-hours' | 'rate-limited' | 'bad-request' | 'sms-failed';
@@ -54,7 +89,7 @@ export type IdentityProof = { dob: string } | { code: string };
 
 /** The patient page's open step (issue 17 item 3). */
 export type OpenOutcome =
-  | { kind: 'ok'; ciphertext: Buffer; check: IdentityCheck }
+  | { kind: 'ok'; ciphertext: Buffer; check: IdentityCheck; reply: ReplyGrant | null }
   | { kind: 'wrong-dob'; triesLeft: number }
   | { kind: 'wrong-code'; triesLeft: number }
   /** No code to check: none asked for yet, or the last one was used (a replay) or replaced. */
@@ -89,6 +124,10 @@ export interface GatewayService {
   openMessage(id: string, proof: IdentityProof): Promise<OpenOutcome>;
   /** Texts a one-time code to the phone on record (paced and counted). */
   requestCode(id: string): Promise<CodeOutcome>;
+  /** Takes the patient's encrypted reply (with the token a passed check gave) and delivers it. */
+  reply(id: string, token: string, ciphertext: Buffer): Promise<ReplyOutcome>;
+  /** Hands replies not yet delivered to the XMPP server (at start, after a reconnect). */
+  redeliverReplies(): Promise<number>;
   send(req: SendRequest): Promise<SendOutcome>;
   /** A delivery receipt from the provider. */
   providerStatus(providerRef: string, status: 'delivered' | 'failed', code?: string): void;
@@ -107,9 +146,12 @@ export interface ServiceDeps {
   clock: Clock;
   log: Logger;
   notify: (change: StateChange) => void;
+  /** Sends a reply to the staff account; rejects when the XMPP server did not take it. */
+  deliverReply: (reply: ReplyDelivery) => Promise<void>;
 }
 
 const DAY = 86_400_000;
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 const FRAGMENT = /^[A-Za-z0-9_-]{22}$/;
 const PHONE = /^\+[1-9][0-9]{6,14}$/;
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -158,6 +200,13 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
     const requestKey = `${req.staffJid} ${req.requestId}`;
     const earlier = store.byRequest(requestKey);
     if (earlier) return outcomeOf(earlier);
+    let replyKeys: Buffer | null = null;
+    if (req.replyKeys) {
+      if (config.replies.maxPerLink === 0) return refuse('bad-request', 'reply-keys: this gateway takes no replies');
+      const keys = await readReplyKeys(req.replyKeys, new Date(clock.now()));
+      if ('problem' in keys) return refuse('bad-request', keys.problem);
+      replyKeys = keys.keys;
+    }
     const now = clock.now();
     if (store.isOptedOut(req.phone)) return refuse('opted-out', 'this number replied STOP: it gets no texts');
     if (inQuietHours(config.limits.quietHours, now)) return refuse('quiet-hours', 'no texts during quiet hours');
@@ -178,6 +227,7 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
       ciphertext: req.ciphertext,
       check: req.check ?? 'dob',
       dobVerifier: req.dobVerifier,
+      replyKeys,
       createdAt: now,
       expiresAt: now + days * DAY,
     });
@@ -293,7 +343,64 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
     }
     store.setDobState(id, 0, null, now);
     if (row.state === 'queued' || row.state === 'sms-delivered') change(row, 'opened', null);
-    return { kind: 'ok', ciphertext: row.ciphertext!, check: row.check };
+    return { kind: 'ok', ciphertext: row.ciphertext!, check: row.check, reply: grantReply(row, now) };
+  }
+
+  /** A fresh reply token when the sender allowed replies and some are left (an earlier token stops working). */
+  function grantReply(row: MessageRow, now: number): ReplyGrant | null {
+    if (!row.replyKeys || store.repliesTo(row.id) >= config.replies.maxPerLink) return null;
+    const token = randomBytes(32).toString('base64url');
+    const until = now + config.replies.windowMinutes * 60_000;
+    store.setReplyToken(row.id, tokenHash(token), until);
+    return { token, keys: row.replyKeys, until };
+  }
+
+  async function replyNow(id: string, token: string, ciphertext: Buffer): Promise<ReplyOutcome> {
+    const row = live(id);
+    if ('kind' in row) return row;
+    if (!row.replyKeys) return { kind: 'no-replies' };
+    const now = clock.now();
+    const given = Buffer.from(tokenHash(token), 'hex');
+    const stored = row.replyTokenHash ? Buffer.from(row.replyTokenHash, 'hex') : Buffer.alloc(32);
+    if (!row.replyTokenHash || !timingSafeEqual(given, stored) || (row.replyTokenUntil ?? 0) <= now) {
+      log('warn', 'reply-not-verified', { id });
+      return { kind: 'not-verified' };
+    }
+    if (store.repliesTo(id) >= config.replies.maxPerLink) return { kind: 'too-many' };
+    const { maxBytes } = config.replies;
+    if (ciphertext.length > maxBytes) return { kind: 'too-large', maxBytes };
+    const problem = await checkReplyCiphertext(ciphertext, row.replyKeys, new Date(now));
+    if (problem) {
+      log('warn', 'reply-refused', { id, reason: problem });
+      return { kind: 'bad-reply', reason: problem };
+    }
+    const replyId = randomBytes(16).toString('base64url');
+    store.addReply({ id: replyId, messageId: id, ciphertext, verified: row.check, at: now });
+    log('info', 'reply-stored', { id });
+    if (row.state !== 'replied') change(row, 'replied', null);
+    await deliver({
+      id: replyId,
+      messageId: id,
+      staffJid: row.staffJid,
+      patient: row.patient,
+      verified: row.check,
+      at: now,
+      ciphertext,
+    });
+    return { kind: 'sent', replyId };
+  }
+
+  /** Hands one reply to the XMPP server; a failure leaves it stored for the next try. */
+  async function deliver(r: ReplyDelivery): Promise<boolean> {
+    try {
+      await deps.deliverReply(r);
+    } catch (err) {
+      log('warn', 'reply-delivery-failed', { id: r.messageId, error: errorName(err) });
+      return false;
+    }
+    store.replyDelivered(r.id, clock.now());
+    log('info', 'reply-delivered', { id: r.messageId });
+    return true;
   }
 
   async function requestCodeNow(id: string): Promise<CodeOutcome> {
@@ -331,6 +438,12 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
     },
     openMessage: (id, proof) => oneAtATime(id, () => openNow(id, proof)),
     requestCode: (id) => oneAtATime(id, () => requestCodeNow(id)),
+    reply: (id, token, ciphertext) => oneAtATime(id, () => replyNow(id, token, ciphertext)),
+    async redeliverReplies() {
+      let n = 0;
+      for (const r of store.undeliveredReplies()) if (await deliver(r)) n++;
+      return n;
+    },
     send,
     providerStatus,
     inboundSms,

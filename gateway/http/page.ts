@@ -3,7 +3,8 @@
  * id, so a link preview learns nothing and consumes nothing; its script and style are served from
  * here with subresource integrity and a CSP that allows nothing else. POST /api/m/<id>/open takes
  * the date of birth or a one-time code and answers with the ciphertext or why not; /check says which
- * of the two a link asks for, /code texts a code to the phone on record. The link secret (#fragment) never
+ * of the two a link asks for, /code texts a code to the phone on record, /reply takes the
+ * patient's reply, encrypted in the browser, with the token a passed check gave. The link secret (#fragment) never
  * reaches this server: browsers do not send fragments.
  */
 import { createHash } from 'node:crypto';
@@ -25,6 +26,7 @@ const PAGE_CSP = [
 ].join('; ');
 
 const LINK_ID = /^[A-Za-z0-9_-]{22}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 interface Asset {
   body: Buffer;
@@ -70,6 +72,10 @@ const STATUS: Record<string, number> = {
   'too-many': 429,
   'opted-out': 403,
   'sms-failed': 502,
+  'not-verified': 403,
+  'too-large': 413,
+  'bad-reply': 400,
+  'no-replies': 409,
 };
 
 const iso = (ms: unknown) => new Date(ms as number).toISOString();
@@ -77,14 +83,20 @@ const iso = (ms: unknown) => new Date(ms as number).toISOString();
 /** The JSON the page gets: times as ISO strings, the ciphertext as base64. */
 function answer(res: Parameters<Route>[1], out: Answer): void {
   const { kind, ...rest } = out;
-  const body: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(rest)) {
-    if (v instanceof Buffer) body[k] = v.toString('base64');
-    else if (k === 'until' || k === 'expiresAt' || k === 'resendAt') body[k] = iso(v);
-    else body[k] = v;
-  }
+  const body = forJson(rest);
   if (kind === 'ok' || kind === 'sent' || kind === 'check') json(res, 200, body);
   else json(res, STATUS[kind] ?? 500, { error: kind, ...body });
+}
+
+function forJson(value: Record<string, unknown>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v instanceof Buffer) body[k] = v.toString('base64');
+    else if (k === 'until' || k === 'expiresAt' || k === 'resendAt') body[k] = iso(v);
+    else if (v && typeof v === 'object') body[k] = forJson(v as Record<string, unknown>);
+    else body[k] = v;
+  }
+  return body;
 }
 
 /** The proof in an open request: exactly one of dob and code, a short string. */
@@ -95,7 +107,9 @@ function proofOf(body: Record<string, unknown>): IdentityProof | null {
   return null;
 }
 
-export function pageRoutes(service: GatewayService): Route[] {
+export function pageRoutes(service: GatewayService, replies: { maxBytes: number }): Route[] {
+  // The reply's ciphertext as base64 in JSON, plus the token and the braces.
+  const replyLimit = Math.ceil(replies.maxBytes / 3) * 4 + 1024;
   const { html, assets } = loadPageAssets();
   return [
     (req, res, path) => {
@@ -116,18 +130,29 @@ export function pageRoutes(service: GatewayService): Route[] {
       return true;
     },
     async (req, res, path) => {
-      const m = /^\/api\/m\/([^/]+)\/(check|open|code)$/.exec(path);
+      const m = /^\/api\/m\/([^/]+)\/(check|open|code|reply)$/.exec(path);
       if (!m || req.method !== 'POST') return false;
       const [, id, step] = m as unknown as [string, string, string];
       // An unknown, altered or malformed id: all alike, before anything else is looked at.
       if (!LINK_ID.test(id)) return (json(res, 404, { error: 'not-found' }), true);
-      const body = await readJson(req);
+      const body = await readJson(req, step === 'reply' ? replyLimit : 1024);
+      if (body === 'too-large') return (json(res, 413, { error: 'too-large', maxBytes: replies.maxBytes }), true);
       if (!body) return (json(res, 400, { error: 'bad-request' }), true);
       if (step === 'check') {
         const c = service.checkOf(id);
         answer(res, 'check' in c ? { kind: 'check', check: c.check } : c);
       } else if (step === 'code') {
         answer(res, await service.requestCode(id));
+      } else if (step === 'reply') {
+        const { token, ciphertext } = body;
+        if (
+          typeof token !== 'string' ||
+          token.length > 64 ||
+          typeof ciphertext !== 'string' ||
+          !BASE64.test(ciphertext)
+        )
+          return (json(res, 400, { error: 'bad-request' }), true);
+        answer(res, await service.reply(id, token, Buffer.from(ciphertext, 'base64')));
       } else {
         const proof = proofOf(body);
         if (!proof) return (json(res, 400, { error: 'bad-request' }), true);
@@ -142,15 +167,24 @@ function json(res: Parameters<Route>[1], status: number, value: unknown): void {
   reply(res, status, 'application/json', JSON.stringify(value));
 }
 
-async function readJson(req: Parameters<Route>[0]): Promise<Record<string, unknown> | null> {
+/** A JSON object body up to `limit` bytes; 'too-large' beyond (read no further), null if not an object. */
+async function readJson(
+  req: Parameters<Route>[0],
+  limit: number,
+): Promise<Record<string, unknown> | 'too-large' | null> {
   if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return null;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > 1024) return null;
-    chunks.push(chunk);
+    // Past the limit nothing is kept; the rest is read (so the client gets the answer) up to a point.
+    if (size > 16 * limit) {
+      req.destroy();
+      return 'too-large';
+    }
+    if (size <= limit) chunks.push(chunk);
   }
+  if (size > limit) return 'too-large';
   try {
     const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;

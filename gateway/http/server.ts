@@ -34,7 +34,7 @@ export function reply(res: ServerResponse, status: number, type: string, body: s
 }
 
 export async function startHttp(config: GatewayConfig, service: GatewayService, log: Logger): Promise<HttpHandle> {
-  const routes: Route[] = [...webhookRoutes(config, service, log), ...pageRoutes(service)];
+  const routes: Route[] = [...webhookRoutes(config, service, log), ...pageRoutes(service, config.replies)];
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     // Every failure is answered inside (500); nothing is left for the caller to await.

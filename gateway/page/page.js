@@ -31,8 +31,21 @@
     locked: (a) => `Too many tries. You can try again after ${time(a.until)}.`,
     expired: () => 'This message has expired. Please contact your clinic.',
     'not-found': () => 'This link is not valid. Please check the text message or contact your clinic.',
+    'not-verified': () => 'This reply can no longer be sent. Open the message again to reply.',
+    'too-large': () => 'Your reply is too long. Please shorten it.',
+    'bad-reply': () => 'Your reply could not be encrypted correctly, so it was not sent.',
+    'no-replies': () => 'Replies to this message are not possible. Please contact your clinic.',
   };
-  const final = new Set(['locked', 'expired', 'not-found', 'too-many']);
+  const final = new Set(['locked', 'expired', 'not-found', 'too-many', 'not-verified', 'no-replies']);
+  const bytesOf = (b64) => Uint8Array.from(window.atob(b64), (c) => c.charCodeAt(0));
+  const base64Of = (bytes) => {
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000)
+      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return window.btoa(text);
+  };
+  /** What the gateway allowed after the check: one reply, encrypted to these keys. */
+  let grant = null;
 
   const post = (step, body) =>
     fetch(`/api/m/${encodeURIComponent(id)}/${step}`, {
@@ -90,7 +103,7 @@
     post('open', proof)
       .then((answer) => {
         say('status', '');
-        if (answer.ciphertext) return show(answer.ciphertext, form);
+        if (answer.ciphertext) return show(answer.ciphertext, form, answer.reply);
         return problem(answer, form);
       })
       .catch(unreachable);
@@ -104,17 +117,55 @@
     open({ code: $('code').value }, 'code-check');
   });
 
-  function show(b64, form) {
-    const bytes = Uint8Array.from(window.atob(b64), (c) => c.charCodeAt(0));
+  function show(b64, form, reply) {
     return openpgp
-      .readMessage({ binaryMessage: bytes })
+      .readMessage({ binaryMessage: bytesOf(b64) })
       .then((message) => openpgp.decrypt({ message, passwords: [secret], format: 'utf8' }))
       .then(({ data }) => {
         $(form).hidden = true;
         $('message').hidden = false;
         say('text', data);
         $('text').focus();
+        grant = reply || null;
+        $('reply').hidden = !grant;
       })
       .catch(() => say('problem', 'This link is incomplete or was changed, so the message cannot be opened.'));
   }
+  // The reply is encrypted here, to the keys the sender handed the gateway (the staff member's
+  // and the clinic's archive key); the gateway gets only the ciphertext.
+  $('reply').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = $('reply-text').value.trim();
+    if (!text || !grant) return;
+    const button = $('reply').querySelector('button');
+    button.disabled = true;
+    say('problem', '');
+    say('status', 'Sending your reply…');
+    openpgp
+      .readKeys({ binaryKeys: bytesOf(grant.keys) })
+      .then((encryptionKeys) =>
+        openpgp
+          .createMessage({ text })
+          .then((message) => openpgp.encrypt({ message, encryptionKeys, format: 'binary' })),
+      )
+      .then(
+        (sealed) => post('reply', { token: grant.token, ciphertext: base64Of(sealed) }),
+        () => ({ error: 'bad-reply' }),
+      )
+      .then((answer) => {
+        say('status', '');
+        if (answer.replyId) {
+          grant = null;
+          $('reply').hidden = true;
+          say('status', 'Your reply was sent to your clinic.');
+          return;
+        }
+        button.disabled = false;
+        problem(answer, 'reply');
+      })
+      .catch(() => {
+        button.disabled = false;
+        unreachable();
+      });
+  });
 })();

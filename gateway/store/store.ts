@@ -27,6 +27,10 @@ export interface MessageRow {
   /** Wrong answers (dates of birth or codes) since the last lockout. */
   dobFailures: number;
   lockedUntil: number | null;
+  /** The public keys replies are encrypted to (binary, one after another); null: no replies. */
+  replyKeys: Buffer | null;
+  replyTokenHash: string | null;
+  replyTokenUntil: number | null;
   state: MessageState;
   reason: string | null;
   providerRef: string | null;
@@ -44,6 +48,7 @@ export interface NewMessage {
   /** Default dob. */
   check?: IdentityCheck;
   dobVerifier: string;
+  replyKeys?: Buffer | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -58,6 +63,9 @@ interface RawRow {
   dob_verifier: string;
   dob_failures: number;
   locked_until: number | null;
+  reply_keys: Buffer | null;
+  reply_token_hash: string | null;
+  reply_token_until: number | null;
   state: MessageState;
   reason: string | null;
   provider_ref: string | null;
@@ -75,12 +83,35 @@ const toRow = (r: RawRow): MessageRow => ({
   dobVerifier: r.dob_verifier,
   dobFailures: r.dob_failures,
   lockedUntil: r.locked_until,
+  replyKeys: r.reply_keys,
+  replyTokenHash: r.reply_token_hash,
+  replyTokenUntil: r.reply_token_until,
   state: r.state,
   reason: r.reason,
   providerRef: r.provider_ref,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
 });
+
+export interface PendingReply {
+  id: string;
+  messageId: string;
+  ciphertext: Buffer;
+  verified: IdentityCheck;
+  at: number;
+  staffJid: string;
+  patient: string;
+}
+
+interface PendingReplyRaw {
+  id: string;
+  message_id: string;
+  ciphertext: Buffer;
+  verified: IdentityCheck;
+  created_at: number;
+  staff_jid: string;
+  patient: string;
+}
 
 export interface CodeRow {
   ref: number;
@@ -109,8 +140,8 @@ export function openGatewayStore(path: string) {
   const byRequest = db.prepare<[string], RawRow>('SELECT * FROM messages WHERE request_key = ?');
   const byProviderRef = db.prepare<[string], RawRow>('SELECT * FROM messages WHERE provider_ref = ?');
   const insert = db.prepare(
-    `INSERT INTO messages (id, request_key, staff_jid, patient, phone, ciphertext, check_kind, dob_verifier, state, created_at, expires_at, updated_at)
-     VALUES (@id, @requestKey, @staffJid, @patient, @phone, @ciphertext, @check, @dobVerifier, 'queued', @createdAt, @expiresAt, @createdAt)`,
+    `INSERT INTO messages (id, request_key, staff_jid, patient, phone, ciphertext, check_kind, dob_verifier, reply_keys, state, created_at, expires_at, updated_at)
+     VALUES (@id, @requestKey, @staffJid, @patient, @phone, @ciphertext, @check, @dobVerifier, @replyKeys, 'queued', @createdAt, @expiresAt, @createdAt)`,
   );
   const setState = db.prepare<{ state: MessageState; reason: string | null; now: number; id: string }>(
     // A failed text's ciphertext can never be opened: it goes at once.
@@ -127,7 +158,7 @@ export function openGatewayStore(path: string) {
     'SELECT * FROM messages WHERE ciphertext IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT 500',
   );
   const expire = db.prepare<[number, string]>(
-    "UPDATE messages SET ciphertext = NULL, state = 'expired', updated_at = ? WHERE id = ?",
+    "UPDATE messages SET ciphertext = NULL, reply_token_hash = NULL, state = 'expired', updated_at = ? WHERE id = ?",
   );
   const strandedQueued = db.prepare<[], RawRow>(
     "SELECT * FROM messages WHERE state = 'queued' AND provider_ref IS NULL",
@@ -148,6 +179,21 @@ export function openGatewayStore(path: string) {
   );
   const codesSent = db.prepare<[string], { n: number }>(
     'SELECT count(*) AS n FROM one_time_codes WHERE message_id = ?',
+  );
+  const setReplyToken = db.prepare<[string | null, number | null, string]>(
+    'UPDATE messages SET reply_token_hash = ?, reply_token_until = ? WHERE id = ?',
+  );
+  const insertReply = db.prepare<[string, string, Buffer, IdentityCheck, number]>(
+    'INSERT INTO replies (id, message_id, ciphertext, verified, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const repliesOf = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM replies WHERE message_id = ?');
+  const undelivered = db.prepare<[], PendingReplyRaw>(
+    `SELECT r.id, r.message_id, r.ciphertext, r.verified, r.created_at, m.staff_jid, m.patient
+       FROM replies r JOIN messages m ON m.id = r.message_id
+      WHERE r.delivered_at IS NULL ORDER BY r.created_at, r.rowid`,
+  );
+  const delivered = db.prepare<[number, string]>(
+    'UPDATE replies SET ciphertext = NULL, delivered_at = ? WHERE id = ? AND delivered_at IS NULL',
   );
   const useCode = db.prepare<[number, number]>(
     'UPDATE one_time_codes SET used_at = ? WHERE rowid = ? AND used_at IS NULL',
@@ -171,7 +217,7 @@ export function openGatewayStore(path: string) {
       return r ? toRow(r) : null;
     },
     insert(m: NewMessage): void {
-      insert.run({ check: 'dob', ...m });
+      insert.run({ check: 'dob', replyKeys: null, ...m });
     },
     setState(id: string, state: MessageState, reason: string | null, now: number): void {
       setState.run({ state, reason, now, id });
@@ -225,6 +271,35 @@ export function openGatewayStore(path: string) {
     /** Marks a code used; false when it already was (a replay). */
     useCode(ref: number, now: number): boolean {
       return useCode.run(now, ref).changes > 0;
+    },
+    setReplyToken(id: string, hash: string | null, until: number | null): void {
+      setReplyToken.run(hash, until, id);
+    },
+    /** Stores a reply and uses up the token that allowed it, in one transaction. */
+    addReply(r: { id: string; messageId: string; ciphertext: Buffer; verified: IdentityCheck; at: number }): void {
+      db.transaction(() => {
+        insertReply.run(r.id, r.messageId, r.ciphertext, r.verified, r.at);
+        setReplyToken.run(null, null, r.messageId);
+      })();
+    },
+    repliesTo(messageId: string): number {
+      return repliesOf.get(messageId)?.n ?? 0;
+    },
+    /** Replies not yet handed to the XMPP server, oldest first. */
+    undeliveredReplies(): PendingReply[] {
+      return undelivered.all().map((r) => ({
+        id: r.id,
+        messageId: r.message_id,
+        ciphertext: r.ciphertext,
+        verified: r.verified,
+        at: r.created_at,
+        staffJid: r.staff_jid,
+        patient: r.patient,
+      }));
+    },
+    /** The XMPP server has the reply: its ciphertext goes. */
+    replyDelivered(id: string, now: number): void {
+      delivered.run(now, id);
     },
     close(): void {
       db.close();

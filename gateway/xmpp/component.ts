@@ -8,8 +8,8 @@ import { component, xml, type Component } from '@xmpp/component';
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config';
 import { errorName, type Logger } from '../log';
-import type { GatewayService, StateChange } from '../service';
-import { NS, parseSend, refusalError, sentElement, stateMessage } from './protocol';
+import type { GatewayService, ReplyDelivery, StateChange } from '../service';
+import { NS, parseSend, refusalError, replyMessage, sentElement, stateMessage } from './protocol';
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 
@@ -18,6 +18,8 @@ export interface GatewayComponent {
   start(): Promise<void>;
   stop(): Promise<void>;
   notify(change: StateChange): void;
+  /** Sends a patient's reply; resolves once it is written to the server. */
+  deliverReply(reply: ReplyDelivery): Promise<void>;
 }
 
 export function createGatewayComponent(
@@ -31,7 +33,13 @@ export function createGatewayComponent(
     password: config.secret,
   });
   xmpp.on('error', (err: unknown) => log('warn', 'xmpp-error', { error: errorName(err) }));
-  xmpp.on('online', () => log('info', 'xmpp-online', {}));
+  xmpp.on('online', () => {
+    log('info', 'xmpp-online', {});
+    // Replies stored while the connection was down go now; a failure stays stored for the next time.
+    void service()
+      .redeliverReplies()
+      .catch((err: unknown) => log('warn', 'reply-redelivery-failed', { error: errorName(err) }));
+  });
   xmpp.on('offline', () => log('info', 'xmpp-offline', {}));
 
   xmpp.iqCallee.get(NS_DISCO_INFO, 'query', () =>
@@ -82,6 +90,12 @@ export function createGatewayComponent(
       await pending;
       xmpp.reconnect.stop();
       await xmpp.stop();
+    },
+    deliverReply(reply) {
+      const sent = pending.then(() => xmpp.send(replyMessage(reply, config.domain)));
+      // The chain goes on whatever happened to this one; the caller gets the failure.
+      pending = sent.catch(() => undefined);
+      return sent;
     },
     notify(change) {
       // In order, one after another; a failure is logged (the app can also ask again later).

@@ -5,7 +5,7 @@
  * state change with a <message/> carrying <state/>.
  */
 import { xml, type XmlElement } from '@xmpp/component';
-import type { RefusalReason, SendRequest, StateChange } from '../service';
+import type { RefusalReason, ReplyDelivery, SendRequest, StateChange } from '../service';
 
 export const NS = 'urn:clinic-messenger:patient-gateway:0';
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
@@ -35,6 +35,9 @@ export function parseSend(el: XmlElement, staffJid: string): SendRequest | { pro
   ].find(([, v]) => v === null || v === undefined || v === '');
   if (missing) return { problem: `${missing[0]} is missing` };
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(ciphertextB64!)) return { problem: 'ciphertext: base64' };
+  const keysEl = el.getChild('reply-keys', NS);
+  const keyTexts = keysEl ? keysEl.getChildren('key', NS).map((k) => k.text().trim()) : undefined;
+  if (keyTexts?.some((k) => !/^[A-Za-z0-9+/]+={0,2}$/.test(k))) return { problem: 'reply-keys: each <key/> base64' };
   const days = el.attrs['expires-days'];
   if (days !== undefined && !/^[0-9]{1,3}$/.test(days)) return { problem: 'expires-days: a whole number' };
   return {
@@ -47,6 +50,7 @@ export function parseSend(el: XmlElement, staffJid: string): SendRequest | { pro
     fragment: fragment!,
     ciphertext: Buffer.from(ciphertextB64!, 'base64'),
     ...(days !== undefined ? { expiresDays: Number(days) } : {}),
+    ...(keyTexts ? { replyKeys: keyTexts.map((k) => Buffer.from(k, 'base64')) } : {}),
   };
 }
 
@@ -93,6 +97,23 @@ export function stateMessage(c: StateChange, componentDomain: string, messageId:
       at: new Date(c.at).toISOString(),
       ...(c.reason ? { reason: c.reason } : {}),
     }),
+    xml('store', { xmlns: 'urn:xmpp:hints' }),
+  );
+}
+
+/**
+ * A patient's reply for the staff account (gateway/README.md "Replies"; parsed by
+ * common/patient-reply.ts): a chat message from the patient's JID, kept offline and archived.
+ */
+export function replyMessage(r: ReplyDelivery, componentDomain: string): XmlElement {
+  return xml(
+    'message',
+    { to: r.staffJid, from: `${r.patient}@${componentDomain}`, type: 'chat', id: r.id },
+    xml(
+      'reply',
+      { xmlns: NS, id: r.id, message: r.messageId, verified: r.verified, at: new Date(r.at).toISOString() },
+      xml('ciphertext', {}, r.ciphertext.toString('base64')),
+    ),
     xml('store', { xmlns: 'urn:xmpp:hints' }),
   );
 }

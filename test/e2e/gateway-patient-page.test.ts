@@ -6,16 +6,25 @@
  * axe finds no violation, three wrong dates lock the link, and an altered fragment cannot decrypt.
  */
 import type { Browser, Page, Request } from 'playwright-core';
-import { xml } from '@xmpp/client';
+import { xml, type XmlElement } from '@xmpp/client';
+import * as openpgp from 'openpgp';
+import { parsePatientReply } from '../../common/patient-reply';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSink } from '../../gateway/sms/sink';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { launchChromium } from '../support/chromium';
 import { fakeClock } from '../support/fake-clock';
-import { GATEWAY_NS, sealForPatient, sendIq, startTestGateway, type TestGateway } from '../support/gateway-support';
+import {
+  GATEWAY_NS,
+  replyKeyPair,
+  sealForPatient,
+  sendIq,
+  startTestGateway,
+  type TestGateway,
+} from '../support/gateway-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { axeViolations, screenshot } from '../support/ui-support';
-import { rawConnection } from '../support/xmpp-support';
+import { rawConnection, waitFor } from '../support/xmpp-support';
 
 const RITA = 'rita@clinic.test';
 const TEXT = 'Your test results are normal. No need to come in.';
@@ -27,11 +36,14 @@ describe('patient page in Chromium', () => {
   let rita: XmppConnection;
   let browser: Browser;
   let n = 0;
+  const stanzas: XmlElement[] = [];
 
   beforeAll(async () => {
     server = await startProsody({ users: [{ jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' }] });
     gw = await startTestGateway(server, clock);
-    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk');
+    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk', (el) => {
+      if (el.is('message')) stanzas.push(el);
+    });
     await rita.start();
     await rita.send(xml('presence'));
     browser = await launchChromium();
@@ -44,9 +56,9 @@ describe('patient page in Chromium', () => {
   });
 
   /** Sends a message and returns the link the patient's phone got, on the test gateway's address. */
-  async function textPatient(text: string, dob: string, check?: 'dob' | 'code') {
+  async function textPatient(text: string, dob: string, check?: 'dob' | 'code', replyKeys?: Uint8Array[]) {
     const m = await sealForPatient(text, '+15550500000', dob);
-    const res = await rita.iq(await sendIq(m, server.component.domain, { request: `e${++n}`, check }));
+    const res = await rita.iq(await sendIq(m, server.component.domain, { request: `e${++n}`, check, replyKeys }));
     const id = res.getChild('sent', GATEWAY_NS)!.attrs.id!;
     const sms = readSink(gw.sinkDir).find((t) => t.body.includes(`/m/${id}#`))!;
     const link = new URL(/https?:\/\/\S+/.exec(sms.body)![0]);
@@ -143,6 +155,43 @@ describe('patient page in Chromium', () => {
     await expect.poll(() => second.page.getByRole('alert').textContent()).toContain('no longer valid');
     expect(await second.page.locator('#message').isHidden()).toBe(true);
     await second.page.context().close();
+  });
+
+  it('reply: the patient writes back, the page encrypts it, Rita gets ciphertext only her key and the archive key open', async () => {
+    const [ritaKeys, archive] = await Promise.all([replyKeyPair('xmpp:rita@clinic.test'), replyKeyPair('archive')]);
+    const { m, id, url } = await textPatient(TEXT, '1984-02-29', 'dob', [ritaKeys.publicBinary, archive.publicBinary]);
+    const { page, requests } = await phone();
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Open the message' }).click();
+    await page.getByLabel('Date of birth').fill('1984-02-29');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.locator('#text').textContent()).toBe(TEXT);
+    const reply = 'Thank you. Can I call back on Monday?';
+    await page.getByLabel('Your reply').fill(reply);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'gateway-patient-reply-390x844');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Your reply was sent to your clinic.');
+    expect(await page.locator('#reply').isHidden()).toBe(true);
+
+    const stanza = await waitFor('the reply at Rita', () =>
+      stanzas.find((s) => s.getChild('reply', GATEWAY_NS)?.attrs.message === id),
+    );
+    const parsed = parsePatientReply(stanza, { gatewayDomain: server.component.domain });
+    if (!parsed?.ok) throw new Error(`reply not accepted: ${JSON.stringify(parsed)}`);
+    expect(parsed.reply.verified).toBe('dob');
+    for (const key of [ritaKeys.privateKey, archive.privateKey]) {
+      const message = await openpgp.readMessage({ binaryMessage: parsed.reply.ciphertext });
+      expect((await openpgp.decrypt({ message, decryptionKeys: key })).data).toBe(reply);
+    }
+    // What left the phone: the DOB and the ciphertext, to the gateway only; never the text or the fragment.
+    for (const r of requests) {
+      expect(r.url().startsWith(`${gw.baseUrl}/`), r.url()).toBe(true);
+      expect(r.postData() ?? '').not.toContain(reply);
+      expect(r.postData() ?? '').not.toContain(m.fragment);
+    }
+    expect(gw.store.get(id)!.state).toBe('replied');
+    await page.context().close();
   });
 
   it('an altered fragment cannot decrypt: the page says the link was changed and shows nothing', async () => {

@@ -131,10 +131,11 @@ describe('one-time SMS codes through the gateway', () => {
 
   it('malformed requests: both proofs, a number, a huge code, not JSON, an altered id', async () => {
     const { id } = await send('Malformed.');
-    for (const body of [{ code: '123456', dob: '1990-01-02' }, { code: 123456 }, { code: '1'.repeat(5000) }, {}]) {
+    for (const body of [{ code: '123456', dob: '1990-01-02' }, { code: 123456 }, { code: '1'.repeat(100) }, {}]) {
       const res = await post(id, 'open', body);
       expect(res.status, JSON.stringify(body).slice(0, 40)).toBe(400);
     }
+    expect((await post(id, 'open', { code: '1'.repeat(5000) })).status).toBe(413);
     const notJson = await fetch(`${gw.baseUrl}/api/m/${id}/open`, { method: 'POST', body: 'code=123456' });
     expect(notJson.status).toBe(400);
     const altered = `${id.slice(0, -1)}${id.endsWith('A') ? 'B' : 'A'}`;

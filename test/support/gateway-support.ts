@@ -88,7 +88,7 @@ export async function sealForPatient(text: string, phone: string, dob: string): 
 export async function sendIq(
   m: PatientMessage,
   to: string,
-  opts: { request: string; sms?: string; expiresDays?: number; check?: 'dob' | 'code' },
+  opts: { request: string; sms?: string; expiresDays?: number; check?: 'dob' | 'code'; replyKeys?: Uint8Array[] },
 ): Promise<XmlElement> {
   return xml(
     'iq',
@@ -106,8 +106,31 @@ export async function sendIq(
       xml('sms', {}, opts.sms ?? 'Your clinic sent you a secure message: {link}'),
       xml('fragment', {}, m.fragment),
       xml('ciphertext', {}, Buffer.from(m.ciphertext).toString('base64')),
+      opts.replyKeys
+        ? xml('reply-keys', {}, ...opts.replyKeys.map((k) => xml('key', {}, Buffer.from(k).toString('base64'))))
+        : null,
     ),
   );
+}
+
+/** A key pair as the app has one (curve25519Legacy, v4: main/crypto/keys.ts): the staff member's or the archive's. */
+export async function replyKeyPair(
+  name: string,
+): Promise<{ privateKey: openpgp.PrivateKey; publicBinary: Uint8Array }> {
+  const { privateKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name }],
+    format: 'object',
+  });
+  return { privateKey, publicBinary: privateKey.toPublic().write() };
+}
+
+/** What the patient's browser does with the keys the open step returned. */
+export async function sealReply(text: string, keysBase64: string): Promise<Uint8Array> {
+  const encryptionKeys = await openpgp.readKeys({ binaryKeys: Buffer.from(keysBase64, 'base64') });
+  const message = await openpgp.createMessage({ text });
+  return openpgp.encrypt({ message, encryptionKeys, format: 'binary' });
 }
 
 /** Posts a form to the gateway's HTTP side. */

@@ -43,7 +43,18 @@ function setup(limits: GatewayConfigInput['limits'] = { perPhonePerDay: 0, quiet
     const store = openGatewayStore(config.storage.sqlitePath);
     const log = () => {};
     const sms = sinkProvider((config.sms as { dir: string }).dir, clock);
-    return { store, service: createGatewayService({ config, store, sms, clock, log, notify: (c) => changes.push(c) }) };
+    return {
+      store,
+      service: createGatewayService({
+        config,
+        store,
+        sms,
+        clock,
+        log,
+        notify: (c) => changes.push(c),
+        deliverReply: () => Promise.resolve(),
+      }),
+    };
   };
   return { dir, config, clock, changes, open };
 }
