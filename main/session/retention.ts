@@ -46,9 +46,10 @@ export function startRetention(d: {
     const deleted = await d.store.background.purgeBefore(cutoff);
     // Unsent drafts not touched for as long go too (issue 12 §2); a small table, so on this thread.
     const drafts = d.store.drafts.purgeBefore(cutoff);
-    if (deleted > 0 && d.files) await sweepFiles(d.store, d.files);
     if (deleted > 0 || drafts > 0)
       d.audit.append('retention-purged', { deleted, ...(drafts > 0 ? { drafts } : {}), cutoff, days: d.days });
+    // Then their files (issue 16): the blobs no attachment row names any more, once the deletion is audited.
+    if (deleted > 0 && d.files) await sweepFiles(d.store, d.files);
     return deleted;
   };
   const run = (): Promise<number> => {
