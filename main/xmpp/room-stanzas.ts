@@ -6,6 +6,7 @@
  */
 import { xml, type XmlElement } from '@xmpp/client';
 import { normalizeBareJid } from '../crypto/keys';
+import { parseXmppDateTime } from '../crypto/time';
 import type { AffiliationChange, RoomAffiliation } from '../crypto/room-membership';
 import { bare, FALLBACK_BODY, NS } from './stanzas';
 
@@ -152,6 +153,50 @@ export function readRoomMessage(el: XmlElement): RoomMessageIn | null {
     base64: ox[0]!.getText(),
     originId: originIds.length === 1 ? validId(originIds[0]!.attrs.id) : null,
     stanzaId: stanzaIds.length ? String(stanzaIds[0]!.attrs.id) : null,
+  };
+}
+
+/** A room message from the room's archive (XEP-0313 on the room): the sender's real JID and the archive's time. */
+export interface ArchivedRoomMessage extends RoomMessageIn {
+  /**
+   * The sender's real bare JID as the room archived it: Prosody's mod_muc_mam stores it in a
+   * muc#user <item jid=…/> of every message of a non-anonymous room. Null when absent or unclear.
+   */
+  realJid: string | null;
+  /** The archive's <delay/> stamp: when the room received the message. Null when missing or unparsable. */
+  stamp: Date | null;
+  /** The archive id (RSM paging). */
+  archiveId: string;
+}
+
+/**
+ * Reads one result of OUR archive query (`queryid`) to `room`: the result must come from the
+ * room itself; the forwarded message must be a groupchat OX message of that room.
+ */
+export function readRoomArchiveResult(el: XmlElement, room: string, queryid: string): ArchivedRoomMessage | null {
+  if (!el.is('message') || String(el.attrs.from ?? '').toLowerCase() !== room.toLowerCase()) return null;
+  const result = el.getChild('result', NS.mam);
+  if (!result || result.attrs.queryid !== queryid || !validId(result.attrs.id)) return null;
+  const forwarded = result.getChild('forwarded', NS.forward);
+  const inner = forwarded?.getChild('message');
+  if (!inner) return null;
+  const msg = readRoomMessage(inner);
+  if (!msg || msg.room !== room.toLowerCase()) return null;
+  const items = inner.getChild('x', MUC_NS.user)?.getChildren('item') ?? [];
+  let realJid: string | null = null;
+  try {
+    realJid = items.length === 1 && items[0]!.attrs.jid ? normalizeBareJid(items[0]!.attrs.jid) : null;
+  } catch {
+    realJid = null;
+  }
+  const delay = forwarded?.getChildren('delay', NS.delay) ?? [];
+  const stamp = delay.length === 1 ? parseXmppDateTime(String(delay[0]!.attrs.stamp ?? '')) : null;
+  return {
+    ...msg,
+    stanzaId: msg.stanzaId ?? String(result.attrs.id),
+    realJid,
+    stamp,
+    archiveId: String(result.attrs.id),
   };
 }
 

@@ -7,10 +7,12 @@
  * (main/crypto/room-message.ts). One signcrypted message reaches the other two, who check it
  * against the sender's real JID, membership and pinned key. After IT removes the nurse, the next
  * message is encrypted without her key: she neither receives it nor can decrypt it, nor read the
- * room's archive. Keys are pinned directly (each party's public key, as after verification); key
+ * room's archive. Catch-up from the room's archive verifies each message against the real JID
+ * the archive kept and the membership at the archive's time. Keys are pinned directly (each party's public key, as after verification); key
  * discovery over PEP is the one-to-one code's and not exercised here.
  */
 import { randomUUID } from 'node:crypto';
+import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityAsContact, type ContactKey } from '../../main/crypto';
 import { membersAt, type AffiliationChange } from '../../main/crypto/room-membership';
@@ -27,10 +29,12 @@ import {
   listAsChanges,
   readAffiliationList,
   readOccupantPresence,
+  readRoomArchiveResult,
   readRoomMessage,
   roomMessageStanza,
   type RoomMessageIn,
 } from '../../main/xmpp/room-stanzas';
+import { NS } from '../../main/xmpp/stanzas';
 import { makeParty, type Party } from '../support/crypto-fixtures';
 import {
   createRoom,
@@ -62,6 +66,8 @@ describe('a care-team room: three members, one removed', () => {
   let server: ProsodyServer;
   let admin: MucPerson;
   let room: string;
+  /** Before the room existed, on the server's whole-second clock: the initial member list's time. */
+  let createdAt: Date;
   const members = new Map<string, Member>();
   const m = (jid: string) => members.get(jid)!;
 
@@ -72,6 +78,7 @@ describe('a care-team room: three members, one removed', () => {
     });
     room = `care-team@${server.rooms}`;
     admin = await mucPerson(server, ADMIN, pw(ADMIN));
+    createdAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
     await createRoom(admin, room, 'IT', [RITA, PAUL, NINA]);
     const parties = await Promise.all([RITA, PAUL, NINA].map(makeParty));
     for (const party of parties) {
@@ -143,9 +150,9 @@ describe('a care-team room: three members, one removed', () => {
     await join(m(RITA), 'Rita');
     await join(m(PAUL), 'Dr Paul');
     await join(m(NINA), 'Nina');
-    const at = new Date();
-    for (const x of members.values()) expect(await refreshMembers(x, at)).toEqual([NINA, PAUL, RITA]);
+    for (const x of members.values()) expect(await refreshMembers(x, createdAt)).toEqual([NINA, PAUL, RITA]);
 
+    const at = new Date();
     const id = await send(m(RITA), 'Mrs Lee has arrived for her 10:30.', at);
     for (const reader of [m(PAUL), m(NINA), m(RITA)]) {
       const msg = await waitFor(`${reader.party.jid} receives it`, () => received(reader, id));
@@ -159,6 +166,11 @@ describe('a care-team room: three members, one removed', () => {
     const asIfNina = await open(m(PAUL), { ...msg, nick: 'Nina' }, at).catch((e: unknown) => e);
     expect(asIfNina).toBeInstanceOf(RoomMessageRejectedError);
     expect((asIfNina as RoomMessageRejectedError).reason).toBe('wrong-signer');
+
+    // The nurse answers while still on the team.
+    const reply = await send(m(NINA), 'Room 2 is ready for her.', new Date());
+    const got = await waitFor('paul receives the reply', () => received(m(PAUL), reply));
+    expect((await open(m(PAUL), got, new Date())).sender).toBe(NINA);
   });
 
   it('after the nurse is removed, the next message is not encrypted to her and she cannot read it', async () => {
@@ -196,5 +208,50 @@ describe('a care-team room: three members, one removed', () => {
     expect(await refusedWith(roomArchiveBodies(nina.person, room))).toBe('forbidden');
     // Nor read its member list any more.
     expect(await refusedWith(nina.person.conn.iq(affiliationListQuery(room, 'member')))).toBe('forbidden');
+  });
+
+  it("catch-up from the room's archive: each message carries its sender's real JID, checked at the archive's time", async () => {
+    const rita = m(RITA);
+    const queryid = randomUUID();
+    const start = rita.person.seen.length;
+    await rita.person.conn.iq(xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS.mam, queryid })));
+    const archived = rita.person.seen
+      .slice(start)
+      .map((el) => readRoomArchiveResult(el, room, queryid))
+      .filter((r) => r !== null);
+    expect(archived.map((a) => a.realJid)).toEqual([RITA, NINA, PAUL]);
+    const bodies = [];
+    for (const a of archived) {
+      expect(a.stamp).toBeInstanceOf(Date);
+      const opened = await openRoomMessage({
+        identity: rita.party.identity,
+        room,
+        senderJid: a.realJid,
+        membersAtTime: membersAt(rita.changes, a.stamp!),
+        senderKey: a.realJid === RITA ? identityAsContact(rita.party.identity) : (rita.pinned.get(a.realJid!) ?? null),
+        base64: a.base64,
+        delayStamp: a.stamp!,
+        now: new Date(),
+      });
+      bodies.push(opened.body);
+    }
+    expect(bodies).toEqual([
+      'Mrs Lee has arrived for her 10:30.',
+      'Room 2 is ready for her.',
+      'Start the 2nd dose at noon.',
+    ]);
+    // Nina's message was a member's when the room received it; dated after her removal it would not be.
+    const ninas = archived[1]!;
+    const late = await openRoomMessage({
+      identity: rita.party.identity,
+      room,
+      senderJid: NINA,
+      membersAtTime: membersAt(rita.changes, new Date()),
+      senderKey: rita.pinned.get(NINA)!,
+      base64: ninas.base64,
+      delayStamp: ninas.stamp!,
+      now: new Date(),
+    }).catch((e: unknown) => e);
+    expect((late as RoomMessageRejectedError).reason).toBe('not-member');
   });
 });

@@ -10,6 +10,7 @@ import {
   MUC_NS,
   readAffiliationList,
   readOccupantPresence,
+  readRoomArchiveResult,
   readRoomMessage,
   roomMessageStanza,
 } from '../../main/xmpp/room-stanzas';
@@ -96,6 +97,41 @@ describe('room stanzas', () => {
     expect(readRoomMessage(groupchat(`${ROOM}/Rita`, [xml('openpgp', { xmlns: NS.ox }, 'REVG')]))).toBeNull();
     expect(
       readRoomMessage(groupchat(`${ROOM}/Rita`, [xml('origin-id', { xmlns: NS.sid, id: 'x'.repeat(129) })]))?.originId,
+    ).toBeNull();
+  });
+
+  it("reads our room archive query's results: the archived real JID and stamp, only from the room itself", () => {
+    const archived = (from: string, queryid: string, items: Record<string, string>[]) =>
+      xml(
+        'message',
+        { from },
+        xml(
+          'result',
+          { xmlns: NS.mam, queryid, id: 'a-1' },
+          xml(
+            'forwarded',
+            { xmlns: NS.forward },
+            xml('delay', { xmlns: NS.delay, stamp: '2026-11-28T10:00:00Z' }),
+            groupchat(`${ROOM}/Nina`, [xml('x', { xmlns: MUC_NS.user }, ...items.map((i) => xml('item', i)))]),
+          ),
+        ),
+      );
+    const ok = readRoomArchiveResult(archived(ROOM, 'q1', [{ jid: 'nina@clinic.test' }]), ROOM, 'q1');
+    expect(ok).toMatchObject({ nick: 'Nina', realJid: 'nina@clinic.test', archiveId: 'a-1', base64: 'QUJD' });
+    expect(ok?.stamp?.toISOString()).toBe('2026-11-28T10:00:00.000Z');
+    // Not our query, not from the room, a forwarded message of another room: not a result of ours.
+    expect(readRoomArchiveResult(archived(ROOM, 'other', [{ jid: 'nina@clinic.test' }]), ROOM, 'q1')).toBeNull();
+    expect(
+      readRoomArchiveResult(archived(`${ROOM}/Mallory`, 'q1', [{ jid: 'nina@clinic.test' }]), ROOM, 'q1'),
+    ).toBeNull();
+    expect(
+      readRoomArchiveResult(archived('other@rooms.clinic.test', 'q1', []), 'other@rooms.clinic.test', 'q1'),
+    ).toBeNull();
+    // No single real JID: none.
+    expect(readRoomArchiveResult(archived(ROOM, 'q1', []), ROOM, 'q1')?.realJid).toBeNull();
+    expect(
+      readRoomArchiveResult(archived(ROOM, 'q1', [{ jid: 'nina@clinic.test' }, { jid: 'eve@clinic.test' }]), ROOM, 'q1')
+        ?.realJid,
     ).toBeNull();
   });
 
