@@ -10,12 +10,15 @@
  * reply keys are refused at the send.
  */
 import Database from 'better-sqlite3-multiple-ciphers';
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { xml, type XmlElement } from '@xmpp/client';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePatientReply } from '../../common/patient-reply';
+import { runGateway, type RunningGateway } from '../../gateway/gateway';
+import { openGatewayStore } from '../../gateway/store/store';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { fakeClock } from '../support/fake-clock';
 import {
@@ -46,6 +49,8 @@ describe('patient replies through the gateway', () => {
   let ritaKeys: Keys;
   let archive: Keys;
   let n = 0;
+  /** The gateway started again on the same database (the last test). */
+  let restarted: RunningGateway | null = null;
 
   const connectRita = async () => {
     rita = rawConnection(server, RITA, 'rita-pw-1', 'desk', (el) => {
@@ -67,7 +72,10 @@ describe('patient replies through the gateway', () => {
   });
   afterAll(async () => {
     await rita?.stop();
-    await gw?.close();
+    if (restarted) {
+      await restarted.stop();
+      rmSync(gw.dir, { recursive: true, force: true });
+    } else await gw?.close();
     await server?.stop();
   });
 
@@ -297,5 +305,25 @@ describe('patient replies through the gateway', () => {
     expect(rows.n).toBeGreaterThan(4);
     expect(rows.kept).toBe(0);
     expect(log).toContain('"event":"reply-delivered"');
+  });
+  it('a reply stored but never handed to the XMPP server goes to Rita when the gateway starts again', async () => {
+    const { id } = await send('Restart.');
+    const grant = (await open(id)).reply!;
+    const sealed = await sealReply('Stored before a crash.', grant.keys);
+    await gw.stop();
+    // What a crash between storing and sending leaves behind.
+    const replyId = randomBytes(16).toString('base64url');
+    const store = openGatewayStore(gw.config.storage.sqlitePath);
+    store.addReply({ id: replyId, messageId: id, ciphertext: Buffer.from(sealed), verified: 'dob', at: clock.now() });
+    expect(store.undeliveredReplies().map((r) => r.id)).toEqual([replyId]);
+    store.close();
+
+    restarted = await runGateway(gw.config, { clock, logLine: (l) => gw.logLines.push(l) });
+    const stanza = await waitFor('the stored reply at Rita', () => replyStanza(replyId));
+    const parsed = parsePatientReply(stanza, { gatewayDomain: server.component.domain });
+    if (!parsed?.ok) throw new Error('the redelivered reply did not parse');
+    expect(parsed.reply.messageId).toBe(id);
+    expect(await decrypt(parsed.reply.ciphertext, ritaKeys.privateKey)).toBe('Stored before a crash.');
+    await waitFor('delivered', () => restarted!.store.undeliveredReplies().length === 0);
   });
 });
