@@ -47,6 +47,27 @@ describe('gateway config', () => {
     expect(c.limits).toEqual({ perPhonePerDay: 5, quietHours: null });
   });
 
+  it('identity checks, one-time codes and replies: defaults, and each bad value named by its path', () => {
+    const c = parseGatewayConfig(base(), '/etc/clinic-gateway', io());
+    expect(c.identity).toEqual({ checks: ['dob', 'code'] });
+    expect(c.codeCheck).toEqual({ ttlMinutes: 10, maxTries: 3, lockoutMinutes: 60, resendSeconds: 60, maxSends: 5 });
+    expect(c.replies).toEqual({ maxBytes: 32768, maxPerLink: 3, windowMinutes: 30 });
+    const bad = problems({
+      ...base(),
+      identity: { checks: ['dob', 'dob', 'sms'] },
+      codeCheck: { ttlMinutes: 0, maxTries: 3, lockoutMinutes: 60, resendSeconds: 1, maxSends: 5 },
+      replies: { maxBytes: 10 * 1024 * 1024, maxPerLink: 3, windowMinutes: 30 },
+    });
+    expect(bad.some((p) => p.startsWith('identity.checks.2:'))).toBe(true);
+    expect(bad.some((p) => p.startsWith('codeCheck.ttlMinutes:'))).toBe(true);
+    expect(bad.some((p) => p.startsWith('codeCheck.resendSeconds:'))).toBe(true);
+    expect(bad.some((p) => p.startsWith('replies.maxBytes:'))).toBe(true);
+    expect(problems({ ...base(), identity: { checks: ['code', 'code'] } })).toEqual([
+      'identity.checks: each check once',
+    ]);
+    expect(problems({ ...base(), identity: { checks: [] } })[0]).toMatch(/^identity\.checks:/);
+  });
+
   it('loads a Twilio config: the auth token from a file, webhooks default to the public URL', () => {
     const json = {
       ...base(),
