@@ -20,7 +20,7 @@ import {
   type PatientTextSent,
 } from '../xmpp/patient-gateway';
 import { makeDobVerifier } from './dob-verifier';
-import { checkSmsText, describeSmsProblem } from './sms-text';
+import { checkSmsText, describeSmsProblem } from '../../common/sms-text';
 
 export interface PatientTextInput {
   /** The app's id for this text (stored with it before sending: a retry uses the same). */

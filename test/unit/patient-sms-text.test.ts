@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkDob, parseDobVerifier } from '../../gateway/dob';
 import { makeDobVerifier, normalizeDob } from '../../main/patients/dob-verifier';
-import { checkSmsText, describeSmsProblem } from '../../main/patients/sms-text';
+import { checkSmsText, describeSmsProblem } from '../../common/sms-text';
 import { NS_PATIENT_GATEWAY as NS, parseSent, parseStateMessage, patientJidOf } from '../../main/xmpp/patient-gateway';
 
 const GW = 'patients.clinic.test';

@@ -82,6 +82,10 @@ const ERROR_TEXTS = {
   keyBackup: {
     WRONG_PASSPHRASE: (e) => `That passphrase is not correct.${attemptsLeft(e)}`,
   },
+  /** Texting a patient (issue 17): main's own message names the SMS problem or the gateway's reason. */
+  patients: {
+    NOT_CONNECTED: 'Not connected to the clinic server. The text is kept and goes when you reconnect.',
+  },
   /** Settings → Your account, removing one's own profile: the passphrase was asked for. */
   removeProfile: {
     WRONG_PASSPHRASE: (e) => `That passphrase is not correct. Nothing was removed.${attemptsLeft(e)}`,

@@ -5,7 +5,7 @@
  */
 import { registerPhiReset } from '../phi';
 
-export type Screen = 'inbox' | 'directory' | 'contact' | 'settings' | 'audit';
+export type Screen = 'inbox' | 'directory' | 'contact' | 'patients' | 'settings' | 'audit';
 export type Dialog = 'switcher' | 'search' | 'shortcuts' | null;
 
 export interface Toast {

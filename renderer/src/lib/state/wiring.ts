@@ -7,6 +7,7 @@ import { contacts } from './contacts.svelte';
 import { idleWarning } from './idle-warning.svelte';
 import { conversations } from './conversations.svelte';
 import { messages } from './messages.svelte';
+import { patients } from './patients.svelte';
 import { session } from './session.svelte';
 import { settings } from './settings.svelte';
 import { ui } from './ui.svelte';
@@ -51,6 +52,9 @@ export function wireEvents(): () => void {
       if (!unlocked()) return;
       if (n.conversationId !== view.conversationId)
         ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId, urgent: n.urgent === true });
+    }),
+    api.on('patient:updated', (t) => {
+      if (unlocked()) patients.apply(t);
     }),
     api.on('session:idleWarning', (p) => {
       if (unlocked()) idleWarning.show(p.lockInSeconds);

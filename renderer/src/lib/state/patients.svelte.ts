@@ -1,0 +1,62 @@
+/**
+ * Texts to patients (issue 17 item 2): the list main keeps (newest first), updated by
+ * 'patient:updated', and the send. PHI (names, numbers, text) lives here only while unlocked.
+ */
+import type { PatientText } from '../../../../common/contract/domain';
+import { clinic } from '../clinic';
+import { errorTextFor } from '../errors';
+import { registerPhiReset } from '../phi';
+
+export interface PatientTextDraft {
+  patientName: string;
+  phone: string;
+  dob: string;
+  text: string;
+  smsTemplate: string;
+}
+
+export const DEFAULT_SMS_TEMPLATE = 'Your clinic sent you a secure message: {link}';
+
+class PatientsState {
+  items = $state<PatientText[]>([]);
+  error = $state<string | null>(null);
+  sending = $state(false);
+
+  constructor() {
+    registerPhiReset(() => {
+      this.items = [];
+      this.error = null;
+    });
+  }
+
+  async load(): Promise<void> {
+    const r = await clinic().patients.list();
+    if (r.ok) this.items = r.value;
+    else this.error = errorTextFor('patients', r.error);
+  }
+
+  apply(t: PatientText): void {
+    const i = this.items.findIndex((x) => x.id === t.id);
+    if (i >= 0) this.items[i] = t;
+    else this.items = [t, ...this.items];
+  }
+
+  /** True when main stored it (whatever the gateway said next); the error is in `error` otherwise. */
+  async send(draft: PatientTextDraft): Promise<boolean> {
+    this.sending = true;
+    this.error = null;
+    try {
+      const r = await clinic().patients.send(draft);
+      if (r.ok) {
+        this.apply(r.value);
+        return true;
+      }
+      this.error = errorTextFor('patients', r.error);
+      return false;
+    } finally {
+      this.sending = false;
+    }
+  }
+}
+
+export const patients = new PatientsState();

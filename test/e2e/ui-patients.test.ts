@@ -1,0 +1,106 @@
+/**
+ * Texting a patient from the desktop, end to end in Chromium (issue 17 items 2 and 3): the
+ * receptionist opens Patients, the SMS text is checked for patient information as it is typed,
+ * the text is sent through the real patient gateway (an XEP-0114 component of the real Prosody)
+ * and its SMS sink; the patient opens the link on a phone-sized page, confirms the date of birth
+ * and reads the message; the receptionist's list follows each state to "Opened". The archive key
+ * is the compliance account's, pinned by the policy.
+ */
+import * as openpgp from 'openpgp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSink } from '../../gateway/sms/sink';
+import { publishPublicKey } from '../../main/xmpp/pep-keys';
+import type { XmppConnection } from '../../main/xmpp/transport/connection';
+import { adminKey } from '../support/crypto-fixtures';
+import { fakeClock } from '../support/fake-clock';
+import { startTestGateway, type TestGateway } from '../support/gateway-support';
+import { axeViolations, person, screenshot, startClinic, type Clinic, type Workstation } from '../support/ui-support';
+import { rawConnection } from '../support/xmpp-support';
+
+const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
+const COMP = 'compliance@clinic.test';
+const TEXT = 'Your wound culture is clear. Keep the dressing dry until your visit.';
+const PHONE = '+15550606060';
+
+let clinic: Clinic;
+let rec: Workstation;
+let gw: TestGateway;
+let comp: XmppConnection;
+let archive: openpgp.PrivateKey;
+
+beforeAll(async () => {
+  archive = await adminKey('Clinic archive');
+  const fingerprint = archive.getFingerprint().toUpperCase();
+  clinic = await startClinic('ui-patients', [reception], {
+    complianceAccount: COMP,
+    complianceKeyFingerprint: fingerprint,
+  });
+  // IT's compliance account publishes the clinic's archive key (clinic-admin publish-key).
+  await clinic.prosody.addUser({ jid: COMP, password: 'comp-pw-1', name: 'Compliance' });
+  comp = rawConnection(clinic.prosody, COMP, 'comp-pw-1', 'admin');
+  await comp.start();
+  await publishPublicKey(comp, fingerprint, archive.toPublic().write(), new Date());
+  gw = await startTestGateway(clinic.prosody, fakeClock());
+  rec = await clinic.open('desk');
+  await clinic.signUp(rec.page, reception);
+});
+
+afterAll(async () => {
+  await comp?.stop();
+  await gw?.close();
+  await clinic?.close();
+});
+
+describe('texting a patient', () => {
+  it('checks the SMS text as it is typed, sends, and lists the text as delivered', async () => {
+    const page = rec.page;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Patients' }).click();
+    await page.getByRole('heading', { name: 'Patients', level: 1 }).waitFor();
+    await page.getByLabel('Patient name').fill('Maria Lopez');
+    await page.getByLabel('Mobile number').fill(PHONE);
+    await page.getByLabel('Date of birth').fill('1984-02-29');
+    await page.getByLabel('Message', { exact: true }).fill(TEXT);
+    const sms = page.getByLabel('Text message the patient receives');
+    const send = page.getByRole('button', { name: 'Send secure text' });
+    // The patient's name in the SMS: refused on screen, and the button stays off.
+    await sms.fill('Hello Maria, a message from the clinic: {link}');
+    await page.getByText('is part of the patient').waitFor();
+    expect(await send.isDisabled()).toBe(true);
+    await sms.fill('Your clinic sent you a secure message: {link}');
+    await page.getByText('No patient information in it.').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await send.click();
+    await page.getByRole('status').getByText('Stored and handed to the patient gateway.').waitFor();
+    const row = page.getByTestId('patient-text').filter({ hasText: 'Maria Lopez' });
+    await expect.poll(() => row.getAttribute('data-state')).toBe('sms-delivered');
+    expect(await row.textContent()).toContain('SMS delivered');
+    await screenshot(page, 'ui-patients-sent');
+
+    const texts = readSink(gw.sinkDir).filter((t) => t.to === PHONE);
+    expect(texts).toHaveLength(1);
+    expect(texts[0]!.body).toMatch(/^Your clinic sent you a secure message: https?:\/\/\S+\/m\/[\w-]{22}#[\w-]{22}$/);
+  });
+
+  it('the patient opens it on a phone after the date of birth; the desk sees "Opened"', async () => {
+    const sms = readSink(gw.sinkDir).find((t) => t.to === PHONE)!;
+    const link = new URL(/https?:\/\/\S+/.exec(sms.body)![0]);
+    const context = await clinic.browser.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const phone = await context.newPage();
+      await phone.goto(`${gw.baseUrl}${link.pathname}${link.hash}`);
+      await phone.getByRole('button', { name: 'Open the message' }).click();
+      await phone.getByLabel('Date of birth').fill('1984-02-29');
+      await phone.getByRole('button', { name: 'Continue' }).click();
+      await expect.poll(() => phone.locator('#text').textContent()).toBe(TEXT);
+      await screenshot(phone, 'ui-patients-phone-390x844');
+    } finally {
+      await context.close();
+    }
+    const row = rec.page.getByTestId('patient-text').filter({ hasText: 'Maria Lopez' });
+    await expect.poll(() => row.getAttribute('data-state')).toBe('opened');
+    expect(await row.textContent()).toContain('Opened');
+    await row.scrollIntoViewIfNeeded();
+    await screenshot(rec.page, 'ui-patients-opened');
+    expect(rec.problems).toEqual([]);
+  });
+});
