@@ -30,8 +30,13 @@ export interface FileStore {
   /** The plaintext as a stream; it errors (FileDamagedError) at the end unless tag, size and hash hold. */
   read(id: string, expected: PlainFacts): Promise<Readable>;
   remove(id: string): Promise<void>;
-  /** The ids of every published blob (not the partial files of writes under way). */
+  /** The ids of every published blob (not the partial files of writes under way, nor held ids). */
   list(): Promise<string[]>;
+  /**
+   * Keeps `id` out of list() until the returned release is called: a file written before the row
+   * that names it (a file being sent) is never taken by a sweep in between.
+   */
+  hold(id: string): () => void;
 }
 
 function checkId(id: string): void {
@@ -45,6 +50,7 @@ export function createFileStore(opts: { profileDir: string; filesKey: Buffer }):
   const blob = (id: string) => join(dir, `${id}.blob`);
   // A random suffix: two writers of one id never share a partial file.
   const partial = (id: string) => join(dir, `${id}.${randomBytes(6).toString('hex')}.partial`);
+  const held = new Map<string, number>();
 
   function sink(id: string): PlainSink & { facts(): PlainFacts } {
     checkId(id);
@@ -120,7 +126,19 @@ export function createFileStore(opts: { profileDir: string; filesKey: Buffer }):
       return names
         .filter((n) => n.endsWith('.blob'))
         .map((n) => n.slice(0, -'.blob'.length))
-        .filter((id) => ID_RE.test(id));
+        .filter((id) => ID_RE.test(id) && !held.has(id));
+    },
+    hold(id) {
+      checkId(id);
+      held.set(id, (held.get(id) ?? 0) + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const n = (held.get(id) ?? 1) - 1;
+        if (n > 0) held.set(id, n);
+        else held.delete(id);
+      };
     },
   };
 }

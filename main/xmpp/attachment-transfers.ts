@@ -91,16 +91,24 @@ export async function storeOutgoing(
   policy: Pick<Policy, 'maxAttachmentMB'>,
   file: OutgoingFile,
   tracked: Tracked,
-): Promise<OutgoingAttachment> {
+): Promise<{ row: OutgoingAttachment; release: () => void }> {
   const fileId = newFileId();
+  // Written before its row exists: no sweep may take it until the caller has stored the row (or given up).
+  const release = fs.hold(fileId);
   const tooBig = () =>
     new AppError('TOO_LARGE', `Files over ${policy.maxAttachmentMB} MB cannot be sent (clinic policy).`, {
       maxAttachmentMB: policy.maxAttachmentMB,
     });
   const limited = atMost(policy.maxAttachmentMB * MB, tooBig);
   file.source.once('error', (err) => limited.destroy(err));
-  const facts = await tracked((signal) => fs.write(fileId, file.source.pipe(limited), signal));
-  return {
+  let facts;
+  try {
+    facts = await tracked((signal) => fs.write(fileId, file.source.pipe(limited), signal));
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const row: OutgoingAttachment = {
     direction: 'out',
     name: safeDisplayName(file.name),
     mediaType: safeMediaType(file.mediaType),
@@ -109,4 +117,5 @@ export async function storeOutgoing(
     state: 'pending',
     localFileId: fileId,
   };
+  return { row, release };
 }

@@ -189,7 +189,7 @@ export function createAttachments(ctx: MessagingContext) {
   }
 
   /** Stores the file encrypted at rest; the row to write with the message (outbox.ts enqueue). */
-  async function prepareOutgoing(file: OutgoingFile): Promise<OutgoingAttachment> {
+  async function prepareOutgoing(file: OutgoingFile): Promise<{ row: OutgoingAttachment; release: () => void }> {
     checkAttachmentPolicy(policy, null);
     return storeOutgoing(requireFiles(), policy, file, transfers.tracked);
   }

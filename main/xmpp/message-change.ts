@@ -13,6 +13,8 @@
 import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { signcryptWithDigest, type MessageChange, type OpenedSigncrypt } from '../crypto';
+import { sweepFiles } from '../attachments/sweep';
+import { errorName } from '../log';
 import type { MessageChangeWrite } from '../store';
 import type { MessagingContext } from './context';
 import { newOriginId } from './origin-id';
@@ -67,6 +69,13 @@ export function emitChanged(ctx: MessagingContext, changed: Message[]): void {
     ctx.emitMessage(m, false);
     ctx.emitConversation(m.conversationId);
   }
+  // A deletion for everyone took its attachment's row (issue 16): the file goes now, not at the next sweep.
+  const { files, store, logger } = ctx.opts;
+  if (files && changed.some((m) => m.deletedAt !== undefined))
+    // Best effort: a blob left behind is removed by the next sweep (retention); the failure is logged.
+    void sweepFiles(store, files).catch((err: unknown) =>
+      logger.warn('attachment files not swept', { error: errorName(err) }),
+    );
 }
 
 function audited(ctx: MessagingContext, m: Message, kind: MessageChange['kind'], peer: string, by: string): void {
@@ -127,7 +136,6 @@ export async function sendChange(
     return after;
   });
   if (!changed) return store.messages.get(m.id) ?? m;
-  ctx.emitMessage(changed, false);
-  ctx.emitConversation(changed.conversationId);
+  emitChanged(ctx, [changed]);
   return changed;
 }

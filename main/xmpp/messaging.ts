@@ -246,12 +246,14 @@ async function sendAttachment(
   if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
   const quoted = o.replyTo === undefined ? null : answered(store, conversationId, o.replyTo);
   await checkRecipient(ctx, conv.peerJid);
-  const prepared = await attachments.prepareOutgoing(file);
+  const { row, release } = await attachments.prepareOutgoing(file);
   try {
-    return outbox.enqueue(conversationId, o.body ?? '', quoted, o.urgent === true, prepared);
+    return outbox.enqueue(conversationId, o.body ?? '', quoted, o.urgent === true, row);
   } catch (err) {
-    await attachments.discard(prepared);
+    await attachments.discard(row);
     throw err;
+  } finally {
+    release();
   }
 }
 

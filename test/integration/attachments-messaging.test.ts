@@ -297,3 +297,29 @@ describe('receiving a file', () => {
     }
   });
 });
+
+describe('deleting for everyone', () => {
+  it("takes the file's row, key and stored copy on both sides", async () => {
+    const conv = alice.store.conversations.getOrCreate(B);
+    const sent = await alice.messaging.sendAttachment(
+      conv.id,
+      file(Buffer.concat([PNG, randomBytes(5000)]), 'm.png', 'image/png'),
+    );
+    expect(await alice.outboxIdle()).toBe(true);
+    const msg = await waitFor('bob has it', () => messagesWith(bob, A).find((m) => m.originId === sent.originId));
+    const row = await waitFor('its row', () => bob.store.attachments.byMessage(msg.id));
+    expect((await bob.messaging.downloadAttachment(row.id)).state).toBe('stored');
+    const bobBlob = `${bob.store.attachments.get(row.id)!.localFileId}.blob`;
+    const aliceBlob = `${alice.store.attachments.byMessage(sent.id)!.localFileId}.blob`;
+    expect(blobs(bob)).toContain(bobBlob);
+    expect(blobs(alice)).toContain(aliceBlob);
+
+    await alice.messaging.change(sent.id, { kind: 'retract' });
+    expect(alice.store.attachments.byMessage(sent.id)).toBeUndefined();
+    await waitFor('alice drops her copy', () => !blobs(alice).includes(aliceBlob));
+    await waitFor('bob sees the deletion', () => bob.store.messages.get(msg.id)?.deletedAt !== undefined);
+    expect(bob.store.attachments.byMessage(msg.id)).toBeUndefined();
+    await waitFor('bob drops his copy', () => !blobs(bob).includes(bobBlob));
+    expect((await refusal(bob.messaging.readAttachment(row.id))).code).toBe('NOT_FOUND');
+  });
+});

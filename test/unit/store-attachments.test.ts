@@ -198,6 +198,26 @@ describe('attachment files and retention', () => {
     expect(blobs()).toEqual([`${fresh.fileId}.blob`]);
   });
 
+  it('the sweep never takes a held blob (a file being sent, before its row is stored)', async () => {
+    await files.write('sending', Readable.from([Buffer.from('on its way')]));
+    const release = files.hold('sending');
+    expect(await sweepFiles(store, files)).toBe(0);
+    expect(blobs()).toEqual(['sending.blob']);
+    release();
+    release(); // idempotent
+    expect(await sweepFiles(store, files)).toBe(1);
+    expect(blobs()).toEqual([]);
+  });
+
+  it('a deletion for everyone takes the attachment row (and its key) with it', async () => {
+    const conv = store.conversations.getOrCreate('ana@clinic.example');
+    const { messageId, fileId } = await storedFile(conv.id, now);
+    expect(store.messages.applyChange(messageId, { kind: 'retract' }, now)?.deletedAt).toBe(now);
+    expect(store.attachments.byMessage(messageId)).toBeUndefined();
+    expect(await sweepFiles(store, files)).toBe(1);
+    expect(blobs()).not.toContain(`${fileId}.blob`);
+  });
+
   it('the sweep removes a blob no row names (a send that crashed before its row), never one a row names', async () => {
     const conv = store.conversations.getOrCreate('ana@clinic.example');
     const kept = await storedFile(conv.id, now);

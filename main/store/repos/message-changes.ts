@@ -21,6 +21,9 @@ export function createMessageChanges(
   const retract = db.prepare<[number, number]>(
     `UPDATE messages SET body = NULL, retracted_at = ? WHERE id = ? AND retracted_at IS NULL AND state != 'unverified'`,
   );
+  // A deletion for everyone takes the message's file with it (issue 16): its row and key go in this
+  // transaction; the blob no row names is then removed by the caller (message-change.ts emitChanged).
+  const dropAttachment = db.prepare<[number]>('DELETE FROM attachments WHERE message_id = ?');
   const signer = db.prepare<[number], { signer: string | null }>('SELECT signer FROM messages WHERE id = ?');
   const apply = db.transaction((id: number, change: Parameters<MessageRepo['applyChange']>[1], at: number) => {
     const before = rows.byId(id);
@@ -29,6 +32,7 @@ export function createMessageChanges(
       if (before.body === change.body || setBody.run(change.body, at, id).changes === 0) return undefined;
       indexer.indexOne(id);
     } else if (retract.run(at, id).changes === 0) return undefined;
+    else dropAttachment.run(id);
     return toMessageWithReply(rows.byId(id)!, rows);
   });
   return {
