@@ -303,5 +303,7 @@ export const patientText = z.object({
   /** p-…@patients.<domain> once the gateway took it. */
   patientJid: z.string().nullable(),
   expiresAt: timestamp.nullable(),
+  /** What the patient wrote back, oldest first; `verified`: checked by date of birth or by an SMS code. */
+  replies: z.array(z.object({ id: z.string(), at: timestamp, verified: z.enum(['dob', 'code']), body: z.string() })),
 });
 export type PatientText = z.infer<typeof patientText>;

@@ -43,6 +43,8 @@ export interface PatientTextDeps {
   /** The staff account's domain: the gateway is one of its components. */
   domain: string;
   archiveKey: PublicKey;
+  /** The patient's reply is encrypted to these (binary public keys): the sender's own and the archive key. */
+  replyKeys?: Uint8Array[];
   /** The injected clock's now, for openpgp. */
   now: () => Date;
 }
@@ -103,6 +105,7 @@ export async function deliverPatientText(
       fragment: sealed.secret,
       ciphertext: sealed.ciphertext,
       ...(t.expiresDays !== undefined ? { expiresDays: t.expiresDays } : {}),
+      ...(deps.replyKeys ? { replyKeys: deps.replyKeys } : {}),
     });
   } catch (err) {
     if (!(err instanceof PatientGatewayRefused)) throw err;

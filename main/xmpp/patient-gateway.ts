@@ -40,6 +40,8 @@ export interface PatientTextRequest {
   /** The OpenPGP message, base64. */
   ciphertext: string;
   expiresDays?: number;
+  /** Binary OpenPGP public keys the patient's reply is encrypted to (the sender's and the archive key); none: no reply. */
+  replyKeys?: Uint8Array[];
 }
 
 export interface PatientTextSent {
@@ -116,6 +118,9 @@ export function sendStanza(gateway: string, r: PatientTextRequest): XmlElement {
       xml('sms', {}, r.sms),
       xml('fragment', {}, r.fragment),
       xml('ciphertext', {}, r.ciphertext),
+      ...(r.replyKeys?.length
+        ? [xml('reply-keys', {}, ...r.replyKeys.map((k) => xml('key', {}, Buffer.from(k).toString('base64'))))]
+        : []),
     ),
   );
 }

@@ -14,7 +14,7 @@ import { errorName } from '../log';
 import { deliverPatientText, preparePatientText, type PreparedPatientText } from '../patients/send-text';
 import type { StoredPatientText } from '../store/repos/patient-texts';
 import type { MessagingContext } from './context';
-import { findPatientGateway, NS_PATIENT_GATEWAY, parseStateMessage } from './patient-gateway';
+import { createPatientGatewayInbound } from './patient-gateway-inbound';
 import { fetchPinnedKey } from './pep-keys';
 
 export interface PatientTextDraft {
@@ -41,7 +41,6 @@ const shown = ({ dobVerifier: _v, linkId: _l, ...t }: StoredPatientText): Patien
 export function createPatientTexts(ctx: MessagingContext): PatientTexts {
   const { store, audit, events, logger, clock, policy } = ctx.opts;
   const domain = ctx.ownJid.slice(ctx.ownJid.indexOf('@') + 1);
-  let gateway: string | null = null;
   /** One delivery pass at a time: a text is never handed over twice at once. */
   let pass: Promise<void> = Promise.resolve();
 
@@ -71,11 +70,19 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
     }
     const prepared: PreparedPatientText = { phone: t.phone, smsText: t.smsText, dobVerifier: t.dobVerifier };
     try {
+      const own = ctx.identity();
+      // The patient's reply is encrypted to the sender's own key and to the archive key.
+      const replyKeys = own ? [own.publicKeyBinary, key.key.write()] : undefined;
       const sent = await deliverPatientText(
-        { iq: (el) => c.iq(el), domain, archiveKey: key.key, now: () => new Date(clock.now()) },
+        {
+          iq: (el) => c.iq(el),
+          domain,
+          archiveKey: key.key,
+          now: () => new Date(clock.now()),
+          ...(replyKeys ? { replyKeys } : {}),
+        },
         { ...prepared, request: t.id, text: t.body },
       );
-      gateway = sent.patient.slice(sent.patient.indexOf('@') + 1);
       store.patientTexts.taken(t.id, {
         linkId: sent.id,
         patientJid: sent.patient,
@@ -108,16 +115,7 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
     return pass;
   }
 
-  async function onState(el: XmlElement): Promise<void> {
-    const c = ctx.conn();
-    gateway ??= c?.isReady() ? await findPatientGateway((q) => c.iq(q), domain) : null;
-    const change = gateway ? parseStateMessage(el, gateway) : null;
-    if (!change) return logger.warn('patient gateway: a message that is not a state change was ignored');
-    const t = store.patientTexts.advance(change.id, change.state, change.reason);
-    if (!t) return; // not ours, or not a step forward (a repeat from the archive)
-    audit.append('patient-text', { id: t.id, state: t.state, ...(t.failure ? { reason: t.failure } : {}) });
-    emit(t);
-  }
+  const inbound = createPatientGatewayInbound(ctx, emit);
 
   return {
     async send(draft) {
@@ -137,14 +135,7 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
       return shown(store.patientTexts.get(t.id) ?? t);
     },
     list: () => store.patientTexts.list(LIST_LIMIT).map(shown),
-    onStanza(el) {
-      if (el.name !== 'message' || !el.getChild('state', NS_PATIENT_GATEWAY)) return false;
-      const from = String(el.attrs.from ?? '');
-      // Only from a component of our own server (patients.<domain>); anything else is not the gateway.
-      if (!from.split('/')[0]!.endsWith(`.${domain}`)) return false;
-      onState(el).catch((err: unknown) => logger.warn('patient gateway state failed', { error: errorName(err) }));
-      return true;
-    },
+    onStanza: (el) => inbound.onStanza(el),
     connected() {
       // deliverUnsent never rejects (each failure is logged and left for the next connection).
       void deliverUnsent();

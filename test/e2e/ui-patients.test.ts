@@ -21,6 +21,7 @@ const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
 const COMP = 'compliance@clinic.test';
 const TEXT = 'Your wound culture is clear. Keep the dressing dry until your visit.';
 const PHONE = '+15550606060';
+const REPLY = 'Thank you, I will keep it dry.';
 
 let clinic: Clinic;
 let rec: Workstation;
@@ -81,7 +82,7 @@ describe('texting a patient', () => {
     expect(texts[0]!.body).toMatch(/^Your clinic sent you a secure message: https?:\/\/\S+\/m\/[\w-]{22}#[\w-]{22}$/);
   });
 
-  it('the patient opens it on a phone after the date of birth; the desk sees "Opened"', async () => {
+  it('the patient opens it on a phone after the date of birth and replies; the desk sees the reply', async () => {
     const sms = readSink(gw.sinkDir).find((t) => t.to === PHONE)!;
     const link = new URL(/https?:\/\/\S+/.exec(sms.body)![0]);
     const context = await clinic.browser.newContext({ viewport: { width: 390, height: 844 } });
@@ -93,12 +94,20 @@ describe('texting a patient', () => {
       await phone.getByRole('button', { name: 'Continue' }).click();
       await expect.poll(() => phone.locator('#text').textContent()).toBe(TEXT);
       await screenshot(phone, 'ui-patients-phone-390x844');
+      // The reply is encrypted on the phone to the receptionist's key and the archive key.
+      await phone.getByLabel('Your reply').fill(REPLY);
+      await phone.getByRole('button', { name: 'Send reply' }).click();
+      await phone.getByText('Your reply was sent to your clinic.').waitFor();
     } finally {
       await context.close();
     }
     const row = rec.page.getByTestId('patient-text').filter({ hasText: 'Maria Lopez' });
-    await expect.poll(() => row.getAttribute('data-state')).toBe('opened');
-    expect(await row.textContent()).toContain('Opened');
+    await expect.poll(() => row.getAttribute('data-state')).toBe('replied');
+    expect(await row.textContent()).toContain('Replied');
+    const reply = rec.page.getByTestId('patient-reply');
+    await expect.poll(() => reply.textContent()).toContain(REPLY);
+    expect(await reply.textContent()).toContain('identity checked by date of birth');
+    expect(await axeViolations(rec.page)).toEqual([]);
     await row.scrollIntoViewIfNeeded();
     await screenshot(rec.page, 'ui-patients-opened');
     expect(rec.problems).toEqual([]);

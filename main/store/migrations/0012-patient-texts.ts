@@ -7,6 +7,10 @@
  * typed; the DOB only as the gateway's slow-hash verifier; never the link secret. The gateway's
  * answer fills `link_id`, `patient_jid` and `expires_at`; its state messages move `state` forward
  * (queued → sms-delivered → opened → replied; expired or failed end it).
+ *
+ * `patient_replies`: what the patient wrote back, decrypted with the sender's key (the gateway only
+ * ever held ciphertext), with how the patient proved who they are; the gateway's reply id keeps a
+ * reply delivered twice once.
  */
 import type { Db } from '../open-db';
 
@@ -28,5 +32,14 @@ export function migrate0012PatientTexts(db: Db): void {
       expires_at   INTEGER
     ) STRICT;
     CREATE INDEX patient_texts_by_time ON patient_texts (created_at DESC);
+
+    CREATE TABLE patient_replies (
+      id          TEXT PRIMARY KEY,
+      text_id     TEXT NOT NULL REFERENCES patient_texts (id) ON DELETE CASCADE,
+      received_at INTEGER NOT NULL,
+      verified    TEXT NOT NULL CHECK (verified IN ('dob', 'code')),
+      body        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX patient_replies_by_text ON patient_replies (text_id, received_at);
   `);
 }

@@ -50,6 +50,16 @@ export interface PatientTextRepo {
   /** A state from the gateway for its link id; false when unknown or not a step forward. */
   advance(linkId: string, state: PatientTextState, failure: string | null): StoredPatientText | null;
   fail(id: string, failure: string): void;
+  /**
+   * A patient's reply to the text with this link id: stored once (by reply id) and the text moves to
+   * 'replied'. null when no text has that link id, or the reply is already stored.
+   */
+  addReply(
+    linkId: string,
+    r: { id: string; at: number; verified: 'dob' | 'code'; body: string },
+  ): StoredPatientText | null;
+  /** The text a link id names (to check who the reply came from before decrypting it). */
+  byLink(linkId: string): StoredPatientText | undefined;
 }
 
 /** Order of the states: a later message never moves a text back. */
@@ -63,7 +73,15 @@ const RANK: Record<PatientTextState, number> = {
   failed: 5,
 };
 
-const toText = (r: Row): StoredPatientText => ({
+interface ReplyRow {
+  id: string;
+  text_id: string;
+  received_at: number;
+  verified: 'dob' | 'code';
+  body: string;
+}
+
+const toText = (r: Row, replies: ReplyRow[]): StoredPatientText => ({
   id: r.id,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -75,6 +93,7 @@ const toText = (r: Row): StoredPatientText => ({
   failure: r.failure,
   patientJid: r.patient_jid,
   expiresAt: r.expires_at,
+  replies: replies.map((x) => ({ id: x.id, at: x.received_at, verified: x.verified, body: x.body })),
   dobVerifier: r.dob_verifier,
   linkId: r.link_id,
 });
@@ -95,29 +114,48 @@ export function createPatientTextRepo(db: Db, clock: Pick<Clock, 'now'>): Patien
   const setState = db.prepare<[string, string | null, number, string]>(
     'UPDATE patient_texts SET state = ?, failure = ?, updated_at = ? WHERE id = ?',
   );
+  const repliesOf = db.prepare<[string], ReplyRow>(
+    'SELECT * FROM patient_replies WHERE text_id = ? ORDER BY received_at, id',
+  );
+  const addReply = db.prepare<[string, string, number, string, string]>(
+    'INSERT OR IGNORE INTO patient_replies (id, text_id, received_at, verified, body) VALUES (?, ?, ?, ?, ?)',
+  );
+  const full = (r: Row | undefined): StoredPatientText | undefined => (r ? toText(r, repliesOf.all(r.id)) : undefined);
+  const advance = (r: Row, state: PatientTextState, failure: string | null): boolean => {
+    if (RANK[state] <= RANK[r.state] || RANK[r.state] === RANK.failed) return false;
+    setState.run(state, state === 'failed' ? failure : null, clock.now(), r.id);
+    return true;
+  };
   return {
     insert(t) {
       const now = clock.now();
       insert.run(t.id, now, now, t.patientName, t.phone, t.dobVerifier, t.body, t.smsText);
-      return toText(get.get(t.id)!);
+      return full(get.get(t.id))!;
     },
-    get: (id) => {
-      const r = get.get(id);
-      return r ? toText(r) : undefined;
-    },
-    list: (limit) => list.all(limit).map(toText),
-    unsent: () => unsent.all().map(toText),
+    get: (id) => full(get.get(id)),
+    byLink: (linkId) => full(byLink.get(linkId)),
+    list: (limit) => list.all(limit).map((r) => full(r)!),
+    unsent: () => unsent.all().map((r) => full(r)!),
     taken(id, v) {
       taken.run(v.linkId, v.patientJid, v.state, v.expiresAt, clock.now(), id);
     },
     advance(linkId, state, failure) {
       const r = byLink.get(linkId);
-      if (!r || RANK[state] <= RANK[r.state] || RANK[r.state] === RANK.failed) return null;
-      setState.run(state, state === 'failed' ? failure : null, clock.now(), r.id);
-      return toText(get.get(r.id)!);
+      return r && advance(r, state, failure) ? full(get.get(r.id))! : null;
     },
     fail(id, failure) {
       setState.run('failed', failure, clock.now(), id);
+    },
+    addReply(linkId, reply) {
+      const r = byLink.get(linkId);
+      if (!r) return null;
+      const stored = db.transaction(() => {
+        if (addReply.run(reply.id, r.id, reply.at, reply.verified, reply.body).changes === 0) return false;
+        // A reply after an expiry or a failure is still kept; the state moves only forward.
+        advance(r, 'replied', null);
+        return true;
+      })();
+      return stored ? full(get.get(r.id))! : null;
     },
   };
 }
