@@ -45,11 +45,12 @@ const PREVIEWABLE: Record<string, (b: Buffer) => boolean> = {
 
 export const previewableTypes = Object.keys(PREVIEWABLE);
 
+/** The largest file handed to the renderer for a preview: it is held in memory on both sides. */
+export const PREVIEW_MAX_BYTES = 100 * 1024 * 1024;
+
 /** The sender's own copy, or a received file that was stored: its plaintext is in the file store. */
 const isLocal = (a: StoredAttachment): boolean =>
-  a.localFileId !== null &&
-  a.sha256 !== null &&
-  (a.state === 'stored' || (a.direction === 'out' && a.state !== 'failed'));
+  a.localFileId !== null && a.sha256 !== null && (a.state === 'stored' || a.direction === 'out');
 
 function fetchable(a: StoredAttachment) {
   if (!a.url || !a.key || !a.iv || !a.sha256 || !a.cipherSha256) return null;
@@ -115,6 +116,7 @@ export async function downloadAttachment(d: TransferDeps, attachmentId: string):
 export async function readAttachment(
   d: Pick<TransferDeps, 'ctx' | 'files' | 'checkPolicy'>,
   attachmentId: string,
+  maxBytes = PREVIEW_MAX_BYTES,
 ): Promise<{ mediaType: string; data: Uint8Array }> {
   const a = d.ctx.opts.store.attachments.get(attachmentId);
   if (!a) throw new AppError('NOT_FOUND', 'No such attachment.');
@@ -122,6 +124,7 @@ export async function readAttachment(
   if (!isLocal(a)) throw new AppError('NOT_FOUND', 'This file has not been downloaded.');
   const matches = PREVIEWABLE[a.mediaType];
   if (!matches) throw new AppError('FORBIDDEN', 'This kind of file cannot be previewed.', { mediaType: a.mediaType });
+  if (a.size > maxBytes) throw new AppError('TOO_LARGE', 'This file is too large to preview.', { maxBytes });
   const chunks: Buffer[] = [];
   try {
     for await (const c of await d.files().read(a.localFileId!, { size: a.size, sha256: a.sha256! }))
