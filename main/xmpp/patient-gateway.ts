@@ -7,13 +7,11 @@
  * main/patients/; this file only speaks the stanzas.
  */
 import { xml, type XmlElement } from '@xmpp/client';
+import { findService, type IqCall } from './disco';
 
 export const NS_PATIENT_GATEWAY = 'urn:clinic-messenger:patient-gateway:0';
-const NS_ITEMS = 'http://jabber.org/protocol/disco#items';
-const NS_INFO = 'http://jabber.org/protocol/disco#info';
-const MAX_ITEMS = 32;
 
-export type IqCall = (el: XmlElement) => Promise<XmlElement>;
+export type { IqCall };
 
 export const PATIENT_STATES = ['queued', 'sms-delivered', 'opened', 'replied', 'expired', 'failed'] as const;
 export type PatientTextState = (typeof PATIENT_STATES)[number];
@@ -78,28 +76,14 @@ const condition = (err: unknown): string | null => {
 };
 
 /** The gateway component among the domain's items (identity gateway/sms, feature NS), or null. */
-export async function findPatientGateway(iq: IqCall, domain: string): Promise<string | null> {
-  const res = await iq(xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_ITEMS })));
-  const items = (res.getChild('query', NS_ITEMS)?.getChildren('item') ?? [])
-    .map((i) => i.attrs.jid)
-    .filter((j): j is string => typeof j === 'string' && j.length > 0)
-    .slice(0, MAX_ITEMS);
-  for (const jid of items) {
-    let info: XmlElement;
-    try {
-      info = await iq(xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS_INFO })));
-    } catch (err) {
-      if (condition(err)) continue; // an item without info for us is not the gateway
-      throw err;
-    }
-    const query = info.getChild('query', NS_INFO);
+export function findPatientGateway(iq: IqCall, domain: string): Promise<string | null> {
+  return findService(iq, domain, (jid, query) => {
     const isGateway = query
-      ?.getChildren('identity')
+      .getChildren('identity')
       .some((i) => i.attrs.category === 'gateway' && i.attrs.type === 'sms');
-    const speaks = query?.getChildren('feature').some((f) => f.attrs.var === NS_PATIENT_GATEWAY);
-    if (isGateway && speaks) return jid;
-  }
-  return null;
+    const speaks = query.getChildren('feature').some((f) => f.attrs.var === NS_PATIENT_GATEWAY);
+    return isGateway && speaks ? jid : null;
+  });
 }
 
 export function sendStanza(gateway: string, r: PatientTextRequest): XmlElement {

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
 import type { PatientText } from '../../common/contract/domain';
+import type { ChannelInput } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import { errorName } from '../log';
 import { deliverPatientText, preparePatientText, type PreparedPatientText } from '../patients/send-text';
@@ -17,13 +18,8 @@ import type { MessagingContext } from './context';
 import { createPatientGatewayInbound } from './patient-gateway-inbound';
 import { fetchPinnedKey } from './pep-keys';
 
-export interface PatientTextDraft {
-  patientName: string;
-  phone: string;
-  dob: string;
-  text: string;
-  smsTemplate: string;
-}
+/** What the sender wrote (the patients:send channel's input). */
+export type PatientTextDraft = ChannelInput<'patients:send'>;
 
 export interface PatientTexts {
   send(draft: PatientTextDraft): Promise<PatientText>;

@@ -8,16 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { xml, type XmlElement } from '@xmpp/client';
 import { TransferError } from '../attachments/transfer-error';
+import { findService, type IqCall } from './disco';
 import type { UploadSlot } from '../attachments/upload';
 
 export const NS_UPLOAD = 'urn:xmpp:http:upload:0';
-const NS_ITEMS = 'http://jabber.org/protocol/disco#items';
-const NS_INFO = 'http://jabber.org/protocol/disco#info';
 const NS_DATA = 'jabber:x:data';
-/** Servers with more components than this are not searched further. */
-const MAX_ITEMS = 32;
 
-export type IqCall = (el: XmlElement) => Promise<XmlElement>;
+export type { IqCall };
 
 export interface UploadService {
   jid: string;
@@ -38,33 +35,13 @@ function maxFileSizeOf(query: XmlElement): number | null {
   return null;
 }
 
-async function infoOf(iq: IqCall, jid: string): Promise<UploadService | null> {
-  let res: XmlElement;
-  try {
-    res = await iq(xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS_INFO })));
-  } catch (err) {
-    if (condition(err)) return null; // that item has no info for us: not an upload service
-    throw err;
-  }
-  const query = res.getChild('query', NS_INFO);
-  if (!query) return null;
-  const isStore = query.getChildren('identity').some((i) => i.attrs.category === 'store' && i.attrs.type === 'file');
-  const speaks = query.getChildren('feature').some((f) => f.attrs.var === NS_UPLOAD);
-  return isStore && speaks ? { jid, maxFileSize: maxFileSizeOf(query) } : null;
-}
-
-/** The domain's upload service, or null when the server offers none. */
-export async function findUploadService(iq: IqCall, domain: string): Promise<UploadService | null> {
-  const res = await iq(xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_ITEMS })));
-  const items = (res.getChild('query', NS_ITEMS)?.getChildren('item') ?? [])
-    .map((i) => i.attrs.jid)
-    .filter((j): j is string => typeof j === 'string' && j.length > 0)
-    .slice(0, MAX_ITEMS);
-  for (const jid of items) {
-    const found = await infoOf(iq, jid);
-    if (found) return found;
-  }
-  return null;
+/** The domain's upload service (identity store/file with the upload feature), or null when the server offers none. */
+export function findUploadService(iq: IqCall, domain: string): Promise<UploadService | null> {
+  return findService(iq, domain, (jid, query) => {
+    const isStore = query.getChildren('identity').some((i) => i.attrs.category === 'store' && i.attrs.type === 'file');
+    const speaks = query.getChildren('feature').some((f) => f.attrs.var === NS_UPLOAD);
+    return isStore && speaks ? { jid, maxFileSize: maxFileSizeOf(query) } : null;
+  });
 }
 
 /** XEP-0363 §4: the only headers a client passes on, with newlines removed. */

@@ -3,17 +3,12 @@
  * 'patient:updated', and the send. PHI (names, numbers, text) lives here only while unlocked.
  */
 import type { PatientText } from '../../../../common/contract/domain';
+import type { ChannelInput } from '../../../../common/ipc-contract';
 import { clinic } from '../clinic';
 import { errorTextFor } from '../errors';
 import { registerPhiReset } from '../phi';
 
-export interface PatientTextDraft {
-  patientName: string;
-  phone: string;
-  dob: string;
-  text: string;
-  smsTemplate: string;
-}
+export type PatientTextDraft = ChannelInput<'patients:send'>;
 
 export const DEFAULT_SMS_TEMPLATE = 'Your clinic sent you a secure message: {link}';
 
