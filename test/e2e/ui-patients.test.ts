@@ -13,7 +13,7 @@ import { publishPublicKey } from '../../main/xmpp/pep-keys';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { adminKey } from '../support/crypto-fixtures';
 import { fakeClock } from '../support/fake-clock';
-import { startTestGateway, type TestGateway } from '../support/gateway-support';
+import { postForm, startTestGateway, type TestGateway } from '../support/gateway-support';
 import { axeViolations, person, screenshot, startClinic, type Clinic, type Workstation } from '../support/ui-support';
 import { rawConnection } from '../support/xmpp-support';
 
@@ -110,6 +110,23 @@ describe('texting a patient', () => {
     expect(await axeViolations(rec.page)).toEqual([]);
     await row.scrollIntoViewIfNeeded();
     await screenshot(rec.page, 'ui-patients-opened');
+    expect(rec.problems).toEqual([]);
+  });
+
+  it('after the patient texts STOP, the next text is refused and the desk says why', async () => {
+    const stop = await postForm(`${gw.baseUrl}/sms/sink/inbound`, { From: PHONE, Body: 'STOP' });
+    expect(stop.status).toBeLessThan(300);
+    const page = rec.page;
+    await page.getByLabel('Patient name').fill('Maria Lopez');
+    await page.getByLabel('Mobile number').fill(PHONE);
+    await page.getByLabel('Date of birth').fill('1984-02-29');
+    await page.getByLabel('Message', { exact: true }).fill('A second message.');
+    await page.getByRole('button', { name: 'Send secure text' }).click();
+    await page.getByRole('status').getByText('the patient gateway did not send it').waitFor();
+    const refused = page.getByTestId('patient-text').and(page.locator('[data-state="failed"]'));
+    await expect.poll(() => refused.textContent()).toContain('the patient has opted out of texts');
+    // Only the opt-out confirmation went to the phone after the first text.
+    expect(readSink(gw.sinkDir).filter((t) => t.to === PHONE)).toHaveLength(2);
     expect(rec.problems).toEqual([]);
   });
 });

@@ -36,18 +36,18 @@ class PatientsState {
     else this.items = [t, ...this.items];
   }
 
-  /** True when main stored it (whatever the gateway said next); the error is in `error` otherwise. */
-  async send(draft: PatientTextDraft): Promise<boolean> {
+  /** The stored text (in whatever state the gateway left it), or null: the error is in `error`. */
+  async send(draft: PatientTextDraft): Promise<PatientText | null> {
     this.sending = true;
     this.error = null;
     try {
       const r = await clinic().patients.send(draft);
       if (r.ok) {
         this.apply(r.value);
-        return true;
+        return r.value;
       }
       this.error = errorTextFor('patients', r.error);
-      return false;
+      return null;
     } finally {
       this.sending = false;
     }
