@@ -49,7 +49,7 @@ export interface EjabberdServer {
 }
 
 /** A CA and one server certificate for every host ejabberd serves (PEM with its key, as ejabberd wants). */
-async function makeCertificates(dir: string, hosts: string[]): Promise<string> {
+export async function makeCertificates(dir: string, hosts: string[]): Promise<string> {
   const ca = join(dir, 'ca');
   mkdirSync(ca);
   const o = (args: string[]) => run('openssl', args, { cwd: ca });

@@ -1,0 +1,108 @@
+// Issue 19 §2: the unchanged client against a 2-node ejabberd cluster (Debian's 23.01), started from
+// deploy/ejabberd/ejabberd.yml by test/support/ejabberd-cluster.ts and joined with
+// `ejabberdctl join_cluster`. The two colleagues are deliberately served by DIFFERENT nodes (each
+// client is given one node's client port; the cluster's session list confirms which node serves
+// whom): they find each other in the directory, exchange OX messages both ways, and one who was
+// offline catches up on the OTHER node, each message exactly once and in order.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../common/contract/domain';
+import { startEjabberdCluster, type EjabberdCluster } from '../support/ejabberd-cluster';
+import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
+
+const A = 'alice@clinic.test';
+const B = 'bob@clinic.test';
+
+describe('the client against a 2-node ejabberd cluster, colleagues on different nodes', () => {
+  let cluster: EjabberdCluster;
+  const clients: TestClient[] = [];
+  const track = (c: TestClient) => (clients.push(c), c);
+  const nodeOf = async (bare: string) => {
+    const sessions = await cluster.sessions();
+    return sessions.filter((s) => s.jid.startsWith(`${bare}/`)).map((s) => s.node);
+  };
+
+  beforeAll(async () => {
+    cluster = await startEjabberdCluster({
+      users: [
+        { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
+        { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
+      ],
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await cluster?.stop();
+  });
+
+  it('is one cluster of two nodes', async () => {
+    const [a, b] = cluster.nodes;
+    expect(a.name).not.toBe(b.name);
+    expect(a.c2sPort).not.toBe(b.c2sPort);
+    expect((await cluster.members()).sort()).toEqual([a.name, b.name].sort());
+  });
+
+  it('alice on node a and bob on node b find each other and message both ways', async () => {
+    const [a, b] = cluster.nodes;
+    const alice = track(await makeClient(a, A, 'alice-pw-1'));
+    const bob = track(await makeClient(b, B, 'bob-pw-1'));
+    expect(await nodeOf(A)).toEqual([a.name]);
+    expect(await nodeOf(B)).toEqual([b.name]);
+
+    const bobInDirectory = await waitFor('alice sees bob in the directory', () =>
+      alice.store.contacts.list().find((c) => c.jid === B),
+    );
+    expect(bobInDirectory).toMatchObject({ role: 'nurse', displayName: 'Bob Baker' });
+    const aliceInDirectory = await waitFor('bob sees alice in the directory', () =>
+      bob.store.contacts.list().find((c) => c.jid === A),
+    );
+    expect(aliceInDirectory).toMatchObject({ role: 'physician', displayName: 'Alice Archer' });
+
+    const out = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'hello across the cluster');
+    const got = await waitFor('bob receives it', () => messagesWith(bob, A).find((m) => m.originId === out.originId));
+    expect(got).toMatchObject({ direction: 'in', state: 'delivered', body: 'hello across the cluster' });
+    const back = await bob.messaging.send(bob.store.conversations.getOrCreate(A).id, 'and back from node b');
+    const answer = await waitFor('alice receives the answer', () =>
+      messagesWith(alice, B).find((m) => m.originId === back.originId),
+    );
+    expect(answer).toMatchObject({ direction: 'in', state: 'delivered', body: 'and back from node b' });
+  });
+
+  it('bob, offline while alice writes on node a, catches up on node b exactly once, in order', async () => {
+    const alice = clients.find((c) => c.jid === A)!;
+    const bob = clients.find((c) => c.jid === B)!;
+    await bob.messaging.stop();
+    const conv = alice.store.conversations.getOrCreate(B).id;
+    const sent: Message[] = [];
+    for (let i = 0; i < 5; i++) sent.push(await alice.messaging.send(conv, `while you were away ${i}`));
+    expect(await alice.outboxIdle(30_000)).toBe(true);
+    await bob.restart();
+    expect(await nodeOf(B)).toEqual([cluster.nodes[1].name]);
+    const ids = new Set(sent.map((m) => m.originId));
+    await waitFor('bob has all five', () => messagesWith(bob, A).filter((m) => ids.has(m.originId)).length >= 5);
+    await bob.messaging.inspect.settled();
+    const rows = messagesWith(bob, A).filter((m) => ids.has(m.originId));
+    expect(rows.map((m) => m.originId)).toEqual(sent.map((m) => m.originId));
+    expect(rows.every((m) => m.state === 'delivered')).toBe(true);
+  });
+
+  it('alice, offline while bob writes on node b, catches up on node a exactly once, in order', async () => {
+    const alice = clients.find((c) => c.jid === A)!;
+    const bob = clients.find((c) => c.jid === B)!;
+    await alice.messaging.stop();
+    const conv = bob.store.conversations.getOrCreate(A).id;
+    const sent: Message[] = [];
+    for (let i = 0; i < 5; i++) sent.push(await bob.messaging.send(conv, `from node b ${i}`));
+    expect(await bob.outboxIdle(30_000)).toBe(true);
+    await alice.restart();
+    expect(await nodeOf(A)).toEqual([cluster.nodes[0].name]);
+    const ids = new Set(sent.map((m) => m.originId));
+    await waitFor('alice has all five', () => messagesWith(alice, B).filter((m) => ids.has(m.originId)).length >= 5);
+    await alice.messaging.inspect.settled();
+    const rows = messagesWith(alice, B).filter((m) => ids.has(m.originId));
+    expect(rows.map((m) => m.originId)).toEqual(sent.map((m) => m.originId));
+    expect(rows.every((m) => m.state === 'delivered')).toBe(true);
+    // Nothing doubled across the whole conversation either (live, archive and offline flood).
+    const all = messagesWith(alice, B).map((m) => m.originId);
+    expect(new Set(all).size).toBe(all.length);
+  });
+});

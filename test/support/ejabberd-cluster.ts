@@ -1,0 +1,261 @@
+/**
+ * A real 2-node ejabberd cluster (Debian's 23.01) on loopback for tests (issue 19 item 2): two
+ * Erlang nodes with distinct node names, their own ports, config dirs, spools and logs, one cookie
+ * and the same TLS certificate, joined with `ejabberdctl join_cluster` exactly as
+ * deploy/ejabberd/README.md tells IT to do it.
+ *
+ * Configuration: the same production file as the single node (test/support/ejabberd.ts renders its
+ * "site:" lines), plus ONE cluster change: storage is Mnesia (`default_db` and `auth_method`), which
+ * join_cluster replicates to both nodes (accounts, rosters, shared-roster groups, vCards, PEP keys,
+ * the archive and offline storage). The production file's SQLite is one file per node and cannot
+ * be shared; production clusters use PostgreSQL (README.md › A cluster). Provisioning goes through
+ * clinic-admin's adapter (admin/server/ejabberd.ts) on the first node's API; the joined cluster
+ * makes it visible on the second.
+ *
+ * `joined: false` starts the same two nodes WITHOUT joining them (and provisions each on its own):
+ * what a test needs to show that it depends on the cluster, e.g. that a message between the nodes
+ * never arrives.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { ejabberdApi, writeDirectory, type EjabberdCall } from '../../admin/server/ejabberd';
+import { directoryGroups } from '../../admin/users-csv';
+import { makeCertificates, renderEjabberdTestConfig, type EjabberdUser } from './ejabberd';
+import { freePort, portAnswers } from './loopback';
+
+const run = promisify(execFile);
+const PRODUCTION = resolve(__dirname, '../../deploy/ejabberd/ejabberd.yml');
+
+export interface EjabberdNode {
+  /** The Erlang node name, e.g. ejc1a2b3c4d-a@localhost. */
+  name: string;
+  host: '127.0.0.1';
+  /** This node's STARTTLS client port: a client given this port is served by this node. */
+  c2sPort: number;
+  caPem: string;
+  apiUrl: string;
+  dir: string;
+  logFile: string;
+  /** Stops this node (its files stay): the other node keeps serving. */
+  halt(): Promise<void>;
+  /** Starts a halted node again; it comes back as a member of the cluster (its Mnesia schema says so). */
+  restart(): Promise<void>;
+  /** ejabberdctl on this node. */
+  ctl(...args: string[]): Promise<string>;
+}
+
+export interface EjabberdCluster {
+  kind: 'ejabberd-cluster';
+  domain: string;
+  host: '127.0.0.1';
+  caPem: string;
+  nodes: [EjabberdNode, EjabberdNode];
+  /** The cluster's members as the first node sees them (`ejabberdctl list_cluster`). */
+  members(): Promise<string[]>;
+  /** Signed-in sessions in the whole cluster: the full JID and the node that serves it. */
+  sessions(): Promise<{ jid: string; node: string }[]>;
+  stop(): Promise<void>;
+}
+
+/** The production file as the single-node launcher renders it, with storage moved to Mnesia. */
+export function renderEjabberdClusterConfig(production: string, site: Parameters<typeof renderEjabberdTestConfig>[1]) {
+  let text = renderEjabberdTestConfig(production, site);
+  for (const key of ['default_db', 'auth_method']) {
+    const line = new RegExp(`^${key}: sql$`, 'm');
+    if (!line.test(text)) throw new Error(`deploy/ejabberd/ejabberd.yml: no '${key}: sql' line to move to Mnesia`);
+    text = text.replace(line, `${key}: mnesia # test cluster: replicated by join_cluster`);
+  }
+  return text;
+}
+
+interface NodeSetup {
+  node: EjabberdNode;
+  start(): Promise<void>;
+  call: EjabberdCall;
+}
+
+async function setUpNode(o: {
+  root: string;
+  label: string;
+  base: string;
+  cookie: string;
+  domain: string;
+  caPem: string;
+  certs: string;
+}): Promise<NodeSetup> {
+  const dir = join(o.root, o.label);
+  const spool = join(dir, 'spool');
+  const logs = join(dir, 'logs');
+  const upload = join(dir, 'upload');
+  for (const d of [dir, spool, logs, upload]) mkdirSync(d);
+  const [c2s, c2sTls, https, api] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const config = join(dir, 'ejabberd.yml');
+  writeFileSync(
+    config,
+    renderEjabberdClusterConfig(readFileSync(PRODUCTION, 'utf8'), {
+      domain: o.domain,
+      certs: o.certs,
+      c2s,
+      c2sTls,
+      https,
+      api,
+      upload,
+      sqlite: join(spool, 'clinic.sqlite'),
+    }),
+  );
+  // As the single node (ejabberd.ts): the current user, Erlang on loopback; here both nodes share
+  // the cookie (a cluster's only shared secret) and differ by node name.
+  const name = `${o.base}-${o.label}@localhost`;
+  const ctlConfig = join(dir, 'ejabberdctl.cfg');
+  writeFileSync(
+    ctlConfig,
+    [
+      'EXEC_CMD=as_current_user',
+      'ERL_EPMD_ADDRESS=127.0.0.1',
+      'INET_DIST_INTERFACE=127.0.0.1',
+      `ERLANG_NODE=${name}`,
+      `ERL_OPTIONS="-setcookie ${o.cookie}"`,
+      '',
+    ].join('\n'),
+  );
+  if (existsSync('/etc/ejabberd/inetrc')) copyFileSync('/etc/ejabberd/inetrc', join(dir, 'inetrc'));
+  const logFile = join(logs, 'ejabberd.log');
+  const ctl = async (...args: string[]) => {
+    const { stdout } = await run(
+      'ejabberdctl',
+      ['--config-dir', dir, '--config', config, '--ctl-config', ctlConfig, '--logs', logs, '--spool', spool, ...args],
+      { cwd: dir },
+    );
+    return stdout;
+  };
+  const apiUrl = `http://127.0.0.1:${api}/api`;
+  /** Started (again): the log says so since `from` characters, and both ports answer. */
+  const started = async (from: number) => {
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(from) : '';
+      if (log.includes('[critical]')) throw new Error(`ejabberd node ${name} did not start; see ${logFile}`);
+      if (log.includes('is started in the node') && (await portAnswers(c2s)) && (await portAnswers(api))) return;
+      if (Date.now() > deadline) throw new Error(`ejabberd node ${name} did not open port ${c2s}; see ${logFile}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const logLength = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0);
+  const start = async () => {
+    const from = logLength();
+    await ctl('start');
+    await started(from);
+  };
+  const node: EjabberdNode = {
+    name,
+    host: '127.0.0.1',
+    c2sPort: c2s,
+    caPem: o.caPem,
+    apiUrl,
+    dir,
+    logFile,
+    async halt() {
+      await ctl('stop').catch(() => undefined); // not running: nothing to stop
+      await ctl('stopped').catch(() => undefined); // already gone: nothing to wait for
+    },
+    restart: start,
+    ctl,
+  };
+  return { node, start, call: ejabberdApi(new URL(apiUrl)) };
+}
+
+/** Joins `joining` to `to`'s cluster and waits until the joiner serves clients again. */
+async function join_(joining: NodeSetup, to: NodeSetup): Promise<void> {
+  // join_cluster restarts ejabberd on the joining node with the cluster's tables: wait for that
+  // start, not the first one.
+  const before = readFileSync(joining.node.logFile, 'utf8').length;
+  await joining.node.ctl('join_cluster', to.node.name);
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const log = readFileSync(joining.node.logFile, 'utf8').slice(before);
+    if (log.includes('[critical]')) throw new Error(`join_cluster failed; see ${joining.node.logFile}`);
+    if (log.includes('is started in the node') && (await portAnswers(joining.node.c2sPort))) return;
+    if (Date.now() > deadline) throw new Error(`${joining.node.name} did not come back after join_cluster`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startEjabberdCluster(options: {
+  users: EjabberdUser[];
+  domain?: string;
+  /** false: two separate nodes, never joined (see the header). */
+  joined?: boolean;
+}): Promise<EjabberdCluster> {
+  const domain = options.domain ?? 'clinic.test';
+  const root = mkdtempSync(join(tmpdir(), 'ejabberd-cluster-'));
+  const caPem = await makeCertificates(root, [domain, `upload.${domain}`, `conference.${domain}`, `pubsub.${domain}`]);
+  const base = `ejc${randomBytes(4).toString('hex')}`;
+  const cookie = randomBytes(12).toString('hex');
+  const common = { root, base, cookie, domain, caPem, certs: join(root, 'certs') };
+  const a = await setUpNode({ ...common, label: 'a' });
+  const b = await setUpNode({ ...common, label: 'b' });
+  const stopAll = async () => {
+    await Promise.all([a.node.halt(), b.node.halt()]);
+  };
+  try {
+    await Promise.all([a.start(), b.start()]);
+    if (options.joined !== false) await join_(b, a);
+    // The directory as clinic-admin provision makes it (see ejabberd.ts); a joined cluster needs it
+    // once, separate nodes each their own.
+    for (const n of options.joined === false ? [a, b] : [a]) {
+      for (const u of options.users) {
+        const [user, host] = u.jid.split('@');
+        if (!user || host !== domain) throw new Error(`user ${u.jid} is not on ${domain}`);
+        await n.call('register', { user, host, password: u.password });
+      }
+      await writeDirectory(
+        n.call,
+        [domain],
+        directoryGroups(
+          options.users.map((u, line) => ({
+            line,
+            jid: u.jid,
+            name: u.name,
+            role: u.role ?? null,
+            team: u.group ?? null,
+          })),
+        ),
+      );
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  return {
+    kind: 'ejabberd-cluster',
+    domain,
+    host: '127.0.0.1',
+    caPem,
+    nodes: [a.node, b.node],
+    async members() {
+      const out = await a.node.ctl('list_cluster');
+      return out
+        .split('\n')
+        .map((l) => l.trim().replace(/^'(.*)'$/, '$1'))
+        .filter(Boolean);
+    },
+    async sessions() {
+      // connected_users_info: jid, connection, ip, port, priority, node, uptime, status, resource, text
+      const out = await a.node.ctl('connected_users_info');
+      return out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t'))
+        .map((f) => ({ jid: f[0] ?? '', node: f[5] ?? '' }));
+    },
+    async stop() {
+      await stopAll();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
