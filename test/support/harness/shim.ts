@@ -27,6 +27,45 @@ function takeToken(): string {
   return sessionStorage.getItem(STORAGE_KEY) ?? '';
 }
 
+/**
+ * Bytes over a JSON text socket: a Uint8Array anywhere in a payload travels as { [BYTES_TAG]: base64 }
+ * (ws-bridge.ts decodes it before the router sees it, and encodes main's bytes the same way). The
+ * Electron path (preload, ipcRenderer) carries bytes natively and never sees this. Keep the tag in
+ * step with ws-bridge.ts.
+ */
+const BYTES_TAG = '$clinicBytes';
+
+/** Only plain objects are walked (contract values are); anything else goes to JSON as it is. */
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
+
+function toWire(value: unknown): unknown {
+  if (value instanceof Uint8Array) {
+    let bin = '';
+    // In slices: String.fromCharCode takes its bytes as arguments.
+    for (let i = 0; i < value.length; i += 0x8000) bin += String.fromCharCode(...value.subarray(i, i + 0x8000));
+    return { [BYTES_TAG]: btoa(bin) };
+  }
+  if (Array.isArray(value)) return value.map(toWire);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+  return value;
+}
+
+function fromWire(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromWire);
+  if (isPlainObject(value)) {
+    const tagged = value[BYTES_TAG];
+    if (typeof tagged === 'string' && Object.keys(value).length === 1) {
+      const bin = atob(tagged);
+      const out = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+      return out;
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromWire(v)]));
+  }
+  return value;
+}
+
 const token = takeToken();
 const wsUrl = `ws://${location.host}/__harness/ipc?token=${encodeURIComponent(token)}`;
 
@@ -54,10 +93,11 @@ function connect(): Promise<WebSocket> {
         return;
       }
       if (typeof msg.id === 'number' && msg.result) {
-        pending.get(msg.id)?.(msg.result);
+        pending.get(msg.id)?.(fromWire(msg.result) as Result<unknown>);
         pending.delete(msg.id);
       } else if (typeof msg.event === 'string') {
-        for (const l of listeners) l(msg.event, msg.payload);
+        const payload = fromWire(msg.payload);
+        for (const l of listeners) l(msg.event, payload);
       }
     };
     ws.onclose = () => {
@@ -81,7 +121,7 @@ const transport: ClinicTransport = {
     const id = nextId++;
     return new Promise((resolve) => {
       pending.set(id, resolve);
-      ws.send(JSON.stringify({ id, channel, payload }));
+      ws.send(JSON.stringify({ id, channel, payload: toWire(payload) }));
     });
   },
   subscribe(listener) {

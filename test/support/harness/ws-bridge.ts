@@ -10,6 +10,9 @@
  *   page → harness  { id: number, channel: string, payload: unknown }
  *   harness → page  { id, result: Result }            answer to a request
  *                   { event: string, payload: unknown } a main → renderer event
+ * Bytes (a Uint8Array anywhere in a payload, result or event: attachments:send's file,
+ * attachments:read's answer) travel as { $clinicBytes: base64 }, decoded on the other side
+ * (toWire / fromWire here and in shim.ts). Electron's IPC carries them natively.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
@@ -28,8 +31,41 @@ export function tokenMatches(expected: string, given: string | null): boolean {
   return timingSafeEqual(a, b) && given.length === expected.length;
 }
 
-/** Large enough for any contract payload (messages are ≤ 8000 chars); refuses floods. */
-const MAX_FRAME = 1024 * 1024;
+/**
+ * Large enough for any contract payload, including a file for attachments:send up to the default
+ * policy's 50 MB (base64 adds a third); still refuses floods. A larger file needs the Electron app.
+ */
+const MAX_FRAME = 72 * 1024 * 1024;
+
+/** The tag of bytes in a JSON frame: { [BYTES_TAG]: base64 }. Keep in step with shim.ts. */
+const BYTES_TAG = '$clinicBytes';
+
+/** Only plain objects are walked (contract values are); anything else goes to JSON as it is. */
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
+
+/** Main's values for the page: every Uint8Array (or Buffer) becomes a tagged base64 string. */
+export function toWire(value: unknown): unknown {
+  if (value instanceof Uint8Array)
+    return { [BYTES_TAG]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (Array.isArray(value)) return value.map(toWire);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+  return value;
+}
+
+/** The page's payload for the router: every tagged base64 string becomes a Uint8Array again. */
+export function fromWire(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromWire);
+  if (isPlainObject(value)) {
+    const tagged = value[BYTES_TAG];
+    if (typeof tagged === 'string' && Object.keys(value).length === 1) {
+      const buf = Buffer.from(tagged, 'base64');
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromWire(v)]));
+  }
+  return value;
+}
 
 export interface BridgeOptions {
   server: Server;
@@ -63,7 +99,7 @@ export function attachBridge(opts: BridgeOptions): Bridge {
 
   wss.on('connection', (ws: WebSocket) => {
     const unsubscribe = opts.events.subscribe((event, payload) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload }));
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload: toWire(payload) }));
     });
     ws.on('close', unsubscribe);
     ws.on('error', () => ws.terminate());
@@ -89,11 +125,11 @@ export function attachBridge(opts: BridgeOptions): Bridge {
     }
     let result;
     try {
-      result = await opts.router.dispatch(m.channel, m.payload ?? null);
+      result = await opts.router.dispatch(m.channel, fromWire(m.payload ?? null));
     } catch {
       result = fail('INTERNAL', 'Something went wrong. The error was logged.');
     }
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: m.id, result }));
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: m.id, result: toWire(result) }));
   };
 
   return {
