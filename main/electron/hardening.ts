@@ -21,12 +21,15 @@ export const APP_USER_MODEL_ID = 'org.clinicmessenger.desktop';
 /**
  * Content-Security-Policy sent as a response header for every app:// response; renderer/index.html
  * carries the same policy as a <meta>. No inline script, no eval, nothing remote.
+ * img-src allows blob: (issue 16 §4): an attachment preview is bytes main checked
+ * (attachments:read) that the renderer wraps in a Blob URL of its own origin; images cannot run
+ * script, and blob: stays out of every other directive.
  */
 export const RENDERER_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self' data: blob:",
   "font-src 'self'",
   "connect-src 'self'",
   "base-uri 'none'",

@@ -55,7 +55,10 @@ function expectStrictCsp(value: string) {
     if (directive.startsWith('script-src') || directive === 'default-src') {
       expect(sources, directive).not.toContain("'unsafe-inline'");
       expect(sources, directive).not.toContain('data:');
+      expect(sources, directive).not.toContain('blob:');
     }
+    // Attachment previews (issue 16): blob: images only, never anything that runs or embeds.
+    if (directive !== 'img-src') expect(sources, directive).not.toContain('blob:');
   }
 }
 
