@@ -62,6 +62,25 @@ const ERROR_TEXTS = {
     KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched. Try again later, or ask IT.',
     NOT_CONNECTED: 'Not connected to the clinic server. The message will be sent when you reconnect.',
   },
+  /** Sending a file from the composer (issue 16): main's policy refusals, nothing sent. */
+  attach: {
+    FORBIDDEN: "Not sent: your clinic's policy does not allow attachments.",
+    TOO_LARGE: (e) =>
+      typeof e.details?.maxAttachmentMB === 'number'
+        ? `Not sent: this file is larger than your clinic allows (${e.details.maxAttachmentMB} MB).`
+        : 'Not sent: this file is larger than your clinic allows.',
+    NOT_CONNECTED: 'Not connected to the clinic server. The file will be sent when you reconnect.',
+  },
+  /** A file in the conversation: downloading it or showing its preview (issue 16). */
+  attachment: {
+    FORBIDDEN: (e) =>
+      e.details?.policy === 'attachmentsAllowed' ? "Your clinic's policy does not allow attachments." : e.message,
+    TOO_LARGE: (e) =>
+      typeof e.details?.maxAttachmentMB === 'number'
+        ? `This file is larger than your clinic allows (${e.details.maxAttachmentMB} MB).`
+        : e.message,
+    NOT_CONNECTED: 'Not connected to the clinic server. Try again when you are connected.',
+  },
   /** Our own message that the outbox gave up on (stored 'failed' with its code): shown beside Retry. */
   failed: {
     KEY_CHANGED: 'Not sent: this contact’s key changed. Compare the new key, accept it, then retry.',
@@ -116,6 +135,33 @@ export function failedMessageText(code: string | null | undefined): string {
 
 /** Friendly text for the error codes the sign-in screen can meet. */
 export const signInErrorText = (e: IpcError): string => errorTextFor('signIn', e);
+
+/** A received file's element that main refused to read (docs/protocol.md Attachments): never fetchable. */
+const REFUSED_FILE = new Set(['several', 'malformed', 'unknown-cipher', 'unencrypted', 'not-https']);
+
+/** Whether a failed received file may be tried again (a transfer failure, not a policy or a refused element). */
+export function attachmentRetryable(failure: string | null): boolean {
+  return !REFUSED_FILE.has(failure ?? '') && !['FORBIDDEN', 'TOO_LARGE', 'too-large'].includes(failure ?? '');
+}
+
+/** Why a file did not arrive or go (Attachment.failure), in words: a policy code, else a transfer reason. */
+export function attachmentFailureText(a: { direction: 'in' | 'out'; failure: string | null }): string {
+  if (REFUSED_FILE.has(a.failure ?? ''))
+    return 'This file was not sent in a safe, encrypted form, so it cannot be downloaded.';
+  switch (a.failure) {
+    case 'FORBIDDEN':
+      return "Not available: your clinic's policy does not allow attachments.";
+    case 'TOO_LARGE':
+    case 'too-large':
+      return 'Not available: this file is larger than your clinic allows.';
+    case null:
+      return a.direction === 'in' ? 'The download did not finish. Try again.' : 'Not sent.';
+    default:
+      return a.direction === 'in'
+        ? 'The download did not finish. Try again.'
+        : 'Not sent yet: the upload did not finish. It is tried again.';
+  }
+}
 
 /** Texts for situations that are not an IPC error code. */
 export const NOTICE_TEXTS = {

@@ -168,3 +168,29 @@ export function previewText(last: { preview: string | null; state: MessageState;
   if (last.deleted) return 'Message deleted';
   return last.preview ?? 'Secure message';
 }
+
+/** A file's size for its card (issue 16): 512 bytes, 14 KB, 3.2 MB. */
+export function fileSizeLabel(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  const kb = bytes / 1024;
+  if (kb < 1024) return `${Math.round(kb)} KB`;
+  const mb = kb / 1024;
+  return mb < 1024 ? `${mb.toFixed(1)} MB` : `${(mb / 1024).toFixed(1)} GB`;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  'image/png': 'PNG image',
+  'image/jpeg': 'JPEG image',
+  'image/webp': 'WebP image',
+  'image/heic': 'HEIC image',
+  'application/pdf': 'PDF document',
+  'text/plain': 'Text file',
+};
+
+/** A file's type in words for its card: known types by name, else the name's extension, else "File". */
+export function fileTypeLabel(mediaType: string, name: string): string {
+  const known = TYPE_WORDS[mediaType.toLowerCase()];
+  if (known) return known;
+  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(name)?.[1];
+  return ext ? `${ext.toUpperCase()} file` : 'File';
+}

@@ -306,13 +306,18 @@ class MessagesState {
       this.sendError = r.error;
       return false;
     }
+    await this.sent(r.value, replyTo);
+    return true;
+  }
+
+  /** A message main accepted from the composer (messages:send, or attachments:send with a file). */
+  async sent(m: Message, replyTo: string | undefined): Promise<void> {
     // Urgent is for one message, not a mode (issue 12 §7).
     this.urgent = false;
     if (this.replyingTo?.id === replyTo) this.replyingTo = null;
     // Sent from a window in the past: show the latest history, where the new message is.
-    if (this.hasNewer) await this.show(this.conversationId);
-    else this.apply(r.value);
-    return true;
+    if (this.hasNewer && this.conversationId) await this.show(this.conversationId);
+    else this.apply(m);
   }
 
   /** Reply to `m` (issue 12 §6): the composer shows the quote; `replySeq` asks it to take focus. */

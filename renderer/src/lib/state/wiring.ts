@@ -3,6 +3,7 @@
  * events.ts) is the only list of what can arrive.
  */
 import { clinic } from '../clinic';
+import { attachments } from './attachments.svelte';
 import { contacts } from './contacts.svelte';
 import { idleWarning } from './idle-warning.svelte';
 import { conversations } from './conversations.svelte';
@@ -52,6 +53,13 @@ export function wireEvents(): () => void {
       if (!unlocked()) return;
       if (n.conversationId !== view.conversationId)
         ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId, urgent: n.urgent === true });
+    }),
+    // A file's row changed state, or its transfer moved on (issue 16): the open conversation's cards.
+    api.on('attachment:updated', (a) => {
+      if (unlocked()) attachments.apply(a);
+    }),
+    api.on('attachment:progress', (p) => {
+      if (unlocked()) attachments.setProgress(p);
     }),
     api.on('patient:updated', (t) => {
       if (unlocked()) patients.apply(t);
