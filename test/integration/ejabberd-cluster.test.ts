@@ -6,18 +6,26 @@
 // offline catches up on the OTHER node, each message exactly once and in order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
-import { startEjabberdCluster, type EjabberdCluster } from '../support/ejabberd-cluster';
+import {
+  startEjabberdCluster,
+  startFrontDoor,
+  type EjabberdCluster,
+  type EjabberdNode,
+  type FrontDoor,
+} from '../support/ejabberd-cluster';
 import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
+const C = 'carol@clinic.test';
 
 describe('the client against a 2-node ejabberd cluster, colleagues on different nodes', () => {
   let cluster: EjabberdCluster;
   const clients: TestClient[] = [];
   const track = (c: TestClient) => (clients.push(c), c);
-  const nodeOf = async (bare: string) => {
-    const sessions = await cluster.sessions();
+  let door: FrontDoor | undefined;
+  const nodeOf = async (bare: string, via?: EjabberdNode) => {
+    const sessions = await cluster.sessions(via);
     return sessions.filter((s) => s.jid.startsWith(`${bare}/`)).map((s) => s.node);
   };
 
@@ -26,11 +34,13 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
       users: [
         { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
+        { jid: C, password: 'carol-pw-1', name: 'Carol Cole', role: 'reception' },
       ],
     });
   }, 90_000);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
+    await door?.close();
     await cluster?.stop();
   });
 
@@ -105,4 +115,63 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
     const all = messagesWith(alice, B).map((m) => m.originId);
     expect(new Set(all).size).toBe(all.length);
   });
+
+  it('failover: when her node is killed, carol reconnects through the front door to the other node; nothing lost or doubled', async () => {
+    const [a, b] = cluster.nodes;
+    const alice = clients.find((c) => c.jid === A)!;
+    const bob = clients.find((c) => c.jid === B)!;
+    await alice.messaging.stop(); // alice is on node a too, given its port only: not part of this
+    door = await startFrontDoor([a, b]);
+    const carol = track(await makeClient(door, C, 'carol-pw-1'));
+    expect(await nodeOf(C)).toEqual([a.name]);
+    // Both have each other's key before the outage.
+    const hi = await carol.messaging.send(carol.store.conversations.getOrCreate(B).id, 'hello bob');
+    await waitFor('bob gets carol', () => messagesWith(bob, C).find((m) => m.originId === hi.originId));
+    const yo = await bob.messaging.send(bob.store.conversations.getOrCreate(C).id, 'hello carol');
+    await waitFor('carol gets bob', () => messagesWith(carol, B).find((m) => m.originId === yo.originId));
+
+    await a.crash(); // kill -9: a crash, not a shutdown
+    // While carol's connection is gone (or coming back on node b), both write.
+    const fromBob: Message[] = [];
+    const fromCarol: Message[] = [];
+    for (let i = 0; i < 5; i++) {
+      fromBob.push(await bob.messaging.send(bob.store.conversations.getOrCreate(C).id, `node a is down ${i}`));
+      fromCarol.push(await carol.messaging.send(carol.store.conversations.getOrCreate(B).id, `still here ${i}`));
+    }
+    const bobIds = new Set(fromBob.map((m) => m.originId));
+    const carolIds = new Set(fromCarol.map((m) => m.originId));
+    await waitFor(
+      "carol has bob's five",
+      () => messagesWith(carol, B).filter((m) => bobIds.has(m.originId)).length >= 5,
+      60_000,
+    );
+    await waitFor(
+      "bob has carol's five",
+      () => messagesWith(bob, C).filter((m) => carolIds.has(m.originId)).length >= 5,
+      60_000,
+    );
+    expect(await carol.outboxIdle(30_000)).toBe(true);
+    expect(await nodeOf(C, b)).toEqual([b.name]);
+    expect(door.forwarded().get(b.c2sPort) ?? 0).toBeGreaterThanOrEqual(1);
+    await carol.messaging.inspect.settled();
+    await bob.messaging.inspect.settled();
+
+    const atCarol = messagesWith(carol, B);
+    expect(atCarol.filter((m) => bobIds.has(m.originId)).map((m) => m.originId)).toEqual(
+      fromBob.map((m) => m.originId),
+    );
+    expect(new Set(atCarol.map((m) => m.originId)).size).toBe(atCarol.length);
+    const atBob = messagesWith(bob, C);
+    expect(atBob.filter((m) => carolIds.has(m.originId)).map((m) => m.originId)).toEqual(
+      fromCarol.map((m) => m.originId),
+    );
+    expect(new Set(atBob.map((m) => m.originId)).size).toBe(atBob.length);
+    const received = [...atCarol, ...atBob].filter((m) => m.direction === 'in');
+    expect(received.length).toBe(atCarol.length + atBob.length - received.length);
+    expect(received.every((m) => m.state === 'delivered')).toBe(true);
+
+    // The stopped node comes back as a member of the same cluster.
+    await a.restart();
+    expect((await cluster.members()).sort()).toEqual([a.name, b.name].sort());
+  }, 120_000);
 });

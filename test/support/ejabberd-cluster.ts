@@ -18,7 +18,17 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,6 +52,8 @@ export interface EjabberdNode {
   logFile: string;
   /** Stops this node (its files stay): the other node keeps serving. */
   halt(): Promise<void>;
+  /** `kill -9` of this node's Erlang VM (found by its unique node name), as a crash; its files stay. */
+  crash(): Promise<void>;
   /** Starts a halted node again; it comes back as a member of the cluster (its Mnesia schema says so). */
   restart(): Promise<void>;
   /** ejabberdctl on this node. */
@@ -56,8 +68,8 @@ export interface EjabberdCluster {
   nodes: [EjabberdNode, EjabberdNode];
   /** The cluster's members as the first node sees them (`ejabberdctl list_cluster`). */
   members(): Promise<string[]>;
-  /** Signed-in sessions in the whole cluster: the full JID and the node that serves it. */
-  sessions(): Promise<{ jid: string; node: string }[]>;
+  /** Signed-in sessions in the whole cluster, asked of `via` (default the first node): the full JID and the node that serves it. */
+  sessions(via?: EjabberdNode): Promise<{ jid: string; node: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -162,6 +174,23 @@ async function setUpNode(o: {
       await ctl('stop').catch(() => undefined); // not running: nothing to stop
       await ctl('stopped').catch(() => undefined); // already gone: nothing to wait for
     },
+    async crash() {
+      // The VM is the process whose arguments hold `-sname <name>` (ejabberdctl's own calls use other names).
+      const pids = readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+            return argv.some((arg, i) => arg === '-sname' && argv[i + 1] === name);
+          } catch {
+            return false; // gone meanwhile, or not ours to read
+          }
+        })
+        .map(Number);
+      if (pids.length !== 1) throw new Error(`expected one Erlang VM for ${name}, found ${pids.length}`);
+      process.kill(pids[0]!, 'SIGKILL');
+      while (await portAnswers(c2s)) await new Promise((r) => setTimeout(r, 50));
+    },
     restart: start,
     ctl,
   };
@@ -244,9 +273,9 @@ export async function startEjabberdCluster(options: {
         .map((l) => l.trim().replace(/^'(.*)'$/, '$1'))
         .filter(Boolean);
     },
-    async sessions() {
+    async sessions(via = a.node) {
       // connected_users_info: jid, connection, ip, port, priority, node, uptime, status, resource, text
-      const out = await a.node.ctl('connected_users_info');
+      const out = await via.ctl('connected_users_info');
       return out
         .split('\n')
         .filter(Boolean)
@@ -257,5 +286,71 @@ export async function startEjabberdCluster(options: {
       await stopAll();
       rmSync(root, { recursive: true, force: true });
     },
+  };
+}
+
+export interface FrontDoor {
+  host: '127.0.0.1';
+  /** The one client port the clients are given. */
+  c2sPort: number;
+  caPem: string;
+  /** Connections forwarded so far, by the backend port that took them. */
+  forwarded(): Map<number, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP front door on loopback for the cluster's client ports, as deploy/ejabberd/README.md puts a
+ * TCP load balancer (or DNS SRV) in front of the nodes: each new connection goes to the first node
+ * in `nodes` that accepts it, so while the first node is down its clients land on the next one.
+ * Bytes pass unchanged (STARTTLS and the certificate are end to end).
+ */
+export async function startFrontDoor(nodes: EjabberdNode[]): Promise<FrontDoor> {
+  const sockets = new Set<Socket>();
+  const counts = new Map<number, number>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  };
+  const server = createServer((client) => {
+    track(client);
+    client.pause();
+    client.on('error', () => client.destroy()); // the client went away: its close ends the pair
+    const attempt = (i: number) => {
+      const node = nodes[i];
+      if (!node || client.destroyed) return void client.destroy();
+      const up = connect({ host: '127.0.0.1', port: node.c2sPort });
+      up.once('error', () => attempt(i + 1)); // this node does not answer: the next one
+      up.once('connect', () => {
+        track(up);
+        counts.set(node.c2sPort, (counts.get(node.c2sPort) ?? 0) + 1);
+        up.removeAllListeners('error');
+        up.on('error', () => up.destroy()); // the node went away: its close ends the pair
+        up.on('close', () => client.destroy());
+        client.on('close', () => up.destroy());
+        client.pipe(up);
+        up.pipe(client);
+        client.resume();
+      });
+    };
+    attempt(0);
+  });
+  const port = await new Promise<number>((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      done(typeof addr === 'object' && addr ? addr.port : 0);
+    });
+  });
+  return {
+    host: '127.0.0.1',
+    c2sPort: port,
+    caPem: nodes[0]?.caPem ?? '',
+    forwarded: () => new Map(counts),
+    close: () =>
+      new Promise<void>((done) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => done());
+      }),
   };
 }
