@@ -237,7 +237,9 @@ export const channels = {
     z.object({
       patientName: z.string().trim().min(1).max(200),
       phone: z.string().max(20),
-      dob: z.string().max(10),
+      /** How the patient proves who they are; 'code': a one-time code texted to the number, no date of birth. */
+      check: z.enum(['dob', 'code']).default('dob'),
+      dob: z.string().max(10).default(''),
       text: z.string().trim().min(1).max(8000),
       smsTemplate: z.string().max(400),
     }),

@@ -303,6 +303,8 @@ export const patientText = z.object({
   /** p-…@patients.<domain> once the gateway took it. */
   patientJid: z.string().nullable(),
   expiresAt: timestamp.nullable(),
+  /** How the patient proves who they are: their date of birth, or a one-time code texted to them. */
+  check: z.enum(['dob', 'code']),
   /** What the patient wrote back, oldest first; `verified`: checked by date of birth or by an SMS code. */
   replies: z.array(z.object({ id: z.string(), at: timestamp, verified: z.enum(['dob', 'code']), body: z.string() })),
 });

@@ -29,8 +29,10 @@ export interface PatientTextInput {
   phone: string;
   /** As the sender typed it: only used to keep it out of the SMS. */
   patientName: string;
-  /** YYYY-MM-DD. */
+  /** YYYY-MM-DD; not needed with check 'code'. */
   dob: string;
+  /** The identity check on the patient page: the date of birth (default) or a one-time SMS code. */
+  check?: 'dob' | 'code';
   text: string;
   smsTemplate: string;
   /** The clinic's own words an SMS never carries. */
@@ -65,12 +67,13 @@ export interface PreparedPatientText {
   phone: string;
   /** The checked SMS template. */
   smsText: string;
-  dobVerifier: string;
+  /** null: the patient proves who they are with a one-time SMS code. */
+  dobVerifier: string | null;
 }
 
 /** Everything that can be refused before anything is stored or sent: the number, the SMS text, the DOB. */
 export async function preparePatientText(
-  input: Pick<PatientTextInput, 'phone' | 'patientName' | 'dob' | 'smsTemplate' | 'blockedWords'>,
+  input: Pick<PatientTextInput, 'phone' | 'patientName' | 'dob' | 'check' | 'smsTemplate' | 'blockedWords'>,
 ): Promise<PreparedPatientText> {
   if (!E164.test(input.phone))
     throw new AppError('BAD_INPUT', 'The phone number must be in international form, e.g. +15551230000.');
@@ -82,7 +85,8 @@ export async function preparePatientText(
     throw new AppError('FORBIDDEN', sms.problems.map(describeSmsProblem).join(' '), {
       smsProblems: sms.problems.map((p) => p.kind).join(','),
     });
-  return { phone: input.phone, smsText: sms.text, dobVerifier: await makeDobVerifier(input.dob) };
+  const dobVerifier = input.check === 'code' ? null : await makeDobVerifier(input.dob);
+  return { phone: input.phone, smsText: sms.text, dobVerifier };
 }
 
 /**

@@ -30,7 +30,8 @@ export interface PatientTextRequest {
   /** The app's id for this text: the same id again is answered with the first answer, nobody texted twice. */
   request: string;
   phone: string;
-  dobVerifier: string;
+  /** null: the patient proves who they are with a one-time SMS code (check='code'). */
+  dobVerifier: string | null;
   /** The checked SMS template, with {link} once. */
   sms: string;
   /** The link secret (base64url, 22 characters). */
@@ -95,10 +96,11 @@ export function sendStanza(gateway: string, r: PatientTextRequest): XmlElement {
       {
         xmlns: NS_PATIENT_GATEWAY,
         request: r.request,
+        check: r.dobVerifier === null ? 'code' : 'dob',
         ...(r.expiresDays !== undefined ? { 'expires-days': String(r.expiresDays) } : {}),
       },
       xml('phone', {}, r.phone),
-      xml('dob-verifier', {}, r.dobVerifier),
+      ...(r.dobVerifier === null ? [] : [xml('dob-verifier', {}, r.dobVerifier)]),
       xml('sms', {}, r.sms),
       xml('fragment', {}, r.fragment),
       xml('ciphertext', {}, r.ciphertext),

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
 import type { PatientText } from '../../common/contract/domain';
-import type { ChannelInput } from '../../common/ipc-contract';
+import type { ChannelParsedInput } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import { errorName } from '../log';
 import { deliverPatientText, preparePatientText, type PreparedPatientText } from '../patients/send-text';
@@ -19,7 +19,7 @@ import { createPatientGatewayInbound } from './patient-gateway-inbound';
 import { fetchPinnedKey } from './pep-keys';
 
 /** What the sender wrote (the patients:send channel's input). */
-export type PatientTextDraft = ChannelInput<'patients:send'>;
+export type PatientTextDraft = ChannelParsedInput<'patients:send'>;
 
 export interface PatientTexts {
   send(draft: PatientTextDraft): Promise<PatientText>;

@@ -59,7 +59,7 @@ describe('texting a patient', () => {
     await page.getByRole('heading', { name: 'Patients', level: 1 }).waitFor();
     await page.getByLabel('Patient name').fill('Maria Lopez');
     await page.getByLabel('Mobile number').fill(PHONE);
-    await page.getByLabel('Date of birth').fill('1984-02-29');
+    await page.getByLabel('Date of birth', { exact: true }).fill('1984-02-29');
     await page.getByLabel('Message', { exact: true }).fill(TEXT);
     const sms = page.getByLabel('Text message the patient receives');
     const send = page.getByRole('button', { name: 'Send secure text' });
@@ -119,7 +119,7 @@ describe('texting a patient', () => {
     const page = rec.page;
     await page.getByLabel('Patient name').fill('Maria Lopez');
     await page.getByLabel('Mobile number').fill(PHONE);
-    await page.getByLabel('Date of birth').fill('1984-02-29');
+    await page.getByLabel('Date of birth', { exact: true }).fill('1984-02-29');
     await page.getByLabel('Message', { exact: true }).fill('A second message.');
     await page.getByRole('button', { name: 'Send secure text' }).click();
     await page.getByRole('status').getByText('the patient gateway did not send it').waitFor();

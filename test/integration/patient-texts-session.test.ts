@@ -25,6 +25,7 @@ const TEXT = 'Your wound swab grew nothing; keep the dressing dry until Friday.'
 const draft = (phone: string) => ({
   patientName: 'Maria Lopez',
   phone,
+  check: 'dob' as const,
   dob: '1984-02-29',
   text: TEXT,
   smsTemplate: 'Your clinic sent you a secure message: {link}',
@@ -139,6 +140,27 @@ describe('texts to patients in a session', () => {
     expect(updates.filter((u) => u.id === t.id).map((u) => u.state)).toEqual(['sending', 'sms-delivered', 'opened']);
     // Neither the verifier nor the gateway's link id reaches the renderer.
     expect(Object.keys(updates[0]!)).not.toContain('dobVerifier');
+  });
+
+  it('with a one-time code as the check, no date of birth leaves the app and the page asks for a code', async () => {
+    const t = await rita.messaging.patients.send({ ...draft('+15550666666'), check: 'code', dob: '' });
+    expect(t.state).toBe('sms-delivered');
+    expect(t.check).toBe('code');
+    const sms = readSink(gw.sinkDir).find((s) => s.to === '+15550666666')!;
+    const [, id] = /\/m\/([A-Za-z0-9_-]{22})#/.exec(sms.body)!;
+    const check = await fetch(`${gw.baseUrl}/api/m/${id}/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(await check.json()).toMatchObject({ check: 'code' });
+    // A date of birth opens nothing for a code link.
+    const byDob = await fetch(`${gw.baseUrl}/api/m/${id}/open`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dob: '1984-02-29' }),
+    });
+    expect(byDob.ok).toBe(false);
   });
 
   it('without the archive key in the policy nothing is stored or sent', async () => {

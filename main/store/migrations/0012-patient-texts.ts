@@ -4,7 +4,8 @@
  * `patient_texts`: one row per text, written before it is sent (the row's id is the request id the
  * gateway answers idempotently, so a retry never texts twice). It keeps what the sender wrote and
  * the SMS text, in this encrypted database like every message; the phone number and the name as
- * typed; the DOB only as the gateway's slow-hash verifier; never the link secret. The gateway's
+ * typed; the DOB only as the gateway's slow-hash verifier (none: the patient proves who they are
+ * with a one-time SMS code instead); never the link secret. The gateway's
  * answer fills `link_id`, `patient_jid` and `expires_at`; its state messages move `state` forward
  * (queued → sms-delivered → opened → replied; expired or failed end it).
  *
@@ -22,7 +23,7 @@ export function migrate0012PatientTexts(db: Db): void {
       updated_at   INTEGER NOT NULL,
       patient_name TEXT NOT NULL,
       phone        TEXT NOT NULL,
-      dob_verifier TEXT NOT NULL,
+      dob_verifier TEXT,
       body         TEXT NOT NULL,
       sms_text     TEXT NOT NULL,
       state        TEXT NOT NULL CHECK (state IN ('sending', 'queued', 'sms-delivered', 'opened', 'replied', 'expired', 'failed')),

@@ -13,7 +13,7 @@ interface Row {
   updated_at: number;
   patient_name: string;
   phone: string;
-  dob_verifier: string;
+  dob_verifier: string | null;
   body: string;
   sms_text: string;
   state: PatientTextState;
@@ -27,14 +27,15 @@ export interface NewPatientText {
   id: string;
   patientName: string;
   phone: string;
-  dobVerifier: string;
+  /** null: a one-time SMS code is the identity check. */
+  dobVerifier: string | null;
   body: string;
   smsText: string;
 }
 
 /** A stored text with what a resend needs (the verifier; never shown). */
 export interface StoredPatientText extends PatientText {
-  dobVerifier: string;
+  dobVerifier: string | null;
   linkId: string | null;
 }
 
@@ -93,13 +94,14 @@ const toText = (r: Row, replies: ReplyRow[]): StoredPatientText => ({
   failure: r.failure,
   patientJid: r.patient_jid,
   expiresAt: r.expires_at,
+  check: r.dob_verifier === null ? 'code' : 'dob',
   replies: replies.map((x) => ({ id: x.id, at: x.received_at, verified: x.verified, body: x.body })),
   dobVerifier: r.dob_verifier,
   linkId: r.link_id,
 });
 
 export function createPatientTextRepo(db: Db, clock: Pick<Clock, 'now'>): PatientTextRepo {
-  const insert = db.prepare<[string, number, number, string, string, string, string, string]>(
+  const insert = db.prepare<[string, number, number, string, string, string | null, string, string]>(
     `INSERT INTO patient_texts (id, created_at, updated_at, patient_name, phone, dob_verifier, body, sms_text, state)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending')`,
   );
