@@ -3,7 +3,10 @@
 // `ejabberdctl join_cluster`. The two colleagues are deliberately served by DIFFERENT nodes (each
 // client is given one node's client port; the cluster's session list confirms which node serves
 // whom): they find each other in the directory, exchange OX messages both ways, and one who was
-// offline catches up on the OTHER node, each message exactly once and in order.
+// offline catches up on the OTHER node, each message exactly once and in order. Failover (issue 19
+// item 3, first part): a client that reached node a through a TCP front door (the README's load
+// balancer) loses it to kill -9 and carries on on node b, nothing lost or doubled; node a restarts
+// into the cluster, and the same holds the other way round when node b is killed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
 import {
@@ -173,5 +176,56 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
     // The stopped node comes back as a member of the same cluster.
     await a.restart();
     expect((await cluster.members()).sort()).toEqual([a.name, b.name].sort());
+  }, 120_000);
+
+  it('and back: node a, rejoined, takes carol over when node b is killed; nothing lost or doubled', async () => {
+    const [a, b] = cluster.nodes;
+    const alice = clients.find((c) => c.jid === A)!;
+    const carol = clients.find((c) => c.jid === C)!;
+    expect(await nodeOf(C, b)).toEqual([b.name]);
+    await alice.restart(); // on node a, restarted and rejoined in the test above
+    expect(await nodeOf(A, a)).toEqual([a.name]);
+    const hi = await alice.messaging.send(alice.store.conversations.getOrCreate(C).id, 'hello carol');
+    await waitFor('carol gets alice', () => messagesWith(carol, A).find((m) => m.originId === hi.originId));
+    const yo = await carol.messaging.send(carol.store.conversations.getOrCreate(A).id, 'hello alice');
+    await waitFor('alice gets carol', () => messagesWith(alice, C).find((m) => m.originId === yo.originId));
+
+    await b.crash();
+    const fromAlice: Message[] = [];
+    const fromCarol: Message[] = [];
+    for (let i = 0; i < 5; i++) {
+      fromAlice.push(await alice.messaging.send(alice.store.conversations.getOrCreate(C).id, `node b is down ${i}`));
+      fromCarol.push(await carol.messaging.send(carol.store.conversations.getOrCreate(A).id, `back on a ${i}`));
+    }
+    const aliceIds = new Set(fromAlice.map((m) => m.originId));
+    const carolIds = new Set(fromCarol.map((m) => m.originId));
+    await waitFor(
+      "carol has alice's five",
+      () => messagesWith(carol, A).filter((m) => aliceIds.has(m.originId)).length >= 5,
+      60_000,
+    );
+    await waitFor(
+      "alice has carol's five",
+      () => messagesWith(alice, C).filter((m) => carolIds.has(m.originId)).length >= 5,
+      60_000,
+    );
+    expect(await carol.outboxIdle(30_000)).toBe(true);
+    expect(await nodeOf(C, a)).toEqual([a.name]);
+    await carol.messaging.inspect.settled();
+    await alice.messaging.inspect.settled();
+
+    const atCarol = messagesWith(carol, A);
+    expect(atCarol.filter((m) => aliceIds.has(m.originId)).map((m) => m.originId)).toEqual(
+      fromAlice.map((m) => m.originId),
+    );
+    expect(new Set(atCarol.map((m) => m.originId)).size).toBe(atCarol.length);
+    const atAlice = messagesWith(alice, C);
+    expect(atAlice.filter((m) => carolIds.has(m.originId)).map((m) => m.originId)).toEqual(
+      fromCarol.map((m) => m.originId),
+    );
+    expect(new Set(atAlice.map((m) => m.originId)).size).toBe(atAlice.length);
+    expect([...atCarol, ...atAlice].filter((m) => m.direction === 'in').every((m) => m.state === 'delivered')).toBe(
+      true,
+    );
   }, 120_000);
 });
