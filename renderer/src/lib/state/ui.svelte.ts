@@ -71,10 +71,15 @@ class UiState {
     this.screen = 'contact';
   }
 
+  /**
+   * Shows a toast; an ordinary one goes by itself after 8 s. An Urgent one (issue 12 §7) stays until
+   * the person dismisses it, opens its conversation or reads it elsewhere: an urgent message that
+   * vanishes while nobody was looking would be missed.
+   */
   toast(t: Omit<Toast, 'id'>): void {
     const id = this.nextToast++;
     this.toasts = [...this.toasts.slice(-2), { ...t, id }];
-    setTimeout(() => this.dismiss(id), 8000);
+    if (t.urgent !== true) setTimeout(() => this.dismiss(id), 8000);
   }
 
   dismiss(id: number): void {
