@@ -5,7 +5,7 @@
 import type { Client, XmlElement } from '@xmpp/client';
 import type { AppError } from '../../../common/result';
 import { errorName, type Logger } from '../../log';
-import { classifyError } from './classify-error';
+import { classifyError, isAccountRefusal } from './classify-error';
 import type { StateMachine } from './connection-state';
 import { TeardownError } from './socket-guard';
 import type { SmTracker } from './stream-management';
@@ -23,8 +23,13 @@ export interface ClientEventDeps {
   reconnect: () => void;
 }
 
-/** Retrying cannot help with these: the connection stops and says why. */
-const isFatal = (e: AppError) => e.code === 'AUTH_FAILED' || e.code === 'TLS_REQUIRED';
+/**
+ * Retrying cannot help with these: the connection stops and says why. A SASL failure counts only
+ * when it refuses the account (isAccountRefusal): a transient one (temporary-auth-failure, as a
+ * clustered node says while it shuts down) is retried like a network error, and the next attempt
+ * reaches another node or the same one back.
+ */
+export const isFatal = (e: AppError): boolean => isAccountRefusal(e) || e.code === 'TLS_REQUIRED';
 
 export function wireClientEvents({
   xmpp,
