@@ -129,6 +129,9 @@ describe('presence a person sets', () => {
 
 describe('Urgent, Do not disturb and mute', () => {
   it('under With a patient a normal message does not notify; an urgent one does, shown distinctly', async () => {
+    // The inbox opens on the conversation last selected, which reads it: the physician's must not be
+    // that one, or its Urgent mark in the list would go as soon as the inbox is shown.
+    await messageFromDirectory(rec.page, nurse);
     // The receptionist is busy elsewhere in the app: a notification would be a toast.
     await nav(rec.page).getByRole('button', { name: 'Settings' }).click();
     await openConversationWith(doc.page, reception);
