@@ -17,6 +17,7 @@ import { migrate0009MessageUrgent } from './0009-message-urgent';
 import { migrate0010MessageChanges } from './0010-message-changes';
 import { migrate0011Attachments } from './0011-attachments';
 import { migrate0012PatientTexts } from './0012-patient-texts';
+import { migrate0013PatientSegments } from './0013-patient-segments';
 
 export interface Migration {
   version: number;
@@ -37,6 +38,7 @@ export const migrations: readonly Migration[] = [
   { version: 10, name: 'message-changes', up: migrate0010MessageChanges },
   { version: 11, name: 'attachments', up: migrate0011Attachments },
   { version: 12, name: 'patient-texts', up: migrate0012PatientTexts },
+  { version: 13, name: 'patient-segments', up: migrate0013PatientSegments },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */
