@@ -94,6 +94,8 @@ export const message = z.object({
   failure: z.string().max(64).nullable().optional(),
   /** The sender marked it Urgent; carried inside the signed OX payload only (issue 12 §7). */
   urgent: z.boolean().optional(),
+  /** A care-team room message (issue 18): its sender's real bare JID, checked against their key. */
+  senderJid: bareJid.optional(),
   /** Its sender edited it (XEP-0308, issue 12 §6): when the shown text replaced the first. */
   editedAt: timestamp.optional(),
   /** Its sender deleted it for everyone (XEP-0424): body is null, the row says it was deleted. */

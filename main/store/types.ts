@@ -16,6 +16,8 @@ import type {
   TrustState,
 } from '../../common/contract/domain';
 import type { PatientTextRepo } from './repos/patient-texts';
+import type { PatientListRepo } from './repos/patient-lists';
+import type { RoomRepo } from './repos/rooms';
 import type { ReadMarkers } from './repos/read-markers';
 
 export type { Message, MessageState };
@@ -112,6 +114,8 @@ export interface NewMessage {
   signer?: string | null;
   /** Marked Urgent (issue 12 §7, migration 0009). */
   urgent?: boolean;
+  /** A room message's sender, their real bare JID (issue 18, migration 0014); unset in a pair. */
+  senderJid?: string | null;
 }
 
 /** What applyChange writes: XEP-0308's new text, or XEP-0424's deletion. */
@@ -389,6 +393,10 @@ export interface Store {
   drafts: DraftRepo;
   /** Texts to patients through the patient gateway (issue 17). */
   patientTexts: PatientTextRepo;
+  /** The imported patient list, text templates and segment sends (issue 17 item 5, migration 0013). */
+  patientLists: PatientListRepo;
+  /** Care-team rooms and their member lists (issue 18, migration 0014). */
+  rooms: RoomRepo;
   /** Files carried by messages (issue 16, migration 0011); rows go with their message (ON DELETE CASCADE). */
   attachments: AttachmentRepo;
   background: BackgroundOps;

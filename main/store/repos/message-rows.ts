@@ -31,6 +31,8 @@ export interface Row {
   edited_at: number | null;
   retracted_at: number | null;
   signer: string | null;
+  /** A room message's sender (migration 0014); null in a pair. */
+  sender_jid?: string | null;
 }
 
 export const toMessage = (r: Row): Message => ({
@@ -46,6 +48,7 @@ export const toMessage = (r: Row): Message => ({
   originId: r.origin_id,
   failure: r.failure ?? null,
   ...(r.urgent === 1 ? { urgent: true } : {}),
+  ...(r.sender_jid ? { senderJid: r.sender_jid } : {}),
   ...(r.edited_at !== null && r.edited_at !== undefined ? { editedAt: r.edited_at } : {}),
   ...(r.retracted_at !== null && r.retracted_at !== undefined ? { deletedAt: r.retracted_at } : {}),
 });

@@ -25,7 +25,7 @@ const INDEX_STEP = 5000;
 
 type MessageWrites = Pick<MessageRepo, 'insert' | 'insertMany' | 'setStanzaId'>;
 
-/** conversation, direction, state, origin-id, stanza-id, body, sent, received, read, origin key, stanza key, claimed, reply-to, urgent, signer. */
+/** conversation, direction, state, origin-id, stanza-id, body, sent, received, read, origin key, stanza key, claimed, reply-to, urgent, signer, room sender. */
 type InsertParams = [
   number,
   string,
@@ -42,13 +42,14 @@ type InsertParams = [
   string | null,
   number,
   string | null,
+  string | null,
 ];
 
 /** New rows, deduplicated, full-text indexed in the same transaction (searchable as soon as the call returns). */
 export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsIndexer): MessageWrites {
   const insert = db.prepare<InsertParams>(
-    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at, reply_to_origin_id, urgent, signer)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at, reply_to_origin_id, urgent, signer, sender_jid)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
   const touch = db.prepare<[number, number]>('UPDATE conversations SET last_at = max(last_at, ?) WHERE id = ?');
   const originKeyTaken = db.prepare<[number], { id: number }>('SELECT id FROM messages WHERE origin_key = ?');
@@ -103,6 +104,7 @@ export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsInd
         m.replyToOriginId || null,
         m.urgent ? 1 : 0,
         m.signer ?? null,
+        m.senderJid ?? null,
       );
     let info = run(okey, skey);
     if (info.changes === 0) {
