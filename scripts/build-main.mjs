@@ -17,7 +17,8 @@ const outRoot = outArg ? resolve(outArg) : join(root, 'dist');
 const outMain = join(outRoot, 'main');
 const outPreload = join(outRoot, 'preload');
 
-const NATIVE_EXTERNALS = ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', '@node-rs/argon2'];
+// sharp (image previews, issue 16) loads libvips through @img/sharp-<platform> at run time: never bundled.
+const NATIVE_EXTERNALS = ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', '@node-rs/argon2', 'sharp'];
 const ELECTRON_NODE_TARGET = 'node22'; // Electron 45 ships Node 22.
 
 function findWorkers(dir) {

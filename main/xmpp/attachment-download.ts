@@ -12,6 +12,7 @@ import type { Attachment } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { downloadDecrypted } from '../attachments/download';
 import { FileDamagedError } from '../attachments/file-crypto';
+import { isPreviewImageType, nameAgreesWithType, reencodeImage } from '../attachments/image-preview';
 import type { FileStore } from '../attachments/file-store';
 import { TransferError } from '../attachments/transfer-error';
 import type { StoredAttachment } from '../store';
@@ -109,9 +110,11 @@ export async function downloadAttachment(d: TransferDeps, attachmentId: string):
 }
 
 /**
- * A stored file's bytes for a preview: only the types in PREVIEWABLE, and only when the content
- * starts as that type does (a file named .png that is not one is refused). The file store checks
- * tag, size and hash as it reads; nothing is returned unless they hold.
+ * A stored file's bytes for a preview: only the types in PREVIEWABLE, and only when the name, the
+ * type and the content's start agree (a file named .png that is not one is refused). The file
+ * store checks tag, size and hash as it reads; nothing is returned unless they hold. An image is
+ * never handed over as sent: it is decoded and re-encoded here, within pixel and size limits and
+ * without metadata (image-preview.ts); a PDF goes as it is to pdf.js in the sandboxed renderer.
  */
 export async function readAttachment(
   d: Pick<TransferDeps, 'ctx' | 'files' | 'checkPolicy'>,
@@ -125,6 +128,11 @@ export async function readAttachment(
   const matches = PREVIEWABLE[a.mediaType];
   if (!matches) throw new AppError('FORBIDDEN', 'This kind of file cannot be previewed.', { mediaType: a.mediaType });
   if (a.size > maxBytes) throw new AppError('TOO_LARGE', 'This file is too large to preview.', { maxBytes });
+  if (!nameAgreesWithType(a.name, a.mediaType))
+    throw new AppError('FORBIDDEN', 'This file is not what its name says, so it is not shown.', {
+      mediaType: a.mediaType,
+      preview: 'name-mismatch',
+    });
   const chunks: Buffer[] = [];
   try {
     for await (const c of await d.files().read(a.localFileId!, { size: a.size, sha256: a.sha256! }))
@@ -139,5 +147,12 @@ export async function readAttachment(
     throw new AppError('FORBIDDEN', 'This file is not what its type says, so it is not shown.', {
       mediaType: a.mediaType,
     });
+  if (isPreviewImageType(a.mediaType)) {
+    const image = await reencodeImage(data, { mediaType: a.mediaType, name: a.name });
+    return {
+      mediaType: image.mediaType,
+      data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length),
+    };
+  }
   return { mediaType: a.mediaType, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }

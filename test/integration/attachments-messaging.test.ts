@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
+import { bombPng, noisePngWithText, pixelsOf, SVG_WITH_SCRIPT } from '../support/image-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
@@ -92,7 +93,8 @@ async function refusal(p: Promise<unknown>): Promise<AppError> {
 
 describe('sending a file', () => {
   it('stores the message and its file first, uploads ciphertext once, then sends the message', async () => {
-    const plain = Buffer.concat([PNG, marker, randomBytes(200 * 1024), marker]);
+    // A real photo-sized PNG (noise: it does not compress), the marker in a text chunk twice.
+    const plain = await noisePngWithText(256, 270, Buffer.concat([marker, Buffer.from(' / '), marker]));
     const before = uploads();
     const conv = alice.store.conversations.getOrCreate(B);
     const sent = await alice.messaging.sendAttachment(conv.id, file(plain, 'wound photo.png', 'image/png'), {
@@ -208,9 +210,11 @@ describe('receiving a file', () => {
 
     const done = await bob.messaging.downloadAttachment(row.id);
     expect(done).toMatchObject({ id: row.id, state: 'stored', failure: null, local: true });
+    // The preview is the same picture, re-encoded by main without the file's metadata (image-preview.ts).
     const read = await bob.messaging.readAttachment(row.id);
     expect(read.mediaType).toBe('image/png');
-    expect(Buffer.from(read.data).equals(plain)).toBe(true);
+    expect((await pixelsOf(read.data)).equals(await pixelsOf(plain))).toBe(true);
+    expect(Buffer.from(read.data).includes(marker)).toBe(false);
     expect(bob.events.some((e) => e.name === 'attachment:progress')).toBe(true);
     // Again: already here, nothing fetched.
     expect((await bob.messaging.downloadAttachment(row.id)).state).toBe('stored');
@@ -218,7 +222,9 @@ describe('receiving a file', () => {
     for (const root of [alice.dir, bob.dir, server.dataDir]) expect(filesContaining(root, marker), root).toEqual([]);
     // The sender previews its own copy from its store.
     const own = alice.store.attachments.ofConversation(alice.store.conversations.byPeer(B)!.id)[0]!;
-    expect(Buffer.from((await alice.messaging.readAttachment(own.id)).data).equals(plain)).toBe(true);
+    expect((await pixelsOf((await alice.messaging.readAttachment(own.id)).data)).equals(await pixelsOf(plain))).toBe(
+      true,
+    );
   });
 
   it('a file the server altered is damaged: no content kept, none shown (received in catch-up)', async () => {
@@ -276,25 +282,48 @@ describe('receiving a file', () => {
     expect((await refusal(dave.messaging.downloadAttachment(row.id))).code).toBe('TOO_LARGE');
   });
 
-  it('previews only allowed types whose content matches', async () => {
+  it('previews only allowed types whose content, type and name agree; hostile files are refused in words', async () => {
     const conv = alice.store.conversations.getOrCreate(B);
-    const fake = await alice.messaging.sendAttachment(
-      conv.id,
-      file(Buffer.from('<svg onload="alert(1)"/>'), 'photo.png', 'image/png'),
-    );
-    const svg = await alice.messaging.sendAttachment(conv.id, file(Buffer.from('<svg/>'), 'a.svg', 'image/svg+xml'));
+    const cases: [ReturnType<typeof file>, string][] = [
+      [
+        file(Buffer.from('<svg onload="alert(1)"/>'), 'photo.png', 'image/png'),
+        'This file is not what its type says, so it is not shown.',
+      ],
+      [file(SVG_WITH_SCRIPT, 'a.svg', 'image/svg+xml'), 'This kind of file cannot be previewed.'],
+      [file(bombPng(), 'bomb.png', 'image/png'), 'This image has too many pixels to be shown safely.'],
+      [
+        file(await noisePngWithText(8, 8, marker), 'referral.pdf', 'image/png'),
+        'This file is not what its name says, so it is not shown.',
+      ],
+      [
+        file(Buffer.concat([PNG, randomBytes(3000)]), 'scan.png', 'image/png'),
+        'This image is damaged and cannot be shown.',
+      ],
+    ];
+    const sent: { originId?: string | null }[] = [];
+    for (const [f] of cases) sent.push(await alice.messaging.sendAttachment(conv.id, f));
     expect(await alice.outboxIdle()).toBe(true);
-    for (const [sent, message] of [
-      [fake, 'This file is not what its type says, so it is not shown.'],
-      [svg, 'This kind of file cannot be previewed.'],
-    ] as const) {
-      const msg = await waitFor('bob has it', () => messagesWith(bob, A).find((m) => m.originId === sent.originId));
+    for (const [i, [, message]] of cases.entries()) {
+      const msg = await waitFor('bob has it', () => messagesWith(bob, A).find((m) => m.originId === sent[i]!.originId));
       const row = await waitFor('its row', () => bob.store.attachments.byMessage(msg.id));
       expect((await bob.messaging.downloadAttachment(row.id)).state).toBe('stored');
       const err = await refusal(bob.messaging.readAttachment(row.id));
-      expect(err.code).toBe('FORBIDDEN');
+      expect(err.code, message).toBe('FORBIDDEN');
       expect(err.message).toBe(message);
     }
+    // A name with path separators and control characters arrives as a plain name.
+    const odd = await alice.messaging.sendAttachment(
+      conv.id,
+      file(await noisePngWithText(8, 8, marker), '../../etc/\u0007wound\u202e.png', 'image/png'),
+    );
+    expect(await alice.outboxIdle()).toBe(true);
+    const msg = await waitFor('bob has it', () => messagesWith(bob, A).find((m) => m.originId === odd.originId));
+    const row = await waitFor('its row', () => bob.store.attachments.byMessage(msg.id));
+    expect(row.name).toBe('wound.png');
+    expect((await bob.messaging.downloadAttachment(row.id)).state).toBe('stored');
+    expect((await bob.messaging.readAttachment(row.id)).mediaType).toBe('image/png');
+    // Bob's client is still up and answering.
+    expect(bob.messaging.attachments(msg.conversationId).length).toBeGreaterThan(cases.length);
   });
 });
 

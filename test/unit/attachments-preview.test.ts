@@ -8,15 +8,25 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
 import { createFileStore, type FileStore } from '../../main/attachments/file-store';
 import { openStore, type Store } from '../../main/store';
 import { readAttachment } from '../../main/xmpp/attachment-download';
 import type { MessagingContext } from '../../main/xmpp/context';
 
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(4000)]);
+let PNG: Buffer;
+const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(4000)]);
 let dir: string;
+
+beforeAll(async () => {
+  // A real image: previews of images are decoded and re-encoded (main/attachments/image-preview.ts).
+  PNG = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 0, g: 90, b: 160 } } })
+    .png()
+    .toBuffer();
+});
+
 let store: Store;
 let files: FileStore;
 
@@ -47,6 +57,7 @@ async function stored(
   mediaType: string,
   direction: 'in' | 'out' = 'in',
   state: 'stored' | 'failed' = 'stored',
+  name = 'x',
 ) {
   const conv = store.conversations.getOrCreate('ana@clinic.example');
   const messageId = store.messages.insert({
@@ -62,7 +73,7 @@ async function stored(
   return store.attachments.add({
     messageId,
     direction,
-    name: 'x',
+    name,
     mediaType,
     size: facts.size,
     sha256: facts.sha256,
@@ -81,24 +92,46 @@ async function refused(p: Promise<unknown>): Promise<AppError> {
 }
 
 describe('readAttachment', () => {
-  it('gives back the identical bytes of an intact stored image', async () => {
+  it('gives back the identical bytes of an intact stored PDF (pdf.js renders it in the renderer)', async () => {
+    const a = await stored(PDF, 'application/pdf');
+    const r = await readAttachment(deps(), a.id);
+    expect(r.mediaType).toBe('application/pdf');
+    expect(Buffer.from(r.data).equals(PDF)).toBe(true);
+  });
+
+  it('gives an image back decoded and re-encoded, never the bytes as stored', async () => {
     const a = await stored(PNG, 'image/png');
     const r = await readAttachment(deps(), a.id);
     expect(r.mediaType).toBe('image/png');
-    expect(Buffer.from(r.data).equals(PNG)).toBe(true);
+    const meta = await sharp(Buffer.from(r.data)).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 40, 30]);
+  });
+
+  it('refuses a stored image whose content is not its type, or whose name says another type', async () => {
+    const fake = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(4000)]);
+    const broken = await stored(fake, 'image/png');
+    expect((await refused(readAttachment(deps(), broken.id))).message).toBe(
+      'This image is damaged and cannot be shown.',
+    );
+    const pdfAsPng = await stored(PDF, 'image/png');
+    expect((await refused(readAttachment(deps(), pdfAsPng.id))).code).toBe('FORBIDDEN');
+    const named = await stored(PDF, 'application/pdf', 'in', 'stored', 'lab.html');
+    expect((await refused(readAttachment(deps(), named.id))).message).toBe(
+      'This file is not what its name says, so it is not shown.',
+    );
   });
 
   it('shows the sender its own copy, even of a message that failed to send', async () => {
-    const a = await stored(PNG, 'image/png', 'out', 'failed');
-    expect(Buffer.from((await readAttachment(deps(), a.id)).data).equals(PNG)).toBe(true);
+    const a = await stored(PDF, 'application/pdf', 'out', 'failed');
+    expect(Buffer.from((await readAttachment(deps(), a.id)).data).equals(PDF)).toBe(true);
   });
 
   it('refuses a file over the preview limit before reading it', async () => {
-    const a = await stored(PNG, 'image/png');
-    const err = await refused(readAttachment(deps(), a.id, PNG.length - 1));
+    const a = await stored(PDF, 'application/pdf');
+    const err = await refused(readAttachment(deps(), a.id, PDF.length - 1));
     expect(err.code).toBe('TOO_LARGE');
     expect(err.message).toBe('This file is too large to preview.');
-    expect(Buffer.from((await readAttachment(deps(), a.id, PNG.length)).data).equals(PNG)).toBe(true);
+    expect(Buffer.from((await readAttachment(deps(), a.id, PDF.length)).data).equals(PDF)).toBe(true);
   });
 
   it('a stored copy altered on disk gives no bytes', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const NATIVE = ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', '@node-rs/argon2'];
+const NATIVE = ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', '@node-rs/argon2', 'sharp'];
 const requires = (code: string) => [
   ...new Set([...code.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!)),
 ];
@@ -39,6 +39,8 @@ describe('build-main', () => {
     const external = requires(code).filter((r) => !r.startsWith('node:') && !builtinModules.includes(r));
     for (const r of external) expect(['electron', ...NATIVE], r).toContain(r);
     expect(external).toContain('electron');
+    // Image previews (main/attachments/image-preview.ts): sharp's native libvips is loaded, not bundled.
+    expect(external).toContain('sharp');
     expect(code).not.toMatch(/playwright|test\/support|vitest/);
   });
 

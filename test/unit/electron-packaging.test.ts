@@ -35,6 +35,10 @@ describe('electron-builder.yml', () => {
       expect(f).not.toMatch(/test|harness|support|scripts|\.native/);
   });
 
+  it('unpacks sharp and its libvips packages from asar (native code for image previews)', () => {
+    expect(config.asarUnpack).toEqual(expect.arrayContaining(['node_modules/sharp/**/*', 'node_modules/@img/**/*']));
+  });
+
   it('ships the policy template, icons and the Electron-ABI SQLCipher binding as resources', () => {
     const extra = config.extraResources as { from: string; to: string }[];
     expect(extra).toContainEqual({ from: 'resources/policy.default.json', to: 'policy.default.json' });

@@ -1,0 +1,147 @@
+/**
+ * Safe image previews (issue 16 §4): a received or sent image is decoded and re-encoded HERE, in
+ * the main process, with sharp (libvips), so the renderer only ever gets a fresh bitmap that this
+ * code produced — never the sender's bytes. On the way:
+ *
+ * - only PNG, JPEG and WebP are decoded (HEIC is not: sharp's prebuilt libheif has no HEVC
+ *   decoder, so a HEIC photo is a file card). The declared type, the name's extension and the
+ *   content's own signature and format must all agree, else the file is refused (an SVG, HTML or
+ *   anything else named or typed as an image never reaches a decoder that would accept it);
+ * - limits before decoding: the file's size (IMAGE_MAX_BYTES) and its pixel count as the header
+ *   states it (IMAGE_MAX_PIXELS), so a decompression bomb is refused on its header; sharp's own
+ *   limitInputPixels and failOn:'error' hold the same line inside the decoder;
+ * - the result is auto-rotated by the EXIF orientation, scaled down to IMAGE_MAX_EDGE and encoded
+ *   without any metadata (EXIF location, XMP, ICC comments: sharp writes none unless asked);
+ * - only the first frame of an animation is used.
+ *
+ * Pure (no store, no logging): errors are AppError with words the UI can show.
+ */
+import sharp from 'sharp';
+import { AppError } from '../../common/result';
+
+// Decoded pixels must not outlive a preview in libvips' operation cache: they are PHI.
+sharp.cache(false);
+
+/** The largest image file decoded for a preview. */
+export const IMAGE_MAX_BYTES = 50 * 1024 * 1024;
+/** The most pixels an image may declare (8192 × 8192): a bigger one is refused before decoding. */
+export const IMAGE_MAX_PIXELS = 8192 * 8192;
+/** The long edge of the re-encoded preview (the viewer zooms within this). */
+export const IMAGE_MAX_EDGE = 4096;
+
+/** The decodable image types: the content's signature, sharp's format name and the usual extensions. */
+const IMAGE_FORMATS = {
+  'image/png': {
+    format: 'png',
+    exts: ['png'],
+    sig: (b: Buffer) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  },
+  'image/jpeg': {
+    format: 'jpeg',
+    exts: ['jpg', 'jpeg', 'jpe', 'jfif'],
+    sig: (b: Buffer) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+  },
+  'image/webp': {
+    format: 'webp',
+    exts: ['webp'],
+    sig: (b: Buffer) =>
+      b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+  },
+} as const;
+export type PreviewImageType = keyof typeof IMAGE_FORMATS;
+
+export const isPreviewImageType = (mediaType: string): mediaType is PreviewImageType =>
+  Object.hasOwn(IMAGE_FORMATS, mediaType);
+
+/** Extensions whose type is known: a name with one of them must agree with the declared type. */
+const KNOWN_EXTS: Record<string, string> = {
+  pdf: 'application/pdf',
+  svg: 'image/svg+xml',
+  svgz: 'image/svg+xml',
+  gif: 'image/gif',
+  heic: 'image/heic',
+  heif: 'image/heif',
+  avif: 'image/avif',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  bmp: 'image/bmp',
+  html: 'text/html',
+  htm: 'text/html',
+  ...Object.fromEntries(
+    Object.entries(IMAGE_FORMATS).flatMap(([type, f]) => f.exts.map((e) => [e, type] as [string, string])),
+  ),
+};
+
+/**
+ * True when the name's extension, if it is one whose type is known, names the declared type. A
+ * name without an extension, or with an unknown one, says nothing and is left to the content.
+ */
+export function nameAgreesWithType(name: string, mediaType: string): boolean {
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return true;
+  const known = KNOWN_EXTS[name.slice(dot + 1).toLowerCase()];
+  return known === undefined || known === mediaType;
+}
+
+const refuse = (message: string, reason: string): AppError => new AppError('FORBIDDEN', message, { preview: reason });
+
+export interface PreviewImage {
+  mediaType: PreviewImageType;
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes an image of the declared type and re-encodes it without metadata. Refuses (FORBIDDEN,
+ * details.preview says why) a file whose name, type and content disagree, that is not a
+ * decodable image, that declares too many pixels, or that the decoder finds broken; TOO_LARGE
+ * over IMAGE_MAX_BYTES.
+ */
+export async function reencodeImage(
+  input: Buffer,
+  declared: { mediaType: string; name: string },
+  limits: { maxBytes?: number; maxPixels?: number; maxEdge?: number } = {},
+): Promise<PreviewImage> {
+  const maxBytes = limits.maxBytes ?? IMAGE_MAX_BYTES;
+  const maxPixels = limits.maxPixels ?? IMAGE_MAX_PIXELS;
+  const maxEdge = limits.maxEdge ?? IMAGE_MAX_EDGE;
+  if (!isPreviewImageType(declared.mediaType))
+    throw refuse('This kind of file cannot be previewed.', 'type-not-previewable');
+  const f = IMAGE_FORMATS[declared.mediaType];
+  if (input.length > maxBytes)
+    throw new AppError('TOO_LARGE', 'This image is too large to preview.', { maxBytes, preview: 'bytes' });
+  if (!nameAgreesWithType(declared.name, declared.mediaType))
+    throw refuse('This file is not what its name says, so it is not shown.', 'name-mismatch');
+  if (!f.sig(input)) throw refuse('This file is not what its type says, so it is not shown.', 'content-mismatch');
+  const open = (limitInputPixels: number | false) =>
+    sharp(input, { limitInputPixels, failOn: 'error', animated: false, pages: 1 });
+  let meta: sharp.Metadata;
+  try {
+    // The header only (no pixels decoded): its own dimensions are checked below, with their own words.
+    meta = await open(false).metadata();
+  } catch {
+    throw refuse('This image is damaged and cannot be shown.', 'undecodable');
+  }
+  if (meta.format !== f.format)
+    throw refuse('This file is not what its type says, so it is not shown.', 'content-mismatch');
+  const { width, height } = meta;
+  if (!width || !height) throw refuse('This image is damaged and cannot be shown.', 'undecodable');
+  if (width * height > maxPixels) throw refuse('This image has too many pixels to be shown safely.', 'too-many-pixels');
+  let pipeline = open(maxPixels)
+    .autoOrient()
+    .resize({ width: maxEdge, height: maxEdge, fit: 'inside', withoutEnlargement: true });
+  // Re-encoded as the same kind of image; no withMetadata()/keepMetadata(): nothing of EXIF, XMP or ICC is written.
+  pipeline =
+    declared.mediaType === 'image/png'
+      ? pipeline.png()
+      : declared.mediaType === 'image/webp'
+        ? pipeline.webp({ quality: 90 })
+        : pipeline.jpeg({ quality: 90 });
+  try {
+    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+    return { mediaType: declared.mediaType, data, width: info.width, height: info.height };
+  } catch {
+    throw refuse('This image is damaged and cannot be shown.', 'undecodable');
+  }
+}
