@@ -30,7 +30,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ejabberdApi, writeDirectory, type EjabberdCall } from '../../admin/server/ejabberd';
 import { directoryGroups } from '../../admin/users-csv';
@@ -38,7 +39,8 @@ import { makeCertificates, renderEjabberdTestConfig, type EjabberdUser } from '.
 import { freePort, portAnswers } from './loopback';
 
 const run = promisify(execFile);
-const PRODUCTION = resolve(__dirname, '../../deploy/ejabberd/ejabberd.yml');
+// Under vitest and under tsx (the load benchmark) alike: no __dirname in an ES module.
+const PRODUCTION = fileURLToPath(new URL('../../deploy/ejabberd/ejabberd.yml', import.meta.url));
 
 export interface EjabberdNode {
   /** The Erlang node name, e.g. ejc1a2b3c4d-a@localhost. */

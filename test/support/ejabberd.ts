@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Role } from '../../common/contract/domain';
 import { ejabberdApi, writeDirectory, type EjabberdCall } from '../../admin/server/ejabberd';
@@ -20,7 +21,8 @@ import { directoryGroups } from '../../admin/users-csv';
 import { freePort, portAnswers } from './loopback';
 
 const run = promisify(execFile);
-const PRODUCTION = resolve(__dirname, '../../deploy/ejabberd/ejabberd.yml');
+// Under vitest and under tsx (the load benchmark) alike: no __dirname in an ES module.
+const PRODUCTION = fileURLToPath(new URL('../../deploy/ejabberd/ejabberd.yml', import.meta.url));
 
 export interface EjabberdUser {
   jid: string;

@@ -22,7 +22,13 @@ import { xml, type XmlElement } from '@xmpp/client';
 import type { ProsodyServer } from './prosody';
 
 /** What a client needs of a test server: Prosody (prosody.ts) or ejabberd (ejabberd.ts). */
-export type XmppTestServer = Pick<ProsodyServer, 'host' | 'c2sPort' | 'caPem'>;
+export type XmppTestServer = Pick<ProsodyServer, 'host' | 'c2sPort' | 'caPem'> & {
+  /** The server matrix's cluster (test/support/test-server.ts): the port of this account's node. */
+  portFor?: (jid: string) => number;
+};
+
+/** The client port `jid` connects to: its own node's on a cluster, else the server's. */
+const portOf = (server: XmppTestServer, jid: string): number => server.portFor?.(jid) ?? server.c2sPort;
 
 export interface TestClient {
   jid: string;
@@ -60,6 +66,8 @@ export async function makeClient(
     workstationId?: string;
     /** The store's and the audit log's keys (default: random): to open the same profile again. */
     keys?: { store: Buffer; audit: Buffer };
+    /** Each event as the bus emits it (benchmarks time arrivals here, not by scanning `events`). */
+    onEvent?: (name: EventName, payload: unknown) => void;
   } = {},
 ): Promise<TestClient> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-client-'));
@@ -69,13 +77,16 @@ export async function makeClient(
   const audit = createAuditLog({ store, key: o.keys?.audit ?? randomBytes(32), clock });
   const bus = createEventBus(silentLogger);
   const events: TestClient['events'] = [];
-  bus.subscribe((name, payload) => events.push({ name, payload }));
+  bus.subscribe((name, payload) => {
+    o.onEvent?.(name, payload);
+    events.push({ name, payload });
+  });
   const policy = { ...defaultPolicy, ...o.policy, trustedCaPem: server.caPem };
   // The profile's encrypted attachment files, as the session opens them (open-services.ts).
   const files = createFileStore({ profileDir: dir, filesKey: randomBytes(32) });
   const build = () =>
     createMessaging({
-      account: { jid, password, server: { host: server.host, port: server.c2sPort, tls: 'starttls' } },
+      account: { jid, password, server: { host: server.host, port: portOf(server, jid), tls: 'starttls' } },
       store,
       audit,
       events: bus,
@@ -180,7 +191,7 @@ export function rawConnection(
     jid,
     password,
     host: server.host,
-    port: server.c2sPort,
+    port: portOf(server, jid),
     tls: 'starttls',
     caPems: [server.caPem],
     resource,
