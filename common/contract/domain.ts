@@ -265,6 +265,8 @@ export const auditEventType = z.enum([
   'audit-anchor',
   /** A text to a patient (issue 17): stored, handed to the gateway, refused, or a new state from it; ids and states only. */
   'patient-text',
+  /** A care-team room (issue 18): a member joined, was added or removed (room, jid, change), or a room broke the clinic's policy. */
+  'room-membership',
 ]);
 export type AuditEventType = z.infer<typeof auditEventType>;
 

@@ -2,6 +2,7 @@
 import type { Message } from '../../common/contract/domain';
 import type { Clock } from '../clock';
 import type { DecryptJob, Identity, OpenedSigncrypt } from '../crypto';
+import type { Rooms } from './rooms';
 import type { XmppConnection } from './transport/connection';
 import type { Trust } from './trust';
 import type { MessagingOptions } from './types';
@@ -27,4 +28,6 @@ export interface MessagingContext {
   inView(conversationId: string): boolean;
   /** Inbound messages of a conversation in view were stored read: tell the sender (XEP-0333). */
   readOnArrival(conversationId: string): void;
+  /** Care-team rooms (issue 18, rooms.ts); set once the parts are built. */
+  rooms?: Rooms;
 }

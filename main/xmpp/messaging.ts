@@ -25,6 +25,7 @@ import { createOutbox, type Outbox } from './outbox';
 import { sendOwnPresence } from './own-presence';
 import { createReadSync, type ReadSync } from './read-sync';
 import { createReceiver } from './receive';
+import { createRooms } from './rooms';
 import { createSessionSetup, type SessionSetup } from './session-setup';
 import { createStanzaRouter } from './stanza-router';
 import { bare, displayedMarker } from './stanzas';
@@ -39,6 +40,7 @@ import type { Messaging, MessagingOptions, MessagingProbe } from './types';
  * (issue 12 §3, outbox-send.ts), which goes through the usual pin-on-first-use.
  */
 async function checkRecipient(ctx: MessagingContext, peer: string): Promise<void> {
+  if (ctx.rooms?.isRoom(peer)) return ctx.rooms.checkSendable(peer);
   if (!ctx.peerAllowed(peer))
     throw new AppError('FORBIDDEN', "Messages can only go to colleagues on the clinic's own server.", { jid: peer });
   const c = ctx.opts.store.contacts.get(peer);
@@ -124,8 +126,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const catchUp = createCatchUp({ ctx, receiver });
   const readSync = createReadSync(ctx);
   const anchoring = createAuditAnchoring(ctx);
-  const patients = createPatientTexts(ctx);
-  const parts = { ctx, accountKey, directory, decryption, catchUp, outbox, readSync, anchoring, patients };
+  const [patients, rooms] = [createPatientTexts(ctx), createRooms(ctx, receiver)];
+  const parts = { ctx, accountKey, directory, decryption, catchUp, outbox, readSync, anchoring, patients, rooms };
   const setup = createSessionSetup(parts);
   const stanzas = createStanzaRouter({ ...parts, inbound: createInbound(ctx, receiver) });
   const lifecycle = createLifecycle({ ctx, accountKey, directory, decryption, outbox, setup, stanzas });

@@ -8,9 +8,10 @@
 import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { backoffMs } from '../backoff';
-import { signcrypt, type ReplyRef } from '../crypto';
+import { signcrypt, type Identity, type ReplyRef } from '../crypto';
 import type { Attachments } from './attachments';
 import type { MessagingContext } from './context';
+import { roomMessageStanza } from './room-stanzas';
 import { oxMessage } from './stanzas';
 
 const MAX_ATTEMPTS = 25;
@@ -30,6 +31,48 @@ export interface Turn {
 }
 const FREE_TURN: Turn = { wait: Promise.resolve(), done: () => undefined };
 
+/** A reply's reference and quote (XEP-0461): the answered message's author and origin-id. */
+function replyFor(ctx: MessagingContext, msg: Message, peerJid: string): { reply?: ReplyRef & { quote: string } } {
+  const { store } = ctx.opts;
+  const ref = msg.replyTo?.messageId ? store.messages.get(msg.replyTo.messageId) : undefined;
+  if (!ref?.originId) return {};
+  // In a room the answered message's author is its sender (issue 18).
+  const to = ref.direction === 'in' ? (ref.senderJid ?? peerJid) : ctx.ownJid;
+  return { reply: { to, id: ref.originId, quote: msg.replyTo?.excerpt ?? '' } };
+}
+
+/**
+ * The signcrypted stanza: to the colleague and ourselves (XEP-0374 §2.1), or to a care-team
+ * room's current members and ourselves (issue 18, rooms.ts). The signature and <time/> carry
+ * the injected clock's date (STYLE.md "Time").
+ */
+async function stanzaFor(
+  ctx: MessagingContext,
+  attachments: Attachments,
+  msg: Message,
+  peer: string,
+  originId: string,
+  identity: Identity,
+) {
+  const { clock } = ctx.opts;
+  const attachment = await attachments.forSending(msg.id);
+  const extra = { ...replyFor(ctx, msg, peer), urgent: msg.urgent === true, ...(attachment ? { attachment } : {}) };
+  if (ctx.rooms?.isRoom(peer)) {
+    return roomMessageStanza(peer, originId, await ctx.rooms.encrypt(peer, msg, identity, extra));
+  }
+  if (!ctx.peerAllowed(peer)) throw new AppError('FORBIDDEN', 'recipient outside the clinic domain');
+  const key = await ctx.trust.keyForSending(peer);
+  const base64 = await signcrypt({
+    identity,
+    recipients: [key],
+    to: peer,
+    body: msg.body ?? '',
+    now: new Date(clock.now()),
+    ...extra,
+  });
+  return oxMessage(peer, originId, base64);
+}
+
 export function createOutboxSender(ctx: MessagingContext, attachments: Attachments) {
   const { store, audit, logger, clock } = ctx.opts;
 
@@ -41,14 +84,6 @@ export function createOutboxSender(ctx: MessagingContext, attachments: Attachmen
       ctx.emitConversation(m.conversationId);
     }
     return m;
-  }
-
-  /** A reply's reference and quote (XEP-0461): the answered message's author and origin-id. */
-  function replyFor(msg: Message, peerJid: string): { reply?: ReplyRef & { quote: string } } {
-    const ref = msg.replyTo?.messageId ? store.messages.get(msg.replyTo.messageId) : undefined;
-    if (!ref?.originId) return {};
-    const to = ref.direction === 'in' ? peerJid : ctx.ownJid;
-    return { reply: { to, id: ref.originId, quote: msg.replyTo?.excerpt ?? '' } };
   }
 
   /**
@@ -87,23 +122,10 @@ export function createOutboxSender(ctx: MessagingContext, attachments: Attachmen
     const identity = ctx.identity();
     if (!conv || !conn?.isReady() || !identity) return;
     try {
-      if (!ctx.peerAllowed(conv.peerJid)) throw new AppError('FORBIDDEN', 'recipient outside the clinic domain');
-      const key = await ctx.trust.keyForSending(conv.peerJid);
-      const attachment = await attachments.forSending(messageId);
-      // The signature and <time/> carry the injected clock's date (STYLE.md "Time").
-      const base64 = await signcrypt({
-        identity,
-        recipients: [key],
-        to: conv.peerJid,
-        body: msg.body,
-        now: new Date(clock.now()),
-        ...replyFor(msg, conv.peerJid),
-        urgent: msg.urgent === true,
-        ...(attachment ? { attachment } : {}),
-      });
+      const stanza = await stanzaFor(ctx, attachments, msg, conv.peerJid, msg.originId, identity);
       ctx.opts.metrics?.live?.('signed', msg.originId, performance.now());
       await turn.wait;
-      const acked = conn.sendAcked(oxMessage(conv.peerJid, msg.originId, base64));
+      const acked = conn.sendAcked(stanza);
       turn.done();
       await acked;
       ctx.opts.metrics?.live?.('acked', msg.originId, performance.now());

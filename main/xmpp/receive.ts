@@ -33,6 +33,12 @@ export interface OxItem {
   serverStamp: Date | undefined;
   /** Arrived on the live stream (not carbon/archive): worth a notification. */
   live?: boolean;
+  /**
+   * A care-team room message (issue 18, rooms.ts): `peer` is the room, `sender` the occupant's
+   * real bare JID as the room announced it; `refused` a reason found before decrypting (not a
+   * member at the time, anonymous occupant). The inner <to/> must name the room and nothing else.
+   */
+  room?: { sender: string | null; refused: string | null };
 }
 
 /** What decrypting an item gave: the opened signcrypt, a rejection, or an internal failure (retry later). */
@@ -89,6 +95,7 @@ function rowFor(
   const readAt = it.direction === 'in' && it.live === true && it.serverStamp === undefined && inView ? now : null;
   const base = {
     conversationId: p.conversationId,
+    ...(it.room?.sender ? { senderJid: it.room.sender } : {}),
     direction: it.direction,
     originId: it.originId,
     stanzaId: it.stanzaId,
@@ -120,9 +127,18 @@ function rowFor(
 }
 
 function audited(audit: AuditLog, m: NewMessage, id: string, peer: string, reason: string | null) {
+  if (m.senderJid) return auditedInRoom(audit, m, id, peer, reason);
   if (reason) audit.append('message-rejected', { messageId: id, peer, direction: m.direction, reason });
   else if (m.direction === 'in') audit.append('message-received', { messageId: id, from: peer });
   else audit.append('message-sent', { messageId: id, to: peer, device: 'other' });
+}
+
+/** A room message's entry names the room and its real sender (issue 18). */
+function auditedInRoom(audit: AuditLog, m: NewMessage, id: string, room: string, reason: string | null) {
+  const from = m.senderJid ?? null;
+  if (reason) audit.append('message-rejected', { messageId: id, peer: room, from, direction: m.direction, reason });
+  else if (m.direction === 'in') audit.append('message-received', { messageId: id, from, room });
+  else audit.append('message-sent', { messageId: id, to: room, device: 'other' });
 }
 
 type Store = MessagingContext['opts']['store'];
@@ -170,43 +186,59 @@ function withVerified(
 async function senderKeyOf(ctx: MessagingContext, it: OxItem): Promise<ContactKey | null> {
   const identity = ctx.identity();
   if (it.direction === 'out') return identity ? identityAsContact(identity) : null;
+  // A room message is checked against its real sender's key (issue 18).
+  const signer = it.room ? it.room.sender : it.peer;
   // No key to verify with: stored as unverified with 'no-sender-key' and audited (decrypt below).
-  return ctx.trust.keyForReceiving(it.peer).catch(() => null);
+  return signer ? ctx.trust.keyForReceiving(signer).catch(() => null) : null;
+}
+
+/** Decrypts and verifies one item (on the pool when it runs); a rejection is an outcome, not a throw. */
+async function decryptItem(
+  ctx: MessagingContext,
+  it: OxItem,
+  key: Promise<ContactKey | null>,
+): Promise<ReceiveOutcome> {
+  const { clock, metrics } = ctx.opts;
+  const mark = (stage: LiveStage, item: OxItem) => markLive(metrics, stage, item);
+  if (!ctx.identity()) return { ok: false, reason: 'no-identity' };
+  if (it.room?.refused) return { ok: false, reason: it.room.refused };
+  const k = await key;
+  if (!k) return { ok: false, reason: 'no-sender-key' };
+  mark('decrypt-start', it);
+  try {
+    const value = await ctx.decrypt({
+      senderKey: k,
+      base64: it.base64,
+      // Inner <to/> must name the outer recipient: us for received, the peer for our own sent copies.
+      // A room message names the room (rooms.ts): received and our own reflected copies alike.
+      ourJid: it.direction === 'in' && !it.room ? ctx.ownJid : it.peer,
+      // The <time/> check's reference: our server's stamp when it stored the message, else now.
+      ...(it.serverStamp ? { delayStamp: it.serverStamp } : {}),
+      now: new Date(clock.now()),
+    });
+    mark('decrypted', it);
+    // A room message is never also addressed elsewhere (docs/protocol.md "Care-team rooms").
+    if (it.room && value.to.some((j) => j !== it.peer)) return { ok: false, reason: 'bad-recipient' };
+    return { ok: true, value };
+  } catch (err) {
+    mark('decrypted', it);
+    if (!(err instanceof SigncryptRejectedError)) return { ok: false, internal: true };
+    const signer = it.room ? it.room.sender : it.peer;
+    // refresh() never rejects; a changed key shows up in the store.
+    if (err.reason === 'wrong-signer' && it.direction === 'in' && signer) void ctx.trust.refresh(signer);
+    return { ok: false, reason: err.reason };
+  }
 }
 
 export function createReceiver(ctx: MessagingContext) {
   const { store, audit, logger, clock, metrics } = ctx.opts;
-  const mark = (stage: LiveStage, it: OxItem) => markLive(metrics, stage, it);
   const existing = (conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined =>
     existingIn(store, conversationId, it);
   const duplicate = (conversationId: string, it: OxItem) => duplicateIn(store, conversationId, it);
 
   const senderKey = (it: OxItem) => senderKeyOf(ctx, it);
 
-  async function decrypt(it: OxItem, key: Promise<ContactKey | null>): Promise<ReceiveOutcome> {
-    if (!ctx.identity()) return { ok: false, reason: 'no-identity' };
-    const k = await key;
-    if (!k) return { ok: false, reason: 'no-sender-key' };
-    mark('decrypt-start', it);
-    try {
-      const value = await ctx.decrypt({
-        senderKey: k,
-        base64: it.base64,
-        // Inner <to/> must name the outer recipient: us for received, the peer for our own sent copies.
-        ourJid: it.direction === 'in' ? ctx.ownJid : it.peer,
-        // The <time/> check's reference: our server's stamp when it stored the message, else now.
-        ...(it.serverStamp ? { delayStamp: it.serverStamp } : {}),
-        now: new Date(clock.now()),
-      });
-      mark('decrypted', it);
-      return { ok: true, value };
-    } catch (err) {
-      mark('decrypted', it);
-      if (!(err instanceof SigncryptRejectedError)) return { ok: false, internal: true };
-      if (err.reason === 'wrong-signer' && it.direction === 'in') void ctx.trust.refresh(it.peer); // a changed key shows up
-      return { ok: false, reason: err.reason };
-    }
-  }
+  const decrypt = (it: OxItem, key: Promise<ContactKey | null>) => decryptItem(ctx, it, key);
 
   /**
    * Dedup, then start decrypting at once (the pool queues beyond its in-flight limit). null: the

@@ -19,6 +19,7 @@ import type { DecryptService } from './decrypt';
 import type { Directory } from './directory';
 import type { Outbox } from './outbox';
 import type { ReadSync } from './read-sync';
+import type { Rooms } from './rooms';
 import { NS } from './stanzas';
 import type { XmppConnection } from './transport/connection';
 import type { StartOptions } from './types';
@@ -33,6 +34,7 @@ export interface SessionSetupDeps {
   readSync: ReadSync;
   anchoring: AuditAnchoring;
   patients: PatientTexts;
+  rooms?: Pick<Rooms, 'connected'>;
 }
 
 export function createSessionSetup({
@@ -45,6 +47,7 @@ export function createSessionSetup({
   readSync,
   anchoring,
   patients,
+  rooms,
 }: SessionSetupDeps) {
   const { store, events, logger, clock } = ctx.opts;
   /** The current fresh session's setup (carbons, roster, key publication, catch-up). */
@@ -82,6 +85,8 @@ export function createSessionSetup({
     // With our capabilities (caps.ts): the server then pushes colleagues' key-list changes.
     // Show and status as the person last set them (issue 12 §7), kept in the settings.
     await c.send(ownPresenceStanza(ctx.opts.ownPresence?.() ?? { show: 'available', status: '' }));
+    // Care-team rooms (issue 18): joined before the outbox runs, since only an occupant may post.
+    await rooms?.connected(c).catch((err: unknown) => logger.warn('xmpp: rooms not joined', { error: errorName(err) }));
     await outbox.flush(true);
     // Whatever was archived between the catch-up and our presence (it went to offline storage).
     await catchUp.run();

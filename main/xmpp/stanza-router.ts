@@ -16,6 +16,7 @@ import type { Inbound } from './inbound';
 import type { PatientTexts } from './patient-texts';
 import { announcedKeys } from './pep-keys';
 import type { ReadSync } from './read-sync';
+import type { Rooms } from './rooms';
 import { NS } from './stanzas';
 
 export interface StanzaRouterDeps {
@@ -25,9 +26,11 @@ export interface StanzaRouterDeps {
   inbound: Inbound;
   readSync: ReadSync;
   patients: Pick<PatientTexts, 'onStanza'>;
+  /** Care-team rooms (issue 18): their presences and messages. */
+  rooms?: Pick<Rooms, 'onPresence' | 'onMessage'>;
 }
 
-export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync, patients }: StanzaRouterDeps) {
+export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync, patients, rooms }: StanzaRouterDeps) {
   const { store, logger } = ctx.opts;
   let chain: Promise<void> = Promise.resolve();
 
@@ -50,7 +53,7 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync,
   }
 
   function onStanza(el: XmlElement) {
-    if (el.name === 'presence') return directory.handlePresence(el);
+    if (el.name === 'presence') return rooms?.onPresence(el) ? undefined : directory.handlePresence(el);
     const notice = keyListNoticeFrom(el, ctx.ownJid);
     if (notice) return onKeyListNotice(notice, el);
     // In the same chain as messages: a mark is applied after the messages that arrived before it.
@@ -68,7 +71,8 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync,
     if (patients.onStanza(el)) return;
     let step: () => Promise<void>;
     try {
-      step = inbound.handleMessage(el);
+      // A room's messages (issue 18) never reach inbound.ts: they are not one-to-one.
+      step = rooms?.onMessage(el) ?? inbound.handleMessage(el);
     } catch (err) {
       logger.error('xmpp: inbound message failed', { error: errorName(err) });
       return;

@@ -63,3 +63,26 @@ module:hook("muc-room-pre-create", function(event)
 		event.room._affiliations[creator] = nil;
 	end
 end, -2);
+
+-- Which rooms am I on the member list of? (issue 18) The rooms are unlisted, so the service's
+-- plain disco#items shows none of them; a workstation asks the service for this node instead and
+-- gets the rooms whose stored affiliation list names the requester as owner, admin or member
+-- (never the server admins' implicit ownership, never a destroyed room's tombstone). It joins
+-- those at every sign-in (docs/protocol.md "Care-team rooms").
+local MY_ROOMS_NODE = "urn:clinic-messenger:rooms:member";
+local mod_muc = module:depends("muc");
+
+module:hook("iq-get/host/http://jabber.org/protocol/disco#items:query", function(event)
+	local stanza = event.stanza;
+	if stanza.tags[1].attr.node ~= MY_ROOMS_NODE then return; end
+	local who = jid_bare(stanza.attr.from);
+	local reply = st.reply(stanza):query("http://jabber.org/protocol/disco#items", { node = MY_ROOMS_NODE });
+	for room in mod_muc.all_rooms() do
+		local affiliation = room._affiliations[who];
+		if not room._data.destroyed and (affiliation == "owner" or affiliation == "admin" or affiliation == "member") then
+			reply:tag("item", { jid = room.jid, name = room:get_name() }):up();
+		end
+	end
+	event.origin.send(reply);
+	return true;
+end, 10);

@@ -47,6 +47,7 @@ export const auditTypeNames: Record<AuditEventType, string> = {
   'retention-purged': 'Old messages deleted',
   'audit-anchor': 'Record not anchored',
   'patient-text': 'Text to a patient',
+  'room-membership': 'Care-team room membership',
 };
 
 /** The types in the order the menu lists them: by their names. */

@@ -125,6 +125,12 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
     const why = typeof d.reason === 'string' ? ` (${d.reason})` : '';
     return `${words[state] ?? 'Text to a patient'}${state === 'failed' ? why : ''}`;
   },
+  'room-membership': (d, n) => {
+    const room = typeof d.room === 'string' ? d.room : 'a care-team room';
+    if (d.change === 'policy') return `Left ${room}: it is no longer members-only and non-anonymous`;
+    const verb = d.change === 'removed' ? 'removed from' : d.change === 'joined' ? 'joined' : 'added to';
+    return `${who(d, 'jid', n)} ${verb} ${room}`;
+  },
 };
 
 /** Who changed a message (message-change.ts `by`): the colleague, this PC or another workstation of ours. */

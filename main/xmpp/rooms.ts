@@ -1,0 +1,365 @@
+/**
+ * Care-team rooms in the session (issue 18; docs/protocol.md "Care-team rooms"). At every fresh
+ * sign-in the workstation asks the MUC service which rooms list it as a member (the node
+ * MY_ROOMS_NODE of deploy/prosody's mod_muc_clinic_policy: the rooms are unlisted), reads each
+ * room's member list (its affiliation list) and joins. From then on:
+ *
+ * - occupants' presences tell us the real JID behind each nick (the rooms are non-anonymous) and
+ *   prompt a new read of the member list when an affiliation changes; the member list is only ever
+ *   the room's affiliation list, never an occupant's presence (a server admin shows as owner);
+ * - a groupchat message goes through the one receive path (receive.ts) with its real sender: it is
+ *   refused unless that JID is a member now (as this workstation knows it) and signed by their
+ *   pinned key, and its inner <to/> names the room only; our own reflected messages are checked
+ *   against what we stored (an altered reflection is refused); a private message through the room
+ *   is refused; every refusal is audited;
+ * - sending encrypts once to every current member's pinned key (room-message.ts); a member whose
+ *   key changed or who has no usable key stops the send (never a plaintext fallback).
+ */
+import { xml, type XmlElement } from '@xmpp/client';
+import type { Message } from '../../common/contract/domain';
+import { AppError } from '../../common/result';
+import { identityAsContact, type Identity } from '../crypto';
+import { membersAt } from '../crypto/room-membership';
+import { RoomRecipientsError, signcryptForRoom, type RoomMember } from '../crypto/room-message';
+import { errorName } from '../log';
+import type { MessagingContext } from './context';
+import { findService, NS_DISCO_INFO, NS_DISCO_ITEMS } from './disco';
+import type { Receiver } from './receive';
+import {
+  affiliationListQuery,
+  createOccupantMap,
+  joinRoomPresence,
+  readAffiliationList,
+  readOccupantPresence,
+  readRoomMessage,
+  type RoomMessageIn,
+} from './room-stanzas';
+import { bare, NS } from './stanzas';
+import type { XmppConnection } from './transport/connection';
+
+/** The service's node listing the rooms whose member list names the requester (mod_muc_clinic_policy.lua). */
+export const MY_ROOMS_NODE = 'urn:clinic-messenger:rooms:member';
+const JOIN_TIMEOUT_MS = 15_000;
+/** A room we join must say both (XEP-0045 §15.6 features); else we leave it alone. */
+const REQUIRED_FEATURES = ['muc_membersonly', 'muc_nonanonymous'];
+
+type Step = () => Promise<void>;
+
+interface State {
+  ctx: MessagingContext;
+  receiver: Receiver;
+  occupants: ReturnType<typeof createOccupantMap>;
+  /** Joins waiting for the room's answer: room → resolve(true: in, false: refused). */
+  joining: Map<string, (ok: boolean) => void>;
+  service: string | null;
+}
+
+const isMember = (s: State, room: string, jid: string, at: number): boolean =>
+  membersAt(
+    s.ctx.opts.store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) })),
+    new Date(at),
+  ).has(jid);
+
+/** Reads the room's member list now and records what changed (audited on this workstation). */
+async function refreshMembers(s: State, c: XmppConnection, room: string): Promise<void> {
+  const { store, audit, clock } = s.ctx.opts;
+  const list: ReturnType<typeof readAffiliationList> = [];
+  for (const affiliation of ['owner', 'admin', 'member'] as const)
+    list.push(...readAffiliationList(await c.iq(affiliationListQuery(room, affiliation))));
+  const at = clock.now();
+  const listed = new Set(list.map((m) => m.jid));
+  store.transaction(() => {
+    for (const m of list)
+      if (store.rooms.recordAffiliation(room, m.jid, m.affiliation, at))
+        audit.append('room-membership', { room, jid: m.jid, change: 'added', affiliation: m.affiliation });
+    for (const m of store.rooms.members(room))
+      if (!listed.has(m.jid) && store.rooms.recordAffiliation(room, m.jid, 'none', at))
+        audit.append('room-membership', { room, jid: m.jid, change: 'removed', affiliation: 'none' });
+  });
+}
+
+/** The room still is what the clinic's policy says (members-only, non-anonymous). */
+async function policyHolds(c: XmppConnection, room: string): Promise<boolean> {
+  const info = await c.iq(xml('iq', { type: 'get', to: room }, xml('query', { xmlns: NS_DISCO_INFO })));
+  const features = new Set(
+    (info.getChild('query', NS_DISCO_INFO)?.getChildren('feature') ?? []).map((f) => String(f.attrs.var)),
+  );
+  return REQUIRED_FEATURES.every((f) => features.has(f));
+}
+
+/** We are no longer in the room: removed by the clinic, or the room broke the policy. */
+function leftRoom(s: State, room: string, change: 'removed' | 'policy'): void {
+  const { store, audit, clock } = s.ctx.opts;
+  const r = store.rooms.get(room);
+  if (!r || r.leftAt !== null) return;
+  store.transaction(() => {
+    store.rooms.setLeft(room, clock.now());
+    if (change === 'removed') store.rooms.recordAffiliation(room, s.ctx.ownJid, 'none', clock.now());
+    audit.append('room-membership', { room, jid: s.ctx.ownJid, change });
+  });
+  s.ctx.emitConversation(r.conversationId);
+}
+
+async function join(s: State, c: XmppConnection, room: string): Promise<void> {
+  const { store, audit, clock } = s.ctx.opts;
+  if (!(await policyHolds(c, room))) return leftRoom(s, room, 'policy');
+  await refreshMembers(s, c, room);
+  const answered = new Promise<boolean>((resolve) => {
+    s.joining.set(room, resolve);
+    s.ctx.net.setTimeout(() => resolve(false), JOIN_TIMEOUT_MS);
+  });
+  await c.send(joinRoomPresence(room, store.rooms.get(room)?.nick ?? s.ctx.ownJid.split('@')[0]!));
+  const ok = await answered;
+  s.joining.delete(room);
+  if (!ok) throw new AppError('NOT_CONNECTED', 'The room did not let us in.', { room });
+  const before = store.rooms.get(room);
+  store.rooms.setJoined(room, clock.now());
+  if (before?.joinedAt === null || before?.leftAt !== null)
+    audit.append('room-membership', { room, jid: s.ctx.ownJid, change: 'joined' });
+}
+
+/** Fresh session: the rooms whose member list names us, joined; rooms that dropped us, left. */
+async function connected(s: State, c: XmppConnection): Promise<void> {
+  const { store, logger } = s.ctx.opts;
+  const domain = s.ctx.ownJid.slice(s.ctx.ownJid.indexOf('@') + 1);
+  s.service ??= await findService(
+    (el) => c.iq(el),
+    domain,
+    (jid, info) => (info.getChildren('identity').some((i) => i.attrs.category === 'conference') ? jid : null),
+  );
+  if (!s.service) return;
+  const res = await c.iq(
+    xml('iq', { type: 'get', to: s.service }, xml('query', { xmlns: NS_DISCO_ITEMS, node: MY_ROOMS_NODE })),
+  );
+  const items = (res.getChild('query', NS_DISCO_ITEMS)?.getChildren('item') ?? []).filter((i) =>
+    bare(i.attrs.jid).endsWith(`@${s.service}`),
+  );
+  const listed = new Set<string>();
+  for (const item of items) {
+    const room = bare(item.attrs.jid);
+    listed.add(room);
+    const nick = store.rooms.get(room)?.nick ?? s.ctx.ownJid.split('@')[0]!;
+    const r = store.rooms.upsert(room, { name: item.attrs.name ?? null, nick });
+    await join(s, c, room).catch((err: unknown) =>
+      logger.warn('xmpp: room not joined', { conversationId: r.conversationId, error: errorName(err) }),
+    );
+    s.ctx.emitConversation(r.conversationId);
+  }
+  for (const r of store.rooms.list()) if (!listed.has(r.jid)) leftRoom(s, r.jid, 'removed');
+}
+
+/** An occupant's presence (or a refused join); true when it was a room's. */
+function onPresence(s: State, el: XmlElement): boolean {
+  const { store, logger } = s.ctx.opts;
+  const room = bare(el.attrs.from);
+  if (!store.rooms.get(room)) return false;
+  if (el.attrs.type === 'error') {
+    s.joining.get(room)?.(false);
+    return true;
+  }
+  const p = readOccupantPresence(el);
+  if (!p) return true;
+  s.occupants.apply(p);
+  if (p.self && !p.gone) s.joining.get(room)?.(true);
+  if (p.self && p.gone && (p.codes.includes('321') || p.codes.includes('301'))) leftRoom(s, room, 'removed');
+  else if (p.realJid && p.affiliation && (p.codes.includes('321') || knownDiffers(s, room, p.realJid, p.affiliation))) {
+    const c = s.ctx.conn();
+    if (c?.isReady())
+      // The member list is re-read from the room (never taken from a presence); a failure is logged, the next change reads it again.
+      void refreshMembers(s, c, room).catch((err: unknown) =>
+        logger.warn('xmpp: room member list not read', { error: errorName(err) }),
+      );
+  }
+  return true;
+}
+
+/** A presence shows an affiliation our records do not: the list changed (or a server admin is in). */
+function knownDiffers(s: State, room: string, jid: string, affiliation: string): boolean {
+  const known = s.ctx.opts.store.rooms.members(room).find((m) => m.jid === jid)?.affiliation ?? 'none';
+  return known !== affiliation;
+}
+
+const rejected = (s: State, room: string, reason: string, from: string | null): Step => {
+  const { audit, logger } = s.ctx.opts;
+  return () =>
+    Promise.resolve().then(() => {
+      audit.append('message-rejected', { messageId: null, peer: room, from, direction: 'in', reason });
+      logger.warn('xmpp: room message rejected', { reason });
+    });
+};
+
+/**
+ * A <message/> from one of our rooms, as the step that handles it in arrival order; null when the
+ * stanza is not from a room of ours.
+ */
+function onMessage(s: State, el: XmlElement): Step | null {
+  const from = String(el.attrs.from ?? '');
+  const room = bare(from);
+  if (!s.ctx.opts.store.rooms.get(room)) return null;
+  const nothing: Step = () => Promise.resolve();
+  if (el.attrs.type === 'error') return nothing;
+  if (el.attrs.type !== 'groupchat') {
+    // From room/nick and not groupchat: a private message through the room. Refused (issue 18 §5).
+    const occupantSent = from.includes('/') && (el.getChild('openpgp', NS.ox) || el.getChild('body'));
+    const nick = from.slice(from.indexOf('/') + 1);
+    return occupantSent ? rejected(s, room, 'private-through-room', s.occupants.realJidOf(room, nick)) : nothing;
+  }
+  const msg = readRoomMessage(el);
+  if (!msg) return nothing; // a subject, the room's own notice, plaintext: nothing to store
+  return () => receive(s, msg);
+}
+
+async function receive(s: State, msg: RoomMessageIn): Promise<void> {
+  const { store, clock, logger } = s.ctx.opts;
+  const room = msg.room;
+  const sender = s.occupants.realJidOf(room, msg.nick);
+  const conversationId = store.rooms.get(room)!.conversationId;
+  const own = sender === s.ctx.ownJid;
+  if (own && msg.originId) {
+    const mine = store.messages.findByOriginId(conversationId, msg.originId);
+    if (mine) return checkReflection(s, mine, msg);
+  }
+  let refused: string | null = sender ? null : 'anonymous-occupant';
+  if (sender && !isMember(s, room, sender, clock.now())) {
+    // Perhaps added since we last read the list: read it again once, then decide.
+    const c = s.ctx.conn();
+    if (c?.isReady())
+      await refreshMembers(s, c, room).catch((err: unknown) =>
+        logger.warn('xmpp: room member list not read', { error: errorName(err) }),
+      );
+    if (!isMember(s, room, sender, clock.now())) refused = 'not-member';
+  }
+  const pending = s.receiver.prepare({
+    peer: room,
+    direction: own ? 'out' : 'in',
+    base64: msg.base64,
+    originId: msg.originId,
+    stanzaId: msg.stanzaId,
+    serverStamp: undefined,
+    live: true,
+    room: { sender, refused },
+  });
+  if (!pending) return;
+  const { received } = await s.receiver.commit([pending]);
+  s.receiver.announce(received);
+}
+
+/** The room echoed our own message: it must be exactly what we sent, signed by us, to this room. */
+async function checkReflection(s: State, mine: Message, msg: RoomMessageIn): Promise<void> {
+  const { store, audit, clock, logger } = s.ctx.opts;
+  const identity = s.ctx.identity();
+  if (!identity || mine.direction !== 'out' || mine.body === null) return;
+  let same = false;
+  try {
+    const opened = await s.ctx.decrypt({
+      senderKey: identityAsContact(identity),
+      base64: msg.base64,
+      ourJid: msg.room,
+      now: new Date(clock.now()),
+    });
+    same = opened.body === mine.body && opened.to.every((j) => j === msg.room);
+  } catch {
+    same = false; // not ours, not readable: an altered reflection
+  }
+  if (same) {
+    if (msg.stanzaId) store.messages.setStanzaId(mine.id, msg.stanzaId);
+    return;
+  }
+  audit.append('message-rejected', {
+    messageId: mine.id,
+    peer: msg.room,
+    from: s.ctx.ownJid,
+    direction: 'out',
+    reason: 'altered-reflection',
+  });
+  logger.warn('xmpp: room reflected an altered copy of our message', { messageId: mine.id });
+}
+
+const nameOf = (s: State, jid: string): string => s.ctx.opts.store.contacts.get(jid)?.displayName ?? jid;
+
+/** Before storing a message to a room: we are still a member and nobody's key changed (sending is refused otherwise). */
+function checkSendable(s: State, room: string): void {
+  const { store } = s.ctx.opts;
+  const r = store.rooms.get(room);
+  if (!r || r.leftAt !== null)
+    throw new AppError('FORBIDDEN', 'You are no longer a member of this care-team room.', { room });
+  const changed = store.rooms
+    .members(room)
+    .filter((m) => m.jid !== s.ctx.ownJid && store.contacts.get(m.jid)?.trust === 'changed')
+    .map((m) => m.jid);
+  if (changed.length) throw keyChanged(s, changed);
+}
+
+const keyChanged = (s: State, jids: string[]) =>
+  new AppError(
+    'KEY_CHANGED',
+    `The encryption key of ${jids.map((j) => nameOf(s, j)).join(', ')} changed. Compare the new fingerprint and accept it to send to this room again.`,
+    { jids: jids.join(',') },
+  );
+
+/** The room message's ciphertext for the members on the room's list now (outbox-send.ts). */
+async function encrypt(
+  s: State,
+  room: string,
+  msg: Message,
+  identity: Identity,
+  extra: Pick<Parameters<typeof signcryptForRoom>[0], 'reply' | 'urgent' | 'attachment'>,
+): Promise<string> {
+  const { store, clock } = s.ctx.opts;
+  const c = s.ctx.conn();
+  if (!c?.isReady()) throw new AppError('NOT_CONNECTED', 'Not connected.');
+  checkSendable(s, room);
+  await refreshMembers(s, c, room);
+  const members: RoomMember[] = [];
+  const changed: string[] = [];
+  for (const m of store.rooms.members(room)) {
+    if (m.jid === s.ctx.ownJid) {
+      members.push({ jid: m.jid, key: null });
+      continue;
+    }
+    const key = await s.ctx.trust.keyForSending(m.jid).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'KEY_CHANGED') changed.push(m.jid);
+      return null;
+    });
+    members.push({ jid: m.jid, name: nameOf(s, m.jid), key });
+  }
+  if (changed.length) throw keyChanged(s, changed);
+  try {
+    const out = await signcryptForRoom({
+      identity,
+      room,
+      members,
+      body: msg.body ?? '',
+      now: new Date(clock.now()),
+      ...extra,
+    });
+    return out.base64;
+  } catch (err) {
+    if (err instanceof RoomRecipientsError) {
+      const names = err.missing.map((m) => m.name ?? m.jid).join(', ');
+      throw new AppError('KEY_UNAVAILABLE', `No usable encryption key for ${names}: nothing was sent.`, {
+        jids: err.missing.map((m) => m.jid).join(','),
+      });
+    }
+    if (err instanceof RangeError) throw new AppError('FORBIDDEN', 'You are not on this room’s member list.', { room });
+    throw err;
+  }
+}
+
+/** Also sets ctx.rooms: the outbox and send() reach the rooms through the context. */
+export function createRooms(ctx: MessagingContext, receiver: Receiver) {
+  const s: State = { ctx, receiver, occupants: createOccupantMap(), joining: new Map(), service: null };
+  const rooms = {
+    connected: (c: XmppConnection) => connected(s, c),
+    onPresence: (el: XmlElement) => onPresence(s, el),
+    onMessage: (el: XmlElement) => onMessage(s, el),
+    isRoom: (jid: string): boolean => ctx.opts.store.rooms.get(jid) !== undefined,
+    checkSendable: (room: string) => checkSendable(s, room),
+    encrypt: (room: string, msg: Message, identity: Identity, extra: Parameters<typeof encrypt>[4]) =>
+      encrypt(s, room, msg, identity, extra),
+  };
+  ctx.rooms = rooms;
+  return rooms;
+}
+
+export type Rooms = ReturnType<typeof createRooms>;
