@@ -5,6 +5,14 @@
 import { z } from 'zod';
 import { channel } from './define';
 import {
+  listedPatient,
+  patientImport,
+  patientSegment,
+  patientSegmentDraft,
+  patientTemplate,
+  patientTemplateDraft,
+} from './patient-lists';
+import {
   attachment,
   auditEntry,
   auditEventType,
@@ -247,6 +255,29 @@ export const channels = {
   ),
   /** The texts to patients, newest first. */
   'patients:list': channel(none, z.array(patientText)),
+  /**
+   * The clinic's patient list from a CSV file (UTF-8 bytes; issue 17 item 5): every row is checked
+   * and every refused row named (row number and reason). With refused rows and skipRefused false
+   * nothing is written; with skipRefused true the other rows are. BAD_INPUT: the file as a whole.
+   */
+  'patients:import': channel(
+    z.object({ csv: z.instanceof(Uint8Array), skipRefused: z.boolean().default(false) }),
+    patientImport,
+    { maxBytes: 4 * 1024 * 1024 },
+  ),
+  /** The imported patients, by last name. */
+  'patients:directory': channel(none, z.array(listedPatient)),
+  'patients:templates': channel(none, z.array(patientTemplate)),
+  /** Saves a template; BAD_INPUT names every problem (unknown placeholder, PHI in the SMS text). */
+  'patients:saveTemplate': channel(patientTemplateDraft, patientTemplate),
+  'patients:deleteTemplate': channel(z.object({ id: z.string().max(64) }), none),
+  /**
+   * The template to each chosen patient, each with their own link secret: every recipient's text is
+   * stored before the first goes; progress in 'patient:segment'; resumed at the next connection.
+   */
+  'patients:sendSegment': channel(patientSegmentDraft, patientSegment),
+  /** Segment sends, newest first, with their progress. */
+  'patients:segments': channel(none, z.array(patientSegment)),
   'messages:search': channel(
     z.object({ query: z.string().min(1).max(200), cursor, limit: pageLimit.default(20) }),
     z.object({

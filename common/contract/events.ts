@@ -12,6 +12,7 @@ import {
   bareJid,
   statusText,
 } from './domain';
+import { patientSegment } from './patient-lists';
 
 export const events = {
   'session:locked': z.object({ reason: lockReason }),
@@ -40,6 +41,8 @@ export const events = {
   }),
   /** A text to a patient was stored or changed state (issue 17). */
   'patient:updated': patientText,
+  /** A segment send moved on (issue 17 item 5): counts only. */
+  'patient:segment': patientSegment,
   'contact:updated': contact,
   'presence:changed': z.object({ jid: bareJid, presence, status: statusText.nullable().optional() }),
   'sync:progress': z.object({ done: z.number().int(), total: z.number().int().nullable(), finished: z.boolean() }),

@@ -49,6 +49,8 @@ export interface PatientTextDeps {
   replyKeys?: Uint8Array[];
   /** The injected clock's now, for openpgp. */
   now: () => Date;
+  /** The gateway's address when the caller found it already (null: the server has none); else found here. */
+  gateway?: string | null;
 }
 
 /** What the sender reads when the gateway says no. */
@@ -98,7 +100,7 @@ export async function deliverPatientText(
   t: PreparedPatientText & { request: string; text: string; expiresDays?: number },
 ): Promise<PatientTextSent> {
   const sealed = await encryptForPatient(t.text, deps.archiveKey, deps.now());
-  const gateway = await findPatientGateway(deps.iq, deps.domain);
+  const gateway = deps.gateway !== undefined ? deps.gateway : await findPatientGateway(deps.iq, deps.domain);
   if (!gateway) throw new AppError('NOT_FOUND', 'The clinic server has no patient gateway.');
   try {
     return await sendPatientText(deps.iq, gateway, {

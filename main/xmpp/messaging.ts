@@ -175,7 +175,12 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     acceptKeyChange: (jid, fpr) => trust.acceptChange(bare(jid), fpr),
     keyBackup: () => accountKey.backup(),
     anchoring: () => anchoringStatus(store, policy, clock.now()),
-    patients: { send: (draft) => patients.send(draft), list: () => patients.list() },
+    patients: {
+      send: (draft) => patients.send(draft),
+      list: () => patients.list(),
+      lists: patients.lists,
+      segments: patients.segments,
+    },
     directoryName: () => setup.directoryName(),
     inspect: probe(outbox, setup, anchoring),
   };

@@ -12,10 +12,13 @@ import type { PatientText } from '../../common/contract/domain';
 import type { ChannelParsedInput } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import { errorName } from '../log';
+import { createPatientList, type PatientList } from '../patients/patient-list';
 import { deliverPatientText, preparePatientText, type PreparedPatientText } from '../patients/send-text';
 import type { StoredPatientText } from '../store/repos/patient-texts';
 import type { MessagingContext } from './context';
 import { createPatientGatewayInbound } from './patient-gateway-inbound';
+import { createPatientSegments, type PatientSegments } from './patient-segments';
+import { findPatientGateway } from './patient-gateway';
 import { fetchPinnedKey } from './pep-keys';
 
 /** What the sender wrote (the patients:send channel's input). */
@@ -28,9 +31,19 @@ export interface PatientTexts {
   onStanza(el: XmlElement): boolean;
   /** A fresh connection: texts stored while offline go now. */
   connected(): void;
+  /** The imported patient list and the templates (issue 17 item 5). */
+  readonly lists: PatientList;
+  /** Segment sends (issue 17 item 5): their texts go through this file's delivery. */
+  readonly segments: Pick<PatientSegments, 'send' | 'list'>;
 }
 
 const LIST_LIMIT = 200;
+
+/** What one delivery pass looks up once: the archive key and the gateway's address. */
+interface PassLookups {
+  key?: Awaited<ReturnType<typeof fetchPinnedKey>>;
+  gateway?: string | null;
+}
 
 const shown = ({ dobVerifier: _v, linkId: _l, ...t }: StoredPatientText): PatientText => t;
 
@@ -41,7 +54,9 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
   let pass: Promise<void> = Promise.resolve();
 
   const emit = (t: StoredPatientText | undefined) => {
-    if (t) events.emit('patient:updated', shown(t));
+    if (!t) return;
+    events.emit('patient:updated', shown(t));
+    segments.textChanged(t.id);
   };
 
   function archiveAccount(): { jid: string; fingerprint: string } {
@@ -54,11 +69,13 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
   }
 
   /** Hands one stored text to the gateway; leaves it 'sending' when the connection is the problem. */
-  async function deliver(t: StoredPatientText): Promise<void> {
+  async function deliver(t: StoredPatientText, seen: PassLookups): Promise<void> {
     const c = ctx.conn();
     if (!c?.isReady()) return;
     const archive = archiveAccount();
-    const key = await fetchPinnedKey(c, archive.jid, archive.fingerprint);
+    // Looked up once per pass (a segment is one pass): the key is checked against the policy each time.
+    const key = (seen.key ??= await fetchPinnedKey(c, archive.jid, archive.fingerprint));
+    seen.gateway ??= await findPatientGateway((el) => c.iq(el), domain);
     if ('refused' in key) {
       store.patientTexts.fail(t.id, `archive-${key.refused}`);
       audit.append('patient-text', { id: t.id, state: 'failed', reason: `archive-${key.refused}` });
@@ -74,6 +91,7 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
           iq: (el) => c.iq(el),
           domain,
           archiveKey: key.key,
+          gateway: seen.gateway,
           now: () => new Date(clock.now()),
           ...(replyKeys ? { replyKeys } : {}),
         },
@@ -98,9 +116,10 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
 
   function deliverUnsent(): Promise<void> {
     pass = pass.then(async () => {
+      const seen: PassLookups = {};
       for (const t of store.patientTexts.unsent()) {
         try {
-          await deliver(t);
+          await deliver(t, seen);
         } catch (err) {
           // Not the gateway's refusal (the connection went, no gateway yet): tried again at the next connection.
           logger.warn('patient text not handed over yet', { id: t.id, error: errorName(err) });
@@ -112,6 +131,10 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
   }
 
   const inbound = createPatientGatewayInbound(ctx, emit);
+  const segments: PatientSegments = createPatientSegments(ctx, {
+    requireArchive: () => void archiveAccount(),
+    flush: deliverUnsent,
+  });
 
   return {
     async send(draft) {
@@ -136,5 +159,7 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
       // deliverUnsent never rejects (each failure is logged and left for the next connection).
       void deliverUnsent();
     },
+    lists: createPatientList({ store, audit, clock }),
+    segments,
   };
 }

@@ -188,7 +188,7 @@ export interface Messaging {
   /** Audit anchoring (issue 15 item 4): when this profile's chain was last anchored, and whether that is overdue. */
   anchoring(): AnchoringStatus;
   /** Texts to patients through the clinic's patient gateway (issue 17, patient-texts.ts). */
-  readonly patients: Pick<PatientTexts, 'send' | 'list'>;
+  readonly patients: Pick<PatientTexts, 'send' | 'list' | 'lists' | 'segments'>;
   /** Tests and benchmarks: what the service is doing. Not part of the IPC surface. */
   readonly inspect: MessagingProbe;
 }

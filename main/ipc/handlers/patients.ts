@@ -1,12 +1,35 @@
 /**
- * patients:send / patients:list (issue 17 item 2): texts to patients through the clinic's patient
- * gateway, stored in the session's encrypted store (main/xmpp/patient-texts.ts does the work).
+ * patients:* (issue 17 items 2 and 5): texts to patients through the clinic's patient gateway, the
+ * imported patient list, templates and segment sends, stored in the session's encrypted store
+ * (main/xmpp/patient-texts.ts, patient-segments.ts and main/patients/patient-list.ts do the work).
  */
 import type { DomainHandlers, HandlerContext } from './context';
 
-export function patientHandlers(ctx: HandlerContext): DomainHandlers<'patients:send' | 'patients:list'> {
+type PatientChannels =
+  | 'patients:send'
+  | 'patients:list'
+  | 'patients:import'
+  | 'patients:directory'
+  | 'patients:templates'
+  | 'patients:saveTemplate'
+  | 'patients:deleteTemplate'
+  | 'patients:sendSegment'
+  | 'patients:segments';
+
+export function patientHandlers(ctx: HandlerContext): DomainHandlers<PatientChannels> {
+  const patients = () => ctx.session.active().messaging.patients;
   return {
-    'patients:send': (draft) => ctx.session.active().messaging.patients.send(draft),
-    'patients:list': () => ctx.session.active().messaging.patients.list(),
+    'patients:send': (draft) => patients().send(draft),
+    'patients:list': () => patients().list(),
+    'patients:import': (input) => patients().lists.importCsv(input),
+    'patients:directory': () => patients().lists.directory(),
+    'patients:templates': () => patients().lists.templates(),
+    'patients:saveTemplate': (t) => patients().lists.saveTemplate(t),
+    'patients:deleteTemplate': ({ id }) => {
+      patients().lists.deleteTemplate(id);
+      return null;
+    },
+    'patients:sendSegment': (draft) => patients().segments.send(draft),
+    'patients:segments': () => patients().segments.list(),
   };
 }
