@@ -44,6 +44,8 @@ export interface AppCoreOptions {
   keychain?: Keychain;
   /** Extra CA to trust for the XMPP server; defaults to the policy's trustedCaPem. */
   tls?: { ca?: string };
+  /** Where "Save as…" writes (HandlerContext.chooseSavePath): Electron's save dialog, or a test's folder. */
+  chooseSavePath?: (suggestedName: string) => Promise<string | null>;
 }
 
 export interface AppCore {
@@ -117,7 +119,15 @@ export function createAppCore(options: AppCoreOptions): AppCore {
     events.emit('policy:changed', { keys: change.keys });
   });
   const router = createRouter({
-    handlers: createHandlers({ app, session, events, policy, logger, updates }),
+    handlers: createHandlers({
+      app,
+      session,
+      events,
+      policy,
+      logger,
+      updates,
+      ...(options.chooseSavePath ? { chooseSavePath: options.chooseSavePath } : {}),
+    }),
     isLocked: () => !session.isUnlocked(),
     logger,
   });

@@ -221,13 +221,20 @@ export const channels = {
    */
   'attachments:download': channel(z.object({ attachmentId: z.string().max(200) }), attachment),
   /**
-   * A stored file's bytes, for a preview: only PNG, JPEG, WebP and PDF whose content is what the
-   * type says (the renderer shows them through a blob: URL); FORBIDDEN for any other file.
+   * A stored file's bytes, for a preview: only PNG, JPEG, WebP and PDF whose name, type and
+   * content agree; an image re-encoded by main without metadata (the renderer shows it through a
+   * blob: URL); FORBIDDEN for any other file. Audited ('attachment-opened': ids and `view`).
    */
   'attachments:read': channel(
-    z.object({ attachmentId: z.string().max(200) }),
+    z.object({ attachmentId: z.string().max(200), view: z.enum(['thumbnail', 'viewer']).default('thumbnail') }),
     z.object({ mediaType: z.string(), data: z.instanceof(Uint8Array) }),
   ),
+  /**
+   * "Save as…" (policy exportAllowed, off by default): main asks where (the system's save dialog)
+   * and writes the file as it was sent there; `saved` false when the person cancelled. FORBIDDEN
+   * when the policy does not allow it. Audited ('export': ids only, never the name or the path).
+   */
+  'attachments:export': channel(z.object({ attachmentId: z.string().max(200) }), z.object({ saved: z.boolean() })),
 
   // --- drafts (issue 12 §2: nothing typed is lost) ---------------------------------
   /** The conversation's unsent composer text ('' when none), kept encrypted in the store. */

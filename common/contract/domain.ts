@@ -236,6 +236,8 @@ export const auditEventType = z.enum([
   /** An edit or deletion not signed by the message's own sender, or of a message not here. */
   'message-change-rejected',
   'message-opened',
+  /** An attachment was shown (issue 16): message and attachment ids and `view` (thumbnail / viewer), never its name. */
+  'attachment-opened',
   /** messages:search returned results: their count and message ids, never the query (issue 10 §8). */
   'message-search',
   /** conversations:list showed the last message's text as a preview: count and message ids. */

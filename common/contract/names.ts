@@ -35,6 +35,7 @@ export const CHANNEL_NAMES = [
   'attachments:list',
   'attachments:download',
   'attachments:read',
+  'attachments:export',
   'drafts:get',
   'drafts:set',
   'patients:send',

@@ -46,6 +46,8 @@ export interface ShellEnvironment {
   appVersion: string;
   /** Electron-ABI better-sqlite3 binding, when built (scripts/rebuild-electron-native.mjs). */
   sqliteNativeBinding: string | undefined;
+  /** "Save as…" for an attachment the policy lets people export: the system's save dialog; null when cancelled. */
+  chooseSavePath: (suggestedName: string) => Promise<string | null>;
 }
 
 export interface ShellOptions {
@@ -58,6 +60,17 @@ export interface ShellOptions {
 export interface ShellHandle {
   /** Resolves with the window once the app is ready and the renderer is loading. */
   ready: Promise<{ core: AppCore; window: BrowserWindow }>;
+}
+
+/** "Save as…" (attachments:export): the system's save dialog over the window, in Downloads; null when cancelled. */
+function saveDialog(getWindow: () => BrowserWindow | null): ShellEnvironment['chooseSavePath'] {
+  return async (suggestedName) => {
+    // The name is already a safe display name (no path, no control characters: file-sharing.ts).
+    const options = { defaultPath: join(app.getPath('downloads'), suggestedName) };
+    const window = getWindow();
+    const r = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+    return r.canceled || !r.filePath ? null : r.filePath;
+  };
 }
 
 /** Returns null when another instance already runs (that one is focused instead). */
@@ -121,6 +134,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
         appPath: app.getAppPath(),
         exists: existsSync,
       }),
+      chooseSavePath: saveDialog(() => window),
     });
     const theCore = core;
     const { policy } = theCore.policy;

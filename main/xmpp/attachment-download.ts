@@ -8,6 +8,7 @@
  * state 'damaged' (with the reason) and nothing is kept. A transfer failure is state 'failed'
  * with its reason, and may be tried again.
  */
+import type { Readable } from 'node:stream';
 import type { Attachment } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { downloadDecrypted } from '../attachments/download';
@@ -107,6 +108,33 @@ export async function downloadAttachment(d: TransferDeps, attachmentId: string):
     d.ctx.opts.logger.warn('xmpp: attachment not downloaded', { attachmentId: a.id, failure });
     return toAttachment(d.emit(after)!);
   }
+}
+
+/** A stored file's plaintext as a stream (attachments:export), with what the export needs to name it. */
+export interface StoredFileStream {
+  messageId: string;
+  name: string;
+  mediaType: string;
+  size: number;
+  /** Fails (FileDamagedError) before its end unless tag, size and hash hold: delete what was written then. */
+  source: Readable;
+}
+
+/**
+ * A stored file's plaintext for an export (its bytes as sent, not a preview): the row must be
+ * here (the sender's own copy or a stored download) and the policy's attachment rules must allow
+ * it. The caller checks exportAllowed and audits; this only opens the stream.
+ */
+export async function openStoredAttachment(
+  d: Pick<TransferDeps, 'ctx' | 'files' | 'checkPolicy'>,
+  attachmentId: string,
+): Promise<StoredFileStream> {
+  const a = d.ctx.opts.store.attachments.get(attachmentId);
+  if (!a) throw new AppError('NOT_FOUND', 'No such attachment.');
+  d.checkPolicy(a.size);
+  if (!isLocal(a)) throw new AppError('NOT_FOUND', 'This file has not been downloaded.');
+  const source = await d.files().read(a.localFileId!, { size: a.size, sha256: a.sha256! });
+  return { messageId: a.messageId, name: a.name, mediaType: a.mediaType, size: a.size, source };
 }
 
 /**

@@ -31,7 +31,7 @@ import {
   type OutgoingAttachment,
   type OutgoingFile,
 } from './attachment-transfers';
-import { downloadAttachment, readAttachment, type TransferDeps } from './attachment-download';
+import { downloadAttachment, openStoredAttachment, readAttachment, type TransferDeps } from './attachment-download';
 import { requestUploadSlot } from './upload-slot';
 
 export type { OutgoingAttachment, OutgoingFile };
@@ -232,6 +232,7 @@ export function createAttachments(ctx: MessagingContext) {
     prepareOutgoing,
     download: (attachmentId: string) => downloadAttachment(downloads, attachmentId),
     read: (attachmentId: string) => readAttachment(downloads, attachmentId),
+    open: (attachmentId: string) => openStoredAttachment(downloads, attachmentId),
     discard,
     forSending: (messageId: string) => forSending(downloads, messageId),
     settled,

@@ -230,12 +230,13 @@ async function stopAll(
 function attachmentMethods(
   ctx: MessagingContext,
   outbox: Outbox,
-): Pick<Messaging, 'sendAttachment' | 'attachments' | 'downloadAttachment' | 'readAttachment'> {
+): Pick<Messaging, 'sendAttachment' | 'attachments' | 'downloadAttachment' | 'readAttachment' | 'openAttachment'> {
   return {
     sendAttachment: (conversationId, file, o) => sendAttachment(ctx, outbox, conversationId, file, o),
     attachments: (conversationId) => outbox.attachments.list(conversationId),
     downloadAttachment: (id) => outbox.attachments.download(id),
     readAttachment: (id) => outbox.attachments.read(id),
+    openAttachment: (id) => outbox.attachments.open(id),
   };
 }
 

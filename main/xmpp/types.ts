@@ -20,6 +20,7 @@ import type { Store } from '../store';
 import type { FileStore } from '../attachments/file-store';
 import type { AdminCommandText } from './admin-commands';
 import type { OutgoingFile } from './attachments';
+import type { StoredFileStream } from './attachment-download';
 import type { XmppConnection } from './transport/connection';
 
 export interface AccountConfig {
@@ -158,6 +159,11 @@ export interface Messaging {
   downloadAttachment(attachmentId: string): Promise<Attachment>;
   /** A stored file's bytes for a preview: images (PNG, JPEG, WebP) and PDF whose content matches; FORBIDDEN otherwise. */
   readAttachment(attachmentId: string): Promise<{ mediaType: string; data: Uint8Array }>;
+  /**
+   * A stored file's plaintext as sent, for an export the policy allows (the caller checks
+   * exportAllowed): the stream fails, without its end, unless tag, size and hash hold.
+   */
+  openAttachment(attachmentId: string): Promise<StoredFileStream>;
   /** A failed message goes back to the outbox. */
   retry(messageId: string): Promise<Message>;
   /**

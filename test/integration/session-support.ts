@@ -47,6 +47,8 @@ export async function routedSession(opts: {
   services?: SessionOptions['services'];
   /** First sign-in replaces a key this account already published (a test run before). */
   replaceAccountKey?: boolean;
+  /** "Save as…" (attachments:export): where the save dialog would write; absent: saving is not available. */
+  chooseSavePath?: (suggestedName: string) => Promise<string | null>;
 }): Promise<RoutedSession> {
   const { dir, cleanup } = tempDir(opts.prefix);
   const events = createEventBus(silentLogger);
@@ -63,7 +65,14 @@ export async function routedSession(opts: {
   });
   const app = { name: 'Clinic Messenger', version: 'test', platform: process.platform, harness: true };
   const router = createRouter({
-    handlers: createHandlers({ app, session, events, policy, logger: silentLogger }),
+    handlers: createHandlers({
+      app,
+      session,
+      events,
+      policy,
+      logger: silentLogger,
+      ...(opts.chooseSavePath ? { chooseSavePath: opts.chooseSavePath } : {}),
+    }),
     isLocked: () => !session.isUnlocked(),
     logger: silentLogger,
   });

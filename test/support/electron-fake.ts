@@ -123,7 +123,12 @@ function makeFake() {
       removeHandler: vi.fn((channel: string) => ipcHandlers.delete(channel)),
     },
     shell: { openExternal: vi.fn(async (_url: string) => undefined) },
-    dialog: { showErrorBox: vi.fn() },
+    dialog: {
+      showErrorBox: vi.fn(),
+      showSaveDialog: vi.fn((..._args: unknown[]): Promise<{ canceled: boolean; filePath?: string }> =>
+        Promise.resolve({ canceled: true }),
+      ),
+    },
     powerMonitor: new Emitter(),
     Menu: { buildFromTemplate: vi.fn((template: unknown) => ({ template })), setApplicationMenu: vi.fn() },
   };

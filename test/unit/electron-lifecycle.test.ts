@@ -3,7 +3,9 @@
  * notifications, updater only with a policy feed, a clean dispose on quit, and where the
  * Electron-ABI SQLCipher binding is looked for.
  */
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ShellEnvironment } from '../../main/electron/start';
 import type { UpdaterOptions } from '../../main/electron/updater';
 import { silentLogger } from '../../main/log';
 import type { UpdateDecision } from '../../main/update/decision';
@@ -356,6 +358,21 @@ describe('Electron-ABI SQLCipher binding', () => {
       userDataDir: '/tmp/clinic-messenger-test-userdata',
       appVersion: '0.1.0-test',
       sqliteNativeBinding: undefined,
+      chooseSavePath: expect.any(Function),
+    });
+  });
+
+  it('"Save as…" asks the system save dialog, over the window, and answers null when cancelled', async () => {
+    const doubles = fakeCore();
+    const createCore = vi.fn((_env: ShellEnvironment) => doubles.core);
+    const { window } = await startElectronShell({ createCore, bundleDir: '/app/dist/main', logger: silentLogger })!
+      .ready;
+    const { chooseSavePath } = createCore.mock.calls[0]![0];
+    expect(await chooseSavePath('scan.pdf')).toBeNull();
+    fake.dialog.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: '/home/amy/scan.pdf' });
+    expect(await chooseSavePath('scan.pdf')).toBe('/home/amy/scan.pdf');
+    expect(fake.dialog.showSaveDialog).toHaveBeenLastCalledWith(window, {
+      defaultPath: join('/tmp/clinic-messenger-test-userdata', 'scan.pdf'),
     });
   });
 });

@@ -22,6 +22,11 @@ export interface HandlerContext {
   logger: Logger;
   /** The last update decision (main/electron/updater.ts sets it); absent outside Electron. */
   updates?: UpdateStatusHolder;
+  /**
+   * Where to save an exported file (attachments:export): the system's save dialog in Electron, a
+   * test's folder in the harness; null when the person cancelled. Absent: saving is not available.
+   */
+  chooseSavePath?: (suggestedName: string) => Promise<string | null>;
 }
 
 /** A domain contributes the handlers for a subset of channels. */

@@ -25,6 +25,7 @@ export const auditTypeNames: Record<AuditEventType, string> = {
   'message-deleted': 'Message deleted',
   'message-change-rejected': 'Edit or deletion refused',
   'message-opened': 'Conversation opened',
+  'attachment-opened': 'Attachment shown',
   'message-search': 'Messages searched',
   'message-previewed': 'Message preview shown',
   'key-generated': 'Key created',

@@ -90,7 +90,16 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
   'key-backup-shown': () => 'Showed your key backup code',
   'key-restored': () => 'Restored your encryption key from its backup',
   'key-replaced': () => 'Replaced your account’s encryption key with a new one',
-  export: (d) => (d.allowed === false ? 'Tried to export the audit report (not allowed)' : 'Exported the audit report'),
+  'attachment-opened': (d) =>
+    d.view === 'viewer' ? 'Opened an attachment in the viewer' : 'Showed an attachment’s preview',
+  export: (d) =>
+    d.kind === 'attachment'
+      ? d.allowed === false
+        ? 'Tried to save an attachment (not allowed)'
+        : 'Saved an attachment to this PC'
+      : d.allowed === false
+        ? 'Tried to export the audit report (not allowed)'
+        : 'Exported the audit report',
   'wipe-command': (d) =>
     d.outcome === 'accepted'
       ? 'IT’s erase command for this profile was accepted: the profile is being erased'

@@ -6,7 +6,8 @@
  * Test/demo tooling only: never packaged.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { createAppCore, type AppCore, type AppCoreOptions } from '../../../main/core';
@@ -71,6 +72,13 @@ export async function startHarness(options: StartHarnessOptions): Promise<Harnes
       // A test or demo never reads the machine's managed policy unless asked to.
       policyPath: null,
       logger: createConsoleLogger('warn'),
+      // No native save dialog here: "Save as…" writes into <userDataDir>-exports/, beside the profile
+      // folder (never in it), where a test reads what was saved. A test may choose otherwise.
+      chooseSavePath: (name) => {
+        const dir = `${coreOptions.userDataDir}-exports`;
+        mkdirSync(dir, { recursive: true });
+        return Promise.resolve(join(dir, name));
+      },
       ...coreOptions,
       appVersion: appVersion ?? packageVersion(),
       harness: true,

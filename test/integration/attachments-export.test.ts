@@ -1,0 +1,174 @@
+/**
+ * Opening and exporting attachments at the IPC boundary (issue 16 §5) with real sessions: the real
+ * router and handlers, real keychain and SQLCipher profiles, a real Prosody with
+ * mod_http_file_share. Every preview shown is audited ('attachment-opened') and every export
+ * ('export', kind attachment) with the message and attachment ids, never the name; "Save as…"
+ * writes the file as sent only where the policy's exportAllowed is on (off by default), to the
+ * path the save dialog gave (here a test folder), and leaves nothing when the stored copy fails
+ * its checks.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Attachment, AuditEntry, Message } from '../../common/contract/domain';
+import { noisePngWithText } from '../support/image-fixtures';
+import { startProsody, type ProsodyServer } from '../support/prosody';
+import { routedSession, type RoutedSession } from './session-support';
+import { requireKeychain } from './vault-support';
+
+const ALICE = { jid: 'alice@clinic.test', password: randomBytes(12).toString('hex'), name: 'Alice Reception' };
+const BOB = { jid: 'bob@clinic.test', password: randomBytes(12).toString('hex'), name: 'Bob Physician' };
+const NAME = 'wound-left-ankle.png';
+const marker = Buffer.from('WOUND-PHOTO-PLAINTEXT-MARKER');
+
+let server: ProsodyServer;
+let alice: RoutedSession;
+let bob: RoutedSession;
+let exportDir: string;
+/** What the save dialog answers next: a path in exportDir, or null (cancelled). */
+let dialogAnswer: (name: string) => string | null = (name) => join(exportDir, name);
+let png: Buffer;
+let bobsCopy: Attachment;
+
+beforeAll(async () => {
+  await requireKeychain();
+  exportDir = mkdtempSync(join(tmpdir(), 'attachments-export-'));
+  server = await startProsody({ users: [ALICE, BOB] });
+  const chooseSavePath = (name: string) => Promise.resolve(dialogAnswer(name));
+  // Alice: the default policy (exportAllowed off). Bob: export allowed.
+  alice = await routedSession({
+    server,
+    account: ALICE,
+    prefix: 'att-export-',
+    replaceAccountKey: true,
+    chooseSavePath,
+  });
+  bob = await routedSession({
+    server,
+    account: BOB,
+    prefix: 'att-export-',
+    replaceAccountKey: true,
+    policy: { exportAllowed: true },
+    chooseSavePath,
+  });
+  png = await noisePngWithText(64, 40, marker);
+  const { conversationId } = await alice.value(
+    alice.call<{ conversationId: string }>('conversations:open', { peerJid: BOB.jid }),
+  );
+  await alice.value(
+    alice.call<Message>('attachments:send', {
+      conversationId,
+      file: { name: NAME, mediaType: 'image/png', data: new Uint8Array(png) },
+    }),
+  );
+  const { conversationId: bobConv } = await bob.value(
+    bob.call<{ conversationId: string }>('conversations:open', { peerJid: ALICE.jid }),
+  );
+  let listed: Attachment[] = [];
+  for (let tries = 0; listed.length === 0; tries++) {
+    if (tries > 400) throw new Error('bob never got the attachment');
+    listed = await bob.value(bob.call<Attachment[]>('attachments:list', { conversationId: bobConv }));
+    if (listed.length === 0) await new Promise((r) => setTimeout(r, 50));
+  }
+  bobsCopy = await bob.value(bob.call<Attachment>('attachments:download', { attachmentId: listed[0]!.id }));
+  expect(bobsCopy.state).toBe('stored');
+}, 90_000);
+
+afterAll(async () => {
+  await alice?.dispose();
+  await bob?.dispose();
+  await server?.stop();
+  rmSync(exportDir, { recursive: true, force: true });
+});
+
+async function auditOf(c: RoutedSession, type: AuditEntry['type']): Promise<AuditEntry[]> {
+  const page = await c.value(c.call<{ items: AuditEntry[] }>('audit:list', { before: null, limit: 200 }));
+  return page.items.filter((e) => e.type === type);
+}
+
+describe('opening an attachment', () => {
+  it('is audited with the message and attachment ids and the view, never the name', async () => {
+    const before = (await auditOf(bob, 'attachment-opened')).length;
+    await bob.value(bob.call('attachments:read', { attachmentId: bobsCopy.id }));
+    await bob.value(bob.call('attachments:read', { attachmentId: bobsCopy.id, view: 'viewer' }));
+    const opened = await auditOf(bob, 'attachment-opened');
+    expect(opened).toHaveLength(before + 2);
+    // Newest first.
+    expect(opened[0]!.detail).toEqual({ messageId: bobsCopy.messageId, attachmentId: bobsCopy.id, view: 'viewer' });
+    expect(opened[1]!.detail).toMatchObject({ view: 'thumbnail' });
+    expect(JSON.stringify(opened)).not.toContain('wound');
+  });
+});
+
+describe('Save as…', () => {
+  it('writes the file exactly as sent where the policy allows it, and audits the ids only', async () => {
+    const r = await bob.value(bob.call<{ saved: boolean }>('attachments:export', { attachmentId: bobsCopy.id }));
+    expect(r).toEqual({ saved: true });
+    expect(readFileSync(join(exportDir, NAME)).equals(png)).toBe(true);
+    const [last] = await auditOf(bob, 'export');
+    expect(last!.detail).toEqual({
+      kind: 'attachment',
+      messageId: bobsCopy.messageId,
+      attachmentId: bobsCopy.id,
+      allowed: true,
+    });
+    expect(JSON.stringify(await auditOf(bob, 'export'))).not.toContain('wound');
+    rmSync(join(exportDir, NAME));
+  });
+
+  it('a cancelled dialog saves nothing and records no export', async () => {
+    const before = (await auditOf(bob, 'export')).length;
+    dialogAnswer = () => null;
+    try {
+      const r = await bob.value(bob.call<{ saved: boolean }>('attachments:export', { attachmentId: bobsCopy.id }));
+      expect(r).toEqual({ saved: false });
+    } finally {
+      dialogAnswer = (name) => join(exportDir, name);
+    }
+    expect(readdirSync(exportDir)).toEqual([]);
+    expect(await auditOf(bob, 'export')).toHaveLength(before);
+  });
+
+  it('is refused under the default policy (exportAllowed off): nothing written, the attempt audited', async () => {
+    const [mine] = alice.session
+      .active()
+      .store.attachments.ofConversation(alice.session.active().store.conversations.byPeer(BOB.jid)!.id);
+    const r = await alice.call('attachments:export', { attachmentId: mine!.id });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe('FORBIDDEN');
+    expect(r.error.message).toBe('Saving files is turned off by your clinic policy.');
+    expect(readdirSync(exportDir)).toEqual([]);
+    const [last] = await auditOf(alice, 'export');
+    expect(last!.detail).toEqual({
+      kind: 'attachment',
+      messageId: mine!.messageId,
+      attachmentId: mine!.id,
+      allowed: false,
+    });
+  });
+
+  it('a stored copy altered on disk: the export fails and leaves no file behind', async () => {
+    const row = bob.session.active().store.attachments.get(bobsCopy.id)!;
+    const blob = readdirSync(bob.dir, { recursive: true, withFileTypes: true }).find(
+      (e) => e.isFile() && e.name === `${row.localFileId}.blob`,
+    )!;
+    const path = join(blob.parentPath, blob.name);
+    const original = readFileSync(path);
+    const altered = Buffer.from(original);
+    altered[altered.length - 40] = altered[altered.length - 40]! ^ 0x01;
+    writeFileSync(path, altered);
+    try {
+      const before = (await auditOf(bob, 'export')).length;
+      const r = await bob.call('attachments:export', { attachmentId: bobsCopy.id });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
+      expect(existsSync(join(exportDir, NAME))).toBe(false);
+      expect(await auditOf(bob, 'export')).toHaveLength(before);
+    } finally {
+      writeFileSync(path, original);
+    }
+  });
+});
