@@ -11,7 +11,6 @@ import { createMessageRepo } from './repos/messages';
 import { createOutboxRepo } from './repos/outbox';
 import { createPatientTextRepo } from './repos/patient-texts';
 import { createPatientListRepo } from './repos/patient-lists';
-import { createPatientListRepo } from './repos/patient-lists';
 import { createReplayRepo } from './repos/replay';
 import { createRoomRepo } from './repos/rooms';
 import { createSettingsRepo } from './repos/settings';
@@ -69,7 +68,6 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     replay: createReplayRepo(db),
     drafts: createDraftRepo(db, clock),
     patientTexts: createPatientTextRepo(db, clock),
-    patientLists: createPatientListRepo(db, clock),
     patientLists: createPatientListRepo(db, clock),
     rooms: createRoomRepo(db, clock),
     attachments: createAttachmentRepo(db, clock),

@@ -17,7 +17,6 @@ import type {
 } from '../../common/contract/domain';
 import type { PatientTextRepo } from './repos/patient-texts';
 import type { PatientListRepo } from './repos/patient-lists';
-import type { PatientListRepo } from './repos/patient-lists';
 import type { RoomRepo } from './repos/rooms';
 import type { ReadMarkers } from './repos/read-markers';
 
@@ -394,8 +393,6 @@ export interface Store {
   drafts: DraftRepo;
   /** Texts to patients through the patient gateway (issue 17). */
   patientTexts: PatientTextRepo;
-  /** The imported patient list, text templates and segment sends (issue 17 item 5, migration 0013). */
-  patientLists: PatientListRepo;
   /** The imported patient list, text templates and segment sends (issue 17 item 5, migration 0013). */
   patientLists: PatientListRepo;
   /** Care-team rooms and their member lists (issue 18, migration 0014). */
