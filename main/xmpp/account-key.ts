@@ -17,6 +17,7 @@ import {
   newBackupCode,
   type Identity,
 } from '../crypto';
+import { systemClock, type Clock } from '../clock';
 import type { Store } from '../store';
 import type { XmppConnection } from './transport/connection';
 import { fetchOwnAnnouncedKey, fetchSecretKeyBackup, publishPublicKey, publishSecretKeyBackup } from './pep-keys';
@@ -56,8 +57,16 @@ export interface AccountKey {
   backup(): StoredKeyBackup | null;
 }
 
-export function createAccountKey(d: { store: Store; audit: AuditLog; ownJid: string }): AccountKey {
+export function createAccountKey(d: {
+  store: Store;
+  audit: AuditLog;
+  ownJid: string;
+  /** The network's clock (MessagingContext.net): the waits between tries of a refused publish. */
+  net?: Clock;
+}): AccountKey {
   const { store, audit, ownJid } = d;
+  // A clustered server may refuse a publish for a moment (pep-keys.ts isTransientRefusal).
+  const retry = { clock: d.net ?? systemClock };
   let identity: Identity | null = null;
 
   async function ensure(): Promise<Identity> {
@@ -135,7 +144,7 @@ export function createAccountKey(d: { store: Store; audit: AuditLog; ownJid: str
     },
     async publish(c, id, now) {
       if (store.getSetting<string>(PUBLISHED_SETTING) === id.fingerprint) return false;
-      await publishPublicKey(c, id.fingerprint, id.publicKeyBinary, now);
+      await publishPublicKey(c, id.fingerprint, id.publicKeyBinary, now, retry);
       store.setSetting(PUBLISHED_SETTING, id.fingerprint);
       audit.append('key-published', { jid: ownJid, fingerprint: id.fingerprint });
       return true;
@@ -143,7 +152,7 @@ export function createAccountKey(d: { store: Store; audit: AuditLog; ownJid: str
     async publishBackup(c, id) {
       if (store.getSetting<StoredKeyBackup>(KEY_BACKUP_SETTING)?.fingerprint === id.fingerprint) return;
       const code = newBackupCode();
-      await publishSecretKeyBackup(c, await encryptSecretKeyBackup(id, code));
+      await publishSecretKeyBackup(c, await encryptSecretKeyBackup(id, code), retry);
       store.setSetting(KEY_BACKUP_SETTING, { code, fingerprint: id.fingerprint } satisfies StoredKeyBackup);
       audit.append('key-backup-published', { jid: ownJid, fingerprint: id.fingerprint });
     },

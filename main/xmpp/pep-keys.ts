@@ -5,6 +5,8 @@
 import { xml, type XmlElement } from '@xmpp/client';
 import * as openpgp from 'openpgp';
 import type { PublicKey } from 'openpgp';
+import { backoffMs } from '../backoff';
+import type { Clock } from '../clock';
 import { formatXmppDateTime, OX_NS } from '../crypto';
 import { normalizeFingerprint } from '../crypto/keys';
 import type { XmppConnection } from './transport/connection';
@@ -46,32 +48,76 @@ function publishIq(node: string, itemId: string, payload: XmlElement, options: R
 
 const condition = (err: unknown): string | undefined => (err as { condition?: string } | null)?.condition;
 
+/**
+ * A refusal of a publish that says "not now" rather than "no": RFC 6120 §8.3.3's
+ * internal-server-error and resource-constraint, and item-not-found. A publish auto-creates its
+ * PEP node (XEP-0163 §3), so "no such node" can only mean the creation failed: a clustered
+ * ejabberd 23.01 answers item-not-found when two nodes create PEP nodes at once and Mnesia aborts
+ * the transaction as a deadlock (`{aborted,{cyclic,…,{pubsub_index,node},…}}` in its log;
+ * PROTOCOL.md "ejabberd"). The same publish a moment later succeeds.
+ */
+export function isTransientRefusal(err: unknown): boolean {
+  const c = condition(err);
+  return c === 'internal-server-error' || c === 'resource-constraint' || c === 'item-not-found';
+}
+
+/** How a publish retries a transient refusal: on the network's clock, a few times, then gives up. */
+export interface PublishRetry {
+  clock: Clock;
+  /** Tries in all (default 5). */
+  attempts?: number;
+  /** The first wait (default 250 ms), doubling with jitter up to 4 s. */
+  baseMs?: number;
+}
+
+const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+
+/** Publishing an item under the same id is idempotent, so a transient refusal is simply tried again. */
+async function iqRetrying(conn: XmppConnection, el: () => XmlElement, retry: PublishRetry | undefined) {
+  const attempts = retry ? (retry.attempts ?? 5) : 1;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await conn.iq(el());
+    } catch (err) {
+      if (!retry || attempt + 1 >= attempts || !isTransientRefusal(err)) throw err;
+      await sleep(retry.clock, backoffMs(attempt, { baseMs: retry.baseMs ?? 250, maxMs: 4_000, jitter: 'equal' }));
+    }
+  }
+}
+
 /** Publishes with publish-options; on conflict / precondition-not-met (node exists with other
- *  options: Prosody says conflict, ejabberd precondition-not-met) it reconfigures the node, then publishes. */
+ *  options: Prosody says conflict, ejabberd precondition-not-met) it reconfigures the node, then
+ *  publishes. With `retry`, a transient refusal (isTransientRefusal) of any step is tried again. */
 export async function publishWith(
   conn: XmppConnection,
   node: string,
   itemId: string,
   payload: XmlElement,
   options: Record<string, string>,
+  retry?: PublishRetry,
 ): Promise<void> {
   try {
-    await conn.iq(publishIq(node, itemId, payload, options));
+    await iqRetrying(conn, () => publishIq(node, itemId, payload, options), retry);
   } catch (err) {
     const c = condition(err);
     if (c !== 'conflict' && c !== 'precondition-not-met') throw err;
-    await conn.iq(
+    const configure = () =>
       xml(
         'iq',
         { type: 'set' },
         xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node }, dataForm(`${PUBSUB}#node_config`, options))),
-      ),
-    );
-    await conn.iq(publishIq(node, itemId, payload, null));
+      );
+    await iqRetrying(conn, configure, retry);
+    await iqRetrying(conn, () => publishIq(node, itemId, payload, null), retry);
   }
 }
-const publishOpen = (conn: XmppConnection, node: string, itemId: string, payload: XmlElement) =>
-  publishWith(conn, node, itemId, payload, OPEN);
+const publishOpen = (
+  conn: XmppConnection,
+  node: string,
+  itemId: string,
+  payload: XmlElement,
+  retry: PublishRetry | undefined,
+) => publishWith(conn, node, itemId, payload, OPEN, retry);
 
 /** XEP-0373 §4.1: data node first, then the metadata list (item id "current"). */
 export async function publishPublicKey(
@@ -79,16 +125,17 @@ export async function publishPublicKey(
   fingerprint: string,
   binary: Uint8Array,
   now: Date,
+  retry?: PublishRetry,
 ): Promise<void> {
   const stamp = formatXmppDateTime(now);
   const data = xml('pubkey', { xmlns: OX_NS }, xml('data', {}, Buffer.from(binary).toString('base64')));
-  await publishOpen(conn, keyDataNode(fingerprint), stamp, data);
+  await publishOpen(conn, keyDataNode(fingerprint), stamp, data, retry);
   const list = xml(
     'public-keys-list',
     { xmlns: OX_NS },
     xml('pubkey-metadata', { 'v4-fingerprint': fingerprint, date: stamp }),
   );
-  await publishOpen(conn, KEYS_LIST_NODE, 'current', list);
+  await publishOpen(conn, KEYS_LIST_NODE, 'current', list, retry);
 }
 
 const itemsIq = (to: string, node: string) =>
@@ -170,8 +217,12 @@ export async function announcesKey(conn: XmppConnection, bareJid: string): Promi
 }
 
 /** XEP-0373 §5.2: publishes the encrypted secret-key backup (base64) to our whitelist-only node. */
-export async function publishSecretKeyBackup(conn: XmppConnection, base64: string): Promise<void> {
-  await publishWith(conn, SECRET_KEY_NODE, 'current', xml('secretkey', { xmlns: OX_NS }, base64), WHITELIST);
+export async function publishSecretKeyBackup(
+  conn: XmppConnection,
+  base64: string,
+  retry?: PublishRetry,
+): Promise<void> {
+  await publishWith(conn, SECRET_KEY_NODE, 'current', xml('secretkey', { xmlns: OX_NS }, base64), WHITELIST, retry);
 }
 
 /** Our own encrypted secret-key backup, or null when none is published (XEP-0373 §5.3). */

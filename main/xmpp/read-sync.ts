@@ -69,7 +69,10 @@ export function createReadSync(ctx: MessagingContext) {
     const mark = store.messages.newestReadMarker(conversationId, upTo);
     if (!mark || published.get(conv.peerJid) === mark.stanzaId) return;
     const base64 = await sealReadMark(identity, { peer: conv.peerJid, stanzaId: mark.stanzaId }, new Date(clock.now()));
-    await publishWith(c, MDS_NODE, conv.peerJid, xml('openpgp', { xmlns: NS.ox }, base64), MDS_OPTIONS);
+    // A clustered server's momentary refusal (pep-keys.ts isTransientRefusal) is tried again.
+    await publishWith(c, MDS_NODE, conv.peerJid, xml('openpgp', { xmlns: NS.ox }, base64), MDS_OPTIONS, {
+      clock: ctx.net,
+    });
     published.set(conv.peerJid, mark.stanzaId);
   }
 
