@@ -9,6 +9,7 @@ import { idleWarning } from './idle-warning.svelte';
 import { conversations } from './conversations.svelte';
 import { messages } from './messages.svelte';
 import { patients } from './patients.svelte';
+import { patientLists } from './patient-lists.svelte';
 import { session } from './session.svelte';
 import { settings } from './settings.svelte';
 import { ui } from './ui.svelte';
@@ -63,6 +64,9 @@ export function wireEvents(): () => void {
     }),
     api.on('patient:updated', (t) => {
       if (unlocked()) patients.apply(t);
+    }),
+    api.on('patient:segment', (s) => {
+      if (unlocked()) patientLists.applySegment(s);
     }),
     api.on('session:idleWarning', (p) => {
       if (unlocked()) idleWarning.show(p.lockInSeconds);

@@ -1,0 +1,154 @@
+/**
+ * The patient list, templates and a segment send on the Patients screen, end to end in Chromium
+ * (issue 17 item 5), through the real patient gateway (a component of the real Prosody) and its SMS
+ * sink: a CSV with refused rows imports nothing until the receptionist, having read which rows and
+ * why, imports the others; a template with an unknown placeholder is refused on save; the template
+ * goes to every patient of the list, chosen and sent from the keyboard, with a progress bar that
+ * ends at all handed over; each patient's phone gets exactly one SMS with its own link. A patient
+ * picked from the list fills the single-text form, and a quick text fills its message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSink } from '../../gateway/sms/sink';
+import { publishPublicKey } from '../../main/xmpp/pep-keys';
+import type { XmppConnection } from '../../main/xmpp/transport/connection';
+import { adminKey } from '../support/crypto-fixtures';
+import { fakeClock } from '../support/fake-clock';
+import { startTestGateway, type TestGateway } from '../support/gateway-support';
+import { axeViolations, person, screenshot, startClinic, type Clinic, type Workstation } from '../support/ui-support';
+import { rawConnection } from '../support/xmpp-support';
+
+const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
+const COMP = 'compliance@clinic.test';
+const GOOD = 12;
+const phoneOf = (i: number) => `+1555070${String(i).padStart(4, '0')}`;
+const CSV = [
+  'First name,Last name,Phone,Date of birth',
+  ...Array.from(
+    { length: GOOD },
+    (_, i) => `Pat${i},Segment${i},${phoneOf(i)},1970-02-${String(i + 1).padStart(2, '0')}`,
+  ),
+  'Nora,Bad,555-0100,1970-01-01',
+  'Otto,Bad,+15550709999,1970-02-30',
+].join('\n');
+
+let clinic: Clinic;
+let rec: Workstation;
+let gw: TestGateway;
+let comp: XmppConnection;
+
+beforeAll(async () => {
+  const archive = await adminKey('Clinic archive');
+  const fingerprint = archive.getFingerprint().toUpperCase();
+  clinic = await startClinic('ui-patient-segments', [reception], {
+    complianceAccount: COMP,
+    complianceKeyFingerprint: fingerprint,
+  });
+  await clinic.prosody.addUser({ jid: COMP, password: 'comp-pw-1', name: 'Compliance' });
+  comp = rawConnection(clinic.prosody, COMP, 'comp-pw-1', 'admin');
+  await comp.start();
+  await publishPublicKey(comp, fingerprint, archive.toPublic().write(), new Date());
+  gw = await startTestGateway(clinic.prosody, fakeClock());
+  rec = await clinic.open('desk');
+  await clinic.signUp(rec.page, reception);
+});
+
+afterAll(async () => {
+  await comp?.stop();
+  await gw?.close();
+  await clinic?.close();
+});
+
+describe('patient list, templates and a segment send', () => {
+  it('shows every refused CSV row and imports nothing until the others are chosen', async () => {
+    const page = rec.page;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Patients' }).click();
+    await page.getByRole('heading', { name: 'Patients', level: 1 }).waitFor();
+    await page
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'patients.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+    const refused = page.getByTestId('refused-rows');
+    await refused.waitFor();
+    const rows = await refused.locator('tbody tr').allTextContents();
+    expect(rows).toEqual([
+      `${GOOD + 2}the phone number "555-0100" is not in international form (e.g. +15551230000)`,
+      `${GOOD + 3}the date of birth "1970-02-30" is not a real date written YYYY-MM-DD`,
+    ]);
+    expect(await page.getByTestId('import-result').textContent()).toContain(
+      `Nothing imported yet: 2 of ${GOOD + 2} rows in patients.csv were refused.`,
+    );
+    expect(await page.getByTestId('patient-count').textContent()).toBe('0 patients in the list.');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: `Import the ${GOOD} other rows` }).click();
+    await expect.poll(() => page.getByTestId('patient-count').textContent()).toBe(`${GOOD} patients in the list.`);
+    expect(await page.getByTestId('import-result').textContent()).toContain(
+      `Imported from patients.csv: ${GOOD} new, 0 updated. 2 refused rows were left out.`,
+    );
+  });
+
+  it('refuses an unknown placeholder when the template is saved, then saves it', async () => {
+    const page = rec.page;
+    await page.getByLabel('Template name').fill('Flu clinic');
+    await page
+      .getByLabel('Message', { exact: true })
+      .last()
+      .fill('Dear {firstName}, come on {apptDay} to {clinicName}.');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByRole('alert').getByText('{apptDay} is not a placeholder the app knows').waitFor();
+    await page
+      .getByLabel('Message', { exact: true })
+      .last()
+      .fill('Dear {firstName}, the flu clinic at {clinicName} is open.');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByRole('status').getByText('Saved “Flu clinic”.').waitFor();
+    await page.getByLabel('Template name').fill('Call us');
+    await page.getByLabel('Message', { exact: true }).last().fill('Dear {firstName}, please call {clinicName}.');
+    await page.getByLabel('Offer as a quick text in the form above').check();
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByRole('status').getByText('Saved “Call us”.').waitFor();
+  });
+
+  it('sends the template to every patient from the keyboard, with a progress bar to the end; one SMS each', async () => {
+    const page = rec.page;
+    await page.getByLabel('Template', { exact: true }).selectOption({ label: 'Flu clinic' });
+    await page.getByLabel('Clinic name (for {clinicName})').fill('Northside Clinic');
+    const all = page.getByLabel('All patients in the list');
+    await all.focus();
+    await page.keyboard.press('Space');
+    await page.getByText(`Patients (${GOOD} chosen)`).waitFor();
+    const send = page.getByRole('button', { name: `Send to ${GOOD} patients` });
+    await send.focus();
+    await page.keyboard.press('Enter');
+    const segment = page.getByTestId('segment').filter({ hasText: 'Flu clinic' });
+    await segment.waitFor();
+    await expect.poll(() => segment.getAttribute('data-done'), { timeout: 120_000 }).toBe('yes');
+    expect(await segment.getByTestId('segment-counts').textContent()).toBe(`${GOOD} of ${GOOD} handed to the gateway`);
+    const bar = segment.getByRole('progressbar');
+    expect(await bar.getAttribute('value')).toBe(String(GOOD));
+    expect(await bar.getAttribute('max')).toBe(String(GOOD));
+    expect(await axeViolations(page)).toEqual([]);
+    await segment.scrollIntoViewIfNeeded();
+    await screenshot(page, 'ui-patient-segments-sent');
+
+    const sms = readSink(gw.sinkDir).filter((s) => s.to.startsWith('+1555070'));
+    const phones = sms.map((s) => s.to).sort();
+    expect(phones).toEqual(Array.from({ length: GOOD }, (_, i) => phoneOf(i)).sort());
+    expect(new Set(sms.map((s) => /\/m\/([\w-]{22})#/.exec(s.body)?.[1])).size).toBe(GOOD);
+    expect(rec.problems).toEqual([]);
+  });
+
+  it('fills the single-text form from a patient picked in the list, and a quick text fills the message', async () => {
+    const page = rec.page;
+    await page.getByLabel('Patient from the list').selectOption({ label: `Segment3, Pat3 (${phoneOf(3)})` });
+    expect(await page.getByLabel('Patient name').inputValue()).toBe('Pat3 Segment3');
+    expect(await page.getByLabel('Mobile number').inputValue()).toBe(phoneOf(3));
+    expect(await page.getByLabel('Date of birth', { exact: true }).inputValue()).toBe('1970-02-04');
+    await page.getByRole('group', { name: 'Quick texts' }).getByRole('button', { name: 'Call us' }).click();
+    expect(await page.getByLabel('Message', { exact: true }).first().inputValue()).toBe(
+      'Dear Pat3, please call the clinic.',
+    );
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('heading', { name: 'New secure text' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'ui-patient-segments-picked');
+    expect(rec.problems).toEqual([]);
+  });
+});
