@@ -172,6 +172,16 @@ export const conversationSummary = z.object({
   unread: z.number().int().nonnegative(),
   /** Of those, marked Urgent by the sender (issue 12 §7): the inbox shows them distinctly. */
   urgentUnread: z.number().int().nonnegative().optional(),
+  /**
+   * A care-team room (issue 18): its member list as this workstation last read it from the room
+   * (names, key state and presence come from the directory), and whether the room removed us.
+   */
+  room: z
+    .object({
+      left: z.boolean(),
+      members: z.array(z.object({ jid: bareJid, affiliation: z.enum(['owner', 'admin', 'member']) })),
+    })
+    .optional(),
 });
 export type ConversationSummary = z.infer<typeof conversationSummary>;
 

@@ -68,6 +68,7 @@ async function refreshMembers(s: State, c: XmppConnection, room: string): Promis
     list.push(...readAffiliationList(await c.iq(affiliationListQuery(room, affiliation))));
   const at = clock.now();
   const listed = new Set(list.map((m) => m.jid));
+  const conversationId = store.rooms.get(room)?.conversationId;
   store.transaction(() => {
     for (const m of list)
       if (store.rooms.recordAffiliation(room, m.jid, m.affiliation, at))
@@ -76,6 +77,7 @@ async function refreshMembers(s: State, c: XmppConnection, room: string): Promis
       if (!listed.has(m.jid) && store.rooms.recordAffiliation(room, m.jid, 'none', at))
         audit.append('room-membership', { room, jid: m.jid, change: 'removed', affiliation: 'none' });
   });
+  if (conversationId) s.ctx.emitConversation(conversationId);
 }
 
 /** The room still is what the clinic's policy says (members-only, non-anonymous). */

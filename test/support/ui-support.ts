@@ -161,7 +161,13 @@ export interface Clinic {
   close(): Promise<void>;
 }
 
-export async function startClinic(prefix: string, people: Person[], extra: Partial<PolicyInput> = {}): Promise<Clinic> {
+export async function startClinic(
+  prefix: string,
+  people: Person[],
+  extra: Partial<PolicyInput> = {},
+  /** The server's admins (they create care-team rooms, issue 18); none by default. */
+  o: { admins?: string[] } = {},
+): Promise<Clinic> {
   const dir = mkdtempSync(join(tmpdir(), `e2e-${prefix}-`));
   const opened: Workstation[] = [];
   let prosody: ProsodyServer | undefined;
@@ -173,7 +179,7 @@ export async function startClinic(prefix: string, people: Person[], extra: Parti
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    prosody = await startProsody({ users: prosodyUsers(people) });
+    prosody = await startProsody({ users: prosodyUsers(people), ...(o.admins ? { admins: o.admins } : {}) });
     // As IT's provisioning does: each person's name in the directory, so first run does not ask it.
     await setDirectoryNames(prosody, people);
     browser = await launchChromium();

@@ -49,6 +49,12 @@ describe('rooms in the store', () => {
       'paul@clinic.example',
     ]);
     expect([...membersAt(asChanges(ROOM), new Date(5_000))]).toEqual(['paul@clinic.example']);
+    // The inbox row: the room's name and its current members.
+    expect(store.conversations.summary(room.conversationId)).toMatchObject({
+      title: 'Care team',
+      room: { left: false, members: [{ jid: 'paul@clinic.example', affiliation: 'owner' }] },
+    });
+    expect(store.conversations.list({ cursor: null, limit: 5 }).items[0]?.room?.members).toHaveLength(1);
   });
 
   it('room messages keep their sender, are found by search and go with retention', () => {

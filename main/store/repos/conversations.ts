@@ -38,7 +38,14 @@ interface ListRow {
   m_retracted_at: number | null;
   unread: number;
   urgent_unread: number;
+  /** A care-team room (migration 0014): its name, whether it removed us, its members as JSON. */
+  r_id: number | null;
+  r_name: string | null;
+  r_left: number | null;
+  r_members: string | null;
 }
+
+type RoomMembers = NonNullable<ConversationListItem['room']>['members'];
 
 const toConv = (r: ConvRow): ConversationRow => ({
   id: String(r.id),
@@ -61,7 +68,7 @@ function preview(body: string | null): string | null {
 const toItem = (r: ListRow): ConversationListItem => ({
   id: String(r.id),
   peerJid: r.peer_jid,
-  title: r.display_name ?? r.peer_jid,
+  title: r.display_name ?? r.r_name ?? r.peer_jid,
   role: r.role,
   trust: r.trust ?? 'unknown',
   lastMessage:
@@ -79,6 +86,9 @@ const toItem = (r: ListRow): ConversationListItem => ({
         },
   unread: r.unread,
   urgentUnread: r.urgent_unread,
+  ...(r.r_id !== null
+    ? { room: { left: r.r_left !== null, members: JSON.parse(r.r_members ?? '[]') as RoomMembers } }
+    : {}),
 });
 
 const SELECT_ITEM = `
@@ -90,9 +100,16 @@ const SELECT_ITEM = `
              AND u.state <> 'unverified') AS unread,
          (SELECT count(*) FROM messages g
            WHERE g.conversation_id = c.id AND g.direction = 'in' AND g.read_at IS NULL
-             AND g.state <> 'unverified' AND g.urgent = 1) AS urgent_unread
+             AND g.state <> 'unverified' AND g.urgent = 1) AS urgent_unread,
+         r.conversation_id AS r_id, r.name AS r_name, r.left_at AS r_left,
+         CASE WHEN r.conversation_id IS NULL THEN NULL ELSE
+           (SELECT json_group_array(json_object('jid', a.jid, 'affiliation', a.affiliation)) FROM room_affiliations a
+             WHERE a.room_id = c.id AND a.affiliation IN ('owner','admin','member')
+               AND a.id = (SELECT b.id FROM room_affiliations b WHERE b.room_id = a.room_id AND b.jid = a.jid
+                           ORDER BY b.at DESC, b.id DESC LIMIT 1)) END AS r_members
     FROM conversations c
     LEFT JOIN contacts ct ON ct.jid = c.peer_jid
+    LEFT JOIN rooms r ON r.conversation_id = c.id
     LEFT JOIN messages m ON m.id = (SELECT x.id FROM messages x WHERE x.conversation_id = c.id
                                     ORDER BY x.sent_at DESC, x.id DESC LIMIT 1)`;
 

@@ -1,0 +1,137 @@
+// Care-team rooms in the app (issue 18 item 4), on real Prosody in Chromium with three
+// workstations: IT creates a room for a receptionist, a physician and a nurse; at first sign-in
+// each workstation finds and joins it. The room is in each inbox with its unread count; a message
+// from the desk reaches the physician and the nurse with its sender's name, the physician's reply
+// reaches both; the member list (roles, key state) opens from the keyboard. axe finds nothing,
+// light and dark; the screenshots are the docs' pictures.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configureRoom, createRoom, mucPerson, type MucPerson } from '../support/muc-support';
+import {
+  axeViolations,
+  dismissToasts,
+  messageRow,
+  person,
+  screenshot,
+  screenshotOnFailure,
+  send,
+  startClinic,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
+
+const reception = person('rooms.desk', 'clinic.test', 'Robin Reyes', 'reception');
+const physician = person('dr.rooms', 'clinic.test', 'Dr. Adaeze Okafor', 'physician');
+const nurse = person('nurse.rooms', 'clinic.test', 'Sam Nguyen', 'nurse');
+const it_ = person('it.rooms', 'clinic.test', 'Clinic IT', 'admin');
+const ROOM_NAME = 'Ward 3 care team';
+const run = Date.now().toString(36);
+
+let clinic: Clinic;
+let admin: MucPerson;
+let rec: Workstation;
+let doc: Workstation;
+let nur: Workstation;
+
+const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
+const roomRow = (page: Page) =>
+  page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(ROOM_NAME) });
+
+async function openRoom(page: Page): Promise<void> {
+  await nav(page).getByRole('button', { name: 'Inbox' }).click();
+  await roomRow(page).click({ timeout: 45_000 });
+  await page.getByRole('heading', { name: ROOM_NAME, level: 2 }).waitFor();
+}
+
+/** The unread count on the room's inbox row (0 without a badge). */
+async function roomUnread(page: Page): Promise<number> {
+  const badge = roomRow(page).locator('.badge');
+  return (await badge.count()) === 0 ? 0 : Number.parseInt(await badge.innerText(), 10);
+}
+
+beforeAll(async () => {
+  clinic = await startClinic('ui-rooms', [reception, physician, nurse, it_], {}, { admins: [it_.jid] });
+  admin = await mucPerson(clinic.prosody, it_.jid, it_.password);
+  const room = `ward3@${clinic.prosody.rooms}`;
+  await createRoom(admin, room, 'IT', [reception.jid, physician.jid, nurse.jid]);
+  await configureRoom(admin, room, { 'muc#roomconfig_roomname': ROOM_NAME });
+  rec = await clinic.open('desk');
+  doc = await clinic.open('laptop');
+  nur = await clinic.open('ward');
+  await clinic.signUp(rec.page, reception);
+  await clinic.signUp(doc.page, physician);
+  await clinic.signUp(nur.page, nurse);
+}, 300_000);
+
+afterAll(async () => {
+  await admin?.stop();
+  await clinic?.close();
+});
+
+screenshotOnFailure(() => ({ desk: rec, laptop: doc, ward: nur }));
+
+describe('a care-team room in the app', () => {
+  it('is in every member’s inbox; a message reaches the others with its sender’s name and an unread count', async () => {
+    for (const w of [rec, doc, nur]) {
+      await nav(w.page).getByRole('button', { name: 'Inbox' }).click();
+      await roomRow(w.page).waitFor({ timeout: 45_000 });
+      expect(await roomRow(w.page).getByTestId('inbox-room').innerText()).toBe('Room');
+    }
+    await openRoom(rec.page);
+    await send(rec.page, `Mrs Lee has arrived for her 10:30 (${run})`);
+    await expect.poll(() => roomUnread(doc.page), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => roomUnread(nur.page), { timeout: 30_000 }).toBe(1);
+
+    await openRoom(doc.page);
+    const row = messageRow(doc.page, `Mrs Lee has arrived for her 10:30 (${run})`);
+    await row.waitFor();
+    expect(await row.getByTestId('message-sender').innerText()).toBe(reception.name);
+    await send(doc.page, `Send her to room 2, I am on my way (${run})`);
+
+    await openRoom(nur.page);
+    for (const [text, who] of [
+      [`Mrs Lee has arrived for her 10:30 (${run})`, reception.name],
+      [`Send her to room 2, I am on my way (${run})`, physician.name],
+    ] as const) {
+      const r = messageRow(nur.page, text);
+      await r.waitFor({ timeout: 30_000 });
+      expect(await r.getByTestId('message-sender').innerText()).toBe(who);
+    }
+    // The room was read on screen: its unread count goes.
+    await expect.poll(() => roomUnread(nur.page), { timeout: 30_000 }).toBe(0);
+    // The desk gets the reply; her own message shows once.
+    await messageRow(rec.page, `Send her to room 2, I am on my way (${run})`).waitFor({ timeout: 30_000 });
+    expect(await messageRow(rec.page, `Mrs Lee has arrived for her 10:30 (${run})`).count()).toBe(1);
+  });
+
+  it('the member list opens from the keyboard with roles and key state; axe finds nothing, light and dark', async () => {
+    const page = nur.page;
+    await dismissToasts(page);
+    await expect.poll(() => page.getByTestId('room-meta').innerText()).toContain('3 members');
+    const toggle = page.getByTestId('room-members-toggle');
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => toggle.getAttribute('aria-expanded')).toBe('true');
+    const list = page.getByTestId('room-members');
+    for (const p of [reception, physician, nurse]) {
+      const row = list.locator(`[data-member="${p.jid}"]`);
+      await expect.poll(() => row.innerText(), { timeout: 20_000 }).toContain(p.name);
+      expect(await row.innerText()).toContain('Member');
+    }
+    expect(await list.locator(`[data-member="${nurse.jid}"]`).innerText()).toContain('(you)');
+    // Colleagues' keys: each shows a key state (pinned when first used).
+    expect(await list.locator('[data-trust]').count()).toBe(2);
+    mkdirSync(resolve('docs/screenshots'), { recursive: true });
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(100); // let the theme settle before the scan and the picture
+      expect(await axeViolations(page)).toEqual([]);
+      copyFileSync(await screenshot(page, `rooms-${scheme}`), resolve(`docs/screenshots/rooms-${scheme}.png`));
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => toggle.getAttribute('aria-expanded')).toBe('false');
+  });
+});
