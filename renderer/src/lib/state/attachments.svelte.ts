@@ -46,6 +46,10 @@ class AttachmentsState {
   errors = $state.raw<Record<string, IpcError>>({});
   /** Why the last file was not sent (policy: FORBIDDEN / TOO_LARGE), or null. */
   sendError = $state<IpcError | null>(null);
+  /** The image open in the full-size viewer (AttachmentViewer), or null. */
+  viewing = $state<string | null>(null);
+  /** Attachment ids saved by "Save as…" this time the conversation was open (the card says so). */
+  saved = $state.raw<Record<string, true>>({});
   /** The message ids the last list covered (a message beyond them asks for the list again). */
   private listed = new Set<string>();
   /** Rows changed by an event while a list was on its way: the event's version wins. */
@@ -68,6 +72,8 @@ class AttachmentsState {
     this.previews = {};
     this.errors = {};
     this.sendError = null;
+    this.viewing = null;
+    this.saved = {};
     this.listed = new Set();
     this.touched = new Set();
     this.loadingPreview = new Set();
@@ -179,6 +185,47 @@ class AttachmentsState {
     if (epoch !== this.epoch) return;
     if (r.ok) this.apply(r.value);
     else this.errors = { ...this.errors, [attachmentId]: r.error };
+  }
+
+  /** The conversation's images the viewer can show, oldest first (its arrows go through these). */
+  viewable(): Attachment[] {
+    return this.items.filter((a) => a.local && isPreviewableImage(a) && a.state !== 'damaged' && !this.errors[a.id]);
+  }
+
+  openViewer(attachmentId: string): void {
+    this.viewing = attachmentId;
+  }
+
+  closeViewer(): void {
+    this.viewing = null;
+  }
+
+  /**
+   * The image re-encoded by main for the viewer, as a Blob URL the caller revokes; opening it is
+   * audited in main ('attachment-opened', view 'viewer'). An IpcError when it is refused.
+   */
+  async viewerImage(attachmentId: string): Promise<{ url: string } | { error: IpcError }> {
+    const r = await clinic().attachments.read({ attachmentId, view: 'viewer' });
+    if (!r.ok) return { error: r.error };
+    return { url: URL.createObjectURL(new Blob([r.value.data], { type: r.value.mediaType })) };
+  }
+
+  /**
+   * "Save as…" (only offered where the policy allows export): main asks where and writes the
+   * file. Null when saved or cancelled; the refusal otherwise (also kept in `errors`).
+   */
+  async exportFile(attachmentId: string): Promise<IpcError | null> {
+    const { [attachmentId]: _old, ...rest } = this.errors;
+    this.errors = rest;
+    const epoch = this.epoch;
+    const r = await clinic().attachments.export({ attachmentId });
+    if (epoch !== this.epoch) return null;
+    if (!r.ok) {
+      this.errors = { ...this.errors, [attachmentId]: r.error };
+      return r.error;
+    }
+    if (r.value.saved) this.saved = { ...this.saved, [attachmentId]: true };
+    return null;
   }
 
   /** Loads a stored image's checked bytes as a Blob URL, once. */

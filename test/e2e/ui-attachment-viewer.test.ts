@@ -1,0 +1,217 @@
+// The full-size image viewer and "Save as…" (issue 16 §5-6): a receptionist sends two photos to a
+// physician; the physician opens one full size from its thumbnail, goes between them with the
+// arrow keys, zooms with + and −, saves with Ctrl+S (her policy allows export) and closes with
+// Esc, focus back on the thumbnail. The receptionist's policy (the default) does not allow
+// export: there is no "Save as…" anywhere and Ctrl+S saves nothing. Every open and the export
+// are in the audit log with ids only. Real Prosody with mod_http_file_share, two browser
+// harnesses (real AppCore, keychain, SQLCipher, sharp in main), Chromium; axe 0 light and dark.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../common/contract/domain';
+import {
+  axeViolations,
+  dismissToasts,
+  messageFromDirectory,
+  person,
+  screenshot,
+  screenshotOnFailure,
+  startClinic,
+  type Clinic,
+  type Workstation,
+} from '../support/ui-support';
+
+const DOMAIN = 'clinic.test';
+const reception = person('reception', DOMAIN, 'Robin Reyes', 'reception');
+const physician = person('dr.okafor', DOMAIN, 'Dr. Adaeze Okafor', 'physician');
+const PHOTO = 'wound-left-ankle.jpg';
+const SCAN = 'insurance-card.png';
+
+let clinic: Clinic;
+let rec: Workstation;
+let doc: Workstation;
+let photo: Buffer;
+let scan: Buffer;
+
+/** A 640×400 photo-like JPEG (a gradient with a darker oval) carrying EXIF with a GPS position. */
+async function wounded(): Promise<Buffer> {
+  const svg = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="400"><defs><linearGradient id="g"><stop offset="0" stop-color="#e8b89a"/><stop offset="1" stop-color="#c98d72"/></linearGradient></defs><rect width="640" height="400" fill="url(#g)"/><ellipse cx="320" cy="200" rx="120" ry="70" fill="#8c3b2e"/></svg>`,
+  );
+  return sharp(svg)
+    .jpeg({ quality: 85 })
+    .withExif({ IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1' } })
+    .toBuffer();
+}
+
+/** A 300×190 card-like PNG. */
+async function card(): Promise<Buffer> {
+  const svg = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="300" height="190"><rect width="300" height="190" rx="14" fill="#2f6db3"/><rect x="20" y="30" width="160" height="18" fill="#fff"/><rect x="20" y="70" width="220" height="12" fill="#dbe8f7"/><rect x="20" y="95" width="190" height="12" fill="#dbe8f7"/></svg>`,
+  );
+  return sharp(svg).png().toBuffer();
+}
+
+beforeAll(async () => {
+  photo = await wounded();
+  scan = await card();
+  clinic = await startClinic('ui-attachment-viewer', [reception, physician]);
+  rec = await clinic.open('reception-pc'); // the default policy: export not allowed
+  doc = await clinic.open('physician-laptop', { exportAllowed: true });
+  await clinic.signUp(rec.page, reception);
+  await clinic.signUp(doc.page, physician);
+});
+
+afterAll(async () => {
+  await clinic?.close();
+});
+
+screenshotOnFailure(() => ({ reception: rec, physician: doc }));
+
+const fileCard = (w: Workstation, name: string) => w.page.getByTestId('attachment').filter({ hasText: name });
+const viewer = (w: Workstation) => w.page.getByTestId('attachment-viewer');
+const exportsOf = (name: string) => join(clinic.dir, `${name}-exports`);
+
+async function attach(w: Workstation, name: string, mimeType: string, buffer: Buffer): Promise<void> {
+  const chooser = w.page.waitForEvent('filechooser');
+  await w.page.getByRole('button', { name: 'Attach', exact: true }).click();
+  await (await chooser).setFiles({ name, mimeType, buffer });
+  await w.page.getByRole('button', { name: 'Send' }).click();
+  await fileCard(w, name).waitFor({ timeout: 30_000 });
+}
+
+async function auditOf(w: Workstation, type: AuditEntry['type']): Promise<AuditEntry[]> {
+  const r = await w.harness.core.router.dispatch('audit:list', { before: null, limit: 200 });
+  if (!r.ok) throw new Error(r.error.message);
+  return (r.value as { items: AuditEntry[] }).items.filter((e) => e.type === type);
+}
+
+describe('the full-size viewer', () => {
+  it('the receptionist sends two photos', async () => {
+    await messageFromDirectory(rec.page, physician);
+    await attach(rec, PHOTO, 'image/jpeg', photo);
+    await attach(rec, SCAN, 'image/png', scan);
+    for (const name of [PHOTO, SCAN])
+      await expect.poll(() => fileCard(rec, name).getAttribute('data-state'), { timeout: 45_000 }).toBe('sent');
+  });
+
+  it('the physician opens a photo full size, moves between images, zooms, saves with Ctrl+S and closes with Esc', async () => {
+    await dismissToasts(doc.page);
+    await messageFromDirectory(doc.page, reception);
+    for (const name of [PHOTO, SCAN]) {
+      const c = fileCard(doc, name);
+      await c.waitFor({ timeout: 45_000 });
+      await c.getByRole('button', { name: `Download ${name}` }).click();
+      await expect.poll(() => c.getAttribute('data-state'), { timeout: 45_000 }).toBe('stored');
+    }
+    const open = fileCard(doc, PHOTO).getByRole('button', { name: `Open ${PHOTO} full size` });
+    await open.waitFor({ timeout: 15_000 });
+    await open.click();
+    const v = viewer(doc);
+    await v.waitFor();
+    const img = v.getByTestId('viewer-image');
+    await img.waitFor({ timeout: 15_000 });
+    // The picture main re-encoded: full size, decoded for real.
+    await expect
+      .poll(() => img.evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight]), { timeout: 10_000 })
+      .toEqual([640, 400]);
+    expect(await img.getAttribute('src')).toMatch(/^blob:/);
+    expect(await v.getByRole('heading', { level: 2 }).textContent()).toBe(PHOTO);
+    expect(await v.getByTestId('viewer-position').textContent()).toContain('Image 1 of 2');
+    // Focus stays in the modal viewer.
+    expect(await doc.page.evaluate(() => document.querySelector('dialog')?.contains(document.activeElement))).toBe(
+      true,
+    );
+
+    await doc.page.keyboard.press('ArrowRight');
+    await expect.poll(() => v.getByRole('heading', { level: 2 }).textContent()).toBe(SCAN);
+    expect(await v.getByTestId('viewer-position').textContent()).toContain('Image 2 of 2');
+    await expect
+      .poll(() => img.evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight]), { timeout: 10_000 })
+      .toEqual([300, 190]);
+    await doc.page.keyboard.press('ArrowRight'); // the last one: stays
+    expect(await v.getByTestId('viewer-position').textContent()).toContain('Image 2 of 2');
+    await doc.page.keyboard.press('ArrowLeft');
+    await expect.poll(() => v.getByRole('heading', { level: 2 }).textContent()).toBe(PHOTO);
+    await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.naturalWidth), { timeout: 10_000 }).toBe(640);
+
+    const shown = () => img.evaluate((i: HTMLImageElement) => i.getBoundingClientRect().width);
+    await expect.poll(shown).toBeGreaterThan(0);
+    const fitted = await shown();
+    await doc.page.keyboard.press('+');
+    await expect.poll(() => v.getByTestId('viewer-zoom').textContent()).toBe('150%');
+    await expect.poll(shown).toBeCloseTo(fitted * 1.5, 0);
+    await doc.page.keyboard.press('+');
+    await expect.poll(() => v.getByTestId('viewer-zoom').textContent()).toBe('200%');
+    await doc.page.keyboard.press('-');
+    await expect.poll(() => v.getByTestId('viewer-zoom').textContent()).toBe('150%');
+    await doc.page.keyboard.press('-');
+    await expect.poll(() => v.getByTestId('viewer-zoom').textContent()).toBe('100%');
+    await expect.poll(shown).toBeCloseTo(fitted, 0);
+
+    await screenshot(doc.page, 'ui-attachment-viewer');
+
+    // Export is allowed here: Ctrl+S saves the file as it was sent (main writes it where the save dialog says).
+    expect(await v.getByRole('button', { name: 'Save as…' }).count()).toBe(1);
+    await doc.page.keyboard.press('Control+s');
+    await v.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 15_000 });
+    const saved = join(exportsOf('physician-laptop'), PHOTO);
+    expect(readFileSync(saved).equals(photo)).toBe(true);
+
+    await doc.page.keyboard.press('Escape');
+    await v.waitFor({ state: 'detached' });
+    await expect.poll(() => open.evaluate((b) => b === document.activeElement)).toBe(true);
+
+    // Audited with ids only: the opens in the viewer and the export.
+    const opened = await auditOf(doc, 'attachment-opened');
+    expect(opened.filter((e) => e.detail.view === 'viewer').length).toBeGreaterThanOrEqual(3);
+    const [exported] = await auditOf(doc, 'export');
+    expect(exported!.detail).toMatchObject({ kind: 'attachment', allowed: true });
+    expect(JSON.stringify([...opened, exported])).not.toMatch(/wound|insurance/);
+  });
+
+  it('has no axe violations with the viewer open, in light and dark', async () => {
+    await fileCard(doc, SCAN)
+      .getByRole('button', { name: `Open ${SCAN} full size` })
+      .click();
+    await viewer(doc).getByTestId('viewer-image').waitFor({ timeout: 15_000 });
+    for (const scheme of ['light', 'dark'] as const) {
+      await doc.page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
+      expect(await axeViolations(doc.page), `viewer, ${scheme}`).toEqual([]);
+      if (scheme === 'dark') await screenshot(doc.page, 'ui-attachment-viewer-dark');
+    }
+    await doc.page.emulateMedia({ colorScheme: 'light' });
+    await doc.page.keyboard.press('Escape');
+    await viewer(doc).waitFor({ state: 'detached' });
+    expect(await axeViolations(doc.page), 'conversation with Save as…').toEqual([]);
+  });
+
+  it('where export is not allowed, "Save as…" is absent and Ctrl+S saves nothing', async () => {
+    const open = fileCard(rec, PHOTO).getByRole('button', { name: `Open ${PHOTO} full size` });
+    await open.waitFor({ timeout: 15_000 });
+    // Cards are drawn (with their thumbnails) before asking what they lack.
+    expect(await rec.page.getByTestId('attachment-save').count()).toBe(0);
+    await open.click();
+    const v = viewer(rec);
+    await v.getByTestId('viewer-image').waitFor({ timeout: 15_000 });
+    expect(await v.getByRole('button', { name: 'Close' }).count()).toBe(1);
+    expect(await v.getByRole('button', { name: 'Save as…' }).count()).toBe(0);
+    expect(await v.textContent()).not.toContain('Ctrl+S');
+    await rec.page.keyboard.press('Control+s');
+    await rec.page.keyboard.press('ArrowRight');
+    // The next image shows: the keys were handled, and the save was not.
+    await expect.poll(() => v.getByRole('heading', { level: 2 }).textContent()).toBe(SCAN);
+    const dir = exportsOf('reception-pc');
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+    expect(await auditOf(rec, 'export')).toEqual([]);
+    expect(await axeViolations(rec.page), 'reception viewer').toEqual([]);
+    await rec.page.keyboard.press('Escape');
+    await v.waitFor({ state: 'detached' });
+  });
+
+  it('ran with the CSP enforced and no script errors', () => {
+    expect(rec.problems).toEqual([]);
+    expect(doc.problems).toEqual([]);
+  });
+});
