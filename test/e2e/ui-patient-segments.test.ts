@@ -88,20 +88,14 @@ describe('patient list, templates and a segment send', () => {
   it('refuses an unknown placeholder when the template is saved, then saves it', async () => {
     const page = rec.page;
     await page.getByLabel('Template name').fill('Flu clinic');
-    await page
-      .getByLabel('Message', { exact: true })
-      .last()
-      .fill('Dear {firstName}, come on {apptDay} to {clinicName}.');
+    await page.getByLabel('Template message').fill('Dear {firstName}, come on {apptDay} to {clinicName}.');
     await page.getByRole('button', { name: 'Save template' }).click();
     await page.getByRole('alert').getByText('{apptDay} is not a placeholder the app knows').waitFor();
-    await page
-      .getByLabel('Message', { exact: true })
-      .last()
-      .fill('Dear {firstName}, the flu clinic at {clinicName} is open.');
+    await page.getByLabel('Template message').fill('Dear {firstName}, the flu clinic at {clinicName} is open.');
     await page.getByRole('button', { name: 'Save template' }).click();
     await page.getByRole('status').getByText('Saved “Flu clinic”.').waitFor();
     await page.getByLabel('Template name').fill('Call us');
-    await page.getByLabel('Message', { exact: true }).last().fill('Dear {firstName}, please call {clinicName}.');
+    await page.getByLabel('Template message').fill('Dear {firstName}, please call {clinicName}.');
     await page.getByLabel('Offer as a quick text in the form above').check();
     await page.getByRole('button', { name: 'Save template' }).click();
     await page.getByRole('status').getByText('Saved “Call us”.').waitFor();
@@ -143,9 +137,7 @@ describe('patient list, templates and a segment send', () => {
     expect(await page.getByLabel('Mobile number').inputValue()).toBe(phoneOf(3));
     expect(await page.getByLabel('Date of birth', { exact: true }).inputValue()).toBe('1970-02-04');
     await page.getByRole('group', { name: 'Quick texts' }).getByRole('button', { name: 'Call us' }).click();
-    expect(await page.getByLabel('Message', { exact: true }).first().inputValue()).toBe(
-      'Dear Pat3, please call the clinic.',
-    );
+    expect(await page.getByLabel('Message', { exact: true }).inputValue()).toBe('Dear Pat3, please call the clinic.');
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('heading', { name: 'New secure text' }).scrollIntoViewIfNeeded();
     await screenshot(page, 'ui-patient-segments-picked');
