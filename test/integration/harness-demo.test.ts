@@ -57,7 +57,8 @@ const parsed = () => {
     role: m[4] as string,
   }));
   const server = /at (127\.0\.0\.1):(\d+) \(STARTTLS; demo CA (\S+)\)/.exec(output);
-  return { urls, accounts, host: server?.[1] ?? '', port: Number(server?.[2]), caFile: server?.[3] ?? '' };
+  const phone = /patient phone: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1] ?? '';
+  return { urls, accounts, host: server?.[1] ?? '', port: Number(server?.[2]), caFile: server?.[3] ?? '', phone };
 };
 
 describe('npm run demo without Electron', () => {
@@ -113,6 +114,27 @@ describe('npm run demo without Electron', () => {
       .toBe('online');
     const profiles = (await call('vault:listProfiles', null)).value as { displayName: string }[];
     expect(profiles.map((p) => p.displayName)).toEqual([reception.name]);
+
+    // Issue 17 item 7: the receptionist texts a patient; the printed patient phone shows the SMS with its link.
+    const { phone } = parsed();
+    expect(await (await fetch(phone)).text()).toContain('No text messages yet.');
+    const sent = await call('patients:send', {
+      patientName: 'Demo Patient',
+      phone: '+15550123456',
+      check: 'dob',
+      dob: '1980-05-17',
+      text: 'A demo message.',
+      smsTemplate: 'Your clinic sent you a secure message: {link}',
+    });
+    expect(sent).toMatchObject({ ok: true, value: { state: 'sms-delivered' } });
+    const res = await fetch(phone);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).toContain('To +15550123456');
+    const link = /<a href="(http:\/\/127\.0\.0\.1:\d+\/m\/[\w-]{22}#[\w-]{22})">/.exec(html)?.[1];
+    expect(link, 'the SMS link, clickable').toBeTruthy();
+    // The link opens the gateway's patient page (the fragment stays in the browser).
+    expect((await fetch(new URL(link!).href.split('#')[0]!)).status).toBe(200);
     ws.close();
   }, 90_000);
 
@@ -124,5 +146,6 @@ describe('npm run demo without Electron', () => {
     expect([0, 130]).toContain(await exited);
     expect(existsSync(dirname(caFile))).toBe(false);
     expect(await portAnswers(port)).toBe(false);
+    expect(await portAnswers(Number(new URL(parsed().phone).port))).toBe(false);
   }, 30_000);
 });

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Role } from '../../../common/contract/domain';
 import { createConsoleLogger } from '../../../main/log';
 import { createOsKeychain } from '../../../main/vault/keychain';
+import { startDemoPatients } from '../demo-patients';
 import { setDirectoryNames } from '../xmpp-support';
 import { startProsody } from '../prosody';
 import { findElectronBinary } from '../../../scripts/electron-binary.mjs';
@@ -73,6 +74,10 @@ async function main(): Promise<void> {
   await setDirectoryNames(prosody, users);
   const caFile = join(work, 'demo-ca.pem');
   writeFileSync(caFile, prosody.caPem);
+  // Issue 17 item 7: the patient gateway with its SMS sink, the archive key, and the patient phone page.
+  console.log('Starting the patient gateway and the SMS sink…');
+  const patients = await startDemoPatients(prosody, work);
+  cleanups.push(() => patients.close());
 
   const server = { domain: prosody.domain, host: prosody.host, port: prosody.c2sPort, tls: 'starttls' as const };
   const electron = process.env.CLINIC_DEMO_BROWSER ? null : findElectronBinary(process.cwd()).path;
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
         userDataDir: join(work, `workstation-${i + 1}`),
         logger: createConsoleLogger('info'),
         // What IT would deploy: the clinic server pre-set and its CA trusted.
-        policy: { server, trustedCaPem: prosody.caPem },
+        policy: { server, trustedCaPem: prosody.caPem, ...patients.policy },
       });
       cleanups.push(async () => {
         // Remove the demo profiles' OS-keychain entries too (on a desktop the keyring is the
@@ -133,6 +138,10 @@ server address ${prosody.host} and port ${prosody.c2sPort}.
 Shared-roster group "${GROUP}". Demo-only accounts, new passwords every run:
 ${users.map((u) => `    ${u.jid.padEnd(width)}  ${u.password}   ${u.name} (${u.role})`).join('\n')}
 
+Patients (Patients screen): the patient gateway runs at ${patients.gatewayUrl} with a local SMS sink.
+    patient phone: ${patients.phoneUrl}
+Open the patient phone in a browser to see each text message a patient receives, with its link.
+${electron ? "(In Electron the managed policy is the machine's own: texting patients needs its complianceAccount and complianceKeyFingerprint.)\n" : ''}
 Press Ctrl+C to stop; the server, profiles and keys above are deleted.`);
 }
 
