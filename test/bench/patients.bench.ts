@@ -1,0 +1,121 @@
+/**
+ * A segment send end to end (issue 17 item 8): N patients (default 1,000) imported from a CSV into
+ * a real session's SQLCipher store, one template, then "send to a segment" through the real
+ * patient gateway (a component of a real Prosody) into its SMS sink. Two phases, as the app runs
+ * them: prepare (each text filled, SMS checked, DOB verifier made — scrypt N = 2^15, slow on
+ * purpose — and all rows stored in one transaction) and deliver (per text: OpenPGP encryption to a
+ * fresh link secret + the archive key, the gateway IQ, the sink write, the store update). Checks at
+ * the end that the sink holds exactly one SMS per patient. Run inside scripts/with-keyring.sh:
+ *
+ *   bash scripts/with-keyring.sh npx tsx test/bench/patients.bench.ts     CLINIC_BENCH_PATIENTS=1000
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSink } from '../../gateway/sms/sink';
+import { publishPublicKey } from '../../main/xmpp/pep-keys';
+import { adminKey } from '../support/crypto-fixtures';
+import { fakeClock } from '../support/fake-clock';
+import { startTestGateway } from '../support/gateway-support';
+import { startProsody } from '../support/prosody';
+import { makeClient, rawConnection, waitFor } from '../support/xmpp-support';
+import { recordBench, type BenchEntry } from './report';
+
+const N = Math.max(1, Number(process.env.CLINIC_BENCH_PATIENTS ?? 1000));
+const RITA = 'rita@clinic.test';
+const COMP = 'compliance@clinic.test';
+const round = (x: number) => Math.round(x * 10) / 10;
+const phoneOf = (i: number) => `+1555090${String(i).padStart(4, '0')}`;
+
+async function main(): Promise<void> {
+  // The app runs on the system clock; the gateway's clock is a day ahead so that the keys the app
+  // makes during the run are never "created in the future" for it (a frozen clock would make them so).
+  const clock = fakeClock(Date.now() + 86_400_000);
+  const dir = mkdtempSync(join(tmpdir(), 'patients-bench-'));
+  const server = await startProsody({
+    users: [
+      { jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' },
+      { jid: COMP, password: 'comp-pw-1', name: 'Compliance' },
+    ],
+  });
+  const gw = await startTestGateway(server, clock);
+  try {
+    const archive = await adminKey('Clinic archive');
+    const fingerprint = archive.getFingerprint().toUpperCase();
+    const comp = rawConnection(server, COMP, 'comp-pw-1', 'admin');
+    await comp.start();
+    await publishPublicKey(comp, fingerprint, archive.toPublic().write(), new Date());
+    await comp.stop();
+    const rita = await makeClient(server, RITA, 'rita-pw-1', {
+      dir,
+      keys: { store: randomBytes(32), audit: randomBytes(32) },
+      policy: { complianceAccount: COMP, complianceKeyFingerprint: fingerprint },
+    });
+    const rows = Array.from(
+      { length: N },
+      (_, i) => `Pat${i},Bench${i},${phoneOf(i)},1970-03-${String((i % 28) + 1).padStart(2, '0')}`,
+    );
+    const lists = rita.messaging.patients.lists;
+    const imported = lists.importCsv({
+      csv: new TextEncoder().encode(['first name,last name,phone,dob', ...rows].join('\n')),
+      skipRefused: false,
+    });
+    if (imported.added !== N) throw new Error(`imported ${imported.added} of ${N}`);
+    const template = lists.saveTemplate({
+      id: null,
+      name: 'Bench',
+      body: 'Dear {firstName}, {clinicName} has news for you, sent on {date}.',
+      smsText: 'Your clinic sent you a secure message: {link}',
+      quick: false,
+    });
+    const ids = lists.directory().map((p) => p.id);
+
+    const t0 = performance.now();
+    const segment = await rita.messaging.patients.segments.send({
+      templateId: template.id,
+      patientIds: ids,
+      clinicName: 'Bench Clinic',
+    });
+    const t1 = performance.now();
+    await waitFor('the segment delivered', () => rita.store.patientLists.segment(segment.id)?.waiting === 0, 3_600_000);
+    const t2 = performance.now();
+    const done = rita.store.patientLists.segment(segment.id)!;
+    const sms = readSink(gw.sinkDir);
+    const phones = new Set(sms.map((s) => s.to));
+    if (sms.length !== N || phones.size !== N || done.handed !== N)
+      throw new Error(`expected ${N} SMS to ${N} phones, got ${sms.length} to ${phones.size} (handed ${done.handed})`);
+    await rita.close();
+
+    const rowsOut: [string, BenchEntry][] = [
+      [
+        `prepare ${N} (fill, SMS check, DOB verifier, store)`,
+        { name: `patients/segment-prepare-${N}`, value: round((t1 - t0) / 1000), unit: 's' },
+      ],
+      [
+        `deliver ${N} (encrypt, gateway, sink, store)`,
+        { name: `patients/segment-deliver-${N}`, value: round((t2 - t1) / 1000), unit: 's' },
+      ],
+      ['deliver rate', { name: 'patients/segment-deliver-rate', value: round(N / ((t2 - t1) / 1000)), unit: 'msg/s' }],
+      [
+        'end to end rate',
+        { name: 'patients/segment-end-to-end-rate', value: round(N / ((t2 - t0) / 1000)), unit: 'msg/s' },
+      ],
+    ];
+    const width = Math.max(...rowsOut.map(([l]) => l.length));
+    // Wall times on a shared box grow with load: the load average helps read them.
+    console.log(`\npatients bench (${N} patients, ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)})\n`);
+    for (const [label, e] of rowsOut) console.log(`  ${label.padEnd(width)}  ${String(e.value).padStart(8)} ${e.unit}`);
+    console.log(`\n  exactly one SMS per patient: yes (${N})\n`);
+    recordBench(rowsOut.map(([, e]) => e));
+  } finally {
+    await gw.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`patients bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
