@@ -9,6 +9,8 @@
  *  - Quiet (issue 12 §7): under Do not disturb ('With a patient' too) or in a muted conversation,
  *    nothing — except a message the sender marked Urgent, when policy.urgentBypassesDnd (default).
  *  - Sound is the person's choice; the notification says `silent` when it is off.
+ *  - A message that carries a file (issue 16) says "Sent an attachment" where the sender may be
+ *    shown (with its text after it at 'full'); never the file's name, type or content.
  */
 import type { Message } from '../../common/contract/domain';
 import type { NotificationPreview } from '../../common/ipc-contract';
@@ -40,6 +42,8 @@ export interface NotificationRequest extends NotificationGate {
   /** Read only when the sender is shown (a locked session's store must not be touched). */
   senderName: () => string;
   body: string;
+  /** Whether the message carries a file; read only when the level shows more than "New message". */
+  hasAttachment?: () => boolean;
   /** The sender marked it Urgent (inside the signed payload). */
   urgent?: boolean;
   /** The conversation is muted. */
@@ -61,9 +65,11 @@ export function notificationFor(r: NotificationRequest): Notification | null {
   const quiet = r.dnd === true || r.conversationMuted === true;
   if (quiet && !(urgent && r.urgentBypassesDnd !== false)) return null;
   const level = r.userPreview === null ? r.policyPreview : stricterPreview(r.policyPreview, r.userPreview);
+  const text = level === 'full' ? r.body : '';
+  const file = level !== 'none' && (r.hasAttachment?.() ?? false);
   return {
     title: level === 'none' ? (urgent ? 'New urgent message' : 'New message') : r.senderName(),
-    body: level === 'full' ? r.body : '',
+    body: file ? (text ? `Sent an attachment: ${text}` : 'Sent an attachment') : text,
     ...(urgent ? { urgent: true as const } : {}),
     ...(r.sound === false ? { silent: true as const } : {}),
   };
@@ -100,6 +106,8 @@ export function messagingHooks(
         policyPreview: d.policy.notificationPreview,
         senderName: () => d.store.contacts.get(peer)?.displayName ?? peer,
         body: m.body ?? '',
+        // The row is written in the message's own transaction (receive.ts), before it is announced.
+        hasAttachment: () => d.store.attachments.byMessage(m.id) !== undefined,
       });
       if (shown) d.events.emit('notification:shown', { conversationId: m.conversationId, ...shown });
     },

@@ -58,7 +58,8 @@ beforeAll(async () => {
   scan = await card();
   clinic = await startClinic('ui-attachment-viewer', [reception, physician]);
   rec = await clinic.open('reception-pc'); // the default policy: export not allowed
-  doc = await clinic.open('physician-laptop', { exportAllowed: true });
+  // The physician's notifications may name the sender (notificationPreview 'sender').
+  doc = await clinic.open('physician-laptop', { exportAllowed: true, notificationPreview: 'sender' });
   await clinic.signUp(rec.page, reception);
   await clinic.signUp(doc.page, physician);
 });
@@ -77,7 +78,7 @@ async function attach(w: Workstation, name: string, mimeType: string, buffer: Bu
   const chooser = w.page.waitForEvent('filechooser');
   await w.page.getByRole('button', { name: 'Attach', exact: true }).click();
   await (await chooser).setFiles({ name, mimeType, buffer });
-  await w.page.getByRole('button', { name: 'Send' }).click();
+  await w.page.getByRole('button', { name: 'Send', exact: true }).click();
   await fileCard(w, name).waitFor({ timeout: 30_000 });
 }
 
@@ -88,12 +89,16 @@ async function auditOf(w: Workstation, type: AuditEntry['type']): Promise<AuditE
 }
 
 describe('the full-size viewer', () => {
-  it('the receptionist sends two photos', async () => {
+  it('the receptionist sends two photos; the physician is told "Sent an attachment", nothing of the files', async () => {
     await messageFromDirectory(rec.page, physician);
     await attach(rec, PHOTO, 'image/jpeg', photo);
     await attach(rec, SCAN, 'image/png', scan);
     for (const name of [PHOTO, SCAN])
       await expect.poll(() => fileCard(rec, name).getAttribute('data-state'), { timeout: 45_000 }).toBe('sent');
+    const toast = doc.page.getByTestId('toasts').filter({ hasText: 'Sent an attachment' });
+    await toast.waitFor({ timeout: 30_000 });
+    expect(await toast.textContent()).toContain(reception.name);
+    expect(await toast.textContent()).not.toMatch(/wound|insurance|jpg|png/i);
   });
 
   it('the physician opens a photo full size, moves between images, zooms, saves with Ctrl+S and closes with Esc', async () => {

@@ -36,6 +36,46 @@ describe('notification decision', () => {
     for (const p of LEVELS) for (const u of [...LEVELS, null]) expect(ask(p, u, true)).toBeNull();
   });
 
+  it('says "Sent an attachment" for a message with a file where the sender is shown, never more', () => {
+    const withFile = (policyPreview: NotificationPreview, body: string, locked = false) =>
+      notificationFor({
+        policyPreview,
+        userPreview: null,
+        locked,
+        senderName: () => 'Dr. Bob',
+        body,
+        hasAttachment: () => true,
+      });
+    expect(withFile('none', 'wound photo')).toEqual({ title: 'New message', body: '' });
+    expect(withFile('sender', 'wound photo')).toEqual({ title: 'Dr. Bob', body: 'Sent an attachment' });
+    expect(withFile('full', '')).toEqual({ title: 'Dr. Bob', body: 'Sent an attachment' });
+    expect(withFile('full', 'the wound today')).toEqual({
+      title: 'Dr. Bob',
+      body: 'Sent an attachment: the wound today',
+    });
+    expect(withFile('full', 'x', true)).toBeNull();
+    // Not asked where it would not be shown.
+    let asked = 0;
+    const hasAttachment = () => (asked++, true);
+    notificationFor({
+      policyPreview: 'none',
+      userPreview: null,
+      locked: false,
+      senderName: () => '',
+      body: '',
+      hasAttachment,
+    });
+    notificationFor({
+      policyPreview: 'full',
+      userPreview: null,
+      locked: true,
+      senderName: () => '',
+      body: '',
+      hasAttachment,
+    });
+    expect(asked).toBe(0);
+  });
+
   it('does not look up the sender when it will not be shown', () => {
     let asked = 0;
     const senderName = () => `Dr. ${++asked}`;
@@ -58,6 +98,7 @@ describe('what the session hands its messaging service (messagingHooks)', () => 
     // Only the contact lookup is used (the sender's name); the rest of the store is not touched.
     const store = {
       contacts: { get: (jid: string) => (jid === 'bob@clinic.test' ? { displayName: 'Dr. Bob' } : undefined) },
+      attachments: { byMessage: (id: string) => (id === 'm-file' ? { id: 'a1' } : undefined) },
     } as unknown as Store;
     const hooks = messagingHooks(() => gate, {
       policy: { notificationPreview: 'full', urgentBypassesDnd: true },
@@ -78,10 +119,17 @@ describe('what the session hands its messaging service (messagingHooks)', () => 
       },
     ]);
 
+    // A message with a file: its attachment row (written with the message) makes it "Sent an attachment".
+    hooks.onLiveMessage({ ...m, id: 'm-file', body: '' }, 'bob@clinic.test');
+    expect(shown[2]).toEqual({
+      name: 'notification:shown',
+      payload: { conversationId: 'c1', title: 'Dr. Bob', body: 'Sent an attachment' },
+    });
+
     gate = { locked: true, userPreview: null };
     expect(hooks.locked()).toBe(true);
     hooks.onLiveMessage(m, 'bob@clinic.test');
-    expect(shown).toHaveLength(2);
+    expect(shown).toHaveLength(3);
   });
 });
 
@@ -138,7 +186,10 @@ describe('notification decision under Do not disturb, mute and Urgent', () => {
     events.subscribe((name, payload) => {
       if (name === 'notification:shown') shown.push(payload);
     });
-    const store = { contacts: { get: () => ({ displayName: 'Dr. Bob' }) } } as unknown as Store;
+    const store = {
+      contacts: { get: () => ({ displayName: 'Dr. Bob' }) },
+      attachments: { byMessage: () => undefined },
+    } as unknown as Store;
     const hooks = messagingHooks(() => gate, {
       policy: { notificationPreview: 'full', urgentBypassesDnd: true },
       store,
