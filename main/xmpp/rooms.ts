@@ -25,6 +25,7 @@ import { errorName } from '../log';
 import type { MessagingContext } from './context';
 import { findService, NS_DISCO_INFO, NS_DISCO_ITEMS } from './disco';
 import type { Receiver } from './receive';
+import { createRoomArchive, type RoomArchive } from './room-archive';
 import {
   affiliationListQuery,
   createOccupantMap,
@@ -52,6 +53,7 @@ interface State {
   /** Joins waiting for the room's answer: room → resolve(true: in, false: refused). */
   joining: Map<string, (ok: boolean) => void>;
   service: string | null;
+  archive: RoomArchive;
 }
 
 const isMember = (s: State, room: string, jid: string, at: number): boolean =>
@@ -142,9 +144,18 @@ async function connected(s: State, c: XmppConnection): Promise<void> {
     listed.add(room);
     const nick = store.rooms.get(room)?.nick ?? s.ctx.ownJid.split('@')[0]!;
     const r = store.rooms.upsert(room, { name: item.attrs.name ?? null, nick });
-    await join(s, c, room).catch((err: unknown) =>
-      logger.warn('xmpp: room not joined', { conversationId: r.conversationId, error: errorName(err) }),
+    const joined = await join(s, c, room).then(
+      () => true,
+      (err: unknown) => {
+        logger.warn('xmpp: room not joined', { conversationId: r.conversationId, error: errorName(err) });
+        return false;
+      },
     );
+    // What the room said while we were away, from its archive (room-archive.ts).
+    if (joined && store.rooms.get(room)?.leftAt === null)
+      await s.archive
+        .catchUp(c, room)
+        .catch((err: unknown) => logger.warn('xmpp: room catch-up failed', { error: errorName(err) }));
     s.ctx.emitConversation(r.conversationId);
   }
   for (const r of store.rooms.list()) if (!listed.has(r.jid)) leftRoom(s, r.jid, 'removed');
@@ -350,11 +361,14 @@ async function encrypt(
 
 /** Also sets ctx.rooms: the outbox and send() reach the rooms through the context. */
 export function createRooms(ctx: MessagingContext, receiver: Receiver) {
-  const s: State = { ctx, receiver, occupants: createOccupantMap(), joining: new Map(), service: null };
+  const archive = createRoomArchive(ctx, receiver);
+  const s: State = { ctx, receiver, occupants: createOccupantMap(), joining: new Map(), service: null, archive };
   const rooms = {
     connected: (c: XmppConnection) => connected(s, c),
     onPresence: (el: XmlElement) => onPresence(s, el),
     onMessage: (el: XmlElement) => onMessage(s, el),
+    /** An archive result from one of our rooms: true when taken (room-archive.ts). */
+    acceptArchive: (el: XmlElement) => archive.accept(el),
     isRoom: (jid: string): boolean => ctx.opts.store.rooms.get(jid) !== undefined,
     checkSendable: (room: string) => checkSendable(s, room),
     encrypt: (room: string, msg: Message, identity: Identity, extra: Parameters<typeof encrypt>[4]) =>

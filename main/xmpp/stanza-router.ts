@@ -27,7 +27,7 @@ export interface StanzaRouterDeps {
   readSync: ReadSync;
   patients: Pick<PatientTexts, 'onStanza'>;
   /** Care-team rooms (issue 18): their presences and messages. */
-  rooms?: Pick<Rooms, 'onPresence' | 'onMessage'>;
+  rooms?: Pick<Rooms, 'onPresence' | 'onMessage' | 'acceptArchive'>;
 }
 
 export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync, patients, rooms }: StanzaRouterDeps) {
@@ -64,7 +64,8 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync,
         .catch((err: unknown) => logger.error('xmpp: read-state event failed', { error: errorName(err) }));
       return;
     }
-    if (el.name !== 'message' || catchUp.accept(el)) return;
+    // A room's archive results (issue 18) are the room's catch-up's, not the account's.
+    if (el.name !== 'message' || rooms?.acceptArchive(el) || catchUp.accept(el)) return;
     const admin = liveAdminCommand(el, ctx.ownJid);
     if (admin) return ctx.opts.onAdminCommand?.(admin, 'live');
     // The patient gateway's state changes (issue 17): not OX, never to inbound.ts.

@@ -8,7 +8,8 @@
  * room by server policy but is on no member list), a member who replays another member's message
  * under a lookalike nick, a private message through the room, an altered reflection of our own
  * message. A member whose key changed blocks sending; a member without a key makes the message
- * fail (never plaintext); a removed member gets nothing from then on.
+ * fail (never plaintext); a workstation that was away catches up from the room's archive once;
+ * a removed member gets nothing from then on.
  */
 import { randomUUID } from 'node:crypto';
 import { xml } from '@xmpp/client';
@@ -205,6 +206,27 @@ describe('care-team rooms in the messaging service', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(inRoom(paul).some((m) => m.originId === sent.originId)).toBe(false);
     await setAffiliations(admin, room, { [EVE]: 'none' });
+  });
+
+  it('a workstation that was away catches up from the room’s archive, each message once', async () => {
+    await paul.messaging.stop();
+    const a = await rita.messaging.send(roomConv(rita), 'Bloods for bed 6 are due at 4.');
+    const b = await rita.messaging.send(roomConv(rita), 'Pharmacy called back about bed 6.');
+    await waitFor('both sent', () => [a, b].every((m) => rita.store.messages.get(m.id)?.state === 'sent'));
+    await paul.restart();
+    await paul.messaging.inspect.settled();
+    const ids = [a.originId, b.originId];
+    const caught = inRoom(paul).filter((m) => ids.includes(m.originId));
+    expect(caught.map((m) => [m.body, m.senderJid, m.direction])).toEqual([
+      ['Bloods for bed 6 are due at 4.', RITA, 'in'],
+      ['Pharmacy called back about bed 6.', RITA, 'in'],
+    ]);
+    // Signing in again asks the archive from where it stopped: nothing new, nothing twice.
+    const rows = inRoom(paul).length;
+    await paul.restart();
+    await paul.messaging.inspect.settled();
+    expect(inRoom(paul)).toHaveLength(rows);
+    expect(rejections(paul, 'not-member')).toHaveLength(1); // only IT's message, from the live test
   });
 
   it('a removed member gets nothing from then on; the removal is audited on the others’ workstations', async () => {
