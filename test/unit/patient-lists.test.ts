@@ -13,6 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { normalizePhone, parseCsvRecords, parsePatientCsv } from '../../common/patient-csv';
 import { checkTemplate, dateInWords, fillTemplate } from '../../common/patient-template';
 import { openStore, type Store } from '../../main/store';
+import { migrations, runMigrations } from '../../main/store/migrations';
+import { openDb } from '../../main/store/open-db';
 
 const TODAY = '2026-12-01';
 const HEAD = 'first name,last name,phone,date of birth';
@@ -176,5 +178,33 @@ describe('patient list store', () => {
     expect(() => lists.createSegment({ id: 's2', name: 'X', templateId: null }, [text('t4'), text('t1')])).toThrow();
     expect(lists.segment('s2')).toBeUndefined();
     expect(store.patientTexts.get('t4')).toBeUndefined();
+  });
+
+  it('migration 0013 keeps the texts of version 12 as they were, in no segment', () => {
+    dir = mkdtempSync(join(tmpdir(), 'patient-lists-'));
+    const db = openDb({ file: join(dir, 'cache.db'), key: randomBytes(32) });
+    runMigrations(db, migrations, 12);
+    db.prepare(
+      `INSERT INTO patient_texts (id, created_at, updated_at, patient_name, phone, dob_verifier, body, sms_text, state)
+       VALUES ('t1', 1, 2, 'A B', '+15550000001', NULL, 'kept', 's {link}', 'queued')`,
+    ).run();
+    const before = db.prepare('SELECT * FROM patient_texts').get() as Record<string, unknown>;
+    expect(runMigrations(db, migrations, 13)).toBe(13);
+    expect(db.prepare('SELECT * FROM patient_texts').get()).toEqual({ ...before, segment_id: null, patient_id: null });
+    // STRICT, and a segment's texts must name a segment that exists.
+    db.pragma('foreign_keys = ON');
+    expect(() => db.prepare("UPDATE patient_texts SET segment_id = 'nope' WHERE id = 't1'").run()).toThrow(
+      /FOREIGN KEY/,
+    );
+    expect(() =>
+      db
+        .prepare(
+          "INSERT INTO patients (id, first_name, last_name, phone, dob, created_at, updated_at) VALUES ('p', 'a', 'b', '+1', 'x', 'soon', 1)",
+        )
+        .run(),
+    ).toThrow(/cannot store TEXT value in INTEGER column/);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+    store = undefined as unknown as Store;
   });
 });
