@@ -56,6 +56,10 @@ export interface EjabberdNode {
   halt(): Promise<void>;
   /** `kill -9` of this node's Erlang VM (found by its unique node name), as a crash; its files stay. */
   crash(): Promise<void>;
+  /** SIGSTOP of this node's Erlang VM: frozen, not crashed (its sockets stay open, nothing answers). */
+  freeze(): void;
+  /** SIGCONT of a frozen node's VM. */
+  thaw(): void;
   /** Starts a halted node again; it comes back as a member of the cluster (its Mnesia schema says so). */
   restart(): Promise<void>;
   /** ejabberdctl on this node. */
@@ -164,6 +168,22 @@ async function setUpNode(o: {
     await ctl('start');
     await started(from);
   };
+  /** The VM is the process whose arguments hold `-sname <name>` (ejabberdctl's own calls use other names). */
+  const vmPid = () => {
+    const pids = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          return argv.some((arg, i) => arg === '-sname' && argv[i + 1] === name);
+        } catch {
+          return false; // gone meanwhile, or not ours to read
+        }
+      })
+      .map(Number);
+    if (pids.length !== 1) throw new Error(`expected one Erlang VM for ${name}, found ${pids.length}`);
+    return pids[0]!;
+  };
   const node: EjabberdNode = {
     name,
     host: '127.0.0.1',
@@ -177,21 +197,14 @@ async function setUpNode(o: {
       await ctl('stopped').catch(() => undefined); // already gone: nothing to wait for
     },
     async crash() {
-      // The VM is the process whose arguments hold `-sname <name>` (ejabberdctl's own calls use other names).
-      const pids = readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-          try {
-            const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-            return argv.some((arg, i) => arg === '-sname' && argv[i + 1] === name);
-          } catch {
-            return false; // gone meanwhile, or not ours to read
-          }
-        })
-        .map(Number);
-      if (pids.length !== 1) throw new Error(`expected one Erlang VM for ${name}, found ${pids.length}`);
-      process.kill(pids[0]!, 'SIGKILL');
+      process.kill(vmPid(), 'SIGKILL');
       while (await portAnswers(c2s)) await new Promise((r) => setTimeout(r, 50));
+    },
+    freeze() {
+      process.kill(vmPid(), 'SIGSTOP');
+    },
+    thaw() {
+      process.kill(vmPid(), 'SIGCONT');
     },
     restart: start,
     ctl,
