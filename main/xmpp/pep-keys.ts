@@ -50,7 +50,8 @@ const condition = (err: unknown): string | undefined => (err as { condition?: st
 
 /**
  * A refusal of a publish that says "not now" rather than "no": RFC 6120 §8.3.3's
- * internal-server-error and resource-constraint, and item-not-found. A publish auto-creates its
+ * internal-server-error, and item-not-found. (Not resource-constraint: ejabberd 23.01 answers it,
+ * type wait, for a publish-option it does not know, which no retry changes.) A publish auto-creates its
  * PEP node (XEP-0163 §3), so "no such node" can only mean the creation failed: a clustered
  * ejabberd 23.01 answers item-not-found when two nodes create PEP nodes at once and Mnesia aborts
  * the transaction as a deadlock (`{aborted,{cyclic,…,{pubsub_index,node},…}}` in its log;
@@ -58,7 +59,7 @@ const condition = (err: unknown): string | undefined => (err as { condition?: st
  */
 export function isTransientRefusal(err: unknown): boolean {
   const c = condition(err);
-  return c === 'internal-server-error' || c === 'resource-constraint' || c === 'item-not-found';
+  return c === 'internal-server-error' || c === 'item-not-found';
 }
 
 /** How a publish retries a transient refusal: on the network's clock, a few times, then gives up. */

@@ -7,7 +7,7 @@ import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
-import { startProsody, type ProsodyServer } from '../support/prosody';
+import { startTestServer, type TestServer } from '../support/test-server';
 import { auditTypes, makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 
 const B = 'bob@clinic.test';
@@ -24,7 +24,7 @@ async function partyOf(c: TestClient): Promise<Party> {
 }
 
 describe('hostile input from a signed-in colleague is rejected, audited, and does not crash the client', () => {
-  let server: ProsodyServer;
+  let server: TestServer;
   let bob: TestClient;
   let mallory: TestClient;
   let raw: XmppConnection;
@@ -33,7 +33,7 @@ describe('hostile input from a signed-in colleague is rejected, audited, and doe
   let eve: Party;
 
   beforeAll(async () => {
-    server = await startProsody({
+    server = await startTestServer({
       users: [
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
         { jid: M, password: 'mallory-pw-1', name: 'Mallory Mills' },

@@ -12,7 +12,7 @@ import { systemClock } from '../../main/clock';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { oxMessage } from '../../main/xmpp/stanzas';
-import { startProsody, type ProsodyServer } from '../support/prosody';
+import { serverKind, startTestServer, type TestServer } from '../support/test-server';
 import { auditTypes, makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
@@ -25,8 +25,8 @@ const identityOf = (c: TestClient): Promise<Identity> =>
 const changes = (c: TestClient, type: string, messageId?: string) =>
   auditTypes(c).filter((a) => a.type === type && (messageId === undefined || a.detail.messageId === messageId));
 
-describe('edit and delete for everyone between real clients over Prosody', () => {
-  let server: ProsodyServer;
+describe(`edit and delete for everyone between real clients over ${serverKind()}`, () => {
+  let server: TestServer;
   let alice: TestClient;
   let bob: TestClient;
   let carol: TestClient;
@@ -34,7 +34,7 @@ describe('edit and delete for everyone between real clients over Prosody', () =>
   let carolRaw: XmppConnection;
 
   beforeAll(async () => {
-    server = await startProsody({
+    server = await startTestServer({
       users: [
         { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },

@@ -4,20 +4,20 @@
  * a message of another conversation is refused before anything is stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProsody, type ProsodyServer } from '../support/prosody';
+import { serverKind, startTestServer, type TestServer } from '../support/test-server';
 import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
 const C = 'carol@clinic.test';
 
-describe('replies between real clients over Prosody', () => {
-  let server: ProsodyServer;
+describe(`replies between real clients over ${serverKind()}`, () => {
+  let server: TestServer;
   let alice: TestClient;
   let bob: TestClient;
 
   beforeAll(async () => {
-    server = await startProsody({
+    server = await startTestServer({
       users: [
         { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },

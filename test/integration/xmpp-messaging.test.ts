@@ -1,19 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProsody, type ProsodyServer } from '../support/prosody';
+import { serverKind, startTestServer, type TestServer } from '../support/test-server';
 import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
 const C = 'carol@clinic.test';
 
-describe('OX messaging between real clients over Prosody', () => {
-  let server: ProsodyServer;
+// In the server matrix (vitest.config.ts serverMatrix): Prosody, one ejabberd node, a 2-node cluster.
+describe(`OX messaging between real clients over ${serverKind()}`, () => {
+  let server: TestServer;
   let alice: TestClient;
   let bob: TestClient;
   let carol: TestClient;
 
   beforeAll(async () => {
-    server = await startProsody({
+    server = await startTestServer({
       users: [
         { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse', group: 'Ward 1' },

@@ -4,7 +4,7 @@
 // once their key appears — pinned on first use as usual — exactly once; a reconnect asks again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
-import { startProsody, type ProsodyServer } from '../support/prosody';
+import { startTestServer, type TestServer } from '../support/test-server';
 import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
@@ -13,13 +13,13 @@ const C = 'carol@clinic.test';
 const D = 'dave@clinic.test';
 
 describe('messages to a colleague who has not signed in yet', () => {
-  let server: ProsodyServer;
+  let server: TestServer;
   let alice: TestClient;
   const clients: TestClient[] = [];
   const track = (c: TestClient) => (clients.push(c), c);
 
   beforeAll(async () => {
-    server = await startProsody({
+    server = await startTestServer({
       users: [
         { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'reception' },
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },

@@ -14,7 +14,7 @@ import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { publishWith } from '../../main/xmpp/pep-keys';
 import { MDS_NODE, MDS_OPTIONS } from '../../main/xmpp/read-sync';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
-import { startProsody, type ProsodyServer } from '../support/prosody';
+import { serverKind, startTestServer, type TestServer } from '../support/test-server';
 import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
@@ -41,8 +41,8 @@ function recordingLogger(lines: Line[]): Logger {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-describe('read state across workstations (XEP-0490) against real Prosody', () => {
-  let server: ProsodyServer;
+describe(`read state across workstations (XEP-0490) over ${serverKind()}`, () => {
+  let server: TestServer;
   const clients: TestClient[] = [];
   const raws: XmppConnection[] = [];
   const track = (c: TestClient) => (clients.push(c), c);
@@ -52,7 +52,7 @@ describe('read state across workstations (XEP-0490) against real Prosody', () =>
   const atBob: XmlElement[] = [];
 
   beforeAll(async () => {
-    server = await startProsody({
+    server = await startTestServer({
       users: [
         { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
