@@ -66,7 +66,9 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const ownJid = bare(opts.account.jid);
   // Federation is off (deploy/): colleagues are on the policy's server domain, else on ours.
   const allowedDomain = (policy.server?.domain ?? ownJid.slice(ownJid.indexOf('@') + 1)).toLowerCase();
-  const accountKey = createAccountKey({ store, audit, ownJid });
+  // The network's timers default to the system clock, never the app's (MessagingOptions.transportClock).
+  const net = opts.transportClock ?? systemClock;
+  const accountKey = createAccountKey({ store, audit, ownJid, net });
   const conn = () => lifecycle.conn();
   const trust = createTrust({
     store,
@@ -91,8 +93,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
 
   const ctx: MessagingContext = {
     opts,
-    // The network's timers default to the system clock, never the app's (MessagingOptions.transportClock).
-    net: opts.transportClock ?? systemClock,
+    net,
     ownJid,
     trust,
     conn,
@@ -134,20 +135,11 @@ export function createMessaging(opts: MessagingOptions): Messaging {
 
   const markDisplayed = (conversationId: string, upTo?: string) => displayed(ctx, readSync, conversationId, upTo);
 
-  /** `replyTo`: a message of the same conversation this one answers (XEP-0461); it needs an origin-id. */
-  async function send(conversationId: string, body: string, replyTo?: string, urgent = false): Promise<Message> {
-    const conv = store.conversations.get(conversationId);
-    if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
-    const quoted = replyTo === undefined ? null : answered(store, conversationId, replyTo);
-    await checkRecipient(ctx, conv.peerJid);
-    return outbox.enqueue(conversationId, body, quoted, urgent);
-  }
-
   return {
     start: (o) => lifecycle.start(o),
     stop: () => stopAll(outbox.attachments, lifecycle, anchoring),
     connection: () => conn()?.state() ?? { state: 'offline', detail: null },
-    send,
+    send: (conversationId, body, replyTo, urgent) => sendText(ctx, outbox, conversationId, body, replyTo, urgent),
     ...attachmentMethods(ctx, outbox),
     // A refusal (NOT_FOUND, CONFLICT) rejects, as from the other async methods.
     retry: (messageId) => Promise.resolve().then(() => outbox.retry(messageId)),
@@ -159,18 +151,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     presenceOf: (jid) => directory.presenceOf(bare(jid)),
     setPresence: (p) => sendOwnPresence(conn(), p),
     ownFingerprint: () => accountKey.fingerprint(),
-    directory() {
-      const list = store.contacts.list();
-      // In the background: whoever has never published a key shows "Not set up yet" (issue 12 §3).
-      trust.probe(list.filter((c) => c.trust === 'unknown').map((c) => c.jid));
-      return list.map((c) => trust.toContact(c));
-    },
-    contact(jid) {
-      const c = store.contacts.get(bare(jid));
-      if (!c) throw new AppError('NOT_FOUND', 'No such colleague in the directory.');
-      if (c.trust === 'unknown') trust.probe([c.jid]);
-      return trust.toContact(c);
-    },
+    ...contactMethods(store, trust),
     verifyContact: (jid, fpr) => trust.verify(bare(jid), fpr),
     acceptKeyChange: (jid, fpr) => trust.acceptChange(bare(jid), fpr),
     keyBackup: () => accountKey.backup(),
@@ -183,6 +164,41 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     },
     directoryName: () => setup.directoryName(),
     inspect: probe(outbox, setup, anchoring),
+  };
+}
+
+/** `replyTo`: a message of the same conversation this one answers (XEP-0461); it needs an origin-id. */
+async function sendText(
+  ctx: MessagingContext,
+  outbox: Outbox,
+  conversationId: string,
+  body: string,
+  replyTo?: string,
+  urgent = false,
+): Promise<Message> {
+  const { store } = ctx.opts;
+  const conv = store.conversations.get(conversationId);
+  if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
+  const quoted = replyTo === undefined ? null : answered(store, conversationId, replyTo);
+  await checkRecipient(ctx, conv.peerJid);
+  return outbox.enqueue(conversationId, body, quoted, urgent);
+}
+
+/** The directory as the renderer sees it, with each colleague's key state (trust.ts). */
+function contactMethods(store: MessagingOptions['store'], trust: MessagingContext['trust']) {
+  return {
+    directory() {
+      const list = store.contacts.list();
+      // In the background: whoever has never published a key shows "Not set up yet" (issue 12 §3).
+      trust.probe(list.filter((c) => c.trust === 'unknown').map((c) => c.jid));
+      return list.map((c) => trust.toContact(c));
+    },
+    contact(jid: string) {
+      const c = store.contacts.get(bare(jid));
+      if (!c) throw new AppError('NOT_FOUND', 'No such colleague in the directory.');
+      if (c.trust === 'unknown') trust.probe([c.jid]);
+      return trust.toContact(c);
+    },
   };
 }
 
