@@ -138,7 +138,7 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
     const room = typeof d.room === 'string' ? d.room : 'a care-team room';
     if (d.change === 'policy') return `Left ${room}: it is no longer members-only and non-anonymous`;
     const verb = d.change === 'removed' ? 'removed from' : d.change === 'joined' ? 'joined' : 'added to';
-    return `${who(d, 'jid', n)} ${verb} ${room}`;
+    return `${who(d, 'jid', n, 'A colleague')} ${verb} ${room}`;
   },
 };
 
