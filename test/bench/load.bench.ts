@@ -117,7 +117,7 @@ async function clusterTarget(): Promise<Target> {
     pidsOf((argv) => argv.some((a, i) => a === '-sname' && argv[i + 1] === n.name)),
   );
   if (pids.length !== 2) throw new Error(`expected two Erlang VMs, found ${pids.length}`);
-  return { label: 'cluster', serverFor: (i) => cluster.nodes[i % 2], pids, stop: () => cluster.stop() };
+  return { label: 'cluster', serverFor: (i) => cluster.nodes[i % 2 === 0 ? 0 : 1], pids, stop: () => cluster.stop() };
 }
 
 /** Arrival times by origin id, filled from every client's event bus as it emits. */
