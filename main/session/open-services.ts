@@ -132,10 +132,10 @@ function remoteWipeFor(
   opts: ServiceWiringOptions,
   audit: AuditLog,
   { id, createdAt }: { id: string; createdAt: number },
-  jid: string,
+  account: AccountSetting,
 ): Pick<Required<MessagingOptions>, 'onAdminCommand' | 'onAccountRefused'> & { remoteWipe: RemoteWipe } {
   const { policy, clock, logger, userDataDir } = opts;
-  const profile = { id, jid, createdAt };
+  const profile = { id, jid: account.jid, createdAt };
   const remoteWipe = createRemoteWipe({ policy, clock, logger, audit, userDataDir, profile });
   const onAdminCommand: NonNullable<MessagingOptions['onAdminCommand']> = (found, via) => {
     // handle() never rejects; the session's wipe runs in its own queue (not awaited here: it
@@ -144,10 +144,25 @@ function remoteWipeFor(
       if (o?.accepted) opts.onRemoteWipe(profile.id, { reason: 'admin-command', ...o.wipe });
     });
   };
+  let confirming = false;
   const onAccountRefused = () => {
-    if (!policy.wipeOnAccountDisabled) return;
-    logger.warn('the server refused this account: erasing the profile (wipeOnAccountDisabled)', { profileId: id });
-    opts.onRemoteWipe(profile.id, { reason: 'account-disabled', via: 'live' });
+    if (!policy.wipeOnAccountDisabled || confirming) return;
+    confirming = true;
+    // Nothing is erased on one refusal of the messaging connection: a sign-in of its own (the
+    // unlock check's short connection) must be refused too. A loaded client once saw a false
+    // not-authorized on a reconnect (the load benchmark); a profile is not worth that risk.
+    // confirmRefusal never rejects.
+    void confirmRefusal(opts, audit, account).then((refused) => {
+      confirming = false;
+      if (!refused) {
+        logger.warn('the server refused this account once; a second sign-in was not refused: not erasing', {
+          profileId: id,
+        });
+        return;
+      }
+      logger.warn('the server refused this account: erasing the profile (wipeOnAccountDisabled)', { profileId: id });
+      opts.onRemoteWipe(profile.id, { reason: 'account-disabled', via: 'live' });
+    });
   };
   return { remoteWipe, onAdminCommand, onAccountRefused };
 }
@@ -175,6 +190,22 @@ function leaseFor(
     passphrase: policy.offlineLeaseHours > 0 && !o.profile.lease ? (o.passphrase ?? null) : null,
     addLease: opts.addLease,
   });
+}
+
+/** A live refusal of the account, asked again on a connection of its own: true only if refused again. */
+async function confirmRefusal(opts: ServiceWiringOptions, audit: AuditLog, account: AccountSetting): Promise<boolean> {
+  const result = await opts.services.checkAdminCommands({
+    account,
+    caPems: [opts.policy.trustedCaPem, opts.tls?.ca],
+    adminAccount: null,
+    logger: opts.logger,
+  });
+  const refused = !result.reached && result.refused;
+  audit.append(
+    'admin-check',
+    result.reached ? { reached: true, commands: 0 } : { reached: false, code: result.code, refused },
+  );
+  return refused;
 }
 
 /** ServiceWiring.checkAtUnlock. */
@@ -258,7 +289,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           },
         };
         const openedStore = store;
-        const { remoteWipe, ...wipeHooks } = remoteWipeFor(opts, audit, profile, acct.jid);
+        const { remoteWipe, ...wipeHooks } = remoteWipeFor(opts, audit, profile, acct);
         const lease = leaseFor(opts, { audit, keys, profile, account: acct, passphrase });
         const files = profileFiles(opened);
         const messaging: Messaging = services.createMessaging({

@@ -18,6 +18,7 @@ import type { AuditEntry } from '../../common/ipc-contract';
 import { newWipeCommand, signAdminCommand } from '../../main/crypto/admin-command';
 import { normalizeFingerprint } from '../../main/crypto/keys';
 import { readDeviceLog } from '../../main/vault/device-log';
+import { checkAdminCommands } from '../../main/xmpp';
 import { adminCommandStanza } from '../../main/xmpp/admin-commands';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { adminKey } from '../support/crypto-fixtures';
@@ -33,8 +34,9 @@ const IT = 'it-admin@clinic.test';
 const M = 'mallory@clinic.test';
 const C = 'carol@clinic.test';
 const E = 'erin@clinic.test';
+const G = 'gina@clinic.test';
 const pw = Object.fromEntries(
-  ['alice', 'bob', 'it', 'mallory', 'carol', 'erin'].map((k) => [k, randomBytes(12).toString('hex')]),
+  ['alice', 'bob', 'it', 'mallory', 'carol', 'erin', 'gina'].map((k) => [k, randomBytes(12).toString('hex')]),
 );
 const DAY = 24 * 3600_000;
 
@@ -73,6 +75,7 @@ beforeAll(async () => {
       { jid: M, password: pw.mallory!, name: 'Mallory' },
       { jid: C, password: pw.carol!, name: 'Carol Chen' },
       { jid: E, password: pw.erin!, name: 'Erin Ek' },
+      { jid: G, password: pw.gina!, name: 'Gina Gray' },
     ],
   });
   clock = fakeClock(Date.parse('2026-06-01T12:00:00Z'));
@@ -360,4 +363,60 @@ describe('wipe when the server refuses the account of an unlocked workstation (w
     expect(erin.seen.slice(from).map((e) => e.name)).not.toContain('session:wiped');
     expect(readDeviceLog(erin.dir).filter((e) => e.event === 'profile-wiped')).toHaveLength(1);
   });
+});
+
+describe('one refusal of the live connection is not enough to erase (wipeOnAccountDisabled)', () => {
+  let gina: RoutedSession;
+  /** Once set, the confirming sign-in is answered as accepted: a refusal the server does not repeat. */
+  let secondSignInAccepted = false;
+  const confirmations: string[] = [];
+
+  beforeAll(async () => {
+    gina = await routedSession({
+      server,
+      account: { jid: G, password: pw.gina!, name: 'Gina Gray' },
+      prefix: 'remote-wipe-gina-',
+      policy: { wipeOnAccountDisabled: true },
+      clock,
+      services: {
+        checkAdminCommands: async (o) => {
+          if (!secondSignInAccepted) return checkAdminCommands(o);
+          confirmations.push(o.account.jid);
+          return { reached: true, commands: [] };
+        },
+      },
+    });
+    await waitFor('gina online', () => (gina.session.connection().state === 'online' ? true : null));
+  });
+  afterAll(async () => {
+    await gina?.dispose();
+  });
+
+  it('a refused reconnect whose second, separate sign-in is accepted erases nothing', async () => {
+    const from = gina.seen.length;
+    const auditedBefore = gina.session
+      .active()
+      .audit.list(null, 500)
+      .items.filter((e) => e.type === 'admin-check').length;
+    secondSignInAccepted = true;
+    // The live connection is refused (the account is gone when it reconnects) ...
+    await server.deleteUser(G);
+    await server.restart();
+    // ... and the confirming sign-in of its own (standing in for a refusal the server does not repeat) is accepted.
+    await waitFor('the refusal was asked again', () => (confirmations.length > 0 ? true : null), 90_000);
+    const checks = await waitFor('the second sign-in audited', () => {
+      const found = gina.session
+        .active()
+        .audit.list(null, 500)
+        .items.filter((e) => e.type === 'admin-check');
+      return found.length > auditedBefore ? found : null;
+    });
+    expect(confirmations).toEqual([G]);
+    expect(checks[0]?.detail).toEqual({ reached: true, commands: 0 });
+    // Session operations run one at a time: once this lock returns, an erase queued by the refusal would have run.
+    await gina.session.lock('manual');
+    expect(gina.seen.slice(from).map((e) => e.name)).not.toContain('session:wiped');
+    expect(existsSync(join(gina.dir, 'profiles', gina.profileId))).toBe(true);
+    expect(readDeviceLog(gina.dir).filter((e) => e.event === 'profile-wiped')).toHaveLength(0);
+  }, 120_000);
 });
