@@ -45,6 +45,10 @@ const onServer = (name: string, server: string) => ({
     env: { CLINIC_TEST_SERVER: server },
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    // After everything else, one file at a time per server: two Erlang VMs per cluster file beside
+    // the rest of the suite loaded the 2-core CI machine enough to time out unrelated tests.
+    fileParallelism: false,
+    sequence: { groupOrder: 2 },
   },
 });
 
