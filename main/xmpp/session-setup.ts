@@ -82,15 +82,11 @@ export function createSessionSetup({
     // Archive first, presence second: a session that queried MAM does not get the offline flood
     // pushed (Prosody mod_mam), so the same messages are not received, decrypted and deduplicated twice.
     await catchUp.run();
-    // Care-team rooms (issue 18): joined before the outbox runs, since only an occupant may post;
-    // and before our presence, so that one-to-one messages keep arriving as before: offline until
-    // the presence, then the flood in order. Joined after it, the join's round trips let a
-    // colleague's messages arrive partly live and partly from the second catch-up, and the two
-    // paths' stamps could order them wrongly (integration xmpp-not-set-up, 2 of 6 runs).
-    await rooms?.connected(c).catch((err: unknown) => logger.warn('xmpp: rooms not joined', { error: errorName(err) }));
     // With our capabilities (caps.ts): the server then pushes colleagues' key-list changes.
     // Show and status as the person last set them (issue 12 §7), kept in the settings.
     await c.send(ownPresenceStanza(ctx.opts.ownPresence?.() ?? { show: 'available', status: '' }));
+    // Care-team rooms (issue 18): joined before the outbox runs, since only an occupant may post.
+    await rooms?.connected(c).catch((err: unknown) => logger.warn('xmpp: rooms not joined', { error: errorName(err) }));
     await outbox.flush(true);
     // Whatever was archived between the catch-up and our presence (it went to offline storage).
     await catchUp.run();
