@@ -30,6 +30,8 @@ export interface CatchUpDeps {
 
 interface Run {
   keys: Map<string, Promise<ContactKey | null>>;
+  /** The last archive result per conversation (peer) so far in this run: the next one follows it. */
+  last: Map<string, Pick<OxItem, 'originId' | 'stanzaId'>>;
 }
 
 interface Page {
@@ -154,7 +156,11 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     return true;
   }
 
-  function begin(run: Run, it: OxItem): Pending | null {
+  function begin(run: Run, item: OxItem): Pending | null {
+    // Every result counts, also one already stored (live): what follows it is ordered after it.
+    const follows = run.last.get(item.peer);
+    run.last.set(item.peer, { originId: item.originId, stanzaId: item.stanzaId });
+    const it = follows ? { ...item, follows } : item;
     return receiver.prepare(it, {
       senderKey: (item) => {
         const k = `${item.direction}:${item.peer}`;
@@ -224,7 +230,7 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
 
   /** Runs the whole catch-up; returns how many messages were stored. */
   async function run(): Promise<number> {
-    const r: Run = { keys: new Map() };
+    const r: Run = { keys: new Map(), last: new Map() };
     let after = store.getSetting<string>(MAM_LAST_SETTING) ?? null;
     let stored = 0;
     const progress = progressReporter(ctx.opts);

@@ -39,6 +39,12 @@ export interface OxItem {
    * member at the time, anonymous occupant). The inner <to/> must name the room and nothing else.
    */
   room?: { sender: string | null; refused: string | null };
+  /**
+   * Catch-up: the archive result before this one in the same conversation. Stored, this one is
+   * never ordered before it: an archive stamp has whole seconds, a live receipt milliseconds, so a
+   * message the live stream stored first would otherwise sort after a later one of the same second.
+   */
+  follows?: Pick<OxItem, 'originId' | 'stanzaId'>;
 }
 
 /** What decrypting an item gave: the opened signcrypt, a rejection, or an internal failure (retry later). */
@@ -163,6 +169,28 @@ function existingIn(store: Store, conversationId: string, it: Pick<OxItem, 'orig
   return it.stanzaId ? store.messages.findByStanzaId(conversationId, it.stanzaId) : undefined;
 }
 
+/** Same message: the key existingIn looks it up by. */
+const sameKey = (a: Pick<OxItem, 'originId' | 'stanzaId'>, b: Pick<OxItem, 'originId' | 'stanzaId'>) =>
+  a.originId ? a.originId === b.originId : a.stanzaId !== null && a.stanzaId === b.stanzaId;
+
+/**
+ * The archive's order over the stamps' (OxItem.follows): a row not before the stored message it
+ * follows. `inserted` holds the last row this transaction stored per conversation, so a page
+ * looks up the store only where its chain meets a message stored earlier (live, or a prior page).
+ */
+function orderAfter(
+  store: Store,
+  p: Pending,
+  row: NewMessage,
+  inserted: Map<string, { it: OxItem; sentAt: number }>,
+): void {
+  const { follows } = p.it;
+  if (!follows) return;
+  const last = inserted.get(p.conversationId);
+  const prior = last && sameKey(follows, last.it) ? last.sentAt : existingIn(store, p.conversationId, follows)?.sentAt;
+  if (prior !== undefined && prior > row.sentAt) row.sentAt = prior;
+}
+
 /** true when the item is already stored; records the archive id on our own sent copy. */
 function duplicateIn(store: Store, conversationId: string, it: OxItem): boolean {
   const dup = existingIn(store, conversationId, it);
@@ -267,6 +295,7 @@ export function createReceiver(ctx: MessagingContext) {
     const auditSpent = { ms: 0 };
     const received = store.transaction(() => {
       const out: Received[] = [];
+      const inserted = new Map<string, { it: OxItem; sentAt: number }>();
       pending.forEach((p, i) => {
         const o = outcomes[i]!;
         if (!o.ok && 'internal' in o) return;
@@ -284,8 +313,10 @@ export function createReceiver(ctx: MessagingContext) {
           return;
         }
         const { row, reason } = rowFor(p, o, replayed, clock.now(), ctx.inView(p.conversationId));
+        orderAfter(store, p, row, inserted);
         const ins = store.messages.insert(row);
         if (!ins.inserted) return;
+        inserted.set(p.conversationId, { it: p.it, sentAt: row.sentAt });
         if (!reason && o.ok) withVerified(ctx, ins.id, row.direction, o.value, { signer, digest });
         auditTimed(metrics, auditSpent, audit, row, ins.id, p.it.peer, reason);
         out.push({ it: p.it, messageId: ins.id, conversationId: p.conversationId, reason, read: row.readAt != null });

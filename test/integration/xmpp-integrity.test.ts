@@ -162,6 +162,39 @@ describe('the receive path keeps its promises across every way a message can arr
     expect(order.indexOf(next.originId)).toBeGreaterThan(order.indexOf(early));
   });
 
+  it('what the archive holds after a message stored live sorts after it, whatever the two clocks say (§4)', async () => {
+    // Carol's workstation clock runs two minutes ahead of the server's once she is set up (her key
+    // was made on the right time): a live receipt is stamped by her clock, an archived message by
+    // the server's, so the later archived one would sort above the earlier live one.
+    let ahead = 0;
+    const clock = { ...systemClock, now: () => systemClock.now() + ahead };
+    const carol = await makeClient(server, C, 'carol-pw-1', { clock });
+    try {
+      const conv = alice.store.conversations.getOrCreate(C);
+      ahead = 2 * 60_000;
+      const first = await alice.messaging.send(conv.id, 'stored live');
+      await waitFor('live copy', () => messagesWith(carol, A).find((m) => m.originId === first.originId));
+      await carol.messaging.stop();
+      const second = await alice.messaging.send(conv.id, 'archived while away');
+      expect(await alice.outboxIdle()).toBe(true);
+      await carol.restart();
+      await settled(carol);
+      const got = await waitFor('archived copy', () => {
+        const ins = messagesWith(carol, A);
+        return ins.length === 2 ? ins : null;
+      });
+      expect(got.map((m) => [m.originId, m.state])).toEqual([
+        [first.originId, 'delivered'],
+        [second.originId, 'delivered'],
+      ]);
+      // Not moved up to now: it sorts with the one it followed, the rest of its times are the server's.
+      expect(got[1]!.sentAt).toBe(got[0]!.sentAt);
+      expect(got[1]!.receivedAt).toBeLessThan(got[0]!.sentAt);
+    } finally {
+      await carol.close();
+    }
+  });
+
   it('roster pushes and carbons from another resource of our own account are refused (§5)', async () => {
     const before = bob.store.contacts.get(M)?.displayName;
     expect(before).toBeTruthy();
