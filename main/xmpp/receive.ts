@@ -45,6 +45,8 @@ export interface OxItem {
    * message the live stream stored first would otherwise sort after a later one of the same second.
    */
   follows?: Pick<OxItem, 'originId' | 'stanzaId'>;
+  /** Catch-up: where a delivery receipt for it goes (XEP-0184), when the sender asked for one. */
+  receipt?: { to: string; id: string };
 }
 
 /** What decrypting an item gave: the opened signcrypt, a rejection, or an internal failure (retry later). */

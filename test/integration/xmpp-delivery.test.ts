@@ -87,6 +87,27 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
     expect(got[0]!.body).toBe('written offline');
   });
 
+  it('a message that reached the colleague through the archive is marked delivered at its sender, once', async () => {
+    const alice = clients.find((c) => c.jid === A) ?? track(await makeClient(server, A, 'alice-pw-1'));
+    const bob = clients.find((c) => c.jid === B) ?? track(await makeClient(server, B, 'bob-pw-1'));
+    await bob.messaging.stop();
+    const m = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'written while Bob was away');
+    expect(await alice.outboxIdle()).toBe(true);
+    expect(alice.store.messages.get(m.id)?.state).toBe('sent');
+    await bob.restart();
+    await bob.messaging.inspect.settled();
+    expect(
+      messagesWith(bob, A)
+        .filter((x) => x.originId === m.originId)
+        .map((x) => x.state),
+    ).toEqual(['delivered']);
+    await waitFor('delivered at alice', () => alice.store.messages.get(m.id)?.state === 'delivered');
+    // Another restart stores it no second time.
+    await bob.restart();
+    await bob.messaging.inspect.settled();
+    expect(messagesWith(bob, A).filter((x) => x.originId === m.originId)).toHaveLength(1);
+  });
+
   it("a conversation's messages reach the colleague in the order they were written when the outbox seals many at once", async () => {
     const alice = clients.find((c) => c.jid === A) ?? track(await makeClient(server, A, 'alice-pw-1'));
     const bob = clients.find((c) => c.jid === B) ?? track(await makeClient(server, B, 'bob-pw-1'));
