@@ -5,6 +5,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { AppError } from '../../common/result';
 import type { FileStore } from '../attachments/file-store';
+import { MetadataError, stripMetadata } from '../attachments/strip-metadata';
 import { safeDisplayName, safeMediaType } from '../crypto/file-sharing';
 import type { Policy } from '../policy/schema';
 import type { NewAttachment } from '../store';
@@ -82,8 +83,8 @@ function atMost(limit: number, onOver: () => Error): Transform {
 }
 
 /**
- * Stores a file to send encrypted at rest (its size and SHA-256 computed on the way) and returns
- * the row to write with the message. The policy's limit is enforced while reading; a refusal
+ * Stores a file to send encrypted at rest (its size and SHA-256 computed on the way), a JPEG or
+ * PNG without its metadata (strip-metadata.ts), and returns the row to write with the message. The policy's limit is enforced while reading; a refusal
  * leaves nothing behind (the store's write removes its partial file).
  */
 export async function storeOutgoing(
@@ -100,12 +101,20 @@ export async function storeOutgoing(
       maxAttachmentMB: policy.maxAttachmentMB,
     });
   const limited = atMost(policy.maxAttachmentMB * MB, tooBig);
-  file.source.once('error', (err) => limited.destroy(err));
+  // A photo's EXIF, XMP and text (where and when it was taken, the phone, names) never leave.
+  const stripped = stripMetadata();
+  file.source.once('error', (err) => stripped.destroy(err));
+  stripped.once('error', (err) => limited.destroy(err));
   let facts;
   try {
-    facts = await tracked((signal) => fs.write(fileId, file.source.pipe(limited), signal));
+    facts = await tracked((signal) => fs.write(fileId, file.source.pipe(stripped).pipe(limited), signal));
   } catch (err) {
     release();
+    if (err instanceof MetadataError)
+      throw new AppError(
+        'BAD_INPUT',
+        'Not sent: this image is damaged, so the details hidden in it (such as where it was taken) could not be removed.',
+      );
     throw err;
   }
   const row: OutgoingAttachment = {

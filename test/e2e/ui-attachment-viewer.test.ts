@@ -185,12 +185,15 @@ describe('the full-size viewer', () => {
 
     await screenshot(doc.page, 'ui-attachment-viewer');
 
-    // Export is allowed here: Ctrl+S saves the file as it was sent (main writes it where the save dialog says).
+    // Export is allowed here: Ctrl+S saves the file as it was sent (main writes it where the save
+    // dialog says): the photo's own image data, its EXIF (the GPS position) stripped by the sender.
     expect(await v.getByRole('button', { name: 'Save as…' }).count()).toBe(1);
     await doc.page.keyboard.press('Control+s');
     await v.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 15_000 });
-    const saved = join(exportsOf('physician-laptop'), PHOTO);
-    expect(readFileSync(saved).equals(photo)).toBe(true);
+    const saved = readFileSync(join(exportsOf('physician-laptop'), PHOTO));
+    expect((await sharp(photo).metadata()).exif).toBeDefined();
+    expect((await sharp(saved).metadata()).exif).toBeUndefined();
+    expect((await sharp(saved).raw().toBuffer()).equals(await sharp(photo).raw().toBuffer())).toBe(true);
 
     await doc.page.keyboard.press('Escape');
     await v.waitFor({ state: 'detached' });

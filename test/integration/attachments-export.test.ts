@@ -11,9 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment, AuditEntry, Message } from '../../common/contract/domain';
-import { noisePngWithText } from '../support/image-fixtures';
+import { exifPhoto, noisePng, noisePngWithText } from '../support/image-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { routedSession, type RoutedSession } from './session-support';
 import { requireKeychain } from './vault-support';
@@ -106,7 +107,10 @@ describe('Save as…', () => {
   it('writes the file exactly as sent where the policy allows it, and audits the ids only', async () => {
     const r = await bob.value(bob.call<{ saved: boolean }>('attachments:export', { attachmentId: bobsCopy.id }));
     expect(r).toEqual({ saved: true });
-    expect(readFileSync(join(exportDir, NAME)).equals(png)).toBe(true);
+    // As sent: the picture's own bytes, its text chunk (metadata) stripped on the sender's side.
+    const saved = readFileSync(join(exportDir, NAME));
+    expect(png.includes(marker)).toBe(true);
+    expect(saved.equals(await noisePng(64, 40))).toBe(true);
     const [last] = await auditOf(bob, 'export');
     expect(last!.detail).toEqual({
       kind: 'attachment',
@@ -170,5 +174,64 @@ describe('Save as…', () => {
     } finally {
       writeFileSync(path, original);
     }
+  });
+
+  it('a phone photo arrives without its EXIF, comment and trailing data, upright, pixel for pixel', async () => {
+    const person = 'Jane Roe 1950-02-03';
+    const photo = await exifPhoto(6, person);
+    expect(photo.includes(person, 0, 'latin1')).toBe(true);
+    const { conversationId } = await alice.value(
+      alice.call<{ conversationId: string }>('conversations:open', { peerJid: BOB.jid }),
+    );
+    await alice.value(
+      alice.call<Message>('attachments:send', {
+        conversationId,
+        file: { name: 'ankle.jpg', mediaType: 'image/jpeg', data: new Uint8Array(photo) },
+      }),
+    );
+    const { conversationId: bobConv } = await bob.value(
+      bob.call<{ conversationId: string }>('conversations:open', { peerJid: ALICE.jid }),
+    );
+    let copy: Attachment | undefined;
+    for (let tries = 0; !copy; tries++) {
+      if (tries > 400) throw new Error('bob never got the photo');
+      const listed = await bob.value(bob.call<Attachment[]>('attachments:list', { conversationId: bobConv }));
+      copy = listed.find((a) => a.name === 'ankle.jpg');
+      if (!copy) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await bob.value(bob.call<Attachment>('attachments:download', { attachmentId: copy.id }))).state).toBe(
+      'stored',
+    );
+    expect(await bob.value(bob.call<{ saved: boolean }>('attachments:export', { attachmentId: copy.id }))).toEqual({
+      saved: true,
+    });
+    const saved = readFileSync(join(exportDir, 'ankle.jpg'));
+    rmSync(join(exportDir, 'ankle.jpg'));
+    expect(saved.includes(person, 0, 'latin1')).toBe(false);
+    expect(saved.includes('PhoneCo', 0, 'latin1')).toBe(false);
+    expect(copy.size).toBe(saved.length);
+    const meta = await sharp(saved).metadata();
+    expect(meta.orientation).toBe(6);
+    expect(meta.xmp).toBeUndefined();
+    expect((await sharp(saved).raw().toBuffer()).equals(await sharp(photo).raw().toBuffer())).toBe(true);
+  });
+
+  it('a damaged photo is refused at send with a clear reason, and nothing is stored or sent', async () => {
+    const photo = await exifPhoto(1, 'Jane Roe');
+    const { conversationId } = await alice.value(
+      alice.call<{ conversationId: string }>('conversations:open', { peerJid: BOB.jid }),
+    );
+    const store = alice.session.active().store;
+    const before = store.attachments.ofConversation(conversationId).length;
+    const r = await alice.call('attachments:send', {
+      conversationId,
+      file: { name: 'cut.jpg', mediaType: 'image/jpeg', data: new Uint8Array(photo.subarray(0, 60)) },
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe('BAD_INPUT');
+      expect(r.error.message).toMatch(/image is damaged/);
+    }
+    expect(store.attachments.ofConversation(conversationId)).toHaveLength(before);
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
-import { bombPng, noisePngWithText, pixelsOf, SVG_WITH_SCRIPT } from '../support/image-fixtures';
+import { bombPng, garbledPng, noisePngWithText, pixelsOf, SVG_WITH_SCRIPT } from '../support/image-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
@@ -62,8 +62,6 @@ function blobs(c: TestClient): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
-/** A PNG's signature: what a preview checks the content starts with. */
-const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const marker = Buffer.from('REFERRAL-SCAN-PLAINTEXT-MARKER');
 let firstSent: { plain: Buffer; originId: string } | null = null;
 
@@ -93,8 +91,9 @@ async function refusal(p: Promise<unknown>): Promise<AppError> {
 
 describe('sending a file', () => {
   it('stores the message and its file first, uploads ciphertext once, then sends the message', async () => {
-    // A real photo-sized PNG (noise: it does not compress), the marker in a text chunk twice.
-    const plain = await noisePngWithText(256, 270, Buffer.concat([marker, Buffer.from(' / '), marker]));
+    // A real photo-sized PNG (noise: it does not compress), the marker twice in a private chunk,
+    // which travels as it is (a text chunk would be stripped as metadata): known plaintext.
+    const plain = await noisePngWithText(256, 270, Buffer.concat([marker, Buffer.from(' / '), marker]), 'caMk');
     const before = uploads();
     const conv = alice.store.conversations.getOrCreate(B);
     const sent = await alice.messaging.sendAttachment(conv.id, file(plain, 'wound photo.png', 'image/png'), {
@@ -231,7 +230,7 @@ describe('receiving a file', () => {
     await bob.messaging.stop();
     const before = uploads();
     const conv = alice.store.conversations.getOrCreate(B);
-    const content = Buffer.concat([PNG, randomBytes(64 * 1024)]);
+    const content = garbledPng(64 * 1024);
     const sent = await alice.messaging.sendAttachment(conv.id, file(content, 'x.png', 'image/png'));
     expect(await alice.outboxIdle()).toBe(true);
     const stored = uploads().filter((f) => !before.includes(f));
@@ -295,10 +294,7 @@ describe('receiving a file', () => {
         file(await noisePngWithText(8, 8, marker), 'referral.pdf', 'image/png'),
         'This file is not what its name says, so it is not shown.',
       ],
-      [
-        file(Buffer.concat([PNG, randomBytes(3000)]), 'scan.png', 'image/png'),
-        'This image is damaged and cannot be shown.',
-      ],
+      [file(garbledPng(3000), 'scan.png', 'image/png'), 'This image is damaged and cannot be shown.'],
     ];
     const sent: { originId?: string | null }[] = [];
     for (const [f] of cases) sent.push(await alice.messaging.sendAttachment(conv.id, f));
@@ -330,10 +326,7 @@ describe('receiving a file', () => {
 describe('deleting for everyone', () => {
   it("takes the file's row, key and stored copy on both sides", async () => {
     const conv = alice.store.conversations.getOrCreate(B);
-    const sent = await alice.messaging.sendAttachment(
-      conv.id,
-      file(Buffer.concat([PNG, randomBytes(5000)]), 'm.png', 'image/png'),
-    );
+    const sent = await alice.messaging.sendAttachment(conv.id, file(garbledPng(5000), 'm.png', 'image/png'));
     expect(await alice.outboxIdle()).toBe(true);
     const msg = await waitFor('bob has it', () => messagesWith(bob, A).find((m) => m.originId === sent.originId));
     const row = await waitFor('its row', () => bob.store.attachments.byMessage(msg.id));

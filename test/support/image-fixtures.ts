@@ -1,7 +1,9 @@
 /**
- * Image files for attachment preview tests (issue 16 §4): real PNGs made with sharp, a PNG with a
- * text chunk (metadata a preview must not carry on), and hostile ones built chunk by chunk.
+ * Image files for attachment tests (issue 16): real PNGs and JPEGs made with sharp, with metadata
+ * (a PNG text chunk, a photo's EXIF) that neither a sent file nor a preview may carry on, and
+ * hostile ones built chunk by chunk.
  */
+import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
@@ -30,6 +32,24 @@ export function pngChunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([len, body, crc]);
 }
 
+/**
+ * A damaged PNG: well-formed chunks (so it is sent as it is: nothing to strip, nothing broken in its
+ * structure) around `size` random bytes of image data that no decoder can inflate.
+ */
+export function garbledPng(size: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(16, 0);
+  ihdr.writeUInt32BE(16, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // truecolour
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', randomBytes(size)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 /** A decompression bomb: a few KB of PNG whose header says `side` × `side` pixels of zeros. */
 export function bombPng(side = 100_000): Buffer {
   const ihdr = Buffer.alloc(13);
@@ -46,16 +66,45 @@ export function bombPng(side = 100_000): Buffer {
   ]);
 }
 
-/** A real PNG of noise (it does not compress: about width × height × 3 bytes), with `text` in a tEXt chunk. */
-export async function noisePngWithText(width: number, height: number, text: Buffer): Promise<Buffer> {
+/** A real PNG of noise (it does not compress: about width × height × 3 bytes), without metadata. */
+export async function noisePng(width: number, height: number): Promise<Buffer> {
   const pixels = Buffer.alloc(width * height * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
-  const png = await sharp(pixels, { raw: { width, height, channels: 3 } })
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
     .png()
     .toBuffer();
+}
+
+/**
+ * noisePng with `text` in a chunk before IEND: a tEXt comment (metadata: stripped when sent,
+ * main/attachments/strip-metadata.ts), or a private ancillary chunk ('caMk'), which travels as it is
+ * and so stands for known plaintext inside the file (a preview's re-encoding drops it either way).
+ */
+export async function noisePngWithText(
+  width: number,
+  height: number,
+  text: Buffer,
+  chunk: 'tEXt' | 'caMk' = 'tEXt',
+): Promise<Buffer> {
+  const png = await noisePng(width, height);
   const iend = png.length - 12;
-  const chunk = pngChunk('tEXt', Buffer.concat([Buffer.from('Comment\0', 'latin1'), text]));
-  return Buffer.concat([png.subarray(0, iend), chunk, png.subarray(iend)]);
+  const data = chunk === 'tEXt' ? Buffer.concat([Buffer.from('Comment\0', 'latin1'), text]) : text;
+  return Buffer.concat([png.subarray(0, iend), pngChunk(chunk, data), png.subarray(iend)]);
+}
+
+/**
+ * A phone photo: a JPEG with EXIF naming a person (Artist, ImageDescription) and the phone (Make),
+ * a comment segment, `orientation`, and data appended after the image (as MPF secondary images are).
+ */
+export async function exifPhoto(orientation: number, name: string): Promise<Buffer> {
+  const base = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c86432' } })
+    .composite([{ input: Buffer.from([0, 0, 0]), raw: { width: 1, height: 1, channels: 3 }, left: 5, top: 7 }])
+    .jpeg({ quality: 90 })
+    .withExif({ IFD0: { Artist: name, ImageDescription: name, Make: 'PhoneCo' } })
+    .withMetadata({ orientation })
+    .toBuffer();
+  const comment = Buffer.concat([Buffer.from([0xff, 0xfe, 0, name.length + 2]), Buffer.from(name, 'latin1')]);
+  return Buffer.concat([base.subarray(0, 2), comment, base.subarray(2), Buffer.from(`trailer ${name}`, 'latin1')]);
 }
 
 /** The decoded pixels of an image, to compare two encodings of the same picture. */
