@@ -43,6 +43,11 @@ export interface TestSwitches {
   iterationCount?: number;
   /** The deliberately insecure variant used to prove the client refuses a server without TLS. */
   withoutTls?: boolean;
+  /**
+   * Benchmarks: the upload component's per-file limit and per-account daily quota, in bytes,
+   * instead of production's 50 MB and 500 MB (the attachments bench sends 500 MB files).
+   */
+  fileShareLimitBytes?: number;
 }
 
 const lua = (s: string) => JSON.stringify(s);
@@ -73,6 +78,7 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
     out = out.replace(re, `${key} = ${value} -- test variant`);
   }
   out = out.split(PRODUCTION_DOMAIN).join(site.domain);
+  if (sw.fileShareLimitBytes !== undefined) out = withFileShareLimit(out, sw.fileShareLimitBytes);
 
   const extra = ['', '---------- Test-only switches (test/support/prosody-config.ts) ----------'];
   if (sw.runAsRoot) extra.push('run_as_root = true');
@@ -84,6 +90,17 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
   const hostAt = out.search(/^VirtualHost /m);
   if (hostAt < 0) throw new Error('production config has no VirtualHost');
   return `${out.slice(0, hostAt)}${extra.join('\n')}\n\n${out.slice(hostAt)}`;
+}
+
+/** The upload component's size limit and daily quota set to `bytes` (TestSwitches.fileShareLimitBytes). */
+function withFileShareLimit(config: string, bytes: number): string {
+  let out = config;
+  for (const key of ['http_file_share_size_limit', 'http_file_share_daily_quota']) {
+    const re = new RegExp(`^([\\t ]*)${key} = .*$`, 'm');
+    if (!re.test(out)) throw new Error(`production config has no single-line "${key}"`);
+    out = out.replace(re, `$1${key} = ${Math.floor(bytes)} -- test variant`);
+  }
+  return out;
 }
 
 export function readProductionConfig(): string {

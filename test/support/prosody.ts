@@ -35,6 +35,8 @@ export interface StartProsodyOptions {
   iterationCount?: number;
   /** The server's admins (`admins`): they alone create care-team rooms, and own every room. */
   admins?: string[];
+  /** Benchmarks: the upload limit and daily quota in bytes (TestSwitches.fileShareLimitBytes). */
+  fileShareLimitBytes?: number;
 }
 
 export interface ProsodyServer {
@@ -193,7 +195,12 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
           componentSecret,
           admins: options.admins ?? [],
         },
-        { runAsRoot: true, iterationCount: options.iterationCount ?? 128, withoutTls: !tls },
+        {
+          runAsRoot: true,
+          iterationCount: options.iterationCount ?? 128,
+          withoutTls: !tls,
+          ...(options.fileShareLimitBytes ? { fileShareLimitBytes: options.fileShareLimitBytes } : {}),
+        },
       ),
     );
   writeConfig();

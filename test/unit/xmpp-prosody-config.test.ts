@@ -63,6 +63,22 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
     expect(test.indexOf('run_as_root')).toBeLessThan(test.indexOf('VirtualHost'));
   });
 
+  it("the benchmarks' upload limit changes the upload component's limit and quota lines, nothing else", () => {
+    const plain = renderTestConfig(prod, site, { runAsRoot: true });
+    const big = renderTestConfig(prod, site, { runAsRoot: true, fileShareLimitBytes: 600e6 });
+    const differ = big.split('\n').filter((l, i) => l !== plain.split('\n')[i]);
+    expect(differ).toEqual([
+      '\thttp_file_share_size_limit = 600000000 -- test variant',
+      '\thttp_file_share_daily_quota = 600000000 -- test variant',
+    ]);
+    expect(() =>
+      renderTestConfig(prod.replace(/^\s*http_file_share_daily_quota = .*$/m, ''), site, {
+        runAsRoot: true,
+        fileShareLimitBytes: 1,
+      }),
+    ).toThrow(/http_file_share_daily_quota/);
+  });
+
   it('care-team rooms (issue 18): a MUC component whose room policy users cannot weaken', () => {
     const muc = prod.slice(prod.indexOf('Component "rooms.clinic.example" "muc"'));
     expect(muc).toMatch(/^\tmodules_enabled = \{ "muc_mam"; "muc_clinic_policy" \}/m);
