@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { downloadDecrypted } from '../../main/attachments/download';
 import { createFileStore } from '../../main/attachments/file-store';
-import { TAG_BYTES } from '../../main/attachments/file-crypto';
+import { TAG_BYTES, type PlainFacts } from '../../main/attachments/file-crypto';
 import { httpsUrl, openRequest, type HttpsTrust } from '../../main/attachments/https';
 import { uploadEncrypted } from '../../main/attachments/upload';
 import { findUploadService, requestUploadSlot, type UploadService } from '../../main/xmpp/upload-slot';
@@ -120,10 +120,12 @@ async function main(): Promise<void> {
     const plainDown = await measured(() => plainGet(plainSlot.getUrl, join(dir, 'plain-copy.bin'), trust));
     rmSync(join(dir, 'plain-copy.bin'));
 
-    let facts = { size: 0, sha256: '' };
+    let stored: PlainFacts | null = null;
     const attach = await measured(async () => {
-      facts = await files.write(SENT_ID, createReadStream(source));
+      stored = await files.write(SENT_ID, createReadStream(source));
     });
+    const facts = stored as PlainFacts | null;
+    if (!facts) throw new Error('nothing stored');
     let uploaded: Awaited<ReturnType<typeof uploadEncrypted>> | null = null;
     const send = await measured(async () => {
       uploaded = await uploadEncrypted({

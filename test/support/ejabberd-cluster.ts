@@ -16,55 +16,25 @@
  * what a test needs to show that it depends on the cluster, e.g. that a message between the nodes
  * never arrives.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { ejabberdApi, writeDirectory, type EjabberdCall } from '../../admin/server/ejabberd';
+import { writeDirectory } from '../../admin/server/ejabberd';
 import { directoryGroups } from '../../admin/users-csv';
-import { makeCertificates, renderEjabberdTestConfig, type EjabberdUser } from './ejabberd';
-import { freePort, portAnswers } from './loopback';
+import {
+  certificateHosts,
+  makeCertificates,
+  renderEjabberdTestConfig,
+  setUpEjabberdNode,
+  type EjabberdNode,
+  type EjabberdUser,
+  type NodeSetup,
+} from './ejabberd';
+import { portAnswers } from './loopback';
 
-const run = promisify(execFile);
-// Under vitest and under tsx (the load benchmark) alike: no __dirname in an ES module.
-const PRODUCTION = fileURLToPath(new URL('../../deploy/ejabberd/ejabberd.yml', import.meta.url));
-
-export interface EjabberdNode {
-  /** The Erlang node name, e.g. ejc1a2b3c4d-a@localhost. */
-  name: string;
-  host: '127.0.0.1';
-  /** This node's STARTTLS client port: a client given this port is served by this node. */
-  c2sPort: number;
-  caPem: string;
-  apiUrl: string;
-  dir: string;
-  logFile: string;
-  /** Stops this node (its files stay): the other node keeps serving. */
-  halt(): Promise<void>;
-  /** `kill -9` of this node's Erlang VM (found by its unique node name), as a crash; its files stay. */
-  crash(): Promise<void>;
-  /** SIGSTOP of this node's Erlang VM: frozen, not crashed (its sockets stay open, nothing answers). */
-  freeze(): void;
-  /** SIGCONT of a frozen node's VM. */
-  thaw(): void;
-  /** Starts a halted node again; it comes back as a member of the cluster (its Mnesia schema says so). */
-  restart(): Promise<void>;
-  /** ejabberdctl on this node. */
-  ctl(...args: string[]): Promise<string>;
-}
+export type { EjabberdNode };
 
 export interface EjabberdCluster {
   kind: 'ejabberd-cluster';
@@ -88,128 +58,6 @@ export function renderEjabberdClusterConfig(production: string, site: Parameters
     text = text.replace(line, `${key}: mnesia # test cluster: replicated by join_cluster`);
   }
   return text;
-}
-
-interface NodeSetup {
-  node: EjabberdNode;
-  start(): Promise<void>;
-  call: EjabberdCall;
-}
-
-async function setUpNode(o: {
-  root: string;
-  label: string;
-  base: string;
-  cookie: string;
-  domain: string;
-  caPem: string;
-  certs: string;
-}): Promise<NodeSetup> {
-  const dir = join(o.root, o.label);
-  const spool = join(dir, 'spool');
-  const logs = join(dir, 'logs');
-  const upload = join(dir, 'upload');
-  for (const d of [dir, spool, logs, upload]) mkdirSync(d);
-  const [c2s, c2sTls, https, api] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const config = join(dir, 'ejabberd.yml');
-  writeFileSync(
-    config,
-    renderEjabberdClusterConfig(readFileSync(PRODUCTION, 'utf8'), {
-      domain: o.domain,
-      certs: o.certs,
-      c2s,
-      c2sTls,
-      https,
-      api,
-      upload,
-      sqlite: join(spool, 'clinic.sqlite'),
-    }),
-  );
-  // As the single node (ejabberd.ts): the current user, Erlang on loopback; here both nodes share
-  // the cookie (a cluster's only shared secret) and differ by node name.
-  const name = `${o.base}-${o.label}@localhost`;
-  const ctlConfig = join(dir, 'ejabberdctl.cfg');
-  writeFileSync(
-    ctlConfig,
-    [
-      'EXEC_CMD=as_current_user',
-      'ERL_EPMD_ADDRESS=127.0.0.1',
-      'INET_DIST_INTERFACE=127.0.0.1',
-      `ERLANG_NODE=${name}`,
-      `ERL_OPTIONS="-setcookie ${o.cookie}"`,
-      '',
-    ].join('\n'),
-  );
-  if (existsSync('/etc/ejabberd/inetrc')) copyFileSync('/etc/ejabberd/inetrc', join(dir, 'inetrc'));
-  const logFile = join(logs, 'ejabberd.log');
-  const ctl = async (...args: string[]) => {
-    const { stdout } = await run(
-      'ejabberdctl',
-      ['--config-dir', dir, '--config', config, '--ctl-config', ctlConfig, '--logs', logs, '--spool', spool, ...args],
-      { cwd: dir },
-    );
-    return stdout;
-  };
-  const apiUrl = `http://127.0.0.1:${api}/api`;
-  /** Started (again): the log says so since `from` characters, and both ports answer. */
-  const started = async (from: number) => {
-    const deadline = Date.now() + 40_000;
-    for (;;) {
-      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(from) : '';
-      if (log.includes('[critical]')) throw new Error(`ejabberd node ${name} did not start; see ${logFile}`);
-      if (log.includes('is started in the node') && (await portAnswers(c2s)) && (await portAnswers(api))) return;
-      if (Date.now() > deadline) throw new Error(`ejabberd node ${name} did not open port ${c2s}; see ${logFile}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  const logLength = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0);
-  const start = async () => {
-    const from = logLength();
-    await ctl('start');
-    await started(from);
-  };
-  /** The VM is the process whose arguments hold `-sname <name>` (ejabberdctl's own calls use other names). */
-  const vmPid = () => {
-    const pids = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          return argv.some((arg, i) => arg === '-sname' && argv[i + 1] === name);
-        } catch {
-          return false; // gone meanwhile, or not ours to read
-        }
-      })
-      .map(Number);
-    if (pids.length !== 1) throw new Error(`expected one Erlang VM for ${name}, found ${pids.length}`);
-    return pids[0]!;
-  };
-  const node: EjabberdNode = {
-    name,
-    host: '127.0.0.1',
-    c2sPort: c2s,
-    caPem: o.caPem,
-    apiUrl,
-    dir,
-    logFile,
-    async halt() {
-      await ctl('stop').catch(() => undefined); // not running: nothing to stop
-      await ctl('stopped').catch(() => undefined); // already gone: nothing to wait for
-    },
-    async crash() {
-      process.kill(vmPid(), 'SIGKILL');
-      while (await portAnswers(c2s)) await new Promise((r) => setTimeout(r, 50));
-    },
-    freeze() {
-      process.kill(vmPid(), 'SIGSTOP');
-    },
-    thaw() {
-      process.kill(vmPid(), 'SIGCONT');
-    },
-    restart: start,
-    ctl,
-  };
-  return { node, start, call: ejabberdApi(new URL(apiUrl)) };
 }
 
 /** Joins `joining` to `to`'s cluster and waits until the joiner serves clients again. */
@@ -236,12 +84,12 @@ export async function startEjabberdCluster(options: {
 }): Promise<EjabberdCluster> {
   const domain = options.domain ?? 'clinic.test';
   const root = mkdtempSync(join(tmpdir(), 'ejabberd-cluster-'));
-  const caPem = await makeCertificates(root, [domain, `upload.${domain}`, `conference.${domain}`, `pubsub.${domain}`]);
+  const caPem = await makeCertificates(root, certificateHosts(domain));
   const base = `ejc${randomBytes(4).toString('hex')}`;
   const cookie = randomBytes(12).toString('hex');
-  const common = { root, base, cookie, domain, caPem, certs: join(root, 'certs') };
-  const a = await setUpNode({ ...common, label: 'a' });
-  const b = await setUpNode({ ...common, label: 'b' });
+  const common = { root, cookie, domain, caPem, certs: join(root, 'certs'), render: renderEjabberdClusterConfig };
+  const a = await setUpEjabberdNode({ ...common, label: 'a', name: `${base}-a@localhost` });
+  const b = await setUpEjabberdNode({ ...common, label: 'b', name: `${base}-b@localhost` });
   const stopAll = async () => {
     await Promise.all([a.node.halt(), b.node.halt()]);
   };

@@ -10,7 +10,16 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +85,7 @@ export async function makeCertificates(dir: string, hosts: string[]): Promise<st
   return readFileSync(join(ca, 'ca.crt'), 'utf8');
 }
 
-interface Site {
+export interface Site {
   domain: string;
   certs: string;
   c2s: number;
@@ -127,70 +136,180 @@ export function renderEjabberdTestConfig(production: string, site: Site): string
     );
 }
 
-export async function startEjabberd(options: { users: EjabberdUser[]; domain?: string }): Promise<EjabberdServer> {
-  const domain = options.domain ?? 'clinic.test';
-  const dir = mkdtempSync(join(tmpdir(), 'ejabberd-test-'));
+/** One ejabberd node of a test: its controls, as EjabberdCluster.nodes lists them. */
+export interface EjabberdNode {
+  /** The Erlang node name, e.g. ejc1a2b3c4d-a@localhost. */
+  name: string;
+  host: '127.0.0.1';
+  /** This node's STARTTLS client port: a client given this port is served by this node. */
+  c2sPort: number;
+  caPem: string;
+  apiUrl: string;
+  dir: string;
+  logFile: string;
+  /** Stops this node (its files stay). */
+  halt(): Promise<void>;
+  /** `kill -9` of this node's Erlang VM (found by its unique node name), as a crash; its files stay. */
+  crash(): Promise<void>;
+  /** SIGSTOP of this node's Erlang VM: frozen, not crashed (its sockets stay open, nothing answers). */
+  freeze(): void;
+  /** SIGCONT of a frozen node's VM. */
+  thaw(): void;
+  /** Starts a halted node again (in a cluster it comes back as a member: its Mnesia schema says so). */
+  restart(): Promise<void>;
+  /** ejabberdctl on this node. */
+  ctl(...args: string[]): Promise<string>;
+}
+
+export interface NodeSetup {
+  node: EjabberdNode;
+  /** The first start (and each restart): resolves once the log says so and both ports answer. */
+  start(): Promise<void>;
+  /** Its HTTP API, as clinic-admin's adapter calls it. */
+  call: EjabberdCall;
+}
+
+/**
+ * Lays out one node in `<root>/<label>` (config, ejabberdctl.cfg, spool, logs, upload folder) on
+ * free loopback ports, from the production file as `render` makes it; not started. Erlang stays on
+ * loopback; ejabberdctl runs as the current user (without EXEC_CMD it switches to the 'ejabberd'
+ * user, who cannot read this temp dir). Nodes of one cluster share `cookie` and differ by `name`.
+ */
+export async function setUpEjabberdNode(o: {
+  root: string;
+  label: string;
+  name: string;
+  cookie: string;
+  domain: string;
+  caPem: string;
+  certs: string;
+  render: (production: string, site: Site) => string;
+}): Promise<NodeSetup> {
+  const dir = join(o.root, o.label);
   const spool = join(dir, 'spool');
   const logs = join(dir, 'logs');
   const upload = join(dir, 'upload');
-  for (const d of [spool, logs, upload]) mkdirSync(d);
-  const caPem = await makeCertificates(dir, [domain, `upload.${domain}`, `conference.${domain}`, `pubsub.${domain}`]);
+  for (const d of [dir, spool, logs, upload]) mkdirSync(d);
   const [c2s, c2sTls, https, api] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const config = join(dir, 'ejabberd.yml');
+  const site = {
+    domain: o.domain,
+    certs: o.certs,
+    c2s,
+    c2sTls,
+    https,
+    api,
+    upload,
+    sqlite: join(spool, 'clinic.sqlite'),
+  };
+  writeFileSync(config, o.render(readFileSync(PRODUCTION, 'utf8'), site));
+  const { name } = o;
+  const ctlConfig = join(dir, 'ejabberdctl.cfg');
   writeFileSync(
-    config,
-    renderEjabberdTestConfig(readFileSync(PRODUCTION, 'utf8'), {
-      domain,
-      certs: join(dir, 'certs'),
-      c2s,
-      c2sTls,
-      https,
-      api,
-      upload,
-      sqlite: join(spool, 'clinic.sqlite'),
-    }),
-  );
-  // Erlang stays on loopback with a cookie of its own; ejabberdctl runs as the current user
-  // (without EXEC_CMD it switches to the 'ejabberd' user, who cannot read this temp dir).
-  const node = `ejt${randomBytes(4).toString('hex')}@localhost`;
-  const ctl = join(dir, 'ejabberdctl.cfg');
-  writeFileSync(
-    ctl,
+    ctlConfig,
     [
       'EXEC_CMD=as_current_user',
       'ERL_EPMD_ADDRESS=127.0.0.1',
       'INET_DIST_INTERFACE=127.0.0.1',
-      `ERLANG_NODE=${node}`,
-      `ERL_OPTIONS="-setcookie ${randomBytes(12).toString('hex')}"`,
+      `ERLANG_NODE=${name}`,
+      `ERL_OPTIONS="-setcookie ${o.cookie}"`,
       '',
     ].join('\n'),
   );
   if (existsSync('/etc/ejabberd/inetrc')) copyFileSync('/etc/ejabberd/inetrc', join(dir, 'inetrc'));
   const logFile = join(logs, 'ejabberd.log');
-  const ejabberdctl = (...args: string[]) =>
-    run(
+  const ctl = async (...args: string[]) => {
+    const { stdout } = await run(
       'ejabberdctl',
-      ['--config-dir', dir, '--config', config, '--ctl-config', ctl, '--logs', logs, '--spool', spool, ...args],
+      ['--config-dir', dir, '--config', config, '--ctl-config', ctlConfig, '--logs', logs, '--spool', spool, ...args],
       { cwd: dir },
     );
-
+    return stdout;
+  };
   const apiUrl = `http://127.0.0.1:${api}/api`;
-  const call: EjabberdCall = ejabberdApi(new URL(apiUrl));
-  const start = async () => {
-    await ejabberdctl('start');
-    const deadline = Date.now() + 30_000;
+  /** Started (again): the log says so since `from` characters, and both ports answer. */
+  const started = async (from: number) => {
+    const deadline = Date.now() + 40_000;
     for (;;) {
-      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-      if (log.includes('[critical]')) throw new Error(`ejabberd did not start; see ${logFile}`);
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(from) : '';
+      if (log.includes('[critical]')) throw new Error(`ejabberd node ${name} did not start; see ${logFile}`);
       if (log.includes('is started in the node') && (await portAnswers(c2s)) && (await portAnswers(api))) return;
-      if (Date.now() > deadline) throw new Error(`ejabberd did not open port ${c2s}; see ${logFile}`);
+      if (Date.now() > deadline) throw new Error(`ejabberd node ${name} did not open port ${c2s}; see ${logFile}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const kill = async () => {
-    await ejabberdctl('stop').catch(() => undefined); // not running: nothing to stop
-    await ejabberdctl('stopped').catch(() => undefined);
+  const logLength = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0);
+  const start = async () => {
+    const from = logLength();
+    await ctl('start');
+    await started(from);
   };
+  /** The VM is the process whose arguments hold `-sname <name>` (ejabberdctl's own calls use other names). */
+  const vmPid = () => {
+    const pids = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          return argv.some((arg, i) => arg === '-sname' && argv[i + 1] === name);
+        } catch {
+          return false; // gone meanwhile, or not ours to read
+        }
+      })
+      .map(Number);
+    if (pids.length !== 1) throw new Error(`expected one Erlang VM for ${name}, found ${pids.length}`);
+    return pids[0]!;
+  };
+  const node: EjabberdNode = {
+    name,
+    host: '127.0.0.1',
+    c2sPort: c2s,
+    caPem: o.caPem,
+    apiUrl,
+    dir,
+    logFile,
+    async halt() {
+      await ctl('stop').catch(() => undefined); // not running: nothing to stop
+      await ctl('stopped').catch(() => undefined); // already gone: nothing to wait for
+    },
+    async crash() {
+      process.kill(vmPid(), 'SIGKILL');
+      while (await portAnswers(c2s)) await new Promise((r) => setTimeout(r, 50));
+    },
+    freeze() {
+      process.kill(vmPid(), 'SIGSTOP');
+    },
+    thaw() {
+      process.kill(vmPid(), 'SIGCONT');
+    },
+    restart: start,
+    ctl,
+  };
+  return { node, start, call: ejabberdApi(new URL(apiUrl)) };
+}
+
+/** The hosts the test certificate names: the domain and its components. */
+export const certificateHosts = (domain: string) => [
+  domain,
+  `upload.${domain}`,
+  `conference.${domain}`,
+  `pubsub.${domain}`,
+];
+
+export async function startEjabberd(options: { users: EjabberdUser[]; domain?: string }): Promise<EjabberdServer> {
+  const domain = options.domain ?? 'clinic.test';
+  const root = mkdtempSync(join(tmpdir(), 'ejabberd-test-'));
+  const caPem = await makeCertificates(root, certificateHosts(domain));
+  const { node, start, call } = await setUpEjabberdNode({
+    root,
+    label: 'node',
+    name: `ejt${randomBytes(4).toString('hex')}@localhost`,
+    cookie: randomBytes(12).toString('hex'),
+    domain,
+    caPem,
+    certs: join(root, 'certs'),
+    render: renderEjabberdTestConfig,
+  });
   // The directory as clinic-admin provision makes it (admin/server/ejabberd.ts): hidden
   // clinic-everyone (@all@) displays the role groups; a team group displays itself.
   const people: EjabberdUser[] = [];
@@ -209,28 +328,33 @@ export async function startEjabberd(options: { users: EjabberdUser[]; domain?: s
     people.push(u);
   };
 
-  await start();
-  for (const u of options.users) await register(u);
-  await directory();
+  try {
+    await start();
+    for (const u of options.users) await register(u);
+    await directory();
+  } catch (err) {
+    await node.halt();
+    throw err;
+  }
 
   return {
     kind: 'ejabberd',
     domain,
     host: '127.0.0.1',
-    c2sPort: c2s,
+    c2sPort: node.c2sPort,
     caPem,
-    apiUrl,
-    dir,
-    logFile,
+    apiUrl: node.apiUrl,
+    dir: root,
+    logFile: node.logFile,
     async restart() {
-      await kill();
+      await node.halt();
       await start();
     },
     async stop() {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
+      await node.halt();
+      rmSync(root, { recursive: true, force: true });
     },
-    halt: kill,
+    halt: () => node.halt(),
     async addUser(u) {
       await register(u);
       await directory();
