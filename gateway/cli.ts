@@ -54,6 +54,9 @@ export async function run(argv: string[], io: GatewayCliIo): Promise<number> {
     io.stdout(summary(config));
     return 0;
   }
+  // Listened for before starting: a SIGTERM while the service starts (or right after it said it
+  // had started) stops it cleanly once it is up, instead of killing the process half-way.
+  const stopping = io.stopRequested();
   let stop: () => Promise<void>;
   try {
     stop = await io.start(config);
@@ -61,7 +64,7 @@ export async function run(argv: string[], io: GatewayCliIo): Promise<number> {
     io.stderr(`The gateway could not start: ${(err as Error).message}`);
     return 1;
   }
-  await io.stopRequested();
+  await stopping;
   await stop();
   return 0;
 }
