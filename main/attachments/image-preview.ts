@@ -18,6 +18,7 @@
  */
 import sharp from 'sharp';
 import { AppError } from '../../common/result';
+import { isJpeg, isPng, isWebp } from './signatures';
 
 // Decoded pixels must not outlive a preview in libvips' operation cache: they are PHI.
 sharp.cache(false);
@@ -34,18 +35,17 @@ const IMAGE_FORMATS = {
   'image/png': {
     format: 'png',
     exts: ['png'],
-    sig: (b: Buffer) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+    sig: isPng,
   },
   'image/jpeg': {
     format: 'jpeg',
     exts: ['jpg', 'jpeg', 'jpe', 'jfif'],
-    sig: (b: Buffer) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+    sig: isJpeg,
   },
   'image/webp': {
     format: 'webp',
     exts: ['webp'],
-    sig: (b: Buffer) =>
-      b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+    sig: isWebp,
   },
 } as const;
 export type PreviewImageType = keyof typeof IMAGE_FORMATS;

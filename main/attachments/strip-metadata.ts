@@ -20,6 +20,7 @@
  * It streams: memory is one segment header at most (an Exif segment, ≤ 64 KiB), whatever the size.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { isJpeg, isPng, JPEG_SOI, PNG_SIGNATURE } from './signatures';
 
 export class MetadataError extends Error {
   override name = 'MetadataError';
@@ -28,8 +29,6 @@ export class MetadataError extends Error {
   }
 }
 
-const JPEG_SOI = Buffer.from([0xff, 0xd8, 0xff]);
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PNG_DROPPED = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
 
 /** A format's parser: consumes bytes, pushes what is kept; throws MetadataError on a broken structure. */
@@ -229,7 +228,7 @@ function pngParser(): Parser {
         if (state.at === 'signature') {
           const head: Buffer = Buffer.concat([state.head, buf]);
           if (head.length < 8) return void (state = { at: 'signature', head });
-          if (!head.subarray(0, 8).equals(PNG_SIGNATURE)) fail();
+          if (!isPng(head)) fail();
           push(head.subarray(0, 8));
           buf = head.subarray(8);
           state = { at: 'chunk', head: Buffer.alloc(0) };
@@ -269,9 +268,8 @@ export function stripMetadata(): Transform {
   let parser: Parser | 'pass' | null = null;
   let pending = Buffer.alloc(0);
   const choose = (head: Buffer): Parser | 'pass' | null => {
-    if (head.length >= JPEG_SOI.length && head.subarray(0, JPEG_SOI.length).equals(JPEG_SOI)) return jpegParser();
-    if (head.length >= PNG_SIGNATURE.length && head.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE))
-      return pngParser();
+    if (isJpeg(head)) return jpegParser();
+    if (isPng(head)) return pngParser();
     const couldBe = (sig: Buffer) => head.length < sig.length && sig.subarray(0, head.length).equals(head);
     return couldBe(JPEG_SOI) || couldBe(PNG_SIGNATURE) ? null : 'pass';
   };

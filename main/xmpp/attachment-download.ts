@@ -15,6 +15,7 @@ import { downloadDecrypted } from '../attachments/download';
 import { FileDamagedError } from '../attachments/file-crypto';
 import { isPreviewImageType, nameAgreesWithType, reencodeImage } from '../attachments/image-preview';
 import type { FileStore } from '../attachments/file-store';
+import { isJpeg, isPdf, isPng, isWebp } from '../attachments/signatures';
 import { TransferError } from '../attachments/transfer-error';
 import type { StoredAttachment } from '../store';
 import { toAttachment } from '../store/repos/attachments';
@@ -38,11 +39,10 @@ export interface TransferDeps {
 
 /** Media types a preview may receive as bytes, each with the signature its content must start with. */
 const PREVIEWABLE: Record<string, (b: Buffer) => boolean> = {
-  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
-  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
-  'image/webp': (b) =>
-    b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
-  'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
+  'image/png': isPng,
+  'image/jpeg': isJpeg,
+  'image/webp': isWebp,
+  'application/pdf': isPdf,
 };
 
 export const previewableTypes = Object.keys(PREVIEWABLE);
