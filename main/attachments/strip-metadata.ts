@@ -34,7 +34,7 @@ const PNG_DROPPED = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
 /** A format's parser: consumes bytes, pushes what is kept; throws MetadataError on a broken structure. */
 interface Parser {
   write(chunk: Buffer, push: (b: Buffer) => void): void;
-  end(push: (b: Buffer) => void): void;
+  end(): void;
 }
 
 /** EXIF orientation (tag 0x0112 in IFD0) of an APP1 Exif payload; 1 (upright) when absent or unreadable. */
@@ -127,13 +127,10 @@ function jpegParser(): Parser {
         if (state.at === 'done') return; // after EOI: dropped
         if (state.at === 'scan') {
           // Entropy-coded data: 0xFF is followed by 0x00 (stuffing), RSTn, or a marker; EOI ends it.
-          let end = -1;
-          for (let i = 0; i < buf.length; i++) {
-            const prevFF = i === 0 ? state.lastFF : buf[i - 1] === 0xff;
-            if (prevFF && buf[i] === 0xd9) {
-              end = i + 1;
-              break;
-            }
+          // The search for 0xD9 is native (Buffer.indexOf); only its hits are checked in JS.
+          let end = state.lastFF && buf[0] === 0xd9 ? 1 : -1;
+          for (let i = buf.indexOf(0xd9, 1); end < 0 && i >= 0; i = buf.indexOf(0xd9, i + 1)) {
+            if (buf[i - 1] === 0xff) end = i + 1;
           }
           if (end < 0) {
             push(buf);
@@ -295,7 +292,7 @@ export function stripMetadata(): Transform {
         if (parser === null) {
           // Shorter than any signature: not an image, sent as it is.
           if (pending.length > 0) this.push(pending);
-        } else if (parser !== 'pass') parser.end((b) => this.push(b));
+        } else if (parser !== 'pass') parser.end();
         cb();
       } catch (err) {
         cb(err as Error);

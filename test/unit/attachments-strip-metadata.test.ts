@@ -53,6 +53,18 @@ describe('metadata stripped from photos on send', () => {
     expect((await pixels(out)).equals(await pixels(input))).toBe(true);
   });
 
+  it('finds the end of a JPEG also when its two bytes arrive in different chunks', async () => {
+    const input = await photo(3);
+    const eoi = input.lastIndexOf(Buffer.from([0xff, 0xd9]));
+    const whole = await strip(input, input.length);
+    expect(whole.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9]));
+    const split = await buffer(
+      Readable.from([input.subarray(0, eoi + 1), input.subarray(eoi + 1)]).pipe(stripMetadata()),
+    );
+    expect(split.equals(whole)).toBe(true);
+    expect(split.includes('trailer', 0, 'latin1')).toBe(false);
+  });
+
   it('an upright JPEG gets no Exif segment at all', async () => {
     const out = await strip(await photo(1));
     const meta = await sharp(out).metadata();
