@@ -14,9 +14,9 @@ import type { XmlElement } from '@xmpp/client';
 import type { ContactKey } from '../crypto';
 import { archivedAdminCommand } from './admin-commands';
 import type { MessagingContext } from './context';
-import type { OxItem, Pending, Received, Receiver } from './receive';
+import { acknowledge, receiptAsked, type OxItem, type Pending, type Receiver } from './receive';
 import { parseXmppDateTime } from '../crypto';
-import { bare, fromOwnAccount, mamQuery, NS, originIdOf, receiptFor, serverStampOf } from './stanzas';
+import { bare, fromOwnAccount, mamQuery, NS, originIdOf, serverStampOf } from './stanzas';
 
 export const MAM_LAST_SETTING = 'xmpp:mamLast';
 /** The archive's own stamp of the message at MAM_LAST_SETTING: where the progress count starts. */
@@ -59,8 +59,7 @@ function toItem(result: XmlElement, ctx: MessagingContext, now: number): OxItem 
   if (!peer || peer === ctx.ownJid || !peer.includes('@') || !ctx.peerAllowed(peer)) return null;
   // The archive's own stamp on the <forwarded/> (our server wrote the whole result).
   const serverStamp = serverStampOf(fwd, { bare: ctx.ownJid, now, allowNoFrom: true });
-  const { from: device, id } = m.attrs;
-  const asked = !out && device && id && m.getChild('request', NS.receipts);
+  const receipt = receiptAsked(m, out ? 'out' : 'in');
   return {
     peer,
     direction: out ? 'out' : 'in',
@@ -68,27 +67,8 @@ function toItem(result: XmlElement, ctx: MessagingContext, now: number): OxItem 
     originId: originIdOf(m),
     stanzaId: result.attrs.id,
     serverStamp,
-    ...(asked ? { receipt: { to: device, id } } : {}),
+    ...(receipt ? { receipt } : {}),
   };
-}
-
-/**
- * XEP-0184 receipts for what the archive brought, as for live messages: only for a message stored
- * verified here for the first time (a copy already stored live got its receipt then). Without them,
- * a message that reached us through catch-up (sent while we were away, or while a sign-in was
- * between its presence and its second catch-up) stayed "Sent" at its sender until it was read.
- * Sent in order in the background; not retried: a lost receipt only leaves it 'sent' there.
- */
-function acknowledge(ctx: MessagingContext, received: Received[]): void {
-  const conn = ctx.conn();
-  if (!conn) return;
-  let chain = Promise.resolve();
-  for (const { it, reason } of received) {
-    const to = it.receipt;
-    if (reason !== null || !to) continue;
-    // A lost receipt only leaves the message 'sent' at its sender: not retried, nothing to report.
-    chain = chain.then(() => conn.send(receiptFor(to.to, to.id)).catch(() => undefined));
-  }
 }
 
 /** The archive's stamp of a result, as sent (for a MAM `start` field), when it is a valid DateTime. */
@@ -243,7 +223,9 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
       },
     );
     receiver.announce(received, false);
-    acknowledge(ctx, received);
+    const verified = received.flatMap((r) => (r.reason === null ? [r.it] : []));
+    // Receipts, in the background, for what was stored verified here first (a live copy got its own).
+    void acknowledge(ctx, verified);
     if (!goOn) logger.warn('xmpp: catch-up stopped before a message that failed; the next catch-up retries it');
     return { stored: received.length, pointer, goOn };
   }

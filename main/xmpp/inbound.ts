@@ -5,9 +5,9 @@
  */
 import type { XmlElement } from '@xmpp/client';
 import type { MessagingContext } from './context';
-import { markLive, type OxItem, type Receiver } from './receive';
+import { acknowledge, markLive, receiptAsked, type OxItem, type Receiver } from './receive';
 import type { LiveStage } from './types';
-import { bare, fromOwnAccount, NS, originIdOf, receiptFor, serverStampOf, stanzaIdOf } from './stanzas';
+import { bare, fromOwnAccount, NS, originIdOf, serverStampOf, stanzaIdOf } from './stanzas';
 
 type Step = () => Promise<void>;
 const nothing: Step = () => Promise.resolve();
@@ -89,6 +89,7 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
         logger.warn('xmpp: message from outside the clinic domain refused', { direction });
       });
     }
+    const owed = live ? receiptAsked(m, direction) : undefined;
     const step = ox
       ? begin({
           peer,
@@ -98,6 +99,7 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
           stanzaId: live ? stanzaIdOf(m, ctx.ownJid) : null,
           serverStamp,
           live,
+          ...(owed ? { receipt: owed } : {}),
         })
       : () => Promise.resolve(false);
     return async () => {
@@ -114,16 +116,8 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
           ctx.emitConversation(updated.conversationId);
         }
       }
-      const verified = await step();
-      // XEP-0184 §5.4: acknowledge receipt to the sending device — only for a message sent to us,
-      // live, that we stored verified: a receipt for a rejected one would tell the sender it arrived.
-      if (verified && live && direction === 'in' && m.getChild('request', NS.receipts) && m.attrs.id) {
-        // Not retried: the message is stored either way; a lost receipt only leaves it 'sent' at the sender.
-        await ctx
-          .conn()
-          ?.send(receiptFor(m.attrs.from ?? peer, m.attrs.id))
-          .catch(() => undefined);
-      }
+      // Stored verified, now or already (a sender's re-send after a lost ack still deserves its receipt).
+      if ((await step()) && owed) await acknowledge(ctx, [{ receipt: owed }]);
     };
   }
 

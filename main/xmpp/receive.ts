@@ -11,6 +11,7 @@
  * internal reason (the decrypt pool died) is not stored at all: it stays in the server archive and
  * catch-up retries it, because the archive pointer never moves past it.
  */
+import type { XmlElement } from '@xmpp/client';
 import type { Message } from '../../common/contract/domain';
 import { identityAsContact, SigncryptRejectedError, type ContactKey, type OpenedSigncrypt } from '../crypto';
 import type { AuditLog } from '../audit';
@@ -19,6 +20,7 @@ import { recordReceived } from './attachments';
 import type { MessagingContext } from './context';
 import type { LiveStage } from './types';
 import { applyReceivedChange, emitChanged } from './message-change';
+import { NS, receiptFor } from './stanzas';
 
 export interface OxItem {
   peer: string;
@@ -45,8 +47,42 @@ export interface OxItem {
    * message the live stream stored first would otherwise sort after a later one of the same second.
    */
   follows?: Pick<OxItem, 'originId' | 'stanzaId'>;
-  /** Catch-up: where a delivery receipt for it goes (XEP-0184), when the sender asked for one. */
-  receipt?: { to: string; id: string };
+  /** Where a delivery receipt for it goes (XEP-0184), when one may be owed: see receiptAsked. */
+  receipt?: ReceiptTo;
+}
+
+/** The sending device and its stanza id: a delivery receipt's address (XEP-0184 §5.4). */
+export interface ReceiptTo {
+  to: string;
+  id: string;
+}
+
+/**
+ * XEP-0184 §5.4, for live messages and catch-up alike: a message sent to us by a colleague's
+ * device that asked for a receipt gets one at that device, and only once we stored it verified
+ * (see acknowledge): a receipt for a rejected one would tell the sender it arrived. Carbons are
+ * not asked here: the device they were delivered to acknowledges them.
+ */
+export function receiptAsked(m: XmlElement, direction: 'in' | 'out'): ReceiptTo | undefined {
+  const { from, id } = m.attrs;
+  if (direction !== 'in' || !from || !id || !m.getChild('request', NS.receipts)) return undefined;
+  return { to: String(from), id: String(id) };
+}
+
+/**
+ * Sends the receipts owed for items stored verified, in order. Not retried: the message is stored
+ * either way, and a lost receipt only leaves it "Sent" at its sender; nothing to report.
+ */
+export function acknowledge(ctx: MessagingContext, verified: Pick<OxItem, 'receipt'>[]): Promise<void> {
+  const conn = ctx.conn();
+  let chain = Promise.resolve();
+  if (!conn) return chain;
+  for (const { receipt } of verified) {
+    if (!receipt) continue;
+    // Lost: the message stays "Sent" at its sender until read; nothing to retry or report.
+    chain = chain.then(() => conn.send(receiptFor(receipt.to, receipt.id)).catch(() => undefined));
+  }
+  return chain;
 }
 
 /** What decrypting an item gave: the opened signcrypt, a rejection, or an internal failure (retry later). */
