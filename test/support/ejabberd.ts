@@ -41,20 +41,14 @@ export interface EjabberdUser {
   group?: string;
 }
 
-export interface EjabberdServer {
+/** A single ejabberd node as the tests' server: the node's address, files and controls, plus its accounts. */
+export interface EjabberdServer extends Pick<
+  EjabberdNode,
+  'host' | 'c2sPort' | 'caPem' | 'apiUrl' | 'dir' | 'logFile' | 'restart' | 'halt'
+> {
   kind: 'ejabberd';
   domain: string;
-  host: '127.0.0.1';
-  c2sPort: number;
-  caPem: string;
-  /** ejabberd's HTTP API on loopback, as clinic-admin's --ejabberd-api takes it. */
-  apiUrl: string;
-  dir: string;
-  logFile: string;
-  restart(): Promise<void>;
   stop(): Promise<void>;
-  /** Stops the node but keeps its files: restart() brings the same server back. */
-  halt(): Promise<void>;
   addUser(user: EjabberdUser): Promise<void>;
   deleteUser(jid: string): Promise<void>;
 }
@@ -144,10 +138,11 @@ export interface EjabberdNode {
   /** This node's STARTTLS client port: a client given this port is served by this node. */
   c2sPort: number;
   caPem: string;
+  /** ejabberd's HTTP API on loopback, as clinic-admin's --ejabberd-api takes it. */
   apiUrl: string;
   dir: string;
   logFile: string;
-  /** Stops this node (its files stay). */
+  /** Stops this node but keeps its files: restart() brings the same node back. */
   halt(): Promise<void>;
   /** `kill -9` of this node's Erlang VM (found by its unique node name), as a crash; its files stay. */
   crash(): Promise<void>;
