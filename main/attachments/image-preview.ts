@@ -101,7 +101,7 @@ export interface PreviewImage {
 export async function reencodeImage(
   input: Buffer,
   declared: { mediaType: string; name: string },
-  limits: { maxBytes?: number; maxPixels?: number; maxEdge?: number } = {},
+  limits: { maxBytes?: number; maxPixels?: number; maxEdge?: number; webpQuality?: number } = {},
 ): Promise<PreviewImage> {
   const maxBytes = limits.maxBytes ?? IMAGE_MAX_BYTES;
   const maxPixels = limits.maxPixels ?? IMAGE_MAX_PIXELS;
@@ -131,17 +131,70 @@ export async function reencodeImage(
   let pipeline = open(maxPixels)
     .autoOrient()
     .resize({ width: maxEdge, height: maxEdge, fit: 'inside', withoutEnlargement: true });
-  // Re-encoded as the same kind of image; no withMetadata()/keepMetadata(): nothing of EXIF, XMP or ICC is written.
+  // Re-encoded as the same kind of image (or as WebP at the quality asked, for a thumbnail); no
+  // withMetadata()/keepMetadata(): nothing of EXIF, XMP or ICC is written.
+  const as: PreviewImageType = limits.webpQuality !== undefined ? 'image/webp' : declared.mediaType;
   pipeline =
-    declared.mediaType === 'image/png'
+    as === 'image/png'
       ? pipeline.png()
-      : declared.mediaType === 'image/webp'
-        ? pipeline.webp({ quality: 90 })
+      : as === 'image/webp'
+        ? pipeline.webp({ quality: limits.webpQuality ?? 90 })
         : pipeline.jpeg({ quality: 90 });
   try {
     const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
-    return { mediaType: declared.mediaType, data, width: info.width, height: info.height };
+    return { mediaType: as, data, width: info.width, height: info.height };
   } catch {
     throw refuse('This image is damaged and cannot be shown.', 'undecodable');
   }
+}
+
+/** The sizes a sender's thumbnail is tried at, largest first, until one fits the payload's limit. */
+const THUMBNAIL_STEPS = [
+  { maxEdge: 256, webpQuality: 60 },
+  { maxEdge: 160, webpQuality: 50 },
+  { maxEdge: 96, webpQuality: 40 },
+] as const;
+
+/**
+ * The sender's thumbnail of an image it sends (issue 16 §1: "a thumbnail for images" in the signed
+ * payload), so the receiver shows the picture before anyone downloads the file: a WebP of at most
+ * 256 px a side and at most `maxBytes`, made by the same checked decode as a preview (from the
+ * stored copy, whose metadata is already gone). Null when the file is not a previewable image or
+ * cannot be decoded: it is then sent as a card, as before. The first try decodes the original; a
+ * smaller one starts from that small WebP.
+ */
+export async function makeThumbnail(
+  input: Buffer,
+  declared: { mediaType: string; name: string },
+  maxBytes: number,
+): Promise<PreviewImage | null> {
+  let from = { input, declared };
+  for (const step of THUMBNAIL_STEPS) {
+    let image: PreviewImage;
+    try {
+      image = await reencodeImage(from.input, from.declared, step);
+    } catch (err) {
+      if (err instanceof AppError) return null;
+      throw err;
+    }
+    if (image.data.length <= maxBytes) return image;
+    from = { input: image.data, declared: { mediaType: image.mediaType, name: 'thumbnail' } };
+  }
+  return null;
+}
+
+/**
+ * A received thumbnail as the renderer may see it: the sender's bytes are hostile like any file's,
+ * so they go through the same checked decode and re-encode, within the payload's own limits (bytes
+ * and side, file-sharing.ts), never to the renderer as sent.
+ */
+export function reencodeThumbnail(
+  t: { mediaType: string; data: Uint8Array },
+  limits: { maxBytes: number; maxSide: number },
+): Promise<PreviewImage> {
+  return reencodeImage(
+    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+    { mediaType: t.mediaType, name: 'thumbnail' },
+    { maxBytes: limits.maxBytes, maxPixels: limits.maxSide * limits.maxSide, maxEdge: limits.maxSide },
+  );
 }

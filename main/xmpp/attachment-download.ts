@@ -13,7 +13,8 @@ import type { Attachment } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { downloadDecrypted } from '../attachments/download';
 import { FileDamagedError } from '../attachments/file-crypto';
-import { isPreviewImageType, nameAgreesWithType, reencodeImage } from '../attachments/image-preview';
+import { isPreviewImageType, nameAgreesWithType, reencodeImage, reencodeThumbnail } from '../attachments/image-preview';
+import { fileSharingLimits } from '../crypto/file-sharing';
 import type { FileStore } from '../attachments/file-store';
 import { isJpeg, isPdf, isPng, isWebp } from '../attachments/signatures';
 import { TransferError } from '../attachments/transfer-error';
@@ -137,6 +138,22 @@ export async function openStoredAttachment(
   return { messageId: a.messageId, name: a.name, mediaType: a.mediaType, size: a.size, source };
 }
 
+/** What a preview is for: a thumbnail in the conversation, or the full-size viewer. */
+export type PreviewView = 'thumbnail' | 'viewer';
+
+/** The sender's thumbnail of a file not downloaded (yet), re-encoded like any image from outside. */
+async function sendersThumbnail(t: { mediaType: string; data: Uint8Array }): Promise<{
+  mediaType: string;
+  data: Uint8Array;
+}> {
+  const limits = { maxBytes: fileSharingLimits.maxThumbnailBytes, maxSide: fileSharingLimits.maxThumbnailSide };
+  const image = await reencodeThumbnail(t, limits);
+  return {
+    mediaType: image.mediaType,
+    data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length),
+  };
+}
+
 /**
  * A stored file's bytes for a preview: only the types in PREVIEWABLE, and only when the name, the
  * type and the content's start agree (a file named .png that is not one is refused). The file
@@ -147,12 +164,16 @@ export async function openStoredAttachment(
 export async function readAttachment(
   d: Pick<TransferDeps, 'ctx' | 'files' | 'checkPolicy'>,
   attachmentId: string,
-  maxBytes = PREVIEW_MAX_BYTES,
+  { view = 'viewer', maxBytes = PREVIEW_MAX_BYTES }: { view?: PreviewView; maxBytes?: number } = {},
 ): Promise<{ mediaType: string; data: Uint8Array }> {
   const a = d.ctx.opts.store.attachments.get(attachmentId);
   if (!a) throw new AppError('NOT_FOUND', 'No such attachment.');
   d.checkPolicy(a.size);
-  if (!isLocal(a)) throw new AppError('NOT_FOUND', 'This file has not been downloaded.');
+  if (!isLocal(a)) {
+    // Not downloaded: a thumbnail may still be shown, the one the sender signed into the message.
+    if (view === 'thumbnail' && a.thumbnail && a.state !== 'damaged') return sendersThumbnail(a.thumbnail);
+    throw new AppError('NOT_FOUND', 'This file has not been downloaded.');
+  }
   const matches = PREVIEWABLE[a.mediaType];
   if (!matches) throw new AppError('FORBIDDEN', 'This kind of file cannot be previewed.', { mediaType: a.mediaType });
   if (a.size > maxBytes) throw new AppError('TOO_LARGE', 'This file is too large to preview.', { maxBytes });

@@ -5,14 +5,17 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { AppError } from '../../common/result';
 import type { FileStore } from '../attachments/file-store';
+import type { PlainFacts } from '../attachments/file-crypto';
+import { IMAGE_MAX_BYTES, isPreviewImageType, makeThumbnail } from '../attachments/image-preview';
 import { MetadataError, stripMetadata } from '../attachments/strip-metadata';
-import { safeDisplayName, safeMediaType } from '../crypto/file-sharing';
+import { fileSharingLimits, safeDisplayName, safeMediaType, type Thumbnail } from '../crypto/file-sharing';
 import type { Policy } from '../policy/schema';
 import type { NewAttachment } from '../store';
 import type { XmppConnection } from './transport/connection';
 import { findUploadService, type UploadService } from './upload-slot';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 
 export const MB = 1024 * 1024;
 
@@ -117,14 +120,39 @@ export async function storeOutgoing(
       );
     throw err;
   }
+  const declared = { name: safeDisplayName(file.name), mediaType: safeMediaType(file.mediaType) };
+  let thumbnail: Thumbnail | null;
+  try {
+    thumbnail = await thumbnailOf(fs, fileId, facts, declared);
+  } catch (err) {
+    release();
+    throw err;
+  }
   const row: OutgoingAttachment = {
     direction: 'out',
-    name: safeDisplayName(file.name),
-    mediaType: safeMediaType(file.mediaType),
+    ...declared,
     size: facts.size,
     sha256: facts.sha256,
     state: 'pending',
     localFileId: fileId,
+    ...(thumbnail ? { thumbnail } : {}),
   };
   return { row, release };
+}
+
+/**
+ * The thumbnail the signed payload carries for an image (image-preview.ts makeThumbnail), made
+ * from the stored copy (its metadata already gone); null for anything that is not a previewable
+ * image within the preview's size limit, or that does not decode: that file goes as a card.
+ */
+async function thumbnailOf(
+  fs: FileStore,
+  fileId: string,
+  facts: PlainFacts,
+  declared: { name: string; mediaType: string },
+): Promise<Thumbnail | null> {
+  if (!isPreviewImageType(declared.mediaType) || facts.size > IMAGE_MAX_BYTES) return null;
+  const data = await buffer(await fs.read(fileId, facts));
+  const t = await makeThumbnail(data, declared, fileSharingLimits.maxThumbnailBytes);
+  return t && { mediaType: t.mediaType, width: t.width, height: t.height, data: t.data };
 }

@@ -17,6 +17,7 @@ import type { Attachment } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import type { FileStore } from '../attachments/file-store';
 import type { HttpsTrust } from '../attachments/https';
+import { isPreviewImageType } from '../attachments/image-preview';
 import { TransferError } from '../attachments/transfer-error';
 import { uploadEncrypted } from '../attachments/upload';
 import type { ReadFileSharing, SharedFile } from '../crypto/file-sharing';
@@ -31,7 +32,13 @@ import {
   type OutgoingAttachment,
   type OutgoingFile,
 } from './attachment-transfers';
-import { downloadAttachment, openStoredAttachment, readAttachment, type TransferDeps } from './attachment-download';
+import {
+  downloadAttachment,
+  openStoredAttachment,
+  readAttachment,
+  type PreviewView,
+  type TransferDeps,
+} from './attachment-download';
 import { requestUploadSlot } from './upload-slot';
 
 export type { OutgoingAttachment, OutgoingFile };
@@ -73,7 +80,10 @@ export function sharedFileOf(a: StoredAttachment): SharedFile | null {
     iv: a.iv,
     cipherSha256: a.cipherSha256,
     url: a.url,
-    thumbnail: null,
+    thumbnail:
+      a.thumbnail && isPreviewImageType(a.thumbnail.mediaType)
+        ? { ...a.thumbnail, mediaType: a.thumbnail.mediaType }
+        : null,
   };
 }
 
@@ -231,7 +241,7 @@ export function createAttachments(ctx: MessagingContext) {
   return {
     prepareOutgoing,
     download: (attachmentId: string) => downloadAttachment(downloads, attachmentId),
-    read: (attachmentId: string) => readAttachment(downloads, attachmentId),
+    read: (attachmentId: string, view?: PreviewView) => readAttachment(downloads, attachmentId, view ? { view } : {}),
     open: (attachmentId: string) => openStoredAttachment(downloads, attachmentId),
     discard,
     forSending: (messageId: string) => forSending(downloads, messageId),

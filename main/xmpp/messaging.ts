@@ -251,7 +251,7 @@ function attachmentMethods(
     sendAttachment: (conversationId, file, o) => sendAttachment(ctx, outbox, conversationId, file, o),
     attachments: (conversationId) => outbox.attachments.list(conversationId),
     downloadAttachment: (id) => outbox.attachments.download(id),
-    readAttachment: (id) => outbox.attachments.read(id),
+    readAttachment: (id, view) => outbox.attachments.read(id, view),
     openAttachment: (id) => outbox.attachments.open(id),
   };
 }

@@ -20,7 +20,7 @@ import type { Store } from '../store';
 import type { FileStore } from '../attachments/file-store';
 import type { AdminCommandText } from './admin-commands';
 import type { OutgoingFile } from './attachments';
-import type { StoredFileStream } from './attachment-download';
+import type { PreviewView, StoredFileStream } from './attachment-download';
 import type { XmppConnection } from './transport/connection';
 
 export interface AccountConfig {
@@ -157,8 +157,12 @@ export interface Messaging {
    * failed (a transfer failure, may be tried again); rejects on policy, NOT_FOUND, CONFLICT.
    */
   downloadAttachment(attachmentId: string): Promise<Attachment>;
-  /** A stored file's bytes for a preview: images (PNG, JPEG, WebP) and PDF whose content matches; FORBIDDEN otherwise. */
-  readAttachment(attachmentId: string): Promise<{ mediaType: string; data: Uint8Array }>;
+  /**
+   * A stored file's bytes for a preview: images (PNG, JPEG, WebP) and PDF whose content matches;
+   * FORBIDDEN otherwise. For a `thumbnail` of a file not downloaded, the sender's thumbnail
+   * re-encoded here, when the message carried one; NOT_FOUND otherwise.
+   */
+  readAttachment(attachmentId: string, view?: PreviewView): Promise<{ mediaType: string; data: Uint8Array }>;
   /**
    * A stored file's plaintext as sent, for an export the policy allows (the caller checks
    * exportAllowed): the stream fails, without its end, unless tag, size and hash hold.

@@ -129,7 +129,7 @@ describe('attachments in the conversation', () => {
     await screenshot(rec.page, 'ui-attachments-reception');
   });
 
-  it('the physician sees both cards, downloads them, and sees the image thumbnail; the PDF is a card', async () => {
+  it("the physician sees both cards and the sender's thumbnail, downloads them, and sees the image itself; the PDF is a card", async () => {
     await dismissToasts(doc.page);
     await messageFromDirectory(doc.page, reception);
     const png = card(doc, PNG_NAME);
@@ -139,8 +139,18 @@ describe('attachments in the conversation', () => {
     expect(await png.getAttribute('data-state')).toBe('available');
     expect(await png.textContent()).toContain('PNG image');
     expect(await doc.page.locator('[data-message-id]', { hasText: 'Referral for room 4' }).count()).toBe(1);
-    // Not downloaded yet: nothing of the image is shown.
-    expect(await png.getByTestId('attachment-thumbnail').count()).toBe(0);
+    // Not downloaded yet: the small picture its sender signed into the message, re-encoded by
+    // main; the full size opens only once the file is here.
+    const early = png.locator('[data-testid="attachment-thumbnail"][data-source="sender"]');
+    await early.waitFor({ timeout: 15_000 });
+    expect(await early.getAttribute('src')).toMatch(/^blob:/);
+    expect(await early.getAttribute('alt')).toBe(`Small preview of ${PNG_NAME}, sent with the message`);
+    await expect
+      .poll(() => early.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]), { timeout: 10_000 })
+      .toEqual([96, 64]);
+    expect(await png.getByTestId('attachment-open').count()).toBe(0);
+    expect(await pdf.locator('img').count()).toBe(0);
+    await screenshot(doc.page, 'ui-attachments-before-download');
 
     await png.getByRole('button', { name: `Download ${PNG_NAME}` }).click();
     await pdf.getByRole('button', { name: `Download ${PDF_NAME}` }).click();
@@ -152,6 +162,7 @@ describe('attachments in the conversation', () => {
     await thumb.waitFor({ timeout: 15_000 });
     expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
     expect(await thumb.getAttribute('alt')).toBe(`Preview of ${PNG_NAME}`);
+    expect(await thumb.getAttribute('data-source')).toBeNull();
     // Decoded for real: the page painted the 96×64 picture main checked.
     await expect
       .poll(() => thumb.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]), { timeout: 10_000 })

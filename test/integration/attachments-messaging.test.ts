@@ -110,6 +110,10 @@ describe('sending a file', () => {
       size: plain.length,
     });
     expect(blobs(alice)).toEqual([`${row.localFileId}.blob`]);
+    // A small picture of it goes in the signed payload, made from the stored copy.
+    expect(row.thumbnail?.mediaType).toBe('image/webp');
+    expect(Math.max(row.thumbnail!.width, row.thumbnail!.height)).toBeLessThanOrEqual(256);
+    expect(row.thumbnail!.data.length).toBeLessThanOrEqual(12 * 1024);
 
     expect(await alice.outboxIdle()).toBe(true);
     const done = alice.store.attachments.byMessage(sent.id)!;
@@ -206,6 +210,14 @@ describe('receiving a file', () => {
     expect(JSON.stringify(listed)).not.toContain('https:');
     const notYet = await refusal(bob.messaging.readAttachment(row.id));
     expect(notYet.code).toBe('NOT_FOUND');
+    // Before any download, the sender's thumbnail came with the message, signed; shown re-encoded.
+    expect(listed[0]!.hasThumbnail).toBe(true);
+    const sentThumb = alice.store.attachments.ofConversation(alice.store.conversations.byPeer(B)!.id)[0]!.thumbnail!;
+    expect(Buffer.from(row.thumbnail!.data).equals(Buffer.from(sentThumb.data))).toBe(true);
+    const thumb = await bob.messaging.readAttachment(row.id, 'thumbnail');
+    expect(thumb.mediaType).toBe('image/webp');
+    expect(await pixelsOf(thumb.data).then((p) => p.length)).toBe(sentThumb.width * sentThumb.height * 3);
+    expect(bob.store.attachments.get(row.id)).toMatchObject({ state: 'available', localFileId: null });
 
     const done = await bob.messaging.downloadAttachment(row.id);
     expect(done).toMatchObject({ id: row.id, state: 'stored', failure: null, local: true });
@@ -302,6 +314,8 @@ describe('receiving a file', () => {
     for (const [i, [, message]] of cases.entries()) {
       const msg = await waitFor('bob has it', () => messagesWith(bob, A).find((m) => m.originId === sent[i]!.originId));
       const row = await waitFor('its row', () => bob.store.attachments.byMessage(msg.id));
+      // None of them made a thumbnail at the sender: the same checks refused to decode it there.
+      expect(row.thumbnail, message).toBeNull();
       expect((await bob.messaging.downloadAttachment(row.id)).state).toBe('stored');
       const err = await refusal(bob.messaging.readAttachment(row.id));
       expect(err.code, message).toBe('FORBIDDEN');

@@ -4,11 +4,27 @@
  * files (a decompression bomb, content that is not its type or name, an SVG with script, a broken
  * image) are refused with words the UI shows and a reason, and nothing is decoded from them.
  */
+import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
-import { IMAGE_MAX_PIXELS, nameAgreesWithType, reencodeImage } from '../../main/attachments/image-preview';
-import { bombPng, noisePngWithText, PNG_SIGNATURE, SVG_WITH_SCRIPT } from '../support/image-fixtures';
+import {
+  IMAGE_MAX_PIXELS,
+  makeThumbnail,
+  nameAgreesWithType,
+  reencodeImage,
+  reencodeThumbnail,
+} from '../../main/attachments/image-preview';
+import { fileSharingLimits } from '../../main/crypto/file-sharing';
+import {
+  bombPng,
+  exifPhoto,
+  garbledPng,
+  noisePng,
+  noisePngWithText,
+  PNG_SIGNATURE,
+  SVG_WITH_SCRIPT,
+} from '../support/image-fixtures';
 
 const image = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 40 } } });
@@ -149,5 +165,77 @@ describe('nameAgreesWithType', () => {
     expect(nameAgreesWithType('noextension', 'image/png')).toBe(true);
     expect(nameAgreesWithType('.png', 'image/jpeg')).toBe(true);
     expect(nameAgreesWithType('report.v2', 'application/pdf')).toBe(true);
+  });
+});
+
+describe('thumbnails in the signed payload', () => {
+  const MAX = fileSharingLimits.maxThumbnailBytes;
+  const limits = { maxBytes: MAX, maxSide: fileSharingLimits.maxThumbnailSide };
+
+  it("the sender's thumbnail is a small WebP of the picture, upright, without the photo's metadata", async () => {
+    const photo = await exifPhoto(6, 'Jane Roe'); // 64 × 48, shown rotated: 48 × 64
+    const t = (await makeThumbnail(photo, { mediaType: 'image/jpeg', name: 'wound.jpg' }, MAX))!;
+    expect(t.mediaType).toBe('image/webp');
+    expect([t.width, t.height]).toEqual([48, 64]);
+    const meta = await sharp(t.data).metadata();
+    expect(meta).toMatchObject({ format: 'webp', width: 48, height: 64 });
+    expect(meta.exif).toBeUndefined();
+    expect(t.data.includes('Jane Roe', 0, 'latin1')).toBe(false);
+  });
+
+  it('a big photo becomes at most 256 px a side, in its proportions, within the byte limit', async () => {
+    const big = await image(4000, 3000).jpeg().toBuffer();
+    const t = (await makeThumbnail(big, { mediaType: 'image/jpeg', name: 'scan.jpg' }, MAX))!;
+    expect([t.width, t.height]).toEqual([256, 192]);
+    expect(t.data.length).toBeLessThanOrEqual(MAX);
+  });
+
+  it('a picture that does not fit the byte limit at 256 px is made smaller until it does', async () => {
+    const noise = await noisePng(600, 600);
+    const declared = { mediaType: 'image/png', name: 'noise.png' };
+    const first = (await makeThumbnail(noise, declared, MAX))!;
+    expect(first.width).toBe(256);
+    const bound = first.data.length - 1;
+    const t = (await makeThumbnail(noise, declared, bound))!;
+    expect(t.data.length).toBeLessThanOrEqual(bound);
+    expect(t.width).toBeLessThan(256);
+    expect((await sharp(t.data).metadata()).width).toBe(t.width);
+    // With no step small enough there is no thumbnail, rather than one over the limit.
+    expect(await makeThumbnail(noise, declared, 10)).toBeNull();
+  });
+
+  it('no thumbnail for what is not a previewable image, or does not decode: the file goes as a card', async () => {
+    const pdf = Buffer.from('%PDF-1.7\n%…');
+    expect(await makeThumbnail(pdf, { mediaType: 'application/pdf', name: 'lab.pdf' }, MAX)).toBeNull();
+    expect(await makeThumbnail(garbledPng(4096), { mediaType: 'image/png', name: 'x.png' }, MAX)).toBeNull();
+    expect(await makeThumbnail(bombPng(), { mediaType: 'image/png', name: 'x.png' }, MAX)).toBeNull();
+    expect(await makeThumbnail(SVG_WITH_SCRIPT, { mediaType: 'image/svg+xml', name: 'x.svg' }, MAX)).toBeNull();
+  });
+
+  it('a received thumbnail is re-encoded, never passed on as sent; a hostile one is refused', async () => {
+    const webp = await image(200, 100)
+      .webp()
+      .withExif({ IFD0: { Artist: 'Jane Roe' } })
+      .toBuffer();
+    const out = await reencodeThumbnail({ mediaType: 'image/webp', data: webp }, limits);
+    expect(out).toMatchObject({ mediaType: 'image/webp', width: 200, height: 100 });
+    expect(out.data.equals(webp)).toBe(false);
+    expect(out.data.includes('Jane Roe', 0, 'latin1')).toBe(false);
+    // Small on the wire, huge when decoded: refused on its header.
+    const bomb = bombPng(4096);
+    expect(bomb.length).toBeLessThan(MAX);
+    expect((await refusal(reencodeThumbnail({ mediaType: 'image/png', data: bomb }, limits))).details).toMatchObject({
+      preview: 'too-many-pixels',
+    });
+    // Declared as one type, another inside.
+    expect((await refusal(reencodeThumbnail({ mediaType: 'image/jpeg', data: webp }, limits))).details).toMatchObject({
+      preview: 'content-mismatch',
+    });
+    // Over the payload's byte limit.
+    const random = await sharp(randomBytes(200 * 200 * 3), { raw: { width: 200, height: 200, channels: 3 } })
+      .png()
+      .toBuffer();
+    expect(random.length).toBeGreaterThan(MAX);
+    expect((await refusal(reencodeThumbnail({ mediaType: 'image/png', data: random }, limits))).code).toBe('TOO_LARGE');
   });
 });

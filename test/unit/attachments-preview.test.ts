@@ -14,6 +14,7 @@ import { AppError } from '../../common/result';
 import { createFileStore, type FileStore } from '../../main/attachments/file-store';
 import { openStore, type Store } from '../../main/store';
 import { readAttachment } from '../../main/xmpp/attachment-download';
+import { bombPng } from '../support/image-fixtures';
 import type { MessagingContext } from '../../main/xmpp/context';
 
 let PNG: Buffer;
@@ -128,10 +129,10 @@ describe('readAttachment', () => {
 
   it('refuses a file over the preview limit before reading it', async () => {
     const a = await stored(PDF, 'application/pdf');
-    const err = await refused(readAttachment(deps(), a.id, PDF.length - 1));
+    const err = await refused(readAttachment(deps(), a.id, { maxBytes: PDF.length - 1 }));
     expect(err.code).toBe('TOO_LARGE');
     expect(err.message).toBe('This file is too large to preview.');
-    expect(Buffer.from((await readAttachment(deps(), a.id, PDF.length)).data).equals(PDF)).toBe(true);
+    expect(Buffer.from((await readAttachment(deps(), a.id, { maxBytes: PDF.length })).data).equals(PDF)).toBe(true);
   });
 
   it('a stored copy altered on disk gives no bytes', async () => {
@@ -148,5 +149,61 @@ describe('readAttachment', () => {
     store.attachments.update(a.id, { state: 'available' });
     expect((await refused(readAttachment(deps(), a.id))).code).toBe('NOT_FOUND');
     expect((await refused(readAttachment(deps(), '999'))).code).toBe('NOT_FOUND');
+  });
+});
+
+describe("the sender's thumbnail of a file not downloaded", () => {
+  /** A received row, not downloaded, carrying `thumbnail` from its message. */
+  function available(
+    thumbnail: { mediaType: string; width: number; height: number; data: Buffer },
+    state = 'available',
+  ) {
+    const conv = store.conversations.getOrCreate('ana@clinic.example');
+    const messageId = store.messages.insert({
+      conversationId: conv.id,
+      direction: 'in',
+      state: 'delivered',
+      body: '',
+      originId: randomBytes(6).toString('hex'),
+      sentAt: 1,
+    }).id;
+    const sha256 = new Uint8Array(randomBytes(32));
+    const row = {
+      messageId,
+      direction: 'in' as const,
+      name: 'wound.jpg',
+      mediaType: 'image/jpeg',
+      size: 90_000,
+      sha256,
+    };
+    return store.attachments.add({ ...row, state: state as 'available', thumbnail });
+  }
+
+  it('is shown re-encoded for the thumbnail view only; the file itself stays not downloaded', async () => {
+    const webp = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#884422' } })
+      .webp()
+      .toBuffer();
+    const a = available({ mediaType: 'image/webp', width: 120, height: 90, data: webp });
+    const r = await readAttachment(deps(), a.id, { view: 'thumbnail' });
+    expect(r.mediaType).toBe('image/webp');
+    expect(Buffer.from(r.data).equals(webp)).toBe(false);
+    expect(await sharp(r.data).metadata()).toMatchObject({ format: 'webp', width: 120, height: 90 });
+    expect((await refused(readAttachment(deps(), a.id))).code).toBe('NOT_FOUND');
+    expect((await refused(readAttachment(deps(), a.id, { view: 'viewer' }))).code).toBe('NOT_FOUND');
+  });
+
+  it('a hostile thumbnail is refused in words, and none is shown for a damaged file', async () => {
+    const bomb = available({ mediaType: 'image/png', width: 64, height: 64, data: bombPng(4096) });
+    const err = await refused(readAttachment(deps(), bomb.id, { view: 'thumbnail' }));
+    expect(err.message).toBe('This image has too many pixels to be shown safely.');
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
+    const lying = available({ mediaType: 'image/webp', width: 8, height: 8, data: png });
+    expect((await refused(readAttachment(deps(), lying.id, { view: 'thumbnail' }))).details).toMatchObject({
+      preview: 'content-mismatch',
+    });
+    const damaged = available({ mediaType: 'image/png', width: 8, height: 8, data: png }, 'damaged');
+    expect((await refused(readAttachment(deps(), damaged.id, { view: 'thumbnail' }))).code).toBe('NOT_FOUND');
   });
 });

@@ -78,7 +78,7 @@ export function attachmentHandlers(ctx: HandlerContext): Handlers {
     },
     'attachments:read': async ({ attachmentId, view }) => {
       const active = ctx.session.active();
-      const { mediaType, data } = await active.messaging.readAttachment(attachmentId);
+      const { mediaType, data } = await active.messaging.readAttachment(attachmentId, view);
       const messageId = active.store.attachments.get(attachmentId)?.messageId ?? null;
       active.audit.append('attachment-opened', { messageId, attachmentId, view });
       return { mediaType, data: new Uint8Array(data) };

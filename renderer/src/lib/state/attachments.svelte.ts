@@ -42,6 +42,8 @@ class AttachmentsState {
   progress = $state.raw<Record<string, { done: number; total: number }>>({});
   /** attachment id → blob: URL of its checked image. */
   previews = $state.raw<Record<string, string>>({});
+  /** attachment id → blob: URL of the sender's thumbnail (re-encoded by main), for a file not downloaded. */
+  thumbs = $state.raw<Record<string, string>>({});
   /** Why a preview or a download was refused, by attachment id. */
   errors = $state.raw<Record<string, IpcError>>({});
   /** Why the last file was not sent (policy: FORBIDDEN / TOO_LARGE), or null. */
@@ -55,6 +57,8 @@ class AttachmentsState {
   /** Rows changed by an event while a list was on its way: the event's version wins. */
   private touched = new Set<string>();
   private loadingPreview = new Set<string>();
+  /** Sender's thumbnails main refused (damaged or hostile): not asked for again. */
+  private thumbRefused = new Set<string>();
   private refreshing: Promise<void> | null = null;
   private stale = false;
   private epoch = 0;
@@ -65,11 +69,12 @@ class AttachmentsState {
 
   reset(): void {
     this.epoch += 1;
-    for (const url of Object.values(this.previews)) URL.revokeObjectURL(url);
+    for (const url of [...Object.values(this.previews), ...Object.values(this.thumbs)]) URL.revokeObjectURL(url);
     this.conversationId = null;
     this.items = [];
     this.progress = {};
     this.previews = {};
+    this.thumbs = {};
     this.errors = {};
     this.sendError = null;
     this.viewing = null;
@@ -77,6 +82,7 @@ class AttachmentsState {
     this.listed = new Set();
     this.touched = new Set();
     this.loadingPreview = new Set();
+    this.thumbRefused = new Set();
     this.refreshing = null;
     this.stale = false;
   }
@@ -243,6 +249,34 @@ class AttachmentsState {
     }
     const blob = new Blob([r.value.data], { type: r.value.mediaType });
     this.previews = { ...this.previews, [a.id]: URL.createObjectURL(blob) };
+    // The file's own preview replaces the sender's thumbnail.
+    const { [a.id]: thumb, ...others } = this.thumbs;
+    if (thumb) {
+      URL.revokeObjectURL(thumb);
+      this.thumbs = others;
+    }
+  }
+
+  /**
+   * Loads the sender's thumbnail of an image not downloaded yet (attachments:read, view
+   * 'thumbnail': main re-encodes it) as a Blob URL, once. One that main refuses is simply not
+   * shown: the card still names the file and offers the download.
+   */
+  async thumbnail(a: Attachment): Promise<void> {
+    if (a.local || !a.hasThumbnail || this.thumbs[a.id] || this.loadingPreview.has(a.id)) return;
+    if (this.thumbRefused.has(a.id)) return;
+    this.loadingPreview.add(a.id);
+    const epoch = this.epoch;
+    const r = await clinic().attachments.read({ attachmentId: a.id, view: 'thumbnail' });
+    if (epoch !== this.epoch) return;
+    this.loadingPreview.delete(a.id);
+    if (!r.ok) {
+      this.thumbRefused.add(a.id);
+      return;
+    }
+    if (this.previews[a.id]) return;
+    const blob = new Blob([r.value.data], { type: r.value.mediaType });
+    this.thumbs = { ...this.thumbs, [a.id]: URL.createObjectURL(blob) };
   }
 }
 
