@@ -32,6 +32,7 @@ export const errorCodes = [
   'DISPLAY_NAME_REQUIRED', // first sign-in: the clinic directory has no name for this account, so it is asked for
   'LEASE_EXPIRED', // the offline lease has expired and the server gave no new one (details.reason): unlock refused, nothing lost
   'TOO_LARGE',
+  'CANCELLED', // the person cancelled it (an attachment's upload): not tried again until they retry
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

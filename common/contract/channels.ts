@@ -221,6 +221,12 @@ export const channels = {
    */
   'attachments:download': channel(z.object({ attachmentId: z.string().max(200) }), attachment),
   /**
+   * Cancels the file's upload or download under way: nothing partial is kept. A download ends
+   * failed ('cancelled', may be tried again); an upload's message fails CANCELLED until Retry.
+   * `cancelled` false when nothing was moving (it had just finished, or never started).
+   */
+  'attachments:cancel': channel(z.object({ attachmentId: z.string().max(200) }), z.object({ cancelled: z.boolean() })),
+  /**
    * A stored file's bytes, for a preview: only PNG, JPEG, WebP and PDF whose name, type and
    * content agree; an image re-encoded by main without metadata (the renderer shows it through a
    * blob: URL); FORBIDDEN for any other file. Audited ('attachment-opened': ids and `view`).

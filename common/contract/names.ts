@@ -34,6 +34,7 @@ export const CHANNEL_NAMES = [
   'attachments:send',
   'attachments:list',
   'attachments:download',
+  'attachments:cancel',
   'attachments:read',
   'attachments:export',
   'drafts:get',

@@ -15,6 +15,7 @@ export const transferFailures = [
   'gone', // the server no longer has the file (expired or removed)
   'http-status', // any other HTTP answer (redirects included: they are not followed)
   'size-changed', // the file read for upload did not have the size it had when the slot was asked for
+  'cancelled', // the person cancelled it (attachments:cancel); nothing partial was kept
 ] as const;
 export type TransferFailure = (typeof transferFailures)[number];
 
@@ -31,6 +32,7 @@ const words: Record<TransferFailure, string> = {
   gone: 'the file is no longer on the server',
   'http-status': 'the file server gave an unexpected answer',
   'size-changed': 'the file changed while it was being sent',
+  cancelled: 'cancelled',
 };
 
 export class TransferError extends Error {

@@ -91,15 +91,17 @@ export async function downloadAttachment(d: TransferDeps, attachmentId: string):
   try {
     // Not found (or the query failed): files may still come from the domain itself, nowhere else.
     const svc = await d.uploadService(conn).catch(() => null);
-    await d.tracked((signal) =>
-      downloadDecrypted({
-        ...src,
-        sink: fs.sink(fileId),
-        trust: d.trust(),
-        allowedHosts: [domain, ...(svc ? [svc.jid.toLowerCase()] : [])],
-        signal,
-        onProgress: d.progress(a.id),
-      }),
+    await d.tracked(
+      (signal) =>
+        downloadDecrypted({
+          ...src,
+          sink: fs.sink(fileId),
+          trust: d.trust(),
+          allowedHosts: [domain, ...(svc ? [svc.jid.toLowerCase()] : [])],
+          signal,
+          onProgress: d.progress(a.id),
+        }),
+      a.id,
     );
     return toAttachment(d.emit(store.attachments.update(a.id, { state: 'stored' }))!);
   } catch (err) {

@@ -8,6 +8,7 @@ import type { FileStore } from '../attachments/file-store';
 import type { PlainFacts } from '../attachments/file-crypto';
 import { IMAGE_MAX_BYTES, isPreviewImageType, makeThumbnail } from '../attachments/image-preview';
 import { MetadataError, stripMetadata } from '../attachments/strip-metadata';
+import { TransferError } from '../attachments/transfer-error';
 import { fileSharingLimits, safeDisplayName, safeMediaType, type Thumbnail } from '../crypto/file-sharing';
 import type { Policy } from '../policy/schema';
 import type { NewAttachment } from '../store';
@@ -31,20 +32,39 @@ export type OutgoingAttachment = Omit<NewAttachment, 'messageId'>;
 
 export const newFileId = (): string => `f${randomBytes(12).toString('hex')}`;
 
-export type Tracked = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+/**
+ * Runs a transfer with an AbortSignal that stop() (lock, sign-out) aborts; with a `key` (the
+ * attachment id) cancel(key) aborts it too, and it then fails as TransferError('cancelled')
+ * whatever the aborted step threw.
+ */
+export type Tracked = <T>(run: (signal: AbortSignal) => Promise<T>, key?: string) => Promise<T>;
 
-/** Transfers under way, each with its AbortController: stop() cancels them all. */
-export function createTransfers(): { tracked: Tracked; stop(): void } {
+/** Transfers under way, each with its AbortController: stop() cancels them all, cancel(key) one. */
+export function createTransfers(): { tracked: Tracked; cancel(key: string): boolean; stop(): void } {
   const transfers = new Set<AbortController>();
+  const byKey = new Map<string, AbortController>();
+  const cancelled = new WeakSet<AbortController>();
   return {
-    async tracked(run) {
+    async tracked(run, key) {
       const ac = new AbortController();
       transfers.add(ac);
+      if (key !== undefined) byKey.set(key, ac);
       try {
         return await run(ac.signal);
+      } catch (err) {
+        if (cancelled.has(ac)) throw new TransferError('cancelled');
+        throw err;
       } finally {
         transfers.delete(ac);
+        if (key !== undefined && byKey.get(key) === ac) byKey.delete(key);
       }
+    },
+    cancel(key) {
+      const ac = byKey.get(key);
+      if (!ac) return false;
+      cancelled.add(ac);
+      ac.abort();
+      return true;
     },
     stop() {
       for (const t of transfers) t.abort();

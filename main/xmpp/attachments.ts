@@ -122,8 +122,10 @@ export function recordReceived(
 
 /** A TransferError as the outbox's error code: too large never succeeds; the rest may on a later attempt. */
 function sendErrorOf(err: unknown): unknown {
-  if (err instanceof TransferError)
-    return new AppError(err.reason === 'too-large' ? 'TOO_LARGE' : 'INTERNAL', err.message, { transfer: err.reason });
+  if (err instanceof TransferError) {
+    const code = err.reason === 'too-large' ? 'TOO_LARGE' : err.reason === 'cancelled' ? 'CANCELLED' : 'INTERNAL';
+    return new AppError(code, err.message, { transfer: err.reason });
+  }
   return err;
 }
 
@@ -148,15 +150,17 @@ async function forSending(d: TransferDeps, messageId: string): Promise<SharedFil
   try {
     const svc = await d.uploadService(conn);
     if (!svc) throw new TransferError('no-upload-service');
-    const up = await d.tracked(async (signal) =>
-      uploadEncrypted({
-        source: await fs.read(localFileId, { size: a.size, sha256 }),
-        plainSize: a.size,
-        requestSlot: (size) => requestUploadSlot((el) => conn.iq(el), svc, size),
-        trust: d.trust(),
-        signal,
-        onProgress: d.progress(a.id),
-      }),
+    const up = await d.tracked(
+      async (signal) =>
+        uploadEncrypted({
+          source: await fs.read(localFileId, { size: a.size, sha256 }),
+          plainSize: a.size,
+          requestSlot: (size) => requestUploadSlot((el) => conn.iq(el), svc, size),
+          trust: d.trust(),
+          signal,
+          onProgress: d.progress(a.id),
+        }),
+      a.id,
     );
     const cipherSha256 = up.facts.cipherSha256;
     if (!cipherSha256) throw new AppError('INTERNAL', 'The upload gave no ciphertext hash.');
@@ -244,6 +248,12 @@ export function createAttachments(ctx: MessagingContext) {
     read: (attachmentId: string, view?: PreviewView) => readAttachment(downloads, attachmentId, view ? { view } : {}),
     open: (attachmentId: string) => openStoredAttachment(downloads, attachmentId),
     discard,
+    /**
+     * Cancels this attachment's upload or download under way (attachments:cancel): a download ends
+     * failed 'cancelled' with nothing kept (it may be tried again); an upload's message fails
+     * CANCELLED and waits for Retry. False when none is under way.
+     */
+    cancel: (attachmentId: string): boolean => transfers.cancel(attachmentId),
     forSending: (messageId: string) => forSending(downloads, messageId),
     settled,
     requeued,

@@ -246,11 +246,15 @@ async function stopAll(
 function attachmentMethods(
   ctx: MessagingContext,
   outbox: Outbox,
-): Pick<Messaging, 'sendAttachment' | 'attachments' | 'downloadAttachment' | 'readAttachment' | 'openAttachment'> {
+): Pick<
+  Messaging,
+  'sendAttachment' | 'attachments' | 'downloadAttachment' | 'cancelTransfer' | 'readAttachment' | 'openAttachment'
+> {
   return {
     sendAttachment: (conversationId, file, o) => sendAttachment(ctx, outbox, conversationId, file, o),
     attachments: (conversationId) => outbox.attachments.list(conversationId),
     downloadAttachment: (id) => outbox.attachments.download(id),
+    cancelTransfer: (id) => outbox.attachments.cancel(id),
     readAttachment: (id, view) => outbox.attachments.read(id, view),
     openAttachment: (id) => outbox.attachments.open(id),
   };

@@ -154,6 +154,7 @@ export function createOutboxSender(ctx: MessagingContext, attachments: Attachmen
         code === 'KEY_UNAVAILABLE' ||
         code === 'FORBIDDEN' ||
         code === 'TOO_LARGE' ||
+        code === 'CANCELLED' ||
         attempts + 1 >= MAX_ATTEMPTS
       ) {
         // Never a plaintext fallback: the message waits as failed until a person acts (retry).

@@ -157,6 +157,8 @@ export interface Messaging {
    * failed (a transfer failure, may be tried again); rejects on policy, NOT_FOUND, CONFLICT.
    */
   downloadAttachment(attachmentId: string): Promise<Attachment>;
+  /** Cancels the attachment's upload or download under way; false when none is (attachments.ts cancel). */
+  cancelTransfer(attachmentId: string): boolean;
   /**
    * A stored file's bytes for a preview: images (PNG, JPEG, WebP) and PDF whose content matches;
    * FORBIDDEN otherwise. For a `thumbnail` of a file not downloaded, the sender's thumbnail

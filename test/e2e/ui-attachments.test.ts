@@ -117,7 +117,7 @@ describe('attachments in the conversation', () => {
     await rec.page.getByRole('button', { name: 'Attach', exact: true }).click();
     await (await chooser).setFiles({ name: PDF_NAME, mimeType: 'application/pdf', buffer: smallPdf() });
     await box.fill('Referral for room 4');
-    await rec.page.getByRole('button', { name: 'Send' }).click();
+    await rec.page.getByRole('button', { name: 'Send', exact: true }).click();
     const pdf = card(rec, PDF_NAME);
     await pdf.waitFor({ timeout: 30_000 });
     expect(await pdf.textContent()).toMatch(/PDF document · \d+ bytes/);
@@ -191,7 +191,7 @@ describe('attachments in the conversation', () => {
     await rec.page.getByRole('button', { name: 'Attach', exact: true }).click();
     const big = Buffer.concat([smallPdf(), Buffer.alloc(1024 * 1024)]);
     await (await chooser).setFiles({ name: 'big-scan.pdf', mimeType: 'application/pdf', buffer: big });
-    await rec.page.getByRole('button', { name: 'Send' }).click();
+    await rec.page.getByRole('button', { name: 'Send', exact: true }).click();
     const alert = rec.page.getByRole('alert').filter({ hasText: 'larger than your clinic allows' });
     await alert.waitFor({ timeout: 15_000 });
     expect(await alert.textContent()).toBe('Not sent: this file is larger than your clinic allows (1 MB).');
@@ -201,6 +201,33 @@ describe('attachments in the conversation', () => {
     await screenshot(rec.page, 'ui-attachments-too-large');
     await rec.page.getByRole('button', { name: 'Remove the attached file big-scan.pdf' }).click();
     await expect.poll(() => rec.page.getByTestId('composer-file').count()).toBe(0);
+  });
+
+  it('an upload under way can be cancelled: its message is not sent and says so, with Retry', async () => {
+    // 10 MB: seconds through the test Prosody's upload, time enough to press Cancel.
+    const name = 'long-scan.pdf';
+    const chooser = doc.page.waitForEvent('filechooser');
+    await doc.page.getByRole('button', { name: 'Attach', exact: true }).click();
+    await (
+      await chooser
+    ).setFiles({
+      name,
+      mimeType: 'application/pdf',
+      buffer: Buffer.concat([smallPdf(), Buffer.alloc(10 * 1024 * 1024)]),
+    });
+    await doc.page.getByRole('button', { name: 'Send', exact: true }).click();
+    const c = card(doc, name);
+    await expect.poll(() => c.getAttribute('data-state'), { timeout: 30_000 }).toBe('uploading');
+    await c.getByRole('button', { name: `Cancel upload of ${name}` }).click();
+    await expect.poll(() => c.getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
+    expect(await c.getByTestId('attachment-state').textContent()).toBe('Upload cancelled: not sent.');
+    expect(await c.getByRole('button', { name: /^Cancel/ }).count()).toBe(0);
+    const row = doc.page.locator('[data-message-id]').filter({ has: c });
+    expect(await row.getByTestId('failure-reason').textContent()).toBe(
+      'Not sent: you cancelled the upload of its file. Retry sends it.',
+    );
+    expect(await row.getByRole('button', { name: 'Retry' }).count()).toBe(1);
+    await screenshot(doc.page, 'ui-attachments-upload-cancelled');
   });
 
   it('ran with the CSP enforced and no script errors', () => {

@@ -5,7 +5,7 @@
  * XEP-0447/0448 element in the signed payload; policy refuses with a clear error and keeps
  * nothing; a crash between the upload and the send sends it exactly once after the restart.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -358,4 +358,63 @@ describe('deleting for everyone', () => {
     await waitFor('bob drops his copy', () => !blobs(bob).includes(bobBlob));
     expect((await refusal(bob.messaging.readAttachment(row.id))).code).toBe('NOT_FOUND');
   });
+});
+
+describe('cancelling a transfer', () => {
+  /** Calls cancel as soon as the transfer is under way (it answers false until then). */
+  async function cancelWhenMoving(c: TestClient, attachmentId: string, tick: () => Promise<void>): Promise<void> {
+    for (let i = 0; i < 20_000; i++) {
+      if (c.messaging.cancelTransfer(attachmentId)) return;
+      await tick();
+    }
+    throw new Error('the transfer never started');
+  }
+
+  it('an upload cancelled half-way fails its message as cancelled, keeps nothing on the server, and Retry sends it once', async () => {
+    const conv = alice.store.conversations.getOrCreate(B);
+    const before = uploads();
+    const plain = randomBytes(12 * 1024 * 1024); // seconds through Prosody's upload
+    const sent = await alice.messaging.sendAttachment(conv.id, file(plain, 'scan.bin', 'application/octet-stream'));
+    const row = alice.store.attachments.byMessage(sent.id)!;
+    // Half-way: some bytes gone, not all.
+    await waitFor('the upload is moving', () =>
+      alice.events.some(
+        (e) =>
+          e.name === 'attachment:progress' &&
+          (e.payload as { attachmentId: string; done: number }).attachmentId === row.id &&
+          (e.payload as { done: number }).done > 0,
+      ),
+    );
+    expect(alice.messaging.cancelTransfer(row.id)).toBe(true);
+    expect(await alice.outboxIdle()).toBe(true);
+    expect(alice.store.messages.get(sent.id)).toMatchObject({ state: 'failed', failure: 'CANCELLED' });
+    expect(alice.store.attachments.get(row.id)).toMatchObject({ state: 'failed', failure: 'CANCELLED', url: null });
+    // Nothing of it was published on the server, and the outbox does not try it again by itself.
+    await waitFor(
+      'the server drops the partial upload',
+      () => uploads().filter((f) => !before.includes(f)).length === 0,
+    );
+    expect(alice.store.outbox.all().some((o) => o.messageId === sent.id)).toBe(false);
+    // Nothing is under way any more: a second cancel has nothing to stop.
+    expect(alice.messaging.cancelTransfer(row.id)).toBe(false);
+
+    await alice.messaging.retry(sent.id);
+    expect(await alice.outboxIdle(60_000)).toBe(true);
+    expect(alice.store.messages.get(sent.id)?.state).toBe('sent');
+    expect(uploads().filter((f) => !before.includes(f))).toHaveLength(1);
+    const got = await waitFor('bob gets it', () => messagesWith(bob, A).find((m) => m.originId === sent.originId));
+    expect(messagesWith(bob, A).filter((m) => m.originId === sent.originId)).toHaveLength(1);
+    const received = await waitFor('its row', () => bob.store.attachments.byMessage(got.id));
+
+    // A download cancelled as it starts keeps nothing and can be started again.
+    const blobsBefore = blobs(bob);
+    const downloading = bob.messaging.downloadAttachment(received.id);
+    await cancelWhenMoving(bob, received.id, () => new Promise((r) => setImmediate(r)));
+    expect(await downloading).toMatchObject({ state: 'failed', failure: 'cancelled', local: false });
+    expect(bob.store.attachments.get(received.id)?.localFileId).toBeNull();
+    expect(blobs(bob)).toEqual(blobsBefore);
+    expect((await bob.messaging.downloadAttachment(received.id)).state).toBe('stored');
+    const stored = bob.store.attachments.get(received.id)!;
+    expect(stored.sha256 && Buffer.from(stored.sha256).equals(createHash('sha256').update(plain).digest())).toBe(true);
+  }, 120_000);
 });

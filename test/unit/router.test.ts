@@ -54,6 +54,7 @@ const validInputs: Record<string, unknown> = {
   },
   'attachments:list': { conversationId: 'c1' },
   'attachments:download': { attachmentId: 'a1' },
+  'attachments:cancel': { attachmentId: 'a1' },
   'attachments:read': { attachmentId: 'a1' },
   'attachments:export': { attachmentId: 'a1' },
   'drafts:get': { conversationId: 'c1' },

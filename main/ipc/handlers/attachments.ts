@@ -13,7 +13,12 @@ import { AppError } from '../../../common/result';
 import type { DomainHandlers, HandlerContext } from './context';
 
 type Handlers = DomainHandlers<
-  'attachments:send' | 'attachments:list' | 'attachments:download' | 'attachments:read' | 'attachments:export'
+  | 'attachments:send'
+  | 'attachments:list'
+  | 'attachments:download'
+  | 'attachments:cancel'
+  | 'attachments:read'
+  | 'attachments:export'
 >;
 
 /**
@@ -75,6 +80,10 @@ export function attachmentHandlers(ctx: HandlerContext): Handlers {
     'attachments:download': async ({ attachmentId }) => {
       ctx.session.reportActivity();
       return ctx.session.active().messaging.downloadAttachment(attachmentId);
+    },
+    'attachments:cancel': ({ attachmentId }) => {
+      ctx.session.reportActivity();
+      return { cancelled: ctx.session.active().messaging.cancelTransfer(attachmentId) };
     },
     'attachments:read': async ({ attachmentId, view }) => {
       const active = ctx.session.active();

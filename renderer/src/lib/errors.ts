@@ -86,6 +86,7 @@ const ERROR_TEXTS = {
     KEY_CHANGED: 'Not sent: this contact’s key changed. Compare the new key, accept it, then retry.',
     KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched.',
     FORBIDDEN: 'Not sent: messages can only go to colleagues on the clinic’s own server.',
+    CANCELLED: 'Not sent: you cancelled the upload of its file. Retry sends it.',
   },
   /** Editing or deleting one's own sent message for everyone (issue 12 §6): nothing changed. */
   change: {
@@ -154,6 +155,10 @@ export function attachmentFailureText(a: { direction: 'in' | 'out'; failure: str
     case 'TOO_LARGE':
     case 'too-large':
       return 'Not available: this file is larger than your clinic allows.';
+    case 'cancelled':
+      return 'Download cancelled. Nothing of it was kept.';
+    case 'CANCELLED':
+      return 'Upload cancelled: not sent.';
     case null:
       return a.direction === 'in' ? 'The download did not finish. Try again.' : 'Not sent.';
     default:

@@ -193,6 +193,17 @@ class AttachmentsState {
     else this.errors = { ...this.errors, [attachmentId]: r.error };
   }
 
+  /**
+   * Cancels the file's upload or download under way (attachments:cancel); its card follows the
+   * events. A refusal is kept in `errors`, as for a download.
+   */
+  async cancel(attachmentId: string): Promise<void> {
+    const epoch = this.epoch;
+    const r = await clinic().attachments.cancel({ attachmentId });
+    if (epoch !== this.epoch || r.ok) return;
+    this.errors = { ...this.errors, [attachmentId]: r.error };
+  }
+
   /** The conversation's images the viewer can show, oldest first (its arrows go through these). */
   viewable(): Attachment[] {
     return this.items.filter((a) => a.local && isPreviewableImage(a) && a.state !== 'damaged' && !this.errors[a.id]);
