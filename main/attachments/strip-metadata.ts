@@ -13,19 +13,26 @@
  *     minimal Exif segment of its own, so the photo is not shown sideways. Anything after the end
  *     of the image (MPF secondary images, appended data) is dropped, and with it the MPF index.
  *   - PNG: tEXt, zTXt, iTXt, eXIf and tIME chunks are dropped; anything after IEND too.
- *   - Anything else (PDF, WebP, HEIC, documents) passes unchanged.
- * A JPEG or PNG whose structure breaks before its image data is refused with a clear error
+ *   - WebP: the RIFF size comes first and the EXIF and XMP chunks last, so to stream without
+ *     rewriting the header their chunks keep their place and size but not their content: EXIF
+ *     becomes a minimal TIFF holding only the orientation (upright when it had none), XMP an empty
+ *     packet, both padded (zeros, spaces). ICC and the image chunks are kept; anything after the
+ *     RIFF's end is dropped.
+ *   - Anything else (PDF, HEIC, documents) passes unchanged.
+ * A JPEG, PNG or WebP whose structure breaks before its image data is refused with a clear error
  * (MetadataError) rather than sent with its metadata.
  *
  * It streams: memory is one segment header at most (an Exif segment, ≤ 64 KiB), whatever the size.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { isJpeg, isPng, JPEG_SOI, PNG_SIGNATURE } from './signatures';
+import { isJpeg, isPng, isWebp, JPEG_SOI, PNG_SIGNATURE } from './signatures';
+
+const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' } as const;
 
 export class MetadataError extends Error {
   override name = 'MetadataError';
-  constructor(readonly format: 'jpeg' | 'png') {
-    super(`this ${format === 'jpeg' ? 'JPEG' : 'PNG'} image is damaged: its metadata could not be removed`);
+  constructor(readonly format: 'jpeg' | 'png' | 'webp') {
+    super(`this ${FORMAT_NAMES[format]} image is damaged: its metadata could not be removed`);
   }
 }
 
@@ -63,6 +70,14 @@ export function exifOrientation(payload: Buffer): number {
 
 /** A complete APP1 segment holding only the orientation (big-endian TIFF, one IFD0 entry). */
 export function orientationSegment(orientation: number): Buffer {
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), orientationTiff(orientation)]);
+  const head = Buffer.from([0xff, 0xe1, 0, 0]);
+  head.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([head, payload]);
+}
+
+/** A minimal TIFF (EXIF) block: big-endian, one IFD0 entry, the orientation; 26 bytes. */
+function orientationTiff(orientation: number): Buffer {
   const tiff = Buffer.alloc(26);
   tiff.write('MM', 0, 'latin1');
   tiff.writeUInt16BE(42, 2);
@@ -73,10 +88,7 @@ export function orientationSegment(orientation: number): Buffer {
   tiff.writeUInt32BE(1, 14); // count
   tiff.writeUInt16BE(orientation, 18); // value, left-justified in the 4-byte field
   // 20..21 padding, 22..25 next IFD offset 0
-  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
-  const head = Buffer.from([0xff, 0xe1, 0, 0]);
-  head.writeUInt16BE(payload.length + 2, 2);
-  return Buffer.concat([head, payload]);
+  return tiff;
 }
 
 /** Which JPEG segments (by marker and the start of their payload) go out. */
@@ -257,8 +269,141 @@ function pngParser(): Parser {
   };
 }
 
+const RIFF = Buffer.from('RIFF', 'latin1');
+const WEBP = Buffer.from('WEBP', 'latin1');
+
+/** An XMP packet that says nothing, for a WebP's XMP chunk (its size is kept: spaces follow). */
+const EMPTY_XMP = Buffer.from(
+  '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"/>',
+  'latin1',
+);
+const XMP_END = Buffer.from('<?xpacket end="w"?>', 'latin1');
+/** How much of a WebP EXIF chunk is read for its orientation (IFD0 is at its start). */
+const WEBP_EXIF_READ = 64 * 1024;
+
 /**
- * The stream a file to send goes through: JPEG and PNG lose their metadata, anything else passes
+ * A WebP EXIF or XMP payload of the same size that says nothing but the orientation: EXIF a
+ * minimal TIFF then zeros, XMP an empty packet, spaces and its end mark (too small for that: all
+ * zeros / spaces). `at(from, to)` gives its bytes in that range, the RIFF pad byte included, so a
+ * huge chunk never needs a buffer of its size.
+ */
+function neutralWebpMeta(kind: 'EXIF' | 'XMP ', size: number, start: Buffer): (from: number, to: number) => Buffer {
+  let prefix: Buffer = Buffer.alloc(0);
+  let suffix: Buffer = Buffer.alloc(0);
+  if (kind === 'EXIF') {
+    // libwebp writes the TIFF bare; some writers put JPEG's "Exif\0\0" in front.
+    const bare = start.toString('latin1', 0, 6) !== 'Exif\0\0';
+    const tiff = orientationTiff(exifOrientation(bare ? Buffer.concat([Buffer.from('Exif\0\0'), start]) : start));
+    if (size >= tiff.length) prefix = tiff;
+  } else if (size >= EMPTY_XMP.length + XMP_END.length) {
+    prefix = EMPTY_XMP;
+    suffix = XMP_END;
+  }
+  const fill = kind === 'EXIF' ? 0 : 0x20;
+  return (from, to) => {
+    const out = Buffer.alloc(to - from, fill);
+    if (from < prefix.length) prefix.copy(out, 0, from, Math.min(prefix.length, to));
+    const sStart = size - suffix.length;
+    if (suffix.length > 0 && to > sStart && from < size)
+      suffix.copy(out, Math.max(0, sStart - from), Math.max(0, from - sStart), Math.min(suffix.length, to - sStart));
+    if (to > size) out.fill(0, Math.max(0, size - from)); // the RIFF pad byte
+    return out;
+  };
+}
+
+/** RIFF chunk by chunk: EXIF and XMP are rewritten in place (same size), the rest passes. */
+function webpParser(): Parser {
+  type State =
+    | { at: 'header'; head: Buffer }
+    | { at: 'chunk'; head: Buffer }
+    | { at: 'body'; left: number }
+    | {
+        at: 'meta';
+        kind: 'EXIF' | 'XMP ';
+        size: number;
+        padded: number;
+        done: number;
+        seen: Buffer;
+        neutral: ((from: number, to: number) => Buffer) | null;
+      }
+    | { at: 'done' };
+  let state: State = { at: 'header', head: Buffer.alloc(0) };
+  /** Where the RIFF ends (8 + its declared size), and how far the chunks read so far reach. */
+  let riffEnd = 0;
+  let pos = 0;
+  const fail = (): never => {
+    throw new MetadataError('webp');
+  };
+  return {
+    write(chunk, push) {
+      let buf = chunk;
+      while (buf.length > 0) {
+        if (state.at === 'done') return; // after the RIFF: dropped
+        if (state.at === 'header' || state.at === 'chunk') {
+          const head: Buffer = Buffer.concat([state.head, buf]);
+          const need = state.at === 'header' ? 12 : 8;
+          if (head.length < need) return void (state = { at: state.at, head });
+          buf = head.subarray(need);
+          if (state.at === 'header') {
+            if (!isWebp(head)) fail();
+            riffEnd = 8 + head.readUInt32LE(4);
+            if (riffEnd < 20) fail(); // not even one chunk header
+            pos = 12;
+            push(head.subarray(0, 12));
+          } else {
+            const type = head.toString('latin1', 0, 4);
+            const size = head.readUInt32LE(4);
+            const padded = size + (size & 1);
+            if (!/^[\x20-\x7e]{4}$/.test(type) || pos + 8 + padded > riffEnd) fail();
+            pos += 8 + padded;
+            push(head.subarray(0, 8));
+            if (type === 'EXIF' || type === 'XMP ') {
+              state = { at: 'meta', kind: type, size, padded, done: 0, seen: Buffer.alloc(0), neutral: null };
+              if (padded > 0) continue;
+            }
+            state = { at: 'body', left: padded };
+            if (padded > 0) continue;
+          }
+          state = pos >= riffEnd ? { at: 'done' } : { at: 'chunk', head: Buffer.alloc(0) };
+          continue;
+        }
+        if (state.at === 'meta') {
+          const s = state;
+          const take = Math.min(s.padded - s.done, buf.length);
+          let { seen, neutral } = s;
+          if (neutral) push(neutral(s.done, s.done + take));
+          else {
+            // The EXIF orientation is in IFD0, at the start: decided on the first bytes, then the
+            // neutral payload goes out as the original's bytes go by. XMP is not read at all.
+            const want = s.kind === 'EXIF' ? Math.min(s.size, WEBP_EXIF_READ) : 0;
+            seen = Buffer.concat([seen, buf.subarray(0, Math.max(0, want - seen.length))]);
+            if (seen.length >= want) {
+              neutral = neutralWebpMeta(s.kind, s.size, seen);
+              push(neutral(0, s.done + take));
+            }
+          }
+          buf = buf.subarray(take);
+          const done = s.done + take;
+          if (done < s.padded) return void (state = { ...s, done, seen, neutral });
+          state = pos >= riffEnd ? { at: 'done' } : { at: 'chunk', head: Buffer.alloc(0) };
+          continue;
+        }
+        const s = state;
+        const take = Math.min(s.left, buf.length);
+        push(buf.subarray(0, take));
+        buf = buf.subarray(take);
+        if (s.left - take > 0) return void (state = { left: s.left - take, at: 'body' });
+        state = pos >= riffEnd ? { at: 'done' } : { at: 'chunk', head: Buffer.alloc(0) };
+      }
+    },
+    end() {
+      if (state.at === 'header') fail();
+    },
+  };
+}
+
+/**
+ * The stream a file to send goes through: JPEG, PNG and WebP lose their metadata, anything else passes
  * unchanged. The format is decided on the first bytes.
  */
 export function stripMetadata(): Transform {
@@ -267,8 +412,14 @@ export function stripMetadata(): Transform {
   const choose = (head: Buffer): Parser | 'pass' | null => {
     if (isJpeg(head)) return jpegParser();
     if (isPng(head)) return pngParser();
+    if (isWebp(head)) return webpParser();
     const couldBe = (sig: Buffer) => head.length < sig.length && sig.subarray(0, head.length).equals(head);
-    return couldBe(JPEG_SOI) || couldBe(PNG_SIGNATURE) ? null : 'pass';
+    // RIFF, 4 bytes of size, WEBP.
+    const couldBeWebp =
+      head.length < 12 &&
+      RIFF.subarray(0, Math.min(4, head.length)).equals(head.subarray(0, 4)) &&
+      (head.length <= 8 || WEBP.subarray(0, head.length - 8).equals(head.subarray(8)));
+    return couldBe(JPEG_SOI) || couldBe(PNG_SIGNATURE) || couldBeWebp ? null : 'pass';
   };
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {

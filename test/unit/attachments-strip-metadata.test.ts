@@ -35,6 +35,32 @@ async function pngWithText(): Promise<Buffer> {
   ]);
 }
 
+/** A WebP with EXIF (the name, a make, an orientation) and XMP naming the person, as sharp writes it. */
+async function webpWithMetadata(orientation: number): Promise<Buffer> {
+  const xmp =
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+    `<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>${NAME}</dc:creator>` +
+    '</rdf:Description></rdf:RDF></x:xmpmeta>';
+  return sharp({ create: { width: 64, height: 48, channels: 3, background: '#c86432' } })
+    .composite([{ input: Buffer.from([0, 0, 0]), raw: { width: 1, height: 1, channels: 3 }, left: 5, top: 7 }])
+    .webp({ quality: 80 })
+    .withExif({ IFD0: { Artist: NAME, Make: 'PhoneCo' } })
+    .withXmp(xmp)
+    .withMetadata({ orientation })
+    .toBuffer();
+}
+
+/** A RIFF file's chunks as `type:size`. */
+function riffChunks(b: Buffer): string[] {
+  const out: string[] = [];
+  for (let p = 12; p + 8 <= b.length;) {
+    const n = b.readUInt32LE(p + 4);
+    out.push(`${b.toString('latin1', p, p + 4)}:${n}`);
+    p += 8 + n + (n & 1);
+  }
+  return out;
+}
+
 describe('metadata stripped from photos on send', () => {
   it('a JPEG keeps its pixels and its orientation, and loses EXIF, comments and what follows the image', async () => {
     const input = await photo(6);
@@ -88,13 +114,54 @@ describe('metadata stripped from photos on send', () => {
     expect((await pixels(out)).equals(await pixels(input))).toBe(true);
   });
 
+  it('a WebP keeps its pixels, its chunks and its orientation, and loses what its EXIF and XMP said', async () => {
+    const input = await webpWithMetadata(6);
+    expect(input.includes(NAME, 0, 'latin1')).toBe(true);
+    const withTrailer = Buffer.concat([input, Buffer.from(`after the RIFF ${NAME}`, 'latin1')]);
+    const out = await strip(withTrailer, 100);
+    // Streamed without rewriting the RIFF header: the same chunks at the same sizes, the trailer gone.
+    expect(out.length).toBe(input.length);
+    expect(riffChunks(out)).toEqual(riffChunks(input));
+    expect(riffChunks(out)).toContain(
+      'EXIF:' +
+        riffChunks(input)
+          .find((c) => c.startsWith('EXIF'))!
+          .slice(5),
+    );
+    expect(out.includes(NAME, 0, 'latin1')).toBe(false);
+    expect(out.includes('PhoneCo', 0, 'latin1')).toBe(false);
+    const meta = await sharp(out).metadata();
+    expect(meta.orientation).toBe(6);
+    expect(meta.xmp?.toString('latin1')).toMatch(
+      /^<\?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"\?><x:xmpmeta xmlns:x="adobe:ns:meta\/"\/> +<\?xpacket end="w"\?>$/,
+    );
+    expect((await pixels(out)).equals(await pixels(input))).toBe(true);
+    // Upright: the EXIF says so and nothing else.
+    const upright = await strip(await webpWithMetadata(1));
+    expect((await sharp(upright).metadata()).orientation ?? 1).toBe(1);
+    expect(upright.includes(NAME, 0, 'latin1')).toBe(false);
+  });
+
+  it('a WebP whose chunks run past its RIFF is refused, not sent with its metadata', async () => {
+    const input = await webpWithMetadata(1);
+    const bad = Buffer.from(input);
+    bad.writeUInt32LE(input.length, 16); // the first chunk (VP8X, at 12) claims the whole file
+    const err = await strip(bad).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(MetadataError);
+    expect((err as MetadataError).message).toBe('this WebP image is damaged: its metadata could not be removed');
+  });
+
   it('anything else passes byte for byte, however short', async () => {
     for (const input of [
       Buffer.from('%PDF-1.7\n% a referral letter\n'),
       Buffer.from([0xff]),
       Buffer.from([0x89, 0x50]),
       Buffer.alloc(0),
-      Buffer.from('RIFF\0\0\0\0WEBPVP8 '),
+      Buffer.from('RIFF\0\0\0\0WAVEfmt '), // RIFF, not WebP
+      Buffer.from('RIFF\0\0\0\0WEB'),
     ])
       expect((await strip(input, 1)).equals(input)).toBe(true);
   });
@@ -110,20 +177,22 @@ describe('metadata stripped from photos on send', () => {
   it('gives the same bytes whatever the chunk sizes (fuzzed), and fails only with MetadataError', async () => {
     const jpeg = await photo(8);
     const png = await pngWithText();
+    const webp = await webpWithMetadata(3);
     const whole = new Map([
       [jpeg, await strip(jpeg, jpeg.length)],
       [png, await strip(png, png.length)],
+      [webp, await strip(webp, webp.length)],
     ]);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(jpeg, png), fc.integer({ min: 1, max: 5000 }), async (input, size) => {
+      fc.asyncProperty(fc.constantFrom(jpeg, png, webp), fc.integer({ min: 1, max: 5000 }), async (input, size) => {
         expect((await strip(input, size)).equals(whole.get(input)!)).toBe(true);
       }),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
     // Random damage anywhere: either a clean result or MetadataError, never a hang or another error.
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(jpeg, png),
+        fc.constantFrom(jpeg, png, webp),
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
         fc.integer({ min: 1, max: 300 }),
         async (input, flips, size) => {
@@ -136,7 +205,7 @@ describe('metadata stripped from photos on send', () => {
           if (got !== null) expect(got).toBeInstanceOf(MetadataError);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 });
