@@ -5,6 +5,7 @@
  * redirect is followed, and never more than the declared size + tag is read: a longer
  * Content-Length is refused before reading, a longer body at its first surplus byte.
  */
+import { inBlocks } from './blocks';
 import {
   decryptToSink,
   FileDamagedError,
@@ -53,10 +54,15 @@ export async function downloadDecrypted(d: DownloadRequest): Promise<void> {
       res.destroy();
       throw new FileDamagedError(Number(declared) > cipherSize ? 'too-long' : 'too-short');
     }
-    const counted = res.pipe(progressCounter(cipherSize, d.onProgress));
+    // In blocks, not in the response's TLS-record-sized chunks: the stages after pay per chunk (blocks.ts).
+    const blocks = inBlocks(cipherSize);
+    const counted = res.pipe(blocks).pipe(progressCounter(cipherSize, d.onProgress));
     // Node reports a body cut off before its Content-Length as ECONNRESET ("aborted"): after the
     // headers that is an interrupted download, not an unreachable server.
-    res.once('error', () => counted.destroy(new TransferError('interrupted')));
+    res.once('error', () => {
+      counted.destroy(new TransferError('interrupted'));
+      blocks.destroy();
+    });
     handedOver = true;
     await decryptToSink(counted, d.secrets, d.expected, d.sink, d.signal);
   } catch (err) {
