@@ -63,38 +63,49 @@ function checkSecrets(s: FileSecrets): void {
   if (s.iv.length !== IV_BYTES) throw new RangeError(`file IV must be ${IV_BYTES} bytes`);
 }
 
-/** Plaintext in, ciphertext ‖ tag out; `facts` (size, SHA-256 of the plaintext) once it has ended. */
+/**
+ * Plaintext in, ciphertext ‖ tag out; `facts` (size, SHA-256 of the plaintext and of the
+ * ciphertext) once it has ended. `measure: false` takes neither hash, for a caller that has its
+ * plaintext checked already (a download into the file store: the decryption hashed it); they are
+ * two of a download's four SHA-256 passes over the file.
+ */
 export class EncryptStream extends Transform {
   private readonly cipher;
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash | null;
   /** XEP-0448's inner <hash/>: of the ciphertext ‖ tag as uploaded. */
-  private readonly cipherHash: Hash = createHash('sha256');
+  private readonly cipherHash: Hash | null;
   private size = 0;
   private done: (PlainFacts & { cipherSha256: Buffer }) | null = null;
 
-  constructor(secrets: FileSecrets) {
+  constructor(secrets: FileSecrets, opts: { measure?: boolean } = {}) {
     super();
     checkSecrets(secrets);
     this.cipher = createCipheriv('aes-256-gcm', secrets.key, secrets.iv, { authTagLength: TAG_BYTES });
+    const measure = opts.measure ?? true;
+    this.hash = measure ? createHash('sha256') : null;
+    this.cipherHash = measure ? createHash('sha256') : null;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.size += chunk.length;
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     const out = this.cipher.update(chunk);
-    this.cipherHash.update(out);
+    this.cipherHash?.update(out);
     cb(null, out);
   }
 
   override _flush(cb: TransformCallback): void {
     const last = Buffer.concat([this.cipher.final(), this.cipher.getAuthTag()]);
-    this.cipherHash.update(last);
-    this.done = { size: this.size, sha256: this.hash.digest(), cipherSha256: this.cipherHash.digest() };
+    if (this.hash && this.cipherHash) {
+      this.cipherHash.update(last);
+      this.done = { size: this.size, sha256: this.hash.digest(), cipherSha256: this.cipherHash.digest() };
+    }
     cb(null, last);
   }
 
   /** Size and SHA-256 of the plaintext, and SHA-256 of the ciphertext; only after the stream has finished. */
   get facts(): PlainFacts & { cipherSha256: Buffer } {
+    if (!this.hash) throw new Error('this encryption takes no facts (measure: false)');
     if (!this.done) throw new Error('the encryption has not finished');
     return this.done;
   }

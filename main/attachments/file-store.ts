@@ -23,8 +23,11 @@ const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface FileStore {
   readonly dir: string;
-  /** Where a download's plaintext goes: encrypted on the way to disk, published on commit. */
-  sink(id: string): PlainSink & { facts(): PlainFacts };
+  /**
+   * Where a download's plaintext goes: encrypted on the way to disk, published on commit. It
+   * takes no hashes: the decryption in front of it checks size and SHA-256 before commit.
+   */
+  sink(id: string): PlainSink;
   /** Stores `source` (a file being sent) and returns its size and SHA-256. */
   write(id: string, source: Readable, signal?: AbortSignal): Promise<PlainFacts>;
   /** The plaintext as a stream; it errors (FileDamagedError) at the end unless tag, size and hash hold. */
@@ -52,10 +55,11 @@ export function createFileStore(opts: { profileDir: string; filesKey: Buffer }):
   const partial = (id: string) => join(dir, `${id}.${randomBytes(6).toString('hex')}.partial`);
   const held = new Map<string, number>();
 
-  function sink(id: string): PlainSink & { facts(): PlainFacts } {
+  /** `measure`: take the plaintext's size and SHA-256 on the way (write() returns them). */
+  function openSink(id: string, measure: boolean): PlainSink & { facts(): PlainFacts } {
     checkId(id);
     const iv = randomBytes(IV_BYTES);
-    const enc = new EncryptStream({ key: keyFor(id), iv });
+    const enc = new EncryptStream({ key: keyFor(id), iv }, { measure });
     const tmp = partial(id);
     const input = new PassThrough();
     const written = (async () => {
@@ -84,9 +88,9 @@ export function createFileStore(opts: { profileDir: string; filesKey: Buffer }):
 
   return {
     dir,
-    sink,
+    sink: (id) => openSink(id, false),
     async write(id, source, signal) {
-      const s = sink(id);
+      const s = openSink(id, true);
       try {
         await pipeline(source, s.writable, signal ? { signal } : {});
       } catch (err) {

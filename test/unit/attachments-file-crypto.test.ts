@@ -3,7 +3,7 @@
  * streaming, and refusal of every altered, truncated or extended file without publishing any of
  * its plaintext.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
@@ -214,5 +214,16 @@ describe('attachment file crypto', () => {
   it('says nothing about size and hash before the encryption has finished', () => {
     expect(() => new EncryptStream(newFileSecrets()).facts).toThrow(/not finished/);
     expect(() => new DecryptStream(newFileSecrets(), { size: -1, sha256: Buffer.alloc(32) })).toThrow(RangeError);
+  });
+
+  it('without measuring (the file store behind a decryption) gives the same ciphertext and no facts', async () => {
+    const plain = randomBytes(70_000);
+    const secrets = newFileSecrets();
+    const { cipher } = await encrypt(plain, secrets, [1000, 30_000]);
+    const unmeasured = new EncryptStream(secrets, { measure: false });
+    const out: Buffer[] = [];
+    for await (const c of chunked(plain, [5, 65_536]).pipe(unmeasured)) out.push(c as Buffer);
+    expect(Buffer.concat(out).equals(cipher)).toBe(true);
+    expect(() => unmeasured.facts).toThrow(/takes no facts/);
   });
 });
