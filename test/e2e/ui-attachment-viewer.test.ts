@@ -246,7 +246,7 @@ describe('the full-size viewer', () => {
     await v.waitFor({ state: 'detached' });
   });
 
-  it('a PDF renders page by page with pdf.js in the renderer; its JavaScript never runs', async () => {
+  it('a PDF renders page by page with pdf.js in the renderer, zooms, and its JavaScript never runs', async () => {
     const dialogs: string[] = [];
     doc.page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -276,6 +276,23 @@ describe('the full-size viewer', () => {
     };
     await expect.poll(middle, { timeout: 20_000 }).toEqual([255, 0, 0]);
     await screenshot(doc.page, 'ui-attachment-pdf-viewer');
+    // Zoom: drawn again at the larger scale (sharper, not stretched), shown larger; 0 fits again.
+    const fitted = Number(await canvas.getAttribute('width'));
+    const shown = () => canvas.evaluate((cv) => cv.getBoundingClientRect().width);
+    const fittedShown = await shown();
+    await doc.page.keyboard.press('+');
+    await expect.poll(() => v.getByTestId('pdf-zoom').textContent()).toBe('150%');
+    await expect.poll(async () => Number(await canvas.getAttribute('width'))).toBe(Math.floor(fitted * 1.5));
+    await expect.poll(middle, { timeout: 20_000 }).toEqual([255, 0, 0]);
+    await expect.poll(shown).toBeCloseTo(fittedShown * 1.5, 0);
+    await v.getByRole('button', { name: 'Zoom in' }).click();
+    await expect.poll(() => v.getByTestId('pdf-zoom').textContent()).toBe('200%');
+    await expect.poll(shown).toBeCloseTo(fittedShown * 2, 0);
+    await screenshot(doc.page, 'ui-attachment-pdf-viewer-zoomed');
+    await doc.page.keyboard.press('0');
+    await expect.poll(() => v.getByTestId('pdf-zoom').textContent()).toBe('100%');
+    await expect.poll(async () => Number(await canvas.getAttribute('width'))).toBe(fitted);
+    await expect.poll(shown).toBeCloseTo(fittedShown, 0);
     await doc.page.keyboard.press('ArrowRight');
     await expect.poll(() => v.getByTestId('pdf-position').textContent()).toBe('Page 2 of 2');
     await expect.poll(middle, { timeout: 20_000 }).toEqual([0, 0, 255]);
