@@ -6,6 +6,12 @@
  *               from the room, encrypted once to the 49 other members' pinned keys and ours, sent,
  *               acked by the server), and send() → stored at one member's workstation; against a
  *               one-to-one message to that same member, alternating, in the same run. p50 / p99.
+ *   memory    — a workstation joined to 100 rooms (5 members each, IT an occupant of each): the
+ *               main thread's V8 heap after two full GCs, above the same client signed in with no
+ *               rooms. RSS is printed, not recorded: in a process that already generated 48 keys
+ *               it measures the allocator more than the rooms (it can fall across the step). Both
+ *               samples are taken after a fresh sign-in (restart) of that client, which was the
+ *               first client of the process; the test client's own event list is emptied first.
  *
  * Two workstations run the app's full client (the sender and one receiving member); the 48 other
  * members each published a fresh key on their PEP node over a bare connection, as their first
@@ -15,6 +21,8 @@
  *   npx tsx test/bench/rooms.bench.ts     BENCH_ROOMS_SEND_N (sends of each kind, default 100)
  */
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { EventName } from '../../common/ipc-contract';
 import { generateIdentity } from '../../main/crypto';
 import { publishPublicKey } from '../../main/xmpp/pep-keys';
@@ -26,11 +34,14 @@ import { pct } from './stages';
 
 const SEND_N = Math.max(10, Number(process.env.BENCH_ROOMS_SEND_N ?? 100));
 const ROOM_SIZE = 50;
+const MEMORY_ROOMS = 100;
+const MB = 1e6;
 const BODY = 'x'.repeat(200);
 
 const ADMIN = 'it-admin@clinic.test';
 const ALICE = 'alice@clinic.test'; // the sender
 const BOB = 'bob@clinic.test'; // a receiving member, and the one-to-one peer
+const MIRA = 'mira@clinic.test'; // the workstation whose memory is measured
 /** The room's other members: keys published, no client running. */
 const OTHERS = Array.from({ length: ROOM_SIZE - 2 }, (_, i) => `member${String(i + 3).padStart(2, '0')}@clinic.test`);
 const pw = (jid: string) => `${jid.split('@')[0]}-password-1`;
@@ -70,6 +81,48 @@ async function publishKeys(server: ProsodyServer, jids: string[]): Promise<void>
       }
     }),
   );
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** MB (10^6 bytes) after two full collections (the first can leave finalizable objects for the second). */
+function sample(): { heap: number; rss: number } {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed / MB, rss: m.rss / MB };
+}
+
+/** Mira signed in with no rooms, then again once she is a member of MEMORY_ROOMS rooms (joined at sign-in). */
+async function memory(
+  server: ProsodyServer,
+  admin: MucPerson,
+): Promise<{ before: { heap: number; rss: number }; after: { heap: number; rss: number } }> {
+  const mira = await makeClient(server, MIRA, pw(MIRA));
+  const quiet = () => new Promise((r) => setTimeout(r, 2_000)); // background work of the sign-in (key probes) ends
+  try {
+    await mira.messaging.inspect.settled();
+    await mira.restart();
+    await mira.messaging.inspect.settled();
+    await quiet();
+    mira.events.length = 0;
+    const before = sample();
+    for (let i = 0; i < MEMORY_ROOMS; i++) {
+      const others = OTHERS.slice(i % (OTHERS.length - 4), (i % (OTHERS.length - 4)) + 4);
+      await createRoom(admin, `team-${i}@${server.rooms}`, 'IT', [MIRA, ...others]);
+    }
+    await mira.restart();
+    await mira.messaging.inspect.settled();
+    const joined = () => mira.store.rooms.list().filter((r) => r.joinedAt !== null && r.leftAt === null).length;
+    await waitFor(`${MEMORY_ROOMS} rooms joined`, () => joined() === MEMORY_ROOMS, 120_000);
+    await quiet();
+    mira.events.length = 0;
+    const after = sample();
+    return { before, after };
+  } finally {
+    await mira.close();
+  }
 }
 
 /** Polls without an interval, as xmpp.bench.ts does: the wait adds nothing to the time measured. */
@@ -135,7 +188,7 @@ async function sends(
 async function main() {
   const t0 = Date.now();
   const server = await startProsody({
-    users: [ADMIN, ALICE, BOB, ...OTHERS].map((jid) => ({ jid, password: pw(jid), name: jid.split('@')[0]! })),
+    users: [ADMIN, ALICE, BOB, MIRA, ...OTHERS].map((jid) => ({ jid, password: pw(jid), name: jid.split('@')[0]! })),
     admins: [ADMIN],
   });
   const room = `care-team@${server.rooms}`;
@@ -147,6 +200,18 @@ async function main() {
   try {
     await publishKeys(server, OTHERS);
     admin = await mucPerson(server, ADMIN, pw(ADMIN));
+    // First, before the send clients exist: the memory of 100 joined rooms.
+    const mem = await memory(server, admin);
+    entries.push({
+      name: `rooms/memory-${MEMORY_ROOMS}-joined`,
+      value: mem.after.heap - mem.before.heap,
+      unit: 'MB',
+      baseline: mem.before.heap,
+    });
+    // Not recorded: in this process RSS is the allocator's (a test run saw it fall by 31 MB across the step).
+    console.log(
+      `memory: RSS ${mem.before.rss.toFixed(1)} MB with no rooms, ${mem.after.rss.toFixed(1)} MB with ${MEMORY_ROOMS} (not recorded)`,
+    );
     await createRoom(admin, room, 'IT', [ALICE, BOB, ...OTHERS]);
     const alice = await makeClient(server, ALICE, pw(ALICE), { onEvent: watch(aliceMarks) });
     clients.push(alice);
@@ -157,7 +222,7 @@ async function main() {
       await waitFor(`${c.jid} joined`, () => c.store.rooms.get(room)?.joinedAt != null);
       if (c.store.rooms.members(room).length !== ROOM_SIZE) throw new Error(`${c.jid} does not see ${ROOM_SIZE}`);
     }
-    console.log(`setup (Prosody, ${ROOM_SIZE + 1} accounts, keys, room, two clients): ${Date.now() - t0} ms`);
+    console.log(`setup and memory (Prosody, ${ROOM_SIZE + 2} accounts, keys, rooms, clients): ${Date.now() - t0} ms`);
 
     const s = await sends(alice, bob, room, aliceMarks, bobMarks);
     const name = `rooms/send-${ROOM_SIZE}-members`;
@@ -176,7 +241,8 @@ async function main() {
   }
   console.log(
     `Care-team room benchmarks (loopback Prosody, ${availableParallelism()} cores; ${ROOM_SIZE}-member room, ` +
-      `sends n=${SEND_N} of each kind; baseline: one-to-one to the same member)`,
+      `sends n=${SEND_N} of each kind; baseline: one-to-one to the same member; ` +
+      `memory: MB above the client with no rooms, baseline = that V8 heap with no rooms)`,
   );
   console.table(
     entries.map((e) => ({
