@@ -2,9 +2,9 @@
  * Care-team room benchmarks (issue 18 §6) against a real Prosody on loopback, with the app's
  * Messaging clients (test/support/xmpp-support.ts makeClient) in a 50-member room of
  * deploy/prosody's MUC component:
- *   send      — a message to the 50-member room: send() → 'sent' on the sender (member list read
- *               from the room, encrypted once to the 49 other members' pinned keys and ours, sent,
- *               acked by the server), and send() → stored at one member's workstation; against a
+ *   send      — a message to the 50-member room: send() → the server's ack on the sender (member
+ *               list read from the room, encrypted once to the 49 other members' pinned keys and
+ *               ours, sent), and send() → stored at one member's workstation; against a
  *               one-to-one message to that same member, alternating, in the same run. p50 / p99.
  *   memory    — a workstation joined to 100 rooms (5 members each, IT an occupant of each): the
  *               main thread's V8 heap after two full GCs, above the same client signed in with no
@@ -13,28 +13,51 @@
  *               samples are taken after a fresh sign-in (restart) of that client, which was the
  *               first client of the process; the test client's own event list is emptied first.
  *
+ *   catch-up  — N room messages (default 10,000) from one member, each signcrypted to the 50 members,
+ *               posted while a member's workstation was away: its restart (connect, join, the
+ *               room's archive in pages of 100, decrypt + verify in the worker pool, store) in
+ *               msg/s, against the same member catching up N one-to-one messages from the same
+ *               sender the same way (after the room's), in the same run. The sender stopped first.
+ *
  * Two workstations run the app's full client (the sender and one receiving member); the 48 other
  * members each published a fresh key on their PEP node over a bare connection, as their first
  * sign-in would (test/support/demo-patients.ts does the same for the archive key): the sender
  * fetches and pins their keys on its first room send (a warm-up, not measured).
  *
- *   npx tsx test/bench/rooms.bench.ts     BENCH_ROOMS_SEND_N (sends of each kind, default 100)
+ *   npx tsx test/bench/rooms.bench.ts     BENCH_ROOMS_SEND_N (sends of each kind, default 100),
+ *                                         BENCH_ROOMS_CATCHUP_N (catch-up, default 10000)
  */
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { EventName } from '../../common/ipc-contract';
-import { generateIdentity } from '../../main/crypto';
+import { randomUUID } from 'node:crypto';
+import {
+  generateIdentity,
+  identityAsContact,
+  loadIdentity,
+  signcrypt,
+  type ContactKey,
+  type Identity,
+} from '../../main/crypto';
+import { signcryptForRoom } from '../../main/crypto/room-message';
+import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
+import { roomMessageStanza } from '../../main/xmpp/room-stanzas';
+import { oxMessage } from '../../main/xmpp/stanzas';
+import type { XmlElement } from '@xmpp/client';
 import { publishPublicKey } from '../../main/xmpp/pep-keys';
-import { createRoom, mucPerson, type MucPerson } from '../support/muc-support';
+import type { MessagingMetrics } from '../../main/xmpp/types';
+import { createRoom, joinRoom, mucPerson, type MucPerson } from '../support/muc-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { makeClient, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
+import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 import { recordBench, type BenchEntry } from './report';
 import { pct } from './stages';
 
 const SEND_N = Math.max(10, Number(process.env.BENCH_ROOMS_SEND_N ?? 100));
 const ROOM_SIZE = 50;
 const MEMORY_ROOMS = 100;
+const CU_N = Math.max(100, Number(process.env.BENCH_ROOMS_CATCHUP_N ?? 10_000));
+const CU_LABEL = CU_N % 1000 === 0 ? `${CU_N / 1000}k` : String(CU_N);
 const MB = 1e6;
 const BODY = 'x'.repeat(200);
 
@@ -46,31 +69,43 @@ const MIRA = 'mira@clinic.test'; // the workstation whose memory is measured
 const OTHERS = Array.from({ length: ROOM_SIZE - 2 }, (_, i) => `member${String(i + 3).padStart(2, '0')}@clinic.test`);
 const pw = (jid: string) => `${jid.split('@')[0]}-password-1`;
 
-/** When each message (by origin-id) reached a state, seen through the client's event bus. */
+/** When each message (by origin-id) was acked by the server (sender) or stored (receiver). */
 interface Marks {
   sent: Map<string, number>;
   added: Map<string, number>;
+}
+
+/**
+ * The server's ack of our stanza (MessagingMetrics.live 'acked', just before the outbox marks it
+ * sent). Not the 'sent' event: Bob's receipt can arrive before the ack and move it to 'delivered'.
+ */
+function acks(marks: Marks): MessagingMetrics {
+  return {
+    live(stage, originId, at) {
+      if (stage === 'acked' && !marks.sent.has(originId)) marks.sent.set(originId, at);
+    },
+  };
 }
 
 function watch(marks: Marks) {
   return (name: EventName, payload: unknown) => {
     const m = payload as { originId?: string | null; state?: string; direction?: string };
     if (!m.originId) return;
-    if (name === 'message:updated' && m.state === 'sent' && !marks.sent.has(m.originId))
-      marks.sent.set(m.originId, performance.now());
     if (name === 'message:added' && m.direction === 'in' && !marks.added.has(m.originId))
       marks.added.set(m.originId, performance.now());
   };
 }
 
 /** A first sign-in's key publication, without the client: a fresh key on the account's PEP node. */
-async function publishKeys(server: ProsodyServer, jids: string[]): Promise<void> {
+async function publishKeys(server: ProsodyServer, jids: string[]): Promise<Map<string, Identity>> {
+  const identities = new Map<string, Identity>();
   let next = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       while (next < jids.length) {
         const jid = jids[next++]!;
         const g = await generateIdentity(jid);
+        identities.set(jid, await loadIdentity(g.armoredSecretKey));
         const conn = rawConnection(server, jid, pw(jid), 'publish');
         await conn.start();
         try {
@@ -81,6 +116,7 @@ async function publishKeys(server: ProsodyServer, jids: string[]): Promise<void>
       }
     }),
   );
+  return identities;
 }
 
 setFlagsFromString('--expose-gc');
@@ -156,7 +192,7 @@ async function sendOne(
     const now = alice.store.messages.get(m.id);
     return `${conversationId === alice.store.conversations.byPeer(bob)?.id ? 'one-to-one' : 'room'} message ${now?.state ?? 'gone'} ${now?.failure ?? ''}`;
   };
-  await until('sent', () => aliceMarks.sent.has(id), state);
+  await until('acked', () => aliceMarks.sent.has(id), state);
   await until('received', () => bobMarks.added.has(id), state);
   into.sent.push(aliceMarks.sent.get(id)! - t0);
   into.received.push(bobMarks.added.get(id)! - t0);
@@ -185,6 +221,89 @@ async function sends(
   return { room: roomTimes, direct };
 }
 
+const identityOf = (c: TestClient): Promise<Identity> =>
+  loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
+
+/** N stanzas made by `make`, each sent and acked, 16 under way at once (as xmpp.bench.ts fills an archive). */
+async function post(n: number, send: (el: XmlElement) => Promise<unknown>, make: () => Promise<XmlElement>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < n) {
+        next++;
+        await send(await make());
+      }
+    }),
+  );
+}
+
+/** Bob's restart while `n` new messages wait for him: msg/s until settled, and how many were stored. */
+async function restartRate(bob: TestClient, count: () => number, n: number): Promise<number> {
+  const before = count();
+  const t0 = performance.now();
+  await bob.restart();
+  await bob.messaging.inspect.settled();
+  const seconds = (performance.now() - t0) / 1000;
+  const stored = count() - before;
+  if (stored !== n) throw new Error(`catch-up stored ${stored} of ${n}`);
+  return n / seconds;
+}
+
+/**
+ * Catch-up of CU_N room messages (the 50-member room), then of CU_N one-to-one messages, by Bob's
+ * workstation; both from member03, over a bare connection, while Bob is away.
+ */
+async function catchUps(
+  server: ProsodyServer,
+  room: string,
+  bob: TestClient,
+  members: Map<string, ContactKey | null>,
+  sender: { jid: string; identity: Identity },
+): Promise<{ room: number; direct: number }> {
+  const person = await mucPerson(server, sender.jid, pw(sender.jid), 'bulk');
+  try {
+    const joined = await joinRoom(person, room, sender.jid.split('@')[0]!);
+    if (!joined.ok) throw new Error(`${sender.jid} could not join: ${joined.condition}`);
+    const roomMembers = [...members].map(([jid, key]) => ({ jid, key }));
+    await bob.messaging.stop();
+    let t0 = performance.now();
+    await post(
+      CU_N,
+      (el) => person.conn.sendAcked(el),
+      async () => {
+        const out = await signcryptForRoom({
+          identity: sender.identity,
+          room,
+          members: roomMembers,
+          body: BODY,
+          now: new Date(),
+        });
+        return roomMessageStanza(room, randomUUID(), out.base64);
+      },
+    );
+    console.log(`${CU_N} room messages posted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    person.seen.length = 0; // the room sends each back to the bare connection: not kept
+    const roomRate = await restartRate(bob, () => messagesWith(bob, room).length, CU_N);
+
+    await bob.messaging.stop();
+    const bobKey = members.get(bob.jid)!;
+    t0 = performance.now();
+    await post(
+      CU_N,
+      (el) => person.conn.sendAcked(el),
+      async () => {
+        const b64 = await signcrypt({ identity: sender.identity, recipients: [bobKey], to: bob.jid, body: BODY });
+        return oxMessage(bob.jid, randomUUID(), b64);
+      },
+    );
+    console.log(`${CU_N} one-to-one messages posted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const directRate = await restartRate(bob, () => messagesWith(bob, sender.jid).length, CU_N);
+    return { room: roomRate, direct: directRate };
+  } finally {
+    await person.stop();
+  }
+}
+
 async function main() {
   const t0 = Date.now();
   const server = await startProsody({
@@ -198,7 +317,7 @@ async function main() {
   const clients: TestClient[] = [];
   const entries: BenchEntry[] = [];
   try {
-    await publishKeys(server, OTHERS);
+    const identities = await publishKeys(server, OTHERS);
     admin = await mucPerson(server, ADMIN, pw(ADMIN));
     // First, before the send clients exist: the memory of 100 joined rooms.
     const mem = await memory(server, admin);
@@ -213,7 +332,7 @@ async function main() {
       `memory: RSS ${mem.before.rss.toFixed(1)} MB with no rooms, ${mem.after.rss.toFixed(1)} MB with ${MEMORY_ROOMS} (not recorded)`,
     );
     await createRoom(admin, room, 'IT', [ALICE, BOB, ...OTHERS]);
-    const alice = await makeClient(server, ALICE, pw(ALICE), { onEvent: watch(aliceMarks) });
+    const alice = await makeClient(server, ALICE, pw(ALICE), { metrics: acks(aliceMarks) });
     clients.push(alice);
     const bob = await makeClient(server, BOB, pw(BOB), { onEvent: watch(bobMarks) });
     clients.push(bob);
@@ -234,6 +353,26 @@ async function main() {
     const value = pct(s.room.received, 50);
     const baseline = pct(s.direct.received, 50);
     entries.push({ name: `${name}-received-p50`, value, unit: 'ms', baseline, ratio: value / baseline });
+
+    // The 50 members and their keys as the room's sender encrypts to them (itself: null).
+    const SENDER = OTHERS[0]!;
+    const members = new Map<string, ContactKey | null>([
+      [ALICE, identityAsContact(await identityOf(alice))],
+      [BOB, identityAsContact(await identityOf(bob))],
+      ...OTHERS.map((jid): [string, ContactKey | null] => [
+        jid,
+        jid === SENDER ? null : identityAsContact(identities.get(jid)!),
+      ]),
+    ]);
+    await alice.messaging.stop(); // only Bob's workstation works during the catch-ups
+    const cu = await catchUps(server, room, bob, members, { jid: SENDER, identity: identities.get(SENDER)! });
+    entries.push({
+      name: `rooms/catch-up-${CU_LABEL}`,
+      value: cu.room,
+      unit: 'msg/s',
+      baseline: cu.direct,
+      ratio: cu.room / cu.direct,
+    });
   } finally {
     await admin?.stop();
     await Promise.all(clients.map((c) => c.close()));
@@ -241,7 +380,7 @@ async function main() {
   }
   console.log(
     `Care-team room benchmarks (loopback Prosody, ${availableParallelism()} cores; ${ROOM_SIZE}-member room, ` +
-      `sends n=${SEND_N} of each kind; baseline: one-to-one to the same member; ` +
+      `sends n=${SEND_N} of each kind, catch-up n=${CU_N}; baseline: one-to-one with the same member; ` +
       `memory: MB above the client with no rooms, baseline = that V8 heap with no rooms)`,
   );
   console.table(
