@@ -46,6 +46,10 @@ export type MessageState = z.infer<typeof messageState>;
 export const role = z.enum(['reception', 'physician', 'nurse', 'admin', 'staff']);
 export type Role = z.infer<typeof role>;
 
+/** `host`, `host:port`, `[v6]` or `[v6]:port`: a DNS name or an address, and a port from 1 to 65535. */
+const SERVER_ADDRESS =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?$/;
+
 /**
  * How to reach the XMPP server: the one definition (issue 11 item 4). The IPC contract, the
  * policy file, the session, messaging and the connection all derive theirs from it.
@@ -56,6 +60,13 @@ export const serverConfig = z.object({
   port: z.number().int().min(1).max(65535).optional(),
   /** 'starttls' on 5222 (default) or 'direct' TLS (5223). Plaintext is never offered. */
   tls: z.enum(['starttls', 'direct']).default('starttls'),
+  /**
+   * Further addresses of the same server, e.g. the other nodes of an ejabberd cluster (issue 19
+   * item 3): `host` or `host:port` (`[v6]:port`), the port defaulting as above. When the address in
+   * use cannot be reached the next one is tried, at sign-in and on every reconnect. The certificate
+   * is still checked against the account's domain, whichever address answers.
+   */
+  alternates: z.array(z.string().max(261).regex(SERVER_ADDRESS, 'host or host:port')).max(8).optional(),
 });
 export type ServerConfig = z.infer<typeof serverConfig>;
 export type ServerTls = ServerConfig['tls'];

@@ -37,6 +37,11 @@ const policyServer = presetServer.extend({
     description:
       'How the connection is encrypted: starttls (port 5222, the usual) or direct (TLS from the first byte, port 5223). Unencrypted connections are never made.',
   }),
+  alternates: presetServer.shape.alternates.meta({
+    title: 'Further server addresses',
+    description:
+      "Other addresses of the same server, such as the other nodes of a clustered server: host or host:port, up to 8. When the address in use cannot be reached, the app tries the next one, at sign-in and on every reconnect. The server's certificate is still checked against the domain. Not set: only the host above.",
+  }),
 });
 
 /** A pinned update version: a semantic version such as 2.4.0 (semver.org), or null. */

@@ -190,6 +190,13 @@ export function windowsProtectionProblem(run: WindowsCommand, file: string): str
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
+/**
+ * The value types of a nested policy object whose default is null (the pre-set server), where the
+ * default cannot tell: its list fields, read from REG_MULTI_SZ as lists (policy-templates.test.ts
+ * reads every field of the ADMX back through here, so a new one missing here fails there).
+ */
+const NULL_DEFAULT_SHAPES: Record<string, Record<string, unknown>> = { server: { alternates: [] } };
+
 function convert(v: RegValue, template: unknown): Json {
   if (v.type === 'REG_DWORD' || v.type === 'REG_QWORD') {
     const n = Number.parseInt(v.data, 16);
@@ -242,7 +249,7 @@ export function readRegistryPolicy(
     if (name === undefined) {
       for (const [k, v] of values) result[k] = convert(v, template[k]);
     } else {
-      const nested = template[name];
+      const nested = template[name] ?? NULL_DEFAULT_SHAPES[name];
       const obj: Record<string, Json> = {};
       for (const [k, v] of values)
         obj[k] = convert(v, nested && typeof nested === 'object' ? (nested as Record<string, unknown>)[k] : undefined);

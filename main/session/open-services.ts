@@ -208,14 +208,27 @@ async function confirmRefusal(opts: ServiceWiringOptions, audit: AuditLog, accou
   return refused;
 }
 
+/**
+ * The account's server with the further addresses IT lists in the policy's pre-set server for the
+ * account's domain (ServerConfig.alternates, issue 19 item 3): a node IT adds to the cluster is
+ * used from the next unlock, without anyone signing in again. Not stored: the policy stays the source.
+ */
+export function withPolicyAddresses(account: AccountSetting, policy: Pick<Policy, 'server'>): AccountSetting {
+  const preset = policy.server;
+  const domain = account.jid.slice(account.jid.indexOf('@') + 1).toLowerCase();
+  if (!preset?.alternates?.length || preset.domain.toLowerCase() !== domain) return account;
+  return { ...account, server: { ...account.server, alternates: preset.alternates } };
+}
+
 /** ServiceWiring.checkAtUnlock. */
 async function checkAtUnlock(opts: ServiceWiringOptions, open: OpenServices): Promise<WipeOrder | null> {
   const { policy, services, logger } = opts;
   const { adminAccount, wipeOnAccountDisabled } = policy;
   const commands = remoteWipeEnabled(policy);
   if (!commands && !wipeOnAccountDisabled) return null;
-  const account = open.active.store.getSetting<AccountSetting>('account');
-  if (!account) return null; // open() refuses a profile without one
+  const stored = open.active.store.getSetting<AccountSetting>('account');
+  if (!stored) return null; // open() refuses a profile without one
+  const account = withPolicyAddresses(stored, policy);
   const result = await services.checkAdminCommands({
     account,
     caPems: [policy.trustedCaPem, opts.tls?.ca],
@@ -275,9 +288,10 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           clock,
         });
         if (account) store.setSetting('account', account);
-        const acct = store.getSetting<AccountSetting>('account');
-        if (!acct)
+        const kept = store.getSetting<AccountSetting>('account');
+        if (!kept)
           throw new AppError('STORE_CORRUPT', 'This profile has no account settings. Remove it and sign in again.');
+        const acct = withPolicyAddresses(kept, opts.policy);
         const mirror = createAuditMirror({ keychain, profileId: profile.id, store, clock, logger });
         const log = services.createAuditLog({ store, key: keys.audit, clock });
         // Every append (messaging's included) tells the mirror the chain moved; it writes lazily.

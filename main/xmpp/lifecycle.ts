@@ -47,6 +47,7 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
       host: account.server.host,
       port: account.server.port,
       tls: account.server.tls,
+      alternates: account.server.alternates,
       caPems: [policy.trustedCaPem, opts.tls?.ca],
       resource: opts.resource,
       logger,

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventName } from '../../common/ipc-contract';
+import type { ServerConfig } from '../../common/contract/domain';
 import { createFileStore } from '../../main/attachments/file-store';
 import { createAuditLog, type AuditLog } from '../../main/audit';
 import { systemClock, type Clock } from '../../main/clock';
@@ -68,6 +69,8 @@ export async function makeClient(
     keys?: { store: Buffer; audit: Buffer };
     /** Each event as the bus emits it (benchmarks time arrivals here, not by scanning `events`). */
     onEvent?: (name: EventName, payload: unknown) => void;
+    /** Over the account's server settings (default: this server's host and the account's port, starttls). */
+    server?: Partial<ServerConfig>;
   } = {},
 ): Promise<TestClient> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-client-'));
@@ -86,7 +89,11 @@ export async function makeClient(
   const files = createFileStore({ profileDir: dir, filesKey: randomBytes(32) });
   const build = () =>
     createMessaging({
-      account: { jid, password, server: { host: server.host, port: portOf(server, jid), tls: 'starttls' } },
+      account: {
+        jid,
+        password,
+        server: { host: server.host, port: portOf(server, jid), tls: 'starttls' as const, ...o.server },
+      },
       store,
       audit,
       events: bus,

@@ -29,19 +29,34 @@ export interface ClientParams extends ServerConfig {
 
 export interface XmppClientParts {
   xmpp: Client;
-  /** `xmpp://host:port` or `xmpps://host:port` (direct TLS). */
-  service: string;
+  /**
+   * `xmpp://host:port` or `xmpps://host:port` (direct TLS): the configured address first, then its
+   * alternates in their order (ServerConfig.alternates).
+   */
+  services: string[];
   domain: string;
   sockets: SocketGuard;
   sm: SmTracker;
 }
 
+/** The addresses to dial, in order: the configured host (else the domain), then each alternate. */
+export function serviceUrls(p: Pick<ServerConfig, 'host' | 'port' | 'tls' | 'alternates'>, domain: string): string[] {
+  const direct = p.tls === 'direct';
+  const scheme = direct ? 'xmpps' : 'xmpp';
+  const defaultPort = direct ? 5223 : 5222;
+  const first = `${scheme}://${p.host ?? domain}:${p.port ?? defaultPort}`;
+  const rest = (p.alternates ?? []).map((a) => {
+    // `host`, `host:port`, `[v6]`, `[v6]:port` (checked by the ServerConfig schema).
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(a);
+    return m ? `${scheme}://${m[1]}:${m[2] ?? defaultPort}` : null;
+  });
+  return [...new Set([first, ...rest.filter((u): u is string => u !== null)])];
+}
+
 export function createXmppClient(p: ClientParams): XmppClientParts {
   const [local, domain] = p.jid.split('@') as [string, string];
-  const host = p.host ?? domain;
-  const direct = p.tls === 'direct';
-  const port = p.port ?? (direct ? 5223 : 5222);
-  const service = `${direct ? 'xmpps' : 'xmpp'}://${host}:${port}`;
+  const services = serviceUrls(p, domain);
+  const service = services[0]!;
 
   const xmpp = client({
     service,
@@ -80,5 +95,5 @@ export function createXmppClient(p: ClientParams): XmppClientParts {
   xmpp.streamManagement.timeout = 20_000;
   // Ask for the ack soon after a run of sends: a message counts as sent only once acked.
   xmpp.streamManagement.requestAckDebounce = 10;
-  return { xmpp, service, domain, sockets, sm };
+  return { xmpp, services, domain, sockets, sm };
 }

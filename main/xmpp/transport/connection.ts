@@ -69,7 +69,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   );
   const isOnline = () => machine.current().kind === 'online';
   // The parts call each other only once the connection runs, after all of them exist.
-  const { xmpp, service, domain, sockets, sm } = createXmppClient({
+  const { xmpp, services, domain, sockets, sm } = createXmppClient({
     ...opts,
     clock,
     onProgress: () => negotiator.progress(),
@@ -78,7 +78,7 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
   const limits: NegotiationLimits = { ...NEGOTIATION_LIMITS, ...opts.negotiation };
   const negotiator = createNegotiator({
     xmpp,
-    service,
+    services,
     domain,
     limits,
     clock,
@@ -122,17 +122,27 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
       const online = machine.untilOnline();
       // Observed here so a stop before the race is never unhandled; it is awaited (and thrown) below.
       online.catch(() => undefined);
-      try {
-        // stop() ends `online` at once: a start() in the middle of the TLS handshake returns at once.
-        await Promise.race([negotiator.run(), online]);
-      } catch (err) {
-        // A stop that overtook this start is no connection error (even if another start followed it).
-        const now = machine.current().kind;
-        const stopped = isStopError(err) || now === 'stopping' || now === 'offline';
-        const e = stopped ? stoppedError() : classifyError(err);
-        if (!stopped) machine.dispatch({ type: 'fatal', error: e });
-        await teardown.close();
-        throw e;
+      for (let tried = 1; ; tried++) {
+        try {
+          // stop() ends `online` at once: a start() in the middle of the TLS handshake returns at once.
+          await Promise.race([negotiator.run(), online]);
+          break;
+        } catch (err) {
+          // A stop that overtook this start is no connection error (even if another start followed it).
+          const now = machine.current().kind;
+          const stopped = isStopError(err) || now === 'stopping' || now === 'offline';
+          const e = stopped ? stoppedError() : classifyError(err);
+          // Another address of the same server may answer (a cluster node is down): each is tried once.
+          if (!stopped && e.code === 'NOT_CONNECTED' && tried < negotiator.addresses) {
+            await teardown.close();
+            reconnects.cancel(); // the failed attempt's disconnect may have armed one: this loop is the retry
+            if (isWanted(machine.current())) continue;
+            throw stoppedError();
+          }
+          if (!stopped) machine.dispatch({ type: 'fatal', error: e });
+          await teardown.close();
+          throw e;
+        }
       }
       await online;
       keepAlive.start();

@@ -16,6 +16,8 @@ const CLOSE_STEP_MS = 2_000;
 export interface Negotiator {
   /** Runs one connect sequence; resolves once the stream is online (or resumed). */
   run: () => Promise<void>;
+  /** How many addresses the server has (a failed sequence moves to the next one). */
+  addresses: number;
   /** The server showed a sign of life (bytes, a status change). */
   progress: () => void;
   /** A teardown ends the sequence under way now, with `err`. */
@@ -24,7 +26,8 @@ export interface Negotiator {
 
 export interface NegotiatorDeps {
   xmpp: Client;
-  service: string;
+  /** The server's addresses in order (client-factory.ts serviceUrls): one sequence dials one of them. */
+  services: string[];
   domain: string;
   limits: NegotiationLimits;
   clock: Clock;
@@ -38,7 +41,7 @@ export interface NegotiatorDeps {
  * Connection.start() without its defect: its 'online' promise is observed even when open()
  * fails. Also ends on an XEP-0198 resumption (a reconnect), which sets 'online' silently.
  */
-async function openStream({ xmpp, service, domain, sockets }: NegotiatorDeps): Promise<void> {
+async function openStream({ xmpp, domain, sockets }: NegotiatorDeps, service: string): Promise<void> {
   sockets.dropStale();
   await xmpp.connect(service);
   let unlisten = () => {};
@@ -65,6 +68,12 @@ export function createNegotiator(deps: NegotiatorDeps): Negotiator {
   const { xmpp, limits, clock, logger } = deps;
   /** The sequence under way, if any (a newer one replaces one still winding down). */
   let current: NegotiationWatchdog | null = null;
+  /**
+   * The address the next sequence dials. It stays while sequences succeed; one that fails for any
+   * reason moves it to the next address (a cluster node that is down, frozen or refusing), so
+   * the next attempt — the connection's retry or its reconnect — goes elsewhere.
+   */
+  let at = 0;
 
   /**
    * The library's per-step wait (2 s: the cause of issue 10 item 13) is raised past the ceiling
@@ -75,9 +84,18 @@ export function createNegotiator(deps: NegotiatorDeps): Negotiator {
     const dog = watchNegotiation(limits, clock);
     current = dog;
     xmpp.timeout = limits.ceilingMs + limits.idleMs;
+    const index = at;
     try {
-      await Promise.race([openStream(deps), dog.expired]);
+      await Promise.race([openStream(deps, deps.services[index]!), dog.expired]);
     } catch (err) {
+      if (deps.services.length > 1 && at === index) {
+        at = (index + 1) % deps.services.length;
+        // The index only: addresses are the clinic's, not needed to read the log.
+        logger.info('xmpp: server address did not work; the next attempt tries another', {
+          failed: index,
+          next: at,
+        });
+      }
       const stall = dog.failure();
       // The steps' own errors follow from our teardown (TeardownError): the stall is the reason.
       // A TeardownError from abort() means stop() or a fatal error closed it: theirs is the reason.
@@ -96,6 +114,7 @@ export function createNegotiator(deps: NegotiatorDeps): Negotiator {
 
   return {
     run,
+    addresses: deps.services.length,
     progress: () => current?.progress(),
     abort(err) {
       current?.abort(err);
