@@ -69,6 +69,8 @@ const LAYERS = {
       // `report` (issue 15 item 4): the anchored batches in the compliance archive, and the accounts' published keys.
       'main/xmpp/audit-anchor-stanza',
       'main/xmpp/pep-keys',
+      // `rooms` (issue 18 §1): the safe room configuration and the stanzas that make and manage a room.
+      'main/xmpp/room-setup',
     ],
     npm: true,
     node: true,

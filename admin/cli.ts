@@ -10,6 +10,7 @@ import { lease, LEASE_USAGE } from './commands/lease';
 import { provision, PROVISION_USAGE } from './commands/provision';
 import { publishKey, PUBLISH_KEY_USAGE } from './commands/publish-key';
 import { report, REPORT_USAGE } from './commands/report';
+import { rooms, ROOMS_USAGE } from './commands/rooms';
 import { verifyReport, VERIFY_REPORT_USAGE } from './commands/verify-report';
 import { wipe, WIPE_USAGE } from './commands/wipe';
 import { CliError, EXIT_USAGE, usageError } from './errors';
@@ -25,6 +26,7 @@ Commands:
              ejabberd server)
   disable    stop an account from signing in (on the Prosody or ejabberd server)
   lease      show or revoke an account's offline lease (on the Prosody or ejabberd server)
+  rooms      list, create and sync the care-team rooms made from the directory's groups
   publish-key  publish the compliance key as the compliance account's key (audit anchoring)
   report     read the anchored audit entries, verify every chain, write an HTML + CSV report
   verify-report  recheck a saved report against its signatures`;
@@ -103,6 +105,35 @@ const COMMANDS = {
         ejabberdApi: v.values['ejabberd-api'],
       }),
   },
+  rooms: {
+    usage: ROOMS_USAGE,
+    options: {
+      group: { type: 'string' },
+      name: { type: 'string' },
+      owner: { type: 'string', multiple: true },
+      'prosody-config': { type: 'string' },
+      'ejabberd-api': { type: 'string' },
+      as: { type: 'string' },
+      server: { type: 'string' },
+      tls: { type: 'string' },
+      ca: { type: 'string' },
+    },
+    positionals: 2,
+    run: (io: CliIo, v: Values) =>
+      rooms(io, {
+        action: v.positionals[0],
+        room: v.positionals[1],
+        group: v.values.group,
+        name: v.values.name,
+        owners: v.lists.owner,
+        prosodyConfig: v.values['prosody-config'],
+        ejabberdApi: v.values['ejabberd-api'],
+        as: v.values.as,
+        server: v.values.server,
+        tls: v.values.tls,
+        ca: v.values.ca,
+      }),
+  },
   report: {
     usage: REPORT_USAGE,
     options: {
@@ -174,17 +205,20 @@ type OptionName =
   | 'passwords-out'
   | 'from'
   | 'to'
-  | 'overdue';
+  | 'overdue'
+  | 'group';
 
 interface Values {
   values: Partial<Record<OptionName, string>>;
   flags: Partial<Record<'send', boolean>>;
+  /** Options given more than once (`multiple: true`). */
+  lists: Partial<Record<'owner', string[]>>;
   positionals: string[];
 }
 
 function parse(
   args: string[],
-  options: Record<string, { type: 'string' } | { type: 'boolean' }>,
+  options: Record<string, { type: 'string'; multiple?: boolean } | { type: 'boolean' }>,
   positionals: number,
 ): Values | 'help' {
   let parsed;
@@ -204,11 +238,13 @@ function parse(
     throw usageError(`Unexpected argument "${parsed.positionals[positionals]}".`);
   const values: Values['values'] = {};
   const flags: Values['flags'] = {};
+  const lists: Values['lists'] = {};
   for (const [k, v] of Object.entries(parsed.values)) {
     if (typeof v === 'string') values[k as OptionName] = v;
+    else if (Array.isArray(v)) lists[k as keyof Values['lists']] = v.filter((x): x is string => typeof x === 'string');
     else if (k !== 'help' && v === true) flags[k as keyof Values['flags']] = true;
   }
-  return { values, flags, positionals: parsed.positionals };
+  return { values, flags, lists, positionals: parsed.positionals };
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {

@@ -32,7 +32,7 @@ export const ROLE_GROUP_NAMES: readonly string[] = [...Object.values(ROLE_GROUPS
 const LEASE_NS = 'urn:clinic-messenger:lease:0';
 const API_TIMEOUT_MS = 30_000;
 
-type Args = Record<string, string>;
+type Args = Record<string, unknown>;
 export type EjabberdCall = (command: string, args: Args) => Promise<unknown>;
 
 const reachHelp = 'is ejabberd running, with the listener for clinic-admin (deploy/ejabberd/README.md › clinic-admin)?';
@@ -293,6 +293,19 @@ export async function ejabberdAdmin(apiUrl: string): Promise<ServerAdmin> {
         },
         discard: () => undefined,
       };
+    },
+    async readDirectory() {
+      const groups = new Map<string, DirectoryGroup>();
+      for (const host of domains)
+        for (const name of await listOf(call, 'srg_list', { host })) {
+          if (name === EVERYONE_GROUP) continue;
+          const g = groups.get(name) ?? { name, public: ROLE_GROUP_NAMES.includes(name), members: [] };
+          groups.set(name, g);
+          for (const jid of await listOf(call, 'srg_get_members', { group: name, host }))
+            if (!jid.startsWith('@') && !g.members.some((m) => m.jid === jid.toLowerCase()))
+              g.members.push({ jid: jid.toLowerCase(), name: jid.toLowerCase() });
+        }
+      return [...groups.values()];
     },
   };
 }

@@ -88,6 +88,32 @@ export function renderGroupsFile(groups: DirectoryGroup[]): string {
     .join('');
 }
 
+/**
+ * mod_groups' file read back as Prosody reads it (mod_groups.lua): a `[Name]` line starts a group,
+ * `[+Name]` a public one; any other line is `jid=display name` (or just a JID) of the current group.
+ * Members before any group header belong to no group here (Prosody's "default" group).
+ */
+export function parseGroupsFile(text: string): DirectoryGroup[] {
+  const groups = new Map<string, DirectoryGroup>();
+  let current: DirectoryGroup | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    const header = /^\s*\[(.*)\]\s*$/.exec(line);
+    if (header) {
+      const pub = header[1]!.startsWith('+');
+      const name = header[1]!.replace(/^\+/, '');
+      current = groups.get(name) ?? { name, public: pub, members: [] };
+      current.public ||= pub;
+      groups.set(name, current);
+      continue;
+    }
+    const eq = line.indexOf('=');
+    const jid = (eq < 0 ? line : line.slice(0, eq)).trim().split(/\s+/)[0]!.toLowerCase();
+    if (!current || jid === '' || current.members.some((m) => m.jid === jid)) continue;
+    current.members.push({ jid, name: eq < 0 ? jid : line.slice(eq + 1).trim() || jid });
+  }
+  return [...groups.values()];
+}
+
 /** Debian's Prosody runs as group prosody: a groups file it cannot read is an empty directory. */
 async function prosodyGid(): Promise<number | null> {
   try {
@@ -162,5 +188,12 @@ export function prosodyAdmin(config: string): ServerAdmin {
         discard: () => rmSync(staged, { force: true }),
       };
     },
+    // The file as provision last wrote it; Prosody serves it from its next restart.
+    readDirectory: () =>
+      Promise.resolve().then(() => {
+        if (groupsFile === null)
+          throw new CliError(`${config} has no groups_file: there is no directory to read (deploy/prosody/README.md).`);
+        return parseGroupsFile(readSmallText(groupsFile, 'a groups file', 16 * 1024 * 1024));
+      }),
   };
 }

@@ -58,6 +58,8 @@ export interface ServerAdmin {
   revokeLease(jid: string): Promise<boolean>;
   /** Prepares the whole shared-roster directory (replacing the old one) without applying it yet. */
   stageDirectory(groups: DirectoryGroup[]): Promise<StagedDirectory>;
+  /** The directory as the server has it now (`clinic-admin rooms`): every group with its members. */
+  readDirectory(): Promise<DirectoryGroup[]>;
 }
 
 /** disableUser's answer for an account the server does not have (the CLI exits 1). */

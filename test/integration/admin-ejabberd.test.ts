@@ -1,10 +1,11 @@
 /**
- * clinic-admin provision, disable and lease against ejabberd (issue 19 item 1): the real CLI in a
+ * clinic-admin provision, disable, lease and rooms against ejabberd (issue 19 item 1): the real CLI in a
  * child process with `--ejabberd-api`, driving a real ejabberd 23.01 started from
  * deploy/ejabberd/ejabberd.yml (its loopback API listener and clinic-admin's api_permissions as
  * deployed). One node for the whole file. Accounts are checked by signing in over the app's own
  * transport, the directory by reading a roster, the lease by the app's own lease storage
- * (main/xmpp/lease-storage.ts). The passwords the CLI writes are read from its file, never printed.
+ * (main/xmpp/lease-storage.ts), a care-team room (`rooms`) by its disco#info and who may join it.
+ * The passwords the CLI writes are read from its file, never printed.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLease, writeLease } from '../../main/xmpp/lease-storage';
 import { startEjabberd, type EjabberdServer } from '../support/ejabberd';
 import { freePort } from '../support/loopback';
+import { joinRoom, mucPerson, roomFeatures } from '../support/muc-support';
 import { rawConnection, waitFor } from '../support/xmpp-support';
 
 const run = promisify(execFile);
@@ -233,6 +235,66 @@ describe('clinic-admin lease --ejabberd-api', () => {
       const again = await cli(['lease', 'revoke', BOB, ...api()]);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain(`${BOB} had no offline lease on ${described()}; nothing was changed.`);
+    },
+    SPAWNS,
+  );
+});
+
+describe('clinic-admin rooms --ejabberd-api', () => {
+  const room = 'ward-1@conference.clinic.test';
+  const POLICY_FEATURES = ['muc_membersonly', 'muc_nonanonymous', 'muc_persistent', 'muc_hidden', 'urn:xmpp:mam:2'];
+  const rooms = (...args: string[]) => cli(['rooms', ...args, ...api()]);
+
+  it(
+    'creates a care-team room from a group with the safe options, and syncs it when the directory changes',
+    async () => {
+      const pw = passwords(path('first.txt'));
+      const r = await rooms('create', 'ward-1', '--group', 'Ward 1', '--owner', ALICE);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(
+        `Created ${room} "Ward 1" on conference.clinic.test on ${described()}: members-only, non-anonymous, persistent, unlisted, archived.`,
+      );
+      expect(r.stdout).toContain(`  + owner ${ALICE}\n  + member ${CAROL}\n`);
+      expect(r.stdout).toContain(`${room}: 1 member, 1 owner, from the directory group "Ward 1".`);
+
+      // As the room shows itself to a member; an outsider is kept out.
+      const carol = await mucPerson(server, CAROL, pw.get(CAROL)!);
+      const bob = await mucPerson(server, BOB, pw.get(BOB)!);
+      try {
+        expect(await roomFeatures(carol, room)).toEqual(expect.arrayContaining(POLICY_FEATURES));
+        expect((await joinRoom(carol, room, 'Carol')).ok).toBe(true);
+        expect(await joinRoom(bob, room, 'Bob')).toEqual({ ok: false, condition: 'registration-required' });
+      } finally {
+        await Promise.all([carol.stop(), bob.stop()]);
+      }
+
+      const exists = await rooms('create', 'ward-1', '--group', 'Ward 1');
+      expect(exists.code).toBe(1);
+      expect(exists.stderr).toContain(`${room} already exists (made from the group "Ward 1")`);
+      const unknown = await rooms('create', 'ward-2', '--group', 'Ward 9');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('No group "Ward 9" in the directory');
+
+      // Bob joins Ward 1 and Carol leaves it.
+      writeFileSync(
+        path('moved.csv'),
+        [`${ALICE},Dr Alice Moreau,physician,Ward 1`, `${BOB},Bob Tran,reception,Ward 1`, `${CAROL},Carol Diaz,,`].join(
+          '\n',
+        ),
+      );
+      expect((await provision(path('moved.csv'), '--passwords-out', path('moved-pw.txt'))).code).toBe(0);
+      const list = await rooms('list');
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toContain(`  ${room} "Ward 1": 1 member, 1 owner; group "Ward 1", 1 to add, 1 to remove\n`);
+      const sync = await rooms('sync');
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(sync.stdout).toContain(
+        `${room} (group "Ward 1"):\n  + member ${BOB}\n  - removed ${CAROL} (was member)\n  now 1 member, 1 owner.\n`,
+      );
+      const again = await rooms('list');
+      expect(again.stdout).toContain(`  ${room} "Ward 1": 1 member, 1 owner; group "Ward 1", in sync\n`);
+      // Back to the first file for the cases below.
+      expect((await provision(path('users.csv'), '--passwords-out', path('fourth.txt'))).code).toBe(0);
     },
     SPAWNS,
   );

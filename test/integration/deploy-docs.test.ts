@@ -43,6 +43,8 @@ const NOT_RUNNABLE: Record<string, string> = {
     "needs the clinic's server and admin key (test/integration/admin-cli.test.ts runs wipe --send against a real Prosody)",
   'npx clinic-admin provision users.csv --ejabberd-api http://127.0.0.1:5281/api':
     'needs an ejabberd server (test/integration/admin-ejabberd.test.ts runs provision, disable and lease against a real one)',
+  'sudo npx clinic-admin rooms create ward-1 --group "Ward 1" --owner alice@clinic.example.org \\':
+    "needs the clinic's running server and its admin account (test/integration/admin-rooms.test.ts runs rooms against a real Prosody)",
 };
 
 interface Block {

@@ -86,3 +86,25 @@ module:hook("iq-get/host/http://jabber.org/protocol/disco#items:query", function
 	event.origin.send(reply);
 	return true;
 end, 10);
+
+-- Every room of the service, for the server's admins only (clinic-admin rooms list / sync): the
+-- rooms are unlisted, and an admin is on no room's list, so neither plain disco#items nor the node
+-- above shows them to IT. Anyone else is refused. Each item carries the room's name.
+local ALL_ROOMS_NODE = "urn:clinic-messenger:rooms:all";
+
+module:hook("iq-get/host/http://jabber.org/protocol/disco#items:query", function(event)
+	local stanza = event.stanza;
+	if stanza.tags[1].attr.node ~= ALL_ROOMS_NODE then return; end
+	if not is_admin(jid_bare(stanza.attr.from), module.host) then
+		event.origin.send(st.error_reply(stanza, "auth", "forbidden", "Only the server's admins list every room"));
+		return true;
+	end
+	local reply = st.reply(stanza):query("http://jabber.org/protocol/disco#items", { node = ALL_ROOMS_NODE });
+	for room in mod_muc.all_rooms() do
+		if not room._data.destroyed then
+			reply:tag("item", { jid = room.jid, name = room:get_name() }):up();
+		end
+	end
+	event.origin.send(reply);
+	return true;
+end, 10);

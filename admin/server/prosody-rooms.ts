@@ -1,0 +1,205 @@
+/**
+ * RoomService for Prosody 0.12 (deploy/prosody/): XEP-0045 over XMPP as the server's admin account
+ * (`admins` in prosody.cfg.lua, the only accounts `restrict_room_creation` lets create rooms),
+ * signed in with the app's hardened transport (TLS required, the clinic CA, SCRAM only) like
+ * `wipe --send`. Chosen over prosodyctl: Prosody 0.12's prosodyctl has no room commands, and its
+ * admin shell (mod_admin_shell, not loaded by deploy/prosody) would run Lua in the server.
+ *
+ * - the service is the domain's disco item with identity category `conference`;
+ * - every room is listed by mod_muc_clinic_policy's admin-only node (the rooms are unlisted);
+ * - a room is created by the first presence (status 201), configured with room-setup.ts's safe
+ *   form while still locked, then left: an admin owns every room (component_admins_as_room_owners)
+ *   without being on its list (mod_muc_clinic_policy drops the creator entry of an admin);
+ * - one affiliation per request (Prosody 0.12 applies only the first item of a request).
+ */
+import { randomBytes } from 'node:crypto';
+import { xml, type XmlElement } from '@xmpp/client';
+import {
+  affiliationQuery,
+  ALL_ROOMS_NODE,
+  createRoomPresence,
+  leaveRoomPresence,
+  offeredFields,
+  readAffiliations,
+  readJoinAnswer,
+  readRoomInfo,
+  roomConfigQuery,
+  roomInfoQuery,
+  safeRoomConfig,
+  setAffiliationIq,
+  type PresenceAnswer,
+  type RoomAffiliation,
+} from '../../main/xmpp/room-setup';
+import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
+import { CliError } from '../errors';
+import { signInFailure, type SendTarget } from '../send';
+import { RoomExists, type RoomService } from './room-service';
+
+const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
+const ANSWER_TIMEOUT_MS = 20_000;
+/** The nick the admin account holds a room under for the moment it creates it. */
+const NICK = 'clinic-admin';
+
+const conditionOf = (err: unknown): string | null =>
+  (err as { name?: string } | null)?.name === 'StanzaError'
+    ? ((err as { condition?: string }).condition ?? null)
+    : null;
+
+/** The domain's care-team room service: the disco item whose identity is a conference (XEP-0045 §6.1). */
+async function findRoomService(conn: XmppConnection, domain: string): Promise<string | null> {
+  const items = await conn.iq(xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_DISCO_ITEMS })));
+  for (const item of items.getChild('query', NS_DISCO_ITEMS)?.getChildren('item') ?? []) {
+    const jid = String(item.attrs.jid ?? '');
+    if (!jid || jid.includes('@')) continue;
+    // A component that is not connected (the patient gateway) answers with an error: not the room service.
+    const info = await conn
+      .iq(xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS_DISCO_INFO })))
+      .catch(() => null);
+    const conference = info
+      ?.getChild('query', NS_DISCO_INFO)
+      ?.getChildren('identity')
+      .some((i) => i.attrs.category === 'conference' && i.attrs.type === 'text');
+    if (conference) return jid.toLowerCase();
+  }
+  return null;
+}
+
+export async function prosodyRooms(as: string, password: string, target: SendTarget): Promise<RoomService> {
+  const domain = as.split('@')[1] ?? '';
+  const host = target.host ?? domain;
+  const port = target.port ?? (target.tls === 'direct' ? 5223 : 5222);
+  const via = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const waiting = new Set<(el: XmlElement) => void>();
+  const conn = createConnection({
+    jid: as,
+    password,
+    host,
+    port,
+    tls: target.tls,
+    caPems: target.caPems,
+    resource: `clinic-admin-${randomBytes(4).toString('hex')}`,
+    // The transport logs metadata only; the CLI reports outcomes itself.
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    onState: () => {},
+    onStanza: (el) => {
+      for (const f of waiting) f(el);
+    },
+    onReady: () => {},
+  });
+  try {
+    await conn.start();
+  } catch (err) {
+    await conn.stop();
+    throw new CliError(signInFailure(err, as, via).message.replace('nothing was sent', 'nothing was changed'));
+  }
+  let service: string | null;
+  try {
+    service = await findRoomService(conn, domain);
+  } catch (err) {
+    await conn.stop();
+    throw err;
+  }
+  if (!service) {
+    await conn.stop();
+    throw new CliError(
+      `The XMPP server at ${via} has no care-team room service for ${domain} (a MUC component, deploy/prosody/prosody.cfg.lua); nothing was changed.`,
+    );
+  }
+  const muc = service;
+  const description = `${muc} on Prosody via ${via} as ${as}`;
+
+  /** The room's answer to our presence to room/nick. */
+  const answerTo = (room: string): Promise<PresenceAnswer> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiting.delete(check);
+        reject(new CliError(`${room} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s; nothing was changed.`));
+      }, ANSWER_TIMEOUT_MS);
+      timer.unref();
+      const check = (el: XmlElement) => {
+        const answer = readJoinAnswer(el, room, NICK);
+        if (!answer) return;
+        clearTimeout(timer);
+        waiting.delete(check);
+        resolve(answer);
+      };
+      waiting.add(check);
+    });
+
+  /** An IQ whose refusal names the room and what was refused. */
+  const ask = async (el: XmlElement, what: string): Promise<XmlElement> => {
+    try {
+      return await conn.iq(el);
+    } catch (err) {
+      const condition = conditionOf(err);
+      if (condition === 'forbidden' || condition === 'not-allowed')
+        throw new CliError(
+          `${muc} refused to let ${as} ${what} (${condition}): is it in the server's admins (prosody.cfg.lua, docs/deploy/server.md)?`,
+        );
+      if (condition) throw new CliError(`${muc} refused to ${what} (${condition}).`);
+      throw new CliError(
+        `No answer from ${via} when trying to ${what}; the connection may have dropped. Run it again.`,
+      );
+    }
+  };
+
+  return {
+    service: muc,
+    description,
+    async listRooms() {
+      const res = await ask(
+        xml('iq', { type: 'get', to: muc }, xml('query', { xmlns: NS_DISCO_ITEMS, node: ALL_ROOMS_NODE })),
+        'list the rooms',
+      );
+      return (res.getChild('query', NS_DISCO_ITEMS)?.getChildren('item') ?? [])
+        .map((i) => String(i.attrs.jid ?? '').toLowerCase())
+        .filter((j) => j.endsWith(`@${muc}`))
+        .sort();
+    },
+    async room(jid) {
+      try {
+        const info = readRoomInfo(await conn.iq(roomInfoQuery(jid)));
+        return { jid, ...info };
+      } catch (err) {
+        const condition = conditionOf(err);
+        // gone: a destroyed room's tombstone, which an admin may create again.
+        if (condition === 'item-not-found' || condition === 'gone') return null;
+        if (condition) throw new CliError(`${muc} refused to describe ${jid} (${condition}).`);
+        throw new CliError(`No answer from ${via} about ${jid}; the connection may have dropped. Run it again.`);
+      }
+    },
+    async affiliations(jid) {
+      const out = new Map<string, Exclude<RoomAffiliation, 'none'>>();
+      for (const affiliation of ['owner', 'admin', 'member', 'outcast'] as const)
+        for (const item of readAffiliations(
+          await ask(affiliationQuery(jid, affiliation), `read the ${affiliation}s of ${jid}`),
+        ))
+          out.set(item.jid, affiliation);
+      return out;
+    },
+    async create(jid, o) {
+      const answered = answerTo(jid);
+      answered.catch(() => undefined); // awaited below, once the presence is out
+      await conn.send(createRoomPresence(jid, NICK));
+      const answer = await answered;
+      if (!answer.ok)
+        throw new CliError(
+          answer.condition === 'not-allowed'
+            ? `${muc} does not let ${as} create rooms: only the server's admins do (admins in prosody.cfg.lua, docs/deploy/server.md). Nothing was changed.`
+            : `${muc} refused to create ${jid} (${answer.condition}). Nothing was changed.`,
+        );
+      try {
+        if (!answer.created) throw new RoomExists(jid);
+        const form = await ask(roomConfigQuery(jid), `read the configuration form of ${jid}`);
+        await ask(safeRoomConfig(jid, offeredFields(form), o), `configure ${jid}`);
+      } finally {
+        await conn.send(leaveRoomPresence(jid, NICK));
+      }
+    },
+    async setAffiliation(jid, account, affiliation) {
+      await ask(setAffiliationIq(jid, account, affiliation), `make ${account} ${affiliation} of ${jid}`);
+    },
+    close: () => conn.stop(),
+  };
+}
