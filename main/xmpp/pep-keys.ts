@@ -86,6 +86,22 @@ async function iqRetrying(conn: XmppConnection, el: () => XmlElement, retry: Pub
   }
 }
 
+const configureIq = (node: string, options: Record<string, string>) =>
+  xml(
+    'iq',
+    { type: 'set' },
+    xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node }, dataForm(`${PUBSUB}#node_config`, options))),
+  );
+
+/**
+ * The publish-options fields every server here knows. ejabberd 23.01 knows only these two and
+ * refuses a publish naming any other (resource-constraint, "Unknown field"; PROTOCOL.md
+ * "ejabberd"), e.g. XEP-0490's pubsub#max_items.
+ */
+const BASIC_PUBLISH_OPTIONS = new Set(['pubsub#access_model', 'pubsub#persist_items']);
+/** Per connection, the nodes already configured with the options the server refused at publish. */
+const configuredApart = new WeakMap<XmppConnection, Set<string>>();
+
 /** Publishes with publish-options; on conflict / precondition-not-met (node exists with other
  *  options: Prosody says conflict, ejabberd precondition-not-met) it reconfigures the node, then
  *  publishes. With `retry`, a transient refusal (isTransientRefusal) of any step is tried again. */
@@ -97,21 +113,55 @@ export async function publishWith(
   options: Record<string, string>,
   retry?: PublishRetry,
 ): Promise<void> {
+  const basic = Object.fromEntries(Object.entries(options).filter(([k]) => BASIC_PUBLISH_OPTIONS.has(k)));
+  const narrowable = Object.keys(basic).length < Object.keys(options).length;
+  if (narrowable && configuredApart.has(conn))
+    return publishNarrowed(conn, node, itemId, payload, options, basic, retry);
   try {
     await iqRetrying(conn, () => publishIq(node, itemId, payload, options), retry);
   } catch (err) {
     const c = condition(err);
+    if (c === 'resource-constraint' && narrowable) {
+      return publishNarrowed(conn, node, itemId, payload, options, basic, retry);
+    }
     if (c !== 'conflict' && c !== 'precondition-not-met') throw err;
-    const configure = () =>
-      xml(
-        'iq',
-        { type: 'set' },
-        xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node }, dataForm(`${PUBSUB}#node_config`, options))),
-      );
-    await iqRetrying(conn, configure, retry);
+    await iqRetrying(conn, () => configureIq(node, options), retry);
     await iqRetrying(conn, () => publishIq(node, itemId, payload, null), retry);
   }
 }
+
+/**
+ * For a server that knows only the basic publish-options: publish with those (the node is created
+ * with its access model right away, never readable by others even for a moment), then give the
+ * node the rest of the options as its owner, once per node per connection.
+ */
+async function publishNarrowed(
+  conn: XmppConnection,
+  node: string,
+  itemId: string,
+  payload: XmlElement,
+  options: Record<string, string>,
+  basic: Record<string, string>,
+  retry: PublishRetry | undefined,
+): Promise<void> {
+  const done = configuredApart.get(conn) ?? new Set<string>();
+  configuredApart.set(conn, done);
+  try {
+    await iqRetrying(conn, () => publishIq(node, itemId, payload, basic), retry);
+  } catch (err) {
+    const c = condition(err);
+    if (c !== 'conflict' && c !== 'precondition-not-met') throw err;
+    // The node exists with another access model: configured below, then published again.
+    await iqRetrying(conn, () => configureIq(node, options), retry);
+    done.add(node);
+    await iqRetrying(conn, () => publishIq(node, itemId, payload, null), retry);
+    return;
+  }
+  if (done.has(node)) return;
+  await iqRetrying(conn, () => configureIq(node, options), retry);
+  done.add(node);
+}
+
 const publishOpen = (
   conn: XmppConnection,
   node: string,

@@ -19,6 +19,7 @@ import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } fro
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
+const C = 'carol@clinic.test';
 const MARKERS = 'urn:xmpp:chat-markers:0';
 const PUBSUB = 'http://jabber.org/protocol/pubsub';
 
@@ -56,6 +57,7 @@ describe(`read state across workstations (XEP-0490) over ${serverKind()}`, () =>
       users: [
         { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
+        { jid: C, password: 'carol-pw-1', name: 'Carol Cole', role: 'reception' },
       ],
     });
     desk1 = track(await makeClient(server, A, 'alice-pw-1', { resource: 'desk-1' }));
@@ -226,6 +228,39 @@ describe(`read state across workstations (XEP-0490) over ${serverKind()}`, () =>
     const logged = JSON.stringify(desk2Log);
     for (const secret of [stanzaId, B, 'sixth', ...d2.map((m) => m.originId ?? '-')])
       expect(logged).not.toContain(secret);
+  });
+
+  it('the node keeps one item per conversation and is our account’s alone (every server)', async () => {
+    // A second colleague's conversation, read on desk 1: the node now holds both (on ejabberd 23.01
+    // a node made with the default max_items of 1 would have dropped the first).
+    const carol = track(await makeClient(server, C, 'carol-pw-1'));
+    const sent = await carol.messaging.send(carol.store.conversations.getOrCreate(A).id, 'from the desk');
+    const got = await waitFor('desk 1 stores carol’s message', () =>
+      messagesWith(desk1, C).find((m) => m.originId === sent.originId),
+    );
+    const conv = desk1.store.conversations.byPeer(C)!.id;
+    expect(desk1.store.conversations.markRead(conv, undefined, got.id)).toBeGreaterThan(0);
+    await desk1.messaging.markDisplayed(conv, got.id);
+    const probe = await ownProbe('probe-items');
+    let ids: string[] = [];
+    await poll('the node holds both conversations', async () => {
+      const res = await probe.iq(
+        xml('iq', { type: 'get', to: A }, xml('pubsub', { xmlns: PUBSUB }, xml('items', { node: MDS_NODE }))),
+      );
+      const items = res.getChild('pubsub', PUBSUB)?.getChild('items')?.getChildren('item') ?? [];
+      ids = items.map((i) => String(i.attrs.id)).sort();
+      return ids.includes(C);
+    });
+    expect(ids).toEqual([B, C].sort());
+    // A colleague asking for the node gets an error, never its items (whitelist access).
+    const asked = await raws[0]!
+      .iq(xml('iq', { type: 'get', to: A }, xml('pubsub', { xmlns: PUBSUB }, xml('items', { node: MDS_NODE }))))
+      .then(
+        (res) =>
+          `answered with ${res.getChild('pubsub', PUBSUB)?.getChild('items')?.getChildren('item').length ?? 0} items`,
+        (err: unknown) => (err as { condition?: string }).condition ?? 'error',
+      );
+    expect(asked).not.toMatch(/^answered/);
   });
 
   // --- helpers that act as our own account by hand (the server's PEP node) ---
