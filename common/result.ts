@@ -33,6 +33,8 @@ export const errorCodes = [
   'LEASE_EXPIRED', // the offline lease has expired and the server gave no new one (details.reason): unlock refused, nothing lost
   'TOO_LARGE',
   'CANCELLED', // the person cancelled it (an attachment's upload): not tried again until they retry
+  'ROOM_UNSAFE', // a care-team room no longer keeps the clinic's policy (open or anonymous): nothing is sent to it
+  'ROOM_OWNERS_ONLY', // an announcement room: only its owners post
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

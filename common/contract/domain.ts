@@ -191,6 +191,14 @@ export const conversationSummary = z.object({
     .object({
       left: z.boolean(),
       members: z.array(z.object({ jid: bareJid, affiliation: z.enum(['owner', 'admin', 'member']) })),
+      /** An announcement room (issue 18 §4): only its owners post; everyone else has no composer. */
+      announcement: z.boolean().optional(),
+      /**
+       * Set when the room no longer keeps the clinic's policy (issue 18 §5): `open` (people not on
+       * its member list can join), `anonymous` (members cannot see who wrote). Nothing is sent to it
+       * and nothing from it is accepted until it does again.
+       */
+      unsafe: z.array(z.enum(['open', 'anonymous'])).optional(),
     })
     .optional(),
 });
@@ -290,6 +298,11 @@ export const auditEventType = z.enum([
   'patient-text',
   /** A care-team room (issue 18): a member joined, was added or removed (room, jid, change), or a room broke the clinic's policy. */
   'room-membership',
+  /**
+   * A care-team room's settings as read from the room (issue 18 §4, §5): it became unsafe (no longer
+   * members-only or non-anonymous: `problems`), safe again, or an announcement room or not.
+   */
+  'room-policy',
 ]);
 export type AuditEventType = z.infer<typeof auditEventType>;
 

@@ -26,6 +26,16 @@ export interface AffiliationChange {
  * at or before `at` was not a member then.
  */
 export function membersAt(changes: readonly AffiliationChange[], at: Date): Set<string> {
+  const members = new Set<string>();
+  for (const [jid, affiliation] of affiliationsAt(changes, at)) if (isMemberAffiliation(affiliation)) members.add(jid);
+  return members;
+}
+
+/**
+ * Each person's affiliation at `at`, by the same rule as membersAt; a person with no change at or
+ * before `at` is absent (affiliation `none`).
+ */
+export function affiliationsAt(changes: readonly AffiliationChange[], at: Date): Map<string, RoomAffiliation> {
   const last = new Map<string, { affiliation: RoomAffiliation; t: number; i: number }>();
   changes.forEach((c, i) => {
     const t = c.at.getTime();
@@ -34,7 +44,20 @@ export function membersAt(changes: readonly AffiliationChange[], at: Date): Set<
     const prev = last.get(jid);
     if (!prev || t > prev.t || (t === prev.t && i > prev.i)) last.set(jid, { affiliation: c.affiliation, t, i });
   });
-  const members = new Set<string>();
-  for (const [jid, v] of last) if (isMemberAffiliation(v.affiliation)) members.add(jid);
-  return members;
+  return new Map([...last].map(([jid, v]) => [jid, v.affiliation]));
+}
+
+/**
+ * Whether `jid` may post in the room at `at` (issue 18 §4): in an announcement room only an owner
+ * does; in any other room every member does. Owner means the room's own list, never a server
+ * admin's implicit ownership (who is on no list, so not a member either).
+ */
+export function mayPostAt(
+  changes: readonly AffiliationChange[],
+  jid: string,
+  at: Date,
+  announcement: boolean,
+): boolean {
+  const affiliation = affiliationsAt(changes, at).get(normalizeBareJid(jid)) ?? 'none';
+  return announcement ? affiliation === 'owner' : isMemberAffiliation(affiliation);
 }

@@ -153,6 +153,8 @@ export function createOutboxSender(ctx: MessagingContext, attachments: Attachmen
         code === 'KEY_CHANGED' ||
         code === 'KEY_UNAVAILABLE' ||
         code === 'FORBIDDEN' ||
+        code === 'ROOM_UNSAFE' ||
+        code === 'ROOM_OWNERS_ONLY' ||
         code === 'TOO_LARGE' ||
         code === 'CANCELLED' ||
         attempts + 1 >= MAX_ATTEMPTS

@@ -16,6 +16,7 @@ import type { XmlElement } from '@xmpp/client';
 import { membersAt } from '../crypto/room-membership';
 import type { MessagingContext } from './context';
 import type { Pending, Receiver } from './receive';
+import type { RoomPolicy } from './room-policy';
 import { readRoomArchiveResult, type ArchivedRoomMessage } from './room-stanzas';
 import { bare, mamQuery, NS } from './stanzas';
 import type { XmppConnection } from './transport/connection';
@@ -31,7 +32,8 @@ interface Pointer {
 
 const settingKey = (room: string) => `room-archive:${room}`;
 
-export function createRoomArchive(ctx: MessagingContext, receiver: Receiver) {
+/** `policy`: the room's settings (room-policy.ts): in an announcement room, only an owner's message is taken. */
+export function createRoomArchive(ctx: MessagingContext, receiver: Receiver, policy?: Pick<RoomPolicy, 'refusal'>) {
   const { store, clock, logger } = ctx.opts;
   const collectors = new Map<string, (el: XmlElement) => void>();
 
@@ -47,8 +49,14 @@ export function createRoomArchive(ctx: MessagingContext, receiver: Receiver) {
     const now = clock.now();
     const stamp = r.stamp && r.stamp.getTime() <= now ? r.stamp : new Date(now);
     const changes = store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) }));
-    const member = r.realJid !== null && membersAt(changes, new Date(stamp.getTime() + 999)).has(r.realJid);
-    const refused = r.realJid === null ? 'anonymous-occupant' : member ? null : 'not-member';
+    const at = new Date(stamp.getTime() + 999);
+    const member = r.realJid !== null && membersAt(changes, at).has(r.realJid);
+    const refused =
+      r.realJid === null
+        ? 'anonymous-occupant'
+        : !member
+          ? 'not-member'
+          : (policy?.refusal(room, r.realJid, changes, at) ?? null);
     return receiver.prepare({
       peer: room,
       direction: r.realJid === ctx.ownJid ? 'out' : 'in',

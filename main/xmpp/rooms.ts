@@ -13,7 +13,9 @@
  *   against what we stored (an altered reflection is refused); a private message through the room
  *   is refused; every refusal is audited;
  * - sending encrypts once to every current member's pinned key (room-message.ts); a member whose
- *   key changed or who has no usable key stops the send (never a plaintext fallback).
+ *   key changed or who has no usable key stops the send (never a plaintext fallback);
+ * - the room's settings (room-policy.ts): a room that no longer keeps the clinic's policy gets
+ *   nothing and nothing from it is accepted; in an announcement room only owners post.
  */
 import { xml, type XmlElement } from '@xmpp/client';
 import type { Message } from '../../common/contract/domain';
@@ -23,9 +25,11 @@ import { membersAt } from '../crypto/room-membership';
 import { RoomRecipientsError, signcryptForRoom, type RoomMember } from '../crypto/room-message';
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
-import { findService, NS_DISCO_INFO, NS_DISCO_ITEMS } from './disco';
+import { findService, NS_DISCO_ITEMS } from './disco';
 import type { Receiver } from './receive';
 import { createRoomArchive, type RoomArchive } from './room-archive';
+import { configChangeNotice } from './room-config';
+import { createRoomPolicy, type RoomPolicy } from './room-policy';
 import {
   affiliationListQuery,
   createOccupantMap,
@@ -41,8 +45,6 @@ import type { XmppConnection } from './transport/connection';
 /** The service's node listing the rooms whose member list names the requester (mod_muc_clinic_policy.lua). */
 export const MY_ROOMS_NODE = 'urn:clinic-messenger:rooms:member';
 const JOIN_TIMEOUT_MS = 15_000;
-/** A room we join must say both (XEP-0045 §15.6 features); else we leave it alone. */
-const REQUIRED_FEATURES = ['muc_membersonly', 'muc_nonanonymous'];
 
 type Step = () => Promise<void>;
 
@@ -54,13 +56,17 @@ interface State {
   joining: Map<string, (ok: boolean) => void>;
   service: string | null;
   archive: RoomArchive;
+  policy: RoomPolicy;
+  /** The rooms we are an occupant of in this session (our own presence, status 110). */
+  present: Set<string>;
 }
 
+/** The room's recorded affiliation changes, for membersAt / mayPostAt. */
+const changesOf = (s: State, room: string) =>
+  s.ctx.opts.store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) }));
+
 const isMember = (s: State, room: string, jid: string, at: number): boolean =>
-  membersAt(
-    s.ctx.opts.store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) })),
-    new Date(at),
-  ).has(jid);
+  membersAt(changesOf(s, room), new Date(at)).has(jid);
 
 /** Reads the room's member list now and records what changed (audited on this workstation). */
 async function refreshMembers(s: State, c: XmppConnection, room: string): Promise<void> {
@@ -82,17 +88,8 @@ async function refreshMembers(s: State, c: XmppConnection, room: string): Promis
   if (conversationId) s.ctx.emitConversation(conversationId);
 }
 
-/** The room still is what the clinic's policy says (members-only, non-anonymous). */
-async function policyHolds(c: XmppConnection, room: string): Promise<boolean> {
-  const info = await c.iq(xml('iq', { type: 'get', to: room }, xml('query', { xmlns: NS_DISCO_INFO })));
-  const features = new Set(
-    (info.getChild('query', NS_DISCO_INFO)?.getChildren('feature') ?? []).map((f) => String(f.attrs.var)),
-  );
-  return REQUIRED_FEATURES.every((f) => features.has(f));
-}
-
-/** We are no longer in the room: removed by the clinic, or the room broke the policy. */
-function leftRoom(s: State, room: string, change: 'removed' | 'policy'): void {
+/** We are no longer in the room: removed by the clinic. */
+function leftRoom(s: State, room: string, change: 'removed'): void {
   const { store, audit, clock } = s.ctx.opts;
   const r = store.rooms.get(room);
   if (!r || r.leftAt !== null) return;
@@ -104,9 +101,13 @@ function leftRoom(s: State, room: string, change: 'removed' | 'policy'): void {
   s.ctx.emitConversation(r.conversationId);
 }
 
-async function join(s: State, c: XmppConnection, room: string): Promise<void> {
+/**
+ * Joins the room; false when it does not keep the clinic's policy (recorded and audited by
+ * room-policy.ts): such a room is not joined, since outsiders could see us there.
+ */
+async function join(s: State, c: XmppConnection, room: string): Promise<boolean> {
   const { store, audit, clock } = s.ctx.opts;
-  if (!(await policyHolds(c, room))) return leftRoom(s, room, 'policy');
+  if ((await s.policy.recheck(c, room)).problems.length) return false;
   await refreshMembers(s, c, room);
   const answered = new Promise<boolean>((resolve) => {
     s.joining.set(room, resolve);
@@ -120,11 +121,28 @@ async function join(s: State, c: XmppConnection, room: string): Promise<void> {
   store.rooms.setJoined(room, clock.now());
   if (before?.joinedAt === null || before?.leftAt !== null)
     audit.append('room-membership', { room, jid: s.ctx.ownJid, change: 'joined' });
+  return true;
+}
+
+/** Joins the room, then reads what it said while we were away from its archive (room-archive.ts). */
+async function enter(s: State, c: XmppConnection, room: string): Promise<void> {
+  const { store, logger } = s.ctx.opts;
+  const conversationId = store.rooms.get(room)?.conversationId;
+  const joined = await join(s, c, room).catch((err: unknown) => {
+    logger.warn('xmpp: room not joined', { conversationId, error: errorName(err) });
+    return false;
+  });
+  if (joined && store.rooms.get(room)?.leftAt === null)
+    await s.archive
+      .catchUp(c, room)
+      .catch((err: unknown) => logger.warn('xmpp: room catch-up failed', { error: errorName(err) }));
+  if (conversationId) s.ctx.emitConversation(conversationId);
 }
 
 /** Fresh session: the rooms whose member list names us, joined; rooms that dropped us, left. */
 async function connected(s: State, c: XmppConnection): Promise<void> {
-  const { store, logger } = s.ctx.opts;
+  const { store } = s.ctx.opts;
+  s.present.clear();
   const domain = s.ctx.ownJid.slice(s.ctx.ownJid.indexOf('@') + 1);
   s.service ??= await findService(
     (el) => c.iq(el),
@@ -143,20 +161,8 @@ async function connected(s: State, c: XmppConnection): Promise<void> {
     const room = bare(item.attrs.jid);
     listed.add(room);
     const nick = store.rooms.get(room)?.nick ?? s.ctx.ownJid.split('@')[0]!;
-    const r = store.rooms.upsert(room, { name: item.attrs.name ?? null, nick });
-    const joined = await join(s, c, room).then(
-      () => true,
-      (err: unknown) => {
-        logger.warn('xmpp: room not joined', { conversationId: r.conversationId, error: errorName(err) });
-        return false;
-      },
-    );
-    // What the room said while we were away, from its archive (room-archive.ts).
-    if (joined && store.rooms.get(room)?.leftAt === null)
-      await s.archive
-        .catchUp(c, room)
-        .catch((err: unknown) => logger.warn('xmpp: room catch-up failed', { error: errorName(err) }));
-    s.ctx.emitConversation(r.conversationId);
+    store.rooms.upsert(room, { name: item.attrs.name ?? null, nick });
+    await enter(s, c, room);
   }
   for (const r of store.rooms.list()) if (!listed.has(r.jid)) leftRoom(s, r.jid, 'removed');
 }
@@ -173,6 +179,9 @@ function onPresence(s: State, el: XmlElement): boolean {
   const p = readOccupantPresence(el);
   if (!p) return true;
   s.occupants.apply(p);
+  if (p.self) s.present[p.gone ? 'delete' : 'add'](room);
+  // Status 172–174: the room's anonymity changed (room-config.ts); its settings are read again.
+  if (configChangeNotice(el)) void s.policy.noticed(s.ctx.conn(), room);
   if (p.self && !p.gone) s.joining.get(room)?.(true);
   if (p.self && p.gone && (p.codes.includes('321') || p.codes.includes('301'))) leftRoom(s, room, 'removed');
   else if (p.realJid && p.affiliation && (p.codes.includes('321') || knownDiffers(s, room, p.realJid, p.affiliation))) {
@@ -202,6 +211,39 @@ const rejected = (s: State, room: string, reason: string, from: string | null): 
 };
 
 /**
+ * The room bounced one of our messages (its error carries our stanza id, the origin-id). A
+ * `forbidden` that the room's settings now explain (it became an announcement room, we are no
+ * longer an owner, it became unsafe) means nobody got it: it is marked failed with that reason,
+ * even if the server's ack already marked it sent. Anything else is logged.
+ */
+function bounced(s: State, room: string, el: XmlElement): Step | null {
+  const { store, clock, logger } = s.ctx.opts;
+  const conversationId = store.rooms.get(room)?.conversationId;
+  const id = typeof el.attrs.id === 'string' ? el.attrs.id : '';
+  const mine = conversationId && id ? store.messages.findByOriginId(conversationId, id) : undefined;
+  if (!mine || mine.direction !== 'out' || String(el.attrs.from ?? '').includes('/')) return null;
+  const forbidden = el.getChild('error')?.getChild('forbidden', 'urn:ietf:params:xml:ns:xmpp-stanzas') !== undefined;
+  return async () => {
+    const c = s.ctx.conn();
+    if (forbidden && c?.isReady())
+      // Not read: the stored settings decide below, and the next send reads them again.
+      await Promise.all([refreshMembers(s, c, room), s.policy.recheck(c, room)]).catch(() => undefined);
+    let code: string | null = null;
+    try {
+      if (forbidden) s.policy.checkPost(room);
+    } catch (err) {
+      code = err instanceof AppError ? err.code : null;
+    }
+    logger.warn('xmpp: the room refused our message', { messageId: mine.id, code: code ?? 'unexplained' });
+    const m = code ? store.messages.updateState(mine.id, 'failed', clock.now(), code) : undefined;
+    if (m?.state === 'failed') {
+      s.ctx.emitMessage(m, false);
+      s.ctx.emitConversation(m.conversationId);
+    }
+  };
+}
+
+/**
  * A <message/> from one of our rooms, as the step that handles it in arrival order; null when the
  * stanza is not from a room of ours.
  */
@@ -210,7 +252,9 @@ function onMessage(s: State, el: XmlElement): Step | null {
   const room = bare(from);
   if (!s.ctx.opts.store.rooms.get(room)) return null;
   const nothing: Step = () => Promise.resolve();
-  if (el.attrs.type === 'error') return nothing;
+  if (el.attrs.type === 'error') return bounced(s, room, el) ?? nothing;
+  // The room says its configuration changed (XEP-0045 §10.2.1): read before anything after it.
+  if (configChangeNotice(el)) return () => s.policy.noticed(s.ctx.conn(), room);
   if (el.attrs.type !== 'groupchat') {
     // From room/nick and not groupchat: a private message through the room. Refused (issue 18 §5).
     const occupantSent = from.includes('/') && (el.getChild('openpgp', NS.ox) || el.getChild('body'));
@@ -225,6 +269,8 @@ function onMessage(s: State, el: XmlElement): Step | null {
 async function receive(s: State, msg: RoomMessageIn): Promise<void> {
   const { store, clock, logger } = s.ctx.opts;
   const room = msg.room;
+  // A re-read of the room's settings under way (a notice, a presence): this message is judged after it.
+  await s.policy.settled(room);
   const sender = s.occupants.realJidOf(room, msg.nick);
   const conversationId = store.rooms.get(room)!.conversationId;
   const own = sender === s.ctx.ownJid;
@@ -232,8 +278,8 @@ async function receive(s: State, msg: RoomMessageIn): Promise<void> {
     const mine = store.messages.findByOriginId(conversationId, msg.originId);
     if (mine) return checkReflection(s, mine, msg);
   }
-  let refused: string | null = sender ? null : 'anonymous-occupant';
-  if (sender && !isMember(s, room, sender, clock.now())) {
+  let refused: string | null = store.rooms.get(room)?.unsafe ? 'room-unsafe' : sender ? null : 'anonymous-occupant';
+  if (!refused && sender && !isMember(s, room, sender, clock.now())) {
     // Perhaps added since we last read the list: read it again once, then decide.
     const c = s.ctx.conn();
     if (c?.isReady())
@@ -242,6 +288,7 @@ async function receive(s: State, msg: RoomMessageIn): Promise<void> {
       );
     if (!isMember(s, room, sender, clock.now())) refused = 'not-member';
   }
+  if (!refused && sender) refused = s.policy.refusal(room, sender, changesOf(s, room), new Date(clock.now()));
   const pending = s.receiver.prepare({
     peer: room,
     direction: own ? 'out' : 'in',
@@ -290,12 +337,23 @@ async function checkReflection(s: State, mine: Message, msg: RoomMessageIn): Pro
 
 const nameOf = (s: State, jid: string): string => s.ctx.opts.store.contacts.get(jid)?.displayName ?? jid;
 
-/** Before storing a message to a room: we are still a member and nobody's key changed (sending is refused otherwise). */
-function checkSendable(s: State, room: string): void {
+/**
+ * Before storing a message to a room: we are still a member, the room keeps the clinic's policy,
+ * we may post there (announcement room: owners only) and nobody's key changed; sending is refused
+ * otherwise. A room that was unsafe is read again first: it may have been fixed (and is joined then).
+ */
+async function checkSendable(s: State, room: string): Promise<void> {
   const { store } = s.ctx.opts;
   const r = store.rooms.get(room);
   if (!r || r.leftAt !== null)
     throw new AppError('FORBIDDEN', 'You are no longer a member of this care-team room.', { room });
+  const c = s.ctx.conn();
+  if (r.unsafe !== null && c?.isReady()) {
+    // Not read: the stored settings still say unsafe, and checkPost refuses with them below.
+    const now = await s.policy.recheck(c, room).catch(() => null);
+    if (now && now.problems.length === 0 && !s.present.has(room)) await enter(s, c, room);
+  }
+  s.policy.checkPost(room);
   const changed = store.rooms
     .members(room)
     .filter((m) => m.jid !== s.ctx.ownJid && store.contacts.get(m.jid)?.trust === 'changed')
@@ -321,8 +379,10 @@ async function encrypt(
   const { store, clock } = s.ctx.opts;
   const c = s.ctx.conn();
   if (!c?.isReady()) throw new AppError('NOT_CONNECTED', 'Not connected.');
-  checkSendable(s, room);
-  await refreshMembers(s, c, room);
+  await checkSendable(s, room);
+  // The member list and the room's settings as they are now: this attempt is refused if either changed.
+  await Promise.all([refreshMembers(s, c, room), s.policy.recheck(c, room)]);
+  s.policy.checkPost(room);
   const members: RoomMember[] = [];
   const changed: string[] = [];
   for (const m of store.rooms.members(room)) {
@@ -361,8 +421,18 @@ async function encrypt(
 
 /** Also sets ctx.rooms: the outbox and send() reach the rooms through the context. */
 export function createRooms(ctx: MessagingContext, receiver: Receiver) {
-  const archive = createRoomArchive(ctx, receiver);
-  const s: State = { ctx, receiver, occupants: createOccupantMap(), joining: new Map(), service: null, archive };
+  const policy = createRoomPolicy(ctx);
+  const archive = createRoomArchive(ctx, receiver, policy);
+  const s: State = {
+    ctx,
+    receiver,
+    occupants: createOccupantMap(),
+    joining: new Map(),
+    service: null,
+    archive,
+    policy,
+    present: new Set(),
+  };
   const rooms = {
     connected: (c: XmppConnection) => connected(s, c),
     onPresence: (el: XmlElement) => onPresence(s, el),

@@ -13,6 +13,8 @@ import { noRoleGroupName, roleGroupNames } from '../../main/xmpp/roles';
 export const productionConfigPath = fileURLToPath(new URL('../../deploy/prosody/prosody.cfg.lua', import.meta.url));
 /** deploy/prosody/modules: the clinic's own Prosody modules (mod_muc_clinic_policy), loaded from the clone in tests. */
 export const clinicModulesPath = fileURLToPath(new URL('../../deploy/prosody/modules', import.meta.url));
+/** test/support/prosody-modules: test-only modules (a hostile room server), never in deploy/. */
+export const testModulesPath = fileURLToPath(new URL('./prosody-modules', import.meta.url));
 export const PRODUCTION_DOMAIN = 'clinic.example';
 
 export interface SiteSettings {
@@ -48,6 +50,11 @@ export interface TestSwitches {
    * instead of production's 50 MB and 500 MB (the attachments bench sends 500 MB files).
    */
   fileShareLimitBytes?: number;
+  /**
+   * Test-only modules (test/support/prosody-modules) added to the care-team rooms' MUC component,
+   * e.g. `muc_test_hostile_room`: a server that lets a room turn open or anonymous (issue 18 §5).
+   */
+  mucModules?: string[];
 }
 
 const lua = (s: string) => JSON.stringify(s);
@@ -68,7 +75,10 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
     log: `{ info = ${lua(site.logFile)} }`,
     component_ports: luaList([site.componentPort]),
     component_secret: lua(site.componentSecret),
-    plugin_paths: luaList(site.pluginPaths ?? [clinicModulesPath]),
+    plugin_paths: luaList([
+      ...(site.pluginPaths ?? [clinicModulesPath]),
+      ...(sw.mucModules?.length ? [testModulesPath] : []),
+    ]),
     admins: luaList(site.admins ?? []),
   };
   let out = production;
@@ -79,6 +89,7 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
   }
   out = out.split(PRODUCTION_DOMAIN).join(site.domain);
   if (sw.fileShareLimitBytes !== undefined) out = withFileShareLimit(out, sw.fileShareLimitBytes);
+  if (sw.mucModules?.length) out = withMucModules(out, sw.mucModules);
 
   const extra = ['', '---------- Test-only switches (test/support/prosody-config.ts) ----------'];
   if (sw.runAsRoot) extra.push('run_as_root = true');
@@ -90,6 +101,13 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
   const hostAt = out.search(/^VirtualHost /m);
   if (hostAt < 0) throw new Error('production config has no VirtualHost');
   return `${out.slice(0, hostAt)}${extra.join('\n')}\n\n${out.slice(hostAt)}`;
+}
+
+/** The MUC component's modules_enabled with the test-only `modules` first (TestSwitches.mucModules). */
+function withMucModules(config: string, modules: string[]): string {
+  const re = /^(Component "rooms\.[^"]*" "muc"\n(?:[\t ].*\n)*?[\t ]*modules_enabled = \{)/m;
+  if (!re.test(config)) throw new Error('production config has no rooms component with modules_enabled');
+  return config.replace(re, `$1 ${modules.map(lua).join('; ')};`);
 }
 
 /** The upload component's size limit and daily quota set to `bytes` (TestSwitches.fileShareLimitBytes). */

@@ -37,6 +37,8 @@ export interface StartProsodyOptions {
   admins?: string[];
   /** Benchmarks: the upload limit and daily quota in bytes (TestSwitches.fileShareLimitBytes). */
   fileShareLimitBytes?: number;
+  /** Test-only modules on the rooms' MUC component (TestSwitches.mucModules), e.g. `muc_test_hostile_room`. */
+  mucTestModules?: string[];
 }
 
 export interface ProsodyServer {
@@ -200,6 +202,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
           iterationCount: options.iterationCount ?? 128,
           withoutTls: !tls,
           ...(options.fileShareLimitBytes ? { fileShareLimitBytes: options.fileShareLimitBytes } : {}),
+          ...(options.mucTestModules ? { mucModules: options.mucTestModules } : {}),
         },
       ),
     );

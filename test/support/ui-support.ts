@@ -166,7 +166,7 @@ export async function startClinic(
   people: Person[],
   extra: Partial<PolicyInput> = {},
   /** The server's admins (they create care-team rooms, issue 18); none by default. */
-  o: { admins?: string[] } = {},
+  o: { admins?: string[]; mucTestModules?: string[] } = {},
 ): Promise<Clinic> {
   const dir = mkdtempSync(join(tmpdir(), `e2e-${prefix}-`));
   const opened: Workstation[] = [];
@@ -179,7 +179,11 @@ export async function startClinic(
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    prosody = await startProsody({ users: prosodyUsers(people), ...(o.admins ? { admins: o.admins } : {}) });
+    prosody = await startProsody({
+      users: prosodyUsers(people),
+      ...(o.admins ? { admins: o.admins } : {}),
+      ...(o.mucTestModules ? { mucTestModules: o.mucTestModules } : {}),
+    });
     // As IT's provisioning does: each person's name in the directory, so first run does not ask it.
     await setDirectoryNames(prosody, people);
     browser = await launchChromium();

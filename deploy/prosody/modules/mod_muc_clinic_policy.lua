@@ -49,6 +49,66 @@ module:hook("iq-set/bare/http://jabber.org/protocol/muc#owner:query", function(e
 	return true;
 end, 10);
 
+-- Announcement rooms (issue 18 §4): only the room's owners post. A room setting of its own, in the
+-- configuration form as {urn:clinic-messenger:rooms}roomconfig_announcement (boolean), kept with the
+-- room, advertised in disco#info as the feature urn:clinic-messenger:rooms:announcement, and
+-- announced to the occupants with status 104 when it changes. XEP-0045's "moderated" is not used:
+-- in a moderated room Prosody makes only occupants without an affiliation visitors, never members.
+-- In such a room a groupchat message from an occupant whose affiliation is not "owner" is refused
+-- (<forbidden/>), unless it carries nothing but chat markers or chat states (a read marker is not a
+-- post). Server admins are owners of every room (component_admins_as_room_owners); the clients
+-- still refuse their messages, since they are on no room's member list.
+local ANNOUNCEMENT_FIELD = "{urn:clinic-messenger:rooms}roomconfig_announcement";
+local ANNOUNCEMENT_FEATURE = "urn:clinic-messenger:rooms:announcement";
+local NOT_A_POST = {
+	["urn:xmpp:chat-markers:0"] = true;
+	["http://jabber.org/protocol/chatstates"] = true;
+	["urn:xmpp:hints"] = true;
+	["urn:xmpp:sid:0"] = true;
+};
+
+module:hook("muc-config-form", function(event)
+	table.insert(event.form, {
+		name = ANNOUNCEMENT_FIELD;
+		type = "boolean";
+		label = "Announcement room (only owners post)";
+		value = event.room._data.clinic_announcement == true;
+	});
+end, 80-10);
+
+module:hook("muc-config-submitted/"..ANNOUNCEMENT_FIELD, function(event)
+	local value = event.value and true or nil;
+	if event.room._data.clinic_announcement ~= value then
+		event.room._data.clinic_announcement = value;
+		event.status_codes["104"] = true;
+	end
+end);
+
+module:hook("muc-disco#info", function(event)
+	if event.room._data.clinic_announcement then
+		event.reply:tag("feature", { var = ANNOUNCEMENT_FEATURE }):up();
+	end
+end);
+
+local bare_of = require "util.jid".bare;
+
+local function is_post(stanza)
+	for _, child in ipairs(stanza.tags) do
+		if not NOT_A_POST[child.attr.xmlns] then return true; end
+	end
+	return false;
+end
+
+-- After mod_muc's role check (50), before the subject change (20) and the broadcast and archive.
+module:hook("muc-occupant-groupchat", function(event)
+	local room = event.room;
+	if not room._data.clinic_announcement then return; end
+	if room:get_affiliation(bare_of(event.from)) == "owner" or not is_post(event.stanza) then return; end
+	event.origin.send(st.error_reply(event.stanza, "auth", "forbidden",
+		"Clinic policy: only the room's owners post in this announcement room"));
+	return true;
+end, 40);
+
 -- The room's affiliation list is its member list: who may join and whose key every message is
 -- encrypted to. The server's admins (IT) create rooms and, through Prosody's
 -- component_admins_as_room_owners, own every room anyway; they must not appear on the list as

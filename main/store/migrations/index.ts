@@ -19,6 +19,7 @@ import { migrate0011Attachments } from './0011-attachments';
 import { migrate0012PatientTexts } from './0012-patient-texts';
 import { migrate0013PatientSegments } from './0013-patient-segments';
 import { migrate0014Rooms } from './0014-rooms';
+import { migrate0015RoomSettings } from './0015-room-settings';
 
 export interface Migration {
   version: number;
@@ -41,6 +42,7 @@ export const migrations: readonly Migration[] = [
   { version: 12, name: 'patient-texts', up: migrate0012PatientTexts },
   { version: 13, name: 'patient-segments', up: migrate0013PatientSegments },
   { version: 14, name: 'rooms', up: migrate0014Rooms },
+  { version: 15, name: 'room-settings', up: migrate0015RoomSettings },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */

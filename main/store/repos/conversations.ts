@@ -43,9 +43,24 @@ interface ListRow {
   r_name: string | null;
   r_left: number | null;
   r_members: string | null;
+  /** Migration 0015: an announcement room; what it no longer keeps of the clinic's policy. */
+  r_announcement: number | null;
+  r_unsafe: string | null;
 }
 
 type RoomMembers = NonNullable<ConversationListItem['room']>['members'];
+type RoomProblems = NonNullable<NonNullable<ConversationListItem['room']>['unsafe']>;
+
+/** The stored problems (`open,anonymous`) as the contract's list; words it does not know are dropped. */
+const roomProblems = (text: string): RoomProblems =>
+  text.split(',').filter((w): w is RoomProblems[number] => w === 'open' || w === 'anonymous');
+
+const toRoom = (r: ListRow): NonNullable<ConversationListItem['room']> => ({
+  left: r.r_left !== null,
+  members: JSON.parse(r.r_members ?? '[]') as RoomMembers,
+  ...(r.r_announcement === 1 ? { announcement: true } : {}),
+  ...(r.r_unsafe ? { unsafe: roomProblems(r.r_unsafe) } : {}),
+});
 
 const toConv = (r: ConvRow): ConversationRow => ({
   id: String(r.id),
@@ -86,9 +101,7 @@ const toItem = (r: ListRow): ConversationListItem => ({
         },
   unread: r.unread,
   urgentUnread: r.urgent_unread,
-  ...(r.r_id !== null
-    ? { room: { left: r.r_left !== null, members: JSON.parse(r.r_members ?? '[]') as RoomMembers } }
-    : {}),
+  ...(r.r_id !== null ? { room: toRoom(r) } : {}),
 });
 
 const SELECT_ITEM = `
@@ -102,6 +115,7 @@ const SELECT_ITEM = `
            WHERE g.conversation_id = c.id AND g.direction = 'in' AND g.read_at IS NULL
              AND g.state <> 'unverified' AND g.urgent = 1) AS urgent_unread,
          r.conversation_id AS r_id, r.name AS r_name, r.left_at AS r_left,
+         r.announcement AS r_announcement, r.unsafe AS r_unsafe,
          CASE WHEN r.conversation_id IS NULL THEN NULL ELSE
            (SELECT json_group_array(json_object('jid', a.jid, 'affiliation', a.affiliation)) FROM room_affiliations a
              WHERE a.room_id = c.id AND a.affiliation IN ('owner','admin','member')

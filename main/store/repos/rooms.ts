@@ -20,6 +20,18 @@ export interface StoredRoom {
   joinedAt: number | null;
   /** Set when the room removed us (or refused our join); null while we are a member. */
   leftAt: number | null;
+  /** An announcement room: only its owners post (migration 0015). */
+  announcement: boolean;
+  /** What the room no longer keeps of the clinic's policy (`open`, `anonymous`, comma-separated); null: it keeps it. */
+  unsafe: string | null;
+  /** Since when it is unsafe; null while it is not. */
+  unsafeAt: number | null;
+}
+
+/** What the room's disco#info said (room-config.ts), as setConfig records it. */
+export interface StoredRoomConfig {
+  announcement: boolean;
+  unsafe: string | null;
 }
 
 export interface AffiliationRecord {
@@ -38,6 +50,11 @@ export interface RoomRepo {
   setJoined(jid: string, at: number): void;
   setLeft(jid: string, at: number): void;
   /**
+   * Records the room's configuration as read at `at`; returns which of the two changed (each change
+   * is audited by the caller). Unknown room: nothing changes.
+   */
+  setConfig(jid: string, config: StoredRoomConfig, at: number): { announcement: boolean; unsafe: boolean };
+  /**
    * Records a person's affiliation as of `at`, only when it differs from the last one recorded;
    * returns true when it did (a change to audit).
    */
@@ -55,6 +72,9 @@ interface Row {
   nick: string | null;
   joined_at: number | null;
   left_at: number | null;
+  announcement: number;
+  unsafe: string | null;
+  unsafe_at: number | null;
 }
 
 const toRoom = (r: Row): StoredRoom => ({
@@ -64,6 +84,9 @@ const toRoom = (r: Row): StoredRoom => ({
   nick: r.nick,
   joinedAt: r.joined_at,
   leftAt: r.left_at,
+  announcement: r.announcement === 1,
+  unsafe: r.unsafe,
+  unsafeAt: r.unsafe_at,
 });
 
 export function createRoomRepo(db: Db, clock: Pick<Clock, 'now'>): RoomRepo {
@@ -80,6 +103,9 @@ export function createRoomRepo(db: Db, clock: Pick<Clock, 'now'>): RoomRepo {
   const all = db.prepare<[], Row>('SELECT * FROM rooms ORDER BY jid');
   const joined = db.prepare<[number, string]>('UPDATE rooms SET joined_at = ?, left_at = NULL WHERE jid = ?');
   const left = db.prepare<[number, string]>('UPDATE rooms SET left_at = ? WHERE jid = ? AND left_at IS NULL');
+  const config = db.prepare<[number, string | null, number | null, number]>(
+    'UPDATE rooms SET announcement = ?, unsafe = ?, unsafe_at = ? WHERE conversation_id = ?',
+  );
   const history = db.prepare<[number], AffiliationRecord>(
     'SELECT jid, affiliation, at FROM room_affiliations WHERE room_id = ? ORDER BY at, id',
   );
@@ -115,6 +141,20 @@ export function createRoomRepo(db: Db, clock: Pick<Clock, 'now'>): RoomRepo {
     list: () => all.all().map(toRoom),
     setJoined: (jid, at) => void joined.run(at, jid.toLowerCase()),
     setLeft: (jid, at) => void left.run(at, jid.toLowerCase()),
+    setConfig(jid, c, at) {
+      return db
+        .transaction(() => {
+          const r = byJid.get(jid.toLowerCase());
+          if (!r) return { announcement: false, unsafe: false };
+          const changed = { announcement: (r.announcement === 1) !== c.announcement, unsafe: r.unsafe !== c.unsafe };
+          if (changed.announcement || changed.unsafe) {
+            const since = c.unsafe === null ? null : (r.unsafe_at ?? at);
+            config.run(c.announcement ? 1 : 0, c.unsafe, since, r.conversation_id);
+          }
+          return changed;
+        })
+        .immediate();
+    },
     recordAffiliation(room, person, affiliation, at) {
       const id = roomId(room);
       if (id === undefined) return false;

@@ -49,6 +49,7 @@ export const auditTypeNames: Record<AuditEventType, string> = {
   'audit-anchor': 'Record not anchored',
   'patient-text': 'Text to a patient',
   'room-membership': 'Care-team room membership',
+  'room-policy': 'Care-team room safety and settings',
 };
 
 /** The types in the order the menu lists them: by their names. */

@@ -39,6 +39,12 @@ const wipeWords: Partial<Record<string, string>> = {
   'predates-profile': 'issued before this profile was created',
 };
 
+/** What an unsafe room no longer keeps (main/xmpp/room-config.ts), in words. */
+const roomProblemWords: Partial<Record<string, string>> = {
+  open: 'people who are not on its member list can join it',
+  anonymous: 'it no longer shows who wrote each message',
+};
+
 /** A name for the JID in `key`, or `fallback` when the entry has none. */
 function who(d: Detail, key: string, nameOf: NameOf, fallback = 'a colleague'): string {
   const jid = str(d, key);
@@ -139,6 +145,22 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
     if (d.change === 'policy') return `Left ${room}: it is no longer members-only and non-anonymous`;
     const verb = d.change === 'removed' ? 'removed from' : d.change === 'joined' ? 'joined' : 'added to';
     return `${who(d, 'jid', n, 'A colleague')} ${verb} ${room}`;
+  },
+  'room-policy': (d) => {
+    const room = typeof d.room === 'string' ? d.room : 'a care-team room';
+    // A sentence starts with a capital (the room's address may not).
+    const label = typeof d.room === 'string' ? `Care-team room ${d.room}` : 'A care-team room';
+    if (d.change === 'unsafe') {
+      const why = (str(d, 'problems') ?? '')
+        .split(',')
+        .map((p) => roomProblemWords[p])
+        .filter(Boolean);
+      return `Stopped sending to ${room} and accepting its messages: ${why.length ? why.join(' and ') : 'it no longer keeps the clinic’s rules'}`;
+    }
+    if (d.change === 'safe') return `${label} keeps the clinic’s rules again: sending to it resumed`;
+    return d.announcement === true
+      ? `${label} is an announcement room: only its owners post`
+      : `${label} is no longer an announcement room: every member posts`;
   },
 };
 

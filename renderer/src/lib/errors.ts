@@ -61,6 +61,9 @@ const ERROR_TEXTS = {
     // this is a key the server refused or that did not validate.
     KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched. Try again later, or ask IT.',
     NOT_CONNECTED: 'Not connected to the clinic server. The message will be sent when you reconnect.',
+    // Care-team rooms (issue 18 §4, §5): main's own message names what the room no longer keeps.
+    ROOM_UNSAFE: (e) => e.message,
+    ROOM_OWNERS_ONLY: 'Not sent: only the room’s owners post in this announcement room.',
   },
   /** Sending a file from the composer (issue 16): main's policy refusals, nothing sent. */
   attach: {
@@ -87,6 +90,9 @@ const ERROR_TEXTS = {
     KEY_UNAVAILABLE: 'Not sent: this contact’s encryption key could not be fetched.',
     FORBIDDEN: 'Not sent: messages can only go to colleagues on the clinic’s own server.',
     CANCELLED: 'Not sent: you cancelled the upload of its file. Retry sends it.',
+    ROOM_UNSAFE:
+      'Not sent: this room is not safe for patient information right now (it is open to others, or hides who writes). Retry once IT has fixed it.',
+    ROOM_OWNERS_ONLY: 'Not sent: only the room’s owners post in this announcement room.',
   },
   /** Editing or deleting one's own sent message for everyone (issue 12 §6): nothing changed. */
   change: {
