@@ -38,7 +38,8 @@ Care-team rooms made from the directory's groups (the teams and roles of users.c
           group: adds its new members, removes those who left it (their workstations stop
           receiving the room's messages from the next one). Owners stay, unless --owner names
           them: then exactly those are owners.
-Workstations join a room they were added to at their next sign-in.
+A workstation that is signed in joins a room it was added to at once on Prosody (the server tells
+it), else at its next sign-in.
 
 Server options (run on the server, as for provision):
   --prosody-config <file>  Prosody (default ${DEFAULT_PROSODY_CONFIG}): the directory is its
@@ -209,6 +210,11 @@ export async function rooms(io: CliIo, opts: RoomsOptions): Promise<void> {
   }
 }
 
+const joinHint = (service: RoomService): string =>
+  service.tellsMembers
+    ? 'Members’ workstations that are signed in join it now; the others at their next sign-in.'
+    : 'Members’ workstations join it at their next sign-in.';
+
 async function create(
   io: CliIo,
   service: RoomService,
@@ -251,7 +257,7 @@ async function create(
   }
   const affs = await service.affiliations(jid);
   io.stdout(`${jid}: ${counts(affs)}, from the directory group "${group.name}".`);
-  io.stdout('Members’ workstations join it at their next sign-in.');
+  io.stdout(joinHint(service));
 }
 
 async function list(io: CliIo, service: RoomService, groups: DirectoryGroup[]): Promise<void> {
@@ -349,7 +355,7 @@ async function sync(
   }
   io.stdout(
     `Synced ${synced} room${synced === 1 ? '' : 's'} on ${service.description}: ${added} added, ${removed} removed.` +
-      (added ? ' Added members’ workstations join at their next sign-in.' : ''),
+      (added ? ` ${joinHint(service)}` : ''),
   );
   if (problems.length) throw new CliError(problems.join('\n'));
 }

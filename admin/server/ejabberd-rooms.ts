@@ -71,6 +71,7 @@ export function ejabberdRooms(apiUrl: string, domains: readonly string[]): RoomS
   return {
     service,
     description,
+    tellsMembers: false,
     async listRooms() {
       const r = await call('muc_online_rooms', { service });
       if (!Array.isArray(r)) throw new CliError(`ejabberd's answer to muc_online_rooms is not a list.`);

@@ -147,6 +147,7 @@ export async function prosodyRooms(as: string, password: string, target: SendTar
   return {
     service: muc,
     description,
+    tellsMembers: true,
     async listRooms() {
       const res = await ask(
         xml('iq', { type: 'get', to: muc }, xml('query', { xmlns: NS_DISCO_ITEMS, node: ALL_ROOMS_NODE })),

@@ -21,6 +21,12 @@ export interface RoomService {
   readonly service: string;
   /** "rooms.clinic.example on Prosody via host:5222 as it@clinic.example", for messages. */
   readonly description: string;
+  /**
+   * Whether the server tells an account's signed-in workstations at once that it was put on a
+   * room's list or taken off it (deploy/prosody's mod_muc_clinic_policy); otherwise they learn it
+   * at their next sign-in.
+   */
+  readonly tellsMembers: boolean;
   /** The bare JIDs of every room of the service, sorted. */
   listRooms(): Promise<string[]>;
   /** The room's name, description and policy check; null when there is no such room. */

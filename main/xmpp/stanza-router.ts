@@ -16,6 +16,7 @@ import type { Inbound } from './inbound';
 import type { PatientTexts } from './patient-texts';
 import { announcedKeys } from './pep-keys';
 import type { ReadSync } from './read-sync';
+import { createRoomListWatch } from './room-list-notice';
 import type { Rooms } from './rooms';
 import { NS } from './stanzas';
 
@@ -26,13 +27,14 @@ export interface StanzaRouterDeps {
   inbound: Inbound;
   readSync: ReadSync;
   patients: Pick<PatientTexts, 'onStanza'>;
-  /** Care-team rooms (issue 18): their presences and messages. */
-  rooms?: Pick<Rooms, 'onPresence' | 'onMessage' | 'acceptArchive'>;
+  /** Care-team rooms (issue 18): their presences and messages; `connected` when our room list changed. */
+  rooms?: Pick<Rooms, 'onPresence' | 'onMessage' | 'acceptArchive' | 'connected'>;
 }
 
 export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync, patients, rooms }: StanzaRouterDeps) {
   const { store, logger } = ctx.opts;
   let chain: Promise<void> = Promise.resolve();
+  const roomList = rooms ? createRoomListWatch(ctx, rooms) : null;
 
   /**
    * A colleague published a public-key list (caps.ts). Re-fetch only when it does not announce
@@ -66,6 +68,8 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync,
     }
     // A room's archive results (issue 18) are the room's catch-up's, not the account's.
     if (el.name !== 'message' || rooms?.acceptArchive(el) || catchUp.accept(el)) return;
+    // We were put on a room's list or taken off it (room-list-notice.ts): ask for our rooms again.
+    if (roomList?.onStanza(el)) return;
     const admin = liveAdminCommand(el, ctx.ownJid);
     if (admin) return ctx.opts.onAdminCommand?.(admin, 'live');
     // The patient gateway's state changes (issue 17): not OX, never to inbound.ts.

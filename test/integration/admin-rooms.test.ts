@@ -178,6 +178,12 @@ describe('clinic-admin rooms, over a real Prosody', () => {
       );
       expect(pending.stdout).toContain('1 room differs from its group: clinic-admin rooms sync.');
 
+      // Carol's workstation is signed in before she is added: it is on no room's list yet.
+      const carol = await makeClient(server, CAROL, pw(CAROL));
+      clients.push(carol);
+      await carol.messaging.inspect.settled();
+      expect(carol.store.rooms.get(room)).toBeUndefined();
+
       const r = await rooms('sync');
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(
@@ -203,6 +209,13 @@ describe('clinic-admin rooms, over a real Prosody', () => {
           (a) => a.type === 'room-membership' && a.detail.jid === DAVE && a.detail.change === 'removed',
         ),
       ).toBe(true);
+      // The server tells Carol's signed-in workstation that her room list changed: it joins at once.
+      const joined = await waitFor(
+        'carol joins without signing in again',
+        () => carol.store.rooms.get(room)?.joinedAt != null && carol.store.rooms.get(room),
+      );
+      expect(joined.leftAt).toBeNull();
+      expect(carol.store.rooms.members(room).map((m) => m.jid)).toEqual([ALICE, BOB, CAROL]);
 
       const again = await rooms('sync', 'ward-1');
       expect(again.code, again.stderr).toBe(0);

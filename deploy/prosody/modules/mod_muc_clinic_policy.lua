@@ -168,3 +168,17 @@ module:hook("iq-get/host/http://jabber.org/protocol/disco#items:query", function
 	event.origin.send(reply);
 	return true;
 end, 10);
+
+-- Tell an account at once that it was put on a room's list or taken off it (clinic-admin rooms,
+-- an owner): a headline from the room's bare JID to the account's bare JID, which reaches every
+-- signed-in workstation and is neither stored offline nor archived. A workstation takes it only as
+-- a cue to ask the node above again (main/xmpp/room-list-notice.ts); what it joins is what that
+-- answer lists, never what the notice says. One that is signed out asks at its next sign-in anyway.
+local ROOM_LIST_NOTICE_NS = "urn:clinic-messenger:rooms:0";
+local ON_LIST = { owner = true; admin = true; member = true };
+
+module:hook("muc-set-affiliation", function(event)
+	if (ON_LIST[event.affiliation] or false) == (ON_LIST[event.previous_affiliation] or false) then return; end
+	module:send(st.message({ from = event.room.jid, to = jid_bare(event.jid), type = "headline" })
+		:tag("x", { xmlns = ROOM_LIST_NOTICE_NS }):up());
+end);
