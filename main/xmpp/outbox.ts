@@ -45,10 +45,17 @@ export function createOutbox(ctx: MessagingContext) {
   const inFlight = new Set<string>();
   let flushing: Promise<void> | null = null;
   let again = false;
+  /** A reconnect's flush came while a pass was running: the next pass takes everything pending. */
+  let againForced = false;
 
   async function drain(force: boolean): Promise<void> {
     do {
       again = false;
+      // A send cut off by the lost connection is requeued with a backoff when it fails, which can be
+      // after the reconnect's flush arrived: without the reconnect's `force` it would wait for its
+      // backoff while the messages written after it go first (out of order).
+      force ||= againForced;
+      againForced = false;
       const conn = ctx.conn();
       if (!conn?.isReady()) return;
       // After a reconnect everything pending is due now (force); otherwise honour the backoff.
@@ -77,6 +84,7 @@ export function createOutbox(ctx: MessagingContext) {
   function flush(force = false): Promise<void> {
     if (flushing) {
       again = true;
+      againForced ||= force;
       return flushing;
     }
     flushing = drain(force)

@@ -6,7 +6,9 @@
 // offline catches up on the OTHER node, each message exactly once and in order. Failover (issue 19
 // item 3, first part): a client that reached node a through a TCP front door (the README's load
 // balancer) loses it to kill -9 and carries on on node b, nothing lost or doubled; node a restarts
-// into the cluster, and the same holds the other way round when node b is killed.
+// into the cluster, and the same holds the other way round when node b is killed. Then without the
+// front door: a client given node b's address and node a's as its alternate (ServerConfig.alternates)
+// moves to node a by itself when node b is killed, again nothing lost or doubled.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
 import {
@@ -21,6 +23,7 @@ import { makeClient, messagesWith, waitFor, type TestClient } from '../support/x
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
 const C = 'carol@clinic.test';
+const D = 'dave@clinic.test';
 
 describe('the client against a 2-node ejabberd cluster, colleagues on different nodes', () => {
   let cluster: EjabberdCluster;
@@ -38,6 +41,7 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
         { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
         { jid: C, password: 'carol-pw-1', name: 'Carol Cole', role: 'reception' },
+        { jid: D, password: 'dave-pw-1', name: 'Dave Dunn', role: 'nurse' },
       ],
     });
   }, 90_000);
@@ -228,4 +232,50 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
       true,
     );
   }, 120_000);
+  it('with both nodes’ addresses in its settings (no front door), dave moves to node a when node b is killed', async () => {
+    const [a, b] = cluster.nodes;
+    const carol = clients.find((c) => c.jid === C)!; // on node a since the test above
+    await b.restart(); // killed in the test above; back as a member of the cluster
+    expect((await cluster.members()).sort()).toEqual([a.name, b.name].sort());
+    const dave = track(
+      await makeClient(b, D, 'dave-pw-1', { server: { port: b.c2sPort, alternates: [`127.0.0.1:${a.c2sPort}`] } }),
+    );
+    expect(await nodeOf(D, b)).toEqual([b.name]);
+    const hi = await dave.messaging.send(dave.store.conversations.getOrCreate(C).id, 'hello carol');
+    await waitFor('carol gets dave', () => messagesWith(carol, D).find((m) => m.originId === hi.originId));
+    const yo = await carol.messaging.send(carol.store.conversations.getOrCreate(D).id, 'hello dave');
+    await waitFor('dave gets carol', () => messagesWith(dave, C).find((m) => m.originId === yo.originId));
+
+    await b.crash();
+    const fromCarol: Message[] = [];
+    const fromDave: Message[] = [];
+    for (let i = 0; i < 5; i++) {
+      fromCarol.push(await carol.messaging.send(carol.store.conversations.getOrCreate(D).id, `node b is gone ${i}`));
+      fromDave.push(await dave.messaging.send(dave.store.conversations.getOrCreate(C).id, `on the next address ${i}`));
+    }
+    const carolIds = fromCarol.map((m) => m.originId);
+    const daveIds = fromDave.map((m) => m.originId);
+    await waitFor(
+      "dave has carol's five",
+      () => messagesWith(dave, C).filter((m) => carolIds.includes(m.originId)).length >= 5,
+      60_000,
+    );
+    await waitFor(
+      "carol has dave's five",
+      () => messagesWith(carol, D).filter((m) => daveIds.includes(m.originId)).length >= 5,
+      60_000,
+    );
+    expect(await dave.outboxIdle(30_000)).toBe(true);
+    expect(await nodeOf(D, a)).toEqual([a.name]);
+    await dave.messaging.inspect.settled();
+    await carol.messaging.inspect.settled();
+    const atDave = messagesWith(dave, C);
+    const atCarol = messagesWith(carol, D);
+    expect(atDave.filter((m) => carolIds.includes(m.originId)).map((m) => m.originId)).toEqual(carolIds);
+    expect(atCarol.filter((m) => daveIds.includes(m.originId)).map((m) => m.originId)).toEqual(daveIds);
+    for (const list of [atDave, atCarol]) expect(new Set(list.map((m) => m.originId)).size).toBe(list.length);
+    expect([...atDave, ...atCarol].filter((m) => m.direction === 'in').every((m) => m.state === 'delivered')).toBe(
+      true,
+    );
+  }, 180_000);
 });
