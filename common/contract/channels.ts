@@ -3,6 +3,7 @@
  * Names are `namespace:method`; the client factory turns them into `clinic.namespace.method(input)`.
  */
 import { z } from 'zod';
+import { MAX_MENTIONS } from '../mentions';
 import { channel } from './define';
 import {
   listedPatient,
@@ -22,6 +23,7 @@ import {
   conversationSummary,
   fingerprint,
   lockReason,
+  mentionRange,
   message,
   notificationPreview,
   ownPresence,
@@ -176,6 +178,11 @@ export const channels = {
       replyTo: z.string().max(200).optional(),
       /** Marked Urgent: notifies even under Do not disturb, per policy (issue 12 §7). */
       urgent: z.boolean().optional(),
+      /**
+       * @mentions of the room's members (care-team rooms, issue 18 §4): code-point ranges of `body`.
+       * main keeps only those of current members that fit the text; elsewhere they are ignored.
+       */
+      mentions: z.array(mentionRange).max(MAX_MENTIONS).optional(),
     }),
     message,
   ),

@@ -1,5 +1,6 @@
 /** Domain schemas shared by main and renderer. Types are inferred: one definition, no drift. */
 import { z } from 'zod';
+import { MAX_MENTIONS } from '../mentions';
 
 /** A bare JID: local@domain, lower-case, no resource. */
 export const bareJid = z
@@ -79,6 +80,13 @@ export const timestamp = z.number().int().nonnegative();
 
 const direction = z.enum(['in', 'out']);
 
+/** An @mention: a room member's real JID and the code-point range of the text naming them. */
+export const mentionRange = z.object({
+  jid: bareJid,
+  begin: z.number().int().nonnegative(),
+  end: z.number().int().positive(),
+});
+
 export const message = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -107,6 +115,18 @@ export const message = z.object({
   urgent: z.boolean().optional(),
   /** A care-team room message (issue 18): its sender's real bare JID, checked against their key. */
   senderJid: bareJid.optional(),
+  /**
+   * Its @mentions of room members (issue 18 §4), from the signed payload only: each member's real
+   * JID and the code-point range of `body` that names them (common/mentions.ts). Gone after an edit.
+   */
+  mentions: z.array(mentionRange).max(MAX_MENTIONS).optional(),
+  /** A received room message that mentions us (only from the signed payload, only by a member). */
+  mentionsMe: z.boolean().optional(),
+  /**
+   * Our own message in a care-team room (issue 18 §4): the members whose XEP-0333 displayed marker
+   * covers it (`jids`), of the `of` members besides us when it was sent.
+   */
+  readBy: z.object({ jids: z.array(bareJid), of: z.number().int().nonnegative() }).optional(),
   /** Its sender edited it (XEP-0308, issue 12 §6): when the shown text replaced the first. */
   editedAt: timestamp.optional(),
   /** Its sender deleted it for everyone (XEP-0424): body is null, the row says it was deleted. */
@@ -183,6 +203,8 @@ export const conversationSummary = z.object({
   unread: z.number().int().nonnegative(),
   /** Of those, marked Urgent by the sender (issue 12 §7): the inbox shows them distinctly. */
   urgentUnread: z.number().int().nonnegative().optional(),
+  /** Of those, mentioning us (issue 18 §4, care-team rooms): the inbox shows an "@" for them. */
+  mentionUnread: z.number().int().nonnegative().optional(),
   /**
    * A care-team room (issue 18): its member list as this workstation last read it from the room
    * (names, key state and presence come from the directory), and whether the room removed us.

@@ -53,6 +53,8 @@ export const events = {
     body: z.string(),
     /** Marked Urgent by the sender (inside the signed payload); may pass Do not disturb per policy. */
     urgent: z.boolean().optional(),
+    /** It mentions us (care-team rooms, issue 18 §4): may pass a muted room, never Do not disturb. */
+    mention: z.boolean().optional(),
     /** The person turned notification sounds off (Settings). */
     silent: z.boolean().optional(),
   }),

@@ -28,6 +28,8 @@ export interface OpenedWire {
   change: { kind: 'edit' | 'retract'; id: string } | null;
   /** The attachment (XEP-0447/0448) or why it was refused; plain data (Uint8Arrays clone). */
   attachment: ReadFileSharing | null;
+  /** @mentions (XEP-0372 references, issue 18): member JID and code-point range over `body`. */
+  mentions: { jid: string; begin: number; end: number }[];
   timestamp: number;
   to: string[];
   senderFingerprint: string;

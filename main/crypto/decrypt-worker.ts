@@ -41,6 +41,7 @@ async function open(job: WorkerJob): Promise<OpenedWire> {
     urgent: r.urgent,
     change: r.change,
     attachment: r.attachment,
+    mentions: r.mentions,
     timestamp: r.timestamp.getTime(),
     to: r.to,
     senderFingerprint: r.senderFingerprint,

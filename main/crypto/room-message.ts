@@ -14,6 +14,7 @@
  */
 import type { ContactKey, Identity } from './keys';
 import { normalizeBareJid } from './keys';
+import { cleanMentions } from '../../common/mentions';
 import { SigncryptRejectedError, type RejectReason } from './errors';
 import {
   checkSigncryptPlaintext,
@@ -47,7 +48,7 @@ export class RoomRecipientsError extends Error {
 
 export interface RoomSigncryptInput extends Pick<
   SigncryptInput,
-  'identity' | 'body' | 'reply' | 'urgent' | 'change' | 'attachment'
+  'identity' | 'body' | 'reply' | 'urgent' | 'change' | 'attachment' | 'mentions'
 > {
   /** The room's bare JID (room@rooms.clinic.example). */
   room: string;
@@ -101,6 +102,9 @@ function memberKeys(identity: Identity, members: readonly RoomMember[]): Contact
 export async function signcryptForRoom(input: RoomSigncryptInput): Promise<RoomSigncrypted> {
   const room = roomJid(input.room);
   const recipients = memberKeys(input.identity, input.members);
+  // Only members of the room now can be mentioned (issue 18 §4): anyone else is dropped, not sent.
+  const listed = new Set(input.members.map((m) => normalizeBareJid(m.jid)));
+  const mentions = cleanMentions(input.body, input.mentions ?? [], (jid) => listed.has(jid));
   const { base64, contentDigest } = await signcryptWithDigest({
     identity: input.identity,
     recipients,
@@ -111,6 +115,7 @@ export async function signcryptForRoom(input: RoomSigncryptInput): Promise<RoomS
     ...(input.urgent ? { urgent: true } : {}),
     ...(input.change ? { change: input.change } : {}),
     ...(input.attachment ? { attachment: input.attachment } : {}),
+    ...(mentions.length ? { mentions } : {}),
   });
   const jids = new Set([input.identity.bareJid, ...recipients.map((k) => normalizeBareJid(k.bareJid))]);
   return { base64, contentDigest, recipients: [...jids].sort() };
@@ -187,7 +192,8 @@ export async function openRoomMessage(input: OpenRoomMessageInput): Promise<Open
     if (opened.to.length === 0 || opened.to.some((j) => j !== room)) {
       throw new SigncryptRejectedError('bad-recipient', 'inner <to/> names more than this room');
     }
-    return { ...opened, sender };
+    // A mention of someone who was not a member then is dropped; the message stays good.
+    return { ...opened, mentions: opened.mentions.filter((m) => members.has(m.jid)), sender };
   } catch (err) {
     if (err instanceof SigncryptRejectedError) throw new RoomMessageRejectedError(err.reason, err.message);
     throw err;

@@ -11,6 +11,7 @@ import { normalizeBareJid, type ContactKey, type Identity } from './keys';
 import { formatXmppDateTime, parseXmppDateTime } from './time';
 import { fileSharingXml, readFileSharing, type ReadFileSharing, type SharedFile } from './file-sharing';
 import { changeXml, readChange, RETRACT_FALLBACK_BODY, type MessageChange } from './message-change';
+import { mentionsXml, readMentions, type MentionRange } from './mentions';
 import { childElements, escapeAttr, escapeText, isXmlSafe, parseXml, textOf, XmlError, type XmlElement } from './xml';
 
 /** XEP-0373 §2: the one definition of the OpenPGP for XMPP namespace; xmpp/ imports it from here. */
@@ -68,6 +69,8 @@ export interface SigncryptInput {
   change?: MessageChange;
   /** An attachment (issue 16): XEP-0447/0448 <file-sharing/>, its key and hash signed with the text. */
   attachment?: SharedFile;
+  /** @mentions of room members (issue 18): XEP-0372 references over `body`, code points. */
+  mentions?: readonly MentionRange[];
 }
 
 const RPAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -115,15 +118,18 @@ export function buildSigncryptXml(
   urgent = false,
   change?: MessageChange,
   attachment?: SharedFile,
+  mentions: readonly MentionRange[] = [],
 ): string {
   const fallback = reply ? fallbackQuote(reply.quote) : '';
   const full = change?.kind === 'retract' ? RETRACT_FALLBACK_BODY : fallback + body;
   if (!isXmlSafe(full)) throw new RangeError('message body contains control characters XML cannot carry');
   const tos = to.map((j) => `<to jid='${escapeAttr(bareOrThrow(j))}'/>`).join('');
+  // A mention's range counts in the text as written; the reply's quote comes before it in <body/>.
+  const refs = change?.kind === 'retract' ? '' : mentionsXml(mentions, [...fallback].length);
   return (
     `<signcrypt xmlns='${OX_NS}'>${tos}<time stamp='${formatXmppDateTime(now)}'/>` +
     `<rpad>${randomPad()}</rpad>` +
-    `<payload>${change ? changeXml(change) : ''}${reply ? replyXml(reply, fallback) : ''}<body xmlns='${CLIENT_NS}'>${escapeText(full)}</body>${urgent ? `<urgent xmlns='${CLINIC_NS}'/>` : ''}${attachment ? fileSharingXml(attachment) : ''}</payload></signcrypt>`
+    `<payload>${change ? changeXml(change) : ''}${reply ? replyXml(reply, fallback) : ''}<body xmlns='${CLIENT_NS}'>${escapeText(full)}</body>${refs}${urgent ? `<urgent xmlns='${CLINIC_NS}'/>` : ''}${attachment ? fileSharingXml(attachment) : ''}</payload></signcrypt>`
   );
 }
 
@@ -148,6 +154,7 @@ export async function signcryptWithDigest(input: SigncryptInput): Promise<{ base
     input.urgent === true,
     input.change,
     input.attachment,
+    input.mentions,
   );
   const bytes = new TextEncoder().encode(xml);
   const keys = new Map<string, PublicKey>([[identity.fingerprint, identity.publicKey]]);
@@ -194,6 +201,11 @@ export interface OpenedSigncrypt {
   change: MessageChange | null;
   /** Its attachment (XEP-0447/0448), or why it was refused (the text stays good); null when none. */
   attachment: ReadFileSharing | null;
+  /**
+   * Its @mentions (XEP-0372 references, issue 18) over `body` as returned: usable ranges only, not
+   * yet checked against a room's members (main/xmpp/room-mentions.ts does).
+   */
+  mentions: MentionRange[];
   /** The sender's <time stamp/>. */
   timestamp: Date;
   /** Every bare JID in the inner <to/> elements. */
@@ -320,15 +332,18 @@ export function checkSigncryptPlaintext(
   const body = bodies.find((b) => !b.attrs['xml:lang']) ?? bodies[0];
   if (!body) throw reject('malformed', 'payload has no <body/>');
   if (childElements(body).length) throw reject('malformed', '<body/> has child elements');
-  const { text: shown, replyTo } = readReply(payloads[0]!, textOf(body));
+  const full = textOf(body);
+  const { text: shown, replyTo } = readReply(payloads[0]!, full);
   const change = readChange(payloads[0]!);
+  const retracted = change?.kind === 'retract';
   return {
     // A deletion's body is only the fallback for other clients: nothing of it is kept.
-    body: change?.kind === 'retract' ? '' : shown,
+    body: retracted ? '' : shown,
     replyTo,
     urgent: childElements(payloads[0]!, 'urgent', CLINIC_NS).length > 0,
     change,
     attachment: readFileSharing(payloads[0]!),
+    mentions: retracted ? [] : readMentions(payloads[0]!, shown, [...full].length - [...shown].length),
     timestamp: stamp,
     to: to.map((j) => j.split('/')[0]!.toLowerCase()),
     senderFingerprint: ctx.senderFingerprint,

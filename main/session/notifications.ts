@@ -11,6 +11,10 @@
  *  - Sound is the person's choice; the notification says `silent` when it is off.
  *  - A message that carries a file (issue 16) says "Sent an attachment" where the sender may be
  *    shown (with its text after it at 'full'); never the file's name, type or content.
+ *  - A care-team room message (issue 18 §4) is titled by its real sender, never the room's address;
+ *    the room's name only at 'full' (a room may be named after a patient). One that mentions us
+ *    notifies in a muted room (not under Do not disturb) and says only what the level allows:
+ *    "New mention" at 'none', "Mentioned you" under the sender's name at 'sender', the text at 'full'.
  */
 import type { Message } from '../../common/contract/domain';
 import type { NotificationPreview } from '../../common/ipc-contract';
@@ -46,6 +50,10 @@ export interface NotificationRequest extends NotificationGate {
   hasAttachment?: () => boolean;
   /** The sender marked it Urgent (inside the signed payload). */
   urgent?: boolean;
+  /** A room message that mentions us (inside the signed payload, by a member): passes a muted room. */
+  mention?: boolean;
+  /** A care-team room's name; read only at 'full' (it may name a patient). */
+  roomName?: () => string | null;
   /** The conversation is muted. */
   conversationMuted?: boolean;
   /** policy.urgentBypassesDnd; default true, as in the policy schema. */
@@ -56,21 +64,33 @@ export interface Notification {
   title: string;
   body: string;
   urgent?: true;
+  mention?: true;
   silent?: true;
+}
+
+/** The body at 'sender' or 'full': the text only at 'full'; a file or a mention said in words. */
+function bodyFor(level: NotificationPreview, r: NotificationRequest, mention: boolean): string {
+  const text = level === 'full' ? r.body : '';
+  if (level !== 'none' && (r.hasAttachment?.() ?? false))
+    return text ? `Sent an attachment: ${text}` : 'Sent an attachment';
+  return text || (mention && level === 'sender' ? 'Mentioned you' : '');
 }
 
 export function notificationFor(r: NotificationRequest): Notification | null {
   if (r.locked) return null;
   const urgent = r.urgent === true;
-  const quiet = r.dnd === true || r.conversationMuted === true;
+  const mention = r.mention === true;
+  // A mention passes a muted room, never Do not disturb ("With a patient"): only Urgent may, per policy.
+  const quiet = r.dnd === true || (r.conversationMuted === true && !mention);
   if (quiet && !(urgent && r.urgentBypassesDnd !== false)) return null;
   const level = r.userPreview === null ? r.policyPreview : stricterPreview(r.policyPreview, r.userPreview);
-  const text = level === 'full' ? r.body : '';
-  const file = level !== 'none' && (r.hasAttachment?.() ?? false);
+  const room = level === 'full' ? (r.roomName?.() ?? null) : null;
+  const anonymous = urgent ? 'New urgent message' : mention ? 'New mention' : 'New message';
   return {
-    title: level === 'none' ? (urgent ? 'New urgent message' : 'New message') : r.senderName(),
-    body: file ? (text ? `Sent an attachment: ${text}` : 'Sent an attachment') : text,
+    title: level === 'none' ? anonymous : room ? `${r.senderName()} in ${room}` : r.senderName(),
+    body: level === 'none' ? '' : bodyFor(level, r, mention),
     ...(urgent ? { urgent: true as const } : {}),
+    ...(mention ? { mention: true as const } : {}),
     ...(r.sound === false ? { silent: true as const } : {}),
   };
 }
@@ -101,10 +121,16 @@ export function messagingHooks(
       const shown = notificationFor({
         ...g,
         urgent: m.urgent === true,
+        mention: m.mentionsMe === true,
         conversationMuted: g.muted?.(m.conversationId) ?? false,
         urgentBypassesDnd: d.policy.urgentBypassesDnd,
         policyPreview: d.policy.notificationPreview,
-        senderName: () => d.store.contacts.get(peer)?.displayName ?? peer,
+        // In a care-team room the sender is the checked real JID, never the room (issue 18).
+        senderName: () => {
+          const from = m.senderJid ?? peer;
+          return d.store.contacts.get(from)?.displayName ?? from;
+        },
+        roomName: () => (m.senderJid ? (d.store.rooms.get(peer)?.name ?? null) : null),
         body: m.body ?? '',
         // The row is written in the message's own transaction (receive.ts), before it is announced.
         hasAttachment: () => d.store.attachments.byMessage(m.id) !== undefined,

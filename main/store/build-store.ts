@@ -13,6 +13,7 @@ import { createPatientTextRepo } from './repos/patient-texts';
 import { createPatientListRepo } from './repos/patient-lists';
 import { createReplayRepo } from './repos/replay';
 import { createRoomRepo } from './repos/rooms';
+import { createRoomReadRepo } from './repos/room-reads';
 import { createSettingsRepo } from './repos/settings';
 import type { BackgroundOps, Store } from './types';
 
@@ -70,6 +71,7 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     patientTexts: createPatientTextRepo(db, clock),
     patientLists: createPatientListRepo(db, clock),
     rooms: createRoomRepo(db, clock),
+    roomReads: createRoomReadRepo(db),
     attachments: createAttachmentRepo(db, clock),
     background: {
       insertMany: (ms) =>

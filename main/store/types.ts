@@ -18,6 +18,7 @@ import type {
 import type { PatientTextRepo } from './repos/patient-texts';
 import type { PatientListRepo } from './repos/patient-lists';
 import type { RoomRepo } from './repos/rooms';
+import type { RoomReadRepo } from './repos/room-reads';
 import type { ReadMarkers } from './repos/read-markers';
 
 export type { Message, MessageState };
@@ -116,6 +117,10 @@ export interface NewMessage {
   urgent?: boolean;
   /** A room message's sender, their real bare JID (issue 18, migration 0014); unset in a pair. */
   senderJid?: string | null;
+  /** Its @mentions of room members (issue 18 §4, migration 0016); checked by the caller. */
+  mentions?: readonly { jid: string; begin: number; end: number }[] | null;
+  /** A verified received room message that mentions us. */
+  mentionsMe?: boolean;
 }
 
 /** What applyChange writes: XEP-0308's new text, or XEP-0424's deletion. */
@@ -397,6 +402,8 @@ export interface Store {
   patientLists: PatientListRepo;
   /** Care-team rooms and their member lists (issue 18, migration 0014). */
   rooms: RoomRepo;
+  /** "Read by" in care-team rooms: each member's displayed marker (issue 18 §4, migration 0016). */
+  roomReads: RoomReadRepo;
   /** Files carried by messages (issue 16, migration 0011); rows go with their message (ON DELETE CASCADE). */
   attachments: AttachmentRepo;
   background: BackgroundOps;

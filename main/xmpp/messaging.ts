@@ -25,6 +25,9 @@ import { createOutbox, type Outbox } from './outbox';
 import { sendOwnPresence } from './own-presence';
 import { createReadSync, type ReadSync } from './read-sync';
 import { createReceiver } from './receive';
+import { roomDisplayedMarker } from './room-markers';
+import { mentionsToSend } from './room-mentions';
+import { withReadBy } from './room-reads';
 import { createRooms } from './rooms';
 import { createSessionSetup, type SessionSetup } from './session-setup';
 import { createStanzaRouter } from './stanza-router';
@@ -99,7 +102,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     conn,
     identity: () => accountKey.current(),
     emitMessage(m: Message, isNew: boolean) {
-      if (!quiet()) events.emit(isNew ? 'message:added' : 'message:updated', m);
+      // Our own message in a care-team room carries who read it (room-reads.ts).
+      if (!quiet()) events.emit(isNew ? 'message:added' : 'message:updated', withReadBy(store, ownJid, [m])[0]!);
     },
     emitConversation(id: string) {
       if (quiet()) return;
@@ -139,7 +143,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     start: (o) => lifecycle.start(o),
     stop: () => stopAll(outbox.attachments, lifecycle, anchoring),
     connection: () => conn()?.state() ?? { state: 'offline', detail: null },
-    send: (conversationId, body, replyTo, urgent) => sendText(ctx, outbox, conversationId, body, replyTo, urgent),
+    send: (conversationId, body, replyTo, urgent, mentions) =>
+      sendText(ctx, outbox, conversationId, body, replyTo, urgent, mentions),
     ...attachmentMethods(ctx, outbox),
     // A refusal (NOT_FOUND, CONFLICT) rejects, as from the other async methods.
     retry: (messageId) => Promise.resolve().then(() => outbox.retry(messageId)),
@@ -167,7 +172,10 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   };
 }
 
-/** `replyTo`: a message of the same conversation this one answers (XEP-0461); it needs an origin-id. */
+/**
+ * `replyTo`: a message of the same conversation this one answers (XEP-0461); it needs an origin-id.
+ * `mentions`: @mentions of a care-team room's members (room-mentions.ts); ignored elsewhere.
+ */
 async function sendText(
   ctx: MessagingContext,
   outbox: Outbox,
@@ -175,13 +183,15 @@ async function sendText(
   body: string,
   replyTo?: string,
   urgent = false,
+  mentions?: Parameters<typeof mentionsToSend>[4],
 ): Promise<Message> {
   const { store } = ctx.opts;
   const conv = store.conversations.get(conversationId);
   if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
   const quoted = replyTo === undefined ? null : answered(store, conversationId, replyTo);
   await checkRecipient(ctx, conv.peerJid);
-  return outbox.enqueue(conversationId, body, quoted, urgent);
+  const kept = mentionsToSend(store, ctx.ownJid, conv.peerJid, body, mentions);
+  return outbox.enqueue(conversationId, body, quoted, urgent, undefined, kept);
 }
 
 /** The directory as the renderer sees it, with each colleague's key state (trust.ts). */
@@ -223,6 +233,14 @@ async function displayed(ctx: MessagingContext, readSync: ReadSync, conversation
   const conv = store.conversations.get(conversationId);
   const c = ctx.conn();
   if (!conv || !c?.isReady()) return;
+  if (ctx.rooms?.isRoom(conv.peerJid)) {
+    if (store.rooms.get(conv.peerJid)?.leftAt !== null) return; // no longer in it: nothing to say
+    // In a room (XEP-0333 §8.6) the marker names the room's own stanza-id and goes to every member.
+    const read = store.messages.newestReadMarker(conversationId, upTo);
+    // Not retried, as below: the next read's marker covers this one.
+    if (read) await c.send(roomDisplayedMarker(conv.peerJid, read.stanzaId)).catch(() => undefined);
+    return;
+  }
   const newest = store.messages.newestInbound(conversationId, upTo);
   // Not retried: the next read sends a marker for a newer message, which covers this one (XEP-0333: a marker acknowledges every earlier message too).
   if (newest?.originId) await c.send(displayedMarker(conv.peerJid, newest.originId)).catch(() => undefined);

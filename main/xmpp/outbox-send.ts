@@ -58,7 +58,9 @@ async function stanzaFor(
   const attachment = await attachments.forSending(msg.id);
   const extra = { ...replyFor(ctx, msg, peer), urgent: msg.urgent === true, ...(attachment ? { attachment } : {}) };
   if (ctx.rooms?.isRoom(peer)) {
-    return roomMessageStanza(peer, originId, await ctx.rooms.encrypt(peer, msg, identity, extra));
+    // Its @mentions (issue 18 §4) as stored with it; only a room's messages carry them.
+    const mentions = msg.mentions ?? [];
+    return roomMessageStanza(peer, originId, await ctx.rooms.encrypt(peer, msg, identity, { ...extra, mentions }));
   }
   if (!ctx.peerAllowed(peer)) throw new AppError('FORBIDDEN', 'recipient outside the clinic domain');
   const key = await ctx.trust.keyForSending(peer);

@@ -5,6 +5,7 @@
  * after reconnects with the SAME origin-id, so the recipient deduplicates a re-send.
  */
 import type { Message } from '../../common/contract/domain';
+import type { MentionRange } from '../../common/mentions';
 import { AppError } from '../../common/result';
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
@@ -105,6 +106,7 @@ export function createOutbox(ctx: MessagingContext) {
       replyToOriginId: string | null = null,
       urgent = false,
       attachment?: OutgoingAttachment,
+      mentions: readonly MentionRange[] = [], // a care-team room's @mentions, checked by the caller (issue 18 §4)
     ): Message {
       const now = clock.now();
       const id = store.transaction(() => {
@@ -117,6 +119,7 @@ export function createOutbox(ctx: MessagingContext) {
           sentAt: now,
           replyToOriginId,
           urgent,
+          mentions,
         });
         store.outbox.enqueue(ins.id, now, now);
         if (attachment) store.attachments.add({ ...attachment, messageId: ins.id }, now);

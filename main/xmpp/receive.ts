@@ -20,6 +20,7 @@ import { recordReceived } from './attachments';
 import type { MessagingContext } from './context';
 import type { LiveStage } from './types';
 import { applyReceivedChange, emitChanged } from './message-change';
+import { receivedMentions } from './room-mentions';
 import { NS, receiptFor } from './stanzas';
 
 export interface OxItem {
@@ -351,6 +352,12 @@ export function createReceiver(ctx: MessagingContext) {
           return;
         }
         const { row, reason } = rowFor(p, o, replayed, clock.now(), ctx.inView(p.conversationId));
+        // A room message's @mentions (issue 18 §4): of members at the time only; whether one is us.
+        if (!reason && o.ok && p.it.room)
+          Object.assign(
+            row,
+            receivedMentions(store, ctx.ownJid, p.it.peer, row.sentAt, row.direction, o.value.mentions),
+          );
         orderAfter(store, p, row, inserted);
         const ins = store.messages.insert(row);
         if (!ins.inserted) return;

@@ -17,6 +17,8 @@ import { membersAt } from '../crypto/room-membership';
 import type { MessagingContext } from './context';
 import type { Pending, Receiver } from './receive';
 import type { RoomPolicy } from './room-policy';
+import { readRoomArchiveMarker, type ArchivedRoomMarker } from './room-markers';
+import type { RoomReads } from './room-reads';
 import { readRoomArchiveResult, type ArchivedRoomMessage } from './room-stanzas';
 import { bare, mamQuery, NS } from './stanzas';
 import type { XmppConnection } from './transport/connection';
@@ -32,8 +34,35 @@ interface Pointer {
 
 const settingKey = (room: string) => `room-archive:${room}`;
 
-/** `policy`: the room's settings (room-policy.ts): in an announcement room, only an owner's message is taken. */
-export function createRoomArchive(ctx: MessagingContext, receiver: Receiver, policy?: Pick<RoomPolicy, 'refusal'>) {
+/**
+ * A page's displayed markers, after its messages are stored (a marker names one of them, or an
+ * earlier one): "Read by" moves for the messages of ours they newly cover (room-reads.ts).
+ */
+function applyMarkers(
+  reads: Pick<RoomReads, 'apply' | 'emit'>,
+  now: number,
+  room: string,
+  markers: readonly ArchivedRoomMarker[],
+): void {
+  const shown = new Set<string>();
+  for (const m of markers) {
+    const at = Math.min(m.stamp?.getTime() ?? now, now);
+    // The archive's stamps have whole seconds: a member at the end of that second counts.
+    for (const id of reads.apply(room, m.realJid, m.id, at + 999)) shown.add(id);
+  }
+  reads.emit(shown);
+}
+
+/**
+ * `policy`: the room's settings (room-policy.ts): in an announcement room, only an owner's message is taken.
+ * `reads`: members' displayed markers the archive kept move "Read by" (room-reads.ts).
+ */
+export function createRoomArchive(
+  ctx: MessagingContext,
+  receiver: Receiver,
+  policy?: Pick<RoomPolicy, 'refusal'>,
+  reads?: Pick<RoomReads, 'apply' | 'emit'>,
+) {
   const { store, clock, logger } = ctx.opts;
   const collectors = new Map<string, (el: XmlElement) => void>();
 
@@ -72,17 +101,24 @@ export function createRoomArchive(ctx: MessagingContext, receiver: Receiver, pol
   async function page(c: XmppConnection, room: string, pointer: Pointer) {
     const queryId = randomUUID();
     const results: ArchivedRoomMessage[] = [];
+    const markers: ArchivedRoomMarker[] = [];
+    let last: string | null = null;
     collectors.set(queryId, (el) => {
       const r = readRoomArchiveResult(el, room, queryId);
+      // A member's displayed marker (XEP-0333 markers are archived too): applied once the page is stored.
+      const marker = r ? null : readRoomArchiveMarker(el, room, queryId);
+      if (marker) markers.push(marker);
       if (r) results.push(r);
+      const id = r?.archiveId ?? marker?.archiveId;
+      if (id) last = id;
     });
     try {
       const start = pointer.after ? undefined : new Date(pointer.start).toISOString();
       const iq = mamQuery(queryId, pointer.after, PAGE, start);
       iq.attrs.to = room;
       const res = await c.iq(iq, 120_000);
-      const complete = res.getChild('fin', NS.mam)?.attrs.complete === 'true' || results.length === 0;
-      return { results, complete };
+      const complete = res.getChild('fin', NS.mam)?.attrs.complete === 'true' || last === null;
+      return { results, markers, last: last as string | null, complete };
     } finally {
       collectors.delete(queryId);
     }
@@ -96,9 +132,8 @@ export function createRoomArchive(ctx: MessagingContext, receiver: Receiver, pol
     store.setSetting(settingKey(room), pointer);
     let stored = 0;
     for (let n = 0; n < MAX_PAGES; n++) {
-      const { results, complete } = await page(c, room, pointer);
+      const { results, markers, last, complete } = await page(c, room, pointer);
       const pending = results.map((x) => toPending(room, x)).filter((p): p is Pending => p !== null);
-      const last = results.at(-1)?.archiveId ?? null;
       let moved = false;
       const { received } = await receiver.commit(pending, (firstInternal) => {
         // An internal failure (the decrypt pool died): the pointer stays, the next sign-in retries.
@@ -114,6 +149,7 @@ export function createRoomArchive(ctx: MessagingContext, receiver: Receiver, pol
       }
       stored += received.length;
       receiver.announce(received, false);
+      if (reads) applyMarkers(reads, clock.now(), room, markers);
       if (complete || !moved) break;
     }
     logger.info('xmpp: room catch-up finished', { stored });

@@ -28,6 +28,8 @@ import type { MessagingContext } from './context';
 import { findService, NS_DISCO_ITEMS } from './disco';
 import type { Receiver } from './receive';
 import { createRoomArchive, type RoomArchive } from './room-archive';
+import { readRoomMarker } from './room-markers';
+import { createRoomReads, type RoomReads } from './room-reads';
 import { configChangeNotice } from './room-config';
 import { createRoomPolicy, type RoomPolicy } from './room-policy';
 import {
@@ -56,6 +58,8 @@ interface State {
   joining: Map<string, (ok: boolean) => void>;
   service: string | null;
   archive: RoomArchive;
+  /** Members' displayed markers: "Read by" on our messages (room-reads.ts). */
+  reads: RoomReads;
   policy: RoomPolicy;
   /** The rooms we are an occupant of in this session (our own presence, status 110). */
   present: Set<string>;
@@ -261,6 +265,12 @@ function onMessage(s: State, el: XmlElement): Step | null {
     const nick = from.slice(from.indexOf('/') + 1);
     return occupantSent ? rejected(s, room, 'private-through-room', s.occupants.realJidOf(room, nick)) : nothing;
   }
+  const marker = readRoomMarker(el);
+  if (marker) {
+    // Who sent it as the room says now (the occupant may leave before its turn comes).
+    const jid = s.occupants.realJidOf(room, marker.nick);
+    return () => Promise.resolve().then(() => s.reads.live(room, jid, marker.id));
+  }
   const msg = readRoomMessage(el);
   if (!msg) return nothing; // a subject, the room's own notice, plaintext: nothing to store
   return () => receive(s, msg);
@@ -374,7 +384,7 @@ async function encrypt(
   room: string,
   msg: Message,
   identity: Identity,
-  extra: Pick<Parameters<typeof signcryptForRoom>[0], 'reply' | 'urgent' | 'attachment'>,
+  extra: Pick<Parameters<typeof signcryptForRoom>[0], 'reply' | 'urgent' | 'attachment' | 'mentions'>,
 ): Promise<string> {
   const { store, clock } = s.ctx.opts;
   const c = s.ctx.conn();
@@ -422,7 +432,8 @@ async function encrypt(
 /** Also sets ctx.rooms: the outbox and send() reach the rooms through the context. */
 export function createRooms(ctx: MessagingContext, receiver: Receiver) {
   const policy = createRoomPolicy(ctx);
-  const archive = createRoomArchive(ctx, receiver, policy);
+  const reads = createRoomReads(ctx);
+  const archive = createRoomArchive(ctx, receiver, policy, reads);
   const s: State = {
     ctx,
     receiver,
@@ -430,6 +441,7 @@ export function createRooms(ctx: MessagingContext, receiver: Receiver) {
     joining: new Map(),
     service: null,
     archive,
+    reads,
     policy,
     present: new Set(),
   };

@@ -8,6 +8,7 @@ import type {
   Presence,
   ServerConfig,
 } from '../../common/contract/domain';
+import type { MentionRange } from '../../common/mentions';
 import type { AuditLog } from '../audit';
 import type { AnchoringStatus } from '../audit/anchor-batches';
 import type { Clock } from '../clock';
@@ -138,7 +139,14 @@ export interface Messaging {
    */
   /** `replyTo`: the id of a message of this conversation it answers (XEP-0461); NOT_FOUND otherwise. */
   /** `urgent`: marked Urgent inside the signed payload (issue 12 §7). */
-  send(conversationId: string, body: string, replyTo?: string, urgent?: boolean): Promise<Message>;
+  /** `mentions`: @mentions of a care-team room's members (issue 18 §4); only current members' are kept. */
+  send(
+    conversationId: string,
+    body: string,
+    replyTo?: string,
+    urgent?: boolean,
+    mentions?: readonly MentionRange[],
+  ): Promise<Message>;
   /**
    * A message carrying a file (issue 16, xmpp/attachments.ts): the file is stored encrypted in the
    * profile first, then the message (queued) with its attachment row; the outbox uploads it and

@@ -3,7 +3,10 @@
 // each workstation finds and joins it. The room is in each inbox with its unread count; a message
 // from the desk reaches the physician and the nurse with its sender's name, the physician's reply
 // reaches both; the member list (roles, key state) opens from the keyboard. axe finds nothing,
-// light and dark; the screenshots are the docs' pictures.
+// light and dark; the screenshots are the docs' pictures. The desk @mentions the nurse from the
+// member list "@" offers: the nurse muted the room, yet the mention notifies (no text: the default
+// policy previews nothing) and marks the room in her inbox; once she reads it, the desk's message
+// says she read it (XEP-0333 markers in the room, issue 18 §4).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -43,6 +46,12 @@ async function openRoom(page: Page): Promise<void> {
   await nav(page).getByRole('button', { name: 'Inbox' }).click();
   await roomRow(page).click({ timeout: 45_000 });
   await page.getByRole('heading', { name: ROOM_NAME, level: 2 }).waitFor();
+}
+
+/** The unread count on the nav rail's Inbox button, read from any screen (0 without a badge). */
+async function unreadTotal(page: Page): Promise<number> {
+  const badge = nav(page).getByRole('button', { name: /Inbox/ }).locator('.badge');
+  return (await badge.count()) === 0 ? 0 : Number.parseInt(await badge.innerText(), 10);
 }
 
 /** The unread count on the room's inbox row (0 without a badge). */
@@ -133,5 +142,70 @@ describe('a care-team room in the app', () => {
     await page.emulateMedia({ colorScheme: 'light' });
     await page.keyboard.press('Enter');
     await expect.poll(() => toggle.getAttribute('aria-expanded')).toBe('false');
+  });
+
+  it('an @mention notifies the nurse although she muted the room, marks it, and the desk sees who read it', async () => {
+    // The nurse mutes the room and works elsewhere in the app: a notification would be a toast.
+    await openRoom(nur.page);
+    await nur.page.getByTestId('mute-conversation').click();
+    await expect.poll(() => nur.page.getByTestId('mute-conversation').getAttribute('aria-pressed')).toBe('true');
+    await nav(nur.page).getByRole('button', { name: 'Settings' }).click();
+    await dismissToasts(nur.page);
+    const toasts = nur.page.getByTestId('toasts').locator('.toast');
+
+    // An ordinary message: muted, so no toast; only the unread count moves.
+    const before = await unreadTotal(nur.page);
+    await openRoom(rec.page);
+    await send(rec.page, `Bed 4 is free (${run})`);
+    await expect.poll(() => unreadTotal(nur.page), { timeout: 30_000 }).toBe(before + 1);
+    expect(await toasts.count()).toBe(0);
+
+    // "@" offers the room's members; the arrow keys and Enter pick one.
+    const box = rec.page.getByRole('textbox', { name: 'Message' });
+    await box.fill('');
+    await box.pressSequentially('@S');
+    const list = rec.page.getByTestId('mention-list');
+    await list.getByRole('option', { name: nurse.name }).waitFor();
+    expect(await list.getByRole('option').allInnerTexts()).toEqual([nurse.name]);
+    expect(await box.getAttribute('aria-controls')).toBe('composer-mentions');
+    expect(await axeViolations(rec.page)).toEqual([]);
+    await box.press('Enter');
+    await expect.poll(() => box.inputValue()).toBe(`@${nurse.name} `);
+    expect(await list.count()).toBe(0);
+    await box.pressSequentially(`please check bed 4 (${run})`);
+    await box.press('Enter');
+    await expect.poll(() => box.inputValue(), { timeout: 30_000 }).toBe('');
+    const text = `@${nurse.name} please check bed 4 (${run})`;
+
+    // The nurse's muted room notifies for the mention, with nothing of the text (policy: no preview).
+    const toast = toasts.first();
+    await toast.waitFor({ timeout: 45_000 });
+    expect(await toast.getAttribute('data-mention')).toBe('true');
+    expect(await toast.innerText()).toContain('New mention');
+    expect(await toast.innerText()).not.toContain('bed 4');
+    await nav(nur.page).getByRole('button', { name: 'Inbox' }).click();
+    await roomRow(nur.page).getByTestId('inbox-mention').waitFor({ timeout: 30_000 });
+    expect(await axeViolations(nur.page)).toEqual([]);
+
+    // She opens it: the message says it mentions her, the room is read, and the desk sees so.
+    await openRoom(nur.page);
+    const row = messageRow(nur.page, text);
+    await row.getByTestId('mention-tag').waitFor({ timeout: 30_000 });
+    expect(await row.getAttribute('data-mentions-me')).toBe('true');
+    await expect.poll(() => roomRow(nur.page).getByTestId('inbox-mention').count(), { timeout: 30_000 }).toBe(0);
+    const mine = messageRow(rec.page, text);
+    await expect
+      .poll(
+        () =>
+          mine
+            .getByTestId('message-read-by')
+            .innerText()
+            .catch(() => ''),
+        { timeout: 45_000 },
+      )
+      .toContain(nurse.name);
+    expect(await axeViolations(rec.page)).toEqual([]);
+    await screenshot(rec.page, 'rooms-read-by');
+    await dismissToasts(nur.page);
   });
 });

@@ -208,3 +208,65 @@ describe('notification decision under Do not disturb, mute and Urgent', () => {
     ]);
   });
 });
+
+describe('a care-team room message that mentions us (issue 18 §4)', () => {
+  const BODY = 'Mrs Lee in room 2 needs her INR checked';
+  const mention = (policyPreview: NotificationPreview, o: Partial<Parameters<typeof notificationFor>[0]> = {}) =>
+    notificationFor({
+      policyPreview,
+      userPreview: null,
+      locked: false,
+      senderName: () => 'Dr. Bob',
+      roomName: () => 'Ward 3 care team',
+      body: BODY,
+      mention: true,
+      ...o,
+    });
+
+  it('says no more than the preview policy allows: no text below full, no name at none', () => {
+    expect(mention('none')).toEqual({ title: 'New mention', body: '', mention: true });
+    expect(mention('sender')).toEqual({ title: 'Dr. Bob', body: 'Mentioned you', mention: true });
+    expect(mention('full')).toEqual({ title: 'Dr. Bob in Ward 3 care team', body: BODY, mention: true });
+    // The person's own stricter setting wins, as for every message.
+    expect(mention('full', { userPreview: 'none' })).toEqual({ title: 'New mention', body: '', mention: true });
+    for (const level of ['none', 'sender'] as const) {
+      const n = mention(level)!;
+      expect(`${n.title} ${n.body}`).not.toContain('INR');
+      expect(`${n.title} ${n.body}`).not.toContain('Ward 3');
+    }
+  });
+
+  it('notifies in a muted room, never under Do not disturb or while locked', () => {
+    expect(mention('sender', { conversationMuted: true })).toEqual({
+      title: 'Dr. Bob',
+      body: 'Mentioned you',
+      mention: true,
+    });
+    expect(mention('sender', { conversationMuted: true, mention: false })).toBeNull();
+    expect(mention('sender', { dnd: true })).toBeNull();
+    expect(mention('full', { locked: true })).toBeNull();
+  });
+
+  it('messagingHooks titles a room message by its real sender, never the room, and reads the mention', () => {
+    const events = createEventBus(silentLogger);
+    const shown: unknown[] = [];
+    events.subscribe((name, payload) => {
+      if (name === 'notification:shown') shown.push(payload);
+    });
+    const names: Record<string, string> = { 'bob@clinic.test': 'Dr. Bob' };
+    const store = {
+      contacts: { get: (jid: string) => (names[jid] ? { displayName: names[jid] } : undefined) },
+      rooms: { get: () => ({ name: 'Ward 3 care team' }) },
+      attachments: { byMessage: () => undefined },
+    } as unknown as Store;
+    const hooks = messagingHooks(() => ({ locked: false, userPreview: null, muted: (id) => id === 'room' }), {
+      policy: { notificationPreview: 'sender', urgentBypassesDnd: true },
+      store,
+      events,
+    });
+    const inRoom = { conversationId: 'room', body: BODY, senderJid: 'bob@clinic.test' } as Message;
+    hooks.onLiveMessage(inRoom, 'ward3@rooms.clinic.test'); // muted, no mention: nothing
+    hooks.onLiveMessage({ ...inRoom, mentionsMe: true }, 'ward3@rooms.clinic.test');
+    expect(shown).toEqual([{ conversationId: 'room', title: 'Dr. Bob', body: 'Mentioned you', mention: true }]);
+  });
+});

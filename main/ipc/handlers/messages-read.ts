@@ -2,6 +2,7 @@
 import type { Message } from '../../../common/contract/domain';
 import { AppError } from '../../../common/result';
 import type { ActiveSession } from '../../session/types';
+import { withReadBy } from '../../xmpp/room-reads';
 import type { DomainHandlers, HandlerContext } from './context';
 
 /** Reads one window of a conversation's history and audits it as opened (ARCHITECTURE.md §7: ids and counts, never text). */
@@ -13,7 +14,9 @@ function openWindow<P extends { items: Message[] }>(
 ): P {
   const conv = active.store.conversations.get(conversationId);
   if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
-  const page = read();
+  // Our own messages in a care-team room carry who read them (issue 18 §4).
+  const found = read();
+  const page = { ...found, items: withReadBy(active.store, active.jid, found.items) };
   const first = page.items[0];
   const last = page.items[page.items.length - 1];
   if (first && last) {

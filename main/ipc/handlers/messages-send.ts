@@ -9,10 +9,10 @@ export function messageSendHandlers(
   ctx: HandlerContext,
 ): DomainHandlers<'messages:send' | 'messages:retry' | 'messages:edit' | 'messages:delete'> {
   return {
-    'messages:send': async ({ conversationId, body, replyTo, urgent }) => {
+    'messages:send': async ({ conversationId, body, replyTo, urgent, mentions }) => {
       const active = ctx.session.active();
       ctx.session.reportActivity();
-      const sent = await active.messaging.send(conversationId, body, replyTo, urgent === true);
+      const sent = await active.messaging.send(conversationId, body, replyTo, urgent === true, mentions);
       // Accepted (stored in the outbox): the draft it came from is done (issue 12 §2). A refusal
       // rejects above and keeps the draft, so nothing typed is lost.
       active.store.drafts.remove(conversationId);

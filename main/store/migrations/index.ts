@@ -20,6 +20,7 @@ import { migrate0012PatientTexts } from './0012-patient-texts';
 import { migrate0013PatientSegments } from './0013-patient-segments';
 import { migrate0014Rooms } from './0014-rooms';
 import { migrate0015RoomSettings } from './0015-room-settings';
+import { migrate0016RoomMentionsAndReads } from './0016-room-mentions-and-reads';
 
 export interface Migration {
   version: number;
@@ -43,6 +44,7 @@ export const migrations: readonly Migration[] = [
   { version: 13, name: 'patient-segments', up: migrate0013PatientSegments },
   { version: 14, name: 'rooms', up: migrate0014Rooms },
   { version: 15, name: 'room-settings', up: migrate0015RoomSettings },
+  { version: 16, name: 'room-mentions-and-reads', up: migrate0016RoomMentionsAndReads },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */

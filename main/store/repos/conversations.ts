@@ -38,6 +38,7 @@ interface ListRow {
   m_retracted_at: number | null;
   unread: number;
   urgent_unread: number;
+  mention_unread: number;
   /** A care-team room (migration 0014): its name, whether it removed us, its members as JSON. */
   r_id: number | null;
   r_name: string | null;
@@ -101,6 +102,7 @@ const toItem = (r: ListRow): ConversationListItem => ({
         },
   unread: r.unread,
   urgentUnread: r.urgent_unread,
+  ...(r.mention_unread > 0 ? { mentionUnread: r.mention_unread } : {}),
   ...(r.r_id !== null ? { room: toRoom(r) } : {}),
 });
 
@@ -114,6 +116,9 @@ const SELECT_ITEM = `
          (SELECT count(*) FROM messages g
            WHERE g.conversation_id = c.id AND g.direction = 'in' AND g.read_at IS NULL
              AND g.state <> 'unverified' AND g.urgent = 1) AS urgent_unread,
+         (SELECT count(*) FROM messages n
+           WHERE n.conversation_id = c.id AND n.direction = 'in' AND n.read_at IS NULL
+             AND n.state <> 'unverified' AND n.mentions_me = 1) AS mention_unread,
          r.conversation_id AS r_id, r.name AS r_name, r.left_at AS r_left,
          r.announcement AS r_announcement, r.unsafe AS r_unsafe,
          CASE WHEN r.conversation_id IS NULL THEN NULL ELSE

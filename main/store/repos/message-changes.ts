@@ -16,10 +16,11 @@ export function createMessageChanges(
   indexer: FtsIndexer,
 ): Pick<MessageRepo, 'applyChange' | 'signerOf'> {
   const setBody = db.prepare<[string, number, number]>(
-    `UPDATE messages SET body = ?, edited_at = ? WHERE id = ? AND retracted_at IS NULL AND state != 'unverified'`,
+    // Its mention ranges (migration 0016) named the old text: they go with it.
+    `UPDATE messages SET body = ?, edited_at = ?, mentions = NULL WHERE id = ? AND retracted_at IS NULL AND state != 'unverified'`,
   );
   const retract = db.prepare<[number, number]>(
-    `UPDATE messages SET body = NULL, retracted_at = ? WHERE id = ? AND retracted_at IS NULL AND state != 'unverified'`,
+    `UPDATE messages SET body = NULL, retracted_at = ?, mentions = NULL, mentions_me = 0 WHERE id = ? AND retracted_at IS NULL AND state != 'unverified'`,
   );
   // A deletion for everyone takes the message's file with it (issue 16): its row and key go in this
   // transaction; the blob no row names is then removed by the caller (message-change.ts emitChanged).

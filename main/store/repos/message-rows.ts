@@ -6,6 +6,7 @@
  * Shared by the write side (dedup) and the read side (find by id).
  */
 import type { Message, MessageState } from '../../../common/contract/domain';
+import type { MentionRange } from '../../../common/mentions';
 import { idKey } from '../dedup-key';
 import type { Db } from '../open-db';
 
@@ -33,6 +34,20 @@ export interface Row {
   signer: string | null;
   /** A room message's sender (migration 0014); null in a pair. */
   sender_jid?: string | null;
+  /** Its @mentions as JSON, and whether a received one mentions us (migration 0016, issue 18 §4). */
+  mentions?: string | null;
+  mentions_me?: 0 | 1;
+}
+
+/** The stored mentions; a column that does not parse as a list is no mentions (never an error). */
+export function parseMentions(json: string | null | undefined): MentionRange[] {
+  if (!json) return [];
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? (v as MentionRange[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 export const toMessage = (r: Row): Message => ({
@@ -49,6 +64,8 @@ export const toMessage = (r: Row): Message => ({
   failure: r.failure ?? null,
   ...(r.urgent === 1 ? { urgent: true } : {}),
   ...(r.sender_jid ? { senderJid: r.sender_jid } : {}),
+  ...(r.mentions ? { mentions: parseMentions(r.mentions) } : {}),
+  ...(r.mentions_me === 1 ? { mentionsMe: true } : {}),
   ...(r.edited_at !== null && r.edited_at !== undefined ? { editedAt: r.edited_at } : {}),
   ...(r.retracted_at !== null && r.retracted_at !== undefined ? { deletedAt: r.retracted_at } : {}),
 });

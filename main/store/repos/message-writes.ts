@@ -25,7 +25,7 @@ const INDEX_STEP = 5000;
 
 type MessageWrites = Pick<MessageRepo, 'insert' | 'insertMany' | 'setStanzaId'>;
 
-/** conversation, direction, state, origin-id, stanza-id, body, sent, received, read, origin key, stanza key, claimed, reply-to, urgent, signer, room sender. */
+/** conversation, direction, state, origin-id, stanza-id, body, sent, received, read, origin key, stanza key, claimed, reply-to, urgent, signer, room sender, mentions, mentions us. */
 type InsertParams = [
   number,
   string,
@@ -43,13 +43,15 @@ type InsertParams = [
   number,
   string | null,
   string | null,
+  string | null,
+  number,
 ];
 
 /** New rows, deduplicated, full-text indexed in the same transaction (searchable as soon as the call returns). */
 export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsIndexer): MessageWrites {
   const insert = db.prepare<InsertParams>(
-    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at, reply_to_origin_id, urgent, signer, sender_jid)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    `INSERT INTO messages (conversation_id, direction, state, origin_id, stanza_id, body, sent_at, received_at, read_at, origin_key, stanza_key, claimed_at, reply_to_origin_id, urgent, signer, sender_jid, mentions, mentions_me)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
   const touch = db.prepare<[number, number]>('UPDATE conversations SET last_at = max(last_at, ?) WHERE id = ?');
   const originKeyTaken = db.prepare<[number], { id: number }>('SELECT id FROM messages WHERE origin_key = ?');
@@ -105,6 +107,8 @@ export function createMessageWrites(db: Db, rows: MessageLookup, indexer: FtsInd
         m.urgent ? 1 : 0,
         m.signer ?? null,
         m.senderJid ?? null,
+        m.mentions?.length ? JSON.stringify(m.mentions) : null,
+        m.mentionsMe ? 1 : 0,
       );
     let info = run(okey, skey);
     if (info.changes === 0) {

@@ -194,3 +194,15 @@ export function fileTypeLabel(mediaType: string, name: string): string {
   const ext = /\.([A-Za-z0-9]{1,8})$/.exec(name)?.[1];
   return ext ? `${ext.toUpperCase()} file` : 'File';
 }
+
+/**
+ * "Read by" under our own message in a care-team room (issue 18 §4): up to three names, else a
+ * count; always how many of the members it went to. Null while nobody has read it.
+ */
+export function readByLabel(names: readonly string[], of: number): string | null {
+  if (names.length === 0) return null;
+  if (names.length === of) return names.length <= 3 ? `Read by ${names.join(', ')}` : `Read by all ${of}`;
+  return names.length <= 3
+    ? `Read by ${names.join(', ')} (${names.length} of ${of})`
+    : `Read by ${names.length} of ${of}`;
+}

@@ -10,6 +10,7 @@
  * refreshTail() (catch-up announces conversations, not each message).
  */
 import type { Message } from '../../../../common/ipc-contract';
+import type { MentionRange } from '../../../../common/mentions';
 import type { IpcError } from '../../../../common/result';
 import { clinic } from '../clinic';
 import { registerPhiReset } from '../phi';
@@ -292,7 +293,8 @@ class MessagesState {
     this.appended += 1;
   }
 
-  async send(body: string): Promise<boolean> {
+  /** `mentions`: @mentions of a care-team room's members in `body` (issue 18 §4; main keeps members' only). */
+  async send(body: string, mentions: MentionRange[] = []): Promise<boolean> {
     if (!this.conversationId) return false;
     this.sendError = null;
     const replyTo = this.replyingTo?.id;
@@ -301,6 +303,7 @@ class MessagesState {
       body,
       ...(replyTo !== undefined ? { replyTo } : {}),
       ...(this.urgent ? { urgent: true } : {}),
+      ...(mentions.length ? { mentions } : {}),
     });
     if (!r.ok) {
       this.sendError = r.error;

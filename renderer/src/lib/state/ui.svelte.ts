@@ -15,6 +15,8 @@ export interface Toast {
   conversationId: string | null;
   /** Marked Urgent by the sender (issue 12 §7): shown distinctly. */
   urgent?: boolean;
+  /** It mentions us (care-team rooms, issue 18 §4): says so. */
+  mention?: boolean;
 }
 
 class UiState {

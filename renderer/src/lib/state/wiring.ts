@@ -53,7 +53,13 @@ export function wireEvents(): () => void {
       // Main already stripped PHI per policy; while locked nothing is shown (the lock screen counts).
       if (!unlocked()) return;
       if (n.conversationId !== view.conversationId)
-        ui.toast({ title: n.title, body: n.body, conversationId: n.conversationId, urgent: n.urgent === true });
+        ui.toast({
+          title: n.title,
+          body: n.body,
+          conversationId: n.conversationId,
+          urgent: n.urgent === true,
+          mention: n.mention === true,
+        });
     }),
     // A file's row changed state, or its transfer moved on (issue 16): the open conversation's cards.
     api.on('attachment:updated', (a) => {
