@@ -214,6 +214,25 @@ describe('care-team room settings, live', () => {
       const err = await rita.messaging.send(conv(rita, news), 'One more thing.').catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'ROOM_OWNERS_ONLY' });
     });
+    it('a post the room refuses although the settings read just before allowed it is marked failed, with the reason', async () => {
+      await configureRoom(admin, news, { [ANNOUNCEMENT_FIELD]: '0' });
+      await waitFor('rita learns it is open to every member', () => !rita.store.rooms.get(news)!.announcement);
+      // An announcement room again, unannounced, and the next read of its disco#info leaves it out:
+      // Rita's attempt reads "not an announcement room", sends, and the room bounces it <forbidden/>.
+      await configureRoom(admin, news, {
+        [HOSTILE_FIELD]: 'silent',
+        [ANNOUNCEMENT_FIELD]: '1',
+        '{urn:clinic-messenger:test}hide-announcement': '1',
+      });
+      const queued = await rita.messaging.send(conv(rita, news), 'Is the staff meeting still on?');
+      const failed = await waitFor('it fails', () => {
+        const m = rita.store.messages.get(queued.id);
+        return m?.state === 'failed' && m;
+      });
+      expect(failed.failure).toBe('ROOM_OWNERS_ONLY');
+      expect(rita.store.rooms.get(news)!.announcement).toBe(true);
+      expect(inRoom(paul, news).some((m) => m.originId === queued.originId)).toBe(false);
+    });
   });
 
   describe('a room that turns itself anonymous or open', () => {

@@ -8,6 +8,9 @@
 --    semi-anonymous (or back), and Prosody announces it to the occupants (status 104, 173, 172).
 -- 2. With "silent" instead, members-only and whois are changed directly and nothing is announced:
 --    only a later read of the room's disco#info shows it.
+--    "silent" also sets the announcement-room setting, and {urn:clinic-messenger:test}hide-announcement
+--    = "1" makes the room's next disco#info read leave the announcement feature out (a server that
+--    tells a client one thing and enforces another).
 -- 3. A groupchat message carrying <let-through xmlns='urn:clinic-messenger:test'/> is broadcast and
 --    archived without mod_muc_clinic_policy's announcement-room check (a server that passes a
 --    member's post on in an announcement room).
@@ -17,6 +20,9 @@ local mod_muc = module:depends("muc");
 
 local TEST_NS = "urn:clinic-messenger:test";
 local HOSTILE_FIELD = "{urn:clinic-messenger:test}hostile";
+local HIDE_FIELD = "{urn:clinic-messenger:test}hide-announcement";
+local ANNOUNCEMENT_FIELD = "{urn:clinic-messenger:rooms}roomconfig_announcement";
+local ANNOUNCEMENT_FEATURE = "urn:clinic-messenger:rooms:announcement";
 
 local function field_value(form, var)
 	for field in form:childtags("field") do
@@ -39,6 +45,9 @@ module:hook("iq-set/bare/http://jabber.org/protocol/muc#owner:query", function(e
 		local whois = field_value(form, "muc#roomconfig_whois");
 		if members_only then room:set_members_only(members_only == "1" or members_only == "true"); end
 		if whois then room:set_whois(whois); end
+		local announcement = field_value(form, ANNOUNCEMENT_FIELD);
+		if announcement then room._data.clinic_announcement = (announcement == "1" or announcement == "true") or nil; end
+		if field_value(form, HIDE_FIELD) == "1" then room._data.test_hide_announcement = 1; end
 		room:save(true);
 		event.origin.send(st.reply(stanza));
 		return true;
@@ -56,3 +65,14 @@ module:hook("muc-occupant-groupchat", function(event)
 	stanza.attr.from = from;
 	return true;
 end, 45);
+
+-- After every other disco#info feature was added: leave the announcement feature out once.
+module:hook("muc-disco#info", function(event)
+	local room = event.room;
+	if not room._data.test_hide_announcement then return; end
+	room._data.test_hide_announcement = nil;
+	event.reply.tags[1]:maptags(function(tag)
+		if tag.name == "feature" and tag.attr.var == ANNOUNCEMENT_FEATURE then return nil; end
+		return tag;
+	end);
+end, -100);
