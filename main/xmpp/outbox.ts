@@ -9,6 +9,7 @@ import type { MentionRange } from '../../common/mentions';
 import { AppError } from '../../common/result';
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
+import type { NewMessage } from '../store';
 import { parseId } from '../store/ids';
 import { createAttachments, type OutgoingAttachment } from './attachments';
 import { createOutboxSender, type Turn } from './outbox-send';
@@ -35,6 +36,27 @@ function wireOrder() {
       return { wait, done };
     },
   };
+}
+
+/** A new message of ours: its queued row, its outbox entry and its file's row, in one transaction. */
+function storeQueued(
+  store: MessagingContext['opts']['store'],
+  now: number,
+  m: Pick<NewMessage, 'conversationId' | 'body' | 'replyToOriginId' | 'urgent' | 'mentions'>,
+  attachment?: OutgoingAttachment,
+): string {
+  return store.transaction(() => {
+    const ins = store.messages.insert({
+      ...m,
+      direction: 'out',
+      state: 'queued',
+      originId: newOriginId(now),
+      sentAt: now,
+    });
+    store.outbox.enqueue(ins.id, now, now);
+    if (attachment) store.attachments.add({ ...attachment, messageId: ins.id }, now);
+    return ins.id;
+  });
 }
 
 export function createOutbox(ctx: MessagingContext) {
@@ -109,22 +131,7 @@ export function createOutbox(ctx: MessagingContext) {
       mentions: readonly MentionRange[] = [], // a care-team room's @mentions, checked by the caller (issue 18 §4)
     ): Message {
       const now = clock.now();
-      const id = store.transaction(() => {
-        const ins = store.messages.insert({
-          conversationId,
-          direction: 'out',
-          state: 'queued',
-          body,
-          originId: newOriginId(now),
-          sentAt: now,
-          replyToOriginId,
-          urgent,
-          mentions,
-        });
-        store.outbox.enqueue(ins.id, now, now);
-        if (attachment) store.attachments.add({ ...attachment, messageId: ins.id }, now);
-        return ins.id;
-      });
+      const id = storeQueued(store, now, { conversationId, body, replyToOriginId, urgent, mentions }, attachment);
       const msg = store.messages.get(id);
       if (!msg) throw new AppError('INTERNAL', 'The message could not be stored.');
       ctx.emitMessage(msg, true);
