@@ -53,6 +53,99 @@ function applyMarkers(
   reads.emit(shown);
 }
 
+/** Archive queries waiting for their results: query id → where each result goes. */
+type Collectors = Map<string, (el: XmlElement) => void>;
+
+/**
+ * One catch-up run of one room: the member changes as this workstation knows them (read once per
+ * run: nothing changes a room's members while its archive is read), each sender's key parsed once
+ * (PROTOCOL.md "Speed"), and each result's predecessor for the archive-order rule (receive.ts
+ * `follows`).
+ */
+function startRun(
+  ctx: MessagingContext,
+  receiver: Receiver,
+  room: string,
+  policy: Pick<RoomPolicy, 'refusal'> | undefined,
+) {
+  const { store, clock } = ctx.opts;
+  const changes = store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) }));
+  const keys = new Map<string, ReturnType<Receiver['senderKey']>>();
+  let follows: { originId: string | null; stanzaId: string | null } | undefined;
+  return (r: ArchivedRoomMessage): Pending | null => {
+    const now = clock.now();
+    const stamp = r.stamp && r.stamp.getTime() <= now ? r.stamp : new Date(now);
+    const at = new Date(stamp.getTime() + 999);
+    const member = r.realJid !== null && membersAt(changes, at).has(r.realJid);
+    const refused =
+      r.realJid === null
+        ? 'anonymous-occupant'
+        : !member
+          ? 'not-member'
+          : (policy?.refusal(room, r.realJid, changes, at) ?? null);
+    const item = {
+      peer: room,
+      direction: r.realJid === ctx.ownJid ? ('out' as const) : ('in' as const),
+      base64: r.base64,
+      originId: r.originId,
+      stanzaId: r.archiveId,
+      serverStamp: stamp,
+      live: false,
+      room: { sender: r.realJid, refused },
+      ...(follows ? { follows } : {}),
+    };
+    follows = { originId: r.originId, stanzaId: r.archiveId };
+    return receiver.prepare(item, {
+      senderKey: (it) => {
+        const k = `${it.direction}:${it.room?.sender ?? it.peer}`;
+        let key = keys.get(k);
+        if (!key) keys.set(k, (key = receiver.senderKey(it)));
+        return key;
+      },
+    });
+  };
+}
+
+/**
+ * One page of the room's archive. Each result goes into the decrypt pool as it arrives, while
+ * the rest of the page streams in (as the account's own catch-up does).
+ */
+async function fetchPage(
+  collectors: Collectors,
+  c: XmppConnection,
+  room: string,
+  after: string | null,
+  start: number,
+  begin: (r: ArchivedRoomMessage) => Pending | null,
+) {
+  const queryId = randomUUID();
+  const pending: Pending[] = [];
+  const markers: ArchivedRoomMarker[] = [];
+  let last: string | null = null;
+  collectors.set(queryId, (el) => {
+    const r = readRoomArchiveResult(el, room, queryId);
+    // A member's displayed marker (XEP-0333 markers are archived too): applied once the page is stored.
+    const marker = r ? null : readRoomArchiveMarker(el, room, queryId);
+    if (marker) {
+      last = marker.archiveId;
+      markers.push(marker);
+    }
+    if (!r) return;
+    last = r.archiveId;
+    const p = begin(r);
+    if (p) pending.push(p);
+  });
+  try {
+    const iq = mamQuery(queryId, after, PAGE, after ? undefined : new Date(start).toISOString());
+    iq.attrs.to = room;
+    const res = await c.iq(iq, 120_000);
+    const complete = res.getChild('fin', NS.mam)?.attrs.complete === 'true' || last === null;
+    return { pending, markers, last: last as string | null, complete };
+  } finally {
+    collectors.delete(queryId);
+  }
+}
+
 /**
  * `policy`: the room's settings (room-policy.ts): in an announcement room, only an owner's message is taken.
  * `reads`: members' displayed markers the archive kept move "Read by" (room-reads.ts).
@@ -64,7 +157,7 @@ export function createRoomArchive(
   reads?: Pick<RoomReads, 'apply' | 'emit'>,
 ) {
   const { store, clock, logger } = ctx.opts;
-  const collectors = new Map<string, (el: XmlElement) => void>();
+  const collectors: Collectors = new Map();
 
   /** An archive result from one of our rooms (taken before the account's own catch-up sees it). */
   function accept(el: XmlElement): boolean {
@@ -74,66 +167,22 @@ export function createRoomArchive(
     return true;
   }
 
-  function toPending(room: string, r: ArchivedRoomMessage): Pending | null {
-    const now = clock.now();
-    const stamp = r.stamp && r.stamp.getTime() <= now ? r.stamp : new Date(now);
-    const changes = store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) }));
-    const at = new Date(stamp.getTime() + 999);
-    const member = r.realJid !== null && membersAt(changes, at).has(r.realJid);
-    const refused =
-      r.realJid === null
-        ? 'anonymous-occupant'
-        : !member
-          ? 'not-member'
-          : (policy?.refusal(room, r.realJid, changes, at) ?? null);
-    return receiver.prepare({
-      peer: room,
-      direction: r.realJid === ctx.ownJid ? 'out' : 'in',
-      base64: r.base64,
-      originId: r.originId,
-      stanzaId: r.archiveId,
-      serverStamp: stamp,
-      live: false,
-      room: { sender: r.realJid, refused },
-    });
-  }
-
-  async function page(c: XmppConnection, room: string, pointer: Pointer) {
-    const queryId = randomUUID();
-    const results: ArchivedRoomMessage[] = [];
-    const markers: ArchivedRoomMarker[] = [];
-    let last: string | null = null;
-    collectors.set(queryId, (el) => {
-      const r = readRoomArchiveResult(el, room, queryId);
-      // A member's displayed marker (XEP-0333 markers are archived too): applied once the page is stored.
-      const marker = r ? null : readRoomArchiveMarker(el, room, queryId);
-      if (marker) markers.push(marker);
-      if (r) results.push(r);
-      const id = r?.archiveId ?? marker?.archiveId;
-      if (id) last = id;
-    });
-    try {
-      const start = pointer.after ? undefined : new Date(pointer.start).toISOString();
-      const iq = mamQuery(queryId, pointer.after, PAGE, start);
-      iq.attrs.to = room;
-      const res = await c.iq(iq, 120_000);
-      const complete = res.getChild('fin', NS.mam)?.attrs.complete === 'true' || last === null;
-      return { results, markers, last: last as string | null, complete };
-    } finally {
-      collectors.delete(queryId);
-    }
-  }
-
   /** Catches up one room; resolves with how many messages were stored. */
   async function catchUp(c: XmppConnection, room: string): Promise<number> {
     const r = store.rooms.get(room);
     if (!r) return 0;
     let pointer = store.getSetting<Pointer>(settingKey(room)) ?? { after: null, start: r.joinedAt ?? clock.now() };
     store.setSetting(settingKey(room), pointer);
+    const begin = startRun(ctx, receiver, room, policy);
+    const fetch = (after: string | null) => fetchPage(collectors, c, room, after, pointer.start, begin);
     let stored = 0;
-    for (let n = 0; n < MAX_PAGES; n++) {
-      const { results, markers, last, complete } = await page(c, room, pointer);
-      const pending = results.map((x) => toPending(room, x)).filter((p): p is Pending => p !== null);
+    let current = await fetch(pointer.after);
+    for (let n = 1; ; n++) {
+      const { pending, markers, last, complete } = current;
+      // Ask for the next page at once: it streams into the pool while this one is stored.
+      let next = !complete && last !== null && n < MAX_PAGES ? fetch(last) : null;
+      // Awaited below, or dropped when this page stops the run: only an early rejection must not go unhandled.
+      next?.catch(() => undefined);
       let moved = false;
       const { received } = await receiver.commit(pending, (firstInternal) => {
         // An internal failure (the decrypt pool died): the pointer stays, the next sign-in retries.
@@ -150,7 +199,9 @@ export function createRoomArchive(
       stored += received.length;
       receiver.announce(received, false);
       if (reads) applyMarkers(reads, clock.now(), room, markers);
-      if (complete || !moved) break;
+      if (!moved) next = null;
+      if (!next) break;
+      current = await next;
     }
     logger.info('xmpp: room catch-up finished', { stored });
     return stored;
