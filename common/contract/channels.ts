@@ -154,6 +154,15 @@ export const channels = {
    * NOT_FOUND (nothing in view then) for an unknown id.
    */
   'conversations:view': channel(z.object({ conversationId: z.string().max(200).nullable() }), none),
+  /**
+   * "New care-team room" (issue 18 §1, policy staffMayCreateRooms): a room with the safe settings,
+   * `members` (from the directory) as its members and us as owner. FORBIDDEN when the policy or the
+   * clinic server does not allow staff to create rooms; BAD_INPUT for a name out of bounds.
+   */
+  'rooms:create': channel(
+    z.object({ name: z.string().max(200), members: z.array(bareJid).max(100) }),
+    z.object({ conversationId: z.string() }),
+  ),
 
   // --- messages ------------------------------------------------------------------
   'messages:page': channel(
@@ -378,6 +387,8 @@ export const channels = {
       messagingPolicyText: z.string(),
       exportAllowed: z.boolean(),
       screenshotsAllowed: z.boolean(),
+      /** Staff may create care-team rooms (issue 18 §1): the "New care-team room" action. */
+      staffMayCreateRooms: z.boolean().optional(),
       /** Shown on the first-run screen next to the passphrase field (policy passphraseMinLength). */
       passphraseMinLength: z.number().int().positive().optional(),
       /** The clinic server IT pre-set in the policy (first run pre-fills it); null: the user types it. */

@@ -25,6 +25,7 @@ export const CHANNEL_NAMES = [
   'conversations:markRead',
   'conversations:markUnread',
   'conversations:view',
+  'rooms:create',
   'messages:page',
   'messages:around',
   'messages:send',

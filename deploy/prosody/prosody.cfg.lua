@@ -90,6 +90,10 @@ Component "upload.clinic.example" "http_file_share"
 Component "rooms.clinic.example" "muc"
 	name = "Care-team rooms"
 	modules_enabled = { "muc_mam"; "muc_clinic_policy" }
+	-- Who creates rooms: true, the server's admins only (clinic-admin rooms create). To let staff
+	-- create care-team rooms from the app (policy staffMayCreateRooms, issue 18 §1), set "local":
+	-- every account of this server may create one; mod_muc_clinic_policy keeps it safe and its
+	-- creator its owner. The app offers it only when the policy allows it too.
 	restrict_room_creation = true -- admins only
 	muc_room_default_members_only = true
 	muc_room_default_public_jids = true -- whois = anyone: the receive check needs the real JID

@@ -171,6 +171,16 @@ export const policySchema = z
       description:
         "The largest file, in megabytes (1 MB = 1,048,576 bytes), that can be sent or will be downloaded (1 to 4096). The clinic server's upload limit applies too: keep the two the same.",
     }),
+    /**
+     * Care-team rooms made by staff (issue 18 §1): the app offers "New care-team room" and makes
+     * one with the safe room configuration (main/xmpp/room-create.ts). The clinic server must
+     * allow it too (deploy/prosody: restrict_room_creation = "local").
+     */
+    staffMayCreateRooms: z.boolean().default(false).meta({
+      title: 'Staff may create care-team rooms',
+      description:
+        'Lets people create a care-team room and choose its members from the directory; the room is always members-only, non-anonymous, archived and unlisted, and its creator owns it. The clinic server must allow it too (restrict_room_creation = "local" in Prosody). Off: only IT creates rooms (clinic-admin rooms create).',
+    }),
     retentionDays: z.number().int().positive().nullable().default(null).meta({
       title: 'Keep messages on the computer (days)',
       description:

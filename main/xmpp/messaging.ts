@@ -28,6 +28,7 @@ import { createReceiver } from './receive';
 import { roomDisplayedMarker } from './room-markers';
 import { mentionsToSend } from './room-mentions';
 import { withReadBy } from './room-reads';
+import { createRoomMaker } from './room-create';
 import { createRooms } from './rooms';
 import { createSessionSetup, type SessionSetup } from './session-setup';
 import { createStanzaRouter } from './stanza-router';
@@ -134,7 +135,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const [patients, rooms] = [createPatientTexts(ctx), createRooms(ctx, receiver)];
   const parts = { ctx, accountKey, directory, decryption, catchUp, outbox, readSync, anchoring, patients, rooms };
   const setup = createSessionSetup(parts);
-  const stanzas = createStanzaRouter({ ...parts, inbound: createInbound(ctx, receiver) });
+  const roomMaker = createRoomMaker(ctx, rooms);
+  const stanzas = createStanzaRouter({ ...parts, roomMaker, inbound: createInbound(ctx, receiver) });
   const lifecycle = createLifecycle({ ctx, accountKey, directory, decryption, outbox, setup, stanzas });
 
   const markDisplayed = (conversationId: string, upTo?: string) => displayed(ctx, readSync, conversationId, upTo);
@@ -168,6 +170,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       segments: patients.segments,
     },
     directoryName: () => setup.directoryName(),
+    createRoom: (o) => roomMaker.create(o),
     inspect: probe(outbox, setup, anchoring),
   };
 }

@@ -63,6 +63,8 @@ interface State {
   policy: RoomPolicy;
   /** The rooms we are an occupant of in this session (our own presence, status 110). */
   present: Set<string>;
+  /** The room list being read (`connected`), so that readings do not overlap. */
+  listing: Promise<void>;
 }
 
 /** The room's recorded affiliation changes, for membersAt / mayPostAt. */
@@ -444,9 +446,16 @@ export function createRooms(ctx: MessagingContext, receiver: Receiver) {
     reads,
     policy,
     present: new Set(),
+    listing: Promise.resolve(),
   };
   const rooms = {
-    connected: (c: XmppConnection) => connected(s, c),
+    /** One at a time: a sign-in, a room-list notice and a room we just made may all ask (room-create.ts). */
+    connected: (c: XmppConnection): Promise<void> => {
+      const run = s.listing.then(() => connected(s, c));
+      // The caller gets `run` and its failure; the chain only waits for it to end.
+      s.listing = run.catch(() => undefined);
+      return run;
+    },
     onPresence: (el: XmlElement) => onPresence(s, el),
     onMessage: (el: XmlElement) => onMessage(s, el),
     /** An archive result from one of our rooms: true when taken (room-archive.ts). */

@@ -17,6 +17,7 @@ import type { PatientTexts } from './patient-texts';
 import { announcedKeys } from './pep-keys';
 import type { ReadSync } from './read-sync';
 import { createRoomListWatch } from './room-list-notice';
+import type { RoomMaker } from './room-create';
 import type { Rooms } from './rooms';
 import { NS } from './stanzas';
 
@@ -29,9 +30,12 @@ export interface StanzaRouterDeps {
   patients: Pick<PatientTexts, 'onStanza'>;
   /** Care-team rooms (issue 18): their presences and messages; `connected` when our room list changed. */
   rooms?: Pick<Rooms, 'onPresence' | 'onMessage' | 'acceptArchive' | 'connected'>;
+  /** A room this workstation is creating (room-create.ts): its presences until it is made. */
+  roomMaker?: Pick<RoomMaker, 'onPresence'>;
 }
 
-export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync, patients, rooms }: StanzaRouterDeps) {
+export function createStanzaRouter(deps: StanzaRouterDeps) {
+  const { ctx, directory, catchUp, inbound, readSync, patients, rooms, roomMaker } = deps;
   const { store, logger } = ctx.opts;
   let chain: Promise<void> = Promise.resolve();
   const roomList = rooms ? createRoomListWatch(ctx, rooms) : null;
@@ -55,7 +59,8 @@ export function createStanzaRouter({ ctx, directory, catchUp, inbound, readSync,
   }
 
   function onStanza(el: XmlElement) {
-    if (el.name === 'presence') return rooms?.onPresence(el) ? undefined : directory.handlePresence(el);
+    if (el.name === 'presence')
+      return roomMaker?.onPresence(el) || rooms?.onPresence(el) ? undefined : directory.handlePresence(el);
     const notice = keyListNoticeFrom(el, ctx.ownJid);
     if (notice) return onKeyListNotice(notice, el);
     // In the same chain as messages: a mark is applied after the messages that arrived before it.

@@ -209,6 +209,12 @@ export interface Messaging {
   anchoring(): AnchoringStatus;
   /** Texts to patients through the clinic's patient gateway (issue 17, patient-texts.ts). */
   readonly patients: Pick<PatientTexts, 'send' | 'list' | 'lists' | 'segments'>;
+  /**
+   * A care-team room made by this workstation (issue 18 §1, policy staffMayCreateRooms): the safe
+   * configuration, the chosen colleagues as members, us as owner (room-create.ts). FORBIDDEN when
+   * the policy or the server does not allow it; BAD_INPUT for a name or members out of bounds.
+   */
+  createRoom(o: { name: string; members: string[] }): Promise<{ conversationId: string; room: string }>;
   /** Tests and benchmarks: what the service is doing. Not part of the IPC surface. */
   readonly inspect: MessagingProbe;
 }

@@ -88,6 +88,8 @@ describe('a care-team room in the app', () => {
       await roomRow(w.page).waitFor({ timeout: 45_000 });
       expect(await roomRow(w.page).getByTestId('inbox-room').innerText()).toBe('Room');
     }
+    // The default policy: staff do not create rooms, and the action is absent (not disabled).
+    expect(await rec.page.getByRole('button', { name: 'New care-team room' }).count()).toBe(0);
     await openRoom(rec.page);
     await send(rec.page, `Mrs Lee has arrived for her 10:30 (${run})`);
     await expect.poll(() => roomUnread(doc.page), { timeout: 30_000 }).toBe(1);

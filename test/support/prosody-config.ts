@@ -55,6 +55,12 @@ export interface TestSwitches {
    * e.g. `muc_test_hostile_room`: a server that lets a room turn open or anonymous (issue 18 §5).
    */
   mucModules?: string[];
+  /**
+   * Who creates care-team rooms (issue 18 §1): 'local' lets every account of the server create one
+   * (restrict_room_creation = "local", as IT sets it to let staff create rooms within policy);
+   * left out, production's admins only.
+   */
+  roomCreation?: 'local';
 }
 
 const lua = (s: string) => JSON.stringify(s);
@@ -90,6 +96,7 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
   out = out.split(PRODUCTION_DOMAIN).join(site.domain);
   if (sw.fileShareLimitBytes !== undefined) out = withFileShareLimit(out, sw.fileShareLimitBytes);
   if (sw.mucModules?.length) out = withMucModules(out, sw.mucModules);
+  if (sw.roomCreation === 'local') out = withRoomCreation(out, 'local');
 
   const extra = ['', '---------- Test-only switches (test/support/prosody-config.ts) ----------'];
   if (sw.runAsRoot) extra.push('run_as_root = true');
@@ -101,6 +108,13 @@ export function renderTestConfig(production: string, site: SiteSettings, sw: Tes
   const hostAt = out.search(/^VirtualHost /m);
   if (hostAt < 0) throw new Error('production config has no VirtualHost');
   return `${out.slice(0, hostAt)}${extra.join('\n')}\n\n${out.slice(hostAt)}`;
+}
+
+/** The rooms component's restrict_room_creation set to `value` (TestSwitches.roomCreation). */
+function withRoomCreation(config: string, value: 'local'): string {
+  const re = /^([\t ]*)restrict_room_creation = .*$/m;
+  if (!re.test(config)) throw new Error('production config has no single-line "restrict_room_creation"');
+  return config.replace(re, `$1restrict_room_creation = ${lua(value)} -- test variant`);
 }
 
 /** The MUC component's modules_enabled with the test-only `modules` first (TestSwitches.mucModules). */

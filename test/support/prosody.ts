@@ -39,6 +39,8 @@ export interface StartProsodyOptions {
   fileShareLimitBytes?: number;
   /** Test-only modules on the rooms' MUC component (TestSwitches.mucModules), e.g. `muc_test_hostile_room`. */
   mucTestModules?: string[];
+  /** 'local': every account may create care-team rooms (TestSwitches.roomCreation); left out, admins only. */
+  roomCreation?: 'local';
 }
 
 export interface ProsodyServer {
@@ -203,6 +205,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
           withoutTls: !tls,
           ...(options.fileShareLimitBytes ? { fileShareLimitBytes: options.fileShareLimitBytes } : {}),
           ...(options.mucTestModules ? { mucModules: options.mucTestModules } : {}),
+          ...(options.roomCreation ? { roomCreation: options.roomCreation } : {}),
         },
       ),
     );

@@ -166,7 +166,7 @@ export async function startClinic(
   people: Person[],
   extra: Partial<PolicyInput> = {},
   /** The server's admins (they create care-team rooms, issue 18); none by default. */
-  o: { admins?: string[]; mucTestModules?: string[] } = {},
+  o: { admins?: string[]; mucTestModules?: string[]; roomCreation?: 'local' } = {},
 ): Promise<Clinic> {
   const dir = mkdtempSync(join(tmpdir(), `e2e-${prefix}-`));
   const opened: Workstation[] = [];
@@ -183,6 +183,7 @@ export async function startClinic(
       users: prosodyUsers(people),
       ...(o.admins ? { admins: o.admins } : {}),
       ...(o.mucTestModules ? { mucTestModules: o.mucTestModules } : {}),
+      ...(o.roomCreation ? { roomCreation: o.roomCreation } : {}),
     });
     // As IT's provisioning does: each person's name in the directory, so first run does not ask it.
     await setDirectoryNames(prosody, people);

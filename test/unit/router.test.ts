@@ -41,6 +41,7 @@ const validInputs: Record<string, unknown> = {
   'conversations:markRead': { conversationId: 'c1', upTo: 'm1' },
   'conversations:markUnread': { conversationId: 'c1', from: 'm1' },
   'conversations:view': { conversationId: 'c1' },
+  'rooms:create': { name: 'Ward 3', members: ['bob@clinic.example'] },
   'messages:page': { conversationId: 'c1', before: null, limit: 10 },
   'messages:around': { conversationId: 'c1', messageId: 'm1', limit: 10 },
   'messages:send': { conversationId: 'c1', body: 'hello' },

@@ -102,6 +102,14 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
     expect(test).toContain('Component "rooms.clinic.test" "muc"');
   });
 
+  it('staff-created rooms (issue 18 §1): the launcher switches the rooms component to "local", production stays admins only', () => {
+    const def = renderTestConfig(prod, site, { runAsRoot: true });
+    expect(def).toMatch(/^\trestrict_room_creation = true /m);
+    const local = renderTestConfig(prod, site, { runAsRoot: true, roomCreation: 'local' });
+    expect(local).toMatch(/^\trestrict_room_creation = "local" -- test variant$/m);
+    expect(local.match(/restrict_room_creation = /g)).toHaveLength(def.match(/restrict_room_creation = /g)!.length);
+  });
+
   it('refuses a production file whose site line went missing', () => {
     expect(() => renderTestConfig(prod.replace(/^c2s_ports = .*$/m, ''), site, { runAsRoot: true })).toThrow(
       /c2s_ports/,

@@ -22,6 +22,7 @@ export function conversationHandlers(
   | 'conversations:markRead'
   | 'conversations:markUnread'
   | 'conversations:view'
+  | 'rooms:create'
 > {
   return {
     'conversations:list': ({ cursor, limit }) => {
@@ -44,6 +45,11 @@ export function conversationHandlers(
       if (peer === active.jid.toLowerCase())
         throw new AppError('BAD_INPUT', 'You cannot start a conversation with yourself.');
       return { conversationId: active.store.conversations.getOrCreate(peer).id };
+    },
+    // A care-team room made here (issue 18 §1): policy, name and members are checked in room-create.ts.
+    'rooms:create': async ({ name, members }) => {
+      const { conversationId } = await ctx.session.active().messaging.createRoom({ name, members });
+      return { conversationId };
     },
     'conversations:markRead': ({ conversationId, upTo }) => {
       const active = ctx.session.active();

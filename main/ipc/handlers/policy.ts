@@ -10,6 +10,7 @@ export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'
       messagingPolicyText: ctx.policy.policy.messagingPolicyText,
       exportAllowed: ctx.policy.policy.exportAllowed,
       screenshotsAllowed: ctx.policy.policy.screenshotsAllowed,
+      staffMayCreateRooms: ctx.policy.policy.staffMayCreateRooms,
       passphraseMinLength: ctx.policy.policy.passphraseMinLength,
       server: ctx.policy.policy.server,
       retentionDays: ctx.policy.policy.retentionDays,

@@ -143,6 +143,8 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
   'room-membership': (d, n) => {
     const room = typeof d.room === 'string' ? d.room : 'a care-team room';
     if (d.change === 'policy') return `Left ${room}: it is no longer members-only and non-anonymous`;
+    if (d.change === 'created')
+      return `Created ${room} with ${typeof d.members === 'number' ? d.members : 'its'} members`;
     const verb = d.change === 'removed' ? 'removed from' : d.change === 'joined' ? 'joined' : 'added to';
     return `${who(d, 'jid', n, 'A colleague')} ${verb} ${room}`;
   },
