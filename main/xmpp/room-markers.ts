@@ -8,8 +8,7 @@
  */
 import { xml, type XmlElement } from '@xmpp/client';
 import { normalizeBareJid } from '../crypto/keys';
-import { parseXmppDateTime } from '../crypto/time';
-import { MUC_NS } from './room-stanzas';
+import { archivedSender } from './room-stanzas';
 import { bare, NS } from './stanzas';
 
 /** Ids longer than this are none of ours (Prosody's stanza-ids are ~16 characters). */
@@ -76,14 +75,6 @@ export function readRoomArchiveMarker(el: XmlElement, room: string, queryid: str
   const inner = forwarded?.getChild('message');
   const id = inner ? displayedId(inner) : null;
   if (!inner || !id || bare(inner.attrs.from) !== room.toLowerCase()) return null;
-  const items = inner.getChild('x', MUC_NS.user)?.getChildren('item') ?? [];
-  let realJid: string | null = null;
-  try {
-    realJid = items.length === 1 && items[0]!.attrs.jid ? normalizeBareJid(items[0]!.attrs.jid) : null;
-  } catch {
-    realJid = null;
-  }
-  const delay = forwarded?.getChildren('delay', NS.delay) ?? [];
-  const stamp = delay.length === 1 ? parseXmppDateTime(String(delay[0]!.attrs.stamp ?? '')) : null;
+  const { realJid, stamp } = archivedSender(forwarded, inner);
   return { realJid, id, stamp, archiveId: String(archiveId) };
 }

@@ -170,6 +170,27 @@ export interface ArchivedRoomMessage extends RoomMessageIn {
 }
 
 /**
+ * Who sent an archived room stanza and when the room got it: the single muc#user <item jid=…/>
+ * Prosody's mod_muc_mam keeps in a non-anonymous room (null when absent, several or unclear), and
+ * the archive's single <delay/> stamp (null when missing or unparsable).
+ */
+export function archivedSender(
+  forwarded: XmlElement | undefined,
+  inner: XmlElement,
+): { realJid: string | null; stamp: Date | null } {
+  const items = inner.getChild('x', MUC_NS.user)?.getChildren('item') ?? [];
+  let realJid: string | null = null;
+  try {
+    realJid = items.length === 1 && items[0]!.attrs.jid ? normalizeBareJid(items[0]!.attrs.jid) : null;
+  } catch {
+    realJid = null;
+  }
+  const delay = forwarded?.getChildren('delay', NS.delay) ?? [];
+  const stamp = delay.length === 1 ? parseXmppDateTime(String(delay[0]!.attrs.stamp ?? '')) : null;
+  return { realJid, stamp };
+}
+
+/**
  * Reads one result of OUR archive query (`queryid`) to `room`: the result must come from the
  * room itself; the forwarded message must be a groupchat OX message of that room.
  */
@@ -182,15 +203,7 @@ export function readRoomArchiveResult(el: XmlElement, room: string, queryid: str
   if (!inner) return null;
   const msg = readRoomMessage(inner);
   if (!msg || msg.room !== room.toLowerCase()) return null;
-  const items = inner.getChild('x', MUC_NS.user)?.getChildren('item') ?? [];
-  let realJid: string | null = null;
-  try {
-    realJid = items.length === 1 && items[0]!.attrs.jid ? normalizeBareJid(items[0]!.attrs.jid) : null;
-  } catch {
-    realJid = null;
-  }
-  const delay = forwarded?.getChildren('delay', NS.delay) ?? [];
-  const stamp = delay.length === 1 ? parseXmppDateTime(String(delay[0]!.attrs.stamp ?? '')) : null;
+  const { realJid, stamp } = archivedSender(forwarded, inner);
   return {
     ...msg,
     stanzaId: msg.stanzaId ?? String(result.attrs.id),
