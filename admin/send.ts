@@ -91,39 +91,66 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
   return Promise.race([p, expired]).finally(() => clearTimeout(timer));
 }
 
+/** A short session of the CLI on the clinic server, signed in (openAdminSession). */
+export interface AdminSession {
+  conn: XmppConnection;
+  /** `host:port` as dialled (`[v6]:port`), shown to the administrator. */
+  via: string;
+  /** The account's domain. */
+  domain: string;
+}
+
+/**
+ * Signs `as` in with the app's hardened transport (TLS required, the clinic CA, SCRAM only), no
+ * presence; `onStanza` hears what arrives. A failed sign-in is a CliError saying `nothing` (what did
+ * not happen: "nothing was sent", "nothing was changed"), the connection already stopped. The
+ * caller stops the session.
+ */
+export async function openAdminSession(
+  as: string,
+  password: string,
+  target: SendTarget,
+  onStanza: (el: XmlElement) => void,
+  nothing = 'nothing was sent',
+): Promise<AdminSession> {
+  const domain = as.split('@')[1] ?? '';
+  const host = target.host ?? domain;
+  const port = target.port ?? (target.tls === 'direct' ? 5223 : 5222);
+  const via = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const conn = createConnection({
+    jid: as,
+    password,
+    host,
+    port,
+    tls: target.tls,
+    caPems: target.caPems,
+    resource: `clinic-admin-${randomBytes(4).toString('hex')}`,
+    // The transport logs metadata only; the CLI reports outcomes itself.
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    onState: () => {},
+    onStanza,
+    onReady: () => {},
+  });
+  try {
+    await conn.start();
+  } catch (err) {
+    await conn.stop();
+    throw new CliError(signInFailure(err, as, via).message.replace('nothing was sent', nothing));
+  }
+  return { conn, via, domain };
+}
+
 /**
  * Signs in as `as`, sends the command to `to`, waits for the ack and a possible bounce, signs out.
  * Resolves with the server address it went through (`host:port`, shown to the administrator).
  */
 export async function sendAdminCommand(req: SendRequest): Promise<string> {
-  const domain = req.as.split('@')[1] ?? '';
-  const host = req.target.host ?? domain;
-  const port = req.target.port ?? (req.target.tls === 'direct' ? 5223 : 5222);
-  const via = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const id = `clinic-admin-${randomBytes(9).toString('base64url')}`;
   const seen: { bounce: XmlElement | null } = { bounce: null };
-  const conn = createConnection({
-    jid: req.as,
-    password: req.password,
-    host,
-    port,
-    tls: req.target.tls,
-    caPems: req.target.caPems,
-    resource: `clinic-admin-${randomBytes(4).toString('hex')}`,
-    // The transport logs metadata only; the CLI reports outcomes itself.
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    onState: () => {},
-    onStanza: (el) => {
-      if (el.name === 'message' && el.attrs.type === 'error' && el.attrs.id === id) seen.bounce = el;
-    },
-    onReady: () => {},
+  const { conn, via } = await openAdminSession(req.as, req.password, req.target, (el) => {
+    if (el.name === 'message' && el.attrs.type === 'error' && el.attrs.id === id) seen.bounce = el;
   });
   try {
-    try {
-      await conn.start();
-    } catch (err) {
-      throw signInFailure(err, req.as, via);
-    }
     const ackTimeoutMs = req.ackTimeoutMs ?? 30_000;
     try {
       await withTimeout(

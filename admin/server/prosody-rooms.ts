@@ -12,7 +12,6 @@
  *   without being on its list (mod_muc_clinic_policy drops the creator entry of an admin);
  * - one affiliation per request (Prosody 0.12 applies only the first item of a request).
  */
-import { randomBytes } from 'node:crypto';
 import { xml, type XmlElement } from '@xmpp/client';
 import {
   affiliationQuery,
@@ -30,9 +29,9 @@ import {
   type PresenceAnswer,
   type RoomAffiliation,
 } from '../../main/xmpp/room-setup';
-import { createConnection, type XmppConnection } from '../../main/xmpp/transport/connection';
+import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { CliError } from '../errors';
-import { signInFailure, type SendTarget } from '../send';
+import { openAdminSession, type SendTarget } from '../send';
 import { RoomExists, type RoomService } from './room-service';
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
@@ -66,33 +65,16 @@ async function findRoomService(conn: XmppConnection, domain: string): Promise<st
 }
 
 export async function prosodyRooms(as: string, password: string, target: SendTarget): Promise<RoomService> {
-  const domain = as.split('@')[1] ?? '';
-  const host = target.host ?? domain;
-  const port = target.port ?? (target.tls === 'direct' ? 5223 : 5222);
-  const via = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const waiting = new Set<(el: XmlElement) => void>();
-  const conn = createConnection({
-    jid: as,
+  const { conn, via, domain } = await openAdminSession(
+    as,
     password,
-    host,
-    port,
-    tls: target.tls,
-    caPems: target.caPems,
-    resource: `clinic-admin-${randomBytes(4).toString('hex')}`,
-    // The transport logs metadata only; the CLI reports outcomes itself.
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    onState: () => {},
-    onStanza: (el) => {
+    target,
+    (el) => {
       for (const f of waiting) f(el);
     },
-    onReady: () => {},
-  });
-  try {
-    await conn.start();
-  } catch (err) {
-    await conn.stop();
-    throw new CliError(signInFailure(err, as, via).message.replace('nothing was sent', 'nothing was changed'));
-  }
+    'nothing was changed',
+  );
   let service: string | null;
   try {
     service = await findRoomService(conn, domain);
