@@ -27,7 +27,7 @@ export const EJABBERD_SAFE_OPTIONS: Readonly<Record<string, string>> = {
   allow_subscription: 'false',
 };
 
-/** The safe options a room's get_room_options answer lacks, in the words of SAFE_ROOM_FEATURES. */
+/** The safe options a room's get_room_options answer lacks, in the words of room-setup.ts's readRoomInfo. */
 export function missingSafeOptions(options: ReadonlyMap<string, string>): string[] {
   const is = (k: string, v: string) => options.get(k) === v;
   const missing: string[] = [];

@@ -5,7 +5,8 @@
  * `wipe --send`. Chosen over prosodyctl: Prosody 0.12's prosodyctl has no room commands, and its
  * admin shell (mod_admin_shell, not loaded by deploy/prosody) would run Lua in the server.
  *
- * - the service is the domain's disco item with identity category `conference`;
+ * - the service is the domain's disco item with identity category `conference` (findRoomService, as
+ *   the workstation finds it);
  * - every room is listed by mod_muc_clinic_policy's admin-only node (the rooms are unlisted);
  * - a room is created by the first presence (status 201), configured with room-setup.ts's safe
  *   form while still locked, then left: an admin owns every room (component_admins_as_room_owners)
@@ -17,6 +18,7 @@ import {
   affiliationQuery,
   ALL_ROOMS_NODE,
   createRoomPresence,
+  findRoomService,
   leaveRoomPresence,
   offeredFields,
   readAffiliations,
@@ -29,13 +31,11 @@ import {
   type PresenceAnswer,
   type RoomAffiliation,
 } from '../../main/xmpp/room-setup';
-import type { XmppConnection } from '../../main/xmpp/transport/connection';
+import { NS_DISCO_ITEMS } from '../../main/xmpp/disco';
 import { CliError } from '../errors';
 import { openAdminSession, type SendTarget } from '../send';
 import { RoomExists, type RoomService } from './room-service';
 
-const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 const ANSWER_TIMEOUT_MS = 20_000;
 /** The nick the admin account holds a room under for the moment it creates it. */
 const NICK = 'clinic-admin';
@@ -44,25 +44,6 @@ const conditionOf = (err: unknown): string | null =>
   (err as { name?: string } | null)?.name === 'StanzaError'
     ? ((err as { condition?: string }).condition ?? null)
     : null;
-
-/** The domain's care-team room service: the disco item whose identity is a conference (XEP-0045 §6.1). */
-async function findRoomService(conn: XmppConnection, domain: string): Promise<string | null> {
-  const items = await conn.iq(xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_DISCO_ITEMS })));
-  for (const item of items.getChild('query', NS_DISCO_ITEMS)?.getChildren('item') ?? []) {
-    const jid = String(item.attrs.jid ?? '');
-    if (!jid || jid.includes('@')) continue;
-    // A component that is not connected (the patient gateway) answers with an error: not the room service.
-    const info = await conn
-      .iq(xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS_DISCO_INFO })))
-      .catch(() => null);
-    const conference = info
-      ?.getChild('query', NS_DISCO_INFO)
-      ?.getChildren('identity')
-      .some((i) => i.attrs.category === 'conference' && i.attrs.type === 'text');
-    if (conference) return jid.toLowerCase();
-  }
-  return null;
-}
 
 export async function prosodyRooms(as: string, password: string, target: SendTarget): Promise<RoomService> {
   const waiting = new Set<(el: XmlElement) => void>();
@@ -77,7 +58,7 @@ export async function prosodyRooms(as: string, password: string, target: SendTar
   );
   let service: string | null;
   try {
-    service = await findRoomService(conn, domain);
+    service = await findRoomService((el) => conn.iq(el), domain);
   } catch (err) {
     await conn.stop();
     throw err;

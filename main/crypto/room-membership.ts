@@ -20,6 +20,11 @@ export interface AffiliationChange {
   at: Date;
 }
 
+/** Changes as the store records them (`at` in ms since the epoch), for membersAt and its kin. */
+export const recordedChanges = (
+  records: readonly { jid: string; affiliation: RoomAffiliation; at: number }[],
+): AffiliationChange[] => records.map((c) => ({ ...c, at: new Date(c.at) }));
+
 /**
  * The bare JIDs that were members at `at`: for each person, their last change at or before `at`
  * decides (changes at the same instant: the later one in the list wins). A person with no change

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
-import { membersAt } from '../crypto/room-membership';
+import { membersAt, recordedChanges } from '../crypto/room-membership';
 import type { MessagingContext } from './context';
 import type { Pending, Receiver } from './receive';
 import type { RoomPolicy } from './room-policy';
@@ -69,7 +69,7 @@ function startRun(
   policy: Pick<RoomPolicy, 'refusal'> | undefined,
 ) {
   const { store, clock } = ctx.opts;
-  const changes = store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) }));
+  const changes = recordedChanges(store.rooms.changes(room));
   const keys = new Map<string, ReturnType<Receiver['senderKey']>>();
   let follows: { originId: string | null; stanzaId: string | null } | undefined;
   return (r: ArchivedRoomMessage): Pending | null => {

@@ -8,14 +8,13 @@
  * codes), after which the workstation reads the features again. Pure: no I/O.
  */
 import type { XmlElement } from '@xmpp/client';
-import { NS_DISCO_INFO } from './disco';
+import { infoFeatures, policyProblems, type RoomPolicyProblem } from './room-setup';
 import { MUC_NS } from './room-stanzas';
+
+export type { RoomPolicyProblem };
 
 /** An announcement room (mod_muc_clinic_policy.lua): only the room's owners post. */
 export const ANNOUNCEMENT_FEATURE = 'urn:clinic-messenger:rooms:announcement';
-
-/** What a room no longer keeps: `open` (not members-only), `anonymous` (real JIDs hidden from members). */
-export type RoomPolicyProblem = 'open' | 'anonymous';
 
 export interface RoomConfig {
   announcement: boolean;
@@ -23,20 +22,10 @@ export interface RoomConfig {
   problems: RoomPolicyProblem[];
 }
 
-/**
- * Reads a disco#info result of a room. A room must say `muc_membersonly` and `muc_nonanonymous`;
- * one that also says the opposite (`muc_open`, `muc_semianonymous`, `muc_anonymous`) is taken at
- * its weaker word.
- */
+/** Reads a disco#info result of a room, by room-setup.ts's one rule for what a safe room says. */
 export function readRoomConfig(info: XmlElement): RoomConfig {
-  const features = new Set(
-    (info.getChild('query', NS_DISCO_INFO)?.getChildren('feature') ?? []).map((f) => String(f.attrs.var)),
-  );
-  const problems: RoomPolicyProblem[] = [];
-  if (!features.has('muc_membersonly') || features.has('muc_open')) problems.push('open');
-  if (!features.has('muc_nonanonymous') || features.has('muc_semianonymous') || features.has('muc_anonymous'))
-    problems.push('anonymous');
-  return { announcement: features.has(ANNOUNCEMENT_FEATURE), problems };
+  const features = infoFeatures(info);
+  return { announcement: features.has(ANNOUNCEMENT_FEATURE), problems: policyProblems(features) };
 }
 
 /**

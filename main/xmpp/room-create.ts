@@ -13,9 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { xml, type XmlElement } from '@xmpp/client';
 import { AppError } from '../../common/result';
 import type { MessagingContext } from './context';
-import { findService } from './disco';
 import {
   createRoomPresence,
+  findRoomService,
   leaveRoomPresence,
   NS_MUC_OWNER,
   offeredFields,
@@ -119,11 +119,7 @@ export function createRoomMaker(ctx: MessagingContext, rooms: Pick<Rooms, 'conne
     const c = ctx.conn();
     if (!c?.isReady()) throw new AppError('NOT_CONNECTED', 'Rooms are created while connected.');
     const domain = ctx.ownJid.slice(ctx.ownJid.indexOf('@') + 1);
-    const service = await findService(
-      (el) => c.iq(el),
-      domain,
-      (jid, info) => (info.getChildren('identity').some((i) => i.attrs.category === 'conference') ? jid : null),
-    );
+    const service = await findRoomService((el) => c.iq(el), domain);
     if (!service) throw new AppError('CONFLICT', 'The clinic server has no care-team room service.');
     const room = `${roomLocalpart(name)}@${service}`;
     const nick = ctx.ownJid.split('@')[0]!;

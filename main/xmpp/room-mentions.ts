@@ -5,10 +5,8 @@
  * themselves are checked by common/mentions.ts (cleanMentions).
  */
 import { cleanMentions, type MentionRange } from '../../common/mentions';
-import { membersAt } from '../crypto/room-membership';
+import { membersAt, recordedChanges } from '../crypto/room-membership';
 import type { Store } from '../store';
-
-const changesOf = (store: Store, room: string) => store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) }));
 
 /**
  * The mentions a new message to `peer` keeps: in a room only, of its members now other than us,
@@ -41,7 +39,7 @@ export function receivedMentions(
   mentions: readonly MentionRange[],
 ): { mentions?: MentionRange[]; mentionsMe?: true } {
   if (mentions.length === 0) return {};
-  const members = membersAt(changesOf(store, room), new Date(at + 999));
+  const members = membersAt(recordedChanges(store.rooms.changes(room)), new Date(at + 999));
   const kept = mentions.filter((m) => members.has(m.jid));
   if (kept.length === 0) return {};
   return { mentions: kept, ...(direction === 'in' && kept.some((m) => m.jid === ownJid) ? { mentionsMe: true } : {}) };

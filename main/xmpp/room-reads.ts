@@ -8,15 +8,13 @@
  * ignored").
  */
 import type { Message } from '../../common/contract/domain';
-import { membersAt } from '../crypto/room-membership';
+import { membersAt, recordedChanges, type AffiliationChange } from '../crypto/room-membership';
 import type { Store } from '../store';
 import type { MessagePosition, RoomReadMark } from '../store/repos/room-reads';
 import type { MessagingContext } from './context';
 
 /** At most this many of our messages are sent to the renderer again for one marker. */
 const REEMIT_LIMIT = 100;
-
-const changesOf = (store: Store, room: string) => store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) }));
 
 /** A mark covers a message at or before it in the conversation's order (sent_at, id). */
 const covers = (mark: MessagePosition, m: MessagePosition): boolean =>
@@ -41,13 +39,15 @@ const sentByUs = (m: Message): boolean =>
  * it was. One read of the room's marks and member history per conversation.
  */
 export function withReadBy(store: Store, ownJid: string, messages: readonly Message[]): Message[] {
-  const rooms = new Map<string, { marks: RoomReadMark[]; changes: ReturnType<typeof changesOf> } | null>();
+  const rooms = new Map<string, { marks: RoomReadMark[]; changes: AffiliationChange[] } | null>();
   const roomOf = (conversationId: string) => {
     if (!rooms.has(conversationId)) {
       const r = store.rooms.byConversation(conversationId);
       rooms.set(
         conversationId,
-        r ? { marks: store.roomReads.marks(conversationId), changes: changesOf(store, r.jid) } : null,
+        r
+          ? { marks: store.roomReads.marks(conversationId), changes: recordedChanges(store.rooms.changes(r.jid)) }
+          : null,
       );
     }
     return rooms.get(conversationId)!;
@@ -74,7 +74,7 @@ export function createRoomReads(ctx: MessagingContext) {
     const r = store.rooms.get(room);
     if (!r || !jid || jid === ctx.ownJid) return [];
     // Only a member's marker counts (as the room's list stood then): not IT's, not a removed member's.
-    if (!membersAt(changesOf(store, room), new Date(at)).has(jid)) {
+    if (!membersAt(recordedChanges(store.rooms.changes(room)), new Date(at)).has(jid)) {
       logger.warn('xmpp: room marker from a non-member ignored');
       return [];
     }

@@ -2,8 +2,9 @@
  * Making and managing a care-team room (issue 18 §1; XEP-0045 §10, §9): the one place that says
  * what a room's safe configuration is, and the stanzas that create a room, set it and change its
  * member list. `clinic-admin rooms` (admin/rooms/) uses them as the server's admin account; the
- * app uses them when staff create a room within policy. Only @xmpp/client here: admin/ may import
- * this file (eslint.config.js, local/layering).
+ * app uses them when staff create a room within policy, and the workstation's own reading of a
+ * room's features (room-config.ts) uses the same rule. admin/ may import this file
+ * (eslint.config.js, local/layering): it imports only pure stanza modules of main/xmpp.
  *
  * The server keeps rooms this way whatever a client submits (deploy/prosody's
  * mod_muc_clinic_policy, ejabberd's default_room_options); the form says it again so a server with
@@ -11,12 +12,11 @@
  */
 import { xml, type XmlElement } from '@xmpp/client';
 
-export const NS_MUC = 'http://jabber.org/protocol/muc';
-export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
-export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
+import { findService, NS_DISCO_INFO, type IqCall } from './disco';
+import { MUC_NS } from './room-stanzas';
+
 export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 const NS_DATA = 'jabber:x:data';
-const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const ROOMCONFIG = 'http://jabber.org/protocol/muc#roomconfig';
 
 /**
@@ -36,16 +36,44 @@ export const SAFE_ROOM_CONFIG: Readonly<Record<string, string>> = {
 };
 
 /**
- * What a room that keeps the policy says in its disco#info (XEP-0045 §15.2 features; XEP-0313 for
- * its archive), with the words shown when one is missing.
+ * What a room that keeps the policy says in its disco#info besides members-only and non-anonymous
+ * (policyProblems): XEP-0045 §15.2 features and XEP-0313 for its archive, with the words shown
+ * when one is missing.
  */
-export const SAFE_ROOM_FEATURES: Readonly<Record<string, string>> = {
-  muc_membersonly: 'members-only',
-  muc_nonanonymous: 'non-anonymous',
+const KEPT_ROOM_FEATURES: Readonly<Record<string, string>> = {
   muc_persistent: 'persistent',
   muc_hidden: 'unlisted',
   'urn:xmpp:mam:2': 'archived',
 };
+
+/** What a room no longer keeps: `open` (not members-only), `anonymous` (real JIDs hidden from members). */
+export type RoomPolicyProblem = 'open' | 'anonymous';
+const PROBLEM_WORDS: Readonly<Record<RoomPolicyProblem, string>> = { open: 'members-only', anonymous: 'non-anonymous' };
+
+/** The feature vars of a disco#info result. */
+export const infoFeatures = (result: XmlElement): Set<string> =>
+  new Set((result.getChild('query', NS_DISCO_INFO)?.getChildren('feature') ?? []).map((f) => String(f.attrs.var)));
+
+/**
+ * The rule every reader of a room's features keeps (the workstation's receive check, staff
+ * creation, clinic-admin): a room must say `muc_membersonly` and `muc_nonanonymous`; one that also
+ * says the opposite (`muc_open`, `muc_semianonymous`, `muc_anonymous`) is taken at its weaker word.
+ */
+export function policyProblems(features: ReadonlySet<string>): RoomPolicyProblem[] {
+  const problems: RoomPolicyProblem[] = [];
+  if (!features.has('muc_membersonly') || features.has('muc_open')) problems.push('open');
+  if (!features.has('muc_nonanonymous') || features.has('muc_semianonymous') || features.has('muc_anonymous'))
+    problems.push('anonymous');
+  return problems;
+}
+
+/** The domain's care-team room service: the disco item whose identity is a conference (XEP-0045 §6.1), lower case. */
+export const findRoomService = (iq: IqCall, domain: string): Promise<string | null> =>
+  findService(iq, domain, (jid, info) =>
+    !jid.includes('@') && info.getChildren('identity').some((i) => i.attrs.category === 'conference')
+      ? jid.toLowerCase()
+      : null,
+  );
 
 /** A room's bare JID: a local part of letters, digits, `.` `_` `-` (at most 64), at the service. */
 export const ROOM_LOCALPART_RE = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
@@ -54,7 +82,7 @@ export type RoomAffiliation = 'owner' | 'admin' | 'member' | 'outcast' | 'none';
 
 /** The first presence to a room that does not exist yet creates it (XEP-0045 §10.1.1). */
 export const createRoomPresence = (room: string, nick: string): XmlElement =>
-  xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: '0' })));
+  xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: MUC_NS.muc }, xml('history', { maxstanzas: '0' })));
 
 export const leaveRoomPresence = (room: string, nick: string): XmlElement =>
   xml('presence', { to: `${room}/${nick}`, type: 'unavailable' });
@@ -66,7 +94,7 @@ export type PresenceAnswer = { ok: true; created: boolean } | { ok: false; condi
 export function readJoinAnswer(el: XmlElement, room: string, nick: string): PresenceAnswer | null {
   if (!el.is('presence') || String(el.attrs.from ?? '').toLowerCase() !== `${room}/${nick}`.toLowerCase()) return null;
   if (el.attrs.type === 'error') return { ok: false, condition: errorCondition(el) };
-  const codes = (el.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []).map((s) => String(s.attrs.code));
+  const codes = (el.getChild('x', MUC_NS.user)?.getChildren('status') ?? []).map((s) => String(s.attrs.code));
   if (!codes.includes('110')) return null;
   return { ok: true, created: codes.includes('201') };
 }
@@ -124,15 +152,15 @@ export function safeRoomConfig(
 
 /** One affiliation change (XEP-0045 §9.3–9.5, §10.3–10.7); Prosody 0.12 applies one item per request. */
 export const setAffiliationIq = (room: string, jid: string, affiliation: RoomAffiliation): XmlElement =>
-  xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { jid, affiliation })));
+  xml('iq', { type: 'set', to: room }, xml('query', { xmlns: MUC_NS.admin }, xml('item', { jid, affiliation })));
 
 /** The list of one affiliation (XEP-0045 §9.5). */
 export const affiliationQuery = (room: string, affiliation: Exclude<RoomAffiliation, 'none'>): XmlElement =>
-  xml('iq', { type: 'get', to: room }, xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { affiliation })));
+  xml('iq', { type: 'get', to: room }, xml('query', { xmlns: MUC_NS.admin }, xml('item', { affiliation })));
 
 /** The bare JIDs of an affiliation-list result, lower case. */
 export const readAffiliations = (result: XmlElement): { jid: string; affiliation: string }[] =>
-  (result.getChild('query', NS_MUC_ADMIN)?.getChildren('item') ?? [])
+  (result.getChild('query', MUC_NS.admin)?.getChildren('item') ?? [])
     .filter((i) => typeof i.attrs.jid === 'string' && !String(i.attrs.jid).includes('/'))
     .map((i) => ({ jid: String(i.attrs.jid).toLowerCase(), affiliation: String(i.attrs.affiliation ?? '') }));
 
@@ -143,13 +171,13 @@ export const roomInfoQuery = (room: string): XmlElement =>
 export interface RoomInfo {
   name: string | null;
   description: string | null;
-  /** SAFE_ROOM_FEATURES the room does not advertise, in words ("members-only" …); empty when safe. */
+  /** What of the clinic's room policy the room does not keep, in words ("members-only" …); empty when safe. */
   missing: string[];
 }
 
 export function readRoomInfo(result: XmlElement): RoomInfo {
   const query = result.getChild('query', NS_DISCO_INFO);
-  const features = new Set((query?.getChildren('feature') ?? []).map((f) => String(f.attrs.var)));
+  const features = infoFeatures(result);
   const identity = query?.getChildren('identity').find((i) => i.attrs.category === 'conference');
   const form = query
     ?.getChildren('x', NS_DATA)
@@ -164,9 +192,12 @@ export function readRoomInfo(result: XmlElement): RoomInfo {
   return {
     name: typeof identity?.attrs.name === 'string' && identity.attrs.name !== '' ? identity.attrs.name : null,
     description: description === '' ? null : description,
-    missing: Object.entries(SAFE_ROOM_FEATURES)
-      .filter(([f]) => !features.has(f))
-      .map(([, words]) => words),
+    missing: [
+      ...policyProblems(features).map((p) => PROBLEM_WORDS[p]),
+      ...Object.entries(KEPT_ROOM_FEATURES)
+        .filter(([f]) => !features.has(f))
+        .map(([, words]) => words),
+    ],
   };
 }
 

@@ -21,17 +21,18 @@ import { xml, type XmlElement } from '@xmpp/client';
 import type { Message } from '../../common/contract/domain';
 import { AppError } from '../../common/result';
 import { identityAsContact, type Identity } from '../crypto';
-import { membersAt } from '../crypto/room-membership';
+import { membersAt, recordedChanges } from '../crypto/room-membership';
 import { RoomRecipientsError, signcryptForRoom, type RoomMember } from '../crypto/room-message';
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
-import { findService, NS_DISCO_ITEMS } from './disco';
+import { NS_DISCO_ITEMS } from './disco';
 import type { Receiver } from './receive';
 import { createRoomArchive, type RoomArchive } from './room-archive';
 import { readRoomMarker } from './room-markers';
 import { createRoomReads, type RoomReads } from './room-reads';
 import { configChangeNotice } from './room-config';
 import { createRoomPolicy, type RoomPolicy } from './room-policy';
+import { findRoomService } from './room-setup';
 import {
   affiliationListQuery,
   createOccupantMap,
@@ -68,8 +69,7 @@ interface State {
 }
 
 /** The room's recorded affiliation changes, for membersAt / mayPostAt. */
-const changesOf = (s: State, room: string) =>
-  s.ctx.opts.store.rooms.changes(room).map((c) => ({ ...c, at: new Date(c.at) }));
+const changesOf = (s: State, room: string) => recordedChanges(s.ctx.opts.store.rooms.changes(room));
 
 const isMember = (s: State, room: string, jid: string, at: number): boolean =>
   membersAt(changesOf(s, room), new Date(at)).has(jid);
@@ -150,11 +150,7 @@ async function connected(s: State, c: XmppConnection): Promise<void> {
   const { store } = s.ctx.opts;
   s.present.clear();
   const domain = s.ctx.ownJid.slice(s.ctx.ownJid.indexOf('@') + 1);
-  s.service ??= await findService(
-    (el) => c.iq(el),
-    domain,
-    (jid, info) => (info.getChildren('identity').some((i) => i.attrs.category === 'conference') ? jid : null),
-  );
+  s.service ??= await findRoomService((el) => c.iq(el), domain);
   if (!s.service) return;
   const res = await c.iq(
     xml('iq', { type: 'get', to: s.service }, xml('query', { xmlns: NS_DISCO_ITEMS, node: MY_ROOMS_NODE })),
