@@ -6,16 +6,24 @@
  * cutoff), never what. Unsent drafts older than the cutoff are deleted with them, and so are the
  * files of purged messages' attachments (issue 16: their rows cascade, sweepFiles removes the
  * blobs no row names). The server archive keeps its own retention (IT configures Prosody).
+ *
+ * Care-team rooms (issue 18) are covered as pairs are: a room's messages are rows of the same
+ * table, so they go by the same cutoff, with what hangs on them (their mentions are columns of the
+ * row; "Read by" rows naming them and attachment rows cascade; the text leaves the search index).
+ * A room's member changes (room_affiliations) are kept: they hold no message content, and they are
+ * what says who was a member when (the receive check of a later message, an audit question).
+ * Catch-up, one-to-one or from a room's archive, never stores again a message the server still
+ * holds from before the cutoff (main/policy/retention.ts pastRetention).
  */
 import { sweepFiles } from '../attachments/sweep';
 import type { FileStore } from '../attachments/file-store';
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
 import { errorName, type Logger } from '../log';
+import { retentionCutoff } from '../policy/retention';
 import type { Store } from '../store';
 
 export const RETENTION_INTERVAL_MS = 6 * 60 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface Retention {
   /** One purge now; resolves with how many messages were deleted (0 when retention is off). */
@@ -41,8 +49,8 @@ export function startRetention(d: {
   let running: Promise<number> | null = null;
 
   const purge = async (): Promise<number> => {
-    if (d.days === null) return 0;
-    const cutoff = d.clock.now() - d.days * DAY_MS;
+    const cutoff = retentionCutoff(d.days, d.clock.now());
+    if (cutoff === null) return 0;
     const deleted = await d.store.background.purgeBefore(cutoff);
     // Unsent drafts not touched for as long go too (issue 12 §2); a small table, so on this thread.
     const drafts = d.store.drafts.purgeBefore(cutoff);

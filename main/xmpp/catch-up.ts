@@ -16,6 +16,7 @@ import { archivedAdminCommand } from './admin-commands';
 import type { MessagingContext } from './context';
 import { acknowledge, receiptAsked, type OxItem, type Pending, type Receiver } from './receive';
 import { parseXmppDateTime } from '../crypto';
+import { pastRetention, retentionCutoff } from '../policy/retention';
 import { bare, fromOwnAccount, mamQuery, NS, originIdOf, serverStampOf } from './stanzas';
 
 export const MAM_LAST_SETTING = 'xmpp:mamLast';
@@ -32,6 +33,8 @@ interface Run {
   keys: Map<string, Promise<ContactKey | null>>;
   /** The last archive result per conversation (peer) so far in this run: the next one follows it. */
   last: Map<string, Pick<OxItem, 'originId' | 'stanzaId'>>;
+  /** The retention cutoff at the run's start (policy retentionDays), null when retention is off. */
+  cutoff: number | null;
 }
 
 interface Page {
@@ -145,6 +148,28 @@ function progressReporter({ events, metrics }: MessagingContext['opts']) {
   };
 }
 
+/** One archive item into the decrypt pool (its sender's key parsed once per run), or null when it is not stored. */
+function begin(receiver: Receiver, run: Run, item: OxItem): Pending | null {
+  // Purged by retention (main/session/retention.ts) or as old: the archive still holds it, this
+  // workstation does not store it again. Admin commands are read before this (addResult).
+  if (pastRetention(run.cutoff, item.serverStamp)) return null;
+  // Every result counts, also one already stored (live): what follows it is ordered after it.
+  const follows = run.last.get(item.peer);
+  run.last.set(item.peer, { originId: item.originId, stanzaId: item.stanzaId });
+  const it = follows ? { ...item, follows } : item;
+  return receiver.prepare(it, {
+    senderKey: (item) => {
+      const k = `${item.direction}:${item.peer}`;
+      let key = run.keys.get(k);
+      if (!key) {
+        key = receiver.senderKey(item); // parsed once per sender per catch-up (PROTOCOL.md "Speed")
+        run.keys.set(k, key);
+      }
+      return key;
+    },
+  });
+}
+
 export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
   const { store, logger, metrics } = ctx.opts;
   const collectors = new Map<string, (result: XmlElement) => void>();
@@ -158,30 +183,12 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     return true;
   }
 
-  function begin(run: Run, item: OxItem): Pending | null {
-    // Every result counts, also one already stored (live): what follows it is ordered after it.
-    const follows = run.last.get(item.peer);
-    run.last.set(item.peer, { originId: item.originId, stanzaId: item.stanzaId });
-    const it = follows ? { ...item, follows } : item;
-    return receiver.prepare(it, {
-      senderKey: (item) => {
-        const k = `${item.direction}:${item.peer}`;
-        let key = run.keys.get(k);
-        if (!key) {
-          key = receiver.senderKey(item); // parsed once per sender per catch-up (PROTOCOL.md "Speed")
-          run.keys.set(k, key);
-        }
-        return key;
-      },
-    });
-  }
-
   async function fetchPage(run: Run, after: string | null): Promise<Page> {
     const conn = ctx.conn();
     if (!conn?.isReady()) throw new Error('not connected');
     const queryId = randomUUID();
     const page: Page = { ids: [], stamps: [], pending: [], last: null, complete: false, count: null };
-    collectors.set(queryId, (result) => addResult(page, result, ctx, (it) => begin(run, it)));
+    collectors.set(queryId, (result) => addResult(page, result, ctx, (it) => begin(receiver, run, it)));
     try {
       const sent = metrics?.page ? performance.now() : 0;
       const res = await conn.iq(mamQuery(queryId, after, PAGE), 120_000);
@@ -232,7 +239,11 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
 
   /** Runs the whole catch-up; returns how many messages were stored. */
   async function run(): Promise<number> {
-    const r: Run = { keys: new Map(), last: new Map() };
+    const r: Run = {
+      keys: new Map(),
+      last: new Map(),
+      cutoff: retentionCutoff(ctx.opts.policy.retentionDays, ctx.opts.clock.now()),
+    };
     let after = store.getSetting<string>(MAM_LAST_SETTING) ?? null;
     let stored = 0;
     const progress = progressReporter(ctx.opts);

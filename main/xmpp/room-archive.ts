@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { XmlElement } from '@xmpp/client';
 import { membersAt, recordedChanges } from '../crypto/room-membership';
+import { pastRetention, retentionCutoff } from '../policy/retention';
 import type { MessagingContext } from './context';
 import type { Pending, Receiver } from './receive';
 import type { RoomPolicy } from './room-policy';
@@ -173,8 +174,13 @@ export function createRoomArchive(
     if (!r) return 0;
     let pointer = store.getSetting<Pointer>(settingKey(room)) ?? { after: null, start: r.joinedAt ?? clock.now() };
     store.setSetting(settingKey(room), pointer);
-    const begin = startRun(ctx, receiver, room, policy);
-    const fetch = (after: string | null) => fetchPage(collectors, c, room, after, pointer.start, begin);
+    const run = startRun(ctx, receiver, room, policy);
+    // Retention (main/session/retention.ts): the room's archive still holds what this workstation
+    // purged; nothing from before the cutoff is asked for or stored again (the pointer moves past it).
+    const cutoff = retentionCutoff(ctx.opts.policy.retentionDays, clock.now());
+    const begin = (m: ArchivedRoomMessage) => (pastRetention(cutoff, m.stamp) ? null : run(m));
+    const since = () => Math.max(pointer.start, cutoff ?? 0);
+    const fetch = (after: string | null) => fetchPage(collectors, c, room, after, since(), begin);
     let stored = 0;
     let current = await fetch(pointer.after);
     for (let n = 1; ; n++) {
