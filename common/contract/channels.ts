@@ -217,6 +217,8 @@ export const channels = {
       body: z.string().max(8000).optional(),
       replyTo: z.string().max(200).optional(),
       urgent: z.boolean().optional(),
+      /** @mentions in the file's text, as for messages:send (care-team rooms, issue 18 §4). */
+      mentions: z.array(mentionRange).max(MAX_MENTIONS).optional(),
       file: z.object({
         /** Shown to the recipient after main made it safe (no path, no control characters). */
         name: z.string().min(1).max(255),

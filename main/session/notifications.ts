@@ -14,7 +14,8 @@
  *  - A care-team room message (issue 18 §4) is titled by its real sender, never the room's address;
  *    the room's name only at 'full' (a room may be named after a patient). One that mentions us
  *    notifies in a muted room (not under Do not disturb) and says only what the level allows:
- *    "New mention" at 'none', "Mentioned you" under the sender's name at 'sender', the text at 'full'.
+ *    "New mention" at 'none', "Mentioned you" under the sender's name at 'sender' ("Mentioned you
+ *    with an attachment" for a file's caption), the text at 'full'.
  */
 import type { Message } from '../../common/contract/domain';
 import type { NotificationPreview } from '../../common/ipc-contract';
@@ -71,8 +72,11 @@ export interface Notification {
 /** The body at 'sender' or 'full': the text only at 'full'; a file or a mention said in words. */
 function bodyFor(level: NotificationPreview, r: NotificationRequest, mention: boolean): string {
   const text = level === 'full' ? r.body : '';
-  if (level !== 'none' && (r.hasAttachment?.() ?? false))
-    return text ? `Sent an attachment: ${text}` : 'Sent an attachment';
+  if (level !== 'none' && (r.hasAttachment?.() ?? false)) {
+    // A file's caption that mentions us says so at 'sender' too, as a text message would.
+    const sent = mention && level === 'sender' ? 'Mentioned you with an attachment' : 'Sent an attachment';
+    return text ? `${sent}: ${text}` : sent;
+  }
   return text || (mention && level === 'sender' ? 'Mentioned you' : '');
 }
 

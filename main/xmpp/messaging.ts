@@ -287,7 +287,7 @@ async function sendAttachment(
   outbox: Outbox,
   conversationId: string,
   file: OutgoingFile,
-  o: { body?: string; replyTo?: string; urgent?: boolean } = {},
+  o: { body?: string; replyTo?: string; urgent?: boolean; mentions?: Parameters<typeof mentionsToSend>[4] } = {},
 ): Promise<Message> {
   const { attachments } = outbox;
   const { store } = ctx.opts;
@@ -295,9 +295,12 @@ async function sendAttachment(
   if (!conv) throw new AppError('NOT_FOUND', 'No such conversation.');
   const quoted = o.replyTo === undefined ? null : answered(store, conversationId, o.replyTo);
   await checkRecipient(ctx, conv.peerJid);
+  const body = o.body ?? '';
+  // Its text's @mentions as for a message without a file (room-mentions.ts): signed with it.
+  const kept = mentionsToSend(store, ctx.ownJid, conv.peerJid, body, o.mentions);
   const { row, release } = await attachments.prepareOutgoing(file);
   try {
-    return outbox.enqueue(conversationId, o.body ?? '', quoted, o.urgent === true, row);
+    return outbox.enqueue(conversationId, body, quoted, o.urgent === true, row, kept);
   } catch (err) {
     await attachments.discard(row);
     throw err;

@@ -151,11 +151,12 @@ export interface Messaging {
    * A message carrying a file (issue 16, xmpp/attachments.ts): the file is stored encrypted in the
    * profile first, then the message (queued) with its attachment row; the outbox uploads it and
    * sends the message with its XEP-0447/0448 element. FORBIDDEN / TOO_LARGE by policy.
+   * `mentions`: @mentions in `body`, kept as for send() (a care-team room's current members only).
    */
   sendAttachment(
     conversationId: string,
     file: OutgoingFile,
-    opts?: { body?: string; replyTo?: string; urgent?: boolean },
+    opts?: { body?: string; replyTo?: string; urgent?: boolean; mentions?: readonly MentionRange[] },
   ): Promise<Message>;
   /** The conversation's attachments, oldest first (no key, address or content). */
   attachments(conversationId: string): Attachment[];

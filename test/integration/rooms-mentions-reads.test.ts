@@ -5,7 +5,8 @@
  *
  * - A mention travels only inside the signed, encrypted payload; the mentioned member's workstation
  *   stores it as mentioning them, counts it in the inbox and notifies under the preview policy
- *   ("Mentioned you", never the text at 'sender'); nobody else's does.
+ *   ("Mentioned you", never the text at 'sender'); nobody else's does. A file's caption carries its
+ *   mentions the same way.
  * - A member's forged mentions (of a non-member, a range outside the text) are dropped; the message
  *   is kept.
  * - Reading the room sends one displayed marker naming the room's stanza-id; the sender's message
@@ -13,6 +14,7 @@
  *   room never gave are ignored. A sender who was away learns from the room's archive.
  */
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityAsContact, loadIdentity, signcrypt, type Identity } from '../../main/crypto';
@@ -136,6 +138,38 @@ describe('@mentions and "Read by" in a care-team room', () => {
     // Read on screen: the inbox's mention mark goes.
     paul.store.conversations.markRead(conv(paul));
     expect(paul.store.conversations.summary(conv(paul))?.mentionUnread).toBeUndefined();
+  });
+
+  it('a file whose caption mentions a member: the mention is signed with it; only that member is mentioned', async () => {
+    const text = '@Paul Park the signed consent form';
+    const before = { paul: paul.events.length, nina: nina.events.length };
+    const file = { name: 'consent.txt', mediaType: 'text/plain', source: Readable.from([Buffer.from('consent')]) };
+    const sent = await rita.messaging.sendAttachment(conv(rita), file, {
+      body: text,
+      mentions: [{ jid: PAUL, begin: 0, end: 10 }],
+    });
+    expect(sent.mentions).toEqual([{ jid: PAUL, begin: 0, end: 10 }]);
+
+    const got = await waitFor('paul receives it', () => inRoom(paul).find((m) => m.originId === sent.originId));
+    expect(got).toMatchObject({ body: text, senderJid: RITA, mentionsMe: true, mentions: [{ jid: PAUL }] });
+    expect(paul.store.attachments.byMessage(got.id)).toMatchObject({ name: 'consent.txt', state: 'available' });
+    expect(paul.store.conversations.summary(conv(paul))).toMatchObject({ mentionUnread: 1 });
+    // Paul's policy allows the sender's name only: a mention with a file, never the text or the file's name.
+    const note = await waitFor('paul’s notification', () => notes(paul, before.paul).find((n) => n.mention));
+    expect(note).toEqual({
+      conversationId: conv(paul),
+      title: NAMES[RITA],
+      body: 'Mentioned you with an attachment',
+      mention: true,
+    });
+
+    const atNina = await waitFor('nina receives it', () => inRoom(nina).find((m) => m.originId === sent.originId));
+    expect(nina.store.attachments.byMessage(atNina.id)).toBeDefined();
+    expect(atNina.mentionsMe).toBeUndefined();
+    expect(atNina.mentions).toEqual([{ jid: PAUL, begin: 0, end: 10 }]);
+    expect(notes(nina, before.nina).some((n) => n.mention)).toBe(false);
+    expect(nina.store.conversations.summary(conv(nina))?.mentionUnread).toBeUndefined();
+    paul.store.conversations.markRead(conv(paul));
   });
 
   it('a mention of a non-member or a forged range is dropped, the message kept; send() drops them too', async () => {

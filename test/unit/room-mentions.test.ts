@@ -4,6 +4,7 @@
  * the signed payload and what a receiver keeps of hostile ones (main/crypto/mentions.ts); a send
  * to a room drops non-members, a receive drops those who were not members then (real keys).
  */
+import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanMentions,
@@ -210,5 +211,35 @@ describe('mentions in a room message', () => {
     const opened = await open(out.base64, [rita.jid, DANA]);
     expect(opened.body).toBe('@Dana and @Sam');
     expect(opened.mentions).toEqual([{ jid: DANA, begin: 0, end: 5 }]);
+  });
+
+  it('a message with a file carries its caption’s mentions beside the file', async () => {
+    const file = {
+      mediaType: 'application/pdf',
+      name: 'referral.pdf',
+      size: 48_211,
+      sha256: new Uint8Array(randomBytes(32)),
+      key: new Uint8Array(randomBytes(32)),
+      iv: new Uint8Array(randomBytes(12)),
+      cipherSha256: new Uint8Array(randomBytes(32)),
+      url: 'https://upload.clinic.test:5281/file_share/0f8a/5e1c.bin',
+      thumbnail: null,
+    };
+    const out = await signcryptForRoom({
+      identity: rita.identity,
+      room: ROOM,
+      members: [
+        { jid: rita.jid, key: null },
+        { jid: DANA, key: dana.contact },
+      ],
+      body: 'for @Dana',
+      attachment: file,
+      mentions: [{ jid: DANA, begin: 4, end: 9 }],
+      now,
+    });
+    const opened = await open(out.base64, [rita.jid, DANA]);
+    expect(opened.body).toBe('for @Dana');
+    expect(opened.mentions).toEqual([{ jid: DANA, begin: 4, end: 9 }]);
+    expect(opened.attachment).toMatchObject({ ok: true, file: { name: 'referral.pdf', url: file.url } });
   });
 });

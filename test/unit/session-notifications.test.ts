@@ -236,6 +236,21 @@ describe('a care-team room message that mentions us (issue 18 §4)', () => {
     }
   });
 
+  it('a file whose caption mentions us says so where the sender is shown, the text only at full', () => {
+    const withFile = { hasAttachment: () => true };
+    expect(mention('none', withFile)).toEqual({ title: 'New mention', body: '', mention: true });
+    expect(mention('sender', withFile)).toEqual({
+      title: 'Dr. Bob',
+      body: 'Mentioned you with an attachment',
+      mention: true,
+    });
+    expect(mention('full', withFile)).toEqual({
+      title: 'Dr. Bob in Ward 3 care team',
+      body: `Sent an attachment: ${BODY}`,
+      mention: true,
+    });
+  });
+
   it('notifies in a muted room, never under Do not disturb or while locked', () => {
     expect(mention('sender', { conversationMuted: true })).toEqual({
       title: 'Dr. Bob',

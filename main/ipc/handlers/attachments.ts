@@ -63,14 +63,19 @@ async function exportAttachment(ctx: HandlerContext, attachmentId: string): Prom
 
 export function attachmentHandlers(ctx: HandlerContext): Handlers {
   return {
-    'attachments:send': async ({ conversationId, body, replyTo, urgent, file }) => {
+    'attachments:send': async ({ conversationId, body, replyTo, urgent, mentions, file }) => {
       const active = ctx.session.active();
       ctx.session.reportActivity();
       const bytes = Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength);
       const sent = await active.messaging.sendAttachment(
         conversationId,
         { name: file.name, mediaType: file.mediaType, source: Readable.from([bytes]) },
-        { ...(body ? { body } : {}), ...(replyTo ? { replyTo } : {}), urgent: urgent === true },
+        {
+          ...(body ? { body } : {}),
+          ...(replyTo ? { replyTo } : {}),
+          urgent: urgent === true,
+          ...(mentions?.length ? { mentions } : {}),
+        },
       );
       // As messages:send: accepted (stored), so the draft its text came from is done.
       if (body) active.store.drafts.remove(conversationId);

@@ -9,6 +9,7 @@
  * again whenever the conversation holds a message it has not listed yet (`sync`).
  */
 import type { Attachment } from '../../../../common/contract/domain';
+import type { MentionRange } from '../../../../common/mentions';
 import type { IpcError } from '../../../../common/result';
 import { clinic } from '../clinic';
 import { registerPhiReset } from '../phi';
@@ -152,9 +153,10 @@ class AttachmentsState {
 
   /**
    * Sends the file with the composer's text (attachments:send), as a reply and urgent when the
-   * composer says so. False when refused: `sendError` says why; nothing was sent.
+   * composer says so, with the text's @mentions (care-team rooms, issue 18 §4). False when
+   * refused: `sendError` says why; nothing was sent.
    */
-  async send(body: string, file: ChosenFile): Promise<boolean> {
+  async send(body: string, file: ChosenFile, mentions: MentionRange[] = []): Promise<boolean> {
     const conversationId = this.conversationId;
     if (!conversationId) return false;
     this.sendError = null;
@@ -172,6 +174,7 @@ class AttachmentsState {
       ...(body.trim() ? { body } : {}),
       ...(replyTo !== undefined ? { replyTo } : {}),
       ...(messages.urgent ? { urgent: true } : {}),
+      ...(body.trim() && mentions.length ? { mentions } : {}),
       file: { name: file.name, mediaType: file.mediaType, data },
     });
     if (!r.ok) {
