@@ -6,8 +6,8 @@
 // makes another room semi-anonymous: the nurse's workstation says the room is not safe, in words,
 // in the room and in the inbox, and lets nothing be written; once fixed, the composer is back. axe
 // finds nothing on either view.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composer, openRoom, roomRow } from '../support/care-team-ui';
 import { configureRoom, createRoom, mucPerson, setAffiliations, type MucPerson } from '../support/muc-support';
 import {
   axeViolations,
@@ -35,17 +35,6 @@ let admin: MucPerson;
 let doc: Workstation;
 let nur: Workstation;
 let ward: string;
-
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
-const roomRow = (page: Page, name: string) =>
-  page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(name) });
-const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
-
-async function openRoom(page: Page, name: string): Promise<void> {
-  await nav(page).getByRole('button', { name: 'Inbox' }).click();
-  await roomRow(page, name).click({ timeout: 45_000 });
-  await page.getByRole('heading', { name, level: 2 }).waitFor();
-}
 
 /** IT, through the test-only module: the room's anonymity changed past the clinic's policy (status 173 / 172). */
 const setWhois = (whois: 'moderators' | 'anyone') =>

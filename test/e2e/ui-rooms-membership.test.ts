@@ -8,7 +8,8 @@
 //   message from the same colleague does reach her.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureRoom, createRoom, mucPerson, setAffiliations, type MucPerson } from '../support/muc-support';
+import { careTeam, composer, openRoom as openNamedRoom, type CareTeam } from '../support/care-team-ui';
+import { setAffiliations, type MucPerson } from '../support/muc-support';
 import {
   axeViolations,
   closeWorkstation,
@@ -19,7 +20,6 @@ import {
   screenshot,
   screenshotOnFailure,
   send,
-  startClinic,
   type Clinic,
   type Workstation,
 } from '../support/ui-support';
@@ -32,6 +32,7 @@ const ROOM_NAME = 'Ward 5 care team';
 const run = Date.now().toString(36);
 const text = (s: string) => `${s} (${run})`;
 
+let team: CareTeam;
 let clinic: Clinic;
 let admin: MucPerson;
 let rec: Workstation;
@@ -39,34 +40,15 @@ let doc: Workstation;
 let newDoc: Workstation | undefined;
 let nur: Workstation;
 
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
-const roomRow = (page: Page) =>
-  page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(ROOM_NAME) });
-const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
-
-async function openRoom(page: Page): Promise<void> {
-  await nav(page).getByRole('button', { name: 'Inbox' }).click();
-  await roomRow(page).click({ timeout: 45_000 });
-  await page.getByRole('heading', { name: ROOM_NAME, level: 2 }).waitFor();
-}
+const openRoom = (page: Page) => openNamedRoom(page, ROOM_NAME);
 
 beforeAll(async () => {
-  clinic = await startClinic('ui-rooms-team', [reception, physician, nurse, it_], {}, { admins: [it_.jid] });
-  admin = await mucPerson(clinic.prosody, it_.jid, it_.password);
-  const room = `ward5@${clinic.prosody.rooms}`;
-  await createRoom(admin, room, 'IT', [reception.jid, physician.jid, nurse.jid]);
-  await configureRoom(admin, room, { 'muc#roomconfig_roomname': ROOM_NAME });
-  rec = await clinic.open('desk');
-  doc = await clinic.open('laptop');
-  nur = await clinic.open('ward');
-  await clinic.signUp(rec.page, reception);
-  await clinic.signUp(doc.page, physician);
-  await clinic.signUp(nur.page, nurse);
+  team = await careTeam('ui-rooms-team', { reception, physician, nurse, it: it_ }, 'ward5', ROOM_NAME);
+  ({ clinic, admin, rec, doc, nur } = team);
 }, 300_000);
 
 afterAll(async () => {
-  await admin?.stop();
-  await clinic?.close();
+  await team?.close();
 });
 
 screenshotOnFailure(() => ({ desk: rec, laptop: newDoc ?? doc, ward: nur }));
@@ -124,7 +106,7 @@ describe('a care team that changes', () => {
   }, 300_000);
 
   it('a removed member is told, cannot send, and never gets what is written next', async () => {
-    await setAffiliations(admin, `ward5@${clinic.prosody.rooms}`, { [nurse.jid]: 'none' });
+    await setAffiliations(admin, team.room, { [nurse.jid]: 'none' });
     await nur.page
       .getByRole('status')
       .filter({ hasText: 'You are no longer a member of this room' })

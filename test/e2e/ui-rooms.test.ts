@@ -11,7 +11,14 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureRoom, createRoom, mucPerson, type MucPerson } from '../support/muc-support';
+import {
+  careTeam,
+  inboxButton,
+  nav,
+  openRoom as openNamedRoom,
+  roomRow as namedRoomRow,
+  type CareTeam,
+} from '../support/care-team-ui';
 import {
   axeViolations,
   dismissToasts,
@@ -20,8 +27,6 @@ import {
   screenshot,
   screenshotOnFailure,
   send,
-  startClinic,
-  type Clinic,
   type Workstation,
 } from '../support/ui-support';
 
@@ -32,25 +37,17 @@ const it_ = person('it.rooms', 'clinic.test', 'Clinic IT', 'admin');
 const ROOM_NAME = 'Ward 3 care team';
 const run = Date.now().toString(36);
 
-let clinic: Clinic;
-let admin: MucPerson;
+let team: CareTeam;
 let rec: Workstation;
 let doc: Workstation;
 let nur: Workstation;
 
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
-const roomRow = (page: Page) =>
-  page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(ROOM_NAME) });
-
-async function openRoom(page: Page): Promise<void> {
-  await nav(page).getByRole('button', { name: 'Inbox' }).click();
-  await roomRow(page).click({ timeout: 45_000 });
-  await page.getByRole('heading', { name: ROOM_NAME, level: 2 }).waitFor();
-}
+const roomRow = (page: Page) => namedRoomRow(page, ROOM_NAME);
+const openRoom = (page: Page) => openNamedRoom(page, ROOM_NAME);
 
 /** The unread count on the nav rail's Inbox button, read from any screen (0 without a badge). */
 async function unreadTotal(page: Page): Promise<number> {
-  const badge = nav(page).getByRole('button', { name: /Inbox/ }).locator('.badge');
+  const badge = inboxButton(page).locator('.badge');
   return (await badge.count()) === 0 ? 0 : Number.parseInt(await badge.innerText(), 10);
 }
 
@@ -61,22 +58,12 @@ async function roomUnread(page: Page): Promise<number> {
 }
 
 beforeAll(async () => {
-  clinic = await startClinic('ui-rooms', [reception, physician, nurse, it_], {}, { admins: [it_.jid] });
-  admin = await mucPerson(clinic.prosody, it_.jid, it_.password);
-  const room = `ward3@${clinic.prosody.rooms}`;
-  await createRoom(admin, room, 'IT', [reception.jid, physician.jid, nurse.jid]);
-  await configureRoom(admin, room, { 'muc#roomconfig_roomname': ROOM_NAME });
-  rec = await clinic.open('desk');
-  doc = await clinic.open('laptop');
-  nur = await clinic.open('ward');
-  await clinic.signUp(rec.page, reception);
-  await clinic.signUp(doc.page, physician);
-  await clinic.signUp(nur.page, nurse);
+  team = await careTeam('ui-rooms', { reception, physician, nurse, it: it_ }, 'ward3', ROOM_NAME);
+  ({ rec, doc, nur } = team);
 }, 300_000);
 
 afterAll(async () => {
-  await admin?.stop();
-  await clinic?.close();
+  await team?.close();
 });
 
 screenshotOnFailure(() => ({ desk: rec, laptop: doc, ward: nur }));
