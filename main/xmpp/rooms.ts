@@ -388,6 +388,9 @@ async function encrypt(
   const c = s.ctx.conn();
   if (!c?.isReady()) throw new AppError('NOT_CONNECTED', 'Not connected.');
   await checkSendable(s, room);
+  // Only an occupant may post (XEP-0045 §7.4): the server would take the stanza (its ack marks it
+  // sent) and the room bounce it. After a fresh sign-in it waits, queued, until the room is joined.
+  if (!s.present.has(room)) throw new AppError('NOT_CONNECTED', 'Not in the care-team room yet.', { room });
   // The member list and the room's settings as they are now: this attempt is refused if either changed.
   await Promise.all([refreshMembers(s, c, room), s.policy.recheck(c, room)]);
   s.policy.checkPost(room);
@@ -452,6 +455,11 @@ export function createRooms(ctx: MessagingContext, receiver: Receiver) {
       s.listing = run.catch(() => undefined);
       return run;
     },
+    /**
+     * A fresh session (not a resumed one, session-setup.ts): the server no longer has us in any
+     * room, so nothing is posted to one until `connected` has joined it again.
+     */
+    sessionLost: (): void => s.present.clear(),
     onPresence: (el: XmlElement) => onPresence(s, el),
     onMessage: (el: XmlElement) => onMessage(s, el),
     /** An archive result from one of our rooms: true when taken (room-archive.ts). */

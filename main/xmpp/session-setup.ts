@@ -34,7 +34,7 @@ export interface SessionSetupDeps {
   readSync: ReadSync;
   anchoring: AuditAnchoring;
   patients: PatientTexts;
-  rooms?: Pick<Rooms, 'connected'>;
+  rooms?: Pick<Rooms, 'connected' | 'sessionLost'>;
 }
 
 export function createSessionSetup({
@@ -128,6 +128,8 @@ export function createSessionSetup({
         void outbox.flush(true);
         return;
       }
+      // Before the outbox timer's next pass: a room's messages wait until fresh() has joined it again.
+      rooms?.sessionLost();
       setup = fresh(c).catch((err: unknown) => {
         logger.warn('xmpp: session setup incomplete', { code: err instanceof AppError ? err.code : errorName(err) });
         events.emit('sync:progress', { done: 0, total: null, finished: true });

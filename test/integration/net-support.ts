@@ -80,3 +80,39 @@ export async function closedPort(): Promise<number> {
   await s.close();
   return s.port;
 }
+
+export interface CuttableProxy extends TestServer {
+  /**
+   * From now on nothing the server sends on the open connections reaches the client (its acks,
+   * its echoes), while what the client sends still reaches the server; when the server closes such
+   * a connection, the client's closes too, unannounced.
+   */
+  cut(): void;
+}
+
+/** Forwards to 127.0.0.1:`target` both ways; cut() silences the server on the connections open at that moment. */
+export function cuttableProxy(target: number): Promise<CuttableProxy> {
+  const sockets = new Set<Socket>();
+  const open = new Set<{ cut: boolean }>();
+  const server = createServer((client) => {
+    const link = { cut: false };
+    open.add(link);
+    const upstream = connect({ host: '127.0.0.1', port: target });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    upstream.on('close', () => {
+      sockets.delete(upstream);
+      open.delete(link);
+      client.destroy();
+    });
+    client.on('close', () => upstream.destroy());
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => link.cut || client.destroyed || client.write(d));
+  });
+  return listen(server, sockets).then((s) => ({
+    ...s,
+    cut: () => {
+      for (const link of open) link.cut = true;
+    },
+  }));
+}
