@@ -3,8 +3,10 @@
  * (staffMayCreateRooms) and the server does (deploy/prosody: restrict_room_creation = "local"), a
  * workstation makes a room the way `clinic-admin rooms create` does, with room-setup.ts's safe
  * configuration: first presence (status 201), the owner form while the room is still locked, its
- * disco#info checked for members-only / non-anonymous / persistent / unlisted / archived (a room
- * that does not keep them is destroyed again), then one affiliation per chosen colleague. The
+ * disco#info checked for members-only / non-anonymous / persistent / unlisted / archived, then one
+ * affiliation per chosen colleague. All or nothing: when a step after the first presence fails
+ * (settings refused, an unsafe room, a member refused, the connection lost), the room is destroyed
+ * again, nothing of it is kept here, and the failure is audited (makeOrUndo). The
  * creator stays owner (mod_muc_clinic_policy keeps a non-admin creator). We then leave and ask for
  * our rooms again (rooms.ts `connected`), so the room is joined by the one path every room takes;
  * the colleagues' workstations learn of it from the server's room-list notice.
@@ -58,10 +60,149 @@ export function roomLocalpart(name: string, random = randomBytes(4).toString('he
   return local;
 }
 
+/** How far making a room got: its settings, their check, the member list (with who was added). */
+interface Progress {
+  step: 'settings' | 'check' | 'members';
+  added: string[];
+}
+
 const conditionOf = (err: unknown): string | null =>
   (err as { name?: string } | null)?.name === 'StanzaError'
     ? ((err as { condition?: string }).condition ?? null)
     : null;
+
+/** What the steps below share: the session, the room list and the room's answers to our presences. */
+interface Maker {
+  ctx: MessagingContext;
+  rooms: Pick<Rooms, 'connected'>;
+  answer: (room: string, nick: string, leaving: boolean) => Promise<PresenceAnswer | 'left'>;
+}
+
+/** An owner request; its refusal in words, with the server's condition in `details.condition`. */
+async function ask(c: XmppConnection, el: XmlElement, what: string): Promise<XmlElement> {
+  try {
+    return await c.iq(el);
+  } catch (err) {
+    const condition = conditionOf(err);
+    if (condition === null && !c.isReady())
+      throw new AppError('NOT_CONNECTED', `The connection to the clinic server was lost before it could ${what}.`, {
+        condition: 'disconnected',
+      });
+    throw new AppError('CONFLICT', `The clinic server refused to ${what} (${condition ?? 'no answer'}).`, {
+      condition: condition ?? 'no-answer',
+    });
+  }
+}
+
+/** Configures, checks and fills the room; `done` says how far it got (for undo and the audit). */
+async function make(m: Maker, c: XmppConnection, room: string, name: string, members: string[], done: Progress) {
+  const form = await ask(c, roomConfigQuery(room), 'show the room settings');
+  await ask(c, safeRoomConfig(room, offeredFields(form), { name, description: '' }), 'apply the room settings');
+  done.step = 'check';
+  const info = readRoomInfo(await ask(c, roomInfoQuery(room), 'describe the room'));
+  if (info.missing.length)
+    throw new AppError('CONFLICT', `The clinic server made the room without: ${info.missing.join(', ')}.`, {
+      condition: 'unsafe-settings',
+    });
+  done.step = 'members';
+  for (const jid of members) {
+    await ask(
+      c,
+      setAffiliationIq(room, jid, 'member'),
+      `add ${m.ctx.opts.store.contacts.get(jid)?.displayName ?? jid}`,
+    );
+    done.added.push(jid);
+  }
+}
+
+/** Leaves the room we made (its answer, or the timeout, ends the wait). */
+async function leave(m: Maker, c: XmppConnection, room: string, nick: string): Promise<void> {
+  const left = m.answer(room, nick, true);
+  await c.send(leaveRoomPresence(room, nick));
+  await left;
+}
+
+/**
+ * Best effort, after a failure: the colleagues already added are taken off the list first (their
+ * workstations hear so from the server's room-list notice), then the room is destroyed (XEP-0045
+ * §10.9), which also takes us out. True when the server confirmed the destroy; otherwise we leave,
+ * and a room left unconfigured goes with its last occupant.
+ */
+async function undo(m: Maker, c: XmppConnection, room: string, nick: string, added: string[]): Promise<boolean> {
+  if (!c.isReady()) return false;
+  // Best effort: a colleague left on the list of a destroyed room sees nothing of it.
+  for (const jid of added) await c.iq(setAffiliationIq(room, jid, 'none')).catch(() => undefined);
+  const destroy = xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS_MUC_OWNER }, xml('destroy')));
+  const removed = await c.iq(destroy).then(
+    () => true,
+    () => false,
+  );
+  // Best effort: the refusal says the server may still hold the room either way.
+  if (!removed && c.isReady()) await leave(m, c, room, nick).catch(() => undefined);
+  return removed;
+}
+
+/**
+ * Nothing of an undone room is kept here: a room-list refresh under way (the server tells us at
+ * once that we own the new room) may have stored it. That refresh is let finish, then the row and
+ * its empty conversation go; the renderer reads its list again after the refusal.
+ */
+async function forget(m: Maker, c: XmppConnection, room: string): Promise<void> {
+  // Only to wait for it: a failed refresh stored nothing more, and the row goes below either way.
+  if (c.isReady()) await m.rooms.connected(c).catch(() => undefined);
+  m.ctx.opts.store.rooms.forgetUnmade(room);
+}
+
+/**
+ * Makes the room all or nothing, from the person's point of view: on a failure after the room
+ * exists it is undone and forgotten, the failure audited (where it stopped, the server's
+ * condition, whether the room is gone; no name), and the refusal says what happened.
+ */
+async function makeOrUndo(m: Maker, c: XmppConnection, room: string, nick: string, name: string, members: string[]) {
+  const done: Progress = { step: 'settings', added: [] };
+  try {
+    await make(m, c, room, name, members, done);
+  } catch (err) {
+    const removed = await undo(m, c, room, nick, done.added);
+    await forget(m, c, room);
+    const condition = err instanceof AppError ? err.details?.condition : undefined;
+    const reason = typeof condition === 'string' ? condition : 'internal';
+    m.ctx.opts.audit.append('room-membership', {
+      room,
+      jid: m.ctx.ownJid,
+      change: 'create-failed',
+      step: done.step,
+      reason,
+      removed,
+    });
+    const why = err instanceof AppError ? err.message : 'Something went wrong while making it.';
+    throw new AppError(
+      err instanceof AppError && err.code === 'NOT_CONNECTED' ? 'NOT_CONNECTED' : 'CONFLICT',
+      removed
+        ? `The room was not created: ${why} Nothing of it was kept.`
+        : `The room was not created: ${why} The clinic server may still hold part of it (${room}): ask IT to remove it.`,
+      { room, step: done.step, reason, removed },
+    );
+  }
+  await leave(m, c, room, nick);
+}
+
+/** Our first presence creates the room; a refusal or an existing room ends here, nothing made. */
+async function createOnServer(m: Maker, c: XmppConnection, room: string, nick: string): Promise<void> {
+  const joined = m.answer(room, nick, false);
+  await c.send(createRoomPresence(room, nick));
+  const a = await joined;
+  if (a === 'left' || !a.ok)
+    throw a !== 'left' && (a.condition === 'not-allowed' || a.condition === 'forbidden')
+      ? new AppError('FORBIDDEN', 'The clinic server does not let staff create rooms: ask IT.', {
+          server: 'restrict_room_creation',
+        })
+      : new AppError(
+          'CONFLICT',
+          `The clinic server refused to create the room (${a === 'left' ? 'left' : a.condition}).`,
+        );
+  if (!a.created) throw new AppError('CONFLICT', 'A room with that address exists already.');
+}
 
 export function createRoomMaker(ctx: MessagingContext, rooms: Pick<Rooms, 'connected'>) {
   const { store, audit, policy } = ctx.opts;
@@ -78,32 +219,7 @@ export function createRoomMaker(ctx: MessagingContext, rooms: Pick<Rooms, 'conne
         if (a && !leaving) resolve(a);
       });
     });
-
-  const ask = async (c: XmppConnection, el: XmlElement, what: string): Promise<XmlElement> => {
-    try {
-      return await c.iq(el);
-    } catch (err) {
-      throw new AppError('CONFLICT', `The clinic server refused to ${what} (${conditionOf(err) ?? 'no answer'}).`);
-    }
-  };
-
-  /** Creates, configures, checks and fills the room; the caller leaves it. */
-  async function make(c: XmppConnection, room: string, name: string, members: string[]): Promise<void> {
-    const form = await ask(c, roomConfigQuery(room), 'show the room settings');
-    await ask(c, safeRoomConfig(room, offeredFields(form), { name, description: '' }), 'apply the room settings');
-    const info = readRoomInfo(await ask(c, roomInfoQuery(room), 'describe the room'));
-    if (info.missing.length) {
-      // Best effort: the refusal below is what the person is told either way.
-      await c
-        .iq(xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS_MUC_OWNER }, xml('destroy'))))
-        .catch(() => undefined);
-      throw new AppError(
-        'CONFLICT',
-        `The clinic server made the room without: ${info.missing.join(', ')}. It was removed.`,
-      );
-    }
-    for (const jid of members) await ask(c, setAffiliationIq(room, jid, 'member'), 'add a member');
-  }
+  const m: Maker = { ctx, rooms, answer };
 
   async function create(o: { name: string; members: string[] }): Promise<{ conversationId: string; room: string }> {
     if (!policy.staffMayCreateRooms)
@@ -124,26 +240,8 @@ export function createRoomMaker(ctx: MessagingContext, rooms: Pick<Rooms, 'conne
     const room = `${roomLocalpart(name)}@${service}`;
     const nick = ctx.ownJid.split('@')[0]!;
     try {
-      const joined = answer(room, nick, false);
-      await c.send(createRoomPresence(room, nick));
-      const a = await joined;
-      if (a === 'left' || !a.ok)
-        throw a !== 'left' && (a.condition === 'not-allowed' || a.condition === 'forbidden')
-          ? new AppError('FORBIDDEN', 'The clinic server does not let staff create rooms: ask IT.', {
-              server: 'restrict_room_creation',
-            })
-          : new AppError(
-              'CONFLICT',
-              `The clinic server refused to create the room (${a === 'left' ? 'left' : a.condition}).`,
-            );
-      if (!a.created) throw new AppError('CONFLICT', 'A room with that address exists already.');
-      try {
-        await make(c, room, name, members);
-      } finally {
-        const left = answer(room, nick, true);
-        await c.send(leaveRoomPresence(room, nick));
-        await left;
-      }
+      await createOnServer(m, c, room, nick);
+      await makeOrUndo(m, c, room, nick, name, members);
     } finally {
       making.delete(room);
     }
@@ -156,12 +254,17 @@ export function createRoomMaker(ctx: MessagingContext, rooms: Pick<Rooms, 'conne
 
   return {
     create,
-    /** True when `el` is a presence of a room being made (never the directory's). */
+    /**
+     * True when `el` is a presence of a room being made (never the directory's). Once a room-list
+     * refresh stored that room (the server tells us at once that we own it), rooms.ts sees its
+     * presences too: that refresh's join is answered, not left to time out.
+     */
     onPresence(el: XmlElement): boolean {
-      const f = making.get(bare(el.attrs.from));
+      const room = bare(el.attrs.from);
+      const f = making.get(room);
       if (!f) return false;
       f(el);
-      return true;
+      return store.rooms.get(room) === undefined;
     },
   };
 }

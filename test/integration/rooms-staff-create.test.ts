@@ -2,10 +2,13 @@
  * Staff-created care-team rooms (issue 18 §1, within policy) over real Prosody servers: one that
  * lets its accounts create rooms (restrict_room_creation = "local", the launcher's roomCreation)
  * and one left at production's admins only. Workstations are real (store, keys, session code).
+ * A room whose member step the server refuses is destroyed again and kept nowhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { xml } from '@xmpp/client';
 import { AppError } from '../../common/result';
-import { readRoomInfo, roomInfoQuery } from '../../main/xmpp/room-setup';
+import { NS_DISCO_ITEMS } from '../../main/xmpp/disco';
+import { ALL_ROOMS_NODE, readRoomInfo, roomInfoQuery } from '../../main/xmpp/room-setup';
 import { mucPerson, type MucPerson } from '../support/muc-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
@@ -106,6 +109,52 @@ describe('staff-created care-team rooms, live', () => {
     expect((await refusal(rita.messaging.createRoom({ name: 'Ok', members: ['stranger@clinic.test'] })))?.code).toBe(
       'BAD_INPUT',
     );
+  });
+
+  it('a member the server refuses: the half-made room is destroyed, nothing kept here, the failure audited', async () => {
+    // IT's account is in the directory, but the server keeps its admins owners of every room and
+    // refuses to make one a member (Prosody: not-acceptable), after Paul was already added.
+    await waitFor('IT in rita’s directory', () => rita.store.contacts.get(ADMIN));
+    const conversations = rita.store.conversations.list({ cursor: null, limit: 100 }).items.length;
+    const r = await refusal(rita.messaging.createRoom({ name: 'Mr Diaz wound care', members: [PAUL, ADMIN] }));
+    expect(r).toMatchObject({
+      code: 'CONFLICT',
+      details: { step: 'members', reason: 'not-acceptable', removed: true },
+    });
+    const details: Record<string, unknown> = r?.details ?? {};
+    const room = String(details.room);
+    expect(room).toMatch(/^mr-diaz-wound-care-[0-9a-f]{8}@/);
+
+    // The server holds nothing of it: its info is refused and IT's list of every room does not name it.
+    const info = await admin.conn.iq(roomInfoQuery(room)).then(
+      () => 'answered',
+      (e: unknown) => (e as { condition?: string }).condition,
+    );
+    expect(['item-not-found', 'gone']).toContain(info);
+    const all = await admin.conn.iq(
+      xml('iq', { type: 'get', to: local.rooms }, xml('query', { xmlns: NS_DISCO_ITEMS, node: ALL_ROOMS_NODE })),
+    );
+    const listed =
+      all
+        .getChild('query', NS_DISCO_ITEMS)
+        ?.getChildren('item')
+        .map((i) => String(i.attrs.jid)) ?? [];
+    expect(listed).not.toContain(room);
+
+    // Nothing of it on Rita's workstation; the failure is audited without the room's name or members.
+    expect(rita.store.rooms.get(room)).toBeUndefined();
+    expect(rita.store.conversations.byPeer(room)).toBeUndefined();
+    expect(rita.store.conversations.list({ cursor: null, limit: 100 }).items).toHaveLength(conversations);
+    const audited = auditTypes(rita).filter((a) => a.detail.room === room);
+    expect(audited.map((a) => a.detail)).toContainEqual({
+      room,
+      jid: RITA,
+      change: 'create-failed',
+      step: 'members',
+      reason: 'not-acceptable',
+      removed: true,
+    });
+    expect(audited.some((a) => a.detail.change === 'created')).toBe(false);
   });
 
   it('a server left at admins only: a clear refusal, no room', async () => {

@@ -33,6 +33,29 @@ describe('audit events in plain words', () => {
     );
   });
 
+  it('a staff-created room that was undone says where it stopped and whether it is gone', () => {
+    const room = 'mr-diaz-1a2b3c4d@rooms.clinic.test';
+    const failed = (removed: boolean) =>
+      auditSentence(
+        {
+          type: 'room-membership',
+          detail: {
+            room,
+            jid: 'rita@clinic.test',
+            change: 'create-failed',
+            step: 'members',
+            reason: 'not-acceptable',
+            removed,
+          },
+        },
+        nameOf,
+      );
+    expect(failed(true)).toBe(
+      `Could not create ${room}: adding its members failed (not-acceptable); it was removed again`,
+    );
+    expect(failed(false)).toContain('the server may still hold it');
+  });
+
   it('has words for every event type main can record, none of them the raw code', () => {
     for (const type of auditEventType.options) {
       const s = auditSentence({ type, detail: {} }, nameOf);

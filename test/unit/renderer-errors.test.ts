@@ -69,6 +69,21 @@ describe('renderer error texts', () => {
     );
   });
 
+  it('making a room: offline before anything was made, or main’s words once a made room was undone', () => {
+    expect(errorTextFor('createRoom', err('NOT_CONNECTED', 'Rooms are created while connected.'))).toBe(
+      'Not connected to the clinic server, so no room was created. Try again when you are connected.',
+    );
+    const undone = {
+      code: 'NOT_CONNECTED' as const,
+      message: 'The room was not created: lost.',
+      details: { step: 'members' },
+    };
+    expect(errorTextFor('createRoom', undone)).toBe('The room was not created: lost.');
+    expect(errorTextFor('createRoom', err('CONFLICT', 'The room was not created: refused.'))).toBe(
+      'The room was not created: refused.',
+    );
+  });
+
   it('texts that are not an error code are there too', () => {
     expect(NOTICE_TEXTS.lockTimeoutTooLong(15)).toBe("Choose a number of minutes up to 15 (the clinic's maximum).");
     expect(NOTICE_TEXTS.profileWiped).toContain('were erased from this PC');

@@ -84,4 +84,28 @@ describe('rooms in the store', () => {
     expect(store.rooms.get(ROOM)).toMatchObject({ joinedAt: 4_000, leftAt: null });
     expect(room.conversationId).toBeTruthy();
   });
+
+  it('a room that was never made is forgotten with its conversation; one holding messages is kept', () => {
+    const room = store.rooms.upsert(ROOM, { name: 'Half made' }, 1_000);
+    store.rooms.recordAffiliation(ROOM, 'paul@clinic.example', 'member', 1_000);
+    store.drafts.set(room.conversationId, 'draft');
+    expect(store.rooms.forgetUnmade(ROOM)).toBe(true);
+    expect(store.rooms.get(ROOM)).toBeUndefined();
+    expect(store.conversations.get(room.conversationId)).toBeUndefined();
+    expect(store.rooms.changes(ROOM)).toEqual([]);
+    expect(store.rooms.forgetUnmade(ROOM)).toBe(false);
+
+    const kept = store.rooms.upsert(ROOM, {}, 2_000);
+    store.messages.insert({
+      conversationId: kept.conversationId,
+      direction: 'in',
+      state: 'delivered',
+      body: 'hello',
+      originId: 'o-2',
+      sentAt: 2_500,
+      senderJid: 'paul@clinic.example',
+    });
+    expect(store.rooms.forgetUnmade(ROOM)).toBe(false);
+    expect(store.rooms.get(ROOM)?.conversationId).toBe(kept.conversationId);
+  });
 });

@@ -63,6 +63,11 @@ export interface RoomRepo {
   changes(room: string): AffiliationRecord[];
   /** The members now (owner, admin, member), by JID. */
   members(room: string): { jid: string; affiliation: StoredAffiliation }[];
+  /**
+   * A room that was never made (staff creation undone, room-create.ts): its row, its member
+   * history and its conversation go, only while that conversation holds no message. True when gone.
+   */
+  forgetUnmade(jid: string): boolean;
 }
 
 interface Row {
@@ -116,6 +121,10 @@ export function createRoomRepo(db: Db, clock: Pick<Clock, 'now'>): RoomRepo {
     'INSERT INTO room_affiliations (room_id, jid, affiliation, at) VALUES (?, ?, ?, ?)',
   );
   const roomId = (jid: string): number | undefined => byJid.get(jid.toLowerCase())?.conversation_id;
+  // The room's row, its affiliations and any draft go with the conversation (ON DELETE CASCADE).
+  const dropEmpty = db.prepare<[number, number]>(
+    'DELETE FROM conversations WHERE id = ? AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?)',
+  );
 
   const repo: RoomRepo = {
     upsert(jid, o, now = clock.now()) {
@@ -176,6 +185,10 @@ export function createRoomRepo(db: Db, clock: Pick<Clock, 'now'>): RoomRepo {
         .filter(([, a]) => MEMBER.has(a))
         .map(([jid, affiliation]) => ({ jid, affiliation }))
         .sort((a, b) => a.jid.localeCompare(b.jid));
+    },
+    forgetUnmade(jid) {
+      const id = roomId(jid);
+      return id !== undefined && dropEmpty.run(id, id).changes > 0;
     },
   };
   return repo;

@@ -145,6 +145,12 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
     if (d.change === 'policy') return `Left ${room}: it is no longer members-only and non-anonymous`;
     if (d.change === 'created')
       return `Created ${room} with ${typeof d.members === 'number' ? d.members : 'its'} members`;
+    if (d.change === 'create-failed') {
+      const step = d.step === 'members' ? 'adding its members' : d.step === 'check' ? 'checking it' : 'setting it up';
+      const why = typeof d.reason === 'string' ? ` (${d.reason})` : '';
+      const after = d.removed === true ? 'it was removed again' : 'the server may still hold it';
+      return `Could not create ${room}: ${step} failed${why}; ${after}`;
+    }
     const verb = d.change === 'removed' ? 'removed from' : d.change === 'joined' ? 'joined' : 'added to';
     return `${who(d, 'jid', n, 'A colleague')} ${verb} ${room}`;
   },

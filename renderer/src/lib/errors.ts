@@ -108,6 +108,16 @@ const ERROR_TEXTS = {
   keyBackup: {
     WRONG_PASSPHRASE: (e) => `That passphrase is not correct.${attemptsLeft(e)}`,
   },
+  /**
+   * Making a care-team room (issue 18 §1). A step that failed after the room existed: main's own
+   * message says what the server refused and whether the room was removed again (nothing kept).
+   */
+  createRoom: {
+    NOT_CONNECTED: (e) =>
+      typeof e.details?.step === 'string'
+        ? e.message
+        : 'Not connected to the clinic server, so no room was created. Try again when you are connected.',
+  },
   /** Texting a patient (issue 17): main's own message names the SMS problem or the gateway's reason. */
   patients: {
     NOT_CONNECTED: 'Not connected to the clinic server. The text is kept and goes when you reconnect.',
