@@ -71,6 +71,8 @@ const LAYERS = {
       'main/xmpp/pep-keys',
       // `rooms` (issue 18 §1): the safe room configuration and the stanzas that make and manage a room.
       'main/xmpp/room-setup',
+      // … and what a room's disco#info says of it (an announcement room, `rooms create --announcement`).
+      'main/xmpp/room-config',
       // … and service discovery, to find the room service and list its rooms.
       'main/xmpp/disco',
     ],

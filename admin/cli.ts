@@ -111,6 +111,7 @@ const COMMANDS = {
       group: { type: 'string' },
       name: { type: 'string' },
       owner: { type: 'string', multiple: true },
+      announcement: { type: 'boolean' },
       'prosody-config': { type: 'string' },
       'ejabberd-api': { type: 'string' },
       as: { type: 'string' },
@@ -126,6 +127,7 @@ const COMMANDS = {
         group: v.values.group,
         name: v.values.name,
         owners: v.lists.owner,
+        announcement: v.flags.announcement === true,
         prosodyConfig: v.values['prosody-config'],
         ejabberdApi: v.values['ejabberd-api'],
         as: v.values.as,
@@ -210,7 +212,7 @@ type OptionName =
 
 interface Values {
   values: Partial<Record<OptionName, string>>;
-  flags: Partial<Record<'send', boolean>>;
+  flags: Partial<Record<'send' | 'announcement', boolean>>;
   /** Options given more than once (`multiple: true`). */
   lists: Partial<Record<'owner', string[]>>;
   positionals: string[];

@@ -25,7 +25,8 @@ import { RoomExists, type RoomService, type RoomState } from '../server/room-ser
 import type { DirectoryGroup, ServerAdmin } from '../server/server-admin';
 
 export const ROOMS_USAGE = `Usage: clinic-admin rooms list                                       [server options]
-       clinic-admin rooms create <room> --group <group> [--name <text>] [--owner <jid>]…  [server options]
+       clinic-admin rooms create <room> --group <group> [--name <text>] [--owner <jid>]… [--announcement]
+                                                                           [server options]
        clinic-admin rooms sync [<room>] [--owner <jid>]…                  [server options]
 
 Care-team rooms made from the directory's groups (the teams and roles of users.csv).
@@ -34,6 +35,9 @@ Care-team rooms made from the directory's groups (the teams and roles of users.c
           safe configuration: members-only, non-anonymous, persistent, unlisted, archived. Its
           member list is the group's members; --owner (repeatable) makes accounts owners (they
           may manage the room's members in the app). The room's name is --name, or the group's.
+          --announcement makes an announcement room: only its owners post (give --owner), the
+          other members read. Prosody only (deploy/prosody's mod_muc_clinic_policy); refused on
+          ejabberd.
   sync    brings the member list of <room>, or of every room made from a group, back to the
           group: adds its new members, removes those who left it (their workstations stop
           receiving the room's messages from the next one). Owners stay, unless --owner names
@@ -62,6 +66,8 @@ export interface RoomsOptions extends ServerOptions, Omit<SendOptions, 'send'> {
   group: string | undefined;
   name: string | undefined;
   owners: string[] | undefined;
+  /** `create`: an announcement room (only owners post). */
+  announcement?: boolean;
 }
 
 type Listed = Exclude<RoomAffiliation, 'none'>;
@@ -183,6 +189,12 @@ export async function rooms(io: CliIo, opts: RoomsOptions): Promise<void> {
     throw usageError('--owner with rooms sync needs the room: rooms sync <room> --owner <jid>.');
   if (action === 'list' && opts.owners !== undefined)
     throw usageError('--owner goes with rooms create or rooms sync <room>.');
+  if (opts.announcement && action !== 'create')
+    throw usageError(
+      '--announcement goes with rooms create; an existing room is made one in its configuration form (deploy/prosody/README.md).',
+    );
+  if (opts.announcement && opts.owners === undefined)
+    throw usageError('rooms create --announcement needs --owner <jid>: only the owners post in an announcement room.');
   const name = opts.name?.trim() ?? opts.group?.trim() ?? '';
   if (action === 'create' && (name === '' || name.length > 100 || /\p{Cc}/u.test(name)))
     throw usageError('--name must be 1 to 100 characters without control characters.');
@@ -202,7 +214,19 @@ export async function rooms(io: CliIo, opts: RoomsOptions): Promise<void> {
 
   const service = await openRooms(io, opts, server);
   try {
-    if (action === 'create') return await create(io, service, roomJid(room!, service), group!, name, owners ?? []);
+    if (opts.announcement && !service.announcements)
+      throw new CliError(
+        `${service.description} cannot make announcement rooms (only owners post): that is a setting of deploy/prosody's mod_muc_clinic_policy, which ejabberd does not have. Nothing was changed.`,
+      );
+    if (action === 'create')
+      return await create(
+        io,
+        service,
+        roomJid(room!, service),
+        group!,
+        { name, announcement: opts.announcement === true },
+        owners ?? [],
+      );
     if (action === 'list') return await list(io, service, groups);
     return await sync(io, service, groups, room === null ? null : roomJid(room, service), owners, where);
   } finally {
@@ -220,7 +244,7 @@ async function create(
   service: RoomService,
   jid: string,
   group: DirectoryGroup,
-  name: string,
+  { name, announcement }: { name: string; announcement: boolean },
   owners: string[],
 ): Promise<void> {
   const existing = await service.room(jid);
@@ -232,7 +256,7 @@ async function create(
   };
   if (existing) throw exists();
   try {
-    await service.create(jid, { name, description: `${GROUP_LINK}${group.name}` });
+    await service.create(jid, { name, description: `${GROUP_LINK}${group.name}`, announcement });
   } catch (err) {
     if (err instanceof RoomExists) throw exists();
     throw err;
@@ -243,8 +267,12 @@ async function create(
     throw new CliError(
       `${jid} was created but does not keep the clinic's room policy: not ${made.missing.join(', ')}. No members were added; check the server's room settings (deploy/prosody/README.md › Care-team rooms).`,
     );
+  if (announcement && !made.announcement)
+    throw new CliError(
+      `${jid} was created but is not an announcement room (its disco#info does not say so). No members were added; check that mod_muc_clinic_policy is loaded (deploy/prosody/README.md).`,
+    );
   io.stdout(
-    `Created ${jid} "${name}" on ${service.description}: members-only, non-anonymous, persistent, unlisted, archived.`,
+    `Created ${jid} "${name}" on ${service.description}: members-only, non-anonymous, persistent, unlisted, archived${announcement ? '; an announcement room: only its owners post' : ''}.`,
   );
   const changes = planMembers(
     new Map(),
@@ -288,7 +316,8 @@ async function list(io: CliIo, service: RoomService, groups: DirectoryGroup[]): 
       state = `group "${linked}", ${changes.length === 0 ? 'in sync' : `${add} to add, ${remove} to remove`}`;
     }
     const unsafe = r.missing.length ? `; NOT ${r.missing.join(', ')}` : '';
-    io.stdout(`  ${jid} "${r.name ?? ''}": ${counts(affs)}; ${state}${unsafe}`);
+    const kind = r.announcement ? '; announcements (only owners post)' : '';
+    io.stdout(`  ${jid} "${r.name ?? ''}": ${counts(affs)}; ${state}${kind}${unsafe}`);
   }
   if (pending)
     io.stdout(

@@ -72,6 +72,8 @@ export function ejabberdRooms(apiUrl: string, domains: readonly string[]): RoomS
     service,
     description,
     tellsMembers: false,
+    // No mod_muc_clinic_policy there: `rooms create --announcement` is refused before anything changes.
+    announcements: false,
     async listRooms() {
       const r = await call('muc_online_rooms', { service });
       if (!Array.isArray(r)) throw new CliError(`ejabberd's answer to muc_online_rooms is not a list.`);
@@ -88,6 +90,7 @@ export function ejabberdRooms(apiUrl: string, domains: readonly string[]): RoomS
         name: o.get('title') || null,
         description: o.get('description') || null,
         missing: missingSafeOptions(o),
+        announcement: false,
       };
     },
     async affiliations(jid) {
@@ -104,6 +107,7 @@ export function ejabberdRooms(apiUrl: string, domains: readonly string[]): RoomS
       return out;
     },
     async create(jid, o) {
+      if (o.announcement) throw new CliError('ejabberd has no announcement rooms; nothing was changed.');
       if (await options(jid)) throw new RoomExists(jid);
       const opts = { ...EJABBERD_SAFE_OPTIONS, title: o.name, description: o.description };
       await call('create_room_with_opts', {

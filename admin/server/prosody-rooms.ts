@@ -11,7 +11,9 @@
  * - a room is created by the first presence (status 201), configured with room-setup.ts's safe
  *   form while still locked, then left: an admin owns every room (component_admins_as_room_owners)
  *   without being on its list (mod_muc_clinic_policy drops the creator entry of an admin);
- * - one affiliation per request (Prosody 0.12 applies only the first item of a request).
+ * - one affiliation per request (Prosody 0.12 applies only the first item of a request);
+ * - an announcement room (only owners post) is mod_muc_clinic_policy's own field of the same form,
+ *   submitted with the safe configuration; the room's disco#info then says so.
  */
 import { xml, type XmlElement } from '@xmpp/client';
 import {
@@ -20,6 +22,7 @@ import {
   createRoomPresence,
   findRoomService,
   leaveRoomPresence,
+  NS_MUC_OWNER,
   offeredFields,
   readAffiliations,
   readJoinAnswer,
@@ -32,6 +35,7 @@ import {
   type RoomAffiliation,
 } from '../../main/xmpp/room-setup';
 import { NS_DISCO_ITEMS } from '../../main/xmpp/disco';
+import { readRoomConfig } from '../../main/xmpp/room-config';
 import { CliError } from '../errors';
 import { openAdminSession, type SendTarget } from '../send';
 import { RoomExists, type RoomService } from './room-service';
@@ -39,6 +43,24 @@ import { RoomExists, type RoomService } from './room-service';
 const ANSWER_TIMEOUT_MS = 20_000;
 /** The nick the admin account holds a room under for the moment it creates it. */
 const NICK = 'clinic-admin';
+/** mod_muc_clinic_policy's field of the room configuration form: an announcement room (deploy/prosody/README.md). */
+const ANNOUNCEMENT_FIELD = '{urn:clinic-messenger:rooms}roomconfig_announcement';
+
+/** The safe configuration form, with the announcement field when asked for. */
+function roomForm(
+  jid: string,
+  offered: ReadonlySet<string>,
+  o: { name: string; description: string },
+  announcement: boolean,
+) {
+  const form = safeRoomConfig(jid, offered, o);
+  if (announcement)
+    form
+      .getChild('query', NS_MUC_OWNER)
+      ?.getChild('x', 'jabber:x:data')
+      ?.append(xml('field', { var: ANNOUNCEMENT_FIELD }, xml('value', {}, '1')));
+  return form;
+}
 
 const conditionOf = (err: unknown): string | null =>
   (err as { name?: string } | null)?.name === 'StanzaError'
@@ -111,6 +133,7 @@ export async function prosodyRooms(as: string, password: string, target: SendTar
     service: muc,
     description,
     tellsMembers: true,
+    announcements: true,
     async listRooms() {
       const res = await ask(
         xml('iq', { type: 'get', to: muc }, xml('query', { xmlns: NS_DISCO_ITEMS, node: ALL_ROOMS_NODE })),
@@ -123,8 +146,8 @@ export async function prosodyRooms(as: string, password: string, target: SendTar
     },
     async room(jid) {
       try {
-        const info = readRoomInfo(await conn.iq(roomInfoQuery(jid)));
-        return { jid, ...info };
+        const res = await conn.iq(roomInfoQuery(jid));
+        return { jid, ...readRoomInfo(res), announcement: readRoomConfig(res).announcement };
       } catch (err) {
         const condition = conditionOf(err);
         // gone: a destroyed room's tombstone, which an admin may create again.
@@ -155,8 +178,19 @@ export async function prosodyRooms(as: string, password: string, target: SendTar
         );
       try {
         if (!answer.created) throw new RoomExists(jid);
-        const form = await ask(roomConfigQuery(jid), `read the configuration form of ${jid}`);
-        await ask(safeRoomConfig(jid, offeredFields(form), o), `configure ${jid}`);
+        const offered = offeredFields(await ask(roomConfigQuery(jid), `read the configuration form of ${jid}`));
+        const announcement = o.announcement === true;
+        if (announcement && !offered.has(ANNOUNCEMENT_FIELD)) {
+          // Not configured yet: destroyed again, so no room is left behind.
+          await ask(
+            xml('iq', { type: 'set', to: jid }, xml('query', { xmlns: NS_MUC_OWNER }, xml('destroy'))),
+            `remove ${jid} again`,
+          );
+          throw new CliError(
+            `${muc} cannot make announcement rooms: its room form has no "Announcement room" setting (is mod_muc_clinic_policy loaded? deploy/prosody/README.md). ${jid} was not kept; nothing was changed.`,
+          );
+        }
+        await ask(roomForm(jid, offered, o, announcement), `configure ${jid}`);
       } finally {
         await conn.send(leaveRoomPresence(jid, NICK));
       }

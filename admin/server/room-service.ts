@@ -14,6 +14,8 @@ export interface RoomState {
   description: string | null;
   /** What the room does not keep of the safe configuration, in words ("members-only" …); empty when safe. */
   missing: string[];
+  /** An announcement room: only its owners post (deploy/prosody's mod_muc_clinic_policy). */
+  announcement: boolean;
 }
 
 export interface RoomService {
@@ -27,14 +29,22 @@ export interface RoomService {
    * at their next sign-in.
    */
   readonly tellsMembers: boolean;
+  /**
+   * Whether it can make announcement rooms, where only the owners post (deploy/prosody's
+   * mod_muc_clinic_policy); ejabberd cannot.
+   */
+  readonly announcements: boolean;
   /** The bare JIDs of every room of the service, sorted. */
   listRooms(): Promise<string[]>;
   /** The room's name, description and policy check; null when there is no such room. */
   room(jid: string): Promise<RoomState | null>;
   /** Owner, admin, member and outcast entries: bare JID → affiliation. */
   affiliations(jid: string): Promise<Map<string, Exclude<RoomAffiliation, 'none'>>>;
-  /** Creates the room with the safe configuration; throws RoomExists when it is already there. */
-  create(jid: string, o: { name: string; description: string }): Promise<void>;
+  /**
+   * Creates the room with the safe configuration, and as an announcement room when asked (only
+   * where `announcements`); throws RoomExists when it is already there.
+   */
+  create(jid: string, o: { name: string; description: string; announcement?: boolean }): Promise<void>;
   /** One entry of the room's list ('none' removes it). */
   setAffiliation(jid: string, account: string, affiliation: RoomAffiliation): Promise<void>;
   close(): Promise<void>;

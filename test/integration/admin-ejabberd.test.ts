@@ -274,6 +274,21 @@ describe('clinic-admin rooms --ejabberd-api', () => {
       const unknown = await rooms('create', 'ward-2', '--group', 'Ward 9');
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain('No group "Ward 9" in the directory');
+      // No announcement rooms on ejabberd (they are deploy/prosody's mod_muc_clinic_policy): refused, no room made.
+      const announcement = await rooms(
+        'create',
+        'ward-1-news',
+        '--group',
+        'Ward 1',
+        '--owner',
+        ALICE,
+        '--announcement',
+      );
+      expect(announcement.code).toBe(1);
+      expect(announcement.stderr).toContain(`${described()}`);
+      expect(announcement.stderr).toContain('cannot make announcement rooms (only owners post)');
+      expect(announcement.stderr).toContain('Nothing was changed.');
+      expect((await rooms('list')).stdout).not.toContain('ward-1-news');
 
       // Bob joins Ward 1 and Carol leaves it.
       writeFileSync(

@@ -8,11 +8,13 @@
  * left is removed and their workstation leaves the room. Every refusal has its message and exit code.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { affiliated, joinRoom, mucPerson, refusedWith, roomFeatures, type MucPerson } from '../support/muc-support';
 import { startProsody, type ProsodyServer, type ProsodyUser } from '../support/prosody';
@@ -221,6 +223,78 @@ describe('clinic-admin rooms, over a real Prosody', () => {
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toContain(`${room} (group "Ward 1"): in sync, 2 members, 1 owner.`);
       expect(again.stdout).toContain(': 0 added, 0 removed.');
+    },
+    SPAWNS,
+  );
+
+  it(
+    'create --announcement: an announcement room where only the owners post; the server and the workstations refuse a member’s post',
+    async () => {
+      const news = `ward-1-news@${server.rooms}`;
+      const noOwner = await rooms('create', 'ward-1-news', '--group', 'Ward 1', '--announcement');
+      expect(noOwner.code).toBe(2);
+      expect(noOwner.stderr).toContain('rooms create --announcement needs --owner <jid>');
+      const onSync = await rooms('sync', 'ward-1', '--announcement');
+      expect(onSync.code).toBe(2);
+      expect(onSync.stderr).toContain('--announcement goes with rooms create');
+
+      const r = await rooms(
+        'create',
+        'ward-1-news',
+        '--group',
+        'Ward 1',
+        '--name',
+        'Ward 1 news',
+        '--owner',
+        ALICE,
+        '--announcement',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(
+        `Created ${news} "Ward 1 news" on ${server.rooms} on Prosody via 127.0.0.1:${server.c2sPort} as ${IT}: members-only, non-anonymous, persistent, unlisted, archived; an announcement room: only its owners post.`,
+      );
+      expect(await roomFeatures(itAdmin, news)).toEqual(
+        expect.arrayContaining([...POLICY_FEATURES, 'urn:clinic-messenger:rooms:announcement']),
+      );
+      expect(await affiliated(itAdmin, news, 'owner')).toEqual([ALICE]);
+      expect(await affiliated(itAdmin, news, 'member')).toEqual([BOB, CAROL]);
+      const listed = await rooms('list');
+      expect(listed.stdout).toContain(
+        `  ${news} "Ward 1 news": 2 members, 1 owner; group "Ward 1", in sync; announcements (only owners post)\n`,
+      );
+      expect(listed.stdout).toContain(`  ${room} "Ward 1": 2 members, 1 owner; group "Ward 1", in sync\n`);
+
+      // The server: a member's post is refused.
+      const bobRaw = await mucPerson(server, BOB, pw(BOB), 'raw');
+      try {
+        expect((await joinRoom(bobRaw, news, 'bob-raw')).ok).toBe(true);
+        const post = xml('message', { to: news, type: 'groupchat', id: randomUUID() }, xml('body', {}, 'QUJD'));
+        await bobRaw.conn.send(post);
+        const bounce = await waitFor('the room refuses bob’s post', () =>
+          bobRaw.seen.find((el) => el.is('message') && el.attrs.type === 'error' && el.attrs.id === post.attrs.id),
+        );
+        expect(bounce.getChild('error')?.getChild('forbidden', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toBeDefined();
+      } finally {
+        await bobRaw.stop();
+      }
+      // The workstations (signed in: the server told them of the new room) know it; a member's
+      // send is refused before anything is stored, the owner's arrives.
+      for (const c of [alice, bob]) {
+        await waitFor(`${c.jid} joined the announcement room`, () => c.store.rooms.get(news)?.joinedAt != null);
+        await waitFor(`${c.jid} knows it is one`, () => c.store.rooms.get(news)?.announcement);
+      }
+      const err = await bob.messaging
+        .send(bob.store.rooms.get(news)!.conversationId, 'Can I swap shifts?')
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ROOM_OWNERS_ONLY' });
+      expect(messagesWith(bob, news)).toEqual([]);
+      const sent = await alice.messaging.send(
+        alice.store.rooms.get(news)!.conversationId,
+        'Ward 1 closes at 2 pm on Friday.',
+      );
+      await waitFor('bob receives the announcement', () =>
+        messagesWith(bob, news).find((m) => m.originId === sent.originId && m.body),
+      );
     },
     SPAWNS,
   );
