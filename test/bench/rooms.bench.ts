@@ -6,12 +6,19 @@
  *               list read from the room, encrypted once to the 49 other members' pinned keys and
  *               ours, sent), and send() → stored at one member's workstation; against a
  *               one-to-one message to that same member, alternating, in the same run. p50 / p99.
- *   memory    — a workstation joined to 100 rooms (5 members each, IT an occupant of each): the
- *               main thread's V8 heap after two full GCs, above the same client signed in with no
- *               rooms. RSS is printed, not recorded: in a process that already generated 48 keys
- *               it measures the allocator more than the rooms (it can fall across the step). Both
- *               samples are taken after a fresh sign-in (restart) of that client, which was the
- *               first client of the process; the test client's own event list is emptied first.
+ *   memory    — a workstation joined to 100 rooms (5 members each, IT an occupant of each), above
+ *               the same workstation signed in with no rooms: its main thread's V8 heap
+ *               (rooms/memory-100-joined) and its process's RSS (rooms/memory-100-joined-rss),
+ *               each after two full GCs, baseline = that figure with no rooms. The workstation
+ *               runs alone in a child process (rooms-memory-child.ts, forked with this process's
+ *               tsx loader): in this process, which generates 48 keys and runs other clients, RSS
+ *               measured the allocator more than the rooms (it once fell 31 MB across the step).
+ *               The child signs in for the first time (generates and publishes its key), restarts
+ *               and samples; this process then creates the rooms; the child restarts, joins them
+ *               all at sign-in and samples again. No key is generated between the samples; the
+ *               test client's own event list is emptied before each. RSS counts every thread
+ *               alive at the sample (the decrypt pool's are closed once catch-up is done) and
+ *               tsx's loader and compiled sources, in both samples alike.
  *
  *   catch-up  — N room messages (default 10,000) from one member, each signcrypted to the 50 members,
  *               posted while a member's workstation was away: its restart (connect, join, the
@@ -27,9 +34,9 @@
  *   npx tsx test/bench/rooms.bench.ts     BENCH_ROOMS_SEND_N (sends of each kind, default 100),
  *                                         BENCH_ROOMS_CATCHUP_N (catch-up, default 10000)
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { fileURLToPath } from 'node:url';
 import type { EventName } from '../../common/ipc-contract';
 import { randomUUID } from 'node:crypto';
 import {
@@ -51,6 +58,8 @@ import { createRoom, joinRoom, mucPerson, type MucPerson } from '../support/muc-
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 import { recordBench, type BenchEntry } from './report';
+// Types only: a value import would run the child's main() in this process.
+import type { FromChild, MemorySample, RoomsMemorySetup, RoomsMemorySetupEnv, ToChild } from './rooms-memory-child';
 import { pct } from './stages';
 
 const SEND_N = Math.max(10, Number(process.env.BENCH_ROOMS_SEND_N ?? 100));
@@ -58,7 +67,6 @@ const ROOM_SIZE = 50;
 const MEMORY_ROOMS = 100;
 const CU_N = Math.max(100, Number(process.env.BENCH_ROOMS_CATCHUP_N ?? 10_000));
 const CU_LABEL = CU_N % 1000 === 0 ? `${CU_N / 1000}k` : String(CU_N);
-const MB = 1e6;
 const BODY = 'x'.repeat(200);
 
 const ADMIN = 'it-admin@clinic.test';
@@ -67,6 +75,7 @@ const BOB = 'bob@clinic.test'; // a receiving member, and the one-to-one peer
 const MIRA = 'mira@clinic.test'; // the workstation whose memory is measured
 /** The room's other members: keys published, no client running. */
 const OTHERS = Array.from({ length: ROOM_SIZE - 2 }, (_, i) => `member${String(i + 3).padStart(2, '0')}@clinic.test`);
+const ROOMS_MEMORY_SETUP: RoomsMemorySetupEnv = 'CLINIC_ROOMS_MEMORY_SETUP';
 const pw = (jid: string) => `${jid.split('@')[0]}-password-1`;
 
 /** When each message (by origin-id) was acked by the server (sender) or stored (receiver). */
@@ -119,45 +128,67 @@ async function publishKeys(server: ProsodyServer, jids: string[]): Promise<Map<s
   return identities;
 }
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** MB (10^6 bytes) after two full collections (the first can leave finalizable objects for the second). */
-function sample(): { heap: number; rss: number } {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed / MB, rss: m.rss / MB };
+/** The next message of `type` from the memory child; rejects if it exits first or takes longer than `timeoutMs`. */
+function fromChild<T extends FromChild['type']>(
+  child: ChildProcess,
+  type: T,
+  timeoutMs: number,
+): Promise<Extract<FromChild, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, m?: Extract<FromChild, { type: T }>) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m!);
+    };
+    const onMessage = (m: FromChild) => {
+      if (m.type === type) done(null, m as Extract<FromChild, { type: T }>);
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new Error(`memory child exited (${code ?? signal}) before '${type}'`));
+    const timer = setTimeout(
+      () => done(new Error(`memory child: no '${type}' within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
 }
 
-/** Mira signed in with no rooms, then again once she is a member of MEMORY_ROOMS rooms (joined at sign-in). */
-async function memory(
-  server: ProsodyServer,
-  admin: MucPerson,
-): Promise<{ before: { heap: number; rss: number }; after: { heap: number; rss: number } }> {
-  const mira = await makeClient(server, MIRA, pw(MIRA));
-  const quiet = () => new Promise((r) => setTimeout(r, 2_000)); // background work of the sign-in (key probes) ends
+/**
+ * Mira's workstation in a process of its own (rooms-memory-child.ts), signed in with no rooms, then
+ * again once she is a member of MEMORY_ROOMS rooms (joined at sign-in): its heap and RSS each time.
+ */
+async function memory(server: ProsodyServer, admin: MucPerson): Promise<{ before: MemorySample; after: MemorySample }> {
+  const setup: RoomsMemorySetup = {
+    server: { host: server.host, c2sPort: server.c2sPort, caPem: server.caPem },
+    jid: MIRA,
+    password: pw(MIRA),
+    rooms: MEMORY_ROOMS,
+  };
+  // This process's execArgv is tsx's loader (npx tsx runs the bench as `node --require … --import …`).
+  const child = fork(fileURLToPath(new URL('./rooms-memory-child.ts', import.meta.url)), [], {
+    execArgv: [...process.execArgv, '--expose-gc'],
+    env: { ...process.env, [ROOMS_MEMORY_SETUP]: JSON.stringify(setup) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    await mira.messaging.inspect.settled();
-    await mira.restart();
-    await mira.messaging.inspect.settled();
-    await quiet();
-    mira.events.length = 0;
-    const before = sample();
+    const before = (await fromChild(child, 'before', 180_000)).sample;
     for (let i = 0; i < MEMORY_ROOMS; i++) {
       const others = OTHERS.slice(i % (OTHERS.length - 4), (i % (OTHERS.length - 4)) + 4);
       await createRoom(admin, `team-${i}@${server.rooms}`, 'IT', [MIRA, ...others]);
     }
-    await mira.restart();
-    await mira.messaging.inspect.settled();
-    const joined = () => mira.store.rooms.list().filter((r) => r.joinedAt !== null && r.leftAt === null).length;
-    await waitFor(`${MEMORY_ROOMS} rooms joined`, () => joined() === MEMORY_ROOMS, 120_000);
-    await quiet();
-    mira.events.length = 0;
-    const after = sample();
-    return { before, after };
+    const after = fromChild(child, 'after', 300_000);
+    const go: ToChild = { type: 'go' };
+    child.send(go);
+    const result = { before, after: (await after).sample };
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000).unref())]);
+    if (code !== 0) throw new Error(`memory child ${code === 'hung' ? 'did not exit' : `exited with ${code}`}`);
+    return result;
   } finally {
-    await mira.close();
+    if (child.exitCode === null && child.signalCode === null) child.kill();
   }
 }
 
@@ -321,16 +352,29 @@ async function main() {
     admin = await mucPerson(server, ADMIN, pw(ADMIN));
     // First, before the send clients exist: the memory of 100 joined rooms.
     const mem = await memory(server, admin);
-    entries.push({
-      name: `rooms/memory-${MEMORY_ROOMS}-joined`,
-      value: mem.after.heap - mem.before.heap,
-      unit: 'MB',
-      baseline: mem.before.heap,
-    });
-    // Not recorded: in this process RSS is the allocator's (a test run saw it fall by 31 MB across the step).
-    console.log(
-      `memory: RSS ${mem.before.rss.toFixed(1)} MB with no rooms, ${mem.after.rss.toFixed(1)} MB with ${MEMORY_ROOMS} (not recorded)`,
+    // Ratio: the growth as a share of the same figure with no rooms.
+    const heap = mem.after.heapMB - mem.before.heapMB;
+    const rss = mem.after.rssMB - mem.before.rssMB;
+    entries.push(
+      {
+        name: `rooms/memory-${MEMORY_ROOMS}-joined`,
+        value: heap,
+        unit: 'MB',
+        baseline: mem.before.heapMB,
+        ratio: heap / mem.before.heapMB,
+      },
+      {
+        name: `rooms/memory-${MEMORY_ROOMS}-joined-rss`,
+        value: rss,
+        unit: 'MB',
+        baseline: mem.before.rssMB,
+        ratio: rss / mem.before.rssMB,
+      },
     );
+    const line = (m: MemorySample) =>
+      `V8 heap ${m.heapMB.toFixed(1)}, RSS ${m.rssMB.toFixed(1)}, external ${m.externalMB.toFixed(1)} MB, ${m.threads ?? '?'} threads`;
+    console.log(`memory (the workstation's own process): no rooms: ${line(mem.before)}`);
+    console.log(`memory (the workstation's own process): ${MEMORY_ROOMS} rooms joined: ${line(mem.after)}`);
     await createRoom(admin, room, 'IT', [ALICE, BOB, ...OTHERS]);
     const alice = await makeClient(server, ALICE, pw(ALICE), { metrics: acks(aliceMarks) });
     clients.push(alice);
@@ -381,7 +425,7 @@ async function main() {
   console.log(
     `Care-team room benchmarks (loopback Prosody, ${availableParallelism()} cores; ${ROOM_SIZE}-member room, ` +
       `sends n=${SEND_N} of each kind, catch-up n=${CU_N}; baseline: one-to-one with the same member; ` +
-      `memory: MB above the client with no rooms, baseline = that V8 heap with no rooms)`,
+      `memory: MB above the same workstation with no rooms, in a process of its own; baseline = its V8 heap / RSS with no rooms)`,
   );
   console.table(
     entries.map((e) => ({
