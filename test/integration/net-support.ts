@@ -88,14 +88,19 @@ export interface CuttableProxy extends TestServer {
    * a connection, the client's closes too, unannounced.
    */
   cut(): void;
+  /** Closes the open connections at once, both sides, as a network that dropped them (nothing is said). */
+  drop(): void;
 }
 
-/** Forwards to 127.0.0.1:`target` both ways; cut() silences the server on the connections open at that moment. */
+/**
+ * Forwards to 127.0.0.1:`target` both ways; cut() silences the server and drop() closes the
+ * connections open at that moment.
+ */
 export function cuttableProxy(target: number): Promise<CuttableProxy> {
   const sockets = new Set<Socket>();
-  const open = new Set<{ cut: boolean }>();
+  const open = new Set<{ cut: boolean; client: Socket }>();
   const server = createServer((client) => {
-    const link = { cut: false };
+    const link = { cut: false, client };
     open.add(link);
     const upstream = connect({ host: '127.0.0.1', port: target });
     sockets.add(upstream);
@@ -113,6 +118,9 @@ export function cuttableProxy(target: number): Promise<CuttableProxy> {
     ...s,
     cut: () => {
       for (const link of open) link.cut = true;
+    },
+    drop: () => {
+      for (const link of open) link.client.destroy();
     },
   }));
 }

@@ -20,6 +20,8 @@
  *    one-to-one message that reached her archive while her stream was silent): the outbox's timer
  *    runs before the room is joined again and must not post to it (the server would ack the post
  *    and the room bounce it: "sent", and lost for everyone). It waits, queued, and arrives once.
+ * 4. Not a restart: the network drops her connection and the stream resumes (XEP-0198). The server
+ *    kept her in the room, so a message written meanwhile goes without a rejoin, once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
@@ -261,6 +263,25 @@ describe('a care-team room across a server restart', () => {
       .poll(() => messagesWith(rita, PAUL).filter((x) => x.originId === direct.originId).length, POLL)
       .toBe(1);
     await quiet();
+    expectOnceEverywhere([m], rows);
+  });
+
+  it('a dropped connection that resumes (XEP-0198) keeps the room: a message written meanwhile goes without a rejoin, once', async () => {
+    const before = new Map(all().map((c) => [c, joinedAt(c)]));
+    const rows = roomRows();
+    // The network drops Rita's connection; the server keeps her session for resumption.
+    const states = rita.events.length;
+    proxy.drop();
+    const m = await rita.messaging.send(roomConv(rita), 'Bed 4 is asking for water.');
+    await expect.poll(() => rita.store.messages.get(m.id)?.state, POLL).toBe('sent');
+    for (const c of [paul, nina]) await expect.poll(() => rowsOf(c, [m]).length, POLL).toBe(1);
+    await quiet();
+    // Her connection went down and came back…
+    const seen = rita.events.slice(states).filter((e) => e.name === 'connection:state');
+    expect(seen.map((e) => (e.payload as { state: string }).state)).toContain('connecting');
+    expect(rita.messaging.connection().state).toBe('online');
+    // …resumed, not a fresh session: the room was not joined again.
+    expect(all().map(joinedAt)).toEqual(all().map((c) => before.get(c)));
     expectOnceEverywhere([m], rows);
   });
 });
