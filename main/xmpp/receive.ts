@@ -15,6 +15,7 @@ import type { XmlElement } from '@xmpp/client';
 import type { Message } from '../../common/contract/domain';
 import { identityAsContact, SigncryptRejectedError, type ContactKey, type OpenedSigncrypt } from '../crypto';
 import type { AuditLog } from '../audit';
+import { recordedChanges, type AffiliationChange } from '../crypto/room-membership';
 import type { NewMessage } from '../store';
 import { recordReceived } from './attachments';
 import type { MessagingContext } from './context';
@@ -332,6 +333,13 @@ export function createReceiver(ctx: MessagingContext) {
     const changed: Message[] = [];
     const t0 = metrics?.commit ? performance.now() : 0;
     const auditSpent = { ms: 0 };
+    // A room's member changes, read once per batch (and only for a message with mentions).
+    const changesOf = new Map<string, AffiliationChange[]>();
+    const roomChanges = (room: string): AffiliationChange[] => {
+      let c = changesOf.get(room);
+      if (!c) changesOf.set(room, (c = recordedChanges(store.rooms.changes(room))));
+      return c;
+    };
     const received = store.transaction(() => {
       const out: Received[] = [];
       const inserted = new Map<string, { it: OxItem; sentAt: number }>();
@@ -356,7 +364,7 @@ export function createReceiver(ctx: MessagingContext) {
         if (!reason && o.ok && p.it.room)
           Object.assign(
             row,
-            receivedMentions(store, ctx.ownJid, p.it.peer, row.sentAt, row.direction, o.value.mentions),
+            receivedMentions(() => roomChanges(p.it.peer), ctx.ownJid, row.sentAt, row.direction, o.value.mentions),
           );
         orderAfter(store, p, row, inserted);
         const ins = store.messages.insert(row);

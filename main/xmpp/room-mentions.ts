@@ -5,7 +5,7 @@
  * themselves are checked by common/mentions.ts (cleanMentions).
  */
 import { cleanMentions, type MentionRange } from '../../common/mentions';
-import { membersAt, recordedChanges } from '../crypto/room-membership';
+import { membersAt, type AffiliationChange } from '../crypto/room-membership';
 import type { Store } from '../store';
 
 /**
@@ -28,18 +28,18 @@ export function mentionsToSend(
 /**
  * A verified room message's mentions as its row keeps them: those of people who were members when
  * the server stamped it (`at`, with the archive's whole-second tolerance), and whether one is us
- * (only on a message from someone else: we do not notify ourselves).
+ * (only on a message from someone else: we do not notify ourselves). `changes` is the room's
+ * recorded member changes, read only when there are mentions (the caller reads them once per batch).
  */
 export function receivedMentions(
-  store: Store,
+  changes: () => readonly AffiliationChange[],
   ownJid: string,
-  room: string,
   at: number,
   direction: 'in' | 'out',
   mentions: readonly MentionRange[],
 ): { mentions?: MentionRange[]; mentionsMe?: true } {
   if (mentions.length === 0) return {};
-  const members = membersAt(recordedChanges(store.rooms.changes(room)), new Date(at + 999));
+  const members = membersAt(changes(), new Date(at + 999));
   const kept = mentions.filter((m) => members.has(m.jid));
   if (kept.length === 0) return {};
   return { mentions: kept, ...(direction === 'in' && kept.some((m) => m.jid === ownJid) ? { mentionsMe: true } : {}) };
