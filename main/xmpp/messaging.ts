@@ -134,8 +134,12 @@ export function createMessaging(opts: MessagingOptions): Messaging {
   const anchoring = createAuditAnchoring(ctx);
   const [patients, rooms] = [createPatientTexts(ctx), createRooms(ctx, receiver)];
   const parts = { ctx, accountKey, directory, decryption, catchUp, outbox, readSync, anchoring, patients, rooms };
-  const setup = createSessionSetup(parts);
   const roomMaker = createRoomMaker(ctx, rooms);
+  // At a fresh session, a room whose creation was never undone goes before the room list is read (room-create.ts).
+  const setup = createSessionSetup({
+    ...parts,
+    rooms: { ...rooms, connected: (c) => roomMaker.finishUndo(c).then(() => rooms.connected(c)) },
+  });
   const stanzas = createStanzaRouter({ ...parts, roomMaker, inbound: createInbound(ctx, receiver) });
   const lifecycle = createLifecycle({ ctx, accountKey, directory, decryption, outbox, setup, stanzas });
 

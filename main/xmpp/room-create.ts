@@ -76,6 +76,20 @@ interface Maker {
   ctx: MessagingContext;
   rooms: Pick<Rooms, 'connected'>;
   answer: (room: string, nick: string, leaving: boolean) => Promise<PresenceAnswer | 'left'>;
+  /** Rooms made on the server and not yet finished: a failure undoes them (`building`, this session). */
+  building: Set<string>;
+}
+
+/**
+ * Rooms we made on the server whose undo was never confirmed (written as soon as the room exists,
+ * so a lost connection or a crash leaves the entry): destroyed at the next session before the room
+ * list is read (finishUndo), so such a room never comes back as one of ours.
+ */
+const UNMADE_SETTING = 'rooms.unmade';
+const unmade = (m: Maker): string[] => m.ctx.opts.store.getSetting<string[]>(UNMADE_SETTING) ?? [];
+function setUnmade(m: Maker, room: string, pending: boolean): void {
+  const rest = unmade(m).filter((r) => r !== room);
+  m.ctx.opts.store.setSetting(UNMADE_SETTING, pending ? [...rest, room] : rest);
 }
 
 /** An owner request; its refusal in words, with the server's condition in `details.condition`. */
@@ -84,7 +98,9 @@ async function ask(c: XmppConnection, el: XmlElement, what: string): Promise<Xml
     return await c.iq(el);
   } catch (err) {
     const condition = conditionOf(err);
-    if (condition === null && !c.isReady())
+    // Neither the server's error nor its silence: the connection failed under the request.
+    const lost = condition === null && (err as { name?: string } | null)?.name !== 'TimeoutError';
+    if (lost)
       throw new AppError('NOT_CONNECTED', `The connection to the clinic server was lost before it could ${what}.`, {
         condition: 'disconnected',
       });
@@ -105,6 +121,7 @@ async function make(m: Maker, c: XmppConnection, room: string, name: string, mem
       condition: 'unsafe-settings',
     });
   done.step = 'members';
+  await m.ctx.opts.inspect?.beforeRoomMembers?.(room);
   for (const jid of members) {
     await ask(
       c,
@@ -160,10 +177,15 @@ async function forget(m: Maker, c: XmppConnection, room: string): Promise<void> 
  */
 async function makeOrUndo(m: Maker, c: XmppConnection, room: string, nick: string, name: string, members: string[]) {
   const done: Progress = { step: 'settings', added: [] };
+  setUnmade(m, room, true);
+  m.building.add(room);
   try {
     await make(m, c, room, name, members, done);
   } catch (err) {
+    m.building.delete(room);
     const removed = await undo(m, c, room, nick, done.added);
+    if (removed) setUnmade(m, room, false);
+    else undoLater(m);
     await forget(m, c, room);
     const condition = err instanceof AppError ? err.details?.condition : undefined;
     const reason = typeof condition === 'string' ? condition : 'internal';
@@ -180,11 +202,62 @@ async function makeOrUndo(m: Maker, c: XmppConnection, room: string, nick: strin
       err instanceof AppError && err.code === 'NOT_CONNECTED' ? 'NOT_CONNECTED' : 'CONFLICT',
       removed
         ? `The room was not created: ${why} Nothing of it was kept.`
-        : `The room was not created: ${why} The clinic server may still hold part of it (${room}): ask IT to remove it.`,
+        : `The room was not created: ${why} What the clinic server made of it (${room}) is removed once the connection is back; if it stays, ask IT to remove it.`,
       { room, step: done.step, reason, removed },
     );
   }
+  m.building.delete(room);
+  setUnmade(m, room, false);
   await leave(m, c, room, nick);
+}
+
+const UNDO_RETRY_MS = 2_000;
+const UNDO_RETRIES = 30;
+
+/**
+ * An undo the connection cut short is tried again once it is back (a resumed stream too, which
+ * reads no room list), every few seconds for a minute; a fresh session's finishUndo covers the rest.
+ */
+function undoLater(m: Maker, left = UNDO_RETRIES): void {
+  m.ctx.net.setTimeout(() => {
+    const c = m.ctx.conn();
+    const again = () => {
+      if (left > 1) undoLater(m, left - 1);
+    };
+    if (!c?.isReady()) return again();
+    // Never rejects: its failures are caught inside.
+    void (async () => {
+      try {
+        await finishUndo(m, c);
+        if (unmade(m).some((r) => !m.building.has(r))) again();
+      } catch {
+        // The session ended under it (its store closed): the next session's finishUndo takes over.
+      }
+    })();
+  }, UNDO_RETRY_MS);
+}
+
+/**
+ * A fresh session, before the room list is read: each room whose undo was never confirmed is
+ * destroyed now (one the server no longer has counts as done) and forgotten here, audited
+ * `create-undone`. One the server will not destroy yet stays listed for the next session.
+ */
+async function finishUndo(m: Maker, c: XmppConnection): Promise<void> {
+  for (const room of unmade(m)) {
+    if (m.building.has(room)) continue;
+    const destroy = xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS_MUC_OWNER }, xml('destroy')));
+    const gone = await c.iq(destroy).then(
+      () => true,
+      (err: unknown) => ['item-not-found', 'gone'].includes(conditionOf(err) ?? ''),
+    );
+    if (!gone) {
+      m.ctx.opts.logger.warn('xmpp: an unfinished room is not removed yet', { condition: 'refused' });
+      continue;
+    }
+    setUnmade(m, room, false);
+    m.ctx.opts.store.rooms.forgetUnmade(room);
+    m.ctx.opts.audit.append('room-membership', { room, jid: m.ctx.ownJid, change: 'create-undone' });
+  }
 }
 
 /** Our first presence creates the room; a refusal or an existing room ends here, nothing made. */
@@ -219,7 +292,7 @@ export function createRoomMaker(ctx: MessagingContext, rooms: Pick<Rooms, 'conne
         if (a && !leaving) resolve(a);
       });
     });
-  const m: Maker = { ctx, rooms, answer };
+  const m: Maker = { ctx, rooms, answer, building: new Set() };
 
   async function create(o: { name: string; members: string[] }): Promise<{ conversationId: string; room: string }> {
     if (!policy.staffMayCreateRooms)
@@ -254,6 +327,8 @@ export function createRoomMaker(ctx: MessagingContext, rooms: Pick<Rooms, 'conne
 
   return {
     create,
+    /** Before the room list is read at a fresh session: rooms whose creation was never undone go now. */
+    finishUndo: (c: XmppConnection) => finishUndo(m, c),
     /**
      * True when `el` is a presence of a room being made (never the directory's). Once a room-list
      * refresh stored that room (the server tells us at once that we own it), rooms.ts sees its

@@ -124,6 +124,8 @@ export interface MessagingInspect {
   beforeDecrypt?: (job: DecryptJob) => void | Promise<void>;
   /** Called once an attachment's upload is recorded, before its message is signed and sent (a crash there). */
   afterUpload?: (messageId: string) => void | Promise<void>;
+  /** Called when a room being made (room-create.ts) is set up and checked, before its members are added. */
+  beforeRoomMembers?: (room: string) => void | Promise<void>;
 }
 
 export interface Messaging {

@@ -12,16 +12,19 @@ import { ALL_ROOMS_NODE, readRoomInfo, roomInfoQuery } from '../../main/xmpp/roo
 import { mucPerson, type MucPerson } from '../support/muc-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
+import { cuttableProxy } from './net-support';
 
 const RITA = 'rita@clinic.test'; // receptionist: creates the room (policy on)
 const PAUL = 'paul@clinic.test'; // physician: chosen as a member
 const NINA = 'nina@clinic.test'; // nurse: her workstation's policy does not allow it
+const OMAR = 'omar@clinic.test'; // reception: creates a room over a network that drops
 const ADMIN = 'it-admin@clinic.test';
 const pw = (jid: string) => `${jid.split('@')[0]}-password-1`;
 const NAMES: Record<string, string> = {
   [RITA]: 'Rita Reyes',
   [PAUL]: 'Paul Park',
   [NINA]: 'Nina Novak',
+  [OMAR]: 'Omar Ortiz',
   [ADMIN]: 'IT',
 };
 const users = (jids: string[]) => jids.map((jid) => ({ jid, password: pw(jid), name: NAMES[jid]! }));
@@ -43,7 +46,7 @@ describe('staff-created care-team rooms, live', () => {
 
   beforeAll(async () => {
     [local, strict] = await Promise.all([
-      startProsody({ users: users([RITA, PAUL, NINA, ADMIN]), admins: [ADMIN], roomCreation: 'local' }),
+      startProsody({ users: users([RITA, PAUL, NINA, OMAR, ADMIN]), admins: [ADMIN], roomCreation: 'local' }),
       startProsody({ users: users([RITA, PAUL]), admins: [] }),
     ]);
     const on = { policy: { staffMayCreateRooms: true } };
@@ -155,6 +158,67 @@ describe('staff-created care-team rooms, live', () => {
       removed: true,
     });
     expect(audited.some((a) => a.detail.change === 'created')).toBe(false);
+  });
+
+  it('the connection lost while adding members: nothing kept here, and the room goes once it is back', async () => {
+    // Omar's workstation reaches the server through a loopback proxy that drops the connection
+    // (both sides, unannounced) once the room is set up, just before its members are added.
+    const proxy = await cuttableProxy(local.c2sPort);
+    let dropped = 0;
+    const omar = await makeClient(local, OMAR, pw(OMAR), {
+      policy: { staffMayCreateRooms: true },
+      server: { port: proxy.port },
+      inspect: {
+        beforeRoomMembers: () => {
+          dropped += 1;
+          proxy.drop();
+        },
+      },
+    });
+    try {
+      await omar.messaging.inspect.settled();
+      await waitFor('omar’s directory', () => omar.store.contacts.get(PAUL));
+      const r = await refusal(omar.messaging.createRoom({ name: 'Night desk', members: [PAUL] }));
+      expect(dropped).toBe(1);
+      expect(r).toMatchObject({
+        code: 'NOT_CONNECTED',
+        details: { step: 'members', reason: 'disconnected', removed: false },
+      });
+      const details: Record<string, unknown> = r?.details ?? {};
+      const room = String(details.room);
+      expect(omar.store.rooms.get(room)).toBeUndefined();
+      expect(omar.store.conversations.byPeer(room)).toBeUndefined();
+      expect(auditTypes(omar).map((a) => a.detail)).toContainEqual({
+        room,
+        jid: OMAR,
+        change: 'create-failed',
+        step: 'members',
+        reason: 'disconnected',
+        removed: false,
+      });
+      // The workstation connects again by itself, then destroys the room (a fresh session would too,
+      // before reading its rooms).
+      await expect
+        .poll(
+          () =>
+            admin.conn.iq(roomInfoQuery(room)).then(
+              () => 'answered',
+              (e: unknown) => (e as { condition?: string }).condition,
+            ),
+          { timeout: 30_000 },
+        )
+        .toMatch(/^(gone|item-not-found)$/);
+      await waitFor('the undo audited', () =>
+        auditTypes(omar).find((a) => a.detail.room === room && a.detail.change === 'create-undone'),
+      );
+      await omar.messaging.inspect.settled();
+      expect(omar.store.rooms.get(room)).toBeUndefined();
+      expect(omar.store.conversations.byPeer(room)).toBeUndefined();
+      expect(omar.store.getSetting('rooms.unmade')).toEqual([]);
+    } finally {
+      await omar.close();
+      await proxy.close();
+    }
   });
 
   it('a server left at admins only: a clear refusal, no room', async () => {

@@ -54,6 +54,12 @@ describe('audit events in plain words', () => {
       `Could not create ${room}: adding its members failed (not-acceptable); it was removed again`,
     );
     expect(failed(false)).toContain('the server may still hold it');
+    expect(
+      auditSentence(
+        { type: 'room-membership', detail: { room, jid: 'rita@clinic.test', change: 'create-undone' } },
+        nameOf,
+      ),
+    ).toBe(`Removed ${room}, which could not be finished earlier`);
   });
 
   it('has words for every event type main can record, none of them the raw code', () => {

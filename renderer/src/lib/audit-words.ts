@@ -151,6 +151,7 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
       const after = d.removed === true ? 'it was removed again' : 'the server may still hold it';
       return `Could not create ${room}: ${step} failed${why}; ${after}`;
     }
+    if (d.change === 'create-undone') return `Removed ${room}, which could not be finished earlier`;
     const verb = d.change === 'removed' ? 'removed from' : d.change === 'joined' ? 'joined' : 'added to';
     return `${who(d, 'jid', n, 'A colleague')} ${verb} ${room}`;
   },
