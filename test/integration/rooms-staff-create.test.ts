@@ -227,4 +227,21 @@ describe('staff-created care-team rooms, live', () => {
     expect(ritaStrict.store.rooms.list()).toEqual([]);
     expect(auditTypes(ritaStrict).filter((a) => a.detail.change === 'created')).toEqual([]);
   });
+
+  it('a room left unfinished by a crash is destroyed at the next sign-in, before the room list is read', async () => {
+    // A creation the app did not live to finish leaves its room in rooms.unmade (written as soon
+    // as the room exists). Here: a room Rita owns, marked so, then the app restarted.
+    const { room } = await rita.messaging.createRoom({ name: 'Crash test', members: [PAUL] });
+    rita.store.setSetting('rooms.unmade', [room]);
+    await rita.restart();
+    await rita.messaging.inspect.settled();
+    const info = await admin.conn.iq(roomInfoQuery(room)).then(
+      () => 'answered',
+      (e: unknown) => (e as { condition?: string }).condition,
+    );
+    expect(['item-not-found', 'gone']).toContain(info);
+    expect(rita.store.rooms.get(room)).toBeUndefined();
+    expect(rita.store.getSetting('rooms.unmade')).toEqual([]);
+    expect(auditTypes(rita).find((a) => a.detail.room === room && a.detail.change === 'create-undone')).toBeDefined();
+  });
 });
