@@ -84,8 +84,14 @@ export interface StateChange {
   at: number;
 }
 
-/** What the patient gives at the open step: the date of birth or the one-time code. */
-export type IdentityProof = { dob: string } | { code: string };
+/**
+ * What the patient gives at the open step: the date of birth (with a one-time code when the
+ * step-up asks for one: a DOB message opened late or on a new device) or, for a code message, the code.
+ */
+export type IdentityProof = { dob: string; code?: string } | { code: string };
+
+/** A DOB message needs a one-time code too when opened this long after its text was delivered. */
+export const STEP_UP_AFTER_MS = 24 * 3_600_000;
 
 /** The patient page's open step (issue 17 item 3). */
 export type OpenOutcome =
@@ -95,6 +101,15 @@ export type OpenOutcome =
   /** No code to check: none asked for yet, or the last one was used (a replay) or replaced. */
   | { kind: 'no-code' }
   | { kind: 'code-expired' }
+  /**
+   * The DOB is right but this open needs a one-time code too (late, or a new device): one was
+   * texted now (expiresAt), or one was texted less than the resend interval ago (no expiresAt).
+   */
+  | { kind: 'code-required'; expiresAt?: number; resendAt: number }
+  /** The step-up's code could not be texted. */
+  | { kind: 'too-many' }
+  | { kind: 'opted-out' }
+  | { kind: 'sms-failed' }
   /** The proof is not the kind this message asks for. */
   | { kind: 'wrong-check'; check: IdentityCheck }
   | { kind: 'locked'; until: number }
@@ -120,9 +135,12 @@ export const codeSms = (code: string, minutes: number): string =>
 export interface GatewayService {
   /** Which check a link asks for (the page shows the right form); null when the link cannot be opened. */
   checkOf(id: string): { check: IdentityCheck } | { kind: 'expired' | 'not-found' };
-  /** Checks the DOB or code (tries, then a lockout) and returns the ciphertext; the first open is reported. */
-  openMessage(id: string, proof: IdentityProof): Promise<OpenOutcome>;
-  /** Texts a one-time code to the phone on record (paced and counted). */
+  /**
+   * Checks the DOB or code (tries, then a lockout) and returns the ciphertext; the first open is
+   * reported. `device` is the page's device token (base64url, 128 bits; none: an unknown device).
+   */
+  openMessage(id: string, proof: IdentityProof, device?: string): Promise<OpenOutcome>;
+  /** Texts a one-time code to the phone on record (paced and counted): a code message, or a DOB one after a step-up. */
   requestCode(id: string): Promise<CodeOutcome>;
   /** Takes the patient's encrypted reply (with the token a passed check gave) and delivers it. */
   reply(id: string, token: string, ciphertext: Buffer): Promise<ReplyOutcome>;
@@ -305,43 +323,82 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
     return row;
   }
 
-  async function openNow(id: string, proof: IdentityProof): Promise<OpenOutcome> {
+  /** A wrong answer counts (either kind, one counter per link); the last allowed one locks the link. */
+  function wrong(row: MessageRow, kind: IdentityCheck, limits: typeof config.dobCheck, now: number): OpenOutcome {
+    // A lockout that has run out starts a fresh set of tries.
+    const failures = row.lockedUntil !== null ? 0 : row.dobFailures;
+    if (failures + 1 >= limits.maxTries) {
+      const until = now + limits.lockoutMinutes * 60_000;
+      store.setDobState(row.id, 0, until, now);
+      log('warn', `${kind}-locked`, { id: row.id });
+      return { kind: 'locked', until };
+    }
+    store.setDobState(row.id, failures + 1, null, now);
+    log('info', `${kind}-wrong`, { id: row.id });
+    const triesLeft = limits.maxTries - failures - 1;
+    return kind === 'dob' ? { kind: 'wrong-dob', triesLeft } : { kind: 'wrong-code', triesLeft };
+  }
+
+  /** Checks a one-time code against the newest one texted for this link and uses it up; null when right. */
+  function checkCode(row: MessageRow, given: string, limits: typeof config.dobCheck, now: number): OpenOutcome | null {
+    const code = store.latestCode(row.id);
+    if (!code || code.usedAt !== null) {
+      log('info', 'code-none', { id: row.id });
+      return { kind: 'no-code' };
+    }
+    if (code.expiresAt <= now) return { kind: 'code-expired' };
+    const hash = Buffer.from(store.codeHash(row.id, given.trim()), 'hex');
+    if (!timingSafeEqual(hash, Buffer.from(code.codeHash, 'hex'))) return wrong(row, 'code', limits, now);
+    // Used once: a second open with the same code (a replay) finds no code.
+    if (!store.useCode(code.ref, now)) return { kind: 'no-code' };
+    return null;
+  }
+
+  /**
+   * Why a DOB message needs a code too at this open: the text was delivered more than 24 h ago
+   * (the provider's receipt; without one, when it was handed to the provider), or another device
+   * than the first that passed the check for this link (no token: an unknown device).
+   */
+  function stepUpReason(row: MessageRow, device: string, now: number): 'late' | 'new-device' | null {
+    if (now - (row.deliveredAt ?? row.sentAt ?? row.createdAt) > STEP_UP_AFTER_MS) return 'late';
+    if (row.deviceHash === null) return null;
+    if (device === '' || row.deviceHash === '') return 'new-device';
+    return timingSafeEqual(Buffer.from(device, 'hex'), Buffer.from(row.deviceHash, 'hex')) ? null : 'new-device';
+  }
+
+  /** The DOB was right but a code is needed too: text one (paced and counted) and say so. */
+  async function askForCode(row: MessageRow, why: 'late' | 'new-device', now: number): Promise<OpenOutcome> {
+    store.setStepUp(row.id, now);
+    log('info', 'code-required', { id: row.id, reason: why });
+    const texted = await textCode(row, now);
+    if (texted.kind === 'sent')
+      return { kind: 'code-required', expiresAt: texted.expiresAt, resendAt: texted.resendAt };
+    if (texted.kind === 'too-soon') return { kind: 'code-required', resendAt: texted.resendAt };
+    return texted;
+  }
+
+  async function openNow(id: string, proof: IdentityProof, token?: string): Promise<OpenOutcome> {
     const row = live(id);
     if ('kind' in row) return row;
     const now = clock.now();
     if (row.lockedUntil !== null && row.lockedUntil > now) return { kind: 'locked', until: row.lockedUntil };
-    const given: IdentityCheck = 'code' in proof ? 'code' : 'dob';
+    const given: IdentityCheck = 'dob' in proof ? 'dob' : 'code';
     if (given !== row.check) return { kind: 'wrong-check', check: row.check };
-    // A lockout that has run out starts a fresh set of tries.
-    const failures = row.lockedUntil !== null ? 0 : row.dobFailures;
-    const wrong = (limits: { maxTries: number; lockoutMinutes: number }): OpenOutcome => {
-      if (failures + 1 >= limits.maxTries) {
-        const until = now + limits.lockoutMinutes * 60_000;
-        store.setDobState(id, 0, until, now);
-        log('warn', `${given}-locked`, { id });
-        return { kind: 'locked', until };
-      }
-      store.setDobState(id, failures + 1, null, now);
-      log('info', `${given}-wrong`, { id });
-      const triesLeft = limits.maxTries - failures - 1;
-      return given === 'dob' ? { kind: 'wrong-dob', triesLeft } : { kind: 'wrong-code', triesLeft };
-    };
-    if ('code' in proof) {
-      const code = store.latestCode(id);
-      if (!code || code.usedAt !== null) {
-        log('info', 'code-none', { id });
-        return { kind: 'no-code' };
-      }
-      if (code.expiresAt <= now) return { kind: 'code-expired' };
-      const hash = Buffer.from(store.codeHash(id, proof.code.trim()), 'hex');
-      if (!timingSafeEqual(hash, Buffer.from(code.codeHash, 'hex'))) return wrong(config.codeCheck);
-      // Used once: a second open with the same code (a replay) finds no code.
-      if (!store.useCode(code.ref, now)) return { kind: 'no-code' };
-    } else {
+    const device = token ? store.deviceHash(id, token) : '';
+    if ('dob' in proof) {
       const verifier = parseDobVerifier(row.dobVerifier);
-      if (!verifier || !(await checkDob(proof.dob, verifier))) return wrong(config.dobCheck);
+      if (!verifier || !(await checkDob(proof.dob, verifier))) return wrong(row, 'dob', config.dobCheck, now);
+      const why = stepUpReason(row, device, now);
+      // A right DOB alone does not reset the tries here: wrong step-up codes keep counting.
+      if (why && proof.code === undefined) return askForCode(row, why, now);
+      const refused = why ? checkCode(row, proof.code!, config.dobCheck, now) : null;
+      if (refused) return refused;
+    } else {
+      const refused = checkCode(row, proof.code, config.codeCheck, now);
+      if (refused) return refused;
     }
     store.setDobState(id, 0, null, now);
+    store.bindDevice(id, device);
     if (row.state === 'queued' || row.state === 'sms-delivered') change(row, 'opened', null);
     return { kind: 'ok', ciphertext: row.ciphertext!, check: row.check, reply: grantReply(row, now) };
   }
@@ -406,9 +463,19 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
   async function requestCodeNow(id: string): Promise<CodeOutcome> {
     const row = live(id);
     if ('kind' in row) return row;
-    if (row.check !== 'code') return { kind: 'wrong-check', check: row.check };
+    // A DOB message: only once a right DOB was answered with "code required".
+    if (row.check !== 'code' && row.stepUpAt === null) return { kind: 'wrong-check', check: row.check };
     const now = clock.now();
     if (row.lockedUntil !== null && row.lockedUntil > now) return { kind: 'locked', until: row.lockedUntil };
+    return textCode(row, now);
+  }
+
+  /** Texts a new one-time code to the phone on record, unless paced, used up or opted out. */
+  async function textCode(
+    row: MessageRow,
+    now: number,
+  ): Promise<Extract<CodeOutcome, { kind: 'sent' | 'too-soon' | 'too-many' | 'opted-out' | 'sms-failed' }>> {
+    const { id } = row;
     if (store.isOptedOut(row.phone)) return { kind: 'opted-out' };
     const { resendSeconds, maxSends, ttlMinutes } = config.codeCheck;
     const last = store.latestCode(id);
@@ -436,7 +503,7 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
       const row = live(id);
       return 'kind' in row ? row : { check: row.check };
     },
-    openMessage: (id, proof) => oneAtATime(id, () => openNow(id, proof)),
+    openMessage: (id, proof, device) => oneAtATime(id, () => openNow(id, proof, device)),
     requestCode: (id) => oneAtATime(id, () => requestCodeNow(id)),
     reply: (id, token, ciphertext) => oneAtATime(id, () => replyNow(id, token, ciphertext)),
     async redeliverReplies() {

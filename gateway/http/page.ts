@@ -2,7 +2,8 @@
  * The patient page's HTTP side (issue 17 item 3). GET /m/<id> is the same static page for every
  * id, so a link preview learns nothing and consumes nothing; its script and style are served from
  * here with subresource integrity and a CSP that allows nothing else. POST /api/m/<id>/open takes
- * the date of birth or a one-time code and answers with the ciphertext or why not; /check says which
+ * the date of birth or a one-time code (both when a late or new-device open asks for the code too)
+ * and the page's device token, and answers with the ciphertext or why not; /check says which
  * of the two a link asks for, /code texts a code to the phone on record, /reply takes the
  * patient's reply, encrypted in the browser, with the token a passed check gave. The link secret (#fragment) never
  * reaches this server: browsers do not send fragments.
@@ -66,6 +67,7 @@ const STATUS: Record<string, number> = {
   'wrong-code': 403,
   'no-code': 403,
   'code-expired': 403,
+  'code-required': 403,
   'wrong-check': 409,
   locked: 429,
   'too-soon': 429,
@@ -99,11 +101,19 @@ function forJson(value: Record<string, unknown>): Record<string, unknown> {
   return body;
 }
 
-/** The proof in an open request: exactly one of dob and code, a short string. */
-function proofOf(body: Record<string, unknown>): IdentityProof | null {
-  const { dob, code } = body;
-  if (typeof dob === 'string' && code === undefined && dob.length <= 32) return { dob };
-  if (typeof code === 'string' && dob === undefined && code.length <= 32) return { code };
+const DEVICE = /^[A-Za-z0-9_-]{22}$/;
+const short = (v: unknown): v is string => typeof v === 'string' && v.length <= 32;
+
+/**
+ * An open request: the dob (with the step-up's code when asked for) or the code alone, short
+ * strings, and optionally the page's device token (128 bits, base64url).
+ */
+function openRequestOf(body: Record<string, unknown>): { proof: IdentityProof; device?: string } | null {
+  const { dob, code, device } = body;
+  if (device !== undefined && !(typeof device === 'string' && DEVICE.test(device))) return null;
+  if (short(dob) && code === undefined) return { proof: { dob }, device };
+  if (short(dob) && short(code)) return { proof: { dob, code }, device };
+  if (short(code) && dob === undefined) return { proof: { code }, device };
   return null;
 }
 
@@ -154,9 +164,9 @@ export function pageRoutes(service: GatewayService, replies: { maxBytes: number 
           return (json(res, 400, { error: 'bad-request' }), true);
         answer(res, await service.reply(id, token, Buffer.from(ciphertext, 'base64')));
       } else {
-        const proof = proofOf(body);
-        if (!proof) return (json(res, 400, { error: 'bad-request' }), true);
-        answer(res, await service.openMessage(id, proof));
+        const open = openRequestOf(body);
+        if (!open) return (json(res, 400, { error: 'bad-request' }), true);
+        answer(res, await service.openMessage(id, open.proof, open.device));
       }
       return true;
     },

@@ -3,7 +3,10 @@
 // opened until the patient taps. The link secret is the URL's #fragment: browsers never send it
 // to the server; it stays in this page and decrypts the ciphertext the gateway returns after the
 // identity check — the date of birth, or a one-time code texted to the phone on record, whichever
-// the sender chose. No third-party request, no referrer, no inline script (CSP).
+// the sender chose. A date of birth needs a code too when the link is opened more than 24 h after
+// the text arrived, or on another device than the first one that opened it: the page keeps a
+// random device token in localStorage (one per browser) and sends it with the check.
+// No third-party request, no referrer, no inline script (CSP).
 'use strict';
 
 (function () {
@@ -46,6 +49,23 @@
   };
   /** What the gateway allowed after the check: one reply, encrypted to these keys. */
   let grant = null;
+  /** The date of birth the gateway accepted when it asked for a code too (sent again with the code). */
+  let stepUpDob = null;
+
+  /** This browser's device token (128 random bits); none when storage is blocked (a new device each time). */
+  function deviceToken() {
+    try {
+      let token = window.localStorage.getItem('clinic-device');
+      if (!/^[A-Za-z0-9_-]{22}$/.test(token || '')) {
+        const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+        token = base64Of(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        window.localStorage.setItem('clinic-device', token);
+      }
+      return token;
+    } catch {
+      return undefined;
+    }
+  }
 
   const post = (step, body) =>
     fetch(`/api/m/${encodeURIComponent(id)}/${step}`, {
@@ -100,10 +120,11 @@
   function open(proof, form) {
     say('problem', '');
     say('status', 'Checking…');
-    post('open', proof)
+    post('open', { ...proof, device: deviceToken() })
       .then((answer) => {
         say('status', '');
         if (answer.ciphertext) return show(answer.ciphertext, form, answer.reply);
+        if (answer.error === 'code-required') return stepUp(proof.dob, answer);
         return problem(answer, form);
       })
       .catch(unreachable);
@@ -114,8 +135,28 @@
   });
   $('code-check').addEventListener('submit', (event) => {
     event.preventDefault();
-    open({ code: $('code').value }, 'code-check');
+    const code = $('code').value;
+    open(stepUpDob === null ? { code } : { dob: stepUpDob, code }, 'code-check');
   });
+
+  /** The date of birth was right, but this open needs a code too: the gateway texted one. */
+  function stepUp(dob, answer) {
+    stepUpDob = dob;
+    $('check').hidden = true;
+    say(
+      'code-why',
+      'Your date of birth is right. Because this message is opened more than a day after it was sent, ' +
+        'or on a different phone or browser, we also texted a code to the phone this message was sent to.',
+    );
+    $('code-check').hidden = false;
+    $('code').focus();
+    say(
+      'status',
+      answer.expiresAt
+        ? `We sent a code by text message. It is valid until ${time(answer.expiresAt)}.`
+        : `A code was just sent by text message. You can ask for another after ${time(answer.resendAt)}.`,
+    );
+  }
 
   function show(b64, form, reply) {
     return openpgp

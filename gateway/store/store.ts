@@ -36,6 +36,13 @@ export interface MessageRow {
   providerRef: string | null;
   createdAt: number;
   expiresAt: number;
+  /** When the text was handed to the provider, and when its delivery receipt came (ms). */
+  sentAt: number | null;
+  deliveredAt: number | null;
+  /** The device that first passed the check (HMAC of its token; '' without one); null before that. */
+  deviceHash: string | null;
+  /** When a right DOB was last answered with "code required" (the page may then ask for codes). */
+  stepUpAt: number | null;
 }
 
 export interface NewMessage {
@@ -71,6 +78,10 @@ interface RawRow {
   provider_ref: string | null;
   created_at: number;
   expires_at: number;
+  sent_at: number | null;
+  delivered_at: number | null;
+  device_hash: string | null;
+  step_up_at: number | null;
 }
 
 const toRow = (r: RawRow): MessageRow => ({
@@ -91,6 +102,10 @@ const toRow = (r: RawRow): MessageRow => ({
   providerRef: r.provider_ref,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
+  sentAt: r.sent_at,
+  deliveredAt: r.delivered_at,
+  deviceHash: r.device_hash,
+  stepUpAt: r.step_up_at,
 });
 
 export interface PendingReply {
@@ -144,12 +159,14 @@ export function openGatewayStore(path: string) {
      VALUES (@id, @requestKey, @staffJid, @patient, @phone, @ciphertext, @check, @dobVerifier, @replyKeys, 'queued', @createdAt, @expiresAt, @createdAt)`,
   );
   const setState = db.prepare<{ state: MessageState; reason: string | null; now: number; id: string }>(
-    // A failed text's ciphertext can never be opened: it goes at once.
+    // A failed text's ciphertext can never be opened: it goes at once. A delivery receipt's time
+    // is kept: the step-up to a one-time code counts from it (service.ts).
     `UPDATE messages SET state = @state, reason = @reason, updated_at = @now,
-       ciphertext = CASE WHEN @state = 'failed' THEN NULL ELSE ciphertext END WHERE id = @id`,
+       ciphertext = CASE WHEN @state = 'failed' THEN NULL ELSE ciphertext END,
+       delivered_at = CASE WHEN @state = 'sms-delivered' THEN @now ELSE delivered_at END WHERE id = @id`,
   );
-  const setProviderRef = db.prepare<[string, number, string]>(
-    'UPDATE messages SET provider_ref = ?, updated_at = ? WHERE id = ?',
+  const setProviderRef = db.prepare<[string, number, number, string]>(
+    'UPDATE messages SET provider_ref = ?, updated_at = ?, sent_at = ? WHERE id = ?',
   );
   const sentToday = db.prepare<[string, number], { n: number }>(
     "SELECT count(*) AS n FROM messages WHERE phone = ? AND created_at > ? AND state != 'failed'",
@@ -198,6 +215,11 @@ export function openGatewayStore(path: string) {
   const useCode = db.prepare<[number, number]>(
     'UPDATE one_time_codes SET used_at = ? WHERE rowid = ? AND used_at IS NULL',
   );
+  const deviceKey = loadKey(db, 'device-key');
+  const bindDevice = db.prepare<[string, string]>(
+    'UPDATE messages SET device_hash = ? WHERE id = ? AND device_hash IS NULL',
+  );
+  const setStepUp = db.prepare<[number, string]>('UPDATE messages SET step_up_at = ? WHERE id = ?');
 
   return {
     /** The patient's JID local part: the same number always gives the same opaque id. */
@@ -223,7 +245,7 @@ export function openGatewayStore(path: string) {
       setState.run({ state, reason, now, id });
     },
     setProviderRef(id: string, ref: string, now: number): void {
-      setProviderRef.run(ref, now, id);
+      setProviderRef.run(ref, now, now, id);
     },
     /** Wrong-DOB count and lockout of one link. */
     setDobState(id: string, failures: number, lockedUntil: number | null, now: number): void {
@@ -271,6 +293,18 @@ export function openGatewayStore(path: string) {
     /** Marks a code used; false when it already was (a replay). */
     useCode(ref: number, now: number): boolean {
       return useCode.run(now, ref).changes > 0;
+    },
+    /** The page's device token as stored: an HMAC (a key only this database holds) with the link id. */
+    deviceHash(messageId: string, token: string): string {
+      return createHmac('sha256', deviceKey).update(`${messageId}:${token}`).digest('hex');
+    },
+    /** Remembers the first device that passed the check ('' when it sent no token); later calls change nothing. */
+    bindDevice(messageId: string, hash: string): void {
+      bindDevice.run(hash, messageId);
+    },
+    /** A right DOB was answered with "code required": codes may be asked for from now on. */
+    setStepUp(messageId: string, now: number): void {
+      setStepUp.run(now, messageId);
     },
     setReplyToken(id: string, hash: string | null, until: number | null): void {
       setReplyToken.run(hash, until, id);

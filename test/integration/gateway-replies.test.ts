@@ -36,6 +36,8 @@ import { rawConnection, waitFor } from '../support/xmpp-support';
 const RITA = 'rita@clinic.test';
 const PHONE = '+15550700000';
 const DOB = '1961-07-04';
+/** The patient's browser (the page's device token): every open here is from the same one. */
+const DEVICE = randomBytes(16).toString('base64url');
 
 type Keys = Awaited<ReturnType<typeof replyKeyPair>>;
 
@@ -98,7 +100,7 @@ describe('patient replies through the gateway', () => {
       body: JSON.stringify(body),
     });
   const open = async (id: string) => {
-    const res = await post(id, 'open', { dob: DOB });
+    const res = await post(id, 'open', { dob: DOB, device: DEVICE });
     expect(res.status).toBe(200);
     return (await res.json()) as { reply: { token: string; keys: string; until: string } | null };
   };
