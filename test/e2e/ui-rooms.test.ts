@@ -197,4 +197,35 @@ describe('a care-team room in the app', () => {
     await screenshot(rec.page, 'rooms-read-by');
     await dismissToasts(nur.page);
   });
+
+  it('a file whose caption @mentions the nurse notifies her as a mention too', async () => {
+    // The room is still muted; the nurse works elsewhere again.
+    await nav(nur.page).getByRole('button', { name: 'Settings' }).click();
+    await dismissToasts(nur.page);
+    const toasts = nur.page.getByTestId('toasts').locator('.toast');
+    await openRoom(rec.page);
+    const chooser = rec.page.waitForEvent('filechooser');
+    await rec.page.getByRole('button', { name: 'Attach', exact: true }).click();
+    await (await chooser).setFiles({ name: 'handover.txt', mimeType: 'text/plain', buffer: Buffer.from('handover') });
+    const box = rec.page.getByRole('textbox', { name: 'Message' });
+    await box.fill('');
+    await box.pressSequentially('@S');
+    await rec.page.getByTestId('mention-list').getByRole('option', { name: nurse.name }).waitFor();
+    await box.press('Enter');
+    await box.pressSequentially(`handover for the night (${run})`);
+    await rec.page.getByRole('button', { name: 'Send', exact: true }).click();
+    const text = `@${nurse.name} handover for the night (${run})`;
+
+    const toast = toasts.first();
+    await toast.waitFor({ timeout: 45_000 });
+    expect(await toast.getAttribute('data-mention')).toBe('true');
+    expect(await toast.innerText()).toContain('New mention');
+    expect(await toast.innerText()).not.toContain('handover');
+    await nav(nur.page).getByRole('button', { name: 'Inbox' }).click();
+    await openRoom(nur.page);
+    const row = messageRow(nur.page, text);
+    await row.getByTestId('mention-tag').waitFor({ timeout: 30_000 });
+    expect(await row.getAttribute('data-mentions-me')).toBe('true');
+    await dismissToasts(nur.page);
+  });
 });
