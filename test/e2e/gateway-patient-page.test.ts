@@ -3,7 +3,8 @@
  * real gateway and a real Prosody: the patient taps, gives the date of birth and reads the message,
  * decrypted in the page with the link's #fragment. Checked on the way: every request stays on the
  * gateway's origin, none carries a referrer or the fragment, the fragment leaves the address bar,
- * axe finds no violation, three wrong dates lock the link, and an altered fragment cannot decrypt.
+ * axe finds no violation, three wrong dates lock the link, a second phone needs a texted code on top
+ * of the date of birth, and an altered fragment cannot decrypt.
  */
 import type { Browser, Page, Request } from 'playwright-core';
 import { xml, type XmlElement } from '@xmpp/client';
@@ -56,8 +57,14 @@ describe('patient page in Chromium', () => {
   });
 
   /** Sends a message and returns the link the patient's phone got, on the test gateway's address. */
-  async function textPatient(text: string, dob: string, check?: 'dob' | 'code', replyKeys?: Uint8Array[]) {
-    const m = await sealForPatient(text, '+15550500000', dob);
+  async function textPatient(
+    text: string,
+    dob: string,
+    check?: 'dob' | 'code',
+    replyKeys?: Uint8Array[],
+    phoneNumber = '+15550500000',
+  ) {
+    const m = await sealForPatient(text, phoneNumber, dob);
     const res = await rita.iq(await sendIq(m, server.component.domain, { request: `e${++n}`, check, replyKeys }));
     const id = res.getChild('sent', GATEWAY_NS)!.attrs.id!;
     const sms = readSink(gw.sinkDir).find((t) => t.body.includes(`/m/${id}#`))!;
@@ -155,6 +162,43 @@ describe('patient page in Chromium', () => {
     await expect.poll(() => second.page.getByRole('alert').textContent()).toContain('no longer valid');
     expect(await second.page.locator('#message').isHidden()).toBe(true);
     await second.page.context().close();
+  });
+
+  it('step-up: the same link on a second phone asks for a texted code after the right date of birth, then opens', async () => {
+    // Another number: the gateway caps texts per number per day.
+    const { id, url } = await textPatient(TEXT, '1984-02-29', 'dob', undefined, '+15550500001');
+    const first = await phone();
+    await first.page.goto(url);
+    await first.page.getByRole('button', { name: 'Open the message' }).click();
+    await first.page.getByLabel('Date of birth').fill('1984-02-29');
+    await first.page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => first.page.locator('#text').textContent()).toBe(TEXT);
+    await first.page.context().close();
+
+    // A new browser context: its own localStorage, so another device token.
+    const before = readSink(gw.sinkDir).length;
+    const { page, requests } = await phone();
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Open the message' }).click();
+    await page.getByLabel('Date of birth').fill('1984-02-29');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('We sent a code by text message');
+    expect(await page.locator('#code-why').textContent()).toContain('on a different phone or browser');
+    expect(await page.locator('#check').isHidden()).toBe(true);
+    expect(await page.locator('#message').isHidden()).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+    const texts = readSink(gw.sinkDir);
+    expect(texts).toHaveLength(before + 1);
+    const code = /\b([0-9]{6})\b/.exec(texts.at(-1)!.body)![1]!;
+    await page.getByLabel('Code from the text message').fill(code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.locator('#text').textContent()).toBe(TEXT);
+    const opens = requests.filter((r) => r.url().endsWith(`/api/m/${id}/open`));
+    expect(opens.map((r) => Object.keys(JSON.parse(r.postData()!) as object).sort())).toEqual([
+      ['device', 'dob'],
+      ['code', 'device', 'dob'],
+    ]);
+    await page.context().close();
   });
 
   it('reply: the patient writes back, the page encrypts it, Rita gets ciphertext only her key and the archive key open', async () => {
