@@ -21,7 +21,12 @@ const privateKeyring = ['test/support/file-keyring.ts'];
 // ejabberd-frozen-node waits on Erlang's own timers (the cluster giving up on a SIGSTOPped node)
 // while two Erlang VMs and two clients run: alone it passes in about 80 s, beside the rest of the
 // suite the final clean-clone CI of 890e15c saw bob's five messages still unsent after 240 s.
-const runAlone = ['test/integration/xmpp-sign-in-load.test.ts', 'test/integration/ejabberd-frozen-node.test.ts'];
+// ejabberd-failover-burst sends 2 × 1,000 OX messages through two Erlang VMs while killing one.
+const runAlone = [
+  'test/integration/xmpp-sign-in-load.test.ts',
+  'test/integration/ejabberd-frozen-node.test.ts',
+  'test/integration/ejabberd-failover-burst.test.ts',
+];
 
 // The server matrix (issue 19 item 2; test/support/test-server.ts): these files run once per
 // server — Prosody in 'integration', then a single ejabberd node and a 2-node ejabberd cluster

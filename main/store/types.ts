@@ -15,6 +15,7 @@ import type {
   Role,
   TrustState,
 } from '../../common/contract/domain';
+import type { PatientConversationRepo } from './repos/patient-conversations';
 import type { PatientTextRepo } from './repos/patient-texts';
 import type { PatientListRepo } from './repos/patient-lists';
 import type { RoomRepo } from './repos/rooms';
@@ -241,8 +242,7 @@ export interface OutboxItem {
 
 export interface OutboxRepo {
   enqueue(messageId: string, nextAttemptAt: number, now?: number): void;
-  /** Items whose nextAttemptAt <= now, oldest first. */
-  due(now: number, limit?: number): OutboxItem[];
+  /** Every pending item, oldest first; which of them a pass sends is xmpp/outbox-pass.ts's choice. */
   all(): OutboxItem[];
   /** Counts an attempt and schedules the next one. `error` is a code, never message text. */
   reschedule(messageId: string, nextAttemptAt: number, error: string | null): void;
@@ -398,6 +398,8 @@ export interface Store {
   drafts: DraftRepo;
   /** Texts to patients through the patient gateway (issue 17). */
   patientTexts: PatientTextRepo;
+  /** Patient conversations in the inbox: the texts and replies of one number (issue 17). */
+  patientConversations: PatientConversationRepo;
   /** The imported patient list, text templates and segment sends (issue 17 item 5, migration 0013). */
   patientLists: PatientListRepo;
   /** Care-team rooms and their member lists (issue 18, migration 0014). */

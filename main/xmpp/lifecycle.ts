@@ -121,6 +121,7 @@ export function createLifecycle({ ctx, accountKey, directory, decryption, outbox
       if (startTimer !== null) net.clearTimeout(startTimer);
       stopOutboxTimer?.();
       startTimer = stopOutboxTimer = null;
+      outbox.stopped();
       const c = conn;
       conn = null;
       await c?.stop();

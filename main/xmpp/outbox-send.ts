@@ -75,7 +75,15 @@ async function stanzaFor(
   return oxMessage(peer, originId, base64);
 }
 
-export function createOutboxSender(ctx: MessagingContext, attachments: Attachments) {
+/**
+ * `onAcked`: the server acknowledged a 1:1 message (the outbox's resend list, outbox-resend.ts);
+ * a care-team room's messages are not reported.
+ */
+export function createOutboxSender(
+  ctx: MessagingContext,
+  attachments: Attachments,
+  onAcked: (messageId: string) => void = () => undefined,
+) {
   const { store, audit, logger, clock } = ctx.opts;
 
   /** `failure`: the error code a move to 'failed' records, for the conversation to show beside Retry. */
@@ -143,6 +151,7 @@ export function createOutboxSender(ctx: MessagingContext, attachments: Attachmen
         ctx.emitMessage(sent, false);
         ctx.emitConversation(sent.conversationId);
       }
+      if (!ctx.rooms?.isRoom(conv.peerJid)) onAcked(messageId);
     } catch (err) {
       const code = err instanceof AppError ? err.code : 'INTERNAL';
       if (code === 'KEY_UNAVAILABLE' && ctx.trust.keyStatus(conv.peerJid) === 'none') {
@@ -175,5 +184,51 @@ export function createOutboxSender(ctx: MessagingContext, attachments: Attachmen
     }
   }
 
-  return { sendOne, setState };
+  const resend = (messageId: string, turn: Turn = FREE_TURN) => resendOne(ctx, attachments, onAcked, messageId, turn);
+
+  return { sendOne, setState, resend };
+}
+
+/**
+ * Sends a message the server acknowledged once more, with the same origin-id (outbox-resend.ts):
+ * its state stays as it is. True once this copy is acknowledged (and `remember`ed again); false
+ * when it did not go: no longer "sent" (a receipt came), refused, or the connection was lost
+ * again (then it is remembered for the next fresh session).
+ */
+async function resendOne(
+  ctx: MessagingContext,
+  attachments: Attachments,
+  remember: (messageId: string) => void,
+  messageId: string,
+  turn: Turn,
+): Promise<boolean> {
+  const { store, logger } = ctx.opts;
+  try {
+    const msg = store.messages.get(messageId);
+    const conv = msg && store.conversations.get(msg.conversationId);
+    const conn = ctx.conn();
+    const identity = ctx.identity();
+    if (!msg || !conv || msg.direction !== 'out' || msg.state !== 'sent' || msg.body === null || !msg.originId)
+      return false;
+    if (!identity || ctx.rooms?.isRoom(conv.peerJid)) return false;
+    if (!conn?.isReady()) {
+      remember(messageId); // the new stream is gone already (a setup that stopped early): next time
+      return false;
+    }
+    const stanza = await stanzaFor(ctx, attachments, msg, conv.peerJid, msg.originId, identity);
+    await turn.wait;
+    const acked = conn.sendAcked(stanza);
+    turn.done();
+    await acked;
+    remember(messageId);
+    return true;
+  } catch (err) {
+    const code = err instanceof AppError ? err.code : 'INTERNAL';
+    // Lost again with this stream: the next fresh session tries once more.
+    if (code === 'NOT_CONNECTED') remember(messageId);
+    else logger.warn('xmpp: message not sent again', { messageId, code });
+    return false;
+  } finally {
+    turn.done();
+  }
 }

@@ -10,33 +10,11 @@ import { AppError } from '../../common/result';
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
 import type { NewMessage } from '../store';
-import { parseId } from '../store/ids';
 import { createAttachments, type OutgoingAttachment } from './attachments';
-import { createOutboxSender, type Turn } from './outbox-send';
+import { createOutboxSender } from './outbox-send';
 import { newOriginId } from './origin-id';
-
-const MAX_IN_FLIGHT = 32;
-
-/** Message ids grow in the order messages were written (the messages table's rowid). */
-const writtenOrder = (messageId: string): number => parseId(messageId) ?? Number.MAX_SAFE_INTEGER;
-
-/**
- * One pass's wire order per conversation: signcrypt runs for up to MAX_IN_FLIGHT messages at once
- * and a short one finishes before a long one, but the colleague must receive a conversation's
- * messages in the order they were written (receivers order by receipt, common/message-time.ts).
- * Each message's turn waits for the one written before it in the same conversation.
- */
-function wireOrder() {
-  const last = new Map<string, Promise<void>>();
-  return {
-    take(conversationId: string): Turn {
-      const wait = last.get(conversationId) ?? Promise.resolve();
-      let done!: () => void;
-      last.set(conversationId, new Promise<void>((r) => (done = r)));
-      return { wait, done };
-    },
-  };
-}
+import { passItems, pipelined } from './outbox-pass';
+import { createResendList, resendUnconfirmed } from './outbox-resend';
 
 /** A new message of ours: its queued row, its outbox entry and its file's row, in one transaction. */
 function storeQueued(
@@ -64,7 +42,9 @@ export function createOutbox(ctx: MessagingContext) {
   const { net } = ctx;
   // A message's file is uploaded by the outbox attempt that sends it (issue 16).
   const attachments = createAttachments(ctx);
-  const { sendOne, setState } = createOutboxSender(ctx, attachments);
+  // What the server acknowledged lately, to send again after a lost server (outbox-resend.ts).
+  const resends = createResendList(net);
+  const { sendOne, setState, resend } = createOutboxSender(ctx, attachments, (id) => resends.acked(id));
   const inFlight = new Set<string>();
   let flushing: Promise<void> | null = null;
   let again = false;
@@ -81,25 +61,18 @@ export function createOutbox(ctx: MessagingContext) {
       againForced = false;
       const conn = ctx.conn();
       if (!conn?.isReady()) return;
-      // After a reconnect everything pending is due now (force); otherwise honour the backoff.
-      const items = (force ? store.outbox.all() : store.outbox.due(clock.now(), 1_000))
-        .filter((i) => !inFlight.has(i.messageId))
-        .sort((a, b) => writtenOrder(a.messageId) - writtenOrder(b.messageId));
+      // After a reconnect everything pending is due now (force); otherwise honour the backoff, and
+      // a conversation's later messages wait behind one that waits (outbox-pass.ts).
+      const items = passItems(store.outbox.all(), { now: clock.now(), force, inFlight });
       force = false;
-      const turns = wireOrder();
-      let next = 0;
-      const worker = async () => {
-        while (next < items.length) {
-          const item = items[next++]!;
-          inFlight.add(item.messageId);
-          try {
-            await sendOne(item.messageId, item.attempts, turns.take(item.conversationId));
-          } finally {
-            inFlight.delete(item.messageId);
-          }
+      await pipelined(items, async (item, turn) => {
+        inFlight.add(item.messageId);
+        try {
+          await sendOne(item.messageId, item.attempts, turn);
+        } finally {
+          inFlight.delete(item.messageId);
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, items.length) }, worker));
+      });
     } while (again);
   }
 
@@ -121,6 +94,13 @@ export function createOutbox(ctx: MessagingContext) {
   return {
     attachments,
     flush,
+    /**
+     * A fresh session followed a lost one: what the server acknowledged lately and no receipt has
+     * confirmed goes again, before the outbox's own pass (outbox-resend.ts).
+     */
+    resendUnconfirmed: () => resendUnconfirmed(ctx, resends, resend),
+    /** An orderly stop: the server keeps what it acknowledged, nothing is sent again. */
+    stopped: () => resends.clear(),
     /** Stores the message as queued (with its attachment row, issue 16) and schedules it; the UI gets it back at once. */
     enqueue(
       conversationId: string,

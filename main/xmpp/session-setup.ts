@@ -1,8 +1,9 @@
 /**
  * What a ready stream needs before messages flow (PROTOCOL.md "Connecting"): a fresh session gets
  * our key settled and published, carbons, the roster, the decrypt workers, the archive catch-up,
- * our presence and the outbox; a resumed one (XEP-0198) only flushes the outbox, since the server
- * kept everything else. First run: the key must be settled before sign-in completes.
+ * our presence, what a lost server may have dropped (outbox-resend.ts) and the outbox; a resumed
+ * one (XEP-0198) only flushes the outbox, since the server kept everything else. First run: the
+ * key must be settled before sign-in completes.
  */
 import { xml } from '@xmpp/client';
 import { AppError } from '../../common/result';
@@ -87,6 +88,9 @@ export function createSessionSetup({
     await c.send(ownPresenceStanza(ctx.opts.ownPresence?.() ?? { show: 'available', status: '' }));
     // Care-team rooms (issue 18): joined before the outbox runs, since only an occupant may post.
     await rooms?.connected(c).catch((err: unknown) => logger.warn('xmpp: rooms not joined', { error: errorName(err) }));
+    // The lost stream's server may have dropped what it acknowledged last (outbox-resend.ts): that
+    // goes again first, then what is queued, so a conversation keeps its order where it can.
+    await outbox.resendUnconfirmed();
     await outbox.flush(true);
     // Whatever was archived between the catch-up and our presence (it went to offline storage).
     await catchUp.run();
@@ -130,9 +134,12 @@ export function createSessionSetup({
       }
       // Before the outbox timer's next pass: a room's messages wait until fresh() has joined it again.
       rooms?.sessionLost();
-      setup = fresh(c).catch((err: unknown) => {
+      setup = fresh(c).catch(async (err: unknown) => {
         logger.warn('xmpp: session setup incomplete', { code: err instanceof AppError ? err.code : errorName(err) });
         events.emit('sync:progress', { done: 0, total: null, finished: true });
+        // What the lost server may have dropped still goes (it needs no room joined, and is sent
+        // once: the list is emptied by the first call); the outbox timer sends the rest.
+        await outbox.resendUnconfirmed();
       });
     },
     /** First sign-in: the key must be published before colleagues can write to us. */

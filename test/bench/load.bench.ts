@@ -220,6 +220,7 @@ async function startClients(
     const c = await makeClient(target.serverFor(i), u.jid, u.password, {
       ...profiles[i]!,
       start: false,
+      metrics: { live: (stage, originId) => void lastStage.set(originId, stage) },
       onEvent: (name, payload) => {
         const m = payload as { direction?: string; originId?: string | null };
         if (name === 'message:added' && m.direction === 'in' && m.originId) arrivals.set(m.originId, performance.now());
@@ -286,16 +287,28 @@ async function drive(
     for (const id of ids) if (!arrivals.has(id)) lost.set(senderOf.get(id)!, (lost.get(senderOf.get(id)!) ?? 0) + 1);
     const states = [...lost.keys()].map(
       (i) =>
-        `${i}: ${lost.get(i)} lost, ${JSON.stringify(clients[i]!.messaging.connection())}, partner ${clients[i ^ 1]!.messaging.connection().state}, states ${JSON.stringify(clients[i]!.store.messages.page(convs.get(i)!, { before: null, limit: 3 }).items.map((m) => m.state))}`,
+        `${i}: ${lost.get(i)} lost, ${JSON.stringify(clients[i]!.messaging.connection())}, partner ${clients[i ^ 1]!.messaging.connection().state}, states ${JSON.stringify(clients[i]!.store.messages.page(convs.get(i)!, { before: null, limit: 3 }).items.map((m) => m.state))}, outbox ${outboxOf(clients[i]!)}, partner's key ${clients[i]!.store.contacts.get(users[i ^ 1]!.jid)?.fingerprint ? 'pinned' : 'not pinned'}`,
     );
+    const stages = ids.filter((id) => !arrivals.has(id)).map((id) => lastStage.get(id) ?? 'none');
     throw new Error(
-      `${target.label}: ${count - arrived.length} of ${count} messages never arrived (by sender ${states.join('; ')})`,
+      `${target.label}: ${count - arrived.length} of ${count} messages never arrived (last stage of each: ${stages.join(', ')}) (by sender ${states.join('; ')})`,
     );
   }
   const latencies = arrived.map((id) => arrivals.get(id)! - sends.get(id)!);
   for (const id of ids) arrivals.delete(id);
   return { latencies, seconds, cpu, delivered: arrived.length };
 }
+
+/** A client's outbox as the failure report shows it: attempts, when the next is due (relative), the last error. */
+const outboxOf = (c: TestClient): string =>
+  JSON.stringify(
+    c.store.outbox
+      .all()
+      .map((o) => ({ attempts: o.attempts, dueInMs: o.nextAttemptAt - Date.now(), error: o.lastError })),
+  );
+
+/** Each sent message's last live stage (MessagingMetrics.live): where a lost one stopped. */
+const lastStage = new Map<string, string>();
 
 let foundInStore = 0;
 function lookInStore(clients: TestClient[], sender: number, originId: string, arrivals: Arrivals): void {

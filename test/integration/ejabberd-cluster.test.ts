@@ -18,7 +18,7 @@ import {
   type EjabberdNode,
   type FrontDoor,
 } from '../support/ejabberd-cluster';
-import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
+import { inWrittenOrder, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -33,6 +33,24 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
   const nodeOf = async (bare: string, via?: EjabberdNode) => {
     const sessions = await cluster.sessions(via);
     return sessions.filter((s) => s.jid.startsWith(`${bare}/`)).map((s) => s.node);
+  };
+  /**
+   * Kills `node` (kill -9: a crash, not a shutdown), runs `body`, and starts the node again as a
+   * member of the cluster whatever `body` did, so a failure here is this test's alone and the next
+   * test still finds both nodes.
+   */
+  const whileDown = async (node: EjabberdNode, body: () => Promise<void>) => {
+    await node.crash();
+    let ok = false;
+    try {
+      await body();
+      ok = true;
+    } finally {
+      const back = node.restart();
+      // After a failed body its own error is the one to report; the next test then fails on the members.
+      await (ok ? back : back.catch(() => undefined));
+    }
+    expect((await cluster.members()).sort()).toEqual(cluster.nodes.map((n) => n.name).sort());
   };
 
   beforeAll(async () => {
@@ -128,8 +146,9 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
     const alice = clients.find((c) => c.jid === A)!;
     const bob = clients.find((c) => c.jid === B)!;
     await alice.messaging.stop(); // alice is on node a too, given its port only: not part of this
-    door = await startFrontDoor([a, b]);
-    const carol = track(await makeClient(door, C, 'carol-pw-1'));
+    const front = await startFrontDoor([a, b]);
+    door = front;
+    const carol = track(await makeClient(front, C, 'carol-pw-1'));
     expect(await nodeOf(C)).toEqual([a.name]);
     // Both have each other's key before the outage.
     const hi = await carol.messaging.send(carol.store.conversations.getOrCreate(B).id, 'hello bob');
@@ -137,49 +156,42 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
     const yo = await bob.messaging.send(bob.store.conversations.getOrCreate(C).id, 'hello carol');
     await waitFor('carol gets bob', () => messagesWith(carol, B).find((m) => m.originId === yo.originId));
 
-    await a.crash(); // kill -9: a crash, not a shutdown
-    // While carol's connection is gone (or coming back on node b), both write.
-    const fromBob: Message[] = [];
-    const fromCarol: Message[] = [];
-    for (let i = 0; i < 5; i++) {
-      fromBob.push(await bob.messaging.send(bob.store.conversations.getOrCreate(C).id, `node a is down ${i}`));
-      fromCarol.push(await carol.messaging.send(carol.store.conversations.getOrCreate(B).id, `still here ${i}`));
-    }
-    const bobIds = new Set(fromBob.map((m) => m.originId));
-    const carolIds = new Set(fromCarol.map((m) => m.originId));
-    await waitFor(
-      "carol has bob's five",
-      () => messagesWith(carol, B).filter((m) => bobIds.has(m.originId)).length >= 5,
-      60_000,
-    );
-    await waitFor(
-      "bob has carol's five",
-      () => messagesWith(bob, C).filter((m) => carolIds.has(m.originId)).length >= 5,
-      60_000,
-    );
-    expect(await carol.outboxIdle(30_000)).toBe(true);
-    expect(await nodeOf(C, b)).toEqual([b.name]);
-    expect(door.forwarded().get(b.c2sPort) ?? 0).toBeGreaterThanOrEqual(1);
-    await carol.messaging.inspect.settled();
-    await bob.messaging.inspect.settled();
+    await whileDown(a, async () => {
+      // While carol's connection is gone (or coming back on node b), both write.
+      const fromBob: Message[] = [];
+      const fromCarol: Message[] = [];
+      for (let i = 0; i < 5; i++) {
+        fromBob.push(await bob.messaging.send(bob.store.conversations.getOrCreate(C).id, `node a is down ${i}`));
+        fromCarol.push(await carol.messaging.send(carol.store.conversations.getOrCreate(B).id, `still here ${i}`));
+      }
+      const bobIds = new Set(fromBob.map((m) => m.originId));
+      const carolIds = new Set(fromCarol.map((m) => m.originId));
+      await waitFor(
+        "carol has bob's five",
+        () => messagesWith(carol, B).filter((m) => bobIds.has(m.originId)).length >= 5,
+        60_000,
+      );
+      await waitFor(
+        "bob has carol's five",
+        () => messagesWith(bob, C).filter((m) => carolIds.has(m.originId)).length >= 5,
+        60_000,
+      );
+      expect(await carol.outboxIdle(30_000)).toBe(true);
+      expect(await nodeOf(C, b)).toEqual([b.name]);
+      expect(front.forwarded().get(b.c2sPort) ?? 0).toBeGreaterThanOrEqual(1);
+      await carol.messaging.inspect.settled();
+      await bob.messaging.inspect.settled();
 
-    const atCarol = messagesWith(carol, B);
-    expect(atCarol.filter((m) => bobIds.has(m.originId)).map((m) => m.originId)).toEqual(
-      fromBob.map((m) => m.originId),
-    );
-    expect(new Set(atCarol.map((m) => m.originId)).size).toBe(atCarol.length);
-    const atBob = messagesWith(bob, C);
-    expect(atBob.filter((m) => carolIds.has(m.originId)).map((m) => m.originId)).toEqual(
-      fromCarol.map((m) => m.originId),
-    );
-    expect(new Set(atBob.map((m) => m.originId)).size).toBe(atBob.length);
-    const received = [...atCarol, ...atBob].filter((m) => m.direction === 'in');
-    expect(received.length).toBe(atCarol.length + atBob.length - received.length);
-    expect(received.every((m) => m.state === 'delivered')).toBe(true);
-
-    // The stopped node comes back as a member of the same cluster.
-    await a.restart();
-    expect((await cluster.members()).sort()).toEqual([a.name, b.name].sort());
+      const atCarol = messagesWith(carol, B);
+      expect(inWrittenOrder("bob's at carol", atCarol, fromBob)).toEqual(fromBob.map((m) => m.originId));
+      expect(new Set(atCarol.map((m) => m.originId)).size).toBe(atCarol.length);
+      const atBob = messagesWith(bob, C);
+      expect(inWrittenOrder("carol's at bob", atBob, fromCarol)).toEqual(fromCarol.map((m) => m.originId));
+      expect(new Set(atBob.map((m) => m.originId)).size).toBe(atBob.length);
+      const received = [...atCarol, ...atBob].filter((m) => m.direction === 'in');
+      expect(received.length).toBe(atCarol.length + atBob.length - received.length);
+      expect(received.every((m) => m.state === 'delivered')).toBe(true);
+    }); // the killed node comes back as a member of the same cluster
   }, 120_000);
 
   it('and back: node a, rejoined, takes carol over when node b is killed; nothing lost or doubled', async () => {
@@ -194,49 +206,45 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
     const yo = await carol.messaging.send(carol.store.conversations.getOrCreate(A).id, 'hello alice');
     await waitFor('alice gets carol', () => messagesWith(alice, C).find((m) => m.originId === yo.originId));
 
-    await b.crash();
-    const fromAlice: Message[] = [];
-    const fromCarol: Message[] = [];
-    for (let i = 0; i < 5; i++) {
-      fromAlice.push(await alice.messaging.send(alice.store.conversations.getOrCreate(C).id, `node b is down ${i}`));
-      fromCarol.push(await carol.messaging.send(carol.store.conversations.getOrCreate(A).id, `back on a ${i}`));
-    }
-    const aliceIds = new Set(fromAlice.map((m) => m.originId));
-    const carolIds = new Set(fromCarol.map((m) => m.originId));
-    await waitFor(
-      "carol has alice's five",
-      () => messagesWith(carol, A).filter((m) => aliceIds.has(m.originId)).length >= 5,
-      60_000,
-    );
-    await waitFor(
-      "alice has carol's five",
-      () => messagesWith(alice, C).filter((m) => carolIds.has(m.originId)).length >= 5,
-      60_000,
-    );
-    expect(await carol.outboxIdle(30_000)).toBe(true);
-    expect(await nodeOf(C, a)).toEqual([a.name]);
-    await carol.messaging.inspect.settled();
-    await alice.messaging.inspect.settled();
+    await whileDown(b, async () => {
+      const fromAlice: Message[] = [];
+      const fromCarol: Message[] = [];
+      for (let i = 0; i < 5; i++) {
+        fromAlice.push(await alice.messaging.send(alice.store.conversations.getOrCreate(C).id, `node b is down ${i}`));
+        fromCarol.push(await carol.messaging.send(carol.store.conversations.getOrCreate(A).id, `back on a ${i}`));
+      }
+      const aliceIds = new Set(fromAlice.map((m) => m.originId));
+      const carolIds = new Set(fromCarol.map((m) => m.originId));
+      await waitFor(
+        "carol has alice's five",
+        () => messagesWith(carol, A).filter((m) => aliceIds.has(m.originId)).length >= 5,
+        60_000,
+      );
+      await waitFor(
+        "alice has carol's five",
+        () => messagesWith(alice, C).filter((m) => carolIds.has(m.originId)).length >= 5,
+        60_000,
+      );
+      expect(await carol.outboxIdle(30_000)).toBe(true);
+      expect(await nodeOf(C, a)).toEqual([a.name]);
+      await carol.messaging.inspect.settled();
+      await alice.messaging.inspect.settled();
 
-    const atCarol = messagesWith(carol, A);
-    expect(atCarol.filter((m) => aliceIds.has(m.originId)).map((m) => m.originId)).toEqual(
-      fromAlice.map((m) => m.originId),
-    );
-    expect(new Set(atCarol.map((m) => m.originId)).size).toBe(atCarol.length);
-    const atAlice = messagesWith(alice, C);
-    expect(atAlice.filter((m) => carolIds.has(m.originId)).map((m) => m.originId)).toEqual(
-      fromCarol.map((m) => m.originId),
-    );
-    expect(new Set(atAlice.map((m) => m.originId)).size).toBe(atAlice.length);
-    expect([...atCarol, ...atAlice].filter((m) => m.direction === 'in').every((m) => m.state === 'delivered')).toBe(
-      true,
-    );
+      const atCarol = messagesWith(carol, A);
+      expect(inWrittenOrder("alice's at carol", atCarol, fromAlice)).toEqual(fromAlice.map((m) => m.originId));
+      expect(new Set(atCarol.map((m) => m.originId)).size).toBe(atCarol.length);
+      const atAlice = messagesWith(alice, C);
+      expect(inWrittenOrder("carol's at alice", atAlice, fromCarol)).toEqual(fromCarol.map((m) => m.originId));
+      expect(new Set(atAlice.map((m) => m.originId)).size).toBe(atAlice.length);
+      expect([...atCarol, ...atAlice].filter((m) => m.direction === 'in').every((m) => m.state === 'delivered')).toBe(
+        true,
+      );
+    });
   }, 120_000);
   it('with both nodes’ addresses in its settings (no front door), dave moves to node a when node b is killed', async () => {
     const [a, b] = cluster.nodes;
     const carol = clients.find((c) => c.jid === C)!; // on node a since the test above
-    await b.restart(); // killed in the test above; back as a member of the cluster
-    expect((await cluster.members()).sort()).toEqual([a.name, b.name].sort());
+    expect((await cluster.members()).sort()).toEqual([a.name, b.name].sort()); // b is back since the test above
     const dave = track(
       await makeClient(b, D, 'dave-pw-1', { server: { port: b.c2sPort, alternates: [`127.0.0.1:${a.c2sPort}`] } }),
     );
@@ -271,8 +279,8 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
     await carol.messaging.inspect.settled();
     const atDave = messagesWith(dave, C);
     const atCarol = messagesWith(carol, D);
-    expect(atDave.filter((m) => carolIds.includes(m.originId)).map((m) => m.originId)).toEqual(carolIds);
-    expect(atCarol.filter((m) => daveIds.includes(m.originId)).map((m) => m.originId)).toEqual(daveIds);
+    expect(inWrittenOrder("carol's at dave", atDave, fromCarol)).toEqual(carolIds);
+    expect(inWrittenOrder("dave's at carol", atCarol, fromDave)).toEqual(daveIds);
     for (const list of [atDave, atCarol]) expect(new Set(list.map((m) => m.originId)).size).toBe(list.length);
     expect([...atDave, ...atCarol].filter((m) => m.direction === 'in').every((m) => m.state === 'delivered')).toBe(
       true,

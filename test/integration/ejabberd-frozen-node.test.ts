@@ -7,16 +7,8 @@
 // bob's outbox drains with every message sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
-import type { LogFields, Logger } from '../../main/log';
 import { startEjabberdCluster, type EjabberdCluster } from '../support/ejabberd-cluster';
-import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
-
-/** What bob's messaging service logs: message and error names (it logs no content). */
-function recordingLogger(lines: string[]): Logger {
-  const at = (lvl: string) => (msg: string, fields?: LogFields) =>
-    void lines.push(`${lvl} ${msg} ${JSON.stringify(fields ?? {})}`);
-  return { debug: () => undefined, info: at('info'), warn: at('warn'), error: at('error') };
-}
+import { makeClient, messagesWith, recordingLogger, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';

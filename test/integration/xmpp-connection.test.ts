@@ -138,6 +138,44 @@ describe('XMPP connection against real Prosody', () => {
     await bob.conn.stop();
   });
 
+  it('acks a stanza whose socket write completes after the server already acknowledged it (defect 3)', async () => {
+    // Under load (many connections in one process) a write's callback can come after the server's
+    // <a h/> that counts the stanza. @xmpp/connection 0.14 queues a stanza for its ack only in that
+    // callback: the ack then ran past the end of the queue, and the stanza queued afterwards was
+    // never acknowledged, so its message stayed queued while online. Reproduced here by holding the
+    // callbacks of message writes (the data goes out at once) until the server's ack was read.
+    const alice = raw(server, A, 'alice-pw-1');
+    await alice.conn.start();
+    const client = alice.conn.client as unknown as {
+      socket: { write(data: string, cb: (err?: Error) => void): unknown };
+      on(event: 'element' | 'error', fn: (x: XmlElement) => void): void;
+    };
+    const socket = client.socket;
+    const write = socket.write.bind(socket);
+    const held: (() => void)[] = [];
+    socket.write = (data, cb) => write(data, data.startsWith('<message') ? (err) => held.push(() => cb(err)) : cb);
+    const acks: number[] = [];
+    const errors: unknown[] = [];
+    client.on('element', (el) => el.is('a', 'urn:xmpp:sm:3') && acks.push(Number(el.attrs.h)));
+    client.on('error', (err) => errors.push(err));
+
+    let firstAcked = false;
+    let secondAcked = false;
+    // Each outcome is read through its flag below (a rejection leaves it false and fails the poll).
+    void alice.conn.sendAcked(chat(B, 3001)).then(() => (firstAcked = true));
+    // As above.
+    void alice.conn.sendAcked(chat(B, 3002)).then(() => (secondAcked = true));
+    await expect.poll(() => held.length).toBe(2);
+    // The first write completes: its 'send' asks the server for an ack, which counts both messages.
+    held.shift()!();
+    await expect.poll(() => acks.length).toBeGreaterThan(0);
+    held.shift()!();
+    await expect.poll(() => firstAcked && secondAcked, { timeout: 10_000 }).toBe(true);
+    expect(errors).toEqual([]);
+    expect(alice.conn.state().state).toBe('online');
+    await alice.conn.stop();
+  });
+
   it('reconnects with backoff after the server restarts and reports each state', async () => {
     const { conn, states } = raw(server, A, 'alice-pw-1');
     await conn.start();

@@ -129,11 +129,16 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
     expect(arrival).toEqual(written.map((m) => m.originId));
   });
 
-  // On ejabberd this burst did not reliably finish on this 2-core machine under the suite's load:
-  // on the 2-node cluster (both nodes halted and started again) not within the test's 240 s, on
-  // one node not all delivered within 120 s in one clean-clone CI run (not yet investigated). A
-  // node lost mid-burst on the cluster is ejabberd-cluster.test.ts's failover test.
-  onlyOn(['prosody'], 'a 1000-message burst across a restart did not reliably finish here')(
+  // Prosody only. The 2-node ejabberd cluster acknowledges some messages (XEP-0198) while both
+  // nodes stop gracefully and then loses them: in a failing run (2026-12-02) 53 messages that the
+  // sender's stream had acked, all in the sender's archive, reached neither the receiver's archive
+  // nor a restarted receiver, so no client-side catch-up can find them (deploy/ejabberd/README.md).
+  // Here the cluster failed 5 of 7 runs; one node failed 1 of 16 (not diagnosed; likely the same
+  // stop). Since the sender sends again what the server acknowledged lately and no receipt
+  // confirms (main/xmpp/outbox-resend.ts) the cluster passed 2 of 3 runs; the third still missed
+  // messages (not diagnosed). A node killed mid-burst on the cluster is
+  // ejabberd-failover-burst.test.ts.
+  onlyOn(['prosody'], 'ejabberd loses messages it acked while stopping (deploy/ejabberd/README.md)')(
     `the server restarted in the middle of a ${BURST}-message burst: every message arrives exactly once`,
     async () => {
       const sender = track(await makeClient(server, C, 'carol-pw-1'));

@@ -229,7 +229,8 @@ export async function setUpEjabberdNode(o: {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(from) : '';
       if (log.includes('[critical]')) throw new Error(`ejabberd node ${name} did not start; see ${logFile}`);
       if (log.includes('is started in the node') && (await portAnswers(c2s)) && (await portAnswers(api))) return;
-      if (Date.now() > deadline) throw new Error(`ejabberd node ${name} did not open port ${c2s}; see ${logFile}`);
+      if (Date.now() > deadline)
+        throw new Error(`ejabberd node ${name} did not open port ${c2s}; the end of ${logFile}: ${logTail(log)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
@@ -282,6 +283,9 @@ export async function setUpEjabberdNode(o: {
   };
   return { node, start, call: ejabberdApi(new URL(apiUrl)) };
 }
+
+/** A failed start's last log lines (ejabberd logs no message content), for the CI's one-line reason. */
+const logTail = (log: string) => JSON.stringify(log.trim().split('\n').slice(-6).join(' | ') || '(empty)');
 
 /** The hosts the test certificate names: the domain and its components. */
 export const certificateHosts = (domain: string) => [

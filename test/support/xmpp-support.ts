@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventName } from '../../common/ipc-contract';
-import type { ServerConfig } from '../../common/contract/domain';
+import type { Message, ServerConfig } from '../../common/contract/domain';
 import { createFileStore } from '../../main/attachments/file-store';
 import { createAuditLog, type AuditLog } from '../../main/audit';
 import { systemClock, type Clock } from '../../main/clock';
 import { createEventBus } from '../../main/events';
-import { silentLogger, type Logger } from '../../main/log';
+import { silentLogger, type LogFields, type Logger } from '../../main/log';
 import { defaultPolicy, type Policy } from '../../main/policy/schema';
 import { messagingHooks } from '../../main/session/notifications';
 import { openStore, type Store } from '../../main/store';
@@ -169,6 +169,35 @@ export function messagesWith(c: TestClient, peer: string) {
     before = page.nextCursor;
   }
   return out.reverse();
+}
+
+/**
+ * The origin-ids of `rows` that are among `written`, in the conversation's order; when that is not
+ * the written order, first prints how each of them arrived (its place in the written order, its
+ * row id = arrival, its sort time and the sender's claim relative to the first one, whether the
+ * server stamped it) so a failure on a loaded CI machine says which path delivered what. No
+ * content is printed.
+ */
+export function inWrittenOrder(what: string, rows: Message[], written: Message[]): (string | null)[] {
+  const place = new Map(written.map((m, i) => [m.originId, i]));
+  const mine = rows.filter((m) => place.has(m.originId));
+  const order = mine.map((m) => m.originId);
+  if (order.join() !== written.map((m) => m.originId).join()) {
+    const t0 = Math.min(...mine.map((m) => m.sentAt));
+    const lines = mine.map(
+      (m) =>
+        `#${place.get(m.originId)} row ${m.id} sortedAt +${m.sentAt - t0} ms claimed +${(m.claimedAt ?? t0) - t0} ms ${m.state}`,
+    );
+    console.log(`[order] ${what}: ${lines.join('; ')}`);
+  }
+  return order;
+}
+
+/** A logger that keeps what messaging logs as `level message {fields}` lines (names and codes: it logs no content), for a failure's report. */
+export function recordingLogger(lines: string[]): Logger {
+  const at = (lvl: string) => (msg: string, fields?: LogFields) =>
+    void lines.push(`${lvl} ${msg} ${JSON.stringify(fields ?? {})}`);
+  return { debug: () => undefined, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 export const auditTypes = (c: TestClient) => {

@@ -30,9 +30,6 @@ export function createOutboxRepo(db: Db, clock: Pick<Clock, 'now'>): OutboxRepo 
     `INSERT INTO outbox (message_id, next_attempt_at, created_at) VALUES (?, ?, ?)
      ON CONFLICT (message_id) DO UPDATE SET next_attempt_at = excluded.next_attempt_at`,
   );
-  const due = db.prepare<[number, number], Row>(
-    `${SELECT} WHERE o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.message_id LIMIT ?`,
-  );
   const all = db.prepare<[], Row>(`${SELECT} ORDER BY o.created_at, o.message_id`);
   const reschedule = db.prepare<[number, string | null, number]>(
     'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE message_id = ?',
@@ -45,7 +42,6 @@ export function createOutboxRepo(db: Db, clock: Pick<Clock, 'now'>): OutboxRepo 
   };
   return {
     enqueue: (messageId, nextAttemptAt, now = clock.now()) => void enqueue.run(id(messageId), nextAttemptAt, now),
-    due: (now, limit = 100) => due.all(now, limit).map(toItem),
     all: () => all.all().map(toItem),
     reschedule: (messageId, nextAttemptAt, error) => void reschedule.run(nextAttemptAt, error, id(messageId)),
     remove: (messageId) => {

@@ -9,7 +9,7 @@ import type { ServerConfig } from '../../../common/contract/domain';
 import { AppError } from '../../../common/result';
 import type { Clock } from '../../clock';
 import type { Logger } from '../../log';
-import { observeEarlyIqErrors } from './lib-patches';
+import { observeEarlyIqErrors, queueStanzasAsWritten } from './lib-patches';
 import { guardSockets, type SocketGuard } from './socket-guard';
 import { trackStreamManagement, type SmTracker } from './stream-management';
 import { installTlsTrust, trustOptions } from './tls-trust';
@@ -89,6 +89,7 @@ export function createXmppClient(p: ClientParams): XmppClientParts {
   // Our own backoff replaces the library's fixed 1 s reconnect; stopping it first also means stop()
   // cannot be followed by a surprise re-login (PROTOCOL.md, ejabberd section).
   xmpp.reconnect.stop();
+  queueStanzasAsWritten(xmpp);
   const sm = trackStreamManagement(xmpp, p.clock);
   observeEarlyIqErrors(xmpp);
   xmpp.streamManagement.requestAckInterval = 15_000;

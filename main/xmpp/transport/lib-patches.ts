@@ -9,7 +9,7 @@
  * patch of the library's internals.
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { Client, StreamManagement } from '@xmpp/client';
+import type { Client, StreamManagement, XmlElement } from '@xmpp/client';
 import TlsSocket from '@xmpp/tls/lib/Socket.js';
 
 /** What the STARTTLS upgrade of one plain TCP socket gets (both optional, merged per socket). */
@@ -126,6 +126,43 @@ export function replaceSmInboundCounter(
       if (v === 0) counter.reset();
     },
   });
+}
+
+interface ClientWriteInternals {
+  root: unknown;
+  status: string;
+  write(data: string): Promise<void>;
+  emit(event: 'send', element: XmlElement): boolean;
+}
+
+/**
+ * @xmpp/connection 0.14 emits 'send' for a stanza, which is where stream management queues it for
+ * its ack, only once the socket's write callback has run. With many connections in one process
+ * (the load benchmark, a busy workstation) that callback can come after the server's <a h/> that
+ * already counts the stanza: the ack then runs past the end of the queue (a TypeError in the
+ * library's middleware, its outbound count one ahead), the stanza is queued afterwards and never
+ * acknowledged, and the message it carries stays queued while the session is online
+ * (stream-management.ts defect 3). `send` and `sendMany` are replaced here by the library's own
+ * code with 'send' emitted as the write starts: the data is handed to the socket first, in the
+ * same turn, so the queue order is the wire order, and an <a/> read later always finds the stanza
+ * queued. A write that then fails means the stream is going down: the queue is failed with it
+ * (NOT_CONNECTED), or its stanzas are sent again on resumption, as for any unacknowledged stanza.
+ * Nothing is emitted for a stream already closing (the library's write refuses it at once).
+ */
+export function queueStanzasAsWritten(xmpp: Client): void {
+  const c = xmpp as unknown as ClientWriteInternals & Pick<Client, 'send' | 'sendMany'>;
+  const writeAll = (elements: XmlElement[]): Promise<void> => {
+    let fragment = '';
+    for (const el of elements) {
+      (el as { parent: unknown }).parent = c.root;
+      fragment += el.toString();
+    }
+    const written = c.write(fragment);
+    if (c.status !== 'closing') for (const el of elements) c.emit('send', el);
+    return written;
+  };
+  c.send = (el) => writeAll([el]);
+  c.sendMany = (els) => writeAll(els);
 }
 
 type PendingIq = { promise?: Promise<unknown>; reject?: (err: unknown) => void };

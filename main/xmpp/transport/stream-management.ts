@@ -8,6 +8,9 @@
  *    level, and make `sm.inbound` read our counter (the library may only reset it to 0).
  * 2. `start()` resolves before `<enabled/>`: `waitEnabled` lets callers hold sends until then,
  *    so the client never acknowledges more than the server sent.
+ * 3. A stanza is queued for its ack only after its socket write completed, which under load can be
+ *    after the server's ack for it: that stanza was then never acknowledged. lib-patches.ts
+ *    `queueStanzasAsWritten` queues it as the write starts (client-factory.ts applies it).
  *
  * It also turns the SM queue's ack/fail events into a per-stanza promise: a message counts as
  * sent only when the server acknowledged it (XEP-0198 §4).
