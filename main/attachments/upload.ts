@@ -5,6 +5,7 @@
  * `requestSlot` uses a random name and application/octet-stream, main/xmpp/upload-slot.ts).
  * The key, IV, size and hash it returns go into the signed payload, never to the server.
  */
+import type { ClientRequest } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EncryptStream, newFileSecrets, TAG_BYTES, type FileSecrets, type PlainFacts } from './file-crypto';
@@ -63,12 +64,37 @@ export async function uploadEncrypted(r: UploadRequest): Promise<Uploaded> {
     if (early && 'res' in early) throw statusError(early.res.statusCode ?? 0);
     throw transferErrorOf(err);
   }
-  const outcome = await answered;
+  // The last byte has left, but a cancel still counts until the server has answered.
+  const outcome = await untilAnswered(answered, req, r.signal);
   if ('err' in outcome) throw transferErrorOf(outcome.err);
   outcome.res.resume();
   const status = outcome.res.statusCode ?? 0;
   if (status !== 200 && status !== 201) throw statusError(status);
   return { getUrl, secrets, facts: encrypt.facts };
+}
+
+/**
+ * The server's answer, or an AbortError when `signal` aborts first: the request is dropped then,
+ * so a cancel after the whole body was written still stops the upload and its message is not sent
+ * (a lock stops it the same way; the outbox tries again). Bytes already handed to the network
+ * still reach the server: when that was all of them, the server keeps the ciphertext, whose key
+ * never leaves this computer.
+ */
+function untilAnswered<T>(answered: Promise<T>, req: ClientRequest, signal?: AbortSignal): Promise<T> {
+  if (!signal) return answered;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      req.destroy();
+      reject(new DOMException('The upload was aborted', 'AbortError'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    // `answered` never rejects: a failed request is an outcome ({ err }), reported by the caller.
+    void answered.then((outcome) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    });
+  });
 }
 
 /** Passes exactly `size` bytes; a file that grew or shrank since its size was taken fails. */

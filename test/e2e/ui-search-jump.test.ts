@@ -120,4 +120,44 @@ describe('search result jump', () => {
     );
     expect(ws.problems).toEqual([]);
   });
+
+  it('typing in the composer while the jump loads keeps focus there: the found message is shown, not focused', async () => {
+    const page = ws.page;
+    // Main answers the jump's messages:around only once the person has typed: held, not timed.
+    const router = ws.harness.core.router;
+    const dispatch = router.dispatch.bind(router);
+    let release = (): void => {};
+    const typed = new Promise<void>((r) => (release = r));
+    router.dispatch = async (channel, payload) => {
+      if (channel === 'messages:around') await typed;
+      return dispatch(channel, payload);
+    };
+    const around = (list: string[]) => list.filter((c) => c === 'messages:around').length;
+    const [asked, answered] = [around(ws.ipc.calls), around(ws.ipc.answered)];
+    const composer = page.getByRole('textbox', { name: 'Message' });
+    // The last jump's highlight gone first: this jump's highlight then says it is done (below).
+    await expect.poll(() => page.locator('[data-testid="message-list"] .flash').count(), { timeout: 10_000 }).toBe(0);
+    try {
+      await page.keyboard.press('Control+f');
+      await page.getByRole('combobox', { name: 'Search messages' }).fill(token);
+      await page.getByTestId('search-results').getByRole('option').first().click();
+      await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+      await expect.poll(() => around(ws.ipc.calls), { timeout: 15_000 }).toBe(asked + 1);
+      await composer.click();
+      await page.keyboard.type('Still typing');
+      // The jump is still waiting for its history: the typing really came first.
+      expect(around(ws.ipc.answered)).toBe(answered);
+    } finally {
+      router.dispatch = dispatch;
+      release();
+    }
+    // The row is highlighted and focused (or not) in one step: once it is highlighted, the jump is done.
+    const row = page.locator(`[data-testid="jump-target"].flash:has([data-message-id="${targetId}"])`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.evaluate((el) => el === document.activeElement)).toBe(false);
+    expect(await composer.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await composer.inputValue()).toBe('Still typing');
+    await composer.fill('');
+    expect(ws.problems).toEqual([]);
+  });
 });

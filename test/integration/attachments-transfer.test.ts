@@ -249,6 +249,60 @@ describe('attachments over the real server', () => {
     }
   });
 
+  it('a cancel after the last byte left, before the server answered, still stops the upload', async () => {
+    // The server reads every byte, then holds its answer until the cancel has been made. Several
+    // rounds: whichever step the cancel meets (the body's last write or the wait for the answer),
+    // the upload must end aborted, never as uploaded (the outbox would then send its message).
+    let bodyRead = () => {};
+    let answerNow = () => {};
+    const holding = createHttpsServer(
+      {
+        key: readFileSync(join(server.dir, 'ca', 'server.key')),
+        cert: readFileSync(join(server.dir, 'ca', 'server.crt')),
+      },
+      (req, res) => {
+        const answer = new Promise<void>((resolve) => (answerNow = resolve));
+        req.on('end', () => {
+          bodyRead();
+          // Answers only once the test has cancelled; a client gone by then just misses it.
+          void answer.then(() => res.writeHead(201).end());
+        });
+        req.resume();
+      },
+    );
+    await new Promise<void>((resolve) => holding.listen(0, '127.0.0.1', resolve));
+    const port = (holding.address() as AddressInfo).port;
+    try {
+      for (let round = 0; round < 5; round++) {
+        const read = new Promise<void>((resolve) => (bodyRead = resolve));
+        const ac = new AbortController();
+        const plain = randomBytes(2048);
+        const outcome = uploadEncrypted({
+          source: Readable.from([plain]),
+          plainSize: plain.length,
+          requestSlot: () =>
+            Promise.resolve({
+              putUrl: `https://upload.${server.domain}:${port}/slot-${round}`,
+              getUrl: `https://upload.${server.domain}:${port}/slot-${round}/file`,
+              headers: {},
+            }),
+          trust: trust(),
+          signal: ac.signal,
+        }).then(
+          () => 'uploaded',
+          (e: unknown) => (e as Error).name,
+        );
+        await read;
+        ac.abort();
+        answerNow();
+        expect(await outcome, `round ${round}`).toBe('AbortError');
+      }
+    } finally {
+      holding.closeAllConnections();
+      await new Promise((resolve) => holding.close(resolve));
+    }
+  });
+
   it('nothing readable sits on the server or in the profile folder after a send and a receive', async () => {
     const marker = Buffer.from('LAB-RESULT-PDF-PLAINTEXT-MARKER');
     const plain = Buffer.concat([marker, randomBytes(120 * 1024), marker]);
