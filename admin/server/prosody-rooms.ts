@@ -19,10 +19,11 @@ import { xml, type XmlElement } from '@xmpp/client';
 import {
   affiliationQuery,
   ALL_ROOMS_NODE,
+  ANNOUNCEMENT_FIELD,
   createRoomPresence,
+  destroyRoomIq,
   findRoomService,
   leaveRoomPresence,
-  NS_MUC_OWNER,
   offeredFields,
   readAffiliations,
   readJoinAnswer,
@@ -31,6 +32,7 @@ import {
   roomInfoQuery,
   safeRoomConfig,
   setAffiliationIq,
+  stanzaErrorCondition,
   type PresenceAnswer,
   type RoomAffiliation,
 } from '../../main/xmpp/room-setup';
@@ -43,29 +45,6 @@ import { RoomExists, type RoomService } from './room-service';
 const ANSWER_TIMEOUT_MS = 20_000;
 /** The nick the admin account holds a room under for the moment it creates it. */
 const NICK = 'clinic-admin';
-/** mod_muc_clinic_policy's field of the room configuration form: an announcement room (deploy/prosody/README.md). */
-const ANNOUNCEMENT_FIELD = '{urn:clinic-messenger:rooms}roomconfig_announcement';
-
-/** The safe configuration form, with the announcement field when asked for. */
-function roomForm(
-  jid: string,
-  offered: ReadonlySet<string>,
-  o: { name: string; description: string },
-  announcement: boolean,
-) {
-  const form = safeRoomConfig(jid, offered, o);
-  if (announcement)
-    form
-      .getChild('query', NS_MUC_OWNER)
-      ?.getChild('x', 'jabber:x:data')
-      ?.append(xml('field', { var: ANNOUNCEMENT_FIELD }, xml('value', {}, '1')));
-  return form;
-}
-
-const conditionOf = (err: unknown): string | null =>
-  (err as { name?: string } | null)?.name === 'StanzaError'
-    ? ((err as { condition?: string }).condition ?? null)
-    : null;
 
 export async function prosodyRooms(as: string, password: string, target: SendTarget): Promise<RoomService> {
   const waiting = new Set<(el: XmlElement) => void>();
@@ -117,7 +96,7 @@ export async function prosodyRooms(as: string, password: string, target: SendTar
     try {
       return await conn.iq(el);
     } catch (err) {
-      const condition = conditionOf(err);
+      const condition = stanzaErrorCondition(err);
       if (condition === 'forbidden' || condition === 'not-allowed')
         throw new CliError(
           `${muc} refused to let ${as} ${what} (${condition}): is it in the server's admins (prosody.cfg.lua, docs/deploy/server.md)?`,
@@ -149,7 +128,7 @@ export async function prosodyRooms(as: string, password: string, target: SendTar
         const res = await conn.iq(roomInfoQuery(jid));
         return { jid, ...readRoomInfo(res), announcement: readRoomConfig(res).announcement };
       } catch (err) {
-        const condition = conditionOf(err);
+        const condition = stanzaErrorCondition(err);
         // gone: a destroyed room's tombstone, which an admin may create again.
         if (condition === 'item-not-found' || condition === 'gone') return null;
         if (condition) throw new CliError(`${muc} refused to describe ${jid} (${condition}).`);
@@ -182,15 +161,12 @@ export async function prosodyRooms(as: string, password: string, target: SendTar
         const announcement = o.announcement === true;
         if (announcement && !offered.has(ANNOUNCEMENT_FIELD)) {
           // Not configured yet: destroyed again, so no room is left behind.
-          await ask(
-            xml('iq', { type: 'set', to: jid }, xml('query', { xmlns: NS_MUC_OWNER }, xml('destroy'))),
-            `remove ${jid} again`,
-          );
+          await ask(destroyRoomIq(jid), `remove ${jid} again`);
           throw new CliError(
             `${muc} cannot make announcement rooms: its room form has no "Announcement room" setting (is mod_muc_clinic_policy loaded? deploy/prosody/README.md). ${jid} was not kept; nothing was changed.`,
           );
         }
-        await ask(roomForm(jid, offered, o, announcement), `configure ${jid}`);
+        await ask(safeRoomConfig(jid, offered, { ...o, announcement }), `configure ${jid}`);
       } finally {
         await conn.send(leaveRoomPresence(jid, NICK));
       }

@@ -12,14 +12,14 @@
  * the colleagues' workstations learn of it from the server's room-list notice.
  */
 import { randomBytes } from 'node:crypto';
-import { xml, type XmlElement } from '@xmpp/client';
+import type { XmlElement } from '@xmpp/client';
 import { AppError } from '../../common/result';
 import type { MessagingContext } from './context';
 import {
   createRoomPresence,
+  destroyRoomIq,
   findRoomService,
   leaveRoomPresence,
-  NS_MUC_OWNER,
   offeredFields,
   readJoinAnswer,
   readRoomInfo,
@@ -28,6 +28,7 @@ import {
   roomInfoQuery,
   safeRoomConfig,
   setAffiliationIq,
+  stanzaErrorCondition,
   type PresenceAnswer,
 } from './room-setup';
 import type { Rooms } from './rooms';
@@ -66,11 +67,6 @@ interface Progress {
   added: string[];
 }
 
-const conditionOf = (err: unknown): string | null =>
-  (err as { name?: string } | null)?.name === 'StanzaError'
-    ? ((err as { condition?: string }).condition ?? null)
-    : null;
-
 /** What the steps below share: the session, the room list and the room's answers to our presences. */
 interface Maker {
   ctx: MessagingContext;
@@ -97,7 +93,7 @@ async function ask(c: XmppConnection, el: XmlElement, what: string): Promise<Xml
   try {
     return await c.iq(el);
   } catch (err) {
-    const condition = conditionOf(err);
+    const condition = stanzaErrorCondition(err);
     // Neither the server's error nor its silence: the connection failed under the request.
     const lost = condition === null && (err as { name?: string } | null)?.name !== 'TimeoutError';
     if (lost)
@@ -149,8 +145,7 @@ async function undo(m: Maker, c: XmppConnection, room: string, nick: string, add
   if (!c.isReady()) return false;
   // Best effort: a colleague left on the list of a destroyed room sees nothing of it.
   for (const jid of added) await c.iq(setAffiliationIq(room, jid, 'none')).catch(() => undefined);
-  const destroy = xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS_MUC_OWNER }, xml('destroy')));
-  const removed = await c.iq(destroy).then(
+  const removed = await c.iq(destroyRoomIq(room)).then(
     () => true,
     () => false,
   );
@@ -245,10 +240,9 @@ function undoLater(m: Maker, left = UNDO_RETRIES): void {
 async function finishUndo(m: Maker, c: XmppConnection): Promise<void> {
   for (const room of unmade(m)) {
     if (m.building.has(room)) continue;
-    const destroy = xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS_MUC_OWNER }, xml('destroy')));
-    const gone = await c.iq(destroy).then(
+    const gone = await c.iq(destroyRoomIq(room)).then(
       () => true,
-      (err: unknown) => ['item-not-found', 'gone'].includes(conditionOf(err) ?? ''),
+      (err: unknown) => ['item-not-found', 'gone'].includes(stanzaErrorCondition(err) ?? ''),
     );
     if (!gone) {
       m.ctx.opts.logger.warn('xmpp: an unfinished room is not removed yet', { condition: 'refused' });

@@ -119,19 +119,28 @@ export const offeredFields = (result: XmlElement): Set<string> =>
   );
 
 /**
+ * mod_muc_clinic_policy's field of the room configuration form (deploy/prosody/README.md): an
+ * announcement room, which the room's disco#info then says with room-config.ts's
+ * ANNOUNCEMENT_FEATURE. Only Prosody with that module offers it.
+ */
+export const ANNOUNCEMENT_FIELD = '{urn:clinic-messenger:rooms}roomconfig_announcement';
+
+/**
  * The safe configuration with the room's name and description, as a submitted form. Only fields
  * the server's form offers are sent (a server refuses fields it does not know); the name and the
- * description always.
+ * description always, and the announcement field when asked for (the caller has checked that the
+ * form offers it).
  */
 export function safeRoomConfig(
   room: string,
   offered: ReadonlySet<string>,
-  o: { name: string; description: string },
+  o: { name: string; description: string; announcement?: boolean },
 ): XmlElement {
   const field = (name: string, value: string) => xml('field', { var: name }, xml('value', {}, value));
   const fields = Object.entries(SAFE_ROOM_CONFIG)
     .filter(([name]) => offered.has(name))
     .map(([name, value]) => field(name, value));
+  if (o.announcement === true) fields.push(field(ANNOUNCEMENT_FIELD, '1'));
   return xml(
     'iq',
     { type: 'set', to: room },
@@ -149,6 +158,16 @@ export function safeRoomConfig(
     ),
   );
 }
+
+/** Destroys a room (XEP-0045 §10.9): its owner's request. */
+export const destroyRoomIq = (room: string): XmlElement =>
+  xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS_MUC_OWNER }, xml('destroy')));
+
+/** The defined condition of an IQ's error answer (@xmpp's StanzaError); null for anything else (a timeout, a lost stream). */
+export const stanzaErrorCondition = (err: unknown): string | null =>
+  (err as { name?: string } | null)?.name === 'StanzaError'
+    ? ((err as { condition?: string }).condition ?? null)
+    : null;
 
 /** One affiliation change (XEP-0045 §9.3–9.5, §10.3–10.7); Prosody 0.12 applies one item per request. */
 export const setAffiliationIq = (room: string, jid: string, affiliation: RoomAffiliation): XmlElement =>

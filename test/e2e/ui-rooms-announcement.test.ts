@@ -7,6 +7,7 @@
 // in the room and in the inbox, and lets nothing be written; once fixed, the composer is back. axe
 // finds nothing on either view.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANNOUNCEMENT_FIELD } from '../../main/xmpp/room-setup';
 import { composer, openRoom, roomRow } from '../support/care-team-ui';
 import { configureRoom, createRoom, mucPerson, setAffiliations, type MucPerson } from '../support/muc-support';
 import {
@@ -53,7 +54,7 @@ beforeAll(async () => {
   await setAffiliations(admin, news, { [physician.jid]: 'owner' });
   await configureRoom(admin, news, {
     'muc#roomconfig_roomname': NEWS,
-    '{urn:clinic-messenger:rooms}roomconfig_announcement': '1',
+    [ANNOUNCEMENT_FIELD]: '1',
   });
   ward = `ward7@${clinic.prosody.rooms}`;
   await createRoom(admin, ward, 'IT', [physician.jid, nurse.jid]);

@@ -267,6 +267,9 @@ describe('a care-team room across a server restart', () => {
   });
 
   it('a dropped connection that resumes (XEP-0198) keeps the room: a message written meanwhile goes without a rejoin, once', async () => {
+    // The case starts from a usable stream: the drop below is what must make her reconnect. (A CI
+    // run once found her already reconnecting here, so only 'online' followed the drop.)
+    await expect.poll(() => rita.messaging.connection().state, POLL).toBe('online');
     const before = new Map(all().map((c) => [c, joinedAt(c)]));
     const rows = roomRows();
     // The network drops Rita's connection; the server keeps her session for resumption.

@@ -23,6 +23,7 @@ import { identityAsContact, loadIdentity, type Identity } from '../../main/crypt
 import { signcryptForRoom } from '../../main/crypto/room-message';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { ANNOUNCEMENT_FEATURE } from '../../main/xmpp/room-config';
+import { ANNOUNCEMENT_FIELD } from '../../main/xmpp/room-setup';
 import { NS } from '../../main/xmpp/stanzas';
 import {
   configureRoom,
@@ -48,7 +49,6 @@ const NAMES: Record<string, string> = {
   [NINA]: 'Nina Novak',
   [ADMIN]: 'IT',
 };
-const ANNOUNCEMENT_FIELD = '{urn:clinic-messenger:rooms}roomconfig_announcement';
 /** mod_muc_test_hostile_room (test only): the marker field and element. */
 const HOSTILE_FIELD = '{urn:clinic-messenger:test}hostile';
 const TEST_NS = 'urn:clinic-messenger:test';

@@ -165,13 +165,23 @@ describe('staff-created care-team rooms, live', () => {
     // (both sides, unannounced) once the room is set up, just before its members are added.
     const proxy = await cuttableProxy(local.c2sPort);
     let dropped = 0;
+    // The next connection state after the drop: the workstation has noticed it. Until then a request
+    // could still be written to the dead socket, and stream management would carry it over to the
+    // resumed stream, where it succeeds (as it should); this case is about a request made after.
+    let noticed: (() => void) | null = null;
     const omar = await makeClient(local, OMAR, pw(OMAR), {
       policy: { staffMayCreateRooms: true },
       server: { port: proxy.port },
+      onEvent: (name, payload) => {
+        if (name === 'connection:state' && (payload as { state: string }).state !== 'online') noticed?.();
+      },
       inspect: {
-        beforeRoomMembers: () => {
+        beforeRoomMembers: async () => {
           dropped += 1;
+          const lost = new Promise<void>((r) => (noticed = r));
           proxy.drop();
+          await lost;
+          noticed = null;
         },
       },
     });

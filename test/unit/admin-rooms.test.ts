@@ -9,7 +9,15 @@ import { describe, expect, it } from 'vitest';
 import { planMembers } from '../../admin/commands/rooms';
 import { missingSafeOptions, EJABBERD_SAFE_OPTIONS } from '../../admin/server/ejabberd-rooms';
 import { parseGroupsFile, renderGroupsFile } from '../../admin/server/prosody';
-import { readRoomInfo, ROOM_LOCALPART_RE, SAFE_ROOM_CONFIG, safeRoomConfig } from '../../main/xmpp/room-setup';
+import {
+  ANNOUNCEMENT_FIELD,
+  destroyRoomIq,
+  readRoomInfo,
+  ROOM_LOCALPART_RE,
+  SAFE_ROOM_CONFIG,
+  safeRoomConfig,
+  stanzaErrorCondition,
+} from '../../main/xmpp/room-setup';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -107,6 +115,30 @@ describe('the safe room configuration', () => {
       'muc#roomconfig_whois': 'anyone',
     });
     expect(SAFE_ROOM_CONFIG['muc#roomconfig_publicroom']).toBe('0');
+  });
+
+  it('adds the announcement field only when asked for; a destroy request names the room', () => {
+    const offered = new Set(['muc#roomconfig_membersonly', ANNOUNCEMENT_FIELD]);
+    const announcementOf = (announcement?: boolean) =>
+      safeRoomConfig('news@rooms.clinic.test', offered, { name: 'News', description: '', announcement })
+        .getChild('query')!
+        .getChild('x')!
+        .getChildren('field')
+        .find((f) => f.attrs.var === ANNOUNCEMENT_FIELD)
+        ?.getChildText('value');
+    expect(announcementOf(true)).toBe('1');
+    expect(announcementOf(false)).toBeUndefined();
+    expect(announcementOf(undefined)).toBeUndefined();
+    const destroy = destroyRoomIq('news@rooms.clinic.test');
+    expect(destroy.attrs).toEqual({ type: 'set', to: 'news@rooms.clinic.test' });
+    expect(destroy.getChild('query', 'http://jabber.org/protocol/muc#owner')?.getChild('destroy')).toBeDefined();
+  });
+
+  it('reads a stanza error’s condition, and nothing from other failures', () => {
+    const stanzaError = Object.assign(new Error('forbidden'), { name: 'StanzaError', condition: 'forbidden' });
+    expect(stanzaErrorCondition(stanzaError)).toBe('forbidden');
+    expect(stanzaErrorCondition(Object.assign(new Error('t'), { name: 'TimeoutError', condition: 'x' }))).toBeNull();
+    expect(stanzaErrorCondition(null)).toBeNull();
   });
 
   it('names each safe property a room’s disco#info lacks; reads its name and description', () => {
