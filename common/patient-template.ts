@@ -17,21 +17,35 @@ export interface TemplateDraft {
   smsText: string;
 }
 
-/** Problems in words, for the person editing the template; [] when it can be saved. */
-export function checkTemplate(t: TemplateDraft, blockedWords: readonly string[] = []): string[] {
-  const problems: string[] = [];
-  if (t.name.trim() === '') problems.push('The template needs a name.');
-  if (t.body.trim() === '') problems.push('The message is empty.');
+/** A template's problems in words, by the field they belong to; every list empty when it can be saved. */
+export interface TemplateProblems {
+  name: string[];
+  body: string[];
+  smsText: string[];
+}
+export const TEMPLATE_FIELDS = ['name', 'body', 'smsText'] as const;
+
+/** Each field's problems, so the form shows each beside its field (saving a new or an edited template). */
+export function checkTemplateFields(t: TemplateDraft, blockedWords: readonly string[] = []): TemplateProblems {
+  const problems: TemplateProblems = { name: [], body: [], smsText: [] };
+  if (t.name.trim() === '') problems.name.push('The template needs a name.');
+  if (t.body.trim() === '') problems.body.push('The message is empty.');
   for (const m of t.body.matchAll(/\{([^{}]*)\}/g))
     if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(m[1]!))
-      problems.push(
+      problems.body.push(
         `{${m[1]}} is not a placeholder the app knows; use ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`,
       );
   const unbalanced = t.body.replace(/\{[^{}]*\}/g, '');
-  if (/[{}]/.test(unbalanced)) problems.push('The message has a { or } that is not part of a placeholder.');
+  if (/[{}]/.test(unbalanced)) problems.body.push('The message has a { or } that is not part of a placeholder.');
   const sms = checkSmsText(t.smsText, { extraWords: blockedWords });
-  if (!sms.ok) problems.push(...sms.problems.map((p) => `SMS: ${describeSmsProblem(p)}`));
+  if (!sms.ok) problems.smsText.push(...sms.problems.map((p) => `SMS: ${describeSmsProblem(p)}`));
   return problems;
+}
+
+/** Problems in words, for the person editing the template; [] when it can be saved. */
+export function checkTemplate(t: TemplateDraft, blockedWords: readonly string[] = []): string[] {
+  const byField = checkTemplateFields(t, blockedWords);
+  return TEMPLATE_FIELDS.flatMap((f) => byField[f]);
 }
 
 /** The message for one patient (the template was checked when it was saved). */

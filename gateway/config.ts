@@ -152,6 +152,17 @@ export const gatewayConfigSchema = z.strictObject({
         .default(30),
     })
     .default({ maxBytes: 32 * 1024, maxPerLink: 3, windowMinutes: 30 }),
+  /**
+   * Plain SMS (issue 17 item 4): a text sent as it is, no link, when a patient documented that they
+   * want it (their right of access). Off by default: then a <send mode='plain-sms'/> is refused.
+   */
+  plainSms: z
+    .strictObject({
+      allowed: z.boolean().default(false),
+      /** The longest plain text, in characters (a long SMS is split by the phone network anyway). */
+      maxChars: z.number().int().min(1).max(1600).default(918),
+    })
+    .default({ allowed: false, maxChars: 918 }),
   limits: z
     .strictObject({
       /** Texts one phone number may receive per rolling 24 h (0 = no cap). */

@@ -29,6 +29,33 @@ export function inQuietHours(q: QuietHours | null, now: number): boolean {
   return s < e ? local >= s && local < e : local >= s || local < e;
 }
 
+const DAY_MS = 86_400_000;
+
+/** What the rules of the road read from the gateway's store. */
+export interface SendHistory {
+  isOptedOut(phone: string): boolean;
+  sentSince(phone: string, since: number): number;
+}
+
+/**
+ * Whether a text to `phone` may go now, whatever kind (a link or a plain SMS): not after an
+ * opt-out, not in quiet hours, not over the per-number daily cap. The refusal's reason and words;
+ * null when it may go.
+ */
+export function roadBlock(
+  history: SendHistory,
+  limits: { quietHours: QuietHours | null; perPhonePerDay: number },
+  phone: string,
+  now: number,
+): { reason: 'opted-out' | 'quiet-hours' | 'rate-limited'; detail: string } | null {
+  if (history.isOptedOut(phone)) return { reason: 'opted-out', detail: 'this number replied STOP: it gets no texts' };
+  if (inQuietHours(limits.quietHours, now)) return { reason: 'quiet-hours', detail: 'no texts during quiet hours' };
+  const cap = limits.perPhonePerDay;
+  if (cap > 0 && history.sentSince(phone, now - DAY_MS) >= cap)
+    return { reason: 'rate-limited', detail: `this number already got ${cap} texts in the last 24 hours` };
+  return null;
+}
+
 export const LINK_PLACEHOLDER = '{link}';
 /** Two SMS segments of GSM-7 with the link: a longer text costs more and reads worse. */
 export const MAX_SMS_CHARS = 306;

@@ -9,8 +9,9 @@ import type { Clock } from './clock';
 import type { GatewayConfig } from './config';
 import { checkDob, parseDobVerifier } from './dob';
 import { errorName, type Logger } from './log';
+import { createPlainSms, type PlainSendRequest } from './plain-sms';
 import { checkReplyCiphertext, readReplyKeys } from './replies';
-import { inQuietHours, renderSms } from './rules';
+import { renderSms, roadBlock } from './rules';
 import { classifyKeyword, OPT_IN_CONFIRMATION, OPT_OUT_CONFIRMATION } from './sms/opt-out';
 import { SmsSendError, type SentSms, type SmsProvider } from './sms/provider';
 import type { GatewayStore, IdentityCheck, MessageRow, MessageState } from './store/store';
@@ -69,7 +70,14 @@ export type ReplyOutcome =
   | { kind: 'not-found' };
 
 /** Why a send was refused: codes the app shows as sentences (docs/protocol.md). */
-export type RefusalReason = 'opted-out' | 'quiet-hours' | 'rate-limited' | 'bad-request' | 'sms-failed';
+export type RefusalReason =
+  | 'opted-out'
+  | 'quiet-hours'
+  | 'rate-limited'
+  | 'bad-request'
+  | 'sms-failed'
+  /** A plain SMS to a gateway whose config does not allow them (plain-sms.ts). */
+  | 'plain-sms-off';
 
 export type SendOutcome =
   | { ok: true; id: string; patient: string; state: MessageState; expiresAt: number }
@@ -147,6 +155,8 @@ export interface GatewayService {
   /** Hands replies not yet delivered to the XMPP server (at start, after a reconnect). */
   redeliverReplies(): Promise<number>;
   send(req: SendRequest): Promise<SendOutcome>;
+  /** A plain SMS on the patient's documented request, when the config allows it (plain-sms.ts). */
+  sendPlain(req: PlainSendRequest): Promise<SendOutcome>;
   /** A delivery receipt from the provider. */
   providerStatus(providerRef: string, status: 'delivered' | 'failed', code?: string): void;
   /** An inbound SMS (only keywords mean anything: replies go through the page). */
@@ -226,11 +236,8 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
       replyKeys = keys.keys;
     }
     const now = clock.now();
-    if (store.isOptedOut(req.phone)) return refuse('opted-out', 'this number replied STOP: it gets no texts');
-    if (inQuietHours(config.limits.quietHours, now)) return refuse('quiet-hours', 'no texts during quiet hours');
-    const cap = config.limits.perPhonePerDay;
-    if (cap > 0 && store.sentSince(req.phone, now - DAY) >= cap)
-      return refuse('rate-limited', `this number already got ${cap} texts in the last 24 hours`);
+    const blocked = roadBlock(store, config.limits, req.phone, now);
+    if (blocked) return refuse(blocked.reason, blocked.detail);
     const id = randomBytes(16).toString('base64url');
     const rendered = renderSms(req.smsTemplate, `${config.http.publicBaseUrl}/m/${id}#${req.fragment}`);
     if ('problem' in rendered) return refuse('bad-request', `sms: ${rendered.problem}`);
@@ -385,6 +392,8 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
     const given: IdentityCheck = 'dob' in proof ? 'dob' : 'code';
     if (given !== row.check) return { kind: 'wrong-check', check: row.check };
     const device = token ? store.deviceHash(id, token) : '';
+    // What this open checked: 'code' once a one-time code was checked too (the reply is marked so).
+    let passed: IdentityCheck = 'code';
     if ('dob' in proof) {
       const verifier = parseDobVerifier(row.dobVerifier);
       if (!verifier || !(await checkDob(proof.dob, verifier))) return wrong(row, 'dob', config.dobCheck, now);
@@ -393,6 +402,7 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
       if (why && proof.code === undefined) return askForCode(row, why, now);
       const refused = why ? checkCode(row, proof.code!, config.dobCheck, now) : null;
       if (refused) return refused;
+      if (!why) passed = 'dob';
     } else {
       const refused = checkCode(row, proof.code, config.codeCheck, now);
       if (refused) return refused;
@@ -400,15 +410,18 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
     store.setDobState(id, 0, null, now);
     store.bindDevice(id, device);
     if (row.state === 'queued' || row.state === 'sms-delivered') change(row, 'opened', null);
-    return { kind: 'ok', ciphertext: row.ciphertext!, check: row.check, reply: grantReply(row, now) };
+    return { kind: 'ok', ciphertext: row.ciphertext!, check: row.check, reply: grantReply(row, now, passed) };
   }
 
-  /** A fresh reply token when the sender allowed replies and some are left (an earlier token stops working). */
-  function grantReply(row: MessageRow, now: number): ReplyGrant | null {
+  /**
+   * A fresh reply token when the sender allowed replies and some are left (an earlier token stops
+   * working). It remembers the check this open passed: the reply it allows is marked with that.
+   */
+  function grantReply(row: MessageRow, now: number, passed: IdentityCheck): ReplyGrant | null {
     if (!row.replyKeys || store.repliesTo(row.id) >= config.replies.maxPerLink) return null;
     const token = randomBytes(32).toString('base64url');
     const until = now + config.replies.windowMinutes * 60_000;
-    store.setReplyToken(row.id, tokenHash(token), until);
+    store.setReplyToken(row.id, tokenHash(token), until, passed);
     return { token, keys: row.replyKeys, until };
   }
 
@@ -432,7 +445,9 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
       return { kind: 'bad-reply', reason: problem };
     }
     const replyId = randomBytes(16).toString('base64url');
-    store.addReply({ id: replyId, messageId: id, ciphertext, verified: row.check, at: now });
+    // Marked with the check the token was earned with, decided here at the open, never by the page.
+    const verified = row.replyTokenCheck ?? row.check;
+    store.addReply({ id: replyId, messageId: id, ciphertext, verified, at: now });
     log('info', 'reply-stored', { id });
     if (row.state !== 'replied') change(row, 'replied', null);
     await deliver({
@@ -440,7 +455,7 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
       messageId: id,
       staffJid: row.staffJid,
       patient: row.patient,
-      verified: row.check,
+      verified,
       at: now,
       ciphertext,
     });
@@ -512,6 +527,7 @@ export function createGatewayService(deps: ServiceDeps): GatewayService {
       return n;
     },
     send,
+    sendPlain: createPlainSms(deps),
     providerStatus,
     inboundSms,
     expire() {

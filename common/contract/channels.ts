@@ -13,6 +13,7 @@ import {
   patientTemplate,
   patientTemplateDraft,
 } from './patient-lists';
+import { plainSmsDraft, plainSmsRequest, plainSmsRequestDraft, plainSmsSent } from './patient-plain-sms';
 import {
   attachment,
   auditEntry,
@@ -287,6 +288,27 @@ export const channels = {
   /** The texts to patients, newest first. */
   'patients:list': channel(none, z.array(patientText)),
   /**
+   * A patient conversation in the inbox (issue 17; `phone` from its summary's `patient`): the texts
+   * to that number, oldest first, each with the patient's replies. NOT_FOUND: no such conversation.
+   */
+  'patients:thread': channel(z.object({ phone: z.string().max(20) }), z.array(patientText)),
+  /** The patient's replies in it have been seen: its unread count goes to 0 ('conversation:updated'). */
+  'patients:markRead': channel(z.object({ phone: z.string().max(20) }), none),
+  /**
+   * A new text in a patient conversation, to the same number and name with the same identity check
+   * as its newest text (the date of birth stays a verifier: never asked again, never stored). The
+   * same checks and answers as patients:send: the SMS text checker, the archive key, the gateway's
+   * refusals (an opted-out number: CONFLICT, and the text is stored as failed with the reason).
+   */
+  'patients:sendInThread': channel(
+    z.object({
+      phone: z.string().max(20),
+      text: z.string().trim().min(1).max(8000),
+      smsTemplate: z.string().max(400),
+    }),
+    patientText,
+  ),
+  /**
    * The clinic's patient list from a CSV file (UTF-8 bytes; issue 17 item 5): every row is checked
    * and every refused row named (row number and reason). With refused rows and skipRefused false
    * nothing is written; with skipRefused true the other rows are. BAD_INPUT: the file as a whole.
@@ -298,6 +320,16 @@ export const channels = {
   ),
   /** The imported patients, by last name. */
   'patients:directory': channel(none, z.array(listedPatient)),
+  /**
+   * Plain SMS on a patient's documented request (issue 17 item 4; common/contract/patient-plain-sms.ts).
+   * Every one is FORBIDDEN unless the policy has patientPlainSmsAllowed. A send needs the patient's
+   * recorded request and warningConfirmed: true; the gateway may still refuse (its config, opt-out,
+   * quiet hours, frequency cap: CONFLICT / THROTTLED / FORBIDDEN with the reason in details.refused).
+   */
+  'patients:plainSmsRequests': channel(none, z.array(plainSmsRequest)),
+  'patients:recordPlainSmsRequest': channel(plainSmsRequestDraft, plainSmsRequest),
+  'patients:withdrawPlainSmsRequest': channel(z.object({ patientId: z.string().min(1).max(64) }), none),
+  'patients:sendPlainSms': channel(plainSmsDraft, plainSmsSent),
   'patients:templates': channel(none, z.array(patientTemplate)),
   /** Saves a template; BAD_INPUT names every problem (unknown placeholder, PHI in the SMS text). */
   'patients:saveTemplate': channel(patientTemplateDraft, patientTemplate),
@@ -391,6 +423,8 @@ export const channels = {
       screenshotsAllowed: z.boolean(),
       /** Staff may create care-team rooms (issue 18 §1): the "New care-team room" action. */
       staffMayCreateRooms: z.boolean().optional(),
+      /** Plain SMS on a patient's documented request (issue 17 item 4): the option is shown only then. */
+      patientPlainSmsAllowed: z.boolean().optional(),
       /** Shown on the first-run screen next to the passphrase field (policy passphraseMinLength). */
       passphraseMinLength: z.number().int().positive().optional(),
       /** The clinic server IT pre-set in the policy (first run pre-fills it); null: the user types it. */

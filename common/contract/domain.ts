@@ -223,6 +223,12 @@ export const conversationSummary = z.object({
       unsafe: z.array(z.enum(['open', 'anonymous'])).optional(),
     })
     .optional(),
+  /**
+   * A patient (issue 17), not a colleague: the texts sent to this mobile number through the clinic's
+   * patient gateway and the patient's replies (id `patient:<number>`; patients:thread reads it,
+   * patients:sendInThread writes in it). `check`: the identity check the newest text asked for.
+   */
+  patient: z.object({ phone: z.string().max(20), check: z.enum(['dob', 'code']) }).optional(),
 });
 export type ConversationSummary = z.infer<typeof conversationSummary>;
 

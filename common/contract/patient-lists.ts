@@ -49,12 +49,16 @@ export const patientTemplateDraft = z.object({
   quick: z.boolean().default(false),
 });
 
-/** A segment send's progress: waiting (stored, not yet taken by the gateway), handed over, failed. */
+/**
+ * A segment send's progress: preparing (recorded, its text not yet prepared), waiting (prepared and
+ * stored, not yet taken by the gateway), handed over, failed.
+ */
 export const patientSegment = z.object({
   id: z.string(),
   name: z.string(),
   createdAt: timestamp,
   total: z.number().int().nonnegative(),
+  preparing: z.number().int().nonnegative(),
   waiting: z.number().int().nonnegative(),
   handed: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),

@@ -8,12 +8,14 @@ import { migrate0001Init } from './migrations/0001-init';
 import { migrate0002Codes } from './migrations/0002-codes';
 import { migrate0003Replies } from './migrations/0003-replies';
 import { migrate0004StepUp } from './migrations/0004-step-up';
+import { migrate0005ReplyCheck } from './migrations/0005-reply-check';
 
 export const MIGRATIONS: readonly { version: number; name: string; up: (db: Database.Database) => void }[] = [
   { version: 1, name: 'init', up: migrate0001Init },
   { version: 2, name: 'codes', up: migrate0002Codes },
   { version: 3, name: 'replies', up: migrate0003Replies },
   { version: 4, name: 'step-up', up: migrate0004StepUp },
+  { version: 5, name: 'reply-check', up: migrate0005ReplyCheck },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

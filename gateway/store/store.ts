@@ -31,6 +31,8 @@ export interface MessageRow {
   replyKeys: Buffer | null;
   replyTokenHash: string | null;
   replyTokenUntil: number | null;
+  /** The check the open that gave the reply token passed ('code': a one-time code was checked). */
+  replyTokenCheck: IdentityCheck | null;
   state: MessageState;
   reason: string | null;
   providerRef: string | null;
@@ -51,7 +53,8 @@ export interface NewMessage {
   staffJid: string;
   patient: string;
   phone: string;
-  ciphertext: Buffer;
+  /** null: a plain SMS (plain-sms.ts), which has nothing to open. */
+  ciphertext: Buffer | null;
   /** Default dob. */
   check?: IdentityCheck;
   dobVerifier: string;
@@ -73,6 +76,7 @@ interface RawRow {
   reply_keys: Buffer | null;
   reply_token_hash: string | null;
   reply_token_until: number | null;
+  reply_token_check: IdentityCheck | null;
   state: MessageState;
   reason: string | null;
   provider_ref: string | null;
@@ -97,6 +101,7 @@ const toRow = (r: RawRow): MessageRow => ({
   replyKeys: r.reply_keys,
   replyTokenHash: r.reply_token_hash,
   replyTokenUntil: r.reply_token_until,
+  replyTokenCheck: r.reply_token_check,
   state: r.state,
   reason: r.reason,
   providerRef: r.provider_ref,
@@ -197,8 +202,8 @@ export function openGatewayStore(path: string) {
   const codesSent = db.prepare<[string], { n: number }>(
     'SELECT count(*) AS n FROM one_time_codes WHERE message_id = ?',
   );
-  const setReplyToken = db.prepare<[string | null, number | null, string]>(
-    'UPDATE messages SET reply_token_hash = ?, reply_token_until = ? WHERE id = ?',
+  const setReplyToken = db.prepare<[string | null, number | null, IdentityCheck | null, string]>(
+    'UPDATE messages SET reply_token_hash = ?, reply_token_until = ?, reply_token_check = ? WHERE id = ?',
   );
   const insertReply = db.prepare<[string, string, Buffer, IdentityCheck, number]>(
     'INSERT INTO replies (id, message_id, ciphertext, verified, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -306,14 +311,15 @@ export function openGatewayStore(path: string) {
     setStepUp(messageId: string, now: number): void {
       setStepUp.run(now, messageId);
     },
-    setReplyToken(id: string, hash: string | null, until: number | null): void {
-      setReplyToken.run(hash, until, id);
+    /** A new reply token (its hash), with the check the open that gave it passed. */
+    setReplyToken(id: string, hash: string, until: number, check: IdentityCheck): void {
+      setReplyToken.run(hash, until, check, id);
     },
     /** Stores a reply and uses up the token that allowed it, in one transaction. */
     addReply(r: { id: string; messageId: string; ciphertext: Buffer; verified: IdentityCheck; at: number }): void {
       db.transaction(() => {
         insertReply.run(r.id, r.messageId, r.ciphertext, r.verified, r.at);
-        setReplyToken.run(null, null, r.messageId);
+        setReplyToken.run(null, null, null, r.messageId);
       })();
     },
     repliesTo(messageId: string): number {

@@ -2,14 +2,17 @@
  * The gateway as an XMPP component of the clinic's server (XEP-0114, issue 17 item 1): it connects
  * to Prosody's component port with the shared secret, answers the app's <send/> IQs (only from
  * accounts of the staff domain) and disco#info, and sends state changes to the staff account.
+ * Sends are handled side by side, but one at a time per phone number and per request id
+ * (one-at-a-time.ts): the frequency cap and the "request seen before" answer hold under a burst.
  * @xmpp/component reconnects on its own after a drop.
  */
 import { component, xml, type Component } from '@xmpp/component';
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config';
+import { keyedQueue } from '../one-at-a-time';
 import { errorName, type Logger } from '../log';
 import type { GatewayService, ReplyDelivery, StateChange } from '../service';
-import { NS, parseSend, refusalError, replyMessage, sentElement, stateMessage } from './protocol';
+import { NS, parsePlainSend, parseSend, refusalError, replyMessage, sentElement, stateMessage } from './protocol';
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 
@@ -52,15 +55,27 @@ export function createGatewayComponent(
     ),
   );
 
+  const serial = keyedQueue();
   xmpp.iqCallee.set(NS, 'send', async ({ element, from }) => {
     const staff = from.bare();
     if (staff.domain !== config.staffDomain || !staff.local) {
       log('warn', 'send-forbidden', {});
       return refusalError('forbidden', 'only clinic staff accounts may send through the gateway');
     }
+    if (element.attrs.mode === 'plain-sms') {
+      const plain = parsePlainSend(element, staff.toString());
+      if ('problem' in plain) return refusalError('bad-request', plain.problem);
+      const out = await serial([`phone ${plain.phone}`, `request ${plain.staffJid} ${plain.requestId}`], () =>
+        service().sendPlain(plain),
+      );
+      if (!out.ok) return refusalError(out.reason, out.detail, out.id);
+      return sentElement({ ...out, patientJid: `${out.patient}@${config.domain}` });
+    }
     const req = parseSend(element, staff.toString());
     if ('problem' in req) return refusalError('bad-request', req.problem);
-    const out = await service().send(req);
+    const out = await serial([`phone ${req.phone}`, `request ${req.staffJid} ${req.requestId}`], () =>
+      service().send(req),
+    );
     if (!out.ok) return refusalError(out.reason, out.detail, out.id);
     return sentElement({ ...out, patientJid: `${out.patient}@${config.domain}` });
   });

@@ -5,6 +5,7 @@
  * state change with a <message/> carrying <state/>.
  */
 import { xml, type XmlElement } from '@xmpp/component';
+import type { PlainSendRequest } from '../plain-sms';
 import type { RefusalReason, ReplyDelivery, SendRequest, StateChange } from '../service';
 
 export const NS = 'urn:clinic-messenger:patient-gateway:0';
@@ -17,6 +18,9 @@ export function parseSend(el: XmlElement, staffJid: string): SendRequest | { pro
     return child ? child.text().trim() : null;
   };
   const requestId = el.attrs.request;
+  // A plain SMS is asked for explicitly (parsePlainSend): never a link send with a text beside it.
+  if (el.attrs.mode !== undefined) return { problem: "mode: only 'plain-sms', which carries no link" };
+  if (el.getChild('plain-text', NS)) return { problem: "plain-text: only in a send with mode='plain-sms'" };
   const check = el.attrs.check ?? 'dob';
   if (check !== 'dob' && check !== 'code') return { problem: 'check: dob or code' };
   const phone = text('phone');
@@ -54,6 +58,23 @@ export function parseSend(el: XmlElement, staffJid: string): SendRequest | { pro
   };
 }
 
+/**
+ * Reads <send mode='plain-sms'/>: a text sent as it is, with no link, on the patient's documented
+ * request (docs/protocol.md "Plain SMS"). Only <phone/> and <plain-text/>: nothing for a link.
+ */
+export function parsePlainSend(el: XmlElement, staffJid: string): PlainSendRequest | { problem: string } {
+  if (el.attrs.mode !== 'plain-sms') return { problem: "mode: 'plain-sms'" };
+  const requestId = el.attrs.request;
+  const phone = el.getChild('phone', NS)?.text().trim() ?? '';
+  const text = el.getChild('plain-text', NS)?.text() ?? '';
+  if (!requestId) return { problem: 'request is missing' };
+  if (phone === '') return { problem: 'phone is missing' };
+  if (text.trim() === '') return { problem: 'plain-text is missing' };
+  const extra = ['dob-verifier', 'sms', 'fragment', 'ciphertext', 'reply-keys'].find((n) => el.getChild(n, NS));
+  if (extra) return { problem: `${extra}: not in a plain SMS, which has no link` };
+  return { staffJid, requestId, phone, text };
+}
+
 export function sentElement(o: { id: string; patientJid: string; state: string; expiresAt: number }): XmlElement {
   return xml('sent', {
     xmlns: NS,
@@ -71,6 +92,7 @@ const CONDITIONS: Record<RefusalReason | 'forbidden', [type: string, condition: 
   'rate-limited': ['wait', 'resource-constraint'],
   'bad-request': ['modify', 'bad-request'],
   'sms-failed': ['wait', 'remote-server-timeout'],
+  'plain-sms-off': ['cancel', 'not-allowed'],
   forbidden: ['auth', 'forbidden'],
 };
 

@@ -2,13 +2,13 @@
  * The clinic's patient list and text templates (issue 17 item 5), over the session's encrypted
  * store. An import checks the whole file first (common/patient-csv.ts); with refused rows it writes
  * nothing unless the person chose to import the other rows after seeing which were refused.
- * A template is checked when it is saved: an unknown placeholder or PHI in its SMS text is refused
- * then, with every problem in words. Audited with counts and ids only.
+ * A template is checked when it is saved, new or edited: an unknown placeholder or PHI in its SMS
+ * text is refused then, with every problem in words, by field. Audited with counts and ids only.
  */
 import { randomUUID } from 'node:crypto';
 import type { ListedPatient, PatientImport, PatientTemplate } from '../../common/contract/patient-lists';
 import { parsePatientCsv } from '../../common/patient-csv';
-import { checkTemplate } from '../../common/patient-template';
+import { checkTemplateFields, TEMPLATE_FIELDS } from '../../common/patient-template';
 import { AppError } from '../../common/result';
 import type { AuditLog } from '../audit';
 import type { Clock } from '../clock';
@@ -65,16 +65,29 @@ export function createPatientList(deps: PatientListDeps): PatientList {
     templates: () => store.patientLists.listTemplates().map(shownTemplate),
     saveTemplate(t) {
       const draft = { name: t.name.trim(), body: t.body.trim(), smsText: t.smsText.trim() };
-      const problems = checkTemplate(draft, deps.blockedWords);
+      const editing = t.id !== null ? store.patientLists.getTemplate(t.id) : undefined;
+      if (t.id !== null && !editing) throw new AppError('NOT_FOUND', 'That template no longer exists.');
+      const problems = checkTemplateFields(draft, deps.blockedWords);
       const sameName = store.patientLists.templateByName(draft.name);
-      if (sameName && sameName.id !== t.id) problems.push(`A template named “${draft.name}” exists already.`);
-      if (t.id !== null && !store.patientLists.getTemplate(t.id)) throw new AppError('NOT_FOUND', 'No such template.');
-      if (problems.length > 0) throw new AppError('BAD_INPUT', problems.join(' '));
+      if (sameName && sameName.id !== t.id) problems.name.push(`A template named “${draft.name}” exists already.`);
+      const all = TEMPLATE_FIELDS.flatMap((f) => problems[f]);
+      // Each field's words in details, so the form shows them beside the field they belong to.
+      if (all.length > 0)
+        throw new AppError(
+          'BAD_INPUT',
+          all.join(' '),
+          Object.fromEntries(
+            TEMPLATE_FIELDS.filter((f) => problems[f].length > 0).map((f) => [f, problems[f].join(' ')]),
+          ),
+        );
       const saved = store.patientLists.saveTemplate({ id: t.id ?? randomUUID(), ...draft, quick: t.quick });
-      audit.append('patient-text', { template: saved.id, list: 'template-saved' });
+      // Ids only: a template's text never goes into the audit.
+      audit.append('patient-text', { template: saved.id, list: editing ? 'template-edited' : 'template-saved' });
       return shownTemplate(saved);
     },
     deleteTemplate(id) {
+      if (!store.patientLists.getTemplate(id)) throw new AppError('NOT_FOUND', 'That template no longer exists.');
+      // Segments already prepared keep their texts: each recipient's message was copied when it was made.
       store.patientLists.deleteTemplate(id);
       audit.append('patient-text', { template: id, list: 'template-deleted' });
     },

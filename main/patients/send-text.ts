@@ -19,7 +19,7 @@ import {
   type PatientRefusal,
   type PatientTextSent,
 } from '../xmpp/patient-gateway';
-import { makeDobVerifier } from './dob-verifier';
+import { makeDobVerifier, normalizeDob } from './dob-verifier';
 import { checkSmsText, describeSmsProblem } from '../../common/sms-text';
 
 export interface PatientTextInput {
@@ -54,13 +54,14 @@ export interface PatientTextDeps {
 }
 
 /** What the sender reads when the gateway says no. */
-const REFUSALS: Record<PatientRefusal, string> = {
+export const REFUSALS: Record<PatientRefusal, string> = {
   'opted-out': 'This number has opted out of texts from the clinic (the patient replied STOP).',
   'quiet-hours': 'The clinic does not text patients at this hour. Try again later.',
   'rate-limited': 'This number has had as many texts today as the clinic allows.',
   'bad-request': 'The patient gateway refused the text as malformed.',
   'sms-failed': 'The SMS provider did not take the text. Try again later.',
   forbidden: 'This account may not text patients.',
+  'plain-sms-off': 'The patient gateway does not send plain SMS: IT has not allowed it there (plainSms.allowed).',
 };
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
@@ -73,10 +74,13 @@ export interface PreparedPatientText {
   dobVerifier: string | null;
 }
 
-/** Everything that can be refused before anything is stored or sent: the number, the SMS text, the DOB. */
-export async function preparePatientText(
-  input: Pick<PatientTextInput, 'phone' | 'patientName' | 'dob' | 'check' | 'smsTemplate' | 'blockedWords'>,
-): Promise<PreparedPatientText> {
+type PrepareInput = Pick<PatientTextInput, 'phone' | 'patientName' | 'dob' | 'check' | 'smsTemplate' | 'blockedWords'>;
+
+/**
+ * The quick checks (no DOB verifier yet): the number, the SMS text, that the DOB is a real date.
+ * A segment runs them for every recipient before it is recorded.
+ */
+export function checkPatientText(input: PrepareInput): Omit<PreparedPatientText, 'dobVerifier'> {
   if (!E164.test(input.phone))
     throw new AppError('BAD_INPUT', 'The phone number must be in international form, e.g. +15551230000.');
   const sms = checkSmsText(input.smsTemplate, {
@@ -87,8 +91,16 @@ export async function preparePatientText(
     throw new AppError('FORBIDDEN', sms.problems.map(describeSmsProblem).join(' '), {
       smsProblems: sms.problems.map((p) => p.kind).join(','),
     });
+  if (input.check !== 'code' && !normalizeDob(input.dob))
+    throw new AppError('BAD_INPUT', 'The date of birth must be a real date, written YYYY-MM-DD.');
+  return { phone: input.phone, smsText: sms.text };
+}
+
+/** Everything that can be refused before anything is stored or sent: the number, the SMS text, the DOB. */
+export async function preparePatientText(input: PrepareInput): Promise<PreparedPatientText> {
+  const checked = checkPatientText(input);
   const dobVerifier = input.check === 'code' ? null : await makeDobVerifier(input.dob);
-  return { phone: input.phone, smsText: sms.text, dobVerifier };
+  return { ...checked, dobVerifier };
 }
 
 /**

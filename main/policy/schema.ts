@@ -181,6 +181,15 @@ export const policySchema = z
       description:
         'Lets people create a care-team room and choose its members from the directory; the room is always members-only, non-anonymous, archived and unlisted, and its creator owns it. The clinic server must allow it too (restrict_room_creation = "local" in Prosody). Off: only IT creates rooms (clinic-admin rooms create).',
     }),
+    /**
+     * Plain SMS on a patient's documented request (issue 17 item 4, their right of access): the app
+     * offers it only when this is on (main/xmpp/patient-plain-sms.ts); the gateway must allow it too.
+     */
+    patientPlainSmsAllowed: z.boolean().default(false).meta({
+      title: "Allow plain SMS on a patient's documented request",
+      description:
+        'Lets staff record that a patient asked, in a documented request, to get their messages as plain SMS (their right of access), and then send that patient a text as a plain SMS instead of a secure link, after a warning that it goes unencrypted through the phone network. Each request, withdrawal and plain send is audited. The patient gateway must allow it too (plainSms.allowed in gateway.json). Off: the option is not shown and main refuses it.',
+    }),
     retentionDays: z.number().int().positive().nullable().default(null).meta({
       title: 'Keep messages on the computer (days)',
       description:

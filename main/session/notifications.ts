@@ -16,6 +16,8 @@
  *    notifies in a muted room (not under Do not disturb) and says only what the level allows:
  *    "New mention" at 'none', "Mentioned you" under the sender's name at 'sender' ("Mentioned you
  *    with an attachment" for a file's caption), the text at 'full'.
+ *  - A patient's reply through the patient gateway (issue 17) is titled "<name> (patient)", its
+ *    text only at 'full'.
  */
 import type { Message } from '../../common/contract/domain';
 import type { NotificationPreview } from '../../common/ipc-contract';
@@ -117,9 +119,23 @@ export interface MessagingHookDeps {
 export function messagingHooks(
   gate: () => NotificationGate,
   d: MessagingHookDeps,
-): Required<Pick<MessagingOptions, 'locked' | 'onLiveMessage'>> {
+): Required<Pick<MessagingOptions, 'locked' | 'onLiveMessage' | 'onPatientReply'>> {
   return {
     locked: () => gate().locked,
+    // A patient's reply (issue 17) under the same rules: the name (marked as a patient) at 'sender',
+    // the text at 'full', "New message" at 'none'; nothing while locked, under DND or when muted.
+    onPatientReply({ conversationId, patientName, body }) {
+      const g = gate();
+      const shown = notificationFor({
+        ...g,
+        conversationMuted: g.muted?.(conversationId) ?? false,
+        urgentBypassesDnd: d.policy.urgentBypassesDnd,
+        policyPreview: d.policy.notificationPreview,
+        senderName: () => `${patientName} (patient)`,
+        body,
+      });
+      if (shown) d.events.emit('notification:shown', { conversationId, ...shown });
+    },
     onLiveMessage(m: Message, peer: string) {
       const g = gate();
       const shown = notificationFor({

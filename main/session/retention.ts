@@ -12,6 +12,9 @@
  * row; "Read by" rows naming them and attachment rows cascade; the text leaves the search index).
  * A room's member changes (room_affiliations) are kept: they hold no message content, and they are
  * what says who was a member when (the receive check of a later message, an audit question).
+ * Patient conversations (issue 17) are covered too: a patient's replies received before the cutoff,
+ * and texts to patients written before it with no reply left on them, are deleted
+ * (store.patientConversations.purgeBefore), counted as `patientTexts` in the same audit entry.
  * Catch-up, one-to-one or from a room's archive, never stores again a message the server still
  * holds from before the cutoff (main/policy/retention.ts pastRetention).
  */
@@ -54,8 +57,16 @@ export function startRetention(d: {
     const deleted = await d.store.background.purgeBefore(cutoff);
     // Unsent drafts not touched for as long go too (issue 12 §2); a small table, so on this thread.
     const drafts = d.store.drafts.purgeBefore(cutoff);
-    if (deleted > 0 || drafts > 0)
-      d.audit.append('retention-purged', { deleted, ...(drafts > 0 ? { drafts } : {}), cutoff, days: d.days });
+    // Patient conversations (issue 17): texts to patients and their replies, by the same cutoff.
+    const patient = d.store.patientConversations.purgeBefore(cutoff);
+    if (deleted > 0 || drafts > 0 || patient > 0)
+      d.audit.append('retention-purged', {
+        deleted,
+        ...(drafts > 0 ? { drafts } : {}),
+        ...(patient > 0 ? { patientTexts: patient } : {}),
+        cutoff,
+        days: d.days,
+      });
     // Then their files (issue 16): the blobs no attachment row names any more, once the deletion is audited.
     if (deleted > 0 && d.files) await sweepFiles(d.store, d.files);
     return deleted;

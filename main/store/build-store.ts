@@ -9,6 +9,7 @@ import { createDraftRepo } from './repos/drafts';
 import { createConversationRepo } from './repos/conversations';
 import { createMessageRepo } from './repos/messages';
 import { createOutboxRepo } from './repos/outbox';
+import { createPatientConversationRepo } from './repos/patient-conversations';
 import { createPatientTextRepo } from './repos/patient-texts';
 import { createPatientListRepo } from './repos/patient-lists';
 import { createReplayRepo } from './repos/replay';
@@ -33,6 +34,7 @@ export interface BuildStoreOptions {
 export function buildStore(db: Db, opts: BuildStoreOptions): Store {
   const settings = createSettingsRepo(db);
   const clock = opts.clock ?? systemClock;
+  const patientTexts = createPatientTextRepo(db, clock);
   let closed = false;
   let bg: BackgroundHandle | null = null;
   /**
@@ -68,7 +70,8 @@ export function buildStore(db: Db, opts: BuildStoreOptions): Store {
     audit: createAuditRepo(db),
     replay: createReplayRepo(db),
     drafts: createDraftRepo(db, clock),
-    patientTexts: createPatientTextRepo(db, clock),
+    patientTexts,
+    patientConversations: createPatientConversationRepo(db, patientTexts, settings),
     patientLists: createPatientListRepo(db, clock),
     rooms: createRoomRepo(db, clock),
     roomReads: createRoomReadRepo(db),

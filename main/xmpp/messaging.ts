@@ -29,9 +29,11 @@ import { roomDisplayedMarker } from './room-markers';
 import { mentionsToSend } from './room-mentions';
 import { withReadBy } from './room-reads';
 import { createRoomMaker } from './room-create';
+import { createPatientPlainSms } from './patient-plain-sms';
 import { createRooms } from './rooms';
 import { createSessionSetup, type SessionSetup } from './session-setup';
 import { createStanzaRouter } from './stanza-router';
+import { phoneOfConversation } from '../store/repos/patient-conversations';
 import { bare, displayedMarker } from './stanzas';
 import { createTrust } from './trust';
 import type { Messaging, MessagingOptions, MessagingProbe } from './types';
@@ -108,7 +110,9 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     },
     emitConversation(id: string) {
       if (quiet()) return;
-      const s = store.conversations.summary(id);
+      // A patient conversation (issue 17) is the texts and replies of one number, not a chat row.
+      const phone = phoneOfConversation(id);
+      const s = phone ? store.patientConversations.summary(phone) : store.conversations.summary(id);
       if (s) events.emit('conversation:updated', { ...s, presence: directory.presenceOf(s.peerJid) });
     },
     decrypt: (job) => decryption.decrypt(job),
@@ -172,6 +176,8 @@ export function createMessaging(opts: MessagingOptions): Messaging {
       list: () => patients.list(),
       lists: patients.lists,
       segments: patients.segments,
+      conversations: patients.conversations,
+      plainSms: createPatientPlainSms(ctx),
     },
     directoryName: () => setup.directoryName(),
     createRoom: (o) => roomMaker.create(o),

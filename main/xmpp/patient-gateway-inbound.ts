@@ -16,6 +16,8 @@ import { NS_PATIENT_GATEWAY, parseStateMessage } from './patient-gateway';
 export function createPatientGatewayInbound(
   ctx: MessagingContext,
   emit: (t: StoredPatientText | undefined) => void,
+  /** A new reply was stored (its text and what the patient wrote): the inbox notifies. */
+  replied?: (t: StoredPatientText, body: string) => void,
 ): { onStanza(el: XmlElement): boolean } {
   const { store, audit, logger, clock } = ctx.opts;
   const domain = ctx.ownJid.slice(ctx.ownJid.indexOf('@') + 1);
@@ -66,6 +68,8 @@ export function createPatientGatewayInbound(
     });
     if (!updated) return; // delivered again (same reply id): kept once
     audit.append('patient-text', { id: t.id, state: updated.state, reply: reply.replyId, verified: reply.verified });
+    // Before the events: a reply to the conversation in view is stored read first (no unread flash).
+    replied?.(updated, body);
     emit(updated);
   }
 

@@ -23,6 +23,8 @@ export const REFUSAL_REASONS = [
   'bad-request',
   'sms-failed',
   'forbidden',
+  /** A plain SMS to a gateway whose config does not allow them. */
+  'plain-sms-off',
 ] as const;
 export type PatientRefusal = (typeof REFUSAL_REASONS)[number];
 
@@ -145,6 +147,42 @@ export async function sendPatientText(iq: IqCall, gateway: string, r: PatientTex
     const c = condition(err);
     if (c === null) throw err; // not an answer from the gateway (the connection): the caller retries
     // @xmpp's StanzaError: `application` is the error's app-specific child (<refused reason=…/>).
+    const app = (err as { application?: XmlElement }).application;
+    const reason = app?.name === 'refused' && app.attrs.xmlns === NS_PATIENT_GATEWAY ? app.attrs.reason : undefined;
+    throw new PatientGatewayRefused(isReason(reason) ? reason : null, c);
+  }
+  return parseSent(res, gateway);
+}
+
+/**
+ * A plain SMS on the patient's documented request (docs/protocol.md "Plain SMS"): the text as it
+ * is, no link. mode='plain-sms' says so explicitly; the gateway sends it only when its config allows.
+ */
+export function plainSendStanza(gateway: string, r: { request: string; phone: string; text: string }): XmlElement {
+  return xml(
+    'iq',
+    { type: 'set', to: gateway },
+    xml(
+      'send',
+      { xmlns: NS_PATIENT_GATEWAY, request: r.request, mode: 'plain-sms' },
+      xml('phone', {}, r.phone),
+      xml('plain-text', {}, r.text),
+    ),
+  );
+}
+
+/** Sends one plain SMS; throws PatientGatewayRefused with the gateway's reason when it says no. */
+export async function sendPlainSms(
+  iq: IqCall,
+  gateway: string,
+  r: { request: string; phone: string; text: string },
+): Promise<PatientTextSent> {
+  let res: XmlElement;
+  try {
+    res = await iq(plainSendStanza(gateway, r));
+  } catch (err) {
+    const c = condition(err);
+    if (c === null) throw err;
     const app = (err as { application?: XmlElement }).application;
     const reason = app?.name === 'refused' && app.attrs.xmlns === NS_PATIENT_GATEWAY ? app.attrs.reason : undefined;
     throw new PatientGatewayRefused(isReason(reason) ? reason : null, c);

@@ -16,6 +16,7 @@ import type { DecryptJob, DecryptPoolMetrics } from '../crypto';
 import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/schema';
+import type { PatientPlainSms } from './patient-plain-sms';
 import type { PatientTexts } from './patient-texts';
 import type { Store } from '../store';
 import type { FileStore } from '../attachments/file-store';
@@ -66,6 +67,11 @@ export interface MessagingOptions {
    * OS notification may say is the session's decision (main/session/notifications.ts), not XMPP's.
    */
   onLiveMessage?: (m: Message, peer: string) => void;
+  /**
+   * A patient's reply came through the patient gateway (issue 17), while not locked: the session
+   * decides what its notification says, as for a message (main/session/notifications.ts).
+   */
+  onPatientReply?: (r: { conversationId: string; patientName: string; body: string }) => void;
   /**
    * An admin command (remote wipe, issue 15) was found live or in catch-up: its text, unverified,
    * and its sender. Whether it is genuine and for us is the session's decision
@@ -211,7 +217,10 @@ export interface Messaging {
   /** Audit anchoring (issue 15 item 4): when this profile's chain was last anchored, and whether that is overdue. */
   anchoring(): AnchoringStatus;
   /** Texts to patients through the clinic's patient gateway (issue 17, patient-texts.ts). */
-  readonly patients: Pick<PatientTexts, 'send' | 'list' | 'lists' | 'segments'>;
+  readonly patients: Pick<PatientTexts, 'send' | 'list' | 'lists' | 'segments' | 'conversations'> & {
+    /** Plain SMS on a patient's documented request (issue 17 item 4, patient-plain-sms.ts). */
+    readonly plainSms: PatientPlainSms;
+  };
   /**
    * A care-team room made by this workstation (issue 18 §1, policy staffMayCreateRooms): the safe
    * configuration, the chosen colleagues as members, us as owner (room-create.ts). FORBIDDEN when

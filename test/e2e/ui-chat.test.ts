@@ -120,6 +120,12 @@ describe('reception desk and physician', () => {
     await results.getByRole('option').first().click();
     await expect.poll(() => rec.page.getByRole('dialog').count()).toBe(0);
     await rec.page.getByRole('heading', { name: physician.name, level: 2 }).waitFor();
+    // The jump ends with focus on the found message (WCAG 2.4.3). Waited for here: a focus move
+    // landing during the next case's typing likely took its Enter away from the composer once (CI).
+    await expect
+      .poll(() => rec.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), { timeout: 15_000 })
+      .toBe('jump-target');
+    expect(await rec.page.getByTestId('jump-target').textContent()).toContain(token);
   });
 
   it('an injection payload travels the whole stack, shows literally and never executes', async () => {

@@ -5,20 +5,17 @@
  * why, imports the others; a template with an unknown placeholder is refused on save; the template
  * goes to every patient of the list, chosen and sent from the keyboard, with a progress bar that
  * ends at all handed over; each patient's phone gets exactly one SMS with its own link. A patient
- * picked from the list fills the single-text form, and a quick text fills its message.
+ * picked from the list fills the single-text form, and a quick text fills its message. A template is
+ * edited in the same form (a PHI word in its SMS text refused beside that field, axe 0 light and
+ * dark), a valid edit saved, and another deleted after the person confirms.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSink } from '../../gateway/sms/sink';
-import { publishPublicKey } from '../../main/xmpp/pep-keys';
-import type { XmppConnection } from '../../main/xmpp/transport/connection';
-import { adminKey } from '../support/crypto-fixtures';
-import { fakeClock } from '../support/fake-clock';
-import { startTestGateway, type TestGateway } from '../support/gateway-support';
-import { axeViolations, person, screenshot, startClinic, type Clinic, type Workstation } from '../support/ui-support';
-import { rawConnection } from '../support/xmpp-support';
+import type { TestGateway } from '../support/gateway-support';
+import { openPatients, patientDesk, type PatientDesk } from '../support/patient-desk-ui';
+import { axeViolations, person, screenshot, type Workstation } from '../support/ui-support';
 
 const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
-const COMP = 'compliance@clinic.test';
 const GOOD = 12;
 const phoneOf = (i: number) => `+1555070${String(i).padStart(4, '0')}`;
 const CSV = [
@@ -31,38 +28,23 @@ const CSV = [
   'Otto,Bad,+15550709999,1970-02-30',
 ].join('\n');
 
-let clinic: Clinic;
+let desk: PatientDesk;
 let rec: Workstation;
 let gw: TestGateway;
-let comp: XmppConnection;
 
 beforeAll(async () => {
-  const archive = await adminKey('Clinic archive');
-  const fingerprint = archive.getFingerprint().toUpperCase();
-  clinic = await startClinic('ui-patient-segments', [reception], {
-    complianceAccount: COMP,
-    complianceKeyFingerprint: fingerprint,
-  });
-  await clinic.prosody.addUser({ jid: COMP, password: 'comp-pw-1', name: 'Compliance' });
-  comp = rawConnection(clinic.prosody, COMP, 'comp-pw-1', 'admin');
-  await comp.start();
-  await publishPublicKey(comp, fingerprint, archive.toPublic().write(), new Date());
-  gw = await startTestGateway(clinic.prosody, fakeClock());
-  rec = await clinic.open('desk');
-  await clinic.signUp(rec.page, reception);
+  desk = await patientDesk('ui-patient-segments', reception, { compliance: true });
+  ({ rec, gw } = desk);
 });
 
 afterAll(async () => {
-  await comp?.stop();
-  await gw?.close();
-  await clinic?.close();
+  await desk?.close();
 });
 
 describe('patient list, templates and a segment send', () => {
   it('shows every refused CSV row and imports nothing until the others are chosen', async () => {
     const page = rec.page;
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Patients' }).click();
-    await page.getByRole('heading', { name: 'Patients', level: 1 }).waitFor();
+    await openPatients(page);
     await page
       .getByLabel('CSV file')
       .setInputFiles({ name: 'patients.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
@@ -77,6 +59,9 @@ describe('patient list, templates and a segment send', () => {
       `Nothing imported yet: 2 of ${GOOD + 2} rows in patients.csv were refused.`,
     );
     expect(await page.getByTestId('patient-count').textContent()).toBe('0 patients in the list.');
+    // Plain SMS (issue 17 item 4) is absent under the default policy: not shown at all.
+    expect(await page.getByTestId('plain-sms').count()).toBe(0);
+    expect(await page.getByText('Plain SMS', { exact: false }).count()).toBe(0);
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('button', { name: `Import the ${GOOD} other rows` }).click();
     await expect.poll(() => page.getByTestId('patient-count').textContent()).toBe(`${GOOD} patients in the list.`);
@@ -141,6 +126,63 @@ describe('patient list, templates and a segment send', () => {
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('heading', { name: 'New secure text' }).scrollIntoViewIfNeeded();
     await screenshot(page, 'ui-patient-segments-picked');
+    expect(rec.problems).toEqual([]);
+  });
+
+  it('edits a template (a PHI word in its SMS refused beside that field), saves a valid edit, deletes one', async () => {
+    const page = rec.page;
+    const templates = page.getByTestId('template');
+    await page.getByRole('button', { name: 'Edit template Flu clinic' }).click();
+    await page.getByTestId('template-editing').getByText('Editing “Flu clinic”.').waitFor();
+    expect(await page.getByLabel('Template name').inputValue()).toBe('Flu clinic');
+    expect(await page.getByLabel('Template message').inputValue()).toBe(
+      'Dear {firstName}, the flu clinic at {clinicName} is open.',
+    );
+    const sms = page.getByLabel('Template text message (what the patient’s phone shows)');
+    await sms.fill('Your lab results are ready: {link}');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const smsError = page.locator('#pl-tpl-sms-err');
+    await smsError.getByText("“lab” is on the clinic's list of words an SMS never carries.").waitFor();
+    expect(await sms.getAttribute('aria-invalid')).toBe('true');
+    expect(await sms.getAttribute('aria-describedby')).toBe('pl-tpl-sms-err');
+    expect(await page.locator('#pl-tpl-name-err, #pl-tpl-body-err').count()).toBe(0);
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
+      expect(await axeViolations(page), scheme).toEqual([]);
+    }
+    await page.getByRole('heading', { name: 'Templates' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'ui-patient-template-edit-refused-dark');
+    await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
+
+    await sms.fill('Your clinic sent you a secure message: {link}');
+    await page.getByLabel('Template message').fill('Dear {firstName}, the flu clinic at {clinicName} opens Monday.');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').getByText('Saved “Flu clinic”.').waitFor();
+    expect(await smsError.count()).toBe(0);
+    expect(await page.getByTestId('template-editing').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Save template' }).isVisible()).toBe(true);
+    expect(await templates.allTextContents()).toEqual([
+      expect.stringContaining('Call us (quick text)'),
+      expect.stringContaining('Flu clinic'),
+    ]);
+    // Kept in main: the screen opened again reads it back.
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('button', { name: 'Inbox' }).click();
+    await nav.getByRole('button', { name: 'Patients' }).click();
+    await page.getByRole('button', { name: 'Edit template Flu clinic' }).click();
+    expect(await page.getByLabel('Template message').inputValue()).toBe(
+      'Dear {firstName}, the flu clinic at {clinicName} opens Monday.',
+    );
+    await page.getByRole('button', { name: 'Cancel editing' }).click();
+    expect(await page.getByLabel('Template message').inputValue()).toBe('');
+
+    await page.getByRole('button', { name: 'Delete template Call us' }).click();
+    const confirm = page.getByRole('group', { name: 'Delete “Call us”?' });
+    await confirm.getByText('Texts already prepared from it keep their message.').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await confirm.getByRole('button', { name: 'Delete it' }).click();
+    await expect.poll(() => templates.allTextContents()).toEqual([expect.stringContaining('Flu clinic')]);
+    expect(await page.getByRole('group', { name: 'Quick texts' }).count()).toBe(0);
     expect(rec.problems).toEqual([]);
   });
 });

@@ -6,57 +6,36 @@
  * and reads the message; the receptionist's list follows each state to "Opened". The archive key
  * is the compliance account's, pinned by the policy.
  */
-import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSink } from '../../gateway/sms/sink';
-import { publishPublicKey } from '../../main/xmpp/pep-keys';
-import type { XmppConnection } from '../../main/xmpp/transport/connection';
-import { adminKey } from '../support/crypto-fixtures';
-import { fakeClock } from '../support/fake-clock';
-import { postForm, startTestGateway, type TestGateway } from '../support/gateway-support';
-import { axeViolations, person, screenshot, startClinic, type Clinic, type Workstation } from '../support/ui-support';
-import { rawConnection } from '../support/xmpp-support';
+import { postForm, type TestGateway } from '../support/gateway-support';
+import { openPatients, patientDesk, type PatientDesk } from '../support/patient-desk-ui';
+import { axeViolations, person, screenshot, type Clinic, type Workstation } from '../support/ui-support';
 
 const reception = person('front.desk', 'clinic.test', 'Kim Front', 'reception');
-const COMP = 'compliance@clinic.test';
 const TEXT = 'Your wound culture is clear. Keep the dressing dry until your visit.';
 const PHONE = '+15550606060';
 const REPLY = 'Thank you, I will keep it dry.';
 
+let desk: PatientDesk;
 let clinic: Clinic;
 let rec: Workstation;
 let gw: TestGateway;
-let comp: XmppConnection;
-let archive: openpgp.PrivateKey;
 
 beforeAll(async () => {
-  archive = await adminKey('Clinic archive');
-  const fingerprint = archive.getFingerprint().toUpperCase();
-  clinic = await startClinic('ui-patients', [reception], {
-    complianceAccount: COMP,
-    complianceKeyFingerprint: fingerprint,
-  });
   // IT's compliance account publishes the clinic's archive key (clinic-admin publish-key).
-  await clinic.prosody.addUser({ jid: COMP, password: 'comp-pw-1', name: 'Compliance' });
-  comp = rawConnection(clinic.prosody, COMP, 'comp-pw-1', 'admin');
-  await comp.start();
-  await publishPublicKey(comp, fingerprint, archive.toPublic().write(), new Date());
-  gw = await startTestGateway(clinic.prosody, fakeClock());
-  rec = await clinic.open('desk');
-  await clinic.signUp(rec.page, reception);
+  desk = await patientDesk('ui-patients', reception, { compliance: true });
+  ({ clinic, rec, gw } = desk);
 });
 
 afterAll(async () => {
-  await comp?.stop();
-  await gw?.close();
-  await clinic?.close();
+  await desk?.close();
 });
 
 describe('texting a patient', () => {
   it('checks the SMS text as it is typed, sends, and lists the text as delivered', async () => {
     const page = rec.page;
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Patients' }).click();
-    await page.getByRole('heading', { name: 'Patients', level: 1 }).waitFor();
+    await openPatients(page);
     await page.getByLabel('Patient name').fill('Maria Lopez');
     await page.getByLabel('Mobile number').fill(PHONE);
     await page.getByLabel('Date of birth', { exact: true }).fill('1984-02-29');

@@ -113,7 +113,7 @@ describe('presence a person sets', () => {
 
     await setPresence(rec.page, 'Away', 'Back at 2 pm');
     expect(await rec.page.getByTestId('presence-button').innerText()).toContain('Back at 2 pm');
-    const header = doc.page.locator('header.head');
+    const header = doc.page.locator('header.conv-head');
     await header.getByText('Away').waitFor({ timeout: 30_000 });
     await header.getByTestId('presence-status').getByText('Back at 2 pm').waitFor();
 

@@ -8,17 +8,17 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { xml, type XmlElement } from '@xmpp/client';
+import type { XmlElement } from '@xmpp/client';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSink } from '../../gateway/sms/sink';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { fakeClock } from '../support/fake-clock';
-import { GATEWAY_NS, sealForPatient, sendIq, startTestGateway, type TestGateway } from '../support/gateway-support';
-import { startProsody, type ProsodyServer } from '../support/prosody';
-import { rawConnection, waitFor } from '../support/xmpp-support';
+import { GATEWAY_NS, postStep, sealForPatient, sendIq, startGatewayWithRita } from '../support/gateway-support';
+import type { GatewayWithRita, TestGateway } from '../support/gateway-support';
+import type { ProsodyServer } from '../support/prosody';
+import { waitFor } from '../support/xmpp-support';
 
-const RITA = 'rita@clinic.test';
 const PHONE = '+15550600000';
 const MINUTE = 60_000;
 
@@ -26,24 +26,22 @@ describe('one-time SMS codes through the gateway', () => {
   const clock = fakeClock();
   const states: XmlElement[] = [];
   const codes: string[] = [];
+  let setup: GatewayWithRita;
   let server: ProsodyServer;
   let gw: TestGateway;
   let rita: XmppConnection;
   let n = 0;
 
   beforeAll(async () => {
-    server = await startProsody({ users: [{ jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' }] });
-    gw = await startTestGateway(server, clock);
-    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk', (el) => {
-      if (el.is('message') && el.getChild('state', GATEWAY_NS)) states.push(el);
+    setup = await startGatewayWithRita(clock, {
+      onStanza: (el) => {
+        if (el.is('message') && el.getChild('state', GATEWAY_NS)) states.push(el);
+      },
     });
-    await rita.start();
-    await rita.send(xml('presence'));
+    ({ server, gw, rita } = setup);
   });
   afterAll(async () => {
-    await rita?.stop();
-    await gw?.close();
-    await server?.stop();
+    await setup?.close();
   });
 
   const send = async (text: string, expiresDays?: number) => {
@@ -52,16 +50,10 @@ describe('one-time SMS codes through the gateway', () => {
     const id = (await rita.iq(iq)).getChild('sent', GATEWAY_NS)!.attrs.id!;
     return { m, id };
   };
-  const post = (id: string, step: string, body: unknown) =>
-    fetch(`${gw.baseUrl}/api/m/${id}/${step}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
   /** Asks for a code and reads it off the patient's phone (the sink). */
   const codeFor = async (id: string) => {
     const before = readSink(gw.sinkDir).length;
-    const res = await post(id, 'code', {});
+    const res = await postStep(gw, id, 'code', {});
     expect(res.status).toBe(200);
     const texts = readSink(gw.sinkDir);
     expect(texts).toHaveLength(before + 1);
@@ -73,8 +65,8 @@ describe('one-time SMS codes through the gateway', () => {
 
   it('the link asks for a code; the code texted to the phone on record opens the message, once', async () => {
     const { m, id } = await send('Please call us about your referral.');
-    expect(await (await post(id, 'check', {})).json()).toEqual({ check: 'code' });
-    const res = await post(id, 'code', {});
+    expect(await (await postStep(gw, id, 'check', {})).json()).toEqual({ check: 'code' });
+    const res = await postStep(gw, id, 'code', {});
     const sent = (await res.json()) as { expiresAt: string; resendAt: string };
     expect(sent).toEqual({
       expiresAt: new Date(clock.now() + 10 * MINUTE).toISOString(),
@@ -86,7 +78,7 @@ describe('one-time SMS codes through the gateway', () => {
     codes.push(code);
     expect(sms.body).not.toContain('referral');
 
-    const ok = await post(id, 'open', { code });
+    const ok = await postStep(gw, id, 'open', { code });
     expect(ok.status).toBe(200);
     const body = (await ok.json()) as { ciphertext: string; check: string };
     expect(body.check).toBe('code');
@@ -98,7 +90,7 @@ describe('one-time SMS codes through the gateway', () => {
       states.map((s) => s.getChild('state', GATEWAY_NS)!).find((s) => s.attrs.id === id && s.attrs.state === 'opened'),
     );
 
-    const replay = await post(id, 'open', { code });
+    const replay = await postStep(gw, id, 'open', { code });
     expect(replay.status).toBe(403);
     expect(await replay.json()).toEqual({ error: 'no-code' });
   });
@@ -106,25 +98,31 @@ describe('one-time SMS codes through the gateway', () => {
   it('three wrong codes lock the link; the right code and new codes are refused until the lockout ends', async () => {
     const { id } = await send('Lockout.');
     const code = await codeFor(id);
-    expect(await (await post(id, 'open', { code: other(code) })).json()).toEqual({ error: 'wrong-code', triesLeft: 2 });
-    expect(await (await post(id, 'open', { code: other(code) })).json()).toEqual({ error: 'wrong-code', triesLeft: 1 });
-    const locked = await post(id, 'open', { code: other(code) });
+    expect(await (await postStep(gw, id, 'open', { code: other(code) })).json()).toEqual({
+      error: 'wrong-code',
+      triesLeft: 2,
+    });
+    expect(await (await postStep(gw, id, 'open', { code: other(code) })).json()).toEqual({
+      error: 'wrong-code',
+      triesLeft: 1,
+    });
+    const locked = await postStep(gw, id, 'open', { code: other(code) });
     expect(locked.status).toBe(429);
     const until = new Date(clock.now() + 60 * MINUTE).toISOString();
     expect(await locked.json()).toEqual({ error: 'locked', until });
-    expect(await (await post(id, 'open', { code })).json()).toEqual({ error: 'locked', until });
-    expect((await post(id, 'code', {})).status).toBe(429);
+    expect(await (await postStep(gw, id, 'open', { code })).json()).toEqual({ error: 'locked', until });
+    expect((await postStep(gw, id, 'code', {})).status).toBe(429);
     clock.advance(60 * MINUTE);
-    expect((await post(id, 'open', { code: await codeFor(id) })).status).toBe(200);
+    expect((await postStep(gw, id, 'open', { code: await codeFor(id) })).status).toBe(200);
   });
 
   it('a second code within a minute is refused; the DOB for a code link is the wrong check', async () => {
     const { id } = await send('Pacing.');
     await codeFor(id);
-    const again = await post(id, 'code', {});
+    const again = await postStep(gw, id, 'code', {});
     expect(again.status).toBe(429);
     expect(await again.json()).toMatchObject({ error: 'too-soon' });
-    const dob = await post(id, 'open', { dob: '1990-01-02' });
+    const dob = await postStep(gw, id, 'open', { dob: '1990-01-02' });
     expect(dob.status).toBe(409);
     expect(await dob.json()).toEqual({ error: 'wrong-check', check: 'code' });
   });
@@ -132,17 +130,17 @@ describe('one-time SMS codes through the gateway', () => {
   it('malformed requests: a number, a huge code, not JSON, an altered id', async () => {
     const { id } = await send('Malformed.');
     for (const body of [{ code: 123456 }, { code: '1'.repeat(100) }, {}, { code: '123456', device: 'x' }]) {
-      const res = await post(id, 'open', body);
+      const res = await postStep(gw, id, 'open', body);
       expect(res.status, JSON.stringify(body).slice(0, 40)).toBe(400);
     }
     // A DOB with the code is the step-up of a DOB link: for a code link, the wrong check.
-    expect((await post(id, 'open', { code: '123456', dob: '1990-01-02' })).status).toBe(409);
-    expect((await post(id, 'open', { code: '1'.repeat(5000) })).status).toBe(413);
+    expect((await postStep(gw, id, 'open', { code: '123456', dob: '1990-01-02' })).status).toBe(409);
+    expect((await postStep(gw, id, 'open', { code: '1'.repeat(5000) })).status).toBe(413);
     const notJson = await fetch(`${gw.baseUrl}/api/m/${id}/open`, { method: 'POST', body: 'code=123456' });
     expect(notJson.status).toBe(400);
     const altered = `${id.slice(0, -1)}${id.endsWith('A') ? 'B' : 'A'}`;
     for (const step of ['check', 'code', 'open']) {
-      const res = await post(altered, step, { code: '123456' });
+      const res = await postStep(gw, altered, step, { code: '123456' });
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ error: 'not-found' });
     }
@@ -154,9 +152,9 @@ describe('one-time SMS codes through the gateway', () => {
     clock.advance(86_400_000);
     gw.service.expire();
     const before = readSink(gw.sinkDir).length;
-    expect((await post(id, 'check', {})).status).toBe(410);
-    expect((await post(id, 'code', {})).status).toBe(410);
-    expect((await post(id, 'open', { code })).status).toBe(410);
+    expect((await postStep(gw, id, 'check', {})).status).toBe(410);
+    expect((await postStep(gw, id, 'code', {})).status).toBe(410);
+    expect((await postStep(gw, id, 'open', { code })).status).toBe(410);
     expect(readSink(gw.sinkDir)).toHaveLength(before);
   });
 

@@ -7,23 +7,16 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { xml, type XmlElement } from '@xmpp/client';
+import type { XmlElement } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSink } from '../../gateway/sms/sink';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { fakeClock } from '../support/fake-clock';
-import {
-  GATEWAY_NS,
-  postForm,
-  sealForPatient,
-  sendIq,
-  startTestGateway,
-  type TestGateway,
-} from '../support/gateway-support';
-import { startProsody, type ProsodyServer } from '../support/prosody';
-import { rawConnection, waitFor } from '../support/xmpp-support';
+import { GATEWAY_NS, postForm, RITA, sealForPatient, sendIq, startGatewayWithRita } from '../support/gateway-support';
+import type { GatewayWithRita, TestGateway } from '../support/gateway-support';
+import type { ProsodyServer } from '../support/prosody';
+import { waitFor } from '../support/xmpp-support';
 
-const RITA = 'rita@clinic.test';
 const DAY = 86_400_000;
 
 interface Refusal {
@@ -42,6 +35,7 @@ async function refusal(p: Promise<unknown>): Promise<Refusal> {
 
 describe('patient gateway component with the SMS sink', () => {
   const clock = fakeClock();
+  let setup: GatewayWithRita;
   let server: ProsodyServer;
   let gw: TestGateway;
   let rita: XmppConnection;
@@ -49,20 +43,17 @@ describe('patient gateway component with the SMS sink', () => {
   let to: string;
 
   beforeAll(async () => {
-    server = await startProsody({ users: [{ jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' }] });
-    to = server.component.domain;
-    gw = await startTestGateway(server, clock, (b) => ({ ...b, limits: { perPhonePerDay: 2, quietHours: null } }));
-    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk', (el) => {
-      if (el.is('message') && el.getChild('state', GATEWAY_NS)) states.push(el);
+    setup = await startGatewayWithRita(clock, {
+      overrides: (b) => ({ ...b, limits: { perPhonePerDay: 2, quietHours: null } }),
+      onStanza: (el) => {
+        if (el.is('message') && el.getChild('state', GATEWAY_NS)) states.push(el);
+      },
     });
-    await rita.start();
-    // Available, as the app is: Prosody delivers to the bare JID's online resources.
-    await rita.send(xml('presence'));
+    ({ server, gw, rita } = setup);
+    to = server.component.domain;
   });
   afterAll(async () => {
-    await rita?.stop();
-    await gw?.close();
-    await server?.stop();
+    await setup?.close();
   });
 
   const statesOf = (id: string) =>

@@ -7,39 +7,37 @@
  * "opened"; an expired link says so.
  */
 import { createHash } from 'node:crypto';
-import { xml, type XmlElement } from '@xmpp/client';
+import type { XmlElement } from '@xmpp/client';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { fakeClock } from '../support/fake-clock';
-import { GATEWAY_NS, sealForPatient, sendIq, startTestGateway, type TestGateway } from '../support/gateway-support';
-import { startProsody, type ProsodyServer } from '../support/prosody';
-import { rawConnection, waitFor } from '../support/xmpp-support';
+import { GATEWAY_NS, sealForPatient, sendIq, startGatewayWithRita } from '../support/gateway-support';
+import type { GatewayWithRita, TestGateway } from '../support/gateway-support';
+import type { ProsodyServer } from '../support/prosody';
+import { waitFor } from '../support/xmpp-support';
 
-const RITA = 'rita@clinic.test';
 const MINUTE = 60_000;
 
 describe('patient page over HTTP', () => {
   const clock = fakeClock();
   const states: XmlElement[] = [];
+  let setup: GatewayWithRita;
   let server: ProsodyServer;
   let gw: TestGateway;
   let rita: XmppConnection;
   let n = 0;
 
   beforeAll(async () => {
-    server = await startProsody({ users: [{ jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' }] });
-    gw = await startTestGateway(server, clock);
-    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk', (el) => {
-      if (el.is('message') && el.getChild('state', GATEWAY_NS)) states.push(el);
+    setup = await startGatewayWithRita(clock, {
+      onStanza: (el) => {
+        if (el.is('message') && el.getChild('state', GATEWAY_NS)) states.push(el);
+      },
     });
-    await rita.start();
-    await rita.send(xml('presence'));
+    ({ server, gw, rita } = setup);
   });
   afterAll(async () => {
-    await rita?.stop();
-    await gw?.close();
-    await server?.stop();
+    await setup?.close();
   });
 
   const send = async (text: string, dob: string, expiresDays?: number) => {

@@ -23,6 +23,8 @@ import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { fakeClock } from '../support/fake-clock';
 import {
   GATEWAY_NS,
+  postStep,
+  RITA,
   replyKeyPair,
   sealForPatient,
   sealReply,
@@ -33,7 +35,6 @@ import {
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { rawConnection, waitFor } from '../support/xmpp-support';
 
-const RITA = 'rita@clinic.test';
 const PHONE = '+15550700000';
 const DOB = '1961-07-04';
 /** The patient's browser (the page's device token): every open here is from the same one. */
@@ -93,14 +94,8 @@ describe('patient replies through the gateway', () => {
     const sent = (await rita.iq(iq)).getChild('sent', GATEWAY_NS)!;
     return { id: sent.attrs.id!, patient: sent.attrs.patient! };
   };
-  const post = (id: string, step: string, body: unknown) =>
-    fetch(`${gw.baseUrl}/api/m/${id}/${step}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
   const open = async (id: string) => {
-    const res = await post(id, 'open', { dob: DOB, device: DEVICE });
+    const res = await postStep(gw, id, 'open', { dob: DOB, device: DEVICE });
     expect(res.status).toBe(200);
     return (await res.json()) as { reply: { token: string; keys: string; until: string } | null };
   };
@@ -118,7 +113,7 @@ describe('patient replies through the gateway', () => {
     const text = 'Yes, Tuesday works. Thank you!';
     texts.push(text);
     const sealed = await sealReply(text, opened.reply!.keys);
-    const res = await post(id, 'reply', {
+    const res = await postStep(gw, id, 'reply', {
       token: opened.reply!.token,
       ciphertext: Buffer.from(sealed).toString('base64'),
     });
@@ -143,7 +138,7 @@ describe('patient replies through the gateway', () => {
     );
 
     // The token was for one reply: the same request again is refused.
-    const replay = await post(id, 'reply', {
+    const replay = await postStep(gw, id, 'reply', {
       token: opened.reply!.token,
       ciphertext: Buffer.from(sealed).toString('base64'),
     });
@@ -158,7 +153,7 @@ describe('patient replies through the gateway', () => {
     const text = 'Sent while you were away.';
     texts.push(text);
     const sealed = await sealReply(text, opened.reply!.keys);
-    const res = await post(id, 'reply', {
+    const res = await postStep(gw, id, 'reply', {
       token: opened.reply!.token,
       ciphertext: Buffer.from(sealed).toString('base64'),
     });
@@ -181,13 +176,13 @@ describe('patient replies through the gateway', () => {
     const as64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
     const big = await sealReply('x'.repeat(6000) + Math.random(), opened.reply!.keys);
-    const tooLarge = await post(id, 'reply', { token, ciphertext: as64(big) });
+    const tooLarge = await postStep(gw, id, 'reply', { token, ciphertext: as64(big) });
     expect(tooLarge.status).toBe(413);
     expect(await tooLarge.json()).toEqual({ error: 'too-large', maxBytes: 4096 });
 
     const plain = await openpgp.createMessage({ text: 'plaintext reply' });
     const plainBytes = plain.write() as Uint8Array;
-    const literal = await post(id, 'reply', { token, ciphertext: as64(plainBytes) });
+    const literal = await postStep(gw, id, 'reply', { token, ciphertext: as64(plainBytes) });
     expect(literal.status).toBe(400);
     expect(await literal.json()).toEqual({ error: 'bad-reply', reason: 'not-encrypted' });
 
@@ -208,7 +203,7 @@ describe('patient replies through the gateway', () => {
       ['a password', password, 'not-encrypted'],
       ['random bytes', new Uint8Array(300).fill(0xaa), 'not-encrypted'],
     ] as const) {
-      const res = await post(id, 'reply', { token, ciphertext: as64(bytes) });
+      const res = await postStep(gw, id, 'reply', { token, ciphertext: as64(bytes) });
       expect(res.status, what).toBe(400);
       expect(await res.json(), what).toEqual({ error: 'bad-reply', reason });
     }
@@ -218,16 +213,16 @@ describe('patient replies through the gateway', () => {
       { token, ciphertext: 'not base64!' },
       { token: 5, ciphertext: 'AAAA' },
     ]) {
-      expect((await post(id, 'reply', body)).status).toBe(400);
+      expect((await postStep(gw, id, 'reply', body)).status).toBe(400);
     }
     // None of those used the token up: a good reply still goes.
     const good = await sealReply('finally', opened.reply!.keys);
     texts.push('finally');
-    expect((await post(id, 'reply', { token, ciphertext: as64(good) })).status).toBe(200);
+    expect((await postStep(gw, id, 'reply', { token, ciphertext: as64(good) })).status).toBe(200);
 
     // Without a passed check there is no token.
     const fresh = await send('No check yet.');
-    const guessed = await post(fresh.id, 'reply', { token: 'A'.repeat(43), ciphertext: as64(good) });
+    const guessed = await postStep(gw, fresh.id, 'reply', { token: 'A'.repeat(43), ciphertext: as64(good) });
     expect(guessed.status).toBe(403);
     expect(await guessed.json()).toEqual({ error: 'not-verified' });
   });
@@ -238,15 +233,20 @@ describe('patient replies through the gateway', () => {
     clock.advance(30 * 60_000);
     const late = await sealReply('late', first.reply!.keys);
     expect(
-      (await post(id, 'reply', { token: first.reply!.token, ciphertext: Buffer.from(late).toString('base64') })).status,
+      (await postStep(gw, id, 'reply', { token: first.reply!.token, ciphertext: Buffer.from(late).toString('base64') }))
+        .status,
     ).toBe(403);
     for (let i = 0; i < 3; i++) {
       const again = await open(id);
       const sealed = await sealReply(`reply ${i}`, again.reply!.keys);
       texts.push(`reply ${i}`);
       expect(
-        (await post(id, 'reply', { token: again.reply!.token, ciphertext: Buffer.from(sealed).toString('base64') }))
-          .status,
+        (
+          await postStep(gw, id, 'reply', {
+            token: again.reply!.token,
+            ciphertext: Buffer.from(sealed).toString('base64'),
+          })
+        ).status,
       ).toBe(200);
     }
     expect((await open(id)).reply).toBeNull();
@@ -256,7 +256,7 @@ describe('patient replies through the gateway', () => {
     const none = await send('No replies.', { replyKeys: null });
     const opened = await open(none.id);
     expect(opened.reply).toBeNull();
-    const res = await post(none.id, 'reply', { token: 'A'.repeat(43), ciphertext: 'AAAA' });
+    const res = await postStep(gw, none.id, 'reply', { token: 'A'.repeat(43), ciphertext: 'AAAA' });
     expect(res.status).toBe(409);
     expect(await res.json()).toEqual({ error: 'no-replies' });
 
@@ -265,7 +265,7 @@ describe('patient replies through the gateway', () => {
     clock.advance(86_400_000);
     gw.service.expire();
     const sealed = await sealReply('too late', grant.keys);
-    const gone = await post(expiring.id, 'reply', {
+    const gone = await postStep(gw, expiring.id, 'reply', {
       token: grant.token,
       ciphertext: Buffer.from(sealed).toString('base64'),
     });

@@ -9,17 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { xml, type XmlElement } from '@xmpp/client';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSink } from '../../gateway/sms/sink';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { fakeClock } from '../support/fake-clock';
-import { GATEWAY_NS, sealForPatient, sendIq, startTestGateway, type TestGateway } from '../support/gateway-support';
-import { startProsody, type ProsodyServer } from '../support/prosody';
-import { rawConnection } from '../support/xmpp-support';
+import { GATEWAY_NS, postStep, sealForPatient, sendIq, startGatewayWithRita } from '../support/gateway-support';
+import type { GatewayWithRita, TestGateway } from '../support/gateway-support';
+import type { ProsodyServer } from '../support/prosody';
 
-const RITA = 'rita@clinic.test';
 const PHONE = '+15550700000';
 const DOB = '1961-07-14';
 const MINUTE = 60_000;
@@ -29,22 +27,18 @@ describe('a one-time code on top of the date of birth: late, or on a new device'
   const clock = fakeClock();
   const codes: string[] = [];
   const tokens: string[] = [];
+  let setup: GatewayWithRita;
   let server: ProsodyServer;
   let gw: TestGateway;
   let rita: XmppConnection;
   let n = 0;
 
   beforeAll(async () => {
-    server = await startProsody({ users: [{ jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' }] });
-    gw = await startTestGateway(server, clock);
-    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk', (_el: XmlElement) => {});
-    await rita.start();
-    await rita.send(xml('presence'));
+    setup = await startGatewayWithRita(clock);
+    ({ server, gw, rita } = setup);
   });
   afterAll(async () => {
-    await rita?.stop();
-    await gw?.close();
-    await server?.stop();
+    await setup?.close();
   });
 
   /** A browser's device token, as the page keeps one in localStorage. */
@@ -59,14 +53,8 @@ describe('a one-time code on top of the date of birth: late, or on a new device'
     const id = (await rita.iq(iq)).getChild('sent', GATEWAY_NS)!.attrs.id!;
     return { m, id };
   };
-  const post = (id: string, step: string, body: unknown) =>
-    fetch(`${gw.baseUrl}/api/m/${id}/${step}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
   const open = async (id: string, body: Record<string, string | undefined>) => {
-    const res = await post(id, 'open', body);
+    const res = await postStep(gw, id, 'open', body);
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const texts = () => readSink(gw.sinkDir).length;
@@ -106,7 +94,7 @@ describe('a one-time code on top of the date of birth: late, or on a new device'
     const { m, id } = await send('Please book a follow-up visit.');
     const phone = device();
     // The code endpoint is closed to a DOB link until a right DOB asked for the step-up.
-    expect((await post(id, 'code', {})).status).toBe(409);
+    expect((await postStep(gw, id, 'code', {})).status).toBe(409);
     clock.advance(24 * HOUR + MINUTE);
     const before = texts();
     const asked = await open(id, { dob: DOB, device: phone });
@@ -145,9 +133,9 @@ describe('a one-time code on top of the date of birth: late, or on a new device'
     const replay = await open(id, { dob: DOB, code, device: phone });
     expect(replay).toEqual({ status: 403, body: { error: 'no-code' } });
     // The page's "Text me a new code" works for this link now, paced.
-    expect((await post(id, 'code', {})).status).toBe(429);
+    expect((await postStep(gw, id, 'code', {})).status).toBe(429);
     clock.advance(MINUTE);
-    expect((await post(id, 'code', {})).status).toBe(200);
+    expect((await postStep(gw, id, 'code', {})).status).toBe(200);
     expect((await open(id, { dob: DOB, code: lastCode(), device: phone })).status).toBe(200);
   });
 
@@ -168,7 +156,7 @@ describe('a one-time code on top of the date of birth: late, or on a new device'
       body: { error: 'locked', until },
     });
     expect((await open(id, { dob: DOB, code, device: phone })).body).toEqual({ error: 'locked', until });
-    expect((await post(id, 'code', {})).status).toBe(429);
+    expect((await postStep(gw, id, 'code', {})).status).toBe(429);
     clock.advance(60 * MINUTE);
     expect((await open(id, { dob: DOB, device: phone })).body).toMatchObject({ error: 'code-required' });
     expect((await open(id, { dob: DOB, code: lastCode(), device: phone })).status).toBe(200);
@@ -202,7 +190,7 @@ describe('a one-time code on top of the date of birth: late, or on a new device'
   it('a malformed device token is a bad request and counts nothing', async () => {
     const { id } = await send('Malformed token.');
     for (const bad of ['short', 'x'.repeat(200), 'A'.repeat(21) + '/', 12345, null]) {
-      const res = await post(id, 'open', { dob: DOB, device: bad });
+      const res = await postStep(gw, id, 'open', { dob: DOB, device: bad });
       expect(res.status, String(bad).slice(0, 20)).toBe(400);
     }
     expect(gw.store.get(id)!.dobFailures).toBe(0);

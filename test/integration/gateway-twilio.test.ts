@@ -7,23 +7,16 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { xml, type XmlElement } from '@xmpp/client';
+import type { XmlElement } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { twilioSignature } from '../../gateway/sms/twilio-signature';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { fakeClock } from '../support/fake-clock';
-import {
-  GATEWAY_NS,
-  postForm,
-  sealForPatient,
-  sendIq,
-  startTestGateway,
-  type TestGateway,
-} from '../support/gateway-support';
-import { startProsody, type ProsodyServer } from '../support/prosody';
-import { rawConnection, waitFor } from '../support/xmpp-support';
+import { GATEWAY_NS, postForm, sealForPatient, sendIq, startGatewayWithRita } from '../support/gateway-support';
+import type { GatewayWithRita, TestGateway } from '../support/gateway-support';
+import type { ProsodyServer } from '../support/prosody';
+import { waitFor } from '../support/xmpp-support';
 
-const RITA = 'rita@clinic.test';
 const SID = `AC${'0123456789abcdef'.repeat(2)}`;
 const TOKEN = 'test-twilio-auth-token-0123456789';
 const WEBHOOK_BASE = 'https://patients.clinic.test';
@@ -60,6 +53,7 @@ describe('patient gateway with the Twilio adapter', () => {
   const calls: TwilioCall[] = [];
   const states: XmlElement[] = [];
   let api: Server;
+  let setup: GatewayWithRita;
   let server: ProsodyServer;
   let gw: TestGateway;
   let rita: XmppConnection;
@@ -67,13 +61,9 @@ describe('patient gateway with the Twilio adapter', () => {
 
   beforeAll(async () => {
     api = await fakeTwilioApi(calls);
-    server = await startProsody({ users: [{ jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' }] });
-    to = server.component.domain;
     const apiBaseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-    gw = await startTestGateway(
-      server,
-      clock,
-      (b) => ({
+    setup = await startGatewayWithRita(clock, {
+      overrides: (b) => ({
         ...b,
         sms: {
           provider: 'twilio',
@@ -84,18 +74,16 @@ describe('patient gateway with the Twilio adapter', () => {
           apiBaseUrl,
         },
       }),
-      { TEST_TWILIO_TOKEN: TOKEN },
-    );
-    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk', (el) => {
-      if (el.is('message') && el.getChild('state', GATEWAY_NS)) states.push(el);
+      env: { TEST_TWILIO_TOKEN: TOKEN },
+      onStanza: (el) => {
+        if (el.is('message') && el.getChild('state', GATEWAY_NS)) states.push(el);
+      },
     });
-    await rita.start();
-    await rita.send(xml('presence'));
+    ({ server, gw, rita } = setup);
+    to = server.component.domain;
   });
   afterAll(async () => {
-    await rita?.stop();
-    await gw?.close();
-    await server?.stop();
+    await setup?.close();
     await new Promise((r) => api?.close(r));
   });
 

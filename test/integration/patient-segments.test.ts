@@ -3,10 +3,15 @@
  * session, over a real Prosody with the real patient gateway and its SMS sink, a real SQLCipher
  * store and the compliance account's published archive key: a CSV import names every refused row
  * and writes nothing until the person chooses; a template with an unknown placeholder or PHI in its
- * SMS text is refused when saved; a segment of 200 patients gets one text each, with its own link
+ * SMS text is refused when saved, and so is an edit (each field's problems apart), audited without
+ * its text; a segment of 200 patients gets one text each, with its own link
  * and secret, even when the session dies in the middle (the store closed under it) and one text was
  * taken by the gateway without its answer ever being recorded: after the resume every patient in the
- * sink has exactly one SMS, and nobody is skipped.
+ * sink has exactly one SMS, and nobody is skipped — and the template edited and deleted while the
+ * segment waited changes nothing it sends: each text was copied when the segment was prepared.
+ * And a segment whose session dies in the middle of preparing its texts (some stored, some still
+ * recorded recipients): nothing goes before all are prepared, the resume prepares only the rest
+ * and sends each patient exactly one SMS, with its own link and secret.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +20,7 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSink } from '../../gateway/sms/sink';
+import type { AppError } from '../../common/result';
 import { deliverPatientText } from '../../main/patients/send-text';
 import { publishPublicKey } from '../../main/xmpp/pep-keys';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
@@ -22,12 +28,17 @@ import { adminKey } from '../support/crypto-fixtures';
 import { fakeClock } from '../support/fake-clock';
 import { startTestGateway, type TestGateway } from '../support/gateway-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { makeClient, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
+import { auditTypes, makeClient, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 
 const RITA = 'rita@clinic.test';
 const COMP = 'compliance@clinic.test';
 const SEGMENT = 200;
 const phoneOf = (i: number) => `+1555030${String(i).padStart(4, '0')}`;
+/** Two batches of preparation (64 each), so a crash can fall between them. */
+const PREP = 100;
+/** The DOB verifiers are slow on purpose (scrypt, 32 MiB each): on a loaded machine, ~1 s each. */
+const PREPARED_WITHIN = 600_000;
+const prepPhone = (i: number) => `+1555031${String(i).padStart(4, '0')}`;
 const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('patient list, templates and segment sends', () => {
@@ -148,6 +159,64 @@ describe('patient list, templates and segment sends', () => {
     expect(() => lists.saveTemplate({ ...base, body: 'Other' })).toThrow(/exists already/);
   });
 
+  it("edits a template with the same checks, each field's problems in words, and deletes it; audited without its text", () => {
+    const lists = rita.messaging.patients.lists;
+    const draft = {
+      id: null,
+      name: 'Reminder',
+      body: 'Dear {firstName}, a reminder from {clinicName}.',
+      smsText: 'A secure message from your clinic: {link}',
+      quick: false,
+    };
+    const made = lists.saveTemplate(draft);
+    const other = lists.saveTemplate({ ...draft, name: 'Other reminder' });
+    const edit = { ...draft, id: made.id };
+    const refusal = (t: typeof edit) => {
+      try {
+        lists.saveTemplate(t);
+      } catch (err) {
+        return err as AppError;
+      }
+      throw new Error('not refused');
+    };
+    const phi = refusal({ ...edit, body: 'Dear {firstName}, see {doctor}.', smsText: 'Your lab results: {link}' });
+    expect(phi.code).toBe('BAD_INPUT');
+    expect(phi.details).toEqual({
+      body: expect.stringMatching(/^\{doctor\} is not a placeholder the app knows/),
+      smsText: expect.stringContaining('“lab”'),
+    });
+    expect(refusal({ ...edit, name: 'other REMINDER' }).details).toEqual({
+      name: 'A template named “other REMINDER” exists already.',
+    });
+    expect(refusal({ ...edit, id: 'gone' }).code).toBe('NOT_FOUND');
+    expect(lists.templates().find((t) => t.id === made.id)).toEqual(made);
+
+    const edited = lists.saveTemplate({ ...edit, name: 'Reminder, kind', body: 'Hello {firstName}.', quick: true });
+    expect(edited).toEqual({
+      id: made.id,
+      name: 'Reminder, kind',
+      body: 'Hello {firstName}.',
+      smsText: draft.smsText,
+      quick: true,
+      updatedAt: expect.any(Number),
+    });
+    expect(edited.updatedAt).toBeGreaterThanOrEqual(made.updatedAt);
+    expect(lists.templates().filter((t) => t.id === made.id)).toEqual([edited]);
+    lists.deleteTemplate(made.id);
+    lists.deleteTemplate(other.id);
+    expect(lists.templates().filter((t) => t.id === made.id || t.id === other.id)).toEqual([]);
+    expect(() => lists.deleteTemplate(made.id)).toThrow(/no longer exists/);
+
+    const trail = auditTypes(rita).filter((e) => e.type === 'patient-text' && e.detail.template === made.id);
+    // Newest first, as the audit lists them.
+    expect(trail.map((e) => e.detail).reverse()).toEqual([
+      { template: made.id, list: 'template-saved' },
+      { template: made.id, list: 'template-edited' },
+      { template: made.id, list: 'template-deleted' },
+    ]);
+    expect(JSON.stringify(auditTypes(rita))).not.toMatch(/Reminder|Hello|reminder from/);
+  });
+
   it(`sends a segment of ${SEGMENT} once each, with its own link, across a crash in the middle`, async () => {
     const rows = Array.from(
       { length: SEGMENT },
@@ -169,19 +238,19 @@ describe('patient list, templates and segment sends', () => {
       patientIds: ids,
       clinicName: 'Northside Clinic',
     });
-    expect(started).toMatchObject({ total: SEGMENT, failed: 0 });
-    // Every recipient's text is in the store before the first goes.
-    expect(rita.store.patientTexts.unsent().length + started.handed).toBe(SEGMENT);
+    // Every recipient is recorded before any text is prepared or goes.
+    expect(started).toMatchObject({ total: SEGMENT, preparing: SEGMENT, waiting: 0, handed: 0, failed: 0 });
 
     // The crash: the store closes under the running send, then the session goes.
     await waitFor(
       'a quarter handed over',
       () => (rita.store.patientLists.segment(started.id)?.handed ?? 0) >= SEGMENT / 4,
-      120_000,
+      PREPARED_WITHIN,
     );
     await rita.store.close();
     await rita.messaging.stop().catch(() => undefined); // the session is dying: its errors are the point
-    const sentAtCrash = readSink(gw.sinkDir).filter((s) => s.to.startsWith('+1555030')).length;
+    const phonesAtCrash = new Set(readSink(gw.sinkDir).map((s) => s.to));
+    const sentAtCrash = [...phonesAtCrash].filter((to) => to.startsWith('+1555030')).length;
     expect(sentAtCrash, 'the crash came in the middle').toBeLessThan(SEGMENT);
 
     // The same profile opened again, still offline.
@@ -205,6 +274,13 @@ describe('patient list, templates and segment sends', () => {
     await side.stop();
     expect(readSink(gw.sinkDir).filter((s) => s.to === lost.phone)).toHaveLength(1);
     expect(rita.store.patientTexts.get(lost.id)?.state).toBe('sending');
+
+    // The template edited, then deleted, while its segment is still being sent: the texts still
+    // waiting keep the message they were prepared with (each recipient's text was copied then).
+    const reopened = rita.messaging.patients.lists;
+    reopened.saveTemplate({ ...template, body: 'Changed after the segment was prepared, {firstName}.' });
+    reopened.deleteTemplate(template.id);
+    expect(rita.store.patientTexts.unsent().every((t) => t.body.startsWith('Dear Pat'))).toBe(true);
 
     // The resume: the next connection sends what is still 'sending', under the same ids.
     await rita.messaging.start();
@@ -235,16 +311,113 @@ describe('patient list, templates and segment sends', () => {
     ).toBe(true);
 
     // A patient opens theirs: the template filled for them, readable with their secret only.
-    const i = 7;
-    const [, id, secret] = links[sms.findIndex((s) => s.to === phoneOf(i))]!;
+    const read = async (i: number) => {
+      const [, id, secret] = links[sms.findIndex((s) => s.to === phoneOf(i))]!;
+      const res = await fetch(`${gw.baseUrl}/api/m/${id}/open`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ dob: `1970-01-${String((i % 28) + 1).padStart(2, '0')}` }),
+      });
+      const { ciphertext } = (await res.json()) as { ciphertext: string };
+      const message = await openpgp.readMessage({ binaryMessage: Buffer.from(ciphertext, 'base64') });
+      return (await openpgp.decrypt({ message, passwords: [secret!], format: 'utf8' })).data;
+    };
+    expect(await read(7)).toBe('Dear Pat7, the flu clinic at Northside Clinic opens on 15 January 2027.');
+    // One texted only after the template was edited and deleted: the message it was prepared with.
+    const late = Array.from({ length: SEGMENT }, (_, k) => k).findLast(
+      (k) => !phonesAtCrash.has(phoneOf(k)) && phoneOf(k) !== lost.phone,
+    )!;
+    expect(await read(late)).toBe(`Dear Pat${late}, the flu clinic at Northside Clinic opens on 15 January 2027.`);
+  }, 1_200_000);
+
+  it(`prepares a segment of ${PREP} across a crash in the middle of preparing: each text once, nobody skipped`, async () => {
+    const rows = Array.from(
+      { length: PREP },
+      (_, i) => `Pre${i},Prepared${i},${prepPhone(i)},1980-02-${String((i % 28) + 1).padStart(2, '0')}`,
+    );
+    const lists = rita.messaging.patients.lists;
+    lists.importCsv({ csv: enc(['first name,last name,phone,dob', ...rows].join('\n')), skipRefused: false });
+    const ids = lists
+      .directory()
+      .filter((p) => p.lastName.startsWith('Prepared'))
+      .map((p) => p.id);
+    expect(ids).toHaveLength(PREP);
+    const template = lists.saveTemplate({
+      id: null,
+      name: 'Recall',
+      body: 'Dear {firstName}, {clinicName} would like to see you again.',
+      smsText: 'Your clinic sent you a secure message: {link}',
+      quick: false,
+    });
+    const started = await rita.messaging.patients.segments.send({
+      templateId: template.id,
+      patientIds: ids,
+      clinicName: 'Southside Clinic',
+    });
+    expect(started).toMatchObject({ total: PREP, preparing: PREP, waiting: 0 });
+
+    // The crash once some texts are prepared and stored, and others are not.
+    const mid = await waitFor(
+      'some prepared, some not',
+      () => {
+        const s = rita.store.patientLists.segment(started.id)!;
+        return s.preparing < PREP && s.preparing > 0 ? s : null;
+      },
+      PREPARED_WITHIN,
+    );
+    const preparedBefore = new Map(
+      rita.store.patientTexts
+        .unsent()
+        .filter((t) => t.phone.startsWith('+1555031'))
+        .map((t) => [t.id, t.dobVerifier]),
+    );
+    await rita.store.close();
+    await rita.messaging.stop().catch(() => undefined); // the session is dying: its errors are the point
+    expect(preparedBefore.size).toBeGreaterThanOrEqual(PREP - mid.preparing);
+    const ours = () => readSink(gw.sinkDir).filter((x) => x.to.startsWith('+1555031'));
+    expect(ours(), 'nothing goes before every text is prepared').toHaveLength(0);
+
+    rita = await open();
+    const after = rita.store.patientLists.segment(started.id)!;
+    expect(after.preparing, 'recipients still to prepare').toBeGreaterThan(0);
+    expect(after.preparing + after.waiting).toBe(PREP);
+    await rita.messaging.start();
+    const done = await waitFor(
+      'the segment done',
+      () => {
+        const s = rita.store.patientLists.segment(started.id)!;
+        return s.preparing === 0 && s.waiting === 0 ? s : null;
+      },
+      PREPARED_WITHIN,
+    );
+    expect(done).toMatchObject({ total: PREP, handed: PREP, failed: 0 });
+    expect(rita.store.patientLists.unprepared(10)).toEqual([]);
+    // What was prepared before the crash was kept, not made again.
+    for (const [id, verifier] of preparedBefore) expect(rita.store.patientTexts.get(id)?.dobVerifier).toBe(verifier);
+
+    const sms = ours();
+    const perPhone = new Map<string, number>();
+    for (const x of sms) perPhone.set(x.to, (perPhone.get(x.to) ?? 0) + 1);
+    expect(perPhone.size, 'nobody skipped').toBe(PREP);
+    expect(
+      [...perPhone.values()].every((n) => n === 1),
+      'nobody texted twice',
+    ).toBe(true);
+    const links = sms.map((x) => /\/m\/([A-Za-z0-9_-]{22})#([A-Za-z0-9_-]{22})$/.exec(x.body)!);
+    expect(new Set(links.map((l) => l[1])).size, 'a link per patient').toBe(PREP);
+    expect(new Set(links.map((l) => l[2])).size, 'a secret per patient').toBe(PREP);
+
+    // A patient whose text was prepared after the resume opens it with their own DOB and secret.
+    const i = PREP - 1;
+    const [, id, secret] = links[sms.findIndex((x) => x.to === prepPhone(i))]!;
     const res = await fetch(`${gw.baseUrl}/api/m/${id}/open`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ dob: `1970-01-${String((i % 28) + 1).padStart(2, '0')}` }),
+      body: JSON.stringify({ dob: `1980-02-${String((i % 28) + 1).padStart(2, '0')}` }),
     });
     const { ciphertext } = (await res.json()) as { ciphertext: string };
     const message = await openpgp.readMessage({ binaryMessage: Buffer.from(ciphertext, 'base64') });
     const { data } = await openpgp.decrypt({ message, passwords: [secret!], format: 'utf8' });
-    expect(data).toBe('Dear Pat7, the flu clinic at Northside Clinic opens on 15 January 2027.');
-  }, 600_000);
+    expect(data).toBe(`Dear Pre${i}, Southside Clinic would like to see you again.`);
+  }, 1_200_000);
 });

@@ -12,8 +12,10 @@ import * as openpgp from 'openpgp';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from '../../gateway/config';
 import { makeDobVerifier } from '../../gateway/dob';
 import { runGateway, type RunningGateway } from '../../gateway/gateway';
+import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import type { FakeClock } from './fake-clock';
-import type { ProsodyServer } from './prosody';
+import { startProsody, type ProsodyServer } from './prosody';
+import { rawConnection } from './xmpp-support';
 
 export const GATEWAY_NS = 'urn:clinic-messenger:patient-gateway:0';
 
@@ -66,6 +68,53 @@ export async function startTestGateway(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The staff member of the gateway's integration tests: her account texts patients and gets their replies. */
+export const RITA = 'rita@clinic.test';
+
+export interface GatewayWithRita {
+  server: ProsodyServer;
+  gw: TestGateway;
+  /** Rita's raw connection, started and available. */
+  rita: XmppConnection;
+  /** Stops Rita, then the gateway, then Prosody. */
+  close(): Promise<void>;
+}
+
+/**
+ * A test Prosody with Rita's account, the gateway as its component (`overrides` and `env` as for
+ * startTestGateway) and Rita on a raw connection, available as the app is: Prosody delivers the
+ * gateway's messages to the bare JID's online resources. `onStanza` sees every stanza she gets.
+ */
+export async function startGatewayWithRita(
+  clock: FakeClock,
+  opts: {
+    overrides?: (base: GatewayConfigInput, dir: string) => GatewayConfigInput;
+    env?: Record<string, string>;
+    onStanza?: (el: XmlElement) => void;
+  } = {},
+): Promise<GatewayWithRita> {
+  let server: ProsodyServer | undefined;
+  let gw: TestGateway | undefined;
+  let rita: XmppConnection | undefined;
+  const close = async () => {
+    await rita?.stop();
+    await gw?.close();
+    await server?.stop();
+  };
+  try {
+    server = await startProsody({ users: [{ jid: RITA, password: 'rita-pw-1', name: 'Rita Reception' }] });
+    gw = await startTestGateway(server, clock, opts.overrides, opts.env);
+    rita = rawConnection(server, RITA, 'rita-pw-1', 'desk', opts.onStanza);
+    await rita.start();
+    await rita.send(xml('presence'));
+  } catch (e) {
+    // The caller gets nothing to close: stop what did start, and report the failure that stopped the start.
+    await close().catch(() => {});
+    throw e;
+  }
+  return { server, gw, rita, close };
 }
 
 export interface PatientMessage {
@@ -131,6 +180,15 @@ export async function sealReply(text: string, keysBase64: string): Promise<Uint8
   const encryptionKeys = await openpgp.readKeys({ binaryKeys: Buffer.from(keysBase64, 'base64') });
   const message = await openpgp.createMessage({ text });
   return openpgp.encrypt({ message, encryptionKeys, format: 'binary' });
+}
+
+/** Posts a step of the patient page's API (open, reply, …) for link `id`, as JSON, as the page does. */
+export async function postStep(gw: TestGateway, id: string, step: string, body: unknown): Promise<Response> {
+  return fetch(`${gw.baseUrl}/api/m/${id}/${step}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Posts a form to the gateway's HTTP side. */

@@ -3,7 +3,8 @@
  * refused row with its spreadsheet row number and a reason in words; quoting as RFC 4180 has it;
  * a template's unknown placeholders and PHI in its SMS text are problems at save time; filling
  * puts each patient's values in and nothing else. And the store's side over a real SQLCipher file:
- * a segment and all its texts are written at once, and its progress counts them.
+ * a segment and all its recipients are recorded at once, each is prepared into its text exactly
+ * once, and its progress counts them.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizePhone, parseCsvRecords, parsePatientCsv } from '../../common/patient-csv';
-import { checkTemplate, dateInWords, fillTemplate } from '../../common/patient-template';
+import { checkTemplate, checkTemplateFields, dateInWords, fillTemplate } from '../../common/patient-template';
 import { openStore, type Store } from '../../main/store';
 import { migrations, runMigrations } from '../../main/store/migrations';
 import { openDb } from '../../main/store/open-db';
@@ -108,6 +109,24 @@ describe('templates', () => {
       "SMS: “flu” is on the clinic's list of words an SMS never carries.",
     ]);
   });
+  it('puts each problem beside its own field (the edit form shows them there)', () => {
+    expect(
+      checkTemplateFields({ name: ' ', body: 'Hi {apptDay}', smsText: 'Your lab results: {link}' }, ['results']),
+    ).toEqual({
+      name: ['The template needs a name.'],
+      body: [expect.stringMatching(/^\{apptDay\} is not a placeholder the app knows/)],
+      smsText: [
+        "SMS: “lab” is on the clinic's list of words an SMS never carries.",
+        "SMS: “results” is on the clinic's list of words an SMS never carries.",
+      ],
+    });
+    // A PHI word only in the message is fine: the message is encrypted, only the SMS is checked.
+    expect(checkTemplateFields({ name: 'Labs', body: 'Your lab results are in.', smsText: sms })).toEqual({
+      name: [],
+      body: [],
+      smsText: [],
+    });
+  });
   it('fills each placeholder with the patient’s values and leaves other text alone', () => {
     const values = {
       firstName: 'Ann',
@@ -157,27 +176,47 @@ describe('patient list store', () => {
     ]);
   });
 
-  it('writes a segment with all its texts at once, and counts its progress', () => {
+  it('records a segment with all its recipients at once, prepares them in batches once each, and counts its progress', () => {
     const lists = open();
-    const text = (id: string) => ({
+    const rec = (id: string) => ({
       id,
       patientId: `p-${id}`,
       patientName: 'A B',
       phone: '+15550000001',
-      dobVerifier: null,
-      body: 'b',
+      dob: '1970-01-02',
+      body: `body of ${id}`,
       smsText: 's {link}',
     });
-    lists.createSegment({ id: 's1', name: 'Recall', templateId: null }, [text('t1'), text('t2'), text('t3')]);
-    expect(lists.segment('s1')).toMatchObject({ total: 3, waiting: 3, handed: 0, failed: 0 });
+    lists.createSegment({ id: 's1', name: 'Recall', templateId: null }, [rec('t1'), rec('t2'), rec('t3')]);
+    expect(lists.segment('s1')).toMatchObject({ total: 3, preparing: 3, waiting: 0, handed: 0, failed: 0 });
+    expect(store.patientTexts.unsent()).toEqual([]);
+    expect(lists.unprepared(2).map((r) => [r.id, r.segmentId, r.dob, r.body])).toEqual([
+      ['t1', 's1', '1970-01-02', 'body of t1'],
+      ['t2', 's1', '1970-01-02', 'body of t2'],
+    ]);
+
+    lists.prepared([
+      { id: 't1', dobVerifier: 'v1' },
+      { id: 't2', dobVerifier: 'v2' },
+    ]);
+    expect(lists.segment('s1')).toMatchObject({ total: 3, preparing: 1, waiting: 2, handed: 0 });
+    expect(lists.unprepared(10).map((r) => r.id)).toEqual(['t3']);
+    expect(store.patientTexts.get('t1')).toMatchObject({ state: 'sending', body: 'body of t1', dobVerifier: 'v1' });
+    expect(lists.segmentOf('t1')).toBe('s1');
+    // Prepared again (a second run after a crash): nothing changes, nobody gets a second text.
+    lists.prepared([{ id: 't1', dobVerifier: 'other' }]);
+    expect(store.patientTexts.get('t1')?.dobVerifier).toBe('v1');
+    expect(lists.segment('s1')).toMatchObject({ preparing: 1, waiting: 2 });
+
+    lists.prepared([{ id: 't3', dobVerifier: 'v3' }]);
     store.patientTexts.taken('t1', { linkId: 'link-0001', patientJid: 'p-00@x', state: 'queued', expiresAt: 1 });
     store.patientTexts.fail('t2', 'opted-out');
-    expect(lists.segment('s1')).toMatchObject({ total: 3, waiting: 1, handed: 1, failed: 1 });
-    expect(lists.segmentOf('t3')).toBe('s1');
-    // A duplicate id aborts the whole segment: nothing of it is written.
-    expect(() => lists.createSegment({ id: 's2', name: 'X', templateId: null }, [text('t4'), text('t1')])).toThrow();
+    expect(lists.segment('s1')).toMatchObject({ total: 3, preparing: 0, waiting: 1, handed: 1, failed: 1 });
+    expect(lists.unprepared(10)).toEqual([]);
+    // A duplicate id aborts the whole segment: nothing of it is recorded.
+    expect(() => lists.createSegment({ id: 's2', name: 'X', templateId: null }, [rec('t4'), rec('t4')])).toThrow();
     expect(lists.segment('s2')).toBeUndefined();
-    expect(store.patientTexts.get('t4')).toBeUndefined();
+    expect(lists.unprepared(10)).toEqual([]);
   });
 
   it('migration 0013 keeps the texts of version 12 as they were, in no segment', () => {

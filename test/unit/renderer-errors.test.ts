@@ -5,7 +5,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../common/result';
-import { errorText, errorTextFor, KEYCHAIN_HELP, NOTICE_TEXTS, signInErrorText } from '../../renderer/src/lib/errors';
+import {
+  errorText,
+  errorTextFor,
+  KEYCHAIN_HELP,
+  NOTICE_TEXTS,
+  patientTextFailure,
+  signInErrorText,
+} from '../../renderer/src/lib/errors';
 
 const err = (code: ErrorCode, message = '', details?: Record<string, number>) => ({
   code,
@@ -82,6 +89,12 @@ describe('renderer error texts', () => {
     expect(errorTextFor('createRoom', err('CONFLICT', 'The room was not created: refused.'))).toBe(
       'The room was not created: refused.',
     );
+  });
+
+  it('a text to a patient that was not sent gives the gateway’s reason; a code it does not know shows as it is', () => {
+    expect(patientTextFailure('opted-out')).toBe('the patient has opted out of texts');
+    expect(patientTextFailure('archive-no-key')).toBe('the clinic’s archive key is not published; ask IT');
+    expect(patientTextFailure('gateway-new-reason')).toBe('gateway-new-reason');
   });
 
   it('texts that are not an error code are there too', () => {

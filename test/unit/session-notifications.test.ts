@@ -10,6 +10,7 @@ import {
   type NotificationGate,
 } from '../../main/session/notifications';
 import type { Store } from '../../main/store';
+import { replyOutcome } from '../../main/xmpp/patient-conversations';
 
 const LEVELS: NotificationPreview[] = ['none', 'sender', 'full'];
 const ask = (policyPreview: NotificationPreview, userPreview: NotificationPreview | null, locked = false) =>
@@ -129,6 +130,43 @@ describe('what the session hands its messaging service (messagingHooks)', () => 
     gate = { locked: true, userPreview: null };
     expect(hooks.locked()).toBe(true);
     hooks.onLiveMessage(m, 'bob@clinic.test');
+    expect(shown).toHaveLength(3);
+  });
+
+  it("a patient's reply (issue 17) notifies under the same preview rules, titled as a patient", () => {
+    let gate: NotificationGate = { locked: false, userPreview: 'sender' };
+    const events = createEventBus(silentLogger);
+    const shown: unknown[] = [];
+    events.subscribe((name, payload) => shown.push({ name, payload }));
+    const hooks = messagingHooks(() => gate, {
+      policy: { notificationPreview: 'full', urgentBypassesDnd: true },
+      store: {} as Store,
+      events,
+    });
+    const reply = { conversationId: 'patient:+15550100001', patientName: 'Ana Silva', body: 'Thank you!' };
+    hooks.onPatientReply(reply);
+    gate = { locked: false, userPreview: 'full' };
+    hooks.onPatientReply(reply);
+    gate = { locked: false, userPreview: 'none' };
+    hooks.onPatientReply(reply);
+    expect(shown).toEqual([
+      {
+        name: 'notification:shown',
+        payload: { conversationId: reply.conversationId, title: 'Ana Silva (patient)', body: '' },
+      },
+      {
+        name: 'notification:shown',
+        payload: { conversationId: reply.conversationId, title: 'Ana Silva (patient)', body: 'Thank you!' },
+      },
+      { name: 'notification:shown', payload: { conversationId: reply.conversationId, title: 'New message', body: '' } },
+    ]);
+    // Muted, under Do not disturb, or locked: nothing.
+    gate = { locked: false, userPreview: 'full', muted: (id) => id === reply.conversationId };
+    hooks.onPatientReply(reply);
+    gate = { locked: false, userPreview: 'full', dnd: true };
+    hooks.onPatientReply(reply);
+    gate = { locked: true, userPreview: 'full' };
+    hooks.onPatientReply(reply);
     expect(shown).toHaveLength(3);
   });
 });
@@ -283,5 +321,14 @@ describe('a care-team room message that mentions us (issue 18 §4)', () => {
     hooks.onLiveMessage(inRoom, 'ward3@rooms.clinic.test'); // muted, no mention: nothing
     hooks.onLiveMessage({ ...inRoom, mentionsMe: true }, 'ward3@rooms.clinic.test');
     expect(shown).toEqual([{ conversationId: 'room', title: 'Dr. Bob', body: 'Mentioned you', mention: true }]);
+  });
+
+  it('a patient reply to the conversation in view is read at once with no notification; elsewhere it notifies', () => {
+    // Issue 17: conversations:view covers patient conversations as it does chats.
+    expect(replyOutcome({ locked: false, inView: true })).toBe('read');
+    expect(replyOutcome({ locked: false, inView: false })).toBe('notify');
+    // Locked: it waits unread, and nothing is shown (inView is false while locked anyway).
+    expect(replyOutcome({ locked: true, inView: false })).toBe('quiet');
+    expect(replyOutcome({ locked: true, inView: true })).toBe('quiet');
   });
 });

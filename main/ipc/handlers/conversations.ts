@@ -5,6 +5,8 @@
 import { AppError } from '../../../common/result';
 import type { ConversationSummary } from '../../../common/contract/domain';
 import type { ActiveSession } from '../../session/types';
+import { decodeCursor } from '../../store/ids';
+import { mergeIntoPage, phoneOfConversation } from '../../store/repos/patient-conversations';
 import type { ConversationListItem } from '../../store/types';
 import type { DomainHandlers, HandlerContext } from './context';
 
@@ -28,12 +30,14 @@ export function conversationHandlers(
     'conversations:list': ({ cursor, limit }) => {
       const active = ctx.session.active();
       const page = active.store.conversations.list({ cursor, limit });
+      // Patient conversations (issue 17) have rows of their own; each goes on the page of its time.
+      const items = mergeIntoPage(page, decodeCursor(cursor)?.at ?? null, active.store.patientConversations.list());
       // The preview is the last message's text: a read of PHI (issue 10 §8). One entry per list
       // call (not one per row) with the ids of the messages whose text was previewed.
-      const previewed = page.items.flatMap((i) => (i.lastMessage?.preview != null ? [i.lastMessage.id] : []));
+      const previewed = items.flatMap((i) => (i.lastMessage?.preview != null ? [i.lastMessage.id] : []));
       if (previewed.length > 0)
         active.audit.append('message-previewed', { count: previewed.length, messageIds: previewed.join(',') });
-      return { items: page.items.map((i) => withPresence(active, i)), nextCursor: page.nextCursor };
+      return { items: items.map((i) => withPresence(active, i)), nextCursor: page.nextCursor };
     },
     'conversations:open': ({ peerJid }) => {
       const active = ctx.session.active();
@@ -73,11 +77,17 @@ export function conversationHandlers(
     },
     'conversations:view': ({ conversationId }) => {
       const active = ctx.session.active();
-      if (conversationId !== null && !active.store.conversations.get(conversationId)) {
+      // A patient conversation (issue 17) is one number's texts and replies, not a chat row.
+      const phone = conversationId === null ? null : phoneOfConversation(conversationId);
+      const exists = (id: string) =>
+        phone !== null
+          ? active.store.patientConversations.summary(phone) !== undefined
+          : !!active.store.conversations.get(id);
+      if (conversationId !== null && !exists(conversationId)) {
         active.messaging.view(null);
         throw new AppError('NOT_FOUND', 'No such conversation.');
       }
-      // From now on messaging stores live inbound messages to it read. What arrived before is not
+      // From now on messaging stores live inbound messages (a patient's replies) to it read. What arrived before is not
       // marked here: the renderer says what it showed (conversations:markRead), issue 12 §1.
       active.messaging.view(conversationId);
       return null;

@@ -13,6 +13,7 @@ import { contactHandlers } from './contacts';
 import { draftHandlers } from './drafts';
 import { attachmentHandlers } from './attachments';
 import { patientHandlers } from './patients';
+import { plainSmsHandlers } from './patient-plain-sms';
 
 /** The explicit channel → handler map. Each domain contributes its own slice. */
 export function createHandlers(ctx: HandlerContext): HandlerMap {
@@ -30,5 +31,6 @@ export function createHandlers(ctx: HandlerContext): HandlerMap {
     ...draftHandlers(ctx),
     ...attachmentHandlers(ctx),
     ...patientHandlers(ctx),
+    ...plainSmsHandlers(ctx),
   };
 }

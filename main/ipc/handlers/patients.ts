@@ -8,6 +8,9 @@ import type { DomainHandlers, HandlerContext } from './context';
 type PatientChannels =
   | 'patients:send'
   | 'patients:list'
+  | 'patients:thread'
+  | 'patients:markRead'
+  | 'patients:sendInThread'
   | 'patients:import'
   | 'patients:directory'
   | 'patients:templates'
@@ -21,6 +24,13 @@ export function patientHandlers(ctx: HandlerContext): DomainHandlers<PatientChan
   return {
     'patients:send': (draft) => patients().send(draft),
     'patients:list': () => patients().list(),
+    // A patient conversation in the inbox (issue 17): main/xmpp/patient-conversations.ts.
+    'patients:thread': ({ phone }) => patients().conversations.thread(phone),
+    'patients:markRead': ({ phone }) => {
+      patients().conversations.markRead(phone);
+      return null;
+    },
+    'patients:sendInThread': (draft) => patients().conversations.send(draft),
     'patients:import': (input) => patients().lists.importCsv(input),
     'patients:directory': () => patients().lists.directory(),
     'patients:templates': () => patients().lists.templates(),

@@ -11,6 +11,7 @@ export function policyHandlers(ctx: HandlerContext): DomainHandlers<'policy:get'
       exportAllowed: ctx.policy.policy.exportAllowed,
       screenshotsAllowed: ctx.policy.policy.screenshotsAllowed,
       staffMayCreateRooms: ctx.policy.policy.staffMayCreateRooms,
+      patientPlainSmsAllowed: ctx.policy.policy.patientPlainSmsAllowed,
       passphraseMinLength: ctx.policy.policy.passphraseMinLength,
       server: ctx.policy.policy.server,
       retentionDays: ctx.policy.policy.retentionDays,

@@ -1,12 +1,13 @@
 /**
  * The clinic's patient list, its text templates and its segment sends (migration 0013, issue 17
  * item 5). Names, numbers and dates of birth are PHI: in this encrypted database, never logged.
- * A segment's recipients are patient_texts rows ('sending'), all written with the segment in one
- * transaction before the first goes to the gateway; each row's id is its gateway request id.
+ * A segment is recorded first: the segment and one recipient row each (migration 0017), in one
+ * transaction, before any text is prepared. Preparing a batch turns its recipient rows into
+ * patient_texts rows ('sending') in one transaction; each text's id is its recipient's id and its
+ * gateway request id.
  */
 import type { Clock } from '../../clock';
 import type { Db } from '../open-db';
-import type { NewPatientText } from './patient-texts';
 
 export interface StoredPatient {
   id: string;
@@ -30,6 +31,8 @@ export interface SegmentProgress {
   name: string;
   createdAt: number;
   total: number;
+  /** Recorded, its text not yet prepared (its DOB verifier not yet made). */
+  preparing: number;
   /** Still 'sending': not yet taken by the gateway. */
   waiting: number;
   /** Taken by the gateway (any state after 'sending' but failed). */
@@ -47,16 +50,46 @@ export interface PatientListRepo {
   templateByName(name: string): StoredTemplate | undefined;
   listTemplates(): StoredTemplate[];
   deleteTemplate(id: string): void;
-  /** The segment and every recipient's text, in one transaction. */
-  createSegment(
-    s: { id: string; name: string; templateId: string | null },
-    texts: (NewPatientText & { patientId: string })[],
-  ): void;
+  /** The segment and every recipient, in one transaction, before any text is prepared. */
+  createSegment(s: { id: string; name: string; templateId: string | null }, recipients: NewRecipient[]): void;
+  /** Recipients not yet prepared, oldest segment first, in the order chosen. */
+  unprepared(limit: number): SegmentRecipient[];
+  /**
+   * A prepared batch: each recipient becomes its text ('sending', same id) and its recipient row
+   * goes, all in one transaction. A recipient already prepared (or gone) is skipped.
+   */
+  prepared(batch: readonly { id: string; dobVerifier: string | null }[]): void;
   segment(id: string): SegmentProgress | undefined;
   /** Newest first. */
   segments(limit: number): SegmentProgress[];
   /** The segment a text belongs to, or null. */
   segmentOf(textId: string): string | null;
+}
+
+/** What preparing a recipient's text needs: the message filled in and the SMS text checked at record time. */
+export interface NewRecipient {
+  /** The id its text will have (the gateway request id). */
+  id: string;
+  patientId: string;
+  patientName: string;
+  phone: string;
+  dob: string;
+  body: string;
+  smsText: string;
+}
+export interface SegmentRecipient extends NewRecipient {
+  segmentId: string;
+}
+
+interface RecipientRow {
+  id: string;
+  segment_id: string;
+  patient_id: string;
+  patient_name: string;
+  phone: string;
+  dob: string;
+  body: string;
+  sms_text: string;
 }
 
 interface PatientRow {
@@ -79,6 +112,7 @@ interface SegmentRow {
   name: string;
   created_at: number;
   total: number;
+  preparing: number;
   waiting: number;
   failed: number;
 }
@@ -103,12 +137,24 @@ const toSegment = (r: SegmentRow): SegmentProgress => ({
   name: r.name,
   createdAt: r.created_at,
   total: r.total,
+  preparing: r.preparing,
   waiting: r.waiting,
   failed: r.failed,
-  handed: r.total - r.waiting - r.failed,
+  handed: r.total - r.preparing - r.waiting - r.failed,
+});
+const toRecipient = (r: RecipientRow): SegmentRecipient => ({
+  id: r.id,
+  segmentId: r.segment_id,
+  patientId: r.patient_id,
+  patientName: r.patient_name,
+  phone: r.phone,
+  dob: r.dob,
+  body: r.body,
+  smsText: r.sms_text,
 });
 
 const SEGMENT_SELECT = `SELECT s.id, s.name, s.created_at, s.total,
+    (SELECT count(*) FROM patient_segment_recipients r WHERE r.segment_id = s.id) AS preparing,
     (SELECT count(*) FROM patient_texts t WHERE t.segment_id = s.id AND t.state = 'sending') AS waiting,
     (SELECT count(*) FROM patient_texts t WHERE t.segment_id = s.id AND t.state = 'failed') AS failed
   FROM patient_segments s`;
@@ -141,10 +187,22 @@ export function createPatientListRepo(db: Db, clock: Pick<Clock, 'now'>): Patien
   const addSegment = db.prepare<[string, string | null, string, number, number]>(
     'INSERT INTO patient_segments (id, template_id, name, created_at, total) VALUES (?, ?, ?, ?, ?)',
   );
-  const addText = db.prepare<[string, number, number, string, string, string | null, string, string, string, string]>(
-    `INSERT INTO patient_texts (id, created_at, updated_at, patient_name, phone, dob_verifier, body, sms_text, state, segment_id, patient_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?)`,
+  const addRecipient = db.prepare<[string, string, number, string, string, string, string, string, string]>(
+    `INSERT INTO patient_segment_recipients (id, segment_id, seq, patient_id, patient_name, phone, dob, body, sms_text)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const unprepared = db.prepare<[number], RecipientRow>(
+    `SELECT r.id, r.segment_id, r.patient_id, r.patient_name, r.phone, r.dob, r.body, r.sms_text
+     FROM patient_segment_recipients r JOIN patient_segments s ON s.id = r.segment_id
+     ORDER BY s.created_at, s.id, r.seq LIMIT ?`,
+  );
+  // The text takes everything from its recipient row but the DOB, which becomes the verifier.
+  const textFromRecipient = db.prepare<[number, number, string | null, string]>(
+    `INSERT INTO patient_texts (id, created_at, updated_at, patient_name, phone, dob_verifier, body, sms_text, state, segment_id, patient_id)
+     SELECT id, ?, ?, patient_name, phone, ?, body, sms_text, 'sending', segment_id, patient_id
+     FROM patient_segment_recipients WHERE id = ?`,
+  );
+  const dropRecipient = db.prepare<[string]>('DELETE FROM patient_segment_recipients WHERE id = ?');
   const segment = db.prepare<[string], SegmentRow>(`${SEGMENT_SELECT} WHERE s.id = ?`);
   const segments = db.prepare<[number], SegmentRow>(`${SEGMENT_SELECT} ORDER BY s.created_at DESC, s.id LIMIT ?`);
   const segmentOf = db.prepare<[string], { segment_id: string | null }>(
@@ -192,14 +250,23 @@ export function createPatientListRepo(db: Db, clock: Pick<Clock, 'now'>): Patien
     },
     listTemplates: () => listTemplates.all().map(toTemplate),
     deleteTemplate: (id) => void deleteTemplate.run(id),
-    createSegment: (s, texts) =>
+    createSegment: (s, recipients) =>
       db
         .transaction(() => {
+          addSegment.run(s.id, s.templateId, s.name, clock.now(), recipients.length);
+          recipients.forEach((r, seq) =>
+            addRecipient.run(r.id, s.id, seq, r.patientId, r.patientName, r.phone, r.dob, r.body, r.smsText),
+          );
+        })
+        .immediate(),
+    unprepared: (limit) => unprepared.all(limit).map(toRecipient),
+    prepared: (batch) =>
+      db
+        .transaction(() => {
+          // One created_at per batch: patient_texts' unsent() orders by it, then by id.
           const now = clock.now();
-          addSegment.run(s.id, s.templateId, s.name, now, texts.length);
-          // One created_at for all: patient_texts' unsent() orders them by id within it.
-          for (const t of texts)
-            addText.run(t.id, now, now, t.patientName, t.phone, t.dobVerifier, t.body, t.smsText, s.id, t.patientId);
+          for (const t of batch)
+            if (textFromRecipient.run(now, now, t.dobVerifier, t.id).changes === 1) dropRecipient.run(t.id);
         })
         .immediate(),
     segment: (id) => {

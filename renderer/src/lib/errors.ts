@@ -150,6 +150,23 @@ export function failedMessageText(code: string | null | undefined): string {
   return (code ? texts[code] : undefined) ?? 'Not sent: the clinic server did not confirm it after several tries.';
 }
 
+/**
+ * Why a secure text to a patient was not sent (issue 17): the gateway's reasons and the archive
+ * key's problems (codes from main), as the end of "Not sent (…)".
+ */
+const PATIENT_TEXT_FAILURES: Partial<Record<string, string>> = {
+  'opted-out': 'the patient has opted out of texts',
+  'quiet-hours': 'inside the clinic’s quiet hours',
+  'rate-limited': 'this number has had as many texts today as the clinic allows',
+  'sms-failed': 'the SMS provider did not take it',
+  'archive-no-key': 'the clinic’s archive key is not published; ask IT',
+  'archive-key-mismatch': 'the published archive key is not the one the policy names; ask IT',
+  forbidden: 'this account may not text patients',
+};
+
+/** Why a text to a patient was not sent, in words; a code this list does not know, as main wrote it. */
+export const patientTextFailure = (code: string): string => PATIENT_TEXT_FAILURES[code] ?? code;
+
 /** Friendly text for the error codes the sign-in screen can meet. */
 export const signInErrorText = (e: IpcError): string => errorTextFor('signIn', e);
 

@@ -10,11 +10,20 @@ import type {
   PatientTemplate,
 } from '../../../../common/contract/patient-lists';
 import type { ChannelInput } from '../../../../common/ipc-contract';
+import { TEMPLATE_FIELDS } from '../../../../common/patient-template';
 import { clinic } from '../clinic';
 import { errorTextFor } from '../errors';
 import { registerPhiReset } from '../phi';
 
 export type TemplateDraft = ChannelInput<'patients:saveTemplate'>;
+export type TemplateFieldErrors = Partial<Record<(typeof TEMPLATE_FIELDS)[number], string>>;
+
+/** main's per-field words for a refused template (details.name / body / smsText), when it gave them. */
+function fieldErrors(details: Record<string, unknown> | undefined): TemplateFieldErrors {
+  const out: TemplateFieldErrors = {};
+  for (const f of TEMPLATE_FIELDS) if (typeof details?.[f] === 'string') out[f] = details[f];
+  return out;
+}
 
 class PatientListsState {
   patients = $state.raw<ListedPatient[]>([]);
@@ -24,6 +33,8 @@ class PatientListsState {
   lastImport = $state<PatientImport | null>(null);
   importError = $state<string | null>(null);
   templateError = $state<string | null>(null);
+  /** A refused save's problems by field (main's details), shown beside each field of the form. */
+  templateFieldErrors = $state<TemplateFieldErrors>({});
   segmentError = $state<string | null>(null);
   busy = $state(false);
 
@@ -34,6 +45,7 @@ class PatientListsState {
       this.segments = [];
       this.lastImport = null;
       this.importError = this.templateError = this.segmentError = null;
+      this.templateFieldErrors = {};
     });
   }
 
@@ -71,9 +83,11 @@ class PatientListsState {
 
   async saveTemplate(t: TemplateDraft): Promise<PatientTemplate | null> {
     this.templateError = null;
+    this.templateFieldErrors = {};
     const r = await clinic().patients.saveTemplate(t);
     if (!r.ok) {
       this.templateError = errorTextFor('patients', r.error);
+      this.templateFieldErrors = fieldErrors(r.error.details);
       return null;
     }
     this.templates = [...this.templates.filter((x) => x.id !== r.value.id), r.value].sort((a, b) =>
@@ -82,10 +96,17 @@ class PatientListsState {
     return r.value;
   }
 
-  async deleteTemplate(id: string): Promise<void> {
+  async deleteTemplate(id: string): Promise<boolean> {
+    this.templateError = null;
     const r = await clinic().patients.deleteTemplate({ id });
     if (r.ok) this.templates = this.templates.filter((x) => x.id !== id);
     else this.templateError = errorTextFor('patients', r.error);
+    return r.ok;
+  }
+
+  clearTemplateErrors(): void {
+    this.templateError = null;
+    this.templateFieldErrors = {};
   }
 
   async sendSegment(templateId: string, patientIds: string[], clinicName: string): Promise<PatientSegment | null> {

@@ -7,6 +7,7 @@ import type { ChannelInput } from '../../../../common/ipc-contract';
 import { clinic } from '../clinic';
 import { errorTextFor } from '../errors';
 import { registerPhiReset } from '../phi';
+import { sendPatientText } from './patient-send';
 
 export type PatientTextDraft = ChannelInput<'patients:send'>;
 
@@ -38,19 +39,7 @@ class PatientsState {
 
   /** The stored text (in whatever state the gateway left it), or null: the error is in `error`. */
   async send(draft: PatientTextDraft): Promise<PatientText | null> {
-    this.sending = true;
-    this.error = null;
-    try {
-      const r = await clinic().patients.send(draft);
-      if (r.ok) {
-        this.apply(r.value);
-        return r.value;
-      }
-      this.error = errorTextFor('patients', r.error);
-      return null;
-    } finally {
-      this.sending = false;
-    }
+    return sendPatientText(this, () => clinic().patients.send(draft));
   }
 }
 

@@ -3,7 +3,9 @@
  *
  * - conversations:view, once per change: the conversation they are following live — the inbox
  *   shows it at its newest message, the session is unlocked, the window visible and focused.
- *   Main stores a message that arrives live in it read: it appears where they are looking.
+ *   Main stores a message that arrives live in it read: it appears where they are looking. A patient
+ *   conversation (issue 17) counts once its thread is loaded (it has no scroll to follow: the
+ *   thread is on screen): main stores a patient's reply to it read and raises no notification.
  * - conversations:markRead, when an unread inbound message has been on screen (MessageList's
  *   `shown`) for a moment under the same conditions: main marks read up to that message and sends
  *   the XEP-0333 displayed marker. A message stored by catch-up while locked stays "Delivered" for
@@ -11,6 +13,7 @@
  */
 import { clinic } from '../clinic';
 import { messages } from './messages.svelte';
+import { patientThread, phoneOf } from './patient-thread.svelte';
 import { session } from './session.svelte';
 import { ui } from './ui.svelte';
 
@@ -25,6 +28,14 @@ class ViewState {
   visible = $state(true);
   /** The window has the keyboard focus (start()). */
   focused = $state(true);
+  /** The open conversation is a patient conversation (issue 17): its number, else null. */
+  private readonly patientPhone = $derived(phoneOf(ui.conversationId));
+  /** The open conversation's contents are on screen: a chat's messages, or a patient's thread. */
+  private readonly shown = $derived(
+    this.patientPhone !== null
+      ? patientThread.loaded && patientThread.phone === this.patientPhone
+      : messages.conversationId === ui.conversationId,
+  );
   /** The person is looking at the open conversation: unlocked, inbox, window visible and focused. */
   readonly looking = $derived(
     session.phase === 'unlocked' &&
@@ -32,10 +43,12 @@ class ViewState {
       this.visible &&
       this.focused &&
       ui.conversationId !== null &&
-      messages.conversationId === ui.conversationId,
+      this.shown,
   );
-  /** The conversation followed live, or null. */
-  readonly conversationId = $derived(this.looking && messages.following ? ui.conversationId : null);
+  /** The conversation followed live, or null (a patient's thread is followed whenever it is shown). */
+  readonly conversationId = $derived(
+    this.looking && (this.patientPhone !== null || messages.following) ? ui.conversationId : null,
+  );
 
   /** Follows visibility and focus, reports view changes and what was seen; returns the stop function. */
   start(): () => void {
@@ -63,7 +76,8 @@ class ViewState {
       });
       $effect(() => {
         clearTimeout(dwell);
-        if (!this.looking || !messages.shown || !messages.hasUnseen()) return;
+        // A patient conversation marks its replies read itself (PatientConversation.svelte).
+        if (!this.looking || this.patientPhone !== null || !messages.shown || !messages.hasUnseen()) return;
         // markSeen keeps its failures in state (asks again next time): nothing to catch.
         dwell = setTimeout(() => void messages.markSeen(), DWELL_MS);
       });

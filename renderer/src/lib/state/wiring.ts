@@ -9,6 +9,7 @@ import { idleWarning } from './idle-warning.svelte';
 import { conversations } from './conversations.svelte';
 import { messages } from './messages.svelte';
 import { patients } from './patients.svelte';
+import { patientThread } from './patient-thread.svelte';
 import { patientLists } from './patient-lists.svelte';
 import { session } from './session.svelte';
 import { settings } from './settings.svelte';
@@ -69,7 +70,10 @@ export function wireEvents(): () => void {
       if (unlocked()) attachments.setProgress(p);
     }),
     api.on('patient:updated', (t) => {
-      if (unlocked()) patients.apply(t);
+      if (!unlocked()) return;
+      patients.apply(t);
+      // The open patient conversation (issue 17) follows; it marks what is on screen read itself.
+      patientThread.apply(t);
     }),
     api.on('patient:segment', (s) => {
       if (unlocked()) patientLists.applySegment(s);
