@@ -23,12 +23,20 @@
  * 4. Not a restart: the network drops her connection and the stream resumes (XEP-0198). The server
  *    kept her in the room, so a message written meanwhile goes without a rejoin, once.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
 import type { MessagingInspect } from '../../main/xmpp/types';
 import { createRoom, mucPerson } from '../support/muc-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
-import { auditTypes, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
+import {
+  auditTypes,
+  makeClient,
+  messagesWith,
+  recordingLogger,
+  waitFor,
+  type TestClient,
+} from '../support/xmpp-support';
 import { cuttableProxy, type CuttableProxy } from './net-support';
 
 const ADMIN = 'it-admin@clinic.test';
@@ -57,6 +65,8 @@ describe('a care-team room across a server restart', () => {
   let onSigned: (() => void) | null = null;
   /** Rita's fault injection (MessagingInspect): holds her decryptions when set. */
   const ritaInspect: MessagingInspect = {};
+  /** What Rita's messaging service logged (codes and names, never content): read when a case fails. */
+  const ritaLog: string[] = [];
 
   const roomConv = (c: TestClient) => c.store.rooms.get(room)!.conversationId;
   const inRoom = (c: TestClient) => messagesWith(c, room);
@@ -81,6 +91,7 @@ describe('a care-team room across a server restart', () => {
       makeClient(server, RITA, pw(RITA), {
         server: { port: proxy.port },
         inspect: ritaInspect,
+        logger: recordingLogger(ritaLog),
         metrics: {
           live: (stage, originId) => {
             if (stage !== 'signed') return;
@@ -270,21 +281,44 @@ describe('a care-team room across a server restart', () => {
     // The case starts from a usable stream: the drop below is what must make her reconnect. (A CI
     // run once found her already reconnecting here, so only 'online' followed the drop.)
     await expect.poll(() => rita.messaging.connection().state, POLL).toBe('online');
+    // …and from a settled one: the last case's session setup has finished and the room carries a
+    // message to everyone, so nothing of that restart is still on its way in.
+    await rita.messaging.inspect.settled();
+    await quiet();
     const before = new Map(all().map((c) => [c, joinedAt(c)]));
     const rows = roomRows();
     // The network drops Rita's connection; the server keeps her session for resumption.
     const states = rita.events.length;
+    const logFrom = ritaLog.length;
+    const serverLogFrom = readFileSync(server.logFile).length;
     proxy.drop();
+    const from = signed.length;
     const m = await rita.messaging.send(roomConv(rita), 'Bed 4 is asking for water.');
     await expect.poll(() => rita.store.messages.get(m.id)?.state, POLL).toBe('sent');
+    // Signed and written once: a write into the dropped socket left the stanza in the stream's
+    // queue, which the resumption sent again; the outbox waited for its ack instead of counting a
+    // failed attempt and sending it a second time.
+    expect(signed.slice(from)).toEqual([m.originId]);
     for (const c of [paul, nina]) await expect.poll(() => rowsOf(c, [m]).length, POLL).toBe(1);
     await quiet();
     // Her connection went down and came back…
     const seen = rita.events.slice(states).filter((e) => e.name === 'connection:state');
     expect(seen.map((e) => (e.payload as { state: string }).state)).toContain('connecting');
     expect(rita.messaging.connection().state).toBe('online');
-    // …resumed, not a fresh session: the room was not joined again.
-    expect(all().map(joinedAt)).toEqual(all().map((c) => before.get(c)));
+    // …resumed, not a fresh session: the room was not joined again. On a failure the message says
+    // how her connection went and what the server said about resuming (CI keeps no logs).
+    const how = () =>
+      [
+        `states: ${seen.map((e) => (e.payload as { state: string }).state).join(' ')}`,
+        `rita: ${ritaLog.slice(logFrom).join(' | ')}`,
+        `server: ${readFileSync(server.logFile)
+          .subarray(serverLogFrom)
+          .toString()
+          .split('\n')
+          .filter((l) => /smacks|resum|hibernat|c2s/i.test(l))
+          .join(' | ')}`,
+      ].join('\n');
+    expect(all().map(joinedAt), how()).toEqual(all().map((c) => before.get(c)));
     expectOnceEverywhere([m], rows);
   });
 });

@@ -12,7 +12,7 @@ import type { Client, XmlElement } from '@xmpp/client';
 import type { ConnectionState, ServerConfig } from '../../../common/contract/domain';
 import { AppError } from '../../../common/result';
 import { systemClock, type Clock } from '../../clock';
-import type { Logger } from '../../log';
+import { errorName, type Logger } from '../../log';
 import { classifyError } from './classify-error';
 import { wireClientEvents } from './client-events';
 import { createXmppClient } from './client-factory';
@@ -23,6 +23,7 @@ import { createNegotiator } from './negotiate';
 import { NEGOTIATION_LIMITS, type NegotiationLimits } from './negotiation-watchdog';
 import { createReconnects } from './reconnect';
 import { createTeardown } from './teardown';
+import type { SmTracker } from './stream-management';
 
 export { classifyError } from './classify-error';
 
@@ -162,18 +163,42 @@ export function createConnection(opts: ConnectionOptions): XmppConnection {
     state: () => view(machine.current()),
     async sendAcked(el) {
       requireOnline();
-      if (!xmpp.streamManagement.enabled) return xmpp.send(el);
-      const acked = sm.acked(el);
-      await xmpp.send(el);
-      return acked;
+      return sendAcked(xmpp, sm, el);
     },
     async send(el) {
       requireOnline();
-      await xmpp.send(el);
+      await write(xmpp, el);
     },
     async iq(el, timeoutMs = 20_000) {
       requireOnline();
       return xmpp.iqCaller.request(el, timeoutMs);
     },
   };
+}
+
+/** A write the socket refused: the stream is going down (EPIPE, a closed socket), not our fault. */
+const writeFailed = (err: unknown): AppError =>
+  err instanceof AppError
+    ? err
+    : new AppError('NOT_CONNECTED', 'The connection dropped while sending.', { cause: errorName(err) });
+
+const write = (xmpp: Client, el: XmlElement): Promise<void> =>
+  xmpp.send(el).catch((err: unknown) => Promise.reject(writeFailed(err)));
+
+/** Writes `el`; resolves once the server acknowledged it (XEP-0198), or once written without SM. */
+export async function sendAcked(xmpp: Client, sm: SmTracker, el: XmlElement): Promise<void> {
+  if (!xmpp.streamManagement.enabled) return write(xmpp, el);
+  const acked = sm.acked(el);
+  try {
+    await xmpp.send(el);
+  } catch (err) {
+    // The stream broke under the write. A stanza already in the SM queue is the queue's: the
+    // server may have it, and a resumption sends it again (lib-patches.ts queueStanzasAsWritten),
+    // so its ack decides, not this error (else the outbox would send it a second time).
+    if (!sm.queued(el)) {
+      sm.forget(el);
+      throw writeFailed(err);
+    }
+  }
+  return acked;
 }

@@ -25,6 +25,13 @@ const STANZAS = new Set(['message', 'presence', 'iq']);
 export interface SmTracker {
   /** Resolves when the server acknowledged `stanza`; rejects (NOT_CONNECTED) when the queue is failed. */
   acked(stanza: XmlElement): Promise<void>;
+  /**
+   * Whether `stanza` waits in the library's queue for its ack: then its fate is the queue's (acked,
+   * sent again on resumption, or failed on a fresh session), whatever its own write did.
+   */
+  queued(stanza: XmlElement): boolean;
+  /** Stops waiting for `stanza`'s ack: it never reached the queue (its write was refused). */
+  forget(stanza: XmlElement): void;
   /** Resolves once `<enabled/>` (or `<resumed/>`) arrived, or after `timeoutMs` if the server never enables SM. */
   waitEnabled(timeoutMs: number): Promise<boolean>;
   /** Number of stanzas received on this SM session (our own count; equals what we report as h). */
@@ -61,6 +68,10 @@ export function trackStreamManagement(xmpp: Client, clock: Clock): SmTracker {
   return {
     acked(stanza) {
       return new Promise((resolve, reject) => pending.set(stanza, { resolve, reject }));
+    },
+    queued: (stanza) => sm.outbound_q.some((item) => item.stanza === stanza),
+    forget(stanza) {
+      pending.delete(stanza);
     },
     async waitEnabled(timeoutMs) {
       const deadline = clock.now() + timeoutMs;
