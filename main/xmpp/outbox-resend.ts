@@ -48,6 +48,7 @@ export function createResendList(net: Pick<Clock, 'now'>) {
     clear(): void {
       acked.clear();
     },
+    size: (): number => acked.size,
   };
 }
 

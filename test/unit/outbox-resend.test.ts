@@ -40,6 +40,7 @@ describe('the resend list', () => {
     l.acked('2');
     at(5);
     l.acked('1');
+    expect(l.size()).toBe(2);
     expect(l.take()).toEqual(['2', '1']);
   });
 
