@@ -4,6 +4,7 @@
  * counts and reasons, never message text (main writes none there) — and a name for a JID.
  */
 import type { AuditEntry, AuditEventType } from '../../../common/ipc-contract';
+import { ROOM_PROBLEM_TEXTS } from './errors';
 
 type Detail = AuditEntry['detail'];
 /** A colleague's name for a JID (the directory's), or the JID itself. */
@@ -40,10 +41,7 @@ const wipeWords: Partial<Record<string, string>> = {
 };
 
 /** What an unsafe room no longer keeps (main/xmpp/room-config.ts), in words. */
-const roomProblemWords: Partial<Record<string, string>> = {
-  open: 'people who are not on its member list can join it',
-  anonymous: 'it no longer shows who wrote each message',
-};
+const roomProblemWords: Partial<Record<string, string>> = ROOM_PROBLEM_TEXTS;
 
 /** A name for the JID in `key`, or `fallback` when the entry has none. */
 function who(d: Detail, key: string, nameOf: NameOf, fallback = 'a colleague'): string {

@@ -217,3 +217,12 @@ export const NOTICE_TEXTS = {
   /** Settings: the inactivity lock field is empty, zero or not a number. */
   lockTimeoutMissing: (maxMinutes: number) => `Enter a number of minutes from 1 to ${maxMinutes}.`,
 } as const;
+
+/**
+ * Why a care-team room stopped being used (its `unsafe` list, issue 18 §5): said on the room's
+ * banner and in the audit report.
+ */
+export const ROOM_PROBLEM_TEXTS: Readonly<Record<'open' | 'anonymous', string>> = {
+  open: 'people who are not on its member list can join it',
+  anonymous: 'it no longer shows who wrote each message',
+};
