@@ -48,7 +48,6 @@ export function createResendList(net: Pick<Clock, 'now'>) {
     clear(): void {
       acked.clear();
     },
-    size: (): number => acked.size,
   };
 }
 

@@ -11,6 +11,7 @@ import { backoffMs } from '../backoff';
 import { signcrypt, type Identity, type ReplyRef } from '../crypto';
 import type { Attachments } from './attachments';
 import type { MessagingContext } from './context';
+import type { XmppConnection } from './transport/connection';
 import { roomMessageStanza } from './room-stanzas';
 import { oxMessage } from './stanzas';
 
@@ -76,6 +77,33 @@ async function stanzaFor(
 }
 
 /**
+ * Signcrypts `msg` and writes it in its turn: `turn.done()` lets the conversation's next message
+ * go once this one is written, before its ack, so sends stay pipelined. Resolves on the server's
+ * ack (XEP-0198). `signed`: the stanza is ready (the benchmarks' `signed` stage).
+ */
+async function sendInTurn(
+  ctx: MessagingContext,
+  attachments: Attachments,
+  o: {
+    conn: XmppConnection;
+    msg: Message;
+    originId: string;
+    peer: string;
+    identity: Identity;
+    turn: Turn;
+    signed?: () => void;
+  },
+): Promise<void> {
+  const { conn, msg, originId, peer, identity, turn, signed } = o;
+  const stanza = await stanzaFor(ctx, attachments, msg, peer, originId, identity);
+  signed?.();
+  await turn.wait;
+  const acked = conn.sendAcked(stanza);
+  turn.done();
+  await acked;
+}
+
+/**
  * `onAcked`: the server acknowledged a 1:1 message (the outbox's resend list, outbox-resend.ts);
  * a care-team room's messages are not reported.
  */
@@ -132,12 +160,16 @@ export function createOutboxSender(
     const identity = ctx.identity();
     if (!conv || !conn?.isReady() || !identity) return;
     try {
-      const stanza = await stanzaFor(ctx, attachments, msg, conv.peerJid, msg.originId, identity);
-      ctx.opts.metrics?.live?.('signed', msg.originId, performance.now());
-      await turn.wait;
-      const acked = conn.sendAcked(stanza);
-      turn.done();
-      await acked;
+      const originId = msg.originId;
+      await sendInTurn(ctx, attachments, {
+        conn,
+        msg,
+        originId,
+        peer: conv.peerJid,
+        identity,
+        turn,
+        signed: () => ctx.opts.metrics?.live?.('signed', originId, performance.now()),
+      });
       ctx.opts.metrics?.live?.('acked', msg.originId, performance.now());
       // One commit (issue 10 §11): out of the outbox, marked sent and audited together or not at all.
       const sent = store.transaction(() => {
@@ -215,11 +247,7 @@ async function resendOne(
       remember(messageId); // the new stream is gone already (a setup that stopped early): next time
       return false;
     }
-    const stanza = await stanzaFor(ctx, attachments, msg, conv.peerJid, msg.originId, identity);
-    await turn.wait;
-    const acked = conn.sendAcked(stanza);
-    turn.done();
-    await acked;
+    await sendInTurn(ctx, attachments, { conn, msg, originId: msg.originId, peer: conv.peerJid, identity, turn });
     remember(messageId);
     return true;
   } catch (err) {
