@@ -12,6 +12,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
 import {
+  ALICE,
+  BOB,
   startEjabberdCluster,
   startFrontDoor,
   type EjabberdCluster,
@@ -20,8 +22,8 @@ import {
 } from '../support/ejabberd-cluster';
 import { inWrittenOrder, makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
 
-const A = 'alice@clinic.test';
-const B = 'bob@clinic.test';
+const A = ALICE.jid;
+const B = BOB.jid;
 const C = 'carol@clinic.test';
 const D = 'dave@clinic.test';
 
@@ -56,8 +58,8 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
   beforeAll(async () => {
     cluster = await startEjabberdCluster({
       users: [
-        { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
-        { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
+        ALICE,
+        BOB,
         { jid: C, password: 'carol-pw-1', name: 'Carol Cole', role: 'reception' },
         { jid: D, password: 'dave-pw-1', name: 'Dave Dunn', role: 'nurse' },
       ],
@@ -78,8 +80,8 @@ describe('the client against a 2-node ejabberd cluster, colleagues on different 
 
   it('alice on node a and bob on node b find each other and message both ways', async () => {
     const [a, b] = cluster.nodes;
-    const alice = track(await makeClient(a, A, 'alice-pw-1'));
-    const bob = track(await makeClient(b, B, 'bob-pw-1'));
+    const alice = track(await makeClient(a, A, ALICE.password));
+    const bob = track(await makeClient(b, B, BOB.password));
     expect(await nodeOf(A)).toEqual([a.name]);
     expect(await nodeOf(B)).toEqual([b.name]);
 

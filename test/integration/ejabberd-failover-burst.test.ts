@@ -8,11 +8,11 @@
 // holds the other way round when the other node is killed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
-import { startEjabberdCluster, type EjabberdCluster, type EjabberdNode } from '../support/ejabberd-cluster';
+import { ALICE, BOB, clusterOfAliceAndBob, type EjabberdCluster, type EjabberdNode } from '../support/ejabberd-cluster';
 import { makeClient, messagesWith, recordingLogger, waitFor, type TestClient } from '../support/xmpp-support';
 
-const A = 'alice@clinic.test';
-const B = 'bob@clinic.test';
+const A = ALICE.jid;
+const B = BOB.jid;
 const BURST = Number(process.env.XMPP_BURST ?? 1000);
 
 describe(`a ${BURST}-message burst across the 2-node ejabberd cluster while a node is killed`, () => {
@@ -21,12 +21,7 @@ describe(`a ${BURST}-message burst across the 2-node ejabberd cluster while a no
   const logs = new Map<string, string[]>();
 
   beforeAll(async () => {
-    cluster = await startEjabberdCluster({
-      users: [
-        { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
-        { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
-      ],
-    });
+    cluster = await clusterOfAliceAndBob();
   }, 90_000);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -100,8 +95,8 @@ describe(`a ${BURST}-message burst across the 2-node ejabberd cluster while a no
 
   it('alice on node a writes to bob on node b; node a is killed mid-burst; she moves to node b and bob has each message once', async () => {
     const [a, b] = cluster.nodes;
-    const alice = await clientOn(a, b, A, 'alice-pw-1');
-    const bob = await clientOn(b, a, B, 'bob-pw-1');
+    const alice = await clientOn(a, b, A, ALICE.password);
+    const bob = await clientOn(b, a, B, BOB.password);
     // Both have each other's key before the burst.
     const hi = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'hello bob');
     await waitFor('bob gets alice', () => messagesWith(bob, A).find((m) => m.originId === hi.originId));

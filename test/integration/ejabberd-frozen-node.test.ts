@@ -7,11 +7,11 @@
 // bob's outbox drains with every message sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
-import { startEjabberdCluster, type EjabberdCluster } from '../support/ejabberd-cluster';
+import { ALICE, BOB, clusterOfAliceAndBob, type EjabberdCluster } from '../support/ejabberd-cluster';
 import { makeClient, messagesWith, recordingLogger, waitFor, type TestClient } from '../support/xmpp-support';
 
-const A = 'alice@clinic.test';
-const B = 'bob@clinic.test';
+const A = ALICE.jid;
+const B = BOB.jid;
 
 describe('a frozen ejabberd cluster node (SIGSTOP)', () => {
   let cluster: EjabberdCluster;
@@ -19,12 +19,7 @@ describe('a frozen ejabberd cluster node (SIGSTOP)', () => {
   let frozen = false;
 
   beforeAll(async () => {
-    cluster = await startEjabberdCluster({
-      users: [
-        { jid: A, password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
-        { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
-      ],
-    });
+    cluster = await clusterOfAliceAndBob();
   }, 90_000);
   afterAll(async () => {
     if (frozen) cluster.nodes[0].thaw();
@@ -39,9 +34,9 @@ describe('a frozen ejabberd cluster node (SIGSTOP)', () => {
     const aliceLog: string[] = [];
     // Diagnostics when delivery fails: states, logs (names only) and the cluster's view.
     const log = (what: string) => console.log(`[frozen] ${((Date.now() - t0) / 1000).toFixed(1)} s ${what}`);
-    const alice = await makeClient(a, A, 'alice-pw-1', { logger: recordingLogger(aliceLog) });
+    const alice = await makeClient(a, A, ALICE.password, { logger: recordingLogger(aliceLog) });
     clients.push(alice);
-    const bob = await makeClient(b, B, 'bob-pw-1', { logger: recordingLogger(bobLog) });
+    const bob = await makeClient(b, B, BOB.password, { logger: recordingLogger(bobLog) });
     clients.push(bob);
     // Both have each other's key before the freeze.
     const hi = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'hello bob');

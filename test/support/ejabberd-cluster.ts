@@ -76,6 +76,25 @@ async function join_(joining: NodeSetup, to: NodeSetup): Promise<void> {
   }
 }
 
+/** The two colleagues of the cluster tests, each signed in on a different node by the test. */
+export const ALICE = {
+  jid: 'alice@clinic.test',
+  password: 'alice-pw-1',
+  name: 'Alice Archer',
+  role: 'physician',
+} as const satisfies EjabberdUser;
+export const BOB = {
+  jid: 'bob@clinic.test',
+  password: 'bob-pw-1',
+  name: 'Bob Baker',
+  role: 'nurse',
+} as const satisfies EjabberdUser;
+
+/** A joined 2-node cluster with ALICE's and BOB's accounts. */
+export function clusterOfAliceAndBob(): Promise<EjabberdCluster> {
+  return startEjabberdCluster({ users: [ALICE, BOB] });
+}
+
 export async function startEjabberdCluster(options: {
   users: EjabberdUser[];
   domain?: string;
