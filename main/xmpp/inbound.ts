@@ -33,12 +33,17 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
     if (!pending) {
       const conv = store.conversations.byPeer(it.peer);
       const stored = conv && receiver.existing(conv.id, it);
-      return () => Promise.resolve(stored !== undefined && stored.state !== 'unverified');
+      return () => {
+        if (conv) receiver.announceLiveCopy(conv.id, it);
+        return Promise.resolve(stored !== undefined && stored.state !== 'unverified');
+      };
     }
     return async () => {
       const { received } = await receiver.commit([pending]);
       mark('stored', it);
       receiver.announce(received);
+      // Stored by catch-up while it was decrypting: announced now if it was not yet.
+      if (received.length === 0) receiver.announceLiveCopy(pending.conversationId, it);
       mark('announced', it);
       return received.some((r) => r.reason === null);
     };

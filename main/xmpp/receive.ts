@@ -298,6 +298,32 @@ async function decryptItem(
   }
 }
 
+/** How many of catch-up's newest stored messages may still see their live copy announced. */
+const ARCHIVED_FIRST_KEPT = 1_000;
+
+/**
+ * Verified inbound messages catch-up stored (the newest ARCHIVED_FIRST_KEPT; a live copy comes
+ * within moments), whose live copy may still come. When the archive stored one first, while its
+ * live copy was on its way (a fresh session's catch-up after our presence, a reconnect), the live
+ * copy announces it, once: it did arrive live, and whether it notifies must not depend on which
+ * path stored it first. A copy the server held (a delay stamp) is not live news.
+ */
+function archivedFirst(ctx: MessagingContext) {
+  const ids = new Set<string>();
+  return {
+    stored(r: Received): void {
+      if (r.it.direction !== 'in' || r.reason) return;
+      ids.add(r.messageId);
+      if (ids.size > ARCHIVED_FIRST_KEPT) ids.delete(ids.values().next().value as string);
+    },
+    liveCopy(conversationId: string, it: OxItem): void {
+      if (!it.live || it.direction !== 'in' || it.serverStamp) return;
+      const stored = existingIn(ctx.opts.store, conversationId, it);
+      if (stored && ids.delete(stored.id)) ctx.announceLive(stored, it.peer);
+    },
+  };
+}
+
 export function createReceiver(ctx: MessagingContext) {
   const { store, audit, logger, clock, metrics } = ctx.opts;
   const existing = (conversationId: string, it: Pick<OxItem, 'originId' | 'stanzaId'>): Message | undefined =>
@@ -305,6 +331,7 @@ export function createReceiver(ctx: MessagingContext) {
   const duplicate = (conversationId: string, it: OxItem) => duplicateIn(store, conversationId, it);
 
   const senderKey = (it: OxItem) => senderKeyOf(ctx, it);
+  const archived = archivedFirst(ctx);
 
   const decrypt = (it: OxItem, key: Promise<ContactKey | null>) => decryptItem(ctx, it, key);
 
@@ -396,6 +423,7 @@ export function createReceiver(ctx: MessagingContext) {
     for (const r of received) {
       touched.add(r.conversationId);
       if (r.read) read.add(r.conversationId);
+      if (!perMessage) archived.stored(r);
       const live = r.it.live && r.it.direction === 'in' && !r.reason;
       // Read back only what an event carries: a catch-up page announces its conversations alone.
       const message = perMessage || live ? store.messages.get(r.messageId) : undefined;
@@ -408,7 +436,10 @@ export function createReceiver(ctx: MessagingContext) {
     metrics?.events?.(performance.now() - t0);
   }
 
-  return { prepare, commit, announce, existing, senderKey };
+  /** A live item found already stored: announced if the archive stored it first (archivedFirst). */
+  const announceLiveCopy = (conversationId: string, it: OxItem) => archived.liveCopy(conversationId, it);
+
+  return { prepare, commit, announce, announceLiveCopy, existing, senderKey };
 }
 
 export type Receiver = ReturnType<typeof createReceiver>;

@@ -26,7 +26,7 @@ import { RoomRecipientsError, signcryptForRoom, type RoomMember } from '../crypt
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
 import { NS_DISCO_ITEMS } from './disco';
-import type { Receiver } from './receive';
+import type { OxItem, Receiver } from './receive';
 import { createRoomArchive, type RoomArchive } from './room-archive';
 import { readRoomMarker } from './room-markers';
 import { createRoomReads, type RoomReads } from './room-reads';
@@ -297,7 +297,7 @@ async function receive(s: State, msg: RoomMessageIn): Promise<void> {
     if (!isMember(s, room, sender, clock.now())) refused = 'not-member';
   }
   if (!refused && sender) refused = s.policy.refusal(room, sender, changesOf(s, room), new Date(clock.now()));
-  const pending = s.receiver.prepare({
+  const item: OxItem = {
     peer: room,
     direction: own ? 'out' : 'in',
     base64: msg.base64,
@@ -306,10 +306,13 @@ async function receive(s: State, msg: RoomMessageIn): Promise<void> {
     serverStamp: undefined,
     live: true,
     room: { sender, refused },
-  });
-  if (!pending) return;
+  };
+  const pending = s.receiver.prepare(item);
+  // Already stored: by the room's catch-up while it was on its way, then announced now (once).
+  if (!pending) return s.receiver.announceLiveCopy(conversationId, item);
   const { received } = await s.receiver.commit([pending]);
   s.receiver.announce(received);
+  if (received.length === 0) s.receiver.announceLiveCopy(conversationId, item);
 }
 
 /** The room echoed our own message: it must be exactly what we sent, signed by us, to this room. */

@@ -8,6 +8,8 @@ const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
 const C = 'carol@clinic.test';
 const D = 'dave@clinic.test';
+const E = 'erin@clinic.test';
+const F = 'frank@clinic.test';
 const BURST = Number(process.env.XMPP_BURST ?? 1000);
 
 describe(`delivery guarantees over ${serverKind()}`, () => {
@@ -22,6 +24,8 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
         { jid: B, password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
         { jid: C, password: 'carol-pw-1', name: 'Carol Cook' },
         { jid: D, password: 'dave-pw-1', name: 'Dave Dunn' },
+        { jid: E, password: 'erin-pw-1', name: 'Erin Ellis' },
+        { jid: F, password: 'frank-pw-1', name: 'Frank Ford' },
       ],
     });
   });
@@ -175,4 +179,53 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
       true,
     );
   }, 240_000);
+
+  // A fresh session catches up a second time after its presence (session-setup.ts), and a dropped
+  // stream catches up again: the archive can store a message whose live copy is still being
+  // decrypted. It arrived live, so it notifies, once, whichever path stored it first (a clean-clone
+  // CI run on 2026-12-03 missed such a notification after an unlock).
+  it('a live message the archive stored first, while its live copy was decrypting, notifies exactly once', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let armed = false;
+    let holding = false;
+    const inspect = {
+      // Holds the first decryption once armed (the live copy); the archive's copy decrypts at once.
+      beforeDecrypt: (): Promise<void> | undefined => {
+        if (!armed || holding) return undefined;
+        holding = true;
+        return held;
+      },
+    };
+    const erin = track(await makeClient(server, E, 'erin-pw-1'));
+    const frank = track(await makeClient(server, F, 'frank-pw-1', { inspect }));
+    await waitFor('frank available to erin', () => erin.messaging.presenceOf(F) === 'available');
+    armed = true;
+    const notes = () => frank.events.filter((e) => e.name === 'notification:shown').length;
+    const storedAtFrank = (originId: string | null) => {
+      const c = frank.store.conversations.byPeer(E);
+      return c && originId ? frank.store.messages.findByOriginId(c.id, originId) : undefined;
+    };
+    try {
+      const to = erin.store.conversations.getOrCreate(F).id;
+      const m = await erin.messaging.send(to, 'stored by the archive first');
+      await waitFor('the live copy decrypting', () => holding);
+      // The stream drops; the fresh session's catch-up stores the message from the archive.
+      await server.restart();
+      expect(await waitFor('stored from the archive', () => storedAtFrank(m.originId))).toMatchObject({
+        state: 'delivered',
+        body: 'stored by the archive first',
+      });
+      expect(notes()).toBe(0); // catch-up alone does not notify
+      release(); // the live copy finishes: already stored, it is announced now
+      await waitFor('notified', () => notes() > 0);
+      // The next message comes live as usual: one notification each, none doubled.
+      const n = await erin.messaging.send(to, 'after the drop');
+      await waitFor('next stored', () => storedAtFrank(n.originId));
+      await waitFor('next notified', () => notes() >= 2);
+      expect(notes()).toBe(2);
+    } finally {
+      release();
+    }
+  }, 120_000);
 });
