@@ -46,6 +46,8 @@ export interface AppCoreOptions {
   tls?: { ca?: string };
   /** Where "Save as…" writes (HandlerContext.chooseSavePath): Electron's save dialog, or a test's folder. */
   chooseSavePath?: (suggestedName: string) => Promise<string | null>;
+  /** "Open in another app" (HandlerContext.openExternally): Electron's shell.openPath, or a test's recorder. */
+  openExternally?: (path: string) => Promise<void>;
 }
 
 export interface AppCore {
@@ -127,6 +129,7 @@ export function createAppCore(options: AppCoreOptions): AppCore {
       logger,
       updates,
       ...(options.chooseSavePath ? { chooseSavePath: options.chooseSavePath } : {}),
+      ...(options.openExternally ? { openExternally: options.openExternally } : {}),
     }),
     isLocked: () => !session.isUnlocked(),
     logger,

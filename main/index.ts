@@ -7,7 +7,6 @@ import { startElectronShell } from './electron';
 
 startElectronShell({
   bundleDir: __dirname,
-  createCore: ({ userDataDir, appVersion, sqliteNativeBinding, chooseSavePath }) =>
-    // policyPath left out: the per-OS managed location (main/policy/load.ts), checked for protection.
-    createAppCore({ userDataDir, appVersion, sqliteNativeBinding, chooseSavePath }),
+  // policyPath left out: the per-OS managed location (main/policy/load.ts), checked for protection.
+  createCore: (env) => createAppCore(env),
 });

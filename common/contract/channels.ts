@@ -260,6 +260,17 @@ export const channels = {
    * when the policy does not allow it. Audited ('export': ids only, never the name or the path).
    */
   'attachments:export': channel(z.object({ attachmentId: z.string().max(200) }), z.object({ saved: z.boolean() })),
+  /**
+   * "Open in another app" (policy exportAllowed, off by default): an export, since the other app
+   * needs the file in the clear. Main writes a copy into the profile's own folder, never the
+   * system's temp folder, and hands it to the system's default app for its type; the copy is
+   * removed when the session locks or closes. FORBIDDEN when the policy does not allow it.
+   * Audited ('export' with `to: 'app'`: ids only, never the name or the path).
+   */
+  'attachments:openExternally': channel(
+    z.object({ attachmentId: z.string().max(200) }),
+    z.object({ opened: z.literal(true) }),
+  ),
 
   // --- drafts (issue 12 §2: nothing typed is lost) ---------------------------------
   /** The conversation's unsent composer text ('' when none), kept encrypted in the store. */

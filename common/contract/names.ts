@@ -38,6 +38,7 @@ export const CHANNEL_NAMES = [
   'attachments:cancel',
   'attachments:read',
   'attachments:export',
+  'attachments:openExternally',
   'drafts:get',
   'drafts:set',
   'patients:send',

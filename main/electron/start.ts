@@ -23,6 +23,7 @@ import {
   Tray,
 } from 'electron';
 import type { LockReason } from '../../common/ipc-contract';
+import { AppError } from '../../common/result';
 import type { AppCore } from '../core';
 import { createConsoleLogger, errorName, type Logger } from '../log';
 import { registerAppScheme, serveRenderer } from './app-protocol';
@@ -48,6 +49,8 @@ export interface ShellEnvironment {
   sqliteNativeBinding: string | undefined;
   /** "Save as…" for an attachment the policy lets people export: the system's save dialog; null when cancelled. */
   chooseSavePath: (suggestedName: string) => Promise<string | null>;
+  /** "Open in another app" for an attachment the policy lets people export: the system's default app. */
+  openExternally: (path: string) => Promise<void>;
 }
 
 export interface ShellOptions {
@@ -71,6 +74,12 @@ function saveDialog(getWindow: () => BrowserWindow | null): ShellEnvironment['ch
     const r = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
     return r.canceled || !r.filePath ? null : r.filePath;
   };
+}
+
+/** "Open in another app" (attachments:openExternally): shell.openPath answers '' or what went wrong. */
+async function openWithDefaultApp(path: string): Promise<void> {
+  const problem = await shell.openPath(path);
+  if (problem) throw new AppError('INTERNAL', 'No app on this computer could open the file.');
 }
 
 /** Returns null when another instance already runs (that one is focused instead). */
@@ -135,6 +144,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
         exists: existsSync,
       }),
       chooseSavePath: saveDialog(() => window),
+      openExternally: openWithDefaultApp,
     });
     const theCore = core;
     const { policy } = theCore.policy;

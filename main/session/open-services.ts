@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { ServerConfig } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import { createFileStore, type FileStore } from '../attachments/file-store';
+import { createOpenedCopies } from '../attachments/opened-copies';
 import { createAuditLog, type AuditLog } from '../audit';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
@@ -108,6 +109,25 @@ export interface ServiceWiring {
 const profileFiles = (opened: OpenedProfile): FileStore =>
   createFileStore({ profileDir: dirname(opened.dbFile), filesKey: opened.keys.files });
 
+/**
+ * Copies of files opened in another app (issue 16 §5), in the profile folder. What a crash left
+ * there is removed before the session opens; what this session writes goes at closeServices.
+ */
+function openedCopiesOf(opened: OpenedProfile, logger: Logger) {
+  const copies = createOpenedCopies(dirname(opened.dbFile));
+  removeCopies(copies, logger);
+  return copies;
+}
+
+function removeCopies(copies: { clear(): void } | undefined, logger: Logger): void {
+  try {
+    copies?.clear();
+  } catch (err) {
+    // Windows: still open in another app. Tried again at the next lock and unlock.
+    logger.warn('copies opened in another app not removed', { error: errorName(err) });
+  }
+}
+
 /** Tears down without the lock bookkeeping (audit, event): used by lock and by a failed first sign-in. */
 export async function closeServices(open: OpenServices, logger: Logger): Promise<void> {
   open.mirror.stop();
@@ -124,6 +144,7 @@ export async function closeServices(open: OpenServices, logger: Logger): Promise
     logger.warn('store close failed during lock', { error: errorName(err) });
   }
   open.active.audit.close();
+  removeCopies(open.active.opened, logger);
   zeroKeys(open.keys);
 }
 
@@ -250,17 +271,15 @@ async function checkAtUnlock(opts: ServiceWiringOptions, open: OpenServices): Pr
   return null;
 }
 
-export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
-  const { userDataDir, policy, keychain, clock, logger, events, services } = opts;
-
-  /**
-   * Locked once 'session:locked' is emitted (the lifecycle clears its state first), and for good
-   * once another unlock opened other keys: a message still being decrypted then shows nothing (issue 12).
-   */
-  const gateFor = (keys: VaultKeys, store: Store) => (): NotificationGate => {
+/**
+ * Locked once 'session:locked' is emitted (the lifecycle clears its state first), and for good
+ * once another unlock opened other keys: a message still being decrypted then shows nothing (issue 12).
+ */
+const gateFor =
+  (opts: Pick<ServiceWiringOptions, 'isCurrent' | 'policy'>, keys: VaultKeys, store: Store) => (): NotificationGate => {
     if (!opts.isCurrent(keys)) return { locked: true, userPreview: null };
     try {
-      const s = readSettings(store, policy);
+      const s = readSettings(store, opts.policy);
       const muted = new Set(s.mutedConversations);
       return {
         locked: false,
@@ -273,6 +292,9 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
       return { locked: false, userPreview: 'none' }; // settings unreadable: show the least
     }
   };
+
+export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
+  const { userDataDir, policy, keychain, clock, logger, events, services } = opts;
 
   return {
     open(opened, account, passphrase) {
@@ -317,7 +339,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
           tls: opts.tls,
           workstationId: profile.id,
           files,
-          ...messagingHooks(gateFor(keys, store), { policy, store, events }),
+          ...messagingHooks(gateFor(opts, keys, store), { policy, store, events }),
           // Sent on every connect, so the person's choice survives lock, unlock and restart (issue 12 §7).
           ownPresence: () => readSettings(openedStore, policy).presence,
           ...wipeHooks,
@@ -335,6 +357,7 @@ export function createServiceWiring(opts: ServiceWiringOptions): ServiceWiring {
             store,
             audit,
             messaging,
+            opened: openedCopiesOf(opened, logger),
           },
         };
       } catch (err) {

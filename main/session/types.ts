@@ -10,6 +10,7 @@ import type {
   NotificationPreview,
   OwnPresence,
 } from '../../common/ipc-contract';
+import type { OpenedCopies } from '../attachments/opened-copies';
 import type { AuditLog } from '../audit';
 import type { PolicyChange } from '../policy/live';
 import type { Store } from '../store';
@@ -23,6 +24,8 @@ export interface ActiveSession {
   store: Store;
   audit: AuditLog;
   messaging: Messaging;
+  /** Copies of files opened in another app (issue 16 §5), removed when the session closes. */
+  opened?: OpenedCopies;
 }
 
 export type VaultStatus = ChannelOutput<'vault:status'>;

@@ -6,7 +6,7 @@
 // are in the audit log with ids only. Real Prosody with mod_http_file_share, two browser
 // harnesses (real AppCore, keychain, SQLCipher, sharp in main), Chromium; axe 0 light and dark.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../common/contract/domain';
@@ -301,6 +301,26 @@ describe('the full-size viewer', () => {
     await v.waitFor({ state: 'detached' });
     await expect.poll(() => view.evaluate((b) => b === document.activeElement)).toBe(true);
     expect(dialogs).toEqual([]);
+  });
+
+  it('"Open in another app": offered where export is allowed, for documents and pictures; the copy is handed over', async () => {
+    // The receptionist's policy does not allow export: no such button on any card.
+    await fileCard(rec, PDF).waitFor();
+    expect(await rec.page.getByTestId('attachment-open-elsewhere').count()).toBe(0);
+    const c = fileCard(doc, PDF);
+    const button = c.getByRole('button', { name: `Open in another app: ${PDF}` });
+    await button.click();
+    await c.getByRole('status').filter({ hasText: 'Opened in another app.' }).waitFor();
+    await screenshot(doc.page, 'ui-attachment-open-elsewhere');
+    const [handed] = doc.harness.openedExternally;
+    // A copy in the physician's profile folder, the PDF exactly as sent.
+    expect(handed!.startsWith(clinic.dir)).toBe(true);
+    expect(handed!.split(sep)).toContain('opened');
+    expect(readFileSync(handed!).equals(pdfWithScript())).toBe(true);
+    const [exported] = await auditOf(doc, 'export');
+    expect(exported!.detail).toMatchObject({ kind: 'attachment', to: 'app', allowed: true });
+    expect(JSON.stringify(exported)).not.toContain('lab-results');
+    expect(await axeViolations(doc.page), 'card with Open in another app').toEqual([]);
   });
 
   it('ran with the CSP enforced and no script errors', () => {

@@ -8,16 +8,25 @@
  * its checks.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment, AuditEntry, Message } from '../../common/contract/domain';
 import { exifPhoto, noisePng, noisePngWithText } from '../support/image-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { routedSession, type RoutedSession } from './session-support';
-import { requireKeychain } from './vault-support';
+import { PASS, requireKeychain } from './vault-support';
 
 const ALICE = { jid: 'alice@clinic.test', password: randomBytes(12).toString('hex'), name: 'Alice Reception' };
 const BOB = { jid: 'bob@clinic.test', password: randomBytes(12).toString('hex'), name: 'Bob Physician' };
@@ -28,6 +37,8 @@ let server: ProsodyServer;
 let alice: RoutedSession;
 let bob: RoutedSession;
 let exportDir: string;
+/** The paths handed to the system's default app ("Open in another app"), in order. */
+const handedOver: string[] = [];
 /** What the save dialog answers next: a path in exportDir, or null (cancelled). */
 let dialogAnswer: (name: string) => string | null = (name) => join(exportDir, name);
 let png: Buffer;
@@ -38,6 +49,10 @@ beforeAll(async () => {
   exportDir = mkdtempSync(join(tmpdir(), 'attachments-export-'));
   server = await startProsody({ users: [ALICE, BOB] });
   const chooseSavePath = (name: string) => Promise.resolve(dialogAnswer(name));
+  const openExternally = (path: string) => {
+    handedOver.push(path);
+    return Promise.resolve();
+  };
   // Alice: the default policy (exportAllowed off). Bob: export allowed.
   alice = await routedSession({
     server,
@@ -45,6 +60,7 @@ beforeAll(async () => {
     prefix: 'att-export-',
     replaceAccountKey: true,
     chooseSavePath,
+    openExternally,
   });
   bob = await routedSession({
     server,
@@ -53,6 +69,7 @@ beforeAll(async () => {
     replaceAccountKey: true,
     policy: { exportAllowed: true },
     chooseSavePath,
+    openExternally,
   });
   png = await noisePngWithText(64, 40, marker);
   const { conversationId } = await alice.value(
@@ -233,5 +250,134 @@ describe('Save as…', () => {
       expect(r.error.message).toMatch(/image is damaged/);
     }
     expect(store.attachments.ofConversation(conversationId)).toHaveLength(before);
+  });
+});
+
+/** A file alice sends bob, downloaded by bob: its attachment row on bob's side. */
+async function sendToBob(name: string, mediaType: string, data: Buffer): Promise<Attachment> {
+  const { conversationId } = await alice.value(
+    alice.call<{ conversationId: string }>('conversations:open', { peerJid: BOB.jid }),
+  );
+  await alice.value(alice.call<Message>('attachments:send', { conversationId, file: { name, mediaType, data } }));
+  const { conversationId: bobConv } = await bob.value(
+    bob.call<{ conversationId: string }>('conversations:open', { peerJid: ALICE.jid }),
+  );
+  let copy: Attachment | undefined;
+  for (let tries = 0; !copy; tries++) {
+    if (tries > 400) throw new Error(`bob never got ${name}`);
+    const listed = await bob.value(bob.call<Attachment[]>('attachments:list', { conversationId: bobConv }));
+    copy = listed.find((a) => a.name === name);
+    if (!copy) await new Promise((r) => setTimeout(r, 50));
+  }
+  const stored = await bob.value(bob.call<Attachment>('attachments:download', { attachmentId: copy.id }));
+  expect(stored.state).toBe('stored');
+  return stored;
+}
+
+/** Every file under the profile folders' opened/ (the copies handed to other apps). */
+const openedCopies = (c: RoutedSession) =>
+  readdirSync(c.dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && relative(c.dir, join(e.parentPath, e.name)).split(sep).includes('opened'))
+    .map((e) => join(e.parentPath, e.name));
+
+describe('Open in another app', () => {
+  it('hands the system a copy in the profile folder, exactly as sent, audited by ids; the lock removes it', async () => {
+    const r = await bob.value(bob.call<{ opened: true }>('attachments:openExternally', { attachmentId: bobsCopy.id }));
+    expect(r).toEqual({ opened: true });
+    const path = handedOver.at(-1)!;
+    expect(path.endsWith(`${sep}${NAME}`)).toBe(true);
+    // In this profile's folder, never the system's temp folder; readable by this user alone.
+    expect(openedCopies(bob)).toEqual([path]);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(path, '..')).mode & 0o777).toBe(0o700);
+    expect(readFileSync(path).equals(await noisePng(64, 40))).toBe(true);
+    const [last] = await auditOf(bob, 'export');
+    expect(last!.detail).toEqual({
+      kind: 'attachment',
+      messageId: bobsCopy.messageId,
+      attachmentId: bobsCopy.id,
+      to: 'app',
+      allowed: true,
+    });
+    expect(JSON.stringify(await auditOf(bob, 'export'))).not.toContain('wound');
+
+    await bob.session.lock('manual');
+    expect(existsSync(path)).toBe(false);
+    expect(openedCopies(bob)).toEqual([]);
+    await bob.value(bob.call('vault:unlock', { profileId: bob.profileId, passphrase: PASS }));
+  });
+
+  it('a copy a crash left behind is removed at the next unlock', async () => {
+    const profileFolder = readdirSync(bob.dir, { recursive: true, withFileTypes: true }).find(
+      (e) => e.isFile() && e.name.endsWith('.db'),
+    )!.parentPath;
+    const left = join(profileFolder, 'opened', 'left-by-a-crash');
+    await bob.session.lock('manual');
+    // As if written by an app session that died before its lock removed it.
+    mkdirSync(left, { recursive: true });
+    writeFileSync(join(left, NAME), png);
+    await bob.value(bob.call('vault:unlock', { profileId: bob.profileId, passphrase: PASS }));
+    expect(existsSync(left)).toBe(false);
+  });
+
+  it('is refused under the default policy (exportAllowed off): nothing written, the attempt audited', async () => {
+    const [mine] = alice.session
+      .active()
+      .store.attachments.ofConversation(alice.session.active().store.conversations.byPeer(BOB.jid)!.id);
+    const before = handedOver.length;
+    const r = await alice.call('attachments:openExternally', { attachmentId: mine!.id });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe('FORBIDDEN');
+    expect(r.error.message).toBe('Opening files in other apps is turned off by your clinic policy.');
+    expect(handedOver).toHaveLength(before);
+    expect(openedCopies(alice)).toEqual([]);
+    const [last] = await auditOf(alice, 'export');
+    expect(last!.detail).toEqual({
+      kind: 'attachment',
+      messageId: mine!.messageId,
+      attachmentId: mine!.id,
+      to: 'app',
+      allowed: false,
+    });
+  });
+
+  it('never hands over a program or a script, even where export is allowed: Save as… stays', async () => {
+    const script = await sendToBob('results.pdf.sh', 'application/x-sh', Buffer.from('#!/bin/sh\necho hi\n'));
+    const before = handedOver.length;
+    const r = await bob.call('attachments:openExternally', { attachmentId: script.id });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe('FORBIDDEN');
+      expect(r.error.message).toMatch(/cannot be opened in another app/);
+    }
+    expect(handedOver).toHaveLength(before);
+    expect(openedCopies(bob)).toEqual([]);
+    expect(await bob.value(bob.call<{ saved: boolean }>('attachments:export', { attachmentId: script.id }))).toEqual({
+      saved: true,
+    });
+    rmSync(join(exportDir, 'results.pdf.sh'));
+  });
+
+  it('a stored copy altered on disk: nothing is handed over and no copy stays', async () => {
+    const row = bob.session.active().store.attachments.get(bobsCopy.id)!;
+    const blob = readdirSync(bob.dir, { recursive: true, withFileTypes: true }).find(
+      (e) => e.isFile() && e.name === `${row.localFileId}.blob`,
+    )!;
+    const path = join(blob.parentPath, blob.name);
+    const original = readFileSync(path);
+    const altered = Buffer.from(original);
+    altered[altered.length - 40] = altered[altered.length - 40]! ^ 0x01;
+    writeFileSync(path, altered);
+    const before = handedOver.length;
+    try {
+      const r = await bob.call('attachments:openExternally', { attachmentId: bobsCopy.id });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
+      expect(handedOver).toHaveLength(before);
+      expect(openedCopies(bob)).toEqual([]);
+    } finally {
+      writeFileSync(path, original);
+    }
   });
 });

@@ -49,6 +49,8 @@ export async function routedSession(opts: {
   replaceAccountKey?: boolean;
   /** "Save as…" (attachments:export): where the save dialog would write; absent: saving is not available. */
   chooseSavePath?: (suggestedName: string) => Promise<string | null>;
+  /** "Open in another app" (attachments:openExternally): what the system would be handed; absent: not available. */
+  openExternally?: (path: string) => Promise<void>;
 }): Promise<RoutedSession> {
   const { dir, cleanup } = tempDir(opts.prefix);
   const events = createEventBus(silentLogger);
@@ -72,6 +74,7 @@ export async function routedSession(opts: {
       policy,
       logger: silentLogger,
       ...(opts.chooseSavePath ? { chooseSavePath: opts.chooseSavePath } : {}),
+      ...(opts.openExternally ? { openExternally: opts.openExternally } : {}),
     }),
     isLocked: () => !session.isUnlocked(),
     logger: silentLogger,

@@ -7,9 +7,12 @@
  */
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { opensInAnotherApp } from '../../../common/open-externally';
 import { AppError } from '../../../common/result';
+import { errorName } from '../../log';
 import type { DomainHandlers, HandlerContext } from './context';
 
 type Handlers = DomainHandlers<
@@ -19,6 +22,7 @@ type Handlers = DomainHandlers<
   | 'attachments:cancel'
   | 'attachments:read'
   | 'attachments:export'
+  | 'attachments:openExternally'
 >;
 
 /**
@@ -51,7 +55,7 @@ async function exportAttachment(ctx: HandlerContext, attachmentId: string): Prom
   } catch (err) {
     await rm(path, { force: true });
     if (err instanceof AppError) throw err;
-    ctx.logger.warn('attachment export failed', { attachmentId, error: err instanceof Error ? err.name : 'unknown' });
+    ctx.logger.warn('attachment export failed', { attachmentId, error: errorName(err) });
     throw new AppError(
       'STORE_CORRUPT',
       'The file could not be saved: its stored copy is damaged, or the place chosen cannot be written.',
@@ -59,6 +63,51 @@ async function exportAttachment(ctx: HandlerContext, attachmentId: string): Prom
   }
   active.audit.append('export', { ...ids, allowed: true });
   return { saved: true };
+}
+
+/**
+ * "Open in another app": an export (the other app reads the file in the clear), so only where the
+ * policy allows export, and only a document or picture (common/open-externally.ts: never a program
+ * or script). The copy goes into the profile folder (attachments/opened-copies.ts) and is removed
+ * when the session closes; one written while the session locked is removed at once.
+ */
+async function openExternally(ctx: HandlerContext, attachmentId: string): Promise<{ opened: true }> {
+  const active = ctx.session.active();
+  ctx.session.reportActivity();
+  const row = active.store.attachments.get(attachmentId);
+  if (!row) throw new AppError('NOT_FOUND', 'No such attachment.');
+  const ids = { kind: 'attachment', messageId: row.messageId, attachmentId, to: 'app' };
+  if (!ctx.policy.policy.exportAllowed) {
+    active.audit.append('export', { ...ids, allowed: false });
+    throw new AppError('FORBIDDEN', 'Opening files in other apps is turned off by your clinic policy.', {
+      policy: 'exportAllowed',
+    });
+  }
+  if (!opensInAnotherApp(row.name))
+    throw new AppError('FORBIDDEN', 'This kind of file cannot be opened in another app from here. Save it instead.');
+  if (!ctx.openExternally || !active.opened)
+    throw new AppError('INTERNAL', 'Opening files in other apps is not available here.');
+  const file = await active.messaging.openAttachment(attachmentId);
+  let path: string;
+  try {
+    path = await active.opened.write(file.name, file.source);
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    ctx.logger.warn('attachment copy for another app failed', { attachmentId, error: errorName(err) });
+    throw new AppError('STORE_CORRUPT', 'The file could not be opened: its stored copy is damaged.');
+  }
+  if (!stillOpen(ctx, active)) {
+    await rm(dirname(path), { recursive: true, force: true });
+    throw new AppError('LOCKED', 'The session is locked.');
+  }
+  active.audit.append('export', { ...ids, allowed: true });
+  await ctx.openExternally(path);
+  return { opened: true };
+}
+
+/** Whether `active` is still the open session (not locked, or locked and opened again, meanwhile). */
+function stillOpen(ctx: HandlerContext, active: ReturnType<HandlerContext['session']['active']>): boolean {
+  return ctx.session.isUnlocked() && ctx.session.active() === active;
 }
 
 export function attachmentHandlers(ctx: HandlerContext): Handlers {
@@ -98,5 +147,6 @@ export function attachmentHandlers(ctx: HandlerContext): Handlers {
       return { mediaType, data: new Uint8Array(data) };
     },
     'attachments:export': ({ attachmentId }) => exportAttachment(ctx, attachmentId),
+    'attachments:openExternally': ({ attachmentId }) => openExternally(ctx, attachmentId),
   };
 }

@@ -27,6 +27,11 @@ export interface HandlerContext {
    * test's folder in the harness; null when the person cancelled. Absent: saving is not available.
    */
   chooseSavePath?: (suggestedName: string) => Promise<string | null>;
+  /**
+   * Hands a file to the system's default app for its type (attachments:openExternally): Electron's
+   * shell.openPath; rejects when no app could open it. Absent: opening in another app is not available.
+   */
+  openExternally?: (path: string) => Promise<void>;
 }
 
 /** A domain contributes the handlers for a subset of channels. */

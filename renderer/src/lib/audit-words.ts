@@ -98,9 +98,13 @@ const words: Record<AuditEventType, (d: Detail, nameOf: NameOf) => string> = {
     d.view === 'viewer' ? 'Opened an attachment in the viewer' : 'Showed an attachment’s preview',
   export: (d) =>
     d.kind === 'attachment'
-      ? d.allowed === false
-        ? 'Tried to save an attachment (not allowed)'
-        : 'Saved an attachment to this PC'
+      ? d.to === 'app'
+        ? d.allowed === false
+          ? 'Tried to open an attachment in another app (not allowed)'
+          : 'Opened an attachment in another app (a copy on this PC until the session locks)'
+        : d.allowed === false
+          ? 'Tried to save an attachment (not allowed)'
+          : 'Saved an attachment to this PC'
       : d.allowed === false
         ? 'Tried to export the audit report (not allowed)'
         : 'Exported the audit report',

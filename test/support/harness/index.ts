@@ -31,6 +31,11 @@ export interface Harness {
   /** The per-run token (for tests that talk to the bridge directly). */
   token: string;
   core: AppCore;
+  /**
+   * The files "Open in another app" handed over, in order (no system app here): the paths of the
+   * copies in the profile folder. A test may pass its own `openExternally` instead.
+   */
+  openedExternally: string[];
   close(): Promise<void>;
 }
 
@@ -67,6 +72,7 @@ export async function startHarness(options: StartHarnessOptions): Promise<Harnes
   const shim = await bundleShim();
   const web = await startStaticServer({ rendererDir, port, shim });
   let core: AppCore;
+  const openedExternally: string[] = [];
   try {
     core = createAppCore({
       // A test or demo never reads the machine's managed policy unless asked to.
@@ -78,6 +84,10 @@ export async function startHarness(options: StartHarnessOptions): Promise<Harnes
         const dir = `${coreOptions.userDataDir}-exports`;
         mkdirSync(dir, { recursive: true });
         return Promise.resolve(join(dir, name));
+      },
+      openExternally: (path) => {
+        openedExternally.push(path);
+        return Promise.resolve();
       },
       ...coreOptions,
       appVersion: appVersion ?? packageVersion(),
@@ -102,6 +112,7 @@ export async function startHarness(options: StartHarnessOptions): Promise<Harnes
     origin: web.origin,
     token,
     core,
+    openedExternally,
     close: () =>
       (closed ??= (async () => {
         await bridge.close();

@@ -53,6 +53,8 @@ class AttachmentsState {
   viewing = $state<string | null>(null);
   /** Attachment ids saved by "Save as…" this time the conversation was open (the card says so). */
   saved = $state.raw<Record<string, true>>({});
+  /** Attachment ids handed to another app this time the conversation was open (the card says so). */
+  openedElsewhere = $state.raw<Record<string, true>>({});
   /** The message ids the last list covered (a message beyond them asks for the list again). */
   private listed = new Set<string>();
   /** Rows changed by an event while a list was on its way: the event's version wins. */
@@ -80,6 +82,7 @@ class AttachmentsState {
     this.sendError = null;
     this.viewing = null;
     this.saved = {};
+    this.openedElsewhere = {};
     this.listed = new Set();
     this.touched = new Set();
     this.loadingPreview = new Set();
@@ -245,6 +248,25 @@ class AttachmentsState {
       return r.error;
     }
     if (r.value.saved) this.saved = { ...this.saved, [attachmentId]: true };
+    return null;
+  }
+
+  /**
+   * "Open in another app" (only offered where the policy allows export, for documents and
+   * pictures): main writes a copy into the profile folder and hands it to the system's app for
+   * its type. Null when opened; the refusal otherwise (also kept in `errors`).
+   */
+  async openElsewhere(attachmentId: string): Promise<IpcError | null> {
+    const { [attachmentId]: _old, ...rest } = this.errors;
+    this.errors = rest;
+    const epoch = this.epoch;
+    const r = await clinic().attachments.openExternally({ attachmentId });
+    if (epoch !== this.epoch) return null;
+    if (!r.ok) {
+      this.errors = { ...this.errors, [attachmentId]: r.error };
+      return r.error;
+    }
+    this.openedElsewhere = { ...this.openedElsewhere, [attachmentId]: true };
     return null;
   }
 
