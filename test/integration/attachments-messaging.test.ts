@@ -445,3 +445,69 @@ describe('cancelling a transfer', () => {
     expect(stored.sha256 && Buffer.from(stored.sha256).equals(createHash('sha256').update(plain).digest())).toBe(true);
   }, 120_000);
 });
+
+describe('a server that goes away in the middle of a transfer', () => {
+  /** Whether `c` reported bytes of this attachment moving. */
+  const moving = (c: TestClient, attachmentId: string) =>
+    c.events.some(
+      (e) =>
+        e.name === 'attachment:progress' &&
+        (e.payload as { attachmentId: string; done: number }).attachmentId === attachmentId &&
+        (e.payload as { done: number }).done > 0,
+    );
+
+  it('an upload cut by a server restart says so, starts again on the next connection and sends the message once; a cut download can be tried again', async () => {
+    const conv = alice.store.conversations.getOrCreate(B);
+    const before = uploads();
+    const plain = randomBytes(12 * 1024 * 1024);
+    const sent = await alice.messaging.sendAttachment(conv.id, file(plain, 'ct-scan.bin', 'application/octet-stream'));
+    const row = alice.store.attachments.byMessage(sent.id)!;
+    const from = alice.events.length;
+    await waitFor('the upload is moving', () => moving(alice, row.id) && uploadStore('.bin~').length > 0);
+    await server.restart();
+    // The card says the upload was interrupted and is tried again (AttachmentCard: 'pending' with a failure).
+    const interrupted = await waitFor('the interruption reported', () =>
+      alice.events
+        .slice(from)
+        .map((e) => e.payload as { id?: string; state?: string; failure?: string | null })
+        .find((p) => p.id === row.id && p.state === 'pending' && p.failure),
+    );
+    expect(interrupted.failure).toBeTruthy();
+    expect(await alice.outboxIdle(90_000)).toBe(true);
+    expect(['sent', 'delivered']).toContain(alice.store.messages.get(sent.id)?.state);
+    expect(alice.store.attachments.get(row.id)).toMatchObject({ state: 'sent', failure: null });
+    // One complete upload published: the cut one was never completed.
+    expect(uploads().filter((f) => !before.includes(f))).toHaveLength(1);
+    const got = await waitFor('bob gets it', () => messagesWith(bob, A).find((m) => m.originId === sent.originId));
+    expect(messagesWith(bob, A).filter((m) => m.originId === sent.originId)).toHaveLength(1);
+    const received = await waitFor('its row', () => bob.store.attachments.byMessage(got.id));
+
+    // A download whose server goes away with its connection open (accepted, never answered) fails
+    // as unreachable, keeps nothing, and downloads whole on a new try. (Frozen first: a running
+    // Prosody hands 12 MB over loopback faster than a test can see it moving.)
+    // Bob's connection knows the upload service already (found once per connection, as a first
+    // download finds it): the frozen server is met by the file's own HTTPS request.
+    const note = await alice.messaging.sendAttachment(
+      conv.id,
+      file(randomBytes(64), 'note.bin', 'application/octet-stream'),
+    );
+    const noteAt = await waitFor('bob gets the note', () =>
+      messagesWith(bob, A).find((m) => m.originId === note.originId),
+    );
+    const noteRow = await waitFor('its row', () => bob.store.attachments.byMessage(noteAt.id));
+    expect((await bob.messaging.downloadAttachment(noteRow.id)).state).toBe('stored');
+    const blobsBefore = blobs(bob);
+    server.freeze();
+    const downloading = bob.messaging.downloadAttachment(received.id);
+    await waitFor('the download connected', () => !httpsConnectionsDone(), 60_000);
+    await server.restart();
+    const cut = await downloading;
+    expect(cut).toMatchObject({ state: 'failed', local: false });
+    expect(cut.failure).toBe('unreachable'); // the card offers Try again (errors.ts attachmentRetryable)
+    expect(blobs(bob)).toEqual(blobsBefore);
+    await waitFor('bob online again', () => (bob.messaging.connection().state === 'online' ? true : null), 60_000);
+    expect((await bob.messaging.downloadAttachment(received.id)).state).toBe('stored');
+    const stored = bob.store.attachments.get(received.id)!;
+    expect(stored.sha256 && Buffer.from(stored.sha256).equals(createHash('sha256').update(plain).digest())).toBe(true);
+  }, 180_000);
+});

@@ -66,6 +66,11 @@ export interface ProsodyServer {
   stop(): Promise<void>;
   /** Stops the server process but keeps its files: restart() brings the same server back (accounts, archive). */
   halt(): Promise<void>;
+  /**
+   * SIGSTOP of the server process: frozen, not crashed. The kernel still accepts connections on
+   * its ports, nothing answers on them. restart(), halt() or stop() then kill it (SIGKILL).
+   */
+  freeze(): void;
   addUser(user: ProsodyUser): Promise<void>;
   /** Deletes an account while the server runs (the account then refuses to sign in). */
   deleteUser(jid: string): Promise<void>;
@@ -224,6 +229,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
   writeGroups();
 
   let child: ChildProcess | null = null;
+  let frozen = false;
   const start = async () => {
     const logFrom = logSize(logFile);
     const proc = spawn('prosody', ['--config', configFile, '-F'], { stdio: 'ignore' });
@@ -248,9 +254,12 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
   const kill = async () => {
     const proc = child;
     child = null;
+    const wasFrozen = frozen;
+    frozen = false;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-    proc.kill('SIGTERM');
+    // A frozen process would only see SIGTERM once continued.
+    proc.kill(wasFrozen ? 'SIGKILL' : 'SIGTERM');
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
     await gone;
     clearTimeout(timer);
@@ -292,6 +301,11 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
       rmSync(dir, { recursive: true, force: true });
     },
     halt: () => kill(),
+    freeze() {
+      if (!child?.pid) throw new Error('prosody is not running');
+      process.kill(child.pid, 'SIGSTOP');
+      frozen = true;
+    },
     async addUser(u) {
       await register(u);
       writeGroups();
