@@ -18,20 +18,22 @@
  *     becomes a minimal TIFF holding only the orientation (upright when it had none), XMP an empty
  *     packet, both padded (zeros, spaces). ICC and the image chunks are kept; anything after the
  *     RIFF's end is dropped.
- *   - Anything else (PDF, HEIC, documents) passes unchanged.
- * A JPEG, PNG or WebP whose structure breaks before its image data is refused with a clear error
- * (MetadataError) rather than sent with its metadata.
+ *   - HEIF (HEIC, AVIF): the EXIF and XMP items are rewritten in place (strip-heif.ts).
+ *   - Anything else (PDF, documents) passes unchanged.
+ * A JPEG, PNG, WebP or HEIF whose structure breaks before its image data is refused with a clear
+ * error (MetadataError) rather than sent with its metadata.
  *
  * It streams: memory is one segment header at most (an Exif segment, ≤ 64 KiB), whatever the size.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { isJpeg, isPng, isWebp, JPEG_SOI, PNG_SIGNATURE } from './signatures';
+import { couldBeHeif, heifParser, isHeif } from './strip-heif';
 
-const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' } as const;
+const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', heif: 'HEIF' } as const;
 
 export class MetadataError extends Error {
   override name = 'MetadataError';
-  constructor(readonly format: 'jpeg' | 'png' | 'webp') {
+  constructor(readonly format: keyof typeof FORMAT_NAMES) {
     super(`this ${FORMAT_NAMES[format]} image is damaged: its metadata could not be removed`);
   }
 }
@@ -39,7 +41,7 @@ export class MetadataError extends Error {
 const PNG_DROPPED = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
 
 /** A format's parser: consumes bytes, pushes what is kept; throws MetadataError on a broken structure. */
-interface Parser {
+export interface MetadataParser {
   write(chunk: Buffer, push: (b: Buffer) => void): void;
   end(): void;
 }
@@ -101,7 +103,7 @@ function keepJpegSegment(marker: number, start: Buffer): boolean {
 }
 
 /** Up to the first scan: segment by segment; from the scan on, bytes pass until the end of the image. */
-function jpegParser(): Parser {
+function jpegParser(): MetadataParser {
   type State =
     | { at: 'marker'; head: Buffer }
     | { at: 'payload'; marker: number; left: number; keep: boolean | null; seen: Buffer; length: number }
@@ -219,7 +221,7 @@ function jpegParser(): Parser {
   };
 }
 
-function pngParser(): Parser {
+function pngParser(): MetadataParser {
   type State =
     | { at: 'signature'; head: Buffer }
     | { at: 'chunk'; head: Buffer }
@@ -312,7 +314,7 @@ function neutralWebpMeta(kind: 'EXIF' | 'XMP ', size: number, start: Buffer): (f
 }
 
 /** RIFF chunk by chunk: EXIF and XMP are rewritten in place (same size), the rest passes. */
-function webpParser(): Parser {
+function webpParser(): MetadataParser {
   type State =
     | { at: 'header'; head: Buffer }
     | { at: 'chunk'; head: Buffer }
@@ -407,19 +409,23 @@ function webpParser(): Parser {
  * unchanged. The format is decided on the first bytes.
  */
 export function stripMetadata(): Transform {
-  let parser: Parser | 'pass' | null = null;
+  let parser: MetadataParser | 'pass' | null = null;
   let pending = Buffer.alloc(0);
-  const choose = (head: Buffer): Parser | 'pass' | null => {
+  const choose = (head: Buffer): MetadataParser | 'pass' | null => {
     if (isJpeg(head)) return jpegParser();
     if (isPng(head)) return pngParser();
     if (isWebp(head)) return webpParser();
+    if (isHeif(head))
+      return heifParser(() => {
+        throw new MetadataError('heif');
+      });
     const couldBe = (sig: Buffer) => head.length < sig.length && sig.subarray(0, head.length).equals(head);
     // RIFF, 4 bytes of size, WEBP.
     const couldBeWebp =
       head.length < 12 &&
       RIFF.subarray(0, Math.min(4, head.length)).equals(head.subarray(0, 4)) &&
       (head.length <= 8 || WEBP.subarray(0, head.length - 8).equals(head.subarray(8)));
-    return couldBe(JPEG_SOI) || couldBe(PNG_SIGNATURE) || couldBeWebp ? null : 'pass';
+    return couldBe(JPEG_SOI) || couldBe(PNG_SIGNATURE) || couldBeWebp || couldBeHeif(head) ? null : 'pass';
   };
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {

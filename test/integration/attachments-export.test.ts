@@ -23,6 +23,7 @@ import { join, relative, sep } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment, AuditEntry, Message } from '../../common/contract/domain';
+import { GPS, heic, IMAGE } from '../support/heif-fixtures';
 import { exifPhoto, noisePng, noisePngWithText } from '../support/image-fixtures';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { routedSession, type RoutedSession } from './session-support';
@@ -231,6 +232,21 @@ describe('Save as…', () => {
     expect(meta.orientation).toBe(6);
     expect(meta.xmp).toBeUndefined();
     expect((await sharp(saved).raw().toBuffer()).equals(await sharp(photo).raw().toBuffer())).toBe(true);
+  });
+
+  it('a phone HEIC arrives without its EXIF and XMP, every other byte as sent', async () => {
+    const photo = heic();
+    expect(photo.includes(GPS, 0, 'latin1')).toBe(true);
+    const copy = await sendToBob('wound.heic', 'image/heic', photo);
+    expect(await bob.value(bob.call<{ saved: boolean }>('attachments:export', { attachmentId: copy.id }))).toEqual({
+      saved: true,
+    });
+    const saved = readFileSync(join(exportDir, 'wound.heic'));
+    rmSync(join(exportDir, 'wound.heic'));
+    expect(saved.length).toBe(photo.length);
+    expect(saved.includes(GPS, 0, 'latin1')).toBe(false);
+    expect(saved.includes('Jane Roe', 0, 'latin1')).toBe(false);
+    expect(saved.indexOf(IMAGE)).toBe(photo.indexOf(IMAGE));
   });
 
   it('a damaged photo is refused at send with a clear reason, and nothing is stored or sent', async () => {
