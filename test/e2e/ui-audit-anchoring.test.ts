@@ -11,6 +11,7 @@ import { jumpClock, type JumpClock } from '../support/jump-clock';
 import { rawConnection } from '../support/xmpp-support';
 import {
   axeViolations,
+  closeWorkstation,
   openWorkstation,
   person,
   screenshot,
@@ -60,6 +61,9 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  // Opened beside the clinic's own workstations, so closed here: clinic.close() then removes a
+  // folder no running core still writes to (CI once saw ENOTEMPTY removing this profile).
+  await closeWorkstation(rec);
   await clinic?.close();
 });
 

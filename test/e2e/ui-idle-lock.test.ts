@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jumpClock } from '../support/jump-clock';
 import {
+  closeWorkstation,
   expectNoPhi,
   messageFromDirectory,
   openWorkstation,
@@ -44,6 +45,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Opened beside the clinic's own workstations, so closed here: clinic.close() then removes a
+  // folder no running core still writes to (CI once saw ENOTEMPTY removing this profile).
+  await closeWorkstation(rec);
   await clinic?.close();
 });
 
