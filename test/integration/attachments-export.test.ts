@@ -107,6 +107,24 @@ async function auditOf(c: RoutedSession, type: AuditEntry['type']): Promise<Audi
   return page.items.filter((e) => e.type === type);
 }
 
+/** Runs `check` while bob's stored copy of `attachmentId` has one byte flipped near its end (its tag), then restores it. */
+async function withAlteredBlob(attachmentId: string, check: () => Promise<void>): Promise<void> {
+  const row = bob.session.active().store.attachments.get(attachmentId)!;
+  const blob = readdirSync(bob.dir, { recursive: true, withFileTypes: true }).find(
+    (e) => e.isFile() && e.name === `${row.localFileId}.blob`,
+  )!;
+  const path = join(blob.parentPath, blob.name);
+  const original = readFileSync(path);
+  const altered = Buffer.from(original);
+  altered[altered.length - 40] = altered[altered.length - 40]! ^ 0x01;
+  writeFileSync(path, altered);
+  try {
+    await check();
+  } finally {
+    writeFileSync(path, original);
+  }
+}
+
 describe('opening an attachment', () => {
   it('is audited with the message and attachment ids and the view, never the name', async () => {
     const before = (await auditOf(bob, 'attachment-opened')).length;
@@ -173,25 +191,14 @@ describe('Save as…', () => {
   });
 
   it('a stored copy altered on disk: the export fails and leaves no file behind', async () => {
-    const row = bob.session.active().store.attachments.get(bobsCopy.id)!;
-    const blob = readdirSync(bob.dir, { recursive: true, withFileTypes: true }).find(
-      (e) => e.isFile() && e.name === `${row.localFileId}.blob`,
-    )!;
-    const path = join(blob.parentPath, blob.name);
-    const original = readFileSync(path);
-    const altered = Buffer.from(original);
-    altered[altered.length - 40] = altered[altered.length - 40]! ^ 0x01;
-    writeFileSync(path, altered);
-    try {
+    await withAlteredBlob(bobsCopy.id, async () => {
       const before = (await auditOf(bob, 'export')).length;
       const r = await bob.call('attachments:export', { attachmentId: bobsCopy.id });
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
       expect(existsSync(join(exportDir, NAME))).toBe(false);
       expect(await auditOf(bob, 'export')).toHaveLength(before);
-    } finally {
-      writeFileSync(path, original);
-    }
+    });
   });
 
   it('a phone photo arrives without its EXIF, comment and trailing data, upright, pixel for pixel', async () => {
@@ -376,24 +383,13 @@ describe('Open in another app', () => {
   });
 
   it('a stored copy altered on disk: nothing is handed over and no copy stays', async () => {
-    const row = bob.session.active().store.attachments.get(bobsCopy.id)!;
-    const blob = readdirSync(bob.dir, { recursive: true, withFileTypes: true }).find(
-      (e) => e.isFile() && e.name === `${row.localFileId}.blob`,
-    )!;
-    const path = join(blob.parentPath, blob.name);
-    const original = readFileSync(path);
-    const altered = Buffer.from(original);
-    altered[altered.length - 40] = altered[altered.length - 40]! ^ 0x01;
-    writeFileSync(path, altered);
     const before = handedOver.length;
-    try {
+    await withAlteredBlob(bobsCopy.id, async () => {
       const r = await bob.call('attachments:openExternally', { attachmentId: bobsCopy.id });
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
       expect(handedOver).toHaveLength(before);
       expect(openedCopies(bob)).toEqual([]);
-    } finally {
-      writeFileSync(path, original);
-    }
+    });
   });
 });

@@ -10,7 +10,7 @@
  */
 import type { Attachment } from '../../../../common/contract/domain';
 import type { MentionRange } from '../../../../common/mentions';
-import type { IpcError } from '../../../../common/result';
+import type { IpcError, Result } from '../../../../common/result';
 import { clinic } from '../clinic';
 import { registerPhiReset } from '../phi';
 import { messages } from './messages.svelte';
@@ -238,17 +238,13 @@ class AttachmentsState {
    * file. Null when saved or cancelled; the refusal otherwise (also kept in `errors`).
    */
   async exportFile(attachmentId: string): Promise<IpcError | null> {
-    const { [attachmentId]: _old, ...rest } = this.errors;
-    this.errors = rest;
-    const epoch = this.epoch;
-    const r = await clinic().attachments.export({ attachmentId });
-    if (epoch !== this.epoch) return null;
-    if (!r.ok) {
-      this.errors = { ...this.errors, [attachmentId]: r.error };
-      return r.error;
-    }
-    if (r.value.saved) this.saved = { ...this.saved, [attachmentId]: true };
-    return null;
+    return this.fileAction(
+      attachmentId,
+      () => clinic().attachments.export({ attachmentId }),
+      (v) => {
+        if (v.saved) this.saved = { ...this.saved, [attachmentId]: true };
+      },
+    );
   }
 
   /**
@@ -257,16 +253,35 @@ class AttachmentsState {
    * its type. Null when opened; the refusal otherwise (also kept in `errors`).
    */
   async openElsewhere(attachmentId: string): Promise<IpcError | null> {
+    return this.fileAction(
+      attachmentId,
+      () => clinic().attachments.openExternally({ attachmentId }),
+      () => {
+        this.openedElsewhere = { ...this.openedElsewhere, [attachmentId]: true };
+      },
+    );
+  }
+
+  /**
+   * An export-like action on one file: its last error cleared first, then `call`; the refusal is
+   * kept in `errors` and returned, `done` runs on success. Null also when the conversation was
+   * left meanwhile (the answer belongs to a view no longer shown).
+   */
+  private async fileAction<T>(
+    attachmentId: string,
+    call: () => Promise<Result<T>>,
+    done: (value: T) => void,
+  ): Promise<IpcError | null> {
     const { [attachmentId]: _old, ...rest } = this.errors;
     this.errors = rest;
     const epoch = this.epoch;
-    const r = await clinic().attachments.openExternally({ attachmentId });
+    const r = await call();
     if (epoch !== this.epoch) return null;
     if (!r.ok) {
       this.errors = { ...this.errors, [attachmentId]: r.error };
       return r.error;
     }
-    this.openedElsewhere = { ...this.openedElsewhere, [attachmentId]: true };
+    done(r.value);
     return null;
   }
 
