@@ -122,7 +122,8 @@ function makeFake() {
       }),
       removeHandler: vi.fn((channel: string) => ipcHandlers.delete(channel)),
     },
-    shell: { openExternal: vi.fn(async (_url: string) => undefined) },
+    // openPath answers '' when the file opened, else what went wrong (Electron's contract).
+    shell: { openExternal: vi.fn(async (_url: string) => undefined), openPath: vi.fn(async (_path: string) => '') },
     dialog: {
       showErrorBox: vi.fn(),
       showSaveDialog: vi.fn((..._args: unknown[]): Promise<{ canceled: boolean; filePath?: string }> =>

@@ -359,6 +359,21 @@ describe('Electron-ABI SQLCipher binding', () => {
       appVersion: '0.1.0-test',
       sqliteNativeBinding: undefined,
       chooseSavePath: expect.any(Function),
+      openExternally: expect.any(Function),
+    });
+  });
+
+  it('"Open in another app" hands the path to the system, and says so when no app could open it', async () => {
+    const doubles = fakeCore();
+    const createCore = vi.fn((_env: ShellEnvironment) => doubles.core);
+    await startElectronShell({ createCore, bundleDir: '/app/dist/main', logger: silentLogger })!.ready;
+    const { openExternally } = createCore.mock.calls[0]![0];
+    await openExternally('/profiles/p1/opened/ab12/scan.pdf');
+    expect(fake.shell.openPath).toHaveBeenLastCalledWith('/profiles/p1/opened/ab12/scan.pdf');
+    fake.shell.openPath.mockResolvedValueOnce('No application is associated with the specified file');
+    await expect(openExternally('/profiles/p1/opened/cd34/scan.xyz')).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: 'No app on this computer could open the file.',
     });
   });
 
