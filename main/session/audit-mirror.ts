@@ -14,6 +14,7 @@
  * between an append and the next write loses only the newest rows' protection: the older
  * mirrored row is still in the chain, so a lagging mirror never causes a false alarm.
  */
+import { AppError } from '../../common/result';
 import type { Clock } from '../clock';
 import { errorName, type Logger } from '../log';
 import type { Store } from '../store';
@@ -84,7 +85,13 @@ export function createAuditMirror({ keychain, profileId, store, clock, logger }:
         await keychain.setRecord(name, Buffer.from(value, 'utf8'));
       } catch (err) {
         written = null; // try again at the next flush
-        logger.warn('audit head mirror could not be written', { profileId, code: errorName(err) });
+        // A keychain failure's sentence names its cause and holds no secret (keychain.ts).
+        const keychain = err instanceof AppError && err.code === 'KEYCHAIN_UNAVAILABLE';
+        logger.warn('audit head mirror could not be written', {
+          profileId,
+          code: err instanceof AppError ? err.code : errorName(err),
+          ...(keychain ? { reason: err.message } : {}),
+        });
       }
     });
     return writes;

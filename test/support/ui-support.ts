@@ -262,8 +262,20 @@ export async function unlockAs(page: Page, p: Person): Promise<void> {
   await page.getByRole('radio', { name: p.name }).click();
   await page.getByLabel(`Passphrase for ${p.name}`).fill(p.passphrase);
   await page.getByRole('button', { name: 'Unlock' }).click();
-  // Unlock returns to whichever screen was open before the lock.
-  await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 30_000 });
+  // Unlock returns to whichever screen was open before the lock. A refused unlock fails at once
+  // with the lock screen's own message (a keychain error names its cause), not after 30 s.
+  const refused = page.locator('#unlock-error');
+  const outcome = await Promise.race([
+    page
+      .getByRole('navigation', { name: 'Main' })
+      .waitFor({ timeout: 30_000 })
+      .then(() => null),
+    refused.waitFor({ timeout: 30_000 }).then(
+      () => refused.innerText(),
+      () => new Promise<never>(() => undefined), // the inbox's wait decides
+    ),
+  ]);
+  if (outcome !== null) throw new Error(`unlock as ${p.name} was refused: ${outcome}`);
 }
 
 /**
