@@ -48,6 +48,8 @@ export interface AppCoreOptions {
   chooseSavePath?: (suggestedName: string) => Promise<string | null>;
   /** "Open in another app" (HandlerContext.openExternally): Electron's shell.openPath, or a test's recorder. */
   openExternally?: (path: string) => Promise<void>;
+  /** Drag-out (HandlerContext.startDrag): Electron's webContents.startDrag, or a test's recorder. */
+  startDrag?: (path: string) => Promise<void>;
 }
 
 export interface AppCore {
@@ -130,6 +132,7 @@ export function createAppCore(options: AppCoreOptions): AppCore {
       updates,
       ...(options.chooseSavePath ? { chooseSavePath: options.chooseSavePath } : {}),
       ...(options.openExternally ? { openExternally: options.openExternally } : {}),
+      ...(options.startDrag ? { startDrag: options.startDrag } : {}),
     }),
     isLocked: () => !session.isUnlocked(),
     logger,

@@ -271,6 +271,17 @@ export const channels = {
     z.object({ attachmentId: z.string().max(200) }),
     z.object({ opened: z.literal(true) }),
   ),
+  /**
+   * Drag-out (policy exportAllowed, off by default): an export to wherever the person drops the
+   * file (a folder, another app). Main writes a copy into the profile's own folder, as for
+   * openExternally, and starts the system's drag with it; the copy is removed when the session
+   * locks or closes. FORBIDDEN when the policy does not allow it. Audited ('export' with
+   * `to: 'drag'`: ids only, never the name or the path).
+   */
+  'attachments:dragOut': channel(
+    z.object({ attachmentId: z.string().max(200) }),
+    z.object({ started: z.literal(true) }),
+  ),
 
   // --- drafts (issue 12 §2: nothing typed is lost) ---------------------------------
   /** The conversation's unsent composer text ('' when none), kept encrypted in the store. */

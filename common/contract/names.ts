@@ -39,6 +39,7 @@ export const CHANNEL_NAMES = [
   'attachments:read',
   'attachments:export',
   'attachments:openExternally',
+  'attachments:dragOut',
   'drafts:get',
   'drafts:set',
   'patients:send',

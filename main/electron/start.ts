@@ -51,6 +51,8 @@ export interface ShellEnvironment {
   chooseSavePath: (suggestedName: string) => Promise<string | null>;
   /** "Open in another app" for an attachment the policy lets people export: the system's default app. */
   openExternally: (path: string) => Promise<void>;
+  /** Drag-out for an attachment the policy lets people export: the system's drag from the window. */
+  startDrag: (path: string) => Promise<void>;
 }
 
 export interface ShellOptions {
@@ -80,6 +82,21 @@ function saveDialog(getWindow: () => BrowserWindow | null): ShellEnvironment['ch
 async function openWithDefaultApp(path: string): Promise<void> {
   const problem = await shell.openPath(path);
   if (problem) throw new AppError('INTERNAL', 'No app on this computer could open the file.');
+}
+
+/**
+ * Drag-out (attachments:dragOut): the system's drag of the copy from the window, under the
+ * system's icon for its type (the app's icon when there is none: macOS needs one). Electron's
+ * documented pattern: the renderer cancels its own dragstart and main starts the drag.
+ */
+function dragFrom(getWindow: () => BrowserWindow | null, fallbackIcon: string): ShellEnvironment['startDrag'] {
+  return async (path) => {
+    const window = getWindow();
+    if (!window || window.isDestroyed()) throw new AppError('INTERNAL', 'Dragging files out is not available here.');
+    // No icon for the type is no reason not to drag: the app's own icon stands in.
+    const icon = await app.getFileIcon(path).catch(() => null);
+    window.webContents.startDrag({ file: path, icon: icon && !icon.isEmpty() ? icon : fallbackIcon });
+  };
 }
 
 /** Returns null when another instance already runs (that one is focused instead). */
@@ -145,6 +162,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
       }),
       chooseSavePath: saveDialog(() => window),
       openExternally: openWithDefaultApp,
+      startDrag: dragFrom(() => window, resources('icons', 'tray@2x.png')),
     });
     const theCore = core;
     const { policy } = theCore.policy;

@@ -157,8 +157,9 @@ export const policySchema = z
         "Off: the window is hidden from screenshots, screen recording and screen sharing (the operating system's content protection).",
     }),
     exportAllowed: z.boolean().default(false).meta({
-      title: 'Allow audit log export',
-      description: 'Lets people export the audit log as a CSV file.',
+      title: 'Allow export',
+      description:
+        'Lets people take data out of the app: an attachment by "Save as…", "Open in another app" (documents and pictures only) or dragging it out of the window, and the audit log as a CSV file. Each export is audited. Off: these are not offered, and main refuses them.',
     }),
     /** Attachments (issue 16): checked on send and on receive (main/xmpp/attachments.ts). */
     attachmentsAllowed: z.boolean().default(true).meta({

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import sharp from 'sharp';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../common/contract/domain';
 import {
@@ -321,6 +322,46 @@ describe('the full-size viewer', () => {
     expect(exported!.detail).toMatchObject({ kind: 'attachment', to: 'app', allowed: true });
     expect(JSON.stringify(exported)).not.toContain('lab-results');
     expect(await axeViolations(doc.page), 'card with Open in another app').toEqual([]);
+  });
+
+  it('drag-out: where export is allowed the card drags out as the file itself; no picture drags out anywhere', async () => {
+    /** Starts a drag on it as the mouse would; true when the page's own drag was cancelled. */
+    const dragStart = (l: Locator) =>
+      l.evaluate((el) => {
+        const e = new DragEvent('dragstart', { bubbles: true, cancelable: true });
+        el.dispatchEvent(e);
+        return e.defaultPrevented;
+      });
+    // The receptionist (export not allowed): the card offers no drag, and neither it nor the
+    // photo's thumbnail starts one: nothing is handed to the system.
+    const mine = fileCard(rec, PHOTO);
+    await mine.getByTestId('attachment-thumbnail').waitFor();
+    expect(await mine.getByTestId('attachment-drag').getAttribute('draggable')).toBeNull();
+    expect(await dragStart(mine.getByTestId('attachment-drag'))).toBe(true);
+    expect(await dragStart(mine.getByTestId('attachment-thumbnail'))).toBe(true);
+    // The physician (export allowed): a picture still never drags out as itself…
+    const photoCard = fileCard(doc, PHOTO);
+    expect(await dragStart(photoCard.getByTestId('attachment-thumbnail'))).toBe(true);
+    await photoCard.getByRole('button', { name: `Open ${PHOTO} full size` }).click();
+    expect(await dragStart(viewer(doc).getByTestId('viewer-image'))).toBe(true);
+    await doc.page.keyboard.press('Escape');
+    await viewer(doc).waitFor({ state: 'detached' });
+    expect(doc.harness.draggedOut).toEqual([]);
+    // …the card's name does: the system's drag gets a copy in her profile folder, exactly as sent.
+    const handle = fileCard(doc, PDF).getByTestId('attachment-drag');
+    expect(await handle.getAttribute('draggable')).toBe('true');
+    expect(await handle.getAttribute('title')).toBe(`Drag ${PDF} to a folder or another app`);
+    expect(await dragStart(handle)).toBe(true);
+    await expect.poll(() => doc.harness.draggedOut.length).toBe(1);
+    const [dragged] = doc.harness.draggedOut;
+    expect(dragged!.startsWith(clinic.dir)).toBe(true);
+    expect(dragged!.split(sep)).toContain('opened');
+    expect(readFileSync(dragged!).equals(pdfWithScript())).toBe(true);
+    const [exported] = await auditOf(doc, 'export');
+    expect(exported!.detail).toMatchObject({ kind: 'attachment', to: 'drag', allowed: true });
+    expect(JSON.stringify(exported)).not.toContain('lab-results');
+    expect(rec.harness.draggedOut).toEqual([]);
+    expect((await auditOf(rec, 'export')).filter((e) => e.detail.to === 'drag')).toEqual([]);
   });
 
   it('ran with the CSP enforced and no script errors', () => {

@@ -40,6 +40,8 @@ let bob: RoutedSession;
 let exportDir: string;
 /** The paths handed to the system's default app ("Open in another app"), in order. */
 const handedOver: string[] = [];
+/** The paths handed to the system's drag (drag-out), in order. */
+const dragged: string[] = [];
 /** What the save dialog answers next: a path in exportDir, or null (cancelled). */
 let dialogAnswer: (name: string) => string | null = (name) => join(exportDir, name);
 let png: Buffer;
@@ -54,6 +56,10 @@ beforeAll(async () => {
     handedOver.push(path);
     return Promise.resolve();
   };
+  const startDrag = (path: string) => {
+    dragged.push(path);
+    return Promise.resolve();
+  };
   // Alice: the default policy (exportAllowed off). Bob: export allowed.
   alice = await routedSession({
     server,
@@ -62,6 +68,7 @@ beforeAll(async () => {
     replaceAccountKey: true,
     chooseSavePath,
     openExternally,
+    startDrag,
   });
   bob = await routedSession({
     server,
@@ -71,6 +78,7 @@ beforeAll(async () => {
     policy: { exportAllowed: true },
     chooseSavePath,
     openExternally,
+    startDrag,
   });
   png = await noisePngWithText(64, 40, marker);
   const { conversationId } = await alice.value(
@@ -390,6 +398,70 @@ describe('Open in another app', () => {
       if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
       expect(handedOver).toHaveLength(before);
       expect(openedCopies(bob)).toEqual([]);
+    });
+  });
+});
+
+describe('Drag-out', () => {
+  it("hands the system's drag a copy in the profile folder, exactly as sent, audited by ids; the lock removes it", async () => {
+    const r = await bob.value(bob.call<{ started: true }>('attachments:dragOut', { attachmentId: bobsCopy.id }));
+    expect(r).toEqual({ started: true });
+    const path = dragged.at(-1)!;
+    expect(path.endsWith(`${sep}${NAME}`)).toBe(true);
+    expect(openedCopies(bob)).toEqual([path]);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path).equals(await noisePng(64, 40))).toBe(true);
+    const [last] = await auditOf(bob, 'export');
+    expect(last!.detail).toEqual({
+      kind: 'attachment',
+      messageId: bobsCopy.messageId,
+      attachmentId: bobsCopy.id,
+      to: 'drag',
+      allowed: true,
+    });
+    await bob.session.lock('manual');
+    expect(openedCopies(bob)).toEqual([]);
+    await bob.value(bob.call('vault:unlock', { profileId: bob.profileId, passphrase: PASS }));
+  });
+
+  it('drags any type, as Save as… saves it: a drop only places the file', async () => {
+    const notes = await sendToBob('visit-notes.sh', 'application/x-sh', Buffer.from('#!/bin/sh\necho notes\n'));
+    await bob.value(bob.call('attachments:dragOut', { attachmentId: notes.id }));
+    expect(readFileSync(dragged.at(-1)!, 'utf8')).toBe('#!/bin/sh\necho notes\n');
+  });
+
+  it('is refused under the default policy (exportAllowed off): nothing written, the attempt audited', async () => {
+    const [mine] = alice.session
+      .active()
+      .store.attachments.ofConversation(alice.session.active().store.conversations.byPeer(BOB.jid)!.id);
+    const before = dragged.length;
+    const r = await alice.call('attachments:dragOut', { attachmentId: mine!.id });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe('FORBIDDEN');
+      expect(r.error.message).toBe('Dragging files out is turned off by your clinic policy.');
+    }
+    expect(dragged).toHaveLength(before);
+    expect(openedCopies(alice)).toEqual([]);
+    const [last] = await auditOf(alice, 'export');
+    expect(last!.detail).toEqual({
+      kind: 'attachment',
+      messageId: mine!.messageId,
+      attachmentId: mine!.id,
+      to: 'drag',
+      allowed: false,
+    });
+  });
+
+  it('a stored copy altered on disk: nothing is dragged and no copy stays', async () => {
+    const before = dragged.length;
+    const copies = openedCopies(bob);
+    await withAlteredBlob(bobsCopy.id, async () => {
+      const r = await bob.call('attachments:dragOut', { attachmentId: bobsCopy.id });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
+      expect(dragged).toHaveLength(before);
+      expect(openedCopies(bob)).toEqual(copies);
     });
   });
 });

@@ -51,6 +51,8 @@ export async function routedSession(opts: {
   chooseSavePath?: (suggestedName: string) => Promise<string | null>;
   /** "Open in another app" (attachments:openExternally): what the system would be handed; absent: not available. */
   openExternally?: (path: string) => Promise<void>;
+  /** Drag-out (attachments:dragOut): what the system's drag would be handed; absent: not available. */
+  startDrag?: (path: string) => Promise<void>;
 }): Promise<RoutedSession> {
   const { dir, cleanup } = tempDir(opts.prefix);
   const events = createEventBus(silentLogger);
@@ -75,6 +77,7 @@ export async function routedSession(opts: {
       logger: silentLogger,
       ...(opts.chooseSavePath ? { chooseSavePath: opts.chooseSavePath } : {}),
       ...(opts.openExternally ? { openExternally: opts.openExternally } : {}),
+      ...(opts.startDrag ? { startDrag: opts.startDrag } : {}),
     }),
     isLocked: () => !session.isUnlocked(),
     logger: silentLogger,

@@ -39,6 +39,7 @@ export interface FakeFrame {
 export class FakeWebContents extends Emitter {
   mainFrame: FakeFrame = { url: 'app://renderer/index.html' };
   send = vi.fn();
+  startDrag = vi.fn((_item: { file: string; icon: unknown }) => undefined);
   destroyed = false;
   isDestroyed = () => this.destroyed;
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
@@ -102,6 +103,11 @@ function makeFake() {
     getVersion: vi.fn(() => '0.1.0-test'),
     getAppPath: vi.fn(() => process.cwd()),
     setBadgeCount: vi.fn(() => true),
+    // A NativeImage-like icon; a test makes it empty, or the call fail, to see the fallback.
+    getFileIcon: vi.fn(async (_path: string): Promise<{ isEmpty: () => boolean; name: string }> => ({
+      isEmpty: () => false,
+      name: 'system file icon',
+    })),
   });
   const ipcHandlers = new Map<string, Listener>();
   return {

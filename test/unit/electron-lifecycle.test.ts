@@ -360,6 +360,36 @@ describe('Electron-ABI SQLCipher binding', () => {
       sqliteNativeBinding: undefined,
       chooseSavePath: expect.any(Function),
       openExternally: expect.any(Function),
+      startDrag: expect.any(Function),
+    });
+  });
+
+  it('drag-out starts the system drag of the copy from the window, under the system icon or the app one', async () => {
+    const doubles = fakeCore();
+    const createCore = vi.fn((_env: ShellEnvironment) => doubles.core);
+    const { window } = await startElectronShell({ createCore, bundleDir: '/app/dist/main', logger: silentLogger })!
+      .ready;
+    const { startDrag } = createCore.mock.calls[0]![0];
+    const contents = (window as unknown as FakeBrowserWindow).webContents;
+    await startDrag('/profiles/p1/opened/ab12/scan.pdf');
+    expect(fake.app.getFileIcon).toHaveBeenLastCalledWith('/profiles/p1/opened/ab12/scan.pdf');
+    expect(contents.startDrag).toHaveBeenLastCalledWith({
+      file: '/profiles/p1/opened/ab12/scan.pdf',
+      icon: expect.objectContaining({ name: 'system file icon' }),
+    });
+    // No icon for the type (or none at all): the app's own, which macOS needs to start a drag.
+    const appIcon = join(process.cwd(), 'resources', 'icons', 'tray@2x.png');
+    fake.app.getFileIcon.mockResolvedValueOnce({ isEmpty: () => true, name: 'empty' });
+    await startDrag('/profiles/p1/opened/cd34/notes.xyz');
+    expect(contents.startDrag).toHaveBeenLastCalledWith({ file: '/profiles/p1/opened/cd34/notes.xyz', icon: appIcon });
+    fake.app.getFileIcon.mockRejectedValueOnce(new Error('no icon'));
+    await startDrag('/profiles/p1/opened/ef56/notes.xyz');
+    expect(contents.startDrag).toHaveBeenLastCalledWith({ file: '/profiles/p1/opened/ef56/notes.xyz', icon: appIcon });
+    // Once the window is gone there is nothing to drag from: a clear error, no crash.
+    (window as unknown as FakeBrowserWindow).destroyed = true;
+    await expect(startDrag('/profiles/p1/opened/ab12/scan.pdf')).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: 'Dragging files out is not available here.',
     });
   });
 

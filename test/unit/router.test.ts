@@ -59,6 +59,7 @@ const validInputs: Record<string, unknown> = {
   'attachments:read': { attachmentId: 'a1' },
   'attachments:export': { attachmentId: 'a1' },
   'attachments:openExternally': { attachmentId: 'a1' },
+  'attachments:dragOut': { attachmentId: 'a1' },
   'drafts:get': { conversationId: 'c1' },
   'drafts:set': { conversationId: 'c1', text: 'half a sentence' },
   'patients:send': {

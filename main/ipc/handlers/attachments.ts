@@ -23,6 +23,7 @@ type Handlers = DomainHandlers<
   | 'attachments:read'
   | 'attachments:export'
   | 'attachments:openExternally'
+  | 'attachments:dragOut'
 >;
 
 /**
@@ -66,27 +67,37 @@ async function exportAttachment(ctx: HandlerContext, attachmentId: string): Prom
 }
 
 /**
- * "Open in another app": an export (the other app reads the file in the clear), so only where the
- * policy allows export, and only a document or picture (common/open-externally.ts: never a program
- * or script). The copy goes into the profile folder (attachments/opened-copies.ts) and is removed
- * when the session closes; one written while the session locked is removed at once.
+ * Hands a copy to another app, an export in both its forms (the other app reads the file in the
+ * clear): "Open in another app" and drag-out. Only where the policy allows export; the copy is
+ * written into the profile folder (attachments/opened-copies.ts) and removed when the session
+ * closes; one written while the session locked is removed at once. Audited ('export' with `to`)
+ * once the copy is there, just before `handOver` gets it.
  */
-async function openExternally(ctx: HandlerContext, attachmentId: string): Promise<{ opened: true }> {
+async function handToAnotherApp(
+  ctx: HandlerContext,
+  attachmentId: string,
+  how: {
+    to: 'app' | 'drag';
+    /** What the policy's refusal says. */
+    forbidden: string;
+    /** What the system offers for it here; absent: not available. */
+    handOver: ((path: string) => Promise<void>) | undefined;
+    unavailable: string;
+    /** Refuses a file by its name (throws). */
+    check?: (name: string) => void;
+  },
+): Promise<void> {
   const active = ctx.session.active();
   ctx.session.reportActivity();
   const row = active.store.attachments.get(attachmentId);
   if (!row) throw new AppError('NOT_FOUND', 'No such attachment.');
-  const ids = { kind: 'attachment', messageId: row.messageId, attachmentId, to: 'app' };
+  const ids = { kind: 'attachment', messageId: row.messageId, attachmentId, to: how.to };
   if (!ctx.policy.policy.exportAllowed) {
     active.audit.append('export', { ...ids, allowed: false });
-    throw new AppError('FORBIDDEN', 'Opening files in other apps is turned off by your clinic policy.', {
-      policy: 'exportAllowed',
-    });
+    throw new AppError('FORBIDDEN', how.forbidden, { policy: 'exportAllowed' });
   }
-  if (!opensInAnotherApp(row.name))
-    throw new AppError('FORBIDDEN', 'This kind of file cannot be opened in another app from here. Save it instead.');
-  if (!ctx.openExternally || !active.opened)
-    throw new AppError('INTERNAL', 'Opening files in other apps is not available here.');
+  how.check?.(row.name);
+  if (!how.handOver || !active.opened) throw new AppError('INTERNAL', how.unavailable);
   const file = await active.messaging.openAttachment(attachmentId);
   let path: string;
   try {
@@ -101,8 +112,42 @@ async function openExternally(ctx: HandlerContext, attachmentId: string): Promis
     throw new AppError('LOCKED', 'The session is locked.');
   }
   active.audit.append('export', { ...ids, allowed: true });
-  await ctx.openExternally(path);
+  await how.handOver(path);
+}
+
+/**
+ * "Open in another app": the system's default app for the file's type; only a document or
+ * picture (common/open-externally.ts: never a program or script).
+ */
+async function openExternally(ctx: HandlerContext, attachmentId: string): Promise<{ opened: true }> {
+  await handToAnotherApp(ctx, attachmentId, {
+    to: 'app',
+    forbidden: 'Opening files in other apps is turned off by your clinic policy.',
+    handOver: ctx.openExternally,
+    unavailable: 'Opening files in other apps is not available here.',
+    check: (name) => {
+      if (!opensInAnotherApp(name))
+        throw new AppError(
+          'FORBIDDEN',
+          'This kind of file cannot be opened in another app from here. Save it instead.',
+        );
+    },
+  });
   return { opened: true };
+}
+
+/**
+ * Drag-out: the system's drag of the copy, to a folder or another app. Any type, as "Save as…":
+ * a drop only places the file, as saving does.
+ */
+async function dragOut(ctx: HandlerContext, attachmentId: string): Promise<{ started: true }> {
+  await handToAnotherApp(ctx, attachmentId, {
+    to: 'drag',
+    forbidden: 'Dragging files out is turned off by your clinic policy.',
+    handOver: ctx.startDrag,
+    unavailable: 'Dragging files out is not available here.',
+  });
+  return { started: true };
 }
 
 /** Whether `active` is still the open session (not locked, or locked and opened again, meanwhile). */
@@ -148,5 +193,6 @@ export function attachmentHandlers(ctx: HandlerContext): Handlers {
     },
     'attachments:export': ({ attachmentId }) => exportAttachment(ctx, attachmentId),
     'attachments:openExternally': ({ attachmentId }) => openExternally(ctx, attachmentId),
+    'attachments:dragOut': ({ attachmentId }) => dragOut(ctx, attachmentId),
   };
 }

@@ -32,6 +32,11 @@ export interface HandlerContext {
    * shell.openPath; rejects when no app could open it. Absent: opening in another app is not available.
    */
   openExternally?: (path: string) => Promise<void>;
+  /**
+   * Starts the system's drag of a file out of the window (attachments:dragOut): Electron's
+   * webContents.startDrag. Absent: dragging files out is not available.
+   */
+  startDrag?: (path: string) => Promise<void>;
 }
 
 /** A domain contributes the handlers for a subset of channels. */

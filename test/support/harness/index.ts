@@ -36,6 +36,8 @@ export interface Harness {
    * copies in the profile folder. A test may pass its own `openExternally` instead.
    */
   openedExternally: string[];
+  /** The files drag-out handed to the system's drag, in order (no system drag here). */
+  draggedOut: string[];
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startHarness(options: StartHarnessOptions): Promise<Harnes
   const web = await startStaticServer({ rendererDir, port, shim });
   let core: AppCore;
   const openedExternally: string[] = [];
+  const draggedOut: string[] = [];
   try {
     core = createAppCore({
       // A test or demo never reads the machine's managed policy unless asked to.
@@ -87,6 +90,10 @@ export async function startHarness(options: StartHarnessOptions): Promise<Harnes
       },
       openExternally: (path) => {
         openedExternally.push(path);
+        return Promise.resolve();
+      },
+      startDrag: (path) => {
+        draggedOut.push(path);
         return Promise.resolve();
       },
       ...coreOptions,
@@ -113,6 +120,7 @@ export async function startHarness(options: StartHarnessOptions): Promise<Harnes
     token,
     core,
     openedExternally,
+    draggedOut,
     close: () =>
       (closed ??= (async () => {
         await bridge.close();

@@ -263,6 +263,19 @@ class AttachmentsState {
   }
 
   /**
+   * Drag-out (only offered where the policy allows export): the page's own drag was cancelled;
+   * main writes a copy into the profile folder and starts the system's drag with it. Null when
+   * started; the refusal otherwise (also kept in `errors`).
+   */
+  async dragOut(attachmentId: string): Promise<IpcError | null> {
+    return this.fileAction(
+      attachmentId,
+      () => clinic().attachments.dragOut({ attachmentId }),
+      () => undefined,
+    );
+  }
+
+  /**
    * An export-like action on one file: its last error cleared first, then `call`; the refusal is
    * kept in `errors` and returned, `done` runs on success. Null also when the conversation was
    * left meanwhile (the answer belongs to a view no longer shown).
