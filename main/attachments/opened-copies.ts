@@ -1,6 +1,6 @@
 /**
- * "Open in another app" (issue 16 §5; policy exportAllowed): the other app can only read a file
- * in the clear, so opening one there is an export. The copy is written into the profile's own
+ * "Open in another app" and drag-out (issue 16 §5; policy exportAllowed): the other app can only
+ * read a file in the clear, so handing one over is an export. The copy is written into the profile's own
  * folder, <profile>/opened/<random>/<name> (folders 0700, the file 0600; the random folder keeps
  * two files of one name apart), never into the system's temp folder, and is removed when the
  * session locks or closes (lock, sign-out, wipe) and, after a crash, at the next unlock. A wipe
@@ -17,8 +17,6 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 export interface OpenedCopies {
-  /** Where the copies go (tests and the profile folder's layout). */
-  readonly dir: string;
   /**
    * Writes the file's plaintext as a fresh copy and resolves with its path. `name` is a checked
    * display name (no path, no control characters: crypto/file-sharing.ts). A copy that fails on
@@ -32,7 +30,6 @@ export interface OpenedCopies {
 export function createOpenedCopies(profileDir: string): OpenedCopies {
   const dir = join(profileDir, 'opened');
   return {
-    dir,
     async write(name, source) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const folder = join(dir, randomBytes(12).toString('hex'));

@@ -17,6 +17,7 @@
  * rather than sent with its metadata, as is a broken box structure.
  */
 import type { MetadataParser } from './strip-metadata';
+import { orientationTiff } from './tiff';
 
 /** ftyp major brands of HEIF images and sequences (HEVC, AV1 and the generic ones). */
 const HEIF_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1', 'avif', 'avis']);
@@ -54,25 +55,11 @@ interface Scrub {
   bytes: Buffer;
 }
 
-/** A minimal big-endian TIFF with one IFD0 entry: orientation 1 (upright). 26 bytes. */
-function uprightTiff(): Buffer {
-  const tiff = Buffer.alloc(26);
-  tiff.write('MM', 0, 'latin1');
-  tiff.writeUInt16BE(42, 2);
-  tiff.writeUInt32BE(8, 4);
-  tiff.writeUInt16BE(1, 8);
-  tiff.writeUInt16BE(0x0112, 10);
-  tiff.writeUInt16BE(3, 12);
-  tiff.writeUInt32BE(1, 14);
-  tiff.writeUInt16BE(1, 18);
-  return tiff;
-}
-
 /** An item's new content, `length` bytes: HEIF's EXIF item is a 4-byte TIFF header offset, then TIFF. */
 function neutralItem(kind: 'exif' | 'xmp', length: number): Buffer {
   if (kind === 'xmp') return Buffer.alloc(length, 0x20);
   const out = Buffer.alloc(length, 0);
-  if (length >= 30) uprightTiff().copy(out, 4); // offset 0: the TIFF starts right after it
+  if (length >= 30) orientationTiff(1).copy(out, 4); // offset 0: the TIFF starts right after it; 1: upright
   return out;
 }
 

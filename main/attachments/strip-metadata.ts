@@ -28,6 +28,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { isJpeg, isPng, isWebp, JPEG_SOI, PNG_SIGNATURE } from './signatures';
 import { couldBeHeif, heifParser, isHeif } from './strip-heif';
+import { orientationTiff } from './tiff';
 
 const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', heif: 'HEIF' } as const;
 
@@ -76,21 +77,6 @@ export function orientationSegment(orientation: number): Buffer {
   const head = Buffer.from([0xff, 0xe1, 0, 0]);
   head.writeUInt16BE(payload.length + 2, 2);
   return Buffer.concat([head, payload]);
-}
-
-/** A minimal TIFF (EXIF) block: big-endian, one IFD0 entry, the orientation; 26 bytes. */
-function orientationTiff(orientation: number): Buffer {
-  const tiff = Buffer.alloc(26);
-  tiff.write('MM', 0, 'latin1');
-  tiff.writeUInt16BE(42, 2);
-  tiff.writeUInt32BE(8, 4); // IFD0 right after the header
-  tiff.writeUInt16BE(1, 8); // one entry
-  tiff.writeUInt16BE(0x0112, 10); // Orientation
-  tiff.writeUInt16BE(3, 12); // SHORT
-  tiff.writeUInt32BE(1, 14); // count
-  tiff.writeUInt16BE(orientation, 18); // value, left-justified in the 4-byte field
-  // 20..21 padding, 22..25 next IFD offset 0
-  return tiff;
 }
 
 /** Which JPEG segments (by marker and the start of their payload) go out. */

@@ -213,28 +213,7 @@ describe('Save as…', () => {
     const person = 'Jane Roe 1950-02-03';
     const photo = await exifPhoto(6, person);
     expect(photo.includes(person, 0, 'latin1')).toBe(true);
-    const { conversationId } = await alice.value(
-      alice.call<{ conversationId: string }>('conversations:open', { peerJid: BOB.jid }),
-    );
-    await alice.value(
-      alice.call<Message>('attachments:send', {
-        conversationId,
-        file: { name: 'ankle.jpg', mediaType: 'image/jpeg', data: new Uint8Array(photo) },
-      }),
-    );
-    const { conversationId: bobConv } = await bob.value(
-      bob.call<{ conversationId: string }>('conversations:open', { peerJid: ALICE.jid }),
-    );
-    let copy: Attachment | undefined;
-    for (let tries = 0; !copy; tries++) {
-      if (tries > 400) throw new Error('bob never got the photo');
-      const listed = await bob.value(bob.call<Attachment[]>('attachments:list', { conversationId: bobConv }));
-      copy = listed.find((a) => a.name === 'ankle.jpg');
-      if (!copy) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect((await bob.value(bob.call<Attachment>('attachments:download', { attachmentId: copy.id }))).state).toBe(
-      'stored',
-    );
+    const copy = await sendToBob('ankle.jpg', 'image/jpeg', photo);
     expect(await bob.value(bob.call<{ saved: boolean }>('attachments:export', { attachmentId: copy.id }))).toEqual({
       saved: true,
     });

@@ -6,10 +6,10 @@
  *
  * A matrix file starts its server with startTestServer() and uses only what every server has
  * (TestServer). On the cluster, clients are spread across the two nodes by the order of the users
- * given (the first on node a, the second on node b, …): makeClient asks portFor(jid). A test that
- * needs one server's feature says so with onlyOn(), which skips it elsewhere with the reason.
+ * given (the first on node a, the second on node b, …): makeClient asks portFor(jid). Every matrix
+ * test runs on every server today; one that needs one server's feature would say so with
+ * `it.skipIf(serverKind() !== '…')` and the reason in its name.
  */
-import { it } from 'vitest';
 import { startEjabberd, type EjabberdUser } from './ejabberd';
 import { startEjabberdCluster } from './ejabberd-cluster';
 import { startProsody } from './prosody';
@@ -83,17 +83,3 @@ function lifecycle(s: { restart(): Promise<void>; stop(): Promise<void> }): Pick
 }
 
 const bare = (jid: string): string => jid.split('/')[0] ?? jid;
-
-/**
- * A test that needs one server's feature: runs there, and elsewhere is reported as skipped with
- * the reason in its name (`onlyOn(['prosody'], 'mod_… is Prosody's')('does …', fn)`).
- */
-export function onlyOn(kinds: readonly ServerKind[], reason: string): typeof it {
-  if (kinds.includes(serverKind())) return it;
-  const skip = ((name: string, ...rest: unknown[]) =>
-    (it.skip as (n: string, ...r: unknown[]) => void)(
-      `${name} [skipped on ${serverKind()}: ${reason}]`,
-      ...rest,
-    )) as unknown;
-  return skip as typeof it;
-}
