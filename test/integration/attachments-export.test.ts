@@ -290,11 +290,30 @@ const openedCopies = (c: RoutedSession) =>
     .filter((e) => e.isFile() && relative(c.dir, join(e.parentPath, e.name)).split(sep).includes('opened'))
     .map((e) => join(e.parentPath, e.name));
 
-describe('Open in another app', () => {
+/** The two ways a copy goes to another app: the same checks, their own channel, audit and refusal. */
+const WAYS = [
+  {
+    way: 'Open in another app',
+    channel: 'attachments:openExternally',
+    to: 'app',
+    answer: { opened: true },
+    handed: handedOver,
+    refusal: 'Opening files in other apps is turned off by your clinic policy.',
+  },
+  {
+    way: 'drag-out',
+    channel: 'attachments:dragOut',
+    to: 'drag',
+    answer: { started: true },
+    handed: dragged,
+    refusal: 'Dragging files out is turned off by your clinic policy.',
+  },
+] as const;
+
+describe.each(WAYS)('$way', ({ channel, to, answer, handed, refusal }) => {
   it('hands the system a copy in the profile folder, exactly as sent, audited by ids; the lock removes it', async () => {
-    const r = await bob.value(bob.call<{ opened: true }>('attachments:openExternally', { attachmentId: bobsCopy.id }));
-    expect(r).toEqual({ opened: true });
-    const path = handedOver.at(-1)!;
+    expect(await bob.value(bob.call(channel, { attachmentId: bobsCopy.id }))).toEqual(answer);
+    const path = handed.at(-1)!;
     expect(path.endsWith(`${sep}${NAME}`)).toBe(true);
     // In this profile's folder, never the system's temp folder; readable by this user alone.
     expect(openedCopies(bob)).toEqual([path]);
@@ -306,7 +325,7 @@ describe('Open in another app', () => {
       kind: 'attachment',
       messageId: bobsCopy.messageId,
       attachmentId: bobsCopy.id,
-      to: 'app',
+      to,
       allowed: true,
     });
     expect(JSON.stringify(await auditOf(bob, 'export'))).not.toContain('wound');
@@ -317,6 +336,41 @@ describe('Open in another app', () => {
     await bob.value(bob.call('vault:unlock', { profileId: bob.profileId, passphrase: PASS }));
   });
 
+  it('is refused under the default policy (exportAllowed off): nothing written, the attempt audited', async () => {
+    const [mine] = alice.session
+      .active()
+      .store.attachments.ofConversation(alice.session.active().store.conversations.byPeer(BOB.jid)!.id);
+    const before = handed.length;
+    const r = await alice.call(channel, { attachmentId: mine!.id });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe('FORBIDDEN');
+    expect(r.error.message).toBe(refusal);
+    expect(handed).toHaveLength(before);
+    expect(openedCopies(alice)).toEqual([]);
+    const [last] = await auditOf(alice, 'export');
+    expect(last!.detail).toEqual({
+      kind: 'attachment',
+      messageId: mine!.messageId,
+      attachmentId: mine!.id,
+      to,
+      allowed: false,
+    });
+  });
+
+  it('a stored copy altered on disk: nothing is handed over and no copy stays', async () => {
+    const before = handed.length;
+    await withAlteredBlob(bobsCopy.id, async () => {
+      const r = await bob.call(channel, { attachmentId: bobsCopy.id });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
+      expect(handed).toHaveLength(before);
+      expect(openedCopies(bob)).toEqual([]);
+    });
+  });
+});
+
+describe('Open in another app', () => {
   it('a copy a crash left behind is removed at the next unlock', async () => {
     const profileFolder = readdirSync(bob.dir, { recursive: true, withFileTypes: true }).find(
       (e) => e.isFile() && e.name.endsWith('.db'),
@@ -328,28 +382,6 @@ describe('Open in another app', () => {
     writeFileSync(join(left, NAME), png);
     await bob.value(bob.call('vault:unlock', { profileId: bob.profileId, passphrase: PASS }));
     expect(existsSync(left)).toBe(false);
-  });
-
-  it('is refused under the default policy (exportAllowed off): nothing written, the attempt audited', async () => {
-    const [mine] = alice.session
-      .active()
-      .store.attachments.ofConversation(alice.session.active().store.conversations.byPeer(BOB.jid)!.id);
-    const before = handedOver.length;
-    const r = await alice.call('attachments:openExternally', { attachmentId: mine!.id });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.error.code).toBe('FORBIDDEN');
-    expect(r.error.message).toBe('Opening files in other apps is turned off by your clinic policy.');
-    expect(handedOver).toHaveLength(before);
-    expect(openedCopies(alice)).toEqual([]);
-    const [last] = await auditOf(alice, 'export');
-    expect(last!.detail).toEqual({
-      kind: 'attachment',
-      messageId: mine!.messageId,
-      attachmentId: mine!.id,
-      to: 'app',
-      allowed: false,
-    });
   });
 
   it('never hands over a program or a script, even where export is allowed: Save as… stays', async () => {
@@ -368,79 +400,12 @@ describe('Open in another app', () => {
     });
     rmSync(join(exportDir, 'results.pdf.sh'));
   });
-
-  it('a stored copy altered on disk: nothing is handed over and no copy stays', async () => {
-    const before = handedOver.length;
-    await withAlteredBlob(bobsCopy.id, async () => {
-      const r = await bob.call('attachments:openExternally', { attachmentId: bobsCopy.id });
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
-      expect(handedOver).toHaveLength(before);
-      expect(openedCopies(bob)).toEqual([]);
-    });
-  });
 });
 
 describe('Drag-out', () => {
-  it("hands the system's drag a copy in the profile folder, exactly as sent, audited by ids; the lock removes it", async () => {
-    const r = await bob.value(bob.call<{ started: true }>('attachments:dragOut', { attachmentId: bobsCopy.id }));
-    expect(r).toEqual({ started: true });
-    const path = dragged.at(-1)!;
-    expect(path.endsWith(`${sep}${NAME}`)).toBe(true);
-    expect(openedCopies(bob)).toEqual([path]);
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(readFileSync(path).equals(await noisePng(64, 40))).toBe(true);
-    const [last] = await auditOf(bob, 'export');
-    expect(last!.detail).toEqual({
-      kind: 'attachment',
-      messageId: bobsCopy.messageId,
-      attachmentId: bobsCopy.id,
-      to: 'drag',
-      allowed: true,
-    });
-    await bob.session.lock('manual');
-    expect(openedCopies(bob)).toEqual([]);
-    await bob.value(bob.call('vault:unlock', { profileId: bob.profileId, passphrase: PASS }));
-  });
-
   it('drags any type, as Save as… saves it: a drop only places the file', async () => {
     const notes = await sendToBob('visit-notes.sh', 'application/x-sh', Buffer.from('#!/bin/sh\necho notes\n'));
     await bob.value(bob.call('attachments:dragOut', { attachmentId: notes.id }));
     expect(readFileSync(dragged.at(-1)!, 'utf8')).toBe('#!/bin/sh\necho notes\n');
-  });
-
-  it('is refused under the default policy (exportAllowed off): nothing written, the attempt audited', async () => {
-    const [mine] = alice.session
-      .active()
-      .store.attachments.ofConversation(alice.session.active().store.conversations.byPeer(BOB.jid)!.id);
-    const before = dragged.length;
-    const r = await alice.call('attachments:dragOut', { attachmentId: mine!.id });
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.error.code).toBe('FORBIDDEN');
-      expect(r.error.message).toBe('Dragging files out is turned off by your clinic policy.');
-    }
-    expect(dragged).toHaveLength(before);
-    expect(openedCopies(alice)).toEqual([]);
-    const [last] = await auditOf(alice, 'export');
-    expect(last!.detail).toEqual({
-      kind: 'attachment',
-      messageId: mine!.messageId,
-      attachmentId: mine!.id,
-      to: 'drag',
-      allowed: false,
-    });
-  });
-
-  it('a stored copy altered on disk: nothing is dragged and no copy stays', async () => {
-    const before = dragged.length;
-    const copies = openedCopies(bob);
-    await withAlteredBlob(bobsCopy.id, async () => {
-      const r = await bob.call('attachments:dragOut', { attachmentId: bobsCopy.id });
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error.code).toBe('STORE_CORRUPT');
-      expect(dragged).toHaveLength(before);
-      expect(openedCopies(bob)).toEqual(copies);
-    });
   });
 });
