@@ -1,10 +1,10 @@
 /**
  * "Open in another app" and drag-out (issue 16 §5; policy exportAllowed): the other app can only
- * read a file in the clear, so handing one over is an export. The copy is written into the profile's own
- * folder, <profile>/opened/<random>/<name> (folders 0700, the file 0600; the random folder keeps
- * two files of one name apart), never into the system's temp folder, and is removed when the
- * session locks or closes (lock, sign-out, wipe) and, after a crash, at the next unlock. A wipe
- * or profile removal deletes the whole profile folder with it.
+ * read a file in the clear, so handing one over is an export. The copy is written into the
+ * profile's own folder, <profile>/opened/<random>/<name> (folders 0700, the file 0600; the random
+ * folder keeps two files of one name apart), never into the system's temp folder, and is removed
+ * when the session locks or closes (lock, sign-out, wipe) and, after a crash, at the next unlock.
+ * A wipe or profile removal deletes the whole profile folder with it.
  *
  * An app that still has the copy open when it is removed keeps reading it on Linux and macOS; on
  * Windows the removal may fail while it is open, and is tried again at the next lock or unlock.

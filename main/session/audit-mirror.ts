@@ -86,11 +86,11 @@ export function createAuditMirror({ keychain, profileId, store, clock, logger }:
       } catch (err) {
         written = null; // try again at the next flush
         // A keychain failure's sentence names its cause and holds no secret (keychain.ts).
-        const keychain = err instanceof AppError && err.code === 'KEYCHAIN_UNAVAILABLE';
+        const fromKeychain = err instanceof AppError && err.code === 'KEYCHAIN_UNAVAILABLE';
         logger.warn('audit head mirror could not be written', {
           profileId,
           code: err instanceof AppError ? err.code : errorName(err),
-          ...(keychain ? { reason: err.message } : {}),
+          ...(fromKeychain ? { reason: err.message } : {}),
         });
       }
     });
