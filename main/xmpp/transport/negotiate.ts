@@ -40,34 +40,56 @@ export interface NegotiatorDeps {
 /**
  * Connection.start() without its defect: its 'online' promise is observed even when open()
  * fails. Also ends on an XEP-0198 resumption (a reconnect), which sets 'online' silently.
+ * `cancel()` is for a sequence the watchdog ended: it takes its listeners off the long-lived
+ * client, which would otherwise keep one set per stalled sign-in until a stream comes online.
  */
-async function openStream({ xmpp, domain, sockets }: NegotiatorDeps, service: string): Promise<void> {
-  sockets.dropStale();
-  await xmpp.connect(service);
+function openStream(
+  { xmpp, domain, sockets }: NegotiatorDeps,
+  service: string,
+): { done: Promise<void>; cancel(): void } {
   let unlisten = () => {};
-  const online = new Promise<void>((resolve, reject) => {
-    const ok = () => (unlisten(), resolve());
-    const fail = (err: unknown) => (unlisten(), reject(err));
-    unlisten = () => (xmpp.off('online', ok), xmpp.off('error', fail), xmpp.streamManagement.off('resumed', ok));
-    xmpp.once('online', ok);
-    xmpp.once('error', fail);
-    xmpp.streamManagement.once('resumed', ok);
-  });
-  // Observed here so an early failure is never unhandled; it is awaited (and thrown) below.
-  online.catch(() => undefined);
-  try {
-    await xmpp.open({ domain });
-  } catch (err) {
-    unlisten();
-    throw err;
-  }
-  await online;
+  let cancelled = false;
+  const done = (async () => {
+    sockets.dropStale();
+    await xmpp.connect(service);
+    if (cancelled) return;
+    const online = new Promise<void>((resolve, reject) => {
+      const ok = () => (unlisten(), resolve());
+      const fail = (err: unknown) => (unlisten(), reject(err));
+      unlisten = () => (xmpp.off('online', ok), xmpp.off('error', fail), xmpp.streamManagement.off('resumed', ok));
+      xmpp.once('online', ok);
+      xmpp.once('error', fail);
+      xmpp.streamManagement.once('resumed', ok);
+    });
+    // Observed here so an early failure is never unhandled; it is awaited (and thrown) below.
+    online.catch(() => undefined);
+    try {
+      await xmpp.open({ domain });
+    } catch (err) {
+      unlisten();
+      throw err;
+    }
+    await online;
+  })();
+  return {
+    done,
+    cancel() {
+      cancelled = true;
+      unlisten();
+    },
+  };
+}
+
+/** A sequence under way: its watchdog, and how a newer sequence takes it over. */
+interface Underway {
+  dog: NegotiationWatchdog;
+  overtakenBy(newer: Promise<void>): void;
 }
 
 export function createNegotiator(deps: NegotiatorDeps): Negotiator {
   const { xmpp, limits, clock, logger } = deps;
-  /** The sequence under way, if any (a newer one replaces one still winding down). */
-  let current: NegotiationWatchdog | null = null;
+  /** The newest sequence under way, if any. */
+  let current: Underway | null = null;
   /**
    * The address the next sequence dials. It stays while sequences succeed; one that fails for any
    * reason moves it to the next address (a cluster node that is down, frozen or refusing), so
@@ -76,18 +98,48 @@ export function createNegotiator(deps: NegotiatorDeps): Negotiator {
   let at = 0;
 
   /**
+   * A new sequence can start while an older one still waits: the older one's stream dropped
+   * before it came online, and the reconnect dials again (reconnect.ts) while the start() or retry
+   * that ran the older one still awaits it. The new connect takes the older one's listeners off
+   * the client (socket-guard.ts dropStale), so it could only end by its watchdog, 15 s later, whose
+   * stall would then tear down the newer, working stream (a fresh session where a resumption was
+   * due: the care-team room joined again). So the older one stops its watchdog and ends as the
+   * newer one does: online when it comes online, or with its error.
+   */
+  function run(): Promise<void> {
+    const previous = current;
+    const sequence = runSequence();
+    previous?.overtakenBy(sequence);
+    return sequence;
+  }
+
+  /**
    * The library's per-step wait (2 s: the cause of issue 10 item 13) is raised past the ceiling
    * meanwhile, a backstop only, so that the watchdog decides; a sequence the watchdog ends is
    * torn down (its sockets destroyed) before the error is thrown.
    */
-  async function run(): Promise<void> {
+  async function runSequence(): Promise<void> {
     const dog = watchNegotiation(limits, clock);
-    current = dog;
+    let handOver: (newer: Promise<void>) => void = () => undefined;
+    const overtaken = new Promise<void>((resolve) => (handOver = resolve));
+    let wasOvertaken = false;
+    const me: Underway = {
+      dog,
+      overtakenBy(newer) {
+        wasOvertaken = true;
+        dog.stop();
+        handOver(newer);
+      },
+    };
+    current = me;
     xmpp.timeout = limits.ceilingMs + limits.idleMs;
     const index = at;
+    const attempt = openStream(deps, deps.services[index]!);
     try {
-      await Promise.race([openStream(deps, deps.services[index]!), dog.expired]);
+      await Promise.race([attempt.done, dog.expired, overtaken]);
     } catch (err) {
+      // The newer sequence's failure: it has moved the address and torn down what it must.
+      if (wasOvertaken) throw err;
       if (deps.services.length > 1 && at === index) {
         at = (index + 1) % deps.services.length;
         // The index only: addresses are the clinic's, not needed to read the log.
@@ -106,8 +158,9 @@ export function createNegotiator(deps: NegotiatorDeps): Negotiator {
       }
       throw err;
     } finally {
+      attempt.cancel();
       dog.stop();
-      if (current === dog) current = null;
+      if (current === me) current = null;
       if (!current) xmpp.timeout = CLOSE_STEP_MS;
     }
   }
@@ -115,9 +168,9 @@ export function createNegotiator(deps: NegotiatorDeps): Negotiator {
   return {
     run,
     addresses: deps.services.length,
-    progress: () => current?.progress(),
+    progress: () => current?.dog.progress(),
     abort(err) {
-      current?.abort(err);
+      current?.dog.abort(err);
       current = null;
     },
   };
