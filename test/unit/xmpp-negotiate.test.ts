@@ -123,16 +123,25 @@ describe('connect sequence listeners', () => {
   });
 
   describe('a newer sequence while an older one still waits', () => {
+    /** Both connected and waiting for the server; the newer one's connect took the older one's 'online' listener away. */
+    async function olderThenNewer(
+      client: ReturnType<typeof fakeClient>,
+      negotiator: ReturnType<typeof negotiatorOver>,
+    ) {
+      const older = negotiator.run();
+      client.connected.shift()!();
+      await settle();
+      const newer = negotiator.run();
+      client.connected.shift()!();
+      await settle();
+      return { older, newer };
+    }
+
     it('the older one comes online with the newer one, and nothing is torn down', async () => {
       const client = fakeClient();
       const teardowns = { n: 0 };
       const negotiator = negotiatorOver(client, { teardowns });
-      const older = negotiator.run();
-      client.connected.shift()!();
-      await settle();
-      const newer = negotiator.run(); // its connect takes the older one's 'online' listener away
-      client.connected.shift()!();
-      await settle();
+      const { older, newer } = await olderThenNewer(client, negotiator);
       client.emit('online');
       await expect(newer).resolves.toBeUndefined();
       await expect(older).resolves.toBeUndefined();
@@ -143,12 +152,7 @@ describe('connect sequence listeners', () => {
     it("the older one fails with the newer one's error", async () => {
       const client = fakeClient();
       const negotiator = negotiatorOver(client);
-      const older = negotiator.run();
-      client.connected.shift()!();
-      await settle();
-      const newer = negotiator.run();
-      client.connected.shift()!();
-      await settle();
+      const { older, newer } = await olderThenNewer(client, negotiator);
       const refused = new Error('not-authorized');
       client.emit('error', refused);
       await expect(newer).rejects.toBe(refused);
@@ -161,11 +165,7 @@ describe('connect sequence listeners', () => {
       const teardowns = { n: 0 };
       // Real timers, a short silence limit: only the newer sequence's watchdog may end it.
       const negotiator = negotiatorOver(client, { idleMs: 30, clock: systemClock, teardowns });
-      const older = negotiator.run();
-      client.connected.shift()!();
-      await settle();
-      const newer = negotiator.run();
-      client.connected.shift()!();
+      const { older, newer } = await olderThenNewer(client, negotiator);
       const stall = { code: 'NOT_CONNECTED', details: { cause: 'no-answer' } };
       await expect(newer).rejects.toMatchObject(stall);
       await expect(older).rejects.toMatchObject(stall);
