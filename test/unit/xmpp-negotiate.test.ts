@@ -13,8 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../main/clock';
 import { silentLogger } from '../../main/log';
 import { createNegotiator } from '../../main/xmpp/transport/negotiate';
-import type { SocketGuard } from '../../main/xmpp/transport/socket-guard';
-import { TeardownError } from '../../main/xmpp/transport/socket-guard';
+import { TeardownError, type SocketGuard } from '../../main/xmpp/transport/socket-guard';
 import { fakeClock } from '../support/fake-clock';
 
 const settle = () => new Promise((r) => setImmediate(r));

@@ -40,8 +40,9 @@ export interface NegotiatorDeps {
 /**
  * Connection.start() without its defect: its 'online' promise is observed even when open()
  * fails. Also ends on an XEP-0198 resumption (a reconnect), which sets 'online' silently.
- * `cancel()` is for a sequence the watchdog ended: it takes its listeners off the long-lived
- * client, which would otherwise keep one set per stalled sign-in until a stream comes online.
+ * `cancel()` runs whenever the sequence ends (online, failed, ended by its watchdog or a teardown,
+ * overtaken): it takes its listeners off the long-lived client, which would otherwise keep one set
+ * per stalled sign-in until a stream comes online.
  */
 function openStream(
   { xmpp, domain, sockets }: NegotiatorDeps,
