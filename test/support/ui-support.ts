@@ -260,7 +260,14 @@ export async function fillSignUp(page: Page, p: Person, server: { host: string; 
 
 export async function unlockAs(page: Page, p: Person): Promise<void> {
   await page.getByRole('radio', { name: p.name }).click();
-  await page.getByLabel(`Passphrase for ${p.name}`).fill(p.passphrase);
+  // A profile the keychain has no entry for shows why instead of a passphrase field: fail with
+  // that sentence at once (a keychain daemon that lost its entries showed only as a 30 s timeout).
+  const field = page.getByLabel(`Passphrase for ${p.name}`);
+  const cannotOpen = page.locator('main.lock [role="alert"]');
+  await field.or(cannotOpen).first().waitFor({ timeout: 30_000 });
+  if (!(await field.isVisible()))
+    throw new Error(`the lock screen cannot open ${p.name}: ${(await cannotOpen.allInnerTexts()).join(' ')}`);
+  await field.fill(p.passphrase);
   await page.getByRole('button', { name: 'Unlock' }).click();
   // Unlock returns to whichever screen was open before the lock. A refused unlock fails at once
   // with the lock screen's own message (a keychain error names its cause), not after 30 s.
