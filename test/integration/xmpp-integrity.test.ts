@@ -11,6 +11,7 @@ import { identityAsContact, loadIdentity } from '../../main/crypto';
 import { systemClock } from '../../main/clock';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { MAM_LAST_SETTING } from '../../main/xmpp/catch-up';
+import { COMMIT_SLICE } from '../../main/xmpp/receive';
 import type { MessagingInspect } from '../../main/xmpp/types';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
 import { NS, oxMessage } from '../../main/xmpp/stanzas';
@@ -23,6 +24,7 @@ const B = 'bob@clinic.test';
 const M = 'mallory@clinic.test';
 const C = 'carol@clinic.test';
 const D = 'dave@clinic.test';
+const E = 'erin@clinic.test';
 /** The clients under test run on the system clock; hand-crafted messages are signed by the same one. */
 const now = () => new Date(systemClock.now());
 
@@ -57,6 +59,7 @@ describe('the receive path keeps its promises across every way a message can arr
         { jid: M, password: 'mallory-pw-1', name: 'Mallory Mills' },
         { jid: C, password: 'carol-pw-1', name: 'Carol Cook' },
         { jid: D, password: 'dave-pw-1', name: 'Dave Dunn' },
+        { jid: E, password: 'erin-pw-1', name: 'Erin Ellis' },
       ],
     });
     [alice, bob, mallory] = await Promise.all([
@@ -320,6 +323,57 @@ describe('the receive path keeps its promises across every way a message can arr
     );
     expect(audited).toHaveLength(3);
     expect(bob.audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0 } });
+  });
+
+  it(`a page larger than one commit slice (${COMMIT_SLICE}) cut by a fault in its second slice: the first slice stays stored, the pointer stays, the next catch-up stores the rest once and in order (§11)`, async () => {
+    const erin = await makeClient(server, E, 'erin-pw-1');
+    try {
+      await erin.messaging.stop();
+      const pointerBefore = erin.store.getSetting<string>(MAM_LAST_SETTING) ?? null;
+      const conv = alice.store.conversations.getOrCreate(E);
+      const n = COMMIT_SLICE + 10;
+      const sent = [];
+      for (let i = 0; i < n; i++) sent.push(await alice.messaging.send(conv.id, `slice ${i}`));
+      expect(await alice.outboxIdle()).toBe(true);
+      const ids = sent.map((m) => m.originId ?? '');
+      const mine = () => messagesWith(erin, A).filter((m) => ids.includes(m.originId ?? ''));
+
+      const append = erin.audit.append.bind(erin.audit);
+      let received = 0;
+      erin.audit.append = (type, detail) => {
+        if (type === 'message-received' && ++received === COMMIT_SLICE + 5)
+          throw new Error('injected fault in the second slice');
+        append(type, detail);
+      };
+      erin.events.length = 0;
+      try {
+        await erin.restart();
+        await settled(erin);
+      } finally {
+        erin.audit.append = append;
+      }
+      expect(received).toBeGreaterThanOrEqual(COMMIT_SLICE + 5); // the fault really fired
+      // The first slice committed with its audit entries; nothing of the failed slice; no pointer move.
+      expect(mine().map((m) => m.originId)).toEqual(ids.slice(0, COMMIT_SLICE));
+      expect(erin.store.getSetting<string>(MAM_LAST_SETTING) ?? null).toBe(pointerBefore);
+      expect(erin.audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0 } });
+      // What was stored was announced, though the page as a whole failed.
+      expect(erin.events.some((e) => e.name === 'conversation:updated')).toBe(true);
+
+      await erin.restart();
+      await settled(erin);
+      const stored = await waitFor('all of them', () => mine().length === n && mine());
+      // Once each, in the order written, each audited once.
+      expect(stored.map((m) => m.originId)).toEqual(ids);
+      expect(messagesWith(erin, A)).toHaveLength(n);
+      const audited = auditTypes(erin).filter(
+        (a) => a.type === 'message-received' && stored.some((m) => m.id === a.detail.messageId),
+      );
+      expect(audited).toHaveLength(n);
+      expect(erin.audit.verify()).toMatchObject({ ok: true, unaudited: { count: 0 } });
+    } finally {
+      await erin.close();
+    }
   });
 
   it('never moves the archive pointer past a message that failed for an internal reason: it is fetched and stored on the next catch-up (§11)', async () => {
