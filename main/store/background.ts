@@ -46,6 +46,7 @@ export function startBackground(opts: {
     search: (query, { cursor, limit }) => channel.call('search', { query, cursor, limit }),
     purgeBefore: (cutoff) => channel.call('purgeBefore', cutoff),
     indexed: () => channel.call('indexed', null),
+    checkpoint: () => channel.call('checkpoint', null),
     dead: () => channel.dead() !== null,
     close: () => channel.close(),
   };

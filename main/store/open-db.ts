@@ -146,13 +146,21 @@ function applyKey(db: Db, key: Buffer, pageSize: number): void {
 function tune(db: Db, cacheKiB: number, readonly: boolean): void {
   if (!readonly) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  db.pragma(`wal_autocheckpoint = ${Math.max(1000, Math.floor(WAL_CHECKPOINT_BYTES / pageSize))}`);
+  autoCheckpoint(db, true);
   db.pragma(`journal_size_limit = ${JOURNAL_LIMIT}`);
   db.pragma('foreign_keys = ON');
   db.pragma(`cache_size = -${cacheKiB | 0}`);
   db.pragma('temp_store = MEMORY');
   db.pragma('busy_timeout = 5000');
+}
+
+/**
+ * SQLite's automatic WAL checkpoint on this connection: on at WAL_CHECKPOINT_BYTES, or off while
+ * the store worker checkpoints for it (build-store.ts, CHECKPOINT_ROWS).
+ */
+export function autoCheckpoint(db: Db, on: boolean): void {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${on ? Math.max(1000, Math.floor(WAL_CHECKPOINT_BYTES / pageSize)) : 0}`);
 }
 
 /**

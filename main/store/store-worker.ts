@@ -25,6 +25,8 @@ export type StoreOps = {
   /** Resolves when the full-text queue is empty. */
   indexed: { args: null; result: void };
   purgeBefore: { args: number; result: number };
+  /** A passive WAL checkpoint on this connection, for the main one (build-store.ts). */
+  checkpoint: { args: null; result: void };
 };
 
 /**
@@ -169,6 +171,10 @@ serveWorker<StoreOps>(
       }),
     search: inOrder(({ query, cursor, limit }) => messages.search(query, { cursor, limit })),
     purgeBefore: inOrder((cutoff) => messages.purgeBefore(cutoff)),
+    // PASSIVE: copies what no reader still needs and never waits for the main connection's writes.
+    checkpoint: inOrder(() => {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    }),
     indexed: inOrder(
       () =>
         new Promise<void>((resolve) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type NewMessage, type Store } from '../../main/store';
 import { startBackground } from '../../main/store/background';
-import { buildStore } from '../../main/store/build-store';
+import { buildStore, CHECKPOINT_ROWS } from '../../main/store/build-store';
 import { runMigrations } from '../../main/store/migrations';
 import { openDb } from '../../main/store/open-db';
 import { searchBacklog } from '../support/search-backlog';
@@ -137,8 +137,51 @@ describe('store.background when the worker thread cannot run', () => {
       expect((await s.background.search('serolog', { cursor: null, limit: 50 })).items).toHaveLength(50);
       expect(s.messages.page(c.id, { before: null, limit: 1 }).items[0]?.body).toBe('serology report 499');
       expect(warnings).toHaveLength(1);
+      // Without a worker this connection checkpoints for itself again (open-db.ts's limit).
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBeGreaterThan(0);
     } finally {
       await s.close();
+    }
+  });
+  it(`leaves WAL checkpoints to the worker: the main connection checkpoints in no commit, and the worker resets the WAL after ${CHECKPOINT_ROWS} changed rows`, async () => {
+    /** WAL frames left after a catch-up-sized transaction, one `after` transaction and the worker's turn. */
+    const framesLeft = async (s: Store, db: ReturnType<typeof openDb>): Promise<number> => {
+      const c = s.conversations.getOrCreate('lab@clinic.example', 0);
+      // One transaction: the request (if any) follows every frame it wrote.
+      s.transaction(() => {
+        for (const m of batch(c.id, CHECKPOINT_ROWS, 'pathology')) s.messages.insert(m);
+      });
+      await s.background.indexed(); // the worker answers in order: after the checkpoint it was asked for
+      s.transaction(() => s.messages.insert(batch(c.id, 1, 'after')[0]!));
+      // PASSIVE answers how many frames the WAL holds (its own copying comes after the count).
+      const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+      return r!.log;
+    };
+    const open = (name: string, worker: boolean) => {
+      const file = join(dir, name);
+      const key = randomBytes(32);
+      const db = openDb({ file, key });
+      const s = buildStore(db, {
+        file,
+        version: runMigrations(db),
+        ...(worker ? { background: () => startBackground({ file, key }) } : {}),
+      });
+      return { s, db };
+    };
+    const withWorker = open('worker.db', true);
+    const alone = open('alone.db', false);
+    try {
+      expect(withWorker.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      expect(alone.db.pragma('wal_autocheckpoint', { simple: true })).toBeGreaterThan(0);
+      const left = await framesLeft(withWorker.s, withWorker.db);
+      const leftAlone = await framesLeft(alone.s, alone.db);
+      // Alone, nothing checkpointed yet (under its 64 MiB limit): every frame is still in the WAL
+      // (361 pages when written).
+      expect(leftAlone).toBeGreaterThan(200);
+      // With the worker: the WAL restarted, holding only the last small transaction (10 pages).
+      expect(left).toBeLessThan(40);
+    } finally {
+      await Promise.all([withWorker.s.close(), alone.s.close()]);
     }
   });
 });
