@@ -95,7 +95,7 @@ export function createStanzaRouter(deps: StanzaRouterDeps) {
   return {
     onStanza,
     /** Resolves once every inbound message received so far is stored (or failed). */
-    drained: (): Promise<void> => chain,
+    drained: (): Promise<void> => chain.then(() => inbound.settled()),
   };
 }
 

@@ -10,6 +10,7 @@ const C = 'carol@clinic.test';
 const D = 'dave@clinic.test';
 const E = 'erin@clinic.test';
 const F = 'frank@clinic.test';
+const G = 'grace@clinic.test';
 const BURST = Number(process.env.XMPP_BURST ?? 1000);
 
 describe(`delivery guarantees over ${serverKind()}`, () => {
@@ -26,6 +27,7 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
         { jid: D, password: 'dave-pw-1', name: 'Dave Dunn' },
         { jid: E, password: 'erin-pw-1', name: 'Erin Ellis' },
         { jid: F, password: 'frank-pw-1', name: 'Frank Ford' },
+        { jid: G, password: 'grace-pw-1', name: 'Grace Gray' },
       ],
     });
   });
@@ -110,6 +112,36 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
     await bob.restart();
     await bob.messaging.inspect.settled();
     expect(messagesWith(bob, A).filter((x) => x.originId === m.originId)).toHaveLength(1);
+  });
+
+  it('a colleague who catches up on many messages acknowledges them at once: each is marked delivered at its sender once, its conversation announced per batch of receipts', async () => {
+    const alice = clients.find((c) => c.jid === A) ?? track(await makeClient(server, A, 'alice-pw-1'));
+    const grace = track(await makeClient(server, G, 'grace-pw-1'));
+    await grace.messaging.stop();
+    const conv = alice.store.conversations.getOrCreate(G);
+    const sent: Message[] = [];
+    for (let i = 0; i < 120; i++) sent.push(await alice.messaging.send(conv.id, `written while Grace was away ${i}`));
+    expect(await alice.outboxIdle()).toBe(true);
+    const ids = new Set(sent.map((m) => m.id));
+    const from = alice.events.length;
+    await grace.restart();
+    await grace.messaging.inspect.settled();
+    await waitFor('all delivered at alice', () =>
+      sent.every((m) => alice.store.messages.get(m.id)?.state === 'delivered'),
+    );
+    const events = alice.events.slice(from);
+    const delivered = events.flatMap((e) => {
+      const p = e.payload as Message;
+      return e.name === 'message:updated' && ids.has(p.id) && p.state === 'delivered' ? [p.id] : [];
+    });
+    // Each message heard of once as delivered: no receipt lost, none applied twice.
+    expect(delivered.sort()).toEqual([...ids].sort());
+    // The conversation list is told per batch of receipts, not once per receipt.
+    const listed = events.filter(
+      (e) => e.name === 'conversation:updated' && (e.payload as { id: string }).id === conv.id,
+    );
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.length).toBeLessThan(sent.length);
   });
 
   it("a conversation's messages reach the colleague in the order they were written when the outbox seals many at once", async () => {
