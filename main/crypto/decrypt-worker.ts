@@ -52,6 +52,8 @@ async function open(job: WorkerJob): Promise<OpenedWire> {
 serveWorker<DecryptOps>(
   { open },
   {
+    // Decrypting a catch-up must not take the core from the main thread (serve.ts).
+    background: true,
     // Only the reject reason crosses: never text or key material.
     encodeError: (err) =>
       err instanceof SigncryptRejectedError

@@ -124,6 +124,20 @@ export function createStageProbe() {
 }
 export type StageProbe = ReturnType<typeof createStageProbe>;
 
+/** This process's main thread's CPU time (utime + stime), ms; null where /proc has no such file. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // fields 14 and 15 of stat(5), at 100 ticks/s
+  } catch {
+    return null;
+  }
+}
+
+/** A stall longer than this is listed with the time it ended (watchPhase). */
+const STALL_NOTED_MS = 30;
+
 /** Machine-level watchers for one phase: event-loop delay, GC pauses, main-thread and process CPU. */
 export function watchPhase(serverDir: string) {
   const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -137,10 +151,29 @@ export function watchPhase(serverDir: string) {
   const cpu0 = process.cpuUsage();
   const server0 = serverCpuMs(serverDir);
   const t0 = performance.now();
+  // Where each long stall happened (monitorEventLoopDelay keeps only the histogram): a 5 ms tick
+  // that came late by over STALL_NOTED_MS is recorded with its end time.
+  // With it, the main thread's own CPU time over the stall (Linux: /proc, in 10 ms ticks): near
+  // the stall's length means work held the loop; far below, the thread waited for a core.
+  const stalls: { end: number; ms: number; cpuMs: number | null }[] = [];
+  let last = t0;
+  let lastCpu = mainThreadCpuMs();
+  let tick: NodeJS.Timeout | null = null;
+  const sample = () => {
+    const now = performance.now();
+    const cpu = mainThreadCpuMs();
+    if (now - last - 5 > STALL_NOTED_MS)
+      stalls.push({ end: now, ms: now - last - 5, cpuMs: cpu !== null && lastCpu !== null ? cpu - lastCpu : null });
+    last = now;
+    lastCpu = cpu;
+    tick = setTimeout(sample, 5);
+  };
+  tick = setTimeout(sample, 5);
   return {
     t0,
     stop() {
       const wall = performance.now() - t0;
+      if (tick) clearTimeout(tick);
       delay.disable();
       obs.disconnect();
       const elu: EventLoopUtilization = performance.eventLoopUtilization(elu0);
@@ -150,6 +183,7 @@ export function watchPhase(serverDir: string) {
         t0,
         wall,
         stallMaxMs: delay.max / 1e6,
+        stalls,
         gcMaxMs: gc.length ? Math.max(...gc) : 0,
         gcTotalMs: gc.reduce((a, b) => a + b, 0),
         gcCount: gc.length,
@@ -255,6 +289,18 @@ export function catchUpStages(prefix: string, data: Collected, phase: PhaseStats
   console.log(
     `\ncatch-up stages: wall ${f(wall, 0)} ms; process CPU ${f(phase.processCpuMs, 0)} ms (${f(phase.processCpuMs / wall, 2)} cores); Prosody CPU ${f(phase.serverCpuMs, 0)} ms; event-loop stall max ${f(phase.stallMaxMs)} ms; GC ${phase.gcCount} pauses, ${f(phase.gcTotalMs, 0)} ms, max ${f(phase.gcMaxMs)} ms`,
   );
+  // Stalls by where they fell: sign-in before the first page request, the catch-up window, after it.
+  const during = phase.stalls.filter((x) => x.end - x.ms >= firstPage && x.end <= lastCommit + 5);
+  const around = phase.stalls.filter((x) => !during.includes(x));
+  const stallWindowMax = during.length ? Math.max(...during.map((x) => x.ms)) : 0;
+  const worst = [...during].sort((a, b) => b.ms - a.ms).slice(0, 5);
+  console.log(
+    `stalls over ${STALL_NOTED_MS} ms: ${during.length} in the catch-up window (longest ${f(stallWindowMax)} ms), ${around.length} outside it (${around.map((x) => `${f(x.ms, 0)} ms at +${f(x.end - x.ms - phase.t0, 0)}`).join(', ') || 'none'}; the window runs +${f(firstPage - phase.t0, 0)} to +${f(lastCommit - phase.t0, 0)} ms)`,
+  );
+  if (worst.length)
+    console.log(
+      `longest in the window, with the main thread's own CPU time over each: ${worst.map((x) => `${f(x.ms, 0)} ms (CPU ${f(x.cpuMs, 0)} ms)`).join(', ')}`,
+    );
   console.log('| stage | ms | share of wall | CPU ms | notes |');
   console.log('|---|---:|---:|---:|---|');
   for (const r of rows)
@@ -268,6 +314,7 @@ export function catchUpStages(prefix: string, data: Collected, phase: PhaseStats
     { name: `${prefix}/pages`, value: data.pages.length, unit: 'pages' },
     { name: `${prefix}/cpu/process`, value: phase.processCpuMs, unit: 'ms', ratio: phase.processCpuMs / wall },
     { name: `${prefix}/event-loop-stall-max`, value: phase.stallMaxMs, unit: 'ms' },
+    { name: `${prefix}/event-loop-stall-max-in-window`, value: stallWindowMax, unit: 'ms' },
     { name: `${prefix}/gc-pause-max`, value: phase.gcMaxMs, unit: 'ms' },
   );
   if (phase.serverCpuMs !== null)

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDecryptPool,
@@ -7,6 +8,7 @@ import {
   type DecryptPool,
 } from '../../main/crypto/index';
 import { resolveDecryptWorker } from '../../main/crypto/pool';
+import { BACKGROUND_NICE } from '../../main/worker/serve';
 import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 
 let alice: Party, bob: Party, mallory: Party;
@@ -46,6 +48,25 @@ describe('decrypt pool', () => {
     expect(resolveDecryptWorker()).toMatchObject({ tsx: true });
     expect(resolveDecryptWorker().file).toMatch(/main[\\/]crypto[\\/]decrypt-worker\.ts$/);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'runs its worker threads below the main thread (nice 10, Linux): a catch-up never takes the core from it',
+    async () => {
+      const niceOf = (tid: string): number => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19 of stat(5)
+      };
+      const before = new Set(readdirSync('/proc/self/task'));
+      const pool = createDecryptPool({ identity: bob.identity, mode: 'threads', size: 2, maxInFlight: 4 });
+      pools.push(pool);
+      await pool.ready();
+      const added = readdirSync('/proc/self/task').filter((t) => !before.has(t));
+      const lowered = added.filter((t) => niceOf(t) === BACKGROUND_NICE);
+      // Each worker lowers its own JavaScript thread; V8 and libuv threads it starts keep theirs.
+      expect(lowered.length).toBeGreaterThanOrEqual(2);
+      expect(niceOf(String(process.pid))).toBe(0);
+    },
+  );
 
   it.each(['threads', 'inline'] as const)(
     '%s: gives the same answers as openSigncrypt, in input order',
