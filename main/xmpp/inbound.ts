@@ -140,11 +140,12 @@ interface Mark {
 /**
  * Delivery receipts and displayed markers for messages of ours, applied together once per turn of
  * the event loop instead of one write transaction and two events each. A colleague's catch-up
- * acknowledges a whole archive page at once: one by one, 250 receipts held this loop for over
- * 100 ms in the catch-up bench (issue 13: no stall of 50 ms). Now one transaction per batch, each
- * changed message announced once, and each conversation once. The ladder (allowedMove) keeps a
- * later receipt from moving a message back, so applying a batch after the turn changes nothing
- * about the outcome.
+ * acknowledges a whole archive page at once, and one by one they ran back to back in the stanza
+ * chain's microtasks, with no turn of the loop between them (issue 13: no stall of 50 ms). Now one
+ * transaction per batch, each changed message announced once, and each conversation once: in the
+ * catch-up bench (10,000 receipts) the main thread's active time fell from 7.0 to 6.0 s. The
+ * ladder (allowedMove) keeps a later receipt from moving a message back, so applying a batch after
+ * the turn changes nothing about the outcome.
  */
 function createMarkBatch(ctx: MessagingContext) {
   const { store, logger, clock } = ctx.opts;

@@ -9,9 +9,10 @@
  *
  * The same transaction means a process killed at any point leaves either the message with its
  * audit entry and replay row, or none of them (issue 10 §11); a pointer never passes an item that
- * is not stored, and one stored before the pointer moved is skipped as a duplicate next time. An item whose decryption failed for an
- * internal reason (the decrypt pool died) is not stored at all: it stays in the server archive and
- * catch-up retries it, because the archive pointer never moves past it.
+ * is not stored, and one stored before the pointer moved is skipped as a duplicate next time. An
+ * item whose decryption failed for an internal reason (the decrypt pool died) is not stored at
+ * all: it stays in the server archive and catch-up retries it, because the archive pointer never
+ * moves past it.
  */
 import type { XmlElement } from '@xmpp/client';
 import type { Message } from '../../common/contract/domain';
