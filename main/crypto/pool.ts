@@ -25,6 +25,11 @@ export interface DecryptJob {
   ourJid: string;
   delayStamp?: Date;
   now: Date;
+  /**
+   * A message that arrived live: it goes ahead of every queued job that is not live (a catch-up
+   * page queues up to 250), in arrival order among live ones (issue 13 item 4).
+   */
+  live?: boolean;
 }
 
 export type DecryptOutcome =
@@ -156,12 +161,33 @@ function toWire(job: DecryptJob, withKey: boolean): WorkerJob {
   };
 }
 
+/** Waiting jobs: the live ones first (`queue[0, live)`), then the rest, each in arrival order. */
+function jobQueue() {
+  const queue: Queued[] = [];
+  let live = 0;
+  return {
+    queue: queue as readonly Queued[],
+    enqueue: (q: Queued): void => {
+      if (q.job.live) queue.splice(live++, 0, q);
+      else queue.push(q);
+    },
+    dequeue: (): Queued => {
+      if (live > 0) live--;
+      return queue.shift()!;
+    },
+    takeAll: (): Queued[] => {
+      live = 0;
+      return queue.splice(0);
+    },
+  };
+}
+
 function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
   const size = Math.max(1, opts.size ?? availableParallelism());
   const maxInFlight = opts.maxInFlight ?? 64;
   const entry = opts.worker ?? resolveDecryptWorker();
   const init: WorkerInit = { armoredSecretKey: opts.identity.armoredSecretKey, limits };
-  const queue: Queued[] = [];
+  const { queue, enqueue, dequeue, takeAll } = jobQueue();
   let closed = false;
   // Workers that die before answering anything (missing file, broken build) must not respawn
   // forever: after a few in a row the pool falls back to decrypting on this thread.
@@ -197,7 +223,7 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     if (closed || fallback) return;
     if (++crashesInARow > size * 3) {
       const inline = (fallback = inlinePool(opts.identity, maxInFlight, limits));
-      for (const q of queue.splice(0)) inline.open(q.job).then(q.resolve, q.reject);
+      for (const q of takeAll()) inline.open(q.job).then(q.resolve, q.reject);
       markReady('inline');
       return;
     }
@@ -235,7 +261,7 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
         if (!s.channel.dead() && n < maxInFlight && (!best || n < best.channel.inFlight)) best = s;
       }
       if (!best) return;
-      send(best, queue.shift()!);
+      send(best, dequeue());
     }
   }
 
@@ -248,14 +274,14 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     open(job) {
       if (closed) return Promise.reject(new DecryptPoolError('decrypt pool is closed'));
       if (fallback) return fallback.open(job);
-      const p = new Promise<OpenedSigncrypt>((resolve, reject) => queue.push({ job, resolve, reject }));
+      const p = new Promise<OpenedSigncrypt>((resolve, reject) => enqueue({ job, resolve, reject }));
       pump();
       return p;
     },
     openMany: (jobs) => openMany(pool, jobs),
     async close() {
       closed = true;
-      for (const q of queue.splice(0)) q.reject(new DecryptPoolError('decrypt pool is closed'));
+      for (const q of takeAll()) q.reject(new DecryptPoolError('decrypt pool is closed'));
       slots.forEach((s, i) => {
         if (!opts.metrics || !s.readyLoop || s.channel.dead()) return;
         const { active, idle } = s.channel.eventLoopUtilization(s.readyLoop);

@@ -299,6 +299,8 @@ async function decryptItem(
       // The <time/> check's reference: our server's stamp when it stored the message, else now.
       ...(it.serverStamp ? { delayStamp: it.serverStamp } : {}),
       now: new Date(clock.now()),
+      // Ahead of a catch-up's queued jobs in the pool.
+      ...(it.live ? { live: true } : {}),
     });
     mark('decrypted', it);
     // A room message is never also addressed elsewhere (docs/protocol.md "Care-team rooms").
