@@ -159,8 +159,11 @@ function createMarkBatch(ctx: MessagingContext) {
     const updated = store.transaction(() =>
       batch.flatMap(({ peer, originId, state }) => {
         const conv = store.conversations.byPeer(peer);
-        const m = conv && store.messages.updateStateByOriginId(conv.id, originId, state, at);
-        return m ? [m] : [];
+        const was = conv && store.messages.findByOriginId(conv.id, originId);
+        const m = was && store.messages.updateStateByOriginId(conv.id, originId, state, at);
+        // A second receipt for the same message (ejabberd's offline copy and the archive's are
+        // acknowledged apart), or a receipt after the read marker, changes nothing: no event.
+        return m && m.state !== was.state ? [m] : [];
       }),
     );
     for (const m of updated) ctx.emitMessage(m, false);
