@@ -40,7 +40,16 @@ export const pct = (xs: number[], p: number): number => {
 export function serverCpuMs(serverDir: string): number | null {
   try {
     const pid = readFileSync(join(serverDir, 'prosody.pid'), 'utf8').trim();
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return procCpuMs(`/proc/${pid}/stat`);
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime of a /proc …/stat file, ms; null when it cannot be read. */
+function procCpuMs(statFile: string): number | null {
+  try {
+    const stat = readFileSync(statFile, 'utf8');
     // Fields after the command name (which may hold spaces): utime is field 14, stime 15 (proc(5)).
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(rest[11]) + Number(rest[12]);
@@ -125,15 +134,7 @@ export function createStageProbe() {
 export type StageProbe = ReturnType<typeof createStageProbe>;
 
 /** This process's main thread's CPU time (utime + stime), ms; null where /proc has no such file. */
-function mainThreadCpuMs(): number | null {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // fields 14 and 15 of stat(5), at 100 ticks/s
-  } catch {
-    return null;
-  }
-}
+const mainThreadCpuMs = (): number | null => procCpuMs(`/proc/self/task/${process.pid}/stat`);
 
 /** A stall longer than this is listed with the time it ended (watchPhase). */
 const STALL_NOTED_MS = 30;
