@@ -237,8 +237,12 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
     return { stored: received.length, pointer, goOn };
   }
 
-  /** Runs the whole catch-up; returns how many messages were stored. */
-  async function run(): Promise<number> {
+  /**
+   * Runs the whole catch-up; returns how many messages were stored. `started` runs once the first
+   * page has come (the server has seen our query), before the rest: session-setup.ts sends our
+   * presence there, so a colleague's new message arrives live during the catch-up (issue 13 item 4).
+   */
+  async function run(started?: () => Promise<void>): Promise<number> {
     const r: Run = {
       keys: new Map(),
       last: new Map(),
@@ -254,6 +258,7 @@ export function createCatchUp({ ctx, receiver }: CatchUpDeps) {
       if (since) void countAfterPointer(ctx, since).then((n) => progress.total(n));
       let page = await fetchPage(r, after);
       if (after === null) progress.total(page.count);
+      await started?.();
       for (;;) {
         // Ask for the next page at once: it streams into the pool while this page is finished.
         let next = !page.complete && page.last ? fetchPage(r, page.last) : null;

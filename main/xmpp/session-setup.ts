@@ -1,7 +1,8 @@
 /**
  * What a ready stream needs before messages flow (PROTOCOL.md "Connecting"): a fresh session gets
- * our key settled and published, carbons, the roster, the decrypt workers, the archive catch-up,
- * our presence, what a lost server may have dropped (outbox-resend.ts) and the outbox; a resumed
+ * our key settled and published, carbons, the roster, the decrypt workers, the archive catch-up
+ * (our presence once its first page has come), what a lost server may have dropped
+ * (outbox-resend.ts) and the outbox; a resumed
  * one (XEP-0198) only flushes the outbox, since the server kept everything else. First run: the
  * key must be settled before sign-in completes.
  */
@@ -17,6 +18,7 @@ import { fetchOwnName } from './own-name';
 import type { CatchUp } from './catch-up';
 import type { MessagingContext } from './context';
 import type { DecryptService } from './decrypt';
+import { holdOfflineFlood, releaseOfflineStorage } from './offline-storage';
 import type { Directory } from './directory';
 import type { Outbox } from './outbox';
 import type { ReadSync } from './read-sync';
@@ -80,20 +82,17 @@ export function createSessionSetup({
       .catch((err: unknown) => logger.warn('xmpp: key backup not published', { error: errorName(err) }));
     // The decrypt workers (a first run has only now settled the key they load).
     await decryption.start().catch(() => undefined);
-    // Archive first, presence second: a session that queried MAM does not get the offline flood
-    // pushed (Prosody mod_mam), so the same messages are not received, decrypted and deduplicated twice.
-    await catchUp.run();
-    // With our capabilities (caps.ts): the server then pushes colleagues' key-list changes.
-    // Show and status as the person last set them (issue 12 §7), kept in the settings.
-    await c.send(ownPresenceStanza(ctx.opts.ownPresence?.() ?? { show: 'available', status: '' }));
+    const flexibleOffline = await catchUpWithPresence(ctx, catchUp, c);
     // Care-team rooms (issue 18): joined before the outbox runs, since only an occupant may post.
     await rooms?.connected(c).catch((err: unknown) => logger.warn('xmpp: rooms not joined', { error: errorName(err) }));
     // The lost stream's server may have dropped what it acknowledged last (outbox-resend.ts): that
     // goes again first, then what is queued, so a conversation keeps its order where it can.
     await outbox.resendUnconfirmed();
     await outbox.flush(true);
-    // Whatever was archived between the catch-up and our presence (it went to offline storage).
+    // Whatever was archived after the catch-up's last page and before our presence took effect (a
+    // catch-up of one page): it went to offline storage. Live copies of the rest are stored once.
     await catchUp.run();
+    if (flexibleOffline) await releaseOfflineStorage(ctx, c);
     // Read state from our other workstations (XEP-0490), now that the messages it names are stored.
     await readSync.catchUp(c);
     // The workers exist for catch-up's burst (issue 13); live messages come one at a time and
@@ -151,6 +150,27 @@ export function createSessionSetup({
     /** The current setup has run (or given up). */
     settled: (): Promise<void> => setup,
   };
+}
+
+/**
+ * The archive's first page, then our presence, then the rest of the catch-up: a colleague's new
+ * message arrives live meanwhile instead of waiting in offline storage for the whole catch-up
+ * (issue 13 item 4; the decrypt pool puts it ahead of the catch-up's jobs). The offline flood that
+ * presence would release is held back: Prosody does so for a session that queried the archive
+ * (mod_mam), ejabberd when asked (XEP-0013, offline-storage.ts). Resolves with whether the server
+ * holds it for us (then released after the second catch-up). Presence goes once, also when the
+ * catch-up had no page to give.
+ */
+async function catchUpWithPresence(ctx: MessagingContext, catchUp: CatchUp, c: XmppConnection): Promise<boolean> {
+  const flexibleOffline = await holdOfflineFlood(ctx, c);
+  let presence: Promise<void> | null = null;
+  // With our capabilities (caps.ts): the server then pushes colleagues' key-list changes.
+  // Show and status as the person last set them (issue 12 §7), kept in the settings.
+  const sendPresence = () =>
+    (presence ??= c.send(ownPresenceStanza(ctx.opts.ownPresence?.() ?? { show: 'available', status: '' })));
+  await catchUp.run(sendPresence);
+  await sendPresence();
+  return flexibleOffline;
 }
 
 export type SessionSetup = ReturnType<typeof createSessionSetup>;

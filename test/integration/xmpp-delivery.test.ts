@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
+import { xml } from '@xmpp/client';
+import type { DecryptJob } from '../../main/crypto/pool';
+import { NS_DISCO_INFO } from '../../main/xmpp/disco';
+import { NS_OFFLINE } from '../../main/xmpp/offline-storage';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { serverKind, startTestServer, type TestServer } from '../support/test-server';
-import { makeClient, messagesWith, waitFor, type TestClient } from '../support/xmpp-support';
+import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 
 const A = 'alice@clinic.test';
 const B = 'bob@clinic.test';
@@ -11,6 +15,9 @@ const D = 'dave@clinic.test';
 const E = 'erin@clinic.test';
 const F = 'frank@clinic.test';
 const G = 'grace@clinic.test';
+const H = 'heidi@clinic.test';
+const I = 'ivan@clinic.test';
+const J = 'judy@clinic.test';
 const BURST = Number(process.env.XMPP_BURST ?? 1000);
 
 describe(`delivery guarantees over ${serverKind()}`, () => {
@@ -28,6 +35,9 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
         { jid: E, password: 'erin-pw-1', name: 'Erin Ellis' },
         { jid: F, password: 'frank-pw-1', name: 'Frank Ford' },
         { jid: G, password: 'grace-pw-1', name: 'Grace Gray' },
+        { jid: H, password: 'heidi-pw-1', name: 'Heidi Hart' },
+        { jid: I, password: 'ivan-pw-1', name: 'Ivan Irons' },
+        { jid: J, password: 'judy-pw-1', name: 'Judy Jones' },
       ],
     });
   });
@@ -144,6 +154,83 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
     expect(listed.length).toBeLessThan(sent.length);
   });
 
+  // Issue 13 item 4: a sign-in's presence goes out once the catch-up has its first page, so a new
+  // message comes live during the catch-up, decrypted ahead of its work, instead of waiting in
+  // offline storage until it ends. The offline flood stays held back (ejabberd: XEP-0013), so
+  // nothing is decrypted twice. Here the catch-up's decryptions are held until the live one is in.
+  it("a colleague's message during a sign-in's catch-up arrives live, before the catch-up ends", async () => {
+    const decrypted = new Map<string, number>();
+    let holding = false;
+    let heldJobs = 0;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const inspect = {
+      beforeDecrypt: (job: DecryptJob): Promise<void> | undefined => {
+        decrypted.set(job.base64, (decrypted.get(job.base64) ?? 0) + 1);
+        if (!holding || job.live) return undefined;
+        heldJobs += 1;
+        return held;
+      },
+    };
+    const heidi = track(await makeClient(server, H, 'heidi-pw-1'));
+    const ivan = track(await makeClient(server, I, 'ivan-pw-1', { inspect }));
+    const judy = track(await makeClient(server, J, 'judy-pw-1'));
+    await ivan.messaging.stop();
+    const toIvan = heidi.store.conversations.getOrCreate(I).id;
+    const written: Message[] = [];
+    for (let i = 0; i < 300; i++) written.push(await heidi.messaging.send(toIvan, `while Ivan was away ${i}`));
+    expect(await heidi.outboxIdle()).toBe(true);
+    decrypted.clear();
+    holding = true;
+    const notes = () => ivan.events.filter((e) => e.name === 'notification:shown').length;
+    const restarted = ivan.restart();
+    try {
+      await waitFor("Ivan's catch-up under way", () => heldJobs > 0);
+      await waitFor('Ivan available to Judy during his catch-up', () => judy.messaging.presenceOf(I) === 'available');
+      const live = await judy.messaging.send(judy.store.conversations.getOrCreate(I).id, 'during the catch-up');
+      const got = await waitFor("Judy's message stored at Ivan", () =>
+        messagesWith(ivan, J).find((m) => m.originId === live.originId),
+      );
+      expect(got).toMatchObject({ direction: 'in', state: 'delivered', body: 'during the catch-up' });
+      // Nothing of the catch-up was stored yet: the live message did not wait behind it.
+      expect(messagesWith(ivan, H)).toHaveLength(0);
+      await waitFor('notified', () => notes() > 0);
+    } finally {
+      holding = false;
+      release();
+    }
+    await restarted;
+    await ivan.messaging.inspect.settled();
+    const origin = written.map((m) => m.originId);
+    const all = await waitFor('all caught up', () => {
+      const rows = messagesWith(ivan, H);
+      return rows.length >= written.length ? rows : null;
+    });
+    // Exactly once, in the order written; Judy's message once; one notification (the live one).
+    expect(all.map((m) => m.originId)).toEqual(origin);
+    expect(all.every((m) => m.state === 'delivered')).toBe(true);
+    expect(messagesWith(ivan, J)).toHaveLength(1);
+    expect(notes()).toBe(1);
+    // No copy was decrypted twice: neither an offline flood beside the archive nor a live copy
+    // beside its archived one.
+    expect(decrypted.size).toBe(written.length + 1);
+    expect([...decrypted.values()].every((n) => n === 1)).toBe(true);
+    if (serverKind() !== 'prosody') {
+      // ejabberd: what its offline storage held was fetched and purged, as the flood would have left it.
+      const raw = rawConnection(server, I, 'ivan-pw-1', 'offline-count');
+      await raw.start();
+      try {
+        const res = await raw.iq(
+          xml('iq', { type: 'get', to: I }, xml('query', { xmlns: NS_DISCO_INFO, node: NS_OFFLINE })),
+        );
+        const fields = res.getChild('query', NS_DISCO_INFO)?.getChild('x', 'jabber:x:data')?.getChildren('field');
+        expect(fields?.find((f) => f.attrs.var === 'number_of_messages')?.getChildText('value')).toBe('0');
+      } finally {
+        await raw.stop();
+      }
+    }
+  }, 120_000);
+
   it("a conversation's messages reach the colleague in the order they were written when the outbox seals many at once", async () => {
     const alice = clients.find((c) => c.jid === A) ?? track(await makeClient(server, A, 'alice-pw-1'));
     const bob = clients.find((c) => c.jid === B) ?? track(await makeClient(server, B, 'bob-pw-1'));
@@ -232,6 +319,8 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
     const erin = track(await makeClient(server, E, 'erin-pw-1'));
     const frank = track(await makeClient(server, F, 'frank-pw-1', { inspect }));
     await waitFor('frank available to erin', () => erin.messaging.presenceOf(F) === 'available');
+    // Frank's sign-in is done: its second catch-up cannot fetch the message below and be held instead.
+    await frank.messaging.inspect.settled();
     armed = true;
     const notes = () => frank.events.filter((e) => e.name === 'notification:shown').length;
     const storedAtFrank = (originId: string | null) => {
