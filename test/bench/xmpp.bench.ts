@@ -5,6 +5,9 @@
  *               against the single-thread openSigncrypt rate measured in this same run
  *   ox-ratio  — OX throughput (signcrypt → server → decrypt → store) vs plaintext <body/> over
  *               the same server
+ *   live during catch-up — send() → 'message:added' for messages a colleague writes while the
+ *               catch-up runs (every 200 ms from our presence, sent after its first page), p50 / p99
+ *               against the quiet latency above (issue 13 item 4)
  *   stages    — where catch-up's and a live message's time goes (stages.ts, issue 13 item 1),
  *               through MessagingOptions.metrics, printed after the main table
  *
@@ -110,7 +113,7 @@ async function catchUp(
   alice: TestClient,
   bob: TestClient,
   probe: StageProbe,
-): Promise<{ rate: number; baseline: number; stored: number; stages: () => BenchEntry[] }> {
+): Promise<{ rate: number; baseline: number; stored: number; live: number[]; stages: () => BenchEntry[] }> {
   const aliceId = await identityOf(alice);
   const bobId = await identityOf(bob);
   await bob.messaging.stop();
@@ -152,14 +155,65 @@ async function catchUp(
   probe.reset();
   const phase = watchPhase(server.dir);
   t0 = performance.now();
-  await bob.restart(); // same profile, fresh Messaging: connect → MAM catch-up from the last archive id
+  const restarted = bob.restart(); // same profile, fresh Messaging: connect → MAM catch-up from the last archive id
+  const live = liveDuringCatchUp(
+    alice,
+    bob,
+    restarted.then(() => bob.messaging.inspect.settled()),
+  );
+  await restarted;
   await bob.messaging.inspect.settled();
   const seconds = (performance.now() - t0) / 1000;
   const stats = phase.stop();
-  const stored = messagesWith(bob, alice.jid).length - before;
+  const times = await live.times;
+  const stored = messagesWith(bob, alice.jid).length - before - live.sent();
   if (stored !== N) throw new Error(`catch-up stored ${stored} of ${N}`);
   const data = probe.data;
-  return { rate: stored / seconds, baseline, stored, stages: () => catchUpStages(`xmpp/catch-up-${N}`, data, stats) };
+  return {
+    rate: stored / seconds,
+    baseline,
+    stored,
+    live: times,
+    stages: () => catchUpStages(`xmpp/catch-up-${N}`, data, stats),
+  };
+}
+
+/**
+ * Issue 13 item 4: from Bob's presence (sent once his catch-up has its first page) until the
+ * catch-up is done, Alice sends a message every 200 ms; each one's send() → 'message:added' at Bob.
+ * 'message:added' is seen at the moment Bob's service emits it (his event list's push), so waiting
+ * adds no polling to the catch-up being measured.
+ */
+function liveDuringCatchUp(alice: TestClient, bob: TestClient, caughtUp: Promise<void>) {
+  const conv = alice.store.conversations.getOrCreate(bob.jid);
+  const pending = new Map<string, number>();
+  const times: number[] = [];
+  const push = bob.events.push.bind(bob.events);
+  bob.events.push = (...items) => {
+    for (const e of items) {
+      const sent = e.name === 'message:added' ? pending.get((e.payload as { originId: string }).originId) : undefined;
+      if (sent !== undefined) times.push(performance.now() - sent);
+    }
+    return push(...items);
+  };
+  let done = false;
+  let sent = 0;
+  // Settles when the measured catch-up does (it rejects only if that does, which main reports).
+  void caughtUp.then(() => (done = true));
+  const run = async () => {
+    while (!done && alice.messaging.presenceOf(bob.jid) !== 'available') await new Promise((r) => setTimeout(r, 20));
+    while (!done) {
+      const t = performance.now();
+      const m = await alice.messaging.send(conv.id, `${BODY} during catch-up ${sent}`);
+      sent += 1;
+      pending.set(m.originId!, t);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await waitFor('the live probes seen at Bob', () => times.length >= sent, 30_000);
+    bob.events.push = push;
+    return times;
+  };
+  return { times: run(), sent: () => sent };
 }
 
 async function main() {
@@ -206,6 +260,18 @@ async function main() {
       baseline: cu.baseline,
       ratio: cu.rate / cu.baseline,
     });
+    // A live message while the catch-up runs, against the quiet latency above (issue 13 item 4).
+    const quiet = { p50: pct(lat, 50), p99: pct(lat, 99) };
+    entries.push({ name: `xmpp/live-during-catch-up-count-${N}`, value: cu.live.length, unit: 'messages' });
+    if (cu.live.length > 0)
+      for (const q of [50, 99] as const)
+        entries.push({
+          name: `xmpp/live-during-catch-up-p${q}-${N}`,
+          value: pct(cu.live, q),
+          unit: 'ms',
+          baseline: quiet[`p${q}`],
+          ratio: pct(cu.live, q) / quiet[`p${q}`],
+        });
   } finally {
     await Promise.all([alice.close(), bob.close()]);
     await server.stop();
