@@ -11,13 +11,17 @@
  *   arrives then, as the flood would have brought it; the rest are copies the receive path drops
  *   before decrypting) and purge it (§2.7), as the flood would have emptied it.
  */
-import { xml } from '@xmpp/client';
+import { xml, type XmlElement } from '@xmpp/client';
 import { errorName } from '../log';
 import type { MessagingContext } from './context';
 import { NS_DISCO_INFO } from './disco';
+import { NS } from './stanzas';
 import type { XmppConnection } from './transport/connection';
 
-export const NS_OFFLINE = 'http://jabber.org/protocol/offline';
+/** XEP-0013 §2.2: disco#info of the account's `offline` node (the server's answer also counts what it holds). */
+export function offlineInfoQuery(ownJid: string): XmlElement {
+  return xml('iq', { type: 'get', to: ownJid }, xml('query', { xmlns: NS_DISCO_INFO, node: NS.offline }));
+}
 
 /**
  * Before presence: true when the server holds the offline flood back for this session (it answered
@@ -25,11 +29,9 @@ export const NS_OFFLINE = 'http://jabber.org/protocol/offline';
  */
 export async function holdOfflineFlood(ctx: MessagingContext, c: XmppConnection): Promise<boolean> {
   try {
-    const res = await c.iq(
-      xml('iq', { type: 'get', to: ctx.ownJid }, xml('query', { xmlns: NS_DISCO_INFO, node: NS_OFFLINE })),
-    );
+    const res = await c.iq(offlineInfoQuery(ctx.ownJid));
     const query = res.getChild('query', NS_DISCO_INFO);
-    return query?.getChildren('feature').some((f) => f.attrs.var === NS_OFFLINE) ?? false;
+    return query?.getChildren('feature').some((f) => f.attrs.var === NS.offline) ?? false;
   } catch {
     return false; // item-not-found / service-unavailable: no flexible offline retrieval
   }
@@ -41,7 +43,7 @@ export async function holdOfflineFlood(ctx: MessagingContext, c: XmppConnection)
  */
 export async function releaseOfflineStorage(ctx: MessagingContext, c: XmppConnection): Promise<void> {
   const offline = (type: 'get' | 'set', what: 'fetch' | 'purge') =>
-    c.iq(xml('iq', { type, to: ctx.ownJid }, xml('offline', { xmlns: NS_OFFLINE }, xml(what))));
+    c.iq(xml('iq', { type, to: ctx.ownJid }, xml('offline', { xmlns: NS.offline }, xml(what))));
   try {
     await offline('get', 'fetch');
     await offline('set', 'purge');

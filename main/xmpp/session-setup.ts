@@ -2,9 +2,8 @@
  * What a ready stream needs before messages flow (PROTOCOL.md "Connecting"): a fresh session gets
  * our key settled and published, carbons, the roster, the decrypt workers, the archive catch-up
  * (our presence once its first page has come), what a lost server may have dropped
- * (outbox-resend.ts) and the outbox; a resumed
- * one (XEP-0198) only flushes the outbox, since the server kept everything else. First run: the
- * key must be settled before sign-in completes.
+ * (outbox-resend.ts) and the outbox; a resumed one (XEP-0198) only flushes the outbox, since the
+ * server kept everything else. First run: the key must be settled before sign-in completes.
  */
 import { xml } from '@xmpp/client';
 import { AppError } from '../../common/result';
@@ -162,15 +161,18 @@ export function createSessionSetup({
  * catch-up had no page to give.
  */
 async function catchUpWithPresence(ctx: MessagingContext, catchUp: CatchUp, c: XmppConnection): Promise<boolean> {
-  const flexibleOffline = await holdOfflineFlood(ctx, c);
+  // Asked beside the archive's first page (it never rejects); presence waits for its answer.
+  const hold = holdOfflineFlood(ctx, c);
   let presence: Promise<void> | null = null;
   // With our capabilities (caps.ts): the server then pushes colleagues' key-list changes.
   // Show and status as the person last set them (issue 12 §7), kept in the settings.
   const sendPresence = () =>
-    (presence ??= c.send(ownPresenceStanza(ctx.opts.ownPresence?.() ?? { show: 'available', status: '' })));
+    (presence ??= hold.then(() =>
+      c.send(ownPresenceStanza(ctx.opts.ownPresence?.() ?? { show: 'available', status: '' })),
+    ));
   await catchUp.run(sendPresence);
   await sendPresence();
-  return flexibleOffline;
+  return hold;
 }
 
 export type SessionSetup = ReturnType<typeof createSessionSetup>;

@@ -15,6 +15,7 @@ export const NS = {
   mam: 'urn:xmpp:mam:2', // XEP-0313
   rsm: 'http://jabber.org/protocol/rsm', // XEP-0059
   roster: 'jabber:iq:roster',
+  offline: 'http://jabber.org/protocol/offline', // XEP-0013
 } as const;
 
 export const FALLBACK_BODY = 'This message is encrypted (OpenPGP for XMPP).';

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
-import { xml } from '@xmpp/client';
 import type { DecryptJob } from '../../main/crypto/pool';
 import { NS_DISCO_INFO } from '../../main/xmpp/disco';
-import { NS_OFFLINE } from '../../main/xmpp/offline-storage';
+import { offlineInfoQuery } from '../../main/xmpp/offline-storage';
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { serverKind, startTestServer, type TestServer } from '../support/test-server';
 import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
@@ -220,9 +219,7 @@ describe(`delivery guarantees over ${serverKind()}`, () => {
       const raw = rawConnection(server, I, 'ivan-pw-1', 'offline-count');
       await raw.start();
       try {
-        const res = await raw.iq(
-          xml('iq', { type: 'get', to: I }, xml('query', { xmlns: NS_DISCO_INFO, node: NS_OFFLINE })),
-        );
+        const res = await raw.iq(offlineInfoQuery(I));
         const fields = res.getChild('query', NS_DISCO_INFO)?.getChild('x', 'jabber:x:data')?.getChildren('field');
         expect(fields?.find((f) => f.attrs.var === 'number_of_messages')?.getChildText('value')).toBe('0');
       } finally {
