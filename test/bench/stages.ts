@@ -356,7 +356,7 @@ export function liveStages(
     return from !== undefined && to !== undefined ? to - from : NaN;
   };
   console.log(
-    `\nlive message stages (n=${marks.length}): event-loop stall max ${f(phase.stallMaxMs)} ms; GC ${phase.gcCount} pauses, max ${f(phase.gcMaxMs)} ms`,
+    `\nlive message stages, ${prefix} (n=${marks.length}): event-loop stall max ${f(phase.stallMaxMs)} ms; GC ${phase.gcCount} pauses, max ${f(phase.gcMaxMs)} ms`,
   );
   const slow = [...per].sort((a, b) => b.seen - b.send - (a.seen - a.send)).slice(0, 3);
   console.log(`| stage | p50 ms | p99 ms | max ms | slowest 3 (ms) |`);

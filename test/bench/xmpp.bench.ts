@@ -113,7 +113,14 @@ async function catchUp(
   alice: TestClient,
   bob: TestClient,
   probe: StageProbe,
-): Promise<{ rate: number; baseline: number; stored: number; live: number[]; stages: () => BenchEntry[] }> {
+): Promise<{
+  rate: number;
+  baseline: number;
+  stored: number;
+  live: number[];
+  stages: () => BenchEntry[];
+  liveStages: () => BenchEntry[];
+}> {
   const aliceId = await identityOf(alice);
   const bobId = await identityOf(bob);
   await bob.messaging.stop();
@@ -175,6 +182,8 @@ async function catchUp(
     stored,
     live: times,
     stages: () => catchUpStages(`xmpp/catch-up-${N}`, data, stats),
+    // Where a live message's time goes while the catch-up runs (issue 13 item 4).
+    liveStages: () => liveStages(`xmpp/live-during-catch-up-${N}`, live.marks, data, stats),
   };
 }
 
@@ -188,11 +197,16 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, caughtUp: Promise
   const conv = alice.store.conversations.getOrCreate(bob.jid);
   const pending = new Map<string, number>();
   const times: number[] = [];
+  const marks: LiveMark[] = [];
   const push = bob.events.push.bind(bob.events);
   bob.events.push = (...items) => {
     for (const e of items) {
-      const sent = e.name === 'message:added' ? pending.get((e.payload as { originId: string }).originId) : undefined;
-      if (sent !== undefined) times.push(performance.now() - sent);
+      const originId = e.name === 'message:added' ? (e.payload as { originId: string }).originId : '';
+      const sent = pending.get(originId);
+      if (sent === undefined) continue;
+      const seen = performance.now();
+      times.push(seen - sent);
+      marks.push({ originId, send: sent, seen });
     }
     return push(...items);
   };
@@ -213,7 +227,7 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, caughtUp: Promise
     bob.events.push = push;
     return times;
   };
-  return { times: run(), sent: () => sent };
+  return { times: run(), sent: () => sent, marks };
 }
 
 async function main() {
@@ -252,7 +266,7 @@ async function main() {
       ratio: tp.ox / tp.plain,
     });
     const cu = await catchUp(server, alice, bob, probe);
-    stageTables.push(cu.stages);
+    stageTables.push(cu.stages, cu.liveStages);
     entries.push({
       name: `xmpp/catch-up-${N}`,
       value: cu.rate,
