@@ -26,8 +26,8 @@ export interface DecryptJob {
   delayStamp?: Date;
   now: Date;
   /**
-   * A message that arrived live: it goes ahead of every queued job that is not live (a catch-up
-   * page queues up to 250), in arrival order among live ones (issue 13 item 4).
+   * A message that arrived live: the decrypt service (xmpp/decrypt.ts) opens it on its own thread,
+   * not behind a catch-up's jobs in this pool (issue 13 item 4). The pool treats it as any job.
    */
   live?: boolean;
 }
@@ -161,33 +161,13 @@ function toWire(job: DecryptJob, withKey: boolean): WorkerJob {
   };
 }
 
-/** Waiting jobs: the live ones first (`queue[0, live)`), then the rest, each in arrival order. */
-function jobQueue() {
-  const queue: Queued[] = [];
-  let live = 0;
-  return {
-    queue: queue as readonly Queued[],
-    enqueue: (q: Queued): void => {
-      if (q.job.live) queue.splice(live++, 0, q);
-      else queue.push(q);
-    },
-    dequeue: (): Queued => {
-      if (live > 0) live--;
-      return queue.shift()!;
-    },
-    takeAll: (): Queued[] => {
-      live = 0;
-      return queue.splice(0);
-    },
-  };
-}
-
 function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
   const size = Math.max(1, opts.size ?? availableParallelism());
   const maxInFlight = opts.maxInFlight ?? 64;
   const entry = opts.worker ?? resolveDecryptWorker();
   const init: WorkerInit = { armoredSecretKey: opts.identity.armoredSecretKey, limits };
-  const { queue, enqueue, dequeue, takeAll } = jobQueue();
+  /** Waiting jobs, in arrival order. */
+  const queue: Queued[] = [];
   let closed = false;
   // Workers that die before answering anything (missing file, broken build) must not respawn
   // forever: after a few in a row the pool falls back to decrypting on this thread.
@@ -223,7 +203,7 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     if (closed || fallback) return;
     if (++crashesInARow > size * 3) {
       const inline = (fallback = inlinePool(opts.identity, maxInFlight, limits));
-      for (const q of takeAll()) inline.open(q.job).then(q.resolve, q.reject);
+      for (const q of queue.splice(0)) inline.open(q.job).then(q.resolve, q.reject);
       markReady('inline');
       return;
     }
@@ -261,7 +241,7 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
         if (!s.channel.dead() && n < maxInFlight && (!best || n < best.channel.inFlight)) best = s;
       }
       if (!best) return;
-      send(best, dequeue());
+      send(best, queue.shift()!);
     }
   }
 
@@ -274,14 +254,14 @@ function threadPool(opts: DecryptPoolOptions, limits: OxLimits): DecryptPool {
     open(job) {
       if (closed) return Promise.reject(new DecryptPoolError('decrypt pool is closed'));
       if (fallback) return fallback.open(job);
-      const p = new Promise<OpenedSigncrypt>((resolve, reject) => enqueue({ job, resolve, reject }));
+      const p = new Promise<OpenedSigncrypt>((resolve, reject) => queue.push({ job, resolve, reject }));
       pump();
       return p;
     },
     openMany: (jobs) => openMany(pool, jobs),
     async close() {
       closed = true;
-      for (const q of takeAll()) q.reject(new DecryptPoolError('decrypt pool is closed'));
+      for (const q of queue.splice(0)) q.reject(new DecryptPoolError('decrypt pool is closed'));
       slots.forEach((s, i) => {
         if (!opts.metrics || !s.readyLoop || s.channel.dead()) return;
         const { active, idle } = s.channel.eventLoopUtilization(s.readyLoop);

@@ -154,9 +154,9 @@ export function createSessionSetup({
 /**
  * The archive's first page, then our presence, then the rest of the catch-up: a colleague's new
  * message arrives live meanwhile instead of waiting in offline storage for the whole catch-up
- * (issue 13 item 4; the decrypt pool puts it ahead of the catch-up's jobs). The offline flood that
- * presence would release is held back: Prosody does so for a session that queried the archive
- * (mod_mam), ejabberd when asked (XEP-0013, offline-storage.ts). Resolves with whether the server
+ * (issue 13 item 4; decrypt.ts opens it on this thread, not behind the catch-up's jobs in the
+ * pool). The offline flood that presence would release is held back: Prosody does so for a
+ * session that queried the archive (mod_mam), ejabberd when asked (XEP-0013, offline-storage.ts). Resolves with whether the server
  * holds it for us (then released after the second catch-up). Presence goes once, also when the
  * catch-up had no page to give.
  */

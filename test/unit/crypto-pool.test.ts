@@ -68,33 +68,6 @@ describe('decrypt pool', () => {
     },
   );
 
-  it('decrypts a live message before the catch-up jobs queued ahead of it, live ones in arrival order', async () => {
-    const { jobs } = await mixedJobs(12);
-    const good = jobs.filter((_, i) => i % 5 !== 3);
-    // One worker, one job at a time: everything but the first waits in the pool's queue.
-    const pool = createDecryptPool({ identity: bob.identity, mode: 'threads', size: 1, maxInFlight: 1 });
-    pools.push(pool);
-    await pool.ready();
-    const done: string[] = [];
-    const track = (name: string, job: DecryptJob) => pool.open(job).then(() => done.push(name));
-    const all = [
-      ...good.slice(0, 6).map((j, i) => track(`catch-up ${i}`, j)),
-      track('live a', { ...good[6]!, live: true }),
-      track('live b', { ...good[7]!, live: true }),
-    ];
-    await Promise.all(all);
-    expect(done).toEqual([
-      'catch-up 0', // already on the worker
-      'live a',
-      'live b',
-      'catch-up 1',
-      'catch-up 2',
-      'catch-up 3',
-      'catch-up 4',
-      'catch-up 5',
-    ]);
-  });
-
   it.each(['threads', 'inline'] as const)(
     '%s: gives the same answers as openSigncrypt, in input order',
     async (mode) => {
