@@ -156,9 +156,9 @@ export function createSessionSetup({
  * message arrives live meanwhile instead of waiting in offline storage for the whole catch-up
  * (issue 13 item 4; decrypt.ts opens it on this thread, not behind the catch-up's jobs in the
  * pool). The offline flood that presence would release is held back: Prosody does so for a
- * session that queried the archive (mod_mam), ejabberd when asked (XEP-0013, offline-storage.ts). Resolves with whether the server
- * holds it for us (then released after the second catch-up). Presence goes once, also when the
- * catch-up had no page to give.
+ * session that queried the archive (mod_mam), ejabberd when asked (XEP-0013, offline-storage.ts).
+ * Resolves with whether the server holds it for us (then released after the second catch-up).
+ * Presence goes once, also when the catch-up had no page to give.
  */
 async function catchUpWithPresence(ctx: MessagingContext, catchUp: CatchUp, c: XmppConnection): Promise<boolean> {
   // Asked beside the archive's first page (it never rejects); presence waits for its answer.
