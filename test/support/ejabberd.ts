@@ -241,8 +241,8 @@ export async function setUpEjabberdNode(o: {
     await started(from);
   };
   /** The VM is the process whose arguments hold `-sname <name>` (ejabberdctl's own calls use other names). */
-  const vmPid = () => {
-    const pids = readdirSync('/proc')
+  const vmPids = () =>
+    readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
       .filter((p) => {
         try {
@@ -253,6 +253,8 @@ export async function setUpEjabberdNode(o: {
         }
       })
       .map(Number);
+  const vmPid = () => {
+    const pids = vmPids();
     if (pids.length !== 1) throw new Error(`expected one Erlang VM for ${name}, found ${pids.length}`);
     return pids[0]!;
   };
@@ -265,8 +267,24 @@ export async function setUpEjabberdNode(o: {
     dir,
     logFile,
     async halt() {
-      await ctl('stop').catch(() => undefined); // not running: nothing to stop
-      await ctl('stopped').catch(() => undefined); // already gone: nothing to wait for
+      // SIGTERM makes the Erlang VM run init:stop(), the orderly shutdown `ejabberdctl stop` asks for
+      // (ejabberd stops its listeners and applications, Mnesia closes its tables), without the two
+      // ejabberdctl calls of about 2 s each that `stop` and `stopped` cost. SIGCONT lets a frozen
+      // VM act on it. Not running: nothing to stop.
+      const pids = vmPids();
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGTERM');
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // gone meanwhile: nothing to stop
+        }
+      }
+      const deadline = Date.now() + 30_000;
+      while (vmPids().length > 0) {
+        if (Date.now() > deadline) throw new Error(`ejabberd node ${name} did not stop within 30 s of SIGTERM`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
     },
     async crash() {
       process.kill(vmPid(), 'SIGKILL');
