@@ -196,7 +196,6 @@ async function catchUp(
 function liveDuringCatchUp(alice: TestClient, bob: TestClient, caughtUp: Promise<void>) {
   const conv = alice.store.conversations.getOrCreate(bob.jid);
   const pending = new Map<string, number>();
-  const times: number[] = [];
   const marks: LiveMark[] = [];
   const push = bob.events.push.bind(bob.events);
   bob.events.push = (...items) => {
@@ -204,9 +203,7 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, caughtUp: Promise
       const originId = e.name === 'message:added' ? (e.payload as { originId: string }).originId : '';
       const sent = pending.get(originId);
       if (sent === undefined) continue;
-      const seen = performance.now();
-      times.push(seen - sent);
-      marks.push({ originId, send: sent, seen });
+      marks.push({ originId, send: sent, seen: performance.now() });
     }
     return push(...items);
   };
@@ -223,9 +220,9 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, caughtUp: Promise
       pending.set(m.originId!, t);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await waitFor('the live probes seen at Bob', () => times.length >= sent, 30_000);
+    await waitFor('the live probes seen at Bob', () => marks.length >= sent, 30_000);
     bob.events.push = push;
-    return times;
+    return marks.map((m) => m.seen - m.send);
   };
   return { times: run(), sent: () => sent, marks };
 }

@@ -27,6 +27,11 @@ export async function makeParty(jid: string): Promise<Party> {
   return { jid, identity, contact };
 }
 
+/** One party per JID, made in parallel, in the order given. */
+export function makeParties<const J extends readonly string[]>(...jids: J): Promise<{ [K in keyof J]: Party }> {
+  return Promise.all(jids.map(makeParty)) as Promise<{ [K in keyof J]: Party }>;
+}
+
 /** An admin signing key as `clinic-admin keygen` makes one (OpenPGP v4 Ed25519), decrypted, dated KEY_DATE. */
 export async function adminKey(name: string): Promise<openpgp.PrivateKey> {
   const { privateKey } = await openpgp.generateKey({

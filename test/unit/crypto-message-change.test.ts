@@ -9,13 +9,13 @@ import * as openpgp from 'openpgp';
 import { openSigncrypt, signcryptWithDigest, SigncryptRejectedError } from '../../main/crypto/index';
 import { RETRACT_FALLBACK_BODY } from '../../main/crypto/message-change';
 import { buildSigncryptXml } from '../../main/crypto/signcrypt';
-import { bodyXml, makeParty, openPayload, type Party } from '../support/crypto-fixtures';
+import { bodyXml, makeParties, openPayload, type Party } from '../support/crypto-fixtures';
 
 const now = new Date('2026-11-28T10:00:00Z');
 let alice: Party, bob: Party;
 
 beforeAll(async () => {
-  [alice, bob] = (await Promise.all(['alice@clinic.test', 'bob@clinic.test'].map(makeParty))) as [Party, Party];
+  [alice, bob] = await makeParties('alice@clinic.test', 'bob@clinic.test');
 });
 
 const open = (payload: string) => openPayload(payload, now);

@@ -9,16 +9,14 @@ import {
 } from '../../main/crypto/index';
 import { resolveDecryptWorker } from '../../main/crypto/pool';
 import { BACKGROUND_NICE } from '../../main/worker/serve';
-import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
+import { craft, makeParties, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 
 let alice: Party, bob: Party, mallory: Party;
 const now = new Date('2026-11-28T10:00:00Z');
 const pools: DecryptPool[] = [];
 
 beforeAll(async () => {
-  [alice, bob, mallory] = (await Promise.all(
-    ['alice@clinic.test', 'bob@clinic.test', 'mallory@clinic.test'].map(makeParty),
-  )) as [Party, Party, Party];
+  [alice, bob, mallory] = await makeParties('alice@clinic.test', 'bob@clinic.test', 'mallory@clinic.test');
 });
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SigncryptRejectedError } from '../../main/crypto/errors';
 import { buildReadMarkXml, MDS_NS, openReadMark, sealReadMark } from '../../main/crypto/read-sync';
-import { craft, makeParty, stamp, type Party } from '../support/crypto-fixtures';
+import { craft, makeParties, stamp, type Party } from '../support/crypto-fixtures';
 
 let alice: Party, bob: Party, otherAliceKey: Party;
 const now = new Date('2026-11-28T10:00:00Z');
@@ -12,7 +12,7 @@ const B = 'bob@clinic.test';
 
 beforeAll(async () => {
   // otherAliceKey: a key with our own user ID that is not our key (a forger, or an old key).
-  [alice, bob, otherAliceKey] = (await Promise.all([A, B, A].map(makeParty))) as [Party, Party, Party];
+  [alice, bob, otherAliceKey] = await makeParties(A, B, A);
 });
 
 const markXml = (o: { to?: string[]; time?: string; payload?: string } = {}) =>

@@ -6,13 +6,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openSigncrypt, signcrypt } from '../../main/crypto/index';
 import { buildSigncryptXml, fallbackQuote } from '../../main/crypto/signcrypt';
-import { bodyXml, makeParty, openPayload, type Party } from '../support/crypto-fixtures';
+import { bodyXml, makeParties, openPayload, type Party } from '../support/crypto-fixtures';
 
 const now = new Date('2026-11-28T10:00:00Z');
 let alice: Party, bob: Party;
 
 beforeAll(async () => {
-  [alice, bob] = (await Promise.all(['alice@clinic.test', 'bob@clinic.test'].map(makeParty))) as [Party, Party];
+  [alice, bob] = await makeParties('alice@clinic.test', 'bob@clinic.test');
 });
 
 /** The checks on a plaintext <signcrypt/> as Bob receives it. */

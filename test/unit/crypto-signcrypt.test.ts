@@ -7,15 +7,18 @@ import {
   SigncryptRejectedError,
   type RejectReason,
 } from '../../main/crypto/index';
-import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
+import { craft, makeParties, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 
 let alice: Party, bob: Party, carol: Party, mallory: Party;
 const now = new Date('2026-11-28T10:00:00Z');
 
 beforeAll(async () => {
-  [alice, bob, carol, mallory] = (await Promise.all(
-    ['alice@clinic.test', 'bob@clinic.test', 'carol@clinic.test', 'mallory@clinic.test'].map(makeParty),
-  )) as [Party, Party, Party, Party];
+  [alice, bob, carol, mallory] = await makeParties(
+    'alice@clinic.test',
+    'bob@clinic.test',
+    'carol@clinic.test',
+    'mallory@clinic.test',
+  );
 });
 
 const openAsBob = (base64: string, extra: { delayStamp?: Date; now?: Date; sender?: Party } = {}) =>

@@ -2,13 +2,13 @@
 // only an <urgent/> in our namespace inside <payload/> counts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSigncryptXml, CLINIC_NS, openSigncrypt, signcrypt } from '../../main/crypto/signcrypt';
-import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
+import { craft, makeParties, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 
 let alice: Party, bob: Party;
 const now = new Date('2026-11-28T10:00:00Z');
 
 beforeAll(async () => {
-  [alice, bob] = (await Promise.all(['alice@clinic.test', 'bob@clinic.test'].map(makeParty))) as [Party, Party];
+  [alice, bob] = await makeParties('alice@clinic.test', 'bob@clinic.test');
 });
 
 const open = (base64: string) =>

@@ -2,16 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signcrypt, SigncryptRejectedError, type DecryptJob } from '../../main/crypto/index';
 import { silentLogger } from '../../main/log';
 import { createDecryptService, type DecryptService } from '../../main/xmpp/decrypt';
-import { makeParty, type Party } from '../support/crypto-fixtures';
+import { makeParties, type Party } from '../support/crypto-fixtures';
 
 let alice: Party, bob: Party, mallory: Party;
 const now = new Date('2026-11-28T10:00:00Z');
 const services: DecryptService[] = [];
 
 beforeAll(async () => {
-  [alice, bob, mallory] = (await Promise.all(
-    ['alice@clinic.test', 'bob@clinic.test', 'mallory@clinic.test'].map(makeParty),
-  )) as [Party, Party, Party];
+  [alice, bob, mallory] = await makeParties('alice@clinic.test', 'bob@clinic.test', 'mallory@clinic.test');
 });
 afterAll(async () => {
   await Promise.all(services.map((s) => s.close()));

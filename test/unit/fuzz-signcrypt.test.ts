@@ -17,7 +17,7 @@ import {
   signcrypt,
   type OpenedSigncrypt,
 } from '../../main/crypto/signcrypt';
-import { craft, makeParty, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
+import { craft, makeParties, signcryptXml, stamp, type Party } from '../support/crypto-fixtures';
 import { fuzz, hostileWords, xmlSafeString } from './fuzz-support';
 
 const NOW = new Date('2026-11-28T10:00:00Z');
@@ -27,11 +27,7 @@ let alice: Party, bob: Party, mallory: Party;
 let genuine: { base64: string; body: string }[];
 
 beforeAll(async () => {
-  [alice, bob, mallory] = (await Promise.all(['alice@clinic.test', OUR_JID, 'mallory@clinic.test'].map(makeParty))) as [
-    Party,
-    Party,
-    Party,
-  ];
+  [alice, bob, mallory] = await makeParties('alice@clinic.test', OUR_JID, 'mallory@clinic.test');
   const bodies = ['Room 4 is ready.', '', 'x'.repeat(3000), 'line\r\nbreak & <markup> ]]> 😀'];
   genuine = await Promise.all(
     bodies.map(async (body) => ({

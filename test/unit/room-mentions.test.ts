@@ -17,7 +17,7 @@ import {
 } from '../../common/mentions';
 import { openRoomMessage, signcryptForRoom } from '../../main/crypto/room-message';
 import { buildSigncryptXml, checkSigncryptPlaintext, defaultOxLimits } from '../../main/crypto/signcrypt';
-import { bodyXml, makeParty, openPayload, type Party } from '../support/crypto-fixtures';
+import { bodyXml, makeParties, openPayload, type Party } from '../support/crypto-fixtures';
 
 const DANA = 'dana@clinic.test';
 const SAM = 'sam@clinic.test';
@@ -159,7 +159,7 @@ describe('mentions in a room message', () => {
   let rita: Party, dana: Party, sam: Party;
   const ROOM = 'care-team@rooms.clinic.test';
   beforeAll(async () => {
-    [rita, dana, sam] = (await Promise.all(['rita@clinic.test', DANA, SAM].map(makeParty))) as [Party, Party, Party];
+    [rita, dana, sam] = await makeParties('rita@clinic.test', DANA, SAM);
   });
 
   const open = (base64: string, members: string[]) =>
