@@ -56,7 +56,7 @@ const onServer = (name: string, server: string) => ({
     // After everything else: two Erlang VMs per cluster file beside the rest of the suite loaded
     // the 2-core CI machine enough to time out unrelated tests. Alone, the matrix files mostly
     // wait on the servers' round trips, so two of them run at a time (of either project: a group
-    // has one worker count), with the test nodes' schedulers not spinning (test/support/ejabberd.ts).
+    // has one worker count).
     maxWorkers: 2,
     sequence: { groupOrder: 2 },
   },

@@ -207,10 +207,7 @@ export async function setUpEjabberdNode(o: {
       'ERL_EPMD_ADDRESS=127.0.0.1',
       'INET_DIST_INTERFACE=127.0.0.1',
       `ERLANG_NODE=${name}`,
-      // No busy-waiting schedulers: by default an Erlang VM's idle schedulers spin on the CPU for a
-      // while before they sleep, which on the 2-core test machine takes turns from the clients and
-      // the other test files. What the server does is unchanged: it only stops spinning when idle.
-      `ERL_OPTIONS="-setcookie ${o.cookie} +sbwt none +sbwtdcpu none +sbwtdio none"`,
+      `ERL_OPTIONS="-setcookie ${o.cookie}"`,
       '',
     ].join('\n'),
   );
