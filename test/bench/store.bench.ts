@@ -372,6 +372,72 @@ for (const { label, n } of sizes) {
     baseline: s.searchInThread,
   });
 }
+/**
+ * A conversation's summary (its inbox row, announced on every message received or sent) with
+ * 10,000 unread messages: the counts kept on the conversation row (migration 0018) against the
+ * counting subqueries they replaced, run on the same file in this run.
+ */
+async function unreadSummary(): Promise<void> {
+  const UNREAD = 10_000;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-unread-'));
+  const key = randomBytes(32);
+  const file = join(dir, 'cache.db');
+  const store = openStore({ file, key, pageSize });
+  const raw = openDb({ file, key, pageSize });
+  try {
+    const conv = store.conversations.getOrCreate('reception@clinic.test', 1);
+    store.transaction(() => {
+      for (let i = 0; i < UNREAD; i++)
+        store.messages.insert({
+          conversationId: conv.id,
+          direction: 'in',
+          state: 'delivered',
+          body: `reminder ${i}`,
+          originId: `unread-${i}`,
+          sentAt: 1_000 + i,
+          urgent: i % 50 === 0,
+        });
+    });
+    const counted = raw.prepare<[number], { unread: number; urgent: number; mention: number }>(
+      `SELECT (SELECT count(*) FROM messages u WHERE u.conversation_id = c.id AND u.direction = 'in'
+                 AND u.read_at IS NULL AND u.state <> 'unverified') AS unread,
+              (SELECT count(*) FROM messages g WHERE g.conversation_id = c.id AND g.direction = 'in'
+                 AND g.read_at IS NULL AND g.state <> 'unverified' AND g.urgent = 1) AS urgent,
+              (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id AND n.direction = 'in'
+                 AND n.read_at IS NULL AND n.state <> 'unverified' AND n.mentions_me = 1) AS mention
+         FROM conversations c WHERE c.id = ?`,
+    );
+    const id = Number(conv.id);
+    const summary = store.conversations.summary(conv.id)!;
+    const old = counted.get(id)!;
+    if (summary.unread !== UNREAD || old.unread !== UNREAD || summary.urgentUnread !== old.urgent)
+      throw new Error('unread counts disagree');
+    const kept = pct(
+      timeMany(200, () => store.conversations.summary(conv.id)),
+      50,
+    );
+    const count = pct(
+      timeMany(200, () => counted.get(id)),
+      50,
+    );
+    console.log('\nconversation summary with 10k unread messages (encrypted)');
+    console.log('| metric | counts kept on the row | counting subqueries (before 0018) | ratio |');
+    console.log('|---|---:|---:|---:|');
+    console.log(`| summary p50 | ${fmt(kept, 3)} ms | ${fmt(count, 3)} ms | ${(kept / count).toFixed(3)} |`);
+    entries.push({
+      name: 'store/conversation-summary-p50-10k-unread',
+      value: kept,
+      unit: 'ms',
+      baseline: count,
+      ratio: kept / count,
+    });
+  } finally {
+    raw.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+await unreadSummary();
 recordBench(entries);
 
 // The store goal (issue 13 item 5): encrypted bulk insert at 1M ≥ 10× the end-to-end catch-up rate.

@@ -22,6 +22,7 @@ import { migrate0014Rooms } from './0014-rooms';
 import { migrate0015RoomSettings } from './0015-room-settings';
 import { migrate0016RoomMentionsAndReads } from './0016-room-mentions-and-reads';
 import { migrate0017SegmentRecipients } from './0017-segment-recipients';
+import { migrate0018UnreadCounts } from './0018-unread-counts';
 
 export interface Migration {
   version: number;
@@ -47,6 +48,7 @@ export const migrations: readonly Migration[] = [
   { version: 15, name: 'room-settings', up: migrate0015RoomSettings },
   { version: 16, name: 'room-mentions-and-reads', up: migrate0016RoomMentionsAndReads },
   { version: 17, name: 'segment-recipients', up: migrate0017SegmentRecipients },
+  { version: 18, name: 'unread-counts', up: migrate0018UnreadCounts },
 ];
 
 /** Throws when the list is not 1, 2, 3, … (a programming error caught by the unit test too). */

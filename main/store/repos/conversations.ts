@@ -1,12 +1,13 @@
 /**
  * Conversations and the list the UI shows: newest activity first, keyset-paged on
- * (last_at, id) through conversations_by_activity; the last message comes from messages_page
- * and the unread count from the partial index messages_unread (both per-row index seeks, so
- * the first page costs the same at 1k or 1M messages).
+ * (last_at, id) through conversations_by_activity; the last message comes from messages_page (a
+ * per-row index seek) and the unread counts from the conversation's own row, kept by triggers on
+ * messages (migration 0018), so the first page costs the same at 1k or 1M messages and at 10 or
+ * 10,000 unread.
  *
  * A message that could not be verified (state 'unverified', body null) is not an unread message:
- * it is never shown as one, so it must not raise the badge either (issue 10 §9). Checking the
- * state costs a row lookup per unread row found by the partial index; unread rows are few.
+ * it is never shown as one, so it must not raise the badge either (issue 10 §9); the triggers
+ * count it out.
  */
 import type { MessageState, Role, TrustState } from '../../../common/contract/domain';
 import { decodeCursor, encodeCursor, parseId } from '../ids';
@@ -110,15 +111,7 @@ const SELECT_ITEM = `
   SELECT c.id, c.peer_jid, c.last_at, ct.display_name, ct.role, ct.trust,
          m.id AS m_id, m.body AS m_body, m.sent_at AS m_sent_at, m.direction AS m_direction, m.state AS m_state,
          m.retracted_at AS m_retracted_at,
-         (SELECT count(*) FROM messages u
-           WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.read_at IS NULL
-             AND u.state <> 'unverified') AS unread,
-         (SELECT count(*) FROM messages g
-           WHERE g.conversation_id = c.id AND g.direction = 'in' AND g.read_at IS NULL
-             AND g.state <> 'unverified' AND g.urgent = 1) AS urgent_unread,
-         (SELECT count(*) FROM messages n
-           WHERE n.conversation_id = c.id AND n.direction = 'in' AND n.read_at IS NULL
-             AND n.state <> 'unverified' AND n.mentions_me = 1) AS mention_unread,
+         c.unread, c.urgent_unread, c.mention_unread,
          r.conversation_id AS r_id, r.name AS r_name, r.left_at AS r_left,
          r.announcement AS r_announcement, r.unsafe AS r_unsafe,
          CASE WHEN r.conversation_id IS NULL THEN NULL ELSE
