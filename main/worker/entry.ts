@@ -19,10 +19,25 @@ export interface WorkerEntry {
   tsx: boolean;
 }
 
-/** The entry `<name>` beside `base` (pass the caller's import.meta.url): .ts from sources, .cjs in the bundle. */
-export function workerEntry(name: string, base: string): WorkerEntry {
+/**
+ * From sources, `CLINIC_WORKER_DIR` may name a directory of prebuilt worker bundles (the test run
+ * builds them once, vitest.config.ts): a thread started through tsx registers its hooks and
+ * transpiles the worker's imports itself, about 0.5 s of CPU per thread, and every store open and
+ * every sign-in's decrypt pool starts threads. The bundle is what ships.
+ */
+const PREBUILT_ENV = 'CLINIC_WORKER_DIR';
+
+/**
+ * The entry `<name>` beside `base` (pass the caller's import.meta.url): .ts from sources (or the
+ * prebuilt bundle named by `env`'s CLINIC_WORKER_DIR), .cjs in the bundle.
+ */
+export function workerEntry(name: string, base: string, env: NodeJS.ProcessEnv = process.env): WorkerEntry {
   const here = base.startsWith('file:') ? fileURLToPath(base) : base;
-  if (/\.[cm]?ts$/.test(here)) return { file: join(dirname(here), `${name}.ts`), tsx: true };
+  if (/\.[cm]?ts$/.test(here)) {
+    const prebuilt = env[PREBUILT_ENV];
+    if (prebuilt) return { file: join(prebuilt, `${name}.cjs`), tsx: false };
+    return { file: join(dirname(here), `${name}.ts`), tsx: true };
+  }
   return { file: join(dirname(here), `${name}.cjs`), tsx: false };
 }
 
@@ -31,13 +46,18 @@ interface SpawnOptions {
   resourceLimits?: ResourceLimits;
 }
 
-/** Starts the thread. A missing or broken entry surfaces as the Worker's 'error' event, never as a throw here. */
+/**
+ * Starts the thread. A missing or broken entry surfaces as the Worker's 'error' event, never as a
+ * throw here. The thread does not inherit this process's Node options (`execArgv: []`): under tsx
+ * or vitest they load tsx's hooks into every thread again (about 0.2 s of CPU each), which a
+ * bundled entry does not need and the .ts bootstrap below registers itself.
+ */
 export function spawnWorker(entry: WorkerEntry, opts: SpawnOptions): Worker {
-  if (!entry.tsx) return new Worker(entry.file, opts);
+  if (!entry.tsx) return new Worker(entry.file, { ...opts, execArgv: [] });
   const target = JSON.stringify(pathToFileURL(entry.file).href);
   // A failed import is rethrown outside the promise so it reaches the host as an 'error' event.
   const code = `import(${JSON.stringify(tsxEsmApi())}).then((m) => { m.register(); return import(${target}); }).catch((e) => { setImmediate(() => { throw e; }); });`;
-  return new Worker(code, { ...opts, eval: true });
+  return new Worker(code, { ...opts, eval: true, execArgv: [] });
 }
 
 /** tsx's ESM API module (development and tests only: the bundle never takes this path). */

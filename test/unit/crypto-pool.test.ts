@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDecryptPool,
@@ -42,9 +43,15 @@ async function mixedJobs(n: number): Promise<{ jobs: DecryptJob[]; expected: (st
 }
 
 describe('decrypt pool', () => {
-  it('finds the worker script next to the source when running from TypeScript', () => {
-    expect(resolveDecryptWorker()).toMatchObject({ tsx: true });
-    expect(resolveDecryptWorker().file).toMatch(/main[\\/]crypto[\\/]decrypt-worker\.ts$/);
+  it('finds the worker script next to the source when running from TypeScript, or the bundle the test run built', () => {
+    const prebuilt = process.env.CLINIC_WORKER_DIR;
+    if (prebuilt) {
+      expect(resolveDecryptWorker()).toEqual({ file: join(prebuilt, 'decrypt-worker.cjs'), tsx: false });
+      expect(existsSync(resolveDecryptWorker().file)).toBe(true);
+    } else {
+      expect(resolveDecryptWorker()).toMatchObject({ tsx: true });
+      expect(resolveDecryptWorker().file).toMatch(/main[\\/]crypto[\\/]decrypt-worker\.ts$/);
+    }
   });
 
   it.runIf(process.platform === 'linux')(

@@ -36,12 +36,17 @@ function start(entry = echoEntry, onStop: (cause: Error | null) => void = () => 
 describe('worker entry location', () => {
   it('takes the .ts sibling through tsx from sources and the .cjs sibling beside a bundle', () => {
     const src = pathToFileURL(join('/app', 'main', 'crypto', 'pool.ts')).href;
-    expect(workerEntry('decrypt-worker', src)).toEqual({
+    expect(workerEntry('decrypt-worker', src, {})).toEqual({
       file: join('/app', 'main', 'crypto', 'decrypt-worker.ts'),
       tsx: true,
     });
+    // A test run's prebuilt bundles (vitest.config.ts) stand in for the sources' .ts.
+    expect(workerEntry('decrypt-worker', src, { CLINIC_WORKER_DIR: '/built' })).toEqual({
+      file: join('/built', 'decrypt-worker.cjs'),
+      tsx: false,
+    });
     const bundle = pathToFileURL(join('/app', 'dist', 'main', 'index.cjs')).href;
-    expect(workerEntry('store-worker', bundle)).toEqual({
+    expect(workerEntry('store-worker', bundle, { CLINIC_WORKER_DIR: '/built' })).toEqual({
       file: join('/app', 'dist', 'main', 'store-worker.cjs'),
       tsx: false,
     });
