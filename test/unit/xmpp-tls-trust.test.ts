@@ -16,4 +16,14 @@ describe('XMPP certificate trust', () => {
   it('adds the clinic CA from the policy to the public roots, never replacing them', () => {
     expect(trustOptions('clinic.example', [CLINIC_CA]).ca).toEqual([...rootCertificates, CLINIC_CA]);
   });
+
+  it('builds the handshake context once per trusted list, and another for another list', () => {
+    const a = trustOptions('clinic.example', [CLINIC_CA]).secureContext;
+    expect(a).toBeDefined();
+    expect(trustOptions('other.example', [CLINIC_CA]).secureContext).toBe(a);
+    const roots = trustOptions('clinic.example', [null]).secureContext;
+    expect(roots).toBeDefined();
+    expect(roots).not.toBe(a);
+    expect(trustOptions('clinic.example', []).secureContext).toBe(roots);
+  });
 });
