@@ -14,6 +14,7 @@ import { openStore, type NewMessage, type Store } from '../../main/store';
 import { startBackground } from '../../main/store/background';
 import { buildStore } from '../../main/store/build-store';
 import { runMigrations } from '../../main/store/migrations';
+import { countedUnread } from '../../main/store/migrations/0018-unread-counts';
 import { openDb, PAGE_SIZE } from '../../main/store/open-db';
 import { readBench, recordBench, type BenchEntry } from './report';
 
@@ -398,14 +399,9 @@ async function unreadSummary(): Promise<void> {
           urgent: i % 50 === 0,
         });
     });
+    const sql = countedUnread('c.id');
     const counted = raw.prepare<[number], { unread: number; urgent: number; mention: number }>(
-      `SELECT (SELECT count(*) FROM messages u WHERE u.conversation_id = c.id AND u.direction = 'in'
-                 AND u.read_at IS NULL AND u.state <> 'unverified') AS unread,
-              (SELECT count(*) FROM messages g WHERE g.conversation_id = c.id AND g.direction = 'in'
-                 AND g.read_at IS NULL AND g.state <> 'unverified' AND g.urgent = 1) AS urgent,
-              (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id AND n.direction = 'in'
-                 AND n.read_at IS NULL AND n.state <> 'unverified' AND n.mentions_me = 1) AS mention
-         FROM conversations c WHERE c.id = ?`,
+      `SELECT ${sql.unread} AS unread, ${sql.urgent} AS urgent, ${sql.mention} AS mention FROM conversations c WHERE c.id = ?`,
     );
     const id = Number(conv.id);
     const summary = store.conversations.summary(conv.id)!;

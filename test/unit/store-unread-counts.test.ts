@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageState } from '../../common/contract/domain';
 import { openStore, type Store } from '../../main/store';
 import { migrations, runMigrations } from '../../main/store/migrations';
+import { countedUnread } from '../../main/store/migrations/0018-unread-counts';
 import { openDb, type Db } from '../../main/store/open-db';
 
 const dirs: string[] = [];
@@ -24,14 +25,8 @@ function tmpFile(): string {
 }
 
 /** The counts as the summary computed them before migration 0018, per conversation id. */
-const COUNTED = `
-  SELECT c.id,
-    (SELECT count(*) FROM messages u WHERE u.conversation_id = c.id AND u.direction = 'in'
-       AND u.read_at IS NULL AND u.state <> 'unverified') AS unread,
-    (SELECT count(*) FROM messages g WHERE g.conversation_id = c.id AND g.direction = 'in'
-       AND g.read_at IS NULL AND g.state <> 'unverified' AND g.urgent = 1) AS urgent_unread,
-    (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id AND n.direction = 'in'
-       AND n.read_at IS NULL AND n.state <> 'unverified' AND n.mentions_me = 1) AS mention_unread
+const old = countedUnread('c.id');
+const COUNTED = `SELECT c.id, ${old.unread} AS unread, ${old.urgent} AS urgent_unread, ${old.mention} AS mention_unread
   FROM conversations c ORDER BY c.id`;
 const KEPT = 'SELECT id, unread, urgent_unread, mention_unread FROM conversations ORDER BY id';
 
