@@ -13,7 +13,7 @@ import { parsePatientReply } from '../../common/patient-reply';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSink } from '../../gateway/sms/sink';
 import type { XmppConnection } from '../../main/xmpp/transport/connection';
-import { launchChromium } from '../support/chromium';
+import { fileBrowser } from '../support/chromium';
 import { fakeClock } from '../support/fake-clock';
 import {
   GATEWAY_NS,
@@ -47,7 +47,7 @@ describe('patient page in Chromium', () => {
     });
     await rita.start();
     await rita.send(xml('presence'));
-    browser = await launchChromium();
+    browser = await fileBrowser();
   });
   afterAll(async () => {
     await browser?.close();

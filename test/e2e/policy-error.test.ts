@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
+import { fileBrowser } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
 import { fileKeychain } from '../support/test-keychain';
 
@@ -16,7 +16,7 @@ const harnesses: Harness[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'e2e-policy-'));
-  browser = await launchChromium();
+  browser = await fileBrowser();
 });
 
 afterAll(async () => {

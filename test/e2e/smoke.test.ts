@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
+import { fileBrowser } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
 import { fileKeychain } from '../support/test-keychain';
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
   }
   dir = mkdtempSync(join(tmpdir(), 'e2e-smoke-'));
   harness = await startHarness({ userDataDir: join(dir, 'user'), rendererDir: RENDERER_DIR, keychain: fileKeychain });
-  browser = await launchChromium();
+  browser = await fileBrowser();
   const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOsKeychain } from '../../main/vault/keychain';
-import { launchChromium } from '../support/chromium';
+import { fileBrowser } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
 import { startProsody } from '../support/prosody';
 import { expectNoPhi, person, prosodyUsers, RENDERER_DIR, signUp, TEST_ARGON2 } from '../support/ui-support';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   prosody = await startProsody({ users: prosodyUsers([me]) });
   // Provisioned as IT does: the name in the directory, which first sign-in reads (issue 12 §5).
   await setDirectoryNames(prosody, [me]);
-  browser = await launchChromium();
+  browser = await fileBrowser();
   harness = await startHarness({
     userDataDir: join(dir, 'pc'),
     rendererDir: RENDERER_DIR,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium';
+import { fileBrowser } from '../support/chromium';
 import { startTestServer, type ServerKind, type TestServer } from '../support/test-server';
 import {
   closeWorkstation,
@@ -52,7 +52,7 @@ function flowOn(kind: Exclude<ServerKind, 'prosody'>) {
         },
         kind,
       );
-      browser = await launchChromium();
+      browser = await fileBrowser();
       const policy = { argon2: TEST_ARGON2, trustedCaPem: server.caPem };
       rec = await openWorkstation(browser, { userDataDir: join(dir, 'desk'), policy });
       doc = await openWorkstation(browser, { userDataDir: join(dir, 'laptop'), policy });

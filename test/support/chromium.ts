@@ -7,7 +7,7 @@
  * browser.newContext() is a further isolated in-memory profile — no state leaks between runs.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CLINIC_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -33,4 +33,50 @@ export async function launchChromium(): Promise<Browser> {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH} (apt-get install chromium, or set CLINIC_CHROMIUM)`);
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Survives the per-file module reset (test/support/runner.ts): one per worker process. */
+const WORKER_BROWSER = Symbol.for('clinic.test.worker-chromium');
+
+/**
+ * This test file's browser: one Chromium per vitest worker process, shared by the files that
+ * worker runs one after another (test/support/runner.ts), and launched again if it has gone away.
+ * A launch with one blank page costs about 1.4 s of CPU in Chromium's processes here. A file gets
+ * the browser with its own `newContext()`s (each an isolated in-memory profile, as before), and
+ * `close()` closes those contexts, not the browser. The browser ends with the worker process:
+ * Playwright closes the browsers it launched when the process exits.
+ */
+export async function fileBrowser(): Promise<Browser> {
+  const g = globalThis as { [WORKER_BROWSER]?: Promise<Browser> };
+  // A launch that failed before is tried again below, where its failure reaches the file.
+  const current = await g[WORKER_BROWSER]?.catch(() => undefined);
+  const browser = current?.isConnected() ? current : await (g[WORKER_BROWSER] = launchChromium());
+  const contexts = new Set<BrowserContext>();
+  return new Proxy(browser, {
+    get(target, prop) {
+      if (prop === 'newContext') {
+        return async (options?: BrowserContextOptions) => {
+          const context = await target.newContext(options);
+          contexts.add(context);
+          return context;
+        };
+      }
+      if (prop === 'newPage') {
+        return async (options?: BrowserContextOptions) => {
+          const context = await target.newContext(options);
+          contexts.add(context);
+          return context.newPage();
+        };
+      }
+      if (prop === 'close') {
+        return async () => {
+          // A context the browser already closed (a crashed page, the browser gone) has nothing left to close.
+          await Promise.all([...contexts].map((c) => c.close().catch(() => undefined)));
+          contexts.clear();
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

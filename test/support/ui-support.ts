@@ -14,7 +14,7 @@ import type { Clock } from '../../main/clock';
 import type { PolicySourceOptions } from '../../main/policy/load';
 import type { PolicyInput } from '../../main/policy/schema';
 import type { NewMessage, Store } from '../../main/store/types';
-import { launchChromium } from './chromium';
+import { fileBrowser } from './chromium';
 import { startHarness, type Harness } from './harness';
 import { startProsody, type ProsodyServer } from './prosody';
 import { setDirectoryNames } from './xmpp-support';
@@ -142,8 +142,9 @@ export async function closeWorkstation(w: Workstation | undefined): Promise<void
 }
 
 /**
- * One test file's world: a temp dir, a real Prosody holding these people's accounts, one
- * Chromium, and the workstations opened through it. close() tears down all of it.
+ * One test file's world: a temp dir, a real Prosody holding these people's accounts, this
+ * worker's Chromium (test/support/chromium.ts `fileBrowser`), and the workstations opened through
+ * it. close() tears down all of it but the browser.
  */
 export interface Clinic {
   dir: string;
@@ -187,7 +188,7 @@ export async function startClinic(
     });
     // As IT's provisioning does: each person's name in the directory, so first run does not ask it.
     await setDirectoryNames(prosody, people);
-    browser = await launchChromium();
+    browser = await fileBrowser();
   } catch (err) {
     await close();
     throw err;
