@@ -27,7 +27,7 @@ const workers = Math.min(availableParallelism() + 1, 6);
 // the dependencies again; the runner still gives each file fresh copies of our own modules
 // (test/support/runner.ts). Integration and e2e workers also get a D-Bus session bus and an
 // unlocked gnome-keyring of their own (test/support/keyring-runner.ts). In one sitting on this
-// 2-core machine: the unit project 175 → 87 s of CPU, integration 716 → 644 s.
+// 2-core machine: the unit project 175 → 102 s of CPU, integration 716 → 644 s.
 const sharedProcess = { isolate: false, runner: './test/support/runner.ts' };
 const sharedProcessWithKeychain = { isolate: false, runner: './test/support/keyring-runner.ts' };
 // Files that need a process of their own: ui-keychain points the session bus at nothing before the
