@@ -67,8 +67,8 @@ function startPrivateKeyring(): Promise<string> {
 }
 
 export default class KeyringRunner extends FileRunner {
-  override async onBeforeCollect(paths: string[]): Promise<void> {
-    await super.onBeforeCollect(paths);
+  override async onBeforeCollect(): Promise<void> {
+    await super.onBeforeCollect();
     const g = globalThis as { [WORKER_KEYRING]?: Promise<string> };
     g[WORKER_KEYRING] ??= startPrivateKeyring();
     process.env.DBUS_SESSION_BUS_ADDRESS = await g[WORKER_KEYRING];

@@ -30,7 +30,7 @@ interface EvaluatedModule {
 }
 
 export default class FileRunner extends TestRunner {
-  async onBeforeCollect(paths: string[]): Promise<void> {
+  async onBeforeCollect(): Promise<void> {
     // `workerState` is the base class's private field: vitest's own between-file reset reads the
     // same map (vitest/dist/chunks/base.*.js `run`).
     const { evaluatedModules } = (
@@ -43,6 +43,5 @@ export default class FileRunner extends TestRunner {
       node.evaluated = false;
       node.importers.clear();
     });
-    void paths;
   }
 }
