@@ -2,7 +2,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 // Worker threads (the store worker, the decrypt pool) start from bundles built once per run, not
 // from their .ts sources: a thread started through tsx spends about 0.5 s of CPU registering tsx
@@ -75,19 +75,29 @@ const serverMatrix = [
 // was slower on this 2-core machine (the group 394 s against 356 s; the failover burst 205 s
 // against 115 s): the CPUs were busy.
 const afterTheRest = { maxWorkers: 2, sequence: { groupOrder: 2 } };
-const onServer = (name: string, server: string) => ({
+/** An integration project: the keychain and real servers, its files sharing worker processes. */
+const integrationProject = (
+  name: string,
+  include: string[],
+  more: NonNullable<TestProjectInlineConfiguration['test']> = {},
+): TestProjectInlineConfiguration => ({
   test: {
     name,
     expect: expectRoundTrips,
-    include: serverMatrix,
+    include,
     environment: 'node',
     ...sharedProcessWithKeychain,
-    env: { CLINIC_TEST_SERVER: server },
     testTimeout: 60_000,
-    hookTimeout: 180_000,
-    ...afterTheRest,
+    hookTimeout: 120_000,
+    ...more,
   },
 });
+const onServer = (name: string, server: string) =>
+  integrationProject(name, serverMatrix, {
+    env: { CLINIC_TEST_SERVER: server },
+    hookTimeout: 180_000,
+    ...afterTheRest,
+  });
 
 // expect.poll's default gives up after 1 s. An integration or e2e poll waits for a round trip
 // through main, the store, Prosody and back (a row's state, a screen's text), which on a loaded CI
@@ -113,42 +123,12 @@ export default defineConfig({
       },
       {
         plugins: [svelte()],
-        test: {
-          name: 'integration',
-          expect: expectRoundTrips,
-          include: ['test/integration/**/*.test.ts'],
+        ...integrationProject('integration', ['test/integration/**/*.test.ts'], {
           exclude: [...runAlone, ...clusterFaults],
-          environment: 'node',
-          ...sharedProcessWithKeychain,
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-        },
+        }),
       },
-      {
-        test: {
-          name: 'integration-serial',
-          expect: expectRoundTrips,
-          include: runAlone,
-          environment: 'node',
-          ...sharedProcessWithKeychain,
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-          fileParallelism: false,
-          sequence: { groupOrder: 1 },
-        },
-      },
-      {
-        test: {
-          name: 'integration-cluster-faults',
-          expect: expectRoundTrips,
-          include: clusterFaults,
-          environment: 'node',
-          ...sharedProcessWithKeychain,
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-          ...afterTheRest,
-        },
-      },
+      integrationProject('integration-serial', runAlone, { fileParallelism: false, sequence: { groupOrder: 1 } }),
+      integrationProject('integration-cluster-faults', clusterFaults, afterTheRest),
       onServer('integration-ejabberd', 'ejabberd'),
       onServer('integration-ejabberd-cluster', 'ejabberd-cluster'),
       {
