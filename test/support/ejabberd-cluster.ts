@@ -30,6 +30,7 @@ import {
   setUpEjabberdNode,
   type EjabberdNode,
   type EjabberdUser,
+  type NodeSetup,
 } from './ejabberd';
 import { portAnswers } from './loopback';
 
@@ -45,8 +46,6 @@ export interface EjabberdCluster {
   members(): Promise<string[]>;
   /** Signed-in sessions in the whole cluster, asked of `via` (default the first node): the full JID and the node that serves it. */
   sessions(via?: EjabberdNode): Promise<{ jid: string; node: string }[]>;
-  /** `ejabberdctl join_cluster <to>` on `node` (a rebuilt node), then waits until it serves clients again. */
-  join(node: EjabberdNode, to: EjabberdNode): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,17 +61,17 @@ export function renderEjabberdClusterConfig(production: string, site: Parameters
 }
 
 /** Joins `joining` to `to`'s cluster and waits until the joiner serves clients again. */
-async function join_(joining: EjabberdNode, to: EjabberdNode): Promise<void> {
+async function join_(joining: NodeSetup, to: NodeSetup): Promise<void> {
   // join_cluster restarts ejabberd on the joining node with the cluster's tables: wait for that
   // start, not the first one.
-  const before = readFileSync(joining.logFile, 'utf8').length;
-  await joining.ctl('join_cluster', to.name);
+  const before = readFileSync(joining.node.logFile, 'utf8').length;
+  await joining.node.ctl('join_cluster', to.node.name);
   const deadline = Date.now() + 40_000;
   for (;;) {
-    const log = readFileSync(joining.logFile, 'utf8').slice(before);
-    if (log.includes('[critical]')) throw new Error(`join_cluster failed; see ${joining.logFile}`);
-    if (log.includes('is started in the node') && (await portAnswers(joining.c2sPort))) return;
-    if (Date.now() > deadline) throw new Error(`${joining.name} did not come back after join_cluster`);
+    const log = readFileSync(joining.node.logFile, 'utf8').slice(before);
+    if (log.includes('[critical]')) throw new Error(`join_cluster failed; see ${joining.node.logFile}`);
+    if (log.includes('is started in the node') && (await portAnswers(joining.node.c2sPort))) return;
+    if (Date.now() > deadline) throw new Error(`${joining.node.name} did not come back after join_cluster`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -115,7 +114,7 @@ export async function startEjabberdCluster(options: {
   };
   try {
     await Promise.all([a.start(), b.start()]);
-    if (options.joined !== false) await join_(b.node, a.node);
+    if (options.joined !== false) await join_(b, a);
     // The directory as clinic-admin provision makes it (see ejabberd.ts); a joined cluster needs it
     // once, separate nodes each their own.
     for (const n of options.joined === false ? [a, b] : [a]) {
@@ -165,7 +164,6 @@ export async function startEjabberdCluster(options: {
         .map((l) => l.split('\t'))
         .map((f) => ({ jid: f[0] ?? '', node: f[5] ?? '' }));
     },
-    join: join_,
     async stop() {
       await stopAll();
       rmSync(root, { recursive: true, force: true });

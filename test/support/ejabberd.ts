@@ -17,7 +17,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -31,7 +30,6 @@ import { directoryGroups } from '../../admin/users-csv';
 import { freePort, portAnswers } from './loopback';
 
 const run = promisify(execFile);
-const ERL_CALL = '/usr/lib/erlang/bin/erl_call';
 // Under vitest and under tsx (the load benchmark) alike: no __dirname in an ES module.
 const PRODUCTION = fileURLToPath(new URL('../../deploy/ejabberd/ejabberd.yml', import.meta.url));
 
@@ -154,17 +152,6 @@ export interface EjabberdNode {
   thaw(): void;
   /** Starts a halted node again (in a cluster it comes back as a member: its Mnesia schema says so). */
   restart(): Promise<void>;
-  /**
-   * Drops this node's Erlang distribution link to `peer` (`erlang:disconnect_node/1` through
-   * erl_call), as a cut in the network between them does: each side logs the other as down.
-   */
-  disconnect(peer: EjabberdNode): Promise<void>;
-  /**
-   * Moves a halted node's Mnesia files (`*.DAT`, `*.DCD`, `*.DCL`, `*.LOG` in its spool) into
-   * `<dir>/mnesia-aside`, as deploy/ejabberd/README.md tells IT to before rebuilding a node: its
-   * next start is a fresh node. Returns how many files it moved.
-   */
-  moveMnesiaAside(): number;
   /** ejabberdctl on this node. */
   ctl(...args: string[]): Promise<string>;
 }
@@ -310,18 +297,6 @@ export async function setUpEjabberdNode(o: {
       process.kill(vmPid(), 'SIGCONT');
     },
     restart: start,
-    async disconnect(peer) {
-      // erl_call (Debian's erlang-base) runs one function on the node as a hidden Erlang node.
-      await run(ERL_CALL, ['-sname', name, '-c', o.cookie, '-a', `erlang disconnect_node ['${peer.name}']`]);
-    },
-    moveMnesiaAside() {
-      if (vmPids().length > 0) throw new Error(`ejabberd node ${name} is running: halt it first`);
-      const aside = join(dir, 'mnesia-aside');
-      mkdirSync(aside, { recursive: true });
-      const files = readdirSync(spool).filter((f) => /\.(DAT|DCD|DCL|LOG)$/.test(f));
-      for (const f of files) renameSync(join(spool, f), join(aside, f));
-      return files.length;
-    },
     ctl,
   };
   return { node, start, call: ejabberdApi(new URL(apiUrl)) };
