@@ -308,7 +308,7 @@ export default tseslint.config(
     // such as createMessaging counts whole, everything inside it included, as
     // scripts/function-sizes.mjs measures it; split along responsibilities when this trips.
     files: ['main/**/*.ts'],
-    rules: { 'max-lines-per-function': ['error', { max: 120, skipBlankLines: false, skipComments: false }] },
+    rules: { 'max-lines-per-function': ['error', { max: 119, skipBlankLines: false, skipComments: false }] },
   },
   {
     // Tests keep the promise rules but not the ones that fight test idioms: a mock is an

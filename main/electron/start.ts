@@ -149,8 +149,6 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
 
   function onReady(): { core: AppCore; window: BrowserWindow } {
     const isDevelopment = !app.isPackaged;
-    const resources = (...p: string[]) =>
-      app.isPackaged ? join(process.resourcesPath, ...p) : join(app.getAppPath(), 'resources', ...p);
     core = opts.createCore({
       userDataDir: app.getPath('userData'),
       appVersion: app.getVersion(),
@@ -162,7 +160,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
       }),
       chooseSavePath: saveDialog(() => window),
       openExternally: openWithDefaultApp,
-      startDrag: dragFrom(() => window, resources('icons', 'tray@2x.png')),
+      startDrag: dragFrom(() => window, resourcePath('icons', 'tray@2x.png')),
     });
     const theCore = core;
     const { policy } = theCore.policy;
@@ -186,30 +184,7 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
 
     wireIpc({ ipcMain, router: theCore.router, events: theCore.events, getWindow: () => window, logger });
 
-    const lock = (reason: LockReason) => {
-      theCore.session
-        .lock(reason)
-        .catch((err: unknown) => logger.error('lock failed', { reason, error: errorName(err) }));
-    };
-    // The live policy view: lockOnOsLock is read when the screen locks (main/policy/live.ts).
-    installPowerLockTriggers(powerMonitor, lock, policy);
-    theCore.policy.onChange((change) => {
-      if (change.keys.includes('screenshotsAllowed'))
-        applyContentProtection(BrowserWindow.getAllWindows(), policy.screenshotsAllowed);
-    });
-    installAppMenu(
-      Menu,
-      appMenuTemplate({ lock, quit: () => app.quit(), isDevelopment, isMac: process.platform === 'darwin' }),
-    );
-    try {
-      installTrayAndNotifications(
-        { Tray, Menu, Notification, app, icon: resources('icons', 'tray.png') },
-        { events: theCore.events, showWindow: () => focusWindow(window), lock, quit: () => app.quit() },
-      );
-    } catch (err) {
-      // Some Linux desktops have no status area; the app works without a tray.
-      logger.warn('tray unavailable', { error: errorName(err) });
-    }
+    installDesktopIntegration(theCore, () => window, isDevelopment, logger);
     startUpdates(theCore, logger);
 
     // A page that cannot load leaves a blank window: say so in the log (the URL is ours, no PHI).
@@ -219,6 +194,43 @@ export function startElectronShell(opts: ShellOptions): ShellHandle | null {
     return { core: theCore, window: win };
   }
   return { ready };
+}
+
+/** A file the installer ships beside the app (resources/ in a development checkout). */
+function resourcePath(...p: string[]): string {
+  return app.isPackaged ? join(process.resourcesPath, ...p) : join(app.getAppPath(), 'resources', ...p);
+}
+
+/** The desktop around the window: lock triggers, content protection, the menu, the tray. */
+function installDesktopIntegration(
+  core: AppCore,
+  getWindow: () => BrowserWindow | null,
+  isDevelopment: boolean,
+  logger: Logger,
+): void {
+  const { policy } = core.policy;
+  const lock = (reason: LockReason) => {
+    core.session.lock(reason).catch((err: unknown) => logger.error('lock failed', { reason, error: errorName(err) }));
+  };
+  // The live policy view: lockOnOsLock is read when the screen locks (main/policy/live.ts).
+  installPowerLockTriggers(powerMonitor, lock, policy);
+  core.policy.onChange((change) => {
+    if (change.keys.includes('screenshotsAllowed'))
+      applyContentProtection(BrowserWindow.getAllWindows(), policy.screenshotsAllowed);
+  });
+  installAppMenu(
+    Menu,
+    appMenuTemplate({ lock, quit: () => app.quit(), isDevelopment, isMac: process.platform === 'darwin' }),
+  );
+  try {
+    installTrayAndNotifications(
+      { Tray, Menu, Notification, app, icon: resourcePath('icons', 'tray.png') },
+      { events: core.events, showWindow: () => focusWindow(getWindow()), lock, quit: () => app.quit() },
+    );
+  } catch (err) {
+    // Some Linux desktops have no status area; the app works without a tray.
+    logger.warn('tray unavailable', { error: errorName(err) });
+  }
 }
 
 /** The update channel IT controls (updater.ts); the decision is kept for Settings. */

@@ -10,7 +10,7 @@
  * wipe-actions.ts (IT's wipe: the decision, and carrying it out live and at unlock) and
  * policy-snapshot.ts (a policy changed while locked).
  */
-import type { ConnectionState } from '../../common/ipc-contract';
+import type { ChannelOutput, ConnectionState } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import { createAuditLog } from '../audit';
 import type { Clock } from '../clock';
@@ -25,8 +25,8 @@ import type { VaultKeys } from '../vault/keys';
 import { createVault, type OpenedProfile, type Vault } from '../vault/vault';
 import { firstSignIn } from './first-sign-in';
 import { leaseFetcher } from './offline-lease';
-import { createLifecycle } from './lifecycle';
-import { createServiceWiring, type SessionServices } from './open-services';
+import { createLifecycle, type SessionLifecycle } from './lifecycle';
+import { createServiceWiring, type ServiceWiring, type SessionServices } from './open-services';
 import { auditPolicySinceLastUnlock } from './policy-snapshot';
 import { eraseWhileRunning, remoteWipeAtUnlock, wipeOnLeaseRefusal } from './wipe-actions';
 import { readSettings, writeSettings } from './settings';
@@ -74,6 +74,39 @@ function leaseUnlock(
     vault
       .unlock(profileId, passphrase, fetchLease)
       .catch((err: unknown) => wipeOnLeaseRefusal({ vault, wipeOnAccountDisabled }, profileId, err));
+}
+
+/**
+ * The steps after the vault opened a profile: the store, audit and messaging, the audit rows of
+ * this unlock, IT's wipe if one waits, then the session is unlocked and messaging starts.
+ */
+async function unlockSteps(
+  o: {
+    wiring: ServiceWiring;
+    vault: Vault;
+    life: SessionLifecycle;
+    logger: Logger;
+    policy: Policy;
+    policySource: LoadedPolicy['source'];
+  },
+  { profileId, passphrase }: { profileId: string; passphrase: string },
+  opened: OpenedProfile,
+): Promise<ChannelOutput<'vault:unlock'>> {
+  const { wiring, vault, logger, policy } = o;
+  const open = wiring.open(opened, null, passphrase);
+  const rollback = await wiring.checkAuditRollback(open);
+  if (opened.failedBefore > 0) open.active.audit.append('unlock-failed', { profileId, attempts: opened.failedBefore });
+  open.active.audit.append('unlock', { profileId });
+  auditPolicySinceLastUnlock(open.active.store, open.active.audit, policy, o.policySource);
+  // Re-baseline at once, so the same rollback is reported once, not at every unlock.
+  if (rollback) await open.mirror.flush();
+  await remoteWipeAtUnlock({ wiring, vault, logger }, open);
+  o.life.becomeUnlocked(open);
+  // Unlock does not wait for the network: the UI shows the cache at once and the connection state as it changes.
+  void open.active.messaging.start().catch((err: unknown) => {
+    logger.warn('messaging start failed after unlock', { code: err instanceof AppError ? err.code : 'unknown' });
+  });
+  return rollback ? { profileId, auditRollback: rollback } : { profileId };
 }
 
 export function createSession(opts: SessionOptions): Session {
@@ -134,21 +167,8 @@ export function createSession(opts: SessionOptions): Session {
         if (life.current()?.active.profileId === profileId) return { profileId };
         await lockNow('switch-user');
         const opened = await unlockVault(profileId, passphrase);
-        const open = wiring.open(opened, null, passphrase);
-        const rollback = await wiring.checkAuditRollback(open);
-        if (opened.failedBefore > 0)
-          open.active.audit.append('unlock-failed', { profileId, attempts: opened.failedBefore });
-        open.active.audit.append('unlock', { profileId });
-        auditPolicySinceLastUnlock(open.active.store, open.active.audit, policy, opts.policy.source);
-        // Re-baseline at once, so the same rollback is reported once, not at every unlock.
-        if (rollback) await open.mirror.flush();
-        await remoteWipeAtUnlock({ wiring, vault, logger }, open);
-        life.becomeUnlocked(open);
-        // Unlock does not wait for the network: the UI shows the cache at once and the connection state as it changes.
-        void open.active.messaging.start().catch((err: unknown) => {
-          logger.warn('messaging start failed after unlock', { code: err instanceof AppError ? err.code : 'unknown' });
-        });
-        return rollback ? { profileId, auditRollback: rollback } : { profileId };
+        const steps = { wiring, vault, life, logger, policy, policySource: opts.policy.source };
+        return unlockSteps(steps, { profileId, passphrase }, opened);
       }),
 
     lock: (reason) => serial(() => lockNow(reason)),

@@ -14,6 +14,7 @@ import type { PatientText } from '../../common/contract/domain';
 import type { ChannelParsedInput } from '../../common/ipc-contract';
 import { AppError } from '../../common/result';
 import { errorName } from '../log';
+import type { Policy } from '../policy/schema';
 import { createPatientList, type PatientList } from '../patients/patient-list';
 import { inWindow } from '../patients/segment-schedule';
 import { deliverPatientText, preparePatientText, type PreparedPatientText } from '../patients/send-text';
@@ -71,6 +72,19 @@ async function lookUp(
 
 const shown = ({ dobVerifier: _v, linkId: _l, ...t }: StoredPatientText): PatientText => t;
 
+/** The clinic's archive account and its key, which every patient text is also encrypted to. */
+function archiveAccountOf(policy: Pick<Policy, 'complianceAccount' | 'complianceKeyFingerprint'>): {
+  jid: string;
+  fingerprint: string;
+} {
+  if (!policy.complianceAccount || !policy.complianceKeyFingerprint)
+    throw new AppError(
+      'FORBIDDEN',
+      "Texting patients needs the clinic's archive key: IT sets complianceAccount and complianceKeyFingerprint in the policy.",
+    );
+  return { jid: policy.complianceAccount, fingerprint: policy.complianceKeyFingerprint };
+}
+
 export function createPatientTexts(ctx: MessagingContext): PatientTexts {
   const { store, audit, events, logger, clock, policy } = ctx.opts;
   const domain = ctx.ownJid.slice(ctx.ownJid.indexOf('@') + 1);
@@ -84,14 +98,7 @@ export function createPatientTexts(ctx: MessagingContext): PatientTexts {
     segments.textChanged(t.id);
   };
 
-  function archiveAccount(): { jid: string; fingerprint: string } {
-    if (!policy.complianceAccount || !policy.complianceKeyFingerprint)
-      throw new AppError(
-        'FORBIDDEN',
-        "Texting patients needs the clinic's archive key: IT sets complianceAccount and complianceKeyFingerprint in the policy.",
-      );
-    return { jid: policy.complianceAccount, fingerprint: policy.complianceKeyFingerprint };
-  }
+  const archiveAccount = () => archiveAccountOf(policy);
 
   /** Hands one stored text to the gateway; leaves it 'sending' when the connection is the problem. */
   async function deliver(t: StoredPatientText, { key, gateway }: PassLookups, c: Conn): Promise<void> {
