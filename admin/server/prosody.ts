@@ -27,6 +27,8 @@ interface CtlResult {
   code: number | null;
   /** stdout and stderr without the dependency banner, prompts and terminal codes. */
   text: string;
+  /** Tries before this one that found the server's database locked (prosodyctl below). */
+  lockedTries?: number;
 }
 
 /** prosodyctl's words without what it prints around them (the lua-unbound banner, password prompts). */
@@ -44,7 +46,7 @@ export function cleanCtlOutput(raw: string): string {
   );
 }
 
-function prosodyctl(config: string, args: string[], input: string): Promise<CtlResult> {
+function prosodyctlOnce(config: string, args: string[], input: string): Promise<CtlResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('prosodyctl', ['--config', config, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let raw = '';
@@ -66,6 +68,34 @@ function prosodyctl(config: string, args: string[], input: string): Promise<CtlR
     child.stdin.on('error', () => {}); // prosodyctl may exit before reading (e.g. "already exists")
     child.stdin.end(input);
   });
+}
+
+/** SQLite's answer when the running server holds its write lock (prosodyctl sets no busy timeout). */
+const DB_LOCKED = 'database is locked';
+/** Waits between tries while the database is locked: about 30 s in all. */
+const LOCKED_WAITS_MS = [100, 200, 400, 800, 1_000, ...Array<number>(27).fill(1_000)];
+
+/**
+ * prosodyctl, tried again while the server's SQLite store is locked. prosodyctl opens the same
+ * file as the running server, without a busy timeout: when the server is writing (a message being
+ * archived), prosodyctl's read or commit fails at once with "database is locked", and then says
+ * "That user does not exist" about an account that does. `passwd`, `adduser` and `register` write
+ * one row in one transaction, which such a try did not commit, so trying again is safe. (`deluser`
+ * writes several stores: a try may have deleted the account before it failed, and the next one
+ * then finds no account; `lockedTries` tells the caller.) Seen on a server archiving messages
+ * without a pause: 29 of 30 `deluser` runs in a row failed so (test/integration/admin-prosody-busy.test.ts).
+ */
+export async function prosodyctl(config: string, args: string[], input = ''): Promise<CtlResult> {
+  for (let lockedTries = 0; ; lockedTries++) {
+    const r = await prosodyctlOnce(config, args, input);
+    if (!r.text.includes(DB_LOCKED)) return { ...r, lockedTries };
+    const wait = LOCKED_WAITS_MS[lockedTries];
+    if (wait === undefined)
+      throw new CliError(
+        `prosodyctl ${args[0] ?? ''} could not finish: Prosody's database stayed locked for about 30 s (the running server kept writing to it). Run the same command again.`,
+      );
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }
 
 const failed = (what: string, r: CtlResult) =>

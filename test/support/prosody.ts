@@ -10,6 +10,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { prosodyctl } from '../../admin/server/prosody';
 import type { Role } from '../../common/contract/domain';
 import { freePort, portAnswers } from './loopback';
 import { readProductionConfig, renderGroupsFile, renderTestConfig, type GroupMember } from './prosody-config';
@@ -222,7 +223,8 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
   const register = async (u: ProsodyUser) => {
     const [local, host] = u.jid.split('@');
     if (!local || host !== domain) throw new Error(`user ${u.jid} is not on ${domain}`);
-    await run('prosodyctl', ['--config', configFile, 'register', local, domain, u.password]);
+    const r = await prosodyctl(configFile, ['register', local, domain, u.password]);
+    if (r.code !== 0) throw new Error(`prosodyctl register ${u.jid}: ${r.text}`);
     members.push({ jid: u.jid, name: u.name, role: u.role ?? null, group: u.group ?? null });
   };
   for (const u of options.users) await register(u);
@@ -316,7 +318,11 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
     async deleteUser(jid) {
       // As IT's `prosodyctl deluser`: the account is gone from storage; a running session of it
       // stays until it reconnects, and every new sign-in is refused (SASL not-authorized).
-      await run('prosodyctl', ['--config', configFile, 'deluser', jid]);
+      // Through clinic-admin's prosodyctl, which tries again while the running server holds the
+      // SQLite store's lock (seen in CI: "database is locked", then "That user does not exist").
+      const r = await prosodyctl(configFile, ['deluser', jid]);
+      const goneOnAnEarlierTry = (r.lockedTries ?? 0) > 0 && r.text.includes('That user does not exist');
+      if (r.code !== 0 && !goneOnAnEarlierTry) throw new Error(`prosodyctl deluser ${jid}: ${r.text}`);
     },
   };
 }
