@@ -27,7 +27,7 @@ interface CtlResult {
   code: number | null;
   /** stdout and stderr without the dependency banner, prompts and terminal codes. */
   text: string;
-  /** Tries before this one that found the server's database locked (prosodyctl below). */
+  /** Tries before this one that found the server's store busy (prosodyctl below). */
   lockedTries?: number;
 }
 
@@ -70,26 +70,34 @@ function prosodyctlOnce(config: string, args: string[], input: string): Promise<
   });
 }
 
-/** SQLite's answer when the running server holds its write lock (prosodyctl sets no busy timeout). */
-const DB_LOCKED = 'database is locked';
-/** Waits between tries while the database is locked: about 30 s in all. */
-const LOCKED_WAITS_MS = [100, 200, 400, 800, 1_000, ...Array<number>(27).fill(1_000)];
+/**
+ * prosodyctl's output when it could not use the server's SQLite store because the running server
+ * held it: SQLite's "database is locked", or a transaction whose COMMIT failed (LuaDBI reports no
+ * reason, so Prosody's util/sql.lua logs "Error in SQL transaction: commit failed" and the store
+ * "Unable to read from database … : commit failed"). Either way that transaction changed nothing.
+ */
+export function storeWasBusy(text: string): boolean {
+  return text.includes('database is locked') || /Error in SQL transaction: commit failed/.test(text);
+}
+/** Waits between tries while the store is busy: about 30 s in all. */
+const BUSY_WAITS_MS = [100, 200, 400, 800, 1_000, ...Array<number>(27).fill(1_000)];
 
 /**
- * prosodyctl, tried again while the server's SQLite store is locked. prosodyctl opens the same
- * file as the running server, without a busy timeout: when the server is writing (a message being
- * archived), prosodyctl's read or commit fails at once with "database is locked", and then says
- * "That user does not exist" about an account that does. `passwd`, `adduser` and `register` write
- * one row in one transaction, which such a try did not commit, so trying again is safe. (`deluser`
- * writes several stores: a try may have deleted the account before it failed, and the next one
- * then finds no account; `lockedTries` tells the caller.) Seen on a server archiving messages
- * without a pause: 29 of 30 `deluser` runs in a row failed so (test/integration/admin-prosody-busy.test.ts).
+ * prosodyctl, tried again while the server's SQLite store is busy. prosodyctl opens the same file
+ * as the running server, without a busy timeout: when the server is writing (a message being
+ * archived), prosodyctl's read or commit fails at once (storeWasBusy), and then it says "That user
+ * does not exist" about an account that does. Trying again is safe for `passwd` and `register`:
+ * the same password is set again. `adduser` and `deluser` may have done their work on a try that
+ * then failed on another statement, so the next try finds the account there or gone; `lockedTries`
+ * lets the caller tell (seen with `adduser`). Seen on a server archiving messages without a pause:
+ * 29 of 30 `deluser` runs in a row failed so (test/integration/admin-prosody-busy.test.ts; a CI run
+ * of that test met the "commit failed" form).
  */
 export async function prosodyctl(config: string, args: string[], input = ''): Promise<CtlResult> {
   for (let lockedTries = 0; ; lockedTries++) {
     const r = await prosodyctlOnce(config, args, input);
-    if (!r.text.includes(DB_LOCKED)) return { ...r, lockedTries };
-    const wait = LOCKED_WAITS_MS[lockedTries];
+    if (!storeWasBusy(r.text)) return { ...r, lockedTries };
+    const wait = BUSY_WAITS_MS[lockedTries];
     if (wait === undefined)
       throw new CliError(
         `prosodyctl ${args[0] ?? ''} could not finish: Prosody's database stayed locked for about 30 s (the running server kept writing to it). Run the same command again.`,
@@ -159,20 +167,29 @@ export function prosodyAdmin(config: string): ServerAdmin {
   const { domains, groupsFile } = readProsodyConfig(config);
   if (domains.length === 0) throw new CliError(`${config} has no VirtualHost: is it a Prosody configuration?`);
   const ctl = (args: string[], input = '') => prosodyctl(config, args, input);
+  const userExists = async (jid: string): Promise<boolean> => {
+    const r = await ctl(['passwd', jid]); // no input: it cannot change anything
+    if (r.text.includes('That user does not exist')) return false;
+    if (r.text.includes('No password - cancelled')) return true;
+    throw failed(`look up ${jid}`, r);
+  };
   return {
     description: `Prosody (${config})`,
     domains,
-    async userExists(jid) {
-      const r = await ctl(['passwd', jid]); // no input: it cannot change anything
-      if (r.text.includes('That user does not exist')) return false;
-      if (r.text.includes('No password - cancelled')) return true;
-      throw failed(`look up ${jid}`, r);
-    },
+    userExists,
     async createUser(jid, password) {
-      const r = await ctl(['adduser', jid], `${password}\n${password}\n`);
+      // Looked up first: under a busy store, adduser's own check can fail and it then writes anyway.
+      if (await userExists(jid)) return 'exists';
+      const input = `${password}\n${password}\n`;
+      const r = await ctl(['adduser', jid], input);
       if (r.code === 0) return 'created';
-      if (r.text.includes('That user already exists')) return 'exists';
-      throw failed(`create ${jid}`, r);
+      if (!r.text.includes('That user already exists')) throw failed(`create ${jid}`, r);
+      if (!r.lockedTries) return 'exists';
+      // It did not exist a moment ago: a try that met the busy store created it before failing.
+      // Set the password, so that the one clinic-admin writes to the passwords file is the account's.
+      const set = await ctl(['passwd', jid], input);
+      if (set.code !== 0) throw failed(`set the first password of ${jid}`, set);
+      return 'created';
     },
     async disableUser(jid) {
       const secret = randomBytes(32).toString('base64url');
