@@ -222,10 +222,20 @@ async function confirmRefusal(opts: ServiceWiringOptions, audit: AuditLog, accou
     logger: opts.logger,
   });
   const refused = !result.reached && result.refused;
-  audit.append(
-    'admin-check',
-    result.reached ? { reached: true, commands: 0 } : { reached: false, code: result.code, refused },
-  );
+  try {
+    audit.append(
+      'admin-check',
+      result.reached ? { reached: true, commands: 0 } : { reached: false, code: result.code, refused },
+    );
+  } catch (err) {
+    // The session locked while the second sign-in ran (its audit log is closed, its profile shut):
+    // nothing is erased from here; the next unlock's own check decides (checkAtUnlock). Seen as an
+    // unhandled rejection in a loaded run of remote-wipe.test.ts, whose refusals go on until it locks.
+    opts.logger.info('account check finished after the session locked: the next unlock checks again', {
+      error: errorName(err),
+    });
+    return false;
+  }
   return refused;
 }
 
