@@ -90,8 +90,9 @@ const BUSY_WAITS_MS = [100, 200, 400, 800, 1_000, ...Array<number>(27).fill(1_00
  * the same password is set again. `adduser` and `deluser` may have done their work on a try that
  * then failed on another statement, so the next try finds the account there or gone; `lockedTries`
  * lets the caller tell (seen with `adduser`). Seen on a server archiving messages without a pause:
- * 29 of 30 `deluser` runs in a row failed so (test/integration/admin-prosody-busy.test.ts; a CI run
- * of that test met the "commit failed" form).
+ * 29 of 30 `deluser` runs in a row failed so (test/integration/admin-prosody-busy.test.ts). A CI run
+ * of that test then saw an existing account reported missing with no "database is locked" in the
+ * output; the "commit failed" form is the one util/sql.lua prints then.
  */
 export async function prosodyctl(config: string, args: string[], input = ''): Promise<CtlResult> {
   for (let lockedTries = 0; ; lockedTries++) {
