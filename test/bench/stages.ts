@@ -133,6 +133,23 @@ export function createStageProbe() {
 }
 export type StageProbe = ReturnType<typeof createStageProbe>;
 
+/**
+ * The whole machine's CPU time from /proc/stat's first line (ms): busy (user, nice, system, irq,
+ * softirq, steal) and idle (idle, iowait); null where /proc cannot be read.
+ */
+function machineCpuMs(): { busy: number; idle: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const t = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const at = (i: number) => t[i] ?? NaN;
+    const busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7);
+    const idle = at(3) + at(4);
+    return Number.isFinite(busy + idle) ? { busy: busy * 10, idle: idle * 10 } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** This process's main thread's CPU time (utime + stime), ms; null where /proc has no such file. */
 const mainThreadCpuMs = (): number | null => procCpuMs(`/proc/self/task/${process.pid}/stat`);
 
@@ -151,6 +168,7 @@ export function watchPhase(serverDir: string) {
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const server0 = serverCpuMs(serverDir);
+  const machine0 = machineCpuMs();
   const t0 = performance.now();
   // Where each long stall happened (monitorEventLoopDelay keeps only the histogram): a 5 ms tick
   // that came late by over STALL_NOTED_MS is recorded with its end time.
@@ -180,6 +198,9 @@ export function watchPhase(serverDir: string) {
       const elu: EventLoopUtilization = performance.eventLoopUtilization(elu0);
       const cpu = process.cpuUsage(cpu0);
       const server1 = serverCpuMs(serverDir);
+      const machine1 = machineCpuMs();
+      const machineBusy = machine0 && machine1 ? machine1.busy - machine0.busy : NaN;
+      const machineIdle = machine0 && machine1 ? machine1.idle - machine0.idle : NaN;
       return {
         t0,
         wall,
@@ -191,6 +212,10 @@ export function watchPhase(serverDir: string) {
         mainActiveMs: elu.active,
         processCpuMs: (cpu.user + cpu.system) / 1000,
         serverCpuMs: server0 !== null && server1 !== null ? server1 - server0 : null,
+        /** The share of the whole machine's CPU time left idle over the phase (0–1); null off Linux. */
+        machineIdleShare: Number.isFinite(machineIdle / (machineBusy + machineIdle))
+          ? machineIdle / (machineBusy + machineIdle)
+          : null,
       };
     },
   };
@@ -379,5 +404,50 @@ export function liveStages(
     { name: `${prefix}/event-loop-stall-max`, value: phase.stallMaxMs, unit: 'ms' },
     { name: `${prefix}/gc-pause-max`, value: phase.gcMaxMs, unit: 'ms' },
   );
+  return entries;
+}
+
+/**
+ * A burst's CPU per message, OX against plaintext over the same server (xmpp.bench.ts throughput):
+ * this process (both clients here), its main thread's active time, Prosody, and how much of the
+ * machine stayed idle. Printed, and returned as entries with plaintext as the baseline.
+ */
+export function burstCpu(prefix: string, n: number, phases: { ox: PhaseStats; plain: PhaseStats }): BenchEntry[] {
+  const { ox, plain } = phases;
+  const rows: { label: string; key: string; unit: string; of: (p: PhaseStats) => number | null }[] = [
+    { label: 'wall per message', key: 'wall-per-msg', unit: 'ms', of: (p) => p.wall / n },
+    { label: 'this process CPU per message', key: 'client-cpu-per-msg', unit: 'ms', of: (p) => p.processCpuMs / n },
+    { label: 'main thread active per message', key: 'main-active-per-msg', unit: 'ms', of: (p) => p.mainActiveMs / n },
+    {
+      label: 'Prosody CPU per message',
+      key: 'server-cpu-per-msg',
+      unit: 'ms',
+      of: (p) => (p.serverCpuMs === null ? null : p.serverCpuMs / n),
+    },
+    {
+      label: 'machine CPU left idle',
+      key: 'machine-idle',
+      unit: '%',
+      of: (p) => (p.machineIdleShare === null ? null : 100 * p.machineIdleShare),
+    },
+  ];
+  console.log(`\nburst CPU, ${prefix} (n=${n}; OX against plaintext over the same server)`);
+  console.log('| figure | OX | plaintext | OX ÷ plaintext |');
+  console.log('|---|---:|---:|---:|');
+  const entries: BenchEntry[] = [];
+  for (const r of rows) {
+    const a = r.of(ox);
+    const b = r.of(plain);
+    const ratio = a !== null && b !== null && b > 0 ? a / b : null;
+    console.log(`| ${r.label} (${r.unit}) | ${f(a, 2)} | ${f(b, 2)} | ${f(ratio, 2)} |`);
+    if (a === null || !Number.isFinite(a)) continue;
+    entries.push({
+      name: `${prefix}/${r.key}`,
+      value: a,
+      unit: r.unit,
+      ...(b !== null && Number.isFinite(b) ? { baseline: b } : {}),
+      ...(ratio !== null && Number.isFinite(ratio) ? { ratio } : {}),
+    });
+  }
   return entries;
 }

@@ -6,7 +6,9 @@
  *               against the decrypt pool alone on the same messages (…-vs-pool); …-cores-busy is
  *               the CPU this process and Prosody used during it, in cores (wall-averaged)
  *   ox-ratio  — OX throughput (signcrypt → server → decrypt → store) vs plaintext <body/> over
- *               the same server
+ *               the same server, a burst of BENCH_XMPP_TP_N each; its stage table and the CPU per
+ *               message (this process, its main thread, Prosody) and the machine's idle share,
+ *               each against plaintext's (stages.ts burstCpu)
  *   live during catch-up — send() → 'message:added' for messages a colleague writes while the
  *               catch-up runs (every 200 ms from our presence, sent after its first page), p50 / p99
  *               against the quiet latency above (issue 13 item 4)
@@ -34,7 +36,7 @@ import { oxMessage } from '../../main/xmpp/stanzas';
 import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { recordBench, type BenchEntry } from './report';
-import { catchUpStages, createStageProbe, liveStages, pct, watchPhase, type StageProbe } from './stages';
+import { burstCpu, catchUpStages, createStageProbe, liveStages, pct, watchPhase, type StageProbe } from './stages';
 
 const N = Math.max(100, Number(process.env.BENCH_XMPP_N ?? 10_000));
 const LAT_N = Math.max(20, Number(process.env.BENCH_XMPP_LAT_N ?? 200));
@@ -69,26 +71,62 @@ async function latency(alice: TestClient, bob: TestClient, marks: LiveMark[]): P
   return times;
 }
 
-/** OX: Messaging send → decrypted + stored at the peer. Plaintext: raw <body/> over the same server. */
+/**
+ * Each 'message:added' at Bob as his service emits it (makeClient's onEvent), to whoever listens:
+ * waiting for arrivals adds no polling to what is measured.
+ */
+function arrivalsAt() {
+  const listeners = new Set<(originId: string, at: number) => void>();
+  return {
+    onEvent(name: string, payload: unknown) {
+      if (name !== 'message:added') return;
+      const at = performance.now();
+      for (const l of listeners) l((payload as { originId: string }).originId, at);
+    },
+    /** Calls `l` for each arrival until the returned function is called. */
+    listen(l: (originId: string, at: number) => void): () => void {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+}
+type Arrivals = ReturnType<typeof arrivalsAt>;
+
+/**
+ * OX: a burst of TP_N Messaging sends → decrypted + stored at the peer. Plaintext: raw <body/>
+ * over the same server. Each phase is watched (watchPhase): where the burst's time goes, stage by
+ * stage per message, and the CPU per message of the client and of Prosody against plaintext's.
+ */
 async function throughput(
   server: ProsodyServer,
   alice: TestClient,
   bob: TestClient,
-): Promise<{ ox: number; plain: number }> {
+  arrivals: Arrivals,
+  probe: StageProbe,
+): Promise<{ ox: number; plain: number; stages: () => BenchEntry[] }> {
   const conv = alice.store.conversations.getOrCreate(bob.jid);
   const before = messagesWith(bob, alice.jid).length;
-  // Count arrivals from the event stream: re-reading the table while waiting would cost more than the work measured.
-  let arrived = 0;
-  let scanned = bob.events.length;
-  const countNew = () => {
-    for (; scanned < bob.events.length; scanned++) if (bob.events[scanned]!.name === 'message:added') arrived++;
-    return arrived;
-  };
+  const sentAt = new Map<string, number>();
+  const seenAt = new Map<string, number>();
+  const unlisten = arrivals.listen((originId, at) => seenAt.set(originId, at));
+  probe.reset();
+  let phase = watchPhase(server.dir);
   let t0 = performance.now();
-  for (let i = 0; i < TP_N; i++) await alice.messaging.send(conv.id, `${BODY} tp ${i}`);
-  await waitFor('ox all stored', () => countNew() >= TP_N, 300_000);
+  try {
+    for (let i = 0; i < TP_N; i++) {
+      const t = performance.now();
+      const m = await alice.messaging.send(conv.id, `${BODY} tp ${i}`);
+      sentAt.set(m.originId!, t);
+    }
+    await waitFor('ox all stored', () => seenAt.size >= TP_N, 300_000);
+  } finally {
+    unlisten();
+  }
   const ox = TP_N / ((performance.now() - t0) / 1000);
+  const oxPhase = phase.stop();
+  const data = probe.data;
   if (messagesWith(bob, alice.jid).length !== before + TP_N) throw new Error('throughput run lost or doubled messages');
+  const marks = [...sentAt].map(([originId, send]) => ({ originId, send, seen: seenAt.get(originId)! }));
 
   let got = 0;
   const rx = rawConnection(server, bob.jid, 'bob-pw-1', 'plain-rx', (el) => {
@@ -98,6 +136,7 @@ async function throughput(
   await Promise.all([rx.start(), tx.start()]);
   await rx.send(xml('presence', { type: 'unavailable' })); // receive only what is addressed to this resource
   const to = `${bob.jid}/plain-rx`;
+  phase = watchPhase(server.dir);
   t0 = performance.now();
   await Promise.all(
     Array.from({ length: TP_N }, (_, i) =>
@@ -106,8 +145,17 @@ async function throughput(
   );
   await waitFor('plain all received', () => got >= TP_N, 300_000);
   const plain = TP_N / ((performance.now() - t0) / 1000);
+  const plainPhase = phase.stop();
   await Promise.all([rx.stop(), tx.stop()]);
-  return { ox, plain };
+  const prefix = `xmpp/ox-throughput-${TP_N}`;
+  return {
+    ox,
+    plain,
+    stages: () => [
+      ...liveStages(prefix, marks, data, oxPhase),
+      ...burstCpu(prefix, TP_N, { ox: oxPhase, plain: plainPhase }),
+    ],
+  };
 }
 
 /**
@@ -136,6 +184,7 @@ async function catchUp(
   server: ProsodyServer,
   alice: TestClient,
   bob: TestClient,
+  arrivals: Arrivals,
   probe: StageProbe,
 ): Promise<{
   rate: number;
@@ -194,6 +243,7 @@ async function catchUp(
   const live = liveDuringCatchUp(
     alice,
     bob,
+    arrivals,
     restarted.then(() => bob.messaging.inspect.settled()),
   );
   await restarted;
@@ -220,23 +270,17 @@ async function catchUp(
 /**
  * Issue 13 item 4: from Bob's presence (sent once his catch-up has its first page) until the
  * catch-up is done, Alice sends a message every 200 ms; each one's send() → 'message:added' at Bob.
- * 'message:added' is seen at the moment Bob's service emits it (his event list's push), so waiting
- * adds no polling to the catch-up being measured.
+ * 'message:added' is seen at the moment Bob's service emits it (arrivalsAt), so waiting adds no
+ * polling to the catch-up being measured.
  */
-function liveDuringCatchUp(alice: TestClient, bob: TestClient, caughtUp: Promise<void>) {
+function liveDuringCatchUp(alice: TestClient, bob: TestClient, arrivals: Arrivals, caughtUp: Promise<void>) {
   const conv = alice.store.conversations.getOrCreate(bob.jid);
   const pending = new Map<string, number>();
   const marks: LiveMark[] = [];
-  const push = bob.events.push.bind(bob.events);
-  bob.events.push = (...items) => {
-    for (const e of items) {
-      const originId = e.name === 'message:added' ? (e.payload as { originId: string }).originId : '';
-      const sent = pending.get(originId);
-      if (sent === undefined) continue;
-      marks.push({ originId, send: sent, seen: performance.now() });
-    }
-    return push(...items);
-  };
+  const unlisten = arrivals.listen((originId, at) => {
+    const sent = pending.get(originId);
+    if (sent !== undefined) marks.push({ originId, send: sent, seen: at });
+  });
   let done = false;
   let sent = 0;
   // Settles when the measured catch-up does (it rejects only if that does, which main reports).
@@ -251,7 +295,7 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, caughtUp: Promise
       await new Promise((r) => setTimeout(r, 200));
     }
     await waitFor('the live probes seen at Bob', () => marks.length >= sent, 30_000);
-    bob.events.push = push;
+    unlisten();
     return marks.map((m) => m.seen - m.send);
   };
   return { times: run(), sent: () => sent, marks };
@@ -268,7 +312,11 @@ async function main() {
   // One probe for both clients: they share this process and its clock (stages.ts).
   const probe = createStageProbe();
   const alice = await makeClient(server, 'alice@clinic.test', 'alice-pw-1', { metrics: probe.metrics });
-  const bob = await makeClient(server, 'bob@clinic.test', 'bob-pw-1', { metrics: probe.metrics });
+  const arrivals = arrivalsAt();
+  const bob = await makeClient(server, 'bob@clinic.test', 'bob-pw-1', {
+    metrics: probe.metrics,
+    onEvent: arrivals.onEvent,
+  });
   const entries: BenchEntry[] = [];
   /** Stage tables, printed after the main table. */
   const stageTables: (() => BenchEntry[])[] = [];
@@ -284,7 +332,8 @@ async function main() {
       { name: 'xmpp/send-receive-p50', value: pct(lat, 50), unit: 'ms' },
       { name: 'xmpp/send-receive-p99', value: pct(lat, 99), unit: 'ms' },
     );
-    const tp = await throughput(server, alice, bob);
+    const tp = await throughput(server, alice, bob, arrivals, probe);
+    stageTables.push(tp.stages);
     entries.push({
       name: 'xmpp/ox-throughput',
       value: tp.ox,
@@ -292,7 +341,7 @@ async function main() {
       baseline: tp.plain,
       ratio: tp.ox / tp.plain,
     });
-    const cu = await catchUp(server, alice, bob, probe);
+    const cu = await catchUp(server, alice, bob, arrivals, probe);
     stageTables.push(cu.stages, cu.liveStages);
     entries.push({
       name: `xmpp/catch-up-${N}`,
