@@ -23,12 +23,15 @@ import { NoSuchAccount, type DirectoryGroup, type ServerAdmin, type StagedDirect
 export const DEFAULT_PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
 const CTL_TIMEOUT_MS = 60_000;
 
-interface CtlResult {
+interface CtlOutput {
   code: number | null;
   /** stdout and stderr without the dependency banner, prompts and terminal codes. */
   text: string;
+}
+
+interface CtlResult extends CtlOutput {
   /** Tries before this one that found the server's store busy (prosodyctl below). */
-  lockedTries?: number;
+  lockedTries: number;
 }
 
 /** prosodyctl's words without what it prints around them (the lua-unbound banner, password prompts). */
@@ -46,7 +49,7 @@ export function cleanCtlOutput(raw: string): string {
   );
 }
 
-function prosodyctlOnce(config: string, args: string[], input: string): Promise<CtlResult> {
+function prosodyctlOnce(config: string, args: string[], input: string): Promise<CtlOutput> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('prosodyctl', ['--config', config, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let raw = '';

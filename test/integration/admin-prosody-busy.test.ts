@@ -1,11 +1,12 @@
 /**
  * clinic-admin's Prosody adapter on a server that is busy writing (admin/server/prosody.ts
  * `prosodyctl`): prosodyctl opens the running server's SQLite store without a busy timeout, so while
- * the server archives messages its read fails with "database is locked" and it then says "That user
- * does not exist" about an account that does. Seen first as a CI failure of the test support's
- * `deleteUser` (29 of 30 `deluser` runs failed so with messages flowing). Here a colleague's
- * client archives messages without a pause while the adapter looks accounts up, disables one and
- * creates one: each answer must be the true one.
+ * the server archives messages its read or its commit fails ("database is locked", or "Error in SQL
+ * transaction: commit failed") and it then says "That user does not exist" about an account that
+ * does. Seen first as a CI failure of the test support's `deleteUser` (29 of 30 `deluser` runs
+ * failed so with messages flowing). Here a colleague's client archives bursts of BURST messages,
+ * PAUSE_MS apart, while the adapter looks accounts up, disables one and creates one: each answer
+ * must be the true one.
  */
 import { randomUUID } from 'node:crypto';
 import { xml } from '@xmpp/client';

@@ -321,7 +321,7 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
       // Through clinic-admin's prosodyctl, which tries again while the running server holds the
       // SQLite store's lock (seen in CI: "database is locked", then "That user does not exist").
       const r = await prosodyctl(configFile, ['deluser', jid]);
-      const goneOnAnEarlierTry = (r.lockedTries ?? 0) > 0 && r.text.includes('That user does not exist');
+      const goneOnAnEarlierTry = r.lockedTries > 0 && r.text.includes('That user does not exist');
       if (r.code !== 0 && !goneOnAnEarlierTry) throw new Error(`prosodyctl deluser ${jid}: ${r.text}`);
     },
   };
