@@ -204,6 +204,14 @@ describe('the conversation in view (conversations:view)', () => {
     await call('vault:lock', { reason: 'manual' });
     await waitFor('bob offline to alice', () => alice.messaging.presenceOf(B) !== 'available' || null, 45_000);
     const sent = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'while locked');
+    // The sender's copy is acknowledged by the server, never "read" until Bob's screen showed it
+    // (no receipt comes back for an archived message: XEP-0184 receipts are for live delivery).
+    // Acknowledged before the unlock: send() returns once the message is queued, and a message the
+    // server took only after Bob was back would come live into the open conversation, read at once
+    // (receive.ts rowFor). A clean-clone CI run met that: readAt was set.
+    const mine = alice.store.conversations.byPeer(B)!;
+    const state = () => alice.store.messages.findByOriginId(mine.id, sent.originId!)?.state;
+    await waitFor('acknowledged at alice', () => state() === 'sent' || null, 45_000);
     await call('vault:unlock', { profileId, passphrase: PASS });
     // The renderer follows the open conversation again at once (the case the false "Read" came from).
     await call('conversations:view', { conversationId });
@@ -214,11 +222,6 @@ describe('the conversation in view (conversations:view)', () => {
     );
     expect(stored.readAt).toBeNull();
     expect(await unread(A)).toBe(1);
-    // The sender's copy is acknowledged by the server, never "read" until Bob's screen showed it
-    // (no receipt comes back for an archived message: XEP-0184 receipts are for live delivery).
-    const mine = alice.store.conversations.byPeer(B)!;
-    const state = () => alice.store.messages.findByOriginId(mine.id, sent.originId!)?.state;
-    await waitFor('acknowledged at alice', () => state() === 'sent' || state() === 'delivered' || null, 45_000);
     // Bob's session answered a round trip after catch-up: a marker sent at unlock would be here by now.
     const roundTrip = await alice.messaging.send(alice.store.conversations.getOrCreate(B).id, 'round trip');
     await waitFor(
