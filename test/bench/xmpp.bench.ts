@@ -34,7 +34,7 @@ import { createDecryptPool, identityAsContact, loadIdentity, signcrypt, type Ide
 import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
-import { startProsody, type ProsodyServer } from '../support/prosody';
+import { startProsody, type ProsodyServer, type ProsodyUser } from '../support/prosody';
 import { recordBench, type BenchEntry } from './report';
 import { burstCpu, catchUpStages, createStageProbe, liveStages, pct, watchPhase, type StageProbe } from './stages';
 
@@ -45,10 +45,10 @@ const BODY = 'x'.repeat(200);
 const SERVER_NICE = Number(process.env.BENCH_XMPP_SERVER_NICE ?? 0);
 
 /** The plaintext baseline's sender and recipient (raw connections only; see throughput). */
-const PLAIN_PAIR = [
+const PLAIN_PAIR: [ProsodyUser, ProsodyUser] = [
   { jid: 'carol@clinic.test', password: 'carol-pw-1', name: 'Carol Chen', role: 'nurse' },
-  { jid: 'dan@clinic.test', password: 'dan-pw-1', name: 'Dan Diaz', role: 'receptionist' },
-] as const;
+  { jid: 'dan@clinic.test', password: 'dan-pw-1', name: 'Dan Diaz', role: 'reception' },
+];
 
 const identityOf = async (c: TestClient): Promise<Identity> =>
   loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
