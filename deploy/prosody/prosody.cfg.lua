@@ -64,6 +64,10 @@ smacks_hibernation_time = 300
 -- 100 or 100,000 archived messages, and there is no 10,000-item archive quota to silently truncate.
 -- Chat is many small stanzas: TCP_NODELAY, or Nagle + delayed ACK add ~40 ms to every message.
 network_settings = { nagle = false }
+-- Reads of 64 KiB, not 4 KiB: in Prosody 0.12's epoll loop, data left in the TLS buffer is read
+-- from a timer, and the loop then sleeps as long as that read took to handle. A burst of sends
+-- spent half the time asleep (deploy/prosody/README.md, "Performance notes").
+network_default_read_size = 65536
 
 storage = "sql"
 sql = { driver = "SQLite3"; database = "prosody.sqlite" } -- relative to data_path

@@ -40,6 +40,11 @@ describe('deploy/prosody/prosody.cfg.lua and its test variant', () => {
     expect(prod).toMatch(/^Component "patients\.clinic\.example"\ncomponent_secret = ENV_CLINIC_GATEWAY_SECRET /m);
   });
 
+  it('production keeps the measured network settings: no Nagle, 64 KiB reads (README "Performance notes")', () => {
+    expect(prod).toMatch(/^network_settings = \{ nagle = false \}$/m);
+    expect(prod).toMatch(/^network_default_read_size = 65536$/m);
+  });
+
   it('the test variant changes only site lines, the domain and the test-only switches', () => {
     const test = renderTestConfig(prod, site, { runAsRoot: true, iterationCount: 128 });
     const changed = (a: string, b: string) => {
