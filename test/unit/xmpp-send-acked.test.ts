@@ -10,7 +10,7 @@ import { xml, type Client, type XmlElement } from '@xmpp/client';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../common/result';
 import { sendAcked } from '../../main/xmpp/transport/connection';
-import { trackStreamManagement } from '../../main/xmpp/transport/stream-management';
+import { ACK_REQUEST_EVERY, trackStreamManagement } from '../../main/xmpp/transport/stream-management';
 import { fakeClock } from '../support/fake-clock';
 
 /** The library's parts sendAcked uses: SM's queue and events, and a write that breaks. */
@@ -72,5 +72,44 @@ describe('sendAcked when the write fails under a broken stream', () => {
   it('without stream management a failed write is a lost connection too, not an internal error', async () => {
     const { xmpp, tracker } = brokenStream({ smEnabled: false, queues: false });
     await expect(sendAcked(xmpp, tracker, stanza())).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+  });
+});
+
+describe('ack requests during a run of sends', () => {
+  /** A stream whose writes succeed; it records what went out. */
+  function workingStream(smEnabled: boolean) {
+    const sm = Object.assign(new EventEmitter(), { enabled: smEnabled, outbound_q: [], inbound: 0 });
+    const out: XmlElement[] = [];
+    const client = Object.assign(new EventEmitter(), {
+      streamManagement: sm,
+      send: (el: XmlElement) => {
+        out.push(el);
+        return Promise.resolve();
+      },
+    });
+    const xmpp = client as unknown as Client;
+    return { xmpp, sm, out, tracker: trackStreamManagement(xmpp, fakeClock(0)) };
+  }
+  const requests = (out: XmlElement[]) =>
+    out.map((el, i) => (el.is('r', 'urn:xmpp:sm:3') ? i : -1)).filter((i) => i >= 0);
+
+  it(`asks for the acks after every ${ACK_REQUEST_EVERY} stanzas written, right after the last of them`, async () => {
+    const { xmpp, out, tracker } = workingStream(true);
+    for (let i = 0; i < ACK_REQUEST_EVERY * 2 + 3; i++) {
+      // Its ack never comes here: the case checks what went out, each written before the next starts.
+      void sendAcked(xmpp, tracker, stanza());
+      await new Promise((r) => setImmediate(r));
+    }
+    const every = ACK_REQUEST_EVERY + 1; // the stanzas and their request
+    expect(requests(out)).toEqual([every - 1, 2 * every - 1]);
+    expect(out.filter((el) => el.name === 'message')).toHaveLength(ACK_REQUEST_EVERY * 2 + 3);
+  });
+
+  it('asks nothing without stream management', async () => {
+    const { xmpp, out, tracker } = workingStream(false);
+    // Without stream management a send resolves once written.
+    for (let i = 0; i < ACK_REQUEST_EVERY * 2; i++) await sendAcked(xmpp, tracker, stanza());
+    expect(requests(out)).toEqual([]);
+    expect(out).toHaveLength(ACK_REQUEST_EVERY * 2);
   });
 });

@@ -191,6 +191,7 @@ export async function sendAcked(xmpp: Client, sm: SmTracker, el: XmlElement): Pr
   const acked = sm.acked(el);
   try {
     await xmpp.send(el);
+    sm.written();
   } catch (err) {
     // The stream broke under the write. A stanza already in the SM queue is the queue's: the
     // server may have it, and a resumption sends it again (lib-patches.ts queueStanzasAsWritten),

@@ -13,14 +13,24 @@
  *    `queueStanzasAsWritten` queues it as the write starts (client-factory.ts applies it).
  *
  * It also turns the SM queue's ack/fail events into a per-stanza promise: a message counts as
- * sent only when the server acknowledged it (XEP-0198 §4).
+ * sent only when the server acknowledged it (XEP-0198 §4), and asks for acks during a long run of
+ * sends (`written`): the library asks only once its sends pause (client-factory.ts).
  */
-import type { Client, XmlElement } from '@xmpp/client';
+import { xml, type Client, type XmlElement } from '@xmpp/client';
 import { AppError } from '../../../common/result';
 import type { Clock } from '../../clock';
 import { replaceSmInboundCounter } from './lib-patches';
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
+const NS_SM = 'urn:xmpp:sm:3';
+
+/**
+ * During a run of sends, an ack request (<r/>) goes after this many stanzas that wait for their ack.
+ * The library's own request waits for a pause in the sends (its debounce, client-factory.ts): in a
+ * burst the outbox kept sending, so no ack came and each message's commit waited for the burst's
+ * end or the outbox's limit of messages unacknowledged (outbox-pass.ts MAX_UNACKED).
+ */
+export const ACK_REQUEST_EVERY = 8;
 
 export interface SmTracker {
   /** Resolves when the server acknowledged `stanza`; rejects (NOT_CONNECTED) when the queue is failed. */
@@ -32,6 +42,8 @@ export interface SmTracker {
   queued(stanza: XmlElement): boolean;
   /** Stops waiting for `stanza`'s ack: it never reached the queue (its write was refused). */
   forget(stanza: XmlElement): void;
+  /** A stanza passed to `acked` was written: every ACK_REQUEST_EVERY of them, asks for the acks now. */
+  written(): void;
   /** Resolves once `<enabled/>` (or `<resumed/>`) arrived, or after `timeoutMs` if the server never enables SM. */
   waitEnabled(timeoutMs: number): Promise<boolean>;
   /** Number of stanzas received on this SM session (our own count; equals what we report as h). */
@@ -65,6 +77,7 @@ export function trackStreamManagement(xmpp: Client, clock: Clock): SmTracker {
     pending.delete(stanza);
   });
 
+  let sinceRequest = 0;
   return {
     acked(stanza) {
       return new Promise((resolve, reject) => pending.set(stanza, { resolve, reject }));
@@ -72,6 +85,12 @@ export function trackStreamManagement(xmpp: Client, clock: Clock): SmTracker {
     queued: (stanza) => sm.outbound_q.some((item) => item.stanza === stanza),
     forget(stanza) {
       pending.delete(stanza);
+    },
+    written() {
+      if (!sm.enabled || ++sinceRequest < ACK_REQUEST_EVERY) return;
+      sinceRequest = 0;
+      // Best effort, like the library's own request: a broken stream fails the queue anyway.
+      xmpp.send(xml('r', { xmlns: NS_SM })).catch(() => undefined);
     },
     async waitEnabled(timeoutMs) {
       const deadline = clock.now() + timeoutMs;
