@@ -9,6 +9,8 @@
  *               the same server, a burst of BENCH_XMPP_TP_N each; its stage table and the CPU per
  *               message (this process, its main thread, Prosody) and the machine's idle share,
  *               each against plaintext's (stages.ts burstCpu)
+ *   send to offline — the same burst to a colleague who is offline, until the server acknowledged
+ *               the last (sender and server only), vs plaintext to an offline account; its CPU table
  *   live during catch-up — send() → 'message:added' for messages a colleague writes while the
  *               catch-up runs (every 200 ms from our presence, sent after its first page), p50 / p99
  *               against the quiet latency above (issue 13 item 4)
@@ -49,6 +51,9 @@ const PLAIN_PAIR: [ProsodyUser, ProsodyUser] = [
   { jid: 'carol@clinic.test', password: 'carol-pw-1', name: 'Carol Chen', role: 'nurse' },
   { jid: 'dan@clinic.test', password: 'dan-pw-1', name: 'Dan Diaz', role: 'reception' },
 ];
+
+/** A colleague who signs in once (her key is published) and is offline for the send-only burst. */
+const ERIN: ProsodyUser = { jid: 'erin@clinic.test', password: 'erin-pw-1', name: 'Erin Evans', role: 'nurse' };
 
 const identityOf = async (c: TestClient): Promise<Identity> =>
   loadIdentity(c.store.getSetting<{ armoredSecretKey: string }>(IDENTITY_SETTING)!.armoredSecretKey);
@@ -165,6 +170,46 @@ async function throughput(
       ...liveStages(prefix, marks, data, oxPhase),
       ...burstCpu(prefix, TP_N, { ox: oxPhase, plain: plainPhase }),
     ],
+  };
+}
+
+/**
+ * A burst of TP_N sends to a colleague who is offline: from the first send() until the server
+ * acknowledged the last (the outbox is empty). Only the sender and the server work, as for a
+ * reception desk's reminders with the recipients' machines elsewhere (issue 13 item 3). Baseline:
+ * raw <body/> from the plaintext pair's sender to its recipient, offline too, each acknowledged.
+ */
+async function sendToOffline(
+  server: ProsodyServer,
+  alice: TestClient,
+): Promise<{ ox: number; plain: number; stages: () => BenchEntry[] }> {
+  const conv = alice.store.conversations.getOrCreate(ERIN.jid);
+  let phase = watchPhase(server.dir);
+  let t0 = performance.now();
+  for (let i = 0; i < TP_N; i++) await alice.messaging.send(conv.id, `${BODY} offline ${i}`);
+  if (!(await alice.outboxIdle(300_000))) throw new Error('send-only burst: the outbox did not empty');
+  const ox = TP_N / ((performance.now() - t0) / 1000);
+  const oxPhase = phase.stop();
+  const sent = messagesWith(alice, ERIN.jid).filter((m) => m.state === 'sent').length;
+  if (sent !== TP_N) throw new Error(`send-only burst: ${sent} of ${TP_N} sent`);
+
+  const [from, to] = PLAIN_PAIR;
+  const tx = rawConnection(server, from.jid, from.password, 'plain-offline');
+  await tx.start();
+  phase = watchPhase(server.dir);
+  t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: TP_N }, (_, i) =>
+      tx.sendAcked(xml('message', { to: to.jid, type: 'chat', id: randomUUID() }, xml('body', {}, `${BODY} ${i}`))),
+    ),
+  );
+  const plain = TP_N / ((performance.now() - t0) / 1000);
+  const plainPhase = phase.stop();
+  await tx.stop();
+  return {
+    ox,
+    plain,
+    stages: () => burstCpu(`xmpp/ox-send-offline-${TP_N}`, TP_N, { ox: oxPhase, plain: plainPhase }),
   };
 }
 
@@ -317,6 +362,7 @@ async function main() {
       { jid: 'alice@clinic.test', password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
       { jid: 'bob@clinic.test', password: 'bob-pw-1', name: 'Bob Baker', role: 'nurse' },
       ...PLAIN_PAIR,
+      ERIN,
     ],
   });
   if (SERVER_NICE !== 0) setPriority(Number(readFileSync(join(server.dir, 'prosody.pid'), 'utf8').trim()), SERVER_NICE);
@@ -328,6 +374,8 @@ async function main() {
     metrics: probe.metrics,
     onEvent: arrivals.onEvent,
   });
+  // Erin publishes her key and leaves: the send-only burst goes to her while she is offline.
+  await (await makeClient(server, ERIN.jid, ERIN.password)).close();
   const entries: BenchEntry[] = [];
   /** Stage tables, printed after the main table. */
   const stageTables: (() => BenchEntry[])[] = [];
@@ -351,6 +399,15 @@ async function main() {
       unit: 'msg/s',
       baseline: tp.plain,
       ratio: tp.ox / tp.plain,
+    });
+    const off = await sendToOffline(server, alice);
+    stageTables.push(off.stages);
+    entries.push({
+      name: `xmpp/ox-send-offline-${TP_N}`,
+      value: off.ox,
+      unit: 'msg/s',
+      baseline: off.plain,
+      ratio: off.ox / off.plain,
     });
     const cu = await catchUp(server, alice, bob, arrivals, probe);
     stageTables.push(cu.stages, cu.liveStages);
