@@ -80,7 +80,7 @@ function prosodyctlOnce(config: string, args: string[], input: string): Promise<
  * "Unable to read from database … : commit failed"). Either way that transaction changed nothing.
  */
 export function storeWasBusy(text: string): boolean {
-  return text.includes('database is locked') || /Error in SQL transaction: commit failed/.test(text);
+  return text.includes('database is locked') || text.includes('Error in SQL transaction: commit failed');
 }
 /** Waits between tries while the store is busy: about 30 s in all. */
 const BUSY_WAITS_MS = [100, 200, 400, 800, 1_000, ...Array<number>(27).fill(1_000)];

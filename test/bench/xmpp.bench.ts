@@ -9,8 +9,9 @@
  *               the same server, a burst of BENCH_XMPP_TP_N each; its stage table and the CPU per
  *               message (this process, its main thread, Prosody) and the machine's idle share,
  *               each against plaintext's (stages.ts burstCpu)
- *   send to offline — the same burst to a colleague who is offline, until the server acknowledged
- *               the last (sender and server only), vs plaintext to an offline account; its CPU table
+ *   send to offline — the same burst to a colleague who is offline, until the server
+ *               acknowledged the last (sender and server only), vs plaintext to an offline
+ *               account; its CPU table
  *   live during catch-up — send() → 'message:added' for messages a colleague writes while the
  *               catch-up runs (every 200 ms from our presence, sent after its first page), p50 / p99
  *               against the quiet latency above (issue 13 item 4)
@@ -105,8 +106,9 @@ type Arrivals = ReturnType<typeof arrivalsAt>;
 
 /**
  * OX: a burst of TP_N Messaging sends → decrypted + stored at the peer. Plaintext: raw <body/>
- * over the same server, between two other accounts. Each phase is watched (watchPhase): where the burst's time goes, stage by
- * stage per message, and the CPU per message of the client and of Prosody against plaintext's.
+ * over the same server, between two other accounts. Each phase is watched (watchPhase): where the
+ * burst's time goes, stage by stage per message, and the CPU per message of the client and of
+ * Prosody against plaintext's.
  */
 async function throughput(
   server: ProsodyServer,

@@ -319,7 +319,8 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
       // As IT's `prosodyctl deluser`: the account is gone from storage; a running session of it
       // stays until it reconnects, and every new sign-in is refused (SASL not-authorized).
       // Through clinic-admin's prosodyctl, which tries again while the running server holds the
-      // SQLite store's lock (seen in CI: "database is locked", then "That user does not exist").
+      // SQLite store's lock (seen in CI: "database is locked" or "commit failed", then "That user
+      // does not exist").
       const r = await prosodyctl(configFile, ['deluser', jid]);
       const goneOnAnEarlierTry = r.lockedTries > 0 && r.text.includes('That user does not exist');
       if (r.code !== 0 && !goneOnAnEarlierTry) throw new Error(`prosodyctl deluser ${jid}: ${r.text}`);
