@@ -92,7 +92,7 @@ export async function pipelined<T extends { conversationId: string }>(
 ): Promise<void> {
   const turns = wireOrder();
   const unsettled = new Set<Promise<void>>();
-  let failed: { err: unknown } | null = null;
+  const errors: unknown[] = [];
   let next = 0;
   const slot = async () => {
     while (next < items.length) {
@@ -110,7 +110,7 @@ export async function pipelined<T extends { conversationId: string }>(
         },
       })
         .catch((err: unknown) => {
-          failed ??= { err };
+          errors.push(err);
         })
         .finally(() => {
           unsettled.delete(settled);
@@ -122,5 +122,5 @@ export async function pipelined<T extends { conversationId: string }>(
   };
   await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, items.length) }, slot));
   await Promise.all(unsettled);
-  if (failed) throw (failed as { err: unknown }).err;
+  if (errors.length > 0) throw errors[0];
 }

@@ -104,6 +104,14 @@ function arrivalsAt() {
 }
 type Arrivals = ReturnType<typeof arrivalsAt>;
 
+/** The plaintext baseline's burst: TP_N raw <body/> messages to `to`, each acknowledged by the server. */
+const plainBurst = (tx: ReturnType<typeof rawConnection>, to: string) =>
+  Promise.all(
+    Array.from({ length: TP_N }, (_, i) =>
+      tx.sendAcked(xml('message', { to, type: 'chat', id: randomUUID() }, xml('body', {}, `${BODY} ${i}`))),
+    ),
+  );
+
 /**
  * OX: a burst of TP_N Messaging sends → decrypted + stored at the peer. Plaintext: raw <body/>
  * over the same server, between two other accounts. Each phase is watched (watchPhase): where the
@@ -155,11 +163,7 @@ async function throughput(
   const address = `${to.jid}/plain-rx`;
   phase = watchPhase(server.dir);
   t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: TP_N }, (_, i) =>
-      tx.sendAcked(xml('message', { to: address, type: 'chat', id: randomUUID() }, xml('body', {}, `${BODY} ${i}`))),
-    ),
-  );
+  await plainBurst(tx, address);
   await waitFor('plain all received', () => got >= TP_N, 300_000);
   const plain = TP_N / ((performance.now() - t0) / 1000);
   const plainPhase = phase.stop();
@@ -200,11 +204,7 @@ async function sendToOffline(
   await tx.start();
   phase = watchPhase(server.dir);
   t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: TP_N }, (_, i) =>
-      tx.sendAcked(xml('message', { to: to.jid, type: 'chat', id: randomUUID() }, xml('body', {}, `${BODY} ${i}`))),
-    ),
-  );
+  await plainBurst(tx, to.jid);
   const plain = TP_N / ((performance.now() - t0) / 1000);
   const plainPhase = phase.stop();
   await tx.stop();
