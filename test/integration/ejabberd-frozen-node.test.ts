@@ -5,6 +5,7 @@
 // good (they leave the wire unacknowledged, back to the queue, or the server takes them once it
 // has given up on node a), and after node a is restarted alice has each exactly once, in order, and
 // bob's outbox drains with every message sent.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../common/contract/domain';
 import { ALICE, BOB, clusterOfAliceAndBob, type EjabberdCluster } from '../support/ejabberd-cluster';
@@ -54,7 +55,35 @@ describe('a frozen ejabberd cluster node (SIGSTOP)', () => {
     // Not forever: while node a is STILL frozen, bob's client gives up on the stalled stream (its
     // keep-alive), his five wait in the outbox, and node b takes them once the cluster has given up
     // on node a (Erlang's net tick). Nothing here waits for node a.
-    await waitFor('bob: all five sent while node a is frozen', () => sent.every((m) => stateOf(m) === 'sent'), 240_000);
+    // What bob's side looked like every 5 s of the wait, printed only if it fails (names and codes).
+    const snapshots: string[] = [];
+    const snapshot = () =>
+      snapshots.push(
+        `${((Date.now() - t0) / 1000).toFixed(1)} s bob ${JSON.stringify(bob.messaging.connection())} ` +
+          `states ${JSON.stringify(sent.map((m) => [stateOf(m), bob.store.messages.get(m.id)?.failure ?? null]))} ` +
+          `outbox ${JSON.stringify(bob.store.outbox.all().map((i) => [i.attempts, i.lastError]))} ` +
+          `log ${JSON.stringify(bobLog.splice(0))}`,
+      );
+    const trace = setInterval(snapshot, 5_000);
+    try {
+      await waitFor(
+        'bob: all five sent while node a is frozen',
+        () => sent.every((m) => stateOf(m) === 'sent'),
+        240_000,
+      );
+    } catch (err) {
+      snapshot();
+      for (const line of snapshots) log(line);
+      log(`sessions ${JSON.stringify(await cluster.sessions(b).catch((e: unknown) => String(e)))}`);
+      // Node b's own word on bob's sign-ins (ejabberd logs no message content).
+      for (const line of readFileSync(b.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => /auth|SASL|scram/i.test(l)))
+        log(`node b: ${line.slice(0, 300)}`);
+      throw err;
+    } finally {
+      clearInterval(trace);
+    }
     expect(frozen).toBe(true);
 
     // IT restarts the frozen node (deploy/ejabberd/README.md): its VM is killed while still frozen

@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../main/log';
 import { createConnection } from '../../main/xmpp/transport/connection';
 import {
+  closeOnlyOwnStream,
+  dropStaleSaslResponses,
   hookClientSockets,
   hookStarttls,
   patchTlsSocketConnect,
@@ -104,6 +106,131 @@ describe("lib-patches: a client's sockets", () => {
     const socket = new EventEmitter();
     internals._attachSocket(socket);
     expect(attached).toEqual([socket]);
+  });
+
+  it("a socket replaced by another (STARTTLS's wrapper) no longer speaks for the client when it closes", () => {
+    const xmpp = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' });
+    hookClientSockets(xmpp, { attaching: () => undefined, data: () => undefined });
+    const internals = xmpp as unknown as { socket: unknown; _attachSocket(s: object): void };
+    const statuses: string[] = [];
+    xmpp.on('status', (s: string) => statuses.push(s));
+    const plain = new EventEmitter();
+    const wrapper = new EventEmitter();
+    internals._attachSocket(plain);
+    internals._attachSocket(wrapper);
+    // Unpatched, the plain socket's close detached the wrapper and reported 'disconnect'.
+    plain.emit('close', false);
+    expect(internals.socket).toBe(wrapper);
+    expect(statuses).toEqual([]);
+    // The socket in use still does.
+    wrapper.emit('close', false);
+    expect(internals.socket).toBeNull();
+    expect(statuses).toEqual(['disconnect']);
+  });
+});
+
+type CloseInternals = {
+  socket: object | null;
+  parser: object | null;
+  _closeStream(): Promise<unknown>;
+  _closeSocket(): Promise<void>;
+};
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+/** A client with closeOnlyOwnStream, `socket` attached as its stream, and its steps' outcomes in the test's hands. */
+function closingClient(socket: object) {
+  const xmpp = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' });
+  closeOnlyOwnStream(xmpp);
+  const c = xmpp as unknown as CloseInternals;
+  c.socket = socket;
+  c.parser = {};
+  const steps = { stream: deferred<unknown>(), socket: deferred<void>(), socketClosed: 0 };
+  c._closeStream = () => steps.stream.promise;
+  c._closeSocket = () => {
+    steps.socketClosed += 1;
+    return steps.socket.promise;
+  };
+  const statuses: string[] = [];
+  xmpp.on('status', (s: string) => statuses.push(s));
+  return { xmpp, c, steps, statuses };
+}
+
+describe('lib-patches: disconnect() closes only the stream it set out to close', () => {
+  it('a reconnect attached a new stream while the old close waited: its timeout leaves the new one alone', async () => {
+    const { xmpp, c, steps, statuses } = closingClient({ name: 'old' });
+    const closing = xmpp.disconnect();
+    const fresh = { name: 'new' };
+    const freshParser = {};
+    c.socket = fresh;
+    c.parser = freshParser;
+    steps.stream.reject(new Error('timeout'));
+    await closing;
+    expect(c.socket).toBe(fresh);
+    expect(c.parser).toBe(freshParser);
+    expect(steps.socketClosed).toBe(0);
+    expect(statuses).toEqual([]);
+  });
+
+  it("the same after the stream closed, when the socket's close times out", async () => {
+    const { xmpp, c, steps, statuses } = closingClient({ name: 'old' });
+    const closing = xmpp.disconnect();
+    steps.stream.resolve(undefined);
+    await vi.waitFor(() => expect(steps.socketClosed).toBe(1));
+    const fresh = { name: 'new' };
+    c.socket = fresh;
+    steps.socket.reject(new Error('timeout'));
+    await closing;
+    expect(c.socket).toBe(fresh);
+    expect(statuses).toEqual([]);
+  });
+
+  it("with no other stream, it does what the library's does: detaches both and reports each step", async () => {
+    const { xmpp, c, steps, statuses } = closingClient({ name: 'only' });
+    const closing = xmpp.disconnect();
+    steps.stream.reject(new Error('timeout'));
+    await vi.waitFor(() => expect(steps.socketClosed).toBe(1));
+    expect(c.parser).toBeNull();
+    steps.socket.reject(new Error('timeout'));
+    await closing;
+    expect(c.socket).toBeNull();
+    expect(statuses).toEqual(['close', 'disconnect']);
+  });
+});
+
+describe('lib-patches: a SASL response computed for a stream that is gone', () => {
+  type Mech = { response(creds: unknown): Promise<string> };
+  const sasl = () => {
+    const xmpp = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' });
+    dropStaleSaslResponses(xmpp);
+    const c = xmpp as unknown as { socket: object | null; saslFactory: { create(n: string[]): Mech } };
+    return c;
+  };
+  const creds = { username: 'bob', password: 'not-used' };
+
+  it('is never written: its promise does not settle, while the new stream’s own exchange goes on', async () => {
+    const c = sasl();
+    c.socket = { name: 'old' };
+    const stale = c.saslFactory.create(['SCRAM-SHA-1']);
+    let staleSettled = false;
+    // Only whether it settles matters here (it must not); the flag records it.
+    void stale.response(creds).finally(() => (staleSettled = true));
+    c.socket = { name: 'new' };
+    const current = c.saslFactory.create(['SCRAM-SHA-1']);
+    // The same computation, started later, on the stream now attached: it is answered.
+    await expect(current.response(creds)).resolves.toMatch(/^n,,n=bob,r=/);
+    expect(staleSettled).toBe(false);
+  });
+
+  it('on the stream it began on, the response comes as the mechanism computed it', async () => {
+    const c = sasl();
+    c.socket = { name: 'only' };
+    await expect(c.saslFactory.create(['SCRAM-SHA-1']).response(creds)).resolves.toMatch(/^n,,n=bob,r=/);
   });
 });
 

@@ -70,7 +70,9 @@ export function wireClientEvents({
   xmpp.on('error', (err: unknown) => {
     if (err instanceof TeardownError) return; // our own stop(), not a network problem
     const e = classifyError(err);
-    logger.warn('xmpp: connection error', { code: e.code });
+    // The SASL condition (a protocol name, RFC 6120 §6.5) tells IT a refusal from a server fault.
+    const condition = typeof e.details?.condition === 'string' ? e.details.condition : undefined;
+    logger.warn('xmpp: connection error', { code: e.code, ...(condition ? { condition } : {}) });
     if (!isFatal(e)) return;
     machine.dispatch({ type: 'fatal', error: e });
     // Teardown does not reject (socket errors are handled by socket-guard.ts); a start() waiting joins it.

@@ -9,7 +9,7 @@ import type { ServerConfig } from '../../../common/contract/domain';
 import { AppError } from '../../../common/result';
 import type { Clock } from '../../clock';
 import type { Logger } from '../../log';
-import { observeEarlyIqErrors, queueStanzasAsWritten } from './lib-patches';
+import { closeOnlyOwnStream, dropStaleSaslResponses, observeEarlyIqErrors, queueStanzasAsWritten } from './lib-patches';
 import { guardSockets, type SocketGuard } from './socket-guard';
 import { trackStreamManagement, type SmTracker } from './stream-management';
 import { installTlsTrust, trustOptions } from './tls-trust';
@@ -90,6 +90,8 @@ export function createXmppClient(p: ClientParams): XmppClientParts {
   // cannot be followed by a surprise re-login (PROTOCOL.md, ejabberd section).
   xmpp.reconnect.stop();
   queueStanzasAsWritten(xmpp);
+  closeOnlyOwnStream(xmpp);
+  dropStaleSaslResponses(xmpp);
   const sm = trackStreamManagement(xmpp, p.clock);
   observeEarlyIqErrors(xmpp);
   xmpp.streamManagement.requestAckInterval = 15_000;

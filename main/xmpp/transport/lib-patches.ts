@@ -66,7 +66,9 @@ export function patchTlsSocketConnect(proto: { connect: Connect } = TlsSocket.pr
 
 interface ClientSocketInternals {
   parser: unknown;
+  socket: object | null;
   _attachSocket(socket: object): void;
+  _detachSocket(): void;
   _onData(data: Buffer): void;
 }
 
@@ -86,13 +88,20 @@ export interface ClientSocketHooks {
  * 1), so socket-guard must see each socket as it is attached. (2) `_onData` writes to
  * `this.parser`, which is null once the stream closed (or a close timed out) while the socket is
  * still open: a TypeError thrown from a socket 'data' event, uncaught (defect 2). Data without a
- * parser is dropped here.
+ * parser is dropped here. (3) `_attachSocket` leaves the socket it replaces subscribed: STARTTLS
+ * attaches its TLS wrapper over the plain socket, whose later 'close' then ran the client's
+ * "socket closed" step, which detaches whatever socket is current and reports 'disconnect'. On
+ * the 2-node ejabberd cluster (ejabberd-frozen-node) the plain socket of a sign-in cut off
+ * mid-way closed while the next sign-in ran: that sign-in's socket was detached and a third one
+ * started beside it. The socket being replaced is detached first here; its TLS wrapper, which
+ * reports the same connection's close, takes over.
  */
 export function hookClientSockets(xmpp: Client, hooks: ClientSocketHooks): void {
   const c = xmpp as unknown as ClientSocketInternals;
   const attach = c._attachSocket.bind(c);
   c._attachSocket = (socket: object) => {
     hooks.attaching(socket);
+    if (c.socket && c.socket !== socket) c._detachSocket();
     attach(socket);
   };
   const onData = c._onData.bind(c);
@@ -163,6 +172,84 @@ export function queueStanzasAsWritten(xmpp: Client): void {
   };
   c.send = (el) => writeAll([el]);
   c.sendMany = (els) => writeAll(els);
+}
+
+interface ClientCloseInternals {
+  socket: object | null;
+  _closeStream(): Promise<unknown>;
+  _closeSocket(): Promise<void>;
+  _detachParser(): void;
+  _detachSocket(): void;
+  _status(status: string, ...args: unknown[]): void;
+}
+
+/**
+ * @xmpp/connection 0.14's `disconnect()` closes the stream, then the socket, each with a 2 s wait,
+ * and on a timeout detaches whatever parser and socket the client holds by then. When the server
+ * closed the socket meanwhile, the client had already reconnected: the old close's timeout ended
+ * the new sign-in's stream (ejabberd-frozen-node on the 2-node cluster, where a stalled node keeps
+ * its `</stream>` unanswered). Here is the library's own `disconnect()`, stopping at the first
+ * step that finds another socket attached than the one it set out to close. Stream management's
+ * "no answer" timeout, a stream error, the keep-alive and stop() all come through it.
+ */
+export function closeOnlyOwnStream(xmpp: Client): void {
+  const c = xmpp as unknown as ClientCloseInternals & Pick<Client, 'disconnect'>;
+  c.disconnect = async () => {
+    const socket = c.socket;
+    const ours = () => c.socket === socket;
+    let el: unknown;
+    try {
+      el = await c._closeStream();
+    } catch {
+      if (!ours()) return el;
+      c._detachParser();
+      c._status('close', { clean: false });
+    }
+    if (!ours()) return el;
+    try {
+      await c._closeSocket();
+    } catch (err) {
+      if (!ours()) return el;
+      c._detachSocket();
+      c._status('disconnect', { clean: false, reason: err });
+    }
+    return el;
+  };
+}
+
+interface SaslMechanism {
+  response(credentials: unknown): unknown;
+}
+interface ClientSaslInternals {
+  socket: object | null;
+  saslFactory: { create(names: string[]): SaslMechanism | null };
+}
+
+/**
+ * @xmpp/sasl 0.14 awaits the mechanism's response and then writes it to whatever stream the
+ * client has by then. sasl-scram-sha-1 computes the salted password as 4,096 awaited WebCrypto
+ * HMACs: 0.4–2.5 s on a busy machine, during which a reconnect can replace the stream. The old
+ * exchange's proof then went to the new stream, after the new exchange's <auth/>: the server
+ * answered "Nonce mismatch" with <not-authorized/>, and the client stopped for a refused password
+ * (ejabberd-frozen-node, twice in clean-clone CI). A response computed for a stream that is no
+ * longer attached is dropped here: its promise never settles, so nothing is written and no error
+ * reaches the current sign-in. That sign-in's own exchange goes on.
+ */
+export function dropStaleSaslResponses(xmpp: Client): void {
+  const c = xmpp as unknown as ClientSaslInternals;
+  const create = c.saslFactory.create.bind(c.saslFactory);
+  c.saslFactory.create = (names) => {
+    const mech = create(names);
+    if (!mech) return mech;
+    const socket = c.socket;
+    const respond = mech.response.bind(mech);
+    mech.response = async (credentials) => {
+      const response: unknown = await respond(credentials);
+      if (c.socket !== socket) return new Promise<never>(() => undefined);
+      return response;
+    };
+    return mech;
+  };
 }
 
 type PendingIq = { promise?: Promise<unknown>; reject?: (err: unknown) => void };
