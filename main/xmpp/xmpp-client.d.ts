@@ -116,6 +116,12 @@ declare module '@xmpp/client' {
   }): Client;
 }
 
+declare module 'sasl-scram-sha-1/lib/bitops.js' {
+  /** RFC 5802's Hi and its helpers, as the SCRAM-SHA-1 mechanism calls them (transport/lib-patches.ts replaces Hi). */
+  const bitops: { Hi(text: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> };
+  export default bitops;
+}
+
 declare module '@xmpp/tls/lib/Socket.js' {
   /** The TLS socket wrapper STARTTLS builds per upgrade (transport/lib-patches.ts patches its connect). */
   export default class Socket {

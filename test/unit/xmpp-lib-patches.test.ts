@@ -1,6 +1,7 @@
 // Issue 11 item 2: one patch of @xmpp/tls's Socket.prototype.connect, with the hooks tls-trust.ts
 // and socket-guard.ts register. Before, each of them wrapped it, and socket-guard's wrapper
 // dropped the library's return value.
+import { createHmac, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
 import { client } from '@xmpp/client';
@@ -11,7 +12,9 @@ import { createConnection } from '../../main/xmpp/transport/connection';
 import {
   closeOnlyOwnStream,
   dropStaleSaslResponses,
+  fastScramSaltedPassword,
   hookClientSockets,
+  MAX_SCRAM_ITERATIONS,
   hookStarttls,
   patchTlsSocketConnect,
   replaceSmInboundCounter,
@@ -244,5 +247,43 @@ describe('lib-patches: the stream-management inbound counter', () => {
     sm.inbound = 0; // <enabled/>, or offline
     expect(count).toBe(0);
     expect(sm.inbound).toBe(0);
+  });
+});
+
+describe('lib-patches: the SCRAM salted password in one PBKDF2 call', () => {
+  const patched = () => {
+    const bitops = { Hi: (): Promise<Uint8Array> => Promise.reject(new Error('the library’s Hi was called')) };
+    fastScramSaltedPassword(bitops);
+    return bitops as unknown as { Hi(text: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> };
+  };
+  /** RFC 5802 §2.2's Hi, written out: U1 = HMAC(password, salt + INT(1)), Ui = HMAC(password, Ui-1), XORed. */
+  const rfcHi = (text: string, salt: Uint8Array, iterations: number) => {
+    const key = Buffer.from(text, 'utf8');
+    let u = createHmac('sha1', key)
+      .update(Buffer.concat([salt, Buffer.from([0, 0, 0, 1])]))
+      .digest();
+    const out = Buffer.from(u);
+    for (let i = 1; i < iterations; i++) {
+      u = createHmac('sha1', key).update(u).digest();
+      for (let j = 0; j < out.length; j++) out[j]! ^= u[j]!;
+    }
+    return new Uint8Array(out);
+  };
+
+  it('gives the RFC 6070 test vector (PBKDF2-HMAC-SHA1, 4,096 iterations)', async () => {
+    const hi = await patched().Hi('password', new TextEncoder().encode('salt'), 4096);
+    expect(Buffer.from(hi).toString('hex')).toBe('4b007901b765489abead49d926f721d065a429c1');
+  });
+
+  it('gives what RFC 5802 defines for a password with non-ASCII characters and a random salt', async () => {
+    const salt = new Uint8Array(randomBytes(16));
+    const password = 'Zürich-Ärztin-診療-1';
+    expect(await patched().Hi(password, salt, 1000)).toEqual(rfcHi(password, salt, 1000));
+  });
+
+  it('refuses an iteration count that is no positive whole number or above the bound', async () => {
+    const { Hi } = patched();
+    for (const n of [0, -1, Number.NaN, 1.5, MAX_SCRAM_ITERATIONS + 1])
+      await expect(Hi('p', new Uint8Array(16), n)).rejects.toThrow(/iteration count/);
   });
 });

@@ -9,7 +9,13 @@ import type { ServerConfig } from '../../../common/contract/domain';
 import { AppError } from '../../../common/result';
 import type { Clock } from '../../clock';
 import type { Logger } from '../../log';
-import { closeOnlyOwnStream, dropStaleSaslResponses, observeEarlyIqErrors, queueStanzasAsWritten } from './lib-patches';
+import {
+  closeOnlyOwnStream,
+  dropStaleSaslResponses,
+  fastScramSaltedPassword,
+  observeEarlyIqErrors,
+  queueStanzasAsWritten,
+} from './lib-patches';
 import { guardSockets, type SocketGuard } from './socket-guard';
 import { trackStreamManagement, type SmTracker } from './stream-management';
 import { installTlsTrust, trustOptions } from './tls-trust';
@@ -92,6 +98,7 @@ export function createXmppClient(p: ClientParams): XmppClientParts {
   queueStanzasAsWritten(xmpp);
   closeOnlyOwnStream(xmpp);
   dropStaleSaslResponses(xmpp);
+  fastScramSaltedPassword();
   const sm = trackStreamManagement(xmpp, p.clock);
   observeEarlyIqErrors(xmpp);
   xmpp.streamManagement.requestAckInterval = 15_000;
