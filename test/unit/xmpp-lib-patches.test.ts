@@ -281,6 +281,19 @@ describe('lib-patches: the SCRAM salted password in one PBKDF2 call', () => {
     expect(await patched().Hi(password, salt, 1000)).toEqual(rfcHi(password, salt, 1000));
   });
 
+  it("is the Hi that the library's SCRAM-SHA-1 mechanism calls (one copy of sasl-scram-sha-1)", async () => {
+    fastScramSaltedPassword(); // the module the app patches (client-factory.ts)
+    const { saslFactory } = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' }) as unknown as {
+      saslFactory: { create(n: string[]): { response(c: unknown): Promise<string>; challenge(s: string): void } };
+    };
+    const mech = saslFactory.create(['SCRAM-SHA-1']);
+    const creds = { username: 'bob', password: 'not-used' };
+    await mech.response(creds);
+    // Only our Hi refuses a count; the library's would start 20,000,000 HMACs.
+    mech.challenge(`r=nonce,s=${Buffer.from('salt').toString('base64')},i=${MAX_SCRAM_ITERATIONS + 1}`);
+    await expect(mech.response(creds)).rejects.toThrow(/iteration count/);
+  });
+
   it('refuses an iteration count that is no positive whole number or above the bound', async () => {
     const { Hi } = patched();
     for (const n of [0, -1, Number.NaN, 1.5, MAX_SCRAM_ITERATIONS + 1])
