@@ -24,6 +24,17 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/**
+ * A library client that is never connected. Its own reconnect is stopped, as the app stops it
+ * (client-factory.ts): a test that reports 'disconnect' would otherwise have it dial the address
+ * a second later, long after the test.
+ */
+const bareClient = () => {
+  const xmpp = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' });
+  xmpp.reconnect.stop();
+  return xmpp;
+};
+
 /** The connect method installed on the library's prototype right now. */
 const installedConnect = (): unknown => Object.getOwnPropertyDescriptor(TlsSocket.prototype, 'connect')?.value;
 
@@ -112,7 +123,7 @@ describe("lib-patches: a client's sockets", () => {
   });
 
   it("a socket replaced by another (STARTTLS's wrapper) no longer speaks for the client when it closes", () => {
-    const xmpp = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' });
+    const xmpp = bareClient();
     hookClientSockets(xmpp, { attaching: () => undefined, data: () => undefined });
     const internals = xmpp as unknown as { socket: unknown; _attachSocket(s: object): void };
     const statuses: string[] = [];
@@ -148,7 +159,7 @@ function deferred<T>() {
 
 /** A client with closeOnlyOwnStream, `socket` attached as its stream, and its steps' outcomes in the test's hands. */
 function closingClient(socket: object) {
-  const xmpp = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' });
+  const xmpp = bareClient();
   closeOnlyOwnStream(xmpp);
   const c = xmpp as unknown as CloseInternals;
   c.socket = socket;
@@ -209,7 +220,7 @@ describe('lib-patches: disconnect() closes only the stream it set out to close',
 describe('lib-patches: a SASL response computed for a stream that is gone', () => {
   type Mech = { response(creds: unknown): Promise<string> };
   const sasl = () => {
-    const xmpp = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' });
+    const xmpp = bareClient();
     dropStaleSaslResponses(xmpp);
     const c = xmpp as unknown as { socket: object | null; saslFactory: { create(n: string[]): Mech } };
     return c;
@@ -283,7 +294,7 @@ describe('lib-patches: the SCRAM salted password in one PBKDF2 call', () => {
 
   it("is the Hi that the library's SCRAM-SHA-1 mechanism calls (one copy of sasl-scram-sha-1)", async () => {
     fastScramSaltedPassword(); // the module the app patches (client-factory.ts)
-    const { saslFactory } = client({ service: 'xmpp://127.0.0.1:1', domain: 'clinic.test' }) as unknown as {
+    const { saslFactory } = bareClient() as unknown as {
       saslFactory: { create(n: string[]): { response(c: unknown): Promise<string>; challenge(s: string): void } };
     };
     const mech = saslFactory.create(['SCRAM-SHA-1']);
