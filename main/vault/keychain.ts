@@ -68,7 +68,7 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
 
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await fn();
+      return await retryIfServiceVanished(platform, fn);
     } catch (err) {
       throw keychainError(err, platform, what);
     }
@@ -135,13 +135,42 @@ export function createOsKeychain(options: OsKeychainOptions = {}): Keychain {
   };
 }
 
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * D-Bus's answer when the Secret Service left the bus in the middle of a call (NoReply: "Message
+ * recipient disconnected from message bus without replying"): gnome-keyring-daemon crashed. A
+ * clean-clone CI run logged its GLib-ERROR and a vault test got KEYCHAIN_UNAVAILABLE in the same
+ * second.
+ */
+const serviceVanished = (err: unknown) => /NoReply|disconnected from (the )?message bus/i.test(messageOf(err));
+
+/**
+ * On Linux, a keychain call whose Secret Service went away mid-call is made once more: D-Bus
+ * activation starts the service again for the next call, on the same keyring. Each call here
+ * reads, writes or deletes one whole entry, so a second try leaves the same entry (a delete that
+ * had gone through reports that nothing was left). Any other failure, or a second one, is the
+ * caller's.
+ */
+export async function retryIfServiceVanished<T>(platform: NodeJS.Platform, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (platform !== 'linux' || !serviceVanished(err)) throw err;
+    return fn();
+  }
+}
+
 /** Maps a platform keychain failure to KEYCHAIN_UNAVAILABLE with what is missing and how to fix it. */
-function keychainError(err: unknown, platform: NodeJS.Platform, what: string): AppError {
+export function keychainError(err: unknown, platform: NodeJS.Platform, what: string): AppError {
   if (err instanceof AppError) return err;
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = messageOf(err);
   let reason: string;
   if (platform === 'linux') {
-    if (/dbus|d-bus|autolaunch|connect to socket|no such file/i.test(raw)) {
+    if (serviceVanished(err)) {
+      reason =
+        'The system keychain (Secret Service) stopped answering in the middle of a request. Try again; if it keeps happening, sign out of the desktop and in again.';
+    } else if (/dbus|d-bus|autolaunch|connect to socket|no such file/i.test(raw)) {
       reason =
         'No keychain service is reachable: this session has no working D-Bus session bus. Sign in to a desktop session that runs a Secret Service keyring (GNOME Keyring or KWallet), then start Clinic Messenger again.';
     } else if (/prompt was dismissed|locked/i.test(raw)) {
