@@ -139,9 +139,9 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 
 /**
  * D-Bus's answer when the Secret Service left the bus in the middle of a call (NoReply: "Message
- * recipient disconnected from message bus without replying"): gnome-keyring-daemon crashed. A
- * clean-clone CI run logged its GLib-ERROR and a vault test got KEYCHAIN_UNAVAILABLE in the same
- * second.
+ * recipient disconnected from message bus without replying"): gnome-keyring-daemon crashed. In a
+ * clean-clone CI run, the log showed its GLib-ERROR and its restart just before a vault test's
+ * KEYCHAIN_UNAVAILABLE.
  */
 const serviceVanished = (err: unknown) => /NoReply|disconnected from (the )?message bus/i.test(messageOf(err));
 
