@@ -14,16 +14,13 @@ import { silentLogger } from '../../main/log';
 import { createConnection } from '../../main/xmpp/transport/connection';
 import { startProsody } from '../support/prosody';
 import { recordBench } from './report';
+import { pct } from './stages';
 
 const ROUNDS = Math.max(1, Number(process.env.CLINIC_BENCH_ROUNDS ?? 10));
 const ITERATIONS = 10_000;
 // Taken before the first connection patches the module (client-factory.ts).
 const libraryHi = scramBitops.Hi;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)] ?? NaN;
-};
 const round = (x: number) => Math.round(x * 10) / 10;
 
 async function main(): Promise<void> {
@@ -62,7 +59,7 @@ async function main(): Promise<void> {
       scramBitops.Hi = appHi;
       app.push(await signIn());
     }
-    const [p50, base] = [median(app), median(library)];
+    const [p50, base] = [pct(app, 50), pct(library, 50)];
     console.log(`\nsign-in, ${ITERATIONS} SCRAM iterations, ${ROUNDS} each way (load ${loadavg()[0]!.toFixed(1)})`);
     console.table([
       { 'salted password': 'one PBKDF2 call (the app)', 'p50 ms': round(p50), 'max ms': round(Math.max(...app)) },

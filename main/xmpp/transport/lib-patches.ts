@@ -264,7 +264,7 @@ const pbkdf2Async = promisify(pbkdf2);
  */
 export const MAX_SCRAM_ITERATIONS = 10_000_000;
 
-type ScramBitops = { Hi(text: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> };
+type ScramBitops = typeof scramBitops;
 const fastHi = new WeakSet<object>();
 
 /**
