@@ -7,7 +7,9 @@
 // 2. Builds (renderer with vite; main/preload with scripts/build-main.mjs when present).
 // 3. Runs `vitest run` inside scripts/with-keyring.sh, passing extra args through
 //    (`npm test -- --project unit`), with the JSON reporter writing artifacts/vitest.json.
-// 4. Prints `N passed, N failed, N skipped` from that JSON and exits with vitest's status.
+// 4. Prints each failure with its project and reason (scripts/failures-reporter.mjs writes them to
+//    artifacts/vitest-failures.json, hook errors included), then `N passed, N failed, N skipped`
+//    from the JSON report, and exits with vitest's status.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureSystemDeps } from './system-deps.mjs';
@@ -57,14 +59,17 @@ function main() {
   if (!ensureSystemDeps('test')) process.exit(1);
   build();
   const jsonFile = 'artifacts/vitest.json';
+  const failuresFile = process.env.VITEST_FAILURES_FILE || 'artifacts/vitest-failures.json';
   mkdirSync('artifacts', { recursive: true });
   rmSync(jsonFile, { force: true });
+  rmSync(failuresFile, { force: true });
   const vitest = [
     'vitest',
     'run',
     '--reporter=default',
     '--reporter=json',
     `--outputFile=${jsonFile}`,
+    '--reporter=./scripts/failures-reporter.mjs',
     ...process.argv.slice(2),
   ];
   const useKeyring = process.platform === 'linux';
@@ -76,6 +81,11 @@ function main() {
   }
   const s = summarize(jsonFile);
   for (const f of s.brokenFiles) console.error(`test file failed to run: ${f}`);
+  if (existsSync(failuresFile)) {
+    for (const f of JSON.parse(readFileSync(failuresFile, 'utf8'))) {
+      console.error(`FAILED [${f.project}] ${f.file} > ${f.where}: ${f.reason}`);
+    }
+  }
   console.log(`${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}`);
   process.exit(status !== 0 ? status : s.failed > 0 ? 1 : 0);
 }
