@@ -26,8 +26,10 @@ import { directoryGroups } from '../../admin/users-csv';
 import {
   certificateHosts,
   makeCertificates,
+  PortTakenError,
   renderEjabberdTestConfig,
   setUpEjabberdNode,
+  startAfreshWhenPortTaken,
   type EjabberdNode,
   type EjabberdUser,
   type NodeSetup,
@@ -95,12 +97,18 @@ export function clusterOfAliceAndBob(): Promise<EjabberdCluster> {
   return startEjabberdCluster({ users: [ALICE, BOB] });
 }
 
-export async function startEjabberdCluster(options: {
+export interface StartEjabberdClusterOptions {
   users: EjabberdUser[];
   domain?: string;
   /** false: two separate nodes, never joined (see the header). */
   joined?: boolean;
-}): Promise<EjabberdCluster> {
+}
+
+export function startEjabberdCluster(options: StartEjabberdClusterOptions): Promise<EjabberdCluster> {
+  return startAfreshWhenPortTaken(() => startEjabberdClusterOnce(options));
+}
+
+async function startEjabberdClusterOnce(options: StartEjabberdClusterOptions): Promise<EjabberdCluster> {
   const domain = options.domain ?? 'clinic.test';
   const root = mkdtempSync(join(tmpdir(), 'ejabberd-cluster-'));
   const caPem = await makeCertificates(root, certificateHosts(domain));
@@ -139,6 +147,8 @@ export async function startEjabberdCluster(options: {
     }
   } catch (err) {
     await stopAll();
+    // Its files tell why it failed, unless the reason is known: a taken port.
+    if (err instanceof PortTakenError) rmSync(root, { recursive: true, force: true });
     throw err;
   }
 

@@ -227,6 +227,8 @@ export async function setUpEjabberdNode(o: {
     const deadline = Date.now() + 40_000;
     for (;;) {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(from) : '';
+      const taken = portTakenIn(log);
+      if (taken) throw new PortTakenError(`ejabberd node ${name}: ${taken}`);
       if (log.includes('[critical]')) throw new Error(`ejabberd node ${name} did not start; see ${logFile}`);
       if (log.includes('is started in the node') && (await portAnswers(c2s)) && (await portAnswers(api))) return;
       if (Date.now() > deadline)
@@ -302,6 +304,29 @@ export async function setUpEjabberdNode(o: {
   return { node, start, call: ejabberdApi(new URL(apiUrl)) };
 }
 
+/**
+ * A port of ours that another process bound between freePort() choosing it and the node binding it
+ * (seen in CI: a cluster node's client port, "address already in use", while other test files
+ * started servers). The launchers then start again from nothing, on new ports.
+ */
+export class PortTakenError extends Error {}
+
+/** ejabberd's log line for a listener whose port another process holds, if the log has one. */
+export const portTakenIn = (log: string): string | undefined =>
+  /Failed to open socket at \S+ for \S+: address already in use/.exec(log)?.[0];
+
+/** `start()` again, up to three times in all, while it fails with PortTakenError (it cleans up after itself). */
+export async function startAfreshWhenPortTaken<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt === 3) throw err;
+      console.warn(`${err.message}: starting again on other ports`);
+    }
+  }
+}
+
 /** A failed start's last log lines (ejabberd logs no message content), for the CI's one-line reason. */
 const logTail = (log: string) => JSON.stringify(log.trim().split('\n').slice(-6).join(' | ') || '(empty)');
 
@@ -313,7 +338,11 @@ export const certificateHosts = (domain: string) => [
   `pubsub.${domain}`,
 ];
 
-export async function startEjabberd(options: { users: EjabberdUser[]; domain?: string }): Promise<EjabberdServer> {
+export function startEjabberd(options: { users: EjabberdUser[]; domain?: string }): Promise<EjabberdServer> {
+  return startAfreshWhenPortTaken(() => startEjabberdOnce(options));
+}
+
+async function startEjabberdOnce(options: { users: EjabberdUser[]; domain?: string }): Promise<EjabberdServer> {
   const domain = options.domain ?? 'clinic.test';
   const root = mkdtempSync(join(tmpdir(), 'ejabberd-test-'));
   const caPem = await makeCertificates(root, certificateHosts(domain));
@@ -351,6 +380,8 @@ export async function startEjabberd(options: { users: EjabberdUser[]; domain?: s
     await directory();
   } catch (err) {
     await node.halt();
+    // Its files tell why it failed, unless the reason is known: a taken port.
+    if (err instanceof PortTakenError) rmSync(root, { recursive: true, force: true });
     throw err;
   }
 

@@ -30,7 +30,9 @@ function ephemeralLow(): number {
  * below the kernel's ephemeral range: a port from that range (listen(0)) can meanwhile become the
  * local port of one of the suite's many outgoing connections, and the server then fails with
  * EADDRINUSE (seen once in CI: an ejabberd cluster node). Another process may still take a port
- * from here before we do, but only by binding it on purpose.
+ * from here before we do, but only by binding it on purpose (another test file's server: seen in CI
+ * too). The launchers see that in the server's log and start again on new ports (prosody.ts,
+ * ejabberd.ts PortTakenError).
  */
 export async function freePort(): Promise<number> {
   const low = ephemeralLow();
