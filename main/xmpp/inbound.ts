@@ -45,7 +45,6 @@ export function createInbound(ctx: MessagingContext, receiver: Receiver) {
       receiver.announce(received);
       // Stored by catch-up while it was decrypting: announced now if it was not yet.
       if (received.length === 0) receiver.announceLiveCopy(pending.conversationId, it);
-      mark('announced', it);
       return received.some((r) => r.reason === null);
     };
   }

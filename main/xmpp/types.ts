@@ -118,7 +118,7 @@ export interface MessagingMetrics {
   live?(stage: LiveStage, originId: string, at: number): void;
 }
 
-export type LiveStage = 'signed' | 'acked' | 'arrived' | 'decrypt-start' | 'decrypted' | 'stored' | 'announced';
+export type LiveStage = 'signed' | 'acked' | 'arrived' | 'decrypt-start' | 'decrypted' | 'stored';
 
 export interface MessagingInspect {
   /**

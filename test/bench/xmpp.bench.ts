@@ -62,23 +62,33 @@ const identityOf = async (c: TestClient): Promise<Identity> =>
 /** Each message's send() call and the moment its 'message:added' was seen at the peer. */
 type LiveMark = { originId: string; send: number; seen: number };
 
-async function latency(alice: TestClient, bob: TestClient, marks: LiveMark[]): Promise<number[]> {
+async function latency(alice: TestClient, bob: TestClient, arrivals: Arrivals, marks: LiveMark[]): Promise<number[]> {
   const conv = alice.store.conversations.getOrCreate(bob.jid);
   const times: number[] = [];
   for (let i = 0; i < LAT_N; i++) {
-    const t0 = performance.now();
-    const m = await alice.messaging.send(conv.id, `${BODY} ${i}`);
-    const arrived = () =>
-      bob.events.some((e) => e.name === 'message:added' && (e.payload as { originId: string }).originId === m.originId);
-    const deadline = Date.now() + 10_000;
-    while (!arrived()) {
-      if (Date.now() > deadline) throw new Error('message not received');
-      await new Promise((r) => setImmediate(r)); // no polling interval in the measurement
+    // Bob's 'message:added' as his service emits it, timed there (no polling in the measurement).
+    // It may come before alice's send() returns: kept until that tells which message it is.
+    const seenAt = new Map<string, number>();
+    let awaited: { originId: string; done: (at: number) => void } | undefined;
+    const stop = arrivals.listen((originId, at) => {
+      seenAt.set(originId, at);
+      if (originId === awaited?.originId) awaited.done(at);
+    });
+    try {
+      const t0 = performance.now();
+      const m = await alice.messaging.send(conv.id, `${BODY} ${i}`);
+      const originId = m.originId!;
+      const seen =
+        seenAt.get(originId) ??
+        (await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('message not received')), 10_000);
+          awaited = { originId, done: (at) => (clearTimeout(timer), resolve(at)) };
+        }));
+      times.push(seen - t0);
+      marks.push({ originId, send: t0, seen });
+    } finally {
+      stop();
     }
-    const seen = performance.now();
-    times.push(seen - t0);
-    marks.push({ originId: m.originId!, send: t0, seen });
-    bob.events.length = 0;
   }
   return times;
 }
@@ -385,7 +395,7 @@ async function main() {
     probe.reset();
     const marks: LiveMark[] = [];
     const livePhase = watchPhase(server.dir);
-    const lat = await latency(alice, bob, marks);
+    const lat = await latency(alice, bob, arrivals, marks);
     const liveData = probe.data;
     const liveStats = livePhase.stop();
     stageTables.push(() => liveStages(`xmpp/live-${LAT_N}`, marks, liveData, liveStats));
