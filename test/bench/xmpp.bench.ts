@@ -361,8 +361,28 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, arrivals: Arrival
       pending.set(m.originId!, t);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await waitFor('the live probes seen at Bob', () => marks.length >= sent, 30_000);
-    unlisten();
+    try {
+      await waitFor('the live probes seen at Bob', () => marks.length >= sent, 30_000);
+    } catch (err) {
+      // Seen once (2026-12-05, in a trial of another ack-request delay): say what became of each
+      // probe Bob never announced, by state only (never a message's text).
+      const announced = new Set(marks.map((m) => m.originId));
+      const stateAt = (c: TestClient, peer: string) =>
+        new Map(messagesWith(c, peer).map((m) => [m.originId, m.state] as const));
+      const atBob = stateAt(bob, alice.jid);
+      const atAlice = stateAt(alice, bob.jid);
+      const missing = [...pending.keys()].filter((o) => !announced.has(o));
+      console.error(
+        `live probes: ${sent} sent, ${marks.length} announced at Bob; Bob's connection ${bob.messaging.connection().state}`,
+      );
+      for (const o of missing)
+        console.error(
+          `  not announced: ${o}: at Bob ${atBob.get(o) ?? 'absent'}, at Alice ${atAlice.get(o) ?? 'absent'}`,
+        );
+      throw err;
+    } finally {
+      unlisten();
+    }
     return marks.map((m) => m.seen - m.send);
   };
   return { times: run(), sent: () => sent, marks };
