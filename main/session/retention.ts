@@ -85,8 +85,10 @@ export function startRetention(d: {
   const arm = () => {
     handle = d.clock.setTimeout(() => {
       if (stopped) return;
-      // run() logs a failed purge and resolves 0: it never rejects.
-      void run().then(() => !stopped && arm());
+      // A purge still under way (the one at unlock on a large cache, say) has an older cutoff: this
+      // one runs after it with its own, rather than being folded into it and waiting six more
+      // hours. run() logs a failed purge and resolves 0: it never rejects.
+      void (running ?? Promise.resolve(0)).then(() => (stopped ? 0 : run())).then(() => !stopped && arm());
     }, RETENTION_INTERVAL_MS);
   };
   if (d.days !== null) {
