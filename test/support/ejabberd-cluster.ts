@@ -26,15 +26,13 @@ import { directoryGroups } from '../../admin/users-csv';
 import {
   certificateHosts,
   makeCertificates,
-  PortTakenError,
   renderEjabberdTestConfig,
   setUpEjabberdNode,
-  startAfreshWhenPortTaken,
   type EjabberdNode,
   type EjabberdUser,
   type NodeSetup,
 } from './ejabberd';
-import { portAnswers } from './loopback';
+import { portAnswers, PortTakenError, startAfreshWhenPortTaken } from './loopback';
 
 export type { EjabberdNode };
 

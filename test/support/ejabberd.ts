@@ -27,7 +27,7 @@ import { promisify } from 'node:util';
 import type { Role } from '../../common/contract/domain';
 import { ejabberdApi, writeDirectory, type EjabberdCall } from '../../admin/server/ejabberd';
 import { directoryGroups } from '../../admin/users-csv';
-import { freePort, portAnswers } from './loopback';
+import { freePort, portAnswers, PortTakenError, startAfreshWhenPortTaken } from './loopback';
 
 const run = promisify(execFile);
 // Under vitest and under tsx (the load benchmark) alike: no __dirname in an ES module.
@@ -304,28 +304,9 @@ export async function setUpEjabberdNode(o: {
   return { node, start, call: ejabberdApi(new URL(apiUrl)) };
 }
 
-/**
- * A port of ours that another process bound between freePort() choosing it and the node binding it
- * (seen in CI: a cluster node's client port, "address already in use", while other test files
- * started servers). The launchers then start again from nothing, on new ports.
- */
-export class PortTakenError extends Error {}
-
 /** ejabberd's log line for a listener whose port another process holds, if the log has one. */
 export const portTakenIn = (log: string): string | undefined =>
   /Failed to open socket at \S+ for \S+: address already in use/.exec(log)?.[0];
-
-/** `start()` again, up to three times in all, while it fails with PortTakenError (it cleans up after itself). */
-export async function startAfreshWhenPortTaken<T>(start: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start();
-    } catch (err) {
-      if (!(err instanceof PortTakenError) || attempt === 3) throw err;
-      console.warn(`${err.message}: starting again on other ports`);
-    }
-  }
-}
 
 /** A failed start's last log lines (ejabberd logs no message content), for the CI's one-line reason. */
 const logTail = (log: string) => JSON.stringify(log.trim().split('\n').slice(-6).join(' | ') || '(empty)');

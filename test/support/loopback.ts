@@ -31,8 +31,8 @@ function ephemeralLow(): number {
  * local port of one of the suite's many outgoing connections, and the server then fails with
  * EADDRINUSE (seen once in CI: an ejabberd cluster node). Another process may still take a port
  * from here before we do, but only by binding it on purpose (another test file's server: seen in CI
- * too). The launchers see that in the server's log and start again on new ports (prosody.ts,
- * ejabberd.ts PortTakenError).
+ * too). The launchers see that in the server's log and start again on new ports
+ * (startAfreshWhenPortTaken below).
  */
 export async function freePort(): Promise<number> {
   const low = ephemeralLow();
@@ -57,4 +57,23 @@ export async function portAnswers(port: number): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+/**
+ * A port of ours that another process bound between freePort() choosing it and the server binding
+ * it (seen in CI: a Prosody port, and an ejabberd cluster node's client port, while other test
+ * files started servers). The launchers throw it and start again on new ports.
+ */
+export class PortTakenError extends Error {}
+
+/** `start()` again, up to three times in all, while it fails with PortTakenError (it cleans up after itself). */
+export async function startAfreshWhenPortTaken<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt === 3) throw err;
+      console.warn(`${err.message}: starting again on other ports`);
+    }
+  }
 }

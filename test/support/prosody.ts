@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { prosodyctl } from '../../admin/server/prosody';
 import type { Role } from '../../common/contract/domain';
-import { freePort, portAnswers } from './loopback';
+import { freePort, portAnswers, PortTakenError, startAfreshWhenPortTaken } from './loopback';
 import { readProductionConfig, renderGroupsFile, renderTestConfig, type GroupMember } from './prosody-config';
 
 const run = promisify(execFile);
@@ -93,8 +93,6 @@ async function pickPorts(): Promise<{
   ]);
   return { c2s, directTls, http, https, component };
 }
-
-class PortTakenError extends Error {}
 
 const logSize = (file: string): number => {
   try {
@@ -268,17 +266,16 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
   };
   // Ports are picked again right before the first start: registering the users takes seconds, in
   // which test files running in parallel open ports of their own. One taken anyway: pick again.
-  for (let attempt = 1; ; attempt++) {
+  await startAfreshWhenPortTaken(async () => {
     ports = await pickPorts();
     writeConfig();
     try {
       await start();
-      break;
     } catch (err) {
       await kill();
-      if (!(err instanceof PortTakenError) || attempt === 3) throw err;
+      throw err;
     }
-  }
+  });
 
   return {
     domain,

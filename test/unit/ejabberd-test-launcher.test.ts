@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { PortTakenError, portTakenIn, startAfreshWhenPortTaken } from '../support/ejabberd';
+import { portTakenIn } from '../support/ejabberd';
+import { PortTakenError, startAfreshWhenPortTaken } from '../support/loopback';
 
 // The test launcher's answer to a port that another process took between choosing and binding it
 // (test/support/ejabberd.ts): seen in CI as a cluster node that never started.
