@@ -6,6 +6,8 @@
  * written once to a mode-0600 file for hand-over, existing ones are left alone, and the directory
  * is replaced. The directory is written aside before the first account is made and put in place
  * only when every account is there, so a server failure (exit 1) leaves the old directory.
+ * Last, the server's store setting (Prosody: WAL mode, server/prosody-journal.ts); one that cannot
+ * be made is a warning, since the accounts and the directory are in place.
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, rmSync } from 'node:fs';
@@ -83,6 +85,14 @@ export async function provision(io: CliIo, opts: ProvisionOptions): Promise<void
   }
   io.stdout(`${staged.written}: ${groups.length} groups (${staged.where}).`);
   io.stdout(staged.applyHint);
+  if (server.prepareStore) {
+    // The accounts and the directory are in place: a store setting that cannot be made is a warning.
+    try {
+      io.stdout(await server.prepareStore());
+    } catch (err) {
+      io.stderr(`warning: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   io.stdout(
     created > 0
       ? `${created} created, ${people.length - created} existed. First passwords: ${passwordsOut} (mode 0600): hand them over, then delete it.`

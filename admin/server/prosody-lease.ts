@@ -24,7 +24,7 @@ export function prosodySqliteFile(config: string): string {
   const database = /database\s*=\s*["']([^"']+)["']/.exec(sql)?.[1];
   if (storage !== 'sql' || driver !== 'SQLite3' || !database)
     throw new CliError(
-      `${config} does not keep accounts in SQLite (storage = "sql", sql = { driver = "SQLite3"; … }), as deploy/prosody/prosody.cfg.lua does; clinic-admin lease supports only that storage. Nothing was changed.`,
+      `${config} does not keep accounts in SQLite (storage = "sql", sql = { driver = "SQLite3"; … }), as deploy/prosody/prosody.cfg.lua does; clinic-admin reads and writes only that storage. Nothing was changed.`,
     );
   // Prosody resolves the database against data_path, and a relative data_path against the config's folder.
   const dataPath = /^\s*data_path\s*=\s*["']([^"']+)["']/m.exec(text)?.[1] ?? '/var/lib/prosody';
@@ -49,7 +49,8 @@ function openDb(file: string): Database.Database {
 
 const where = `"host"=? AND "user"=? AND "store"='private' AND "key"=?`;
 
-function withDb<T>(file: string, fn: (db: Database.Database) => T): T {
+/** Runs `fn` on Prosody's SQLite file, open read-write; its failures as a CliError that says nothing was changed. */
+export function withDb<T>(file: string, fn: (db: Database.Database) => T): T {
   const db = openDb(file);
   try {
     return fn(db);

@@ -60,6 +60,12 @@ export interface ServerAdmin {
   stageDirectory(groups: DirectoryGroup[]): Promise<StagedDirectory>;
   /** The directory as the server has it now (`clinic-admin rooms`): every group with its members. */
   readDirectory(): Promise<DirectoryGroup[]>;
+  /**
+   * What provision makes sure of in the server's own store, once its accounts exist (Prosody: its
+   * SQLite file in WAL mode, prosody-journal.ts); what was found or done, in a line. Absent where
+   * there is nothing to set (ejabberd's store is its own business).
+   */
+  prepareStore?(): Promise<string>;
 }
 
 /** disableUser's answer for an account the server does not have (the CLI exits 1). */

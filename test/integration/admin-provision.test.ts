@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { xml } from '@xmpp/client';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProsody, type ProsodyServer } from '../support/prosody';
 import { rawConnection, waitFor } from '../support/xmpp-support';
@@ -92,6 +93,21 @@ const GROUPS =
   `[+Clinic]\n${CAROL}=Carol Diaz\n\n[+Physicians]\n${ALICE}=Dr Alice Moreau\n\n[+Reception]\n${BOB}=Bob Tran\n\n` +
   `[Ward 1]\n${ALICE}=Dr Alice Moreau\n${CAROL}=Carol Diaz\n\n`;
 const groupsFile = () => join(server.dir, 'groups.txt');
+const storeFile = () => join(server.dataDir, 'prosody.sqlite');
+/** The store's journal mode, read (or set, with the server halted) apart from the CLI. */
+function journalMode(set?: 'delete'): string {
+  const db = new Database(storeFile(), { fileMustExist: true });
+  try {
+    return String(db.pragma(set ? `journal_mode = ${set}` : 'journal_mode', { simple: true })).toLowerCase();
+  } finally {
+    db.close();
+  }
+}
+/** users.csv with one more person, Dave. */
+function withDave(): string {
+  writeFileSync(path('with-dave.csv'), `${CSV}\ndave@clinic.test,Dave Li,nurse,\n`);
+  return path('with-dave.csv');
+}
 
 describe('clinic-admin provision', () => {
   it(
@@ -103,6 +119,8 @@ describe('clinic-admin provision', () => {
       expect(r.stdout).toContain(`exists ${ALICE}\ncreated ${BOB}\ncreated ${CAROL}\n`);
       expect(r.stdout).toContain(`groups file written: 4 groups (${groupsFile()}).`);
       expect(r.stdout).toContain('2 created, 1 existed.');
+      // The test server was set up as provision leaves it (test/support/prosody.ts).
+      expect(r.stdout).toContain(`Prosody's store ${storeFile()} uses SQLite's write-ahead log.`);
 
       expect(statSync(path('first.txt')).mode & 0o777).toBe(0o600);
       const pw = passwords(path('first.txt'));
@@ -227,6 +245,44 @@ describe('clinic-admin provision', () => {
       expect(missing.stderr).toContain('(no such file)');
       expect(readFileSync(groupsFile(), 'utf8')).toBe(GROUPS);
       expect(readdirSync(server.dir).filter((f) => f.includes('.clinic-admin-'))).toEqual([]);
+    },
+    SPAWNS,
+  );
+
+  it(
+    "puts Prosody's SQLite store in WAL mode while the server runs, and the server goes on with it",
+    async () => {
+      // The store as Prosody 0.12 leaves it: SQLite's default rollback journal.
+      await server.halt();
+      journalMode('delete');
+      await server.restart();
+      expect(journalMode()).toBe('delete');
+
+      const r = await provision(path('users.csv'), '--passwords-out', path('wal-pw.txt'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`Prosody's store ${storeFile()} now uses SQLite's write-ahead log`);
+      expect(journalMode()).toBe('wal');
+      // The running server writes through it: a new account, a sign-in, and after a restart too.
+      expect(
+        (
+          await cli([
+            'provision',
+            withDave(),
+            '--prosody-config',
+            server.configFile,
+            '--passwords-out',
+            path('dave-wal.txt'),
+          ])
+        ).code,
+      ).toBe(0);
+      await signIn('dave@clinic.test', passwords(path('dave-wal.txt')).get('dave@clinic.test')!);
+      await server.restart();
+      await signIn('dave@clinic.test', passwords(path('dave-wal.txt')).get('dave@clinic.test')!);
+      expect(journalMode()).toBe('wal');
+
+      // Run again: said, not changed.
+      const again = await provision(path('users.csv'), '--passwords-out', path('wal-pw-2.txt'));
+      expect(again.stdout).toContain(`Prosody's store ${storeFile()} uses SQLite's write-ahead log.`);
     },
     SPAWNS,
   );

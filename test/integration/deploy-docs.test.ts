@@ -154,6 +154,14 @@ function checkProvisioned(root: string, work: string): void {
   // Debian's Prosody runs as user prosody: a directory it cannot read is an empty directory.
   const readable = spawnSync('runuser', ['-u', 'prosody', '--', 'test', '-r', groups]);
   expect(readable.status, `${groups} is not readable by the prosody user`).toBe(0);
+  // The store in WAL mode (its header's read and write versions are 2), and every file of it (a
+  // -wal or -shm left beside it) the prosody user's, though provision ran as root.
+  const data = join(root, 'var', 'lib', 'prosody');
+  const header = readFileSync(join(data, 'prosody.sqlite')).subarray(18, 20);
+  expect([...header]).toEqual([2, 2]);
+  const prosodyUid = Number(spawnSync('id', ['-u', 'prosody'], { encoding: 'utf8' }).stdout.trim());
+  for (const f of readdirSync(data).filter((n) => n.startsWith('prosody.sqlite')))
+    expect(statSync(join(data, f)).uid, `${f} is not the prosody user's`).toBe(prosodyUid);
 }
 
 const pages = readdirSync(GUIDE)

@@ -6,11 +6,22 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { prosodyctl } from '../../admin/server/prosody';
+import { useWriteAheadLog } from '../../admin/server/prosody-journal';
+import { prosodySqliteFile } from '../../admin/server/prosody-lease';
 import type { Role } from '../../common/contract/domain';
 import { freePort, portAnswers, PortTakenError, startAfreshWhenPortTaken } from './loopback';
 import { readProductionConfig, renderGroupsFile, renderTestConfig, type GroupMember } from './prosody-config';
@@ -227,6 +238,9 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
   };
   for (const u of options.users) await register(u);
   writeGroups();
+  // As `clinic-admin provision` leaves the deployed server's store (admin/server/prosody-journal.ts).
+  // Without accounts there is no store yet: Prosody makes one at its start, in SQLite's default mode.
+  if (existsSync(prosodySqliteFile(configFile))) useWriteAheadLog(prosodySqliteFile(configFile));
 
   let child: ChildProcess | null = null;
   let frozen = false;
