@@ -90,6 +90,14 @@ export interface ConversationRepo {
    * `at` defaults to the store's clock (the session's).
    */
   markRead(id: string, at?: number, upTo?: string): number;
+  /**
+   * Marks read what a read mark naming `upTo` covers (XEP-0490, from a workstation of ours,
+   * xmpp/read-sync.ts): as markRead with `upTo`, and only messages stored here no later than it.
+   * The archive gives a caught-up message a stamp in whole seconds, so one archived just after the
+   * marked message can sort before it here; it was not read there. (An older message stored after
+   * the marked one, by a catch-up that filled a gap, stays unread too: the safe side.)
+   */
+  markReadAsMarked(id: string, at: number, upTo: string): number;
   /** "Mark as unread": the inbound messages at or after `from` (display order) are unread again; returns how many changed. */
   markUnread(id: string, from: string): number;
 }

@@ -109,7 +109,7 @@ export function createReadSync(ctx: MessagingContext) {
     if (!upTo) return 'not-unread';
     const changed = store.transaction(() => {
       store.setSetting(APPLIED_SETTING, { ...applied, [mark.peer]: mark.stanzaId });
-      return store.conversations.markRead(conv.id, clock.now(), upTo);
+      return store.conversations.markReadAsMarked(conv.id, clock.now(), upTo);
     });
     // The inbox row and the open conversation refresh from this (as after conversations:markRead).
     if (changed > 0) ctx.emitConversation(conv.id);

@@ -199,6 +199,26 @@ describe('paging and the conversation list', () => {
     expect(unreadTotal()).toBe(1);
   });
 
+  it("applies a workstation's read mark only to what was stored here by the time the marked message was", () => {
+    const c = store.conversations.getOrCreate('a@clinic.example');
+    const older = store.messages.insert(msg(c.id, 1, { sentAt: 4_000, receivedAt: 4_000 }));
+    // Read on screen here, then the workstation locked.
+    const marked = store.messages.insert(msg(c.id, 2, { sentAt: 5_400, receivedAt: 5_400 }));
+    expect(store.conversations.markRead(c.id, 6_000, marked.id)).toBe(2);
+    // Archived just after it, caught up at unlock: the archive's stamp has whole seconds, so it
+    // sorts before the marked one, though it came later and was never on screen.
+    const caughtUp = store.messages.insert(msg(c.id, 3, { sentAt: 5_000, receivedAt: 5_000 }));
+    expect(store.conversations.summary(c.id)?.unread).toBe(1);
+    // markRead (what was on screen, display order) would take it; the mark does not.
+    expect(store.conversations.markReadAsMarked(c.id, 7_000, marked.id)).toBe(0);
+    expect(store.messages.get(caughtUp.id)?.readAt).toBeNull();
+    expect(store.messages.get(older.id)?.readAt).toBe(6_000);
+    // A mark naming a message stored after it covers it, as before.
+    const later = store.messages.insert(msg(c.id, 4, { sentAt: 8_000, receivedAt: 8_000 }));
+    expect(store.conversations.markReadAsMarked(c.id, 9_000, later.id)).toBe(2);
+    expect(store.conversations.summary(c.id)?.unread).toBe(0);
+  });
+
   it('marks read only up to the message on screen, in display order, and names the newest such one for the marker', () => {
     const c = store.conversations.getOrCreate('upto@clinic.example', 10);
     // Display order is (sent_at, id): the one inserted last sorts first.

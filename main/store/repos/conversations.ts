@@ -145,6 +145,13 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
       AND (sent_at, id) <= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`,
   );
 
+  // A mark from another workstation (XEP-0490, read-sync.ts): also only what was stored here by the
+  // time the marked message was (row id), see ConversationRepo.markReadAsMarked.
+  const markReadAsMarked = db.prepare<[number, number, number, number, number]>(
+    `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL AND id <= ?
+      AND (sent_at, id) <= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`,
+  );
+
   const markUnreadFrom = db.prepare<[number, number, number]>(
     `UPDATE messages SET read_at = NULL WHERE conversation_id = ? AND direction = 'in' AND read_at IS NOT NULL
       AND (sent_at, id) >= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`,
@@ -183,6 +190,11 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
       if (upTo === undefined) return markRead.run(at, n).changes;
       const last = parseId(upTo);
       return last === null ? 0 : markReadUpTo.run(at, n, last, n).changes;
+    },
+    markReadAsMarked(id, at, upTo) {
+      const n = parseId(id);
+      const last = parseId(upTo);
+      return n === null || last === null ? 0 : markReadAsMarked.run(at, n, last, last, n).changes;
     },
     markUnread(id, from) {
       const n = parseId(id);
