@@ -125,6 +125,8 @@ describe('a care team that changes', () => {
     await messageFromDirectory(nur.page, reception);
     await messageRow(nur.page, text('Can you cover bay 4')).waitFor({ timeout: 45_000 });
     await openRoom(nur.page);
+    // The heading comes before the room's messages: counted once what she had is shown again.
+    await messageRow(nur.page, text('Mr Diaz is in bay 2')).waitFor({ timeout: 45_000 });
     expect(await messageRow(nur.page, text('Mr Diaz is in bay 2')).count()).toBe(1);
     expect(await messageRow(nur.page, text('Bay 2 results are back')).count()).toBe(0);
     expect(nur.problems).toEqual([]);
