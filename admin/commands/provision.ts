@@ -90,7 +90,8 @@ export async function provision(io: CliIo, opts: ProvisionOptions): Promise<void
     try {
       io.stdout(await server.prepareStore());
     } catch (err) {
-      io.stderr(`warning: ${err instanceof Error ? err.message : String(err)}`);
+      const why = err instanceof Error ? err.message : String(err);
+      io.stderr(`warning: the server's store was left as it was (the accounts and the directory are done): ${why}`);
     }
   }
   io.stdout(

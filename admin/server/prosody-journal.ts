@@ -19,7 +19,7 @@ export function useWriteAheadLog(file: string): 'switched' | 'already' {
     const mode = String(db.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
     if (mode !== 'wal')
       throw new CliError(
-        `Prosody's database ${file} stayed in journal mode "${mode}" (SQLite refused WAL: is it on a network file system?). The accounts are unchanged; the server works as before, only slower.`,
+        `Prosody's database ${file} stayed in journal mode "${mode}" (SQLite refused WAL: is it on a network file system?). The server works as before, only slower.`,
       );
     return 'switched';
   });

@@ -250,7 +250,7 @@ describe('clinic-admin provision', () => {
   );
 
   it(
-    "puts Prosody's SQLite store in WAL mode while the server runs, and the server goes on with it",
+    "puts Prosody's SQLite store in WAL mode while the server runs, and the server goes on with it; other storage is a warning",
     async () => {
       // The store as Prosody 0.12 leaves it: SQLite's default rollback journal.
       await server.halt();
@@ -283,6 +283,29 @@ describe('clinic-admin provision', () => {
       // Run again: said, not changed.
       const again = await provision(path('users.csv'), '--passwords-out', path('wal-pw-2.txt'));
       expect(again.stdout).toContain(`Prosody's store ${storeFile()} uses SQLite's write-ahead log.`);
+
+      // A configuration whose storage is not SQLite: the accounts and the directory are made, the
+      // store step is a warning, and the exit status stays 0.
+      const internal = path('internal.cfg.lua');
+      writeFileSync(
+        internal,
+        readFileSync(server.configFile, 'utf8').replace(/^storage = .*$/m, 'storage = "internal"'),
+      );
+      const other = await cli([
+        'provision',
+        path('users.csv'),
+        '--prosody-config',
+        internal,
+        '--passwords-out',
+        path('internal-pw.txt'),
+      ]);
+      expect(other.code, other.stderr).toBe(0);
+      expect(other.stdout).toContain(`groups file written: 4 groups (${groupsFile()}).`);
+      expect(other.stderr).toContain(
+        "warning: the server's store was left as it was (the accounts and the directory are done):",
+      );
+      expect(other.stderr).toContain(`${internal} does not keep accounts in SQLite`);
+      expect(journalMode()).toBe('wal');
     },
     SPAWNS,
   );
