@@ -265,7 +265,14 @@ export async function decryptAndVerify(
   // Verify "as of" now + the allowed clock skew: openpgp refuses signatures made after the
   // date it is given, and a sender whose clock runs a little fast is not an attacker.
   const verifyAt = new Date(now.getTime() + limits.maxFutureMs);
-  const sigs = await decrypted.verify([sender], verifyAt, openpgp.config);
+  let sigs: Awaited<ReturnType<typeof decrypted.verify>>;
+  try {
+    sigs = await decrypted.verify([sender], verifyAt, openpgp.config);
+  } catch {
+    // openpgp throws plain errors for packets it cannot use here: a signature type it has no name
+    // for ("Invalid enum value.", found by the fuzz test's random seed), more than one literal data.
+    throw reject('malformed', 'signature packets cannot be read');
+  }
   if (sigs.length === 0) throw reject('not-signed', 'message is not signed');
   const results = await Promise.allSettled(sigs.map((s) => s.verified));
   // Every signature must be valid and by the pinned key; an extra signature by someone

@@ -392,6 +392,19 @@ describe('fuzz: openSigncrypt (real keys, real OpenPGP)', () => {
     { numRuns: 60 },
   );
 
+  it('refuses as malformed a signature whose type is not one openpgp knows (found by the random seed)', async () => {
+    // openpgp's verify threw a plain "Invalid enum value." for it, not a typed refusal (the
+    // +400-day unit run of CI, 2026-12-05, seed 443581678). Byte 3 of the signature packet is its
+    // type (RFC 9580 §5.2.3: a 2-byte header, the version, then the type).
+    const [ops, literal, signature] = splitPackets(signedBy.alice1);
+    for (const bad of [0x77, 0xee]) {
+      const damaged = Uint8Array.from(signature!);
+      damaged[3] = bad;
+      const inner = new Uint8Array([...ops!, ...literal!, ...damaged]);
+      expect(await outcome(openAsBob(await encryptPacketsToBob(inner)))).toBe('malformed');
+    }
+  });
+
   it('the raw-packet harness opens an undamaged signed stream (the control for the next property)', async () => {
     expect(await outcome(openAsBob(await encryptPacketsToBob(signedBy.alice1)))).toMatchObject({
       body: 'Room 4 is ready.',
