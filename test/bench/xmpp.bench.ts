@@ -26,6 +26,8 @@
  * machine. BENCH_XMPP_SERVER_NICE=19 runs it below the client, so that the client's event-loop
  * stalls are the client's own (docs/performance.md: with the server at equal priority on 2 cores,
  * the longest catch-up stalls are mostly the main thread waiting for a core).
+ *
+ * Worker threads (the decrypt pool) start from the bundles that ship, built once (built-workers.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -38,6 +40,7 @@ import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 import { startProsody, type ProsodyServer, type ProsodyUser } from '../support/prosody';
+import { useBuiltWorkers } from './built-workers';
 import { recordBench, type BenchEntry } from './report';
 import { burstCpu, catchUpStages, createStageProbe, liveStages, pct, watchPhase, type StageProbe } from './stages';
 
@@ -412,6 +415,8 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, arrivals: Arrival
 }
 
 async function main() {
+  // The decrypt pool and the sealer start threads during the measurements: from the shipped bundles.
+  useBuiltWorkers();
   const server = await startProsody({
     users: [
       { jid: 'alice@clinic.test', password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
