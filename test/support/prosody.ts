@@ -240,7 +240,8 @@ export async function startProsody(options: StartProsodyOptions): Promise<Prosod
   writeGroups();
   // As `clinic-admin provision` leaves the deployed server's store (admin/server/prosody-journal.ts).
   // Without accounts there is no store yet: Prosody makes one at its start, in SQLite's default mode.
-  if (existsSync(prosodySqliteFile(configFile))) useWriteAheadLog(prosodySqliteFile(configFile));
+  const store = prosodySqliteFile(configFile);
+  if (existsSync(store)) useWriteAheadLog(store);
 
   let child: ChildProcess | null = null;
   let frozen = false;
