@@ -2,7 +2,7 @@
  * Worker threads from the bundles that ship, not from their .ts sources: the bench runs our code
  * through tsx, and a thread started from sources registers tsx and transpiles its imports itself
  * (about 0.5–1 s of CPU per thread, main/worker/entry.ts). A benchmark that starts threads while it
- * measures (the sealer during a burst of sends, the decrypt pool at sign-in) would count that. As
+ * measures (the decrypt pool at each sign-in, the store worker when a store opens) would count that. As
  * the test run does (vitest.config.ts), the bundles are built once into node_modules/.cache, where
  * they resolve the native modules from this checkout, and CLINIC_WORKER_DIR names them.
  */

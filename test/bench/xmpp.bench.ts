@@ -27,7 +27,8 @@
  * stalls are the client's own (docs/performance.md: with the server at equal priority on 2 cores,
  * the longest catch-up stalls are mostly the main thread waiting for a core).
  *
- * Worker threads (the decrypt pool) start from the bundles that ship, built once (built-workers.ts).
+ * Worker threads (the decrypt pool, the store worker) start from the bundles that ship, built once
+ * (built-workers.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -415,7 +416,7 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, arrivals: Arrival
 }
 
 async function main() {
-  // The decrypt pool and the sealer start threads during the measurements: from the shipped bundles.
+  // Each sign-in starts the decrypt pool's threads, some during the measurements: from the shipped bundles.
   useBuiltWorkers();
   const server = await startProsody({
     users: [
