@@ -1,20 +1,11 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { buildWorkerBundles } from './test/support/worker-bundles';
 
-// Worker threads (the store worker, the decrypt pool) start from bundles built once per run, not
-// from their .ts sources: a thread started through tsx spends about 0.5 s of CPU registering tsx
-// and transpiling its imports, and every store open and sign-in starts threads (main/worker/entry.ts
-// CLINIC_WORKER_DIR). scripts/build-main.mjs is the build that ships, under node_modules/.cache so
-// the bundles resolve the native modules from this checkout. Sub-second; edits to a worker's
-// sources need a new run (not a watch-mode rerun) to reach its threads.
-const testBuild = join(import.meta.dirname, 'node_modules', '.cache', 'clinic-test-build');
-execFileSync(process.execPath, [join(import.meta.dirname, 'scripts', 'build-main.mjs'), `--outdir=${testBuild}`], {
-  stdio: 'ignore',
-});
-process.env.CLINIC_WORKER_DIR = join(testBuild, 'main');
+// Worker threads start from bundles built once per run, not from their .ts sources
+// (test/support/worker-bundles.ts).
+process.env.CLINIC_WORKER_DIR = buildWorkerBundles('clinic-test-build');
 
 // Test files run in parallel (issue 11 item 10). Integration and e2e files mostly wait (on Prosody,
 // on timers, on Chromium), so one worker more than there are cores keeps the CPUs busy; vitest's

@@ -28,7 +28,7 @@
  * the longest catch-up stalls are mostly the main thread waiting for a core).
  *
  * Worker threads (the decrypt pool, the store worker) start from the bundles that ship, built once
- * (built-workers.ts).
+ * (test/support/worker-bundles.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ import { IDENTITY_SETTING } from '../../main/xmpp/account-key';
 import { oxMessage } from '../../main/xmpp/stanzas';
 import { makeClient, messagesWith, rawConnection, waitFor, type TestClient } from '../support/xmpp-support';
 import { startProsody, type ProsodyServer, type ProsodyUser } from '../support/prosody';
-import { useBuiltWorkers } from './built-workers';
+import { buildWorkerBundles } from '../support/worker-bundles';
 import { recordBench, type BenchEntry } from './report';
 import { burstCpu, catchUpStages, createStageProbe, liveStages, pct, watchPhase, type StageProbe } from './stages';
 
@@ -416,8 +416,9 @@ function liveDuringCatchUp(alice: TestClient, bob: TestClient, arrivals: Arrival
 }
 
 async function main() {
-  // Each sign-in starts the decrypt pool's threads, some during the measurements: from the shipped bundles.
-  useBuiltWorkers();
+  // Each sign-in starts the decrypt pool's threads, some during the measurements: from the shipped
+  // bundles, as the app does (a thread started from sources spends 0.5–1 s of CPU on tsx first).
+  process.env.CLINIC_WORKER_DIR ??= buildWorkerBundles('clinic-bench-build');
   const server = await startProsody({
     users: [
       { jid: 'alice@clinic.test', password: 'alice-pw-1', name: 'Alice Archer', role: 'physician' },
