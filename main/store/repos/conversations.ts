@@ -140,17 +140,12 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
     `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL`,
   );
   // Display order is (sent_at, id): a message that sorts after `upTo` was not on screen yet.
-  const markReadUpTo = db.prepare<[number, number, number, number]>(
-    `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL
-      AND (sent_at, id) <= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`,
-  );
-
+  const MARK_READ_UP_TO = `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL
+      AND (sent_at, id) <= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`;
+  const markReadUpTo = db.prepare<[number, number, number, number]>(MARK_READ_UP_TO);
   // A mark from another workstation (XEP-0490, read-sync.ts): also only what was stored here by the
   // time the marked message was (row id), see ConversationRepo.markReadAsMarked.
-  const markReadAsMarked = db.prepare<[number, number, number, number, number]>(
-    `UPDATE messages SET read_at = ? WHERE conversation_id = ? AND direction = 'in' AND read_at IS NULL AND id <= ?
-      AND (sent_at, id) <= (SELECT sent_at, id FROM messages WHERE id = ? AND conversation_id = ?)`,
-  );
+  const markReadAsMarked = db.prepare<[number, number, number, number, number]>(`${MARK_READ_UP_TO} AND id <= ?`);
 
   const markUnreadFrom = db.prepare<[number, number, number]>(
     `UPDATE messages SET read_at = NULL WHERE conversation_id = ? AND direction = 'in' AND read_at IS NOT NULL
@@ -194,7 +189,7 @@ export function createConversationRepo(db: Db, clock: Pick<Clock, 'now'>): Conve
     markReadAsMarked(id, at, upTo) {
       const n = parseId(id);
       const last = parseId(upTo);
-      return n === null || last === null ? 0 : markReadAsMarked.run(at, n, last, last, n).changes;
+      return n === null || last === null ? 0 : markReadAsMarked.run(at, n, last, n, last).changes;
     },
     markUnread(id, from) {
       const n = parseId(id);
